@@ -1,0 +1,53 @@
+import { Command, CommanderError } from "commander";
+import { registerCommands } from "./commands/index.js";
+import { type CliContext, type CliIo, createContext, PROCESS_IO } from "./context.js";
+import { CliUsageError, EXIT, exitCodeFor, formatError } from "./errors.js";
+import { VERSION } from "./version.js";
+
+/** Build the `daqkit` program (exported for tests). */
+export function createProgram(io: CliIo = PROCESS_IO): Command {
+  const program = new Command("daqkit");
+  program
+    .description("daqkit: read, convert and query physics DAQ data (gen2 bin, LH5, strax runs, LArPix raw HDF5, Bluesky documents)")
+    .version(VERSION, "-V, --version", "print the daqkit version")
+    .option("--json", "machine-readable output: one JSON document on stdout", false)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  let context: CliContext | undefined;
+  const getContext = (): CliContext => {
+    context ??= createContext({ json: Boolean(program.opts().json), io });
+    return context;
+  };
+  registerCommands(program, getContext);
+  for (const sub of allCommands(program)) {
+    sub.exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err }).showHelpAfterError("(run with --help for usage)");
+  }
+  return program;
+}
+
+function* allCommands(command: Command): Generator<Command> {
+  for (const sub of command.commands) {
+    yield sub;
+    yield* allCommands(sub);
+  }
+}
+
+/** Run the CLI with `argv` (as process.argv) and return the exit code; never throws. */
+export async function runCli(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return EXIT.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its message (or the help / version text).
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) {
+        return EXIT.OK;
+      }
+      return EXIT.USAGE;
+    }
+    io.err(`${formatError(error)}\n`);
+    return error instanceof CliUsageError ? EXIT.USAGE : exitCodeFor(error);
+  }
+}
