@@ -131,7 +131,9 @@ export class TimestampRange {
 
 /**
  * Unwrap a monotonic sequence of gen2 µs times that crosses the wrap at most once, without a
- * per-element loop-carried state: values after the first drop of more than M/2 get M added.
+ * per-element loop-carried state: each value is placed in the period nearest the first value, so
+ * values more than M/2 below the first get M added (after the wrap) and values more than M/2 above
+ * it get M subtracted (out-of-order jitter from just before the wrap when the first value is after it).
  *
  * Input values are reduced mod M first, so `T` slightly above M (header 2^36−1 + offset 511) works.
  * The output is a Float64Array of exact integers (all < 2M < 2^53).
@@ -152,15 +154,22 @@ export function unwrapUs(values: ArrayLike<number> | BigInt64Array | ArrayLike<b
     if (t < first - half) {
       out[i] = t + GEN2_WRAP_US;
       crossed = true;
+    } else if (t > first + half) {
+      out[i] = t - GEN2_WRAP_US;
     } else {
       out[i] = t;
     }
   }
   if (crossed) {
-    // A second crossing would place some value more than a full period past the first.
-    let max = 0;
-    for (let i = 0; i < n; i++) if (out[i]! > max) max = out[i]!;
-    if (max - first >= GEN2_WRAP_US) {
+    // Values are placed within ±M/2 of the first, so a sequence that went once round the whole
+    // period (crossing the wrap twice) shows up as a decrease somewhere after the crossing.
+    let max = -Infinity;
+    let min = Infinity;
+    for (let i = 0; i < n; i++) {
+      if (out[i]! > max) max = out[i]!;
+      if (out[i]! < min) min = out[i]!;
+    }
+    if (max - min >= GEN2_WRAP_US) {
       throw new TimestampError("TS_BAD_VALUE", "timestamps: the sequence spans more than one gen2 wrap period", {
         value: max,
       });
