@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
  * The workspace dependency graph of ../shared/STYLE.md ("Dependency direction"): imports only point down.
  * A package may depend on exactly the workspace packages listed here.
  */
-export const ALLOWED_WORKSPACE_DEPENDENCIES: Record<string, readonly string[]> = {
+const ALLOWED_WORKSPACE_DEPENDENCIES: Record<string, readonly string[]> = {
   "@daqkit/timestamps": [],
   "@daqkit/gen2-bin": ["@daqkit/timestamps"],
   "@daqkit/lh5": ["@daqkit/timestamps"],
@@ -53,7 +53,7 @@ function readManifests(): { dir: string; manifest: Manifest }[] {
 }
 
 /** Workspace packages that `manifest` depends on in any dependency field. */
-export function workspaceDependencies(manifest: Manifest): string[] {
+function workspaceDependencies(manifest: Manifest): string[] {
   const all = { ...manifest.dependencies, ...manifest.devDependencies, ...manifest.peerDependencies };
   return Object.keys(all).filter((n) => n.startsWith("@daqkit/"));
 }

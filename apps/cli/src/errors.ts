@@ -39,7 +39,7 @@ export function isCodedError(error: unknown): error is CodedError {
   return (
     error instanceof Error &&
     typeof (error as { code?: unknown }).code === "string" &&
-    CODE_PATTERN.test((error as { code: string }).code)
+    CODE_PATTERN.test((error as unknown as { code: string }).code)
   );
 }
 

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
+import { registerTimeCommands } from "./time.js";
 
 /**
  * Every command group of `daqkit`. Each group lives in its own file and adds itself here with one line.
  * `getContext()` is only valid inside an action (global options are parsed by then).
  */
 export function registerCommands(program: Command, getContext: () => CliContext): void {
-  void program;
-  void getContext;
+  registerTimeCommands(program, getContext);
 }
