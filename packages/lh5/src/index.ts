@@ -1,1 +1,24 @@
-export {};
+export { Lh5Error } from "./errors.js";
+export type { Lh5ErrorCode, Lh5ErrorContext } from "./errors.js";
+export { parseDatatype, formatElement } from "./datatype.js";
+export type { Datatype, ElementType, LgdoTypeName } from "./datatype.js";
+export { isTable, lgdoRows } from "./types.js";
+export type {
+  ArrayOfEqualSizedArrays,
+  AttrValue,
+  Attrs,
+  ElementData,
+  EncodedArray,
+  Histogram,
+  HistogramAxis,
+  Lgdo,
+  LgdoArray,
+  NumericArray,
+  Scalar,
+  Struct,
+  Table,
+  VectorOfVectors,
+} from "./types.js";
+export type { RowSelection } from "./selection.js";
+export { Lh5File, openLh5, readLh5, listLh5 } from "./reader.js";
+export type { FilterInfo, IterateOptions, Lh5ObjectInfo, OpenLh5Options, ReadOptions } from "./reader.js";

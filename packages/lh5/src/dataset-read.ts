@@ -1,0 +1,176 @@
+import type { Dataset, Metadata } from "h5wasm/node";
+import { Lh5Error, hdf5Reason } from "./errors.js";
+import type { Ranges } from "./selection.js";
+import type { ElementData, NumericArray } from "./types.js";
+
+/** At most this many bytes per h5wasm `slice()` call (the wasm heap is 2 GiB). */
+const WINDOW_BYTES = 64 * 1024 * 1024;
+/** Gaps up to this many bytes between selected ranges are read through rather than split. */
+const GAP_BYTES = 256 * 1024;
+
+type NumericCtor = { new (n: number): NumericArray; BYTES_PER_ELEMENT: number };
+
+/** The typed-array constructor for an HDF5 integer/float/enum type, or null for strings. */
+export function elementCtor(meta: Metadata, where: string): NumericCtor | null {
+  if (meta.type === 3) return null;
+  const base = meta.type === 8 && meta.enum_type ? { type: meta.enum_type.type, size: meta.size, signed: meta.signed } : meta;
+  if (base.type === 0) {
+    switch (base.size) {
+      case 1:
+        return base.signed ? Int8Array : Uint8Array;
+      case 2:
+        return base.signed ? Int16Array : Uint16Array;
+      case 4:
+        return base.signed ? Int32Array : Uint32Array;
+      case 8:
+        return base.signed ? BigInt64Array : BigUint64Array;
+    }
+  }
+  if (base.type === 1) {
+    if (base.size === 4) return Float32Array;
+    if (base.size === 8) return Float64Array;
+  }
+  throw new Lh5Error(
+    "LH5_UNSUPPORTED",
+    `lh5: ${where}: HDF5 element type class ${meta.type} of ${meta.size} bytes is not supported (expected integer, float, enum or string)`,
+  );
+}
+
+/** Human dtype name: `uint16`, `float64`, `S7` (fixed-length string), `string` (vlen), `enum(int8)`. */
+export function dtypeName(meta: Metadata): string {
+  switch (meta.type) {
+    case 0:
+      return `${meta.signed ? "int" : "uint"}${meta.size * 8}`;
+    case 1:
+      return `float${meta.size * 8}`;
+    case 3:
+      return meta.vlen ? "string" : `S${meta.size}`;
+    case 8:
+      return `enum(${meta.signed ? "int" : "uint"}${meta.size * 8})`;
+    default:
+      return `hdf5-class-${meta.type}`;
+  }
+}
+
+function sliceRows(ds: Dataset, a: number, b: number, rank: number, where: string): ElementData {
+  const sel: [number, number][] = [[a, b]];
+  const ranges = rank > 1 ? [...sel, ...Array.from({ length: rank - 1 }, () => [] as [])] : sel;
+  let out: unknown;
+  try {
+    out = ds.slice(ranges as Parameters<Dataset["slice"]>[0]);
+  } catch (error) {
+    throw new Lh5Error("LH5_READ_IO", `lh5: ${where}: reading rows [${a}, ${b}) failed: ${hdf5Reason(error)}`, {}, { cause: error });
+  }
+  if (Array.isArray(out)) return out.map((s) => String(s));
+  if (typeof out === "string") return [out];
+  return out as NumericArray;
+}
+
+/**
+ * Read `ranges` of rows (axis 0) of a dataset and concatenate them in range order. A single range is
+ * read in windows of at most 64 MiB; several ranges are coalesced into covering spans (gaps up to
+ * 256 KiB are read through) and gathered, so a small selection never reads the whole dataset.
+ */
+export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, where: string): ElementData {
+  const shape = meta.shape ?? [];
+  const rank = shape.length;
+  const rowWidth = shape.slice(1).reduce((p, v) => p * v, 1);
+  const ctor = elementCtor(meta, where);
+  const bytesPerRow = Math.max(1, rowWidth * (ctor ? ctor.BYTES_PER_ELEMENT : meta.size || 8));
+  const windowRows = Math.max(1, Math.floor(WINDOW_BYTES / bytesPerRow));
+  const gapRows = Math.floor(GAP_BYTES / bytesPerRow);
+  const nr = ranges.starts.length;
+  let total = 0;
+  for (let k = 0; k < nr; k++) total += (ranges.stops[k] as number) - (ranges.starts[k] as number);
+
+  if (rank === 0) {
+    // A rank-0 dataset read as an array: one element.
+    const v = ds.value;
+    if (ctor) {
+      const arr = new ctor(1);
+      (arr as unknown as (number | bigint)[])[0] = v as number;
+      return arr;
+    }
+    return [String(v)];
+  }
+
+  if (nr === 1) {
+    const a = ranges.starts[0] as number;
+    const b = ranges.stops[0] as number;
+    if (b - a <= windowRows) {
+      if (b === a) return ctor ? new ctor(0) : [];
+      return sliceRows(ds, a, b, rank, where);
+    }
+  }
+
+  // Output buffer, concatenated in range order.
+  const outStrings: string[] | null = ctor ? null : new Array<string>(total * rowWidth);
+  const outNumbers: NumericArray | null = ctor ? new ctor(total * rowWidth) : null;
+  const outOffset = new Float64Array(nr);
+  let acc = 0;
+  for (let k = 0; k < nr; k++) {
+    outOffset[k] = acc;
+    acc += (ranges.stops[k] as number) - (ranges.starts[k] as number);
+  }
+  // Visit ranges sorted by start, grouping them into covering spans.
+  const order = Array.from({ length: nr }, (_, k) => k).sort((x, y) => (ranges.starts[x] as number) - (ranges.starts[y] as number));
+  let i = 0;
+  while (i < nr) {
+    const first = order[i] as number;
+    const spanStart = ranges.starts[first] as number;
+    let spanStop = ranges.stops[first] as number;
+    let j = i + 1;
+    while (j < nr) {
+      const k = order[j] as number;
+      const s = ranges.starts[k] as number;
+      const e = ranges.stops[k] as number;
+      if (s > spanStop + gapRows || Math.max(spanStop, e) - spanStart > windowRows) break;
+      spanStop = Math.max(spanStop, e);
+      j++;
+    }
+    if (j === i + 1 && spanStop - spanStart > windowRows) {
+      // One big range: stream it in windows straight into the output.
+      const k = first;
+      let dst = (outOffset[k] as number) * rowWidth;
+      for (let a = spanStart; a < spanStop; a += windowRows) {
+        const b = Math.min(spanStop, a + windowRows);
+        const chunk = sliceRows(ds, a, b, rank, where);
+        if (outNumbers) (outNumbers as unknown as { set(x: ArrayLike<number | bigint>, o: number): void }).set(chunk as NumericArray, dst);
+        else for (let t = 0; t < chunk.length; t++) (outStrings as string[])[dst + t] = (chunk as string[])[t] as string;
+        dst += chunk.length;
+      }
+    } else if (spanStop > spanStart) {
+      const chunk = sliceRows(ds, spanStart, spanStop, rank, where);
+      for (let t = i; t < j; t++) {
+        const k = order[t] as number;
+        const s = ((ranges.starts[k] as number) - spanStart) * rowWidth;
+        const e = ((ranges.stops[k] as number) - spanStart) * rowWidth;
+        const dst = (outOffset[k] as number) * rowWidth;
+        if (outNumbers) {
+          (outNumbers as unknown as { set(x: ArrayLike<number | bigint>, o: number): void }).set(
+            (chunk as NumericArray).subarray(s, e) as ArrayLike<number | bigint>,
+            dst,
+          );
+        } else {
+          for (let t2 = s; t2 < e; t2++) (outStrings as string[])[dst + t2 - s] = (chunk as string[])[t2] as string;
+        }
+      }
+    }
+    i = j;
+  }
+  return (outNumbers ?? outStrings) as ElementData;
+}
+
+/** Convert an integer column (possibly bigint) to float64 numbers (offsets stay far below 2^53). */
+export function toFloat64(data: ElementData): Float64Array {
+  if (data instanceof Float64Array) return data;
+  const out = new Float64Array(data.length);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
+  } else if (Array.isArray(data)) {
+    for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
+  } else {
+    out.set(data as ArrayLike<number>);
+  }
+  return out;
+}

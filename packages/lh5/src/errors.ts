@@ -1,0 +1,91 @@
+/**
+ * The one error class of `@daqkit/lh5`.
+ *
+ * Codes ending in `_NOT_FOUND` / `_UNREADABLE` / `_IO` map to CLI exit 4, every other code to exit 3.
+ */
+export type Lh5ErrorCode =
+  /** The file does not exist (or is not a regular file). */
+  | "LH5_FILE_NOT_FOUND"
+  /** The file exists but is not HDF5 (no HDF5 signature at 0, 512, 1024, … bytes). */
+  | "LH5_NOT_HDF5"
+  /** The HDF5 superblock says the file is longer than it is. */
+  | "LH5_TRUNCATED"
+  /** HDF5 refused to open or read the file for another reason (message keeps the HDF5 reason). */
+  | "LH5_UNREADABLE"
+  /** The object path does not exist in the file. */
+  | "LH5_OBJECT_NOT_FOUND"
+  /** The object exists but has no `datatype` attribute, so it is not an LGDO. */
+  | "LH5_NOT_LGDO"
+  /** The `datatype` attribute does not match the grammar of spec §2. */
+  | "LH5_BAD_DATATYPE"
+  /** A field listed in a struct/table `datatype` is not a child of the group. */
+  | "LH5_FIELD_ABSENT"
+  /** Table columns have different row counts (writing), or an LGDO's parts disagree. */
+  | "LH5_LENGTH_MISMATCH"
+  /** A dataset needs an HDF5 filter (e.g. zstd) that is not available: reading would return garbage. */
+  | "LH5_FILTER_UNAVAILABLE"
+  /** A row index / range is outside the object's rows, or the selection is malformed. */
+  | "LH5_BAD_ROWS"
+  /** An HDF5 element type or LGDO layout this package does not handle. */
+  | "LH5_UNSUPPORTED"
+  /** An in-memory LGDO given to a writer / converter is inconsistent. */
+  | "LH5_BAD_LGDO"
+  /** Appending to an existing object whose type/shape is incompatible. */
+  | "LH5_APPEND_MISMATCH"
+  /** Writing the file failed (permissions, disk, HDF5 error). */
+  | "LH5_WRITE_IO"
+  /** Reading a dataset failed inside HDF5. */
+  | "LH5_READ_IO";
+
+const MARKER = Symbol.for("daqkit.error");
+
+/** Structured context carried by an {@link Lh5Error}. */
+export interface Lh5ErrorContext {
+  /** File path on the host file system. */
+  readonly path?: string;
+  /** Object path inside the HDF5 file (`ch1084803/raw/baseline`). */
+  readonly objectPath?: string;
+  /** Row index involved, when there is one. */
+  readonly row?: number;
+  /** HDF5 filter id involved (`LH5_FILTER_UNAVAILABLE`). */
+  readonly filterId?: number;
+}
+
+/** Error thrown by every function of `@daqkit/lh5`; branch on {@link Lh5Error.code}. */
+export class Lh5Error extends Error {
+  override readonly name = "Lh5Error";
+  readonly code: Lh5ErrorCode;
+  readonly path: string | undefined;
+  readonly objectPath: string | undefined;
+  readonly row: number | undefined;
+  readonly filterId: number | undefined;
+  readonly [MARKER] = true;
+
+  constructor(code: Lh5ErrorCode, message: string, context: Lh5ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.path = context.path;
+    this.objectPath = context.objectPath;
+    this.row = context.row;
+    this.filterId = context.filterId;
+  }
+
+  /** True for any daqkit `Lh5Error`, even from a duplicate install of this package. */
+  static isInstance(error: unknown): error is Lh5Error {
+    return (
+      typeof error === "object" &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[MARKER] === true &&
+      (error as { name?: unknown }).name === "Lh5Error"
+    );
+  }
+}
+
+/** First line of an h5wasm error plus the most specific HDF5 reason, for messages. */
+export function hdf5Reason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const lines = text.split("\n").map((l) => l.trim());
+  const detail = lines.filter((l) => /^#\d+:/.test(l)).pop();
+  if (detail) return detail.replace(/^#\d+:\s*\S+ line \d+ in /, "");
+  return lines[0] ?? text;
+}

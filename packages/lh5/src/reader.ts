@@ -1,0 +1,835 @@
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import type { Dataset, Group, File as H5File } from "h5wasm/node";
+import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
+import { dtypeName, readDatasetRanges, toFloat64 } from "./dataset-read.js";
+import { Lh5Error, hdf5Reason } from "./errors.js";
+import { FILTER_NAMES, type H5Runtime, h5ready } from "./h5.js";
+import { type Ranges, type RowSelection, normalizeRows, rangesLength } from "./selection.js";
+import type {
+  ArrayOfEqualSizedArrays,
+  AttrValue,
+  Attrs,
+  EncodedArray,
+  Histogram,
+  HistogramAxis,
+  Lgdo,
+  LgdoArray,
+  Scalar,
+  Struct,
+  Table,
+  VectorOfVectors,
+} from "./types.js";
+import { lgdoRows } from "./types.js";
+
+/** Options of {@link openLh5}. */
+export interface OpenLh5Options {
+  /**
+   * Use the h5wasm-plugins filters (zstd, lzf, blosc, lz4, bz2, bitshuffle …). Default true. With false
+   * only HDF5's built-in filters (deflate, shuffle, …) count as available.
+   */
+  readonly plugins?: boolean;
+}
+
+/** Options of {@link Lh5File.readObject} and {@link Lh5File.readTable}. */
+export interface ReadOptions {
+  /** Rows to read; see {@link RowSelection}. Applies to Arrays, VoVs, encoded arrays and Table columns. */
+  readonly rows?: RowSelection;
+  /**
+   * Field mask for Tables/Structs: column names, `/`-separated for nested columns
+   * (`"waveform/values"`). Only these are read, in `datatype` order. Default: all.
+   */
+  readonly columns?: readonly string[];
+}
+
+/** Options of {@link Lh5File.iterateTable}. */
+export interface IterateOptions {
+  /** Rows per batch (default 65 536). */
+  readonly batchSize?: number;
+  /** Column mask, as in {@link ReadOptions.columns}. */
+  readonly columns?: readonly string[];
+  /** Only iterate rows `[start, stop)` (default all). */
+  readonly start?: number;
+  readonly stop?: number;
+  /** Abort between batches. */
+  readonly signal?: AbortSignal;
+}
+
+/** One HDF5 filter of a dataset's pipeline. */
+export interface FilterInfo {
+  readonly id: number;
+  readonly name: string;
+}
+
+/** One object found by {@link Lh5File.listObjects}. */
+export interface Lh5ObjectInfo {
+  /** Full path inside the file, no leading slash (`ch1084803/raw/baseline`). */
+  readonly path: string;
+  /** Last path component. */
+  readonly name: string;
+  /** Depth below the listed root (children = 1). */
+  readonly depth: number;
+  /** HDF5 object kind. */
+  readonly kind: "group" | "dataset";
+  /** LGDO type from the `datatype` attribute, or null for plain HDF5 objects without one. */
+  readonly type: Lgdo["type"] | null;
+  /** Raw `datatype` attribute, when present. */
+  readonly datatype?: string;
+  /** Row count for row-bearing LGDOs (Array, AoESA, VoV, encoded, Table). */
+  readonly nRows?: number;
+  /** Field / column names in `datatype` order (Struct, Table, Histogram). */
+  readonly columns?: readonly string[];
+  /** Datasets: current shape. */
+  readonly shape?: readonly number[];
+  /** Datasets: max shape, null = unlimited. */
+  readonly maxshape?: readonly (number | null)[];
+  /** Datasets: element type name (`uint16`, `float64`, `S7`, `string`, `enum(int8)`). */
+  readonly dtype?: string;
+  /** Datasets: chunk shape, absent for contiguous/compact storage. */
+  readonly chunks?: readonly number[];
+  /** Datasets: HDF5 filter pipeline. */
+  readonly filters?: readonly FilterInfo[];
+  /** `units` attribute (for a VoV, the group's or else its `flattened_data`'s). */
+  readonly units?: string;
+  /** Every attribute except `datatype`. */
+  readonly attrs: Attrs;
+}
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function hasHdf5Signature(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const size = statSync(path).size;
+    const buf = Buffer.alloc(8);
+    // The superblock may sit at 0, 512, 1024, 2048, … (user block).
+    for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
+      readSync(fd, buf, 0, 8, offset);
+      if (HDF5_SIGNATURE.every((b, i) => buf[i] === b)) return true;
+      if (offset > 1 << 24) break;
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function normalizePath(objPath: string): string {
+  return objPath.replace(/^\/+/, "").replace(/\/+$/, "").replace(/\/+/g, "/");
+}
+
+function joinPath(a: string, b: string): string {
+  return a === "" ? b : `${a}/${b}`;
+}
+
+function attrValue(raw: unknown): AttrValue {
+  if (ArrayBuffer.isView(raw)) return Array.from(raw as unknown as ArrayLike<number | bigint>);
+  if (Array.isArray(raw)) return raw.map((v) => (typeof v === "bigint" || typeof v === "number" ? v : String(v)));
+  if (typeof raw === "string" || typeof raw === "number" || typeof raw === "bigint" || typeof raw === "boolean") return raw;
+  return String(raw);
+}
+
+/** Build a struct/table `datatype` string for the given fields. */
+function compositeDatatype(kind: "struct" | "table", fields: readonly string[]): string {
+  return `${kind}{${fields.join(",")}}`;
+}
+
+/** Column mask tree: name → sub-mask (null = the whole column). */
+type Mask = Map<string, Mask | null>;
+
+function buildMask(columns: readonly string[] | undefined): Mask | null {
+  if (!columns) return null;
+  const root: Mask = new Map();
+  for (const col of columns) {
+    const parts = col.split("/").filter((p) => p !== "");
+    let node = root;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i] as string;
+      if (i === parts.length - 1) node.set(p, null);
+      else {
+        const existing = node.get(p);
+        if (existing === null) break; // whole column already requested
+        const next: Mask = existing ?? new Map();
+        node.set(p, next);
+        node = next;
+      }
+    }
+  }
+  return root;
+}
+
+/**
+ * An open LH5 file (read-only). Obtain with {@link openLh5}; always {@link Lh5File.close} it
+ * (or use `await using`). All methods are synchronous once the file is open.
+ */
+export class Lh5File {
+  /** Host path of the file. */
+  readonly path: string;
+  readonly #file: H5File;
+  readonly #filters: ReadonlySet<number>;
+  #closed = false;
+
+  /** @internal use {@link openLh5}. */
+  constructor(path: string, file: H5File, filters: ReadonlySet<number>) {
+    this.path = path;
+    this.#file = file;
+    this.#filters = filters;
+  }
+
+  /** Close the HDF5 file. Safe to call more than once. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#file.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  #ctx(objectPath: string) {
+    return { path: this.path, objectPath };
+  }
+
+  #where(objectPath: string): string {
+    return `${this.path}:/${objectPath}`;
+  }
+
+  #entity(objPath: string): Group | Dataset {
+    if (this.#closed) throw new TypeError("lh5: the file is closed");
+    const p = normalizePath(objPath);
+    if (p === "") return this.#file;
+    let entity: unknown;
+    try {
+      entity = this.#file.get(p);
+    } catch {
+      entity = null;
+    }
+    const type = (entity as { type?: string } | null)?.type;
+    if (type !== "Group" && type !== "Dataset") {
+      throw new Lh5Error("LH5_OBJECT_NOT_FOUND", `lh5: ${this.#where(p)}: no such object in the file`, this.#ctx(p));
+    }
+    return entity as Group | Dataset;
+  }
+
+  #datatypeString(entity: Group | Dataset): string | undefined {
+    const attr = entity.attrs.datatype;
+    if (!attr) return undefined;
+    const v = attr.value;
+    return typeof v === "string" ? v : undefined;
+  }
+
+  #attrs(entity: Group | Dataset): Attrs {
+    const out: Record<string, AttrValue> = {};
+    for (const [name, attr] of Object.entries(entity.attrs)) {
+      if (name === "datatype") continue;
+      try {
+        out[name] = attrValue(attr.value);
+      } catch {
+        // Attributes of types h5wasm cannot decode are skipped.
+      }
+    }
+    return out;
+  }
+
+  #lgdoDatatype(entity: Group | Dataset, p: string): { text: string; dt: Datatype } {
+    const text = this.#datatypeString(entity);
+    if (text === undefined) {
+      throw new Lh5Error("LH5_NOT_LGDO", `lh5: ${this.#where(p)}: object has no 'datatype' attribute, it is not an LGDO`, this.#ctx(p));
+    }
+    try {
+      return { text, dt: parseDatatype(text) };
+    } catch (error) {
+      if (Lh5Error.isInstance(error)) {
+        throw new Lh5Error("LH5_BAD_DATATYPE", `lh5: ${this.#where(p)}: ${error.message.replace(/^lh5: /, "")}`, this.#ctx(p), { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  #checkFilters(ds: Dataset, p: string): void {
+    let filters: { id: number; name: string }[];
+    try {
+      filters = ds.filters;
+    } catch {
+      return;
+    }
+    for (const f of filters) {
+      if (!this.#filters.has(f.id)) {
+        const name = FILTER_NAMES[f.id] ?? f.name ?? "unknown";
+        throw new Lh5Error(
+          "LH5_FILTER_UNAVAILABLE",
+          `lh5: ${this.#where(p)}: dataset needs HDF5 filter ${f.id} (${name}), which is not available (install h5wasm-plugins / open with plugins enabled)`,
+          { ...this.#ctx(p), filterId: f.id },
+        );
+      }
+    }
+  }
+
+  #dataset(p: string): Dataset {
+    const e = this.#entity(p);
+    if (e.type !== "Dataset") {
+      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(p)}: expected a dataset, found a group`, this.#ctx(p));
+    }
+    return e as Dataset;
+  }
+
+  #child(p: string, name: string): string {
+    const cp = joinPath(p, name);
+    let exists = false;
+    try {
+      const e = this.#file.get(cp) as { type?: string } | null;
+      exists = e?.type === "Group" || e?.type === "Dataset";
+    } catch {
+      exists = false;
+    }
+    if (!exists) {
+      throw new Lh5Error("LH5_FIELD_ABSENT", `lh5: ${this.#where(p)}: field '${name}' is listed in the datatype but missing from the group`, this.#ctx(cp));
+    }
+    return cp;
+  }
+
+  /** True when an object exists at `objPath`. */
+  has(objPath: string): boolean {
+    try {
+      this.#entity(objPath);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The raw `datatype` attribute of an object, or undefined when it has none.
+   * @throws Lh5Error `LH5_OBJECT_NOT_FOUND`.
+   */
+  datatypeOf(objPath: string): string | undefined {
+    return this.#datatypeString(this.#entity(objPath));
+  }
+
+  /**
+   * Field/column names of a Struct or Table, in `datatype` order (never HDF5 link order).
+   * @throws Lh5Error `LH5_OBJECT_NOT_FOUND`, `LH5_NOT_LGDO`, `LH5_BAD_DATATYPE`, `LH5_UNSUPPORTED` (not a struct/table).
+   */
+  tableColumns(objPath: string): string[] {
+    const p = normalizePath(objPath);
+    const { dt } = this.#lgdoDatatype(this.#entity(p), p);
+    if (!("fields" in dt)) {
+      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(p)}: expected a table or struct, found ${dt.type}`, this.#ctx(p));
+    }
+    return [...dt.fields];
+  }
+
+  /**
+   * Number of rows of an object without reading data (spec §3.7): shape[0] of an Array/AoESA,
+   * `len(cumulative_length)` of a VoV, of `encoded_data` for encoded arrays, and the first column's
+   * count for a Table. Undefined for Scalar, Struct and Histogram.
+   * @throws Lh5Error `LH5_OBJECT_NOT_FOUND`, `LH5_NOT_LGDO`, `LH5_BAD_DATATYPE`, `LH5_FIELD_ABSENT`.
+   */
+  countRows(objPath: string): number | undefined {
+    const p = normalizePath(objPath);
+    return this.#countRows(p, this.#lgdoDatatype(this.#entity(p), p).dt);
+  }
+
+  #countRows(p: string, dt: Datatype): number | undefined {
+    switch (dt.type) {
+      case "Array":
+      case "FixedSizeArray":
+      case "ArrayOfEqualSizedArrays":
+        return this.#dataset(p).shape?.[0] ?? 1;
+      case "VectorOfVectors":
+        return this.#dataset(this.#child(p, "cumulative_length")).shape?.[0] ?? 0;
+      case "VectorOfEncodedVectors":
+      case "ArrayOfEncodedEqualSizedArrays":
+        return this.#dataset(this.#child(joinPath(p, "encoded_data"), "cumulative_length")).shape?.[0] ?? 0;
+      case "Table":
+      case "WaveformTable": {
+        const first = dt.fields[0];
+        if (first === undefined) return 0;
+        const cp = this.#child(p, first);
+        return this.#countRows(cp, this.#lgdoDatatype(this.#entity(cp), cp).dt);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * Read any LGDO at `objPath` (spec §8). Tables come back with columns in `datatype` order,
+   * int64 as BigInt64Array / bigint, bools as Uint8Array 0/1 (arrays) or boolean (scalars),
+   * strings decoded (NUL padding stripped). Encoded waveforms are returned encoded (`encoded: true`).
+   *
+   * @throws Lh5Error `LH5_OBJECT_NOT_FOUND`, `LH5_NOT_LGDO`, `LH5_BAD_DATATYPE`, `LH5_FIELD_ABSENT`,
+   *   `LH5_FILTER_UNAVAILABLE`, `LH5_BAD_ROWS`, `LH5_LENGTH_MISMATCH` (table columns differ),
+   *   `LH5_UNSUPPORTED`, `LH5_READ_IO`.
+   */
+  readObject(objPath: string, options: ReadOptions = {}): Lgdo {
+    const p = normalizePath(objPath);
+    return this.#read(p, options.rows, buildMask(options.columns));
+  }
+
+  /**
+   * Read a Table (or WaveformTable). Same as {@link Lh5File.readObject} but checks the type.
+   * @throws Lh5Error as readObject, plus `LH5_UNSUPPORTED` when the object is not a table.
+   */
+  readTable(objPath: string, options: ReadOptions = {}): Table {
+    const obj = this.readObject(objPath, options);
+    if (obj.type !== "Table" && obj.type !== "WaveformTable") {
+      const p = normalizePath(objPath);
+      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(p)}: expected a table, found ${obj.type}`, this.#ctx(p));
+    }
+    return obj;
+  }
+
+  /**
+   * Stream a table (or any row-bearing LGDO) in batches of `batchSize` rows, `[start, stop)`.
+   * Each yielded batch owns its memory.
+   * @throws Lh5Error as {@link Lh5File.readObject}.
+   */
+  async *iterateTable(objPath: string, options: IterateOptions = {}): AsyncGenerator<Table, void, undefined> {
+    const batchSize = options.batchSize ?? 65536;
+    if (!Number.isInteger(batchSize) || batchSize <= 0) {
+      throw new Lh5Error("LH5_BAD_ROWS", `lh5: batchSize must be a positive integer, got ${batchSize}`, this.#ctx(normalizePath(objPath)));
+    }
+    const n = this.countRows(objPath) ?? 0;
+    const stop = Math.min(options.stop ?? n, n);
+    for (let a = options.start ?? 0; a < stop; a += batchSize) {
+      options.signal?.throwIfAborted();
+      const b = Math.min(stop, a + batchSize);
+      const read: ReadOptions = options.columns ? { rows: { start: a, stop: b }, columns: options.columns } : { rows: { start: a, stop: b } };
+      yield this.readTable(objPath, read);
+    }
+  }
+
+  #read(p: string, rows: RowSelection | undefined, mask: Mask | null): Lgdo {
+    const entity = this.#entity(p);
+    const { text, dt } = this.#lgdoDatatype(entity, p);
+    const attrs = this.#attrs(entity);
+    switch (dt.type) {
+      case "Scalar":
+        return this.#readScalar(p, text, dt.element, attrs);
+      case "Array":
+      case "FixedSizeArray":
+      case "ArrayOfEqualSizedArrays": {
+        const ds = this.#dataset(p);
+        const n = ds.shape?.[0] ?? 0;
+        return this.#readArray(p, dt.type, text, dt.element, attrs, normalizeRows(rows, n, this.#ctx(p)));
+      }
+      case "VectorOfVectors": {
+        const n = this.#countRows(p, dt) ?? 0;
+        return this.#readVov(p, text, attrs, normalizeRows(rows, n, this.#ctx(p)));
+      }
+      case "VectorOfEncodedVectors":
+      case "ArrayOfEncodedEqualSizedArrays": {
+        const n = this.#countRows(p, dt) ?? 0;
+        return this.#readEncoded(p, dt.type, text, dt.element, attrs, normalizeRows(rows, n, this.#ctx(p)));
+      }
+      case "Struct":
+      case "Histogram": {
+        const fields = this.#maskedFields(p, dt.fields, dt.type === "Histogram" ? null : mask);
+        const out = new Map<string, Lgdo>();
+        for (const f of fields) out.set(f, this.#read(this.#child(p, f), rows, mask?.get(f) ?? null));
+        const datatype = fields.length === dt.fields.length ? text : compositeDatatype("struct", fields);
+        const struct: Struct = { type: "Struct", datatype, attrs, fields: out };
+        return dt.type === "Histogram" ? this.#histogram(p, struct) : struct;
+      }
+      case "Table":
+      case "WaveformTable": {
+        const fields = this.#maskedFields(p, dt.fields, mask);
+        let ranges: RowSelection | undefined = rows;
+        if (rows !== undefined && fields.length > 0) {
+          // Normalise once against the table's row count so every column gets the same rows.
+          const n = this.#countRows(p, dt) ?? 0;
+          const r = normalizeRows(rows, n, this.#ctx(p));
+          ranges = rangesToSelection(r);
+        }
+        const columns = new Map<string, Lgdo>();
+        let nRows: number | undefined;
+        for (const f of fields) {
+          const col = this.#read(this.#child(p, f), ranges, mask?.get(f) ?? null);
+          const len = lgdoRows(col);
+          if (len !== undefined) {
+            if (nRows === undefined) nRows = len;
+            else if (len !== nRows) {
+              throw new Lh5Error(
+                "LH5_LENGTH_MISMATCH",
+                `lh5: ${this.#where(p)}: column '${f}' has ${len} rows, expected ${nRows} like column '${fields[0]}'`,
+                this.#ctx(joinPath(p, f)),
+              );
+            }
+          }
+          columns.set(f, col);
+        }
+        const fullFields = fields.length === dt.fields.length;
+        const type = fullFields ? dt.type : fields.length === 3 && ["t0", "dt", "values"].every((x) => fields.includes(x)) ? "WaveformTable" : "Table";
+        return { type, datatype: fullFields ? text : compositeDatatype("table", fields), attrs, columns, nRows: nRows ?? 0 };
+      }
+    }
+  }
+
+  #maskedFields(p: string, fields: readonly string[], mask: Mask | null): string[] {
+    if (!mask) return [...fields];
+    for (const name of mask.keys()) {
+      if (!fields.includes(name)) {
+        throw new Lh5Error(
+          "LH5_FIELD_ABSENT",
+          `lh5: ${this.#where(p)}: requested column '${name}' is not one of ${fields.join(", ")}`,
+          this.#ctx(joinPath(p, name)),
+        );
+      }
+    }
+    return fields.filter((f) => mask.has(f));
+  }
+
+  #readScalar(p: string, datatype: string, element: ElementType, attrs: Attrs): Scalar {
+    const ds = this.#dataset(p);
+    this.#checkFilters(ds, p);
+    let raw: unknown;
+    try {
+      raw = ds.value;
+    } catch (error) {
+      throw new Lh5Error("LH5_READ_IO", `lh5: ${this.#where(p)}: reading the scalar failed: ${hdf5Reason(error)}`, this.#ctx(p), { cause: error });
+    }
+    if (ArrayBuffer.isView(raw) || Array.isArray(raw)) raw = (raw as ArrayLike<unknown>)[0];
+    let value: Scalar["value"];
+    if (element.kind === "bool") value = typeof raw === "bigint" ? raw !== 0n : Boolean(raw);
+    else if (element.kind === "string" || element.kind === "symbol") value = String(raw);
+    else if (typeof raw === "number" || typeof raw === "bigint") value = raw;
+    else if (typeof raw === "boolean") value = raw;
+    else value = String(raw);
+    return { type: "Scalar", datatype, attrs, element, value };
+  }
+
+  #readArray(
+    p: string,
+    type: "Array" | "FixedSizeArray" | "ArrayOfEqualSizedArrays",
+    datatype: string,
+    element: ElementType,
+    attrs: Attrs,
+    ranges: Ranges,
+  ): LgdoArray | ArrayOfEqualSizedArrays {
+    const ds = this.#dataset(p);
+    this.#checkFilters(ds, p);
+    const meta = ds.metadata;
+    let data = readDatasetRanges(ds, meta, ranges, this.#where(p));
+    if (element.kind === "bool" && !(data instanceof Uint8Array)) {
+      const u = new Uint8Array(data.length);
+      for (let i = 0; i < data.length; i++) u[i] = (data as ArrayLike<number | bigint | string>)[i] ? 1 : 0;
+      data = u;
+    }
+    const shape = [...(meta.shape ?? [])];
+    if (shape.length === 0) shape.push(1);
+    shape[0] = rangesLength(ranges);
+    return { type, datatype, attrs, element, data, shape } as LgdoArray | ArrayOfEqualSizedArrays;
+  }
+
+  #readVov(p: string, datatype: string, attrs: Attrs, ranges: Ranges): VectorOfVectors {
+    const clPath = this.#child(p, "cumulative_length");
+    const fdPath = this.#child(p, "flattened_data");
+    const clDs = this.#dataset(clPath);
+    this.#checkFilters(clDs, clPath);
+    const nr = ranges.starts.length;
+    // For each range [a, b) read cl[a-1 .. b) (one leading element when a > 0) — spec §3.5.
+    const clStarts = new Float64Array(nr);
+    for (let k = 0; k < nr; k++) {
+      const a = ranges.starts[k] as number;
+      clStarts[k] = a > 0 && (ranges.stops[k] as number) >= a ? a - 1 : a;
+    }
+    const clRaw = toFloat64(readDatasetRanges(clDs, clDs.metadata, { starts: clStarts, stops: ranges.stops }, this.#where(clPath)));
+    const total = rangesLength(ranges);
+    const cumulativeLength = new Float64Array(total);
+    const fdStarts = new Float64Array(nr);
+    const fdStops = new Float64Array(nr);
+    let src = 0;
+    let dst = 0;
+    let running = 0;
+    for (let k = 0; k < nr; k++) {
+      const a = ranges.starts[k] as number;
+      const b = ranges.stops[k] as number;
+      let base = 0;
+      if (a > 0) base = clRaw[src++] as number;
+      let end = base;
+      for (let r = a; r < b; r++) {
+        end = clRaw[src++] as number;
+        cumulativeLength[dst++] = running + (end - base);
+      }
+      fdStarts[k] = base;
+      fdStops[k] = Math.max(base, end);
+      running += Math.max(0, end - base);
+    }
+    const fdRanges: Ranges = { starts: fdStarts, stops: fdStops };
+    const fdEntity = this.#entity(fdPath);
+    const { text: fdText, dt: fdDt } = this.#lgdoDatatype(fdEntity, fdPath);
+    const fdAttrs = this.#attrs(fdEntity);
+    let flattened: LgdoArray | VectorOfVectors;
+    if (fdDt.type === "VectorOfVectors") {
+      const nInner = this.#countRows(fdPath, fdDt) ?? 0;
+      checkRangesWithin(fdRanges, nInner, this.#where(fdPath), this.#ctx(fdPath));
+      flattened = this.#readVov(fdPath, fdText, fdAttrs, fdRanges);
+    } else if (fdDt.type === "Array" || fdDt.type === "FixedSizeArray") {
+      const nInner = this.#dataset(fdPath).shape?.[0] ?? 0;
+      checkRangesWithin(fdRanges, nInner, this.#where(fdPath), this.#ctx(fdPath));
+      flattened = this.#readArray(fdPath, fdDt.type, fdText, fdDt.element, fdAttrs, fdRanges) as LgdoArray;
+    } else {
+      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(fdPath)}: flattened_data must be an array or a VoV, found ${fdDt.type}`, this.#ctx(fdPath));
+    }
+    return { type: "VectorOfVectors", datatype, attrs, cumulativeLength, flattened };
+  }
+
+  #readEncoded(
+    p: string,
+    type: "VectorOfEncodedVectors" | "ArrayOfEncodedEqualSizedArrays",
+    datatype: string,
+    element: ElementType,
+    attrs: Attrs,
+    ranges: Ranges,
+  ): EncodedArray {
+    const edPath = this.#child(p, "encoded_data");
+    const edEntity = this.#entity(edPath);
+    const ed = this.#readVov(edPath, this.#lgdoDatatype(edEntity, edPath).text, this.#attrs(edEntity), ranges);
+    const dsPath = this.#child(p, "decoded_size");
+    const dsEntity = this.#entity(dsPath);
+    const { text: dsText, dt: dsDt } = this.#lgdoDatatype(dsEntity, dsPath);
+    let decodedSize: Scalar | LgdoArray;
+    if (dsDt.type === "Scalar") decodedSize = this.#readScalar(dsPath, dsText, dsDt.element, this.#attrs(dsEntity));
+    else if (dsDt.type === "Array") decodedSize = this.#readArray(dsPath, "Array", dsText, dsDt.element, this.#attrs(dsEntity), ranges) as LgdoArray;
+    else throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(dsPath)}: decoded_size must be a scalar or array, found ${dsDt.type}`, this.#ctx(dsPath));
+    const codec = typeof attrs.codec === "string" ? attrs.codec : "unknown";
+    return { type, datatype, attrs, encoded: true, element, codec, encodedData: ed, decodedSize };
+  }
+
+  #histogram(p: string, struct: Struct): Histogram {
+    const weights = struct.fields.get("weights");
+    const isdensity = struct.fields.get("isdensity");
+    const binning = struct.fields.get("binning");
+    if (weights?.type !== "Array" || isdensity?.type !== "Scalar" || binning?.type !== "Struct") {
+      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(p)}: histogram needs weights (array), isdensity (scalar), binning (struct)`, this.#ctx(p));
+    }
+    const axes: HistogramAxis[] = [];
+    for (const [name, axis] of binning.fields) {
+      if (axis.type !== "Struct") {
+        throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(p)}: binning/${name} must be struct{binedges,closedleft}`, this.#ctx(p));
+      }
+      const edges = axis.fields.get("binedges");
+      const closed = axis.fields.get("closedleft");
+      const closedLeft = closed?.type === "Scalar" ? Boolean(closed.value) : true;
+      if (edges?.type === "Struct") {
+        const num = (k: string): number => {
+          const v = edges.fields.get(k);
+          return v?.type === "Scalar" ? Number(v.value) : Number.NaN;
+        };
+        const units = typeof edges.attrs.units === "string" ? edges.attrs.units : undefined;
+        axes.push({ first: num("first"), last: num("last"), step: num("step"), closedLeft, ...(units ? { units } : {}) });
+      } else if (edges?.type === "Array") {
+        const units = typeof edges.attrs.units === "string" ? edges.attrs.units : undefined;
+        axes.push({ edges: toFloat64(edges.data), closedLeft, ...(units ? { units } : {}) });
+      } else {
+        throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(p)}: binning/${name}/binedges must be a struct or an array`, this.#ctx(p));
+      }
+    }
+    return { type: "Histogram", datatype: struct.datatype, attrs: struct.attrs, weights, isDensity: Boolean(isdensity.value), axes, struct };
+  }
+
+  /**
+   * Describe one object (no data read). See {@link Lh5ObjectInfo}.
+   * @throws Lh5Error `LH5_OBJECT_NOT_FOUND`.
+   */
+  describe(objPath: string): Lh5ObjectInfo {
+    const p = normalizePath(objPath);
+    return this.#describe(p, this.#entity(p), 0);
+  }
+
+  #describe(p: string, entity: Group | Dataset, depth: number): Lh5ObjectInfo {
+    const name = p.split("/").pop() ?? "";
+    const datatype = this.#datatypeString(entity);
+    const attrs = this.#attrs(entity);
+    let dt: Datatype | undefined;
+    try {
+      dt = datatype === undefined ? undefined : parseDatatype(datatype);
+    } catch {
+      dt = undefined;
+    }
+    const info: Record<string, unknown> = {
+      path: p,
+      name,
+      depth,
+      kind: entity.type === "Dataset" ? "dataset" : "group",
+      type: dt?.type ?? null,
+      attrs,
+    };
+    if (datatype !== undefined) info.datatype = datatype;
+    if (dt) {
+      try {
+        const n = this.#countRows(p, dt);
+        if (n !== undefined) info.nRows = n;
+      } catch {
+        // Broken LGDO: listed without a row count.
+      }
+      if ("fields" in dt) info.columns = [...dt.fields];
+    }
+    if (entity.type === "Dataset") {
+      const ds = entity as Dataset;
+      const meta = ds.metadata;
+      info.shape = [...(meta.shape ?? [])];
+      info.maxshape = (meta.maxshape ?? []).map((v) => (v >= 2 ** 53 ? null : v));
+      info.dtype = dtypeName(meta);
+      if (meta.chunks) info.chunks = [...meta.chunks];
+      try {
+        info.filters = ds.filters.map((f) => ({ id: f.id, name: FILTER_NAMES[f.id] ?? f.name }));
+      } catch {
+        info.filters = [];
+      }
+    }
+    let units = typeof attrs.units === "string" ? attrs.units : undefined;
+    if (units === undefined && dt?.type === "VectorOfVectors") {
+      try {
+        const fd = this.#entity(joinPath(p, "flattened_data"));
+        const u = this.#attrs(fd).units;
+        if (typeof u === "string") units = u;
+      } catch {
+        // no flattened_data: nothing to add
+      }
+    }
+    if (units !== undefined) info.units = units;
+    return info as unknown as Lh5ObjectInfo;
+  }
+
+  /**
+   * Walk the file (or the subtree at `objPath`) and describe every object below it, depth first,
+   * children of LGDO structs/tables in `datatype` order (then any extra HDF5 children), plain groups
+   * in HDF5 link order. The start object itself is not included (use {@link Lh5File.describe}).
+   *
+   * @param options.recursive false = direct children only (default true).
+   * @throws Lh5Error `LH5_OBJECT_NOT_FOUND`.
+   */
+  listObjects(objPath = "", options: { recursive?: boolean } = {}): Lh5ObjectInfo[] {
+    const p = normalizePath(objPath);
+    const out: Lh5ObjectInfo[] = [];
+    const recursive = options.recursive ?? true;
+    const walk = (path: string, entity: Group | Dataset, depth: number): void => {
+      if (entity.type !== "Group") return;
+      const group = entity as Group;
+      const keys = group.keys();
+      let order = keys;
+      const text = this.#datatypeString(group);
+      if (text !== undefined) {
+        try {
+          const dt = parseDatatype(text);
+          if ("fields" in dt) order = [...dt.fields.filter((f) => keys.includes(f)), ...keys.filter((k) => !dt.fields.includes(k))];
+        } catch {
+          // unknown datatype: link order
+        }
+      }
+      for (const key of order) {
+        const cp = joinPath(path, key);
+        let child: unknown;
+        try {
+          child = group.get(key);
+        } catch {
+          child = null;
+        }
+        const type = (child as { type?: string } | null)?.type;
+        if (type !== "Group" && type !== "Dataset") continue;
+        out.push(this.#describe(cp, child as Group | Dataset, depth));
+        if (recursive) walk(cp, child as Group | Dataset, depth + 1);
+      }
+    };
+    walk(p, this.#entity(p), 1);
+    return out;
+  }
+
+  /** Alias of {@link Lh5File.listObjects}. */
+  ls(objPath = "", options: { recursive?: boolean } = {}): Lh5ObjectInfo[] {
+    return this.listObjects(objPath, options);
+  }
+
+  /**
+   * Paths of every Table in the file (or below `objPath`), in walk order — what FileDB's
+   * `scan_tables_columns` needs together with {@link Lh5File.tableColumns}.
+   */
+  listTables(objPath = ""): string[] {
+    return this.listObjects(objPath)
+      .filter((o) => o.type === "Table" || o.type === "WaveformTable")
+      .filter((o, _i, all) => !all.some((t) => t !== o && o.path.startsWith(`${t.path}/`)))
+      .map((o) => o.path);
+  }
+}
+
+function rangesToSelection(r: Ranges): RowSelection {
+  if (r.starts.length === 1) return { start: r.starts[0] as number, stop: r.stops[0] as number };
+  const list: number[] = [];
+  for (let k = 0; k < r.starts.length; k++) for (let i = r.starts[k] as number; i < (r.stops[k] as number); i++) list.push(i);
+  return list;
+}
+
+function checkRangesWithin(r: Ranges, n: number, where: string, ctx: { path: string; objectPath: string }): void {
+  for (let k = 0; k < r.stops.length; k++) {
+    if ((r.stops[k] as number) > n) {
+      throw new Lh5Error(
+        "LH5_LENGTH_MISMATCH",
+        `lh5: ${where}: cumulative_length points to element ${r.stops[k]} but flattened_data has only ${n}`,
+        ctx,
+      );
+    }
+  }
+}
+
+/**
+ * Open an LH5 (HDF5) file for reading, with the h5wasm-plugins filters enabled by default.
+ *
+ * @param path host file path (Node; h5wasm's NODERAWFS reads it with random access, no copy).
+ * @throws Lh5Error `LH5_FILE_NOT_FOUND`, `LH5_NOT_HDF5`, `LH5_TRUNCATED`, `LH5_UNREADABLE`.
+ */
+export async function openLh5(path: string, options: OpenLh5Options = {}): Promise<Lh5File> {
+  const rt: H5Runtime = await h5ready();
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new Lh5Error("LH5_FILE_NOT_FOUND", `lh5: ${path}: no such file`, { path });
+  }
+  if (!hasHdf5Signature(path)) {
+    throw new Lh5Error("LH5_NOT_HDF5", `lh5: ${path}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …)`, { path });
+  }
+  let file: H5File;
+  try {
+    file = new rt.h5.File(path, "r");
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    const m = /truncated file: eof = (\d+).*stored_eof = (\d+)/.exec(text);
+    if (m) {
+      throw new Lh5Error("LH5_TRUNCATED", `lh5: ${path}: truncated HDF5 file: expected ${m[2]} bytes, found ${m[1]}`, { path }, { cause: error });
+    }
+    throw new Lh5Error("LH5_UNREADABLE", `lh5: ${path}: HDF5 cannot open the file: ${hdf5Reason(error)}`, { path }, { cause: error });
+  }
+  const filters = new Set(rt.builtinFilters);
+  if (options.plugins ?? true) for (const id of rt.pluginFilters) filters.add(id);
+  return new Lh5File(path, file, filters);
+}
+
+/**
+ * Open, read one object and close: `readLh5(file, "ch1084803/raw", { columns: ["daqenergy"], rows: { start: 0, stop: 5 } })`.
+ * @throws Lh5Error as {@link openLh5} and {@link Lh5File.readObject}.
+ */
+export async function readLh5(path: string, objPath: string, options: ReadOptions & OpenLh5Options = {}): Promise<Lgdo> {
+  const f = await openLh5(path, options);
+  try {
+    return f.readObject(objPath, options);
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * Open, list every object (or those below `objPath`) and close.
+ * @throws Lh5Error as {@link openLh5}, plus `LH5_OBJECT_NOT_FOUND`.
+ */
+export async function listLh5(path: string, objPath = ""): Promise<Lh5ObjectInfo[]> {
+  const f = await openLh5(path);
+  try {
+    return f.listObjects(objPath);
+  } finally {
+    f.close();
+  }
+}
+
