@@ -1,1 +1,58 @@
-export {};
+export { DocModelError } from "./errors.js";
+export type { DocModelErrorCode, DocModelErrorContext } from "./errors.js";
+export { NdArray, ndarray, toPlain, dtypeOfTypedArray, isTypedArray } from "./ndarray.js";
+export type { NdData, NumericArray } from "./ndarray.js";
+export { MsgpackDecoder, MsgpackEncoder, decodeMsgpack, encodeMsgpack, parseDtype } from "./msgpack-codec.js";
+export { DOCUMENT_NAMES } from "./documents.js";
+export type {
+  Configuration,
+  DataKey,
+  DataKeyLimits,
+  DataValue,
+  Datum,
+  DatumPage,
+  DocumentName,
+  DocumentPair,
+  DocumentStream,
+  DocumentTypes,
+  Event,
+  EventDescriptor,
+  EventPage,
+  Ingestor,
+  Resource,
+  RunStart,
+  RunStop,
+  StreamDatum,
+  StreamResource,
+} from "./documents.js";
+export { validateDocument, isValidDocument } from "./validation.js";
+export { EVENT_MODEL_SCHEMAS } from "./event-model-schemas.js";
+export { composeRun, composeResource, newUid, nowSeconds } from "./compose.js";
+export type {
+  ComposeRunOptions,
+  ComposeDescriptorOptions,
+  ComposeEventOptions,
+  ComposeEventPageOptions,
+  ComposeResourceOptions,
+  ComposeStopOptions,
+  DescriptorBundle,
+  ResourceBundle,
+  RunBundle,
+} from "./compose.js";
+export {
+  DocumentRouter,
+  columnRow,
+  eventFromPage,
+  mergeDatumPages,
+  mergeEventPages,
+  packDatumPage,
+  packEventPage,
+  pageLength,
+  rechunkDatumPages,
+  rechunkEventPages,
+  unpackDatumPage,
+  unpackEventPage,
+} from "./pages.js";
+export type { DocumentHandlers } from "./pages.js";
+export { checkQuery, compileQuery, matchQuery, deepEqual } from "./query.js";
+export type { Query } from "./query.js";

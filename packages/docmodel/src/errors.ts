@@ -1,0 +1,87 @@
+/**
+ * Error codes of `@daqkit/docmodel`. Codes ending in `_NOT_FOUND`, `_NO_FILES`, `_UNREADABLE` or `_IO` mean
+ * "something named does not exist or cannot be read" (CLI exit 4); every other code is bad data (exit 3).
+ *
+ * Mapping to the upstream (Python event-model) exception classes:
+ * - `DOCS_SCHEMA_INVALID` — `jsonschema.ValidationError` (upstream `SchemaValidationError` in the spec)
+ * - `DOCS_KEYS_MISMATCH` — `EventModelValidationError` / `KeyError` (event keys ≠ descriptor keys, unknown keys,
+ *   filled ⊄ data, same stream name with other data keys)
+ * - `DOCS_LENGTH_MISMATCH` — page columns of unequal length (`EventModelError` / `AssertionError` upstream)
+ * - `DOCS_STOP_ALREADY_COMPOSED` — `EventModelError` "Already composed a RunStop document"
+ * - `DOCS_EMPTY_PAGE` — packing zero events/datum, composing a page without columns (`ValueError`)
+ * - `DOCS_QUERY_INVALID` — `mongoquery.QueryError` / `NotImplementedError`
+ */
+export type DocModelErrorCode =
+  | "DOCS_SCHEMA_INVALID"
+  | "DOCS_KEYS_MISMATCH"
+  | "DOCS_LENGTH_MISMATCH"
+  | "DOCS_STOP_ALREADY_COMPOSED"
+  | "DOCS_EMPTY_PAGE"
+  | "DOCS_BAD_ARGUMENT"
+  | "DOCS_QUERY_INVALID"
+  | "DOCS_NO_START"
+  | "DOCS_RUN_NOT_FOUND"
+  | "DOCS_STREAM_NOT_FOUND"
+  | "DOCS_AMBIGUOUS_KEY"
+  | "DOCS_MSGPACK_TRUNCATED"
+  | "DOCS_MSGPACK_BAD_RECORD"
+  | "DOCS_MSGPACK_UNSUPPORTED"
+  | "DOCS_UNSUPPORTED_DTYPE"
+  | "DOCS_FILE_EXISTS"
+  | "DOCS_NO_FILES"
+  | "DOCS_FILE_UNREADABLE"
+  | "DOCS_TIFF_UNSUPPORTED"
+  | "DOCS_SHAPE_MISMATCH"
+  | "DOCS_UNRESOLVABLE_FOREIGN_KEY"
+  | "DOCS_UNDEFINED_ASSET_SPEC";
+
+const MARKER = Symbol.for("daqkit.error");
+
+/** Structured context attached to a {@link DocModelError}. */
+export interface DocModelErrorContext {
+  /** File the error refers to. */
+  path?: string;
+  /** Byte offset inside the file (msgpack records). */
+  byteOffset?: number;
+  /** Index of the record (0-based) inside a msgpack file or document stream. */
+  recordIndex?: number;
+  /** Document name (`start`, `event`, …). */
+  documentName?: string;
+  /** Keys missing from a document (key checks). */
+  missing?: string[];
+  /** Keys that should not be there (key checks). */
+  extra?: string[];
+  /** Ajv errors for `DOCS_SCHEMA_INVALID`. */
+  schemaErrors?: unknown[];
+}
+
+/** The one error class of `@daqkit/docmodel`; branch on {@link DocModelError.code}. */
+export class DocModelError extends Error {
+  override readonly name = "DocModelError";
+  readonly code: DocModelErrorCode;
+  readonly path?: string;
+  readonly byteOffset?: number;
+  readonly recordIndex?: number;
+  readonly documentName?: string;
+  readonly missing?: string[];
+  readonly extra?: string[];
+  readonly schemaErrors?: unknown[];
+  readonly [MARKER] = true;
+
+  constructor(code: DocModelErrorCode, message: string, options: DocModelErrorContext & { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    const { cause: _cause, ...context } = options;
+    Object.assign(this, context);
+  }
+
+  /** True for any daqkit docmodel error, also across duplicate installs of the package. */
+  static isInstance(error: unknown): error is DocModelError {
+    return (
+      typeof error === "object" &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[MARKER] === true &&
+      (error as { name?: unknown }).name === "DocModelError"
+    );
+  }
+}

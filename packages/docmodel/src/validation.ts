@@ -1,0 +1,81 @@
+import { Ajv2020 } from "ajv/dist/2020.js";
+import type { ValidateFunction } from "ajv";
+import type { DocumentName } from "./documents.js";
+import { DocModelError } from "./errors.js";
+import { EVENT_MODEL_SCHEMAS } from "./event-model-schemas.js";
+import { NdArray, isTypedArray, toPlain } from "./ndarray.js";
+
+let ajv: Ajv2020 | undefined;
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(name: string): ValidateFunction {
+  let v = validators.get(name);
+  if (v) return v;
+  const schema = EVENT_MODEL_SCHEMAS[name];
+  if (!schema) throw new DocModelError("DOCS_BAD_ARGUMENT", `docmodel: unknown document name ${JSON.stringify(name)}`);
+  ajv ??= new Ajv2020({ strict: false, allErrors: false });
+  v = ajv.compile(schema);
+  validators.set(name, v);
+  return v;
+}
+
+/** Page columns may be typed arrays or NdArrays: the schema only needs "an array" there (items are `{}`). */
+function columnsAsArrays(columns: unknown): unknown {
+  if (columns === null || typeof columns !== "object" || Array.isArray(columns)) return columns;
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(columns)) {
+    const c = (columns as Record<string, unknown>)[k];
+    if (c instanceof NdArray || isTypedArray(c)) {
+      out ??= { ...(columns as Record<string, unknown>) };
+      out[k] = c instanceof NdArray && c.shape.length === 0 ? c : toPlain(c);
+    }
+  }
+  return out ?? columns;
+}
+
+function viewForSchema(name: string, doc: unknown): unknown {
+  if (doc === null || typeof doc !== "object") return doc;
+  const d = doc as Record<string, unknown>;
+  switch (name) {
+    case "event":
+      // data/timestamps values are unconstrained by the schema: no conversion needed.
+      return d;
+    case "event_page": {
+      const time = isTypedArray(d.time) ? Array.from(d.time as Float64Array) : d.time;
+      const data = columnsAsArrays(d.data);
+      const timestamps = columnsAsArrays(d.timestamps);
+      const filled = columnsAsArrays(d.filled);
+      if (time === d.time && data === d.data && timestamps === d.timestamps && filled === d.filled) return d;
+      const out: Record<string, unknown> = { ...d, time, data, timestamps };
+      if ("filled" in d) out.filled = filled;
+      return out;
+    }
+    default:
+      return toPlain(d);
+  }
+}
+
+/**
+ * Validate a document against its official Event Model schema (v1.24.0, JSON Schema 2020-12 via Ajv).
+ * Typed arrays and {@link NdArray}s count as arrays.
+ * @param name document name (`start`, `descriptor`, `event`, `event_page`, `stop`, `resource`, `datum`,
+ *   `datum_page`, `stream_resource`, `stream_datum`, `bulk_events`, `bulk_datum`)
+ * @throws DocModelError `DOCS_SCHEMA_INVALID` (Ajv errors in `schemaErrors`), `DOCS_BAD_ARGUMENT` for an unknown name
+ */
+export function validateDocument(name: DocumentName | string, doc: unknown): void {
+  const v = validatorFor(name);
+  if (v(viewForSchema(name, doc))) return;
+  const errors = v.errors ?? [];
+  const first = errors[0];
+  const where = first ? `${first.instancePath || "/"} ${first.message ?? ""}` : "invalid";
+  const extra = first?.params && "unevaluatedProperty" in first.params ? ` (${String(first.params.unevaluatedProperty)})` : "";
+  throw new DocModelError("DOCS_SCHEMA_INVALID", `docmodel: ${name} document fails its schema: ${where}${extra}`, {
+    documentName: name,
+    schemaErrors: errors.slice(),
+  });
+}
+
+/** True when {@link validateDocument} would not throw. */
+export function isValidDocument(name: DocumentName | string, doc: unknown): boolean {
+  return validatorFor(name)(viewForSchema(name, doc));
+}
