@@ -1,0 +1,310 @@
+/**
+ * Variable-length uint8 ("VLEN sequence of H5T_STD_U8LE") datasets on h5wasm 0.10.3, which has no
+ * public API for them (spec §8.3–§8.5). Everything that depends on h5wasm internals lives here:
+ *
+ * - {@link createVlenU8Dataset}: create the dataset as a VLEN *string* through the low-level
+ *   `create_vlen_str_dataset`, then flip its datatype message to a VLEN *sequence* by patching the
+ *   object header on disk (checksum verified before, recomputed after).
+ * - {@link writeVlenU8Rows}: write rows with hand-built `hvl_t` structs via `set_dataset_data`.
+ * - {@link readVlenU8Rows} / {@link readU8Rows}: statused low-level reads that never let h5wasm
+ *   decode or free garbage pointers after a failed read (which aborts the wasm runtime).
+ */
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { RawHdf5Error } from "../errors.js";
+import type { H5Runtime } from "./h5wasm-module.js";
+import { lookup3 } from "./lookup3.js";
+
+/** HDF5 `H5S_UNLIMITED` (2^64 − 1). */
+const H5S_UNLIMITED = 0xffff_ffff_ffff_ffffn;
+/** HDF5 datatype class numbers (file format spec, datatype message). */
+const CLASS_INTEGER = 0;
+const CLASS_VLEN = 9;
+/** Object header message type of the datatype message. */
+const MSG_DATATYPE = 3;
+/** Size of one wasm32 `hvl_t` {u32 length, u32 pointer}. */
+const HVL_T_SIZE = 8;
+
+/** Where the datatype message of a dataset was found and what was changed. */
+export interface DatatypePatch {
+  /** File offset of the `OHDR` signature. */
+  headerAddress: number;
+  /** File offset of the datatype message body. */
+  bodyOffset: number;
+  /** Checksum before and after the patch. */
+  checksumBefore: number;
+  checksumAfter: number;
+}
+
+function patchFailure(path: string, message: string, byteOffset?: number): RawHdf5Error {
+  return new RawHdf5Error("RAWHDF5_PATCH_FAILED", `rawhdf5: ${path}: ${message}`, { path, byteOffset });
+}
+
+/**
+ * Patch, in memory, a version-2 object header chunk 0 so that its VLEN-string datatype of 1-byte
+ * unsigned characters becomes a VLEN sequence of `H5T_STD_U8LE` (spec §8.3 step 3).
+ *
+ * @param header bytes starting at the `OHDR` signature (at least the whole chunk 0 plus checksum);
+ *   modified in place
+ * @param headerAddress file offset of `header[0]` (for messages only)
+ * @returns the patch description; `chunkEnd` is the byte count (from `OHDR`) that must be written back
+ * @throws RawHdf5Error `RAWHDF5_PATCH_FAILED` when any byte differs from what h5wasm 0.10.3 writes
+ */
+export function patchVlenStringHeader(
+  header: Uint8Array,
+  headerAddress: number,
+  path = "(buffer)",
+): DatatypePatch & { chunkEnd: number } {
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  const sig = String.fromCharCode(header[0]!, header[1]!, header[2]!, header[3]!);
+  if (sig !== "OHDR" || header[4] !== 2) {
+    throw patchFailure(path, `expected a version-2 object header ("OHDR", 2) at byte ${headerAddress}, found ${JSON.stringify(sig)} version ${header[4]}`, headerAddress);
+  }
+  const flags = header[5]!;
+  let pos = 6;
+  if (flags & 0x20) pos += 16; // access/modification/change/birth times
+  if (flags & 0x10) pos += 4; // attribute phase change values
+  const sizeBytes = 1 << (flags & 0x03);
+  let chunkSize: number;
+  if (sizeBytes === 1) chunkSize = view.getUint8(pos);
+  else if (sizeBytes === 2) chunkSize = view.getUint16(pos, true);
+  else if (sizeBytes === 4) chunkSize = view.getUint32(pos, true);
+  else chunkSize = Number(view.getBigUint64(pos, true));
+  pos += sizeBytes;
+  const messagesStart = pos;
+  const chunkEnd = messagesStart + chunkSize;
+  if (chunkEnd + 4 > header.length) {
+    throw patchFailure(path, `object header chunk 0 (${chunkSize} bytes) extends past the ${header.length} bytes read`, headerAddress);
+  }
+  const checksumBefore = view.getUint32(chunkEnd, true);
+  const computed = lookup3(header.subarray(0, chunkEnd));
+  if (computed !== checksumBefore) {
+    throw patchFailure(path, `object header checksum mismatch at byte ${headerAddress}: stored 0x${checksumBefore.toString(16)}, computed 0x${computed.toString(16)}`, headerAddress);
+  }
+  const messageHeaderSize = flags & 0x04 ? 6 : 4;
+  let bodyOffset = -1;
+  while (pos + messageHeaderSize <= chunkEnd) {
+    const type = header[pos]!;
+    const size = view.getUint16(pos + 1, true);
+    const messageFlags = header[pos + 3]!;
+    const body = pos + messageHeaderSize;
+    if (type === MSG_DATATYPE) {
+      if (messageFlags & 0x02) throw patchFailure(path, "the datatype message is shared; cannot patch it", body);
+      bodyOffset = body;
+      break;
+    }
+    pos = body + size;
+  }
+  if (bodyOffset < 0) throw patchFailure(path, "no datatype message in object header chunk 0", headerAddress);
+  const b = bodyOffset;
+  // Datatype message (HDF5 file format §IV.A.2.d): class/version, 24-bit class fields, u32 size,
+  // then for VLEN the base type as a complete datatype message.
+  const isVlenString =
+    (header[b]! & 0x0f) === CLASS_VLEN &&
+    (header[b + 1]! & 0x0f) === 1 &&
+    view.getUint32(b + 4, true) === 16 &&
+    (header[b + 8]! & 0x0f) === CLASS_INTEGER &&
+    (header[b + 9]! & 0x08) === 0 && // base unsigned
+    (header[b + 9]! & 0x01) === 0 && // base little-endian
+    view.getUint32(b + 12, true) === 1 &&
+    view.getUint16(b + 16, true) === 0 && // bit offset
+    view.getUint16(b + 18, true) === 8; // precision
+  if (!isVlenString) {
+    const found = Array.from(header.subarray(b, b + 20), (x) => x.toString(16).padStart(2, "0")).join("");
+    throw patchFailure(path, `expected a VLEN string datatype of 1-byte unsigned characters, found datatype bytes ${found}`, b);
+  }
+  // Class bit field bits 0-3: 0 = sequence; bits 4-7 padding and 8-11 character set are
+  // string-only and must be 0 for a sequence (byte-identical to h5py's vlen_dtype(u1)).
+  header[b + 1] = 0;
+  header[b + 2] = 0;
+  const checksumAfter = lookup3(header.subarray(0, chunkEnd));
+  view.setUint32(chunkEnd, checksumAfter, true);
+  return { headerAddress, bodyOffset: headerAddress + b, checksumBefore, checksumAfter, chunkEnd: chunkEnd + 4 };
+}
+
+/** Patch the datatype of the dataset whose object header is at `address` in the closed file `path`. */
+export function patchVlenStringDatasetOnDisk(path: string, address: number): DatatypePatch {
+  const fd = openSync(path, "r+");
+  try {
+    // Chunk 0 of a freshly created dataset header is a few hundred bytes; read generously.
+    let length = 4096;
+    for (;;) {
+      const header = new Uint8Array(length);
+      const got = readSync(fd, header, 0, length, address);
+      try {
+        const patch = patchVlenStringHeader(header.subarray(0, got), address, path);
+        const written = writeSync(fd, header, 0, patch.chunkEnd, address);
+        if (written !== patch.chunkEnd) throw patchFailure(path, `short write of the patched object header (${written} of ${patch.chunkEnd} bytes)`, address);
+        return patch;
+      } catch (error) {
+        const tooShort = RawHdf5Error.isInstance(error) && /extends past/.test(error.message) && got === length;
+        if (!tooShort) throw error;
+        length *= 4;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Create an empty, resizable VLEN-uint8 dataset `name` (shape [0], unlimited, chunks [1024],
+ * no filter: HDF5 rejects mandatory filters on VLEN types) in the open file `fileId`, and return
+ * the file address of its object header. The datatype is still a VLEN *string* until the file is
+ * closed and {@link patchVlenStringDatasetOnDisk} is applied to that address.
+ */
+export function createVlenStringPlaceholder(rt: H5Runtime, fileId: bigint, name: string, chunkRows = 1024): number {
+  const { module } = rt;
+  const status = module.create_vlen_str_dataset(fileId, name, [], {
+    type: module.H5T_class_t.H5T_STRING.value,
+    size: 4,
+    vlen: true,
+    cset: 0, // ASCII: H5T_C_S1, NULLTERM padding
+    signed: false,
+    littleEndian: true,
+    shape: [0n],
+    maxshape: [H5S_UNLIMITED],
+    chunks: [BigInt(chunkRows)],
+    compression: 0,
+    compression_opts: [],
+    track_order: false,
+    total_size: 0,
+  } as unknown as Parameters<typeof module.create_vlen_str_dataset>[3]);
+  if (status < 0) throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: could not create the ${name} dataset (status ${status})`);
+  const ref = module.create_object_reference(fileId, name);
+  const bytes = Uint8Array.from(ref as ArrayLike<number>);
+  const address = new DataView(bytes.buffer).getBigUint64(0, true);
+  return Number(address);
+}
+
+/**
+ * Write `msgs` as rows `[startRow, startRow + msgs.length)` of the VLEN-uint8 dataset `name`
+ * (which must already be at least that long). Returns the HDF5 status (negative = failure).
+ */
+export function writeVlenU8Rows(rt: H5Runtime, fileId: bigint, name: string, startRow: number, msgs: readonly Uint8Array[]): number {
+  const { module } = rt;
+  const k = msgs.length;
+  if (k === 0) return 0;
+  let total = 0;
+  for (let i = 0; i < k; i++) total += msgs[i]!.length;
+  const dataPtr = module._malloc(Math.max(total, 1));
+  const hvlPtr = module._malloc(k * HVL_T_SIZE);
+  if (dataPtr === 0 || hvlPtr === 0) {
+    if (dataPtr) module._free(dataPtr);
+    if (hvlPtr) module._free(hvlPtr);
+    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: wasm allocation of ${total} bytes failed (batch too large)`);
+  }
+  try {
+    // Views are taken after both allocations: HEAPU8 is replaced when the heap grows.
+    const heap = module.HEAPU8;
+    const hvl = new Uint32Array(heap.buffer, hvlPtr, k * 2);
+    let p = dataPtr;
+    for (let i = 0; i < k; i++) {
+      const m = msgs[i]!;
+      heap.set(m, p);
+      hvl[2 * i] = m.length;
+      hvl[2 * i + 1] = m.length === 0 ? 0 : p;
+      p += m.length;
+    }
+    return module.set_dataset_data(fileId, name, [BigInt(k)], [BigInt(startRow)], [1n], BigInt(hvlPtr));
+  } finally {
+    module._free(hvlPtr);
+    module._free(dataPtr);
+  }
+}
+
+/** Messages of a block, packed: message i is `bytes.subarray(offsets[i], offsets[i + 1])`. */
+export interface PackedMessages {
+  bytes: Uint8Array;
+  /** `count + 1` offsets into `bytes`. */
+  offsets: Float64Array;
+}
+
+/**
+ * Read rows `[start, start + count)` of a VLEN-uint8 dataset (spec §8.5). Returns `null` when
+ * HDF5 reports a failure (transient while another process writes); never decodes unread memory.
+ */
+export function readVlenU8Rows(rt: H5Runtime, fileId: bigint, name: string, start: number, count: number): PackedMessages | null {
+  const { module } = rt;
+  if (count === 0) return { bytes: new Uint8Array(0), offsets: new Float64Array(1) };
+  const hvlPtr = module._malloc(count * HVL_T_SIZE);
+  if (hvlPtr === 0) throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: wasm allocation for ${count} rows failed`);
+  module.HEAPU8.fill(0, hvlPtr, hvlPtr + count * HVL_T_SIZE);
+  const countArg = [BigInt(count)];
+  try {
+    let status: number;
+    try {
+      status = module.get_dataset_data(fileId, name, countArg, [BigInt(start)], [1n], BigInt(hvlPtr));
+    } catch {
+      status = -1; // h5wasm throws when the dataset cannot be opened
+    }
+    if (status < 0) return null;
+    const heap = module.HEAPU8;
+    const hvl = new Uint32Array(heap.buffer, hvlPtr, count * 2);
+    const offsets = new Float64Array(count + 1);
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      offsets[i] = total;
+      total += hvl[2 * i]!;
+    }
+    offsets[count] = total;
+    const bytes = new Uint8Array(total);
+    for (let i = 0; i < count; i++) {
+      const n = hvl[2 * i]!;
+      if (n > 0) {
+        const ptr = hvl[2 * i + 1]!;
+        bytes.set(heap.subarray(ptr, ptr + n), offsets[i]!);
+      }
+    }
+    return { bytes, offsets };
+  } finally {
+    // Safe on zeroed entries; frees what HDF5 allocated on success.
+    try {
+      module.reclaim_vlen_memory_count(fileId, name, "", BigInt(hvlPtr), countArg);
+    } catch {
+      // the dataset could not be re-opened: nothing was allocated by a read that failed to open it
+    }
+    module._free(hvlPtr);
+  }
+}
+
+/**
+ * Read rows `[start, start + count)` of a dataset whose element is one byte (a u8 dataset or a
+ * compound with one u8 member, like `msg_headers`). Returns `null` on an HDF5 failure.
+ */
+export function readU8Rows(rt: H5Runtime, fileId: bigint, name: string, start: number, count: number): Uint8Array | null {
+  const { module } = rt;
+  if (count === 0) return new Uint8Array(0);
+  const ptr = module._malloc(count);
+  if (ptr === 0) throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: wasm allocation for ${count} rows failed`);
+  try {
+    let status: number;
+    try {
+      status = module.get_dataset_data(fileId, name, [BigInt(count)], [BigInt(start)], [1n], BigInt(ptr));
+    } catch {
+      status = -1;
+    }
+    if (status < 0) return null;
+    return module.HEAPU8.slice(ptr, ptr + count);
+  } finally {
+    module._free(ptr);
+  }
+}
+
+/**
+ * Write `values` as rows `[startRow, …)` of a one-byte-element dataset (e.g. `msg_headers`).
+ * Returns the HDF5 status.
+ */
+export function writeU8Rows(rt: H5Runtime, fileId: bigint, name: string, startRow: number, values: Uint8Array): number {
+  const { module } = rt;
+  if (values.length === 0) return 0;
+  const ptr = module._malloc(values.length);
+  if (ptr === 0) throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: wasm allocation of ${values.length} bytes failed`);
+  try {
+    module.HEAPU8.set(values, ptr);
+    return module.set_dataset_data(fileId, name, [BigInt(values.length)], [BigInt(startRow)], [1n], BigInt(ptr));
+  } catch {
+    return -1;
+  } finally {
+    module._free(ptr);
+  }
+}
