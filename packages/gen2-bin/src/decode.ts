@@ -1,0 +1,284 @@
+/**
+ * Whole-file and streaming gen2 decoding. Both run the single core in `decoder-core.ts`.
+ */
+import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import type { RecordBatch, Table } from "apache-arrow";
+import {
+  type Gen2PhotonArrays,
+  type Gen2WidePhotonArrays,
+  onlyBatch,
+  packedArrays,
+  photonTable,
+  wideArrays,
+  wideTable,
+} from "./arrow-tables.js";
+import {
+  createDecoderState,
+  currentHeader,
+  type DecoderState,
+  decodeWords,
+  PhotonColumns,
+  partialWordError,
+  WidePhotonColumns,
+  wordView,
+} from "./decoder-core.js";
+import { fsError, Gen2BinError } from "./errors.js";
+import type { Gen2Header } from "./words.js";
+
+/** Options shared by every gen2 reader. */
+export interface Gen2DecodeOptions {
+  /**
+   * The header that times photon words before the input's first header — the last header of the
+   * previous file of the recording (binney's `read_file(file, header)`, spec §4.3). Without it such
+   * words are counted in `stats.orphanWords` and not emitted.
+   */
+  header?: Gen2Header | null;
+  /** Also return a `board` (Uint8) column for the packed photons. Default false. */
+  board?: boolean;
+  /**
+   * Accept an input whose length is not a multiple of 8: the trailing partial word is skipped and
+   * reported in `stats.trailingBytes`. Default false: such input throws `GEN2_PARTIAL_WORD`.
+   */
+  allowPartialWord?: boolean;
+  /** A name for error messages (set automatically for paths). */
+  path?: string;
+}
+
+/** Counts from one decode. Every word of the input is accounted for in exactly one count. */
+export interface Gen2DecodeStats {
+  /** Bytes of input. */
+  bytes: number;
+  /** Whole 8-byte words (`headers + paddings + photons + widePhotons + orphanWords`). */
+  words: number;
+  /** Header words (frames). */
+  headers: number;
+  /** Padding ("fake photon") words. */
+  paddings: number;
+  /** Photons with x, y < 256, in the `xy` table. */
+  photons: number;
+  /** Photons with x or y ≥ 256, in the `wide` table. */
+  widePhotons: number;
+  /** Photon words before the first header with no `header` option: they have no time and are not emitted. */
+  orphanWords: number;
+  /** Bytes after the last whole word (0 unless `allowPartialWord`). */
+  trailingBytes: number;
+}
+
+/** Result of a whole-input decode as typed arrays. */
+export interface Gen2DecodedArrays {
+  /** Photons with x, y < 256, in file order. */
+  photons: Gen2PhotonArrays;
+  /** Photons with x or y ≥ 256, in file order (see README "Wide photons"). */
+  wide: Gen2WidePhotonArrays;
+  /** The last header seen (or the `header` option if the input has none): pass it to the next file. */
+  lastHeader: Gen2Header | null;
+  stats: Gen2DecodeStats;
+}
+
+/** Result of a whole-input decode as Arrow tables. */
+export interface Gen2Decoded {
+  /** `xy: Uint16, timestamp: Int64 (µs), phase: Int32, baseline: Int32 [, board: Uint8]`, file order. */
+  photons: Table;
+  /** `x: Uint16, y: Uint16, timestamp: Int64, phase: Int32, baseline: Int32, board: Uint8`, file order. */
+  wide: Table;
+  lastHeader: Gen2Header | null;
+  stats: Gen2DecodeStats;
+}
+
+function statsOf(state: DecoderState, bytes: number, trailingBytes: number): Gen2DecodeStats {
+  return {
+    bytes,
+    words: state.words,
+    headers: state.headers,
+    paddings: state.paddings,
+    photons: state.photons,
+    widePhotons: state.widePhotons,
+    orphanWords: state.orphanWords,
+    trailingBytes,
+  };
+}
+
+function checkEnd(state: DecoderState, bytes: number, options: Gen2DecodeOptions): number {
+  const name = options.path ?? "input";
+  if (bytes === 0) throw new Gen2BinError("GEN2_EMPTY_FILE", `gen2: ${name} is empty (0 bytes)`, { path: options.path });
+  const rest = bytes % 8;
+  if (rest !== 0 && !options.allowPartialWord) throw partialWordError(bytes, options.path);
+  if (!state.hasHeader && state.words > 0) {
+    throw new Gen2BinError(
+      "GEN2_NO_HEADER",
+      `gen2: ${name} has ${state.words} words but no header word (first byte 0xFF) and no header was passed in`,
+      { path: options.path, byteOffset: 0 },
+    );
+  }
+  return rest;
+}
+
+/**
+ * Decode a whole gen2 byte buffer into typed-array columns (fastest form; no Arrow).
+ *
+ * Memory: the packed columns are allocated for `words` photons (18 bytes per word) and returned
+ * as views of that allocation.
+ * @throws Gen2BinError `GEN2_EMPTY_FILE`, `GEN2_PARTIAL_WORD` (unless `allowPartialWord`), `GEN2_NO_HEADER`
+ */
+export function decodeGen2Arrays(bytes: Uint8Array, options: Gen2DecodeOptions = {}): Gen2DecodedArrays {
+  const state = createDecoderState(options.header);
+  const words = wordView(bytes);
+  const nWords = words.length / 2;
+  const out = new PhotonColumns(nWords);
+  const wide = new WidePhotonColumns();
+  decodeWords(words, 0, nWords, state, out, wide);
+  const trailing = checkEnd(state, bytes.byteLength, options);
+  return {
+    photons: packedArrays(out, options.board === true),
+    wide: wideArrays(wide),
+    lastHeader: currentHeader(state),
+    stats: statsOf(state, bytes.byteLength, trailing),
+  };
+}
+
+/**
+ * Decode a whole gen2 byte buffer into Arrow tables (zero-copy over the decoded columns).
+ * @throws Gen2BinError `GEN2_EMPTY_FILE`, `GEN2_PARTIAL_WORD` (unless `allowPartialWord`), `GEN2_NO_HEADER`
+ */
+export function decodeGen2(bytes: Uint8Array, options: Gen2DecodeOptions = {}): Gen2Decoded {
+  const r = decodeGen2Arrays(bytes, options);
+  return { photons: photonTable(r.photons), wide: wideTable(r.wide), lastHeader: r.lastHeader, stats: r.stats };
+}
+
+/**
+ * Read and decode one `.bin` file.
+ * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO`, and those of {@link decodeGen2}
+ */
+export async function readGen2File(path: string, options: Gen2DecodeOptions = {}): Promise<Gen2Decoded> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw fsError(error, path, "reading");
+  }
+  return decodeGen2(bytes, { ...options, path: options.path ?? path });
+}
+
+/** Random-access bytes: a plain `ArrayBuffer`-like with `slice`, a `Blob`, or an adapter over a file. */
+export interface Gen2ByteSource {
+  readonly byteLength: number;
+  slice(start: number, end: number): ArrayBuffer | Uint8Array | Promise<ArrayBuffer | Uint8Array>;
+}
+
+/** Inputs the streaming reader accepts. */
+export type Gen2StreamInput = string | Gen2ByteSource | Blob | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/** Options of {@link iterateGen2Batches}. */
+export interface Gen2StreamOptions extends Gen2DecodeOptions {
+  /** Bytes decoded per batch (rounded down to whole words, at least 8). Default 8 MiB (1 Mi words). */
+  batchBytes?: number;
+  /** Stop early: the iterator throws the signal's reason at the next batch boundary. */
+  signal?: AbortSignal;
+}
+
+/** One streamed batch. Every batch owns its memory. */
+export interface Gen2Batch {
+  /** Packed photons of this batch: `xy, timestamp, phase, baseline [, board]`, file order. */
+  photons: RecordBatch;
+  /** Photons with x or y ≥ 256 in this batch (`null` when there are none). */
+  wide: RecordBatch | null;
+  /** Byte offset of the first byte of this batch in the input. */
+  byteOffset: number;
+  /** Cumulative counts so far (final after the last batch). */
+  stats: Gen2DecodeStats;
+  /** The header in effect after this batch. */
+  lastHeader: Gen2Header | null;
+}
+
+async function* chunksOf(input: Gen2StreamInput, chunkBytes: number, name: string): AsyncGenerator<Uint8Array> {
+  if (typeof input === "string") {
+    const stream = createReadStream(input, { highWaterMark: chunkBytes });
+    try {
+      for await (const chunk of stream) yield chunk as Uint8Array;
+    } catch (error) {
+      throw fsError(error, input, "reading");
+    } finally {
+      stream.destroy();
+    }
+    return;
+  }
+  if (typeof Blob !== "undefined" && input instanceof Blob) {
+    for (let at = 0; at < input.size; at += chunkBytes) {
+      yield new Uint8Array(await input.slice(at, Math.min(input.size, at + chunkBytes)).arrayBuffer());
+    }
+    return;
+  }
+  if (Symbol.asyncIterator in input || Symbol.iterator in input) {
+    for await (const chunk of input as AsyncIterable<Uint8Array>) yield chunk;
+    return;
+  }
+  const source = input as Gen2ByteSource;
+  if (typeof source.byteLength !== "number" || typeof source.slice !== "function") {
+    throw new TypeError(`gen2: ${name}: not a path, Blob, byte source or iterable of Uint8Array`);
+  }
+  for (let at = 0; at < source.byteLength; at += chunkBytes) {
+    const part = await source.slice(at, Math.min(source.byteLength, at + chunkBytes));
+    yield part instanceof Uint8Array ? part : new Uint8Array(part);
+  }
+}
+
+/**
+ * Stream a gen2 input as Arrow record batches — same decoder, same results as {@link decodeGen2},
+ * in bounded memory (about 3 × `batchBytes`).
+ *
+ * ```ts
+ * for await (const { photons } of iterateGen2Batches("1602050064.bin")) total += photons.numRows;
+ * ```
+ * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO`, `GEN2_EMPTY_FILE`, `GEN2_PARTIAL_WORD`, `GEN2_NO_HEADER`
+ *   (the last three after the final batch, when the whole input has been seen)
+ */
+export async function* iterateGen2Batches(input: Gen2StreamInput, options: Gen2StreamOptions = {}): AsyncGenerator<Gen2Batch> {
+  const name = options.path ?? (typeof input === "string" ? input : "input");
+  const opts = { ...options, path: options.path ?? (typeof input === "string" ? input : undefined) };
+  const batchBytes = Math.max(8, Math.floor((options.batchBytes ?? 8 * 1024 * 1024) / 8) * 8);
+  const state = createDecoderState(options.header);
+  const staging = new Uint8Array(batchBytes);
+  const stagingWords = new Uint32Array(staging.buffer);
+  let fill = 0;
+  let total = 0;
+  let batchStart = 0;
+  const withBoard = options.board === true;
+  const flush = (byteCount: number): Gen2Batch => {
+    const nWords = byteCount / 8;
+    const out = new PhotonColumns(nWords);
+    const wide = new WidePhotonColumns();
+    decodeWords(stagingWords, 0, nWords, state, out, wide);
+    const batch: Gen2Batch = {
+      photons: onlyBatch(photonTable(packedArrays(out, withBoard))),
+      wide: wide.length > 0 ? onlyBatch(wideTable(wideArrays(wide))) : null,
+      byteOffset: batchStart,
+      stats: statsOf(state, total, 0),
+      lastHeader: currentHeader(state),
+    };
+    batchStart += byteCount;
+    return batch;
+  };
+  for await (const chunk of chunksOf(input, batchBytes, name)) {
+    let at = 0;
+    while (at < chunk.byteLength) {
+      const take = Math.min(chunk.byteLength - at, batchBytes - fill);
+      staging.set(chunk.subarray(at, at + take), fill);
+      fill += take;
+      at += take;
+      total += take;
+      if (fill === batchBytes) {
+        options.signal?.throwIfAborted();
+        yield flush(batchBytes);
+        fill = 0;
+      }
+    }
+  }
+  const whole = fill - (fill % 8);
+  const last = whole > 0 ? flush(whole) : null;
+  const trailing = checkEnd(state, total, opts);
+  if (last) {
+    last.stats = statsOf(state, total, trailing);
+    yield last;
+  }
+}
