@@ -167,6 +167,9 @@ export class Lh5File {
   readonly #file: H5File;
   readonly #filters: ReadonlySet<number>;
   #closed = false;
+  readonly #entities = new Map<string, Group | Dataset>();
+  readonly #attrCache = new Map<string, { datatype: string | undefined; attrs: Attrs }>();
+  readonly #filtersChecked = new Set<string>();
 
   /** @internal use {@link openLh5}. */
   constructor(path: string, file: H5File, filters: ReadonlySet<number>) {
@@ -202,6 +205,8 @@ export class Lh5File {
     if (this.#closed) throw new TypeError("lh5: the file is closed");
     const p = normalizePath(objPath);
     if (p === "") return this.#file;
+    const cached = this.#entities.get(p);
+    if (cached) return cached;
     let entity: unknown;
     try {
       entity = this.#file.get(p);
@@ -212,27 +217,38 @@ export class Lh5File {
     if (type !== "Group" && type !== "Dataset") {
       throw new Lh5Error("LH5_OBJECT_NOT_FOUND", `lh5: ${this.#where(p)}: no such object in the file`, this.#ctx(p));
     }
+    this.#entities.set(p, entity as Group | Dataset);
     return entity as Group | Dataset;
   }
 
+  /** Attribute names and values of an object, read once (the file is read-only). */
+  #attrEntry(entity: Group | Dataset): { datatype: string | undefined; attrs: Attrs } {
+    const cached = this.#attrCache.get(entity.path);
+    if (cached) return cached;
+    const names = Object.keys(entity.attrs);
+    let datatype: string | undefined;
+    const attrs: Record<string, AttrValue> = {};
+    for (const name of names) {
+      let raw: unknown;
+      try {
+        raw = entity.get_attribute(name, false);
+      } catch {
+        continue; // attributes of types h5wasm cannot decode are skipped
+      }
+      if (name === "datatype") datatype = typeof raw === "string" ? raw : undefined;
+      else attrs[name] = attrValue(raw);
+    }
+    const entry = { datatype, attrs };
+    this.#attrCache.set(entity.path, entry);
+    return entry;
+  }
+
   #datatypeString(entity: Group | Dataset): string | undefined {
-    const attr = entity.attrs.datatype;
-    if (!attr) return undefined;
-    const v = attr.value;
-    return typeof v === "string" ? v : undefined;
+    return this.#attrEntry(entity).datatype;
   }
 
   #attrs(entity: Group | Dataset): Attrs {
-    const out: Record<string, AttrValue> = {};
-    for (const [name, attr] of Object.entries(entity.attrs)) {
-      if (name === "datatype") continue;
-      try {
-        out[name] = attrValue(attr.value);
-      } catch {
-        // Attributes of types h5wasm cannot decode are skipped.
-      }
-    }
-    return out;
+    return this.#attrEntry(entity).attrs;
   }
 
   #lgdoDatatype(entity: Group | Dataset, p: string): { text: string; dt: Datatype } {
@@ -251,6 +267,7 @@ export class Lh5File {
   }
 
   #checkFilters(ds: Dataset, p: string): void {
+    if (this.#filtersChecked.has(p)) return;
     let filters: { id: number; name: string }[];
     try {
       filters = ds.filters;
@@ -267,6 +284,7 @@ export class Lh5File {
         );
       }
     }
+    this.#filtersChecked.add(p);
   }
 
   #dataset(p: string): Dataset {
@@ -279,10 +297,9 @@ export class Lh5File {
 
   #child(p: string, name: string): string {
     const cp = joinPath(p, name);
-    let exists = false;
+    let exists = true;
     try {
-      const e = this.#file.get(cp) as { type?: string } | null;
-      exists = e?.type === "Group" || e?.type === "Dataset";
+      this.#entity(cp);
     } catch {
       exists = false;
     }
@@ -712,18 +729,7 @@ export class Lh5File {
     const walk = (path: string, entity: Group | Dataset, depth: number): void => {
       if (entity.type !== "Group") return;
       const group = entity as Group;
-      const keys = group.keys();
-      let order = keys;
-      const text = this.#datatypeString(group);
-      if (text !== undefined) {
-        try {
-          const dt = parseDatatype(text);
-          if ("fields" in dt) order = [...dt.fields.filter((f) => keys.includes(f)), ...keys.filter((k) => !dt.fields.includes(k))];
-        } catch {
-          // unknown datatype: link order
-        }
-      }
-      for (const key of order) {
+      for (const key of this.#childOrder(group)) {
         const cp = joinPath(path, key);
         let child: unknown;
         try {
@@ -747,15 +753,53 @@ export class Lh5File {
   }
 
   /**
-   * Paths of every Table in the file (or below `objPath`), in walk order — what FileDB's
-   * `scan_tables_columns` needs together with {@link Lh5File.tableColumns}.
+   * Paths of every Table in the file (or below `objPath`), in walk order, not descending into tables
+   * (so columns that are tables are not listed) — what FileDB's `scan_tables_columns` needs together
+   * with {@link Lh5File.tableColumns}. Walks plain groups and Structs; reads only `datatype` attributes.
    */
   listTables(objPath = ""): string[] {
-    return this.listObjects(objPath)
-      .filter((o) => o.type === "Table" || o.type === "WaveformTable")
-      .filter((o, _i, all) => !all.some((t) => t !== o && o.path.startsWith(`${t.path}/`)))
-      .map((o) => o.path);
+    const out: string[] = [];
+    const walk = (path: string): void => {
+      const entity = this.#entity(path);
+      if (entity.type !== "Group") return;
+      for (const key of this.#childOrder(entity as Group)) {
+        const cp = joinPath(path, key);
+        let child: Group | Dataset;
+        try {
+          child = this.#entity(cp);
+        } catch {
+          continue;
+        }
+        if (child.type !== "Group") continue;
+        const text = this.#datatypeString(child);
+        let type: string | undefined;
+        try {
+          type = text === undefined ? undefined : parseDatatype(text).type;
+        } catch {
+          type = undefined;
+        }
+        if (type === "Table" || type === "WaveformTable") out.push(cp);
+        else if (type === undefined || type === "Struct") walk(cp);
+      }
+    };
+    walk(normalizePath(objPath));
+    return out;
   }
+
+  /** Children of a group: `datatype` field order first (structs/tables), then the rest in link order. */
+  #childOrder(group: Group): string[] {
+    const keys = group.keys();
+    const text = this.#datatypeString(group);
+    if (text === undefined) return keys;
+    try {
+      const dt = parseDatatype(text);
+      if ("fields" in dt) return [...dt.fields.filter((f) => keys.includes(f)), ...keys.filter((k) => !dt.fields.includes(k))];
+    } catch {
+      // unknown datatype: link order
+    }
+    return keys;
+  }
+
 }
 
 function rangesToSelection(r: Ranges): RowSelection {
