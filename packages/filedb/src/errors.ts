@@ -10,6 +10,8 @@ export type FileDbErrorCode =
   | "FILEDB_UNKNOWN_COLUMN"
   /** A tier name that is not in the config's `tier_dirs`. */
   | "FILEDB_UNKNOWN_TIER"
+  /** Table/column information is needed but `scanTablesColumns` has not run. */
+  | "FILEDB_NOT_SCANNED"
   /** A table id that is not listed for a row/tier. */
   | "FILEDB_UNKNOWN_TABLE"
   /** A cycle key (or `sortby` value) cannot be parsed. */

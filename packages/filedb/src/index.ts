@@ -9,3 +9,9 @@ export type {
   LiteralValue,
   UnaryOperator,
 } from "./expression.js";
+export { compileTemplate } from "./template.js";
+export type { Template, TemplateField, TemplateFieldType, TemplateValue } from "./template.js";
+export { expandVariables, globPaths, readFileDbConfig, resolveFileDbConfig } from "./config.js";
+export type { FileDbConfig, ResolveConfigOptions, ResolvedFileDbConfig } from "./config.js";
+export { FileDb } from "./file-db.js";
+export type { FileDbOptions, FileDbRecord, FileScanReport, TableId } from "./file-db.js";

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { compileTemplate, FileDbError } from "../src/index.js";
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return FileDbError.isInstance(e) ? e.code : "not a FileDbError";
+  }
+  return undefined;
+}
+
+describe("compileTemplate: formatting", () => {
+  it("formats Python str.format specs", () => {
+    expect(compileTemplate("ch{ch:07d}/raw").format({ ch: 42 })).toBe("ch0000042/raw");
+    expect(compileTemplate("ch{ch:07d}/raw").format({ ch: 1084803 })).toBe("ch1084803/raw");
+    expect(compileTemplate("{x:5d}|{y:5}|{z:>4}|{w:^5}|{v:+d}").format({ x: 42, y: "ab", z: "c", w: "m", v: 3 })).toBe(
+      "   42|ab   |   c|  m  |+3",
+    );
+    expect(compileTemplate("{x:03d}").format({ x: -5 })).toBe("-05");
+    expect(compileTemplate("{{literal}}-{a}").format({ a: "x" })).toBe("{literal}-x");
+    expect(compileTemplate("hardware_tcm_1").format({})).toBe("hardware_tcm_1");
+  });
+
+  it("rejects missing values and non-integers for d", () => {
+    expect(code(() => compileTemplate("{a}-{b}").format({ a: "x" }))).toBe("FILEDB_BAD_TEMPLATE");
+    expect(code(() => compileTemplate("{a:d}").format({ a: "r001" }))).toBe("FILEDB_BAD_TEMPLATE");
+    expect(compileTemplate("{a:d}").format({ a: "0042" })).toBe("42");
+  });
+
+  it.each(["{a", "a}", "{}", "{0}", "{a:f}", "{a.b}", "{a:d}{a}", "{a:,d}"])("rejects the template %j", (t) => {
+    expect(code(() => compileTemplate(t))).toBe("FILEDB_BAD_TEMPLATE");
+  });
+});
+
+describe("compileTemplate: parsing (spec §1.3)", () => {
+  const tier = compileTemplate("/{type}/{period}/{run}/{exp}-{period}-{run}-{type}-{timestamp}-tier_raw.lh5");
+
+  it("parses the prod-ref-l200 names and keeps string fields as strings", () => {
+    expect(tier.names).toEqual(["type", "period", "run", "exp", "timestamp"]);
+    expect(tier.parse("/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_raw.lh5")).toEqual({
+      type: "cal",
+      period: "p03",
+      run: "r001",
+      exp: "l200",
+      timestamp: "20230318T012144Z",
+    });
+    expect(compileTemplate("{run}-{x}").parse("001-7")).toEqual({ run: "001", x: "7" });
+  });
+
+  it("requires a repeated field to match the same text", () => {
+    expect(tier.parse("/cal/p03/r001/l200-p04-r001-cal-20230318T012144Z-tier_raw.lh5")).toBeUndefined();
+  });
+
+  it("splits lazy fields at the first following literal", () => {
+    expect(compileTemplate("{a}-{b}").parse("x-y-z")).toEqual({ a: "x", b: "y-z" });
+    expect(compileTemplate("{exp}-{run}-{timestamp}.lh5").parse("l-200-001-x.lh5")).toEqual({ exp: "l", run: "200", timestamp: "001-x" });
+  });
+
+  it("treats widths as minimums: :03d parses 7-digit channels (pygama cannot, B15)", () => {
+    expect(compileTemplate("ch{ch:03d}/raw").parse("ch1084803/raw")).toEqual({ ch: 1084803 });
+    expect(compileTemplate("ch{ch:07d}/raw").parse("ch0000042/raw")).toEqual({ ch: 42 });
+    expect(compileTemplate("ch{ch:07d}/raw").parse("ch42/raw")).toEqual({ ch: 42 });
+    expect(compileTemplate("ch{ch:d}/raw").parse("ch0001084803/raw")).toEqual({ ch: 1084803 });
+    expect(compileTemplate("{x:5d}|").parse("   42|")).toEqual({ x: 42 });
+    expect(compileTemplate("{y:5}|").parse("ab   |")).toEqual({ y: "ab" });
+  });
+
+  it("matches the whole string, literally", () => {
+    const t = compileTemplate("ch{ch:07d}/raw");
+    expect(t.parse("ch1084803/raw/x")).toBeUndefined();
+    expect(t.parse("xch1084803/raw")).toBeUndefined();
+    expect(t.parse("chABC/raw")).toBeUndefined();
+    expect(compileTemplate("a.{x}").parse("abc")).toBeUndefined();
+    expect(compileTemplate("hardware_tcm_1").parse("hardware_tcm_1")).toEqual({});
+  });
+
+  it("round-trips format → parse", () => {
+    const t = compileTemplate("{type}/{ch:07d}-{run}");
+    for (const v of [
+      { type: "cal", ch: 1, run: "r001" },
+      { type: "a-b", ch: 1121600, run: "007" },
+    ]) {
+      expect(t.parse(t.format(v))).toEqual(v);
+    }
+  });
+});
