@@ -184,7 +184,7 @@ describe("BinDirectory bad input", () => {
 /** Bundle src/convert-worker.ts (esbuild from tsup's dependencies) so worker threads run from source. */
 async function buildWorker(): Promise<string> {
   const require = createRequire(createRequire(import.meta.url).resolve("tsup"));
-  const esbuild = require("esbuild") as typeof import("esbuild");
+  const esbuild = require("esbuild") as { build(options: Record<string, unknown>): Promise<unknown> };
   const outDir = join(import.meta.dirname, "../node_modules/.cache/gen2-bin-test");
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, "convert-worker.mjs");

@@ -10,7 +10,7 @@ import {
   iterateGen2Batches,
   readGen2File,
 } from "../src/index.js";
-import { concatBytes, gen2Make, hex, type Manifest, TESTDATA, tempDir } from "./helpers.js";
+import { concatBytes, gen2Make, hex, TESTDATA, tempDir } from "./helpers.js";
 
 const H = "ff e8 76 0b 46 72 2c fb";
 const D = "18 c2 c4 1e f5 39 ef 12";
