@@ -32,6 +32,8 @@ export type Lh5ErrorCode =
   | "LH5_BAD_LGDO"
   /** Appending to an existing object whose type/shape is incompatible. */
   | "LH5_APPEND_MISMATCH"
+  /** Writing (mode "a") an object whose path already exists. */
+  | "LH5_OBJECT_EXISTS"
   /** Writing the file failed (permissions, disk, HDF5 error). */
   | "LH5_WRITE_IO"
   /** Reading a dataset failed inside HDF5. */

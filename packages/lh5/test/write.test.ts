@@ -1,0 +1,201 @@
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import {
+  type LgdoArray,
+  type Table,
+  type VectorOfVectors,
+  createArray,
+  createArrayOfEqualSizedArrays,
+  createScalar,
+  createStruct,
+  createTable,
+  createVectorOfVectors,
+  openLh5,
+  readLh5,
+  vectorOfVectorsFromRows,
+  writeLh5,
+} from "../src/index.js";
+import { HAVE_H5PY, RAW_CAL, TCM_V2, runPython, tempDir } from "./helpers.js";
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+function sampleTable(offset = 0): Table {
+  const n = 5;
+  const energy = Float64Array.from({ length: n }, (_, i) => 100.5 + i + offset);
+  const id = BigInt64Array.from({ length: n }, (_, i) => BigInt(i + offset) * 1_000_000_000_000n);
+  const flag = Uint8Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1 : 0));
+  const hits = vectorOfVectorsFromRows([[1, 2], [], [3], [4, 5, 6], [7 + offset]], { units: "keV" });
+  const wf = createTable({
+    t0: createArray(new Float32Array(n), { units: "ns" }),
+    dt: createArray(new Float32Array(n).fill(16), { units: "ns" }),
+    values: createArrayOfEqualSizedArrays(Uint16Array.from({ length: n * 4 }, (_, i) => i + offset), 4),
+  });
+  return createTable(
+    {
+      energy: createArray(energy, { units: "keV" }),
+      evtid: createArray(id),
+      is_good: createArray(flag, { bool: true }),
+      name: createArray(["V00050A", "B", "", "ch1", "Z"]),
+      hits,
+      waveform: wf,
+    },
+    { attrs: { description: "sample" } },
+  );
+}
+
+describe("write and read back", () => {
+  const file = join(tmp.dir, "out.lh5");
+
+  test("table with every column kind round-trips", async () => {
+    await writeLh5(file, "ch0/dsp", sampleTable(), { mode: "w" });
+    expect(readdirSync(tmp.dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    const t = await readLh5(file, "ch0/dsp");
+    if (t.type !== "Table") throw new Error(t.type);
+    expect(t.datatype).toBe("table{energy,evtid,is_good,name,hits,waveform}");
+    expect(t.attrs.description).toBe("sample");
+    expect(t.nRows).toBe(5);
+    const energy = t.columns.get("energy") as LgdoArray;
+    expect(Array.from(energy.data as Float64Array)).toEqual([100.5, 101.5, 102.5, 103.5, 104.5]);
+    expect(energy.attrs.units).toBe("keV");
+    expect((t.columns.get("evtid") as LgdoArray).data).toEqual(BigInt64Array.from([0n, 1n, 2n, 3n, 4n], (x) => x * 1_000_000_000_000n));
+    const good = t.columns.get("is_good") as LgdoArray;
+    expect(good.datatype).toBe("array<1>{bool}");
+    expect(Array.from(good.data as Uint8Array)).toEqual([1, 0, 1, 0, 1]);
+    expect((t.columns.get("name") as LgdoArray).data).toEqual(["V00050A", "B", "", "ch1", "Z"]);
+    const hits = t.columns.get("hits") as VectorOfVectors;
+    expect(Array.from(hits.cumulativeLength)).toEqual([2, 2, 3, 6, 7]);
+    expect(Array.from((hits.flattened as LgdoArray).data as Float64Array)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(hits.attrs.units).toBe("keV");
+    const wf = t.columns.get("waveform") as Table;
+    expect(wf.type).toBe("WaveformTable");
+    const v = wf.columns.get("values");
+    expect(v?.type === "ArrayOfEqualSizedArrays" && v.shape).toEqual([5, 4]);
+
+    const f = await openLh5(file);
+    try {
+      const info = f.describe("ch0/dsp/energy");
+      expect(info.maxshape).toEqual([null]);
+      expect(info.filters?.map((x) => x.id)).toEqual([1]);
+      expect(info.chunks?.[0]).toBeGreaterThan(0);
+      expect(f.describe("ch0").type).toBeNull();
+      expect(f.describe("ch0/dsp/hits/cumulative_length").dtype).toBe("int64");
+      expect(f.describe("ch0/dsp/name").dtype).toBe("S7");
+    } finally {
+      f.close();
+    }
+  });
+
+  test("append rows to an existing table (VoV offsets shifted)", async () => {
+    await writeLh5(file, "ch0/dsp", sampleTable(10), { mode: "append" });
+    const t = (await readLh5(file, "ch0/dsp")) as Table;
+    expect(t.nRows).toBe(10);
+    const hits = t.columns.get("hits") as VectorOfVectors;
+    expect(Array.from(hits.cumulativeLength)).toEqual([2, 2, 3, 6, 7, 9, 9, 10, 13, 14]);
+    expect(Array.from((hits.flattened as LgdoArray).data as Float64Array).slice(7)).toEqual([1, 2, 3, 4, 5, 6, 17]);
+    expect(Array.from((t.columns.get("energy") as LgdoArray).data as Float64Array).slice(5)).toEqual([110.5, 111.5, 112.5, 113.5, 114.5]);
+    expect((t.columns.get("name") as LgdoArray).data).toEqual(["V00050A", "B", "", "ch1", "Z", "V00050A", "B", "", "ch1", "Z"]);
+    const rows = (await readLh5(file, "ch0/dsp", { rows: [9, 5], columns: ["hits"] })) as Table;
+    const sel = rows.columns.get("hits") as VectorOfVectors;
+    expect(Array.from(sel.cumulativeLength)).toEqual([1, 3]);
+    expect(Array.from((sel.flattened as LgdoArray).data as Float64Array)).toEqual([17, 1, 2]);
+  });
+
+  test("mode a adds objects, refuses existing ones; append mismatches are coded", async () => {
+    await writeLh5(file, "meta/config", createScalar('{"a": 1}'));
+    await writeLh5(file, "meta/flag", createScalar(true));
+    await writeLh5(file, "meta/count", createScalar(42n));
+    await writeLh5(file, "meta/sub", createStruct({ x: createScalar(1.5), y: createArray(new Int32Array([1, 2, 3])) }, { attrs: { int_keys: false } }));
+    expect(await readLh5(file, "meta/config")).toMatchObject({ type: "Scalar", value: '{"a": 1}' });
+    expect(await readLh5(file, "meta/flag")).toMatchObject({ type: "Scalar", value: true });
+    expect(await readLh5(file, "meta/count")).toMatchObject({ type: "Scalar", value: 42n });
+    const s = await readLh5(file, "meta/sub");
+    expect(s.type === "Struct" && [...s.fields.keys()]).toEqual(["x", "y"]);
+    await expect(writeLh5(file, "meta/flag", createScalar(false))).rejects.toMatchObject({ code: "LH5_OBJECT_EXISTS" });
+    await expect(writeLh5(file, "meta/flag", createScalar(false), { mode: "append" })).rejects.toMatchObject({ code: "LH5_APPEND_MISMATCH" });
+    await expect(writeLh5(file, "ch0/dsp", createTable({ energy: new Float64Array(2) }), { mode: "append" })).rejects.toMatchObject({
+      code: "LH5_APPEND_MISMATCH",
+    });
+    // the failed writes left the file intact and no temporary files behind
+    expect(((await readLh5(file, "ch0/dsp")) as Table).nRows).toBe(10);
+    expect(readdirSync(tmp.dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+  });
+
+  test("bad LGDOs are refused", async () => {
+    expect(() => createTable({ a: new Float64Array(2), b: new Float64Array(3) })).toThrowError(expect.objectContaining({ code: "LH5_LENGTH_MISMATCH" }));
+    expect(() => createArray(new Float64Array(5), { shape: [2, 2] })).toThrowError(expect.objectContaining({ code: "LH5_BAD_LGDO" }));
+    expect(() => createVectorOfVectors([2, 1], new Float64Array(3))).toThrowError(expect.objectContaining({ code: "LH5_BAD_LGDO" }));
+    const ragged: Table = {
+      type: "Table",
+      datatype: "table{a,b}",
+      attrs: {},
+      nRows: 2,
+      columns: new Map([
+        ["a", createArray(new Float64Array(2))],
+        ["b", createArray(new Float64Array(3))],
+      ]),
+    };
+    await expect(writeLh5(join(tmp.dir, "r.lh5"), "t", ragged, { mode: "w" })).rejects.toMatchObject({ code: "LH5_LENGTH_MISMATCH" });
+    const notHdf5 = join(tmp.dir, "text.lh5");
+    writeFileSync(notHdf5, "hello");
+    await expect(writeLh5(notHdf5, "t", createTable({ a: new Float64Array(1) }))).rejects.toMatchObject({ code: "LH5_NOT_HDF5" });
+    expect(readFileSync(notHdf5, "utf8")).toBe("hello");
+  });
+
+  test("a real table copied through our writer reads back identically", async () => {
+    const src = await readLh5(RAW_CAL, "ch1084803/raw");
+    const out = join(tmp.dir, "copy.lh5");
+    await writeLh5(out, "ch1084803/raw", src, { mode: "w" });
+    expect(await readLh5(out, "ch1084803/raw")).toEqual(src);
+    const tcm = await readLh5(TCM_V2, "hardware_tcm_1");
+    await writeLh5(out, "hardware_tcm_1", tcm);
+    expect(await readLh5(out, "hardware_tcm_1")).toEqual(tcm);
+  });
+});
+
+describe.skipIf(!HAVE_H5PY)("h5py reads what we write", () => {
+  test("datatype attributes, shapes, maxshape, values, gzip", async () => {
+    const file = join(tmp.dir, "h5py.lh5");
+    await writeLh5(file, "ch0/dsp", sampleTable(), { mode: "w" });
+    await writeLh5(file, "ch0/dsp", sampleTable(10), { mode: "append" });
+    await writeLh5(file, "meta/flag", createScalar(true));
+    const out = runPython(
+      `
+import sys, json, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+t = f["ch0/dsp"]
+def dt(o): 
+    v = o.attrs["datatype"]
+    return v.decode() if isinstance(v, bytes) else v
+res = {
+  "table": dt(t),
+  "energy": [dt(t["energy"]), list(t["energy"].shape), [None if m is None else m for m in t["energy"].maxshape], t["energy"].compression, float(t["energy"][:].sum()), t["energy"].attrs["units"] if isinstance(t["energy"].attrs["units"], str) else t["energy"].attrs["units"].decode()],
+  "evtid": [str(t["evtid"].dtype), int(t["evtid"][-1])],
+  "is_good": [dt(t["is_good"]), str(t["is_good"].dtype)],
+  "name": [str(t["name"].dtype), [x.decode() for x in t["name"][:]]],
+  "hits": [dt(t["hits"]), dt(t["hits/cumulative_length"]), t["hits/cumulative_length"][:].tolist(), t["hits/flattened_data"][:].tolist()],
+  "waveform": [dt(t["waveform"]), dt(t["waveform/values"]), list(t["waveform/values"].shape), list(t["waveform/values"].maxshape[1:])],
+  "flag": [dt(f["meta/flag"]), int(f["meta/flag"][()])],
+}
+print(json.dumps(res))
+`,
+      [file],
+    );
+    const r = JSON.parse(out);
+    expect(r.table).toBe("table{energy,evtid,is_good,name,hits,waveform}");
+    expect(r.energy).toEqual(["array<1>{real}", [10], [null], "gzip", 5 * 102.5 + 5 * 112.5, "keV"]);
+    expect(r.evtid).toEqual(["int64", 14_000_000_000_000]);
+    expect(r.is_good).toEqual(["array<1>{bool}", "uint8"]);
+    expect(r.name[0]).toBe("|S7");
+    expect(r.name[1].slice(0, 5)).toEqual(["V00050A", "B", "", "ch1", "Z"]);
+    expect(r.hits).toEqual([
+      "array<1>{array<1>{real}}",
+      "array<1>{real}",
+      [2, 2, 3, 6, 7, 9, 9, 10, 13, 14],
+      [1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 17],
+    ]);
+    expect(r.waveform).toEqual(["table{t0,dt,values}", "array_of_equalsized_arrays<1,1>{real}", [10, 4], [4]]);
+    expect(r.flag).toEqual(["bool", 1]);
+  });
+});
