@@ -56,3 +56,21 @@ export {
 export type { DocumentHandlers } from "./pages.js";
 export { checkQuery, compileQuery, matchQuery, deepEqual } from "./query.js";
 export type { Query } from "./query.js";
+export { InMemoryCatalog } from "./catalog.js";
+export type { CatalogEntry, UpsertOptions } from "./catalog.js";
+export { BlueskyRun, RunStream, loadRun, loadRunSync, streamNameOf } from "./run.js";
+export { buildColumn } from "./read-stream.js";
+export type { ReadOptions, StreamColumn, StreamColumns } from "./read-stream.js";
+export { Filler, unfilledKeys } from "./filler.js";
+export type { AssetHandler, FillOptions, HandlerRegistry } from "./filler.js";
+export {
+  RecordEncoder,
+  decodeMsgpackRecords,
+  encodeMsgpackRun,
+  exportMsgpack,
+  indexMsgpackFile,
+  openMsgpackCatalog,
+  readMsgpackFile,
+} from "./msgpack-files.js";
+export type { ExportOptions, ExportResult, MsgpackCatalog, MsgpackCatalogOptions, MsgpackIndex } from "./msgpack-files.js";
+export { firstPair, iteratePairs } from "./stream-iter.js";

@@ -1,0 +1,371 @@
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { InMemoryCatalog } from "./catalog.js";
+import type { DocumentPair, DocumentStream, EventDescriptor, EventPage, RunStart, RunStop } from "./documents.js";
+import { DocModelError } from "./errors.js";
+import { MsgpackDecoder, MsgpackEncoder, TruncatedInput } from "./msgpack-codec.js";
+import { packDatumPage, packEventPage } from "./pages.js";
+import { iteratePairs } from "./stream-iter.js";
+import { validateDocument } from "./validation.js";
+
+const WRITTEN = new Set(["start", "descriptor", "event_page", "datum_page", "resource", "stop"]);
+
+/**
+ * Encodes documents as suitcase-msgpack records (spec §9): `[name, doc]` arrays; `event` → one-row `event_page`,
+ * `datum` → one-row `datum_page`; `stream_resource`, `stream_datum` and unknown names are dropped. Number typing:
+ * every `time` and `timestamps` value is float64, data values of keys whose DataKey `dtype` is `"number"` are
+ * float64, other integers in the safe range are msgpack ints, typed arrays / NdArrays are msgpack-numpy maps.
+ */
+export class RecordEncoder {
+  readonly encoder: MsgpackEncoder;
+  private readonly numberKeys = new Map<string, Set<string>>();
+  /** Records written so far, by name. */
+  readonly counts: Record<string, number> = {};
+
+  constructor(encoder = new MsgpackEncoder(1 << 20)) {
+    this.encoder = encoder;
+  }
+
+  /** Encode one document; returns false when the exporter drops it. */
+  write(name: string, doc: unknown): boolean {
+    if (name === "event") return this.write("event_page", packEventPage([doc as never]));
+    if (name === "datum") return this.write("datum_page", packDatumPage([doc as never]));
+    if (!WRITTEN.has(name)) return false;
+    const e = this.encoder;
+    e.writeArrayHeader(2);
+    e.writeString(name);
+    switch (name) {
+      case "start":
+      case "stop":
+        e.writeObject(doc as Record<string, unknown>, false, TIME_ONLY);
+        break;
+      case "descriptor":
+        this.writeDescriptor(doc as EventDescriptor);
+        break;
+      case "event_page":
+        this.writeEventPage(doc as EventPage);
+        break;
+      default:
+        e.write(doc);
+    }
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+    return true;
+  }
+
+  private writeDescriptor(d: EventDescriptor): void {
+    const numbers = new Set<string>();
+    for (const [k, dk] of Object.entries(d.data_keys ?? {})) if (dk?.dtype === "number") numbers.add(k);
+    this.numberKeys.set(d.uid, numbers);
+    const e = this.encoder;
+    let n = 0;
+    for (const k in d) if (d[k] !== undefined) n++;
+    e.writeMapHeader(n);
+    for (const k in d) {
+      const v = d[k];
+      if (v === undefined) continue;
+      e.writeString(k);
+      if (k === "time") e.write(v, true);
+      else if (k === "configuration" && v && typeof v === "object") {
+        const conf = v as Record<string, Record<string, unknown>>;
+        e.writeMapHeader(Object.keys(conf).length);
+        for (const obj of Object.keys(conf)) {
+          e.writeString(obj);
+          const c = conf[obj] as Record<string, unknown>;
+          const floats = new Set<string>();
+          for (const [f, dk] of Object.entries((c.data_keys as Record<string, { dtype?: string }>) ?? {})) if (dk?.dtype === "number") floats.add(f);
+          let m = 0;
+          for (const ck in c) if (c[ck] !== undefined) m++;
+          e.writeMapHeader(m);
+          for (const ck in c) {
+            if (c[ck] === undefined) continue;
+            e.writeString(ck);
+            if (ck === "timestamps") e.write(c[ck], true);
+            else if (ck === "data") e.writeObject(c[ck] as Record<string, unknown>, false, floats);
+            else e.write(c[ck]);
+          }
+        }
+      } else e.write(v);
+    }
+  }
+
+  private writeEventPage(p: EventPage): void {
+    const numbers = this.numberKeys.get(p.descriptor);
+    const e = this.encoder;
+    let n = 0;
+    for (const k in p) if ((p as unknown as Record<string, unknown>)[k] !== undefined) n++;
+    e.writeMapHeader(n);
+    for (const k in p) {
+      const v = (p as unknown as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      e.writeString(k);
+      if (k === "time" || k === "timestamps") e.write(v instanceof Float64Array ? Array.from(v) : v, true);
+      else if (k === "data") e.writeObject(v as Record<string, unknown>, false, numbers);
+      else e.write(v);
+    }
+  }
+}
+
+const TIME_ONLY = new Set(["time"]);
+
+/** Options of {@link exportMsgpack}. */
+export interface ExportOptions {
+  /**
+   * File name prefix template filled from the RunStart, `{start[key]}` placeholders (default `"{start[uid]}"`);
+   * the file is `<prefix>.msgpack`.
+   */
+  filePrefix?: string;
+  /** Schema-validate every document before writing (default false). */
+  validate?: boolean;
+  /** Replace an existing file instead of failing with `DOCS_FILE_EXISTS` (default false, as upstream). */
+  overwrite?: boolean;
+}
+
+/** Result of {@link exportMsgpack}. */
+export interface ExportResult {
+  path: string;
+  uid: string;
+  /** Records written per name. */
+  counts: Record<string, number>;
+  bytes: number;
+}
+
+function fillPrefix(template: string, start: RunStart): string {
+  return template.replace(/\{start\[([^\]]+)\]\}/g, (_, k: string) => String(start[k] ?? ""));
+}
+
+/**
+ * Export one run to `<dir>/<uid>.msgpack` exactly as suitcase-msgpack writes it (spec §9). The directory is
+ * created if missing; the file is written under a temporary name and linked into place (never torn, never
+ * clobbering an existing file). Nothing is written before `start` arrives.
+ * @throws DocModelError `DOCS_NO_START` (first document not `start`), `DOCS_FILE_EXISTS`, `DOCS_SCHEMA_INVALID`
+ *   (with `validate`)
+ */
+export async function exportMsgpack(documents: DocumentStream, dir: string, options: ExportOptions = {}): Promise<ExportResult> {
+  const records = new RecordEncoder();
+  const enc = records.encoder;
+  let fd = -1;
+  let tmp = "";
+  let path = "";
+  let uid = "";
+  let bytes = 0;
+  let index = 0;
+  const flush = (): void => {
+    if (enc.pos === 0) return;
+    const b = enc.bytes();
+    let off = 0;
+    while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+    bytes += b.length;
+    enc.reset();
+  };
+  try {
+    for await (const [name, doc] of iteratePairs(documents)) {
+      if (fd === -1) {
+        if (name !== "start") {
+          throw new DocModelError("DOCS_NO_START", `docmodel: export expects 'start' first, got '${name}'`, { recordIndex: index, documentName: name });
+        }
+        const start = doc as RunStart;
+        uid = start.uid;
+        mkdirSync(dir, { recursive: true });
+        path = join(dir, `${fillPrefix(options.filePrefix ?? "{start[uid]}", start)}.msgpack`);
+        if (existsSync(path) && !options.overwrite) {
+          throw new DocModelError("DOCS_FILE_EXISTS", `docmodel: ${path} already exists (export never overwrites)`, { path });
+        }
+        tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+        fd = openSync(tmp, "wx");
+      }
+      if (options.validate) validateDocument(name, doc);
+      records.write(name, doc);
+      if (enc.pos > 1 << 22) flush();
+      index++;
+    }
+    if (fd === -1) throw new DocModelError("DOCS_NO_START", "docmodel: export got an empty document stream", { recordIndex: 0 });
+    flush();
+    closeSync(fd);
+    fd = -1;
+    if (options.overwrite && existsSync(path)) unlinkSync(path);
+    try {
+      linkSync(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") {
+        throw new DocModelError("DOCS_FILE_EXISTS", `docmodel: ${path} already exists (export never overwrites)`, { path, cause: e });
+      }
+      throw e;
+    }
+    return { path, uid, counts: { ...records.counts }, bytes };
+  } finally {
+    if (fd !== -1) closeSync(fd);
+    if (tmp && existsSync(tmp)) unlinkSync(tmp);
+  }
+}
+
+/** Encode a whole run to suitcase-msgpack bytes in memory (see {@link RecordEncoder}). */
+export function encodeMsgpackRun(documents: Iterable<DocumentPair>): Uint8Array {
+  const r = new RecordEncoder();
+  for (const [name, doc] of documents) r.write(name, doc);
+  return r.encoder.bytes().slice();
+}
+
+function truncated(path: string | undefined, offset: number, index: number, cause?: unknown): DocModelError {
+  return new DocModelError(
+    "DOCS_MSGPACK_TRUNCATED",
+    `msgpack: ${path ?? "buffer"}: record ${index} at byte ${offset} is truncated (file still being written or cut)`,
+    { path, byteOffset: offset, recordIndex: index, cause },
+  );
+}
+
+function badRecord(path: string | undefined, offset: number, index: number, what: string): DocModelError {
+  return new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: ${path ?? "buffer"}: record ${index} at byte ${offset}: expected [name, doc], ${what}`, {
+    path,
+    byteOffset: offset,
+    recordIndex: index,
+  });
+}
+
+/**
+ * Decode suitcase-msgpack records from bytes: each must be a 2-array `[name: str, doc: map]`.
+ * @throws DocModelError `DOCS_MSGPACK_TRUNCATED` (with byteOffset of the cut record), `DOCS_MSGPACK_BAD_RECORD`,
+ *   `DOCS_MSGPACK_UNSUPPORTED`
+ */
+export function* decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generator<DocumentPair> {
+  const d = new MsgpackDecoder(bytes);
+  let index = 0;
+  while (d.pos < bytes.length) {
+    const offset = d.pos;
+    let record: unknown;
+    try {
+      record = d.decode();
+    } catch (e) {
+      if (e instanceof TruncatedInput) throw truncated(path, offset, index);
+      throw e;
+    }
+    if (!Array.isArray(record)) throw badRecord(path, offset, index, `found ${record === null ? "nil" : typeof record}`);
+    if (record.length !== 2 || typeof record[0] !== "string" || record[1] === null || typeof record[1] !== "object" || Array.isArray(record[1])) {
+      throw badRecord(path, offset, index, `found an array of ${record.length}`);
+    }
+    yield record as unknown as DocumentPair;
+    index++;
+  }
+}
+
+function readBytes(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new DocModelError("DOCS_FILE_UNREADABLE", `msgpack: cannot read ${path}: ${(e as Error).message}`, { path, cause: e });
+  }
+}
+
+/**
+ * Read all records of a suitcase-msgpack file (an ingestor: `start` first is checked).
+ * @throws DocModelError `DOCS_FILE_UNREADABLE`, `DOCS_NO_START`, and the errors of {@link decodeMsgpackRecords}
+ */
+export function* readMsgpackFile(path: string, options: { validate?: boolean } = {}): Generator<DocumentPair> {
+  let first = true;
+  for (const pair of decodeMsgpackRecords(readBytes(path), path)) {
+    if (first && pair[0] !== "start") {
+      throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${pair[0]}', expected 'start'`, { path, recordIndex: 0 });
+    }
+    first = false;
+    if (options.validate) validateDocument(pair[0], pair[1]);
+    yield pair;
+  }
+}
+
+/** What indexing a file found. */
+export interface MsgpackIndex {
+  path: string;
+  start: RunStart;
+  stop: RunStop | null;
+  /** Record names in file order. */
+  recordNames: string[];
+}
+
+/**
+ * Index a file without building its documents: decode the first record (must be `start`) and the first `stop`,
+ * skip everything else. Returns null for an empty file ("maybe being written").
+ * @throws DocModelError `DOCS_NO_START`, `DOCS_MSGPACK_TRUNCATED`, `DOCS_MSGPACK_BAD_RECORD`, `DOCS_FILE_UNREADABLE`
+ */
+export function indexMsgpackFile(path: string): MsgpackIndex | null {
+  const bytes = readBytes(path);
+  if (bytes.length === 0) return null;
+  const d = new MsgpackDecoder(bytes);
+  const names: string[] = [];
+  let start: RunStart | undefined;
+  let stop: RunStop | null = null;
+  while (d.pos < bytes.length) {
+    const offset = d.pos;
+    const index = names.length;
+    try {
+      const n = d.peekArrayLength();
+      if (n !== 2) throw badRecord(path, offset, index, n === -1 ? "found a non-array" : `found an array of ${n}`);
+      const name = d.decode();
+      if (typeof name !== "string") throw badRecord(path, offset, index, "name is not a string");
+      names.push(name);
+      if (index === 0 || (name === "stop" && stop === null)) {
+        const doc = d.decode();
+        if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw badRecord(path, offset, index, "doc is not a map");
+        if (index === 0) {
+          if (name !== "start") throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${name}', expected 'start'`, { path, recordIndex: 0 });
+          start = doc as RunStart;
+        } else stop = doc as RunStop;
+      } else d.skip();
+    } catch (e) {
+      if (e instanceof TruncatedInput) throw truncated(path, offset, index);
+      throw e;
+    }
+  }
+  return { path, start: start as RunStart, stop, recordNames: names };
+}
+
+/** Options of {@link openMsgpackCatalog}. */
+export interface MsgpackCatalogOptions {
+  /** Skip files that fail to index (truncated, bad records) instead of throwing; they are listed in `problems`. */
+  skipBad?: boolean;
+}
+
+/** Result of {@link openMsgpackCatalog}: the catalog plus the files it indexed and those it skipped. */
+export interface MsgpackCatalog {
+  catalog: InMemoryCatalog;
+  files: MsgpackIndex[];
+  problems: { path: string; error: DocModelError }[];
+}
+
+/**
+ * A catalog over `*.msgpack` files (upstream `BlueskyMsgpackCatalog`): `paths` are directories (all
+ * `*.msgpack` inside) or files. Each file is indexed (start + stop, other records skipped); opening a run re-reads
+ * its file. Empty files are skipped. Runs are identified by the RunStart inside, not by the file name.
+ * @throws DocModelError `DOCS_NO_FILES` when a path does not exist, indexing errors unless `skipBad`
+ */
+export function openMsgpackCatalog(paths: string | string[], options: MsgpackCatalogOptions = {}): MsgpackCatalog {
+  const files: string[] = [];
+  for (const p of Array.isArray(paths) ? paths : [paths]) {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      throw new DocModelError("DOCS_NO_FILES", `msgpack: ${p} does not exist`, { path: p, cause: e });
+    }
+    if (st.isDirectory()) {
+      for (const f of readdirSync(p).sort()) if (f.endsWith(".msgpack") && !f.startsWith(".")) files.push(join(p, f));
+    } else files.push(p);
+  }
+  const catalog = new InMemoryCatalog();
+  const indexed: MsgpackIndex[] = [];
+  const problems: MsgpackCatalog["problems"] = [];
+  for (const f of files) {
+    let idx: MsgpackIndex | null;
+    try {
+      idx = indexMsgpackFile(f);
+    } catch (e) {
+      if (options.skipBad && DocModelError.isInstance(e)) {
+        problems.push({ path: f, error: e });
+        continue;
+      }
+      throw e;
+    }
+    if (!idx) continue;
+    indexed.push(idx);
+    catalog.upsertKnown(idx.start, idx.stop, readMsgpackFile, [f]);
+  }
+  return { catalog, files: indexed, problems };
+}

@@ -1,0 +1,307 @@
+import type { DataKey, EventDescriptor, EventPage } from "./documents.js";
+import { DocModelError } from "./errors.js";
+import type { FillOptions } from "./filler.js";
+import { unfilledKeys } from "./filler.js";
+import { NdArray, type NumericArray, dtypeOfTypedArray, isTypedArray } from "./ndarray.js";
+import { columnRow, eventFromPage } from "./pages.js";
+import type { BlueskyRun } from "./run.js";
+
+/** Options of `run.stream(name).read()`. */
+export interface ReadOptions extends FillOptions {
+  /** Keep only these data keys (and configuration columns named `"<object>:<field>"`). */
+  include?: string[];
+  /** Drop these data keys. Not together with `include`. */
+  exclude?: string[];
+  /** Add the seed's configuration columns `"<object>:<field>"` (value repeated per event). Default false. */
+  configuration?: boolean;
+  /** Read `data` (default) or the per-key `timestamps`. */
+  sub?: "data" | "timestamps";
+  /** Load external (`filled: false`) values through `handlers` (default true); false keeps the datum ids. */
+  fill?: boolean;
+}
+
+/**
+ * One column of a stream: `data` is row-major over `shape = [nEvents, ...valueShape]` with a numpy `dtype`
+ * (`<f8` Float64Array, `<i8` BigInt64Array, `|b1` Uint8Array, `<U<n>` string[], `|O` unknown[] for mixed values,
+ * N-d keys keep their element type, e.g. `<u2` Uint16Array). `dims[0]` is always `time`.
+ */
+export interface StreamColumn {
+  dims: string[];
+  shape: number[];
+  dtype: string;
+  data: NumericArray | string[] | unknown[];
+}
+
+/** A stream read into columns (seed semantics: `time` coordinate, data keys, then `seq_num` and `uid`). */
+export interface StreamColumns {
+  /** Number of events (rows). */
+  length: number;
+  /** Event `time`, epoch seconds. */
+  time: Float64Array;
+  seq_num: number[];
+  uid: string[];
+  /** Data keys in descriptor order, then configuration columns when requested. */
+  columns: Record<string, StreamColumn>;
+}
+
+const TYPED_CTORS: Record<string, new (n: number) => NumericArray> = {
+  "|b1": Uint8Array,
+  "|u1": Uint8Array,
+  "|i1": Int8Array,
+  "<i2": Int16Array,
+  "<u2": Uint16Array,
+  "<f2": Uint16Array,
+  "<i4": Int32Array,
+  "<u4": Uint32Array,
+  "<f4": Float32Array,
+  "<f8": Float64Array,
+  "<i8": BigInt64Array,
+  "<u8": BigUint64Array,
+};
+
+/** Read one stream of a run into columns (spec §8.3). */
+export function readStreamColumns(run: BlueskyRun, stream: string, options: ReadOptions = {}): StreamColumns {
+  if (options.include && options.exclude) {
+    throw new DocModelError("DOCS_BAD_ARGUMENT", "docmodel: read() takes include or exclude, not both");
+  }
+  const descriptors = run.stream(stream).descriptors;
+  const first = descriptors[0] as EventDescriptor;
+  let keys = Object.keys(first.data_keys);
+  if (options.include) keys = keys.filter((k) => options.include?.includes(k));
+  if (options.exclude) keys = keys.filter((k) => !options.exclude?.includes(k));
+  const sub = options.sub ?? "data";
+  const fill = options.fill ?? true;
+
+  const configNames: [string, string, string][] = [];
+  if (options.configuration || options.include) {
+    for (const [obj, conf] of Object.entries(first.configuration ?? {})) {
+      for (const field of Object.keys((conf as { data?: object }).data ?? {})) {
+        const name = `${obj}:${field}`;
+        if (options.include ? options.include.includes(name) : true) configNames.push([name, obj, field]);
+      }
+    }
+  }
+
+  const time: number[] = [];
+  const seq: number[] = [];
+  const uids: string[] = [];
+  const rows: Record<string, unknown[]> = {};
+  for (const k of keys) rows[k] = [];
+  for (const [name] of configNames) rows[name] = [];
+  let withEvents = 0;
+  const filler = fill ? run.filler(options) : undefined;
+
+  for (const d of descriptors) {
+    const pages = run.eventPages.get(d.uid) ?? [];
+    if (pages.every((p) => p.seq_num.length === 0)) continue;
+    withEvents++;
+    for (const page of pages) {
+      const n = page.seq_num.length;
+      for (let i = 0; i < n; i++) {
+        time.push(page.time[i] as number);
+        seq.push(page.seq_num[i] as number);
+        uids.push(page.uid[i] as string);
+      }
+      const needsFill = filler && sub === "data" && pageNeedsFill(page, d);
+      if (needsFill) {
+        for (let i = 0; i < n; i++) {
+          const e = filler.fill(eventFromPage(page, i), d);
+          for (const k of keys) (rows[k] as unknown[]).push(e.data[k]);
+        }
+      } else {
+        const source = page[sub] as Record<string, unknown>;
+        for (const k of keys) pushColumn(rows[k] as unknown[], source[k], n);
+      }
+      for (const [name, obj, field] of configNames) {
+        const conf = d.configuration?.[obj] as { data?: Record<string, unknown>; timestamps?: Record<string, unknown> } | undefined;
+        const v = (sub === "data" ? conf?.data : conf?.timestamps)?.[field] ?? null;
+        const r = rows[name] as unknown[];
+        for (let i = 0; i < n; i++) r.push(v);
+      }
+    }
+  }
+
+  // Several descriptors in one stream: rows ordered by time (stable), like xarray's merge on `time`.
+  let order: number[] | undefined;
+  if (withEvents > 1) {
+    order = time.map((_, i) => i).sort((a, b) => (time[a] as number) - (time[b] as number) || a - b);
+  }
+  const permute = <T>(a: T[]): T[] => (order ? order.map((i) => a[i] as T) : a);
+
+  const columns: Record<string, StreamColumn> = {};
+  for (const k of keys) {
+    const dk = sub === "data" ? first.data_keys[k] : ({ dtype: "number", shape: [], source: "" } as DataKey);
+    columns[k] = buildColumn(k, permute(rows[k] as unknown[]), dk);
+  }
+  for (const [name, obj, field] of configNames) {
+    const dk = (first.configuration?.[obj] as { data_keys?: Record<string, DataKey> } | undefined)?.data_keys?.[field];
+    columns[name] = buildColumn(name, permute(rows[name] as unknown[]), sub === "data" ? dk : undefined);
+  }
+  return { length: time.length, time: Float64Array.from(permute(time)), seq_num: permute(seq), uid: permute(uids), columns };
+}
+
+function pageNeedsFill(page: EventPage, d: EventDescriptor): boolean {
+  const filled = page.filled;
+  if (filled && Object.keys(filled).length > 0) {
+    for (const k in filled) if ((filled[k] as unknown[]).some((v) => v === false)) return true;
+    return false;
+  }
+  // No `filled` at all: external keys hold datum ids.
+  if (!filled) return unfilledKeys({ data: page.data, filled: undefined } as never, d.data_keys).length > 0;
+  return false;
+}
+
+function pushColumn(out: unknown[], column: unknown, n: number): void {
+  if (Array.isArray(column)) {
+    for (let i = 0; i < n; i++) out.push(column[i]);
+    return;
+  }
+  if (column === undefined) {
+    for (let i = 0; i < n; i++) out.push(null);
+    return;
+  }
+  for (let i = 0; i < n; i++) out.push(columnRow(column, i));
+}
+
+function shapeMismatch(key: string, want: readonly number[], got: readonly number[], row: number): never {
+  throw new DocModelError(
+    "DOCS_SHAPE_MISMATCH",
+    `docmodel: read(): key ${JSON.stringify(key)} row ${row} has shape [${got.join(", ")}], expected [${want.join(", ")}] (rows cannot be stacked)`,
+    { recordIndex: row },
+  );
+}
+
+function dimsFor(dk: DataKey | undefined, ndim: number): string[] {
+  const dims = ["time"];
+  if (ndim === 0) return dims;
+  if (dk?.dims && dk.dims.length === ndim) return dims.concat(dk.dims);
+  for (let i = 0; i < ndim; i++) dims.push(`dim_${i}`);
+  return dims;
+}
+
+/** Stack per-event values into one column with numpy-like type inference (spec §8.3 item 5). */
+export function buildColumn(key: string, rows: unknown[], dk: DataKey | undefined): StreamColumn {
+  const n = rows.length;
+  const firstValue = rows[0];
+  if (firstValue instanceof NdArray || isTypedArray(firstValue)) {
+    const arrays = rows.map((r, i) => {
+      if (r instanceof NdArray) return r;
+      if (isTypedArray(r)) return new NdArray(dtypeOfTypedArray(r), [r.length], r);
+      return shapeMismatch(key, [], [], i);
+    });
+    const a0 = arrays[0] as NdArray;
+    const valueShape = [...a0.shape];
+    const size = a0.data.length;
+    const sameDtype = arrays.every((a) => a.dtype === a0.dtype);
+    arrays.forEach((a, i) => {
+      if (a.shape.length !== valueShape.length || a.shape.some((s, j) => s !== valueShape[j])) shapeMismatch(key, valueShape, a.shape, i);
+    });
+    let dtype = a0.dtype;
+    let data: NumericArray | string[];
+    if (Array.isArray(a0.data)) {
+      data = arrays.flatMap((a) => a.data as string[]);
+      if (dtype.charAt(1) === "U") dtype = `<U${Math.max(1, ...(data as string[]).map((s) => s.length))}`;
+    } else if (sameDtype) {
+      const Ctor = a0.data.constructor as new (n: number) => NumericArray;
+      data = new Ctor(n * size);
+      arrays.forEach((a, i) => (data as NumericArray).set(a.data as never, i * size));
+    } else {
+      dtype = "<f8";
+      const out = new Float64Array(n * size);
+      arrays.forEach((a, i) => {
+        for (let j = 0; j < size; j++) out[i * size + j] = Number((a.data as ArrayLike<number | bigint>)[j]);
+      });
+      data = out;
+    }
+    return { dims: dimsFor(dk, valueShape.length), shape: [n, ...valueShape], dtype, data };
+  }
+  if (Array.isArray(firstValue)) {
+    const valueShape: number[] = [];
+    for (let v: unknown = firstValue; Array.isArray(v); v = v[0]) valueShape.push(v.length);
+    const size = valueShape.reduce((a, b) => a * b, 1);
+    const flat: unknown[] = [];
+    rows.forEach((r, i) => {
+      const before = flat.length;
+      flattenInto(r, valueShape, 0, flat, key, i);
+      if (flat.length - before !== size) shapeMismatch(key, valueShape, [], i);
+    });
+    const scalar = scalarColumn(flat, dk);
+    return { dims: dimsFor(dk, valueShape.length), shape: [n, ...valueShape], dtype: scalar.dtype, data: scalar.data };
+  }
+  const scalar = scalarColumn(rows, dk);
+  return { dims: ["time"], shape: [n], dtype: scalar.dtype, data: scalar.data };
+}
+
+function flattenInto(v: unknown, shape: number[], dim: number, out: unknown[], key: string, row: number): void {
+  if (dim === shape.length) {
+    if (Array.isArray(v)) shapeMismatch(key, shape, [], row);
+    out.push(v);
+    return;
+  }
+  if (!Array.isArray(v) || v.length !== shape[dim]) shapeMismatch(key, shape, [], row);
+  for (const x of v) flattenInto(x, shape, dim + 1, out, key, row);
+}
+
+function scalarColumn(values: unknown[], dk: DataKey | undefined): { dtype: string; data: NumericArray | string[] | unknown[] } {
+  let numbers = 0;
+  let integers = 0;
+  let bigints = 0;
+  let strings = 0;
+  let booleans = 0;
+  let ndScalars = 0;
+  let maxLen = 1;
+  for (const v of values) {
+    switch (typeof v) {
+      case "number":
+        numbers++;
+        if (Number.isInteger(v)) integers++;
+        break;
+      case "bigint":
+        bigints++;
+        break;
+      case "string":
+        strings++;
+        if (v.length > maxLen) maxLen = v.length;
+        break;
+      case "boolean":
+        booleans++;
+        break;
+      default:
+        if (v instanceof NdArray && v.shape.length === 0) ndScalars++;
+    }
+  }
+  const n = values.length;
+  if (ndScalars === n && n > 0) {
+    const a0 = values[0] as NdArray;
+    if (values.every((v) => (v as NdArray).dtype === a0.dtype) && !Array.isArray(a0.data)) {
+      const Ctor = a0.data.constructor as new (n: number) => NumericArray;
+      const out = new Ctor(n);
+      values.forEach((v, i) => out.set((v as NdArray).data as never, i));
+      return { dtype: a0.dtype, data: out };
+    }
+  }
+  if (numbers + bigints === n && n > 0) {
+    const asInt = dk?.dtype === "integer" || (dk?.dtype !== "number" && integers + bigints === n);
+    if (asInt && integers + bigints === n) {
+      const out = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) out[i] = BigInt(values[i] as number | bigint);
+      return { dtype: "<i8", data: out };
+    }
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = Number(values[i]);
+    return { dtype: "<f8", data: out };
+  }
+  if (strings === n && n > 0) return { dtype: `<U${maxLen}`, data: values as string[] };
+  if (booleans === n && n > 0) {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = values[i] ? 1 : 0;
+    return { dtype: "|b1", data: out };
+  }
+  if (n === 0) {
+    const Ctor = dk?.dtype === "integer" ? BigInt64Array : Float64Array;
+    return { dtype: dk?.dtype === "integer" ? "<i8" : "<f8", data: new Ctor(0) };
+  }
+  return { dtype: "|O", data: values };
+}
+
+export { TYPED_CTORS };

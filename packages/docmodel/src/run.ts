@@ -1,0 +1,283 @@
+import type {
+  Datum,
+  DatumPage,
+  DocumentPair,
+  DocumentStream,
+  Event,
+  EventDescriptor,
+  EventPage,
+  Resource,
+  RunStart,
+  RunStop,
+} from "./documents.js";
+import { DocModelError } from "./errors.js";
+import { type FillOptions, Filler, unfilledKeys } from "./filler.js";
+import { eventFromPage, packDatumPage, packEventPage, unpackDatumPage } from "./pages.js";
+import { type ReadOptions, type StreamColumns, readStreamColumns } from "./read-stream.js";
+import { iteratePairs } from "./stream-iter.js";
+
+/** One stream (descriptors sharing a `name`) of a {@link BlueskyRun}. */
+export class RunStream {
+  constructor(
+    readonly run: BlueskyRun,
+    readonly name: string,
+  ) {}
+
+  /** The stream's descriptors in arrival order. */
+  get descriptors(): EventDescriptor[] {
+    return this.run.descriptors.filter((d) => streamNameOf(d) === this.name);
+  }
+
+  /** Number of events in the stream. */
+  get eventCount(): number {
+    let n = 0;
+    for (const d of this.descriptors) for (const p of this.run.eventPages.get(d.uid) ?? []) n += p.seq_num.length;
+    return n;
+  }
+
+  /**
+   * Configuration of each device (`object name → {data, timestamps, data_keys}`) per descriptor, in descriptor
+   * order (the seed's `"<object>:<field>"` columns are available through `read({ configuration: true })`).
+   */
+  config(): Record<string, unknown>[] {
+    return this.descriptors.map((d) => d.configuration ?? {});
+  }
+
+  /**
+   * The stream as columns (seed `run.primary.read()`, spec §8.3).
+   * @throws DocModelError `DOCS_SHAPE_MISMATCH` (rows of an array key with different shapes), `DOCS_BAD_ARGUMENT`
+   *   (include and exclude together), filling errors (`DOCS_UNDEFINED_ASSET_SPEC`, `DOCS_UNRESOLVABLE_FOREIGN_KEY`)
+   */
+  read(options: ReadOptions = {}): StreamColumns {
+    return readStreamColumns(this.run, this.name, options);
+  }
+
+  /** {@link read} as an Apache Arrow table (N-d keys as FixedSizeList columns with `shape` metadata). */
+  async readArrow(options: ReadOptions = {}): Promise<import("apache-arrow").Table> {
+    const { columnsToArrow } = await import("./arrow.js");
+    return columnsToArrow(this.read(options));
+  }
+}
+
+/** Stream name of a descriptor (a missing name counts as `primary`). */
+export function streamNameOf(d: EventDescriptor): string {
+  return typeof d.name === "string" ? d.name : "primary";
+}
+
+/**
+ * A fully loaded run (upstream `BlueskyRun`): the RunStart, RunStop (null for a partial run), descriptors, event
+ * pages per descriptor (Events are stored as one-row pages), resources and datum pages.
+ */
+export class BlueskyRun {
+  readonly start: RunStart;
+  stop: RunStop | null = null;
+  readonly descriptors: EventDescriptor[] = [];
+  readonly descriptorsByUid = new Map<string, EventDescriptor>();
+  readonly eventPages = new Map<string, EventPage[]>();
+  readonly resources = new Map<string, Resource>();
+  readonly datumPages = new Map<string, DatumPage[]>();
+  private readonly datumIndex = new Map<string, Datum>();
+  /** Documents as received (`event`/`datum` kept as given), for faithful re-export. */
+  readonly records: DocumentPair[] = [];
+
+  constructor(start: RunStart) {
+    this.start = start;
+    this.records.push(["start", start]);
+  }
+
+  /** `{ start, stop }` as in upstream `run.metadata`. */
+  get metadata(): { start: RunStart; stop: RunStop | null } {
+    return { start: this.start, stop: this.stop };
+  }
+
+  /** Add one document (after the start). Unknown names are kept in `records` only. */
+  add(pair: DocumentPair): void {
+    this.records.push(pair);
+    const [name, doc] = pair;
+    switch (name) {
+      case "descriptor":
+        this.descriptors.push(doc);
+        this.descriptorsByUid.set(doc.uid, doc);
+        if (!this.eventPages.has(doc.uid)) this.eventPages.set(doc.uid, []);
+        break;
+      case "event":
+        this.pagesOf(doc.descriptor).push(packEventPage([doc]));
+        break;
+      case "event_page":
+        this.pagesOf(doc.descriptor).push(doc);
+        break;
+      case "resource":
+        this.resources.set(doc.uid, doc);
+        break;
+      case "datum":
+        this.addDatumPage(packDatumPage([doc]));
+        break;
+      case "datum_page":
+        this.addDatumPage(doc);
+        break;
+      case "stop":
+        this.stop = doc;
+        break;
+      case "start":
+        throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `docmodel: a second start document in run ${this.start.uid}`, {
+          documentName: "start",
+        });
+      default:
+        break;
+    }
+  }
+
+  private pagesOf(descriptorUid: string): EventPage[] {
+    let pages = this.eventPages.get(descriptorUid);
+    if (!pages) this.eventPages.set(descriptorUid, (pages = []));
+    return pages;
+  }
+
+  private addDatumPage(page: DatumPage): void {
+    let pages = this.datumPages.get(page.resource);
+    if (!pages) this.datumPages.set(page.resource, (pages = []));
+    pages.push(page);
+    for (const d of unpackDatumPage(page)) this.datumIndex.set(d.datum_id, d);
+  }
+
+  /** Stream names in descriptor arrival order. */
+  get streams(): string[] {
+    return [...new Set(this.descriptors.map(streamNameOf))];
+  }
+
+  /** @throws DocModelError `DOCS_STREAM_NOT_FOUND` */
+  stream(name: string): RunStream {
+    if (!this.descriptors.some((d) => streamNameOf(d) === name)) {
+      throw new DocModelError("DOCS_STREAM_NOT_FOUND", `docmodel: run ${this.start.uid} has no stream ${JSON.stringify(name)} (streams: ${this.streams.join(", ") || "none"})`);
+    }
+    return new RunStream(this, name);
+  }
+
+  /** A Datum by id, if this run has it. */
+  datum(datumId: string): Datum | undefined {
+    return this.datumIndex.get(datumId);
+  }
+
+  /** A {@link Filler} over this run's resources and datum. */
+  filler(options: FillOptions = {}): Filler {
+    return new Filler(
+      (id) => this.datumIndex.get(id),
+      (uid) => this.resources.get(uid),
+      options,
+    );
+  }
+
+  /**
+   * Events of all descriptors interlaced by event time (k-way merge; ties broken by descriptor order), as
+   * `[descriptor, event]`.
+   */
+  *interlacedEvents(descriptors: readonly EventDescriptor[] = this.descriptors): Generator<[EventDescriptor, Event]> {
+    const cursors = descriptors.map((d) => ({ d, pages: this.eventPages.get(d.uid) ?? [], page: 0, row: 0 }));
+    const head = (c: (typeof cursors)[number]): number => {
+      while (c.page < c.pages.length && c.row >= (c.pages[c.page] as EventPage).seq_num.length) {
+        c.page++;
+        c.row = 0;
+      }
+      return c.page < c.pages.length ? ((c.pages[c.page] as EventPage).time[c.row] as number) : Number.POSITIVE_INFINITY;
+    };
+    for (;;) {
+      let best = -1;
+      let bestTime = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < cursors.length; i++) {
+        const t = head(cursors[i] as (typeof cursors)[number]);
+        if (best === -1 ? t !== Number.POSITIVE_INFINITY : t < bestTime) {
+          best = i;
+          bestTime = t;
+        }
+      }
+      if (best === -1) return;
+      const c = cursors[best] as (typeof cursors)[number];
+      yield [c.d, eventFromPage(c.pages[c.page] as EventPage, c.row++)];
+    }
+  }
+
+  /**
+   * Replay the run in canonical order (spec §8.2): start, all descriptors, all Events interlaced by time (filled),
+   * stop. Resources/datum are used for filling and not emitted.
+   * @throws DocModelError `DOCS_UNDEFINED_ASSET_SPEC`, `DOCS_UNRESOLVABLE_FOREIGN_KEY` when external data cannot be loaded
+   */
+  *canonical(options: FillOptions = {}): Generator<DocumentPair> {
+    yield ["start", this.start];
+    for (const d of this.descriptors) yield ["descriptor", d];
+    const filler = this.filler(options);
+    for (const [d, e] of this.interlacedEvents()) yield ["event", filler.fill(e, d)];
+    if (this.stop) yield ["stop", this.stop];
+  }
+
+  /**
+   * Like {@link canonical} without filling: before the first Event that references an unseen datum id, the
+   * Resource and **all** its datum pages are emitted.
+   */
+  *canonicalUnfilled(): Generator<DocumentPair> {
+    yield ["start", this.start];
+    for (const d of this.descriptors) yield ["descriptor", d];
+    const emitted = new Set<string>();
+    for (const [d, e] of this.interlacedEvents()) {
+      for (const k of unfilledKeys(e, d.data_keys)) {
+        const datumId = String(e.data[k]);
+        const prefix = datumId.split("/")[0] as string;
+        const resourceUid = this.resources.has(prefix) ? prefix : this.datumIndex.get(datumId)?.resource;
+        if (resourceUid === undefined || emitted.has(resourceUid)) continue;
+        emitted.add(resourceUid);
+        const resource = this.resources.get(resourceUid);
+        if (resource) yield ["resource", resource];
+        for (const p of this.datumPages.get(resourceUid) ?? []) yield ["datum_page", p];
+      }
+      yield ["event", e];
+    }
+    if (this.stop) yield ["stop", this.stop];
+  }
+
+  /** The documents in arrival order (as received, `event`/`datum` not packed). */
+  *documents(): Generator<DocumentPair> {
+    yield* this.records;
+  }
+}
+
+/**
+ * Consume a whole document stream into a {@link BlueskyRun}.
+ * @throws DocModelError `DOCS_NO_START` when the stream is empty or does not begin with `start`
+ */
+export async function loadRun(stream: DocumentStream): Promise<BlueskyRun> {
+  let run: BlueskyRun | undefined;
+  let index = 0;
+  for await (const pair of iteratePairs(stream)) {
+    if (!run) {
+      if (pair[0] !== "start") {
+        throw new DocModelError("DOCS_NO_START", `docmodel: expected a stream of (name, doc) pairs starting with 'start', got '${pair[0]}'`, {
+          recordIndex: index,
+          documentName: pair[0],
+        });
+      }
+      run = new BlueskyRun(pair[1]);
+    } else run.add(pair);
+    index++;
+  }
+  if (!run) throw new DocModelError("DOCS_NO_START", "docmodel: the document stream is empty (no 'start')", { recordIndex: 0 });
+  return run;
+}
+
+/** Synchronous {@link loadRun} for iterables. */
+export function loadRunSync(pairs: Iterable<DocumentPair>): BlueskyRun {
+  let run: BlueskyRun | undefined;
+  let index = 0;
+  for (const pair of pairs) {
+    if (!run) {
+      if (pair[0] !== "start") {
+        throw new DocModelError("DOCS_NO_START", `docmodel: expected a stream of (name, doc) pairs starting with 'start', got '${pair[0]}'`, {
+          recordIndex: index,
+          documentName: pair[0],
+        });
+      }
+      run = new BlueskyRun(pair[1]);
+    } else run.add(pair);
+    index++;
+  }
+  if (!run) throw new DocModelError("DOCS_NO_START", "docmodel: the document stream is empty (no 'start')", { recordIndex: 0 });
+  return run;
+}
