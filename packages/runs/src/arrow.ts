@@ -1,0 +1,384 @@
+/**
+ * Arrow exposure of strax rows and the reverse mapping (Arrow schema → numpy dtype) used to store
+ * our own tables as strax data.
+ *
+ * numpy → Arrow: `|b1` Bool; `iN`/`uN` Int/Uint; `<f2`/`<f4`/`<f8` Float16/32/64; `|S<k>`/`|V<k>`
+ * FixedSizeBinary(k); `<U<k>` Utf8 (NUL padding stripped); `<M8[s|ms|us|ns]` Timestamp, other
+ * `M8`/`m8` Int64; sub-array fields FixedSizeList (multi-dimensional shapes flattened row-major,
+ * the shape kept in field metadata `numpy_shape`). Every field carries `numpy_typestr` metadata and,
+ * when strax gave it a title, `description`.
+ */
+import {
+  Bool,
+  type DataType,
+  Field,
+  FixedSizeBinary,
+  FixedSizeList,
+  Float16,
+  Float32,
+  Float64,
+  Int8,
+  Int16,
+  Int32,
+  Int64,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimestampMicrosecond,
+  TimestampMillisecond,
+  TimestampNanosecond,
+  TimestampSecond,
+  Type,
+  Uint8,
+  Uint16,
+  Uint32,
+  Uint64,
+  Utf8,
+  type Data,
+} from "apache-arrow";
+import type { Chunk } from "./chunk.js";
+import { type Dtype, type DtypeField, makeDtype, type DtypeFieldSpec } from "./dtype.js";
+import { RunsError } from "./errors.js";
+
+/** Copy one field's bytes of every row into a contiguous buffer (byte-swapped to little-endian). */
+function gatherField(data: Uint8Array, n: number, itemsize: number, field: DtypeField): Uint8Array {
+  const size = field.byteSize;
+  const out = new Uint8Array(n * size);
+  const off = field.byteOffset;
+  if (size >= 32) {
+    for (let r = 0; r < n; r++) out.set(data.subarray(r * itemsize + off, r * itemsize + off + size), r * size);
+  } else {
+    for (let r = 0, src = off, dst = 0; r < n; r++, src += itemsize - size) {
+      for (let b = 0; b < size; b++) out[dst++] = data[src++]!;
+    }
+  }
+  const elem = field.kind === "U" ? 4 : field.elementBytes;
+  if (!field.littleEndian && elem > 1 && field.kind !== "S" && field.kind !== "V") swapBytes(out, elem);
+  return out;
+}
+
+function swapBytes(bytes: Uint8Array, width: number): void {
+  for (let i = 0; i + width <= bytes.length; i += width) {
+    for (let a = i, b = i + width - 1; a < b; a++, b--) {
+      const t = bytes[a]!;
+      bytes[a] = bytes[b]!;
+      bytes[b] = t;
+    }
+  }
+}
+
+function scalarArrowType(field: DtypeField): DataType {
+  const bytes = field.elementBytes;
+  switch (field.kind) {
+    case "b":
+      return new Bool();
+    case "i":
+      return bytes === 1 ? new Int8() : bytes === 2 ? new Int16() : bytes === 4 ? new Int32() : new Int64();
+    case "u":
+      return bytes === 1 ? new Uint8() : bytes === 2 ? new Uint16() : bytes === 4 ? new Uint32() : new Uint64();
+    case "f":
+      return bytes === 2 ? new Float16() : bytes === 4 ? new Float32() : new Float64();
+    case "S":
+    case "V":
+      return new FixedSizeBinary(bytes);
+    case "U":
+      return new Utf8();
+    case "M":
+      switch (field.unit) {
+        case "s":
+          return new TimestampSecond();
+        case "ms":
+          return new TimestampMillisecond();
+        case "us":
+          return new TimestampMicrosecond();
+        case "ns":
+          return new TimestampNanosecond();
+        default:
+          return new Int64();
+      }
+    case "m":
+      return new Int64();
+    case "struct":
+      throw new RunsError("RUNS_UNSUPPORTED_TYPE", `strax → Arrow: nested structured field ${field.name} is not supported`);
+  }
+}
+
+function fieldMetadata(field: DtypeField): Map<string, string> {
+  const meta = new Map<string, string>([["numpy_typestr", field.typestr]]);
+  if (field.title !== undefined) meta.set("description", field.title);
+  if (field.shape.length > 1) meta.set("numpy_shape", `(${field.shape.join(", ")})`);
+  return meta;
+}
+
+/** The Arrow schema for a dtype (padding fields named `''` are left out). */
+export function dtypeToArrowSchema(dtype: Dtype): Schema {
+  return new Schema(
+    dtype.fields
+      .filter((f) => f.name !== "")
+      .map((f) => {
+        const scalar = scalarArrowType(f);
+        const type = f.shape.length === 0 ? scalar : new FixedSizeList(f.count, new Field("item", scalar, false));
+        return new Field(f.name, type, false, fieldMetadata(f));
+      }),
+  );
+}
+
+function scalarData(type: DataType, field: DtypeField, bytes: Uint8Array, length: number): Data {
+  const buf = bytes.buffer as ArrayBuffer;
+  const off = bytes.byteOffset;
+  switch (field.kind) {
+    case "b": {
+      const bits = new Uint8Array(Math.ceil(length / 8));
+      for (let i = 0; i < length; i++) if (bytes[i]) bits[i >> 3]! |= 1 << (i & 7);
+      return makeData({ type: type as Bool, length, data: bits });
+    }
+    case "S":
+    case "V":
+      return makeData({ type: type as FixedSizeBinary, length, data: bytes });
+    case "U": {
+      const chars = field.elementBytes / 4;
+      const codes = new Uint32Array(buf, off, length * chars);
+      const encoder = new TextEncoder();
+      const parts: Uint8Array[] = [];
+      const offsets = new Int32Array(length + 1);
+      let total = 0;
+      for (let i = 0; i < length; i++) {
+        let end = chars;
+        while (end > 0 && codes[i * chars + end - 1] === 0) end--;
+        const text = String.fromCodePoint(...codes.subarray(i * chars, i * chars + end));
+        const encoded = encoder.encode(text);
+        parts.push(encoded);
+        total += encoded.length;
+        offsets[i + 1] = total;
+      }
+      const data = new Uint8Array(total);
+      let p = 0;
+      for (const part of parts) {
+        data.set(part, p);
+        p += part.length;
+      }
+      return makeData({ type: type as Utf8, length, valueOffsets: offsets, data });
+    }
+    default: {
+      const bytesPer = field.elementBytes;
+      let values: ArrayBufferView;
+      switch (type.typeId) {
+        case Type.Int:
+        case Type.Timestamp: {
+          const signed = field.kind !== "u";
+          values =
+            bytesPer === 1
+              ? signed
+                ? new Int8Array(buf, off, length)
+                : new Uint8Array(buf, off, length)
+              : bytesPer === 2
+                ? signed
+                  ? new Int16Array(buf, off, length)
+                  : new Uint16Array(buf, off, length)
+                : bytesPer === 4
+                  ? signed
+                    ? new Int32Array(buf, off, length)
+                    : new Uint32Array(buf, off, length)
+                  : signed
+                    ? new BigInt64Array(buf, off, length)
+                    : new BigUint64Array(buf, off, length);
+          break;
+        }
+        case Type.Float:
+          values = bytesPer === 2 ? new Uint16Array(buf, off, length) : bytesPer === 4 ? new Float32Array(buf, off, length) : new Float64Array(buf, off, length);
+          break;
+        default:
+          throw new RunsError("RUNS_UNSUPPORTED_TYPE", `strax → Arrow: unsupported field ${field.name}`);
+      }
+      return makeData({ type: type as any, length, data: values as any });
+    }
+  }
+}
+
+/** Convert the rows of one chunk to an Arrow RecordBatch (copies each column once). */
+export function chunkToRecordBatch(chunk: Chunk): RecordBatch {
+  return rowsToRecordBatch(chunk.dtype, chunk.data, chunk.n);
+}
+
+/** Convert packed numpy rows to an Arrow RecordBatch. */
+export function rowsToRecordBatch(dtype: Dtype, data: Uint8Array, n: number): RecordBatch {
+  const schema = dtypeToArrowSchema(dtype);
+  const children: Data[] = [];
+  for (const arrowField of schema.fields) {
+    const field = dtype.fields.find((f) => f.name === arrowField.name)!;
+    const bytes = gatherField(data, n, dtype.itemsize, field);
+    if (field.shape.length === 0) {
+      children.push(scalarData(arrowField.type, field, bytes, n));
+    } else {
+      const listType = arrowField.type as FixedSizeList;
+      const child = scalarData(listType.children[0]!.type, field, bytes, n * field.count);
+      children.push(makeData({ type: listType, length: n, child }));
+    }
+  }
+  const structData = makeData({ type: new Struct(schema.fields), length: n, children });
+  return new RecordBatch(schema, structData);
+}
+
+/** Concatenate chunks' rows into one Arrow Table (one RecordBatch per non-empty chunk). */
+export function chunksToTable(dtype: Dtype, chunks: Iterable<Chunk>): Table {
+  const batches: RecordBatch[] = [];
+  for (const chunk of chunks) if (chunk.n > 0) batches.push(chunkToRecordBatch(chunk));
+  if (batches.length === 0) return new Table(rowsToRecordBatch(dtype, new Uint8Array(0), 0));
+  return new Table(batches);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arrow → numpy dtype and rows
+
+function typestrFor(type: DataType, name: string): string {
+  switch (type.typeId) {
+    case Type.Bool:
+      return "|b1";
+    case Type.Int: {
+      const t = type as Int8;
+      const bytes = t.bitWidth / 8;
+      return `${bytes === 1 ? "|" : "<"}${t.isSigned ? "i" : "u"}${bytes}`;
+    }
+    case Type.Float: {
+      const precision = (type as Float32).precision;
+      return precision === 0 ? "<f2" : precision === 1 ? "<f4" : "<f8";
+    }
+    case Type.FixedSizeBinary:
+      return `|S${(type as FixedSizeBinary).byteWidth}`;
+    case Type.Timestamp: {
+      const unit = (type as TimestampNanosecond).unit;
+      return `<M8[${["s", "ms", "us", "ns"][unit]}]`;
+    }
+    default:
+      throw new RunsError(
+        "RUNS_UNSUPPORTED_TYPE",
+        `Arrow → strax: column ${JSON.stringify(name)} has type ${String(type)}, which has no fixed-size numpy equivalent (use ints, floats, bools, timestamps, fixed-size binary or fixed-size lists of those)`,
+      );
+  }
+}
+
+function parseShape(text: string | undefined): number[] | undefined {
+  if (!text) return undefined;
+  const dims = text.replace(/[()\s]/g, "").split(",").filter(Boolean).map(Number);
+  return dims.every((d) => Number.isInteger(d) && d >= 0) ? dims : undefined;
+}
+
+/**
+ * The numpy dtype for an Arrow schema. Field metadata `numpy_typestr`, `numpy_shape` and
+ * `description` (as written by {@link dtypeToArrowSchema}) are honoured, so a round trip is exact.
+ * `time`/`endtime` timestamps become `<i8` as strax requires. Throws `RUNS_UNSUPPORTED_TYPE`.
+ */
+export function arrowSchemaToDtype(schema: Schema): Dtype {
+  const specs: DtypeFieldSpec[] = schema.fields.map((f) => {
+    const meta = f.metadata;
+    const title = meta.get("description");
+    let type = f.type as DataType;
+    let shape: number[] | undefined;
+    if (type.typeId === Type.FixedSizeList) {
+      const list = type as FixedSizeList;
+      shape = parseShape(meta.get("numpy_shape")) ?? [list.listSize];
+      if (shape.reduce((a, b) => a * b, 1) !== list.listSize) shape = [list.listSize];
+      type = list.children[0]!.type;
+    }
+    let typestr = meta.get("numpy_typestr");
+    const natural = type.typeId === Type.Utf8 ? undefined : typestrFor(type, f.name);
+    if (typestr === undefined || (natural !== undefined && !compatible(typestr, natural))) {
+      if (natural === undefined) {
+        throw new RunsError("RUNS_UNSUPPORTED_TYPE", `Arrow → strax: string column ${JSON.stringify(f.name)} needs field metadata numpy_typestr '<U<k>' (fixed width)`);
+      }
+      typestr = natural;
+    }
+    if ((f.name === "time" || f.name === "endtime") && typestr.startsWith("<M8")) typestr = "<i8";
+    return { name: f.name, typestr, ...(title !== undefined ? { title } : {}), ...(shape ? { shape } : {}) };
+  });
+  return makeDtype(specs);
+}
+
+function compatible(declared: string, natural: string): boolean {
+  const d = declared.replace(/^[<>|=]/, "");
+  const n = natural.replace(/^[<>|=]/, "");
+  if (d === n) return true;
+  // datetime/timedelta declared on an Int64 column, or Arrow Timestamp stored as i8.
+  return (n === "i8" && /^[Mm]8/.test(d)) || (d === "i8" && /^M8/.test(n)) || (d.startsWith("V") && n.startsWith("S") && d.slice(1) === n.slice(1));
+}
+
+/** Little-endian bytes of one Arrow column chunk (scalar child values), `count` elements per row. */
+function columnBytes(data: Data, field: DtypeField, rows: number): Uint8Array {
+  const total = rows * field.count;
+  switch (field.kind) {
+    case "b": {
+      const bits = data.values as Uint8Array;
+      const out = new Uint8Array(total);
+      for (let i = 0; i < total; i++) {
+        const j = i + data.offset;
+        out[i] = (bits[j >> 3]! >> (j & 7)) & 1;
+      }
+      return out;
+    }
+    case "U": {
+      const chars = field.elementBytes / 4;
+      const out = new Uint32Array(total * chars);
+      const decoder = new TextDecoder();
+      const offsets = data.valueOffsets as Int32Array;
+      const values = data.values as Uint8Array;
+      for (let i = 0; i < total; i++) {
+        const text = decoder.decode(values.subarray(offsets[i]!, offsets[i + 1]!));
+        let c = 0;
+        for (const ch of text) {
+          if (c >= chars) break;
+          out[i * chars + c++] = ch.codePointAt(0)!;
+        }
+      }
+      return new Uint8Array(out.buffer);
+    }
+    default: {
+      const values = data.values as ArrayBufferView;
+      const bytes = new Uint8Array(values.buffer, values.byteOffset, Math.min(values.byteLength, total * field.elementBytes));
+      if (bytes.byteLength !== total * field.elementBytes) {
+        throw new RunsError("RUNS_UNSUPPORTED_TYPE", `Arrow → strax: column ${field.name} has ${bytes.byteLength} bytes, expected ${total * field.elementBytes}`);
+      }
+      return bytes;
+    }
+  }
+}
+
+/**
+ * Pack an Arrow RecordBatch into numpy rows of `dtype` (as produced by
+ * {@link arrowSchemaToDtype}). Nulls are written as zeros. Returns `n × itemsize` bytes.
+ */
+export function recordBatchToRows(batch: RecordBatch, dtype: Dtype): Uint8Array {
+  const n = batch.numRows;
+  const size = dtype.itemsize;
+  const rows = new Uint8Array(n * size);
+  for (const field of dtype.fields) {
+    if (field.name === "") continue;
+    const vector = batch.getChild(field.name);
+    if (!vector) throw new RunsError("RUNS_UNSUPPORTED_TYPE", `Arrow → strax: column ${JSON.stringify(field.name)} is missing`);
+    let data = vector.data[0]!;
+    if (field.shape.length > 0) {
+      const child = data.children[0]!;
+      data = child.length === n * field.count ? child : child.slice(data.offset * field.count, n * field.count);
+    }
+    const bytes = columnBytes(data, field, n);
+    const fsize = field.byteSize;
+    const off = field.byteOffset;
+    if (!field.littleEndian && field.elementBytes > 1 && field.kind !== "S" && field.kind !== "V") {
+      const swapped = bytes.slice();
+      swapBytes(swapped, field.kind === "U" ? 4 : field.elementBytes);
+      scatter(swapped, rows, n, size, off, fsize);
+    } else scatter(bytes, rows, n, size, off, fsize);
+  }
+  return rows;
+}
+
+function scatter(src: Uint8Array, rows: Uint8Array, n: number, itemsize: number, off: number, fsize: number): void {
+  if (fsize >= 32) {
+    for (let r = 0; r < n; r++) rows.set(src.subarray(r * fsize, (r + 1) * fsize), r * itemsize + off);
+    return;
+  }
+  for (let r = 0, dst = off, s = 0; r < n; r++, dst += itemsize - fsize) {
+    for (let b = 0; b < fsize; b++) rows[dst++] = src[s++]!;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Chunk compressors as strax uses them (spec runs.md §9.3–§9.5): blosc (blosclz, no shuffle),
+ * zstd, lz4 (LZ4 *frame*), bz2. Libraries are loaded lazily on first use.
+ */
+import { BloscFormatError, decodeBloscChunk, readBloscHeader } from "./blosc.js";
+import { RunsError } from "./errors.js";
+
+/** Compressor names strax writes in `compressor`. */
+export type Compressor = "blosc" | "zstd" | "lz4" | "bz2";
+
+/** Compressors this package can read. */
+export const COMPRESSORS: readonly Compressor[] = ["blosc", "zstd", "lz4", "bz2"];
+/** Compressors this package can write (no maintained pure-JS bzip2 encoder: bz2 is read-only). */
+export const WRITABLE_COMPRESSORS: readonly Compressor[] = ["blosc", "zstd", "lz4"];
+
+/** python-blosc refuses inputs of 2 GiB and more (`BLOSC_MAX_BUFFERSIZE`). */
+const BLOSC_MAX_INPUT_BYTES = 2 ** 31 - 1 - 16;
+
+interface NumcodecsCodec {
+  encode(data: Uint8Array): Promise<Uint8Array>;
+  decode(data: Uint8Array): Promise<Uint8Array>;
+}
+
+function memo<T>(load: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return () => {
+    promise ??= load().catch((error: unknown) => {
+      promise = undefined;
+      throw error;
+    });
+    return promise;
+  };
+}
+
+const loadBlosc = memo(async (): Promise<NumcodecsCodec> => {
+  const { default: Blosc } = await import("numcodecs/blosc");
+  return Blosc.fromConfig({ cname: "blosclz", clevel: 9, shuffle: 0 }) as unknown as NumcodecsCodec;
+});
+const loadZstdEncoder = memo(async (): Promise<NumcodecsCodec> => {
+  const { default: Zstd } = await import("numcodecs/zstd");
+  return Zstd.fromConfig({ level: 3 }) as unknown as NumcodecsCodec;
+});
+const loadFzstd = memo(() => import("fzstd"));
+const loadLz4 = memo(() => import("lz4js"));
+const loadBzip = memo(async () => (await import("seek-bzip")).default);
+
+/** Throw `RUNS_UNKNOWN_COMPRESSOR` unless `name` is a known compressor. */
+export function assertCompressor(name: unknown, path?: string): asserts name is Compressor {
+  if (typeof name !== "string" || !(COMPRESSORS as readonly string[]).includes(name)) {
+    throw new RunsError(
+      "RUNS_UNKNOWN_COMPRESSOR",
+      `strax: unknown compressor ${JSON.stringify(name)}${path ? ` in ${path}` : ""} (expected one of ${COMPRESSORS.join(", ")})`,
+      path === undefined ? {} : { path },
+    );
+  }
+}
+
+/**
+ * Decompress one chunk file. `expectedBytes` (the chunk's `nbytes`) is checked when given.
+ * Throws `RUNS_CORRUPT_CHUNK` (with the decoder's error as `cause`) or `RUNS_UNKNOWN_COMPRESSOR`.
+ */
+export async function decompressChunk(
+  compressor: Compressor,
+  data: Uint8Array,
+  expectedBytes?: number,
+  path?: string,
+): Promise<Uint8Array> {
+  assertCompressor(compressor, path);
+  const where = path ?? "chunk";
+  const corrupt = (what: string, cause?: unknown): RunsError =>
+    new RunsError("RUNS_CORRUPT_CHUNK", `strax ${compressor}: ${where}: ${what}`, {
+      ...(path === undefined ? {} : { path }),
+      ...(cause === undefined ? {} : { cause }),
+    });
+  let out: Uint8Array;
+  try {
+    switch (compressor) {
+      case "blosc": {
+        const header = readBloscHeader(data);
+        if (header === undefined) throw corrupt("not a Blosc chunk (bad header; wrong compressor?)");
+        if (header.cbytes !== data.byteLength) {
+          throw corrupt(`Blosc header says ${header.cbytes} compressed bytes, file has ${data.byteLength}`);
+        }
+        if (expectedBytes !== undefined && header.nbytes !== expectedBytes) {
+          throw corrupt(`Blosc header says ${header.nbytes} bytes, metadata nbytes is ${expectedBytes}`);
+        }
+        out = decodeBloscChunk(data) ?? (await (await loadBlosc()).decode(data));
+        break;
+      }
+      case "zstd":
+        out = (await loadFzstd()).decompress(data);
+        break;
+      case "lz4":
+        if (data[0] !== 0x04 || data[1] !== 0x22 || data[2] !== 0x4d || data[3] !== 0x18) {
+          throw corrupt("not an LZ4 frame (magic 04 22 4D 18 expected; wrong compressor?)");
+        }
+        out = (await loadLz4()).decompress(data);
+        break;
+      case "bz2":
+        out = new Uint8Array((await loadBzip()).decode(data));
+        break;
+    }
+  } catch (cause) {
+    if (RunsError.isInstance(cause)) throw cause;
+    const message = cause instanceof BloscFormatError || cause instanceof Error ? cause.message : String(cause);
+    throw corrupt(`decompression failed: ${message}`, cause);
+  }
+  if (expectedBytes !== undefined && out.byteLength !== expectedBytes) {
+    throw corrupt(`decompressed to ${out.byteLength} bytes, metadata nbytes is ${expectedBytes}`);
+  }
+  return out;
+}
+
+/**
+ * Compress raw rows as strax does: blosc = Blosc 1 blosclz clevel 9 without shuffle, zstd level 3
+ * (one frame), lz4 = LZ4 frame. Throws `RUNS_UNKNOWN_COMPRESSOR` for bz2 (read-only) or an unknown
+ * name, and `RUNS_BAD_CHUNK` for blosc input of 2 GiB or more.
+ */
+export async function compressChunk(compressor: Compressor, raw: Uint8Array): Promise<Uint8Array> {
+  assertCompressor(compressor);
+  switch (compressor) {
+    case "blosc":
+      if (raw.byteLength > BLOSC_MAX_INPUT_BYTES) {
+        throw new RunsError("RUNS_BAD_CHUNK", `strax blosc: input of ${raw.byteLength} bytes exceeds Blosc's ~2 GB limit; use smaller chunks`);
+      }
+      return (await loadBlosc()).encode(raw);
+    case "zstd":
+      return (await loadZstdEncoder()).encode(raw);
+    case "lz4":
+      return (await loadLz4()).compress(raw);
+    case "bz2":
+      throw new RunsError("RUNS_UNKNOWN_COMPRESSOR", "strax bz2: writing bz2 is not supported (read-only); use blosc, zstd or lz4");
+  }
+}

@@ -1,0 +1,391 @@
+/**
+ * A strax `DataDirectory` (spec runs.md §2.1, §3): run documents as loose `{run}-metadata.json`
+ * files and one folder per stored (run, data type, lineage).
+ */
+import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { NsInterval } from "@daqkit/timestamps";
+import { type Chunk, clipChunk, createContinuityChecker, validateChunk } from "./chunk.js";
+import { decompressChunk } from "./codecs.js";
+import { type DataFolderName, parseDataFolderName, superrunHash } from "./data-key.js";
+import { type DataWriter, type DataWriterOptions, type OverwritePolicy, openDataWriter } from "./data-writer.js";
+import { type Dtype, parseDtype } from "./dtype.js";
+import { RunsError } from "./errors.js";
+import { type DataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
+import { assertRunId, formatRunDoc, isSuperrunId, parseRunDoc, type RunDoc } from "./run-doc.js";
+
+/** Options of {@link DataDirectory}. */
+export interface DataDirectoryOptions {
+  /** Refuse every write (`RUNS_READONLY`). Default false. */
+  readonly readonly?: boolean;
+  /** Overwrite policy for data writes. Default `if_broken` (strax's default). */
+  readonly overwrite?: OverwritePolicy;
+}
+
+/** A data folder found in the directory. */
+export interface StoredDataFolder extends DataFolderName {
+  /** Folder name. */
+  readonly folder: string;
+  /** Absolute (joined) path. */
+  readonly path: string;
+}
+
+/** Resolved stored data: where it is and its metadata. */
+export interface StoredData {
+  readonly folder: string;
+  readonly path: string;
+  /** `2` = found under the strax 2.x key, `1` = 1.x superrun folder naming (or a regular run, same in both). */
+  readonly layout: 1 | 2;
+  readonly metadata: DataMetadata;
+  readonly metadataPath: string;
+  readonly dtype: Dtype;
+}
+
+/** Options for finding stored data. */
+export interface FindDataOptions {
+  /** Only data with this lineage hash. */
+  readonly lineageHash?: string;
+  /** Also accept incomplete or failed data (strax `allow_incomplete`). Default false. */
+  readonly allowIncomplete?: boolean;
+}
+
+/** Options for iterating chunks. */
+export interface ChunkIterationOptions extends FindDataOptions {
+  /** Only rows fully inside `[start, end)` ns; chunks are clipped to it. */
+  readonly timeRange?: NsInterval;
+  readonly signal?: AbortSignal;
+  /** Read ahead this many chunk files while the current one is decoded (default 1). */
+  readonly readAhead?: number;
+}
+
+const RUN_DOC_SUFFIX = "-metadata.json";
+
+function ioError(path: string, cause: unknown): RunsError {
+  return new RunsError("RUNS_IO", `strax: cannot access ${path}: ${(cause as Error).message}`, { path, cause });
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === "ENOENT";
+}
+
+/**
+ * A strax DataDirectory on the local filesystem. Reads strax 2.x and 1.x layouts; writes the 2.x
+ * layout. All times are ns `bigint`, intervals half-open `[start, end)`.
+ */
+export class DataDirectory {
+  readonly path: string;
+  readonly readonly: boolean;
+  readonly overwrite: OverwritePolicy;
+
+  constructor(path: string, options: DataDirectoryOptions = {}) {
+    this.path = path;
+    this.readonly = options.readonly ?? false;
+    this.overwrite = options.overwrite ?? "if_broken";
+  }
+
+  /** Path of a run document. */
+  runDocPath(runId: string): string {
+    return join(this.path, `${runId}${RUN_DOC_SUFFIX}`);
+  }
+
+  private async entries(): Promise<{ name: string; isDirectory: boolean }[]> {
+    try {
+      return (await readdir(this.path, { withFileTypes: true })).map((d) => ({ name: d.name, isDirectory: d.isDirectory() }));
+    } catch (cause) {
+      if (isNotFound(cause)) {
+        throw new RunsError("RUNS_DATA_NOT_FOUND", `strax: no DataDirectory at ${this.path}`, { path: this.path, cause });
+      }
+      throw ioError(this.path, cause);
+    }
+  }
+
+  /** Run ids with a run document, sorted (code unit order). */
+  async listRunIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for (const e of await this.entries()) {
+      if (e.isDirectory || !e.name.endsWith(RUN_DOC_SUFFIX)) continue;
+      const id = e.name.slice(0, -RUN_DOC_SUFFIX.length);
+      if (id !== "" && !id.includes("-")) ids.push(id);
+    }
+    return ids.sort();
+  }
+
+  /** True when the run document exists. */
+  async hasRunDoc(runId: string): Promise<boolean> {
+    try {
+      await stat(this.runDocPath(runId));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Read a run document. Throws `RUNS_RUN_DOC_NOT_FOUND`, `RUNS_BAD_RUN_DOC`, `RUNS_BAD_RUN_ID`. */
+  async readRunDoc(runId: string): Promise<RunDoc> {
+    assertRunId(runId);
+    const path = this.runDocPath(runId);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (cause) {
+      if (isNotFound(cause)) {
+        throw new RunsError("RUNS_RUN_DOC_NOT_FOUND", `strax: no file at ${path}, cannot find run metadata for ${runId}`, { path, runId, cause });
+      }
+      throw ioError(path, cause);
+    }
+    return parseRunDoc(text, runId, path);
+  }
+
+  /**
+   * Write a run document (temp file + rename; strax 2.x JSON form). Refuses to replace an existing
+   * document unless `overwrite` (strax silently overwrites). Throws `RUNS_READONLY`,
+   * `RUNS_DATA_EXISTS`, `RUNS_BAD_RUN_ID`, `RUNS_IO`.
+   */
+  async writeRunDoc(doc: RunDoc, options: { overwrite?: boolean } = {}): Promise<void> {
+    this.assertWritable();
+    assertRunId(doc.name);
+    if (!isSuperrunId(doc.name) && doc.subRunSpec !== undefined) {
+      throw new RunsError("RUNS_BAD_RUN_ID", `strax: a superrun name must start with '_' (got ${JSON.stringify(doc.name)})`, { runId: doc.name });
+    }
+    if (isSuperrunId(doc.name) && doc.subRunSpec === undefined) {
+      throw new RunsError("RUNS_BAD_RUN_ID", `strax: run ${JSON.stringify(doc.name)} starts with '_', which marks superruns, but has no sub_run_spec`, { runId: doc.name });
+    }
+    const path = this.runDocPath(doc.name);
+    if (!options.overwrite && (await this.hasRunDoc(doc.name))) {
+      throw new RunsError("RUNS_DATA_EXISTS", `strax: run document ${path} already exists (pass overwrite to replace it)`, { path, runId: doc.name });
+    }
+    const temp = `${path}.${process.pid}.tmp`;
+    try {
+      await writeFile(temp, formatRunDoc(doc));
+      await rename(temp, path);
+    } catch (cause) {
+      await rm(temp, { force: true });
+      throw ioError(path, cause);
+    }
+  }
+
+  /** Every strax data folder (name splits into 3 parts on `-`; `_temp` folders excluded). */
+  async listDataFolders(): Promise<StoredDataFolder[]> {
+    const out: StoredDataFolder[] = [];
+    for (const e of await this.entries()) {
+      if (!e.isDirectory || e.name.endsWith("_temp")) continue;
+      const parsed = parseDataFolderName(e.name);
+      if (parsed) out.push({ ...parsed, folder: e.name, path: join(this.path, e.name) });
+    }
+    return out.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0));
+  }
+
+  /** Read the data metadata in a data folder (`{type}-{hash}-metadata.json`, or legacy `metadata.json`). */
+  async readFolderMetadata(folder: StoredDataFolder): Promise<{ metadata: DataMetadata; metadataPath: string }> {
+    const candidates = [join(folder.path, `${folder.dataType}-${folder.lineageHash}-metadata.json`), join(folder.path, "metadata.json")];
+    for (const path of candidates) {
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch (cause) {
+        if (isNotFound(cause)) continue;
+        throw ioError(path, cause);
+      }
+      return { metadata: parseDataMetadata(text, path), metadataPath: path };
+    }
+    throw new RunsError("RUNS_METADATA_MISSING", `strax: data in ${folder.path} has no metadata`, { path: folder.path });
+  }
+
+  /**
+   * Find stored data of (run, data type). For a superrun the 2.x key (`{run}_{H}`, H from its run
+   * document's `sub_run_spec`) is tried first, then the 1.x folder naming, accepted only if its
+   * chunks' subruns match the current definition (otherwise it is stale). Incomplete data is
+   * skipped unless `allowIncomplete`. Returns `undefined` when nothing matches. Throws
+   * `RUNS_AMBIGUOUS_DATA` when several lineages match and none was given.
+   */
+  async findData(runId: string, dataType: string, options: FindDataOptions = {}): Promise<StoredData | undefined> {
+    assertRunId(runId);
+    const folders = (await this.listDataFolders()).filter(
+      (f) => f.dataType === dataType && (options.lineageHash === undefined || f.lineageHash === options.lineageHash),
+    );
+    const tiers: { runPart: string; layout: 1 | 2 }[] = [];
+    let specIds: Set<string> | undefined;
+    if (isSuperrunId(runId)) {
+      const doc = await this.readRunDoc(runId);
+      if (!doc.subRunSpec) {
+        throw new RunsError("RUNS_BAD_SUPERRUN", `strax: superrun ${runId} has no sub_run_spec in its run document`, { runId });
+      }
+      tiers.push({ runPart: `${runId}_${superrunHash(doc.subRunSpec)}`, layout: 2 });
+      tiers.push({ runPart: runId, layout: 1 });
+      specIds = new Set(doc.subRunSpec.map((e) => e.runId));
+    } else tiers.push({ runPart: runId, layout: 2 });
+    for (const tier of tiers) {
+      const found: StoredData[] = [];
+      for (const folder of folders.filter((f) => f.runPart === tier.runPart)) {
+        let read: { metadata: DataMetadata; metadataPath: string };
+        try {
+          read = await this.readFolderMetadata(folder);
+        } catch (error) {
+          if (RunsError.isInstance(error) && !options.allowIncomplete) continue;
+          throw error;
+        }
+        if (!options.allowIncomplete && metadataProblem(read.metadata) !== undefined) continue;
+        if (tier.layout === 1 && specIds && isSuperrunId(runId)) {
+          const seen = new Set(read.metadata.chunks.flatMap((c) => (c.subruns ? [...c.subruns.keys()] : [])));
+          if (seen.size !== specIds.size || [...seen].some((id) => !specIds!.has(id))) continue;
+        }
+        found.push({ folder: folder.folder, path: folder.path, layout: tier.layout, ...read, dtype: parseDtype(read.metadata.dtype) });
+      }
+      if (found.length > 1) {
+        throw new RunsError(
+          "RUNS_AMBIGUOUS_DATA",
+          `strax: ${found.length} stored versions of ${runId}/${dataType} (lineage hashes ${found.map((f) => f.metadata.lineageHash).join(", ")}); pass a lineage hash`,
+          { runId, dataType },
+        );
+      }
+      if (found.length === 1) return found[0];
+    }
+    return undefined;
+  }
+
+  /** Like {@link findData} but throws `RUNS_DATA_NOT_FOUND` (or the reason the data is unusable). */
+  async requireData(runId: string, dataType: string, options: FindDataOptions = {}): Promise<StoredData> {
+    const found = await this.findData(runId, dataType, options);
+    if (found) return found;
+    // Explain why: a broken folder is worth naming.
+    const broken = await this.findData(runId, dataType, { ...options, allowIncomplete: true }).catch(() => undefined);
+    if (broken) {
+      throw new RunsError("RUNS_BAD_METADATA", `strax: data at ${broken.path} is not loadable: ${metadataProblem(broken.metadata)}`, {
+        path: broken.path,
+        runId,
+        dataType,
+      });
+    }
+    throw new RunsError("RUNS_DATA_NOT_FOUND", `strax: no stored ${dataType} for run ${runId} in ${this.path}`, { runId, dataType, path: this.path });
+  }
+
+  /** True when complete data of (run, data type) is stored (for a superrun: under its own key). */
+  async isStored(runId: string, dataType: string, options: FindDataOptions = {}): Promise<boolean> {
+    try {
+      return (await this.findData(runId, dataType, options)) !== undefined;
+    } catch (error) {
+      if (RunsError.isInstance(error) && error.code !== "RUNS_IO") return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Iterate the chunks of stored data in order, decompressing one at a time (with read-ahead).
+   * Checks the chunk list against the folder (missing files `RUNS_CHUNK_MISSING`, stray chunk files
+   * `RUNS_BAD_METADATA`), each chunk's size and row count (`RUNS_CORRUPT_CHUNK`), the chunk laws
+   * (`RUNS_BAD_CHUNK`) and continuity (`RUNS_NOT_CONTINUOUS`/`RUNS_CHUNK_OVERLAP`).
+   */
+  async *iterateStored(stored: StoredData, options: ChunkIterationOptions = {}): AsyncGenerator<Chunk> {
+    const meta = stored.metadata;
+    const prefix = `${meta.dataType}-${meta.lineageHash}`;
+    const onDisk = new Set((await readdir(stored.path).catch((cause) => Promise.reject(ioError(stored.path, cause)))) as string[]);
+    const listed = new Set<string>();
+    for (const c of meta.chunks) {
+      if (c.n > 0 && c.filename === undefined) {
+        throw new RunsError("RUNS_BAD_METADATA", `strax: ${stored.metadataPath}: chunk ${c.chunkIndex} has ${c.n} rows but no filename`, {
+          path: stored.metadataPath,
+          chunkIndex: c.chunkIndex,
+        });
+      }
+      if (c.filename !== undefined) {
+        listed.add(c.filename);
+        if (!onDisk.has(c.filename)) {
+          throw new RunsError("RUNS_CHUNK_MISSING", `strax: chunk ${c.chunkIndex} file ${join(stored.path, c.filename)} listed in the metadata does not exist`, {
+            path: join(stored.path, c.filename),
+            chunkIndex: c.chunkIndex,
+          });
+        }
+      }
+    }
+    const chunkFile = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-\\d{6}$`);
+    const stray = [...onDisk].filter((f) => chunkFile.test(f) && !listed.has(f));
+    if (stray.length > 0) {
+      throw new RunsError("RUNS_BAD_METADATA", `strax: ${stored.metadataPath}: chunk list and files disagree: ${stray.join(", ")} not listed in the metadata`, {
+        path: stored.metadataPath,
+      });
+    }
+    const range = options.timeRange;
+    const wanted = meta.chunks.filter((c) => !range || (c.start < range.end && c.end > range.start) || (c.start === c.end && c.start >= range.start && c.start < range.end));
+    const continuity = createContinuityChecker();
+    const readAhead = Math.max(0, options.readAhead ?? 1);
+    const pending: (Promise<Uint8Array | undefined> | undefined)[] = [];
+    const startRead = (i: number) => {
+      const c = wanted[i];
+      if (!c || pending[i]) return;
+      const path = c.filename === undefined ? undefined : join(stored.path, c.filename);
+      const p = path === undefined ? Promise.resolve(undefined) : readFile(path).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+      p.catch(() => undefined); // handled when awaited
+      pending[i] = p;
+    };
+    for (let i = 0; i < wanted.length; i++) {
+      options.signal?.throwIfAborted();
+      for (let k = i; k <= i + readAhead; k++) startRead(k);
+      const info = wanted[i]!;
+      const path = info.filename === undefined ? stored.path : join(stored.path, info.filename);
+      let compressed: Uint8Array | undefined;
+      try {
+        compressed = await pending[i];
+      } catch (cause) {
+        throw isNotFound(cause)
+          ? new RunsError("RUNS_CHUNK_MISSING", `strax: chunk file ${path} does not exist`, { path, chunkIndex: info.chunkIndex, cause })
+          : ioError(path, cause);
+      }
+      pending[i] = undefined;
+      let data: Uint8Array = new Uint8Array(0);
+      if (compressed !== undefined) {
+        if (info.filesize !== undefined && compressed.byteLength !== info.filesize) {
+          throw new RunsError("RUNS_CORRUPT_CHUNK", `strax: chunk ${path} has ${compressed.byteLength} bytes, metadata filesize says ${info.filesize}`, {
+            path,
+            chunkIndex: info.chunkIndex,
+          });
+        }
+        data = await decompressChunk(meta.compressor, compressed, info.n * stored.dtype.itemsize, path);
+      }
+      if (data.byteLength !== info.n * stored.dtype.itemsize) {
+        throw new RunsError(
+          "RUNS_CORRUPT_CHUNK",
+          `strax: chunk ${path} has ${data.byteLength / stored.dtype.itemsize} items, but chunk_info says ${info.n}`,
+          { path, chunkIndex: info.chunkIndex },
+        );
+      }
+      if (isSuperrunId(info.runId) && info.subruns === null) {
+        throw new RunsError("RUNS_BAD_METADATA", `strax: superrun ${info.runId} has no subruns information in ${stored.metadataPath} chunk ${info.chunkIndex}`, {
+          path: stored.metadataPath,
+          chunkIndex: info.chunkIndex,
+        });
+      }
+      let chunk: Chunk = {
+        runId: info.runId,
+        dataType: meta.dataType,
+        dataKind: meta.dataKind,
+        dtype: stored.dtype,
+        start: info.start,
+        end: info.end,
+        n: info.n,
+        data,
+        subruns: info.subruns,
+      };
+      validateChunk(chunk, `${path} (chunk ${info.chunkIndex})`);
+      continuity.check(chunk);
+      if (range) chunk = clipChunk(chunk, range);
+      yield chunk;
+    }
+  }
+
+  /**
+   * Open a writer for data of this directory (see {@link openDataWriter}); the directory's
+   * overwrite policy applies unless given. Throws `RUNS_READONLY`.
+   */
+  async openWriter(options: Omit<DataWriterOptions, "directory">): Promise<DataWriter> {
+    this.assertWritable();
+    assertRunId(options.key.runId);
+    return openDataWriter({ overwrite: this.overwrite, ...options, directory: this.path });
+  }
+
+  /** Throw `RUNS_READONLY` if the directory was opened read-only. */
+  assertWritable(): void {
+    if (this.readonly) {
+      throw new RunsError("RUNS_READONLY", `strax: ${this.path} is read-only: it cannot write any data`, { path: this.path });
+    }
+  }
+}
