@@ -1,0 +1,86 @@
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { fromRawfile } from "../src/index.js";
+import { messageFor } from "./live/message-for.js";
+import { hex, TESTDATA, tempDir } from "./helpers.js";
+
+// Children are plain Node processes: bundle the TypeScript child (with our sources and h5wasm)
+// into one ESM file with the esbuild that tsup already depends on.
+const requireFromTsup = createRequire(createRequire(import.meta.url).resolve("tsup"));
+interface EsbuildApi {
+  build(options: Record<string, unknown>): Promise<unknown>;
+}
+const esbuild = requireFromTsup("esbuild") as EsbuildApi;
+
+let dir: string;
+let cleanup: () => void;
+let bundle: string;
+beforeAll(async () => {
+  ({ dir, cleanup } = tempDir());
+  bundle = join(dir, "live-child.mjs");
+  await esbuild.build({
+    entryPoints: [join(import.meta.dirname, "live/live-child.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    outfile: bundle,
+    conditions: ["@daqkit/source"],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: "error",
+  });
+});
+afterAll(() => cleanup());
+
+function run(args: string[], timeoutMs: number, onReady?: () => void): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bundle, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, LIVE_WARMUP_FILE: join(TESTDATA, "raw_v0_0_empty.h5") },
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (onReady && out.startsWith("ready\n")) {
+        onReady();
+        onReady = undefined;
+      }
+    });
+    child.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`child ${args.join(" ")} exited ${code}: ${err}`));
+      else resolve(JSON.parse(out.trim().split("\n").pop()!));
+    });
+  });
+}
+
+test("one writer process, several reader processes: no reader ever sees a wrong byte", async () => {
+  const path = join(dir, "live.h5");
+  const batches = 30;
+  const batchSize = 400;
+  const total = batches * batchSize;
+  let ready = 0;
+  let allReady: () => void = () => {};
+  const readersReady = new Promise<void>((r) => (allReady = r));
+  const onReady = (): void => {
+    if (++ready === 3) allReady();
+  };
+  const readers = ["whole", "incremental", "follow"].map((mode) => run(["reader", path, String(total), "40000", mode], 60_000, onReady));
+  await Promise.race([readersReady, Promise.all(readers)]); // the writer starts once every reader polls
+  const writer = run(["writer", path, String(batches), String(batchSize), "40"], 60_000);
+  const [w, ...r] = await Promise.all([writer, ...readers]);
+  expect(w).toEqual({ written: total });
+  for (const stats of r) {
+    expect(stats["mismatches"]).toBe(0);
+    expect(stats["lastLength"]).toBe(total);
+    expect(stats["checked"] as number).toBeGreaterThanOrEqual(total);
+    expect(stats["reads"] as number).toBeGreaterThanOrEqual(2); // saw the file grow, not just the end state
+  }
+  const data = await fromRawfile(path, { start: -3 });
+  expect(data.msgs!.map(hex)).toEqual([total - 3, total - 2, total - 1].map((i) => hex(messageFor(i))));
+}, 90_000);
