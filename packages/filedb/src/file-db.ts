@@ -10,6 +10,7 @@ import { Field, Int32, Int64, List, makeVector, type Table, Table as ArrowTable,
 import { type FileDbConfig, type ResolveConfigOptions, type ResolvedFileDbConfig, readFileDbConfig, resolveFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
+import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
 import { compileTemplate, type TemplateValue } from "./template.js";
 import { walkFiles } from "./walk.js";
 
@@ -440,6 +441,22 @@ export class FileDb {
     this.sortRows();
     this.updateFileStatus();
     return { filesSeen: seen, filesMatched: matched, rowsAdded: added, unmatched };
+  }
+
+  /**
+   * Open every existing tier file with `@daqkit/lh5` and record, per row and tier, the table ids
+   * (`{tier}_tables`) and an index into {@link FileDb.columns} per table (`{tier}_col_idx`), §1.7.
+   * Table ids come from group paths matching the tier's `table_format` (`ch{ch:07d}/raw` →
+   * 1084803); a template without a field gives one table with id 0. Column names are the table's
+   * top-level columns in byte order (= HDF5 link order, as pygama). A missing tier file gives null
+   * cells. Tiers are scanned in order, rows in database order, so the column lists are numbered as
+   * in pygama. Without `override`, existing column information is kept.
+   *
+   * @throws FileDbError `FILEDB_UNREADABLE` (a tier file that is not readable LH5, with `cause`),
+   *   `FILEDB_BAD_TABLE` (a group matching the table glob but not the template, strict mode).
+   */
+  scanTablesColumns(options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
+    return scanTablesColumnsOf(this, options);
   }
 
   /**

@@ -15,3 +15,4 @@ export { expandVariables, globPaths, readFileDbConfig, resolveFileDbConfig } fro
 export type { FileDbConfig, ResolveConfigOptions, ResolvedFileDbConfig } from "./config.js";
 export { FileDb } from "./file-db.js";
 export type { FileDbOptions, FileDbRecord, FileScanReport, TableId } from "./file-db.js";
+export type { ScanTablesColumnsOptions, TablesColumnsReport } from "./tables-columns.js";

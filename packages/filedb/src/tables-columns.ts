@@ -1,0 +1,182 @@
+/**
+ * `scanTablesColumns` (spec filedb-loader §1.7): open every tier file with `@daqkit/lh5`, list the
+ * tables that match the tier's `table_format`, and record each table's column names.
+ */
+import { dirname } from "node:path";
+import { type Lh5File, openLh5 } from "@daqkit/lh5";
+import { FileDbError } from "./errors.js";
+import type { FileDb, FileDbState, TableId } from "./file-db.js";
+import { compileTemplate } from "./template.js";
+
+/** Options of {@link FileDb.scanTablesColumns}. */
+export interface ScanTablesColumnsOptions {
+  /** Rescan even when column information is already present (default false: return it as is). */
+  readonly override?: boolean;
+  /**
+   * Assume every file of a directory has the same tables and columns: open only the first file
+   * of each directory per tier (pygama's `dir_files_conform`). Default false.
+   */
+  readonly dirFilesConform?: boolean;
+  /**
+   * Default true: a group that matches the table glob but not the template (e.g. `chABC/raw` for
+   * `ch{ch:07d}/raw`) is an error (`FILEDB_BAD_TABLE`). With false it is skipped and reported in
+   * {@link TablesColumnsReport.warnings}.
+   */
+  readonly strict?: boolean;
+  /** Called after each file with (files done, files to open). */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Abort between files. */
+  readonly signal?: AbortSignal;
+}
+
+/** Result of a table/column scan. */
+export interface TablesColumnsReport {
+  /** The distinct column lists (`FileDb.columns`). */
+  readonly columns: readonly (readonly string[])[];
+  /** Number of LH5 files opened. */
+  readonly filesOpened: number;
+  /** Skipped groups (non-strict mode) and listed tables missing from a file. */
+  readonly warnings: readonly string[];
+  /** True when nothing was scanned because column information already existed. */
+  readonly skipped: boolean;
+}
+
+/** Byte-wise name order = HDF5/h5py link order, which pygama's column lists use. */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function globRegExp(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*")}$`);
+}
+
+interface TierResult {
+  ids: TableId[];
+  columns: string[][];
+}
+
+function scanFile(file: Lh5File, db: FileDb, tier: string, strict: boolean, warnings: string[]): TierResult {
+  const template = db.resolved.tableTemplates[tier]!;
+  const text = template.text.replace(/\/+$/, "");
+  const ids: TableId[] = [];
+  const columns: string[][] = [];
+  const add = (id: TableId, path: string): void => {
+    let names: string[];
+    try {
+      names = file.tableColumns(path);
+    } catch (cause) {
+      const code = (cause as { code?: string }).code;
+      if (code === "LH5_OBJECT_NOT_FOUND") {
+        warnings.push(`${file.path}: table ${path} is not in the file`);
+        return;
+      }
+      throw cause;
+    }
+    ids.push(id);
+    columns.push([...names].sort(byteOrder));
+  };
+  if (template.fields.length === 0) {
+    // A fixed table name: one table whose id is 0 (as pygama).
+    add(0, template.format({}).replace(/\/+$/, ""));
+    return { ids, columns };
+  }
+  const field = template.fields[0]!;
+  const parseTemplate = text === template.text ? template : compileTemplate(text);
+  const glob = globRegExp(text.replace(/\{[^{}]*\}/, "*"));
+  for (const path of file.listTables()) {
+    if (!glob.test(path)) continue;
+    const values = parseTemplate.parse(path);
+    const id = values?.[field.name];
+    if (id === undefined) {
+      const message = `${file.path}: group ${path} matches ${JSON.stringify(text.replace(/\{[^{}]*\}/, "*"))} but not the table template ${JSON.stringify(template.text)}`;
+      if (strict) throw new FileDbError("FILEDB_BAD_TABLE", `filedb: ${message}`, { path: file.path, tier, source: template.text });
+      warnings.push(message);
+      continue;
+    }
+    add(id, path);
+  }
+  return { ids, columns };
+}
+
+/**
+ * Implementation of {@link FileDb.scanTablesColumns}; replaces the database's table state.
+ * @internal
+ */
+export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
+  const state = db.state;
+  if (state.columns && !options.override) return { columns: state.columns, filesOpened: 0, warnings: [], skipped: true };
+  const strict = options.strict ?? true;
+  const warnings: string[] = [];
+  const tiers = db.tiers;
+  const n = db.length;
+  const columns: string[][] = [];
+  const listIndex = new Map<string, number>();
+  const indexOf = (list: string[]): number => {
+    const key = list.join("\u0000");
+    let i = listIndex.get(key);
+    if (i === undefined) {
+      i = columns.length;
+      columns.push(list);
+      listIndex.set(key, i);
+    }
+    return i;
+  };
+  const tables = new Map<string, (TableId[] | null)[]>();
+  const colIdx = new Map<string, (number[] | null)[]>();
+  const total = tiers.length * n;
+  let done = 0;
+  let opened = 0;
+  // Tier-major, rows in database order: the discovery order pygama's column lists have.
+  for (const tier of tiers) {
+    const tierTables: (TableId[] | null)[] = new Array(n).fill(null);
+    const tierCols: (number[] | null)[] = new Array(n).fill(null);
+    const conform = new Map<string, TierResult>();
+    for (let row = 0; row < n; row++) {
+      options.signal?.throwIfAborted();
+      const bit = db.statusBit(tier);
+      if ((state.status[row]! & bit) === 0) {
+        done++;
+        continue;
+      }
+      const path = db.filePath(row, tier);
+      let result = options.dirFilesConform ? conform.get(dirname(path)) : undefined;
+      if (!result) {
+        let file: Lh5File;
+        try {
+          file = await openLh5(path);
+        } catch (cause) {
+          const code = (cause as { code?: string }).code;
+          throw new FileDbError(
+            "FILEDB_UNREADABLE",
+            `filedb: cannot open the ${tier} file of row ${row} as LH5: ${path}: ${(cause as Error).message.split("\n")[0]}${code ? ` (${code})` : ""}`,
+            { path, row, tier, cause },
+          );
+        }
+        opened++;
+        try {
+          result = scanFile(file, db, tier, strict, warnings);
+        } catch (cause) {
+          if (FileDbError.isInstance(cause)) throw cause;
+          throw new FileDbError("FILEDB_UNREADABLE", `filedb: cannot list the tables of ${path}: ${(cause as Error).message.split("\n")[0]}`, {
+            path,
+            row,
+            tier,
+            cause,
+          });
+        } finally {
+          file.close();
+        }
+        if (options.dirFilesConform) conform.set(dirname(path), result);
+      }
+      tierTables[row] = [...result.ids];
+      tierCols[row] = result.columns.map(indexOf);
+      done++;
+      options.onProgress?.(done, total);
+    }
+    tables.set(tier, tierTables);
+    colIdx.set(tier, tierCols);
+  }
+  const next: FileDbState = { ...state, tables, colIdx, columns };
+  db.setState(next);
+  return { columns, filesOpened: opened, warnings, skipped: false };
+}
