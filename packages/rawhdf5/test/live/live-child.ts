@@ -60,7 +60,6 @@ async function reader(path: string, total: number, deadlineMs: number, mode: str
   } else {
     let position = 0;
     while (Date.now() < deadline && stats.lastLength < total) {
-      const t0 = Date.now();
       try {
         if (mode === "whole") {
           const data = await fromRawfile(path, { attempts: 3 });
@@ -74,7 +73,7 @@ async function reader(path: string, total: number, deadlineMs: number, mode: str
           stats.lastLength = position;
         }
         stats.reads++;
-        stats.lengths.push(stats.lastLength, Date.now() % 100000);
+        stats.lengths.push(stats.lastLength);
       } catch (error) {
         if (!RawHdf5Error.isInstance(error) || !["RAWHDF5_NOT_FOUND", "RAWHDF5_UNSYNCHRONIZED", "RAWHDF5_UNREADABLE"].includes(error.code)) throw error;
         stats.transient++;
