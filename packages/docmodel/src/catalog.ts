@@ -48,7 +48,7 @@ export class InMemoryCatalog {
     let start = options.start;
     if (!start) {
       const first = await firstPair(ingestor(...callArgs) as DocumentStream);
-      if (!first || first[0] !== "start") {
+      if (first?.[0] !== "start") {
         throw new DocModelError(
           "DOCS_NO_START",
           `docmodel: expected a generator of (name, doc) pairs where the first entry was ('start', {...}), got ${first ? `'${first[0]}'` : "nothing"}`,

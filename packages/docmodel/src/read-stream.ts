@@ -204,7 +204,9 @@ export function buildColumn(key: string, rows: unknown[], dk: DataKey | undefine
     } else if (sameDtype) {
       const Ctor = a0.data.constructor as new (n: number) => NumericArray;
       data = new Ctor(n * size);
-      arrays.forEach((a, i) => (data as NumericArray).set(a.data as never, i * size));
+      arrays.forEach((a, i) => {
+        (data as NumericArray).set(a.data as never, i * size);
+      });
     } else {
       dtype = "<f8";
       const out = new Float64Array(n * size);
@@ -276,7 +278,9 @@ function scalarColumn(values: unknown[], dk: DataKey | undefined): { dtype: stri
     if (values.every((v) => (v as NdArray).dtype === a0.dtype) && !Array.isArray(a0.data)) {
       const Ctor = a0.data.constructor as new (n: number) => NumericArray;
       const out = new Ctor(n);
-      values.forEach((v, i) => out.set((v as NdArray).data as never, i));
+      values.forEach((v, i) => {
+        out.set((v as NdArray).data as never, i);
+      });
       return { dtype: a0.dtype, data: out };
     }
   }

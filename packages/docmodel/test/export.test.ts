@@ -1,0 +1,164 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  DocModelError,
+  type DocumentPair,
+  NdArray,
+  composeRun,
+  decodeMsgpackRecords,
+  encodeMsgpackRun,
+  exportMsgpack,
+  indexMsgpackFile,
+  ndarray,
+  openMsgpackCatalog,
+  readMsgpackFile,
+} from "../src/index.js";
+import { ALL_UIDS, TESTDATA, tagged } from "./helpers.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "docmodel-export-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const PYTHON = "/usr/bin/python3";
+const hasPython = spawnSync(PYTHON, ["-c", "import msgpack, msgpack_numpy"]).status === 0;
+
+function composeSample(): DocumentPair[] {
+  const run = composeRun({ uid: "docmodel-sample-run", time: 1700000000, metadata: { scan_id: 7, plan_name: "scan", sample: { name: "Si" } } });
+  const out: DocumentPair[] = [["start", run.startDoc]];
+  const primary = run.composeDescriptor({
+    name: "primary",
+    time: 1700000000.5,
+    uid: "desc-primary",
+    data_keys: {
+      x: { dtype: "number", shape: [], source: "sim:x" },
+      n: { dtype: "integer", shape: [], source: "sim:n" },
+      label: { dtype: "string", shape: [], source: "sim:label" },
+      img: { dtype: "array", shape: [2, 3], source: "sim:img", dims: ["y", "x"], dtype_numpy: "<u2" },
+    },
+    configuration: { det: { data: { exposure: 1 }, timestamps: { exposure: 1700000000 }, data_keys: { exposure: { dtype: "number", shape: [], source: "c" } } } },
+  });
+  out.push(["descriptor", primary.descriptorDoc]);
+  for (let i = 0; i < 3; i++) {
+    const t = 1700000001 + i;
+    out.push([
+      "event",
+      primary.composeEvent({
+        uid: `ev-${i}`,
+        time: t,
+        data: { x: i, n: 10 * i, label: `p${i}`, img: ndarray(Uint16Array.from({ length: 6 }, (_, j) => 100 * i + j), [2, 3]) },
+        timestamps: { x: t, n: t, label: t, img: t },
+      }),
+    ]);
+  }
+  out.push([
+    "event_page",
+    primary.composeEventPage({
+      uid: ["ev-3", "ev-4"],
+      time: [1700000004, 1700000005],
+      data: { x: [3, 4.5], n: [30, 40], label: ["p3", "p4"], img: ndarray(new Uint16Array(12).fill(7), [2, 2, 3]) },
+      timestamps: { x: [1, 2], n: [1, 2], label: [1, 2], img: [1, 2] },
+    }),
+  ]);
+  const res = run.composeResource({ spec: "NPY", root: "/data", resource_path: "a/b.npy", resource_kwargs: {}, uid: "res-1" });
+  out.push(["resource", res.resourceDoc]);
+  out.push(["datum", res.composeDatum({ datum_kwargs: { index: 0 } })]);
+  out.push(["stop", run.composeStop({ uid: "stop-1", time: 1700000010 })]);
+  return out;
+}
+
+describe("exportMsgpack", () => {
+  it("re-encodes every Python-written file byte for byte", () => {
+    for (const uid of ALL_UIDS) {
+      const original = readFileSync(join(TESTDATA, `${uid}.msgpack`));
+      const records = [...decodeMsgpackRecords(original)];
+      const again = encodeMsgpackRun(records);
+      expect(Buffer.from(again).equals(original), uid).toBe(true);
+    }
+  });
+
+  it("writes <uid>.msgpack with one-row pages and reads it back", async () => {
+    const docs = composeSample();
+    const r = await exportMsgpack(docs, join(tmp, "a"));
+    expect(r.path).toBe(join(tmp, "a", "docmodel-sample-run.msgpack"));
+    expect(r.counts).toEqual({ start: 1, descriptor: 1, event_page: 4, resource: 1, datum_page: 1, stop: 1 });
+    const idx = indexMsgpackFile(r.path);
+    expect(idx?.recordNames).toEqual(["start", "descriptor", "event_page", "event_page", "event_page", "event_page", "resource", "datum_page", "stop"]);
+    const { catalog } = openMsgpackCatalog(join(tmp, "a"));
+    const run = await catalog.run("docmodel-sample-run");
+    const cols = run.stream("primary").read();
+    expect(Array.from(cols.columns.x?.data as Float64Array)).toEqual([0, 1, 2, 3, 4.5]);
+    expect(cols.columns.n?.dtype).toBe("<i8");
+    expect(cols.columns.img?.dtype).toBe("<u2");
+    expect(cols.columns.img?.shape).toEqual([5, 2, 3]);
+    expect(cols.columns.img?.dims).toEqual(["time", "y", "x"]);
+    expect(cols.columns.label?.data).toEqual(["p0", "p1", "p2", "p3", "p4"]);
+    // A second export of the same run refuses to overwrite.
+    await expect(exportMsgpack(docs, join(tmp, "a"))).rejects.toSatisfy((e) => DocModelError.isInstance(e) && e.code === "DOCS_FILE_EXISTS");
+  });
+
+  it("reports truncated files and bad records with codes", async () => {
+    const docs = composeSample();
+    const r = await exportMsgpack(docs, join(tmp, "b"));
+    const bytes = readFileSync(r.path);
+    const cut = join(tmp, "b", "cut.msgpack");
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 5));
+    expect(() => [...readMsgpackFile(cut)]).toThrow(expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED" }));
+    expect(() => indexMsgpackFile(cut)).toThrow(expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED" }));
+    const stray = join(tmp, "b", "stray.msgpack");
+    writeFileSync(stray, Buffer.concat([bytes, Buffer.from([0x07])]));
+    expect(() => [...readMsgpackFile(stray)]).toThrow(expect.objectContaining({ code: "DOCS_MSGPACK_BAD_RECORD" }));
+    const { catalog, problems } = openMsgpackCatalog(join(tmp, "b"), { skipBad: true });
+    expect(catalog.size).toBe(1);
+    expect(problems.map((p) => p.error.code).sort()).toEqual(["DOCS_MSGPACK_BAD_RECORD", "DOCS_MSGPACK_TRUNCATED"]);
+    const noStart = join(tmp, "nostart");
+    await expect(exportMsgpack(docs.slice(1), noStart)).rejects.toSatisfy((e) => DocModelError.isInstance(e) && e.code === "DOCS_NO_START");
+  });
+
+  it.skipIf(!hasPython)("files we write decode in Python with msgpack + msgpack_numpy", async () => {
+    const r = await exportMsgpack(composeSample(), join(tmp, "py"));
+    const script = `
+import json, sys, msgpack, msgpack_numpy, numpy
+out = []
+with open(sys.argv[1], "rb") as f:
+    for name, doc in msgpack.Unpacker(f, object_hook=msgpack_numpy.decode, raw=False):
+        def t(v):
+            if isinstance(v, numpy.ndarray): return {"nd": v.dtype.str, "shape": list(v.shape), "sum": int(v.sum())}
+            if isinstance(v, numpy.generic): return {"np": v.dtype.str}
+            if isinstance(v, dict): return {k: t(x) for k, x in v.items()}
+            if isinstance(v, list): return [t(x) for x in v]
+            if isinstance(v, float): return {"float": v}
+            return v
+        out.append([name, t(doc)])
+print(json.dumps(out))
+`;
+    const out = JSON.parse(execFileSync(PYTHON, ["-c", script, r.path], { encoding: "utf8" }));
+    expect(out.map((x: [string]) => x[0])).toEqual(["start", "descriptor", "event_page", "event_page", "event_page", "event_page", "resource", "datum_page", "stop"]);
+    const [, start] = out[0];
+    expect(start.time).toEqual({ float: 1700000000 });
+    expect(start.scan_id).toBe(7);
+    const [, page0] = out[2];
+    expect(page0.time).toEqual([{ float: 1700000001 }]);
+    expect(page0.data.x).toEqual([{ float: 0 }]);
+    expect(page0.data.n).toEqual([0]);
+    expect(page0.data.img).toEqual([{ nd: "<u2", shape: [2, 3], sum: 15 }]);
+    expect(page0.timestamps.n).toEqual([{ float: 1700000001 }]);
+    const [, page3] = out[5];
+    expect(page3.data.img).toEqual({ nd: "<u2", shape: [2, 2, 3], sum: 84 });
+    const [, descriptor] = out[1];
+    expect(descriptor.configuration.det.data.exposure).toEqual({ float: 1 });
+  });
+
+  it("keeps NdArray scalars and dtypes through a round trip", () => {
+    const scalar = new NdArray("<i8", [], BigInt64Array.of(190n), true);
+    const bytes = encodeMsgpackRun([["start", { uid: "u", time: 1, v: scalar, f: new Float32Array([1.5]) }]]);
+    const [[, doc]] = [...decodeMsgpackRecords(bytes)] as any;
+    expect(tagged(doc)).toEqual({
+      uid: "u",
+      time: 1,
+      v: { $ndscalar: { dtype: "<i8", value: 190 } },
+      f: { $ndarray: { dtype: "<f4", shape: [1], data: [1.5] } },
+    });
+  });
+});
