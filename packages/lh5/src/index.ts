@@ -34,3 +34,5 @@ export {
   vectorOfVectorsFromRows,
 } from "./builders.js";
 export type { BuildOptions } from "./builders.js";
+export { lgdoToArrow, arrowToLgdo, concatLgdo, ARROW_METADATA_DATATYPE, ARROW_METADATA_UNITS } from "./arrow.js";
+export type { LgdoToArrowOptions } from "./arrow.js";
