@@ -1,0 +1,214 @@
+import type { CycleSource, TableId } from "./cycle-source.js";
+import { childTablesOf, tierForColumn } from "./entry-list.js";
+import { LoaderError } from "./errors.js";
+import { type GatheredColumn, gatherColumn, type Piece } from "./gather.js";
+import type { LevelConfig } from "./loader-config.js";
+
+interface Segment {
+  readonly srcPiece: Int32Array;
+  readonly srcRow: Int32Array;
+}
+
+interface ColumnState {
+  readonly pieces: Piece[];
+  readonly segments: Segment[];
+  found: boolean;
+  fromParent: boolean;
+  fromChild: boolean;
+}
+
+/** A collected column before gathering: row i is row `srcRow[i]` of `pieces[srcPiece[i]]` (null when < 0). */
+export interface CollectedColumn {
+  readonly pieces: readonly Piece[];
+  readonly srcPiece: Int32Array;
+  readonly srcRow: Int32Array;
+  /** True when the values came from the child (event) level in every cycle that had the column. */
+  readonly fromChild: boolean;
+}
+
+/** Gather a collected column, optionally picking rows `order[i]`. */
+export function gatherCollected(name: string, col: CollectedColumn, order?: Int32Array): GatheredColumn {
+  if (!order) return gatherColumn(name, col.pieces, col.srcPiece, col.srcRow);
+  const p2 = new Int32Array(order.length);
+  const r2 = new Int32Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    p2[i] = col.srcPiece[order[i] as number] as number;
+    r2[i] = col.srcRow[order[i] as number] as number;
+  }
+  return gatherColumn(name, col.pieces, p2, r2);
+}
+
+/**
+ * Collects, file by file, the pieces of the requested columns for a sequence of output rows, then
+ * gathers them into Arrow columns. Only the rows named by the entries are read (the LH5 reader
+ * coalesces consecutive rows into hyperslabs). A column a table lacks is null for those rows.
+ */
+export class ColumnCollector {
+  readonly #columns: readonly string[];
+  readonly #state = new Map<string, ColumnState>();
+  #rows = 0;
+
+  constructor(columns: readonly string[]) {
+    this.#columns = columns;
+    for (const c of columns) this.#state.set(c, { pieces: [], segments: [], found: false, fromParent: false, fromChild: false });
+  }
+
+  /** Output rows collected so far. */
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /**
+   * Add `row.length` output rows of one cycle. For each column: the parent level's tables first
+   * (entry k = row `row[k]` of table `tableIds[tableCode[k]]`); if no parent table of this cycle has
+   * it and `child` is given, the child level (entry k = row `event[k]` of the first child table
+   * having the column). Columns present nowhere in this cycle are null here.
+   */
+  addCycle(
+    src: CycleSource,
+    parent: LevelConfig,
+    entries: { readonly tableIds: readonly TableId[]; readonly tableCode: Int32Array; readonly row: Int32Array; readonly event: Int32Array | null },
+    child?: { readonly level: LevelConfig; readonly tables: readonly TableId[] | null },
+  ): void {
+    const n = entries.row.length;
+    const segs = new Map<string, Segment>();
+    for (const c of this.#columns) {
+      const seg = { srcPiece: new Int32Array(n).fill(-1), srcRow: new Int32Array(n) };
+      segs.set(c, seg);
+      (this.#state.get(c) as ColumnState).segments.push(seg);
+    }
+    const parentFound = new Set<string>();
+    // Positions of each table's entries.
+    const positions: number[][] = entries.tableIds.map(() => []);
+    for (let k = 0; k < n; k++) (positions[entries.tableCode[k] as number] as number[]).push(k);
+    entries.tableIds.forEach((table, code) => {
+      const pos = positions[code] as number[];
+      if (pos.length === 0) return;
+      const byTier = new Map<string, string[]>();
+      for (const c of this.#columns) {
+        const tier = tierForColumn(src, parent, table, c);
+        if (tier === undefined) continue;
+        parentFound.add(c);
+        byTier.set(tier, [...(byTier.get(tier) ?? []), c]);
+      }
+      if (byTier.size === 0) return;
+      const rows = readSelection(pos.map((k) => entries.row[k] as number));
+      for (const [tier, cols] of byTier) {
+        const read = src.read(tier, table, cols, rows);
+        for (const c of cols) this.#place(c, segs.get(c) as Segment, read.get(c), pos);
+      }
+    });
+    const missing = this.#columns.filter((c) => !parentFound.has(c));
+    if (missing.length > 0 && child && entries.event) {
+      const tables = child.tables ?? childTablesOf(src, child.level, null) ?? [];
+      // Unique events (sorted) so each child row is read once.
+      const events = entries.event;
+      const unique = Int32Array.from(new Set(events)).sort();
+      const where = new Map<number, number>();
+      unique.forEach((e, j) => {
+        where.set(e, j);
+      });
+      const all = Array.from({ length: n }, (_, k) => k);
+      for (const table of tables) {
+        const todo = missing.filter((c) => !parentFound.has(c));
+        if (todo.length === 0) break;
+        const byTier = new Map<string, string[]>();
+        for (const c of todo) {
+          const t = tierForColumn(src, child.level, table, c);
+          if (t === undefined) continue;
+          parentFound.add(c);
+          byTier.set(t, [...(byTier.get(t) ?? []), c]);
+        }
+        if (byTier.size === 0) continue;
+        const childRows = src.rowCount(child.level.tiers[0] as string, table);
+        if (unique.length > 0 && (unique[unique.length - 1] as number) >= childRows) {
+          throw new LoaderError(
+            "LOADER_TCM_OUT_OF_RANGE",
+            `loader: cycle ${src.fileIndex}: entries name event ${unique[unique.length - 1]} but child table ${table} has ${childRows} rows (${src.describe(child.level.tiers[0] as string)})`,
+            { fileIndex: src.fileIndex, table },
+          );
+        }
+        for (const [t, cols] of byTier) {
+          const read = src.read(t, table, cols, readSelection(Array.from(unique)));
+          for (const c of cols) {
+            const seg = segs.get(c) as Segment;
+            const piece = read.get(c);
+            if (!piece) continue;
+            const state = this.#state.get(c) as ColumnState;
+            state.found = true;
+            state.fromChild = true;
+            const p = state.pieces.length;
+            state.pieces.push(piece);
+            for (const k of all) {
+              seg.srcPiece[k] = p;
+              seg.srcRow[k] = where.get(events[k] as number) as number;
+            }
+          }
+        }
+      }
+    }
+    this.#rows += n;
+  }
+
+  #place(c: string, seg: Segment, piece: Piece | undefined, pos: readonly number[]): void {
+    if (!piece) return;
+    const state = this.#state.get(c) as ColumnState;
+    state.found = true;
+    state.fromParent = true;
+    const p = state.pieces.length;
+    state.pieces.push(piece);
+    for (let j = 0; j < pos.length; j++) {
+      const k = pos[j] as number;
+      seg.srcPiece[k] = p;
+      seg.srcRow[k] = j;
+    }
+  }
+
+  /**
+   * The collected columns over all added cycles (in collection order), ready to gather.
+   * @throws LoaderError `LOADER_UNKNOWN_COLUMN` for a column no table of any cycle had.
+   */
+  finish(): Map<string, CollectedColumn> {
+    const out = new Map<string, CollectedColumn>();
+    const unknown = this.#columns.filter((c) => !(this.#state.get(c) as ColumnState).found);
+    if (unknown.length > 0 && this.#rows > 0) {
+      throw new LoaderError(
+        "LOADER_UNKNOWN_COLUMN",
+        `loader: column${unknown.length > 1 ? "s" : ""} ${unknown.map((c) => `"${c}"`).join(", ")} not found in any table of the selected files`,
+      );
+    }
+    for (const c of this.#columns) {
+      const state = this.#state.get(c) as ColumnState;
+      const srcPiece = new Int32Array(this.#rows);
+      const srcRow = new Int32Array(this.#rows);
+      let o = 0;
+      for (const s of state.segments) {
+        srcPiece.set(s.srcPiece, o);
+        srcRow.set(s.srcRow, o);
+        o += s.srcPiece.length;
+      }
+      state.segments.length = 0;
+      out.set(c, { pieces: state.pieces, srcPiece, srcRow, fromChild: state.fromChild && !state.fromParent });
+    }
+    return out;
+  }
+
+  /** {@link finish} and gather every column in collection order. */
+  finishGathered(): Map<string, GatheredColumn> {
+    const out = new Map<string, GatheredColumn>();
+    for (const [name, col] of this.finish()) out.set(name, gatherCollected(name, col));
+    return out;
+  }
+}
+
+/** A row list for the reader: a `{start, stop}` range when the rows are consecutive. */
+export function readSelection(rows: readonly number[]): number[] | { start: number; stop: number } {
+  const n = rows.length;
+  if (n > 0) {
+    const a = rows[0] as number;
+    let consecutive = true;
+    for (let j = 1; j < n && consecutive; j++) consecutive = rows[j] === a + j;
+    if (consecutive) return { start: a, stop: a + n };
+  }
+  return rows as number[];
+}

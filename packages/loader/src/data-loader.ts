@@ -1,0 +1,559 @@
+import type { Table } from "apache-arrow";
+import { ColumnCollector } from "./column-collector.js";
+import { joinCutTexts, parseLevelCut } from "./cuts.js";
+import type { CycleSource, TableId } from "./cycle-source.js";
+import { buildHitEntries, buildTcmEntries, childTablesOf, type EntryChunk, type EntryPlan, type LevelCut } from "./entry-list.js";
+import type { TcmMode } from "./entry-selection.js";
+import { chunksFromTable, type EntryColumnNames, entryColumnNames, entryTable } from "./entry-table.js";
+import { LoaderError } from "./errors.js";
+import type { FileCatalog } from "./lh5-cycle.js";
+import { openLh5Cycle } from "./lh5-cycle.js";
+import type { LevelConfig, LoaderConfig } from "./loader-config.js";
+import { assembleOutput, type OutputFormat } from "./output.js";
+
+/** Options of {@link DataLoader.buildEntryList}. */
+export interface BuildEntryListOptions {
+  /**
+   * TCM level to join through. Default: none, unless a cut names a TCM level's child level (then
+   * the only TCM level whose child it is).
+   */
+  readonly tcmLevel?: string;
+  /** TCM table id when the TCM tier holds several tables. */
+  readonly tcmTable?: TableId;
+  /** `"only"` (default) or `"any"`, see {@link TcmMode}. */
+  readonly mode?: TcmMode;
+  /** Also put the columns that are both cut and output columns into the entry list (read once more). */
+  readonly saveOutputColumns?: boolean;
+  /** Override the `mergeFiles` output setting. */
+  readonly mergeFiles?: boolean;
+  /** Write the entry list to this LH5 file (table `entries`, or one table per cycle named by its FileDB row). */
+  readonly outputFile?: string;
+  /** Called after each cycle with (cycles done, cycles total). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Options of {@link DataLoader.load}. */
+export interface LoadOptions {
+  /** `"hit"` (default): one row per hit; `"evt"`: one row per event, hit columns as lists. */
+  readonly orientation?: "hit" | "evt";
+  /** TCM level, as in {@link BuildEntryListOptions.tcmLevel}; `orientation: "evt"` picks the only TCM level. */
+  readonly tcmLevel?: string;
+  readonly tcmTable?: TableId;
+  /** Mode for the entry list built when none is given (default `"only"`). */
+  readonly mode?: TcmMode;
+  /** Override the `mergeFiles` output setting. */
+  readonly mergeFiles?: boolean;
+  /** Also write the result to this LH5 file (table `merged_data`, or one table per cycle). */
+  readonly outputFile?: string;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Output settings (see {@link DataLoader.setOutput}). */
+export interface OutputSettings {
+  /** Column names to load (top level; a nested table such as `waveform` loads whole). */
+  readonly columns: readonly string[] | null;
+  /** One table for all cycles (with a `file` column) or a Map of FileDB row → table. Default true. */
+  readonly mergeFiles: boolean;
+  /** `"arrow"` (nested columns as Struct) or `"flat"` (nested columns flattened to `parent_child`). */
+  readonly format: OutputFormat;
+}
+
+/** Result of a load / entry-list build: one Arrow table, or one per cycle (FileDB row → table). */
+export type LoaderResult = Table | Map<number, Table>;
+
+interface ResolvedPlan {
+  readonly parent: LevelConfig;
+  readonly tcm?: { readonly level: LevelConfig; readonly child: LevelConfig; readonly table?: TableId; readonly mode: TcmMode };
+  readonly names: EntryColumnNames;
+  readonly parentCut: LevelCut | null;
+  readonly childCut: LevelCut | null;
+  readonly parentTables: readonly TableId[] | null;
+  readonly childTables: readonly TableId[] | null;
+  readonly tiers: readonly string[];
+}
+
+/**
+ * pygama.flow's DataLoader for LEGEND tiered data: select cycles (FileDB rows) and datastreams
+ * (channels), cut per level, build entry lists (optionally through a TCM), and load columns across
+ * tiers into Apache Arrow tables. Nothing is read from data files until {@link buildEntryList} or
+ * {@link load}. Setters validate before they change state (B19).
+ */
+export class DataLoader {
+  readonly config: LoaderConfig;
+  readonly catalog: FileCatalog;
+  /** Messages about recoverable oddities of the last build/load (tables lacking cut columns…). */
+  readonly warnings: string[] = [];
+  #files: number[] | null = null;
+  #datastreams = new Map<string, TableId[]>();
+  #cuts = new Map<string, string[]>();
+  #listCuts: string[] = [];
+  #output: OutputSettings = { columns: null, mergeFiles: true, format: "arrow" };
+  readonly #onWarning: ((message: string) => void) | undefined;
+
+  constructor(config: LoaderConfig, catalog: FileCatalog, options: { onWarning?: (message: string) => void } = {}) {
+    this.config = config;
+    this.catalog = catalog;
+    this.#onWarning = options.onWarning;
+  }
+
+  #level(name: string): LevelConfig {
+    const l = this.config.levels.find((x) => x.name === name);
+    if (!l) {
+      throw new LoaderError("LOADER_UNKNOWN_LEVEL", `loader: no level "${name}" (levels: ${this.config.levels.map((x) => x.name).join(", ")})`, {
+        level: name,
+      });
+    }
+    return l;
+  }
+
+  #warn = (message: string): void => {
+    this.warnings.push(message);
+    this.#onWarning?.(message);
+  };
+
+  /** Restore the state of a new loader (no files, datastreams, cuts; default output settings). */
+  reset(): void {
+    this.#files = null;
+    this.#datastreams = new Map();
+    this.#cuts = new Map();
+    this.#listCuts = [];
+    this.#output = { columns: null, mergeFiles: true, format: "arrow" };
+    this.warnings.length = 0;
+  }
+
+  /**
+   * Select cycles: `"all"`, a FileDB query (`"type == 'phy' and run == 'r001'"`), or a list of cycle
+   * keys (matched against `timestamp`). Without `append` the selection is replaced; with it the
+   * union is kept, sorted. No match gives an empty selection (and a warning).
+   * @throws FileDbError `FILEDB_BAD_EXPRESSION`, `FILEDB_UNKNOWN_COLUMN`… (state unchanged).
+   */
+  setFiles(query: string | readonly string[], options: { append?: boolean } = {}): void {
+    let rows: number[];
+    if (typeof query === "string") rows = this.catalog.select(query);
+    else {
+      const wanted = new Set(query.map(String));
+      const ts = this.catalog.columnValues("timestamp");
+      rows = [];
+      ts.forEach((v, i) => {
+        if (wanted.has(String(v))) rows.push(i);
+      });
+    }
+    if (rows.length === 0) this.#warn(`setFiles: no cycle matches ${JSON.stringify(query)}`);
+    if (options.append && this.#files) rows = [...new Set([...this.#files, ...rows])].sort((a, b) => a - b);
+    this.#files = rows;
+  }
+
+  /** The selected cycles (FileDB row indices), or null before {@link setFiles}. */
+  getFileList(): readonly number[] | null {
+    return this.#files;
+  }
+
+  /**
+   * Select datastreams (tables) of every level whose first tier's table template field is `word`
+   * (`"ch"` for `ch{ch:07d}/raw`). Ids of integer templates must be integers. The selection
+   * restricts the tables of that level only (a parent-level selection never disables event cuts, B8).
+   * @throws LoaderError `LOADER_UNKNOWN_DATASTREAM_WORD`, `LOADER_BAD_ARGUMENT` — state unchanged (B19).
+   */
+  setDatastreams(ids: readonly TableId[], word: string, options: { append?: boolean } = {}): void {
+    const levels = this.config.levels.filter((l) => l.parent === undefined && this.catalog.tableField(l.tiers[0] as string) === word);
+    if (levels.length === 0) {
+      const words = this.config.levels.map((l) => this.catalog.tableField(l.tiers[0] as string)).filter((w) => w !== undefined);
+      throw new LoaderError("LOADER_UNKNOWN_DATASTREAM_WORD", `loader: no level's tables are identified by "${word}" (known: ${[...new Set(words)].join(", ") || "none"})`);
+    }
+    const clean = ids.map((id) => {
+      if (typeof id === "number" && !Number.isFinite(id)) throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: datastream id ${id} is not a number`);
+      return typeof id === "string" && /^\d+$/.test(id) ? Number(id) : id;
+    });
+    const next = new Map(this.#datastreams);
+    for (const l of levels) {
+      const old = options.append ? (next.get(l.name) ?? []) : [];
+      const merged = [...old];
+      for (const id of clean) if (!merged.some((x) => String(x) === String(id))) merged.push(id);
+      if (options.append) merged.sort((a, b) => (typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b))));
+      next.set(l.name, merged);
+    }
+    this.#datastreams = next;
+  }
+
+  /**
+   * Set cuts: `{ level: expression }` (several levels are AND-ed), or a list of expressions each
+   * assigned at build time to the one level whose tables have all its columns. Expressions use the
+   * FileDB query language; columns are found from the parse tree (B17). With `append`, a new cut of a
+   * level is AND-ed to the existing one.
+   * @throws LoaderError `LOADER_UNKNOWN_LEVEL`, `LOADER_BAD_CUT` — state unchanged.
+   */
+  setCuts(cuts: Readonly<Record<string, string>> | readonly string[], options: { append?: boolean } = {}): void {
+    const next = options.append ? new Map([...this.#cuts].map(([k, v]) => [k, [...v]])) : new Map<string, string[]>();
+    const nextList = options.append ? [...this.#listCuts] : [];
+    if (Array.isArray(cuts)) {
+      for (const text of cuts as readonly string[]) {
+        parseLevelCut("?", text);
+        nextList.push(text);
+      }
+    } else {
+      for (const [level, text] of Object.entries(cuts as Record<string, string>)) {
+        const l = this.#level(level);
+        if (l.parent !== undefined) {
+          throw new LoaderError("LOADER_BAD_CUT", `loader: "${level}" is a TCM level; cut its parent ("${l.parent}") or child ("${l.child}") level instead`, {
+            level,
+          });
+        }
+        if (typeof text !== "string") throw new LoaderError("LOADER_BAD_CUT", `loader: the cut of level "${level}" must be a string`, { level });
+        parseLevelCut(level, text);
+        next.set(level, [...(next.get(level) ?? []), text]);
+      }
+    }
+    this.#cuts = next;
+    this.#listCuts = nextList;
+  }
+
+  /** The cuts per level as expression text (list cuts not yet assigned are under `"*"`). */
+  getCuts(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of this.#cuts) out[k] = joinCutTexts(v);
+    if (this.#listCuts.length > 0) out["*"] = joinCutTexts(this.#listCuts);
+    return out;
+  }
+
+  /**
+   * Output settings; omitted fields keep their value. `format` also accepts pygama's names
+   * (`"lgdo.Table"` → `"arrow"`, `"pd.DataFrame"` → `"flat"`).
+   * @throws LoaderError `LOADER_BAD_ARGUMENT` for an unknown format.
+   */
+  setOutput(settings: { columns?: readonly string[]; mergeFiles?: boolean; format?: OutputFormat | "lgdo.Table" | "pd.DataFrame" }): void {
+    let format = this.#output.format;
+    if (settings.format !== undefined) {
+      const f = settings.format === "lgdo.Table" ? "arrow" : settings.format === "pd.DataFrame" ? "flat" : settings.format;
+      if (f !== "arrow" && f !== "flat") {
+        throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: output format must be "arrow" or "flat", found ${JSON.stringify(settings.format)}`);
+      }
+      format = f;
+    }
+    this.#output = {
+      columns: settings.columns ? [...settings.columns] : this.#output.columns,
+      mergeFiles: settings.mergeFiles ?? this.#output.mergeFiles,
+      format,
+    };
+  }
+
+  /** Current output settings. */
+  getOutput(): OutputSettings {
+    return this.#output;
+  }
+
+  #tcmLevels(): LevelConfig[] {
+    return this.config.levels.filter((l) => l.parent !== undefined);
+  }
+
+  /** Decide the plan (levels, cuts, tiers) for a build or load. */
+  async #plan(options: { tcmLevel?: string; tcmTable?: TableId; mode?: TcmMode; needTcm?: boolean; columns?: readonly string[] }): Promise<ResolvedPlan> {
+    const mode = options.mode ?? "only";
+    if (mode !== "only" && mode !== "any") throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: mode must be "only" or "any", found ${JSON.stringify(mode)}`);
+    const low = this.config.levels[0] as LevelConfig;
+    const cuts = new Map(this.#cuts);
+    if (this.#listCuts.length > 0) await this.#assignListCuts(cuts);
+    let tcmLevel: LevelConfig | undefined;
+    if (options.tcmLevel !== undefined) {
+      tcmLevel = this.#level(options.tcmLevel);
+      if (tcmLevel.parent === undefined) {
+        throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: level "${options.tcmLevel}" is not a TCM level (it has no parent/child)`, { level: options.tcmLevel });
+      }
+    } else {
+      const needs = [...cuts.keys()].filter((l) => l !== low.name);
+      let needTcm = options.needTcm === true || needs.length > 0;
+      if (!needTcm && options.columns && options.columns.length > 0) needTcm = await this.#columnsNeedChild(options.columns);
+      if (needTcm) {
+        const candidates = this.#tcmLevels().filter((l) => needs.every((n) => n === l.child || n === l.parent));
+        if (candidates.length !== 1) {
+          throw new LoaderError(
+            "LOADER_TCM_LEVEL_REQUIRED",
+            `loader: ${options.needTcm ? "this request" : `cuts on ${needs.join(", ") || "other levels"}`} need${options.needTcm ? "s" : ""} a TCM level, and ${candidates.length === 0 ? "none fits" : `several fit (${candidates.map((c) => c.name).join(", ")})`}; pass tcmLevel`,
+          );
+        }
+        tcmLevel = candidates[0];
+      }
+    }
+    if (!tcmLevel) {
+      for (const level of cuts.keys()) {
+        if (level !== low.name) {
+          throw new LoaderError("LOADER_BAD_CUT", `loader: a cut on level "${level}" needs a TCM level joining it to "${low.name}"`, { level });
+        }
+      }
+      const text = cuts.get(low.name);
+      return {
+        parent: low,
+        names: entryColumnNames(low.name),
+        parentCut: text ? parseLevelCut(low.name, joinCutTexts(text)) : null,
+        childCut: null,
+        parentTables: this.#datastreams.get(low.name) ?? null,
+        childTables: null,
+        tiers: low.tiers,
+      };
+    }
+    const parent = this.#level(tcmLevel.parent as string);
+    const child = this.#level(tcmLevel.child as string);
+    for (const level of cuts.keys()) {
+      if (level !== parent.name && level !== child.name) {
+        throw new LoaderError("LOADER_BAD_CUT", `loader: a cut on level "${level}" cannot be applied through TCM level "${tcmLevel.name}" (${parent.name} → ${child.name})`, {
+          level,
+        });
+      }
+    }
+    const pText = cuts.get(parent.name);
+    const cText = cuts.get(child.name);
+    return {
+      parent,
+      tcm: { level: tcmLevel, child, ...(options.tcmTable === undefined ? {} : { table: options.tcmTable }), mode },
+      names: entryColumnNames(parent.name, child.name),
+      parentCut: pText ? parseLevelCut(parent.name, joinCutTexts(pText)) : null,
+      childCut: cText ? parseLevelCut(child.name, joinCutTexts(cText)) : null,
+      parentTables: this.#datastreams.get(parent.name) ?? null,
+      childTables: this.#datastreams.get(child.name) ?? null,
+      tiers: [...new Set([...parent.tiers, ...tcmLevel.tiers, ...child.tiers])],
+    };
+  }
+
+  /** Columns of every table of a level's tiers in the selected cycles (from the FileDB scan). */
+  async #levelColumns(level: LevelConfig): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const f of this.#files ?? []) {
+      for (const tier of level.tiers) {
+        const tables = await this.catalog.tierTables(f, tier);
+        for (const t of tables ?? []) for (const c of (await this.catalog.tableColumns(f, tier, t)) ?? []) out.add(c);
+      }
+    }
+    return out;
+  }
+
+  async #columnsNeedChild(columns: readonly string[]): Promise<boolean> {
+    const low = this.config.levels[0] as LevelConfig;
+    const tcms = this.#tcmLevels().filter((l) => l.parent === low.name);
+    if (tcms.length !== 1) return false;
+    const lowCols = await this.#levelColumns(low);
+    const missing = columns.filter((c) => !lowCols.has(c));
+    if (missing.length === 0) return false;
+    const childCols = await this.#levelColumns(this.#level(tcms[0]?.child as string));
+    return missing.some((c) => childCols.has(c));
+  }
+
+  async #assignListCuts(cuts: Map<string, string[]>): Promise<void> {
+    const candidates = this.config.levels.filter((l) => l.parent === undefined);
+    const columnsOf = new Map<string, Set<string>>();
+    for (const l of candidates) columnsOf.set(l.name, await this.#levelColumns(l));
+    for (const text of this.#listCuts) {
+      const cut = parseLevelCut("?", text);
+      const fits = candidates.filter((l) => cut.columns.every((c) => columnsOf.get(l.name)?.has(c)));
+      if (fits.length !== 1) {
+        throw new LoaderError(
+          "LOADER_BAD_CUT",
+          `loader: cut "${text}" ${fits.length === 0 ? "fits no level (no level has all of its columns)" : `fits several levels (${fits.map((l) => l.name).join(", ")}); give it as { level: cut }`}`,
+        );
+      }
+      const level = (fits[0] as LevelConfig).name;
+      cuts.set(level, [...(cuts.get(level) ?? []), text]);
+    }
+  }
+
+  #requireFiles(): number[] {
+    if (this.#files === null) throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: no cycles selected: call setFiles() first (e.g. setFiles(\"all\"))");
+    return this.#files;
+  }
+
+  async #eachCycle(files: readonly number[], tiers: readonly string[], body: (src: CycleSource) => void, onProgress?: (done: number, total: number) => void): Promise<void> {
+    let done = 0;
+    for (const f of files) {
+      const src = await openLh5Cycle(this.catalog, f, tiers);
+      try {
+        body(src);
+      } finally {
+        src.close();
+      }
+      onProgress?.(++done, files.length);
+    }
+  }
+
+  #buildChunk(src: CycleSource, plan: ResolvedPlan): EntryChunk {
+    const entryPlan: EntryPlan = {
+      parent: plan.parent,
+      ...(plan.tcm ? { tcm: plan.tcm } : {}),
+      parentTables: plan.parentTables,
+      childTables: plan.childTables,
+      parentCut: plan.parentCut,
+      childCut: plan.childCut,
+      warn: this.#warn,
+    };
+    return plan.tcm ? buildTcmEntries(src, entryPlan) : buildHitEntries(src, entryPlan);
+  }
+
+  /**
+   * Build the entry list of the selected cycles (spec §2.8 with the corrected semantics): without a
+   * TCM level, the rows of the low level's tables passing its cut, table by table; with one, the
+   * TCM's hits kept by `mode`, in TCM order. Columns: `{parent}_table`, `{parent}_idx`,
+   * (`{child}_idx`), `file` (merged only), plus saved cut∩output columns.
+   *
+   * @throws LoaderError `LOADER_BAD_ARGUMENT` (no setFiles), `LOADER_TCM_LEVEL_REQUIRED`,
+   *   `LOADER_BAD_CUT`, `LOADER_FILE_MISSING`, `LOADER_TCM_OUT_OF_RANGE`, `LOADER_BAD_TCM`, `LOADER_IO`.
+   */
+  async buildEntryList(options: BuildEntryListOptions = {}): Promise<LoaderResult> {
+    const files = this.#requireFiles();
+    this.warnings.length = 0;
+    const plan = await this.#plan(options);
+    const merge = options.mergeFiles ?? this.#output.mergeFiles;
+    const saved =
+      options.saveOutputColumns && this.#output.columns
+        ? this.#output.columns.filter((c) => (plan.parentCut?.columns ?? []).includes(c) || (plan.childCut?.columns ?? []).includes(c))
+        : [];
+    const chunks: EntryChunk[] = [];
+    const collectors: ColumnCollector[] = [];
+    const collector = new ColumnCollector(saved);
+    await this.#eachCycle(
+      files,
+      plan.tiers,
+      (src) => {
+        const chunk = this.#buildChunk(src, plan);
+        chunks.push(chunk);
+        if (saved.length > 0) {
+          const c = merge ? collector : new ColumnCollector(saved);
+          c.addCycle(src, plan.parent, chunk, plan.tcm ? { level: plan.tcm.child, tables: childTablesOf(src, plan.tcm.child, plan.childTables) } : undefined);
+          if (!merge) collectors.push(c);
+        }
+      },
+      options.onProgress,
+    );
+    let result: LoaderResult;
+    if (merge) result = entryTable(chunks, plan.names, true, saved.length > 0 ? collector.finishGathered() : undefined);
+    else {
+      result = new Map();
+      chunks.forEach((c, i) => {
+        (result as Map<number, Table>).set(c.fileIndex, entryTable([c], plan.names, false, saved.length > 0 ? collectors[i]?.finishGathered() : undefined));
+      });
+    }
+    if (options.outputFile) await writeResult(options.outputFile, result, "entries");
+    return result;
+  }
+
+  /**
+   * Load the output columns for an entry list (built here with `mode` when not given).
+   * - `orientation: "hit"`: one row per entry; parent-level columns from the entry's table and row,
+   *   child-level (event) columns repeated for every hit of the event (B6).
+   * - `orientation: "evt"`: one row per event (`{child}_idx`, `file`, event columns) with the hits'
+   *   `{parent}_table`, `{parent}_idx` and parent columns as lists (B11).
+   * A column a table lacks is null there (Arrow validity; floats also hold NaN), never garbage (B4);
+   * which tables have a column is decided per cycle (B5). Only the entries' rows are read.
+   *
+   * @throws LoaderError `LOADER_BAD_ARGUMENT` (no output columns, bad orientation),
+   *   `LOADER_UNKNOWN_COLUMN`, `LOADER_BAD_ENTRY_LIST`, `LOADER_TCM_LEVEL_REQUIRED`, and the codes of
+   *   {@link buildEntryList}.
+   */
+  async load(entryList?: LoaderResult, options: LoadOptions = {}): Promise<LoaderResult> {
+    const columns = this.#output.columns;
+    if (!columns || columns.length === 0) {
+      throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: no output columns: call setOutput({ columns: [...] }) first");
+    }
+    const orientation = options.orientation ?? "hit";
+    if (orientation !== "hit" && orientation !== "evt") {
+      throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: orientation must be "hit" or "evt", found ${JSON.stringify(orientation)}`);
+    }
+    const files = this.#requireFiles();
+    this.warnings.length = 0;
+    const merge = options.mergeFiles ?? this.#output.mergeFiles;
+    let plan: ResolvedPlan;
+    let given: Map<number, EntryChunk> | null = null;
+    if (entryList === undefined) {
+      plan = await this.#plan({ ...options, needTcm: orientation === "evt", columns });
+    } else {
+      plan = this.#planForEntryList(entryList, options.tcmLevel);
+      given = new Map();
+      if (entryList instanceof Map) for (const [f, t] of entryList) for (const c of chunksFromTable(t, plan.names, f)) given.set(c.fileIndex, c);
+      else for (const c of chunksFromTable(entryList, plan.names)) given.set(c.fileIndex, c);
+    }
+    if (orientation === "evt" && !plan.tcm) {
+      throw new LoaderError("LOADER_TCM_LEVEL_REQUIRED", `loader: orientation "evt" needs a TCM entry list (with a {child}_idx column)`);
+    }
+    const loadColumns = columns.filter((c) => c !== plan.names.table && c !== plan.names.idx && c !== plan.names.event && c !== "file");
+    const cycles = given ? [...given.keys()] : files;
+    const chunks: EntryChunk[] = [];
+    const perFile: { chunk: EntryChunk; collector: ColumnCollector }[] = [];
+    const merged = new ColumnCollector(loadColumns);
+    await this.#eachCycle(
+      cycles,
+      plan.tiers,
+      (src) => {
+        let chunk = given ? (given.get(src.fileIndex) as EntryChunk) : this.#buildChunk(src, plan);
+        if (orientation === "evt") chunk = sortByEvent(chunk);
+        chunks.push(chunk);
+        const collector = merge ? merged : new ColumnCollector(loadColumns);
+        collector.addCycle(src, plan.parent, chunk, plan.tcm ? { level: plan.tcm.child, tables: childTablesOf(src, plan.tcm.child, plan.childTables) } : undefined);
+        if (!merge) perFile.push({ chunk, collector });
+      },
+      options.onProgress,
+    );
+    const format = this.#output.format;
+    let result: LoaderResult;
+    if (merge) result = assembleOutput(chunks, merged, plan.names, true, orientation, format);
+    else {
+      result = new Map();
+      for (const { chunk, collector } of perFile) result.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format));
+    }
+    if (options.outputFile) await writeResult(options.outputFile, result, "merged_data");
+    return result;
+  }
+
+  /** Levels of a given entry list, recognised from its column names. */
+  #planForEntryList(entryList: LoaderResult, tcmLevelName?: string): ResolvedPlan {
+    const sample = entryList instanceof Map ? [...entryList.values()][0] : entryList;
+    const names = new Set(sample ? sample.schema.fields.map((f) => f.name) : []);
+    const tcms = tcmLevelName !== undefined ? [this.#level(tcmLevelName)] : this.#tcmLevels();
+    for (const tcmLevel of tcms) {
+      if (tcmLevel.parent === undefined) continue;
+      const n = entryColumnNames(tcmLevel.parent, tcmLevel.child);
+      if (names.has(n.table) && names.has(n.idx) && names.has(n.event as string)) {
+        const parent = this.#level(tcmLevel.parent);
+        const child = this.#level(tcmLevel.child as string);
+        return {
+          parent,
+          tcm: { level: tcmLevel, child, mode: "only" },
+          names: n,
+          parentCut: null,
+          childCut: null,
+          parentTables: null,
+          childTables: this.#datastreams.get(child.name) ?? null,
+          tiers: [...new Set([...parent.tiers, ...child.tiers])],
+        };
+      }
+    }
+    for (const level of this.config.levels) {
+      const n = entryColumnNames(level.name);
+      if (names.has(n.table) && names.has(n.idx)) {
+        return { parent: level, names: n, parentCut: null, childCut: null, parentTables: null, childTables: null, tiers: level.tiers };
+      }
+    }
+    throw new LoaderError(
+      "LOADER_BAD_ENTRY_LIST",
+      `loader: the entry list has none of the {level}_table / {level}_idx column pairs of this configuration (columns: ${[...names].join(", ")})`,
+    );
+  }
+}
+
+/** Entries of one cycle reordered by event (stable), so each event's hits are consecutive. */
+function sortByEvent(chunk: EntryChunk): EntryChunk {
+  const ev = chunk.event;
+  if (!ev) return chunk;
+  let sorted = true;
+  for (let k = 1; k < ev.length && sorted; k++) sorted = (ev[k - 1] as number) <= (ev[k] as number);
+  if (sorted) return chunk;
+  const order = Array.from({ length: ev.length }, (_, k) => k).sort((a, b) => (ev[a] as number) - (ev[b] as number) || a - b);
+  return {
+    fileIndex: chunk.fileIndex,
+    tableIds: chunk.tableIds,
+    tableCode: Int32Array.from(order, (k) => chunk.tableCode[k] as number),
+    row: Int32Array.from(order, (k) => chunk.row[k] as number),
+    event: Int32Array.from(order, (k) => ev[k] as number),
+  };
+}
+
+async function writeResult(path: string, result: LoaderResult, name: string): Promise<void> {
+  const { writeArrowTablesToLh5 } = await import("./lh5-output.js");
+  const tables = result instanceof Map ? [...result].map(([f, t]) => [String(f), t] as const) : [[name, result] as const];
+  await writeArrowTablesToLh5(path, tables);
+}

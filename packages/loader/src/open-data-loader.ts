@@ -1,0 +1,80 @@
+import { closeSync, openSync, readSync } from "node:fs";
+import { resolve } from "node:path";
+import * as filedb from "@daqkit/filedb";
+import { FileDb, type FileDbOptions } from "@daqkit/filedb";
+import { DataLoader } from "./data-loader.js";
+import { LoaderError } from "./errors.js";
+import { fileDbCatalog } from "./filedb-catalog.js";
+import type { FileCatalog } from "./lh5-cycle.js";
+import { type LoaderConfig, readLoaderConfig } from "./loader-config.js";
+
+/** Options of {@link openDataLoader}. */
+export interface OpenDataLoaderOptions {
+  /**
+   * The file database: a FileDb, a FileDB config object, a path to a FileDB config JSON or to a
+   * saved database (`.lh5`). Default: the loader config's `filedb` entry.
+   */
+  readonly filedb?: FileDb | FileCatalog | string | Record<string, unknown>;
+  /** Options for building the FileDb from a config (e.g. `cwd` for a relative `data_dir`, `dataDir` to override it). */
+  readonly filedbOptions?: FileDbOptions;
+  /** Applied like {@link DataLoader.setFiles}. */
+  readonly fileQuery?: string;
+  /** Base for relative config paths and `$_` of object configs (default `process.cwd()`). */
+  readonly cwd?: string;
+  /** Receives warnings (tables lacking cut columns, …) as they happen. */
+  readonly onWarning?: (message: string) => void;
+}
+
+function isHdf5(path: string): boolean {
+  try {
+    const fd = openSync(path, "r");
+    try {
+      const buf = Buffer.alloc(8);
+      readSync(fd, buf, 0, 8, 0);
+      return buf.equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+async function fileDbFrom(source: string | Record<string, unknown>, options: FileDbOptions, configDir: string, cwd: string): Promise<FileDb> {
+  if (typeof source === "string") {
+    const path = resolve(cwd, source);
+    if (path.endsWith(".lh5") || isHdf5(path)) {
+      const read = (filedb as unknown as Record<string, unknown>).readFileDb as ((p: string, o?: FileDbOptions) => Promise<FileDb> | FileDb) | undefined;
+      if (typeof read !== "function") throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: reading a saved FileDB (${path}) is not supported by this @daqkit/filedb`);
+      return await read(path, options);
+    }
+    return FileDb.fromConfig(path, { cwd, ...options });
+  }
+  return FileDb.fromConfig(source as unknown as Parameters<typeof FileDb.fromConfig>[0], { configDir, cwd, ...options });
+}
+
+/**
+ * Create a {@link DataLoader} from a loader config (file path, `file.json[a/b]`, directory, object, or
+ * an already parsed {@link LoaderConfig}) and a FileDB.
+ *
+ * @throws LoaderError `LOADER_CONFIG_NOT_FOUND`, `LOADER_BAD_CONFIG` (also when there is no FileDB),
+ *   and FileDbError codes from building the FileDB.
+ */
+export async function openDataLoader(config: string | Record<string, unknown> | LoaderConfig, options: OpenDataLoaderOptions = {}): Promise<DataLoader> {
+  const cwd = options.cwd ?? process.cwd();
+  const parsed: LoaderConfig =
+    typeof config === "object" && "levels" in config && Array.isArray((config as LoaderConfig).levels) && "configDir" in config
+      ? (config as LoaderConfig)
+      : readLoaderConfig(config as string | Record<string, unknown>, { cwd });
+  const source = options.filedb ?? parsed.filedb;
+  if (source === undefined) {
+    throw new LoaderError("LOADER_BAD_CONFIG", `loader: no FileDB given and the loader config has no "filedb" entry`);
+  }
+  let catalog: FileCatalog;
+  if (source instanceof FileDb) catalog = fileDbCatalog(source);
+  else if (typeof source === "object" && typeof (source as FileCatalog).tierTables === "function") catalog = source as FileCatalog;
+  else catalog = fileDbCatalog(await fileDbFrom(source as string | Record<string, unknown>, options.filedbOptions ?? {}, parsed.configDir, cwd));
+  const loader = new DataLoader(parsed, catalog, options.onWarning ? { onWarning: options.onWarning } : {});
+  if (options.fileQuery !== undefined) loader.setFiles(options.fileQuery);
+  return loader;
+}

@@ -1,0 +1,95 @@
+import { type Data, Field, Int32, List, makeData, Struct, type Table } from "apache-arrow";
+import { type ColumnCollector, gatherCollected } from "./column-collector.js";
+import type { EntryChunk } from "./entry-list.js";
+import { concatChunks, type EntryColumnNames, makeArrowTable, tableIdData } from "./entry-table.js";
+
+/** `"arrow"`: nested LGDO tables stay Struct columns; `"flat"`: they become `parent_child` columns (pygama's DataFrame view). */
+export type OutputFormat = "arrow" | "flat";
+
+interface NamedData {
+  name: string;
+  data: Data;
+  metadata?: Map<string, string>;
+}
+
+function int32Data(values: Int32Array): Data {
+  return makeData({ type: new Int32(), length: values.length, data: values, nullCount: 0 });
+}
+
+function flatten(cols: NamedData[]): NamedData[] {
+  const out: NamedData[] = [];
+  for (const c of cols) {
+    if (c.data.type instanceof Struct) {
+      const children = c.data.type.children;
+      const sub = children.map((f, i) => ({ name: `${c.name}_${f.name}`, data: c.data.children[i] as Data }));
+      out.push(...flatten(sub));
+    } else out.push(c);
+  }
+  return out;
+}
+
+function listOf(data: Data, offsets: Int32Array): Data {
+  return makeData({ type: new List(new Field("item", data.type, true)), length: offsets.length - 1, valueOffsets: offsets, child: data, nullCount: 0 });
+}
+
+/**
+ * Build the output table of a load from the entry chunks (already in output order) and the collected
+ * columns. Hit orientation: one row per entry. Event orientation (chunks sorted by event): one row per
+ * (cycle, event); parent-level columns become lists of the event's hits, child-level columns scalars.
+ */
+export function assembleOutput(
+  chunks: readonly EntryChunk[],
+  collector: ColumnCollector,
+  names: EntryColumnNames,
+  withFile: boolean,
+  orientation: "hit" | "evt",
+  format: OutputFormat,
+): Table {
+  const all = concatChunks(chunks);
+  const collected = collector.finish();
+  const n = all.row.length;
+  let cols: NamedData[];
+  let length: number;
+  if (orientation === "hit") {
+    cols = [
+      { name: names.table, data: tableIdData(all.ids, all.codes) },
+      { name: names.idx, data: int32Data(all.row) },
+    ];
+    if (names.event && all.event) cols.push({ name: names.event, data: int32Data(all.event) });
+    if (withFile) cols.push({ name: "file", data: int32Data(all.file) });
+    for (const [name, col] of collected) {
+      const g = gatherCollected(name, col);
+      cols.push({ name, data: g.data, metadata: g.metadata });
+    }
+    length = n;
+  } else {
+    const event = all.event as Int32Array;
+    // Event boundaries: a new event starts when the (file, event) pair changes.
+    const starts: number[] = [];
+    for (let k = 0; k < n; k++) if (k === 0 || event[k] !== event[k - 1] || all.file[k] !== all.file[k - 1]) starts.push(k);
+    const offsets = new Int32Array(starts.length + 1);
+    starts.forEach((s, i) => {
+      offsets[i] = s;
+    });
+    offsets[starts.length] = n;
+    const first = Int32Array.from(starts);
+    const pick = (src: Int32Array) => Int32Array.from(first, (k) => src[k] as number);
+    cols = [
+      { name: names.event as string, data: int32Data(pick(event)) },
+      ...(withFile ? [{ name: "file", data: int32Data(pick(all.file)) }] : []),
+      { name: names.table, data: listOf(tableIdData(all.ids, all.codes), offsets) },
+      { name: names.idx, data: listOf(int32Data(all.row), offsets) },
+    ];
+    for (const [name, col] of collected) {
+      if (col.fromChild) {
+        const g = gatherCollected(name, col, first);
+        cols.push({ name, data: g.data, metadata: g.metadata });
+      } else {
+        const g = gatherCollected(name, col);
+        cols.push({ name, data: listOf(g.data, offsets), metadata: g.metadata });
+      }
+    }
+    length = starts.length;
+  }
+  return makeArrowTable(format === "flat" ? flatten(cols) : cols, length);
+}

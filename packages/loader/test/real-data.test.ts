@@ -1,0 +1,452 @@
+import { join } from "node:path";
+import type { Table } from "apache-arrow";
+import { describe, expect, it } from "vitest";
+import { LoaderError } from "../src/errors.js";
+import { openDataLoader } from "../src/open-data-loader.js";
+import { CONFIGS, TESTDATA } from "./paths.js";
+
+const FLOW = join(CONFIGS, "pygama-flow");
+const VARIANTS = join(CONFIGS, "variants");
+const GE = [1084803, 1084804, 1121600];
+
+async function loader(config = join(FLOW, "data-loader-config.json"), filedb?: string) {
+  return openDataLoader(config, { filedbOptions: { cwd: TESTDATA }, ...(filedb ? { filedb } : {}) });
+}
+
+function col(t: Table, name: string): unknown[] {
+  const v = t.getChild(name);
+  if (!v) throw new Error(`no column ${name}`);
+  return [...v].map((x) => (typeof x === "bigint" ? Number(x) : x));
+}
+
+function names(t: Table): string[] {
+  return t.schema.fields.map((f) => f.name);
+}
+
+/** "file/table/idx" keys of an entry list or hit-oriented load. */
+function keys(t: Table): string[] {
+  const f = col(t, "file");
+  const tb = col(t, "hit_table");
+  const ix = col(t, "hit_idx");
+  return f.map((x, i) => `${x}/${tb[i]}/${ix[i]}`);
+}
+
+async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+  return "no error";
+}
+
+describe("pygama flow tests (spec §4) with our semantics", () => {
+  it("test_init_variants: config file, directory, file[a/b] and dir[a/b]", async () => {
+    for (const c of [
+      join(FLOW, "data-loader-config.json"),
+      FLOW,
+      `${join(FLOW, "nested/data-loader-config-nested.json")}[nest1/nest2]`,
+      `${join(FLOW, "nested")}[nest1/nest2]`,
+    ]) {
+      // as pygama's fixture, the FileDB is given explicitly (the nested configs' $_/filedb-config.json is a symlink upstream)
+      const dl = await loader(c, join(FLOW, "filedb-config.json"));
+      expect(dl.config.levels.map((l) => l.name)).toEqual(["hit", "tcm", "evt"]);
+    }
+  });
+
+  it("test_simple_load: all files, timestamp → hit_table, hit_idx, file, timestamp (180 rows)", async () => {
+    const dl = await loader();
+    dl.setFiles("all");
+    dl.setOutput({ columns: ["timestamp"] });
+    const t = (await dl.load()) as Table;
+    expect(names(t)).toEqual(["hit_table", "hit_idx", "file", "timestamp"]);
+    expect(t.numRows).toBe(180);
+  });
+
+  it("R6: setFiles with queries, key lists and append", async () => {
+    const dl = await loader();
+    dl.setFiles("all");
+    expect(dl.getFileList()).toEqual([0, 1, 2, 3]);
+    dl.setFiles("type == 'phy'");
+    expect(dl.getFileList()).toEqual([2, 3]);
+    dl.setFiles(["20230322T170202Z", "20230318T012144Z"]);
+    expect(dl.getFileList()).toEqual([0, 3]);
+    dl.setFiles("type == 'cal'");
+    dl.setFiles("timestamp == '20230322T170202Z'", { append: true });
+    expect(dl.getFileList()).toEqual([0, 1, 3]);
+  });
+
+  it("R9: load sums over all four cycles; missing values are null, never garbage (B4)", async () => {
+    const dl = await loader();
+    dl.setFiles("all");
+    dl.setOutput({ columns: ["timestamp", "trapEmax", "cuspEmax_ctc_cal", "daqenergy"] });
+    const t = (await dl.load()) as Table;
+    expect(names(t)).toEqual(["hit_table", "hit_idx", "file", "timestamp", "trapEmax", "cuspEmax_ctc_cal", "daqenergy"]);
+    expect(t.numRows).toBe(180);
+    const table = col(t, "hit_table") as number[];
+    const daq = col(t, "daqenergy") as number[];
+    expect(daq.reduce((a, b) => a + b, 0)).toBe(333409);
+    const trap = col(t, "trapEmax") as (number | null)[];
+    const cusp = col(t, "cuspEmax_ctc_cal") as (number | null)[];
+    let sumTrap = 0;
+    let sumCusp = 0;
+    let nan = 0;
+    table.forEach((tb, i) => {
+      if (GE.includes(tb)) {
+        sumTrap += trap[i] as number;
+        if (Number.isNaN(cusp[i])) nan++;
+        else sumCusp += cusp[i] as number;
+      } else {
+        // SiPM rows lack trapEmax / cuspEmax_ctc_cal: null (pygama returned uninitialised memory)
+        expect(trap[i]).toBeNull();
+        expect(cusp[i]).toBeNull();
+      }
+    });
+    expect(sumTrap).toBeCloseTo(228551.8947, 3);
+    expect(sumCusp).toBeCloseTo(35418.276, 3);
+    expect(nan).toBe(18);
+    expect(t.getChild("trapEmax")?.nullCount).toBe(60);
+  });
+
+  it("R9 with cut trapEmax > 5000 and germanium datastreams: 14 rows, 12 valid", async () => {
+    const dl = await loader();
+    dl.setFiles("all");
+    dl.setDatastreams(GE, "ch");
+    dl.setCuts({ hit: "trapEmax > 5000" });
+    dl.setOutput({ columns: ["trapEmax", "is_valid_cal"] });
+    const t = (await dl.load()) as Table;
+    expect(t.numRows).toBe(14);
+    expect((col(t, "trapEmax") as number[]).reduce((a, b) => a + b, 0)).toBeCloseTo(128747.8408, 3);
+    expect((col(t, "is_valid_cal") as unknown[]).filter((v) => v === true).length).toBe(12);
+  });
+
+  it("R7: hit entry lists: 180 / 14 / 6 rows; saveOutputColumns keeps cut∩output columns", async () => {
+    const dl = await loader();
+    dl.setFiles("all");
+    expect(((await dl.buildEntryList()) as Table).numRows).toBe(180);
+    dl.setCuts({ hit: "trapEmax > 5000" });
+    const el = (await dl.buildEntryList()) as Table;
+    expect(el.numRows).toBe(14);
+    expect(names(el)).toEqual(["hit_table", "hit_idx", "file"]);
+    dl.setDatastreams([1084803, 1121600], "ch");
+    expect(((await dl.buildEntryList()) as Table).numRows).toBe(6);
+    dl.setOutput({ columns: ["trapEmax", "timestamp"] });
+    const saved = (await dl.buildEntryList({ saveOutputColumns: true })) as Table;
+    expect(names(saved)).toEqual(["hit_table", "hit_idx", "file", "trapEmax"]);
+    expect((col(saved, "trapEmax") as number[]).every((v) => v > 5000)).toBe(true);
+  });
+
+  it("test_any_mode: phy, daqenergy == 10221, mode any → the 6 hits of event 5 of file 2", async () => {
+    const dl = await loader();
+    dl.setFiles("type == 'phy'");
+    dl.setCuts({ hit: "daqenergy == 10221" });
+    const el = (await dl.buildEntryList({ tcmLevel: "tcm", mode: "any" })) as Table;
+    expect(names(el)).toEqual(["hit_table", "hit_idx", "evt_idx", "file"]);
+    expect(el.numRows).toBe(6);
+    expect(new Set(col(el, "evt_idx"))).toEqual(new Set([5]));
+    expect(new Set(col(el, "file"))).toEqual(new Set([2]));
+  });
+
+  it("R8: cal trapEmax > 5000 in mode any → 7 rows in events {0,3} of file 0 and {0,2} of file 1", async () => {
+    const dl = await loader();
+    dl.setFiles("type == 'cal'");
+    dl.setCuts({ hit: "trapEmax > 5000" });
+    const el = (await dl.buildEntryList({ tcmLevel: "tcm", mode: "any" })) as Table;
+    expect(el.numRows).toBe(7);
+    const f = col(el, "file");
+    const e = col(el, "evt_idx");
+    expect(new Set(f.map((x, i) => `${x}:${e[i]}`))).toEqual(new Set(["0:0", "0:3", "1:0", "1:2"]));
+  });
+
+  it("the worked TCM example: event 3 of the first cal cycle = hits (1084804, 2) and (1121600, 1)", async () => {
+    const dl = await loader();
+    dl.setFiles(["20230318T012144Z"]);
+    dl.setOutput({ columns: ["trapEmax"] });
+    const el = (await dl.buildEntryList({ tcmLevel: "tcm" })) as Table;
+    expect(el.numRows).toBe(30);
+    const rows = keys(el).filter((_, i) => col(el, "evt_idx")[i] === 3);
+    expect(rows).toEqual(["0/1084804/2", "0/1121600/1"]);
+    const t = (await dl.load(el)) as Table;
+    const i = keys(t).indexOf("0/1084804/2");
+    expect(col(t, "trapEmax")[i]).toBeCloseTo(16741.48, 2);
+  });
+
+  it("TCM mode only with a hit cut selects the same hits as the plain hit entry list (B1: matched by index)", async () => {
+    const dl = await loader();
+    dl.setFiles("all");
+    dl.setDatastreams(GE, "ch");
+    dl.setCuts({ hit: "trapEmax > 5000" });
+    const plain = keys((await dl.buildEntryList()) as Table);
+    const tcm = keys((await dl.buildEntryList({ tcmLevel: "tcm", mode: "only" })) as Table);
+    expect(new Set(tcm)).toEqual(new Set(plain));
+    expect(tcm.length).toBe(14);
+  });
+
+  it("R14 / B7: phy, trapEmax > 5000, mode only → 10 germanium hits, no SiPM rows (pygama: 70)", async () => {
+    const dl = await loader();
+    dl.setFiles("type == 'phy'");
+    dl.setCuts({ hit: "trapEmax > 5000" });
+    const el = (await dl.buildEntryList({ tcmLevel: "tcm", mode: "only" })) as Table;
+    expect(el.numRows).toBe(10);
+    expect((col(el, "hit_table") as number[]).every((t) => GE.includes(t))).toBe(true);
+    expect(dl.warnings.length).toBeGreaterThan(0);
+  });
+
+  it("new-format TCM (tcm_v2) gives identical entry lists for the R8 queries", async () => {
+    const old = await loader();
+    const v2 = await loader(join(VARIANTS, "data-loader-config-tcm_v2.json"));
+    for (const [files, cut] of [
+      ["type == 'phy'", "daqenergy == 10221"],
+      ["type == 'cal'", "trapEmax > 5000"],
+      ["all", "trapEmax > 1000"],
+    ] as const) {
+      for (const mode of ["only", "any"] as const) {
+        for (const dl of [old, v2]) {
+          dl.setFiles(files);
+          dl.setCuts({ hit: cut });
+        }
+        const a = (await old.buildEntryList({ tcmLevel: "tcm", mode })) as Table;
+        const b = (await v2.buildEntryList({ tcmLevel: "tcm", mode })) as Table;
+        expect(b.numRows).toBe(a.numRows);
+        for (const c of ["hit_table", "hit_idx", "evt_idx", "file"]) expect(col(b, c)).toEqual(col(a, c));
+      }
+    }
+    // the old-layout loader config (array_id/array_idx) also reads the new layout (B18)
+    const cross = await openDataLoader(join(FLOW, "data-loader-config.json"), {
+      filedb: join(VARIANTS, "filedb-config-tcm_v2.json"),
+      filedbOptions: { cwd: TESTDATA },
+    });
+    cross.setFiles("all");
+    expect(((await cross.buildEntryList({ tcmLevel: "tcm" })) as Table).numRows).toBe(180);
+  });
+
+  it("R10: waveform loads as a struct {t0, dt, values} with AoESA values (10, 8192)", async () => {
+    const dl = await loader();
+    dl.setFiles(["20230318T012144Z"]);
+    dl.setDatastreams([1084803], "ch");
+    dl.setOutput({ columns: ["waveform"] });
+    const t = (await dl.load()) as Table;
+    expect(names(t)).toEqual(["hit_table", "hit_idx", "file", "waveform"]);
+    expect(t.numRows).toBe(10);
+    const wf = t.getChild("waveform");
+    const values = wf?.getChild("values");
+    expect(values?.type.toString()).toMatch(/FixedSizeList\[8192\]/);
+    let sum = 0;
+    for (const v of (values?.data[0]?.children[0]?.values ?? []) as Uint16Array) sum += v;
+    expect(sum).toBe(1347235395);
+    dl.setOutput({ format: "pd.DataFrame" });
+    const flat = (await dl.load()) as Table;
+    expect(names(flat)).toEqual(["hit_table", "hit_idx", "file", "waveform_t0", "waveform_dt", "waveform_values"]);
+  });
+
+  it("R11: mergeFiles false → one table per cycle (30/30/60/60), no file column", async () => {
+    const dl = await loader();
+    dl.setFiles("all");
+    dl.setOutput({ columns: ["timestamp"], mergeFiles: false });
+    const m = (await dl.load()) as Map<number, Table>;
+    expect([...m.keys()]).toEqual([0, 1, 2, 3]);
+    expect([...m.values()].map((t) => t.numRows)).toEqual([30, 30, 60, 60]);
+    expect(names(m.get(0) as Table)).toEqual(["hit_table", "hit_idx", "timestamp"]);
+  });
+
+  it("test_set_datastreams / test_set_cuts / test_setter_overwrite", async () => {
+    const dl = await loader();
+    dl.setFiles(["20230318T012144Z"]);
+    dl.setDatastreams([1084803, 1084804, 1121600], "ch");
+    dl.setOutput({ columns: ["eventnumber"], mergeFiles: false });
+    const m = (await dl.load()) as Map<number, Table>;
+    expect([...new Set(col(m.get(0) as Table, "hit_table"))]).toEqual([1084803, 1084804, 1121600]);
+
+    const c = await loader();
+    c.setFiles("type == 'cal'");
+    c.setCuts({ hit: "is_valid_cal == False" });
+    c.setDatastreams([1084803], "ch");
+    c.setOutput({ columns: ["is_valid_cal"] });
+    const t = (await c.load()) as Table;
+    expect(t.numRows).toBeGreaterThan(0);
+    expect(col(t, "is_valid_cal").every((v) => v === false)).toBe(true);
+
+    const s = await loader();
+    s.setFiles("all");
+    s.setDatastreams(GE, "ch");
+    s.setCuts({ hit: "trapEmax > 5000" });
+    s.setOutput({ columns: ["trapEmax"] });
+    const first = (await s.load()) as Table;
+    s.setFiles(["20230318T012144Z"]);
+    s.setDatastreams([1084803, 1121600], "ch");
+    s.setCuts({ hit: "trapEmax > 0" });
+    const second = (await s.load()) as Table;
+    expect(col(second, "hit_table")).not.toContain(1084804);
+    expect(new Set(col(second, "file")).size).toBe(1);
+    const count = (t: Table) => col(t, "hit_table").filter((x) => x === 1084803).length;
+    expect(count(second)).toBeGreaterThan(count(first));
+  });
+
+  it("test_outputs: SiPM datastreams with columns from several tiers", async () => {
+    const dl = await loader();
+    dl.setFiles("type == 'phy'");
+    dl.setDatastreams([1057600, 1059201], "ch");
+    dl.setOutput({ columns: ["timestamp", "channel", "energies", "energy_in_pe"], format: "pd.DataFrame" });
+    const t = (await dl.load()) as Table;
+    expect(names(t)).toEqual(["hit_table", "hit_idx", "file", "timestamp", "channel", "energies", "energy_in_pe"]);
+    expect(t.numRows).toBe(40);
+    expect(t.getChild("energies")?.type.toString()).toMatch(/FixedSizeList\[100\]/);
+  });
+
+  it("B5: which tables carry a column is decided per cycle (energies of phy SiPMs load next to cal files)", async () => {
+    const dl = await loader();
+    dl.setFiles(["20230322T160139Z", "20230318T012144Z"]);
+    dl.setOutput({ columns: ["energies"] });
+    const t = (await dl.load()) as Table;
+    expect(t.numRows).toBe(30 + 60);
+    expect(t.getChild("energies")?.nullCount).toBe(30 + 30);
+  });
+
+  it("B17: function names and words inside strings are not columns", async () => {
+    const dl = await loader();
+    dl.setFiles("type == 'cal'");
+    dl.setCuts({ hit: "trapEmax > 5000" });
+    const plain = keys((await dl.buildEntryList()) as Table);
+    expect(plain.length).toBe(4);
+    dl.setCuts({ hit: "abs(trapEmax) > 5000 and 'daqenergy' != 'x'" });
+    expect(keys((await dl.buildEntryList()) as Table)).toEqual(plain);
+  });
+
+  it("B19: a failed setDatastreams leaves the state unchanged", async () => {
+    const dl = await loader();
+    dl.setFiles("type == 'cal'");
+    dl.setDatastreams([1084803], "ch");
+    expect(await codeOf(() => dl.setDatastreams([1], "chan"))).toBe("LOADER_UNKNOWN_DATASTREAM_WORD");
+    expect(((await dl.buildEntryList()) as Table).numRows).toBe(20);
+    expect(await codeOf(() => dl.setCuts({ hit: "trapEmax >", evt: "x" }))).toBe("LOADER_BAD_CUT");
+    expect(dl.getCuts()).toEqual({});
+  });
+
+  it("list cuts are assigned to the level whose tables have the columns", async () => {
+    const dl = await loader();
+    dl.setFiles("all");
+    dl.setCuts(["trapEmax > 5000"]);
+    expect(((await dl.buildEntryList()) as Table).numRows).toBe(14);
+    dl.setCuts(["no_such_column > 1"]);
+    expect(await codeOf(dl.buildEntryList())).toBe("LOADER_BAD_CUT");
+  });
+
+  it("bad input gets coded errors", async () => {
+    const dl = await loader();
+    expect(await codeOf(dl.buildEntryList())).toBe("LOADER_BAD_ARGUMENT");
+    expect(await codeOf(() => dl.setFiles("no_such_key == 1"))).toBe("FILEDB_UNKNOWN_COLUMN");
+    expect(await codeOf(() => dl.setCuts({ dsp: "trapEmax > 1" }))).toBe("LOADER_UNKNOWN_LEVEL");
+    dl.setFiles("all");
+    expect(await codeOf(dl.load())).toBe("LOADER_BAD_ARGUMENT");
+    dl.setOutput({ columns: ["no_such_column"] });
+    expect(await codeOf(dl.load())).toBe("LOADER_UNKNOWN_COLUMN");
+    // the default config has no evt files: an event cut needs them
+    dl.setCuts({ evt: "multiplicity > 1" });
+    const e = await codeOf(dl.buildEntryList());
+    expect(e).toBe("LOADER_FILE_MISSING");
+    expect(await codeOf(dl.load(undefined, { orientation: "sideways" as "hit" }))).toBe("LOADER_BAD_ARGUMENT");
+    expect(await codeOf(openDataLoader(join(FLOW, "nope.json")))).toBe("LOADER_CONFIG_NOT_FOUND");
+    expect(LoaderError.isInstance(new LoaderError("LOADER_IO", "x"))).toBe(true);
+  });
+});
+
+describe("event tier (evt_synthetic)", () => {
+  const cfg = join(VARIANTS, "data-loader-config-evt_synthetic.json");
+
+  it("R15 / B2: multiplicity > 1 selects events {1,3,4,7,9,10,11} of the first cal cycle", async () => {
+    const dl = await loader(cfg);
+    dl.setFiles(["20230318T012144Z"]);
+    dl.setCuts({ evt: "multiplicity > 1" });
+    const el = (await dl.buildEntryList({ tcmLevel: "tcm" })) as Table;
+    // pygama (R15) returned events {1,2,4,5,6,7,10,11,12,14,…,19}
+    expect([...new Set(col(el, "evt_idx"))]).toEqual([1, 3, 4, 7, 9, 10, 11]);
+  });
+
+  it("an event cut alone picks the TCM level automatically", async () => {
+    const dl = await loader(cfg);
+    dl.setFiles(["20230318T012144Z"]);
+    dl.setCuts({ evt: "multiplicity > 1" });
+    const auto = (await dl.buildEntryList()) as Table;
+    const explicit = (await dl.buildEntryList({ tcmLevel: "tcm" })) as Table;
+    expect(col(auto, "evt_idx")).toEqual(col(explicit, "evt_idx"));
+  });
+
+  it("B3: cuts of both levels are AND-ed in mode any", async () => {
+    const dl = await loader(cfg);
+    dl.setFiles("type == 'cal'");
+    dl.setCuts({ hit: "trapEmax > 5000", evt: "multiplicity > 1" });
+    const any = (await dl.buildEntryList({ mode: "any" })) as Table;
+    dl.setCuts({ hit: "trapEmax > 5000" });
+    const hitOnly = (await dl.buildEntryList({ tcmLevel: "tcm", mode: "any" })) as Table;
+    // events with a hit above 5000 (R8: {0,3} of file 0, {0,2} of file 1), restricted to multiplicity > 1
+    const ev = (t: Table) => new Set(col(t, "file").map((f, i) => `${f}:${col(t, "evt_idx")[i]}`));
+    expect(ev(hitOnly)).toEqual(new Set(["0:0", "0:3", "1:0", "1:2"]));
+    for (const e of ev(any)) expect(ev(hitOnly).has(e)).toBe(true);
+    expect(ev(any).has("0:0")).toBe(false); // event 0 has a single hit
+    expect(ev(any).has("0:3")).toBe(true);
+  });
+
+  it("B8: a datastream selection on the hit level keeps the event cut", async () => {
+    const dl = await loader(cfg);
+    dl.setFiles(["20230318T012144Z"]);
+    dl.setDatastreams([1084804], "ch");
+    dl.setCuts({ evt: "multiplicity > 1" });
+    const el = (await dl.buildEntryList()) as Table;
+    expect(new Set(col(el, "hit_table"))).toEqual(new Set([1084804]));
+    expect(col(el, "evt_idx")).not.toContain(0);
+    expect(col(el, "evt_idx")).not.toContain(2);
+  });
+
+  it("B6: hit orientation repeats event columns for every hit of the event", async () => {
+    const dl = await loader(cfg);
+    dl.setFiles(["20230318T012144Z"]);
+    dl.setOutput({ columns: ["trapEmax", "multiplicity", "evt_no"] });
+    const t = (await dl.load(undefined, { tcmLevel: "tcm" })) as Table;
+    expect(t.numRows).toBe(30);
+    const i = keys(t).indexOf("0/1084804/2");
+    expect(col(t, "evt_idx")[i]).toBe(3);
+    expect(col(t, "multiplicity")[i]).toBe(2);
+    expect(col(t, "evt_no")[i]).toBe(col(t, "evt_no")[keys(t).indexOf("0/1121600/1")]);
+  });
+
+  it("B11: evt orientation gives one row per event with hit columns as lists", async () => {
+    const dl = await loader(cfg);
+    dl.setFiles("type == 'cal'");
+    dl.setOutput({ columns: ["trapEmax", "multiplicity"] });
+    const t = (await dl.load(undefined, { orientation: "evt" })) as Table;
+    expect(t.numRows).toBe(22 + 24);
+    expect(names(t)).toEqual(["evt_idx", "file", "hit_table", "hit_idx", "trapEmax", "multiplicity"]);
+    const row3 = t.get(3)?.toJSON() as Record<string, unknown>;
+    expect(row3.evt_idx).toBe(3);
+    expect([...(row3.hit_table as Iterable<number>)]).toEqual([1084804, 1121600]);
+    expect([...(row3.hit_idx as Iterable<number>)]).toEqual([2, 1]);
+    expect((row3.trapEmax as { length: number }).length).toBe(2);
+    expect(row3.multiplicity).toBe(2);
+  });
+
+  it("B10: saveOutputColumns works in mode any", async () => {
+    const dl = await loader(cfg);
+    dl.setFiles("type == 'cal'");
+    dl.setCuts({ hit: "trapEmax > 5000" });
+    dl.setOutput({ columns: ["trapEmax"] });
+    const el = (await dl.buildEntryList({ tcmLevel: "tcm", mode: "any", saveOutputColumns: true })) as Table;
+    expect(el.numRows).toBe(7);
+    expect(names(el)).toContain("trapEmax");
+    expect(col(el, "trapEmax").some((v) => (v as number) <= 5000)).toBe(true);
+  });
+});
+
+describe("l200-truncated (R18): no raw tier, new TCM, real evt tier", () => {
+  const cfg = join(VARIANTS, "data-loader-config-l200-truncated.json");
+
+  it("hit entry list 2900 + 710 rows; TCM entry list through the new format", async () => {
+    const dl = await loader(cfg);
+    dl.setFiles("all");
+    dl.setOutput({ mergeFiles: false });
+    const m = (await dl.buildEntryList()) as Map<number, Table>;
+    expect([...m.values()].map((t) => t.numRows)).toEqual([2900, 710]);
+    const tcm = (await dl.buildEntryList({ tcmLevel: "tcm" })) as Map<number, Table>;
+    expect([...tcm.values()].every((t) => t.numRows > 0)).toBe(true);
+    expect(dl.warnings.length).toBeGreaterThanOrEqual(0);
+  });
+});
