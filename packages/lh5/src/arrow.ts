@@ -246,7 +246,9 @@ function dataToLgdo(data: Data, field: Field | undefined, start: number, end: nu
     case Type.Struct: {
       const fields = (data.type as ArrowStruct).children;
       const cols = new Map<string, Lgdo>();
-      fields.forEach((f, i) => cols.set(f.name, dataToLgdo(data.children[i] as Data, f, start, end, `${where}/${f.name}`)));
+      fields.forEach((f, i) => {
+        cols.set(f.name, dataToLgdo(data.children[i] as Data, f, start, end, `${where}/${f.name}`));
+      });
       return createTable(cols, attrsFrom(field));
     }
     default: {
