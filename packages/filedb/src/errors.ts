@@ -30,6 +30,8 @@ export type FileDbErrorCode =
   | "FILEDB_BAD_DATABASE"
   /** Saved databases with different configs cannot be merged. */
   | "FILEDB_CONFIG_MISMATCH"
+  /** Writing a database file failed. */
+  | "FILEDB_IO"
   /** `toDisk` in write-safe mode found an existing file. */
   | "FILEDB_EXISTS";
 

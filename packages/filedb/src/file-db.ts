@@ -10,6 +10,7 @@ import { Field, Int32, Int64, List, makeVector, type Table, Table as ArrowTable,
 import { type FileDbConfig, type ResolveConfigOptions, type ResolvedFileDbConfig, readFileDbConfig, resolveFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
+import { readFileDb, type WriteFileDbOptions, writeFileDb } from "./persistence.js";
 import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
 import { compileTemplate, type TemplateValue } from "./template.js";
 import { walkFiles } from "./walk.js";
@@ -98,6 +99,23 @@ export class FileDb {
       if (tables && columns) db.setTablesColumnsFromConfig();
     }
     return db;
+  }
+
+  /**
+   * Load saved databases (see `readFileDb`): one path, a wildcard pattern or a list; several are
+   * merged. @throws FileDbError `FILEDB_NOT_FOUND`, `FILEDB_UNREADABLE`, `FILEDB_BAD_DATABASE`,
+   * `FILEDB_CONFIG_MISMATCH`.
+   */
+  static fromDisk(paths: string | readonly string[]): Promise<FileDb> {
+    return readFileDb(paths);
+  }
+
+  /**
+   * Save the database as an LH5 file (see `writeFileDb`; atomic: temporary file + rename).
+   * @throws FileDbError `FILEDB_EXISTS` (write-safe mode, the default), `FILEDB_IO`.
+   */
+  toDisk(path: string, options: WriteFileDbOptions = {}): Promise<void> {
+    return writeFileDb(this, path, options);
   }
 
   /** The config as stored with the database (resolved absolute `data_dir`, expanded `tier_dirs`). */

@@ -34,7 +34,8 @@ describe("config", () => {
     expect(r.config.data_dir).toBe(PROD_REF);
   });
 
-  it("expands $_, ${_}, environment variables and ~", () => {
+  it("expands $_ (plain and braced), environment variables and ~", () => {
+    // biome-ignore-start lint/suspicious/noTemplateCurlyInString: these strings test ${VAR} expansion
     expect(expandVariables("$_/a/${_}/b", "/cfg", {})).toBe("/cfg/a//cfg/b");
     expect(expandVariables("$HOME2/x/${DATA}/$UNKNOWN", "/c", { HOME2: "/h", DATA: "d" })).toBe("/h/x/d/$UNKNOWN");
     const path = join(tmp, "c.json");
@@ -42,6 +43,7 @@ describe("config", () => {
     // tmp is /tmp/filedb-config-xxx: walk back to / and into the test data
     const r = readFileDbConfig(path, { env: { SUFFIX: LH5 + "/prod-ref-l200/generated/tier" } });
     expect(r.dataDir).toBe(PROD_REF);
+    // biome-ignore-end lint/suspicious/noTemplateCurlyInString: these strings test ${VAR} expansion
   });
 
   it("globs data_dir and requires exactly one match", () => {
