@@ -41,8 +41,8 @@ export interface ConvertOptions {
   overwrite?: boolean;
 }
 
-/** One `.bin` file of the directory, in directory order. */
-export interface Gen2BinFile {
+/** One `.bin` file of a directory, in directory order. */
+export interface Gen2ScannedFile {
   /** Position in directory order (0-based): the `index` of the cache name. */
   readonly index: number;
   readonly path: string;
@@ -59,6 +59,10 @@ export interface Gen2BinFile {
    * next file's first header × 500]`, or `[…, last header × 500 + 499]` for the last file.
    */
   readonly range: TimestampRange;
+}
+
+/** A `.bin` file of a {@link BinDirectory} with its cache paths. */
+export interface Gen2BinFile extends Gen2ScannedFile {
   /** The cache file `{start}-{stop}-{index}.parquet`. */
   readonly parquetPath: string;
   /** Cache file for photons with x or y ≥ 256: `wide/{start}-{stop}-{index}.parquet` (only if any). */
@@ -129,6 +133,77 @@ async function scanHeaders(path: string, size: number): Promise<{ first: Gen2Hea
   }
 }
 
+/** Result of {@link scanGen2Directory}. */
+export interface Gen2DirectoryScan {
+  /** Absolute bin directory. */
+  binDir: string;
+  /** Usable files in directory order. */
+  files: Gen2ScannedFile[];
+  /** `*.bin` entries that are not used, and why. */
+  skipped: Gen2SkippedFile[];
+}
+
+/**
+ * Scan a directory of gen2 `.bin` files without converting anything (reads the head and tail of
+ * each file). Files: regular entries (symlinks followed) directly in `binDir` whose extension is
+ * exactly `.bin`. Order: by numeric file stem (host unix second) when every stem is an integer —
+ * wrap-safe — otherwise by first-header time. Empty, sub-word and header-less files are listed in
+ * `skipped`.
+ * @throws Gen2BinError `GEN2_DIR_NOT_FOUND`, `GEN2_NO_FILES`, `GEN2_IO`
+ */
+export async function scanGen2Directory(binDir: string): Promise<Gen2DirectoryScan> {
+  const dir = resolve(binDir);
+  let entries: string[];
+  try {
+    if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+    entries = await readdir(dir);
+  } catch (error) {
+    throw new Gen2BinError("GEN2_DIR_NOT_FOUND", `gen2: bin directory ${dir} does not exist or is not a directory`, {
+      path: dir,
+      cause: error,
+    });
+  }
+  const candidates: Array<{ path: string; name: string; size: number }> = [];
+  const skipped: Gen2SkippedFile[] = [];
+  for (const name of entries.sort()) {
+    if (extname(name) !== ".bin" || name === ".bin") continue;
+    const path = join(dir, name);
+    const info = await stat(path).catch(() => null);
+    if (!info?.isFile()) continue;
+    if (info.size === 0) skipped.push({ path, size: 0, reason: "empty" });
+    else if (info.size < 8) skipped.push({ path, size: info.size, reason: "short" });
+    else candidates.push({ path, name, size: info.size });
+  }
+  const scanned: Array<{ path: string; name: string; size: number; first: Gen2Header; firstAt: number; last: Gen2Header }> = [];
+  for (const c of candidates) {
+    const h = await scanHeaders(c.path, c.size);
+    if (!h) skipped.push({ path: c.path, size: c.size, reason: "no-header" });
+    else scanned.push({ ...c, ...h });
+  }
+  if (scanned.length === 0) {
+    const extra = skipped.length ? ` (${skipped.length} unusable: ${skipped.map((s) => `${s.path} ${s.reason}`).join(", ")})` : "";
+    throw new Gen2BinError("GEN2_NO_FILES", `gen2: no usable .bin files in ${dir}${extra}`, { path: dir });
+  }
+  const numeric = scanned.every((s) => /^\d+$/.test(s.name.slice(0, -4)));
+  if (numeric) scanned.sort((a, b) => Number(a.name.slice(0, -4)) - Number(b.name.slice(0, -4)));
+  else scanned.sort((a, b) => a.first.timestamp - b.first.timestamp);
+  const files = scanned.map((s, index): Gen2ScannedFile => {
+    const next = scanned[index + 1];
+    const stop = next ? next.first.timestamp * 500 : s.last.timestamp * 500 + 499;
+    return {
+      index,
+      path: s.path,
+      name: s.name,
+      size: s.size,
+      firstHeader: s.first,
+      firstHeaderByteOffset: s.firstAt,
+      lastHeader: s.last,
+      range: new TimestampRange(s.first.timestamp * 500, stop),
+    };
+  });
+  return { binDir: dir, files, skipped };
+}
+
 function defaultWorkerScript(): URL | null {
   const url = new URL("./convert-worker.js", import.meta.url);
   return existsSync(fileURLToPath(url)) ? url : null;
@@ -171,51 +246,13 @@ export class BinDirectory {
   ) {}
 
   /**
-   * Scan `binDir` and prepare `parquetDir` (created if missing).
-   *
-   * Files: regular entries (symlinks followed) directly in `binDir` whose extension is exactly
-   * `.bin`. Order: by numeric file stem (host unix second) when every stem is an integer —
-   * wrap-safe — otherwise by first-header time. Empty, sub-word and header-less files are listed in
-   * {@link BinDirectory.skipped}.
+   * Scan `binDir` (see {@link scanGen2Directory}) and prepare `parquetDir` (created if missing,
+   * with a `wide/` subdirectory).
    * @throws Gen2BinError `GEN2_DIR_NOT_FOUND`, `GEN2_NO_FILES`, `GEN2_CACHE_UNREADABLE`, `GEN2_IO`
    */
   static async open(binDir: string, parquetDir: string, options: BinDirectoryOptions = {}): Promise<BinDirectory> {
-    const dir = resolve(binDir);
+    const scan = await scanGen2Directory(binDir);
     const cache = resolve(parquetDir);
-    let entries: string[];
-    try {
-      if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
-      entries = await readdir(dir);
-    } catch (error) {
-      throw new Gen2BinError("GEN2_DIR_NOT_FOUND", `gen2: bin directory ${dir} does not exist or is not a directory`, {
-        path: dir,
-        cause: error,
-      });
-    }
-    const candidates: Array<{ path: string; name: string; size: number }> = [];
-    const skipped: Gen2SkippedFile[] = [];
-    for (const name of entries.sort()) {
-      if (extname(name) !== ".bin" || name === ".bin") continue;
-      const path = join(dir, name);
-      const info = await stat(path).catch(() => null);
-      if (!info?.isFile()) continue;
-      if (info.size === 0) skipped.push({ path, size: 0, reason: "empty" });
-      else if (info.size < 8) skipped.push({ path, size: info.size, reason: "short" });
-      else candidates.push({ path, name, size: info.size });
-    }
-    const scanned: Array<{ path: string; name: string; size: number; first: Gen2Header; firstAt: number; last: Gen2Header }> = [];
-    for (const c of candidates) {
-      const h = await scanHeaders(c.path, c.size);
-      if (!h) skipped.push({ path: c.path, size: c.size, reason: "no-header" });
-      else scanned.push({ ...c, ...h });
-    }
-    if (scanned.length === 0) {
-      const extra = skipped.length ? ` (${skipped.length} unusable: ${skipped.map((s) => `${s.path} ${s.reason}`).join(", ")})` : "";
-      throw new Gen2BinError("GEN2_NO_FILES", `gen2: no usable .bin files in ${dir}${extra}`, { path: dir });
-    }
-    const numeric = scanned.every((s) => /^\d+$/.test(s.name.slice(0, -4)));
-    if (numeric) scanned.sort((a, b) => Number(a.name.slice(0, -4)) - Number(b.name.slice(0, -4)));
-    else scanned.sort((a, b) => a.first.timestamp - b.first.timestamp);
     try {
       const info = await stat(cache).catch(() => null);
       if (info && !info.isDirectory()) throw Object.assign(new Error("exists and is not a directory"), { code: "ENOTDIR" });
@@ -228,25 +265,11 @@ export class BinDirectory {
         { path: cache, cause: error },
       );
     }
-    const files: Gen2BinFile[] = scanned.map((s, index) => {
-      const next = scanned[index + 1];
-      const stop = next ? next.first.timestamp * 500 : s.last.timestamp * 500 + 499;
-      const range = new TimestampRange(s.first.timestamp * 500, stop);
-      const cacheName = `${range.startUs}-${range.stopUs}-${index}.parquet`;
-      return {
-        index,
-        path: s.path,
-        name: s.name,
-        size: s.size,
-        firstHeader: s.first,
-        firstHeaderByteOffset: s.firstAt,
-        lastHeader: s.last,
-        range,
-        parquetPath: join(cache, cacheName),
-        widePath: join(cache, "wide", cacheName),
-      };
+    const files: Gen2BinFile[] = scan.files.map((f) => {
+      const cacheName = `${f.range.startUs}-${f.range.stopUs}-${f.index}.parquet`;
+      return { ...f, parquetPath: join(cache, cacheName), widePath: join(cache, "wide", cacheName) };
     });
-    return new BinDirectory(dir, cache, files, skipped, options);
+    return new BinDirectory(scan.binDir, cache, files, scan.skipped, options);
   }
 
   /** Files whose range grown by {@link GEN2_OVERLAP_US} overlaps `range` (directory order). */

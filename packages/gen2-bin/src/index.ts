@@ -26,8 +26,17 @@ export type {
 } from "./decode.js";
 export type { Gen2PhotonArrays, Gen2WidePhotonArrays } from "./arrow-tables.js";
 export { Gen2ChecksumAccumulator, gen2Checksum } from "./checksum.js";
-export { BinDirectory, GEN2_OVERLAP_US } from "./bin-directory.js";
-export type { BinDirectoryOptions, ConvertOptions, Gen2BinFile, Gen2ReadResult, Gen2SkippedFile } from "./bin-directory.js";
+export { BinDirectory, GEN2_OVERLAP_US, scanGen2Directory } from "./bin-directory.js";
+export type {
+  BinDirectoryOptions,
+  ConvertOptions,
+  Gen2BinFile,
+  Gen2DirectoryScan,
+  Gen2ReadResult,
+  Gen2ScannedFile,
+  Gen2SkippedFile,
+} from "./bin-directory.js";
 export type { ConvertResult } from "./convert-file.js";
 export { BinSerializer } from "./bin-serializer.js";
 export type { BinSerializerOptions, Gen2PhotonColumnsInput } from "./bin-serializer.js";
+export { writeTableArrow, writeTableParquet } from "./table-files.js";

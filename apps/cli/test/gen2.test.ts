@@ -1,0 +1,120 @@
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { tableFromIPC } from "apache-arrow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { daqkit } from "./run.js";
+
+const SHARED = join(import.meta.dirname, "../../../../shared");
+const TESTDATA = join(SHARED, "testdata/gen2-bin");
+let tmp: string;
+let night: string;
+let manifest: { total_photons: number; checksum: string; files: Array<{ name: string }> };
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), "daqkit-gen2-cli-"));
+  night = join(tmp, "night");
+  const r = spawnSync("python3", [join(SHARED, "tools/gen2_make.py"), night, "--photons", "40000", "--seconds", "3", "--split-frame", "--quiet"], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  manifest = JSON.parse(readFileSync(join(night, "manifest.json"), "utf8"));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function duck(sql: string): Promise<Record<string, unknown>> {
+  const db = await DuckDBInstance.create(":memory:");
+  const conn = await db.connect();
+  const r = await conn.runAndReadAll(sql);
+  return r.getRowObjects()[0] as Record<string, unknown>;
+}
+
+describe("daqkit gen2", () => {
+  it("convert-all: Parquet counts and checksum match the gen2_make.py manifest (read back by DuckDB)", async () => {
+    const out = join(tmp, "pq");
+    const r = await daqkit("--json", "gen2", "convert-all", night, out, "--workers", "0");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res).toMatchObject({ files: 3, converted: 3, reused: 0, photons: manifest.total_photons, checksum: manifest.checksum });
+    const row = await duck(`
+      SELECT count(*)::VARCHAR AS n, (sum(timestamp::HUGEINT * 1000003 + ((((xy::INTEGER >> 8) << 10) | (xy::INTEGER & 255))::HUGEINT) * 65537
+        + (phase + 131072)::HUGEINT * 131 + (baseline + 65536)) % 18446744073709551616)::VARCHAR AS s
+      FROM read_parquet('${out}/*.parquet')`);
+    expect(Number(row.n)).toBe(manifest.total_photons);
+    expect(BigInt(String(row.s)).toString(16).padStart(16, "0")).toBe(manifest.checksum);
+    const again = await daqkit("gen2", "convert-all", night, out, "-q");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("0 converted, 3 up to date");
+  });
+
+  it("info on a directory and on a file", async () => {
+    const r = await daqkit("gen2", "info", night);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`photons ${manifest.total_photons}`);
+    expect(r.stdout).toContain(`checksum ${manifest.checksum}`);
+    expect(r.stdout).toContain("utc  2020-10-07T05:54:2"); // year inferred from the file names
+    expect(r.stdout).toContain("boards 220 221 222 223 224 225 228 229 232 233");
+    const f = await daqkit("--json", "gen2", "info", join(TESTDATA, "extremes.bin"), "--year", "2020");
+    expect(f.code).toBe(0);
+    const out = JSON.parse(f.stdout);
+    expect(out).toMatchObject({ files: 1, photons: 5, widePhotons: 1, checksum: "503164d21263622f", boards: { 220: 5, 221: 1 } });
+  });
+
+  it("round-trip: a gen2_make file survives serialize → decode", async () => {
+    const out = join(tmp, "rt");
+    const r = await daqkit("gen2", "round-trip", join(night, manifest.files[1]!.name), "--out", out);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^round trip OK: \d+ photons, checksum [0-9a-f]{16}, 10 boards/);
+  });
+
+  it("read: a time range to .parquet and .arrow", async () => {
+    const info = JSON.parse((await daqkit("--json", "gen2", "info", night)).stdout);
+    const from = info.range.startUs + 500_000;
+    const to = from + 999_999;
+    const cache = join(tmp, "pq-read");
+    const pq = join(tmp, "sel.parquet");
+    const r = await daqkit("--json", "gen2", "read", night, "--from", String(from), "--to", String(to), "--out", pq, "--cache", cache, "--workers", "0");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout);
+    const row = await duck(`SELECT count(*)::VARCHAR AS n, min(timestamp)::VARCHAR AS lo, max(timestamp)::VARCHAR AS hi FROM read_parquet('${pq}')`);
+    expect(Number(row.n)).toBe(res.photons);
+    expect(res.photons).toBeGreaterThan(0);
+    expect(Number(row.lo)).toBeGreaterThanOrEqual(from);
+    expect(Number(row.hi)).toBeLessThanOrEqual(to);
+    const arrow = join(tmp, "sel.arrow");
+    const a = await daqkit("gen2", "read", night, "--from", String(from), "--to", String(to), "--out", arrow, "--cache", cache);
+    expect(a.code).toBe(0);
+    expect(tableFromIPC(readFileSync(arrow)).numRows).toBe(res.photons);
+  });
+
+  it("errors: exit codes and codes on stderr", async () => {
+    const missing = await daqkit("gen2", "convert-all", join(tmp, "nope"), join(tmp, "pq-nope"));
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toMatch(/^daqkit: GEN2_DIR_NOT_FOUND: /);
+    const noBins = join(tmp, "empty-dir");
+    mkdirSync(noBins);
+    const none = await daqkit("gen2", "convert-all", noBins, join(tmp, "pq-none"));
+    expect(none.code).toBe(4);
+    expect(none.stderr).toContain("GEN2_NO_FILES");
+    const partial = join(tmp, "partial.bin");
+    writeFileSync(partial, Buffer.concat([readFileSync(join(TESTDATA, "binney_test_packet.bin")), Buffer.from([1, 2, 3])]));
+    const bad = await daqkit("gen2", "info", partial);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain("GEN2_PARTIAL_WORD");
+    const noHeader = join(tmp, "noheader.bin");
+    writeFileSync(noHeader, Buffer.from("18c2c41ef539ef127fffffffffffffff", "hex"));
+    expect((await daqkit("gen2", "round-trip", noHeader)).stderr).toContain("GEN2_NO_HEADER");
+    const usage = await daqkit("gen2", "read", night, "--from", "x", "--to", "1", "--out", join(tmp, "a.parquet"));
+    expect(usage.code).toBe(2);
+    const cacheFile = join(tmp, "cache-file");
+    copyFileSync(partial, cacheFile);
+    const cache = await daqkit("gen2", "convert-all", night, cacheFile);
+    expect(cache.code).toBe(4);
+    expect(cache.stderr).toContain("GEN2_CACHE_UNREADABLE");
+  });
+});
