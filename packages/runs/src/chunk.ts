@@ -226,8 +226,10 @@ function mergeSubrunMaps(chunks: readonly Chunk[], where: string): SubrunsMap | 
   for (const [id, list] of pieces) {
     list.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
     for (let i = 1; i < list.length; i++) {
-      if (list[i]!.start !== list[i - 1]!.end) {
-        throw new RunsError("RUNS_NOT_CONTINUOUS", `strax: ${where}: the pieces of subrun ${id} are not continuous (${list[i - 1]!.end} then ${list[i]!.start})`, { runId: id });
+      // Contiguous pieces are the normal case; gaps come from subruns defined with several
+      // time ranges (the entry then spans first start to last end, as in strax 1.x).
+      if (list[i]!.start < list[i - 1]!.end) {
+        throw new RunsError("RUNS_CHUNK_OVERLAP", `strax: ${where}: pieces of subrun ${id} overlap ([${list[i - 1]!.start}, ${list[i - 1]!.end}) and [${list[i]!.start}, ${list[i]!.end}))`, { runId: id });
       }
     }
     merged.push([id, { start: list[0]!.start, end: list[list.length - 1]!.end }]);

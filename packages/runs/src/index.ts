@@ -72,4 +72,6 @@ export type {
   WriteSuperrunOptions,
 } from "./superrun.js";
 export { selectRuns, fnmatchToRegExp } from "./select-runs.js";
+export { putArrow } from "./put.js";
+export type { ArrowInput, PutOptions } from "./put.js";
 export type { SelectRunsOptions } from "./select-runs.js";

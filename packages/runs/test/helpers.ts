@@ -40,7 +40,7 @@ export function sumNumber(table: Table, column: string): number {
   let s = 0;
   const v = table.getChild(column);
   if (!v) throw new Error(`no column ${column}`);
-  for (const x of v.toArray() as ArrayLike<number>) s += Number(x);
+  for (const x of v.toArray() as Iterable<number>) s += Number(x);
   return s;
 }
 
