@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
+import { registerGen2Commands } from "./gen2.js";
 import { registerTimeCommands } from "./time.js";
 
 /**
@@ -8,4 +9,5 @@ import { registerTimeCommands } from "./time.js";
  */
 export function registerCommands(program: Command, getContext: () => CliContext): void {
   registerTimeCommands(program, getContext);
+  registerGen2Commands(program, getContext);
 }
