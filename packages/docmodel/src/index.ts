@@ -74,3 +74,15 @@ export {
 } from "./msgpack-files.js";
 export type { ExportOptions, ExportResult, MsgpackCatalog, MsgpackCatalogOptions, MsgpackIndex } from "./msgpack-files.js";
 export { firstPair, iteratePairs } from "./stream-iter.js";
+export {
+  TIFF_HANDLERS,
+  TIFF_SPEC,
+  deterministicUid,
+  encodeTiff,
+  ingestTiffSeries,
+  ingestTiffSeriesLazy,
+  ingestTiffStack,
+  matchFiles,
+  readTiffPages,
+} from "./tiff.js";
+export type { TiffIngestOptions } from "./tiff.js";

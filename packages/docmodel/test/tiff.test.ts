@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  InMemoryCatalog,
+  NdArray,
+  TIFF_HANDLERS,
+  deterministicUid,
+  encodeTiff,
+  exportMsgpack,
+  ingestTiffSeries,
+  ingestTiffSeriesLazy,
+  ingestTiffStack,
+  openMsgpackCatalog,
+  readTiffPages,
+} from "../src/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "docmodel-tiff-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function image(i: number): NdArray {
+  return new NdArray("<u2", [4, 6], Uint16Array.from({ length: 24 }, (_, j) => 1000 * i + j));
+}
+
+beforeAll(() => {
+  for (let i = 0; i < 5; i++) {
+    const f = join(dir, `img_${i}.tiff`);
+    writeFileSync(f, encodeTiff([image(i)]));
+    utimesSync(f, 1559144355 + i, 1559144355 + i);
+  }
+  writeFileSync(join(dir, "stack.tif"), encodeTiff([0, 1, 2].map(image)));
+  writeFileSync(join(dir, "odd.tif"), encodeTiff([new NdArray("<f4", [3, 3], new Float32Array(9).fill(0.5))]));
+});
+
+describe("TIFF codec (utif2)", () => {
+  it("decodes what encodeTiff writes, for several sample types", () => {
+    const [p] = readTiffPages(join(dir, "img_3.tiff"));
+    expect(p?.dtype).toBe("<u2");
+    expect(p?.shape).toEqual([4, 6]);
+    expect(Array.from(p?.data as Uint16Array)).toEqual(Array.from(image(3).data as Uint16Array));
+    expect(readTiffPages(join(dir, "stack.tif")).length).toBe(3);
+    const [f] = readTiffPages(join(dir, "odd.tif"));
+    expect(f?.dtype).toBe("<f4");
+    expect(Array.from(f?.data as Float32Array)).toEqual(new Array(9).fill(0.5));
+  });
+
+  it("rejects a non-TIFF file with a code", () => {
+    expect(() => readTiffPages(Uint8Array.of(1, 2, 3, 4))).toThrow(expect.objectContaining({ code: "DOCS_TIFF_UNSUPPORTED" }));
+  });
+});
+
+describe("TIFF ingestors (seed)", () => {
+  it("series: start first, one event per file, deterministic uid, read() sums", async () => {
+    const pattern = join(dir, "img_*.tiff");
+    const files = [0, 1, 2, 3, 4].map((i) => join(dir, `img_${i}.tiff`));
+    const gen = ingestTiffSeries(pattern);
+    const first = gen.next().value;
+    expect(first?.[0]).toBe("start");
+    expect(first?.[1].uid).toBe(deterministicUid(files));
+    expect(first?.[1].uid).toMatch(/=$/);
+    expect(first?.[1].time).toBe(1559144355);
+    const catalog = new InMemoryCatalog();
+    await catalog.upsert(ingestTiffSeries, [pattern]);
+    await catalog.upsert(ingestTiffStack, [join(dir, "stack.tif")]);
+    expect(catalog.size).toBe(2);
+    const run = await catalog.run(deterministicUid(files));
+    expect([...run.canonical()].map(([n]) => n)).toEqual(["start", "descriptor", "event", "event", "event", "event", "event", "stop"]);
+    const cols = run.stream("primary").read();
+    expect(cols.columns.image?.shape).toEqual([5, 4, 6]);
+    expect(cols.columns.image?.dims).toEqual(["time", "dim_0", "dim_1"]);
+    expect(Array.from(cols.time)).toEqual([0, 1, 2, 3, 4].map((i) => 1559144355 + i));
+    const sum = (a: Uint16Array) => a.reduce((x, y) => x + y, 0);
+    expect(sum(cols.columns.image?.data as Uint16Array)).toBe(5 * 276 + 24 * 1000 * 10);
+    // The stack: one page → events in canonical().
+    const stack = await catalog.run(-1);
+    expect([...stack.canonical()].filter(([n]) => n === "event").length).toBe(3);
+    expect(stack.stream("primary").read().columns.image?.shape).toEqual([3, 4, 6]);
+    // search on the RunStart (seed example).
+    expect(catalog.search({ time: { $lt: 1558887100 } }).size).toBe(0);
+    // Re-upserting the same uid keeps the order (seed: lazy variant replaces the eager one).
+    await catalog.upsert(ingestTiffSeriesLazy, [pattern]);
+    expect(catalog.uids()[0]).toBe(deterministicUid(files));
+  });
+
+  it("lazy series reads images only when filled, and survives msgpack export", async () => {
+    const pattern = join(dir, "img_*.tiff");
+    const catalog = new InMemoryCatalog();
+    await catalog.upsert(ingestTiffSeriesLazy, [pattern]);
+    const run = await catalog.run(-1);
+    const unfilled = [...run.canonicalUnfilled()].find(([n]) => n === "event")?.[1] as { data: { image: unknown } };
+    expect(typeof unfilled.data.image).toBe("string");
+    const filled = [...run.canonical({ handlers: TIFF_HANDLERS })].find(([n]) => n === "event")?.[1] as { data: { image: NdArray } };
+    expect(filled.data.image.shape).toEqual([4, 6]);
+    const out = join(dir, "native");
+    await exportMsgpack(run.documents(), out);
+    const { catalog: native } = openMsgpackCatalog(out);
+    const again = await native.run(-1);
+    expect(again.stream("primary").read({ handlers: TIFF_HANDLERS }).columns.image?.shape).toEqual([5, 4, 6]);
+  });
+
+  it("no matches and mixed shapes are coded errors", () => {
+    expect(() => [...ingestTiffSeries(join(dir, "nothing_*.tiff"))]).toThrow(expect.objectContaining({ code: "DOCS_NO_FILES" }));
+    expect(() => [...ingestTiffSeries([join(dir, "img_0.tiff"), join(dir, "odd.tif")])]).toThrow(
+      expect.objectContaining({ code: "DOCS_SHAPE_MISMATCH" }),
+    );
+  });
+});
