@@ -1,6 +1,9 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readLh5, type Table as Lh5Table } from "@daqkit/lh5";
 import type { Table } from "apache-arrow";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { LoaderError } from "../src/errors.js";
 import { openDataLoader } from "../src/open-data-loader.js";
 import { CONFIGS, TESTDATA } from "./paths.js";
@@ -347,6 +350,41 @@ describe("pygama flow tests (spec §4) with our semantics", () => {
     expect(await codeOf(dl.load(undefined, { orientation: "sideways" as "hit" }))).toBe("LOADER_BAD_ARGUMENT");
     expect(await codeOf(openDataLoader(join(FLOW, "nope.json")))).toBe("LOADER_CONFIG_NOT_FOUND");
     expect(LoaderError.isInstance(new LoaderError("LOADER_IO", "x"))).toBe(true);
+  });
+});
+
+describe("output files (B9)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "daqkit-loader-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("buildEntryList({ outputFile }) writes the entry list as an LH5 table", async () => {
+    const dl = await loader();
+    dl.setFiles("type == 'cal'");
+    dl.setCuts({ hit: "trapEmax > 5000" });
+    const out = join(dir, "entries.lh5");
+    const el = (await dl.buildEntryList({ tcmLevel: "tcm", mode: "any", outputFile: out })) as Table;
+    const back = (await readLh5(out, "entries")) as Lh5Table;
+    expect(back.type).toBe("Table");
+    expect([...back.columns.keys()]).toEqual(["hit_table", "hit_idx", "evt_idx", "file"]);
+    expect(back.nRows).toBe(el.numRows);
+    const idx = back.columns.get("hit_idx") as { data: ArrayLike<number> };
+    expect(Array.from(idx.data)).toEqual(col(el, "hit_idx"));
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("load({ outputFile }) writes merged_data, or one table per cycle", async () => {
+    const dl = await loader();
+    dl.setFiles("type == 'cal'");
+    dl.setOutput({ columns: ["trapEmax", "waveform"] });
+    const out = join(dir, "data.lh5");
+    await dl.load(undefined, { outputFile: out });
+    const back = (await readLh5(out, "merged_data")) as Lh5Table;
+    expect(back.nRows).toBe(60);
+    expect(back.columns.get("waveform")?.type).toBe("WaveformTable");
+    dl.setOutput({ columns: ["trapEmax"], mergeFiles: false });
+    await dl.load(undefined, { outputFile: out });
+    expect(((await readLh5(out, "1")) as Lh5Table).nRows).toBe(30);
+    expect(await codeOf(dl.load(undefined, { outputFile: join(dir, "no/such/dir/x.lh5") }))).toBe("LOADER_IO");
   });
 });
 
