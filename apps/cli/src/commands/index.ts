@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { registerGen2Commands } from "./gen2.js";
+import { registerLoadCommands } from "./load.js";
 import { registerTimeCommands } from "./time.js";
 
 /**
@@ -10,4 +11,5 @@ import { registerTimeCommands } from "./time.js";
 export function registerCommands(program: Command, getContext: () => CliContext): void {
   registerTimeCommands(program, getContext);
   registerGen2Commands(program, getContext);
+  registerLoadCommands(program, getContext);
 }

@@ -1,0 +1,212 @@
+import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { type DataLoader, type LoaderResult, openDataLoader } from "@daqkit/loader";
+import type { Table } from "apache-arrow";
+import type { Command } from "commander";
+import type { CliContext } from "../context.js";
+import { CliUsageError } from "../errors.js";
+
+interface LoadOptions {
+  files: string;
+  channels?: string;
+  cut?: string[];
+  tcm?: string;
+  mode: string;
+  orientation: string;
+  columns?: string;
+  out?: string;
+  head: string;
+  dataDir?: string;
+}
+
+function list(text: string | undefined): string[] {
+  return (text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** `--cut level:EXPR` → { level: EXPR }; an EXPR without a level prefix is a list cut (assigned by its columns). */
+function parseCuts(dl: DataLoader, cuts: readonly string[]): { byLevel: Record<string, string>; unassigned: string[] } {
+  const levels = new Set(dl.config.levels.map((l) => l.name));
+  const byLevel: Record<string, string> = {};
+  const unassigned: string[] = [];
+  for (const c of cuts) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(?!:)(.*)$/s.exec(c);
+    if (m && levels.has(m[1] as string)) {
+      const level = m[1] as string;
+      byLevel[level] = byLevel[level] ? `(${byLevel[level]}) and (${m[2]})` : (m[2] as string);
+    } else unassigned.push(c);
+  }
+  return { byLevel, unassigned };
+}
+
+function jsonValue(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "number") return Number.isNaN(v) ? null : v;
+  if (typeof v !== "object") return v;
+  if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => jsonValue(x));
+  const o = v as { toArray?: () => unknown; toJSON?: () => unknown; [Symbol.iterator]?: unknown };
+  if (typeof o.toJSON === "function" && !Array.isArray(v)) {
+    const j = o.toJSON();
+    if (j !== v && typeof j === "object" && j !== null && !Array.isArray(j)) {
+      return Object.fromEntries(Object.entries(j as Record<string, unknown>).map(([k, x]) => [k, jsonValue(x)]));
+    }
+    if (Array.isArray(j)) return j.map(jsonValue);
+  }
+  if (typeof o.toArray === "function") return jsonValue(o.toArray());
+  if (Array.isArray(v)) return v.map(jsonValue);
+  return String(v);
+}
+
+function previewRows(t: Table, n: number): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  const names = t.schema.fields.map((f) => f.name);
+  const vectors = names.map((name) => t.getChild(name));
+  for (let i = 0; i < Math.min(n, t.numRows); i++) {
+    const row: Record<string, unknown> = {};
+    names.forEach((name, k) => {
+      row[name] = jsonValue(vectors[k]?.get(i));
+    });
+    rows.push(row);
+  }
+  return rows;
+}
+
+function cell(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return v.length > 4 ? `[${v.slice(0, 3).map(cell).join(", ")}, … (${v.length})]` : `[${v.map(cell).join(", ")}]`;
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(7);
+  if (typeof v === "object") return `{${Object.keys(v as object).join(",")}}`;
+  return String(v);
+}
+
+function textTable(rows: Record<string, unknown>[], names: string[]): string {
+  const cells = rows.map((r) => names.map((n) => cell(r[n])));
+  const widths = names.map((n, k) => Math.max(n.length, ...cells.map((c) => (c[k] as string).length)));
+  const line = (c: string[]) => c.map((x, k) => x.padStart(widths[k] as number)).join("  ");
+  return [line(names), ...cells.map(line)].join("\n");
+}
+
+/** Write one Arrow table to .parquet (zstd), .arrow (IPC file) or .lh5, under a temporary name then renamed. */
+async function writeOutput(out: string, result: LoaderResult): Promise<void> {
+  const ext = extname(out);
+  if (ext === ".lh5") return; // written by the loader itself (outputFile)
+  if (result instanceof Map) throw new CliUsageError("--out .parquet/.arrow needs merged output");
+  const arrow = await import("apache-arrow");
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
+  try {
+    if (ext === ".arrow") writeFileSync(tmp, arrow.tableToIPC(result, "file"));
+    else {
+      const pq = await import("parquet-wasm");
+      const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setMaxRowGroupSize(1 << 20).build();
+      const wasmTable = pq.Table.fromIPCStream(arrow.tableToIPC(result, "stream"));
+      writeFileSync(tmp, pq.writeParquet(wasmTable, props));
+    }
+    renameSync(tmp, out);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** `daqkit load CONFIG [FILEDB]`: pygama.flow's DataLoader from the shell. */
+export function registerLoadCommands(program: Command, getContext: () => CliContext): void {
+  program
+    .command("load")
+    .description("select cycles and channels, cut per level, join tiers (through a TCM) and load columns (pygama.flow DataLoader)")
+    .argument("<config>", "loader config: file.json, file.json[a/b], a directory (its config.json) or dir[a/b]")
+    .argument("[filedb]", "FileDB config JSON or saved database (.lh5); default: the loader config's \"filedb\"")
+    .requiredOption("--files <expr>", "cycles: 'all', a FileDB query such as \"type == 'phy'\", or comma-separated cycle keys")
+    .option("--channels <ids>", "comma-separated table ids (channels) of the hit level, e.g. 1084803,1121600")
+    .option("--cut <level:expr...>", "cut of a level, e.g. 'hit:trapEmax > 1000' 'evt:multiplicity > 1' (repeatable; AND-ed)")
+    .option("--tcm <level>", "join hits to events through this TCM level")
+    .option("--mode <mode>", "with a TCM: 'only' (passing hits) or 'any' (all hits of passing events)", "only")
+    .option("--orientation <o>", "'hit' (one row per hit) or 'evt' (one row per event, hit columns as lists)", "hit")
+    .option("--columns <a,b,c>", "columns to load; without it the entry list is output")
+    .option("--out <file>", "write the result to .parquet (zstd), .arrow (IPC file) or .lh5")
+    .option("--head <n>", "rows to preview on stdout", "10")
+    .option("--data-dir <dir>", "override the FileDB's data_dir")
+    .action(async (config: string, filedb: string | undefined, opts: LoadOptions) => {
+      const ctx = getContext();
+      if (opts.mode !== "only" && opts.mode !== "any") throw new CliUsageError(`--mode must be 'only' or 'any', got ${JSON.stringify(opts.mode)}`);
+      if (opts.orientation !== "hit" && opts.orientation !== "evt") {
+        throw new CliUsageError(`--orientation must be 'hit' or 'evt', got ${JSON.stringify(opts.orientation)}`);
+      }
+      const head = Number(opts.head);
+      if (!Number.isInteger(head) || head < 0) throw new CliUsageError(`--head must be a non-negative integer, got ${JSON.stringify(opts.head)}`);
+      if (opts.out !== undefined && ![".parquet", ".arrow", ".lh5"].includes(extname(opts.out))) {
+        throw new CliUsageError(`--out must end in .parquet, .arrow or .lh5, got ${JSON.stringify(opts.out)}`);
+      }
+      const columns = list(opts.columns);
+      if (opts.columns !== undefined && columns.length === 0) throw new CliUsageError("--columns is empty");
+      const started = performance.now();
+      const dl = await openDataLoader(config, {
+        ...(filedb === undefined ? {} : { filedb }),
+        ...(opts.dataDir === undefined ? {} : { filedbOptions: { dataDir: resolve(opts.dataDir) } }),
+      });
+      const keys = list(opts.files);
+      if (keys.length > 0 && keys.every((k) => /^\d{8}T\d{6}Z$/.test(k))) dl.setFiles(keys);
+      else dl.setFiles(opts.files);
+      const cycles = dl.getFileList()?.length ?? 0;
+      const parentLevel = opts.tcm
+        ? (dl.config.levels.find((l) => l.name === opts.tcm)?.parent ?? dl.config.levels[0]?.name)
+        : dl.config.levels[0]?.name;
+      if (opts.channels !== undefined) {
+        const level = dl.config.levels.find((l) => l.name === parentLevel);
+        const word = level ? dl.catalog.tableField(level.tiers[0] as string) : undefined;
+        if (!word) throw new CliUsageError(`--channels: the tables of level ${JSON.stringify(parentLevel)} have no id field`);
+        dl.setDatastreams(
+          list(opts.channels).map((c) => (/^\d+$/.test(c) ? Number(c) : c)),
+          word,
+        );
+      }
+      const { byLevel, unassigned } = parseCuts(dl, opts.cut ?? []);
+      if (Object.keys(byLevel).length > 0) dl.setCuts(byLevel);
+      if (unassigned.length > 0) dl.setCuts(unassigned, { append: Object.keys(byLevel).length > 0 });
+      const progress = ctx.progress(cycles, "load");
+      const outputFile = opts.out !== undefined && extname(opts.out) === ".lh5" ? resolve(opts.out) : undefined;
+      let result: LoaderResult;
+      try {
+        const common = {
+          ...(opts.tcm === undefined ? {} : { tcmLevel: opts.tcm }),
+          mode: opts.mode as "only" | "any",
+          ...(outputFile === undefined ? {} : { outputFile }),
+          onProgress: (done: number) => progress.update(done),
+        };
+        if (columns.length > 0) {
+          dl.setOutput({ columns });
+          result = await dl.load(undefined, { ...common, orientation: opts.orientation as "hit" | "evt" });
+        } else {
+          if (opts.orientation === "evt") throw new CliUsageError("--orientation evt needs --columns");
+          result = await dl.buildEntryList(common);
+        }
+      } finally {
+        progress.stop();
+      }
+      if (opts.out !== undefined) await writeOutput(resolve(opts.out), result);
+      const seconds = (performance.now() - started) / 1000;
+      const table = result as Table;
+      const names = table.schema.fields.map((f) => f.name);
+      const preview = previewRows(table, head);
+      ctx.print(
+        {
+          cycles,
+          rows: table.numRows,
+          columns: table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) })),
+          ...(opts.out === undefined ? {} : { out: opts.out }),
+          seconds,
+          warnings: dl.warnings,
+          preview,
+        },
+        () =>
+          [
+            `${table.numRows} rows × ${names.length} columns from ${cycles} cycle${cycles === 1 ? "" : "s"}${opts.out ? ` → ${opts.out}` : ""} (${seconds.toFixed(2)} s)`,
+            ...(head > 0 && table.numRows > 0 ? [textTable(preview, names)] : []),
+            ...(table.numRows > head && head > 0 ? [`… ${table.numRows - head} more rows`] : []),
+            ...dl.warnings.slice(0, 5).map((w) => `warning: ${w}`),
+          ].join("\n"),
+      );
+    });
+}
