@@ -3,6 +3,7 @@ import type { CliContext } from "../context.js";
 import { registerGen2Commands } from "./gen2.js";
 import { registerLoadCommands } from "./load.js";
 import { registerTimeCommands } from "./time.js";
+import { registerFiledbCommands } from "./filedb.js";
 
 /**
  * Every command group of `daqkit`. Each group lives in its own file and adds itself here with one line.
@@ -12,4 +13,5 @@ export function registerCommands(program: Command, getContext: () => CliContext)
   registerTimeCommands(program, getContext);
   registerGen2Commands(program, getContext);
   registerLoadCommands(program, getContext);
+  registerFiledbCommands(program, getContext);
 }
