@@ -15,7 +15,7 @@ function message(type: string, time: number, words: Uint8Array[]): Uint8Array {
   out[0] = type.charCodeAt(0);
   view.setUint32(1, time, true);
   view.setUint16(6, words.length, true);
-  words.forEach((w, i) => out.set(w, 8 + 16 * i));
+  for (const [i, w] of words.entries()) out.set(w, 8 + 16 * i);
   return out;
 }
 

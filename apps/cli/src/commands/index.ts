@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { registerGen2Commands } from "./gen2.js";
 import { registerLoadCommands } from "./load.js";
+import { registerRawhdf5Commands } from "./rawhdf5.js";
 import { registerTimeCommands } from "./time.js";
 import { registerFiledbCommands } from "./filedb.js";
 
@@ -11,6 +12,7 @@ import { registerFiledbCommands } from "./filedb.js";
  */
 export function registerCommands(program: Command, getContext: () => CliContext): void {
   registerTimeCommands(program, getContext);
+  registerRawhdf5Commands(program, getContext);
   registerGen2Commands(program, getContext);
   registerLoadCommands(program, getContext);
   registerFiledbCommands(program, getContext);

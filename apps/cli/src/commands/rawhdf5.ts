@@ -1,0 +1,348 @@
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, extname, join } from "node:path";
+import { Writable } from "node:stream";
+import {
+  followRawfile,
+  fromRawfile,
+  iterateRawfilePackets,
+  PacketFileWriter,
+  packetColumnsToArrow,
+  readRawfileInfo,
+  toRawfile,
+  type PacketColumns,
+} from "@daqkit/rawhdf5";
+import type { Command } from "commander";
+import type { CliContext } from "../context.js";
+import { CliUsageError } from "../errors.js";
+
+function parseIndex(text: string | undefined, what: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[+-]?\d+$/.test(text)) throw new CliUsageError(`${what} must be an integer (negative counts from the end), got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function parsePositive(text: string | undefined, what: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0) throw new CliUsageError(`${what} must be a positive number, got ${JSON.stringify(text)}`);
+  return v;
+}
+
+function hexOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+}
+
+/** A short description of a PACMAN message: type letter, unix time, word count. */
+function describeMessage(bytes: Uint8Array): string {
+  if (bytes.length < 8) return `(${bytes.length} bytes, shorter than a PACMAN header)`;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = String.fromCharCode(bytes[0]!);
+  return `${type} t=${view.getUint32(1, true)} words=${view.getUint16(6, true)}`;
+}
+
+function isoSeconds(s: number): string {
+  return new Date(s * 1000).toISOString();
+}
+
+interface MessageLine {
+  index: number;
+  ioGroup: number;
+  bytes: number;
+  hex?: string;
+}
+
+function messageLines(start: number, msgs: Uint8Array[], ioGroups: Uint8Array, withHex: boolean, rows?: Float64Array): MessageLine[] {
+  return msgs.map((m, i) => ({
+    index: rows ? rows[i]! : start + i,
+    ioGroup: ioGroups[i]!,
+    bytes: m.length,
+    ...(withHex ? { hex: hexOf(m) } : {}),
+  }));
+}
+
+function humanLines(lines: MessageLine[], msgs: Uint8Array[]): string {
+  return lines
+    .map((l, i) => `${l.index}\tio_group=${l.ioGroup}\t${l.bytes} B\t${describeMessage(msgs[i]!)}${l.hex !== undefined ? `\t${l.hex}` : ""}`)
+    .join("\n");
+}
+
+const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * Messages to append, from MSGFILE: a raw HDF5 file (its messages and io_groups), a JSON array
+ * (hex strings or `{ "hex": …, "io_group": n }`), or text with one `HEX` or `IO_GROUP HEX` per line.
+ */
+async function readMessageFile(path: string, defaultIoGroup: number): Promise<{ msgs: Uint8Array[]; ioGroups: number[] }> {
+  const head = Buffer.alloc(8);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, head, 0, 8, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.equals(HDF5_SIGNATURE)) {
+    const data = await fromRawfile(path);
+    return { msgs: data.msgs!, ioGroups: Array.from(data.msgHeaders.io_groups) };
+  }
+  const text = readFileSync(path, "utf8");
+  const msgs: Uint8Array[] = [];
+  const ioGroups: number[] = [];
+  const hexBytes = (h: string, where: string): Uint8Array => {
+    const clean = h.replace(/^0x/i, "");
+    if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new CliUsageError(`${path}: ${where}: not an even-length hex string: ${JSON.stringify(h.slice(0, 40))}`);
+    return new Uint8Array(Buffer.from(clean, "hex"));
+  };
+  if (extname(path).toLowerCase() === ".json") {
+    let items: unknown;
+    try {
+      items = JSON.parse(text);
+    } catch (error) {
+      throw new CliUsageError(`${path}: invalid JSON: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(items)) throw new CliUsageError(`${path}: expected a JSON array of hex strings or {"hex": "...", "io_group": n} objects`);
+    items.forEach((item, i) => {
+      if (typeof item === "string") {
+        msgs.push(hexBytes(item, `item ${i}`));
+        ioGroups.push(defaultIoGroup);
+      } else if (item && typeof item === "object" && typeof (item as { hex?: unknown }).hex === "string") {
+        msgs.push(hexBytes((item as { hex: string }).hex, `item ${i}`));
+        ioGroups.push(Number((item as { io_group?: unknown }).io_group ?? defaultIoGroup));
+      } else {
+        throw new CliUsageError(`${path}: item ${i}: expected a hex string or {"hex": "...", "io_group": n}`);
+      }
+    });
+    return { msgs, ioGroups };
+  }
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) return;
+    const parts = line.split(/\s+/);
+    if (parts.length === 1) {
+      msgs.push(hexBytes(parts[0]!, `line ${i + 1}`));
+      ioGroups.push(defaultIoGroup);
+    } else if (parts.length === 2 && /^\d+$/.test(parts[0]!)) {
+      msgs.push(hexBytes(parts[1]!, `line ${i + 1}`));
+      ioGroups.push(Number(parts[0]));
+    } else {
+      throw new CliUsageError(`${path}: line ${i + 1}: expected "HEX" or "IO_GROUP HEX"`);
+    }
+  });
+  return { msgs, ioGroups };
+}
+
+/** Stream packet blocks into a Parquet file with parquet-wasm (zstd, 1M-row row groups). */
+async function writePacketsParquet(out: string, blocks: AsyncIterable<PacketColumns>): Promise<number> {
+  const pq = await import("parquet-wasm");
+  const { tableToIPC } = await import("apache-arrow");
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
+  const props = () => new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setMaxRowGroupSize(1 << 20).build();
+  let rows = 0;
+  // wasm record batches, pulled by the Parquet writer as it needs them (backpressure)
+  async function* recordBatches(): AsyncGenerator<unknown> {
+    for await (const block of blocks) {
+      if (block.length === 0) continue;
+      rows += block.length;
+      const table = pq.Table.fromIPCStream(tableToIPC(await packetColumnsToArrow(block), "stream"));
+      try {
+        yield* table.recordBatches();
+      } finally {
+        table.free();
+      }
+    }
+  }
+  const iterator = recordBatches();
+  try {
+    const first = await iterator.next();
+    if (first.done) {
+      // No rows at all: a file with the schema only.
+      const table = pq.Table.fromIPCStream(tableToIPC(await packetColumnsToArrow(emptyColumns()), "stream"));
+      writeFileSync(tmp, pq.writeParquet(table, props()));
+    } else {
+      let pending: unknown = first.value;
+      const stream = new ReadableStream<unknown>({
+        async pull(controller) {
+          if (pending !== undefined) {
+            controller.enqueue(pending);
+            pending = undefined;
+            return;
+          }
+          const next = await iterator.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+      });
+      const parquet = await pq.transformParquetStream(stream as never, props());
+      await parquet.pipeTo(Writable.toWeb(createWriteStream(tmp)) as WritableStream<Uint8Array>);
+    }
+    renameSync(tmp, out);
+  } catch (error) {
+    await iterator.return(undefined);
+    if (existsSync(tmp)) unlinkSync(tmp);
+    throw error;
+  }
+  return rows;
+}
+
+function emptyColumns(): PacketColumns {
+  const u8 = new Uint8Array(0);
+  return {
+    length: 0,
+    io_group: u8,
+    io_channel: u8,
+    chip_id: u8,
+    packet_type: u8,
+    downstream_marker: u8,
+    parity: u8,
+    valid_parity: u8,
+    channel_id: u8,
+    timestamp: new BigUint64Array(0),
+    dataword: u8,
+    trigger_type: u8,
+    local_fifo: u8,
+    shared_fifo: u8,
+    register_address: u8,
+    register_data: u8,
+    direction: u8,
+    local_fifo_events: u8,
+    shared_fifo_events: new Uint16Array(0),
+    counter: new Uint32Array(0),
+    fifo_diagnostics_enabled: u8,
+    first_packet: u8,
+    receipt_timestamp: new Uint32Array(0),
+    message_index: new Float64Array(0),
+  };
+}
+
+/** `daqkit rawhdf5 …`: LArPix raw HDF5 message files (larpix-control rawhdf5format). */
+export function registerRawhdf5Commands(program: Command, getContext: () => CliContext): void {
+  const group = program.command("rawhdf5").description("LArPix raw HDF5 message files (larpix-control rawhdf5format 0.0): inspect, append, follow, convert to packets");
+
+  group
+    .command("info")
+    .description("file version, io_version, created/modified times, message count and io_group histogram")
+    .argument("<file>", "raw HDF5 file")
+    .action(async (file: string) => {
+      const ctx = getContext();
+      const info = await readRawfileInfo(file);
+      const headers = await fromRawfile(file, { msgHeadersOnly: true });
+      const histogram = new Map<number, number>();
+      for (const g of headers.msgHeaders.io_groups) histogram.set(g, (histogram.get(g) ?? 0) + 1);
+      const ioGroups = Object.fromEntries([...histogram.entries()].sort((a, b) => a[0] - b[0]).map(([g, n]) => [String(g), n]));
+      const result = { file, version: info.version, ioVersion: info.ioVersion, created: info.created, modified: info.modified, count: headers.length, ioGroups };
+      ctx.print(result, () =>
+        [
+          `file      ${file}`,
+          `version   ${info.version}`,
+          `io_version ${info.ioVersion ?? "(none)"}`,
+          `created   ${isoSeconds(info.created)} (${info.created})`,
+          `modified  ${isoSeconds(info.modified)} (${info.modified})`,
+          `messages  ${headers.length}`,
+          `io_groups ${Object.entries(ioGroups).map(([g, n]) => `${g}: ${n}`).join(", ") || "(none)"}`,
+        ].join("\n"),
+      );
+    });
+
+  group
+    .command("cat")
+    .description("print messages: index, io_group, size, PACMAN type/time/words (and bytes with --hex)")
+    .argument("<file>", "raw HDF5 file")
+    .option("--start <n>", "first message (negative counts from the end; use --start=-N)")
+    .option("--end <n>", "end message, exclusive (negative counts from the end)")
+    .option("--hex", "also print each message's bytes in hex", false)
+    .action(async (file: string, opts: { start?: string; end?: string; hex: boolean }) => {
+      const ctx = getContext();
+      const data = await fromRawfile(file, { start: parseIndex(opts.start, "--start"), end: parseIndex(opts.end, "--end") });
+      const lines = messageLines(0, data.msgs!, data.msgHeaders.io_groups, opts.hex, data.rows);
+      ctx.print({ file, count: lines.length, messages: lines }, () => humanLines(lines, data.msgs!) || "(no messages)");
+    });
+
+  group
+    .command("append")
+    .description("append messages to FILE (created if missing) from MSGFILE: a raw HDF5 file, a JSON array, or text lines 'HEX' / 'IO_GROUP HEX'")
+    .argument("<file>", "raw HDF5 file to append to")
+    .requiredOption("--from <msgfile>", "messages to append")
+    .option("--io-group <n>", "io_group for messages that do not name one", "0")
+    .option("--io-version <v>", "message-encoding version (stored in a new file; checked against an existing one)")
+    .option("--file-version <v>", "file-format version to require (default: 0.0 for a new file, the file's for an existing one)")
+    .action(async (file: string, opts: { from: string; ioGroup: string; ioVersion?: string; fileVersion?: string }) => {
+      const ctx = getContext();
+      const ioGroup = Number(opts.ioGroup);
+      if (!Number.isInteger(ioGroup) || ioGroup < 0 || ioGroup > 255) throw new CliUsageError(`--io-group must be an integer in 0..255, got ${JSON.stringify(opts.ioGroup)}`);
+      const { msgs, ioGroups } = await readMessageFile(opts.from, ioGroup);
+      const result = await toRawfile(file, { msgs, msgHeaders: { io_groups: ioGroups }, ioVersion: opts.ioVersion ?? null, version: opts.fileVersion ?? null });
+      ctx.print({ file, appended: msgs.length, length: result.length, created: result.created }, () =>
+        `${result.created ? "created" : "appended to"} ${file}: +${msgs.length} messages, ${result.length} in total`,
+      );
+    });
+
+  group
+    .command("follow")
+    .description("print messages as they are appended to FILE (by daqkit or larpix-control); Ctrl-C to stop")
+    .argument("<file>", "raw HDF5 file being written")
+    .option("--start <n>", "first message to print (negative: from the end; use --start=-N)", "-10")
+    .option("--hex", "also print each message's bytes in hex", false)
+    .option("--poll-ms <ms>", "pause between polls when idle", "200")
+    .option("--idle-timeout <s>", "stop after this many seconds without new messages")
+    .option("--wait", "wait for FILE to appear", false)
+    .action(async (file: string, opts: { start?: string; hex: boolean; pollMs: string; idleTimeout?: string; wait: boolean }) => {
+      const ctx = getContext();
+      const controller = new AbortController();
+      const onSigint = (): void => controller.abort();
+      process.once("SIGINT", onSigint);
+      let total = 0;
+      try {
+        const start = parseIndex(opts.start, "--start");
+        const idle = opts.idleTimeout === undefined ? undefined : parsePositive(opts.idleTimeout, "--idle-timeout", 1) * 1000;
+        for await (const batch of followRawfile(file, {
+          start: start ?? -10,
+          pollMs: parsePositive(opts.pollMs, "--poll-ms", 200),
+          idleTimeoutMs: idle,
+          waitForFile: opts.wait,
+          signal: controller.signal,
+        })) {
+          const lines = messageLines(batch.start, batch.msgs, batch.ioGroups, opts.hex);
+          total += lines.length;
+          ctx.print({ file, start: batch.start, messages: lines }, () => humanLines(lines, batch.msgs));
+        }
+      } finally {
+        process.removeListener("SIGINT", onSigint);
+      }
+      if (!ctx.json) ctx.print(null, () => `(followed ${total} messages)`);
+    });
+
+  group
+    .command("to-packets")
+    .description("convert a raw file's PACMAN messages into LArPix packets: --out X.h5 (larpix hdf5format 'packets' dataset) or X.parquet")
+    .argument("<file>", "raw HDF5 file")
+    .requiredOption("--out <path>", "output file, .h5/.hdf5 or .parquet")
+    .option("--lenient", "skip unknown message types, illegal words and partial words instead of failing", false)
+    .option("--block <n>", "messages converted per block", "100000")
+    .action(async (file: string, opts: { out: string; lenient: boolean; block: string }) => {
+      const ctx = getContext();
+      const ext = extname(opts.out).toLowerCase();
+      if (![".h5", ".hdf5", ".parquet"].includes(ext)) throw new CliUsageError(`--out must end in .h5, .hdf5 or .parquet, got ${JSON.stringify(opts.out)}`);
+      const blockMessages = Math.trunc(parsePositive(opts.block, "--block", 100_000));
+      const info = await readRawfileInfo(file);
+      const progress = ctx.progress(info.length, "to-packets");
+      let packets = 0;
+      try {
+        const blocks = iterateRawfilePackets(file, { blockMessages, lenient: opts.lenient, onProgress: (done) => progress.update(done) });
+        if (ext === ".parquet") {
+          packets = await writePacketsParquet(opts.out, blocks);
+        } else {
+          const writer = await PacketFileWriter.create(opts.out);
+          try {
+            for await (const block of blocks) writer.append(block);
+            packets = writer.length;
+            writer.close();
+          } catch (error) {
+            writer.abort();
+            throw error;
+          }
+        }
+      } finally {
+        progress.stop();
+      }
+      ctx.print({ file, out: opts.out, messages: info.length, packets }, () => `${file}: ${info.length} messages → ${packets} packets in ${opts.out}`);
+    });
+}
