@@ -5,6 +5,7 @@ import { registerLoadCommands } from "./load.js";
 import { registerRawhdf5Commands } from "./rawhdf5.js";
 import { registerTimeCommands } from "./time.js";
 import { registerFiledbCommands } from "./filedb.js";
+import { registerDocsCommands } from "./docs.js";
 
 /**
  * Every command group of `daqkit`. Each group lives in its own file and adds itself here with one line.
@@ -16,4 +17,5 @@ export function registerCommands(program: Command, getContext: () => CliContext)
   registerGen2Commands(program, getContext);
   registerLoadCommands(program, getContext);
   registerFiledbCommands(program, getContext);
+  registerDocsCommands(program, getContext);
 }

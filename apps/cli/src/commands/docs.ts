@@ -1,0 +1,240 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type BlueskyRun,
+  type DocumentPair,
+  type MsgpackIndex,
+  type Query,
+  type StreamColumn,
+  checkQuery,
+  exportMsgpack,
+  openMsgpackCatalog,
+  toPlain,
+} from "@daqkit/docmodel";
+import type { Command } from "commander";
+import type { CliContext } from "../context.js";
+import { CliUsageError } from "../errors.js";
+import { INGESTORS } from "../ingest/index.js";
+
+function parseJsonOption(text: string | undefined, what: string): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new CliUsageError(`${what} must be a JSON object, e.g. '{"plan_name": "count"}': ${(e as Error).message}`);
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new CliUsageError(`${what} must be a JSON object, got ${text}`);
+  return v as Record<string, unknown>;
+}
+
+function parseKeyValues(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const i = v.indexOf("=");
+    if (i <= 0) throw new CliUsageError(`--option takes key=value, got ${JSON.stringify(v)}`);
+    out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return out;
+}
+
+function isoTime(seconds: unknown): string {
+  return typeof seconds === "number" && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : "?";
+}
+
+function summarise(f: MsgpackIndex) {
+  const events = f.recordNames.filter((n) => n === "event_page" || n === "event").length;
+  return {
+    uid: f.start.uid,
+    time: f.start.time,
+    scan_id: f.start.scan_id ?? null,
+    plan_name: f.start.plan_name ?? null,
+    exit_status: f.stop?.exit_status ?? null,
+    num_events: f.stop?.num_events ?? null,
+    records: f.recordNames.length,
+    event_records: events,
+    file: f.path,
+  };
+}
+
+function columnPreview(c: StreamColumn, rows: number): unknown[] {
+  const width = c.shape.slice(1).reduce((a, b) => a * b, 1);
+  const out: unknown[] = [];
+  const n = Math.min(rows, c.shape[0] ?? 0);
+  for (let i = 0; i < n; i++) {
+    if (width === 1 && c.shape.length === 1) out.push((c.data as ArrayLike<unknown>)[i]);
+    else out.push(`<${c.dtype} [${c.shape.slice(1).join("×")}]>`);
+  }
+  return out.map((v) => (typeof v === "bigint" ? v.toString() : v));
+}
+
+function runSummary(run: BlueskyRun) {
+  return {
+    start: toPlain(run.start),
+    stop: run.stop ? toPlain(run.stop) : null,
+    streams: run.streams.map((name) => {
+      const s = run.stream(name);
+      return {
+        name,
+        descriptors: s.descriptors.map((d) => d.uid),
+        events: s.eventCount,
+        data_keys: Object.fromEntries(
+          Object.entries(s.descriptors[0]?.data_keys ?? {}).map(([k, dk]) => [k, { dtype: dk.dtype, shape: dk.shape, source: dk.source, external: dk.external }]),
+        ),
+      };
+    }),
+  };
+}
+
+async function openRun(dir: string, key: string): Promise<BlueskyRun> {
+  const { catalog } = openMsgpackCatalog(dir);
+  // A negative number or a bare integer selects like the Python catalog (−1 = latest, N = scan_id).
+  const lookup = /^-?\d+$/.test(key) && key.length < 10 ? Number(key) : key;
+  return catalog.run(lookup);
+}
+
+/** `daqkit docs …`: Bluesky Event Model documents (ingest, list, show, export). */
+export function registerDocsCommands(program: Command, getContext: () => CliContext): void {
+  const docs = program
+    .command("docs")
+    .description("Bluesky Event Model runs: ingest files into suitcase-msgpack runs, list/search, show, export");
+
+  docs
+    .command("ingest")
+    .description(`turn PATH into one run written as DIR/<uid>.msgpack; KIND: ${INGESTORS.map((i) => i.kind).join(", ")}`)
+    .argument("<kind>", "ingestor kind")
+    .argument("<path>", "input (file, glob pattern or directory, depending on KIND)")
+    .requiredOption("--out <dir>", "output directory (created if missing)")
+    .option("--stream <name>", "stream name for single-stream ingestors", "primary")
+    .option("--metadata <json>", "extra RunStart metadata as a JSON object")
+    .option("--option <key=value>", "KIND-specific option (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option("--overwrite", "replace an existing <uid>.msgpack", false)
+    .option("--validate", "schema-check every document while writing", false)
+    .addHelpText(
+      "after",
+      `\nKinds:\n${INGESTORS.map((i) => `  ${i.kind.padEnd(8)} ${i.description}${i.optionHelp ? `\n           --option ${i.optionHelp}` : ""}`).join("\n")}`,
+    )
+    .action(async (kind: string, path: string, opts: { out: string; stream: string; metadata?: string; option: string[]; overwrite: boolean; validate: boolean }) => {
+      const ctx = getContext();
+      const ingestor = INGESTORS.find((i) => i.kind === kind);
+      if (!ingestor) throw new CliUsageError(`unknown ingestor kind ${JSON.stringify(kind)} (known: ${INGESTORS.map((i) => i.kind).join(", ")})`);
+      const metadata = parseJsonOption(opts.metadata, "--metadata");
+      const documents = ingestor.ingest(path, { stream: opts.stream, metadata, options: parseKeyValues(opts.option) });
+      const r = await exportMsgpack(documents, opts.out, { overwrite: opts.overwrite, validate: opts.validate });
+      ctx.print({ kind, uid: r.uid, path: r.path, bytes: r.bytes, records: r.counts }, () =>
+        [`${kind}: wrote run ${r.uid}`, `  file    ${r.path} (${r.bytes} bytes)`, `  records ${Object.entries(r.counts).map(([n, c]) => `${n} ${c}`).join(", ")}`].join("\n"),
+      );
+    });
+
+  docs
+    .command("ls")
+    .description("list the runs of a directory of *.msgpack files (optionally filtered by a MongoDB-style query on the RunStart)")
+    .argument("<dir>", "directory (or file) of suitcase-msgpack runs")
+    .option("--query <json>", `query on the RunStart, e.g. '{"plan_name": "count", "time": {"$gt": 1.7e9}}'`)
+    .option("--skip-bad", "skip files that cannot be indexed (truncated, bad records) instead of failing", false)
+    .action((dir: string, opts: { query?: string; skipBad: boolean }) => {
+      const ctx = getContext();
+      const query = parseJsonOption(opts.query, "--query") as Query | undefined;
+      if (query) checkQuery(query);
+      const { catalog, files, problems } = openMsgpackCatalog(dir, { skipBad: opts.skipBad });
+      const selected = query ? new Set(catalog.search(query).uids()) : undefined;
+      const rows = files.filter((f) => !selected || selected.has(f.start.uid)).map(summarise);
+      ctx.print({ runs: rows, skipped: problems.map((p) => ({ path: p.path, code: p.error.code, message: p.error.message })) }, () => {
+        const lines = rows.map(
+          (r) => `${r.uid}  ${isoTime(r.time)}  scan ${r.scan_id ?? "-"}  ${String(r.plan_name ?? "-").padEnd(10)} ${String(r.exit_status ?? "(no stop)").padEnd(9)} ${r.event_records} event records`,
+        );
+        lines.push(`${rows.length} run${rows.length === 1 ? "" : "s"}${query ? " matching the query" : ""}`);
+        for (const p of problems) lines.push(`skipped ${p.path}: ${p.error.code}`);
+        return lines.join("\n");
+      });
+    });
+
+  docs
+    .command("show")
+    .description("show one run (start, stop, streams) or, with --stream, that stream read into columns")
+    .argument("<dir>", "directory of suitcase-msgpack runs")
+    .argument("<run>", "uid, unique uid prefix, -N (N-th latest) or a scan_id")
+    .option("--stream <name>", "read this stream into columns")
+    .option("--rows <n>", "rows to print per column with --stream", "5")
+    .option("--configuration", "with --stream: add the '<object>:<field>' configuration columns", false)
+    .action(async (dir: string, key: string, opts: { stream?: string; rows: string; configuration: boolean }) => {
+      const ctx = getContext();
+      if (!/^\d+$/.test(opts.rows)) throw new CliUsageError(`--rows must be a non-negative integer, got ${JSON.stringify(opts.rows)}`);
+      const run = await openRun(dir, key);
+      if (!opts.stream) {
+        const s = runSummary(run);
+        ctx.print(s, () => {
+          const lines = [
+            `run ${run.start.uid}`,
+            `  start  ${isoTime(run.start.time)}${run.start.scan_id !== undefined ? `  scan_id ${run.start.scan_id}` : ""}${run.start.plan_name ? `  plan ${String(run.start.plan_name)}` : ""}`,
+            `  stop   ${run.stop ? `${isoTime(run.stop.time)}  ${run.stop.exit_status}${run.stop.reason ? ` (${run.stop.reason})` : ""}` : "(none: partial run)"}`,
+          ];
+          for (const st of s.streams) {
+            lines.push(`  stream ${st.name}: ${st.events} events, ${st.descriptors.length} descriptor(s)`);
+            for (const [k, dk] of Object.entries(st.data_keys)) {
+              lines.push(`    ${k.padEnd(20)} ${dk.dtype.padEnd(8)} [${dk.shape.join(", ")}]${dk.external ? ` external ${dk.external}` : ""}  ${dk.source}`);
+            }
+          }
+          return lines.join("\n");
+        });
+        return;
+      }
+      const cols = run.stream(opts.stream).read({ configuration: opts.configuration, fill: false });
+      const rows = Number(opts.rows);
+      const data = {
+        uid: run.start.uid,
+        stream: opts.stream,
+        length: cols.length,
+        time: Array.from(cols.time.subarray(0, rows)),
+        seq_num: cols.seq_num.slice(0, rows),
+        columns: Object.fromEntries(
+          Object.entries(cols.columns).map(([k, c]) => [k, { dtype: c.dtype, shape: c.shape, dims: c.dims, head: columnPreview(c, rows) }]),
+        ),
+      };
+      ctx.print(data, () => {
+        const lines = [`run ${run.start.uid} stream ${opts.stream}: ${cols.length} events`];
+        lines.push(`  ${"time".padEnd(20)} <f8       [${cols.length}]  ${data.time.join(", ")}`);
+        for (const [k, c] of Object.entries(data.columns)) {
+          lines.push(`  ${k.padEnd(20)} ${c.dtype.padEnd(9)} [${c.shape.join(", ")}]  ${c.head.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ")}`);
+        }
+        return lines.join("\n");
+      });
+    });
+
+  docs
+    .command("export")
+    .description("copy one run (or all runs matching --query) to DIR as suitcase-msgpack, or as JSON lines")
+    .argument("<src>", "directory of suitcase-msgpack runs")
+    .argument("[run]", "uid, unique uid prefix, -N or scan_id (default: every run, filtered by --query)")
+    .requiredOption("--out <dir>", "output directory")
+    .option("--query <json>", "only runs whose RunStart matches")
+    .option("--format <format>", "msgpack | jsonl ([name, doc] per line, numpy arrays as nested lists)", "msgpack")
+    .option("--canonical", "write the canonical order (start, descriptors, events interlaced by time, stop) instead of file order", false)
+    .option("--overwrite", "replace existing files", false)
+    .action(async (src: string, key: string | undefined, opts: { out: string; query?: string; format: string; canonical: boolean; overwrite: boolean }) => {
+      const ctx = getContext();
+      if (opts.format !== "msgpack" && opts.format !== "jsonl") throw new CliUsageError(`--format must be msgpack or jsonl, got ${JSON.stringify(opts.format)}`);
+      const query = parseJsonOption(opts.query, "--query") as Query | undefined;
+      if (query) checkQuery(query);
+      const { catalog } = openMsgpackCatalog(src);
+      const selected = query ? catalog.search(query) : catalog;
+      const keys: (string | number)[] = key !== undefined ? [/^-?\d+$/.test(key) && key.length < 10 ? Number(key) : key] : selected.uids();
+      const written: { uid: string; path: string }[] = [];
+      for (const k of keys) {
+        const run = await selected.run(k);
+        const documents: Iterable<DocumentPair> = opts.canonical ? run.canonicalUnfilled() : run.documents();
+        if (opts.format === "msgpack") {
+          const r = await exportMsgpack(documents, opts.out, { overwrite: opts.overwrite });
+          written.push({ uid: r.uid, path: r.path });
+        } else {
+          mkdirSync(opts.out, { recursive: true });
+          const path = join(opts.out, `${run.start.uid}.jsonl`);
+          const lines: string[] = [];
+          for (const pair of documents) lines.push(JSON.stringify(toPlain(pair)));
+          writeFileSync(path, `${lines.join("\n")}\n`, { flag: opts.overwrite ? "w" : "wx" });
+          written.push({ uid: run.start.uid, path });
+        }
+      }
+      ctx.print({ runs: written }, () => [...written.map((w) => `${w.uid} → ${w.path}`), `${written.length} run(s) exported`].join("\n"));
+    });
+}
