@@ -243,12 +243,15 @@ export class DataDirectory {
     return undefined;
   }
 
-  /** Like {@link findData} but throws `RUNS_DATA_NOT_FOUND` (or the reason the data is unusable). */
+  /**
+   * Like {@link findData} but throws `RUNS_DATA_NOT_FOUND`, or the reason the stored data is
+   * unusable (`RUNS_BAD_METADATA`, `RUNS_METADATA_MISSING`, `RUNS_BAD_JSON`, `RUNS_UNKNOWN_COMPRESSOR`).
+   */
   async requireData(runId: string, dataType: string, options: FindDataOptions = {}): Promise<StoredData> {
     const found = await this.findData(runId, dataType, options);
     if (found) return found;
     // Explain why: a broken folder is worth naming.
-    const broken = await this.findData(runId, dataType, { ...options, allowIncomplete: true }).catch(() => undefined);
+    const broken = await this.findData(runId, dataType, { ...options, allowIncomplete: true });
     if (broken) {
       throw new RunsError("RUNS_BAD_METADATA", `strax: data at ${broken.path} is not loadable: ${metadataProblem(broken.metadata)}`, {
         path: broken.path,
