@@ -130,6 +130,9 @@ export class WidePhotonColumns {
   }
 }
 
+/** Words per call of the hot loop (see {@link decodeWords}). */
+const BLOCK_WORDS = 32768;
+
 /**
  * Decode words `[startWord, endWord)` of `words` (a native-endian `Uint32Array` view over the
  * file bytes, two elements per gen2 word) into `out` / `wide`, updating `state`.
@@ -146,6 +149,22 @@ export function decodeWords(
   if (out.capacity - out.length < endWord - startWord) {
     throw new RangeError("gen2 decoder: output columns too small");
   }
+  // Many calls over 256 KiB blocks instead of one giant loop: V8 then optimises the whole function
+  // after a few blocks, instead of relying on on-stack replacement of one long-running loop (which
+  // on a loaded machine can leave most of a file in the interpreter).
+  for (let start = startWord; start < endWord; start += BLOCK_WORDS) {
+    decodeBlock(words, start, Math.min(endWord, start + BLOCK_WORDS), state, out, wide);
+  }
+}
+
+function decodeBlock(
+  words: Uint32Array,
+  startWord: number,
+  endWord: number,
+  state: DecoderState,
+  out: PhotonColumns,
+  wide: WidePhotonColumns,
+): void {
   const xyOut = out.xy;
   const tsOut = out.tsPairs;
   const phaseOut = out.phase;
