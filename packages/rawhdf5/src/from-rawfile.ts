@@ -50,7 +50,7 @@ export interface RawfileData {
   length: number;
   /** Indices of the rows returned (half-open `[start, end)` becomes `start, start+1, …`). */
   rows: Float64Array;
-  /** The messages; each is a view into `packed.bytes`. Null with `msgHeadersOnly`. */
+  /** The messages; each is a view into `packed.bytes` (built lazily on first access). Null with `msgHeadersOnly`. */
   msgs: Uint8Array[] | null;
   /** The same messages packed: message i is `bytes.subarray(offsets[i], offsets[i + 1])`. Null with `msgHeadersOnly`. */
   packed: PackedMessages | null;
@@ -284,17 +284,23 @@ export async function fromRawfile(path: string, options: FromRawfileOptions = {}
       !msgHeadersOnly,
     );
     if (!data) return null;
-    return {
+    const result = {
       created: layout.created,
       modified: layout.modified,
       version: layout.version,
       ioVersion: layout.ioVersion,
       length: n,
       rows: data.rows,
-      msgs: data.packed ? unpackMessages(data.packed) : null,
       packed: data.packed,
       msgHeaders: { io_groups: data.ioGroups },
-    };
+    } as RawfileData;
+    // The per-message views are built on first access: bulk users read `packed` and skip them.
+    let msgs: Uint8Array[] | null | undefined;
+    Object.defineProperty(result, "msgs", {
+      enumerable: true,
+      get: () => (msgs ??= data.packed ? unpackMessages(data.packed) : null),
+    });
+    return result;
   });
 }
 
