@@ -1,3 +1,4 @@
+/// <reference path="./h5wasm-plugins.d.ts" />
 import { existsSync } from "node:fs";
 import type * as H5 from "h5wasm/node";
 

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { registerGen2Commands } from "./gen2.js";
+import { registerLh5Commands } from "./lh5.js";
 import { registerLoadCommands } from "./load.js";
 import { registerRawhdf5Commands } from "./rawhdf5.js";
 import { registerTimeCommands } from "./time.js";
@@ -15,6 +16,7 @@ export function registerCommands(program: Command, getContext: () => CliContext)
   registerTimeCommands(program, getContext);
   registerRawhdf5Commands(program, getContext);
   registerGen2Commands(program, getContext);
+  registerLh5Commands(program, getContext);
   registerLoadCommands(program, getContext);
   registerFiledbCommands(program, getContext);
   registerDocsCommands(program, getContext);
