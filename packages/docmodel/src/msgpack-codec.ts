@@ -10,6 +10,18 @@ import { NdArray, type NdData, dtypeOfTypedArray, isTypedArray } from "./ndarray
 export class TruncatedInput extends Error {}
 
 const utf8Decoder = new TextDecoder("utf-8");
+
+const KEY_CACHE_SIZE = 4096;
+const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE);
+
+// Node's Buffer has a native UTF-8 slice that beats TextDecoder for short strings; browsers use TextDecoder.
+const nativeUtf8Slice = (globalThis as { Buffer?: { prototype: { utf8Slice?: (s: number, e: number) => string } } }).Buffer?.prototype
+  .utf8Slice;
+
+function utf8Slice(bytes: Uint8Array, start: number, end: number): string {
+  if (nativeUtf8Slice) return nativeUtf8Slice.call(bytes, start, end);
+  return utf8Decoder.decode(bytes.subarray(start, end));
+}
 const utf8Encoder = new TextEncoder();
 
 /** A cursor over a byte buffer that decodes msgpack values. */
@@ -20,7 +32,8 @@ export class MsgpackDecoder {
   readonly end: number;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
-    this.bytes = bytes;
+    // A plain Uint8Array view: Node Buffer's subarray/slice are much slower and slice() does not copy.
+    this.bytes = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = start;
     this.end = end;
@@ -246,21 +259,28 @@ export class MsgpackDecoder {
     const bytes = this.bytes;
     const start = this.pos;
     this.pos += n;
-    if (n < 48) {
-      // Short strings (keys, uids) dominate; a char-code loop beats TextDecoder for ASCII.
-      let ascii = true;
-      for (let i = start; i < start + n; i++) {
-        if ((bytes[i] as number) > 0x7f) {
-          ascii = false;
-          break;
+    if (n === 0) return "";
+    if (n <= 16) {
+      // Keys and short values repeat in every record: look them up in a small cache before allocating.
+      let h = n;
+      for (let i = start; i < start + n; i++) h = (Math.imul(h, 31) + (bytes[i] as number)) | 0;
+      const slot = h & (KEY_CACHE_SIZE - 1);
+      const hit = keyCache[slot];
+      if (hit !== undefined && hit.length === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (hit.charCodeAt(i) !== bytes[start + i]) {
+            same = false;
+            break;
+          }
         }
+        if (same) return hit;
       }
-      if (ascii) {
-        if (n === 0) return "";
-        return String.fromCharCode.apply(null, bytes.subarray(start, start + n) as unknown as number[]);
-      }
+      const s = utf8Slice(bytes, start, start + n);
+      if (s.length === n) keyCache[slot] = s;
+      return s;
     }
-    return utf8Decoder.decode(bytes.subarray(start, start + n));
+    return utf8Slice(bytes, start, start + n);
   }
 
   private bin(n: number): Uint8Array {
@@ -272,6 +292,12 @@ export class MsgpackDecoder {
   }
 
   private array(n: number): unknown[] {
+    // Small arrays (one-row page columns) are built packed; `new Array(n)` would make them holey.
+    if (n < 16) {
+      const out: unknown[] = [];
+      for (let i = 0; i < n; i++) out.push(this.decode());
+      return out;
+    }
     const out = new Array<unknown>(n);
     for (let i = 0; i < n; i++) out[i] = this.decode();
     return out;

@@ -1,10 +1,10 @@
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { InMemoryCatalog } from "./catalog.js";
-import type { DocumentPair, DocumentStream, EventDescriptor, EventPage, RunStart, RunStop } from "./documents.js";
+import type { DocumentPair, DocumentStream, Event, EventDescriptor, EventPage, RunStart, RunStop } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import { MsgpackDecoder, MsgpackEncoder, TruncatedInput } from "./msgpack-codec.js";
-import { packDatumPage, packEventPage } from "./pages.js";
+import { packDatumPage } from "./pages.js";
 import { iteratePairs } from "./stream-iter.js";
 import { validateDocument } from "./validation.js";
 
@@ -28,7 +28,11 @@ export class RecordEncoder {
 
   /** Encode one document; returns false when the exporter drops it. */
   write(name: string, doc: unknown): boolean {
-    if (name === "event") return this.write("event_page", packEventPage([doc as never]));
+    if (name === "event") {
+      this.writeEventAsPage(doc as Event);
+      this.counts.event_page = (this.counts.event_page ?? 0) + 1;
+      return true;
+    }
     if (name === "datum") return this.write("datum_page", packDatumPage([doc as never]));
     if (!WRITTEN.has(name)) return false;
     const e = this.encoder;
@@ -85,6 +89,48 @@ export class RecordEncoder {
           }
         }
       } else e.write(v);
+    }
+  }
+
+  /** An Event as the one-row page `pack_event_page([event])` makes, encoded without building the page. */
+  private writeEventAsPage(ev: Event): void {
+    const numbers = this.numberKeys.get(ev.descriptor);
+    const e = this.encoder;
+    e.writeArrayHeader(2);
+    e.writeString("event_page");
+    e.writeMapHeader(7);
+    e.writeString("time");
+    e.writeArrayHeader(1);
+    e.writeFloat64(ev.time);
+    e.writeString("uid");
+    e.writeArrayHeader(1);
+    e.writeString(ev.uid);
+    e.writeString("seq_num");
+    e.writeArrayHeader(1);
+    e.write(ev.seq_num);
+    e.writeString("descriptor");
+    e.writeString(ev.descriptor);
+    e.writeString("filled");
+    this.writeRow(ev.filled ?? {}, undefined, false);
+    e.writeString("data");
+    this.writeRow(ev.data, numbers, false);
+    e.writeString("timestamps");
+    this.writeRow(ev.timestamps, undefined, true);
+  }
+
+  /** `{k: v}` as `{k: [v]}`. */
+  private writeRow(row: Record<string, unknown>, floatKeys: ReadonlySet<string> | undefined, asFloat: boolean): void {
+    const e = this.encoder;
+    let n = 0;
+    for (const k in row) if (row[k] !== undefined) n++;
+    e.writeMapHeader(n);
+    for (const k in row) {
+      const v = row[k];
+      if (v === undefined) continue;
+      e.writeString(k);
+      e.writeArrayHeader(1);
+      if (typeof v === "number") e.writeNumber(v, asFloat || (floatKeys?.has(k) ?? false));
+      else e.write(v, asFloat || (floatKeys?.has(k) ?? false));
     }
   }
 
