@@ -41,8 +41,26 @@ const loadZstdEncoder = memo(async (): Promise<NumcodecsCodec> => {
   return Zstd.fromConfig({ level: 3 }) as unknown as NumcodecsCodec;
 });
 const loadFzstd = memo(() => import("fzstd"));
-const loadLz4 = memo(() => import("lz4js"));
-const loadBzip = memo(async () => (await import("seek-bzip")).default);
+/** lz4js 0.2.0 (CommonJS, untyped): LZ4 *frame* compress/decompress. */
+interface Lz4Module {
+  compress(src: Uint8Array, maxSize?: number): Uint8Array;
+  decompress(src: Uint8Array, maxSize?: number): Uint8Array;
+}
+/** seek-bzip 2.0.0 (CommonJS, untyped). */
+interface BunzipModule {
+  decode(input: Uint8Array, output?: unknown, multistream?: boolean): Uint8Array;
+}
+// Untyped CommonJS packages: the specifiers are variables so no ambient typings are needed.
+const LZ4JS = "lz4js";
+const SEEK_BZIP = "seek-bzip";
+const loadLz4 = memo(async () => {
+  const mod = (await import(LZ4JS)) as Lz4Module & { default?: Lz4Module };
+  return mod.default ?? mod;
+});
+const loadBzip = memo(async () => {
+  const mod = (await import(SEEK_BZIP)) as { default: BunzipModule };
+  return mod.default;
+});
 
 /** Throw `RUNS_UNKNOWN_COMPRESSOR` unless `name` is a known compressor. */
 export function assertCompressor(name: unknown, path?: string): asserts name is Compressor {

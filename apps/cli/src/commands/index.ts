@@ -7,6 +7,7 @@ import { registerRawhdf5Commands } from "./rawhdf5.js";
 import { registerTimeCommands } from "./time.js";
 import { registerFiledbCommands } from "./filedb.js";
 import { registerDocsCommands } from "./docs.js";
+import { registerRunsCommands } from "./runs.js";
 
 /**
  * Every command group of `daqkit`. Each group lives in its own file and adds itself here with one line.
@@ -20,4 +21,5 @@ export function registerCommands(program: Command, getContext: () => CliContext)
   registerLoadCommands(program, getContext);
   registerFiledbCommands(program, getContext);
   registerDocsCommands(program, getContext);
+  registerRunsCommands(program, getContext);
 }

@@ -1,0 +1,414 @@
+import { createWriteStream, openAsBlob } from "node:fs";
+import { readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname, extname, join } from "node:path";
+import { Writable } from "node:stream";
+import { finished } from "node:stream/promises";
+import {
+  type Chunk,
+  type Compressor,
+  chunkToRecordBatch,
+  DataDirectory,
+  dataDtype,
+  defineRun,
+  iterateChunks,
+  type OverwritePolicy,
+  parsePythonJson,
+  putArrow,
+  rowsToRecordBatch,
+  selectRuns,
+  type SubrunSpecEntry,
+  writeSuperrun,
+} from "@daqkit/runs";
+import type { NsInterval } from "@daqkit/timestamps";
+import type { RecordBatch } from "apache-arrow";
+import type { Command } from "commander";
+import type { CliContext } from "../context.js";
+import { CliUsageError } from "../errors.js";
+
+const COMPRESSOR_NAMES = ["blosc", "zstd", "lz4"];
+const OVERWRITE_NAMES = ["never", "if_broken", "always"];
+
+function parseNs(text: string, what: string): bigint {
+  const clean = text.replaceAll("_", "");
+  if (!/^\d+$/.test(clean)) throw new CliUsageError(`${what} must be a non-negative integer number of ns, got ${JSON.stringify(text)}`);
+  return BigInt(clean);
+}
+
+function parseRange(text: string): { runId: string; range: NsInterval } {
+  const m = /^([^:]+):([^:]+):([^:]+)$/.exec(text);
+  if (!m) throw new CliUsageError(`--range must be RUN:START:END (ns, half-open), got ${JSON.stringify(text)}`);
+  return { runId: m[1]!, range: { start: parseNs(m[2]!, "--range START"), end: parseNs(m[3]!, "--range END") } };
+}
+
+function parseCompressor(text: string | undefined): Compressor | undefined {
+  if (text === undefined) return undefined;
+  if (!COMPRESSOR_NAMES.includes(text)) throw new CliUsageError(`--compressor must be one of ${COMPRESSOR_NAMES.join(", ")}, got ${JSON.stringify(text)}`);
+  return text as Compressor;
+}
+
+function parseOverwrite(text: string | undefined): OverwritePolicy | undefined {
+  if (text === undefined) return undefined;
+  if (!OVERWRITE_NAMES.includes(text)) throw new CliUsageError(`--overwrite must be one of ${OVERWRITE_NAMES.join(", ")}, got ${JSON.stringify(text)}`);
+  return text as OverwritePolicy;
+}
+
+function parseTargetMb(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0) throw new CliUsageError(`--target-mb must be a positive number, got ${JSON.stringify(text)}`);
+  return v;
+}
+
+function collectRepeat(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function outputKind(out: string): ".parquet" | ".arrow" {
+  const ext = extname(out);
+  if (ext !== ".parquet" && ext !== ".arrow") throw new CliUsageError(`--out must end in .parquet or .arrow, got ${JSON.stringify(out)}`);
+  return ext;
+}
+
+function iso(d: Date | null | undefined | number): string {
+  if (d === null || d === undefined) return "";
+  return new Date(d).toISOString();
+}
+
+/** Write record batches to `out` (.arrow IPC file or zstd .parquet) via a temporary name. Returns rows. */
+async function writeBatches(out: string, batches: AsyncIterable<RecordBatch>, emptySchema: () => Promise<RecordBatch>): Promise<number> {
+  const arrow = await import("apache-arrow");
+  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
+  let rows = 0;
+  try {
+    if (outputKind(out) === ".arrow") {
+      const writer = new arrow.RecordBatchFileWriter();
+      const sink = createWriteStream(tmp);
+      const pump = (async () => {
+        for await (const chunk of writer) {
+          if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once("drain", () => resolve()));
+        }
+        sink.end();
+        await finished(sink);
+      })();
+      let wrote = false;
+      try {
+        for await (const b of batches) {
+          rows += b.numRows;
+          writer.write(b);
+          wrote = true;
+        }
+        if (!wrote) writer.write(await emptySchema());
+      } finally {
+        writer.finish();
+        await pump;
+      }
+    } else {
+      const pq = await import("parquet-wasm");
+      const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setMaxRowGroupSize(1 << 20).build();
+      let controller!: ReadableStreamDefaultController<unknown>;
+      const stream = new ReadableStream<unknown>({
+        start(c) {
+          controller = c;
+        },
+      });
+      let piping: Promise<void> | undefined;
+      // transformParquetStream waits for the first batch (schema): start it after enqueueing one.
+      const enqueue = async (b: RecordBatch) => {
+        const wasmTable = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(b), "stream"));
+        try {
+          for (const wb of wasmTable.recordBatches()) controller.enqueue(wb);
+        } finally {
+          wasmTable.free();
+        }
+        if (!piping) {
+          const parquetStream = await pq.transformParquetStream(stream as never, props);
+          piping = parquetStream.pipeTo(Writable.toWeb(createWriteStream(tmp)) as WritableStream<Uint8Array>);
+          piping.catch(() => undefined);
+        }
+      };
+      try {
+        let wrote = false;
+        for await (const b of batches) {
+          if (b.numRows === 0) continue;
+          rows += b.numRows;
+          await enqueue(b);
+          wrote = true;
+        }
+        if (!wrote) await enqueue(await emptySchema());
+        controller.close();
+        await piping;
+      } catch (error) {
+        try {
+          controller.error(error);
+        } catch {
+          // already closed
+        }
+        throw error;
+      }
+    }
+    await rename(tmp, out);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  return rows;
+}
+
+/** Arrow record batches of a .parquet (streamed) or .arrow/.feather (IPC file or stream) file. */
+async function* readBatches(file: string): AsyncGenerator<RecordBatch> {
+  const arrow = await import("apache-arrow");
+  const ext = extname(file);
+  if (ext === ".parquet") {
+    const pq = await import("parquet-wasm");
+    const pf = await pq.ParquetFile.fromFile(await openAsBlob(file));
+    try {
+      const stream = await pf.stream({ batchSize: 1 << 16 });
+      const reader = (stream as ReadableStream<{ intoIPCStream(): Uint8Array }>).getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        yield* arrow.tableFromIPC(value.intoIPCStream()).batches;
+      }
+    } finally {
+      pf.free();
+    }
+  } else if (ext === ".arrow" || ext === ".feather" || ext === ".arrows") {
+    yield* arrow.tableFromIPC(await readFile(file)).batches;
+  } else {
+    throw new CliUsageError(`FILE must end in .parquet or .arrow, got ${JSON.stringify(file)}`);
+  }
+}
+
+/** `daqkit runs …`: strax DataDirectories — runs, stored data and superruns. */
+export function registerRunsCommands(program: Command, getContext: () => CliContext): void {
+  const runs = program.command("runs").description("strax-compatible run storage (DataDirectory): runs, data, superruns");
+
+  runs
+    .command("ls")
+    .description("runs of STORE from their run documents, with data availability")
+    .argument("<store>", "strax DataDirectory")
+    .option("--available <type>", "only runs with TYPE stored (repeatable; superruns: stored under their own key)", collectRepeat)
+    .option("--run <pattern>", "run id pattern (fnmatch)")
+    .option("--mode <pattern>", "mode pattern (fnmatch)")
+    .option("--tag <pattern>", "include runs with a matching tag (repeatable)", collectRepeat)
+    .option("--exclude-tag <pattern>", "exclude runs with a matching tag (repeatable)", collectRepeat)
+    .option("--data", "also list the stored data folders", false)
+    .action(
+      async (
+        store: string,
+        opts: { available?: string[]; run?: string; mode?: string; tag?: string[]; excludeTag?: string[]; data: boolean },
+      ) => {
+        const ctx = getContext();
+        const dir = new DataDirectory(store, { readonly: true });
+        const table = await selectRuns(dir, {
+          ...(opts.available ? { available: opts.available } : {}),
+          ...(opts.run ? { runId: opts.run } : {}),
+          ...(opts.mode ? { mode: opts.mode } : {}),
+          ...(opts.tag ? { includeTags: opts.tag } : {}),
+          ...(opts.excludeTag ? { excludeTags: opts.excludeTag } : {}),
+        });
+        const rows: Record<string, unknown>[] = table.toArray().map((r) => {
+          const o = r.toJSON() as Record<string, unknown>;
+          return { ...o, start: o.start === null ? null : iso(o.start as number), end: o.end === null ? null : iso(o.end as number) };
+        });
+        const folders = opts.data ? await dir.listDataFolders() : [];
+        const data = folders.map((f) => ({ folder: f.folder, run: f.runPart, dataType: f.dataType, lineageHash: f.lineageHash }));
+        ctx.print(opts.data ? { runs: rows, data } : rows, () => {
+          const avail = (opts.available ?? []).map((t) => `${t}_available`);
+          const lines = rows.map((r) =>
+            [
+              String(r.name).padEnd(20),
+              String(r.number ?? "").padStart(7),
+              String(r.mode).padEnd(12),
+              String(r.tags).padEnd(16),
+              String(r.start ?? "").padEnd(24),
+              r.livetime === null ? "" : `${r.livetime} s`,
+              ...avail.map((a) => `${a}=${r[a]}`),
+            ].join("  "),
+          );
+          const head = ["name".padEnd(20), "number".padStart(7), "mode".padEnd(12), "tags".padEnd(16), "start".padEnd(24), "livetime"].join("  ");
+          const out = [head, ...lines, `${rows.length} run(s) in ${store}`];
+          if (opts.data) out.push("", ...data.map((d) => d.folder));
+          return out.join("\n");
+        });
+      },
+    );
+
+  runs
+    .command("define")
+    .description("define superrun NAME (must start with '_') from RUN… and/or --range RUN:START:END; subruns are ordered by time")
+    .argument("<store>", "strax DataDirectory")
+    .argument("<name>", "superrun name, e.g. _kr83m_aug")
+    .argument("[runs...]", "subrun ids (whole runs)")
+    .option("--range <run:start:end>", "use only [START, END) ns of RUN (repeatable; several per run allowed)", collectRepeat)
+    .option("--overwrite", "replace an existing definition", false)
+    .action(async (store: string, name: string, runIds: string[], opts: { range?: string[]; overwrite: boolean }) => {
+      const ctx = getContext();
+      const ranges = (opts.range ?? []).map(parseRange);
+      if (runIds.length === 0 && ranges.length === 0) throw new CliUsageError("give at least one RUN or --range RUN:START:END");
+      const entries: SubrunSpecEntry[] = runIds.map((runId) => ({ runId, range: "all" as const }));
+      const byRun = new Map<string, NsInterval[]>();
+      for (const r of ranges) {
+        if (runIds.includes(r.runId)) throw new CliUsageError(`run ${r.runId} is given both whole and with --range`);
+        byRun.set(r.runId, [...(byRun.get(r.runId) ?? []), r.range]);
+      }
+      for (const [runId, list] of byRun) entries.push({ runId, range: list.length === 1 ? list[0]! : list });
+      const dir = new DataDirectory(store);
+      const { doc, warnings } = await defineRun(dir, name, entries, { overwrite: opts.overwrite });
+      const spec = doc.subRunSpec!.map((e) => ({
+        run: e.runId,
+        range: e.range === "all" ? "all" : Array.isArray(e.range) ? e.range.map((r) => [r.start, r.end]) : [(e.range as NsInterval).start, (e.range as NsInterval).end],
+      }));
+      ctx.print(
+        { name: doc.name, path: dir.runDocPath(doc.name), start: iso(doc.start), end: iso(doc.end), livetime: doc.livetime, mode: doc.mode, source: doc.source, subruns: spec, warnings },
+        () =>
+          [
+            `defined ${doc.name} in ${dir.runDocPath(doc.name)}`,
+            `  ${iso(doc.start)} – ${iso(doc.end)}, livetime ${doc.livetime} s`,
+            ...spec.map((s) => `  ${s.run}: ${typeof s.range === "string" ? s.range : JSON.stringify(s.range, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`),
+            ...warnings.map((w) => `warning: ${w}`),
+          ].join("\n"),
+      );
+    });
+
+  runs
+    .command("load")
+    .description("load TYPE of RUN (regular, stored superrun, or superrun assembled from its subruns) → .parquet or .arrow")
+    .argument("<store>", "strax DataDirectory")
+    .argument("<run>", "run id")
+    .argument("<type>", "data type, e.g. peaks")
+    .requiredOption("--out <file>", "output file ending in .parquet or .arrow")
+    .option("--start <ns>", "only rows with time ≥ START (ns)")
+    .option("--end <ns>", "only rows ending ≤ END (ns)")
+    .option("--from-subruns", "superruns: ignore stored superrun data and assemble from the subruns", false)
+    .option("--lineage <hash>", "lineage hash, when several are stored")
+    .action(async (store: string, runId: string, type: string, opts: { out: string; start?: string; end?: string; fromSubruns: boolean; lineage?: string }) => {
+      const ctx = getContext();
+      outputKind(opts.out);
+      const timeRange =
+        opts.start !== undefined || opts.end !== undefined
+          ? { start: opts.start === undefined ? 0n : parseNs(opts.start, "--start"), end: opts.end === undefined ? (1n << 63n) - 1n : parseNs(opts.end, "--end") }
+          : undefined;
+      const dir = new DataDirectory(store, { readonly: true });
+      const options = { fromSubruns: opts.fromSubruns, ...(timeRange ? { timeRange } : {}), ...(opts.lineage ? { lineageHash: opts.lineage } : {}) };
+      const dtype = await dataDtype(dir, runId, type, options);
+      let chunks = 0;
+      let bytes = 0;
+      let first: bigint | undefined;
+      let last: bigint | undefined;
+      const started = performance.now();
+      async function* batches(): AsyncGenerator<RecordBatch> {
+        for await (const c of iterateChunks(dir, runId, type, options) as AsyncIterable<Chunk>) {
+          chunks++;
+          bytes += c.data.byteLength;
+          first ??= c.start;
+          last = c.end;
+          if (c.n > 0) yield chunkToRecordBatch(c);
+        }
+      }
+      const rows = await writeBatches(opts.out, batches(), async () => rowsToRecordBatch(dtype, new Uint8Array(0), 0));
+      const seconds = (performance.now() - started) / 1000;
+      ctx.print({ run: runId, dataType: type, out: opts.out, rows, chunks, bytes, start: first ?? null, end: last ?? null, seconds }, () =>
+        `${runId}/${type}: ${rows} rows in ${chunks} chunks (${(bytes / 1e6).toFixed(1)} MB raw) → ${opts.out} (${seconds.toFixed(2)} s)`,
+      );
+    });
+
+  runs
+    .command("write-superrun")
+    .description("assemble superrun NAME's TYPE from its subruns and store it (strax 2.x key, rechunked, per-chunk subruns)")
+    .argument("<store>", "strax DataDirectory")
+    .argument("<name>", "superrun name")
+    .argument("<type>", "data type")
+    .option("--target-mb <mb>", "target chunk size in MB (default 200, as strax)")
+    .option("--compressor <name>", `one of ${COMPRESSOR_NAMES.join(", ")} (default: the subruns')`)
+    .option("--overwrite <policy>", `${OVERWRITE_NAMES.join(" | ")} (default if_broken)`)
+    .action(async (store: string, name: string, type: string, opts: { targetMb?: string; compressor?: string; overwrite?: string }) => {
+      const ctx = getContext();
+      const targetSizeMb = parseTargetMb(opts.targetMb);
+      const compressor = parseCompressor(opts.compressor);
+      const overwrite = parseOverwrite(opts.overwrite);
+      const dir = new DataDirectory(store);
+      const started = performance.now();
+      const meta = await writeSuperrun(dir, name, type, {
+        ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
+        ...(compressor ? { compressor } : {}),
+        ...(overwrite ? { overwrite } : {}),
+      });
+      const found = await dir.findData(name, type);
+      const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
+      const chunks = meta.chunks.map((c) => ({
+        chunk: c.chunkIndex,
+        start: c.start,
+        end: c.end,
+        n: c.n,
+        subruns: c.subruns ? Object.fromEntries([...c.subruns].map(([id, r]) => [id, { start: r.start, end: r.end }])) : null,
+      }));
+      const seconds = (performance.now() - started) / 1000;
+      ctx.print({ name, dataType: type, folder: found?.folder ?? null, rows, chunks, seconds }, () =>
+        [
+          `${name}/${type}: ${rows} rows in ${chunks.length} chunk(s) → ${found?.folder ?? "?"} (${seconds.toFixed(2)} s)`,
+          ...chunks.map(
+            (c) =>
+              `  #${c.chunk} [${c.start}, ${c.end}) n=${c.n} subruns ${Object.entries(c.subruns ?? {})
+                .map(([id, r]) => `${id}:[${r.start}, ${r.end})`)
+                .join(" ")}`,
+          ),
+        ].join("\n"),
+      );
+    });
+
+  runs
+    .command("put")
+    .description("store FILE (.parquet or .arrow; needs int64 'time' ns and 'endtime' or 'length'+'dt') as TYPE of RUN")
+    .argument("<store>", "strax DataDirectory (created if missing)")
+    .argument("<run>", "run id (no '-', not starting with '_')")
+    .argument("<type>", "data type name")
+    .argument("<file>", "input .parquet or .arrow file")
+    .option("--target-mb <mb>", "target chunk size in MB (default 200)")
+    .option("--compressor <name>", `one of ${COMPRESSOR_NAMES.join(", ")} (default blosc)`)
+    .option("--overwrite <policy>", `${OVERWRITE_NAMES.join(" | ")} (default if_broken)`)
+    .option("--lineage <json>", 'strax lineage JSON, e.g. \'{"photons": ["Gen2Photons", "0.1.0", {}]}\'')
+    .option("--no-run-doc", "do not create a run document when the run has none")
+    .action(
+      async (
+        store: string,
+        runId: string,
+        type: string,
+        file: string,
+        opts: { targetMb?: string; compressor?: string; overwrite?: string; lineage?: string; runDoc: boolean },
+      ) => {
+        const ctx = getContext();
+        const targetSizeMb = parseTargetMb(opts.targetMb);
+        const compressor = parseCompressor(opts.compressor);
+        const overwrite = parseOverwrite(opts.overwrite);
+        let lineage: ReturnType<typeof parsePythonJson> | undefined;
+        if (opts.lineage !== undefined) {
+          try {
+            lineage = parsePythonJson(opts.lineage);
+          } catch {
+            throw new CliUsageError(`--lineage must be JSON, got ${JSON.stringify(opts.lineage)}`);
+          }
+        }
+        if (![".parquet", ".arrow", ".feather", ".arrows"].includes(extname(file))) {
+          throw new CliUsageError(`FILE must end in .parquet or .arrow, got ${JSON.stringify(file)}`);
+        }
+        const { mkdir } = await import("node:fs/promises");
+        await mkdir(store, { recursive: true });
+        const dir = new DataDirectory(store);
+        const started = performance.now();
+        const meta = await putArrow(dir, runId, type, readBatches(file), {
+          ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
+          ...(compressor ? { compressor } : {}),
+          ...(overwrite ? { overwrite } : {}),
+          ...(lineage !== undefined ? { lineage } : {}),
+          createRunDoc: opts.runDoc,
+        });
+        const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
+        const folder = `${runId}-${type}-${meta.lineageHash}`;
+        const seconds = (performance.now() - started) / 1000;
+        ctx.print({ run: runId, dataType: type, folder, rows, chunks: meta.chunks.length, start: meta.start ?? null, end: meta.end ?? null, dtype: meta.dtype, seconds }, () =>
+          `${file} → ${join(store, folder)}: ${rows} rows in ${meta.chunks.length} chunk(s), [${meta.start}, ${meta.end}) ns (${seconds.toFixed(2)} s)`,
+        );
+      },
+    );
+}

@@ -1,0 +1,139 @@
+import { chmod, cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
+import { afterEach, describe, expect, it } from "vitest";
+import { daqkit } from "./run.js";
+
+const STRAX = join(import.meta.dirname, "../../../../shared/testdata/strax");
+const cleanup: string[] = [];
+afterEach(async () => {
+  while (cleanup.length) await rm(cleanup.pop()!, { recursive: true, force: true });
+});
+
+async function temp(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), "daqkit-cli-runs-"));
+  cleanup.push(d);
+  return d;
+}
+
+async function writable(path: string): Promise<void> {
+  const s = await stat(path);
+  await chmod(path, s.isDirectory() ? 0o755 : 0o644);
+  if (s.isDirectory()) for (const e of await readdir(path)) await writable(join(path, e));
+}
+
+async function copy(folder: string): Promise<string> {
+  const d = await temp();
+  await cp(join(STRAX, folder), d, { recursive: true });
+  await writable(d);
+  return d;
+}
+
+async function readParquetRows(file: string): Promise<number> {
+  const pq = await import("parquet-wasm");
+  const t = tableFromIPC(pq.readParquet(await readFile(file), { batchSize: 1 << 16 }).intoIPCStream());
+  return t.numRows;
+}
+
+describe("daqkit runs", () => {
+  it("ls lists runs with availability (human and --json)", async () => {
+    const r = await daqkit("runs", "ls", join(STRAX, "v2/main"), "--available", "peaks");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("_superrun_test");
+    expect(r.stdout).toContain("5 run(s)");
+    const j = await daqkit("--json", "runs", "ls", join(STRAX, "v2/main"), "--available", "records");
+    expect(j.code).toBe(0);
+    const rows = JSON.parse(j.stdout) as { name: string; records_available: boolean; start: string }[];
+    expect(rows.map((x) => x.name)).toEqual(["0", "1", "2"]);
+    expect(rows[0]!.start).toBe("2021-07-14T12:30:00.000Z");
+  });
+
+  it("ls of a missing store exits 4 with a coded error", async () => {
+    const r = await daqkit("runs", "ls", "/nonexistent/strax_data");
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("RUNS_DATA_NOT_FOUND");
+  });
+
+  it("define, write-superrun and load a superrun end to end", async () => {
+    const store = await copy("v2/main");
+    const d = await daqkit("--json", "runs", "define", store, "_mine", "2", "0", "--range", "1:20:25");
+    expect(d.code, d.stderr).toBe(0);
+    const def = JSON.parse(d.stdout) as { subruns: { run: string; range: unknown }[]; livetime: number };
+    expect(def.subruns.map((s) => s.run)).toEqual(["0", "1", "2"]);
+    expect(def.subruns[1]!.range).toEqual(["20", "25"]);
+    expect(def.livetime).toBe(30);
+    const w = await daqkit("--json", "runs", "write-superrun", store, "_mine", "records");
+    expect(w.code, w.stderr).toBe(0);
+    const written = JSON.parse(w.stdout) as { folder: string; rows: number; chunks: { subruns: Record<string, { start: string; end: string }> }[] };
+    expect(written.rows).toBe(250);
+    expect(written.folder).toMatch(/^_mine_[a-z2-7]{10}-records-j3nd2fjbiq$/);
+    expect(written.chunks[0]!.subruns).toEqual({ "0": { start: "0", end: "10" }, "1": { start: "20", end: "25" }, "2": { start: "40", end: "50" } });
+    const out = join(await temp(), "mine.arrow");
+    const l = await daqkit("runs", "load", store, "_mine", "records", "--out", out);
+    expect(l.code, l.stderr).toBe(0);
+    const table = tableFromIPC(await readFile(out));
+    expect(table.numRows).toBe(250);
+    const ls = await daqkit("--json", "runs", "ls", store, "--available", "records");
+    expect((JSON.parse(ls.stdout) as { name: string }[]).map((x) => x.name)).toContain("_mine");
+  });
+
+  it("define refuses a name without the underscore (exit 3) and a missing subrun (exit 4), writing nothing", async () => {
+    const store = await copy("v2/main");
+    const before = (await readdir(store)).sort();
+    const a = await daqkit("runs", "define", store, "mine", "0", "1");
+    expect(a.code).toBe(3);
+    expect(a.stderr).toContain("RUNS_BAD_RUN_ID");
+    const b = await daqkit("runs", "define", store, "_x", "0", "42");
+    expect(b.code).toBe(4);
+    expect(b.stderr).toContain("RUNS_RUN_DOC_NOT_FOUND");
+    const c = await daqkit("runs", "define", store, "_x", "--range", "0:5");
+    expect(c.code).toBe(2);
+    expect((await readdir(store)).sort()).toEqual(before);
+  });
+
+  it("load an epoch superrun to parquet, put it back as our own data, load again", async () => {
+    const out = join(await temp(), "epoch.parquet");
+    const l = await daqkit("--json", "runs", "load", join(STRAX, "v2/epoch"), "_superrun_epoch", "peaks", "--out", out);
+    expect(l.code, l.stderr).toBe(0);
+    expect((JSON.parse(l.stdout) as { rows: number }).rows).toBe(300);
+    expect(await readParquetRows(out)).toBe(300);
+    const store = await temp();
+    const p = await daqkit("--json", "runs", "put", store, "7", "peaks", out, "--compressor", "zstd");
+    expect(p.code, p.stderr).toBe(0);
+    const put = JSON.parse(p.stdout) as { rows: number; start: string; end: string; folder: string };
+    expect(put.rows).toBe(300);
+    expect(put.start).toBe("1626265800000000000");
+    expect(put.end).toBe("1626265802000000010");
+    const again = join(await temp(), "again.arrow");
+    const l2 = await daqkit("runs", "load", store, "7", "peaks", "--out", again);
+    expect(l2.code, l2.stderr).toBe(0);
+    const t = tableFromIPC(await readFile(again));
+    expect(t.numRows).toBe(300);
+    let sum = 0n;
+    for (const v of t.getChild("time")!.toArray() as BigInt64Array) sum += v;
+    expect(sum).toBe(487879740300000001350n);
+  });
+
+  it("put of a table without time fails with a coded error and writes nothing", async () => {
+    const dir = await temp();
+    const file = join(dir, "bad.arrow");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(file, tableToIPC(tableFromArrays({ x: new Float64Array([1, 2]) }), "file"));
+    const store = join(dir, "store");
+    const r = await daqkit("runs", "put", store, "1", "x", file);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("RUNS_BAD_DTYPE");
+    expect(await readdir(store)).toEqual([]);
+  });
+
+  it("bad arguments are usage errors", async () => {
+    const r = await daqkit("runs", "load", join(STRAX, "v2/main"), "0", "peaks", "--out", "x.csv");
+    expect(r.code).toBe(2);
+    const c = await daqkit("runs", "write-superrun", join(STRAX, "v2/main"), "_superrun_test", "peaks", "--compressor", "bz2");
+    expect(c.code).toBe(2);
+    const corrupt = await daqkit("runs", "load", join(STRAX, "v2/main"), "0", "nothing", "--out", "/tmp/never.arrow");
+    expect(corrupt.code).toBe(4);
+    expect(corrupt.stderr).toContain("RUNS_DATA_NOT_FOUND");
+  });
+});
