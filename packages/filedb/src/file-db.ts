@@ -491,9 +491,18 @@ export class FileDb {
       const dir = tierDirs[t]!;
       const files = s.files.get(t)!;
       const sizes = s.sizes.get(t)!;
+      // Skip stat calls below directories that do not exist (a tier not produced yet is common).
+      const dirExists = new Map<string, boolean>();
       for (let r = 0; r < n; r++) {
         const f = files[r]!;
-        const st = statSync(f.startsWith("/") ? dir + f : `${dir}/${f}`, { throwIfNoEntry: false });
+        const path = f.startsWith("/") ? dir + f : `${dir}/${f}`;
+        const parent = path.slice(0, path.lastIndexOf("/"));
+        let exists = dirExists.get(parent);
+        if (exists === undefined) {
+          exists = statSync(parent, { throwIfNoEntry: false })?.isDirectory() ?? false;
+          dirExists.set(parent, exists);
+        }
+        const st = exists ? statSync(path, { throwIfNoEntry: false }) : undefined;
         if (st) {
           status[r]! |= bit;
           sizes[r] = st.size;

@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { type Lh5File, openLh5 } from "@daqkit/lh5";
 import { FileDbError } from "./errors.js";
 import type { FileDb, FileDbState, TableId } from "./file-db.js";
+import { Hdf5Links } from "./hdf5-links.js";
 import { compileTemplate } from "./template.js";
 
 /** Options of {@link FileDb.scanTablesColumns}. */
@@ -23,6 +24,11 @@ export interface ScanTablesColumnsOptions {
    * {@link TablesColumnsReport.warnings}.
    */
   readonly strict?: boolean;
+  /**
+   * List groups with the built-in HDF5 link reader (default true); files it cannot handle are
+   * opened with `@daqkit/lh5` instead. False = always use `@daqkit/lh5`.
+   */
+  readonly fastLinks?: boolean;
   /** Called after each file with (files done, files to open). */
   readonly onProgress?: (done: number, total: number) => void;
   /** Abort between files. */
@@ -48,6 +54,47 @@ function byteOrder(a: string, b: string): number {
 
 function globRegExp(pattern: string): RegExp {
   return new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*")}$`);
+}
+
+/**
+ * The same as {@link scanFile} with the built-in link reader: group names only, no HDF5 library.
+ * @throws Hdf5LinksUnsupported for layouts it does not read (the caller falls back to lh5).
+ */
+function scanFileFast(path: string, db: FileDb, tier: string, strict: boolean, warnings: string[]): TierResult {
+  const template = db.resolved.tableTemplates[tier]!;
+  const text = template.text.replace(/\/+$/, "");
+  const links = Hdf5Links.open(path);
+  try {
+    const ids: TableId[] = [];
+    const columns: string[][] = [];
+    if (template.fields.length === 0) {
+      const name = template.format({}).replace(/\/+$/, "");
+      const cols = links.list(name);
+      if (cols === undefined) warnings.push(`${path}: table ${name} is not in the file`);
+      else {
+        ids.push(0);
+        columns.push(cols);
+      }
+      return { ids, columns };
+    }
+    const field = template.fields[0]!;
+    const parseTemplate = text === template.text ? template : compileTemplate(text);
+    const pattern = text.replace(/\{[^{}]*\}/, "*");
+    for (const group of links.glob(pattern)) {
+      const id = parseTemplate.parse(group)?.[field.name];
+      if (id === undefined) {
+        const message = `${path}: group ${group} matches ${JSON.stringify(pattern)} but not the table template ${JSON.stringify(template.text)}`;
+        if (strict) throw new FileDbError("FILEDB_BAD_TABLE", `filedb: ${message}`, { path, tier, source: template.text });
+        warnings.push(message);
+        continue;
+      }
+      ids.push(id);
+      columns.push(links.list(group)!);
+    }
+    return { ids, columns };
+  } finally {
+    links.close();
+  }
 }
 
 interface TierResult {
@@ -140,6 +187,18 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
       }
       const path = db.filePath(row, tier);
       let result = options.dirFilesConform ? conform.get(dirname(path)) : undefined;
+      if (!result && (options.fastLinks ?? true)) {
+        const fileWarnings: string[] = [];
+        try {
+          result = scanFileFast(path, db, tier, strict, fileWarnings);
+          warnings.push(...fileWarnings);
+          opened++;
+        } catch (error) {
+          // Unsupported layouts (Hdf5LinksUnsupported), broken files, fs errors: lh5 below reads the
+          // file or reports the error.
+          if (FileDbError.isInstance(error)) throw error;
+        }
+      }
       if (!result) {
         let file: Lh5File;
         try {
@@ -166,8 +225,8 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
         } finally {
           file.close();
         }
-        if (options.dirFilesConform) conform.set(dirname(path), result);
       }
+      if (options.dirFilesConform) conform.set(dirname(path), result);
       tierTables[row] = [...result.ids];
       tierCols[row] = result.columns.map(indexOf);
       done++;

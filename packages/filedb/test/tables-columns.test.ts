@@ -97,6 +97,19 @@ describe("scanTablesColumns on l200-truncated and the new TCM", () => {
   });
 });
 
+describe("built-in link reader vs @daqkit/lh5", () => {
+  for (const config of ["pygama-flow/filedb-config.json", "variants/filedb-config-l200-truncated.json", "variants/filedb-config-tcm_v2.json"]) {
+    it(`gives identical tables and columns for ${config}`, async () => {
+      const fast = FileDb.fromConfig(loadConfig(config));
+      await fast.scanTablesColumns();
+      const slow = FileDb.fromConfig(loadConfig(config));
+      await slow.scanTablesColumns({ fastLinks: false });
+      expect(fast.columns).toEqual(slow.columns);
+      expect(fast.records()).toEqual(slow.records());
+    });
+  }
+});
+
 describe("scanTablesColumns: bad input", () => {
   function tree(name: string): FileDb {
     const root = join(tmp, name);

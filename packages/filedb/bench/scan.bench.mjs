@@ -1,0 +1,124 @@
+// FileDB scan benchmark (issue 5): name scan (names, file_status, sizes) of a synthetic 20 000-file
+// tree (4 000 cycles × 5 tiers, prod-ref-l200 naming) and table/column scan of 500 real-format LH5
+// files (one real cycle copied under 125 names). Reference figures measured in the same run:
+// `find -printf '%s'` over the same tree; pygama.flow's rates (62 000 and 1 700 files/s, measured by
+// the lead on this machine) are quoted from the issue, pygama is not installed here.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FileDb } from "@daqkit/filedb";
+
+const PYGAMA_NAME_SCAN = 62_000;
+const PYGAMA_TABLE_SCAN = 1_700;
+const root = process.env.DAQKIT_BENCH_DATA ?? join(process.cwd(), "bench", ".data");
+const testdata = join(import.meta.dirname, "../../../../shared/testdata/lh5/prod-ref-l200/generated/tier");
+const TIERS = ["raw", "dsp", "hit", "tcm", "evt"];
+const CYCLES = 4000;
+
+function key(i) {
+  const d = new Date(Date.UTC(2023, 0, 1) + i * 3_600_000 + (i % 7) * 61_000);
+  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+function cycle(i) {
+  const type = i % 5 === 0 ? "cal" : "phy";
+  const period = `p${String(3 + Math.floor(i / 1000)).padStart(2, "0")}`;
+  const run = `r${String(Math.floor(i / 50) % 20).padStart(3, "0")}`;
+  return { type, period, run, timestamp: key(i) };
+}
+const fileFormat = Object.fromEntries(
+  TIERS.map((t) => [t, `/{type}/{period}/{run}/{exp}-{period}-{run}-{type}-{timestamp}-tier_${t}.lh5`]),
+);
+function config(dataDir, tiers = TIERS) {
+  return {
+    data_dir: dataDir,
+    tier_dirs: Object.fromEntries(tiers.map((t) => [t, `/${t}`])),
+    file_format: Object.fromEntries(tiers.map((t) => [t, fileFormat[t]])),
+    table_format: { raw: "ch{ch:07d}/raw", dsp: "ch{ch:07d}/dsp", hit: "ch{ch:07d}/hit", tcm: "hardware_tcm_1", evt: "{grp}/evt" },
+  };
+}
+const pick = (o, keys) => Object.fromEntries(keys.map((k) => [k, o[k]]));
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+// --- 1. name scan -------------------------------------------------------------------------------
+const tree = join(root, "filedb-tree-20000");
+if (!existsSync(join(tree, ".complete"))) {
+  rmSync(tree, { recursive: true, force: true });
+  const t0 = performance.now();
+  for (let i = 0; i < CYCLES; i++) {
+    const c = cycle(i);
+    for (const t of TIERS) {
+      const dir = join(tree, t, c.type, c.period, c.run);
+      if (i % 50 === 0 || i % 5 < 2) mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `l200-${c.period}-${c.run}-${c.type}-${c.timestamp}-tier_${t}.lh5`), Buffer.alloc((i * 7 + t.length) % 97));
+    }
+  }
+  writeFileSync(join(tree, ".complete"), "");
+  console.log(`generated ${CYCLES * TIERS.length} files in ${((performance.now() - t0) / 1000).toFixed(1)} s under ${tree}`);
+}
+const findTimes = [];
+for (let k = 0; k < 5; k++) {
+  const t0 = performance.now();
+  const r = spawnSync("find", [tree, "-type", "f", "-name", "*.lh5", "-printf", "%s\n"], { maxBuffer: 1 << 26 });
+  findTimes.push((performance.now() - t0) / 1000);
+  if (r.status !== 0) throw new Error(`find failed: ${r.stderr}`);
+}
+const scanTimes = [];
+let db;
+for (let k = 0; k < 7; k++) {
+  const t0 = performance.now();
+  db = FileDb.fromConfig(config(tree));
+  scanTimes.push((performance.now() - t0) / 1000);
+}
+if (db.length !== CYCLES) throw new Error(`expected ${CYCLES} rows, got ${db.length}`);
+if (db.query("file_status == 31").length !== CYCLES) throw new Error("not every cycle has all 5 tiers");
+const files = CYCLES * TIERS.length;
+const tScan = median(scanTimes);
+const tFind = median(findTimes);
+console.log(`name scan: ${files} files (${CYCLES} cycles × ${TIERS.length} tiers; walk + parse + derive + stat for status and size + sort)`);
+console.log(`  daqkit FileDb.fromConfig   ${tScan.toFixed(3)} s  ${Math.round(files / tScan).toLocaleString("en")} files/s (median of ${scanTimes.length})`);
+console.log(`  find -printf '%s'          ${tFind.toFixed(3)} s  ${Math.round(files / tFind).toLocaleString("en")} files/s (median of ${findTimes.length}; incl. process spawn)`);
+console.log(`  ratio daqkit/find time ${(tScan / tFind).toFixed(2)}× (target ≤ 2×); vs pygama ${PYGAMA_NAME_SCAN.toLocaleString("en")} files/s: ${(files / tScan / PYGAMA_NAME_SCAN).toFixed(1)}× (target ≥ 4×)`);
+const tQuery0 = performance.now();
+const sel = db.query("type == 'cal' and run in ['r001', 'r002'] and file_status == 31");
+console.log(`  query over ${CYCLES} rows: ${(performance.now() - tQuery0).toFixed(2)} ms (${sel.length} rows)`);
+
+// --- 2. table/column scan -----------------------------------------------------------------------
+const real = join(root, "filedb-real-500");
+const REAL_TIERS = ["raw", "dsp", "hit", "tcm"];
+const src = cycle(0);
+if (!existsSync(join(real, ".complete"))) {
+  rmSync(real, { recursive: true, force: true });
+  for (let i = 0; i < 125; i++) {
+    const c = { ...cycle(i), type: "phy", period: "p03", run: "r001" };
+    for (const t of REAL_TIERS) {
+      const dir = join(real, t, c.type, c.period, c.run);
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(
+        join(testdata, t, "phy/p03/r001", `l200-p03-r001-phy-20230322T160139Z-tier_${t}.lh5`),
+        join(dir, `l200-${c.period}-${c.run}-${c.type}-${c.timestamp}-tier_${t}.lh5`),
+      );
+    }
+  }
+  writeFileSync(join(real, ".complete"), "");
+}
+void src;
+const realConfig = config(real, REAL_TIERS);
+realConfig.table_format = pick(realConfig.table_format, REAL_TIERS);
+const tableTimes = [];
+let tdb;
+for (let k = 0; k < 3; k++) {
+  tdb = FileDb.fromConfig(realConfig);
+  const t0 = performance.now();
+  const report = await tdb.scanTablesColumns();
+  tableTimes.push((performance.now() - t0) / 1000);
+  if (report.filesOpened !== 500) throw new Error(`opened ${report.filesOpened} files`);
+}
+if (tdb.columns.length !== 6) throw new Error(`expected 6 column lists, got ${tdb.columns.length}`);
+const tTables = median(tableTimes);
+console.log(`table/column scan: 500 LH5 files (125 copies of the phy cycle 20230322T160139Z, tiers ${REAL_TIERS.join(", ")})`);
+console.log(`  daqkit scanTablesColumns   ${tTables.toFixed(3)} s  ${Math.round(500 / tTables).toLocaleString("en")} files/s (median of ${tableTimes.length})`);
+console.log(`  vs pygama ${PYGAMA_TABLE_SCAN.toLocaleString("en")} files/s: ${(500 / tTables / PYGAMA_TABLE_SCAN).toFixed(2)}× (target ≥ 5×)`);
+console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);

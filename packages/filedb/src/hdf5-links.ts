@@ -1,0 +1,386 @@
+/**
+ * A minimal, read-only HDF5 *link* lister: group member names straight from the file's metadata,
+ * with a few small positioned reads and no HDF5 library. Used by the table/column scan, which only
+ * needs group names (pygama lists children with h5py `keys()`); opening every file through h5wasm
+ * costs milliseconds per file, this costs tens of microseconds.
+ *
+ * Supported (HDF5 file format spec 3.0): superblock versions 0–3 (offsets/lengths of 4 or 8 bytes,
+ * base address 0), object headers v1 and v2 with continuation blocks, "old-style" groups (symbol
+ * table message → v1 B-tree + local heap + symbol nodes) and "new-style" compact groups (link
+ * messages). Anything else (dense link storage in a fractal heap, user blocks, external links…)
+ * throws {@link Hdf5LinksUnsupported} so that the caller can fall back to a full HDF5 library.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+
+/** Thrown for file layouts this lister does not handle (the caller falls back to `@daqkit/lh5`). */
+export class Hdf5LinksUnsupported extends Error {
+  override readonly name = "Hdf5LinksUnsupported";
+}
+
+const BLOCK = 16384;
+const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+const UTF8 = new TextDecoder("utf-8", { fatal: false });
+
+/** A group member: name and object header address (-1 for soft/external links). */
+interface Member {
+  readonly name: string;
+  readonly header: number;
+}
+
+class BlockReader {
+  readonly #fd: number;
+  readonly #blocks = new Map<number, Buffer>();
+  offsetSize = 8;
+  lengthSize = 8;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  #block(index: number): Buffer {
+    let b = this.#blocks.get(index);
+    if (!b) {
+      b = Buffer.allocUnsafe(BLOCK);
+      const n = readSync(this.#fd, b, 0, BLOCK, index * BLOCK);
+      if (n < BLOCK) b = b.subarray(0, n);
+      this.#blocks.set(index, b);
+    }
+    return b;
+  }
+
+  /** `length` bytes at `offset` (a view when inside one block). */
+  bytes(offset: number, length: number): Buffer {
+    const first = Math.floor(offset / BLOCK);
+    const last = Math.floor((offset + length - 1) / BLOCK);
+    if (first === last) {
+      const b = this.#block(first);
+      const start = offset - first * BLOCK;
+      if (start + length > b.length) throw new Hdf5LinksUnsupported(`read past the end of the file at ${offset}`);
+      return b.subarray(start, start + length);
+    }
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const pos = offset + done;
+      const idx = Math.floor(pos / BLOCK);
+      const b = this.#block(idx);
+      const start = pos - idx * BLOCK;
+      const n = Math.min(length - done, b.length - start);
+      if (n <= 0) throw new Hdf5LinksUnsupported(`read past the end of the file at ${pos}`);
+      b.copy(out, done, start, start + n);
+      done += n;
+    }
+    return out;
+  }
+
+  u8(offset: number): number {
+    return this.bytes(offset, 1)[0]!;
+  }
+  u16(offset: number): number {
+    return this.bytes(offset, 2).readUInt16LE(0);
+  }
+  u32(offset: number): number {
+    return this.bytes(offset, 4).readUInt32LE(0);
+  }
+  /** An unsigned little-endian integer of 1, 2, 4 or 8 bytes; -1 for "undefined" (all bits set). */
+  uint(offset: number, size: number): number {
+    const b = this.bytes(offset, size);
+    switch (size) {
+      case 1:
+        return b[0]!;
+      case 2:
+        return b.readUInt16LE(0);
+      case 4: {
+        const v = b.readUInt32LE(0);
+        return v === 0xffffffff ? -1 : v;
+      }
+      case 8: {
+        const lo = b.readUInt32LE(0);
+        const hi = b.readUInt32LE(4);
+        if (lo === 0xffffffff && hi === 0xffffffff) return -1;
+        if (hi >= 0x200000) throw new Hdf5LinksUnsupported("address beyond 2^53");
+        return hi * 0x100000000 + lo;
+      }
+      default:
+        throw new Hdf5LinksUnsupported(`integer size ${size}`);
+    }
+  }
+  address(offset: number): number {
+    return this.uint(offset, this.offsetSize);
+  }
+  length(offset: number): number {
+    return this.uint(offset, this.lengthSize);
+  }
+  signature(offset: number, text: string): boolean {
+    const b = this.bytes(offset, 4);
+    return b.toString("latin1") === text;
+  }
+}
+
+/** An open HDF5 file whose group members can be listed. Always {@link Hdf5Links.close} it. */
+export class Hdf5Links {
+  readonly #fd: number;
+  readonly #r: BlockReader;
+  readonly #root: Member;
+  readonly #cache = new Map<number, Member[] | null>();
+
+  private constructor(fd: number, reader: BlockReader, root: Member) {
+    this.#fd = fd;
+    this.#r = reader;
+    this.#root = root;
+  }
+
+  /**
+   * Open a file and read its superblock.
+   * @throws Hdf5LinksUnsupported when the file is not HDF5 at byte 0 or uses an unsupported layout
+   *   (the file is closed again); Node fs errors when it cannot be opened.
+   */
+  static open(path: string): Hdf5Links {
+    const fd = openSync(path, "r");
+    try {
+      const r = new BlockReader(fd);
+      const sig = r.bytes(0, 8);
+      if (!SIGNATURE.every((b, i) => sig[i] === b)) throw new Hdf5LinksUnsupported("no HDF5 signature at byte 0");
+      const version = r.u8(8);
+      let root: Member;
+      if (version === 0 || version === 1) {
+        r.offsetSize = r.u8(13);
+        r.lengthSize = r.u8(14);
+        checkSizes(r);
+        let p = version === 0 ? 24 : 28;
+        if (r.address(p) !== 0) throw new Hdf5LinksUnsupported("base address is not 0");
+        p += 4 * r.offsetSize;
+        root = symbolEntry(r, p, "");
+      } else if (version === 2 || version === 3) {
+        r.offsetSize = r.u8(9);
+        r.lengthSize = r.u8(10);
+        checkSizes(r);
+        if (r.address(12) !== 0) throw new Hdf5LinksUnsupported("base address is not 0");
+        root = { name: "", header: r.address(12 + 3 * r.offsetSize) };
+      } else {
+        throw new Hdf5LinksUnsupported(`superblock version ${version}`);
+      }
+      return new Hdf5Links(fd, r, root);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  /**
+   * Names of the members of the group at `path` (`""` = root, `"ch1/raw"`), in byte order (the
+   * order h5py's `keys()` gives); undefined when the path does not exist or is not a group.
+   */
+  list(path: string): string[] | undefined {
+    const members = this.#resolve(path);
+    return members?.map((m) => m.name).sort(byteOrder);
+  }
+
+  /**
+   * Paths of groups matching a `/`-separated pattern whose components may contain `*` (any run of
+   * characters except `/`), e.g. `ch*`/`raw`; sorted. Only groups are returned.
+   */
+  glob(pattern: string): string[] {
+    const parts = pattern.split("/").filter((p) => p !== "");
+    let current: { path: string; members: Member[] }[] = [{ path: "", members: this.#members(this.#root) ?? [] }];
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const re = part.includes("*") ? new RegExp(`^${part.split("*").map(escapeRegExp).join("[^/]*")}$`) : null;
+      const next: { path: string; members: Member[] }[] = [];
+      for (const { path, members } of current) {
+        for (const m of members) {
+          if (re ? !re.test(m.name) : m.name !== part) continue;
+          const children = this.#members(m);
+          if (children === null) continue; // not a group
+          next.push({ path: path === "" ? m.name : `${path}/${m.name}`, members: children });
+        }
+      }
+      current = next;
+    }
+    return current.map((c) => c.path).sort(byteOrder);
+  }
+
+  #resolve(path: string): Member[] | undefined {
+    let members = this.#members(this.#root);
+    for (const part of path.split("/").filter((p) => p !== "")) {
+      const m = members?.find((x) => x.name === part);
+      if (!m) return undefined;
+      members = this.#members(m);
+    }
+    return members ?? undefined;
+  }
+
+  /** Members of a group object, or null when the object is not a group. */
+  #members(obj: Member): Member[] | null {
+    if (obj.header < 0) return null;
+    const cached = this.#cache.get(obj.header);
+    if (cached !== undefined) return cached;
+    // The symbol-table cache in a parent's entry can be stale (seen in hpge-drift-time-maps.lh5:
+    // an empty B-tree there, the real one in the header's symbol table message), so the object
+    // header is always authoritative.
+    const result = headerMembers(this.#r, obj.header);
+    this.#cache.set(obj.header, result);
+    return result;
+  }
+}
+
+function checkSizes(r: BlockReader): void {
+  if (![2, 4, 8].includes(r.offsetSize) || ![2, 4, 8].includes(r.lengthSize)) {
+    throw new Hdf5LinksUnsupported(`offset/length sizes ${r.offsetSize}/${r.lengthSize}`);
+  }
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A symbol table entry (spec III.C): link name offset, object header address, cache type, scratch pad. */
+function symbolEntry(r: BlockReader, p: number, name: string): Member {
+  return { name, header: r.address(p + r.offsetSize) };
+}
+
+function symbolEntrySize(r: BlockReader): number {
+  return 2 * r.offsetSize + 24;
+}
+
+/** Members of an old-style group: walk the v1 B-tree (type 0) to the symbol nodes, names from the local heap. */
+function symbolTableMembers(r: BlockReader, btree: number, heap: number): Member[] {
+  const O = r.offsetSize;
+  const L = r.lengthSize;
+  if (!r.signature(heap, "HEAP")) throw new Hdf5LinksUnsupported("bad local heap signature");
+  const heapSize = r.length(heap + 8);
+  const heapData = r.address(heap + 8 + 2 * L);
+  const data = r.bytes(heapData, heapSize);
+  const nameAt = (offset: number): string => {
+    const end = data.indexOf(0, offset);
+    return UTF8.decode(data.subarray(offset, end < 0 ? data.length : end));
+  };
+  const out: Member[] = [];
+  const visit = (node: number, depth: number): void => {
+    if (depth > 64) throw new Hdf5LinksUnsupported("B-tree too deep");
+    if (!r.signature(node, "TREE")) throw new Hdf5LinksUnsupported("bad v1 B-tree signature");
+    if (r.u8(node + 4) !== 0) throw new Hdf5LinksUnsupported("v1 B-tree is not a group node");
+    const level = r.u8(node + 5);
+    const used = r.u16(node + 6);
+    let p = node + 8 + 2 * O + L; // past siblings and key 0
+    for (let i = 0; i < used; i++) {
+      const child = r.address(p);
+      p += O + L;
+      if (level > 0) visit(child, depth + 1);
+      else {
+        if (!r.signature(child, "SNOD")) throw new Hdf5LinksUnsupported("bad symbol node signature");
+        const n = r.u16(child + 6);
+        const size = symbolEntrySize(r);
+        for (let k = 0; k < n; k++) {
+          const e = child + 8 + k * size;
+          out.push(symbolEntry(r, e, nameAt(r.length(e))));
+        }
+      }
+    }
+  };
+  if (btree >= 0) visit(btree, 0);
+  return out;
+}
+
+interface HeaderMessage {
+  readonly type: number;
+  readonly data: number;
+  readonly size: number;
+}
+
+/** The messages of an object header (v1 or v2), following continuation blocks. */
+function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
+  const out: HeaderMessage[] = [];
+  const blocks: { start: number; end: number }[] = [];
+  let v2 = false;
+  let creationOrder = false;
+  if (r.signature(address, "OHDR")) {
+    v2 = true;
+    if (r.u8(address + 4) !== 2) throw new Hdf5LinksUnsupported("object header version");
+    const flags = r.u8(address + 5);
+    creationOrder = (flags & 0x04) !== 0;
+    let p = address + 6;
+    if (flags & 0x20) p += 16;
+    if (flags & 0x10) p += 4;
+    const sizeBytes = 1 << (flags & 3);
+    const size = r.uint(p, sizeBytes);
+    p += sizeBytes;
+    blocks.push({ start: p, end: p + size });
+  } else {
+    if (r.u8(address) !== 1) throw new Hdf5LinksUnsupported("unknown object header version");
+    const size = r.u32(address + 8);
+    blocks.push({ start: address + 16, end: address + 16 + size });
+  }
+  for (let b = 0; b < blocks.length; b++) {
+    if (b > 256) throw new Hdf5LinksUnsupported("too many continuation blocks");
+    const { start, end } = blocks[b]!;
+    let p = start;
+    const headerSize = v2 ? 4 + (creationOrder ? 2 : 0) : 8;
+    while (p + headerSize <= end) {
+      let type: number;
+      let size: number;
+      if (v2) {
+        type = r.u8(p);
+        size = r.u16(p + 1);
+        p += headerSize;
+      } else {
+        type = r.u16(p);
+        size = r.u16(p + 2);
+        p += 8;
+      }
+      if (p + size > end) break;
+      if (type === 0x10) {
+        const at = r.address(p);
+        const len = r.length(p + r.offsetSize);
+        if (v2) {
+          if (!r.signature(at, "OCHK")) throw new Hdf5LinksUnsupported("bad continuation block signature");
+          blocks.push({ start: at + 4, end: at + len - 4 });
+        } else blocks.push({ start: at, end: at + len });
+      } else if (type !== 0) out.push({ type, data: p, size });
+      p += size;
+    }
+  }
+  return out;
+}
+
+/** Members of a group given its object header; null when the object is not a group (a dataset). */
+function headerMembers(r: BlockReader, address: number): Member[] | null {
+  const messages = headerMessages(r, address);
+  const symbolTable = messages.find((m) => m.type === 0x11);
+  if (symbolTable) return symbolTableMembers(r, r.address(symbolTable.data), r.address(symbolTable.data + r.offsetSize));
+  const linkInfo = messages.find((m) => m.type === 0x02);
+  const links = messages.filter((m) => m.type === 0x06);
+  if (!linkInfo && links.length === 0) return null;
+  if (linkInfo) {
+    const flags = r.u8(linkInfo.data + 1);
+    const heapAddress = r.address(linkInfo.data + 2 + (flags & 1 ? 8 : 0));
+    if (heapAddress !== -1) throw new Hdf5LinksUnsupported("dense link storage (fractal heap)");
+  }
+  const out: Member[] = [];
+  for (const m of links) {
+    let p = m.data;
+    if (r.u8(p) !== 1) throw new Hdf5LinksUnsupported("link message version");
+    const flags = r.u8(p + 1);
+    p += 2;
+    let linkType = 0;
+    if (flags & 0x08) linkType = r.u8(p++);
+    if (flags & 0x04) p += 8;
+    if (flags & 0x10) p += 1;
+    const lenSize = 1 << (flags & 3);
+    const nameLength = r.uint(p, lenSize);
+    p += lenSize;
+    const name = UTF8.decode(r.bytes(p, nameLength));
+    p += nameLength;
+    // Soft/external links are listed (as h5py's keys() does) but never followed.
+    out.push({ name, header: linkType === 0 ? r.address(p) : -1 });
+  }
+  return out;
+}

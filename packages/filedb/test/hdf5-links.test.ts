@@ -1,0 +1,78 @@
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { openLh5 } from "@daqkit/lh5";
+import { describe, expect, it } from "vitest";
+import { Hdf5Links, Hdf5LinksUnsupported } from "../src/hdf5-links.js";
+import { LH5 } from "./helpers.js";
+
+function lh5Files(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...lh5Files(p));
+    else if (p.endsWith(".lh5")) out.push(p);
+  }
+  return out.sort();
+}
+
+const FILES = lh5Files(LH5);
+
+describe("Hdf5Links (built-in link lister) agrees with h5wasm on every test file", () => {
+  it("has test files", () => expect(FILES.length).toBeGreaterThan(30));
+
+  for (const file of FILES) {
+    it(relative(LH5, file), async () => {
+      let links: Hdf5Links;
+      try {
+        links = Hdf5Links.open(file);
+      } catch (e) {
+        expect(e).toBeInstanceOf(Hdf5LinksUnsupported);
+        return;
+      }
+      const f = await openLh5(file);
+      try {
+        const groups = ["", ...f.listObjects("").filter((o) => o.kind === "group").map((o) => o.path)];
+        let compared = 0;
+        for (const g of groups) {
+          let names: string[] | undefined;
+          try {
+            names = links.list(g);
+          } catch (e) {
+            if (e instanceof Hdf5LinksUnsupported) continue; // dense groups: the scan falls back to lh5
+            throw e;
+          }
+          const expected = f.listObjects(g, { recursive: false }).map((o) => o.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          expect(names, `${g}`).toEqual(expected);
+          compared++;
+        }
+        expect(compared).toBeGreaterThan(0);
+      } finally {
+        f.close();
+        links.close();
+      }
+    });
+  }
+
+  it("globs groups like pygama's table discovery", () => {
+    const links = Hdf5Links.open(join(LH5, "prod-ref-l200/generated/tier/dsp/phy/p03/r001/l200-p03-r001-phy-20230322T160139Z-tier_dsp.lh5"));
+    try {
+      expect(links.glob("ch*/dsp")).toEqual([
+        "ch1057600/dsp",
+        "ch1059201/dsp",
+        "ch1062405/dsp",
+        "ch1084803/dsp",
+        "ch1084804/dsp",
+        "ch1121600/dsp",
+      ]);
+      expect(links.glob("ch*/raw")).toEqual([]);
+      expect(links.glob("ch1057600/dsp/timestamp")).toEqual([]); // a dataset, not a group
+      expect(links.list("nope")).toBeUndefined();
+    } finally {
+      links.close();
+    }
+  });
+
+  it("rejects files that are not HDF5", () => {
+    expect(() => Hdf5Links.open(join(LH5, "README.md"))).toThrow(Hdf5LinksUnsupported);
+  });
+});
