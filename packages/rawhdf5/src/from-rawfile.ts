@@ -59,7 +59,7 @@ export interface RawfileData {
 }
 
 /** Rows per low-level read (keeps the wasm heap small). */
-const READ_BLOCK_ROWS = 1 << 16;
+const READ_BLOCK_ROWS = 1 << 18;
 
 function backoffMs(attempt: number): number {
   return Math.min(32, 2 ** Math.min(attempt, 5));

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { copyFileSync, truncateSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -34,7 +35,7 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup());
 
-function run(args: string[], timeoutMs: number, onReady?: () => void): Promise<Record<string, unknown>> {
+function run(args: string[], timeoutMs: number, onReady?: () => void, stderr?: (text: string) => void): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bundle, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
@@ -53,6 +54,7 @@ function run(args: string[], timeoutMs: number, onReady?: () => void): Promise<R
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("close", (code) => {
       clearTimeout(timer);
+      stderr?.(err);
       if (code !== 0) reject(new Error(`child ${args.join(" ")} exited ${code}: ${err}`));
       else resolve(JSON.parse(out.trim().split("\n").pop()!));
     });
@@ -83,4 +85,16 @@ test("one writer process, several reader processes: no reader ever sees a wrong 
   }
   const data = await fromRawfile(path, { start: -3 });
   expect(data.msgs!.map(hex)).toEqual([total - 3, total - 2, total - 1].map((i) => hex(messageFor(i))));
+}, 90_000);
+
+test("HDF5's error stack never reaches the terminal (fd 2) when reading a damaged file", async () => {
+  const path = join(dir, "truncated.h5");
+  copyFileSync(join(TESTDATA, "raw_v0_0_two_iogroups.h5"), path);
+  truncateSync(path, 3000);
+  let stderr = "(not collected)";
+  const out = await run(["quiet", path], 60_000, undefined, (text) => {
+    stderr = text;
+  });
+  expect(out).toEqual({ codes: ["RAWHDF5_UNREADABLE", "RAWHDF5_UNREADABLE"] });
+  expect(stderr).toBe("");
 }, 90_000);

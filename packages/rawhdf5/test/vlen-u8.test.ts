@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest";
 import { loadH5, withQuietHdf5 } from "../src/h5/h5wasm-module.js";
 import { lookup3 } from "../src/h5/lookup3.js";
 import { closeQuietly, createRawLayout, openH5, WRITE_LIBVER } from "../src/h5/raw-layout.js";
-import { createVlenStringPlaceholder, patchVlenStringHeader, readVlenU8Rows, writeVlenU8Rows } from "../src/h5/vlen-u8.js";
+import { copyElements, createVlenStringPlaceholder, patchVlenStringHeader, readVlenU8Rows, writeVlenU8Rows } from "../src/h5/vlen-u8.js";
 import { PYTHON_FILES, TESTDATA, tempDir } from "./helpers.js";
 
 /** Every version-2 object header chunk 0 in a file: [offset, chunkEnd]. */
@@ -106,4 +106,18 @@ describe("VLEN uint8 dataset on h5wasm (spec §8.3-8.5)", () => {
       cleanup();
     }
   });
+});
+
+describe("copyElements (packing hvl_t elements out of the heap)", () => {
+  const heap = new Uint8Array(1 << 16).map((_, i) => i & 0xff);
+  const expectPacked = (pairs: Array<[number, number]>): void => {
+    const hvl = new Uint32Array(pairs.flat());
+    const total = pairs.reduce((t, [n]) => t + n, 0);
+    const expected = new Uint8Array(pairs.flatMap(([n, p]) => Array.from(heap.subarray(p, p + n))));
+    expect(Array.from(copyElements(heap, hvl, pairs.length, total))).toEqual(Array.from(expected));
+  };
+  test("ascending elements with gaps (region copy + compaction)", () => expectPacked([[3, 100], [0, 0], [5, 112], [1, 130]]));
+  test("descending elements (fallback)", () => expectPacked([[4, 500], [4, 100], [2, 300]]));
+  test("overlapping / far apart elements (fallback)", () => expectPacked([[2, 10], [2, 60000]]));
+  test("only empty elements", () => expectPacked([[0, 0], [0, 0]]));
 });

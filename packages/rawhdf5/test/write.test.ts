@@ -179,3 +179,36 @@ describe("RawfileWriter", () => {
     expect(await lenRawfile(path)).toBe(12);
   });
 });
+
+describe("synchronisation of msgs and msg_headers (spec §4.3)", () => {
+  async function unsynchronisedFile(): Promise<string> {
+    const path = join(dir, "unsync.h5");
+    await toRawfile(path, { msgs: randomMessages(4), msgHeaders: { io_groups: [1, 2, 3, 4] } });
+    const rt = await loadH5();
+    const f = new rt.h5.File(path, "a");
+    try {
+      // A writer caught between the two resizes: msg_headers is one row behind.
+      expect(rt.module.resize_dataset(f.file_id, "/msg_headers", [3n])).toBeGreaterThanOrEqual(0);
+    } finally {
+      f.close();
+    }
+    return path;
+  }
+
+  test("bounded attempts give RAWHDF5_UNSYNCHRONIZED, 0 attempts read the common rows, negative attempts time out", async () => {
+    const path = await unsynchronisedFile();
+    expect(await codeOf(lenRawfile(path))).toBe("RAWHDF5_UNSYNCHRONIZED");
+    expect(await codeOf(fromRawfile(path, { attempts: 3 }))).toBe("RAWHDF5_UNSYNCHRONIZED");
+    const data = await fromRawfile(path, { attempts: 0 });
+    expect(data.length).toBe(3);
+    expect(Array.from(data.msgHeaders.io_groups)).toEqual([1, 2, 3]);
+    expect(await codeOf(lenRawfile(path, { attempts: -1, maxWaitMs: 150 }))).toBe("RAWHDF5_TIMEOUT");
+  });
+
+  test("appending to a damaged file is refused and leaves it unchanged", async () => {
+    const path = await unsynchronisedFile();
+    const before = sha256(path);
+    expect(await codeOf(toRawfile(path, { msgs: [new Uint8Array(1)] }))).toBe("RAWHDF5_DAMAGED");
+    expect(sha256(path)).toBe(before);
+  });
+});

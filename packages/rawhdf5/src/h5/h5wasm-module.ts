@@ -65,23 +65,36 @@ export interface QuietScope {
  */
 export function withQuietHdf5<T>(runtime: H5Runtime, fn: (scope: QuietScope) => T): T {
   const { module } = runtime;
-  const stream = (module.FS as unknown as { getStream(fd: number): EmscriptenStream | null }).getStream(2);
   const fd = captureDescriptor();
-  const previousFd = stream?.nfd;
-  ftruncateSync(fd, 0);
-  if (stream) stream.nfd = fd;
-  module.deactivate_throwing_error_handler();
   const scope: QuietScope = {
     diagnostic: () => readWhole(fd).trim(),
     clear: () => ftruncateSync(fd, 0),
   };
+  if (quietDepth > 0) {
+    // Nested scope: the outer one already redirected stderr and chose the handler.
+    quietDepth++;
+    try {
+      return fn(scope);
+    } finally {
+      quietDepth--;
+    }
+  }
+  const stream = (module.FS as unknown as { getStream(fd: number): EmscriptenStream | null }).getStream(2);
+  const previousFd = stream?.nfd;
+  ftruncateSync(fd, 0);
+  if (stream) stream.nfd = fd;
+  module.deactivate_throwing_error_handler();
+  quietDepth = 1;
   try {
     return fn(scope);
   } finally {
+    quietDepth = 0;
     module.activate_throwing_error_handler();
     if (stream && previousFd !== undefined) stream.nfd = previousFd;
   }
 }
+
+let quietDepth = 0;
 
 function readWhole(fd: number): string {
   const size = fstatSync(fd).size;

@@ -247,17 +247,7 @@ export function readVlenU8Rows(rt: H5Runtime, fileId: bigint, name: string, star
       total += hvl[2 * i]!;
     }
     offsets[count] = total;
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (let i = 0; i < count; i++) {
-      const n = hvl[2 * i]!;
-      const ptr = hvl[2 * i + 1]!;
-      // Short messages (the common case) are copied byte by byte: cheaper than a subarray per row.
-      if (n > 256) bytes.set(heap.subarray(ptr, ptr + n), at);
-      else for (let j = 0; j < n; j++) bytes[at + j] = heap[ptr + j]!;
-      at += n;
-    }
-    return { bytes, offsets };
+    return { bytes: copyElements(heap, hvl, count, total), offsets };
   } finally {
     // Safe on zeroed entries; frees what HDF5 allocated on success.
     try {
@@ -267,6 +257,50 @@ export function readVlenU8Rows(rt: H5Runtime, fileId: bigint, name: string, star
     }
     module._free(hvlPtr);
   }
+}
+
+/**
+ * Copy `count` VLEN elements (`hvl` = length, pointer pairs) out of the wasm heap into one packed
+ * buffer of `total` bytes. HDF5 allocates the elements one after the other, so they usually lie in
+ * ascending order in one region: copy that region once and compact it in place with `copyWithin`
+ * (no object per message). Otherwise fall back to one `set` per element.
+ */
+export function copyElements(heap: Uint8Array, hvl: Uint32Array, count: number, total: number): Uint8Array {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = 0;
+  let ascending = true;
+  for (let i = 0; i < count; i++) {
+    const n = hvl[2 * i]!;
+    if (n === 0) continue;
+    const ptr = hvl[2 * i + 1]!;
+    if (ptr < hi) ascending = false;
+    if (ptr < lo) lo = ptr;
+    if (ptr + n > hi) hi = ptr + n;
+  }
+  if (total === 0) return new Uint8Array(0);
+  if (ascending && hi - lo <= 2 * total + (1 << 20)) {
+    const region = heap.slice(lo, hi);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const n = hvl[2 * i]!;
+      if (n === 0) continue;
+      const from = hvl[2 * i + 1]! - lo;
+      if (from !== at) region.copyWithin(at, from, from + n); // at <= from: ascending, no overlap issue
+      at += n;
+    }
+    return region.subarray(0, total);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const n = hvl[2 * i]!;
+    if (n > 0) {
+      const ptr = hvl[2 * i + 1]!;
+      bytes.set(heap.subarray(ptr, ptr + n), at);
+    }
+    at += n;
+  }
+  return bytes;
 }
 
 /**

@@ -85,7 +85,22 @@ async function reader(path: string, total: number, deadlineMs: number, mode: str
   process.stdout.write(`${JSON.stringify(stats)}\n`);
 }
 
+/** Read a damaged file: the coded error must be the only outcome, nothing on fd 2. */
+async function quiet(path: string): Promise<void> {
+  const codes: string[] = [];
+  for (const call of [() => fromRawfile(path, { reattempts: 3 }), () => fromRawfile(path, { start: 5, reattempts: 2 })]) {
+    try {
+      await call();
+      codes.push("none");
+    } catch (error) {
+      codes.push(RawHdf5Error.isInstance(error) ? error.code : String(error));
+    }
+  }
+  process.stdout.write(`${JSON.stringify({ codes })}\n`);
+}
+
 const [role, path, a, b, c, d] = process.argv.slice(2);
-if (role === "writer") await writer(path!, Number(a), Number(b), Number(c));
+if (role === "quiet") await quiet(path!);
+else if (role === "writer") await writer(path!, Number(a), Number(b), Number(c));
 else if (role === "reader") await reader(path!, Number(a), Number(b), String(c));
 else throw new Error(`unknown role ${role} ${d ?? ""}`);
