@@ -66,12 +66,47 @@ function sliceRows(ds: Dataset, a: number, b: number, rank: number, where: strin
   return out as NumericArray;
 }
 
+/** The part of the h5wasm Emscripten module used for direct hyperslab reads. */
+export interface H5RawModule {
+  _malloc(n: number): number;
+  _free(ptr: number): void;
+  readonly HEAPU8: Uint8Array;
+  get_dataset_data(fileId: bigint, path: string, count: bigint[], offset: bigint[], strides: bigint[], ptr: bigint): number;
+}
+
+/**
+ * Read rows [a, b) of an integer/float dataset straight from the wasm heap into `out` at element
+ * `dst` (one copy, no intermediate typed array).
+ */
+function readRowsInto(module: H5RawModule, ds: Dataset, shape: readonly number[], a: number, b: number, out: NumericArray, dst: number, where: string): void {
+  const rowWidth = shape.slice(1).reduce((p, v) => p * v, 1);
+  const n = (b - a) * rowWidth;
+  if (n === 0) return;
+  const bpe = out.BYTES_PER_ELEMENT;
+  const ptr = module._malloc(n * bpe);
+  if (ptr === 0) throw new Lh5Error("LH5_READ_IO", `lh5: ${where}: cannot allocate ${n * bpe} bytes in the wasm heap`);
+  try {
+    const count = [BigInt(b - a), ...shape.slice(1).map((d) => BigInt(d))];
+    const offset = [BigInt(a), ...shape.slice(1).map(() => 0n)];
+    try {
+      module.get_dataset_data(ds.file_id, ds.path, count, offset, count.map(() => 1n), BigInt(ptr));
+    } catch (error) {
+      throw new Lh5Error("LH5_READ_IO", `lh5: ${where}: reading rows [${a}, ${b}) failed: ${hdf5Reason(error)}`, {}, { cause: error });
+    }
+    const ctor = out.constructor as unknown as new (buf: ArrayBufferLike, off: number, len: number) => NumericArray;
+    const view = new ctor(module.HEAPU8.buffer, ptr, n);
+    (out as unknown as { set(x: ArrayLike<number | bigint>, o: number): void }).set(view as ArrayLike<number | bigint>, dst);
+  } finally {
+    module._free(ptr);
+  }
+}
+
 /**
  * Read `ranges` of rows (axis 0) of a dataset and concatenate them in range order. A single range is
  * read in windows of at most 64 MiB; several ranges are coalesced into covering spans (gaps up to
  * 256 KiB are read through) and gathered, so a small selection never reads the whole dataset.
  */
-export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, where: string): ElementData {
+export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, where: string, module?: H5RawModule): ElementData {
   const shape = meta.shape ?? [];
   const rank = shape.length;
   const rowWidth = shape.slice(1).reduce((p, v) => p * v, 1);
@@ -92,6 +127,56 @@ export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, w
       return arr;
     }
     return [String(v)];
+  }
+
+  if (module && ctor && (meta.type === 0 || meta.type === 1)) {
+    // Direct path for numbers: each covering span is read from the wasm heap into the output.
+    const out = new ctor(total * rowWidth);
+    const outOffset = new Float64Array(nr);
+    let acc = 0;
+    for (let k = 0; k < nr; k++) {
+      outOffset[k] = acc;
+      acc += (ranges.stops[k] as number) - (ranges.starts[k] as number);
+    }
+    const order = Array.from({ length: nr }, (_, k) => k).sort((x, y) => (ranges.starts[x] as number) - (ranges.starts[y] as number));
+    let i = 0;
+    while (i < nr) {
+      const first = order[i] as number;
+      const spanStart = ranges.starts[first] as number;
+      let spanStop = ranges.stops[first] as number;
+      let j = i + 1;
+      while (j < nr) {
+        const k = order[j] as number;
+        const s0 = ranges.starts[k] as number;
+        const e0 = ranges.stops[k] as number;
+        if (s0 > spanStop + gapRows || Math.max(spanStop, e0) - spanStart > windowRows) break;
+        spanStop = Math.max(spanStop, e0);
+        j++;
+      }
+      if (j === i + 1) {
+        // A single range: read it in windows straight to its place in the output.
+        let dst = (outOffset[first] as number) * rowWidth;
+        for (let a = spanStart; a < spanStop; a += windowRows) {
+          const b = Math.min(spanStop, a + windowRows);
+          readRowsInto(module, ds, shape, a, b, out, dst, where);
+          dst += (b - a) * rowWidth;
+        }
+      } else {
+        const span = new ctor((spanStop - spanStart) * rowWidth);
+        readRowsInto(module, ds, shape, spanStart, spanStop, span, 0, where);
+        for (let t = i; t < j; t++) {
+          const k = order[t] as number;
+          const s0 = ((ranges.starts[k] as number) - spanStart) * rowWidth;
+          const e0 = ((ranges.stops[k] as number) - spanStart) * rowWidth;
+          (out as unknown as { set(x: ArrayLike<number | bigint>, o: number): void }).set(
+            span.subarray(s0, e0) as ArrayLike<number | bigint>,
+            (outOffset[k] as number) * rowWidth,
+          );
+        }
+      }
+      i = j;
+    }
+    return out;
   }
 
   if (nr === 1) {

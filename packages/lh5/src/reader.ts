@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import type { Dataset, Group, File as H5File } from "h5wasm/node";
 import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
-import { dtypeName, readDatasetRanges, toFloat64 } from "./dataset-read.js";
+import { type H5RawModule, dtypeName, readDatasetRanges, toFloat64 } from "./dataset-read.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
 import { FILTER_NAMES, type H5Runtime, h5ready } from "./h5.js";
 import { type Ranges, type RowSelection, normalizeRows, rangesLength } from "./selection.js";
@@ -166,16 +166,18 @@ export class Lh5File {
   readonly path: string;
   readonly #file: H5File;
   readonly #filters: ReadonlySet<number>;
+  readonly #module: H5RawModule | undefined;
   #closed = false;
   readonly #entities = new Map<string, Group | Dataset>();
   readonly #attrCache = new Map<string, { datatype: string | undefined; attrs: Attrs }>();
   readonly #filtersChecked = new Set<string>();
 
   /** @internal use {@link openLh5}. */
-  constructor(path: string, file: H5File, filters: ReadonlySet<number>) {
+  constructor(path: string, file: H5File, filters: ReadonlySet<number>, module?: H5RawModule) {
     this.path = path;
     this.#file = file;
     this.#filters = filters;
+    this.#module = module;
   }
 
   /** Close the HDF5 file. Safe to call more than once. */
@@ -531,7 +533,7 @@ export class Lh5File {
     const ds = this.#dataset(p);
     this.#checkFilters(ds, p);
     const meta = ds.metadata;
-    let data = readDatasetRanges(ds, meta, ranges, this.#where(p));
+    let data = readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module);
     if (element.kind === "bool" && !(data instanceof Uint8Array)) {
       const u = new Uint8Array(data.length);
       for (let i = 0; i < data.length; i++) u[i] = (data as ArrayLike<number | bigint | string>)[i] ? 1 : 0;
@@ -555,7 +557,7 @@ export class Lh5File {
       const a = ranges.starts[k] as number;
       clStarts[k] = a > 0 && (ranges.stops[k] as number) >= a ? a - 1 : a;
     }
-    const clRaw = toFloat64(readDatasetRanges(clDs, clDs.metadata, { starts: clStarts, stops: ranges.stops }, this.#where(clPath)));
+    const clRaw = toFloat64(readDatasetRanges(clDs, clDs.metadata, { starts: clStarts, stops: ranges.stops }, this.#where(clPath), this.#module));
     const total = rangesLength(ranges);
     const cumulativeLength = new Float64Array(total);
     const fdStarts = new Float64Array(nr);
@@ -848,7 +850,7 @@ export async function openLh5(path: string, options: OpenLh5Options = {}): Promi
   }
   const filters = new Set(rt.builtinFilters);
   if (options.plugins ?? true) for (const id of rt.pluginFilters) filters.add(id);
-  return new Lh5File(path, file, filters);
+  return new Lh5File(path, file, filters, rt.h5.Module as unknown as H5RawModule);
 }
 
 /**

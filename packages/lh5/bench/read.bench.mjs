@@ -1,0 +1,112 @@
+// Read throughput of @daqkit/lh5 (built dist) vs h5py on the same files, in the same run.
+// Input: a 10M-row LH5 table `bench/tbl` with 4 columns (energy f64, timestamp f64, channel u32,
+// evtid i64; 28 B/row) written by our writer, once uncompressed and once gzip(1), generated under
+// $DAQKIT_BENCH_DATA and reused. Measures: one numeric column (energy), and all 4 columns (readTable).
+// Figures: best of 3, MB/s of decoded data, ratio ours / h5py, peak RSS.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { createArray, createTable, openLh5, writeLh5 } from "@daqkit/lh5";
+
+const N = Number(process.env.LH5_BENCH_ROWS ?? 10_000_000);
+const dataDir = join(process.env.DAQKIT_BENCH_DATA ?? join(import.meta.dirname, "../../../bench/.data"), "lh5");
+mkdirSync(dataDir, { recursive: true });
+const REPEAT = 3;
+const BYTES_PER_ROW = 8 + 8 + 4 + 8;
+
+async function generate(path, compression) {
+  if (existsSync(path)) return;
+  const t0 = performance.now();
+  const energy = new Float64Array(N);
+  const timestamp = new Float64Array(N);
+  const channel = new Uint32Array(N);
+  const evtid = new BigInt64Array(N);
+  let seed = 12345;
+  for (let i = 0; i < N; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    energy[i] = (seed % 100000) / 37.0;
+    timestamp[i] = 1.6e9 + i * 1e-4;
+    channel[i] = 1084803 + (seed % 6);
+    evtid[i] = BigInt(i);
+  }
+  const table = createTable({
+    energy: createArray(energy, { units: "keV" }),
+    timestamp: createArray(timestamp, { units: "s" }),
+    channel: createArray(channel),
+    evtid: createArray(evtid),
+  });
+  await writeLh5(path, "bench/tbl", table, { mode: "w", compression, compressionLevel: 1, chunkRows: 65536 });
+  console.log(`generated ${path} (${(statSync(path).size / 1e6).toFixed(1)} MB) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+}
+
+function best(fn) {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < REPEAT; i++) {
+    const t0 = performance.now();
+    fn();
+    min = Math.min(min, performance.now() - t0);
+  }
+  return min / 1000;
+}
+
+function ours(path) {
+  return openLh5(path).then((f) => {
+    try {
+      let check = 0;
+      const one = best(() => {
+        const a = f.readObject("bench/tbl/energy");
+        check = a.data[N - 1];
+      });
+      const four = best(() => {
+        const t = f.readTable("bench/tbl");
+        check += t.nRows;
+      });
+      return { one, four, check };
+    } finally {
+      f.close();
+    }
+  });
+}
+
+const PY = `
+import sys, time, h5py
+path, repeat = sys.argv[1], int(sys.argv[2])
+def best(fn):
+    m = 1e9
+    for _ in range(repeat):
+        t0 = time.perf_counter(); fn(); m = min(m, time.perf_counter() - t0)
+    return m
+f = h5py.File(path, "r")
+g = f["bench/tbl"]
+one = best(lambda: g["energy"][:])
+four = best(lambda: [g[c][:] for c in ("energy", "timestamp", "channel", "evtid")])
+print(one, four)
+`;
+
+function h5py(path) {
+  const r = spawnSync("/usr/bin/python3", ["-c", PY, path, String(REPEAT)], { encoding: "utf8" });
+  if (r.status !== 0) return undefined;
+  const [one, four] = r.stdout.trim().split(/\s+/).map(Number);
+  return { one, four };
+}
+
+const mb = (bytes, s) => bytes / 1e6 / s;
+const haveH5py = spawnSync("/usr/bin/python3", ["-c", "import h5py"], { stdio: "ignore" }).status === 0;
+if (!haveH5py) console.log("h5py not available (/usr/bin/python3 -c 'import h5py' failed): reporting our figures only");
+
+console.log(`rows ${N.toLocaleString("en")}, repeat ${REPEAT} (best), MB/s of decoded data`);
+for (const compression of ["none", "gzip"]) {
+  const path = join(dataDir, `read-${N}-${compression}.lh5`);
+  await generate(path, compression);
+  const o = await ours(path);
+  const p = haveH5py ? h5py(path) : undefined;
+  const oneBytes = N * 8;
+  const fourBytes = N * BYTES_PER_ROW;
+  const line = (label, bytes, s, ref) =>
+    `  ${label.padEnd(28)} ours ${s.toFixed(3)} s ${mb(bytes, s).toFixed(0).padStart(6)} MB/s` +
+    (ref === undefined ? "" : `   h5py ${ref.toFixed(3)} s ${mb(bytes, ref).toFixed(0).padStart(6)} MB/s   ratio ${(ref / s).toFixed(2)}×`);
+  console.log(`${compression === "none" ? "uncompressed" : "gzip level 1"}, chunks 65536 rows:`);
+  console.log(line("1 column (float64)", oneBytes, o.one, p?.one));
+  console.log(line("4 columns (f64,f64,u32,i64)", fourBytes, o.four, p?.four));
+}
+console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
