@@ -1,5 +1,5 @@
 import type { CycleSource, TableId } from "./cycle-source.js";
-import { childTablesOf, tierForColumn } from "./entry-list.js";
+import { cacheKey, childTablesOf, planRowRead, type TableReadCache, tierForColumn } from "./entry-list.js";
 import { LoaderError } from "./errors.js";
 import { type GatheredColumn, gatherColumn, type Piece } from "./gather.js";
 import type { LevelConfig } from "./loader-config.js";
@@ -69,6 +69,7 @@ export class ColumnCollector {
     parent: LevelConfig,
     entries: { readonly tableIds: readonly TableId[]; readonly tableCode: Int32Array; readonly row: Int32Array; readonly event: Int32Array | null },
     child?: { readonly level: LevelConfig; readonly tables: readonly TableId[] | null },
+    cache?: TableReadCache,
   ): void {
     const n = entries.row.length;
     const segs = new Map<string, Segment>();
@@ -78,11 +79,22 @@ export class ColumnCollector {
       (this.#state.get(c) as ColumnState).segments.push(seg);
     }
     const parentFound = new Set<string>();
-    // Positions of each table's entries.
-    const positions: number[][] = entries.tableIds.map(() => []);
-    for (let k = 0; k < n; k++) (positions[entries.tableCode[k] as number] as number[]).push(k);
+    // Positions of each table's entries (counting sort by table code).
+    const counts = new Int32Array(entries.tableIds.length);
+    for (let k = 0; k < n; k++) {
+      const code = entries.tableCode[k] as number;
+      counts[code] = (counts[code] as number) + 1;
+    }
+    const positions = Array.from(counts, (c) => new Int32Array(c));
+    const fill = new Int32Array(entries.tableIds.length);
+    for (let k = 0; k < n; k++) {
+      const code = entries.tableCode[k] as number;
+      const at = fill[code] as number;
+      (positions[code] as Int32Array)[at] = k;
+      fill[code] = at + 1;
+    }
     entries.tableIds.forEach((table, code) => {
-      const pos = positions[code] as number[];
+      const pos = positions[code] as Int32Array;
       if (pos.length === 0) return;
       const byTier = new Map<string, string[]>();
       for (const c of this.#columns) {
@@ -92,10 +104,18 @@ export class ColumnCollector {
         byTier.set(tier, [...(byTier.get(tier) ?? []), c]);
       }
       if (byTier.size === 0) return;
-      const rows = readSelection(pos.map((k) => entries.row[k] as number));
+      const rows = Int32Array.from(pos, (k) => entries.row[k] as number);
+      let plan: ReturnType<typeof planRowRead> | undefined;
       for (const [tier, cols] of byTier) {
-        const read = src.read(tier, table, cols, rows);
-        for (const c of cols) this.#place(c, segs.get(c) as Segment, read.get(c), pos);
+        const hit = cache?.get(cacheKey(tier, table));
+        if (hit && cols.every((c) => hit.pieces.has(c)) && rows.every((r) => r >= hit.start && r < hit.stop)) {
+          const position = Int32Array.from(rows, (r) => r - hit.start);
+          for (const c of cols) this.#place(c, segs.get(c) as Segment, hit.pieces.get(c), pos, position);
+          continue;
+        }
+        plan ??= planRowRead(rows);
+        const read = src.read(tier, table, cols, plan.selection);
+        for (const c of cols) this.#place(c, segs.get(c) as Segment, read.get(c), pos, plan.position);
       }
     });
     const missing = this.#columns.filter((c) => !parentFound.has(c));
@@ -129,7 +149,8 @@ export class ColumnCollector {
           );
         }
         for (const [t, cols] of byTier) {
-          const read = src.read(t, table, cols, readSelection(Array.from(unique)));
+          const plan = planRowRead(unique);
+          const read = src.read(t, table, cols, plan.selection);
           for (const c of cols) {
             const seg = segs.get(c) as Segment;
             const piece = read.get(c);
@@ -141,7 +162,8 @@ export class ColumnCollector {
             state.pieces.push(piece);
             for (const k of all) {
               seg.srcPiece[k] = p;
-              seg.srcRow[k] = where.get(events[k] as number) as number;
+              const j = where.get(events[k] as number) as number;
+              seg.srcRow[k] = plan.position ? (plan.position[j] as number) : j;
             }
           }
         }
@@ -150,7 +172,7 @@ export class ColumnCollector {
     this.#rows += n;
   }
 
-  #place(c: string, seg: Segment, piece: Piece | undefined, pos: readonly number[]): void {
+  #place(c: string, seg: Segment, piece: Piece | undefined, pos: Int32Array, position: Int32Array | null): void {
     if (!piece) return;
     const state = this.#state.get(c) as ColumnState;
     state.found = true;
@@ -160,7 +182,7 @@ export class ColumnCollector {
     for (let j = 0; j < pos.length; j++) {
       const k = pos[j] as number;
       seg.srcPiece[k] = p;
-      seg.srcRow[k] = j;
+      seg.srcRow[k] = position ? (position[j] as number) : j;
     }
   }
 
@@ -199,16 +221,4 @@ export class ColumnCollector {
     for (const [name, col] of this.finish()) out.set(name, gatherCollected(name, col));
     return out;
   }
-}
-
-/** A row list for the reader: a `{start, stop}` range when the rows are consecutive. */
-export function readSelection(rows: readonly number[]): number[] | { start: number; stop: number } {
-  const n = rows.length;
-  if (n > 0) {
-    const a = rows[0] as number;
-    let consecutive = true;
-    for (let j = 1; j < n && consecutive; j++) consecutive = rows[j] === a + j;
-    if (consecutive) return { start: a, stop: a + n };
-  }
-  return rows as number[];
 }

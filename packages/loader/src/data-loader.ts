@@ -2,7 +2,7 @@ import type { Table } from "apache-arrow";
 import { ColumnCollector } from "./column-collector.js";
 import { joinCutTexts, parseLevelCut } from "./cuts.js";
 import type { CycleSource, TableId } from "./cycle-source.js";
-import { buildHitEntries, buildTcmEntries, childTablesOf, type EntryChunk, type EntryPlan, type LevelCut } from "./entry-list.js";
+import { buildHitEntries, buildTcmEntries, childTablesOf, type EntryChunk, type EntryPlan, type LevelCut, type TableReadCache } from "./entry-list.js";
 import type { TcmMode } from "./entry-selection.js";
 import { chunksFromTable, type EntryColumnNames, entryColumnNames, entryTable } from "./entry-table.js";
 import { LoaderError } from "./errors.js";
@@ -372,7 +372,7 @@ export class DataLoader {
     }
   }
 
-  #buildChunk(src: CycleSource, plan: ResolvedPlan): EntryChunk {
+  #buildChunk(src: CycleSource, plan: ResolvedPlan, prefetch?: EntryPlan["prefetch"]): EntryChunk {
     const entryPlan: EntryPlan = {
       parent: plan.parent,
       ...(plan.tcm ? { tcm: plan.tcm } : {}),
@@ -381,6 +381,7 @@ export class DataLoader {
       parentCut: plan.parentCut,
       childCut: plan.childCut,
       warn: this.#warn,
+      ...(prefetch ? { prefetch } : {}),
     };
     return plan.tcm ? buildTcmEntries(src, entryPlan) : buildHitEntries(src, entryPlan);
   }
@@ -479,11 +480,18 @@ export class DataLoader {
       cycles,
       plan.tiers,
       (src) => {
-        let chunk = given ? (given.get(src.fileIndex) as EntryChunk) : this.#buildChunk(src, plan);
+        const cache: TableReadCache = new Map();
+        let chunk = given ? (given.get(src.fileIndex) as EntryChunk) : this.#buildChunk(src, plan, { columns: loadColumns, cache });
         if (orientation === "evt") chunk = sortByEvent(chunk);
         chunks.push(chunk);
         const collector = merge ? merged : new ColumnCollector(loadColumns);
-        collector.addCycle(src, plan.parent, chunk, plan.tcm ? { level: plan.tcm.child, tables: childTablesOf(src, plan.tcm.child, plan.childTables) } : undefined);
+        collector.addCycle(
+          src,
+          plan.parent,
+          chunk,
+          plan.tcm ? { level: plan.tcm.child, tables: childTablesOf(src, plan.tcm.child, plan.childTables) } : undefined,
+          cache,
+        );
         if (!merge) perFile.push({ chunk, collector });
       },
       options.onProgress,

@@ -36,6 +36,8 @@ export interface EntryPlan {
   readonly childCut: LevelCut | null;
   /** Called with a human-readable message for recoverable oddities (a table lacking cut columns…). */
   readonly warn: (message: string) => void;
+  /** Output columns to read along with the parent cut columns, kept in `cache` for the load. */
+  readonly prefetch?: { readonly columns: readonly string[]; readonly cache: TableReadCache };
 }
 
 /**
@@ -67,8 +69,20 @@ export function tierForColumn(src: CycleSource, level: LevelConfig, table: Table
 }
 
 /**
+ * Row-range reads kept for the load that follows an entry-list build in the same pass (key
+ * `tier \0 table`): the cut read also fetches the output columns of the same tier, so a table is
+ * read once (one hyperslab call and one attribute parse per column instead of two).
+ */
+export type TableReadCache = Map<string, { readonly start: number; readonly stop: number; readonly pieces: ReadonlyMap<string, Piece> }>;
+
+export function cacheKey(tier: string, table: TableId): string {
+  return `${tier}\u0000${table}`;
+}
+
+/**
  * Read `columns` of one table of `level` (joining the level's tiers) at `rows` (all rows when
  * undefined). Returns null when some column is in no tier of the level for this table.
+ * `prefetch` columns whose tier is one being read are read along and stored in `cache` (range reads only).
  */
 export function readLevelColumns(
   src: CycleSource,
@@ -76,6 +90,7 @@ export function readLevelColumns(
   table: TableId,
   columns: readonly string[],
   rows?: ArrayLike<number> | { start: number; stop: number },
+  prefetch?: { readonly columns: readonly string[]; readonly cache: TableReadCache },
 ): Map<string, Piece> | null {
   const byTier = new Map<string, string[]>();
   for (const c of columns) {
@@ -85,9 +100,59 @@ export function readLevelColumns(
     if (!list.includes(c)) list.push(c);
     byTier.set(tier, list);
   }
+  const isRange = rows === undefined || !("length" in rows);
   const out = new Map<string, Piece>();
-  for (const [tier, cols] of byTier) for (const [k, v] of src.read(tier, table, cols, rows)) out.set(k, v);
+  for (const [tier, cols] of byTier) {
+    const all = [...cols];
+    if (prefetch && isRange) {
+      for (const c of prefetch.columns) if (!all.includes(c) && tierForColumn(src, level, table, c) === tier) all.push(c);
+    }
+    const read = src.read(tier, table, all, rows);
+    for (const c of cols) {
+      const v = read.get(c);
+      if (v) out.set(c, v);
+    }
+    if (prefetch && isRange) {
+      const first = read.values().next().value as Piece | undefined;
+      const n = first ? pieceRows(first) : 0;
+      const start = rows === undefined ? 0 : (rows as { start: number }).start;
+      prefetch.cache.set(cacheKey(tier, table), { start, stop: start + n, pieces: read });
+    }
+  }
   return out;
+}
+
+/** Row count of a piece. */
+export function pieceRows(p: Piece): number {
+  if (p.type === "VectorOfVectors") return p.cumulativeLength.length;
+  if ("nRows" in p) return p.nRows;
+  return p.shape[0] ?? 0;
+}
+
+/**
+ * How to read a list of rows efficiently. Every separate row range costs a hyperslab call in
+ * h5wasm (tens of µs), so a scattered selection (more than a few ranges) within a span not much
+ * larger than the selection is read as the whole span `[min, max]` and indexed in memory.
+ * `position[j]` is where row `rows[j]` sits in the read result (`null` = at `j`).
+ */
+export function planRowRead(rows: ArrayLike<number>): { selection: ArrayLike<number> | { start: number; stop: number }; length: number; position: Int32Array | null } {
+  const n = rows.length;
+  if (n === 0) return { selection: { start: 0, stop: 0 }, length: 0, position: null };
+  let min = rows[0] as number;
+  let max = min;
+  let ranges = 1;
+  for (let j = 1; j < n; j++) {
+    const r = rows[j] as number;
+    if (r !== (rows[j - 1] as number) + 1) ranges++;
+    if (r < min) min = r;
+    if (r > max) max = r;
+  }
+  if (ranges === 1) return { selection: { start: min, stop: max + 1 }, length: n, position: null };
+  const span = max - min + 1;
+  if (ranges <= 4 || span > 8 * n + 65536) return { selection: rows, length: n, position: null };
+  const position = new Int32Array(n);
+  for (let j = 0; j < n; j++) position[j] = (rows[j] as number) - min;
+  return { selection: { start: min, stop: max + 1 }, length: span, position };
 }
 
 /** Evaluate a cut over pieces read for `n` rows. @throws LoaderError `LOADER_BAD_CUT` for array-valued columns. */
@@ -137,13 +202,15 @@ export function buildHitEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
   const rows: Int32Array[] = [];
   let total = 0;
   tables.forEach((table, code) => {
-    const n = src.rowCount(firstTier, table);
     let kept: Int32Array;
     if (!plan.parentCut) {
+      const n = src.rowCount(firstTier, table);
       kept = new Int32Array(n);
       for (let i = 0; i < n; i++) kept[i] = i;
     } else {
-      const pieces = readLevelColumns(src, plan.parent, table, plan.parentCut.columns);
+      const pieces = readLevelColumns(src, plan.parent, table, plan.parentCut.columns, undefined, plan.prefetch);
+      const first = pieces?.values().next().value;
+      const n = first ? pieceRows(first) : 0;
       if (pieces === null) {
         plan.warn(`cycle ${src.fileIndex}: table ${table} of level "${plan.parent.name}" lacks cut columns (${plan.parentCut.columns.join(", ")}): no rows pass`);
         kept = new Int32Array(0);
@@ -254,30 +321,51 @@ export function buildTcmEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
     if (!hits || hits.length === 0) continue;
     codeOf.set(Number(table), tableIds.length);
     tableIds.push(table);
-    const n = src.rowCount(firstTier, table);
     const rows = new Int32Array(hits.length);
+    let maxRow = -1;
+    let maxHit = -1;
     for (let j = 0; j < hits.length; j++) {
       const h = hits[j] as number;
       const r = tcm.row[h] as number;
-      if (r >= n) {
-        throw new LoaderError(
-          "LOADER_TCM_OUT_OF_RANGE",
-          `loader: cycle ${src.fileIndex}: TCM row ${h} points to row ${r} of table ${table}, which has ${n} rows (${src.describe(firstTier)})`,
-          { fileIndex: src.fileIndex, table, row: h, path: src.describe(firstTier) },
-        );
+      if (r > maxRow) {
+        maxRow = r;
+        maxHit = h;
       }
       rows[j] = r;
       selected[h] = 1;
     }
+    const outOfRange = (n: number) =>
+      new LoaderError(
+        "LOADER_TCM_OUT_OF_RANGE",
+        `loader: cycle ${src.fileIndex}: TCM row ${maxHit} points to row ${maxRow} of table ${table}, which has ${n} rows (${src.describe(firstTier)})`,
+        { fileIndex: src.fileIndex, table, row: maxHit, path: src.describe(firstTier) },
+      );
+    // With a cut, the read below tells the row count; without one, ask for it.
+    if (!plan.parentCut) {
+      const n = src.rowCount(firstTier, table);
+      if (maxRow >= n) throw outOfRange(n);
+    }
     if (hitPass && plan.parentCut) {
-      // Read exactly the rows the TCM names; result row j belongs to TCM row hits[j] (fixes B1).
-      const pieces = readLevelColumns(src, plan.parent, table, plan.parentCut.columns, rows);
+      // Read the rows the TCM names (or their span); TCM row hits[j] gets the cut value of table
+      // row rows[j] — matched by row index, not by position in the read-back data (fixes B1).
+      const read = planRowRead(rows);
+      let pieces: Map<string, Piece> | null;
+      try {
+        pieces = readLevelColumns(src, plan.parent, table, plan.parentCut.columns, read.selection, plan.prefetch);
+      } catch (cause) {
+        if ((cause as { cause?: { code?: string } }).cause?.code === "LH5_BAD_ROWS") throw outOfRange(src.rowCount(firstTier, table));
+        throw cause;
+      }
       if (pieces === null) {
         plan.warn(`cycle ${src.fileIndex}: table ${table} of level "${plan.parent.name}" lacks cut columns (${plan.parentCut.columns.join(", ")}): no hits pass`);
+        if (maxRow >= src.rowCount(firstTier, table)) throw outOfRange(src.rowCount(firstTier, table));
         continue;
       }
-      const mask = evaluateCut(plan.parentCut, pieces, rows.length, `table ${table}`);
-      for (let j = 0; j < hits.length; j++) hitPass[hits[j] as number] = mask[j] as number;
+      const got = pieces.values().next().value;
+      if (got && pieceRows(got) < read.length) throw outOfRange(src.rowCount(firstTier, table));
+      const mask = evaluateCut(plan.parentCut, pieces, read.length, `table ${table}`);
+      const pos = read.position;
+      for (let j = 0; j < hits.length; j++) hitPass[hits[j] as number] = mask[pos ? (pos[j] as number) : j] as number;
     }
   }
   let eventPass: Uint8Array | null = null;

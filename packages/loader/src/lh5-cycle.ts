@@ -47,6 +47,11 @@ export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tier
   };
   try {
     for (const tier of new Set(tiers)) {
+      if (!catalog.tiers.includes(tier)) {
+        // A level's tier that the FileDB does not know (e.g. no evt tier configured): no file.
+        tables.set(tier, null);
+        continue;
+      }
       const path = catalog.tierPath(fileIndex, tier);
       const ids = existsSync(path) ? await catalog.tierTables(fileIndex, tier) : null;
       tables.set(tier, ids);
@@ -61,10 +66,11 @@ export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tier
     closeAll();
     throw error;
   }
+  const pathOf = (tier: string): string => (catalog.tiers.includes(tier) ? catalog.tierPath(fileIndex, tier) : `<no tier "${tier}" in the FileDB>`);
   const fileOf = (tier: string): Lh5File => {
     const f = files.get(tier);
     if (!f) {
-      const path = catalog.tierPath(fileIndex, tier);
+      const path = pathOf(tier);
       throw new LoaderError("LOADER_FILE_MISSING", `loader: cycle ${fileIndex}: the ${tier} tier file ${path} does not exist`, { path, fileIndex });
     }
     return f;
@@ -122,7 +128,7 @@ export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tier
       const obj = wrap(tier, table, () => f.readObject(catalog.tableName(tier, table)));
       return rawTcmOf(obj, catalog.tierPath(fileIndex, tier));
     },
-    describe: (tier) => catalog.tierPath(fileIndex, tier),
+    describe: pathOf,
     close: closeAll,
   };
 }
