@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { fromRawfile, toRawfile } from "../src/index.js";
+import { followRawfile, fromRawfile, toRawfile } from "../src/index.js";
 import { copyPythonFile, EXPECTED, hex, PYTHON_H5PY, randomMessages, tempDir } from "./helpers.js";
 
 const SCRIPT = join(import.meta.dirname, "python/larpix_reader.py");
@@ -72,4 +72,36 @@ describe.skipIf(!PYTHON_H5PY)("cross-check with Debian h5py (larpix reader mirro
     expect(py.msgs_hex).toEqual([...EXPECTED["raw_v0_0_two_appends.h5"]!.msgs_hex, "010203"]);
     expect(py.io_groups).toEqual([5, 5, 6, 6, 5, 4]);
   });
+
+  test("followRawfile follows a file that larpix-style to_rawfile (h5py) is writing", async () => {
+    const path = join(dir, "py-live.h5");
+    const batches = 12;
+    const size = 200;
+    const total = batches * size;
+    const child = spawn(PYTHON_H5PY!, [SCRIPT, "live", path, String(batches), String(size), "0.05"], { stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 60_000);
+    let seen = 0;
+    let batchesSeen = 0;
+    let mismatches = 0;
+    try {
+      for await (const batch of followRawfile(path, { pollMs: 10, waitForFile: true, signal: controller.signal, reattempts: 20 })) {
+        batchesSeen++;
+        batch.msgs.forEach((m, k) => {
+          const i = batch.start + k;
+          const expected = Uint8Array.from({ length: 24 + (i % 81) }, (_, j) => (i * 7 + j) & 0xff);
+          if (hex(m) !== hex(expected) || batch.ioGroups[k] !== (i % 2) + 1) mismatches++;
+        });
+        seen = batch.start + batch.msgs.length;
+        if (seen >= total) break;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(await exited).toBe(0);
+    expect(mismatches).toBe(0);
+    expect(seen).toBe(total);
+    expect(batchesSeen).toBeGreaterThanOrEqual(2);
+  }, 90_000);
 });

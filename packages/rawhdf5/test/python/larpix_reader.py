@@ -71,6 +71,29 @@ def to_rawfile_append(filename, msgs, io_groups):
         f["msg_headers"].flush()
 
 
+def to_rawfile(filename, msgs, io_groups):
+    """larpix-control to_rawfile (b5183845), version 0.0 path: open, append, flush datasets, close."""
+    now = time.time()
+    with h5py.File(filename, "a", libver="latest") as f:
+        if "meta" not in f.keys():
+            f.create_group("meta")
+            f["meta"].attrs["version"] = "0.0"
+            f["meta"].attrs["created"] = now
+            f["meta"].attrs["modified"] = now
+            f["meta"].attrs["io_version"] = "0.0"
+            f.create_dataset("msgs", shape=(0,), maxshape=(None,), compression="gzip", dtype=MSGS_DTYPE)
+            f.create_dataset("msg_headers", shape=(0,), maxshape=(None,), compression="gzip", dtype=HEADERS_DTYPE)
+            f.swmr_mode = True
+        else:
+            f.swmr_mode = True
+            f["meta"].attrs["modified"] = now
+    to_rawfile_append(filename, msgs, io_groups)
+
+
+def live_message(i):
+    return bytes(((i * 7 + j) & 0xFF) for j in range(24 + i % 81))
+
+
 def main():
     cmd, path = sys.argv[1], sys.argv[2]
     if cmd == "read":
@@ -94,6 +117,13 @@ def main():
         msgs = [bytes.fromhex(h) for h in sys.argv[3:]]
         to_rawfile_append(path, msgs, [3] * len(msgs))
         print(json.dumps(dict(len=len_rawfile(path))))
+    elif cmd == "live":
+        batches, size, pause = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+        for b in range(batches):
+            idx = range(b * size, (b + 1) * size)
+            to_rawfile(path, [live_message(i) for i in idx], [(i % 2) + 1 for i in idx])
+            time.sleep(pause)
+        print(json.dumps(dict(written=batches * size)))
     elif cmd == "layout":
         with h5py.File(path, "r") as f:
             print(json.dumps(dict(
