@@ -23,7 +23,8 @@ export interface ReadOptions extends FillOptions {
 /**
  * One column of a stream: `data` is row-major over `shape = [nEvents, ...valueShape]` with a numpy `dtype`
  * (`<f8` Float64Array, `<i8` BigInt64Array, `|b1` Uint8Array, `<U<n>` string[], `|O` unknown[] for mixed values,
- * N-d keys keep their element type, e.g. `<u2` Uint16Array). `dims[0]` is always `time`.
+ * N-d keys keep their element type, e.g. `<u2` Uint16Array; keys whose DataKey shape has a null entry
+ * (variable length) give `|O` with one value per row). `dims[0]` is always `time`.
  */
 export interface StreamColumn {
   dims: string[];
@@ -182,6 +183,8 @@ function dimsFor(dk: DataKey | undefined, ndim: number): string[] {
 /** Stack per-event values into one column with numpy-like type inference (spec §8.3 item 5). */
 export function buildColumn(key: string, rows: unknown[], dk: DataKey | undefined): StreamColumn {
   const n = rows.length;
+  // Variable-length keys (a null in the DataKey shape) cannot be stacked: one value per row, dtype `|O`.
+  if (dk?.shape?.includes(null)) return { dims: ["time"], shape: [n], dtype: "|O", data: rows };
   const firstValue = rows[0];
   if (firstValue instanceof NdArray || isTypedArray(firstValue)) {
     const arrays = rows.map((r, i) => {

@@ -62,7 +62,9 @@ function columnPreview(c: StreamColumn, rows: number): unknown[] {
   const out: unknown[] = [];
   const n = Math.min(rows, c.shape[0] ?? 0);
   for (let i = 0; i < n; i++) {
-    if (width === 1 && c.shape.length === 1) out.push((c.data as ArrayLike<unknown>)[i]);
+    const v = (c.data as ArrayLike<unknown>)[i];
+    if (c.dtype === "|O") out.push(v !== null && typeof v === "object" ? `<${(v as { dtype?: string }).dtype ?? "object"} value>` : v);
+    else if (width === 1 && c.shape.length === 1) out.push(v);
     else out.push(`<${c.dtype} [${c.shape.slice(1).join("×")}]>`);
   }
   return out.map((v) => (typeof v === "bigint" ? v.toString() : v));

@@ -1,0 +1,173 @@
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { type DataKey, type DocumentPair, NdArray, composeRun, deterministicUid } from "@daqkit/docmodel";
+import { type Lgdo, type Table, openLh5 } from "@daqkit/lh5";
+import { CliUsageError } from "../errors.js";
+import type { CliIngestor, IngestCliOptions } from "./types.js";
+
+/*
+ * One LH5 table → one run: every row is an Event of stream `primary`. Columns: Array (1-D → scalar per row,
+ * N-d → [rows, …] N-d column), ArrayOfEqualSizedArrays ([rows, width]), nested Struct/Table columns flattened
+ * with `_` (Event Model keys may not contain `/` or `.`), VectorOfVectors as one variable-length array per row
+ * (DataKey shape [null]). Encoded waveforms and histograms are skipped (listed in the RunStart as
+ * `skipped_columns`). Event `time` is the `timestamp` column (LEGEND: Unix seconds) when present and numeric
+ * (option time=<column>), else the file's mtime.
+ */
+
+const NUMPY: Record<string, string> = {
+  Uint8Array: "|u1",
+  Int8Array: "|i1",
+  Uint16Array: "<u2",
+  Int16Array: "<i2",
+  Uint32Array: "<u4",
+  Int32Array: "<i4",
+  Float32Array: "<f4",
+  Float64Array: "<f8",
+  BigInt64Array: "<i8",
+  BigUint64Array: "<u8",
+};
+
+interface Flat {
+  key: string;
+  lgdo: Lgdo;
+}
+
+function flatten(prefix: string, columns: ReadonlyMap<string, Lgdo>, out: Flat[], skipped: string[]): void {
+  for (const [name, c] of columns) {
+    const key = (prefix ? `${prefix}_${name}` : name).replace(/[./]/g, "_");
+    if (c.type === "Struct") flatten(key, c.fields, out, skipped);
+    else if (c.type === "Table" || c.type === "WaveformTable") flatten(key, c.columns, out, skipped);
+    else if (c.type === "Array" || c.type === "FixedSizeArray" || c.type === "ArrayOfEqualSizedArrays" || c.type === "VectorOfVectors") {
+      out.push({ key, lgdo: c });
+    } else skipped.push(prefix ? `${prefix}/${name}` : name);
+  }
+}
+
+function elementDtype(data: unknown, element: { kind: string } | undefined): string {
+  if (Array.isArray(data)) return "<U1";
+  if (element?.kind === "bool") return "|b1";
+  return NUMPY[(data as object).constructor.name] ?? "<f8";
+}
+
+function dataKeyOf(f: Flat, file: string, table: string): DataKey {
+  const c = f.lgdo;
+  const source = `lh5:${file}:${table}/${f.key}`;
+  const units = typeof c.attrs?.units === "string" ? (c.attrs.units as string) : undefined;
+  if (c.type === "VectorOfVectors") {
+    const inner = c.flattened.type === "VectorOfVectors" ? undefined : c.flattened;
+    return { dtype: "array", shape: [null], source, ...(inner ? { dtype_numpy: elementDtype(inner.data, inner.element) } : {}), ...(units ? { units } : {}) };
+  }
+  const arr = c as Extract<Lgdo, { data: unknown }>;
+  const dtypeNumpy = elementDtype(arr.data, (arr as unknown as { element?: { kind: string } }).element);
+  const shape = arr.shape.slice(1);
+  const kind = dtypeNumpy.charAt(1);
+  const dtype: DataKey["dtype"] = shape.length > 0 ? "array" : kind === "U" ? "string" : kind === "b" ? "boolean" : kind === "f" ? "number" : "integer";
+  return { dtype, shape, source, ...(kind !== "U" ? { dtype_numpy: dtypeNumpy } : {}), ...(units ? { units } : {}) };
+}
+
+function columnOf(f: Flat): unknown[] | NdArray {
+  const c = f.lgdo;
+  if (c.type === "VectorOfVectors") {
+    const rows: unknown[] = [];
+    const ends = c.cumulativeLength;
+    const inner = c.flattened;
+    for (let i = 0; i < ends.length; i++) {
+      const a = i === 0 ? 0 : (ends[i - 1] as number);
+      const b = ends[i] as number;
+      if (inner.type === "VectorOfVectors") rows.push(null);
+      else if (Array.isArray(inner.data)) rows.push((inner.data as string[]).slice(a, b));
+      else {
+        const d = inner.data as Uint8Array;
+        rows.push(new NdArray(elementDtype(d, inner.element), [b - a], d.slice(a, b)));
+      }
+    }
+    return rows;
+  }
+  const arr = c as Extract<Lgdo, { data: unknown }>;
+  if (Array.isArray(arr.data)) return arr.data as string[];
+  return new NdArray(elementDtype(arr.data, (arr as unknown as { element?: { kind: string } }).element), [...arr.shape], arr.data as Uint8Array);
+}
+
+async function* ingestLh5(path: string, { stream, metadata, options }: IngestCliOptions): AsyncGenerator<DocumentPair> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st?.isFile()) throw new CliUsageError(`lh5: ${path} is not a file`);
+  const batchSize = options.page === undefined ? 65_536 : Number(options.page);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliUsageError("lh5: --option page must be a positive integer");
+  const file = await openLh5(path);
+  try {
+    const tables = file.listTables();
+    const table = options.table ?? (tables.length === 1 ? tables[0] : undefined);
+    if (table === undefined) {
+      throw new CliUsageError(`lh5: ${path} has ${tables.length} tables; choose one with --option table=… (${tables.slice(0, 20).join(", ")})`);
+    }
+    const nRows = file.countRows(table) ?? 0;
+    const uid = deterministicUid([`${resolve(path)}#${table}`]);
+    const mtime = st.mtimeMs / 1000;
+    let firstBatch: Table | undefined;
+    const batches = file.iterateTable(table, { batchSize });
+    const next = await batches.next();
+    if (!next.done) firstBatch = next.value;
+    const flat: Flat[] = [];
+    const skipped: string[] = [];
+    if (firstBatch) flatten("", firstBatch.columns, flat, skipped);
+    const timeColumn = options.time ?? "timestamp";
+    const timeFlat = flat.find((f) => f.key === timeColumn && f.lgdo.type !== "VectorOfVectors");
+    const timeOf = (batch: Table): Float64Array => {
+      const n = batch.nRows;
+      const c = timeFlat ? batch.columns.get(timeColumn) : undefined;
+      const data = c && "data" in c && !Array.isArray(c.data) && c.type !== "ArrayOfEqualSizedArrays" ? (c.data as ArrayLike<number | bigint>) : undefined;
+      return data ? Float64Array.from({ length: n }, (_, i) => Number(data[i])) : new Float64Array(n).fill(mtime);
+    };
+    const startTime = firstBatch && firstBatch.nRows > 0 ? (timeOf(firstBatch)[0] as number) : mtime;
+    const run = composeRun({
+      uid,
+      time: Number.isFinite(startTime) ? startTime : mtime,
+      metadata: {
+        plan_name: "lh5_table",
+        source: resolve(path),
+        table: table.replace(/[./]/g, "_"),
+        num_rows: nRows,
+        ...(skipped.length ? { skipped_columns: skipped } : {}),
+        ...(metadata ?? {}),
+      },
+    });
+    yield ["start", run.startDoc];
+    const dataKeys = Object.fromEntries(flat.map((f) => [f.key, dataKeyOf(f, resolve(path), table)]));
+    const d = run.composeDescriptor({ name: stream ?? "primary", data_keys: dataKeys, time: run.startDoc.time });
+    yield ["descriptor", d.descriptorDoc];
+    let seq = 0;
+    let last = run.startDoc.time;
+    for (let batch = firstBatch; batch; ) {
+      const n = batch.nRows;
+      if (n > 0) {
+        const cols: Flat[] = [];
+        flatten("", batch.columns, cols, []);
+        const time = timeOf(batch);
+        const data: Record<string, unknown[] | NdArray> = {};
+        const timestamps: Record<string, Float64Array> = {};
+        for (const f of cols) {
+          if (!(f.key in dataKeys)) continue;
+          data[f.key] = columnOf(f);
+          timestamps[f.key] = time;
+        }
+        const seqNum = Array.from({ length: n }, (_, i) => seq + i + 1);
+        yield ["event_page", d.composeEventPage({ data, timestamps, time, seq_num: seqNum, uid: seqNum.map((s) => `${uid}/${s}`), validate: false })];
+        seq += n;
+        for (const t of time) if (Number.isFinite(t) && t > last) last = t;
+      }
+      const r = await batches.next();
+      batch = r.done ? undefined : r.value;
+    }
+    yield ["stop", run.composeStop({ time: last })];
+  } finally {
+    file.close();
+  }
+}
+
+/** `daqkit docs ingest lh5 FILE.lh5 --option table=PATH`: one LH5 table's rows as the events of one run. */
+export const lh5Ingestor: CliIngestor = {
+  kind: "lh5",
+  description: "one LH5 table: each row is an event (nested columns flattened with _)",
+  optionHelp: "table=PATH (required when the file has several tables), time=COLUMN (default timestamp), page=N rows per page",
+  ingest: (path, options) => ingestLh5(path, options),
+};

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { daqkit } from "./run.js";
+
+const SHARED = join(import.meta.dirname, "../../../../shared/testdata");
+const NIGHT = join(import.meta.dirname, "../../../examples/gen2-night");
+const tmp = mkdtempSync(join(tmpdir(), "daqkit-docs-ingest-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("daqkit docs ingest (cross-format ingestors)", () => {
+  it("gen2: a time range of the example night, found by ls --query", async () => {
+    const out = join(tmp, "gen2");
+    const info = await daqkit("--json", "gen2", "info", join(NIGHT, "1773482400.bin"));
+    expect(info.code).toBe(0);
+    // 1773482400 = 2026-03-14T10:00:00Z; T is µs since 2026-01-01.
+    const t0 = (1773482400 - Date.UTC(2026, 0, 1) / 1000) * 1e6;
+    const r = await daqkit("--json", "docs", "ingest", "gen2", NIGHT, "--out", out, "--option", `from=${t0}`, "--option", `to=${t0 + 99_999}`, "--option", "page=1000");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const { uid, records } = JSON.parse(r.stdout);
+    expect(records.start).toBe(1);
+    expect(records.event_page).toBeGreaterThan(1);
+    const ls = await daqkit("--json", "docs", "ls", out, "--query", '{"plan_name": "gen2_bin", "year": 2026}');
+    expect(ls.code).toBe(0);
+    expect(JSON.parse(ls.stdout).runs.map((x: { uid: string }) => x.uid)).toEqual([uid]);
+    const show = await daqkit("--json", "docs", "show", out, uid, "--stream", "primary");
+    const s = JSON.parse(show.stdout);
+    expect(Object.keys(s.columns)).toEqual(["xy", "board", "timestamp_us", "phase", "baseline"]);
+    expect(s.columns.xy.dtype).toBe("<u2");
+    expect(s.time[0]).toBeGreaterThanOrEqual(1773482400);
+    expect(s.time[0]).toBeLessThan(1773482400.1);
+    const bad = await daqkit("docs", "ingest", "gen2", join(tmp, "nope"), "--out", out);
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toContain("GEN2_DIR_NOT_FOUND");
+  });
+
+  it("rawhdf5: messages and io_groups", async () => {
+    const out = join(tmp, "raw");
+    const r = await daqkit("--json", "docs", "ingest", "rawhdf5", join(SHARED, "rawhdf5/raw_v0_0_two_iogroups.h5"), "--out", out);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const { uid } = JSON.parse(r.stdout);
+    const show = await daqkit("--json", "docs", "show", out, uid, "--stream", "primary");
+    const s = JSON.parse(show.stdout);
+    expect(s.length).toBe(8);
+    expect(s.columns.io_group.head).toEqual([1, 2, 1, 2, 1]);
+    expect(s.columns.msg.dtype).toBe("|O");
+    expect(s.time[0]).toBe(1700000000);
+    const ls = await daqkit("--json", "docs", "ls", out, "--query", '{"num_messages": 8}');
+    expect(JSON.parse(ls.stdout).runs).toHaveLength(1);
+  });
+
+  it("lh5: a table's rows as events", async () => {
+    const out = join(tmp, "lh5");
+    const file = join(SHARED, "lh5/LDQTA_r117_20200110T105115Z_cal_geds_raw.lh5");
+    const r = await daqkit("--json", "docs", "ingest", "lh5", file, "--out", out, "--option", "table=geds/raw");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const { uid } = JSON.parse(r.stdout);
+    const show = await daqkit("--json", "docs", "show", out, uid);
+    const s = JSON.parse(show.stdout);
+    expect(s.streams[0].events).toBeGreaterThan(0);
+    expect(s.streams[0].events).toBe(100);
+    expect(Object.keys(s.streams[0].data_keys)).toContain("waveform_values");
+    const cols = JSON.parse((await daqkit("--json", "docs", "show", out, uid, "--stream", "primary")).stdout).columns;
+    expect(cols.waveform_values.shape[0]).toBe(100);
+    const missing = await daqkit("docs", "ingest", "lh5", file, "--out", out, "--option", "table=nope/raw");
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain("LH5_");
+  });
+});
