@@ -30,6 +30,13 @@ describe("daqkit lh5", () => {
     expect(r.stdout).toContain("  ch1121600/");
   });
 
+  it("ls shows group attributes (old TCM)", async () => {
+    const r = await daqkit("lh5", "ls", TCM.replace("/tcm_v2/", "/tcm/"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ {2}hardware_tcm_1\/\s+G\s+struct\{cumulative_length,array_id,array_idx\}\s+hash_func="\\d\+"\s+tables="\['ch1084803\/raw', /);
+    expect(r.stdout).toMatch(/ {4}array_idx\s+D\s+array<1>\{real\}\s+int64\s+\(30,\)\/\(∞,\)/);
+  });
+
   it("ls PATH --json, and --depth", async () => {
     const r = await daqkit("--json", "lh5", "ls", TCM, "hardware_tcm_1");
     expect(r.code).toBe(0);

@@ -53,6 +53,11 @@ function treeLines(objects: readonly Lh5ObjectInfo[], rootLabel: string): string
     if (shape) parts.push(shape);
     else if (o.nRows !== undefined) parts.push(`${o.nRows} rows`);
     if (o.units !== undefined) parts.push(`units=${JSON.stringify(o.units)}`);
+    for (const [k, v] of Object.entries(o.attrs)) {
+      if (k === "units" || k === "description") continue;
+      const text = typeof v === "string" ? `"${v.replace(/\n/g, "\\n")}"` : Array.isArray(v) ? `[${v.join(", ")}]` : String(v);
+      parts.push(`${k}=${text.length > 60 ? `${text.slice(0, 59)}…` : text}`);
+    }
     if (o.chunks) parts.push(`chunks (${o.chunks.join(", ")}${o.chunks.length === 1 ? "," : ""})`);
     if (o.filters && o.filters.length > 0) parts.push(o.filters.map((f) => f.name).join("+"));
     return { name, rest: parts.join("  ") };
@@ -65,7 +70,7 @@ const CELL_ITEMS = 6;
 const CELL_WIDTH = 40;
 
 function valueText(v: unknown): string {
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(8)));
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(12)));
   if (typeof v === "string") return JSON.stringify(v);
   return String(v);
 }
