@@ -5,16 +5,7 @@
  * to the c-blosc WASM build in `numcodecs`.
  */
 
-/** Blosc header flag bits (c-blosc `blosc.h`). */
-const FLAG_BYTE_SHUFFLE = 0x01;
-const FLAG_MEMCPYED = 0x02;
-const FLAG_BIT_SHUFFLE = 0x04;
-const FLAG_DONT_SPLIT = 0x10;
 const BLOSC_HEADER_BYTES = 16;
-const BLOSC_MAX_SPLITS = 16;
-const BLOSC_MIN_BUFFERSIZE = 128;
-/** blosclz `MAX_DISTANCE` (blosclz.c). */
-const BLOSCLZ_MAX_DISTANCE = 8191;
 
 /** The 16-byte Blosc 1 header (all little-endian). */
 export interface BloscHeader {
@@ -60,154 +51,145 @@ export class BloscFormatError extends Error {
  * this decoder does not implement (caller falls back to WASM). Throws {@link BloscFormatError} on
  * malformed input.
  */
-export function decodeBloscChunk(bytes: Uint8Array): Uint8Array | undefined {
-  const header = readBloscHeader(bytes);
-  if (header === undefined) throw new BloscFormatError("not a Blosc 1 chunk (bad header)");
-  const { flags, typesize, nbytes, blocksize, cbytes } = header;
-  if (cbytes > bytes.byteLength) {
-    throw new BloscFormatError(`truncated: header says ${cbytes} compressed bytes, file has ${bytes.byteLength}`);
+export function decodeBloscChunk(input: Uint8Array): Uint8Array | undefined {
+  // A plain Uint8Array view (not a Buffer subclass) keeps the hot loop monomorphic.
+  const bytes = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  try {
+    return bloscDecodeStandalone(bytes) ?? undefined;
+  } catch (error) {
+    throw new BloscFormatError((error as Error).message);
   }
+}
+
+/**
+ * The decoder proper. Self-contained (no outer references) so that its source text can be run in a
+ * worker thread (see `decode-pool.ts`). Returns `null` for unsupported variants; throws `Error`.
+ */
+export function bloscDecodeStandalone(bytes: Uint8Array): Uint8Array | null {
+  // Header flag bits (c-blosc blosc.h) and limits.
+  const FLAG_BYTE_SHUFFLE = 0x01;
+  const FLAG_MEMCPYED = 0x02;
+  const FLAG_BIT_SHUFFLE = 0x04;
+  const FLAG_DONT_SPLIT = 0x10;
+  const HEADER_BYTES = 16;
+  const MAX_SPLITS = 16;
+  const MIN_BUFFERSIZE = 128;
+  const MAX_DISTANCE = 8191; // blosclz.c
+
+  /** blosclz_decompress (c-blosc 1.21 blosclz.c). Returns bytes written or -1. */
+  function blosclz(input: Uint8Array, ipStart: number, ipLimit: number, out: Uint8Array, opStart: number, opLimit: number): number {
+    if (ipStart === ipLimit) return 0;
+    let ip = ipStart;
+    let op = opStart;
+    let ctrl = input[ip++]! & 31;
+    for (;;) {
+      if (ctrl >= 32) {
+        // Match: 3-bit length (7 = extended), 13-bit distance (8191 = extended 16-bit distance).
+        let len = (ctrl >> 5) - 1;
+        let ofs = (ctrl & 31) << 8;
+        let code: number;
+        if (len === 6) {
+          do {
+            if (ip + 1 >= ipLimit) return -1;
+            code = input[ip++]!;
+            len += code;
+          } while (code === 255);
+        } else if (ip + 1 >= ipLimit) {
+          return -1;
+        }
+        code = input[ip++]!;
+        len += 3;
+        let ref = op - ofs - code;
+        if (code === 255 && ofs === 31 << 8) {
+          if (ip + 1 >= ipLimit) return -1;
+          ofs = input[ip++]! << 8;
+          ofs += input[ip++]!;
+          ref = op - ofs - MAX_DISTANCE;
+        }
+        if (op + len > opLimit) return -1;
+        ref--;
+        if (ref < opStart) return -1;
+        const last = ip >= ipLimit;
+        if (!last) ctrl = input[ip++]!;
+        if (len > 16 && op - ref === 1) {
+          out.fill(out[ref]!, op, op + len);
+          op += len;
+        } else if (len > 64 && op - ref >= len) {
+          out.copyWithin(op, ref, ref + len);
+          op += len;
+        } else {
+          const end = op + len;
+          while (op < end) out[op++] = out[ref++]!;
+        }
+        if (last) break;
+      } else {
+        // Literal run of ctrl + 1 bytes.
+        ctrl++;
+        if (op + ctrl > opLimit || ip + ctrl > ipLimit) return -1;
+        const end = ip + ctrl;
+        while (ip < end) out[op++] = input[ip++]!;
+        if (ip >= ipLimit) break;
+        ctrl = input[ip++]!;
+      }
+    }
+    return op - opStart;
+  }
+
+  if (bytes.byteLength < HEADER_BYTES || (bytes[0] !== 1 && bytes[0] !== 2)) throw new Error("not a Blosc 1 chunk (bad header)");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const flags = bytes[2]!;
+  const typesize = bytes[3]!;
+  const nbytes = view.getUint32(4, true);
+  const blocksize = view.getUint32(8, true);
+  const cbytes = view.getUint32(12, true);
+  if (cbytes > bytes.byteLength) throw new Error(`truncated: header says ${cbytes} compressed bytes, file has ${bytes.byteLength}`);
   const out = new Uint8Array(nbytes);
   if (nbytes === 0) return out;
   if (flags & FLAG_MEMCPYED) {
-    if (BLOSC_HEADER_BYTES + nbytes > bytes.byteLength) throw new BloscFormatError("truncated memcpyed chunk");
-    out.set(bytes.subarray(BLOSC_HEADER_BYTES, BLOSC_HEADER_BYTES + nbytes));
+    if (HEADER_BYTES + nbytes > bytes.byteLength) throw new Error("truncated memcpyed chunk");
+    out.set(bytes.subarray(HEADER_BYTES, HEADER_BYTES + nbytes));
     return out;
   }
-  if (header.codec !== 0 || flags & FLAG_BIT_SHUFFLE) return undefined;
-  if (blocksize <= 0) throw new BloscFormatError(`bad blocksize ${blocksize}`);
+  if (flags >> 5 !== 0 || flags & FLAG_BIT_SHUFFLE) return null;
+  if (blocksize <= 0) throw new Error(`bad blocksize ${blocksize}`);
   const shuffled = (flags & FLAG_BYTE_SHUFFLE) !== 0 && typesize > 1;
   const nblocks = Math.ceil(nbytes / blocksize);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (BLOSC_HEADER_BYTES + 4 * nblocks > bytes.byteLength) throw new BloscFormatError("truncated block table");
+  if (HEADER_BYTES + 4 * nblocks > bytes.byteLength) throw new Error("truncated block table");
   const scratch = shuffled ? new Uint8Array(blocksize) : undefined;
   for (let b = 0; b < nblocks; b++) {
-    const blockStart = view.getInt32(BLOSC_HEADER_BYTES + 4 * b, true);
+    const blockStart = view.getInt32(HEADER_BYTES + 4 * b, true);
     const outStart = b * blocksize;
     const bsize = Math.min(blocksize, nbytes - outStart);
     const leftover = bsize !== blocksize;
-    const split =
-      (flags & FLAG_DONT_SPLIT) === 0 &&
-      !leftover &&
-      typesize <= BLOSC_MAX_SPLITS &&
-      blocksize / typesize >= BLOSC_MIN_BUFFERSIZE;
+    const split = (flags & FLAG_DONT_SPLIT) === 0 && !leftover && typesize <= MAX_SPLITS && blocksize / typesize >= MIN_BUFFERSIZE;
     const nstreams = split ? typesize : 1;
     const neblock = bsize / nstreams;
     const target = scratch ?? out;
     let dst = scratch ? 0 : outStart;
     let src = blockStart;
     for (let s = 0; s < nstreams; s++) {
-      if (src + 4 > bytes.byteLength || src < 0) throw new BloscFormatError(`block ${b}: stream ${s} out of bounds`);
+      if (src + 4 > bytes.byteLength || src < 0) throw new Error(`block ${b}: stream ${s} out of bounds`);
       const csize = view.getInt32(src, true);
       src += 4;
-      if (csize < 0 || src + csize > bytes.byteLength) throw new BloscFormatError(`block ${b}: bad stream size ${csize}`);
+      if (csize < 0 || src + csize > bytes.byteLength) throw new Error(`block ${b}: bad stream size ${csize}`);
       if (csize === neblock) {
         target.set(bytes.subarray(src, src + csize), dst);
       } else {
-        const got = blosclzDecompress(bytes, src, src + csize, target, dst, dst + neblock);
-        if (got !== neblock) {
-          throw new BloscFormatError(`block ${b}: stream ${s} decoded to ${got} bytes, expected ${neblock}`);
-        }
+        const got = blosclz(bytes, src, src + csize, target, dst, dst + neblock);
+        if (got !== neblock) throw new Error(`block ${b}: stream ${s} decoded to ${got} bytes, expected ${neblock}`);
       }
       src += csize;
       dst += neblock;
     }
-    if (scratch) unshuffle(scratch, bsize, typesize, out, outStart);
-  }
-  return out;
-}
-
-/** Undo byte shuffle of one block (`blosc/shuffle-generic.h`, `unshuffle_generic`). */
-function unshuffle(src: Uint8Array, bsize: number, typesize: number, out: Uint8Array, outStart: number): void {
-  const neblock = Math.floor(bsize / typesize);
-  for (let j = 0; j < typesize; j++) {
-    const base = j * neblock;
-    for (let i = 0; i < neblock; i++) out[outStart + i * typesize + j] = src[base + i]!;
-  }
-  // Bytes beyond a whole number of elements are stored unshuffled.
-  const rest = neblock * typesize;
-  for (let i = rest; i < bsize; i++) out[outStart + i] = src[i]!;
-}
-
-/**
- * blosclz decompression (c-blosc 1.21 `blosclz.c`, `blosclz_decompress`): a FastLZ-level-1-style
- * LZ77 stream. Returns the number of bytes written, or -1 on a malformed stream.
- */
-function blosclzDecompress(
-  input: Uint8Array,
-  ipStart: number,
-  ipLimit: number,
-  out: Uint8Array,
-  opStart: number,
-  opLimit: number,
-): number {
-  if (ipStart === ipLimit) return 0;
-  let ip = ipStart;
-  let op = opStart;
-  let ctrl = input[ip++]! & 31;
-  for (;;) {
-    if (ctrl >= 32) {
-      // Match: 3-bit length (7 = extended), 13-bit distance (8191 = extended 16-bit distance).
-      let len = (ctrl >> 5) - 1;
-      let ofs = (ctrl & 31) << 8;
-      let code: number;
-      if (len === 6) {
-        do {
-          if (ip + 1 >= ipLimit) return -1;
-          code = input[ip++]!;
-          len += code;
-        } while (code === 255);
-      } else if (ip + 1 >= ipLimit) {
-        return -1;
+    if (scratch) {
+      // Undo byte shuffle (shuffle-generic.h unshuffle_generic); trailing bytes are stored as is.
+      const elems = Math.floor(bsize / typesize);
+      for (let j = 0; j < typesize; j++) {
+        const base = j * elems;
+        for (let i = 0; i < elems; i++) out[outStart + i * typesize + j] = scratch[base + i]!;
       }
-      code = input[ip++]!;
-      len += 3;
-      let ref = op - ofs - code;
-      if (code === 255 && ofs === 31 << 8) {
-        if (ip + 1 >= ipLimit) return -1;
-        ofs = input[ip++]! << 8;
-        ofs += input[ip++]!;
-        ref = op - ofs - BLOSCLZ_MAX_DISTANCE;
-      }
-      if (op + len > opLimit) return -1;
-      ref--;
-      if (ref < opStart) return -1;
-      if (ip >= ipLimit) {
-        copyMatch(out, op, ref, len);
-        op += len;
-        break;
-      }
-      ctrl = input[ip++]!;
-      if (op - ref === 1) {
-        out.fill(out[ref]!, op, op + len);
-        op += len;
-      } else if (len > 64 && op - ref >= len) {
-        out.copyWithin(op, ref, ref + len);
-        op += len;
-      } else {
-        const end = op + len;
-        while (op < end) out[op++] = out[ref++]!;
-      }
-    } else {
-      // Literal run of ctrl + 1 bytes.
-      ctrl++;
-      if (op + ctrl > opLimit || ip + ctrl > ipLimit) return -1;
-      const end = ip + ctrl;
-      while (ip < end) out[op++] = input[ip++]!;
-      if (ip >= ipLimit) break;
-      ctrl = input[ip++]!;
+      for (let i = elems * typesize; i < bsize; i++) out[outStart + i] = scratch[i]!;
     }
   }
-  return op - opStart;
-}
-
-function copyMatch(out: Uint8Array, op: number, ref: number, len: number): void {
-  const dist = op - ref;
-  if (dist === 1) {
-    out.fill(out[ref]!, op, op + len);
-  } else if (dist >= len && len > 32) {
-    out.copyWithin(op, ref, ref + len);
-  } else {
-    for (let i = 0; i < len; i++) out[op + i] = out[ref + i]!;
-  }
+  return out;
 }

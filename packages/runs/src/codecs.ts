@@ -3,6 +3,7 @@
  * zstd, lz4 (LZ4 *frame*), bz2. Libraries are loaded lazily on first use.
  */
 import { BloscFormatError, decodeBloscChunk, readBloscHeader } from "./blosc.js";
+import { sharedDecodePool } from "./decode-pool.js";
 import { RunsError } from "./errors.js";
 
 /** Compressor names strax writes in `compressor`. */
@@ -73,15 +74,21 @@ export function assertCompressor(name: unknown, path?: string): asserts name is 
   }
 }
 
+/** Blosc chunks at least this big (compressed) are decoded on worker threads when allowed. */
+const WORKER_MIN_BYTES = 1 << 18;
+
 /**
- * Decompress one chunk file. `expectedBytes` (the chunk's `nbytes`) is checked when given.
- * Throws `RUNS_CORRUPT_CHUNK` (with the decoder's error as `cause`) or `RUNS_UNKNOWN_COMPRESSOR`.
+ * Decompress one chunk file. `expectedBytes` (the chunk's `nbytes`) is checked when given. With
+ * `useWorkers`, large Blosc chunks are decoded on a shared worker-thread pool (the input buffer may
+ * then be transferred, i.e. detached). Throws `RUNS_CORRUPT_CHUNK` (with the decoder's error as
+ * `cause`) or `RUNS_UNKNOWN_COMPRESSOR`.
  */
 export async function decompressChunk(
   compressor: Compressor,
   data: Uint8Array,
   expectedBytes?: number,
   path?: string,
+  useWorkers = false,
 ): Promise<Uint8Array> {
   assertCompressor(compressor, path);
   const where = path ?? "chunk";
@@ -102,7 +109,16 @@ export async function decompressChunk(
         if (expectedBytes !== undefined && header.nbytes !== expectedBytes) {
           throw corrupt(`Blosc header says ${header.nbytes} bytes, metadata nbytes is ${expectedBytes}`);
         }
-        out = decodeBloscChunk(data) ?? (await (await loadBlosc()).decode(data));
+        // Only the variants the TS decoder handles go to workers (the input is transferred there).
+        const simple = header.codec === 0 && (header.flags & 0x04) === 0;
+        const pool = useWorkers && simple && data.byteLength >= WORKER_MIN_BYTES ? sharedDecodePool() : undefined;
+        if (pool) {
+          const decoded = await pool.decode(data);
+          if (decoded === null) throw corrupt("unsupported Blosc variant");
+          out = decoded;
+        } else {
+          out = decodeBloscChunk(data) ?? (await (await loadBlosc()).decode(data));
+        }
         break;
       }
       case "zstd":

@@ -54,8 +54,10 @@ export interface ChunkIterationOptions extends FindDataOptions {
   /** Only rows fully inside `[start, end)` ns; chunks are clipped to it. */
   readonly timeRange?: NsInterval;
   readonly signal?: AbortSignal;
-  /** Read ahead this many chunk files while the current one is decoded (default 1). */
+  /** Read and decode this many chunks ahead of the consumer (default 2 with workers, else 1). */
   readonly readAhead?: number;
+  /** Decode large Blosc chunks on worker threads (default true). */
+  readonly workers?: boolean;
 }
 
 const RUN_DOC_SUFFIX = "-metadata.json";
@@ -310,44 +312,50 @@ export class DataDirectory {
     const range = options.timeRange;
     const wanted = meta.chunks.filter((c) => !range || (c.start < range.end && c.end > range.start) || (c.start === c.end && c.start >= range.start && c.start < range.end));
     const continuity = createContinuityChecker();
-    const readAhead = Math.max(0, options.readAhead ?? 1);
-    const pending: (Promise<Uint8Array | undefined> | undefined)[] = [];
-    const startRead = (i: number) => {
-      const c = wanted[i];
-      if (!c || pending[i]) return;
-      const path = c.filename === undefined ? undefined : join(stored.path, c.filename);
-      const p = path === undefined ? Promise.resolve(undefined) : readFile(path).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-      p.catch(() => undefined); // handled when awaited
-      pending[i] = p;
-    };
-    for (let i = 0; i < wanted.length; i++) {
-      options.signal?.throwIfAborted();
-      for (let k = i; k <= i + readAhead; k++) startRead(k);
-      const info = wanted[i]!;
-      const path = info.filename === undefined ? stored.path : join(stored.path, info.filename);
-      let compressed: Uint8Array | undefined;
+    const useWorkers = options.workers ?? true;
+    const readAhead = Math.max(0, options.readAhead ?? (useWorkers ? 2 : 1));
+    const itemsize = stored.dtype.itemsize;
+    // Each chunk's file is read and decoded as one promise, started `readAhead` chunks early, so
+    // reading, decoding (on worker threads for large Blosc chunks) and the consumer overlap.
+    const prepare = async (info: (typeof wanted)[number]): Promise<Uint8Array> => {
+      if (info.filename === undefined) return new Uint8Array(0);
+      const path = join(stored.path, info.filename);
+      let compressed: Uint8Array;
       try {
-        compressed = await pending[i];
+        const b = await readFile(path);
+        compressed = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
       } catch (cause) {
         throw isNotFound(cause)
           ? new RunsError("RUNS_CHUNK_MISSING", `strax: chunk file ${path} does not exist`, { path, chunkIndex: info.chunkIndex, cause })
           : ioError(path, cause);
       }
-      pending[i] = undefined;
-      let data: Uint8Array = new Uint8Array(0);
-      if (compressed !== undefined) {
-        if (info.filesize !== undefined && compressed.byteLength !== info.filesize) {
-          throw new RunsError("RUNS_CORRUPT_CHUNK", `strax: chunk ${path} has ${compressed.byteLength} bytes, metadata filesize says ${info.filesize}`, {
-            path,
-            chunkIndex: info.chunkIndex,
-          });
-        }
-        data = await decompressChunk(meta.compressor, compressed, info.n * stored.dtype.itemsize, path);
+      if (info.filesize !== undefined && compressed.byteLength !== info.filesize) {
+        throw new RunsError("RUNS_CORRUPT_CHUNK", `strax: chunk ${path} has ${compressed.byteLength} bytes, metadata filesize says ${info.filesize}`, {
+          path,
+          chunkIndex: info.chunkIndex,
+        });
       }
-      if (data.byteLength !== info.n * stored.dtype.itemsize) {
+      return decompressChunk(meta.compressor, compressed, info.n * itemsize, path, useWorkers);
+    };
+    const pending: (Promise<Uint8Array> | undefined)[] = [];
+    const start = (i: number) => {
+      const c = wanted[i];
+      if (!c || pending[i]) return;
+      const p = prepare(c);
+      p.catch(() => undefined); // handled when awaited
+      pending[i] = p;
+    };
+    for (let i = 0; i < wanted.length; i++) {
+      options.signal?.throwIfAborted();
+      for (let k = i; k <= i + readAhead; k++) start(k);
+      const info = wanted[i]!;
+      const path = info.filename === undefined ? stored.path : join(stored.path, info.filename);
+      const data = await pending[i]!;
+      pending[i] = undefined;
+      if (data.byteLength !== info.n * itemsize) {
         throw new RunsError(
           "RUNS_CORRUPT_CHUNK",
-          `strax: chunk ${path} has ${data.byteLength / stored.dtype.itemsize} items, but chunk_info says ${info.n}`,
+          `strax: chunk ${path} has ${data.byteLength / itemsize} items, but chunk_info says ${info.n}`,
           { path, chunkIndex: info.chunkIndex },
         );
       }
