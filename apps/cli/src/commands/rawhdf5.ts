@@ -223,8 +223,8 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
     .argument("<file>", "raw HDF5 file")
     .action(async (file: string) => {
       const ctx = getContext();
-      const info = await readRawfileInfo(file);
-      const headers = await fromRawfile(file, { msgHeadersOnly: true });
+      const info = await fromRawfile(file, { msgHeadersOnly: true });
+      const headers = info;
       const histogram = new Map<number, number>();
       for (const g of headers.msgHeaders.io_groups) histogram.set(g, (histogram.get(g) ?? 0) + 1);
       const ioGroups = Object.fromEntries([...histogram.entries()].sort((a, b) => a[0] - b[0]).map(([g, n]) => [String(g), n]));
