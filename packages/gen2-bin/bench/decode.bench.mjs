@@ -6,10 +6,9 @@
 // Inputs are generated under $DAQKIT_BENCH_DATA/gen2-bin and reused.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BinDirectory, decodeGen2Arrays, gen2Checksum } from "@daqkit/gen2-bin";
+import { BinDirectory, decodeGen2Arrays, gen2Checksum, readWholeFile } from "@daqkit/gen2-bin";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = join(here, "../../../../shared");
@@ -55,7 +54,7 @@ const times = [];
 let last;
 for (let r = 0; r < REPS; r++) {
   const t0 = performance.now();
-  const bytes = await readFile(file);
+  const bytes = await readWholeFile(file);
   last = decodeGen2Arrays(bytes);
   times.push((performance.now() - t0) / 1000);
   if (r < REPS - 1) last = undefined;
@@ -77,13 +76,13 @@ console.log(`same result     ${ok ? "yes" : "NO"} (photons ${photons} vs ${ref.p
 
 // convertAll on FILES one-second files (hard links to the same 200 MB file, numbered names).
 const nightDir = join(data, `night-${PHOTONS}x${FILES}`);
-if (!existsSync(nightDir) || readdirSync(nightDir).length !== FILES) {
+if (FILES > 0 && (!existsSync(nightDir) || readdirSync(nightDir).length !== FILES)) {
   rmSync(nightDir, { recursive: true, force: true });
   mkdirSync(nightDir);
   for (let i = 0; i < FILES; i++) linkSync(file, join(nightDir, `${1602050064 + i}.bin`));
 }
 const cacheDir = join(data, "night-parquet");
-for (const workers of (process.env.GEN2_BENCH_WORKERS ?? "2").split(",").map(Number)) {
+for (const workers of FILES > 0 ? (process.env.GEN2_BENCH_WORKERS ?? "2").split(",").map(Number) : []) {
   rmSync(cacheDir, { recursive: true, force: true });
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--convert", nightDir, cacheDir, String(workers)], {
     encoding: "utf8",

@@ -34,7 +34,7 @@ export function packedArrays(cols: PhotonColumns, withBoard: boolean): Gen2Photo
     phase: cols.phase.subarray(0, n),
     baseline: cols.baseline.subarray(0, n),
   };
-  return withBoard ? { ...arrays, board: cols.board.subarray(0, n) } : arrays;
+  return withBoard && cols.board ? { ...arrays, board: cols.board.subarray(0, n) } : arrays;
 }
 
 export function wideArrays(cols: WidePhotonColumns): Gen2WidePhotonArrays {

@@ -67,7 +67,7 @@ async function decodePass(
 ): Promise<PassResult> {
   const state = createDecoderState(header);
   const staging = new Uint8Array(CHUNK_BYTES);
-  const words = new Uint32Array(staging.buffer);
+  const words = new DataView(staging.buffer);
   const cols = new PhotonColumns(CHUNK_BYTES / 8);
   let handle: Awaited<ReturnType<typeof open>>;
   try {

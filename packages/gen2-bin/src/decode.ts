@@ -2,7 +2,7 @@
  * Whole-file and streaming gen2 decoding. Both run the single core in `decoder-core.ts`.
  */
 import { createReadStream } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import type { RecordBatch, Table } from "apache-arrow";
 import {
   type Gen2PhotonArrays,
@@ -124,8 +124,8 @@ function checkEnd(state: DecoderState, bytes: number, options: Gen2DecodeOptions
 export function decodeGen2Arrays(bytes: Uint8Array, options: Gen2DecodeOptions = {}): Gen2DecodedArrays {
   const state = createDecoderState(options.header);
   const words = wordView(bytes);
-  const nWords = words.length / 2;
-  const out = new PhotonColumns(nWords);
+  const nWords = words.byteLength / 8;
+  const out = new PhotonColumns(nWords, options.board === true);
   const wide = new WidePhotonColumns();
   decodeWords(words, 0, nWords, state, out, wide);
   const trailing = checkEnd(state, bytes.byteLength, options);
@@ -151,13 +151,36 @@ export function decodeGen2(bytes: Uint8Array, options: Gen2DecodeOptions = {}): 
  * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO`, and those of {@link decodeGen2}
  */
 export async function readGen2File(path: string, options: Gen2DecodeOptions = {}): Promise<Gen2Decoded> {
-  let bytes: Uint8Array;
+  return decodeGen2(await readWholeFile(path), { ...options, path: options.path ?? path });
+}
+
+/**
+ * Read a whole file with as few read calls as possible into uninitialised memory (faster than
+ * `fs.readFile`, which reads in 512 KiB steps into zeroed memory).
+ * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO`
+ */
+export async function readWholeFile(path: string): Promise<Uint8Array> {
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    bytes = await readFile(path);
+    handle = await open(path, "r");
+  } catch (error) {
+    throw fsError(error, path, "opening");
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const bytes = Buffer.allocUnsafeSlow(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await handle.read(bytes, got, Math.min(size - got, 1 << 30), got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === size ? bytes : bytes.subarray(0, got);
   } catch (error) {
     throw fsError(error, path, "reading");
+  } finally {
+    await handle.close();
   }
-  return decodeGen2(bytes, { ...options, path: options.path ?? path });
 }
 
 /** Random-access bytes: a plain `ArrayBuffer`-like with `slice`, a `Blob`, or an adapter over a file. */
@@ -239,14 +262,14 @@ export async function* iterateGen2Batches(input: Gen2StreamInput, options: Gen2S
   const batchBytes = Math.max(8, Math.floor((options.batchBytes ?? 8 * 1024 * 1024) / 8) * 8);
   const state = createDecoderState(options.header);
   const staging = new Uint8Array(batchBytes);
-  const stagingWords = new Uint32Array(staging.buffer);
+  const stagingWords = new DataView(staging.buffer);
   let fill = 0;
   let total = 0;
   let batchStart = 0;
   const withBoard = options.board === true;
   const flush = (byteCount: number): Gen2Batch => {
     const nWords = byteCount / 8;
-    const out = new PhotonColumns(nWords);
+    const out = new PhotonColumns(nWords, withBoard);
     const wide = new WidePhotonColumns();
     decodeWords(stagingWords, 0, nWords, state, out, wide);
     const batch: Gen2Batch = {
