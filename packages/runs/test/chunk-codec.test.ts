@@ -1,0 +1,175 @@
+import { join } from "node:path";
+import Blosc from "numcodecs/blosc";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  type Chunk,
+  clipChunk,
+  concatenateChunks,
+  createContinuityChecker,
+  DataDirectory,
+  decodeBloscChunk,
+  decompressChunk,
+  getSplits,
+  iterateChunks,
+  makeDtype,
+  Rechunker,
+  readBloscHeader,
+  splitChunk,
+  validateChunk,
+} from "../src/index.js";
+import { removeDir, tempDir } from "./helpers.js";
+
+const DT = makeDtype([
+  { name: "time", typestr: "<i8" },
+  { name: "endtime", typestr: "<i8" },
+  { name: "v", typestr: "<f4" },
+]);
+
+function chunk(times: [bigint, bigint][], start: bigint, end: bigint, runId = "1", subruns: Chunk["subruns"] = null): Chunk {
+  const data = new Uint8Array(times.length * DT.itemsize);
+  const view = new DataView(data.buffer);
+  times.forEach(([t, e], i) => {
+    view.setBigInt64(i * 20, t, true);
+    view.setBigInt64(i * 20 + 8, e, true);
+    view.setFloat32(i * 20 + 16, i, true);
+  });
+  return { runId, dataType: "x", dataKind: "x", dtype: DT, start, end, n: times.length, data, subruns };
+}
+
+const timesOf = (c: Chunk) => Array.from({ length: c.n }, (_, i) => new DataView(c.data.buffer, c.data.byteOffset).getBigInt64(i * 20, true));
+
+describe("chunk laws and operations", () => {
+  it("validates rows against the interval", () => {
+    expect(() => validateChunk(chunk([[5n, 6n]], 0n, 10n))).not.toThrow();
+    expect(() => validateChunk(chunk([[5n, 6n]], 6n, 10n))).toThrow(expect.objectContaining({ code: "RUNS_BAD_CHUNK" }));
+    expect(() => validateChunk(chunk([[5n, 12n]], 0n, 10n))).toThrow(expect.objectContaining({ code: "RUNS_BAD_CHUNK", row: 0 }));
+    expect(() => validateChunk(chunk([], 10n, 5n))).toThrow(expect.objectContaining({ code: "RUNS_BAD_CHUNK" }));
+    expect(() => validateChunk(chunk([], -1n, 5n))).toThrow(expect.objectContaining({ code: "RUNS_BAD_CHUNK" }));
+    const overlapping = new Map([
+      ["a", { start: 0n, end: 5n }],
+      ["b", { start: 4n, end: 9n }],
+    ]);
+    expect(() => validateChunk(chunk([], 0n, 10n, "_s", overlapping))).toThrow(expect.objectContaining({ code: "RUNS_SUBRUN_OVERLAP" }));
+  });
+
+  it("splits at t; a straddling row blocks the split unless early splitting is allowed", () => {
+    const c = chunk([[0n, 2n], [3n, 6n], [7n, 8n]], 0n, 10n, "_s", new Map([["1", { start: 0n, end: 10n }]]));
+    const [l, r, t] = splitChunk(c, 3n);
+    expect([l.start, l.end, l.n, r.start, r.end, r.n, t]).toEqual([0n, 3n, 1, 3n, 10n, 2, 3n]);
+    expect(l.subruns).toEqual(new Map([["1", { start: 0n, end: 3n }]]));
+    expect(r.subruns).toEqual(new Map([["1", { start: 3n, end: 10n }]]));
+    expect(() => splitChunk(c, 5n)).toThrow(expect.objectContaining({ code: "RUNS_BAD_CHUNK" }));
+    const [l2, r2, t2] = splitChunk(c, 5n, true);
+    expect([l2.n, r2.n, t2]).toEqual([1, 2, 3n]);
+  });
+
+  it("clips to a range keeping rows fully inside", () => {
+    const c = chunk([[0n, 2n], [3n, 6n], [7n, 8n], [9n, 12n]], 0n, 20n);
+    const k = clipChunk(c, { start: 1n, end: 10n });
+    expect([k.start, k.end]).toEqual([1n, 10n]);
+    expect(timesOf(k)).toEqual([3n, 7n]);
+  });
+
+  it("concatenates in order, merges subruns maps, refuses overlap", () => {
+    const a = chunk([[0n, 1n]], 0n, 5n, "_s", new Map([["1", { start: 0n, end: 5n }]]));
+    const b = chunk([[6n, 7n]], 5n, 10n, "_s", new Map([["1", { start: 5n, end: 10n }]]));
+    const c = chunk([[20n, 21n]], 20n, 30n, "_s", new Map([["2", { start: 20n, end: 30n }]]));
+    const all = concatenateChunks([a, b, c]);
+    expect([all.start, all.end, all.n]).toEqual([0n, 30n, 3]);
+    expect(all.subruns).toEqual(
+      new Map([
+        ["1", { start: 0n, end: 10n }],
+        ["2", { start: 20n, end: 30n }],
+      ]),
+    );
+    expect(() => concatenateChunks([b, a])).toThrow(expect.objectContaining({ code: "RUNS_CHUNK_OVERLAP" }));
+    expect(() => concatenateChunks([a, chunk([], 5n, 6n, "other")])).toThrow(expect.objectContaining({ code: "RUNS_BAD_CHUNK" }));
+  });
+
+  it("checks continuity of a regular run", () => {
+    const check = createContinuityChecker();
+    check.check(chunk([], 0n, 5n));
+    check.check(chunk([], 5n, 9n));
+    expect(() => check.check(chunk([], 10n, 12n))).toThrow(expect.objectContaining({ code: "RUNS_NOT_CONTINUOUS" }));
+    expect(() => createContinuityChecker().check(chunk([], 0n, 5n)) ?? undefined).not.toThrow();
+  });
+});
+
+describe("rechunking (strax 2.x get_splits)", () => {
+  it("cuts only in gaps > 1000 ns, closest to the target row count", () => {
+    // 10 rows 2000 ns apart, plus a dense tail with no gaps.
+    const rows: [bigint, bigint][] = [];
+    for (let i = 0; i < 10; i++) rows.push([BigInt(i) * 2000n, BigInt(i) * 2000n + 10n]);
+    for (let i = 0; i < 5; i++) rows.push([20_000n + BigInt(i) * 10n, 20_000n + BigInt(i) * 10n + 10n]);
+    const c = chunk(rows, 0n, 30_000n);
+    expect(getSplits(c, 3 * DT.itemsize)).toEqual([3, 6, 9]);
+    const r = new Rechunker(3 * DT.itemsize);
+    const out = r.receive(c);
+    const rest = r.flush()!;
+    expect(out.map((x) => [x.start, x.end, x.n])).toEqual([
+      [0n, 5500n, 3],
+      [5500n, 11_500n, 3],
+      [11_500n, 17_500n, 3],
+    ]);
+    expect([rest.start, rest.end, rest.n]).toEqual([17_500n, 30_000n, 6]);
+  });
+});
+
+describe("blosc", () => {
+  const cleanup: string[] = [];
+  afterEach(async () => {
+    while (cleanup.length) await removeDir(cleanup.pop()!);
+  });
+
+  it("decodes byte-shuffled and memcpyed chunks, and falls back to WASM for other codecs", async () => {
+    const raw = new Uint8Array(300_000).map((_, i) => (i % 7 === 0 ? i & 0xff : 0));
+    for (const config of [
+      { cname: "blosclz", clevel: 5, shuffle: 1 },
+      { cname: "blosclz", clevel: 0, shuffle: 0 },
+      { cname: "lz4", clevel: 5, shuffle: 1 },
+      { cname: "zstd", clevel: 3, shuffle: 2 },
+    ]) {
+      const enc = await Blosc.fromConfig(config).encode(raw);
+      const header = readBloscHeader(enc)!;
+      const ts = decodeBloscChunk(enc);
+      if (config.cname === "blosclz" && config.shuffle !== 2) expect(Buffer.compare(ts!, raw), JSON.stringify(config)).toBe(0);
+      else expect(ts).toBeUndefined();
+      expect(Buffer.compare(await decompressChunk("blosc", enc, raw.length), raw), JSON.stringify(config)).toBe(0);
+      expect(Buffer.compare(await decompressChunk("blosc", enc.slice(), raw.length, undefined, true), raw)).toBe(0);
+      expect(header.nbytes).toBe(raw.length);
+    }
+  });
+
+  it("large chunks decode on worker threads, identical to the main thread", async () => {
+    const path = await tempDir();
+    cleanup.push(path);
+    const dir = new DataDirectory(path);
+    const w = await dir.openWriter({ key: { runId: "1", dataType: "x" }, dtype: DT });
+    const n = 60_000; // 1.2 MB per chunk
+    let t = 0n;
+    for (let k = 0; k < 3; k++) {
+      const rows: [bigint, bigint][] = [];
+      for (let i = 0; i < n; i++, t += 3n) rows.push([t, t + 2n]);
+      await w.write(chunk(rows, BigInt(k * n) * 3n, BigInt((k + 1) * n) * 3n));
+    }
+    await w.close();
+    const a: Uint8Array[] = [];
+    for await (const c of iterateChunks(dir, "1", "x", { workers: true })) a.push(c.data);
+    const b: Uint8Array[] = [];
+    for await (const c of iterateChunks(dir, "1", "x", { workers: false })) b.push(c.data);
+    expect(Buffer.compare(Buffer.concat(a), Buffer.concat(b))).toBe(0);
+    expect(Buffer.concat(a).byteLength).toBe(3 * n * DT.itemsize);
+    // A corrupt large chunk is a coded error from the worker path too.
+    const stored = (await dir.findData("1", "x"))!;
+    const file = join(stored.path, `x-${stored.metadata.lineageHash}-000001`);
+    const { readFile, writeFile } = await import("node:fs/promises");
+    const bytes = await readFile(file);
+    bytes.fill(0xee, 200, 400);
+    await writeFile(file, bytes);
+    await expect(
+      (async () => {
+        for await (const _ of iterateChunks(dir, "1", "x", { workers: true })) void _;
+      })(),
+    ).rejects.toMatchObject({ code: "RUNS_CORRUPT_CHUNK" });
+  });
+});
