@@ -37,6 +37,17 @@ function config(dataDir, tiers = TIERS) {
   };
 }
 const pick = (o, keys) => Object.fromEntries(keys.map((k) => [k, o[k]]));
+function cpuMs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+/** CPU seconds (user + sys) of a child command, from bash's `times`. */
+function childCpu(cmd) {
+  const r = spawnSync("bash", ["-c", `${cmd} > /dev/null; times`], { encoding: "utf8" });
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  const m = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((x) => Number(x[1]) * 60 + Number(x[2]));
+  return (m[0] ?? Number.NaN) + (m[1] ?? Number.NaN);
+}
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -59,18 +70,23 @@ if (!existsSync(join(tree, ".complete"))) {
   console.log(`generated ${CYCLES * TIERS.length} files in ${((performance.now() - t0) / 1000).toFixed(1)} s under ${tree}`);
 }
 const findTimes = [];
+const findCpu = [];
 for (let k = 0; k < 5; k++) {
   const t0 = performance.now();
   const r = spawnSync("find", [tree, "-type", "f", "-name", "*.lh5", "-printf", "%s\n"], { maxBuffer: 1 << 26 });
   findTimes.push((performance.now() - t0) / 1000);
   if (r.status !== 0) throw new Error(`find failed: ${r.stderr}`);
+  findCpu.push(childCpu(`find ${tree} -type f -name '*.lh5' -printf '%s\\n'`));
 }
 const scanTimes = [];
+const scanCpu = [];
 let db;
 for (let k = 0; k < 7; k++) {
+  const c0 = cpuMs();
   const t0 = performance.now();
   db = FileDb.fromConfig(config(tree));
   scanTimes.push((performance.now() - t0) / 1000);
+  scanCpu.push((cpuMs() - c0) / 1000);
 }
 if (db.length !== CYCLES) throw new Error(`expected ${CYCLES} rows, got ${db.length}`);
 if (db.query("file_status == 31").length !== CYCLES) throw new Error("not every cycle has all 5 tiers");
@@ -78,9 +94,12 @@ const files = CYCLES * TIERS.length;
 const tScan = median(scanTimes);
 const tFind = median(findTimes);
 console.log(`name scan: ${files} files (${CYCLES} cycles × ${TIERS.length} tiers; walk + parse + derive + stat for status and size + sort)`);
-console.log(`  daqkit FileDb.fromConfig   ${tScan.toFixed(3)} s  ${Math.round(files / tScan).toLocaleString("en")} files/s (median of ${scanTimes.length})`);
-console.log(`  find -printf '%s'          ${tFind.toFixed(3)} s  ${Math.round(files / tFind).toLocaleString("en")} files/s (median of ${findTimes.length}; incl. process spawn)`);
-console.log(`  ratio daqkit/find time ${(tScan / tFind).toFixed(2)}× (target ≤ 2×); vs pygama ${PYGAMA_NAME_SCAN.toLocaleString("en")} files/s: ${(files / tScan / PYGAMA_NAME_SCAN).toFixed(1)}× (target ≥ 4×)`);
+const cScan = median(scanCpu);
+const cFind = median(findCpu);
+console.log(`  daqkit FileDb.fromConfig   wall ${tScan.toFixed(3)} s  ${Math.round(files / tScan).toLocaleString("en")} files/s; cpu ${cScan.toFixed(3)} s  ${Math.round(files / cScan).toLocaleString("en")} files/cpu-s (medians of ${scanTimes.length})`);
+console.log(`  find -printf '%s'          wall ${tFind.toFixed(3)} s  ${Math.round(files / tFind).toLocaleString("en")} files/s; cpu ${cFind.toFixed(3)} s (medians of ${findTimes.length}; wall incl. process spawn)`);
+console.log(`  ratio daqkit/find: wall ${(tScan / tFind).toFixed(2)}×, cpu ${(cScan / cFind).toFixed(2)}× (target ≤ 2×)`);
+console.log(`  vs pygama ${PYGAMA_NAME_SCAN.toLocaleString("en")} files/s (issue figure): wall ${(files / tScan / PYGAMA_NAME_SCAN).toFixed(1)}×, cpu ${(files / cScan / PYGAMA_NAME_SCAN).toFixed(1)}× (target ≥ 4×)`);
 const tQuery0 = performance.now();
 const sel = db.query("type == 'cal' and run in ['r001', 'r002'] and file_status == 31");
 console.log(`  query over ${CYCLES} rows: ${(performance.now() - tQuery0).toFixed(2)} ms (${sel.length} rows)`);
@@ -108,17 +127,30 @@ void src;
 const realConfig = config(real, REAL_TIERS);
 realConfig.table_format = pick(realConfig.table_format, REAL_TIERS);
 const tableTimes = [];
+const tableCpu = [];
 let tdb;
-for (let k = 0; k < 3; k++) {
+for (let k = 0; k < 5; k++) {
   tdb = FileDb.fromConfig(realConfig);
+  const c0 = cpuMs();
   const t0 = performance.now();
   const report = await tdb.scanTablesColumns();
   tableTimes.push((performance.now() - t0) / 1000);
+  tableCpu.push((cpuMs() - c0) / 1000);
   if (report.filesOpened !== 500) throw new Error(`opened ${report.filesOpened} files`);
 }
+const slowDb = FileDb.fromConfig(realConfig);
+const s0 = performance.now();
+const sc0 = cpuMs();
+await slowDb.scanTablesColumns({ fastLinks: false });
+const tSlow = (performance.now() - s0) / 1000;
+const cSlow = (cpuMs() - sc0) / 1000;
+if (JSON.stringify(slowDb.records()) !== JSON.stringify(tdb.records())) throw new Error("fast and lh5 table scans differ");
 if (tdb.columns.length !== 6) throw new Error(`expected 6 column lists, got ${tdb.columns.length}`);
 const tTables = median(tableTimes);
+const cTables = median(tableCpu);
 console.log(`table/column scan: 500 LH5 files (125 copies of the phy cycle 20230322T160139Z, tiers ${REAL_TIERS.join(", ")})`);
-console.log(`  daqkit scanTablesColumns   ${tTables.toFixed(3)} s  ${Math.round(500 / tTables).toLocaleString("en")} files/s (median of ${tableTimes.length})`);
-console.log(`  vs pygama ${PYGAMA_TABLE_SCAN.toLocaleString("en")} files/s: ${(500 / tTables / PYGAMA_TABLE_SCAN).toFixed(2)}× (target ≥ 5×)`);
+console.log(`  daqkit scanTablesColumns            wall ${tTables.toFixed(3)} s  ${Math.round(500 / tTables).toLocaleString("en")} files/s; cpu ${cTables.toFixed(3)} s  ${Math.round(500 / cTables).toLocaleString("en")} files/cpu-s (medians of ${tableTimes.length})`);
+console.log(`  same via @daqkit/lh5 (fastLinks off) wall ${tSlow.toFixed(3)} s  ${Math.round(500 / tSlow).toLocaleString("en")} files/s; cpu ${cSlow.toFixed(3)} s (one run)`);
+console.log(`  vs pygama ${PYGAMA_TABLE_SCAN.toLocaleString("en")} files/s (issue figure): wall ${(500 / tTables / PYGAMA_TABLE_SCAN).toFixed(2)}×, cpu ${(500 / cTables / PYGAMA_TABLE_SCAN).toFixed(2)}× (target ≥ 5×)`);
+console.log(`load average during the run: ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")} on ${(await import("node:os")).cpus().length} CPUs`);
 console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);

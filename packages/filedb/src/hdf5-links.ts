@@ -17,7 +17,9 @@ export class Hdf5LinksUnsupported extends Error {
   override readonly name = "Hdf5LinksUnsupported";
 }
 
-const BLOCK = 16384;
+const BLOCK = 4096;
+/** Block buffers reused across files (metadata reads are small and scattered). */
+const POOL: Buffer[] = [];
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const UTF8 = new TextDecoder("utf-8", { fatal: false });
 
@@ -30,6 +32,10 @@ interface Member {
 class BlockReader {
   readonly #fd: number;
   readonly #blocks = new Map<number, Buffer>();
+  readonly #valid = new Map<number, number>();
+  #lastIndex = -1;
+  #lastBlock: Buffer = Buffer.alloc(0);
+  #lastValid = 0;
   offsetSize = 8;
   lengthSize = 8;
 
@@ -37,66 +43,88 @@ class BlockReader {
     this.#fd = fd;
   }
 
+  /** Return the block buffers to the pool; views obtained from this reader become invalid. */
+  release(): void {
+    for (const b of this.#blocks.values()) if (POOL.length < 64) POOL.push(b);
+    this.#blocks.clear();
+  }
+
   #block(index: number): Buffer {
+    if (index === this.#lastIndex) return this.#lastBlock;
     let b = this.#blocks.get(index);
     if (!b) {
-      b = Buffer.allocUnsafe(BLOCK);
+      b = POOL.pop() ?? Buffer.allocUnsafe(BLOCK);
       const n = readSync(this.#fd, b, 0, BLOCK, index * BLOCK);
-      if (n < BLOCK) b = b.subarray(0, n);
       this.#blocks.set(index, b);
+      this.#valid.set(index, n);
     }
+    this.#lastIndex = index;
+    this.#lastBlock = b;
+    this.#lastValid = this.#valid.get(index)!;
     return b;
   }
 
-  /** `length` bytes at `offset` (a view when inside one block). */
+  /** The block holding `[offset, offset + length)` and the start inside it, or -1 when it spans blocks. */
+  #at(offset: number, length: number): number {
+    const index = Math.floor(offset / BLOCK);
+    const start = offset - index * BLOCK;
+    if (start + length > BLOCK) return -1;
+    this.#block(index);
+    if (start + length > this.#lastValid) throw new Hdf5LinksUnsupported(`read past the end of the file at ${offset}`);
+    return start;
+  }
+
+  /** `length` bytes at `offset` (a view into a pooled block when inside one block; do not keep it). */
   bytes(offset: number, length: number): Buffer {
-    const first = Math.floor(offset / BLOCK);
-    const last = Math.floor((offset + length - 1) / BLOCK);
-    if (first === last) {
-      const b = this.#block(first);
-      const start = offset - first * BLOCK;
-      if (start + length > b.length) throw new Hdf5LinksUnsupported(`read past the end of the file at ${offset}`);
-      return b.subarray(start, start + length);
-    }
+    const start = this.#at(offset, length);
+    if (start >= 0) return this.#lastBlock.subarray(start, start + length);
     const out = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const pos = offset + done;
       const idx = Math.floor(pos / BLOCK);
       const b = this.#block(idx);
-      const start = pos - idx * BLOCK;
-      const n = Math.min(length - done, b.length - start);
+      const s = pos - idx * BLOCK;
+      const n = Math.min(length - done, this.#lastValid - s);
       if (n <= 0) throw new Hdf5LinksUnsupported(`read past the end of the file at ${pos}`);
-      b.copy(out, done, start, start + n);
+      b.copy(out, done, s, s + n);
       done += n;
     }
     return out;
   }
 
   u8(offset: number): number {
-    return this.bytes(offset, 1)[0]!;
+    const p = this.#at(offset, 1);
+    return p >= 0 ? this.#lastBlock[p]! : this.bytes(offset, 1)[0]!;
   }
   u16(offset: number): number {
-    return this.bytes(offset, 2).readUInt16LE(0);
+    const p = this.#at(offset, 2);
+    return p >= 0 ? this.#lastBlock.readUInt16LE(p) : this.bytes(offset, 2).readUInt16LE(0);
   }
   u32(offset: number): number {
-    return this.bytes(offset, 4).readUInt32LE(0);
+    const p = this.#at(offset, 4);
+    return p >= 0 ? this.#lastBlock.readUInt32LE(p) : this.bytes(offset, 4).readUInt32LE(0);
   }
   /** An unsigned little-endian integer of 1, 2, 4 or 8 bytes; -1 for "undefined" (all bits set). */
   uint(offset: number, size: number): number {
-    const b = this.bytes(offset, size);
+    let p = this.#at(offset, size);
+    let b = this.#lastBlock;
+    if (p < 0) {
+      b = this.bytes(offset, size);
+      p = 0;
+    }
     switch (size) {
       case 1:
-        return b[0]!;
+        return b[p]!;
       case 2:
-        return b.readUInt16LE(0);
+        return b.readUInt16LE(p);
       case 4: {
-        const v = b.readUInt32LE(0);
+        const v = b.readUInt32LE(p);
         return v === 0xffffffff ? -1 : v;
       }
       case 8: {
-        const lo = b.readUInt32LE(0);
-        const hi = b.readUInt32LE(4);
+        const lo = b.readUInt32LE(p);
+        const hi = b.readUInt32LE(p + 4);
         if (lo === 0xffffffff && hi === 0xffffffff) return -1;
         if (hi >= 0x200000) throw new Hdf5LinksUnsupported("address beyond 2^53");
         return hi * 0x100000000 + lo;
@@ -112,8 +140,7 @@ class BlockReader {
     return this.uint(offset, this.lengthSize);
   }
   signature(offset: number, text: string): boolean {
-    const b = this.bytes(offset, 4);
-    return b.toString("latin1") === text;
+    return this.u32(offset) === (text.charCodeAt(0) | (text.charCodeAt(1) << 8) | (text.charCodeAt(2) << 16) | (text.charCodeAt(3) << 24)) >>> 0;
   }
 }
 
@@ -137,8 +164,8 @@ export class Hdf5Links {
    */
   static open(path: string): Hdf5Links {
     const fd = openSync(path, "r");
+    const r = new BlockReader(fd);
     try {
-      const r = new BlockReader(fd);
       const sig = r.bytes(0, 8);
       if (!SIGNATURE.every((b, i) => sig[i] === b)) throw new Hdf5LinksUnsupported("no HDF5 signature at byte 0");
       const version = r.u8(8);
@@ -162,12 +189,14 @@ export class Hdf5Links {
       }
       return new Hdf5Links(fd, r, root);
     } catch (error) {
+      r.release();
       closeSync(fd);
       throw error;
     }
   }
 
   close(): void {
+    this.#r.release();
     closeSync(this.#fd);
   }
 

@@ -219,6 +219,17 @@ export function compileTemplate(text: string): Template {
     pattern += `(?<${group}>${body})`;
   }
   const regex = new RegExp(`^${pattern}$`, "su");
+  // Literal/field alternation for the fast formatting path.
+  const simple = fields.every((f) => f.type === "s" && f.width === 0);
+  const literals: string[] = [""];
+  const simpleNames: string[] = [];
+  for (const piece of pieces) {
+    if ("literal" in piece) literals[literals.length - 1] += piece.literal;
+    else {
+      simpleNames.push(piece.field.name);
+      literals.push("");
+    }
+  }
   const names = [...groups.keys()];
   const fieldByName = new Map(fields.map((f) => [f.name, f]));
   return {
@@ -226,6 +237,16 @@ export function compileTemplate(text: string): Template {
     fields,
     names,
     format(values) {
+      if (simple) {
+        // Fast path (string fields without width): plain concatenation.
+        let out = literals[0]!;
+        for (let i = 0; i < simpleNames.length; i++) {
+          const v = values[simpleNames[i]!];
+          if (v === undefined || v === null) throw badTemplate(text, `no value for field "${simpleNames[i]}"`);
+          out += v + literals[i + 1]!;
+        }
+        return out;
+      }
       let out = "";
       for (const piece of pieces) out += "literal" in piece ? piece.literal : formatField(text, piece.field, values[piece.field.name]);
       return out;
