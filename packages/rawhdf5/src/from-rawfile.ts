@@ -138,17 +138,19 @@ async function withRetries<T>(
   const reattempts = Math.max(1, options.reattempts ?? 100);
   const maxWaitMs = options.maxWaitMs ?? 60_000;
   const began = Date.now();
-  ensureReadable(path);
-  if (!hasHdf5Signature(path)) {
-    throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not an HDF5 file (no HDF5 signature)`, { path });
-  }
   const rt = await loadH5();
   let transientFailures = 0;
   let missingLayout = 0;
   let syncTries = 0;
   let lastDiagnostic = "";
   for (;;) {
+    ensureReadable(path);
     const result = withQuietHdf5(rt, (scope): AttemptResult<T> => {
+      if (!hasHdf5Signature(path)) {
+        // A writer that is creating the file (h5py) may not have written the superblock yet.
+        if (statSync(path).size < 8 && transientFailures + 1 < reattempts) return { kind: "transient", diagnostic: "the file is empty" };
+        throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not an HDF5 file (no HDF5 signature)`, { path });
+      }
       const opened = openH5(rt, scope, path, "Sr");
       if (!opened.ok) return { kind: "transient", diagnostic: opened.diagnostic };
       try {

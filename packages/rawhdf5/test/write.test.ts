@@ -151,6 +151,12 @@ describe("toRawfile", () => {
       expect(readFileSync(path, "utf8")).toBe("hello, not hdf5\n");
     });
 
+    test("an empty file (a writer creating it?) is retried, then RAWHDF5_NOT_RAWFILE", async () => {
+      const path = join(dir, "empty-bytes.h5");
+      writeFileSync(path, "");
+      expect(await codeOf(lenRawfile(path, { reattempts: 3 }))).toBe("RAWHDF5_NOT_RAWFILE");
+    });
+
     test("a truncated file", async () => {
       const path = copyPythonFile("raw_v0_0_two_iogroups.h5", dir);
       truncateSync(path, 3000);
