@@ -104,12 +104,21 @@ export class ColumnCollector {
         byTier.set(tier, [...(byTier.get(tier) ?? []), c]);
       }
       if (byTier.size === 0) return;
-      const rows = Int32Array.from(pos, (k) => entries.row[k] as number);
+      const rows = new Int32Array(pos.length);
+      let minRow = Number.POSITIVE_INFINITY;
+      let maxRow = -1;
+      for (let j = 0; j < pos.length; j++) {
+        const r = entries.row[pos[j] as number] as number;
+        rows[j] = r;
+        if (r < minRow) minRow = r;
+        if (r > maxRow) maxRow = r;
+      }
       let plan: ReturnType<typeof planRowRead> | undefined;
       for (const [tier, cols] of byTier) {
         const hit = cache?.get(cacheKey(tier, table));
-        if (hit && cols.every((c) => hit.pieces.has(c)) && rows.every((r) => r >= hit.start && r < hit.stop)) {
-          const position = Int32Array.from(rows, (r) => r - hit.start);
+        if (hit && cols.every((c) => hit.pieces.has(c)) && minRow >= hit.start && maxRow < hit.stop) {
+          const position = new Int32Array(rows.length);
+          for (let j = 0; j < rows.length; j++) position[j] = (rows[j] as number) - hit.start;
           for (const c of cols) this.#place(c, segs.get(c) as Segment, hit.pieces.get(c), pos, position);
           continue;
         }
@@ -123,12 +132,14 @@ export class ColumnCollector {
       const tables = child.tables ?? childTablesOf(src, child.level, null) ?? [];
       // Unique events (sorted) so each child row is read once.
       const events = entries.event;
-      const unique = Int32Array.from(new Set(events)).sort();
-      const where = new Map<number, number>();
-      unique.forEach((e, j) => {
-        where.set(e, j);
-      });
-      const all = Array.from({ length: n }, (_, k) => k);
+      let maxEvent = -1;
+      for (let k = 0; k < n; k++) if ((events[k] as number) > maxEvent) maxEvent = events[k] as number;
+      const where = new Int32Array(maxEvent + 1).fill(-1);
+      for (let k = 0; k < n; k++) where[events[k] as number] = 0;
+      let u = 0;
+      for (let e = 0; e <= maxEvent; e++) if (where[e] === 0) where[e] = u++;
+      const unique = new Int32Array(u);
+      for (let e = 0; e <= maxEvent; e++) if ((where[e] as number) >= 0) unique[where[e] as number] = e;
       for (const table of tables) {
         const todo = missing.filter((c) => !parentFound.has(c));
         if (todo.length === 0) break;
@@ -160,9 +171,9 @@ export class ColumnCollector {
             state.fromChild = true;
             const p = state.pieces.length;
             state.pieces.push(piece);
-            for (const k of all) {
+            for (let k = 0; k < n; k++) {
               seg.srcPiece[k] = p;
-              const j = where.get(events[k] as number) as number;
+              const j = where[events[k] as number] as number;
               seg.srcRow[k] = plan.position ? (plan.position[j] as number) : j;
             }
           }

@@ -554,10 +554,16 @@ function sortByEvent(chunk: EntryChunk): EntryChunk {
   return {
     fileIndex: chunk.fileIndex,
     tableIds: chunk.tableIds,
-    tableCode: Int32Array.from(order, (k) => chunk.tableCode[k] as number),
-    row: Int32Array.from(order, (k) => chunk.row[k] as number),
-    event: Int32Array.from(order, (k) => ev[k] as number),
+    tableCode: take(chunk.tableCode, order),
+    row: take(chunk.row, order),
+    event: take(ev, order),
   };
+}
+
+function take(values: Int32Array, order: readonly number[]): Int32Array {
+  const out = new Int32Array(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = values[order[i] as number] as number;
+  return out;
 }
 
 async function writeResult(path: string, result: LoaderResult, name: string): Promise<void> {

@@ -275,17 +275,30 @@ function gatherPrimitive(
     const isFloat = (out as unknown) instanceof Float64Array || (out as unknown) instanceof Float32Array;
     // Null slots of float columns also hold NaN, so code that ignores the validity bitmap still sees "missing".
     const fill = isFloat ? Number.NaN : 0;
-    if (datas.length === 1 && n > 0) {
-      const d = datas[0] as Float64Array;
-      for (let i = 0; i < n; i++) o[i] = (srcPiece[i] as number) < 0 ? fill : (d[srcRow[i] as number] as number);
-    } else {
-      for (let i = 0; i < n; i++) {
-        const p = srcPiece[i] as number;
-        o[i] = p < 0 ? fill : ((datas[p] as Float64Array)[srcRow[i] as number] as number);
-      }
+    // Rows come in long runs from one piece (one table of one cycle): copy run by run.
+    let i = 0;
+    while (i < n) {
+      const p = srcPiece[i] as number;
+      let j = i + 1;
+      while (j < n && srcPiece[j] === p) j++;
+      if (p < 0) o.fill(fill, i, j);
+      else copyRun(o, datas[p] as Float64Array, srcRow, i, j);
+      i = j;
     }
   }
   return makeData({ type: type as Float64, length: n, data: out as Float64Array, ...v });
+}
+
+/** `out[i] = src[rows[i]]` for i in [from, to); a contiguous row run becomes one `set()`. */
+function copyRun(out: Float64Array, src: Float64Array, rows: Int32Array, from: number, to: number): void {
+  const r0 = rows[from] as number;
+  let contiguous = true;
+  for (let i = from + 1; i < to && contiguous; i++) contiguous = rows[i] === r0 + (i - from);
+  if (contiguous && (src as unknown as { constructor: unknown }).constructor === (out as unknown as { constructor: unknown }).constructor) {
+    out.set(src.subarray(r0, r0 + (to - from)), from);
+    return;
+  }
+  for (let i = from; i < to; i++) out[i] = src[rows[i] as number] as number;
 }
 
 /** A flat 1-D view of an N-D array piece (the leaf values of a fixed-width column). */

@@ -73,7 +73,11 @@ export function assembleOutput(
     });
     offsets[starts.length] = n;
     const first = Int32Array.from(starts);
-    const pick = (src: Int32Array) => Int32Array.from(first, (k) => src[k] as number);
+    const pick = (src: Int32Array) => {
+      const out = new Int32Array(first.length);
+      for (let i = 0; i < first.length; i++) out[i] = src[first[i] as number] as number;
+      return out;
+    };
     cols = [
       { name: names.event as string, data: int32Data(pick(event)) },
       ...(withFile ? [{ name: "file", data: int32Data(pick(all.file)) }] : []),
