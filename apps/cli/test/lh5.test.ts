@@ -69,6 +69,16 @@ describe("daqkit lh5", () => {
     expect(out.data.row_in_table).toEqual([["0"], ["2", "1"]]);
   });
 
+  it("show --decode decodes compressed waveforms", async () => {
+    const p14 = join(LH5, "extra/l200-p14-r004-cal-20250606T010224Z-tier_raw.lh5");
+    const enc = await daqkit("lh5", "show", p14, "ch1105600/raw", "--columns", "waveform_windowed/values");
+    expect(enc.code).toBe(0);
+    expect(enc.stdout).toContain("<radware_sigcompress: 1244 bytes>");
+    const dec = await daqkit("lh5", "show", p14, "ch1105600/raw", "--columns", "waveform_windowed/values", "--decode");
+    expect(dec.code).toBe(0);
+    expect(dec.stdout).toContain("[14996, 15009, 14998, 15005, 14995, 15006, … (1400)]");
+  });
+
   it("export to .arrow and .parquet", async () => {
     const arrowOut = join(dir, "raw.arrow");
     const a = await daqkit("lh5", "export", RAW, "ch1084803/raw", "--out", arrowOut, "--batch-rows", "4");

@@ -34,6 +34,8 @@ export type Lh5ErrorCode =
   | "LH5_APPEND_MISMATCH"
   /** Writing (mode "a") an object whose path already exists. */
   | "LH5_OBJECT_EXISTS"
+  /** An encoded waveform (radware_sigcompress, uleb128_zigzag_diff) could not be decoded. */
+  | "LH5_DECODE_FAILED"
   /** Writing the file failed (permissions, disk, HDF5 error). */
   | "LH5_WRITE_IO"
   /** Reading a dataset failed inside HDF5. */

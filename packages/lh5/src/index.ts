@@ -36,3 +36,4 @@ export {
 export type { BuildOptions } from "./builders.js";
 export { lgdoToArrow, arrowToLgdo, concatLgdo, ARROW_METADATA_DATATYPE, ARROW_METADATA_UNITS } from "./arrow.js";
 export type { LgdoToArrowOptions } from "./arrow.js";
+export { decodeEncodedArray, radwareSigcompressDecode, uleb128ZigzagDiffDecode } from "./codecs.js";

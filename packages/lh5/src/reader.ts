@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import type { Dataset, Group, File as H5File } from "h5wasm/node";
 import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
 import { type H5RawModule, dtypeName, readDatasetRanges, toFloat64 } from "./dataset-read.js";
+import { decodeEncodedArray } from "./codecs.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
 import { FILTER_NAMES, type H5Runtime, h5ready } from "./h5.js";
 import { type Ranges, type RowSelection, normalizeRows, rangesLength } from "./selection.js";
@@ -39,6 +40,12 @@ export interface ReadOptions {
    * (`"waveform/values"`). Only these are read, in `datatype` order. Default: all.
    */
   readonly columns?: readonly string[];
+  /**
+   * Decode encoded waveforms (`radware_sigcompress`, `uleb128_zigzag_diff`) into Int32 samples:
+   * ArrayOfEncodedEqualSizedArrays → ArrayOfEqualSizedArrays, VectorOfEncodedVectors → VectorOfVectors.
+   * Default false: they are returned still encoded, flagged `encoded: true`.
+   */
+  readonly decodeWaveforms?: boolean;
 }
 
 /** Options of {@link Lh5File.iterateTable}. */
@@ -47,6 +54,8 @@ export interface IterateOptions {
   readonly batchSize?: number;
   /** Column mask, as in {@link ReadOptions.columns}. */
   readonly columns?: readonly string[];
+  /** Decode encoded waveforms, as in {@link ReadOptions.decodeWaveforms}. */
+  readonly decodeWaveforms?: boolean;
   /** Only iterate rows `[start, stop)` (default all). */
   readonly start?: number;
   readonly stop?: number;
@@ -387,7 +396,7 @@ export class Lh5File {
    */
   readObject(objPath: string, options: ReadOptions = {}): Lgdo {
     const p = normalizePath(objPath);
-    return this.#read(p, options.rows, buildMask(options.columns));
+    return this.#read(p, options.rows, buildMask(options.columns), options.decodeWaveforms ?? false);
   }
 
   /**
@@ -418,12 +427,16 @@ export class Lh5File {
     for (let a = options.start ?? 0; a < stop; a += batchSize) {
       options.signal?.throwIfAborted();
       const b = Math.min(stop, a + batchSize);
-      const read: ReadOptions = options.columns ? { rows: { start: a, stop: b }, columns: options.columns } : { rows: { start: a, stop: b } };
+      const read: ReadOptions = {
+        rows: { start: a, stop: b },
+        ...(options.columns ? { columns: options.columns } : {}),
+        ...(options.decodeWaveforms ? { decodeWaveforms: true } : {}),
+      };
       yield this.readTable(objPath, read);
     }
   }
 
-  #read(p: string, rows: RowSelection | undefined, mask: Mask | null): Lgdo {
+  #read(p: string, rows: RowSelection | undefined, mask: Mask | null, decode: boolean): Lgdo {
     const entity = this.#entity(p);
     const { text, dt } = this.#lgdoDatatype(entity, p);
     const attrs = this.#attrs(entity);
@@ -444,13 +457,14 @@ export class Lh5File {
       case "VectorOfEncodedVectors":
       case "ArrayOfEncodedEqualSizedArrays": {
         const n = this.#countRows(p, dt) ?? 0;
-        return this.#readEncoded(p, dt.type, text, dt.element, attrs, normalizeRows(rows, n, this.#ctx(p)));
+        const encoded = this.#readEncoded(p, dt.type, text, dt.element, attrs, normalizeRows(rows, n, this.#ctx(p)));
+        return decode ? decodeEncodedArray(encoded) : encoded;
       }
       case "Struct":
       case "Histogram": {
         const fields = this.#maskedFields(p, dt.fields, dt.type === "Histogram" ? null : mask);
         const out = new Map<string, Lgdo>();
-        for (const f of fields) out.set(f, this.#read(this.#child(p, f), rows, mask?.get(f) ?? null));
+        for (const f of fields) out.set(f, this.#read(this.#child(p, f), rows, mask?.get(f) ?? null, decode));
         const datatype = fields.length === dt.fields.length ? text : compositeDatatype("struct", fields);
         const struct: Struct = { type: "Struct", datatype, attrs, fields: out };
         return dt.type === "Histogram" ? this.#histogram(p, struct) : struct;
@@ -468,7 +482,7 @@ export class Lh5File {
         const columns = new Map<string, Lgdo>();
         let nRows: number | undefined;
         for (const f of fields) {
-          const col = this.#read(this.#child(p, f), ranges, mask?.get(f) ?? null);
+          const col = this.#read(this.#child(p, f), ranges, mask?.get(f) ?? null, decode);
           const len = lgdoRows(col);
           if (len !== undefined) {
             if (nRows === undefined) nRows = len;

@@ -67,7 +67,7 @@ function treeLines(objects: readonly Lh5ObjectInfo[], rootLabel: string): string
 }
 
 const CELL_ITEMS = 6;
-const CELL_WIDTH = 40;
+const CELL_WIDTH = 60;
 
 function valueText(v: unknown): string {
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(12)));
@@ -324,14 +324,19 @@ export function registerLh5Commands(program: Command, getContext: () => CliConte
     .argument("<path>", "object path, e.g. ch1084803/raw")
     .option("--rows <a:b>", "rows [a, b) (either end optional) or a list like 1,5,7")
     .option("--columns <names>", "comma-separated columns; nested as parent/child (e.g. daqenergy,waveform/values)")
-    .action(async (file: string, path: string, opts: { rows?: string; columns?: string }) => {
+    .option("--decode", "decode compressed waveforms (radware_sigcompress, uleb128_zigzag_diff)")
+    .action(async (file: string, path: string, opts: { rows?: string; columns?: string; decode?: boolean }) => {
       const ctx = getContext();
       const rows = parseRows(opts.rows, { start: 0, stop: 20 });
       const columns = parseColumns(opts.columns);
       const f = await openLh5(file);
       try {
         const total = f.countRows(path);
-        const obj = f.readObject(path, { ...(total !== undefined ? { rows } : {}), ...(columns ? { columns } : {}) });
+        const obj = f.readObject(path, {
+          ...(total !== undefined ? { rows } : {}),
+          ...(columns ? { columns } : {}),
+          decodeWaveforms: opts.decode ?? false,
+        });
         const rowIds = Array.isArray(rows) ? rows : undefined;
         const firstRow = !Array.isArray(rows) ? (rows?.start ?? 0) : undefined;
         ctx.print({ file, path, type: obj.type, datatype: obj.datatype, attrs: obj.attrs, rows: total, data: plain(obj) }, () =>
@@ -351,7 +356,8 @@ export function registerLh5Commands(program: Command, getContext: () => CliConte
     .option("--columns <names>", "comma-separated columns (nested as parent/child)")
     .option("--rows <a:b>", "only rows [a, b)")
     .option("--batch-rows <n>", "rows per batch", "65536")
-    .action(async (file: string, path: string, opts: { out: string; columns?: string; rows?: string; batchRows: string }) => {
+    .option("--decode", "decode compressed waveforms (otherwise exported as List<Uint8> byte streams)")
+    .action(async (file: string, path: string, opts: { out: string; columns?: string; rows?: string; batchRows: string; decode?: boolean }) => {
       const ctx = getContext();
       const ext = extname(opts.out);
       if (ext !== ".parquet" && ext !== ".arrow") throw new CliUsageError(`--out must end in .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
@@ -370,7 +376,7 @@ export function registerLh5Commands(program: Command, getContext: () => CliConte
         const progress = ctx.progress(Math.max(0, stop - start), "rows");
         async function* batches() {
           let any = false;
-          for await (const t of f.iterateTable(path, { batchSize, start, stop, ...(columns ? { columns } : {}) })) {
+          for await (const t of f.iterateTable(path, { batchSize, start, stop, decodeWaveforms: opts.decode ?? false, ...(columns ? { columns } : {}) })) {
             any = true;
             progress.tick(t.nRows);
             yield lgdoToArrow(t, { flatten: true });
