@@ -115,6 +115,26 @@ with h5py.File(sys.argv[1], "w") as f:
     expect((await rejection(FileDb.fromDisk(p))).code).toBe("FILEDB_BAD_DATABASE");
   });
 
+  it("round-trips string table ids (evt {grp}/evt) and an empty database", async () => {
+    const evt = FileDb.fromConfig(loadConfig("variants/filedb-config-evt_synthetic.json"));
+    await evt.scanTablesColumns();
+    expect(evt.getTables(0, "evt")).toEqual(["all"]);
+    const p = join(tmp, "evt.lh5");
+    await evt.toDisk(p);
+    const back = await FileDb.fromDisk(p);
+    expect(back.records()).toEqual(evt.records());
+    expect(back.table.getChild("evt_tables")!.type.toString()).toBe("List<Utf8>");
+    expect(back.getTableColumns("all", "evt", 1)).toEqual(["evt_no", "first_table", "multiplicity"]);
+
+    const empty = FileDb.fromConfig(loadConfig("pygama-flow/filedb-config.json"), { scan: false });
+    const e = join(tmp, "empty.lh5");
+    await empty.toDisk(e);
+    const emptyBack = await FileDb.fromDisk(e);
+    expect(emptyBack.length).toBe(0);
+    expect(emptyBack.table.numRows).toBe(0);
+    expect(emptyBack.columnNames).toEqual(empty.columnNames);
+  });
+
   it("reports missing and non-LH5 database files", async () => {
     expect((await rejection(FileDb.fromDisk(join(tmp, "none*.lh5")))).code).toBe("FILEDB_NOT_FOUND");
     const text = join(tmp, "text.lh5");
