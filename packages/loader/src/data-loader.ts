@@ -507,6 +507,26 @@ export class DataLoader {
     return result;
   }
 
+  /**
+   * Load in chunks of `chunkSize` entries (pygama's `next`): builds the merged entry list (or takes
+   * `entryList`) and yields `load(entries[start, start + chunkSize))` for each chunk, so memory is
+   * bounded by the chunk. Hit orientation only.
+   * @throws LoaderError as {@link load}; `LOADER_BAD_ARGUMENT` for a chunk size below 1.
+   */
+  async *iterateLoad(
+    options: Omit<LoadOptions, "orientation" | "mergeFiles" | "outputFile"> & { readonly chunkSize?: number; readonly entryList?: Table } = {},
+  ): AsyncGenerator<Table, void, undefined> {
+    const chunkSize = options.chunkSize ?? 10_000;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: chunkSize must be a positive integer, found ${chunkSize}`);
+    }
+    const { chunkSize: _c, entryList: given, ...rest } = options;
+    const entries = given ?? ((await this.buildEntryList({ ...rest, mergeFiles: true })) as Table);
+    for (let start = 0; start < entries.numRows; start += chunkSize) {
+      yield (await this.load(entries.slice(start, Math.min(start + chunkSize, entries.numRows)), { ...rest, mergeFiles: true })) as Table;
+    }
+  }
+
   /** Levels of a given entry list, recognised from its column names. */
   #planForEntryList(entryList: LoaderResult, tcmLevelName?: string): ResolvedPlan {
     const sample = entryList instanceof Map ? [...entryList.values()][0] : entryList;

@@ -66,6 +66,22 @@ describe("pygama flow tests (spec §4) with our semantics", () => {
     expect(t.numRows).toBe(180);
   });
 
+  it("test_simple_chunked_load: chunks of 2 rows with the columns of a full load", async () => {
+    const dl = await loader();
+    dl.setFiles(["20230318T012144Z"]);
+    dl.setOutput({ columns: ["timestamp"] });
+    const full = (await dl.load()) as Table;
+    const chunks: Table[] = [];
+    for await (const t of dl.iterateLoad({ chunkSize: 2 })) chunks.push(t);
+    expect(chunks.length).toBe(15);
+    for (const t of chunks) {
+      expect(t.numRows).toBe(2);
+      expect(names(t)).toEqual(names(full));
+    }
+    expect(chunks.flatMap((t) => col(t, "timestamp"))).toEqual(col(full, "timestamp"));
+    expect(await codeOf(dl.iterateLoad({ chunkSize: 0 }).next())).toBe("LOADER_BAD_ARGUMENT");
+  });
+
   it("R6: setFiles with queries, key lists and append", async () => {
     const dl = await loader();
     dl.setFiles("all");
