@@ -16,7 +16,9 @@ import {
   vectorOfVectorsFromRows,
   writeLh5,
 } from "../src/index.js";
-import { HAVE_H5PY, RAW_CAL, TCM_V2, runPython, tempDir } from "./helpers.js";
+import { HAVE_H5PY, RAW_CAL, TCM_V2, TESTDATA, runPython, tempDir } from "./helpers.js";
+
+const TESTDATA_HIST = join(TESTDATA, "lgdo-histograms.lh5");
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -197,5 +199,45 @@ print(json.dumps(res))
     ]);
     expect(r.waveform).toEqual(["table{t0,dt,values}", "array_of_equalsized_arrays<1,1>{real}", [10, 4], [4]]);
     expect(r.flag).toEqual(["bool", 1]);
+  });
+
+  test("nested VoV, struct with int keys, histogram, bool AoESA", async () => {
+    const file = join(tmp.dir, "h5py2.lh5");
+    const inner = vectorOfVectorsFromRows([[1], [2, 3], [], [4]]);
+    const nested = createVectorOfVectors([2, 2, 4], inner);
+    await writeLh5(file, "evt", createTable({ energy: nested, mask: createArrayOfEqualSizedArrays(Uint8Array.from([1, 0, 0, 1, 1, 1]), 2, { bool: true }) }), { mode: "w" });
+    await writeLh5(file, "keys", createStruct({ "0": createScalar(1.5), "2": createScalar("x") }, { attrs: { int_keys: true } }));
+    const hist = await readLh5(join(TESTDATA_HIST), "test_histogram_variable");
+    await writeLh5(file, "hist", hist);
+    expect(await readLh5(file, "hist")).toEqual(hist);
+    const back = (await readLh5(file, "evt")) as Table;
+    expect(back.columns.get("energy")).toEqual(nested);
+    const out = runPython(
+      `
+import sys, json, h5py
+f = h5py.File(sys.argv[1], "r")
+d = lambda o: (o.attrs["datatype"].decode() if isinstance(o.attrs["datatype"], bytes) else o.attrs["datatype"])
+e = f["evt/energy"]
+print(json.dumps({
+  "evt": d(f["evt"]), "energy": d(e), "inner": d(e["flattened_data"]),
+  "outer_cl": e["cumulative_length"][:].tolist(), "inner_cl": e["flattened_data/cumulative_length"][:].tolist(),
+  "values": e["flattened_data/flattened_data"][:].tolist(),
+  "mask": [d(f["evt/mask"]), str(f["evt/mask"].dtype), list(f["evt/mask"].shape)],
+  "keys": [d(f["keys"]), int(f["keys"].attrs["int_keys"]), float(f["keys/0"][()])],
+  "hist": [d(f["hist"]), d(f["hist/binning/axis_0/binedges"]), f["hist/binning/axis_0/binedges"][:].tolist(), float(f["hist/weights"][:].sum())],
+}))
+`,
+      [file],
+    );
+    const r = JSON.parse(out);
+    expect(r.evt).toBe("table{energy,mask}");
+    expect(r.energy).toBe("array<1>{array<1>{array<1>{real}}}");
+    expect(r.inner).toBe("array<1>{array<1>{real}}");
+    expect(r.outer_cl).toEqual([2, 2, 4]);
+    expect(r.inner_cl).toEqual([1, 3, 3, 4]);
+    expect(r.values).toEqual([1, 2, 3, 4]);
+    expect(r.mask).toEqual(["array_of_equalsized_arrays<1,1>{bool}", "uint8", [3, 2]]);
+    expect(r.keys).toEqual(["struct{0,2}", 1, 1.5]);
+    expect(r.hist).toEqual(["struct{binning,weights,isdensity}", "array<1>{real}", [-5, -2, 0, 2, 5], 5000]);
   });
 });
