@@ -23,8 +23,8 @@ describe("daqkit rawhdf5", () => {
     const r = await daqkit("rawhdf5", "info", TWO);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
-    expect(r.stdout).toContain("messages  8");
-    expect(r.stdout).toContain("io_groups 1: 4, 2: 4");
+    expect(r.stdout).toContain("messages   8");
+    expect(r.stdout).toContain("io_groups  1: 4, 2: 4");
     const j = await daqkit("--json", "rawhdf5", "info", TWO);
     expect(JSON.parse(j.stdout)).toMatchObject({ version: "0.0", ioVersion: "0.0", count: 8, ioGroups: { "1": 4, "2": 4 }, created: 1795235774.4636953 });
   });
@@ -117,6 +117,18 @@ describe("daqkit rawhdf5", () => {
     const cols = expected.fields.map((name) => Array.from(table.getChild(name)!.toArray() as ArrayLike<number | bigint>, Number));
     const rows = Array.from({ length: 29 }, (_, i) => cols.map((c) => c[i]));
     expect(rows).toEqual(expected.rows);
+    // DuckDB (root dev dependency) as an independent Parquet reader.
+    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const db = await DuckDBInstance.create(":memory:");
+    const con = await db.connect();
+    const res = await con.runAndReadAll(
+      `select count(*)::INTEGER n, sum(timestamp)::BIGINT ts, typeof(any_value(timestamp)) t, sum(receipt_timestamp)::BIGINT rts from '${pqPath}'`,
+    );
+    const sum = (k: number) => expected.rows.reduce((t, row) => t + row[k]!, 0);
+    expect(res.getRowObjectsJson()).toEqual([
+      { n: 29, ts: String(sum(expected.fields.indexOf("timestamp"))), t: "UBIGINT", rts: String(sum(expected.fields.indexOf("receipt_timestamp"))) },
+    ]);
+    con.closeSync();
   });
 
   it("to-packets: an empty file gives an empty parquet file; a bad extension is a usage error", async () => {

@@ -231,13 +231,13 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
       const result = { file, version: info.version, ioVersion: info.ioVersion, created: info.created, modified: info.modified, count: headers.length, ioGroups };
       ctx.print(result, () =>
         [
-          `file      ${file}`,
-          `version   ${info.version}`,
+          `file       ${file}`,
+          `version    ${info.version}`,
           `io_version ${info.ioVersion ?? "(none)"}`,
-          `created   ${isoSeconds(info.created)} (${info.created})`,
-          `modified  ${isoSeconds(info.modified)} (${info.modified})`,
-          `messages  ${headers.length}`,
-          `io_groups ${Object.entries(ioGroups).map(([g, n]) => `${g}: ${n}`).join(", ") || "(none)"}`,
+          `created    ${isoSeconds(info.created)} (${info.created})`,
+          `modified   ${isoSeconds(info.modified)} (${info.modified})`,
+          `messages   ${headers.length}`,
+          `io_groups  ${Object.entries(ioGroups).map(([g, n]) => `${g}: ${n}`).join(", ") || "(none)"}`,
         ].join("\n"),
       );
     });
