@@ -47,6 +47,8 @@ export interface FindDataOptions {
   readonly lineageHash?: string;
   /** Also accept incomplete or failed data (strax `allow_incomplete`). Default false. */
   readonly allowIncomplete?: boolean;
+  /** A listing from {@link DataDirectory.listDataFolders} to reuse (saves a directory scan per lookup). */
+  readonly folders?: readonly StoredDataFolder[];
 }
 
 /** Options for iterating chunks. */
@@ -202,7 +204,7 @@ export class DataDirectory {
    */
   async findData(runId: string, dataType: string, options: FindDataOptions = {}): Promise<StoredData | undefined> {
     assertRunId(runId);
-    const folders = (await this.listDataFolders()).filter(
+    const folders = (options.folders ?? (await this.listDataFolders())).filter(
       (f) => f.dataType === dataType && (options.lineageHash === undefined || f.lineageHash === options.lineageHash),
     );
     const tiers: { runPart: string; layout: 1 | 2 }[] = [];

@@ -112,6 +112,7 @@ export async function selectRuns(dir: DataDirectory, options: SelectRunsOptions 
   const required = options.available ?? [];
   const reported = [...new Set([...required, ...(options.checkAvailable ?? [])])];
   const rows: { doc: RunDoc; tags: string[]; available: boolean[] }[] = [];
+  const folders = reported.length > 0 ? await dir.listDataFolders() : [];
   for (const doc of docs) {
     const name = doc.name;
     if (byName && !byName(name)) continue;
@@ -120,7 +121,7 @@ export async function selectRuns(dir: DataDirectory, options: SelectRunsOptions 
     if (include && !include(tags)) continue;
     if (exclude?.(tags)) continue;
     const available: boolean[] = [];
-    for (const dt of reported) available.push(await dir.isStored(name, dt));
+    for (const dt of reported) available.push(await dir.isStored(name, dt, { folders }));
     if (required.some((dt) => !available[reported.indexOf(dt)])) continue;
     rows.push({ doc, tags, available });
   }

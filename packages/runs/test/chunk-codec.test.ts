@@ -140,6 +140,30 @@ describe("blosc", () => {
     }
   });
 
+  it("the TypeScript decoder matches c-blosc on varied data (long runs, far matches, literals)", async () => {
+    let seed = 12345;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
+    const patterns: Uint8Array[] = [];
+    const size = 1_500_000;
+    const repeatFar = new Uint8Array(size);
+    const block = new Uint8Array(20_000).map(rand);
+    for (let i = 0; i < size; i++) repeatFar[i] = i % 70_000 < 20_000 ? block[i % 20_000]! : rand() & 3;
+    patterns.push(repeatFar);
+    patterns.push(new Uint8Array(size).map((_, i) => (i % 1000 < 900 ? 0 : rand())));
+    patterns.push(new Uint8Array(size).map(() => rand()));
+    patterns.push(new Uint8Array(size).map((_, i) => (i >> 9) & 0xff));
+    patterns.push(new Uint8Array(size).map((_, i) => (rand() % 9) + (i % 3 === 0 ? 0xf0 : 0)));
+    patterns.push(new Uint8Array(37));
+    for (const [k, raw] of patterns.entries()) {
+      for (const shuffle of [0, 1]) {
+        for (const clevel of [1, 9]) {
+          const enc = await Blosc.fromConfig({ cname: "blosclz", clevel, shuffle }).encode(raw);
+          expect(Buffer.compare(decodeBloscChunk(enc)!, raw), `pattern ${k} shuffle ${shuffle} clevel ${clevel}`).toBe(0);
+        }
+      }
+    }
+  });
+
   it("large chunks decode on worker threads, identical to the main thread", async () => {
     const path = await tempDir();
     cleanup.push(path);
