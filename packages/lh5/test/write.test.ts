@@ -201,6 +201,38 @@ print(json.dumps(res))
     expect(r.flag).toEqual(["bool", 1]);
   });
 
+  test("an LZF-compressed table written by h5py reads through the lzf plugin", async () => {
+    const file = join(tmp.dir, "lzf.lh5");
+    runPython(
+      `
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    g = f.create_group("t")
+    g.attrs["datatype"] = "table{a,b}"
+    a = g.create_dataset("a", data=np.arange(1000, dtype="<f4"), chunks=(100,), maxshape=(None,), compression="lzf")
+    a.attrs["datatype"] = "array<1>{real}"
+    b = g.create_dataset("b", data=np.arange(1000, dtype="<i8") * 3, chunks=(100,), maxshape=(None,), compression="lzf", shuffle=True)
+    b.attrs["datatype"] = "array<1>{real}"
+`,
+      [file],
+    );
+    const f = await openLh5(file);
+    try {
+      expect(f.describe("t/a").filters?.map((x) => x.id)).toEqual([32000]);
+      const t = f.readTable("t", { rows: [999, 0, 500] });
+      expect(Array.from((t.columns.get("a") as LgdoArray).data as Float32Array)).toEqual([999, 0, 500]);
+      expect(Array.from((t.columns.get("b") as LgdoArray).data as BigInt64Array)).toEqual([2997n, 0n, 1500n]);
+    } finally {
+      f.close();
+    }
+    const bare = await openLh5(file, { plugins: false });
+    try {
+      expect(() => bare.readTable("t")).toThrowError(expect.objectContaining({ code: "LH5_FILTER_UNAVAILABLE", filterId: 32000, objectPath: "t/a" }));
+    } finally {
+      bare.close();
+    }
+  });
+
   test("nested VoV, struct with int keys, histogram, bool AoESA", async () => {
     const file = join(tmp.dir, "h5py2.lh5");
     const inner = vectorOfVectorsFromRows([[1], [2, 3], [], [4]]);
