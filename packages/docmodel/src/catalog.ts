@@ -4,6 +4,12 @@ import { type Query, compileQuery } from "./query.js";
 import { type BlueskyRun, loadRun } from "./run.js";
 import { firstPair } from "./stream-iter.js";
 
+/**
+ * An ingestor may carry a faster whole-run loader under this symbol (the msgpack file reader does); the catalog
+ * uses it to open runs instead of consuming `(name, doc)` pairs.
+ */
+export const RUN_LOADER: unique symbol = Symbol.for("daqkit.docmodel.runLoader");
+
 /** One catalog entry: the cached RunStart/RunStop and how to produce the run's documents again. */
 export interface CatalogEntry {
   readonly uid: string;
@@ -120,7 +126,8 @@ export class InMemoryCatalog {
    */
   async run(key: string | number): Promise<BlueskyRun> {
     const e = this.entry(key);
-    const run = await loadRun(e.ingestor(...e.args));
+    const loader = (e.ingestor as { [RUN_LOADER]?: (...args: unknown[]) => BlueskyRun | Promise<BlueskyRun> })[RUN_LOADER];
+    const run = loader ? await loader(...e.args) : await loadRun(e.ingestor(...e.args));
     e.stop = run.stop;
     return run;
   }

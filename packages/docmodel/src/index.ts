@@ -69,6 +69,7 @@ export {
   encodeMsgpackRun,
   exportMsgpack,
   indexMsgpackFile,
+  loadMsgpackRun,
   openMsgpackCatalog,
   readMsgpackFile,
 } from "./msgpack-files.js";

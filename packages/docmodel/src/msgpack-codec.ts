@@ -233,6 +233,41 @@ export class MsgpackDecoder {
     for (let i = 0; i < n; i++) this.skip();
   }
 
+  /** Read a map header if the next value is a map; returns its size or -1 (cursor unchanged). */
+  peekMapSize(): number {
+    if (this.pos >= this.end) throw new TruncatedInput();
+    const b = this.bytes[this.pos] as number;
+    if (b >= 0x80 && b <= 0x8f) {
+      this.pos++;
+      return b & 0x0f;
+    }
+    if (b === 0xde) {
+      this.need(3);
+      this.pos += 3;
+      return this.view.getUint16(this.pos - 2);
+    }
+    if (b === 0xdf) {
+      this.need(5);
+      this.pos += 5;
+      return this.view.getUint32(this.pos - 4);
+    }
+    return -1;
+  }
+
+  /** True when the next value is a msgpack int or float. */
+  nextIsNumber(): boolean {
+    if (this.pos >= this.end) throw new TruncatedInput();
+    const b = this.bytes[this.pos] as number;
+    return b <= 0x7f || b >= 0xe0 || (b >= 0xca && b <= 0xd3);
+  }
+
+  /** True when the next value is a msgpack str. */
+  nextIsString(): boolean {
+    if (this.pos >= this.end) throw new TruncatedInput();
+    const b = this.bytes[this.pos] as number;
+    return (b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb);
+  }
+
   /** Read an array header if the next value is an array; returns its length or -1 (cursor unchanged). */
   peekArrayLength(): number {
     if (this.pos >= this.end) throw new TruncatedInput();

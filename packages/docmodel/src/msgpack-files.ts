@@ -1,11 +1,12 @@
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { InMemoryCatalog } from "./catalog.js";
+import { InMemoryCatalog, RUN_LOADER } from "./catalog.js";
+import { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
+import { type BlueskyRun, loadRunSync } from "./run.js";
 import type { DocumentPair, DocumentStream, Event, EventDescriptor, EventPage, RunStart, RunStop } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import { MsgpackDecoder, MsgpackEncoder, TruncatedInput } from "./msgpack-codec.js";
 import { packDatumPage } from "./pages.js";
-import { iteratePairs } from "./stream-iter.js";
 import { validateDocument } from "./validation.js";
 
 const WRITTEN = new Set(["start", "descriptor", "event_page", "datum_page", "resource", "stop"]);
@@ -203,27 +204,30 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
     bytes += b.length;
     enc.reset();
   };
-  try {
-    for await (const [name, doc] of iteratePairs(documents)) {
-      if (fd === -1) {
-        if (name !== "start") {
-          throw new DocModelError("DOCS_NO_START", `docmodel: export expects 'start' first, got '${name}'`, { recordIndex: index, documentName: name });
-        }
-        const start = doc as RunStart;
-        uid = start.uid;
-        mkdirSync(dir, { recursive: true });
-        path = join(dir, `${fillPrefix(options.filePrefix ?? "{start[uid]}", start)}.msgpack`);
-        if (existsSync(path) && !options.overwrite) {
-          throw new DocModelError("DOCS_FILE_EXISTS", `docmodel: ${path} already exists (export never overwrites)`, { path });
-        }
-        tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-        fd = openSync(tmp, "wx");
+  const handle = (name: string, doc: unknown): void => {
+    if (fd === -1) {
+      if (name !== "start") {
+        throw new DocModelError("DOCS_NO_START", `docmodel: export expects 'start' first, got '${name}'`, { recordIndex: index, documentName: name });
       }
-      if (options.validate) validateDocument(name, doc);
-      records.write(name, doc);
-      if (enc.pos > 1 << 22) flush();
-      index++;
+      const start = doc as RunStart;
+      uid = start.uid;
+      mkdirSync(dir, { recursive: true });
+      path = join(dir, `${fillPrefix(options.filePrefix ?? "{start[uid]}", start)}.msgpack`);
+      if (existsSync(path) && !options.overwrite) {
+        throw new DocModelError("DOCS_FILE_EXISTS", `docmodel: ${path} already exists (export never overwrites)`, { path });
+      }
+      tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+      fd = openSync(tmp, "wx");
     }
+    if (options.validate) validateDocument(name, doc);
+    records.write(name, doc);
+    if (enc.pos > 1 << 22) flush();
+    index++;
+  };
+  try {
+    // A sync iterable is consumed synchronously: `for await` would cost a promise round trip per document.
+    if (Symbol.asyncIterator in documents) for await (const [name, doc] of documents as AsyncIterable<DocumentPair>) handle(name, doc);
+    else for (const [name, doc] of documents as Iterable<DocumentPair>) handle(name, doc);
     if (fd === -1) throw new DocModelError("DOCS_NO_START", "docmodel: export got an empty document stream", { recordIndex: 0 });
     flush();
     closeSync(fd);
@@ -316,6 +320,18 @@ export function* readMsgpackFile(path: string, options: { validate?: boolean } =
     yield pair;
   }
 }
+
+/**
+ * Load a suitcase-msgpack file into a {@link BlueskyRun} (fast path: one-row numeric event pages are decoded
+ * straight into typed columns). With `validate`, falls back to validating every record.
+ * @throws DocModelError as {@link readMsgpackFile}
+ */
+export function loadMsgpackRun(path: string, options: { validate?: boolean } = {}): BlueskyRun {
+  if (options.validate) return loadRunSync(readMsgpackFile(path, options));
+  return loadMsgpackRunBytes(readBytes(path), path);
+}
+
+Object.defineProperty(readMsgpackFile, RUN_LOADER, { value: loadMsgpackRun });
 
 /** What indexing a file found. */
 export interface MsgpackIndex {

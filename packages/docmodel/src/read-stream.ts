@@ -92,6 +92,28 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
   let withEvents = 0;
   const filler = fill ? run.filler(options) : undefined;
 
+  // Fast path: one descriptor with events whose pages hold typed-array columns (e.g. pages coalesced by the
+  // msgpack loader) are concatenated directly instead of row by row.
+  const eventful = descriptors.filter((d) => (run.eventPages.get(d.uid) ?? []).some((p) => p.seq_num.length > 0));
+  const typedKeys = new Set<string>();
+  const typedParts: Record<string, NumericArray[]> = {};
+  if (eventful.length === 1) {
+    const d = eventful[0] as EventDescriptor;
+    const pages = (run.eventPages.get(d.uid) ?? []).filter((p) => p.seq_num.length > 0);
+    const canFill = filler && sub === "data" && pages.some((p) => pageNeedsFill(p, d));
+    if (!canFill) {
+      for (const k of keys) {
+        const first = (pages[0]?.[sub] as Record<string, unknown> | undefined)?.[k];
+        if (!isTypedArray(first)) continue;
+        const ctor = first.constructor;
+        if (pages.every((p) => isTypedArray((p[sub] as Record<string, unknown>)[k]) && ((p[sub] as Record<string, unknown>)[k] as object).constructor === ctor)) {
+          typedKeys.add(k);
+          typedParts[k] = [];
+        }
+      }
+    }
+  }
+
   for (const d of descriptors) {
     const pages = run.eventPages.get(d.uid) ?? [];
     if (pages.every((p) => p.seq_num.length === 0)) continue;
@@ -111,7 +133,10 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
         }
       } else {
         const source = page[sub] as Record<string, unknown>;
-        for (const k of keys) pushColumn(rows[k] as unknown[], source[k], n);
+        for (const k of keys) {
+          if (typedKeys.has(k)) (typedParts[k] as NumericArray[]).push(source[k] as NumericArray);
+          else pushColumn(rows[k] as unknown[], source[k], n);
+        }
       }
       for (const [name, obj, field] of configNames) {
         const conf = d.configuration?.[obj] as { data?: Record<string, unknown>; timestamps?: Record<string, unknown> } | undefined;
@@ -132,13 +157,31 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
   const columns: Record<string, StreamColumn> = {};
   for (const k of keys) {
     const dk = sub === "data" ? first.data_keys[k] : ({ dtype: "number", shape: [], source: "" } as DataKey);
-    columns[k] = buildColumn(k, permute(rows[k] as unknown[]), dk);
+    columns[k] = typedKeys.has(k) ? typedColumn(typedParts[k] as NumericArray[], time.length, dk) : buildColumn(k, permute(rows[k] as unknown[]), dk);
   }
   for (const [name, obj, field] of configNames) {
     const dk = (first.configuration?.[obj] as { data_keys?: Record<string, DataKey> } | undefined)?.data_keys?.[field];
     columns[name] = buildColumn(name, permute(rows[name] as unknown[]), sub === "data" ? dk : undefined);
   }
   return { length: time.length, time: Float64Array.from(permute(time)), seq_num: permute(seq), uid: permute(uids), columns };
+}
+
+/** Concatenate typed page columns; Float64 data of an `integer` DataKey becomes `<i8` when every value is whole. */
+function typedColumn(parts: NumericArray[], n: number, dk: DataKey | undefined): StreamColumn {
+  const first = parts[0] as NumericArray;
+  const Ctor = first.constructor as new (n: number) => NumericArray;
+  let data = new Ctor(n);
+  let offset = 0;
+  for (const p of parts) {
+    data.set(p as never, offset);
+    offset += p.length;
+  }
+  let dtype = dtypeOfTypedArray(data);
+  if (data instanceof Float64Array && dk?.dtype === "integer" && data.every((v) => Number.isSafeInteger(v))) {
+    data = BigInt64Array.from(data, (v) => BigInt(v));
+    dtype = "<i8";
+  }
+  return { dims: ["time"], shape: [n], dtype, data };
 }
 
 function pageNeedsFill(page: EventPage, d: EventDescriptor): boolean {

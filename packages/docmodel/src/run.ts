@@ -14,7 +14,12 @@ import { DocModelError } from "./errors.js";
 import { type FillOptions, Filler, unfilledKeys } from "./filler.js";
 import { eventFromPage, packDatumPage, packEventPage, unpackDatumPage } from "./pages.js";
 import { type ReadOptions, type StreamColumns, readStreamColumns } from "./read-stream.js";
-import { iteratePairs } from "./stream-iter.js";
+
+/**
+ * Pages built by the msgpack fast loader from one-row `event_page` records: `documents()` yields them as the
+ * Events they were written from.
+ */
+export const COALESCED_PAGES = new WeakSet<EventPage>();
 
 /** One stream (descriptors sharing a `name`) of a {@link BlueskyRun}. */
 export class RunStream {
@@ -77,7 +82,10 @@ export class BlueskyRun {
   readonly resources = new Map<string, Resource>();
   readonly datumPages = new Map<string, DatumPage[]>();
   private readonly datumIndex = new Map<string, Datum>();
-  /** Documents as received (`event`/`datum` kept as given), for faithful re-export. */
+  /**
+   * Documents as received (`event`/`datum` kept as given; consecutive one-row pages may be coalesced by the
+   * msgpack loader, see {@link documents}).
+   */
   readonly records: DocumentPair[] = [];
 
   constructor(start: RunStart) {
@@ -235,7 +243,11 @@ export class BlueskyRun {
 
   /** The documents in arrival order (as received, `event`/`datum` not packed). */
   *documents(): Generator<DocumentPair> {
-    yield* this.records;
+    for (const pair of this.records) {
+      if (pair[0] === "event_page" && COALESCED_PAGES.has(pair[1])) {
+        for (let i = 0; i < pair[1].seq_num.length; i++) yield ["event", eventFromPage(pair[1], i)];
+      } else yield pair;
+    }
   }
 }
 
@@ -244,9 +256,10 @@ export class BlueskyRun {
  * @throws DocModelError `DOCS_NO_START` when the stream is empty or does not begin with `start`
  */
 export async function loadRun(stream: DocumentStream): Promise<BlueskyRun> {
+  if (!(Symbol.asyncIterator in stream)) return loadRunSync(stream as Iterable<DocumentPair>);
   let run: BlueskyRun | undefined;
   let index = 0;
-  for await (const pair of iteratePairs(stream)) {
+  for await (const pair of stream as AsyncIterable<DocumentPair>) {
     if (!run) {
       if (pair[0] !== "start") {
         throw new DocModelError("DOCS_NO_START", `docmodel: expected a stream of (name, doc) pairs starting with 'start', got '${pair[0]}'`, {

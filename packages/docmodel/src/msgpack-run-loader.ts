@@ -1,0 +1,238 @@
+import type { EventPage, RunStart } from "./documents.js";
+import { DocModelError } from "./errors.js";
+import { MsgpackDecoder, TruncatedInput } from "./msgpack-codec.js";
+import { BlueskyRun, COALESCED_PAGES } from "./run.js";
+
+/*
+ * Fast path for reading suitcase-msgpack files into a BlueskyRun: consecutive one-row `event_page` records of
+ * the same descriptor with numeric data/timestamps (what suitcase writes for every Event) are decoded straight
+ * into Float64Array columns of one page, without building a document per record. Anything else falls back to
+ * the generic decoder. `run.documents()` unpacks such pages back into Events, so re-exporting gives the same
+ * records.
+ */
+
+class GrowableColumn {
+  data = new Float64Array(1024);
+  push(v: number, n: number): void {
+    if (n === this.data.length) {
+      const next = new Float64Array(n * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[n] = v;
+  }
+}
+
+class PageBuilder {
+  n = 0;
+  readonly time = new GrowableColumn();
+  readonly uid: string[] = [];
+  readonly seq: number[] = [];
+  readonly data: GrowableColumn[];
+  readonly ts: GrowableColumn[];
+
+  constructor(
+    readonly descriptor: string,
+    readonly dataKeys: string[],
+    readonly tsKeys: string[],
+  ) {
+    this.data = dataKeys.map(() => new GrowableColumn());
+    this.ts = tsKeys.map(() => new GrowableColumn());
+  }
+
+  matches(row: Row): boolean {
+    if (row.descriptor !== this.descriptor || row.dataCount !== this.dataKeys.length || row.tsCount !== this.tsKeys.length) return false;
+    for (let i = 0; i < row.dataCount; i++) if (row.dataKeys[i] !== this.dataKeys[i]) return false;
+    for (let i = 0; i < row.tsCount; i++) if (row.tsKeys[i] !== this.tsKeys[i]) return false;
+    return true;
+  }
+
+  append(row: Row): void {
+    const n = this.n;
+    this.time.push(row.time, n);
+    this.uid.push(row.uid);
+    this.seq.push(row.seq);
+    for (let i = 0; i < this.data.length; i++) (this.data[i] as GrowableColumn).push(row.dataValues[i] as number, n);
+    for (let i = 0; i < this.ts.length; i++) (this.ts[i] as GrowableColumn).push(row.tsValues[i] as number, n);
+    this.n = n + 1;
+  }
+
+  toPage(): EventPage {
+    const n = this.n;
+    const data: Record<string, Float64Array> = {};
+    this.dataKeys.forEach((k, i) => {
+      data[k] = (this.data[i] as GrowableColumn).data.slice(0, n);
+    });
+    const timestamps: Record<string, Float64Array> = {};
+    this.tsKeys.forEach((k, i) => {
+      timestamps[k] = (this.ts[i] as GrowableColumn).data.slice(0, n);
+    });
+    const page: EventPage = {
+      time: this.time.data.slice(0, n),
+      uid: this.uid,
+      seq_num: this.seq,
+      descriptor: this.descriptor,
+      filled: {},
+      data,
+      timestamps,
+    };
+    COALESCED_PAGES.add(page);
+    return page;
+  }
+}
+
+interface Row {
+  time: number;
+  uid: string;
+  seq: number;
+  descriptor: string;
+  dataKeys: string[];
+  dataValues: number[];
+  dataCount: number;
+  tsKeys: string[];
+  tsValues: number[];
+  tsCount: number;
+}
+
+function numberInList(d: MsgpackDecoder): number | undefined {
+  if (d.peekArrayLength() !== 1 || !d.nextIsNumber()) return undefined;
+  return d.decode() as number;
+}
+
+function readNumberMap(d: MsgpackDecoder, keys: string[], values: number[]): number {
+  const m = d.peekMapSize();
+  if (m < 0) return -1;
+  for (let i = 0; i < m; i++) {
+    if (!d.nextIsString()) return -1;
+    keys[i] = d.decode() as string;
+    const v = numberInList(d);
+    if (v === undefined) return -1;
+    values[i] = v;
+  }
+  return m;
+}
+
+/** Parse a one-row numeric event page in place; false (cursor undefined) when it is anything else. */
+function parseOneRow(d: MsgpackDecoder, row: Row): boolean {
+  const fields = d.peekMapSize();
+  if (fields < 6 || fields > 7) return false;
+  let seen = 0;
+  for (let f = 0; f < fields; f++) {
+    if (!d.nextIsString()) return false;
+    const key = d.decode() as string;
+    switch (key) {
+      case "time": {
+        const v = numberInList(d);
+        if (v === undefined) return false;
+        row.time = v;
+        seen |= 1;
+        break;
+      }
+      case "uid":
+        if (d.peekArrayLength() !== 1 || !d.nextIsString()) return false;
+        row.uid = d.decode() as string;
+        seen |= 2;
+        break;
+      case "seq_num": {
+        const v = numberInList(d);
+        if (v === undefined) return false;
+        row.seq = v;
+        seen |= 4;
+        break;
+      }
+      case "descriptor":
+        if (!d.nextIsString()) return false;
+        row.descriptor = d.decode() as string;
+        seen |= 8;
+        break;
+      case "filled":
+        if (d.peekMapSize() !== 0) return false;
+        break;
+      case "data":
+        row.dataCount = readNumberMap(d, row.dataKeys, row.dataValues);
+        if (row.dataCount < 0) return false;
+        seen |= 16;
+        break;
+      case "timestamps":
+        row.tsCount = readNumberMap(d, row.tsKeys, row.tsValues);
+        if (row.tsCount < 0) return false;
+        seen |= 32;
+        break;
+      default:
+        return false;
+    }
+  }
+  return seen === 63;
+}
+
+/**
+ * Load a whole suitcase-msgpack file into a {@link BlueskyRun}, coalescing one-row numeric event pages into
+ * typed columns (same documents as `loadRun(readMsgpackFile(path))`, far less memory and time).
+ * @throws DocModelError `DOCS_NO_START`, `DOCS_MSGPACK_TRUNCATED`, `DOCS_MSGPACK_BAD_RECORD`, `DOCS_MSGPACK_UNSUPPORTED`
+ */
+export function loadMsgpackRunBytes(bytes: Uint8Array, path?: string): BlueskyRun {
+  const d = new MsgpackDecoder(bytes);
+  const label = path ?? "buffer";
+  let run: BlueskyRun | undefined;
+  let builder: PageBuilder | undefined;
+  const row: Row = { time: 0, uid: "", seq: 0, descriptor: "", dataKeys: [], dataValues: [], dataCount: 0, tsKeys: [], tsValues: [], tsCount: 0 };
+  const flush = (): void => {
+    if (builder && builder.n > 0 && run) run.add(["event_page", builder.toPage()]);
+    builder = undefined;
+  };
+  let index = 0;
+  while (d.pos < bytes.length) {
+    const offset = d.pos;
+    try {
+      const n = d.peekArrayLength();
+      if (n !== 2 || !d.nextIsString()) {
+        throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: ${label}: record ${index} at byte ${offset}: expected [name, doc]`, {
+          path,
+          byteOffset: offset,
+          recordIndex: index,
+        });
+      }
+      const name = d.decode() as string;
+      const docStart = d.pos;
+      if (run && name === "event_page" && parseOneRow(d, row)) {
+        if (!builder?.matches(row)) {
+          flush();
+          builder = new PageBuilder(row.descriptor, row.dataKeys.slice(0, row.dataCount), row.tsKeys.slice(0, row.tsCount));
+        }
+        builder.append(row);
+      } else {
+        d.pos = docStart;
+        const doc = d.decode();
+        if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+          throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: ${label}: record ${index} at byte ${offset}: doc is not a map`, {
+            path,
+            byteOffset: offset,
+            recordIndex: index,
+          });
+        }
+        if (!run) {
+          if (name !== "start") {
+            throw new DocModelError("DOCS_NO_START", `msgpack: ${label}: first record is '${name}', expected 'start'`, { path, recordIndex: 0 });
+          }
+          run = new BlueskyRun(doc as RunStart);
+        } else {
+          flush();
+          run.add([name, doc] as never);
+        }
+      }
+    } catch (e) {
+      if (e instanceof TruncatedInput) {
+        throw new DocModelError("DOCS_MSGPACK_TRUNCATED", `msgpack: ${label}: record ${index} at byte ${offset} is truncated (file still being written or cut)`, {
+          path,
+          byteOffset: offset,
+          recordIndex: index,
+        });
+      }
+      throw e;
+    }
+    index++;
+  }
+  if (!run) throw new DocModelError("DOCS_NO_START", `msgpack: ${label} is empty (no 'start')`, { path, recordIndex: 0 });
+  flush();
+  return run;
+}
