@@ -629,7 +629,29 @@ export class FileDb {
       return Int32Array.from({ length: this.length }, (_, i) => i);
     }
     const expr = typeof expression === "string" ? parseExpression(expression) : expression;
-    const mask = evaluateExpression(
+    let mask: Uint8Array;
+    try {
+      mask = this.#evaluate(expr);
+    } catch (error) {
+      if (FileDbError.isInstance(error) && error.code === "FILEDB_UNKNOWN_COLUMN") {
+        throw new FileDbError("FILEDB_UNKNOWN_COLUMN", `${error.message} (columns: ${this.columnNames.join(", ")})`, {
+          position: error.position,
+          source: error.source,
+          column: error.column,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    let count = 0;
+    for (let i = 0; i < mask.length; i++) count += mask[i]!;
+    const rows = new Int32Array(count);
+    for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) rows[j++] = i;
+    return rows;
+  }
+
+  #evaluate(expr: Expression): Uint8Array {
+    return evaluateExpression(
       expr,
       (name) => {
         const col = this.#plainColumn(name);
@@ -647,11 +669,6 @@ export class FileDb {
       },
       this.length,
     );
-    let count = 0;
-    for (let i = 0; i < mask.length; i++) count += mask[i]!;
-    const rows = new Int32Array(count);
-    for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) rows[j++] = i;
-    return rows;
   }
 
   /** Rows whose `timestamp` is one of `keys` (pygama `set_files([...keys])`), ascending. */

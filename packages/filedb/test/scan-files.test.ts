@@ -95,7 +95,10 @@ describe("pygama test_filedb_basics", () => {
     expect(Array.from(db.query("raw_size > 1000000 or timestamp == '20230318T012144Z'"))).toEqual([0, 2, 3]);
     expect(Array.from(db.queryKeys(["20230322T170202Z", "20230318T012144Z"]))).toEqual([0, 3]);
     expect(error(() => db.query("blah_file == 'x'")).code).toBe("FILEDB_UNKNOWN_TIER");
-    expect(error(() => db.query("nothing == 'x'")).code).toBe("FILEDB_UNKNOWN_COLUMN");
+    const unknown = error(() => db.query("type == 'x' or nothing == 'x'"));
+    expect(unknown.code).toBe("FILEDB_UNKNOWN_COLUMN");
+    expect(unknown.position).toBe(15);
+    expect(unknown.message).toContain("(columns: exp, period, run, timestamp, type, raw_file,");
     expect(error(() => db.query("type == ")).code).toBe("FILEDB_BAD_EXPRESSION");
   });
 
