@@ -12,6 +12,7 @@ import {
   encodeMsgpackRun,
   exportMsgpack,
   indexMsgpackFile,
+  loadMsgpackRun,
   ndarray,
   openMsgpackCatalog,
   readMsgpackFile,
@@ -121,6 +122,13 @@ describe("exportMsgpack", () => {
     const { catalog, problems } = openMsgpackCatalog(join(tmp, "b"), { skipBad: true });
     expect(catalog.size).toBe(1);
     expect(problems.map((p) => p.error.code).sort()).toEqual(["DOCS_MSGPACK_BAD_RECORD", "DOCS_MSGPACK_TRUNCATED"]);
+    expect(() => loadMsgpackRun(cut)).toThrow(expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED", path: cut }));
+    // A file whose first record is not a RunStart (a run without a start).
+    const headless = join(tmp, "headless.msgpack");
+    writeFileSync(headless, encodeMsgpackRun(docs.slice(1)));
+    expect(() => [...readMsgpackFile(headless)]).toThrow(expect.objectContaining({ code: "DOCS_NO_START" }));
+    expect(() => indexMsgpackFile(headless)).toThrow(expect.objectContaining({ code: "DOCS_NO_START" }));
+    expect(() => loadMsgpackRun(headless)).toThrow(expect.objectContaining({ code: "DOCS_NO_START" }));
     const noStart = join(tmp, "nostart");
     await expect(exportMsgpack(docs.slice(1), noStart)).rejects.toSatisfy((e) => DocModelError.isInstance(e) && e.code === "DOCS_NO_START");
   });
