@@ -180,14 +180,17 @@ export function evaluateCut(cut: LevelCut, pieces: ReadonlyMap<string, Piece>, n
 
 function parentTablesOf(src: CycleSource, plan: EntryPlan): TableId[] {
   const firstTier = plan.parent.tiers[0] as string;
-  const inFile = src.tables(firstTier);
-  if (inFile === null) {
-    throw new LoaderError("LOADER_FILE_MISSING", `loader: cycle ${src.fileIndex}: the ${firstTier} tier file ${src.describe(firstTier)} does not exist`, {
-      fileIndex: src.fileIndex,
-      level: plan.parent.name,
-      path: src.describe(firstTier),
-    });
+  // Every tier of the entries' level must exist: a missing dsp file would otherwise turn its columns into nulls.
+  for (const tier of plan.parent.tiers) {
+    if (src.tables(tier) === null) {
+      throw new LoaderError("LOADER_FILE_MISSING", `loader: cycle ${src.fileIndex}: the ${tier} tier file ${src.describe(tier)} does not exist`, {
+        fileIndex: src.fileIndex,
+        level: plan.parent.name,
+        path: src.describe(tier),
+      });
+    }
   }
+  const inFile = src.tables(firstTier) as readonly TableId[];
   if (plan.parentTables === null) return [...inFile];
   // Datastreams replace FileDB's list; a selected table absent from this file is simply not there.
   const present = new Set(inFile.map(String));

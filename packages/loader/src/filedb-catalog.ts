@@ -32,10 +32,12 @@ export function fileDbCatalog(db: FileDb): FileCatalog {
     },
     tierPath: (fileIndex, tier) => db.filePath(fileIndex, tier),
     async tierTables(fileIndex, tier) {
+      if (!db.tiers.includes(tier)) return null;
       await ensureTables();
       return db.getTables(fileIndex, tier);
     },
     async tableColumns(fileIndex, tier, table) {
+      if (!db.tiers.includes(tier)) return null;
       await ensureTables();
       const tables = db.getTables(fileIndex, tier);
       if (tables === null || !tables.some((t) => String(t) === String(table))) return null;
