@@ -382,3 +382,49 @@ function scatter(src: Uint8Array, rows: Uint8Array, n: number, itemsize: number,
     for (let b = 0; b < fsize; b++) rows[dst++] = src[s++]!;
   }
 }
+
+/** A typed column of a chunk (see {@link readChunkColumn}). */
+export type ColumnArray =
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+
+/**
+ * One field of a chunk as a typed array (copied, little-endian, aligned): `n × count` elements for a
+ * sub-array field (row-major). Bool → Uint8Array (0/1); `<f2` → Uint16Array of raw half floats;
+ * `M8`/`m8` → BigInt64Array; `S`/`V` → Uint8Array of `n × size` bytes; `U` → Uint32Array of code
+ * points. Throws `RUNS_UNSUPPORTED_TYPE` for an unknown field or a nested structure.
+ */
+export function readChunkColumn(chunk: Chunk, name: string): ColumnArray {
+  const field = chunk.dtype.fields.find((f) => f.name === name);
+  if (!field || field.kind === "struct") {
+    throw new RunsError("RUNS_UNSUPPORTED_TYPE", `strax: ${chunk.dataType} has no scalar or sub-array field ${JSON.stringify(name)}`, {
+      dataType: chunk.dataType,
+    });
+  }
+  const bytes = gatherField(chunk.data, chunk.n, chunk.dtype.itemsize, field);
+  const buf = bytes.buffer as ArrayBuffer;
+  const count = bytes.byteLength / field.elementBytes;
+  switch (field.kind) {
+    case "i":
+      return field.elementBytes === 1 ? new Int8Array(buf) : field.elementBytes === 2 ? new Int16Array(buf) : field.elementBytes === 4 ? new Int32Array(buf) : new BigInt64Array(buf);
+    case "u":
+      return field.elementBytes === 1 ? bytes : field.elementBytes === 2 ? new Uint16Array(buf) : field.elementBytes === 4 ? new Uint32Array(buf) : new BigUint64Array(buf);
+    case "f":
+      return field.elementBytes === 2 ? new Uint16Array(buf) : field.elementBytes === 4 ? new Float32Array(buf) : new Float64Array(buf);
+    case "M":
+    case "m":
+      return new BigInt64Array(buf, 0, count);
+    case "U":
+      return new Uint32Array(buf);
+    default:
+      return bytes;
+  }
+}

@@ -40,9 +40,11 @@ export {
   chunkToRecordBatch,
   chunksToTable,
   dtypeToArrowSchema,
+  readChunkColumn,
   recordBatchToRows,
   rowsToRecordBatch,
 } from "./arrow.js";
+export type { ColumnArray } from "./arrow.js";
 export { DataDirectory } from "./data-directory.js";
 export type {
   ChunkIterationOptions,

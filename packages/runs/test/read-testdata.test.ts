@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DataDirectory, iterateChunks, loadTable, type Chunk } from "../src/index.js";
+import { DataDirectory, iterateChunks, loadTable, readChunkColumn, type Chunk } from "../src/index.js";
 import { endtimes, STRAX, sumBigInt, sumNumber } from "./helpers.js";
 
 interface Expected {
@@ -104,6 +104,25 @@ describe("details", () => {
       bytes.push(Buffer.concat(parts));
     }
     for (const b of bytes.slice(1)) expect(Buffer.compare(b, bytes[0]!)).toBe(0);
+  });
+
+  it("typed columns straight from chunks", async () => {
+    const dir = new DataDirectory(join(STRAX, "v2/epoch"));
+    let sum = 0n;
+    let channels = 0;
+    let samples = 0;
+    for await (const c of iterateChunks(dir, "2", "records")) {
+      for (const t of readChunkColumn(c, "time") as BigInt64Array) sum += t;
+      for (const ch of readChunkColumn(c, "channel") as Int16Array) channels += ch;
+      samples += readChunkColumn(c, "data").length;
+    }
+    expect(sum).toBe(162626580200000000450n);
+    expect(channels).toBe(450);
+    expect(samples).toBe(100 * 110);
+    const peaks: Chunk[] = [];
+    for await (const c of iterateChunks(dir, "2", "peaks")) peaks.push(c);
+    expect([...(readChunkColumn(peaks[0]!, "area") as Float32Array)].reduce((a, b) => a + b, 0)).toBe(4200);
+    expect(() => readChunkColumn(peaks[0]!, "nope")).toThrow(expect.objectContaining({ code: "RUNS_UNSUPPORTED_TYPE" }));
   });
 
   it("empty chunks keep their intervals", async () => {
