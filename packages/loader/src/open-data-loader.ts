@@ -1,7 +1,5 @@
-import { closeSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
-import * as filedb from "@daqkit/filedb";
-import { FileDb, type FileDbOptions } from "@daqkit/filedb";
+import { FileDb, type FileDbConfig, type FileDbOptions, openFileDb } from "@daqkit/filedb";
 import { DataLoader } from "./data-loader.js";
 import { LoaderError } from "./errors.js";
 import { fileDbCatalog } from "./filedb-catalog.js";
@@ -25,32 +23,10 @@ export interface OpenDataLoaderOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-function isHdf5(path: string): boolean {
-  try {
-    const fd = openSync(path, "r");
-    try {
-      const buf = Buffer.alloc(8);
-      readSync(fd, buf, 0, 8, 0);
-      return buf.equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
-}
-
 async function fileDbFrom(source: string | Record<string, unknown>, options: FileDbOptions, configDir: string, cwd: string): Promise<FileDb> {
-  if (typeof source === "string") {
-    const path = resolve(cwd, source);
-    if (path.endsWith(".lh5") || isHdf5(path)) {
-      const read = (filedb as unknown as Record<string, unknown>).readFileDb as ((p: string, o?: FileDbOptions) => Promise<FileDb> | FileDb) | undefined;
-      if (typeof read !== "function") throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: reading a saved FileDB (${path}) is not supported by this @daqkit/filedb`);
-      return await read(path, options);
-    }
-    return FileDb.fromConfig(path, { cwd, ...options });
-  }
-  return FileDb.fromConfig(source as unknown as Parameters<typeof FileDb.fromConfig>[0], { configDir, cwd, ...options });
+  // A JSON config path, a saved database (.lh5, wildcards allowed) or an inline config object.
+  if (typeof source === "string") return openFileDb(resolve(cwd, source), { cwd, ...options });
+  return openFileDb(source as unknown as FileDbConfig, { configDir, cwd, ...options });
 }
 
 /**

@@ -82,6 +82,25 @@ describe("pygama flow tests (spec §4) with our semantics", () => {
     expect(await codeOf(dl.iterateLoad({ chunkSize: 0 }).next())).toBe("LOADER_BAD_ARGUMENT");
   });
 
+  it("the FileDB can be a saved database (.lh5) or an instance", async () => {
+    const { FileDb, writeFileDb } = await import("@daqkit/filedb");
+    const db = FileDb.fromConfig(join(FLOW, "filedb-config.json"), { cwd: TESTDATA });
+    await db.scanTablesColumns();
+    const dir = mkdtempSync(join(tmpdir(), "daqkit-loader-db-"));
+    try {
+      const saved = join(dir, "filedb.lh5");
+      await writeFileDb(db, saved);
+      for (const filedb of [saved, db]) {
+        const dl = await openDataLoader(join(FLOW, "data-loader-config.json"), { filedb });
+        dl.setFiles("type == 'phy'");
+        dl.setCuts({ hit: "daqenergy == 10221" });
+        expect(((await dl.buildEntryList({ tcmLevel: "tcm", mode: "any" })) as Table).numRows).toBe(6);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("R6: setFiles with queries, key lists and append", async () => {
     const dl = await loader();
     dl.setFiles("all");
