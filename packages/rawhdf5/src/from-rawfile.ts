@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RawHdf5Error } from "./errors.js";
 import { type H5Runtime, loadH5, summarizeDiagnostic, withQuietHdf5 } from "./h5/h5wasm-module.js";
@@ -77,6 +77,12 @@ function ensureReadable(path: string): void {
     throw new RawHdf5Error("RAWHDF5_UNREADABLE", `rawhdf5: ${path}: ${(error as Error).message}`, { path, cause: error });
   }
   if (!isFile) throw new RawHdf5Error("RAWHDF5_UNREADABLE", `rawhdf5: ${path}: not a regular file`, { path });
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    // Permission problems are permanent: no retries (spec §4.4).
+    throw new RawHdf5Error("RAWHDF5_UNREADABLE", `rawhdf5: ${path}: ${(error as Error).message}`, { path, cause: error });
+  }
 }
 
 /** Python slice normalisation of `[start, end)` against length `n` (spec §4.5). */
