@@ -82,35 +82,36 @@ export function bloscDecodeStandalone(bytes: Uint8Array): Uint8Array | null {
     let ip = ipStart;
     let op = opStart;
     let ctrl = input[ip++]! & 31;
-    // Fast loop: while at least 40 input and 300 output bytes remain, a token (literal ≤ 32
-    // bytes, or a match with ≤ 3 header bytes and no extended length) cannot run past the ends.
+    // While at least 40 input and 300 output bytes remain, a literal (≤ 32 bytes) or a match
+    // without extended length (≤ 8 bytes, ≤ 3 header bytes) cannot run past either end, so the
+    // fast loop skips the bounds checks; other tokens take the checked path below, one at a time.
     const ipSafe = ipLimit - 40;
     const opSafe = opLimit - 300;
-    while (ip < ipSafe && op < opSafe) {
-      if (ctrl >= 32) {
-        const lenCode = ctrl >> 5;
-        if (lenCode === 7) break; // extended length: general loop
-        const len = lenCode + 2;
-        let ofs = (ctrl & 31) << 8;
-        const code = input[ip++]!;
-        let ref = op - ofs - code;
-        if (code === 255 && ofs === 31 << 8) {
-          ofs = (input[ip]! << 8) + input[ip + 1]!;
-          ip += 2;
-          ref = op - ofs - MAX_DISTANCE;
-        }
-        ref--;
-        if (ref < opStart) return -1;
-        ctrl = input[ip++]!;
-        const end = op + len;
-        while (op < end) out[op++] = out[ref++]!;
-      } else {
-        const end = ip + ctrl + 1;
-        while (ip < end) out[op++] = input[ip++]!;
-        ctrl = input[ip++]!;
-      }
-    }
     for (;;) {
+      while (ip < ipSafe && op < opSafe) {
+        if (ctrl >= 32) {
+          const lenCode = ctrl >> 5;
+          if (lenCode === 7) break; // extended length: checked path
+          let ofs = (ctrl & 31) << 8;
+          const code = input[ip++]!;
+          let ref = op - ofs - code;
+          if (code === 255 && ofs === 31 << 8) {
+            ofs = (input[ip]! << 8) + input[ip + 1]!;
+            ip += 2;
+            ref = op - ofs - MAX_DISTANCE;
+          }
+          ref--;
+          if (ref < opStart) return -1;
+          ctrl = input[ip++]!;
+          const end = op + lenCode + 2;
+          while (op < end) out[op++] = out[ref++]!;
+        } else {
+          const end = ip + ctrl + 1;
+          while (ip < end) out[op++] = input[ip++]!;
+          ctrl = input[ip++]!;
+        }
+      }
+      // Checked path: one token.
       if (ctrl >= 32) {
         // Match: 3-bit length (7 = extended), 13-bit distance (8191 = extended 16-bit distance).
         let len = (ctrl >> 5) - 1;

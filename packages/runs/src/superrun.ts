@@ -310,7 +310,12 @@ export async function* iterateSuperrunPlan(dir: DataDirectory, plan: SuperrunPla
         if (hi <= lo) continue;
         window = { start: lo, end: hi };
       }
-      const sub = iterateSource(dir, piece.source, { ...(options.signal ? { signal: options.signal } : {}), ...(window ? { timeRange: window } : {}) });
+      const sub = iterateSource(dir, piece.source, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.workers !== undefined ? { workers: options.workers } : {}),
+        ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
+        ...(window ? { timeRange: window } : {}),
+      });
       for await (const chunk of sub) {
         const clipped = window ? clipChunk(chunk, window) : chunk;
         if (clipped.start === clipped.end && clipped.n === 0) continue;
