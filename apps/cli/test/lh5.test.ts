@@ -50,6 +50,8 @@ describe("daqkit lh5", () => {
       "hardware_tcm_1/row_in_table/flattened_data",
     ]);
     expect(out.objects[1].filters.map((f: { id: number }) => f.id)).toEqual([2, 1]);
+    const tree = await daqkit("lh5", "ls", TCM);
+    expect(tree.stdout).toMatch(/ {6}cumulative_length\s+D\s+array<1>\{real\}\s+int64\s+\(22,\)\/\(∞,\)\s+chunks \(22,\)\s+shuffle\+gzip\(4\)/);
     const d = await daqkit("lh5", "ls", RAW, "--depth", "1");
     expect(d.stdout.trim().split("\n")).toHaveLength(4);
   });

@@ -31,7 +31,7 @@ const PLUGIN_FILTER_IDS: Readonly<Record<string, number>> = {
 
 /** Human names for filter ids, used in error messages. */
 export const FILTER_NAMES: Readonly<Record<number, string>> = {
-  1: "deflate (gzip)",
+  1: "gzip",
   2: "shuffle",
   3: "fletcher32",
   4: "szip",

@@ -65,8 +65,12 @@ export interface IterateOptions {
 
 /** One HDF5 filter of a dataset's pipeline. */
 export interface FilterInfo {
+  /** Registered HDF5 filter id (1 gzip, 2 shuffle, 32000 lzf, 32015 zstd, …). */
   readonly id: number;
+  /** Short name (`gzip`, `shuffle`, `zstd`, …). */
   readonly name: string;
+  /** Filter parameters as stored (gzip: [level]; zstd: [level]; shuffle: [element size]). */
+  readonly cdValues: readonly number[];
 }
 
 /** One object found by {@link Lh5File.listObjects}. */
@@ -711,7 +715,7 @@ export class Lh5File {
       info.dtype = dtypeName(meta);
       if (meta.chunks) info.chunks = [...meta.chunks];
       try {
-        info.filters = ds.filters.map((f) => ({ id: f.id, name: FILTER_NAMES[f.id] ?? f.name }));
+        info.filters = ds.filters.map((f) => ({ id: f.id, name: FILTER_NAMES[f.id] ?? f.name, cdValues: [...(f.cd_values ?? [])] }));
       } catch {
         info.filters = [];
       }

@@ -59,7 +59,10 @@ function treeLines(objects: readonly Lh5ObjectInfo[], rootLabel: string): string
       parts.push(`${k}=${text.length > 60 ? `${text.slice(0, 59)}…` : text}`);
     }
     if (o.chunks) parts.push(`chunks (${o.chunks.join(", ")}${o.chunks.length === 1 ? "," : ""})`);
-    if (o.filters && o.filters.length > 0) parts.push(o.filters.map((f) => f.name).join("+"));
+    if (o.filters && o.filters.length > 0) {
+      // gzip and zstd show their level like the spec's tables: shuffle+gzip(4)
+      parts.push(o.filters.map((f) => (f.id === 1 || f.id === 32015) && f.cdValues.length > 0 ? `${f.name}(${f.cdValues[0]})` : f.name).join("+"));
+    }
     return { name, rest: parts.join("  ") };
   });
   const width = Math.max(rootLabel.length, ...rows.map((r) => r.name.length)) + 2;
