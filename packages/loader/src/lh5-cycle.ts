@@ -39,8 +39,8 @@ function lh5Reason(error: unknown): string {
 export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tiers: readonly string[]): Promise<CycleSource & { close(): void }> {
   const files = new Map<string, Lh5File>();
   const tables = new Map<string, readonly TableId[] | null>();
-  const columnCache = new Map<string, readonly string[] | null>();
   const rowCache = new Map<string, number>();
+  const columnCache = new Map<string, readonly string[] | null>();
   const closeAll = () => {
     for (const f of files.values()) f.close();
     files.clear();
@@ -56,6 +56,11 @@ export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tier
       const ids = existsSync(path) ? await catalog.tierTables(fileIndex, tier) : null;
       tables.set(tier, ids);
       if (ids === null) continue;
+      // Column lists from the FileDB's scan of this very file (saves parsing each table's datatype again).
+      for (const id of ids) {
+        const cols = await catalog.tableColumns(fileIndex, tier, id);
+        if (cols) columnCache.set(`${tier}\u0000${id}`, cols);
+      }
       try {
         files.set(tier, await openLh5(path));
       } catch (cause) {
