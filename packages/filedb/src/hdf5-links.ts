@@ -7,8 +7,10 @@
  * Supported (HDF5 file format spec 3.0): superblock versions 0–3 (offsets/lengths of 4 or 8 bytes,
  * base address 0), object headers v1 and v2 with continuation blocks, "old-style" groups (symbol
  * table message → v1 B-tree + local heap + symbol nodes) and "new-style" compact groups (link
- * messages). Anything else (dense link storage in a fractal heap, user blocks, external links…)
- * throws {@link Hdf5LinksUnsupported} so that the caller can fall back to a full HDF5 library.
+ * messages) and dense groups (link messages in an unfiltered fractal heap with a root direct block
+ * or one level of direct blocks, indexed by the name v2 B-tree). Anything else (user blocks, nested
+ * indirect heap blocks, huge objects…) throws {@link Hdf5LinksUnsupported} so that the caller can
+ * fall back to a full HDF5 library.
  */
 import { closeSync, openSync, readSync } from "node:fs";
 
@@ -380,6 +382,143 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
   return out;
 }
 
+/** An unsigned little-endian integer of `size` bytes from a buffer; -1 when all bits are set. */
+function readUint(b: Buffer, p: number, size: number): number {
+  if (p + size > b.length) throw new Hdf5LinksUnsupported("truncated structure");
+  let v = 0;
+  let all = true;
+  for (let i = size - 1; i >= 0; i--) {
+    const byte = b[p + i]!;
+    if (byte !== 0xff) all = false;
+    v = v * 256 + byte;
+  }
+  if (all && size >= 4) return -1;
+  if (v > Number.MAX_SAFE_INTEGER) throw new Hdf5LinksUnsupported("integer beyond 2^53");
+  return v;
+}
+
+/** Bytes needed to encode `n` (HDF5's H5VM_limit_enc_size). */
+function encodedSize(n: number): number {
+  return Math.floor(Math.floor(Math.log2(Math.max(1, n))) / 8) + 1;
+}
+
+/** A link message (spec IV.A.2.g), as found in object headers and in dense-storage fractal heaps. */
+function parseLink(b: Buffer, p: number, offsetSize: number): Member {
+  if (b[p] !== 1) throw new Hdf5LinksUnsupported("link message version");
+  const flags = b[p + 1]!;
+  p += 2;
+  let linkType = 0;
+  if (flags & 0x08) linkType = b[p++]!;
+  if (flags & 0x04) p += 8;
+  if (flags & 0x10) p += 1;
+  const lenSize = 1 << (flags & 3);
+  const nameLength = readUint(b, p, lenSize);
+  p += lenSize;
+  if (p + nameLength > b.length) throw new Hdf5LinksUnsupported("truncated link name");
+  const name = UTF8.decode(b.subarray(p, p + nameLength));
+  p += nameLength;
+  // Soft/external links are listed (as h5py's keys() does) but never followed.
+  return { name, header: linkType === 0 ? readUint(b, p, offsetSize) : -1 };
+}
+
+/**
+ * Members of a "dense" group: the link messages stored in a fractal heap (spec III.G), found via
+ * the name-index v2 B-tree (spec III.A.2, record type 5). Handles a root direct block or a root
+ * indirect block of direct blocks, unfiltered; anything else is unsupported.
+ */
+function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number): Member[] {
+  const O = r.offsetSize;
+  const L = r.lengthSize;
+  if (!r.signature(heapAddress, "FRHP")) throw new Hdf5LinksUnsupported("bad fractal heap signature");
+  const heapIdLength = r.u16(heapAddress + 5);
+  if (r.u16(heapAddress + 7) !== 0) throw new Hdf5LinksUnsupported("filtered fractal heap");
+  const maxManaged = r.u32(heapAddress + 10);
+  let p = heapAddress + 14 + L + O + L + O + L * 8;
+  const width = r.u16(p);
+  p += 2;
+  const startBlock = r.length(p);
+  const maxDirect = r.length(p + L);
+  p += 2 * L;
+  const maxHeapBits = r.u16(p);
+  p += 4; // max heap size, starting # of rows
+  const rootAddress = r.address(p);
+  const rootRows = r.u16(p + O);
+  const offsetBytes = Math.ceil(maxHeapBits / 8);
+  const lengthBytes = encodedSize(Math.min(maxDirect, maxManaged));
+  const maxDirectRows = Math.log2(maxDirect) - Math.log2(startBlock) + 2;
+  // Direct blocks of the root: [heap offset, address] pairs.
+  const blocks: { offset: number; address: number; size: number }[] = [];
+  if (rootRows === 0) blocks.push({ offset: 0, address: rootAddress, size: startBlock });
+  else {
+    if (!r.signature(rootAddress, "FHIB")) throw new Hdf5LinksUnsupported("bad indirect block signature");
+    if (rootRows > maxDirectRows) throw new Hdf5LinksUnsupported("nested indirect blocks");
+    let entry = rootAddress + 5 + O + offsetBytes;
+    let offset = 0;
+    for (let row = 0; row < rootRows; row++) {
+      const size = row === 0 ? startBlock : startBlock * 2 ** (row - 1);
+      for (let col = 0; col < width; col++) {
+        blocks.push({ offset, address: r.address(entry), size });
+        entry += O;
+        offset += size;
+      }
+    }
+  }
+  const objectAt = (heapId: Buffer): Buffer => {
+    const type = (heapId[0]! >> 4) & 3;
+    if (type === 2) {
+      const len = (heapId[0]! & 0x0f) + 1;
+      return heapId.subarray(1, 1 + len);
+    }
+    if (type !== 0) throw new Hdf5LinksUnsupported("huge fractal heap object");
+    const offset = readUint(heapId, 1, offsetBytes);
+    const length = readUint(heapId, 1 + offsetBytes, lengthBytes);
+    const block = blocks.find((b) => offset >= b.offset && offset < b.offset + b.size);
+    if (!block || block.address < 0) throw new Hdf5LinksUnsupported("heap object outside the direct blocks");
+    return r.bytes(block.address + (offset - block.offset), length);
+  };
+  // Name index v2 B-tree.
+  if (!r.signature(btreeAddress, "BTHD")) throw new Hdf5LinksUnsupported("bad v2 B-tree signature");
+  if (r.u8(btreeAddress + 5) !== 5) throw new Hdf5LinksUnsupported("v2 B-tree is not a link name index");
+  const nodeSize = r.u32(btreeAddress + 6);
+  const recordSize = r.u16(btreeAddress + 10);
+  const depth = r.u16(btreeAddress + 12);
+  const rootNode = r.address(btreeAddress + 16);
+  const rootRecords = r.u16(btreeAddress + 16 + O);
+  // Field sizes of internal-node child pointers (HDF5's H5B2__hdr_init).
+  const maxLeaf = Math.floor((nodeSize - 10) / recordSize);
+  const nrecSize = encodedSize(maxLeaf);
+  const cumMax: number[] = [maxLeaf];
+  const cumSize: number[] = [0];
+  for (let u = 1; u <= depth; u++) {
+    const pointer = O + nrecSize + (u > 1 ? cumSize[u - 1]! : 0);
+    const maxInternal = Math.floor((nodeSize - (10 + pointer)) / (recordSize + pointer));
+    cumMax.push((maxInternal + 1) * cumMax[u - 1]! + maxInternal);
+    cumSize.push(encodedSize(cumMax[u]!));
+  }
+  const out: Member[] = [];
+  const visit = (node: number, records: number, level: number): void => {
+    if (node < 0 || records === 0) return;
+    const leaf = level === 0;
+    if (!r.signature(node, leaf ? "BTLF" : "BTIN")) throw new Hdf5LinksUnsupported("bad v2 B-tree node signature");
+    const recordsAt = node + 6;
+    for (let i = 0; i < records; i++) {
+      const rec = r.bytes(recordsAt + i * recordSize, recordSize);
+      const link = objectAt(rec.subarray(4, 4 + heapIdLength));
+      out.push(parseLink(link, 0, O));
+    }
+    if (leaf) return;
+    let q = recordsAt + records * recordSize;
+    for (let i = 0; i <= records; i++) {
+      const child = r.address(q);
+      const childRecords = r.uint(q + O, nrecSize);
+      q += O + nrecSize + (level > 1 ? cumSize[level - 1]! : 0);
+      visit(child, childRecords, level - 1);
+    }
+  };
+  visit(rootNode, rootRecords, depth);
+  return out;
+}
+
 /** Members of a group given its object header; null when the object is not a group (a dataset). */
 function headerMembers(r: BlockReader, address: number): Member[] | null {
   const messages = headerMessages(r, address);
@@ -390,26 +529,11 @@ function headerMembers(r: BlockReader, address: number): Member[] | null {
   if (!linkInfo && links.length === 0) return null;
   if (linkInfo) {
     const flags = r.u8(linkInfo.data + 1);
-    const heapAddress = r.address(linkInfo.data + 2 + (flags & 1 ? 8 : 0));
-    if (heapAddress !== -1) throw new Hdf5LinksUnsupported("dense link storage (fractal heap)");
+    const at = linkInfo.data + 2 + (flags & 1 ? 8 : 0);
+    const heapAddress = r.address(at);
+    if (heapAddress !== -1) return denseMembers(r, heapAddress, r.address(at + r.offsetSize));
   }
   const out: Member[] = [];
-  for (const m of links) {
-    let p = m.data;
-    if (r.u8(p) !== 1) throw new Hdf5LinksUnsupported("link message version");
-    const flags = r.u8(p + 1);
-    p += 2;
-    let linkType = 0;
-    if (flags & 0x08) linkType = r.u8(p++);
-    if (flags & 0x04) p += 8;
-    if (flags & 0x10) p += 1;
-    const lenSize = 1 << (flags & 3);
-    const nameLength = r.uint(p, lenSize);
-    p += lenSize;
-    const name = UTF8.decode(r.bytes(p, nameLength));
-    p += nameLength;
-    // Soft/external links are listed (as h5py's keys() does) but never followed.
-    out.push({ name, header: linkType === 0 ? r.address(p) : -1 });
-  }
+  for (const m of links) out.push(parseLink(r.bytes(m.data, m.size), 0, r.offsetSize));
   return out;
 }
