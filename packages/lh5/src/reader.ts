@@ -440,7 +440,25 @@ export class Lh5File {
     }
   }
 
-  #read(p: string, rows: RowSelection | undefined, mask: Mask | null, decode: boolean): Lgdo {
+  /** Rows as given by the caller, or ranges already normalised against the parent table. */
+  #ranges(rows: RowSelection | PresetRanges | undefined, n: number, p: string): Ranges {
+    if (rows instanceof PresetRanges) {
+      const r = rows.ranges;
+      for (let k = 0; k < r.stops.length; k++) {
+        if ((r.stops[k] as number) > n) {
+          throw new Lh5Error(
+            "LH5_LENGTH_MISMATCH",
+            `lh5: ${this.#where(p)}: column has ${n} rows but the table's row selection reaches row ${(r.stops[k] as number) - 1}`,
+            this.#ctx(p),
+          );
+        }
+      }
+      return r;
+    }
+    return normalizeRows(rows, n, this.#ctx(p));
+  }
+
+  #read(p: string, rows: RowSelection | PresetRanges | undefined, mask: Mask | null, decode: boolean): Lgdo {
     const entity = this.#entity(p);
     const { text, dt } = this.#lgdoDatatype(entity, p);
     const attrs = this.#attrs(entity);
@@ -452,23 +470,23 @@ export class Lh5File {
       case "ArrayOfEqualSizedArrays": {
         const ds = this.#dataset(p);
         const n = ds.shape?.[0] ?? 0;
-        return this.#readArray(p, dt.type, text, dt.element, attrs, normalizeRows(rows, n, this.#ctx(p)));
+        return this.#readArray(p, dt.type, text, dt.element, attrs, this.#ranges(rows, n, p));
       }
       case "VectorOfVectors": {
         const n = this.#countRows(p, dt) ?? 0;
-        return this.#readVov(p, text, attrs, normalizeRows(rows, n, this.#ctx(p)));
+        return this.#readVov(p, text, attrs, this.#ranges(rows, n, p));
       }
       case "VectorOfEncodedVectors":
       case "ArrayOfEncodedEqualSizedArrays": {
         const n = this.#countRows(p, dt) ?? 0;
-        const encoded = this.#readEncoded(p, dt.type, text, dt.element, attrs, normalizeRows(rows, n, this.#ctx(p)));
+        const encoded = this.#readEncoded(p, dt.type, text, dt.element, attrs, this.#ranges(rows, n, p));
         return decode ? decodeEncodedArray(encoded) : encoded;
       }
       case "Struct":
       case "Histogram": {
         const fields = this.#maskedFields(p, dt.fields, dt.type === "Histogram" ? null : mask);
         const out = new Map<string, Lgdo>();
-        for (const f of fields) out.set(f, this.#read(this.#child(p, f), rows, mask?.get(f) ?? null, decode));
+        for (const f of fields) out.set(f, this.#read(this.#child(p, f), dt.type === "Histogram" ? undefined : rows, mask?.get(f) ?? null, decode));
         const datatype = fields.length === dt.fields.length ? text : compositeDatatype("struct", fields);
         const struct: Struct = { type: "Struct", datatype, attrs, fields: out };
         return dt.type === "Histogram" ? this.#histogram(p, struct) : struct;
@@ -476,12 +494,11 @@ export class Lh5File {
       case "Table":
       case "WaveformTable": {
         const fields = this.#maskedFields(p, dt.fields, mask);
-        let ranges: RowSelection | undefined = rows;
+        let ranges: RowSelection | PresetRanges | undefined = rows;
         if (rows !== undefined && fields.length > 0) {
           // Normalise once against the table's row count so every column gets the same rows.
           const n = this.#countRows(p, dt) ?? 0;
-          const r = normalizeRows(rows, n, this.#ctx(p));
-          ranges = rangesToSelection(r);
+          ranges = new PresetRanges(this.#ranges(rows, n, p));
         }
         const columns = new Map<string, Lgdo>();
         let nRows: number | undefined;
@@ -822,11 +839,9 @@ export class Lh5File {
 
 }
 
-function rangesToSelection(r: Ranges): RowSelection {
-  if (r.starts.length === 1) return { start: r.starts[0] as number, stop: r.stops[0] as number };
-  const list: number[] = [];
-  for (let k = 0; k < r.starts.length; k++) for (let i = r.starts[k] as number; i < (r.stops[k] as number); i++) list.push(i);
-  return list;
+/** Row ranges already normalised against a parent table (passed down to its columns unchanged). */
+class PresetRanges {
+  constructor(readonly ranges: Ranges) {}
 }
 
 function checkRangesWithin(r: Ranges, n: number, where: string, ctx: { path: string; objectPath: string }): void {
