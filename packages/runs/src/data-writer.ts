@@ -4,7 +4,7 @@
  * after every chunk, and at `close()` the folder is renamed to its final name. `abort()` removes the
  * temporary folder, so a failed write leaves nothing behind.
  */
-import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Chunk, createContinuityChecker, rowTimes, validateChunk } from "./chunk.js";
 import { type Compressor, compressChunk, WRITABLE_COMPRESSORS } from "./codecs.js";
@@ -14,7 +14,6 @@ import { type Dtype, formatDtype } from "./dtype.js";
 import { RunsError } from "./errors.js";
 import { type ChunkInfo, type DataMetadata, formatDataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
 import type { PyJsonValue } from "./python-json.js";
-import { readFile } from "node:fs/promises";
 
 /** What to do when data for the key already exists (strax frontends' `overwrite`). */
 export type OverwritePolicy = "never" | "if_broken" | "always";

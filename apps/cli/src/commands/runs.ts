@@ -215,18 +215,21 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
         const data = folders.map((f) => ({ folder: f.folder, run: f.runPart, dataType: f.dataType, lineageHash: f.lineageHash }));
         ctx.print(opts.data ? { runs: rows, data } : rows, () => {
           const avail = (opts.available ?? []).map((t) => `${t}_available`);
+          const w = Math.max(4, ...rows.map((r) => String(r.name).length));
+          const wm = Math.max(4, ...rows.map((r) => String(r.mode).length));
+          const wt = Math.max(4, ...rows.map((r) => String(r.tags).length));
           const lines = rows.map((r) =>
             [
-              String(r.name).padEnd(20),
+              String(r.name).padEnd(w),
               String(r.number ?? "").padStart(7),
-              String(r.mode).padEnd(12),
-              String(r.tags).padEnd(16),
+              String(r.mode).padEnd(wm),
+              String(r.tags).padEnd(wt),
               String(r.start ?? "").padEnd(24),
               r.livetime === null ? "" : `${r.livetime} s`,
               ...avail.map((a) => `${a}=${r[a]}`),
             ].join("  "),
           );
-          const head = ["name".padEnd(20), "number".padStart(7), "mode".padEnd(12), "tags".padEnd(16), "start".padEnd(24), "livetime"].join("  ");
+          const head = ["name".padEnd(w), "number".padStart(7), "mode".padEnd(wm), "tags".padEnd(wt), "start".padEnd(24), "livetime"].join("  ");
           const out = [head, ...lines, `${rows.length} run(s) in ${store}`];
           if (opts.data) out.push("", ...data.map((d) => d.folder));
           return out.join("\n");
