@@ -82,7 +82,7 @@ describe("daqkit rawhdf5", () => {
   it("follow: prints existing and appended messages, stops when idle", async () => {
     const path = join(dir, "follow.h5");
     await toRawfile(path, { msgs: [new Uint8Array([0x44, 1, 0, 0, 0, 0, 0, 0])], msgHeaders: { io_groups: [1] } });
-    const running = daqkit("--json", "rawhdf5", "follow", path, "--start", "0", "--poll-ms", "20", "--idle-timeout", "1.5", "--hex");
+    const running = daqkit("--json", "rawhdf5", "follow", path, "--start", "0", "--poll-ms", "20", "--idle-timeout", "3", "--hex");
     await new Promise((r) => setTimeout(r, 300));
     await toRawfile(path, { msgs: [new Uint8Array([0x44, 2, 0, 0, 0, 0, 0, 0]), new Uint8Array([9])], msgHeaders: { io_groups: [2, 2] } });
     const r = await running;
