@@ -91,10 +91,10 @@ export class PhotonColumns {
   ) {
     this.xy = new Uint16Array(capacity);
     this.timestamp = new BigInt64Array(capacity);
-    this.tsPairs = new Int32Array(this.timestamp.buffer);
     this.phase = new Int32Array(capacity);
     this.baseline = new Int32Array(capacity);
     this.board = withBoard ? new Uint8Array(capacity) : null;
+    this.tsPairs = new Int32Array(this.timestamp.buffer, this.timestamp.byteOffset, capacity * 2);
   }
 }
 

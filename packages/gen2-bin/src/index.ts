@@ -13,7 +13,7 @@ export {
   paddingWordBytes,
 } from "./words.js";
 export type { Gen2Header, Gen2PhotonWord, Gen2WordKind } from "./words.js";
-export { decodeGen2, decodeGen2Arrays, iterateGen2Batches, readGen2File, readWholeFile } from "./decode.js";
+export { decodeGen2, decodeGen2Arrays, iterateGen2Batches, readGen2File, readGen2FileArrays, readWholeFile } from "./decode.js";
 export type {
   Gen2Batch,
   Gen2ByteSource,
