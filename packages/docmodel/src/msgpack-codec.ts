@@ -18,6 +18,10 @@ const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE);
 const nativeUtf8Slice = (globalThis as { Buffer?: { prototype: { utf8Slice?: (s: number, e: number) => string } } }).Buffer?.prototype
   .utf8Slice;
 
+const nativeUtf8Write = (
+  globalThis as { Buffer?: { prototype: { utf8Write?: (s: string, offset: number, max: number) => number } } }
+).Buffer?.prototype.utf8Write;
+
 function utf8Slice(bytes: Uint8Array, start: number, end: number): string {
   if (nativeUtf8Slice) return nativeUtf8Slice.call(bytes, start, end);
   return utf8Decoder.decode(bytes.subarray(start, end));
@@ -47,11 +51,17 @@ export class MsgpackDecoder {
   decode(): unknown {
     if (this.pos >= this.end) throw new TruncatedInput();
     const b = this.bytes[this.pos++] as number;
+    // Most frequent first: small ints, short strings, float64, small arrays and maps.
     if (b <= 0x7f) return b;
-    if (b >= 0xe0) return b - 0x100;
     if (b >= 0xa0 && b <= 0xbf) return this.str(b & 0x1f);
+    if (b === 0xcb) {
+      this.need(8);
+      this.pos += 8;
+      return this.view.getFloat64(this.pos - 8);
+    }
     if (b >= 0x90 && b <= 0x9f) return this.array(b & 0x0f);
     if (b >= 0x80 && b <= 0x8f) return this.map(b & 0x0f);
+    if (b >= 0xe0) return b - 0x100;
     const v = this.view;
     switch (b) {
       case 0xc0:
@@ -341,7 +351,17 @@ export class MsgpackDecoder {
   private map(n: number): unknown {
     const out: Record<string, unknown> = {};
     let binKeys: Record<string, unknown> | undefined;
+    const bytes = this.bytes;
     for (let i = 0; i < n; i++) {
+      if (this.pos >= this.end) throw new TruncatedInput();
+      const kb = bytes[this.pos] as number;
+      if (kb >= 0xa0 && kb <= 0xbf) {
+        // fixstr key: the common case, no type checks needed.
+        this.pos++;
+        const k = this.str(kb & 0x1f);
+        out[k] = this.decode();
+        continue;
+      }
       const key = this.decode();
       const value = this.decode();
       if (key instanceof Uint8Array) {
@@ -639,10 +659,10 @@ export class MsgpackEncoder {
 
   writeString(s: string): void {
     const n = s.length;
-    // ASCII fast path: one byte per UTF-16 unit.
-    if (n < 64) {
-      this.ensure(2 + n);
-      let p = this.pos + (n < 32 ? 1 : 2);
+    // ASCII fast path for short strings: one byte per UTF-16 unit.
+    if (n < 24) {
+      this.ensure(1 + n);
+      let p = this.pos + 1;
       const b = this.buf;
       let ascii = true;
       for (let i = 0; i < n; i++) {
@@ -654,21 +674,42 @@ export class MsgpackEncoder {
         b[p++] = c;
       }
       if (ascii) {
-        if (n < 32) b[this.pos] = 0xa0 | n;
-        else {
-          b[this.pos] = 0xd9;
-          b[this.pos + 1] = n;
-        }
+        b[this.pos] = 0xa0 | n;
         this.pos = p;
         return;
       }
     }
     const max = n * 3;
     this.ensure(max + 5);
-    const headerSize = max < 32 ? 1 : max < 0x100 ? 2 : max < 0x10000 ? 3 : 5;
-    const { written } = utf8Encoder.encodeInto(s, this.buf.subarray(this.pos + headerSize));
+    const reserved = max < 32 ? 1 : max < 0x100 ? 2 : max < 0x10000 ? 3 : 5;
+    const at = this.pos + reserved;
+    const written = nativeUtf8Write
+      ? nativeUtf8Write.call(this.buf, s, at, max)
+      : utf8Encoder.encodeInto(s, this.buf.subarray(at)).written;
+    // msgpack-python always uses the smallest header: move the bytes if fewer were written than reserved for.
+    const headerSize = written < 32 ? 1 : written < 0x100 ? 2 : written < 0x10000 ? 3 : 5;
+    if (headerSize !== reserved) this.buf.copyWithin(this.pos + headerSize, at, at + written);
     this.writeHeaderAt(this.pos, headerSize, written, 0xa0, 0xd9, 0xda, 0xdb);
     this.pos += headerSize + written;
+  }
+
+  private readonly keyBytes = new Map<string, Uint8Array>();
+
+  /** Write a map key: like {@link writeString}, with the encoded bytes of repeated keys cached. */
+  writeKey(k: string): void {
+    const bytes = this.keyBytes.get(k);
+    if (bytes === undefined) {
+      const before = this.pos;
+      this.writeString(k);
+      if (this.keyBytes.size < 4096) this.keyBytes.set(k, this.buf.slice(before, this.pos));
+      return;
+    }
+    const n = bytes.length;
+    this.ensure(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = bytes[i] as number;
+    this.pos = p;
   }
 
   private writeHeaderAt(at: number, size: number, n: number, fix: number, c8: number, c16: number, c32: number): void {
@@ -800,7 +841,7 @@ export class MsgpackEncoder {
     if (v instanceof Map) {
       this.writeMapHeader(v.size);
       for (const [k, x] of v) {
-        this.writeString(String(k));
+        this.writeKey(String(k));
         this.write(x, asFloat);
       }
       return;
@@ -816,7 +857,7 @@ export class MsgpackEncoder {
     for (const k in o) {
       const x = o[k];
       if (x === undefined) continue;
-      this.writeString(k);
+      this.writeKey(k);
       this.write(x, asFloat || (floatKeys?.has(k) ?? false));
     }
   }

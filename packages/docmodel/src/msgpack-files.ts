@@ -38,7 +38,7 @@ export class RecordEncoder {
     if (!WRITTEN.has(name)) return false;
     const e = this.encoder;
     e.writeArrayHeader(2);
-    e.writeString(name);
+    e.writeKey(name);
     switch (name) {
       case "start":
       case "stop":
@@ -68,7 +68,7 @@ export class RecordEncoder {
     for (const k in d) {
       const v = d[k];
       if (v === undefined) continue;
-      e.writeString(k);
+      e.writeKey(k);
       if (k === "time") e.write(v, true);
       else if (k === "configuration" && v && typeof v === "object") {
         const conf = v as Record<string, Record<string, unknown>>;
@@ -98,37 +98,39 @@ export class RecordEncoder {
     const numbers = this.numberKeys.get(ev.descriptor);
     const e = this.encoder;
     e.writeArrayHeader(2);
-    e.writeString("event_page");
+    e.writeKey("event_page");
     e.writeMapHeader(7);
-    e.writeString("time");
+    e.writeKey("time");
     e.writeArrayHeader(1);
     e.writeFloat64(ev.time);
-    e.writeString("uid");
+    e.writeKey("uid");
     e.writeArrayHeader(1);
     e.writeString(ev.uid);
-    e.writeString("seq_num");
+    e.writeKey("seq_num");
     e.writeArrayHeader(1);
     e.write(ev.seq_num);
-    e.writeString("descriptor");
-    e.writeString(ev.descriptor);
-    e.writeString("filled");
+    e.writeKey("descriptor");
+    e.writeKey(ev.descriptor);
+    e.writeKey("filled");
     this.writeRow(ev.filled ?? {}, undefined, false);
-    e.writeString("data");
+    e.writeKey("data");
     this.writeRow(ev.data, numbers, false);
-    e.writeString("timestamps");
+    e.writeKey("timestamps");
     this.writeRow(ev.timestamps, undefined, true);
   }
 
   /** `{k: v}` as `{k: [v]}`. */
   private writeRow(row: Record<string, unknown>, floatKeys: ReadonlySet<string> | undefined, asFloat: boolean): void {
     const e = this.encoder;
+    const keys = Object.keys(row);
     let n = 0;
-    for (const k in row) if (row[k] !== undefined) n++;
+    for (let i = 0; i < keys.length; i++) if (row[keys[i] as string] !== undefined) n++;
     e.writeMapHeader(n);
-    for (const k in row) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
       const v = row[k];
       if (v === undefined) continue;
-      e.writeString(k);
+      e.writeKey(k);
       e.writeArrayHeader(1);
       if (typeof v === "number") e.writeNumber(v, asFloat || (floatKeys?.has(k) ?? false));
       else e.write(v, asFloat || (floatKeys?.has(k) ?? false));
@@ -144,7 +146,7 @@ export class RecordEncoder {
     for (const k in p) {
       const v = (p as unknown as Record<string, unknown>)[k];
       if (v === undefined) continue;
-      e.writeString(k);
+      e.writeKey(k);
       if (k === "time" || k === "timestamps") e.write(v instanceof Float64Array ? Array.from(v) : v, true);
       else if (k === "data") e.writeObject(v as Record<string, unknown>, false, numbers);
       else e.write(v);

@@ -53,6 +53,16 @@ describe("msgpack encoder", () => {
     expect(back.u.data).toEqual(["ab", "c"]);
   });
 
+  it("uses the smallest str header like msgpack-python, also for non-ASCII text", () => {
+    const e11 = "é".repeat(11); // 22 UTF-8 bytes → fixstr
+    expect(Array.from(encodeMsgpack(e11).subarray(0, 1))).toEqual([0xa0 | 22]);
+    const e20 = "é".repeat(20); // 40 bytes → str8
+    expect(Array.from(encodeMsgpack(e20).subarray(0, 2))).toEqual([0xd9, 40]);
+    const long = "x".repeat(300); // str16
+    expect(Array.from(encodeMsgpack(long).subarray(0, 3))).toEqual([0xda, 1, 44]);
+    for (const s of [e11, e20, long, "", "a", "ü".repeat(100)]) expect(decodeMsgpack(encodeMsgpack(s))).toBe(s);
+  });
+
   it("rejects truncated values and pickled arrays with codes", () => {
     const bytes = encodeMsgpack({ a: "hello" });
     expect(() => decodeMsgpack(bytes.subarray(0, bytes.length - 2))).toThrow(
