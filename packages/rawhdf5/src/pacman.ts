@@ -8,8 +8,9 @@ import { RawHdf5Error } from "./errors.js";
 export const PACMAN_MESSAGE_TYPES = { data: 0x44, request: 0x3f, reply: 0x21 } as const;
 /** PACMAN word type letters. */
 export const PACMAN_WORD_TYPES = { data: 0x44, trigger: 0x54, sync: 0x53, ping: 0x50, write: 0x57, read: 0x52, error: 0x45 } as const;
-/** Bytes of the PACMAN message header and of one word. */
+/** Bytes of the PACMAN message header (type, u32 unix seconds, pad, u16 word count). */
 export const PACMAN_HEADER_SIZE = 8;
+/** Bytes of one PACMAN word (word type letter + 15 bytes). */
 export const PACMAN_WORD_SIZE = 16;
 
 /** `packet_type` values of packet rows (LArPix v2 0–3 and the larpix-control extras). */
