@@ -11,6 +11,7 @@ import { type FileDbConfig, type ResolveConfigOptions, type ResolvedFileDbConfig
 import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
 import { readFileDb, type WriteFileDbOptions, writeFileDb } from "./persistence.js";
+import { statSizes } from "./stat-files.js";
 import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
 import { compileTemplate, type TemplateValue } from "./template.js";
 import { walkFiles } from "./walk.js";
@@ -486,13 +487,14 @@ export class FileDb {
     const s = this.#state;
     const n = this.length;
     const status = new Array<number>(n).fill(0);
+    // Collect the paths to stat; skip directories that do not exist (a tier not produced yet).
+    const paths: string[] = [];
+    const slots: number[] = []; // tier index * n + row, per path
+    const dirExists = new Map<string, boolean>();
     tiers.forEach((t, i) => {
-      const bit = 2 ** (tiers.length - 1 - i);
       const dir = tierDirs[t]!;
       const files = s.files.get(t)!;
-      const sizes = s.sizes.get(t)!;
-      // Skip stat calls below directories that do not exist (a tier not produced yet is common).
-      const dirExists = new Map<string, boolean>();
+      s.sizes.get(t)!.fill(0);
       for (let r = 0; r < n; r++) {
         const f = files[r]!;
         const path = f.startsWith("/") ? dir + f : `${dir}/${f}`;
@@ -502,13 +504,21 @@ export class FileDb {
           exists = statSync(parent, { throwIfNoEntry: false })?.isDirectory() ?? false;
           dirExists.set(parent, exists);
         }
-        const st = exists ? statSync(path, { throwIfNoEntry: false }) : undefined;
-        if (st) {
-          status[r]! |= bit;
-          sizes[r] = st.size;
-        } else sizes[r] = 0;
+        if (!exists) continue;
+        paths.push(path);
+        slots.push(i * n + r);
       }
     });
+    const sizes = statSizes(paths);
+    for (let k = 0; k < paths.length; k++) {
+      const size = sizes[k]!;
+      if (size < 0) continue;
+      const slot = slots[k]!;
+      const i = Math.floor(slot / n);
+      const r = slot - i * n;
+      status[r]! |= 2 ** (tiers.length - 1 - i);
+      s.sizes.get(tiers[i]!)![r] = size;
+    }
     s.status = status;
     this.#table = null;
   }
