@@ -138,7 +138,7 @@ export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, w
       outOffset[k] = acc;
       acc += (ranges.stops[k] as number) - (ranges.starts[k] as number);
     }
-    const order = Array.from({ length: nr }, (_, k) => k).sort((x, y) => (ranges.starts[x] as number) - (ranges.starts[y] as number));
+    const order = sortedOrder(ranges.starts);
     let i = 0;
     while (i < nr) {
       const first = order[i] as number;
@@ -164,14 +164,19 @@ export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, w
       } else {
         const span = new ctor((spanStop - spanStart) * rowWidth);
         readRowsInto(module, ds, shape, spanStart, spanStop, span, 0, where);
+        const o = out as unknown as { [i: number]: number | bigint; set(x: ArrayLike<number | bigint>, o: number): void };
+        const sp = span as unknown as { [i: number]: number | bigint };
         for (let t = i; t < j; t++) {
           const k = order[t] as number;
           const s0 = ((ranges.starts[k] as number) - spanStart) * rowWidth;
           const e0 = ((ranges.stops[k] as number) - spanStart) * rowWidth;
-          (out as unknown as { set(x: ArrayLike<number | bigint>, o: number): void }).set(
-            span.subarray(s0, e0) as ArrayLike<number | bigint>,
-            (outOffset[k] as number) * rowWidth,
-          );
+          const dst = (outOffset[k] as number) * rowWidth;
+          if (e0 - s0 <= 16) {
+            // short runs (typical index lists): element copies beat creating a subarray per run
+            for (let x = s0; x < e0; x++) o[dst + x - s0] = sp[x] as number | bigint;
+          } else {
+            o.set(span.subarray(s0, e0) as ArrayLike<number | bigint>, dst);
+          }
         }
       }
       i = j;
@@ -198,7 +203,7 @@ export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, w
     acc += (ranges.stops[k] as number) - (ranges.starts[k] as number);
   }
   // Visit ranges sorted by start, grouping them into covering spans.
-  const order = Array.from({ length: nr }, (_, k) => k).sort((x, y) => (ranges.starts[x] as number) - (ranges.starts[y] as number));
+  const order = sortedOrder(ranges.starts);
   let i = 0;
   while (i < nr) {
     const first = order[i] as number;
@@ -246,12 +251,28 @@ export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, w
   return (outNumbers ?? outStrings) as ElementData;
 }
 
+/** Indices of `starts` in ascending order (identity without sorting when already ascending). */
+function sortedOrder(starts: Float64Array): Uint32Array {
+  const n = starts.length;
+  const order = new Uint32Array(n);
+  let sorted = true;
+  for (let k = 0; k < n; k++) {
+    order[k] = k;
+    if (k > 0 && (starts[k] as number) < (starts[k - 1] as number)) sorted = false;
+  }
+  if (!sorted) order.sort((x, y) => (starts[x] as number) - (starts[y] as number));
+  return order;
+}
+
 /** Convert an integer column (possibly bigint) to float64 numbers (offsets stay far below 2^53). */
 export function toFloat64(data: ElementData): Float64Array {
   if (data instanceof Float64Array) return data;
   const out = new Float64Array(data.length);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
-    for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
+    // Combine the 32-bit halves instead of converting each bigint (≈10× faster; exact below 2^53).
+    const lo = new Uint32Array(data.buffer, data.byteOffset, data.length * 2);
+    const hi = data instanceof BigInt64Array ? new Int32Array(data.buffer, data.byteOffset, data.length * 2) : lo;
+    for (let i = 0; i < data.length; i++) out[i] = (hi[2 * i + 1] as number) * 4294967296 + (lo[2 * i] as number);
   } else if (Array.isArray(data)) {
     for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
   } else {

@@ -50,8 +50,9 @@ export function normalizeRows(rows: RowSelection | undefined, n: number, context
   }
   const list = rows as ArrayLike<number>;
   const len = list.length;
-  const starts: number[] = [];
-  const stops: number[] = [];
+  const starts = new Float64Array(len);
+  const stops = new Float64Array(len);
+  let m = 0;
   for (let i = 0; i < len; i++) {
     const row = list[i] as number;
     if (!Number.isInteger(row) || row < 0 || row >= n) {
@@ -61,12 +62,12 @@ export function normalizeRows(rows: RowSelection | undefined, n: number, context
         { ...context, row },
       );
     }
-    const last = stops.length - 1;
-    if (last >= 0 && stops[last] === row) stops[last] = row + 1;
+    if (m > 0 && stops[m - 1] === row) stops[m - 1] = row + 1;
     else {
-      starts.push(row);
-      stops.push(row + 1);
+      starts[m] = row;
+      stops[m] = row + 1;
+      m++;
     }
   }
-  return { starts: Float64Array.from(starts), stops: Float64Array.from(stops) };
+  return { starts: starts.subarray(0, m), stops: stops.subarray(0, m) };
 }
