@@ -290,7 +290,12 @@ export function arrowSchemaToDtype(schema: Schema): Dtype {
       }
       typestr = natural;
     }
-    if ((f.name === "time" || f.name === "endtime") && typestr.startsWith("<M8")) typestr = "<i8";
+    if ((f.name === "time" || f.name === "endtime") && typestr.startsWith("<M8")) {
+      if (typestr !== "<M8[ns]") {
+        throw new RunsError("RUNS_UNSUPPORTED_TYPE", `Arrow → strax: column ${f.name} is a ${typestr} timestamp; strax needs int64 nanoseconds (convert to ns first)`);
+      }
+      typestr = "<i8";
+    }
     return { name: f.name, typestr, ...(title !== undefined ? { title } : {}), ...(shape ? { shape } : {}) };
   });
   return makeDtype(specs);

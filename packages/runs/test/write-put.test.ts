@@ -1,6 +1,6 @@
 import { readdir, readFile, writeFile, rm, cp } from "node:fs/promises";
 import { join } from "node:path";
-import { RecordBatch, Table, tableFromArrays, FixedSizeList, Field, Int16, makeData, Struct, Schema, Int64, Float32 } from "apache-arrow";
+import { RecordBatch, Table, tableFromArrays, FixedSizeList, Field, Int16, makeData, Struct, Schema, Int64, Float32, TimestampMicrosecond, vectorFromArray } from "apache-arrow";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   arrowSchemaToDtype,
@@ -313,6 +313,11 @@ describe("putArrow stores our own tables as strax data", () => {
     ["no time column", () => tableFromArrays({ x: new Float32Array(3) }), "RUNS_BAD_DTYPE"],
     ["no end", () => tableFromArrays({ time: new BigInt64Array(3) }), "RUNS_BAD_DTYPE"],
     ["unsorted", () => tableFromArrays({ time: new BigInt64Array([5n, 3n]), endtime: new BigInt64Array([6n, 4n]) }), "RUNS_BAD_CHUNK"],
+    [
+      "µs timestamps as time",
+      () => new Table({ time: vectorFromArray([1, 2], new TimestampMicrosecond()), endtime: vectorFromArray([2, 3], new TimestampMicrosecond()) }),
+      "RUNS_UNSUPPORTED_TYPE",
+    ],
     ["strings", () => tableFromArrays({ time: new BigInt64Array([1n]), endtime: new BigInt64Array([2n]), s: ["a"] }), "RUNS_UNSUPPORTED_TYPE"],
   ] as const)("%s → %s, nothing written", async (_what, make, code) => {
     const dir = new DataDirectory(await temp());
