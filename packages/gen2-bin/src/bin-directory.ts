@@ -302,7 +302,12 @@ export class BinDirectory {
 
   private async needsConversion(file: Gen2BinFile, overwrite: boolean): Promise<boolean> {
     if (overwrite) return true;
-    const [bin, pq] = await Promise.all([stat(file.path), stat(file.parquetPath).catch(() => null)]);
+    const [bin, pq] = await Promise.all([
+      stat(file.path).catch((error: unknown) => {
+        throw fsError(error, file.path, "checking");
+      }),
+      stat(file.parquetPath).catch(() => null),
+    ]);
     if (!pq) return true;
     return Math.floor(pq.mtimeMs / 1000) < Math.floor(bin.mtimeMs / 1000);
   }

@@ -199,7 +199,14 @@ export interface Gen2ByteSource {
 }
 
 /** Inputs the streaming reader accepts. */
-export type Gen2StreamInput = string | Gen2ByteSource | Blob | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+export type Gen2StreamInput =
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | Gen2ByteSource
+  | Blob
+  | AsyncIterable<Uint8Array>
+  | Iterable<Uint8Array>;
 
 /** Options of {@link iterateGen2Batches}. */
 export interface Gen2StreamOptions extends Gen2DecodeOptions {
@@ -233,6 +240,11 @@ async function* chunksOf(input: Gen2StreamInput, chunkBytes: number, name: strin
     } finally {
       stream.destroy();
     }
+    return;
+  }
+  if (ArrayBuffer.isView(input)) {
+    const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    for (let at = 0; at < bytes.byteLength; at += chunkBytes) yield bytes.subarray(at, at + chunkBytes);
     return;
   }
   if (typeof Blob !== "undefined" && input instanceof Blob) {

@@ -182,6 +182,8 @@ describe("gen2_make.py directories (manifest counts and checksums)", () => {
       [path, 1000],
       [new Blob([bytes]), 65536],
       [chunked(bytes, 777), 8 * 1024 * 1024],
+      [new Uint8Array(bytes), 1 << 20],
+      [bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), 1 << 20],
     ] as const) {
       const acc = new Gen2ChecksumAccumulator();
       let rows = 0;
