@@ -1,7 +1,8 @@
 import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
 import { describe, expect, test } from "vitest";
-import { type LgdoArray, type Table, type VectorOfVectors, arrowToLgdo, concatLgdo, createArray, createTable, lgdoToArrow, openLh5, readLh5, vectorOfVectorsFromRows } from "../src/index.js";
-import { EVT_P16, RAW_CAL, TCM_V2 } from "./helpers.js";
+import { type LgdoArray, type Table, type VectorOfVectors, arrowToLgdo, concatLgdo, createArray, createTable, lgdoToArrow, openLh5, readLh5, vectorOfVectorsFromRows, writeLh5 } from "../src/index.js";
+import { join } from "node:path";
+import { EVT_P16, RAW_CAL, TCM_V2, tempDir } from "./helpers.js";
 
 describe("LGDO ↔ Arrow", () => {
   test("raw table: types, zero-copy numbers, FixedSizeList waveforms, metadata", async () => {
@@ -23,6 +24,20 @@ describe("LGDO ↔ Arrow", () => {
     const flat = lgdoToArrow(t, { flatten: true });
     expect(flat.schema.fields.map((f) => f.name)).toContain("waveform_values");
     expect(flat.schema.fields.map((f) => f.name)).not.toContain("waveform");
+  });
+
+  test("Arrow back to LH5: arrowToLgdo → writeLh5 → readLh5 keeps types, units and values", async () => {
+    const t = (await readLh5(RAW_CAL, "ch1084803/raw")) as Table;
+    const dir = tempDir();
+    try {
+      const out = join(dir.dir, "from-arrow.lh5");
+      await writeLh5(out, "ch1084803/raw", arrowToLgdo(lgdoToArrow(t)), { mode: "w" });
+      const back = (await readLh5(out, "ch1084803/raw")) as Table;
+      expect({ ...back, attrs: {} }).toEqual({ ...t, attrs: {} });
+      expect((back.columns.get("timestamp") as LgdoArray).attrs.units).toBe("s");
+    } finally {
+      dir.cleanup();
+    }
   });
 
   test("VoV → List, nested VoV → List<List>, strings and bools", async () => {
