@@ -95,6 +95,12 @@ export class RecordEncoder {
 
   /** An Event as the one-row page `pack_event_page([event])` makes, encoded without building the page. */
   private writeEventAsPage(ev: Event): void {
+    let template = this.templates.get(ev.descriptor);
+    if (template === undefined && this.templates.size < 1024) {
+      template = new EventTemplate(ev.descriptor, ev, this.numberKeys.get(ev.descriptor));
+      this.templates.set(ev.descriptor, template);
+    }
+    if (template?.write(this.encoder, ev)) return;
     const numbers = this.numberKeys.get(ev.descriptor);
     const e = this.encoder;
     e.writeArrayHeader(2);
@@ -118,6 +124,8 @@ export class RecordEncoder {
     e.writeKey("timestamps");
     this.writeRow(ev.timestamps, undefined, true);
   }
+
+  private readonly templates = new Map<string, EventTemplate | undefined>();
 
   /** `{k: v}` as `{k: [v]}`. */
   private writeRow(row: Record<string, unknown>, floatKeys: ReadonlySet<string> | undefined, asFloat: boolean): void {
@@ -155,6 +163,123 @@ export class RecordEncoder {
 }
 
 const TIME_ONLY = new Set(["time"]);
+
+function encodedBytes(write: (e: MsgpackEncoder) => void): Uint8Array {
+  const e = new MsgpackEncoder(256);
+  write(e);
+  return e.bytes().slice();
+}
+
+function copyBytes(e: MsgpackEncoder, bytes: Uint8Array): void {
+  const n = bytes.length;
+  e.ensure(n);
+  const b = e.buf;
+  let p = e.pos;
+  for (let i = 0; i < n; i++) b[p++] = bytes[i] as number;
+  e.pos = p;
+}
+
+/**
+ * The constant bytes of a one-row event page for one descriptor (keys, headers, the descriptor uid), precomputed
+ * from the first Event; later Events with the same data/timestamps keys in the same order and an empty `filled`
+ * only add their values. Output is identical to the generic path.
+ */
+class EventTemplate {
+  private readonly head: Uint8Array;
+  private readonly afterTime: Uint8Array;
+  private readonly afterUid: Uint8Array;
+  private readonly afterSeq: Uint8Array;
+  private readonly dataKeys: string[];
+  private readonly dataChunks: Uint8Array[];
+  private readonly dataFloat: boolean[];
+  private readonly tsHead: Uint8Array;
+  private readonly tsKeys: string[];
+  private readonly tsChunks: Uint8Array[];
+
+  constructor(descriptor: string, first: Event, numbers: ReadonlySet<string> | undefined) {
+    this.head = encodedBytes((e) => {
+      e.writeArrayHeader(2);
+      e.writeString("event_page");
+      e.writeMapHeader(7);
+      e.writeString("time");
+      e.writeArrayHeader(1);
+    });
+    this.afterTime = encodedBytes((e) => {
+      e.writeString("uid");
+      e.writeArrayHeader(1);
+    });
+    this.afterUid = encodedBytes((e) => {
+      e.writeString("seq_num");
+      e.writeArrayHeader(1);
+    });
+    this.dataKeys = Object.keys(first.data);
+    this.tsKeys = Object.keys(first.timestamps);
+    this.afterSeq = encodedBytes((e) => {
+      e.writeString("descriptor");
+      e.writeString(descriptor);
+      e.writeString("filled");
+      e.writeMapHeader(0);
+      e.writeString("data");
+      e.writeMapHeader(this.dataKeys.length);
+    });
+    this.dataChunks = this.dataKeys.map((k) =>
+      encodedBytes((e) => {
+        e.writeString(k);
+        e.writeArrayHeader(1);
+      }),
+    );
+    this.dataFloat = this.dataKeys.map((k) => numbers?.has(k) ?? false);
+    this.tsHead = encodedBytes((e) => {
+      e.writeString("timestamps");
+      e.writeMapHeader(this.tsKeys.length);
+    });
+    this.tsChunks = this.tsKeys.map((k) =>
+      encodedBytes((e) => {
+        e.writeString(k);
+        e.writeArrayHeader(1);
+      }),
+    );
+  }
+
+  private static sameKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
+    let i = 0;
+    for (const k in o) {
+      if (k !== keys[i] || o[k] === undefined) return false;
+      i++;
+    }
+    return i === keys.length;
+  }
+
+  /** Write `ev` if it fits the template; false (nothing written) otherwise. */
+  write(e: MsgpackEncoder, ev: Event): boolean {
+    if (ev.filled) for (const _ in ev.filled) return false;
+    if (typeof ev.time !== "number" || typeof ev.uid !== "string" || typeof ev.seq_num !== "number") return false;
+    if (!EventTemplate.sameKeys(ev.data, this.dataKeys) || !EventTemplate.sameKeys(ev.timestamps, this.tsKeys)) return false;
+    copyBytes(e, this.head);
+    e.writeFloat64(ev.time);
+    copyBytes(e, this.afterTime);
+    e.writeString(ev.uid);
+    copyBytes(e, this.afterUid);
+    e.writeNumber(ev.seq_num);
+    copyBytes(e, this.afterSeq);
+    const data = ev.data;
+    for (let i = 0; i < this.dataKeys.length; i++) {
+      copyBytes(e, this.dataChunks[i] as Uint8Array);
+      const v = data[this.dataKeys[i] as string];
+      if (typeof v === "number") e.writeNumber(v, this.dataFloat[i]);
+      else e.write(v, this.dataFloat[i]);
+    }
+    copyBytes(e, this.tsHead);
+    const ts = ev.timestamps as Record<string, unknown>;
+    for (let i = 0; i < this.tsKeys.length; i++) {
+      copyBytes(e, this.tsChunks[i] as Uint8Array);
+      const v = ts[this.tsKeys[i] as string];
+      if (typeof v === "number") e.writeFloat64(v);
+      else e.write(v, true);
+    }
+    return true;
+  }
+}
 
 /** Options of {@link exportMsgpack}. */
 export interface ExportOptions {
