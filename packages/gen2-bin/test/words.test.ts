@@ -67,3 +67,16 @@ describe("photon words (spec §13.1, §13.2): 18-bit phase, 17-bit baseline (D1,
     }
   });
 });
+
+describe("binney's serializer output (spec §12 D3, D4; §13.3 last column) is what we do not write", () => {
+  it("D3: frame at bit 40 reads back as another board/frame; ours is the spec layout", () => {
+    expect(decodeHeaderWord(hex("ff ef 60 0b 46 72 2c fb"))).toEqual({ board: 239, frame: 1536, timestamp: 48426527995 });
+    expect(decodeHeaderWord(hex("ff ff ff 0f ff ff ff ff")).frame).toBe(4080);
+    expect(decodeHeaderWord(hex("ff dc 01 00 00 00 00 01")).frame).toBe(16);
+    expect(toHex(encodeHeaderWord({ board: 232, frame: 1888, timestamp: 48426527995 }))).toBe("ff e8 76 0b 46 72 2c fb");
+  });
+  it("D4: a photon word starting from 0xFF… is a header; ours starts from 0", () => {
+    expect(classifyWordBytes(hex("ff c2 c4 1e f5 39 ef 12"))).toBe("header");
+    expect(toHex(encodePhotonWord({ x: 99, y: 44, offset: 131, phase: -34148, baseline: -4334 }))).toBe("18 c2 c4 1e f5 39 ef 12");
+  });
+});
