@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +7,7 @@ import { daqkit } from "./run.js";
 
 const SHARED = join(import.meta.dirname, "../../../../shared/testdata");
 const NIGHT = join(import.meta.dirname, "../../../examples/gen2-night");
+const hasPython = spawnSync("/usr/bin/python3", ["-c", "import msgpack, msgpack_numpy"]).status === 0;
 const tmp = mkdtempSync(join(tmpdir(), "daqkit-docs-ingest-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -31,6 +33,21 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
     expect(s.columns.xy.dtype).toBe("<u2");
     expect(s.time[0]).toBeGreaterThanOrEqual(1773482400);
     expect(s.time[0]).toBeLessThan(1773482400.1);
+    if (hasPython) {
+      // The file decodes in Python with the upstream rules (msgpack + msgpack_numpy): numpy columns per page.
+      const script = [
+        "import sys, msgpack, msgpack_numpy",
+        "n = 0; kinds = set()",
+        "for name, doc in msgpack.Unpacker(open(sys.argv[1], 'rb'), object_hook=msgpack_numpy.decode, raw=False):",
+        "    kinds.add(name)",
+        "    if name == 'event_page': n += len(doc['seq_num']); dt = doc['data']['xy'].dtype.str",
+        "print(n, dt, ','.join(sorted(kinds)))",
+      ].join("\n");
+      const py = execFileSync("/usr/bin/python3", ["-c", script, JSON.parse(r.stdout).path], { encoding: "utf8" }).trim().split(" ");
+      expect(Number(py[0])).toBe(s.length);
+      expect(py[1]).toBe("<u2");
+      expect(py[2]).toBe("descriptor,event_page,start,stop");
+    } else console.warn("skipping the Python cross-check: /usr/bin/python3 with msgpack + msgpack_numpy is not available");
     const bad = await daqkit("docs", "ingest", "gen2", join(tmp, "nope"), "--out", out);
     expect(bad.code).toBe(4);
     expect(bad.stderr).toContain("GEN2_DIR_NOT_FOUND");
