@@ -230,6 +230,11 @@ function toDatasetType(ds: Dataset, data: ElementData, ctx: Ctx, p: string): Ele
   const ctor = elementCtor(ds.metadata, where(ctx, p));
   if (ctor === null) {
     if (!Array.isArray(data)) throw mismatch(ctx, p, "the dataset holds strings, the new data numbers");
+    const meta = ds.metadata;
+    if (!meta.vlen) {
+      const longest = maxStringBytes(data);
+      if (longest > meta.size) throw mismatch(ctx, p, `strings of ${longest} bytes do not fit the fixed-length ${meta.size}-byte string dataset`);
+    }
     return data;
   }
   if (Array.isArray(data)) throw mismatch(ctx, p, "the dataset holds numbers, the new data strings");

@@ -119,6 +119,9 @@ describe("write and read back", () => {
     await expect(writeLh5(file, "ch0/dsp", createTable({ energy: new Float64Array(2) }), { mode: "append" })).rejects.toMatchObject({
       code: "LH5_APPEND_MISMATCH",
     });
+    const longName = sampleTable(20);
+    (longName.columns.get("name") as { data: string[] }).data[0] = "a-much-longer-name";
+    await expect(writeLh5(file, "ch0/dsp", longName, { mode: "append" })).rejects.toMatchObject({ code: "LH5_APPEND_MISMATCH" });
     // the failed writes left the file intact and no temporary files behind
     expect(((await readLh5(file, "ch0/dsp")) as Table).nRows).toBe(10);
     expect(readdirSync(tmp.dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
