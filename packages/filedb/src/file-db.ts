@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { cycleKeyToUnixSeconds, isCycleKey, toSafeNumber } from "@daqkit/timestamps";
+import { cycleKeyToUnixSeconds, toSafeNumber } from "@daqkit/timestamps";
 import { Field, Int32, Int64, List, makeVector, type Table, Table as ArrowTable, Utf8, type Vector, vectorFromArray } from "apache-arrow";
 import { type FileDbConfig, type ResolveConfigOptions, type ResolvedFileDbConfig, readFileDbConfig, resolveFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
@@ -538,11 +538,11 @@ export class FileDb {
     if (sortby === "timestamp" && s.keys.has("timestamp")) {
       const ts = s.keys.get("timestamp")!;
       sortKeys = ts.map((k, row) => {
-        if (typeof k === "string" && isCycleKey(k)) {
+        if (typeof k === "string") {
           try {
             return cycleKeyToUnixSeconds(k);
           } catch {
-            // fall through to the error below
+            // not a cycle key: the error below
           }
         }
         throw new FileDbError(
