@@ -3,7 +3,7 @@
  *
  * - `/config`: Scalar string, the JSON config (resolved absolute `data_dir`);
  * - `/columns`: VectorOfVectors of strings (only when column lists exist), as pygama writes it;
- * - `/filedb`: Table, one row per cycle: key fields, `{tier}_file`, `{tier}_size` (int64),
+ * - `/filedb`: Table (string attributes `filedb_format` and `config`, the same JSON), one row per cycle: key fields, `{tier}_file`, `{tier}_size` (int64),
  *   `file_status` (int32), and after a table scan `{tier}_tables` (VoV of int64 or strings),
  *   `{tier}_col_idx` (VoV of int32) and `{tier}_scanned` (bool: false = the tier file was missing,
  *   i.e. null cells, as opposed to an empty list).
@@ -82,7 +82,7 @@ function dbTable(db: FileDb): Table {
       cols.set(`${t}_scanned`, createArray(Uint8Array.from(ids, (l) => (l === null ? 0 : 1)), { bool: true }));
     }
   }
-  return createTable(cols, { attrs: { filedb_format: FORMAT } });
+  return createTable(cols, { attrs: { filedb_format: FORMAT, config: JSON.stringify(db.config) } });
 }
 
 /**
@@ -181,23 +181,28 @@ async function loadOne(path: string): Promise<LoadedDb> {
       }
       throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path} is not a saved FileDB (no /filedb table)`, { path });
     }
-    const configObj = file.readObject("config");
-    if (configObj.type !== "Scalar" || typeof configObj.value !== "string") {
-      throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path}: /config is not a string scalar`, { path });
-    }
+    const table = file.readTable("filedb");
+    let configText: string | undefined;
+    if (file.has("config")) {
+      const configObj = file.readObject("config");
+      if (configObj.type !== "Scalar" || typeof configObj.value !== "string") {
+        throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path}: /config is not a string scalar`, { path });
+      }
+      configText = configObj.value;
+    } else if (typeof table.attrs.config === "string") configText = table.attrs.config;
+    if (configText === undefined) throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path}: no /config and no config attribute on /filedb`, { path });
     let config: FileDbConfig;
     try {
-      config = JSON.parse(configObj.value) as FileDbConfig;
+      config = JSON.parse(configText) as FileDbConfig;
     } catch (cause) {
-      throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path}: /config is not valid JSON`, { path, cause });
+      throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path}: the stored config is not valid JSON`, { path, cause });
     }
     let columns: string[][] | null = null;
     if (file.has("columns")) {
       const c = file.readObject("columns");
       columns = vovRows(c, "columns", path, undefined).map((r) => (r ?? []).map(String));
     }
-    const table = file.readTable("filedb");
-    return { path, configText: configObj.value, config, columns, table };
+    return { path, configText, config, columns, table };
   } catch (cause) {
     if (FileDbError.isInstance(cause)) throw cause;
     throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path}: ${(cause as Error).message.split("\n")[0]}`, { path, cause });

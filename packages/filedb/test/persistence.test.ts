@@ -76,6 +76,7 @@ with h5py.File(sys.argv[1], "r") as f:
       "cumulative_length": f["columns/cumulative_length"][()].tolist(),
       "n_names": len(f["columns/flattened_data"]),
       "table_type": t.attrs["datatype"],
+      "config_attr_same": json.loads(t.attrs["config"]) == cfg,
       "timestamp": [x.decode() for x in t["timestamp"][()]],
       "status": t["file_status"][()].tolist(),
       "raw_size": t["raw_size"][()].tolist(),
@@ -91,6 +92,7 @@ with h5py.File(sys.argv[1], "r") as f:
     expect(r.columns_type).toBe("array<1>{array<1>{string}}");
     expect(r.cumulative_length).toEqual([32, 91, 96, 123, 130, 133]);
     expect(r.n_names).toBe(133);
+    expect(r.config_attr_same).toBe(true);
     expect(r.table_type).toMatch(/^table\{exp,period,run,timestamp,type,raw_file,/);
     expect(r.timestamp).toEqual(["20230318T012144Z", "20230318T012228Z", "20230322T160139Z", "20230322T170202Z"]);
     expect(r.status).toEqual([30, 30, 30, 30]);
