@@ -368,55 +368,82 @@ function ensureParents(file: H5File, p: string): Group {
   return g;
 }
 
+/** Options of {@link openLh5Writer}. */
+export interface Lh5WriterOptions extends Omit<WriteOptions, "mode"> {
+  /** `"w"`: start from an empty file; `"a"` (default): start from the existing file (or an empty one). */
+  readonly mode?: "w" | "a";
+}
+
 /**
- * Write an LGDO to `objPath` in an LH5 file, lgdo-compatibly (spec §9): `datatype` on every object,
- * arrays chunked and resizable along axis 0 with gzip (level 4) by default, VoV offsets as int64,
- * bools as uint8, strings as fixed-length byte strings (scalars: vlen UTF-8), missing parent groups
- * created without `datatype`, file bounds `libver` v110 (readable by HDF5 ≥ 1.10). The file is
- * written under a temporary name in the same directory and renamed (for `"a"`/`"append"` the
- * existing file is copied first), so readers never see a torn file.
- *
- * @throws Lh5Error `LH5_OBJECT_EXISTS` (mode "a"), `LH5_APPEND_MISMATCH`, `LH5_LENGTH_MISMATCH`,
- *   `LH5_BAD_LGDO`, `LH5_BAD_DATATYPE` (existing object), `LH5_NOT_HDF5`, `LH5_WRITE_IO`.
+ * A write session on one LH5 file: every {@link Lh5Writer.write} goes to a temporary copy in the same
+ * directory, {@link Lh5Writer.close} renames it over the target (all or nothing). Use it instead of
+ * repeated {@link writeLh5} calls when appending many batches (no file copy per call). A failed
+ * `write` aborts the session (the target is untouched) and rethrows. `[Symbol.dispose]` aborts an
+ * uncommitted session, so `using w = …` without `w.close()` writes nothing.
  */
-export async function writeLh5(path: string, objPath: string, obj: Lgdo, options: WriteOptions = {}): Promise<void> {
-  const rt = await h5ready();
-  const mode = options.mode ?? "a";
-  const p = normalizePath(objPath);
-  if (p === "") throw new Lh5Error("LH5_BAD_LGDO", `lh5: ${path}: the object path must not be the root group`, { path });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  const ctx: Ctx = { path, options };
-  const exists = existsSync(path);
-  let file: H5File | undefined;
-  try {
+export class Lh5Writer {
+  /** Target host path. */
+  readonly path: string;
+  readonly #tmp: string;
+  readonly #ctx: Ctx;
+  #file: H5File | undefined;
+
+  /** @internal use {@link openLh5Writer}. */
+  constructor(path: string, tmp: string, file: H5File, options: WriteOptions) {
+    this.path = path;
+    this.#tmp = tmp;
+    this.#file = file;
+    this.#ctx = { path, options };
+  }
+
+  /**
+   * Write `obj` at `objPath` (parent groups created without `datatype`). With `append: true` rows are
+   * appended to an existing Table/Array/AoESA/VoV/encoded array (created when missing).
+   * @throws Lh5Error `LH5_OBJECT_EXISTS` (without append), `LH5_APPEND_MISMATCH`, `LH5_LENGTH_MISMATCH`,
+   *   `LH5_BAD_LGDO`, `LH5_BAD_DATATYPE`, `LH5_WRITE_IO`; TypeError after close/abort.
+   */
+  write(objPath: string, obj: Lgdo, options: { append?: boolean } = {}): void {
+    const file = this.#file;
+    if (!file) throw new TypeError("lh5: the writer is closed");
+    const p = normalizePath(objPath);
     try {
-      if (mode !== "w" && exists) {
-        copyFileSync(path, tmp);
-        file = new rt.h5.File(tmp, "a");
-      } else {
-        file = new rt.h5.File(tmp, "w", { libver: "v110" });
+      if (p === "") throw new Lh5Error("LH5_BAD_LGDO", `lh5: ${this.path}: the object path must not be the root group`, { path: this.path });
+      const present = file.get(p) !== null;
+      if (present && !options.append) {
+        throw new Lh5Error("LH5_OBJECT_EXISTS", `lh5: ${this.path}:/${p}: object exists (append rows with mode "append", or rewrite the file with mode "w")`, {
+          path: this.path,
+          objectPath: p,
+        });
       }
+      if (present) appendTo(this.#ctx, file, p, obj);
+      else writeNew(this.#ctx, ensureParents(file, p), p.split("/").pop() as string, p, obj);
     } catch (error) {
-      const code = mode !== "w" && exists ? "LH5_NOT_HDF5" : "LH5_WRITE_IO";
-      throw new Lh5Error(code, `lh5: ${path}: cannot open for writing: ${hdf5Reason(error)}`, { path }, { cause: error });
+      this.abort();
+      throw error;
     }
-    const present = file.get(p) !== null;
-    if (present && mode === "a") {
-      throw new Lh5Error("LH5_OBJECT_EXISTS", `lh5: ${path}:/${p}: object exists (use mode "append" to add rows or "w" to rewrite the file)`, {
-        path,
-        objectPath: p,
-      });
+  }
+
+  /**
+   * Commit: close the HDF5 file and rename it over the target.
+   * @throws Lh5Error `LH5_WRITE_IO`; TypeError after close/abort.
+   */
+  close(): void {
+    const file = this.#file;
+    if (!file) throw new TypeError("lh5: the writer is closed");
+    this.#file = undefined;
+    try {
+      file.close();
+      renameSync(this.#tmp, this.path);
+    } catch (error) {
+      rmSync(this.#tmp, { force: true });
+      throw new Lh5Error("LH5_WRITE_IO", `lh5: ${this.path}: committing the file failed: ${hdf5Reason(error)}`, { path: this.path }, { cause: error });
     }
-    if (present) appendTo(ctx, file, p, obj);
-    else {
-      const parent = ensureParents(file, p);
-      writeNew(ctx, parent, p.split("/").pop() as string, p, obj);
-    }
-    const f = file;
-    file = undefined;
-    f.close();
-    renameSync(tmp, path);
-  } catch (error) {
+  }
+
+  /** Discard everything written in this session (the target file is untouched). Idempotent. */
+  abort(): void {
+    const file = this.#file;
+    this.#file = undefined;
     if (file) {
       try {
         file.close();
@@ -424,7 +451,52 @@ export async function writeLh5(path: string, objPath: string, obj: Lgdo, options
         // already failing
       }
     }
-    rmSync(tmp, { force: true });
-    throw error;
+    rmSync(this.#tmp, { force: true });
   }
+
+  [Symbol.dispose](): void {
+    this.abort();
+  }
+}
+
+/**
+ * Start a write session (see {@link Lh5Writer}); files are created with `libver` v110.
+ * @throws Lh5Error `LH5_NOT_HDF5` (mode "a" on a file HDF5 cannot open), `LH5_WRITE_IO`.
+ */
+export async function openLh5Writer(path: string, options: Lh5WriterOptions = {}): Promise<Lh5Writer> {
+  const rt = await h5ready();
+  const mode = options.mode ?? "a";
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}.tmp`);
+  const exists = mode === "a" && existsSync(path);
+  try {
+    if (exists) {
+      copyFileSync(path, tmp);
+      return new Lh5Writer(path, tmp, new rt.h5.File(tmp, "a"), options);
+    }
+    return new Lh5Writer(path, tmp, new rt.h5.File(tmp, "w", { libver: "v110" }), options);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    const code = exists ? "LH5_NOT_HDF5" : "LH5_WRITE_IO";
+    throw new Lh5Error(code, `lh5: ${path}: cannot open for writing: ${hdf5Reason(error)}`, { path }, { cause: error });
+  }
+}
+
+/**
+ * Write an LGDO to `objPath` in an LH5 file, lgdo-compatibly (spec §9): `datatype` on every object,
+ * arrays chunked and resizable along axis 0 with gzip (level 4) by default, VoV offsets as int64,
+ * bools as uint8, strings as fixed-length byte strings (scalars: vlen UTF-8), missing parent groups
+ * created without `datatype`, file bounds `libver` v110 (readable by HDF5 ≥ 1.10). The file is
+ * written under a temporary name in the same directory and renamed (for `"a"`/`"append"` the
+ * existing file is copied first), so readers never see a torn file. For many appends use
+ * {@link openLh5Writer} (one copy per session instead of one per call).
+ *
+ * @throws Lh5Error `LH5_OBJECT_EXISTS` (mode "a"), `LH5_APPEND_MISMATCH`, `LH5_LENGTH_MISMATCH`,
+ *   `LH5_BAD_LGDO`, `LH5_BAD_DATATYPE` (existing object), `LH5_NOT_HDF5`, `LH5_WRITE_IO`.
+ */
+export async function writeLh5(path: string, objPath: string, obj: Lgdo, options: WriteOptions = {}): Promise<void> {
+  const mode = options.mode ?? "a";
+  if (normalizePath(objPath) === "") throw new Lh5Error("LH5_BAD_LGDO", `lh5: ${path}: the object path must not be the root group`, { path });
+  const writer = await openLh5Writer(path, { ...options, mode: mode === "w" ? "w" : "a" });
+  writer.write(objPath, obj, { append: mode === "append" });
+  writer.close();
 }

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import {
@@ -12,6 +12,7 @@ import {
   createTable,
   createVectorOfVectors,
   openLh5,
+  openLh5Writer,
   readLh5,
   vectorOfVectorsFromRows,
   writeLh5,
@@ -124,6 +125,29 @@ describe("write and read back", () => {
     await expect(writeLh5(file, "ch0/dsp", longName, { mode: "append" })).rejects.toMatchObject({ code: "LH5_APPEND_MISMATCH" });
     // the failed writes left the file intact and no temporary files behind
     expect(((await readLh5(file, "ch0/dsp")) as Table).nRows).toBe(10);
+    expect(readdirSync(tmp.dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+  });
+
+  test("a write session appends many batches and commits once; a failed write aborts it", async () => {
+    const out = join(tmp.dir, "session.lh5");
+    const w = await openLh5Writer(out, { mode: "w" });
+    for (let b = 0; b < 5; b++) w.write("t", createTable({ x: Int32Array.from([b, b]), v: vectorOfVectorsFromRows([[b], []]) }), { append: true });
+    w.write("meta", createScalar("done"));
+    expect(existsSync(out)).toBe(false);
+    w.close();
+    const t = (await readLh5(out, "t")) as Table;
+    expect(Array.from((t.columns.get("x") as LgdoArray).data as Int32Array)).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    expect(Array.from((t.columns.get("v") as VectorOfVectors).cumulativeLength)).toEqual([1, 1, 2, 2, 3, 3, 4, 4, 5, 5]);
+    const w2 = await openLh5Writer(out);
+    w2.write("t", createTable({ x: Int32Array.from([9]), v: vectorOfVectorsFromRows([[9]]) }), { append: true });
+    expect(() => w2.write("meta", createScalar("again"))).toThrowError(expect.objectContaining({ code: "LH5_OBJECT_EXISTS" }));
+    expect(() => w2.close()).toThrowError(TypeError);
+    expect(((await readLh5(out, "t")) as Table).nRows).toBe(10);
+    {
+      using w3 = await openLh5Writer(out);
+      w3.write("other", createScalar(1));
+    }
+    expect((await openLh5(out).then((f) => { try { return f.has("other"); } finally { f.close(); } }))).toBe(false);
     expect(readdirSync(tmp.dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
 
