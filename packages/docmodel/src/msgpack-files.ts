@@ -2,6 +2,7 @@ import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, rea
 import { basename, dirname, join } from "node:path";
 import { InMemoryCatalog, RUN_LOADER } from "./catalog.js";
 import { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
+import { matchFiles } from "./tiff.js";
 import { type BlueskyRun, loadRunSync } from "./run.js";
 import type { DocumentPair, DocumentStream, Event, EventDescriptor, EventPage, RunStart, RunStop } from "./documents.js";
 import { DocModelError } from "./errors.js";
@@ -521,13 +522,18 @@ export interface MsgpackCatalog {
 
 /**
  * A catalog over `*.msgpack` files (upstream `BlueskyMsgpackCatalog`): `paths` are directories (all
- * `*.msgpack` inside) or files. Each file is indexed (start + stop, other records skipped); opening a run re-reads
+ * `*.msgpack` inside), files, or glob patterns in the last path component (`"native_copies/*.msgpack"`). Each file is indexed (start + stop, other records skipped); opening a run re-reads
  * its file. Empty files are skipped. Runs are identified by the RunStart inside, not by the file name.
  * @throws DocModelError `DOCS_NO_FILES` when a path does not exist, indexing errors unless `skipBad`
  */
 export function openMsgpackCatalog(paths: string | string[], options: MsgpackCatalogOptions = {}): MsgpackCatalog {
   const files: string[] = [];
   for (const p of Array.isArray(paths) ? paths : [paths]) {
+    if (/[*?[]/.test(basename(p))) {
+      // A glob in the last component, as upstream's `BlueskyMsgpackCatalog("native_copies/*.msgpack")`.
+      files.push(...matchFiles(p, "msgpack"));
+      continue;
+    }
     let st: ReturnType<typeof statSync>;
     try {
       st = statSync(p);

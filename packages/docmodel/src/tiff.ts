@@ -153,9 +153,9 @@ export function encodeTiff(pages: readonly NdArray[]): Uint8Array {
  * `sorted(glob.glob(pattern))`. An array is taken as the file list itself (sorted).
  * @throws DocModelError `DOCS_NO_FILES` when nothing matches
  */
-export function matchFiles(pattern: string | readonly string[]): string[] {
+export function matchFiles(pattern: string | readonly string[], format = "tiff"): string[] {
   if (Array.isArray(pattern)) {
-    if (pattern.length === 0) throw new DocModelError("DOCS_NO_FILES", "tiff: empty file list");
+    if (pattern.length === 0) throw new DocModelError("DOCS_NO_FILES", `${format}: empty file list`);
     return [...pattern].sort();
   }
   const p = pattern as string;
@@ -167,7 +167,7 @@ export function matchFiles(pattern: string | readonly string[]): string[] {
     } catch {
       // fall through
     }
-    throw new DocModelError("DOCS_NO_FILES", `tiff: no matches for ${JSON.stringify(p)}`, { path: p });
+    throw new DocModelError("DOCS_NO_FILES", `${format}: no matches for ${JSON.stringify(p)}`, { path: p });
   }
   const re = new RegExp(
     `^${base.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]").replace(/\[!/g, "[^")}$`,
@@ -176,10 +176,10 @@ export function matchFiles(pattern: string | readonly string[]): string[] {
   try {
     names = readdirSync(dir);
   } catch (e) {
-    throw new DocModelError("DOCS_NO_FILES", `tiff: no matches for ${JSON.stringify(p)} (${(e as Error).message})`, { path: p, cause: e });
+    throw new DocModelError("DOCS_NO_FILES", `${format}: no matches for ${JSON.stringify(p)} (${(e as Error).message})`, { path: p, cause: e });
   }
   const files = names.filter((n) => re.test(n) && !n.startsWith(".")).map((n) => (dir === "." && !p.startsWith("./") ? n : join(dir, n)));
-  if (files.length === 0) throw new DocModelError("DOCS_NO_FILES", `tiff: no matches for ${JSON.stringify(p)}`, { path: p });
+  if (files.length === 0) throw new DocModelError("DOCS_NO_FILES", `${format}: no matches for ${JSON.stringify(p)}`, { path: p });
   return files.sort();
 }
 

@@ -30,6 +30,12 @@ describe("directory catalog over the Python-written files", () => {
     }
   });
 
+  it("accepts glob patterns like BlueskyMsgpackCatalog", () => {
+    expect(openMsgpackCatalog(`${TESTDATA}/*.msgpack`).catalog.size).toBe(5);
+    expect(openMsgpackCatalog(`${TESTDATA}/05a9*.msgpack`).catalog.uids()).toEqual([RUNS.scalars]);
+    expect(() => openMsgpackCatalog(`${TESTDATA}/nothing*.msgpack`)).toThrow(expect.objectContaining({ code: "DOCS_NO_FILES" }));
+  });
+
   it("looks runs up by negative index, scan_id and uid prefix", () => {
     expect(catalog.entry(-1).uid).toBe(RUNS.partial);
     expect(catalog.entry(3).uid).toBe(RUNS.page);
