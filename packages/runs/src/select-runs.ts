@@ -5,6 +5,7 @@
 import { Bool, type DataType, Float64, Int32, Table, type Vector, TimestampMillisecond, Utf8, vectorFromArray } from "apache-arrow";
 import type { DataDirectory } from "./data-directory.js";
 import { RunsError } from "./errors.js";
+import { formatPythonFloat, formatPythonJson, PyFloat } from "./python-json.js";
 import { isSuperrunId, type RunDoc } from "./run-doc.js";
 
 /** Options of {@link selectRuns}. */
@@ -25,6 +26,25 @@ export interface SelectRunsOptions {
   readonly patternType?: "fnmatch" | "re";
   /** Ignore a leading `_` of tags unless the pattern starts with `_` (default true). */
   readonly ignoreUnderscore?: boolean;
+  /**
+   * Extra run-document fields to add as Utf8 columns (strax `store_run_fields`), by flattened
+   * name: nested objects are addressed with dots (`"daq.rate"`); non-string values are JSON text.
+   */
+  readonly fields?: readonly string[];
+}
+
+/** Flatten nested objects to dotted keys (strax run-document flattening). */
+function flatten(value: unknown, prefix: string, out: Map<string, unknown>): void {
+  if (value !== null && typeof value === "object" && !Array.isArray(value) && (value as object).constructor === Object) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else out.set(prefix, value);
+}
+
+function fieldText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "string") return value;
+  if (value instanceof PyFloat) return formatPythonFloat(value.value);
+  return formatPythonJson(value);
 }
 
 /** fnmatch-style pattern (`*`, `?`, `[seq]`, `[!seq]`) to an anchored RegExp. */
@@ -146,6 +166,16 @@ export async function selectRuns(dir: DataDirectory, options: SelectRunsOptions 
     livetime: vectorFromArray(rows.map((r) => livetimeOf(r.doc)), new Float64()),
     is_superrun: vectorFromArray(rows.map((r) => isSuperrunId(r.doc.name)), new Bool()),
   };
+  for (const name of options.fields ?? []) {
+    columns[name] = vectorFromArray(
+      rows.map((r) => {
+        const flat = new Map<string, unknown>();
+        flatten(r.doc.extra, "", flat);
+        return fieldText(flat.get(name));
+      }),
+      new Utf8(),
+    );
+  }
   reported.forEach((dt, i) => {
     columns[`${dt}_available`] = vectorFromArray(rows.map((r) => r.available[i]!), new Bool());
   });

@@ -325,6 +325,16 @@ describe("selectRuns", () => {
     expect(mode.getChild("name")!.toArray()).toEqual(["1"]);
   });
 
+  it("adds extra run-document fields, flattened with dots", async () => {
+    const dir = await copy("v2/main");
+    const doc = await dir.readRunDoc("1");
+    await dir.writeRunDoc({ ...doc, extra: { daq: { rate: 12.5, mode: "tpc" }, operator: "ana" } }, { overwrite: true });
+    const t = await selectRuns(dir, { fields: ["daq.rate", "operator", "missing"] });
+    expect([...t.getChild("daq.rate")!]).toEqual([null, "12.5", null, null, null]);
+    expect([...t.getChild("operator")!]).toEqual([null, "ana", null, null, null]);
+    expect(t.getChild("missing")!.nullCount).toBe(5);
+  });
+
   it("ignores a leading underscore of tags unless the pattern has one", async () => {
     const dir = await copy("v2/main");
     const doc = await dir.readRunDoc("2");
