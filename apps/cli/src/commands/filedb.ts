@@ -88,7 +88,7 @@ export function registerFiledbCommands(program: Command, getContext: () => CliCo
       const db = await openSource(ctx, config, opts);
       if (opts.out !== undefined) await db.toDisk(opts.out, { mode: opts.overwrite ? "overwrite_file" : "write_safe" });
       const statusCounts: Record<string, number> = {};
-      for (const s of db.state.status) statusCounts[s] = (statusCounts[s] ?? 0) + 1;
+      for (const s of db.table.getChild("file_status")!.toArray() as Int32Array) statusCounts[s] = (statusCounts[s] ?? 0) + 1;
       const result = {
         dataDir: db.dataDir,
         tiers: db.tiers,
