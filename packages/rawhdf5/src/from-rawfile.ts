@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { RawHdf5Error } from "./errors.js";
 import { type H5Runtime, loadH5, summarizeDiagnostic, withQuietHdf5 } from "./h5/h5wasm-module.js";
 import { closeQuietly, datasetLength, hasHdf5Signature, inspectRawLayout, openH5 } from "./h5/raw-layout.js";
+import { readVlenU8Direct } from "./h5/direct-vlen.js";
 import { type PackedMessages, readU8Rows, readVlenU8Rows } from "./h5/vlen-u8.js";
 import { RAWFILE_PATHS, resolveReadIoVersion, resolveReadVersion } from "./layout.js";
 
@@ -34,6 +35,13 @@ export interface FromRawfileOptions extends RawfileRetryOptions {
   version?: string | null;
   /** Requested io_version: checked only when the file has one (same major, minor ≥). */
   ioVersion?: string | null;
+  /**
+   * Read message bytes directly from the file when no writer has it open (default true): about
+   * 5× faster than HDF5's variable-length conversion in wasm. The direct reader declines (and
+   * HDF5 is used) for anything it does not recognise or when the file changes while it reads.
+   * `false` always uses HDF5.
+   */
+  directRead?: boolean;
 }
 
 /** What {@link fromRawfile} returns. */
@@ -219,6 +227,7 @@ function readRuns(
   fileId: bigint,
   runs: Array<[number, number]>,
   withMessages: boolean,
+  direct: { path: string; msgsLength: number } | null,
 ): { ioGroups: Uint8Array; packed: PackedMessages | null; rows: Float64Array } | null {
   let total = 0;
   for (const [s, e] of runs) total += e - s;
@@ -234,10 +243,18 @@ function readRuns(
       ioGroups.set(headers, at);
       for (let i = 0; i < count; i++) rows[at + i] = b + i;
       at += count;
-      if (withMessages) {
-        const block = readVlenU8Rows(rt, fileId, RAWFILE_PATHS.msgs, b, count);
-        if (!block) return null;
-        parts.push(block);
+    }
+    if (withMessages) {
+      // Quiescent files: message bytes straight from the file (h5/direct-vlen.ts); else, or when
+      // the direct reader declines, HDF5's own VLEN conversion.
+      const fast = direct ? readVlenU8Direct(direct.path, RAWFILE_PATHS.msgs, s, e - s, direct.msgsLength) : null;
+      if (fast) parts.push(fast);
+      else {
+        for (let b = s; b < e; b += READ_BLOCK_ROWS) {
+          const block = readVlenU8Rows(rt, fileId, RAWFILE_PATHS.msgs, b, Math.min(READ_BLOCK_ROWS, e - b));
+          if (!block) return null;
+          parts.push(block);
+        }
       }
     }
   }
@@ -290,6 +307,7 @@ export async function fromRawfile(path: string, options: FromRawfileOptions = {}
       fileId,
       runs.filter(([s, e]) => e > s),
       !msgHeadersOnly,
+      options.directRead === false || runs.length > 16 ? null : { path, msgsLength: layout.msgsLength },
     );
     if (!data) return null;
     const result = {
