@@ -47,6 +47,13 @@ describe("daqkit runs", () => {
     const rows = JSON.parse(j.stdout) as { name: string; records_available: boolean; start: string }[];
     expect(rows.map((x) => x.name)).toEqual(["0", "1", "2"]);
     expect(rows[0]!.start).toBe("2021-07-14T12:30:00.000Z");
+    const f = await daqkit("--json", "runs", "ls", join(STRAX, "v2/epoch"), "--run", "[0-9]", "--field", "number");
+    expect(f.code, f.stderr).toBe(0);
+    expect((JSON.parse(f.stdout) as { name: string; number: number }[]).map((x) => [x.name, x.number])).toEqual([
+      ["0", 0],
+      ["1", 1],
+      ["2", 2],
+    ]);
   });
 
   it("ls of a missing store exits 4 with a coded error", async () => {

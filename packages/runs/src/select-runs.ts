@@ -167,6 +167,7 @@ export async function selectRuns(dir: DataDirectory, options: SelectRunsOptions 
     is_superrun: vectorFromArray(rows.map((r) => isSuperrunId(r.doc.name)), new Bool()),
   };
   for (const name of options.fields ?? []) {
+    if (name in columns) continue; // already a standard column
     columns[name] = vectorFromArray(
       rows.map((r) => {
         const flat = new Map<string, unknown>();

@@ -192,11 +192,12 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
     .option("--mode <pattern>", "mode pattern (fnmatch)")
     .option("--tag <pattern>", "include runs with a matching tag (repeatable)", collectRepeat)
     .option("--exclude-tag <pattern>", "exclude runs with a matching tag (repeatable)", collectRepeat)
+    .option("--field <name>", "add a run-document field as a column (repeatable; dotted for nested)", collectRepeat)
     .option("--data", "also list the stored data folders", false)
     .action(
       async (
         store: string,
-        opts: { available?: string[]; run?: string; mode?: string; tag?: string[]; excludeTag?: string[]; data: boolean },
+        opts: { available?: string[]; run?: string; mode?: string; tag?: string[]; excludeTag?: string[]; field?: string[]; data: boolean },
       ) => {
         const ctx = getContext();
         const dir = new DataDirectory(store, { readonly: true });
@@ -206,6 +207,7 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
           ...(opts.mode ? { mode: opts.mode } : {}),
           ...(opts.tag ? { includeTags: opts.tag } : {}),
           ...(opts.excludeTag ? { excludeTags: opts.excludeTag } : {}),
+          ...(opts.field ? { fields: opts.field } : {}),
         });
         const rows: Record<string, unknown>[] = table.toArray().map((r) => {
           const o = r.toJSON() as Record<string, unknown>;
@@ -227,6 +229,7 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
               String(r.start ?? "").padEnd(24),
               r.livetime === null ? "" : `${r.livetime} s`,
               ...avail.map((a) => `${a}=${r[a]}`),
+              ...(opts.field ?? []).map((f) => `${f}=${r[f] ?? ""}`),
             ].join("  "),
           );
           const head = ["name".padEnd(w), "number".padStart(7), "mode".padEnd(wm), "tags".padEnd(wt), "start".padEnd(24), "livetime"].join("  ");
