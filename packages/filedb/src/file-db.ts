@@ -261,7 +261,8 @@ export class FileDb {
   filePath(row: number, tier: string): string {
     this.#checkTier(tier);
     this.#checkRow(row);
-    return join(this.resolved.tierDirs[tier]!, this.#state.files.get(tier)![row]!.replace(/^\/+/, ""));
+    const file = this.#state.files.get(tier)![row]!;
+    return file.startsWith("/") ? this.resolved.tierDirs[tier]! + file : `${this.resolved.tierDirs[tier]!}/${file}`;
   }
 
   /** Key field values of a row (strings, numbers for `d` fields). */

@@ -25,6 +25,12 @@ const POOL: Buffer[] = [];
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const UTF8 = new TextDecoder("utf-8", { fatal: false });
 
+/** Decode a name: ASCII through the cheaper latin1 path, anything else as UTF-8. */
+function decodeName(b: Buffer, start: number, end: number): string {
+  for (let i = start; i < end; i++) if (b[i]! >= 0x80) return UTF8.decode(b.subarray(start, end));
+  return b.toString("latin1", start, end);
+}
+
 /** A group member: name and object header address (-1 for soft/external links). */
 interface Member {
   readonly name: string;
@@ -292,7 +298,7 @@ function symbolTableMembers(r: BlockReader, btree: number, heap: number): Member
   const data = r.bytes(heapData, heapSize);
   const nameAt = (offset: number): string => {
     const end = data.indexOf(0, offset);
-    return UTF8.decode(data.subarray(offset, end < 0 ? data.length : end));
+    return decodeName(data, offset, end < 0 ? data.length : end);
   };
   const out: Member[] = [];
   const visit = (node: number, depth: number): void => {
@@ -415,7 +421,7 @@ function parseLink(b: Buffer, p: number, offsetSize: number): Member {
   const nameLength = readUint(b, p, lenSize);
   p += lenSize;
   if (p + nameLength > b.length) throw new Hdf5LinksUnsupported("truncated link name");
-  const name = UTF8.decode(b.subarray(p, p + nameLength));
+  const name = decodeName(b, p, p + nameLength);
   p += nameLength;
   // Soft/external links are listed (as h5py's keys() does) but never followed.
   return { name, header: linkType === 0 ? readUint(b, p, offsetSize) : -1 };
