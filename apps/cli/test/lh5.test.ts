@@ -71,6 +71,18 @@ describe("daqkit lh5", () => {
     expect(out.data.row_in_table).toEqual([["0"], ["2", "1"]]);
   });
 
+  it("ls PATH aligns below the path; show prints bools and nested VoVs", async () => {
+    const evt = join(LH5, "l200-p16-r008-ssc-20251006T205904Z-tier_evt.lh5");
+    const r = await daqkit("lh5", "ls", evt, "evt/geds/psd", "--depth", "1");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toBe("/evt/geds/psd/  table{ann,coax_rt,drift_time,high_aoe,is_bb_like,is_good,low_aoe,lq}");
+    expect(lines[1]).toMatch(/^ {2}ann\/ {2,12}G {2}table\{is_good,is_single_site,value\} {2}1000 rows$/);
+    const s = await daqkit("lh5", "show", evt, "evt", "--columns", "geds/detector_name,geds/psd/ann/is_good,spms/energy", "--rows", "0:2");
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/ 0 {2}\["V00050A", "V03421A"\] +\[false, false\] +\[\[0\.909837543964, 0\.986440956593\], \[\], /);
+  });
+
   it("show --decode decodes compressed waveforms", async () => {
     const p14 = join(LH5, "extra/l200-p14-r004-cal-20250606T010224Z-tier_raw.lh5");
     const enc = await daqkit("lh5", "show", p14, "ch1105600/raw", "--columns", "waveform_windowed/values");

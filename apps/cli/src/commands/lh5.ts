@@ -65,7 +65,7 @@ function treeLines(objects: readonly Lh5ObjectInfo[], rootLabel: string): string
     }
     return { name, rest: parts.join("  ") };
   });
-  const width = Math.max(rootLabel.length, ...rows.map((r) => r.name.length)) + 2;
+  const width = Math.max(0, ...rows.map((r) => r.name.length)) + 2;
   return [rootLabel, ...rows.map((r) => r.name.padEnd(width) + r.rest)];
 }
 
@@ -78,10 +78,10 @@ function valueText(v: unknown): string {
   return String(v);
 }
 
-function listText(values: ArrayLike<unknown>, start: number, end: number): string {
+function listText(values: ArrayLike<unknown>, start: number, end: number, bool = false): string {
   const n = end - start;
   const shown: string[] = [];
-  for (let i = start; i < Math.min(end, start + CELL_ITEMS); i++) shown.push(valueText(values[i]));
+  for (let i = start; i < Math.min(end, start + CELL_ITEMS); i++) shown.push(bool ? String(Boolean(values[i])) : valueText(values[i]));
   return `[${shown.join(", ")}${n > CELL_ITEMS ? `, … (${n})` : ""}]`;
 }
 
@@ -95,7 +95,7 @@ function cellFormatter(obj: Lgdo): (row: number) => string {
       const data = obj.data as ArrayLike<unknown>;
       const bool = obj.element.kind === "bool";
       if (obj.shape.length <= 1) return (r) => (bool ? String(Boolean(data[r])) : valueText(data[r]));
-      return (r) => listText(data, r * width, (r + 1) * width);
+      return (r) => listText(data, r * width, (r + 1) * width, bool);
     }
     case "VectorOfVectors": {
       const cl = obj.cumulativeLength;
@@ -104,7 +104,7 @@ function cellFormatter(obj: Lgdo): (row: number) => string {
       return (r) => {
         const s = r > 0 ? (cl[r - 1] as number) : 0;
         const e = cl[r] as number;
-        if (flat.type === "Array" && flat.shape.length <= 1) return listText(flat.data as ArrayLike<unknown>, s, e);
+        if (flat.type === "Array" && flat.shape.length <= 1) return listText(flat.data as ArrayLike<unknown>, s, e, flat.element.kind === "bool");
         const parts: string[] = [];
         for (let i = s; i < Math.min(e, s + CELL_ITEMS); i++) parts.push(inner(i));
         return `[${parts.join(", ")}${e - s > CELL_ITEMS ? `, … (${e - s})` : ""}]`;
