@@ -84,3 +84,29 @@ describe("Hdf5Links (built-in link lister) agrees with h5wasm on every test file
     expect(() => Hdf5Links.open(join(LH5, "README.md"))).toThrow(Hdf5LinksUnsupported);
   });
 });
+
+describe("Hdf5Links on files written by h5wasm (libver v110: compact and dense groups)", () => {
+  it.each([3, 9, 40, 300, 2000])("lists a table with %i columns like h5wasm", async (n) => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { createTable, writeLh5 } = await import("@daqkit/lh5");
+    const dir = mkdtempSync(join(tmpdir(), "filedb-links-"));
+    try {
+      const path = join(dir, "wide.lh5");
+      const columns: Record<string, Float64Array> = {};
+      for (let i = 0; i < n; i++) columns[`column_${String(i).padStart(4, "0")}_${"x".repeat(i % 23)}`] = Float64Array.of(i);
+      await writeLh5(path, "grp/tbl", createTable(columns), { mode: "w", compression: "none" });
+      const links = Hdf5Links.open(path);
+      try {
+        const names = links.list("grp/tbl");
+        const expected = Object.keys(columns).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        expect(names).toEqual(expected);
+        expect(links.glob("g*/tbl")).toEqual(["grp/tbl"]);
+      } finally {
+        links.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
