@@ -92,23 +92,35 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
   let withEvents = 0;
   const filler = fill ? run.filler(options) : undefined;
 
-  // Fast path: one descriptor with events whose pages hold typed-array columns (e.g. pages coalesced by the
-  // msgpack loader) are concatenated directly instead of row by row.
+  // Fast path: one descriptor with events whose pages hold typed-array or whole-column N-d columns (pages
+  // coalesced by the msgpack loader, ingestors writing NdArray columns) are concatenated directly instead of
+  // row by row.
   const eventful = descriptors.filter((d) => (run.eventPages.get(d.uid) ?? []).some((p) => p.seq_num.length > 0));
   const typedKeys = new Set<string>();
   const typedParts: Record<string, NumericArray[]> = {};
+  const typedInfo: Record<string, { dtype: string; rowShape: number[] }> = {};
   if (eventful.length === 1) {
     const d = eventful[0] as EventDescriptor;
     const pages = (run.eventPages.get(d.uid) ?? []).filter((p) => p.seq_num.length > 0);
     const canFill = filler && sub === "data" && pages.some((p) => pageNeedsFill(p, d));
     if (!canFill) {
       for (const k of keys) {
-        const first = (pages[0]?.[sub] as Record<string, unknown> | undefined)?.[k];
-        if (!isTypedArray(first)) continue;
-        const ctor = first.constructor;
-        if (pages.every((p) => isTypedArray((p[sub] as Record<string, unknown>)[k]) && ((p[sub] as Record<string, unknown>)[k] as object).constructor === ctor)) {
+        const info = typedColumnInfo((pages[0]?.[sub] as Record<string, unknown> | undefined)?.[k]);
+        if (!info) continue;
+        const same = pages.every((p) => {
+          const other = typedColumnInfo((p[sub] as Record<string, unknown>)[k]);
+          return (
+            other !== undefined &&
+            other.dtype === info.dtype &&
+            other.ctor === info.ctor &&
+            other.rowShape.length === info.rowShape.length &&
+            other.rowShape.every((x, i) => x === info.rowShape[i])
+          );
+        });
+        if (same) {
           typedKeys.add(k);
           typedParts[k] = [];
+          typedInfo[k] = { dtype: info.dtype, rowShape: info.rowShape };
         }
       }
     }
@@ -134,7 +146,10 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
       } else {
         const source = page[sub] as Record<string, unknown>;
         for (const k of keys) {
-          if (typedKeys.has(k)) (typedParts[k] as NumericArray[]).push(source[k] as NumericArray);
+          if (typedKeys.has(k)) {
+            const col = source[k];
+            (typedParts[k] as NumericArray[]).push((col instanceof NdArray ? col.data : col) as NumericArray);
+          }
           else pushColumn(rows[k] as unknown[], source[k], n);
         }
       }
@@ -157,7 +172,9 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
   const columns: Record<string, StreamColumn> = {};
   for (const k of keys) {
     const dk = sub === "data" ? first.data_keys[k] : ({ dtype: "number", shape: [], source: "" } as DataKey);
-    columns[k] = typedKeys.has(k) ? typedColumn(typedParts[k] as NumericArray[], time.length, dk) : buildColumn(k, permute(rows[k] as unknown[]), dk);
+    columns[k] = typedKeys.has(k)
+      ? typedColumn(typedParts[k] as NumericArray[], time.length, dk, typedInfo[k] as { dtype: string; rowShape: number[] })
+      : buildColumn(k, permute(rows[k] as unknown[]), dk);
   }
   for (const [name, obj, field] of configNames) {
     const dk = (first.configuration?.[obj] as { data_keys?: Record<string, DataKey> } | undefined)?.data_keys?.[field];
@@ -166,22 +183,33 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
   return { length: time.length, time: Float64Array.from(permute(time)), seq_num: permute(seq), uid: permute(uids), columns };
 }
 
+/** dtype, element constructor and per-row shape of a typed or whole-column N-d page column (else undefined). */
+function typedColumnInfo(col: unknown): { dtype: string; ctor: unknown; rowShape: number[] } | undefined {
+  if (col instanceof NdArray) {
+    if (col.scalar || col.shape.length === 0 || Array.isArray(col.data) || col.dtype.charAt(1) === "c") return undefined;
+    return { dtype: col.dtype, ctor: col.data.constructor, rowShape: col.shape.slice(1) };
+  }
+  if (isTypedArray(col)) return { dtype: dtypeOfTypedArray(col), ctor: col.constructor, rowShape: [] };
+  return undefined;
+}
+
 /** Concatenate typed page columns; Float64 data of an `integer` DataKey becomes `<i8` when every value is whole. */
-function typedColumn(parts: NumericArray[], n: number, dk: DataKey | undefined): StreamColumn {
+function typedColumn(parts: NumericArray[], n: number, dk: DataKey | undefined, info: { dtype: string; rowShape: number[] }): StreamColumn {
   const first = parts[0] as NumericArray;
   const Ctor = first.constructor as new (n: number) => NumericArray;
-  let data = new Ctor(n);
+  const width = info.rowShape.reduce((a, b) => a * b, 1);
+  let data = new Ctor(n * width);
   let offset = 0;
   for (const p of parts) {
     data.set(p as never, offset);
     offset += p.length;
   }
-  let dtype = dtypeOfTypedArray(data);
-  if (data instanceof Float64Array && dk?.dtype === "integer" && data.every((v) => Number.isSafeInteger(v))) {
+  let dtype = info.dtype;
+  if (data instanceof Float64Array && width === 1 && dk?.dtype === "integer" && data.every((v) => Number.isSafeInteger(v))) {
     data = BigInt64Array.from(data, (v) => BigInt(v));
     dtype = "<i8";
   }
-  return { dims: ["time"], shape: [n], dtype, data };
+  return { dims: dimsFor(dk, info.rowShape.length), shape: [n, ...info.rowShape], dtype, data };
 }
 
 function pageNeedsFill(page: EventPage, d: EventDescriptor): boolean {
