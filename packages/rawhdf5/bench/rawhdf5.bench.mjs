@@ -69,12 +69,13 @@ async function phase(role, path) {
     const w = await rt.openRawfileWriter(path);
     for (let b = 0; b < N; b += BATCH) w.append(msgs.slice(b, b + BATCH), { io_groups: ioGroupsFor(b, Math.min(BATCH, N - b)) });
     w.close();
-  } else if (role === "read") {
+  } else if (role === "read" || role === "read-hdf5") {
+    const directRead = role === "read";
     const n = await rt.lenRawfile(path);
     let got = 0;
     let checksum = 0;
     for (let s = 0; s < n; s += READ_CHUNK) {
-      const d = await rt.fromRawfile(path, { start: s, end: s + READ_CHUNK });
+      const d = await rt.fromRawfile(path, { start: s, end: s + READ_CHUNK, directRead });
       got += d.packed.offsets.length - 1;
       checksum = (checksum + d.packed.bytes.length + d.msgHeaders.io_groups[0]) | 0;
     }
@@ -181,6 +182,7 @@ async function main() {
   results.writeBatches = runChild(["write-batches", batches], true);
   results.writeWriter = runChild(["write-writer", writer], true);
   results.read = runChild(["read", batches], false);
+  results.readHdf5 = runChild(["read-hdf5", batches], false);
   results.toPackets = runChild(["to-packets", batches], false);
   let ref = null;
   if (pythonAvailable()) {
@@ -199,6 +201,7 @@ async function main() {
   console.log(fmt("write: toRawfile per batch", results.writeBatches, ratio(results.writeBatches, ref?.write)));
   console.log(fmt("write: RawfileWriter (kept open)", results.writeWriter, ratio(results.writeWriter, ref?.write)));
   console.log(fmt("read: fromRawfile, 100k chunks", results.read, ratio(results.read, ref?.read)));
+  console.log(fmt("read: same, HDF5 VLEN path only", results.readHdf5, ratio(results.readHdf5, ref?.read)));
   console.log(fmt("raw file → packet columns", results.toPackets));
   if (ref) {
     console.log(fmt("larpix-control write (h5py 3.7)", ref.write));

@@ -56,7 +56,7 @@ export interface RawfileData {
   ioVersion: string | null;
   /** File length (rows of both datasets) at the time of the read. */
   length: number;
-  /** Indices of the rows returned (half-open `[start, end)` becomes `start, start+1, …`). */
+  /** File row of every returned message (half-open `[start, end)` becomes `start, start+1, …`; built on first access). */
   rows: Float64Array;
   /** The messages; each is a view into `packed.bytes` (built lazily on first access). Null with `msgHeadersOnly`. */
   msgs: Uint8Array[] | null;
@@ -228,11 +228,10 @@ function readRuns(
   runs: Array<[number, number]>,
   withMessages: boolean,
   direct: { path: string; msgsLength: number } | null,
-): { ioGroups: Uint8Array; packed: PackedMessages | null; rows: Float64Array } | null {
+): { ioGroups: Uint8Array; packed: PackedMessages | null } | null {
   let total = 0;
   for (const [s, e] of runs) total += e - s;
   const ioGroups = new Uint8Array(total);
-  const rows = new Float64Array(total);
   const parts: PackedMessages[] = [];
   let at = 0;
   for (const [s, e] of runs) {
@@ -241,7 +240,6 @@ function readRuns(
       const headers = readU8Rows(rt, fileId, RAWFILE_PATHS.msgHeaders, b, count);
       if (!headers) return null;
       ioGroups.set(headers, at);
-      for (let i = 0; i < count; i++) rows[at + i] = b + i;
       at += count;
     }
     if (withMessages) {
@@ -258,8 +256,8 @@ function readRuns(
       }
     }
   }
-  if (!withMessages) return { ioGroups, packed: null, rows };
-  if (parts.length === 1) return { ioGroups, packed: parts[0]!, rows };
+  if (!withMessages) return { ioGroups, packed: null };
+  if (parts.length === 1) return { ioGroups, packed: parts[0]! };
   let bytesTotal = 0;
   for (const p of parts) bytesTotal += p.bytes.length;
   const bytes = new Uint8Array(bytesTotal);
@@ -274,7 +272,16 @@ function readRuns(
     rowAt += n;
   }
   offsets[total] = byteAt;
-  return { ioGroups, packed: { bytes, offsets }, rows };
+  return { ioGroups, packed: { bytes, offsets } };
+}
+
+function rowNumbers(runs: Array<[number, number]>): Float64Array {
+  let total = 0;
+  for (const [s, e] of runs) total += Math.max(0, e - s);
+  const rows = new Float64Array(total);
+  let at = 0;
+  for (const [s, e] of runs) for (let r = s; r < e; r++) rows[at++] = r;
+  return rows;
 }
 
 /** Split packed messages into per-message views (no copy). */
@@ -316,15 +323,19 @@ export async function fromRawfile(path: string, options: FromRawfileOptions = {}
       version: layout.version,
       ioVersion: layout.ioVersion,
       length: n,
-      rows: data.rows,
       packed: data.packed,
       msgHeaders: { io_groups: data.ioGroups },
     } as RawfileData;
-    // The per-message views are built on first access: bulk users read `packed` and skip them.
+    // Per-message views and row numbers are built on first access: bulk users skip them.
     let msgs: Uint8Array[] | null | undefined;
+    let rows: Float64Array | undefined;
     Object.defineProperty(result, "msgs", {
       enumerable: true,
       get: () => (msgs ??= data.packed ? unpackMessages(data.packed) : null),
+    });
+    Object.defineProperty(result, "rows", {
+      enumerable: true,
+      get: () => (rows ??= rowNumbers(runs)),
     });
     return result;
   });

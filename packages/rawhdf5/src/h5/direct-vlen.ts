@@ -427,7 +427,9 @@ export function readVlenU8Direct(path: string, name: string, start: number, coun
     let bytes: Uint8Array;
     if (total === 0) bytes = new Uint8Array(0);
     else {
-      const spanEnd = Math.min(size, hi + (1 << 20));
+      // Collections are ≥ 4 KiB and usually < 64 KiB; one starting near `hi` that extends past
+      // the region is read on its own (collectionAt).
+      const spanEnd = Math.min(size, hi + (64 << 10));
       // The region gets `total` spare bytes at its end: messages are gathered there with
       // copyWithin (native, no object per message), whatever their order in the file.
       let region: Uint8Array | null = null;
