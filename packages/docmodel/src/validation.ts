@@ -19,19 +19,25 @@ function validatorFor(name: string): ValidateFunction {
   return v;
 }
 
-/** Page columns may be typed arrays or NdArrays: the schema only needs "an array" there (items are `{}`). */
-function columnsAsArrays(columns: unknown): unknown {
+/**
+ * Page columns may be typed arrays or NdArrays: the schema only needs "an array" for data/timestamps columns
+ * (items are `{}`), so a placeholder stands in (no copy of big images); `filled` items are checked, so those are
+ * converted.
+ */
+function columnsAsArrays(columns: unknown, convert: boolean): unknown {
   if (columns === null || typeof columns !== "object" || Array.isArray(columns)) return columns;
   let out: Record<string, unknown> | undefined;
   for (const k of Object.keys(columns)) {
     const c = (columns as Record<string, unknown>)[k];
-    if (c instanceof NdArray || isTypedArray(c)) {
+    if ((c instanceof NdArray && c.shape.length > 0) || isTypedArray(c)) {
       out ??= { ...(columns as Record<string, unknown>) };
-      out[k] = c instanceof NdArray && c.shape.length === 0 ? c : toPlain(c);
+      out[k] = convert ? toPlain(c) : EMPTY;
     }
   }
   return out ?? columns;
 }
+
+const EMPTY: unknown[] = [];
 
 function viewForSchema(name: string, doc: unknown): unknown {
   if (doc === null || typeof doc !== "object") return doc;
@@ -42,9 +48,9 @@ function viewForSchema(name: string, doc: unknown): unknown {
       return d;
     case "event_page": {
       const time = isTypedArray(d.time) ? Array.from(d.time as Float64Array) : d.time;
-      const data = columnsAsArrays(d.data);
-      const timestamps = columnsAsArrays(d.timestamps);
-      const filled = columnsAsArrays(d.filled);
+      const data = columnsAsArrays(d.data, false);
+      const timestamps = columnsAsArrays(d.timestamps, false);
+      const filled = columnsAsArrays(d.filled, true);
       if (time === d.time && data === d.data && timestamps === d.timestamps && filled === d.filled) return d;
       const out: Record<string, unknown> = { ...d, time, data, timestamps };
       if ("filled" in d) out.filled = filled;

@@ -172,7 +172,6 @@ async function* ingestGen2(path: string, { stream, metadata, options }: IngestCl
             time,
             seq_num: seqNum,
             uid: seqNum.map((s) => `${uid}/${which}/${s}`),
-            validate: false,
           }),
         ];
         if (which === "primary") seq += n;

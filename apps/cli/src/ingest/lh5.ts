@@ -151,7 +151,7 @@ async function* ingestLh5(path: string, { stream, metadata, options }: IngestCli
           timestamps[f.key] = time;
         }
         const seqNum = Array.from({ length: n }, (_, i) => seq + i + 1);
-        yield ["event_page", d.composeEventPage({ data, timestamps, time, seq_num: seqNum, uid: seqNum.map((s) => `${uid}/${s}`), validate: false })];
+        yield ["event_page", d.composeEventPage({ data, timestamps, time, seq_num: seqNum, uid: seqNum.map((s) => `${uid}/${s}`) })];
         seq += n;
         for (const t of time) if (Number.isFinite(t) && t > last) last = t;
       }
