@@ -160,87 +160,87 @@ export class MsgpackDecoder {
     }
   }
 
-  /** Skip one value without building it (for indexing). */
+  /** Skip one value without building it (for indexing). Iterative: a count of values still to skip. */
   skip(): void {
-    if (this.pos >= this.end) throw new TruncatedInput();
-    const b = this.bytes[this.pos++] as number;
-    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) return;
-    if (b >= 0xa0 && b <= 0xbf) {
-      this.advance(b & 0x1f);
-      return;
-    }
-    if (b >= 0x90 && b <= 0x9f) {
-      this.skipMany(b & 0x0f);
-      return;
-    }
-    if (b >= 0x80 && b <= 0x8f) {
-      this.skipMany(2 * (b & 0x0f));
-      return;
-    }
+    const bytes = this.bytes;
     const v = this.view;
-    const len = (n: number): number => {
-      this.need(n);
-      const x = n === 1 ? (this.bytes[this.pos] as number) : n === 2 ? v.getUint16(this.pos) : v.getUint32(this.pos);
-      this.pos += n;
-      return x;
-    };
-    switch (b) {
-      case 0xc4:
-      case 0xd9:
-        this.advance(len(1));
-        return;
-      case 0xc5:
-      case 0xda:
-        this.advance(len(2));
-        return;
-      case 0xc6:
-      case 0xdb:
-        this.advance(len(4));
-        return;
-      case 0xcc:
-      case 0xd0:
-        this.advance(1);
-        return;
-      case 0xcd:
-      case 0xd1:
-        this.advance(2);
-        return;
-      case 0xca:
-      case 0xce:
-      case 0xd2:
-        this.advance(4);
-        return;
-      case 0xcb:
-      case 0xcf:
-      case 0xd3:
-        this.advance(8);
-        return;
-      case 0xdc:
-        this.skipMany(len(2));
-        return;
-      case 0xdd:
-        this.skipMany(len(4));
-        return;
-      case 0xde:
-        this.skipMany(2 * len(2));
-        return;
-      case 0xdf:
-        this.skipMany(2 * len(4));
-        return;
-      default:
-        throw new DocModelError("DOCS_MSGPACK_UNSUPPORTED", `msgpack: unsupported type byte 0x${b.toString(16)} at byte ${this.pos - 1}`, {
-          byteOffset: this.pos - 1,
-        });
+    const end = this.end;
+    let pos = this.pos;
+    let pending = 1;
+    while (pending > 0) {
+      if (pos >= end) throw new TruncatedInput();
+      const b = bytes[pos++] as number;
+      pending--;
+      if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) continue;
+      if (b >= 0xa0 && b <= 0xbf) {
+        pos += b & 0x1f;
+        continue;
+      }
+      if (b >= 0x90 && b <= 0x9f) {
+        pending += b & 0x0f;
+        continue;
+      }
+      if (b >= 0x80 && b <= 0x8f) {
+        pending += 2 * (b & 0x0f);
+        continue;
+      }
+      if (b === 0xcb || b === 0xcf || b === 0xd3) {
+        pos += 8;
+        continue;
+      }
+      if (b === 0xca || b === 0xce || b === 0xd2) {
+        pos += 4;
+        continue;
+      }
+      if (b === 0xcd || b === 0xd1) {
+        pos += 2;
+        continue;
+      }
+      if (b === 0xcc || b === 0xd0) {
+        pos += 1;
+        continue;
+      }
+      if (b === 0xc4 || b === 0xd9) {
+        if (pos + 1 > end) throw new TruncatedInput();
+        pos += 1 + (bytes[pos] as number);
+        continue;
+      }
+      if (b === 0xc5 || b === 0xda || b === 0xdc || b === 0xde) {
+        if (pos + 2 > end) throw new TruncatedInput();
+        const n = v.getUint16(pos);
+        pos += 2;
+        if (b === 0xdc) pending += n;
+        else if (b === 0xde) pending += 2 * n;
+        else pos += n;
+        continue;
+      }
+      if (b === 0xc6 || b === 0xdb || b === 0xdd || b === 0xdf) {
+        if (pos + 4 > end) throw new TruncatedInput();
+        const n = v.getUint32(pos);
+        pos += 4;
+        if (b === 0xdd) pending += n;
+        else if (b === 0xdf) pending += 2 * n;
+        else pos += n;
+        continue;
+      }
+      this.pos = pos - 1;
+      throw new DocModelError("DOCS_MSGPACK_UNSUPPORTED", `msgpack: unsupported type byte 0x${b.toString(16)} at byte ${pos - 1}`, {
+        byteOffset: pos - 1,
+      });
     }
+    if (pos > end) throw new TruncatedInput();
+    this.pos = pos;
   }
 
-  private advance(n: number): void {
-    this.need(n);
-    this.pos += n;
-  }
-
-  private skipMany(n: number): void {
-    for (let i = 0; i < n; i++) this.skip();
+  /** If the next bytes equal `expected`, consume them and return true; else leave the cursor and return false. */
+  matchBytes(expected: Uint8Array): boolean {
+    const n = expected.length;
+    const p = this.pos;
+    if (p + n > this.end) return false;
+    const b = this.bytes;
+    for (let i = 0; i < n; i++) if (b[p + i] !== expected[i]) return false;
+    this.pos = p + n;
+    return true;
   }
 
   /** Read a map header if the next value is a map; returns its size or -1 (cursor unchanged). */

@@ -1,6 +1,6 @@
 import type { EventPage, RunStart } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import { MsgpackDecoder, TruncatedInput } from "./msgpack-codec.js";
+import { MsgpackDecoder, MsgpackEncoder, TruncatedInput } from "./msgpack-codec.js";
 import { BlueskyRun, COALESCED_PAGES } from "./run.js";
 
 /*
@@ -31,6 +31,15 @@ class PageBuilder {
   readonly data: GrowableColumn[];
   readonly ts: GrowableColumn[];
 
+  /** Constant bytes of the usual record layout (suitcase / pack_event_page key order), for {@link appendFast}. */
+  private readonly head: Uint8Array;
+  private readonly afterTime: Uint8Array;
+  private readonly afterUid: Uint8Array;
+  private readonly afterSeq: Uint8Array;
+  private readonly dataChunks: Uint8Array[];
+  private readonly tsHead: Uint8Array;
+  private readonly tsChunks: Uint8Array[];
+
   constructor(
     readonly descriptor: string,
     readonly dataKeys: string[],
@@ -38,7 +47,79 @@ class PageBuilder {
   ) {
     this.data = dataKeys.map(() => new GrowableColumn());
     this.ts = tsKeys.map(() => new GrowableColumn());
+    const bytes = (write: (e: MsgpackEncoder) => void): Uint8Array => {
+      const e = new MsgpackEncoder(256);
+      write(e);
+      return e.bytes().slice();
+    };
+    this.head = bytes((e) => {
+      e.writeMapHeader(7);
+      e.writeString("time");
+      e.writeArrayHeader(1);
+    });
+    this.afterTime = bytes((e) => {
+      e.writeString("uid");
+      e.writeArrayHeader(1);
+    });
+    this.afterUid = bytes((e) => {
+      e.writeString("seq_num");
+      e.writeArrayHeader(1);
+    });
+    this.afterSeq = bytes((e) => {
+      e.writeString("descriptor");
+      e.writeString(descriptor);
+      e.writeString("filled");
+      e.writeMapHeader(0);
+      e.writeString("data");
+      e.writeMapHeader(dataKeys.length);
+    });
+    const keyChunk = (k: string) =>
+      bytes((e) => {
+        e.writeString(k);
+        e.writeArrayHeader(1);
+      });
+    this.dataChunks = dataKeys.map(keyChunk);
+    this.tsHead = bytes((e) => {
+      e.writeString("timestamps");
+      e.writeMapHeader(tsKeys.length);
+    });
+    this.tsChunks = tsKeys.map(keyChunk);
   }
+
+  /**
+   * Append a record laid out exactly like the previous ones (same keys and order, empty `filled`) by comparing
+   * the constant bytes and decoding only the values. False (cursor undefined) for anything else.
+   */
+  appendFast(d: MsgpackDecoder): boolean {
+    if (!d.matchBytes(this.head) || !d.nextIsNumber()) return false;
+    const time = d.decode() as number;
+    if (!d.matchBytes(this.afterTime) || !d.nextIsString()) return false;
+    const uid = d.decode() as string;
+    if (!d.matchBytes(this.afterUid) || !d.nextIsNumber()) return false;
+    const seq = d.decode() as number;
+    if (!d.matchBytes(this.afterSeq)) return false;
+    const n = this.n;
+    const values = this.scratch;
+    for (let i = 0; i < this.dataChunks.length; i++) {
+      if (!d.matchBytes(this.dataChunks[i] as Uint8Array) || !d.nextIsNumber()) return false;
+      values[i] = d.decode() as number;
+    }
+    if (!d.matchBytes(this.tsHead)) return false;
+    const nData = this.dataChunks.length;
+    for (let i = 0; i < this.tsChunks.length; i++) {
+      if (!d.matchBytes(this.tsChunks[i] as Uint8Array) || !d.nextIsNumber()) return false;
+      values[nData + i] = d.decode() as number;
+    }
+    this.time.push(time, n);
+    this.uid.push(uid);
+    this.seq.push(seq);
+    for (let i = 0; i < nData; i++) (this.data[i] as GrowableColumn).push(values[i] as number, n);
+    for (let i = 0; i < this.tsChunks.length; i++) (this.ts[i] as GrowableColumn).push(values[nData + i] as number, n);
+    this.n = n + 1;
+    return true;
+  }
+
+  private readonly scratch: number[] = [];
 
   matches(row: Row): boolean {
     if (row.descriptor !== this.descriptor || row.dataCount !== this.dataKeys.length || row.tsCount !== this.tsKeys.length) return false;
@@ -194,13 +275,23 @@ export function loadMsgpackRunBytes(bytes: Uint8Array, path?: string): BlueskyRu
       }
       const name = d.decode() as string;
       const docStart = d.pos;
-      if (run && name === "event_page" && parseOneRow(d, row)) {
-        if (!builder?.matches(row)) {
-          flush();
-          builder = new PageBuilder(row.descriptor, row.dataKeys.slice(0, row.dataCount), row.tsKeys.slice(0, row.tsCount));
+      let appended = false;
+      if (run && name === "event_page") {
+        // Same layout as the previous record: compare constant bytes, decode only the values.
+        appended = builder?.appendFast(d) ?? false;
+        if (!appended) {
+          d.pos = docStart;
+          if (parseOneRow(d, row)) {
+            if (!builder?.matches(row)) {
+              flush();
+              builder = new PageBuilder(row.descriptor, row.dataKeys.slice(0, row.dataCount), row.tsKeys.slice(0, row.tsCount));
+            }
+            builder.append(row);
+            appended = true;
+          }
         }
-        builder.append(row);
-      } else {
+      }
+      if (!appended) {
         d.pos = docStart;
         const doc = d.decode();
         if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
