@@ -61,8 +61,11 @@ function run(args: string[], timeoutMs: number, onReady?: () => void, stderr?: (
   });
 }
 
-test("one writer process, several reader processes: no reader ever sees a wrong byte", async () => {
-  const path = join(dir, "live.h5");
+test.each([
+  ["kept open (SWMR writer)", "live.h5", "kept-open"],
+  ["open/append/close per batch", "live-per-batch.h5", "per-batch"],
+])("one writer process (%s), several reader processes: no reader ever sees a wrong byte", async (_label, file, writerMode) => {
+  const path = join(dir, file);
   const batches = 30;
   const batchSize = 400;
   const total = batches * batchSize;
@@ -74,7 +77,7 @@ test("one writer process, several reader processes: no reader ever sees a wrong 
   };
   const readers = ["whole", "incremental", "follow"].map((mode) => run(["reader", path, String(total), "40000", mode], 60_000, onReady));
   await Promise.race([readersReady, Promise.all(readers)]); // the writer starts once every reader polls
-  const writer = run(["writer", path, String(batches), String(batchSize), "40"], 60_000);
+  const writer = run(["writer", path, String(batches), String(batchSize), "40", writerMode], 60_000);
   const [w, ...r] = await Promise.all([writer, ...readers]);
   expect(w).toEqual({ written: total });
   for (const stats of r) {

@@ -1,11 +1,11 @@
 /**
  * Child process of the live writer/reader test (bundled with esbuild by live.test.ts).
- *   writer PATH BATCHES BATCH_SIZE PAUSE_MS
+ *   writer PATH BATCHES BATCH_SIZE PAUSE_MS [per-batch]
  *   reader PATH TOTAL DEADLINE_MS MODE      (MODE: whole | incremental | follow)
  * Message i is a pure function of i, so readers verify every byte without coordination.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { followRawfile, fromRawfile, lenRawfile, openRawfileWriter, RawHdf5Error } from "../../src/index.js";
+import { followRawfile, fromRawfile, lenRawfile, openRawfileWriter, RawHdf5Error, toRawfile } from "../../src/index.js";
 import { messageFor } from "./message-for.js";
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
@@ -14,8 +14,10 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-async function writer(path: string, batches: number, batchSize: number, pauseMs: number): Promise<void> {
-  const w = await openRawfileWriter(path, { ioVersion: "0.0" });
+async function writer(path: string, batches: number, batchSize: number, pauseMs: number, perBatch: boolean): Promise<void> {
+  // perBatch: open, append, close per batch (upstream's to_rawfile pattern; readers then race
+  // with a writer whose open/close they cannot see in the superblock flags beforehand).
+  const w = perBatch ? null : await openRawfileWriter(path, { ioVersion: "0.0" });
   try {
     for (let b = 0; b < batches; b++) {
       const msgs: Uint8Array[] = [];
@@ -25,11 +27,12 @@ async function writer(path: string, batches: number, batchSize: number, pauseMs:
         msgs.push(messageFor(i));
         io.push((i % 2) + 1);
       }
-      w.append(msgs, { io_groups: io });
+      if (w) w.append(msgs, { io_groups: io });
+      else await toRawfile(path, { msgs, msgHeaders: { io_groups: io }, ioVersion: "0.0" });
       await sleep(pauseMs);
     }
   } finally {
-    w.close();
+    w?.close();
   }
   process.stdout.write(`${JSON.stringify({ written: batches * batchSize })}\n`);
 }
@@ -101,6 +104,6 @@ async function quiet(path: string): Promise<void> {
 
 const [role, path, a, b, c, d] = process.argv.slice(2);
 if (role === "quiet") await quiet(path!);
-else if (role === "writer") await writer(path!, Number(a), Number(b), Number(c));
+else if (role === "writer") await writer(path!, Number(a), Number(b), Number(c), d === "per-batch");
 else if (role === "reader") await reader(path!, Number(a), Number(b), String(c));
 else throw new Error(`unknown role ${role} ${d ?? ""}`);
