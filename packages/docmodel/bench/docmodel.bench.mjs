@@ -14,17 +14,25 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { composeRun, decodeMsgpackRecords, exportMsgpack, openMsgpackCatalog } from "@daqkit/docmodel";
+import { composeRun, decodeMsgpackRecords, exportMsgpack, loadMsgpackRun, openMsgpackCatalog } from "@daqkit/docmodel";
 
 const N = Number(process.env.DOCMODEL_BENCH_EVENTS ?? 1_000_000);
 const KEYS = ["x0", "x1", "x2", "x3", "x4"];
-const REF = { "compose-validate": 10_000, "compose-novalidate": 247_000, export: 146_000, "read-records": 806_000, "read-columns": 806_000 };
+const REF = {
+  "compose-validate": 10_000,
+  "compose-novalidate": 247_000,
+  export: 146_000,
+  "read-records": 806_000,
+  "read-load": 806_000,
+  "read-columns": 806_000,
+};
 const LABELS = {
   "compose-validate": "compose + validate",
   "compose-novalidate": "compose, no validation",
   export: "export → msgpack (one-row pages)",
   "read-records": "read back: decode every record",
-  "read-columns": "read back: catalog run + read()",
+  "read-load": "read back: loadMsgpackRun + read()",
+  "read-columns": "read back: catalog index+run+read()",
 };
 const dataKeys = Object.fromEntries(KEYS.map((k) => [k, { dtype: "number", shape: [], source: `sim:${k}` }]));
 
@@ -82,6 +90,11 @@ async function phase(name, dir) {
       const bytes = readFileSync(file);
       events = 0;
       for (const [kind, doc] of decodeMsgpackRecords(bytes)) if (kind === "event_page") events += doc.seq_num.length;
+      break;
+    }
+    case "read-load": {
+      const cols = loadMsgpackRun(file).stream("primary").read();
+      events = cols.length;
       break;
     }
     case "read-columns": {
