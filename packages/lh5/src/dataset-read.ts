@@ -3,8 +3,8 @@ import { Lh5Error, hdf5Reason } from "./errors.js";
 import type { Ranges } from "./selection.js";
 import type { ElementData, NumericArray } from "./types.js";
 
-/** At most this many bytes per h5wasm `slice()` call (the wasm heap is 2 GiB). */
-const WINDOW_BYTES = 64 * 1024 * 1024;
+/** At most this many bytes per hyperslab read (the wasm heap is 2 GiB; 8 MiB windows keep the copy out of the heap cache-warm). */
+const WINDOW_BYTES = 8 * 1024 * 1024;
 /** Gaps up to this many bytes between selected ranges are read through rather than split. */
 const GAP_BYTES = 256 * 1024;
 
@@ -103,7 +103,7 @@ function readRowsInto(module: H5RawModule, ds: Dataset, shape: readonly number[]
 
 /**
  * Read `ranges` of rows (axis 0) of a dataset and concatenate them in range order. A single range is
- * read in windows of at most 64 MiB; several ranges are coalesced into covering spans (gaps up to
+ * read in windows of at most 8 MiB; several ranges are coalesced into covering spans (gaps up to
  * 256 KiB are read through) and gathered, so a small selection never reads the whole dataset.
  */
 export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, where: string, module?: H5RawModule): ElementData {
