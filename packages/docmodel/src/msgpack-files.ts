@@ -7,7 +7,7 @@ import { type BlueskyRun, loadRunSync } from "./run.js";
 import type { DocumentPair, DocumentStream, Event, EventDescriptor, EventPage, RunStart, RunStop } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import { MsgpackDecoder, MsgpackEncoder, TruncatedInput } from "./msgpack-codec.js";
-import { packDatumPage } from "./pages.js";
+import { packDatumPage, packEventPage } from "./pages.js";
 import { validateDocument } from "./validation.js";
 
 const WRITTEN = new Set(["start", "descriptor", "event_page", "datum_page", "resource", "stop"]);
@@ -36,6 +36,20 @@ export class RecordEncoder {
       return true;
     }
     if (name === "datum") return this.write("datum_page", packDatumPage([doc as never]));
+    if (name === "bulk_events") {
+      // Deprecated upstream; the DocumentRouter turns it into one event page per descriptor.
+      let any = false;
+      for (const events of Object.values(doc as Record<string, Event[]>)) if (events.length > 0) any = this.write("event_page", packEventPage(events)) || any;
+      return any;
+    }
+    if (name === "bulk_datum") {
+      const b = doc as { resource: string; datum_ids: string[]; datum_kwarg_list: Record<string, unknown>[] };
+      if (b.datum_ids.length === 0) return false;
+      return this.write(
+        "datum_page",
+        packDatumPage(b.datum_ids.map((id, i) => ({ datum_id: id, resource: b.resource, datum_kwargs: b.datum_kwarg_list[i] ?? {} }))),
+      );
+    }
     if (!WRITTEN.has(name)) return false;
     const e = this.encoder;
     e.writeArrayHeader(2);

@@ -126,6 +126,24 @@ export class BlueskyRun {
       case "stop":
         this.stop = doc;
         break;
+      case "bulk_events":
+        // Deprecated upstream; converted to EventPages on receipt (one page per descriptor).
+        for (const events of Object.values(doc as Record<string, Event[]>)) {
+          if (events.length > 0) {
+            const page = packEventPage(events);
+            this.pagesOf(page.descriptor).push(page);
+          }
+        }
+        break;
+      case "bulk_datum": {
+        const b = doc as unknown as { resource: string; datum_ids: string[]; datum_kwarg_list: Record<string, unknown>[] };
+        if (b.datum_ids.length > 0) {
+          this.addDatumPage(
+            packDatumPage(b.datum_ids.map((id, i) => ({ datum_id: id, resource: b.resource, datum_kwargs: b.datum_kwarg_list[i] ?? {} }))),
+          );
+        }
+        break;
+      }
       case "start":
         throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `docmodel: a second start document in run ${this.start.uid}`, {
           documentName: "start",

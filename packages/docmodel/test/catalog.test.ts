@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { DocModelError, InMemoryCatalog, NdArray, type StreamColumn, openMsgpackCatalog, readMsgpackFile } from "../src/index.js";
+import {
+  DocModelError,
+  InMemoryCatalog,
+  NdArray,
+  type StreamColumn,
+  loadRunSync,
+  openMsgpackCatalog,
+  readMsgpackFile,
+} from "../src/index.js";
 import { ALL_UIDS, RUNS, TESTDATA, readJson } from "./helpers.js";
 
 const expected = readJson("catalog_expected.json");
@@ -152,6 +160,18 @@ describe("InMemoryCatalog with ingestors", () => {
     expect(await cat.upsert(ingest, ["y", 2])).toBe(true);
     expect(cat.uids()).toEqual(["y"]);
     expect((await cat.run("y")).stop).toBeNull();
+  });
+
+  it("converts deprecated bulk_events / bulk_datum on receipt", () => {
+    const ev = (i: number) => ({ uid: `e${i}`, time: i, descriptor: "d", seq_num: i, data: { x: i }, timestamps: { x: i } });
+    const run = loadRunSync([
+      ["start", { uid: "r", time: 0 }],
+      ["descriptor", { uid: "d", time: 0, run_start: "r", name: "primary", data_keys: { x: { dtype: "number", shape: [], source: "s" } } }],
+      ["bulk_events", { d: [ev(1), ev(2)] }],
+      ["bulk_datum", { resource: "res", datum_ids: ["res/0", "res/1"], datum_kwarg_list: [{ i: 0 }, { i: 1 }] }] as never,
+    ]);
+    expect(Array.from(run.stream("primary").read().columns.x?.data as Float64Array)).toEqual([1, 2]);
+    expect(run.datum("res/1")?.datum_kwargs).toEqual({ i: 1 });
   });
 
   it("reads a file through readMsgpackFile as an ingestor", async () => {
