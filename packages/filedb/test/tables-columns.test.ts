@@ -97,6 +97,18 @@ describe("scanTablesColumns on l200-truncated and the new TCM", () => {
   });
 });
 
+describe("the seed's example table format ch{ch:03d}", () => {
+  it("finds the 7-digit channels (pygama's parse cannot)", async () => {
+    const config = loadConfig("pygama-flow/filedb-config.json");
+    const db = FileDb.fromConfig({ ...config, table_format: { ...config.table_format, raw: "ch{ch:03d}/raw", dsp: "ch{ch:03d}/dsp", hit: "ch{ch:03d}/hit" } });
+    await db.scanTablesColumns();
+    expect(db.getTables(0, "raw")).toEqual([1084803, 1084804, 1121600]);
+    expect(db.getTableName("raw", 42)).toBe("ch042/raw");
+    expect(db.getTableName("raw", 1084803)).toBe("ch1084803/raw");
+    expect(db.columns).toEqual(EXPECTED);
+  });
+});
+
 describe("built-in link reader vs @daqkit/lh5", () => {
   for (const config of ["pygama-flow/filedb-config.json", "variants/filedb-config-l200-truncated.json", "variants/filedb-config-tcm_v2.json"]) {
     it(`gives identical tables and columns for ${config}`, async () => {
