@@ -5,6 +5,8 @@
  * to the c-blosc WASM build in `numcodecs`.
  */
 
+import { blosclzWasm } from "./blosclz-wasm.js";
+
 const BLOSC_HEADER_BYTES = 16;
 
 /** The 16-byte Blosc 1 header (all little-endian). */
@@ -51,11 +53,11 @@ export class BloscFormatError extends Error {
  * this decoder does not implement (caller falls back to WASM). Throws {@link BloscFormatError} on
  * malformed input.
  */
-export function decodeBloscChunk(input: Uint8Array): Uint8Array | undefined {
+export function decodeBloscChunk(input: Uint8Array, useWasm = true): Uint8Array | undefined {
   // A plain Uint8Array view (not a Buffer subclass) keeps the hot loop monomorphic.
   const bytes = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   try {
-    return bloscDecodeStandalone(bytes) ?? undefined;
+    return bloscDecodeStandalone(bytes, useWasm ? blosclzWasm() : null) ?? undefined;
   } catch (error) {
     throw new BloscFormatError((error as Error).message);
   }
@@ -63,9 +65,14 @@ export function decodeBloscChunk(input: Uint8Array): Uint8Array | undefined {
 
 /**
  * The decoder proper. Self-contained (no outer references) so that its source text can be run in a
- * worker thread (see `decode-pool.ts`). Returns `null` for unsupported variants; throws `Error`.
+ * worker thread (see `decode-pool.ts`). With `wasm` (see `blosclz-wasm.ts`) each blosclz stream is
+ * decoded by the WebAssembly module, otherwise by the TypeScript loop below. Returns `null` for
+ * unsupported variants; throws `Error`.
  */
-export function bloscDecodeStandalone(bytes: Uint8Array): Uint8Array | null {
+export function bloscDecodeStandalone(
+  bytes: Uint8Array,
+  wasm?: { decode(ip: number, ipLimit: number, op: number, opLimit: number): number; readonly memory: WebAssembly.Memory } | null,
+): Uint8Array | null {
   // Header flag bits (c-blosc blosc.h) and limits.
   const FLAG_BYTE_SHUFFLE = 0x01;
   const FLAG_MEMCPYED = 0x02;
@@ -217,6 +224,15 @@ export function bloscDecodeStandalone(bytes: Uint8Array): Uint8Array | null {
       if (csize < 0 || src + csize > bytes.byteLength) throw new Error(`block ${b}: bad stream size ${csize}`);
       if (csize === neblock) {
         target.set(bytes.subarray(src, src + csize), dst);
+      } else if (wasm) {
+        // Stream in at 0, decoded bytes at csize (matches never reach outside the stream).
+        const need = csize + neblock;
+        if (wasm.memory.buffer.byteLength < need) wasm.memory.grow(Math.ceil((need - wasm.memory.buffer.byteLength) / 65536));
+        const mem = new Uint8Array(wasm.memory.buffer);
+        mem.set(bytes.subarray(src, src + csize), 0);
+        const got = wasm.decode(0, csize, csize, need);
+        if (got !== neblock) throw new Error(`block ${b}: stream ${s} decoded to ${got} bytes, expected ${neblock}`);
+        target.set(mem.subarray(csize, need), dst);
       } else {
         const got = blosclz(bytes, src, src + csize, target, dst, dst + neblock);
         if (got !== neblock) throw new Error(`block ${b}: stream ${s} decoded to ${got} bytes, expected ${neblock}`);

@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { bloscDecodeStandalone } from "./blosc.js";
+import { blosclzWasmBytes } from "./blosclz-wasm.js";
 
 interface Job {
   resolve(value: Uint8Array | null): void;
@@ -17,9 +18,15 @@ interface Slot {
   busy: number;
 }
 
-const WORKER_SOURCE = `
+const workerSource = () => `
 const { parentPort } = require("node:worker_threads");
-const decode = (${bloscDecodeStandalone.toString()});
+let wasm = null;
+try {
+  const bytes = new Uint8Array([${Array.from(blosclzWasmBytes()).join(",")}]);
+  wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
+} catch {}
+const decodeStandalone = (${bloscDecodeStandalone.toString()});
+const decode = (b) => decodeStandalone(b, wasm);
 parentPort.on("message", (m) => {
   try {
     const out = decode(new Uint8Array(m.buffer, m.byteOffset, m.byteLength));
@@ -46,7 +53,7 @@ export class DecodePool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(workerSource(), { eval: true });
     const slot: Slot = { worker, busy: 0 };
     worker.unref();
     worker.on("message", (m: { id: number; out?: Uint8Array; unsupported?: boolean; error?: string }) => {

@@ -158,9 +158,35 @@ describe("blosc", () => {
       for (const shuffle of [0, 1]) {
         for (const clevel of [1, 9]) {
           const enc = await Blosc.fromConfig({ cname: "blosclz", clevel, shuffle }).encode(raw);
-          expect(Buffer.compare(decodeBloscChunk(enc)!, raw), `pattern ${k} shuffle ${shuffle} clevel ${clevel}`).toBe(0);
+          expect(Buffer.compare(decodeBloscChunk(enc)!, raw), `wasm: pattern ${k} shuffle ${shuffle} clevel ${clevel}`).toBe(0);
+          expect(Buffer.compare(decodeBloscChunk(enc, false)!, raw), `ts: pattern ${k} shuffle ${shuffle} clevel ${clevel}`).toBe(0);
         }
       }
+    }
+  });
+
+  it("both blosclz decoders (WebAssembly and TypeScript) agree on strax's files and reject corrupt streams", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { STRAX } = await import("./helpers.js");
+    for (const f of [
+      "v2/main/0-records-j3nd2fjbiq/records-j3nd2fjbiq-000003",
+      "v2/main/_superrun_test_xasmpdqviq-peaks-xia2iit6vb/peaks-xia2iit6vb-000000",
+      "v1/main/_superrun_test-records-j3nd2fjbiq/records-j3nd2fjbiq-000000",
+    ]) {
+      const b = new Uint8Array(await readFile(join(STRAX, f)));
+      expect(Buffer.compare(decodeBloscChunk(b)!, decodeBloscChunk(b, false)!), f).toBe(0);
+      const bad = b.slice();
+      bad.fill(0xff, 60, 90);
+      const results = [true, false].map((wasm) => {
+        try {
+          return decodeBloscChunk(bad, wasm);
+        } catch (e) {
+          return (e as Error).name;
+        }
+      });
+      // Same verdict either way: both throw, or both decode to the same (garbage) bytes.
+      if (typeof results[0] === "string" || typeof results[1] === "string") expect(results[0]).toEqual(results[1]);
+      else expect(Buffer.compare(results[0]!, results[1]!)).toBe(0);
     }
   });
 
