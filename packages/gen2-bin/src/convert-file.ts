@@ -5,7 +5,8 @@
  * `maxRowsPerPass` photons, and each group is one more decode pass that scatters its photons into
  * place (a stable counting sort on `xy`; photons of one pixel arrive in time order, so the
  * timestamp order inside a pixel only needs a check and, rarely, a stable sort). Memory per
- * conversion is ~16 bytes × `maxRowsPerPass` plus an 8 MiB read buffer, whatever the file size.
+ * conversion is ~16 bytes × `maxRowsPerPass` plus ~26 MiB of read/decode buffers (all reused
+ * across passes), whatever the file size.
  * This module runs both in worker threads and in-process.
  */
 import { open } from "node:fs/promises";
@@ -59,16 +60,27 @@ interface PassResult {
 }
 
 /** Decode the whole file once, calling `onChunk` for each decoded block of photons. */
+/** Read buffer and decoded-chunk columns, reused by every pass of a conversion. */
+interface PassScratch {
+  staging: Uint8Array;
+  words: DataView;
+  cols: PhotonColumns;
+}
+
+function createScratch(): PassScratch {
+  const staging = new Uint8Array(CHUNK_BYTES);
+  return { staging, words: new DataView(staging.buffer), cols: new PhotonColumns(CHUNK_BYTES / 8) };
+}
+
 async function decodePass(
   path: string,
   header: Gen2Header | null,
   wide: WidePhotonColumns,
+  scratch: PassScratch,
   onChunk: (cols: PhotonColumns) => void,
 ): Promise<PassResult> {
   const state = createDecoderState(header);
-  const staging = new Uint8Array(CHUNK_BYTES);
-  const words = new DataView(staging.buffer);
-  const cols = new PhotonColumns(CHUNK_BYTES / 8);
+  const { staging, words, cols } = scratch;
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, "r");
@@ -138,7 +150,8 @@ export async function convertBinFile(job: ConvertJob): Promise<ConvertResult> {
   const sum = new Gen2ChecksumAccumulator();
   let minT = Number.POSITIVE_INFINITY;
   let maxT = Number.NEGATIVE_INFINITY;
-  const first = await decodePass(job.binPath, job.header, wide, (cols) => {
+  const scratch = createScratch();
+  const first = await decodePass(job.binPath, job.header, wide, scratch, (cols) => {
     const xy = cols.xy;
     const pairs = cols.tsPairs;
     for (let i = 0; i < cols.length; i++) {
@@ -165,10 +178,15 @@ export async function convertBinFile(job: ConvertJob): Promise<ConvertResult> {
   const binPath = job.binPath;
   async function* sortedTables(): AsyncGenerator<Table> {
     const scratchWide = new WidePhotonColumns();
+    // One set of group arrays for all passes (allocating per group doubles the peak until GC).
+    const most = groups.reduce((m, g) => Math.max(m, g[2]), 0);
+    const tsAll = new Float64Array(most);
+    const phaseAll = new Int32Array(most);
+    const baselineAll = new Int32Array(most);
     for (const [lo, hi, n] of groups) {
-      const ts = new Float64Array(n);
-      const phase = new Int32Array(n);
-      const baseline = new Int32Array(n);
+      const ts = tsAll.subarray(0, n);
+      const phase = phaseAll.subarray(0, n);
+      const baseline = baselineAll.subarray(0, n);
       const starts = new Int32Array(hi - lo + 2);
       for (let v = lo, at = 0; v <= hi; v++) {
         starts[v - lo] = at;
@@ -176,7 +194,7 @@ export async function convertBinFile(job: ConvertJob): Promise<ConvertResult> {
       }
       starts[hi - lo + 1] = n;
       const cursor = starts.slice();
-      await decodePass(binPath, job.header, scratchWide, (cols) => {
+      await decodePass(binPath, job.header, scratchWide, scratch, (cols) => {
         scratchWide.length = 0;
         const xy = cols.xy;
         const pairs = cols.tsPairs;
@@ -204,8 +222,8 @@ export async function convertBinFile(job: ConvertJob): Promise<ConvertResult> {
         }
         if (!sorted) sortBucket(ts, phase, baseline, a, b);
       }
-      // Emit in batches of ≤ 1 Mi rows.
-      const BATCH = 1 << 20;
+      // Emit in batches of ≤ 256 Ki rows (the writer still forms 1 Mi-row row groups).
+      const BATCH = 1 << 18;
       let v = lo;
       for (let a = 0; a < n; a += BATCH) {
         const b = Math.min(n, a + BATCH);
