@@ -17,6 +17,15 @@ interface ColumnState {
   fromChild: boolean;
 }
 
+/** A collector's raw state, structured-clone friendly (see {@link ColumnCollector.export}). */
+export interface ExportedColumns {
+  readonly rows: number;
+  readonly columns: Record<
+    string,
+    { readonly pieces: Piece[]; readonly srcPiece: Int32Array; readonly srcRow: Int32Array; readonly found: boolean; readonly fromParent: boolean; readonly fromChild: boolean }
+  >;
+}
+
 /** A collected column before gathering: row i is row `srcRow[i]` of `pieces[srcPiece[i]]` (null when < 0). */
 export interface CollectedColumn {
   readonly pieces: readonly Piece[];
@@ -72,6 +81,18 @@ export class ColumnCollector {
     cache?: TableReadCache,
   ): void {
     const n = entries.row.length;
+    // A column is known when any table of the levels has it in this cycle, even if no entry is
+    // from such a table (then it is all null rather than an unknown column).
+    const levels = child ? [parent, child.level] : [parent];
+    for (const level of levels) {
+      for (const tier of level.tiers) {
+        for (const table of src.tables(tier) ?? []) {
+          const cols = src.columns(tier, table);
+          if (!cols) continue;
+          for (const c of this.#columns) if (cols.includes(c)) (this.#state.get(c) as ColumnState).found = true;
+        }
+      }
+    }
     const segs = new Map<string, Segment>();
     for (const c of this.#columns) {
       const seg = { srcPiece: new Int32Array(n).fill(-1), srcRow: new Int32Array(n) };
@@ -224,6 +245,49 @@ export class ColumnCollector {
       out.set(c, { pieces: state.pieces, srcPiece, srcRow, fromChild: state.fromChild && !state.fromParent });
     }
     return out;
+  }
+
+  /**
+   * The raw state (pieces and row sources per column) without the unknown-column check, to move a
+   * cycle's collection from a worker thread to the main thread ({@link addExported}).
+   */
+  export(): ExportedColumns {
+    const columns: ExportedColumns["columns"] = {};
+    for (const c of this.#columns) {
+      const state = this.#state.get(c) as ColumnState;
+      const seg = state.segments;
+      const srcPiece = new Int32Array(this.#rows);
+      const srcRow = new Int32Array(this.#rows);
+      let o = 0;
+      for (const s of seg) {
+        srcPiece.set(s.srcPiece, o);
+        srcRow.set(s.srcRow, o);
+        o += s.srcPiece.length;
+      }
+      columns[c] = { pieces: state.pieces, srcPiece, srcRow, found: state.found, fromParent: state.fromParent, fromChild: state.fromChild };
+    }
+    return { rows: this.#rows, columns };
+  }
+
+  /** Append a collection exported by another collector over the same columns (piece indices are rebased). */
+  addExported(exported: ExportedColumns): void {
+    for (const c of this.#columns) {
+      const state = this.#state.get(c) as ColumnState;
+      const e = exported.columns[c];
+      if (!e) {
+        state.segments.push({ srcPiece: new Int32Array(exported.rows).fill(-1), srcRow: new Int32Array(exported.rows) });
+        continue;
+      }
+      const offset = state.pieces.length;
+      for (const p of e.pieces) state.pieces.push(p);
+      const srcPiece = e.srcPiece;
+      if (offset > 0) for (let i = 0; i < srcPiece.length; i++) if ((srcPiece[i] as number) >= 0) srcPiece[i] = (srcPiece[i] as number) + offset;
+      state.segments.push({ srcPiece, srcRow: e.srcRow });
+      state.found ||= e.found;
+      state.fromParent ||= e.fromParent;
+      state.fromChild ||= e.fromChild;
+    }
+    this.#rows += exported.rows;
   }
 
   /** {@link finish} and gather every column in collection order. */

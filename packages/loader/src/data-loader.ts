@@ -1,8 +1,9 @@
 import type { Table } from "apache-arrow";
 import { ColumnCollector } from "./column-collector.js";
+import { type CycleJob, type CycleResult, runCycleJob } from "./cycle-job.js";
 import { joinCutTexts, parseLevelCut } from "./cuts.js";
 import type { CycleSource, TableId } from "./cycle-source.js";
-import { buildHitEntries, buildTcmEntries, childTablesOf, type EntryChunk, type EntryPlan, type LevelCut, type TableReadCache } from "./entry-list.js";
+import { buildHitEntries, buildTcmEntries, childTablesOf, type EntryChunk, type EntryPlan, type LevelCut } from "./entry-list.js";
 import type { TcmMode } from "./entry-selection.js";
 import { chunksFromTable, type EntryColumnNames, entryColumnNames, entryTable } from "./entry-table.js";
 import { LoaderError } from "./errors.js";
@@ -10,6 +11,7 @@ import type { FileCatalog } from "./lh5-cycle.js";
 import { openLh5Cycle } from "./lh5-cycle.js";
 import type { LevelConfig, LoaderConfig } from "./loader-config.js";
 import { assembleOutput, type OutputFormat } from "./output.js";
+import { parallelAvailable, runCyclesInWorkers } from "./parallel.js";
 
 /** Options of {@link DataLoader.buildEntryList}. */
 export interface BuildEntryListOptions {
@@ -43,6 +45,8 @@ export interface LoadOptions {
   readonly mode?: TcmMode;
   /** Override the `mergeFiles` output setting. */
   readonly mergeFiles?: boolean;
+  /** Worker threads for this load (default: the loader's `workers` option). */
+  readonly workers?: number;
   /** Also write the result to this LH5 file (table `merged_data`, or one table per cycle). */
   readonly outputFile?: string;
   readonly onProgress?: (done: number, total: number) => void;
@@ -89,11 +93,17 @@ export class DataLoader {
   #listCuts: string[] = [];
   #output: OutputSettings = { columns: null, mergeFiles: true, format: "arrow" };
   readonly #onWarning: ((message: string) => void) | undefined;
+  readonly #workers: number;
 
-  constructor(config: LoaderConfig, catalog: FileCatalog, options: { onWarning?: (message: string) => void } = {}) {
+  /**
+   * @param options.workers worker threads for `load()` (each with its own h5wasm; cycles are spread
+   *   over them). Default 1 = in this thread. Needs the built package; otherwise runs in this thread.
+   */
+  constructor(config: LoaderConfig, catalog: FileCatalog, options: { onWarning?: (message: string) => void; workers?: number } = {}) {
     this.config = config;
     this.catalog = catalog;
     this.#onWarning = options.onWarning;
+    this.#workers = options.workers ?? 1;
   }
 
   #level(name: string): LevelConfig {
@@ -368,7 +378,8 @@ export class DataLoader {
       } finally {
         src.close();
       }
-      onProgress?.(++done, files.length);
+      done++;
+      onProgress?.(done, files.length);
     }
   }
 
@@ -473,29 +484,36 @@ export class DataLoader {
     }
     const loadColumns = columns.filter((c) => c !== plan.names.table && c !== plan.names.idx && c !== plan.names.event && c !== "file");
     const cycles = given ? [...given.keys()] : files;
+    const job: CycleJob = {
+      parent: plan.parent,
+      ...(plan.tcm ? { tcm: plan.tcm } : {}),
+      parentTables: plan.parentTables,
+      childTables: plan.childTables,
+      parentCut: plan.parentCut?.text ?? null,
+      childCut: plan.childCut?.text ?? null,
+      columns: loadColumns,
+      orientation,
+      tiers: plan.tiers,
+    };
+    const workers = options.workers ?? this.#workers;
+    let results: CycleResult[];
+    if (!given && workers > 1 && cycles.length > 1 && parallelAvailable()) {
+      results = await runCyclesInWorkers(this.catalog, cycles, job, workers, options.onProgress);
+    } else {
+      results = [];
+      await this.#eachCycle(cycles, plan.tiers, (src) => results.push(runCycleJob(src, job, given?.get(src.fileIndex))), options.onProgress);
+    }
     const chunks: EntryChunk[] = [];
     const perFile: { chunk: EntryChunk; collector: ColumnCollector }[] = [];
     const merged = new ColumnCollector(loadColumns);
-    await this.#eachCycle(
-      cycles,
-      plan.tiers,
-      (src) => {
-        const cache: TableReadCache = new Map();
-        let chunk = given ? (given.get(src.fileIndex) as EntryChunk) : this.#buildChunk(src, plan, { columns: loadColumns, cache });
-        if (orientation === "evt") chunk = sortByEvent(chunk);
-        chunks.push(chunk);
-        const collector = merge ? merged : new ColumnCollector(loadColumns);
-        collector.addCycle(
-          src,
-          plan.parent,
-          chunk,
-          plan.tcm ? { level: plan.tcm.child, tables: childTablesOf(src, plan.tcm.child, plan.childTables) } : undefined,
-          cache,
-        );
-        if (!merge) perFile.push({ chunk, collector });
-      },
-      options.onProgress,
-    );
+    for (const r of results) {
+      for (const w of r.warnings) this.#warn(w);
+      chunks.push(r.chunk);
+      const collector = merge ? merged : new ColumnCollector(loadColumns);
+      collector.addExported(r.exported);
+      if (!merge) perFile.push({ chunk: r.chunk, collector });
+    }
+    results.length = 0;
     const format = this.#output.format;
     let result: LoaderResult;
     if (merge) result = assembleOutput(chunks, merged, plan.names, true, orientation, format);
@@ -561,29 +579,6 @@ export class DataLoader {
       `loader: the entry list has none of the {level}_table / {level}_idx column pairs of this configuration (columns: ${[...names].join(", ")})`,
     );
   }
-}
-
-/** Entries of one cycle reordered by event (stable), so each event's hits are consecutive. */
-function sortByEvent(chunk: EntryChunk): EntryChunk {
-  const ev = chunk.event;
-  if (!ev) return chunk;
-  let sorted = true;
-  for (let k = 1; k < ev.length && sorted; k++) sorted = (ev[k - 1] as number) <= (ev[k] as number);
-  if (sorted) return chunk;
-  const order = Array.from({ length: ev.length }, (_, k) => k).sort((a, b) => (ev[a] as number) - (ev[b] as number) || a - b);
-  return {
-    fileIndex: chunk.fileIndex,
-    tableIds: chunk.tableIds,
-    tableCode: take(chunk.tableCode, order),
-    row: take(chunk.row, order),
-    event: take(ev, order),
-  };
-}
-
-function take(values: Int32Array, order: readonly number[]): Int32Array {
-  const out = new Int32Array(order.length);
-  for (let i = 0; i < order.length; i++) out[i] = values[order[i] as number] as number;
-  return out;
 }
 
 async function writeResult(path: string, result: LoaderResult, name: string): Promise<void> {

@@ -21,6 +21,8 @@ export interface OpenDataLoaderOptions {
   readonly cwd?: string;
   /** Receives warnings (tables lacking cut columns, …) as they happen. */
   readonly onWarning?: (message: string) => void;
+  /** Worker threads for `load()` (default 1 = this thread); see {@link DataLoader}. */
+  readonly workers?: number;
 }
 
 async function fileDbFrom(source: string | Record<string, unknown>, options: FileDbOptions, configDir: string, cwd: string): Promise<FileDb> {
@@ -50,7 +52,10 @@ export async function openDataLoader(config: string | Record<string, unknown> | 
   if (source instanceof FileDb) catalog = fileDbCatalog(source);
   else if (typeof source === "object" && typeof (source as FileCatalog).tierTables === "function") catalog = source as FileCatalog;
   else catalog = fileDbCatalog(await fileDbFrom(source as string | Record<string, unknown>, options.filedbOptions ?? {}, parsed.configDir, cwd));
-  const loader = new DataLoader(parsed, catalog, options.onWarning ? { onWarning: options.onWarning } : {});
+  const loader = new DataLoader(parsed, catalog, {
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+  });
   if (options.fileQuery !== undefined) loader.setFiles(options.fileQuery);
   return loader;
 }

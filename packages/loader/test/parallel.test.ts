@@ -1,0 +1,37 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Table } from "apache-arrow";
+import { describe, expect, it } from "vitest";
+import { CONFIGS, TESTDATA } from "./paths.js";
+
+// Worker threads run the built package (dist/load-worker.js); CI builds before testing.
+const DIST = join(import.meta.dirname, "../dist/index.js");
+const built = existsSync(join(import.meta.dirname, "../dist/load-worker.js"));
+
+describe.skipIf(!built)("parallel load (worker threads, built package)", () => {
+  it("gives the same table as the in-thread load, in both orientations and modes", async () => {
+    const { openDataLoader } = (await import(DIST)) as typeof import("../src/index.js");
+    const cfg = join(CONFIGS, "variants/data-loader-config-evt_synthetic.json");
+    const one = await openDataLoader(cfg, { filedbOptions: { cwd: TESTDATA } });
+    const two = await openDataLoader(cfg, { filedbOptions: { cwd: TESTDATA }, workers: 2 });
+    for (const dl of [one, two]) {
+      dl.setFiles("all");
+      dl.setCuts({ hit: "trapEmax > 1000" });
+      dl.setOutput({ columns: ["trapEmax", "energies", "multiplicity", "waveform"] });
+    }
+    for (const options of [{}, { tcmLevel: "tcm", mode: "any" as const }, { orientation: "evt" as const }]) {
+      const a = (await one.load(undefined, options)) as Table;
+      const b = (await two.load(undefined, options)) as Table;
+      expect(b.numRows).toBe(a.numRows);
+      expect(b.schema.fields.map(String)).toEqual(a.schema.fields.map(String));
+      for (const f of a.schema.fields) expect(JSON.stringify([...(b.getChild(f.name) ?? [])].slice(0, 50))).toEqual(JSON.stringify([...(a.getChild(f.name) ?? [])].slice(0, 50)));
+    }
+    // errors from a worker keep their code
+    two.setCuts({ evt: "multiplicity > 1" });
+    const bad = await openDataLoader(join(CONFIGS, "pygama-flow/data-loader-config.json"), { filedbOptions: { cwd: TESTDATA }, workers: 2 });
+    bad.setFiles("all");
+    bad.setCuts({ evt: "x > 1" });
+    bad.setOutput({ columns: ["trapEmax"] });
+    await expect(bad.load()).rejects.toMatchObject({ code: "LOADER_FILE_MISSING" });
+  });
+});
