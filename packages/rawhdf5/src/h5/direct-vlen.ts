@@ -495,8 +495,13 @@ export function readVlenU8Direct(path: string, name: string, start: number, coun
         }
       }
     }
+    // Unchanged file: same size and times, and the same superblock (its EOF address moves with
+    // every allocation, its flags with every writer open). File times are coarse (a few ms), hence
+    // the superblock comparison as well.
     const after = fstatSync(fd, { bigint: true });
     if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) bail();
+    const sbAfter = file.read(0, 48);
+    for (let i = 0; i < 48; i++) if (sbAfter[i] !== sb[i]) bail();
     return { bytes, offsets };
   } catch (error) {
     if (error instanceof Bail) return null;
