@@ -2,7 +2,7 @@
  * Whole-file and streaming gen2 decoding. Both run the single core in `decoder-core.ts`.
  */
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import type { RecordBatch, Table } from "apache-arrow";
 import {
   type Gen2PhotonArrays,
@@ -146,19 +146,77 @@ export function decodeGen2(bytes: Uint8Array, options: Gen2DecodeOptions = {}): 
   return { photons: photonTable(r.photons), wide: wideTable(r.wide), lastHeader: r.lastHeader, stats: r.stats };
 }
 
+/** Options of {@link readGen2FileArrays} and {@link readGen2File}. */
+export interface Gen2ReadFileOptions extends Gen2DecodeOptions {
+  /** Bytes per read (rounded to whole words). Default 8 MiB. */
+  chunkBytes?: number;
+}
+
+async function readFully(handle: FileHandle, into: Uint8Array, length: number, position: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await handle.read(into, got, length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
 /**
- * Read and decode one `.bin` file into typed-array columns (the fastest form).
+ * Read and decode one `.bin` file into typed-array columns (the fastest form). The file is read
+ * in chunks into two reused buffers, and each chunk is decoded while the next one is being read
+ * (reads run on libuv's thread pool), so reading and decoding overlap and the whole file is never
+ * held in memory: memory is the output columns (18 bytes per word) plus 2 × `chunkBytes`.
  * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO`, and those of {@link decodeGen2}
  */
-export async function readGen2FileArrays(path: string, options: Gen2DecodeOptions = {}): Promise<Gen2DecodedArrays> {
-  return decodeGen2Arrays(await readWholeFile(path), { ...options, path: options.path ?? path });
+export async function readGen2FileArrays(path: string, options: Gen2ReadFileOptions = {}): Promise<Gen2DecodedArrays> {
+  const opts = { ...options, path: options.path ?? path };
+  const chunk = Math.max(8, Math.floor((options.chunkBytes ?? 8 * 1024 * 1024) / 8) * 8);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    throw fsError(error, path, "opening");
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const withBoard = options.board === true;
+    const out = new PhotonColumns(Math.floor(size / 8), withBoard);
+    const wide = new WidePhotonColumns();
+    const state = createDecoderState(options.header);
+    const buffers = [new Uint8Array(Math.min(chunk, Math.max(8, size))), new Uint8Array(Math.min(chunk, Math.max(8, size)))];
+    let position = 0;
+    let total = 0;
+    let pending: Promise<number> | null = size > 0 ? readFully(handle, buffers[0]!, Math.min(chunk, size), 0) : null;
+    for (let i = 0; pending; i++) {
+      const got = await pending;
+      const buffer = buffers[i % 2]!;
+      total += got;
+      position += got;
+      pending = got > 0 && position < size ? readFully(handle, buffers[(i + 1) % 2]!, Math.min(chunk, size - position), position) : null;
+      const whole = got - (got % 8);
+      if (whole > 0) decodeWords(new DataView(buffer.buffer, 0, whole), 0, whole / 8, state, out, wide);
+      if (got % 8 !== 0) break; // only the last chunk of a regular file can end mid-word
+    }
+    const trailing = checkEnd(state, total, opts);
+    return {
+      photons: packedArrays(out, withBoard),
+      wide: wideArrays(wide),
+      lastHeader: currentHeader(state),
+      stats: statsOf(state, total, trailing),
+    };
+  } catch (error) {
+    throw fsError(error, path, "reading");
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
  * Read and decode one `.bin` file into Arrow tables.
  * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO`, and those of {@link decodeGen2}
  */
-export async function readGen2File(path: string, options: Gen2DecodeOptions = {}): Promise<Gen2Decoded> {
+export async function readGen2File(path: string, options: Gen2ReadFileOptions = {}): Promise<Gen2Decoded> {
   const r = await readGen2FileArrays(path, options);
   return { photons: photonTable(r.photons), wide: wideTable(r.wide), lastHeader: r.lastHeader, stats: r.stats };
 }

@@ -21,6 +21,7 @@ export type {
   Gen2DecodeStats,
   Gen2Decoded,
   Gen2DecodedArrays,
+  Gen2ReadFileOptions,
   Gen2StreamInput,
   Gen2StreamOptions,
 } from "./decode.js";

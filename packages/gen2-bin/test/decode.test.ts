@@ -9,6 +9,7 @@ import {
   gen2Checksum,
   iterateGen2Batches,
   readGen2File,
+  readGen2FileArrays,
 } from "../src/index.js";
 import { concatBytes, gen2Make, hex, TESTDATA, tempDir } from "./helpers.js";
 
@@ -203,6 +204,26 @@ describe("gen2_make.py directories (manifest counts and checksums)", () => {
       expect(last!.stats).toEqual(whole.stats);
       expect(last!.lastHeader).toEqual(whole.lastHeader);
     }
+  });
+
+  it("the chunked whole-file reader gives exactly the in-memory result, for any chunk size", async () => {
+    const path = join(tmp.path, "plain", "1602050066.bin");
+    const whole = decodeGen2Arrays(readFileSync(path), { board: true });
+    for (const chunkBytes of [64, 1000, 4096, 1 << 23]) {
+      const r = await readGen2FileArrays(path, { chunkBytes, board: true });
+      expect(r.stats).toEqual(whole.stats);
+      expect(r.lastHeader).toEqual(whole.lastHeader);
+      expect(gen2Checksum(r.photons)).toBe(gen2Checksum(whole.photons));
+      expect(r.photons.board).toEqual(whole.photons.board);
+    }
+    const partial = join(tmp.path, "partial.bin");
+    writeFileSync(partial, concatBytes(readFileSync(join(TESTDATA, "extremes.bin")), hex("01 02 03")));
+    await expectCode(readGen2FileArrays(partial, { chunkBytes: 16 }), "GEN2_PARTIAL_WORD");
+    const ok = await readGen2FileArrays(partial, { chunkBytes: 16, allowPartialWord: true });
+    expect(ok.stats).toMatchObject({ photons: 5, widePhotons: 1, trailingBytes: 3, bytes: 83 });
+    const empty = join(tmp.path, "empty.bin");
+    writeFileSync(empty, "");
+    await expectCode(readGen2FileArrays(empty), "GEN2_EMPTY_FILE");
   });
 
   it("streams the wide photons of extremes.bin beside the packed ones", async () => {
