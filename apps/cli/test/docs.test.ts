@@ -1,7 +1,8 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NdArray, encodeTiff } from "@daqkit/docmodel";
+import { NdArray } from "@daqkit/docmodel";
+import { encodeTiff } from "@daqkit/docmodel/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { daqkit } from "./run.js";
 

@@ -14,7 +14,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { composeRun, decodeMsgpackRecords, exportMsgpack, loadMsgpackRun, openMsgpackCatalog } from "@daqkit/docmodel";
+import { composeRun, decodeMsgpackRecords } from "@daqkit/docmodel";
+import { exportMsgpack, loadMsgpackRun, openMsgpackCatalog } from "@daqkit/docmodel/node";
 
 const N = Number(process.env.DOCMODEL_BENCH_EVENTS ?? 1_000_000);
 const KEYS = ["x0", "x1", "x2", "x3", "x4"];

@@ -1,3 +1,7 @@
+/**
+ * `@daqkit/docmodel`: the Bluesky Event Model. This entry point has no Node-only imports (usable in browsers);
+ * file I/O (msgpack files, directory catalog, TIFF ingestors) is in `@daqkit/docmodel/node`.
+ */
 export { DocModelError } from "./errors.js";
 export type { DocModelErrorCode, DocModelErrorContext } from "./errors.js";
 export { NdArray, ndarray, toPlain, dtypeOfTypedArray, isTypedArray } from "./ndarray.js";
@@ -63,27 +67,6 @@ export { buildColumn } from "./read-stream.js";
 export type { ReadOptions, StreamColumn, StreamColumns } from "./read-stream.js";
 export { Filler, unfilledKeys } from "./filler.js";
 export type { AssetHandler, FillOptions, HandlerRegistry } from "./filler.js";
-export {
-  RecordEncoder,
-  decodeMsgpackRecords,
-  encodeMsgpackRun,
-  exportMsgpack,
-  indexMsgpackFile,
-  loadMsgpackRun,
-  openMsgpackCatalog,
-  readMsgpackFile,
-} from "./msgpack-files.js";
-export type { ExportOptions, ExportResult, MsgpackCatalog, MsgpackCatalogOptions, MsgpackIndex } from "./msgpack-files.js";
+export { RecordEncoder, decodeMsgpackRecords, encodeMsgpackRun } from "./msgpack-records.js";
+export { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
 export { firstPair, iteratePairs } from "./stream-iter.js";
-export {
-  TIFF_HANDLERS,
-  TIFF_SPEC,
-  deterministicUid,
-  encodeTiff,
-  ingestTiffSeries,
-  ingestTiffSeriesLazy,
-  ingestTiffStack,
-  matchFiles,
-  readTiffPages,
-} from "./tiff.js";
-export type { TiffIngestOptions } from "./tiff.js";

@@ -1,6 +1,5 @@
 import type { Datum, DatumPage, DocumentName, Event, EventPage } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import { columnLength } from "./keys.js";
 import { NdArray, isTypedArray } from "./ndarray.js";
 
 /**
@@ -263,4 +262,3 @@ export class DocumentRouter {
   }
 }
 
-export { columnLength };

@@ -45,20 +45,6 @@ export interface StreamColumns {
   columns: Record<string, StreamColumn>;
 }
 
-const TYPED_CTORS: Record<string, new (n: number) => NumericArray> = {
-  "|b1": Uint8Array,
-  "|u1": Uint8Array,
-  "|i1": Int8Array,
-  "<i2": Int16Array,
-  "<u2": Uint16Array,
-  "<f2": Uint16Array,
-  "<i4": Int32Array,
-  "<u4": Uint32Array,
-  "<f4": Float32Array,
-  "<f8": Float64Array,
-  "<i8": BigInt64Array,
-  "<u8": BigUint64Array,
-};
 
 /** Read one stream of a run into columns (spec §8.3). */
 export function readStreamColumns(run: BlueskyRun, stream: string, options: ReadOptions = {}): StreamColumns {
@@ -382,4 +368,3 @@ function scalarColumn(values: unknown[], dk: DataKey | undefined): { dtype: stri
   return { dtype: "|O", data: values };
 }
 
-export { TYPED_CTORS };

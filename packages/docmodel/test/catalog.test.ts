@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  DocModelError,
-  InMemoryCatalog,
-  NdArray,
-  type StreamColumn,
-  loadRunSync,
-  openMsgpackCatalog,
-  readMsgpackFile,
-} from "../src/index.js";
+import { DocModelError, InMemoryCatalog, NdArray, type StreamColumn, loadRunSync } from "../src/index.js";
+import { openMsgpackCatalog, readMsgpackFile } from "../src/node.js";
 import { ALL_UIDS, RUNS, TESTDATA, readJson } from "./helpers.js";
 
 const expected = readJson("catalog_expected.json");

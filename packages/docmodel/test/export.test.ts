@@ -3,20 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  DocModelError,
-  type DocumentPair,
-  NdArray,
-  composeRun,
-  decodeMsgpackRecords,
-  encodeMsgpackRun,
-  exportMsgpack,
-  indexMsgpackFile,
-  loadMsgpackRun,
-  ndarray,
-  openMsgpackCatalog,
-  readMsgpackFile,
-} from "../src/index.js";
+import { DocModelError, type DocumentPair, NdArray, composeRun, decodeMsgpackRecords, encodeMsgpackRun, ndarray } from "../src/index.js";
+import { exportMsgpack, indexMsgpackFile, loadMsgpackRun, openMsgpackCatalog, readMsgpackFile } from "../src/node.js";
 import { ALL_UIDS, TESTDATA, tagged } from "./helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "docmodel-export-"));

@@ -2,19 +2,8 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  InMemoryCatalog,
-  NdArray,
-  TIFF_HANDLERS,
-  deterministicUid,
-  encodeTiff,
-  exportMsgpack,
-  ingestTiffSeries,
-  ingestTiffSeriesLazy,
-  ingestTiffStack,
-  openMsgpackCatalog,
-  readTiffPages,
-} from "../src/index.js";
+import { InMemoryCatalog, NdArray } from "../src/index.js";
+import { TIFF_HANDLERS, deterministicUid, encodeTiff, exportMsgpack, ingestTiffSeries, ingestTiffSeriesLazy, ingestTiffStack, openMsgpackCatalog, readTiffPages } from "../src/node.js";
 
 const dir = mkdtempSync(join(tmpdir(), "docmodel-tiff-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

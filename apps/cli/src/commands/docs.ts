@@ -1,16 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  type BlueskyRun,
-  type DocumentPair,
-  type MsgpackIndex,
-  type Query,
-  type StreamColumn,
-  checkQuery,
-  exportMsgpack,
-  openMsgpackCatalog,
-  toPlain,
-} from "@daqkit/docmodel";
+import { type BlueskyRun, type DocumentPair, type Query, type StreamColumn, checkQuery, toPlain } from "@daqkit/docmodel";
+import { type MsgpackIndex, exportMsgpack, openMsgpackCatalog } from "@daqkit/docmodel/node";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";

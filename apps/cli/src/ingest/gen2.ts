@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
-import { type DocumentPair, NdArray, composeRun, deterministicUid } from "@daqkit/docmodel";
+import { type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
+import { deterministicUid } from "@daqkit/docmodel/node";
 import { type Gen2Header, decodeGen2Arrays, scanGen2Directory } from "@daqkit/gen2-bin";
 import { GEN2_WRAP_US, TimestampRange, yearEpochUnixSeconds } from "@daqkit/timestamps";
 import { CliUsageError } from "../errors.js";

@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type DataKey, type DocumentPair, NdArray, composeRun, deterministicUid } from "@daqkit/docmodel";
+import { type DataKey, type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
+import { deterministicUid } from "@daqkit/docmodel/node";
 import { type Lgdo, type Table, openLh5 } from "@daqkit/lh5";
 import { CliUsageError } from "../errors.js";
 import type { CliIngestor, IngestCliOptions } from "./types.js";

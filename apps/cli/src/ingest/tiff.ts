@@ -1,4 +1,4 @@
-import { ingestTiffSeries, ingestTiffSeriesLazy, ingestTiffStack } from "@daqkit/docmodel";
+import { ingestTiffSeries, ingestTiffSeriesLazy, ingestTiffStack } from "@daqkit/docmodel/node";
 import type { CliIngestor } from "./types.js";
 
 /** `daqkit docs ingest tiff PATTERN`: the seed's TIFF series (one event per file), stack or lazy series. */

@@ -1,0 +1,339 @@
+import type { DocumentPair, Event, EventDescriptor, EventPage } from "./documents.js";
+import { DocModelError } from "./errors.js";
+import { MsgpackDecoder, MsgpackEncoder, TruncatedInput } from "./msgpack-codec.js";
+import { packDatumPage, packEventPage } from "./pages.js";
+
+const WRITTEN = new Set(["start", "descriptor", "event_page", "datum_page", "resource", "stop"]);
+
+/**
+ * Encodes documents as suitcase-msgpack records (spec §9): `[name, doc]` arrays; `event` → one-row `event_page`,
+ * `datum` → one-row `datum_page`; `stream_resource`, `stream_datum` and unknown names are dropped. Number typing:
+ * every `time` and `timestamps` value is float64, data values of keys whose DataKey `dtype` is `"number"` are
+ * float64, other integers in the safe range are msgpack ints, typed arrays / NdArrays are msgpack-numpy maps.
+ */
+export class RecordEncoder {
+  readonly encoder: MsgpackEncoder;
+  private readonly numberKeys = new Map<string, Set<string>>();
+  /** Records written so far, by name. */
+  readonly counts: Record<string, number> = {};
+
+  constructor(encoder = new MsgpackEncoder(1 << 20)) {
+    this.encoder = encoder;
+  }
+
+  /** Encode one document; returns false when the exporter drops it. */
+  write(name: string, doc: unknown): boolean {
+    if (name === "event") {
+      this.writeEventAsPage(doc as Event);
+      this.counts.event_page = (this.counts.event_page ?? 0) + 1;
+      return true;
+    }
+    if (name === "datum") return this.write("datum_page", packDatumPage([doc as never]));
+    if (name === "bulk_events") {
+      // Deprecated upstream; the DocumentRouter turns it into one event page per descriptor.
+      let any = false;
+      for (const events of Object.values(doc as Record<string, Event[]>)) if (events.length > 0) any = this.write("event_page", packEventPage(events)) || any;
+      return any;
+    }
+    if (name === "bulk_datum") {
+      const b = doc as { resource: string; datum_ids: string[]; datum_kwarg_list: Record<string, unknown>[] };
+      if (b.datum_ids.length === 0) return false;
+      return this.write(
+        "datum_page",
+        packDatumPage(b.datum_ids.map((id, i) => ({ datum_id: id, resource: b.resource, datum_kwargs: b.datum_kwarg_list[i] ?? {} }))),
+      );
+    }
+    if (!WRITTEN.has(name)) return false;
+    const e = this.encoder;
+    e.writeArrayHeader(2);
+    e.writeKey(name);
+    switch (name) {
+      case "start":
+      case "stop":
+        e.writeObject(doc as Record<string, unknown>, false, TIME_ONLY);
+        break;
+      case "descriptor":
+        this.writeDescriptor(doc as EventDescriptor);
+        break;
+      case "event_page":
+        this.writeEventPage(doc as EventPage);
+        break;
+      default:
+        e.write(doc);
+    }
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+    return true;
+  }
+
+  private writeDescriptor(d: EventDescriptor): void {
+    const numbers = new Set<string>();
+    for (const [k, dk] of Object.entries(d.data_keys ?? {})) if (dk?.dtype === "number") numbers.add(k);
+    this.numberKeys.set(d.uid, numbers);
+    const e = this.encoder;
+    let n = 0;
+    for (const k in d) if (d[k] !== undefined) n++;
+    e.writeMapHeader(n);
+    for (const k in d) {
+      const v = d[k];
+      if (v === undefined) continue;
+      e.writeKey(k);
+      if (k === "time") e.write(v, true);
+      else if (k === "configuration" && v && typeof v === "object") {
+        const conf = v as Record<string, Record<string, unknown>>;
+        e.writeMapHeader(Object.keys(conf).length);
+        for (const obj of Object.keys(conf)) {
+          e.writeString(obj);
+          const c = conf[obj] as Record<string, unknown>;
+          const floats = new Set<string>();
+          for (const [f, dk] of Object.entries((c.data_keys as Record<string, { dtype?: string }>) ?? {})) if (dk?.dtype === "number") floats.add(f);
+          let m = 0;
+          for (const ck in c) if (c[ck] !== undefined) m++;
+          e.writeMapHeader(m);
+          for (const ck in c) {
+            if (c[ck] === undefined) continue;
+            e.writeString(ck);
+            if (ck === "timestamps") e.write(c[ck], true);
+            else if (ck === "data") e.writeObject(c[ck] as Record<string, unknown>, false, floats);
+            else e.write(c[ck]);
+          }
+        }
+      } else e.write(v);
+    }
+  }
+
+  /** An Event as the one-row page `pack_event_page([event])` makes, encoded without building the page. */
+  private writeEventAsPage(ev: Event): void {
+    let template = this.templates.get(ev.descriptor);
+    if (template === undefined && this.templates.size < 1024) {
+      template = new EventTemplate(ev.descriptor, ev, this.numberKeys.get(ev.descriptor));
+      this.templates.set(ev.descriptor, template);
+    }
+    if (template?.write(this.encoder, ev)) return;
+    const numbers = this.numberKeys.get(ev.descriptor);
+    const e = this.encoder;
+    e.writeArrayHeader(2);
+    e.writeKey("event_page");
+    e.writeMapHeader(7);
+    e.writeKey("time");
+    e.writeArrayHeader(1);
+    e.writeFloat64(ev.time);
+    e.writeKey("uid");
+    e.writeArrayHeader(1);
+    e.writeString(ev.uid);
+    e.writeKey("seq_num");
+    e.writeArrayHeader(1);
+    e.write(ev.seq_num);
+    e.writeKey("descriptor");
+    e.writeKey(ev.descriptor);
+    e.writeKey("filled");
+    this.writeRow(ev.filled ?? {}, undefined, false);
+    e.writeKey("data");
+    this.writeRow(ev.data, numbers, false);
+    e.writeKey("timestamps");
+    this.writeRow(ev.timestamps, undefined, true);
+  }
+
+  private readonly templates = new Map<string, EventTemplate | undefined>();
+
+  /** `{k: v}` as `{k: [v]}`. */
+  private writeRow(row: Record<string, unknown>, floatKeys: ReadonlySet<string> | undefined, asFloat: boolean): void {
+    const e = this.encoder;
+    const keys = Object.keys(row);
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) if (row[keys[i] as string] !== undefined) n++;
+    e.writeMapHeader(n);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      const v = row[k];
+      if (v === undefined) continue;
+      e.writeKey(k);
+      e.writeArrayHeader(1);
+      if (typeof v === "number") e.writeNumber(v, asFloat || (floatKeys?.has(k) ?? false));
+      else e.write(v, asFloat || (floatKeys?.has(k) ?? false));
+    }
+  }
+
+  private writeEventPage(p: EventPage): void {
+    const numbers = this.numberKeys.get(p.descriptor);
+    const e = this.encoder;
+    let n = 0;
+    for (const k in p) if ((p as unknown as Record<string, unknown>)[k] !== undefined) n++;
+    e.writeMapHeader(n);
+    for (const k in p) {
+      const v = (p as unknown as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      e.writeKey(k);
+      if (k === "time" || k === "timestamps") e.write(v instanceof Float64Array ? Array.from(v) : v, true);
+      else if (k === "data") e.writeObject(v as Record<string, unknown>, false, numbers);
+      else e.write(v);
+    }
+  }
+}
+
+const TIME_ONLY = new Set(["time"]);
+
+function encodedBytes(write: (e: MsgpackEncoder) => void): Uint8Array {
+  const e = new MsgpackEncoder(256);
+  write(e);
+  return e.bytes().slice();
+}
+
+function copyBytes(e: MsgpackEncoder, bytes: Uint8Array): void {
+  const n = bytes.length;
+  e.ensure(n);
+  const b = e.buf;
+  let p = e.pos;
+  for (let i = 0; i < n; i++) b[p++] = bytes[i] as number;
+  e.pos = p;
+}
+
+/**
+ * The constant bytes of a one-row event page for one descriptor (keys, headers, the descriptor uid), precomputed
+ * from the first Event; later Events with the same data/timestamps keys in the same order and an empty `filled`
+ * only add their values. Output is identical to the generic path.
+ */
+class EventTemplate {
+  private readonly head: Uint8Array;
+  private readonly afterTime: Uint8Array;
+  private readonly afterUid: Uint8Array;
+  private readonly afterSeq: Uint8Array;
+  private readonly dataKeys: string[];
+  private readonly dataChunks: Uint8Array[];
+  private readonly dataFloat: boolean[];
+  private readonly tsHead: Uint8Array;
+  private readonly tsKeys: string[];
+  private readonly tsChunks: Uint8Array[];
+
+  constructor(descriptor: string, first: Event, numbers: ReadonlySet<string> | undefined) {
+    this.head = encodedBytes((e) => {
+      e.writeArrayHeader(2);
+      e.writeString("event_page");
+      e.writeMapHeader(7);
+      e.writeString("time");
+      e.writeArrayHeader(1);
+    });
+    this.afterTime = encodedBytes((e) => {
+      e.writeString("uid");
+      e.writeArrayHeader(1);
+    });
+    this.afterUid = encodedBytes((e) => {
+      e.writeString("seq_num");
+      e.writeArrayHeader(1);
+    });
+    this.dataKeys = Object.keys(first.data);
+    this.tsKeys = Object.keys(first.timestamps);
+    this.afterSeq = encodedBytes((e) => {
+      e.writeString("descriptor");
+      e.writeString(descriptor);
+      e.writeString("filled");
+      e.writeMapHeader(0);
+      e.writeString("data");
+      e.writeMapHeader(this.dataKeys.length);
+    });
+    this.dataChunks = this.dataKeys.map((k) =>
+      encodedBytes((e) => {
+        e.writeString(k);
+        e.writeArrayHeader(1);
+      }),
+    );
+    this.dataFloat = this.dataKeys.map((k) => numbers?.has(k) ?? false);
+    this.tsHead = encodedBytes((e) => {
+      e.writeString("timestamps");
+      e.writeMapHeader(this.tsKeys.length);
+    });
+    this.tsChunks = this.tsKeys.map((k) =>
+      encodedBytes((e) => {
+        e.writeString(k);
+        e.writeArrayHeader(1);
+      }),
+    );
+  }
+
+  private static sameKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
+    let i = 0;
+    for (const k in o) {
+      if (k !== keys[i] || o[k] === undefined) return false;
+      i++;
+    }
+    return i === keys.length;
+  }
+
+  /** Write `ev` if it fits the template; false (nothing written) otherwise. */
+  write(e: MsgpackEncoder, ev: Event): boolean {
+    if (ev.filled) for (const _ in ev.filled) return false;
+    if (typeof ev.time !== "number" || typeof ev.uid !== "string" || typeof ev.seq_num !== "number") return false;
+    if (!EventTemplate.sameKeys(ev.data, this.dataKeys) || !EventTemplate.sameKeys(ev.timestamps, this.tsKeys)) return false;
+    copyBytes(e, this.head);
+    e.writeFloat64(ev.time);
+    copyBytes(e, this.afterTime);
+    e.writeString(ev.uid);
+    copyBytes(e, this.afterUid);
+    e.writeNumber(ev.seq_num);
+    copyBytes(e, this.afterSeq);
+    const data = ev.data;
+    for (let i = 0; i < this.dataKeys.length; i++) {
+      copyBytes(e, this.dataChunks[i] as Uint8Array);
+      const v = data[this.dataKeys[i] as string];
+      if (typeof v === "number") e.writeNumber(v, this.dataFloat[i]);
+      else e.write(v, this.dataFloat[i]);
+    }
+    copyBytes(e, this.tsHead);
+    const ts = ev.timestamps as Record<string, unknown>;
+    for (let i = 0; i < this.tsKeys.length; i++) {
+      copyBytes(e, this.tsChunks[i] as Uint8Array);
+      const v = ts[this.tsKeys[i] as string];
+      if (typeof v === "number") e.writeFloat64(v);
+      else e.write(v, true);
+    }
+    return true;
+  }
+}
+
+/** Options of {@link exportMsgpack}. */
+export function encodeMsgpackRun(documents: Iterable<DocumentPair>): Uint8Array {
+  const r = new RecordEncoder();
+  for (const [name, doc] of documents) r.write(name, doc);
+  return r.encoder.bytes().slice();
+}
+
+export function truncated(path: string | undefined, offset: number, index: number, cause?: unknown): DocModelError {
+  return new DocModelError(
+    "DOCS_MSGPACK_TRUNCATED",
+    `msgpack: ${path ?? "buffer"}: record ${index} at byte ${offset} is truncated (file still being written or cut)`,
+    { path, byteOffset: offset, recordIndex: index, cause },
+  );
+}
+
+export function badRecord(path: string | undefined, offset: number, index: number, what: string): DocModelError {
+  return new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: ${path ?? "buffer"}: record ${index} at byte ${offset}: expected [name, doc], ${what}`, {
+    path,
+    byteOffset: offset,
+    recordIndex: index,
+  });
+}
+
+/**
+ * Decode suitcase-msgpack records from bytes: each must be a 2-array `[name: str, doc: map]`.
+ * @throws DocModelError `DOCS_MSGPACK_TRUNCATED` (with byteOffset of the cut record), `DOCS_MSGPACK_BAD_RECORD`,
+ *   `DOCS_MSGPACK_UNSUPPORTED`
+ */
+export function* decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generator<DocumentPair> {
+  const d = new MsgpackDecoder(bytes);
+  let index = 0;
+  while (d.pos < bytes.length) {
+    const offset = d.pos;
+    let record: unknown;
+    try {
+      record = d.decode();
+    } catch (e) {
+      if (e instanceof TruncatedInput) throw truncated(path, offset, index);
+      throw e;
+    }
+    if (!Array.isArray(record)) throw badRecord(path, offset, index, `found ${record === null ? "nil" : typeof record}`);
+    if (record.length !== 2 || typeof record[0] !== "string" || record[1] === null || typeof record[1] !== "object" || Array.isArray(record[1])) {
+      throw badRecord(path, offset, index, `found an array of ${record.length}`);
+    }
+    yield record as unknown as DocumentPair;
+    index++;
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * `@daqkit/docmodel/node`: the parts that read and write files with `node:fs` — suitcase-msgpack files, the
+ * directory catalog and the TIFF ingestors. Everything else is in the main entry point.
+ */
+export { exportMsgpack, indexMsgpackFile, loadMsgpackRun, openMsgpackCatalog, readMsgpackFile } from "./msgpack-files.js";
+export type { ExportOptions, ExportResult, MsgpackCatalog, MsgpackCatalogOptions, MsgpackIndex } from "./msgpack-files.js";
+export {
+  TIFF_HANDLERS,
+  TIFF_SPEC,
+  deterministicUid,
+  encodeTiff,
+  ingestTiffSeries,
+  ingestTiffSeriesLazy,
+  ingestTiffStack,
+  matchFiles,
+  readTiffPages,
+} from "./tiff.js";
+export type { TiffIngestOptions } from "./tiff.js";
