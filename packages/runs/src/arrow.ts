@@ -47,6 +47,29 @@ function gatherField(data: Uint8Array, n: number, itemsize: number, field: Dtype
   const size = field.byteSize;
   const out = new Uint8Array(n * size);
   const off = field.byteOffset;
+  const numeric = field.kind !== "S" && field.kind !== "V" && field.kind !== "U" && field.kind !== "struct";
+  const elem = field.elementBytes;
+  if (numeric && field.count === 1 && (elem === 2 || elem === 4 || elem === 8)) {
+    // Scalar numbers: one DataView read per 2/4 bytes (honours the field's byte order).
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const le = field.littleEndian;
+    if (elem === 2) {
+      const o16 = new Uint16Array(out.buffer);
+      for (let r = 0, src = off; r < n; r++, src += itemsize) o16[r] = view.getUint16(src, le);
+    } else if (elem === 4) {
+      const o32 = new Uint32Array(out.buffer);
+      for (let r = 0, src = off; r < n; r++, src += itemsize) o32[r] = view.getUint32(src, le);
+    } else {
+      const o32 = new Uint32Array(out.buffer);
+      const lo = le ? 0 : 4;
+      const hi = le ? 4 : 0;
+      for (let r = 0, src = off; r < n; r++, src += itemsize) {
+        o32[2 * r] = view.getUint32(src + lo, le);
+        o32[2 * r + 1] = view.getUint32(src + hi, le);
+      }
+    }
+    return out;
+  }
   if (size >= 32) {
     for (let r = 0; r < n; r++) out.set(data.subarray(r * itemsize + off, r * itemsize + off + size), r * size);
   } else {
@@ -54,8 +77,8 @@ function gatherField(data: Uint8Array, n: number, itemsize: number, field: Dtype
       for (let b = 0; b < size; b++) out[dst++] = data[src++]!;
     }
   }
-  const elem = field.kind === "U" ? 4 : field.elementBytes;
-  if (!field.littleEndian && elem > 1 && field.kind !== "S" && field.kind !== "V") swapBytes(out, elem);
+  const swapWidth = field.kind === "U" ? 4 : elem;
+  if (!field.littleEndian && swapWidth > 1 && field.kind !== "S" && field.kind !== "V") swapBytes(out, swapWidth);
   return out;
 }
 
