@@ -9,7 +9,6 @@
 // 805 MiB), 94 000 rows/s through it (peak 961 MiB). Target: ≥ 5× pygama, peak RSS below pygama's.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,7 +17,8 @@ const CHANNELS = [1084800, 1084801, 1084802, 1084803, 1084804, 1084805];
 const ROWS = 10_000;
 const COLUMNS = ["trapEmax", "AoE", "daqenergy", "timestamp"];
 // Worker threads for load() (each cycle is read in a worker with its own h5wasm); 1 = this thread.
-const WORKERS = Number(process.env.LOADER_BENCH_WORKERS ?? Math.min(4, availableParallelism()));
+// Default 1: on the shared 2-core machine this was measured on, extra threads did not get more CPU.
+const WORKERS = Number(process.env.LOADER_BENCH_WORKERS ?? 1);
 const PYGAMA = { hit: { rowsPerS: 540_000, peakMiB: 805 }, tcm: { rowsPerS: 94_000, peakMiB: 961 } };
 
 const base = process.env.DAQKIT_BENCH_DATA ?? join(fileURLToPath(new URL(".", import.meta.url)), "../../../bench/.data");

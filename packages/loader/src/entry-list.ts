@@ -4,7 +4,7 @@ import { selectTcmHits, type TcmMode } from "./entry-selection.js";
 import { LoaderError } from "./errors.js";
 import type { Piece } from "./gather.js";
 import type { LevelConfig } from "./loader-config.js";
-import { hitsByTable, normalizeTcm, type Tcm } from "./tcm.js";
+import { hitsByTable, normalizeTcm, type Tcm, tableCodes } from "./tcm.js";
 
 /** A parsed cut of one level. */
 export interface LevelCut {
@@ -373,13 +373,16 @@ export function buildTcmEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
   }
   let eventPass: Uint8Array | null = null;
   if (plan.childCut) eventPass = evaluateChildCut(src, tcmPlan.child, plan.childTables, plan.childCut, tcm.eventCount, plan.warn);
+  // Per hit: entry-list table code, via the TCM's own table index (no Map lookup per hit).
+  const { ids: tcmIds, code: tcmCode } = tableCodes(tcm);
+  const codeOfTcm = Int32Array.from(tcmIds, (id) => codeOf.get(id) ?? -1);
   const kept = selectTcmHits({ tcm, hitSelected: selected, hitPass, eventPass, mode: tcmPlan.mode });
   const tableCode = new Int32Array(kept.length);
   const row = new Int32Array(kept.length);
   const event = new Int32Array(kept.length);
   for (let k = 0; k < kept.length; k++) {
     const h = kept[k] as number;
-    tableCode[k] = codeOf.get(tcm.table[h] as number) as number;
+    tableCode[k] = codeOfTcm[tcmCode[h] as number] as number;
     row[k] = tcm.row[h] as number;
     event[k] = tcm.event[h] as number;
   }

@@ -54,7 +54,23 @@ export interface Tcm {
 const OLD_NAMES = { parentTable: "array_id", parentIdx: "array_idx" };
 const NEW_NAMES = { parentTable: "table_key", parentIdx: "row_in_table" };
 
+/**
+ * Low 32-bit words of a 64-bit integer column when every value is in [0, 2^31) (the usual case for
+ * table ids and row indices), read through an Int32Array view instead of one BigInt per value.
+ */
+function smallInt64(column: IntegerColumn): Int32Array | null {
+  if (!(column instanceof BigInt64Array || column instanceof BigUint64Array)) return null;
+  const words = new Int32Array(column.buffer, column.byteOffset, column.length * 2);
+  // Little-endian: low word first (all platforms Node runs on).
+  for (let i = 1; i < words.length; i += 2) if (words[i] !== 0 || (words[i - 1] as number) < 0) return null;
+  const out = new Int32Array(column.length);
+  for (let i = 0; i < out.length; i++) out[i] = words[2 * i] as number;
+  return out;
+}
+
 function toNumbers(column: IntegerColumn, what: string): Float64Array {
+  const small = smallInt64(column);
+  if (small) return Float64Array.from(small);
   const out = new Float64Array(column.length);
   for (let i = 0; i < column.length; i++) {
     const v = Number(column[i] as number | bigint);
@@ -67,6 +83,8 @@ function toNumbers(column: IntegerColumn, what: string): Float64Array {
 }
 
 function toRows(column: IntegerColumn, what: string): Int32Array {
+  const small = smallInt64(column);
+  if (small) return small;
   const out = new Int32Array(column.length);
   for (let i = 0; i < column.length; i++) {
     const v = Number(column[i] as number | bigint);
@@ -129,8 +147,10 @@ export function normalizeTcm(raw: RawTcm, columns?: TcmColumns): Tcm {
       `TCM: cumulative_length ends at ${hitCount} but the table-id / row arrays hold ${tableColumn.length} / ${rowColumn.length} hits`,
     );
   }
-  const table = toNumbers(hitCount === tableColumn.length ? tableColumn : Array.prototype.slice.call(tableColumn, 0, hitCount), "parent table");
-  const row = toRows(hitCount === rowColumn.length ? rowColumn : Array.prototype.slice.call(rowColumn, 0, hitCount), "parent row");
+  const head = (c: IntegerColumn): IntegerColumn =>
+    c.length === hitCount ? c : ArrayBuffer.isView(c) ? (c as Int32Array).subarray(0, hitCount) : Array.prototype.slice.call(c, 0, hitCount);
+  const table = toNumbers(head(tableColumn), "parent table");
+  const row = toRows(head(rowColumn), "parent row");
   const event = new Int32Array(hitCount);
   let start = 0;
   for (let e = 0; e < eventCount; e++) {
@@ -144,22 +164,40 @@ export function normalizeTcm(raw: RawTcm, columns?: TcmColumns): Tcm {
 
 /** The hits (TCM rows) of each parent table, in TCM order: table id → Int32Array of hit indices. Cost O(hits). */
 export function hitsByTable(tcm: Tcm): Map<number, Int32Array> {
-  const counts = new Map<number, number>();
+  const { ids, code } = tableCodes(tcm);
+  const counts = new Int32Array(ids.length);
+  for (let h = 0; h < tcm.hitCount; h++) counts[code[h] as number] = (counts[code[h] as number] as number) + 1;
+  const lists = Array.from(counts, (n) => new Int32Array(n));
+  const fill = new Int32Array(ids.length);
+  for (let h = 0; h < tcm.hitCount; h++) {
+    const c = code[h] as number;
+    const k = fill[c] as number;
+    (lists[c] as Int32Array)[k] = h;
+    fill[c] = k + 1;
+  }
+  return new Map(ids.map((id, i) => [id, lists[i] as Int32Array]));
+}
+
+/** Distinct table ids (order of first appearance) and the index of each hit's table among them. Cost O(hits). */
+export function tableCodes(tcm: Tcm): { ids: number[]; code: Int32Array } {
+  const ids: number[] = [];
+  const index = new Map<number, number>();
+  const code = new Int32Array(tcm.hitCount);
+  let lastId = Number.NaN;
+  let lastCode = -1;
   for (let h = 0; h < tcm.hitCount; h++) {
     const t = tcm.table[h] as number;
-    counts.set(t, (counts.get(t) ?? 0) + 1);
+    if (t !== lastId) {
+      let c = index.get(t);
+      if (c === undefined) {
+        c = ids.length;
+        ids.push(t);
+        index.set(t, c);
+      }
+      lastId = t;
+      lastCode = c;
+    }
+    code[h] = lastCode;
   }
-  const out = new Map<number, Int32Array>();
-  const fill = new Map<number, number>();
-  for (const [t, n] of counts) {
-    out.set(t, new Int32Array(n));
-    fill.set(t, 0);
-  }
-  for (let h = 0; h < tcm.hitCount; h++) {
-    const t = tcm.table[h] as number;
-    const k = fill.get(t) as number;
-    (out.get(t) as Int32Array)[k] = h;
-    fill.set(t, k + 1);
-  }
-  return out;
+  return { ids, code };
 }

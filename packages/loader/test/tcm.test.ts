@@ -30,6 +30,29 @@ describe("normalizeTcm", () => {
     expect(normalizeTcm(newTcm(WORKED), oldCols).hitCount).toBe(8);
   });
 
+  it("converts int64 columns exactly (fast path for small values, exact path for large ones)", () => {
+    const big = normalizeTcm({
+      layout: "struct",
+      fields: new Map<string, ArrayLike<bigint>>([
+        ["cumulative_length", BigInt64Array.of(2n)],
+        ["array_id", BigInt64Array.of(2n ** 40n, 7n)],
+        ["array_idx", BigInt64Array.of(0n, 3n)],
+      ]),
+    });
+    expect([...big.table]).toEqual([2 ** 40, 7]);
+    expect([...big.row]).toEqual([0, 3]);
+    expect(() =>
+      normalizeTcm({
+        layout: "struct",
+        fields: new Map<string, ArrayLike<bigint>>([
+          ["cumulative_length", BigInt64Array.of(1n)],
+          ["array_id", BigInt64Array.of(7n)],
+          ["array_idx", BigInt64Array.of(-1n)],
+        ]),
+      }),
+    ).toThrowError(expect.objectContaining({ code: "LOADER_BAD_TCM" }));
+  });
+
   it("groups hits by table in TCM order", () => {
     const by = hitsByTable(normalizeTcm(oldTcm(WORKED)));
     expect([...(by.get(1084804) ?? [])]).toEqual([0, 3, 4, 6]);
