@@ -17,6 +17,7 @@ interface LoadOptions {
   out?: string;
   head: string;
   dataDir?: string;
+  workers: string;
 }
 
 function list(text: string | undefined): string[] {
@@ -128,6 +129,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
     .option("--out <file>", "write the result to .parquet (zstd), .arrow (IPC file) or .lh5")
     .option("--head <n>", "rows to preview on stdout", "10")
     .option("--data-dir <dir>", "override the FileDB's data_dir")
+    .option("--workers <n>", "worker threads reading cycles in parallel (built CLI only)", "1")
     .action(async (config: string, filedb: string | undefined, opts: LoadOptions) => {
       const ctx = getContext();
       if (opts.mode !== "only" && opts.mode !== "any") throw new CliUsageError(`--mode must be 'only' or 'any', got ${JSON.stringify(opts.mode)}`);
@@ -139,12 +141,15 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       if (opts.out !== undefined && ![".parquet", ".arrow", ".lh5"].includes(extname(opts.out))) {
         throw new CliUsageError(`--out must end in .parquet, .arrow or .lh5, got ${JSON.stringify(opts.out)}`);
       }
+      const workers = Number(opts.workers);
+      if (!Number.isInteger(workers) || workers < 1) throw new CliUsageError(`--workers must be a positive integer, got ${JSON.stringify(opts.workers)}`);
       const columns = list(opts.columns);
       if (opts.columns !== undefined && columns.length === 0) throw new CliUsageError("--columns is empty");
       const started = performance.now();
       const dl = await openDataLoader(config, {
         ...(filedb === undefined ? {} : { filedb }),
         ...(opts.dataDir === undefined ? {} : { filedbOptions: { dataDir: resolve(opts.dataDir) } }),
+        workers,
       });
       const keys = list(opts.files);
       if (keys.length > 0 && keys.every((k) => /^\d{8}T\d{6}Z$/.test(k))) dl.setFiles(keys);
