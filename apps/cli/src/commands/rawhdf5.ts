@@ -36,8 +36,9 @@ function hexOf(bytes: Uint8Array): string {
 function describeMessage(bytes: Uint8Array): string {
   if (bytes.length < 8) return `(${bytes.length} bytes, shorter than a PACMAN header)`;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const type = String.fromCharCode(bytes[0]!);
-  return `${type} t=${view.getUint32(1, true)} words=${view.getUint16(6, true)}`;
+  const typeByte = bytes[0]!;
+  if (typeByte !== 0x44 && typeByte !== 0x3f && typeByte !== 0x21) return `(not a PACMAN message: type byte 0x${typeByte.toString(16).padStart(2, "0")})`;
+  return `${String.fromCharCode(typeByte)} t=${view.getUint32(1, true)} words=${view.getUint16(6, true)}`;
 }
 
 function isoSeconds(s: number): string {
