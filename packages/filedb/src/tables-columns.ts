@@ -3,10 +3,9 @@
  * tables that match the tier's `table_format`, and record each table's column names.
  */
 import { dirname } from "node:path";
-import { type Lh5File, openLh5 } from "@daqkit/lh5";
+import { type Lh5File, openLh5, openLh5Links } from "@daqkit/lh5";
 import { FileDbError } from "./errors.js";
 import type { FileDb, FileDbState, TableId } from "./file-db.js";
-import { Hdf5Links } from "./hdf5-links.js";
 import { compileTemplate } from "./template.js";
 
 /** Options of {@link FileDb.scanTablesColumns}. */
@@ -25,8 +24,8 @@ export interface ScanTablesColumnsOptions {
    */
   readonly strict?: boolean;
   /**
-   * List groups with the built-in HDF5 link reader (default true); files it cannot handle are
-   * opened with `@daqkit/lh5` instead. False = always use `@daqkit/lh5`.
+   * List groups with `@daqkit/lh5`'s fast link lister, `openLh5Links` (default true; no h5wasm);
+   * files it cannot handle are opened with `openLh5` instead. False = always use `openLh5`.
    */
   readonly fastLinks?: boolean;
   /** Called after each file with (files done, files to open). */
@@ -57,13 +56,13 @@ function globRegExp(pattern: string): RegExp {
 }
 
 /**
- * The same as {@link scanFile} with the built-in link reader: group names only, no HDF5 library.
- * @throws Hdf5LinksUnsupported for layouts it does not read (the caller falls back to lh5).
+ * The same as {@link scanFile} with `@daqkit/lh5`'s fast link lister: group names only, no h5wasm.
+ * @throws Lh5Error `LH5_UNSUPPORTED` for layouts it does not read (the caller falls back to `openLh5`).
  */
 function scanFileFast(path: string, db: FileDb, tier: string, strict: boolean, warnings: string[]): TierResult {
   const template = db.resolved.tableTemplates[tier]!;
   const text = template.text.replace(/\/+$/, "");
-  const links = Hdf5Links.open(path);
+  const links = openLh5Links(path);
   try {
     const ids: TableId[] = [];
     const columns: string[][] = [];
@@ -194,8 +193,8 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
           warnings.push(...fileWarnings);
           opened++;
         } catch (error) {
-          // Unsupported layouts (Hdf5LinksUnsupported), broken files, fs errors: lh5 below reads the
-          // file or reports the error.
+          // Unsupported layouts (Lh5Error LH5_UNSUPPORTED), broken files, fs errors: openLh5 below
+          // reads the file or reports the error.
           if (FileDbError.isInstance(error)) throw error;
         }
       }

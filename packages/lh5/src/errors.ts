@@ -26,7 +26,10 @@ export type Lh5ErrorCode =
   | "LH5_FILTER_UNAVAILABLE"
   /** A row index / range is outside the object's rows, or the selection is malformed. */
   | "LH5_BAD_ROWS"
-  /** An HDF5 element type or LGDO layout this package does not handle. */
+  /**
+   * An HDF5 element type or LGDO layout this package does not handle; from `openLh5Links` /
+   * `listGroupMembers`: an HDF5 layout the fast link lister does not read (use `openLh5` instead).
+   */
   | "LH5_UNSUPPORTED"
   /** An in-memory LGDO given to a writer / converter is inconsistent. */
   | "LH5_BAD_LGDO"

@@ -22,6 +22,8 @@ export type {
 export type { RowSelection } from "./selection.js";
 export { Lh5File, openLh5, readLh5, listLh5 } from "./reader.js";
 export type { FilterInfo, IterateOptions, Lh5ObjectInfo, OpenLh5Options, ReadOptions } from "./reader.js";
+export { listGroupMembers, openLh5Links } from "./fast-links.js";
+export type { Lh5Links } from "./fast-links.js";
 export { Lh5Writer, openLh5Writer, writeLh5 } from "./writer.js";
 export type { Lh5WriterOptions, WriteMode, WriteOptions } from "./writer.js";
 export {

@@ -1,22 +1,27 @@
 /**
  * A minimal, read-only HDF5 *link* lister: group member names straight from the file's metadata,
- * with a few small positioned reads and no HDF5 library. Used by the table/column scan, which only
- * needs group names (pygama lists children with h5py `keys()`); opening every file through h5wasm
- * costs milliseconds per file, this costs tens of microseconds.
+ * with a few small positioned reads and no HDF5 library (no h5wasm, no wasm start-up, synchronous).
+ * Made for scans that only need group names (pygama lists children with h5py `keys()`, e.g.
+ * `@daqkit/filedb`'s table/column scan): opening a file through h5wasm costs milliseconds, this
+ * costs a few dozen small positioned reads.
  *
- * Supported (HDF5 file format spec 3.0): superblock versions 0–3 (offsets/lengths of 4 or 8 bytes,
- * base address 0), object headers v1 and v2 with continuation blocks, "old-style" groups (symbol
- * table message → v1 B-tree + local heap + symbol nodes) and "new-style" compact groups (link
- * messages) and dense groups (link messages in an unfiltered fractal heap with a root direct block
- * or one level of direct blocks, indexed by the name v2 B-tree). Anything else (user blocks, nested
- * indirect heap blocks, huge objects…) throws {@link Hdf5LinksUnsupported} so that the caller can
- * fall back to a full HDF5 library.
+ * Supported (HDF5 file format spec 3.0): superblock versions 0–3 (offsets/lengths of 2, 4 or 8
+ * bytes, base address 0), object headers v1 and v2 with continuation blocks, "old-style" groups
+ * (symbol table message → v1 B-tree + local heap + symbol nodes) and "new-style" compact groups
+ * (link messages) and dense groups (link messages in an unfiltered fractal heap with a root direct
+ * block or one level of direct blocks, indexed by the name v2 B-tree). Anything else (user blocks,
+ * nested indirect heap blocks, huge objects…) throws an {@link Lh5Error} with code `LH5_UNSUPPORTED`
+ * so that the caller can fall back to `openLh5`.
  */
 import { closeSync, openSync, readSync } from "node:fs";
+import { Lh5Error } from "./errors.js";
 
-/** Thrown for file layouts this lister does not handle (the caller falls back to `@daqkit/lh5`). */
-export class Hdf5LinksUnsupported extends Error {
-  override readonly name = "Hdf5LinksUnsupported";
+/**
+ * A layout this lister does not handle; internal, turned into `Lh5Error` `LH5_UNSUPPORTED` (with the
+ * file and group path) at the public methods of {@link Lh5Links}.
+ */
+class Unsupported extends Error {
+  override readonly name = "Lh5LinksUnsupported";
 }
 
 const BLOCK = 4096;
@@ -78,7 +83,7 @@ class BlockReader {
     const start = offset - index * BLOCK;
     if (start + length > BLOCK) return -1;
     this.#block(index);
-    if (start + length > this.#lastValid) throw new Hdf5LinksUnsupported(`read past the end of the file at ${offset}`);
+    if (start + length > this.#lastValid) throw new Unsupported(`read past the end of the file at ${offset}`);
     return start;
   }
 
@@ -94,7 +99,7 @@ class BlockReader {
       const b = this.#block(idx);
       const s = pos - idx * BLOCK;
       const n = Math.min(length - done, this.#lastValid - s);
-      if (n <= 0) throw new Hdf5LinksUnsupported(`read past the end of the file at ${pos}`);
+      if (n <= 0) throw new Unsupported(`read past the end of the file at ${pos}`);
       b.copy(out, done, s, s + n);
       done += n;
     }
@@ -134,11 +139,11 @@ class BlockReader {
         const lo = b.readUInt32LE(p);
         const hi = b.readUInt32LE(p + 4);
         if (lo === 0xffffffff && hi === 0xffffffff) return -1;
-        if (hi >= 0x200000) throw new Hdf5LinksUnsupported("address beyond 2^53");
+        if (hi >= 0x200000) throw new Unsupported("address beyond 2^53");
         return hi * 0x100000000 + lo;
       }
       default:
-        throw new Hdf5LinksUnsupported(`integer size ${size}`);
+        throw new Unsupported(`integer size ${size}`);
     }
   }
   address(offset: number): number {
@@ -152,30 +157,68 @@ class BlockReader {
   }
 }
 
-/** An open HDF5 file whose group members can be listed. Always {@link Hdf5Links.close} it. */
-export class Hdf5Links {
+/** The errno code of a Node system (fs) error, undefined for any other error. */
+function systemErrorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; syscall?: unknown } | null;
+  return typeof e?.syscall === "string" && typeof e.code === "string" ? e.code : undefined;
+}
+
+/**
+ * The public error for a failure inside the lister: fs errors become `LH5_FILE_NOT_FOUND` (missing
+ * path, a directory) or `failCode`; everything else — layouts the lister does not read, and
+ * metadata it cannot make sense of — becomes `LH5_UNSUPPORTED`, the "use openLh5" signal.
+ */
+function toLh5Error(error: unknown, path: string, objectPath: string | undefined, failCode: "LH5_UNREADABLE" | "LH5_READ_IO"): Lh5Error {
+  if (Lh5Error.isInstance(error)) return error;
+  const where = objectPath === undefined ? path : `${path}: /${objectPath}`;
+  const text = error instanceof Error ? error.message : String(error);
+  const code = systemErrorCode(error);
+  if (code === undefined) {
+    return new Lh5Error(
+      "LH5_UNSUPPORTED",
+      `lh5: ${where}: HDF5 layout not handled by the fast link lister (${text}); read the file with openLh5`,
+      { path, objectPath },
+      error instanceof Unsupported ? undefined : { cause: error },
+    );
+  }
+  if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") {
+    return new Lh5Error("LH5_FILE_NOT_FOUND", `lh5: ${path}: no such file (${code})`, { path }, { cause: error });
+  }
+  return new Lh5Error(failCode, `lh5: ${where}: cannot read the file: ${text}`, { path, objectPath }, { cause: error });
+}
+
+/**
+ * An HDF5 file open for listing group members without an HDF5 library (see {@link openLh5Links}).
+ * Synchronous; always {@link Lh5Links.close} it (or `using links = openLh5Links(path)`).
+ */
+export class Lh5Links {
+  /** Host file path. */
+  readonly path: string;
   readonly #fd: number;
   readonly #r: BlockReader;
   readonly #root: Member;
   readonly #cache = new Map<number, Member[] | null>();
+  #closed = false;
 
-  private constructor(fd: number, reader: BlockReader, root: Member) {
+  private constructor(path: string, fd: number, reader: BlockReader, root: Member) {
+    this.path = path;
     this.#fd = fd;
     this.#r = reader;
     this.#root = root;
   }
 
-  /**
-   * Open a file and read its superblock.
-   * @throws Hdf5LinksUnsupported when the file is not HDF5 at byte 0 or uses an unsupported layout
-   *   (the file is closed again); Node fs errors when it cannot be opened.
-   */
-  static open(path: string): Hdf5Links {
-    const fd = openSync(path, "r");
+  /** Use {@link openLh5Links}. */
+  static open(path: string): Lh5Links {
+    let fd: number;
+    try {
+      fd = openSync(path, "r");
+    } catch (error) {
+      throw toLh5Error(error, path, undefined, "LH5_UNREADABLE");
+    }
     const r = new BlockReader(fd);
     try {
       const sig = r.bytes(0, 8);
-      if (!SIGNATURE.every((b, i) => sig[i] === b)) throw new Hdf5LinksUnsupported("no HDF5 signature at byte 0");
+      if (!SIGNATURE.every((b, i) => sig[i] === b)) throw new Unsupported("no HDF5 signature at byte 0");
       const version = r.u8(8);
       let root: Member;
       if (version === 0 || version === 1) {
@@ -183,45 +226,80 @@ export class Hdf5Links {
         r.lengthSize = r.u8(14);
         checkSizes(r);
         let p = version === 0 ? 24 : 28;
-        if (r.address(p) !== 0) throw new Hdf5LinksUnsupported("base address is not 0");
+        if (r.address(p) !== 0) throw new Unsupported("base address is not 0");
         p += 4 * r.offsetSize;
         root = symbolEntry(r, p, "");
       } else if (version === 2 || version === 3) {
         r.offsetSize = r.u8(9);
         r.lengthSize = r.u8(10);
         checkSizes(r);
-        if (r.address(12) !== 0) throw new Hdf5LinksUnsupported("base address is not 0");
+        if (r.address(12) !== 0) throw new Unsupported("base address is not 0");
         root = { name: "", header: r.address(12 + 3 * r.offsetSize) };
       } else {
-        throw new Hdf5LinksUnsupported(`superblock version ${version}`);
+        throw new Unsupported(`superblock version ${version}`);
       }
-      return new Hdf5Links(fd, r, root);
+      return new Lh5Links(path, fd, r, root);
     } catch (error) {
       r.release();
       closeSync(fd);
-      throw error;
+      throw toLh5Error(error, path, undefined, "LH5_UNREADABLE");
     }
   }
 
+  /** Close the file (idempotent). */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#r.release();
     closeSync(this.#fd);
   }
 
-  /**
-   * Names of the members of the group at `path` (`""` = root, `"ch1/raw"`), in byte order (the
-   * order h5py's `keys()` gives); undefined when the path does not exist or is not a group.
-   */
-  list(path: string): string[] | undefined {
-    const members = this.#resolve(path);
-    return members?.map((m) => m.name).sort(byteOrder);
+  /** Same as {@link Lh5Links.close}. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /**
-   * Paths of groups matching a `/`-separated pattern whose components may contain `*` (any run of
-   * characters except `/`), e.g. `ch*`/`raw`; sorted. Only groups are returned.
+   * Names of the members (groups, datasets, soft/external links) of the group at `groupPath`
+   * (`""` or `"/"` = root, `"ch1084803/raw"`; leading/trailing/double slashes ignored), sorted in
+   * byte order (the order h5py's `keys()` gives; not the LGDO `datatype` order).
+   *
+   * @returns undefined when the path does not exist or is not a group.
+   * @throws Lh5Error `LH5_UNSUPPORTED` for a layout the lister does not read or metadata it cannot
+   *   parse (read the file with `openLh5` instead), `LH5_READ_IO` when reading fails. No LGDO checks (`datatype` is not read).
+   * @throws TypeError after {@link Lh5Links.close} (like `Lh5File`).
+   */
+  list(groupPath = ""): string[] | undefined {
+    this.#checkOpen();
+    try {
+      const members = this.#resolve(groupPath);
+      return members?.map((m) => m.name).sort(byteOrder);
+    } catch (error) {
+      throw toLh5Error(error, this.path, groupPath, "LH5_READ_IO");
+    }
+  }
+
+  /**
+   * Paths (no leading slash) of the groups matching a `/`-separated pattern whose components may
+   * contain `*` (any run of characters except `/`), e.g. `ch*`/`raw`; sorted in byte order. Only
+   * groups are returned (a matching dataset is not). Soft and external links are never followed.
+   *
+   * @throws Lh5Error `LH5_UNSUPPORTED`, `LH5_READ_IO`; TypeError when closed (as {@link Lh5Links.list}).
    */
   glob(pattern: string): string[] {
+    this.#checkOpen();
+    try {
+      return this.#glob(pattern);
+    } catch (error) {
+      throw toLh5Error(error, this.path, pattern, "LH5_READ_IO");
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new TypeError(`lh5: ${this.path}: the link lister is closed`);
+  }
+
+  #glob(pattern: string): string[] {
     const parts = pattern.split("/").filter((p) => p !== "");
     let current: { path: string; members: Member[] }[] = [{ path: "", members: this.#members(this.#root) ?? [] }];
     for (let i = 0; i < parts.length; i++) {
@@ -265,9 +343,51 @@ export class Hdf5Links {
   }
 }
 
+/**
+ * Open an HDF5/LH5 file for listing group members straight from its metadata, without h5wasm: a
+ * fast path for scans that need only names (about 30 small positioned reads per file). Synchronous.
+ * Files it cannot read raise `LH5_UNSUPPORTED`; fall back to `openLh5` for those.
+ *
+ * ```ts
+ * let names: string[] | undefined;
+ * try {
+ *   using links = openLh5Links(path);
+ *   names = links.list("ch1084803/raw");
+ * } catch (e) {
+ *   if (!(Lh5Error.isInstance(e) && e.code === "LH5_UNSUPPORTED")) throw e;
+ *   const f = await openLh5(path); // slow path
+ *   …
+ * }
+ * ```
+ *
+ * @param path host file path.
+ * @throws Lh5Error `LH5_FILE_NOT_FOUND` (missing path or a directory), `LH5_UNSUPPORTED` (not HDF5
+ *   at byte 0 — including files with a user block —, or an unsupported superblock), `LH5_UNREADABLE`
+ *   (other fs errors).
+ */
+export function openLh5Links(path: string): Lh5Links {
+  return Lh5Links.open(path);
+}
+
+/**
+ * Open, list the members of one group and close: `listGroupMembers(file, "ch1084803/raw")` →
+ * `["baseline", "channel", …]` in byte order; undefined when `groupPath` is missing or not a group.
+ *
+ * @param groupPath group path inside the file, `""` (default) = root.
+ * @throws Lh5Error as {@link openLh5Links} and {@link Lh5Links.list}.
+ */
+export function listGroupMembers(path: string, groupPath = ""): string[] | undefined {
+  const links = Lh5Links.open(path);
+  try {
+    return links.list(groupPath);
+  } finally {
+    links.close();
+  }
+}
+
 function checkSizes(r: BlockReader): void {
   if (![2, 4, 8].includes(r.offsetSize) || ![2, 4, 8].includes(r.lengthSize)) {
-    throw new Hdf5LinksUnsupported(`offset/length sizes ${r.offsetSize}/${r.lengthSize}`);
+    throw new Unsupported(`offset/length sizes ${r.offsetSize}/${r.lengthSize}`);
   }
 }
 
@@ -292,7 +412,7 @@ function symbolEntrySize(r: BlockReader): number {
 function symbolTableMembers(r: BlockReader, btree: number, heap: number): Member[] {
   const O = r.offsetSize;
   const L = r.lengthSize;
-  if (!r.signature(heap, "HEAP")) throw new Hdf5LinksUnsupported("bad local heap signature");
+  if (!r.signature(heap, "HEAP")) throw new Unsupported("bad local heap signature");
   const heapSize = r.length(heap + 8);
   const heapData = r.address(heap + 8 + 2 * L);
   const data = r.bytes(heapData, heapSize);
@@ -302,9 +422,9 @@ function symbolTableMembers(r: BlockReader, btree: number, heap: number): Member
   };
   const out: Member[] = [];
   const visit = (node: number, depth: number): void => {
-    if (depth > 64) throw new Hdf5LinksUnsupported("B-tree too deep");
-    if (!r.signature(node, "TREE")) throw new Hdf5LinksUnsupported("bad v1 B-tree signature");
-    if (r.u8(node + 4) !== 0) throw new Hdf5LinksUnsupported("v1 B-tree is not a group node");
+    if (depth > 64) throw new Unsupported("B-tree too deep");
+    if (!r.signature(node, "TREE")) throw new Unsupported("bad v1 B-tree signature");
+    if (r.u8(node + 4) !== 0) throw new Unsupported("v1 B-tree is not a group node");
     const level = r.u8(node + 5);
     const used = r.u16(node + 6);
     let p = node + 8 + 2 * O + L; // past siblings and key 0
@@ -313,7 +433,7 @@ function symbolTableMembers(r: BlockReader, btree: number, heap: number): Member
       p += O + L;
       if (level > 0) visit(child, depth + 1);
       else {
-        if (!r.signature(child, "SNOD")) throw new Hdf5LinksUnsupported("bad symbol node signature");
+        if (!r.signature(child, "SNOD")) throw new Unsupported("bad symbol node signature");
         const n = r.u16(child + 6);
         const size = symbolEntrySize(r);
         for (let k = 0; k < n; k++) {
@@ -341,7 +461,7 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
   let creationOrder = false;
   if (r.signature(address, "OHDR")) {
     v2 = true;
-    if (r.u8(address + 4) !== 2) throw new Hdf5LinksUnsupported("object header version");
+    if (r.u8(address + 4) !== 2) throw new Unsupported("object header version");
     const flags = r.u8(address + 5);
     creationOrder = (flags & 0x04) !== 0;
     let p = address + 6;
@@ -352,12 +472,12 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
     p += sizeBytes;
     blocks.push({ start: p, end: p + size });
   } else {
-    if (r.u8(address) !== 1) throw new Hdf5LinksUnsupported("unknown object header version");
+    if (r.u8(address) !== 1) throw new Unsupported("unknown object header version");
     const size = r.u32(address + 8);
     blocks.push({ start: address + 16, end: address + 16 + size });
   }
   for (let b = 0; b < blocks.length; b++) {
-    if (b > 256) throw new Hdf5LinksUnsupported("too many continuation blocks");
+    if (b > 256) throw new Unsupported("too many continuation blocks");
     const { start, end } = blocks[b]!;
     let p = start;
     const headerSize = v2 ? 4 + (creationOrder ? 2 : 0) : 8;
@@ -378,7 +498,7 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
         const at = r.address(p);
         const len = r.length(p + r.offsetSize);
         if (v2) {
-          if (!r.signature(at, "OCHK")) throw new Hdf5LinksUnsupported("bad continuation block signature");
+          if (!r.signature(at, "OCHK")) throw new Unsupported("bad continuation block signature");
           blocks.push({ start: at + 4, end: at + len - 4 });
         } else blocks.push({ start: at, end: at + len });
       } else if (type !== 0) out.push({ type, data: p, size });
@@ -390,7 +510,7 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
 
 /** An unsigned little-endian integer of `size` bytes from a buffer; -1 when all bits are set. */
 function readUint(b: Buffer, p: number, size: number): number {
-  if (p + size > b.length) throw new Hdf5LinksUnsupported("truncated structure");
+  if (p + size > b.length) throw new Unsupported("truncated structure");
   let v = 0;
   let all = true;
   for (let i = size - 1; i >= 0; i--) {
@@ -399,7 +519,7 @@ function readUint(b: Buffer, p: number, size: number): number {
     v = v * 256 + byte;
   }
   if (all && size >= 4) return -1;
-  if (v > Number.MAX_SAFE_INTEGER) throw new Hdf5LinksUnsupported("integer beyond 2^53");
+  if (v > Number.MAX_SAFE_INTEGER) throw new Unsupported("integer beyond 2^53");
   return v;
 }
 
@@ -410,7 +530,7 @@ function encodedSize(n: number): number {
 
 /** A link message (spec IV.A.2.g), as found in object headers and in dense-storage fractal heaps. */
 function parseLink(b: Buffer, p: number, offsetSize: number): Member {
-  if (b[p] !== 1) throw new Hdf5LinksUnsupported("link message version");
+  if (b[p] !== 1) throw new Unsupported("link message version");
   const flags = b[p + 1]!;
   p += 2;
   let linkType = 0;
@@ -420,7 +540,7 @@ function parseLink(b: Buffer, p: number, offsetSize: number): Member {
   const lenSize = 1 << (flags & 3);
   const nameLength = readUint(b, p, lenSize);
   p += lenSize;
-  if (p + nameLength > b.length) throw new Hdf5LinksUnsupported("truncated link name");
+  if (p + nameLength > b.length) throw new Unsupported("truncated link name");
   const name = decodeName(b, p, p + nameLength);
   p += nameLength;
   // Soft/external links are listed (as h5py's keys() does) but never followed.
@@ -435,9 +555,9 @@ function parseLink(b: Buffer, p: number, offsetSize: number): Member {
 function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number): Member[] {
   const O = r.offsetSize;
   const L = r.lengthSize;
-  if (!r.signature(heapAddress, "FRHP")) throw new Hdf5LinksUnsupported("bad fractal heap signature");
+  if (!r.signature(heapAddress, "FRHP")) throw new Unsupported("bad fractal heap signature");
   const heapIdLength = r.u16(heapAddress + 5);
-  if (r.u16(heapAddress + 7) !== 0) throw new Hdf5LinksUnsupported("filtered fractal heap");
+  if (r.u16(heapAddress + 7) !== 0) throw new Unsupported("filtered fractal heap");
   const maxManaged = r.u32(heapAddress + 10);
   let p = heapAddress + 14 + L + O + L + O + L * 8;
   const width = r.u16(p);
@@ -456,8 +576,8 @@ function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number)
   const blocks: { offset: number; address: number; size: number }[] = [];
   if (rootRows === 0) blocks.push({ offset: 0, address: rootAddress, size: startBlock });
   else {
-    if (!r.signature(rootAddress, "FHIB")) throw new Hdf5LinksUnsupported("bad indirect block signature");
-    if (rootRows > maxDirectRows) throw new Hdf5LinksUnsupported("nested indirect blocks");
+    if (!r.signature(rootAddress, "FHIB")) throw new Unsupported("bad indirect block signature");
+    if (rootRows > maxDirectRows) throw new Unsupported("nested indirect blocks");
     let entry = rootAddress + 5 + O + offsetBytes;
     let offset = 0;
     for (let row = 0; row < rootRows; row++) {
@@ -475,16 +595,16 @@ function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number)
       const len = (heapId[0]! & 0x0f) + 1;
       return heapId.subarray(1, 1 + len);
     }
-    if (type !== 0) throw new Hdf5LinksUnsupported("huge fractal heap object");
+    if (type !== 0) throw new Unsupported("huge fractal heap object");
     const offset = readUint(heapId, 1, offsetBytes);
     const length = readUint(heapId, 1 + offsetBytes, lengthBytes);
     const block = blocks.find((b) => offset >= b.offset && offset < b.offset + b.size);
-    if (!block || block.address < 0) throw new Hdf5LinksUnsupported("heap object outside the direct blocks");
+    if (!block || block.address < 0) throw new Unsupported("heap object outside the direct blocks");
     return r.bytes(block.address + (offset - block.offset), length);
   };
   // Name index v2 B-tree.
-  if (!r.signature(btreeAddress, "BTHD")) throw new Hdf5LinksUnsupported("bad v2 B-tree signature");
-  if (r.u8(btreeAddress + 5) !== 5) throw new Hdf5LinksUnsupported("v2 B-tree is not a link name index");
+  if (!r.signature(btreeAddress, "BTHD")) throw new Unsupported("bad v2 B-tree signature");
+  if (r.u8(btreeAddress + 5) !== 5) throw new Unsupported("v2 B-tree is not a link name index");
   const nodeSize = r.u32(btreeAddress + 6);
   const recordSize = r.u16(btreeAddress + 10);
   const depth = r.u16(btreeAddress + 12);
@@ -505,7 +625,7 @@ function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number)
   const visit = (node: number, records: number, level: number): void => {
     if (node < 0 || records === 0) return;
     const leaf = level === 0;
-    if (!r.signature(node, leaf ? "BTLF" : "BTIN")) throw new Hdf5LinksUnsupported("bad v2 B-tree node signature");
+    if (!r.signature(node, leaf ? "BTLF" : "BTIN")) throw new Unsupported("bad v2 B-tree node signature");
     const recordsAt = node + 6;
     for (let i = 0; i < records; i++) {
       const rec = r.bytes(recordsAt + i * recordSize, recordSize);
