@@ -53,6 +53,11 @@ describe("daqkit docs", () => {
     const cols = JSON.parse(s.stdout).columns;
     expect(cols.cam_image).toMatchObject({ dtype: "<u2", shape: [3, 4, 5], dims: ["time", "y", "x"] });
     expect(cols.cam_sum.head).toEqual(["190", "2190", "4190"]);
+    // A bare integer is a scan_id (event_page run has scan_id 3); digits that are no scan_id are a uid prefix.
+    const byScan = await daqkit("--json", "docs", "show", TESTDATA, "3");
+    expect(JSON.parse(byScan.stdout).start.uid).toBe("b7504d38-793e-55a0-a4b8-32efe2c72918");
+    const byPrefix = await daqkit("--json", "docs", "show", TESTDATA, "0");
+    expect(JSON.parse(byPrefix.stdout).start.uid).toBe("05a9a318-013e-5700-b4e3-e6b467ace5f8");
     const latest = await daqkit("--json", "docs", "show", TESTDATA, "-1");
     expect(JSON.parse(latest.stdout).stop).toBeNull();
     const none = await daqkit("docs", "show", TESTDATA, "ffff");

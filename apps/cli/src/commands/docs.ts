@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type BlueskyRun, type DocumentPair, type Query, type StreamColumn, checkQuery, toPlain } from "@daqkit/docmodel";
+import { type BlueskyRun, DocModelError, type DocumentPair, type InMemoryCatalog, type Query, type StreamColumn, checkQuery, toPlain } from "@daqkit/docmodel";
 import { type MsgpackIndex, exportMsgpack, openMsgpackCatalog } from "@daqkit/docmodel/node";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
@@ -79,11 +79,24 @@ function runSummary(run: BlueskyRun) {
   };
 }
 
+/**
+ * The catalog key for a command-line RUN: a negative integer selects the |N|-th latest run and a non-negative
+ * one a scan_id, like the Python catalog; when no run has that scan_id, digits are tried as a uid prefix.
+ */
+function resolveKey(catalog: InMemoryCatalog, key: string): string {
+  if (/^-?\d+$/.test(key) && key.length < 10) {
+    try {
+      return catalog.entry(Number(key)).uid;
+    } catch (e) {
+      if (!(DocModelError.isInstance(e) && e.code === "DOCS_RUN_NOT_FOUND" && !key.startsWith("-"))) throw e;
+    }
+  }
+  return catalog.entry(key).uid;
+}
+
 async function openRun(dir: string, key: string): Promise<BlueskyRun> {
   const { catalog } = openMsgpackCatalog(dir);
-  // A negative number or a bare integer selects like the Python catalog (−1 = latest, N = scan_id).
-  const lookup = /^-?\d+$/.test(key) && key.length < 10 ? Number(key) : key;
-  return catalog.run(lookup);
+  return catalog.run(resolveKey(catalog, key));
 }
 
 /** `daqkit docs …`: Bluesky Event Model documents (ingest, list, show, export). */
@@ -211,7 +224,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
       if (query) checkQuery(query);
       const { catalog } = openMsgpackCatalog(src);
       const selected = query ? catalog.search(query) : catalog;
-      const keys: (string | number)[] = key !== undefined ? [/^-?\d+$/.test(key) && key.length < 10 ? Number(key) : key] : selected.uids();
+      const keys = key !== undefined ? [resolveKey(selected, key)] : selected.uids();
       const written: { uid: string; path: string }[] = [];
       for (const k of keys) {
         const run = await selected.run(k);
