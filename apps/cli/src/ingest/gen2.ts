@@ -1,5 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
-import { basename, dirname, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
 import { deterministicUid } from "@daqkit/docmodel/node";
 import { type Gen2Header, decodeGen2Arrays, scanGen2Directory } from "@daqkit/gen2-bin";
@@ -191,4 +191,3 @@ export const gen2Ingestor: CliIngestor = {
   ingest: (path, options) => ingestGen2(path, options),
 };
 
-export { basename };
