@@ -5,6 +5,7 @@
 //   node packages/runs/bench/superrun.bench.mjs            (after building @daqkit/runs)
 //   DAQKIT_BENCH_DATA=/big/disk node …                     (where the 1 GB per profile is generated; reused)
 //   DAQKIT_BENCH_PROFILES=noise,sparse                     (waveform content; default both)
+//   DAQKIT_BENCH_WORKERS=auto|0|1                          (decode worker threads; default: library default)
 //
 // Reference (issue #7, strax 2.2.3 measured on the same workload): unstored superrun ≈ 305 MB/s
 // (peak 2.2 GB), single run ≈ 860 MB/s. Targets: superrun ≥ 2× strax (610 MB/s), single run ≥ 0.7×
@@ -127,15 +128,15 @@ async function measure(root, runId, arrow, workers) {
 const self = fileURLToPath(import.meta.url);
 if (process.argv[2] === "--measure") {
   const [, , , root, runId, arrow, workers] = process.argv;
-  console.log(JSON.stringify(await measure(root, runId, arrow === "arrow", workers !== "0")));
+  console.log(JSON.stringify(await measure(root, runId, arrow === "arrow", workers === "auto" ? undefined : workers !== "0")));
 } else {
   const base = process.env.DAQKIT_BENCH_DATA ?? join(tmpdir(), "daqkit-bench");
   const profiles = (process.env.DAQKIT_BENCH_PROFILES ?? "sparse,noise").split(",");
   const repeats = Number(process.env.DAQKIT_BENCH_REPEATS ?? 2);
-  const workers = process.env.DAQKIT_BENCH_WORKERS ?? "1";
+  const workers = process.env.DAQKIT_BENCH_WORKERS ?? "auto"; // auto = the library default
   const { loadavg, availableParallelism } = await import("node:os");
   console.log(`@daqkit/runs superrun benchmark: ${RUNS} runs × ${RUN_BYTES / 1e6} MB records (itemsize ${dtype.itemsize}), ${CHUNKS_PER_RUN} chunks/run, blosc`);
-  console.log(`data under ${base}; lineage ${deterministicHash(LINEAGE)}; node ${process.version}; ${availableParallelism()} cores; decode workers ${workers === "0" ? "off" : "on"}`);
+  console.log(`data under ${base}; lineage ${deterministicHash(LINEAGE)}; node ${process.version}; ${availableParallelism()} cores; decode workers ${workers === "0" ? "off" : workers === "auto" ? "auto (≥ 256 MB to read)" : "on"}`);
   for (const profile of profiles) {
     const root = join(base, `runs-superrun-${profile}`);
     await generate(root, profile);

@@ -58,11 +58,17 @@ export interface ChunkIterationOptions extends FindDataOptions {
   readonly signal?: AbortSignal;
   /** Read and decode this many chunks ahead of the consumer (default 2 with workers, else 1). */
   readonly readAhead?: number;
-  /** Decode large Blosc chunks on worker threads (default true). */
+  /**
+   * Decode large Blosc chunks on worker threads. Default: only when the data to read is at least
+   * {@link WORKERS_AUTO_BYTES} uncompressed (starting workers costs more than it saves below that).
+   */
   readonly workers?: boolean;
 }
 
 const RUN_DOC_SUFFIX = "-metadata.json";
+
+/** Uncompressed bytes from which chunk iteration decodes on worker threads by default (256 MB). */
+export const WORKERS_AUTO_BYTES = 256e6;
 
 function ioError(path: string, cause: unknown): RunsError {
   return new RunsError("RUNS_IO", `strax: cannot access ${path}: ${(cause as Error).message}`, { path, cause });
@@ -314,7 +320,7 @@ export class DataDirectory {
     const range = options.timeRange;
     const wanted = meta.chunks.filter((c) => !range || (c.start < range.end && c.end > range.start) || (c.start === c.end && c.start >= range.start && c.start < range.end));
     const continuity = createContinuityChecker();
-    const useWorkers = options.workers ?? true;
+    const useWorkers = options.workers ?? wanted.reduce((sum, c) => sum + c.nbytes, 0) >= WORKERS_AUTO_BYTES;
     const readAhead = Math.max(0, options.readAhead ?? (useWorkers ? 2 : 1));
     const itemsize = stored.dtype.itemsize;
     // Each chunk's file is read and decoded as one promise, started `readAhead` chunks early, so

@@ -45,7 +45,7 @@ export {
   rowsToRecordBatch,
 } from "./arrow.js";
 export type { ColumnArray } from "./arrow.js";
-export { DataDirectory } from "./data-directory.js";
+export { DataDirectory, WORKERS_AUTO_BYTES } from "./data-directory.js";
 export type {
   ChunkIterationOptions,
   DataDirectoryOptions,
@@ -63,6 +63,7 @@ export {
   loadTable,
   planSuperrunLoad,
   superrunKeyHash,
+  superrunPlanBytes,
   writeSuperrun,
 } from "./superrun.js";
 export type {

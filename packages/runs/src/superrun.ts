@@ -8,7 +8,7 @@ import { chunksToTable } from "./arrow.js";
 import { type Chunk, clipChunk } from "./chunk.js";
 import type { Compressor } from "./codecs.js";
 import { superrunHash } from "./data-key.js";
-import type { ChunkIterationOptions, DataDirectory, StoredData } from "./data-directory.js";
+import { type ChunkIterationOptions, type DataDirectory, type StoredData, WORKERS_AUTO_BYTES } from "./data-directory.js";
 import type { OverwritePolicy } from "./data-writer.js";
 import { type Dtype, parseDtype } from "./dtype.js";
 import { RunsError } from "./errors.js";
@@ -292,6 +292,15 @@ async function* iterateSource(dir: DataDirectory, source: DataSource, options: C
   else yield* iterateSuperrunPlan(dir, source.plan, options);
 }
 
+/** Uncompressed bytes a plan will read (whole subruns; ranges are not subtracted). */
+export function superrunPlanBytes(plan: SuperrunPlan): number {
+  let total = 0;
+  for (const p of plan.pieces) {
+    total += p.source.kind === "stored" ? p.source.stored.metadata.chunks.reduce((s, c) => s + c.nbytes, 0) : superrunPlanBytes(p.source.plan);
+  }
+  return total;
+}
+
 /**
  * Stream the chunks of a planned superrun: each subrun's chunks in time order, clipped to its
  * ranges (rows fully inside), relabelled with the superrun id and a `subruns` map. Checks that
@@ -299,6 +308,8 @@ async function* iterateSource(dir: DataDirectory, source: DataSource, options: C
  */
 export async function* iterateSuperrunPlan(dir: DataDirectory, plan: SuperrunPlan, options: ChunkIterationOptions = {}): AsyncGenerator<Chunk> {
   let previousEnd: bigint | undefined;
+  // Decide once for the whole superrun (a subrun alone may be below the threshold).
+  const workers = options.workers ?? superrunPlanBytes(plan) >= WORKERS_AUTO_BYTES;
   const outer = options.timeRange;
   for (const piece of plan.pieces) {
     const ranges = subrunRanges(piece.range) ?? [undefined];
@@ -312,7 +323,7 @@ export async function* iterateSuperrunPlan(dir: DataDirectory, plan: SuperrunPla
       }
       const sub = iterateSource(dir, piece.source, {
         ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.workers !== undefined ? { workers: options.workers } : {}),
+        workers,
         ...(options.readAhead !== undefined ? { readAhead: options.readAhead } : {}),
         ...(window ? { timeRange: window } : {}),
       });
