@@ -282,7 +282,12 @@ function gatherPrimitive(
       let j = i + 1;
       while (j < n && srcPiece[j] === p) j++;
       if (p < 0) o.fill(fill, i, j);
-      else copyRun(o, datas[p] as Float64Array, srcRow, i, j);
+      else if (j - i >= 16) copyRun(o, datas[p] as Float64Array, srcRow, i, j);
+      else {
+        // Short runs (TCM order interleaves tables): plain element copies.
+        const d = datas[p] as Float64Array;
+        for (let k = i; k < j; k++) o[k] = d[srcRow[k] as number] as number;
+      }
       i = j;
     }
   }
