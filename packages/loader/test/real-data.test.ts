@@ -369,6 +369,19 @@ describe("pygama flow tests (spec §4) with our semantics", () => {
     expect(await codeOf(dl.buildEntryList())).toBe("LOADER_BAD_CUT");
   });
 
+  it("an empty selection gives empty tables with the usual columns", async () => {
+    const dl = await loader();
+    dl.setFiles("type == 'nothing'");
+    expect(dl.getFileList()).toEqual([]);
+    expect(dl.warnings.length).toBe(1);
+    dl.setOutput({ columns: ["trapEmax"] });
+    const t = (await dl.load()) as Table;
+    expect(t.numRows).toBe(0);
+    expect(names(t)).toEqual(["hit_table", "hit_idx", "file", "trapEmax"]);
+    const e = (await dl.load(undefined, { tcmLevel: "tcm", orientation: "evt" })) as Table;
+    expect(e.numRows).toBe(0);
+  });
+
   it("bad input gets coded errors", async () => {
     const dl = await loader();
     expect(await codeOf(dl.buildEntryList())).toBe("LOADER_BAD_ARGUMENT");
