@@ -92,23 +92,27 @@ class PageBuilder {
    */
   appendFast(d: MsgpackDecoder): boolean {
     if (!d.matchBytes(this.head) || !d.nextIsNumber()) return false;
-    const time = d.decode() as number;
-    if (!d.matchBytes(this.afterTime) || !d.nextIsString()) return false;
+    const time = d.decode();
+    if (typeof time !== "number" || !d.matchBytes(this.afterTime) || !d.nextIsString()) return false;
     const uid = d.decode() as string;
     if (!d.matchBytes(this.afterUid) || !d.nextIsNumber()) return false;
-    const seq = d.decode() as number;
-    if (!d.matchBytes(this.afterSeq)) return false;
+    const seq = d.decode();
+    if (typeof seq !== "number" || !d.matchBytes(this.afterSeq)) return false;
     const n = this.n;
     const values = this.scratch;
     for (let i = 0; i < this.dataChunks.length; i++) {
       if (!d.matchBytes(this.dataChunks[i] as Uint8Array) || !d.nextIsNumber()) return false;
-      values[i] = d.decode() as number;
+      const v = d.decode();
+      if (typeof v !== "number") return false;
+      values[i] = v;
     }
     if (!d.matchBytes(this.tsHead)) return false;
     const nData = this.dataChunks.length;
     for (let i = 0; i < this.tsChunks.length; i++) {
       if (!d.matchBytes(this.tsChunks[i] as Uint8Array) || !d.nextIsNumber()) return false;
-      values[nData + i] = d.decode() as number;
+      const v = d.decode();
+      if (typeof v !== "number") return false;
+      values[nData + i] = v;
     }
     this.time.push(time, n);
     this.uid.push(uid);
@@ -177,7 +181,9 @@ interface Row {
 
 function numberInList(d: MsgpackDecoder): number | undefined {
   if (d.peekArrayLength() !== 1 || !d.nextIsNumber()) return undefined;
-  return d.decode() as number;
+  const v = d.decode();
+  // 64-bit ints beyond 2^53 decode as bigint: not for a Float64 column.
+  return typeof v === "number" ? v : undefined;
 }
 
 function readNumberMap(d: MsgpackDecoder, keys: string[], values: number[]): number {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DocModelError, type DocumentPair, NdArray, composeRun, decodeMsgpackRecords, encodeMsgpackRun, ndarray } from "../src/index.js";
+import { DocModelError, type DocumentPair, NdArray, composeRun, decodeMsgpackRecords, encodeMsgpackRun, loadMsgpackRunBytes, ndarray } from "../src/index.js";
 import { exportMsgpack, indexMsgpackFile, loadMsgpackRun, openMsgpackCatalog, readMsgpackFile } from "../src/node.js";
 import { ALL_UIDS, TESTDATA, tagged } from "./helpers.js";
 
@@ -154,6 +154,27 @@ print(json.dumps(out))
     expect(page3.data.img).toEqual({ nd: "<u2", shape: [2, 2, 3], sum: 84 });
     const [, descriptor] = out[1];
     expect(descriptor.configuration.det.data.exposure).toEqual({ float: 1 });
+  });
+
+  it("the fast loader falls back for values that are not plain numbers (bigint, strings)", () => {
+    const run = composeRun({ uid: "mixed", time: 1 });
+    const d = run.composeDescriptor({
+      name: "primary",
+      data_keys: { a: { dtype: "integer", shape: [], source: "s" }, b: { dtype: "string", shape: [], source: "s" } },
+    });
+    const docs: DocumentPair[] = [["start", run.startDoc], ["descriptor", d.descriptorDoc]];
+    docs.push(["event", d.composeEvent({ data: { a: 1, b: "x" }, timestamps: { a: 1, b: 1 }, time: 1 })]);
+    docs.push(["event", d.composeEvent({ data: { a: 2n ** 60n, b: "y" }, timestamps: { a: 2, b: 2 }, time: 2 })]);
+    const d2 = run.composeDescriptor({ name: "other", data_keys: { c: { dtype: "integer", shape: [], source: "s" } } });
+    docs.push(["descriptor", d2.descriptorDoc]);
+    docs.push(["event", d2.composeEvent({ data: { c: 1 }, timestamps: { c: 1 }, time: 1 })]);
+    docs.push(["event", d2.composeEvent({ data: { c: 2n ** 60n }, timestamps: { c: 2 }, time: 2 })]);
+    docs.push(["event", d2.composeEvent({ data: { c: 3 }, timestamps: { c: 3 }, time: 3 })]);
+    const bytes = encodeMsgpackRun(docs);
+    const loaded = loadMsgpackRunBytes(bytes);
+    expect(loaded.stream("primary").read().columns.b?.data).toEqual(["x", "y"]);
+    expect(Array.from(loaded.stream("other").read().columns.c?.data as BigInt64Array)).toEqual([1n, 2n ** 60n, 3n]);
+    expect(Buffer.from(encodeMsgpackRun(loaded.documents())).equals(Buffer.from(bytes))).toBe(true);
   });
 
   it("keeps NdArray scalars and dtypes through a round trip", () => {
