@@ -206,10 +206,31 @@ export interface TiffIngestOptions {
   metadata?: Record<string, unknown>;
 }
 
+/** The image of one file, as `tifffile.imread` gives it: the page, or a [pages, …] stack for a multi-page file. */
 function singleImage(pages: NdArray[], file: string): NdArray {
   const first = pages[0];
   if (!first) throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${file} has no image`, { path: file });
-  return first;
+  if (pages.length === 1) return first;
+  return stackPages(pages, file);
+}
+
+function stackPages(pages: NdArray[], file: string): NdArray {
+  const first = pages[0] as NdArray;
+  const shape = [...first.shape];
+  const size = first.size;
+  const Ctor = first.data.constructor as new (n: number) => NumericArray;
+  const stack = new Ctor(size * pages.length);
+  pages.forEach((p, i) => {
+    if (p.dtype !== first.dtype || p.shape.length !== shape.length || p.shape.some((s, j) => s !== shape[j])) {
+      throw new DocModelError(
+        "DOCS_SHAPE_MISMATCH",
+        `tiff: ${file} page ${i} has shape [${p.shape.join(", ")}] ${p.dtype}, page 0 [${shape.join(", ")}] ${first.dtype}`,
+        { path: file },
+      );
+    }
+    stack.set(p.data as never, i * size);
+  });
+  return new NdArray(first.dtype, [pages.length, ...shape], stack);
 }
 
 /**
@@ -257,19 +278,10 @@ export function* ingestTiffStack(file: string, options: TiffIngestOptions = {}):
   const run = composeRun({ uid: deterministicUid([path as string]), time: mtime, metadata: options.metadata });
   yield ["start", run.startDoc];
   const pages = readTiffPages(path as string);
-  const first = singleImage(pages, path as string);
+  const first = pages[0];
+  if (!first) throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${path} has no image`, { path });
   const shape = [...first.shape];
-  const size = first.size;
-  const Ctor = first.data.constructor as new (n: number) => NumericArray;
-  const stack = new Ctor(size * pages.length);
-  pages.forEach((p, i) => {
-    if (p.dtype !== first.dtype || p.shape.some((s, j) => s !== shape[j])) {
-      throw new DocModelError("DOCS_SHAPE_MISMATCH", `tiff: ${path} page ${i} has shape [${p.shape.join(", ")}] ${p.dtype}, page 0 [${shape.join(", ")}] ${first.dtype}`, {
-        path,
-      });
-    }
-    stack.set(p.data as never, i * size);
-  });
+  const stack = stackPages(pages, path as string);
   const stream = run.composeDescriptor({
     name: options.stream ?? "primary",
     data_keys: { image: { shape, dtype: "number", dtype_numpy: first.dtype, source: path as string } },
@@ -279,7 +291,7 @@ export function* ingestTiffStack(file: string, options: TiffIngestOptions = {}):
   yield [
     "event_page",
     stream.composeEventPage({
-      data: { image: new NdArray(first.dtype, [n, ...shape], stack) },
+      data: { image: stack },
       timestamps: { image: new Array(n).fill(mtime) },
       time: new Array(n).fill(mtime),
       seq_num: Array.from({ length: n }, (_, i) => i + 1),

@@ -88,6 +88,13 @@ describe("TIFF ingestors (seed)", () => {
     expect(again.stream("primary").read({ handlers: TIFF_HANDLERS }).columns.image?.shape).toEqual([5, 4, 6]);
   });
 
+  it("a multi-page file in a series is one [pages, h, w] image, as tifffile.imread gives it", async () => {
+    const catalog = new InMemoryCatalog();
+    await catalog.upsert(ingestTiffSeries, [[join(dir, "stack.tif")]]);
+    const cols = (await catalog.run(-1)).stream("primary").read();
+    expect(cols.columns.image?.shape).toEqual([1, 3, 4, 6]);
+  });
+
   it("no matches and mixed shapes are coded errors", () => {
     expect(() => [...ingestTiffSeries(join(dir, "nothing_*.tiff"))]).toThrow(expect.objectContaining({ code: "DOCS_NO_FILES" }));
     expect(() => [...ingestTiffSeries([join(dir, "img_0.tiff"), join(dir, "odd.tif")])]).toThrow(
