@@ -235,6 +235,11 @@ export class BlueskyRun {
     if (this.stop) yield ["stop", this.stop];
   }
 
+  /** @deprecated upstream's old name (`read_canonical`); use {@link canonical}. */
+  readCanonical(options: FillOptions = {}): Generator<DocumentPair> {
+    return this.canonical(options);
+  }
+
   /**
    * Like {@link canonical} without filling: before the first Event that references an unseen datum id, the
    * Resource and **all** its datum pages are emitted.
