@@ -233,13 +233,19 @@ export class ColumnCollector {
     }
     for (const c of this.#columns) {
       const state = this.#state.get(c) as ColumnState;
-      const srcPiece = new Int32Array(this.#rows);
-      const srcRow = new Int32Array(this.#rows);
-      let o = 0;
-      for (const s of state.segments) {
-        srcPiece.set(s.srcPiece, o);
-        srcRow.set(s.srcRow, o);
-        o += s.srcPiece.length;
+      let srcPiece: Int32Array;
+      let srcRow: Int32Array;
+      if (state.segments.length === 1 && (state.segments[0] as Segment).srcPiece.length === this.#rows) {
+        ({ srcPiece, srcRow } = state.segments[0] as Segment);
+      } else {
+        srcPiece = new Int32Array(this.#rows);
+        srcRow = new Int32Array(this.#rows);
+        let o = 0;
+        for (const s of state.segments) {
+          srcPiece.set(s.srcPiece, o);
+          srcRow.set(s.srcRow, o);
+          o += s.srcPiece.length;
+        }
       }
       state.segments.length = 0;
       out.set(c, { pieces: state.pieces, srcPiece, srcRow, fromChild: state.fromChild && !state.fromParent });
@@ -256,13 +262,18 @@ export class ColumnCollector {
     for (const c of this.#columns) {
       const state = this.#state.get(c) as ColumnState;
       const seg = state.segments;
-      const srcPiece = new Int32Array(this.#rows);
-      const srcRow = new Int32Array(this.#rows);
-      let o = 0;
-      for (const s of seg) {
-        srcPiece.set(s.srcPiece, o);
-        srcRow.set(s.srcRow, o);
-        o += s.srcPiece.length;
+      let srcPiece: Int32Array;
+      let srcRow: Int32Array;
+      if (seg.length === 1) ({ srcPiece, srcRow } = seg[0] as Segment);
+      else {
+        srcPiece = new Int32Array(this.#rows);
+        srcRow = new Int32Array(this.#rows);
+        let o = 0;
+        for (const s of seg) {
+          srcPiece.set(s.srcPiece, o);
+          srcRow.set(s.srcRow, o);
+          o += s.srcPiece.length;
+        }
       }
       columns[c] = { pieces: state.pieces, srcPiece, srcRow, found: state.found, fromParent: state.fromParent, fromChild: state.fromChild };
     }
