@@ -107,7 +107,8 @@ export async function runCyclesInWorkers(
           failed = true;
           reject(error);
         });
-        void feed(w);
+        // Two cycles in flight per worker, so a worker never waits for the next job.
+        void feed(w).then(() => feed(w));
       }
       if (files.length === 0) resolve();
     });
