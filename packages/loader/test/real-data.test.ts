@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -418,6 +419,22 @@ describe("output files (B9)", () => {
     const idx = back.columns.get("hit_idx") as { data: ArrayLike<number> };
     expect(Array.from(idx.data)).toEqual(col(el, "hit_idx"));
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    // h5py (HDF5 1.10) reads it with lgdo's layout, when Debian's python3-h5py is installed
+    const script = [
+      "import h5py, sys, json",
+      "f = h5py.File(sys.argv[1], 'r')",
+      "g = f['entries']",
+      "print(json.dumps({'datatype': g.attrs['datatype'] if isinstance(g.attrs['datatype'], str) else g.attrs['datatype'].decode(), 'idx': [int(x) for x in g['hit_idx'][:]]}))",
+    ].join("\n");
+    const py = spawnSync("/usr/bin/python3", ["-c", script, out], { encoding: "utf8" });
+    if (spawnSync("/usr/bin/python3", ["-c", "import h5py"]).status !== 0) {
+      console.warn("skipping the h5py check: /usr/bin/python3 has no h5py");
+      return;
+    }
+    expect(py.stderr).toBe("");
+    const parsed = JSON.parse(py.stdout) as { datatype: string; idx: number[] };
+    expect(parsed.datatype).toBe("table{hit_table,hit_idx,evt_idx,file}");
+    expect(parsed.idx).toEqual(col(el, "hit_idx"));
   });
 
   it("load({ outputFile }) writes merged_data, or one table per cycle", async () => {
