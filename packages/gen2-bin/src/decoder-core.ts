@@ -23,7 +23,7 @@ export interface DecoderState {
   frame: number;
   /** Header timestamp in ticks. */
   headerTs: number;
-  /** `headerTs × 500` split into low/high 32-bit parts. */
+  /** `headerTs × 500` split into low (as a signed int32) and high 32-bit parts. */
   baseLo: number;
   baseHi: number;
   words: number;
@@ -63,7 +63,7 @@ function setHeader(state: DecoderState, header: Gen2Header): void {
   state.frame = header.frame;
   state.headerTs = header.timestamp;
   const base = header.timestamp * 500;
-  state.baseLo = base >>> 0;
+  state.baseLo = base | 0;
   state.baseHi = Math.floor(base / TWO_32);
 }
 
@@ -180,8 +180,9 @@ function decodeBlock(
   let board = state.board;
   let frame = state.frame;
   let headerTs = state.headerTs;
-  let baseLo = state.baseLo;
+  let baseLo = state.baseLo | 0;
   let baseHi = state.baseHi;
+  let carryAt = 0xffffffff - (baseLo >>> 0);
   let headers = 0;
   let paddings = 0;
   let widePhotons = 0;
@@ -196,8 +197,9 @@ function decodeBlock(
       frame = (hi >>> 4) & 0xfff;
       headerTs = (hi & 0xf) * TWO_32 + (lo >>> 0);
       const base = headerTs * 500;
-      baseLo = base >>> 0;
+      baseLo = base | 0; // low 32 bits as a signed int32 (pure 32-bit arithmetic below)
       baseHi = (base / TWO_32) | 0;
+      carryAt = 0xffffffff - (base >>> 0); // an offset above this carries into the high word
       hasHeader = true;
       headers++;
       continue;
@@ -215,9 +217,9 @@ function decodeBlock(
     const y = (hi >>> 12) & 0x3ff;
     if ((x | y) < 256) {
       xyOut[n] = (x << 8) | y;
-      const tLo = baseLo + ((hi >>> 3) & 0x1ff); // + offset (µs)
-      tsOut[2 * n] = tLo;
-      tsOut[2 * n + 1] = tLo > 0xffffffff ? baseHi + 1 : baseHi;
+      const offset = (hi >>> 3) & 0x1ff; // µs after the header time
+      tsOut[2 * n] = (baseLo + offset) | 0;
+      tsOut[2 * n + 1] = offset > carryAt ? baseHi + 1 : baseHi;
       phaseOut[n] = ((hi << 29) >> 14) | (lo >>> 17); // 18-bit two's complement: 3 bits of hi, 15 of lo
       baselineOut[n] = (lo << 15) >> 15; // 17-bit two's complement
       if (boardOut !== null) boardOut[n] = board;

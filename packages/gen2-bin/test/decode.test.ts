@@ -69,6 +69,29 @@ describe("spec §13.4 extremes.bin (wrap, sign-extension limits, x/y ≥ 256)", 
   });
 });
 
+describe("timestamps whose low 32 bits carry inside a tick", () => {
+  it("header × 500 just below a multiple of 2^32 plus the offset carries into the high word", async () => {
+    const { encodeHeaderWord, encodePhotonWord, paddingWordBytes } = await import("../src/index.js");
+    for (const k of [858993459, 858993459 + 2 ** 30, 2 ** 36 - 1]) {
+      const bytes = concatBytes(
+        encodeHeaderWord({ board: 1, frame: 0, timestamp: k }),
+        encodePhotonWord({ x: 1, y: 1, offset: 50, phase: 0, baseline: 0 }),
+        encodePhotonWord({ x: 1, y: 1, offset: 150, phase: 0, baseline: 0 }),
+        encodePhotonWord({ x: 1, y: 1, offset: 511, phase: 0, baseline: 0 }),
+        paddingWordBytes(),
+      );
+      const expected = [50, 150, 511].map((o) => BigInt(k) * 500n + BigInt(o));
+      expect([...decodeGen2Arrays(bytes).photons.timestamp]).toEqual(expected);
+      // and across a chunk boundary of the file reader / stream (state carried between blocks)
+      let streamed: bigint[] = [];
+      for await (const b of iterateGen2Batches([bytes.subarray(0, 16), bytes.subarray(16)], { batchBytes: 8 })) {
+        streamed = streamed.concat([...(b.photons.getChild("timestamp")!.toArray() as BigInt64Array)]);
+      }
+      expect(streamed).toEqual(expected);
+    }
+  });
+});
+
 describe("bad input: coded errors and documented recoveries", () => {
   it("empty input → GEN2_EMPTY_FILE", async () => {
     await expectCode(() => decodeGen2(new Uint8Array(0)), "GEN2_EMPTY_FILE");
