@@ -186,6 +186,25 @@ describe("pygama flow tests (spec §4) with our semantics", () => {
     expect(new Set(col(el, "file"))).toEqual(new Set([2]));
   });
 
+  it("seed 'advanced usage': build an entry list in mode any, filter it, load it", async () => {
+    const { tableFromArrays } = await import("apache-arrow");
+    const dl = await loader();
+    dl.setFiles("all");
+    dl.setDatastreams([1084804, 1121600], "ch");
+    dl.setCuts({ hit: "trapEmax > 5000" });
+    const el = (await dl.buildEntryList({ tcmLevel: "tcm", mode: "any" })) as Table;
+    const keep = col(el, "hit_table").map((t, i) => (t === 1121600 ? i : -1)).filter((i) => i >= 0);
+    const pick = (name: string) => Int32Array.from(keep, (i) => col(el, name)[i] as number);
+    const filtered = tableFromArrays({ hit_table: pick("hit_table"), hit_idx: pick("hit_idx"), evt_idx: pick("evt_idx"), file: pick("file") });
+    dl.setOutput({ columns: ["daqenergy", "channel"], format: "pd.DataFrame" });
+    const t = (await dl.load(filtered)) as Table;
+    expect(t.numRows).toBe(keep.length);
+    expect(keep.length).toBeGreaterThan(0);
+    expect(new Set(col(t, "hit_table"))).toEqual(new Set([1121600]));
+    // raw-tier `channel` of ch1121600 holds its FlashCam channel, one value for every row
+    expect(new Set(col(t, "channel")).size).toBe(1);
+  });
+
   it("R8: cal trapEmax > 5000 in mode any → 7 rows in events {0,3} of file 0 and {0,2} of file 1", async () => {
     const dl = await loader();
     dl.setFiles("type == 'cal'");
