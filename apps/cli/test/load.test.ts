@@ -80,6 +80,9 @@ describe("daqkit load", () => {
     let r = await daqkit(...base, "--cut", "hit:trapEmax >", "--columns", "trapEmax");
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^daqkit: LOADER_BAD_CUT: /);
+    r = await daqkit(...base, "--cut", "dsp:trapEmax > 1", "--columns", "trapEmax");
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^daqkit: LOADER_UNKNOWN_LEVEL: /);
     r = await daqkit(...base, "--columns", "no_such_column");
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/LOADER_UNKNOWN_COLUMN/);

@@ -466,7 +466,8 @@ export class DataLoader {
     if (orientation !== "hit" && orientation !== "evt") {
       throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: orientation must be "hit" or "evt", found ${JSON.stringify(orientation)}`);
     }
-    const files = this.#requireFiles();
+    // A given entry list names its own cycles; setFiles is only needed to build one.
+    const files = entryList === undefined ? this.#requireFiles() : [];
     this.warnings.length = 0;
     const merge = options.mergeFiles ?? this.#output.mergeFiles;
     let plan: ResolvedPlan;

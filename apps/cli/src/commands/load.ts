@@ -1,6 +1,6 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { type DataLoader, type LoaderResult, openDataLoader } from "@daqkit/loader";
+import { type LoaderResult, openDataLoader } from "@daqkit/loader";
 import type { Table } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
@@ -27,14 +27,16 @@ function list(text: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** `--cut level:EXPR` → { level: EXPR }; an EXPR without a level prefix is a list cut (assigned by its columns). */
-function parseCuts(dl: DataLoader, cuts: readonly string[]): { byLevel: Record<string, string>; unassigned: string[] } {
-  const levels = new Set(dl.config.levels.map((l) => l.name));
+/**
+ * `--cut level:EXPR` → { level: EXPR } (an unknown level is reported by the loader); an EXPR without
+ * a level prefix is a list cut, assigned to a level by its columns. Expressions never contain `:`.
+ */
+function parseCuts(cuts: readonly string[]): { byLevel: Record<string, string>; unassigned: string[] } {
   const byLevel: Record<string, string> = {};
   const unassigned: string[] = [];
   for (const c of cuts) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(?!:)(.*)$/s.exec(c);
-    if (m && levels.has(m[1] as string)) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(.*)$/s.exec(c);
+    if (m) {
       const level = m[1] as string;
       byLevel[level] = byLevel[level] ? `(${byLevel[level]}) and (${m[2]})` : (m[2] as string);
     } else unassigned.push(c);
@@ -167,7 +169,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
           word,
         );
       }
-      const { byLevel, unassigned } = parseCuts(dl, opts.cut ?? []);
+      const { byLevel, unassigned } = parseCuts(opts.cut ?? []);
       if (Object.keys(byLevel).length > 0) dl.setCuts(byLevel);
       if (unassigned.length > 0) dl.setCuts(unassigned, { append: Object.keys(byLevel).length > 0 });
       const progress = ctx.progress(cycles, "load");
