@@ -191,7 +191,7 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
         ];
         if (converted.length) {
           lines.push(
-            `converted photons ${totals.photons}${totals.widePhotons ? ` + ${totals.widePhotons} with x or y ≥ 256 (in wide/)` : ""}${totals.orphanWords ? `, ${totals.orphanWords} orphan words before the first header` : ""}`,
+            `converted photons ${totals.photons}${totals.widePhotons ? ` + ${totals.widePhotons} with x or y ≥ 256 (in wide/)` : ""}${totals.orphanWords ? `, ${totals.orphanWords} orphan words before the first header` : ""}${totals.trailingBytes ? `, ${totals.trailingBytes} trailing bytes of partial words skipped` : ""}`,
           );
         }
         if (checksum) lines.push(`checksum ${checksum}`);
