@@ -413,6 +413,15 @@ export async function writeSuperrun(dir: DataDirectory, name: string, dataType: 
   dir.assertWritable();
   const plan = await planSuperrunLoad(dir, name, dataType);
   const template = plan.template;
+  const leaves = (p: SuperrunPlan): DataMetadata[] => p.pieces.flatMap((x) => (x.source.kind === "stored" ? [x.source.stored.metadata] : leaves(x.source.plan)));
+  const mixed = leaves(plan).find((m) => m.lineageHash !== template.lineageHash);
+  if (mixed) {
+    throw new RunsError(
+      "RUNS_BAD_METADATA",
+      `strax: cannot store superrun ${name}/${dataType}: subrun ${mixed.runId} has lineage ${mixed.lineageHash}, ${template.runId} has ${template.lineageHash} (one lineage per stored data)`,
+      { runId: name, dataType },
+    );
+  }
   const compressor = options.compressor ?? (template.compressor === "bz2" ? "blosc" : template.compressor);
   const targetSizeMb = options.targetSizeMb ?? 200;
   const writer = await dir.openWriter({

@@ -290,6 +290,21 @@ describe("writeSuperrun", () => {
     expect(Buffer.compare(bytesOf(back), bytesOf(all))).toBe(0);
   });
 
+  it("refuses to store subruns of different lineages", async () => {
+    const path = await tempDir();
+    cleanup.push(path);
+    const dir = new DataDirectory(path);
+    await writeRun(dir, "1", [[0n, 100n]], [10n], [0, 10]);
+    const w = await dir.openWriter({ key: { runId: "2", dataType: "rows" }, dtype: ROWS, lineage: { rows: ["Rows", "0.0.1", {}] } });
+    await w.write({ runId: "2", dataType: "rows", dataKind: "rows", dtype: ROWS, start: 200n, end: 300n, n: 0, data: new Uint8Array(0), subruns: null });
+    await w.close();
+    const t0 = Date.parse("2024-01-01T00:00:00Z");
+    await dir.writeRunDoc({ name: "2", start: new Date(t0 + 20_000), end: new Date(t0 + 30_000), extra: {} });
+    await defineRun(dir, "_mixed", ["1", "2"]);
+    expect((await loadTable(dir, "_mixed", "rows")).numRows).toBe(1);
+    await expect(writeSuperrun(dir, "_mixed", "rows")).rejects.toMatchObject({ code: "RUNS_BAD_METADATA" });
+  });
+
   it("a failure half way leaves nothing behind", async () => {
     const dir = await copy("v2/main");
     await defineRun(dir, "_half", ["0", "1", "2"]);
