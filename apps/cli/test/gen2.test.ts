@@ -90,6 +90,12 @@ describe("daqkit gen2", () => {
     const a = await daqkit("gen2", "read", night, "--from", String(from), "--to", String(to), "--out", arrow, "--cache", cache);
     expect(a.code).toBe(0);
     expect(tableFromIPC(readFileSync(arrow)).numRows).toBe(res.photons);
+    // ISO times with µs digits and --year (gen2_make's default epoch year is 2020)
+    const iso = await daqkit("--json", "gen2", "read", night, "--from", "2020-10-07T05:54:24.5Z", "--to", "2020-10-07T05:54:25.499999Z", "--year", "2020", "--out", join(tmp, "iso.parquet"), "--cache", cache);
+    expect(iso.code).toBe(0);
+    const isoRes = JSON.parse(iso.stdout);
+    expect(isoRes.range.stopUs - isoRes.range.startUs).toBe(999_999);
+    expect(isoRes.range.startUs).toBe(Date.UTC(2020, 9, 7, 5, 54, 24, 500) * 1000 - Date.UTC(2020, 0, 1) * 1000);
   });
 
   it("errors: exit codes and codes on stderr", async () => {

@@ -128,10 +128,13 @@ function utcOf(range: TimestampRange, year: number | undefined): { start: string
 function parseTime(text: string, what: string, year: number | undefined): number {
   const clean = text.replaceAll("_", "");
   if (/^\d+$/.test(clean)) return Number(clean);
-  const ms = Date.parse(text);
+  // Keep sub-millisecond digits, which Date.parse drops: 2026-03-14T10:00:01.999999Z.
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/.exec(text);
+  const ms = Date.parse(m ? `${m[1]}${m[3] ?? "Z"}` : text);
   if (Number.isNaN(ms)) throw new CliUsageError(`${what} must be µs since the year epoch or an ISO date, got ${JSON.stringify(text)}`);
   if (year === undefined) throw new CliUsageError(`${what} is a date: give --year (the board epoch year) too`);
-  return unixNsToGen2Us(BigInt(ms) * 1_000_000n, year, { wrap: true });
+  const fractionNs = m?.[2] ? BigInt(m[2].padEnd(9, "0")) : 0n;
+  return unixNsToGen2Us(BigInt(ms) * 1_000_000n + fractionNs, year, { wrap: true });
 }
 
 /** `daqkit gen2 …`: MKID gen2 `.bin` photon files. */
