@@ -2,7 +2,7 @@
  * Superruns (spec runs.md §2.3–§2.5, §7): definition, loading by concatenating subrun data in
  * time order, and writing under the strax 2.x superrun key with rechunking.
  */
-import type { NsInterval } from "@daqkit/timestamps";
+import { intersectNs, type NsInterval } from "@daqkit/timestamps";
 import type { Table } from "apache-arrow";
 import { chunksToTable } from "./arrow.js";
 import { type Chunk, clipChunk } from "./chunk.js";
@@ -316,10 +316,9 @@ export async function* iterateSuperrunPlan(dir: DataDirectory, plan: SuperrunPla
     for (const range of ranges) {
       let window = range;
       if (outer) {
-        const lo = window && window.start > outer.start ? window.start : outer.start;
-        const hi = window && window.end < outer.end ? window.end : outer.end;
-        if (hi <= lo) continue;
-        window = { start: lo, end: hi };
+        const common = window ? intersectNs(window, outer) : outer;
+        if (!common) continue;
+        window = common;
       }
       const sub = iterateSource(dir, piece.source, {
         ...(options.signal ? { signal: options.signal } : {}),
