@@ -118,6 +118,18 @@ describe("BinDirectory on gen2_make.py directories", () => {
     expect(streamed).toBe(expected.length);
   });
 
+  it("convertTimerange: µs file ranges with the 10 ms overlap allowance (D7)", async () => {
+    const dir = await BinDirectory.open(plain, join(tmp.path, "pq-plain"), { workers: 0 });
+    const last = dir.files[2]!;
+    const after = (us: number) => new TimestampRange(last.range.stopUs + us, last.range.stopUs + us);
+    expect(await dir.convertTimerange(after(5_000))).toEqual([last.parquetPath]);
+    expect(await dir.convertTimerange(after(20_000))).toEqual([]);
+    const mid = dir.files[1]!.range.startUs + 400_000;
+    expect(await dir.convertTimerange(new TimestampRange(mid, mid + 1))).toEqual([dir.files[1]!.parquetPath]);
+    // binney's half-ms ranges (D7) would match nothing for a realistic µs range like this one
+    expect(mid).toBeGreaterThan(2 ** 36);
+  });
+
   it("keeps photons with x or y ≥ 256 in wide/ Parquet files", async () => {
     const bins = join(tmp.path, "extremes");
     mkdirSync(bins);
