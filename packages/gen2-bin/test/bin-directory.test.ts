@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { GEN2_WRAP_US, TimestampRange } from "@daqkit/timestamps";
+import { build as esbuildBuild } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BinDirectory, decodeGen2Arrays, type Gen2DecodedArrays } from "../src/index.js";
 import { duckChecksum, duckTypes, duckUnsortedRows } from "./duckdb.js";
@@ -193,14 +193,12 @@ describe("BinDirectory bad input", () => {
   });
 });
 
-/** Bundle src/convert-worker.ts (esbuild from tsup's dependencies) so worker threads run from source. */
+/** Bundle src/convert-worker.ts (esbuild, a root devDependency) so worker threads run from source. */
 async function buildWorker(): Promise<string> {
-  const require = createRequire(createRequire(import.meta.url).resolve("tsup"));
-  const esbuild = require("esbuild") as { build(options: Record<string, unknown>): Promise<unknown> };
   const outDir = join(import.meta.dirname, "../node_modules/.cache/gen2-bin-test");
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, "convert-worker.mjs");
-  await esbuild.build({
+  await esbuildBuild({
     entryPoints: [join(import.meta.dirname, "../src/convert-worker.ts")],
     bundle: true,
     format: "esm",

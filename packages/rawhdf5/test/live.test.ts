@@ -1,19 +1,14 @@
 import { spawn } from "node:child_process";
 import { copyFileSync, truncateSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
+import { build as esbuildBuild } from "esbuild";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { fromRawfile } from "../src/index.js";
 import { messageFor } from "./live/message-for.js";
 import { hex, TESTDATA, tempDir } from "./helpers.js";
 
 // Children are plain Node processes: bundle the TypeScript child (with our sources and h5wasm)
-// into one ESM file with the esbuild that tsup already depends on.
-const requireFromTsup = createRequire(createRequire(import.meta.url).resolve("tsup"));
-interface EsbuildApi {
-  build(options: Record<string, unknown>): Promise<unknown>;
-}
-const esbuild = requireFromTsup("esbuild") as EsbuildApi;
+// into one ESM file with esbuild (a root devDependency).
 
 let dir: string;
 let cleanup: () => void;
@@ -21,7 +16,7 @@ let bundle: string;
 beforeAll(async () => {
   ({ dir, cleanup } = tempDir());
   bundle = join(dir, "live-child.mjs");
-  await esbuild.build({
+  await esbuildBuild({
     entryPoints: [join(import.meta.dirname, "live/live-child.ts")],
     bundle: true,
     platform: "node",
