@@ -190,6 +190,27 @@ describe("blosc", () => {
     }
   });
 
+  it("random corruption never escapes as anything but a decode error (both decoders)", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { STRAX } = await import("./helpers.js");
+    const good = new Uint8Array(await readFile(join(STRAX, "v2/main/_superrun_test_xasmpdqviq-peaks-xia2iit6vb/peaks-xia2iit6vb-000000")));
+    let seed = 7;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    for (let trial = 0; trial < 150; trial++) {
+      const bad = good.slice();
+      const edits = 1 + rand(8);
+      for (let e = 0; e < edits; e++) bad[16 + rand(bad.length - 16)] = rand(256);
+      for (const wasm of [true, false]) {
+        try {
+          const out = decodeBloscChunk(bad, wasm);
+          expect(out === undefined || out instanceof Uint8Array).toBe(true);
+        } catch (error) {
+          expect((error as Error).name).toBe("BloscFormatError");
+        }
+      }
+    }
+  });
+
   it("large chunks decode on worker threads, identical to the main thread", async () => {
     const path = await tempDir();
     cleanup.push(path);
