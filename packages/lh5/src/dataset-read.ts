@@ -72,6 +72,8 @@ export interface H5RawModule {
   _free(ptr: number): void;
   readonly HEAPU8: Uint8Array;
   get_dataset_data(fileId: bigint, path: string, count: bigint[], offset: bigint[], strides: bigint[], ptr: bigint): number;
+  /** Attribute names of the object at `path`, in HDF5's attribute order. */
+  get_attribute_names?(fileId: bigint, path: string): string[];
 }
 
 /**

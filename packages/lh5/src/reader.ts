@@ -126,7 +126,11 @@ function hasHdf5Signature(path: string): boolean {
   }
 }
 
+/** Paths already in normal form (no leading/trailing or doubled slashes) skip the regexes. */
+const NORMAL_PATH = /^(?:[^/]+(?:\/[^/]+)*)?$/;
+
 function normalizePath(objPath: string): string {
+  if (NORMAL_PATH.test(objPath)) return objPath;
   return objPath.replace(/^\/+/, "").replace(/\/+$/, "").replace(/\/+/g, "/");
 }
 
@@ -182,21 +186,31 @@ export class Lh5File {
   readonly #module: H5RawModule | undefined;
   #closed = false;
   readonly #entities = new Map<string, Group | Dataset>();
-  readonly #attrCache = new Map<string, { datatype: string | undefined; attrs: Attrs }>();
+  readonly #attrCache = new Map<string, AttrEntry>();
   readonly #filtersChecked = new Set<string>();
+  /**
+   * True when every filter HDF5 can load is in `#filters` (opened with plugins): the pipeline is then
+   * only inspected when a read fails or reads nothing, saving one dataset open per read. With
+   * `plugins: false` it is checked before reading, since HDF5 would still decode plugin filters.
+   */
+  readonly #lazyFilterCheck: boolean;
 
   /** @internal use {@link openLh5}. */
-  constructor(path: string, file: H5File, filters: ReadonlySet<number>, module?: H5RawModule) {
+  constructor(path: string, file: H5File, filters: ReadonlySet<number>, module?: H5RawModule, lazyFilterCheck = false) {
     this.path = path;
     this.#file = file;
     this.#filters = filters;
     this.#module = module;
+    this.#lazyFilterCheck = lazyFilterCheck;
   }
 
   /** Close the HDF5 file. Safe to call more than once. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#entities.clear();
+    this.#attrCache.clear();
+    this.#filtersChecked.clear();
     this.#file.close();
   }
 
@@ -236,11 +250,15 @@ export class Lh5File {
     return entity as Group | Dataset;
   }
 
-  /** Attribute names and values of an object, read once (the file is read-only). */
-  #attrEntry(entity: Group | Dataset): { datatype: string | undefined; attrs: Attrs } {
+  /**
+   * Attribute names and values of an object, read once per open file (the file is read-only; the
+   * cache is dropped on close). Keyed by the HDF5 path of the entity.
+   */
+  #attrEntry(entity: Group | Dataset): AttrEntry {
     const cached = this.#attrCache.get(entity.path);
     if (cached) return cached;
-    const names = Object.keys(entity.attrs);
+    // The names straight from the module (h5wasm's `attrs` getter builds an object of lazy getters).
+    const names: string[] = this.#module?.get_attribute_names ? this.#module.get_attribute_names(entity.file_id, entity.path) : Object.keys(entity.attrs);
     let datatype: string | undefined;
     const attrs: Record<string, AttrValue> = {};
     for (const name of names) {
@@ -253,7 +271,7 @@ export class Lh5File {
       if (name === "datatype") datatype = typeof raw === "string" ? raw : undefined;
       else attrs[name] = attrValue(raw);
     }
-    const entry = { datatype, attrs };
+    const entry: AttrEntry = { datatype, attrs, parsed: undefined };
     this.#attrCache.set(entity.path, entry);
     return entry;
   }
@@ -267,18 +285,42 @@ export class Lh5File {
   }
 
   #lgdoDatatype(entity: Group | Dataset, p: string): { text: string; dt: Datatype } {
-    const text = this.#datatypeString(entity);
+    const entry = this.#attrEntry(entity);
+    const text = entry.datatype;
     if (text === undefined) {
       throw new Lh5Error("LH5_NOT_LGDO", `lh5: ${this.#where(p)}: object has no 'datatype' attribute, it is not an LGDO`, this.#ctx(p));
     }
+    if (entry.parsed) return entry.parsed;
     try {
-      return { text, dt: parseDatatype(text) };
+      entry.parsed = { text, dt: parseDatatype(text) };
+      return entry.parsed;
     } catch (error) {
       if (Lh5Error.isInstance(error)) {
         throw new Lh5Error("LH5_BAD_DATATYPE", `lh5: ${this.#where(p)}: ${error.message.replace(/^lh5: /, "")}`, this.#ctx(p), { cause: error });
       }
       throw error;
     }
+  }
+
+  /**
+   * Run a dataset read. With the lazy filter check the pipeline is inspected only when the read
+   * fails (HDF5 cannot decode a chunk without its filter) or returns no elements (nothing was
+   * decoded), so errors stay `LH5_FILTER_UNAVAILABLE` exactly as with the eager check.
+   */
+  #guardedRead<T>(ds: Dataset, p: string, read: () => T, isEmpty: (v: T) => boolean): T {
+    if (!this.#lazyFilterCheck) {
+      this.#checkFilters(ds, p);
+      return read();
+    }
+    let out: T;
+    try {
+      out = read();
+    } catch (error) {
+      this.#checkFilters(ds, p);
+      throw error;
+    }
+    if (isEmpty(out)) this.#checkFilters(ds, p);
+    return out;
   }
 
   #checkFilters(ds: Dataset, p: string): void {
@@ -540,13 +582,18 @@ export class Lh5File {
 
   #readScalar(p: string, datatype: string, element: ElementType, attrs: Attrs): Scalar {
     const ds = this.#dataset(p);
-    this.#checkFilters(ds, p);
-    let raw: unknown;
-    try {
-      raw = ds.value;
-    } catch (error) {
-      throw new Lh5Error("LH5_READ_IO", `lh5: ${this.#where(p)}: reading the scalar failed: ${hdf5Reason(error)}`, this.#ctx(p), { cause: error });
-    }
+    let raw: unknown = this.#guardedRead(
+      ds,
+      p,
+      () => {
+        try {
+          return ds.value as unknown;
+        } catch (error) {
+          throw new Lh5Error("LH5_READ_IO", `lh5: ${this.#where(p)}: reading the scalar failed: ${hdf5Reason(error)}`, this.#ctx(p), { cause: error });
+        }
+      },
+      () => false,
+    );
     if (ArrayBuffer.isView(raw) || Array.isArray(raw)) raw = (raw as ArrayLike<unknown>)[0];
     let value: Scalar["value"];
     if (element.kind === "bool") value = typeof raw === "bigint" ? raw !== 0n : Boolean(raw);
@@ -566,9 +613,8 @@ export class Lh5File {
     ranges: Ranges,
   ): LgdoArray | ArrayOfEqualSizedArrays {
     const ds = this.#dataset(p);
-    this.#checkFilters(ds, p);
     const meta = ds.metadata;
-    let data = readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module);
+    let data = this.#guardedRead(ds, p, () => readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module), isEmptyData);
     if (element.kind === "bool" && !(data instanceof Uint8Array)) {
       const u = new Uint8Array(data.length);
       for (let i = 0; i < data.length; i++) u[i] = (data as ArrayLike<number | bigint | string>)[i] ? 1 : 0;
@@ -584,7 +630,6 @@ export class Lh5File {
     const clPath = this.#child(p, "cumulative_length");
     const fdPath = this.#child(p, "flattened_data");
     const clDs = this.#dataset(clPath);
-    this.#checkFilters(clDs, clPath);
     const nr = ranges.starts.length;
     // For each range [a, b) read cl[a-1 .. b) (one leading element when a > 0) — spec §3.5.
     const clStarts = new Float64Array(nr);
@@ -592,7 +637,10 @@ export class Lh5File {
       const a = ranges.starts[k] as number;
       clStarts[k] = a > 0 && (ranges.stops[k] as number) >= a ? a - 1 : a;
     }
-    const clRaw = toFloat64(readDatasetRanges(clDs, clDs.metadata, { starts: clStarts, stops: ranges.stops }, this.#where(clPath), this.#module));
+    const clRanges: Ranges = { starts: clStarts, stops: ranges.stops };
+    const clRaw = toFloat64(
+      this.#guardedRead(clDs, clPath, () => readDatasetRanges(clDs, clDs.metadata, clRanges, this.#where(clPath), this.#module), isEmptyData),
+    );
     const total = rangesLength(ranges);
     const cumulativeLength = new Float64Array(total);
     const fdStarts = new Float64Array(nr);
@@ -839,6 +887,17 @@ export class Lh5File {
 
 }
 
+/** Cached attributes of one object: raw `datatype`, the other attributes, the parsed datatype. */
+interface AttrEntry {
+  readonly datatype: string | undefined;
+  readonly attrs: Attrs;
+  parsed: { text: string; dt: Datatype } | undefined;
+}
+
+function isEmptyData(data: { readonly length: number }): boolean {
+  return data.length === 0;
+}
+
 /** Row ranges already normalised against a parent table (passed down to its columns unchanged). */
 class PresetRanges {
   constructor(readonly ranges: Ranges) {}
@@ -883,7 +942,8 @@ export async function openLh5(path: string, options: OpenLh5Options = {}): Promi
   }
   const filters = new Set(rt.builtinFilters);
   if (options.plugins ?? true) for (const id of rt.pluginFilters) filters.add(id);
-  return new Lh5File(path, file, filters, rt.h5.Module as unknown as H5RawModule);
+  const plugins = options.plugins ?? true;
+  return new Lh5File(path, file, filters, rt.h5.Module as unknown as H5RawModule, plugins);
 }
 
 /**
