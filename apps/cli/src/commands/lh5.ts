@@ -1,11 +1,9 @@
-import { createWriteStream, existsSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, extname, join } from "node:path";
-import { Writable } from "node:stream";
-import { finished } from "node:stream/promises";
+
 import { type Lgdo, type Lh5ObjectInfo, type Table, lgdoRows, lgdoToArrow, openLh5 } from "@daqkit/lh5";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { tableFormatOf, writeTableFile } from "../table-output.js";
 
 /** `a:b` (half-open), `a:`, `:b`, or a comma list `1,5,7` → an lh5 row selection. */
 function parseRows(text: string | undefined, fallback?: { start: number; stop: number }): { start?: number; stop?: number } | number[] | undefined {
@@ -213,87 +211,6 @@ function objectText(obj: Lgdo, path: string, firstRow: number | undefined, rowId
   }
 }
 
-/** Write Arrow record batches to `out` (.arrow IPC file or .parquet zstd), via a temporary name. */
-async function exportBatches(out: string, batches: AsyncIterable<import("apache-arrow").Table>): Promise<number> {
-  const arrow = await import("apache-arrow");
-  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
-  let rows = 0;
-  try {
-    if (extname(out) === ".arrow") {
-      const writer = new arrow.RecordBatchFileWriter();
-      const sink = createWriteStream(tmp);
-      // Drain the writer's byte chunks into the file while batches are written.
-      const pump = (async () => {
-        for await (const chunk of writer) {
-          if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once("drain", () => resolve()));
-        }
-        sink.end();
-        await finished(sink);
-      })();
-      try {
-        for await (const t of batches) {
-          rows += t.numRows;
-          for (const b of t.batches) writer.write(b);
-        }
-      } finally {
-        writer.finish();
-        await pump;
-      }
-    } else {
-      const pq = await import("parquet-wasm");
-      const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setMaxRowGroupSize(1 << 20).build();
-      let controller!: ReadableStreamDefaultController<unknown>;
-      const stream = new ReadableStream<unknown>({
-        start(c) {
-          controller = c;
-        },
-      });
-      let piping: Promise<void> | undefined;
-      let schemaOnly: import("apache-arrow").Table | undefined;
-      try {
-        for await (const t of batches) {
-          if (t.numRows === 0) {
-            schemaOnly = t;
-            continue;
-          }
-          rows += t.numRows;
-          const wasmTable = pq.Table.fromIPCStream(arrow.tableToIPC(t, "stream"));
-          try {
-            for (const b of wasmTable.recordBatches()) controller.enqueue(b);
-          } finally {
-            wasmTable.free();
-          }
-          if (!piping) {
-            // transformParquetStream waits for the first batch, so it is started after one is queued.
-            const parquetStream = await pq.transformParquetStream(stream as never, props);
-            piping = parquetStream.pipeTo(Writable.toWeb(createWriteStream(tmp)) as WritableStream<Uint8Array>);
-          }
-        }
-        if (piping) {
-          controller.close();
-          await piping;
-        } else if (schemaOnly) {
-          writeFileSync(tmp, pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(schemaOnly, "stream")), props));
-        } else {
-          throw new CliUsageError("nothing to export");
-        }
-      } catch (error) {
-        try {
-          controller.error(error);
-        } catch {
-          // already closed
-        }
-        throw error;
-      }
-    }
-    renameSync(tmp, out);
-  } catch (error) {
-    if (existsSync(tmp)) unlinkSync(tmp);
-    throw error;
-  }
-  return rows;
-}
-
 /** `daqkit lh5 …`: LEGEND LH5 (HDF5) files. */
 export function registerLh5Commands(program: Command, getContext: () => CliContext): void {
   const lh5 = program.command("lh5").description("LEGEND LH5 data files (HDF5 with LGDO datatype attributes)");
@@ -362,8 +279,7 @@ export function registerLh5Commands(program: Command, getContext: () => CliConte
     .option("--decode", "decode compressed waveforms (otherwise exported as List<Uint8> byte streams)")
     .action(async (file: string, path: string, opts: { out: string; columns?: string; rows?: string; batchRows: string; decode?: boolean }) => {
       const ctx = getContext();
-      const ext = extname(opts.out);
-      if (ext !== ".parquet" && ext !== ".arrow") throw new CliUsageError(`--out must end in .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
+      tableFormatOf(opts.out); // check before any work
       const batchSize = parsePositive(opts.batchRows, "--batch-rows");
       const rows = parseRows(opts.rows);
       if (Array.isArray(rows)) throw new CliUsageError("export --rows takes a range START:STOP, not a list");
@@ -387,7 +303,7 @@ export function registerLh5Commands(program: Command, getContext: () => CliConte
           if (!any) yield lgdoToArrow(f.readTable(path, { rows: [], ...(columns ? { columns } : {}) }), { flatten: true });
         }
         try {
-          written = await exportBatches(opts.out, batches());
+          written = await writeTableFile(opts.out, batches());
         } finally {
           progress.stop();
         }

@@ -1,10 +1,11 @@
-import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, extname, join, resolve } from "node:path";
+
+import { extname, resolve } from "node:path";
 import { type LoaderResult, openDataLoader } from "@daqkit/loader";
 import type { Table } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { writeTableFile } from "../table-output.js";
 
 interface LoadOptions {
   files: string;
@@ -92,26 +93,11 @@ function textTable(rows: Record<string, unknown>[], names: string[]): string {
   return [line(names), ...cells.map(line)].join("\n");
 }
 
-/** Write one Arrow table to .parquet (zstd), .arrow (IPC file) or .lh5, under a temporary name then renamed. */
+/** Write the merged result to .parquet (zstd) or .arrow; .lh5 output is written by the loader itself (outputFile). */
 async function writeOutput(out: string, result: LoaderResult): Promise<void> {
-  const ext = extname(out);
-  if (ext === ".lh5") return; // written by the loader itself (outputFile)
+  if (extname(out) === ".lh5") return;
   if (result instanceof Map) throw new CliUsageError("--out .parquet/.arrow needs merged output");
-  const arrow = await import("apache-arrow");
-  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
-  try {
-    if (ext === ".arrow") writeFileSync(tmp, arrow.tableToIPC(result, "file"));
-    else {
-      const pq = await import("parquet-wasm");
-      const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setMaxRowGroupSize(1 << 20).build();
-      const wasmTable = pq.Table.fromIPCStream(arrow.tableToIPC(result, "stream"));
-      writeFileSync(tmp, pq.writeParquet(wasmTable, props));
-    }
-    renameSync(tmp, out);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  }
+  await writeTableFile(out, [result]);
 }
 
 /** `daqkit load CONFIG [FILEDB]`: pygama.flow's DataLoader from the shell. */

@@ -1,6 +1,5 @@
-import { closeSync, createWriteStream, existsSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, dirname, extname, join } from "node:path";
-import { Writable } from "node:stream";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { extname } from "node:path";
 import {
   followRawfile,
   fromRawfile,
@@ -14,6 +13,7 @@ import {
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { writeTableFile } from "../table-output.js";
 
 function parseIndex(text: string | undefined, what: string): number | undefined {
   if (text === undefined) return undefined;
@@ -131,57 +131,12 @@ async function readMessageFile(path: string, defaultIoGroup: number): Promise<{ 
   return { msgs, ioGroups };
 }
 
-/** Stream packet blocks into a Parquet file with parquet-wasm (zstd, 1M-row row groups). */
+/** Stream packet blocks into a Parquet file (zstd, 1M-row row groups), pulled block by block. */
 async function writePacketsParquet(out: string, blocks: AsyncIterable<PacketColumns>): Promise<number> {
-  const pq = await import("parquet-wasm");
-  const { tableToIPC } = await import("apache-arrow");
-  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
-  const props = () => new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setMaxRowGroupSize(1 << 20).build();
-  let rows = 0;
-  // wasm record batches, pulled by the Parquet writer as it needs them (backpressure)
-  async function* recordBatches(): AsyncGenerator<unknown> {
-    for await (const block of blocks) {
-      if (block.length === 0) continue;
-      rows += block.length;
-      const table = pq.Table.fromIPCStream(tableToIPC(await packetColumnsToArrow(block), "stream"));
-      try {
-        yield* table.recordBatches();
-      } finally {
-        table.free();
-      }
-    }
+  async function* tables() {
+    for await (const block of blocks) if (block.length > 0) yield await packetColumnsToArrow(block);
   }
-  const iterator = recordBatches();
-  try {
-    const first = await iterator.next();
-    if (first.done) {
-      // No rows at all: a file with the schema only.
-      const table = pq.Table.fromIPCStream(tableToIPC(await packetColumnsToArrow(emptyColumns()), "stream"));
-      writeFileSync(tmp, pq.writeParquet(table, props()));
-    } else {
-      let pending: unknown = first.value;
-      const stream = new ReadableStream<unknown>({
-        async pull(controller) {
-          if (pending !== undefined) {
-            controller.enqueue(pending);
-            pending = undefined;
-            return;
-          }
-          const next = await iterator.next();
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        },
-      });
-      const parquet = await pq.transformParquetStream(stream as never, props());
-      await parquet.pipeTo(Writable.toWeb(createWriteStream(tmp)) as WritableStream<Uint8Array>);
-    }
-    renameSync(tmp, out);
-  } catch (error) {
-    await iterator.return(undefined);
-    if (existsSync(tmp)) unlinkSync(tmp);
-    throw error;
-  }
-  return rows;
+  return await writeTableFile(out, tables(), { emptyTable: () => packetColumnsToArrow(emptyColumns()) });
 }
 
 function emptyColumns(): PacketColumns {

@@ -1,8 +1,6 @@
-import { createWriteStream, openAsBlob } from "node:fs";
-import { readFile, rename, rm } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
-import { Writable } from "node:stream";
-import { finished } from "node:stream/promises";
+import { openAsBlob } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { extname, join } from "node:path";
 import {
   type Chunk,
   type Compressor,
@@ -24,6 +22,7 @@ import type { RecordBatch } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { tableFormatOf, writeTableFile } from "../table-output.js";
 
 const COMPRESSOR_NAMES = ["blosc", "zstd", "lz4"];
 const OVERWRITE_NAMES = ["never", "if_broken", "always"];
@@ -63,95 +62,9 @@ function collectRepeat(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function outputKind(out: string): ".parquet" | ".arrow" {
-  const ext = extname(out);
-  if (ext !== ".parquet" && ext !== ".arrow") throw new CliUsageError(`--out must end in .parquet or .arrow, got ${JSON.stringify(out)}`);
-  return ext;
-}
-
 function iso(d: Date | null | undefined | number): string {
   if (d === null || d === undefined) return "";
   return new Date(d).toISOString();
-}
-
-/** Write record batches to `out` (.arrow IPC file or zstd .parquet) via a temporary name. Returns rows. */
-async function writeBatches(out: string, batches: AsyncIterable<RecordBatch>, emptySchema: () => Promise<RecordBatch>): Promise<number> {
-  const arrow = await import("apache-arrow");
-  const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
-  let rows = 0;
-  try {
-    if (outputKind(out) === ".arrow") {
-      const writer = new arrow.RecordBatchFileWriter();
-      const sink = createWriteStream(tmp);
-      const pump = (async () => {
-        for await (const chunk of writer) {
-          if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once("drain", () => resolve()));
-        }
-        sink.end();
-        await finished(sink);
-      })();
-      let wrote = false;
-      try {
-        for await (const b of batches) {
-          rows += b.numRows;
-          writer.write(b);
-          wrote = true;
-        }
-        if (!wrote) writer.write(await emptySchema());
-      } finally {
-        writer.finish();
-        await pump;
-      }
-    } else {
-      const pq = await import("parquet-wasm");
-      const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setMaxRowGroupSize(1 << 20).build();
-      let controller!: ReadableStreamDefaultController<unknown>;
-      const stream = new ReadableStream<unknown>({
-        start(c) {
-          controller = c;
-        },
-      });
-      let piping: Promise<void> | undefined;
-      // transformParquetStream waits for the first batch (schema): start it after enqueueing one.
-      const enqueue = async (b: RecordBatch) => {
-        const wasmTable = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(b), "stream"));
-        try {
-          for (const wb of wasmTable.recordBatches()) controller.enqueue(wb);
-        } finally {
-          wasmTable.free();
-        }
-        if (!piping) {
-          const parquetStream = await pq.transformParquetStream(stream as never, props);
-          piping = parquetStream.pipeTo(Writable.toWeb(createWriteStream(tmp)) as WritableStream<Uint8Array>);
-          piping.catch(() => undefined);
-        }
-      };
-      try {
-        let wrote = false;
-        for await (const b of batches) {
-          if (b.numRows === 0) continue;
-          rows += b.numRows;
-          await enqueue(b);
-          wrote = true;
-        }
-        if (!wrote) await enqueue(await emptySchema());
-        controller.close();
-        await piping;
-      } catch (error) {
-        try {
-          controller.error(error);
-        } catch {
-          // already closed
-        }
-        throw error;
-      }
-    }
-    await rename(tmp, out);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-  return rows;
 }
 
 /** Arrow record batches of a .parquet (streamed) or .arrow/.feather (IPC file or stream) file. */
@@ -290,7 +203,7 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
     .option("--lineage <hash>", "lineage hash, when several are stored")
     .action(async (store: string, runId: string, type: string, opts: { out: string; start?: string; end?: string; fromSubruns: boolean; lineage?: string }) => {
       const ctx = getContext();
-      outputKind(opts.out);
+      tableFormatOf(opts.out); // check before any work
       const timeRange =
         opts.start !== undefined || opts.end !== undefined
           ? { start: opts.start === undefined ? 0n : parseNs(opts.start, "--start"), end: opts.end === undefined ? (1n << 63n) - 1n : parseNs(opts.end, "--end") }
@@ -303,16 +216,19 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
       let first: bigint | undefined;
       let last: bigint | undefined;
       const started = performance.now();
-      async function* batches(): AsyncGenerator<RecordBatch> {
+      const { Table: ArrowTable } = await import("apache-arrow");
+      async function* batches(): AsyncGenerator<InstanceType<typeof ArrowTable>> {
         for await (const c of iterateChunks(dir, runId, type, options) as AsyncIterable<Chunk>) {
           chunks++;
           bytes += c.data.byteLength;
           first ??= c.start;
           last = c.end;
-          if (c.n > 0) yield chunkToRecordBatch(c);
+          if (c.n > 0) yield new ArrowTable(chunkToRecordBatch(c));
         }
       }
-      const rows = await writeBatches(opts.out, batches(), async () => rowsToRecordBatch(dtype, new Uint8Array(0), 0));
+      const rows = await writeTableFile(opts.out, batches(), {
+        emptyTable: () => new ArrowTable(rowsToRecordBatch(dtype, new Uint8Array(0), 0)),
+      });
       const seconds = (performance.now() - started) / 1000;
       ctx.print({ run: runId, dataType: type, out: opts.out, rows, chunks, bytes, start: first ?? null, end: last ?? null, seconds }, () =>
         `${runId}/${type}: ${rows} rows in ${chunks} chunks (${(bytes / 1e6).toFixed(1)} MB raw) → ${opts.out} (${seconds.toFixed(2)} s)`,
