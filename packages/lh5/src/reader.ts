@@ -188,20 +188,13 @@ export class Lh5File {
   readonly #entities = new Map<string, Group | Dataset>();
   readonly #attrCache = new Map<string, AttrEntry>();
   readonly #filtersChecked = new Set<string>();
-  /**
-   * True when every filter HDF5 can load is in `#filters` (opened with plugins): the pipeline is then
-   * only inspected when a read fails or reads nothing, saving one dataset open per read. With
-   * `plugins: false` it is checked before reading, since HDF5 would still decode plugin filters.
-   */
-  readonly #lazyFilterCheck: boolean;
 
   /** @internal use {@link openLh5}. */
-  constructor(path: string, file: H5File, filters: ReadonlySet<number>, module?: H5RawModule, lazyFilterCheck = false) {
+  constructor(path: string, file: H5File, filters: ReadonlySet<number>, module?: H5RawModule) {
     this.path = path;
     this.#file = file;
     this.#filters = filters;
     this.#module = module;
-    this.#lazyFilterCheck = lazyFilterCheck;
   }
 
   /** Close the HDF5 file. Safe to call more than once. */
@@ -303,24 +296,13 @@ export class Lh5File {
   }
 
   /**
-   * Run a dataset read. With the lazy filter check the pipeline is inspected only when the read
-   * fails (HDF5 cannot decode a chunk without its filter) or returns no elements (nothing was
-   * decoded), so errors stay `LH5_FILTER_UNAVAILABLE` exactly as with the eager check.
+   * Run a dataset read after checking its filter pipeline (once per dataset per open file): h5wasm
+   * returns garbage, not an error, for a chunk whose filter is not registered (spec lh5 §6.1), so
+   * the check must come before the read, never after it.
    */
-  #guardedRead<T>(ds: Dataset, p: string, read: () => T, isEmpty: (v: T) => boolean): T {
-    if (!this.#lazyFilterCheck) {
-      this.#checkFilters(ds, p);
-      return read();
-    }
-    let out: T;
-    try {
-      out = read();
-    } catch (error) {
-      this.#checkFilters(ds, p);
-      throw error;
-    }
-    if (isEmpty(out)) this.#checkFilters(ds, p);
-    return out;
+  #guardedRead<T>(ds: Dataset, p: string, read: () => T): T {
+    this.#checkFilters(ds, p);
+    return read();
   }
 
   #checkFilters(ds: Dataset, p: string): void {
@@ -592,7 +574,6 @@ export class Lh5File {
           throw new Lh5Error("LH5_READ_IO", `lh5: ${this.#where(p)}: reading the scalar failed: ${hdf5Reason(error)}`, this.#ctx(p), { cause: error });
         }
       },
-      () => false,
     );
     if (ArrayBuffer.isView(raw) || Array.isArray(raw)) raw = (raw as ArrayLike<unknown>)[0];
     let value: Scalar["value"];
@@ -614,7 +595,7 @@ export class Lh5File {
   ): LgdoArray | ArrayOfEqualSizedArrays {
     const ds = this.#dataset(p);
     const meta = ds.metadata;
-    let data = this.#guardedRead(ds, p, () => readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module), isEmptyData);
+    let data = this.#guardedRead(ds, p, () => readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module));
     if (element.kind === "bool" && !(data instanceof Uint8Array)) {
       const u = new Uint8Array(data.length);
       for (let i = 0; i < data.length; i++) u[i] = (data as ArrayLike<number | bigint | string>)[i] ? 1 : 0;
@@ -639,7 +620,7 @@ export class Lh5File {
     }
     const clRanges: Ranges = { starts: clStarts, stops: ranges.stops };
     const clRaw = toFloat64(
-      this.#guardedRead(clDs, clPath, () => readDatasetRanges(clDs, clDs.metadata, clRanges, this.#where(clPath), this.#module), isEmptyData),
+      this.#guardedRead(clDs, clPath, () => readDatasetRanges(clDs, clDs.metadata, clRanges, this.#where(clPath), this.#module)),
     );
     const total = rangesLength(ranges);
     const cumulativeLength = new Float64Array(total);
@@ -894,10 +875,6 @@ interface AttrEntry {
   parsed: { text: string; dt: Datatype } | undefined;
 }
 
-function isEmptyData(data: { readonly length: number }): boolean {
-  return data.length === 0;
-}
-
 /** Row ranges already normalised against a parent table (passed down to its columns unchanged). */
 class PresetRanges {
   constructor(readonly ranges: Ranges) {}
@@ -942,8 +919,7 @@ export async function openLh5(path: string, options: OpenLh5Options = {}): Promi
   }
   const filters = new Set(rt.builtinFilters);
   if (options.plugins ?? true) for (const id of rt.pluginFilters) filters.add(id);
-  const plugins = options.plugins ?? true;
-  return new Lh5File(path, file, filters, rt.h5.Module as unknown as H5RawModule, plugins);
+  return new Lh5File(path, file, filters, rt.h5.Module as unknown as H5RawModule);
 }
 
 /**
