@@ -659,11 +659,14 @@ export class MsgpackEncoder {
 
   writeString(s: string): void {
     const n = s.length;
-    // ASCII fast path for short strings: one byte per UTF-16 unit.
-    if (n < 24) {
-      this.ensure(1 + n);
-      let p = this.pos + 1;
+    // ASCII fast path for strings of up to 255 units (uids, keys, names): one byte per UTF-16 unit, fixstr or
+    // str8 header (the smallest, as msgpack-python writes). Any non-ASCII unit falls back to the UTF-8 path.
+    if (n < 0x100) {
+      const h = n < 32 ? 1 : 2;
+      this.ensure(h + n);
       const b = this.buf;
+      const start = this.pos;
+      let p = start + h;
       let ascii = true;
       for (let i = 0; i < n; i++) {
         const c = s.charCodeAt(i);
@@ -674,7 +677,11 @@ export class MsgpackEncoder {
         b[p++] = c;
       }
       if (ascii) {
-        b[this.pos] = 0xa0 | n;
+        if (h === 1) b[start] = 0xa0 | n;
+        else {
+          b[start] = 0xd9;
+          b[start + 1] = n;
+        }
         this.pos = p;
         return;
       }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, write } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { InMemoryCatalog, RUN_LOADER } from "./catalog.js";
 import type { DocumentPair, DocumentStream, RunStart, RunStop } from "./documents.js";
@@ -31,6 +31,23 @@ export interface ExportResult {
   bytes: number;
 }
 
+/** Encoded bytes buffered before they are handed to a background write. */
+const FLUSH_BYTES = 1 << 20;
+
+/** Write all of `b` at the descriptor's current position (thread pool; resolves when done). */
+function writeAll(fd: number, b: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (off: number): void => {
+      write(fd, b, off, b.length - off, null, (err, n) => {
+        if (err) reject(err);
+        else if (off + n < b.length) step(off + n);
+        else resolve();
+      });
+    };
+    step(0);
+  });
+}
+
 function fillPrefix(template: string, start: RunStart): string {
   return template.replace(/\{start\[([^\]]+)\]\}/g, (_, k: string) => String(start[k] ?? ""));
 }
@@ -51,12 +68,23 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
   let uid = "";
   let bytes = 0;
   let index = 0;
-  const flush = (): void => {
+  // Double buffering: a full buffer is written on the libuv thread pool while the next one is encoded; at most one
+  // write is in flight, so writes stay in order. `spare` is the buffer not being encoded into.
+  let spare: Uint8Array | null = null;
+  let pending: Promise<void> | null = null;
+  const flush = async (): Promise<void> => {
     if (enc.pos === 0) return;
+    if (pending) await pending;
+    pending = null;
     const b = enc.bytes();
-    let off = 0;
-    while (off < b.length) off += writeSync(fd, b, off, b.length - off);
     bytes += b.length;
+    const current = enc.buf;
+    pending = writeAll(fd, b);
+    // Encode on into the spare buffer (the previous write has finished with it).
+    const next: Uint8Array = spare ?? new Uint8Array(current.length);
+    spare = current;
+    enc.buf = next;
+    enc.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
     enc.reset();
   };
   const handle = (name: string, doc: unknown): void => {
@@ -76,15 +104,26 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
     }
     if (options.validate) validateDocument(name, doc);
     records.write(name, doc);
-    if (enc.pos > 1 << 22) flush();
     index++;
   };
   try {
-    // A sync iterable is consumed synchronously: `for await` would cost a promise round trip per document.
-    if (Symbol.asyncIterator in documents) for await (const [name, doc] of documents as AsyncIterable<DocumentPair>) handle(name, doc);
-    else for (const [name, doc] of documents as Iterable<DocumentPair>) handle(name, doc);
+    // A sync iterable is consumed synchronously (`for await` would cost a promise round trip per document); the
+    // loop only awaits when a buffer is full.
+    if (Symbol.asyncIterator in documents) {
+      for await (const pair of documents as AsyncIterable<DocumentPair>) {
+        handle(pair[0], pair[1]);
+        if (enc.pos > FLUSH_BYTES) await flush();
+      }
+    } else {
+      for (const pair of documents as Iterable<DocumentPair>) {
+        handle(pair[0], pair[1]);
+        if (enc.pos > FLUSH_BYTES) await flush();
+      }
+    }
     if (fd === -1) throw new DocModelError("DOCS_NO_START", "docmodel: export got an empty document stream", { recordIndex: 0 });
-    flush();
+    await flush();
+    if (pending) await pending;
+    pending = null;
     closeSync(fd);
     fd = -1;
     if (options.overwrite && existsSync(path)) unlinkSync(path);
@@ -98,6 +137,9 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
     }
     return { path, uid, counts: { ...records.counts }, bytes };
   } finally {
+    // Never close the descriptor under an in-flight write.
+    const inFlight = pending as Promise<void> | null;
+    if (inFlight) await inFlight.catch(() => undefined);
     if (fd !== -1) closeSync(fd);
     if (tmp && existsSync(tmp)) unlinkSync(tmp);
   }

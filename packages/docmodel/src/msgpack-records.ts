@@ -172,6 +172,9 @@ export class RecordEncoder {
 
 const TIME_ONLY = new Set(["time"]);
 
+/** A float64 marker and its 8 value bytes (filled per event). */
+const FLOAT64_SLOT = new Uint8Array([0xcb, 0, 0, 0, 0, 0, 0, 0, 0]);
+
 function encodedBytes(write: (e: MsgpackEncoder) => void): Uint8Array {
   const e = new MsgpackEncoder(256);
   write(e);
@@ -203,6 +206,13 @@ class EventTemplate {
   private readonly tsHead: Uint8Array;
   private readonly tsKeys: string[];
   private readonly tsChunks: Uint8Array[];
+  /**
+   * When every data key is a float64 key: the whole constant tail after `seq_num` (descriptor, filled, data and
+   * timestamps keys with `0xcb` float64 markers) as one image, and the offsets of its 8-byte value slots.
+   */
+  private readonly tail: Uint8Array | undefined;
+  private readonly dataSlots: Int32Array;
+  private readonly tsSlots: Int32Array;
 
   constructor(descriptor: string, first: Event, numbers: ReadonlySet<string> | undefined) {
     this.head = encodedBytes((e) => {
@@ -247,6 +257,28 @@ class EventTemplate {
         e.writeArrayHeader(1);
       }),
     );
+    this.dataSlots = new Int32Array(this.dataKeys.length);
+    this.tsSlots = new Int32Array(this.tsKeys.length);
+    if (this.dataFloat.every((f) => f)) {
+      const parts: Uint8Array[] = [this.afterSeq];
+      let at = this.afterSeq.length;
+      const slot = (chunk: Uint8Array): number => {
+        parts.push(chunk, FLOAT64_SLOT);
+        at += chunk.length + FLOAT64_SLOT.length;
+        return at - 8;
+      };
+      for (let i = 0; i < this.dataChunks.length; i++) this.dataSlots[i] = slot(this.dataChunks[i] as Uint8Array);
+      parts.push(this.tsHead);
+      at += this.tsHead.length;
+      for (let i = 0; i < this.tsChunks.length; i++) this.tsSlots[i] = slot(this.tsChunks[i] as Uint8Array);
+      const tail = new Uint8Array(at);
+      let p = 0;
+      for (const part of parts) {
+        tail.set(part, p);
+        p += part.length;
+      }
+      this.tail = tail;
+    }
   }
 
   private static sameKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
@@ -262,13 +294,60 @@ class EventTemplate {
   write(e: MsgpackEncoder, ev: Event): boolean {
     if (ev.filled) for (const _ in ev.filled) return false;
     if (typeof ev.time !== "number" || typeof ev.uid !== "string" || typeof ev.seq_num !== "number") return false;
-    if (!EventTemplate.sameKeys(ev.data, this.dataKeys) || !EventTemplate.sameKeys(ev.timestamps, this.tsKeys)) return false;
+    const tail = this.tail;
+    if (tail === undefined && (!EventTemplate.sameKeys(ev.data, this.dataKeys) || !EventTemplate.sameKeys(ev.timestamps, this.tsKeys))) return false;
+    const start = e.pos;
     copyBytes(e, this.head);
     e.writeFloat64(ev.time);
     copyBytes(e, this.afterTime);
     e.writeString(ev.uid);
     copyBytes(e, this.afterUid);
     e.writeNumber(ev.seq_num);
+    if (tail !== undefined) {
+      // All values are float64: copy the constant tail in one go and fill its value slots. Keys and values are
+      // checked in the same for-in pass (enum-cache fast path); a mismatch rolls the event back (generic path).
+      const n = tail.length;
+      e.ensure(n);
+      const base = e.pos;
+      e.buf.set(tail, base);
+      const dv = e.view;
+      const data = ev.data;
+      const keys = this.dataKeys;
+      const slots = this.dataSlots;
+      // Extra, missing or reordered keys, or a non-number value: `ok` false.
+      let ok = true;
+      let i = 0;
+      for (const k in data) {
+        const v = data[k];
+        if (k !== keys[i] || typeof v !== "number") {
+          ok = false;
+          break;
+        }
+        dv.setFloat64(base + (slots[i] as number), v);
+        i++;
+      }
+      const ts = ev.timestamps as Record<string, unknown>;
+      const tsKeys = this.tsKeys;
+      const tsSlots = this.tsSlots;
+      let j = 0;
+      if (ok && i === keys.length) {
+        for (const k in ts) {
+          const v = ts[k];
+          if (k !== tsKeys[j] || typeof v !== "number") {
+            ok = false;
+            break;
+          }
+          dv.setFloat64(base + (tsSlots[j] as number), v);
+          j++;
+        }
+      }
+      if (!ok || i !== keys.length || j !== tsKeys.length) {
+        e.pos = start;
+        return false;
+      }
+      e.pos = base + n;
+      return true;
+    }
     copyBytes(e, this.afterSeq);
     const data = ev.data;
     for (let i = 0; i < this.dataKeys.length; i++) {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DocModelError, type DocumentPair, NdArray, composeRun, decodeMsgpackRecords, encodeMsgpackRun, loadMsgpackRunBytes, ndarray } from "../src/index.js";
+import { DocModelError, type DocumentPair, NdArray, composeRun, decodeMsgpackRecords, encodeMsgpackRun, loadMsgpackRunBytes, ndarray, packEventPage } from "../src/index.js";
 import { exportMsgpack, indexMsgpackFile, loadMsgpackRun, openMsgpackCatalog, readMsgpackFile } from "../src/node.js";
 import { ALL_UIDS, TESTDATA, tagged } from "./helpers.js";
 
@@ -175,6 +175,40 @@ print(json.dumps(out))
     expect(loaded.stream("primary").read().columns.b?.data).toEqual(["x", "y"]);
     expect(Array.from(loaded.stream("other").read().columns.c?.data as BigInt64Array)).toEqual([1n, 2n ** 60n, 3n]);
     expect(Buffer.from(encodeMsgpackRun(loaded.documents())).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it("the per-descriptor event template writes the same bytes as the generic one-row page path, also for odd events", () => {
+    const run = composeRun({ uid: "tmpl", time: 1 });
+    const d = run.composeDescriptor({
+      name: "primary",
+      uid: "desc-tmpl",
+      data_keys: { x: { dtype: "number", shape: [], source: "s" }, y: { dtype: "number", shape: [], source: "s" } },
+    });
+    const ev = (data: Record<string, unknown>, timestamps: Record<string, unknown>, uid: string, seq_num: number, extra = {}) =>
+      ({ descriptor: "desc-tmpl", time: 1.5 + seq_num, uid, seq_num, data, timestamps, filled: {}, ...extra }) as never;
+    const events = [
+      ev({ x: 1, y: -0.5 }, { x: 1, y: 2 }, "a".repeat(36), 1),
+      ev({ x: 2 ** 40, y: Number.NaN }, { x: 3, y: 4 }, "b".repeat(31), 2),
+      ev({ y: 1, x: 2 }, { x: 1, y: 2 }, "reordered", 3),
+      ev({ x: 1, y: 2, z: 3 }, { x: 1, y: 2 }, "extra-data-key", 4),
+      ev({ x: 1 }, { x: 1, y: 2 }, "missing-data-key", 5),
+      ev({ x: 1, y: 2 }, { x: 1 }, "missing-ts-key", 6),
+      ev({ x: 1, y: 2 }, { x: 1, y: 2, z: 3 }, "extra-ts-key", 7),
+      ev({ x: "s", y: 2 }, { x: 1, y: 2 }, "string-value", 8),
+      ev({ x: 1, y: 2n }, { x: 1, y: 2 }, "bigint-value", 9),
+      ev({ x: 1, y: 2 }, { x: 1, y: 2 }, "é-non-ascii-uid", 10),
+      ev({ x: 1, y: 2 }, { x: 1, y: 2 }, "u".repeat(300), 2 ** 33),
+      ev({ x: 1, y: 2 }, { x: 1, y: 2 }, "filled", 12, { filled: { x: false } }),
+      ev({ x: 3, y: 4 }, { x: 5, y: 6 }, "c".repeat(36), 13),
+    ];
+    const head: DocumentPair[] = [["start", run.startDoc], ["descriptor", d.descriptorDoc]];
+    const viaTemplate = encodeMsgpackRun([...head, ...events.map((e): DocumentPair => ["event", e])]);
+    const generic = encodeMsgpackRun([...head, ...events.map((e): DocumentPair => ["event_page", packEventPage([e])])]);
+    expect(Buffer.from(viaTemplate).equals(Buffer.from(generic))).toBe(true);
+    const pages = [...decodeMsgpackRecords(viaTemplate)].slice(2) as any[];
+    expect(pages.map(([, p]) => p.uid[0])).toEqual(events.map((e: any) => e.uid));
+    expect(pages[3][1].data).toEqual({ x: [1], y: [2], z: [3] });
+    expect(pages[0][1].data).toEqual({ x: [1], y: [-0.5] });
   });
 
   it("keeps NdArray scalars and dtypes through a round trip", () => {
