@@ -34,14 +34,14 @@ export interface ExportResult {
 /** Encoded bytes buffered before they are handed to a background write. */
 const FLUSH_BYTES = 1 << 20;
 
-/** Write all of `b` at the descriptor's current position (thread pool; resolves when done). */
-function writeAll(fd: number, b: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
+/** Write all of `b` at the descriptor's current position (thread pool); resolves to null when done or to the error. */
+function writeAll(fd: number, b: Uint8Array): Promise<Error | null> {
+  return new Promise((resolve) => {
     const step = (off: number): void => {
       write(fd, b, off, b.length - off, null, (err, n) => {
-        if (err) reject(err);
+        if (err) resolve(err);
         else if (off + n < b.length) step(off + n);
-        else resolve();
+        else resolve(null);
       });
     };
     step(0);
@@ -71,11 +71,18 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
   // Double buffering: a full buffer is written on the libuv thread pool while the next one is encoded; at most one
   // write is in flight, so writes stay in order. `spare` is the buffer not being encoded into.
   let spare: Uint8Array | null = null;
-  let pending: Promise<void> | null = null;
+  // Resolves to the write's error (never rejects: a failure must not surface as an unhandled rejection while the
+  // loop is still encoding); rethrown at the next await.
+  let pending: Promise<Error | null> | null = null;
+  const settle = async (): Promise<void> => {
+    const p = pending;
+    pending = null;
+    const err = p ? await p : null;
+    if (err) throw err;
+  };
   const flush = async (): Promise<void> => {
     if (enc.pos === 0) return;
-    if (pending) await pending;
-    pending = null;
+    await settle();
     const b = enc.bytes();
     bytes += b.length;
     const current = enc.buf;
@@ -122,8 +129,7 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
     }
     if (fd === -1) throw new DocModelError("DOCS_NO_START", "docmodel: export got an empty document stream", { recordIndex: 0 });
     await flush();
-    if (pending) await pending;
-    pending = null;
+    await settle();
     closeSync(fd);
     fd = -1;
     if (options.overwrite && existsSync(path)) unlinkSync(path);
@@ -138,8 +144,8 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
     return { path, uid, counts: { ...records.counts }, bytes };
   } finally {
     // Never close the descriptor under an in-flight write.
-    const inFlight = pending as Promise<void> | null;
-    if (inFlight) await inFlight.catch(() => undefined);
+    const inFlight = pending as Promise<Error | null> | null;
+    if (inFlight) await inFlight;
     if (fd !== -1) closeSync(fd);
     if (tmp && existsSync(tmp)) unlinkSync(tmp);
   }

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DocModelError, type DocumentPair, NdArray, composeRun, decodeMsgpackRecords, encodeMsgpackRun, loadMsgpackRunBytes, ndarray, packEventPage } from "../src/index.js";
 import { exportMsgpack, indexMsgpackFile, loadMsgpackRun, openMsgpackCatalog, readMsgpackFile } from "../src/node.js";
@@ -95,6 +95,31 @@ describe("exportMsgpack", () => {
     expect(cols.columns.label?.data).toEqual(["p0", "p1", "p2", "p3", "p4"]);
     // A second export of the same run refuses to overwrite.
     await expect(exportMsgpack(docs, join(tmp, "a"))).rejects.toSatisfy((e) => DocModelError.isInstance(e) && e.code === "DOCS_FILE_EXISTS");
+  });
+
+  it("streams several MiB through background writes, and a failing source leaves no file behind", async () => {
+    const n = 20_000; // ≈ 5.4 MiB: several buffer hand-offs
+    function* docs(failAt: number): Generator<DocumentPair> {
+      const run = composeRun({ uid: `big-${failAt}`, time: 1 });
+      yield ["start", run.startDoc];
+      const d = run.composeDescriptor({ name: "primary", data_keys: { x: { dtype: "number", shape: [], source: "s" } } });
+      yield ["descriptor", d.descriptorDoc];
+      for (let i = 0; i < n; i++) {
+        if (i === failAt) throw new Error("source failed");
+        yield ["event", d.composeEvent({ data: { x: i }, timestamps: { x: i }, time: i })];
+      }
+      yield ["stop", run.composeStop({ time: n })];
+    }
+    const dir = join(tmp, "big");
+    const r = await exportMsgpack(docs(-1), dir);
+    expect(r.counts.event_page).toBe(n);
+    expect(r.bytes).toBe(readFileSync(r.path).length);
+    expect(Buffer.from(encodeMsgpackRun(loadMsgpackRun(r.path).documents())).equals(readFileSync(r.path))).toBe(true);
+    const cols = loadMsgpackRun(r.path).stream("primary").read();
+    expect(cols.length).toBe(n);
+    expect(Array.from(cols.columns.x?.data as Float64Array).at(-1)).toBe(n - 1);
+    await expect(exportMsgpack(docs(15_000), dir)).rejects.toThrow("source failed");
+    expect(readdirSync(dir)).toEqual([basename(r.path)]);
   });
 
   it("reports truncated files and bad records with codes", async () => {
