@@ -19,23 +19,14 @@ import {
   Uint64,
   Utf8,
 } from "apache-arrow";
+import type { NumericArray } from "@daqkit/lh5";
 import { LoaderError } from "./errors.js";
 
-/**
- * The parts of `@daqkit/lh5`'s in-memory objects the loader reads (structurally identical to its
- * `LgdoArray`, `ArrayOfEqualSizedArrays`, `VectorOfVectors` and `Table`).
+/*
+ * The parts of `@daqkit/lh5`'s in-memory objects the loader reads: structural subsets of its
+ * `LgdoArray`, `ArrayOfEqualSizedArrays`, `VectorOfVectors` and `Table` (without `datatype`), so that
+ * the loader's own synthesized pieces and test fakes fit too.
  */
-export type NumericArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
 
 export interface PieceArray {
   readonly type: "Array" | "FixedSizeArray" | "ArrayOfEqualSizedArrays";
