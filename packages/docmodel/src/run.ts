@@ -283,19 +283,9 @@ export async function loadRun(stream: DocumentStream): Promise<BlueskyRun> {
   let run: BlueskyRun | undefined;
   let index = 0;
   for await (const pair of stream as AsyncIterable<DocumentPair>) {
-    if (!run) {
-      if (pair[0] !== "start") {
-        throw new DocModelError("DOCS_NO_START", `docmodel: expected a stream of (name, doc) pairs starting with 'start', got '${pair[0]}'`, {
-          recordIndex: index,
-          documentName: pair[0],
-        });
-      }
-      run = new BlueskyRun(pair[1]);
-    } else run.add(pair);
-    index++;
+    run = addToRun(run, pair, index++);
   }
-  if (!run) throw new DocModelError("DOCS_NO_START", "docmodel: the document stream is empty (no 'start')", { recordIndex: 0 });
-  return run;
+  return finishRun(run);
 }
 
 /** Synchronous {@link loadRun} for iterables. */
@@ -303,17 +293,27 @@ export function loadRunSync(pairs: Iterable<DocumentPair>): BlueskyRun {
   let run: BlueskyRun | undefined;
   let index = 0;
   for (const pair of pairs) {
-    if (!run) {
-      if (pair[0] !== "start") {
-        throw new DocModelError("DOCS_NO_START", `docmodel: expected a stream of (name, doc) pairs starting with 'start', got '${pair[0]}'`, {
-          recordIndex: index,
-          documentName: pair[0],
-        });
-      }
-      run = new BlueskyRun(pair[1]);
-    } else run.add(pair);
-    index++;
+    run = addToRun(run, pair, index++);
   }
+  return finishRun(run);
+}
+
+/** Start a run with the first pair (which must be `start`) or add a later pair to it. */
+function addToRun(run: BlueskyRun | undefined, pair: DocumentPair, index: number): BlueskyRun {
+  if (run) {
+    run.add(pair);
+    return run;
+  }
+  if (pair[0] !== "start") {
+    throw new DocModelError("DOCS_NO_START", `docmodel: expected a stream of (name, doc) pairs starting with 'start', got '${pair[0]}'`, {
+      recordIndex: index,
+      documentName: pair[0],
+    });
+  }
+  return new BlueskyRun(pair[1]);
+}
+
+function finishRun(run: BlueskyRun | undefined): BlueskyRun {
   if (!run) throw new DocModelError("DOCS_NO_START", "docmodel: the document stream is empty (no 'start')", { recordIndex: 0 });
   return run;
 }
