@@ -134,27 +134,13 @@ export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, w
   if (module && ctor && (meta.type === 0 || meta.type === 1)) {
     // Direct path for numbers: each covering span is read from the wasm heap into the output.
     const out = new ctor(total * rowWidth);
-    const outOffset = new Float64Array(nr);
-    let acc = 0;
-    for (let k = 0; k < nr; k++) {
-      outOffset[k] = acc;
-      acc += (ranges.stops[k] as number) - (ranges.starts[k] as number);
-    }
+    const outOffset = rangeOffsets(ranges);
     const order = sortedOrder(ranges.starts);
     let i = 0;
     while (i < nr) {
       const first = order[i] as number;
       const spanStart = ranges.starts[first] as number;
-      let spanStop = ranges.stops[first] as number;
-      let j = i + 1;
-      while (j < nr) {
-        const k = order[j] as number;
-        const s0 = ranges.starts[k] as number;
-        const e0 = ranges.stops[k] as number;
-        if (s0 > spanStop + gapRows || Math.max(spanStop, e0) - spanStart > windowRows) break;
-        spanStop = Math.max(spanStop, e0);
-        j++;
-      }
+      const { end: j, spanStop } = coveringSpan(ranges, order, i, gapRows, windowRows);
       if (j === i + 1) {
         // A single range: read it in windows straight to its place in the output.
         let dst = (outOffset[first] as number) * rowWidth;
@@ -198,28 +184,14 @@ export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, w
   // Output buffer, concatenated in range order.
   const outStrings: string[] | null = ctor ? null : new Array<string>(total * rowWidth);
   const outNumbers: NumericArray | null = ctor ? new ctor(total * rowWidth) : null;
-  const outOffset = new Float64Array(nr);
-  let acc = 0;
-  for (let k = 0; k < nr; k++) {
-    outOffset[k] = acc;
-    acc += (ranges.stops[k] as number) - (ranges.starts[k] as number);
-  }
+  const outOffset = rangeOffsets(ranges);
   // Visit ranges sorted by start, grouping them into covering spans.
   const order = sortedOrder(ranges.starts);
   let i = 0;
   while (i < nr) {
     const first = order[i] as number;
     const spanStart = ranges.starts[first] as number;
-    let spanStop = ranges.stops[first] as number;
-    let j = i + 1;
-    while (j < nr) {
-      const k = order[j] as number;
-      const s = ranges.starts[k] as number;
-      const e = ranges.stops[k] as number;
-      if (s > spanStop + gapRows || Math.max(spanStop, e) - spanStart > windowRows) break;
-      spanStop = Math.max(spanStop, e);
-      j++;
-    }
+    const { end: j, spanStop } = coveringSpan(ranges, order, i, gapRows, windowRows);
     if (j === i + 1 && spanStop - spanStart > windowRows) {
       // One big range: stream it in windows straight into the output.
       const k = first;
@@ -251,6 +223,44 @@ export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, w
     i = j;
   }
   return (outNumbers ?? outStrings) as ElementData;
+}
+
+/** Where each range's rows start in the output, which concatenates the ranges in their given order. */
+function rangeOffsets(ranges: Ranges): Float64Array {
+  const out = new Float64Array(ranges.starts.length);
+  let acc = 0;
+  for (let k = 0; k < out.length; k++) {
+    out[k] = acc;
+    acc += (ranges.stops[k] as number) - (ranges.starts[k] as number);
+  }
+  return out;
+}
+
+/**
+ * Group the ranges `order[i], order[i+1], …` (sorted by start) into one covering span read with a
+ * single hyperslab: ranges join while the gap to the span is at most `gapRows` and the span stays
+ * within `windowRows`. Returns the index after the last joined range and the span's stop row.
+ */
+function coveringSpan(
+  ranges: Ranges,
+  order: Uint32Array,
+  i: number,
+  gapRows: number,
+  windowRows: number,
+): { end: number; spanStop: number } {
+  const first = order[i] as number;
+  const spanStart = ranges.starts[first] as number;
+  let spanStop = ranges.stops[first] as number;
+  let j = i + 1;
+  while (j < order.length) {
+    const k = order[j] as number;
+    const s = ranges.starts[k] as number;
+    const e = ranges.stops[k] as number;
+    if (s > spanStop + gapRows || Math.max(spanStop, e) - spanStart > windowRows) break;
+    spanStop = Math.max(spanStop, e);
+    j++;
+  }
+  return { end: j, spanStop };
 }
 
 /** Indices of `starts` in ascending order (identity without sorting when already ascending). */
