@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
  * A package may depend on exactly the workspace packages listed here.
  */
 const ALLOWED_WORKSPACE_DEPENDENCIES: Record<string, readonly string[]> = {
+  "@daqkit/io": [],
   "@daqkit/timestamps": [],
   "@daqkit/gen2-bin": ["@daqkit/timestamps"],
   "@daqkit/lh5": ["@daqkit/timestamps"],

@@ -1,0 +1,2 @@
+/** `@daqkit/io/node`: the Node-only parts of the platform layer (files, directories, worker_threads). */
+export { IoError, type IoErrorCode } from "./errors.js";
