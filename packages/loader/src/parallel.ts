@@ -34,6 +34,17 @@ function workerExecArgv(): string[] {
   return out;
 }
 
+/**
+ * A non-loader error from a worker: keeps its name, code, stack and, for an error of another daqkit
+ * package (FileDB cut evaluation, LH5), its `category` and `Symbol.for("daqkit.error")` marker.
+ */
+function reviveForeign(e: Record<string, unknown>): Error {
+  const error = Object.assign(new Error(String(e.message)), { code: e.code, name: e.name });
+  if (typeof e.stack === "string") error.stack = e.stack;
+  if (e.daqkit === true) Object.assign(error, { category: e.category, path: e.path, row: e.row, [Symbol.for("daqkit.error")]: true });
+  return error;
+}
+
 /** True when cycles can be processed in worker threads (the built package ships the worker script). */
 export function parallelAvailable(): boolean {
   return workerUrl() !== null;
@@ -93,7 +104,7 @@ export async function runCyclesInWorkers(
                     ...(e.row === undefined ? {} : { row: e.row as number }),
                     ...(e.table === undefined ? {} : { table: e.table as number | string }),
                   })
-                : Object.assign(new Error(String(e.message)), { code: e.code, name: e.name }),
+                : reviveForeign(e),
             );
             return;
           }
