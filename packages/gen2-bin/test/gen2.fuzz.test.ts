@@ -146,7 +146,7 @@ describe("gen2 fault suite", () => {
     const tally = newTally("gen2-bin-directories");
     const inputs: IsolatedInput[] = [];
     const rnd = prng(BASE_SEED);
-    const count = scaled(8);
+    const count = scaled(5);
     for (let i = 0; i < count; i++) {
       const files = night.map((f) => ({ ...f }));
       const k = Math.floor(rnd() * files.length);
