@@ -73,15 +73,18 @@ export async function killSeries(options: {
   count: number;
   seed: number;
   prepare: () => void;
-  /** Files that may differ from the reference by design (e.g. none); default: every file must match. */
-  compare?: (name: string, got: Buffer, want: Buffer) => boolean;
+  /** Arguments of the re-run after each kill (default `args`; e.g. with `--overwrite` when a complete output refuses a re-run). */
+  rerunArgs?: readonly string[];
+  /** Equality of a file with its reference (default: identical bytes; formats with timestamps compare contents). */
+  compare?: (name: string, got: Buffer, want: Buffer) => boolean | Promise<boolean>;
 }): Promise<KillReport[]> {
   const rnd = prng(options.seed);
   const reports: KillReport[] = [];
   const same = options.compare ?? ((_n, a, b) => a.equals(b));
   for (let i = 0; i < options.count; i++) {
     options.prepare();
-    const delayMs = Math.round(options.referenceMs * (0.25 + rnd() * 0.95)); // past start-up, into the writes
+    // Stratified over [0.25, 1.2] × the reference time: past start-up, into the writes, and past the end.
+    const delayMs = Math.round(options.referenceMs * (0.25 + (0.95 * (i + rnd())) / options.count));
     const r = await killAt([CLI, ...options.args], delayMs);
     const got = snapshot(options.outDir);
     const bad: string[] = [];
@@ -90,12 +93,13 @@ export async function killSeries(options: {
     for (const [name, bytes] of got) {
       const want = options.reference.get(name);
       if (want === undefined) leftovers.push(name);
-      else if (same(name, bytes, want)) complete++;
+      else if (await same(name, bytes, want)) complete++;
       else bad.push(`${name} (${bytes.length} bytes, reference ${want.length})`);
     }
-    runCli(options.args);
+    runCli(options.rerunArgs ?? options.args);
     const again = snapshot(options.outDir);
-    const rerunBad = [...options.reference].filter(([name, want]) => !again.has(name) || !same(name, again.get(name)!, want)).map(([name]) => name);
+    const rerunBad: string[] = [];
+    for (const [name, want] of options.reference) if (!again.has(name) || !(await same(name, again.get(name)!, want))) rerunBad.push(name);
     reports.push({ delayMs, killed: r.killed, bad, complete, leftovers, rerunBad });
   }
   return reports;
