@@ -35,10 +35,21 @@ function workerExecArgv(): string[] {
 }
 
 /**
- * A non-loader error from a worker: keeps its name, code, stack and, for an error of another daqkit
- * package (FileDB cut evaluation, LH5), its `category` and `Symbol.for("daqkit.error")` marker.
+ * The error a worker posted (see load-worker.ts), as thrown in the parent: a `LoaderError` again for
+ * `LOADER_*` codes; any other error keeps its name, code and stack and, when it came from another daqkit
+ * package (FileDB, LH5), its `category` and `Symbol.for("daqkit.error")` marker (the CLI's exit code
+ * depends on them).
  */
-function reviveForeign(e: Record<string, unknown>): Error {
+export function reviveWorkerError(e: Record<string, unknown>): Error {
+  const code = String(e.code ?? "");
+  if (code.startsWith("LOADER_")) {
+    return new LoaderError(code as LoaderErrorCode, String(e.message), {
+      ...(e.path === undefined ? {} : { path: e.path as string }),
+      ...(e.fileIndex === undefined ? {} : { fileIndex: e.fileIndex as number }),
+      ...(e.row === undefined ? {} : { row: e.row as number }),
+      ...(e.table === undefined ? {} : { table: e.table as number | string }),
+    });
+  }
   const error = Object.assign(new Error(String(e.message)), { code: e.code, name: e.name });
   if (typeof e.stack === "string") error.stack = e.stack;
   if (e.daqkit === true) Object.assign(error, { category: e.category, path: e.path, row: e.row, [Symbol.for("daqkit.error")]: true });
@@ -94,18 +105,7 @@ export async function runCyclesInWorkers(
         w.on("message", (msg: { id: number; result?: CycleResult; error?: Record<string, unknown> }) => {
           if (msg.error) {
             failed = true;
-            const e = msg.error;
-            const code = String(e.code ?? "");
-            reject(
-              code.startsWith("LOADER_")
-                ? new LoaderError(code as LoaderErrorCode, String(e.message), {
-                    ...(e.path === undefined ? {} : { path: e.path as string }),
-                    ...(e.fileIndex === undefined ? {} : { fileIndex: e.fileIndex as number }),
-                    ...(e.row === undefined ? {} : { row: e.row as number }),
-                    ...(e.table === undefined ? {} : { table: e.table as number | string }),
-                  })
-                : reviveForeign(e),
-            );
+            reject(reviveWorkerError(msg.error));
             return;
           }
           results[msg.id] = msg.result as CycleResult;
