@@ -13,8 +13,11 @@ import { CONFIGS, PROD_REF } from "./helpers.js";
 
 const CONFIG = join(CONFIGS, "pygama-flow/filedb-config.json");
 
-async function worker(): Promise<string> {
-  return bundleScript(join(import.meta.dirname, "fuzz-worker.ts"), join(import.meta.dirname, "../.vitest/filedb-fuzz-worker.mjs"));
+let bundled: Promise<string> | undefined;
+/** The worker script, bundled once per file. */
+function worker(): Promise<string> {
+  bundled ??= bundleScript(join(import.meta.dirname, "fuzz-worker.ts"), join(import.meta.dirname, "../.vitest/filedb-fuzz-worker.mjs"));
+  return bundled;
 }
 
 /** Every JSON path of `value` (objects and arrays), for wrong-type replacements. */

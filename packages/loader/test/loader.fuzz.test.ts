@@ -17,8 +17,11 @@ const SETUP = {
   dataDir: join(LH5_DATA, "prod-ref-l200/generated/tier"),
 };
 
-async function worker(): Promise<string> {
-  return bundleScript(join(import.meta.dirname, "fuzz-worker.ts"), join(import.meta.dirname, "../.vitest/loader-fuzz-worker.mjs"));
+let bundled: Promise<string> | undefined;
+/** The worker script, bundled once per file. */
+function worker(): Promise<string> {
+  bundled ??= bundleScript(join(import.meta.dirname, "fuzz-worker.ts"), join(import.meta.dirname, "../.vitest/loader-fuzz-worker.mjs"));
+  return bundled;
 }
 
 function paths(value: unknown, prefix: string[] = []): string[][] {

@@ -70,7 +70,7 @@ describe.skipIf(!built)("daqkit load --out killed with SIGKILL", () => {
         outDir: out,
         reference,
         referenceMs,
-        count: scaled(2),
+        count: scaled(1),
         seed: BASE_SEED + (ext === "lh5" ? 3 : 4),
         prepare: () => {
           rmSync(out, { recursive: true, force: true });
