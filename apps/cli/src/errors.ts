@@ -2,8 +2,9 @@
  * How the daqkit CLI turns errors into one line and an exit code.
  *
  * Every daqkit package throws its own error class carrying a string `code`
- * (`GEN2_TRUNCATED_FRAME`, `LH5_DATASET_MISSING`, …). The CLI does not import
- * those classes: it recognises any error with an upper-case `code` string.
+ * (`GEN2_PARTIAL_WORD`, `LH5_OBJECT_NOT_FOUND`, …), a `category` (`"data"` or `"not-found"`) and
+ * the `Symbol.for("daqkit.error")` marker. The CLI does not import those classes: it recognises the
+ * marker, and takes exit 3 or 4 from `category`. Anything else is a bug (exit 1, with the stack).
  */
 
 /** Documented exit codes of the `daqkit` command. */
@@ -28,44 +29,65 @@ export class CliUsageError extends Error {
   readonly code = "CLI_USAGE";
 }
 
+/**
+ * An error thrown by a daqkit package: it carries the `Symbol.for("daqkit.error")` marker every package's
+ * error class sets, a string `code` and a `category` (`"data"` or `"not-found"`).
+ */
 export interface CodedError extends Error {
   code: string;
+  category?: unknown;
 }
 
-const CODE_PATTERN = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/;
+const DAQKIT_ERROR = Symbol.for("daqkit.error");
 
-/** True for errors thrown by daqkit packages (a `code` like `GEN2_BAD_WORD`). */
+/**
+ * True for errors thrown by daqkit packages, recognised by their `Symbol.for("daqkit.error")` marker
+ * (also across duplicate installs). Node's own coded errors (`ERR_INVALID_ARG_TYPE`, `ENOENT`, …) are not.
+ */
 export function isCodedError(error: unknown): error is CodedError {
   return (
     error instanceof Error &&
-    typeof (error as { code?: unknown }).code === "string" &&
-    CODE_PATTERN.test((error as unknown as { code: string }).code)
+    (error as unknown as Record<symbol, unknown>)[DAQKIT_ERROR] === true &&
+    typeof (error as { code?: unknown }).code === "string"
   );
 }
 
-const NODE_NOT_FOUND = new Set(["ENOENT", "EACCES", "EISDIR", "ENOTDIR", "EPERM"]);
+const OS_NOT_FOUND = new Set(["ENOENT", "EACCES", "EISDIR", "ENOTDIR", "EPERM"]);
 
-/** The exit code for an error, per {@link EXIT}. */
+/**
+ * True for a Node file-system error about a named file (a missing file, a directory where a file was
+ * expected, no permission): it has one of those codes plus the `syscall` and `path` Node sets.
+ * Such an error means "a named file cannot be read/written" (exit 4), not a bug.
+ */
+export function isNamedFileError(error: unknown): error is Error & { code: string; path: string; syscall: string } {
+  const e = error as { code?: unknown; path?: unknown; syscall?: unknown } | null;
+  return (
+    error instanceof Error &&
+    typeof e?.code === "string" &&
+    OS_NOT_FOUND.has(e.code) &&
+    typeof e.path === "string" &&
+    typeof e.syscall === "string"
+  );
+}
+
+/**
+ * The exit code for an error, per {@link EXIT}: a daqkit error's `category` picks 4 (`"not-found"`) or
+ * 3 (anything else); a Node error on a named file is 4; everything else is a bug (1).
+ */
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CliUsageError) return EXIT.USAGE;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && NODE_NOT_FOUND.has(code)) return EXIT.NOT_FOUND;
-  if (isCodedError(error)) {
-    return /_(NOT_FOUND|MISSING|IO|UNREADABLE|NO_FILES)$/.test(error.code) ? EXIT.NOT_FOUND : EXIT.DATA;
-  }
+  if (isCodedError(error)) return error.category === "not-found" ? EXIT.NOT_FOUND : EXIT.DATA;
+  if (isNamedFileError(error)) return EXIT.NOT_FOUND;
   return EXIT.INTERNAL;
 }
 
-/** One line for the terminal: `daqkit: CODE: message` (first line of the message only). */
+/** One line for the terminal: `daqkit: CODE: message` (first line of the message only); a bug gets its stack. */
 export function formatError(error: unknown): string {
   if (isCodedError(error) || error instanceof CliUsageError) {
     const first = error.message.split("\n")[0];
     return `daqkit: ${error.code}: ${first}`;
   }
-  const code = (error as { code?: unknown } | null)?.code;
-  if (error instanceof Error && typeof code === "string" && NODE_NOT_FOUND.has(code)) {
-    return `daqkit: ${code}: ${error.message}`;
-  }
+  if (isNamedFileError(error)) return `daqkit: ${error.code}: ${error.message}`;
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return `daqkit: internal error (this is a bug, please report it with the command you ran):\n${stack}`;
 }

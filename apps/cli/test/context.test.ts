@@ -1,7 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createContext, toJson } from "../src/context.js";
-import { CliUsageError, EXIT, exitCodeFor, formatError } from "../src/errors.js";
 
 function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
   const pass = new PassThrough();
@@ -44,17 +43,5 @@ describe("output and errors", () => {
     expect(toJson({ a: 2n ** 64n, b: new BigInt64Array([1n]), c: new Uint16Array([3]) }, 0)).toBe(
       '{"a":"18446744073709551616","b":["1"],"c":[3]}',
     );
-  });
-  it("maps coded errors to exit codes and one line", () => {
-    const data = Object.assign(new Error("gen2: file x.bin: bad word\nmore"), { code: "GEN2_BAD_WORD" });
-    const missing = Object.assign(new Error("lh5: no such dataset"), { code: "LH5_DATASET_MISSING" });
-    const enoent = Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT" });
-    expect(exitCodeFor(data)).toBe(EXIT.DATA);
-    expect(formatError(data)).toBe("daqkit: GEN2_BAD_WORD: gen2: file x.bin: bad word");
-    expect(exitCodeFor(missing)).toBe(EXIT.NOT_FOUND);
-    expect(exitCodeFor(enoent)).toBe(EXIT.NOT_FOUND);
-    expect(exitCodeFor(new CliUsageError("x"))).toBe(EXIT.USAGE);
-    expect(exitCodeFor(new TypeError("bug"))).toBe(EXIT.INTERNAL);
-    expect(formatError(new TypeError("bug"))).toContain("internal error");
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Error codes of `@daqkit/docmodel`. Codes ending in `_NOT_FOUND`, `_NO_FILES`, `_UNREADABLE` or `_IO` mean
- * "something named does not exist or cannot be read" (CLI exit 4); every other code is bad data (exit 3).
+ * Error codes of `@daqkit/docmodel`. `CATEGORY` below says which mean "something named does not exist or
+ * cannot be read" (`category: "not-found"`, CLI exit 4); every other code is bad data (exit 3).
  *
  * Mapping to the upstream (Python event-model) exception classes:
  * - `DOCS_SCHEMA_INVALID` — `jsonschema.ValidationError` (upstream `SchemaValidationError` in the spec)
@@ -35,6 +35,32 @@ export type DocModelErrorCode =
   | "DOCS_UNRESOLVABLE_FOREIGN_KEY"
   | "DOCS_UNDEFINED_ASSET_SPEC";
 
+/** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
+const CATEGORY: Record<DocModelErrorCode, "data" | "not-found"> = {
+  DOCS_SCHEMA_INVALID: "data",
+  DOCS_KEYS_MISMATCH: "data",
+  DOCS_LENGTH_MISMATCH: "data",
+  DOCS_STOP_ALREADY_COMPOSED: "data",
+  DOCS_EMPTY_PAGE: "data",
+  DOCS_BAD_ARGUMENT: "data",
+  DOCS_QUERY_INVALID: "data",
+  DOCS_NO_START: "data",
+  DOCS_RUN_NOT_FOUND: "not-found",
+  DOCS_STREAM_NOT_FOUND: "not-found",
+  DOCS_AMBIGUOUS_KEY: "data",
+  DOCS_MSGPACK_TRUNCATED: "data",
+  DOCS_MSGPACK_BAD_RECORD: "data",
+  DOCS_MSGPACK_UNSUPPORTED: "data",
+  DOCS_UNSUPPORTED_DTYPE: "data",
+  DOCS_FILE_EXISTS: "data",
+  DOCS_NO_FILES: "not-found",
+  DOCS_FILE_UNREADABLE: "not-found",
+  DOCS_TIFF_UNSUPPORTED: "data",
+  DOCS_SHAPE_MISMATCH: "data",
+  DOCS_UNRESOLVABLE_FOREIGN_KEY: "data",
+  DOCS_UNDEFINED_ASSET_SPEC: "data",
+};
+
 const MARKER = Symbol.for("daqkit.error");
 
 /** Structured context attached to a {@link DocModelError}. */
@@ -59,6 +85,8 @@ export interface DocModelErrorContext {
 export class DocModelError extends Error {
   override readonly name = "DocModelError";
   readonly code: DocModelErrorCode;
+  /** `"data"`: bad input data (CLI exit 3); `"not-found"`: a named file or object is missing or cannot be read/written (exit 4). Set from `code`. */
+  readonly category: "data" | "not-found";
   readonly path?: string;
   readonly byteOffset?: number;
   readonly recordIndex?: number;
@@ -71,6 +99,7 @@ export class DocModelError extends Error {
   constructor(code: DocModelErrorCode, message: string, options: DocModelErrorContext & { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.category = CATEGORY[code];
     const { cause: _cause, ...context } = options;
     Object.assign(this, context);
   }

@@ -35,6 +35,27 @@ export type FileDbErrorCode =
   /** `toDisk` in write-safe mode found an existing file. */
   | "FILEDB_EXISTS";
 
+/** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
+const CATEGORY: Record<FileDbErrorCode, "data" | "not-found"> = {
+  FILEDB_BAD_CONFIG: "data",
+  FILEDB_BAD_TEMPLATE: "data",
+  FILEDB_BAD_EXPRESSION: "data",
+  FILEDB_UNKNOWN_COLUMN: "data",
+  FILEDB_UNKNOWN_TIER: "data",
+  FILEDB_NOT_SCANNED: "data",
+  FILEDB_UNKNOWN_TABLE: "data",
+  FILEDB_BAD_KEY: "data",
+  FILEDB_BAD_TABLE: "data",
+  FILEDB_DIR_NOT_FOUND: "not-found",
+  FILEDB_NOT_FOUND: "not-found",
+  FILEDB_NO_FILES: "not-found",
+  FILEDB_UNREADABLE: "not-found",
+  FILEDB_BAD_DATABASE: "data",
+  FILEDB_CONFIG_MISMATCH: "data",
+  FILEDB_IO: "not-found",
+  FILEDB_EXISTS: "data",
+};
+
 const MARKER = Symbol.for("daqkit.error");
 
 /** Structured context of a {@link FileDbError}. */
@@ -57,6 +78,8 @@ export interface FileDbErrorContext {
 export class FileDbError extends Error {
   override readonly name = "FileDbError";
   readonly code: FileDbErrorCode;
+  /** `"data"`: bad input data (CLI exit 3); `"not-found"`: a named file or object is missing or cannot be read/written (exit 4). Set from `code`. */
+  readonly category: "data" | "not-found";
   readonly path: string | undefined;
   readonly position: number | undefined;
   readonly source: string | undefined;
@@ -68,6 +91,7 @@ export class FileDbError extends Error {
   constructor(code: FileDbErrorCode, message: string, options?: FileDbErrorContext & { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.category = CATEGORY[code];
     this.path = options?.path;
     this.position = options?.position;
     this.source = options?.source;

@@ -234,8 +234,29 @@ function tokenize(source: string): Token[] {
 // Parser (recursive descent; precedence from lowest: or/|, and/&, not, comparisons, + -, * / // %,
 // unary - + ~, **, primary)
 
+/** Deepest nesting of parentheses, brackets, calls, `not`, unary signs and `**` (Python's parser stops at 200). */
+const MAX_NESTING = 200;
+/** Deepest expression tree (long `and`/`or`/arithmetic chains included) that formatting and evaluation accept. */
+const MAX_TREE_DEPTH = 2000;
+
+/** Depth of an expression tree, without recursion. */
+function treeDepth(root: Expression): number {
+  let max = 0;
+  const stack: [Expression, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [e, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (e.kind === "binary") stack.push([e.left, d + 1], [e.right, d + 1]);
+    else if (e.kind === "unary") stack.push([e.operand, d + 1]);
+    else if (e.kind === "list") for (const x of e.items) stack.push([x, d + 1]);
+    else if (e.kind === "call") for (const x of e.args) stack.push([x, d + 1]);
+  }
+  return max;
+}
+
 class Parser {
   private index = 0;
+  private nesting = 0;
   constructor(
     private readonly source: string,
     private readonly tokens: Token[],
@@ -261,12 +282,24 @@ class Parser {
   private fail(token: Token, expected: string): never {
     throw badExpression(this.source, token.position, `expected ${expected}, found ${this.describe(token)}`);
   }
+  /** Parse one nested level (bounded, so deep input is a coded error, not a stack overflow). */
+  private nest<T>(token: Token, parse: () => T): T {
+    if (++this.nesting > MAX_NESTING) throw badExpression(this.source, token.position, `nested more than ${MAX_NESTING} levels deep`);
+    try {
+      return parse();
+    } finally {
+      this.nesting--;
+    }
+  }
 
   parse(): Expression {
     if (this.peek().kind === "eof") this.fail(this.peek(), "an expression");
     const expr = this.parseOr();
     const t = this.peek();
     if (t.kind !== "eof") this.fail(t, "an operator or end of expression");
+    if (treeDepth(expr) > MAX_TREE_DEPTH) {
+      throw badExpression(this.source, 0, `more than ${MAX_TREE_DEPTH} nested operations (split the expression)`);
+    }
     return expr;
   }
 
@@ -294,7 +327,7 @@ class Parser {
     const t = this.peek();
     if (this.isKeyword(t, "not")) {
       this.next();
-      return { kind: "unary", op: "not", operand: this.parseNot(), position: t.position };
+      return { kind: "unary", op: "not", operand: this.nest(t, () => this.parseNot()), position: t.position };
     }
     return this.parseComparison();
   }
@@ -350,7 +383,7 @@ class Parser {
     const t = this.peek();
     if (this.isOp(t, "-", "+", "~")) {
       this.next();
-      const operand = this.parseUnary();
+      const operand = this.nest(t, () => this.parseUnary());
       if (t.text === "-" && operand.kind === "literal" && typeof operand.value === "number") {
         return { kind: "literal", value: -operand.value, position: t.position };
       }
@@ -367,7 +400,7 @@ class Parser {
     const base = this.parsePrimary();
     if (this.isOp(this.peek(), "**")) {
       const t = this.next();
-      const exponent = this.parseUnary(); // right-associative; binds tighter than a unary minus on its left
+      const exponent = this.nest(t, () => this.parseUnary()); // right-associative; binds tighter than a unary minus on its left
       return { kind: "binary", op: "**", left: base, right: exponent, position: t.position };
     }
     return base;
@@ -412,7 +445,7 @@ class Parser {
               );
             }
             this.next();
-            const args = this.parseItems(")");
+            const args = this.nest(t, () => this.parseItems(")"));
             const want = t.text in FUNCTIONS ? 1 : 2;
             if (args.length !== want) {
               throw badExpression(this.source, t.position, `${t.text}() takes ${want} argument(s), got ${args.length}`);
@@ -424,14 +457,14 @@ class Parser {
       }
       case "op":
         if (t.text === "(") {
-          const items = this.parseItems(")");
+          const items = this.nest(t, () => this.parseItems(")"));
           if (items.length === 0) this.fail(t, "an expression inside ()");
           // (a) is grouping; (a, b) and (a,) are tuples (lists), as in Python.
           const hadComma = this.tokens[this.index - 2]!.text === "," || items.length > 1;
           if (items.length === 1 && !hadComma) return items[0]!;
           return { kind: "list", items, position: t.position };
         }
-        if (t.text === "[") return { kind: "list", items: this.parseItems("]"), position: t.position };
+        if (t.text === "[") return { kind: "list", items: this.nest(t, () => this.parseItems("]")), position: t.position };
         return this.fail(t, "a value");
       default:
         return this.fail(t, "a value");

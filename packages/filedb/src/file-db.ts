@@ -11,7 +11,7 @@ import { type FileDbConfig, type ResolveConfigOptions, type ResolvedFileDbConfig
 import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
 import { readFileDb, type WriteFileDbOptions, writeFileDb } from "./persistence.js";
-import { statSizes } from "./stat-files.js";
+import { statIfExists, statSizes } from "./stat-files.js";
 import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
 import { compileTemplate, type TemplateValue } from "./template.js";
 import { walkFiles } from "./walk.js";
@@ -502,7 +502,7 @@ export class FileDb {
         const parent = path.slice(0, path.lastIndexOf("/"));
         let exists = dirExists.get(parent);
         if (exists === undefined) {
-          exists = statSync(parent, { throwIfNoEntry: false })?.isDirectory() ?? false;
+          exists = statIfExists(parent)?.isDirectory() ?? false;
           dirExists.set(parent, exists);
         }
         if (!exists) continue;

@@ -1,5 +1,6 @@
-import { type Dirent, readdirSync, statSync } from "node:fs";
+import { type Dirent, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { statIfExists } from "./stat-files.js";
 
 /**
  * Every regular file below `dir` (recursive; symbolic links to files count as files, links to
@@ -19,7 +20,7 @@ export function walkFiles(dir: string, visit: (relativeDir: string, name: string
     if (e.isFile()) visit(relativeDir, e.name);
     else if (e.isDirectory()) subdirs.push(e.name);
     else if (e.isSymbolicLink()) {
-      const s = statSync(join(dir, e.name), { throwIfNoEntry: false });
+      const s = statIfExists(join(dir, e.name));
       if (s?.isFile()) visit(relativeDir, e.name);
     }
   }

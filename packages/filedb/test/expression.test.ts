@@ -178,3 +178,28 @@ describe("evaluateExpression", () => {
     expect(out).not.toBe(mask);
   });
 });
+
+describe("deeply nested expressions (fault suite finding)", () => {
+  const code = (text: string): string | undefined => {
+    try {
+      parseExpression(text);
+      return undefined;
+    } catch (error) {
+      return (error as { code?: string }).code ?? String(error);
+    }
+  };
+  it("are a coded FILEDB_BAD_EXPRESSION, not a stack overflow", () => {
+    expect(code(`${"(".repeat(5000)}run${")".repeat(5000)} == 1`)).toBe("FILEDB_BAD_EXPRESSION");
+    expect(code(`${"[".repeat(5000)}1${"]".repeat(5000)}`)).toBe("FILEDB_BAD_EXPRESSION");
+    expect(code(`${"not ".repeat(50000)}x`)).toBe("FILEDB_BAD_EXPRESSION");
+    expect(code(`${"-".repeat(200000)}1 > 0`)).toBe("FILEDB_BAD_EXPRESSION");
+    expect(code(`2${"**2".repeat(50000)}`)).toBe("FILEDB_BAD_EXPRESSION");
+    expect(code(Array.from({ length: 20000 }, (_, i) => `x > ${i}`).join(" and "))).toBe("FILEDB_BAD_EXPRESSION");
+  });
+  it("within the limits they parse and evaluate", () => {
+    const e = parseExpression(`${"(".repeat(150)}x${")".repeat(150)} > 0 and ${"not ".repeat(100)}x > 1`);
+    expect(Array.from(evaluateExpression(e, () => new Float64Array([1, 2]), 2))).toEqual([0, 1]);
+    const chain = parseExpression(Array.from({ length: 500 }, (_, i) => `x > ${i - 10}`).join(" and "));
+    expect(Array.from(evaluateExpression(chain, () => new Float64Array([1000, 5]), 2))).toEqual([1, 0]);
+  });
+});

@@ -127,6 +127,18 @@ describe("scanFiles variants", () => {
     expect(error(() => db.scanFiles("no/such/dir")).code).toBe("FILEDB_DIR_NOT_FOUND");
   });
 
+  it("a tier template giving impossible file names (too long, under a file) means missing files, not a raw error", () => {
+    const config = loadConfig("pygama-flow/filedb-config.json");
+    const fileFormat = config.file_format as Record<string, string>;
+    const long = { ...config, file_format: { ...fileFormat, dsp: `/${"x".repeat(300)}-{timestamp}.lh5` } };
+    const a = FileDb.fromConfig(long);
+    expect(a.length).toBe(4);
+    expect(a.records().map((r) => r.dsp_size)).toEqual([0, 0, 0, 0]);
+    const underFile = { ...config, file_format: { ...fileFormat, hit: `${fileFormat.raw}/{timestamp}.lh5` } };
+    const b = FileDb.fromConfig(underFile);
+    expect(b.records().map((r) => r.hit_size)).toEqual([0, 0, 0, 0]);
+  });
+
   it("works with a relative data_dir (pygama bug B20)", () => {
     const db = FileDb.fromConfig(`${CONFIGS}/pygama-flow/filedb-config.json`, { cwd: TESTDATA });
     expect(db.length).toBe(4);

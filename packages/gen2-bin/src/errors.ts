@@ -59,12 +59,37 @@ export interface Gen2BinErrorContext {
   cause?: unknown;
 }
 
+/** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
+const CATEGORY: Record<Gen2BinErrorCode, "data" | "not-found"> = {
+  GEN2_EMPTY_FILE: "data",
+  GEN2_PARTIAL_WORD: "data",
+  GEN2_NO_HEADER: "data",
+  GEN2_FILE_NOT_FOUND: "not-found",
+  GEN2_DIR_NOT_FOUND: "not-found",
+  GEN2_NO_FILES: "not-found",
+  GEN2_IO: "not-found",
+  GEN2_CACHE_UNREADABLE: "not-found",
+  GEN2_PARQUET: "data",
+  GEN2_WORKER_FAILED: "data",
+  GEN2_BAD_SCHEMA: "data",
+  GEN2_NULL_VALUE: "data",
+  GEN2_EMPTY_TABLE: "data",
+  GEN2_RANGE_OVERLAP: "data",
+  GEN2_UNMAPPED_PIXEL: "data",
+  GEN2_PIXEL_DUPLICATED: "data",
+  GEN2_VALUE_OUT_OF_RANGE: "data",
+  GEN2_BAD_ARGUMENT: "data",
+  GEN2_ROUND_TRIP_MISMATCH: "data",
+};
+
 const MARKER = Symbol.for("daqkit.error");
 
 /** Error thrown by every `@daqkit/gen2-bin` function for bad data or environment problems. */
 export class Gen2BinError extends Error {
   override readonly name = "Gen2BinError";
   readonly code: Gen2BinErrorCode;
+  /** `"data"`: bad input data (CLI exit 3); `"not-found"`: a named file or object is missing or cannot be read/written (exit 4). Set from `code`. */
+  readonly category: "data" | "not-found";
   readonly path: string | undefined;
   readonly byteOffset: number | undefined;
   readonly row: number | undefined;
@@ -73,6 +98,7 @@ export class Gen2BinError extends Error {
   constructor(code: Gen2BinErrorCode, message: string, context: Gen2BinErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
     this.code = code;
+    this.category = CATEGORY[code];
     this.path = context.path;
     this.byteOffset = context.byteOffset;
     this.row = context.row;

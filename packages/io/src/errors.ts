@@ -7,12 +7,21 @@ export type IoErrorCode =
   /** A read asked for bytes outside the source (offset/length beyond its size). */
   | "IO_OUT_OF_RANGE";
 
+/** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
+const CATEGORY: Record<IoErrorCode, "data" | "not-found"> = {
+  IO_NOT_FOUND: "not-found",
+  IO_FAILED: "data",
+  IO_OUT_OF_RANGE: "data",
+};
+
 const MARKER = Symbol.for("daqkit.error");
 
 /** The one error class of `@daqkit/io`. Branch on `code`, never on the message. */
 export class IoError extends Error {
   override readonly name = "IoError";
   readonly code: IoErrorCode;
+  /** `"data"`: bad input data (CLI exit 3); `"not-found"`: a named file or object is missing or cannot be read/written (exit 4). Set from `code`. */
+  readonly category: "data" | "not-found";
   /** The file, URL or entry involved. */
   readonly path?: string;
   readonly [MARKER] = true;
@@ -20,6 +29,7 @@ export class IoError extends Error {
   constructor(code: IoErrorCode, message: string, options?: { cause?: unknown; path?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.category = CATEGORY[code];
     this.path = options?.path;
   }
 

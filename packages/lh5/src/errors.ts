@@ -1,7 +1,7 @@
 /**
  * The one error class of `@daqkit/lh5`.
  *
- * Codes ending in `_NOT_FOUND` / `_UNREADABLE` / `_IO` map to CLI exit 4, every other code to exit 3.
+ * `category` (from the `CATEGORY` table) is `"not-found"` (CLI exit 4) or `"data"` (exit 3) per code.
  */
 export type Lh5ErrorCode =
   /** The file does not exist (or is not a regular file). */
@@ -44,6 +44,28 @@ export type Lh5ErrorCode =
   /** Reading a dataset failed inside HDF5. */
   | "LH5_READ_IO";
 
+/** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
+const CATEGORY: Record<Lh5ErrorCode, "data" | "not-found"> = {
+  LH5_FILE_NOT_FOUND: "not-found",
+  LH5_NOT_HDF5: "data",
+  LH5_TRUNCATED: "data",
+  LH5_UNREADABLE: "not-found",
+  LH5_OBJECT_NOT_FOUND: "not-found",
+  LH5_NOT_LGDO: "data",
+  LH5_BAD_DATATYPE: "data",
+  LH5_FIELD_ABSENT: "data",
+  LH5_LENGTH_MISMATCH: "data",
+  LH5_FILTER_UNAVAILABLE: "data",
+  LH5_BAD_ROWS: "data",
+  LH5_UNSUPPORTED: "data",
+  LH5_BAD_LGDO: "data",
+  LH5_APPEND_MISMATCH: "data",
+  LH5_OBJECT_EXISTS: "data",
+  LH5_DECODE_FAILED: "data",
+  LH5_WRITE_IO: "not-found",
+  LH5_READ_IO: "not-found",
+};
+
 const MARKER = Symbol.for("daqkit.error");
 
 /** Structured context carried by an {@link Lh5Error}. */
@@ -62,6 +84,8 @@ export interface Lh5ErrorContext {
 export class Lh5Error extends Error {
   override readonly name = "Lh5Error";
   readonly code: Lh5ErrorCode;
+  /** `"data"`: bad input data (CLI exit 3); `"not-found"`: a named file or object is missing or cannot be read/written (exit 4). Set from `code`. */
+  readonly category: "data" | "not-found";
   readonly path: string | undefined;
   readonly objectPath: string | undefined;
   readonly row: number | undefined;
@@ -71,6 +95,7 @@ export class Lh5Error extends Error {
   constructor(code: Lh5ErrorCode, message: string, context: Lh5ErrorContext = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+    this.category = CATEGORY[code];
     this.path = context.path;
     this.objectPath = context.objectPath;
     this.row = context.row;

@@ -29,6 +29,24 @@ export type LoaderErrorCode =
   /** Reading or writing an LH5/Arrow file failed. */
   | "LOADER_IO";
 
+/** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
+const CATEGORY: Record<LoaderErrorCode, "data" | "not-found"> = {
+  LOADER_BAD_CONFIG: "data",
+  LOADER_CONFIG_NOT_FOUND: "not-found",
+  LOADER_UNKNOWN_LEVEL: "data",
+  LOADER_UNKNOWN_COLUMN: "data",
+  LOADER_UNKNOWN_DATASTREAM_WORD: "data",
+  LOADER_BAD_CUT: "data",
+  LOADER_BAD_ARGUMENT: "data",
+  LOADER_TCM_LEVEL_REQUIRED: "data",
+  LOADER_BAD_TCM: "data",
+  LOADER_TCM_OUT_OF_RANGE: "data",
+  LOADER_FILE_MISSING: "not-found",
+  LOADER_TABLE_MISSING: "not-found",
+  LOADER_BAD_ENTRY_LIST: "data",
+  LOADER_IO: "not-found",
+};
+
 const MARKER = Symbol.for("daqkit.error");
 
 /** Structured context carried by a {@link LoaderError}. */
@@ -49,6 +67,8 @@ export interface LoaderErrorContext {
 export class LoaderError extends Error {
   override readonly name = "LoaderError";
   readonly code: LoaderErrorCode;
+  /** `"data"`: bad input data (CLI exit 3); `"not-found"`: a named file or object is missing or cannot be read/written (exit 4). Set from `code`. */
+  readonly category: "data" | "not-found";
   readonly path: string | undefined;
   readonly level: string | undefined;
   readonly table: number | string | undefined;
@@ -59,6 +79,7 @@ export class LoaderError extends Error {
   constructor(code: LoaderErrorCode, message: string, options?: LoaderErrorContext & { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.category = CATEGORY[code];
     this.path = options?.path;
     this.level = options?.level;
     this.table = options?.table;

@@ -46,10 +46,11 @@ parentPort?.on("message", async (req: Request) => {
       parentPort?.postMessage(message);
     }
   } catch (error) {
-    const e = error as { name?: string; code?: string; message?: string; path?: string; level?: string; table?: unknown; row?: number; fileIndex?: number };
+    const e = error as { name?: string; code?: string; category?: string; message?: string; stack?: string; path?: string; level?: string; table?: unknown; row?: number; fileIndex?: number };
+    const daqkit = (error as Record<symbol, unknown> | null)?.[Symbol.for("daqkit.error")] === true;
     parentPort?.postMessage({
       id: req.id,
-      error: { name: e.name, code: e.code, message: e.message ?? String(error), path: e.path, level: e.level, table: e.table, row: e.row, fileIndex: e.fileIndex },
+      error: { name: e.name, code: e.code, category: e.category, daqkit, stack: e.stack, message: e.message ?? String(error), path: e.path, level: e.level, table: e.table, row: e.row, fileIndex: e.fileIndex },
     });
   }
 });

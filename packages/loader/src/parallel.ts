@@ -34,6 +34,28 @@ function workerExecArgv(): string[] {
   return out;
 }
 
+/**
+ * The error a worker posted (see load-worker.ts), as thrown in the parent: a `LoaderError` again for
+ * `LOADER_*` codes; any other error keeps its name, code and stack and, when it came from another daqkit
+ * package (FileDB, LH5), its `category` and `Symbol.for("daqkit.error")` marker (the CLI's exit code
+ * depends on them).
+ */
+export function reviveWorkerError(e: Record<string, unknown>): Error {
+  const code = String(e.code ?? "");
+  if (code.startsWith("LOADER_")) {
+    return new LoaderError(code as LoaderErrorCode, String(e.message), {
+      ...(e.path === undefined ? {} : { path: e.path as string }),
+      ...(e.fileIndex === undefined ? {} : { fileIndex: e.fileIndex as number }),
+      ...(e.row === undefined ? {} : { row: e.row as number }),
+      ...(e.table === undefined ? {} : { table: e.table as number | string }),
+    });
+  }
+  const error = Object.assign(new Error(String(e.message)), { code: e.code, name: e.name });
+  if (typeof e.stack === "string") error.stack = e.stack;
+  if (e.daqkit === true) Object.assign(error, { category: e.category, path: e.path, row: e.row, [Symbol.for("daqkit.error")]: true });
+  return error;
+}
+
 /** True when cycles can be processed in worker threads (the built package ships the worker script). */
 export function parallelAvailable(): boolean {
   return workerUrl() !== null;
@@ -83,18 +105,7 @@ export async function runCyclesInWorkers(
         w.on("message", (msg: { id: number; result?: CycleResult; error?: Record<string, unknown> }) => {
           if (msg.error) {
             failed = true;
-            const e = msg.error;
-            const code = String(e.code ?? "");
-            reject(
-              code.startsWith("LOADER_")
-                ? new LoaderError(code as LoaderErrorCode, String(e.message), {
-                    ...(e.path === undefined ? {} : { path: e.path as string }),
-                    ...(e.fileIndex === undefined ? {} : { fileIndex: e.fileIndex as number }),
-                    ...(e.row === undefined ? {} : { row: e.row as number }),
-                    ...(e.table === undefined ? {} : { table: e.table as number | string }),
-                  })
-                : Object.assign(new Error(String(e.message)), { code: e.code, name: e.name }),
-            );
+            reject(reviveWorkerError(msg.error));
             return;
           }
           results[msg.id] = msg.result as CycleResult;

@@ -35,3 +35,24 @@ describe.skipIf(!built)("parallel load (worker threads, built package)", () => {
     await expect(bad.load()).rejects.toMatchObject({ code: "LOADER_FILE_MISSING" });
   });
 });
+
+describe("errors posted by a worker thread", () => {
+  it("keep their class, code, category and daqkit marker (the CLI's exit code depends on them)", async () => {
+    const { reviveWorkerError } = await import("../src/parallel.js");
+    const { FileDbError } = await import("@daqkit/filedb");
+    const marker = Symbol.for("daqkit.error");
+    // What load-worker.ts posts for an error of another daqkit package:
+    const source = new FileDbError("FILEDB_UNREADABLE", "filedb: cannot stat x", { path: "/x" });
+    const posted = { name: source.name, code: source.code, category: source.category, daqkit: true, stack: source.stack, message: source.message, path: source.path };
+    const foreign = reviveWorkerError(structuredClone(posted)) as Error & Record<string | symbol, unknown>;
+    expect(foreign).toMatchObject({ code: "FILEDB_UNREADABLE", category: "not-found", name: "FileDbError", path: "/x" });
+    expect(foreign[marker]).toBe(true);
+    expect(foreign.stack).toBe(source.stack);
+    const loader = reviveWorkerError({ code: "LOADER_TCM_OUT_OF_RANGE", message: "m", row: 3, daqkit: true });
+    expect(loader).toMatchObject({ name: "LoaderError", code: "LOADER_TCM_OUT_OF_RANGE", category: "data", row: 3 });
+    // A bug in the worker stays a plain error, without the marker.
+    const bug = reviveWorkerError({ name: "TypeError", code: "ERR_INVALID_ARG_TYPE", message: "bad", daqkit: false }) as Error & Record<symbol, unknown>;
+    expect(bug[marker]).toBeUndefined();
+    expect(bug.name).toBe("TypeError");
+  });
+});

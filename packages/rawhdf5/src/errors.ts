@@ -1,8 +1,8 @@
 /**
  * The one error class of `@daqkit/rawhdf5`.
  *
- * Codes ending in `_NOT_FOUND` / `_UNREADABLE` / `_IO` are environment problems (CLI exit 4);
- * every other code is a data or argument problem (CLI exit 3).
+ * `category` (from the `CATEGORY` table) is `"not-found"` for environment problems (CLI exit 4) and
+ * `"data"` for data or argument problems (CLI exit 3).
  */
 export type RawHdf5ErrorCode =
   /** The named file does not exist. */
@@ -44,6 +44,29 @@ export type RawHdf5ErrorCode =
   /** A wait (follow / synchronisation "forever") hit its time limit. */
   | "RAWHDF5_TIMEOUT";
 
+/** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
+const CATEGORY: Record<RawHdf5ErrorCode, "data" | "not-found"> = {
+  RAWHDF5_NOT_FOUND: "not-found",
+  RAWHDF5_UNREADABLE: "not-found",
+  RAWHDF5_IO: "not-found",
+  RAWHDF5_NOT_RAWFILE: "data",
+  RAWHDF5_BAD_VERSION: "data",
+  RAWHDF5_UNSUPPORTED_VERSION: "data",
+  RAWHDF5_VERSION_MISMATCH: "data",
+  RAWHDF5_IO_VERSION_MISMATCH: "data",
+  RAWHDF5_BAD_MESSAGE_TYPE: "data",
+  RAWHDF5_UNKNOWN_HEADER_KEY: "data",
+  RAWHDF5_HEADER_LENGTH: "data",
+  RAWHDF5_HEADER_VALUE: "data",
+  RAWHDF5_DAMAGED: "data",
+  RAWHDF5_UNSYNCHRONIZED: "data",
+  RAWHDF5_BAD_SELECTION: "data",
+  RAWHDF5_PATCH_FAILED: "data",
+  RAWHDF5_BAD_PACMAN_MESSAGE: "data",
+  RAWHDF5_TRUNCATED_PACMAN_MESSAGE: "data",
+  RAWHDF5_TIMEOUT: "data",
+};
+
 const MARKER = Symbol.for("daqkit.error");
 
 /** Structured context attached to a {@link RawHdf5Error}. */
@@ -62,6 +85,8 @@ export interface RawHdf5ErrorContext {
 export class RawHdf5Error extends Error {
   override readonly name = "RawHdf5Error";
   readonly code: RawHdf5ErrorCode;
+  /** `"data"`: bad input data (CLI exit 3); `"not-found"`: a named file or object is missing or cannot be read/written (exit 4). Set from `code`. */
+  readonly category: "data" | "not-found";
   readonly path: string | undefined;
   readonly messageIndex: number | undefined;
   readonly byteOffset: number | undefined;
@@ -71,6 +96,7 @@ export class RawHdf5Error extends Error {
   constructor(code: RawHdf5ErrorCode, message: string, options: RawHdf5ErrorContext & { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.category = CATEGORY[code];
     this.path = options.path;
     this.messageIndex = options.messageIndex;
     this.byteOffset = options.byteOffset;

@@ -1,4 +1,4 @@
-/** Every error code `@daqkit/runs` can throw. Codes ending in `_NOT_FOUND`/`_MISSING`/`_IO` mean "not there". */
+/** Every error code `@daqkit/runs` can throw. `CATEGORY` says which mean "not there". */
 export type RunsErrorCode =
   /** A run document (`{run}-metadata.json`) does not exist. */
   | "RUNS_RUN_DOC_NOT_FOUND"
@@ -43,6 +43,31 @@ export type RunsErrorCode =
   /** Filesystem failure while reading or writing. */
   | "RUNS_IO";
 
+/** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
+const CATEGORY: Record<RunsErrorCode, "data" | "not-found"> = {
+  RUNS_RUN_DOC_NOT_FOUND: "not-found",
+  RUNS_BAD_RUN_DOC: "data",
+  RUNS_DATA_NOT_FOUND: "not-found",
+  RUNS_METADATA_MISSING: "not-found",
+  RUNS_BAD_METADATA: "data",
+  RUNS_CHUNK_MISSING: "not-found",
+  RUNS_CORRUPT_CHUNK: "data",
+  RUNS_UNKNOWN_COMPRESSOR: "data",
+  RUNS_BAD_DTYPE: "data",
+  RUNS_BAD_CHUNK: "data",
+  RUNS_CHUNK_OVERLAP: "data",
+  RUNS_NOT_CONTINUOUS: "data",
+  RUNS_BAD_RUN_ID: "data",
+  RUNS_BAD_SUPERRUN: "data",
+  RUNS_SUBRUN_OVERLAP: "data",
+  RUNS_DATA_EXISTS: "data",
+  RUNS_READONLY: "data",
+  RUNS_UNSUPPORTED_TYPE: "data",
+  RUNS_BAD_JSON: "data",
+  RUNS_AMBIGUOUS_DATA: "data",
+  RUNS_IO: "not-found",
+};
+
 const MARKER = Symbol.for("daqkit.error");
 
 /** Context attached to a {@link RunsError}. */
@@ -66,6 +91,8 @@ export interface RunsErrorContext {
 export class RunsError extends Error {
   override readonly name = "RunsError";
   readonly code: RunsErrorCode;
+  /** `"data"`: bad input data (CLI exit 3); `"not-found"`: a named file or object is missing or cannot be read/written (exit 4). Set from `code`. */
+  readonly category: "data" | "not-found";
   readonly path?: string;
   readonly runId?: string;
   readonly dataType?: string;
@@ -77,6 +104,7 @@ export class RunsError extends Error {
   constructor(code: RunsErrorCode, message: string, context: RunsErrorContext = {}) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
     this.code = code;
+    this.category = CATEGORY[code];
     if (context.path !== undefined) this.path = context.path;
     if (context.runId !== undefined) this.runId = context.runId;
     if (context.dataType !== undefined) this.dataType = context.dataType;

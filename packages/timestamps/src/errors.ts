@@ -7,12 +7,21 @@ export type TimestampErrorCode =
   /** A value is not a finite integer where one is required (e.g. a fractional µs tick, NaN, a bad year). */
   | "TS_BAD_VALUE";
 
+/** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
+const CATEGORY: Record<TimestampErrorCode, "data" | "not-found"> = {
+  TS_OUT_OF_RANGE: "data",
+  TS_BAD_CYCLE_KEY: "data",
+  TS_BAD_VALUE: "data",
+};
+
 const MARKER = Symbol.for("daqkit.error");
 
 /** The one error class of `@daqkit/timestamps`. Branch on `code`, never on the message. */
 export class TimestampError extends Error {
   override readonly name = "TimestampError";
   readonly code: TimestampErrorCode;
+  /** `"data"`: bad input data (CLI exit 3); `"not-found"`: a named file or object is missing or cannot be read/written (exit 4). Set from `code`. */
+  readonly category: "data" | "not-found";
   /** The offending input, as given. */
   readonly value: unknown;
   readonly [MARKER] = true;
@@ -20,6 +29,7 @@ export class TimestampError extends Error {
   constructor(code: TimestampErrorCode, message: string, options?: { cause?: unknown; value?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.category = CATEGORY[code];
     this.value = options?.value;
   }
 
