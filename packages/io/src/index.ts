@@ -3,3 +3,15 @@
  * platform-neutral (browsers and Node); Node-only pieces are in `@daqkit/io/node`.
  */
 export { IoError, type IoErrorCode } from "./errors.js";
+export { type ByteSink, MemorySink, pipeToSink } from "./sink.js";
+export {
+  loadParquetWasm,
+  type ParquetCompression,
+  type ParquetEncoding,
+  type ParquetWriteOptions,
+  type TableFileFormat,
+  type TableWriteOptions,
+  tableFormatOfName,
+  writeArrowToSink,
+  writeParquetToSink,
+} from "./table-writer.js";
