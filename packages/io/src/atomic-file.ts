@@ -9,11 +9,15 @@
  * next writer of the same final name removes the temporaries of that name left by dead writers
  * (same host, process no longer alive); a live writer's temporary is never touched.
  */
+// Only node:fs, node:os and node:path, which every Node-only module of the format packages imports already.
+import { promises as fs } from "node:fs";
 import { hostname } from "node:os";
-import { type FileHandle, open, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { IoError } from "./errors.js";
 import { type ByteSink, pipeToSink } from "./sink.js";
+
+type FileHandle = fs.FileHandle;
+const { open, readdir, rename, rm } = fs;
 
 /** Longest final-name part kept verbatim in a temporary name (the rest is hashed; NAME_MAX is 255). */
 const MAX_NAME_PART = 160;
@@ -83,15 +87,26 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Options of {@link removeStaleTemporaries}. */
+export interface StaleTemporaryOptions {
+  /**
+   * A writer's older temporary scheme, matched against what follows `.NAME.` in an entry's name,
+   * with the writer's pid as first capture group (e.g. `/^(\d+)-[0-9a-z]+\.tmp$/` for
+   * `.NAME.PID-RANDOM.tmp`). Such names carry no host, so use it only for schemes that existed.
+   */
+  readonly legacy?: RegExp;
+}
+
 /**
  * Remove the temporaries of `path` (files or directories) left by dead writers: same final name,
  * same host, writer process no longer alive. Temporaries of live processes (this one included) and
  * of other hosts are kept. Best effort: an unreadable directory removes nothing.
  * @returns the removed paths
  */
-export async function removeStaleTemporaries(path: string): Promise<string[]> {
+export async function removeStaleTemporaries(path: string, options: StaleTemporaryOptions = {}): Promise<string[]> {
   const dir = dirname(path);
   const part = namePart(basename(path));
+  const legacyPrefix = `.${basename(path)}.`;
   let names: string[];
   try {
     names = await readdir(dir);
@@ -101,8 +116,16 @@ export async function removeStaleTemporaries(path: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     const info = parseTemporaryName(name);
-    if (!info || info.namePart !== part || info.host !== hostTag()) continue;
-    if (info.pid === process.pid || processAlive(info.pid)) continue;
+    let pid: number;
+    if (info) {
+      if (info.namePart !== part || info.host !== hostTag()) continue;
+      pid = info.pid;
+    } else {
+      const legacy = options.legacy && name.startsWith(legacyPrefix) ? options.legacy.exec(name.slice(legacyPrefix.length)) : null;
+      if (!legacy?.[1]) continue;
+      pid = Number(legacy[1]);
+    }
+    if (pid === process.pid || processAlive(pid)) continue;
     try {
       await rm(join(dir, name), { recursive: true, force: true });
       removed.push(join(dir, name));
@@ -141,6 +164,8 @@ export interface AtomicWriteOptions {
   readonly mode?: number;
   /** Remove stale temporaries of the same final name first (default true). */
   readonly removeStale?: boolean;
+  /** An older temporary scheme of this writer to clean up too (see {@link StaleTemporaryOptions.legacy}). */
+  readonly legacyTemporary?: RegExp;
 }
 
 /**
@@ -156,6 +181,10 @@ export interface AtomicFile extends ByteSink {
   readonly bytesWritten: number;
   /** fsync, close and rename into place. Same as `close`. */
   commit(): Promise<void>;
+}
+
+function staleOptions(options: AtomicWriteOptions): StaleTemporaryOptions {
+  return options.legacyTemporary ? { legacy: options.legacyTemporary } : {};
 }
 
 class AtomicFileImpl implements AtomicFile {
@@ -221,7 +250,7 @@ class AtomicFileImpl implements AtomicFile {
  * @throws IoError `IO_NOT_FOUND` (the directory does not exist), `IO_FAILED`
  */
 export async function openAtomicFile(path: string, options: AtomicWriteOptions = {}): Promise<AtomicFile> {
-  if (options.removeStale !== false) await removeStaleTemporaries(path);
+  if (options.removeStale !== false) await removeStaleTemporaries(path, staleOptions(options));
   const tmp = temporaryPathFor(path);
   let handle: FileHandle;
   try {
@@ -259,7 +288,7 @@ export async function withAtomicPath<T>(
   write: (tempPath: string) => Promise<T> | T,
   options: AtomicWriteOptions = {},
 ): Promise<T> {
-  if (options.removeStale !== false) await removeStaleTemporaries(path);
+  if (options.removeStale !== false) await removeStaleTemporaries(path, staleOptions(options));
   const tmp = temporaryPathFor(path);
   try {
     const result = await write(tmp);

@@ -6,6 +6,7 @@ export {
   openAtomicFile,
   parseTemporaryName,
   removeStaleTemporaries,
+  type StaleTemporaryOptions,
   type TemporaryNameInfo,
   temporaryPathFor,
   withAtomicPath,

@@ -123,6 +123,16 @@ describe("stale temporaries", () => {
     expect(left).toEqual([basename(live), basename(otherHost), basename(otherName), "s.parquet"].sort());
     expect(await removeStaleTemporaries(join(d, "t.parquet"))).toEqual([otherName]);
   });
+
+  it("cleans a writer's older scheme when asked (dead pids only)", async () => {
+    const d = freshDir();
+    const out = join(d, "l.parquet");
+    const dead = deadPid();
+    writeFileSync(join(d, `.l.parquet.${dead}-abc123.tmp`), "old scheme, dead");
+    writeFileSync(join(d, `.l.parquet.${process.pid}-abc123.tmp`), "old scheme, alive");
+    await writeFileAtomic(out, "x", { legacyTemporary: /^(\d+)-[0-9a-z]+\.tmp$/ });
+    expect(readdirSync(d).sort()).toEqual([`.l.parquet.${process.pid}-abc123.tmp`, "l.parquet"]);
+  });
 });
 
 describe("withAtomicPath", () => {
