@@ -15,3 +15,17 @@ export {
   writeArrowToSink,
   writeParquetToSink,
 } from "./table-writer.js";
+export {
+  hardwareConcurrency,
+  type JobPort,
+  type PoolWorker,
+  type SerializedError,
+  serializeError,
+  serveJobs,
+  Transferring,
+  type WorkerFactory,
+  WorkerPool,
+  type WorkerPoolOptions,
+  webWorkerFactory,
+  withTransfer,
+} from "./worker-pool.js";

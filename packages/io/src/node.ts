@@ -13,3 +13,10 @@ export {
   writeFileAtomic,
 } from "./atomic-file.js";
 export { type WriteTableFileOptions, writeTableFile } from "./table-file.js";
+export {
+  defaultWorkerCount,
+  execArgvWithoutConditions,
+  type NodeWorkerOptions,
+  nodeWorkerFactory,
+  serveNodeJobs,
+} from "./node-workers.js";
