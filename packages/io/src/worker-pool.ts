@@ -56,7 +56,8 @@ export interface PoolWorker {
   onMessage(listener: (message: unknown) => void): void;
   /** Register the listener for the worker's death: an uncaught error, a failed start, an exit (called once). */
   onFailure(listener: (error: Error) => void): void;
-  terminate(): Promise<unknown> | void;
+  /** Stop the worker (may return a promise). */
+  terminate(): unknown;
   /** Node: keep the process alive while the worker has jobs (`ref`), not when idle (`unref`). */
   setBusy?(busy: boolean): void;
 }
