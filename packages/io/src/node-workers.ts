@@ -96,17 +96,19 @@ export function nodeWorkerFactory(script: URL | string, options: NodeWorkerOptio
 /**
  * The worker side of a pool in a worker thread: answer each job posted by the pool with the
  * handler's result (see {@link serveJobs}; return {@link withTransfer} to move buffers back).
- * @throws IoError `IO_BAD_ARGUMENT` outside a worker thread
+ * Outside a worker thread (the script imported on the main thread) it does nothing.
+ * @returns true when serving, false outside a worker thread
  */
-export async function serveNodeJobs<J, R>(handler: (job: J) => R | Transferring<R> | Promise<R | Transferring<R>>): Promise<void> {
+export async function serveNodeJobs<J, R>(handler: (job: J) => R | Transferring<R> | Promise<R | Transferring<R>>): Promise<boolean> {
   const { parentPort } = await import("node:worker_threads");
-  if (!parentPort) throw new IoError("IO_BAD_ARGUMENT", "io: serveNodeJobs must run in a worker thread");
+  if (!parentPort) return false;
   const port = parentPort;
   const jobPort: JobPort = {
     postMessage: (message, transfer) => port.postMessage(message, transfer as never),
     onMessage: (listener) => port.on("message", listener),
   };
   serveJobs(handler, jobPort);
+  return true;
 }
 
 /** Workers to use by default: `min(max, os.availableParallelism())`, at least 1. */
