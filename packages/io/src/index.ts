@@ -29,3 +29,25 @@ export {
   webWorkerFactory,
   withTransfer,
 } from "./worker-pool.js";
+export {
+  formatNumpyDescr,
+  formatPythonString,
+  type NumpyDescr,
+  type NumpyDtype,
+  type NumpyField,
+  type NumpyKind,
+  type NumpyTypestr,
+  numpyDtypeFromDescr,
+  parseNumpyDescr,
+  parseNumpyTypestr,
+} from "./numpy-dtype.js";
+export {
+  arrowTypeOfNumpy,
+  arrowTypeOfTypedArray,
+  isNumericTypedArray,
+  type NumericTypedArray,
+  type NumericTypedArrayConstructor,
+  numpyTypestrOfTypedArray,
+  typedArrayConstructorOfArrowType,
+  typedArrayConstructorOfNumpy,
+} from "./arrow-types.js";
