@@ -1,4 +1,4 @@
-import { Bool, DataType, Field, FixedSizeBinary, Float16, List, Type, Utf8 } from "apache-arrow";
+import { Bool, type DataType, Field, type FixedSizeBinary, Float16, List, Type, Utf8 } from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import {
   arrowTypeOfNumpy,
