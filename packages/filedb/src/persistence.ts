@@ -8,8 +8,9 @@
  *   `{tier}_col_idx` (VoV of int32) and `{tier}_scanned` (bool: false = the tier file was missing,
  *   i.e. null cells, as opposed to an empty list).
  */
-import { existsSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { withAtomicPath } from "@daqkit/io/node";
 import {
   createArray,
   createScalar,
@@ -87,7 +88,8 @@ function dbTable(db: FileDb): Table {
 
 /**
  * Save a FileDb as an LH5 file readable by lgdo/h5py (layout in the module docs). The file is
- * written under a temporary name in the same directory and renamed into place.
+ * written atomically with `@daqkit/io`'s atomic writer (temporary name in the same directory,
+ * fsync, rename); temporaries left by dead writers are removed.
  *
  * @throws FileDbError `FILEDB_EXISTS` (write-safe mode and the file exists), `FILEDB_IO` (writing
  *   failed; the lh5 error is the `cause`).
@@ -98,23 +100,26 @@ export async function writeFileDb(db: FileDb, path: string, options: WriteFileDb
   if ((mode === "write_safe" || mode === "w") && existsSync(target)) {
     throw new FileDbError("FILEDB_EXISTS", `filedb: ${target} exists (write-safe mode); use mode "overwrite_file" to replace it`, { path: target });
   }
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.filedb-tmp`);
   try {
-    await writeLh5(tmp, "config", createScalar(JSON.stringify(db.config)), { mode: "w" });
-    if (db.columns) {
-      const lists = db.columns;
-      const cl = new Float64Array(lists.length);
-      let total = 0;
-      lists.forEach((l, i) => {
-        total += l.length;
-        cl[i] = total;
-      });
-      await writeLh5(tmp, "columns", createVectorOfVectors(cl, lists.flat()), { mode: "a" });
-    }
-    await writeLh5(tmp, "filedb", dbTable(db), { mode: "a" });
-    renameSync(tmp, target);
+    await withAtomicPath(
+      target,
+      async (tmp) => {
+        await writeLh5(tmp, "config", createScalar(JSON.stringify(db.config)), { mode: "w" });
+        if (db.columns) {
+          const lists = db.columns;
+          const cl = new Float64Array(lists.length);
+          let total = 0;
+          lists.forEach((l, i) => {
+            total += l.length;
+            cl[i] = total;
+          });
+          await writeLh5(tmp, "columns", createVectorOfVectors(cl, lists.flat()), { mode: "a" });
+        }
+        await writeLh5(tmp, "filedb", dbTable(db), { mode: "a" });
+      },
+      { legacyTemporary: /^(\d+)\.[0-9a-z]+\.filedb-tmp$/ },
+    );
   } catch (cause) {
-    rmSync(tmp, { force: true });
     if (FileDbError.isInstance(cause)) throw cause;
     throw new FileDbError("FILEDB_IO", `filedb: cannot write ${target}: ${(cause as Error).message.split("\n")[0]}`, { path: target, cause });
   }

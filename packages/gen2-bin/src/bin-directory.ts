@@ -7,13 +7,14 @@ import { access, constants, mkdir, open, readdir, stat } from "node:fs/promises"
 import { availableParallelism } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { WorkerPool } from "@daqkit/io";
+import { nodeWorkerFactory } from "@daqkit/io/node";
 import { GEN2_WRAP_US, TimestampRange } from "@daqkit/timestamps";
 import type { Table } from "apache-arrow";
 import { photonTable, wideTable } from "./arrow-tables.js";
 import { type ConvertJob, type ConvertResult, convertBinFile, emptyWideTable } from "./convert-file.js";
-import { fsError, Gen2BinError } from "./errors.js";
+import { fsError, Gen2BinError, reviveWorkerError } from "./errors.js";
 import { readParquetTables } from "./parquet-io.js";
-import { WorkerPool } from "./worker-pool.js";
 import type { Gen2Header } from "./words.js";
 
 /** Files whose ranges, grown by this many µs on both sides, overlap a query are used (binney `OVERLAP_RANGE`, 10 ms). */
@@ -24,8 +25,8 @@ export interface BinDirectoryOptions {
   /** Called after each file conversion with (files done, files to do, bin path). */
   progress?: (done: number, total: number, binPath: string) => void;
   /**
-   * Worker threads for conversions. Default `min(2, availableParallelism())`; 0 converts in the
-   * calling thread. Workers need the built package (`dist/convert-worker.js`); when running from
+   * Worker threads for conversions. Default `min(2, availableParallelism())`; 0 or 1 converts in the
+   * calling thread (the worker pool's sequential fallback). Workers need the built package (`dist/convert-worker.js`); when running from
    * TypeScript sources without it, conversion falls back to the calling thread.
    */
   workers?: number;
@@ -339,11 +340,17 @@ export class BinDirectory {
     if (total > 0) {
       const wanted = this.options.workers ?? Math.min(2, availableParallelism());
       const script = this.options.workerScript ?? defaultWorkerScript();
-      const size = script && wanted > 0 ? Math.min(wanted, total) : 0;
-      const pool = size > 0 ? new WorkerPool(script!, size) : null;
+      // One pool for all of daqkit (@daqkit/io): worker threads, or one file after another in this
+      // thread when there is no worker script, or 0/1 workers are asked for.
+      const pool = new WorkerPool<ConvertJob, ConvertResult>({
+        size: Math.max(0, Math.min(wanted, total)),
+        spawn: script ? nodeWorkerFactory(script) : undefined,
+        inline: convertBinFile,
+        reviveError: reviveWorkerError,
+      });
       try {
         const run = (f: Gen2BinFile): Promise<string> => {
-          const p = (pool ? pool.run(this.jobFor(f)) : convertBinFile(this.jobFor(f))).then((r) => {
+          const p = pool.run(this.jobFor(f)).then((r) => {
             this.results.set(f.index, r);
             report(f);
             return f.parquetPath;
@@ -352,16 +359,17 @@ export class BinDirectory {
           this.inflight.set(f.index, tracked);
           return tracked;
         };
-        if (pool) {
+        if (pool.mode === "workers") {
           waits.push(...todo.map(run));
         } else {
+          // In this thread: one file after another, stopping at the first failure.
           for (const f of todo) await run(f);
         }
         await Promise.all(waits);
       } finally {
         // Let every started job settle before the pool goes away.
         await Promise.allSettled(waits);
-        await pool?.close();
+        await pool.close();
       }
     } else {
       await Promise.all(waits);

@@ -2,12 +2,13 @@
  * `BinSerializer`: write photon tables as hardware-like gen2 `.bin` files (spec §9, with §12
  * D3–D5, D12, D13 and D15 fixed).
  */
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomic } from "@daqkit/io/node";
 import { GEN2_WRAP_US, TimestampRange, yearEpochUnixSeconds } from "@daqkit/timestamps";
 import { type Table, Type } from "apache-arrow";
 import { Gen2BinError } from "./errors.js";
-import { temporaryPathFor } from "./parquet-io.js";
+import { LEGACY_TEMPORARY } from "./parquet-io.js";
 import { GEN2_PHOTONS_PER_FRAME } from "./words.js";
 
 /** Options of {@link BinSerializer}. */
@@ -260,14 +261,7 @@ export class BinSerializer {
           }
         }
         const path = join(this.directory, `${second}.bin`);
-        const tmp = temporaryPathFor(path);
-        try {
-          await writeFile(tmp, bytes);
-          await rename(tmp, path);
-        } catch (error) {
-          await rm(tmp, { force: true });
-          throw error;
-        }
+        await writeFileAtomic(path, bytes, { legacyTemporary: LEGACY_TEMPORARY });
         written.push(path);
         f = g;
       }

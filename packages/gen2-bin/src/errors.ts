@@ -125,3 +125,26 @@ export function fsError(error: unknown, path: string, what: string): Gen2BinErro
   const detail = error instanceof Error ? error.message : String(error);
   return new Gen2BinError("GEN2_IO", `gen2: ${what} ${path} failed: ${detail}`, { path, cause: error });
 }
+
+/**
+ * A conversion worker's serialized error (see `@daqkit/io`'s `WorkerPool`) as a Gen2BinError: a
+ * `GEN2_*` error keeps its code, path and byte offset; anything else is `GEN2_WORKER_FAILED`.
+ */
+export function reviveWorkerError(payload: {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  context: Readonly<Record<string, string | number | boolean>>;
+}): Gen2BinError {
+  const { path, byteOffset } = payload.context;
+  if (payload.code?.startsWith("GEN2_")) {
+    return new Gen2BinError(payload.code as Gen2BinErrorCode, payload.message, {
+      ...(typeof path === "string" ? { path } : {}),
+      ...(typeof byteOffset === "number" ? { byteOffset } : {}),
+    });
+  }
+  return new Gen2BinError("GEN2_WORKER_FAILED", `gen2: conversion worker failed: ${payload.message}`, {
+    cause: Object.assign(new Error(payload.message), { name: payload.name, stack: payload.stack }),
+  });
+}

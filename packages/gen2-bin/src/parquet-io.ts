@@ -1,13 +1,11 @@
 /**
- * Parquet through parquet-wasm (loaded lazily, once). Writers go to a temporary name in the
- * target directory and are renamed into place, so an interrupted run never leaves a file a later
- * run would trust.
+ * Parquet through parquet-wasm (loaded lazily, once). Writers go through `@daqkit/io`'s atomic
+ * table writer (temporary name in the target directory, fsync, rename), so an interrupted or failed
+ * run never leaves a file a later run would trust.
  */
-import { createWriteStream, openAsBlob } from "node:fs";
-import { rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { Writable } from "node:stream";
-import { type Table, tableFromIPC, tableToIPC } from "apache-arrow";
+import { openAsBlob } from "node:fs";
+import { writeTableFile } from "@daqkit/io/node";
+import { type Table, tableFromIPC } from "apache-arrow";
 import { Gen2BinError } from "./errors.js";
 
 type ParquetWasm = typeof import("parquet-wasm");
@@ -23,11 +21,8 @@ export function loadParquetWasm(): Promise<ParquetWasm> {
   return parquetPromise;
 }
 
-/** A temporary sibling name for `path` (same directory, so the final rename is atomic). */
-export function temporaryPathFor(path: string): string {
-  const tag = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  return join(dirname(path), `.${basename(path)}.${tag}.tmp`);
-}
+/** The temporary names of earlier gen2-bin writers, `.NAME.PID-RANDOM.tmp`: removed when their writer is dead. */
+export const LEGACY_TEMPORARY = /^(\d+)-[0-9a-z]+\.tmp$/;
 
 function parquetError(path: string, error: unknown): Gen2BinError {
   if (Gen2BinError.isInstance(error)) return error;
@@ -36,61 +31,28 @@ function parquetError(path: string, error: unknown): Gen2BinError {
 }
 
 /**
- * Stream Arrow tables (all with the same schema) into one zstd Parquet file at `path`
- * (temporary name + rename). `empty` gives the schema when `tables` yields nothing.
+ * Stream Arrow tables (all with the same schema) into one zstd Parquet file at `path`, atomically:
+ * when `tables` throws half way, nothing is left under `path` (an older file there stays as it was).
+ * `empty` gives the schema when `tables` yields nothing.
  * Row groups hold at most 1 Mi rows; zstd, no dictionary pages, `timestamp` DELTA_BINARY_PACKED.
- * @throws Gen2BinError `GEN2_PARQUET`
+ * @throws Gen2BinError `GEN2_PARQUET` (the source's own Gen2BinError unchanged)
  */
 export async function writeParquetTables(path: string, tables: AsyncIterable<Table>, empty: Table): Promise<void> {
-  const pq = await loadParquetWasm();
-  const tmp = temporaryPathFor(path);
-  // zstd without dictionary pages, `timestamp` delta-encoded: measured 1.7× faster to write and
-  // 25 % smaller than parquet-wasm's defaults on sorted photon tables; min/max statistics stay on.
-  const props = () =>
-    new pq.WriterPropertiesBuilder()
-      .setCompression(pq.Compression.ZSTD)
-      .setDictionaryEnabled(false)
-      .setColumnEncoding("timestamp", pq.Encoding.DELTA_BINARY_PACKED)
-      .setMaxRowGroupSize(1 << 20)
-      .build();
   try {
-    const iterator = tables[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    if (first.done) {
-      const wt = pq.Table.fromIPCStream(tableToIPC(empty, "stream"));
-      const bytes = pq.writeParquet(wt, props());
-      await writeBytes(tmp, bytes);
-    } else {
-      let pending: Table | undefined = first.value;
-      const stream = new ReadableStream({
-        async pull(controller) {
-          const table = pending ?? (await iterator.next().then((r) => (r.done ? undefined : r.value)));
-          pending = undefined;
-          if (!table) {
-            controller.close();
-            return;
-          }
-          const wt = pq.Table.fromIPCStream(tableToIPC(table, "stream"));
-          try {
-            for (const batch of wt.recordBatches()) controller.enqueue(batch);
-          } finally {
-            wt.free();
-          }
-        },
-      });
-      const out = await pq.transformParquetStream(stream, props());
-      await out.pipeTo(Writable.toWeb(createWriteStream(tmp)) as WritableStream<Uint8Array>);
-    }
-    await rename(tmp, path);
+    // zstd without dictionary pages, `timestamp` delta-encoded: measured 1.7× faster to write and
+    // 25 % smaller than parquet-wasm's defaults on sorted photon tables; min/max statistics stay on.
+    await writeTableFile(path, tables, {
+      format: "parquet",
+      compression: "zstd",
+      dictionary: false,
+      columnEncoding: { timestamp: "DELTA_BINARY_PACKED" },
+      maxRowGroupSize: 1 << 20,
+      emptyTable: () => empty,
+      legacyTemporary: LEGACY_TEMPORARY,
+    });
   } catch (error) {
-    await rm(tmp, { force: true });
     throw parquetError(path, error);
   }
-}
-
-async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
-  const { writeFile } = await import("node:fs/promises");
-  await writeFile(path, bytes);
 }
 
 /**

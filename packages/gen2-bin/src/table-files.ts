@@ -1,11 +1,11 @@
 /** Write Arrow tables (e.g. a {@link BinDirectory.readTimerange} result) to Parquet or Arrow IPC files. */
-import { rename, rm, writeFile } from "node:fs/promises";
-import { type Table, tableToIPC } from "apache-arrow";
+import { writeTableFile } from "@daqkit/io/node";
+import type { Table } from "apache-arrow";
 import { fsError } from "./errors.js";
-import { temporaryPathFor, writeParquetTables } from "./parquet-io.js";
+import { LEGACY_TEMPORARY, writeParquetTables } from "./parquet-io.js";
 
 /**
- * Write `table` as a zstd Parquet file (row groups ≤ 1 Mi rows), via a temporary name + rename.
+ * Write `table` as a zstd Parquet file (row groups ≤ 1 Mi rows), atomically (temporary name, fsync, rename).
  * @throws Gen2BinError `GEN2_PARQUET`
  */
 export async function writeTableParquet(path: string, table: Table): Promise<void> {
@@ -17,17 +17,14 @@ export async function writeTableParquet(path: string, table: Table): Promise<voi
 }
 
 /**
- * Write `table` as an Arrow IPC file (`.arrow`, the random-access "file" format), via a temporary
- * name + rename.
- * @throws Gen2BinError `GEN2_IO`
+ * Write `table` as an Arrow IPC file (`.arrow`, the random-access "file" format), atomically
+ * (temporary name, fsync, rename).
+ * @throws Gen2BinError `GEN2_IO`, `GEN2_FILE_NOT_FOUND` (no such directory)
  */
 export async function writeTableArrow(path: string, table: Table): Promise<void> {
-  const tmp = temporaryPathFor(path);
   try {
-    await writeFile(tmp, tableToIPC(table, "file"));
-    await rename(tmp, path);
+    await writeTableFile(path, [table], { format: "arrow", legacyTemporary: LEGACY_TEMPORARY });
   } catch (error) {
-    await rm(tmp, { force: true });
-    throw fsError(error, path, "writing");
+    throw fsError((error as { cause?: unknown }).cause ?? error, path, "writing");
   }
 }

@@ -5,13 +5,28 @@ export type IoErrorCode =
   /** A read or write failed at the operating-system or network level. */
   | "IO_FAILED"
   /** A read asked for bytes outside the source (offset/length beyond its size). */
-  | "IO_OUT_OF_RANGE";
+  | "IO_OUT_OF_RANGE"
+  /** An argument has an invalid value (unknown output extension, pool size, …). */
+  | "IO_BAD_ARGUMENT"
+  /** A table writer was given no rows and no schema: there is nothing to write. */
+  | "IO_NOTHING_TO_WRITE"
+  /** A numpy dtype string or `descr` cannot be parsed or is not supported. */
+  | "IO_BAD_DTYPE"
+  /** A value (typed array, Arrow type, numpy type) has no counterpart in the requested type system. */
+  | "IO_UNSUPPORTED_TYPE"
+  /** A worker of a `WorkerPool` failed to start, died, or the pool was closed with jobs pending. */
+  | "IO_WORKER_FAILED";
 
 /** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
 const CATEGORY: Record<IoErrorCode, "data" | "not-found"> = {
   IO_NOT_FOUND: "not-found",
-  IO_FAILED: "data",
+  IO_FAILED: "not-found",
   IO_OUT_OF_RANGE: "data",
+  IO_BAD_ARGUMENT: "data",
+  IO_NOTHING_TO_WRITE: "data",
+  IO_BAD_DTYPE: "data",
+  IO_UNSUPPORTED_TYPE: "data",
+  IO_WORKER_FAILED: "data",
 };
 
 const MARKER = Symbol.for("daqkit.error");

@@ -1,2 +1,22 @@
 /** `@daqkit/io/node`: the Node-only parts of the platform layer (files, directories, worker_threads). */
 export { IoError, type IoErrorCode } from "./errors.js";
+export {
+  type AtomicFile,
+  type AtomicWriteOptions,
+  openAtomicFile,
+  parseTemporaryName,
+  removeStaleTemporaries,
+  type StaleTemporaryOptions,
+  type TemporaryNameInfo,
+  temporaryPathFor,
+  withAtomicPath,
+  writeFileAtomic,
+} from "./atomic-file.js";
+export { type WriteTableFileOptions, writeTableFile } from "./table-file.js";
+export {
+  defaultWorkerCount,
+  execArgvWithoutConditions,
+  type NodeWorkerOptions,
+  nodeWorkerFactory,
+  serveNodeJobs,
+} from "./node-workers.js";

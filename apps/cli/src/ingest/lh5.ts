@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type DataKey, type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
 import { deterministicUid } from "@daqkit/docmodel/node";
+import { isNumericTypedArray, numpyTypestrOfTypedArray } from "@daqkit/io";
 import { type Lgdo, type Table, openLh5 } from "@daqkit/lh5";
 import { CliUsageError } from "../errors.js";
 import type { CliIngestor, IngestCliOptions } from "./types.js";
@@ -14,19 +15,6 @@ import type { CliIngestor, IngestCliOptions } from "./types.js";
  * `skipped_columns`). Event `time` is the `timestamp` column (LEGEND: Unix seconds) when present and numeric
  * (option time=<column>), else the file's mtime.
  */
-
-const NUMPY: Record<string, string> = {
-  Uint8Array: "|u1",
-  Int8Array: "|i1",
-  Uint16Array: "<u2",
-  Int16Array: "<i2",
-  Uint32Array: "<u4",
-  Int32Array: "<i4",
-  Float32Array: "<f4",
-  Float64Array: "<f8",
-  BigInt64Array: "<i8",
-  BigUint64Array: "<u8",
-};
 
 interface Flat {
   key: string;
@@ -47,7 +35,7 @@ function flatten(prefix: string, columns: ReadonlyMap<string, Lgdo>, out: Flat[]
 function elementDtype(data: unknown, element: { kind: string } | undefined): string {
   if (Array.isArray(data)) return "<U1";
   if (element?.kind === "bool") return "|b1";
-  return NUMPY[(data as object).constructor.name] ?? "<f8";
+  return isNumericTypedArray(data) ? numpyTypestrOfTypedArray(data) : "<f8";
 }
 
 function dataKeyOf(f: Flat, file: string, table: string): DataKey {

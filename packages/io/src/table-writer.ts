@@ -1,0 +1,249 @@
+/**
+ * Streaming table output, platform-neutral: Arrow tables (batches of rows with one schema) into
+ * Parquet (parquet-wasm) or an Arrow IPC file, written to any {@link ByteSink}. Batches are pulled
+ * only as fast as the output is written, so memory stays at about one batch. parquet-wasm and
+ * apache-arrow are imported on first use.
+ *
+ * A source that throws half way never yields a partial output: the sink is aborted and the
+ * source's error is rethrown unchanged.
+ */
+import type { Table } from "apache-arrow";
+import type * as ParquetWasm from "parquet-wasm";
+import { IoError } from "./errors.js";
+import type { ByteSink } from "./sink.js";
+
+/** The table output formats. */
+export type TableFileFormat = "parquet" | "arrow";
+
+/** Parquet compression codecs. */
+export type ParquetCompression = "zstd" | "snappy" | "gzip" | "brotli" | "lz4-raw" | "uncompressed";
+
+/** Parquet column encodings (parquet-wasm's `Encoding` names). */
+export type ParquetEncoding = keyof typeof ParquetWasm.Encoding;
+
+/** Options of every table writer. */
+export interface TableWriteOptions {
+  /** A zero-row table with the output schema, used when the input yields no rows and no zero-row table. */
+  readonly emptyTable?: () => Table | Promise<Table>;
+}
+
+/** Options of the Parquet writers. */
+export interface ParquetWriteOptions extends TableWriteOptions {
+  /** Default `"zstd"`. */
+  readonly compression?: ParquetCompression;
+  /** Rows per row group at most (default 1 Mi). */
+  readonly maxRowGroupSize?: number;
+  /** Dictionary pages (default: parquet-wasm's default, on). */
+  readonly dictionary?: boolean;
+  /** Per-column encodings, e.g. `{ timestamp: "DELTA_BINARY_PACKED" }`. */
+  readonly columnEncoding?: Readonly<Record<string, ParquetEncoding>>;
+}
+
+let parquetPromise: Promise<typeof ParquetWasm> | undefined;
+
+/**
+ * parquet-wasm, imported on first use (a failed import is retried on the next call).
+ * @throws IoError `IO_FAILED` when it cannot be loaded
+ */
+export function loadParquetWasm(): Promise<typeof ParquetWasm> {
+  parquetPromise ??= import("parquet-wasm").catch((error: unknown) => {
+    parquetPromise = undefined;
+    throw new IoError("IO_FAILED", `io: cannot load parquet-wasm: ${String(error)}`, { cause: error });
+  });
+  return parquetPromise;
+}
+
+const COMPRESSION: Record<ParquetCompression, keyof typeof ParquetWasm.Compression> = {
+  zstd: "ZSTD",
+  snappy: "SNAPPY",
+  gzip: "GZIP",
+  brotli: "BROTLI",
+  "lz4-raw": "LZ4_RAW",
+  uncompressed: "UNCOMPRESSED",
+};
+
+function writerProperties(pq: typeof ParquetWasm, options: ParquetWriteOptions): ParquetWasm.WriterProperties {
+  const compression = COMPRESSION[options.compression ?? "zstd"];
+  if (compression === undefined) throw new IoError("IO_BAD_ARGUMENT", `io: unknown Parquet compression ${JSON.stringify(options.compression)}`);
+  let builder = new pq.WriterPropertiesBuilder().setCompression(pq.Compression[compression]).setMaxRowGroupSize(options.maxRowGroupSize ?? 1 << 20);
+  if (options.dictionary !== undefined) builder = builder.setDictionaryEnabled(options.dictionary);
+  for (const [column, encoding] of Object.entries(options.columnEncoding ?? {})) {
+    const value = pq.Encoding[encoding];
+    if (value === undefined) throw new IoError("IO_BAD_ARGUMENT", `io: unknown Parquet encoding ${JSON.stringify(encoding)} for column ${column}`);
+    builder = builder.setColumnEncoding(column, value);
+  }
+  return builder.build();
+}
+
+async function emptyOrThrow(options: TableWriteOptions, schemaOnly: Table | undefined): Promise<Table> {
+  if (schemaOnly) return schemaOnly;
+  if (options.emptyTable) return await options.emptyTable();
+  throw new IoError("IO_NOTHING_TO_WRITE", "io: nothing to write: the input has no rows and no schema");
+}
+
+function writerError(format: string, error: unknown): unknown {
+  if (IoError.isInstance(error) || (typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[Symbol.for("daqkit.error")] === true)) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new IoError("IO_FAILED", `io: writing ${format} failed: ${detail}`, { cause: error });
+}
+
+/**
+ * Stream Arrow tables into `sink` as one Parquet file (zstd, row groups ≤ 1 Mi rows by default),
+ * then close the sink. On any failure the sink is aborted and the error rethrown: the source's own
+ * error unchanged, a parquet-wasm failure as `IO_FAILED`.
+ * @returns the number of rows written
+ * @throws IoError `IO_NOTHING_TO_WRITE` (no rows, no zero-row table and no `emptyTable`), `IO_FAILED`, `IO_BAD_ARGUMENT`
+ */
+export async function writeParquetToSink(
+  sink: ByteSink,
+  tables: AsyncIterable<Table> | Iterable<Table>,
+  options: ParquetWriteOptions = {},
+): Promise<number> {
+  let iterator: AsyncGenerator<unknown> | undefined;
+  try {
+    const pq = await loadParquetWasm();
+    const { tableToIPC } = await import("apache-arrow");
+    const props = () => writerProperties(pq, options);
+    let rows = 0;
+    let schemaOnly: Table | undefined;
+    // wasm record batches, pulled by the Parquet writer as it needs them
+    async function* wasmBatches(): AsyncGenerator<unknown> {
+      for await (const table of tables) {
+        if (table.numRows === 0) {
+          schemaOnly ??= table;
+          continue;
+        }
+        rows += table.numRows;
+        const wasmTable = pq.Table.fromIPCStream(tableToIPC(table, "stream"));
+        try {
+          yield* wasmTable.recordBatches();
+        } finally {
+          wasmTable.free(); // without this wasm memory grows with every batch (TOOLCHAIN P9)
+        }
+      }
+    }
+    iterator = wasmBatches();
+    const first = await iterator.next();
+    if (first.done) {
+      const empty = pq.Table.fromIPCStream(tableToIPC(await emptyOrThrow(options, schemaOnly), "stream"));
+      let bytes: Uint8Array;
+      try {
+        bytes = pq.writeParquet(empty, props());
+      } catch (error) {
+        throw writerError("Parquet", error);
+      }
+      await sink.write(bytes);
+      await sink.close();
+      return 0;
+    }
+    // transformParquetStream waits for the first batch, so the stream starts with one in hand.
+    let pending: unknown = first.value;
+    // An error from the source must not reach the wasm writer: an errored input stream makes
+    // parquet-wasm either finish as if the input had ended (a silently partial file) or trap.
+    // So the stream is closed cleanly, and the error is rethrown once the writer has stopped.
+    let sourceError: { error: unknown } | undefined;
+    const source = iterator;
+    const stream = new ReadableStream<unknown>({
+      async pull(controller) {
+        if (pending !== undefined) {
+          controller.enqueue(pending);
+          pending = undefined;
+          return;
+        }
+        let next: IteratorResult<unknown>;
+        try {
+          next = await source.next();
+        } catch (error) {
+          sourceError = { error };
+          controller.close();
+          return;
+        }
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+    });
+    let reader: ReadableStreamDefaultReader<Uint8Array>;
+    try {
+      reader = ((await pq.transformParquetStream(stream as never, props())) as ReadableStream<Uint8Array>).getReader();
+    } catch (error) {
+      throw writerError("Parquet", error);
+    }
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        throw sourceError ? sourceError.error : writerError("Parquet", error);
+      }
+      if (chunk.done) break;
+      if (sourceError) continue; // drain: the output is discarded anyway
+      await sink.write(chunk.value);
+    }
+    if (sourceError) throw sourceError.error;
+    await sink.close();
+    return rows;
+  } catch (error) {
+    await iterator?.return(undefined).catch(() => undefined);
+    await sink.abort(error);
+    throw error;
+  }
+}
+
+/**
+ * Stream Arrow tables into `sink` as one Arrow IPC file (the random-access "file" format), then
+ * close the sink. On any failure the sink is aborted and the error rethrown.
+ * @returns the number of rows written
+ * @throws IoError `IO_NOTHING_TO_WRITE`, `IO_FAILED`
+ */
+export async function writeArrowToSink(
+  sink: ByteSink,
+  tables: AsyncIterable<Table> | Iterable<Table>,
+  options: TableWriteOptions = {},
+): Promise<number> {
+  const arrow = await import("apache-arrow");
+  const writer = new arrow.RecordBatchFileWriter();
+  // Drain the writer's byte chunks into the sink while batches are written.
+  let pumpError: { error: unknown } | undefined;
+  const pump = (async () => {
+    try {
+      for await (const chunk of writer) {
+        if (!pumpError) await sink.write(chunk);
+      }
+    } catch (error) {
+      pumpError ??= { error };
+    }
+  })();
+  let rows = 0;
+  let schemaOnly: Table | undefined;
+  try {
+    try {
+      for await (const table of tables) {
+        if (pumpError) throw pumpError.error;
+        if (table.numRows === 0) {
+          schemaOnly ??= table;
+          continue;
+        }
+        rows += table.numRows;
+        for (const batch of table.batches) writer.write(batch);
+      }
+      if (rows === 0) writer.write(await emptyOrThrow(options, schemaOnly));
+    } finally {
+      writer.finish();
+      await pump;
+    }
+    if (pumpError) throw pumpError.error;
+    await sink.close();
+    return rows;
+  } catch (error) {
+    await sink.abort(error);
+    throw error;
+  }
+}
+
+/** The table format of a file name from its extension (`.parquet`, `.arrow`), or `undefined`. */
+export function tableFormatOfName(name: string): TableFileFormat | undefined {
+  const lower = name.toLowerCase();
+  if (lower.endsWith(".parquet")) return "parquet";
+  if (lower.endsWith(".arrow")) return "arrow";
+  return undefined;
+}
