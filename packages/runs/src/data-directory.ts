@@ -2,7 +2,7 @@
  * A strax `DataDirectory` (spec runs.md §2.1, §3): run documents as loose `{run}-metadata.json`
  * files and one folder per stored (run, data type, lineage).
  */
-import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { NsInterval } from "@daqkit/timestamps";
 import { type Chunk, clipChunk, createContinuityChecker, validateChunk } from "./chunk.js";
@@ -13,6 +13,7 @@ import { type Dtype, parseDtype } from "./dtype.js";
 import { RunsError } from "./errors.js";
 import { type DataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
 import { assertRunId, formatRunDoc, isSuperrunId, parseRunDoc, type RunDoc } from "./run-doc.js";
+import { isStaleScratch, releaseScratch, scratchName } from "./scratch-names.js";
 
 /** Options of {@link DataDirectory}. */
 export interface DataDirectoryOptions {
@@ -164,13 +165,40 @@ export class DataDirectory {
     if (!options.overwrite && (await this.hasRunDoc(doc.name))) {
       throw new RunsError("RUNS_DATA_EXISTS", `strax: run document ${path} already exists (pass overwrite to replace it)`, { path, runId: doc.name });
     }
-    const temp = `${path}.${process.pid}.tmp`;
+    // One temporary file per writer; stale ones of dead writers of this document are removed.
+    const base = `${doc.name}${RUN_DOC_SUFFIX}`;
+    for (const e of await this.entries()) if (isStaleScratch(e.name, base)) await rm(join(this.path, e.name), { force: true }).catch(() => undefined);
+    const tempName = scratchName(base, "temp");
+    const temp = join(this.path, tempName);
     try {
       await writeFile(temp, formatRunDoc(doc));
-      await rename(temp, path);
+      if (options.overwrite) await rename(temp, path);
+      else {
+        // First wins: link() fails if the document appeared meanwhile (rename would replace it).
+        try {
+          await link(temp, path);
+        } catch (cause) {
+          const code = (cause as { code?: unknown }).code;
+          if (code !== "EEXIST" && !(await this.hasRunDoc(doc.name)) && (code === "EPERM" || code === "ENOTSUP" || code === "ENOSYS")) {
+            // No hard links on this filesystem: check, then rename (a narrow race remains).
+            await rename(temp, path);
+            return;
+          }
+          if (code !== "EEXIST" && !(await this.hasRunDoc(doc.name))) throw cause;
+          throw new RunsError("RUNS_BUSY", `strax: run document ${path} was written by another writer meanwhile; this one was discarded`, {
+            path,
+            runId: doc.name,
+            cause,
+          });
+        }
+        await unlink(temp);
+      }
     } catch (cause) {
       await rm(temp, { force: true });
+      if (RunsError.isInstance(cause)) throw cause;
       throw ioError(path, cause);
+    } finally {
+      releaseScratch(tempName);
     }
   }
 

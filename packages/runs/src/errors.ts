@@ -32,6 +32,11 @@ export type RunsErrorCode =
   | "RUNS_SUBRUN_OVERLAP"
   /** Data for the key already exists and the overwrite policy forbids replacing it. */
   | "RUNS_DATA_EXISTS"
+  /**
+   * Another writer stored the same data (or run document) while this one was writing: the first
+   * to finish wins, this write was discarded and left nothing behind.
+   */
+  | "RUNS_BUSY"
   /** The DataDirectory was opened read-only. */
   | "RUNS_READONLY"
   /** An Arrow schema cannot be stored as a numpy dtype (unsupported type, missing `time`). */

@@ -170,7 +170,12 @@ export async function putArrow(dir: DataDirectory, runId: string, dataType: stri
         end: new Date(Number((meta.end + 999_999n) / 1_000_000n)),
         extra: {},
       };
-      await dir.writeRunDoc(doc);
+      try {
+        await dir.writeRunDoc(doc);
+      } catch (error) {
+        // Another writer (e.g. of another data type of this run) created the run document first.
+        if (!(RunsError.isInstance(error) && (error.code === "RUNS_DATA_EXISTS" || error.code === "RUNS_BUSY"))) throw error;
+      }
     }
     return meta;
   } catch (error) {
