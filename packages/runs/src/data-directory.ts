@@ -10,7 +10,7 @@ import { decompressChunk } from "./codecs.js";
 import { type DataFolderName, parseDataFolderName, superrunHash } from "./data-key.js";
 import { type DataWriter, type DataWriterOptions, type OverwritePolicy, openDataWriter } from "./data-writer.js";
 import { type Dtype, parseDtype } from "./dtype.js";
-import { RunsError } from "./errors.js";
+import { RunsError, withContext } from "./errors.js";
 import { type DataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
 import { assertRunId, formatRunDoc, isSuperrunId, parseRunDoc, type RunDoc } from "./run-doc.js";
 import { isStaleScratch, releaseScratch, scratchName } from "./scratch-names.js";
@@ -267,7 +267,18 @@ export class DataDirectory {
           const seen = new Set(read.metadata.chunks.flatMap((c) => (c.subruns ? [...c.subruns.keys()] : [])));
           if (seen.size !== specIds.size || [...seen].some((id) => !specIds!.has(id))) continue;
         }
-        found.push({ folder: folder.folder, path: folder.path, layout: tier.layout, ...read, dtype: parseDtype(read.metadata.dtype) });
+        let dtype: Dtype;
+        try {
+          dtype = parseDtype(read.metadata.dtype);
+        } catch (error) {
+          throw withContext(error, `strax: ${read.metadataPath}: field "dtype" of ${dataType} of run ${runId} in ${this.path}`, {
+            path: read.metadataPath,
+            runId,
+            dataType,
+            field: "dtype",
+          });
+        }
+        found.push({ folder: folder.folder, path: folder.path, layout: tier.layout, ...read, dtype });
       }
       if (found.length > 1) {
         throw new RunsError(
@@ -412,8 +423,18 @@ export class DataDirectory {
         data,
         subruns: info.subruns,
       };
-      validateChunk(chunk, `${path} (chunk ${info.chunkIndex})`);
-      continuity.check(chunk);
+      try {
+        validateChunk(chunk, `${path} (chunk ${info.chunkIndex})`);
+        continuity.check(chunk);
+      } catch (error) {
+        throw withContext(error, `strax: ${stored.metadataPath} (${meta.dataType} of run ${meta.runId}, chunk ${info.chunkIndex})`, {
+          path: stored.metadataPath,
+          runId: meta.runId,
+          dataType: meta.dataType,
+          chunkIndex: info.chunkIndex,
+          ...(RunsError.isInstance(error) && error.code === "RUNS_BAD_DTYPE" ? { field: "dtype" } : {}),
+        });
+      }
       if (range) chunk = clipChunk(chunk, range);
       yield chunk;
     }

@@ -64,6 +64,8 @@ export interface RunsErrorContext {
   readonly row?: number;
   /** Byte offset inside a file or string. */
   readonly byteOffset?: number;
+  /** Metadata field or column concerned (e.g. `dtype`, `time`). */
+  readonly field?: string;
   readonly cause?: unknown;
 }
 
@@ -77,6 +79,7 @@ export class RunsError extends Error {
   readonly chunkIndex?: number;
   readonly row?: number;
   readonly byteOffset?: number;
+  readonly field?: string;
   readonly [MARKER] = true;
 
   constructor(code: RunsErrorCode, message: string, context: RunsErrorContext = {}) {
@@ -88,6 +91,7 @@ export class RunsError extends Error {
     if (context.chunkIndex !== undefined) this.chunkIndex = context.chunkIndex;
     if (context.row !== undefined) this.row = context.row;
     if (context.byteOffset !== undefined) this.byteOffset = context.byteOffset;
+    if (context.field !== undefined) this.field = context.field;
   }
 
   /** True for any `RunsError`, also across duplicate installs of this package. */
@@ -99,4 +103,22 @@ export class RunsError extends Error {
       (error as { name?: unknown }).name === "RunsError"
     );
   }
+}
+
+/**
+ * For errors thrown by context-free helpers (the dtype parser, row-time accessors): a `RunsError`
+ * with the same code, `where` put before its message and `context` filled in where the original
+ * had none (the original becomes the `cause`). Anything else is returned unchanged.
+ */
+export function withContext(error: unknown, where: string, context: Omit<RunsErrorContext, "cause">): unknown {
+  if (!RunsError.isInstance(error)) return error;
+  const e = error as RunsError;
+  const merged: RunsErrorContext = {
+    ...context,
+    ...Object.fromEntries(
+      (["path", "runId", "dataType", "chunkIndex", "row", "byteOffset", "field"] as const).filter((k) => e[k] !== undefined).map((k) => [k, e[k]]),
+    ),
+    cause: error,
+  };
+  return new RunsError(e.code, `${where}: ${e.message.replace(/^strax( dtype)?: /, "")}`, merged);
 }

@@ -9,7 +9,7 @@ import type { Compressor } from "./codecs.js";
 import type { DataDirectory } from "./data-directory.js";
 import type { OverwritePolicy } from "./data-writer.js";
 import type { Dtype } from "./dtype.js";
-import { RunsError } from "./errors.js";
+import { RunsError, withContext } from "./errors.js";
 import type { DataMetadata } from "./metadata.js";
 import type { PyJsonValue } from "./python-json.js";
 import { getSplits } from "./rechunk.js";
@@ -79,8 +79,13 @@ export async function putArrow(dir: DataDirectory, runId: string, dataType: stri
   const iterator = batchesOf(input)[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) throw new RunsError("RUNS_BAD_CHUNK", `strax: nothing to store for ${runId}/${dataType}: the input has no batches`, { runId, dataType });
-  const dtype: Dtype = arrowSchemaToDtype(first.value.schema);
-  rowTimes(dtype, new Uint8Array(0)); // validates time/endtime fields up front
+  let dtype: Dtype;
+  try {
+    dtype = arrowSchemaToDtype(first.value.schema);
+    rowTimes(dtype, new Uint8Array(0)); // validates time/endtime fields up front
+  } catch (error) {
+    throw withContext(error, `strax: cannot store ${dataType} of run ${runId} in ${dir.path}: input schema`, { path: dir.path, runId, dataType });
+  }
   const writer = await dir.openWriter({
     key: { runId, dataType },
     dtype,
