@@ -162,8 +162,8 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
   const runId = key.runId;
   const finalPath = join(options.directory, folderName);
   const policy = options.overwrite ?? "if_broken";
-  await checkOverwrite(finalPath, policy, { runId, dataType });
   await removeStaleScratch(options.directory, folderName);
+  await checkOverwrite(finalPath, policy, { runId, dataType });
   const tempName = scratchName(folderName, "temp");
   const tempPath = join(options.directory, tempName);
   const prefix = `${dataType}-${lineageHash}`;
