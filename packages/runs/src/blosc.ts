@@ -6,6 +6,7 @@
  */
 
 import { blosclzWasm } from "./blosclz-wasm.js";
+import { RunsError } from "./errors.js";
 
 const BLOSC_HEADER_BYTES = 16;
 
@@ -43,14 +44,10 @@ export function readBloscHeader(bytes: Uint8Array): BloscHeader | undefined {
   };
 }
 
-/** Thrown internally for a malformed stream; callers wrap it into their coded error. */
-export class BloscFormatError extends Error {
-  override readonly name = "BloscFormatError";
-}
 
 /**
  * Decode one Blosc 1 chunk. Returns `undefined` when the chunk uses an inner codec or a shuffle
- * this decoder does not implement (caller falls back to WASM). Throws {@link BloscFormatError} on
+ * this decoder does not implement (caller falls back to WASM). Throws `RUNS_CORRUPT_CHUNK` on
  * malformed input.
  */
 export function decodeBloscChunk(input: Uint8Array, useWasm = true): Uint8Array | undefined {
@@ -59,7 +56,7 @@ export function decodeBloscChunk(input: Uint8Array, useWasm = true): Uint8Array 
   try {
     return bloscDecodeStandalone(bytes, useWasm ? blosclzWasm() : null) ?? undefined;
   } catch (error) {
-    throw new BloscFormatError((error as Error).message);
+    throw new RunsError("RUNS_CORRUPT_CHUNK", `strax blosc: ${(error as Error).message}`, { cause: error });
   }
 }
 

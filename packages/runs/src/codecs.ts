@@ -2,9 +2,9 @@
  * Chunk compressors as strax uses them (spec runs.md §9.3–§9.5): blosc (blosclz, no shuffle),
  * zstd, lz4 (LZ4 *frame*), bz2. Libraries are loaded lazily on first use.
  */
-import { BloscFormatError, decodeBloscChunk, readBloscHeader } from "./blosc.js";
+import { decodeBloscChunk, readBloscHeader } from "./blosc.js";
 import { sharedDecodePool } from "./decode-pool.js";
-import { RunsError } from "./errors.js";
+import { RunsError, withContext } from "./errors.js";
 
 /** Compressor names strax writes in `compressor`. */
 export type Compressor = "blosc" | "zstd" | "lz4" | "bz2";
@@ -135,8 +135,8 @@ export async function decompressChunk(
         break;
     }
   } catch (cause) {
-    if (RunsError.isInstance(cause)) throw cause;
-    const message = cause instanceof BloscFormatError || cause instanceof Error ? cause.message : String(cause);
+    if (RunsError.isInstance(cause)) throw cause.path === undefined && path !== undefined ? withContext(cause, `strax ${compressor}: ${where}`, { path }) : cause;
+    const message = cause instanceof Error ? cause.message : String(cause);
     throw corrupt(`decompression failed: ${message}`, cause);
   }
   if (expectedBytes !== undefined && out.byteLength !== expectedBytes) {

@@ -12,6 +12,7 @@ import { type DataWriter, type DataWriterOptions, type OverwritePolicy, openData
 import { type Dtype, parseDtype } from "./dtype.js";
 import { RunsError, withContext } from "./errors.js";
 import { type DataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
+import { decodeJsonBytes } from "./python-json.js";
 import { assertRunId, formatRunDoc, isSuperrunId, parseRunDoc, type RunDoc } from "./run-doc.js";
 import { isStaleScratch, releaseScratch, scratchName } from "./scratch-names.js";
 
@@ -135,14 +136,25 @@ export class DataDirectory {
   async readRunDoc(runId: string): Promise<RunDoc> {
     assertRunId(runId);
     const path = this.runDocPath(runId);
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = await readFile(path, "utf8");
+      bytes = await readFile(path);
     } catch (cause) {
       if (isNotFound(cause)) {
         throw new RunsError("RUNS_RUN_DOC_NOT_FOUND", `strax: no file at ${path}, cannot find run metadata for ${runId}`, { path, runId, cause });
       }
       throw ioError(path, cause);
+    }
+    let text: string;
+    try {
+      text = decodeJsonBytes(bytes, path);
+    } catch (cause) {
+      throw new RunsError("RUNS_BAD_RUN_DOC", `strax: run document of ${runId}: ${(cause as Error).message.replace(/^strax: /, "")}`, {
+        path,
+        runId,
+        byteOffset: (cause as RunsError).byteOffset ?? 0,
+        cause,
+      });
     }
     return parseRunDoc(text, runId, path);
   }
@@ -217,14 +229,14 @@ export class DataDirectory {
   async readFolderMetadata(folder: StoredDataFolder): Promise<{ metadata: DataMetadata; metadataPath: string }> {
     const candidates = [join(folder.path, `${folder.dataType}-${folder.lineageHash}-metadata.json`), join(folder.path, "metadata.json")];
     for (const path of candidates) {
-      let text: string;
+      let bytes: Uint8Array;
       try {
-        text = await readFile(path, "utf8");
+        bytes = await readFile(path);
       } catch (cause) {
         if (isNotFound(cause)) continue;
         throw ioError(path, cause);
       }
-      return { metadata: parseDataMetadata(text, path), metadataPath: path };
+      return { metadata: parseDataMetadata(decodeJsonBytes(bytes, path), path), metadataPath: path };
     }
     throw new RunsError("RUNS_METADATA_MISSING", `strax: data in ${folder.path} has no metadata`, { path: folder.path });
   }

@@ -17,7 +17,7 @@ import { deterministicHash } from "./deterministic-hash.js";
 import { type Dtype, formatDtype } from "./dtype.js";
 import { RunsError } from "./errors.js";
 import { type ChunkInfo, type DataMetadata, formatDataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
-import type { PyJsonValue } from "./python-json.js";
+import { decodeJsonBytes, type PyJsonValue } from "./python-json.js";
 import { isStaleScratch, parseScratchName, releaseScratch, scratchName } from "./scratch-names.js";
 
 /** What to do when data for the key already exists (strax frontends' `overwrite`). */
@@ -77,7 +77,7 @@ export async function isCompleteDataFolder(folder: string): Promise<boolean> {
   const prefix = folder.split(/[\\/]/).pop()!.split("-").slice(1).join("-");
   for (const name of [`${prefix}-metadata.json`, "metadata.json"]) {
     try {
-      const meta = parseDataMetadata(await readFile(join(folder, name), "utf8"), join(folder, name));
+      const meta = parseDataMetadata(decodeJsonBytes(await readFile(join(folder, name)), join(folder, name)), join(folder, name));
       return metadataProblem(meta) === undefined;
     } catch {
       // try the next name

@@ -71,3 +71,23 @@ describe("RUNS_BAD_DTYPE names store, run, data type and field", () => {
     expect(e.message).toContain("hits of run 3");
   });
 });
+
+describe("JSON files are strict UTF-8, as Python's json.load", () => {
+  it("an invalid byte in the data metadata is RUNS_BAD_JSON with its offset, not a U+FFFD title", async () => {
+    const dir = await copy("v2/main");
+    const meta = join(dir.path, "0-records-j3nd2fjbiq", "records-j3nd2fjbiq-metadata.json");
+    const bytes = await readFile(meta);
+    const at = bytes.indexOf("Start time");
+    bytes[at] = 0xff;
+    await writeFile(meta, bytes);
+    await expect(dir.findData("0", "records", { allowIncomplete: true })).rejects.toMatchObject({ code: "RUNS_BAD_JSON", path: meta, byteOffset: at });
+  });
+
+  it("an invalid byte in a run document is RUNS_BAD_RUN_DOC naming the run", async () => {
+    const dir = await copy("v2/main");
+    const bytes = await readFile(dir.runDocPath("1"));
+    bytes[bytes.indexOf("name") + 1] = 0xc3;
+    await writeFile(dir.runDocPath("1"), bytes);
+    await expect(dir.readRunDoc("1")).rejects.toMatchObject({ code: "RUNS_BAD_RUN_DOC", runId: "1", path: dir.runDocPath("1") });
+  });
+});
