@@ -79,6 +79,7 @@ export function bloscDecodeStandalone(
   const MAX_SPLITS = 16;
   const MIN_BUFFERSIZE = 128;
   const MAX_DISTANCE = 8191; // blosclz.c
+  const MAX_EXPANSION = 256;
 
   /** blosclz_decompress (c-blosc 1.21 blosclz.c). Returns bytes written or -1. */
   function blosclz(input: Uint8Array, ipStart: number, ipLimit: number, out: Uint8Array, opStart: number, opLimit: number): number {
@@ -190,14 +191,18 @@ export function bloscDecodeStandalone(
   const blocksize = view.getUint32(8, true);
   const cbytes = view.getUint32(12, true);
   if (cbytes > bytes.byteLength) throw new Error(`truncated: header says ${cbytes} compressed bytes, file has ${bytes.byteLength}`);
-  const out = new Uint8Array(nbytes);
-  if (nbytes === 0) return out;
+  if (nbytes === 0) return new Uint8Array(0);
   if (flags & FLAG_MEMCPYED) {
     if (HEADER_BYTES + nbytes > bytes.byteLength) throw new Error("truncated memcpyed chunk");
-    out.set(bytes.subarray(HEADER_BYTES, HEADER_BYTES + nbytes));
-    return out;
+    return bytes.slice(HEADER_BYTES, HEADER_BYTES + nbytes);
   }
   if (flags >> 5 !== 0 || flags & FLAG_BIT_SHUFFLE) return null;
+  // Refuse a declared size the input cannot hold before allocating it: one blosclz input byte
+  // expands to at most 255 output bytes (an extended match length byte).
+  if (nbytes > MAX_EXPANSION * cbytes) {
+    throw new Error(`header says ${nbytes} uncompressed bytes, more than ${cbytes} blosclz-compressed bytes can hold`);
+  }
+  const out = new Uint8Array(nbytes);
   if (blocksize <= 0) throw new Error(`bad blocksize ${blocksize}`);
   const shuffled = (flags & FLAG_BYTE_SHUFFLE) !== 0 && typesize > 1;
   const nblocks = Math.ceil(nbytes / blocksize);

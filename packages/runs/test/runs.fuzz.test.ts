@@ -102,6 +102,19 @@ it("every codec over the real chunks", async () => {
     for (const m of mutations(bytes, { count: scaled(40), seed: BASE_SEED + 10_000 * (k + 1), boundaries })) {
       inputs.push({ label: `${compressor} ${rel.split("/").pop()} ${m.label}`, data: { kind: "codec", compressor, bytes: m.bytes, expected: original.byteLength, original, checksummed } });
     }
+    // Huge declared lengths: refused from the header, before the output is allocated.
+    const huge = bytes.slice();
+    const view = new DataView(huge.buffer);
+    if (compressor === "blosc") {
+      view.setUint32(4, 0xfffffff0, true); // nbytes
+      view.setUint32(8, 0xfffffff0, true); // blocksize: one block, so the block table fits
+    } else if (compressor === "lz4") view.setBigUint64(6, 1n << 40n, true); // frame content size
+    else if (compressor === "zstd") huge.set([0xe0 | (huge[4]! & 0x1f)], 4); // 8-byte content size from the following bytes
+    else huge.set([0x42, 0x5a, 0x68, 0x39, 0x31, 0x41, 0x59, 0x26, 0x53, 0x59], 0); // bzip2 block magic kept
+    inputs.push({ label: `${compressor} huge-declared-length ${rel.split("/").pop()}`, data: { kind: "codec", compressor, bytes: huge, expected: original.byteLength, original, checksummed } });
+    if (compressor === "blosc") {
+      inputs.push({ label: `blosc huge-declared-length (no expected size) ${rel.split("/").pop()}`, data: { kind: "codec", compressor, bytes: huge, expected: -1, original, checksummed: false } });
+    }
     // The same bytes under every other codec name (wrong compressor in the metadata).
     for (const other of ["blosc", "zstd", "lz4", "bz2"] as const) {
       if (other !== compressor) inputs.push({ label: `${compressor}-as-${other} ${rel.split("/").pop()}`, data: { kind: "codec", compressor: other, bytes, expected: original.byteLength, original, checksummed: false } });
