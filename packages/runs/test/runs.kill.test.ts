@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BASE_SEED, bundleScript, killAt, prng, scaled } from "../../../test/support/fault.js";
+import { BASE_SEED, bundleScript, finish, killAt, newTally, prng, record, scaled } from "../../../test/support/fault.js";
 import { type Chunk, DataDirectory, iterateChunks, putArrow, RunsError, writeSuperrun } from "../src/index.js";
 import { copyFolder, removeDir, STRAX, tempDir } from "./helpers.js";
 
@@ -20,6 +20,8 @@ let arrowFile: string;
 const KILLS = scaled(3);
 /** kills = SIGKILL landed; midWrite = a scratch folder was left (killed inside the write); finished = exited first. */
 const figures = { put: { kills: 0, midWrite: 0, finished: 0 }, superrun: { kills: 0, midWrite: 0, finished: 0 } };
+/** One input per kill, `ok` once every check after it passed (a failed check fails the test instead). */
+const tally = newTally("runs-kill");
 
 beforeAll(async () => {
   work = await tempDir();
@@ -37,8 +39,8 @@ beforeAll(async () => {
   await writeFile(arrowFile, tableToIPC(tableFromArrays({ time, endtime, v }), "file"));
 });
 afterAll(async () => {
-  await writeFile(join(work, "figures.json"), JSON.stringify(figures));
-  console.log(`runs kill figures: ${JSON.stringify(figures)}`);
+  (tally as unknown as { figures: typeof figures }).figures = figures;
+  expect(finish(tally)).toEqual([]);
   await removeDir(work);
 });
 
@@ -97,6 +99,7 @@ describe("kill -9 during writes", () => {
       expect(await snapshot(dir, "4", "hits")).toBe(reference);
       expect(await readFile(dir.runDocPath("4"), "utf8")).toBe(refDoc);
       expect(await scratch(store)).toEqual([]);
+      record(tally, `put kill ${k} after ${delay} ms (${r.killed ? "killed" : "finished"})`, { kind: "ok" });
     }
   });
 
@@ -129,6 +132,7 @@ describe("kill -9 during writes", () => {
       expect(await dir.isStored("_superrun_test", "records")).toBe(true);
       expect(await snapshot(dir, "_superrun_test", "records")).toBe(reference);
       expect(await scratch(store)).toEqual([]);
+      record(tally, `write-superrun kill ${k} after ${delay} ms (${r.killed ? "killed" : "finished"})`, { kind: "ok" });
     }
   });
 });
