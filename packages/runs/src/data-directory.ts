@@ -313,6 +313,8 @@ export class DataDirectory {
     if (found) return found;
     // Explain why: a broken folder is worth naming.
     const broken = await this.findData(runId, dataType, { ...options, allowIncomplete: true });
+    // Complete after all: a writer renamed it into place between the two lookups.
+    if (broken && metadataProblem(broken.metadata) === undefined) return broken;
     if (broken) {
       throw new RunsError("RUNS_BAD_METADATA", `strax: data at ${broken.path} is not loadable: ${metadataProblem(broken.metadata)}`, {
         path: broken.path,
