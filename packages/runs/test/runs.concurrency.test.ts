@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { type Table, tableFromArrays, tableToIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleScript } from "../../../test/support/fault.js";
-import { type Chunk, DataDirectory, iterateChunks, loadTable, putArrow, RunsError } from "../src/index.js";
-import { removeDir, sumBigInt, tempDir } from "./helpers.js";
+import { type Chunk, DataDirectory, defineRun, iterateChunks, loadTable, putArrow, RunsError, writeSuperrun } from "../src/index.js";
+import { copyFolder, removeDir, STRAX, sumBigInt, tempDir } from "./helpers.js";
 
 let work: string;
 let child: string;
@@ -121,6 +121,39 @@ describe("in one process", () => {
     const offset = results[0]!.status === "fulfilled" ? 0 : 1e6;
     expect(v.every((x, i) => x === i + offset)).toBe(true);
     expect(await leftovers(dir.path)).toEqual([]);
+  });
+
+  it("two write-superrun of one superrun: one stores it, the other gets RUNS_BUSY", async () => {
+    const dir = new DataDirectory(await copyFolder(join(STRAX, "v2/main")));
+    try {
+      const results = await Promise.allSettled([
+        writeSuperrun(dir, "_superrun_test", "records", { targetSizeMb: 0.01 }),
+        writeSuperrun(dir, "_superrun_test", "records", { targetSizeMb: 0.01 }),
+      ]);
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      expect(failed.map((f) => (f.reason as RunsError).code)).toEqual(["RUNS_BUSY"]);
+      expect(failed[0]!.reason).toMatchObject({ runId: "_superrun_test", dataType: "records" });
+      expect(await rowCount(dir, "_superrun_test", "records")).toBe(300);
+      expect(await leftovers(dir.path)).toEqual([]);
+    } finally {
+      await removeDir(dir.path);
+    }
+  });
+
+  it("two definitions of one superrun: the first wins, the other gets a coded error", async () => {
+    const dir = new DataDirectory(await copyFolder(join(STRAX, "v2/main")));
+    try {
+      const results = await Promise.allSettled([defineRun(dir, "_both", ["0", "1"]), defineRun(dir, "_both", ["1", "2"])]);
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+      expect(failed).toHaveLength(1);
+      expect(["RUNS_BUSY", "RUNS_DATA_EXISTS"]).toContain((failed[0]!.reason as RunsError).code);
+      const winner = results.findIndex((r) => r.status === "fulfilled");
+      const doc = await dir.readRunDoc("_both");
+      expect(doc.subRunSpec!.map((e) => e.runId)).toEqual(winner === 0 ? ["0", "1"] : ["1", "2"]);
+      expect(await leftovers(dir.path)).toEqual([]);
+    } finally {
+      await removeDir(dir.path);
+    }
   });
 
   it("a reader during a write sees nothing or the whole data type", async () => {
