@@ -10,7 +10,7 @@ import { decompressChunk } from "./codecs.js";
 import { type DataFolderName, parseDataFolderName, superrunHash } from "./data-key.js";
 import { type DataWriter, type DataWriterOptions, type OverwritePolicy, openDataWriter } from "./data-writer.js";
 import { type Dtype, parseDtype } from "./dtype.js";
-import { RunsError, withContext } from "./errors.js";
+import { fillContext, RunsError, withContext } from "./errors.js";
 import { type DataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
 import { decodeJsonBytes } from "./python-json.js";
 import { assertRunId, formatRunDoc, isSuperrunId, parseRunDoc, type RunDoc } from "./run-doc.js";
@@ -342,6 +342,15 @@ export class DataDirectory {
    * (`RUNS_BAD_CHUNK`) and continuity (`RUNS_NOT_CONTINUOUS`/`RUNS_CHUNK_OVERLAP`).
    */
   async *iterateStored(stored: StoredData, options: ChunkIterationOptions = {}): AsyncGenerator<Chunk> {
+    try {
+      yield* this.iterateStoredChunks(stored, options);
+    } catch (error) {
+      // Every error names the run and data type, besides the file.
+      throw fillContext(error, { path: stored.metadataPath, runId: stored.metadata.runId, dataType: stored.metadata.dataType });
+    }
+  }
+
+  private async *iterateStoredChunks(stored: StoredData, options: ChunkIterationOptions): AsyncGenerator<Chunk> {
     const meta = stored.metadata;
     const prefix = `${meta.dataType}-${meta.lineageHash}`;
     const onDisk = new Set((await readdir(stored.path).catch((cause) => Promise.reject(ioError(stored.path, cause)))) as string[]);
@@ -396,7 +405,9 @@ export class DataDirectory {
           chunkIndex: info.chunkIndex,
         });
       }
-      return decompressChunk(meta.compressor, compressed, info.n * itemsize, path, useWorkers);
+      return decompressChunk(meta.compressor, compressed, info.n * itemsize, path, useWorkers).catch((error: unknown) => {
+        throw fillContext(error, { path, chunkIndex: info.chunkIndex });
+      });
     };
     const pending: (Promise<Uint8Array> | undefined)[] = [];
     const start = (i: number) => {

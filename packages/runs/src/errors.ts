@@ -112,6 +112,15 @@ export class RunsError extends Error {
  */
 export function withContext(error: unknown, where: string, context: Omit<RunsErrorContext, "cause">): unknown {
   if (!RunsError.isInstance(error)) return error;
+  return fillContext(error, context, `${where}: ${error.message.replace(/^strax( dtype)?: /, "")}`);
+}
+
+/**
+ * A `RunsError` with `context` filled in where `error` had none (same code; same message unless
+ * given). Anything else is returned unchanged.
+ */
+export function fillContext(error: unknown, context: Omit<RunsErrorContext, "cause">, message?: string): unknown {
+  if (!RunsError.isInstance(error)) return error;
   const e = error as RunsError;
   const merged: RunsErrorContext = {
     ...context,
@@ -120,5 +129,5 @@ export function withContext(error: unknown, where: string, context: Omit<RunsErr
     ),
     cause: error,
   };
-  return new RunsError(e.code, `${where}: ${e.message.replace(/^strax( dtype)?: /, "")}`, merged);
+  return new RunsError(e.code, message ?? e.message, merged);
 }

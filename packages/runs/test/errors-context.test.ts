@@ -72,6 +72,19 @@ describe("RUNS_BAD_DTYPE names store, run, data type and field", () => {
   });
 });
 
+describe("chunk errors name the run and data type", () => {
+  it("a corrupt chunk file", async () => {
+    const dir = await copy("v2/main");
+    const chunk = join(dir.path, "2-records-j3nd2fjbiq", "records-j3nd2fjbiq-000004");
+    const bytes = await readFile(chunk);
+    bytes[40] = (bytes[40] ?? 0) ^ 0xff;
+    bytes.fill(0, 20, 60);
+    await writeFile(chunk, bytes);
+    const e = await caught(loadTable(dir, "2", "records"));
+    expect(e).toMatchObject({ code: "RUNS_CORRUPT_CHUNK", path: chunk, runId: "2", dataType: "records", chunkIndex: 4 });
+  });
+});
+
 describe("JSON files are strict UTF-8, as Python's json.load", () => {
   it("an invalid byte in the data metadata is RUNS_BAD_JSON with its offset, not a U+FFFD title", async () => {
     const dir = await copy("v2/main");
