@@ -131,7 +131,45 @@ describe("daqkit runs", () => {
     const r = await daqkit("runs", "put", store, "1", "x", file);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("RUNS_BAD_DTYPE");
+    // The message names the store, the run and the data type.
+    expect(r.stderr).toContain(store);
+    expect(r.stderr).toContain("x of run 1");
     expect(await readdir(store)).toEqual([]);
+  });
+
+  it("two puts at once: different types both succeed; the same output has one winner and RUNS_BUSY", async () => {
+    const dir = await temp();
+    const { writeFile } = await import("node:fs/promises");
+    const n = 20_000;
+    const file = (offset: number) => {
+      const time = BigInt64Array.from({ length: n }, (_, i) => BigInt(i * 10));
+      const endtime = time.map((t) => t + 5n);
+      return tableToIPC(tableFromArrays({ time, endtime, v: Float64Array.from({ length: n }, (_, i) => i + offset) }), "file");
+    };
+    const a = join(dir, "a.arrow");
+    const b = join(dir, "b.arrow");
+    await writeFile(a, file(0));
+    await writeFile(b, file(1e6));
+    const store = join(dir, "store");
+    const types = await Promise.all([
+      daqkit("runs", "put", store, "3", "alpha", a, "--target-mb", "0.05"),
+      daqkit("runs", "put", store, "3", "beta", b, "--target-mb", "0.05"),
+    ]);
+    expect(types.map((r) => r.code), types.map((r) => r.stderr).join("")).toEqual([0, 0]);
+    const same = await Promise.all([
+      daqkit("runs", "put", store, "3", "gamma", a, "--target-mb", "0.05"),
+      daqkit("runs", "put", store, "3", "gamma", b, "--target-mb", "0.05"),
+    ]);
+    expect(same.map((r) => r.code).sort()).toEqual([0, 3]);
+    const loser = same.find((r) => r.code === 3)!;
+    expect(loser.stderr).toMatch(/^daqkit: RUNS_(BUSY|DATA_EXISTS): .*gamma of run 3/);
+    for (const type of ["alpha", "beta", "gamma"]) {
+      const out = join(dir, `${type}.arrow`);
+      const l = await daqkit("runs", "load", store, "3", type, "--out", out);
+      expect(l.code, l.stderr).toBe(0);
+      expect(tableFromIPC(await readFile(out)).numRows).toBe(n);
+    }
+    expect((await readdir(store)).filter((f) => f.includes("_temp") || f.includes("_old"))).toEqual([]);
   });
 
   it("bad arguments are usage errors", async () => {

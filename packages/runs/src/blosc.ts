@@ -6,6 +6,7 @@
  */
 
 import { blosclzWasm } from "./blosclz-wasm.js";
+import { RunsError } from "./errors.js";
 
 const BLOSC_HEADER_BYTES = 16;
 
@@ -43,14 +44,10 @@ export function readBloscHeader(bytes: Uint8Array): BloscHeader | undefined {
   };
 }
 
-/** Thrown internally for a malformed stream; callers wrap it into their coded error. */
-export class BloscFormatError extends Error {
-  override readonly name = "BloscFormatError";
-}
 
 /**
  * Decode one Blosc 1 chunk. Returns `undefined` when the chunk uses an inner codec or a shuffle
- * this decoder does not implement (caller falls back to WASM). Throws {@link BloscFormatError} on
+ * this decoder does not implement (caller falls back to WASM). Throws `RUNS_CORRUPT_CHUNK` on
  * malformed input.
  */
 export function decodeBloscChunk(input: Uint8Array, useWasm = true): Uint8Array | undefined {
@@ -59,7 +56,7 @@ export function decodeBloscChunk(input: Uint8Array, useWasm = true): Uint8Array 
   try {
     return bloscDecodeStandalone(bytes, useWasm ? blosclzWasm() : null) ?? undefined;
   } catch (error) {
-    throw new BloscFormatError((error as Error).message);
+    throw new RunsError("RUNS_CORRUPT_CHUNK", `strax blosc: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -82,6 +79,7 @@ export function bloscDecodeStandalone(
   const MAX_SPLITS = 16;
   const MIN_BUFFERSIZE = 128;
   const MAX_DISTANCE = 8191; // blosclz.c
+  const MAX_EXPANSION = 256;
 
   /** blosclz_decompress (c-blosc 1.21 blosclz.c). Returns bytes written or -1. */
   function blosclz(input: Uint8Array, ipStart: number, ipLimit: number, out: Uint8Array, opStart: number, opLimit: number): number {
@@ -193,14 +191,18 @@ export function bloscDecodeStandalone(
   const blocksize = view.getUint32(8, true);
   const cbytes = view.getUint32(12, true);
   if (cbytes > bytes.byteLength) throw new Error(`truncated: header says ${cbytes} compressed bytes, file has ${bytes.byteLength}`);
-  const out = new Uint8Array(nbytes);
-  if (nbytes === 0) return out;
+  if (nbytes === 0) return new Uint8Array(0);
   if (flags & FLAG_MEMCPYED) {
     if (HEADER_BYTES + nbytes > bytes.byteLength) throw new Error("truncated memcpyed chunk");
-    out.set(bytes.subarray(HEADER_BYTES, HEADER_BYTES + nbytes));
-    return out;
+    return bytes.slice(HEADER_BYTES, HEADER_BYTES + nbytes);
   }
   if (flags >> 5 !== 0 || flags & FLAG_BIT_SHUFFLE) return null;
+  // Refuse a declared size the input cannot hold before allocating it: one blosclz input byte
+  // expands to at most 255 output bytes (an extended match length byte).
+  if (nbytes > MAX_EXPANSION * cbytes) {
+    throw new Error(`header says ${nbytes} uncompressed bytes, more than ${cbytes} blosclz-compressed bytes can hold`);
+  }
+  const out = new Uint8Array(nbytes);
   if (blocksize <= 0) throw new Error(`bad blocksize ${blocksize}`);
   const shuffled = (flags & FLAG_BYTE_SHUFFLE) !== 0 && typesize > 1;
   const nblocks = Math.ceil(nbytes / blocksize);

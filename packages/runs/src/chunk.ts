@@ -37,7 +37,8 @@ export function rowTimes(dtype: Dtype, data: Uint8Array): RowTimes {
   const field = (name: string) => dtype.fields.find((f) => f.name === name && f.shape.length === 0);
   const time = field("time");
   if (!time || !/^[<>=]?[iMm]8/.test(time.typestr.replace("|", ""))) {
-    throw new RunsError("RUNS_BAD_DTYPE", "strax dtype: data must have an int64 'time' field");
+    const found = time ? `'time' is ${JSON.stringify(time.typestr || time.kind)}` : "there is no scalar 'time' field";
+    throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: data must have an int64 'time' field ('<i8'), but ${found}`, { field: "time" });
   }
   const tOff = time.byteOffset;
   const tLe = time.littleEndian;
@@ -51,7 +52,16 @@ export function rowTimes(dtype: Dtype, data: Uint8Array): RowTimes {
   const length = field("length");
   const dt = field("dt");
   if (!length || !dt) {
-    throw new RunsError("RUNS_BAD_DTYPE", "strax dtype: data needs an 'endtime' field or 'length' and 'dt' fields");
+    throw new RunsError(
+      "RUNS_BAD_DTYPE",
+      `strax dtype: data needs an 'endtime' field or 'length' and 'dt' fields, but has ${length ? "no 'dt'" : dt ? "no 'length'" : "neither"} (fields: ${dtype.fields.map((f) => f.name).join(", ")})`,
+      { field: "endtime" },
+    );
+  }
+  for (const f of [length, dt]) {
+    if ((f.kind !== "i" && f.kind !== "u") || f.shape.length > 0) {
+      throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: '${f.name}' must be an integer field, but is ${JSON.stringify(f.typestr || f.kind)}`, { field: f.name });
+    }
   }
   const readInt = (f: typeof length) => {
     const off = f.byteOffset;

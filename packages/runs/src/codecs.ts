@@ -2,9 +2,9 @@
  * Chunk compressors as strax uses them (spec runs.md §9.3–§9.5): blosc (blosclz, no shuffle),
  * zstd, lz4 (LZ4 *frame*), bz2. Libraries are loaded lazily on first use.
  */
-import { BloscFormatError, decodeBloscChunk, readBloscHeader } from "./blosc.js";
+import { decodeBloscChunk, readBloscHeader } from "./blosc.js";
 import { sharedDecodePool } from "./decode-pool.js";
-import { RunsError } from "./errors.js";
+import { RunsError, withContext } from "./errors.js";
 
 /** Compressor names strax writes in `compressor`. */
 export type Compressor = "blosc" | "zstd" | "lz4" | "bz2";
@@ -74,6 +74,33 @@ export function assertCompressor(name: unknown, path?: string): asserts name is 
   }
 }
 
+/**
+ * Frame content size declared in a Zstandard frame header (RFC 8878 §3.1.1.1), or `undefined` when
+ * absent or the input is not a frame (the decoder then reports it).
+ */
+function zstdContentSize(data: Uint8Array): number | undefined {
+  if (data.byteLength < 6 || data[0] !== 0x28 || data[1] !== 0xb5 || data[2] !== 0x2f || data[3] !== 0xfd) return undefined;
+  const fhd = data[4]!;
+  const fcsFlag = fhd >> 6;
+  const singleSegment = (fhd & 0x20) !== 0;
+  const dictBytes = [0, 1, 2, 4][fhd & 0x03]!;
+  const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag]!;
+  if (fcsBytes === 0) return undefined;
+  const at = 5 + (singleSegment ? 0 : 1) + dictBytes;
+  if (data.byteLength < at + fcsBytes) return undefined;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  switch (fcsBytes) {
+    case 1:
+      return view.getUint8(at);
+    case 2:
+      return view.getUint16(at, true) + 256;
+    case 4:
+      return view.getUint32(at, true);
+    default:
+      return Number(view.getBigUint64(at, true));
+  }
+}
+
 /** Blosc chunks at least this big (compressed) are decoded on worker threads when allowed. */
 const WORKER_MIN_BYTES = 1 << 18;
 
@@ -121,12 +148,22 @@ export async function decompressChunk(
         }
         break;
       }
-      case "zstd":
+      case "zstd": {
+        const declared = zstdContentSize(data);
+        if (declared !== undefined && expectedBytes !== undefined && declared !== expectedBytes) {
+          throw corrupt(`zstd frame header says ${declared} bytes, metadata nbytes is ${expectedBytes}`);
+        }
         out = (await loadFzstd()).decompress(data);
         break;
+      }
       case "lz4":
         if (data[0] !== 0x04 || data[1] !== 0x22 || data[2] !== 0x4d || data[3] !== 0x18) {
           throw corrupt("not an LZ4 frame (magic 04 22 4D 18 expected; wrong compressor?)");
+        }
+        // FLG bit 3: an 8-byte content size follows FLG and BD.
+        if (data.byteLength >= 14 && (data[4]! & 0x08) !== 0 && expectedBytes !== undefined) {
+          const declared = new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(6, true);
+          if (declared !== BigInt(expectedBytes)) throw corrupt(`LZ4 frame header says ${declared} bytes, metadata nbytes is ${expectedBytes}`);
         }
         out = (await loadLz4()).decompress(data);
         break;
@@ -135,8 +172,8 @@ export async function decompressChunk(
         break;
     }
   } catch (cause) {
-    if (RunsError.isInstance(cause)) throw cause;
-    const message = cause instanceof BloscFormatError || cause instanceof Error ? cause.message : String(cause);
+    if (RunsError.isInstance(cause)) throw cause.path === undefined && path !== undefined ? withContext(cause, `strax ${compressor}: ${where}`, { path }) : cause;
+    const message = cause instanceof Error ? cause.message : String(cause);
     throw corrupt(`decompression failed: ${message}`, cause);
   }
   if (expectedBytes !== undefined && out.byteLength !== expectedBytes) {

@@ -2,7 +2,7 @@
  * A strax `DataDirectory` (spec runs.md §2.1, §3): run documents as loose `{run}-metadata.json`
  * files and one folder per stored (run, data type, lineage).
  */
-import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { link, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { NsInterval } from "@daqkit/timestamps";
 import { type Chunk, clipChunk, createContinuityChecker, validateChunk } from "./chunk.js";
@@ -10,9 +10,11 @@ import { decompressChunk } from "./codecs.js";
 import { type DataFolderName, parseDataFolderName, superrunHash } from "./data-key.js";
 import { type DataWriter, type DataWriterOptions, type OverwritePolicy, openDataWriter } from "./data-writer.js";
 import { type Dtype, parseDtype } from "./dtype.js";
-import { RunsError } from "./errors.js";
+import { fillContext, RunsError, withContext } from "./errors.js";
 import { type DataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
+import { decodeJsonBytes } from "./python-json.js";
 import { assertRunId, formatRunDoc, isSuperrunId, parseRunDoc, type RunDoc } from "./run-doc.js";
+import { isStaleScratch, releaseScratch, scratchName } from "./scratch-names.js";
 
 /** Options of {@link DataDirectory}. */
 export interface DataDirectoryOptions {
@@ -134,14 +136,25 @@ export class DataDirectory {
   async readRunDoc(runId: string): Promise<RunDoc> {
     assertRunId(runId);
     const path = this.runDocPath(runId);
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = await readFile(path, "utf8");
+      bytes = await readFile(path);
     } catch (cause) {
       if (isNotFound(cause)) {
         throw new RunsError("RUNS_RUN_DOC_NOT_FOUND", `strax: no file at ${path}, cannot find run metadata for ${runId}`, { path, runId, cause });
       }
       throw ioError(path, cause);
+    }
+    let text: string;
+    try {
+      text = decodeJsonBytes(bytes, path);
+    } catch (cause) {
+      throw new RunsError("RUNS_BAD_RUN_DOC", `strax: run document of ${runId}: ${(cause as Error).message.replace(/^strax: /, "")}`, {
+        path,
+        runId,
+        byteOffset: (cause as RunsError).byteOffset ?? 0,
+        cause,
+      });
     }
     return parseRunDoc(text, runId, path);
   }
@@ -164,13 +177,40 @@ export class DataDirectory {
     if (!options.overwrite && (await this.hasRunDoc(doc.name))) {
       throw new RunsError("RUNS_DATA_EXISTS", `strax: run document ${path} already exists (pass overwrite to replace it)`, { path, runId: doc.name });
     }
-    const temp = `${path}.${process.pid}.tmp`;
+    // One temporary file per writer; stale ones of dead writers of this document are removed.
+    const base = `${doc.name}${RUN_DOC_SUFFIX}`;
+    for (const e of await this.entries()) if (isStaleScratch(e.name, base)) await rm(join(this.path, e.name), { force: true }).catch(() => undefined);
+    const tempName = scratchName(base, "temp");
+    const temp = join(this.path, tempName);
     try {
       await writeFile(temp, formatRunDoc(doc));
-      await rename(temp, path);
+      if (options.overwrite) await rename(temp, path);
+      else {
+        // First wins: link() fails if the document appeared meanwhile (rename would replace it).
+        try {
+          await link(temp, path);
+        } catch (cause) {
+          const code = (cause as { code?: unknown }).code;
+          if (code !== "EEXIST" && !(await this.hasRunDoc(doc.name)) && (code === "EPERM" || code === "ENOTSUP" || code === "ENOSYS")) {
+            // No hard links on this filesystem: check, then rename (a narrow race remains).
+            await rename(temp, path);
+            return;
+          }
+          if (code !== "EEXIST" && !(await this.hasRunDoc(doc.name))) throw cause;
+          throw new RunsError("RUNS_BUSY", `strax: run document ${path} was written by another writer meanwhile; this one was discarded`, {
+            path,
+            runId: doc.name,
+            cause,
+          });
+        }
+        await unlink(temp);
+      }
     } catch (cause) {
       await rm(temp, { force: true });
+      if (RunsError.isInstance(cause)) throw cause;
       throw ioError(path, cause);
+    } finally {
+      releaseScratch(tempName);
     }
   }
 
@@ -189,14 +229,14 @@ export class DataDirectory {
   async readFolderMetadata(folder: StoredDataFolder): Promise<{ metadata: DataMetadata; metadataPath: string }> {
     const candidates = [join(folder.path, `${folder.dataType}-${folder.lineageHash}-metadata.json`), join(folder.path, "metadata.json")];
     for (const path of candidates) {
-      let text: string;
+      let bytes: Uint8Array;
       try {
-        text = await readFile(path, "utf8");
+        bytes = await readFile(path);
       } catch (cause) {
         if (isNotFound(cause)) continue;
         throw ioError(path, cause);
       }
-      return { metadata: parseDataMetadata(text, path), metadataPath: path };
+      return { metadata: parseDataMetadata(decodeJsonBytes(bytes, path), path), metadataPath: path };
     }
     throw new RunsError("RUNS_METADATA_MISSING", `strax: data in ${folder.path} has no metadata`, { path: folder.path });
   }
@@ -239,7 +279,18 @@ export class DataDirectory {
           const seen = new Set(read.metadata.chunks.flatMap((c) => (c.subruns ? [...c.subruns.keys()] : [])));
           if (seen.size !== specIds.size || [...seen].some((id) => !specIds!.has(id))) continue;
         }
-        found.push({ folder: folder.folder, path: folder.path, layout: tier.layout, ...read, dtype: parseDtype(read.metadata.dtype) });
+        let dtype: Dtype;
+        try {
+          dtype = parseDtype(read.metadata.dtype);
+        } catch (error) {
+          throw withContext(error, `strax: ${read.metadataPath}: field "dtype" of ${dataType} of run ${runId} in ${this.path}`, {
+            path: read.metadataPath,
+            runId,
+            dataType,
+            field: "dtype",
+          });
+        }
+        found.push({ folder: folder.folder, path: folder.path, layout: tier.layout, ...read, dtype });
       }
       if (found.length > 1) {
         throw new RunsError(
@@ -262,6 +313,8 @@ export class DataDirectory {
     if (found) return found;
     // Explain why: a broken folder is worth naming.
     const broken = await this.findData(runId, dataType, { ...options, allowIncomplete: true });
+    // Complete after all: a writer renamed it into place between the two lookups.
+    if (broken && metadataProblem(broken.metadata) === undefined) return broken;
     if (broken) {
       throw new RunsError("RUNS_BAD_METADATA", `strax: data at ${broken.path} is not loadable: ${metadataProblem(broken.metadata)}`, {
         path: broken.path,
@@ -289,6 +342,15 @@ export class DataDirectory {
    * (`RUNS_BAD_CHUNK`) and continuity (`RUNS_NOT_CONTINUOUS`/`RUNS_CHUNK_OVERLAP`).
    */
   async *iterateStored(stored: StoredData, options: ChunkIterationOptions = {}): AsyncGenerator<Chunk> {
+    try {
+      yield* this.iterateStoredChunks(stored, options);
+    } catch (error) {
+      // Every error names the run and data type, besides the file.
+      throw fillContext(error, { path: stored.metadataPath, runId: stored.metadata.runId, dataType: stored.metadata.dataType });
+    }
+  }
+
+  private async *iterateStoredChunks(stored: StoredData, options: ChunkIterationOptions): AsyncGenerator<Chunk> {
     const meta = stored.metadata;
     const prefix = `${meta.dataType}-${meta.lineageHash}`;
     const onDisk = new Set((await readdir(stored.path).catch((cause) => Promise.reject(ioError(stored.path, cause)))) as string[]);
@@ -343,7 +405,9 @@ export class DataDirectory {
           chunkIndex: info.chunkIndex,
         });
       }
-      return decompressChunk(meta.compressor, compressed, info.n * itemsize, path, useWorkers);
+      return decompressChunk(meta.compressor, compressed, info.n * itemsize, path, useWorkers).catch((error: unknown) => {
+        throw fillContext(error, { path, chunkIndex: info.chunkIndex });
+      });
     };
     const pending: (Promise<Uint8Array> | undefined)[] = [];
     const start = (i: number) => {
@@ -384,8 +448,18 @@ export class DataDirectory {
         data,
         subruns: info.subruns,
       };
-      validateChunk(chunk, `${path} (chunk ${info.chunkIndex})`);
-      continuity.check(chunk);
+      try {
+        validateChunk(chunk, `${path} (chunk ${info.chunkIndex})`);
+        continuity.check(chunk);
+      } catch (error) {
+        throw withContext(error, `strax: ${stored.metadataPath} (${meta.dataType} of run ${meta.runId}, chunk ${info.chunkIndex})`, {
+          path: stored.metadataPath,
+          runId: meta.runId,
+          dataType: meta.dataType,
+          chunkIndex: info.chunkIndex,
+          ...(RunsError.isInstance(error) && error.code === "RUNS_BAD_DTYPE" ? { field: "dtype" } : {}),
+        });
+      }
       if (range) chunk = clipChunk(chunk, range);
       yield chunk;
     }

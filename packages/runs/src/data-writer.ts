@@ -1,10 +1,14 @@
 /**
- * Writing stored data the way strax's FileSaver does (spec runs.md §3.2, §5): everything goes to
- * `{folder}_temp/`, chunk files are written as `{file}_temp` and renamed, the metadata is rewritten
+ * Writing stored data the way strax's FileSaver does (spec runs.md §3.2, §5): everything goes to a
+ * temporary folder, chunk files are written as `{file}_temp` and renamed, the metadata is rewritten
  * after every chunk, and at `close()` the folder is renamed to its final name. `abort()` removes the
  * temporary folder, so a failed write leaves nothing behind.
+ *
+ * Unlike strax's one fixed `{folder}_temp`, every writer has its own temporary folder
+ * (`{folder}_temp-{pid}-{host}-{random}`, see scratch-names.ts), the rename into place is
+ * first-wins (a directory cannot be renamed onto a non-empty one), and the loser gets `RUNS_BUSY`.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Chunk, createContinuityChecker, rowTimes, validateChunk } from "./chunk.js";
 import { type Compressor, compressChunk, WRITABLE_COMPRESSORS } from "./codecs.js";
@@ -13,7 +17,8 @@ import { deterministicHash } from "./deterministic-hash.js";
 import { type Dtype, formatDtype } from "./dtype.js";
 import { RunsError } from "./errors.js";
 import { type ChunkInfo, type DataMetadata, formatDataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
-import type { PyJsonValue } from "./python-json.js";
+import { decodeJsonBytes, type PyJsonValue } from "./python-json.js";
+import { isStaleScratch, parseScratchName, releaseScratch, scratchName } from "./scratch-names.js";
 
 /** What to do when data for the key already exists (strax frontends' `overwrite`). */
 export type OverwritePolicy = "never" | "if_broken" | "always";
@@ -72,7 +77,7 @@ export async function isCompleteDataFolder(folder: string): Promise<boolean> {
   const prefix = folder.split(/[\\/]/).pop()!.split("-").slice(1).join("-");
   for (const name of [`${prefix}-metadata.json`, "metadata.json"]) {
     try {
-      const meta = parseDataMetadata(await readFile(join(folder, name), "utf8"), join(folder, name));
+      const meta = parseDataMetadata(decodeJsonBytes(await readFile(join(folder, name)), join(folder, name)), join(folder, name));
       return metadataProblem(meta) === undefined;
     } catch {
       // try the next name
@@ -81,19 +86,60 @@ export async function isCompleteDataFolder(folder: string): Promise<boolean> {
   return false;
 }
 
+/** `RUNS_DATA_EXISTS` for existing data the policy forbids replacing. */
+function existsError(folder: string, policy: OverwritePolicy, key: { runId: string; dataType: string }): RunsError {
+  return new RunsError(
+    "RUNS_DATA_EXISTS",
+    `strax: ${key.dataType} of run ${key.runId} already exists at ${folder} (overwrite policy ${JSON.stringify(policy)}; use "always" to replace it)`,
+    { path: folder, runId: key.runId, dataType: key.dataType },
+  );
+}
+
 /**
  * Check the overwrite policy for `folder` (throws `RUNS_DATA_EXISTS`); returns whether old data
  * must be removed at close.
  */
-export async function checkOverwrite(folder: string, policy: OverwritePolicy): Promise<boolean> {
+export async function checkOverwrite(folder: string, policy: OverwritePolicy, key: { runId: string; dataType: string }): Promise<boolean> {
   if (!(await exists(folder))) return false;
   if (policy === "always") return true;
   if (policy === "if_broken" && !(await isCompleteDataFolder(folder))) return true;
-  throw new RunsError(
-    "RUNS_DATA_EXISTS",
-    `strax: data already exists at ${folder} (overwrite policy ${JSON.stringify(policy)}; use "always" to replace it)`,
-    { path: folder },
-  );
+  throw existsError(folder, policy, key);
+}
+
+/**
+ * Remove the scratch folders of `folderName` in `directory` left by writers that are gone (killed
+ * or crashed: pid no longer alive on this host). Never touches a live writer's folder, strax's own
+ * `{folder}_temp` or another host's. Old data a dead writer had moved aside (`_old-…`) is put back
+ * when no final folder replaced it. Best effort: failures are ignored.
+ */
+export async function removeStaleScratch(directory: string, folderName: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!isStaleScratch(name, folderName)) continue;
+    const path = join(directory, name);
+    try {
+      if (parseScratchName(name, folderName)?.kind === "old" && !(await exists(join(directory, folderName)))) {
+        await rename(path, join(directory, folderName));
+        continue;
+      }
+      await rm(path, { recursive: true, force: true });
+      removed.push(name);
+    } catch {
+      // another writer is cleaning up too; leave it
+    }
+  }
+  return removed;
+}
+
+function isRenameConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === "ENOTEMPTY" || code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR";
 }
 
 /**
@@ -113,17 +159,26 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
   const lineageHash = options.key.lineageHash ?? deterministicHash(lineage);
   const key: DataKey = { ...options.key, lineageHash };
   const folderName = dataKeyFolderName(key, 2);
+  const runId = key.runId;
   const finalPath = join(options.directory, folderName);
-  const tempPath = `${finalPath}_temp`;
-  const replaceOld = await checkOverwrite(finalPath, options.overwrite ?? "if_broken");
+  const policy = options.overwrite ?? "if_broken";
+  await removeStaleScratch(options.directory, folderName);
+  await checkOverwrite(finalPath, policy, { runId, dataType });
+  const tempName = scratchName(folderName, "temp");
+  const tempPath = join(options.directory, tempName);
   const prefix = `${dataType}-${lineageHash}`;
   const metadataName = `${prefix}-metadata.json`;
-  const runId = key.runId;
+  const where = `${dataType} of run ${runId} in ${options.directory}`;
+  const discard = async () => {
+    await rm(tempPath, { recursive: true, force: true }).catch(() => undefined);
+    releaseScratch(tempName);
+  };
   try {
-    await rm(tempPath, { recursive: true, force: true });
-    await mkdir(tempPath, { recursive: true });
+    await mkdir(options.directory, { recursive: true });
+    await mkdir(tempPath);
   } catch (cause) {
-    throw new RunsError("RUNS_IO", `strax: cannot create ${tempPath}: ${(cause as Error).message}`, { path: tempPath, cause });
+    releaseScratch(tempName);
+    throw new RunsError("RUNS_IO", `strax: cannot create ${tempPath} for ${where}: ${(cause as Error).message}`, { path: tempPath, runId, dataType, cause });
   }
   const chunks: ChunkInfo[] = [];
   const started = Date.now() / 1000;
@@ -152,11 +207,61 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
   });
   const writeMetadata = async (ended?: number) => {
     const path = join(tempPath, metadataName);
-    await writeFile(`${path}_temp`, formatDataMetadata(metadata(ended)));
-    await rename(`${path}_temp`, path);
+    try {
+      await writeFile(`${path}_temp`, formatDataMetadata(metadata(ended)));
+      await rename(`${path}_temp`, path);
+    } catch (cause) {
+      throw new RunsError("RUNS_IO", `strax: cannot write ${path} (${where}): ${(cause as Error).message}`, { path, runId, dataType, cause });
+    }
   };
   const assertOpen = () => {
-    if (state !== "open") throw new RunsError("RUNS_IO", `strax: writer for ${folderName} is already ${state}`, { path: finalPath });
+    if (state !== "open") throw new RunsError("RUNS_IO", `strax: writer for ${folderName} is already ${state}`, { path: finalPath, runId, dataType });
+  };
+  /**
+   * Rename the finished temporary folder into place, first-wins: a folder that appeared meanwhile
+   * is kept (`RUNS_BUSY`) unless the policy allows replacing it, in which case it is moved aside
+   * first (readers see the old or the new data, never a mix) and removed afterwards.
+   */
+  const install = async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await rename(tempPath, finalPath);
+        return;
+      } catch (cause) {
+        if (!isRenameConflict(cause)) throw cause;
+      }
+      // The final folder exists (it did at open, or another writer finished first).
+      const replace = policy === "always" || (policy === "if_broken" && !(await isCompleteDataFolder(finalPath)));
+      if (!replace) {
+        throw new RunsError(
+          "RUNS_BUSY",
+          `strax: ${where} was stored by another writer while this one was writing (${finalPath}); this write was discarded`,
+          { path: finalPath, runId, dataType },
+        );
+      }
+      const oldName = scratchName(folderName, "old");
+      const oldPath = join(options.directory, oldName);
+      try {
+        await rename(finalPath, oldPath);
+      } catch (cause) {
+        releaseScratch(oldName);
+        if ((cause as { code?: unknown }).code === "ENOENT") continue; // someone else moved it
+        throw cause;
+      }
+      try {
+        await rename(tempPath, finalPath);
+      } catch (cause) {
+        // Put the old data back if nothing took its place, then report.
+        await rename(oldPath, finalPath).catch(() => undefined);
+        releaseScratch(oldName);
+        if (!isRenameConflict(cause)) throw cause;
+        continue;
+      }
+      await rm(oldPath, { recursive: true, force: true }).catch(() => undefined);
+      releaseScratch(oldName);
+      return;
+    }
+    throw new RunsError("RUNS_BUSY", `strax: ${where}: other writers keep replacing ${finalPath}; this write was discarded`, { path: finalPath, runId, dataType });
   };
 
   return {
@@ -165,7 +270,10 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
     async write(chunk: Chunk) {
       assertOpen();
       if (chunk.dtype.itemsize !== options.dtype.itemsize) {
-        throw new RunsError("RUNS_BAD_CHUNK", `strax: chunk for ${folderName} has itemsize ${chunk.dtype.itemsize}, writer dtype has ${options.dtype.itemsize}`);
+        throw new RunsError("RUNS_BAD_CHUNK", `strax: chunk for ${folderName} has itemsize ${chunk.dtype.itemsize}, writer dtype has ${options.dtype.itemsize}`, {
+          runId,
+          dataType,
+        });
       }
       validateChunk(chunk);
       if (previousEnd !== undefined && chunk.start < previousEnd) {
@@ -195,7 +303,7 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
           await writeFile(`${path}_temp`, compressed);
           await rename(`${path}_temp`, path);
         } catch (cause) {
-          throw new RunsError("RUNS_IO", `strax: cannot write ${path}: ${(cause as Error).message}`, { path, cause });
+          throw new RunsError("RUNS_IO", `strax: cannot write ${path} (${where}): ${(cause as Error).message}`, { path, runId, dataType, cause });
         }
         info.filename = filename;
         info.filesize = compressed.byteLength;
@@ -212,22 +320,19 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
       assertOpen();
       if (chunks.length === 0) {
         state = "aborted";
-        await rm(tempPath, { recursive: true, force: true });
+        await discard();
         throw new RunsError("RUNS_BAD_CHUNK", `strax: nothing was written for ${folderName} (strax cannot load data without chunks)`, { runId, dataType });
       }
       const ended = Date.now() / 1000;
       try {
         await writeMetadata(ended);
-        if (replaceOld) await rm(finalPath, { recursive: true, force: true });
-        else if (await exists(finalPath)) {
-          throw new RunsError("RUNS_DATA_EXISTS", `strax: data appeared at ${finalPath} while writing`, { path: finalPath });
-        }
-        await rename(tempPath, finalPath);
+        await install();
+        releaseScratch(tempName);
       } catch (cause) {
-        await rm(tempPath, { recursive: true, force: true });
+        await discard();
         state = "aborted";
         if (RunsError.isInstance(cause)) throw cause;
-        throw new RunsError("RUNS_IO", `strax: cannot finish ${finalPath}: ${(cause as Error).message}`, { path: finalPath, cause });
+        throw new RunsError("RUNS_IO", `strax: cannot finish ${finalPath} (${where}): ${(cause as Error).message}`, { path: finalPath, runId, dataType, cause });
       }
       state = "closed";
       return metadata(ended);
@@ -235,7 +340,7 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
     async abort() {
       if (state !== "open") return;
       state = "aborted";
-      await rm(tempPath, { recursive: true, force: true });
+      await discard();
     },
   };
 }

@@ -41,6 +41,9 @@ export interface Dtype {
   readonly itemsize: number;
 }
 
+/** Largest row size numpy accepts (`int` itemsize). */
+const MAX_ITEMSIZE = 2 ** 31 - 1;
+
 const TYPESTR = /^([<>|=])([biufSUVMm])(\d+)(?:\[(\w+)\])?$/;
 
 /** Parse a numpy type string (`<i8`, `|S10`, `<M8[ns]`). Throws `RUNS_BAD_DTYPE`. */
@@ -82,7 +85,9 @@ function fromLiteral(descr: PyLiteral, where: string): Dtype {
     if (shapeItem !== undefined) {
       const dims = shapeItem instanceof PyTuple ? shapeItem.items : [shapeItem];
       shape = dims.map((d) => {
-        if (typeof d !== "number" || d < 0) throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: field ${name} has a bad shape`);
+        if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) {
+          throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: field ${name} has a bad shape: expected non-negative integers, found ${String(d)}`, { field: name });
+        }
         return d;
       });
     }
@@ -121,6 +126,10 @@ function fromLiteral(descr: PyLiteral, where: string): Dtype {
     } else throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: field ${name} has a bad type`);
     fields.push(field);
     offset += field.byteSize;
+    // numpy itemsizes are C ints; anything larger is a damaged descr, refused before any allocation.
+    if (offset > MAX_ITEMSIZE) {
+      throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: ${where} is ${offset} bytes per row at field ${name}, more than numpy allows (${MAX_ITEMSIZE})`, { field: name });
+    }
   }
   const names = fields.map((f) => f.name).filter((n) => n !== "");
   if (new Set(names).size !== names.length) throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: ${where} has duplicate field names`);

@@ -32,6 +32,11 @@ export type RunsErrorCode =
   | "RUNS_SUBRUN_OVERLAP"
   /** Data for the key already exists and the overwrite policy forbids replacing it. */
   | "RUNS_DATA_EXISTS"
+  /**
+   * Another writer stored the same data (or run document) while this one was writing: the first
+   * to finish wins, this write was discarded and left nothing behind.
+   */
+  | "RUNS_BUSY"
   /** The DataDirectory was opened read-only. */
   | "RUNS_READONLY"
   /** An Arrow schema cannot be stored as a numpy dtype (unsupported type, missing `time`). */
@@ -52,6 +57,7 @@ const CATEGORY: Record<RunsErrorCode, "data" | "not-found"> = {
   RUNS_BAD_METADATA: "data",
   RUNS_CHUNK_MISSING: "not-found",
   RUNS_CORRUPT_CHUNK: "data",
+  RUNS_BUSY: "data",
   RUNS_UNKNOWN_COMPRESSOR: "data",
   RUNS_BAD_DTYPE: "data",
   RUNS_BAD_CHUNK: "data",
@@ -84,6 +90,8 @@ export interface RunsErrorContext {
   readonly row?: number;
   /** Byte offset inside a file or string. */
   readonly byteOffset?: number;
+  /** Metadata field or column concerned (e.g. `dtype`, `time`). */
+  readonly field?: string;
   readonly cause?: unknown;
 }
 
@@ -99,6 +107,7 @@ export class RunsError extends Error {
   readonly chunkIndex?: number;
   readonly row?: number;
   readonly byteOffset?: number;
+  readonly field?: string;
   readonly [MARKER] = true;
 
   constructor(code: RunsErrorCode, message: string, context: RunsErrorContext = {}) {
@@ -111,6 +120,7 @@ export class RunsError extends Error {
     if (context.chunkIndex !== undefined) this.chunkIndex = context.chunkIndex;
     if (context.row !== undefined) this.row = context.row;
     if (context.byteOffset !== undefined) this.byteOffset = context.byteOffset;
+    if (context.field !== undefined) this.field = context.field;
   }
 
   /** True for any `RunsError`, also across duplicate installs of this package. */
@@ -122,4 +132,31 @@ export class RunsError extends Error {
       (error as { name?: unknown }).name === "RunsError"
     );
   }
+}
+
+/**
+ * For errors thrown by context-free helpers (the dtype parser, row-time accessors): a `RunsError`
+ * with the same code, `where` put before its message and `context` filled in where the original
+ * had none (the original becomes the `cause`). Anything else is returned unchanged.
+ */
+export function withContext(error: unknown, where: string, context: Omit<RunsErrorContext, "cause">): unknown {
+  if (!RunsError.isInstance(error)) return error;
+  return fillContext(error, context, `${where}: ${error.message.replace(/^strax( dtype)?: /, "")}`);
+}
+
+/**
+ * A `RunsError` with `context` filled in where `error` had none (same code; same message unless
+ * given). Anything else is returned unchanged.
+ */
+export function fillContext(error: unknown, context: Omit<RunsErrorContext, "cause">, message?: string): unknown {
+  if (!RunsError.isInstance(error)) return error;
+  const e = error as RunsError;
+  const merged: RunsErrorContext = {
+    ...context,
+    ...Object.fromEntries(
+      (["path", "runId", "dataType", "chunkIndex", "row", "byteOffset", "field"] as const).filter((k) => e[k] !== undefined).map((k) => [k, e[k]]),
+    ),
+    cause: error,
+  };
+  return new RunsError(e.code, message ?? e.message, merged);
 }

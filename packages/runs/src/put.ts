@@ -9,7 +9,8 @@ import type { Compressor } from "./codecs.js";
 import type { DataDirectory } from "./data-directory.js";
 import type { OverwritePolicy } from "./data-writer.js";
 import type { Dtype } from "./dtype.js";
-import { RunsError } from "./errors.js";
+import { deterministicHash } from "./deterministic-hash.js";
+import { RunsError, withContext } from "./errors.js";
 import type { DataMetadata } from "./metadata.js";
 import type { PyJsonValue } from "./python-json.js";
 import { getSplits } from "./rechunk.js";
@@ -60,6 +61,24 @@ function concatBytes(parts: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
+/** Write a run document `{name, start, end}` (ms, rounded out) for `runId` unless it has one. */
+async function ensureRunDoc(dir: DataDirectory, runId: string, meta: DataMetadata): Promise<void> {
+  if (meta.start === undefined || meta.end === undefined || (await dir.hasRunDoc(runId))) return;
+  const doc: RunDoc = {
+    name: runId,
+    ...(/^\d+$/.test(runId) ? { number: Number(runId) } : {}),
+    start: new Date(Number(meta.start / 1_000_000n)),
+    end: new Date(Number((meta.end + 999_999n) / 1_000_000n)),
+    extra: {},
+  };
+  try {
+    await dir.writeRunDoc(doc);
+  } catch (error) {
+    // Another writer (e.g. of another data type of this run) created the run document first.
+    if (!(RunsError.isInstance(error) && (error.code === "RUNS_DATA_EXISTS" || error.code === "RUNS_BUSY"))) throw error;
+  }
+}
+
 /**
  * Store an Arrow table or batch stream as data type `dataType` of run `runId`. The schema becomes a
  * numpy dtype (see `arrowSchemaToDtype`); it needs an int64 `time` column (ns since epoch) and
@@ -79,17 +98,32 @@ export async function putArrow(dir: DataDirectory, runId: string, dataType: stri
   const iterator = batchesOf(input)[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) throw new RunsError("RUNS_BAD_CHUNK", `strax: nothing to store for ${runId}/${dataType}: the input has no batches`, { runId, dataType });
-  const dtype: Dtype = arrowSchemaToDtype(first.value.schema);
-  rowTimes(dtype, new Uint8Array(0)); // validates time/endtime fields up front
-  const writer = await dir.openWriter({
-    key: { runId, dataType },
+  let dtype: Dtype;
+  try {
+    dtype = arrowSchemaToDtype(first.value.schema);
+    rowTimes(dtype, new Uint8Array(0)); // validates time/endtime fields up front
+  } catch (error) {
+    throw withContext(error, `strax: cannot store ${dataType} of run ${runId} in ${dir.path}: input schema`, { path: dir.path, runId, dataType });
+  }
+  const lineage = options.lineage ?? { [dataType]: ["DaqkitPut", "0.0.0", {}] };
+  const writer = await dir
+    .openWriter({
+      key: { runId, dataType },
     dtype,
     ...(options.dataKind ? { dataKind: options.dataKind } : {}),
     ...(options.compressor ? { compressor: options.compressor } : {}),
-    lineage: options.lineage ?? { [dataType]: ["DaqkitPut", "0.0.0", {}] },
-    chunkTargetSizeMb: options.targetSizeMb ?? 200,
-    ...(options.overwrite ? { overwrite: options.overwrite } : {}),
-  });
+      lineage,
+      chunkTargetSizeMb: options.targetSizeMb ?? 200,
+      ...(options.overwrite ? { overwrite: options.overwrite } : {}),
+    })
+    .catch(async (error: unknown) => {
+      // The data is there but a run document is not: an earlier put was stopped between the two.
+      if (RunsError.isInstance(error) && error.code === "RUNS_DATA_EXISTS" && (options.createRunDoc ?? true)) {
+        const stored = await dir.findData(runId, dataType, { lineageHash: deterministicHash(lineage) }).catch(() => undefined);
+        if (stored) await ensureRunDoc(dir, runId, stored.metadata);
+      }
+      throw error;
+    });
   const targetBytes = (options.targetSizeMb ?? 200) * 1e6;
   const base = { runId, dataType, dataKind: options.dataKind ?? dataType, dtype, subruns: null } as const;
   let chunkStart: bigint | undefined = options.start;
@@ -162,16 +196,7 @@ export async function putArrow(dir: DataDirectory, runId: string, dataType: stri
     if (end < start) end = start;
     await emit(concatBytes(pending, pendingBytes), end);
     const meta = await writer.close();
-    if ((options.createRunDoc ?? true) && !(await dir.hasRunDoc(runId)) && meta.start !== undefined && meta.end !== undefined) {
-      const doc: RunDoc = {
-        name: runId,
-        ...(/^\d+$/.test(runId) ? { number: Number(runId) } : {}),
-        start: new Date(Number(meta.start / 1_000_000n)),
-        end: new Date(Number((meta.end + 999_999n) / 1_000_000n)),
-        extra: {},
-      };
-      await dir.writeRunDoc(doc);
-    }
+    if (options.createRunDoc ?? true) await ensureRunDoc(dir, runId, meta);
     return meta;
   } catch (error) {
     await writer.abort();

@@ -49,6 +49,32 @@ function parseNumberLexeme(text: string): number | bigint | PyFloat {
 }
 
 /**
+ * Decode a JSON file's bytes as strict UTF-8, as Python's `json.load` does (invalid bytes are an
+ * error, not U+FFFD). Throws `RUNS_BAD_JSON` with `path` and the `byteOffset` of the first invalid
+ * sequence.
+ */
+export function decodeJsonBytes(bytes: Uint8Array, path: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch (cause) {
+    // Error path only: feed byte by byte to find where the decoder gives up.
+    const stream = new TextDecoder("utf-8", { fatal: true });
+    let at = 0;
+    try {
+      for (; at < bytes.length; at++) stream.decode(bytes.subarray(at, at + 1), { stream: true });
+      stream.decode();
+    } catch {
+      // `at` is the byte that completed (or broke) the invalid sequence
+    }
+    throw new RunsError("RUNS_BAD_JSON", `strax: ${path} is not valid UTF-8 (invalid byte sequence ending at byte ${at}; expected UTF-8 JSON)`, {
+      path,
+      byteOffset: at,
+      cause,
+    });
+  }
+}
+
+/**
  * Parse JSON losslessly: integers outside ±(2^53−1) become `bigint`, integral floats (`42.0`)
  * become {@link PyFloat}, other numbers are plain `number`. Throws `RUNS_BAD_JSON` (with `path`).
  */

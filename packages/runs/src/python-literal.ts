@@ -13,6 +13,9 @@ export class PyTuple {
 
 export type PyLiteral = string | number | bigint | PyLiteral[] | PyTuple;
 
+/** Deepest nesting of lists/tuples {@link parsePythonLiteral} accepts. */
+const MAX_DEPTH = 64;
+
 /** Parse one Python literal; throws `RUNS_BAD_DTYPE` with `byteOffset` = character index. */
 export function parsePythonLiteral(text: string): PyLiteral {
   let i = 0;
@@ -41,7 +44,10 @@ export function parsePythonLiteral(text: string): PyLiteral {
     }
     return fail(c === undefined ? "unexpected end" : `unexpected ${JSON.stringify(c)}`);
   };
+  let depth = 0;
   const parseSequence = (close: "]" | ")"): PyLiteral => {
+    // numpy nests sub-structures a handful of levels deep; a damaged string must not overflow the stack.
+    if (++depth > MAX_DEPTH) return fail(`nesting deeper than ${MAX_DEPTH} levels`);
     i++;
     const items: PyLiteral[] = [];
     let trailingComma = false;
@@ -59,6 +65,7 @@ export function parsePythonLiteral(text: string): PyLiteral {
         trailingComma = true;
       } else if (text[i] !== close) fail(`expected ',' or '${close}'`);
     }
+    depth--;
     if (close === "]") return items;
     // `(x)` without a comma is just a parenthesised value.
     if (items.length === 1 && !trailingComma) return items[0]!;

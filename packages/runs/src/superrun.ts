@@ -11,7 +11,7 @@ import { superrunHash } from "./data-key.js";
 import { type ChunkIterationOptions, type DataDirectory, type StoredData, WORKERS_AUTO_BYTES } from "./data-directory.js";
 import type { OverwritePolicy } from "./data-writer.js";
 import { type Dtype, parseDtype } from "./dtype.js";
-import { RunsError } from "./errors.js";
+import { RunsError, withContext } from "./errors.js";
 import type { DataMetadata } from "./metadata.js";
 import { Rechunker } from "./rechunk.js";
 import { assertRunId, isSuperrunId, type RunDoc, type SubrunRange, type SubrunSpecEntry, subrunRanges } from "./run-doc.js";
@@ -274,7 +274,17 @@ export async function planSuperrunLoad(
     }
   }
   const template = sourceTemplate(pieces[0]!.source);
-  const dtype = parseDtype(template.dtype);
+  let dtype: Dtype;
+  try {
+    dtype = parseDtype(template.dtype);
+  } catch (error) {
+    throw withContext(error, `strax: superrun ${name} in ${dir.path}: field "dtype" of ${dataType} of subrun ${pieces[0]!.runId}`, {
+      path: dir.path,
+      runId: name,
+      dataType,
+      field: "dtype",
+    });
+  }
   for (const p of pieces) {
     const m = sourceTemplate(p.source);
     if (m.dtype !== template.dtype) {

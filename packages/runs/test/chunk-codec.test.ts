@@ -121,6 +121,18 @@ describe("blosc", () => {
     while (cleanup.length) await removeDir(cleanup.pop()!);
   });
 
+  it("refuses a declared size the input cannot hold, with a coded error (both decoders)", () => {
+    const bytes = new Uint8Array(64);
+    const view = new DataView(bytes.buffer);
+    bytes.set([2, 1, 0, 8]); // version 2, blosclz, no shuffle, typesize 8
+    view.setUint32(4, 0xf0000000, true); // nbytes: 3.75 GiB from 64 bytes
+    view.setUint32(8, 0xf0000000, true); // one block, so the block table fits
+    view.setUint32(12, 64, true);
+    for (const wasm of [true, false]) {
+      expect(() => decodeBloscChunk(bytes, wasm)).toThrow(expect.objectContaining({ code: "RUNS_CORRUPT_CHUNK" }));
+    }
+  });
+
   it("decodes byte-shuffled and memcpyed chunks, and falls back to WASM for other codecs", async () => {
     const raw = new Uint8Array(300_000).map((_, i) => (i % 7 === 0 ? i & 0xff : 0));
     for (const config of [
@@ -205,7 +217,7 @@ describe("blosc", () => {
           const out = decodeBloscChunk(bad, wasm);
           expect(out === undefined || out instanceof Uint8Array).toBe(true);
         } catch (error) {
-          expect((error as Error).name).toBe("BloscFormatError");
+          expect(error).toMatchObject({ name: "RunsError", code: "RUNS_CORRUPT_CHUNK" });
         }
       }
     }

@@ -125,7 +125,7 @@ describe("bad input gives coded errors", () => {
     bytes[40] = bytes[40]! ^ 0xff;
     bytes[41] = bytes[41]! ^ 0x55;
     await writeFile(file, bytes);
-    await expect(loadTable(dir, "1", "records")).rejects.toMatchObject({ code: "RUNS_CORRUPT_CHUNK", chunkIndex: undefined });
+    await expect(loadTable(dir, "1", "records")).rejects.toMatchObject({ code: "RUNS_CORRUPT_CHUNK", chunkIndex: 3, runId: "1", dataType: "records" });
   });
 
   it("truncated chunk", async () => {
