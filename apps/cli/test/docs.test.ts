@@ -1,8 +1,8 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NdArray } from "@daqkit/docmodel";
-import { encodeTiff } from "@daqkit/docmodel/node";
+import { NdArray, composeRun } from "@daqkit/docmodel";
+import { encodeTiff, exportMsgpack } from "@daqkit/docmodel/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { daqkit } from "./run.js";
 
@@ -108,5 +108,32 @@ describe("daqkit docs", () => {
     const skip = await daqkit("--json", "docs", "ls", dir, "--skip-bad");
     expect(skip.code).toBe(0);
     expect(JSON.parse(skip.stdout).skipped[0].code).toBe("DOCS_MSGPACK_TRUNCATED");
+  });
+
+  it("'--' ends the options of docs commands: a run key starting with '-' (issue 14)", async () => {
+    const dir = join(tmp, "dash");
+    const run = composeRun({ uid: "-xdash-run", time: 1700000000, metadata: { plan_name: "dash" } });
+    const d = run.composeDescriptor({ name: "primary", data_keys: { x: { dtype: "number", shape: [], source: "sim" } }, time: 1700000000 });
+    await exportMsgpack(
+      [
+        ["start", run.startDoc],
+        ["descriptor", d.descriptorDoc],
+        ["event", d.composeEvent({ data: { x: 1.5 }, timestamps: { x: 1700000001 }, time: 1700000001 })],
+        ["stop", run.composeStop({ time: 1700000002 })],
+      ],
+      dir,
+    );
+    const show = await daqkit("--json", "docs", "show", "--stream", "primary", dir, "--", "-xdash");
+    expect(show.stderr).toBe("");
+    expect(show.code).toBe(0);
+    expect(JSON.parse(show.stdout)).toMatchObject({ uid: "-xdash-run", length: 1 });
+    const summary = await daqkit("--json", "docs", "show", dir, "--", "-xdash-run");
+    expect(JSON.parse(summary.stdout).start.uid).toBe("-xdash-run");
+    const exp = await daqkit("--json", "docs", "export", dir, "--out", join(tmp, "dash-copy"), "--", "-xdash");
+    expect(exp.code).toBe(0);
+    expect(JSON.parse(exp.stdout).runs[0].uid).toBe("-xdash-run");
+    // Without '--' the key is an unknown option: a usage error, not a crash.
+    const bad = await daqkit("docs", "show", dir, "-xdash");
+    expect(bad.code).toBe(2);
   });
 });
