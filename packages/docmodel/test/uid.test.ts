@@ -47,7 +47,7 @@ describe("deterministic uids (issue 14)", () => {
     expect(filesUid([join(b, "1.bin"), join(b, "3.bin")])).not.toBe(uidA);
     expect(filesUid([join(a, "1.bin"), join(a, "2.bin")], ["range:1-2"])).not.toBe(uidA);
     const tail = Buffer.alloc(3 * IDENTITY_EDGE_BYTES, "2.bin");
-    tail[tail.length - 1] ^= 1;
+    tail[tail.length - 1] = (tail[tail.length - 1] as number) ^ 1;
     writeFileSync(join(b, "2.bin"), tail);
     expect(filesUid([join(b, "1.bin"), join(b, "2.bin")])).not.toBe(uidA);
     writeFileSync(join(b, "2.bin"), Buffer.alloc(3 * IDENTITY_EDGE_BYTES + 1, "2.bin"));
