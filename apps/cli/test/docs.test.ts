@@ -152,9 +152,8 @@ describe("daqkit docs", () => {
     expect(exp.stderr).toMatch(/^daqkit: DOCS_MSGPACK_BAD_UTF8: .*05a9a318.*byte \d+/);
     // A descriptor whose DataKey shape is not an array: docs show --stream gives a coded error.
     const pairs = [...decodeMsgpackRecords(bytes)];
-    (pairs.find(([n]) => n === "descriptor")?.[1] as { data_keys: Record<string, { shape: unknown }> }).data_keys.motor = {
-      shape: "x",
-    } as never;
+    const descriptor = pairs.find(([n]) => n === "descriptor")?.[1] as { data_keys: Record<string, { shape: unknown }> };
+    descriptor.data_keys.motor = { shape: "x" };
     writeFileSync(file, Buffer.concat(pairs.map((p) => encodeMsgpack(p))));
     const show = await daqkit("docs", "show", dir, "05a9", "--stream", "baseline");
     expect(show.code).toBe(3);
