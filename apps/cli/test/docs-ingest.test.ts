@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -86,5 +86,33 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
     const missing = await daqkit("docs", "ingest", "lh5", file, "--out", out, "--option", "table=nope/raw");
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain("LH5_");
+  });
+
+  it("uids name the data, not its folder: the same inputs copied elsewhere get the same uid (issue 14)", async () => {
+    const raw = join(SHARED, "rawhdf5/raw_v0_0_two_iogroups.h5");
+    const lh5 = join(SHARED, "lh5/LDQTA_r117_20200110T105115Z_cal_geds_raw.lh5");
+    const uids: Record<string, string[]> = { gen2: [], rawhdf5: [], lh5: [] };
+    for (const where of ["first/place", "second"]) {
+      const base = join(tmp, "copies", where);
+      mkdirSync(base, { recursive: true });
+      cpSync(NIGHT, join(base, "night"), { recursive: true });
+      cpSync(raw, join(base, "raw.h5"));
+      cpSync(lh5, join(base, "file.lh5"));
+      const out = join(base, "runs");
+      for (const [kind, input, extra] of [
+        ["gen2", join(base, "night"), ["--option", "year=2026"]],
+        ["rawhdf5", join(base, "raw.h5"), []],
+        ["lh5", join(base, "file.lh5"), ["--option", "table=geds/raw"]],
+      ] as const) {
+        const r = await daqkit("--json", "docs", "ingest", kind, input, "--out", out, ...extra);
+        expect(r.stderr).toBe("");
+        uids[kind]?.push(JSON.parse(r.stdout).uid);
+      }
+    }
+    for (const [kind, [a, b]] of Object.entries(uids)) {
+      expect(a, kind).toBe(b);
+      expect(a?.startsWith("-"), kind).toBe(false);
+    }
+    expect(new Set(Object.values(uids).map(([a]) => a)).size).toBe(3);
   });
 });

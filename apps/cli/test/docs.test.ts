@@ -1,8 +1,8 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NdArray } from "@daqkit/docmodel";
-import { encodeTiff } from "@daqkit/docmodel/node";
+import { NdArray, composeRun, decodeMsgpackRecords, encodeMsgpack } from "@daqkit/docmodel";
+import { encodeTiff, exportMsgpack } from "@daqkit/docmodel/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { daqkit } from "./run.js";
 
@@ -108,5 +108,56 @@ describe("daqkit docs", () => {
     const skip = await daqkit("--json", "docs", "ls", dir, "--skip-bad");
     expect(skip.code).toBe(0);
     expect(JSON.parse(skip.stdout).skipped[0].code).toBe("DOCS_MSGPACK_TRUNCATED");
+  });
+
+  it("'--' ends the options of docs commands: a run key starting with '-' (issue 14)", async () => {
+    const dir = join(tmp, "dash");
+    const run = composeRun({ uid: "-xdash-run", time: 1700000000, metadata: { plan_name: "dash" } });
+    const d = run.composeDescriptor({ name: "primary", data_keys: { x: { dtype: "number", shape: [], source: "sim" } }, time: 1700000000 });
+    await exportMsgpack(
+      [
+        ["start", run.startDoc],
+        ["descriptor", d.descriptorDoc],
+        ["event", d.composeEvent({ data: { x: 1.5 }, timestamps: { x: 1700000001 }, time: 1700000001 })],
+        ["stop", run.composeStop({ time: 1700000002 })],
+      ],
+      dir,
+    );
+    const show = await daqkit("--json", "docs", "show", "--stream", "primary", dir, "--", "-xdash");
+    expect(show.stderr).toBe("");
+    expect(show.code).toBe(0);
+    expect(JSON.parse(show.stdout)).toMatchObject({ uid: "-xdash-run", length: 1 });
+    const summary = await daqkit("--json", "docs", "show", dir, "--", "-xdash-run");
+    expect(JSON.parse(summary.stdout).start.uid).toBe("-xdash-run");
+    const exp = await daqkit("--json", "docs", "export", dir, "--out", join(tmp, "dash-copy"), "--", "-xdash");
+    expect(exp.code).toBe(0);
+    expect(JSON.parse(exp.stdout).runs[0].uid).toBe("-xdash-run");
+    // Without '--' the key is an unknown option: a usage error, not a crash.
+    const bad = await daqkit("docs", "show", dir, "-xdash");
+    expect(bad.code).toBe(2);
+  });
+
+  it("invalid UTF-8 and damaged documents are data errors (exit 3), not U+FFFD output or a crash (issue 14)", async () => {
+    const dir = join(tmp, "damaged");
+    rmSync(dir, { recursive: true, force: true });
+    const r = await daqkit("docs", "export", TESTDATA, "05a9", "--out", dir);
+    expect(r.code).toBe(0);
+    const file = join(dir, "05a9a318-013e-5700-b4e3-e6b467ace5f8.msgpack");
+    const bytes = readFileSync(file);
+    const bad = Buffer.from(bytes);
+    bad[bytes.indexOf("plan_name") + 2] = 0xff;
+    writeFileSync(file, bad);
+    const exp = await daqkit("docs", "export", dir, "--out", join(tmp, "damaged-out"), "--format", "jsonl");
+    expect(exp.code).toBe(3);
+    expect(exp.stderr).toMatch(/^daqkit: DOCS_MSGPACK_BAD_UTF8: .*05a9a318.*byte \d+/);
+    // A descriptor whose DataKey shape is not an array: docs show --stream gives a coded error.
+    const pairs = [...decodeMsgpackRecords(bytes)];
+    const descriptor = pairs.find(([n]) => n === "descriptor")?.[1] as { data_keys: Record<string, { shape: unknown }> };
+    descriptor.data_keys.motor = { shape: "x" };
+    writeFileSync(file, Buffer.concat(pairs.map((p) => encodeMsgpack(p))));
+    const show = await daqkit("docs", "show", dir, "05a9", "--stream", "baseline");
+    expect(show.code).toBe(3);
+    expect(show.stderr).toContain("DOCS_MALFORMED_DOCUMENT");
+    expect(show.stderr).toContain("data_keys.motor.shape");
   });
 });

@@ -10,6 +10,10 @@
  * - `DOCS_STOP_ALREADY_COMPOSED` — `EventModelError` "Already composed a RunStop document"
  * - `DOCS_EMPTY_PAGE` — packing zero events/datum, composing a page without columns (`ValueError`)
  * - `DOCS_QUERY_INVALID` — `mongoquery.QueryError` / `NotImplementedError`
+ * - `DOCS_MSGPACK_BAD_UTF8` — a msgpack str that is not valid UTF-8 (Python's msgpack raises `UnicodeDecodeError`)
+ * - `DOCS_MALFORMED_DOCUMENT` — a document read from a file lacks the structure readers rely on (e.g. a DataKey
+ *   `shape` that is not an array, page columns of the wrong length); upstream fails later with a bare
+ *   `TypeError`/`KeyError` or not at all
  */
 export type DocModelErrorCode =
   | "DOCS_SCHEMA_INVALID"
@@ -26,6 +30,10 @@ export type DocModelErrorCode =
   | "DOCS_MSGPACK_TRUNCATED"
   | "DOCS_MSGPACK_BAD_RECORD"
   | "DOCS_MSGPACK_UNSUPPORTED"
+  /** A msgpack str holds invalid UTF-8 (the file, byte offset of the str header and record are in the context). */
+  | "DOCS_MSGPACK_BAD_UTF8"
+  /** A document lacks the structure readers rely on; `run`, `documentName` and `field` say where. */
+  | "DOCS_MALFORMED_DOCUMENT"
   | "DOCS_UNSUPPORTED_DTYPE"
   | "DOCS_FILE_EXISTS"
   | "DOCS_NO_FILES"
@@ -38,6 +46,8 @@ export type DocModelErrorCode =
 /** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
 const CATEGORY: Record<DocModelErrorCode, "data" | "not-found"> = {
   DOCS_SCHEMA_INVALID: "data",
+  DOCS_MSGPACK_BAD_UTF8: "data",
+  DOCS_MALFORMED_DOCUMENT: "data",
   DOCS_KEYS_MISMATCH: "data",
   DOCS_LENGTH_MISMATCH: "data",
   DOCS_STOP_ALREADY_COMPOSED: "data",
@@ -73,6 +83,10 @@ export interface DocModelErrorContext {
   recordIndex?: number;
   /** Document name (`start`, `event`, …). */
   documentName?: string;
+  /** Field of the document (dotted path, e.g. `data_keys.det.shape`). */
+  field?: string;
+  /** Run (RunStart uid) the document belongs to. */
+  run?: string;
   /** Keys missing from a document (key checks). */
   missing?: string[];
   /** Keys that should not be there (key checks). */
@@ -91,6 +105,8 @@ export class DocModelError extends Error {
   readonly byteOffset?: number;
   readonly recordIndex?: number;
   readonly documentName?: string;
+  readonly field?: string;
+  readonly run?: string;
   readonly missing?: string[];
   readonly extra?: string[];
   readonly schemaErrors?: unknown[];

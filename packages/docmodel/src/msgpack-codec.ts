@@ -9,7 +9,9 @@ import { NdArray, type NdData, dtypeOfTypedArray, isTypedArray } from "./ndarray
 /** Thrown internally when a value runs past the end of the buffer; turned into DOCS_MSGPACK_TRUNCATED by readers. */
 export class TruncatedInput extends Error {}
 
-const utf8Decoder = new TextDecoder("utf-8");
+// Strict: Python's msgpack (raw=False) refuses a str that is not valid UTF-8, so we do too (no U+FFFD).
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+const lenientDecoder = new TextDecoder("utf-8");
 
 const KEY_CACHE_SIZE = 4096;
 const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE);
@@ -22,9 +24,30 @@ const nativeUtf8Write = (
   globalThis as { Buffer?: { prototype: { utf8Write?: (s: string, offset: number, max: number) => number } } }
 ).Buffer?.prototype.utf8Write;
 
-function utf8Slice(bytes: Uint8Array, start: number, end: number): string {
+/** Decode `bytes[start, end)` as UTF-8, replacing invalid sequences by U+FFFD (fast native slice in Node). */
+function lenientSlice(bytes: Uint8Array, start: number, end: number): string {
   if (nativeUtf8Slice) return nativeUtf8Slice.call(bytes, start, end);
-  return utf8Decoder.decode(bytes.subarray(start, end));
+  return lenientDecoder.decode(bytes.subarray(start, end));
+}
+
+/**
+ * Decode `bytes[start, end)` as strict UTF-8. Both lenient decoders replace every invalid sequence (stray
+ * continuation bytes, overlong forms, surrogates, code points above U+10FFFF, a cut sequence) by U+FFFD, so a
+ * result without U+FFFD is exact; only one with U+FFFD (rare: a literal U+FFFD or an error) is decoded again
+ * strictly. Invalid → `DOCS_MSGPACK_BAD_UTF8` at the str's header offset.
+ */
+function utf8(bytes: Uint8Array, start: number, end: number, header: number): string {
+  const s = lenientSlice(bytes, start, end);
+  if (s.indexOf("\uFFFD") === -1) return s;
+  try {
+    return strictDecoder.decode(bytes.subarray(start, end));
+  } catch (e) {
+    throw new DocModelError(
+      "DOCS_MSGPACK_BAD_UTF8",
+      `msgpack: str of ${end - start} bytes at byte ${header} is not valid UTF-8 (Python's msgpack refuses it too)`,
+      { byteOffset: header, cause: e },
+    );
+  }
 }
 const utf8Encoder = new TextEncoder();
 
@@ -53,7 +76,7 @@ export class MsgpackDecoder {
     const b = this.bytes[this.pos++] as number;
     // Most frequent first: small ints, short strings, float64, small arrays and maps.
     if (b <= 0x7f) return b;
-    if (b >= 0xa0 && b <= 0xbf) return this.str(b & 0x1f);
+    if (b >= 0xa0 && b <= 0xbf) return this.str(b & 0x1f, this.pos - 1);
     if (b === 0xcb) {
       this.need(8);
       this.pos += 8;
@@ -126,15 +149,15 @@ export class MsgpackDecoder {
       }
       case 0xd9:
         this.need(1);
-        return this.str(this.bytes[this.pos++] as number);
+        return this.str(this.bytes[this.pos++] as number, this.pos - 2);
       case 0xda:
         this.need(2);
         this.pos += 2;
-        return this.str(v.getUint16(this.pos - 2));
+        return this.str(v.getUint16(this.pos - 2), this.pos - 3);
       case 0xdb:
         this.need(4);
         this.pos += 4;
-        return this.str(v.getUint32(this.pos - 4));
+        return this.str(v.getUint32(this.pos - 4), this.pos - 5);
       case 0xdc:
         this.need(2);
         this.pos += 2;
@@ -299,16 +322,23 @@ export class MsgpackDecoder {
     return -1;
   }
 
-  private str(n: number): string {
+  private str(n: number, header: number): string {
     this.need(n);
     const bytes = this.bytes;
     const start = this.pos;
     this.pos += n;
     if (n === 0) return "";
     if (n <= 16) {
-      // Keys and short values repeat in every record: look them up in a small cache before allocating.
+      // Keys and short values repeat in every record: look them up in a small cache before allocating. The cache
+      // only ever holds ASCII strings (one byte per UTF-16 unit), so a hit is valid UTF-8 too.
       let h = n;
-      for (let i = start; i < start + n; i++) h = (Math.imul(h, 31) + (bytes[i] as number)) | 0;
+      let high = 0;
+      for (let i = start; i < start + n; i++) {
+        const c = bytes[i] as number;
+        high |= c;
+        h = (Math.imul(h, 31) + c) | 0;
+      }
+      if (high > 0x7f) return utf8(bytes, start, start + n, header);
       const slot = h & (KEY_CACHE_SIZE - 1);
       const hit = keyCache[slot];
       if (hit !== undefined && hit.length === n) {
@@ -321,11 +351,11 @@ export class MsgpackDecoder {
         }
         if (same) return hit;
       }
-      const s = utf8Slice(bytes, start, start + n);
-      if (s.length === n) keyCache[slot] = s;
+      const s = lenientSlice(bytes, start, start + n);
+      keyCache[slot] = s;
       return s;
     }
-    return utf8Slice(bytes, start, start + n);
+    return utf8(bytes, start, start + n, header);
   }
 
   private bin(n: number): Uint8Array {
@@ -337,6 +367,8 @@ export class MsgpackDecoder {
   }
 
   private array(n: number): unknown[] {
+    // Every element takes at least one byte: a declared length beyond the input is refused before allocating.
+    if (n > this.end - this.pos) throw new TruncatedInput();
     // Small arrays (one-row page columns) are built packed; `new Array(n)` would make them holey.
     if (n < 16) {
       const out: unknown[] = [];
@@ -349,6 +381,8 @@ export class MsgpackDecoder {
   }
 
   private map(n: number): unknown {
+    const header = this.pos;
+    if (n > (this.end - this.pos) / 2) throw new TruncatedInput();
     const out: Record<string, unknown> = {};
     let binKeys: Record<string, unknown> | undefined;
     const bytes = this.bytes;
@@ -358,24 +392,48 @@ export class MsgpackDecoder {
       if (kb >= 0xa0 && kb <= 0xbf) {
         // fixstr key: the common case, no type checks needed.
         this.pos++;
-        const k = this.str(kb & 0x1f);
-        out[k] = this.decode();
+        const k = this.str(kb & 0x1f, this.pos - 1);
+        if (k === "__proto__") defineKey(out, k, this.decode());
+        else out[k] = this.decode();
         continue;
       }
+      const keyOffset = this.pos;
       const key = this.decode();
       const value = this.decode();
       if (key instanceof Uint8Array) {
         binKeys ??= {};
-        binKeys[latin1(key)] = value;
+        defineKey(binKeys, latin1(key), value);
+      } else if (typeof key === "string") {
+        defineKey(out, key, value);
       } else {
-        out[String(key)] = value;
+        // Python's msgpack (strict_map_key, the default since 1.0) refuses any other key type.
+        throw new DocModelError(
+          "DOCS_MSGPACK_BAD_RECORD",
+          `msgpack: map key at byte ${keyOffset} is ${key === null ? "nil" : Array.isArray(key) ? "an array" : `a ${typeof key}`}; only str and bin keys are allowed`,
+          { byteOffset: keyOffset },
+        );
       }
     }
     if (binKeys === undefined) return out;
-    if ("nd" in binKeys) return decodeNumpy(binKeys, this.pos);
-    // A bin-keyed map that is not msgpack-numpy (e.g. `complex`): keep it as an object with latin-1 keys.
-    return Object.assign(out, binKeys);
+    if ("nd" in binKeys) return decodeNumpy(binKeys, header);
+    // A bin-keyed map that is not msgpack-numpy (e.g. `complex`): keep it as an object with latin-1 keys, unless
+    // a bin key and a str key have the same text (one would silently replace the other).
+    for (const k in binKeys) {
+      if (Object.hasOwn(out, k)) {
+        throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: map at byte ${header} has both a str and a bin key ${JSON.stringify(k)}`, {
+          byteOffset: header,
+        });
+      }
+      defineKey(out, k, binKeys[k]);
+    }
+    return out;
   }
+}
+
+/** `o[k] = v`, also for `__proto__` (an own data property, not the prototype). */
+function defineKey(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 function latin1(b: Uint8Array): string {
@@ -421,8 +479,20 @@ function decodeNumpy(fields: Record<string, unknown>, byteOffset: number): NdArr
     throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: numpy map near byte ${byteOffset} has no bin data`, { byteOffset });
   }
   const isArray = fields.nd === true;
-  const shape = isArray ? ((fields.shape as number[] | undefined) ?? []) : [];
-  return numpyFromBytes(fields.type, shape, raw, !isArray);
+  const shape = isArray ? fields.shape : [];
+  if (!Array.isArray(shape) || !shape.every((x) => typeof x === "number" && Number.isSafeInteger(x) && x >= 0)) {
+    throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: numpy map at byte ${byteOffset}: shape must be an array of non-negative integers`, {
+      byteOffset,
+    });
+  }
+  try {
+    return numpyFromBytes(fields.type, shape as number[], raw, !isArray);
+  } catch (e) {
+    if (DocModelError.isInstance(e) && e.byteOffset === undefined) {
+      throw new DocModelError(e.code, `${e.message} (numpy map at byte ${byteOffset})`, { byteOffset, cause: e });
+    }
+    throw e;
+  }
 }
 
 /** Build an NdArray from numpy raw bytes (C order). `raw` must be a fresh copy (it is reused when aligned). */
@@ -495,6 +565,9 @@ export function numpyFromBytes(type: string, shape: readonly number[], raw: Uint
           for (let j = 0; j < chars; j++) {
             const cp = u32.getUint32((i * chars + j) * 4, true);
             if (cp === 0) break;
+            if (cp > 0x10ffff) {
+              throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: numpy ${type} element ${i} holds code point 0x${cp.toString(16)} (> U+10FFFF)`);
+            }
             s += String.fromCodePoint(cp);
           }
           out[i] = s;

@@ -4,7 +4,8 @@ import { InMemoryCatalog, RUN_LOADER } from "./catalog.js";
 import type { DocumentPair, DocumentStream, RunStart, RunStop } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import { MsgpackDecoder, TruncatedInput } from "./msgpack-codec.js";
-import { RecordEncoder, badRecord, decodeMsgpackRecords, truncated } from "./msgpack-records.js";
+import { RecordEncoder, badRecord, decodeMsgpackRecords, inRecord, truncated } from "./msgpack-records.js";
+import { checkStructure } from "./structure.js";
 import { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
 import { type BlueskyRun, loadRunSync } from "./run.js";
 import { matchFiles } from "./tiff.js";
@@ -223,12 +224,16 @@ export function indexMsgpackFile(path: string): MsgpackIndex | null {
         if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw badRecord(path, offset, index, "doc is not a map");
         if (index === 0) {
           if (name !== "start") throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${name}', expected 'start'`, { path, recordIndex: 0 });
+          checkStructure("start", doc, typeof (doc as RunStart).uid === "string" ? (doc as RunStart).uid : "(no uid)");
           start = doc as RunStart;
-        } else stop = doc as RunStop;
+        } else {
+          checkStructure("stop", doc, (start as RunStart).uid);
+          stop = doc as RunStop;
+        }
       } else d.skip();
     } catch (e) {
       if (e instanceof TruncatedInput) throw truncated(path, offset, index);
-      throw e;
+      throw inRecord(e, path, offset, index);
     }
   }
   return { path, start: start as RunStart, stop, recordNames: names };

@@ -392,9 +392,26 @@ export function badRecord(path: string | undefined, offset: number, index: numbe
 }
 
 /**
+ * Give a coded error raised inside record `index` (by the codec or a structure check) the file, record index and
+ * byte offset; errors that already name their record are returned unchanged.
+ */
+export function inRecord(e: unknown, path: string | undefined, offset: number, index: number): unknown {
+  if (!DocModelError.isInstance(e) || e.recordIndex !== undefined) return e;
+  return new DocModelError(e.code, `msgpack: ${path ?? "buffer"}: record ${index} at byte ${offset}: ${e.message.replace(/^(msgpack|docmodel): /, "")}`, {
+    path,
+    byteOffset: e.byteOffset ?? offset,
+    recordIndex: index,
+    documentName: e.documentName,
+    field: e.field,
+    run: e.run,
+    cause: e,
+  });
+}
+
+/**
  * Decode suitcase-msgpack records from bytes: each must be a 2-array `[name: str, doc: map]`.
  * @throws DocModelError `DOCS_MSGPACK_TRUNCATED` (with byteOffset of the cut record), `DOCS_MSGPACK_BAD_RECORD`,
- *   `DOCS_MSGPACK_UNSUPPORTED`
+ *   `DOCS_MSGPACK_UNSUPPORTED`, `DOCS_MSGPACK_BAD_UTF8` (with the file, the str's byte offset and the record index)
  */
 export function* decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generator<DocumentPair> {
   const d = new MsgpackDecoder(bytes);
@@ -406,7 +423,7 @@ export function* decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generat
       record = d.decode();
     } catch (e) {
       if (e instanceof TruncatedInput) throw truncated(path, offset, index);
-      throw e;
+      throw inRecord(e, path, offset, index);
     }
     if (!Array.isArray(record)) throw badRecord(path, offset, index, `found ${record === null ? "nil" : typeof record}`);
     if (record.length !== 2 || typeof record[0] !== "string" || record[1] === null || typeof record[1] !== "object" || Array.isArray(record[1])) {

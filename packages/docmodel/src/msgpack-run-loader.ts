@@ -1,6 +1,7 @@
 import type { EventPage, RunStart } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import { MsgpackDecoder, MsgpackEncoder, TruncatedInput } from "./msgpack-codec.js";
+import { inRecord } from "./msgpack-records.js";
 import { BlueskyRun, COALESCED_PAGES } from "./run.js";
 
 /*
@@ -255,7 +256,8 @@ function parseOneRow(d: MsgpackDecoder, row: Row): boolean {
 /**
  * Load a whole suitcase-msgpack file into a {@link BlueskyRun}, coalescing one-row numeric event pages into
  * typed columns (same documents as `loadRun(readMsgpackFile(path))`, far less memory and time).
- * @throws DocModelError `DOCS_NO_START`, `DOCS_MSGPACK_TRUNCATED`, `DOCS_MSGPACK_BAD_RECORD`, `DOCS_MSGPACK_UNSUPPORTED`
+ * @throws DocModelError `DOCS_NO_START`, `DOCS_MSGPACK_TRUNCATED`, `DOCS_MSGPACK_BAD_RECORD`, `DOCS_MSGPACK_UNSUPPORTED`,
+ *   `DOCS_MSGPACK_BAD_UTF8`, `DOCS_MALFORMED_DOCUMENT` (each with the file, record index and byte offset)
  */
 export function loadMsgpackRunBytes(bytes: Uint8Array, path?: string): BlueskyRun {
   const d = new MsgpackDecoder(bytes);
@@ -325,11 +327,15 @@ export function loadMsgpackRunBytes(bytes: Uint8Array, path?: string): BlueskyRu
           recordIndex: index,
         });
       }
-      throw e;
+      throw inRecord(e, path, offset, index);
     }
     index++;
   }
   if (!run) throw new DocModelError("DOCS_NO_START", `msgpack: ${label} is empty (no 'start')`, { path, recordIndex: 0 });
-  flush();
+  try {
+    flush();
+  } catch (e) {
+    throw inRecord(e, path, d.pos, index - 1);
+  }
   return run;
 }

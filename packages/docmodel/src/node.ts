@@ -7,7 +7,6 @@ export type { ExportOptions, ExportResult, MsgpackCatalog, MsgpackCatalogOptions
 export {
   TIFF_HANDLERS,
   TIFF_SPEC,
-  deterministicUid,
   encodeTiff,
   ingestTiffSeries,
   ingestTiffSeriesLazy,
@@ -16,3 +15,4 @@ export {
   readTiffPages,
 } from "./tiff.js";
 export type { TiffIngestOptions } from "./tiff.js";
+export { IDENTITY_EDGE_BYTES, commonRoot, deterministicUid, fileIdentity, filesUid } from "./uid.js";

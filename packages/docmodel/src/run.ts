@@ -14,6 +14,7 @@ import { DocModelError } from "./errors.js";
 import { type FillOptions, Filler, unfilledKeys } from "./filler.js";
 import { eventFromPage, packDatumPage, packEventPage, unpackDatumPage } from "./pages.js";
 import { type ReadOptions, type StreamColumns, readStreamColumns } from "./read-stream.js";
+import { checkStructure } from "./structure.js";
 
 /**
  * Pages built by the msgpack fast loader from one-row `event_page` records: `documents()` yields them as the
@@ -88,7 +89,9 @@ export class BlueskyRun {
    */
   readonly records: DocumentPair[] = [];
 
+  /** @throws DocModelError `DOCS_MALFORMED_DOCUMENT` when `start` has no string `uid` or numeric `time` */
   constructor(start: RunStart) {
+    checkStructure("start", start, typeof start?.uid === "string" ? start.uid : "(no uid)");
     this.start = start;
     this.records.push(["start", start]);
   }
@@ -98,10 +101,15 @@ export class BlueskyRun {
     return { start: this.start, stop: this.stop };
   }
 
-  /** Add one document (after the start). Unknown names are kept in `records` only. */
+  /**
+   * Add one document (after the start). Unknown names are kept in `records` only.
+   * @throws DocModelError `DOCS_MALFORMED_DOCUMENT` when the document lacks the structure readers rely on (a
+   *   DataKey `shape` that is not an array, page columns of other lengths than `seq_num`/`datum_id`, …)
+   */
   add(pair: DocumentPair): void {
-    this.records.push(pair);
     const [name, doc] = pair;
+    checkStructure(name, doc, this.start.uid);
+    this.records.push(pair);
     switch (name) {
       case "descriptor":
         this.descriptors.push(doc);

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import UTIF from "utif2";
@@ -7,6 +6,7 @@ import type { DocumentPair } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import type { HandlerRegistry } from "./filler.js";
 import { NdArray, type NumericArray } from "./ndarray.js";
+import { filesUid } from "./uid.js";
 
 /*
  * TIFF ingestors as in the seed (`bluesky-ingest.txt`): a series of single-image files → one Event per file, a
@@ -183,13 +183,6 @@ export function matchFiles(pattern: string | readonly string[], format = "tiff")
   return files.sort();
 }
 
-/** The seed's deterministic uid: URL-safe base64 (with `=` padding) of SHA-256 over the file names. */
-export function deterministicUid(files: readonly string[]): string {
-  const h = createHash("sha256");
-  for (const f of files) h.update(f);
-  return h.digest("base64").replace(/\+/g, "-").replace(/\//g, "_");
-}
-
 function mtimeSeconds(path: string): number {
   try {
     return statSync(path).mtimeMs / 1000;
@@ -235,7 +228,8 @@ function stackPages(pages: NdArray[], file: string): NdArray {
 
 /**
  * Ingest a TIFF series (seed `ingest_tiff_series`): RunStart (uid from the file names, time = first file's mtime)
- * is yielded before any image is decoded; one `primary` descriptor with data key `image` (shape of the first image,
+ * is yielded before any image is decoded (uid: {@link filesUid} — names relative to their directory, sizes,
+ * bounded content digests); one `primary` descriptor with data key `image` (shape of the first image,
  * `dtype: "number"`, `dtype_numpy`); one Event per file (time = file mtime); RunStop with the last mtime.
  * @throws DocModelError `DOCS_NO_FILES`, `DOCS_SHAPE_MISMATCH` (an image of another shape), `DOCS_TIFF_UNSUPPORTED`
  */
@@ -243,7 +237,7 @@ export function* ingestTiffSeries(pattern: string | readonly string[], options: 
   const files = matchFiles(pattern);
   const source = typeof pattern === "string" ? pattern : files.join(",");
   let mtime = mtimeSeconds(files[0] as string);
-  const run = composeRun({ uid: deterministicUid(files), time: mtime, metadata: options.metadata });
+  const run = composeRun({ uid: filesUid(files), time: mtime, metadata: options.metadata });
   yield ["start", run.startDoc];
   const first = singleImage(readTiffPages(files[0] as string), files[0] as string);
   const shape = [...first.shape];
@@ -275,7 +269,7 @@ export function* ingestTiffSeries(pattern: string | readonly string[], options: 
 export function* ingestTiffStack(file: string, options: TiffIngestOptions = {}): Generator<DocumentPair> {
   const [path] = matchFiles(file);
   const mtime = mtimeSeconds(path as string);
-  const run = composeRun({ uid: deterministicUid([path as string]), time: mtime, metadata: options.metadata });
+  const run = composeRun({ uid: filesUid([path as string]), time: mtime, metadata: options.metadata });
   yield ["start", run.startDoc];
   const pages = readTiffPages(path as string);
   const first = pages[0];
@@ -327,7 +321,7 @@ export function* ingestTiffSeriesLazy(pattern: string | readonly string[], optio
   const files = matchFiles(pattern);
   const source = typeof pattern === "string" ? pattern : files.join(",");
   let mtime = mtimeSeconds(files[0] as string);
-  const run = composeRun({ uid: deterministicUid(files), time: mtime, metadata: options.metadata });
+  const run = composeRun({ uid: filesUid(files), time: mtime, metadata: options.metadata });
   yield ["start", run.startDoc];
   const first = singleImage(readTiffPages(files[0] as string), files[0] as string);
   const stream = run.composeDescriptor({

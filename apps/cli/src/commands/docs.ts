@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { type BlueskyRun, DocModelError, type DocumentPair, type InMemoryCatalog, type Query, type StreamColumn, checkQuery, toPlain } from "@daqkit/docmodel";
 import { type MsgpackIndex, exportMsgpack, openMsgpackCatalog } from "@daqkit/docmodel/node";
 import type { Command } from "commander";
@@ -97,6 +97,35 @@ function resolveKey(catalog: InMemoryCatalog, key: string): string {
 async function openRun(dir: string, key: string): Promise<BlueskyRun> {
   const { catalog } = openMsgpackCatalog(dir);
   return catalog.run(resolveKey(catalog, key));
+}
+
+/**
+ * Write `text` to `path` without ever leaving a torn file under that name: a temporary file in the same directory,
+ * then rename (overwrite) or link (fails with DOCS_FILE_EXISTS when `path` exists, like the msgpack export).
+ */
+function writeAtomically(path: string, text: string, overwrite: boolean): void {
+  if (!overwrite && existsSync(path)) throw new DocModelError("DOCS_FILE_EXISTS", `docs export: ${path} already exists (use --overwrite)`, { path });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(tmp, "wx");
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    if (overwrite) renameSync(tmp, path);
+    else {
+      try {
+        linkSync(tmp, path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new DocModelError("DOCS_FILE_EXISTS", `docs export: ${path} already exists (use --overwrite)`, { path });
+        throw e;
+      }
+    }
+  } finally {
+    if (existsSync(tmp)) unlinkSync(tmp);
+  }
 }
 
 /** `daqkit docs …`: Bluesky Event Model documents (ingest, list, show, export). */
@@ -237,7 +266,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
           const path = join(opts.out, `${run.start.uid}.jsonl`);
           const lines: string[] = [];
           for (const pair of documents) lines.push(JSON.stringify(toPlain(pair)));
-          writeFileSync(path, `${lines.join("\n")}\n`, { flag: opts.overwrite ? "w" : "wx" });
+          writeAtomically(path, `${lines.join("\n")}\n`, opts.overwrite);
           written.push({ uid: run.start.uid, path });
         }
       }

@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
-import { deterministicUid } from "@daqkit/docmodel/node";
+import { filesUid } from "@daqkit/docmodel/node";
 import { type Gen2Header, decodeGen2Arrays, scanGen2Directory } from "@daqkit/gen2-bin";
 import { GEN2_WRAP_US, TimestampRange, yearEpochUnixSeconds } from "@daqkit/timestamps";
 import { CliUsageError } from "../errors.js";
@@ -104,10 +104,13 @@ async function* ingestGen2(path: string, { stream, metadata, options }: IngestCl
   // Unix seconds of T; a T far below the first header's time lies after the 36-bit wrap.
   const toSeconds = (tUs: number): number => epoch + (tUs < t0Us - GEN2_WRAP_US / 2 ? tUs + GEN2_WRAP_US : tUs) / 1e6;
 
-  const uid = deterministicUid([
-    ...selected.map((f) => resolve(f.path)),
-    range ? `range:${range.key()}` : "range:all",
-  ]);
+  // What identifies the data: each file's name relative to the night directory, size and bounded content digest,
+  // plus the selected range — never the absolute path (same uid from any folder or checkout).
+  const uid = filesUid(
+    selected.map((f) => f.path),
+    [range ? `range:${range.key()}` : "range:all"],
+    dir,
+  );
   const run = composeRun({
     uid,
     time: toSeconds(t0Us),

@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type DataKey, type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
-import { deterministicUid } from "@daqkit/docmodel/node";
+import { filesUid } from "@daqkit/docmodel/node";
 import { isNumericTypedArray, numpyTypestrOfTypedArray } from "@daqkit/io";
 import { type Lgdo, type Table, openLh5 } from "@daqkit/lh5";
 import { CliUsageError } from "../errors.js";
@@ -90,7 +90,7 @@ async function* ingestLh5(path: string, { stream, metadata, options }: IngestCli
       throw new CliUsageError(`lh5: ${path} has ${tables.length} tables; choose one with --option table=… (${tables.slice(0, 20).join(", ")})`);
     }
     const nRows = file.countRows(table) ?? 0;
-    const uid = deterministicUid([`${resolve(path)}#${table}`]);
+    const uid = filesUid([path], [`table:${table}`]);
     const mtime = st.mtimeMs / 1000;
     let firstBatch: Table | undefined;
     const batches = file.iterateTable(table, { batchSize });

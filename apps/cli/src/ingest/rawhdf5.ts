@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
-import { deterministicUid } from "@daqkit/docmodel/node";
+import { filesUid } from "@daqkit/docmodel/node";
 import { fromRawfile, parseMessage } from "@daqkit/rawhdf5";
 import { CliUsageError } from "../errors.js";
 import type { CliIngestor, IngestCliOptions } from "./types.js";
@@ -28,7 +28,7 @@ async function* ingestRawhdf5(path: string, { stream, metadata, options }: Inges
   const pageSize = options.page === undefined ? 10_000 : Number(options.page);
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new CliUsageError("rawhdf5: --option page must be a positive integer");
   const headers = await fromRawfile(path, { msgHeadersOnly: true });
-  const uid = deterministicUid([resolve(path)]);
+  const uid = filesUid([path]);
   const run = composeRun({
     uid,
     time: headers.created,
