@@ -5,9 +5,32 @@ export type IoErrorCode =
   /** A read or write failed at the operating-system or network level. */
   | "IO_FAILED"
   /** A read asked for bytes outside the source (offset/length beyond its size). */
-  | "IO_OUT_OF_RANGE";
+  | "IO_OUT_OF_RANGE"
+  /** An HTTP server answered a `Range` request with the whole body (or without a usable `Content-Range`); nothing is downloaded. */
+  | "IO_RANGE_UNSUPPORTED"
+  /** A relative entry path is absolute, empty or leaves its directory (`..`). */
+  | "IO_INVALID_PATH"
+  /** A directory listing (the JSON served for an HTTP directory source) is not a valid `daqkit-listing`. */
+  | "IO_BAD_LISTING"
+  /** The platform lacks what the call needs (e.g. WORKERFS outside a Web Worker, paths in a browser). */
+  | "IO_UNSUPPORTED"
+  /** An HDF5 call through h5wasm failed; the message holds the one-line reason, `cause` the full HDF5-DIAG text. */
+  | "IO_HDF5_FAILED";
 
 const MARKER = Symbol.for("daqkit.error");
+
+/** Structured context of an {@link IoError}. */
+export interface IoErrorOptions {
+  readonly cause?: unknown;
+  /** The file, URL or entry involved. */
+  readonly path?: string;
+  /** Byte offset of the failed read. */
+  readonly offset?: number;
+  /** Byte length of the failed read. */
+  readonly length?: number;
+  /** Size in bytes of the source, when known. */
+  readonly size?: number;
+}
 
 /** The one error class of `@daqkit/io`. Branch on `code`, never on the message. */
 export class IoError extends Error {
@@ -15,12 +38,21 @@ export class IoError extends Error {
   readonly code: IoErrorCode;
   /** The file, URL or entry involved. */
   readonly path?: string;
+  /** Byte offset of the failed read, when the error is about one. */
+  readonly offset?: number;
+  /** Byte length of the failed read, when the error is about one. */
+  readonly length?: number;
+  /** Size in bytes of the source, when known. */
+  readonly size?: number;
   readonly [MARKER] = true;
 
-  constructor(code: IoErrorCode, message: string, options?: { cause?: unknown; path?: string }) {
+  constructor(code: IoErrorCode, message: string, options?: IoErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.path = options?.path;
+    this.offset = options?.offset;
+    this.length = options?.length;
+    this.size = options?.size;
   }
 
   /** True for an IoError, also across duplicate installs of this package. */

@@ -2,4 +2,31 @@
  * `@daqkit/io`: the platform layer every daqkit format package builds on. This entry is
  * platform-neutral (browsers and Node); Node-only pieces are in `@daqkit/io/node`.
  */
-export { IoError, type IoErrorCode } from "./errors.js";
+export { IoError, type IoErrorCode, type IoErrorOptions } from "./errors.js";
+export {
+  type BlobLike,
+  type ByteSource,
+  blobSource,
+  bytesSource,
+  checkRange,
+  type ReadWindowsOptions,
+  readAll,
+  readWindows,
+} from "./byte-source.js";
+export { type HttpSourceOptions, openHttpSource } from "./http-source.js";
+export {
+  type DirectoryEntry,
+  type DirectoryHandleLike,
+  type DirectoryListing,
+  type DirectorySource,
+  entryPathSegments,
+  type FileHandleLike,
+  type FileLike,
+  fileListDirectory,
+  fileSystemHandleDirectory,
+  type HttpDirectoryOptions,
+  LISTING_FILE_NAME,
+  type ListOptions,
+  openHttpDirectory,
+  parseDirectoryListing,
+} from "./directory-source.js";
