@@ -30,3 +30,13 @@ export {
   openHttpDirectory,
   parseDirectoryListing,
 } from "./directory-source.js";
+export {
+  H5_PLUGIN_FILTER_IDS,
+  type H5Namespace,
+  type H5OpenFile,
+  type H5Runtime,
+  type H5RuntimeOptions,
+  hdf5Error,
+  loadH5Runtime,
+  summarizeHdf5Diagnostic,
+} from "./h5-runtime.js";

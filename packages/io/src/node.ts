@@ -2,3 +2,4 @@
 export { IoError, type IoErrorCode } from "./errors.js";
 export { fileHandleSource, openFileSource } from "./node-file-source.js";
 export { directoryListing, openDirectorySource } from "./node-directory.js";
+export { loadH5RuntimeNode } from "./node-h5-runtime.js";
