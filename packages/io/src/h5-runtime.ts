@@ -22,6 +22,12 @@ export interface H5Runtime {
   readonly pluginFilters: ReadonlySet<number>;
   /** Open bytes read-only (browser: a MEMFS copy; Node: a private temp file, removed on close). */
   openBytes(bytes: Uint8Array, name?: string): H5OpenFile;
+  /**
+   * Open a `Blob`/`File` read-only without copying it into memory: mounted through WORKERFS, which
+   * reads slices on demand. Only inside a Web Worker (browser runtime); `IO_UNSUPPORTED` elsewhere
+   * (in a page's main thread use `openBytes`, or run the reader in a worker).
+   */
+  openBlob(blob: Blob, name?: string): H5OpenFile;
   /** Open a host path read-only (Node runtime only; `IO_UNSUPPORTED` in browsers). */
   openPath(path: string): H5OpenFile;
 }
@@ -161,6 +167,27 @@ export function loadH5Runtime(options: H5RuntimeOptions = {}): Promise<H5Runtime
         const fsPath = `/daqkit-mem/${uniqueName("b")}`;
         module.FS.writeFile(fsPath, bytes);
         return openReadOnly(h5, fsPath, name, () => module.FS.unlink(fsPath));
+      },
+      openBlob(blob, name = (blob as { name?: string }).name ?? "blob") {
+        if (typeof (globalThis as { FileReaderSync?: unknown }).FileReaderSync !== "function") {
+          throw new IoError("IO_UNSUPPORTED", `io: ${name}: opening a Blob without copying needs a Web Worker (WORKERFS); use openBytes in a page`, {
+            path: name,
+          });
+        }
+        const mount = `/daqkit-wfs/${uniqueName("m").slice(0, -3)}`;
+        const fs = module.FS as unknown as {
+          mkdirTree(p: string): void;
+          mount(type: unknown, opts: unknown, p: string): void;
+          unmount(p: string): void;
+          rmdir(p: string): void;
+          filesystems: Record<string, unknown>;
+        };
+        fs.mkdirTree(mount);
+        fs.mount(fs.filesystems.WORKERFS, { blobs: [{ name: "file.h5", data: blob }] }, mount);
+        return openReadOnly(h5, `${mount}/file.h5`, name, () => {
+          fs.unmount(mount);
+          fs.rmdir(mount);
+        });
       },
       openPath(path) {
         throw new IoError("IO_UNSUPPORTED", `io: ${path}: opening HDF5 files by path needs Node (loadH5RuntimeNode from @daqkit/io/node)`, {

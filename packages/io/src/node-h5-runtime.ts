@@ -40,6 +40,11 @@ export function loadH5RuntimeNode(): Promise<H5Runtime> {
         }
         return openReadOnly(h5, path, name, () => rmSync(path, { force: true }));
       },
+      openBlob(_blob, name = "blob") {
+        throw new IoError("IO_UNSUPPORTED", `io: ${name}: opening a Blob is for browsers (Web Worker); in Node use openPath or openBytes`, {
+          path: name,
+        });
+      },
       openPath(path) {
         if (!existsSync(path)) throw new IoError("IO_NOT_FOUND", `io: ${path}: no such file`, { path });
         return openReadOnly(h5, path, path, () => undefined);
