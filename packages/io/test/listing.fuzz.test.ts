@@ -21,6 +21,7 @@ test("mutated listings give a listing or IO_BAD_LISTING, never an uncaught error
           return "not JSON";
         }
         parseDirectoryListing(doc, "fuzz.json");
+        return "listing";
       }),
     );
   }
