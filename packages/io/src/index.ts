@@ -2,7 +2,44 @@
  * `@daqkit/io`: the platform layer every daqkit format package builds on. This entry is
  * platform-neutral (browsers and Node); Node-only pieces are in `@daqkit/io/node`.
  */
-export { IoError, type IoErrorCode } from "./errors.js";
+export { IoError, type IoErrorCode, type IoErrorOptions } from "./errors.js";
+export {
+  type BlobLike,
+  type ByteSource,
+  blobSource,
+  bytesSource,
+  checkRange,
+  type ReadWindowsOptions,
+  readAll,
+  readWindows,
+} from "./byte-source.js";
+export { type HttpSourceOptions, openHttpSource } from "./http-source.js";
+export {
+  type DirectoryEntry,
+  type DirectoryHandleLike,
+  type DirectoryListing,
+  type DirectorySource,
+  entryPathSegments,
+  type FileHandleLike,
+  type FileLike,
+  fileListDirectory,
+  fileSystemHandleDirectory,
+  type HttpDirectoryOptions,
+  LISTING_FILE_NAME,
+  type ListOptions,
+  openHttpDirectory,
+  parseDirectoryListing,
+} from "./directory-source.js";
+export {
+  H5_PLUGIN_FILTER_IDS,
+  type H5Namespace,
+  type H5OpenFile,
+  type H5Runtime,
+  type H5RuntimeOptions,
+  hdf5Error,
+  loadH5Runtime,
+  summarizeHdf5Diagnostic,
+} from "./h5-runtime.js";
 export { type ByteSink, MemorySink, pipeToSink } from "./sink.js";
 export {
   loadParquetWasm,

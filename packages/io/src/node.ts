@@ -20,3 +20,6 @@ export {
   nodeWorkerFactory,
   serveNodeJobs,
 } from "./node-workers.js";
+export { fileHandleSource, openFileSource } from "./node-file-source.js";
+export { directoryListing, openDirectorySource } from "./node-directory.js";
+export { loadH5RuntimeNode } from "./node-h5-runtime.js";
