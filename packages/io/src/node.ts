@@ -23,3 +23,4 @@ export {
 export { fileHandleSource, openFileSource } from "./node-file-source.js";
 export { directoryListing, openDirectorySource } from "./node-directory.js";
 export { loadH5RuntimeNode } from "./node-h5-runtime.js";
+export { type FileLock, type FileLockBusy, type FileLockHolder, lockPathFor, readFileLockHolder, tryAcquireFileLock } from "./file-lock.js";

@@ -41,13 +41,23 @@ export type Lh5ErrorCode =
   | "LH5_DECODE_FAILED"
   /** Writing the file failed (permissions, disk, HDF5 error). */
   | "LH5_WRITE_IO"
-  /** Reading a dataset failed inside HDF5. */
-  | "LH5_READ_IO";
+  /** Reading a dataset, an attribute or an object header failed inside HDF5 (message names the object and the HDF5 reason). */
+  | "LH5_READ_IO"
+  /**
+   * The file's HDF5 metadata is damaged (a bad signature, an address past the end of the file, a
+   * B-tree cycle, a count that cannot fit): found by a bounded structural check before HDF5 reads
+   * the file (HDF5 itself can spin for minutes on such files).
+   */
+  | "LH5_CORRUPT"
+  /** Another writer (`holderPid` when known) holds the file's write lock; nothing was written. */
+  | "LH5_BUSY";
 
 /** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
 const CATEGORY: Record<Lh5ErrorCode, "data" | "not-found"> = {
   LH5_FILE_NOT_FOUND: "not-found",
   LH5_NOT_HDF5: "data",
+  LH5_CORRUPT: "data",
+  LH5_BUSY: "data",
   LH5_TRUNCATED: "data",
   LH5_UNREADABLE: "not-found",
   LH5_OBJECT_NOT_FOUND: "not-found",
@@ -78,6 +88,8 @@ export interface Lh5ErrorContext {
   readonly row?: number;
   /** HDF5 filter id involved (`LH5_FILTER_UNAVAILABLE`). */
   readonly filterId?: number;
+  /** Process id of the writer holding the lock (`LH5_BUSY`), when known. */
+  readonly holderPid?: number;
 }
 
 /** Error thrown by every function of `@daqkit/lh5`; branch on {@link Lh5Error.code}. */
@@ -90,6 +102,7 @@ export class Lh5Error extends Error {
   readonly objectPath: string | undefined;
   readonly row: number | undefined;
   readonly filterId: number | undefined;
+  readonly holderPid: number | undefined;
   readonly [MARKER] = true;
 
   constructor(code: Lh5ErrorCode, message: string, context: Lh5ErrorContext = {}, options?: { cause?: unknown }) {
@@ -100,6 +113,7 @@ export class Lh5Error extends Error {
     this.objectPath = context.objectPath;
     this.row = context.row;
     this.filterId = context.filterId;
+    this.holderPid = context.holderPid;
   }
 
   /** True for any daqkit `Lh5Error`, even from a duplicate install of this package. */

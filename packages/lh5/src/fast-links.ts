@@ -13,7 +13,7 @@
  * nested indirect heap blocks, huge objects…) throws an {@link Lh5Error} with code `LH5_UNSUPPORTED`
  * so that the caller can fall back to `openLh5`.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { Lh5Error } from "./errors.js";
 
 /**
@@ -21,8 +21,22 @@ import { Lh5Error } from "./errors.js";
  * file and group path) at the public methods of {@link Lh5Links}.
  */
 class Unsupported extends Error {
-  override readonly name = "Lh5LinksUnsupported";
+  override readonly name: string = "Lh5LinksUnsupported";
 }
+
+/**
+ * Metadata that cannot be right in any HDF5 file (a bad signature, an address past the end of the
+ * file, a cycle, a count that cannot fit): the file is damaged, not merely laid out differently.
+ * Public methods still report it as `LH5_UNSUPPORTED`; {@link checkLh5Structure} tells them apart.
+ */
+class Damaged extends Unsupported {
+  override readonly name = "Lh5LinksDamaged";
+}
+
+/** Deepest B-tree (v1 or v2) the lister follows; real group B-trees are 0–3 levels deep. */
+const MAX_BTREE_DEPTH = 32;
+/** Most continuation blocks one object header may have. */
+const MAX_CONTINUATIONS = 256;
 
 const BLOCK = 4096;
 /** Block buffers reused across files (metadata reads are small and scattered). */
@@ -51,9 +65,26 @@ class BlockReader {
   #lastValid = 0;
   offsetSize = 8;
   lengthSize = 8;
+  /** File size in bytes: every address and length is checked against it before reading. */
+  readonly size: number;
+  /** When set, the addresses of the structures visited (for tests: fuzzing at structural boundaries). */
+  marks: number[] | undefined;
 
   constructor(fd: number) {
     this.#fd = fd;
+    this.size = fstatSync(fd).size;
+  }
+
+  /** Record a structure address (only when {@link BlockReader.marks} is enabled). */
+  mark(address: number): void {
+    this.marks?.push(address);
+  }
+
+  /** Throw {@link Damaged} unless `[offset, offset + length)` lies inside the file. */
+  check(offset: number, length: number, what: string): void {
+    if (!(offset >= 0 && length >= 0 && offset + length <= this.size)) {
+      throw new Damaged(`${what} at ${offset} (+${length} bytes) is outside the file (${this.size} bytes)`);
+    }
   }
 
   /** Return the block buffers to the pool; views obtained from this reader become invalid. */
@@ -79,6 +110,7 @@ class BlockReader {
 
   /** The block holding `[offset, offset + length)` and the start inside it, or -1 when it spans blocks. */
   #at(offset: number, length: number): number {
+    if (offset < 0) throw new Damaged(`negative address ${offset}`);
     const index = Math.floor(offset / BLOCK);
     const start = offset - index * BLOCK;
     if (start + length > BLOCK) return -1;
@@ -89,6 +121,8 @@ class BlockReader {
 
   /** `length` bytes at `offset` (a view into a pooled block when inside one block; do not keep it). */
   bytes(offset: number, length: number): Buffer {
+    // Declared lengths come from the file: refuse one past the end before allocating anything.
+    this.check(offset, length, "read");
     const start = this.#at(offset, length);
     if (start >= 0) return this.#lastBlock.subarray(start, start + length);
     const out = Buffer.allocUnsafe(length);
@@ -369,6 +403,75 @@ export function openLh5Links(path: string): Lh5Links {
   return Lh5Links.open(path);
 }
 
+/** Result of {@link checkLh5Structure}. */
+export interface Lh5StructureCheck {
+  /** Why the metadata cannot be right (bad signature, address past the end, cycle…); absent when it walked cleanly. */
+  readonly damaged?: string;
+  /** True when the walk stopped at a layout this reader does not handle (nothing known either way beyond it). */
+  readonly unsupported?: boolean;
+  /** The superblock's end-of-file address lies past the end of the file (HDF5 reports it at open). */
+  readonly truncated?: boolean;
+  /** Addresses of the structures visited (superblock, object headers, B-tree nodes, heaps), when asked for. */
+  readonly addresses: number[];
+}
+
+/**
+ * @internal Walk every object header, group B-tree, symbol node and heap reachable from the root,
+ * bounded (each structure once, B-tree depth and counts checked against what fits, every address
+ * checked against the file size). `openLh5` runs it before handing a file to HDF5, which can spin
+ * for minutes on a damaged B-tree node; tests use the addresses as fuzzing boundaries.
+ * Never throws for file content; fs errors propagate.
+ */
+export function checkLh5Structure(path: string, options: { addresses?: boolean } = {}): Lh5StructureCheck {
+  const fd = openSync(path, "r");
+  const r = new BlockReader(fd);
+  const addresses: number[] = [0];
+  if (options.addresses) r.marks = addresses;
+  try {
+    const sig = r.size >= 8 ? r.bytes(0, 8) : undefined;
+    if (!sig || !SIGNATURE.every((b, i) => sig[i] === b)) return { unsupported: true, addresses };
+    const version = r.u8(8);
+    let root: number;
+    if (version === 0 || version === 1) {
+      r.offsetSize = r.u8(13);
+      r.lengthSize = r.u8(14);
+      checkSizes(r);
+      let p = version === 0 ? 24 : 28;
+      if (r.address(p) !== 0) throw new Unsupported("base address is not 0");
+      if (r.address(p + 2 * r.offsetSize) > r.size) return { truncated: true, addresses };
+      p += 4 * r.offsetSize;
+      root = symbolEntry(r, p, "").header;
+    } else if (version === 2 || version === 3) {
+      r.offsetSize = r.u8(9);
+      r.lengthSize = r.u8(10);
+      checkSizes(r);
+      if (r.address(12) !== 0) throw new Unsupported("base address is not 0");
+      if (r.address(12 + 2 * r.offsetSize) > r.size) return { truncated: true, addresses };
+      root = r.address(12 + 3 * r.offsetSize);
+    } else {
+      throw new Unsupported(`superblock version ${version}`);
+    }
+    const seen = new Set<number>();
+    const pending = [root];
+    while (pending.length > 0) {
+      const header = pending.pop()!;
+      if (header < 0 || seen.has(header)) continue; // soft links; hard-link cycles are legal HDF5
+      seen.add(header);
+      const members = headerMembers(r, header);
+      if (members) for (const m of members) pending.push(m.header);
+    }
+    return { addresses };
+  } catch (error) {
+    if (error instanceof Damaged) return { damaged: error.message, addresses };
+    if (error instanceof Unsupported) return { unsupported: true, addresses };
+    if (error instanceof RangeError) return { damaged: error.message, addresses };
+    throw error;
+  } finally {
+    r.release();
+    closeSync(fd);
+  }
+}
+
 /**
  * Open, list the members of one group and close: `listGroupMembers(file, "ch1084803/raw")` →
  * `["baseline", "channel", …]` in byte order; undefined when `groupPath` is missing or not a group.
@@ -412,30 +515,42 @@ function symbolEntrySize(r: BlockReader): number {
 function symbolTableMembers(r: BlockReader, btree: number, heap: number): Member[] {
   const O = r.offsetSize;
   const L = r.lengthSize;
-  if (!r.signature(heap, "HEAP")) throw new Unsupported("bad local heap signature");
+  r.mark(heap);
+  if (!r.signature(heap, "HEAP")) throw new Damaged(`bad local heap signature at ${heap}`);
   const heapSize = r.length(heap + 8);
   const heapData = r.address(heap + 8 + 2 * L);
   const data = r.bytes(heapData, heapSize);
   const nameAt = (offset: number): string => {
+    if (offset < 0 || offset >= data.length) throw new Damaged(`link name offset ${offset} outside the local heap (${data.length} bytes)`);
     const end = data.indexOf(0, offset);
     return decodeName(data, offset, end < 0 ? data.length : end);
   };
   const out: Member[] = [];
-  const visit = (node: number, depth: number): void => {
-    if (depth > 64) throw new Unsupported("B-tree too deep");
-    if (!r.signature(node, "TREE")) throw new Unsupported("bad v1 B-tree signature");
-    if (r.u8(node + 4) !== 0) throw new Unsupported("v1 B-tree is not a group node");
+  const seen = new Set<number>();
+  const size = symbolEntrySize(r);
+  const visit = (node: number, expectLevel: number | undefined, depth: number): void => {
+    if (depth > MAX_BTREE_DEPTH) throw new Damaged("v1 B-tree too deep");
+    if (seen.has(node)) throw new Damaged(`v1 B-tree node ${node} is reached twice (cycle)`);
+    seen.add(node);
+    r.mark(node);
+    if (!r.signature(node, "TREE")) throw new Damaged(`bad v1 B-tree signature at ${node}`);
+    if (r.u8(node + 4) !== 0) throw new Damaged(`v1 B-tree node ${node} is not a group node`);
     const level = r.u8(node + 5);
+    if (expectLevel !== undefined && level !== expectLevel) throw new Damaged(`v1 B-tree node ${node} has level ${level}, expected ${expectLevel}`);
     const used = r.u16(node + 6);
     let p = node + 8 + 2 * O + L; // past siblings and key 0
+    r.check(p, used * (O + L), "v1 B-tree entries");
     for (let i = 0; i < used; i++) {
       const child = r.address(p);
       p += O + L;
-      if (level > 0) visit(child, depth + 1);
+      if (level > 0) visit(child, level - 1, depth + 1);
       else {
-        if (!r.signature(child, "SNOD")) throw new Unsupported("bad symbol node signature");
+        if (seen.has(child)) throw new Damaged(`symbol node ${child} is reached twice (cycle)`);
+        seen.add(child);
+        r.mark(child);
+        if (!r.signature(child, "SNOD")) throw new Damaged(`bad symbol node signature at ${child}`);
         const n = r.u16(child + 6);
-        const size = symbolEntrySize(r);
+        r.check(child + 8, n * size, "symbol node entries");
         for (let k = 0; k < n; k++) {
           const e = child + 8 + k * size;
           out.push(symbolEntry(r, e, nameAt(r.length(e))));
@@ -443,7 +558,7 @@ function symbolTableMembers(r: BlockReader, btree: number, heap: number): Member
       }
     }
   };
-  if (btree >= 0) visit(btree, 0);
+  if (btree >= 0) visit(btree, undefined, 0);
   return out;
 }
 
@@ -457,11 +572,13 @@ interface HeaderMessage {
 function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
   const out: HeaderMessage[] = [];
   const blocks: { start: number; end: number }[] = [];
+  const seen = new Set<number>();
   let v2 = false;
   let creationOrder = false;
+  r.mark(address);
   if (r.signature(address, "OHDR")) {
     v2 = true;
-    if (r.u8(address + 4) !== 2) throw new Unsupported("object header version");
+    if (r.u8(address + 4) !== 2) throw new Damaged(`object header version ${r.u8(address + 4)} at ${address}`);
     const flags = r.u8(address + 5);
     creationOrder = (flags & 0x04) !== 0;
     let p = address + 6;
@@ -470,14 +587,16 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
     const sizeBytes = 1 << (flags & 3);
     const size = r.uint(p, sizeBytes);
     p += sizeBytes;
+    r.check(p, size, "object header");
     blocks.push({ start: p, end: p + size });
   } else {
-    if (r.u8(address) !== 1) throw new Unsupported("unknown object header version");
+    if (r.u8(address) !== 1) throw new Damaged(`no object header at ${address}`);
     const size = r.u32(address + 8);
+    r.check(address + 16, size, "object header");
     blocks.push({ start: address + 16, end: address + 16 + size });
   }
   for (let b = 0; b < blocks.length; b++) {
-    if (b > 256) throw new Unsupported("too many continuation blocks");
+    if (b > MAX_CONTINUATIONS) throw new Damaged("too many continuation blocks");
     const { start, end } = blocks[b]!;
     let p = start;
     const headerSize = v2 ? 4 + (creationOrder ? 2 : 0) : 8;
@@ -497,8 +616,12 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
       if (type === 0x10) {
         const at = r.address(p);
         const len = r.length(p + r.offsetSize);
+        if (seen.has(at)) throw new Damaged(`continuation block ${at} is reached twice (cycle)`);
+        seen.add(at);
+        r.mark(at);
+        r.check(at, len, "continuation block");
         if (v2) {
-          if (!r.signature(at, "OCHK")) throw new Unsupported("bad continuation block signature");
+          if (!r.signature(at, "OCHK")) throw new Damaged(`bad continuation block signature at ${at}`);
           blocks.push({ start: at + 4, end: at + len - 4 });
         } else blocks.push({ start: at, end: at + len });
       } else if (type !== 0) out.push({ type, data: p, size });
@@ -510,7 +633,7 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
 
 /** An unsigned little-endian integer of `size` bytes from a buffer; -1 when all bits are set. */
 function readUint(b: Buffer, p: number, size: number): number {
-  if (p + size > b.length) throw new Unsupported("truncated structure");
+  if (p + size > b.length) throw new Damaged("truncated structure");
   let v = 0;
   let all = true;
   for (let i = size - 1; i >= 0; i--) {
@@ -530,7 +653,7 @@ function encodedSize(n: number): number {
 
 /** A link message (spec IV.A.2.g), as found in object headers and in dense-storage fractal heaps. */
 function parseLink(b: Buffer, p: number, offsetSize: number): Member {
-  if (b[p] !== 1) throw new Unsupported("link message version");
+  if (b[p] !== 1) throw new Damaged("link message version");
   const flags = b[p + 1]!;
   p += 2;
   let linkType = 0;
@@ -540,7 +663,7 @@ function parseLink(b: Buffer, p: number, offsetSize: number): Member {
   const lenSize = 1 << (flags & 3);
   const nameLength = readUint(b, p, lenSize);
   p += lenSize;
-  if (p + nameLength > b.length) throw new Unsupported("truncated link name");
+  if (p + nameLength > b.length) throw new Damaged("truncated link name");
   const name = decodeName(b, p, p + nameLength);
   p += nameLength;
   // Soft/external links are listed (as h5py's keys() does) but never followed.
@@ -555,7 +678,8 @@ function parseLink(b: Buffer, p: number, offsetSize: number): Member {
 function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number): Member[] {
   const O = r.offsetSize;
   const L = r.lengthSize;
-  if (!r.signature(heapAddress, "FRHP")) throw new Unsupported("bad fractal heap signature");
+  r.mark(heapAddress);
+  if (!r.signature(heapAddress, "FRHP")) throw new Damaged(`bad fractal heap signature at ${heapAddress}`);
   const heapIdLength = r.u16(heapAddress + 5);
   if (r.u16(heapAddress + 7) !== 0) throw new Unsupported("filtered fractal heap");
   const maxManaged = r.u32(heapAddress + 10);
@@ -571,19 +695,26 @@ function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number)
   const rootRows = r.u16(p + O);
   const offsetBytes = Math.ceil(maxHeapBits / 8);
   const lengthBytes = encodedSize(Math.min(maxDirect, maxManaged));
+  if (!(startBlock > 0 && maxDirect >= startBlock && maxHeapBits > 0 && maxHeapBits <= 64)) {
+    throw new Damaged(`fractal heap at ${heapAddress}: block sizes ${startBlock}/${maxDirect}, ${maxHeapBits} offset bits`);
+  }
   const maxDirectRows = Math.log2(maxDirect) - Math.log2(startBlock) + 2;
   // Direct blocks of the root: [heap offset, address] pairs.
   const blocks: { offset: number; address: number; size: number }[] = [];
   if (rootRows === 0) blocks.push({ offset: 0, address: rootAddress, size: startBlock });
   else {
-    if (!r.signature(rootAddress, "FHIB")) throw new Unsupported("bad indirect block signature");
+    r.mark(rootAddress);
+    if (!r.signature(rootAddress, "FHIB")) throw new Damaged(`bad indirect block signature at ${rootAddress}`);
     if (rootRows > maxDirectRows) throw new Unsupported("nested indirect blocks");
+    r.check(rootAddress + 5 + O + offsetBytes, rootRows * width * O, "indirect block entries");
     let entry = rootAddress + 5 + O + offsetBytes;
     let offset = 0;
     for (let row = 0; row < rootRows; row++) {
       const size = row === 0 ? startBlock : startBlock * 2 ** (row - 1);
       for (let col = 0; col < width; col++) {
-        blocks.push({ offset, address: r.address(entry), size });
+        const address = r.address(entry);
+        if (address >= 0) r.mark(address);
+        blocks.push({ offset, address, size });
         entry += O;
         offset += size;
       }
@@ -599,17 +730,22 @@ function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number)
     const offset = readUint(heapId, 1, offsetBytes);
     const length = readUint(heapId, 1 + offsetBytes, lengthBytes);
     const block = blocks.find((b) => offset >= b.offset && offset < b.offset + b.size);
-    if (!block || block.address < 0) throw new Unsupported("heap object outside the direct blocks");
+    if (!block || block.address < 0) throw new Damaged(`heap object at heap offset ${offset} outside the direct blocks`);
     return r.bytes(block.address + (offset - block.offset), length);
   };
   // Name index v2 B-tree.
-  if (!r.signature(btreeAddress, "BTHD")) throw new Unsupported("bad v2 B-tree signature");
-  if (r.u8(btreeAddress + 5) !== 5) throw new Unsupported("v2 B-tree is not a link name index");
+  r.mark(btreeAddress);
+  if (!r.signature(btreeAddress, "BTHD")) throw new Damaged(`bad v2 B-tree signature at ${btreeAddress}`);
+  if (r.u8(btreeAddress + 5) !== 5) throw new Damaged(`v2 B-tree at ${btreeAddress} is not a link name index`);
   const nodeSize = r.u32(btreeAddress + 6);
   const recordSize = r.u16(btreeAddress + 10);
   const depth = r.u16(btreeAddress + 12);
   const rootNode = r.address(btreeAddress + 16);
   const rootRecords = r.u16(btreeAddress + 16 + O);
+  if (depth > MAX_BTREE_DEPTH) throw new Damaged(`v2 B-tree at ${btreeAddress} claims depth ${depth}`);
+  if (!(recordSize > 4 + heapIdLength - 1 && nodeSize > 10 + recordSize)) {
+    throw new Damaged(`v2 B-tree at ${btreeAddress}: node size ${nodeSize}, record size ${recordSize}`);
+  }
   // Field sizes of internal-node child pointers (HDF5's H5B2__hdr_init).
   const maxLeaf = Math.floor((nodeSize - 10) / recordSize);
   const nrecSize = encodedSize(maxLeaf);
@@ -622,11 +758,17 @@ function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number)
     cumSize.push(encodedSize(cumMax[u]!));
   }
   const out: Member[] = [];
+  const seen = new Set<number>();
   const visit = (node: number, records: number, level: number): void => {
     if (node < 0 || records === 0) return;
+    if (seen.has(node)) throw new Damaged(`v2 B-tree node ${node} is reached twice (cycle)`);
+    seen.add(node);
+    r.mark(node);
     const leaf = level === 0;
-    if (!r.signature(node, leaf ? "BTLF" : "BTIN")) throw new Unsupported("bad v2 B-tree node signature");
+    if (!r.signature(node, leaf ? "BTLF" : "BTIN")) throw new Damaged(`bad v2 B-tree node signature at ${node}`);
     const recordsAt = node + 6;
+    // A node holds at most what fits in nodeSize: a larger count is damage, not a reason to read on.
+    if (records * recordSize > nodeSize) throw new Damaged(`v2 B-tree node ${node} claims ${records} records of ${recordSize} bytes in ${nodeSize}`);
     for (let i = 0; i < records; i++) {
       const rec = r.bytes(recordsAt + i * recordSize, recordSize);
       const link = objectAt(rec.subarray(4, 4 + heapIdLength));
@@ -654,6 +796,7 @@ function headerMembers(r: BlockReader, address: number): Member[] | null {
   const links = messages.filter((m) => m.type === 0x06);
   if (!linkInfo && links.length === 0) return null;
   if (linkInfo) {
+    if (linkInfo.size < 2 + 2 * r.offsetSize) throw new Damaged(`link info message at ${linkInfo.data} is ${linkInfo.size} bytes`);
     const flags = r.u8(linkInfo.data + 1);
     const at = linkInfo.data + 2 + (flags & 1 ? 8 : 0);
     const heapAddress = r.address(at);

@@ -4,6 +4,7 @@ import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
 import { type H5RawModule, dtypeName, readDatasetRanges, toFloat64 } from "./dataset-read.js";
 import { decodeEncodedArray } from "./codecs.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
+import { checkLh5Structure } from "./fast-links.js";
 import { FILTER_NAMES, type H5Runtime, h5ready } from "./h5.js";
 import { type Ranges, type RowSelection, normalizeRows, rangesLength } from "./selection.js";
 import type {
@@ -223,6 +224,26 @@ export class Lh5File {
     return `${this.path}:/${objectPath}`;
   }
 
+  /** An `LH5_READ_IO` error for a failure inside HDF5 at `p`, with the one-line HDF5 reason. */
+  #readError(p: string, what: string, error: unknown): Lh5Error {
+    if (Lh5Error.isInstance(error)) return error;
+    return new Lh5Error("LH5_READ_IO", `lh5: ${this.#where(p)}: ${what}: ${hdf5Reason(error)}`, this.#ctx(p), { cause: error });
+  }
+
+  /**
+   * Run a public operation; any failure that is not already an {@link Lh5Error} (an HDF5 error on a
+   * damaged object header, a wasm abort, h5wasm tripping over what HDF5 returned) becomes
+   * `LH5_READ_IO` naming the file and the object. Only use-after-close stays a TypeError.
+   */
+  #guard<T>(objPath: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (Lh5Error.isInstance(error) || (error instanceof TypeError && error.message.startsWith("lh5: the file is closed"))) throw error;
+      throw this.#readError(normalizePath(objPath), "HDF5 failed", error);
+    }
+  }
+
   #entity(objPath: string): Group | Dataset {
     if (this.#closed) throw new TypeError("lh5: the file is closed");
     const p = normalizePath(objPath);
@@ -251,15 +272,23 @@ export class Lh5File {
     const cached = this.#attrCache.get(entity.path);
     if (cached) return cached;
     // The names straight from the module (h5wasm's `attrs` getter builds an object of lazy getters).
-    const names: string[] = this.#module?.get_attribute_names ? this.#module.get_attribute_names(entity.file_id, entity.path) : Object.keys(entity.attrs);
+    // A failed attribute read is an error, never "no attributes": a table listed as "(no datatype)"
+    // with its units gone would be a silent wrong answer.
+    const p = normalizePath(entity.path);
+    let names: string[];
+    try {
+      names = this.#module?.get_attribute_names ? this.#module.get_attribute_names(entity.file_id, entity.path) : Object.keys(entity.attrs);
+    } catch (error) {
+      throw this.#readError(p, "reading the attribute names failed", error);
+    }
     let datatype: string | undefined;
     const attrs: Record<string, AttrValue> = {};
     for (const name of names) {
       let raw: unknown;
       try {
         raw = entity.get_attribute(name, false);
-      } catch {
-        continue; // attributes of types h5wasm cannot decode are skipped
+      } catch (error) {
+        throw this.#readError(p, `reading attribute '${name}' failed`, error);
       }
       if (name === "datatype") datatype = typeof raw === "string" ? raw : undefined;
       else attrs[name] = attrValue(raw);
@@ -310,8 +339,9 @@ export class Lh5File {
     let filters: { id: number; name: string }[];
     try {
       filters = ds.filters;
-    } catch {
-      return;
+    } catch (error) {
+      // Without the pipeline we cannot know whether the read would return garbage (spec §6.1).
+      throw this.#readError(p, "reading the filter pipeline failed", error);
     }
     for (const f of filters) {
       if (!this.#filters.has(f.id)) {
@@ -363,7 +393,7 @@ export class Lh5File {
    * @throws Lh5Error `LH5_OBJECT_NOT_FOUND`.
    */
   datatypeOf(objPath: string): string | undefined {
-    return this.#datatypeString(this.#entity(objPath));
+    return this.#guard(objPath, () => this.#datatypeString(this.#entity(objPath)));
   }
 
   /**
@@ -371,6 +401,10 @@ export class Lh5File {
    * @throws Lh5Error `LH5_OBJECT_NOT_FOUND`, `LH5_NOT_LGDO`, `LH5_BAD_DATATYPE`, `LH5_UNSUPPORTED` (not a struct/table).
    */
   tableColumns(objPath: string): string[] {
+    return this.#guard(objPath, () => this.#tableColumns(objPath));
+  }
+
+  #tableColumns(objPath: string): string[] {
     const p = normalizePath(objPath);
     const { dt } = this.#lgdoDatatype(this.#entity(p), p);
     if (!("fields" in dt)) {
@@ -387,7 +421,7 @@ export class Lh5File {
    */
   countRows(objPath: string): number | undefined {
     const p = normalizePath(objPath);
-    return this.#countRows(p, this.#lgdoDatatype(this.#entity(p), p).dt);
+    return this.#guard(p, () => this.#countRows(p, this.#lgdoDatatype(this.#entity(p), p).dt));
   }
 
   #countRows(p: string, dt: Datatype): number | undefined {
@@ -424,7 +458,7 @@ export class Lh5File {
    */
   readObject(objPath: string, options: ReadOptions = {}): Lgdo {
     const p = normalizePath(objPath);
-    return this.#read(p, options.rows, buildMask(options.columns), options.decodeWaveforms ?? false);
+    return this.#guard(p, () => this.#read(p, options.rows, buildMask(options.columns), options.decodeWaveforms ?? false));
   }
 
   /**
@@ -722,7 +756,7 @@ export class Lh5File {
    */
   describe(objPath: string): Lh5ObjectInfo {
     const p = normalizePath(objPath);
-    return this.#describe(p, this.#entity(p), 0);
+    return this.#guard(p, () => this.#describe(p, this.#entity(p), 0));
   }
 
   #describe(p: string, entity: Group | Dataset, depth: number): Lh5ObjectInfo {
@@ -762,8 +796,8 @@ export class Lh5File {
       if (meta.chunks) info.chunks = [...meta.chunks];
       try {
         info.filters = ds.filters.map((f) => ({ id: f.id, name: FILTER_NAMES[f.id] ?? f.name, cdValues: [...(f.cd_values ?? [])] }));
-      } catch {
-        info.filters = [];
+      } catch (error) {
+        throw this.#readError(p, "reading the filter pipeline failed", error);
       }
     }
     let units = typeof attrs.units === "string" ? attrs.units : undefined;
@@ -789,6 +823,10 @@ export class Lh5File {
    * @throws Lh5Error `LH5_OBJECT_NOT_FOUND`.
    */
   listObjects(objPath = "", options: { recursive?: boolean } = {}): Lh5ObjectInfo[] {
+    return this.#guard(objPath, () => this.#listObjects(objPath, options));
+  }
+
+  #listObjects(objPath: string, options: { recursive?: boolean }): Lh5ObjectInfo[] {
     const p = normalizePath(objPath);
     const out: Lh5ObjectInfo[] = [];
     const recursive = options.recursive ?? true;
@@ -800,11 +838,12 @@ export class Lh5File {
         let child: unknown;
         try {
           child = group.get(key);
-        } catch {
-          child = null;
+        } catch (error) {
+          // A link that HDF5 lists but cannot open is damage, not an object to leave out silently.
+          throw this.#readError(cp, "opening the object failed", error);
         }
         const type = (child as { type?: string } | null)?.type;
-        if (type !== "Group" && type !== "Dataset") continue;
+        if (type !== "Group" && type !== "Dataset") continue; // soft/external links, datatypes
         out.push(this.#describe(cp, child as Group | Dataset, depth));
         if (recursive) walk(cp, child as Group | Dataset, depth + 1);
       }
@@ -824,6 +863,10 @@ export class Lh5File {
    * with {@link Lh5File.tableColumns}. Walks plain groups and Structs; reads only `datatype` attributes.
    */
   listTables(objPath = ""): string[] {
+    return this.#guard(objPath, () => this.#listTables(objPath));
+  }
+
+  #listTables(objPath: string): string[] {
     const out: string[] = [];
     const walk = (path: string): void => {
       const entity = this.#entity(path);
@@ -854,7 +897,12 @@ export class Lh5File {
 
   /** Children of a group: `datatype` field order first (structs/tables), then the rest in link order. */
   #childOrder(group: Group): string[] {
-    const keys = group.keys();
+    let keys: string[];
+    try {
+      keys = group.keys();
+    } catch (error) {
+      throw this.#readError(normalizePath(group.path), "listing the group's members failed", error);
+    }
     const text = this.#datatypeString(group);
     if (text === undefined) return keys;
     try {
@@ -905,6 +953,16 @@ export async function openLh5(path: string, options: OpenLh5Options = {}): Promi
   }
   if (!hasHdf5Signature(path)) {
     throw new Lh5Error("LH5_NOT_HDF5", `lh5: ${path}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …)`, { path });
+  }
+  // HDF5 can spin for minutes on a damaged B-tree node: walk the metadata (bounded) first.
+  let check: ReturnType<typeof checkLh5Structure>;
+  try {
+    check = checkLh5Structure(path);
+  } catch (error) {
+    throw new Lh5Error("LH5_UNREADABLE", `lh5: ${path}: cannot read the file: ${hdf5Reason(error)}`, { path }, { cause: error });
+  }
+  if (check.damaged !== undefined) {
+    throw new Lh5Error("LH5_CORRUPT", `lh5: ${path}: damaged HDF5 metadata: ${check.damaged}`, { path });
   }
   let file: H5File;
   try {

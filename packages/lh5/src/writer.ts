@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { type FileLock, tryAcquireFileLock } from "@daqkit/io/node";
 import type { Dataset, Group, File as H5File } from "h5wasm/node";
 import { checkShape } from "./builders.js";
 import { elementCtor } from "./dataset-read.js";
@@ -386,14 +387,16 @@ export class Lh5Writer {
   readonly path: string;
   readonly #tmp: string;
   readonly #ctx: Ctx;
+  readonly #lock: FileLock;
   #file: H5File | undefined;
 
   /** @internal use {@link openLh5Writer}. */
-  constructor(path: string, tmp: string, file: H5File, options: WriteOptions) {
+  constructor(path: string, tmp: string, file: H5File, options: WriteOptions, lock: FileLock) {
     this.path = path;
     this.#tmp = tmp;
     this.#file = file;
     this.#ctx = { path, options };
+    this.#lock = lock;
   }
 
   /**
@@ -437,6 +440,9 @@ export class Lh5Writer {
     } catch (error) {
       rmSync(this.#tmp, { force: true });
       throw new Lh5Error("LH5_WRITE_IO", `lh5: ${this.path}: committing the file failed: ${hdf5Reason(error)}`, { path: this.path }, { cause: error });
+    } finally {
+      // Released only after the rename: the next writer copies the committed file.
+      this.#lock.release();
     }
   }
 
@@ -452,6 +458,7 @@ export class Lh5Writer {
       }
     }
     rmSync(this.#tmp, { force: true });
+    this.#lock.release();
   }
 
   [Symbol.dispose](): void {
@@ -461,21 +468,39 @@ export class Lh5Writer {
 
 /**
  * Start a write session (see {@link Lh5Writer}); files are created with `libver` v110.
- * @throws Lh5Error `LH5_NOT_HDF5` (mode "a" on a file HDF5 cannot open), `LH5_WRITE_IO`.
+ * @throws Lh5Error `LH5_BUSY` (another writer holds the file's lock; holderPid names it), `LH5_NOT_HDF5` (mode "a" on a file HDF5 cannot open), `LH5_WRITE_IO`.
  */
 export async function openLh5Writer(path: string, options: Lh5WriterOptions = {}): Promise<Lh5Writer> {
   const rt = await h5ready();
   const mode = options.mode ?? "a";
+  // One writer at a time: two sessions that each copy the file and rename their copy over it would
+  // silently drop the rows of whichever renamed first.
+  let taken: ReturnType<typeof tryAcquireFileLock>;
+  try {
+    taken = tryAcquireFileLock(path);
+  } catch (error) {
+    throw new Lh5Error("LH5_WRITE_IO", `lh5: ${path}: cannot create the write lock: ${hdf5Reason(error)}`, { path }, { cause: error });
+  }
+  if ("busy" in taken) {
+    const pid = taken.holder?.pid;
+    throw new Lh5Error(
+      "LH5_BUSY",
+      `lh5: ${path}: file is busy: another writer${pid === undefined ? "" : ` (pid ${pid}${taken.holder ? ` on ${taken.holder.hostname}` : ""})`} holds its write lock; nothing was written`,
+      { path, ...(pid === undefined ? {} : { holderPid: pid }) },
+    );
+  }
+  const lock = taken;
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}.tmp`);
   const exists = mode === "a" && existsSync(path);
   try {
     if (exists) {
       copyFileSync(path, tmp);
-      return new Lh5Writer(path, tmp, new rt.h5.File(tmp, "a"), options);
+      return new Lh5Writer(path, tmp, new rt.h5.File(tmp, "a"), options, lock);
     }
-    return new Lh5Writer(path, tmp, new rt.h5.File(tmp, "w", { libver: "v110" }), options);
+    return new Lh5Writer(path, tmp, new rt.h5.File(tmp, "w", { libver: "v110" }), options, lock);
   } catch (error) {
     rmSync(tmp, { force: true });
+    lock.release();
     const code = exists ? "LH5_NOT_HDF5" : "LH5_WRITE_IO";
     throw new Lh5Error(code, `lh5: ${path}: cannot open for writing: ${hdf5Reason(error)}`, { path }, { cause: error });
   }
@@ -490,13 +515,13 @@ export async function openLh5Writer(path: string, options: Lh5WriterOptions = {}
  * existing file is copied first), so readers never see a torn file. For many appends use
  * {@link openLh5Writer} (one copy per session instead of one per call).
  *
- * @throws Lh5Error `LH5_OBJECT_EXISTS` (mode "a"), `LH5_APPEND_MISMATCH`, `LH5_LENGTH_MISMATCH`,
+ * @throws Lh5Error `LH5_BUSY` (another writer is writing the file), `LH5_OBJECT_EXISTS` (mode "a"), `LH5_APPEND_MISMATCH`, `LH5_LENGTH_MISMATCH`,
  *   `LH5_BAD_LGDO`, `LH5_BAD_DATATYPE` (existing object), `LH5_NOT_HDF5`, `LH5_WRITE_IO`.
  */
 export async function writeLh5(path: string, objPath: string, obj: Lgdo, options: WriteOptions = {}): Promise<void> {
   const mode = options.mode ?? "a";
   if (normalizePath(objPath) === "") throw new Lh5Error("LH5_BAD_LGDO", `lh5: ${path}: the object path must not be the root group`, { path });
   const writer = await openLh5Writer(path, { ...options, mode: mode === "w" ? "w" : "a" });
-  writer.write(objPath, obj, { append: mode === "append" });
+  writer.write(objPath, obj, { append: mode === "append" }); // aborts (and unlocks) on failure
   writer.close();
 }
