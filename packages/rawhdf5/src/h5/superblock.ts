@@ -103,7 +103,7 @@ export function writeSuperblockFlags(path: string, flags: number): number | null
     const bytes = new Uint8Array(CHECKED_BYTES + 4);
     if (readSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) return null;
     const info = parseSuperblock(bytes, fstatSync(fd).size);
-    if (!info || !info.checksumOk) return null;
+    if (!info?.checksumOk) return null;
     bytes[11] = flags & 0xff;
     new DataView(bytes.buffer).setUint32(CHECKED_BYTES, lookup3(bytes.subarray(0, CHECKED_BYTES)), true);
     writeSync(fd, bytes, 0, bytes.length, 0);
