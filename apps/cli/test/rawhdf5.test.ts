@@ -19,6 +19,38 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("daqkit rawhdf5", () => {
+  it("repair: a crashed writer's file is reported with the repair command, repaired, then appendable", async () => {
+    const path = join(dir, "crashed.h5");
+    copyFileSync(TWO, path);
+    const h5 = await import("h5wasm/node");
+    const module = await h5.ready;
+    const f = new h5.File(path, "a", { libver: ["v110", "latest"] });
+    module.resize_dataset(f.file_id, "/msgs", [9n]);
+    f.close();
+    // Set the superblock's open-for-SWMR-write flags (0x05) the way a killed writer leaves them.
+    const bytes = readFileSync(path);
+    bytes[11] = 5;
+    const { lookup3 } = await import("../../../packages/rawhdf5/src/h5/lookup3.js");
+    bytes.writeUInt32LE(lookup3(bytes.subarray(0, 44)), 44);
+    writeFileSync(path, bytes);
+    const msgs = join(dir, "one.txt");
+    writeFileSync(msgs, "4464f15365000000\n");
+    const before = await daqkit("rawhdf5", "append", path, "--from", msgs);
+    expect(before.code).toBe(3);
+    expect(before.stderr).toMatch(/^daqkit: RAWHDF5_NEEDS_REPAIR: .*daqkit rawhdf5 repair/);
+    const cat = await daqkit("rawhdf5", "cat", path);
+    expect(cat.code).toBe(3);
+    expect(cat.stderr).toMatch(/RAWHDF5_UNSYNCHRONIZED: .*daqkit rawhdf5 repair/);
+    const r = await daqkit("rawhdf5", "repair", path);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("cleared the superblock's open-for-write flags (0x5)");
+    expect(r.stdout).toContain("truncated msgs (9 rows) and msg_headers (8 rows) to 8 complete messages");
+    expect((await daqkit("rawhdf5", "append", path, "--from", msgs)).code).toBe(0);
+    expect((await fromRawfile(path)).length).toBe(9);
+    const again = await daqkit("--json", "rawhdf5", "repair", path);
+    expect(JSON.parse(again.stdout)).toMatchObject({ changed: false, kept: 9 });
+  });
+
   it("info: versions, count and io_group histogram", async () => {
     const r = await daqkit("rawhdf5", "info", TWO);
     expect(r.code).toBe(0);

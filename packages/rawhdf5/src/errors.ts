@@ -42,7 +42,14 @@ export type RawHdf5ErrorCode =
   /** A PACMAN message is shorter than its header or ends in a partial 16-byte word (spec §7.2). */
   | "RAWHDF5_TRUNCATED_PACMAN_MESSAGE"
   /** A wait (follow / synchronisation "forever") hit its time limit. */
-  | "RAWHDF5_TIMEOUT";
+  | "RAWHDF5_TIMEOUT"
+  /** The file is shorter than the end-of-file address stored in its superblock (cut short by a copy or a full disk). */
+  | "RAWHDF5_TRUNCATED"
+  /**
+   * The superblock says a writer has the file open, and it could not be read or written: another
+   * writer is still running, or one crashed mid-write (then `daqkit rawhdf5 repair` / `repairRawfile`).
+   */
+  | "RAWHDF5_NEEDS_REPAIR";
 
 /** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
 const CATEGORY: Record<RawHdf5ErrorCode, "data" | "not-found"> = {
@@ -79,6 +86,12 @@ export interface RawHdf5ErrorContext {
   byteOffset?: number;
   /** Raw HDF5 diagnostic text (the HDF5-DIAG error stack), when HDF5 reported one. */
   hdf5Diagnostic?: string;
+  /** End-of-file address stored in the superblock (absolute), when it matters. */
+  eofAddress?: number;
+  /** Actual size of the file in bytes, when it matters. */
+  fileSize?: number;
+  /** Superblock status flags (bit 0 open for write, bit 2 open for SWMR write), when they matter. */
+  superblockFlags?: number;
 }
 
 /** Error thrown by every function of `@daqkit/rawhdf5`; branch on {@link RawHdf5Error.code}. */
@@ -91,6 +104,9 @@ export class RawHdf5Error extends Error {
   readonly messageIndex: number | undefined;
   readonly byteOffset: number | undefined;
   readonly hdf5Diagnostic: string | undefined;
+  readonly eofAddress: number | undefined;
+  readonly fileSize: number | undefined;
+  readonly superblockFlags: number | undefined;
   readonly [MARKER] = true;
 
   constructor(code: RawHdf5ErrorCode, message: string, options: RawHdf5ErrorContext & { cause?: unknown } = {}) {
@@ -101,6 +117,9 @@ export class RawHdf5Error extends Error {
     this.messageIndex = options.messageIndex;
     this.byteOffset = options.byteOffset;
     this.hdf5Diagnostic = options.hdf5Diagnostic;
+    this.eofAddress = options.eofAddress;
+    this.fileSize = options.fileSize;
+    this.superblockFlags = options.superblockFlags;
   }
 
   /** True for any daqkit rawhdf5 error, even from another copy of this package. */

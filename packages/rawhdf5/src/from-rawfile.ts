@@ -4,6 +4,7 @@ import { RawHdf5Error } from "./errors.js";
 import { type H5Runtime, loadH5, summarizeDiagnostic, withQuietHdf5 } from "./h5/h5wasm-module.js";
 import { closeQuietly, datasetLength, hasHdf5Signature, inspectRawLayout, openH5 } from "./h5/raw-layout.js";
 import { readVlenU8Direct } from "./h5/direct-vlen.js";
+import { readSuperblock, sameSuperblock, SUPERBLOCK_SWMR_WRITE_ACCESS, type SuperblockInfo } from "./h5/superblock.js";
 import { type PackedMessages, readU8Rows, readVlenU8Rows } from "./h5/vlen-u8.js";
 import { RAWFILE_PATHS, resolveReadIoVersion, resolveReadVersion } from "./layout.js";
 
@@ -128,7 +129,11 @@ function maskRuns(mask: ArrayLike<boolean | number>, n: number, path: string): A
   return runs;
 }
 
-type AttemptResult<T> = { kind: "ok"; value: T } | { kind: "transient"; diagnostic: string } | { kind: "unsynced"; lengths: [number, number] };
+type AttemptResult<T> =
+  | { kind: "ok"; value: T }
+  | { kind: "transient"; diagnostic: string }
+  | { kind: "unsynced"; lengths: [number, number] }
+  | { kind: "corrupt"; error: RawHdf5Error };
 
 interface OpenedLayout {
   created: number;
@@ -139,9 +144,84 @@ interface OpenedLayout {
   headersLength: number;
 }
 
+/** The superblock and file times at one instant: a file is quiescent while this does not change and no writer flag is set. */
+interface FileState {
+  superblock: SuperblockInfo | null;
+  size: number;
+  mtimeNs: bigint;
+}
+
+function fileState(path: string): FileState {
+  const superblock = readSuperblock(path);
+  const st = statSync(path, { bigint: true });
+  return { superblock, size: Number(st.size), mtimeNs: st.mtimeNs };
+}
+
+function unchanged(a: FileState, b: FileState): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && sameSuperblock(a.superblock, b.superblock);
+}
+
+/** A writer has the file open (or crashed with it open): superblock status flags set. */
+function writerFlags(state: FileState): number {
+  return state.superblock?.flags ?? 0;
+}
+
 /**
- * The retry loop of spec §4.3–§4.4 around one SWMR-read open per attempt. `body` runs with the
- * open file and the validated layout; it returns null for a transient failure.
+ * What the superblock alone says about a file: a coded error for a checksum mismatch or a file
+ * shorter than its stored end of file (with no writer attached), "transient" while a writer may be
+ * extending it, else null (go on with HDF5).
+ */
+function superblockVerdict(path: string, state: FileState): RawHdf5Error | "transient" | null {
+  const sb = state.superblock;
+  if (!sb) return null;
+  if (!sb.checksumOk) {
+    return new RawHdf5Error(
+      "RAWHDF5_UNREADABLE",
+      `rawhdf5: ${path}: superblock checksum mismatch at byte 44: stored 0x${sb.storedChecksum.toString(16)}, computed 0x${sb.computedChecksum.toString(16)} (the first 48 bytes are damaged)`,
+      { path, byteOffset: 44, fileSize: state.size },
+    );
+  }
+  const eof = sb.baseAddress + sb.eofAddress;
+  if (eof > state.size) {
+    if (sb.flags !== 0) return "transient";
+    return new RawHdf5Error(
+      "RAWHDF5_TRUNCATED",
+      `rawhdf5: ${path}: the file is truncated: its superblock stores an end-of-file address of ${eof} bytes but the file has ${state.size} bytes (${eof - state.size} missing)`,
+      { path, eofAddress: eof, fileSize: state.size, byteOffset: state.size },
+    );
+  }
+  return null;
+}
+
+/** The coded error for a file whose superblock says a writer has it open and that stayed unreadable. */
+export function needsRepairError(path: string, flags: number, what: string, hdf5Diagnostic?: string): RawHdf5Error {
+  return new RawHdf5Error(
+    "RAWHDF5_NEEDS_REPAIR",
+    `rawhdf5: ${path}: ${what}: the superblock says the file is open for ${flags & SUPERBLOCK_SWMR_WRITE_ACCESS ? "SWMR " : ""}writing (flags 0x${flags.toString(16)}). Another writer is still using it (wait for it to finish), or a writer crashed mid-write: if no writer is running, \`daqkit rawhdf5 repair ${path}\` (repairRawfile) makes it readable and appendable again, keeping every complete message`,
+    { path, superblockFlags: flags, hdf5Diagnostic },
+  );
+}
+
+/** Repair advice for datasets of different lengths. */
+function unsynchronizedAdvice(path: string): string {
+  return `a writer is appending (retry, or allow more synchronisation attempts), or a writer crashed mid-append: then \`daqkit rawhdf5 repair ${path}\` (repairRawfile) keeps the common prefix; \`attempts: 0\` reads the common prefix without repairing`;
+}
+
+/** Quiescent failures (same superblock, size and mtime before and after, no writer flag) before giving up. */
+const QUIESCENT_FAILURE_LIMIT = 2;
+/** Looks at a damaged superblock before giving up (a torn superblock write lasts far less). */
+const CORRUPT_LIMIT = 3;
+
+/**
+ * The retry loop of spec §4.3–§4.4 around one open per attempt. `body` runs with the open file
+ * and the validated layout; it returns null for a transient failure.
+ *
+ * Each attempt first reads the superblock itself: a checksum mismatch or a file shorter than the
+ * stored end of file is refused with a coded error; a file no writer has open is opened read-only
+ * (`'r'`), one a SWMR writer has open with `'Sr'`. (HDF5 retries a metadata checksum failure in
+ * SWMR-read mode up to 100 times with growing sleeps, minutes per open: quiescent files must not
+ * take that path.) A failure on a file that did not change during the attempt and has no writer is
+ * permanent: it is confirmed once, then reported, instead of being retried `reattempts` times.
  */
 async function withRetries<T>(
   path: string,
@@ -154,68 +234,109 @@ async function withRetries<T>(
   const began = Date.now();
   const rt = await loadH5();
   let transientFailures = 0;
+  let quiescentFailures = 0;
+  let corruptLooks = 0;
   let missingLayout = 0;
   let syncTries = 0;
   let lastDiagnostic = "";
+  let lastFlags = 0;
+  let absentLayout = "";
   for (;;) {
+    absentLayout = "";
     ensureReadable(path);
-    const result = withQuietHdf5(rt, (scope): AttemptResult<T> => {
-      if (!hasHdf5Signature(path)) {
-        // A writer that is creating the file (h5py) may not have written the superblock yet.
-        if (statSync(path).size < 8 && transientFailures + 1 < reattempts) return { kind: "transient", diagnostic: "the file is empty" };
-        throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not an HDF5 file (no HDF5 signature)`, { path });
+    if (!hasHdf5Signature(path)) {
+      // A writer that is creating the file (h5py) may not have written the superblock yet.
+      if (statSync(path).size < 8 && transientFailures + 1 < reattempts) {
+        transientFailures++;
+        await sleep(backoffMs(transientFailures));
+        continue;
       }
-      const opened = openH5(rt, scope, path, "Sr");
-      if (!opened.ok) return { kind: "transient", diagnostic: opened.diagnostic };
-      try {
-        const info = inspectRawLayout(rt, opened.file);
-        const structural = info.missing.filter((m) => m === "meta" || m === "msgs" || m === "msg_headers");
-        if (structural.length > 0) {
-          missingLayout++;
-          if (missingLayout >= 3) {
-            throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not a LArPix raw file: missing ${structural.join(", ")}`, { path });
+      throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not an HDF5 file (no HDF5 signature)`, { path });
+    }
+    const before = fileState(path);
+    lastFlags = writerFlags(before);
+    const verdict = superblockVerdict(path, before);
+    let result: AttemptResult<T>;
+    if (verdict instanceof RawHdf5Error) result = { kind: "corrupt", error: verdict };
+    else if (verdict === "transient") result = { kind: "transient", diagnostic: "the file is shorter than its stored end of file while a writer has it open" };
+    else if (lastFlags !== 0 && !(lastFlags & SUPERBLOCK_SWMR_WRITE_ACCESS)) {
+      result = { kind: "transient", diagnostic: "the file is open for writing (not SWMR)" };
+    } else {
+      const mode = lastFlags & SUPERBLOCK_SWMR_WRITE_ACCESS ? "Sr" : "r";
+      result = withQuietHdf5(rt, (scope): AttemptResult<T> => {
+        const opened = openH5(rt, scope, path, mode);
+        if (!opened.ok) return { kind: "transient", diagnostic: opened.diagnostic };
+        try {
+          const info = inspectRawLayout(rt, opened.file);
+          const structural = info.missing.filter((m) => m === "meta" || m === "msgs" || m === "msg_headers");
+          if (structural.length > 0) {
+            missingLayout++;
+            if (missingLayout >= 3) {
+              throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not a LArPix raw file: missing ${structural.join(", ")}`, { path });
+            }
+            // Absent without any HDF5 error (not damaged): remembered for a quiescent file.
+            absentLayout = scope.diagnostic() === "" ? structural.join(", ") : "";
+            return { kind: "transient", diagnostic: scope.diagnostic() || `missing ${structural.join(", ")}` };
           }
-          return { kind: "transient", diagnostic: `missing ${structural.join(", ")}` };
+          if (info.missing.length > 0 || info.version == null || info.created == null || info.modified == null) {
+            // meta@modified is deleted and re-created by writers (spec §4.5): transient.
+            return { kind: "transient", diagnostic: scope.diagnostic() || `missing ${info.missing.join(", ")}` };
+          }
+          const version = resolveReadVersion(info.version, options.version, path);
+          const ioVersion = resolveReadIoVersion(info.ioVersion, options.ioVersion, path);
+          const a = info.msgsLength ?? 0;
+          const b = info.headersLength ?? 0;
+          if (attempts !== 0 && a !== b) return { kind: "unsynced", lengths: [a, b] };
+          const value = body(rt, opened.file.file_id, { created: info.created, modified: info.modified, version, ioVersion, msgsLength: a, headersLength: b }, attempts !== 0);
+          if (value === null) return { kind: "transient", diagnostic: scope.diagnostic() || "read failed" };
+          return { kind: "ok", value };
+        } finally {
+          closeQuietly(opened.file);
         }
-        if (info.missing.length > 0 || info.version == null || info.created == null || info.modified == null) {
-          // meta@modified is deleted and re-created by writers (spec §4.5): transient.
-          return { kind: "transient", diagnostic: scope.diagnostic() || `missing ${info.missing.join(", ")}` };
-        }
-        const version = resolveReadVersion(info.version, options.version, path);
-        const ioVersion = resolveReadIoVersion(info.ioVersion, options.ioVersion, path);
-        const a = info.msgsLength ?? 0;
-        const b = info.headersLength ?? 0;
-        if (attempts !== 0 && a !== b) return { kind: "unsynced", lengths: [a, b] };
-        const value = body(rt, opened.file.file_id, { created: info.created, modified: info.modified, version, ioVersion, msgsLength: a, headersLength: b }, attempts !== 0);
-        if (value === null) return { kind: "transient", diagnostic: scope.diagnostic() || "read failed" };
-        return { kind: "ok", value };
-      } finally {
-        closeQuietly(opened.file);
+      });
+      // A read-only open does not see a writer that starts meanwhile: accept its result only if
+      // the file did not change while it was open.
+      if (result.kind === "ok" && mode === "r" && !unchanged(before, fileState(path))) {
+        result = { kind: "transient", diagnostic: "the file changed while it was read" };
       }
-    });
+    }
     if (result.kind === "ok") return result.value;
+    if (result.kind === "corrupt") {
+      corruptLooks++;
+      if (corruptLooks >= CORRUPT_LIMIT) throw result.error;
+      await sleep(backoffMs(corruptLooks));
+      continue;
+    }
     if (result.kind === "unsynced") {
       syncTries++;
       if (attempts > 0 && syncTries >= attempts) {
         throw new RawHdf5Error(
           "RAWHDF5_UNSYNCHRONIZED",
-          `rawhdf5: ${path}: could not achieve a stable file state after ${attempts} attempt(s): msgs has ${result.lengths[0]} rows, msg_headers ${result.lengths[1]}`,
-          { path },
+          `rawhdf5: ${path}: could not achieve a stable file state after ${attempts} attempt(s): msgs has ${result.lengths[0]} rows, msg_headers ${result.lengths[1]}: ${unsynchronizedAdvice(path)}`,
+          { path, superblockFlags: lastFlags },
         );
       }
       if (attempts < 0 && Date.now() - began > maxWaitMs) {
-        throw new RawHdf5Error("RAWHDF5_TIMEOUT", `rawhdf5: ${path}: datasets still unsynchronised after ${maxWaitMs} ms`, { path });
+        throw new RawHdf5Error("RAWHDF5_TIMEOUT", `rawhdf5: ${path}: datasets still unsynchronised after ${maxWaitMs} ms: ${unsynchronizedAdvice(path)}`, { path });
       }
       await sleep(backoffMs(syncTries));
       continue;
     }
     lastDiagnostic = result.diagnostic;
     transientFailures++;
-    if (transientFailures >= reattempts) {
+    const after = fileState(path);
+    const quiescent = lastFlags === 0 && writerFlags(after) === 0 && unchanged(before, after);
+    if (quiescent) quiescentFailures++;
+    if (transientFailures >= reattempts || quiescentFailures >= QUIESCENT_FAILURE_LIMIT) {
+      const flags = writerFlags(after);
+      if (quiescent && absentLayout !== "") {
+        throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not a LArPix raw file: missing ${absentLayout}`, { path });
+      }
+      if (flags !== 0) throw needsRepairError(path, flags, `HDF5 could not read the file after ${transientFailures} attempt(s) (${summarizeDiagnostic(lastDiagnostic)})`, lastDiagnostic);
       throw new RawHdf5Error(
         "RAWHDF5_UNREADABLE",
-        `rawhdf5: ${path}: HDF5 could not read the file after ${transientFailures} attempt(s): ${summarizeDiagnostic(lastDiagnostic)}`,
-        { path, hdf5Diagnostic: lastDiagnostic },
+        `rawhdf5: ${path}: HDF5 could not read the file after ${transientFailures} attempt(s)${quiescent ? " (no writer has it open and it did not change: the file is damaged)" : ""}: ${summarizeDiagnostic(lastDiagnostic)}`,
+        { path, hdf5Diagnostic: lastDiagnostic, fileSize: after.size },
       );
     }
     await sleep(backoffMs(transientFailures));

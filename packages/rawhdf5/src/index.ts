@@ -19,6 +19,8 @@ export { fromRawfile, lenRawfile, readRawfileInfo, normalizeSlice, unpackMessage
 export type { FromRawfileOptions, RawfileData, RawfileInfo, RawfileRetryOptions } from "./from-rawfile.js";
 export type { PackedMessages } from "./h5/vlen-u8.js";
 export { openRawfileWriter, RawfileWriter, followRawfile } from "./live.js";
+export { repairRawfile } from "./repair.js";
+export type { RawfileRepairReport } from "./repair.js";
 export type { RawfileWriterOptions, FollowBatch, FollowRawfileOptions } from "./live.js";
 export {
   parseMessage,

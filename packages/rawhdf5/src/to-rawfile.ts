@@ -2,6 +2,8 @@ import { existsSync, linkSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { File as H5File } from "h5wasm/node";
 import { RawHdf5Error } from "./errors.js";
+import { needsRepairError } from "./from-rawfile.js";
+import { readSuperblock } from "./h5/superblock.js";
 import { type H5Runtime, loadH5, type QuietScope, summarizeDiagnostic, withQuietHdf5 } from "./h5/h5wasm-module.js";
 import {
   appendRawBatch,
@@ -137,6 +139,22 @@ export function checkExistingForWrite(
   if (!statSync(path).isFile() || !hasHdf5Signature(path)) {
     throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not an HDF5 file (no HDF5 signature); refusing to write to it`, { path });
   }
+  const sb = readSuperblock(path);
+  if (sb) {
+    const size = statSync(path).size;
+    if (!sb.checksumOk) {
+      throw new RawHdf5Error("RAWHDF5_UNREADABLE", `rawhdf5: ${path}: superblock checksum mismatch at byte 44 (stored 0x${sb.storedChecksum.toString(16)}, computed 0x${sb.computedChecksum.toString(16)}); refusing to write to it`, { path, byteOffset: 44 });
+    }
+    if (sb.flags !== 0) throw needsRepairError(path, sb.flags, "cannot append");
+    const eof = sb.baseAddress + sb.eofAddress;
+    if (eof > size) {
+      throw new RawHdf5Error(
+        "RAWHDF5_TRUNCATED",
+        `rawhdf5: ${path}: the file is truncated: its superblock stores an end-of-file address of ${eof} bytes but the file has ${size} bytes; refusing to write to it`,
+        { path, eofAddress: eof, fileSize: size, byteOffset: size },
+      );
+    }
+  }
   const opened = openH5(rt, scope, path, "r");
   if (!opened.ok) {
     throw new RawHdf5Error(
@@ -171,7 +189,7 @@ export function checkExistingForWrite(
   if (info.msgsLength !== info.headersLength) {
     throw new RawHdf5Error(
       "RAWHDF5_DAMAGED",
-      `rawhdf5: ${path}: msgs has ${info.msgsLength} rows but msg_headers has ${info.headersLength}; the file is damaged or being written`,
+      `rawhdf5: ${path}: msgs has ${info.msgsLength} rows but msg_headers has ${info.headersLength}; a writer crashed mid-append: \`daqkit rawhdf5 repair ${path}\` (repairRawfile) keeps the common prefix`,
       { path },
     );
   }

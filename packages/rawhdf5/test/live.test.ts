@@ -93,6 +93,6 @@ test("HDF5's error stack never reaches the terminal (fd 2) when reading a damage
   const out = await run(["quiet", path], 60_000, undefined, (text) => {
     stderr = text;
   });
-  expect(out).toEqual({ codes: ["RAWHDF5_UNREADABLE", "RAWHDF5_UNREADABLE"] });
+  expect(out).toEqual({ codes: ["RAWHDF5_TRUNCATED", "RAWHDF5_TRUNCATED"] });
   expect(stderr).toBe("");
 }, 90_000);

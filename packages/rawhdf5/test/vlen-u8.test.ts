@@ -121,3 +121,20 @@ describe("copyElements (packing hvl_t elements out of the heap)", () => {
   test("overlapping / far apart elements (fallback)", () => expectPacked([[2, 10], [2, 60000]]));
   test("only empty elements", () => expectPacked([[0, 0], [0, 0]]));
 });
+
+test("objectHeaderChunk0Bytes: the declared extent of chunk 0 of every OHDR in the test data ends at a valid checksum", async () => {
+  const { objectHeaderChunk0Bytes } = await import("../src/h5/vlen-u8.js");
+  const { lookup3 } = await import("../src/h5/lookup3.js");
+  const { readFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const bytes = new Uint8Array(readFileSync(join(import.meta.dirname, "../../../../shared/testdata/rawhdf5/raw_v0_0_two_iogroups.h5")));
+  let seen = 0;
+  for (let at = Buffer.from(bytes).indexOf("OHDR"); at >= 0; at = Buffer.from(bytes).indexOf("OHDR", at + 1)) {
+    const n = objectHeaderChunk0Bytes(bytes.subarray(at))!;
+    const view = new DataView(bytes.buffer, at + n - 4, 4);
+    expect(lookup3(bytes.subarray(at, at + n - 4))).toBe(view.getUint32(0, true));
+    expect(objectHeaderChunk0Bytes(bytes.subarray(at, at + 6))).toBeNull();
+    seen++;
+  }
+  expect(seen).toBe(4);
+});

@@ -161,8 +161,11 @@ describe("toRawfile", () => {
       const path = copyPythonFile("raw_v0_0_two_iogroups.h5", dir);
       truncateSync(path, 3000);
       const before = sha256(path);
-      expect(await codeOf(toRawfile(path, { msgs: [new Uint8Array(1)] }))).toBe("RAWHDF5_UNREADABLE");
-      expect(await codeOf(fromRawfile(path, { reattempts: 3 }))).toBe("RAWHDF5_UNREADABLE");
+      expect(await codeOf(toRawfile(path, { msgs: [new Uint8Array(1)] }))).toBe("RAWHDF5_TRUNCATED");
+      // Regression: a file cut before its stored end-of-file address is refused (it used to read as 0 messages).
+      expect(await codeOf(fromRawfile(path))).toBe("RAWHDF5_TRUNCATED");
+      const error = await fromRawfile(path).catch((e: unknown) => e);
+      expect(error).toMatchObject({ eofAddress: 10337, fileSize: 3000 });
       expect(sha256(path)).toBe(before);
     });
   });

@@ -7,6 +7,7 @@ import {
   PacketFileWriter,
   packetColumnsToArrow,
   readRawfileInfo,
+  repairRawfile,
   toRawfile,
   type PacketColumns,
 } from "@daqkit/rawhdf5";
@@ -264,6 +265,27 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
         process.removeListener("SIGINT", onSigint);
       }
       if (!ctx.json) ctx.print(null, () => `(followed ${total} messages)`);
+    });
+
+  group
+    .command("repair")
+    .description("make a file left behind by a crashed writer readable and appendable again (clears the 'open for write' flags like h5clear -s, truncates msgs/msg_headers to their complete common prefix); run only when no writer is using FILE")
+    .argument("<file>", "raw HDF5 file")
+    .action(async (file: string) => {
+      const ctx = getContext();
+      const report = await repairRawfile(file);
+      ctx.print(report, () => {
+        if (!report.changed) return `${file}: nothing to repair (${report.kept} messages, no writer flags)`;
+        const done = [
+          report.flagsBefore !== 0 ? `cleared the superblock's open-for-write flags (0x${report.flagsBefore.toString(16)})` : "",
+          report.extendedBytes > 0 ? `extended the file by ${report.extendedBytes} bytes to its stored end of file` : "",
+          report.kept !== report.msgsRows || report.kept !== report.headersRows
+            ? `truncated msgs (${report.msgsRows} rows) and msg_headers (${report.headersRows} rows) to ${report.kept} complete messages`
+            : "",
+          report.recreated.length > 0 ? `re-created meta@${report.recreated.join(", meta@")}` : "",
+        ].filter((t) => t !== "");
+        return `${file}: repaired: ${done.join("; ")}; ${report.kept} messages kept`;
+      });
     });
 
   group

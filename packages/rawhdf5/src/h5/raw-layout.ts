@@ -242,7 +242,7 @@ export function createRawLayout(rt: H5Runtime, scope: QuietScope, path: string, 
 
 /**
  * Append one validated batch to an open, writable raw file whose datasets both have length
- * `currentLength`: resize `msgs` then `msg_headers`, write the rows, replace `modified`, flush the
+ * `currentLength`: grow and write `msgs`, flush, then grow and write `msg_headers`, replace `modified`, flush the
  * whole file (spec §3.3 step 5, §6.3). Returns the new length.
  * @throws RawHdf5Error `RAWHDF5_IO`
  */
@@ -260,9 +260,11 @@ export function appendRawBatch(
   const k = msgs.length;
   const next = currentLength + k;
   if (k > 0) {
+    // msgs is grown, written and flushed before msg_headers is grown: whatever a kill -9
+    // interrupts, msg_headers is never longer than msgs on disk, and every row below the length of
+    // msg_headers is a complete message (readers and repairRawfile use the common prefix).
     scope.clear();
     if (rt.module.resize_dataset(fileId, RAWFILE_PATHS.msgs, [BigInt(next)]) < 0) throw ioFailure(path, "cannot resize msgs", scope);
-    if (rt.module.resize_dataset(fileId, RAWFILE_PATHS.msgHeaders, [BigInt(next)]) < 0) throw ioFailure(path, "cannot resize msg_headers", scope);
     let status: number;
     try {
       status = writeVlenU8Rows(rt, fileId, RAWFILE_PATHS.msgs, currentLength, msgs);
@@ -270,6 +272,8 @@ export function appendRawBatch(
       status = -1;
     }
     if (status < 0) throw ioFailure(path, `cannot write msgs rows ${currentLength}..${next - 1}`, scope);
+    if (rt.module.flush(fileId) < 0) throw ioFailure(path, "flush failed", scope);
+    if (rt.module.resize_dataset(fileId, RAWFILE_PATHS.msgHeaders, [BigInt(next)]) < 0) throw ioFailure(path, "cannot resize msg_headers", scope);
     if (writeU8Rows(rt, fileId, RAWFILE_PATHS.msgHeaders, currentLength, ioGroups) < 0) {
       throw ioFailure(path, `cannot write msg_headers rows ${currentLength}..${next - 1}`, scope);
     }

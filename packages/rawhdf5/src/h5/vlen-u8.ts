@@ -121,26 +121,39 @@ export function patchVlenStringHeader(
   return { headerAddress, bodyOffset: headerAddress + b, checksumBefore, checksumAfter, chunkEnd: chunkEnd + 4 };
 }
 
+/**
+ * Bytes from `OHDR` to the end of chunk 0's checksum declared by a version-2 object header, or
+ * null when the prefix is too short or not such a header.
+ */
+export function objectHeaderChunk0Bytes(header: Uint8Array): number | null {
+  if (header.length < 7 || header[0] !== 0x4f || header[1] !== 0x48 || header[2] !== 0x44 || header[3] !== 0x52 || header[4] !== 2) return null;
+  const flags = header[5]!;
+  const pos = 6 + (flags & 0x20 ? 16 : 0) + (flags & 0x10 ? 4 : 0);
+  const sizeBytes = 1 << (flags & 0x03);
+  if (pos + sizeBytes > header.length) return null;
+  let size = 0;
+  for (let i = sizeBytes - 1; i >= 0; i--) size = size * 256 + header[pos + i]!;
+  return pos + sizeBytes + size + 4;
+}
+
 /** Patch the datatype of the dataset whose object header is at `address` in the closed file `path`. */
 export function patchVlenStringDatasetOnDisk(path: string, address: number): DatatypePatch {
   const fd = openSync(path, "r+");
   try {
-    // Chunk 0 of a freshly created dataset header is a few hundred bytes; read generously.
-    let length = 4096;
-    for (;;) {
-      const header = new Uint8Array(length);
-      const got = readSync(fd, header, 0, length, address);
-      try {
-        const patch = patchVlenStringHeader(header.subarray(0, got), address, path);
-        const written = writeSync(fd, header, 0, patch.chunkEnd, address);
-        if (written !== patch.chunkEnd) throw patchFailure(path, `short write of the patched object header (${written} of ${patch.chunkEnd} bytes)`, address);
-        return patch;
-      } catch (error) {
-        const tooShort = RawHdf5Error.isInstance(error) && /extends past/.test(error.message) && got === length;
-        if (!tooShort) throw error;
-        length *= 4;
-      }
+    // Chunk 0 of a freshly created dataset header is a few hundred bytes; read generously, and
+    // re-read once with the size the header declares if it is longer (decided on the declared
+    // size, never on the text of an error).
+    let header = new Uint8Array(4096);
+    let got = readSync(fd, header, 0, header.length, address);
+    const needed = objectHeaderChunk0Bytes(header.subarray(0, got));
+    if (needed !== null && needed > got && got === header.length) {
+      header = new Uint8Array(needed);
+      got = readSync(fd, header, 0, needed, address);
     }
+    const patch = patchVlenStringHeader(header.subarray(0, got), address, path);
+    const written = writeSync(fd, header, 0, patch.chunkEnd, address);
+    if (written !== patch.chunkEnd) throw patchFailure(path, `short write of the patched object header (${written} of ${patch.chunkEnd} bytes)`, address);
+    return patch;
   } finally {
     closeSync(fd);
   }

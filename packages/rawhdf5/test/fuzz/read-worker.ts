@@ -1,0 +1,28 @@
+/** Worker of rawhdf5.fuzz.test.ts: writes the input bytes to a temp file and runs one read operation on it. */
+import { unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serveInputs } from "../../../../test/support/fault-worker.js";
+import { fromRawfile, lenRawfile, readRawfileInfo, readRawfilePackets } from "../../src/index.js";
+import { readVlenU8Direct } from "../../src/h5/direct-vlen.js";
+
+let n = 0;
+serveInputs(async (data) => {
+  const { bytes, op } = data as { bytes: Uint8Array; op: string };
+  const path = join(tmpdir(), `daqkit-rawhdf5-fuzz-${process.pid}-${n++}.h5`);
+  writeFileSync(path, bytes);
+  try {
+    if (op === "len") return String(await lenRawfile(path));
+    if (op === "info") return String((await readRawfileInfo(path)).length);
+    if (op === "read") return String((await fromRawfile(path)).msgs!.length);
+    if (op === "read-hdf5") return String((await fromRawfile(path, { directRead: false })).msgs!.length);
+    if (op === "packets") return String((await readRawfilePackets(path, { lenient: true })).length);
+    if (op === "direct") {
+      const r = readVlenU8Direct(path, "/msgs", 0, 1, 1);
+      return r === null ? "declined" : String(r.bytes.length);
+    }
+    throw new Error(`unknown op ${op}`);
+  } finally {
+    unlinkSync(path);
+  }
+});
