@@ -57,6 +57,8 @@ const CATEGORY: Record<RawHdf5ErrorCode, "data" | "not-found"> = {
   RAWHDF5_UNREADABLE: "not-found",
   RAWHDF5_IO: "not-found",
   RAWHDF5_NOT_RAWFILE: "data",
+  RAWHDF5_TRUNCATED: "data",
+  RAWHDF5_NEEDS_REPAIR: "data",
   RAWHDF5_BAD_VERSION: "data",
   RAWHDF5_UNSUPPORTED_VERSION: "data",
   RAWHDF5_VERSION_MISMATCH: "data",
