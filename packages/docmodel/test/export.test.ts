@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -6,12 +6,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DocModelError, type DocumentPair, NdArray, composeRun, decodeMsgpackRecords, encodeMsgpackRun, loadMsgpackRunBytes, ndarray, packEventPage } from "../src/index.js";
 import { exportMsgpack, indexMsgpackFile, loadMsgpackRun, openMsgpackCatalog, readMsgpackFile } from "../src/node.js";
 import { ALL_UIDS, TESTDATA, tagged } from "./helpers.js";
+import { havePython } from "../../../test/support/readers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "docmodel-export-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const PYTHON = "/usr/bin/python3";
-const hasPython = spawnSync(PYTHON, ["-c", "import msgpack, msgpack_numpy"]).status === 0;
+const hasPython = havePython(["msgpack", "msgpack_numpy"]);
 if (!hasPython) console.warn(`skipping the Python cross-check: ${PYTHON} cannot import msgpack + msgpack_numpy (Debian python3-msgpack-numpy)`);
 
 function composeSample(): DocumentPair[] {

@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileDb, FileDbError, openFileDb } from "../src/index.js";
 import { loadConfig } from "./helpers.js";
+import { havePython } from "../../../test/support/readers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "filedb-disk-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const H5PY = spawnSync("/usr/bin/python3", ["-c", "import h5py"]).status === 0;
+const H5PY = havePython(["h5py"]);
 
 async function rejection(p: Promise<unknown>): Promise<FileDbError> {
   try {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileDb, FileDbError } from "../src/index.js";
 import { loadConfig, PROD_REF } from "./helpers.js";
+import { havePython } from "../../../test/support/readers.js";
 
 const EXPECTED: string[][] = JSON.parse(readFileSync(join(import.meta.dirname, "prod-ref-columns.json"), "utf8"));
 const tmp = mkdtempSync(join(tmpdir(), "filedb-tables-"));
@@ -20,7 +21,7 @@ async function rejection(p: Promise<unknown>): Promise<FileDbError> {
   throw new Error("expected a FileDbError");
 }
 
-const H5PY = spawnSync("/usr/bin/python3", ["-c", "import h5py"]).status === 0;
+const H5PY = havePython(["h5py"]);
 
 describe("pygama test_scan_tables_columns", () => {
   let db: FileDb;

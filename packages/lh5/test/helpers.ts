@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { havePython } from "../../../test/support/readers.js";
 
 /** `shared/testdata/lh5` beside the repository. */
 export const TESTDATA = join(import.meta.dirname, "../../../../shared/testdata/lh5");
@@ -18,13 +19,7 @@ export function tempDir(): { dir: string; cleanup(): void } {
 }
 
 /** True when Debian's python3 with h5py is available for cross-checks. */
-export const HAVE_H5PY = (() => {
-  try {
-    return spawnSync("/usr/bin/python3", ["-c", "import h5py"], { stdio: "ignore" }).status === 0;
-  } catch {
-    return false;
-  }
-})();
+export const HAVE_H5PY = havePython(["h5py"]);
 
 /** Run a Python script with Debian's python3 and return stdout (throws with stderr on failure). */
 export function runPython(script: string, args: string[] = []): string {

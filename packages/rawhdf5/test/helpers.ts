@@ -1,8 +1,9 @@
-import { execFileSync } from "node:child_process";
+
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { havePython, SYSTEM_PYTHON } from "../../../test/support/readers.js";
 
 export const TESTDATA = join(import.meta.dirname, "../../../../shared/testdata/rawhdf5");
 
@@ -42,14 +43,7 @@ export function copyPythonFile(name: string, dir: string): string {
 }
 
 /** Debian's python with h5py, or null (tests then skip with a message). */
-export const PYTHON_H5PY: string | null = (() => {
-  try {
-    execFileSync("/usr/bin/python3", ["-c", "import h5py, numpy"], { stdio: "ignore" });
-    return "/usr/bin/python3";
-  } catch {
-    return null;
-  }
-})();
+export const PYTHON_H5PY: string | null = havePython(["h5py", "numpy"]) ? SYSTEM_PYTHON : null;
 
 /** Random messages of 24..104 bytes, deterministic. */
 export function randomMessages(n: number, seed = 1): Uint8Array[] {

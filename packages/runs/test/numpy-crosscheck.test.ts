@@ -6,9 +6,10 @@ import { Field, FixedSizeList, Float32, Int16, makeData, RecordBatch, Schema, St
 import { describe, expect, it } from "vitest";
 import { type Chunk, DataDirectory, iterateChunks, putArrow } from "../src/index.js";
 import { STRAX } from "./helpers.js";
+import { havePython } from "../../../test/support/readers.js";
 
 const PYTHON = "/usr/bin/python3";
-const hasNumpy = spawnSync(PYTHON, ["-c", "import numpy"]).status === 0;
+const hasNumpy = havePython(["numpy"]);
 if (!hasNumpy) console.warn("numpy-crosscheck: skipped, /usr/bin/python3 has no numpy");
 
 /** Interpret raw rows with numpy: checks repr(dtype.descr) and returns per-field sums. */
