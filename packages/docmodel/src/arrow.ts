@@ -1,44 +1,22 @@
 import {
   Bool,
-  type DataType,
   Field,
   FixedSizeList,
-  Float16,
-  Float32,
-  Float64,
-  Int8,
-  Int16,
-  Int32,
-  Int64,
   RecordBatch,
   Schema,
   Struct,
   Table,
-  Uint8,
-  Uint16,
-  Uint32,
-  Uint64,
   Utf8,
   type Vector,
   makeData,
   makeVector,
   vectorFromArray,
 } from "apache-arrow";
+import { arrowTypeOfNumpy } from "@daqkit/io";
 import type { StreamColumns } from "./read-stream.js";
 
-const TYPES: Record<string, () => DataType> = {
-  "|u1": () => new Uint8(),
-  "|i1": () => new Int8(),
-  "<i2": () => new Int16(),
-  "<u2": () => new Uint16(),
-  "<f2": () => new Float16(),
-  "<i4": () => new Int32(),
-  "<u4": () => new Uint32(),
-  "<f4": () => new Float32(),
-  "<f8": () => new Float64(),
-  "<i8": () => new Int64(),
-  "<u8": () => new Uint64(),
-};
+/** The numpy type strings whose columns hold a typed array that Arrow takes as is. */
+const NUMERIC_DTYPE = /^(?:\|[iu]1|<[iu][248]|<f[248])$/;
 
 /**
  * Columns of a stream as an Arrow table: `time` (Float64), data keys, `seq_num` (Int64), `uid` (Utf8). N-d keys
@@ -60,9 +38,8 @@ export function columnsToArrow(cols: StreamColumns): Table {
       ["dtype", c.dtype],
     ]);
     let flat: Vector;
-    const makeType = TYPES[c.dtype];
-    if (makeType && !Array.isArray(c.data)) {
-      flat = makeVector(makeData({ type: makeType(), length: c.data.length, data: c.data } as never) as never);
+    if (NUMERIC_DTYPE.test(c.dtype) && !Array.isArray(c.data)) {
+      flat = makeVector(makeData({ type: arrowTypeOfNumpy(c.dtype), length: c.data.length, data: c.data } as never) as never);
     } else if (c.dtype === "|b1") {
       flat = vectorFromArray(Array.from(c.data as ArrayLike<number>, (x) => x !== 0), new Bool());
     } else if (c.dtype.charAt(1) === "U" || c.dtype.charAt(1) === "S") {

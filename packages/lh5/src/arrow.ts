@@ -1,30 +1,21 @@
 import {
   Bool,
   type Data,
-  type DataType,
   Field,
   FixedSizeList,
-  Float32,
-  Float64,
-  Int8,
-  Int16,
-  Int32,
-  Int64,
+  type Int32,
   List,
   RecordBatch,
   Schema,
   Struct as ArrowStruct,
   Table as ArrowTable,
   Type,
-  Uint8,
-  Uint16,
-  Uint32,
-  Uint64,
   Utf8,
   makeData,
   makeVector,
   vectorFromArray,
 } from "apache-arrow";
+import { arrowTypeOfTypedArray } from "@daqkit/io";
 import { createArray, createArrayOfEqualSizedArrays, createTable, createVectorOfVectors } from "./builders.js";
 import { parseDatatype } from "./datatype.js";
 import { Lh5Error } from "./errors.js";
@@ -44,18 +35,6 @@ export interface LgdoToArrowOptions {
 export const ARROW_METADATA_DATATYPE = "lh5.datatype";
 export const ARROW_METADATA_UNITS = "units";
 
-function arrowTypeOf(data: NumericArray): DataType {
-  if (data instanceof Int8Array) return new Int8();
-  if (data instanceof Uint8Array) return new Uint8();
-  if (data instanceof Int16Array) return new Int16();
-  if (data instanceof Uint16Array) return new Uint16();
-  if (data instanceof Int32Array) return new Int32();
-  if (data instanceof Uint32Array) return new Uint32();
-  if (data instanceof BigInt64Array) return new Int64();
-  if (data instanceof BigUint64Array) return new Uint64();
-  if (data instanceof Float32Array) return new Float32();
-  return new Float64();
-}
 
 /** Arrow Data for flat element values. */
 function elementsToData(values: ElementData, bool: boolean): Data {
@@ -65,7 +44,7 @@ function elementsToData(values: ElementData, bool: boolean): Data {
     for (let i = 0; i < values.length; i++) if (values[i]) bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7));
     return makeData({ type: new Bool(), length: values.length, nullCount: 0, data: bits });
   }
-  return makeData({ type: arrowTypeOf(values) as Int32, length: values.length, nullCount: 0, data: values as Int32Array });
+  return makeData({ type: arrowTypeOfTypedArray(values) as Int32, length: values.length, nullCount: 0, data: values as Int32Array });
 }
 
 function metadataFor(obj: Lgdo): Map<string, string> {

@@ -1,17 +1,8 @@
+import type { NumericTypedArray } from "@daqkit/io";
 import type { ElementType } from "./datatype.js";
 
 /** Numeric column storage: whatever the HDF5 integer/float type maps to (int64 → BigInt64Array). */
-export type NumericArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
+export type NumericArray = NumericTypedArray;
 
 /** Flat element storage of an Array / AoESA / VoV leaf: numbers, or decoded UTF-8 strings. */
 export type ElementData = NumericArray | string[];

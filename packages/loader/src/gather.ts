@@ -4,21 +4,13 @@ import {
   type DataType,
   Field,
   FixedSizeList,
-  Float32,
   Float64,
-  Int8,
-  Int16,
-  Int32,
-  Int64,
   List,
   makeData,
   Struct,
-  Uint8,
-  Uint16,
-  Uint32,
-  Uint64,
   Utf8,
 } from "apache-arrow";
+import { arrowTypeOfTypedArray } from "@daqkit/io";
 import type { NumericArray } from "@daqkit/lh5";
 import { LoaderError } from "./errors.js";
 
@@ -182,17 +174,7 @@ function gatherTable(name: string, pieces: readonly PieceTable[], srcPiece: Int3
 function arrowTypeOf(p: PieceArray): DataType {
   if (p.element.kind === "string" || Array.isArray(p.data)) return new Utf8();
   if (p.element.kind === "bool") return new Bool();
-  const d = p.data;
-  if (d instanceof Float64Array) return new Float64();
-  if (d instanceof Float32Array) return new Float32();
-  if (d instanceof Int8Array) return new Int8();
-  if (d instanceof Uint8Array) return new Uint8();
-  if (d instanceof Int16Array) return new Int16();
-  if (d instanceof Uint16Array) return new Uint16();
-  if (d instanceof Int32Array) return new Int32();
-  if (d instanceof Uint32Array) return new Uint32();
-  if (d instanceof BigInt64Array) return new Int64();
-  return new Uint64();
+  return arrowTypeOfTypedArray(p.data);
 }
 
 function unifyTypes(name: string, types: DataType[]): DataType {
