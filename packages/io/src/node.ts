@@ -24,3 +24,16 @@ export { fileHandleSource, openFileSource } from "./node-file-source.js";
 export { directoryListing, openDirectorySource } from "./node-directory.js";
 export { loadH5RuntimeNode } from "./node-h5-runtime.js";
 export { type FileLock, type FileLockBusy, type FileLockHolder, lockPathFor, readFileLockHolder, tryAcquireFileLock } from "./file-lock.js";
+export {
+  beginUndoJournal,
+  type EmscriptenFsLike,
+  guardEmscriptenWrites,
+  hasUndoJournal,
+  journalPathFor,
+  liveReaders,
+  type ReaderMark,
+  recoverUndoJournal,
+  registerReader,
+  type UndoJournal,
+  type UndoRecovery,
+} from "./undo-journal.js";
