@@ -22,6 +22,7 @@ import type {
   VectorOfVectors,
 } from "./types.js";
 import { lgdoRows } from "./types.js";
+import { enterRead } from "./in-place.js";
 
 /** Options of {@link openLh5}. */
 export interface OpenLh5Options {
@@ -30,6 +31,11 @@ export interface OpenLh5Options {
    * only HDF5's built-in filters (deflate, shuffle, …) count as available.
    */
   readonly plugins?: boolean;
+  /**
+   * While an in-place append (see `Lh5Writer`) is modifying the file, wait at most this long for it
+   * to commit before failing with `LH5_BUSY` (default 10 000 ms).
+   */
+  readonly busyTimeoutMs?: number;
 }
 
 /** Options of {@link Lh5File.readObject} and {@link Lh5File.readTable}. */
@@ -190,12 +196,15 @@ export class Lh5File {
   readonly #attrCache = new Map<string, AttrEntry>();
   readonly #filtersChecked = new Set<string>();
 
+  readonly #onClose: (() => void) | undefined;
+
   /** @internal use {@link openLh5}. */
-  constructor(path: string, file: H5File, filters: ReadonlySet<number>, module?: H5RawModule) {
+  constructor(path: string, file: H5File, filters: ReadonlySet<number>, module?: H5RawModule, onClose?: () => void) {
     this.path = path;
     this.#file = file;
     this.#filters = filters;
     this.#module = module;
+    this.#onClose = onClose;
   }
 
   /** Close the HDF5 file. Safe to call more than once. */
@@ -205,7 +214,11 @@ export class Lh5File {
     this.#entities.clear();
     this.#attrCache.clear();
     this.#filtersChecked.clear();
-    this.#file.close();
+    try {
+      this.#file.close();
+    } finally {
+      this.#onClose?.();
+    }
   }
 
   [Symbol.dispose](): void {
@@ -944,10 +957,21 @@ function checkRangesWithin(r: Ranges, n: number, where: string, ctx: { path: str
  * Open an LH5 (HDF5) file for reading, with the h5wasm-plugins filters enabled by default.
  *
  * @param path host file path (Node; h5wasm's NODERAWFS reads it with random access, no copy).
- * @throws Lh5Error `LH5_FILE_NOT_FOUND`, `LH5_NOT_HDF5`, `LH5_TRUNCATED`, `LH5_UNREADABLE`.
+ * @throws Lh5Error `LH5_FILE_NOT_FOUND`, `LH5_NOT_HDF5`, `LH5_TRUNCATED`, `LH5_UNREADABLE`, `LH5_BUSY` (an in-place append did not commit within `busyTimeoutMs`).
  */
 export async function openLh5(path: string, options: OpenLh5Options = {}): Promise<Lh5File> {
   const rt: H5Runtime = await h5ready();
+  // Wait for an in-place append to commit (or roll back a killed one); announce this reader.
+  const mark = existsSync(path) ? await enterRead(path, options.busyTimeoutMs) : undefined;
+  try {
+    return openChecked(rt, path, options, () => mark?.release());
+  } catch (error) {
+    mark?.release();
+    throw error;
+  }
+}
+
+function openChecked(rt: H5Runtime, path: string, options: OpenLh5Options, onClose: () => void): Lh5File {
   if (!existsSync(path) || !statSync(path).isFile()) {
     throw new Lh5Error("LH5_FILE_NOT_FOUND", `lh5: ${path}: no such file`, { path });
   }
@@ -977,7 +1001,7 @@ export async function openLh5(path: string, options: OpenLh5Options = {}): Promi
   }
   const filters = new Set(rt.builtinFilters);
   if (options.plugins ?? true) for (const id of rt.pluginFilters) filters.add(id);
-  return new Lh5File(path, file, filters, rt.h5.Module as unknown as H5RawModule);
+  return new Lh5File(path, file, filters, rt.h5.Module as unknown as H5RawModule, onClose);
 }
 
 /**

@@ -1,12 +1,22 @@
-import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { type FileLock, tryAcquireFileLock } from "@daqkit/io/node";
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
+import {
+  beginUndoJournal,
+  type EmscriptenFsLike,
+  type FileLock,
+  guardEmscriptenWrites,
+  liveReaders,
+  removeStaleTemporaries,
+  temporaryPathFor,
+  tryAcquireFileLock,
+} from "@daqkit/io/node";
 import type { Dataset, Group, File as H5File } from "h5wasm/node";
 import { checkShape } from "./builders.js";
 import { elementCtor } from "./dataset-read.js";
 import { parseDatatype } from "./datatype.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
 import { h5ready } from "./h5.js";
+import { recoverInterruptedAppend } from "./in-place.js";
 import type { AttrValue, Attrs, ElementData, EncodedArray, Lgdo, NumericArray, Scalar, VectorOfVectors } from "./types.js";
 import { lgdoRows } from "./types.js";
 
@@ -33,6 +43,12 @@ export interface WriteOptions {
   readonly compressionLevel?: number;
   /** Rows per chunk along axis 0 (default: ≈256 KiB per chunk, at least min(1024, that)). */
   readonly chunkRows?: number;
+  /**
+   * Mode `"a"`/`"append"` on an existing file: modify it in place under an undo journal (default
+   * true; cost ∝ the data added), or with false copy it, write the copy and rename it over the file
+   * (cost ∝ the file size; readers that have the file open keep seeing the old one throughout).
+   */
+  readonly inPlace?: boolean;
 }
 
 const CHUNK_BYTES = 256 * 1024;
@@ -375,28 +391,81 @@ export interface Lh5WriterOptions extends Omit<WriteOptions, "mode"> {
   readonly mode?: "w" | "a";
 }
 
+/** How a session's changes reach the target: committed or discarded after the HDF5 file is closed. */
+interface Target {
+  /** `"in-place"` (undo journal) or `"copy"` (temporary + rename). */
+  readonly kind: "in-place" | "copy";
+  commit(): void;
+  discard(): void;
+}
+
+/** A new file or a copy under a daqkit temporary name, fsynced and renamed over the target on commit. */
+function copyTarget(path: string, tmp: string): Target {
+  return {
+    kind: "copy",
+    commit() {
+      const fd = openSync(tmp, "r+");
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+      syncDir(dirname(path));
+    },
+    discard() {
+      rmSync(tmp, { force: true });
+    },
+  };
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // not every filesystem fsyncs directories
+  }
+}
+
 /**
- * A write session on one LH5 file: every {@link Lh5Writer.write} goes to a temporary copy in the same
- * directory, {@link Lh5Writer.close} renames it over the target (all or nothing). Use it instead of
- * repeated {@link writeLh5} calls when appending many batches (no file copy per call). A failed
- * `write` aborts the session (the target is untouched) and rethrows. `[Symbol.dispose]` aborts an
- * uncommitted session, so `using w = …` without `w.close()` writes nothing.
+ * A write session on one LH5 file, holding the file's write lock until it ends. On an existing
+ * file (mode `"a"`) it works in place: before HDF5 overwrites any original byte, the old bytes are
+ * saved to an undo journal (`.NAME.daqkit-journal`), so {@link Lh5Writer.close} costs what was
+ * added, not a copy of the file; a session that fails, is aborted or is killed is rolled back (by
+ * the next writer or reader when killed). New files (and `inPlace: false`, or a file that a reader
+ * has open) are written under a temporary name and renamed over the target. Either way the file
+ * holds its old or its new contents, never a mix. Use a session instead of repeated
+ * {@link writeLh5} calls when appending many batches. A failed `write` aborts the session (the
+ * target is untouched) and rethrows. `[Symbol.dispose]` aborts an uncommitted session, so
+ * `using w = …` without `w.close()` writes nothing. Readers ({@link openLh5}) wait for an in-place
+ * session to end (up to their `busyTimeoutMs`), so keep long sessions on files others read with
+ * `inPlace: false`.
  */
 export class Lh5Writer {
   /** Target host path. */
   readonly path: string;
-  readonly #tmp: string;
+  readonly #target: Target;
   readonly #ctx: Ctx;
   readonly #lock: FileLock;
   #file: H5File | undefined;
 
   /** @internal use {@link openLh5Writer}. */
-  constructor(path: string, tmp: string, file: H5File, options: WriteOptions, lock: FileLock) {
+  constructor(path: string, target: Target, file: H5File, options: WriteOptions, lock: FileLock) {
     this.path = path;
-    this.#tmp = tmp;
+    this.#target = target;
     this.#file = file;
     this.#ctx = { path, options };
     this.#lock = lock;
+  }
+
+  /** `"in-place"` (undo journal) or `"copy"` (temporary file renamed over the target on close). */
+  get strategy(): "in-place" | "copy" {
+    return this.#target.kind;
   }
 
   /**
@@ -427,7 +496,8 @@ export class Lh5Writer {
   }
 
   /**
-   * Commit: close the HDF5 file and rename it over the target.
+   * Commit: close the HDF5 file, then make the changes durable (in place: fsync, delete the journal;
+   * copy: fsync, rename over the target). On failure the target keeps its old contents.
    * @throws Lh5Error `LH5_WRITE_IO`; TypeError after close/abort.
    */
   close(): void {
@@ -436,17 +506,21 @@ export class Lh5Writer {
     this.#file = undefined;
     try {
       file.close();
-      renameSync(this.#tmp, this.path);
+      this.#target.commit();
     } catch (error) {
-      rmSync(this.#tmp, { force: true });
+      try {
+        this.#target.discard();
+      } catch {
+        // the journal stays: the next writer or reader rolls it back
+      }
       throw new Lh5Error("LH5_WRITE_IO", `lh5: ${this.path}: committing the file failed: ${hdf5Reason(error)}`, { path: this.path }, { cause: error });
     } finally {
-      // Released only after the rename: the next writer copies the committed file.
+      // Released only after the commit: the next writer starts from the committed file.
       this.#lock.release();
     }
   }
 
-  /** Discard everything written in this session (the target file is untouched). Idempotent. */
+  /** Discard everything written in this session (the target keeps its old contents). Idempotent. */
   abort(): void {
     const file = this.#file;
     this.#file = undefined;
@@ -457,8 +531,11 @@ export class Lh5Writer {
         // already failing
       }
     }
-    rmSync(this.#tmp, { force: true });
-    this.#lock.release();
+    try {
+      this.#target.discard();
+    } finally {
+      this.#lock.release();
+    }
   }
 
   [Symbol.dispose](): void {
@@ -467,14 +544,15 @@ export class Lh5Writer {
 }
 
 /**
- * Start a write session (see {@link Lh5Writer}); files are created with `libver` v110.
+ * Start a write session (see {@link Lh5Writer}); files are created with `libver` v110. A journal
+ * left by a killed in-place writer is rolled back first, and temporaries of dead writers are removed.
  * @throws Lh5Error `LH5_BUSY` (another writer holds the file's lock; holderPid names it), `LH5_NOT_HDF5` (mode "a" on a file HDF5 cannot open), `LH5_WRITE_IO`.
  */
 export async function openLh5Writer(path: string, options: Lh5WriterOptions = {}): Promise<Lh5Writer> {
   const rt = await h5ready();
   const mode = options.mode ?? "a";
   // One writer at a time: two sessions that each copy the file and rename their copy over it would
-  // silently drop the rows of whichever renamed first.
+  // silently drop the rows of whichever renamed first (and in place they would tear the file).
   let taken: ReturnType<typeof tryAcquireFileLock>;
   try {
     taken = tryAcquireFileLock(path);
@@ -490,18 +568,58 @@ export async function openLh5Writer(path: string, options: Lh5WriterOptions = {}
     );
   }
   const lock = taken;
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}.tmp`);
-  const exists = mode === "a" && existsSync(path);
+  let target: Target | undefined;
+  let exists = false;
+  let opening = false; // HDF5 is opening the file: a failure means it is not HDF5
   try {
+    recoverInterruptedAppend(path);
+    // Temporaries of killed copy-mode writers: today's daqkit names and the former `.NAME.PID.TIME.RAND.tmp`.
+    await removeStaleTemporaries(path, { legacy: /^(\d+)\.[0-9a-z]+\.[0-9a-z]+\.tmp$/ });
+    exists = mode === "a" && existsSync(path);
+    if (exists && options.inPlace !== false) {
+      const journal = beginUndoJournal(path);
+      // A reader has the file open (it registered before our journal existed, so it did not wait):
+      // do not change the bytes under it; write a copy instead.
+      if (liveReaders(path) > 0) journal.rollback();
+      else {
+        const unguard = guardEmscriptenWrites(rt.h5.FS as unknown as EmscriptenFsLike, journal);
+        target = {
+          kind: "in-place",
+          commit() {
+            unguard();
+            journal.commit();
+          },
+          discard() {
+            unguard();
+            journal.rollback();
+          },
+        };
+        try {
+          opening = true;
+          return new Lh5Writer(path, target, new rt.h5.File(path, "a"), options, lock);
+        } catch (error) {
+          target.discard();
+          target = undefined;
+          throw error;
+        }
+      }
+    }
+    const tmp = temporaryPathFor(path);
+    target = copyTarget(path, tmp);
     if (exists) {
       copyFileSync(path, tmp);
-      return new Lh5Writer(path, tmp, new rt.h5.File(tmp, "a"), options, lock);
+      opening = true;
+      return new Lh5Writer(path, target, new rt.h5.File(tmp, "a"), options, lock);
     }
-    return new Lh5Writer(path, tmp, new rt.h5.File(tmp, "w", { libver: "v110" }), options, lock);
+    return new Lh5Writer(path, target, new rt.h5.File(tmp, "w", { libver: "v110" }), options, lock);
   } catch (error) {
-    rmSync(tmp, { force: true });
-    lock.release();
-    const code = exists ? "LH5_NOT_HDF5" : "LH5_WRITE_IO";
+    try {
+      target?.discard();
+    } finally {
+      lock.release();
+    }
+    if (Lh5Error.isInstance(error)) throw error;
+    const code = exists && opening ? "LH5_NOT_HDF5" : "LH5_WRITE_IO";
     throw new Lh5Error(code, `lh5: ${path}: cannot open for writing: ${hdf5Reason(error)}`, { path }, { cause: error });
   }
 }
@@ -510,10 +628,11 @@ export async function openLh5Writer(path: string, options: Lh5WriterOptions = {}
  * Write an LGDO to `objPath` in an LH5 file, lgdo-compatibly (spec §9): `datatype` on every object,
  * arrays chunked and resizable along axis 0 with gzip (level 4) by default, VoV offsets as int64,
  * bools as uint8, strings as fixed-length byte strings (scalars: vlen UTF-8), missing parent groups
- * created without `datatype`, file bounds `libver` v110 (readable by HDF5 ≥ 1.10). The file is
- * written under a temporary name in the same directory and renamed (for `"a"`/`"append"` the
- * existing file is copied first), so readers never see a torn file. For many appends use
- * {@link openLh5Writer} (one copy per session instead of one per call).
+ * created without `datatype`, file bounds `libver` v110 (readable by HDF5 ≥ 1.10). A new file is
+ * written under a temporary name in the same directory and renamed; `"a"`/`"append"` on an existing
+ * file modify it in place under an undo journal (see {@link Lh5Writer}; `inPlace: false` copies
+ * and renames instead). Killed at any point, the file keeps its old or gets its new contents. For
+ * many appends use {@link openLh5Writer} (one session, one commit).
  *
  * @throws Lh5Error `LH5_BUSY` (another writer is writing the file), `LH5_OBJECT_EXISTS` (mode "a"), `LH5_APPEND_MISMATCH`, `LH5_LENGTH_MISMATCH`,
  *   `LH5_BAD_LGDO`, `LH5_BAD_DATATYPE` (existing object), `LH5_NOT_HDF5`, `LH5_WRITE_IO`.
