@@ -1,7 +1,9 @@
 // Kill suite (issue 14): SIGKILL a writer at random points of a write or an append of a multi-MB
 // file; afterwards the file reads exactly as before or as after, and a re-run succeeds (the dead
-// writer's lock is taken over).
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+// writer's lock is taken over). Appends modify the file in place under an undo journal: kills at
+// random HDF5 writes (just before or just after one) leave a journal that the next open or append
+// rolls back to the old bytes.
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -59,4 +61,49 @@ test("kill -9 during a new-file write leaves no file or the complete one", async
   const again = await killAt([child, "w", file, String(ROWS), "0"], 600_000);
   expect(again.stdout).toContain("done");
   expect(await rows(file)).toBe(ROWS);
+});
+
+/** Leftovers of writers and readers beside `file` (journal, lock, reader markers, temporaries). */
+function sidecars(file: string): string[] {
+  const name = file.split("/").pop() as string;
+  return readdirSync(dir).filter((n) => n.startsWith(`.${name}.`));
+}
+
+test("kill -9 at random HDF5 writes of an in-place append: the next open or append rolls back to the old bytes", async () => {
+  const base = join(dir, "base.lh5");
+  const file = join(dir, "inplace.lh5");
+  const n = 50_000;
+  const add = 20_000;
+  expect((await killAt([child, "w", base, String(n), "0"], 600_000)).stdout).toContain("done");
+  const old = readFileSync(base);
+  // An uninterrupted append: how many writes HDF5 makes to the file (all under the journal).
+  copyFileSync(base, file);
+  const probe = await killAt([child, "append", file, String(add), String(n)], 600_000);
+  const writes = Number(/done writes=(\d+)/.exec(probe.stdout)?.[1]);
+  expect(writes).toBeGreaterThan(2);
+  expect(await rows(file)).toBe(n + add);
+  expect(sidecars(file)).toEqual([]);
+  const rnd = prng(1405);
+  for (let i = 0; i < scaled(6); i++) {
+    // The first and last writes always, then random ones.
+    const at = i === 0 ? 1 : i === 1 ? writes : 1 + Math.floor(rnd() * writes);
+    const when = rnd() < 0.5 ? "before" : "after";
+    copyFileSync(base, file);
+    const r = await killAt([child, "append", file, String(add), String(n)], 600_000, { env: { LH5_KILL_AT_WRITE: String(at), LH5_KILL_WHEN: when } });
+    expect(r.killed || r.code !== 0, `write ${at} ${when}: ${r.stdout}`).toBe(true);
+    expect(r.stdout).not.toContain("done");
+    // Killed inside the session: the journal (and the dead writer's lock) are left behind.
+    expect(sidecars(file)).toContain(".inplace.lh5.daqkit-journal");
+    if (i % 2 === 0) {
+      // The next reader rolls back: byte for byte the old file.
+      expect(await rows(file), `write ${at} ${when}`).toBe(n);
+      expect(Buffer.compare(readFileSync(file), old), `write ${at} ${when}: bytes differ from the old file`).toBe(0);
+    } else {
+      // The next append rolls back, then appends: the uninterrupted result.
+      const again = await killAt([child, "append", file, String(add), String(n)], 600_000);
+      expect(again.stdout).toContain("done");
+      expect(await rows(file), `write ${at} ${when}`).toBe(n + add);
+    }
+    expect(sidecars(file).filter((s) => !s.endsWith(".lock"))).toEqual([]);
+  }
 });
