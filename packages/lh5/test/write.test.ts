@@ -151,6 +151,61 @@ describe("write and read back", () => {
     expect(readdirSync(tmp.dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
 
+  test("appends to an existing file work in place: no copy, no leftovers; a failed session is rolled back byte for byte", async () => {
+    const out = join(tmp.dir, "inplace.lh5");
+    const rows = (n: number, from: number) => createTable({ id: createArray(Float64Array.from({ length: n }, (_, i) => from + i)) });
+    await writeLh5(out, "t", rows(1000, 0), { mode: "w" });
+    const w = await openLh5Writer(out);
+    expect(w.strategy).toBe("in-place");
+    // Journal and lock exist during the session, beside the file; no temporary copy.
+    expect(readdirSync(tmp.dir).filter((n) => n.startsWith(".inplace.lh5.")).sort()).toEqual([".inplace.lh5.daqkit-journal", ".inplace.lh5.lock"]);
+    w.write("t", rows(500, 1000), { append: true });
+    w.close();
+    expect(readdirSync(tmp.dir).filter((n) => n.startsWith(".inplace.lh5."))).toEqual([]);
+    expect(Array.from(((await readLh5(out, "t")) as Table).columns.get("id")?.data as Float64Array).slice(995, 1005)).toEqual([995, 996, 997, 998, 999, 1000, 1001, 1002, 1003, 1004]);
+
+    const before = readFileSync(out);
+    const w2 = await openLh5Writer(out);
+    w2.write("t", rows(700, 1500), { append: true });
+    w2.write("extra", createScalar("x"));
+    // A mismatching append fails the session: everything it wrote is undone.
+    expect(() => w2.write("t", createTable({ other: new Float64Array(1) }), { append: true })).toThrowError(expect.objectContaining({ code: "LH5_APPEND_MISMATCH" }));
+    expect(Buffer.compare(readFileSync(out), before)).toBe(0);
+    expect(readdirSync(tmp.dir).filter((n) => n.startsWith(".inplace.lh5."))).toEqual([]);
+    // inPlace: false keeps the copy-and-rename path.
+    await writeLh5(out, "t", rows(10, 1500), { mode: "append", inPlace: false });
+    expect(((await readLh5(out, "t")) as Table).nRows).toBe(1510);
+  });
+
+  test("readers and in-place writers: a reader waits (bounded) for a session, a writer copies instead of changing a file being read", async () => {
+    const out = join(tmp.dir, "shared.lh5");
+    await writeLh5(out, "t", createTable({ id: Float64Array.of(0, 1) }), { mode: "w" });
+    const w = await openLh5Writer(out);
+    expect(w.strategy).toBe("in-place");
+    await expect(openLh5(out, { busyTimeoutMs: 60 })).rejects.toMatchObject({ code: "LH5_BUSY", holderPid: process.pid });
+    w.write("t", createTable({ id: Float64Array.of(2) }), { append: true });
+    // A reader that arrives during the session waits for its commit (the session ends on the next turn of the loop).
+    const waiting = openLh5(out, { busyTimeoutMs: 60_000 });
+    setTimeout(() => w.close(), 50);
+    const r = await waiting;
+    try {
+      expect(r.readTable("t").nRows).toBe(3);
+      // The file is open for reading: the next session writes a copy and renames it.
+      const w2 = await openLh5Writer(out);
+      expect(w2.strategy).toBe("copy");
+      w2.write("t", createTable({ id: Float64Array.of(3) }), { append: true });
+      w2.close();
+      expect(r.readTable("t").nRows).toBe(3); // the reader keeps the file it opened
+    } finally {
+      r.close();
+    }
+    expect(((await readLh5(out, "t")) as Table).nRows).toBe(4);
+    const w3 = await openLh5Writer(out);
+    expect(w3.strategy).toBe("in-place");
+    w3.abort();
+    expect(readdirSync(tmp.dir).filter((n) => n.startsWith(".shared.lh5."))).toEqual([]);
+  });
+
   test("bad LGDOs are refused", async () => {
     expect(() => createTable({ a: new Float64Array(2), b: new Float64Array(3) })).toThrowError(expect.objectContaining({ code: "LH5_LENGTH_MISMATCH" }));
     expect(() => createArray(new Float64Array(5), { shape: [2, 2] })).toThrowError(expect.objectContaining({ code: "LH5_BAD_LGDO" }));
