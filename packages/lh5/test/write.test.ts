@@ -162,7 +162,7 @@ describe("write and read back", () => {
     w.write("t", rows(500, 1000), { append: true });
     w.close();
     expect(readdirSync(tmp.dir).filter((n) => n.startsWith(".inplace.lh5."))).toEqual([]);
-    expect(Array.from(((await readLh5(out, "t")) as Table).columns.get("id")?.data as Float64Array).slice(995, 1005)).toEqual([995, 996, 997, 998, 999, 1000, 1001, 1002, 1003, 1004]);
+    expect(Array.from((((await readLh5(out, "t")) as Table).columns.get("id") as LgdoArray).data as Float64Array).slice(995, 1005)).toEqual([995, 996, 997, 998, 999, 1000, 1001, 1002, 1003, 1004]);
 
     const before = readFileSync(out);
     const w2 = await openLh5Writer(out);
