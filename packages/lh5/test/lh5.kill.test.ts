@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { bundleScript, killAt, prng, scaled } from "../../../test/support/fault.js";
+import { SLOW, bundleScript, killAt, prng, scaled } from "../../../test/support/fault.js";
 import { openLh5 } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "daqkit-lh5-kill-"));
@@ -31,6 +31,9 @@ async function rows(file: string): Promise<number> {
   }
 }
 
+/** Each kill starts a Node child (≈1–3 s on a loaded machine): the slow lane runs 10× as many. */
+const TIMEOUT = SLOW ? 1_200_000 : 180_000;
+
 const ROWS = 300_000; // 2 float64 columns: ≈ 4.8 MB per write
 
 test("kill -9 during appends to a multi-MB file: old or new contents, never torn; re-runs succeed", async () => {
@@ -51,7 +54,7 @@ test("kill -9 during appends to a multi-MB file: old or new contents, never torn
   const again = await killAt([child, "append", file, String(ROWS), String(n)], 600_000);
   expect(again.stdout).toContain("done");
   expect(await rows(file)).toBe(n + ROWS);
-});
+}, TIMEOUT);
 
 test("kill -9 during a new-file write leaves no file or the complete one", async () => {
   const file = join(dir, "new.lh5");
@@ -61,7 +64,7 @@ test("kill -9 during a new-file write leaves no file or the complete one", async
   const again = await killAt([child, "w", file, String(ROWS), "0"], 600_000);
   expect(again.stdout).toContain("done");
   expect(await rows(file)).toBe(ROWS);
-});
+}, TIMEOUT);
 
 /** Leftovers of writers and readers beside `file` (journal, lock, reader markers, temporaries). */
 function sidecars(file: string): string[] {
@@ -106,4 +109,4 @@ test("kill -9 at random HDF5 writes of an in-place append: the next open or appe
     }
     expect(sidecars(file).filter((s) => !s.endsWith(".lock"))).toEqual([]);
   }
-});
+}, TIMEOUT);
