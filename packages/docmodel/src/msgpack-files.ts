@@ -3,7 +3,7 @@ import { basename, dirname, join } from "node:path";
 import { InMemoryCatalog, RUN_LOADER } from "./catalog.js";
 import type { DocumentPair, DocumentStream, RunStart, RunStop } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import { MsgpackDecoder, TruncatedInput } from "./msgpack-codec.js";
+import { MsgpackDecoder, TruncatedInput } from "./msgpack/decoder.js";
 import { RecordEncoder, badRecord, decodeMsgpackRecords, inRecord, truncated } from "./msgpack-records.js";
 import { checkStructure } from "./structure.js";
 import { loadMsgpackRunBytes } from "./msgpack-run-loader.js";

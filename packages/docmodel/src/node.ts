@@ -6,7 +6,6 @@ export { exportMsgpack, indexMsgpackFile, loadMsgpackRun, openMsgpackCatalog, re
 export type { ExportOptions, ExportResult, MsgpackCatalog, MsgpackCatalogOptions, MsgpackIndex } from "./msgpack-files.js";
 export {
   TIFF_HANDLERS,
-  TIFF_SPEC,
   encodeTiff,
   ingestTiffSeries,
   ingestTiffSeriesLazy,
@@ -15,4 +14,4 @@ export {
   readTiffPages,
 } from "./tiff.js";
 export type { TiffIngestOptions } from "./tiff.js";
-export { IDENTITY_EDGE_BYTES, commonRoot, deterministicUid, fileIdentity, filesUid } from "./uid.js";
+export { commonRoot, deterministicUid, fileIdentity, filesUid } from "./uid.js";
