@@ -1,6 +1,7 @@
 /**
- * `@daqkit/docmodel`: the Bluesky Event Model. This entry point has no Node-only imports (usable in browsers);
- * file I/O (msgpack files, directory catalog, TIFF ingestors) is in `@daqkit/docmodel/node`.
+ * `@daqkit/docmodel`: the Bluesky Event Model. This entry point has no Node-only imports (usable in browsers), TIFF
+ * ingestors over `File`s / bytes included; file I/O by path (msgpack files, directory catalog, TIFF ingestors over
+ * paths) is in `@daqkit/docmodel/node`.
  */
 export { DocModelError } from "./errors.js";
 export type { DocModelErrorCode, DocModelErrorContext } from "./errors.js";
@@ -69,3 +70,6 @@ export { Filler } from "./filler.js";
 export type { AssetHandler, FillOptions, HandlerRegistry } from "./filler.js";
 export { RecordEncoder, decodeMsgpackRecords, encodeMsgpackRun } from "./msgpack-records.js";
 export { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
+export { encodeTiff, ingestTiffFiles, ingestTiffStackFile, readTiffPages } from "./tiff.js";
+export type { TiffIngestOptions } from "./tiff.js";
+export type { FileInput } from "./uid-core.js";

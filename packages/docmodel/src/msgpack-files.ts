@@ -9,7 +9,7 @@ import { RecordEncoder, badRecord, decodeMsgpackRecords, inRecord, truncated } f
 import { checkStructure } from "./structure.js";
 import { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
 import { type BlueskyRun, loadRunSync } from "./run.js";
-import { matchFiles } from "./tiff.js";
+import { matchFiles } from "./tiff-node.js";
 import { validateDocument } from "./validation.js";
 
 export interface ExportOptions {

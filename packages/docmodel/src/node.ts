@@ -12,6 +12,6 @@ export {
   ingestTiffStack,
   matchFiles,
   readTiffPages,
-} from "./tiff.js";
-export type { TiffIngestOptions } from "./tiff.js";
+} from "./tiff-node.js";
+export type { TiffIngestOptions } from "./tiff-node.js";
 export { commonRoot, deterministicUid, fileIdentity, filesUid } from "./uid.js";
