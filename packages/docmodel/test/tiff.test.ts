@@ -132,10 +132,10 @@ describe("TIFF ingestors over Files / bytes (main entry)", () => {
       .reverse(); // any order: sorted by name like the glob
     const fromFiles = await collect(ingestTiffFiles(files));
     const fromPaths = await collect(ingestTiffSeries(paths));
-    const uidOf = (pairs: DocumentPair[]): unknown => (pairs[0]?.[1] as { uid?: unknown }).uid;
+    const uidOf = (pairs: DocumentPair[]): unknown => (pairs[0]?.[1] as { uid?: unknown } | undefined)?.uid;
     expect(uidOf(fromFiles)).toBe(filesUid(paths));
     expect(comparable(fromFiles)).toEqual(comparable(fromPaths));
-    expect((fromFiles[1]?.[1] as { data_keys: { image: { source: string } } }).data_keys.image.source).toBe(
+    expect((fromFiles[1]?.[1] as { data_keys?: { image: { source: string } } } | undefined)?.data_keys?.image.source).toBe(
       paths.map((p) => basename(p)).join(","),
     );
     // Named bytes work too, and a folder's relative paths are taken relative to their common folder.
