@@ -1,3 +1,4 @@
+import { typedArrayConstructorOfNumpy } from "@daqkit/io";
 import UTIF from "utif2";
 import { composeRun } from "./compose.js";
 import type { DocumentPair } from "./documents.js";
@@ -13,15 +14,16 @@ import { type FileInput, inputBytes, inputPath, inputTime, inputsUid } from "./u
  * several samples per pixel give [height, width, samples].
  */
 
-const SAMPLE_TYPES: Record<string, [string, new (b: ArrayBuffer, o: number, n: number) => NumericArray]> = {
-  "1:8": ["|u1", Uint8Array],
-  "2:8": ["|i1", Int8Array],
-  "1:16": ["<u2", Uint16Array],
-  "2:16": ["<i2", Int16Array],
-  "1:32": ["<u4", Uint32Array],
-  "2:32": ["<i4", Int32Array],
-  "3:32": ["<f4", Float32Array],
-  "3:64": ["<f8", Float64Array],
+/** TIFF `SampleFormat:BitsPerSample` → numpy type (its typed array from @daqkit/io's type map). */
+const SAMPLE_TYPES: Record<string, string> = {
+  "1:8": "|u1",
+  "2:8": "|i1",
+  "1:16": "<u2",
+  "2:16": "<i2",
+  "1:32": "<u4",
+  "2:32": "<i4",
+  "3:32": "<f4",
+  "3:64": "<f8",
 };
 
 function tagNumber(ifd: Record<string, unknown>, tag: number, fallback: number): number {
@@ -60,7 +62,8 @@ export function readTiffPages(bytes: Uint8Array, label = "buffer"): NdArray[] {
     } catch (e) {
       throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${label} page ${page} cannot be decoded: ${(e as Error).message}`, { path: label, cause: e });
     }
-    const [dtype, Ctor] = type;
+    const dtype = type;
+    const Ctor = typedArrayConstructorOfNumpy(dtype);
     const width = ifd.width;
     const height = ifd.height;
     const n = width * height * samples;
@@ -70,7 +73,7 @@ export function readTiffPages(bytes: Uint8Array, label = "buffer"): NdArray[] {
     // utif2 leaves multi-byte samples in the file's byte order.
     if (!littleEndian && itemsize > 1) for (let i = 0; i < raw.length; i += itemsize) raw.subarray(i, i + itemsize).reverse();
     const shape = samples === 1 ? [height, width] : [height, width, samples];
-    return new NdArray(dtype, shape, new Ctor(raw.buffer, 0, n));
+    return new NdArray(dtype, shape, new Ctor(raw.buffer as ArrayBuffer, 0, n));
   });
 }
 
@@ -79,9 +82,9 @@ export function readTiffPages(bytes: Uint8Array, label = "buffer"): NdArray[] {
  * multi-page TIFF (for tests and examples).
  */
 export function encodeTiff(pages: readonly NdArray[]): Uint8Array {
-  const formats: Record<string, [number, number]> = {
-    "|u1": [1, 8], "|i1": [2, 8], "<u2": [1, 16], "<i2": [2, 16], "<u4": [1, 32], "<i4": [2, 32], "<f4": [3, 32], "<f8": [3, 64],
-  };
+  const formats: Record<string, [number, number]> = Object.fromEntries(
+    Object.entries(SAMPLE_TYPES).map(([key, dtype]) => [dtype, key.split(":").map(Number) as [number, number]]),
+  );
   const parts: Uint8Array[] = [];
   let offset = 8;
   const header = new Uint8Array(8);
