@@ -1,7 +1,7 @@
 import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Lh5Links, Lh5Error, createTable, listGroupMembers, openLh5, openLh5Links, writeLh5 } from "../src/index.js";
+import { type Lh5Links, Lh5Error, createTable, listGroupMembers, openLh5, openLh5Links, writeLh5 } from "../src/node.js";
 import { PROD, RAW_CAL, TESTDATA, tempDir } from "./helpers.js";
 
 function lh5Files(dir: string): string[] {
