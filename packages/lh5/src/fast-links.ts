@@ -226,6 +226,7 @@ class BlockReader {
  */
 function toLh5Error(error: unknown, path: string, objectPath: string | undefined, failCode: "LH5_UNREADABLE" | "LH5_READ_IO"): Lh5Error {
   if (Lh5Error.isInstance(error)) return error;
+  if (error instanceof NeedBytes) throw error; // not a failure: the async lister fetches and retries
   const where = objectPath === undefined ? path : `${path}: /${objectPath}`;
   const text = error instanceof Error ? error.message : String(error);
   if (IoError.isInstance(error) && error.code === "IO_NOT_FOUND") {
@@ -248,6 +249,150 @@ function toLh5Error(error: unknown, path: string, objectPath: string | undefined
  */
 export function linksOpenError(error: unknown, path: string): Lh5Error {
   return toLh5Error(error, path, undefined, "LH5_UNREADABLE");
+}
+
+/** Thrown by a {@link BlockCache} for bytes it does not hold yet (caught by the async lister, which fetches them). */
+class NeedBytes extends Error {
+  constructor(
+    readonly offset: number,
+    readonly length: number,
+  ) {
+    super(`bytes [${offset}, ${offset + length}) not fetched yet`);
+  }
+}
+
+/** Bytes fetched per miss by the async lister (metadata sits in a few places; read ahead a little). */
+const FETCH = 64 * 1024;
+
+/**
+ * A synchronous view of an asynchronous {@link ByteSource}: serves what was fetched, throws
+ * {@link NeedBytes} for the rest. The async lister runs the (synchronous) lister over it, fetches
+ * what was missing and runs it again, until it completes.
+ */
+class BlockCache implements SyncByteSource {
+  readonly name: string;
+  readonly size: number;
+  readonly #source: ByteSource;
+  readonly #spans = new Map<number, Uint8Array>();
+
+  constructor(source: ByteSource) {
+    this.#source = source;
+    this.name = source.name;
+    this.size = source.size;
+  }
+
+  readSync(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length; ) {
+      const pos = offset + done;
+      const index = Math.floor(pos / FETCH);
+      const span = this.#spans.get(index);
+      if (!span) throw new NeedBytes(pos, length - done);
+      const start = pos - index * FETCH;
+      const n = Math.min(length - done, span.length - start);
+      if (n <= 0) throw new NeedBytes(pos, length - done);
+      out.set(span.subarray(start, start + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return this.#source.read(offset, length);
+  }
+
+  /** Fetch the spans covering `[offset, offset + length)`. */
+  async fetch(offset: number, length: number): Promise<void> {
+    const first = Math.floor(offset / FETCH);
+    const last = Math.floor((offset + Math.max(1, length) - 1) / FETCH);
+    for (let i = first; i <= last; i++) {
+      if (this.#spans.has(i)) continue;
+      const start = i * FETCH;
+      this.#spans.set(i, await this.#source.read(start, Math.max(0, Math.min(FETCH, this.size - start))));
+    }
+  }
+}
+
+/** Run `fn` over `cache`, fetching what it misses and running it again (each miss is fetched once). */
+async function withFetch<T>(cache: BlockCache, fn: () => T): Promise<T> {
+  for (;;) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!(error instanceof NeedBytes)) throw error;
+      await cache.fetch(error.offset, error.length);
+    }
+  }
+}
+
+/**
+ * The fast link lister over an asynchronous source (an HTTP source, a `Blob` in a page's main
+ * thread): the methods of {@link Lh5Links}, returning promises. Metadata is fetched in 64 KiB spans
+ * as the walk needs it and kept until `close()`.
+ */
+export class Lh5LinksAsync {
+  readonly #cache: BlockCache;
+  readonly #links: Lh5Links;
+
+  private constructor(cache: BlockCache, links: Lh5Links) {
+    this.#cache = cache;
+    this.#links = links;
+  }
+
+  /** Name of the source. */
+  get path(): string {
+    return this.#links.path;
+  }
+
+  /** Use {@link openLh5LinksAsync}. */
+  static async open(source: ByteSource, options: OpenLh5LinksOptions = {}): Promise<Lh5LinksAsync> {
+    const cache = new BlockCache(source);
+    let links: Lh5Links;
+    try {
+      links = await withFetch(cache, () => Lh5Links.open(cache, { name: options.name ?? source.name }));
+    } catch (error) {
+      options.onClose?.();
+      throw toLh5Error(error, options.name ?? source.name, undefined, "LH5_UNREADABLE");
+    }
+    return new Lh5LinksAsync(cache, Lh5Links.reopened(links, options.onClose));
+  }
+
+  /** As {@link Lh5Links.list}. */
+  async list(groupPath = ""): Promise<string[] | undefined> {
+    try {
+      return await withFetch(this.#cache, () => this.#links.list(groupPath));
+    } catch (error) {
+      throw toLh5Error(error, this.path, groupPath, "LH5_READ_IO");
+    }
+  }
+
+  /** As {@link Lh5Links.glob}. */
+  async glob(pattern: string): Promise<string[]> {
+    try {
+      return await withFetch(this.#cache, () => this.#links.glob(pattern));
+    } catch (error) {
+      throw toLh5Error(error, this.path, pattern, "LH5_READ_IO");
+    }
+  }
+
+  /** Close (idempotent; calls `onClose`). */
+  close(): void {
+    this.#links.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * {@link openLh5Links} for a source that reads only asynchronously (HTTP, a `Blob` in a page's main
+ * thread): the same listing, with `list`/`glob` returning promises. Sources with `readSync` can use
+ * the synchronous lister.
+ * @throws Lh5Error as {@link openLh5Links}.
+ */
+export function openLh5LinksAsync(source: ByteSource, options: OpenLh5LinksOptions = {}): Promise<Lh5LinksAsync> {
+  return Lh5LinksAsync.open(source, options);
 }
 
 /** Options of {@link openLh5Links}. */
@@ -319,6 +464,11 @@ export class Lh5Links {
       options.onClose?.();
       throw toLh5Error(error, path, undefined, "LH5_UNREADABLE");
     }
+  }
+
+  /** @internal The same lister with `onClose` (the async lister opens without it, then hands it over). */
+  static reopened(links: Lh5Links, onClose: (() => void) | undefined): Lh5Links {
+    return new Lh5Links(links.path, links.#r, links.#root, onClose);
   }
 
   /** Close the lister and release the source through `onClose` (idempotent). */

@@ -30,7 +30,7 @@ describe.skipIf(BROWSER_SKIP !== undefined)("@daqkit/lh5 main entry in Chromium"
     await harness?.close();
   });
 
-  type Result = { fromWorker: { table?: string; root?: string[]; error?: string }; page: string; codes: string[]; plugins: number[] };
+  type Result = { fromWorker: { table?: string; root?: string[]; error?: string }; page: string; codes: string[]; root?: string[]; plugins: number[] };
 
   test("a File read in the page and in a Web Worker gives the values Node reads", async () => {
     const f = await openLh5(PSP);
@@ -43,6 +43,7 @@ describe.skipIf(BROWSER_SKIP !== undefined)("@daqkit/lh5 main entry in Chromium"
     expect(got.page).toBe(expected);
     expect(got.fromWorker.table).toBe(expected);
     expect(got.fromWorker.root).toEqual(listGroupMembers(PSP, ""));
+    expect(got.root).toEqual(listGroupMembers(PSP, ""));
     expect(got.codes).toEqual(["LH5_UNSUPPORTED", "LH5_NOT_HDF5"]);
   });
 

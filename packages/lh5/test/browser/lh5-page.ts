@@ -1,7 +1,7 @@
 // Runs in the page: fetches an LH5 file, wraps it in a File and reads a table with @daqkit/lh5's
 // main entry twice: in the page (the File is read into memory) and in a Web Worker (WORKERFS).
-import { loadH5Runtime } from "@daqkit/io";
-import { Lh5Error, openLh5 } from "../../src/index.js";
+import { blobSource, loadH5Runtime } from "@daqkit/io";
+import { Lh5Error, openLh5, openLh5LinksAsync } from "../../src/index.js";
 import { lgdoJson } from "./serialize.js";
 
 export async function run(arg: { file: string; table: string; columns?: string[] }, origin: string) {
@@ -31,5 +31,13 @@ export async function run(arg: { file: string; table: string; columns?: string[]
       codes.push(Lh5Error.isInstance(error) ? error.code : String(error));
     }
   }
-  return { fromWorker, page, codes, plugins: [...runtime.pluginFilters].sort() };
+  // The fast link lister in the page: no FileReaderSync here, so the async lister over the Blob.
+  const links = await openLh5LinksAsync(blobSource(file));
+  let root: string[] | undefined;
+  try {
+    root = await links.list("");
+  } finally {
+    links.close();
+  }
+  return { fromWorker, page, codes, root, plugins: [...runtime.pluginFilters].sort() };
 }
