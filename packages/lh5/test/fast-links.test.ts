@@ -87,7 +87,13 @@ describe("openLh5Links (fast link lister) agrees with h5wasm on every test file"
       const fromBytes = openLh5Links(bytes);
       let reads = 0;
       const blob = blobSource(new Blob([bytes]), file);
-      const counting = { ...blob, read: (o: number, n: number) => (reads++, blob.read(o, n)) };
+      const counting = {
+        ...blob,
+        read: (o: number, n: number) => {
+          reads++;
+          return blob.read(o, n);
+        },
+      };
       const slow = await openLh5LinksAsync(counting);
       try {
         expect(fromBytes.path).toBe("bytes");
