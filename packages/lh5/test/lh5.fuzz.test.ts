@@ -31,7 +31,7 @@ async function fuzz(reader: "links" | "h5", perFile: number, kinds: readonly Mut
   const inputs = FILES.flatMap((f, i) => {
     const bytes = new Uint8Array(readFileSync(f.path));
     // Edits land on structural boundaries (superblock, object headers, B-tree nodes, heaps) half the time.
-    const boundaries = checkLh5Structure(f.path, { addresses: true }).addresses;
+    const boundaries = checkLh5Structure(bytes, { addresses: true }).addresses;
     return [...mutations(bytes, { count: scaled(perFile * f.weight), seed: seed + i * 100_000, kinds, boundaries })].map((m) => ({
       label: `${f.name} ${m.label}`,
       data: { bytes: m.bytes, reader },

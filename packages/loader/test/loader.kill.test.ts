@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listLh5, readLh5 } from "@daqkit/lh5";
+import { listLh5, readLh5 } from "@daqkit/lh5/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { BASE_SEED, scaled } from "../../../test/support/fault.js";
 import { cliBuilt, killSeries, runCli, snapshot } from "../../../test/support/kill-cli.js";
