@@ -24,3 +24,4 @@ export { fileHandleSource, openFileSource } from "./node-file-source.js";
 export { directoryListing, openDirectorySource } from "./node-directory.js";
 export { loadH5RuntimeNode } from "./node-h5-runtime.js";
 export { type FileLock, type FileLockBusy, type FileLockHolder, lockPathFor, readFileLockHolder, tryAcquireFileLock } from "./file-lock.js";
+export { closeHdf5DiagnosticCapture, type Hdf5DiagnosticCapture, withHdf5StatusCalls } from "./node-h5-status.js";

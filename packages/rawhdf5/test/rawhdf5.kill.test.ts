@@ -8,8 +8,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { bundleScript, finish, killAt, newTally, prng, record, scaled, BASE_SEED } from "../../../test/support/fault.js";
-import { fromRawfile, lenRawfile, RawHdf5Error, readRawfilePackets, repairRawfile, toRawfile } from "../src/index.js";
-import { loadH5 } from "../src/h5/h5wasm-module.js";
+import { fromRawfile, lenRawfile, RawHdf5Error, readRawfilePackets, repairRawfile, toRawfile } from "../src/node.js";
+import { loadH5 } from "../src/h5/node-runtime.js";
 import { messageFor } from "./live/message-for.js";
 import { hex, tempDir } from "./helpers.js";
 

@@ -3,8 +3,8 @@ import { unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serveInputs } from "../../../../test/support/fault-worker.js";
-import { fromRawfile, lenRawfile, readRawfileInfo, readRawfilePackets } from "../../src/index.js";
-import { readVlenU8Direct } from "../../src/h5/direct-vlen.js";
+import { fromRawfile, lenRawfile, readRawfileInfo, readRawfilePackets } from "../../src/node.js";
+import { readVlenU8Direct } from "../../src/h5/direct-vlen-node.js";
 
 let n = 0;
 serveInputs(async (data) => {
