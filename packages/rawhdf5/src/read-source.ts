@@ -68,7 +68,7 @@ export function rawfileSource(input: RawfileInput, name?: string): ByteSource {
   if (typeof input === "string") {
     throw new RawHdf5Error(
       "RAWHDF5_BAD_INPUT",
-      `rawhdf5: ${input}: reading a file by path needs Node: import from "@daqkit/rawhdf5/node", or pass bytes, a Blob/File or a byte source`,
+      `rawhdf5: ${input}: reading a file by path needs Node (the @daqkit/rawhdf5/node entry); pass bytes, a Blob/File or a byte source`,
       { path: input },
     );
   }
