@@ -24,7 +24,7 @@ interface MemFs {
 let counter = 0;
 
 /** Build a file at a private in-memory path with `build(path)`, return its bytes, remove it. */
-async function buildInMemory(options: RawfileRuntimeOptions, name: string, build: (rt: H5Runtime, path: string) => void): Promise<Uint8Array> {
+async function buildInMemory(options: RawfileRuntimeOptions, name: string, build: (rt: H5Runtime, path: string) => void): Promise<Uint8Array<ArrayBuffer>> {
   const io = options.runtime ?? (await loadH5Runtime(options.h5));
   if (io.kind !== "browser") {
     throw new RawHdf5Error("RAWHDF5_BAD_INPUT", `rawhdf5: ${name}: writing to bytes needs an in-memory runtime (io's loadH5Runtime), not the Node file runtime`, { path: name });
@@ -36,7 +36,7 @@ async function buildInMemory(options: RawfileRuntimeOptions, name: string, build
   const path = `/daqkit-rawhdf5/out-${counter}-${Math.random().toString(36).slice(2, 10)}.h5`;
   try {
     build(rt, path);
-    return fs.readFile(path).slice();
+    return new Uint8Array(fs.readFile(path));
   } catch (error) {
     if (RawHdf5Error.isInstance(error)) throw error;
     const text = error instanceof Error ? error.message : String(error);
@@ -57,7 +57,7 @@ async function buildInMemory(options: RawfileRuntimeOptions, name: string, build
  * @throws RawHdf5Error `RAWHDF5_BAD_VERSION`, `RAWHDF5_UNSUPPORTED_VERSION`, `RAWHDF5_BAD_MESSAGE_TYPE`,
  *   `RAWHDF5_UNKNOWN_HEADER_KEY`, `RAWHDF5_HEADER_LENGTH`, `RAWHDF5_HEADER_VALUE`, `RAWHDF5_IO`, `RAWHDF5_PATCH_FAILED`
  */
-export async function toRawfileBytes(options: ToRawfileOptions & RawfileRuntimeOptions = {}): Promise<Uint8Array> {
+export async function toRawfileBytes(options: ToRawfileOptions & RawfileRuntimeOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
   const { msgs = null, msgHeaders = null, version = null, ioVersion = null } = options;
   const name = options.name ?? "raw file";
   if (version != null) parseRawfileVersion(version, "requested version", name);
@@ -82,7 +82,7 @@ export async function toRawfileBytes(options: ToRawfileOptions & RawfileRuntimeO
  * file `writePacketFile` writes on disk.
  * @throws RawHdf5Error `RAWHDF5_IO`
  */
-export async function packetFileBytes(cols: PacketColumns | readonly PacketColumns[], options: RawfileRuntimeOptions = {}): Promise<Uint8Array> {
+export async function packetFileBytes(cols: PacketColumns | readonly PacketColumns[], options: RawfileRuntimeOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
   const name = options.name ?? "packet file";
   const blocks = Array.isArray(cols) ? (cols as readonly PacketColumns[]) : [cols as PacketColumns];
   const nowSeconds = Date.now() / 1000;
