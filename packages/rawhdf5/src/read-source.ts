@@ -21,7 +21,7 @@ import { RawHdf5Error } from "./errors.js";
 import { readVlenU8DirectSource } from "./h5/direct-vlen.js";
 import { inspectRawLayout } from "./h5/raw-layout.js";
 import { type H5Runtime, rawRuntime } from "./h5/runtime.js";
-import { parseSuperblock, patchSuperblockFlags } from "./h5/superblock.js";
+import { parseSuperblock, patchSuperblockFlags, type SuperblockInfo } from "./h5/superblock.js";
 import { RAWFILE_PATHS, resolveReadIoVersion, resolveReadVersion } from "./layout.js";
 import {
   buildRawfileData,
@@ -81,13 +81,6 @@ export function rawfileSource(input: RawfileInput, name?: string): ByteSource {
   );
 }
 
-function signatureAt(bytes: Uint8Array): number {
-  for (let offset = 0; offset + 8 <= bytes.length; offset = offset === 0 ? 512 : offset * 2) {
-    if (HDF5_SIGNATURE.every((b, i) => bytes[offset + i] === b)) return offset;
-  }
-  return -1;
-}
-
 /** An open, validated snapshot of a raw file. */
 export interface RawfileSnapshot {
   readonly name: string;
@@ -108,46 +101,90 @@ function unreadable(name: string, what: string, error: unknown): RawHdf5Error {
 }
 
 /**
- * Read `input` into memory, check its superblock and layout, and open it.
+ * Check `input`'s superblock and layout and open it with io's runtime: read into memory (a private
+ * snapshot), or, for a `Blob`/`File` inside a Web Worker, mounted through WORKERFS without a copy.
  * @throws RawHdf5Error `RAWHDF5_BAD_INPUT`, `RAWHDF5_NOT_RAWFILE`, `RAWHDF5_UNREADABLE`,
  *   `RAWHDF5_TRUNCATED`, `RAWHDF5_UNSYNCHRONIZED`, version errors
  */
 export async function openRawfileSnapshot(input: RawfileInput, options: FromRawfileOptions & RawfileRuntimeOptions = {}): Promise<RawfileSnapshot> {
   const source = rawfileSource(input, options.name);
   const name = options.name ?? source.name;
+  const ioRt = options.runtime ?? (await loadH5Runtime(options.h5));
+  const rt = await rawRuntime(ioRt);
+  // Inside a Web Worker a Blob/File is opened through io's WORKERFS mount and read by the direct
+  // reader through the Blob's synchronous byte source: slices on demand, never a copy of the file.
+  const inWorker = typeof (globalThis as { FileReaderSync?: unknown }).FileReaderSync === "function";
+  if (ioRt.kind === "browser" && inWorker && isBlob(input) && !isByteSource(input) && source.readSync) {
+    let sb: SuperblockInfo | null;
+    try {
+      sb = await checkHead(name, source.size, (offset, length) => source.read(offset, length));
+    } catch (error) {
+      throw unreadable(name, "reading the superblock", error);
+    }
+    if (!sb || sb.flags === 0) {
+      let opened: H5OpenFile;
+      try {
+        opened = ioRt.openBlob(input as Blob, name);
+      } catch (error) {
+        throw unreadable(name, "HDF5 cannot open the file", error);
+      }
+      return openedSnapshot(rt, opened, name, source, options);
+    }
+    // Status flags set (a copy of a file a writer had open): needs a patched copy, below.
+  }
   let bytes: Uint8Array;
   try {
     bytes = await readAll(source);
   } catch (error) {
     throw unreadable(name, "reading the bytes", error);
   }
-  const at = signatureAt(bytes);
-  if (at < 0) throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${name} is not an HDF5 file (no HDF5 signature)`, { path: name });
-  const sb = at === 0 ? parseSuperblock(bytes.subarray(0, 48), bytes.length) : null;
-  const problem = superblockProblem(name, sb, bytes.length);
-  if (problem instanceof RawHdf5Error) throw problem;
-  if (problem === "transient") {
-    throw new RawHdf5Error(
-      "RAWHDF5_TRUNCATED",
-      `rawhdf5: ${name}: the bytes end before the end-of-file address in the superblock, and a writer had the file open: the copy was taken while it was being written`,
-      { path: name, fileSize: bytes.length },
-    );
-  }
+  const whole = bytes;
+  const sb = await checkHead(name, bytes.length, async (offset, length) => whole.subarray(offset, offset + length));
   if (sb && sb.flags !== 0) {
     // A copy of a file a writer had open (or crashed with): HDF5 refuses to open it read-only
     // while the status flags are set. The snapshot is private, so clear them in a copy (what
-    // `h5clear -s` does); the length check below still refuses a torn append.
+    // `h5clear -s` does); the length check still refuses a torn append.
     bytes = bytes.slice();
     patchSuperblockFlags(bytes.subarray(0, 48), bytes.length, 0);
   }
-  const ioRt = options.runtime ?? (await loadH5Runtime(options.h5));
-  const rt = await rawRuntime(ioRt);
   let opened: H5OpenFile;
   try {
     opened = ioRt.openBytes(bytes, name);
   } catch (error) {
     throw unreadable(name, "HDF5 cannot open the file", error);
   }
+  return openedSnapshot(rt, opened, name, bytesSource(bytes, name), options);
+}
+
+/**
+ * The HDF5 signature (at 0, 512, 1024, …) and the superblock checks of the first bytes: a coded
+ * error for no signature, a damaged superblock or a truncated copy; the superblock (v2/v3 at 0) or null.
+ */
+async function checkHead(name: string, size: number, readAt: (offset: number, length: number) => Promise<Uint8Array>): Promise<SuperblockInfo | null> {
+  let at = -1;
+  for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
+    const sig = await readAt(offset, 8);
+    if (HDF5_SIGNATURE.every((b, i) => sig[i] === b)) {
+      at = offset;
+      break;
+    }
+  }
+  if (at < 0) throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${name} is not an HDF5 file (no HDF5 signature)`, { path: name });
+  const sb = at === 0 && size >= 48 ? parseSuperblock(await readAt(0, 48), size) : null;
+  const problem = superblockProblem(name, sb, size);
+  if (problem instanceof RawHdf5Error) throw problem;
+  if (problem === "transient") {
+    throw new RawHdf5Error(
+      "RAWHDF5_TRUNCATED",
+      `rawhdf5: ${name}: the bytes end before the end-of-file address in the superblock, and a writer had the file open: the copy was taken while it was being written`,
+      { path: name, fileSize: size },
+    );
+  }
+  return sb;
+}
+
+/** Validate the layout of an opened snapshot; closes it on failure. */
+function openedSnapshot(rt: H5Runtime, opened: H5OpenFile, name: string, direct: ByteSource, options: FromRawfileOptions): RawfileSnapshot {
   try {
     const info = inspectRawLayout(rt, opened.file);
     if (info.missing.length > 0 || info.version == null || info.created == null || info.modified == null) {
@@ -167,7 +204,6 @@ export async function openRawfileSnapshot(input: RawfileInput, options: FromRawf
     const layout: OpenedLayout = { created: info.created, modified: info.modified, version, ioVersion, msgsLength: a, headersLength: b };
     const length = Math.min(a, b);
     const fileId = opened.file.file_id;
-    const direct = bytesSource(bytes, name);
     return {
       name,
       layout,

@@ -17,7 +17,10 @@ describe.skipIf(BROWSER_SKIP !== undefined)("rawhdf5 in Chromium", () => {
   let harness: BrowserHarness;
   beforeAll(async () => {
     harness = await startBrowser({
-      entries: { "rawhdf5-page": join(import.meta.dirname, "browser/rawhdf5-page.ts") },
+      entries: {
+        "rawhdf5-page": join(import.meta.dirname, "browser/rawhdf5-page.ts"),
+        "rawhdf5-worker": join(import.meta.dirname, "browser/rawhdf5-worker.ts"),
+      },
       roots: { "/testdata/": TESTDATA },
     });
   }, 120_000);
@@ -25,13 +28,14 @@ describe.skipIf(BROWSER_SKIP !== undefined)("rawhdf5 in Chromium", () => {
     await harness?.close();
   });
 
-  test("LArPix raw files given as File objects read in the page exactly as Node reads them by path; writes to bytes read back", async () => {
+  test("LArPix raw files given as File objects read in the page exactly as Node reads them by path; writes to bytes read back; a Web Worker reads a File without copying it", async () => {
     const got = await harness.run<{
       files: Record<string, PageFile>;
       written: { size: number; msgs: string[]; ioGroups: number[]; ioVersion: string | null };
       packetFileSize: number;
       packetFileSignature: string;
       pathError: string;
+      fromWorker: { msgs?: string[]; ioGroups?: number[]; packets?: string[][]; error?: string };
     }>("rawhdf5-page", { files: PYTHON_FILES.map((f) => `/testdata/${f}`) });
     for (const name of PYTHON_FILES) {
       const path = join(TESTDATA, name);
@@ -51,5 +55,11 @@ describe.skipIf(BROWSER_SKIP !== undefined)("rawhdf5 in Chromium", () => {
     expect(got.written.ioVersion).toBe("0.0");
     expect(got.packetFileSignature).toBe("894844460d0a1a0a");
     expect(got.pathError).toBe("RAWHDF5_BAD_INPUT");
+    // In a Web Worker the File is mounted (WORKERFS) and read in slices: same result.
+    const first = got.files[PYTHON_FILES[0]]!;
+    expect(got.fromWorker.error).toBeUndefined();
+    expect(got.fromWorker.msgs).toEqual(first.msgs);
+    expect(got.fromWorker.ioGroups).toEqual(first.ioGroups);
+    expect(got.fromWorker.packets).toEqual(first.packets);
   }, 120_000);
 });

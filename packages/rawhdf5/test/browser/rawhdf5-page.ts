@@ -36,6 +36,14 @@ export async function run(arg: { files: string[] }, origin: string) {
     pathError = RawHdf5Error.isInstance(error) ? error.code : String(error);
   }
   const first = files[arg.files[0]!.split("/").pop()!] as { packets: string[][] };
+  // The same File read in a Web Worker (WORKERFS, no copy).
+  const workerFile = new File([await (await fetch(`${origin}${arg.files[0]}`)).arrayBuffer()], arg.files[0]!.split("/").pop()!);
+  const worker = new Worker(`${origin}/bundle/rawhdf5-worker.js`, { type: "module" });
+  const fromWorker = await new Promise<unknown>((resolve) => {
+    worker.onmessage = (e) => resolve(e.data);
+    worker.postMessage({ file: workerFile });
+  });
+  worker.terminate();
   const packetBytes = await packetFileBytes(await readRawfilePackets(new Blob([bytes]), { lenient: true }));
   return {
     files,
@@ -43,6 +51,7 @@ export async function run(arg: { files: string[] }, origin: string) {
     packetFileSize: packetBytes.length,
     packetFileSignature: hex(packetBytes.subarray(0, 8)),
     pathError,
+    fromWorker,
     firstPacketRows: first.packets[0]?.length ?? 0,
   };
 }

@@ -22,7 +22,7 @@ serveInputs(async (data) => {
     if (op === "packets") return String((await readRawfilePackets(path, { lenient: true })).length);
     // The platform-neutral main entry: the bytes themselves (a snapshot, io's browser runtime).
     if (op === "bytes-read") return String((await neutral.fromRawfile(bytes)).msgs!.length);
-    if (op === "bytes-info") return String((await neutral.readRawfileInfo(new Blob([bytes]))).length);
+    if (op === "bytes-info") return String((await neutral.readRawfileInfo(new Blob([bytes as Uint8Array<ArrayBuffer>]))).length);
     if (op === "bytes-packets") return String((await neutral.readRawfilePackets(bytesSource(bytes), { lenient: true })).length);
     if (op === "direct-source") {
       const r = readVlenU8DirectSource(bytesSource(bytes), "/msgs", 0, 1, 1);
