@@ -1,1 +1,5 @@
-export { default } from "../../tsup.shared.js";
+import { defineConfig } from "tsup";
+import shared, { vendorH5wasmPlugins } from "../../tsup.shared.js";
+
+// The shared configuration, with h5wasm-plugins shipped in dist.
+export default defineConfig({ ...(shared as object), ...vendorH5wasmPlugins });
