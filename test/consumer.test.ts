@@ -56,7 +56,7 @@ let work = "";
 let project = "";
 let installError = "";
 
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 300_000): { status: number | null; out: string } {
+function run(cmd: string, args: string[], cwd: string, timeoutMs = 600_000): { status: number | null; out: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: timeoutMs, env: { ...process.env, NO_COLOR: "1", npm_config_update_notifier: "false" } });
   return { status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
 }
@@ -137,7 +137,7 @@ describe.skipIf(!built)("a downstream project from the packed tarballs", () => {
       const counts = JSON.parse(r.out.trim().split("\n").at(-1)!) as Record<string, number>;
       for (const e of entries) expect(counts[e], `${how}(${e}) exports nothing`).toBeGreaterThan(0);
     }
-  });
+  }, 300_000);
 
   test("tsc --noEmit with moduleResolution NodeNext (ESM import and CJS require) and Bundler, library types checked", () => {
     if (!ready()) return;
@@ -156,7 +156,7 @@ describe.skipIf(!built)("a downstream project from the packed tarballs", () => {
       const r = run(process.execPath, [join(project, "node_modules/typescript/bin/tsc"), "-p", config], project);
       expect(r.status, `${config}:\n${r.out}`).toBe(0);
     }
-  });
+  }, 900_000);
 
   test("vite build of a page importing every browser-ready package's main entry (no polyfill configuration)", () => {
     if (!ready()) return;
@@ -172,7 +172,7 @@ describe.skipIf(!built)("a downstream project from the packed tarballs", () => {
     const r = run(process.execPath, [join(project, "node_modules/vite/bin/vite.js"), "build", "web", "--outDir", "../dist-web", "--emptyOutDir", "--logLevel", "warn"], project);
     expect(r.status, r.out).toBe(0);
     expect(existsSync(join(project, "dist-web/index.html"))).toBe(true);
-  });
+  }, 600_000);
 
   test("h5wasm is installed once", () => {
     if (!ready()) return;
