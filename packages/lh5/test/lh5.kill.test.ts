@@ -38,7 +38,7 @@ test("kill -9 during appends to a multi-MB file: old or new contents, never torn
   let n = ROWS;
   const rnd = prng(14);
   let kills = 0;
-  for (let i = 0; i < scaled(3); i++) {
+  for (let i = 0; i < scaled(2); i++) {
     const r = await killAt([child, "append", file, String(ROWS), String(n)], Math.floor(rnd() * 400), { afterOutput: "started" });
     if (r.killed) kills++;
     const got = await rows(file);

@@ -49,7 +49,7 @@ test("mutated raw files: every read path gives a result or a coded error, never 
     }
     inputs.push({ label: `${name} cut@${bytes.length - 64} read`, data: { bytes: bytes.slice(0, bytes.length - 64), op: "read" } });
     let i = 0;
-    for (const m of mutations(bytes, { count: scaled(6), boundaries: bounds })) {
+    for (const m of mutations(bytes, { count: scaled(4), boundaries: bounds })) {
       const op = OPS[i % OPS.length]!;
       const neutralOp = NEUTRAL_OPS[i++ % NEUTRAL_OPS.length]!;
       inputs.push({ label: `${name} ${m.label} ${op}`, data: { bytes: m.bytes, op } });

@@ -34,7 +34,7 @@ function expectMessages(msgs: Uint8Array[], io: Uint8Array, from = 0): void {
 test("kill -9 during appends: the file is a prefix of whole messages (after repair if needed), and resuming completes it", async () => {
   const tally = newTally("rawhdf5-kill-append");
   const rnd = prng(BASE_SEED);
-  const kills = scaled(3);
+  const kills = scaled(2);
   for (let k = 0; k < kills; k++) {
     const path = join(dir, `append-${k}.h5`);
     await toRawfile(path, { msgs: [messageFor(0)], msgHeaders: { io_groups: [0] } });

@@ -17,7 +17,7 @@ import { copyFolder, removeDir, STRAX, tempDir } from "./helpers.js";
 let work: string;
 let child: string;
 let arrowFile: string;
-const KILLS = scaled(3);
+const KILLS = scaled(2);
 /** kills = SIGKILL landed; midWrite = a scratch folder was left (killed inside the write); finished = exited first. */
 const figures = { put: { kills: 0, midWrite: 0, finished: 0 }, superrun: { kills: 0, midWrite: 0, finished: 0 } };
 /** One input per kill, `ok` once every check after it passed (a failed check fails the test instead). */
