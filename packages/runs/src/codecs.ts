@@ -3,7 +3,7 @@
  * zstd, lz4 (LZ4 *frame*), bz2. Libraries are loaded lazily on first use.
  */
 import { decodeBloscChunk, readBloscHeader } from "./blosc.js";
-import { sharedDecodePool } from "./decode-pool.js";
+import { type BloscDecodePool, decodeOnPool } from "./blosc-workers.js";
 import { RunsError, withContext } from "./errors.js";
 
 /** Compressor names strax writes in `compressor`. */
@@ -101,22 +101,29 @@ function zstdContentSize(data: Uint8Array): number | undefined {
   }
 }
 
-/** Blosc chunks at least this big (compressed) are decoded on worker threads when allowed. */
+/** Blosc chunks at least this big (compressed) are decoded on workers when a pool is given. */
 const WORKER_MIN_BYTES = 1 << 18;
 
+/** Options of {@link decompressChunk}. */
+export interface DecompressOptions {
+  /** The chunk's uncompressed size (`nbytes` of the metadata), checked when given. */
+  readonly expectedBytes?: number;
+  /** The chunk file, for messages and error context. */
+  readonly path?: string;
+  /**
+   * Decode large Blosc chunks on this pool (Web Workers: `sharedWebBloscPool`; Node worker threads:
+   * `sharedNodeBloscPool` from `@daqkit/runs/node`). The input buffer may then be transferred,
+   * i.e. detached. Default: decode in this thread.
+   */
+  readonly workers?: BloscDecodePool | undefined;
+}
+
 /**
- * Decompress one chunk file. `expectedBytes` (the chunk's `nbytes`) is checked when given. With
- * `useWorkers`, large Blosc chunks are decoded on a shared worker-thread pool (the input buffer may
- * then be transferred, i.e. detached). Throws `RUNS_CORRUPT_CHUNK` (with the decoder's error as
- * `cause`) or `RUNS_UNKNOWN_COMPRESSOR`.
+ * Decompress one chunk file. Throws `RUNS_CORRUPT_CHUNK` (with the decoder's error as `cause`) or
+ * `RUNS_UNKNOWN_COMPRESSOR`.
  */
-export async function decompressChunk(
-  compressor: Compressor,
-  data: Uint8Array,
-  expectedBytes?: number,
-  path?: string,
-  useWorkers = false,
-): Promise<Uint8Array> {
+export async function decompressChunk(compressor: Compressor, data: Uint8Array, options: DecompressOptions = {}): Promise<Uint8Array> {
+  const { expectedBytes, path } = options;
   assertCompressor(compressor, path);
   const where = path ?? "chunk";
   const corrupt = (what: string, cause?: unknown): RunsError =>
@@ -138,9 +145,9 @@ export async function decompressChunk(
         }
         // Only the variants the TS decoder handles go to workers (the input is transferred there).
         const simple = header.codec === 0 && (header.flags & 0x04) === 0;
-        const pool = useWorkers && simple && data.byteLength >= WORKER_MIN_BYTES ? sharedDecodePool() : undefined;
+        const pool = simple && data.byteLength >= WORKER_MIN_BYTES ? options.workers : undefined;
         if (pool) {
-          const decoded = await pool.decode(data);
+          const decoded = await decodeOnPool(pool, data);
           if (decoded === null) throw corrupt("unsupported Blosc variant");
           out = decoded;
         } else {

@@ -6,7 +6,9 @@ import { link, readdir, readFile, rename, rm, stat, unlink, writeFile } from "no
 import { join } from "node:path";
 import type { NsInterval } from "@daqkit/timestamps";
 import { type Chunk, clipChunk, createContinuityChecker, validateChunk } from "./chunk.js";
+import type { BloscDecodePool } from "./blosc-workers.js";
 import { decompressChunk } from "./codecs.js";
+import { sharedNodeBloscPool } from "./node-blosc-pool.js";
 import { type DataFolderName, parseDataFolderName, superrunHash } from "./data-key.js";
 import { type DataWriter, type DataWriterOptions, type OverwritePolicy, openDataWriter } from "./data-writer.js";
 import { type Dtype, parseDtype } from "./dtype.js";
@@ -383,7 +385,8 @@ export class DataDirectory {
     const wanted = meta.chunks.filter((c) => !range || (c.start < range.end && c.end > range.start) || (c.start === c.end && c.start >= range.start && c.start < range.end));
     const continuity = createContinuityChecker();
     const useWorkers = options.workers ?? wanted.reduce((sum, c) => sum + c.nbytes, 0) >= WORKERS_AUTO_BYTES;
-    const readAhead = Math.max(0, options.readAhead ?? (useWorkers ? 2 : 1));
+    const workers = useWorkers ? this.decodeWorkers() : undefined;
+    const readAhead = Math.max(0, options.readAhead ?? (workers ? 2 : 1));
     const itemsize = stored.dtype.itemsize;
     // Each chunk's file is read and decoded as one promise, started `readAhead` chunks early, so
     // reading, decoding (on worker threads for large Blosc chunks) and the consumer overlap.
@@ -405,7 +408,7 @@ export class DataDirectory {
           chunkIndex: info.chunkIndex,
         });
       }
-      return decompressChunk(meta.compressor, compressed, info.n * itemsize, path, useWorkers).catch((error: unknown) => {
+      return decompressChunk(meta.compressor, compressed, { expectedBytes: info.n * itemsize, path, workers }).catch((error: unknown) => {
         throw fillContext(error, { path, chunkIndex: info.chunkIndex });
       });
     };
@@ -473,6 +476,11 @@ export class DataDirectory {
     this.assertWritable();
     assertRunId(options.key.runId);
     return openDataWriter({ overwrite: this.overwrite, ...options, directory: this.path });
+  }
+
+  /** The pool large Blosc chunks are decoded on when workers are wanted (`undefined`: decode in this thread). */
+  protected decodeWorkers(): BloscDecodePool | undefined {
+    return sharedNodeBloscPool();
   }
 
   /** Throw `RUNS_READONLY` if the directory was opened read-only. */

@@ -18,6 +18,7 @@ import {
   validateChunk,
 } from "../src/index.js";
 import { removeDir, tempDir } from "./helpers.js";
+import { sharedNodeBloscPool } from "../src/node-blosc-pool.js";
 
 const DT = makeDtype([
   { name: "time", typestr: "<i8" },
@@ -129,7 +130,7 @@ describe("blosc", () => {
     view.setUint32(8, 0xf0000000, true); // one block, so the block table fits
     view.setUint32(12, 64, true);
     for (const wasm of [true, false]) {
-      expect(() => decodeBloscChunk(bytes, wasm)).toThrow(expect.objectContaining({ code: "RUNS_CORRUPT_CHUNK" }));
+      expect(() => decodeBloscChunk(bytes, { wasm })).toThrow(expect.objectContaining({ code: "RUNS_CORRUPT_CHUNK" }));
     }
   });
 
@@ -146,8 +147,8 @@ describe("blosc", () => {
       const ts = decodeBloscChunk(enc);
       if (config.cname === "blosclz" && config.shuffle !== 2) expect(Buffer.compare(ts!, raw), JSON.stringify(config)).toBe(0);
       else expect(ts).toBeUndefined();
-      expect(Buffer.compare(await decompressChunk("blosc", enc, raw.length), raw), JSON.stringify(config)).toBe(0);
-      expect(Buffer.compare(await decompressChunk("blosc", enc.slice(), raw.length, undefined, true), raw)).toBe(0);
+      expect(Buffer.compare(await decompressChunk("blosc", enc, { expectedBytes: raw.length }), raw), JSON.stringify(config)).toBe(0);
+      expect(Buffer.compare(await decompressChunk("blosc", enc.slice(), { expectedBytes: raw.length, workers: sharedNodeBloscPool() }), raw)).toBe(0);
       expect(header.nbytes).toBe(raw.length);
     }
   });
@@ -171,7 +172,7 @@ describe("blosc", () => {
         for (const clevel of [1, 9]) {
           const enc = await Blosc.fromConfig({ cname: "blosclz", clevel, shuffle }).encode(raw);
           expect(Buffer.compare(decodeBloscChunk(enc)!, raw), `wasm: pattern ${k} shuffle ${shuffle} clevel ${clevel}`).toBe(0);
-          expect(Buffer.compare(decodeBloscChunk(enc, false)!, raw), `ts: pattern ${k} shuffle ${shuffle} clevel ${clevel}`).toBe(0);
+          expect(Buffer.compare(decodeBloscChunk(enc, { wasm: false })!, raw), `ts: pattern ${k} shuffle ${shuffle} clevel ${clevel}`).toBe(0);
         }
       }
     }
@@ -186,12 +187,12 @@ describe("blosc", () => {
       "v1/main/_superrun_test-records-j3nd2fjbiq/records-j3nd2fjbiq-000000",
     ]) {
       const b = new Uint8Array(await readFile(join(STRAX, f)));
-      expect(Buffer.compare(decodeBloscChunk(b)!, decodeBloscChunk(b, false)!), f).toBe(0);
+      expect(Buffer.compare(decodeBloscChunk(b)!, decodeBloscChunk(b, { wasm: false })!), f).toBe(0);
       const bad = b.slice();
       bad.fill(0xff, 60, 90);
       const results = [true, false].map((wasm) => {
         try {
-          return decodeBloscChunk(bad, wasm);
+          return decodeBloscChunk(bad, { wasm });
         } catch (e) {
           return (e as Error).name;
         }
@@ -214,7 +215,7 @@ describe("blosc", () => {
       for (let e = 0; e < edits; e++) bad[16 + rand(bad.length - 16)] = rand(256);
       for (const wasm of [true, false]) {
         try {
-          const out = decodeBloscChunk(bad, wasm);
+          const out = decodeBloscChunk(bad, { wasm });
           expect(out === undefined || out instanceof Uint8Array).toBe(true);
         } catch (error) {
           expect(error).toMatchObject({ name: "RunsError", code: "RUNS_CORRUPT_CHUNK" });
