@@ -51,16 +51,15 @@ interface Lz4Module {
 interface BunzipModule {
   decode(input: Uint8Array, output?: unknown, multistream?: boolean): Uint8Array;
 }
-// Untyped CommonJS packages: the specifiers are variables so no ambient typings are needed.
-const LZ4JS = "lz4js";
-const SEEK_BZIP = "seek-bzip";
+// Untyped CommonJS packages, imported by literal specifiers so that bundlers include them (the
+// browser build); `untyped-modules.d.ts` declares them.
 const loadLz4 = memo(async () => {
-  const mod = (await import(LZ4JS)) as Lz4Module & { default?: Lz4Module };
+  const mod = (await import("lz4js")) as Lz4Module & { default?: Lz4Module };
   return mod.default ?? mod;
 });
 const loadBzip = memo(async () => {
-  const mod = (await import(SEEK_BZIP)) as { default: BunzipModule };
-  return mod.default;
+  const mod = (await import("seek-bzip")) as { default?: BunzipModule } & BunzipModule;
+  return mod.default ?? mod;
 });
 
 /** Throw `RUNS_UNKNOWN_COMPRESSOR` unless `name` is a known compressor. */
@@ -175,6 +174,12 @@ export async function decompressChunk(compressor: Compressor, data: Uint8Array, 
         out = (await loadLz4()).decompress(data);
         break;
       case "bz2":
+        // seek-bzip (the maintained pure-JS bzip2 decoder) needs Node's Buffer.
+        if (typeof (globalThis as { Buffer?: unknown }).Buffer !== "function") {
+          throw new RunsError("RUNS_UNKNOWN_COMPRESSOR", `strax bz2: ${where}: bz2 chunks can be read in Node only (no bzip2 decoder without Node's Buffer); store the data as blosc, zstd or lz4`, {
+            ...(path === undefined ? {} : { path }),
+          });
+        }
         out = new Uint8Array((await loadBzip()).decode(data));
         break;
     }

@@ -4,21 +4,17 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   type Chunk,
   clipChunk,
-  concatenateChunks,
-  createContinuityChecker,
   DataDirectory,
   decodeBloscChunk,
   decompressChunk,
-  getSplits,
   iterateChunks,
   makeDtype,
-  Rechunker,
-  readBloscHeader,
-  splitChunk,
-  validateChunk,
-} from "../src/index.js";
+  sharedNodeBloscPool,
+} from "../src/node.js";
+import { readBloscHeader } from "../src/blosc.js";
+import { concatenateChunks, createContinuityChecker, splitChunk, validateChunk } from "../src/chunk.js";
+import { getSplits, Rechunker } from "../src/rechunk.js";
 import { removeDir, tempDir } from "./helpers.js";
-import { sharedNodeBloscPool } from "../src/node-blosc-pool.js";
 
 const DT = makeDtype([
   { name: "time", typestr: "<i8" },

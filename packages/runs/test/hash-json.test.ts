@@ -4,14 +4,13 @@ import { describe, expect, it } from "vitest";
 import {
   deterministicHash,
   formatDtype,
-  formatPythonFloat,
   formatPythonJson,
   parseDtype,
   parsePythonJson,
   PyFloat,
-  pyFloat,
   superrunHash,
-} from "../src/index.js";
+} from "../src/node.js";
+import { formatPythonFloat, pyFloat } from "../src/python-json.js";
 import { STRAX } from "./helpers.js";
 
 const RECORDS = { records: ["Records", "0.0.0", { crash: false, dummy_tracked_option: 42 }] };

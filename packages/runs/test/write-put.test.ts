@@ -16,7 +16,7 @@ import {
   putArrow,
   recordBatchToRows,
   rowsToRecordBatch,
-} from "../src/index.js";
+} from "../src/node.js";
 import { copyFolder, removeDir, STRAX, tempDir } from "./helpers.js";
 
 const cleanup: string[] = [];

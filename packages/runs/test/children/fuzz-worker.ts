@@ -16,7 +16,7 @@ import {
   iterateChunks,
   parseDtype,
   RunsError,
-} from "../../src/index.js";
+} from "../../src/node.js";
 
 export type FuzzInput =
   | { kind: "codec"; compressor: Compressor; bytes: Uint8Array; expected: number; original: Uint8Array; checksummed: boolean }

@@ -1,0 +1,42 @@
+// Runs in Chromium (bundled by test/support/browser.ts): reads strax runs and superruns from the
+// test data served over HTTP (HTTP listing) and from a picked-folder File list, and decodes a
+// large Blosc chunk on Web Workers.
+import { fileListDirectory, openHttpDirectory } from "@daqkit/io";
+import { DataDirectory, decompressChunk, sharedWebBloscPool } from "../../src/index.js";
+import { digestRead, fnv } from "./digest.js";
+
+export interface PageArg {
+  readonly store: string;
+  readonly reads: readonly { runId: string; dataType: string; fromSubruns?: boolean }[];
+  /** A large Blosc chunk to decode on Web Workers, and its size. */
+  readonly chunk: { url: string; nbytes: number };
+}
+
+export async function run(arg: PageArg, origin: string) {
+  const http = new DataDirectory(await openHttpDirectory(`${origin}${arg.store}`));
+  const viaHttp = [];
+  for (const r of arg.reads) viaHttp.push(await digestRead(http, r.runId, r.dataType, { fromSubruns: r.fromSubruns ?? false }));
+
+  // The same store as a dropped/picked folder: Files with relative paths.
+  const entries = (await http.source.list({ recursive: true })).filter((e) => e.kind === "file");
+  const files = [];
+  for (const e of entries) {
+    const bytes = new Uint8Array(await (await fetch(`${origin}${arg.store}${e.path.split("/").map(encodeURIComponent).join("/")}`)).arrayBuffer());
+    files.push(Object.defineProperty(new File([bytes], e.path.split("/").pop() as string), "webkitRelativePath", { value: `store/${e.path}` }));
+  }
+  const picked = new DataDirectory(fileListDirectory(files, "store"));
+  const viaFiles = [];
+  for (const r of arg.reads) viaFiles.push(await digestRead(picked, r.runId, r.dataType, { fromSubruns: r.fromSubruns ?? false }));
+
+  let missing = "";
+  try {
+    await http.readRunDoc("999");
+  } catch (e) {
+    missing = (e as { code: string }).code;
+  }
+
+  const pool = sharedWebBloscPool();
+  const compressed = new Uint8Array(await (await fetch(`${origin}${arg.chunk.url}`)).arrayBuffer());
+  const decoded = await decompressChunk("blosc", compressed, { expectedBytes: arg.chunk.nbytes, workers: pool });
+  return { viaHttp, viaFiles, missing, poolMode: pool?.mode ?? "none", decoded: { size: decoded.byteLength, hash: fnv(decoded) } };
+}
