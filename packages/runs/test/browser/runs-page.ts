@@ -2,12 +2,14 @@
 // test data served over HTTP (HTTP listing) and from a picked-folder File list, and decodes a
 // large Blosc chunk on Web Workers.
 import { fileListDirectory, openHttpDirectory } from "@daqkit/io";
-import { DataDirectory, decompressChunk, sharedWebBloscPool } from "../../src/index.js";
+import { DataDirectory, decompressChunk, loadTable, sharedWebBloscPool } from "../../src/index.js";
 import { digestRead, fnv } from "./digest.js";
 
 export interface PageArg {
   readonly store: string;
   readonly reads: readonly { runId: string; dataType: string; fromSubruns?: boolean }[];
+  /** A store of bz2 data: reading it in a browser is a coded error. */
+  readonly bz2Store: string;
   /** A large Blosc chunk to decode on Web Workers, and its size. */
   readonly chunk: { url: string; nbytes: number };
 }
@@ -35,8 +37,16 @@ export async function run(arg: PageArg, origin: string) {
     missing = (e as { code: string }).code;
   }
 
+  let bz2 = "";
+  try {
+    await loadTable(new DataDirectory(await openHttpDirectory(`${origin}${arg.bz2Store}`)), "0", "records");
+    bz2 = "read";
+  } catch (e) {
+    bz2 = (e as { code: string }).code;
+  }
+
   const pool = sharedWebBloscPool();
   const compressed = new Uint8Array(await (await fetch(`${origin}${arg.chunk.url}`)).arrayBuffer());
   const decoded = await decompressChunk("blosc", compressed, { expectedBytes: arg.chunk.nbytes, workers: pool });
-  return { viaHttp, viaFiles, missing, poolMode: pool?.mode ?? "none", decoded: { size: decoded.byteLength, hash: fnv(decoded) } };
+  return { viaHttp, viaFiles, missing, bz2, poolMode: pool?.mode ?? "none", decoded: { size: decoded.byteLength, hash: fnv(decoded) } };
 }
