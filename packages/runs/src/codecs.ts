@@ -45,7 +45,8 @@ const loadFzstd = memo(() => import("fzstd"));
 /** lz4js 0.2.0 (CommonJS, untyped): LZ4 *frame* compress/decompress. */
 interface Lz4Module {
   compress(src: Uint8Array, maxSize?: number): Uint8Array;
-  decompress(src: Uint8Array, maxSize?: number): Uint8Array;
+  /** Decodes into `dst`; returns the decoded length, which exceeds `dst.length` when the frame decodes to more (the excess is dropped). */
+  decompressFrame(src: Uint8Array, dst: Uint8Array): number;
 }
 /** seek-bzip 2.0.0 (CommonJS, untyped). */
 interface BunzipModule {
@@ -97,6 +98,40 @@ function zstdContentSize(data: Uint8Array): number | undefined {
       return view.getUint32(at, true);
     default:
       return Number(view.getBigUint64(at, true));
+  }
+}
+
+/** Most bytes an LZ4 frame may decode to when the caller does not say (numpy's largest array buffer here). */
+const LZ4_MAX_OUTPUT = 2 ** 31 - 1;
+
+/**
+ * Walk an LZ4 frame's block headers (LZ4 frame format §2–§4) and return the most bytes it can
+ * decode to. Throws (via `corrupt`) when the descriptor is invalid, a block extends past the end
+ * or the end mark is missing — so lz4js never loops over bytes that are not there nor sizes its
+ * output from garbage (which made it allocate gigabytes, or fill a plain Array for minutes).
+ */
+function lz4FrameBound(data: Uint8Array, corrupt: (what: string) => RunsError): number {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (data.byteLength < 7) throw corrupt("LZ4 frame header truncated");
+  const flags = data[4] as number;
+  if (flags >> 6 !== 1) throw corrupt(`LZ4 frame version ${flags >> 6} (expected 1)`);
+  const blockSizeIndex = ((data[5] as number) >> 4) & 7;
+  if (blockSizeIndex < 4) throw corrupt(`LZ4 block size index ${blockSizeIndex} (expected 4–7)`);
+  const maxBlock = 1 << (2 * blockSizeIndex + 8);
+  const blockChecksums = (flags & 0x10) !== 0;
+  let at = 4 + 2 + ((flags & 0x08) !== 0 ? 8 : 0) + 1;
+  let bound = 0;
+  for (;;) {
+    if (at + 4 > data.byteLength) throw corrupt(`LZ4 frame truncated at byte ${at} (no end mark)`);
+    const word = view.getUint32(at, true);
+    at += 4;
+    if (word === 0) return bound;
+    const size = word & 0x7fffffff;
+    const uncompressed = word !== size;
+    if (size > maxBlock) throw corrupt(`LZ4 block at byte ${at - 4} has ${size} bytes, more than the frame's block size ${maxBlock}`);
+    at += size + (blockChecksums ? 4 : 0);
+    if (at > data.byteLength) throw corrupt(`LZ4 block ends at byte ${at}, past the end of the ${data.byteLength}-byte frame`);
+    bound += uncompressed ? size : maxBlock;
   }
 }
 
@@ -171,7 +206,14 @@ export async function decompressChunk(compressor: Compressor, data: Uint8Array, 
           const declared = new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(6, true);
           if (declared !== BigInt(expectedBytes)) throw corrupt(`LZ4 frame header says ${declared} bytes, metadata nbytes is ${expectedBytes}`);
         }
-        out = (await loadLz4()).decompress(data);
+        {
+          const bound = lz4FrameBound(data, corrupt);
+          if (expectedBytes === undefined && bound > LZ4_MAX_OUTPUT) throw corrupt(`LZ4 frame may decode to ${bound} bytes, more than ${LZ4_MAX_OUTPUT}`);
+          const dst = new Uint8Array(Math.min(bound, expectedBytes ?? bound));
+          const size = (await loadLz4()).decompressFrame(data, dst);
+          if (size > dst.length) throw corrupt(`LZ4 frame decodes to more than ${dst.length} bytes`);
+          out = dst.subarray(0, size);
+        }
         break;
       case "bz2":
         // seek-bzip (the maintained pure-JS bzip2 decoder) needs Node's Buffer.

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   type Chunk,
   clipChunk,
+  compressChunk,
   DataDirectory,
   decodeBloscChunk,
   decompressChunk,
@@ -116,6 +117,20 @@ describe("blosc", () => {
   const cleanup: string[] = [];
   afterEach(async () => {
     while (cleanup.length) await removeDir(cleanup.pop()!);
+  });
+
+  it("refuses damaged LZ4 frame structure before decoding (no allocation from garbage, no endless block walk)", async () => {
+    const raw = new Uint8Array(5000).map((_, i) => (i * 7) % 251);
+    const good = await compressChunk("lz4", raw);
+    expect(Buffer.compare(await decompressChunk("lz4", good), raw)).toBe(0);
+    // Many fake 4 MiB blocks: lz4js alone sized its output from them (gigabytes) and walked past the end.
+    const fake = new Uint8Array(64);
+    fake.set([0x04, 0x22, 0x4d, 0x18, 0x40, 0x70, 0x00]);
+    new DataView(fake.buffer).setUint32(7, 0x00010000, true);
+    for (const bytes of [fake, good.subarray(0, good.length - 4), good.subarray(0, 9)]) {
+      await expect(decompressChunk("lz4", bytes)).rejects.toMatchObject({ code: "RUNS_CORRUPT_CHUNK" });
+      await expect(decompressChunk("lz4", bytes, { expectedBytes: raw.length })).rejects.toMatchObject({ code: "RUNS_CORRUPT_CHUNK" });
+    }
   });
 
   it("refuses a declared size the input cannot hold, with a coded error (both decoders)", () => {
