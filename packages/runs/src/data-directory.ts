@@ -18,7 +18,10 @@ import { assertRunId, isSuperrunId, parseRunDoc, type RunDoc } from "./run-doc.j
 
 /** Options of {@link DataDirectory}. */
 export interface DataDirectoryOptions {
-  /** Refuse every write (`RUNS_READONLY`). Default false (a directory over a source is always read-only). */
+  /**
+   * Refuse every write (`RUNS_READONLY` from `assertWritable`). Default true: this class only reads;
+   * the Node subclass (`@daqkit/runs/node`), which writes, passes false unless opened read-only.
+   */
   readonly readonly?: boolean;
 }
 

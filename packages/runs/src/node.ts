@@ -5,7 +5,7 @@
  */
 export * from "./index.js";
 export { DataDirectory } from "./node-data-directory.js";
-export type { NodeDataDirectoryOptions } from "./node-data-directory.js";
+export type { NodeDataDirectoryOptions, NodeDataDirectoryOptions as DataDirectoryOptions } from "./node-data-directory.js";
 export { openDataWriter, STRAX_FORMAT_VERSION } from "./data-writer.js";
 export type { DataWriter, DataWriterOptions, OverwritePolicy } from "./data-writer.js";
 export { defineRun, writeSuperrun } from "./superrun-write.js";
