@@ -131,6 +131,14 @@ describe("numpy dtype descr", () => {
     expect(formatDtype(d)).toBe(text);
   });
 
+  it("writes titles back as Python's repr does (non-printable characters escaped, as numpy gives them)", () => {
+    // python3 -c "import numpy as np; print(np.dtype([(('t\x85\u2028 \xad\U000e0001 é', 'x'), '<i8')]).descr)"
+    const text = String.raw`[(('t\x85\u2028 \xad\U000e0001 é', 'x'), '<i8')]`;
+    const dtype = parseDtype(text);
+    expect(dtype.fields[0]!.title).toBe("t\x85\u2028 \xad\u{e0001} é");
+    expect(formatDtype(dtype)).toBe(text);
+  });
+
   it.each(["[('a', '<i3')]", "[('a', 'float')]", "[('a' '<i4')]", "[('a', '<i4'), ('a', '<i8')]", "not a dtype", "[('a', '<i4', (2.5,))]"])(
     "rejects %s with RUNS_BAD_DTYPE",
     (text) => {
