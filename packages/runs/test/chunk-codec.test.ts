@@ -57,7 +57,7 @@ describe("chunk laws and operations", () => {
     expect(l.subruns).toEqual(new Map([["1", { start: 0n, end: 3n }]]));
     expect(r.subruns).toEqual(new Map([["1", { start: 3n, end: 10n }]]));
     expect(() => splitChunk(c, 5n)).toThrow(expect.objectContaining({ code: "RUNS_BAD_CHUNK" }));
-    const [l2, r2, t2] = splitChunk(c, 5n, true);
+    const [l2, r2, t2] = splitChunk(c, 5n, { allowEarlySplit: true });
     expect([l2.n, r2.n, t2]).toEqual([1, 2, 3n]);
   });
 
