@@ -15,7 +15,6 @@ import {
   type FixedSizeBinary,
   FixedSizeList,
   type Float32,
-  type Int8,
   Int64,
   makeData,
   RecordBatch,
@@ -27,7 +26,7 @@ import {
   type Utf8,
   type Data,
 } from "apache-arrow";
-import { arrowTypeOfNumpy, type NumericTypedArray, typedArrayConstructorOfNumpy } from "@daqkit/io";
+import { arrowTypeOfNumpy, type NumericTypedArray, numpyTypestrOfTypedArray, typedArrayConstructorOfArrowType, typedArrayConstructorOfNumpy } from "@daqkit/io";
 import type { Chunk } from "./chunk.js";
 import { type Dtype, type DtypeField, makeDtype, type DtypeFieldSpec } from "./dtype.js";
 import { RunsError } from "./errors.js";
@@ -197,15 +196,12 @@ function typestrFor(type: DataType, name: string): string {
   switch (type.typeId) {
     case Type.Bool:
       return "|b1";
-    case Type.Int: {
-      const t = type as Int8;
-      const bytes = t.bitWidth / 8;
-      return `${bytes === 1 ? "|" : "<"}${t.isSigned ? "i" : "u"}${bytes}`;
-    }
-    case Type.Float: {
-      const precision = (type as Float32).precision;
-      return precision === 0 ? "<f2" : precision === 1 ? "<f4" : "<f8";
-    }
+    case Type.Int:
+      // The one io type map: Arrow Int → typed array → numpy type string.
+      return numpyTypestrOfTypedArray(new (typedArrayConstructorOfArrowType(type))(0));
+    case Type.Float:
+      // Float16 values live in a Uint16Array, so its numpy name is spelled here.
+      return (type as Float32).precision === 0 ? "<f2" : numpyTypestrOfTypedArray(new (typedArrayConstructorOfArrowType(type))(0));
     case Type.FixedSizeBinary:
       return `|S${(type as FixedSizeBinary).byteWidth}`;
     case Type.Timestamp: {
