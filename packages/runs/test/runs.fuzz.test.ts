@@ -9,7 +9,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { BASE_SEED, bundleScript, finish, type IsolatedInput, mutations, newTally, runIsolated, scaled, type Tally } from "../../../test/support/fault.js";
-import { type Compressor, decompressChunk } from "../src/index.js";
+import { type Compressor, decompressChunk } from "../src/node.js";
 import type { FuzzInput } from "./children/fuzz-worker.js";
 import { removeDir, STRAX, tempDir } from "./helpers.js";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE_SEED, bundleScript, finish, killAt, newTally, prng, record, scaled } from "../../../test/support/fault.js";
-import { type Chunk, DataDirectory, iterateChunks, putArrow, RunsError, writeSuperrun } from "../src/index.js";
+import { type Chunk, DataDirectory, iterateChunks, putArrow, RunsError, writeSuperrun } from "../src/node.js";
 import { copyFolder, removeDir, STRAX, tempDir } from "./helpers.js";
 
 let work: string;
