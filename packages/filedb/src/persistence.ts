@@ -22,7 +22,7 @@ import {
   type Table,
   type VectorOfVectors,
   writeLh5,
-} from "@daqkit/lh5";
+} from "@daqkit/lh5/node";
 import { type FileDbConfig, globPaths, resolveFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
 import { FileDb, type FileDbState, type TableId } from "./file-db.js";

@@ -3,7 +3,7 @@
  * tables that match the tier's `table_format`, and record each table's column names.
  */
 import { dirname } from "node:path";
-import { type Lh5File, openLh5, openLh5Links } from "@daqkit/lh5";
+import { type Lh5File, openLh5, openLh5Links } from "@daqkit/lh5/node";
 import { FileDbError } from "./errors.js";
 import type { FileDb, FileDbState, TableId } from "./file-db.js";
 import { compileTemplate } from "./template.js";

@@ -8,7 +8,7 @@
 // Sizes: LH5_APPEND_BENCH_MB="10,100,500"; rows: LH5_APPEND_BENCH_ROWS; trials: LH5_APPEND_BENCH_REPEAT.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createArray, createTable, openLh5, openLh5Writer, writeLh5 } from "@daqkit/lh5";
+import { createArray, createTable, openLh5, openLh5Writer, writeLh5 } from "@daqkit/lh5/node";
 
 const SIZES = (process.env.LH5_APPEND_BENCH_MB ?? "10,100,500").split(",").map(Number);
 const ROWS = Number(process.env.LH5_APPEND_BENCH_ROWS ?? 10_000);

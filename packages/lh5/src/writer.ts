@@ -6,6 +6,7 @@ import {
   type FileLock,
   guardEmscriptenWrites,
   liveReaders,
+  loadH5RuntimeNode as h5ready,
   removeStaleTemporaries,
   temporaryPathFor,
   tryAcquireFileLock,
@@ -15,7 +16,6 @@ import { checkShape } from "./builders.js";
 import { elementCtor } from "./dataset-read.js";
 import { parseDatatype } from "./datatype.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
-import { h5ready } from "./h5.js";
 import { recoverInterruptedAppend } from "./in-place.js";
 import type { AttrValue, Attrs, ElementData, EncodedArray, Lgdo, NumericArray, Scalar, VectorOfVectors } from "./types.js";
 import { lgdoRows } from "./types.js";

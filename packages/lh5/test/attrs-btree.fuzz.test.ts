@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, expect, test } from "vitest";
 import { bundleScript, finish, newTally, runIsolated, scaled } from "../../../test/support/fault.js";
-import { h5ready } from "../src/h5.js";
-import { Lh5Error, createArray, createTable, openLh5, writeLh5 } from "../src/index.js";
+import { loadH5RuntimeNode as h5ready } from "@daqkit/io/node";
+import { Lh5Error, createArray, createTable, openLh5, writeLh5 } from "../src/node.js";
 import { RAW_CAL, TESTDATA } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "daqkit-lh5-regr-"));

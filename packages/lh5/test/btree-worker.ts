@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serveInputs } from "../../../test/support/fault-worker.js";
-import { openLh5 } from "../src/index.js";
+import { openLh5 } from "../src/node.js";
 
 let n = 0;
 

@@ -5,8 +5,8 @@
 // With LH5_KILL_AT_WRITE=N (and LH5_KILL_WHEN=before|after) the child SIGKILLs itself just before or
 // just after HDF5's N-th write to FILE — after the undo journal saved what that write overwrites.
 import { resolve } from "node:path";
-import { h5ready } from "../src/h5.js";
-import { Lh5Error, createArray, createTable, writeLh5 } from "../src/index.js";
+import { loadH5RuntimeNode as h5ready } from "@daqkit/io/node";
+import { Lh5Error, createArray, createTable, writeLh5 } from "../src/node.js";
 
 const [mode, file, rowsText, firstText] = process.argv.slice(2) as [string, string, string, string];
 const rows = Number(rowsText);

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { type Lgdo, type Lh5File, openLh5 } from "@daqkit/lh5";
+import { type Lgdo, type Lh5File, openLh5 } from "@daqkit/lh5/node";
 import type { CycleSource, TableId } from "./cycle-source.js";
 import { LoaderError } from "./errors.js";
 import type { Piece } from "./gather.js";
