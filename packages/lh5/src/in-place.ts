@@ -10,13 +10,27 @@
  *   renames over the file, as before, so the reader keeps reading the old file;
  * - a reader that sees a journal waits (bounded by `busyTimeoutMs`) until the writer commits; a
  *   journal whose writer is dead (its lock is stale) is rolled back first.
+ * A file without write permission bits (`chmod a-w`, the usual state of archived data) is never
+ * modified in place — writers copy it — so readers of such files skip the marker (no directory
+ * writes on scans of read-only data). A reader that cannot create its marker (no write access to
+ * the directory) is invisible to writers of other users: see the README.
  */
+import { statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hasUndoJournal, journalPathFor, type ReaderMark, recoverUndoJournal, registerReader, tryAcquireFileLock } from "@daqkit/io/node";
 import { Lh5Error, hdf5Reason } from "./errors.js";
 
 /** Default bound on how long {@link enterRead} waits for an in-place append to commit. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+
+/** Whether `path` has any write permission bit (in-place appends are made only to such files). */
+export function mayModifyInPlace(path: string): boolean {
+  try {
+    return (statSync(path).mode & 0o222) !== 0;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Roll back the undo journal of an interrupted in-place append (the caller holds the write lock).
@@ -38,13 +52,15 @@ export function recoverInterruptedAppend(path: string): void {
 /**
  * Before a reader opens `path`: announce it (marker file) and make sure no in-place append is under
  * way — wait for a live writer's journal to go (at most `timeoutMs`), roll back a dead writer's.
- * Returns the marker to release when the file is closed (`undefined`: directory not writable).
+ * Returns the marker to release when the file is closed (`undefined`: the file has no write bit, so
+ * it is never modified in place, or the directory is not writable).
  * @throws Lh5Error `LH5_BUSY` (a live writer kept modifying the file for `timeoutMs`), `LH5_UNREADABLE` (a dead writer's journal cannot be rolled back, e.g. no write access)
  */
 export async function enterRead(path: string, timeoutMs = DEFAULT_BUSY_TIMEOUT_MS): Promise<ReaderMark | undefined> {
   const deadline = Date.now() + Math.max(0, timeoutMs);
+  const writable = mayModifyInPlace(path);
   for (;;) {
-    const mark = registerReader(path);
+    const mark = writable ? registerReader(path) : undefined;
     if (!hasUndoJournal(path)) return mark;
     mark?.release();
     let taken: ReturnType<typeof tryAcquireFileLock>;

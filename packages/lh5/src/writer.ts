@@ -16,7 +16,7 @@ import { checkShape } from "./builders.js";
 import { elementCtor } from "./dataset-read.js";
 import { parseDatatype } from "./datatype.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
-import { recoverInterruptedAppend } from "./in-place.js";
+import { mayModifyInPlace, recoverInterruptedAppend } from "./in-place.js";
 import type { AttrValue, Attrs, ElementData, EncodedArray, Lgdo, NumericArray, Scalar, VectorOfVectors } from "./types.js";
 import { lgdoRows } from "./types.js";
 
@@ -437,8 +437,8 @@ function syncDir(dir: string): void {
  * file (mode `"a"`) it works in place: before HDF5 overwrites any original byte, the old bytes are
  * saved to an undo journal (`.NAME.daqkit-journal`), so {@link Lh5Writer.close} costs what was
  * added, not a copy of the file; a session that fails, is aborted or is killed is rolled back (by
- * the next writer or reader when killed). New files (and `inPlace: false`, or a file that a reader
- * has open) are written under a temporary name and renamed over the target. Either way the file
+ * the next writer or reader when killed). New files (and `inPlace: false`, a file without write
+ * permission bits, or a file that a reader has open) are written under a temporary name and renamed over the target. Either way the file
  * holds its old or its new contents, never a mix. Use a session instead of repeated
  * {@link writeLh5} calls when appending many batches. A failed `write` aborts the session (the
  * target is untouched) and rethrows. `[Symbol.dispose]` aborts an uncommitted session, so
@@ -576,7 +576,8 @@ export async function openLh5Writer(path: string, options: Lh5WriterOptions = {}
     // Temporaries of killed copy-mode writers: today's daqkit names and the former `.NAME.PID.TIME.RAND.tmp`.
     await removeStaleTemporaries(path, { legacy: /^(\d+)\.[0-9a-z]+\.[0-9a-z]+\.tmp$/ });
     exists = mode === "a" && existsSync(path);
-    if (exists && options.inPlace !== false) {
+    // A file without write bits is not modified in place (its readers leave no marker; see in-place.ts).
+    if (exists && options.inPlace !== false && mayModifyInPlace(path)) {
       const journal = beginUndoJournal(path);
       // A reader has the file open (it registered before our journal existed, so it did not wait):
       // do not change the bytes under it; write a copy instead.

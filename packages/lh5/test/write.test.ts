@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import {
@@ -204,6 +204,33 @@ describe("write and read back", () => {
     expect(w3.strategy).toBe("in-place");
     w3.abort();
     expect(readdirSync(tmp.dir).filter((n) => n.startsWith(".shared.lh5."))).toEqual([]);
+  });
+
+  test("a reader of a writable file leaves a marker while open; a file without write bits gets none and is appended to by copy", async () => {
+    const out = join(tmp.dir, "marks.lh5");
+    const markers = () => readdirSync(tmp.dir).filter((n) => n.startsWith(".marks.lh5.daqkit-reader."));
+    await writeLh5(out, "t", createTable({ id: Float64Array.of(0, 1) }), { mode: "w" });
+    const r = await openLh5(out);
+    expect(markers()).toHaveLength(1);
+    r.close();
+    expect(markers()).toEqual([]);
+    chmodSync(out, 0o444);
+    try {
+      const ro = await openLh5(out);
+      expect(markers()).toEqual([]);
+      ro.close();
+      // Not modified in place (even by a user, such as root, who could): the session writes a copy.
+      if (process.getuid?.() === 0) {
+        const w = await openLh5Writer(out);
+        expect(w.strategy).toBe("copy");
+        w.write("t", createTable({ id: Float64Array.of(2) }), { append: true });
+        w.close();
+        expect(((await readLh5(out, "t")) as Table).nRows).toBe(3);
+        expect(statSync(out).mode & 0o777).toBe(0o444);
+      }
+    } finally {
+      chmodSync(out, 0o644);
+    }
   });
 
   test("bad LGDOs are refused", async () => {
