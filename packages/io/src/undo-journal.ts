@@ -19,7 +19,7 @@
  * (offset, length, data), data`. A torn record at the end was never fsynced, so the write it guards
  * never happened: recovery stops there. A journal without a complete header guarded no write.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, readdirSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { IoError } from "./errors.js";
@@ -325,9 +325,9 @@ export function recoverUndoJournal(path: string): UndoRecovery {
 
 /** True when `path` has an undo journal beside it (a writer is modifying it, or one died doing so). */
 export function hasUndoJournal(path: string): boolean {
+  // No exception for the usual "no journal" (every path-based LH5 open asks).
   try {
-    statSync(journalPathFor(path));
-    return true;
+    return statSync(journalPathFor(path), { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }
@@ -370,7 +370,11 @@ export function registerReader(path: string): ReaderMark | undefined {
     release() {
       if (!held) return;
       held = false;
-      rmSync(markPath, { force: true });
+      try {
+        unlinkSync(markPath);
+      } catch {
+        // already gone (removed as stale by a writer that judged this process dead)
+      }
     },
   };
 }
