@@ -5,6 +5,7 @@
  *   packets RAW OUT                convert RAW to a packet file with PacketFileWriter; prints "started"
  */
 import { PacketFileWriter, iterateRawfilePackets, toRawfile } from "../../src/node.js";
+import { loadH5 } from "../../src/h5/node-runtime.js";
 import { messageFor } from "../live/message-for.js";
 
 const [role, path, a, b, c] = process.argv.slice(2);
@@ -18,6 +19,8 @@ if (role === "append" || role === "resume") {
     start = (await toRawfile(path!)).length;
     process.stdout.write(`from ${start}\n`);
   }
+  // Load HDF5 before "started", so the kill delay lands in the appends, not in the wasm start-up.
+  await loadH5();
   process.stdout.write("started\n");
   for (let from = start; from < total; from += batch) {
     const msgs: Uint8Array[] = [];
