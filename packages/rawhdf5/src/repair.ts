@@ -77,7 +77,7 @@ export async function repairRawfile(path: string): Promise<RawfileRepairReport> 
 export async function recoverCrashedWriter(path: string, held: RawfileWriteLock): Promise<RawfileRepairReport | undefined> {
   if (!held.crashedHolder || !existsSync(path) || !statSync(path).isFile() || !hasHdf5Signature(path)) return undefined;
   const sb = readSuperblock(path);
-  if (!sb || !sb.checksumOk || sb.flags === 0) return undefined;
+  if (!sb?.checksumOk || sb.flags === 0) return undefined;
   return repairLockedRawfile(path);
 }
 
