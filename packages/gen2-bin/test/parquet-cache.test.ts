@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { photonTable } from "../src/arrow-tables.js";
-import { BinDirectory } from "../src/index.js";
+import { BinDirectory } from "../src/node.js";
 import { writeParquetTables } from "../src/parquet-io.js";
 import { writeTableArrow, writeTableParquet } from "../src/table-files.js";
 import { gen2Make, type Manifest, tempDir } from "./helpers.js";

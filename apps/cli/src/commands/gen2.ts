@@ -14,9 +14,11 @@ import {
   type Gen2ScannedFile,
   iterateGen2Batches,
   scanGen2Directory,
+  scanGen2Headers,
   writeTableArrow,
   writeTableParquet,
-} from "@daqkit/gen2-bin";
+} from "@daqkit/gen2-bin/node";
+import { openFileSource } from "@daqkit/io/node";
 import { GEN2_WRAP_US, gen2UsToDate, TimestampRange, unixNsToGen2Us, yearEpochUnixSeconds } from "@daqkit/timestamps";
 import type { Command } from "commander";
 import type { CliContext, Progress } from "../context.js";
@@ -397,17 +399,15 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
     });
 }
 
-/** First and last header timestamps of a single file (for `info FILE`). */
+/** First and last header timestamps of a single file (for `info FILE`), from gen2-bin's header scan. */
 async function headerSpan(path: string): Promise<{ first: number; last: number }> {
-  const bytes = await readFile(path);
-  let first = -1;
-  let last = -1;
-  for (let i = 0; i + 8 <= bytes.length; i += 8) {
-    if (bytes[i] === 0xff) {
-      const ts = (bytes.readUInt32BE(i) & 0xf) * 4294967296 + bytes.readUInt32BE(i + 4);
-      if (first < 0) first = ts;
-      last = ts;
-    }
+  const source = await openFileSource(path).catch((error: unknown) => {
+    throw new Gen2BinError("GEN2_IO", `gen2: cannot open ${path}: ${(error as Error).message}`, { path, cause: error });
+  });
+  try {
+    const span = await scanGen2Headers(source, { path });
+    return { first: span?.first.timestamp ?? 0, last: span?.last.timestamp ?? 0 };
+  } finally {
+    await source.close?.();
   }
-  return { first: Math.max(first, 0), last: Math.max(last, 0) };
 }

@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
 import { filesUid } from "@daqkit/docmodel/node";
-import { type Gen2Header, decodeGen2Arrays, scanGen2Directory } from "@daqkit/gen2-bin";
+import { type Gen2Header, decodeGen2Arrays, scanGen2Directory } from "@daqkit/gen2-bin/node";
 import { GEN2_WRAP_US, TimestampRange, yearEpochUnixSeconds } from "@daqkit/timestamps";
 import { CliUsageError } from "../errors.js";
 import type { CliIngestor, IngestCliOptions } from "./types.js";
