@@ -3,6 +3,7 @@
  * with §12 D9/D10 fixed): what directory scans and `daqkit gen2 info FILE` need to know a file's
  * time range without decoding it.
  */
+import { GEN2_WRAP_US, yearEpochUnixSeconds } from "@daqkit/timestamps";
 import { type Gen2SourceInput, gen2ByteSource } from "./decode.js";
 import { sourceError } from "./errors.js";
 import { decodeHeaderWord, type Gen2Header, GEN2_WORD_BYTES } from "./words.js";
@@ -61,4 +62,22 @@ export async function scanGen2Headers(input: Gen2SourceInput, options: { path?: 
     }
   }
   return { first, firstByteOffset, last: first, lastByteOffset: firstByteOffset };
+}
+
+/**
+ * The header-epoch year of a file named `<unix second>.bin` whose first header is `firstHeader`:
+ * the file's unix second minus the header time is Jan 1 00:00 UTC of the year (or that minus one
+ * wrap period, for a file written after the 36-bit counter wrapped). The year is not stored in the
+ * files; this is how `daqkit gen2 info` and `docs ingest` find it.
+ * @returns the year, or `undefined` when the name is not `<integer>.bin` or no year fits within half a day
+ */
+export function inferGen2EpochYear(fileName: string, firstHeader: Pick<Gen2Header, "timestamp">): number | undefined {
+  const stem = (fileName.split("/").pop() ?? fileName).replace(/\.bin$/, "");
+  if (!/^\d+$/.test(stem)) return undefined;
+  for (const wraps of [0, 1]) {
+    const epoch = Number(stem) - (firstHeader.timestamp * 500 + wraps * GEN2_WRAP_US) / 1e6;
+    const year = new Date((epoch + 43200) * 1000).getUTCFullYear(); // within half a day of Jan 1 00:00 UTC
+    if (year >= 1970 && Math.abs(epoch - yearEpochUnixSeconds(year)) < 43200) return year;
+  }
+  return undefined;
 }

@@ -34,7 +34,7 @@ export type {
   Gen2StreamOptions,
 } from "./decode.js";
 export { iterateGen2Batches, readGen2File, readGen2FileArrays, readWholeFile } from "./node-decode.js";
-export { scanGen2Headers } from "./header-scan.js";
+export { inferGen2EpochYear, scanGen2Headers } from "./header-scan.js";
 export type { Gen2HeaderSpan } from "./header-scan.js";
 export type { Gen2PhotonArrays, Gen2WidePhotonArrays } from "./arrow-tables.js";
 export { Gen2ChecksumAccumulator, gen2Checksum } from "./checksum.js";

@@ -57,7 +57,7 @@ function failingSource(bytes: Uint8Array, failAt: number): ByteSource & { reads:
 }
 
 function columns(t: Table): Record<string, unknown[]> {
-  return Object.fromEntries(t.schema.fields.map((f) => [f.name, [...(t.getChild(f.name)!.toArray() as ArrayLike<unknown>)]]));
+  return Object.fromEntries(t.schema.fields.map((f) => [f.name, Array.from(t.getChild(f.name)!.toArray() as ArrayLike<unknown>)]));
 }
 
 function expectSameRead(a: Gen2ReadResult, b: Gen2ReadResult): void {

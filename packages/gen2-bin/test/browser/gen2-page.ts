@@ -32,7 +32,7 @@ export async function run(arg: { mode: "http" | "files"; path: string; range: [n
   const source =
     arg.mode === "http"
       ? await openHttpDirectory(`${origin}${arg.path}`)
-      : fileListDirectory([...(document.getElementById("files") as HTMLInputElement).files!], "night");
+      : fileListDirectory(Array.from((document.getElementById("files") as HTMLInputElement).files!), "night");
   const dir = await BinSourceDirectory.open(source);
   const all = checksumOf(await dir.readAll());
   const inRange = checksumOf(await dir.readTimerange(new TimestampRange(arg.range[0], arg.range[1])));
