@@ -23,6 +23,7 @@ import {
   WidePhotonColumns,
   wordView,
 } from "./decoder-core.js";
+import { ChunkReader } from "./chunk-reader.js";
 import { Gen2BinError, sourceError } from "./errors.js";
 import type { Gen2Header } from "./words.js";
 
@@ -210,20 +211,14 @@ export async function decodeGen2SourceArrays(input: Gen2SourceInput, options: Ge
   const out = new PhotonColumns(Math.floor(size / 8), withBoard);
   const wide = new WidePhotonColumns();
   const state = createDecoderState(options.header);
-  const read = (offset: number): Promise<Uint8Array> => {
-    const p = source.read(offset, Math.min(chunk, size - offset)).catch((error: unknown) => {
-      throw sourceError(error, name, "reading", offset);
-    });
-    p.catch(() => undefined); // handled where awaited; never an unhandled rejection when we stop early
-    return p;
-  };
+  const reader = new ChunkReader(source, chunk, name);
   let position = 0;
-  let pending: Promise<Uint8Array> | null = size > 0 ? read(0) : null;
+  let pending: Promise<Uint8Array> | null = size > 0 ? reader.read(0) : null;
   while (pending) {
     const bytes = await pending;
     position += bytes.byteLength;
-    // The next read runs while this chunk is decoded.
-    pending = position < size ? read(position) : null;
+    // The next read runs while this chunk is decoded (two buffers in turn: see ChunkReader).
+    pending = position < size ? reader.read(position) : null;
     options.signal?.throwIfAborted();
     const whole = bytes.byteLength - (bytes.byteLength % 8); // only the last chunk can end mid-word
     if (whole > 0) decodeWords(new DataView(bytes.buffer, bytes.byteOffset, whole), 0, whole / 8, state, out, wide);

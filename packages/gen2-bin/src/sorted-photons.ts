@@ -22,7 +22,7 @@ import {
   WidePhotonColumns,
 } from "./decoder-core.js";
 import type { Gen2DecodeStats } from "./decode.js";
-import { sourceError } from "./errors.js";
+import { ChunkReader } from "./chunk-reader.js";
 import type { Gen2Header } from "./words.js";
 
 /** Options of {@link sortGen2Source}. */
@@ -60,40 +60,33 @@ interface PassResult {
   bytes: number;
 }
 
-/** Decoded-chunk columns, reused by every pass of a conversion. */
+/** Read buffers and decoded-chunk columns, reused by every pass of a conversion. */
 interface PassScratch {
+  reader: ChunkReader;
   cols: PhotonColumns;
 }
 
-function createScratch(): PassScratch {
-  return { cols: new PhotonColumns(CHUNK_BYTES / 8) };
+function createScratch(source: ByteSource, name: string): PassScratch {
+  return { reader: new ChunkReader(source, CHUNK_BYTES, name), cols: new PhotonColumns(CHUNK_BYTES / 8) };
 }
 
 /** Decode the whole input once, calling `onChunk` for each decoded chunk of photons (the next read runs meanwhile). */
 async function decodePass(
   source: ByteSource,
-  name: string,
   header: Gen2Header | null,
   wide: WidePhotonColumns,
   scratch: PassScratch,
   onChunk: (cols: PhotonColumns) => void,
 ): Promise<PassResult> {
   const state = createDecoderState(header);
-  const { cols } = scratch;
+  const { cols, reader } = scratch;
   const size = source.size;
-  const read = (offset: number): Promise<Uint8Array> => {
-    const p = source.read(offset, Math.min(CHUNK_BYTES, size - offset)).catch((error: unknown) => {
-      throw sourceError(error, name, "reading", offset);
-    });
-    p.catch(() => undefined); // awaited below; no unhandled rejection if a chunk callback throws
-    return p;
-  };
   let position = 0;
-  let pending: Promise<Uint8Array> | null = size > 0 ? read(0) : null;
+  let pending: Promise<Uint8Array> | null = size > 0 ? reader.read(0) : null;
   while (pending) {
     const bytes = await pending;
     position += bytes.byteLength;
-    pending = position < size ? read(position) : null;
+    pending = position < size ? reader.read(position) : null;
     const whole = bytes.byteLength - (bytes.byteLength % 8);
     if (whole > 0) {
       cols.length = 0;
@@ -147,8 +140,8 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
   const sum = new Gen2ChecksumAccumulator();
   let minT = Number.POSITIVE_INFINITY;
   let maxT = Number.NEGATIVE_INFINITY;
-  const scratch = createScratch();
-  const first = await decodePass(source, name, header, wide, scratch, (cols) => {
+  const scratch = createScratch(source, name);
+  const first = await decodePass(source, header, wide, scratch, (cols) => {
     const xy = cols.xy;
     const pairs = cols.tsPairs;
     for (let i = 0; i < cols.length; i++) {
@@ -175,7 +168,7 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
   let scratchFree = true;
   async function* sortedTables(): AsyncGenerator<Table> {
     // The first pass's buffers are reused (the conversion's peak memory), unless another iteration holds them.
-    const own = scratchFree ? scratch : createScratch();
+    const own = scratchFree ? scratch : createScratch(source, name);
     if (own === scratch) scratchFree = false;
     try {
       yield* passes(own);
@@ -201,7 +194,7 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
       }
       starts[hi - lo + 1] = n;
       const cursor = starts.slice();
-      await decodePass(source, name, header, scratchWide, scratch, (cols) => {
+      await decodePass(source, header, scratchWide, scratch, (cols) => {
         scratchWide.length = 0;
         const xy = cols.xy;
         const pairs = cols.tsPairs;
