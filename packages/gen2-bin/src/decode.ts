@@ -292,14 +292,9 @@ async function* chunksOf(input: Gen2StreamInput, chunkBytes: number, name: strin
     return;
   }
   if (isByteSource(input)) {
-    for (let at = 0; at < input.size; at += chunkBytes) {
-      const length = Math.min(chunkBytes, input.size - at);
-      try {
-        yield await input.read(at, length);
-      } catch (error) {
-        throw sourceError(error, name, "reading", at);
-      }
-    }
+    // Each chunk is copied into the staging buffer before the next is asked for, so reused buffers are safe.
+    const reader = new ChunkReader(input, chunkBytes, name);
+    for (let at = 0; at < input.size; at += chunkBytes) yield await reader.read(at);
     return;
   }
   if (typeof input === "object" && input !== null && (Symbol.asyncIterator in input || Symbol.iterator in input)) {
