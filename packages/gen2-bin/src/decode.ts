@@ -24,7 +24,7 @@ import {
   wordView,
 } from "./decoder-core.js";
 import { ChunkReader } from "./chunk-reader.js";
-import { Gen2BinError, sourceError } from "./errors.js";
+import { Gen2BinError } from "./errors.js";
 import type { Gen2Header } from "./words.js";
 
 /** Options shared by every gen2 reader. */
