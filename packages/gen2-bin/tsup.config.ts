@@ -1,5 +1,6 @@
 import { defineConfig } from "tsup";
 import shared from "../../tsup.shared.js";
 
-// Two entries: the library and the worker-thread script that BinDirectory starts for conversions.
-export default defineConfig({ ...(shared as object), entry: ["src/index.ts", "src/convert-worker.ts"] });
+// Three entries: the platform-neutral library, its Node entry `@daqkit/gen2-bin/node`, and the
+// worker-thread script that BinDirectory starts for conversions.
+export default defineConfig({ ...(shared as object), entry: ["src/index.ts", "src/node.ts", "src/convert-worker.ts"] });

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BinDirectory, gen2Checksum, readGen2FileArrays } from "@daqkit/gen2-bin";
+import { BinDirectory, gen2Checksum, readGen2FileArrays } from "@daqkit/gen2-bin/node";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = join(here, "../../../../shared");

@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BinSerializer } from "@daqkit/gen2-bin";
+import { BinSerializer } from "@daqkit/gen2-bin/node";
 
 const out = join(dirname(fileURLToPath(import.meta.url)), "../../../examples/gen2-night");
 const YEAR = 2026;

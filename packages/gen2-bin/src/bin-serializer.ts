@@ -1,20 +1,15 @@
 /**
- * `BinSerializer`: write photon tables as hardware-like gen2 `.bin` files (spec §9, with §12
- * D3–D5, D12, D13 and D15 fixed).
+ * `BinSerializer`: photon tables as hardware-like gen2 `.bin` files (spec §9, with §12 D3–D5,
+ * D12, D13 and D15 fixed), as bytes (platform-neutral; `@daqkit/gen2-bin/node` adds writing them
+ * into a directory).
  */
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import { writeFileAtomic } from "@daqkit/io/node";
 import { GEN2_WRAP_US, TimestampRange, yearEpochUnixSeconds } from "@daqkit/timestamps";
 import { type Table, Type } from "apache-arrow";
 import { Gen2BinError } from "./errors.js";
-import { LEGACY_TEMPORARY } from "./parquet-io.js";
 import { GEN2_PHOTONS_PER_FRAME } from "./words.js";
 
-/** Options of {@link BinSerializer}. */
-export interface BinSerializerOptions {
-  /** Output directory (created if missing). Files are `{directory}/{unix second}.bin`. */
-  directory: string;
+/** Options of {@link BinSerializer} (the Node serializer adds `directory`). */
+export interface Gen2SerializerOptions {
   /** Board number (0..255) → the `xy` pixels it reads out. A pixel may belong to one board only. */
   board2pixel: ReadonlyMap<number, Iterable<number>> | Readonly<Record<number, Iterable<number>>>;
   /** UTC year of the header-timestamp epoch (file names are unix seconds from Jan 1 of it). */
@@ -23,7 +18,24 @@ export interface BinSerializerOptions {
   skew?: number;
 }
 
-/** Photon columns accepted by {@link BinSerializer.serialize} (same schema as the Parquet cache). */
+/** One serialized `.bin` file. */
+export interface Gen2SerializedFile {
+  /** `{unixSecond}.bin`. */
+  readonly name: string;
+  /** Host unix second of the file (the file name's stem). */
+  readonly unixSecond: number;
+  /** The file's bytes (header, photon and padding words). `new Blob([bytes])` makes a download. */
+  readonly bytes: Uint8Array;
+}
+
+/** Serialized files not yet claimed by the serializer (internal). */
+export interface PreparedFiles {
+  readonly files: Gen2SerializedFile[];
+  /** Record the range and frame counters as used: call only once the files are delivered (spec §12 D15). */
+  commit(): void;
+}
+
+/** Photon columns accepted by {@link BinSerializer.serializeToBytes} (same schema as the Parquet cache). */
 export interface Gen2PhotonColumnsInput {
   xy: Uint16Array;
   /** µs since the year epoch (0 ≤ T; values ≥ M are reduced mod M). */
@@ -95,7 +107,6 @@ function columnsOf(input: Table | Gen2PhotonColumnsInput): Gen2PhotonColumnsInpu
  * `trunc((first photon time + skew) / 1e6) + epoch(year)`, ordered by first-photon time then board.
  */
 export class BinSerializer {
-  readonly directory: string;
   readonly year: number;
   readonly skew: number;
   private readonly epochSeconds: number;
@@ -104,8 +115,7 @@ export class BinSerializer {
   private readonly used: TimestampRange[] = [];
 
   /** @throws Gen2BinError `GEN2_PIXEL_DUPLICATED`, `GEN2_BAD_ARGUMENT` (board, pixel, year or skew invalid) */
-  constructor(options: BinSerializerOptions) {
-    this.directory = options.directory;
+  constructor(options: Gen2SerializerOptions) {
     this.skew = options.skew ?? 0;
     if (!Number.isSafeInteger(this.skew)) {
       throw new Gen2BinError("GEN2_BAD_ARGUMENT", `gen2 serializer: skew must be an integer number of µs, got ${options.skew}`);
@@ -138,12 +148,19 @@ export class BinSerializer {
   }
 
   /**
-   * Serialize one photon table; returns the files written (in time order). Existing files with the
-   * same names are replaced (temporary name + rename).
+   * Serialize one photon table into `.bin` files as bytes (in time order), e.g. for a page to offer
+   * as downloads. The range and frame counters are claimed when this returns.
    * @throws Gen2BinError `GEN2_BAD_SCHEMA`, `GEN2_NULL_VALUE`, `GEN2_EMPTY_TABLE`, `GEN2_VALUE_OUT_OF_RANGE`,
-   *   `GEN2_UNMAPPED_PIXEL`, `GEN2_RANGE_OVERLAP` (within 1 s of an earlier call), `GEN2_IO`
+   *   `GEN2_UNMAPPED_PIXEL`, `GEN2_RANGE_OVERLAP` (within 1 s of an earlier call)
    */
-  async serialize(input: Table | Gen2PhotonColumnsInput): Promise<string[]> {
+  serializeToBytes(input: Table | Gen2PhotonColumnsInput): Gen2SerializedFile[] {
+    const prepared = this.prepareFiles(input);
+    prepared.commit();
+    return prepared.files;
+  }
+
+  /** The files of one table, without claiming its range and frame counters yet. */
+  protected prepareFiles(input: Table | Gen2PhotonColumnsInput): PreparedFiles {
     const { xy, timestamp, phase, baseline } = columnsOf(input);
     const n = xy.length;
     if (n === 0) throw new Gen2BinError("GEN2_EMPTY_TABLE", "gen2 serializer: timestamp column empty (no photons)");
@@ -220,61 +237,54 @@ export class BinSerializer {
     const firstT = (f: number) => t[order[fStart[f]!]!]!;
     frames.sort((a, b) => firstT(a) - firstT(b) || board[order[fStart[a]!]!]! - board[order[fStart[b]!]!]! || a - b);
     // Group frames into one-second files.
-    const written: string[] = [];
-    try {
-      await mkdir(this.directory, { recursive: true });
-      for (let f = 0; f < frames.length; ) {
-        const second = Math.trunc((firstT(frames[f]!) + this.skew) / 1e6) + this.epochSeconds;
-        let g = f;
-        let words = 0;
-        while (g < frames.length && Math.trunc((firstT(frames[g]!) + this.skew) / 1e6) + this.epochSeconds === second) {
-          const c = fCount[frames[g]!]!;
-          words += 1 + c + (c < GEN2_PHOTONS_PER_FRAME ? 1 : 0);
-          g++;
-        }
-        const bytes = new Uint8Array(words * 8);
-        const view = new DataView(bytes.buffer);
-        let at = 0;
-        for (let h = f; h < g; h++) {
-          const fr = frames[h]!;
-          const s = fStart[fr]!;
-          const c = fCount[fr]!;
-          const first = order[s]!;
-          const k = Math.floor(t[first]! / 500);
-          const ts = k % 2 ** 36;
-          view.setUint32(at, ((0xff << 24) | (board[first]! << 16) | (fCounter[fr]! << 4) | Math.floor(ts / TWO_32)) >>> 0);
-          view.setUint32(at + 4, ts >>> 0);
-          at += 8;
-          for (let q = s; q < s + c; q++) {
-            const i = order[q]!;
-            const v = xy[i]!;
-            const offset = t[i]! - k * 500;
-            const p = phase[i]! & 0x3ffff;
-            view.setUint32(at, (((v >>> 8) << 22) | ((v & 0xff) << 12) | (offset << 3) | (p >>> 15)) >>> 0);
-            view.setUint32(at + 4, (((p & 0x7fff) << 17) | (baseline[i]! & 0x1ffff)) >>> 0);
-            at += 8;
-          }
-          if (c < GEN2_PHOTONS_PER_FRAME) {
-            view.setUint32(at, 0x7fffffff);
-            view.setUint32(at + 4, 0xffffffff);
-            at += 8;
-          }
-        }
-        const path = join(this.directory, `${second}.bin`);
-        await writeFileAtomic(path, bytes, { legacyTemporary: LEGACY_TEMPORARY });
-        written.push(path);
-        f = g;
+    const files: Gen2SerializedFile[] = [];
+    for (let f = 0; f < frames.length; ) {
+      const second = Math.trunc((firstT(frames[f]!) + this.skew) / 1e6) + this.epochSeconds;
+      let g = f;
+      let words = 0;
+      while (g < frames.length && Math.trunc((firstT(frames[g]!) + this.skew) / 1e6) + this.epochSeconds === second) {
+        const c = fCount[frames[g]!]!;
+        words += 1 + c + (c < GEN2_PHOTONS_PER_FRAME ? 1 : 0);
+        g++;
       }
-    } catch (error) {
-      if (Gen2BinError.isInstance(error)) throw error;
-      throw new Gen2BinError("GEN2_IO", `gen2 serializer: writing into ${this.directory} failed: ${(error as Error).message}`, {
-        path: this.directory,
-        cause: error,
-      });
+      const bytes = new Uint8Array(words * 8);
+      const view = new DataView(bytes.buffer);
+      let at = 0;
+      for (let h = f; h < g; h++) {
+        const fr = frames[h]!;
+        const s = fStart[fr]!;
+        const c = fCount[fr]!;
+        const first = order[s]!;
+        const k = Math.floor(t[first]! / 500);
+        const ts = k % 2 ** 36;
+        view.setUint32(at, ((0xff << 24) | (board[first]! << 16) | (fCounter[fr]! << 4) | Math.floor(ts / TWO_32)) >>> 0);
+        view.setUint32(at + 4, ts >>> 0);
+        at += 8;
+        for (let q = s; q < s + c; q++) {
+          const i = order[q]!;
+          const v = xy[i]!;
+          const offset = t[i]! - k * 500;
+          const p = phase[i]! & 0x3ffff;
+          view.setUint32(at, (((v >>> 8) << 22) | ((v & 0xff) << 12) | (offset << 3) | (p >>> 15)) >>> 0);
+          view.setUint32(at + 4, (((p & 0x7fff) << 17) | (baseline[i]! & 0x1ffff)) >>> 0);
+          at += 8;
+        }
+        if (c < GEN2_PHOTONS_PER_FRAME) {
+          view.setUint32(at, 0x7fffffff);
+          view.setUint32(at + 4, 0xffffffff);
+          at += 8;
+        }
+      }
+      files.push({ name: `${second}.bin`, unixSecond: second, bytes });
+      f = g;
     }
-    // Only a completed write claims its range and frame counters (spec §12 D15).
-    this.used.push(range);
-    this.frameCounters.set(counters);
-    return written;
+    return {
+      files,
+      // Only a completed write claims its range and frame counters (spec §12 D15).
+      commit: () => {
+        this.used.push(range);
+        this.frameCounters.set(counters);
+      },
+    };
   }
 }

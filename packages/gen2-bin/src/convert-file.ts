@@ -1,29 +1,15 @@
 /**
- * Convert one `.bin` file into a Parquet file sorted by (xy, timestamp) in bounded memory.
- *
- * Pass 0 decodes the file and histograms `xy`; the `xy` axis is then cut into groups of at most
- * `maxRowsPerPass` photons, and each group is one more decode pass that scatters its photons into
- * place (a stable counting sort on `xy`; photons of one pixel arrive in time order, so the
- * timestamp order inside a pixel only needs a check and, rarely, a stable sort). Memory per
- * conversion is ~16 bytes × `maxRowsPerPass` plus ~26 MiB of read/decode buffers (all reused
- * across passes), whatever the file size.
- * This module runs both in worker threads and in-process.
+ * Convert one `.bin` file into its Parquet cache file (Node only): the file as a byte source,
+ * sorted by (xy, timestamp) in bounded memory by the platform-neutral `sortGen2Source`, streamed
+ * through `@daqkit/io`'s atomic table writer. Runs both in worker threads and in-process.
  */
-import { open } from "node:fs/promises";
-import type { Table } from "apache-arrow";
-import { photonTable, wideArrays, wideTable } from "./arrow-tables.js";
-import { Gen2ChecksumAccumulator } from "./checksum.js";
-import {
-  createDecoderState,
-  currentHeader,
-  type DecoderState,
-  decodeWords,
-  PhotonColumns,
-  WidePhotonColumns,
-} from "./decoder-core.js";
+import { mkdir, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { type Gen2WidePhotonArrays, wideTable } from "./arrow-tables.js";
 import type { Gen2DecodeStats } from "./decode.js";
-import { fsError } from "./errors.js";
+import { openGen2File } from "./node-decode.js";
 import { writeParquetTables } from "./parquet-io.js";
+import { emptyPhotonTable, sortGen2Source } from "./sorted-photons.js";
 import type { Gen2Header } from "./words.js";
 
 /** One conversion job (plain data: it crosses the worker boundary). */
@@ -52,253 +38,43 @@ export interface ConvertResult {
   maxTimestampUs: number | null;
 }
 
-const CHUNK_BYTES = 8 * 1024 * 1024;
-
-interface PassResult {
-  state: DecoderState;
-  bytes: number;
-}
-
-/** Decode the whole file once, calling `onChunk` for each decoded block of photons. */
-/** Read buffer and decoded-chunk columns, reused by every pass of a conversion. */
-interface PassScratch {
-  staging: Uint8Array;
-  words: DataView;
-  cols: PhotonColumns;
-}
-
-function createScratch(): PassScratch {
-  const staging = new Uint8Array(CHUNK_BYTES);
-  return { staging, words: new DataView(staging.buffer), cols: new PhotonColumns(CHUNK_BYTES / 8) };
-}
-
-async function decodePass(
-  path: string,
-  header: Gen2Header | null,
-  wide: WidePhotonColumns,
-  scratch: PassScratch,
-  onChunk: (cols: PhotonColumns) => void,
-): Promise<PassResult> {
-  const state = createDecoderState(header);
-  const { staging, words, cols } = scratch;
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    throw fsError(error, path, "opening");
-  }
-  let bytes = 0;
-  try {
-    let fill = 0;
-    for (;;) {
-      let got: number;
-      try {
-        got = (await handle.read(staging, fill, CHUNK_BYTES - fill, null)).bytesRead;
-      } catch (error) {
-        throw fsError(error, path, "reading");
-      }
-      fill += got;
-      bytes += got;
-      const whole = got === 0 ? fill - (fill % 8) : fill === CHUNK_BYTES ? fill : 0;
-      if (whole > 0) {
-        cols.length = 0;
-        decodeWords(words, 0, whole / 8, state, cols, wide);
-        onChunk(cols);
-        fill -= whole;
-      }
-      if (got === 0) break;
-    }
-  } finally {
-    await handle.close();
-  }
-  return { state, bytes };
-}
-
-/** Cut the xy histogram into consecutive groups of at most `maxRows` photons (a single pixel may exceed it). */
-function groupsOf(counts: Float64Array, maxRows: number): Array<[number, number, number]> {
-  const groups: Array<[number, number, number]> = [];
-  let lo = -1;
-  let sum = 0;
-  for (let v = 0; v < 65536; v++) {
-    const c = counts[v]!;
-    if (c === 0) continue;
-    if (lo >= 0 && sum + c > maxRows) {
-      groups.push([lo, v - 1, sum]);
-      lo = -1;
-      sum = 0;
-    }
-    if (lo < 0) lo = v;
-    sum += c;
-  }
-  if (lo >= 0) groups.push([lo, 65535, sum]);
-  return groups;
-}
-
-const EMPTY_PHOTONS = (): Table =>
-  photonTable({
-    xy: new Uint16Array(0),
-    timestamp: new BigInt64Array(0),
-    phase: new Int32Array(0),
-    baseline: new Int32Array(0),
-  });
-
-/** Run one conversion (see module doc). Throws coded errors (`GEN2_IO`, `GEN2_PARQUET`, …). */
+/** Run one conversion. Throws coded errors (`GEN2_FILE_NOT_FOUND`, `GEN2_IO`, `GEN2_PARQUET`, …). */
 export async function convertBinFile(job: ConvertJob): Promise<ConvertResult> {
-  const maxRows = Math.max(1, job.maxRowsPerPass ?? 4 * 1024 * 1024);
-  const counts = new Float64Array(65536);
-  const wide = new WidePhotonColumns();
-  const sum = new Gen2ChecksumAccumulator();
-  let minT = Number.POSITIVE_INFINITY;
-  let maxT = Number.NEGATIVE_INFINITY;
-  const scratch = createScratch();
-  const first = await decodePass(job.binPath, job.header, wide, scratch, (cols) => {
-    const xy = cols.xy;
-    const pairs = cols.tsPairs;
-    for (let i = 0; i < cols.length; i++) {
-      counts[xy[i]!]!++;
-      const t = pairs[2 * i + 1]! * 4294967296 + (pairs[2 * i]! >>> 0);
-      if (t < minT) minT = t;
-      if (t > maxT) maxT = t;
-    }
-    sum.addPacked({
-      xy: cols.xy.subarray(0, cols.length),
-      timestamp: cols.timestamp.subarray(0, cols.length),
-      phase: cols.phase.subarray(0, cols.length),
-      baseline: cols.baseline.subarray(0, cols.length),
+  const source = await openGen2File(job.binPath);
+  try {
+    const sorted = await sortGen2Source(source, {
+      header: job.header,
+      path: job.binPath,
+      ...(job.maxRowsPerPass ? { maxRowsPerPass: job.maxRowsPerPass } : {}),
     });
-  });
-  const wideCols = wideArrays(wide);
-  sum.addWide(wideCols);
-  for (let i = 0; i < wideCols.timestamp.length; i++) {
-    const t = Number(wideCols.timestamp[i]!);
-    if (t < minT) minT = t;
-    if (t > maxT) maxT = t;
+    await writeWide(job.widePath, sorted.wide);
+    await writeParquetTables(job.parquetPath, sorted.tables(), emptyPhotonTable());
+    return {
+      parquetPath: job.parquetPath,
+      widePath: sorted.wide.x.length > 0 ? job.widePath : null,
+      stats: sorted.stats,
+      lastHeader: sorted.lastHeader,
+      checksum: sorted.checksum,
+      minTimestampUs: sorted.minTimestampUs,
+      maxTimestampUs: sorted.maxTimestampUs,
+    };
+  } finally {
+    await source.close?.();
   }
-  const groups = groupsOf(counts, maxRows);
-  const binPath = job.binPath;
-  async function* sortedTables(): AsyncGenerator<Table> {
-    const scratchWide = new WidePhotonColumns();
-    // One set of group arrays for all passes (allocating per group doubles the peak until GC).
-    const most = groups.reduce((m, g) => Math.max(m, g[2]), 0);
-    const tsAll = new Float64Array(most);
-    const phaseAll = new Int32Array(most);
-    const baselineAll = new Int32Array(most);
-    for (const [lo, hi, n] of groups) {
-      const ts = tsAll.subarray(0, n);
-      const phase = phaseAll.subarray(0, n);
-      const baseline = baselineAll.subarray(0, n);
-      const starts = new Int32Array(hi - lo + 2);
-      for (let v = lo, at = 0; v <= hi; v++) {
-        starts[v - lo] = at;
-        at += counts[v]!;
-      }
-      starts[hi - lo + 1] = n;
-      const cursor = starts.slice();
-      await decodePass(binPath, job.header, scratchWide, scratch, (cols) => {
-        scratchWide.length = 0;
-        const xy = cols.xy;
-        const pairs = cols.tsPairs;
-        const ph = cols.phase;
-        const bl = cols.baseline;
-        for (let i = 0; i < cols.length; i++) {
-          const v = xy[i]!;
-          if (v < lo || v > hi) continue;
-          const at = cursor[v - lo]!++;
-          ts[at] = pairs[2 * i + 1]! * 4294967296 + (pairs[2 * i]! >>> 0);
-          phase[at] = ph[i]!;
-          baseline[at] = bl[i]!;
-        }
-      });
-      // Time order inside each pixel: usually already true (one board's frames arrive in order).
-      for (let k = 0; k <= hi - lo; k++) {
-        const a = starts[k]!;
-        const b = starts[k + 1]!;
-        let sorted = true;
-        for (let i = a + 1; i < b; i++) {
-          if (ts[i]! < ts[i - 1]!) {
-            sorted = false;
-            break;
-          }
-        }
-        if (!sorted) sortBucket(ts, phase, baseline, a, b);
-      }
-      // Emit in batches of ≤ 256 Ki rows (the writer still forms 1 Mi-row row groups).
-      const BATCH = 1 << 18;
-      let v = lo;
-      for (let a = 0; a < n; a += BATCH) {
-        const b = Math.min(n, a + BATCH);
-        const xyOut = new Uint16Array(b - a);
-        for (let i = a; i < b; i++) {
-          while (starts[v - lo + 1]! <= i) v++;
-          xyOut[i - a] = v;
-        }
-        const tsOut = new BigInt64Array(b - a);
-        const pairs = new Int32Array(tsOut.buffer);
-        for (let i = a; i < b; i++) {
-          const t = ts[i]!;
-          pairs[2 * (i - a)] = t >>> 0;
-          pairs[2 * (i - a) + 1] = (t / 4294967296) | 0;
-        }
-        yield photonTable({ xy: xyOut, timestamp: tsOut, phase: phase.subarray(a, b), baseline: baseline.subarray(a, b) });
-      }
-    }
-  }
-  await writeWide(job.widePath, wideCols);
-  await writeParquetTables(job.parquetPath, sortedTables(), EMPTY_PHOTONS());
-  const state = first.state;
-  const trailing = first.bytes % 8;
-  return {
-    parquetPath: job.parquetPath,
-    widePath: wideCols.x.length > 0 ? job.widePath : null,
-    stats: {
-      bytes: first.bytes,
-      words: state.words,
-      headers: state.headers,
-      paddings: state.paddings,
-      photons: state.photons,
-      widePhotons: state.widePhotons,
-      orphanWords: state.orphanWords,
-      trailingBytes: trailing,
-    },
-    lastHeader: currentHeader(state),
-    checksum: sum.hex(),
-    minTimestampUs: Number.isFinite(minT) ? minT : null,
-    maxTimestampUs: Number.isFinite(maxT) ? maxT : null,
-  };
 }
 
-function sortBucket(ts: Float64Array, phase: Int32Array, baseline: Int32Array, a: number, b: number): void {
-  const idx = Array.from({ length: b - a }, (_, i) => a + i);
-  idx.sort((i, j) => ts[i]! - ts[j]! || i - j);
-  const t2 = idx.map((i) => ts[i]!);
-  const p2 = idx.map((i) => phase[i]!);
-  const b2 = idx.map((i) => baseline[i]!);
-  ts.set(t2, a);
-  phase.set(p2, a);
-  baseline.set(b2, a);
-}
-
-async function writeWide(path: string, cols: ReturnType<typeof wideArrays>): Promise<void> {
-  const { mkdir, rm } = await import("node:fs/promises");
-  const { dirname } = await import("node:path");
+async function writeWide(path: string, cols: Gen2WidePhotonArrays): Promise<void> {
   if (cols.x.length === 0) {
     await rm(path, { force: true });
     return;
   }
   await mkdir(dirname(path), { recursive: true });
   const table = wideTable(cols);
-  await writeParquetTables(path, (async function* () { yield table; })(), table);
+  await writeParquetTables(
+    path,
+    (async function* () {
+      yield table;
+    })(),
+    table,
+  );
 }
-
-/** Empty wide table (schema only), used by readers when no wide file exists. */
-export function emptyWideTable(): Table {
-  return wideTable({
-    x: new Uint16Array(0),
-    y: new Uint16Array(0),
-    timestamp: new BigInt64Array(0),
-    phase: new Int32Array(0),
-    baseline: new Int32Array(0),
-    board: new Uint8Array(0),
-  });
-}
-

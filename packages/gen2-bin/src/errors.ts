@@ -127,6 +127,22 @@ export function fsError(error: unknown, path: string, what: string): Gen2BinErro
 }
 
 /**
+ * An error of a byte or directory source (`@daqkit/io`'s `IoError`, or anything a custom source
+ * throws) as a coded error: `IO_NOT_FOUND` → `GEN2_FILE_NOT_FOUND`, anything else → `GEN2_IO`.
+ * A `Gen2BinError` passes through unchanged.
+ */
+export function sourceError(error: unknown, name: string, what: string, byteOffset?: number): Gen2BinError {
+  if (Gen2BinError.isInstance(error)) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const detail = error instanceof Error ? error.message : String(error);
+  const context = { path: name, cause: error, ...(byteOffset !== undefined ? { byteOffset } : {}) };
+  if (code === "IO_NOT_FOUND" || code === "ENOENT") {
+    return new Gen2BinError("GEN2_FILE_NOT_FOUND", `gen2: ${what} ${name}: no such file (${detail})`, context);
+  }
+  return new Gen2BinError("GEN2_IO", `gen2: ${what} ${name} failed: ${detail}`, context);
+}
+
+/**
  * A conversion worker's serialized error (see `@daqkit/io`'s `WorkerPool`) as a Gen2BinError: a
  * `GEN2_*` error keeps its code, path and byte offset; anything else is `GEN2_WORKER_FAILED`.
  */

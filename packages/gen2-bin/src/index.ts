@@ -1,3 +1,8 @@
+/**
+ * `@daqkit/gen2-bin`: MKID gen2 `.bin` photon files, platform-neutral (browsers and Node). Inputs are
+ * bytes, `Blob`/`File`s and `@daqkit/io` byte and directory sources. Paths, the Parquet cache and
+ * worker threads are in `@daqkit/gen2-bin/node`.
+ */
 export { Gen2BinError } from "./errors.js";
 export type { Gen2BinErrorCode, Gen2BinErrorContext } from "./errors.js";
 export {
@@ -13,7 +18,7 @@ export {
   paddingWordBytes,
 } from "./words.js";
 export type { Gen2Header, Gen2PhotonWord, Gen2WordKind } from "./words.js";
-export { decodeGen2, decodeGen2Arrays, iterateGen2Batches, readGen2File, readGen2FileArrays, readWholeFile } from "./decode.js";
+export { decodeGen2, decodeGen2Arrays, decodeGen2Source, decodeGen2SourceArrays, iterateGen2Batches } from "./decode.js";
 export type {
   Gen2Batch,
   Gen2ByteSource,
@@ -22,22 +27,22 @@ export type {
   Gen2Decoded,
   Gen2DecodedArrays,
   Gen2ReadFileOptions,
+  Gen2ReadOptions,
+  Gen2SourceInput,
   Gen2StreamInput,
   Gen2StreamOptions,
 } from "./decode.js";
+export { inferGen2EpochYear, scanGen2Headers } from "./header-scan.js";
+export type { Gen2HeaderSpan } from "./header-scan.js";
 export type { Gen2PhotonArrays, Gen2WidePhotonArrays } from "./arrow-tables.js";
 export { Gen2ChecksumAccumulator, gen2Checksum } from "./checksum.js";
-export { BinDirectory, GEN2_OVERLAP_US, scanGen2Directory } from "./bin-directory.js";
+export { BinSourceDirectory, GEN2_OVERLAP_US, scanGen2Source } from "./bin-source-directory.js";
 export type {
-  BinDirectoryOptions,
-  ConvertOptions,
-  Gen2BinFile,
+  BinSourceDirectoryOptions,
   Gen2DirectoryScan,
   Gen2ReadResult,
   Gen2ScannedFile,
   Gen2SkippedFile,
-} from "./bin-directory.js";
-export type { ConvertResult } from "./convert-file.js";
+} from "./bin-source-directory.js";
 export { BinSerializer } from "./bin-serializer.js";
-export type { BinSerializerOptions, Gen2PhotonColumnsInput } from "./bin-serializer.js";
-export { writeTableArrow, writeTableParquet } from "./table-files.js";
+export type { Gen2PhotonColumnsInput, Gen2SerializedFile, Gen2SerializerOptions } from "./bin-serializer.js";

@@ -1,25 +1,15 @@
 /**
- * Parquet through parquet-wasm (loaded lazily, once). Writers go through `@daqkit/io`'s atomic
+ * Parquet cache files (Node only). parquet-wasm is loaded once, lazily, by `@daqkit/io`. Writers go through `@daqkit/io`'s atomic
  * table writer (temporary name in the target directory, fsync, rename), so an interrupted or failed
  * run never leaves a file a later run would trust.
  */
 import { openAsBlob } from "node:fs";
+import { loadParquetWasm } from "@daqkit/io";
 import { writeTableFile } from "@daqkit/io/node";
 import { type Table, tableFromIPC } from "apache-arrow";
 import { Gen2BinError } from "./errors.js";
 
 type ParquetWasm = typeof import("parquet-wasm");
-
-let parquetPromise: Promise<ParquetWasm> | undefined;
-
-/** parquet-wasm, imported on first use (the promise is cleared if the import fails). */
-export function loadParquetWasm(): Promise<ParquetWasm> {
-  parquetPromise ??= import("parquet-wasm").catch((error: unknown) => {
-    parquetPromise = undefined;
-    throw new Gen2BinError("GEN2_PARQUET", `gen2: cannot load parquet-wasm: ${String(error)}`, { cause: error });
-  });
-  return parquetPromise;
-}
 
 /** The temporary names of earlier gen2-bin writers, `.NAME.PID-RANDOM.tmp`: removed when their writer is dead. */
 export const LEGACY_TEMPORARY = /^(\d+)-[0-9a-z]+\.tmp$/;
@@ -60,7 +50,12 @@ export async function writeParquetTables(path: string, tables: AsyncIterable<Tab
  * @throws Gen2BinError `GEN2_PARQUET` (unreadable file), `GEN2_FILE_NOT_FOUND`
  */
 export async function* readParquetTables(path: string, batchSize = 1 << 20): AsyncGenerator<Table> {
-  const pq = await loadParquetWasm();
+  let pq: ParquetWasm;
+  try {
+    pq = await loadParquetWasm(); // @daqkit/io's one lazy parquet-wasm import
+  } catch (error) {
+    throw new Gen2BinError("GEN2_PARQUET", `gen2: cannot load parquet-wasm: ${String(error)}`, { path, cause: error });
+  }
   let file: Awaited<ReturnType<ParquetWasm["ParquetFile"]["fromFile"]>>;
   try {
     file = await pq.ParquetFile.fromFile(await openAsBlob(path));

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { GEN2_WRAP_US, TimestampRange } from "@daqkit/timestamps";
 import { build as esbuildBuild } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BinDirectory, decodeGen2Arrays, type Gen2DecodedArrays } from "../src/index.js";
+import { BinDirectory, decodeGen2Arrays, type Gen2DecodedArrays } from "../src/node.js";
 import { duckChecksum, duckTypes, duckUnsortedRows } from "./duckdb.js";
 import { gen2Make, type Manifest, TESTDATA, tempDir } from "./helpers.js";
 

@@ -4,7 +4,7 @@ import { GEN2_WRAP_US, yearEpochUnixSeconds } from "@daqkit/timestamps";
 import { Int32, makeVector, Table, tableFromArrays, vectorFromArray } from "apache-arrow";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BinSerializer, decodeGen2Arrays, type Gen2Header } from "../src/index.js";
+import { BinSerializer, decodeGen2Arrays, type Gen2Header } from "../src/node.js";
 import { tempDir } from "./helpers.js";
 
 let tmp: ReturnType<typeof tempDir>;

@@ -10,7 +10,7 @@ import {
   iterateGen2Batches,
   readGen2File,
   readGen2FileArrays,
-} from "../src/index.js";
+} from "../src/node.js";
 import { concatBytes, gen2Make, hex, TESTDATA, tempDir } from "./helpers.js";
 
 const H = "ff e8 76 0b 46 72 2c fb";
@@ -71,7 +71,7 @@ describe("spec §13.4 extremes.bin (wrap, sign-extension limits, x/y ≥ 256)", 
 
 describe("timestamps whose low 32 bits carry inside a tick", () => {
   it("header × 500 just below a multiple of 2^32 plus the offset carries into the high word", async () => {
-    const { encodeHeaderWord, encodePhotonWord, paddingWordBytes } = await import("../src/index.js");
+    const { encodeHeaderWord, encodePhotonWord, paddingWordBytes } = await import("../src/node.js");
     for (const k of [858993459, 858993459 + 2 ** 30, 2 ** 36 - 1]) {
       const bytes = concatBytes(
         encodeHeaderWord({ board: 1, frame: 0, timestamp: k }),

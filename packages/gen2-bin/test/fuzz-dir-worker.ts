@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serveInputs } from "../../../test/support/fault-worker.js";
-import { BinDirectory } from "../src/index.js";
+import { BinDirectory } from "../src/node.js";
 
 interface DirInput {
   files: { name: string; bytes: Uint8Array }[];

@@ -27,7 +27,7 @@ import {
   runIsolated,
   scaled,
 } from "../../../test/support/fault.js";
-import { decodeGen2Arrays, iterateGen2Batches } from "../src/index.js";
+import { decodeGen2Arrays, iterateGen2Batches } from "../src/node.js";
 import { gen2Make, TESTDATA, tempDir } from "./helpers.js";
 
 let tmp: ReturnType<typeof tempDir>;

@@ -1,11 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { bytesSource, IoError } from "@daqkit/io";
 import { join } from "node:path";
 import type { Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { photonTable } from "../src/arrow-tables.js";
-import { BinDirectory } from "../src/index.js";
+import { BinDirectory } from "../src/node.js";
 import { writeParquetTables } from "../src/parquet-io.js";
+import { emptyPhotonTable, sortGen2Source } from "../src/sorted-photons.js";
 import { writeTableArrow, writeTableParquet } from "../src/table-files.js";
 import { gen2Make, type Manifest, tempDir } from "./helpers.js";
 
@@ -49,6 +51,33 @@ describe("Parquet cache writes (issue 13: a failed conversion must not leave a c
     const result = await again.readAll();
     expect(again.results.get(0)).not.toBe("cached");
     expect(result.photons.numRows + result.wide.numRows).toBe(manifest.total_photons);
+  });
+
+  it("a conversion whose .bin byte source fails half way through the sorted passes leaves nothing under the final name", async () => {
+    const cache = join(tmp.path, "pq-src");
+    const dir = await BinDirectory.open(bins, cache, { workers: 0 });
+    const target = dir.files[0]!;
+    const inner = bytesSource(new Uint8Array(readFileSync(target.path)), target.path);
+    let reads = 0;
+    // Read 0 is the counting pass, reads 1 and 2 the first two sort passes (their row groups are
+    // written), read 3 fails: the disk went away half way through the Parquet file.
+    const flaky = { ...inner, read: async (offset: number, length: number) => {
+      if (reads++ === 3) throw new IoError("IO_FAILED", "io: the disk went away", { path: target.path, offset });
+      return inner.read(offset, length);
+    } };
+    const sorted = await sortGen2Source(flaky, { header: null, maxRowsPerPass: 2000 });
+    await expect(writeParquetTables(target.parquetPath, sorted.tables(), emptyPhotonTable())).rejects.toMatchObject({
+      code: "GEN2_IO",
+      path: target.path,
+    });
+    expect(reads).toBe(4);
+    expect(existsSync(target.parquetPath)).toBe(false);
+    expect(readdirSync(cache).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    const again = await BinDirectory.open(bins, cache, { workers: 0 });
+    await again.convertAll();
+    expect(again.results.get(0)).not.toBe("cached");
+    const r = again.results.get(0);
+    expect(r !== "cached" && r?.checksum).toBe(manifest.files[0]!.checksum);
   });
 
   it("a Gen2BinError from the source keeps its code; an older file stays as it was", async () => {

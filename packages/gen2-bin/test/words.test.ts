@@ -7,7 +7,7 @@ import {
   encodePhotonWord,
   Gen2BinError,
   paddingWordBytes,
-} from "../src/index.js";
+} from "../src/node.js";
 import { hex, toHex } from "./helpers.js";
 
 describe("header words (spec §13.1, §13.3)", () => {

@@ -21,6 +21,13 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** The synchronous twin of {@link ByteSource.read}, where the platform allows it. */
   readSync?(offset: number, length: number): Uint8Array;
+  /**
+   * Fill `target` with the `target.byteLength` bytes at `offset` (same range checks and errors as
+   * {@link ByteSource.read}), where the source can read into caller memory (Node files). Hot loops
+   * that read a large source chunk by chunk use it to reuse their buffers: a fresh multi-MiB buffer
+   * per read costs its page faults again every time.
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
   /** Release the underlying handle (Node files); a no-op elsewhere. Reads after `close` fail. */
   close?(): Promise<void>;
 }

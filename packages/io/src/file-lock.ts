@@ -1,12 +1,13 @@
 /**
  * An exclusive, advisory, cross-process lock on a file path, for writers (Node has no flock).
  *
- * The lock is a sidecar file `.NAME.lock` in the same directory, created with `O_CREAT | O_EXCL`
- * (`open(…, "wx")`), holding `{"pid": …, "hostname": …}`. A lock whose holder is a dead process on
+ * The lock is a sidecar file `.NAME.lock` in the same directory, holding `{"pid": …, "hostname": …}`:
+ * written as `.NAME.lock.PID.new` and hard-linked to its name (which fails if it exists, as
+ * `O_CREAT | O_EXCL` does), so it never exists without its holder. A lock whose holder is a dead process on
  * this host is stale: it is taken over (removed and re-created with O_EXCL, so two takers cannot
  * both win). A lock held by another host is never taken over.
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { linkSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { IoError } from "./errors.js";
@@ -63,19 +64,36 @@ function alive(pid: number): boolean {
 }
 
 function tryCreate(lockPath: string): boolean {
-  let fd: number;
+  // The holder is written in full under a name of this process first, then hard-linked into place
+  // (link fails if the name exists, like O_EXCL): the lock file never exists without its holder,
+  // even when the taker is killed midway (a torn lock would read as busy for seconds).
+  const own = `${lockPath}.${process.pid}.new`;
   try {
-    fd = openSync(lockPath, "wx");
+    writeFileSync(own, JSON.stringify({ pid: process.pid, hostname: hostname() }));
+    linkSync(own, lockPath);
+    return true;
   } catch (error) {
     if ((error as { code?: string }).code === "EEXIST") return false;
     throw new IoError("IO_FAILED", `io: cannot create the lock file ${lockPath}: ${(error as Error).message}`, { path: lockPath, cause: error });
-  }
-  try {
-    writeSync(fd, JSON.stringify({ pid: process.pid, hostname: hostname() }));
   } finally {
-    closeSync(fd);
+    rmSync(own, { force: true });
   }
-  return true;
+}
+
+/** Remove `.NAME.lock.PID.new` / `.stale` files that takers killed midway left (their pid is dead on this host). */
+function removeDeadLeftovers(lockPath: string): void {
+  const prefix = `${basename(lockPath)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(lockPath));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.(?:new|stale)$/.exec(name.slice(prefix.length));
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(join(dirname(lockPath), name), { force: true });
+  }
 }
 
 /**
@@ -87,6 +105,7 @@ function tryCreate(lockPath: string): boolean {
  */
 export function tryAcquireFileLock(path: string): FileLock | FileLockBusy {
   const lockPath = lockPathFor(path);
+  removeDeadLeftovers(lockPath);
   for (let attempt = 0; attempt < 3; attempt++) {
     if (tryCreate(lockPath)) {
       let held = true;

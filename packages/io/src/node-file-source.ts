@@ -34,25 +34,31 @@ export async function fileHandleSource(handle: FileHandle, name: string): Promis
       length,
       size,
     });
+  const readInto = async (offset: number, out: Uint8Array): Promise<void> => {
+    const length = out.byteLength;
+    checkRange(name, size, offset, length);
+    let done = 0;
+    try {
+      while (done < length) {
+        const { bytesRead } = await handle.read(out, done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+    } catch (cause) {
+      throw fileSystemError(name, `reading ${length} bytes at offset ${offset}`, cause, { offset, length, size });
+    }
+    if (done !== length) throw short(offset, length, done);
+  };
   return {
     name,
     size,
     async read(offset, length) {
       checkRange(name, size, offset, length);
       const out = new Uint8Array(length);
-      let done = 0;
-      try {
-        while (done < length) {
-          const { bytesRead } = await handle.read(out, done, length - done, offset + done);
-          if (bytesRead === 0) break;
-          done += bytesRead;
-        }
-      } catch (cause) {
-        throw fileSystemError(name, `reading ${length} bytes at offset ${offset}`, cause, { offset, length, size });
-      }
-      if (done !== length) throw short(offset, length, done);
+      await readInto(offset, out);
       return out;
     },
+    readInto,
     readSync(offset, length) {
       checkRange(name, size, offset, length);
       const out = new Uint8Array(length);

@@ -41,3 +41,16 @@ test("a lock left by a dead process on this host is taken over; another host's l
 test("a missing directory is a coded IoError", () => {
   expect(() => tryAcquireFileLock(join(dir, "no/such/dir/c.lh5"))).toThrow(expect.objectContaining({ code: "IO_FAILED" }));
 });
+
+test("the lock file never exists without its holder; a taker's leftovers of a dead pid are removed by the next taker", () => {
+  const target = join(dir, "c.lh5");
+  const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+  // What a taker killed between writing its private copy and linking it (or mid-takeover) leaves.
+  const leftovers = [`${lockPathFor(target)}.${dead}.new`, `${lockPathFor(target)}.${dead}.stale`];
+  for (const p of leftovers) writeFileSync(p, JSON.stringify({ pid: dead, hostname: hostname() }));
+  const lock = held(tryAcquireFileLock(target));
+  expect(readFileLockHolder(lock.lockPath)).toEqual({ pid: process.pid, hostname: hostname() });
+  expect(leftovers.filter((p) => existsSync(p))).toEqual([]);
+  expect(existsSync(`${lockPathFor(target)}.${process.pid}.new`)).toBe(false);
+  lock.release();
+});

@@ -50,6 +50,8 @@ export type RawHdf5ErrorCode =
    * writer is still running, or one crashed mid-write (then `daqkit rawhdf5 repair` / `repairRawfile`).
    */
   | "RAWHDF5_NEEDS_REPAIR"
+  /** Another live daqkit writer (`holderPid`) holds the file's write lock; nothing was written. */
+  | "RAWHDF5_BUSY"
   /** An argument is not something this entry reads (a path given to the platform-neutral main entry, a number…). */
   | "RAWHDF5_BAD_INPUT";
 
@@ -62,6 +64,7 @@ const CATEGORY: Record<RawHdf5ErrorCode, "data" | "not-found"> = {
   RAWHDF5_TRUNCATED: "data",
   RAWHDF5_BAD_INPUT: "data",
   RAWHDF5_NEEDS_REPAIR: "data",
+  RAWHDF5_BUSY: "data",
   RAWHDF5_BAD_VERSION: "data",
   RAWHDF5_UNSUPPORTED_VERSION: "data",
   RAWHDF5_VERSION_MISMATCH: "data",
@@ -97,6 +100,8 @@ export interface RawHdf5ErrorContext {
   fileSize?: number;
   /** Superblock status flags (bit 0 open for write, bit 2 open for SWMR write), when they matter. */
   superblockFlags?: number;
+  /** Process id of the writer holding the file's write lock (`RAWHDF5_BUSY`), when known. */
+  holderPid?: number;
 }
 
 /** Error thrown by every function of `@daqkit/rawhdf5`; branch on {@link RawHdf5Error.code}. */
@@ -112,6 +117,7 @@ export class RawHdf5Error extends Error {
   readonly eofAddress: number | undefined;
   readonly fileSize: number | undefined;
   readonly superblockFlags: number | undefined;
+  readonly holderPid: number | undefined;
   readonly [MARKER] = true;
 
   constructor(code: RawHdf5ErrorCode, message: string, options: RawHdf5ErrorContext & { cause?: unknown } = {}) {
@@ -125,6 +131,7 @@ export class RawHdf5Error extends Error {
     this.eofAddress = options.eofAddress;
     this.fileSize = options.fileSize;
     this.superblockFlags = options.superblockFlags;
+    this.holderPid = options.holderPid;
   }
 
   /** True for any daqkit rawhdf5 error, even from another copy of this package. */

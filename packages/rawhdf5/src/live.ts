@@ -5,7 +5,10 @@
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { File as H5File } from "h5wasm";
+import type { FileLock } from "@daqkit/io/node";
 import { RawHdf5Error } from "./errors.js";
+import { recoverCrashedWriter } from "./repair.js";
+import { acquireRawfileLock } from "./write-lock.js";
 import { loadH5, withQuietHdf5 } from "./h5/node-runtime.js";
 import type { H5Runtime } from "./h5/runtime.js";
 import { appendRawBatch, closeQuietly } from "./h5/raw-layout.js";
@@ -33,7 +36,8 @@ export interface RawfileWriterOptions {
  * An open raw file in SWMR-write mode. Each {@link RawfileWriter.append} resizes both datasets,
  * writes the rows, updates `meta@modified` and flushes the whole file, so SWMR readers (ours or
  * h5py) that open the file afterwards see every message complete (spec §6.3). Only one writer
- * may hold a file; other writers fail with `RAWHDF5_IO`/`RAWHDF5_UNREADABLE` until it is closed.
+ * may hold a file: it holds the daqkit write lock until {@link RawfileWriter.close}, so other
+ * daqkit writers fail with `RAWHDF5_BUSY` (naming its pid) until it is closed.
  */
 export class RawfileWriter {
   readonly path: string;
@@ -41,10 +45,12 @@ export class RawfileWriter {
   #file: H5File | undefined;
   #version: string;
   #length: number;
+  #lock: FileLock | undefined;
 
   /** @internal use {@link openRawfileWriter} */
-  constructor(rt: H5Runtime, path: string, file: H5File, version: string, length: number) {
+  constructor(rt: H5Runtime, path: string, file: H5File, version: string, length: number, lock?: FileLock) {
     this.#rt = rt;
+    this.#lock = lock;
     this.path = path;
     this.#file = file;
     this.#version = version;
@@ -75,7 +81,14 @@ export class RawfileWriter {
   close(): void {
     const file = this.#file;
     this.#file = undefined;
-    if (file) withQuietHdf5(this.#rt, () => closeQuietly(file));
+    try {
+      if (file) withQuietHdf5(this.#rt, () => closeQuietly(file));
+    } finally {
+      // Released only after the file is closed (flags cleared), so the next writer never sees
+      // "open for writing" with no live holder of a lock.
+      this.#lock?.release();
+      this.#lock = undefined;
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -84,24 +97,33 @@ export class RawfileWriter {
 }
 
 /**
- * Open (creating if needed) a raw file for repeated appends, in SWMR-write mode.
- * @throws RawHdf5Error as {@link toRawfile}
+ * Open (creating if needed) a raw file for repeated appends, in SWMR-write mode. Takes the file's
+ * write lock until `close()`, and repairs the state a crashed daqkit writer left, as {@link toRawfile} does.
+ * @throws RawHdf5Error as {@link toRawfile} (`RAWHDF5_BUSY` while another daqkit writer holds the file)
  */
 export async function openRawfileWriter(path: string, options: RawfileWriterOptions = {}): Promise<RawfileWriter> {
   const { version = null, ioVersion = null } = options;
   if (version != null) parseRawfileVersion(version, "requested version", path);
   if (ioVersion != null) parseRawfileVersion(ioVersion, "requested io_version", path);
   const rt = await loadH5();
-  if (!existsSync(path)) await removeStaleRawTemporaries(path);
-  return withQuietHdf5(rt, (scope) => {
-    if (!existsSync(path)) {
-      const v = checkNewFileVersions(version, ioVersion, path);
-      createRawfileAtomically(rt, scope, path, v, ioVersion, null, Date.now() / 1000);
-    }
-    const state = checkExistingForWrite(rt, scope, path, version, ioVersion);
-    const file = openForAppend(rt, scope, path, state.length);
-    return new RawfileWriter(rt, path, file, state.version, state.length);
-  });
+  // Held until close() (as toRawfile does for one call); a crashed daqkit writer's state is repaired.
+  const held = acquireRawfileLock(path);
+  try {
+    if (!existsSync(path)) await removeStaleRawTemporaries(path);
+    await recoverCrashedWriter(path, held);
+    return withQuietHdf5(rt, (scope) => {
+      if (!existsSync(path)) {
+        const v = checkNewFileVersions(version, ioVersion, path);
+        createRawfileAtomically(rt, scope, path, v, ioVersion, null, Date.now() / 1000);
+      }
+      const state = checkExistingForWrite(rt, scope, path, version, ioVersion);
+      const file = openForAppend(rt, scope, path, state.length);
+      return new RawfileWriter(rt, path, file, state.version, state.length, held.lock);
+    });
+  } catch (error) {
+    held.lock.release();
+    throw error;
+  }
 }
 
 /** One batch yielded by {@link followRawfile}. */

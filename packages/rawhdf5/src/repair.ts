@@ -15,6 +15,7 @@ import { readSuperblock, writeSuperblockFlags } from "./h5/superblock-node.js";
 import { LEGACY_TEMPORARY } from "./packet-file.js";
 import { readU8Rows, readVlenU8Rows } from "./h5/vlen-u8.js";
 import { RAWFILE_PATHS } from "./layout.js";
+import { acquireRawfileLock, type RawfileWriteLock } from "./write-lock.js";
 
 /** What {@link repairRawfile} found and did. */
 export interface RawfileRepairReport {
@@ -39,7 +40,9 @@ const CHECK_BLOCK = 1 << 16;
 
 /**
  * Make a raw file that a crashed writer left behind readable and appendable again, keeping every
- * complete message. Run it only when no writer is using the file.
+ * complete message. Run it only when no writer is using the file: it holds the file's daqkit write
+ * lock while it works, so a live daqkit writer makes it fail with `RAWHDF5_BUSY` (a writer of
+ * another program, e.g. larpix-control, takes no such lock).
  *
  * It clears the superblock's "open for write" status flags (what HDF5's `h5clear -s` does; the
  * superblock checksum is rewritten), extends a file shorter than its stored end-of-file address
@@ -50,9 +53,36 @@ const CHECK_BLOCK = 1 << 16;
  * original untouched. A file that needs nothing is not rewritten.
  *
  * @throws RawHdf5Error `RAWHDF5_NOT_FOUND`, `RAWHDF5_NOT_RAWFILE`, `RAWHDF5_UNREADABLE` (the
- *   superblock or the layout is damaged beyond this repair), `RAWHDF5_IO`
+ *   superblock or the layout is damaged beyond this repair), `RAWHDF5_IO`, `RAWHDF5_BUSY`
  */
 export async function repairRawfile(path: string): Promise<RawfileRepairReport> {
+  if (!existsSync(path)) throw new RawHdf5Error("RAWHDF5_NOT_FOUND", `rawhdf5: ${path}: no such file`, { path });
+  // A live daqkit writer holds the lock: refuse (RAWHDF5_BUSY) rather than repair under it.
+  const { lock } = acquireRawfileLock(path);
+  try {
+    return await repairLockedRawfile(path);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * If the superblock says "open for writing" and the write lock this session took over was left by
+ * a daqkit writer that died (`crashedHolder`), repair the file as {@link repairRawfile} does
+ * (keeping every complete message) so the session can go on. Without such a lock (no daqkit
+ * writer, e.g. larpix-control, or a live one elsewhere) nothing is done: the caller then refuses
+ * with `RAWHDF5_NEEDS_REPAIR` as before. The caller holds the write lock.
+ * @returns the repair report, or undefined when nothing was done
+ */
+export async function recoverCrashedWriter(path: string, held: RawfileWriteLock): Promise<RawfileRepairReport | undefined> {
+  if (!held.crashedHolder || !existsSync(path) || !statSync(path).isFile() || !hasHdf5Signature(path)) return undefined;
+  const sb = readSuperblock(path);
+  if (!sb?.checksumOk || sb.flags === 0) return undefined;
+  return repairLockedRawfile(path);
+}
+
+/** {@link repairRawfile} for a caller that holds the file's write lock. */
+async function repairLockedRawfile(path: string): Promise<RawfileRepairReport> {
   if (!existsSync(path)) throw new RawHdf5Error("RAWHDF5_NOT_FOUND", `rawhdf5: ${path}: no such file`, { path });
   if (!statSync(path).isFile() || !hasHdf5Signature(path)) {
     throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not an HDF5 file (no HDF5 signature)`, { path });

@@ -10,6 +10,8 @@ import { readSuperblock } from "./h5/superblock-node.js";
 import { checkWriteIoVersion, checkWriteVersion, parseRawfileVersion, RAWFILE_HEADER_FIELDS, RAWFILE_PATHS } from "./layout.js";
 import { LEGACY_TEMPORARY } from "./packet-file.js";
 import { needsRepairError } from "./read-core.js";
+import { recoverCrashedWriter } from "./repair.js";
+import { acquireRawfileLock } from "./write-lock.js";
 import { checkNewFileVersions, type PreparedBatch, prepareBatch, type ToRawfileOptions, type ToRawfileResult } from "./write-core.js";
 
 export { checkNewFileVersions, prepareBatch } from "./write-core.js";
@@ -184,38 +186,52 @@ export function openForAppend(rt: H5Runtime, scope: QuietScope, path: string, ex
  * temporary name and linked into place; an existing file is appended to in SWMR-write mode and
  * flushed as a whole before it is closed, so SWMR readers only ever see complete messages.
  *
+ * The call holds the file's daqkit write lock (io's `.NAME.lock`) throughout: a live daqkit writer
+ * makes it fail with `RAWHDF5_BUSY`. When the superblock says "open for writing" and the lock was
+ * left by a daqkit writer that died (kill -9, crash), the file is first repaired as
+ * `repairRawfile` does (every complete message kept) and the append goes on. Flags set without
+ * such a lock (another program's writer, running or crashed) still fail with `RAWHDF5_NEEDS_REPAIR`.
+ *
  * @param path file to create or append to
  * @returns the file length afterwards and whether the file was created
  * @throws RawHdf5Error `RAWHDF5_BAD_VERSION`, `RAWHDF5_UNSUPPORTED_VERSION`, `RAWHDF5_VERSION_MISMATCH`,
  *   `RAWHDF5_IO_VERSION_MISMATCH`, `RAWHDF5_BAD_MESSAGE_TYPE`, `RAWHDF5_UNKNOWN_HEADER_KEY`,
  *   `RAWHDF5_HEADER_LENGTH`, `RAWHDF5_HEADER_VALUE`, `RAWHDF5_NOT_RAWFILE`, `RAWHDF5_UNREADABLE`,
- *   `RAWHDF5_DAMAGED`, `RAWHDF5_IO`, `RAWHDF5_PATCH_FAILED`
+ *   `RAWHDF5_DAMAGED`, `RAWHDF5_IO`, `RAWHDF5_PATCH_FAILED`, `RAWHDF5_NEEDS_REPAIR`, `RAWHDF5_BUSY`
  */
 export async function toRawfile(path: string, options: ToRawfileOptions = {}): Promise<ToRawfileResult> {
   const { msgs = null, msgHeaders = null, version = null, ioVersion = null } = options;
   if (version != null) parseRawfileVersion(version, "requested version", path);
   if (ioVersion != null) parseRawfileVersion(ioVersion, "requested io_version", path);
   const rt = await loadH5();
-  if (!existsSync(path)) await removeStaleRawTemporaries(path);
-  return withQuietHdf5(rt, (scope) => {
-    const nowSeconds = Date.now() / 1000;
-    if (!existsSync(path)) {
-      const newVersion = checkNewFileVersions(version, ioVersion, path);
-      const batch = msgs == null ? null : prepareBatch(msgs, msgHeaders, newVersion, path);
-      if (createRawfileAtomically(rt, scope, path, newVersion, ioVersion, batch, nowSeconds)) {
-        return { length: batch?.msgs.length ?? 0, created: true };
+  // The write lock is held for the whole session (released in `finally`, left behind by kill -9).
+  const held = acquireRawfileLock(path);
+  try {
+    if (!existsSync(path)) await removeStaleRawTemporaries(path);
+    // A daqkit writer that crashed mid-append left the superblock flags set: repair and go on.
+    await recoverCrashedWriter(path, held);
+    return withQuietHdf5(rt, (scope) => {
+      const nowSeconds = Date.now() / 1000;
+      if (!existsSync(path)) {
+        const newVersion = checkNewFileVersions(version, ioVersion, path);
+        const batch = msgs == null ? null : prepareBatch(msgs, msgHeaders, newVersion, path);
+        if (createRawfileAtomically(rt, scope, path, newVersion, ioVersion, batch, nowSeconds)) {
+          return { length: batch?.msgs.length ?? 0, created: true };
+        }
       }
-    }
-    const state = checkExistingForWrite(rt, scope, path, version, ioVersion);
-    const batch = msgs == null ? null : prepareBatch(msgs, msgHeaders, state.version, path);
-    const file = openForAppend(rt, scope, path, state.length);
-    try {
-      const length = appendRawBatch(rt, scope, file, path, state.length, batch?.msgs ?? [], batch?.ioGroups ?? new Uint8Array(0), nowSeconds);
-      return { length, created: false };
-    } finally {
-      closeQuietly(file);
-    }
-  });
+      const state = checkExistingForWrite(rt, scope, path, version, ioVersion);
+      const batch = msgs == null ? null : prepareBatch(msgs, msgHeaders, state.version, path);
+      const file = openForAppend(rt, scope, path, state.length);
+      try {
+        const length = appendRawBatch(rt, scope, file, path, state.length, batch?.msgs ?? [], batch?.ioGroups ?? new Uint8Array(0), nowSeconds);
+        return { length, created: false };
+      } finally {
+        closeQuietly(file);
+      }
+    });
+  } finally {
+    held.lock.release();
+  }
 }
 
 /** Remove the temporaries of `path` left by dead writers (io's scheme and this package's earlier one). */

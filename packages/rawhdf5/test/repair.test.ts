@@ -1,6 +1,9 @@
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { lockPathFor } from "@daqkit/io/node";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { fromRawfile, RawHdf5Error, repairRawfile, toRawfile } from "../src/node.js";
+import { fromRawfile, openRawfileWriter, RawHdf5Error, repairRawfile, toRawfile } from "../src/node.js";
 import { loadH5 } from "../src/h5/node-runtime.js";
 import { readSuperblock, writeSuperblockFlags } from "../src/h5/superblock-node.js";
 import { copyPythonFile, EXPECTED, hex, tempDir } from "./helpers.js";
@@ -62,4 +65,77 @@ test("repair: missing file and non-HDF5 file give coded errors", async () => {
   expect(await codeOf(repairRawfile(`${dir}/missing.h5`))).toBe("RAWHDF5_NOT_FOUND");
   writeFileSync(`${dir}/text.h5`, "not hdf5");
   expect(await codeOf(repairRawfile(`${dir}/text.h5`))).toBe("RAWHDF5_NOT_RAWFILE");
+});
+
+/** A pid that is certainly dead: a child that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ["-e", ""]);
+  expect(r.status).toBe(0);
+  return r.pid!;
+}
+
+function writeLock(path: string, pid: number, host = hostname()): void {
+  writeFileSync(lockPathFor(path), JSON.stringify({ pid, hostname: host }));
+}
+
+test("a crashed daqkit writer (flags set, its lock left by a dead pid): the next append repairs and goes on, keeping every complete message", async () => {
+  const path = await crashedCopy("crashed-stale-lock.h5");
+  writeLock(path, deadPid());
+  expect(await toRawfile(path, { msgs: [new Uint8Array([7, 7])], msgHeaders: { io_groups: [3] } })).toEqual({ length: 9, created: false });
+  expect(readSuperblock(path)!.flags).toBe(0);
+  expect(existsSync(lockPathFor(path))).toBe(false);
+  const expected = EXPECTED["raw_v0_0_two_iogroups.h5"]!;
+  const data = await fromRawfile(path);
+  expect(data.msgs!.map(hex)).toEqual([...expected.msgs_hex, "0707"]);
+  expect(Array.from(data.msgHeaders.io_groups)).toEqual([...expected.io_groups, 3]);
+
+  // The same for the long-lived writer.
+  const other = await crashedCopy("crashed-stale-lock-writer.h5");
+  writeLock(other, deadPid());
+  const writer = await openRawfileWriter(other);
+  try {
+    expect(writer.length).toBe(8);
+    expect(writer.append([new Uint8Array([1])], { io_groups: [1] })).toBe(9);
+  } finally {
+    writer.close();
+  }
+  expect(existsSync(lockPathFor(other))).toBe(false);
+  expect((await fromRawfile(other)).length).toBe(9);
+});
+
+test("a live daqkit writer holds the lock: appends, writers and repair fail with RAWHDF5_BUSY naming its pid, and change nothing", async () => {
+  const path = `${dir}/live-writer.h5`;
+  await toRawfile(path, { msgs: [new Uint8Array([1])] });
+  const writer = await openRawfileWriter(path);
+  try {
+    expect(readFileSync(lockPathFor(path), "utf8")).toContain(`"pid":${process.pid}`);
+    const append = await toRawfile(path, { msgs: [new Uint8Array([2])] }).catch((e: unknown) => e as RawHdf5Error);
+    expect(append).toMatchObject({ code: "RAWHDF5_BUSY", category: "data", holderPid: process.pid, path });
+    expect((append as Error).message).toContain(`pid ${process.pid}`);
+    expect(await codeOf(openRawfileWriter(path))).toBe("RAWHDF5_BUSY");
+    expect(await codeOf(repairRawfile(path))).toBe("RAWHDF5_BUSY");
+    expect(writer.append([new Uint8Array([3])])).toBe(2);
+  } finally {
+    writer.close();
+  }
+  // Flags set (as while that writer runs) and a lock of another live process: still busy, never repaired.
+  const crashed = await crashedCopy("live-lock.h5");
+  writeLock(crashed, process.ppid);
+  expect(await toRawfile(crashed, { msgs: [new Uint8Array([1])] }).catch((e: unknown) => e)).toMatchObject({ code: "RAWHDF5_BUSY", holderPid: process.ppid });
+  expect(readSuperblock(crashed)!.flags).toBe(5);
+  // A lock of another host is never taken over, even if that pid is dead here.
+  writeLock(crashed, deadPid(), `${hostname()}-elsewhere`);
+  expect(await codeOf(toRawfile(crashed, { msgs: [new Uint8Array([1])] }))).toBe("RAWHDF5_BUSY");
+  expect(readSuperblock(crashed)!.flags).toBe(5);
+});
+
+test("flags set and no lock (another program's writer, running or crashed): appends still refuse with RAWHDF5_NEEDS_REPAIR", async () => {
+  const path = await crashedCopy("no-lock.h5");
+  expect(existsSync(lockPathFor(path))).toBe(false);
+  expect(await toRawfile(path, { msgs: [new Uint8Array([1])] }).catch((e: unknown) => e)).toMatchObject({ code: "RAWHDF5_NEEDS_REPAIR", superblockFlags: 5 });
+  expect(await codeOf(openRawfileWriter(path))).toBe("RAWHDF5_NEEDS_REPAIR");
+  expect(readSuperblock(path)!.flags).toBe(5);
+  // The refusing appender released its lock: nothing is left to make the next one think a daqkit writer crashed.
+  expect(existsSync(lockPathFor(path))).toBe(false);
+  expect(await codeOf(toRawfile(path, { msgs: [new Uint8Array([1])] }))).toBe("RAWHDF5_NEEDS_REPAIR");
 });

@@ -12,12 +12,15 @@ import {
   type Gen2DecodeStats,
   type Gen2Header,
   type Gen2ScannedFile,
+  inferGen2EpochYear,
   iterateGen2Batches,
   scanGen2Directory,
+  scanGen2Headers,
   writeTableArrow,
   writeTableParquet,
-} from "@daqkit/gen2-bin";
-import { GEN2_WRAP_US, gen2UsToDate, TimestampRange, unixNsToGen2Us, yearEpochUnixSeconds } from "@daqkit/timestamps";
+} from "@daqkit/gen2-bin/node";
+import { openFileSource } from "@daqkit/io/node";
+import { GEN2_WRAP_US, gen2UsToDate, TimestampRange, unixNsToGen2Us } from "@daqkit/timestamps";
 import type { Command } from "commander";
 import type { CliContext, Progress } from "../context.js";
 import { CliUsageError } from "../errors.js";
@@ -31,22 +34,6 @@ function parseYear(text: string | undefined): number | undefined {
 function parseCount(text: string, what: string): number {
   if (!/^\d+$/.test(text)) throw new CliUsageError(`${what} must be a non-negative integer, got ${JSON.stringify(text)}`);
   return Number(text);
-}
-
-/**
- * The header-epoch year of a file named `<unix second>.bin` whose first header is `headerTs`:
- * the unix second minus the header time is Jan 1 of the year (or Jan 1 minus one wrap period).
- */
-function inferYear(name: string, headerTs: number): number | undefined {
-  const stem = name.replace(/\.bin$/, "");
-  if (!/^\d+$/.test(stem)) return undefined;
-  for (const wraps of [0, 1]) {
-    const epoch = Number(stem) - (headerTs * 500 + wraps * GEN2_WRAP_US) / 1e6;
-    const d = new Date((epoch + 43200) * 1000); // within half a day of Jan 1 00:00 UTC
-    const year = d.getUTCFullYear();
-    if (year >= 1970 && Math.abs(epoch - yearEpochUnixSeconds(year)) < 43200) return year;
-  }
-  return undefined;
 }
 
 interface Totals {
@@ -246,7 +233,7 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
         range = new TimestampRange(first * 500, last * 500 + 499);
         firstHeaderTs = first;
       }
-      year ??= firstHeaderTs !== undefined ? inferYear(basename(paths[0]!), firstHeaderTs) : undefined;
+      year ??= firstHeaderTs !== undefined ? inferGen2EpochYear(basename(paths[0]!), { timestamp: firstHeaderTs }) : undefined;
       const utc = utcOf(range, year);
       const result = {
         path: resolve(path),
@@ -397,17 +384,15 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
     });
 }
 
-/** First and last header timestamps of a single file (for `info FILE`). */
+/** First and last header timestamps of a single file (for `info FILE`), from gen2-bin's header scan. */
 async function headerSpan(path: string): Promise<{ first: number; last: number }> {
-  const bytes = await readFile(path);
-  let first = -1;
-  let last = -1;
-  for (let i = 0; i + 8 <= bytes.length; i += 8) {
-    if (bytes[i] === 0xff) {
-      const ts = (bytes.readUInt32BE(i) & 0xf) * 4294967296 + bytes.readUInt32BE(i + 4);
-      if (first < 0) first = ts;
-      last = ts;
-    }
+  const source = await openFileSource(path).catch((error: unknown) => {
+    throw new Gen2BinError("GEN2_IO", `gen2: cannot open ${path}: ${(error as Error).message}`, { path, cause: error });
+  });
+  try {
+    const span = await scanGen2Headers(source, { path });
+    return { first: span?.first.timestamp ?? 0, last: span?.last.timestamp ?? 0 };
+  } finally {
+    await source.close?.();
   }
-  return { first: Math.max(first, 0), last: Math.max(last, 0) };
 }

@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
 import { filesUid } from "@daqkit/docmodel/node";
-import { type Gen2Header, decodeGen2Arrays, scanGen2Directory } from "@daqkit/gen2-bin";
+import { type Gen2Header, decodeGen2Arrays, inferGen2EpochYear, scanGen2Directory } from "@daqkit/gen2-bin/node";
 import { GEN2_WRAP_US, TimestampRange, yearEpochUnixSeconds } from "@daqkit/timestamps";
 import { CliUsageError } from "../errors.js";
 import type { CliIngestor, IngestCliOptions } from "./types.js";
@@ -26,18 +26,6 @@ function parseNumber(text: string | undefined, what: string): number | undefined
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text)) throw new CliUsageError(`--option ${what} must be an integer, got ${JSON.stringify(text)}`);
   return Number(text);
-}
-
-/** Year from a file named `<unix second>.bin` and its first header (as `daqkit gen2 info`). */
-function inferYear(name: string, header: Gen2Header): number | undefined {
-  const stem = name.replace(/\.bin$/, "");
-  if (!/^\d+$/.test(stem)) return undefined;
-  for (const wraps of [0, 1]) {
-    const epoch = Number(stem) - (header.timestamp * 500 + wraps * GEN2_WRAP_US) / 1e6;
-    const year = new Date((epoch + 43200) * 1000).getUTCFullYear();
-    if (year >= 1970 && Math.abs(epoch - yearEpochUnixSeconds(year)) < 43200) return year;
-  }
-  return undefined;
 }
 
 const DATA_KEYS = {
@@ -95,7 +83,7 @@ async function* ingestGen2(path: string, { stream, metadata, options }: IngestCl
   const selected = range ? files.filter((f) => f.range.grow(10_000).overlaps(range)) : files;
   const first = selected[0] ?? files[0];
   if (!first) throw new CliUsageError("gen2: no files");
-  const year = parseNumber(options.year, "year") ?? inferYear(first.name, first.firstHeader);
+  const year = parseNumber(options.year, "year") ?? inferGen2EpochYear(first.name, first.firstHeader);
   if (year === undefined) throw new CliUsageError("gen2: cannot infer the epoch year from the file names; pass --option year=YYYY");
   const pageSize = parseNumber(options.page, "page") ?? 65_536;
   if (pageSize < 1) throw new CliUsageError("gen2: --option page must be ≥ 1");

@@ -1,17 +1,28 @@
 /**
  * Child of rawhdf5.kill.test.ts.
  *   append PATH FROM TOTAL BATCH   append messageFor(FROM..TOTAL) in batches with toRawfile; prints "started", then "done N"
+ *   resume PATH - TOTAL BATCH      the same from the file's length, learnt by an empty toRawfile (printed "from N")
  *   packets RAW OUT                convert RAW to a packet file with PacketFileWriter; prints "started"
  */
 import { PacketFileWriter, iterateRawfilePackets, toRawfile } from "../../src/node.js";
+import { loadH5 } from "../../src/h5/node-runtime.js";
 import { messageFor } from "../live/message-for.js";
 
 const [role, path, a, b, c] = process.argv.slice(2);
-if (role === "append") {
+if (role === "append" || role === "resume") {
   const total = Number(b);
   const batch = Number(c);
+  let start = Number(a);
+  if (role === "resume") {
+    // An append of no messages: the first thing a resumed writer does, on whatever the killed one
+    // left (toRawfile repairs a crashed daqkit writer's state itself); it says where to go on from.
+    start = (await toRawfile(path!)).length;
+    process.stdout.write(`from ${start}\n`);
+  }
+  // Load HDF5 before "started", so the kill delay lands in the appends, not in the wasm start-up.
+  await loadH5();
   process.stdout.write("started\n");
-  for (let from = Number(a); from < total; from += batch) {
+  for (let from = start; from < total; from += batch) {
     const msgs: Uint8Array[] = [];
     const io: number[] = [];
     for (let i = from; i < Math.min(total, from + batch); i++) {

@@ -1,0 +1,111 @@
+// gen2-bin in a browser vs Node (issue 13): decode of the 202 MB benchmark file (gen2_make.py
+// --photons 25000000 --seconds 1, the file of decode.bench.mjs) in headless Chromium from a `File`
+// (a real disk-backed File from an <input type=file>) vs Node from the path, in the same run,
+// interleaved (Node, browser, Node, browser, …). Both run the same reader, decodeGen2SourceArrays:
+// Node through a file byte source (readGen2FileArrays), the page through a Blob byte source.
+// Target: browser ≥ 0.8× Node. Run with `pnpm bench browser-decode` (or
+// `node --expose-gc packages/gen2-bin/bench/browser-decode.bench.mjs` after a build).
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { chromium } from "playwright-core";
+import { gen2Checksum, readGen2FileArrays } from "../dist/node.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const shared = join(here, "../../../../shared");
+const root = join(here, "../../..");
+const data = join(process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data"), "gen2-bin");
+const PHOTONS = Number(process.env.GEN2_BENCH_PHOTONS ?? 25_000_000);
+const REPS = Number(process.env.GEN2_BENCH_REPS ?? 5);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+mkdirSync(data, { recursive: true });
+
+if (!existsSync(CHROMIUM)) {
+  console.log(`browser-decode: ${CHROMIUM} is missing (apt-get install -y chromium); skipped`);
+  process.exit(process.env.CI === "true" ? 1 : 0);
+}
+
+const oneDir = join(data, `one-${PHOTONS}`);
+if (!existsSync(join(oneDir, "manifest.json"))) {
+  console.log(`generating ${PHOTONS} photons in one second with gen2_make.py (once) …`);
+  execFileSync("python3", [join(shared, "tools/gen2_make.py"), oneDir, "--photons", String(PHOTONS), "--seconds", "1", "--quiet"], { stdio: "inherit" });
+}
+const file = join(oneDir, readdirSync(oneDir).filter((n) => n.endsWith(".bin")).sort()[0]);
+const mb = statSync(file).size / 1e6;
+
+// The page: the built main entry (platform-neutral), bundled for the browser.
+const bundle = await build({
+  stdin: {
+    contents: `
+      import { decodeGen2SourceArrays, gen2Checksum } from "../dist/index.js";
+      let last;
+      window.decodeFile = async (withChecksum) => {
+        last = undefined;
+        const file = document.getElementById("file").files[0];
+        const t0 = performance.now();
+        last = await decodeGen2SourceArrays(file);
+        const seconds = (performance.now() - t0) / 1000;
+        const photons = last.stats.photons + last.stats.widePhotons;
+        const checksum = withChecksum ? gen2Checksum(last.photons, last.wide) : null;
+        last = undefined;
+        return { seconds, photons, checksum };
+      };
+    `,
+    resolveDir: here,
+    loader: "js",
+  },
+  bundle: true,
+  write: false,
+  platform: "browser",
+  format: "esm",
+  logLevel: "silent",
+});
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--js-flags=--expose-gc"] });
+try {
+  const page = await browser.newPage();
+  const origin = "http://gen2-bench.invalid";
+  await page.route(`${origin}/**`, (route) => {
+    const url = route.request().url();
+    if (url.endsWith("/bench.js")) return route.fulfill({ contentType: "text/javascript", body: bundle.outputFiles[0].text });
+    return route.fulfill({ contentType: "text/html", body: '<!doctype html><meta charset=utf-8><input type=file id=file><script type=module src="/bench.js"></script>' });
+  });
+  await page.goto(`${origin}/index.html`);
+  await page.waitForFunction(() => typeof window.decodeFile === "function");
+  await page.setInputFiles("#file", file);
+
+  const node = [];
+  const chrome = [];
+  let nodeResult;
+  let pageResult;
+  // One untimed round each first (checksums, and both engines warmed the same way).
+  {
+    const r = await readGen2FileArrays(file);
+    nodeResult = { photons: r.stats.photons + r.stats.widePhotons, checksum: gen2Checksum(r.photons, r.wide) };
+    pageResult = await page.evaluate(() => window.decodeFile(true));
+  }
+  for (let rep = 0; rep < REPS; rep++) {
+    globalThis.gc?.();
+    const t0 = performance.now();
+    await readGen2FileArrays(file); // the result is dropped at once, as in the page
+    node.push((performance.now() - t0) / 1000);
+    globalThis.gc?.();
+    await page.evaluate(() => globalThis.gc?.());
+    chrome.push((await page.evaluate(() => window.decodeFile(false))).seconds);
+  }
+  const sorted = (a) => [...a].sort((x, y) => x - y);
+  const best = (a) => sorted(a)[0];
+  const median = (a) => sorted(a)[Math.floor(a.length / 2)];
+  const same = nodeResult.photons === pageResult.photons && nodeResult.checksum === pageResult.checksum;
+  console.log(`file              ${file} (${mb.toFixed(1)} MB, ${nodeResult.photons} photons), ${REPS} interleaved rounds`);
+  console.log(`Chromium ${browser.version().padEnd(15)} ${(await page.evaluate(() => navigator.userAgent)).includes("Headless") ? "headless" : ""}`);
+  console.log(`node, path       best ${best(node).toFixed(4)} s  ${(mb / best(node)).toFixed(1)} MB/s   median ${median(node).toFixed(4)} s   [${node.map((s) => s.toFixed(3)).join(", ")}]`);
+  console.log(`chromium, File   best ${best(chrome).toFixed(4)} s  ${(mb / best(chrome)).toFixed(1)} MB/s   median ${median(chrome).toFixed(4)} s   [${chrome.map((s) => s.toFixed(3)).join(", ")}]`);
+  console.log(
+    `ratio browser/Node speed: best ${(best(node) / best(chrome)).toFixed(2)}×, median ${(median(node) / median(chrome)).toFixed(2)}× (target ≥ 0.80×)   same result ${same ? "yes" : `NO (${pageResult.checksum} vs ${nodeResult.checksum})`}`,
+  );
+  if (!same) process.exitCode = 1;
+} finally {
+  await browser.close();
+}

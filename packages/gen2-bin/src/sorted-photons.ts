@@ -1,0 +1,289 @@
+/**
+ * One gen2 input as photon tables sorted by (xy, timestamp), in bounded memory (platform-neutral;
+ * the Parquet cache of `BinDirectory` and the time-range reads of `BinSourceDirectory` both use it).
+ *
+ * Pass 0 decodes the input and histograms `xy`; the `xy` axis is then cut into groups of at most
+ * `maxRowsPerPass` photons, and each group is one more decode pass that scatters its photons into
+ * place (a stable counting sort on `xy`; photons of one pixel arrive in time order, so the
+ * timestamp order inside a pixel only needs a check and, rarely, a stable sort). Memory is
+ * ~16 bytes × `maxRowsPerPass` plus ~26 MiB of read/decode buffers (reused across passes),
+ * whatever the input size.
+ */
+import type { ByteSource } from "@daqkit/io";
+import type { Table } from "apache-arrow";
+import { type Gen2WidePhotonArrays, photonTable, wideArrays, wideTable } from "./arrow-tables.js";
+import { Gen2ChecksumAccumulator } from "./checksum.js";
+import {
+  createDecoderState,
+  currentHeader,
+  type DecoderState,
+  decodeWords,
+  PhotonColumns,
+  WidePhotonColumns,
+} from "./decoder-core.js";
+import type { Gen2DecodeStats } from "./decode.js";
+import { ChunkReader } from "./chunk-reader.js";
+import type { Gen2Header } from "./words.js";
+
+/** Options of {@link sortGen2Source}. */
+export interface SortOptions {
+  /** Header that times words before the input's first header (previous file's last header). */
+  header: Gen2Header | null;
+  /** Photons sorted in memory per pass (default 4 Mi ≈ 64 MiB). */
+  maxRowsPerPass?: number;
+  /** Name for messages (default: the source's name). */
+  path?: string;
+}
+
+/** An input decoded once, ready to be streamed sorted by (xy, timestamp). */
+export interface SortedPhotons {
+  stats: Gen2DecodeStats;
+  lastHeader: Gen2Header | null;
+  /** Checksum (spec §13.4) over packed and wide photons, 16 hex digits. */
+  checksum: string;
+  /** Smallest and largest photon timestamp (µs, raw), or null without photons. */
+  minTimestampUs: number | null;
+  maxTimestampUs: number | null;
+  /** Photons with x or y ≥ 256, in input order. */
+  wide: Gen2WidePhotonArrays;
+  /**
+   * The packed photons sorted by (xy, timestamp) (stable: ties keep input order), as tables of
+   * ≤ 256 Ki rows, each owning its memory. Each call decodes the input again (one pass per `xy` group).
+   */
+  tables(): AsyncGenerator<Table>;
+}
+
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+interface PassResult {
+  state: DecoderState;
+  bytes: number;
+}
+
+/** Read buffers and decoded-chunk columns, reused by every pass of a conversion. */
+interface PassScratch {
+  reader: ChunkReader;
+  cols: PhotonColumns;
+}
+
+function createScratch(source: ByteSource, name: string): PassScratch {
+  return { reader: new ChunkReader(source, CHUNK_BYTES, name), cols: new PhotonColumns(CHUNK_BYTES / 8) };
+}
+
+/** Decode the whole input once, calling `onChunk` for each decoded chunk of photons (the next read runs meanwhile). */
+async function decodePass(
+  source: ByteSource,
+  header: Gen2Header | null,
+  wide: WidePhotonColumns,
+  scratch: PassScratch,
+  onChunk: (cols: PhotonColumns) => void,
+): Promise<PassResult> {
+  const state = createDecoderState(header);
+  const { cols, reader } = scratch;
+  const size = source.size;
+  let position = 0;
+  let pending: Promise<Uint8Array> | null = size > 0 ? reader.read(0) : null;
+  while (pending) {
+    const bytes = await pending;
+    position += bytes.byteLength;
+    pending = position < size ? reader.read(position) : null;
+    const whole = bytes.byteLength - (bytes.byteLength % 8);
+    if (whole > 0) {
+      cols.length = 0;
+      decodeWords(new DataView(bytes.buffer, bytes.byteOffset, whole), 0, whole / 8, state, cols, wide);
+      onChunk(cols);
+    }
+  }
+  return { state, bytes: size };
+}
+
+/** Cut the xy histogram into consecutive groups of at most `maxRows` photons (a single pixel may exceed it). */
+function groupsOf(counts: Float64Array, maxRows: number): Array<[number, number, number]> {
+  const groups: Array<[number, number, number]> = [];
+  let lo = -1;
+  let sum = 0;
+  for (let v = 0; v < 65536; v++) {
+    const c = counts[v]!;
+    if (c === 0) continue;
+    if (lo >= 0 && sum + c > maxRows) {
+      groups.push([lo, v - 1, sum]);
+      lo = -1;
+      sum = 0;
+    }
+    if (lo < 0) lo = v;
+    sum += c;
+  }
+  if (lo >= 0) groups.push([lo, 65535, sum]);
+  return groups;
+}
+
+/** A zero-row packed photon table (the schema of the Parquet cache). */
+export const emptyPhotonTable = (): Table =>
+  photonTable({
+    xy: new Uint16Array(0),
+    timestamp: new BigInt64Array(0),
+    phase: new Int32Array(0),
+    baseline: new Int32Array(0),
+  });
+
+/**
+ * Decode `source` once (counts, checksum, `xy` histogram, wide photons) and return what is needed to
+ * stream its packed photons sorted by (xy, timestamp) (see module doc).
+ * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO` (the source failed)
+ */
+export async function sortGen2Source(source: ByteSource, options: SortOptions): Promise<SortedPhotons> {
+  const name = options.path ?? source.name;
+  const header = options.header;
+  const maxRows = Math.max(1, options.maxRowsPerPass ?? 4 * 1024 * 1024);
+  const counts = new Float64Array(65536);
+  const wide = new WidePhotonColumns();
+  const sum = new Gen2ChecksumAccumulator();
+  let minT = Number.POSITIVE_INFINITY;
+  let maxT = Number.NEGATIVE_INFINITY;
+  const scratch = createScratch(source, name);
+  const first = await decodePass(source, header, wide, scratch, (cols) => {
+    const xy = cols.xy;
+    const pairs = cols.tsPairs;
+    for (let i = 0; i < cols.length; i++) {
+      counts[xy[i]!]!++;
+      const t = pairs[2 * i + 1]! * 4294967296 + (pairs[2 * i]! >>> 0);
+      if (t < minT) minT = t;
+      if (t > maxT) maxT = t;
+    }
+    sum.addPacked({
+      xy: cols.xy.subarray(0, cols.length),
+      timestamp: cols.timestamp.subarray(0, cols.length),
+      phase: cols.phase.subarray(0, cols.length),
+      baseline: cols.baseline.subarray(0, cols.length),
+    });
+  });
+  const wideCols = wideArrays(wide);
+  sum.addWide(wideCols);
+  for (let i = 0; i < wideCols.timestamp.length; i++) {
+    const t = Number(wideCols.timestamp[i]!);
+    if (t < minT) minT = t;
+    if (t > maxT) maxT = t;
+  }
+  const groups = groupsOf(counts, maxRows);
+  let scratchFree = true;
+  async function* sortedTables(): AsyncGenerator<Table> {
+    // The first pass's buffers are reused (the conversion's peak memory), unless another iteration holds them.
+    const own = scratchFree ? scratch : createScratch(source, name);
+    if (own === scratch) scratchFree = false;
+    try {
+      yield* passes(own);
+    } finally {
+      if (own === scratch) scratchFree = true;
+    }
+  }
+  async function* passes(scratch: PassScratch): AsyncGenerator<Table> {
+    const scratchWide = new WidePhotonColumns();
+    // One set of group arrays for all passes (allocating per group doubles the peak until GC).
+    const most = groups.reduce((m, g) => Math.max(m, g[2]), 0);
+    const tsAll = new Float64Array(most);
+    const phaseAll = new Int32Array(most);
+    const baselineAll = new Int32Array(most);
+    for (const [lo, hi, n] of groups) {
+      const ts = tsAll.subarray(0, n);
+      const phase = phaseAll.subarray(0, n);
+      const baseline = baselineAll.subarray(0, n);
+      const starts = new Int32Array(hi - lo + 2);
+      for (let v = lo, at = 0; v <= hi; v++) {
+        starts[v - lo] = at;
+        at += counts[v]!;
+      }
+      starts[hi - lo + 1] = n;
+      const cursor = starts.slice();
+      await decodePass(source, header, scratchWide, scratch, (cols) => {
+        scratchWide.length = 0;
+        const xy = cols.xy;
+        const pairs = cols.tsPairs;
+        const ph = cols.phase;
+        const bl = cols.baseline;
+        for (let i = 0; i < cols.length; i++) {
+          const v = xy[i]!;
+          if (v < lo || v > hi) continue;
+          const at = cursor[v - lo]!++;
+          ts[at] = pairs[2 * i + 1]! * 4294967296 + (pairs[2 * i]! >>> 0);
+          phase[at] = ph[i]!;
+          baseline[at] = bl[i]!;
+        }
+      });
+      // Time order inside each pixel: usually already true (one board's frames arrive in order).
+      for (let k = 0; k <= hi - lo; k++) {
+        const a = starts[k]!;
+        const b = starts[k + 1]!;
+        let sorted = true;
+        for (let i = a + 1; i < b; i++) {
+          if (ts[i]! < ts[i - 1]!) {
+            sorted = false;
+            break;
+          }
+        }
+        if (!sorted) sortBucket(ts, phase, baseline, a, b);
+      }
+      // Emit in batches of ≤ 256 Ki rows (the writer still forms 1 Mi-row row groups).
+      const BATCH = 1 << 18;
+      let v = lo;
+      for (let a = 0; a < n; a += BATCH) {
+        const b = Math.min(n, a + BATCH);
+        const xyOut = new Uint16Array(b - a);
+        for (let i = a; i < b; i++) {
+          while (starts[v - lo + 1]! <= i) v++;
+          xyOut[i - a] = v;
+        }
+        const tsOut = new BigInt64Array(b - a);
+        const pairs = new Int32Array(tsOut.buffer);
+        for (let i = a; i < b; i++) {
+          const t = ts[i]!;
+          pairs[2 * (i - a)] = t >>> 0;
+          pairs[2 * (i - a) + 1] = (t / 4294967296) | 0;
+        }
+        yield photonTable({ xy: xyOut, timestamp: tsOut, phase: phase.slice(a, b), baseline: baseline.slice(a, b) });
+      }
+    }
+  }
+  const state = first.state;
+  return {
+    stats: {
+      bytes: first.bytes,
+      words: state.words,
+      headers: state.headers,
+      paddings: state.paddings,
+      photons: state.photons,
+      widePhotons: state.widePhotons,
+      orphanWords: state.orphanWords,
+      trailingBytes: first.bytes % 8,
+    },
+    lastHeader: currentHeader(state),
+    checksum: sum.hex(),
+    minTimestampUs: Number.isFinite(minT) ? minT : null,
+    maxTimestampUs: Number.isFinite(maxT) ? maxT : null,
+    wide: wideCols,
+    tables: sortedTables,
+  };
+}
+
+function sortBucket(ts: Float64Array, phase: Int32Array, baseline: Int32Array, a: number, b: number): void {
+  const idx = Array.from({ length: b - a }, (_, i) => a + i);
+  idx.sort((i, j) => ts[i]! - ts[j]! || i - j);
+  const t2 = idx.map((i) => ts[i]!);
+  const p2 = idx.map((i) => phase[i]!);
+  const b2 = idx.map((i) => baseline[i]!);
+  ts.set(t2, a);
+  phase.set(p2, a);
+  baseline.set(b2, a);
+}
+
+/** Empty wide table (schema only), used by readers when no wide file exists. */
+export function emptyWideTable(): Table {
+  return wideTable({
+    x: new Uint16Array(0),
+    y: new Uint16Array(0),
+    timestamp: new BigInt64Array(0),
+    phase: new Int32Array(0),
+    baseline: new Int32Array(0),
+    board: new Uint8Array(0),
+  });
+}
+
