@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { BROWSER_SKIP, type BrowserHarness, startBrowser } from "../../../test/support/browser.js";
@@ -21,8 +20,7 @@ async function nodeRead(path: string, table: string, columns?: string[]): Promis
 describe.skipIf(BROWSER_SKIP !== undefined)("@daqkit/lh5 main entry in Chromium", () => {
   let harness: BrowserHarness;
   beforeAll(async () => {
-    // h5wasm-plugins is a dependency of @daqkit/io (lh5 uses io's runtime), resolved from there.
-    const plugins = join(dirname(createRequire(join(import.meta.dirname, "../../io/package.json")).resolve("h5wasm-plugins")), "plugins");
+    const plugins = join(dirname(new URL(import.meta.resolve("h5wasm-plugins")).pathname), "plugins");
     harness = await startBrowser({
       entries: { "lh5-page": join(import.meta.dirname, "browser/lh5-page.ts"), "lh5-worker": join(import.meta.dirname, "browser/lh5-worker.ts") },
       roots: { "/testdata/": TESTDATA, "/plugins/": plugins },
