@@ -10,14 +10,14 @@ import { Field, Int32, Int64, List, makeVector, type Table, Table as ArrowTable,
 import { type FileDbConfig, type ResolveConfigOptions, type ResolvedFileDbConfig, readFileDbConfig, resolveFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
-import { readFileDb, type WriteFileDbOptions, writeFileDb } from "./persistence.js";
+import { readFileDbState, type WriteFileDbOptions, writeFileDbState } from "./persistence.js";
+import { emptyState, type FileDbState, statusBitOf, type TableId, tableIdTypeOf, tierFilePath } from "./state.js";
 import { statIfExists, statSizes } from "./stat-files.js";
 import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
 import { compileTemplate, type TemplateValue } from "./template.js";
 import { walkFiles } from "./walk.js";
 
-/** A table identifier: an integer for `{ch:d}`-style templates, a string otherwise; `0` for a fixed table name. */
-export type TableId = number | string;
+export type { FileDbState, TableId } from "./state.js";
 
 /** Options of {@link FileDb.fromConfig}. */
 export interface FileDbOptions extends ResolveConfigOptions {
@@ -43,18 +43,6 @@ export interface FileScanReport {
 /** One row as a plain object (for display/JSON; not for hot paths). */
 export type FileDbRecord = Record<string, string | number | TableId[] | number[] | null>;
 
-/** Internal, columnar state of a FileDb (exported for the persistence module only). */
-export interface FileDbState {
-  keys: Map<string, TemplateValue[]>;
-  files: Map<string, string[]>;
-  sizes: Map<string, number[]>;
-  status: number[];
-  /** null until tables/columns are known. */
-  tables: Map<string, (TableId[] | null)[]> | null;
-  colIdx: Map<string, (number[] | null)[]> | null;
-  columns: string[][] | null;
-}
-
 const TIER_COLUMN = /^(.+)_(file|size|tables|col_idx)$/;
 
 /**
@@ -72,15 +60,7 @@ export class FileDb {
   /** @internal use {@link FileDb.fromConfig}, `openFileDb` or `readFileDb`. */
   constructor(resolved: ResolvedFileDbConfig, state?: FileDbState) {
     this.resolved = resolved;
-    this.#state = state ?? {
-      keys: new Map(resolved.keyFields.map((k) => [k, []])),
-      files: new Map(resolved.tiers.map((t) => [t, []])),
-      sizes: new Map(resolved.tiers.map((t) => [t, []])),
-      status: [],
-      tables: null,
-      colIdx: null,
-      columns: null,
-    };
+    this.#state = state ?? emptyState(resolved);
   }
 
   /**
@@ -107,8 +87,11 @@ export class FileDb {
    * merged. @throws FileDbError `FILEDB_NOT_FOUND`, `FILEDB_UNREADABLE`, `FILEDB_BAD_DATABASE`,
    * `FILEDB_CONFIG_MISMATCH`.
    */
-  static fromDisk(paths: string | readonly string[]): Promise<FileDb> {
-    return readFileDb(paths);
+  static async fromDisk(paths: string | readonly string[]): Promise<FileDb> {
+    const { resolved, state } = await readFileDbState(paths);
+    const db = new FileDb(resolved, state);
+    db.sortRows();
+    return db;
   }
 
   /**
@@ -116,7 +99,7 @@ export class FileDb {
    * @throws FileDbError `FILEDB_EXISTS` (write-safe mode, the default), `FILEDB_IO`.
    */
   toDisk(path: string, options: WriteFileDbOptions = {}): Promise<void> {
-    return writeFileDb(this, path, options);
+    return writeFileDbState(this.resolved, this.#state, path, options);
   }
 
   /** The config as stored with the database (resolved absolute `data_dir`, expanded `tier_dirs`). */
@@ -222,8 +205,8 @@ export class FileDb {
    * `"s"` (string ids, `{grp}/evt`).
    */
   tableIdType(tier: string): "d" | "s" {
-    const tpl = this.#tableTemplate(tier);
-    return tpl.fields.length === 0 || tpl.fields[0]!.type === "d" ? "d" : "s";
+    this.#checkTier(tier);
+    return tableIdTypeOf(this.resolved, tier);
   }
 
   #checkTier(tier: string): void {
@@ -261,8 +244,7 @@ export class FileDb {
   filePath(row: number, tier: string): string {
     this.#checkTier(tier);
     this.#checkRow(row);
-    const file = this.#state.files.get(tier)![row]!;
-    return file.startsWith("/") ? this.resolved.tierDirs[tier]! + file : `${this.resolved.tierDirs[tier]!}/${file}`;
+    return tierFilePath(this.resolved, this.#state, row, tier);
   }
 
   /** Key field values of a row (strings, numbers for `d` fields). */
@@ -276,7 +258,7 @@ export class FileDb {
   /** Bit of `tier` in `file_status` (`2^(nTiers − 1 − index)`). @throws FileDbError `FILEDB_UNKNOWN_TIER`. */
   statusBit(tier: string): number {
     this.#checkTier(tier);
-    return 2 ** (this.resolved.tiers.length - 1 - this.resolved.tiers.indexOf(tier));
+    return statusBitOf(this.resolved, tier);
   }
 
   /** The table ids of a row's tier file; null when the file is missing. @throws FileDbError `FILEDB_NOT_SCANNED`, `FILEDB_UNKNOWN_TIER`. */
@@ -475,8 +457,10 @@ export class FileDb {
    * @throws FileDbError `FILEDB_UNREADABLE` (a tier file that is not readable LH5, with `cause`),
    *   `FILEDB_BAD_TABLE` (a group matching the table glob but not the template, strict mode).
    */
-  scanTablesColumns(options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
-    return scanTablesColumnsOf(this, options);
+  async scanTablesColumns(options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
+    const { state, report } = await scanTablesColumnsOf(this.resolved, this.#state, options);
+    if (state !== this.#state) this.setState(state);
+    return report;
   }
 
   /**

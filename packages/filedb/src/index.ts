@@ -16,6 +16,5 @@ export type { FileDbConfig, ResolveConfigOptions, ResolvedFileDbConfig } from ".
 export { FileDb } from "./file-db.js";
 export type { FileDbOptions, FileDbRecord, FileScanReport, TableId } from "./file-db.js";
 export type { ScanTablesColumnsOptions, TablesColumnsReport } from "./tables-columns.js";
-export { readFileDb, writeFileDb } from "./persistence.js";
 export type { WriteFileDbOptions } from "./persistence.js";
-export { openFileDb } from "./open-file-db.js";
+export { openFileDb, readFileDb, writeFileDb } from "./open-file-db.js";

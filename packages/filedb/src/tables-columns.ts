@@ -4,8 +4,9 @@
  */
 import { dirname } from "node:path";
 import { type Lh5File, openLh5, openLh5Links } from "@daqkit/lh5";
+import type { ResolvedFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
-import type { FileDb, FileDbState, TableId } from "./file-db.js";
+import { type FileDbState, statusBitOf, type TableId, tierFilePath } from "./state.js";
 import { compileTemplate } from "./template.js";
 
 /** Options of {@link FileDb.scanTablesColumns}. */
@@ -59,8 +60,8 @@ function globRegExp(pattern: string): RegExp {
  * The same as {@link scanFile} with `@daqkit/lh5`'s fast link lister: group names only, no h5wasm.
  * @throws Lh5Error `LH5_UNSUPPORTED` for layouts it does not read (the caller falls back to `openLh5`).
  */
-function scanFileFast(path: string, db: FileDb, tier: string, strict: boolean, warnings: string[]): TierResult {
-  const template = db.resolved.tableTemplates[tier]!;
+function scanFileFast(path: string, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): TierResult {
+  const template = resolved.tableTemplates[tier]!;
   const text = template.text.replace(/\/+$/, "");
   const links = openLh5Links(path);
   try {
@@ -101,8 +102,8 @@ interface TierResult {
   columns: string[][];
 }
 
-function scanFile(file: Lh5File, db: FileDb, tier: string, strict: boolean, warnings: string[]): TierResult {
-  const template = db.resolved.tableTemplates[tier]!;
+function scanFile(file: Lh5File, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): TierResult {
+  const template = resolved.tableTemplates[tier]!;
   const text = template.text.replace(/\/+$/, "");
   const ids: TableId[] = [];
   const columns: string[][] = [];
@@ -145,16 +146,20 @@ function scanFile(file: Lh5File, db: FileDb, tier: string, strict: boolean, warn
 }
 
 /**
- * Implementation of {@link FileDb.scanTablesColumns}; replaces the database's table state.
- * @internal
+ * The table/column scan of `FileDb.scanTablesColumns` as a function over a database's config and
+ * state: returns the new state (the input is not changed; `state` is returned as is when nothing
+ * was scanned) and the report.
  */
-export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
-  const state = db.state;
-  if (state.columns && !options.override) return { columns: state.columns, filesOpened: 0, warnings: [], skipped: true };
+export async function scanTablesColumnsOf(
+  resolved: ResolvedFileDbConfig,
+  state: FileDbState,
+  options: ScanTablesColumnsOptions = {},
+): Promise<{ state: FileDbState; report: TablesColumnsReport }> {
+  if (state.columns && !options.override) return { state, report: { columns: state.columns, filesOpened: 0, warnings: [], skipped: true } };
   const strict = options.strict ?? true;
   const warnings: string[] = [];
-  const tiers = db.tiers;
-  const n = db.length;
+  const tiers = resolved.tiers;
+  const n = state.status.length;
   const columns: string[][] = [];
   const listIndex = new Map<string, number>();
   const indexOf = (list: string[]): number => {
@@ -179,17 +184,17 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
     const conform = new Map<string, TierResult>();
     for (let row = 0; row < n; row++) {
       options.signal?.throwIfAborted();
-      const bit = db.statusBit(tier);
+      const bit = statusBitOf(resolved, tier);
       if ((state.status[row]! & bit) === 0) {
         done++;
         continue;
       }
-      const path = db.filePath(row, tier);
+      const path = tierFilePath(resolved, state, row, tier);
       let result = options.dirFilesConform ? conform.get(dirname(path)) : undefined;
       if (!result && (options.fastLinks ?? true)) {
         const fileWarnings: string[] = [];
         try {
-          result = scanFileFast(path, db, tier, strict, fileWarnings);
+          result = scanFileFast(path, resolved, tier, strict, fileWarnings);
           warnings.push(...fileWarnings);
           opened++;
         } catch (error) {
@@ -212,7 +217,7 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
         }
         opened++;
         try {
-          result = scanFile(file, db, tier, strict, warnings);
+          result = scanFile(file, resolved, tier, strict, warnings);
         } catch (cause) {
           if (FileDbError.isInstance(cause)) throw cause;
           throw new FileDbError("FILEDB_UNREADABLE", `filedb: cannot list the tables of ${path}: ${(cause as Error).message.split("\n")[0]}`, {
@@ -234,7 +239,5 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
     tables.set(tier, tierTables);
     colIdx.set(tier, tierCols);
   }
-  const next: FileDbState = { ...state, tables, colIdx, columns };
-  db.setState(next);
-  return { columns, filesOpened: opened, warnings, skipped: false };
+  return { state: { ...state, tables, colIdx, columns }, report: { columns, filesOpened: opened, warnings, skipped: false } };
 }
