@@ -26,9 +26,10 @@ export interface BuildEntryListOptions {
   readonly mode?: TcmMode;
   /** Also put the columns that are both cut and output columns into the entry list (read once more). */
   readonly saveOutputColumns?: boolean;
-  /** Override the `mergeFiles` output setting. */
-  readonly mergeFiles?: boolean;
-  /** Write the entry list to this LH5 file (table `entries`, or one table per cycle named by its FileDB row). */
+  /**
+   * Write the entry list to this LH5 file: table `entries` ({@link DataLoader.buildEntryList}), or one
+   * table per cycle named by its FileDB row ({@link DataLoader.buildEntryListPerFile}).
+   */
   readonly outputFile?: string;
   /** Called after each cycle with (cycles done, cycles total). */
   readonly onProgress?: (done: number, total: number) => void;
@@ -43,11 +44,9 @@ export interface LoadOptions {
   readonly tcmTable?: TableId;
   /** Mode for the entry list built when none is given (default `"only"`). */
   readonly mode?: TcmMode;
-  /** Override the `mergeFiles` output setting. */
-  readonly mergeFiles?: boolean;
   /** Worker threads for this load (default: the loader's `workers` option). */
   readonly workers?: number;
-  /** Also write the result to this LH5 file (table `merged_data`, or one table per cycle). */
+  /** Also write the result to this LH5 file (table `merged_data`, or one table per cycle for {@link DataLoader.loadPerFile}). */
   readonly outputFile?: string;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -56,14 +55,16 @@ export interface LoadOptions {
 export interface OutputSettings {
   /** Column names to load (top level; a nested table such as `waveform` loads whole). */
   readonly columns: readonly string[] | null;
-  /** One table for all cycles (with a `file` column) or a Map of FileDB row → table. Default true. */
-  readonly mergeFiles: boolean;
   /** `"arrow"` (nested columns as Struct) or `"flat"` (nested columns flattened to `parent_child`). */
   readonly format: OutputFormat;
 }
 
-/** Result of a load / entry-list build: one Arrow table, or one per cycle (FileDB row → table). */
-export type LoaderResult = Table | Map<number, Table>;
+/**
+ * An entry list as {@link DataLoader.load} takes it: the merged table of
+ * {@link DataLoader.buildEntryList} (with a `file` column), or the per-cycle tables of
+ * {@link DataLoader.buildEntryListPerFile} (FileDB row → table).
+ */
+export type EntryList = Table | ReadonlyMap<number, Table>;
 
 interface ResolvedPlan {
   readonly parent: LevelConfig;
@@ -91,7 +92,7 @@ export class DataLoader {
   #datastreams = new Map<string, TableId[]>();
   #cuts = new Map<string, string[]>();
   #listCuts: string[] = [];
-  #output: OutputSettings = { columns: null, mergeFiles: true, format: "arrow" };
+  #output: OutputSettings = { columns: null, format: "arrow" };
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #workers: number;
 
@@ -127,7 +128,7 @@ export class DataLoader {
     this.#datastreams = new Map();
     this.#cuts = new Map();
     this.#listCuts = [];
-    this.#output = { columns: null, mergeFiles: true, format: "arrow" };
+    this.#output = { columns: null, format: "arrow" };
     this.warnings.length = 0;
   }
 
@@ -227,10 +228,18 @@ export class DataLoader {
 
   /**
    * Output settings; omitted fields keep their value. `format` also accepts pygama's names
-   * (`"lgdo.Table"` → `"arrow"`, `"pd.DataFrame"` → `"flat"`).
-   * @throws LoaderError `LOADER_BAD_ARGUMENT` for an unknown format.
+   * (`"lgdo.Table"` → `"arrow"`, `"pd.DataFrame"` → `"flat"`). pygama's `merge_files=False` is a
+   * method here: {@link loadPerFile} / {@link buildEntryListPerFile}.
+   * @throws LoaderError `LOADER_BAD_ARGUMENT` for an unknown format, or a `mergeFiles` setting
+   *   (replaced by the per-file methods).
    */
-  setOutput(settings: { columns?: readonly string[]; mergeFiles?: boolean; format?: OutputFormat | "lgdo.Table" | "pd.DataFrame" }): void {
+  setOutput(settings: { columns?: readonly string[]; format?: OutputFormat | "lgdo.Table" | "pd.DataFrame" }): void {
+    if ("mergeFiles" in settings) {
+      throw new LoaderError(
+        "LOADER_BAD_ARGUMENT",
+        "loader: setOutput has no mergeFiles setting: call loadPerFile() / buildEntryListPerFile() for one table per cycle",
+      );
+    }
     let format = this.#output.format;
     if (settings.format !== undefined) {
       const f = settings.format === "lgdo.Table" ? "arrow" : settings.format === "pd.DataFrame" ? "flat" : settings.format;
@@ -239,11 +248,7 @@ export class DataLoader {
       }
       format = f;
     }
-    this.#output = {
-      columns: settings.columns ? [...settings.columns] : this.#output.columns,
-      mergeFiles: settings.mergeFiles ?? this.#output.mergeFiles,
-      format,
-    };
+    this.#output = { columns: settings.columns ? [...settings.columns] : this.#output.columns, format };
   }
 
   /** Current output settings. */
@@ -406,11 +411,23 @@ export class DataLoader {
    * @throws LoaderError `LOADER_BAD_ARGUMENT` (no setFiles), `LOADER_TCM_LEVEL_REQUIRED`,
    *   `LOADER_BAD_CUT`, `LOADER_FILE_MISSING`, `LOADER_TCM_OUT_OF_RANGE`, `LOADER_BAD_TCM`, `LOADER_IO`.
    */
-  async buildEntryList(options: BuildEntryListOptions = {}): Promise<LoaderResult> {
+  async buildEntryList(options: BuildEntryListOptions = {}): Promise<Table> {
+    return (await this.#buildEntryList(options, true)) as Table;
+  }
+
+  /**
+   * {@link buildEntryList} with one table per cycle (pygama's `merge_files=False`): FileDB row →
+   * entry table (no `file` column); `outputFile` gets one LH5 table per cycle, named by its row.
+   * @throws LoaderError the codes of {@link buildEntryList}.
+   */
+  async buildEntryListPerFile(options: BuildEntryListOptions = {}): Promise<Map<number, Table>> {
+    return (await this.#buildEntryList(options, false)) as Map<number, Table>;
+  }
+
+  async #buildEntryList(options: BuildEntryListOptions, merge: boolean): Promise<Table | Map<number, Table>> {
     const files = this.#requireFiles();
     this.warnings.length = 0;
     const plan = await this.#plan(options);
-    const merge = options.mergeFiles ?? this.#output.mergeFiles;
     const saved =
       options.saveOutputColumns && this.#output.columns
         ? this.#output.columns.filter((c) => (plan.parentCut?.columns ?? []).includes(c) || (plan.childCut?.columns ?? []).includes(c))
@@ -432,13 +449,14 @@ export class DataLoader {
       },
       options.onProgress,
     );
-    let result: LoaderResult;
+    let result: Table | Map<number, Table>;
     if (merge) result = entryTable(chunks, plan.names, true, saved.length > 0 ? collector.finishGathered() : undefined);
     else {
-      result = new Map();
+      const perFile = new Map<number, Table>();
       chunks.forEach((c, i) => {
-        (result as Map<number, Table>).set(c.fileIndex, entryTable([c], plan.names, false, saved.length > 0 ? collectors[i]?.finishGathered() : undefined));
+        perFile.set(c.fileIndex, entryTable([c], plan.names, false, saved.length > 0 ? collectors[i]?.finishGathered() : undefined));
       });
+      result = perFile;
     }
     if (options.outputFile) await writeResult(options.outputFile, result, "entries");
     return result;
@@ -457,7 +475,20 @@ export class DataLoader {
    *   `LOADER_UNKNOWN_COLUMN`, `LOADER_BAD_ENTRY_LIST`, `LOADER_TCM_LEVEL_REQUIRED`, and the codes of
    *   {@link buildEntryList}.
    */
-  async load(entryList?: LoaderResult, options: LoadOptions = {}): Promise<LoaderResult> {
+  async load(entryList?: EntryList, options: LoadOptions = {}): Promise<Table> {
+    return (await this.#load(entryList, options, true)) as Table;
+  }
+
+  /**
+   * {@link load} with one table per cycle (pygama's `merge_files=False`): FileDB row → table (no
+   * `file` column); `outputFile` gets one LH5 table per cycle, named by its row.
+   * @throws LoaderError the codes of {@link load}.
+   */
+  async loadPerFile(entryList?: EntryList, options: LoadOptions = {}): Promise<Map<number, Table>> {
+    return (await this.#load(entryList, options, false)) as Map<number, Table>;
+  }
+
+  async #load(entryList: EntryList | undefined, options: LoadOptions, merge: boolean): Promise<Table | Map<number, Table>> {
     const columns = this.#output.columns;
     if (!columns || columns.length === 0) {
       throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: no output columns: call setOutput({ columns: [...] }) first");
@@ -469,7 +500,6 @@ export class DataLoader {
     // A given entry list names its own cycles; setFiles is only needed to build one.
     const files = entryList === undefined ? this.#requireFiles() : [];
     this.warnings.length = 0;
-    const merge = options.mergeFiles ?? this.#output.mergeFiles;
     let plan: ResolvedPlan;
     let given: Map<number, EntryChunk> | null = null;
     if (entryList === undefined) {
@@ -516,11 +546,12 @@ export class DataLoader {
     }
     results.length = 0;
     const format = this.#output.format;
-    let result: LoaderResult;
+    let result: Table | Map<number, Table>;
     if (merge) result = assembleOutput(chunks, merged, plan.names, true, orientation, format);
     else {
-      result = new Map();
-      for (const { chunk, collector } of perFile) result.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format));
+      const tables = new Map<number, Table>();
+      for (const { chunk, collector } of perFile) tables.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format));
+      result = tables;
     }
     if (options.outputFile) await writeResult(options.outputFile, result, "merged_data");
     return result;
@@ -533,21 +564,21 @@ export class DataLoader {
    * @throws LoaderError as {@link load}; `LOADER_BAD_ARGUMENT` for a chunk size below 1.
    */
   async *iterateLoad(
-    options: Omit<LoadOptions, "orientation" | "mergeFiles" | "outputFile"> & { readonly chunkSize?: number; readonly entryList?: Table } = {},
+    options: Omit<LoadOptions, "orientation" | "outputFile"> & { readonly chunkSize?: number; readonly entryList?: Table } = {},
   ): AsyncGenerator<Table, void, undefined> {
     const chunkSize = options.chunkSize ?? 10_000;
     if (!Number.isInteger(chunkSize) || chunkSize < 1) {
       throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: chunkSize must be a positive integer, found ${chunkSize}`);
     }
     const { chunkSize: _c, entryList: given, ...rest } = options;
-    const entries = given ?? ((await this.buildEntryList({ ...rest, mergeFiles: true })) as Table);
+    const entries = given ?? (await this.buildEntryList(rest));
     for (let start = 0; start < entries.numRows; start += chunkSize) {
-      yield (await this.load(entries.slice(start, Math.min(start + chunkSize, entries.numRows)), { ...rest, mergeFiles: true })) as Table;
+      yield await this.load(entries.slice(start, Math.min(start + chunkSize, entries.numRows)), rest);
     }
   }
 
   /** Levels of a given entry list, recognised from its column names. */
-  #planForEntryList(entryList: LoaderResult, tcmLevelName?: string): ResolvedPlan {
+  #planForEntryList(entryList: EntryList, tcmLevelName?: string): ResolvedPlan {
     const sample = entryList instanceof Map ? [...entryList.values()][0] : entryList;
     const names = new Set(sample ? sample.schema.fields.map((f) => f.name) : []);
     const tcms = tcmLevelName !== undefined ? [this.#level(tcmLevelName)] : this.#tcmLevels();
@@ -582,7 +613,7 @@ export class DataLoader {
   }
 }
 
-async function writeResult(path: string, result: LoaderResult, name: string): Promise<void> {
+async function writeResult(path: string, result: Table | Map<number, Table>, name: string): Promise<void> {
   const { writeArrowTablesToLh5 } = await import("./lh5-output.js");
   const tables = result instanceof Map ? [...result].map(([f, t]) => [String(f), t] as const) : [[name, result] as const];
   await writeArrowTablesToLh5(path, tables);

@@ -32,7 +32,7 @@ serveInputs(async (data, _label, workerData) => {
       writeFileSync(path, input.bytes);
       const dl = await openDataLoader(path, { filedb: db, cwd: dir });
       dl.setFiles("all");
-      const entries = (await dl.buildEntryList()) as Table;
+      const entries = await dl.buildEntryList();
       return `${entries.numRows} entries`;
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -42,6 +42,6 @@ serveInputs(async (data, _label, workerData) => {
   dl.setFiles("all");
   dl.setCuts(input.cuts);
   dl.setOutput({ columns: input.columns });
-  const t = (await dl.load(undefined, input.tcm ? { tcmLevel: "tcm", mode: "any" } : {})) as Table;
+  const t = await dl.load(undefined, input.tcm ? { tcmLevel: "tcm", mode: "any" } : {});
   return `${t.numRows} rows`;
 });

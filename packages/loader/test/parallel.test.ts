@@ -20,8 +20,8 @@ describe.skipIf(!built)("parallel load (worker threads, built package)", () => {
       dl.setOutput({ columns: ["trapEmax", "energies", "multiplicity", "waveform"] });
     }
     for (const options of [{}, { tcmLevel: "tcm", mode: "any" as const }, { orientation: "evt" as const }]) {
-      const a = (await one.load(undefined, options)) as Table;
-      const b = (await two.load(undefined, options)) as Table;
+      const a = await one.load(undefined, options);
+      const b = await two.load(undefined, options);
       expect(b.numRows).toBe(a.numRows);
       expect(b.schema.fields.map(String)).toEqual(a.schema.fields.map(String));
       for (const f of a.schema.fields) expect(JSON.stringify([...(b.getChild(f.name) ?? [])].slice(0, 50))).toEqual(JSON.stringify([...(a.getChild(f.name) ?? [])].slice(0, 50)));
