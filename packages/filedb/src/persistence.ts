@@ -18,7 +18,6 @@ import {
   createVectorOfVectors,
   type Lgdo,
   type Lh5File,
-  openLh5,
   type Table,
   type VectorOfVectors,
   writeLh5,
@@ -26,6 +25,7 @@ import {
 import { type FileDbConfig, globPaths, resolveFileDbConfig } from "./config.js";
 import type { ResolvedFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
+import { openLh5File } from "./lh5-access.js";
 import { type FileDbState, type TableId, tableIdTypeOf } from "./state.js";
 import type { TemplateValue } from "./template.js";
 
@@ -167,7 +167,7 @@ function vovRows(c: Lgdo, name: string, path: string, scanned: ArrayLike<unknown
 async function loadOne(path: string): Promise<LoadedDb> {
   let file: Lh5File;
   try {
-    file = await openLh5(path);
+    file = await openLh5File(path);
   } catch (cause) {
     const code = (cause as { code?: string }).code;
     throw new FileDbError(

@@ -3,9 +3,10 @@
  * tables that match the tier's `table_format`, and record each table's column names.
  */
 import { dirname } from "node:path";
-import { type Lh5File, openLh5, openLh5Links } from "@daqkit/lh5";
+import type { Lh5File } from "@daqkit/lh5";
 import type { ResolvedFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
+import { openLh5File, openLh5FileLinks } from "./lh5-access.js";
 import { type FileDbState, statusBitOf, type TableId, tierFilePath } from "./state.js";
 import { compileTemplate } from "./template.js";
 
@@ -63,7 +64,7 @@ function globRegExp(pattern: string): RegExp {
 function scanFileFast(path: string, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): TierResult {
   const template = resolved.tableTemplates[tier]!;
   const text = template.text.replace(/\/+$/, "");
-  const links = openLh5Links(path);
+  const links = openLh5FileLinks(path);
   try {
     const ids: TableId[] = [];
     const columns: string[][] = [];
@@ -206,7 +207,7 @@ export async function scanTablesColumnsOf(
       if (!result) {
         let file: Lh5File;
         try {
-          file = await openLh5(path);
+          file = await openLh5File(path);
         } catch (cause) {
           const code = (cause as { code?: string }).code;
           throw new FileDbError(

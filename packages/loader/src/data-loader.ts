@@ -1,3 +1,4 @@
+import type { WorkerFactory } from "@daqkit/io";
 import type { Table } from "apache-arrow";
 import { ColumnCollector } from "./column-collector.js";
 import { type CycleJob, type CycleResult, runCycleJob } from "./cycle-job.js";
@@ -11,7 +12,21 @@ import type { FileCatalog } from "./lh5-cycle.js";
 import { openLh5Cycle } from "./lh5-cycle.js";
 import type { LevelConfig, LoaderConfig } from "./loader-config.js";
 import { assembleOutput, type OutputFormat } from "./output.js";
-import { parallelAvailable, runCyclesInWorkers } from "./parallel.js";
+import { runCyclesInPool } from "./parallel.js";
+
+/** Options of the {@link DataLoader} constructor. */
+export interface DataLoaderOptions {
+  /** Receives warnings (tables lacking cut columns, …) as they happen. */
+  readonly onWarning?: (message: string) => void;
+  /** Workers for `load()` (each with its own h5wasm; cycles are spread over them). Default 1 = this thread. */
+  readonly workers?: number;
+  /**
+   * Makes one worker running the loader's worker script (`@daqkit/io`'s `WorkerPool` protocol).
+   * `@daqkit/loader/node` passes worker_threads on `dist/load-worker.js`; without a factory, or when
+   * no worker starts, cycles load one after another in this thread.
+   */
+  readonly spawnWorker?: WorkerFactory;
+}
 
 /** Options of {@link DataLoader.buildEntryList}. */
 export interface BuildEntryListOptions {
@@ -66,6 +81,11 @@ export interface OutputSettings {
  */
 export type EntryList = Table | ReadonlyMap<number, Table>;
 
+/** True for the per-cycle form of an {@link EntryList}. */
+function isPerFile(entryList: EntryList): entryList is ReadonlyMap<number, Table> {
+  return entryList instanceof Map;
+}
+
 interface ResolvedPlan {
   readonly parent: LevelConfig;
   readonly tcm?: { readonly level: LevelConfig; readonly child: LevelConfig; readonly table?: TableId; readonly mode: TcmMode };
@@ -95,16 +115,14 @@ export class DataLoader {
   #output: OutputSettings = { columns: null, format: "arrow" };
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #workers: number;
+  readonly #spawnWorker: WorkerFactory | undefined;
 
-  /**
-   * @param options.workers worker threads for `load()` (each with its own h5wasm; cycles are spread
-   *   over them). Default 1 = in this thread. Needs the built package; otherwise runs in this thread.
-   */
-  constructor(config: LoaderConfig, catalog: FileCatalog, options: { onWarning?: (message: string) => void; workers?: number } = {}) {
+  constructor(config: LoaderConfig, catalog: FileCatalog, options: DataLoaderOptions = {}) {
     this.config = config;
     this.catalog = catalog;
     this.#onWarning = options.onWarning;
     this.#workers = options.workers ?? 1;
+    this.#spawnWorker = options.spawnWorker;
   }
 
   #level(name: string): LevelConfig {
@@ -507,7 +525,7 @@ export class DataLoader {
     } else {
       plan = this.#planForEntryList(entryList, options.tcmLevel);
       given = new Map();
-      if (entryList instanceof Map) for (const [f, t] of entryList) for (const c of chunksFromTable(t, plan.names, f)) given.set(c.fileIndex, c);
+      if (isPerFile(entryList)) for (const [f, t] of entryList) for (const c of chunksFromTable(t, plan.names, f)) given.set(c.fileIndex, c);
       else for (const c of chunksFromTable(entryList, plan.names)) given.set(c.fileIndex, c);
     }
     if (orientation === "evt" && !plan.tcm) {
@@ -528,8 +546,8 @@ export class DataLoader {
     };
     const workers = options.workers ?? this.#workers;
     let results: CycleResult[];
-    if (!given && workers > 1 && cycles.length > 1 && parallelAvailable()) {
-      results = await runCyclesInWorkers(this.catalog, cycles, job, workers, options.onProgress);
+    if (!given && workers > 1 && cycles.length > 1 && this.#spawnWorker) {
+      results = await runCyclesInPool(this.catalog, cycles, job, { size: workers, spawn: this.#spawnWorker, onProgress: options.onProgress });
     } else {
       results = [];
       await this.#eachCycle(cycles, plan.tiers, (src) => results.push(runCycleJob(src, job, given?.get(src.fileIndex))), options.onProgress);
@@ -579,7 +597,7 @@ export class DataLoader {
 
   /** Levels of a given entry list, recognised from its column names. */
   #planForEntryList(entryList: EntryList, tcmLevelName?: string): ResolvedPlan {
-    const sample = entryList instanceof Map ? [...entryList.values()][0] : entryList;
+    const sample = isPerFile(entryList) ? [...entryList.values()][0] : entryList;
     const names = new Set(sample ? sample.schema.fields.map((f) => f.name) : []);
     const tcms = tcmLevelName !== undefined ? [this.#level(tcmLevelName)] : this.#tcmLevels();
     for (const tcmLevel of tcms) {

@@ -16,7 +16,7 @@ export { fileDbCatalog } from "./filedb-catalog.js";
 export { gatherColumn } from "./gather.js";
 export type { GatheredColumn, Piece } from "./gather.js";
 export { DataLoader } from "./data-loader.js";
-export type { BuildEntryListOptions, EntryList, LoadOptions, OutputSettings } from "./data-loader.js";
+export type { BuildEntryListOptions, DataLoaderOptions, EntryList, LoadOptions, OutputSettings } from "./data-loader.js";
 export type { OutputFormat } from "./output.js";
 export { openDataLoader } from "./open-data-loader.js";
 export type { OpenDataLoaderOptions } from "./open-data-loader.js";

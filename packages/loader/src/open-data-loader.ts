@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import type { WorkerFactory } from "@daqkit/io";
 import { FileDb, type FileDbConfig, type FileDbOptions, openFileDb } from "@daqkit/filedb";
 import { DataLoader } from "./data-loader.js";
 import { LoaderError } from "./errors.js";
@@ -21,8 +22,13 @@ export interface OpenDataLoaderOptions {
   readonly cwd?: string;
   /** Receives warnings (tables lacking cut columns, …) as they happen. */
   readonly onWarning?: (message: string) => void;
-  /** Worker threads for `load()` (default 1 = this thread); see {@link DataLoader}. */
+  /** Workers for `load()` (default 1 = this thread); see {@link DataLoader}. */
   readonly workers?: number;
+  /**
+   * Makes one loader worker (see `DataLoaderOptions.spawnWorker`). `@daqkit/loader/node`'s
+   * `openDataLoader` passes worker_threads; from the main entry, without one, cycles load in this thread.
+   */
+  readonly spawnWorker?: WorkerFactory;
 }
 
 async function fileDbFrom(source: string | Record<string, unknown>, options: FileDbOptions, configDir: string, cwd: string): Promise<FileDb> {
@@ -55,6 +61,7 @@ export async function openDataLoader(config: string | Record<string, unknown> | 
   const loader = new DataLoader(parsed, catalog, {
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.spawnWorker === undefined ? {} : { spawnWorker: options.spawnWorker }),
   });
   if (options.fileQuery !== undefined) loader.setFiles(options.fileQuery);
   return loader;

@@ -1,6 +1,6 @@
 
 import { extname, resolve } from "node:path";
-import { openDataLoader } from "@daqkit/loader";
+import { openDataLoader } from "@daqkit/loader/node";
 import type { Table } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
