@@ -107,13 +107,18 @@ function stringMap(config: Record<string, unknown>, key: string, path?: string):
  * Expand `$_`/`${_}` (config directory), then `$VAR`/`${VAR}` from `env` (unknown variables are
  * left as they are, like Python's `os.path.expandvars`), then a leading `~`.
  */
-export function expandVariables(text: string, configDir: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function expandVariables(
+  text: string,
+  configDir: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: { home?: boolean } = {},
+): string {
   let s = text.replace(/\$(?:\{_\}|_(?![A-Za-z0-9_]))/g, () => configDir);
   s = s.replace(/\$(?:\{([^}]+)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (all, braced: string | undefined, bare: string | undefined) => {
     const value = env[(braced ?? bare)!];
     return value === undefined ? all : value;
   });
-  if (s === "~" || s.startsWith("~/")) s = homedir() + s.slice(1);
+  if (options.home !== false && (s === "~" || s.startsWith("~/"))) s = homedir() + s.slice(1);
   return s;
 }
 
@@ -194,12 +199,80 @@ export function globPaths(pattern: string): string[] {
  *   `data_dir` matches no directory (or more than one).
  */
 export function resolveFileDbConfig(input: unknown, options: ResolveConfigOptions = {}, path?: string): ResolvedFileDbConfig {
-  if (!isPlainObject(input)) throw badConfig(`the config must be a JSON object, found ${describe(input)}`, path);
   const cwd = options.cwd ?? process.cwd();
   const configDir = options.configDir ?? (path ? dirname(resolve(cwd, path)) : cwd);
   const env = options.env ?? process.env;
-  const dataDirText = options.dataDir ?? input.data_dir;
-  if (typeof dataDirText !== "string" || dataDirText === "") throw badConfig(`"data_dir" must be a non-empty string, found ${describe(dataDirText)}`, path);
+  const v = validateFileDbConfig(input, path, options.dataDir);
+  const dataDirText = options.dataDir ?? (v.input.data_dir as string);
+  const { tiers, tierDirsIn } = v;
+  const expanded = expandVariables(dataDirText, configDir, env);
+  const matches = globPaths(isAbsolute(expanded) ? expanded : resolve(cwd, expanded));
+  let dataDir: string;
+  if (matches.length === 1 && statSync(matches[0]!).isDirectory()) dataDir = matches[0]!;
+  else if (options.allowMissingDataDir && matches.length === 0 && !hasGlob(expanded)) dataDir = resolve(cwd, expanded);
+  else {
+    throw new FileDbError(
+      "FILEDB_DIR_NOT_FOUND",
+      matches.length === 0
+        ? `filedb: data_dir ${JSON.stringify(dataDirText)} (resolved to ${resolve(cwd, expanded)}) does not exist`
+        : matches.length > 1
+          ? `filedb: data_dir ${JSON.stringify(dataDirText)} matches ${matches.length} paths, expected exactly one: ${matches.slice(0, 5).join(", ")}`
+          : `filedb: data_dir ${matches[0]} is not a directory`,
+      { path: resolve(cwd, expanded) },
+    );
+  }
+  const tierDirsExpanded: Record<string, string> = {};
+  const tierDirs: Record<string, string> = {};
+  for (const tier of tiers) {
+    const t = expandVariables(tierDirsIn[tier]!, configDir, env);
+    tierDirsExpanded[tier] = t;
+    tierDirs[tier] = join(dataDir, t.replace(/^\/+/, ""));
+  }
+  const config: FileDbConfig = { ...(v.input as FileDbConfig), data_dir: dataDir, tier_dirs: tierDirsExpanded };
+  return { ...v.resolved, config, dataDir, tierDirs };
+}
+
+/** Options of {@link resolveFileDbConfigInDirectory}. */
+export interface ResolveInDirectoryOptions {
+  /** Environment for `$VAR` / `${VAR}` expansion in `tier_dirs` (default: none, variables stay as they are). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Validate a config for a database whose data directory is an `@daqkit/io` directory source (any
+ * platform): `data_dir` is not used (the source is the data directory); tier directories are paths
+ * relative to the source's root (`/raw` → `raw`). `dataDir` is `""`.
+ * @throws FileDbError `FILEDB_BAD_CONFIG`, `FILEDB_BAD_TEMPLATE` (as {@link resolveFileDbConfig})
+ */
+export function resolveFileDbConfigInDirectory(input: unknown, options: ResolveInDirectoryOptions = {}): ResolvedFileDbConfig {
+  const v = validateFileDbConfig(input, undefined, "");
+  const tierDirsExpanded: Record<string, string> = {};
+  const tierDirs: Record<string, string> = {};
+  for (const tier of v.tiers) {
+    const t = expandVariables(v.tierDirsIn[tier]!, "", options.env ?? {}, { home: false });
+    tierDirsExpanded[tier] = t;
+    tierDirs[tier] = t.split("/").filter((x) => x !== "" && x !== ".").join("/");
+  }
+  const config: FileDbConfig = { ...(v.input as FileDbConfig), tier_dirs: tierDirsExpanded };
+  return { ...v.resolved, config, dataDir: "", tierDirs };
+}
+
+/** The platform-neutral checks of a config (everything but `data_dir`'s location). */
+function validateFileDbConfig(
+  input: unknown,
+  path: string | undefined,
+  dataDirOverride: string | undefined,
+): {
+  input: Record<string, unknown>;
+  tiers: string[];
+  tierDirsIn: Record<string, string>;
+  resolved: Omit<ResolvedFileDbConfig, "config" | "dataDir" | "tierDirs">;
+} {
+  if (!isPlainObject(input)) throw badConfig(`the config must be a JSON object, found ${describe(input)}`, path);
+  const dataDirText = dataDirOverride ?? input.data_dir;
+  if (typeof dataDirText !== "string" || (dataDirText === "" && dataDirOverride === undefined)) {
+    throw badConfig(`"data_dir" must be a non-empty string, found ${describe(dataDirText)}`, path);
+  }
   const tierDirsIn = stringMap(input, "tier_dirs", path);
   const tiers = Object.keys(tierDirsIn);
   if (tiers.length === 0) throw badConfig(`"tier_dirs" must name at least one tier`, path);
@@ -250,40 +323,11 @@ export function resolveFileDbConfig(input: unknown, options: ResolveConfigOption
   const sortby = input.sortby === undefined ? "timestamp" : input.sortby;
   if (typeof sortby !== "string" || sortby === "") throw badConfig(`"sortby" must be a column name, found ${describe(sortby)}`, path);
 
-  const expanded = expandVariables(dataDirText, configDir, env);
-  const matches = globPaths(isAbsolute(expanded) ? expanded : resolve(cwd, expanded));
-  let dataDir: string;
-  if (matches.length === 1 && statSync(matches[0]!).isDirectory()) dataDir = matches[0]!;
-  else if (options.allowMissingDataDir && matches.length === 0 && !hasGlob(expanded)) dataDir = resolve(cwd, expanded);
-  else {
-    throw new FileDbError(
-      "FILEDB_DIR_NOT_FOUND",
-      matches.length === 0
-        ? `filedb: data_dir ${JSON.stringify(dataDirText)} (resolved to ${resolve(cwd, expanded)}) does not exist`
-        : matches.length > 1
-          ? `filedb: data_dir ${JSON.stringify(dataDirText)} matches ${matches.length} paths, expected exactly one: ${matches.slice(0, 5).join(", ")}`
-          : `filedb: data_dir ${matches[0]} is not a directory`,
-      { path: resolve(cwd, expanded) },
-    );
-  }
-  const tierDirsExpanded: Record<string, string> = {};
-  const tierDirs: Record<string, string> = {};
-  for (const tier of tiers) {
-    const v = expandVariables(tierDirsIn[tier]!, configDir, env);
-    tierDirsExpanded[tier] = v;
-    tierDirs[tier] = join(dataDir, v.replace(/^\/+/, ""));
-  }
-  const config: FileDbConfig = { ...(input as FileDbConfig), data_dir: dataDir, tier_dirs: tierDirsExpanded };
   return {
-    config,
-    dataDir,
+    input,
     tiers,
-    tierDirs,
-    fileTemplates,
-    tableTemplates,
-    keyFields: [...low.names].sort(),
-    keyTypes,
-    sortby,
+    tierDirsIn,
+    resolved: { tiers, fileTemplates, tableTemplates, keyFields: [...low.names].sort(), keyTypes, sortby },
   };
 }
 

@@ -3,19 +3,26 @@
  * file sizes, the `file_status` bit mask and (after a table scan) the tables and column lists of
  * each tier file (spec filedb-loader §1).
  */
-import { existsSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import type { DirectorySource } from "@daqkit/io";
 import { cycleKeyToUnixSeconds, toSafeNumber } from "@daqkit/timestamps";
 import { Field, Int32, Int64, List, makeVector, type Table, Table as ArrowTable, Utf8, type Vector, vectorFromArray } from "apache-arrow";
-import { type FileDbConfig, type ResolveConfigOptions, type ResolvedFileDbConfig, readFileDbConfig, resolveFileDbConfig } from "./config.js";
+import {
+  type FileDbConfig,
+  type ResolveConfigOptions,
+  type ResolvedFileDbConfig,
+  type ResolveInDirectoryOptions,
+  readFileDbConfig,
+  resolveFileDbConfig,
+  resolveFileDbConfigInDirectory,
+} from "./config.js";
 import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
 import { readFileDbState, type WriteFileDbOptions, writeFileDbState } from "./persistence.js";
 import { emptyState, type FileDbState, statusBitOf, type TableId, tableIdTypeOf, tierFilePath } from "./state.js";
-import { statIfExists, statSizes } from "./stat-files.js";
+import { type FileDbHost, listingFileHost } from "./file-host.js";
+import { nodeFileHost } from "./node-file-host.js";
 import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
 import { compileTemplate, type TemplateValue } from "./template.js";
-import { walkFiles } from "./walk.js";
 
 export type { FileDbState, TableId } from "./state.js";
 
@@ -45,6 +52,21 @@ export type FileDbRecord = Record<string, string | number | TableId[] | number[]
 
 const TIER_COLUMN = /^(.+)_(file|size|tables|col_idx)$/;
 
+/** Options of {@link FileDb.fromDirectory}. */
+export interface FileDbDirectoryOptions extends ResolveInDirectoryOptions {
+  /** Scan the lowest tier right away (default true), as {@link FileDbOptions.scan}. */
+  scan?: boolean;
+}
+
+/** `dir` below `root` as `""` or `"/a/b"`; undefined when it is not below (paths with `/`, either both absolute or both relative). */
+function relativeBelow(root: string, dir: string): string | undefined {
+  const r = root.replace(/\/+$/, "");
+  const d = dir.replace(/\/+$/, "");
+  if (d === r) return "";
+  if (r === "") return d.startsWith("/") ? undefined : `/${d}`;
+  return d.startsWith(`${r}/`) ? d.slice(r.length) : undefined;
+}
+
 /**
  * The file database. Create it with {@link FileDb.fromConfig} (or `openFileDb`), fill it with
  * {@link FileDb.scanFiles} and `scanTablesColumns`, query it with {@link FileDb.query}, and read the
@@ -56,11 +78,49 @@ export class FileDb {
   readonly resolved: ResolvedFileDbConfig;
   #state: FileDbState;
   #table: Table | null = null;
+  #host: FileDbHost;
+  readonly #directory: DirectorySource | undefined;
 
-  /** @internal use {@link FileDb.fromConfig}, `openFileDb` or `readFileDb`. */
-  constructor(resolved: ResolvedFileDbConfig, state?: FileDbState) {
+  /** @internal use {@link FileDb.fromConfig}, {@link FileDb.fromDirectory}, `openFileDb` or `readFileDb`. */
+  constructor(resolved: ResolvedFileDbConfig, state?: FileDbState, place?: { host: FileDbHost; directory?: DirectorySource }) {
     this.resolved = resolved;
     this.#state = state ?? emptyState(resolved);
+    this.#host = place?.host ?? nodeFileHost;
+    this.#directory = place?.directory;
+  }
+
+  /**
+   * Build a FileDb over an `@daqkit/io` directory source (any platform: a browser folder, an HTTP
+   * listing, a Node directory): the source is the data directory (`data_dir` is not used), tier
+   * directories are relative to its root. The source is listed once; {@link FileDb.scanFiles} and
+   * {@link FileDb.updateFileStatus} work on that listing until {@link FileDb.refreshDirectory}.
+   * {@link FileDb.filePath} gives paths relative to the source's root.
+   *
+   * @throws FileDbError `FILEDB_BAD_CONFIG`, `FILEDB_BAD_TEMPLATE`, the codes of
+   *   {@link FileDb.scanFiles} when scanning; IoError when listing the source fails.
+   */
+  static async fromDirectory(config: FileDbConfig, directory: DirectorySource, options: FileDbDirectoryOptions = {}): Promise<FileDb> {
+    const resolved = resolveFileDbConfigInDirectory(config, options);
+    const db = new FileDb(resolved, undefined, { host: listingFileHost(await directory.list({ recursive: true })), directory });
+    if (options.scan ?? true) {
+      db.scanFiles();
+      if (resolved.config.tables && resolved.config.columns) db.setTablesColumnsFromConfig();
+    }
+    return db;
+  }
+
+  /** The directory source of a database made by {@link FileDb.fromDirectory}; undefined for one on the local disk. */
+  get directory(): DirectorySource | undefined {
+    return this.#directory;
+  }
+
+  /**
+   * List the directory source again (a database made by {@link FileDb.fromDirectory}) and update
+   * file status and sizes; on the local disk, the same as {@link FileDb.updateFileStatus}.
+   */
+  async refreshDirectory(): Promise<void> {
+    if (this.#directory) this.#host = listingFileHost(await this.#directory.list({ recursive: true }));
+    this.updateFileStatus();
   }
 
   /**
@@ -323,7 +383,7 @@ export class FileDb {
     const withDirs = template.text.includes("/");
     const scanDirs: string[] = [];
     if (dirs === undefined) {
-      if (!existsSync(root)) {
+      if (!this.#host.isDirectory(root)) {
         throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: the ${low} tier directory ${root} does not exist`, { path: root, tier: low });
       }
       scanDirs.push(root);
@@ -337,9 +397,8 @@ export class FileDb {
     const unmatched: string[] = [];
     const s = this.#state;
     for (const dir of scanDirs) {
-      const rel = relative(root, dir);
-      const prefix = rel === "" ? "" : rel.startsWith("..") || isAbsolute(rel) ? dir : `/${rel}`;
-      walkFiles(dir, (relativeDir, name) => {
+      const prefix = relativeBelow(root, dir) ?? dir;
+      this.#host.walkFiles(dir, (relativeDir, name) => {
         seen++;
         const candidate = withDirs ? `${prefix}${relativeDir}/${name}` : name;
         const values = template.parse(candidate);
@@ -378,11 +437,10 @@ export class FileDb {
 
   #resolveScanDir(d: string): string {
     const { tiers, tierDirs, dataDir } = this.resolved;
-    const root = tierDirs[tiers[0]!]!;
-    const candidates = isAbsolute(d) ? [d] : [join(root, d), join(dataDir, d), resolve(d)];
-    for (const c of candidates) if (existsSync(c) && statSync(c).isDirectory()) return resolve(c);
-    throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: directory to scan ${JSON.stringify(d)} not found (tried ${candidates.join(", ")})`, {
-      path: candidates[0],
+    const { found, tried } = this.#host.resolveDirectory(d, [tierDirs[tiers[0]!]!, dataDir]);
+    if (found !== undefined) return found;
+    throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: directory to scan ${JSON.stringify(d)} not found (tried ${tried.join(", ")})`, {
+      path: tried[0],
     });
   }
 
@@ -396,8 +454,9 @@ export class FileDb {
    */
   scanDaqFiles(daqDir: string, daqTemplate: string): FileScanReport {
     const template = compileTemplate(daqTemplate);
-    const dir = resolve(daqDir);
-    if (!existsSync(dir)) throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: DAQ directory ${dir} does not exist`, { path: dir });
+    const { found, tried } = this.#host.resolveDirectory(daqDir, []);
+    const dir = found ?? tried[tried.length - 1] ?? daqDir;
+    if (found === undefined) throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: DAQ directory ${dir} does not exist`, { path: dir });
     const { tiers, fileTemplates } = this.resolved;
     const s = this.#state;
     const known = new Set(s.files.get(tiers[0]!)!);
@@ -405,7 +464,7 @@ export class FileDb {
     let matched = 0;
     let added = 0;
     const unmatched: string[] = [];
-    walkFiles(dir, (relativeDir, name) => {
+    this.#host.walkFiles(dir, (relativeDir, name) => {
       seen++;
       const candidate = daqTemplate.includes("/") ? `${relativeDir}/${name}` : name;
       const values = template.parse(candidate);
@@ -486,7 +545,7 @@ export class FileDb {
         const parent = path.slice(0, path.lastIndexOf("/"));
         let exists = dirExists.get(parent);
         if (exists === undefined) {
-          exists = statIfExists(parent)?.isDirectory() ?? false;
+          exists = this.#host.isDirectory(parent);
           dirExists.set(parent, exists);
         }
         if (!exists) continue;
@@ -494,7 +553,7 @@ export class FileDb {
         slots.push(i * n + r);
       }
     });
-    const sizes = statSizes(paths);
+    const sizes = this.#host.statSizes(paths);
     for (let k = 0; k < paths.length; k++) {
       const size = sizes[k]!;
       if (size < 0) continue;
@@ -684,6 +743,7 @@ export class FileDb {
     const pick = <T>(arr: T[]): T[] => Array.from(rows, (i) => arr[i]!);
     const mapPick = <T>(m: Map<string, T[]>): Map<string, T[]> => new Map([...m].map(([k, v]) => [k, pick(v)]));
     for (let i = 0; i < rows.length; i++) this.#checkRow(rows[i]!);
+    const place = { host: this.#host, ...(this.#directory ? { directory: this.#directory } : {}) };
     return new FileDb(this.resolved, {
       keys: mapPick(s.keys),
       files: mapPick(s.files),
@@ -692,7 +752,7 @@ export class FileDb {
       tables: s.tables ? mapPick(s.tables) : null,
       colIdx: s.colIdx ? mapPick(s.colIdx) : null,
       columns: s.columns,
-    });
+    }, place);
   }
 
   /** Row `i` as a plain object (key fields, files, sizes, status, tables). Not for hot paths. */

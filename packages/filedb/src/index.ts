@@ -11,10 +11,10 @@ export type {
 } from "./expression.js";
 export { compileTemplate } from "./template.js";
 export type { Template, TemplateField, TemplateFieldType, TemplateValue } from "./template.js";
-export { expandVariables, globPaths, readFileDbConfig, resolveFileDbConfig } from "./config.js";
-export type { FileDbConfig, ResolveConfigOptions, ResolvedFileDbConfig } from "./config.js";
+export { expandVariables, globPaths, readFileDbConfig, resolveFileDbConfig, resolveFileDbConfigInDirectory } from "./config.js";
+export type { FileDbConfig, ResolveConfigOptions, ResolvedFileDbConfig, ResolveInDirectoryOptions } from "./config.js";
 export { FileDb } from "./file-db.js";
-export type { FileDbOptions, FileDbRecord, FileScanReport, TableId } from "./file-db.js";
+export type { FileDbDirectoryOptions, FileDbOptions, FileDbRecord, FileScanReport, TableId } from "./file-db.js";
 export type { ScanTablesColumnsOptions, TablesColumnsReport } from "./tables-columns.js";
 export type { WriteFileDbOptions } from "./persistence.js";
 export { openFileDb, readFileDb, writeFileDb } from "./open-file-db.js";

@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FileDb, openFileDb } from "@daqkit/filedb";
-import type { Table } from "apache-arrow";
 import { serveInputs } from "../../../test/support/fault-worker.js";
 import { openDataLoader } from "../src/index.js";
 

@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Table } from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { CONFIGS, TESTDATA } from "./paths.js";
 
