@@ -4,6 +4,7 @@
  * each tier file (spec filedb-loader §1).
  */
 import type { DirectorySource } from "@daqkit/io";
+import type { Lh5File } from "@daqkit/lh5";
 import { cycleKeyToUnixSeconds, toSafeNumber } from "@daqkit/timestamps";
 import { Field, Int32, Int64, List, makeVector, type Table, Table as ArrowTable, Utf8, type Vector, vectorFromArray } from "apache-arrow";
 import {
@@ -19,7 +20,8 @@ import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
 import { readFileDbState, type WriteFileDbOptions, writeFileDbState } from "./persistence.js";
 import { emptyState, type FileDbState, statusBitOf, type TableId, tableIdTypeOf, tierFilePath } from "./state.js";
-import { type FileDbHost, listingFileHost } from "./file-host.js";
+import { type FileDbHost, listingFileHost, normalizeRelative } from "./file-host.js";
+import { type Lh5Location, openLh5File } from "./lh5-access.js";
 import { nodeFileHost } from "./node-file-host.js";
 import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
 import { compileTemplate, type TemplateValue } from "./template.js";
@@ -307,6 +309,29 @@ export class FileDb {
     return tierFilePath(this.resolved, this.#state, row, tier);
   }
 
+  #locate(path: string): Lh5Location {
+    return this.#directory ? { directory: this.#directory, path: normalizeRelative(path) } : path;
+  }
+
+  /** Whether a row's file of `tier` exists now (local disk), or in the last listing (directory source). */
+  fileExists(row: number, tier: string): boolean {
+    return this.#host.statSizes([this.filePath(row, tier)])[0]! >= 0;
+  }
+
+  /** Where a row's file of `tier` is: its path, or its entry in the directory source. */
+  fileLocation(row: number, tier: string): Lh5Location {
+    return this.#locate(this.filePath(row, tier));
+  }
+
+  /**
+   * Open a row's file of `tier` with `@daqkit/lh5` (the FileDB's one way of opening LH5 files).
+   * @throws Lh5Error as `openLh5`; FileDbError `FILEDB_UNREADABLE` for a directory source while
+   *   `@daqkit/lh5` opens host paths only
+   */
+  openFile(row: number, tier: string): Promise<Lh5File> {
+    return openLh5File(this.fileLocation(row, tier));
+  }
+
   /** Key field values of a row (strings, numbers for `d` fields). */
   keysOf(row: number): Record<string, TemplateValue> {
     this.#checkRow(row);
@@ -517,7 +542,7 @@ export class FileDb {
    *   `FILEDB_BAD_TABLE` (a group matching the table glob but not the template, strict mode).
    */
   async scanTablesColumns(options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
-    const { state, report } = await scanTablesColumnsOf(this.resolved, this.#state, options);
+    const { state, report } = await scanTablesColumnsOf(this.resolved, this.#state, options, (path) => this.#locate(path));
     if (state !== this.#state) this.setState(state);
     return report;
   }

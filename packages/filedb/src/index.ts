@@ -15,6 +15,7 @@ export { expandVariables, globPaths, readFileDbConfig, resolveFileDbConfig, reso
 export type { FileDbConfig, ResolveConfigOptions, ResolvedFileDbConfig, ResolveInDirectoryOptions } from "./config.js";
 export { FileDb } from "./file-db.js";
 export type { FileDbDirectoryOptions, FileDbOptions, FileDbRecord, FileScanReport, TableId } from "./file-db.js";
+export type { Lh5Location } from "./lh5-access.js";
 export type { ScanTablesColumnsOptions, TablesColumnsReport } from "./tables-columns.js";
 export type { WriteFileDbOptions } from "./persistence.js";
 export { openFileDb, readFileDb, writeFileDb } from "./open-file-db.js";

@@ -2,11 +2,10 @@
  * `scanTablesColumns` (spec filedb-loader §1.7): open every tier file with `@daqkit/lh5`, list the
  * tables that match the tier's `table_format`, and record each table's column names.
  */
-import { dirname } from "node:path";
 import type { Lh5File } from "@daqkit/lh5";
 import type { ResolvedFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
-import { openLh5File, openLh5FileLinks } from "./lh5-access.js";
+import { describeLocation, type Lh5Location, openLh5File, openLh5FileLinks } from "./lh5-access.js";
 import { type FileDbState, statusBitOf, type TableId, tierFilePath } from "./state.js";
 import { compileTemplate } from "./template.js";
 
@@ -48,6 +47,11 @@ export interface TablesColumnsReport {
   readonly skipped: boolean;
 }
 
+/** The directory part of a `/`-separated path. */
+function parentOf(path: string): string {
+  return path.slice(0, Math.max(0, path.lastIndexOf("/")));
+}
+
 /** Byte-wise name order = HDF5/h5py link order, which pygama's column lists use. */
 function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -61,10 +65,11 @@ function globRegExp(pattern: string): RegExp {
  * The same as {@link scanFile} with `@daqkit/lh5`'s fast link lister: group names only, no h5wasm.
  * @throws Lh5Error `LH5_UNSUPPORTED` for layouts it does not read (the caller falls back to `openLh5`).
  */
-function scanFileFast(path: string, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): TierResult {
+function scanFileFast(location: Lh5Location, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): TierResult {
   const template = resolved.tableTemplates[tier]!;
   const text = template.text.replace(/\/+$/, "");
-  const links = openLh5FileLinks(path);
+  const path = describeLocation(location);
+  const links = openLh5FileLinks(location);
   try {
     const ids: TableId[] = [];
     const columns: string[][] = [];
@@ -155,6 +160,7 @@ export async function scanTablesColumnsOf(
   resolved: ResolvedFileDbConfig,
   state: FileDbState,
   options: ScanTablesColumnsOptions = {},
+  locate: (path: string) => Lh5Location = (path) => path,
 ): Promise<{ state: FileDbState; report: TablesColumnsReport }> {
   if (state.columns && !options.override) return { state, report: { columns: state.columns, filesOpened: 0, warnings: [], skipped: true } };
   const strict = options.strict ?? true;
@@ -191,11 +197,12 @@ export async function scanTablesColumnsOf(
         continue;
       }
       const path = tierFilePath(resolved, state, row, tier);
-      let result = options.dirFilesConform ? conform.get(dirname(path)) : undefined;
+      const location = locate(path);
+      let result = options.dirFilesConform ? conform.get(parentOf(path)) : undefined;
       if (!result && (options.fastLinks ?? true)) {
         const fileWarnings: string[] = [];
         try {
-          result = scanFileFast(path, resolved, tier, strict, fileWarnings);
+          result = scanFileFast(location, resolved, tier, strict, fileWarnings);
           warnings.push(...fileWarnings);
           opened++;
         } catch (error) {
@@ -207,7 +214,7 @@ export async function scanTablesColumnsOf(
       if (!result) {
         let file: Lh5File;
         try {
-          file = await openLh5File(path);
+          file = await openLh5File(location);
         } catch (cause) {
           const code = (cause as { code?: string }).code;
           throw new FileDbError(
@@ -231,7 +238,7 @@ export async function scanTablesColumnsOf(
           file.close();
         }
       }
-      if (options.dirFilesConform) conform.set(dirname(path), result);
+      if (options.dirFilesConform) conform.set(parentOf(path), result);
       tierTables[row] = [...result.ids];
       tierCols[row] = result.columns.map(indexOf);
       done++;

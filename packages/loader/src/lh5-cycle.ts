@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { type Lgdo, type Lh5File, openLh5 } from "@daqkit/lh5";
 import type { CycleSource, TableId } from "./cycle-source.js";
 import { LoaderError } from "./errors.js";
@@ -17,6 +16,13 @@ export interface FileCatalog {
   tierTables(fileIndex: number, tier: string): Promise<readonly TableId[] | null>;
   /** Column names of a table from the FileDB scan, or null when unknown / the file is missing. */
   tableColumns(fileIndex: number, tier: string, table: TableId): Promise<readonly string[] | null>;
+  /**
+   * Whether a tier's file of cycle `fileIndex` exists (optional). Without it, a file whose table
+   * list is known is opened, and one `@daqkit/lh5` does not find counts as missing.
+   */
+  tierExists?(fileIndex: number, tier: string): boolean;
+  /** Open a tier's file of cycle `fileIndex` (optional; default `openLh5(tierPath(…))`). */
+  openTier?(fileIndex: number, tier: string): Promise<Lh5File>;
   /** The table path inside a tier file for a table id (`ch1084803/raw`, `hardware_tcm_1`). */
   tableName(tier: string, table: TableId): string;
   /** Name of the (first) field of a tier's table template (`ch`, `grp`), or undefined when it has none. */
@@ -53,7 +59,7 @@ export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tier
         continue;
       }
       const path = catalog.tierPath(fileIndex, tier);
-      const ids = existsSync(path) ? await catalog.tierTables(fileIndex, tier) : null;
+      const ids = (catalog.tierExists?.(fileIndex, tier) ?? true) ? await catalog.tierTables(fileIndex, tier) : null;
       tables.set(tier, ids);
       if (ids === null) continue;
       // Column lists from the FileDB's scan of this very file (saves parsing each table's datatype again).
@@ -62,8 +68,12 @@ export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tier
         if (cols) columnCache.set(`${tier}\u0000${id}`, cols);
       }
       try {
-        files.set(tier, await openLh5(path));
+        files.set(tier, await (catalog.openTier ? catalog.openTier(fileIndex, tier) : openLh5(path)));
       } catch (cause) {
+        if (!catalog.tierExists && (cause as { code?: string }).code === "LH5_FILE_NOT_FOUND") {
+          tables.set(tier, null);
+          continue;
+        }
         throw new LoaderError("LOADER_IO", `loader: cannot open ${path}: ${lh5Reason(cause)}`, { path, fileIndex, cause });
       }
     }
