@@ -9,33 +9,19 @@ import { cycleKeyToUnixSeconds, toSafeNumber } from "@daqkit/timestamps";
 import { Field, Int32, Int64, List, makeVector, type Table, Table as ArrowTable, Utf8, type Vector, vectorFromArray } from "apache-arrow";
 import {
   type FileDbConfig,
-  type ResolveConfigOptions,
   type ResolvedFileDbConfig,
   type ResolveInDirectoryOptions,
-  readFileDbConfig,
-  resolveFileDbConfig,
   resolveFileDbConfigInDirectory,
 } from "./config.js";
 import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
-import { readFileDbState, type WriteFileDbOptions, writeFileDbState } from "./persistence.js";
 import { emptyState, type FileDbState, statusBitOf, type TableId, tableIdTypeOf, tierFilePath } from "./state.js";
 import { type FileDbHost, listingFileHost, normalizeRelative } from "./file-host.js";
 import { type Lh5Location, openLh5File } from "./lh5-access.js";
-import { nodeFileHost } from "./node-file-host.js";
 import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
 import { compileTemplate, type TemplateValue } from "./template.js";
 
 export type { FileDbState, TableId } from "./state.js";
-
-/** Options of {@link FileDb.fromConfig}. */
-export interface FileDbOptions extends ResolveConfigOptions {
-  /**
-   * Run {@link FileDb.scanFiles} right away, then (when the config has both `tables` and `columns`)
-   * fill the table/column information from the config. Default true (as pygama).
-   */
-  scan?: boolean;
-}
 
 /** What {@link FileDb.scanFiles} found. */
 export interface FileScanReport {
@@ -52,11 +38,17 @@ export interface FileScanReport {
 /** One row as a plain object (for display/JSON; not for hot paths). */
 export type FileDbRecord = Record<string, string | number | TableId[] | number[] | null>;
 
+/** The constructor of a FileDb class (the class itself, or `@daqkit/filedb/node`'s subclass). */
+export type FileDbClass<T extends FileDb> = new (resolved: ResolvedFileDbConfig, state?: FileDbState, place?: { host: FileDbHost; directory?: DirectorySource }) => T;
+
 const TIER_COLUMN = /^(.+)_(file|size|tables|col_idx)$/;
 
 /** Options of {@link FileDb.fromDirectory}. */
 export interface FileDbDirectoryOptions extends ResolveInDirectoryOptions {
-  /** Scan the lowest tier right away (default true), as {@link FileDbOptions.scan}. */
+  /**
+   * Run {@link FileDb.scanFiles} right away, then (when the config has both `tables` and `columns`)
+   * fill the table/column information from the config. Default true (as pygama).
+   */
   scan?: boolean;
 }
 
@@ -70,7 +62,7 @@ function relativeBelow(root: string, dir: string): string | undefined {
 }
 
 /**
- * The file database. Create it with {@link FileDb.fromConfig} (or `openFileDb`), fill it with
+ * The file database. Create it with {@link FileDb.fromDirectory} (any platform) or, in Node, with `FileDb.fromConfig` / `openFileDb` of `@daqkit/filedb/node`; fill it with
  * {@link FileDb.scanFiles} and `scanTablesColumns`, query it with {@link FileDb.query}, and read the
  * rows as an Arrow table from {@link FileDb.table}. Methods that scan mutate the database in place
  * (rows are appended, as pygama's).
@@ -83,11 +75,14 @@ export class FileDb {
   #host: FileDbHost;
   readonly #directory: DirectorySource | undefined;
 
-  /** @internal use {@link FileDb.fromConfig}, {@link FileDb.fromDirectory}, `openFileDb` or `readFileDb`. */
+  /**
+   * @internal use {@link FileDb.fromDirectory}, or in Node `FileDb.fromConfig`, `openFileDb` or
+   * `readFileDb` of `@daqkit/filedb/node`. Without `place`, the database has no files (an empty listing).
+   */
   constructor(resolved: ResolvedFileDbConfig, state?: FileDbState, place?: { host: FileDbHost; directory?: DirectorySource }) {
     this.resolved = resolved;
     this.#state = state ?? emptyState(resolved);
-    this.#host = place?.host ?? nodeFileHost;
+    this.#host = place?.host ?? listingFileHost([]);
     this.#directory = place?.directory;
   }
 
@@ -101,9 +96,9 @@ export class FileDb {
    * @throws FileDbError `FILEDB_BAD_CONFIG`, `FILEDB_BAD_TEMPLATE`, the codes of
    *   {@link FileDb.scanFiles} when scanning; IoError when listing the source fails.
    */
-  static async fromDirectory(config: FileDbConfig, directory: DirectorySource, options: FileDbDirectoryOptions = {}): Promise<FileDb> {
+  static async fromDirectory<T extends FileDb>(this: FileDbClass<T>, config: FileDbConfig, directory: DirectorySource, options: FileDbDirectoryOptions = {}): Promise<T> {
     const resolved = resolveFileDbConfigInDirectory(config, options);
-    const db = new FileDb(resolved, undefined, { host: listingFileHost(await directory.list({ recursive: true })), directory });
+    const db = new this(resolved, undefined, { host: listingFileHost(await directory.list({ recursive: true })), directory });
     if (options.scan ?? true) {
       db.scanFiles();
       if (resolved.config.tables && resolved.config.columns) db.setTablesColumnsFromConfig();
@@ -123,45 +118,6 @@ export class FileDb {
   async refreshDirectory(): Promise<void> {
     if (this.#directory) this.#host = listingFileHost(await this.#directory.list({ recursive: true }));
     this.updateFileStatus();
-  }
-
-  /**
-   * Build a FileDb from a config object or a JSON config file path (`$_` = the file's directory).
-   * With `scan` (default true) the lowest tier is scanned and, if the config has both `tables`
-   * and `columns`, those fill the table information.
-   *
-   * @throws FileDbError codes of `resolveFileDbConfig`/`readFileDbConfig`, and of
-   *   {@link FileDb.scanFiles} when scanning.
-   */
-  static fromConfig(config: string | FileDbConfig, options: FileDbOptions = {}): FileDb {
-    const resolved = typeof config === "string" ? readFileDbConfig(config, options) : resolveFileDbConfig(config, options);
-    const db = new FileDb(resolved);
-    if (options.scan ?? true) {
-      db.scanFiles();
-      const { tables, columns } = resolved.config;
-      if (tables && columns) db.setTablesColumnsFromConfig();
-    }
-    return db;
-  }
-
-  /**
-   * Load saved databases (see `readFileDb`): one path, a wildcard pattern or a list; several are
-   * merged. @throws FileDbError `FILEDB_NOT_FOUND`, `FILEDB_UNREADABLE`, `FILEDB_BAD_DATABASE`,
-   * `FILEDB_CONFIG_MISMATCH`.
-   */
-  static async fromDisk(paths: string | readonly string[]): Promise<FileDb> {
-    const { resolved, state } = await readFileDbState(paths);
-    const db = new FileDb(resolved, state);
-    db.sortRows();
-    return db;
-  }
-
-  /**
-   * Save the database as an LH5 file (see `writeFileDb`; atomic: temporary file + rename).
-   * @throws FileDbError `FILEDB_EXISTS` (write-safe mode, the default), `FILEDB_IO`.
-   */
-  toDisk(path: string, options: WriteFileDbOptions = {}): Promise<void> {
-    return writeFileDbState(this.resolved, this.#state, path, options);
   }
 
   /** The config as stored with the database (resolved absolute `data_dir`, expanded `tier_dirs`). */
@@ -763,13 +719,13 @@ export class FileDb {
   }
 
   /** A new FileDb with only the given rows (in the given order); column lists are shared. */
-  subset(rows: ArrayLike<number>): FileDb {
+  subset(rows: ArrayLike<number>): this {
     const s = this.#state;
     const pick = <T>(arr: T[]): T[] => Array.from(rows, (i) => arr[i]!);
     const mapPick = <T>(m: Map<string, T[]>): Map<string, T[]> => new Map([...m].map(([k, v]) => [k, pick(v)]));
     for (let i = 0; i < rows.length; i++) this.#checkRow(rows[i]!);
     const place = { host: this.#host, ...(this.#directory ? { directory: this.#directory } : {}) };
-    return new FileDb(this.resolved, {
+    return new (this.constructor as FileDbClass<this>)(this.resolved, {
       keys: mapPick(s.keys),
       files: mapPick(s.files),
       sizes: mapPick(s.sizes),

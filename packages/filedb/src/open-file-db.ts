@@ -1,8 +1,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
 import type { FileDbConfig } from "./config.js";
-import { FileDb, type FileDbOptions } from "./file-db.js";
-import { globPaths } from "./config.js";
+import { globPaths } from "./node-config.js";
+import { FileDb, type FileDbOptions } from "./node-file-db.js";
 import type { WriteFileDbOptions } from "./persistence.js";
 
 function looksLikeHdf5(path: string): boolean {

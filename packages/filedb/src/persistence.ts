@@ -22,8 +22,8 @@ import {
   type VectorOfVectors,
   writeLh5,
 } from "@daqkit/lh5";
-import { type FileDbConfig, globPaths, resolveFileDbConfig } from "./config.js";
-import type { ResolvedFileDbConfig } from "./config.js";
+import type { FileDbConfig, ResolvedFileDbConfig } from "./config.js";
+import { globPaths, resolveFileDbConfig } from "./node-config.js";
 import { FileDbError } from "./errors.js";
 import { openLh5File } from "./lh5-access.js";
 import { type FileDbState, type TableId, tableIdTypeOf } from "./state.js";

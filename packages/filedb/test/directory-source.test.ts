@@ -5,7 +5,7 @@ import { openDirectorySource } from "@daqkit/io/node";
 import type { Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StaticServer, startStaticServer } from "../../../test/support/static-server.js";
-import { type FileDbConfig, FileDb, FileDbError } from "../src/index.js";
+import { type FileDbConfig, FileDb, FileDbError } from "../src/node.js";
 import { CONFIGS, loadConfig, PROD_REF } from "./helpers.js";
 
 // Issue 13: the FileDB scan over an @daqkit/io directory source gives the database of the path scan.

@@ -26,6 +26,12 @@ export interface DataLoaderOptions {
    * no worker starts, cycles load one after another in this thread.
    */
   readonly spawnWorker?: WorkerFactory;
+  /**
+   * Writes the `outputFile` of a build or load: Arrow tables by name into one LH5 file.
+   * `@daqkit/loader/node` passes the atomic LH5 writer; without one, `outputFile` is refused
+   * (`LOADER_BAD_ARGUMENT`).
+   */
+  readonly writeOutput?: (path: string, tables: readonly (readonly [string, Table])[]) => Promise<void>;
 }
 
 /** Options of {@link DataLoader.buildEntryList}. */
@@ -116,6 +122,7 @@ export class DataLoader {
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #workers: number;
   readonly #spawnWorker: WorkerFactory | undefined;
+  readonly #writeOutput: DataLoaderOptions["writeOutput"];
 
   constructor(config: LoaderConfig, catalog: FileCatalog, options: DataLoaderOptions = {}) {
     this.config = config;
@@ -123,6 +130,7 @@ export class DataLoader {
     this.#onWarning = options.onWarning;
     this.#workers = options.workers ?? 1;
     this.#spawnWorker = options.spawnWorker;
+    this.#writeOutput = options.writeOutput;
   }
 
   #level(name: string): LevelConfig {
@@ -476,7 +484,7 @@ export class DataLoader {
       });
       result = perFile;
     }
-    if (options.outputFile) await writeResult(options.outputFile, result, "entries");
+    if (options.outputFile) await this.#writeResult(options.outputFile, result, "entries");
     return result;
   }
 
@@ -571,7 +579,7 @@ export class DataLoader {
       for (const { chunk, collector } of perFile) tables.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format));
       result = tables;
     }
-    if (options.outputFile) await writeResult(options.outputFile, result, "merged_data");
+    if (options.outputFile) await this.#writeResult(options.outputFile, result, "merged_data");
     return result;
   }
 
@@ -629,10 +637,12 @@ export class DataLoader {
       `loader: the entry list has none of the {level}_table / {level}_idx column pairs of this configuration (columns: ${[...names].join(", ")})`,
     );
   }
-}
 
-async function writeResult(path: string, result: Table | Map<number, Table>, name: string): Promise<void> {
-  const { writeArrowTablesToLh5 } = await import("./lh5-output.js");
-  const tables = result instanceof Map ? [...result].map(([f, t]) => [String(f), t] as const) : [[name, result] as const];
-  await writeArrowTablesToLh5(path, tables);
+  async #writeResult(path: string, result: Table | Map<number, Table>, name: string): Promise<void> {
+    if (!this.#writeOutput) {
+      throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: outputFile needs a file writer (use @daqkit/loader/node's openDataLoader, or pass writeOutput)", { path });
+    }
+    const tables = result instanceof Map ? [...result].map(([f, t]) => [String(f), t] as const) : [[name, result] as const];
+    await this.#writeOutput(path, tables);
+  }
 }

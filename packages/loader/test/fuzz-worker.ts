@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FileDb, openFileDb } from "@daqkit/filedb";
+import { type FileDb, openFileDb } from "@daqkit/filedb/node";
 import { serveInputs } from "../../../test/support/fault-worker.js";
-import { openDataLoader } from "../src/index.js";
+import { openDataLoader } from "../src/node.js";
 
 interface Setup {
   loaderConfig: string;

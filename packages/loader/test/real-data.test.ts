@@ -84,7 +84,7 @@ describe("pygama flow tests (spec §4) with our semantics", () => {
   });
 
   it("the FileDB can be a saved database (.lh5) or an instance", async () => {
-    const { FileDb, writeFileDb } = await import("@daqkit/filedb");
+    const { FileDb, writeFileDb } = await import("@daqkit/filedb/node");
     const db = FileDb.fromConfig(join(FLOW, "filedb-config.json"), { cwd: TESTDATA });
     await db.scanTablesColumns();
     const dir = mkdtempSync(join(tmpdir(), "daqkit-loader-db-"));
