@@ -451,6 +451,7 @@ export class DataLoader {
   }
 
   async #buildEntryList(options: BuildEntryListOptions, merge: boolean): Promise<Table | Map<number, Table>> {
+    this.#checkOutputFile(options.outputFile);
     const files = this.#requireFiles();
     this.warnings.length = 0;
     const plan = await this.#plan(options);
@@ -515,6 +516,7 @@ export class DataLoader {
   }
 
   async #load(entryList: EntryList | undefined, options: LoadOptions, merge: boolean): Promise<Table | Map<number, Table>> {
+    this.#checkOutputFile(options.outputFile);
     const columns = this.#output.columns;
     if (!columns || columns.length === 0) {
       throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: no output columns: call setOutput({ columns: [...] }) first");
@@ -638,11 +640,16 @@ export class DataLoader {
     );
   }
 
-  async #writeResult(path: string, result: Table | Map<number, Table>, name: string): Promise<void> {
-    if (!this.#writeOutput) {
+  /** An `outputFile` is refused before any work when there is no writer for it. */
+  #checkOutputFile(path: string | undefined): void {
+    if (path !== undefined && !this.#writeOutput) {
       throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: outputFile needs a file writer (use @daqkit/loader/node's openDataLoader, or pass writeOutput)", { path });
     }
+  }
+
+  async #writeResult(path: string, result: Table | Map<number, Table>, name: string): Promise<void> {
+    this.#checkOutputFile(path);
     const tables = result instanceof Map ? [...result].map(([f, t]) => [String(f), t] as const) : [[name, result] as const];
-    await this.#writeOutput(path, tables);
+    await this.#writeOutput!(path, tables);
   }
 }

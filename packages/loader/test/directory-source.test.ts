@@ -25,3 +25,17 @@ describe("DataLoader over a directory source", () => {
     await expect(dl.load()).rejects.toMatchObject({ code: "FILEDB_UNREADABLE" });
   });
 });
+
+describe("createDataLoader (any platform)", () => {
+  it("takes a config object and a FileDb; outputFile needs a writer", async () => {
+    const { createDataLoader } = await import("../src/index.js");
+    const config = JSON.parse(readFileSync(join(FLOW, "filedb-config.json"), "utf8")) as FileDbConfig;
+    const db = await FileDb.fromDirectory(config, await openDirectorySource(TIER));
+    const loaderConfig = JSON.parse(readFileSync(join(FLOW, "data-loader-config.json"), "utf8")) as Record<string, unknown>;
+    const dl = createDataLoader(loaderConfig, db, { fileQuery: "type == 'cal'" });
+    expect(dl.getFileList()).toEqual([0, 1]);
+    expect(dl.config.levels.map((l) => l.name)).toEqual(["hit", "tcm", "evt"]);
+    expect(() => createDataLoader({ levels: 3 }, db)).toThrow(expect.objectContaining({ code: "LOADER_BAD_CONFIG" }));
+    await expect(dl.buildEntryList({ outputFile: "x.lh5" })).rejects.toMatchObject({ code: "LOADER_BAD_ARGUMENT" });
+  });
+});
