@@ -3,9 +3,11 @@
  * through {@link openLh5File} and {@link openLh5FileLinks}. A file is a host path (Node) or an entry
  * of an `@daqkit/io` directory source. `@daqkit/lh5` opens host paths today; when its
  * `openLh5(source)` takes a byte source, the directory branch below is the one line that changes.
+ * `@daqkit/lh5` is imported on first use: a database that never opens an LH5 file (a scan, queries)
+ * does not load it (nor h5wasm).
  */
 import type { DirectorySource } from "@daqkit/io";
-import { type Lh5File, type Lh5Links, openLh5, openLh5Links } from "@daqkit/lh5";
+import type { Lh5File, Lh5Links } from "@daqkit/lh5";
 import { FileDbError } from "./errors.js";
 
 /** Where an LH5 file is: a host path, or a path relative to a directory source's root. */
@@ -31,7 +33,7 @@ function notYet(location: Exclude<Lh5Location, string>): FileDbError {
  *   directory-source entry while `@daqkit/lh5` cannot open byte sources
  */
 export async function openLh5File(location: Lh5Location): Promise<Lh5File> {
-  if (typeof location === "string") return openLh5(location);
+  if (typeof location === "string") return (await import("@daqkit/lh5")).openLh5(location);
   throw notYet(location);
 }
 
@@ -39,7 +41,7 @@ export async function openLh5File(location: Lh5Location): Promise<Lh5File> {
  * The fast link lister over an LH5 file (group names only, no h5wasm).
  * @throws Lh5Error `LH5_UNSUPPORTED` for layouts it does not read (callers fall back to {@link openLh5File})
  */
-export function openLh5FileLinks(location: Lh5Location): Lh5Links {
-  if (typeof location === "string") return openLh5Links(location);
+export async function openLh5FileLinks(location: Lh5Location): Promise<Lh5Links> {
+  if (typeof location === "string") return (await import("@daqkit/lh5")).openLh5Links(location);
   throw notYet(location);
 }

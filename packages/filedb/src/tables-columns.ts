@@ -65,11 +65,11 @@ function globRegExp(pattern: string): RegExp {
  * The same as {@link scanFile} with `@daqkit/lh5`'s fast link lister: group names only, no h5wasm.
  * @throws Lh5Error `LH5_UNSUPPORTED` for layouts it does not read (the caller falls back to `openLh5`).
  */
-function scanFileFast(location: Lh5Location, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): TierResult {
+async function scanFileFast(location: Lh5Location, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): Promise<TierResult> {
   const template = resolved.tableTemplates[tier]!;
   const text = template.text.replace(/\/+$/, "");
   const path = describeLocation(location);
-  const links = openLh5FileLinks(location);
+  const links = await openLh5FileLinks(location);
   try {
     const ids: TableId[] = [];
     const columns: string[][] = [];
@@ -202,7 +202,7 @@ export async function scanTablesColumnsOf(
       if (!result && (options.fastLinks ?? true)) {
         const fileWarnings: string[] = [];
         try {
-          result = scanFileFast(location, resolved, tier, strict, fileWarnings);
+          result = await scanFileFast(location, resolved, tier, strict, fileWarnings);
           warnings.push(...fileWarnings);
           opened++;
         } catch (error) {

@@ -1,4 +1,4 @@
-import { type Lgdo, type Lh5File, openLh5 } from "@daqkit/lh5";
+import type { Lgdo, Lh5File } from "@daqkit/lh5";
 import type { CycleSource, TableId } from "./cycle-source.js";
 import { LoaderError } from "./errors.js";
 import type { Piece } from "./gather.js";
@@ -68,7 +68,8 @@ export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tier
         if (cols) columnCache.set(`${tier}\u0000${id}`, cols);
       }
       try {
-        files.set(tier, await (catalog.openTier ? catalog.openTier(fileIndex, tier) : openLh5(path)));
+        // @daqkit/lh5 is imported on first use (a loader that never reads LH5 does not load h5wasm).
+        files.set(tier, await (catalog.openTier ? catalog.openTier(fileIndex, tier) : (await import("@daqkit/lh5")).openLh5(path)));
       } catch (cause) {
         if (!catalog.tierExists && (cause as { code?: string }).code === "LH5_FILE_NOT_FOUND") {
           tables.set(tier, null);
