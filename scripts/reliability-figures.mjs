@@ -28,3 +28,12 @@ for (const t of rows) {
   console.log(`| ${t.suite} | ${t.slow ? "slow" : "quick"} | ${t.inputs} | ${t.ok} | ${coded} | ${t.defects.length} | ${top} |`);
 }
 console.log(`\n${total} inputs in ${rows.length} suites.`);
+// Kill suites: how many SIGKILLs landed inside the write (the rest finished before the kill).
+const kills = rows.filter((t) => t.kills !== undefined || t.figures !== undefined);
+if (kills.length > 0) {
+  console.log("\n| kill suite | lane | runs | killed mid-write | defects |\n|---|---|---:|---:|---:|");
+  for (const t of kills) {
+    const landed = t.kills ?? Object.values(t.figures).reduce((a, f) => a + (f.kills ?? 0), 0);
+    console.log(`| ${t.suite} | ${t.slow ? "slow" : "quick"} | ${t.inputs} | ${landed} | ${t.defects.length} |`);
+  }
+}

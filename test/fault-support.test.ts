@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { bundleScript, killAt, mutateOnce, mutations, newTally, runIsolated } from "./support/fault.js";
+import { bundleScript, killAt, lane, mutateOnce, mutations, newTally, runIsolated, SLOW, SLOW_FACTOR, scaled } from "./support/fault.js";
 
 const dir = mkdtempSync(join(tmpdir(), "daqkit-fault-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,6 +16,13 @@ test("mutations are deterministic per seed and differ from the input", () => {
   expect(a.filter((m) => Buffer.from(m.bytes).equals(Buffer.from(input))).length).toBeLessThan(5);
   const t = mutateOnce(input, 1, { kinds: ["truncate"], boundaries: [100] });
   expect(t.bytes.length).toBeLessThan(input.length);
+});
+
+test("scaled: n in the quick lane, n × the suite's factor (capped by DAQKIT_SLOW_FACTOR, never below n) in the slow lane", () => {
+  expect(scaled(3)).toBe(SLOW ? 3 * SLOW_FACTOR : 3);
+  expect(scaled(2, { slowFactor: 3 })).toBe(SLOW ? 2 * Math.min(3, SLOW_FACTOR) : 2);
+  expect(scaled(1, { slowFactor: 0.5 })).toBe(1);
+  expect(lane("quick", "slow")).toBe(SLOW ? "slow" : "quick");
 });
 
 test("runIsolated reports a spinning input as a hang and goes on with a fresh worker", async () => {

@@ -8,7 +8,8 @@
  * - `killAt`: runs a child process and SIGKILLs it after a delay, to interrupt writes.
  * - `tally`: records the figures of a suite in `.vitest/reliability/` for docs/reliability.md.
  *
- * The quick lane runs `scaled(n)` = n inputs; the slow lane (`DAQKIT_SLOW=1`, `pnpm test:slow`) 10× as many.
+ * The quick lane runs `scaled(n)` = n inputs; the slow lane (`DAQKIT_SLOW=1`, `pnpm test:slow`) `SLOW_FACTOR`
+ * (10 by default, `DAQKIT_SLOW_FACTOR`) times as many.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -20,9 +21,34 @@ import { classify, type IsolatedInput, type Outcome } from "./outcome.js";
 /** True in the slow lane (`DAQKIT_SLOW=1`). */
 export const SLOW = process.env.DAQKIT_SLOW === "1";
 
-/** `n` in the quick lane, `10 n` in the slow lane. */
-export function scaled(n: number): number {
-  return SLOW ? n * 10 : n;
+/**
+ * Multiplier of the slow lane: `DAQKIT_SLOW_FACTOR` when set (`.ci/run` sets it to fit its time
+ * budget), else 10.
+ */
+export const SLOW_FACTOR = Math.max(1, Number(process.env.DAQKIT_SLOW_FACTOR ?? 10) || 10);
+
+/** Options of {@link scaled}. */
+export interface ScaleOptions {
+  /**
+   * This suite's multiplier in the slow lane, instead of {@link SLOW_FACTOR} (e.g. fewer for a kill
+   * suite whose every unit is a child process). `DAQKIT_SLOW_FACTOR` still caps it.
+   */
+  readonly slowFactor?: number;
+}
+
+/**
+ * How many inputs, kills or rounds a suite runs: `n` in the quick lane (`pnpm test`, ≤ 60 s for all
+ * fault suites together), `n × slowFactor` in the slow lane (`DAQKIT_SLOW=1`), never fewer than `n`.
+ */
+export function scaled(n: number, options: ScaleOptions = {}): number {
+  if (!SLOW) return n;
+  const factor = Math.min(options.slowFactor ?? SLOW_FACTOR, SLOW_FACTOR);
+  return Math.max(n, Math.round(n * factor));
+}
+
+/** `quick` in the quick lane, `slow` in the slow lane (a lane-dependent constant of a suite). */
+export function lane<T>(quick: T, slow: T): T {
+  return SLOW ? slow : quick;
 }
 
 /** The base seed of this run: `DAQKIT_FUZZ_SEED` when set (to replay a failure), else a fixed one. */

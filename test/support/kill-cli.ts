@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { killAt, prng } from "./fault.js";
+import { finish, killAt, newTally, prng, record } from "./fault.js";
 
 /** The built CLI (`pnpm build`). */
 export const CLI = join(import.meta.dirname, "../../apps/cli/dist/index.js");
@@ -102,5 +102,20 @@ export async function killSeries(options: {
     for (const [name, want] of options.reference) if (!again.has(name) || !(await same(name, again.get(name)!, want))) rerunBad.push(name);
     reports.push({ delayMs, killed: r.killed, bad, complete, leftovers, rerunBad });
   }
+  // Figures for docs/reliability.md (.vitest/reliability/kill-cli-….json): one input per kill, a defect when
+  // a final-name file was torn or different, or the re-run did not give the reference.
+  const words = options.args.filter((a) => /^[a-z][a-z0-9-]*$/.test(a)).slice(0, 2);
+  const out = options.args[options.args.indexOf("--out") + 1];
+  const ext = options.args.includes("--out") && out ? (/\.([a-z0-9]+)$/.exec(out)?.[1] ?? "") : "";
+  const tally = Object.assign(newTally(["kill-cli", ...words, ext].filter(Boolean).join("-")), {
+    kills: reports.filter((r) => r.killed).length,
+    leftovers: reports.reduce((n, r) => n + r.leftovers.length, 0),
+  });
+  for (const r of reports) {
+    const label = `kill after ${r.delayMs} ms (${r.killed ? "killed" : "finished"})`;
+    if (r.bad.length === 0 && r.rerunBad.length === 0) record(tally, label, { kind: "ok" });
+    else record(tally, label, { kind: "uncaught", name: "TornOutput", message: [...r.bad, ...r.rerunBad.map((n) => `re-run: ${n}`)].join(", ") });
+  }
+  finish(tally);
   return reports;
 }

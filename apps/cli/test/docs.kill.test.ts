@@ -9,7 +9,8 @@ import { bundleScript, killAt, prng, scaled } from "../../../test/support/fault.
 /*
  * kill -9 at random points of `docs ingest` and `docs export` (msgpack and jsonl): afterwards no file under its
  * final name is torn or differs from the uninterrupted result, and re-running gives the uninterrupted result.
- * Leftover `.…tmp` files of killed writers are ignored here (removed by the shared atomic writer of @daqkit/io).
+ * A killed writer's temporary (`.NAME.daqkit-PID-HOST-RANDOM.tmp`, @daqkit/io's atomic writer) is removed by the
+ * re-run, which writes the same final name.
  */
 
 const tmp = mkdtempSync(join(tmpdir(), "daqkit-docs-kill-"));
@@ -91,6 +92,7 @@ describe("docs ingest/export under kill -9", () => {
         check();
         await run([...args, "--overwrite"]);
         expect(finals(out)).toHaveLength(1);
+        expect(readdirSync(out).filter((f) => f.startsWith("."))).toEqual([]);
         check();
       }
     }

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fromRawfile, toRawfile } from "@daqkit/rawhdf5";
+import { fromRawfile, toRawfile } from "@daqkit/rawhdf5/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { daqkit } from "./run.js";
 

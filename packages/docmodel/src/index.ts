@@ -1,12 +1,14 @@
 /**
- * `@daqkit/docmodel`: the Bluesky Event Model. This entry point has no Node-only imports (usable in browsers);
- * file I/O (msgpack files, directory catalog, TIFF ingestors) is in `@daqkit/docmodel/node`.
+ * `@daqkit/docmodel`: the Bluesky Event Model. This entry point has no Node-only imports (usable in browsers), TIFF
+ * ingestors over `File`s / bytes included; file I/O by path (msgpack files, directory catalog, TIFF ingestors over
+ * paths) is in `@daqkit/docmodel/node`.
  */
 export { DocModelError } from "./errors.js";
 export type { DocModelErrorCode, DocModelErrorContext } from "./errors.js";
 export { NdArray, ndarray, toPlain, dtypeOfTypedArray, isTypedArray } from "./ndarray.js";
 export type { NdData, NumericArray } from "./ndarray.js";
-export { MsgpackDecoder, MsgpackEncoder, decodeMsgpack, encodeMsgpack, parseDtype } from "./msgpack-codec.js";
+export { MsgpackDecoder, decodeMsgpack } from "./msgpack/decoder.js";
+export { MsgpackEncoder, encodeMsgpack } from "./msgpack/encoder.js";
 export { DOCUMENT_NAMES } from "./documents.js";
 export type {
   Configuration,
@@ -51,22 +53,23 @@ export {
   mergeEventPages,
   packDatumPage,
   packEventPage,
-  pageLength,
   rechunkDatumPages,
   rechunkEventPages,
   unpackDatumPage,
   unpackEventPage,
 } from "./pages.js";
 export type { DocumentHandlers } from "./pages.js";
-export { checkQuery, compileQuery, matchQuery, deepEqual } from "./query.js";
+export { checkQuery, compileQuery, matchQuery } from "./query.js";
 export type { Query } from "./query.js";
 export { InMemoryCatalog } from "./catalog.js";
 export type { CatalogEntry, UpsertOptions } from "./catalog.js";
-export { BlueskyRun, RunStream, loadRun, loadRunSync, streamNameOf } from "./run.js";
-export { buildColumn } from "./read-stream.js";
+export { BlueskyRun, loadRun, loadRunSync } from "./run.js";
+export type { RunStream } from "./run.js";
 export type { ReadOptions, StreamColumn, StreamColumns } from "./read-stream.js";
-export { Filler, unfilledKeys } from "./filler.js";
+export { Filler } from "./filler.js";
 export type { AssetHandler, FillOptions, HandlerRegistry } from "./filler.js";
 export { RecordEncoder, decodeMsgpackRecords, encodeMsgpackRun } from "./msgpack-records.js";
 export { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
-export { firstPair, iteratePairs } from "./stream-iter.js";
+export { encodeTiff, ingestTiffFiles, ingestTiffStackFile, readTiffPages } from "./tiff.js";
+export type { TiffIngestOptions } from "./tiff.js";
+export type { FileInput } from "./uid-core.js";

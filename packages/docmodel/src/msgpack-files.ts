@@ -1,14 +1,15 @@
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, write } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { type AtomicFile, IoError, openAtomicFile } from "@daqkit/io/node";
 import { InMemoryCatalog, RUN_LOADER } from "./catalog.js";
 import type { DocumentPair, DocumentStream, RunStart, RunStop } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import { MsgpackDecoder, TruncatedInput } from "./msgpack-codec.js";
+import { MsgpackDecoder, TruncatedInput } from "./msgpack/decoder.js";
 import { RecordEncoder, badRecord, decodeMsgpackRecords, inRecord, truncated } from "./msgpack-records.js";
 import { checkStructure } from "./structure.js";
 import { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
 import { type BlueskyRun, loadRunSync } from "./run.js";
-import { matchFiles } from "./tiff.js";
+import { matchFiles } from "./tiff-node.js";
 import { validateDocument } from "./validation.js";
 
 export interface ExportOptions {
@@ -35,18 +36,22 @@ export interface ExportResult {
 /** Encoded bytes buffered before they are handed to a background write. */
 const FLUSH_BYTES = 1 << 20;
 
-/** Write all of `b` at the descriptor's current position (thread pool); resolves to null when done or to the error. */
-function writeAll(fd: number, b: Uint8Array): Promise<Error | null> {
-  return new Promise((resolve) => {
-    const step = (off: number): void => {
-      write(fd, b, off, b.length - off, null, (err, n) => {
-        if (err) resolve(err);
-        else if (off + n < b.length) step(off + n);
-        else resolve(null);
-      });
-    };
-    step(0);
-  });
+/**
+ * The temporary naming scheme of exports before @daqkit/io's atomic writer (`.NAME.PID.MILLISECONDS.tmp`): such files
+ * left by dead writers are removed too.
+ */
+const LEGACY_TEMPORARY = /^(\d+)\.\d+\.tmp$/;
+
+/** `fn()`, with @daqkit/io's IO_EXISTS (another writer committed the same file first) as DOCS_FILE_EXISTS. */
+async function existsAsDocs<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (IoError.isInstance(e) && e.code === "IO_EXISTS") {
+      throw new DocModelError("DOCS_FILE_EXISTS", `docmodel: ${path} already exists (export never overwrites)`, { path, cause: e });
+    }
+    throw e;
+  }
 }
 
 function fillPrefix(template: string, start: RunStart): string {
@@ -55,39 +60,50 @@ function fillPrefix(template: string, start: RunStart): string {
 
 /**
  * Export one run to `<dir>/<uid>.msgpack` exactly as suitcase-msgpack writes it (spec §9). The directory is
- * created if missing; the file is written under a temporary name and linked into place (never torn, never
- * clobbering an existing file). Nothing is written before `start` arrives.
+ * created if missing; the file is written with @daqkit/io's atomic writer (temporary `.NAME.daqkit-….tmp`, fsync,
+ * then linked into place — never torn, never clobbering an existing file — or, with `overwrite`, renamed over it;
+ * stale temporaries of dead writers of the same file are removed first). Nothing is written before `start`
+ * arrives; a stream that fails half way leaves nothing.
  * @throws DocModelError `DOCS_NO_START` (first document not `start`), `DOCS_FILE_EXISTS`, `DOCS_SCHEMA_INVALID`
- *   (with `validate`)
+ *   (with `validate`); IoError `IO_FAILED` when the file cannot be written
  */
 export async function exportMsgpack(documents: DocumentStream, dir: string, options: ExportOptions = {}): Promise<ExportResult> {
   const records = new RecordEncoder();
   const enc = records.encoder;
-  let fd = -1;
-  let tmp = "";
+  let file: AtomicFile | null = null;
   let path = "";
   let uid = "";
   let bytes = 0;
   let index = 0;
-  // Double buffering: a full buffer is written on the libuv thread pool while the next one is encoded; at most one
+  // Double buffering: a full buffer is written (on the libuv thread pool) while the next one is encoded; at most one
   // write is in flight, so writes stay in order. `spare` is the buffer not being encoded into.
   let spare: Uint8Array | null = null;
   // Resolves to the write's error (never rejects: a failure must not surface as an unhandled rejection while the
   // loop is still encoding); rethrown at the next await.
-  let pending: Promise<Error | null> | null = null;
+  let pending: Promise<unknown> | null = null;
   const settle = async (): Promise<void> => {
     const p = pending;
     pending = null;
     const err = p ? await p : null;
     if (err) throw err;
   };
+  const open = async (): Promise<AtomicFile> => {
+    file ??= await existsAsDocs(path, () =>
+      openAtomicFile(path, { exclusive: !options.overwrite, legacyTemporary: LEGACY_TEMPORARY }),
+    );
+    return file;
+  };
   const flush = async (): Promise<void> => {
     if (enc.pos === 0) return;
     await settle();
+    const out = await open();
     const b = enc.bytes();
     bytes += b.length;
     const current = enc.buf;
-    pending = writeAll(fd, b);
+    pending = out.write(b).then(
+      () => null,
+      (e: unknown) => e ?? new Error("write failed"),
+    );
     // Encode on into the spare buffer (the previous write has finished with it).
     const next: Uint8Array = spare ?? new Uint8Array(current.length);
     spare = current;
@@ -96,7 +112,7 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
     enc.reset();
   };
   const handle = (name: string, doc: unknown): void => {
-    if (fd === -1) {
+    if (!path) {
       if (name !== "start") {
         throw new DocModelError("DOCS_NO_START", `docmodel: export expects 'start' first, got '${name}'`, { recordIndex: index, documentName: name });
       }
@@ -107,8 +123,6 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
       if (existsSync(path) && !options.overwrite) {
         throw new DocModelError("DOCS_FILE_EXISTS", `docmodel: ${path} already exists (export never overwrites)`, { path });
       }
-      tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-      fd = openSync(tmp, "wx");
     }
     if (options.validate) validateDocument(name, doc);
     records.write(name, doc);
@@ -128,27 +142,17 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
         if (enc.pos > FLUSH_BYTES) await flush();
       }
     }
-    if (fd === -1) throw new DocModelError("DOCS_NO_START", "docmodel: export got an empty document stream", { recordIndex: 0 });
+    if (!path) throw new DocModelError("DOCS_NO_START", "docmodel: export got an empty document stream", { recordIndex: 0 });
     await flush();
     await settle();
-    closeSync(fd);
-    fd = -1;
-    if (options.overwrite && existsSync(path)) unlinkSync(path);
-    try {
-      linkSync(tmp, path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") {
-        throw new DocModelError("DOCS_FILE_EXISTS", `docmodel: ${path} already exists (export never overwrites)`, { path, cause: e });
-      }
-      throw e;
-    }
+    const out = await open();
+    await existsAsDocs(path, () => out.commit());
     return { path, uid, counts: { ...records.counts }, bytes };
   } finally {
-    // Never close the descriptor under an in-flight write.
-    const inFlight = pending as Promise<Error | null> | null;
+    // Never abort under an in-flight write; abort is a no-op after a commit.
+    const inFlight = pending as Promise<unknown> | null;
     if (inFlight) await inFlight;
-    if (fd !== -1) closeSync(fd);
-    if (tmp && existsSync(tmp)) unlinkSync(tmp);
+    await (file as AtomicFile | null)?.abort();
   }
 }
 

@@ -1,6 +1,7 @@
 import type { DocumentPair, Event, EventDescriptor, EventPage } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import { MsgpackDecoder, MsgpackEncoder, TruncatedInput } from "./msgpack-codec.js";
+import { MsgpackDecoder, TruncatedInput } from "./msgpack/decoder.js";
+import { MsgpackEncoder } from "./msgpack/encoder.js";
 import { packDatumPage, packEventPage } from "./pages.js";
 
 const WRITTEN = new Set(["start", "descriptor", "event_page", "datum_page", "resource", "stop"]);

@@ -1,6 +1,7 @@
 import type { EventPage, RunStart } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import { MsgpackDecoder, MsgpackEncoder, TruncatedInput } from "./msgpack-codec.js";
+import { MsgpackDecoder, TruncatedInput } from "./msgpack/decoder.js";
+import { MsgpackEncoder } from "./msgpack/encoder.js";
 import { inRecord } from "./msgpack-records.js";
 import { BlueskyRun, COALESCED_PAGES } from "./run.js";
 

@@ -1,17 +1,8 @@
+import { IoError, type NumericTypedArray, numpyTypestrOfTypedArray } from "@daqkit/io";
 import { DocModelError } from "./errors.js";
 
-/** Typed arrays docmodel uses for N-d array data. */
-export type NumericArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+/** Typed arrays docmodel uses for N-d array data: @daqkit/io's numeric typed arrays. */
+export type NumericArray = NumericTypedArray;
 
 /**
  * Element storage of an {@link NdArray}:
@@ -79,23 +70,14 @@ export class NdArray {
   }
 }
 
-const TYPED_DTYPES: [abstract new (...args: never[]) => unknown, string][] = [
-  [Float64Array, "<f8"],
-  [Float32Array, "<f4"],
-  [Int8Array, "|i1"],
-  [Uint8Array, "|u1"],
-  [Int16Array, "<i2"],
-  [Uint16Array, "<u2"],
-  [Int32Array, "<i4"],
-  [Uint32Array, "<u4"],
-  [BigInt64Array, "<i8"],
-  [BigUint64Array, "<u8"],
-];
-
-/** numpy dtype string of a typed array (`Float64Array` → `<f8`, `Uint8Array` → `|u1`, …). */
+/** numpy dtype string of a typed array (`Float64Array` → `<f8`, `Uint8Array` → `|u1`, …; @daqkit/io's type map). */
 export function dtypeOfTypedArray(a: ArrayBufferView): string {
-  for (const [ctor, dtype] of TYPED_DTYPES) if (a instanceof (ctor as never)) return dtype;
-  throw new DocModelError("DOCS_UNSUPPORTED_DTYPE", `docmodel: unsupported typed array ${a.constructor.name}`);
+  try {
+    return numpyTypestrOfTypedArray(a);
+  } catch (e) {
+    if (!IoError.isInstance(e)) throw e;
+    throw new DocModelError("DOCS_UNSUPPORTED_DTYPE", `docmodel: unsupported typed array ${a.constructor.name}`, { cause: e });
+  }
 }
 
 /** True for typed arrays (not DataView). */

@@ -6,13 +6,12 @@ export { exportMsgpack, indexMsgpackFile, loadMsgpackRun, openMsgpackCatalog, re
 export type { ExportOptions, ExportResult, MsgpackCatalog, MsgpackCatalogOptions, MsgpackIndex } from "./msgpack-files.js";
 export {
   TIFF_HANDLERS,
-  TIFF_SPEC,
   encodeTiff,
   ingestTiffSeries,
   ingestTiffSeriesLazy,
   ingestTiffStack,
   matchFiles,
   readTiffPages,
-} from "./tiff.js";
-export type { TiffIngestOptions } from "./tiff.js";
-export { IDENTITY_EDGE_BYTES, commonRoot, deterministicUid, fileIdentity, filesUid } from "./uid.js";
+} from "./tiff-node.js";
+export type { TiffIngestOptions } from "./tiff-node.js";
+export { commonRoot, deterministicUid, fileIdentity, filesUid } from "./uid.js";

@@ -1,29 +1,29 @@
-import { readFileSync, readdirSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { typedArrayConstructorOfNumpy } from "@daqkit/io";
 import UTIF from "utif2";
 import { composeRun } from "./compose.js";
 import type { DocumentPair } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import type { HandlerRegistry } from "./filler.js";
 import { NdArray, type NumericArray } from "./ndarray.js";
-import { filesUid } from "./uid.js";
+import { type FileInput, inputBytes, inputPath, inputTime, inputsUid } from "./uid-core.js";
 
 /*
- * TIFF ingestors as in the seed (`bluesky-ingest.txt`): a series of single-image files → one Event per file, a
+ * TIFF decoding and the ingestors over `File`s / bytes (platform-neutral; the ingestors over paths are in
+ * `tiff-node.ts`). As in the seed (`bluesky-ingest.txt`): a series of single-image files → one Event per file, a
  * multi-page stack → one EventPage. Decoding uses utif2 (photopea/UTIF.js); grayscale images of 8/16/32-bit
  * unsigned/signed integers and 32/64-bit floats (one sample per pixel) become NdArrays of shape [height, width];
  * several samples per pixel give [height, width, samples].
  */
 
-const SAMPLE_TYPES: Record<string, [string, new (b: ArrayBuffer, o: number, n: number) => NumericArray]> = {
-  "1:8": ["|u1", Uint8Array],
-  "2:8": ["|i1", Int8Array],
-  "1:16": ["<u2", Uint16Array],
-  "2:16": ["<i2", Int16Array],
-  "1:32": ["<u4", Uint32Array],
-  "2:32": ["<i4", Int32Array],
-  "3:32": ["<f4", Float32Array],
-  "3:64": ["<f8", Float64Array],
+/** TIFF `SampleFormat:BitsPerSample` → numpy type (its typed array from @daqkit/io's type map). */
+const SAMPLE_TYPES: Record<string, string> = {
+  "1:8": "|u1",
+  "2:8": "|i1",
+  "1:16": "<u2",
+  "2:16": "<i2",
+  "1:32": "<u4",
+  "2:32": "<i4",
+  "3:32": "<f4",
+  "3:64": "<f8",
 };
 
 function tagNumber(ifd: Record<string, unknown>, tag: number, fallback: number): number {
@@ -32,18 +32,11 @@ function tagNumber(ifd: Record<string, unknown>, tag: number, fallback: number):
 }
 
 /**
- * Decode every page (IFD) of a TIFF file into an NdArray.
- * @throws DocModelError `DOCS_TIFF_UNSUPPORTED` (bad file, unsupported sample type), `DOCS_FILE_UNREADABLE`
+ * Decode every page (IFD) of a TIFF file's bytes into an NdArray (`label` names the file in errors). From
+ * `@daqkit/docmodel/node` it also takes a path.
+ * @throws DocModelError `DOCS_TIFF_UNSUPPORTED` (bad file, unsupported sample type)
  */
-export function readTiffPages(source: string | Uint8Array, label = typeof source === "string" ? source : "buffer"): NdArray[] {
-  let bytes: Uint8Array;
-  if (typeof source === "string") {
-    try {
-      bytes = readFileSync(source);
-    } catch (e) {
-      throw new DocModelError("DOCS_FILE_UNREADABLE", `tiff: cannot read ${source}: ${(e as Error).message}`, { path: source, cause: e });
-    }
-  } else bytes = source;
+export function readTiffPages(bytes: Uint8Array, label = "buffer"): NdArray[] {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const littleEndian = bytes[0] === 0x49 && bytes[1] === 0x49;
   if (!littleEndian && !(bytes[0] === 0x4d && bytes[1] === 0x4d)) {
@@ -69,7 +62,8 @@ export function readTiffPages(source: string | Uint8Array, label = typeof source
     } catch (e) {
       throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${label} page ${page} cannot be decoded: ${(e as Error).message}`, { path: label, cause: e });
     }
-    const [dtype, Ctor] = type;
+    const dtype = type;
+    const Ctor = typedArrayConstructorOfNumpy(dtype);
     const width = ifd.width;
     const height = ifd.height;
     const n = width * height * samples;
@@ -79,7 +73,7 @@ export function readTiffPages(source: string | Uint8Array, label = typeof source
     // utif2 leaves multi-byte samples in the file's byte order.
     if (!littleEndian && itemsize > 1) for (let i = 0; i < raw.length; i += itemsize) raw.subarray(i, i + itemsize).reverse();
     const shape = samples === 1 ? [height, width] : [height, width, samples];
-    return new NdArray(dtype, shape, new Ctor(raw.buffer, 0, n));
+    return new NdArray(dtype, shape, new Ctor(raw.buffer as ArrayBuffer, 0, n));
   });
 }
 
@@ -88,9 +82,9 @@ export function readTiffPages(source: string | Uint8Array, label = typeof source
  * multi-page TIFF (for tests and examples).
  */
 export function encodeTiff(pages: readonly NdArray[]): Uint8Array {
-  const formats: Record<string, [number, number]> = {
-    "|u1": [1, 8], "|i1": [2, 8], "<u2": [1, 16], "<i2": [2, 16], "<u4": [1, 32], "<i4": [2, 32], "<f4": [3, 32], "<f8": [3, 64],
-  };
+  const formats: Record<string, [number, number]> = Object.fromEntries(
+    Object.entries(SAMPLE_TYPES).map(([key, dtype]) => [dtype, key.split(":").map(Number) as [number, number]]),
+  );
   const parts: Uint8Array[] = [];
   let offset = 8;
   const header = new Uint8Array(8);
@@ -148,48 +142,8 @@ export function encodeTiff(pages: readonly NdArray[]): Uint8Array {
   return out;
 }
 
-/**
- * Files matching a simple glob (`*`, `?`, `[…]` in the last path component only), sorted like Python's
- * `sorted(glob.glob(pattern))`. An array is taken as the file list itself (sorted).
- * @throws DocModelError `DOCS_NO_FILES` when nothing matches
- */
-export function matchFiles(pattern: string | readonly string[], format = "tiff"): string[] {
-  if (Array.isArray(pattern)) {
-    if (pattern.length === 0) throw new DocModelError("DOCS_NO_FILES", `${format}: empty file list`);
-    return [...pattern].sort();
-  }
-  const p = pattern as string;
-  const dir = dirname(p);
-  const base = basename(p);
-  if (!/[*?[]/.test(base)) {
-    try {
-      if (statSync(p).isFile()) return [p];
-    } catch {
-      // fall through
-    }
-    throw new DocModelError("DOCS_NO_FILES", `${format}: no matches for ${JSON.stringify(p)}`, { path: p });
-  }
-  const re = new RegExp(
-    `^${base.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]").replace(/\[!/g, "[^")}$`,
-  );
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    throw new DocModelError("DOCS_NO_FILES", `${format}: no matches for ${JSON.stringify(p)} (${(e as Error).message})`, { path: p, cause: e });
-  }
-  const files = names.filter((n) => re.test(n) && !n.startsWith(".")).map((n) => (dir === "." && !p.startsWith("./") ? n : join(dir, n)));
-  if (files.length === 0) throw new DocModelError("DOCS_NO_FILES", `${format}: no matches for ${JSON.stringify(p)}`, { path: p });
-  return files.sort();
-}
-
-function mtimeSeconds(path: string): number {
-  try {
-    return statSync(path).mtimeMs / 1000;
-  } catch (e) {
-    throw new DocModelError("DOCS_FILE_UNREADABLE", `tiff: cannot stat ${path}: ${(e as Error).message}`, { path, cause: e });
-  }
-}
+/** Resource spec of the lazy TIFF ingestor: `resource_path` = the file, `datum_kwargs` = `{ page }`. */
+export const TIFF_SPEC = "DOCMODEL_TIFF";
 
 /** Options of the TIFF ingestors. */
 export interface TiffIngestOptions {
@@ -200,14 +154,14 @@ export interface TiffIngestOptions {
 }
 
 /** The image of one file, as `tifffile.imread` gives it: the page, or a [pages, …] stack for a multi-page file. */
-function singleImage(pages: NdArray[], file: string): NdArray {
+export function singleImage(pages: NdArray[], file: string): NdArray {
   const first = pages[0];
   if (!first) throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${file} has no image`, { path: file });
   if (pages.length === 1) return first;
   return stackPages(pages, file);
 }
 
-function stackPages(pages: NdArray[], file: string): NdArray {
+export function stackPages(pages: NdArray[], file: string): NdArray {
   const first = pages[0] as NdArray;
   const shape = [...first.shape];
   const size = first.size;
@@ -226,119 +180,100 @@ function stackPages(pages: NdArray[], file: string): NdArray {
   return new NdArray(first.dtype, [pages.length, ...shape], stack);
 }
 
-/**
- * Ingest a TIFF series (seed `ingest_tiff_series`): RunStart (uid from the file names, time = first file's mtime)
- * is yielded before any image is decoded (uid: {@link filesUid} — names relative to their directory, sizes,
- * bounded content digests); one `primary` descriptor with data key `image` (shape of the first image,
- * `dtype: "number"`, `dtype_numpy`); one Event per file (time = file mtime); RunStop with the last mtime.
- * @throws DocModelError `DOCS_NO_FILES`, `DOCS_SHAPE_MISMATCH` (an image of another shape), `DOCS_TIFF_UNSUPPORTED`
- */
-export function* ingestTiffSeries(pattern: string | readonly string[], options: TiffIngestOptions = {}): Generator<DocumentPair> {
-  const files = matchFiles(pattern);
-  const source = typeof pattern === "string" ? pattern : files.join(",");
-  let mtime = mtimeSeconds(files[0] as string);
-  const run = composeRun({ uid: filesUid(files), time: mtime, metadata: options.metadata });
-  yield ["start", run.startDoc];
-  const first = singleImage(readTiffPages(files[0] as string), files[0] as string);
-  const shape = [...first.shape];
-  const stream = run.composeDescriptor({
-    name: options.stream ?? "primary",
-    data_keys: { image: { shape, dtype: "number", dtype_numpy: first.dtype, source } },
-  });
-  yield ["descriptor", stream.descriptorDoc];
-  for (const [i, file] of files.entries()) {
-    mtime = mtimeSeconds(file);
-    const img = i === 0 ? first : singleImage(readTiffPages(file), file);
-    if (img.shape.length !== shape.length || img.shape.some((s, j) => s !== shape[j])) {
-      throw new DocModelError(
-        "DOCS_SHAPE_MISMATCH",
-        `tiff: expected a series of images of shape [${shape.join(", ")}] but ${file} has shape [${img.shape.join(", ")}]`,
-        { path: file },
-      );
-    }
-    yield ["event", stream.composeEvent({ data: { image: img }, timestamps: { image: mtime }, time: mtime })];
+/** The `image` DataKey of a TIFF run whose first image is `first`. */
+export function imageDataKey(first: NdArray, source: string): Record<string, unknown> & { shape: number[]; dtype: "number"; source: string } {
+  return { shape: [...first.shape], dtype: "number", dtype_numpy: first.dtype, source };
+}
+
+/** `DOCS_SHAPE_MISMATCH` unless `img` has `shape`. */
+export function checkSeriesShape(img: NdArray, shape: readonly number[], file: string): void {
+  if (img.shape.length !== shape.length || img.shape.some((s, j) => s !== shape[j])) {
+    throw new DocModelError(
+      "DOCS_SHAPE_MISMATCH",
+      `tiff: expected a series of images of shape [${shape.join(", ")}] but ${file} has shape [${img.shape.join(", ")}]`,
+      { path: file },
+    );
   }
-  yield ["stop", run.composeStop({ time: mtime })];
 }
 
 /**
- * Ingest a multi-page TIFF stack (seed `ingest_tiff_stack`): one EventPage whose `image` column is the whole
- * [pages, height, width] stack, every time = the file's mtime.
- * @throws DocModelError `DOCS_NO_FILES`, `DOCS_SHAPE_MISMATCH` (pages of different shapes), `DOCS_TIFF_UNSUPPORTED`
+ * Ingest a TIFF series given as `File`s (a picked or dropped folder, `<input type=file multiple>`) or named bytes —
+ * the browser form of `ingestTiffSeries` from `@daqkit/docmodel/node`, with the same documents: files sorted by
+ * path (`webkitRelativePath`, else name), RunStart first (uid: the same deterministic uid as Node's for the same
+ * files — paths relative to their common folder, sizes, bounded SHA-256 digests, with Web Crypto; time = the first
+ * file's `lastModified`), one Event per file, RunStop with the last file's time.
+ * @throws DocModelError `DOCS_NO_FILES`, `DOCS_SHAPE_MISMATCH`, `DOCS_TIFF_UNSUPPORTED`, `DOCS_FILE_UNREADABLE`
  */
-export function* ingestTiffStack(file: string, options: TiffIngestOptions = {}): Generator<DocumentPair> {
-  const [path] = matchFiles(file);
-  const mtime = mtimeSeconds(path as string);
-  const run = composeRun({ uid: filesUid([path as string]), time: mtime, metadata: options.metadata });
+export async function* ingestTiffFiles(files: readonly FileInput[], options: TiffIngestOptions = {}): AsyncGenerator<DocumentPair> {
+  const inputs = sortedInputs(files);
+  const names = inputs.map(([, path]) => path);
+  let time = inputTime((inputs[0] as [FileInput, string])[0]);
+  const run = composeRun({ uid: await inputsUid(inputs.map(([f]) => f)), time, metadata: options.metadata });
   yield ["start", run.startDoc];
-  const pages = readTiffPages(path as string);
+  let shape: number[] = [];
+  let stream: ReturnType<typeof run.composeDescriptor> | undefined;
+  for (const [file, path] of inputs) {
+    time = inputTime(file);
+    const img = singleImage(readTiffPages(await readInput(file, path), path), path);
+    if (!stream) {
+      shape = [...img.shape];
+      stream = run.composeDescriptor({ name: options.stream ?? "primary", data_keys: { image: imageDataKey(img, names.join(",")) } });
+      yield ["descriptor", stream.descriptorDoc];
+    }
+    checkSeriesShape(img, shape, path);
+    yield ["event", stream.composeEvent({ data: { image: img }, timestamps: { image: time }, time })];
+  }
+  yield ["stop", run.composeStop({ time })];
+}
+
+/**
+ * Ingest one multi-page TIFF given as a `File` or named bytes — the browser form of `ingestTiffStack`: one
+ * EventPage whose `image` column is the [pages, height, width] stack, every time = the file's `lastModified`.
+ * @throws DocModelError `DOCS_SHAPE_MISMATCH` (pages of different shapes), `DOCS_TIFF_UNSUPPORTED`, `DOCS_FILE_UNREADABLE`
+ */
+export async function* ingestTiffStackFile(file: FileInput, options: TiffIngestOptions = {}): AsyncGenerator<DocumentPair> {
+  const [[input, path]] = sortedInputs([file]) as [[FileInput, string]];
+  const time = inputTime(input);
+  const run = composeRun({ uid: await inputsUid([input]), time, metadata: options.metadata });
+  yield ["start", run.startDoc];
+  yield* stackDocuments(run, readTiffPages(await readInput(input, path), path), path, time, options);
+}
+
+/** Descriptor, event page and stop of a stack run (shared by the File and path ingestors). */
+export function* stackDocuments(
+  run: ReturnType<typeof composeRun>,
+  pages: NdArray[],
+  path: string,
+  time: number,
+  options: TiffIngestOptions,
+): Generator<DocumentPair> {
   const first = pages[0];
   if (!first) throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${path} has no image`, { path });
-  const shape = [...first.shape];
-  const stack = stackPages(pages, path as string);
-  const stream = run.composeDescriptor({
-    name: options.stream ?? "primary",
-    data_keys: { image: { shape, dtype: "number", dtype_numpy: first.dtype, source: path as string } },
-  });
+  const stack = stackPages(pages, path);
+  const stream = run.composeDescriptor({ name: options.stream ?? "primary", data_keys: { image: imageDataKey(first, path) } });
   yield ["descriptor", stream.descriptorDoc];
   const n = pages.length;
   yield [
     "event_page",
     stream.composeEventPage({
       data: { image: stack },
-      timestamps: { image: new Array(n).fill(mtime) },
-      time: new Array(n).fill(mtime),
+      timestamps: { image: new Array(n).fill(time) },
+      time: new Array(n).fill(time),
       seq_num: Array.from({ length: n }, (_, i) => i + 1),
     }),
   ];
-  yield ["stop", run.composeStop({ time: mtime })];
+  yield ["stop", run.composeStop({ time })];
 }
 
-/** Resource spec of the lazy TIFF ingestor: `resource_path` = the file, `datum_kwargs` = `{ page }`. */
-export const TIFF_SPEC = "DOCMODEL_TIFF";
+function sortedInputs(files: readonly FileInput[]): [FileInput, string][] {
+  if (!Array.isArray(files) || files.length === 0) throw new DocModelError("DOCS_NO_FILES", "tiff: empty file list");
+  return files.map((f, i): [FileInput, string] => [f, inputPath(f, i)]).sort(([, a], [, b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
 
-/** Handlers for {@link ingestTiffSeriesLazy} runs: reads the page when an event is filled. */
-export const TIFF_HANDLERS: HandlerRegistry = {
-  [TIFF_SPEC]: (fullPath) => {
-    let pages: NdArray[] | undefined;
-    return (kwargs) => {
-      pages ??= readTiffPages(fullPath);
-      const page = pages[Number(kwargs.page ?? 0)];
-      if (!page) throw new DocModelError("DOCS_UNRESOLVABLE_FOREIGN_KEY", `tiff: ${fullPath} has no page ${String(kwargs.page)}`, { path: fullPath });
-      return page;
-    };
-  },
-};
-
-/**
- * Lazy TIFF series (the seed's dask variant, in Event Model terms): only the first file's header is decoded up
- * front; every file becomes a Resource (spec {@link TIFF_SPEC}) + Datum, and Events hold datum ids
- * (`filled: {image: false}`, DataKey `external: "FILESTORE:"`). Image data is read only when an event is filled
- * with {@link TIFF_HANDLERS} (e.g. `run.canonical({ handlers: TIFF_HANDLERS })` or `read({ handlers })`).
- * @throws DocModelError `DOCS_NO_FILES`, `DOCS_TIFF_UNSUPPORTED`
- */
-export function* ingestTiffSeriesLazy(pattern: string | readonly string[], options: TiffIngestOptions = {}): Generator<DocumentPair> {
-  const files = matchFiles(pattern);
-  const source = typeof pattern === "string" ? pattern : files.join(",");
-  let mtime = mtimeSeconds(files[0] as string);
-  const run = composeRun({ uid: filesUid(files), time: mtime, metadata: options.metadata });
-  yield ["start", run.startDoc];
-  const first = singleImage(readTiffPages(files[0] as string), files[0] as string);
-  const stream = run.composeDescriptor({
-    name: options.stream ?? "primary",
-    data_keys: { image: { shape: [...first.shape], dtype: "number", dtype_numpy: first.dtype, source, external: "FILESTORE:" } },
-  });
-  yield ["descriptor", stream.descriptorDoc];
-  for (const file of files) {
-    mtime = mtimeSeconds(file);
-    const res = run.composeResource({ spec: TIFF_SPEC, root: "", resource_path: resolve(file), resource_kwargs: {} });
-    yield ["resource", res.resourceDoc];
-    const datum = res.composeDatum({ datum_kwargs: { page: 0 } });
-    yield ["datum", datum];
-    yield [
-      "event",
-      stream.composeEvent({ data: { image: datum.datum_id }, timestamps: { image: mtime }, filled: { image: false }, time: mtime }),
-    ];
+async function readInput(file: FileInput, path: string): Promise<Uint8Array> {
+  try {
+    return await inputBytes(file);
+  } catch (e) {
+    throw new DocModelError("DOCS_FILE_UNREADABLE", `tiff: cannot read ${path}: ${(e as Error).message}`, { path, cause: e });
   }
-  yield ["stop", run.composeStop({ time: mtime })];
 }

@@ -2,14 +2,14 @@ import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import { DocModelError } from "./errors.js";
+import { IDENTITY_EDGE_BYTES, lengthPrefixed, uidFromDigest } from "./uid-core.js";
+
+export { IDENTITY_EDGE_BYTES };
 
 /*
  * Deterministic run uids (spec §5: re-ingesting the same data replaces instead of duplicating). A uid must name
  * the data, not where it lies: it never depends on the absolute path, the working directory or the mtime.
  */
-
-/** Bytes hashed at each end of a file by {@link fileIdentity} (the whole file when it is at most twice this). */
-export const IDENTITY_EDGE_BYTES = 64 * 1024;
 
 /**
  * URL-safe base64 SHA-256 (44 characters, `=` padded, like the seed) of `parts`, each preceded by its UTF-8 byte
@@ -17,14 +17,7 @@ export const IDENTITY_EDGE_BYTES = 64 * 1024;
  * line would take it for an option) starts with `_` instead.
  */
 export function deterministicUid(parts: readonly string[]): string {
-  const h = createHash("sha256");
-  for (const p of parts) {
-    const bytes = Buffer.from(p, "utf8");
-    h.update(`${bytes.length}:`);
-    h.update(bytes);
-  }
-  const uid = h.digest("base64").replace(/\+/g, "-").replace(/\//g, "_");
-  return uid.startsWith("-") ? `_${uid.slice(1)}` : uid;
+  return uidFromDigest(createHash("sha256").update(lengthPrefixed(parts)).digest());
 }
 
 function readAt(fd: number, length: number, position: number): Buffer {

@@ -1,5 +1,6 @@
-import { execFileSync, } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { temporaryPathFor } from "@daqkit/io/node";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -121,6 +122,33 @@ describe("exportMsgpack", () => {
     expect(Array.from(cols.columns.x?.data as Float64Array).at(-1)).toBe(n - 1);
     await expect(exportMsgpack(docs(15_000), dir)).rejects.toThrow("source failed");
     expect(readdirSync(dir)).toEqual([basename(r.path)]);
+  });
+
+  it("uses @daqkit/io's atomic writer: temporaries of dead writers (old and new naming) are removed, live ones kept", async () => {
+    const dir = join(tmp, "stale");
+    mkdirSync(dir);
+    const name = "docmodel-sample-run.msgpack";
+    // The pid of a child that has exited: a dead writer.
+    const deadPid = spawnSync(process.execPath, ["-e", ""]).pid;
+    const dead = temporaryPathFor(join(dir, name)).replace(`.daqkit-${process.pid}-`, `.daqkit-${deadPid}-`);
+    const legacy = join(dir, `.${name}.${deadPid}.1700000000000.tmp`);
+    const live = join(dir, `.${name}.${process.pid}.1700000000000.tmp`);
+    const other = join(dir, `.other.msgpack.${deadPid}.1700000000000.tmp`);
+    for (const f of [dead, legacy, live, other]) writeFileSync(f, "partial");
+    const r = await exportMsgpack(composeSample(), dir);
+    expect(readdirSync(dir).sort()).toEqual([basename(other), basename(live), name].sort());
+    expect(Buffer.from(encodeMsgpackRun(composeSample())).equals(readFileSync(r.path))).toBe(true);
+  });
+
+  it("overwrite replaces the file atomically; without it an existing file is never touched", async () => {
+    const dir = join(tmp, "over");
+    const first = await exportMsgpack(composeSample(), dir);
+    writeFileSync(first.path, "not msgpack");
+    await expect(exportMsgpack(composeSample(), dir)).rejects.toSatisfy((e) => DocModelError.isInstance(e) && e.code === "DOCS_FILE_EXISTS");
+    expect(readFileSync(first.path, "utf8")).toBe("not msgpack");
+    await exportMsgpack(composeSample(), dir, { overwrite: true });
+    expect(Buffer.from(encodeMsgpackRun(composeSample())).equals(readFileSync(first.path))).toBe(true);
+    expect(readdirSync(dir)).toEqual([basename(first.path)]);
   });
 
   it("reports truncated files and bad records with codes", async () => {

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InMemoryCatalog, NdArray } from "../src/index.js";
+import { type DocumentPair, InMemoryCatalog, NdArray, ingestTiffFiles, ingestTiffStackFile, readTiffPages as readTiffPagesBytes, toPlain } from "../src/index.js";
 import { TIFF_HANDLERS, encodeTiff, filesUid, exportMsgpack, ingestTiffSeries, ingestTiffSeriesLazy, ingestTiffStack, openMsgpackCatalog, readTiffPages } from "../src/node.js";
 
 const dir = mkdtempSync(join(tmpdir(), "docmodel-tiff-"));
@@ -100,5 +100,64 @@ describe("TIFF ingestors (seed)", () => {
     expect(() => [...ingestTiffSeries([join(dir, "img_0.tiff"), join(dir, "odd.tif")])]).toThrow(
       expect.objectContaining({ code: "DOCS_SHAPE_MISMATCH" }),
     );
+  });
+});
+
+describe("TIFF ingestors over Files / bytes (main entry)", () => {
+  async function collect(it: AsyncIterable<DocumentPair> | Iterable<DocumentPair>): Promise<DocumentPair[]> {
+    const out: DocumentPair[] = [];
+    for await (const pair of it) out.push(pair);
+    return out;
+  }
+  /** The documents without what differs per ingest (descriptor/event uids, the descriptor's creation time) and `source`. */
+  function comparable(pairs: DocumentPair[]): unknown[] {
+    return pairs.map(([name, doc]) => {
+      const d = { ...(doc as Record<string, unknown>) };
+      if (name !== "start") delete d.uid;
+      delete d.descriptor;
+      delete d.run_start;
+      if (name === "descriptor") {
+        delete d.time;
+        const keys = d.data_keys as Record<string, Record<string, unknown>>;
+        d.data_keys = Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, { ...v, source: "" }]));
+      }
+      return [name, toPlain(d)];
+    });
+  }
+
+  it("a series of Files gives the documents and uid of the same files read by path", async () => {
+    const paths = [0, 1, 2, 3, 4].map((i) => join(dir, `img_${i}.tiff`));
+    const files = paths
+      .map((p, i) => new File([readFileSync(p)], basename(p), { lastModified: (1559144355 + i) * 1000 }))
+      .reverse(); // any order: sorted by name like the glob
+    const fromFiles = await collect(ingestTiffFiles(files));
+    const fromPaths = await collect(ingestTiffSeries(paths));
+    const uidOf = (pairs: DocumentPair[]): unknown => (pairs[0]?.[1] as { uid?: unknown } | undefined)?.uid;
+    expect(uidOf(fromFiles)).toBe(filesUid(paths));
+    expect(comparable(fromFiles)).toEqual(comparable(fromPaths));
+    expect((fromFiles[1]?.[1] as { data_keys?: { image: { source: string } } } | undefined)?.data_keys?.image.source).toBe(
+      paths.map((p) => basename(p)).join(","),
+    );
+    // Named bytes work too, and a folder's relative paths are taken relative to their common folder.
+    const named = paths.map((p, i) => ({ name: basename(p), bytes: new Uint8Array(readFileSync(p)), lastModified: (1559144355 + i) * 1000 }));
+    expect(comparable(await collect(ingestTiffFiles(named)))).toEqual(comparable(fromPaths));
+    const inFolder = paths.map((p, i) => {
+      const f = new File([readFileSync(p)], basename(p), { lastModified: (1559144355 + i) * 1000 });
+      Object.defineProperty(f, "webkitRelativePath", { value: `frames/${basename(p)}` });
+      return f;
+    });
+    expect(uidOf(await collect(ingestTiffFiles(inFolder)))).toBe(filesUid(paths));
+  });
+
+  it("a stack File gives the documents of the same file read by path; bad input is a coded error", async () => {
+    const path = join(dir, "stack.tif");
+    utimesSync(path, 1559144400, 1559144400);
+    const file = new File([readFileSync(path)], "stack.tif", { lastModified: 1559144400 * 1000 });
+    const fromFile = await collect(ingestTiffStackFile(file));
+    expect(comparable(fromFile)).toEqual(comparable(await collect(ingestTiffStack(path))));
+    expect(readTiffPagesBytes(readFileSync(path))).toHaveLength(3);
+    await expect(collect(ingestTiffFiles([]))).rejects.toMatchObject({ code: "DOCS_NO_FILES" });
+    const junk = new File([Uint8Array.of(1, 2, 3)], "junk.tif");
+    await expect(collect(ingestTiffFiles([junk]))).rejects.toMatchObject({ code: "DOCS_TIFF_UNSUPPORTED", path: "junk.tif" });
   });
 });

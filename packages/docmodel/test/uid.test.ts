@@ -3,7 +3,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { IDENTITY_EDGE_BYTES, deterministicUid, fileIdentity, filesUid } from "../src/node.js";
+import { deterministicUid, fileIdentity, filesUid } from "../src/node.js";
+import { IDENTITY_EDGE_BYTES } from "../src/uid.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "docmodel-uid-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -281,11 +281,11 @@ export class FileDb {
 
   /**
    * Open a row's file of `tier` with `@daqkit/lh5` (the FileDB's one way of opening LH5 files).
-   * @throws Lh5Error as `openLh5`; FileDbError `FILEDB_UNREADABLE` for a directory source while
-   *   `@daqkit/lh5` opens host paths only
+   * @throws Lh5Error as `openLh5`; FileDbError `FILEDB_UNREADABLE` for a directory entry that cannot
+   *   be opened, or a host path in a FileDb made by the main entry (host paths: `@daqkit/filedb/node`)
    */
   openFile(row: number, tier: string): Promise<Lh5File> {
-    return openLh5File(this.fileLocation(row, tier));
+    return openLh5File(this.fileLocation(row, tier), this.#host);
   }
 
   /** Key field values of a row (strings, numbers for `d` fields). */
@@ -498,7 +498,7 @@ export class FileDb {
    *   `FILEDB_BAD_TABLE` (a group matching the table glob but not the template, strict mode).
    */
   async scanTablesColumns(options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
-    const { state, report } = await scanTablesColumnsOf(this.resolved, this.#state, options, (path) => this.#locate(path));
+    const { state, report } = await scanTablesColumnsOf(this.resolved, this.#state, options, { host: this.#host, locate: (path) => this.#locate(path) });
     if (state !== this.#state) this.setState(state);
     return report;
   }

@@ -5,6 +5,7 @@
  * of a listing host are relative to the directory source's root, with `/` (`raw/cal/p03/…`).
  */
 import type { DirectoryEntry } from "@daqkit/io";
+import type { Lh5File, Lh5Links } from "@daqkit/lh5";
 
 /** File-system operations of a FileDb (synchronous: a directory source is listed beforehand). */
 export interface FileDbHost {
@@ -22,6 +23,13 @@ export interface FileDbHost {
    * `bases` (first that exists), normalised; `tried` lists the candidates (for the error message).
    */
   resolveDirectory(dir: string, bases: readonly string[]): { found: string | undefined; tried: string[] };
+  /**
+   * Open the LH5 file at a host path (only the local-disk host of `@daqkit/filedb/node` has it;
+   * a directory source's entries are opened through the source).
+   */
+  openLh5?(path: string): Promise<Lh5File>;
+  /** The fast link lister over the LH5 file at a host path (as {@link FileDbHost.openLh5}). */
+  openLh5Links?(path: string): Promise<Lh5Links>;
 }
 
 /** `a/./b//c/` → `a/b/c`; `..` removes a segment (never above the root); no leading `/`. */

@@ -15,4 +15,7 @@ export const nodeFileHost: FileDbHost = {
     const found = tried.find((c) => existsSync(c) && statSync(c).isDirectory());
     return { found: found === undefined ? undefined : resolve(found), tried };
   },
+  // @daqkit/lh5 is imported on first use (a scan that never opens LH5 files does not load h5wasm).
+  openLh5: async (path) => (await import("@daqkit/lh5/node")).openLh5(path),
+  openLh5Links: async (path) => (await import("@daqkit/lh5/node")).openLh5Links(path),
 };

@@ -21,11 +21,12 @@ import {
   type Table,
   type VectorOfVectors,
   writeLh5,
-} from "@daqkit/lh5";
+} from "@daqkit/lh5/node";
 import type { FileDbConfig, ResolvedFileDbConfig } from "./config.js";
 import { globPaths, resolveFileDbConfig } from "./node-config.js";
 import { FileDbError } from "./errors.js";
 import { openLh5File } from "./lh5-access.js";
+import { nodeFileHost } from "./node-file-host.js";
 import { type FileDbState, type TableId, tableIdTypeOf } from "./state.js";
 import type { TemplateValue } from "./template.js";
 
@@ -167,7 +168,7 @@ function vovRows(c: Lgdo, name: string, path: string, scanned: ArrayLike<unknown
 async function loadOne(path: string): Promise<LoadedDb> {
   let file: Lh5File;
   try {
-    file = await openLh5File(path);
+    file = await openLh5File(path, nodeFileHost);
   } catch (cause) {
     const code = (cause as { code?: string }).code;
     throw new FileDbError(

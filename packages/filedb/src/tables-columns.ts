@@ -5,6 +5,7 @@
 import type { Lh5File } from "@daqkit/lh5";
 import type { ResolvedFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
+import type { FileDbHost } from "./file-host.js";
 import { describeLocation, type Lh5Location, openLh5File, openLh5FileLinks } from "./lh5-access.js";
 import { type FileDbState, statusBitOf, type TableId, tierFilePath } from "./state.js";
 import { compileTemplate } from "./template.js";
@@ -65,17 +66,17 @@ function globRegExp(pattern: string): RegExp {
  * The same as {@link scanFile} with `@daqkit/lh5`'s fast link lister: group names only, no h5wasm.
  * @throws Lh5Error `LH5_UNSUPPORTED` for layouts it does not read (the caller falls back to `openLh5`).
  */
-async function scanFileFast(location: Lh5Location, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): Promise<TierResult> {
+async function scanFileFast(location: Lh5Location, host: FileDbHost, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): Promise<TierResult> {
   const template = resolved.tableTemplates[tier]!;
   const text = template.text.replace(/\/+$/, "");
   const path = describeLocation(location);
-  const links = await openLh5FileLinks(location);
+  const links = await openLh5FileLinks(location, host);
   try {
     const ids: TableId[] = [];
     const columns: string[][] = [];
     if (template.fields.length === 0) {
       const name = template.format({}).replace(/\/+$/, "");
-      const cols = links.list(name);
+      const cols = await links.list(name);
       if (cols === undefined) warnings.push(`${path}: table ${name} is not in the file`);
       else {
         ids.push(0);
@@ -86,7 +87,7 @@ async function scanFileFast(location: Lh5Location, resolved: ResolvedFileDbConfi
     const field = template.fields[0]!;
     const parseTemplate = text === template.text ? template : compileTemplate(text);
     const pattern = text.replace(/\{[^{}]*\}/, "*");
-    for (const group of links.glob(pattern)) {
+    for (const group of await links.glob(pattern)) {
       const id = parseTemplate.parse(group)?.[field.name];
       if (id === undefined) {
         const message = `${path}: group ${group} matches ${JSON.stringify(pattern)} but not the table template ${JSON.stringify(template.text)}`;
@@ -95,7 +96,7 @@ async function scanFileFast(location: Lh5Location, resolved: ResolvedFileDbConfi
         continue;
       }
       ids.push(id);
-      columns.push(links.list(group)!);
+      columns.push((await links.list(group))!);
     }
     return { ids, columns };
   } finally {
@@ -160,7 +161,7 @@ export async function scanTablesColumnsOf(
   resolved: ResolvedFileDbConfig,
   state: FileDbState,
   options: ScanTablesColumnsOptions = {},
-  locate: (path: string) => Lh5Location = (path) => path,
+  place: { readonly host: FileDbHost; readonly locate: (path: string) => Lh5Location },
 ): Promise<{ state: FileDbState; report: TablesColumnsReport }> {
   if (state.columns && !options.override) return { state, report: { columns: state.columns, filesOpened: 0, warnings: [], skipped: true } };
   const strict = options.strict ?? true;
@@ -197,12 +198,12 @@ export async function scanTablesColumnsOf(
         continue;
       }
       const path = tierFilePath(resolved, state, row, tier);
-      const location = locate(path);
+      const location = place.locate(path);
       let result = options.dirFilesConform ? conform.get(parentOf(path)) : undefined;
       if (!result && (options.fastLinks ?? true)) {
         const fileWarnings: string[] = [];
         try {
-          result = await scanFileFast(location, resolved, tier, strict, fileWarnings);
+          result = await scanFileFast(location, place.host, resolved, tier, strict, fileWarnings);
           warnings.push(...fileWarnings);
           opened++;
         } catch (error) {
@@ -214,7 +215,7 @@ export async function scanTablesColumnsOf(
       if (!result) {
         let file: Lh5File;
         try {
-          file = await openLh5File(location);
+          file = await openLh5File(location, place.host);
         } catch (cause) {
           const code = (cause as { code?: string }).code;
           throw new FileDbError(

@@ -59,12 +59,12 @@ describe("filedb fault suite", () => {
       { label: "JSON array", data: { kind: "config", bytes: Buffer.from("[1,2]") } },
       { label: "unmutated", data: { kind: "config", bytes: new Uint8Array(text) } },
     ];
-    for (const m of mutations(new Uint8Array(text), { count: scaled(25), seed: BASE_SEED + 100 })) {
+    for (const m of mutations(new Uint8Array(text), { count: scaled(15), seed: BASE_SEED + 100 })) {
       inputs.push({ label: `bytes ${m.label}`, data: { kind: "config", bytes: m.bytes } });
     }
     const all = paths(config);
     const rnd = prng(BASE_SEED + 200);
-    for (let i = 0; i < scaled(35); i++) {
+    for (let i = 0; i < scaled(20); i++) {
       const path = all[Math.floor(rnd() * all.length)]!;
       const remove = rnd() < 0.2;
       const value = WRONG[Math.floor(rnd() * WRONG.length)];
@@ -91,11 +91,11 @@ describe("filedb fault suite", () => {
       .map(([atoms, joiner, negate]) => `${negate ? "not " : ""}(${atoms.join(joiner)})`);
     const deep = fc.integer({ min: 1, max: 5000 }).map((n) => `${"(".repeat(n)}run${")".repeat(n)} == 'r001'`);
     const texts = [
-      ...fc.sample(fc.string({ maxLength: 40 }), { seed: BASE_SEED, numRuns: scaled(60) }),
+      ...fc.sample(fc.string({ maxLength: 40 }), { seed: BASE_SEED, numRuns: scaled(30) }),
       ...fc.sample(fc.string({ unit: "binary", maxLength: 40 }), { seed: BASE_SEED + 1, numRuns: scaled(20) }),
-      ...fc.sample(soup, { seed: BASE_SEED + 2, numRuns: scaled(120) }),
-      ...fc.sample(tight, { seed: BASE_SEED + 3, numRuns: scaled(40) }),
-      ...fc.sample(valid, { seed: BASE_SEED + 5, numRuns: scaled(60) }),
+      ...fc.sample(soup, { seed: BASE_SEED + 2, numRuns: scaled(60) }),
+      ...fc.sample(tight, { seed: BASE_SEED + 3, numRuns: scaled(20) }),
+      ...fc.sample(valid, { seed: BASE_SEED + 5, numRuns: scaled(30) }),
       ...fc.sample(deep, { seed: BASE_SEED + 4, numRuns: scaled(4) }),
       "", " ", "all", "type == 'phy' and file_status == 30", "not not not type == 'cal'", "-".repeat(10000) + "1 > 0",
     ];

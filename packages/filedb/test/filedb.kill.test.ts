@@ -46,7 +46,7 @@ describe.skipIf(!built)("filedb scan --out killed with SIGKILL", () => {
       outDir: out,
       reference,
       referenceMs,
-      count: scaled(2),
+      count: scaled(1),
       seed: BASE_SEED + 2,
       compare: async (_name, got) => (await contents(got)) === want,
       prepare: () => {

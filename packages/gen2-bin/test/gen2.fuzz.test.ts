@@ -121,7 +121,7 @@ describe("gen2 fault suite", () => {
     ];
     for (const [name, base] of bases) {
       record(tally, `${name} unmutated`, await outcomeOf(() => checkWords(base)));
-      const n = name.startsWith("night") ? scaled(60) : scaled(100);
+      const n = name.startsWith("night") ? scaled(30) : scaled(50);
       for (const m of mutations(base, { count: n, seed: BASE_SEED + name.length * 1000, boundaries: boundaries(base) })) {
         record(tally, `${name} ${m.label}`, await outcomeOf(() => checkWords(m.bytes)));
       }
@@ -146,7 +146,7 @@ describe("gen2 fault suite", () => {
     const tally = newTally("gen2-bin-directories");
     const inputs: IsolatedInput[] = [];
     const rnd = prng(BASE_SEED);
-    const count = scaled(5);
+    const count = scaled(3);
     for (let i = 0; i < count; i++) {
       const files = night.map((f) => ({ ...f }));
       const k = Math.floor(rnd() * files.length);

@@ -34,7 +34,7 @@ describe.skipIf(!built)("gen2 convert-all killed with SIGKILL", () => {
       outDir: out,
       reference,
       referenceMs,
-      count: scaled(2),
+      count: scaled(1),
       seed: BASE_SEED + 1,
       prepare: () => {
         rmSync(out, { recursive: true, force: true });

@@ -17,7 +17,7 @@ import { IoError } from "./errors.js";
 import { type ByteSink, pipeToSink } from "./sink.js";
 
 type FileHandle = fs.FileHandle;
-const { open, readdir, rename, rm } = fs;
+const { link, open, readdir, rename, rm } = fs;
 
 /** Longest final-name part kept verbatim in a temporary name (the rest is hashed; NAME_MAX is 255). */
 const MAX_NAME_PART = 160;
@@ -166,6 +166,12 @@ export interface AtomicWriteOptions {
   readonly removeStale?: boolean;
   /** An older temporary scheme of this writer to clean up too (see {@link StaleTemporaryOptions.legacy}). */
   readonly legacyTemporary?: RegExp;
+  /**
+   * Never replace an existing file (default false): the commit links the temporary into place instead of
+   * renaming it, and fails with `IO_EXISTS` (temporary removed, the existing file untouched) when `path` exists
+   * then — also when another writer got there first. For `openAtomicFile` and `writeFileAtomic`.
+   */
+  readonly exclusive?: boolean;
 }
 
 /**
@@ -196,6 +202,7 @@ class AtomicFileImpl implements AtomicFile {
     readonly tempPath: string,
     private readonly handle: FileHandle,
     private readonly fsync: boolean,
+    private readonly exclusive = false,
   ) {}
 
   get bytesWritten(): number {
@@ -222,10 +229,16 @@ class AtomicFileImpl implements AtomicFile {
     try {
       if (this.fsync) await this.handle.sync();
       await this.handle.close();
-      await rename(this.tempPath, this.path);
+      if (this.exclusive) {
+        await link(this.tempPath, this.path);
+        await rm(this.tempPath, { force: true });
+      } else await rename(this.tempPath, this.path);
       this.#state = "committed";
     } catch (error) {
       await this.abort();
+      if ((error as { code?: unknown }).code === "EEXIST") {
+        throw new IoError("IO_EXISTS", `io: ${this.path} already exists (an exclusive write never replaces a file)`, { path: this.path, cause: error });
+      }
       throw ioError(this.path, "writing", error);
     }
     if (this.fsync) await syncDirectory(dirname(this.path));
@@ -258,7 +271,7 @@ export async function openAtomicFile(path: string, options: AtomicWriteOptions =
   } catch (error) {
     throw ioError(path, "creating a temporary for", error);
   }
-  return new AtomicFileImpl(path, tmp, handle, options.fsync !== false);
+  return new AtomicFileImpl(path, tmp, handle, options.fsync !== false, options.exclusive === true);
 }
 
 /**

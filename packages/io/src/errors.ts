@@ -25,7 +25,9 @@ export type IoErrorCode =
   /** The platform lacks what the call needs (e.g. WORKERFS outside a Web Worker, paths in a browser). */
   | "IO_UNSUPPORTED"
   /** An HDF5 call through h5wasm failed; the message holds the one-line reason, `cause` the full HDF5-DIAG text. */
-  | "IO_HDF5_FAILED";
+  | "IO_HDF5_FAILED"
+  /** An exclusive atomic write (`exclusive: true`) found a file already under the final name; nothing was replaced. */
+  | "IO_EXISTS";
 
 /** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
 const CATEGORY: Record<IoErrorCode, "data" | "not-found"> = {
@@ -42,6 +44,7 @@ const CATEGORY: Record<IoErrorCode, "data" | "not-found"> = {
   IO_BAD_LISTING: "data",
   IO_UNSUPPORTED: "data",
   IO_HDF5_FAILED: "data",
+  IO_EXISTS: "data",
 };
 
 const MARKER = Symbol.for("daqkit.error");

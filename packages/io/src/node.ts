@@ -21,6 +21,8 @@ export {
   serveNodeJobs,
 } from "./node-workers.js";
 export { fileHandleSource, openFileSource } from "./node-file-source.js";
+export { openFileSourceSync, type SyncFileSource } from "./node-file-source-sync.js";
 export { directoryListing, openDirectorySource } from "./node-directory.js";
 export { loadH5RuntimeNode } from "./node-h5-runtime.js";
 export { type FileLock, type FileLockBusy, type FileLockHolder, lockPathFor, readFileLockHolder, tryAcquireFileLock } from "./file-lock.js";
+export { closeHdf5DiagnosticCapture, type Hdf5DiagnosticCapture, withHdf5StatusCalls } from "./node-h5-status.js";

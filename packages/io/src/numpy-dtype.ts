@@ -258,6 +258,9 @@ export function numpyDtypeFromDescr(descr: NumpyDescr | unknown): NumpyDtype {
   return fromPy(toPy(descr, 0), "dtype");
 }
 
+/** Characters Python's `str.isprintable()` rejects (other than `' '`): `repr` escapes them. */
+const NOT_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Zs}]$/u;
+
 /** Python's `repr` of a string (single quotes unless the text has one and no double quote). */
 export function formatPythonString(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
@@ -269,7 +272,7 @@ export function formatPythonString(text: string): string {
     else if (ch === "\n") out += "\\n";
     else if (ch === "\t") out += "\\t";
     else if (ch === "\r") out += "\\r";
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`;
+    else if (ch !== " " && NOT_PRINTABLE.test(ch)) out += code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : code < 0x10000 ? `\\u${code.toString(16).padStart(4, "0")}` : `\\U${code.toString(16).padStart(8, "0")}`;
     else out += ch;
   }
   return out + quote;

@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createArray, createTable, openLh5, writeLh5 } from "@daqkit/lh5";
+import { createArray, createTable, openLh5, writeLh5 } from "@daqkit/lh5/node";
 
 const N = Number(process.env.LH5_BENCH_ROWS ?? 10_000_000);
 const dataDir = join(process.env.DAQKIT_BENCH_DATA ?? join(import.meta.dirname, "../../../bench/.data"), "lh5");

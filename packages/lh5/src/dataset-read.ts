@@ -1,4 +1,4 @@
-import type { Dataset, Metadata } from "h5wasm/node";
+import type { Dataset, Metadata } from "h5wasm";
 import { Lh5Error, hdf5Reason } from "./errors.js";
 import type { Ranges } from "./selection.js";
 import type { ElementData, NumericArray } from "./types.js";

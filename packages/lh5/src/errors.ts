@@ -1,3 +1,5 @@
+import { summarizeHdf5Diagnostic } from "@daqkit/io";
+
 /**
  * The one error class of `@daqkit/lh5`.
  *
@@ -127,11 +129,7 @@ export class Lh5Error extends Error {
   }
 }
 
-/** First line of an h5wasm error plus the most specific HDF5 reason, for messages. */
+/** The one-line HDF5 reason of an h5wasm error, for messages (`@daqkit/io`'s `summarizeHdf5Diagnostic`). */
 export function hdf5Reason(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const lines = text.split("\n").map((l) => l.trim());
-  const detail = lines.filter((l) => /^#\d+:/.test(l)).pop();
-  if (detail) return detail.replace(/^#\d+:\s*\S+ line \d+ in /, "");
-  return lines[0] ?? text;
+  return summarizeHdf5Diagnostic(error instanceof Error ? error.message : String(error));
 }

@@ -13,8 +13,18 @@
  * nested indirect heap blocks, huge objects…) throws an {@link Lh5Error} with code `LH5_UNSUPPORTED`
  * so that the caller can fall back to `openLh5`.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { bytesSource, type ByteSource, IoError } from "@daqkit/io";
 import { Lh5Error } from "./errors.js";
+
+/**
+ * A byte source the lister can read synchronously: bytes in memory, a Node file
+ * (`@daqkit/io/node`'s `openFileSource`, or `@daqkit/lh5/node`'s path entry points), a `Blob`
+ * inside a Web Worker (`blobSource`).
+ */
+export type SyncByteSource = ByteSource & { readSync(offset: number, length: number): Uint8Array };
+
+/** What {@link openLh5Links} reads: bytes in memory, or a {@link ByteSource} with `readSync`. */
+export type Lh5LinksSource = Uint8Array | ArrayBuffer | ByteSource;
 
 /**
  * A layout this lister does not handle; internal, turned into `Lh5Error` `LH5_UNSUPPORTED` (with the
@@ -39,30 +49,47 @@ const MAX_BTREE_DEPTH = 32;
 const MAX_CONTINUATIONS = 256;
 
 const BLOCK = 4096;
-/** Block buffers reused across files (metadata reads are small and scattered). */
-const POOL: Buffer[] = [];
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const UTF8 = new TextDecoder("utf-8", { fatal: false });
 
-/** Decode a name: ASCII through the cheaper latin1 path, anything else as UTF-8. */
-function decodeName(b: Buffer, start: number, end: number): string {
-  for (let i = start; i < end; i++) if (b[i]! >= 0x80) return UTF8.decode(b.subarray(start, end));
-  return b.toString("latin1", start, end);
+/** Decode a name: ASCII by char codes, anything else as UTF-8. */
+function decodeName(b: Uint8Array, start: number, end: number): string {
+  let ascii = "";
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    if (c >= 0x80) return UTF8.decode(b.subarray(start, end));
+    ascii += String.fromCharCode(c);
+  }
+  return ascii;
 }
 
-/** A group member: name and object header address (-1 for soft/external links). */
+/** Little-endian unsigned 16/32-bit reads from a byte array. */
+function le16(b: Uint8Array, p: number): number {
+  if (p + 2 > b.length) throw new RangeError(`read of 2 bytes at ${p} outside a ${b.length}-byte structure`);
+  return b[p]! | (b[p + 1]! << 8);
+}
+function le32(b: Uint8Array, p: number): number {
+  if (p + 4 > b.length) throw new RangeError(`read of 4 bytes at ${p} outside a ${b.length}-byte structure`);
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
+/** A member of a group: name and object header address (-1 for soft/external links). */
 interface Member {
   readonly name: string;
   readonly header: number;
 }
 
+/** The sync source of `source`, or undefined when it cannot be read synchronously. */
+function syncSource(source: Lh5LinksSource, name?: string): SyncByteSource | undefined {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return bytesSource(source, name) as SyncByteSource;
+  return typeof source.readSync === "function" ? (source as SyncByteSource) : undefined;
+}
+
 class BlockReader {
-  readonly #fd: number;
-  readonly #blocks = new Map<number, Buffer>();
-  readonly #valid = new Map<number, number>();
+  readonly #source: SyncByteSource;
+  readonly #blocks = new Map<number, Uint8Array>();
   #lastIndex = -1;
-  #lastBlock: Buffer = Buffer.alloc(0);
-  #lastValid = 0;
+  #lastBlock: Uint8Array = new Uint8Array(0);
   offsetSize = 8;
   lengthSize = 8;
   /** File size in bytes: every address and length is checked against it before reading. */
@@ -70,9 +97,9 @@ class BlockReader {
   /** When set, the addresses of the structures visited (for tests: fuzzing at structural boundaries). */
   marks: number[] | undefined;
 
-  constructor(fd: number) {
-    this.#fd = fd;
-    this.size = fstatSync(fd).size;
+  constructor(source: SyncByteSource) {
+    this.#source = source;
+    this.size = source.size;
   }
 
   /** Record a structure address (only when {@link BlockReader.marks} is enabled). */
@@ -87,24 +114,24 @@ class BlockReader {
     }
   }
 
-  /** Return the block buffers to the pool; views obtained from this reader become invalid. */
+  /** Drop the cached blocks; views obtained from this reader stay valid (they are not reused). */
   release(): void {
-    for (const b of this.#blocks.values()) if (POOL.length < 64) POOL.push(b);
     this.#blocks.clear();
+    this.#lastIndex = -1;
+    this.#lastBlock = new Uint8Array(0);
   }
 
-  #block(index: number): Buffer {
+  /** Block `index` (shorter than {@link BLOCK} at the end of the file). */
+  #block(index: number): Uint8Array {
     if (index === this.#lastIndex) return this.#lastBlock;
     let b = this.#blocks.get(index);
     if (!b) {
-      b = POOL.pop() ?? Buffer.allocUnsafe(BLOCK);
-      const n = readSync(this.#fd, b, 0, BLOCK, index * BLOCK);
+      const start = index * BLOCK;
+      b = this.#source.readSync(start, Math.max(0, Math.min(BLOCK, this.size - start)));
       this.#blocks.set(index, b);
-      this.#valid.set(index, n);
     }
     this.#lastIndex = index;
     this.#lastBlock = b;
-    this.#lastValid = this.#valid.get(index)!;
     return b;
   }
 
@@ -114,27 +141,27 @@ class BlockReader {
     const index = Math.floor(offset / BLOCK);
     const start = offset - index * BLOCK;
     if (start + length > BLOCK) return -1;
-    this.#block(index);
-    if (start + length > this.#lastValid) throw new Unsupported(`read past the end of the file at ${offset}`);
+    const b = this.#block(index);
+    if (start + length > b.length) throw new Unsupported(`read past the end of the file at ${offset}`);
     return start;
   }
 
-  /** `length` bytes at `offset` (a view into a pooled block when inside one block; do not keep it). */
-  bytes(offset: number, length: number): Buffer {
+  /** `length` bytes at `offset` (a view into a cached block when inside one block; do not write to it). */
+  bytes(offset: number, length: number): Uint8Array {
     // Declared lengths come from the file: refuse one past the end before allocating anything.
     this.check(offset, length, "read");
     const start = this.#at(offset, length);
     if (start >= 0) return this.#lastBlock.subarray(start, start + length);
-    const out = Buffer.allocUnsafe(length);
+    const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const pos = offset + done;
       const idx = Math.floor(pos / BLOCK);
       const b = this.#block(idx);
       const s = pos - idx * BLOCK;
-      const n = Math.min(length - done, this.#lastValid - s);
+      const n = Math.min(length - done, b.length - s);
       if (n <= 0) throw new Unsupported(`read past the end of the file at ${pos}`);
-      b.copy(out, done, s, s + n);
+      out.set(b.subarray(s, s + n), done);
       done += n;
     }
     return out;
@@ -146,11 +173,11 @@ class BlockReader {
   }
   u16(offset: number): number {
     const p = this.#at(offset, 2);
-    return p >= 0 ? this.#lastBlock.readUInt16LE(p) : this.bytes(offset, 2).readUInt16LE(0);
+    return p >= 0 ? le16(this.#lastBlock, p) : le16(this.bytes(offset, 2), 0);
   }
   u32(offset: number): number {
     const p = this.#at(offset, 4);
-    return p >= 0 ? this.#lastBlock.readUInt32LE(p) : this.bytes(offset, 4).readUInt32LE(0);
+    return p >= 0 ? le32(this.#lastBlock, p) : le32(this.bytes(offset, 4), 0);
   }
   /** An unsigned little-endian integer of 1, 2, 4 or 8 bytes; -1 for "undefined" (all bits set). */
   uint(offset: number, size: number): number {
@@ -164,14 +191,14 @@ class BlockReader {
       case 1:
         return b[p]!;
       case 2:
-        return b.readUInt16LE(p);
+        return le16(b, p);
       case 4: {
-        const v = b.readUInt32LE(p);
+        const v = le32(b, p);
         return v === 0xffffffff ? -1 : v;
       }
       case 8: {
-        const lo = b.readUInt32LE(p);
-        const hi = b.readUInt32LE(p + 4);
+        const lo = le32(b, p);
+        const hi = le32(b, p + 4);
         if (lo === 0xffffffff && hi === 0xffffffff) return -1;
         if (hi >= 0x200000) throw new Unsupported("address beyond 2^53");
         return hi * 0x100000000 + lo;
@@ -191,65 +218,224 @@ class BlockReader {
   }
 }
 
-/** The errno code of a Node system (fs) error, undefined for any other error. */
-function systemErrorCode(error: unknown): string | undefined {
-  const e = error as { code?: unknown; syscall?: unknown } | null;
-  return typeof e?.syscall === "string" && typeof e.code === "string" ? e.code : undefined;
-}
-
 /**
- * The public error for a failure inside the lister: fs errors become `LH5_FILE_NOT_FOUND` (missing
- * path, a directory) or `failCode`; everything else — layouts the lister does not read, and
- * metadata it cannot make sense of — becomes `LH5_UNSUPPORTED`, the "use openLh5" signal.
+ * The public error for a failure inside the lister: a source that reports the file missing
+ * (`IO_NOT_FOUND`) becomes `LH5_FILE_NOT_FOUND`, another read failure `failCode`; everything else —
+ * layouts the lister does not read, and metadata it cannot make sense of — becomes
+ * `LH5_UNSUPPORTED`, the "use openLh5" signal.
  */
 function toLh5Error(error: unknown, path: string, objectPath: string | undefined, failCode: "LH5_UNREADABLE" | "LH5_READ_IO"): Lh5Error {
   if (Lh5Error.isInstance(error)) return error;
+  if (error instanceof NeedBytes) throw error; // not a failure: the async lister fetches and retries
   const where = objectPath === undefined ? path : `${path}: /${objectPath}`;
   const text = error instanceof Error ? error.message : String(error);
-  const code = systemErrorCode(error);
-  if (code === undefined) {
-    return new Lh5Error(
-      "LH5_UNSUPPORTED",
-      `lh5: ${where}: HDF5 layout not handled by the fast link lister (${text}); read the file with openLh5`,
-      { path, objectPath },
-      error instanceof Unsupported ? undefined : { cause: error },
-    );
+  if (IoError.isInstance(error) && error.code === "IO_NOT_FOUND") {
+    return new Lh5Error("LH5_FILE_NOT_FOUND", `lh5: ${path}: no such file (${text})`, { path }, { cause: error });
   }
-  if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") {
-    return new Lh5Error("LH5_FILE_NOT_FOUND", `lh5: ${path}: no such file (${code})`, { path }, { cause: error });
+  if (IoError.isInstance(error) && error.code !== "IO_OUT_OF_RANGE") {
+    return new Lh5Error(failCode, `lh5: ${where}: cannot read the file: ${text}`, { path, objectPath }, { cause: error });
   }
-  return new Lh5Error(failCode, `lh5: ${where}: cannot read the file: ${text}`, { path, objectPath }, { cause: error });
+  return new Lh5Error(
+    "LH5_UNSUPPORTED",
+    `lh5: ${where}: HDF5 layout not handled by the fast link lister (${text}); read the file with openLh5`,
+    { path, objectPath },
+    error instanceof Unsupported ? undefined : { cause: error },
+  );
+}
+
+/**
+ * The `Lh5Error` for a failure to open the file a lister reads (`@daqkit/lh5/node` opening a path).
+ * @internal
+ */
+export function linksOpenError(error: unknown, path: string): Lh5Error {
+  return toLh5Error(error, path, undefined, "LH5_UNREADABLE");
+}
+
+/** Thrown by a {@link BlockCache} for bytes it does not hold yet (caught by the async lister, which fetches them). */
+class NeedBytes extends Error {
+  constructor(
+    readonly offset: number,
+    readonly length: number,
+  ) {
+    super(`bytes [${offset}, ${offset + length}) not fetched yet`);
+  }
+}
+
+/** Bytes fetched per miss by the async lister (metadata sits in a few places; read ahead a little). */
+const FETCH = 64 * 1024;
+
+/**
+ * A synchronous view of an asynchronous {@link ByteSource}: serves what was fetched, throws
+ * {@link NeedBytes} for the rest. The async lister runs the (synchronous) lister over it, fetches
+ * what was missing and runs it again, until it completes.
+ */
+class BlockCache implements SyncByteSource {
+  readonly name: string;
+  readonly size: number;
+  readonly #source: ByteSource;
+  readonly #spans = new Map<number, Uint8Array>();
+
+  constructor(source: ByteSource) {
+    this.#source = source;
+    this.name = source.name;
+    this.size = source.size;
+  }
+
+  readSync(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length; ) {
+      const pos = offset + done;
+      const index = Math.floor(pos / FETCH);
+      const span = this.#spans.get(index);
+      if (!span) throw new NeedBytes(pos, length - done);
+      const start = pos - index * FETCH;
+      const n = Math.min(length - done, span.length - start);
+      if (n <= 0) throw new NeedBytes(pos, length - done);
+      out.set(span.subarray(start, start + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return this.#source.read(offset, length);
+  }
+
+  /** Fetch the spans covering `[offset, offset + length)`. */
+  async fetch(offset: number, length: number): Promise<void> {
+    const first = Math.floor(offset / FETCH);
+    const last = Math.floor((offset + Math.max(1, length) - 1) / FETCH);
+    for (let i = first; i <= last; i++) {
+      if (this.#spans.has(i)) continue;
+      const start = i * FETCH;
+      this.#spans.set(i, await this.#source.read(start, Math.max(0, Math.min(FETCH, this.size - start))));
+    }
+  }
+}
+
+/** Run `fn` over `cache`, fetching what it misses and running it again (each miss is fetched once). */
+async function withFetch<T>(cache: BlockCache, fn: () => T): Promise<T> {
+  for (;;) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!(error instanceof NeedBytes)) throw error;
+      await cache.fetch(error.offset, error.length);
+    }
+  }
+}
+
+/**
+ * The fast link lister over an asynchronous source (an HTTP source, a `Blob` in a page's main
+ * thread): the methods of {@link Lh5Links}, returning promises. Metadata is fetched in 64 KiB spans
+ * as the walk needs it and kept until `close()`.
+ */
+export class Lh5LinksAsync {
+  readonly #cache: BlockCache;
+  readonly #links: Lh5Links;
+
+  private constructor(cache: BlockCache, links: Lh5Links) {
+    this.#cache = cache;
+    this.#links = links;
+  }
+
+  /** Name of the source. */
+  get path(): string {
+    return this.#links.path;
+  }
+
+  /** Use {@link openLh5LinksAsync}. */
+  static async open(source: ByteSource, options: OpenLh5LinksOptions = {}): Promise<Lh5LinksAsync> {
+    const cache = new BlockCache(source);
+    let links: Lh5Links;
+    try {
+      links = await withFetch(cache, () => Lh5Links.open(cache, { name: options.name ?? source.name }));
+    } catch (error) {
+      options.onClose?.();
+      throw toLh5Error(error, options.name ?? source.name, undefined, "LH5_UNREADABLE");
+    }
+    return new Lh5LinksAsync(cache, Lh5Links.reopened(links, options.onClose));
+  }
+
+  /** As {@link Lh5Links.list}. */
+  async list(groupPath = ""): Promise<string[] | undefined> {
+    try {
+      return await withFetch(this.#cache, () => this.#links.list(groupPath));
+    } catch (error) {
+      throw toLh5Error(error, this.path, groupPath, "LH5_READ_IO");
+    }
+  }
+
+  /** As {@link Lh5Links.glob}. */
+  async glob(pattern: string): Promise<string[]> {
+    try {
+      return await withFetch(this.#cache, () => this.#links.glob(pattern));
+    } catch (error) {
+      throw toLh5Error(error, this.path, pattern, "LH5_READ_IO");
+    }
+  }
+
+  /** Close (idempotent; calls `onClose`). */
+  close(): void {
+    this.#links.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * {@link openLh5Links} for a source that reads only asynchronously (HTTP, a `Blob` in a page's main
+ * thread): the same listing, with `list`/`glob` returning promises. Sources with `readSync` can use
+ * the synchronous lister.
+ * @throws Lh5Error as {@link openLh5Links}.
+ */
+export function openLh5LinksAsync(source: ByteSource, options: OpenLh5LinksOptions = {}): Promise<Lh5LinksAsync> {
+  return Lh5LinksAsync.open(source, options);
+}
+
+/** Options of {@link openLh5Links}. */
+export interface OpenLh5LinksOptions {
+  /** Name for messages (default: the source's name, `"bytes"` for bytes). */
+  readonly name?: string;
+  /** Called once by {@link Lh5Links.close} (and when opening fails): release what backs the source. */
+  readonly onClose?: () => void;
 }
 
 /**
  * An HDF5 file open for listing group members without an HDF5 library (see {@link openLh5Links}).
- * Synchronous; always {@link Lh5Links.close} it (or `using links = openLh5Links(path)`).
+ * Synchronous; always {@link Lh5Links.close} it (or `using links = openLh5Links(source)`).
  */
 export class Lh5Links {
-  /** Host file path. */
+  /** Name of the source (the host path for files opened by path). */
   readonly path: string;
-  readonly #fd: number;
   readonly #r: BlockReader;
   readonly #root: Member;
+  readonly #onClose: (() => void) | undefined;
   readonly #cache = new Map<number, Member[] | null>();
   #closed = false;
 
-  private constructor(path: string, fd: number, reader: BlockReader, root: Member) {
+  private constructor(path: string, reader: BlockReader, root: Member, onClose: (() => void) | undefined) {
     this.path = path;
-    this.#fd = fd;
     this.#r = reader;
     this.#root = root;
+    this.#onClose = onClose;
   }
 
   /** Use {@link openLh5Links}. */
-  static open(path: string): Lh5Links {
-    let fd: number;
-    try {
-      fd = openSync(path, "r");
-    } catch (error) {
-      throw toLh5Error(error, path, undefined, "LH5_UNREADABLE");
+  static open(source: Lh5LinksSource, options: OpenLh5LinksOptions = {}): Lh5Links {
+    const path = options.name ?? (source instanceof Uint8Array || source instanceof ArrayBuffer ? "bytes" : source.name);
+    const sync = syncSource(source, path);
+    if (!sync) {
+      options.onClose?.();
+      throw new Lh5Error(
+        "LH5_UNSUPPORTED",
+        `lh5: ${path}: the fast link lister reads synchronously; this source has no readSync (use bytes, a Node file, a Blob in a Web Worker, or openLh5)`,
+        { path },
+      );
     }
-    const r = new BlockReader(fd);
+    const r = new BlockReader(sync);
     try {
       const sig = r.bytes(0, 8);
       if (!SIGNATURE.every((b, i) => sig[i] === b)) throw new Unsupported("no HDF5 signature at byte 0");
@@ -272,20 +458,25 @@ export class Lh5Links {
       } else {
         throw new Unsupported(`superblock version ${version}`);
       }
-      return new Lh5Links(path, fd, r, root);
+      return new Lh5Links(path, r, root, options.onClose);
     } catch (error) {
       r.release();
-      closeSync(fd);
+      options.onClose?.();
       throw toLh5Error(error, path, undefined, "LH5_UNREADABLE");
     }
   }
 
-  /** Close the file (idempotent). */
+  /** @internal The same lister with `onClose` (the async lister opens without it, then hands it over). */
+  static reopened(links: Lh5Links, onClose: (() => void) | undefined): Lh5Links {
+    return new Lh5Links(links.path, links.#r, links.#root, onClose);
+  }
+
+  /** Close the lister and release the source through `onClose` (idempotent). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#r.release();
-    closeSync(this.#fd);
+    this.#onClose?.();
   }
 
   /** Same as {@link Lh5Links.close}. */
@@ -394,13 +585,14 @@ export class Lh5Links {
  * }
  * ```
  *
- * @param path host file path.
- * @throws Lh5Error `LH5_FILE_NOT_FOUND` (missing path or a directory), `LH5_UNSUPPORTED` (not HDF5
- *   at byte 0 — including files with a user block —, or an unsupported superblock), `LH5_UNREADABLE`
- *   (other fs errors).
+ * @param source bytes, or a {@link ByteSource} with `readSync` (a Node file, a `Blob` in a Web
+ *   Worker); a host path through `@daqkit/lh5/node`'s `openLh5Links`.
+ * @throws Lh5Error `LH5_FILE_NOT_FOUND` (the source reports the file missing), `LH5_UNSUPPORTED` (not
+ *   HDF5 at byte 0 — including files with a user block —, an unsupported superblock, or a source
+ *   without `readSync`), `LH5_UNREADABLE` (other read errors).
  */
-export function openLh5Links(path: string): Lh5Links {
-  return Lh5Links.open(path);
+export function openLh5Links(source: Lh5LinksSource, options: OpenLh5LinksOptions = {}): Lh5Links {
+  return Lh5Links.open(source, options);
 }
 
 /** Result of {@link checkLh5Structure}. */
@@ -420,11 +612,10 @@ export interface Lh5StructureCheck {
  * bounded (each structure once, B-tree depth and counts checked against what fits, every address
  * checked against the file size). `openLh5` runs it before handing a file to HDF5, which can spin
  * for minutes on a damaged B-tree node; tests use the addresses as fuzzing boundaries.
- * Never throws for file content; fs errors propagate.
+ * Never throws for file content; read errors of the source propagate.
  */
-export function checkLh5Structure(path: string, options: { addresses?: boolean } = {}): Lh5StructureCheck {
-  const fd = openSync(path, "r");
-  const r = new BlockReader(fd);
+export function checkLh5Structure(source: SyncByteSource | Uint8Array, options: { addresses?: boolean } = {}): Lh5StructureCheck {
+  const r = new BlockReader(source instanceof Uint8Array ? (bytesSource(source) as SyncByteSource) : source);
   const addresses: number[] = [0];
   if (options.addresses) r.marks = addresses;
   try {
@@ -468,7 +659,6 @@ export function checkLh5Structure(path: string, options: { addresses?: boolean }
     throw error;
   } finally {
     r.release();
-    closeSync(fd);
   }
 }
 
@@ -479,8 +669,8 @@ export function checkLh5Structure(path: string, options: { addresses?: boolean }
  * @param groupPath group path inside the file, `""` (default) = root.
  * @throws Lh5Error as {@link openLh5Links} and {@link Lh5Links.list}.
  */
-export function listGroupMembers(path: string, groupPath = ""): string[] | undefined {
-  const links = Lh5Links.open(path);
+export function listGroupMembers(source: Lh5LinksSource, groupPath = ""): string[] | undefined {
+  const links = Lh5Links.open(source);
   try {
     return links.list(groupPath);
   } finally {
@@ -632,7 +822,7 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
 }
 
 /** An unsigned little-endian integer of `size` bytes from a buffer; -1 when all bits are set. */
-function readUint(b: Buffer, p: number, size: number): number {
+function readUint(b: Uint8Array, p: number, size: number): number {
   if (p + size > b.length) throw new Damaged("truncated structure");
   let v = 0;
   let all = true;
@@ -652,7 +842,7 @@ function encodedSize(n: number): number {
 }
 
 /** A link message (spec IV.A.2.g), as found in object headers and in dense-storage fractal heaps. */
-function parseLink(b: Buffer, p: number, offsetSize: number): Member {
+function parseLink(b: Uint8Array, p: number, offsetSize: number): Member {
   if (b[p] !== 1) throw new Damaged("link message version");
   const flags = b[p + 1]!;
   p += 2;
@@ -720,7 +910,7 @@ function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number)
       }
     }
   }
-  const objectAt = (heapId: Buffer): Buffer => {
+  const objectAt = (heapId: Uint8Array): Uint8Array => {
     const type = (heapId[0]! >> 4) & 3;
     if (type === 2) {
       const len = (heapId[0]! & 0x0f) + 1;

@@ -1,3 +1,8 @@
+/**
+ * `@daqkit/lh5`: LEGEND LH5 data objects. This entry is platform-neutral (browsers and Node): it
+ * opens bytes, `Blob`/`File`s and `@daqkit/io` byte sources. Host paths and the writer are in
+ * `@daqkit/lh5/node`.
+ */
 export { Lh5Error } from "./errors.js";
 export type { Lh5ErrorCode, Lh5ErrorContext } from "./errors.js";
 export { parseDatatype, formatElement } from "./datatype.js";
@@ -20,12 +25,12 @@ export type {
   VectorOfVectors,
 } from "./types.js";
 export type { RowSelection } from "./selection.js";
-export { Lh5File, openLh5, readLh5, listLh5 } from "./reader.js";
-export type { FilterInfo, IterateOptions, Lh5ObjectInfo, OpenLh5Options, ReadOptions } from "./reader.js";
-export { listGroupMembers, openLh5Links } from "./fast-links.js";
-export type { Lh5Links } from "./fast-links.js";
-export { Lh5Writer, openLh5Writer, writeLh5 } from "./writer.js";
-export type { Lh5WriterOptions, WriteMode, WriteOptions } from "./writer.js";
+export { Lh5File } from "./reader.js";
+export type { FilterInfo, IterateOptions, Lh5ObjectInfo, Lh5Source, OpenLh5Options, ReadOptions } from "./reader.js";
+export { listLh5, openLh5, readLh5 } from "./open.js";
+export { listGroupMembers, openLh5Links, openLh5LinksAsync } from "./fast-links.js";
+export type { Lh5Links, Lh5LinksAsync, Lh5LinksSource, OpenLh5LinksOptions, SyncByteSource } from "./fast-links.js";
+export { BUILTIN_FILTERS, FILTER_NAMES } from "./filters.js";
 export {
   createArray,
   createArrayOfEqualSizedArrays,

@@ -1,11 +1,11 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import type { Dataset, Group, File as H5File } from "h5wasm/node";
+import { type BlobLike, type ByteSource, bytesSource, blobSource, type H5OpenFile, type H5Runtime, IoError } from "@daqkit/io";
+import type { Dataset, Group, File as H5File } from "h5wasm";
 import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
 import { type H5RawModule, dtypeName, readDatasetRanges, toFloat64 } from "./dataset-read.js";
 import { decodeEncodedArray } from "./codecs.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
-import { checkLh5Structure } from "./fast-links.js";
-import { FILTER_NAMES, type H5Runtime, h5ready } from "./h5.js";
+import { type SyncByteSource, checkLh5Structure } from "./fast-links.js";
+import { BUILTIN_FILTERS, FILTER_NAMES } from "./filters.js";
 import { type Ranges, type RowSelection, normalizeRows, rangesLength } from "./selection.js";
 import type {
   ArrayOfEqualSizedArrays,
@@ -23,6 +23,12 @@ import type {
 } from "./types.js";
 import { lgdoRows } from "./types.js";
 
+/**
+ * What {@link openLh5} reads: bytes (`Uint8Array`/`ArrayBuffer`), a `Blob`/`File`, or an
+ * `@daqkit/io` {@link ByteSource}. `@daqkit/lh5/node`'s `openLh5` also takes a host path.
+ */
+export type Lh5Source = Uint8Array | ArrayBuffer | BlobLike | ByteSource;
+
 /** Options of {@link openLh5}. */
 export interface OpenLh5Options {
   /**
@@ -30,6 +36,14 @@ export interface OpenLh5Options {
    * only HDF5's built-in filters (deflate, shuffle, …) count as available.
    */
   readonly plugins?: boolean;
+  /**
+   * The h5wasm runtime to open the file with. Default: `loadH5Runtime()` of `@daqkit/io` (main
+   * entry; browsers), `loadH5RuntimeNode()` (`@daqkit/lh5/node`). Pass
+   * `await loadH5Runtime({ pluginBaseUrl })` when a bundler serves the compression plugins elsewhere.
+   */
+  readonly runtime?: H5Runtime;
+  /** Name for messages and {@link Lh5File.path} (default: the path, the `File`'s or source's name, `"bytes"`). */
+  readonly name?: string;
 }
 
 /** Options of {@link Lh5File.readObject} and {@link Lh5File.readTable}. */
@@ -110,21 +124,14 @@ export interface Lh5ObjectInfo {
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
-function hasHdf5Signature(path: string): boolean {
-  const fd = openSync(path, "r");
-  try {
-    const size = statSync(path).size;
-    const buf = Buffer.alloc(8);
-    // The superblock may sit at 0, 512, 1024, 2048, … (user block).
-    for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
-      readSync(fd, buf, 0, 8, offset);
-      if (HDF5_SIGNATURE.every((b, i) => buf[i] === b)) return true;
-      if (offset > 1 << 24) break;
-    }
-    return false;
-  } finally {
-    closeSync(fd);
+function hasHdf5Signature(source: SyncByteSource): boolean {
+  // The superblock may sit at 0, 512, 1024, 2048, … (user block).
+  for (let offset = 0; offset + 8 <= source.size; offset = offset === 0 ? 512 : offset * 2) {
+    const buf = source.readSync(offset, 8);
+    if (HDF5_SIGNATURE.every((b, i) => buf[i] === b)) return true;
+    if (offset > 1 << 24) break;
   }
+  return false;
 }
 
 /** Paths already in normal form (no leading/trailing or doubled slashes) skip the regexes. */
@@ -180,8 +187,9 @@ function buildMask(columns: readonly string[] | undefined): Mask | null {
  * (or use `await using`). All methods are synchronous once the file is open.
  */
 export class Lh5File {
-  /** Host path of the file. */
+  /** Host path of the file (opened by path), else the name of the source (`File` name, `"bytes"`…). */
   readonly path: string;
+  readonly #opened: H5OpenFile;
   readonly #file: H5File;
   readonly #filters: ReadonlySet<number>;
   readonly #module: H5RawModule | undefined;
@@ -191,9 +199,10 @@ export class Lh5File {
   readonly #filtersChecked = new Set<string>();
 
   /** @internal use {@link openLh5}. */
-  constructor(path: string, file: H5File, filters: ReadonlySet<number>, module?: H5RawModule) {
+  constructor(path: string, opened: H5OpenFile, filters: ReadonlySet<number>, module?: H5RawModule) {
     this.path = path;
-    this.#file = file;
+    this.#opened = opened;
+    this.#file = opened.file;
     this.#filters = filters;
     this.#module = module;
   }
@@ -205,7 +214,7 @@ export class Lh5File {
     this.#entities.clear();
     this.#attrCache.clear();
     this.#filtersChecked.clear();
-    this.#file.close();
+    this.#opened.close();
   }
 
   [Symbol.dispose](): void {
@@ -941,51 +950,143 @@ function checkRangesWithin(r: Ranges, n: number, where: string, ctx: { path: str
 }
 
 /**
- * Open an LH5 (HDF5) file for reading, with the h5wasm-plugins filters enabled by default.
- *
- * @param path host file path (Node; h5wasm's NODERAWFS reads it with random access, no copy).
- * @throws Lh5Error `LH5_FILE_NOT_FOUND`, `LH5_NOT_HDF5`, `LH5_TRUNCATED`, `LH5_UNREADABLE`.
+ * How an entry point opens sources (internal): the runtime it loads by default and, for the Node
+ * entry, a synchronous file opener for host paths.
+ * @internal
  */
-export async function openLh5(path: string, options: OpenLh5Options = {}): Promise<Lh5File> {
-  const rt: H5Runtime = await h5ready();
-  if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new Lh5Error("LH5_FILE_NOT_FOUND", `lh5: ${path}: no such file`, { path });
+export interface Lh5OpenPlatform {
+  readonly loadRuntime: () => Promise<H5Runtime>;
+  readonly openFileSync?: (path: string) => SyncByteSource & { closeSync(): void };
+}
+
+function isByteSource(source: object): source is ByteSource {
+  return typeof (source as { read?: unknown }).read === "function";
+}
+
+/** An `Lh5Error` for an `@daqkit/io` error met while opening `name`. */
+function openError(error: unknown, name: string): Lh5Error {
+  if (Lh5Error.isInstance(error)) return error;
+  const path = name;
+  if (IoError.isInstance(error)) {
+    if (error.code === "IO_NOT_FOUND") return new Lh5Error("LH5_FILE_NOT_FOUND", `lh5: ${name}: no such file`, { path }, { cause: error });
+    if (error.code === "IO_UNSUPPORTED") {
+      return new Lh5Error("LH5_UNSUPPORTED", `lh5: ${name}: ${error.message.replace(/^io: [^:]*: /, "")}`, { path }, { cause: error });
+    }
+    if (error.code === "IO_HDF5_FAILED") {
+      const text = error.cause instanceof Error ? error.cause.message : String(error.cause ?? error.message);
+      const m = /truncated file: eof = (\d+).*stored_eof = (\d+)/.exec(text);
+      if (m) {
+        return new Lh5Error("LH5_TRUNCATED", `lh5: ${name}: truncated HDF5 file: expected ${m[2]} bytes, found ${m[1]}`, { path }, { cause: error });
+      }
+      return new Lh5Error("LH5_UNREADABLE", `lh5: ${name}: HDF5 cannot open the file: ${hdf5Reason(error.cause ?? error)}`, { path }, { cause: error });
+    }
   }
-  if (!hasHdf5Signature(path)) {
-    throw new Lh5Error("LH5_NOT_HDF5", `lh5: ${path}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …)`, { path });
+  return new Lh5Error("LH5_UNREADABLE", `lh5: ${name}: cannot read the file: ${hdf5Reason(error)}`, { path }, { cause: error });
+}
+
+/** Signature and bounded structure checks through a synchronous view of the file (see {@link openLh5}). */
+function checkBeforeOpen(source: SyncByteSource, name: string): void {
+  const path = name;
+  if (!hasHdf5Signature(source)) {
+    throw new Lh5Error("LH5_NOT_HDF5", `lh5: ${name}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …)`, { path });
   }
   // HDF5 can spin for minutes on a damaged B-tree node: walk the metadata (bounded) first.
   let check: ReturnType<typeof checkLh5Structure>;
   try {
-    check = checkLh5Structure(path);
+    check = checkLh5Structure(source);
   } catch (error) {
-    throw new Lh5Error("LH5_UNREADABLE", `lh5: ${path}: cannot read the file: ${hdf5Reason(error)}`, { path }, { cause: error });
+    throw new Lh5Error("LH5_UNREADABLE", `lh5: ${name}: cannot read the file: ${hdf5Reason(error)}`, { path }, { cause: error });
   }
   if (check.damaged !== undefined) {
-    throw new Lh5Error("LH5_CORRUPT", `lh5: ${path}: damaged HDF5 metadata: ${check.damaged}`, { path });
+    throw new Lh5Error("LH5_CORRUPT", `lh5: ${name}: damaged HDF5 metadata: ${check.damaged}`, { path });
   }
-  let file: H5File;
-  try {
-    file = new rt.h5.File(path, "r");
-  } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    const m = /truncated file: eof = (\d+).*stored_eof = (\d+)/.exec(text);
-    if (m) {
-      throw new Lh5Error("LH5_TRUNCATED", `lh5: ${path}: truncated HDF5 file: expected ${m[2]} bytes, found ${m[1]}`, { path }, { cause: error });
-    }
-    throw new Lh5Error("LH5_UNREADABLE", `lh5: ${path}: HDF5 cannot open the file: ${hdf5Reason(error)}`, { path }, { cause: error });
-  }
-  const filters = new Set(rt.builtinFilters);
-  if (options.plugins ?? true) for (const id of rt.pluginFilters) filters.add(id);
-  return new Lh5File(path, file, filters, rt.h5.Module as unknown as H5RawModule);
 }
 
 /**
- * Open, read one object and close: `readLh5(file, "ch1084803/raw", { columns: ["daqenergy"], rows: { start: 0, stop: 5 } })`.
- * @throws Lh5Error as {@link openLh5} and {@link Lh5File.readObject}.
+ * Open `source` with `platform` (the shared body of the main and Node `openLh5`).
+ * @internal
  */
-export async function readLh5(path: string, objPath: string, options: ReadOptions & OpenLh5Options = {}): Promise<Lgdo> {
-  const f = await openLh5(path, options);
+export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | string, options: OpenLh5Options = {}): Promise<Lh5File> {
+  const rt = options.runtime ?? (await platform.loadRuntime());
+  let name = options.name;
+  let opened: H5OpenFile;
+  if (typeof source === "string") {
+    name ??= source;
+    if (!platform.openFileSync || rt.kind !== "node") {
+      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${name}: opening a file by path needs Node (openLh5 of @daqkit/lh5/node)`, { path: name });
+    }
+    let file: ReturnType<NonNullable<Lh5OpenPlatform["openFileSync"]>>;
+    try {
+      file = platform.openFileSync(source);
+    } catch (error) {
+      throw openError(error, name);
+    }
+    try {
+      checkBeforeOpen(file, name);
+    } finally {
+      file.closeSync();
+    }
+    try {
+      opened = rt.openPath(source);
+    } catch (error) {
+      throw openError(error, name);
+    }
+  } else {
+    let bytes: Uint8Array | undefined;
+    if (source instanceof Uint8Array) bytes = source;
+    else if (source instanceof ArrayBuffer) bytes = new Uint8Array(source);
+    else if (ArrayBuffer.isView(source)) bytes = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    if (bytes === undefined && !isByteSource(source)) {
+      // A Blob/File: inside a Web Worker read it in place (WORKERFS, slices on demand, no copy).
+      const blob = source as BlobLike;
+      name ??= blob.name ?? "blob";
+      const inWorker = rt.kind === "browser" && typeof (globalThis as { FileReaderSync?: unknown }).FileReaderSync === "function";
+      if (inWorker) {
+        checkBeforeOpen(blobSource(blob, name) as SyncByteSource, name);
+        try {
+          opened = rt.openBlob(blob as unknown as Blob, name);
+        } catch (error) {
+          throw openError(error, name);
+        }
+        return fileOf(rt, name, opened, options);
+      }
+      try {
+        bytes = new Uint8Array(await blob.arrayBuffer());
+      } catch (error) {
+        throw openError(error, name);
+      }
+    } else if (bytes === undefined) {
+      const src = source as ByteSource;
+      name ??= src.name;
+      try {
+        bytes = await src.read(0, src.size);
+      } catch (error) {
+        throw openError(error, name);
+      }
+    }
+    name ??= "bytes";
+    checkBeforeOpen(bytesSource(bytes, name) as SyncByteSource, name);
+    try {
+      opened = rt.openBytes(bytes, name);
+    } catch (error) {
+      throw openError(error, name);
+    }
+  }
+  return fileOf(rt, name, opened, options);
+}
+
+function fileOf(rt: H5Runtime, name: string, opened: H5OpenFile, options: OpenLh5Options): Lh5File {
+  const filters = new Set(BUILTIN_FILTERS);
+  if (options.plugins ?? true) for (const id of rt.pluginFilters) filters.add(id);
+  return new Lh5File(name, opened, filters, rt.h5.Module as unknown as H5RawModule);
+}
+
+/**
+ * Open `source`, read one object and close (shared body of the main and Node `readLh5`).
+ * @internal
+ */
+export async function readLh5On(platform: Lh5OpenPlatform, source: Lh5Source | string, objPath: string, options: ReadOptions & OpenLh5Options = {}): Promise<Lgdo> {
+  const f = await openLh5On(platform, source, options);
   try {
     return f.readObject(objPath, options);
   } finally {
@@ -994,15 +1095,14 @@ export async function readLh5(path: string, objPath: string, options: ReadOption
 }
 
 /**
- * Open, list every object (or those below `objPath`) and close.
- * @throws Lh5Error as {@link openLh5}, plus `LH5_OBJECT_NOT_FOUND`.
+ * Open `source`, list its objects and close (shared body of the main and Node `listLh5`).
+ * @internal
  */
-export async function listLh5(path: string, objPath = ""): Promise<Lh5ObjectInfo[]> {
-  const f = await openLh5(path);
+export async function listLh5On(platform: Lh5OpenPlatform, source: Lh5Source | string, objPath = "", options: OpenLh5Options = {}): Promise<Lh5ObjectInfo[]> {
+  const f = await openLh5On(platform, source, options);
   try {
     return f.listObjects(objPath);
   } finally {
     f.close();
   }
 }
-

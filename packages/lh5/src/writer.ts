@@ -6,7 +6,7 @@ import { checkShape } from "./builders.js";
 import { elementCtor } from "./dataset-read.js";
 import { parseDatatype } from "./datatype.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
-import { h5ready } from "./h5.js";
+import { loadH5RuntimeNode as h5ready } from "@daqkit/io/node";
 import type { AttrValue, Attrs, ElementData, EncodedArray, Lgdo, NumericArray, Scalar, VectorOfVectors } from "./types.js";
 import { lgdoRows } from "./types.js";
 

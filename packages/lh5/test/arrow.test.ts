@@ -1,6 +1,6 @@
 import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
 import { describe, expect, test } from "vitest";
-import { type LgdoArray, type Table, type VectorOfVectors, arrowToLgdo, concatLgdo, createArray, createTable, lgdoToArrow, openLh5, readLh5, vectorOfVectorsFromRows, writeLh5 } from "../src/index.js";
+import { type LgdoArray, type Table, type VectorOfVectors, arrowToLgdo, concatLgdo, createArray, createTable, lgdoToArrow, openLh5, readLh5, vectorOfVectorsFromRows, writeLh5 } from "../src/node.js";
 import { join } from "node:path";
 import { EVT_P16, RAW_CAL, TCM_V2, tempDir } from "./helpers.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { type LgdoArray, type Table, createScalar, decodeEncodedArray, openLh5, uleb128ZigzagDiffDecode, vectorOfVectorsFromRows } from "../src/index.js";
-import type { EncodedArray } from "../src/index.js";
+import { type LgdoArray, type Table, createScalar, decodeEncodedArray, openLh5, uleb128ZigzagDiffDecode, vectorOfVectorsFromRows } from "../src/node.js";
+import type { EncodedArray } from "../src/node.js";
 import { P14_ZSTD } from "./helpers.js";
 
 function mean(a: Int32Array, n: number): number {

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { Lh5Error, openLh5, parseDatatype, readLh5 } from "../src/index.js";
+import { Lh5Error, openLh5, parseDatatype, readLh5 } from "../src/node.js";
 import { RAW_CAL, TESTDATA, tempDir } from "./helpers.js";
 
 const tmp = tempDir();

@@ -1,7 +1,8 @@
-import { readdirSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { blobSource, bytesSource } from "@daqkit/io";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Lh5Links, Lh5Error, createTable, listGroupMembers, openLh5, openLh5Links, writeLh5 } from "../src/index.js";
+import { type Lh5Links, Lh5Error, createTable, listGroupMembers, openLh5, openLh5Links, openLh5LinksAsync, writeLh5 } from "../src/node.js";
 import { PROD, RAW_CAL, TESTDATA, tempDir } from "./helpers.js";
 
 function lh5Files(dir: string): string[] {
@@ -71,6 +72,55 @@ describe("openLh5Links (fast link lister) agrees with h5wasm on every test file"
 
   it("reads every group of every test file (no fallback needed)", () => {
     expect(unsupported).toEqual([]);
+  });
+
+  it("lists the same from bytes, and asynchronously from a Blob source (no readSync) fetched in spans", async () => {
+    let checked = 0;
+    for (const file of FILES) {
+      let links: Lh5Links;
+      try {
+        links = openLh5Links(file);
+      } catch {
+        continue;
+      }
+      const bytes = new Uint8Array(readFileSync(file));
+      const fromBytes = openLh5Links(bytes);
+      let reads = 0;
+      const blob = blobSource(new Blob([bytes]), file);
+      const counting = {
+        ...blob,
+        read: (o: number, n: number) => {
+          reads++;
+          return blob.read(o, n);
+        },
+      };
+      const slow = await openLh5LinksAsync(counting);
+      try {
+        expect(fromBytes.path).toBe("bytes");
+        expect(slow.path).toBe(file);
+        for (const g of ["", ...(links.glob("*") ?? [])]) {
+          const expected = links.list(g);
+          expect(fromBytes.list(g), `${file}:/${g}`).toEqual(expected);
+          expect(await slow.list(g), `${file}:/${g}`).toEqual(expected);
+        }
+        expect(await slow.glob("*/*")).toEqual(links.glob("*/*"));
+        expect(reads).toBeLessThanOrEqual(Math.ceil(bytes.length / 65536));
+        checked++;
+      } finally {
+        links.close();
+        fromBytes.close();
+        slow.close();
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
+  });
+
+  it("a source without readSync is LH5_UNSUPPORTED for the synchronous lister; async errors are coded", async () => {
+    const blob = blobSource(new Blob([new Uint8Array(100)]), "zeros.lh5");
+    expect(() => openLh5Links(blob)).toThrowError(expect.objectContaining({ code: "LH5_UNSUPPORTED", path: "zeros.lh5" }));
+    await expect(openLh5LinksAsync(blob)).rejects.toMatchObject({ code: "LH5_UNSUPPORTED", path: "zeros.lh5" });
+    const failing = { ...bytesSource(new Uint8Array(100), "bad"), read: async () => Promise.reject(new Error("boom")) };
+    await expect(openLh5LinksAsync(failing)).rejects.toMatchObject({ name: "Lh5Error" });
   });
 
   it("globs groups like pygama's table discovery", () => {

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serveInputs } from "../../../test/support/fault-worker.js";
-import { type Lh5File, openLh5, openLh5Links } from "../src/index.js";
+import { type Lh5File, openLh5, openLh5Links } from "../src/node.js";
 
 let n = 0;
 

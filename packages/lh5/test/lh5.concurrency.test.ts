@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { bundleScript } from "../../../test/support/fault.js";
-import { createArray, createTable, openLh5, writeLh5 } from "../src/index.js";
+import { createArray, createTable, openLh5, writeLh5 } from "../src/node.js";
 
 const dir = mkdtempSync(join(tmpdir(), "daqkit-lh5-conc-"));
 let child: string;

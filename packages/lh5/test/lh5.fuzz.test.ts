@@ -31,7 +31,7 @@ async function fuzz(reader: "links" | "h5", perFile: number, kinds: readonly Mut
   const inputs = FILES.flatMap((f, i) => {
     const bytes = new Uint8Array(readFileSync(f.path));
     // Edits land on structural boundaries (superblock, object headers, B-tree nodes, heaps) half the time.
-    const boundaries = checkLh5Structure(f.path, { addresses: true }).addresses;
+    const boundaries = checkLh5Structure(bytes, { addresses: true }).addresses;
     return [...mutations(bytes, { count: scaled(perFile * f.weight), seed: seed + i * 100_000, kinds, boundaries })].map((m) => ({
       label: `${f.name} ${m.label}`,
       data: { bytes: m.bytes, reader },
@@ -43,13 +43,13 @@ async function fuzz(reader: "links" | "h5", perFile: number, kinds: readonly Mut
 }
 
 test("fast-links reader: mutated files give a listing or a coded error, never a crash or a hang", async () => {
-  expect(await fuzz("links", 40, KINDS, 1)).toEqual([]);
+  expect(await fuzz("links", 20, KINDS, 1)).toEqual([]);
 });
 
 test("h5wasm reader: open, list and read every object of mutated files: ok or coded, never a crash or a hang", async () => {
-  expect(await fuzz("h5", 12, KINDS, 2)).toEqual([]);
+  expect(await fuzz("h5", 6, KINDS, 2)).toEqual([]);
 });
 
 test("h5wasm reader: 64 zeroed bytes at B-tree nodes and object headers never spin", async () => {
-  expect(await fuzz("h5", 6, ["zero64"], 3)).toEqual([]);
+  expect(await fuzz("h5", 4, ["zero64"], 3)).toEqual([]);
 });

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { type LgdoArray, createTable, openLh5, writeLh5 } from "../src/index.js";
+import { type LgdoArray, createTable, openLh5, writeLh5 } from "../src/node.js";
 import { HAVE_H5PY, P14_ZSTD, RAW_CAL, runPython, tempDir } from "./helpers.js";
 
 const tmp = tempDir();

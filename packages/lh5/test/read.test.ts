@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { type Lgdo, type LgdoArray, type Table, type VectorOfVectors, openLh5, readLh5 } from "../src/index.js";
+import { type Lgdo, type LgdoArray, type Table, type VectorOfVectors, openLh5, readLh5 } from "../src/node.js";
 import { EVT_P16, P14_ZSTD, PROD, RAW_CAL, TCM_OLD, TCM_V2, TESTDATA, sum } from "./helpers.js";
 
 function col(t: Table, name: string): Lgdo {

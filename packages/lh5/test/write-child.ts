@@ -1,7 +1,7 @@
 // Child process of lh5.kill.test.ts and lh5.concurrency.test.ts (bundled with bundleScript):
 // `node write-child.mjs MODE FILE ROWS FIRST` writes (MODE "w") or appends (MODE "append") a table
 // "t" of ROWS rows whose column `id` counts from FIRST; prints "started", then "done" or the error code.
-import { Lh5Error, createArray, createTable, writeLh5 } from "../src/index.js";
+import { Lh5Error, createArray, createTable, writeLh5 } from "../src/node.js";
 
 const [mode, file, rowsText, firstText] = process.argv.slice(2) as [string, string, string, string];
 const rows = Number(rowsText);

@@ -16,7 +16,7 @@ import {
   readLh5,
   vectorOfVectorsFromRows,
   writeLh5,
-} from "../src/index.js";
+} from "../src/node.js";
 import { HAVE_H5PY, RAW_CAL, TCM_V2, TESTDATA, runPython, tempDir } from "./helpers.js";
 
 const TESTDATA_HIST = join(TESTDATA, "lgdo-histograms.lh5");

@@ -60,7 +60,7 @@ function cycleKey(i) {
 }
 
 async function generate() {
-  const { createArray, createStruct, createTable, writeLh5 } = await import("@daqkit/lh5");
+  const { createArray, createStruct, createTable, writeLh5 } = await import("@daqkit/lh5/node");
   rmSync(root, { recursive: true, force: true });
   const t0 = performance.now();
   for (let c = 0; c < CYCLES; c++) {

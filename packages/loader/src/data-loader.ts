@@ -9,7 +9,7 @@ import type { TcmMode } from "./entry-selection.js";
 import { chunksFromTable, type EntryColumnNames, entryColumnNames, entryTable } from "./entry-table.js";
 import { LoaderError } from "./errors.js";
 import type { FileCatalog } from "./lh5-cycle.js";
-import { openLh5Cycle } from "./lh5-cycle.js";
+import { type HostLh5Opener, openLh5Cycle } from "./lh5-cycle.js";
 import type { LevelConfig, LoaderConfig } from "./loader-config.js";
 import { assembleOutput, type OutputFormat } from "./output.js";
 import { runCyclesInPool } from "./parallel.js";
@@ -32,6 +32,12 @@ export interface DataLoaderOptions {
    * (`LOADER_BAD_ARGUMENT`).
    */
   readonly writeOutput?: (path: string, tables: readonly (readonly [string, Table])[]) => Promise<void>;
+  /**
+   * Opens LH5 files by host path, for catalogs without `openTier` and the pool's worker snapshots.
+   * `@daqkit/loader/node` passes `@daqkit/lh5/node`'s `openLh5`; without one, such files are refused
+   * (`LOADER_IO`). A FileDB's catalog opens its own files (directory sources on any platform).
+   */
+  readonly openPath?: HostLh5Opener;
 }
 
 /** Options of {@link DataLoader.buildEntryList}. */
@@ -123,6 +129,7 @@ export class DataLoader {
   readonly #workers: number;
   readonly #spawnWorker: WorkerFactory | undefined;
   readonly #writeOutput: DataLoaderOptions["writeOutput"];
+  readonly #openPath: HostLh5Opener | undefined;
 
   constructor(config: LoaderConfig, catalog: FileCatalog, options: DataLoaderOptions = {}) {
     this.config = config;
@@ -131,6 +138,7 @@ export class DataLoader {
     this.#workers = options.workers ?? 1;
     this.#spawnWorker = options.spawnWorker;
     this.#writeOutput = options.writeOutput;
+    this.#openPath = options.openPath;
   }
 
   #level(name: string): LevelConfig {
@@ -403,7 +411,7 @@ export class DataLoader {
   async #eachCycle(files: readonly number[], tiers: readonly string[], body: (src: CycleSource) => void, onProgress?: (done: number, total: number) => void): Promise<void> {
     let done = 0;
     for (const f of files) {
-      const src = await openLh5Cycle(this.catalog, f, tiers);
+      const src = await openLh5Cycle(this.catalog, f, tiers, this.#openPath);
       try {
         body(src);
       } finally {
@@ -557,7 +565,12 @@ export class DataLoader {
     const workers = options.workers ?? this.#workers;
     let results: CycleResult[];
     if (!given && workers > 1 && cycles.length > 1 && this.#spawnWorker) {
-      results = await runCyclesInPool(this.catalog, cycles, job, { size: workers, spawn: this.#spawnWorker, onProgress: options.onProgress });
+      results = await runCyclesInPool(this.catalog, cycles, job, {
+        size: workers,
+        spawn: this.#spawnWorker,
+        openPath: this.#openPath,
+        onProgress: options.onProgress,
+      });
     } else {
       results = [];
       await this.#eachCycle(cycles, plan.tiers, (src) => results.push(runCycleJob(src, job, given?.get(src.fileIndex))), options.onProgress);

@@ -13,6 +13,7 @@ export { buildHitEntries, buildTcmEntries } from "./entry-list.js";
 export type { EntryChunk, EntryPlan, LevelCut } from "./entry-list.js";
 export type { CycleSource, TableId } from "./cycle-source.js";
 export { openLh5Cycle, rawTcmOf } from "./lh5-cycle.js";
+export type { HostLh5Opener } from "./lh5-cycle.js";
 export type { FileCatalog } from "./lh5-cycle.js";
 export { fileDbCatalog } from "./filedb-catalog.js";
 export { gatherColumn } from "./gather.js";

@@ -21,7 +21,10 @@ export interface FileCatalog {
    * list is known is opened, and one `@daqkit/lh5` does not find counts as missing.
    */
   tierExists?(fileIndex: number, tier: string): boolean;
-  /** Open a tier's file of cycle `fileIndex` (optional; default `openLh5(tierPath(…))`). */
+  /**
+   * Open a tier's file of cycle `fileIndex` (optional; default: the loader's host opener on
+   * `tierPath(…)`, which only `@daqkit/loader/node` has).
+   */
   openTier?(fileIndex: number, tier: string): Promise<Lh5File>;
   /** The table path inside a tier file for a table id (`ch1084803/raw`, `hardware_tcm_1`). */
   tableName(tier: string, table: TableId): string;
@@ -33,6 +36,18 @@ export interface FileCatalog {
   columnValues(name: string): readonly unknown[];
 }
 
+/**
+ * Opens an LH5 file by host path: `@daqkit/loader/node` supplies `@daqkit/lh5/node`'s `openLh5`
+ * (the main entry never imports it). Used for catalogs without `openTier` (worker snapshots).
+ */
+export type HostLh5Opener = (path: string) => Promise<Lh5File>;
+
+function openHostPath(path: string, openPath: HostLh5Opener | undefined): Promise<Lh5File> {
+  // (Wrapped into LOADER_IO naming the path by the caller.)
+  if (!openPath) throw new Error("the catalog has no openTier and this loader opens no host paths (they need @daqkit/loader/node)");
+  return openPath(path);
+}
+
 function lh5Reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -42,7 +57,12 @@ function lh5Reason(error: unknown): string {
  * Missing tier files are allowed here (`tables()` returns null); reading from them throws
  * `LOADER_FILE_MISSING`. Call `close()` in `finally`.
  */
-export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tiers: readonly string[]): Promise<CycleSource & { close(): void }> {
+export async function openLh5Cycle(
+  catalog: FileCatalog,
+  fileIndex: number,
+  tiers: readonly string[],
+  openPath?: HostLh5Opener,
+): Promise<CycleSource & { close(): void }> {
   const files = new Map<string, Lh5File>();
   const tables = new Map<string, readonly TableId[] | null>();
   const rowCache = new Map<string, number>();
@@ -68,8 +88,7 @@ export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tier
         if (cols) columnCache.set(`${tier}\u0000${id}`, cols);
       }
       try {
-        // @daqkit/lh5 is imported on first use (a loader that never reads LH5 does not load h5wasm).
-        files.set(tier, await (catalog.openTier ? catalog.openTier(fileIndex, tier) : (await import("@daqkit/lh5")).openLh5(path)));
+        files.set(tier, await (catalog.openTier ? catalog.openTier(fileIndex, tier) : openHostPath(path, openPath)));
       } catch (cause) {
         if (!catalog.tierExists && (cause as { code?: string }).code === "LH5_FILE_NOT_FOUND") {
           tables.set(tier, null);

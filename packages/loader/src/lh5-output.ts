@@ -1,5 +1,5 @@
 import { withAtomicPath } from "@daqkit/io/node";
-import { arrowToLgdo, writeLh5 } from "@daqkit/lh5";
+import { arrowToLgdo, writeLh5 } from "@daqkit/lh5/node";
 import type { Table } from "apache-arrow";
 import { LoaderError } from "./errors.js";
 

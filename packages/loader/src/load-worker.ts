@@ -1,5 +1,6 @@
 // Worker thread of the parallel loader (Node): builds and loads one cycle per job of @daqkit/io's WorkerPool.
 import { serveNodeJobs } from "@daqkit/io/node";
-import { serveCycleRequest } from "./parallel.js";
+import { type CycleRequest, serveCycleRequest } from "./parallel.js";
 
-void serveNodeJobs(serveCycleRequest);
+// The snapshots name host paths: opened with @daqkit/lh5/node (imported on first use).
+void serveNodeJobs((req: CycleRequest) => serveCycleRequest(req, async (path) => (await import("@daqkit/lh5/node")).openLh5(path)));

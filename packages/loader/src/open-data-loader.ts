@@ -7,6 +7,7 @@ import { FileDb, type FileDbConfig } from "@daqkit/filedb";
 import { type FileDbOptions, openFileDb } from "@daqkit/filedb/node";
 import type { WorkerFactory } from "@daqkit/io";
 import { nodeWorkerFactory } from "@daqkit/io/node";
+import { openLh5 } from "@daqkit/lh5/node";
 import { DataLoader } from "./data-loader.js";
 import { LoaderError } from "./errors.js";
 import { fileDbCatalog } from "./filedb-catalog.js";
@@ -76,6 +77,7 @@ export async function openDataLoader(config: string | Record<string, unknown> | 
     ...(options.workers === undefined ? {} : { workers: options.workers }),
     ...((options.workers ?? 1) > 1 ? { spawnWorker: options.spawnWorker ?? loaderWorkerFactory() } : {}),
     writeOutput: writeArrowTablesToLh5,
+    openPath: (path) => openLh5(path),
   });
   if (options.fileQuery !== undefined) loader.setFiles(options.fileQuery);
   return loader;

@@ -7,7 +7,7 @@
 import { type SerializedError, WorkerPool, type WorkerFactory, withTransfer, type Transferring } from "@daqkit/io";
 import { catalogFromSnapshot, type CycleJob, type CycleResult, type CycleSnapshot, runCycleJob, snapshotCycle } from "./cycle-job.js";
 import { LoaderError, type LoaderErrorCode } from "./errors.js";
-import { type FileCatalog, openLh5Cycle } from "./lh5-cycle.js";
+import { type FileCatalog, type HostLh5Opener, openLh5Cycle } from "./lh5-cycle.js";
 
 /** One job of the pool: a cycle's snapshot and what to build and load from it. */
 export interface CycleRequest {
@@ -35,9 +35,12 @@ function transferables(value: unknown): ArrayBuffer[] {
   return [...out];
 }
 
-/** Build and load one cycle of a request (in a worker, or in this thread as the pool's fallback). */
-export async function runCycleRequest(req: CycleRequest): Promise<CycleResult> {
-  const src = await openLh5Cycle(catalogFromSnapshot(req.snapshot), req.snapshot.fileIndex, req.job.tiers);
+/**
+ * Build and load one cycle of a request (in a worker, or in this thread as the pool's fallback); the
+ * snapshot names host paths, opened by `openPath` (`@daqkit/lh5/node`'s `openLh5`).
+ */
+export async function runCycleRequest(req: CycleRequest, openPath?: HostLh5Opener): Promise<CycleResult> {
+  const src = await openLh5Cycle(catalogFromSnapshot(req.snapshot), req.snapshot.fileIndex, req.job.tiers, openPath);
   try {
     return runCycleJob(src, req.job);
   } finally {
@@ -46,8 +49,8 @@ export async function runCycleRequest(req: CycleRequest): Promise<CycleResult> {
 }
 
 /** The worker side: {@link runCycleRequest} with the result's typed arrays moved, not copied (they are fresh reads). */
-export async function serveCycleRequest(req: CycleRequest): Promise<Transferring<CycleResult>> {
-  const result = await runCycleRequest(req);
+export async function serveCycleRequest(req: CycleRequest, openPath?: HostLh5Opener): Promise<Transferring<CycleResult>> {
+  const result = await runCycleRequest(req, openPath);
   return withTransfer(result, transferables(result));
 }
 
@@ -84,12 +87,17 @@ export async function runCyclesInPool(
   catalog: FileCatalog,
   files: readonly number[],
   job: CycleJob,
-  options: { readonly size: number; readonly spawn: WorkerFactory | undefined; readonly onProgress?: ((done: number, total: number) => void) | undefined },
+  options: {
+    readonly size: number;
+    readonly spawn: WorkerFactory | undefined;
+    readonly openPath?: HostLh5Opener | undefined;
+    readonly onProgress?: ((done: number, total: number) => void) | undefined;
+  },
 ): Promise<CycleResult[]> {
   const pool = new WorkerPool<CycleRequest, CycleResult>({
     size: options.size,
     spawn: options.spawn,
-    inline: runCycleRequest,
+    inline: (req) => runCycleRequest(req, options.openPath),
     jobsPerWorker: 2,
     reviveError: reviveWorkerError,
   });

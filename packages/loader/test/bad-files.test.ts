@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createArray, createStruct, writeLh5 } from "@daqkit/lh5";
+import { createArray, createStruct, writeLh5 } from "@daqkit/lh5/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDataLoader } from "../src/open-data-loader.js";
 import { LH5_DATA } from "./paths.js";

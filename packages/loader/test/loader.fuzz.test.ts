@@ -51,12 +51,12 @@ describe("loader fault suite", () => {
       { label: "JSON array", data: { kind: "config", bytes: Buffer.from("[]") } },
       { label: "unmutated", data: { kind: "config", bytes: clean } },
     ];
-    for (const m of mutations(new Uint8Array(clean), { count: scaled(8), seed: BASE_SEED + 300 })) {
+    for (const m of mutations(new Uint8Array(clean), { count: scaled(5), seed: BASE_SEED + 300 })) {
       inputs.push({ label: `bytes ${m.label}`, data: { kind: "config", bytes: m.bytes } });
     }
     const all = paths(config);
     const rnd = prng(BASE_SEED + 400);
-    for (let i = 0; i < scaled(10); i++) {
+    for (let i = 0; i < scaled(6); i++) {
       const path = all[Math.floor(rnd() * all.length)]!;
       const copy = structuredClone(config) as Record<string, unknown>;
       let node = copy;
@@ -82,8 +82,8 @@ describe("loader fault suite", () => {
       .tuple(fc.constantFrom("trapEmax", "AoE", "is_valid_cal", "trapEmax * 2"), fc.constantFrom(">", "<", "==", "!="), fc.constantFrom("1000", "0", "-1", "5000.5", "True"))
       .map((t) => t.join(" "));
     const cut = fc.array(atom, { minLength: 1, maxLength: 3 }).map((a) => a.join(" and "));
-    const soups = fc.sample(soup, { seed: BASE_SEED + 10, numRuns: scaled(10) });
-    const good = fc.sample(cut, { seed: BASE_SEED + 11, numRuns: scaled(8) });
+    const soups = fc.sample(soup, { seed: BASE_SEED + 10, numRuns: scaled(6) });
+    const good = fc.sample(cut, { seed: BASE_SEED + 11, numRuns: scaled(5) });
     const levels = ["hit", "evt", "tcm", "nope"];
     const rnd = prng(BASE_SEED + 12);
     const inputs: IsolatedInput[] = [];

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readLh5, type Table as Lh5Table } from "@daqkit/lh5";
+import { readLh5, type Table as Lh5Table } from "@daqkit/lh5/node";
 import type { Table } from "apache-arrow";
 import { afterAll, describe, expect, it } from "vitest";
 import { LoaderError } from "../src/errors.js";

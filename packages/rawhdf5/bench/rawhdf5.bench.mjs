@@ -53,7 +53,7 @@ function ioGroupsFor(start, count) {
 }
 
 async function phase(role, path) {
-  const rt = await import("@daqkit/rawhdf5");
+  const rt = await import("@daqkit/rawhdf5/node");
   const { msgs, last: lastInput, bytes } = loadMessages(role.startsWith("write"));
   // Instantiate h5wasm before timing (Python's import of h5py is not timed either).
   const warm = `${path}.warm.h5`;

@@ -49,7 +49,9 @@ export type RawHdf5ErrorCode =
    * The superblock says a writer has the file open, and it could not be read or written: another
    * writer is still running, or one crashed mid-write (then `daqkit rawhdf5 repair` / `repairRawfile`).
    */
-  | "RAWHDF5_NEEDS_REPAIR";
+  | "RAWHDF5_NEEDS_REPAIR"
+  /** An argument is not something this entry reads (a path given to the platform-neutral main entry, a number…). */
+  | "RAWHDF5_BAD_INPUT";
 
 /** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
 const CATEGORY: Record<RawHdf5ErrorCode, "data" | "not-found"> = {
@@ -58,6 +60,7 @@ const CATEGORY: Record<RawHdf5ErrorCode, "data" | "not-found"> = {
   RAWHDF5_IO: "not-found",
   RAWHDF5_NOT_RAWFILE: "data",
   RAWHDF5_TRUNCATED: "data",
+  RAWHDF5_BAD_INPUT: "data",
   RAWHDF5_NEEDS_REPAIR: "data",
   RAWHDF5_BAD_VERSION: "data",
   RAWHDF5_UNSUPPORTED_VERSION: "data",

@@ -1,3 +1,9 @@
+/**
+ * `@daqkit/rawhdf5`: LArPix raw HDF5 message files and PACMAN packets. This entry is platform
+ * neutral (browsers and Node): it reads raw files given as bytes, a `Blob`/`File` or an
+ * `@daqkit/io` byte source, and writes raw files and packet files to bytes. Paths, appends,
+ * repair and live follow are in `@daqkit/rawhdf5/node`.
+ */
 export { RawHdf5Error } from "./errors.js";
 export type { RawHdf5ErrorCode, RawHdf5ErrorContext } from "./errors.js";
 export {
@@ -13,15 +19,14 @@ export {
   resolveReadIoVersion,
 } from "./layout.js";
 export type { RawfileVersion } from "./layout.js";
-export { toRawfile, prepareBatch } from "./to-rawfile.js";
-export type { ToRawfileOptions, ToRawfileResult, RawfileHeaderInput, PreparedBatch } from "./to-rawfile.js";
-export { fromRawfile, lenRawfile, readRawfileInfo, normalizeSlice, unpackMessages } from "./from-rawfile.js";
-export type { FromRawfileOptions, RawfileData, RawfileInfo, RawfileRetryOptions } from "./from-rawfile.js";
+export { prepareBatch } from "./write-core.js";
+export type { ToRawfileOptions, ToRawfileResult, RawfileHeaderInput, PreparedBatch } from "./write-core.js";
+export { normalizeSlice, unpackMessages } from "./read-core.js";
+export type { FromRawfileOptions, RawfileData, RawfileInfo, RawfileRetryOptions } from "./read-core.js";
+export { fromRawfile, lenRawfile, readRawfileInfo, rawfileSource } from "./read-source.js";
+export type { RawfileInput, RawfileRuntimeOptions } from "./read-source.js";
+export { toRawfileBytes, packetFileBytes } from "./write-bytes.js";
 export type { PackedMessages } from "./h5/vlen-u8.js";
-export { openRawfileWriter, RawfileWriter, followRawfile } from "./live.js";
-export { repairRawfile } from "./repair.js";
-export type { RawfileRepairReport } from "./repair.js";
-export type { RawfileWriterOptions, FollowBatch, FollowRawfileOptions } from "./live.js";
 export {
   parseMessage,
   decodePacmanMessages,
@@ -36,4 +41,4 @@ export {
 export type { PacketColumns, PacketField, PacketRow, ParseMessageOptions } from "./pacman.js";
 export { iterateRawfilePackets, readRawfilePackets, packetColumnsToArrow } from "./rawfile-packets.js";
 export type { RawfilePacketsOptions } from "./rawfile-packets.js";
-export { PacketFileWriter, writePacketFile, packPacketRows, PACKET_FILE_VERSION, PACKET_ROW_SIZE } from "./packet-file.js";
+export { packPacketRows, PACKET_FILE_VERSION, PACKET_ROW_SIZE } from "./packet-layout.js";

@@ -4,9 +4,10 @@
  */
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { File as H5File } from "h5wasm/node";
+import type { File as H5File } from "h5wasm";
 import { RawHdf5Error } from "./errors.js";
-import { type H5Runtime, loadH5, withQuietHdf5 } from "./h5/h5wasm-module.js";
+import { loadH5, withQuietHdf5 } from "./h5/node-runtime.js";
+import type { H5Runtime } from "./h5/runtime.js";
 import { appendRawBatch, closeQuietly } from "./h5/raw-layout.js";
 import { fromRawfile, lenRawfile, type RawfileRetryOptions } from "./from-rawfile.js";
 import { parseRawfileVersion } from "./layout.js";
@@ -14,6 +15,7 @@ import {
   checkExistingForWrite,
   checkNewFileVersions,
   createRawfileAtomically,
+  removeStaleRawTemporaries,
   openForAppend,
   prepareBatch,
   type RawfileHeaderInput,
@@ -90,6 +92,7 @@ export async function openRawfileWriter(path: string, options: RawfileWriterOpti
   if (version != null) parseRawfileVersion(version, "requested version", path);
   if (ioVersion != null) parseRawfileVersion(ioVersion, "requested io_version", path);
   const rt = await loadH5();
+  if (!existsSync(path)) await removeStaleRawTemporaries(path);
   return withQuietHdf5(rt, (scope) => {
     if (!existsSync(path)) {
       const v = checkNewFileVersions(version, ioVersion, path);

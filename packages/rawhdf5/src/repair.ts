@@ -3,13 +3,16 @@
  * superblock status flags still set ("file is open for write") and/or `msgs` longer than
  * `msg_headers`. See {@link repairRawfile}.
  */
-import { constants, copyFileSync, existsSync, renameSync, statSync, truncateSync, unlinkSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { constants, copyFileSync, existsSync, statSync, truncateSync } from "node:fs";
+import { withAtomicPath } from "@daqkit/io/node";
 import { RawHdf5Error } from "./errors.js";
 import { fromRawfile } from "./from-rawfile.js";
-import { loadH5, summarizeDiagnostic, withQuietHdf5 } from "./h5/h5wasm-module.js";
-import { closeQuietly, datasetLength, hasHdf5Signature, inspectRawLayout, openH5, setFloatAttribute, WRITE_LIBVER } from "./h5/raw-layout.js";
-import { readSuperblock, writeSuperblockFlags } from "./h5/superblock.js";
+import { hasHdf5Signature } from "./h5/file-node.js";
+import { loadH5, withQuietHdf5 } from "./h5/node-runtime.js";
+import { closeQuietly, datasetLength, inspectRawLayout, openH5, setFloatAttribute, WRITE_LIBVER } from "./h5/raw-layout.js";
+import { summarizeDiagnostic } from "./h5/runtime.js";
+import { readSuperblock, writeSuperblockFlags } from "./h5/superblock-node.js";
+import { LEGACY_TEMPORARY } from "./packet-file.js";
 import { readU8Rows, readVlenU8Rows } from "./h5/vlen-u8.js";
 import { RAWFILE_PATHS } from "./layout.js";
 
@@ -64,8 +67,27 @@ export async function repairRawfile(path: string): Promise<RawfileRepairReport> 
   }
   const report: RawfileRepairReport = { path, changed: false, flagsBefore: sb?.flags ?? 0, extendedBytes: 0, msgsRows: 0, headersRows: 0, kept: 0, recreated: [] };
   const rt = await loadH5();
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.repair.tmp`);
+  // The copy is io's temporary of `path` (same directory, io's name; stale ones of dead repairs and
+  // writers are removed first): renamed over the file when it changed, removed otherwise.
   try {
+    return await withAtomicPath(path, (tmp) => repairCopy(path, tmp, sb, report, rt), { legacyTemporary: LEGACY_TEMPORARY });
+  } catch (error) {
+    if (error instanceof Unchanged) return report;
+    throw error;
+  }
+}
+
+/** Thrown to make io's atomic writer discard an unneeded copy. */
+class Unchanged extends Error {}
+
+async function repairCopy(
+  path: string,
+  tmp: string,
+  sb: ReturnType<typeof readSuperblock>,
+  report: RawfileRepairReport,
+  rt: Awaited<ReturnType<typeof loadH5>>,
+): Promise<RawfileRepairReport> {
+  {
     copyFileSync(path, tmp, constants.COPYFILE_FICLONE);
     if (sb && sb.flags !== 0) writeSuperblockFlags(tmp, 0);
     if (sb) {
@@ -143,15 +165,12 @@ export async function repairRawfile(path: string): Promise<RawfileRepairReport> 
     });
     report.changed =
       report.flagsBefore !== 0 || report.extendedBytes > 0 || report.kept !== report.msgsRows || report.kept !== report.headersRows || report.recreated.length > 0;
-    if (!report.changed) return report;
+    if (!report.changed) throw new Unchanged();
     // Check the repaired copy reads back completely before it replaces the file.
     const check = await fromRawfile(tmp, { directRead: false, msgHeadersOnly: true, reattempts: 2 });
     if (check.length !== report.kept) {
       throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: the repaired file reads ${check.length} messages, expected ${report.kept}`, { path });
     }
-    renameSync(tmp, path);
     return report;
-  } finally {
-    if (existsSync(tmp)) unlinkSync(tmp);
   }
 }

@@ -1,122 +1,19 @@
-import { existsSync, linkSync, statSync, unlinkSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import type { File as H5File } from "h5wasm/node";
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, statSync, unlinkSync } from "node:fs";
+import { removeStaleTemporaries, temporaryPathFor } from "@daqkit/io/node";
+import type { File as H5File } from "h5wasm";
 import { RawHdf5Error } from "./errors.js";
-import { needsRepairError } from "./from-rawfile.js";
-import { readSuperblock } from "./h5/superblock.js";
-import { type H5Runtime, loadH5, type QuietScope, summarizeDiagnostic, withQuietHdf5 } from "./h5/h5wasm-module.js";
-import {
-  appendRawBatch,
-  closeQuietly,
-  createRawLayout,
-  datasetLength,
-  hasHdf5Signature,
-  inspectRawLayout,
-  openH5,
-  type RawLayoutInfo,
-  WRITE_LIBVER,
-} from "./h5/raw-layout.js";
-import {
-  checkWriteIoVersion,
-  checkWriteVersion,
-  parseRawfileVersion,
-  RAWFILE_HEADER_FIELDS,
-  RAWFILE_LATEST_VERSION,
-  RAWFILE_PATHS,
-} from "./layout.js";
+import { hasHdf5Signature } from "./h5/file-node.js";
+import { loadH5, withQuietHdf5 } from "./h5/node-runtime.js";
+import { appendRawBatch, closeQuietly, createRawLayout, datasetLength, inspectRawLayout, openH5, type RawLayoutInfo, WRITE_LIBVER } from "./h5/raw-layout.js";
+import { type H5Runtime, type QuietScope, summarizeDiagnostic } from "./h5/runtime.js";
+import { readSuperblock } from "./h5/superblock-node.js";
+import { checkWriteIoVersion, checkWriteVersion, parseRawfileVersion, RAWFILE_HEADER_FIELDS, RAWFILE_PATHS } from "./layout.js";
+import { LEGACY_TEMPORARY } from "./packet-file.js";
+import { needsRepairError } from "./read-core.js";
+import { checkNewFileVersions, type PreparedBatch, prepareBatch, type ToRawfileOptions, type ToRawfileResult } from "./write-core.js";
 
-/**
- * Per-message header columns, keyed by field name. Version 0.0 knows one field, `io_groups`
- * (integers 0..255). A missing field is written as zeros.
- */
-export type RawfileHeaderInput = Readonly<Record<string, ArrayLike<number> | undefined>>;
-
-/** Options of {@link toRawfile}. */
-export interface ToRawfileOptions {
-  /** Messages to append (each a `Uint8Array`/`Buffer`; zero-length allowed). Omitted/null: only `modified` is updated. */
-  msgs?: readonly Uint8Array[] | null;
-  /** Header columns, each with one entry per message. Ignored when `msgs` is null. */
-  msgHeaders?: RawfileHeaderInput | null;
-  /** File-format version (`"major.minor"`). New file: must be `"0.0"` (default). Existing file: must equal the file's. */
-  version?: string | null;
-  /** Message-encoding version. New file: stored. Existing file: the file's must have the same major and a minor ≥ this. */
-  ioVersion?: string | null;
-}
-
-/** Result of {@link toRawfile}. */
-export interface ToRawfileResult {
-  /** Number of messages in the file after the call. */
-  length: number;
-  /** True when the call created the file. */
-  created: boolean;
-}
-
-/** A validated batch, ready to be written. */
-export interface PreparedBatch {
-  msgs: Uint8Array[];
-  ioGroups: Uint8Array;
-}
-
-/**
- * Validate and convert one batch (spec §3.3 step 1) without touching any file.
- * @throws RawHdf5Error `RAWHDF5_BAD_MESSAGE_TYPE`, `RAWHDF5_UNKNOWN_HEADER_KEY`, `RAWHDF5_HEADER_LENGTH`, `RAWHDF5_HEADER_VALUE`
- */
-export function prepareBatch(
-  msgs: readonly Uint8Array[],
-  msgHeaders: RawfileHeaderInput | null | undefined,
-  version: string,
-  path?: string,
-): PreparedBatch {
-  const where = path ? `${path}: ` : "";
-  if (!Array.isArray(msgs) && !(typeof msgs === "object" && msgs !== null && Symbol.iterator in msgs)) {
-    throw new RawHdf5Error("RAWHDF5_BAD_MESSAGE_TYPE", `rawhdf5: ${where}msgs must be an array of Uint8Array, got ${typeof msgs}`, { path });
-  }
-  const list = Array.isArray(msgs) ? (msgs as Uint8Array[]) : Array.from(msgs as Iterable<Uint8Array>);
-  for (let i = 0; i < list.length; i++) {
-    if (!(list[i] instanceof Uint8Array)) {
-      const got = list[i] === null ? "null" : typeof list[i] === "object" ? (list[i] as object).constructor?.name : typeof list[i];
-      throw new RawHdf5Error("RAWHDF5_BAD_MESSAGE_TYPE", `rawhdf5: ${where}message ${i} must be a Uint8Array (bytes), got ${got}`, {
-        path,
-        messageIndex: i,
-      });
-    }
-  }
-  const fields = RAWFILE_HEADER_FIELDS[version] ?? [];
-  const ioGroups = new Uint8Array(list.length);
-  if (msgHeaders != null) {
-    for (const key of Object.keys(msgHeaders)) {
-      if (!fields.includes(key)) {
-        throw new RawHdf5Error(
-          "RAWHDF5_UNKNOWN_HEADER_KEY",
-          `rawhdf5: ${where}unknown message header key ${JSON.stringify(key)}: version ${version} headers have ${fields.map((f) => JSON.stringify(f)).join(", ")} (e.g. { io_groups: [1, 2] })`,
-          { path },
-        );
-      }
-    }
-    const column = msgHeaders["io_groups"];
-    if (column != null) {
-      if (typeof column.length !== "number" || column.length !== list.length) {
-        throw new RawHdf5Error(
-          "RAWHDF5_HEADER_LENGTH",
-          `rawhdf5: ${where}msg_headers field io_groups has ${column.length} entries, expected one per message (${list.length})`,
-          { path },
-        );
-      }
-      for (let i = 0; i < list.length; i++) {
-        const v = Number(column[i]);
-        if (!Number.isInteger(v) || v < 0 || v > 255) {
-          throw new RawHdf5Error(
-            "RAWHDF5_HEADER_VALUE",
-            `rawhdf5: ${where}io_groups[${i}] must be an integer in 0..255, got ${String(column[i])}`,
-            { path, messageIndex: i },
-          );
-        }
-        ioGroups[i] = v;
-      }
-    }
-  }
-  return { msgs: list, ioGroups };
-}
+export { checkNewFileVersions, prepareBatch } from "./write-core.js";
+export type { PreparedBatch, RawfileHeaderInput, ToRawfileOptions, ToRawfileResult } from "./write-core.js";
 
 /** State of an existing raw file, validated for appending. */
 export interface WritableFileState {
@@ -200,29 +97,12 @@ export function checkExistingForWrite(
   return { version: info.version, ioVersion: info.ioVersion, length: info.msgsLength ?? 0 };
 }
 
-/** Validate the version request for a new file. */
-export function checkNewFileVersions(version: string | null | undefined, ioVersion: string | null | undefined, path: string): string {
-  const v = version ?? RAWFILE_LATEST_VERSION;
-  parseRawfileVersion(v, "requested version", path);
-  if (ioVersion != null) parseRawfileVersion(ioVersion, "requested io_version", path);
-  if (!(v in RAWFILE_HEADER_FIELDS)) {
-    throw new RawHdf5Error(
-      "RAWHDF5_UNSUPPORTED_VERSION",
-      `rawhdf5: ${path}: cannot create a version ${v} file: known versions are ${Object.keys(RAWFILE_HEADER_FIELDS).join(", ")}`,
-      { path },
-    );
-  }
-  return v;
-}
-
-function temporaryName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-}
-
 /**
  * Create a new raw file at `path` atomically: the layout (and an optional first batch) is written
- * under a temporary name in the same directory, then hard-linked to `path` (which fails if
- * `path` appeared meanwhile). Returns false if `path` already existed.
+ * under io's temporary name in the same directory (`temporaryPathFor`), fsynced, then hard-linked
+ * to `path`, which fails if `path` appeared meanwhile: unlike io's rename (`withAtomicPath`), a
+ * link never replaces a file another writer created, so the loser appends instead. Returns false
+ * if `path` already existed. Callers remove stale temporaries first ({@link removeStaleRawTemporaries}).
  */
 export function createRawfileAtomically(
   rt: H5Runtime,
@@ -233,7 +113,7 @@ export function createRawfileAtomically(
   batch: PreparedBatch | null,
   nowSeconds: number,
 ): boolean {
-  const tmp = temporaryName(path);
+  const tmp = temporaryPathFor(path);
   try {
     createRawLayout(rt, scope, tmp, { version, ioVersion, nowSeconds });
     if (batch && batch.msgs.length > 0) {
@@ -244,6 +124,12 @@ export function createRawfileAtomically(
       } finally {
         closeQuietly(opened.file);
       }
+    }
+    const fd = openSync(tmp, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
     try {
       linkSync(tmp, path);
@@ -310,6 +196,7 @@ export async function toRawfile(path: string, options: ToRawfileOptions = {}): P
   if (version != null) parseRawfileVersion(version, "requested version", path);
   if (ioVersion != null) parseRawfileVersion(ioVersion, "requested io_version", path);
   const rt = await loadH5();
+  if (!existsSync(path)) await removeStaleRawTemporaries(path);
   return withQuietHdf5(rt, (scope) => {
     const nowSeconds = Date.now() / 1000;
     if (!existsSync(path)) {
@@ -329,4 +216,9 @@ export async function toRawfile(path: string, options: ToRawfileOptions = {}): P
       closeQuietly(file);
     }
   });
+}
+
+/** Remove the temporaries of `path` left by dead writers (io's scheme and this package's earlier one). */
+export function removeStaleRawTemporaries(path: string): Promise<string[]> {
+  return removeStaleTemporaries(path, { legacy: LEGACY_TEMPORARY });
 }

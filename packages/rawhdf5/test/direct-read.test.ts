@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { readVlenU8Direct } from "../src/h5/direct-vlen.js";
-import { fromRawfile, openRawfileWriter, toRawfile } from "../src/index.js";
+import { readVlenU8Direct } from "../src/h5/direct-vlen-node.js";
+import { fromRawfile, openRawfileWriter, toRawfile } from "../src/node.js";
 import { EXPECTED, hex, PYTHON_FILES, randomMessages, TESTDATA, tempDir } from "./helpers.js";
 
 let dir: string;

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { followRawfile, fromRawfile, toRawfile } from "../src/index.js";
+import { followRawfile, fromRawfile, toRawfile } from "../src/node.js";
 import { copyPythonFile, EXPECTED, hex, PYTHON_H5PY, randomMessages, tempDir } from "./helpers.js";
 
 const SCRIPT = join(import.meta.dirname, "python/larpix_reader.py");

@@ -3,7 +3,7 @@ import { copyFileSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { build as esbuildBuild } from "esbuild";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { fromRawfile } from "../src/index.js";
+import { fromRawfile } from "../src/node.js";
 import { messageFor } from "./live/message-for.js";
 import { hex, TESTDATA, tempDir } from "./helpers.js";
 

@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { loadH5 } from "../src/h5/h5wasm-module.js";
-import { packetColumnsToArrow, PACKET_FIELDS, readRawfilePackets, writePacketFile } from "../src/index.js";
+import { loadH5 } from "../src/h5/node-runtime.js";
+import { packetColumnsToArrow, PACKET_FIELDS, readRawfilePackets, writePacketFile } from "../src/node.js";
 import { EXPECTED, PYTHON_H5PY, TESTDATA, tempDir } from "./helpers.js";
 
 let dir: string;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { decodePacmanMessages, PACKET_FIELDS, parseMessage, RawHdf5Error } from "../src/index.js";
+import { decodePacmanMessages, PACKET_FIELDS, parseMessage, RawHdf5Error } from "../src/node.js";
 import { EXPECTED, fromHex } from "./helpers.js";
 
 const two = EXPECTED["raw_v0_0_two_iogroups.h5"]!;

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { bundleScript, killAt } from "../../../test/support/fault.js";
-import { followRawfile } from "../src/index.js";
+import { followRawfile } from "../src/node.js";
 import { messageFor } from "./live/message-for.js";
 import { hex, tempDir } from "./helpers.js";
 

@@ -1,6 +1,7 @@
 /**
  * Fuzz suite (issue 14): mutated copies of the real raw files through every read path (info, len,
- * fromRawfile with and without the direct reader, packets, and the direct VLEN reader alone), each
+ * fromRawfile with and without the direct reader, packets, the direct VLEN reader alone, and the
+ * platform-neutral readers of the main entry on the bytes themselves), each
  * input in a worker thread with a deadline. Acceptable outcomes: a result or a RawHdf5Error; an
  * uncaught exception or a hang (e.g. HDF5's SWMR checksum retries) is a defect.
  */
@@ -11,6 +12,8 @@ import { bundleScript, finish, mutations, newTally, runIsolated, scaled } from "
 import { PYTHON_FILES, TESTDATA, tempDir } from "./helpers.js";
 
 const OPS = ["len", "info", "read", "read-hdf5", "packets", "direct"] as const;
+/** The platform-neutral readers (bytes / Blob / byte source), run on every mutation as well. */
+const NEUTRAL_OPS = ["bytes-read", "bytes-info", "bytes-packets", "direct-source"] as const;
 
 let dir: string;
 let cleanup: () => void;
@@ -46,9 +49,11 @@ test("mutated raw files: every read path gives a result or a coded error, never 
     }
     inputs.push({ label: `${name} cut@${bytes.length - 64} read`, data: { bytes: bytes.slice(0, bytes.length - 64), op: "read" } });
     let i = 0;
-    for (const m of mutations(bytes, { count: scaled(6), boundaries: bounds })) {
-      const op = OPS[i++ % OPS.length]!;
+    for (const m of mutations(bytes, { count: scaled(4), boundaries: bounds })) {
+      const op = OPS[i % OPS.length]!;
+      const neutralOp = NEUTRAL_OPS[i++ % NEUTRAL_OPS.length]!;
       inputs.push({ label: `${name} ${m.label} ${op}`, data: { bytes: m.bytes, op } });
+      inputs.push({ label: `${name} ${m.label} ${neutralOp}`, data: { bytes: m.bytes, op: neutralOp } });
     }
   }
   await runIsolated(script, inputs, tally, { deadlineMs: 8000 });

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { fromRawfile, lenRawfile, readRawfileInfo, readRawfilePackets, RawHdf5Error } from "../src/index.js";
+import { fromRawfile, lenRawfile, readRawfileInfo, readRawfilePackets, RawHdf5Error } from "../src/node.js";
 import { EXPECTED, hex, PYTHON_FILES, TESTDATA } from "./helpers.js";
 
 describe.each(PYTHON_FILES)("Python-written %s", (name) => {

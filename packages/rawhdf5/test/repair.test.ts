@@ -1,8 +1,8 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { fromRawfile, RawHdf5Error, repairRawfile, toRawfile } from "../src/index.js";
-import { loadH5 } from "../src/h5/h5wasm-module.js";
-import { readSuperblock, writeSuperblockFlags } from "../src/h5/superblock.js";
+import { fromRawfile, RawHdf5Error, repairRawfile, toRawfile } from "../src/node.js";
+import { loadH5 } from "../src/h5/node-runtime.js";
+import { readSuperblock, writeSuperblockFlags } from "../src/h5/superblock-node.js";
 import { copyPythonFile, EXPECTED, hex, tempDir } from "./helpers.js";
 
 let dir: string;

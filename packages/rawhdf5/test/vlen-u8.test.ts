@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { loadH5, withQuietHdf5 } from "../src/h5/h5wasm-module.js";
+import { loadH5, withQuietHdf5 } from "../src/h5/node-runtime.js";
 import { lookup3 } from "../src/h5/lookup3.js";
 import { closeQuietly, createRawLayout, openH5, WRITE_LIBVER } from "../src/h5/raw-layout.js";
 import { copyElements, createVlenStringPlaceholder, patchVlenStringHeader, readVlenU8Rows, writeVlenU8Rows } from "../src/h5/vlen-u8.js";

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { fromRawfile, lenRawfile, openRawfileWriter, RawHdf5Error, toRawfile } from "../src/index.js";
-import { loadH5 } from "../src/h5/h5wasm-module.js";
+import { fromRawfile, lenRawfile, openRawfileWriter, RawHdf5Error, toRawfile } from "../src/node.js";
+import { loadH5 } from "../src/h5/node-runtime.js";
 import { copyPythonFile, EXPECTED, fromHex, hex, randomMessages, sha256, tempDir } from "./helpers.js";
 
 let dir: string;

@@ -9,35 +9,24 @@
  * when strax gave it a title, `description`.
  */
 import {
-  Bool,
+  type Bool,
   type DataType,
   Field,
-  FixedSizeBinary,
+  type FixedSizeBinary,
   FixedSizeList,
-  Float16,
-  Float32,
-  Float64,
-  Int8,
-  Int16,
-  Int32,
+  type Float32,
   Int64,
   makeData,
   RecordBatch,
   Schema,
   Struct,
   Table,
-  TimestampMicrosecond,
-  TimestampMillisecond,
-  TimestampNanosecond,
-  TimestampSecond,
+  type TimestampNanosecond,
   Type,
-  Uint8,
-  Uint16,
-  Uint32,
-  Uint64,
-  Utf8,
+  type Utf8,
   type Data,
 } from "apache-arrow";
+import { arrowTypeOfNumpy, type NumericTypedArray, numpyTypestrOfTypedArray, typedArrayConstructorOfArrowType, typedArrayConstructorOfNumpy } from "@daqkit/io";
 import type { Chunk } from "./chunk.js";
 import { type Dtype, type DtypeField, makeDtype, type DtypeFieldSpec } from "./dtype.js";
 import { RunsError } from "./errors.js";
@@ -92,40 +81,13 @@ function swapBytes(bytes: Uint8Array, width: number): void {
   }
 }
 
+/** The Arrow type of a scalar field: @daqkit/io's numpy → Arrow map, except `M8` of other units and `m8` (Int64). */
 function scalarArrowType(field: DtypeField): DataType {
-  const bytes = field.elementBytes;
-  switch (field.kind) {
-    case "b":
-      return new Bool();
-    case "i":
-      return bytes === 1 ? new Int8() : bytes === 2 ? new Int16() : bytes === 4 ? new Int32() : new Int64();
-    case "u":
-      return bytes === 1 ? new Uint8() : bytes === 2 ? new Uint16() : bytes === 4 ? new Uint32() : new Uint64();
-    case "f":
-      return bytes === 2 ? new Float16() : bytes === 4 ? new Float32() : new Float64();
-    case "S":
-    case "V":
-      return new FixedSizeBinary(bytes);
-    case "U":
-      return new Utf8();
-    case "M":
-      switch (field.unit) {
-        case "s":
-          return new TimestampSecond();
-        case "ms":
-          return new TimestampMillisecond();
-        case "us":
-          return new TimestampMicrosecond();
-        case "ns":
-          return new TimestampNanosecond();
-        default:
-          return new Int64();
-      }
-    case "m":
-      return new Int64();
-    case "struct":
-      throw new RunsError("RUNS_UNSUPPORTED_TYPE", `strax → Arrow: nested structured field ${field.name} is not supported`);
+  if (field.kind === "struct") {
+    throw new RunsError("RUNS_UNSUPPORTED_TYPE", `strax → Arrow: nested structured field ${field.name} is not supported`);
   }
+  if (field.kind === "m" || (field.kind === "M" && !["s", "ms", "us", "ns"].includes(field.unit ?? ""))) return new Int64();
+  return arrowTypeOfNumpy(field.typestr);
 }
 
 function fieldMetadata(field: DtypeField): Map<string, string> {
@@ -185,37 +147,12 @@ function scalarData(type: DataType, field: DtypeField, bytes: Uint8Array, length
       return makeData({ type: type as Utf8, length, valueOffsets: offsets, data });
     }
     default: {
-      const bytesPer = field.elementBytes;
-      let values: ArrayBufferView;
-      switch (type.typeId) {
-        case Type.Int:
-        case Type.Timestamp: {
-          const signed = field.kind !== "u";
-          values =
-            bytesPer === 1
-              ? signed
-                ? new Int8Array(buf, off, length)
-                : new Uint8Array(buf, off, length)
-              : bytesPer === 2
-                ? signed
-                  ? new Int16Array(buf, off, length)
-                  : new Uint16Array(buf, off, length)
-                : bytesPer === 4
-                  ? signed
-                    ? new Int32Array(buf, off, length)
-                    : new Uint32Array(buf, off, length)
-                  : signed
-                    ? new BigInt64Array(buf, off, length)
-                    : new BigUint64Array(buf, off, length);
-          break;
-        }
-        case Type.Float:
-          values = bytesPer === 2 ? new Uint16Array(buf, off, length) : bytesPer === 4 ? new Float32Array(buf, off, length) : new Float64Array(buf, off, length);
-          break;
-        default:
-          throw new RunsError("RUNS_UNSUPPORTED_TYPE", `strax → Arrow: unsupported field ${field.name}`);
+      if (type.typeId !== Type.Int && type.typeId !== Type.Timestamp && type.typeId !== Type.Float) {
+        throw new RunsError("RUNS_UNSUPPORTED_TYPE", `strax → Arrow: unsupported field ${field.name}`);
       }
-      return makeData({ type: type as any, length, data: values as any });
+      // Little-endian already (gatherField swaps); the typed array of the one io type map.
+      const Values = typedArrayConstructorOfNumpy(field.typestr);
+      return makeData({ type: type as any, length, data: new Values(buf, off, length) as any });
     }
   }
 }
@@ -259,15 +196,12 @@ function typestrFor(type: DataType, name: string): string {
   switch (type.typeId) {
     case Type.Bool:
       return "|b1";
-    case Type.Int: {
-      const t = type as Int8;
-      const bytes = t.bitWidth / 8;
-      return `${bytes === 1 ? "|" : "<"}${t.isSigned ? "i" : "u"}${bytes}`;
-    }
-    case Type.Float: {
-      const precision = (type as Float32).precision;
-      return precision === 0 ? "<f2" : precision === 1 ? "<f4" : "<f8";
-    }
+    case Type.Int:
+      // The one io type map: Arrow Int → typed array → numpy type string.
+      return numpyTypestrOfTypedArray(new (typedArrayConstructorOfArrowType(type))(0));
+    case Type.Float:
+      // Float16 values live in a Uint16Array, so its numpy name is spelled here.
+      return (type as Float32).precision === 0 ? "<f2" : numpyTypestrOfTypedArray(new (typedArrayConstructorOfArrowType(type))(0));
     case Type.FixedSizeBinary:
       return `|S${(type as FixedSizeBinary).byteWidth}`;
     case Type.Timestamp: {
@@ -411,18 +345,8 @@ function scatter(src: Uint8Array, rows: Uint8Array, n: number, itemsize: number,
   }
 }
 
-/** A typed column of a chunk (see {@link readChunkColumn}). */
-export type ColumnArray =
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
+/** A typed column of a chunk (see {@link readChunkColumn}): one of @daqkit/io's numeric typed arrays. */
+export type ColumnArray = NumericTypedArray;
 
 /**
  * One field of a chunk as a typed array (copied, little-endian, aligned): `n × count` elements for a
@@ -438,21 +362,8 @@ export function readChunkColumn(chunk: Chunk, name: string): ColumnArray {
     });
   }
   const bytes = gatherField(chunk.data, chunk.n, chunk.dtype.itemsize, field);
-  const buf = bytes.buffer as ArrayBuffer;
-  const count = bytes.byteLength / field.elementBytes;
-  switch (field.kind) {
-    case "i":
-      return field.elementBytes === 1 ? new Int8Array(buf) : field.elementBytes === 2 ? new Int16Array(buf) : field.elementBytes === 4 ? new Int32Array(buf) : new BigInt64Array(buf);
-    case "u":
-      return field.elementBytes === 1 ? bytes : field.elementBytes === 2 ? new Uint16Array(buf) : field.elementBytes === 4 ? new Uint32Array(buf) : new BigUint64Array(buf);
-    case "f":
-      return field.elementBytes === 2 ? new Uint16Array(buf) : field.elementBytes === 4 ? new Float32Array(buf) : new Float64Array(buf);
-    case "M":
-    case "m":
-      return new BigInt64Array(buf, 0, count);
-    case "U":
-      return new Uint32Array(buf);
-    default:
-      return bytes;
-  }
+  if (field.kind === "S" || field.kind === "V" || field.kind === "b") return bytes;
+  if (field.kind === "U") return new Uint32Array(bytes.buffer as ArrayBuffer);
+  const Values = typedArrayConstructorOfNumpy(field.typestr);
+  return new Values(bytes.buffer as ArrayBuffer);
 }

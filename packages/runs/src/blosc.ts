@@ -45,16 +45,22 @@ export function readBloscHeader(bytes: Uint8Array): BloscHeader | undefined {
 }
 
 
+/** Options of {@link decodeBloscChunk}. */
+export interface DecodeBloscOptions {
+  /** Decode blosclz streams with the WebAssembly module (default true); false = the TypeScript loop. */
+  readonly wasm?: boolean;
+}
+
 /**
  * Decode one Blosc 1 chunk. Returns `undefined` when the chunk uses an inner codec or a shuffle
  * this decoder does not implement (caller falls back to WASM). Throws `RUNS_CORRUPT_CHUNK` on
  * malformed input.
  */
-export function decodeBloscChunk(input: Uint8Array, useWasm = true): Uint8Array | undefined {
+export function decodeBloscChunk(input: Uint8Array, options: DecodeBloscOptions = {}): Uint8Array | undefined {
   // A plain Uint8Array view (not a Buffer subclass) keeps the hot loop monomorphic.
   const bytes = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   try {
-    return bloscDecodeStandalone(bytes, useWasm ? blosclzWasm() : null) ?? undefined;
+    return bloscDecodeStandalone(bytes, options.wasm === false ? null : blosclzWasm()) ?? undefined;
   } catch (error) {
     throw new RunsError("RUNS_CORRUPT_CHUNK", `strax blosc: ${(error as Error).message}`, { cause: error });
   }
@@ -62,7 +68,7 @@ export function decodeBloscChunk(input: Uint8Array, useWasm = true): Uint8Array 
 
 /**
  * The decoder proper. Self-contained (no outer references) so that its source text can be run in a
- * worker thread (see `decode-pool.ts`). With `wasm` (see `blosclz-wasm.ts`) each blosclz stream is
+ * worker (see `blosc-workers.ts`). With `wasm` (see `blosclz-wasm.ts`) each blosclz stream is
  * decoded by the WebAssembly module, otherwise by the TypeScript loop below. Returns `null` for
  * unsupported variants; throws `Error`.
  */

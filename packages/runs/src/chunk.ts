@@ -167,7 +167,8 @@ export function splitSubruns(subruns: SubrunsMap | null, t: bigint): [SubrunsMap
  * straddles `t` makes the split impossible, unless `allowEarlySplit`, which moves `t` back to that
  * row's start. Returns the two chunks and the `t` actually used. Throws `RUNS_BAD_CHUNK`.
  */
-export function splitChunk(chunk: Chunk, t: bigint, allowEarlySplit = false): [Chunk, Chunk, bigint] {
+export function splitChunk(chunk: Chunk, t: bigint, options: { readonly allowEarlySplit?: boolean } = {}): [Chunk, Chunk, bigint] {
+  const allowEarlySplit = options.allowEarlySplit ?? false;
   if (t < chunk.start) t = chunk.start;
   if (t > chunk.end) t = chunk.end;
   let k = 0;

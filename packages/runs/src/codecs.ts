@@ -3,7 +3,7 @@
  * zstd, lz4 (LZ4 *frame*), bz2. Libraries are loaded lazily on first use.
  */
 import { decodeBloscChunk, readBloscHeader } from "./blosc.js";
-import { sharedDecodePool } from "./decode-pool.js";
+import { type BloscDecodePool, decodeOnPool } from "./blosc-workers.js";
 import { RunsError, withContext } from "./errors.js";
 
 /** Compressor names strax writes in `compressor`. */
@@ -45,22 +45,22 @@ const loadFzstd = memo(() => import("fzstd"));
 /** lz4js 0.2.0 (CommonJS, untyped): LZ4 *frame* compress/decompress. */
 interface Lz4Module {
   compress(src: Uint8Array, maxSize?: number): Uint8Array;
-  decompress(src: Uint8Array, maxSize?: number): Uint8Array;
+  /** Decodes into `dst`; returns the decoded length, which exceeds `dst.length` when the frame decodes to more (the excess is dropped). */
+  decompressFrame(src: Uint8Array, dst: Uint8Array): number;
 }
 /** seek-bzip 2.0.0 (CommonJS, untyped). */
 interface BunzipModule {
   decode(input: Uint8Array, output?: unknown, multistream?: boolean): Uint8Array;
 }
-// Untyped CommonJS packages: the specifiers are variables so no ambient typings are needed.
-const LZ4JS = "lz4js";
-const SEEK_BZIP = "seek-bzip";
+// Untyped CommonJS packages, imported by literal specifiers so that bundlers include them (the
+// browser build); `untyped-modules.d.ts` declares them.
 const loadLz4 = memo(async () => {
-  const mod = (await import(LZ4JS)) as Lz4Module & { default?: Lz4Module };
+  const mod = (await import("lz4js")) as Lz4Module & { default?: Lz4Module };
   return mod.default ?? mod;
 });
 const loadBzip = memo(async () => {
-  const mod = (await import(SEEK_BZIP)) as { default: BunzipModule };
-  return mod.default;
+  const mod = (await import("seek-bzip")) as { default?: BunzipModule } & BunzipModule;
+  return mod.default ?? mod;
 });
 
 /** Throw `RUNS_UNKNOWN_COMPRESSOR` unless `name` is a known compressor. */
@@ -101,22 +101,63 @@ function zstdContentSize(data: Uint8Array): number | undefined {
   }
 }
 
-/** Blosc chunks at least this big (compressed) are decoded on worker threads when allowed. */
-const WORKER_MIN_BYTES = 1 << 18;
+/** Most bytes an LZ4 frame may decode to when the caller does not say (numpy's largest array buffer here). */
+const LZ4_MAX_OUTPUT = 2 ** 31 - 1;
 
 /**
- * Decompress one chunk file. `expectedBytes` (the chunk's `nbytes`) is checked when given. With
- * `useWorkers`, large Blosc chunks are decoded on a shared worker-thread pool (the input buffer may
- * then be transferred, i.e. detached). Throws `RUNS_CORRUPT_CHUNK` (with the decoder's error as
- * `cause`) or `RUNS_UNKNOWN_COMPRESSOR`.
+ * Walk an LZ4 frame's block headers (LZ4 frame format §2–§4) and return the most bytes it can
+ * decode to. Throws (via `corrupt`) when the descriptor is invalid, a block extends past the end
+ * or the end mark is missing — so lz4js never loops over bytes that are not there nor sizes its
+ * output from garbage (which made it allocate gigabytes, or fill a plain Array for minutes).
  */
-export async function decompressChunk(
-  compressor: Compressor,
-  data: Uint8Array,
-  expectedBytes?: number,
-  path?: string,
-  useWorkers = false,
-): Promise<Uint8Array> {
+function lz4FrameBound(data: Uint8Array, corrupt: (what: string) => RunsError): number {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (data.byteLength < 7) throw corrupt("LZ4 frame header truncated");
+  const flags = data[4] as number;
+  if (flags >> 6 !== 1) throw corrupt(`LZ4 frame version ${flags >> 6} (expected 1)`);
+  const blockSizeIndex = ((data[5] as number) >> 4) & 7;
+  if (blockSizeIndex < 4) throw corrupt(`LZ4 block size index ${blockSizeIndex} (expected 4–7)`);
+  const maxBlock = 1 << (2 * blockSizeIndex + 8);
+  const blockChecksums = (flags & 0x10) !== 0;
+  let at = 4 + 2 + ((flags & 0x08) !== 0 ? 8 : 0) + 1;
+  let bound = 0;
+  for (;;) {
+    if (at + 4 > data.byteLength) throw corrupt(`LZ4 frame truncated at byte ${at} (no end mark)`);
+    const word = view.getUint32(at, true);
+    at += 4;
+    if (word === 0) return bound;
+    const size = word & 0x7fffffff;
+    const uncompressed = word !== size;
+    if (size > maxBlock) throw corrupt(`LZ4 block at byte ${at - 4} has ${size} bytes, more than the frame's block size ${maxBlock}`);
+    at += size + (blockChecksums ? 4 : 0);
+    if (at > data.byteLength) throw corrupt(`LZ4 block ends at byte ${at}, past the end of the ${data.byteLength}-byte frame`);
+    bound += uncompressed ? size : maxBlock;
+  }
+}
+
+/** Blosc chunks at least this big (compressed) are decoded on workers when a pool is given. */
+const WORKER_MIN_BYTES = 1 << 18;
+
+/** Options of {@link decompressChunk}. */
+export interface DecompressOptions {
+  /** The chunk's uncompressed size (`nbytes` of the metadata), checked when given. */
+  readonly expectedBytes?: number;
+  /** The chunk file, for messages and error context. */
+  readonly path?: string;
+  /**
+   * Decode large Blosc chunks on this pool (Web Workers: `sharedWebBloscPool`; Node worker threads:
+   * `sharedNodeBloscPool` from `@daqkit/runs/node`). The input buffer may then be transferred,
+   * i.e. detached. Default: decode in this thread.
+   */
+  readonly workers?: BloscDecodePool | undefined;
+}
+
+/**
+ * Decompress one chunk file. Throws `RUNS_CORRUPT_CHUNK` (with the decoder's error as `cause`) or
+ * `RUNS_UNKNOWN_COMPRESSOR`.
+ */
+export async function decompressChunk(compressor: Compressor, data: Uint8Array, options: DecompressOptions = {}): Promise<Uint8Array> {
+  const { expectedBytes, path } = options;
   assertCompressor(compressor, path);
   const where = path ?? "chunk";
   const corrupt = (what: string, cause?: unknown): RunsError =>
@@ -138,9 +179,9 @@ export async function decompressChunk(
         }
         // Only the variants the TS decoder handles go to workers (the input is transferred there).
         const simple = header.codec === 0 && (header.flags & 0x04) === 0;
-        const pool = useWorkers && simple && data.byteLength >= WORKER_MIN_BYTES ? sharedDecodePool() : undefined;
+        const pool = simple && data.byteLength >= WORKER_MIN_BYTES ? options.workers : undefined;
         if (pool) {
-          const decoded = await pool.decode(data);
+          const decoded = await decodeOnPool(pool, data);
           if (decoded === null) throw corrupt("unsupported Blosc variant");
           out = decoded;
         } else {
@@ -165,9 +206,22 @@ export async function decompressChunk(
           const declared = new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(6, true);
           if (declared !== BigInt(expectedBytes)) throw corrupt(`LZ4 frame header says ${declared} bytes, metadata nbytes is ${expectedBytes}`);
         }
-        out = (await loadLz4()).decompress(data);
+        {
+          const bound = lz4FrameBound(data, corrupt);
+          if (expectedBytes === undefined && bound > LZ4_MAX_OUTPUT) throw corrupt(`LZ4 frame may decode to ${bound} bytes, more than ${LZ4_MAX_OUTPUT}`);
+          const dst = new Uint8Array(Math.min(bound, expectedBytes ?? bound));
+          const size = (await loadLz4()).decompressFrame(data, dst);
+          if (size > dst.length) throw corrupt(`LZ4 frame decodes to more than ${dst.length} bytes`);
+          out = dst.subarray(0, size);
+        }
         break;
       case "bz2":
+        // seek-bzip (the maintained pure-JS bzip2 decoder) needs Node's Buffer.
+        if (typeof (globalThis as { Buffer?: unknown }).Buffer !== "function") {
+          throw new RunsError("RUNS_UNKNOWN_COMPRESSOR", `strax bz2: ${where}: bz2 chunks can be read in Node only (no bzip2 decoder without Node's Buffer); store the data as blosc, zstd or lz4`, {
+            ...(path === undefined ? {} : { path }),
+          });
+        }
         out = new Uint8Array((await loadBzip()).decode(data));
         break;
     }

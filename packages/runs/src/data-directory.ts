@@ -1,34 +1,35 @@
 /**
  * A strax `DataDirectory` (spec runs.md §2.1, §3): run documents as loose `{run}-metadata.json`
- * files and one folder per stored (run, data type, lineage).
+ * files and one folder per stored (run, data type, lineage), read through an @daqkit/io
+ * {@link DirectorySource} (a Node directory, a browser folder or file list, an HTTP listing).
+ * Platform-neutral; writing is Node-only (`DataDirectory` of `@daqkit/runs/node`).
  */
-import { link, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { type ByteSource, type DirectorySource, IoError } from "@daqkit/io";
 import type { NsInterval } from "@daqkit/timestamps";
+import { type BloscDecodePool, sharedWebBloscPool } from "./blosc-workers.js";
 import { type Chunk, clipChunk, createContinuityChecker, validateChunk } from "./chunk.js";
 import { decompressChunk } from "./codecs.js";
 import { type DataFolderName, parseDataFolderName, superrunHash } from "./data-key.js";
-import { type DataWriter, type DataWriterOptions, type OverwritePolicy, openDataWriter } from "./data-writer.js";
 import { type Dtype, parseDtype } from "./dtype.js";
 import { fillContext, RunsError, withContext } from "./errors.js";
 import { type DataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
 import { decodeJsonBytes } from "./python-json.js";
-import { assertRunId, formatRunDoc, isSuperrunId, parseRunDoc, type RunDoc } from "./run-doc.js";
-import { isStaleScratch, releaseScratch, scratchName } from "./scratch-names.js";
+import { assertRunId, isSuperrunId, parseRunDoc, type RunDoc } from "./run-doc.js";
 
 /** Options of {@link DataDirectory}. */
 export interface DataDirectoryOptions {
-  /** Refuse every write (`RUNS_READONLY`). Default false. */
+  /**
+   * Refuse every write (`RUNS_READONLY` from `assertWritable`). Default true: this class only reads;
+   * the Node subclass (`@daqkit/runs/node`), which writes, passes false unless opened read-only.
+   */
   readonly readonly?: boolean;
-  /** Overwrite policy for data writes. Default `if_broken` (strax's default). */
-  readonly overwrite?: OverwritePolicy;
 }
 
 /** A data folder found in the directory. */
 export interface StoredDataFolder extends DataFolderName {
   /** Folder name. */
   readonly folder: string;
-  /** Absolute (joined) path. */
+  /** Where it is, for messages: the directory's path (or URL, or folder name) joined with the folder. */
   readonly path: string;
 }
 
@@ -61,7 +62,8 @@ export interface ChunkIterationOptions extends FindDataOptions {
   /** Read and decode this many chunks ahead of the consumer (default 2 with workers, else 1). */
   readonly readAhead?: number;
   /**
-   * Decode large Blosc chunks on worker threads. Default: only when the data to read is at least
+   * Decode large Blosc chunks on workers (worker threads in Node, Web Workers in browsers; decoded
+   * one after another where there are none). Default: only when the data to read is at least
    * {@link WORKERS_AUTO_BYTES} uncompressed (starting workers costs more than it saves below that).
    */
   readonly workers?: boolean;
@@ -76,39 +78,89 @@ function ioError(path: string, cause: unknown): RunsError {
   return new RunsError("RUNS_IO", `strax: cannot access ${path}: ${(cause as Error).message}`, { path, cause });
 }
 
-function isNotFound(error: unknown): boolean {
+/** True for a "does not exist" failure: @daqkit/io's `IO_NOT_FOUND`, or Node's `ENOENT`. */
+export function isNotFound(error: unknown): boolean {
+  if (IoError.isInstance(error)) return error.code === "IO_NOT_FOUND";
   return (error as { code?: unknown })?.code === "ENOENT";
 }
 
+/** An entry of the directory's root or of a data folder. */
+export interface FolderEntry {
+  readonly name: string;
+  readonly isDirectory: boolean;
+}
+
 /**
- * A strax DataDirectory on the local filesystem. Reads strax 2.x and 1.x layouts; writes the 2.x
- * layout. All times are ns `bigint`, intervals half-open `[start, end)`.
+ * A strax DataDirectory read through a {@link DirectorySource}: strax 2.x and 1.x layouts. All
+ * times are ns `bigint`, intervals half-open `[start, end)`. Read-only: the Node subclass
+ * (`DataDirectory` of `@daqkit/runs/node`, over a path) also writes.
+ *
+ * @example
+ * const dir = new DataDirectory(await openHttpDirectory("https://example.org/strax_data/"));
+ * const peaks = await loadTable(dir, "_superrun_test", "peaks");
  */
 export class DataDirectory {
+  /** The directory's path, URL or folder name (for messages and {@link StoredData.path}). */
   readonly path: string;
   readonly readonly: boolean;
-  readonly overwrite: OverwritePolicy;
+  /** The directory source read from. */
+  readonly source: DirectorySource;
 
-  constructor(path: string, options: DataDirectoryOptions = {}) {
-    this.path = path;
-    this.readonly = options.readonly ?? false;
-    this.overwrite = options.overwrite ?? "if_broken";
+  /**
+   * @param source where the directory's files are (`openDirectorySource`, `openHttpDirectory`,
+   *   `fileSystemHandleDirectory`, `fileListDirectory` of @daqkit/io)
+   */
+  constructor(source: DirectorySource, options: DataDirectoryOptions = {}) {
+    this.source = source;
+    this.path = source.name;
+    this.readonly = options.readonly ?? true;
+  }
+
+  /** Where the entry at relative path `relative` is, for messages (Node: the joined path). */
+  protected locate(relative: string): string {
+    return `${this.path.replace(/\/+$/, "")}/${relative}`;
   }
 
   /** Path of a run document. */
   runDocPath(runId: string): string {
-    return join(this.path, `${runId}${RUN_DOC_SUFFIX}`);
+    return this.locate(`${runId}${RUN_DOC_SUFFIX}`);
   }
 
-  private async entries(): Promise<{ name: string; isDirectory: boolean }[]> {
+  /** Entries of the root (`folder` undefined) or of a data folder; `undefined` when it does not exist. */
+  protected async listFolder(folder?: string): Promise<FolderEntry[] | undefined> {
     try {
-      return (await readdir(this.path, { withFileTypes: true })).map((d) => ({ name: d.name, isDirectory: d.isDirectory() }));
+      const entries = await this.source.list(folder === undefined ? {} : { under: folder });
+      const prefix = folder === undefined ? "" : `${folder}/`;
+      return entries.map((e) => ({ name: e.path.slice(prefix.length), isDirectory: e.kind === "directory" }));
     } catch (cause) {
-      if (isNotFound(cause)) {
-        throw new RunsError("RUNS_DATA_NOT_FOUND", `strax: no DataDirectory at ${this.path}`, { path: this.path, cause });
-      }
-      throw ioError(this.path, cause);
+      if (isNotFound(cause)) return undefined;
+      throw ioError(folder === undefined ? this.path : this.locate(folder), cause);
     }
+  }
+
+  /** The bytes of the file at a relative path, or `undefined` when it does not exist. */
+  protected async readBytes(relative: string): Promise<Uint8Array | undefined> {
+    let file: ByteSource;
+    try {
+      file = await this.source.open(relative);
+    } catch (cause) {
+      if (isNotFound(cause)) return undefined;
+      throw ioError(this.locate(relative), cause);
+    }
+    try {
+      return await file.read(0, file.size);
+    } catch (cause) {
+      if (isNotFound(cause)) return undefined;
+      throw ioError(this.locate(relative), cause);
+    } finally {
+      await file.close?.();
+    }
+  }
+
+  protected async entries(): Promise<FolderEntry[]> {
+    const entries = await this.listFolder();
+    if (!entries) throw new RunsError("RUNS_DATA_NOT_FOUND", `strax: no DataDirectory at ${this.path}`, { path: this.path });
+    return entries;
   }
 
   /** Run ids with a run document, sorted (code unit order). */
@@ -124,26 +176,17 @@ export class DataDirectory {
 
   /** True when the run document exists. */
   async hasRunDoc(runId: string): Promise<boolean> {
-    try {
-      await stat(this.runDocPath(runId));
-      return true;
-    } catch {
-      return false;
-    }
+    const name = `${runId}${RUN_DOC_SUFFIX}`;
+    return ((await this.listFolder().catch(() => undefined)) ?? []).some((e) => e.name === name && !e.isDirectory);
   }
 
   /** Read a run document. Throws `RUNS_RUN_DOC_NOT_FOUND`, `RUNS_BAD_RUN_DOC`, `RUNS_BAD_RUN_ID`. */
   async readRunDoc(runId: string): Promise<RunDoc> {
     assertRunId(runId);
     const path = this.runDocPath(runId);
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (cause) {
-      if (isNotFound(cause)) {
-        throw new RunsError("RUNS_RUN_DOC_NOT_FOUND", `strax: no file at ${path}, cannot find run metadata for ${runId}`, { path, runId, cause });
-      }
-      throw ioError(path, cause);
+    const bytes = await this.readBytes(`${runId}${RUN_DOC_SUFFIX}`);
+    if (bytes === undefined) {
+      throw new RunsError("RUNS_RUN_DOC_NOT_FOUND", `strax: no file at ${path}, cannot find run metadata for ${runId}`, { path, runId });
     }
     let text: string;
     try {
@@ -159,83 +202,23 @@ export class DataDirectory {
     return parseRunDoc(text, runId, path);
   }
 
-  /**
-   * Write a run document (temp file + rename; strax 2.x JSON form). Refuses to replace an existing
-   * document unless `overwrite` (strax silently overwrites). Throws `RUNS_READONLY`,
-   * `RUNS_DATA_EXISTS`, `RUNS_BAD_RUN_ID`, `RUNS_IO`.
-   */
-  async writeRunDoc(doc: RunDoc, options: { overwrite?: boolean } = {}): Promise<void> {
-    this.assertWritable();
-    assertRunId(doc.name);
-    if (!isSuperrunId(doc.name) && doc.subRunSpec !== undefined) {
-      throw new RunsError("RUNS_BAD_RUN_ID", `strax: a superrun name must start with '_' (got ${JSON.stringify(doc.name)})`, { runId: doc.name });
-    }
-    if (isSuperrunId(doc.name) && doc.subRunSpec === undefined) {
-      throw new RunsError("RUNS_BAD_RUN_ID", `strax: run ${JSON.stringify(doc.name)} starts with '_', which marks superruns, but has no sub_run_spec`, { runId: doc.name });
-    }
-    const path = this.runDocPath(doc.name);
-    if (!options.overwrite && (await this.hasRunDoc(doc.name))) {
-      throw new RunsError("RUNS_DATA_EXISTS", `strax: run document ${path} already exists (pass overwrite to replace it)`, { path, runId: doc.name });
-    }
-    // One temporary file per writer; stale ones of dead writers of this document are removed.
-    const base = `${doc.name}${RUN_DOC_SUFFIX}`;
-    for (const e of await this.entries()) if (isStaleScratch(e.name, base)) await rm(join(this.path, e.name), { force: true }).catch(() => undefined);
-    const tempName = scratchName(base, "temp");
-    const temp = join(this.path, tempName);
-    try {
-      await writeFile(temp, formatRunDoc(doc));
-      if (options.overwrite) await rename(temp, path);
-      else {
-        // First wins: link() fails if the document appeared meanwhile (rename would replace it).
-        try {
-          await link(temp, path);
-        } catch (cause) {
-          const code = (cause as { code?: unknown }).code;
-          if (code !== "EEXIST" && !(await this.hasRunDoc(doc.name)) && (code === "EPERM" || code === "ENOTSUP" || code === "ENOSYS")) {
-            // No hard links on this filesystem: check, then rename (a narrow race remains).
-            await rename(temp, path);
-            return;
-          }
-          if (code !== "EEXIST" && !(await this.hasRunDoc(doc.name))) throw cause;
-          throw new RunsError("RUNS_BUSY", `strax: run document ${path} was written by another writer meanwhile; this one was discarded`, {
-            path,
-            runId: doc.name,
-            cause,
-          });
-        }
-        await unlink(temp);
-      }
-    } catch (cause) {
-      await rm(temp, { force: true });
-      if (RunsError.isInstance(cause)) throw cause;
-      throw ioError(path, cause);
-    } finally {
-      releaseScratch(tempName);
-    }
-  }
-
   /** Every strax data folder (name splits into 3 parts on `-`; `_temp` folders excluded). */
   async listDataFolders(): Promise<StoredDataFolder[]> {
     const out: StoredDataFolder[] = [];
     for (const e of await this.entries()) {
       if (!e.isDirectory || e.name.endsWith("_temp")) continue;
       const parsed = parseDataFolderName(e.name);
-      if (parsed) out.push({ ...parsed, folder: e.name, path: join(this.path, e.name) });
+      if (parsed) out.push({ ...parsed, folder: e.name, path: this.locate(e.name) });
     }
     return out.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0));
   }
 
   /** Read the data metadata in a data folder (`{type}-{hash}-metadata.json`, or legacy `metadata.json`). */
   async readFolderMetadata(folder: StoredDataFolder): Promise<{ metadata: DataMetadata; metadataPath: string }> {
-    const candidates = [join(folder.path, `${folder.dataType}-${folder.lineageHash}-metadata.json`), join(folder.path, "metadata.json")];
-    for (const path of candidates) {
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(path);
-      } catch (cause) {
-        if (isNotFound(cause)) continue;
-        throw ioError(path, cause);
-      }
+    for (const name of [`${folder.dataType}-${folder.lineageHash}-metadata.json`, "metadata.json"]) {
+      const bytes = await this.readBytes(`${folder.folder}/${name}`);
+      if (bytes === undefined) continue;
+      const path = this.locate(`${folder.folder}/${name}`);
       return { metadata: parseDataMetadata(decodeJsonBytes(bytes, path), path), metadataPath: path };
     }
     throw new RunsError("RUNS_METADATA_MISSING", `strax: data in ${folder.path} has no metadata`, { path: folder.path });
@@ -353,7 +336,9 @@ export class DataDirectory {
   private async *iterateStoredChunks(stored: StoredData, options: ChunkIterationOptions): AsyncGenerator<Chunk> {
     const meta = stored.metadata;
     const prefix = `${meta.dataType}-${meta.lineageHash}`;
-    const onDisk = new Set((await readdir(stored.path).catch((cause) => Promise.reject(ioError(stored.path, cause)))) as string[]);
+    const listing = await this.listFolder(stored.folder);
+    if (!listing) throw new RunsError("RUNS_DATA_NOT_FOUND", `strax: data folder ${stored.path} does not exist (any more)`, { path: stored.path });
+    const onDisk = new Set(listing.filter((e) => !e.isDirectory).map((e) => e.name));
     const listed = new Set<string>();
     for (const c of meta.chunks) {
       if (c.n > 0 && c.filename === undefined) {
@@ -365,8 +350,8 @@ export class DataDirectory {
       if (c.filename !== undefined) {
         listed.add(c.filename);
         if (!onDisk.has(c.filename)) {
-          throw new RunsError("RUNS_CHUNK_MISSING", `strax: chunk ${c.chunkIndex} file ${join(stored.path, c.filename)} listed in the metadata does not exist`, {
-            path: join(stored.path, c.filename),
+          throw new RunsError("RUNS_CHUNK_MISSING", `strax: chunk ${c.chunkIndex} file ${this.locate(`${stored.folder}/${c.filename}`)} listed in the metadata does not exist`, {
+            path: this.locate(`${stored.folder}/${c.filename}`),
             chunkIndex: c.chunkIndex,
           });
         }
@@ -383,29 +368,23 @@ export class DataDirectory {
     const wanted = meta.chunks.filter((c) => !range || (c.start < range.end && c.end > range.start) || (c.start === c.end && c.start >= range.start && c.start < range.end));
     const continuity = createContinuityChecker();
     const useWorkers = options.workers ?? wanted.reduce((sum, c) => sum + c.nbytes, 0) >= WORKERS_AUTO_BYTES;
-    const readAhead = Math.max(0, options.readAhead ?? (useWorkers ? 2 : 1));
+    const workers = useWorkers ? this.decodeWorkers() : undefined;
+    const readAhead = Math.max(0, options.readAhead ?? (workers ? 2 : 1));
     const itemsize = stored.dtype.itemsize;
     // Each chunk's file is read and decoded as one promise, started `readAhead` chunks early, so
     // reading, decoding (on worker threads for large Blosc chunks) and the consumer overlap.
     const prepare = async (info: (typeof wanted)[number]): Promise<Uint8Array> => {
       if (info.filename === undefined) return new Uint8Array(0);
-      const path = join(stored.path, info.filename);
-      let compressed: Uint8Array;
-      try {
-        const b = await readFile(path);
-        compressed = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-      } catch (cause) {
-        throw isNotFound(cause)
-          ? new RunsError("RUNS_CHUNK_MISSING", `strax: chunk file ${path} does not exist`, { path, chunkIndex: info.chunkIndex, cause })
-          : ioError(path, cause);
-      }
+      const path = this.locate(`${stored.folder}/${info.filename}`);
+      const compressed = await this.readBytes(`${stored.folder}/${info.filename}`);
+      if (compressed === undefined) throw new RunsError("RUNS_CHUNK_MISSING", `strax: chunk file ${path} does not exist`, { path, chunkIndex: info.chunkIndex });
       if (info.filesize !== undefined && compressed.byteLength !== info.filesize) {
         throw new RunsError("RUNS_CORRUPT_CHUNK", `strax: chunk ${path} has ${compressed.byteLength} bytes, metadata filesize says ${info.filesize}`, {
           path,
           chunkIndex: info.chunkIndex,
         });
       }
-      return decompressChunk(meta.compressor, compressed, info.n * itemsize, path, useWorkers).catch((error: unknown) => {
+      return decompressChunk(meta.compressor, compressed, { expectedBytes: info.n * itemsize, path, workers }).catch((error: unknown) => {
         throw fillContext(error, { path, chunkIndex: info.chunkIndex });
       });
     };
@@ -421,7 +400,7 @@ export class DataDirectory {
       options.signal?.throwIfAborted();
       for (let k = i; k <= i + readAhead; k++) start(k);
       const info = wanted[i]!;
-      const path = info.filename === undefined ? stored.path : join(stored.path, info.filename);
+      const path = info.filename === undefined ? stored.path : this.locate(`${stored.folder}/${info.filename}`);
       const data = await pending[i]!;
       pending[i] = undefined;
       if (data.byteLength !== info.n * itemsize) {
@@ -465,14 +444,9 @@ export class DataDirectory {
     }
   }
 
-  /**
-   * Open a writer for data of this directory (see {@link openDataWriter}); the directory's
-   * overwrite policy applies unless given. Throws `RUNS_READONLY`.
-   */
-  async openWriter(options: Omit<DataWriterOptions, "directory">): Promise<DataWriter> {
-    this.assertWritable();
-    assertRunId(options.key.runId);
-    return openDataWriter({ overwrite: this.overwrite, ...options, directory: this.path });
+  /** The pool large Blosc chunks are decoded on when workers are wanted (`undefined`: decode in this thread). */
+  protected decodeWorkers(): BloscDecodePool | undefined {
+    return sharedWebBloscPool();
   }
 
   /** Throw `RUNS_READONLY` if the directory was opened read-only. */

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha1 } from "@noble/hashes/legacy.js";
 import { formatPythonJson, PyFloat, sortByCodePoint } from "./python-json.js";
 
 const BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -48,6 +48,10 @@ export function canonicalizeForHash(value: unknown): unknown {
  */
 export function deterministicHash(value: unknown, length = 10): string {
   const text = formatPythonJson(canonicalizeForHash(value));
-  const digest = createHash("sha1").update(text, "latin1").digest();
+  // formatPythonJson writes ASCII only (json.dumps' ensure_ascii), so one byte per character.
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+  // SHA-1 synchronously (Web Crypto's digest is async only): @noble/hashes, pure JS, audited.
+  const digest = sha1(bytes);
   return base32(digest).slice(0, length).toLowerCase();
 }

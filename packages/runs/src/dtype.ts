@@ -1,8 +1,10 @@
 /**
- * numpy structured dtypes as strax stores them: the `repr` of `dtype.descr` (spec runs.md §9.2).
+ * numpy structured dtypes as strax stores them: the `repr` of `dtype.descr` (spec runs.md §9.2),
+ * parsed and formatted by @daqkit/io's one numpy dtype parser; this module adds strax's limits and
+ * `RUNS_BAD_DTYPE`.
  */
+import { formatNumpyDescr, IoError, type NumpyDtype, numpyDtypeFromDescr, parseNumpyDescr } from "@daqkit/io";
 import { RunsError } from "./errors.js";
-import { formatPythonString, parsePythonLiteral, PyTuple, type PyLiteral } from "./python-literal.js";
 
 /** Scalar kind of a field: numpy's type character. `struct` = nested sub-dtype. */
 export type DtypeKind = "b" | "i" | "u" | "f" | "S" | "U" | "V" | "M" | "m" | "struct";
@@ -44,118 +46,49 @@ export interface Dtype {
 /** Largest row size numpy accepts (`int` itemsize). */
 const MAX_ITEMSIZE = 2 ** 31 - 1;
 
-const TYPESTR = /^([<>|=])([biufSUVMm])(\d+)(?:\[(\w+)\])?$/;
-
-/** Parse a numpy type string (`<i8`, `|S10`, `<M8[ns]`). Throws `RUNS_BAD_DTYPE`. */
-function parseTypestr(typestr: string): { kind: DtypeKind; elementBytes: number; littleEndian: boolean; unit?: string } {
-  const m = TYPESTR.exec(typestr);
-  if (!m) throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: unsupported type string ${JSON.stringify(typestr)} (expected e.g. '<i8', '|u1', '<f4', '|S8')`);
-  const kind = m[2] as DtypeKind;
-  const size = Number(m[3]);
-  const elementBytes = kind === "U" ? size * 4 : size;
-  const valid =
-    (kind === "b" && size === 1) ||
-    ((kind === "i" || kind === "u") && [1, 2, 4, 8].includes(size)) ||
-    (kind === "f" && [2, 4, 8].includes(size)) ||
-    ((kind === "M" || kind === "m") && size === 8) ||
-    kind === "S" ||
-    kind === "U" ||
-    kind === "V";
-  if (!valid) throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: unsupported type string ${JSON.stringify(typestr)}`);
-  return { kind, elementBytes, littleEndian: m[1] !== ">", ...(m[4] ? { unit: m[4] } : {}) };
+/** Run a parse of @daqkit/io's numpy dtype parser; its `IO_BAD_DTYPE` becomes `RUNS_BAD_DTYPE` (cause kept). */
+function parsed<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (cause) {
+    if (IoError.isInstance(cause) && cause.code === "IO_BAD_DTYPE") {
+      throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: ${cause.message.replace(/^numpy dtype: /, "")}`, { cause });
+    }
+    throw cause;
+  }
 }
 
-function fromLiteral(descr: PyLiteral, where: string): Dtype {
-  if (!Array.isArray(descr)) throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: ${where} is not a list of field tuples`);
-  const fields: DtypeField[] = [];
-  let offset = 0;
-  for (const [index, entry] of descr.entries()) {
-    if (!(entry instanceof PyTuple) || entry.items.length < 2 || entry.items.length > 3) {
-      throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: ${where} entry ${index} is not a (name, type[, shape]) tuple`);
-    }
-    const [nameItem, typeItem, shapeItem] = entry.items;
-    let name: string;
-    let title: string | undefined;
-    if (typeof nameItem === "string") name = nameItem;
-    else if (nameItem instanceof PyTuple && nameItem.items.length === 2 && typeof nameItem.items[0] === "string" && typeof nameItem.items[1] === "string") {
-      title = nameItem.items[0];
-      name = nameItem.items[1];
-    } else throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: ${where} entry ${index} has a bad name`);
-    let shape: number[] = [];
-    if (shapeItem !== undefined) {
-      const dims = shapeItem instanceof PyTuple ? shapeItem.items : [shapeItem];
-      shape = dims.map((d) => {
-        if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) {
-          throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: field ${name} has a bad shape: expected non-negative integers, found ${String(d)}`, { field: name });
-        }
-        return d;
+/**
+ * The numpy dtype as strax data may use it: no complex or object fields (strax stores neither), and
+ * rows of at most numpy's `int` itemsize (larger is a damaged descr, refused before any allocation).
+ */
+function straxDtype(dtype: NumpyDtype, where: string): Dtype {
+  for (const f of dtype.fields) {
+    if (f.kind === "c" || f.kind === "O") {
+      throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: unsupported type string ${JSON.stringify(f.typestr)} of field ${f.name} (complex and object fields are not strax data)`, {
+        field: f.name,
       });
     }
-    const count = shape.reduce((a, b) => a * b, 1);
-    let field: DtypeField;
-    if (typeof typeItem === "string") {
-      const t = parseTypestr(typeItem);
-      field = {
-        name,
-        ...(title !== undefined ? { title } : {}),
-        typestr: typeItem,
-        kind: t.kind,
-        elementBytes: t.elementBytes,
-        shape,
-        count,
-        byteOffset: offset,
-        byteSize: t.elementBytes * count,
-        littleEndian: t.littleEndian,
-        ...(t.unit ? { unit: t.unit } : {}),
-      };
-    } else if (Array.isArray(typeItem)) {
-      const sub = fromLiteral(typeItem, `field ${name}`);
-      field = {
-        name,
-        ...(title !== undefined ? { title } : {}),
-        typestr: "",
-        kind: "struct",
-        elementBytes: sub.itemsize,
-        shape,
-        count,
-        byteOffset: offset,
-        byteSize: sub.itemsize * count,
-        littleEndian: true,
-        fields: sub,
-      };
-    } else throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: field ${name} has a bad type`);
-    fields.push(field);
-    offset += field.byteSize;
-    // numpy itemsizes are C ints; anything larger is a damaged descr, refused before any allocation.
-    if (offset > MAX_ITEMSIZE) {
-      throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: ${where} is ${offset} bytes per row at field ${name}, more than numpy allows (${MAX_ITEMSIZE})`, { field: name });
-    }
+    if (f.fields) straxDtype(f.fields, `field ${f.name}`);
   }
-  const names = fields.map((f) => f.name).filter((n) => n !== "");
-  if (new Set(names).size !== names.length) throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: ${where} has duplicate field names`);
-  return { fields, itemsize: offset };
+  if (dtype.itemsize > MAX_ITEMSIZE) {
+    throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: ${where} is ${dtype.itemsize} bytes per row, more than numpy allows (${MAX_ITEMSIZE})`);
+  }
+  return dtype as Dtype;
 }
 
 /**
  * Parse a numpy `dtype.descr` repr such as
- * `[(('Start time since unix epoch [ns]', 'time'), '<i8'), ('data', '<i2', (110,))]`.
- * Throws `RUNS_BAD_DTYPE`.
+ * `[(('Start time since unix epoch [ns]', 'time'), '<i8'), ('data', '<i2', (110,))]`
+ * (with @daqkit/io's numpy dtype parser). Throws `RUNS_BAD_DTYPE`.
  */
 export function parseDtype(descr: string): Dtype {
-  return fromLiteral(parsePythonLiteral(descr), "dtype");
-}
-
-function formatField(f: DtypeField): string {
-  const name = f.title !== undefined ? `(${formatPythonString(f.title)}, ${formatPythonString(f.name)})` : formatPythonString(f.name);
-  const type = f.kind === "struct" ? formatDtype(f.fields!) : formatPythonString(f.typestr);
-  if (f.shape.length === 0) return `(${name}, ${type})`;
-  const shape = f.shape.length === 1 ? `(${f.shape[0]},)` : `(${f.shape.join(", ")})`;
-  return `(${name}, ${type}, ${shape})`;
+  return straxDtype(parsed(() => parseNumpyDescr(descr)), "dtype");
 }
 
 /** The numpy `repr(dtype.descr)` string of `dtype` (inverse of {@link parseDtype}). */
 export function formatDtype(dtype: Dtype): string {
-  return `[${dtype.fields.map(formatField).join(", ")}]`;
+  return formatNumpyDescr(dtype);
 }
 
 /** Field specification for {@link makeDtype}. */
@@ -169,13 +102,11 @@ export interface DtypeFieldSpec {
 
 /** Build a packed dtype from field specs (offsets computed). Throws `RUNS_BAD_DTYPE`. */
 export function makeDtype(specs: readonly DtypeFieldSpec[]): Dtype {
-  const literal = specs.map((s) => {
-    const name: PyLiteral = s.title !== undefined ? new PyTuple([s.title, s.name]) : s.name;
-    const items: PyLiteral[] = [name, s.typestr];
-    if (s.shape && s.shape.length > 0) items.push(new PyTuple([...s.shape]));
-    return new PyTuple(items);
+  const descr = specs.map((s) => {
+    const name = s.title !== undefined ? [s.title, s.name] : s.name;
+    return s.shape && s.shape.length > 0 ? [name, s.typestr, [...s.shape]] : [name, s.typestr];
   });
-  return fromLiteral(literal, "dtype");
+  return straxDtype(parsed(() => numpyDtypeFromDescr(descr)), "dtype");
 }
 
 /** The field named `name`, or undefined. */

@@ -1,40 +1,30 @@
+/**
+ * `@daqkit/runs`: strax DataDirectory stores, platform-neutral (browsers and Node). A
+ * {@link DataDirectory} reads a store through an @daqkit/io directory source; the Node-only parts
+ * (a DataDirectory by path that also writes, `putArrow`, `defineRun`, `writeSuperrun`, worker
+ * threads) are in `@daqkit/runs/node`.
+ */
 export { RunsError } from "./errors.js";
 export type { RunsErrorCode, RunsErrorContext } from "./errors.js";
-export { deterministicHash, canonicalizeForHash } from "./deterministic-hash.js";
-export { PyFloat, pyFloat, parsePythonJson, formatPythonJson, formatPythonFloat } from "./python-json.js";
-export type { PyJsonValue, PythonJsonOptions } from "./python-json.js";
-export { parseDtype, formatDtype, makeDtype, findField } from "./dtype.js";
-export type { Dtype, DtypeField, DtypeFieldSpec, DtypeKind } from "./dtype.js";
-export { COMPRESSORS, WRITABLE_COMPRESSORS, compressChunk, decompressChunk } from "./codecs.js";
-export type { Compressor } from "./codecs.js";
-export { decodeBloscChunk, readBloscHeader } from "./blosc.js";
-export type { BloscHeader } from "./blosc.js";
-export {
-  assertRunId,
-  formatRunDoc,
-  isRangeList,
-  isSuperrunId,
-  parseBsonDate,
-  parseRunDoc,
-  runDocFromJson,
-  subrunRanges,
-} from "./run-doc.js";
-export type { RunDoc, SubrunRange, SubrunSpecEntry } from "./run-doc.js";
-export { dataKeyFolderName, parseDataFolderName, superrunHash } from "./data-key.js";
+export { DataDirectory, WORKERS_AUTO_BYTES } from "./data-directory.js";
+export type {
+  ChunkIterationOptions,
+  DataDirectoryOptions,
+  FindDataOptions,
+  StoredData,
+  StoredDataFolder,
+} from "./data-directory.js";
+export { dataDtype, iterateChunks, loadTable } from "./load.js";
+export type { LoadOptions } from "./load.js";
+export { iterateSuperrunPlan, planSuperrunLoad, superrunKeyHash } from "./superrun.js";
+export type { SuperrunDefinition, SuperrunPlan } from "./superrun.js";
+export { selectRuns } from "./select-runs.js";
+export type { SelectRunsOptions } from "./select-runs.js";
+export { superrunHash, dataKeyFolderName } from "./data-key.js";
 export type { DataFolderName, DataKey, StraxLayout } from "./data-key.js";
-export { formatDataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
+export type { RunDoc, SubrunRange, SubrunSpecEntry } from "./run-doc.js";
 export type { ChunkInfo, DataMetadata, SubrunsMap } from "./metadata.js";
-export {
-  clipChunk,
-  concatenateChunks,
-  createContinuityChecker,
-  rowTimes,
-  splitChunk,
-  splitSubruns,
-  validateChunk,
-} from "./chunk.js";
 export type { Chunk, RowTimes } from "./chunk.js";
-export { getSplits, Rechunker } from "./rechunk.js";
 export {
   arrowSchemaToDtype,
   chunkToRecordBatch,
@@ -45,36 +35,18 @@ export {
   rowsToRecordBatch,
 } from "./arrow.js";
 export type { ColumnArray } from "./arrow.js";
-export { DataDirectory, WORKERS_AUTO_BYTES } from "./data-directory.js";
-export type {
-  ChunkIterationOptions,
-  DataDirectoryOptions,
-  FindDataOptions,
-  StoredData,
-  StoredDataFolder,
-} from "./data-directory.js";
-export { openDataWriter, STRAX_FORMAT_VERSION } from "./data-writer.js";
-export type { DataWriter, DataWriterOptions, OverwritePolicy } from "./data-writer.js";
-export {
-  dataDtype,
-  defineRun,
-  iterateChunks,
-  iterateSuperrunPlan,
-  loadTable,
-  planSuperrunLoad,
-  superrunKeyHash,
-  superrunPlanBytes,
-  writeSuperrun,
-} from "./superrun.js";
-export type {
-  DefineRunOptions,
-  DefineRunResult,
-  LoadOptions,
-  SuperrunDefinition,
-  SuperrunPlan,
-  WriteSuperrunOptions,
-} from "./superrun.js";
-export { selectRuns, fnmatchToRegExp } from "./select-runs.js";
-export { putArrow } from "./put.js";
-export type { ArrowInput, PutOptions } from "./put.js";
-export type { SelectRunsOptions } from "./select-runs.js";
+export { deterministicHash } from "./deterministic-hash.js";
+// Building blocks (documented in the README).
+export { parseDtype, formatDtype, makeDtype } from "./dtype.js";
+export type { Dtype, DtypeField, DtypeFieldSpec, DtypeKind } from "./dtype.js";
+export { compressChunk, decompressChunk } from "./codecs.js";
+export type { Compressor, DecompressOptions } from "./codecs.js";
+export { decodeBloscChunk } from "./blosc.js";
+export type { DecodeBloscOptions } from "./blosc.js";
+export { sharedWebBloscPool } from "./blosc-workers.js";
+export type { BloscDecodePool } from "./blosc-workers.js";
+export { parseRunDoc } from "./run-doc.js";
+export { parseDataMetadata } from "./metadata.js";
+export { clipChunk } from "./chunk.js";
+export { PyFloat, parsePythonJson, formatPythonJson } from "./python-json.js";
+export type { PyJsonValue, PythonJsonOptions } from "./python-json.js";

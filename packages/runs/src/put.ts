@@ -6,7 +6,7 @@ import { RecordBatch, Table } from "apache-arrow";
 import { arrowSchemaToDtype, recordBatchToRows } from "./arrow.js";
 import { type Chunk, rowTimes } from "./chunk.js";
 import type { Compressor } from "./codecs.js";
-import type { DataDirectory } from "./data-directory.js";
+import type { DataDirectory } from "./node-data-directory.js";
 import type { OverwritePolicy } from "./data-writer.js";
 import type { Dtype } from "./dtype.js";
 import { deterministicHash } from "./deterministic-hash.js";

@@ -67,7 +67,7 @@ export class Rechunker {
     const times = rowTimes(cache.dtype, cache.data);
     const cutTimes = getSplits(cache, this.targetBytes, this.minGapNs).map((i) => times.time(i) - 500n);
     for (const t of cutTimes) {
-      const [left, right] = splitChunk(cache, t, true);
+      const [left, right] = splitChunk(cache, t, { allowEarlySplit: true });
       out.push(left);
       cache = right;
     }

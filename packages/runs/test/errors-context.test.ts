@@ -6,7 +6,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tableFromArrays } from "apache-arrow";
 import { afterEach, describe, expect, it } from "vitest";
-import { DataDirectory, iterateChunks, loadTable, putArrow, type RunsError } from "../src/index.js";
+import { DataDirectory, iterateChunks, loadTable, putArrow, type RunsError } from "../src/node.js";
 import { copyFolder, removeDir, STRAX } from "./helpers.js";
 
 const cleanup: string[] = [];

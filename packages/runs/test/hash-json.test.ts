@@ -4,14 +4,13 @@ import { describe, expect, it } from "vitest";
 import {
   deterministicHash,
   formatDtype,
-  formatPythonFloat,
   formatPythonJson,
   parseDtype,
   parsePythonJson,
   PyFloat,
-  pyFloat,
   superrunHash,
-} from "../src/index.js";
+} from "../src/node.js";
+import { formatPythonFloat, pyFloat } from "../src/python-json.js";
 import { STRAX } from "./helpers.js";
 
 const RECORDS = { records: ["Records", "0.0.0", { crash: false, dummy_tracked_option: 42 }] };
@@ -130,6 +129,14 @@ describe("numpy dtype descr", () => {
     ]);
     expect(d.itemsize).toBe(63);
     expect(formatDtype(d)).toBe(text);
+  });
+
+  it("writes titles back as Python's repr does (non-printable characters escaped, as numpy gives them)", () => {
+    // python3 -c "import numpy as np; print(np.dtype([(('t\x85\u2028 \xad\U000e0001 é', 'x'), '<i8')]).descr)"
+    const text = String.raw`[(('t\x85\u2028 \xad\U000e0001 é', 'x'), '<i8')]`;
+    const dtype = parseDtype(text);
+    expect(dtype.fields[0]!.title).toBe("t\x85\u2028 \xad\u{e0001} é");
+    expect(formatDtype(dtype)).toBe(text);
   });
 
   it.each(["[('a', '<i3')]", "[('a', 'float')]", "[('a' '<i4')]", "[('a', '<i4'), ('a', '<i8')]", "not a dtype", "[('a', '<i4', (2.5,))]"])(

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Field, FixedSizeList, Float32, Int16, makeData, RecordBatch, Schema, Struct, Table, Int64, Uint8, Bool, Float64 } from "apache-arrow";
 import { describe, expect, it } from "vitest";
-import { type Chunk, DataDirectory, iterateChunks, putArrow } from "../src/index.js";
+import { type Chunk, DataDirectory, iterateChunks, putArrow } from "../src/node.js";
 import { STRAX } from "./helpers.js";
 import { havePython } from "../../../test/support/readers.js";
 

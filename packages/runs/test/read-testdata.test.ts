@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DataDirectory, iterateChunks, loadTable, readChunkColumn, type Chunk } from "../src/index.js";
+import { DataDirectory, iterateChunks, loadTable, readChunkColumn, type Chunk } from "../src/node.js";
 import { endtimes, STRAX, sumBigInt, sumNumber } from "./helpers.js";
 
 interface Expected {

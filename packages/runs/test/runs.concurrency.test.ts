@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { type Table, tableFromArrays, tableToIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleScript } from "../../../test/support/fault.js";
-import { type Chunk, DataDirectory, defineRun, iterateChunks, loadTable, putArrow, RunsError, writeSuperrun } from "../src/index.js";
+import { type Chunk, DataDirectory, defineRun, iterateChunks, loadTable, putArrow, RunsError, writeSuperrun } from "../src/node.js";
 import { copyFolder, removeDir, STRAX, sumBigInt, tempDir } from "./helpers.js";
 
 let work: string;

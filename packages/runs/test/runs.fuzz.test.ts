@@ -9,7 +9,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { BASE_SEED, bundleScript, finish, type IsolatedInput, mutations, newTally, runIsolated, scaled, type Tally } from "../../../test/support/fault.js";
-import { type Compressor, decompressChunk } from "../src/index.js";
+import { type Compressor, decompressChunk } from "../src/node.js";
 import type { FuzzInput } from "./children/fuzz-worker.js";
 import { removeDir, STRAX, tempDir } from "./helpers.js";
 
@@ -68,13 +68,13 @@ it("metadata JSON, dtype strings and run documents", async () => {
     ["dtype-shape-overflow", text.replace("(110,)", "(99999999999999999999,)")],
   ];
   for (const [label, t] of fixed) inputs.push({ label: `metadata ${label}`, data: { kind: "metadata", bytes: typeof t === "string" ? new TextEncoder().encode(t) : t } });
-  for (const m of mutations(meta, { count: scaled(80), seed: BASE_SEED, boundaries: jsonBoundaries(meta) })) inputs.push({ label: `metadata ${m.label}`, data: { kind: "metadata", bytes: m.bytes } });
-  for (const m of mutations(superMeta, { count: scaled(40), seed: BASE_SEED + 1000, boundaries: jsonBoundaries(superMeta) })) inputs.push({ label: `superrun-metadata ${m.label}`, data: { kind: "metadata", bytes: m.bytes } });
-  for (const m of mutations(runDoc, { count: scaled(40), seed: BASE_SEED + 2000, boundaries: jsonBoundaries(runDoc) })) inputs.push({ label: `rundoc ${m.label}`, data: { kind: "rundoc", bytes: m.bytes } });
+  for (const m of mutations(meta, { count: scaled(40), seed: BASE_SEED, boundaries: jsonBoundaries(meta) })) inputs.push({ label: `metadata ${m.label}`, data: { kind: "metadata", bytes: m.bytes } });
+  for (const m of mutations(superMeta, { count: scaled(20), seed: BASE_SEED + 1000, boundaries: jsonBoundaries(superMeta) })) inputs.push({ label: `superrun-metadata ${m.label}`, data: { kind: "metadata", bytes: m.bytes } });
+  for (const m of mutations(runDoc, { count: scaled(20), seed: BASE_SEED + 2000, boundaries: jsonBoundaries(runDoc) })) inputs.push({ label: `rundoc ${m.label}`, data: { kind: "rundoc", bytes: m.bytes } });
   for (const t of ["", "[", "[('a', '<i8', (2147483648,))]", "[('a', '<i8', (65536, 65536))]", "[('a', '<i8'), ('a', '<i8')]", "[(1, 2)]", "[('a', '<U99999999999')]", "[('a', [('b', [('c', '<i8')])])]", "[" .repeat(20000)])
     inputs.push({ label: `dtype fixed ${JSON.stringify(t.slice(0, 30))}`, data: { kind: "dtype", text: t } });
   const dtypeBytes = new TextEncoder().encode(dtype);
-  for (const m of mutations(dtypeBytes, { count: scaled(60), seed: BASE_SEED + 3000 })) inputs.push({ label: `dtype ${m.label}`, data: { kind: "dtype", text: new TextDecoder().decode(m.bytes) } });
+  for (const m of mutations(dtypeBytes, { count: scaled(30), seed: BASE_SEED + 3000 })) inputs.push({ label: `dtype ${m.label}`, data: { kind: "dtype", text: new TextDecoder().decode(m.bytes) } });
   await runIsolated(script, labelled("json", inputs), tally, { deadlineMs: DEADLINE_MS });
   expect(finish(tally)).toEqual([]);
   assertOwnCodes(tally);
@@ -99,7 +99,7 @@ it("every codec over the real chunks", async () => {
     // bzip2 has block and stream CRCs; zstd frames written by strax carry no checksum, blosc and LZ4 frames none.
     const checksummed = compressor === "bz2";
     const boundaries = compressor === "blosc" ? [0, 4, 8, 12, 16, 20, 24] : [0, 4, 5, 6, 8, 12, bytes.length - 4];
-    for (const m of mutations(bytes, { count: scaled(40), seed: BASE_SEED + 10_000 * (k + 1), boundaries })) {
+    for (const m of mutations(bytes, { count: scaled(20), seed: BASE_SEED + 10_000 * (k + 1), boundaries })) {
       inputs.push({ label: `${compressor} ${rel.split("/").pop()} ${m.label}`, data: { kind: "codec", compressor, bytes: m.bytes, expected: original.byteLength, original, checksummed } });
     }
     // Huge declared lengths: refused from the header, before the output is allocated.
@@ -141,7 +141,7 @@ it("mutated whole data directories: load a run, a superrun assembled from subrun
     ["_superrun_ranges", "peaks", true],
   ];
   const inputs: { label: string; data: FuzzInput }[] = [];
-  const perFile = Math.max(1, Math.ceil(scaled(60) / files.length));
+  const perFile = Math.max(1, Math.ceil(scaled(30) / files.length));
   // Files that the loads above read.
   const read = files.filter((f) => /^(0-records|[012]-peaks|_superrun_(test|ranges))/.test(f));
   for (const [i, file] of read.entries()) {

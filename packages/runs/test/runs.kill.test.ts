@@ -11,13 +11,13 @@ import { join } from "node:path";
 import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE_SEED, bundleScript, finish, killAt, newTally, prng, record, scaled } from "../../../test/support/fault.js";
-import { type Chunk, DataDirectory, iterateChunks, putArrow, RunsError, writeSuperrun } from "../src/index.js";
+import { type Chunk, DataDirectory, iterateChunks, putArrow, RunsError, writeSuperrun } from "../src/node.js";
 import { copyFolder, removeDir, STRAX, tempDir } from "./helpers.js";
 
 let work: string;
 let child: string;
 let arrowFile: string;
-const KILLS = scaled(3);
+const KILLS = scaled(2);
 /** kills = SIGKILL landed; midWrite = a scratch folder was left (killed inside the write); finished = exited first. */
 const figures = { put: { kills: 0, midWrite: 0, finished: 0 }, superrun: { kills: 0, midWrite: 0, finished: 0 } };
 /** One input per kill, `ok` once every check after it passed (a failed check fails the test instead). */

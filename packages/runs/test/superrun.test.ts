@@ -5,13 +5,13 @@ import {
   type Chunk,
   DataDirectory,
   defineRun,
-  formatRunDoc,
   iterateChunks,
   loadTable,
   makeDtype,
   selectRuns,
   writeSuperrun,
-} from "../src/index.js";
+} from "../src/node.js";
+import { formatRunDoc } from "../src/run-doc.js";
 import { copyFolder, removeDir, STRAX, sumBigInt, tempDir } from "./helpers.js";
 
 const cleanup: string[] = [];

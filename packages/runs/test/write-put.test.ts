@@ -16,7 +16,7 @@ import {
   putArrow,
   recordBatchToRows,
   rowsToRecordBatch,
-} from "../src/index.js";
+} from "../src/node.js";
 import { copyFolder, removeDir, STRAX, tempDir } from "./helpers.js";
 
 const cleanup: string[] = [];
@@ -87,7 +87,7 @@ describe("writing reproduces strax's layout", () => {
   it("codecs round-trip and bz2 is read-only", async () => {
     const raw = new Uint8Array(100_000).map((_, i) => (i * 7919) % 251);
     for (const c of ["blosc", "zstd", "lz4"] as const) {
-      expect(Buffer.compare(await decompressChunk(c, await compressChunk(c, raw), raw.length), raw)).toBe(0);
+      expect(Buffer.compare(await decompressChunk(c, await compressChunk(c, raw), { expectedBytes: raw.length }), raw)).toBe(0);
     }
     await expect(compressChunk("bz2", raw)).rejects.toMatchObject({ code: "RUNS_UNKNOWN_COMPRESSOR" });
   });

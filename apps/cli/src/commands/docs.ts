@@ -1,5 +1,6 @@
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { IoError, writeFileAtomic } from "@daqkit/io/node";
 import { type BlueskyRun, DocModelError, type DocumentPair, type InMemoryCatalog, type Query, type StreamColumn, checkQuery, toPlain } from "@daqkit/docmodel";
 import { type MsgpackIndex, exportMsgpack, openMsgpackCatalog } from "@daqkit/docmodel/node";
 import type { Command } from "commander";
@@ -99,32 +100,41 @@ async function openRun(dir: string, key: string): Promise<BlueskyRun> {
   return catalog.run(resolveKey(catalog, key));
 }
 
-/**
- * Write `text` to `path` without ever leaving a torn file under that name: a temporary file in the same directory,
- * then rename (overwrite) or link (fails with DOCS_FILE_EXISTS when `path` exists, like the msgpack export).
- */
-function writeAtomically(path: string, text: string, overwrite: boolean): void {
-  if (!overwrite && existsSync(path)) throw new DocModelError("DOCS_FILE_EXISTS", `docs export: ${path} already exists (use --overwrite)`, { path });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, "wx");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    if (overwrite) renameSync(tmp, path);
-    else {
-      try {
-        linkSync(tmp, path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new DocModelError("DOCS_FILE_EXISTS", `docs export: ${path} already exists (use --overwrite)`, { path });
-        throw e;
-      }
+/** The temporary naming scheme of `docs export --format jsonl` before @daqkit/io's atomic writer (`.NAME.PID.MS.tmp`). */
+const LEGACY_TEMPORARY = /^(\d+)\.\d+\.tmp$/;
+
+/** `[name, doc]` per line as UTF-8, in chunks of about 1 MiB. */
+function* jsonLines(documents: Iterable<DocumentPair>): Generator<Uint8Array> {
+  const encoder = new TextEncoder();
+  let lines: string[] = [];
+  let size = 0;
+  for (const pair of documents) {
+    const line = JSON.stringify(toPlain(pair));
+    lines.push(line);
+    size += line.length;
+    if (size >= 1 << 20) {
+      yield encoder.encode(`${lines.join("\n")}\n`);
+      lines = [];
+      size = 0;
     }
-  } finally {
-    if (existsSync(tmp)) unlinkSync(tmp);
+  }
+  if (lines.length) yield encoder.encode(`${lines.join("\n")}\n`);
+}
+
+/**
+ * Write JSON lines to `path` with @daqkit/io's atomic writer: never a torn file under that name; without
+ * `overwrite` an existing file is DOCS_FILE_EXISTS (like the msgpack export), with it the file is replaced.
+ * Stale temporaries of dead writers (this scheme and the older one) are removed.
+ */
+async function writeJsonLines(path: string, documents: Iterable<DocumentPair>, overwrite: boolean): Promise<void> {
+  const exists = (cause?: unknown): DocModelError =>
+    new DocModelError("DOCS_FILE_EXISTS", `docs export: ${path} already exists (use --overwrite)`, { path, cause });
+  if (!overwrite && existsSync(path)) throw exists();
+  try {
+    await writeFileAtomic(path, jsonLines(documents), { exclusive: !overwrite, legacyTemporary: LEGACY_TEMPORARY });
+  } catch (e) {
+    if (IoError.isInstance(e) && e.code === "IO_EXISTS") throw exists(e);
+    throw e;
   }
 }
 
@@ -264,9 +274,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
         } else {
           mkdirSync(opts.out, { recursive: true });
           const path = join(opts.out, `${run.start.uid}.jsonl`);
-          const lines: string[] = [];
-          for (const pair of documents) lines.push(JSON.stringify(toPlain(pair)));
-          writeAtomically(path, `${lines.join("\n")}\n`, opts.overwrite);
+          await writeJsonLines(path, documents, opts.overwrite);
           written.push({ uid: run.start.uid, path });
         }
       }

@@ -1,5 +1,5 @@
 
-import { type Lgdo, type Lh5ObjectInfo, type Table, lgdoRows, lgdoToArrow, openLh5 } from "@daqkit/lh5";
+import { type Lgdo, type Lh5ObjectInfo, type Table, lgdoRows, lgdoToArrow, openLh5 } from "@daqkit/lh5/node";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";

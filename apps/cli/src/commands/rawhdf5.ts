@@ -10,7 +10,7 @@ import {
   repairRawfile,
   toRawfile,
   type PacketColumns,
-} from "@daqkit/rawhdf5";
+} from "@daqkit/rawhdf5/node";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
@@ -312,9 +312,9 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
           try {
             for await (const block of blocks) writer.append(block);
             packets = writer.length;
-            writer.close();
+            await writer.close();
           } catch (error) {
-            writer.abort();
+            await writer.abort();
             throw error;
           }
         }

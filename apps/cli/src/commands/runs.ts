@@ -16,7 +16,7 @@ import {
   selectRuns,
   type SubrunSpecEntry,
   writeSuperrun,
-} from "@daqkit/runs";
+} from "@daqkit/runs/node";
 import type { NsInterval } from "@daqkit/timestamps";
 import type { RecordBatch } from "apache-arrow";
 import type { Command } from "commander";

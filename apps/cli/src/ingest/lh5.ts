@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { type DataKey, type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
 import { filesUid } from "@daqkit/docmodel/node";
 import { isNumericTypedArray, numpyTypestrOfTypedArray } from "@daqkit/io";
-import { type Lgdo, type Table, openLh5 } from "@daqkit/lh5";
+import { type Lgdo, type Table, openLh5 } from "@daqkit/lh5/node";
 import { CliUsageError } from "../errors.js";
 import type { CliIngestor, IngestCliOptions } from "./types.js";
 

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type DocumentPair, NdArray, composeRun } from "@daqkit/docmodel";
 import { filesUid } from "@daqkit/docmodel/node";
-import { fromRawfile, parseMessage } from "@daqkit/rawhdf5";
+import { fromRawfile, parseMessage } from "@daqkit/rawhdf5/node";
 import { CliUsageError } from "../errors.js";
 import type { CliIngestor, IngestCliOptions } from "./types.js";
 

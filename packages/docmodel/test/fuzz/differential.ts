@@ -5,7 +5,8 @@
  */
 import { Unpackr } from "msgpackr";
 import { DocModelError, MsgpackDecoder, NdArray } from "../../src/index.js";
-import { TruncatedInput, numpyToBytes, parseDtype } from "../../src/msgpack-codec.js";
+import { TruncatedInput } from "../../src/msgpack/decoder.js";
+import { numpyToBytes, numpyType } from "../../src/msgpack/numpy.js";
 
 const unpackr = new Unpackr({ mapsAsObjects: false, useRecords: false });
 
@@ -61,13 +62,13 @@ function theirs(v: unknown): unknown {
       const isArray = bin.get("nd") === true;
       const type = bin.get("type") as string;
       const data = bin.get("data") as Uint8Array;
-      const dt = parseDtype(type);
+      const dt = numpyType(type);
       // Our NdArrays are little-endian: compare the raw bytes only when no swap happened.
       return {
-        $nd: dt.normal,
+        $nd: dt.normalized,
         shape: isArray ? (bin.get("shape") as number[]).map(Number) : [],
         scalar: !isArray,
-        data: dt.order === ">" ? "(swapped)" : hex(data),
+        data: dt.byteOrder === ">" ? "(swapped)" : hex(data),
       };
     }
     for (const [k, x] of bin) entries.push([k, x]);

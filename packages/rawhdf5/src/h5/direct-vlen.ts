@@ -10,8 +10,8 @@
  * changed while it was being read (size / mtime) makes it return `null`, and the caller uses the
  * HDF5 path instead. It never throws for file content.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { inflateSync } from "node:zlib";
+import type { ByteSource } from "@daqkit/io";
+import { unzlibSync } from "fflate";
 import { lookup3 } from "./lookup3.js";
 import type { PackedMessages } from "./vlen-u8.js";
 
@@ -22,11 +22,16 @@ function bail(): never {
   throw new Bail();
 }
 
-interface FileReader {
-  fd: number;
-  size: number;
+/** Synchronous random access to the file's bytes (a Node descriptor, or an io byte source). */
+export interface DirectReader {
+  readonly size: number;
+  /** Up to `length` bytes at `address` (fewer at the end of the file); throws {@link Bail} outside it. */
   read(address: number, length: number): Uint8Array;
+  /** Exactly `length` bytes at `address` into `target` at `at`; false when they cannot be read. */
+  readInto(target: Uint8Array, at: number, address: number, length: number): boolean;
 }
+
+type FileReader = DirectReader;
 
 function u64(view: DataView, at: number): number {
   const v = view.getBigUint64(at, true);
@@ -345,32 +350,14 @@ function parseCollection(region: Uint8Array, view: DataView, at: number, objectO
 
 /**
  * Read rows `[start, start + count)` of the VLEN-uint8 dataset `name` of a quiescent raw file
- * directly. Returns null whenever the fast path does not apply (the caller then uses HDF5).
+ * directly through `file`. Returns null whenever the fast path does not apply (the caller then uses HDF5).
  *
  * @param expectedRows the dataset length HDF5 reported; a different length on disk means a writer
  *   touched the file
  */
-export function readVlenU8Direct(path: string, name: string, start: number, count: number, expectedRows: number): PackedMessages | null {
-  let fd: number;
+export function readVlenU8DirectFrom(file: DirectReader, name: string, start: number, count: number, expectedRows: number): PackedMessages | null {
   try {
-    fd = openSync(path, "r");
-  } catch {
-    return null;
-  }
-  try {
-    const before = fstatSync(fd, { bigint: true });
-    const size = Number(before.size);
-    const file: FileReader = {
-      fd,
-      size,
-      read(address: number, length: number): Uint8Array {
-        if (address < 0 || address >= size) bail();
-        const n = Math.min(length, size - address);
-        const b = new Uint8Array(n);
-        if (readSync(fd, b, 0, n, address) !== n) bail();
-        return b;
-      },
-    };
+    const size = file.size;
     // Superblock v2/v3 at offset 0 (no user block), 8-byte offsets and lengths, no writer attached.
     const sb = file.read(0, 48);
     const sig = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -395,7 +382,7 @@ export function readVlenU8Direct(path: string, name: string, start: number, coun
       let chunk = file.read(e.address, e.size);
       if (index.filtered && (e.filterMask & 1) === 0) {
         try {
-          chunk = new Uint8Array(inflateSync(chunk));
+          chunk = unzlibSync(chunk);
         } catch {
           bail();
         }
@@ -436,7 +423,7 @@ export function readVlenU8Direct(path: string, name: string, start: number, coun
       const span = spanEnd - lo;
       if (span <= 3 * total + (4 << 20)) {
         region = new Uint8Array(span + total);
-        if (readSync(fd, region, 0, span, lo) !== span) bail();
+        if (!file.readInto(region, 0, lo, span)) bail();
       }
       const tables = new Map<number, Float64Array>();
       const regionOf = new Map<number, [Uint8Array, DataView, number]>(); // collection → buffer, view, base offset
@@ -495,18 +482,49 @@ export function readVlenU8Direct(path: string, name: string, start: number, coun
         }
       }
     }
-    // Unchanged file: same size and times, and the same superblock (its EOF address moves with
-    // every allocation, its flags with every writer open). File times are coarse (a few ms), hence
-    // the superblock comparison as well.
-    const after = fstatSync(fd, { bigint: true });
-    if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) bail();
+    // The superblock is read again: its EOF address moves with every allocation, its flags with
+    // every writer open (callers on live files also compare file times around the read).
     const sbAfter = file.read(0, 48);
     for (let i = 0; i < 48; i++) if (sbAfter[i] !== sb[i]) bail();
     return { bytes, offsets };
-  } catch (error) {
-    if (error instanceof Bail) return null;
+  } catch {
+    // Bail or any other surprise: the caller uses HDF5.
     return null;
-  } finally {
-    closeSync(fd);
   }
+}
+
+/**
+ * The direct reader over an io byte source with `readSync` (bytes, a Node file source, a `Blob` in
+ * a Web Worker): what the platform-neutral readers use. Null when it does not apply.
+ */
+export function readVlenU8DirectSource(source: ByteSource, name: string, start: number, count: number, expectedRows: number): PackedMessages | null {
+  const readSync = source.readSync?.bind(source);
+  if (!readSync) return null;
+  const size = source.size;
+  return readVlenU8DirectFrom(
+    {
+      size,
+      read(address, length) {
+        if (address < 0 || address >= size) bail();
+        try {
+          return readSync(address, Math.min(length, size - address));
+        } catch {
+          bail();
+        }
+      },
+      readInto(target, at, address, length) {
+        if (address < 0 || address + length > size) return false;
+        try {
+          target.set(readSync(address, length), at);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    },
+    name,
+    start,
+    count,
+    expectedRows,
+  );
 }

@@ -1,34 +1,16 @@
 /**
  * The raw-file layout of spec §2 on h5wasm: create it, inspect it, append a batch. All functions
- * are synchronous and expect to run inside {@link withQuietHdf5}.
+ * are synchronous; they run inside io's status-call scope (Node, `withQuietHdf5`) or under io's
+ * throwing error handler (byte snapshots, where a failing call throws).
  */
-import { closeSync, openSync, readSync } from "node:fs";
-import type { File as H5File } from "h5wasm/node";
+import type { File as H5File } from "h5wasm";
 import { RawHdf5Error } from "../errors.js";
 import { RAWFILE_CHUNK_ROWS, RAWFILE_PATHS } from "../layout.js";
-import { type H5Runtime, type QuietScope, summarizeDiagnostic } from "./h5wasm-module.js";
+import { type H5Runtime, type QuietScope, summarizeDiagnostic } from "./runtime.js";
 import { createVlenStringPlaceholder, patchVlenStringDatasetOnDisk, writeU8Rows, writeVlenU8Rows } from "./vlen-u8.js";
 
 /** Library-version bounds for everything we write: HDF5 1.10 object formats, superblock 3 (spec §8.1). */
 export const WRITE_LIBVER: ["v110", "latest"] = ["v110", "latest"];
-
-const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/** True when the file starts with the HDF5 signature at 0, 512, 1024, 2048, … (user block sizes). */
-export function hasHdf5Signature(path: string): boolean {
-  const fd = openSync(path, "r");
-  try {
-    const buffer = new Uint8Array(8);
-    for (let offset = 0; ; offset = offset === 0 ? 512 : offset * 2) {
-      const got = readSync(fd, buffer, 0, 8, offset);
-      if (got < 8) return false;
-      if (HDF5_SIGNATURE.every((b, i) => buffer[i] === b)) return true;
-      if (offset > 1 << 30) return false;
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** An open h5wasm file, or the HDF5 diagnostic explaining why it did not open. */
 export type OpenResult = { ok: true; file: H5File } | { ok: false; diagnostic: string };
@@ -211,7 +193,7 @@ export function createRawLayout(rt: H5Runtime, scope: QuietScope, path: string, 
   } finally {
     closeQuietly(opened.file);
   }
-  patchVlenStringDatasetOnDisk(path, address);
+  patchVlenStringDatasetOnDisk(rt, path, address);
   opened = openH5(rt, scope, path, "a", WRITE_LIBVER);
   if (!opened.ok) throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: cannot re-open the new file: ${summarizeDiagnostic(opened.diagnostic)}`, { path, hdf5Diagnostic: opened.diagnostic });
   const file = opened.file;

@@ -1,6 +1,6 @@
 /**
  * The HDF5 superblock, versions 2 and 3 (HDF5 file format specification §II.A), read and patched
- * directly with Node `fs`: the readers use it to tell a quiescent file from one a writer has open
+ * from bytes (Node file access is in `superblock-node.ts`): the readers use it to tell a quiescent file from one a writer has open
  * (status flags), to refuse a file shorter than its stored end-of-file address, and
  * `repairRawfile` uses it to clear the flags a crashed writer left set (what `h5clear -s` does).
  *
@@ -8,7 +8,6 @@
  * file consistency flags (1), base address, superblock extension address, end-of-file address,
  * root group object header address (8 each), then the lookup3 checksum of the 44 bytes before it.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { lookup3 } from "./lookup3.js";
 
 /** Flag bit: the file is open for writing (HDF5 `H5F_SUPER_WRITE_ACCESS`). */
@@ -18,7 +17,7 @@ export const SUPERBLOCK_SWMR_WRITE_ACCESS = 0x04;
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Bytes covered by the checksum (8-byte offsets). */
-const CHECKED_BYTES = 44;
+export const CHECKED_BYTES = 44;
 
 /** What {@link readSuperblock} found at offset 0. */
 export interface SuperblockInfo {
@@ -68,22 +67,6 @@ export function parseSuperblock(bytes: Uint8Array, fileSize: number): Superblock
   };
 }
 
-/**
- * Read the superblock at offset 0 of `path`. Returns null when the file does not start with a
- * version-2/3 superblock with 8-byte offsets (older superblocks have no status flags we use).
- */
-export function readSuperblock(path: string): SuperblockInfo | null {
-  const fd = openSync(path, "r");
-  try {
-    const size = fstatSync(fd).size;
-    const bytes = new Uint8Array(CHECKED_BYTES + 4);
-    if (readSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) return null;
-    return parseSuperblock(bytes, size);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** True when two superblock reads saw the same bytes and the same file size. */
 export function sameSuperblock(a: SuperblockInfo | null, b: SuperblockInfo | null): boolean {
   if (a === null || b === null) return a === b;
@@ -92,23 +75,12 @@ export function sameSuperblock(a: SuperblockInfo | null, b: SuperblockInfo | nul
   return true;
 }
 
-/**
- * Set the status flags of the version-2/3 superblock of `path` to `flags` and rewrite its checksum
- * (with 0, what `h5clear -s` does). The stored checksum must be valid beforehand.
- * @returns the flags before the change, or null when the file has no such superblock or its checksum is wrong
- */
-export function writeSuperblockFlags(path: string, flags: number): number | null {
-  const fd = openSync(path, "r+");
-  try {
-    const bytes = new Uint8Array(CHECKED_BYTES + 4);
-    if (readSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) return null;
-    const info = parseSuperblock(bytes, fstatSync(fd).size);
-    if (!info?.checksumOk) return null;
-    bytes[11] = flags & 0xff;
-    new DataView(bytes.buffer).setUint32(CHECKED_BYTES, lookup3(bytes.subarray(0, CHECKED_BYTES)), true);
-    writeSync(fd, bytes, 0, bytes.length, 0);
-    return info.flags;
-  } finally {
-    closeSync(fd);
-  }
+
+/** Set the status flags of a version-2/3 superblock held in `bytes` (48 bytes) and rewrite its checksum; returns the flags before, or null when it is not one with a valid checksum. */
+export function patchSuperblockFlags(bytes: Uint8Array, fileSize: number, flags: number): number | null {
+  const info = parseSuperblock(bytes, fileSize);
+  if (!info?.checksumOk) return null;
+  bytes[11] = flags & 0xff;
+  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(CHECKED_BYTES, lookup3(bytes.subarray(0, CHECKED_BYTES)), true);
+  return info.flags;
 }

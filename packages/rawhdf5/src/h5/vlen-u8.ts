@@ -9,9 +9,8 @@
  * - {@link readVlenU8Rows} / {@link readU8Rows}: statused low-level reads that never let h5wasm
  *   decode or free garbage pointers after a failed read (which aborts the wasm runtime).
  */
-import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { RawHdf5Error } from "../errors.js";
-import type { H5Runtime } from "./h5wasm-module.js";
+import type { H5Runtime } from "./runtime.js";
 import { lookup3 } from "./lookup3.js";
 
 /** HDF5 `H5S_UNLIMITED` (2^64 − 1). */
@@ -136,26 +135,42 @@ export function objectHeaderChunk0Bytes(header: Uint8Array): number | null {
   return pos + sizeBytes + size + 4;
 }
 
-/** Patch the datatype of the dataset whose object header is at `address` in the closed file `path`. */
-export function patchVlenStringDatasetOnDisk(path: string, address: number): DatatypePatch {
-  const fd = openSync(path, "r+");
+interface EmscriptenFs {
+  open(path: string, flags: string): unknown;
+  read(stream: unknown, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  write(stream: unknown, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  close(stream: unknown): void;
+}
+
+/**
+ * Patch the datatype of the dataset whose object header is at `address` in the closed file `path`,
+ * through the runtime's file system (host paths in Node's NODERAWFS build, MEMFS in browsers).
+ */
+export function patchVlenStringDatasetOnDisk(rt: H5Runtime, path: string, address: number): DatatypePatch {
+  const fs = rt.module.FS as unknown as EmscriptenFs;
+  let stream: unknown;
+  try {
+    stream = fs.open(path, "r+");
+  } catch (error) {
+    throw patchFailure(path, `cannot open the new file to patch it: ${(error as Error).message ?? String(error)}`);
+  }
   try {
     // Chunk 0 of a freshly created dataset header is a few hundred bytes; read generously, and
     // re-read once with the size the header declares if it is longer (decided on the declared
     // size, never on the text of an error).
     let header = new Uint8Array(4096);
-    let got = readSync(fd, header, 0, header.length, address);
+    let got = fs.read(stream, header, 0, header.length, address);
     const needed = objectHeaderChunk0Bytes(header.subarray(0, got));
     if (needed !== null && needed > got && got === header.length) {
       header = new Uint8Array(needed);
-      got = readSync(fd, header, 0, needed, address);
+      got = fs.read(stream, header, 0, needed, address);
     }
     const patch = patchVlenStringHeader(header.subarray(0, got), address, path);
-    const written = writeSync(fd, header, 0, patch.chunkEnd, address);
+    const written = fs.write(stream, header, 0, patch.chunkEnd, address);
     if (written !== patch.chunkEnd) throw patchFailure(path, `short write of the patched object header (${written} of ${patch.chunkEnd} bytes)`, address);
     return patch;
   } finally {
-    closeSync(fd);
+    fs.close(stream);
   }
 }
 

@@ -3,7 +3,7 @@
  *   append PATH FROM TOTAL BATCH   append messageFor(FROM..TOTAL) in batches with toRawfile; prints "started", then "done N"
  *   packets RAW OUT                convert RAW to a packet file with PacketFileWriter; prints "started"
  */
-import { PacketFileWriter, iterateRawfilePackets, toRawfile } from "../../src/index.js";
+import { PacketFileWriter, iterateRawfilePackets, toRawfile } from "../../src/node.js";
 import { messageFor } from "../live/message-for.js";
 
 const [role, path, a, b, c] = process.argv.slice(2);
@@ -25,6 +25,6 @@ if (role === "append") {
   const writer = await PacketFileWriter.create(a!);
   process.stdout.write("started\n");
   for await (const block of iterateRawfilePackets(path!, { blockMessages: 50, lenient: true })) writer.append(block);
-  writer.close();
+  await writer.close();
   process.stdout.write("closed\n");
 } else throw new Error(`unknown role ${role}`);

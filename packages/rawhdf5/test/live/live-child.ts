@@ -5,7 +5,7 @@
  * Message i is a pure function of i, so readers verify every byte without coordination.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { followRawfile, fromRawfile, lenRawfile, openRawfileWriter, RawHdf5Error, toRawfile } from "../../src/index.js";
+import { followRawfile, fromRawfile, lenRawfile, openRawfileWriter, RawHdf5Error, toRawfile } from "../../src/node.js";
 import { messageFor } from "./message-for.js";
 
 function same(a: Uint8Array, b: Uint8Array): boolean {

@@ -16,7 +16,7 @@ import {
   iterateChunks,
   parseDtype,
   RunsError,
-} from "../../src/index.js";
+} from "../../src/node.js";
 
 export type FuzzInput =
   | { kind: "codec"; compressor: Compressor; bytes: Uint8Array; expected: number; original: Uint8Array; checksummed: boolean }
@@ -34,7 +34,7 @@ async function codec(input: Extract<FuzzInput, { kind: "codec" }>): Promise<stri
     // Both blosclz decoders (WebAssembly and TypeScript) must agree, and fail only with coded errors.
     const outcome = (useWasm: boolean): Uint8Array | string => {
       try {
-        return decodeBloscChunk(input.bytes, useWasm) ?? "unsupported";
+        return decodeBloscChunk(input.bytes, { wasm: useWasm }) ?? "unsupported";
       } catch (error) {
         if (RunsError.isInstance(error)) return error.code;
         throw error;
@@ -46,7 +46,7 @@ async function codec(input: Extract<FuzzInput, { kind: "codec" }>): Promise<stri
       throw new Error(`blosclz decoders disagree: wasm ${typeof wasm === "string" ? wasm : wasm.byteLength} / ts ${typeof ts === "string" ? ts : ts.byteLength}`);
     }
   }
-  const out = await decompressChunk(input.compressor, input.bytes, input.expected < 0 ? undefined : input.expected, "fuzz-chunk");
+  const out = await decompressChunk(input.compressor, input.bytes, { ...(input.expected < 0 ? {} : { expectedBytes: input.expected }), path: "fuzz-chunk" });
   if (input.checksummed && !same(out, input.original)) throw new Error(`${input.compressor}: checksummed stream decoded to different bytes`);
   return "decoded";
 }

@@ -10,7 +10,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { tableFromIPC } from "apache-arrow";
-import { DataDirectory, putArrow, RunsError, writeSuperrun } from "../../src/index.js";
+import { DataDirectory, putArrow, RunsError, writeSuperrun } from "../../src/node.js";
 
 const [command, store, run, type, a, b] = process.argv.slice(2) as string[];
 const dir = new DataDirectory(store!);

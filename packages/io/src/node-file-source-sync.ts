@@ -1,0 +1,74 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { type ByteSource, checkRange } from "./byte-source.js";
+import { IoError } from "./errors.js";
+import { fileSystemError } from "./node-file-source.js";
+
+/** A synchronous Node file source: `readSync` always present, plus a synchronous `closeSync`. */
+export interface SyncFileSource extends ByteSource {
+  readSync(offset: number, length: number): Uint8Array;
+  /** Close the descriptor now (idempotent); `close()` does the same. */
+  closeSync(): void;
+}
+
+/**
+ * Open a local file as a byte source synchronously (Node only), for hot paths that must stay
+ * synchronous (metadata listers called per file in a scan). Missing file, or a path that is not a
+ * regular file (a directory) → `IO_NOT_FOUND`; other failures → `IO_FAILED`. Close it when done.
+ */
+export function openFileSourceSync(path: string): SyncFileSource {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (cause) {
+    throw fileSystemError(path, "open", cause);
+  }
+  let size: number;
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      throw new IoError("IO_NOT_FOUND", `io: ${path}: not a regular file`, { path });
+    }
+    size = stat.size;
+  } catch (error) {
+    closeSync(fd);
+    throw IoError.isInstance(error) ? error : fileSystemError(path, "stat", error);
+  }
+  let closed = false;
+  const readSyncAt = (offset: number, length: number): Uint8Array => {
+    if (closed) throw new IoError("IO_FAILED", `io: ${path}: read after close`, { path, offset, length, size });
+    checkRange(path, size, offset, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = readSync(fd, out, done, length - done, offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (cause) {
+      throw fileSystemError(path, `reading ${length} bytes at offset ${offset}`, cause, { offset, length, size });
+    }
+    if (done !== length) {
+      throw new IoError("IO_FAILED", `io: ${path}: expected ${length} bytes at offset ${offset}, got ${done} (the file shrank?)`, {
+        path,
+        offset,
+        length,
+        size,
+      });
+    }
+    return out;
+  };
+  const closeNow = (): void => {
+    if (closed) return;
+    closed = true;
+    closeSync(fd);
+  };
+  return {
+    name: path,
+    size,
+    readSync: readSyncAt,
+    read: async (offset, length) => readSyncAt(offset, length),
+    closeSync: closeNow,
+    close: async () => closeNow(),
+  };
+}

@@ -1,0 +1,36 @@
+// Web Worker of browser-memory.bench.mjs: opens the posted File with @daqkit/lh5's main entry
+// (WORKERFS, read in place) and reads one column; keeps the column alive until told to stop so
+// that the measurement after the read still sees it.
+import { loadH5Runtime } from "@daqkit/io";
+import { openLh5 } from "@daqkit/lh5";
+
+let kept;
+let wasmMemory;
+self.onmessage = async (e) => {
+  const msg = e.data;
+  try {
+    if (msg.op === "load") {
+      const runtime = await loadH5Runtime({ pluginBaseUrl: msg.plugins });
+      wasmMemory = runtime.h5.Module.HEAPU8.buffer;
+      self.postMessage({ op: "loaded", wasm: runtime.h5.Module.HEAPU8.buffer.byteLength });
+    } else if (msg.op === "read") {
+      const runtime = await loadH5Runtime();
+      const f = await openLh5(msg.file, { runtime });
+      const t0 = performance.now();
+      try {
+        kept = f.readObject(msg.column);
+      } finally {
+        f.close();
+      }
+      const ms = performance.now() - t0;
+      let sum = 0;
+      for (let i = 0; i < kept.data.length; i += 4096) sum += kept.data[i];
+      self.postMessage({ op: "read", bytes: kept.data.byteLength, length: kept.data.length, sum, ms, wasm: runtime.h5.Module.HEAPU8.buffer.byteLength });
+    } else if (msg.op === "drop") {
+      kept = undefined;
+      self.postMessage({ op: "dropped", wasm: wasmMemory?.byteLength });
+    }
+  } catch (error) {
+    self.postMessage({ op: "error", error: `${error?.code}: ${error?.message}` });
+  }
+};
