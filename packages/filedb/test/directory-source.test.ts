@@ -5,6 +5,7 @@ import { openDirectorySource } from "@daqkit/io/node";
 import type { Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StaticServer, startStaticServer } from "../../../test/support/static-server.js";
+import { FileDb as MainFileDb } from "../src/index.js";
 import { type FileDbConfig, FileDb, FileDbError } from "../src/node.js";
 import { CONFIGS, loadConfig, PROD_REF } from "./helpers.js";
 
@@ -79,5 +80,33 @@ describe("FileDb.fromDirectory", () => {
     const noTier = { ...config, tier_dirs: { ...config.tier_dirs, raw: "/missing" } };
     await expect(FileDb.fromDirectory(noTier, source)).rejects.toMatchObject({ code: "FILEDB_DIR_NOT_FOUND" });
     await expect(FileDb.fromDirectory({ ...config, tier_dirs: 3 } as unknown as FileDbConfig, source)).rejects.toMatchObject({ code: "FILEDB_BAD_CONFIG" });
+  });
+
+  it("the table/column scan reads the LH5 files through the source (fast lister and h5wasm) = the path scan", async () => {
+    const want = FileDb.fromConfig(loadConfig("pygama-flow/filedb-config.json"));
+    const wantReport = await want.scanTablesColumns();
+    const sources = [await openDirectorySource(PROD_REF), await openHttpDirectory(`${server.origin}/tier/`)];
+    for (const source of sources) {
+      for (const fastLinks of [true, false]) {
+        const db = await FileDb.fromDirectory(config, source);
+        const report = await db.scanTablesColumns({ fastLinks });
+        expect(report.filesOpened).toBe(wantReport.filesOpened);
+        expect(report.warnings).toEqual(wantReport.warnings);
+        expect(rows(db.table)).toEqual(rows(want.table));
+        expect(db.columns).toEqual(want.columns);
+        const f = await db.openFile(2, "hit");
+        try {
+          expect(f.listTables()).toEqual((await want.openFile(2, "hit")).listTables());
+        } finally {
+          f.close();
+        }
+      }
+    }
+  });
+
+  it("the main entry's FileDb opens no host path (FILEDB_UNREADABLE naming @daqkit/filedb/node)", async () => {
+    const main = new MainFileDb(byPath.resolved, byPath.state);
+    await expect(main.openFile(0, "raw")).rejects.toMatchObject({ code: "FILEDB_UNREADABLE", message: expect.stringContaining("@daqkit/filedb/node") });
+    await expect(main.scanTablesColumns()).rejects.toMatchObject({ code: "FILEDB_UNREADABLE" });
   });
 });
