@@ -41,11 +41,6 @@ export async function startBrowser(options: {
   readonly entries: Readonly<Record<string, string>>;
   /** URL prefix (`/testdata/`) → folder. */
   readonly roots?: Readonly<Record<string, string>>;
-  /**
-   * Packages left out of the bundles (their imports stay as written). Only for a package a test does
-   * not run in the page and that cannot be bundled for a browser yet (loaded with `import()` on first use).
-   */
-  readonly external?: readonly string[];
 }): Promise<BrowserHarness> {
   const dir = await mkdtemp(join(tmpdir(), "daqkit-browser-"));
   let browser: Browser | undefined;
@@ -61,7 +56,6 @@ export async function startBrowser(options: {
         format: "esm",
         conditions: ["@daqkit/source"],
         logLevel: "silent",
-        ...(options.external ? { external: [...options.external] } : {}),
       });
     }
     browser = await chromium.launch({

@@ -5,10 +5,9 @@ const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /**
  * The Node built-ins a package entry reaches when bundled for a browser (`esbuild
- * --platform=browser`), as `"<module> <- <importer>"`, with the packages in `external` left out
- * (used for a package whose only remaining route to Node is a dependency not migrated yet).
+ * --platform=browser`), as `"<module> <- <importer>"`.
  */
-export async function nodeBuiltinsReached(entry: string, external: readonly string[] = []): Promise<string[]> {
+export async function nodeBuiltinsReached(entry: string): Promise<string[]> {
   const found = new Set<string>();
   await build({
     entryPoints: [entry],
@@ -23,7 +22,6 @@ export async function nodeBuiltinsReached(entry: string, external: readonly stri
         name: "record-node-builtins",
         setup(b) {
           b.onResolve({ filter: /.*/ }, (args) => {
-            if (external.includes(args.path)) return { path: args.path, external: true };
             const bare = args.path.startsWith("node:") ? args.path : args.path.split("/")[0]!;
             if (BUILTINS.has(args.path) || BUILTINS.has(bare)) {
               found.add(`${args.path} <- ${args.importer.replace(/^.*\/(packages|node_modules)\//, "$1/")}`);
