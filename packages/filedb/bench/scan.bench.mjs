@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FileDb } from "@daqkit/filedb";
+import { FileDb } from "@daqkit/filedb/node";
 
 const PYGAMA_NAME_SCAN = 62_000;
 const PYGAMA_TABLE_SCAN = 1_700;

@@ -1,14 +1,12 @@
 /**
  * FileDB configuration: validation, `$_` / environment-variable / `~` expansion, `data_dir`
  * resolution (spec filedb-loader §1.1–§1.2).
+ * This module is platform-neutral; the path-based resolution (`data_dir` on the local disk, config
+ * files) is in `node-config.ts` (`@daqkit/filedb/node`).
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
 import { FileDbError } from "./errors.js";
 import { compileTemplate, type Template, type TemplateFieldType } from "./template.js";
 
-/** A FileDB config as written in JSON (pygama.flow's format). Unknown keys are kept. */
 export interface FileDbConfig {
   /** Root directory of all tiers (variables expanded, then globbed; must match exactly one path). */
   data_dir: string;
@@ -28,20 +26,6 @@ export interface FileDbConfig {
 }
 
 /** Options for {@link resolveFileDbConfig} and {@link readFileDbConfig}. */
-export interface ResolveConfigOptions {
-  /** Directory substituted for `$_` / `${_}` (default: the config file's directory, else `cwd`). */
-  configDir?: string;
-  /** Base for a relative `data_dir` (default `process.cwd()`, as pygama). */
-  cwd?: string;
-  /** Environment for `$VAR` / `${VAR}` expansion (default `process.env`). */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** Replace `data_dir` (before expansion), e.g. to point a config at a copy of the data. */
-  dataDir?: string;
-  /** Do not check that `data_dir` exists (used when reloading a saved database). */
-  allowMissingDataDir?: boolean;
-}
-
-/** A validated config with everything resolved. */
 export interface ResolvedFileDbConfig {
   /**
    * The config to store with a database: as given, but with `data_dir` replaced by the resolved
@@ -76,7 +60,7 @@ const EXAMPLE = `{
   "table_format": { "raw": "ch{ch:07d}/raw", "dsp": "ch{ch:07d}/dsp" }
 }`;
 
-function badConfig(what: string, path?: string, cause?: unknown): FileDbError {
+export function badConfig(what: string, path?: string, cause?: unknown): FileDbError {
   return new FileDbError(
     "FILEDB_BAD_CONFIG",
     `filedb: invalid config${path ? ` ${path}` : ""}: ${what}\nA valid config looks like:\n${EXAMPLE}`,
@@ -84,13 +68,13 @@ function badConfig(what: string, path?: string, cause?: unknown): FileDbError {
   );
 }
 
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   return typeof v === "string" ? `the string ${JSON.stringify(v)}` : `a ${typeof v}`;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
@@ -105,101 +89,58 @@ function stringMap(config: Record<string, unknown>, key: string, path?: string):
 
 /**
  * Expand `$_`/`${_}` (config directory), then `$VAR`/`${VAR}` from `env` (unknown variables are
- * left as they are, like Python's `os.path.expandvars`), then a leading `~`.
+ * left as they are, like Python's `os.path.expandvars`), then a leading `~` when `home` is given.
  */
-export function expandVariables(text: string, configDir: string, env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function expandConfigText(text: string, configDir: string, env: Readonly<Record<string, string | undefined>>, home?: string): string {
   let s = text.replace(/\$(?:\{_\}|_(?![A-Za-z0-9_]))/g, () => configDir);
   s = s.replace(/\$(?:\{([^}]+)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (all, braced: string | undefined, bare: string | undefined) => {
     const value = env[(braced ?? bare)!];
     return value === undefined ? all : value;
   });
-  if (s === "~" || s.startsWith("~/")) s = homedir() + s.slice(1);
+  if (home !== undefined && (s === "~" || s.startsWith("~/"))) s = home + s.slice(1);
   return s;
 }
 
-function hasGlob(s: string): boolean {
-  return /[*?[]/.test(s);
-}
-
-function globToRegExp(component: string): RegExp {
-  let re = "";
-  for (let i = 0; i < component.length; i++) {
-    const c = component[i]!;
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const end = component.indexOf("]", i + 2);
-      if (end < 0) re += "\\[";
-      else {
-        let body = component.slice(i + 1, end);
-        if (body.startsWith("!")) body = `^${body.slice(1)}`;
-        re += `[${body.replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
-}
-
-/** Expand a path with `*`, `?`, `[…]` wildcards (per component, no `**`); sorted matches. */
-export function globPaths(pattern: string): string[] {
-  const absolute = resolve(pattern);
-  if (!hasGlob(absolute)) {
-    try {
-      statSync(absolute);
-      return [absolute];
-    } catch {
-      return [];
-    }
-  }
-  const parts = absolute.split("/").filter((p) => p !== "");
-  let current = ["/"];
-  for (const part of parts) {
-    const next: string[] = [];
-    for (const base of current) {
-      if (!hasGlob(part)) {
-        const p = join(base, part);
-        try {
-          statSync(p);
-          next.push(p);
-        } catch {
-          // no match below this base
-        }
-        continue;
-      }
-      const re = globToRegExp(part);
-      let entries: string[];
-      try {
-        entries = readdirSync(base);
-      } catch {
-        continue;
-      }
-      for (const e of entries.sort()) if (re.test(e) && (part.startsWith(".") || !e.startsWith("."))) next.push(join(base, e));
-    }
-    current = next;
-  }
-  return current.sort();
+export interface ResolveInDirectoryOptions {
+  /** Environment for `$VAR` / `${VAR}` expansion in `tier_dirs` (default: none, variables stay as they are). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
- * Validate a config object and resolve its paths and templates.
- *
- * Checks: the four required keys and their types; every tier of `tier_dirs` has a `file_format`
- * and a `table_format`; every tier's file template only uses fields of the lowest tier's template;
- * each table template has at most one field; `tables`/`columns` (optional) are objects of arrays;
- * `data_dir` (after expansion and globbing) names exactly one existing directory.
- *
- * @throws FileDbError `FILEDB_BAD_CONFIG` (the message shows a valid example),
- *   `FILEDB_BAD_TEMPLATE` for a template that does not compile, `FILEDB_DIR_NOT_FOUND` when
- *   `data_dir` matches no directory (or more than one).
+ * Validate a config for a database whose data directory is an `@daqkit/io` directory source (any
+ * platform): `data_dir` is not used (the source is the data directory); tier directories are paths
+ * relative to the source's root (`/raw` → `raw`). `dataDir` is `""`.
+ * @throws FileDbError `FILEDB_BAD_CONFIG`, `FILEDB_BAD_TEMPLATE` (as {@link resolveFileDbConfig})
  */
-export function resolveFileDbConfig(input: unknown, options: ResolveConfigOptions = {}, path?: string): ResolvedFileDbConfig {
+export function resolveFileDbConfigInDirectory(input: unknown, options: ResolveInDirectoryOptions = {}): ResolvedFileDbConfig {
+  const v = validateFileDbConfig(input, undefined, "");
+  const tierDirsExpanded: Record<string, string> = {};
+  const tierDirs: Record<string, string> = {};
+  for (const tier of v.tiers) {
+    const t = expandConfigText(v.tierDirsIn[tier]!, "", options.env ?? {});
+    tierDirsExpanded[tier] = t;
+    tierDirs[tier] = t.split("/").filter((x) => x !== "" && x !== ".").join("/");
+  }
+  const config: FileDbConfig = { ...(v.input as FileDbConfig), tier_dirs: tierDirsExpanded };
+  return { ...v.resolved, config, dataDir: "", tierDirs };
+}
+
+/** The platform-neutral checks of a config (everything but `data_dir`'s location). @internal */
+export function validateFileDbConfig(
+  input: unknown,
+  path: string | undefined,
+  dataDirOverride: string | undefined,
+): {
+  input: Record<string, unknown>;
+  tiers: string[];
+  tierDirsIn: Record<string, string>;
+  resolved: Omit<ResolvedFileDbConfig, "config" | "dataDir" | "tierDirs">;
+} {
   if (!isPlainObject(input)) throw badConfig(`the config must be a JSON object, found ${describe(input)}`, path);
-  const cwd = options.cwd ?? process.cwd();
-  const configDir = options.configDir ?? (path ? dirname(resolve(cwd, path)) : cwd);
-  const env = options.env ?? process.env;
-  const dataDirText = options.dataDir ?? input.data_dir;
-  if (typeof dataDirText !== "string" || dataDirText === "") throw badConfig(`"data_dir" must be a non-empty string, found ${describe(dataDirText)}`, path);
+  const dataDirText = dataDirOverride ?? input.data_dir;
+  if (typeof dataDirText !== "string" || (dataDirText === "" && dataDirOverride === undefined)) {
+    throw badConfig(`"data_dir" must be a non-empty string, found ${describe(dataDirText)}`, path);
+  }
   const tierDirsIn = stringMap(input, "tier_dirs", path);
   const tiers = Object.keys(tierDirsIn);
   if (tiers.length === 0) throw badConfig(`"tier_dirs" must name at least one tier`, path);
@@ -250,62 +191,11 @@ export function resolveFileDbConfig(input: unknown, options: ResolveConfigOption
   const sortby = input.sortby === undefined ? "timestamp" : input.sortby;
   if (typeof sortby !== "string" || sortby === "") throw badConfig(`"sortby" must be a column name, found ${describe(sortby)}`, path);
 
-  const expanded = expandVariables(dataDirText, configDir, env);
-  const matches = globPaths(isAbsolute(expanded) ? expanded : resolve(cwd, expanded));
-  let dataDir: string;
-  if (matches.length === 1 && statSync(matches[0]!).isDirectory()) dataDir = matches[0]!;
-  else if (options.allowMissingDataDir && matches.length === 0 && !hasGlob(expanded)) dataDir = resolve(cwd, expanded);
-  else {
-    throw new FileDbError(
-      "FILEDB_DIR_NOT_FOUND",
-      matches.length === 0
-        ? `filedb: data_dir ${JSON.stringify(dataDirText)} (resolved to ${resolve(cwd, expanded)}) does not exist`
-        : matches.length > 1
-          ? `filedb: data_dir ${JSON.stringify(dataDirText)} matches ${matches.length} paths, expected exactly one: ${matches.slice(0, 5).join(", ")}`
-          : `filedb: data_dir ${matches[0]} is not a directory`,
-      { path: resolve(cwd, expanded) },
-    );
-  }
-  const tierDirsExpanded: Record<string, string> = {};
-  const tierDirs: Record<string, string> = {};
-  for (const tier of tiers) {
-    const v = expandVariables(tierDirsIn[tier]!, configDir, env);
-    tierDirsExpanded[tier] = v;
-    tierDirs[tier] = join(dataDir, v.replace(/^\/+/, ""));
-  }
-  const config: FileDbConfig = { ...(input as FileDbConfig), data_dir: dataDir, tier_dirs: tierDirsExpanded };
   return {
-    config,
-    dataDir,
+    input,
     tiers,
-    tierDirs,
-    fileTemplates,
-    tableTemplates,
-    keyFields: [...low.names].sort(),
-    keyTypes,
-    sortby,
+    tierDirsIn,
+    resolved: { tiers, fileTemplates, tableTemplates, keyFields: [...low.names].sort(), keyTypes, sortby },
   };
 }
 
-/**
- * Read a JSON config file and resolve it (`$_` = the file's directory).
- * @throws FileDbError `FILEDB_NOT_FOUND` if the file cannot be read, `FILEDB_BAD_CONFIG` for
- *   invalid JSON or content, plus the codes of {@link resolveFileDbConfig}.
- */
-export function readFileDbConfig(path: string, options: ResolveConfigOptions = {}): ResolvedFileDbConfig {
-  const cwd = options.cwd ?? process.cwd();
-  const absolute = resolve(cwd, path);
-  let text: string;
-  try {
-    text = readFileSync(absolute, "utf8");
-  } catch (cause) {
-    throw new FileDbError("FILEDB_NOT_FOUND", `filedb: cannot read config file ${absolute}: ${(cause as Error).message}`, { path: absolute, cause });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw badConfig(`not valid JSON (${(cause as Error).message})`, absolute, cause);
-  }
-  return resolveFileDbConfig(json, { ...options, configDir: options.configDir ?? dirname(absolute) }, absolute);
-}

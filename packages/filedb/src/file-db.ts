@@ -3,30 +3,25 @@
  * file sizes, the `file_status` bit mask and (after a table scan) the tables and column lists of
  * each tier file (spec filedb-loader §1).
  */
-import { existsSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import type { DirectorySource } from "@daqkit/io";
+import type { Lh5File } from "@daqkit/lh5";
 import { cycleKeyToUnixSeconds, toSafeNumber } from "@daqkit/timestamps";
 import { Field, Int32, Int64, List, makeVector, type Table, Table as ArrowTable, Utf8, type Vector, vectorFromArray } from "apache-arrow";
-import { type FileDbConfig, type ResolveConfigOptions, type ResolvedFileDbConfig, readFileDbConfig, resolveFileDbConfig } from "./config.js";
+import {
+  type FileDbConfig,
+  type ResolvedFileDbConfig,
+  type ResolveInDirectoryOptions,
+  resolveFileDbConfigInDirectory,
+} from "./config.js";
 import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
-import { readFileDb, type WriteFileDbOptions, writeFileDb } from "./persistence.js";
-import { statIfExists, statSizes } from "./stat-files.js";
+import { emptyState, type FileDbState, statusBitOf, type TableId, tableIdTypeOf, tierFilePath } from "./state.js";
+import { type FileDbHost, listingFileHost, normalizeRelative } from "./file-host.js";
+import { type Lh5Location, openLh5File } from "./lh5-access.js";
 import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
 import { compileTemplate, type TemplateValue } from "./template.js";
-import { walkFiles } from "./walk.js";
 
-/** A table identifier: an integer for `{ch:d}`-style templates, a string otherwise; `0` for a fixed table name. */
-export type TableId = number | string;
-
-/** Options of {@link FileDb.fromConfig}. */
-export interface FileDbOptions extends ResolveConfigOptions {
-  /**
-   * Run {@link FileDb.scanFiles} right away, then (when the config has both `tables` and `columns`)
-   * fill the table/column information from the config. Default true (as pygama).
-   */
-  scan?: boolean;
-}
+export type { FileDbState, TableId } from "./state.js";
 
 /** What {@link FileDb.scanFiles} found. */
 export interface FileScanReport {
@@ -43,22 +38,31 @@ export interface FileScanReport {
 /** One row as a plain object (for display/JSON; not for hot paths). */
 export type FileDbRecord = Record<string, string | number | TableId[] | number[] | null>;
 
-/** Internal, columnar state of a FileDb (exported for the persistence module only). */
-export interface FileDbState {
-  keys: Map<string, TemplateValue[]>;
-  files: Map<string, string[]>;
-  sizes: Map<string, number[]>;
-  status: number[];
-  /** null until tables/columns are known. */
-  tables: Map<string, (TableId[] | null)[]> | null;
-  colIdx: Map<string, (number[] | null)[]> | null;
-  columns: string[][] | null;
-}
+/** The constructor of a FileDb class (the class itself, or `@daqkit/filedb/node`'s subclass). */
+export type FileDbClass<T extends FileDb> = new (resolved: ResolvedFileDbConfig, state?: FileDbState, place?: { host: FileDbHost; directory?: DirectorySource }) => T;
 
 const TIER_COLUMN = /^(.+)_(file|size|tables|col_idx)$/;
 
+/** Options of {@link FileDb.fromDirectory}. */
+export interface FileDbDirectoryOptions extends ResolveInDirectoryOptions {
+  /**
+   * Run {@link FileDb.scanFiles} right away, then (when the config has both `tables` and `columns`)
+   * fill the table/column information from the config. Default true (as pygama).
+   */
+  scan?: boolean;
+}
+
+/** `dir` below `root` as `""` or `"/a/b"`; undefined when it is not below (paths with `/`, either both absolute or both relative). */
+function relativeBelow(root: string, dir: string): string | undefined {
+  const r = root.replace(/\/+$/, "");
+  const d = dir.replace(/\/+$/, "");
+  if (d === r) return "";
+  if (r === "") return d.startsWith("/") ? undefined : `/${d}`;
+  return d.startsWith(`${r}/`) ? d.slice(r.length) : undefined;
+}
+
 /**
- * The file database. Create it with {@link FileDb.fromConfig} (or `openFileDb`), fill it with
+ * The file database. Create it with {@link FileDb.fromDirectory} (any platform) or, in Node, with `FileDb.fromConfig` / `openFileDb` of `@daqkit/filedb/node`; fill it with
  * {@link FileDb.scanFiles} and `scanTablesColumns`, query it with {@link FileDb.query}, and read the
  * rows as an Arrow table from {@link FileDb.table}. Methods that scan mutate the database in place
  * (rows are appended, as pygama's).
@@ -68,55 +72,52 @@ export class FileDb {
   readonly resolved: ResolvedFileDbConfig;
   #state: FileDbState;
   #table: Table | null = null;
+  #host: FileDbHost;
+  readonly #directory: DirectorySource | undefined;
 
-  /** @internal use {@link FileDb.fromConfig}, `openFileDb` or `readFileDb`. */
-  constructor(resolved: ResolvedFileDbConfig, state?: FileDbState) {
+  /**
+   * @internal use {@link FileDb.fromDirectory}, or in Node `FileDb.fromConfig`, `openFileDb` or
+   * `readFileDb` of `@daqkit/filedb/node`. Without `place`, the database has no files (an empty listing).
+   */
+  constructor(resolved: ResolvedFileDbConfig, state?: FileDbState, place?: { host: FileDbHost; directory?: DirectorySource }) {
     this.resolved = resolved;
-    this.#state = state ?? {
-      keys: new Map(resolved.keyFields.map((k) => [k, []])),
-      files: new Map(resolved.tiers.map((t) => [t, []])),
-      sizes: new Map(resolved.tiers.map((t) => [t, []])),
-      status: [],
-      tables: null,
-      colIdx: null,
-      columns: null,
-    };
+    this.#state = state ?? emptyState(resolved);
+    this.#host = place?.host ?? listingFileHost([]);
+    this.#directory = place?.directory;
   }
 
   /**
-   * Build a FileDb from a config object or a JSON config file path (`$_` = the file's directory).
-   * With `scan` (default true) the lowest tier is scanned and, if the config has both `tables`
-   * and `columns`, those fill the table information.
+   * Build a FileDb over an `@daqkit/io` directory source (any platform: a browser folder, an HTTP
+   * listing, a Node directory): the source is the data directory (`data_dir` is not used), tier
+   * directories are relative to its root. The source is listed once; {@link FileDb.scanFiles} and
+   * {@link FileDb.updateFileStatus} work on that listing until {@link FileDb.refreshDirectory}.
+   * {@link FileDb.filePath} gives paths relative to the source's root.
    *
-   * @throws FileDbError codes of `resolveFileDbConfig`/`readFileDbConfig`, and of
-   *   {@link FileDb.scanFiles} when scanning.
+   * @throws FileDbError `FILEDB_BAD_CONFIG`, `FILEDB_BAD_TEMPLATE`, the codes of
+   *   {@link FileDb.scanFiles} when scanning; IoError when listing the source fails.
    */
-  static fromConfig(config: string | FileDbConfig, options: FileDbOptions = {}): FileDb {
-    const resolved = typeof config === "string" ? readFileDbConfig(config, options) : resolveFileDbConfig(config, options);
-    const db = new FileDb(resolved);
+  static async fromDirectory<T extends FileDb>(this: FileDbClass<T>, config: FileDbConfig, directory: DirectorySource, options: FileDbDirectoryOptions = {}): Promise<T> {
+    const resolved = resolveFileDbConfigInDirectory(config, options);
+    const db = new this(resolved, undefined, { host: listingFileHost(await directory.list({ recursive: true })), directory });
     if (options.scan ?? true) {
       db.scanFiles();
-      const { tables, columns } = resolved.config;
-      if (tables && columns) db.setTablesColumnsFromConfig();
+      if (resolved.config.tables && resolved.config.columns) db.setTablesColumnsFromConfig();
     }
     return db;
   }
 
-  /**
-   * Load saved databases (see `readFileDb`): one path, a wildcard pattern or a list; several are
-   * merged. @throws FileDbError `FILEDB_NOT_FOUND`, `FILEDB_UNREADABLE`, `FILEDB_BAD_DATABASE`,
-   * `FILEDB_CONFIG_MISMATCH`.
-   */
-  static fromDisk(paths: string | readonly string[]): Promise<FileDb> {
-    return readFileDb(paths);
+  /** The directory source of a database made by {@link FileDb.fromDirectory}; undefined for one on the local disk. */
+  get directory(): DirectorySource | undefined {
+    return this.#directory;
   }
 
   /**
-   * Save the database as an LH5 file (see `writeFileDb`; atomic: temporary file + rename).
-   * @throws FileDbError `FILEDB_EXISTS` (write-safe mode, the default), `FILEDB_IO`.
+   * List the directory source again (a database made by {@link FileDb.fromDirectory}) and update
+   * file status and sizes; on the local disk, the same as {@link FileDb.updateFileStatus}.
    */
-  toDisk(path: string, options: WriteFileDbOptions = {}): Promise<void> {
-    return writeFileDb(this, path, options);
+  async refreshDirectory(): Promise<void> {
+    if (this.#directory) this.#host = listingFileHost(await this.#directory.list({ recursive: true }));
+    this.updateFileStatus();
   }
 
   /** The config as stored with the database (resolved absolute `data_dir`, expanded `tier_dirs`). */
@@ -222,8 +223,8 @@ export class FileDb {
    * `"s"` (string ids, `{grp}/evt`).
    */
   tableIdType(tier: string): "d" | "s" {
-    const tpl = this.#tableTemplate(tier);
-    return tpl.fields.length === 0 || tpl.fields[0]!.type === "d" ? "d" : "s";
+    this.#checkTier(tier);
+    return tableIdTypeOf(this.resolved, tier);
   }
 
   #checkTier(tier: string): void {
@@ -261,8 +262,30 @@ export class FileDb {
   filePath(row: number, tier: string): string {
     this.#checkTier(tier);
     this.#checkRow(row);
-    const file = this.#state.files.get(tier)![row]!;
-    return file.startsWith("/") ? this.resolved.tierDirs[tier]! + file : `${this.resolved.tierDirs[tier]!}/${file}`;
+    return tierFilePath(this.resolved, this.#state, row, tier);
+  }
+
+  #locate(path: string): Lh5Location {
+    return this.#directory ? { directory: this.#directory, path: normalizeRelative(path) } : path;
+  }
+
+  /** Whether a row's file of `tier` exists now (local disk), or in the last listing (directory source). */
+  fileExists(row: number, tier: string): boolean {
+    return this.#host.statSizes([this.filePath(row, tier)])[0]! >= 0;
+  }
+
+  /** Where a row's file of `tier` is: its path, or its entry in the directory source. */
+  fileLocation(row: number, tier: string): Lh5Location {
+    return this.#locate(this.filePath(row, tier));
+  }
+
+  /**
+   * Open a row's file of `tier` with `@daqkit/lh5` (the FileDB's one way of opening LH5 files).
+   * @throws Lh5Error as `openLh5`; FileDbError `FILEDB_UNREADABLE` for a directory entry that cannot
+   *   be opened, or a host path in a FileDb made by the main entry (host paths: `@daqkit/filedb/node`)
+   */
+  openFile(row: number, tier: string): Promise<Lh5File> {
+    return openLh5File(this.fileLocation(row, tier), this.#host);
   }
 
   /** Key field values of a row (strings, numbers for `d` fields). */
@@ -276,7 +299,7 @@ export class FileDb {
   /** Bit of `tier` in `file_status` (`2^(nTiers − 1 − index)`). @throws FileDbError `FILEDB_UNKNOWN_TIER`. */
   statusBit(tier: string): number {
     this.#checkTier(tier);
-    return 2 ** (this.resolved.tiers.length - 1 - this.resolved.tiers.indexOf(tier));
+    return statusBitOf(this.resolved, tier);
   }
 
   /** The table ids of a row's tier file; null when the file is missing. @throws FileDbError `FILEDB_NOT_SCANNED`, `FILEDB_UNKNOWN_TIER`. */
@@ -341,7 +364,7 @@ export class FileDb {
     const withDirs = template.text.includes("/");
     const scanDirs: string[] = [];
     if (dirs === undefined) {
-      if (!existsSync(root)) {
+      if (!this.#host.isDirectory(root)) {
         throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: the ${low} tier directory ${root} does not exist`, { path: root, tier: low });
       }
       scanDirs.push(root);
@@ -355,9 +378,8 @@ export class FileDb {
     const unmatched: string[] = [];
     const s = this.#state;
     for (const dir of scanDirs) {
-      const rel = relative(root, dir);
-      const prefix = rel === "" ? "" : rel.startsWith("..") || isAbsolute(rel) ? dir : `/${rel}`;
-      walkFiles(dir, (relativeDir, name) => {
+      const prefix = relativeBelow(root, dir) ?? dir;
+      this.#host.walkFiles(dir, (relativeDir, name) => {
         seen++;
         const candidate = withDirs ? `${prefix}${relativeDir}/${name}` : name;
         const values = template.parse(candidate);
@@ -396,11 +418,10 @@ export class FileDb {
 
   #resolveScanDir(d: string): string {
     const { tiers, tierDirs, dataDir } = this.resolved;
-    const root = tierDirs[tiers[0]!]!;
-    const candidates = isAbsolute(d) ? [d] : [join(root, d), join(dataDir, d), resolve(d)];
-    for (const c of candidates) if (existsSync(c) && statSync(c).isDirectory()) return resolve(c);
-    throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: directory to scan ${JSON.stringify(d)} not found (tried ${candidates.join(", ")})`, {
-      path: candidates[0],
+    const { found, tried } = this.#host.resolveDirectory(d, [tierDirs[tiers[0]!]!, dataDir]);
+    if (found !== undefined) return found;
+    throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: directory to scan ${JSON.stringify(d)} not found (tried ${tried.join(", ")})`, {
+      path: tried[0],
     });
   }
 
@@ -414,8 +435,9 @@ export class FileDb {
    */
   scanDaqFiles(daqDir: string, daqTemplate: string): FileScanReport {
     const template = compileTemplate(daqTemplate);
-    const dir = resolve(daqDir);
-    if (!existsSync(dir)) throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: DAQ directory ${dir} does not exist`, { path: dir });
+    const { found, tried } = this.#host.resolveDirectory(daqDir, []);
+    const dir = found ?? tried[tried.length - 1] ?? daqDir;
+    if (found === undefined) throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: DAQ directory ${dir} does not exist`, { path: dir });
     const { tiers, fileTemplates } = this.resolved;
     const s = this.#state;
     const known = new Set(s.files.get(tiers[0]!)!);
@@ -423,7 +445,7 @@ export class FileDb {
     let matched = 0;
     let added = 0;
     const unmatched: string[] = [];
-    walkFiles(dir, (relativeDir, name) => {
+    this.#host.walkFiles(dir, (relativeDir, name) => {
       seen++;
       const candidate = daqTemplate.includes("/") ? `${relativeDir}/${name}` : name;
       const values = template.parse(candidate);
@@ -475,8 +497,10 @@ export class FileDb {
    * @throws FileDbError `FILEDB_UNREADABLE` (a tier file that is not readable LH5, with `cause`),
    *   `FILEDB_BAD_TABLE` (a group matching the table glob but not the template, strict mode).
    */
-  scanTablesColumns(options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
-    return scanTablesColumnsOf(this, options);
+  async scanTablesColumns(options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
+    const { state, report } = await scanTablesColumnsOf(this.resolved, this.#state, options, { host: this.#host, locate: (path) => this.#locate(path) });
+    if (state !== this.#state) this.setState(state);
+    return report;
   }
 
   /**
@@ -502,7 +526,7 @@ export class FileDb {
         const parent = path.slice(0, path.lastIndexOf("/"));
         let exists = dirExists.get(parent);
         if (exists === undefined) {
-          exists = statIfExists(parent)?.isDirectory() ?? false;
+          exists = this.#host.isDirectory(parent);
           dirExists.set(parent, exists);
         }
         if (!exists) continue;
@@ -510,7 +534,7 @@ export class FileDb {
         slots.push(i * n + r);
       }
     });
-    const sizes = statSizes(paths);
+    const sizes = this.#host.statSizes(paths);
     for (let k = 0; k < paths.length; k++) {
       const size = sizes[k]!;
       if (size < 0) continue;
@@ -695,12 +719,13 @@ export class FileDb {
   }
 
   /** A new FileDb with only the given rows (in the given order); column lists are shared. */
-  subset(rows: ArrayLike<number>): FileDb {
+  subset(rows: ArrayLike<number>): this {
     const s = this.#state;
     const pick = <T>(arr: T[]): T[] => Array.from(rows, (i) => arr[i]!);
     const mapPick = <T>(m: Map<string, T[]>): Map<string, T[]> => new Map([...m].map(([k, v]) => [k, pick(v)]));
     for (let i = 0; i < rows.length; i++) this.#checkRow(rows[i]!);
-    return new FileDb(this.resolved, {
+    const place = { host: this.#host, ...(this.#directory ? { directory: this.#directory } : {}) };
+    return new (this.constructor as FileDbClass<this>)(this.resolved, {
       keys: mapPick(s.keys),
       files: mapPick(s.files),
       sizes: mapPick(s.sizes),
@@ -708,7 +733,7 @@ export class FileDb {
       tables: s.tables ? mapPick(s.tables) : null,
       colIdx: s.colIdx ? mapPick(s.colIdx) : null,
       columns: s.columns,
-    });
+    }, place);
   }
 
   /** Row `i` as a plain object (key fields, files, sizes, status, tables). Not for hot paths. */

@@ -1,8 +1,9 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { resolve } from "node:path";
 import type { FileDbConfig } from "./config.js";
-import { FileDb, type FileDbOptions } from "./file-db.js";
-import { globPaths } from "./config.js";
+import { globPaths } from "./node-config.js";
+import { FileDb, type FileDbOptions } from "./node-file-db.js";
+import type { WriteFileDbOptions } from "./persistence.js";
 
 function looksLikeHdf5(path: string): boolean {
   let fd: number | undefined;
@@ -33,4 +34,22 @@ export async function openFileDb(source: string | readonly string[] | FileDbConf
     return FileDb.fromConfig(source, options);
   }
   return FileDb.fromConfig(source as FileDbConfig, options);
+}
+
+/**
+ * Load saved databases (one path, a wildcard pattern or a list) and merge them; the same as
+ * {@link FileDb.fromDisk}.
+ * @throws FileDbError `FILEDB_NOT_FOUND` (no file matches), `FILEDB_UNREADABLE`,
+ *   `FILEDB_BAD_DATABASE` (not a daqkit FileDB, e.g. written by pygama), `FILEDB_CONFIG_MISMATCH`.
+ */
+export function readFileDb(paths: string | readonly string[]): Promise<FileDb> {
+  return FileDb.fromDisk(paths);
+}
+
+/**
+ * Save a FileDb as an LH5 file; the same as {@link FileDb.toDisk}.
+ * @throws FileDbError `FILEDB_EXISTS` (write-safe mode and the file exists), `FILEDB_IO`.
+ */
+export function writeFileDb(db: FileDb, path: string, options: WriteFileDbOptions = {}): Promise<void> {
+  return db.toDisk(path, options);
 }

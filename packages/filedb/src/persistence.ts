@@ -18,14 +18,16 @@ import {
   createVectorOfVectors,
   type Lgdo,
   type Lh5File,
-  openLh5,
   type Table,
   type VectorOfVectors,
   writeLh5,
 } from "@daqkit/lh5/node";
-import { type FileDbConfig, globPaths, resolveFileDbConfig } from "./config.js";
+import type { FileDbConfig, ResolvedFileDbConfig } from "./config.js";
+import { globPaths, resolveFileDbConfig } from "./node-config.js";
 import { FileDbError } from "./errors.js";
-import { FileDb, type FileDbState, type TableId } from "./file-db.js";
+import { openLh5File } from "./lh5-access.js";
+import { nodeFileHost } from "./node-file-host.js";
+import { type FileDbState, type TableId, tableIdTypeOf } from "./state.js";
 import type { TemplateValue } from "./template.js";
 
 /** Options of {@link writeFileDb}. */
@@ -64,9 +66,8 @@ function vovOf(rows: readonly (readonly (number | string)[] | null)[], kind: "in
   return createVectorOfVectors(cl, flat);
 }
 
-function dbTable(db: FileDb): Table {
-  const s = db.state;
-  const { keyFields, keyTypes, tiers } = db.resolved;
+function dbTable(resolved: ResolvedFileDbConfig, s: FileDbState): Table {
+  const { keyFields, keyTypes, tiers } = resolved;
   const cols = new Map<string, Lgdo>();
   for (const k of keyFields) {
     const v = s.keys.get(k)!;
@@ -78,23 +79,24 @@ function dbTable(db: FileDb): Table {
   if (s.tables && s.colIdx) {
     for (const t of tiers) {
       const ids = s.tables.get(t)!;
-      cols.set(`${t}_tables`, vovOf(ids, db.tableIdType(t) === "d" ? "int64" : "string"));
+      cols.set(`${t}_tables`, vovOf(ids, tableIdTypeOf(resolved, t) === "d" ? "int64" : "string"));
       cols.set(`${t}_col_idx`, vovOf(s.colIdx.get(t)!, "int32"));
       cols.set(`${t}_scanned`, createArray(Uint8Array.from(ids, (l) => (l === null ? 0 : 1)), { bool: true }));
     }
   }
-  return createTable(cols, { attrs: { filedb_format: FORMAT, config: JSON.stringify(db.config) } });
+  return createTable(cols, { attrs: { filedb_format: FORMAT, config: JSON.stringify(resolved.config) } });
 }
 
 /**
- * Save a FileDb as an LH5 file readable by lgdo/h5py (layout in the module docs). The file is
+ * Save a database (its resolved config and state) as an LH5 file readable by lgdo/h5py (layout in
+ * the module docs); `FileDb.toDisk` and `writeFileDb` call it. The file is
  * written atomically with `@daqkit/io`'s atomic writer (temporary name in the same directory,
  * fsync, rename); temporaries left by dead writers are removed.
  *
  * @throws FileDbError `FILEDB_EXISTS` (write-safe mode and the file exists), `FILEDB_IO` (writing
  *   failed; the lh5 error is the `cause`).
  */
-export async function writeFileDb(db: FileDb, path: string, options: WriteFileDbOptions = {}): Promise<void> {
+export async function writeFileDbState(resolved: ResolvedFileDbConfig, state: FileDbState, path: string, options: WriteFileDbOptions = {}): Promise<void> {
   const target = resolve(path);
   const mode = options.mode ?? "write_safe";
   if ((mode === "write_safe" || mode === "w") && existsSync(target)) {
@@ -104,9 +106,9 @@ export async function writeFileDb(db: FileDb, path: string, options: WriteFileDb
     await withAtomicPath(
       target,
       async (tmp) => {
-        await writeLh5(tmp, "config", createScalar(JSON.stringify(db.config)), { mode: "w" });
-        if (db.columns) {
-          const lists = db.columns;
+        await writeLh5(tmp, "config", createScalar(JSON.stringify(resolved.config)), { mode: "w" });
+        if (state.columns) {
+          const lists = state.columns;
           const cl = new Float64Array(lists.length);
           let total = 0;
           lists.forEach((l, i) => {
@@ -115,7 +117,7 @@ export async function writeFileDb(db: FileDb, path: string, options: WriteFileDb
           });
           await writeLh5(tmp, "columns", createVectorOfVectors(cl, lists.flat()), { mode: "a" });
         }
-        await writeLh5(tmp, "filedb", dbTable(db), { mode: "a" });
+        await writeLh5(tmp, "filedb", dbTable(resolved, state), { mode: "a" });
       },
       { legacyTemporary: /^(\d+)\.[0-9a-z]+\.filedb-tmp$/ },
     );
@@ -166,7 +168,7 @@ function vovRows(c: Lgdo, name: string, path: string, scanned: ArrayLike<unknown
 async function loadOne(path: string): Promise<LoadedDb> {
   let file: Lh5File;
   try {
-    file = await openLh5(path);
+    file = await openLh5File(path, nodeFileHost);
   } catch (cause) {
     const code = (cause as { code?: string }).code;
     throw new FileDbError(
@@ -217,7 +219,8 @@ async function loadOne(path: string): Promise<LoadedDb> {
 }
 
 /**
- * Load one or more saved databases (wildcards allowed, expanded in sorted order) and merge them:
+ * Load one or more saved databases (wildcards allowed, expanded in sorted order) and merge them
+ * into one config and state (rows not sorted yet; `FileDb.fromDisk` and `readFileDb` sort them):
  * all must have the same config; column lists are merged (first file's order kept, new lists
  * appended, `{tier}_col_idx` remapped); rows are concatenated (a cycle already loaded is not
  * repeated) and sorted. The data directory does not have to exist.
@@ -225,7 +228,7 @@ async function loadOne(path: string): Promise<LoadedDb> {
  * @throws FileDbError `FILEDB_NOT_FOUND` (no file matches), `FILEDB_UNREADABLE`,
  *   `FILEDB_BAD_DATABASE` (not a daqkit FileDB, e.g. written by pygama), `FILEDB_CONFIG_MISMATCH`.
  */
-export async function readFileDb(paths: string | readonly string[]): Promise<FileDb> {
+export async function readFileDbState(paths: string | readonly string[]): Promise<{ resolved: ResolvedFileDbConfig; state: FileDbState }> {
   const files: string[] = [];
   for (const p of typeof paths === "string" ? [paths] : paths) {
     const matches = globPaths(p);
@@ -315,7 +318,5 @@ export async function readFileDb(paths: string | readonly string[]): Promise<Fil
     const statusData = arrayData(column(t, "file_status", l.path), "file_status", l.path);
     for (const i of keep) state.status.push(Number(statusData[i]));
   }
-  const db = new FileDb(resolved, state);
-  db.sortRows();
-  return db;
+  return { resolved, state };
 }

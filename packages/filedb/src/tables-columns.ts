@@ -2,10 +2,12 @@
  * `scanTablesColumns` (spec filedb-loader §1.7): open every tier file with `@daqkit/lh5`, list the
  * tables that match the tier's `table_format`, and record each table's column names.
  */
-import { dirname } from "node:path";
-import { type Lh5File, openLh5, openLh5Links } from "@daqkit/lh5/node";
+import type { Lh5File } from "@daqkit/lh5";
+import type { ResolvedFileDbConfig } from "./config.js";
 import { FileDbError } from "./errors.js";
-import type { FileDb, FileDbState, TableId } from "./file-db.js";
+import type { FileDbHost } from "./file-host.js";
+import { describeLocation, type Lh5Location, openLh5File, openLh5FileLinks } from "./lh5-access.js";
+import { type FileDbState, statusBitOf, type TableId, tierFilePath } from "./state.js";
 import { compileTemplate } from "./template.js";
 
 /** Options of {@link FileDb.scanTablesColumns}. */
@@ -46,6 +48,11 @@ export interface TablesColumnsReport {
   readonly skipped: boolean;
 }
 
+/** The directory part of a `/`-separated path. */
+function parentOf(path: string): string {
+  return path.slice(0, Math.max(0, path.lastIndexOf("/")));
+}
+
 /** Byte-wise name order = HDF5/h5py link order, which pygama's column lists use. */
 function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -59,16 +66,17 @@ function globRegExp(pattern: string): RegExp {
  * The same as {@link scanFile} with `@daqkit/lh5`'s fast link lister: group names only, no h5wasm.
  * @throws Lh5Error `LH5_UNSUPPORTED` for layouts it does not read (the caller falls back to `openLh5`).
  */
-function scanFileFast(path: string, db: FileDb, tier: string, strict: boolean, warnings: string[]): TierResult {
-  const template = db.resolved.tableTemplates[tier]!;
+async function scanFileFast(location: Lh5Location, host: FileDbHost, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): Promise<TierResult> {
+  const template = resolved.tableTemplates[tier]!;
   const text = template.text.replace(/\/+$/, "");
-  const links = openLh5Links(path);
+  const path = describeLocation(location);
+  const links = await openLh5FileLinks(location, host);
   try {
     const ids: TableId[] = [];
     const columns: string[][] = [];
     if (template.fields.length === 0) {
       const name = template.format({}).replace(/\/+$/, "");
-      const cols = links.list(name);
+      const cols = await links.list(name);
       if (cols === undefined) warnings.push(`${path}: table ${name} is not in the file`);
       else {
         ids.push(0);
@@ -79,7 +87,7 @@ function scanFileFast(path: string, db: FileDb, tier: string, strict: boolean, w
     const field = template.fields[0]!;
     const parseTemplate = text === template.text ? template : compileTemplate(text);
     const pattern = text.replace(/\{[^{}]*\}/, "*");
-    for (const group of links.glob(pattern)) {
+    for (const group of await links.glob(pattern)) {
       const id = parseTemplate.parse(group)?.[field.name];
       if (id === undefined) {
         const message = `${path}: group ${group} matches ${JSON.stringify(pattern)} but not the table template ${JSON.stringify(template.text)}`;
@@ -88,7 +96,7 @@ function scanFileFast(path: string, db: FileDb, tier: string, strict: boolean, w
         continue;
       }
       ids.push(id);
-      columns.push(links.list(group)!);
+      columns.push((await links.list(group))!);
     }
     return { ids, columns };
   } finally {
@@ -101,8 +109,8 @@ interface TierResult {
   columns: string[][];
 }
 
-function scanFile(file: Lh5File, db: FileDb, tier: string, strict: boolean, warnings: string[]): TierResult {
-  const template = db.resolved.tableTemplates[tier]!;
+function scanFile(file: Lh5File, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): TierResult {
+  const template = resolved.tableTemplates[tier]!;
   const text = template.text.replace(/\/+$/, "");
   const ids: TableId[] = [];
   const columns: string[][] = [];
@@ -145,16 +153,21 @@ function scanFile(file: Lh5File, db: FileDb, tier: string, strict: boolean, warn
 }
 
 /**
- * Implementation of {@link FileDb.scanTablesColumns}; replaces the database's table state.
- * @internal
+ * The table/column scan of `FileDb.scanTablesColumns` as a function over a database's config and
+ * state: returns the new state (the input is not changed; `state` is returned as is when nothing
+ * was scanned) and the report.
  */
-export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
-  const state = db.state;
-  if (state.columns && !options.override) return { columns: state.columns, filesOpened: 0, warnings: [], skipped: true };
+export async function scanTablesColumnsOf(
+  resolved: ResolvedFileDbConfig,
+  state: FileDbState,
+  options: ScanTablesColumnsOptions = {},
+  place: { readonly host: FileDbHost; readonly locate: (path: string) => Lh5Location },
+): Promise<{ state: FileDbState; report: TablesColumnsReport }> {
+  if (state.columns && !options.override) return { state, report: { columns: state.columns, filesOpened: 0, warnings: [], skipped: true } };
   const strict = options.strict ?? true;
   const warnings: string[] = [];
-  const tiers = db.tiers;
-  const n = db.length;
+  const tiers = resolved.tiers;
+  const n = state.status.length;
   const columns: string[][] = [];
   const listIndex = new Map<string, number>();
   const indexOf = (list: string[]): number => {
@@ -179,17 +192,18 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
     const conform = new Map<string, TierResult>();
     for (let row = 0; row < n; row++) {
       options.signal?.throwIfAborted();
-      const bit = db.statusBit(tier);
+      const bit = statusBitOf(resolved, tier);
       if ((state.status[row]! & bit) === 0) {
         done++;
         continue;
       }
-      const path = db.filePath(row, tier);
-      let result = options.dirFilesConform ? conform.get(dirname(path)) : undefined;
+      const path = tierFilePath(resolved, state, row, tier);
+      const location = place.locate(path);
+      let result = options.dirFilesConform ? conform.get(parentOf(path)) : undefined;
       if (!result && (options.fastLinks ?? true)) {
         const fileWarnings: string[] = [];
         try {
-          result = scanFileFast(path, db, tier, strict, fileWarnings);
+          result = await scanFileFast(location, place.host, resolved, tier, strict, fileWarnings);
           warnings.push(...fileWarnings);
           opened++;
         } catch (error) {
@@ -201,7 +215,7 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
       if (!result) {
         let file: Lh5File;
         try {
-          file = await openLh5(path);
+          file = await openLh5File(location, place.host);
         } catch (cause) {
           const code = (cause as { code?: string }).code;
           throw new FileDbError(
@@ -212,7 +226,7 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
         }
         opened++;
         try {
-          result = scanFile(file, db, tier, strict, warnings);
+          result = scanFile(file, resolved, tier, strict, warnings);
         } catch (cause) {
           if (FileDbError.isInstance(cause)) throw cause;
           throw new FileDbError("FILEDB_UNREADABLE", `filedb: cannot list the tables of ${path}: ${(cause as Error).message.split("\n")[0]}`, {
@@ -225,7 +239,7 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
           file.close();
         }
       }
-      if (options.dirFilesConform) conform.set(dirname(path), result);
+      if (options.dirFilesConform) conform.set(parentOf(path), result);
       tierTables[row] = [...result.ids];
       tierCols[row] = result.columns.map(indexOf);
       done++;
@@ -234,7 +248,5 @@ export async function scanTablesColumnsOf(db: FileDb, options: ScanTablesColumns
     tables.set(tier, tierTables);
     colIdx.set(tier, tierCols);
   }
-  const next: FileDbState = { ...state, tables, colIdx, columns };
-  db.setState(next);
-  return { columns, filesOpened: opened, warnings, skipped: false };
+  return { state: { ...state, tables, colIdx, columns }, report: { columns, filesOpened: opened, warnings, skipped: false } };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { expandVariables, FileDbError, readFileDbConfig, resolveFileDbConfig } from "../src/index.js";
+import { expandVariables, FileDbError, readFileDbConfig, resolveFileDbConfig } from "../src/node.js";
 import { CONFIGS, LH5, loadConfig, PROD_REF, TESTDATA } from "./helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "filedb-config-"));

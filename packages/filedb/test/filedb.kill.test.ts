@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BASE_SEED, scaled } from "../../../test/support/fault.js";
 import { cliBuilt, killSeries, runCli, snapshot } from "../../../test/support/kill-cli.js";
-import { FileDb } from "../src/index.js";
+import { FileDb } from "../src/node.js";
 import { CONFIGS, PROD_REF } from "./helpers.js";
 
 const built = cliBuilt();

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serveInputs } from "../../../test/support/fault-worker.js";
-import { evaluateExpression, type FileDb, formatExpression, openFileDb, parseExpression } from "../src/index.js";
+import { evaluateExpression, type FileDb, formatExpression, openFileDb, parseExpression } from "../src/node.js";
 
 interface Setup {
   configPath: string;

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileDb, FileDbError, openFileDb } from "../src/index.js";
+import { FileDb, FileDbError, openFileDb } from "../src/node.js";
 import { loadConfig } from "./helpers.js";
 import { havePython } from "../../../test/support/readers.js";
 

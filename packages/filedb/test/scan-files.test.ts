@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cycleKeyToDate, cycleKeyToUnixSeconds } from "@daqkit/timestamps";
 import { afterAll, describe, expect, it } from "vitest";
-import { FileDb, FileDbError } from "../src/index.js";
+import { FileDb, FileDbError } from "../src/node.js";
 import { CONFIGS, loadConfig, PROD_REF, TESTDATA, TRUNCATED } from "./helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "filedb-scan-"));

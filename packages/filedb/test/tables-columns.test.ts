@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileDb, FileDbError } from "../src/index.js";
+import { FileDb, FileDbError } from "../src/node.js";
 import { loadConfig, PROD_REF } from "./helpers.js";
 import { havePython } from "../../../test/support/readers.js";
 

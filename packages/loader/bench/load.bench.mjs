@@ -118,7 +118,7 @@ async function generate() {
 }
 
 async function runCase(kind) {
-  const { openDataLoader } = await import("@daqkit/loader");
+  const { openDataLoader } = await import("@daqkit/loader/node");
   const t0 = performance.now();
   const dl = await openDataLoader(loaderConfig, { filedb: filedbConfig, workers: WORKERS });
   dl.setFiles("all");

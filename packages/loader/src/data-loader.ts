@@ -1,3 +1,4 @@
+import type { WorkerFactory } from "@daqkit/io";
 import type { Table } from "apache-arrow";
 import { ColumnCollector } from "./column-collector.js";
 import { type CycleJob, type CycleResult, runCycleJob } from "./cycle-job.js";
@@ -8,10 +9,36 @@ import type { TcmMode } from "./entry-selection.js";
 import { chunksFromTable, type EntryColumnNames, entryColumnNames, entryTable } from "./entry-table.js";
 import { LoaderError } from "./errors.js";
 import type { FileCatalog } from "./lh5-cycle.js";
-import { openLh5Cycle } from "./lh5-cycle.js";
+import { type HostLh5Opener, openLh5Cycle } from "./lh5-cycle.js";
 import type { LevelConfig, LoaderConfig } from "./loader-config.js";
 import { assembleOutput, type OutputFormat } from "./output.js";
-import { parallelAvailable, runCyclesInWorkers } from "./parallel.js";
+import { runCyclesInPool } from "./parallel.js";
+
+/** Options of the {@link DataLoader} constructor. */
+export interface DataLoaderOptions {
+  /** Receives warnings (tables lacking cut columns, …) as they happen. */
+  readonly onWarning?: (message: string) => void;
+  /** Workers for `load()` (each with its own h5wasm; cycles are spread over them). Default 1 = this thread. */
+  readonly workers?: number;
+  /**
+   * Makes one worker running the loader's worker script (`@daqkit/io`'s `WorkerPool` protocol).
+   * `@daqkit/loader/node` passes worker_threads on `dist/load-worker.js`; without a factory, or when
+   * no worker starts, cycles load one after another in this thread.
+   */
+  readonly spawnWorker?: WorkerFactory;
+  /**
+   * Writes the `outputFile` of a build or load: Arrow tables by name into one LH5 file.
+   * `@daqkit/loader/node` passes the atomic LH5 writer; without one, `outputFile` is refused
+   * (`LOADER_BAD_ARGUMENT`).
+   */
+  readonly writeOutput?: (path: string, tables: readonly (readonly [string, Table])[]) => Promise<void>;
+  /**
+   * Opens LH5 files by host path, for catalogs without `openTier` and the pool's worker snapshots.
+   * `@daqkit/loader/node` passes `@daqkit/lh5/node`'s `openLh5`; without one, such files are refused
+   * (`LOADER_IO`). A FileDB's catalog opens its own files (directory sources on any platform).
+   */
+  readonly openPath?: HostLh5Opener;
+}
 
 /** Options of {@link DataLoader.buildEntryList}. */
 export interface BuildEntryListOptions {
@@ -26,9 +53,10 @@ export interface BuildEntryListOptions {
   readonly mode?: TcmMode;
   /** Also put the columns that are both cut and output columns into the entry list (read once more). */
   readonly saveOutputColumns?: boolean;
-  /** Override the `mergeFiles` output setting. */
-  readonly mergeFiles?: boolean;
-  /** Write the entry list to this LH5 file (table `entries`, or one table per cycle named by its FileDB row). */
+  /**
+   * Write the entry list to this LH5 file: table `entries` ({@link DataLoader.buildEntryList}), or one
+   * table per cycle named by its FileDB row ({@link DataLoader.buildEntryListPerFile}).
+   */
   readonly outputFile?: string;
   /** Called after each cycle with (cycles done, cycles total). */
   readonly onProgress?: (done: number, total: number) => void;
@@ -43,11 +71,9 @@ export interface LoadOptions {
   readonly tcmTable?: TableId;
   /** Mode for the entry list built when none is given (default `"only"`). */
   readonly mode?: TcmMode;
-  /** Override the `mergeFiles` output setting. */
-  readonly mergeFiles?: boolean;
   /** Worker threads for this load (default: the loader's `workers` option). */
   readonly workers?: number;
-  /** Also write the result to this LH5 file (table `merged_data`, or one table per cycle). */
+  /** Also write the result to this LH5 file (table `merged_data`, or one table per cycle for {@link DataLoader.loadPerFile}). */
   readonly outputFile?: string;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -56,14 +82,21 @@ export interface LoadOptions {
 export interface OutputSettings {
   /** Column names to load (top level; a nested table such as `waveform` loads whole). */
   readonly columns: readonly string[] | null;
-  /** One table for all cycles (with a `file` column) or a Map of FileDB row → table. Default true. */
-  readonly mergeFiles: boolean;
   /** `"arrow"` (nested columns as Struct) or `"flat"` (nested columns flattened to `parent_child`). */
   readonly format: OutputFormat;
 }
 
-/** Result of a load / entry-list build: one Arrow table, or one per cycle (FileDB row → table). */
-export type LoaderResult = Table | Map<number, Table>;
+/**
+ * An entry list as {@link DataLoader.load} takes it: the merged table of
+ * {@link DataLoader.buildEntryList} (with a `file` column), or the per-cycle tables of
+ * {@link DataLoader.buildEntryListPerFile} (FileDB row → table).
+ */
+export type EntryList = Table | ReadonlyMap<number, Table>;
+
+/** True for the per-cycle form of an {@link EntryList}. */
+function isPerFile(entryList: EntryList): entryList is ReadonlyMap<number, Table> {
+  return entryList instanceof Map;
+}
 
 interface ResolvedPlan {
   readonly parent: LevelConfig;
@@ -91,19 +124,21 @@ export class DataLoader {
   #datastreams = new Map<string, TableId[]>();
   #cuts = new Map<string, string[]>();
   #listCuts: string[] = [];
-  #output: OutputSettings = { columns: null, mergeFiles: true, format: "arrow" };
+  #output: OutputSettings = { columns: null, format: "arrow" };
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #workers: number;
+  readonly #spawnWorker: WorkerFactory | undefined;
+  readonly #writeOutput: DataLoaderOptions["writeOutput"];
+  readonly #openPath: HostLh5Opener | undefined;
 
-  /**
-   * @param options.workers worker threads for `load()` (each with its own h5wasm; cycles are spread
-   *   over them). Default 1 = in this thread. Needs the built package; otherwise runs in this thread.
-   */
-  constructor(config: LoaderConfig, catalog: FileCatalog, options: { onWarning?: (message: string) => void; workers?: number } = {}) {
+  constructor(config: LoaderConfig, catalog: FileCatalog, options: DataLoaderOptions = {}) {
     this.config = config;
     this.catalog = catalog;
     this.#onWarning = options.onWarning;
     this.#workers = options.workers ?? 1;
+    this.#spawnWorker = options.spawnWorker;
+    this.#writeOutput = options.writeOutput;
+    this.#openPath = options.openPath;
   }
 
   #level(name: string): LevelConfig {
@@ -127,7 +162,7 @@ export class DataLoader {
     this.#datastreams = new Map();
     this.#cuts = new Map();
     this.#listCuts = [];
-    this.#output = { columns: null, mergeFiles: true, format: "arrow" };
+    this.#output = { columns: null, format: "arrow" };
     this.warnings.length = 0;
   }
 
@@ -227,10 +262,18 @@ export class DataLoader {
 
   /**
    * Output settings; omitted fields keep their value. `format` also accepts pygama's names
-   * (`"lgdo.Table"` → `"arrow"`, `"pd.DataFrame"` → `"flat"`).
-   * @throws LoaderError `LOADER_BAD_ARGUMENT` for an unknown format.
+   * (`"lgdo.Table"` → `"arrow"`, `"pd.DataFrame"` → `"flat"`). pygama's `merge_files=False` is a
+   * method here: {@link loadPerFile} / {@link buildEntryListPerFile}.
+   * @throws LoaderError `LOADER_BAD_ARGUMENT` for an unknown format, or a `mergeFiles` setting
+   *   (replaced by the per-file methods).
    */
-  setOutput(settings: { columns?: readonly string[]; mergeFiles?: boolean; format?: OutputFormat | "lgdo.Table" | "pd.DataFrame" }): void {
+  setOutput(settings: { columns?: readonly string[]; format?: OutputFormat | "lgdo.Table" | "pd.DataFrame" }): void {
+    if ("mergeFiles" in settings) {
+      throw new LoaderError(
+        "LOADER_BAD_ARGUMENT",
+        "loader: setOutput has no mergeFiles setting: call loadPerFile() / buildEntryListPerFile() for one table per cycle",
+      );
+    }
     let format = this.#output.format;
     if (settings.format !== undefined) {
       const f = settings.format === "lgdo.Table" ? "arrow" : settings.format === "pd.DataFrame" ? "flat" : settings.format;
@@ -239,11 +282,7 @@ export class DataLoader {
       }
       format = f;
     }
-    this.#output = {
-      columns: settings.columns ? [...settings.columns] : this.#output.columns,
-      mergeFiles: settings.mergeFiles ?? this.#output.mergeFiles,
-      format,
-    };
+    this.#output = { columns: settings.columns ? [...settings.columns] : this.#output.columns, format };
   }
 
   /** Current output settings. */
@@ -372,7 +411,7 @@ export class DataLoader {
   async #eachCycle(files: readonly number[], tiers: readonly string[], body: (src: CycleSource) => void, onProgress?: (done: number, total: number) => void): Promise<void> {
     let done = 0;
     for (const f of files) {
-      const src = await openLh5Cycle(this.catalog, f, tiers);
+      const src = await openLh5Cycle(this.catalog, f, tiers, this.#openPath);
       try {
         body(src);
       } finally {
@@ -406,11 +445,24 @@ export class DataLoader {
    * @throws LoaderError `LOADER_BAD_ARGUMENT` (no setFiles), `LOADER_TCM_LEVEL_REQUIRED`,
    *   `LOADER_BAD_CUT`, `LOADER_FILE_MISSING`, `LOADER_TCM_OUT_OF_RANGE`, `LOADER_BAD_TCM`, `LOADER_IO`.
    */
-  async buildEntryList(options: BuildEntryListOptions = {}): Promise<LoaderResult> {
+  async buildEntryList(options: BuildEntryListOptions = {}): Promise<Table> {
+    return (await this.#buildEntryList(options, true)) as Table;
+  }
+
+  /**
+   * {@link buildEntryList} with one table per cycle (pygama's `merge_files=False`): FileDB row →
+   * entry table (no `file` column); `outputFile` gets one LH5 table per cycle, named by its row.
+   * @throws LoaderError the codes of {@link buildEntryList}.
+   */
+  async buildEntryListPerFile(options: BuildEntryListOptions = {}): Promise<Map<number, Table>> {
+    return (await this.#buildEntryList(options, false)) as Map<number, Table>;
+  }
+
+  async #buildEntryList(options: BuildEntryListOptions, merge: boolean): Promise<Table | Map<number, Table>> {
+    this.#checkOutputFile(options.outputFile);
     const files = this.#requireFiles();
     this.warnings.length = 0;
     const plan = await this.#plan(options);
-    const merge = options.mergeFiles ?? this.#output.mergeFiles;
     const saved =
       options.saveOutputColumns && this.#output.columns
         ? this.#output.columns.filter((c) => (plan.parentCut?.columns ?? []).includes(c) || (plan.childCut?.columns ?? []).includes(c))
@@ -432,15 +484,16 @@ export class DataLoader {
       },
       options.onProgress,
     );
-    let result: LoaderResult;
+    let result: Table | Map<number, Table>;
     if (merge) result = entryTable(chunks, plan.names, true, saved.length > 0 ? collector.finishGathered() : undefined);
     else {
-      result = new Map();
+      const perFile = new Map<number, Table>();
       chunks.forEach((c, i) => {
-        (result as Map<number, Table>).set(c.fileIndex, entryTable([c], plan.names, false, saved.length > 0 ? collectors[i]?.finishGathered() : undefined));
+        perFile.set(c.fileIndex, entryTable([c], plan.names, false, saved.length > 0 ? collectors[i]?.finishGathered() : undefined));
       });
+      result = perFile;
     }
-    if (options.outputFile) await writeResult(options.outputFile, result, "entries");
+    if (options.outputFile) await this.#writeResult(options.outputFile, result, "entries");
     return result;
   }
 
@@ -457,7 +510,21 @@ export class DataLoader {
    *   `LOADER_UNKNOWN_COLUMN`, `LOADER_BAD_ENTRY_LIST`, `LOADER_TCM_LEVEL_REQUIRED`, and the codes of
    *   {@link buildEntryList}.
    */
-  async load(entryList?: LoaderResult, options: LoadOptions = {}): Promise<LoaderResult> {
+  async load(entryList?: EntryList, options: LoadOptions = {}): Promise<Table> {
+    return (await this.#load(entryList, options, true)) as Table;
+  }
+
+  /**
+   * {@link load} with one table per cycle (pygama's `merge_files=False`): FileDB row → table (no
+   * `file` column); `outputFile` gets one LH5 table per cycle, named by its row.
+   * @throws LoaderError the codes of {@link load}.
+   */
+  async loadPerFile(entryList?: EntryList, options: LoadOptions = {}): Promise<Map<number, Table>> {
+    return (await this.#load(entryList, options, false)) as Map<number, Table>;
+  }
+
+  async #load(entryList: EntryList | undefined, options: LoadOptions, merge: boolean): Promise<Table | Map<number, Table>> {
+    this.#checkOutputFile(options.outputFile);
     const columns = this.#output.columns;
     if (!columns || columns.length === 0) {
       throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: no output columns: call setOutput({ columns: [...] }) first");
@@ -469,7 +536,6 @@ export class DataLoader {
     // A given entry list names its own cycles; setFiles is only needed to build one.
     const files = entryList === undefined ? this.#requireFiles() : [];
     this.warnings.length = 0;
-    const merge = options.mergeFiles ?? this.#output.mergeFiles;
     let plan: ResolvedPlan;
     let given: Map<number, EntryChunk> | null = null;
     if (entryList === undefined) {
@@ -477,7 +543,7 @@ export class DataLoader {
     } else {
       plan = this.#planForEntryList(entryList, options.tcmLevel);
       given = new Map();
-      if (entryList instanceof Map) for (const [f, t] of entryList) for (const c of chunksFromTable(t, plan.names, f)) given.set(c.fileIndex, c);
+      if (isPerFile(entryList)) for (const [f, t] of entryList) for (const c of chunksFromTable(t, plan.names, f)) given.set(c.fileIndex, c);
       else for (const c of chunksFromTable(entryList, plan.names)) given.set(c.fileIndex, c);
     }
     if (orientation === "evt" && !plan.tcm) {
@@ -498,8 +564,13 @@ export class DataLoader {
     };
     const workers = options.workers ?? this.#workers;
     let results: CycleResult[];
-    if (!given && workers > 1 && cycles.length > 1 && parallelAvailable()) {
-      results = await runCyclesInWorkers(this.catalog, cycles, job, workers, options.onProgress);
+    if (!given && workers > 1 && cycles.length > 1 && this.#spawnWorker) {
+      results = await runCyclesInPool(this.catalog, cycles, job, {
+        size: workers,
+        spawn: this.#spawnWorker,
+        openPath: this.#openPath,
+        onProgress: options.onProgress,
+      });
     } else {
       results = [];
       await this.#eachCycle(cycles, plan.tiers, (src) => results.push(runCycleJob(src, job, given?.get(src.fileIndex))), options.onProgress);
@@ -516,13 +587,14 @@ export class DataLoader {
     }
     results.length = 0;
     const format = this.#output.format;
-    let result: LoaderResult;
+    let result: Table | Map<number, Table>;
     if (merge) result = assembleOutput(chunks, merged, plan.names, true, orientation, format);
     else {
-      result = new Map();
-      for (const { chunk, collector } of perFile) result.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format));
+      const tables = new Map<number, Table>();
+      for (const { chunk, collector } of perFile) tables.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format));
+      result = tables;
     }
-    if (options.outputFile) await writeResult(options.outputFile, result, "merged_data");
+    if (options.outputFile) await this.#writeResult(options.outputFile, result, "merged_data");
     return result;
   }
 
@@ -533,22 +605,22 @@ export class DataLoader {
    * @throws LoaderError as {@link load}; `LOADER_BAD_ARGUMENT` for a chunk size below 1.
    */
   async *iterateLoad(
-    options: Omit<LoadOptions, "orientation" | "mergeFiles" | "outputFile"> & { readonly chunkSize?: number; readonly entryList?: Table } = {},
+    options: Omit<LoadOptions, "orientation" | "outputFile"> & { readonly chunkSize?: number; readonly entryList?: Table } = {},
   ): AsyncGenerator<Table, void, undefined> {
     const chunkSize = options.chunkSize ?? 10_000;
     if (!Number.isInteger(chunkSize) || chunkSize < 1) {
       throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: chunkSize must be a positive integer, found ${chunkSize}`);
     }
     const { chunkSize: _c, entryList: given, ...rest } = options;
-    const entries = given ?? ((await this.buildEntryList({ ...rest, mergeFiles: true })) as Table);
+    const entries = given ?? (await this.buildEntryList(rest));
     for (let start = 0; start < entries.numRows; start += chunkSize) {
-      yield (await this.load(entries.slice(start, Math.min(start + chunkSize, entries.numRows)), { ...rest, mergeFiles: true })) as Table;
+      yield await this.load(entries.slice(start, Math.min(start + chunkSize, entries.numRows)), rest);
     }
   }
 
   /** Levels of a given entry list, recognised from its column names. */
-  #planForEntryList(entryList: LoaderResult, tcmLevelName?: string): ResolvedPlan {
-    const sample = entryList instanceof Map ? [...entryList.values()][0] : entryList;
+  #planForEntryList(entryList: EntryList, tcmLevelName?: string): ResolvedPlan {
+    const sample = isPerFile(entryList) ? [...entryList.values()][0] : entryList;
     const names = new Set(sample ? sample.schema.fields.map((f) => f.name) : []);
     const tcms = tcmLevelName !== undefined ? [this.#level(tcmLevelName)] : this.#tcmLevels();
     for (const tcmLevel of tcms) {
@@ -580,10 +652,17 @@ export class DataLoader {
       `loader: the entry list has none of the {level}_table / {level}_idx column pairs of this configuration (columns: ${[...names].join(", ")})`,
     );
   }
-}
 
-async function writeResult(path: string, result: LoaderResult, name: string): Promise<void> {
-  const { writeArrowTablesToLh5 } = await import("./lh5-output.js");
-  const tables = result instanceof Map ? [...result].map(([f, t]) => [String(f), t] as const) : [[name, result] as const];
-  await writeArrowTablesToLh5(path, tables);
+  /** An `outputFile` is refused before any work when there is no writer for it. */
+  #checkOutputFile(path: string | undefined): void {
+    if (path !== undefined && !this.#writeOutput) {
+      throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: outputFile needs a file writer (use @daqkit/loader/node's openDataLoader, or pass writeOutput)", { path });
+    }
+  }
+
+  async #writeResult(path: string, result: Table | Map<number, Table>, name: string): Promise<void> {
+    this.#checkOutputFile(path);
+    const tables = result instanceof Map ? [...result].map(([f, t]) => [String(f), t] as const) : [[name, result] as const];
+    await this.#writeOutput!(path, tables);
+  }
 }

@@ -31,6 +31,8 @@ export function fileDbCatalog(db: FileDb): FileCatalog {
       return db.tiers;
     },
     tierPath: (fileIndex, tier) => db.filePath(fileIndex, tier),
+    tierExists: (fileIndex, tier) => db.fileExists(fileIndex, tier),
+    openTier: (fileIndex, tier) => db.openFile(fileIndex, tier),
     async tierTables(fileIndex, tier) {
       if (!db.tiers.includes(tier)) return null;
       await ensureTables();

@@ -1,7 +1,9 @@
+// @daqkit/loader: the platform-neutral DataLoader (Node's path-based API is in @daqkit/loader/node,
+// which re-exports all of this).
 export { LoaderError } from "./errors.js";
 export type { LoaderErrorCode, LoaderErrorContext } from "./errors.js";
-export { expandConfigPath, readLoaderConfig } from "./loader-config.js";
-export type { LevelConfig, LoaderConfig, TcmColumns } from "./loader-config.js";
+export { loaderConfigFromObject } from "./loader-config.js";
+export type { LevelConfig, LoaderConfig, LoaderConfigOptions, TcmColumns } from "./loader-config.js";
 export { hitsByTable, normalizeTcm } from "./tcm.js";
 export type { IntegerColumn, RawTcm, RawVectorOfVectors, Tcm } from "./tcm.js";
 export { maskToIndices, selectTcmHits } from "./entry-selection.js";
@@ -11,12 +13,13 @@ export { buildHitEntries, buildTcmEntries } from "./entry-list.js";
 export type { EntryChunk, EntryPlan, LevelCut } from "./entry-list.js";
 export type { CycleSource, TableId } from "./cycle-source.js";
 export { openLh5Cycle, rawTcmOf } from "./lh5-cycle.js";
+export type { HostLh5Opener } from "./lh5-cycle.js";
 export type { FileCatalog } from "./lh5-cycle.js";
 export { fileDbCatalog } from "./filedb-catalog.js";
 export { gatherColumn } from "./gather.js";
 export type { GatheredColumn, Piece } from "./gather.js";
 export { DataLoader } from "./data-loader.js";
-export type { BuildEntryListOptions, LoaderResult, LoadOptions, OutputSettings } from "./data-loader.js";
+export type { BuildEntryListOptions, DataLoaderOptions, EntryList, LoadOptions, OutputSettings } from "./data-loader.js";
 export type { OutputFormat } from "./output.js";
-export { openDataLoader } from "./open-data-loader.js";
-export type { OpenDataLoaderOptions } from "./open-data-loader.js";
+export { createDataLoader } from "./create-data-loader.js";
+export type { CreateDataLoaderOptions } from "./create-data-loader.js";

@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { type Lgdo, type Lh5File, openLh5 } from "@daqkit/lh5/node";
+import type { Lgdo, Lh5File } from "@daqkit/lh5";
 import type { CycleSource, TableId } from "./cycle-source.js";
 import { LoaderError } from "./errors.js";
 import type { Piece } from "./gather.js";
@@ -17,6 +16,16 @@ export interface FileCatalog {
   tierTables(fileIndex: number, tier: string): Promise<readonly TableId[] | null>;
   /** Column names of a table from the FileDB scan, or null when unknown / the file is missing. */
   tableColumns(fileIndex: number, tier: string, table: TableId): Promise<readonly string[] | null>;
+  /**
+   * Whether a tier's file of cycle `fileIndex` exists (optional). Without it, a file whose table
+   * list is known is opened, and one `@daqkit/lh5` does not find counts as missing.
+   */
+  tierExists?(fileIndex: number, tier: string): boolean;
+  /**
+   * Open a tier's file of cycle `fileIndex` (optional; default: the loader's host opener on
+   * `tierPath(…)`, which only `@daqkit/loader/node` has).
+   */
+  openTier?(fileIndex: number, tier: string): Promise<Lh5File>;
   /** The table path inside a tier file for a table id (`ch1084803/raw`, `hardware_tcm_1`). */
   tableName(tier: string, table: TableId): string;
   /** Name of the (first) field of a tier's table template (`ch`, `grp`), or undefined when it has none. */
@@ -25,6 +34,18 @@ export interface FileCatalog {
   select(query: string): number[];
   /** All rows' values of a FileDB column, e.g. `timestamp` (for `setFiles([keys])`). */
   columnValues(name: string): readonly unknown[];
+}
+
+/**
+ * Opens an LH5 file by host path: `@daqkit/loader/node` supplies `@daqkit/lh5/node`'s `openLh5`
+ * (the main entry never imports it). Used for catalogs without `openTier` (worker snapshots).
+ */
+export type HostLh5Opener = (path: string) => Promise<Lh5File>;
+
+function openHostPath(path: string, openPath: HostLh5Opener | undefined): Promise<Lh5File> {
+  // (Wrapped into LOADER_IO naming the path by the caller.)
+  if (!openPath) throw new Error("the catalog has no openTier and this loader opens no host paths (they need @daqkit/loader/node)");
+  return openPath(path);
 }
 
 function lh5Reason(error: unknown): string {
@@ -36,7 +57,12 @@ function lh5Reason(error: unknown): string {
  * Missing tier files are allowed here (`tables()` returns null); reading from them throws
  * `LOADER_FILE_MISSING`. Call `close()` in `finally`.
  */
-export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tiers: readonly string[]): Promise<CycleSource & { close(): void }> {
+export async function openLh5Cycle(
+  catalog: FileCatalog,
+  fileIndex: number,
+  tiers: readonly string[],
+  openPath?: HostLh5Opener,
+): Promise<CycleSource & { close(): void }> {
   const files = new Map<string, Lh5File>();
   const tables = new Map<string, readonly TableId[] | null>();
   const rowCache = new Map<string, number>();
@@ -53,7 +79,7 @@ export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tier
         continue;
       }
       const path = catalog.tierPath(fileIndex, tier);
-      const ids = existsSync(path) ? await catalog.tierTables(fileIndex, tier) : null;
+      const ids = (catalog.tierExists?.(fileIndex, tier) ?? true) ? await catalog.tierTables(fileIndex, tier) : null;
       tables.set(tier, ids);
       if (ids === null) continue;
       // Column lists from the FileDB's scan of this very file (saves parsing each table's datatype again).
@@ -62,8 +88,12 @@ export async function openLh5Cycle(catalog: FileCatalog, fileIndex: number, tier
         if (cols) columnCache.set(`${tier}\u0000${id}`, cols);
       }
       try {
-        files.set(tier, await openLh5(path));
+        files.set(tier, await (catalog.openTier ? catalog.openTier(fileIndex, tier) : openHostPath(path, openPath)));
       } catch (cause) {
+        if (!catalog.tierExists && (cause as { code?: string }).code === "LH5_FILE_NOT_FOUND") {
+          tables.set(tier, null);
+          continue;
+        }
         throw new LoaderError("LOADER_IO", `loader: cannot open ${path}: ${lh5Reason(cause)}`, { path, fileIndex, cause });
       }
     }

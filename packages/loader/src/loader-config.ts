@@ -1,7 +1,11 @@
-import { readFileSync, statSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+/**
+ * Loader configurations (pygama.flow DataLoader config, spec filedb-loader.md §2.1): validation of a
+ * configuration object, platform-neutral. Reading config files (`file.json[a/b]`, `$_`, `~`) is in
+ * `node-loader-config.ts` (`@daqkit/loader/node`).
+ */
+import { expandConfigText } from "@daqkit/filedb";
 import { LoaderError } from "./errors.js";
+
 
 /** Field names of a TCM level (pygama's `tcm_cols`). */
 export interface TcmColumns {
@@ -41,79 +45,39 @@ export interface LoaderConfig {
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
-const EXAMPLE = `{"levels": {"hit": {"tiers": ["raw", "dsp", "hit"]}, "tcm": {"tiers": ["tcm"], "parent": "hit", "child": "evt", "tcm_cols": {"child_idx": "coin_idx", "parent_tb": "array_id", "parent_idx": "array_idx"}}, "evt": {"tiers": ["evt"]}}}`;
+export const EXAMPLE = `{"levels": {"hit": {"tiers": ["raw", "dsp", "hit"]}, "tcm": {"tiers": ["tcm"], "parent": "hit", "child": "evt", "tcm_cols": {"child_idx": "coin_idx", "parent_tb": "array_id", "parent_idx": "array_idx"}}, "evt": {"tiers": ["evt"]}}}`;
 
-/**
- * Expand `$_`/`${_}` (the config directory), `$VAR`/`${VAR}` (environment; unknown ones are kept as
- * is) and a leading `~`, in that order (pygama: `Template.safe_substitute`, `expandvars`, `expanduser`).
- */
-export function expandConfigPath(text: string, configDir: string): string {
-  let out = text.replace(/\$(?:\{_\}|_(?![A-Za-z0-9_]))/g, () => configDir);
-  out = out.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (whole, a, b) => {
-    const value = process.env[(a ?? b) as string];
-    return value === undefined ? whole : value;
-  });
-  if (out === "~" || out.startsWith("~/")) out = homedir() + out.slice(1);
-  return out;
-}
-
-/**
- * Read a loader configuration from a file or take it from an object, and validate it.
- *
- * String forms (pygama's test_init_variants): `path/file.json`, `path/file.json[a/b]` (use
- * `config.a.b`), a directory (→ `dir/config.json`) and `dir[a/b]`. For object configs, `$_` is `cwd`.
- *
- * @throws LoaderError `LOADER_CONFIG_NOT_FOUND` (file or sub-path missing), `LOADER_BAD_CONFIG`.
- */
-export function readLoaderConfig(source: string | Record<string, unknown>, options: { cwd?: string } = {}): LoaderConfig {
-  const cwd = options.cwd ?? process.cwd();
-  if (typeof source !== "string") return parseLoaderConfig(source, cwd);
-  let path = source;
-  let subPath: string[] = [];
-  const m = /^(.*)\[([^\]]*)\]$/.exec(source);
-  if (m) {
-    path = m[1] as string;
-    subPath = (m[2] as string).split("/").filter((s) => s.length > 0);
-  }
-  path = resolve(cwd, path);
-  let isDir = false;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch (cause) {
-    throw new LoaderError("LOADER_CONFIG_NOT_FOUND", `loader config: ${path} does not exist`, { path, cause });
-  }
-  if (isDir) path = join(path, "config.json");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
-  } catch (cause) {
-    const missing = (cause as { code?: string }).code === "ENOENT";
-    throw new LoaderError(
-      missing ? "LOADER_CONFIG_NOT_FOUND" : "LOADER_BAD_CONFIG",
-      missing ? `loader config: ${path} does not exist` : `loader config: ${path} is not valid JSON: ${(cause as Error).message}`,
-      { path, cause },
-    );
-  }
-  for (const key of subPath) {
-    if (typeof parsed !== "object" || parsed === null || !(key in parsed)) {
-      throw new LoaderError("LOADER_CONFIG_NOT_FOUND", `loader config: ${path} has no entry "${subPath.join("/")}" (missing "${key}")`, { path });
-    }
-    parsed = (parsed as Record<string, unknown>)[key];
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new LoaderError("LOADER_BAD_CONFIG", `loader config: ${path} must hold a JSON object, e.g. ${EXAMPLE}`, { path });
-  }
-  return parseLoaderConfig(parsed as Record<string, unknown>, dirname(path), path);
-}
-
-function bad(message: string, path?: string): LoaderError {
+export function bad(message: string, path?: string): LoaderError {
   return new LoaderError("LOADER_BAD_CONFIG", `loader config${path ? ` ${path}` : ""}: ${message}; a valid example: ${EXAMPLE}`, {
     path,
   });
 }
 
 /** Validate a configuration object; `configDir` is what `$_` expands to. */
-function parseLoaderConfig(raw: Record<string, unknown>, configDir: string, path?: string): LoaderConfig {
+/** Options of {@link loaderConfigFromObject}. */
+export interface LoaderConfigOptions {
+  /** What `$_` stands for in a `filedb` path (default `""`). */
+  readonly configDir?: string;
+  /** Environment for `$VAR` / `${VAR}` in a `filedb` path (default: none; variables stay as they are). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Validate a loader configuration object (any platform).
+ * @throws LoaderError `LOADER_BAD_CONFIG`
+ */
+export function loaderConfigFromObject(raw: Record<string, unknown>, options: LoaderConfigOptions = {}): LoaderConfig {
+  const configDir = options.configDir ?? "";
+  return parseLoaderConfig(raw, configDir, undefined, (text) => expandConfigText(text, configDir, options.env ?? {}));
+}
+
+/** Validate a configuration object; `expand` expands a `filedb` path. @internal */
+export function parseLoaderConfig(
+  raw: Record<string, unknown>,
+  configDir: string,
+  path: string | undefined,
+  expand: (text: string) => string,
+): LoaderConfig {
   const levelsRaw = raw.levels;
   if (typeof levelsRaw !== "object" || levelsRaw === null || Array.isArray(levelsRaw)) {
     throw bad(`"levels" must be an object of level name → {tiers: [...]}, found ${JSON.stringify(levelsRaw)}`, path);
@@ -163,8 +127,9 @@ function parseLoaderConfig(raw: Record<string, unknown>, configDir: string, path
   }
   if (levels[0]?.parent !== undefined) throw bad(`the first level ("${levels[0]?.name}") is the low level and must not be a TCM level`, path);
   let filedb: string | Record<string, unknown> | undefined;
-  if (typeof raw.filedb === "string") filedb = expandConfigPath(raw.filedb, configDir);
+  if (typeof raw.filedb === "string") filedb = expand(raw.filedb);
   else if (typeof raw.filedb === "object" && raw.filedb !== null && !Array.isArray(raw.filedb)) filedb = raw.filedb as Record<string, unknown>;
   else if (raw.filedb !== undefined) throw bad(`"filedb" must be a path or a FileDB config object`, path);
   return { levels, ...(filedb === undefined ? {} : { filedb }), configDir, raw };
 }
+

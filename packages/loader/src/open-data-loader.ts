@@ -1,10 +1,28 @@
+/**
+ * `openDataLoader` of `@daqkit/loader/node`: loader configs and FileDBs given by path, worker_threads
+ * for `workers` > 1 (the built package's `dist/load-worker.js`), `outputFile` written atomically.
+ */
 import { resolve } from "node:path";
-import { FileDb, type FileDbConfig, type FileDbOptions, openFileDb } from "@daqkit/filedb";
+import { FileDb, type FileDbConfig } from "@daqkit/filedb";
+import { type FileDbOptions, openFileDb } from "@daqkit/filedb/node";
+import type { WorkerFactory } from "@daqkit/io";
+import { nodeWorkerFactory } from "@daqkit/io/node";
+import { openLh5 } from "@daqkit/lh5/node";
 import { DataLoader } from "./data-loader.js";
 import { LoaderError } from "./errors.js";
 import { fileDbCatalog } from "./filedb-catalog.js";
 import type { FileCatalog } from "./lh5-cycle.js";
-import { type LoaderConfig, readLoaderConfig } from "./loader-config.js";
+import { writeArrowTablesToLh5 } from "./lh5-output.js";
+import type { LoaderConfig } from "./loader-config.js";
+import { readLoaderConfig } from "./node-loader-config.js";
+
+/**
+ * A worker_threads factory on the loader's worker script (`load-worker.js` beside this module). From
+ * TypeScript sources (tests) the script does not exist: the pool then loads in the calling thread.
+ */
+export function loaderWorkerFactory(): WorkerFactory {
+  return nodeWorkerFactory(new URL("./load-worker.js", import.meta.url));
+}
 
 /** Options of {@link openDataLoader}. */
 export interface OpenDataLoaderOptions {
@@ -23,6 +41,8 @@ export interface OpenDataLoaderOptions {
   readonly onWarning?: (message: string) => void;
   /** Worker threads for `load()` (default 1 = this thread); see {@link DataLoader}. */
   readonly workers?: number;
+  /** Makes one loader worker (default for `workers` > 1: worker_threads, {@link loaderWorkerFactory}). */
+  readonly spawnWorker?: WorkerFactory;
 }
 
 async function fileDbFrom(source: string | Record<string, unknown>, options: FileDbOptions, configDir: string, cwd: string): Promise<FileDb> {
@@ -55,6 +75,9 @@ export async function openDataLoader(config: string | Record<string, unknown> | 
   const loader = new DataLoader(parsed, catalog, {
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...((options.workers ?? 1) > 1 ? { spawnWorker: options.spawnWorker ?? loaderWorkerFactory() } : {}),
+    writeOutput: writeArrowTablesToLh5,
+    openPath: (path) => openLh5(path),
   });
   if (options.fileQuery !== undefined) loader.setFiles(options.fileQuery);
   return loader;

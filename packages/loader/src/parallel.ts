@@ -1,130 +1,118 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import type { Worker } from "node:worker_threads";
-import { type CycleJob, type CycleResult, snapshotCycle } from "./cycle-job.js";
+/**
+ * Cycles loaded on `@daqkit/io`'s {@link WorkerPool}: each job is one cycle (its FileDB snapshot and
+ * the load plan), answered by `load-worker.ts`. Platform-neutral: the worker factory is given
+ * (`@daqkit/loader/node` passes worker_threads); without one, or when no worker starts, the cycles
+ * run one after another in this thread through the same code.
+ */
+import { type SerializedError, WorkerPool, type WorkerFactory, withTransfer, type Transferring } from "@daqkit/io";
+import { catalogFromSnapshot, type CycleJob, type CycleResult, type CycleSnapshot, runCycleJob, snapshotCycle } from "./cycle-job.js";
 import { LoaderError, type LoaderErrorCode } from "./errors.js";
-import type { FileCatalog } from "./lh5-cycle.js";
+import { type FileCatalog, type HostLh5Opener, openLh5Cycle } from "./lh5-cycle.js";
 
-/** The worker script next to this module (present in the built package only). */
-function workerUrl(): URL | null {
-  const url = new URL("./load-worker.js", import.meta.url);
-  try {
-    return url.protocol === "file:" && existsSync(fileURLToPath(url)) ? url : null;
-  } catch {
-    return null;
-  }
+/** One job of the pool: a cycle's snapshot and what to build and load from it. */
+export interface CycleRequest {
+  readonly job: CycleJob;
+  readonly snapshot: CycleSnapshot;
 }
 
-/**
- * The parent's Node flags without export conditions: a test runner's `--conditions @daqkit/source`
- * would make the worker (plain Node) resolve workspace packages to their TypeScript sources.
- */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--conditions" || a === "-C") {
-      i++;
-      continue;
+/** ArrayBuffers owned exclusively by one typed array of `value` (walks Maps, arrays, objects). */
+function transferables(value: unknown): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const seen = new Set<unknown>();
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== "object" || seen.has(v)) return;
+    seen.add(v);
+    if (ArrayBuffer.isView(v)) {
+      const b = v.buffer;
+      if (b instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === b.byteLength) out.add(b);
+      return;
     }
-    if (a.startsWith("--conditions=") || a.startsWith("-C=")) continue;
-    out.push(a);
-  }
-  return out;
+    if (v instanceof Map) for (const x of v.values()) walk(x);
+    else if (Array.isArray(v)) for (const x of v) walk(x);
+    else for (const x of Object.values(v)) walk(x);
+  };
+  walk(value);
+  return [...out];
 }
 
 /**
- * The error a worker posted (see load-worker.ts), as thrown in the parent: a `LoaderError` again for
- * `LOADER_*` codes; any other error keeps its name, code and stack and, when it came from another daqkit
- * package (FileDB, LH5), its `category` and `Symbol.for("daqkit.error")` marker (the CLI's exit code
- * depends on them).
+ * Build and load one cycle of a request (in a worker, or in this thread as the pool's fallback); the
+ * snapshot names host paths, opened by `openPath` (`@daqkit/lh5/node`'s `openLh5`).
  */
-export function reviveWorkerError(e: Record<string, unknown>): Error {
-  const code = String(e.code ?? "");
+export async function runCycleRequest(req: CycleRequest, openPath?: HostLh5Opener): Promise<CycleResult> {
+  const src = await openLh5Cycle(catalogFromSnapshot(req.snapshot), req.snapshot.fileIndex, req.job.tiers, openPath);
+  try {
+    return runCycleJob(src, req.job);
+  } finally {
+    src.close();
+  }
+}
+
+/** The worker side: {@link runCycleRequest} with the result's typed arrays moved, not copied (they are fresh reads). */
+export async function serveCycleRequest(req: CycleRequest, openPath?: HostLh5Opener): Promise<Transferring<CycleResult>> {
+  const result = await runCycleRequest(req, openPath);
+  return withTransfer(result, transferables(result));
+}
+
+/**
+ * A worker's error as thrown in the parent: a `LoaderError` again for `LOADER_*` codes; any other
+ * error keeps its name, code and stack and, when it came from another daqkit package (FileDB, LH5),
+ * its context fields (`category`, `path`, …) and `Symbol.for("daqkit.error")` marker (the CLI's exit
+ * code depends on them).
+ */
+export function reviveWorkerError(e: SerializedError): Error {
+  const code = e.code ?? "";
+  const c = e.context;
   if (code.startsWith("LOADER_")) {
-    return new LoaderError(code as LoaderErrorCode, String(e.message), {
-      ...(e.path === undefined ? {} : { path: e.path as string }),
-      ...(e.fileIndex === undefined ? {} : { fileIndex: e.fileIndex as number }),
-      ...(e.row === undefined ? {} : { row: e.row as number }),
-      ...(e.table === undefined ? {} : { table: e.table as number | string }),
+    return new LoaderError(code as LoaderErrorCode, e.message, {
+      ...(typeof c.path === "string" ? { path: c.path } : {}),
+      ...(typeof c.fileIndex === "number" ? { fileIndex: c.fileIndex } : {}),
+      ...(typeof c.row === "number" ? { row: c.row } : {}),
+      ...(typeof c.level === "string" ? { level: c.level } : {}),
+      ...(typeof c.table === "number" || typeof c.table === "string" ? { table: c.table } : {}),
     });
   }
-  const error = Object.assign(new Error(String(e.message)), { code: e.code, name: e.name });
-  if (typeof e.stack === "string") error.stack = e.stack;
-  if (e.daqkit === true) Object.assign(error, { category: e.category, path: e.path, row: e.row, [Symbol.for("daqkit.error")]: true });
+  const error = Object.assign(new Error(e.message), { name: e.name }, e.code === undefined ? {} : { code: e.code });
+  if (e.stack !== undefined) error.stack = e.stack;
+  if (e.daqkit) Object.assign(error, c, { [Symbol.for("daqkit.error")]: true });
   return error;
 }
 
-/** True when cycles can be processed in worker threads (the built package ships the worker script). */
-export function parallelAvailable(): boolean {
-  return workerUrl() !== null;
-}
-
 /**
- * Run {@link CycleJob}s for `files` on `workers` worker threads (each with its own h5wasm), results in
- * file order. Each worker takes the next cycle when it is done with one.
- * @throws the first cycle's error (as a LoaderError when it had a LOADER_ code).
+ * Build and load `files` on up to `size` workers made by `spawn` (two cycles in flight per worker,
+ * so a worker never waits for its next job); results in file order.
+ * @throws the first failing cycle's error (a LoaderError for `LOADER_*` codes)
  */
-export async function runCyclesInWorkers(
+export async function runCyclesInPool(
   catalog: FileCatalog,
   files: readonly number[],
   job: CycleJob,
-  workers: number,
-  onProgress?: (done: number, total: number) => void,
+  options: {
+    readonly size: number;
+    readonly spawn: WorkerFactory | undefined;
+    readonly openPath?: HostLh5Opener | undefined;
+    readonly onProgress?: ((done: number, total: number) => void) | undefined;
+  },
 ): Promise<CycleResult[]> {
-  const url = workerUrl();
-  if (!url) throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: parallel loading needs the built package (dist/load-worker.js)");
-  const { Worker } = await import("node:worker_threads");
-  const results: CycleResult[] = new Array(files.length);
-  const pool: Worker[] = [];
-  let next = 0;
+  const pool = new WorkerPool<CycleRequest, CycleResult>({
+    size: options.size,
+    spawn: options.spawn,
+    inline: (req) => runCycleRequest(req, options.openPath),
+    jobsPerWorker: 2,
+    reviveError: reviveWorkerError,
+  });
   let done = 0;
   try {
-    await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      const feed = async (w: Worker) => {
-        if (failed) return;
-        if (next >= files.length) {
-          if (done === files.length) resolve();
-          return;
-        }
-        const i = next++;
-        try {
-          const snapshot = await snapshotCycle(catalog, files[i] as number, job.tiers);
-          w.postMessage({ id: i, job, snapshot });
-        } catch (error) {
-          failed = true;
-          reject(error);
-        }
-      };
-      const n = Math.max(1, Math.min(workers, files.length));
-      for (let k = 0; k < n; k++) {
-        const w = new Worker(url, { execArgv: workerExecArgv() });
-        pool.push(w);
-        w.on("message", (msg: { id: number; result?: CycleResult; error?: Record<string, unknown> }) => {
-          if (msg.error) {
-            failed = true;
-            reject(reviveWorkerError(msg.error));
-            return;
-          }
-          results[msg.id] = msg.result as CycleResult;
-          done++;
-          onProgress?.(done, files.length);
-          if (done === files.length) resolve();
-          else void feed(w);
-        });
-        w.on("error", (error) => {
-          failed = true;
-          reject(error);
-        });
-        // Two cycles in flight per worker, so a worker never waits for the next job.
-        void feed(w).then(() => feed(w));
-      }
-      if (files.length === 0) resolve();
-    });
+    return await Promise.all(
+      files.map(async (fileIndex) => {
+        const snapshot = await snapshotCycle(catalog, fileIndex, job.tiers);
+        const result = await pool.run({ job, snapshot });
+        done++;
+        options.onProgress?.(done, files.length);
+        return result;
+      }),
+    );
   } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+    await pool.close();
   }
-  return results;
 }

@@ -1,19 +1,9 @@
+import type { NumericTypedArray } from "@daqkit/io";
 import { LoaderError } from "./errors.js";
 import type { TcmColumns } from "./loader-config.js";
 
-/** Any integer-valued column as it comes out of an LH5 read. */
-export type IntegerColumn =
-  | ArrayLike<number>
-  | ArrayLike<bigint>
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+/** Any integer-valued column as it comes out of an LH5 read (a numeric typed array or a plain array). */
+export type IntegerColumn = ArrayLike<number> | ArrayLike<bigint> | NumericTypedArray;
 
 /** A vector of vectors in memory: row i spans `flattened[cumulativeLength[i-1] … cumulativeLength[i])`. */
 export interface RawVectorOfVectors {

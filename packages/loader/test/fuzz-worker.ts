@@ -5,10 +5,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FileDb, openFileDb } from "@daqkit/filedb";
-import type { Table } from "apache-arrow";
+import { type FileDb, openFileDb } from "@daqkit/filedb/node";
 import { serveInputs } from "../../../test/support/fault-worker.js";
-import { openDataLoader } from "../src/index.js";
+import { openDataLoader } from "../src/node.js";
 
 interface Setup {
   loaderConfig: string;
@@ -32,7 +31,7 @@ serveInputs(async (data, _label, workerData) => {
       writeFileSync(path, input.bytes);
       const dl = await openDataLoader(path, { filedb: db, cwd: dir });
       dl.setFiles("all");
-      const entries = (await dl.buildEntryList()) as Table;
+      const entries = await dl.buildEntryList();
       return `${entries.numRows} entries`;
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -42,6 +41,6 @@ serveInputs(async (data, _label, workerData) => {
   dl.setFiles("all");
   dl.setCuts(input.cuts);
   dl.setOutput({ columns: input.columns });
-  const t = (await dl.load(undefined, input.tcm ? { tcmLevel: "tcm", mode: "any" } : {})) as Table;
+  const t = await dl.load(undefined, input.tcm ? { tcmLevel: "tcm", mode: "any" } : {});
   return `${t.numRows} rows`;
 });

@@ -1,16 +1,15 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { Table } from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { CONFIGS, TESTDATA } from "./paths.js";
 
-// Worker threads run the built package (dist/load-worker.js); CI builds before testing.
-const DIST = join(import.meta.dirname, "../dist/index.js");
+// Worker threads run the built package (dist/load-worker.js, through @daqkit/loader/node); CI builds before testing.
+const DIST = join(import.meta.dirname, "../dist/node.js");
 const built = existsSync(join(import.meta.dirname, "../dist/load-worker.js"));
 
 describe.skipIf(!built)("parallel load (worker threads, built package)", () => {
   it("gives the same table as the in-thread load, in both orientations and modes", async () => {
-    const { openDataLoader } = (await import(DIST)) as typeof import("../src/index.js");
+    const { openDataLoader } = (await import(DIST)) as typeof import("../src/node.js");
     const cfg = join(CONFIGS, "variants/data-loader-config-evt_synthetic.json");
     const one = await openDataLoader(cfg, { filedbOptions: { cwd: TESTDATA } });
     const two = await openDataLoader(cfg, { filedbOptions: { cwd: TESTDATA }, workers: 2 });
@@ -20,8 +19,8 @@ describe.skipIf(!built)("parallel load (worker threads, built package)", () => {
       dl.setOutput({ columns: ["trapEmax", "energies", "multiplicity", "waveform"] });
     }
     for (const options of [{}, { tcmLevel: "tcm", mode: "any" as const }, { orientation: "evt" as const }]) {
-      const a = (await one.load(undefined, options)) as Table;
-      const b = (await two.load(undefined, options)) as Table;
+      const a = await one.load(undefined, options);
+      const b = await two.load(undefined, options);
       expect(b.numRows).toBe(a.numRows);
       expect(b.schema.fields.map(String)).toEqual(a.schema.fields.map(String));
       for (const f of a.schema.fields) expect(JSON.stringify([...(b.getChild(f.name) ?? [])].slice(0, 50))).toEqual(JSON.stringify([...(a.getChild(f.name) ?? [])].slice(0, 50)));
@@ -41,17 +40,17 @@ describe("errors posted by a worker thread", () => {
     const { reviveWorkerError } = await import("../src/parallel.js");
     const { FileDbError } = await import("@daqkit/filedb");
     const marker = Symbol.for("daqkit.error");
-    // What load-worker.ts posts for an error of another daqkit package:
+    const { serializeError } = await import("@daqkit/io");
+    // What a worker of @daqkit/io's pool posts for an error of another daqkit package:
     const source = new FileDbError("FILEDB_UNREADABLE", "filedb: cannot stat x", { path: "/x" });
-    const posted = { name: source.name, code: source.code, category: source.category, daqkit: true, stack: source.stack, message: source.message, path: source.path };
-    const foreign = reviveWorkerError(structuredClone(posted)) as Error & Record<string | symbol, unknown>;
+    const foreign = reviveWorkerError(structuredClone(serializeError(source))) as Error & Record<string | symbol, unknown>;
     expect(foreign).toMatchObject({ code: "FILEDB_UNREADABLE", category: "not-found", name: "FileDbError", path: "/x" });
     expect(foreign[marker]).toBe(true);
     expect(foreign.stack).toBe(source.stack);
-    const loader = reviveWorkerError({ code: "LOADER_TCM_OUT_OF_RANGE", message: "m", row: 3, daqkit: true });
+    const loader = reviveWorkerError({ name: "LoaderError", code: "LOADER_TCM_OUT_OF_RANGE", message: "m", daqkit: true, context: { row: 3 } });
     expect(loader).toMatchObject({ name: "LoaderError", code: "LOADER_TCM_OUT_OF_RANGE", category: "data", row: 3 });
     // A bug in the worker stays a plain error, without the marker.
-    const bug = reviveWorkerError({ name: "TypeError", code: "ERR_INVALID_ARG_TYPE", message: "bad", daqkit: false }) as Error & Record<symbol, unknown>;
+    const bug = reviveWorkerError({ name: "TypeError", code: "ERR_INVALID_ARG_TYPE", message: "bad", daqkit: false, context: {} }) as Error & Record<symbol, unknown>;
     expect(bug[marker]).toBeUndefined();
     expect(bug.name).toBe("TypeError");
   });

@@ -1,4 +1,4 @@
-import { type FileDb, type FileDbOptions, openFileDb } from "@daqkit/filedb";
+import { type FileDb, type FileDbOptions, openFileDb } from "@daqkit/filedb/node";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";

@@ -1,6 +1,6 @@
 
 import { extname, resolve } from "node:path";
-import { type LoaderResult, openDataLoader } from "@daqkit/loader";
+import { openDataLoader } from "@daqkit/loader/node";
 import type { Table } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
@@ -94,9 +94,8 @@ function textTable(rows: Record<string, unknown>[], names: string[]): string {
 }
 
 /** Write the merged result to .parquet (zstd) or .arrow; .lh5 output is written by the loader itself (outputFile). */
-async function writeOutput(out: string, result: LoaderResult): Promise<void> {
+async function writeOutput(out: string, result: Table): Promise<void> {
   if (extname(out) === ".lh5") return;
-  if (result instanceof Map) throw new CliUsageError("--out .parquet/.arrow needs merged output");
   await writeTableFile(out, [result]);
 }
 
@@ -160,7 +159,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       if (unassigned.length > 0) dl.setCuts(unassigned, { append: Object.keys(byLevel).length > 0 });
       const progress = ctx.progress(cycles, "load");
       const outputFile = opts.out !== undefined && extname(opts.out) === ".lh5" ? resolve(opts.out) : undefined;
-      let result: LoaderResult;
+      let result: Table;
       try {
         const common = {
           ...(opts.tcm === undefined ? {} : { tcmLevel: opts.tcm }),
@@ -180,7 +179,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       }
       if (opts.out !== undefined) await writeOutput(resolve(opts.out), result);
       const seconds = (performance.now() - started) / 1000;
-      const table = result as Table;
+      const table = result;
       const names = table.schema.fields.map((f) => f.name);
       const preview = previewRows(table, head);
       ctx.print(

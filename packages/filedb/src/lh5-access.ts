@@ -1,0 +1,86 @@
+/**
+ * The one place `@daqkit/filedb` opens LH5 files (tier files): every reader goes through
+ * {@link openLh5File} and {@link openLh5FileLinks}. A file is an entry of an `@daqkit/io` directory
+ * source (any platform: `directory.open(path)` → `@daqkit/lh5`'s `openLh5(source)` /
+ * `openLh5Links` or `openLh5LinksAsync`) or a host path, opened by the database's {@link FileDbHost}
+ * (only `@daqkit/filedb/node`'s local-disk host can: through `@daqkit/lh5/node`, which this entry
+ * never imports). `@daqkit/lh5` is imported on first use: a database that never opens an LH5 file
+ * (a scan, queries) does not load it (nor h5wasm).
+ */
+import type { ByteSource, DirectorySource } from "@daqkit/io";
+import type { Lh5File } from "@daqkit/lh5";
+import { FileDbError } from "./errors.js";
+import type { FileDbHost } from "./file-host.js";
+
+/** Where an LH5 file is: a host path, or a path relative to a directory source's root. */
+export type Lh5Location = string | { readonly directory: DirectorySource; readonly path: string };
+
+/** Group member names of one LH5 file (the fast link lister, sync or over an async source). */
+export interface FileLinks {
+  list(groupPath: string): Promise<string[] | undefined>;
+  glob(pattern: string): Promise<string[]>;
+  close(): void;
+}
+
+/** A location for messages. */
+export function describeLocation(location: Lh5Location): string {
+  return typeof location === "string" ? location : `${location.directory.name}/${location.path}`;
+}
+
+function noHostOpener(path: string): FileDbError {
+  return new FileDbError(
+    "FILEDB_UNREADABLE",
+    `filedb: cannot open ${path}: this FileDb opens LH5 files from its directory source only; host paths need @daqkit/filedb/node (FileDb.fromConfig / fromDisk)`,
+    { path },
+  );
+}
+
+async function openEntry(location: Exclude<Lh5Location, string>): Promise<ByteSource> {
+  try {
+    return await location.directory.open(location.path);
+  } catch (cause) {
+    const path = describeLocation(location);
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new FileDbError("FILEDB_UNREADABLE", `filedb: cannot open ${path}: ${reason}`, { path, cause });
+  }
+}
+
+/**
+ * Open an LH5 file for reading (a directory-source entry is read into memory and its source closed).
+ * @throws Lh5Error (`LH5_FILE_NOT_FOUND`, `LH5_NOT_HDF5`, …); FileDbError `FILEDB_UNREADABLE` for a
+ *   directory entry that cannot be opened, or a host path when `host` cannot open paths
+ */
+export async function openLh5File(location: Lh5Location, host: FileDbHost): Promise<Lh5File> {
+  if (typeof location === "string") {
+    if (!host.openLh5) throw noHostOpener(location);
+    return host.openLh5(location);
+  }
+  const source = await openEntry(location);
+  try {
+    return await (await import("@daqkit/lh5")).openLh5(source, { name: describeLocation(location) });
+  } finally {
+    await source.close?.();
+  }
+}
+
+/**
+ * The fast link lister over an LH5 file (group names only, no h5wasm): synchronous reads where the
+ * source has them (host paths, Node directories), fetch-on-miss spans otherwise (HTTP, `File`s).
+ * @throws Lh5Error `LH5_UNSUPPORTED` for layouts it does not read (callers fall back to {@link openLh5File})
+ */
+export async function openLh5FileLinks(location: Lh5Location, host: FileDbHost): Promise<FileLinks> {
+  if (typeof location === "string") {
+    if (!host.openLh5Links) throw noHostOpener(location);
+    const links = await host.openLh5Links(location);
+    return { list: async (p) => links.list(p), glob: async (p) => links.glob(p), close: () => links.close() };
+  }
+  const source = await openEntry(location);
+  const lh5 = await import("@daqkit/lh5");
+  const options = { name: describeLocation(location), onClose: () => void source.close?.() };
+  if (source.readSync) {
+    const links = lh5.openLh5Links(source, options);
+    return { list: async (p) => links.list(p), glob: async (p) => links.glob(p), close: () => links.close() };
+  }
+  const links = await lh5.openLh5LinksAsync(source, options);
+  return { list: (p) => links.list(p), glob: (p) => links.glob(p), close: () => links.close() };
+}
