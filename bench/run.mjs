@@ -20,7 +20,9 @@ for (const base of ["packages", "apps"]) {
 }
 const selected = files.filter((f) => filters.length === 0 || filters.some((n) => relative(root, f).includes(n)));
 if (selected.length === 0) {
-  console.error(`bench: nothing matches ${filters.join(" ") || "(no filter)"}; available:\n  ${files.map((f) => relative(root, f)).join("\n  ")}`);
+  console.error(
+    `bench: nothing matches ${filters.join(" ") || "(no filter)"}; available:\n  ${files.map((f) => relative(root, f)).join("\n  ")}`,
+  );
   process.exit(2);
 }
 mkdirSync(join(root, "bench", ".data"), { recursive: true });

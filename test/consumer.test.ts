@@ -19,7 +19,8 @@ import { NOT_YET_BROWSER } from "./support/browser-ready.js";
 const VITE_VERSION = "8.4.0";
 const root = join(import.meta.dirname, "..");
 const CI = process.env.CI === "true";
-const TYPESCRIPT_VERSION = (JSON.parse(readFileSync(join(root, "node_modules/typescript/package.json"), "utf8")) as { version: string }).version;
+const TYPESCRIPT_VERSION = (JSON.parse(readFileSync(join(root, "node_modules/typescript/package.json"), "utf8")) as { version: string })
+  .version;
 const ARROW_VERSION = /apache-arrow:\s*([\d.]+)/.exec(readFileSync(join(root, "pnpm-workspace.yaml"), "utf8"))?.[1] ?? "21.2.0";
 
 interface Pkg {
@@ -57,7 +58,12 @@ let project = "";
 let installError = "";
 
 function run(cmd: string, args: string[], cwd: string, timeoutMs = 600_000): { status: number | null; out: string } {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: timeoutMs, env: { ...process.env, NO_COLOR: "1", npm_config_update_notifier: "false" } });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    timeout: timeoutMs,
+    env: { ...process.env, NO_COLOR: "1", npm_config_update_notifier: "false" },
+  });
   return { status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
 }
 
@@ -71,7 +77,10 @@ function installedCopies(dir: string, name: string): string[] {
       const scoped = entry.startsWith("@") ? readdirSync(join(nm, entry)).map((e) => join(entry, e)) : [entry];
       for (const e of scoped) {
         const pkgDir = join(nm, e);
-        if (e === name) found.push(`${(JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { version: string }).version} @ ${pkgDir.slice(dir.length + 1)}`);
+        if (e === name)
+          found.push(
+            `${(JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as { version: string }).version} @ ${pkgDir.slice(dir.length + 1)}`,
+          );
         walk(join(pkgDir, "node_modules"));
       }
     }
@@ -97,7 +106,17 @@ beforeAll(() => {
   mkdirSync(project);
   writeFileSync(
     join(project, "package.json"),
-    JSON.stringify({ name: "daqkit-consumer", private: true, type: "module", dependencies: deps, devDependencies: { typescript: TYPESCRIPT_VERSION, vite: VITE_VERSION } }, null, 2),
+    JSON.stringify(
+      {
+        name: "daqkit-consumer",
+        private: true,
+        type: "module",
+        dependencies: deps,
+        devDependencies: { typescript: TYPESCRIPT_VERSION, vite: VITE_VERSION },
+      },
+      null,
+      2,
+    ),
   );
   const r = run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], project, 600_000);
   if (r.status !== 0) {
@@ -120,7 +139,8 @@ describe.skipIf(!built)("a downstream project from the packed tarballs", () => {
       const text = readFileSync(join(project, "node_modules", p.name, "package.json"), "utf8");
       expect(text, p.name).not.toContain("@daqkit/source");
       const exports = (JSON.parse(text) as { exports: Record<string, Record<string, string> | string> }).exports;
-      for (const [key, value] of Object.entries(exports)) if (typeof value === "object") expect(value.default, `${p.name} ${key}`).toBe(value.import);
+      for (const [key, value] of Object.entries(exports))
+        if (typeof value === "object") expect(value.default, `${p.name} ${key}`).toBe(value.import);
     }
   });
 
@@ -132,7 +152,11 @@ describe.skipIf(!built)("a downstream project from the packed tarballs", () => {
         ? `const n = {}; for (const e of ${JSON.stringify(entries)}) n[e] = Object.keys(await import(e)).length; console.log(JSON.stringify(n));`
         : `const n = {}; for (const e of ${JSON.stringify(entries)}) n[e] = Object.keys(require(e)).length; console.log(JSON.stringify(n));`;
     for (const how of ["import", "require"] as const) {
-      const r = run(process.execPath, how === "import" ? ["--input-type=module", "-e", script(how)] : ["--input-type=commonjs", "-e", script(how)], project);
+      const r = run(
+        process.execPath,
+        how === "import" ? ["--input-type=module", "-e", script(how)] : ["--input-type=commonjs", "-e", script(how)],
+        project,
+      );
       expect(r.status, `${how}:\n${r.out}`).toBe(0);
       const counts = JSON.parse(r.out.trim().split("\n").at(-1)!) as Record<string, number>;
       for (const e of entries) expect(counts[e], `${how}(${e}) exports nothing`).toBeGreaterThan(0);
@@ -150,8 +174,20 @@ describe.skipIf(!built)("a downstream project from the packed tarballs", () => {
     writeFileSync(join(project, "check.cts"), cjs);
     writeFileSync(join(project, "check.ts"), esm);
     const strict = { target: "ES2022", strict: true, noEmit: true, skipLibCheck: false, types: [] };
-    writeFileSync(join(project, "tsconfig.nodenext.json"), JSON.stringify({ compilerOptions: { ...strict, module: "NodeNext", moduleResolution: "NodeNext" }, files: ["check.mts", "check.cts"] }));
-    writeFileSync(join(project, "tsconfig.bundler.json"), JSON.stringify({ compilerOptions: { ...strict, module: "ESNext", moduleResolution: "Bundler", lib: ["ES2023", "DOM"] }, files: ["check.ts"] }));
+    writeFileSync(
+      join(project, "tsconfig.nodenext.json"),
+      JSON.stringify({
+        compilerOptions: { ...strict, module: "NodeNext", moduleResolution: "NodeNext" },
+        files: ["check.mts", "check.cts"],
+      }),
+    );
+    writeFileSync(
+      join(project, "tsconfig.bundler.json"),
+      JSON.stringify({
+        compilerOptions: { ...strict, module: "ESNext", moduleResolution: "Bundler", lib: ["ES2023", "DOM"] },
+        files: ["check.ts"],
+      }),
+    );
     for (const config of ["tsconfig.nodenext.json", "tsconfig.bundler.json"]) {
       const r = run(process.execPath, [join(project, "node_modules/typescript/bin/tsc"), "-p", config], project);
       expect(r.status, `${config}:\n${r.out}`).toBe(0);
@@ -169,7 +205,11 @@ describe.skipIf(!built)("a downstream project from the packed tarballs", () => {
       join(web, "main.js"),
       `${browser.map((p, i) => `import * as m${i} from "${p.name}";`).join("\n")}\ndocument.body.textContent = String([${browser.map((_, i) => `m${i}`).join(", ")}].map((m) => Object.keys(m).length));\n`,
     );
-    const r = run(process.execPath, [join(project, "node_modules/vite/bin/vite.js"), "build", "web", "--outDir", "../dist-web", "--emptyOutDir", "--logLevel", "warn"], project);
+    const r = run(
+      process.execPath,
+      [join(project, "node_modules/vite/bin/vite.js"), "build", "web", "--outDir", "../dist-web", "--emptyOutDir", "--logLevel", "warn"],
+      project,
+    );
     expect(r.status, r.out).toBe(0);
     expect(existsSync(join(project, "dist-web/index.html"))).toBe(true);
   }, 600_000);

@@ -24,7 +24,14 @@ describe("no runtime import cycle between a package's modules", () => {
       ["a.ts", "b.ts", "c.ts", "a.ts"],
       ["e.ts", "e.ts"],
     ]);
-    expect(importCycles(new Map([["a.ts", ["b.ts"]], ["b.ts", []]]))).toEqual([]);
+    expect(
+      importCycles(
+        new Map([
+          ["a.ts", ["b.ts"]],
+          ["b.ts", []],
+        ]),
+      ),
+    ).toEqual([]);
   });
   for (const dir of dirs) {
     test(dir, () => {

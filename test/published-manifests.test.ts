@@ -13,7 +13,12 @@ describe("published manifests", () => {
   });
 
   test("the derivation drops the source condition and adds default = import", () => {
-    expect(publishedExports({ ".": { "@daqkit/source": "./src/index.ts", types: "./dist/index.d.ts", import: "./dist/index.js" }, "./package.json": "./package.json" })).toEqual({
+    expect(
+      publishedExports({
+        ".": { "@daqkit/source": "./src/index.ts", types: "./dist/index.d.ts", import: "./dist/index.js" },
+        "./package.json": "./package.json",
+      }),
+    ).toEqual({
       ".": { types: "./dist/index.d.ts", import: "./dist/index.js", default: "./dist/index.js" },
       "./package.json": "./package.json",
     });

@@ -114,7 +114,12 @@ export async function killSeries(options: {
   for (const r of reports) {
     const label = `kill after ${r.delayMs} ms (${r.killed ? "killed" : "finished"})`;
     if (r.bad.length === 0 && r.rerunBad.length === 0) record(tally, label, { kind: "ok" });
-    else record(tally, label, { kind: "uncaught", name: "TornOutput", message: [...r.bad, ...r.rerunBad.map((n) => `re-run: ${n}`)].join(", ") });
+    else
+      record(tally, label, {
+        kind: "uncaught",
+        name: "TornOutput",
+        message: [...r.bad, ...r.rerunBad.map((n) => `re-run: ${n}`)].join(", "),
+      });
   }
   finish(tally);
   return reports;

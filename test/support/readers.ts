@@ -19,7 +19,9 @@ export function havePython(modules: readonly string[]): boolean {
     ok = false;
   }
   if (!ok && !IN_CI) {
-    console.warn(`interop tests skipped: ${SYSTEM_PYTHON} lacks ${modules.join(", ")} (apt-get install python3-h5py python3-msgpack python3-msgpack-numpy); under CI=true this is a failure`);
+    console.warn(
+      `interop tests skipped: ${SYSTEM_PYTHON} lacks ${modules.join(", ")} (apt-get install python3-h5py python3-msgpack python3-msgpack-numpy); under CI=true this is a failure`,
+    );
   }
   return ok || IN_CI;
 }

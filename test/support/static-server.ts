@@ -19,7 +19,10 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function startStaticServer(roots: Readonly<Record<string, string>>, options: { ignoreRange?: boolean } = {}): Promise<StaticServer> {
+export async function startStaticServer(
+  roots: Readonly<Record<string, string>>,
+  options: { ignoreRange?: boolean } = {},
+): Promise<StaticServer> {
   let count = 0;
   const server: Server = createServer((req, res) => {
     count++;
@@ -51,7 +54,12 @@ export async function startStaticServer(roots: Readonly<Record<string, string>>,
         res.writeHead(404).end();
         return;
       }
-      const type = file.endsWith(".js") || file.endsWith(".mjs") ? "text/javascript" : file.endsWith(".html") ? "text/html" : "application/octet-stream";
+      const type =
+        file.endsWith(".js") || file.endsWith(".mjs")
+          ? "text/javascript"
+          : file.endsWith(".html")
+            ? "text/html"
+            : "application/octet-stream";
       const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
       if (!range || options.ignoreRange) {
         res.writeHead(200, { "content-type": type, "content-length": st.size, "accept-ranges": options.ignoreRange ? "none" : "bytes" });

@@ -29,9 +29,7 @@ export function toJson(data: unknown, indent = 2): string {
     (_key, value) => {
       if (typeof value === "bigint") return value.toString();
       if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-        return Array.from(value as unknown as ArrayLike<number | bigint>, (v) =>
-          typeof v === "bigint" ? v.toString() : v,
-        );
+        return Array.from(value as unknown as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? v.toString() : v));
       }
       if (value instanceof Map) return Object.fromEntries(value);
       return value;

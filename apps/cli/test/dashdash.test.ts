@@ -23,9 +23,13 @@ let cwd: string;
 // The positionals must be relative names starting with "-": run inside a temporary directory.
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "cli-dashdash-"));
-  const r = spawnSync("python3", [join(SHARED, "tools/gen2_make.py"), join(tmp, "-night"), "--photons", "2000", "--seconds", "2", "--quiet"], {
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    "python3",
+    [join(SHARED, "tools/gen2_make.py"), join(tmp, "-night"), "--photons", "2000", "--seconds", "2", "--quiet"],
+    {
+      encoding: "utf8",
+    },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   copyFileSync(join(TESTDATA, "gen2-bin/extremes.bin"), join(tmp, "-x.bin"));
   copyFileSync(join(TESTDATA, "gen2-bin/binney_test_packet.bin"), join(tmp, "-p.bin"));
@@ -51,7 +55,14 @@ describe("-- before positionals", () => {
   it("time: negative µs after --, also after a variadic option", async () => {
     expect(await json("time", "range", "--", "-5", "10")).toMatchObject({ startUs: Number(M - 5n), stopUs: 10, wraps: true });
     const r = await json("time", "range", "--inside", "3", "-2", "--", "-5", "10");
-    expect(r).toMatchObject({ startUs: Number(M - 5n), stopUs: 10, inside: [{ tUs: "3", inside: true }, { tUs: "-2", inside: true }] });
+    expect(r).toMatchObject({
+      startUs: Number(M - 5n),
+      stopUs: 10,
+      inside: [
+        { tUs: "3", inside: true },
+        { tUs: "-2", inside: true },
+      ],
+    });
     expect(await json("time", "key", "--", "1657976683")).toMatchObject({ key: "20220716T130443Z" });
   });
 
@@ -62,7 +73,20 @@ describe("-- before positionals", () => {
     expect(conv).toMatchObject({ files: 2, converted: 2, photons: 2000 });
     expect(existsSync(join(tmp, "-pq"))).toBe(true);
     expect(await json("gen2", "round-trip", "--out", join(tmp, "rt"), "--", "-p.bin")).toMatchObject({ photons: 5 });
-    const read = await json("gen2", "read", "--from", "0", "--to", String(2n ** 36n * 500n - 1n), "--cache", join(tmp, "-pq"), "--out", join(tmp, "r.arrow"), "--", "-night");
+    const read = await json(
+      "gen2",
+      "read",
+      "--from",
+      "0",
+      "--to",
+      String(2n ** 36n * 500n - 1n),
+      "--cache",
+      join(tmp, "-pq"),
+      "--out",
+      join(tmp, "r.arrow"),
+      "--",
+      "-night",
+    );
     expect(read).toMatchObject({ photons: 2000 });
   });
 
@@ -79,9 +103,24 @@ describe("-- before positionals", () => {
   });
 
   it("filedb and load: configs named -filedb.json / -loader.json", async () => {
-    expect(await json("filedb", "scan", "--data-dir", DATA_DIR, "--out", join(tmp, "db.lh5"), "--", "-filedb.json")).toMatchObject({ cycles: 4 });
+    expect(await json("filedb", "scan", "--data-dir", DATA_DIR, "--out", join(tmp, "db.lh5"), "--", "-filedb.json")).toMatchObject({
+      cycles: 4,
+    });
     expect(await json("filedb", "show", "--data-dir", DATA_DIR, "--", "-filedb.json")).toMatchObject({ rows: [0, 1, 2, 3] });
-    const load = await json("load", "--data-dir", DATA_DIR, "--files", "all", "--cut", "hit:trapEmax > 5000", "--columns", "trapEmax", "--", "-loader.json", "-filedb.json");
+    const load = await json(
+      "load",
+      "--data-dir",
+      DATA_DIR,
+      "--files",
+      "all",
+      "--cut",
+      "hit:trapEmax > 5000",
+      "--columns",
+      "trapEmax",
+      "--",
+      "-loader.json",
+      "-filedb.json",
+    );
     expect(load.rows).toBeGreaterThan(0);
   });
 });

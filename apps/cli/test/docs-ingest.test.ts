@@ -18,7 +18,21 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
     expect(info.code).toBe(0);
     // 1773482400 = 2026-03-14T10:00:00Z; T is µs since 2026-01-01.
     const t0 = (1773482400 - Date.UTC(2026, 0, 1) / 1000) * 1e6;
-    const r = await daqkit("--json", "docs", "ingest", "gen2", NIGHT, "--out", out, "--option", `from=${t0}`, "--option", `to=${t0 + 99_999}`, "--option", "page=1000");
+    const r = await daqkit(
+      "--json",
+      "docs",
+      "ingest",
+      "gen2",
+      NIGHT,
+      "--out",
+      out,
+      "--option",
+      `from=${t0}`,
+      "--option",
+      `to=${t0 + 99_999}`,
+      "--option",
+      "page=1000",
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const { uid, records } = JSON.parse(r.stdout);
@@ -43,7 +57,9 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
         "    if name == 'event_page': n += len(doc['seq_num']); dt = doc['data']['xy'].dtype.str",
         "print(n, dt, ','.join(sorted(kinds)))",
       ].join("\n");
-      const py = execFileSync("/usr/bin/python3", ["-c", script, JSON.parse(r.stdout).path], { encoding: "utf8" }).trim().split(" ");
+      const py = execFileSync("/usr/bin/python3", ["-c", script, JSON.parse(r.stdout).path], { encoding: "utf8" })
+        .trim()
+        .split(" ");
       expect(Number(py[0])).toBe(s.length);
       expect(py[1]).toBe("<u2");
       expect(py[2]).toBe("descriptor,event_page,start,stop");

@@ -25,7 +25,16 @@ beforeAll(async () => {
   mkdirSync(FRAMES);
   for (let i = 0; i < 40; i++) {
     const f = join(FRAMES, `frame_${String(i).padStart(2, "0")}.tiff`);
-    writeFileSync(f, encodeTiff([new NdArray("<u2", [256, 256], Uint16Array.from({ length: 65536 }, (_, j) => (i * 7 + j) & 0xffff))]));
+    writeFileSync(
+      f,
+      encodeTiff([
+        new NdArray(
+          "<u2",
+          [256, 256],
+          Uint16Array.from({ length: 65536 }, (_, j) => (i * 7 + j) & 0xffff),
+        ),
+      ]),
+    );
     utimesSync(f, 1559144355 + i, 1559144355 + i);
   }
 });
@@ -33,7 +42,9 @@ beforeAll(async () => {
 /** Files under their final names (temporary files of killed writers start with '.'). */
 function finals(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => !f.startsWith(".")).sort();
+    return readdirSync(dir)
+      .filter((f) => !f.startsWith("."))
+      .sort();
   } catch {
     return [];
   }

@@ -13,7 +13,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 beforeAll(() => {
   for (let i = 0; i < 3; i++) {
     const f = join(tmp, `frame_${i}.tiff`);
-    writeFileSync(f, encodeTiff([new NdArray("<u2", [2, 3], Uint16Array.from({ length: 6 }, (_, j) => i * 10 + j))]));
+    writeFileSync(
+      f,
+      encodeTiff([
+        new NdArray(
+          "<u2",
+          [2, 3],
+          Uint16Array.from({ length: 6 }, (_, j) => i * 10 + j),
+        ),
+      ]),
+    );
     utimesSync(f, 1559144355 + i, 1559144355 + i);
   }
 });
@@ -25,10 +34,11 @@ describe("daqkit docs", () => {
     expect(JSON.parse(all.stdout).runs).toHaveLength(5);
     const r = await daqkit("--json", "docs", "ls", TESTDATA, "--query", '{"plan_name": "count", "operator": "bob"}');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).runs.map((x: { uid: string }) => x.uid).sort()).toEqual([
-      "530894b3-1b56-534e-8926-86d5417fdc39",
-      "e06ec65b-8213-5661-8475-727143384472",
-    ]);
+    expect(
+      JSON.parse(r.stdout)
+        .runs.map((x: { uid: string }) => x.uid)
+        .sort(),
+    ).toEqual(["530894b3-1b56-534e-8926-86d5417fdc39", "e06ec65b-8213-5661-8475-727143384472"]);
     const human = await daqkit("docs", "ls", TESTDATA);
     expect(human.stdout).toContain("(no stop)");
   });
@@ -70,7 +80,17 @@ describe("daqkit docs", () => {
 
   it("ingest tiff writes a run that ls/show find; export copies and writes jsonl", async () => {
     const out = join(tmp, "runs");
-    const r = await daqkit("--json", "docs", "ingest", "tiff", join(tmp, "frame_*.tiff"), "--out", out, "--metadata", '{"plan_name": "tiff_series"}');
+    const r = await daqkit(
+      "--json",
+      "docs",
+      "ingest",
+      "tiff",
+      join(tmp, "frame_*.tiff"),
+      "--out",
+      out,
+      "--metadata",
+      '{"plan_name": "tiff_series"}',
+    );
     expect(r.code).toBe(0);
     const { uid, records } = JSON.parse(r.stdout);
     expect(records).toEqual({ start: 1, descriptor: 1, event_page: 3, stop: 1 });
@@ -83,7 +103,9 @@ describe("daqkit docs", () => {
     expect(again.stderr).toContain("DOCS_FILE_EXISTS");
     const exp = await daqkit("docs", "export", out, uid, "--out", join(tmp, "jsonl"), "--format", "jsonl", "--canonical");
     expect(exp.code).toBe(0);
-    const lines = readFileSync(join(tmp, "jsonl", `${uid}.jsonl`), "utf8").trim().split("\n");
+    const lines = readFileSync(join(tmp, "jsonl", `${uid}.jsonl`), "utf8")
+      .trim()
+      .split("\n");
     expect(lines.map((l) => JSON.parse(l)[0])).toEqual(["start", "descriptor", "event", "event", "event", "stop"]);
     const copy = await daqkit("--json", "docs", "export", TESTDATA, "--query", '{"scan_id": {"$lte": 2}}', "--out", join(tmp, "copy"));
     expect(JSON.parse(copy.stdout).runs).toHaveLength(2);

@@ -16,9 +16,13 @@ let manifest: { total_photons: number; checksum: string; files: Array<{ name: st
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "daqkit-gen2-cli-"));
   night = join(tmp, "night");
-  const r = spawnSync("python3", [join(SHARED, "tools/gen2_make.py"), night, "--photons", "40000", "--seconds", "3", "--split-frame", "--quiet"], {
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    "python3",
+    [join(SHARED, "tools/gen2_make.py"), night, "--photons", "40000", "--seconds", "3", "--split-frame", "--quiet"],
+    {
+      encoding: "utf8",
+    },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   manifest = JSON.parse(readFileSync(join(night, "manifest.json"), "utf8"));
 });
@@ -77,11 +81,28 @@ describe("daqkit gen2", () => {
     const to = from + 999_999;
     const cache = join(tmp, "pq-read");
     const pq = join(tmp, "sel.parquet");
-    const r = await daqkit("--json", "gen2", "read", night, "--from", String(from), "--to", String(to), "--out", pq, "--cache", cache, "--workers", "0");
+    const r = await daqkit(
+      "--json",
+      "gen2",
+      "read",
+      night,
+      "--from",
+      String(from),
+      "--to",
+      String(to),
+      "--out",
+      pq,
+      "--cache",
+      cache,
+      "--workers",
+      "0",
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
-    const row = await duck(`SELECT count(*)::VARCHAR AS n, min(timestamp)::VARCHAR AS lo, max(timestamp)::VARCHAR AS hi FROM read_parquet('${pq}')`);
+    const row = await duck(
+      `SELECT count(*)::VARCHAR AS n, min(timestamp)::VARCHAR AS lo, max(timestamp)::VARCHAR AS hi FROM read_parquet('${pq}')`,
+    );
     expect(Number(row.n)).toBe(res.photons);
     expect(res.photons).toBeGreaterThan(0);
     expect(Number(row.lo)).toBeGreaterThanOrEqual(from);
@@ -91,7 +112,22 @@ describe("daqkit gen2", () => {
     expect(a.code).toBe(0);
     expect(tableFromIPC(readFileSync(arrow)).numRows).toBe(res.photons);
     // ISO times with µs digits and --year (gen2_make's default epoch year is 2020)
-    const iso = await daqkit("--json", "gen2", "read", night, "--from", "2020-10-07T05:54:24.5Z", "--to", "2020-10-07T05:54:25.499999Z", "--year", "2020", "--out", join(tmp, "iso.parquet"), "--cache", cache);
+    const iso = await daqkit(
+      "--json",
+      "gen2",
+      "read",
+      night,
+      "--from",
+      "2020-10-07T05:54:24.5Z",
+      "--to",
+      "2020-10-07T05:54:25.499999Z",
+      "--year",
+      "2020",
+      "--out",
+      join(tmp, "iso.parquet"),
+      "--cache",
+      cache,
+    );
     expect(iso.code).toBe(0);
     const isoRes = JSON.parse(iso.stdout);
     expect(isoRes.range.stopUs - isoRes.range.startUs).toBe(999_999);

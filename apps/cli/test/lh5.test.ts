@@ -25,7 +25,9 @@ describe("daqkit lh5", () => {
     expect(r.stdout).toMatch(/ {6}tracelist\/\s+G\s+array<1>\{array<1>\{real\}\}/);
     expect(r.stdout).toMatch(/ {8}flattened_data\s+D\s+array<1>\{real\}\s+int16\s+\(0,\)\/\(∞,\)\s+chunks \(1024,\)/);
     expect(r.stdout).toMatch(/ {6}waveform\/\s+G\s+table\{t0,dt,values\}/);
-    expect(r.stdout).toMatch(/ {8}values\s+D\s+array_of_equalsized_arrays<1,1>\{real\}\s+uint16\s+\(10, 8192\)\/\(∞, 8192\)\s+chunks \(3, 2048\)/);
+    expect(r.stdout).toMatch(
+      / {8}values\s+D\s+array_of_equalsized_arrays<1,1>\{real\}\s+uint16\s+\(10, 8192\)\/\(∞, 8192\)\s+chunks \(3, 2048\)/,
+    );
     expect(r.stdout).toMatch(/ {8}dt\s+D\s+array<1>\{real\}\s+float32\s+\(10,\)\/\(∞,\)\s+units="ns"/);
     expect(r.stdout).toContain("  ch1121600/");
   });
@@ -33,7 +35,9 @@ describe("daqkit lh5", () => {
   it("ls shows group attributes (old TCM)", async () => {
     const r = await daqkit("lh5", "ls", TCM.replace("/tcm_v2/", "/tcm/"));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/ {2}hardware_tcm_1\/\s+G\s+struct\{cumulative_length,array_id,array_idx\}\s+hash_func="\\d\+"\s+tables="\['ch1084803\/raw', /);
+    expect(r.stdout).toMatch(
+      / {2}hardware_tcm_1\/\s+G\s+struct\{cumulative_length,array_id,array_idx\}\s+hash_func="\\d\+"\s+tables="\['ch1084803\/raw', /,
+    );
     expect(r.stdout).toMatch(/ {4}array_idx\s+D\s+array<1>\{real\}\s+int64\s+\(30,\)\/\(∞,\)/);
   });
 
@@ -51,13 +55,24 @@ describe("daqkit lh5", () => {
     ]);
     expect(out.objects[1].filters.map((f: { id: number }) => f.id)).toEqual([2, 1]);
     const tree = await daqkit("lh5", "ls", TCM);
-    expect(tree.stdout).toMatch(/ {6}cumulative_length\s+D\s+array<1>\{real\}\s+int64\s+\(22,\)\/\(∞,\)\s+chunks \(22,\)\s+shuffle\+gzip\(4\)/);
+    expect(tree.stdout).toMatch(
+      / {6}cumulative_length\s+D\s+array<1>\{real\}\s+int64\s+\(22,\)\/\(∞,\)\s+chunks \(22,\)\s+shuffle\+gzip\(4\)/,
+    );
     const d = await daqkit("lh5", "ls", RAW, "--depth", "1");
     expect(d.stdout.trim().split("\n")).toHaveLength(4);
   });
 
   it("show a table with --rows and --columns", async () => {
-    const r = await daqkit("lh5", "show", RAW, "ch1084803/raw", "--rows", "2:5", "--columns", "daqenergy,timestamp,waveform/values,tracelist");
+    const r = await daqkit(
+      "lh5",
+      "show",
+      RAW,
+      "ch1084803/raw",
+      "--rows",
+      "2:5",
+      "--columns",
+      "daqenergy,timestamp,waveform/values,tracelist",
+    );
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).toBe("ch1084803/raw: Table table{timestamp,tracelist,daqenergy,waveform}, 10 rows");

@@ -42,7 +42,21 @@ describe("daqkit load", () => {
   });
 
   it("advanced seed example: TCM mode any, entry list only (test_any_mode: 6 rows)", async () => {
-    const r = await daqkit("--json", "load", FLOW, "--data-dir", DATA_DIR, "--files", "type == 'phy'", "--cut", "hit:daqenergy == 10221", "--tcm", "tcm", "--mode", "any");
+    const r = await daqkit(
+      "--json",
+      "load",
+      FLOW,
+      "--data-dir",
+      DATA_DIR,
+      "--files",
+      "type == 'phy'",
+      "--cut",
+      "hit:daqenergy == 10221",
+      "--tcm",
+      "tcm",
+      "--mode",
+      "any",
+    );
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.rows).toBe(6);

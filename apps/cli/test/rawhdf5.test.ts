@@ -58,7 +58,13 @@ describe("daqkit rawhdf5", () => {
     expect(r.stdout).toContain("messages   8");
     expect(r.stdout).toContain("io_groups  1: 4, 2: 4");
     const j = await daqkit("--json", "rawhdf5", "info", TWO);
-    expect(JSON.parse(j.stdout)).toMatchObject({ version: "0.0", ioVersion: "0.0", count: 8, ioGroups: { "1": 4, "2": 4 }, created: 1795235774.4636953 });
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      version: "0.0",
+      ioVersion: "0.0",
+      count: 8,
+      ioGroups: { "1": 4, "2": 4 },
+      created: 1795235774.4636953,
+    });
   });
 
   it("info on a missing file exits 4; on a non-raw file exits 3", async () => {
@@ -158,7 +164,12 @@ describe("daqkit rawhdf5", () => {
     );
     const sum = (k: number) => expected.rows.reduce((t, row) => t + row[k]!, 0);
     expect(res.getRowObjectsJson()).toEqual([
-      { n: 29, ts: String(sum(expected.fields.indexOf("timestamp"))), t: "UBIGINT", rts: String(sum(expected.fields.indexOf("receipt_timestamp"))) },
+      {
+        n: 29,
+        ts: String(sum(expected.fields.indexOf("timestamp"))),
+        t: "UBIGINT",
+        rts: String(sum(expected.fields.indexOf("receipt_timestamp"))),
+      },
     ]);
     con.closeSync();
   });

@@ -72,10 +72,18 @@ describe("daqkit runs", () => {
     expect(def.livetime).toBe(30);
     const w = await daqkit("--json", "runs", "write-superrun", store, "_mine", "records");
     expect(w.code, w.stderr).toBe(0);
-    const written = JSON.parse(w.stdout) as { folder: string; rows: number; chunks: { subruns: Record<string, { start: string; end: string }> }[] };
+    const written = JSON.parse(w.stdout) as {
+      folder: string;
+      rows: number;
+      chunks: { subruns: Record<string, { start: string; end: string }> }[];
+    };
     expect(written.rows).toBe(250);
     expect(written.folder).toMatch(/^_mine_[a-z2-7]{10}-records-j3nd2fjbiq$/);
-    expect(written.chunks[0]!.subruns).toEqual({ "0": { start: "0", end: "10" }, "1": { start: "20", end: "25" }, "2": { start: "40", end: "50" } });
+    expect(written.chunks[0]!.subruns).toEqual({
+      "0": { start: "0", end: "10" },
+      "1": { start: "20", end: "25" },
+      "2": { start: "40", end: "50" },
+    });
     const out = join(await temp(), "mine.arrow");
     const l = await daqkit("runs", "load", store, "_mine", "records", "--out", out);
     expect(l.code, l.stderr).toBe(0);
@@ -155,7 +163,10 @@ describe("daqkit runs", () => {
       daqkit("runs", "put", store, "3", "alpha", a, "--target-mb", "0.05"),
       daqkit("runs", "put", store, "3", "beta", b, "--target-mb", "0.05"),
     ]);
-    expect(types.map((r) => r.code), types.map((r) => r.stderr).join("")).toEqual([0, 0]);
+    expect(
+      types.map((r) => r.code),
+      types.map((r) => r.stderr).join(""),
+    ).toEqual([0, 0]);
     const same = await Promise.all([
       daqkit("runs", "put", store, "3", "gamma", a, "--target-mb", "0.05"),
       daqkit("runs", "put", store, "3", "gamma", b, "--target-mb", "0.05"),

@@ -17,7 +17,11 @@ describe("the CLI's table output", () => {
   it("picks the format from the extension, case-insensitively", async () => {
     expect(tableFormatOf("a/B.PARQUET")).toBe(".parquet");
     expect(await writeTableFile(join(dir, "t.ARROW"), [batch()])).toBe(3);
-    expect([...tableFromIPC(readFileSync(join(dir, "t.ARROW"))).getChild("id")!.toArray()]).toEqual([1, 2, 3]);
+    expect([
+      ...tableFromIPC(readFileSync(join(dir, "t.ARROW")))
+        .getChild("id")!
+        .toArray(),
+    ]).toEqual([1, 2, 3]);
   });
 
   it("turns an unknown extension and an empty input without a schema into CLI usage errors", async () => {

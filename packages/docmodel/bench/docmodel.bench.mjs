@@ -109,7 +109,14 @@ async function phase(name, dir) {
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
-  return { name, events, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), extra };
+  return {
+    name,
+    events,
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    extra,
+  };
 }
 
 const [, , childPhase, childDir] = process.argv;
@@ -128,7 +135,11 @@ if (childPhase) {
   console.log(`calibration: ${((calib.user + calib.system) / 1e5).toFixed(2)} ns CPU per trivial loop iteration (${acc & 1})`);
   for (const name of Object.keys(LABELS)) {
     const out = JSON.parse(
-      execFileSync(process.execPath, [new URL(import.meta.url).pathname, name, dir], { encoding: "utf8", maxBuffer: 1 << 20, env: process.env }),
+      execFileSync(process.execPath, [new URL(import.meta.url).pathname, name, dir], {
+        encoding: "utf8",
+        maxBuffer: 1 << 20,
+        env: process.env,
+      }),
     );
     const rate = out.events / out.seconds;
     const cpuRate = out.events / out.cpuSeconds;

@@ -41,11 +41,17 @@ export function columnsToArrow(cols: StreamColumns): Table {
     if (NUMERIC_DTYPE.test(c.dtype) && !Array.isArray(c.data)) {
       flat = makeVector(makeData({ type: arrowTypeOfNumpy(c.dtype), length: c.data.length, data: c.data } as never) as never);
     } else if (c.dtype === "|b1") {
-      flat = vectorFromArray(Array.from(c.data as ArrayLike<number>, (x) => x !== 0), new Bool());
+      flat = vectorFromArray(
+        Array.from(c.data as ArrayLike<number>, (x) => x !== 0),
+        new Bool(),
+      );
     } else if (c.dtype.charAt(1) === "U" || c.dtype.charAt(1) === "S") {
       flat = vectorFromArray(c.data as string[], new Utf8());
     } else {
-      flat = vectorFromArray(Array.from(c.data as ArrayLike<unknown>, (x) => JSON.stringify(x)), new Utf8());
+      flat = vectorFromArray(
+        Array.from(c.data as ArrayLike<unknown>, (x) => JSON.stringify(x)),
+        new Utf8(),
+      );
     }
     const width = c.shape.slice(1).reduce((a, b) => a * b, 1);
     if (c.shape.length > 1) {

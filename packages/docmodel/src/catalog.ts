@@ -117,7 +117,10 @@ export class InMemoryCatalog {
     const hits = [...this.entries.keys()].filter((u) => u.startsWith(key));
     if (hits.length === 1) return this.entries.get(hits[0] as string) as CatalogEntry;
     if (hits.length === 0) throw new DocModelError("DOCS_RUN_NOT_FOUND", `docmodel: no run with uid or uid prefix ${JSON.stringify(key)}`);
-    throw new DocModelError("DOCS_AMBIGUOUS_KEY", `docmodel: uid prefix ${JSON.stringify(key)} matches ${hits.length} runs: ${hits.join(", ")}`);
+    throw new DocModelError(
+      "DOCS_AMBIGUOUS_KEY",
+      `docmodel: uid prefix ${JSON.stringify(key)} matches ${hits.length} runs: ${hits.join(", ")}`,
+    );
   }
 
   /**

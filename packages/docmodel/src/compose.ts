@@ -175,7 +175,11 @@ export function composeRun(options: ComposeRunOptions = {}): RunBundle {
       throw new DocModelError(
         "DOCS_KEYS_MISMATCH",
         `docmodel: all descriptors in stream ${JSON.stringify(o.name)} must have the same data_keys: had [${previous.join(", ")}], got [${keys.join(", ")}]`,
-        { documentName: "descriptor", missing: previous.filter((k) => !keys.includes(k)), extra: keys.filter((k) => !previous.includes(k)) },
+        {
+          documentName: "descriptor",
+          missing: previous.filter((k) => !keys.includes(k)),
+          extra: keys.filter((k) => !previous.includes(k)),
+        },
       );
     }
     const descriptorDoc: EventDescriptor = {

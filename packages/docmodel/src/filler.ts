@@ -62,7 +62,10 @@ export class Filler {
       const datumId = String(data[k]);
       const datum = this.lookupDatum(datumId);
       if (!datum) {
-        throw new DocModelError("DOCS_UNRESOLVABLE_FOREIGN_KEY", `docmodel: no datum ${JSON.stringify(datumId)} for key ${k} of event ${event.uid}`);
+        throw new DocModelError(
+          "DOCS_UNRESOLVABLE_FOREIGN_KEY",
+          `docmodel: no datum ${JSON.stringify(datumId)} for key ${k} of event ${event.uid}`,
+        );
       }
       data[k] = this.handlerFor(datum.resource)(datum.datum_kwargs);
       filled[k] = datumId;

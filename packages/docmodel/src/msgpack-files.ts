@@ -88,9 +88,7 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
     if (err) throw err;
   };
   const open = async (): Promise<AtomicFile> => {
-    file ??= await existsAsDocs(path, () =>
-      openAtomicFile(path, { exclusive: !options.overwrite, legacyTemporary: LEGACY_TEMPORARY }),
-    );
+    file ??= await existsAsDocs(path, () => openAtomicFile(path, { exclusive: !options.overwrite, legacyTemporary: LEGACY_TEMPORARY }));
     return file;
   };
   const flush = async (): Promise<void> => {
@@ -114,7 +112,10 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
   const handle = (name: string, doc: unknown): void => {
     if (!path) {
       if (name !== "start") {
-        throw new DocModelError("DOCS_NO_START", `docmodel: export expects 'start' first, got '${name}'`, { recordIndex: index, documentName: name });
+        throw new DocModelError("DOCS_NO_START", `docmodel: export expects 'start' first, got '${name}'`, {
+          recordIndex: index,
+          documentName: name,
+        });
       }
       const start = doc as RunStart;
       uid = start.uid;
@@ -173,7 +174,10 @@ export function* readMsgpackFile(path: string, options: { validate?: boolean } =
   let first = true;
   for (const pair of decodeMsgpackRecords(readBytes(path), path)) {
     if (first && pair[0] !== "start") {
-      throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${pair[0]}', expected 'start'`, { path, recordIndex: 0 });
+      throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${pair[0]}', expected 'start'`, {
+        path,
+        recordIndex: 0,
+      });
     }
     first = false;
     if (options.validate) validateDocument(pair[0], pair[1]);
@@ -227,7 +231,11 @@ export function indexMsgpackFile(path: string): MsgpackIndex | null {
         const doc = d.decode();
         if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw badRecord(path, offset, index, "doc is not a map");
         if (index === 0) {
-          if (name !== "start") throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${name}', expected 'start'`, { path, recordIndex: 0 });
+          if (name !== "start")
+            throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${name}', expected 'start'`, {
+              path,
+              recordIndex: 0,
+            });
           checkStructure("start", doc, typeof (doc as RunStart).uid === "string" ? (doc as RunStart).uid : "(no uid)");
           start = doc as RunStart;
         } else {

@@ -33,7 +33,8 @@ export class RecordEncoder {
     if (name === "bulk_events") {
       // Deprecated upstream; the DocumentRouter turns it into one event page per descriptor.
       let any = false;
-      for (const events of Object.values(doc as Record<string, Event[]>)) if (events.length > 0) any = this.write("event_page", packEventPage(events)) || any;
+      for (const events of Object.values(doc as Record<string, Event[]>))
+        if (events.length > 0) any = this.write("event_page", packEventPage(events)) || any;
       return any;
     }
     if (name === "bulk_datum") {
@@ -86,7 +87,8 @@ export class RecordEncoder {
           e.writeString(obj);
           const c = conf[obj] as Record<string, unknown>;
           const floats = new Set<string>();
-          for (const [f, dk] of Object.entries((c.data_keys as Record<string, { dtype?: string }>) ?? {})) if (dk?.dtype === "number") floats.add(f);
+          for (const [f, dk] of Object.entries((c.data_keys as Record<string, { dtype?: string }>) ?? {}))
+            if (dk?.dtype === "number") floats.add(f);
           let m = 0;
           for (const ck in c) if (c[ck] !== undefined) m++;
           e.writeMapHeader(m);
@@ -296,7 +298,8 @@ class EventTemplate {
     if (ev.filled) for (const _ in ev.filled) return false;
     if (typeof ev.time !== "number" || typeof ev.uid !== "string" || typeof ev.seq_num !== "number") return false;
     const tail = this.tail;
-    if (tail === undefined && (!EventTemplate.sameKeys(ev.data, this.dataKeys) || !EventTemplate.sameKeys(ev.timestamps, this.tsKeys))) return false;
+    if (tail === undefined && (!EventTemplate.sameKeys(ev.data, this.dataKeys) || !EventTemplate.sameKeys(ev.timestamps, this.tsKeys)))
+      return false;
     const start = e.pos;
     copyBytes(e, this.head);
     e.writeFloat64(ev.time);
@@ -385,11 +388,15 @@ export function truncated(path: string | undefined, offset: number, index: numbe
 }
 
 export function badRecord(path: string | undefined, offset: number, index: number, what: string): DocModelError {
-  return new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: ${path ?? "buffer"}: record ${index} at byte ${offset}: expected [name, doc], ${what}`, {
-    path,
-    byteOffset: offset,
-    recordIndex: index,
-  });
+  return new DocModelError(
+    "DOCS_MSGPACK_BAD_RECORD",
+    `msgpack: ${path ?? "buffer"}: record ${index} at byte ${offset}: expected [name, doc], ${what}`,
+    {
+      path,
+      byteOffset: offset,
+      recordIndex: index,
+    },
+  );
 }
 
 /**
@@ -398,15 +405,19 @@ export function badRecord(path: string | undefined, offset: number, index: numbe
  */
 export function inRecord(e: unknown, path: string | undefined, offset: number, index: number): unknown {
   if (!DocModelError.isInstance(e) || e.recordIndex !== undefined) return e;
-  return new DocModelError(e.code, `msgpack: ${path ?? "buffer"}: record ${index} at byte ${offset}: ${e.message.replace(/^(msgpack|docmodel): /, "")}`, {
-    path,
-    byteOffset: e.byteOffset ?? offset,
-    recordIndex: index,
-    documentName: e.documentName,
-    field: e.field,
-    run: e.run,
-    cause: e,
-  });
+  return new DocModelError(
+    e.code,
+    `msgpack: ${path ?? "buffer"}: record ${index} at byte ${offset}: ${e.message.replace(/^(msgpack|docmodel): /, "")}`,
+    {
+      path,
+      byteOffset: e.byteOffset ?? offset,
+      recordIndex: index,
+      documentName: e.documentName,
+      field: e.field,
+      run: e.run,
+      cause: e,
+    },
+  );
 }
 
 /**
@@ -427,7 +438,13 @@ export function* decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generat
       throw inRecord(e, path, offset, index);
     }
     if (!Array.isArray(record)) throw badRecord(path, offset, index, `found ${record === null ? "nil" : typeof record}`);
-    if (record.length !== 2 || typeof record[0] !== "string" || record[1] === null || typeof record[1] !== "object" || Array.isArray(record[1])) {
+    if (
+      record.length !== 2 ||
+      typeof record[0] !== "string" ||
+      record[1] === null ||
+      typeof record[1] !== "object" ||
+      Array.isArray(record[1])
+    ) {
       throw badRecord(path, offset, index, `found an array of ${record.length}`);
     }
     yield record as unknown as DocumentPair;

@@ -265,7 +265,18 @@ export function loadMsgpackRunBytes(bytes: Uint8Array, path?: string): BlueskyRu
   const label = path ?? "buffer";
   let run: BlueskyRun | undefined;
   let builder: PageBuilder | undefined;
-  const row: Row = { time: 0, uid: "", seq: 0, descriptor: "", dataKeys: [], dataValues: [], dataCount: 0, tsKeys: [], tsValues: [], tsCount: 0 };
+  const row: Row = {
+    time: 0,
+    uid: "",
+    seq: 0,
+    descriptor: "",
+    dataKeys: [],
+    dataValues: [],
+    dataCount: 0,
+    tsKeys: [],
+    tsValues: [],
+    tsCount: 0,
+  };
   const flush = (): void => {
     if (builder && builder.n > 0 && run) run.add(["event_page", builder.toPage()]);
     builder = undefined;
@@ -312,7 +323,10 @@ export function loadMsgpackRunBytes(bytes: Uint8Array, path?: string): BlueskyRu
         }
         if (!run) {
           if (name !== "start") {
-            throw new DocModelError("DOCS_NO_START", `msgpack: ${label}: first record is '${name}', expected 'start'`, { path, recordIndex: 0 });
+            throw new DocModelError("DOCS_NO_START", `msgpack: ${label}: first record is '${name}', expected 'start'`, {
+              path,
+              recordIndex: 0,
+            });
           }
           run = new BlueskyRun(doc as RunStart);
         } else {
@@ -322,11 +336,15 @@ export function loadMsgpackRunBytes(bytes: Uint8Array, path?: string): BlueskyRu
       }
     } catch (e) {
       if (e instanceof TruncatedInput) {
-        throw new DocModelError("DOCS_MSGPACK_TRUNCATED", `msgpack: ${label}: record ${index} at byte ${offset} is truncated (file still being written or cut)`, {
-          path,
-          byteOffset: offset,
-          recordIndex: index,
-        });
+        throw new DocModelError(
+          "DOCS_MSGPACK_TRUNCATED",
+          `msgpack: ${label}: record ${index} at byte ${offset} is truncated (file still being written or cut)`,
+          {
+            path,
+            byteOffset: offset,
+            recordIndex: index,
+          },
+        );
       }
       throw inRecord(e, path, offset, index);
     }

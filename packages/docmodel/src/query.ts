@@ -243,7 +243,16 @@ function inList(list: unknown[], value: Value): boolean {
   return list.some((a) => deepEqual(a, value));
 }
 
-const TYPE_CODES: Record<number, string> = { 1: "double", 2: "string", 3: "object", 4: "array", 8: "bool", 10: "null", 16: "int", 18: "long" };
+const TYPE_CODES: Record<number, string> = {
+  1: "double",
+  2: "string",
+  3: "object",
+  4: "array",
+  8: "bool",
+  10: "null",
+  16: "int",
+  18: "long",
+};
 
 function hasType(t: unknown, v: Value): boolean {
   const name = typeof t === "number" ? TYPE_CODES[t] : t;
@@ -322,7 +331,7 @@ function applyOperator(op: string, c: unknown, v: Value): boolean {
       const [d, r] = c as [number, number];
       if (typeof v !== "number" || typeof d !== "number" || d === 0) return false;
       // Python's % takes the sign of the divisor.
-      return (((v % d) + d) % d) === r;
+      return ((v % d) + d) % d === r;
     }
     case "$comment":
       return true;

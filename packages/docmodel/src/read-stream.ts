@@ -45,7 +45,6 @@ export interface StreamColumns {
   columns: Record<string, StreamColumn>;
 }
 
-
 /** Read one stream of a run into columns (spec §8.3). */
 export function readStreamColumns(run: BlueskyRun, stream: string, options: ReadOptions = {}): StreamColumns {
   if (options.include && options.exclude) {
@@ -135,8 +134,7 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
           if (typedKeys.has(k)) {
             const col = source[k];
             (typedParts[k] as NumericArray[]).push((col instanceof NdArray ? col.data : col) as NumericArray);
-          }
-          else pushColumn(rows[k] as unknown[], source[k], n);
+          } else pushColumn(rows[k] as unknown[], source[k], n);
         }
       }
       for (const [name, obj, field] of configNames) {
@@ -367,4 +365,3 @@ function scalarColumn(values: unknown[], dk: DataKey | undefined): { dtype: stri
   }
   return { dtype: "|O", data: values };
 }
-

@@ -182,7 +182,10 @@ export class BlueskyRun {
   /** @throws DocModelError `DOCS_STREAM_NOT_FOUND` */
   stream(name: string): RunStream {
     if (!this.descriptors.some((d) => streamNameOf(d) === name)) {
-      throw new DocModelError("DOCS_STREAM_NOT_FOUND", `docmodel: run ${this.start.uid} has no stream ${JSON.stringify(name)} (streams: ${this.streams.join(", ") || "none"})`);
+      throw new DocModelError(
+        "DOCS_STREAM_NOT_FOUND",
+        `docmodel: run ${this.start.uid} has no stream ${JSON.stringify(name)} (streams: ${this.streams.join(", ") || "none"})`,
+      );
     }
     return new RunStream(this, name);
   }

@@ -77,14 +77,18 @@ function checkDataKeys(c: Checker, dataKeys: Record<string, unknown>, prefix: st
     const field = `${prefix}.${k}`;
     if (!isMap(dk)) c.fail(field, "a DataKey map", dk);
     const shape = dk.shape;
-    if (shape !== undefined && !(Array.isArray(shape) && shape.every((x) => x === null || (typeof x === "number" && Number.isInteger(x) && x >= 0)))) {
+    if (
+      shape !== undefined &&
+      !(Array.isArray(shape) && shape.every((x) => x === null || (typeof x === "number" && Number.isInteger(x) && x >= 0)))
+    ) {
       c.fail(`${field}.shape`, "an array of non-negative integers or nil", shape);
     }
     if (dk.dims !== undefined && !(Array.isArray(dk.dims) && dk.dims.every((x) => typeof x === "string"))) {
       c.fail(`${field}.dims`, "an array of strings", dk.dims);
     }
     if (dk.dtype !== undefined && typeof dk.dtype !== "string") c.fail(`${field}.dtype`, "a string", dk.dtype);
-    if (dk.external !== undefined && dk.external !== null && typeof dk.external !== "string") c.fail(`${field}.external`, "a string", dk.external);
+    if (dk.external !== undefined && dk.external !== null && typeof dk.external !== "string")
+      c.fail(`${field}.external`, "a string", dk.external);
   }
 }
 
@@ -110,7 +114,8 @@ export function checkStructure(name: string, doc: unknown, run: string): void {
         for (const obj in conf) {
           const o = conf[obj];
           if (!isMap(o)) c.fail(`configuration.${obj}`, "a map", o);
-          for (const part of ["data", "timestamps"]) if (o[part] !== undefined && !isMap(o[part])) c.fail(`configuration.${obj}.${part}`, "a map", o[part]);
+          for (const part of ["data", "timestamps"])
+            if (o[part] !== undefined && !isMap(o[part])) c.fail(`configuration.${obj}.${part}`, "a map", o[part]);
           if (o.data_keys !== undefined) {
             if (!isMap(o.data_keys)) c.fail(`configuration.${obj}.data_keys`, "a map", o.data_keys);
             checkDataKeys(c, o.data_keys, `configuration.${obj}.data_keys`);

@@ -61,13 +61,20 @@ export function matchFiles(pattern: string | readonly string[], format = "tiff")
     throw new DocModelError("DOCS_NO_FILES", `${format}: no matches for ${JSON.stringify(p)}`, { path: p });
   }
   const re = new RegExp(
-    `^${base.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]").replace(/\[!/g, "[^")}$`,
+    `^${base
+      .replace(/[.+^${}()|\\]/g, "\\$&")
+      .replace(/\*/g, "[^/]*")
+      .replace(/\?/g, "[^/]")
+      .replace(/\[!/g, "[^")}$`,
   );
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch (e) {
-    throw new DocModelError("DOCS_NO_FILES", `${format}: no matches for ${JSON.stringify(p)} (${(e as Error).message})`, { path: p, cause: e });
+    throw new DocModelError("DOCS_NO_FILES", `${format}: no matches for ${JSON.stringify(p)} (${(e as Error).message})`, {
+      path: p,
+      cause: e,
+    });
   }
   const files = names.filter((n) => re.test(n) && !n.startsWith(".")).map((n) => (dir === "." && !p.startsWith("./") ? n : join(dir, n)));
   if (files.length === 0) throw new DocModelError("DOCS_NO_FILES", `${format}: no matches for ${JSON.stringify(p)}`, { path: p });
@@ -128,7 +135,10 @@ export const TIFF_HANDLERS: HandlerRegistry = {
     return (kwargs) => {
       pages ??= readTiffPages(fullPath);
       const page = pages[Number(kwargs.page ?? 0)];
-      if (!page) throw new DocModelError("DOCS_UNRESOLVABLE_FOREIGN_KEY", `tiff: ${fullPath} has no page ${String(kwargs.page)}`, { path: fullPath });
+      if (!page)
+        throw new DocModelError("DOCS_UNRESOLVABLE_FOREIGN_KEY", `tiff: ${fullPath} has no page ${String(kwargs.page)}`, {
+          path: fullPath,
+        });
       return page;
     };
   },

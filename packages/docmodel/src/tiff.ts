@@ -46,7 +46,10 @@ export function readTiffPages(bytes: Uint8Array, label = "buffer"): NdArray[] {
   try {
     ifds = UTIF.decode(buffer).filter((ifd) => ifd.t256 !== undefined);
   } catch (e) {
-    throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${label} cannot be decoded: ${(e as Error).message}`, { path: label, cause: e });
+    throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${label} cannot be decoded: ${(e as Error).message}`, {
+      path: label,
+      cause: e,
+    });
   }
   return ifds.map((ifd, page) => {
     const rec = ifd as unknown as Record<string, unknown>;
@@ -55,12 +58,19 @@ export function readTiffPages(bytes: Uint8Array, label = "buffer"): NdArray[] {
     const samples = tagNumber(rec, 277, 1);
     const type = SAMPLE_TYPES[`${format}:${bits}`];
     if (!type) {
-      throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${label} page ${page}: ${bits}-bit sample format ${format} is not supported`, { path: label });
+      throw new DocModelError(
+        "DOCS_TIFF_UNSUPPORTED",
+        `tiff: ${label} page ${page}: ${bits}-bit sample format ${format} is not supported`,
+        { path: label },
+      );
     }
     try {
       UTIF.decodeImage(buffer, ifd);
     } catch (e) {
-      throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${label} page ${page} cannot be decoded: ${(e as Error).message}`, { path: label, cause: e });
+      throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${label} page ${page} cannot be decoded: ${(e as Error).message}`, {
+        path: label,
+        cause: e,
+      });
     }
     const dtype = type;
     const Ctor = typedArrayConstructorOfNumpy(dtype);
@@ -181,7 +191,10 @@ export function stackPages(pages: NdArray[], file: string): NdArray {
 }
 
 /** The `image` DataKey of a TIFF run whose first image is `first`. */
-export function imageDataKey(first: NdArray, source: string): Record<string, unknown> & { shape: number[]; dtype: "number"; source: string } {
+export function imageDataKey(
+  first: NdArray,
+  source: string,
+): Record<string, unknown> & { shape: number[]; dtype: "number"; source: string } {
   return { shape: [...first.shape], dtype: "number", dtype_numpy: first.dtype, source };
 }
 

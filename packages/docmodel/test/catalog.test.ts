@@ -81,7 +81,12 @@ describe("directory catalog over the Python-written files", () => {
         for (const n of names) {
           const want = ds.data_vars[n];
           const got = cols.columns[n] as StreamColumn;
-          expect({ n, dims: got.dims, dtype: got.dtype, shape: got.shape }).toEqual({ n, dims: want.dims, dtype: want.dtype, shape: want.shape });
+          expect({ n, dims: got.dims, dtype: got.dtype, shape: got.shape }).toEqual({
+            n,
+            dims: want.dims,
+            dtype: want.dtype,
+            shape: want.shape,
+          });
           expect(nested(got)).toEqual(want.values);
         }
         expect(cols.seq_num).toEqual(ds.data_vars.seq_num.values);

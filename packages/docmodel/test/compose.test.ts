@@ -33,7 +33,17 @@ describe("compose", () => {
     expect(typeof run.startDoc.time).toBe("number");
     const p = run.composeDescriptor({ name: "primary", data_keys: dataKeys });
     const b = run.composeDescriptor({ name: "baseline", data_keys: { t: { dtype: "number", shape: [], source: "t" } } });
-    expect(Object.keys(p.descriptorDoc)).toEqual(["configuration", "data_keys", "name", "object_keys", "run_start", "time", "uid", "object_classes", "hints"]);
+    expect(Object.keys(p.descriptorDoc)).toEqual([
+      "configuration",
+      "data_keys",
+      "name",
+      "object_keys",
+      "run_start",
+      "time",
+      "uid",
+      "object_classes",
+      "hints",
+    ]);
     const e1 = p.composeEvent({ data: { x: 1, y: 2 }, timestamps: { x: 1, y: 2 } });
     expect(e1.seq_num).toBe(1);
     expect(Object.keys(e1)).toEqual(["uid", "time", "data", "timestamps", "seq_num", "filled", "descriptor"]);
@@ -87,11 +97,17 @@ describe("compose", () => {
     expect(err?.extra).toEqual(["z"]);
     expect(codeOf(() => d.composeEvent({ data: { x: 1 }, timestamps: { x: 1 } }))).toBe("DOCS_KEYS_MISMATCH");
     expect(codeOf(() => d.composeEvent({ data: { x: 1, y: 2 }, timestamps: { x: 1 } }))).toBe("DOCS_KEYS_MISMATCH");
-    expect(codeOf(() => d.composeEvent({ data: { x: 1, y: 2 }, timestamps: { x: 1, y: 1 }, filled: { q: false } }))).toBe("DOCS_KEYS_MISMATCH");
-    expect(codeOf(() => d.composeEvent({ data: { x: 1, y: 2 }, timestamps: { x: 1, y: 1 }, time: "now" as never }))).toBe("DOCS_SCHEMA_INVALID");
+    expect(codeOf(() => d.composeEvent({ data: { x: 1, y: 2 }, timestamps: { x: 1, y: 1 }, filled: { q: false } }))).toBe(
+      "DOCS_KEYS_MISMATCH",
+    );
+    expect(codeOf(() => d.composeEvent({ data: { x: 1, y: 2 }, timestamps: { x: 1, y: 1 }, time: "now" as never }))).toBe(
+      "DOCS_SCHEMA_INVALID",
+    );
     expect(codeOf(() => d.composeEvent({ data: { x: 1, y: 2 }, timestamps: { x: 1, y: 1 }, seq_num: 1.5 }))).toBe("DOCS_SCHEMA_INVALID");
     // Pages: unequal columns, wrong uid/time lengths, empty.
-    expect(codeOf(() => d.composeEventPage({ data: { x: [1, 2], y: [1] }, timestamps: { x: [1, 2], y: [1, 2] } }))).toBe("DOCS_LENGTH_MISMATCH");
+    expect(codeOf(() => d.composeEventPage({ data: { x: [1, 2], y: [1] }, timestamps: { x: [1, 2], y: [1, 2] } }))).toBe(
+      "DOCS_LENGTH_MISMATCH",
+    );
     expect(codeOf(() => d.composeEventPage({ data: { x: [1, 2], y: [1, 2] }, timestamps: { x: [1, 2], y: [1, 2] }, uid: ["a"] }))).toBe(
       "DOCS_LENGTH_MISMATCH",
     );
@@ -104,9 +120,9 @@ describe("compose", () => {
   });
 
   it("validates documents against the official schemas", () => {
-    expect(codeOf(() => validateDocument("event", { uid: "a", time: 1, descriptor: "d", seq_num: 1, data: {}, timestamps: {}, extra: 1 }))).toBe(
-      "DOCS_SCHEMA_INVALID",
-    );
+    expect(
+      codeOf(() => validateDocument("event", { uid: "a", time: 1, descriptor: "d", seq_num: 1, data: {}, timestamps: {}, extra: 1 })),
+    ).toBe("DOCS_SCHEMA_INVALID");
     expect(codeOf(() => validateDocument("stop", { uid: "a", time: 1, run_start: "r" }))).toBe("DOCS_SCHEMA_INVALID");
     expect(codeOf(() => validateDocument("datum", { datum_id: "a", resource: "r", datum_kwargs: {} }))).toBeUndefined();
     expect(codeOf(() => validateDocument("nonsense", {}))).toBe("DOCS_BAD_ARGUMENT");
@@ -123,7 +139,10 @@ describe("pages and routing", () => {
     expect(page.data).toEqual({ x: [0, 1, 2, 3, 4], y: [-0, -1, -2, -3, -4] });
     expect([...unpackEventPage(page)]).toEqual(events);
     const chunks = [...rechunkEventPages([packEventPage(events.slice(0, 2)), packEventPage(events.slice(2))], 3)];
-    expect(chunks.map((c) => c.seq_num)).toEqual([[1, 2, 3], [4, 5]]);
+    expect(chunks.map((c) => c.seq_num)).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
     expect(mergeEventPages(chunks)).toEqual(page);
     const res = run.composeResource({ spec: "S", root: "/", resource_path: "f", resource_kwargs: {} });
     const dp = res.composeDatumPage({ datum_kwargs: { i: [0, 1, 2] } });

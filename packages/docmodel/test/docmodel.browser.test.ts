@@ -14,7 +14,12 @@ const NAMES = readdirSync(TESTDATA)
   .filter((n) => n.endsWith(".msgpack"))
   .sort();
 const { cases } = readJson<{ cases: { query: Query }[] }>("search_cases.json");
-const ARG: PageArg = { base: "/testdata/docmodel/", names: NAMES, queries: cases.map((c) => c.query), tiff: { count: 4, firstTime: 1559144355 } };
+const ARG: PageArg = {
+  base: "/testdata/docmodel/",
+  names: NAMES,
+  queries: cases.map((c) => c.query),
+  tiff: { count: 4, firstTime: 1559144355 },
+};
 
 const tmp = mkdtempSync(join(tmpdir(), "docmodel-browser-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -74,7 +74,11 @@ function hugeLengths(bytes: Uint8Array, starts: number[], count: number, seed: n
     m[at] = head;
     new DataView(m.buffer).setUint32(at + 1, len);
     m.set(bytes.subarray(at + 1), at + 5);
-    out.push({ label: `huge-header 0x${head.toString(16)}@${at} len=${len} seed=${seed}+${i}`, seed: seed + i, bytes: m.subarray(0, bytes.length + 4) });
+    out.push({
+      label: `huge-header 0x${head.toString(16)}@${at} len=${len} seed=${seed}+${i}`,
+      seed: seed + i,
+      bytes: m.subarray(0, bytes.length + 4),
+    });
   }
   return out;
 }

@@ -4,7 +4,17 @@ import { temporaryPathFor } from "@daqkit/io/node";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DocModelError, type DocumentPair, NdArray, composeRun, decodeMsgpackRecords, encodeMsgpackRun, loadMsgpackRunBytes, ndarray, packEventPage } from "../src/index.js";
+import {
+  DocModelError,
+  type DocumentPair,
+  NdArray,
+  composeRun,
+  decodeMsgpackRecords,
+  encodeMsgpackRun,
+  loadMsgpackRunBytes,
+  ndarray,
+  packEventPage,
+} from "../src/index.js";
 import { exportMsgpack, indexMsgpackFile, loadMsgpackRun, openMsgpackCatalog, readMsgpackFile } from "../src/node.js";
 import { ALL_UIDS, TESTDATA, tagged } from "./helpers.js";
 import { havePython } from "../../../test/support/readers.js";
@@ -14,10 +24,15 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const PYTHON = "/usr/bin/python3";
 const hasPython = havePython(["msgpack", "msgpack_numpy"]);
-if (!hasPython) console.warn(`skipping the Python cross-check: ${PYTHON} cannot import msgpack + msgpack_numpy (Debian python3-msgpack-numpy)`);
+if (!hasPython)
+  console.warn(`skipping the Python cross-check: ${PYTHON} cannot import msgpack + msgpack_numpy (Debian python3-msgpack-numpy)`);
 
 function composeSample(): DocumentPair[] {
-  const run = composeRun({ uid: "docmodel-sample-run", time: 1700000000, metadata: { scan_id: 7, plan_name: "scan", sample: { name: "Si" } } });
+  const run = composeRun({
+    uid: "docmodel-sample-run",
+    time: 1700000000,
+    metadata: { scan_id: 7, plan_name: "scan", sample: { name: "Si" } },
+  });
   const out: DocumentPair[] = [["start", run.startDoc]];
   const primary = run.composeDescriptor({
     name: "primary",
@@ -29,7 +44,13 @@ function composeSample(): DocumentPair[] {
       label: { dtype: "string", shape: [], source: "sim:label" },
       img: { dtype: "array", shape: [2, 3], source: "sim:img", dims: ["y", "x"], dtype_numpy: "<u2" },
     },
-    configuration: { det: { data: { exposure: 1 }, timestamps: { exposure: 1700000000 }, data_keys: { exposure: { dtype: "number", shape: [], source: "c" } } } },
+    configuration: {
+      det: {
+        data: { exposure: 1 },
+        timestamps: { exposure: 1700000000 },
+        data_keys: { exposure: { dtype: "number", shape: [], source: "c" } },
+      },
+    },
   });
   out.push(["descriptor", primary.descriptorDoc]);
   for (let i = 0; i < 3; i++) {
@@ -39,7 +60,15 @@ function composeSample(): DocumentPair[] {
       primary.composeEvent({
         uid: `ev-${i}`,
         time: t,
-        data: { x: i, n: 10 * i, label: `p${i}`, img: ndarray(Uint16Array.from({ length: 6 }, (_, j) => 100 * i + j), [2, 3]) },
+        data: {
+          x: i,
+          n: 10 * i,
+          label: `p${i}`,
+          img: ndarray(
+            Uint16Array.from({ length: 6 }, (_, j) => 100 * i + j),
+            [2, 3],
+          ),
+        },
         timestamps: { x: t, n: t, label: t, img: t },
       }),
     ]);
@@ -85,7 +114,17 @@ describe("exportMsgpack", () => {
     expect(r.path).toBe(join(tmp, "a", "docmodel-sample-run.msgpack"));
     expect(r.counts).toEqual({ start: 1, descriptor: 1, event_page: 4, resource: 1, datum_page: 1, stop: 1 });
     const idx = indexMsgpackFile(r.path);
-    expect(idx?.recordNames).toEqual(["start", "descriptor", "event_page", "event_page", "event_page", "event_page", "resource", "datum_page", "stop"]);
+    expect(idx?.recordNames).toEqual([
+      "start",
+      "descriptor",
+      "event_page",
+      "event_page",
+      "event_page",
+      "event_page",
+      "resource",
+      "datum_page",
+      "stop",
+    ]);
     const { catalog } = openMsgpackCatalog(join(tmp, "a"));
     const run = await catalog.run("docmodel-sample-run");
     const cols = run.stream("primary").read();
@@ -96,7 +135,9 @@ describe("exportMsgpack", () => {
     expect(cols.columns.img?.dims).toEqual(["time", "y", "x"]);
     expect(cols.columns.label?.data).toEqual(["p0", "p1", "p2", "p3", "p4"]);
     // A second export of the same run refuses to overwrite.
-    await expect(exportMsgpack(docs, join(tmp, "a"))).rejects.toSatisfy((e) => DocModelError.isInstance(e) && e.code === "DOCS_FILE_EXISTS");
+    await expect(exportMsgpack(docs, join(tmp, "a"))).rejects.toSatisfy(
+      (e) => DocModelError.isInstance(e) && e.code === "DOCS_FILE_EXISTS",
+    );
   });
 
   it("streams several MiB through background writes, and a failing source leaves no file behind", async () => {
@@ -144,7 +185,9 @@ describe("exportMsgpack", () => {
     const dir = join(tmp, "over");
     const first = await exportMsgpack(composeSample(), dir);
     writeFileSync(first.path, "not msgpack");
-    await expect(exportMsgpack(composeSample(), dir)).rejects.toSatisfy((e) => DocModelError.isInstance(e) && e.code === "DOCS_FILE_EXISTS");
+    await expect(exportMsgpack(composeSample(), dir)).rejects.toSatisfy(
+      (e) => DocModelError.isInstance(e) && e.code === "DOCS_FILE_EXISTS",
+    );
     expect(readFileSync(first.path, "utf8")).toBe("not msgpack");
     await exportMsgpack(composeSample(), dir, { overwrite: true });
     expect(Buffer.from(encodeMsgpackRun(composeSample())).equals(readFileSync(first.path))).toBe(true);
@@ -194,7 +237,17 @@ with open(sys.argv[1], "rb") as f:
 print(json.dumps(out))
 `;
     const out = JSON.parse(execFileSync(PYTHON, ["-c", script, r.path], { encoding: "utf8" }));
-    expect(out.map((x: [string]) => x[0])).toEqual(["start", "descriptor", "event_page", "event_page", "event_page", "event_page", "resource", "datum_page", "stop"]);
+    expect(out.map((x: [string]) => x[0])).toEqual([
+      "start",
+      "descriptor",
+      "event_page",
+      "event_page",
+      "event_page",
+      "event_page",
+      "resource",
+      "datum_page",
+      "stop",
+    ]);
     const [, start] = out[0];
     expect(start.time).toEqual({ float: 1700000000 });
     expect(start.scan_id).toBe(7);
@@ -216,7 +269,10 @@ print(json.dumps(out))
       name: "primary",
       data_keys: { a: { dtype: "integer", shape: [], source: "s" }, b: { dtype: "string", shape: [], source: "s" } },
     });
-    const docs: DocumentPair[] = [["start", run.startDoc], ["descriptor", d.descriptorDoc]];
+    const docs: DocumentPair[] = [
+      ["start", run.startDoc],
+      ["descriptor", d.descriptorDoc],
+    ];
     docs.push(["event", d.composeEvent({ data: { a: 1, b: "x" }, timestamps: { a: 1, b: 1 }, time: 1 })]);
     docs.push(["event", d.composeEvent({ data: { a: 2n ** 60n, b: "y" }, timestamps: { a: 2, b: 2 }, time: 2 })]);
     const d2 = run.composeDescriptor({ name: "other", data_keys: { c: { dtype: "integer", shape: [], source: "s" } } });
@@ -255,7 +311,10 @@ print(json.dumps(out))
       ev({ x: 1, y: 2 }, { x: 1, y: 2 }, "filled", 12, { filled: { x: false } }),
       ev({ x: 3, y: 4 }, { x: 5, y: 6 }, "c".repeat(36), 13),
     ];
-    const head: DocumentPair[] = [["start", run.startDoc], ["descriptor", d.descriptorDoc]];
+    const head: DocumentPair[] = [
+      ["start", run.startDoc],
+      ["descriptor", d.descriptorDoc],
+    ];
     const viaTemplate = encodeMsgpackRun([...head, ...events.map((e): DocumentPair => ["event", e])]);
     const generic = encodeMsgpackRun([...head, ...events.map((e): DocumentPair => ["event_page", packEventPage([e])])]);
     expect(Buffer.from(viaTemplate).equals(Buffer.from(generic))).toBe(true);

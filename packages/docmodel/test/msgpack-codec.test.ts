@@ -65,9 +65,7 @@ describe("msgpack encoder", () => {
 
   it("rejects truncated values and pickled arrays with codes", () => {
     const bytes = encodeMsgpack({ a: "hello" });
-    expect(() => decodeMsgpack(bytes.subarray(0, bytes.length - 2))).toThrow(
-      expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED" }),
-    );
+    expect(() => decodeMsgpack(bytes.subarray(0, bytes.length - 2))).toThrow(expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED" }));
     const pickled = Uint8Array.from(
       Buffer.from("85c4026e64c3c40474797065a37c4f38c4046b696e64c4014fc40573686170659101c40464617461c40100", "hex"),
     );

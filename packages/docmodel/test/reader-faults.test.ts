@@ -61,7 +61,8 @@ describe("strict UTF-8", () => {
         expect(thrown(() => decodeMsgpack(Uint8Array.from([...head, ...body]))).code).toBe("DOCS_MSGPACK_BAD_UTF8");
       }
     }
-    for (const s of ["plan_name", "ü", "日本語のテキスト", "a".repeat(40) + "€", "😀".repeat(10)]) expect(decodeMsgpack(encodeMsgpack(s))).toBe(s);
+    for (const s of ["plan_name", "ü", "日本語のテキスト", "a".repeat(40) + "€", "😀".repeat(10)])
+      expect(decodeMsgpack(encodeMsgpack(s))).toBe(s);
   });
 
   it("map keys must be str or bin (Python strict_map_key); __proto__ is an ordinary key", () => {
@@ -79,7 +80,13 @@ describe("damaged documents give coded errors naming the file/run, document and 
     (desc.data_keys.cam_image as { shape: unknown }).shape = 7;
     const path = writeRun("shape", pairs);
     const e = thrown(() => loadMsgpackRun(path).stream("primary").read());
-    expect(e).toMatchObject({ code: "DOCS_MALFORMED_DOCUMENT", path, documentName: "descriptor", field: "data_keys.cam_image.shape", run: RUNS.image });
+    expect(e).toMatchObject({
+      code: "DOCS_MALFORMED_DOCUMENT",
+      path,
+      documentName: "descriptor",
+      field: "data_keys.cam_image.shape",
+      run: RUNS.image,
+    });
     expect(e.message).toContain(path);
     expect(thrown(() => loadRunSync(pairs).stream("primary").read()).code).toBe("DOCS_MALFORMED_DOCUMENT");
   });

@@ -2,14 +2,36 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DocumentPair, InMemoryCatalog, NdArray, ingestTiffFiles, ingestTiffStackFile, readTiffPages as readTiffPagesBytes, toPlain } from "../src/index.js";
-import { TIFF_HANDLERS, encodeTiff, filesUid, exportMsgpack, ingestTiffSeries, ingestTiffSeriesLazy, ingestTiffStack, openMsgpackCatalog, readTiffPages } from "../src/node.js";
+import {
+  type DocumentPair,
+  InMemoryCatalog,
+  NdArray,
+  ingestTiffFiles,
+  ingestTiffStackFile,
+  readTiffPages as readTiffPagesBytes,
+  toPlain,
+} from "../src/index.js";
+import {
+  TIFF_HANDLERS,
+  encodeTiff,
+  filesUid,
+  exportMsgpack,
+  ingestTiffSeries,
+  ingestTiffSeriesLazy,
+  ingestTiffStack,
+  openMsgpackCatalog,
+  readTiffPages,
+} from "../src/node.js";
 
 const dir = mkdtempSync(join(tmpdir(), "docmodel-tiff-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function image(i: number): NdArray {
-  return new NdArray("<u2", [4, 6], Uint16Array.from({ length: 24 }, (_, j) => 1000 * i + j));
+  return new NdArray(
+    "<u2",
+    [4, 6],
+    Uint16Array.from({ length: 24 }, (_, j) => 1000 * i + j),
+  );
 }
 
 beforeAll(() => {
@@ -127,9 +149,7 @@ describe("TIFF ingestors over Files / bytes (main entry)", () => {
 
   it("a series of Files gives the documents and uid of the same files read by path", async () => {
     const paths = [0, 1, 2, 3, 4].map((i) => join(dir, `img_${i}.tiff`));
-    const files = paths
-      .map((p, i) => new File([readFileSync(p)], basename(p), { lastModified: (1559144355 + i) * 1000 }))
-      .reverse(); // any order: sorted by name like the glob
+    const files = paths.map((p, i) => new File([readFileSync(p)], basename(p), { lastModified: (1559144355 + i) * 1000 })).reverse(); // any order: sorted by name like the glob
     const fromFiles = await collect(ingestTiffFiles(files));
     const fromPaths = await collect(ingestTiffSeries(paths));
     const uidOf = (pairs: DocumentPair[]): unknown => (pairs[0]?.[1] as { uid?: unknown } | undefined)?.uid;
@@ -139,7 +159,11 @@ describe("TIFF ingestors over Files / bytes (main entry)", () => {
       paths.map((p) => basename(p)).join(","),
     );
     // Named bytes work too, and a folder's relative paths are taken relative to their common folder.
-    const named = paths.map((p, i) => ({ name: basename(p), bytes: new Uint8Array(readFileSync(p)), lastModified: (1559144355 + i) * 1000 }));
+    const named = paths.map((p, i) => ({
+      name: basename(p),
+      bytes: new Uint8Array(readFileSync(p)),
+      lastModified: (1559144355 + i) * 1000,
+    }));
     expect(comparable(await collect(ingestTiffFiles(named)))).toEqual(comparable(fromPaths));
     const inFolder = paths.map((p, i) => {
       const f = new File([readFileSync(p)], basename(p), { lastModified: (1559144355 + i) * 1000 });

@@ -21,7 +21,11 @@ describe("deterministic uids (issue 14)", () => {
     let dashes = 0;
     for (let i = 0; i < 2000; i++) {
       const parts = [`file_${i}.bin`];
-      const raw = createHash("sha256").update(`${Buffer.byteLength(parts[0] as string)}:${parts[0]}`).digest("base64").replace(/\+/g, "-").replace(/\//g, "_");
+      const raw = createHash("sha256")
+        .update(`${Buffer.byteLength(parts[0] as string)}:${parts[0]}`)
+        .digest("base64")
+        .replace(/\+/g, "-")
+        .replace(/\//g, "_");
       const uid = deterministicUid(parts);
       expect(uid.startsWith("-")).toBe(false);
       if (raw.startsWith("-")) {

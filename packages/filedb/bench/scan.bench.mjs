@@ -17,7 +17,10 @@ const CYCLES = 4000;
 
 function key(i) {
   const d = new Date(Date.UTC(2023, 0, 1) + i * 3_600_000 + (i % 7) * 61_000);
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 function cycle(i) {
   const type = i % 5 === 0 ? "cal" : "phy";
@@ -93,13 +96,21 @@ if (db.query("file_status == 31").length !== CYCLES) throw new Error("not every 
 const files = CYCLES * TIERS.length;
 const tScan = median(scanTimes);
 const tFind = median(findTimes);
-console.log(`name scan: ${files} files (${CYCLES} cycles × ${TIERS.length} tiers; walk + parse + derive + stat for status and size + sort)`);
+console.log(
+  `name scan: ${files} files (${CYCLES} cycles × ${TIERS.length} tiers; walk + parse + derive + stat for status and size + sort)`,
+);
 const cScan = median(scanCpu);
 const cFind = median(findCpu);
-console.log(`  daqkit FileDb.fromConfig   wall ${tScan.toFixed(3)} s  ${Math.round(files / tScan).toLocaleString("en")} files/s; cpu ${cScan.toFixed(3)} s  ${Math.round(files / cScan).toLocaleString("en")} files/cpu-s (medians of ${scanTimes.length})`);
-console.log(`  find -printf '%s'          wall ${tFind.toFixed(3)} s  ${Math.round(files / tFind).toLocaleString("en")} files/s; cpu ${cFind.toFixed(3)} s (medians of ${findTimes.length}; wall incl. process spawn)`);
+console.log(
+  `  daqkit FileDb.fromConfig   wall ${tScan.toFixed(3)} s  ${Math.round(files / tScan).toLocaleString("en")} files/s; cpu ${cScan.toFixed(3)} s  ${Math.round(files / cScan).toLocaleString("en")} files/cpu-s (medians of ${scanTimes.length})`,
+);
+console.log(
+  `  find -printf '%s'          wall ${tFind.toFixed(3)} s  ${Math.round(files / tFind).toLocaleString("en")} files/s; cpu ${cFind.toFixed(3)} s (medians of ${findTimes.length}; wall incl. process spawn)`,
+);
 console.log(`  ratio daqkit/find: wall ${(tScan / tFind).toFixed(2)}×, cpu ${(cScan / cFind).toFixed(2)}× (target ≤ 2×)`);
-console.log(`  vs pygama ${PYGAMA_NAME_SCAN.toLocaleString("en")} files/s (issue figure): wall ${(files / tScan / PYGAMA_NAME_SCAN).toFixed(1)}×, cpu ${(files / cScan / PYGAMA_NAME_SCAN).toFixed(1)}× (target ≥ 4×)`);
+console.log(
+  `  vs pygama ${PYGAMA_NAME_SCAN.toLocaleString("en")} files/s (issue figure): wall ${(files / tScan / PYGAMA_NAME_SCAN).toFixed(1)}×, cpu ${(files / cScan / PYGAMA_NAME_SCAN).toFixed(1)}× (target ≥ 4×)`,
+);
 const queryTimes = [];
 let sel;
 for (let k = 0; k < 7; k++) {
@@ -107,7 +118,9 @@ for (let k = 0; k < 7; k++) {
   sel = db.query("type == 'cal' and run in ['r001', 'r002'] and file_status == 31");
   queryTimes.push(performance.now() - tQuery0);
 }
-console.log(`  query over ${CYCLES} rows: first ${queryTimes[0].toFixed(2)} ms, median ${median(queryTimes).toFixed(2)} ms (${sel.length} rows)`);
+console.log(
+  `  query over ${CYCLES} rows: first ${queryTimes[0].toFixed(2)} ms, median ${median(queryTimes).toFixed(2)} ms (${sel.length} rows)`,
+);
 
 // --- 2. table/column scan -----------------------------------------------------------------------
 const real = join(root, "filedb-real-500");
@@ -154,8 +167,19 @@ if (tdb.columns.length !== 6) throw new Error(`expected 6 column lists, got ${td
 const tTables = median(tableTimes);
 const cTables = median(tableCpu);
 console.log(`table/column scan: 500 LH5 files (125 copies of the phy cycle 20230322T160139Z, tiers ${REAL_TIERS.join(", ")})`);
-console.log(`  daqkit scanTablesColumns            wall ${tTables.toFixed(3)} s  ${Math.round(500 / tTables).toLocaleString("en")} files/s; cpu ${cTables.toFixed(3)} s  ${Math.round(500 / cTables).toLocaleString("en")} files/cpu-s (medians of ${tableTimes.length})`);
-console.log(`  same via @daqkit/lh5 (fastLinks off) wall ${tSlow.toFixed(3)} s  ${Math.round(500 / tSlow).toLocaleString("en")} files/s; cpu ${cSlow.toFixed(3)} s (one run)`);
-console.log(`  vs pygama ${PYGAMA_TABLE_SCAN.toLocaleString("en")} files/s (issue figure): wall ${(500 / tTables / PYGAMA_TABLE_SCAN).toFixed(2)}×, cpu ${(500 / cTables / PYGAMA_TABLE_SCAN).toFixed(2)}× (target ≥ 5×)`);
-console.log(`load average during the run: ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")} on ${(await import("node:os")).cpus().length} CPUs`);
+console.log(
+  `  daqkit scanTablesColumns            wall ${tTables.toFixed(3)} s  ${Math.round(500 / tTables).toLocaleString("en")} files/s; cpu ${cTables.toFixed(3)} s  ${Math.round(500 / cTables).toLocaleString("en")} files/cpu-s (medians of ${tableTimes.length})`,
+);
+console.log(
+  `  same via @daqkit/lh5 (fastLinks off) wall ${tSlow.toFixed(3)} s  ${Math.round(500 / tSlow).toLocaleString("en")} files/s; cpu ${cSlow.toFixed(3)} s (one run)`,
+);
+console.log(
+  `  vs pygama ${PYGAMA_TABLE_SCAN.toLocaleString("en")} files/s (issue figure): wall ${(500 / tTables / PYGAMA_TABLE_SCAN).toFixed(2)}×, cpu ${(500 / cTables / PYGAMA_TABLE_SCAN).toFixed(2)}× (target ≥ 5×)`,
+);
+console.log(
+  `load average during the run: ${(await import("node:os"))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")} on ${(await import("node:os")).cpus().length} CPUs`,
+);
 console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);

@@ -91,7 +91,12 @@ function stringMap(config: Record<string, unknown>, key: string, path?: string):
  * Expand `$_`/`${_}` (config directory), then `$VAR`/`${VAR}` from `env` (unknown variables are
  * left as they are, like Python's `os.path.expandvars`), then a leading `~` when `home` is given.
  */
-export function expandConfigText(text: string, configDir: string, env: Readonly<Record<string, string | undefined>>, home?: string): string {
+export function expandConfigText(
+  text: string,
+  configDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  home?: string,
+): string {
   let s = text.replace(/\$(?:\{_\}|_(?![A-Za-z0-9_]))/g, () => configDir);
   s = s.replace(/\$(?:\{([^}]+)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (all, braced: string | undefined, bare: string | undefined) => {
     const value = env[(braced ?? bare)!];
@@ -119,7 +124,10 @@ export function resolveFileDbConfigInDirectory(input: unknown, options: ResolveI
   for (const tier of v.tiers) {
     const t = expandConfigText(v.tierDirsIn[tier]!, "", options.env ?? {});
     tierDirsExpanded[tier] = t;
-    tierDirs[tier] = t.split("/").filter((x) => x !== "" && x !== ".").join("/");
+    tierDirs[tier] = t
+      .split("/")
+      .filter((x) => x !== "" && x !== ".")
+      .join("/");
   }
   const config: FileDbConfig = { ...(v.input as FileDbConfig), tier_dirs: tierDirsExpanded };
   return { ...v.resolved, config, dataDir: "", tierDirs };
@@ -151,7 +159,8 @@ export function validateFileDbConfig(
     ["file_format", fileFormat],
     ["table_format", tableFormat],
   ] as const) {
-    for (const tier of tiers) if (!(tier in map)) throw badConfig(`"${key}" has no entry for tier "${tier}" (tiers: ${tiers.join(", ")})`, path);
+    for (const tier of tiers)
+      if (!(tier in map)) throw badConfig(`"${key}" has no entry for tier "${tier}" (tiers: ${tiers.join(", ")})`, path);
     for (const tier of Object.keys(map)) {
       if (!tierDirsIn[tier]) throw badConfig(`"${key}.${tier}" names a tier that is not in "tier_dirs" (tiers: ${tiers.join(", ")})`, path);
     }
@@ -172,7 +181,10 @@ export function validateFileDbConfig(
   for (const tier of tiers.slice(1)) {
     for (const f of fileTemplates[tier]!.fields) {
       if (!(f.name in keyTypes)) {
-        throw badConfig(`"file_format.${tier}" uses field "${f.name}", which is not in the lowest tier's template "file_format.${tiers[0]}"`, path);
+        throw badConfig(
+          `"file_format.${tier}" uses field "${f.name}", which is not in the lowest tier's template "file_format.${tiers[0]}"`,
+          path,
+        );
       }
     }
   }
@@ -198,4 +210,3 @@ export function validateFileDbConfig(
     resolved: { tiers, fileTemplates, tableTemplates, keyFields: [...low.names].sort(), keyTypes, sortby },
   };
 }
-

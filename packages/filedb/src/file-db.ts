@@ -7,12 +7,7 @@ import type { DirectorySource } from "@daqkit/io";
 import type { Lh5File } from "@daqkit/lh5";
 import { cycleKeyToUnixSeconds, toSafeNumber } from "@daqkit/timestamps";
 import { Field, Int32, Int64, List, makeVector, type Table, Table as ArrowTable, Utf8, type Vector, vectorFromArray } from "apache-arrow";
-import {
-  type FileDbConfig,
-  type ResolvedFileDbConfig,
-  type ResolveInDirectoryOptions,
-  resolveFileDbConfigInDirectory,
-} from "./config.js";
+import { type FileDbConfig, type ResolvedFileDbConfig, type ResolveInDirectoryOptions, resolveFileDbConfigInDirectory } from "./config.js";
 import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
 import { emptyState, type FileDbState, statusBitOf, type TableId, tableIdTypeOf, tierFilePath } from "./state.js";
@@ -39,7 +34,11 @@ export interface FileScanReport {
 export type FileDbRecord = Record<string, string | number | TableId[] | number[] | null>;
 
 /** The constructor of a FileDb class (the class itself, or `@daqkit/filedb/node`'s subclass). */
-export type FileDbClass<T extends FileDb> = new (resolved: ResolvedFileDbConfig, state?: FileDbState, place?: { host: FileDbHost; directory?: DirectorySource }) => T;
+export type FileDbClass<T extends FileDb> = new (
+  resolved: ResolvedFileDbConfig,
+  state?: FileDbState,
+  place?: { host: FileDbHost; directory?: DirectorySource },
+) => T;
 
 const TIER_COLUMN = /^(.+)_(file|size|tables|col_idx)$/;
 
@@ -96,7 +95,12 @@ export class FileDb {
    * @throws FileDbError `FILEDB_BAD_CONFIG`, `FILEDB_BAD_TEMPLATE`, the codes of
    *   {@link FileDb.scanFiles} when scanning; IoError when listing the source fails.
    */
-  static async fromDirectory<T extends FileDb>(this: FileDbClass<T>, config: FileDbConfig, directory: DirectorySource, options: FileDbDirectoryOptions = {}): Promise<T> {
+  static async fromDirectory<T extends FileDb>(
+    this: FileDbClass<T>,
+    config: FileDbConfig,
+    directory: DirectorySource,
+    options: FileDbDirectoryOptions = {},
+  ): Promise<T> {
     const resolved = resolveFileDbConfigInDirectory(config, options);
     const db = new this(resolved, undefined, { host: listingFileHost(await directory.list({ recursive: true })), directory });
     if (options.scan ?? true) {
@@ -229,9 +233,13 @@ export class FileDb {
 
   #checkTier(tier: string): void {
     if (!this.resolved.tiers.includes(tier)) {
-      throw new FileDbError("FILEDB_UNKNOWN_TIER", `filedb: unknown tier ${JSON.stringify(tier)} (tiers: ${this.resolved.tiers.join(", ")})`, {
-        tier,
-      });
+      throw new FileDbError(
+        "FILEDB_UNKNOWN_TIER",
+        `filedb: unknown tier ${JSON.stringify(tier)} (tiers: ${this.resolved.tiers.join(", ")})`,
+        {
+          tier,
+        },
+      );
     }
   }
 
@@ -365,7 +373,10 @@ export class FileDb {
     const scanDirs: string[] = [];
     if (dirs === undefined) {
       if (!this.#host.isDirectory(root)) {
-        throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: the ${low} tier directory ${root} does not exist`, { path: root, tier: low });
+        throw new FileDbError("FILEDB_DIR_NOT_FOUND", `filedb: the ${low} tier directory ${root} does not exist`, {
+          path: root,
+          tier: low,
+        });
       }
       scanDirs.push(root);
     } else {
@@ -401,7 +412,10 @@ export class FileDb {
       });
     }
     if (seen === 0) {
-      throw new FileDbError("FILEDB_NO_FILES", `filedb: no ${low} files found under ${scanDirs.join(", ")}`, { path: scanDirs[0], tier: low });
+      throw new FileDbError("FILEDB_NO_FILES", `filedb: no ${low} files found under ${scanDirs.join(", ")}`, {
+        path: scanDirs[0],
+        tier: low,
+      });
     }
     if (matched === 0) {
       throw new FileDbError(
@@ -477,7 +491,9 @@ export class FileDb {
     });
     if (seen === 0) throw new FileDbError("FILEDB_NO_FILES", `filedb: no files found under ${dir}`, { path: dir });
     if (matched === 0) {
-      throw new FileDbError("FILEDB_NO_FILES", `filedb: no files under ${dir} matched pattern ${JSON.stringify(daqTemplate)}`, { path: dir });
+      throw new FileDbError("FILEDB_NO_FILES", `filedb: no files under ${dir} matched pattern ${JSON.stringify(daqTemplate)}`, {
+        path: dir,
+      });
     }
     this.#table = null;
     this.sortRows();
@@ -498,7 +514,10 @@ export class FileDb {
    *   `FILEDB_BAD_TABLE` (a group matching the table glob but not the template, strict mode).
    */
   async scanTablesColumns(options: ScanTablesColumnsOptions = {}): Promise<TablesColumnsReport> {
-    const { state, report } = await scanTablesColumnsOf(this.resolved, this.#state, options, { host: this.#host, locate: (path) => this.#locate(path) });
+    const { state, report } = await scanTablesColumnsOf(this.resolved, this.#state, options, {
+      host: this.#host,
+      locate: (path) => this.#locate(path),
+    });
     if (state !== this.#state) this.setState(state);
     return report;
   }
@@ -583,9 +602,13 @@ export class FileDb {
     } else {
       const col = this.#plainColumn(sortby);
       if (!col) {
-        throw new FileDbError("FILEDB_BAD_CONFIG", `filedb: sortby ${JSON.stringify(sortby)} is not a column (columns: ${this.columnNames.join(", ")})`, {
-          column: sortby,
-        });
+        throw new FileDbError(
+          "FILEDB_BAD_CONFIG",
+          `filedb: sortby ${JSON.stringify(sortby)} is not a column (columns: ${this.columnNames.join(", ")})`,
+          {
+            column: sortby,
+          },
+        );
       }
       sortKeys = Array.from(col as ArrayLike<string | number>);
     }
@@ -725,15 +748,19 @@ export class FileDb {
     const mapPick = <T>(m: Map<string, T[]>): Map<string, T[]> => new Map([...m].map(([k, v]) => [k, pick(v)]));
     for (let i = 0; i < rows.length; i++) this.#checkRow(rows[i]!);
     const place = { host: this.#host, ...(this.#directory ? { directory: this.#directory } : {}) };
-    return new (this.constructor as FileDbClass<this>)(this.resolved, {
-      keys: mapPick(s.keys),
-      files: mapPick(s.files),
-      sizes: mapPick(s.sizes),
-      status: pick(s.status),
-      tables: s.tables ? mapPick(s.tables) : null,
-      colIdx: s.colIdx ? mapPick(s.colIdx) : null,
-      columns: s.columns,
-    }, place);
+    return new (this.constructor as FileDbClass<this>)(
+      this.resolved,
+      {
+        keys: mapPick(s.keys),
+        files: mapPick(s.files),
+        sizes: mapPick(s.sizes),
+        status: pick(s.status),
+        tables: s.tables ? mapPick(s.tables) : null,
+        colIdx: s.colIdx ? mapPick(s.colIdx) : null,
+        columns: s.columns,
+      },
+      place,
+    );
   }
 
   /** Row `i` as a plain object (key fields, files, sizes, status, tables). Not for hot paths. */

@@ -154,7 +154,10 @@ export function readFileDbConfig(path: string, options: ResolveConfigOptions = {
   try {
     text = readFileSync(absolute, "utf8");
   } catch (cause) {
-    throw new FileDbError("FILEDB_NOT_FOUND", `filedb: cannot read config file ${absolute}: ${(cause as Error).message}`, { path: absolute, cause });
+    throw new FileDbError("FILEDB_NOT_FOUND", `filedb: cannot read config file ${absolute}: ${(cause as Error).message}`, {
+      path: absolute,
+      cause,
+    });
   }
   let json: unknown;
   try {

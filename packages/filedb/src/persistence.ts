@@ -81,7 +81,13 @@ function dbTable(resolved: ResolvedFileDbConfig, s: FileDbState): Table {
       const ids = s.tables.get(t)!;
       cols.set(`${t}_tables`, vovOf(ids, tableIdTypeOf(resolved, t) === "d" ? "int64" : "string"));
       cols.set(`${t}_col_idx`, vovOf(s.colIdx.get(t)!, "int32"));
-      cols.set(`${t}_scanned`, createArray(Uint8Array.from(ids, (l) => (l === null ? 0 : 1)), { bool: true }));
+      cols.set(
+        `${t}_scanned`,
+        createArray(
+          Uint8Array.from(ids, (l) => (l === null ? 0 : 1)),
+          { bool: true },
+        ),
+      );
     }
   }
   return createTable(cols, { attrs: { filedb_format: FORMAT, config: JSON.stringify(resolved.config) } });
@@ -96,11 +102,18 @@ function dbTable(resolved: ResolvedFileDbConfig, s: FileDbState): Table {
  * @throws FileDbError `FILEDB_EXISTS` (write-safe mode and the file exists), `FILEDB_IO` (writing
  *   failed; the lh5 error is the `cause`).
  */
-export async function writeFileDbState(resolved: ResolvedFileDbConfig, state: FileDbState, path: string, options: WriteFileDbOptions = {}): Promise<void> {
+export async function writeFileDbState(
+  resolved: ResolvedFileDbConfig,
+  state: FileDbState,
+  path: string,
+  options: WriteFileDbOptions = {},
+): Promise<void> {
   const target = resolve(path);
   const mode = options.mode ?? "write_safe";
   if ((mode === "write_safe" || mode === "w") && existsSync(target)) {
-    throw new FileDbError("FILEDB_EXISTS", `filedb: ${target} exists (write-safe mode); use mode "overwrite_file" to replace it`, { path: target });
+    throw new FileDbError("FILEDB_EXISTS", `filedb: ${target} exists (write-safe mode); use mode "overwrite_file" to replace it`, {
+      path: target,
+    });
   }
   try {
     await withAtomicPath(
@@ -123,7 +136,10 @@ export async function writeFileDbState(resolved: ResolvedFileDbConfig, state: Fi
     );
   } catch (cause) {
     if (FileDbError.isInstance(cause)) throw cause;
-    throw new FileDbError("FILEDB_IO", `filedb: cannot write ${target}: ${(cause as Error).message.split("\n")[0]}`, { path: target, cause });
+    throw new FileDbError("FILEDB_IO", `filedb: cannot write ${target}: ${(cause as Error).message.split("\n")[0]}`, {
+      path: target,
+      cause,
+    });
   }
 }
 
@@ -142,7 +158,8 @@ function column(table: Table, name: string, path: string): Lgdo {
 }
 
 function arrayData(c: Lgdo, name: string, path: string): ArrayLike<unknown> {
-  if (c.type !== "Array") throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path}: column "${name}" is a ${c.type}, expected an Array`, { path });
+  if (c.type !== "Array")
+    throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path}: column "${name}" is a ${c.type}, expected an Array`, { path });
   return c.data as ArrayLike<unknown>;
 }
 
@@ -197,7 +214,8 @@ async function loadOne(path: string): Promise<LoadedDb> {
       }
       configText = configObj.value;
     } else if (typeof table.attrs.config === "string") configText = table.attrs.config;
-    if (configText === undefined) throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path}: no /config and no config attribute on /filedb`, { path });
+    if (configText === undefined)
+      throw new FileDbError("FILEDB_BAD_DATABASE", `filedb: ${path}: no /config and no config attribute on /filedb`, { path });
     let config: FileDbConfig;
     try {
       config = JSON.parse(configText) as FileDbConfig;
@@ -232,7 +250,8 @@ export async function readFileDbState(paths: string | readonly string[]): Promis
   const files: string[] = [];
   for (const p of typeof paths === "string" ? [paths] : paths) {
     const matches = globPaths(p);
-    if (matches.length === 0) throw new FileDbError("FILEDB_NOT_FOUND", `filedb: no saved database matches ${resolve(p)}`, { path: resolve(p) });
+    if (matches.length === 0)
+      throw new FileDbError("FILEDB_NOT_FOUND", `filedb: no saved database matches ${resolve(p)}`, { path: resolve(p) });
     files.push(...matches);
   }
   const loaded: LoadedDb[] = [];
@@ -299,7 +318,9 @@ export async function readFileDbState(paths: string | readonly string[]): Promis
       }
       if (state.tables && state.colIdx) {
         if (t.columns.has(`${tier}_tables`)) {
-          const scanned = t.columns.has(`${tier}_scanned`) ? arrayData(column(t, `${tier}_scanned`, l.path), `${tier}_scanned`, l.path) : undefined;
+          const scanned = t.columns.has(`${tier}_scanned`)
+            ? arrayData(column(t, `${tier}_scanned`, l.path), `${tier}_scanned`, l.path)
+            : undefined;
           const ids = vovRows(column(t, `${tier}_tables`, l.path), `${tier}_tables`, l.path, scanned);
           const idx = vovRows(column(t, `${tier}_col_idx`, l.path), `${tier}_col_idx`, l.path, scanned);
           for (const i of keep) {

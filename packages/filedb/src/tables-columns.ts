@@ -59,14 +59,26 @@ function byteOrder(a: string, b: string): number {
 }
 
 function globRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*")}$`);
+  return new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join("[^/]*")}$`,
+  );
 }
 
 /**
  * The same as {@link scanFile} with `@daqkit/lh5`'s fast link lister: group names only, no h5wasm.
  * @throws Lh5Error `LH5_UNSUPPORTED` for layouts it does not read (the caller falls back to `openLh5`).
  */
-async function scanFileFast(location: Lh5Location, host: FileDbHost, resolved: ResolvedFileDbConfig, tier: string, strict: boolean, warnings: string[]): Promise<TierResult> {
+async function scanFileFast(
+  location: Lh5Location,
+  host: FileDbHost,
+  resolved: ResolvedFileDbConfig,
+  tier: string,
+  strict: boolean,
+  warnings: string[],
+): Promise<TierResult> {
   const template = resolved.tableTemplates[tier]!;
   const text = template.text.replace(/\/+$/, "");
   const path = describeLocation(location);
@@ -229,12 +241,16 @@ export async function scanTablesColumnsOf(
           result = scanFile(file, resolved, tier, strict, warnings);
         } catch (cause) {
           if (FileDbError.isInstance(cause)) throw cause;
-          throw new FileDbError("FILEDB_UNREADABLE", `filedb: cannot list the tables of ${path}: ${(cause as Error).message.split("\n")[0]}`, {
-            path,
-            row,
-            tier,
-            cause,
-          });
+          throw new FileDbError(
+            "FILEDB_UNREADABLE",
+            `filedb: cannot list the tables of ${path}: ${(cause as Error).message.split("\n")[0]}`,
+            {
+              path,
+              row,
+              tier,
+              cause,
+            },
+          );
         } finally {
           file.close();
         }

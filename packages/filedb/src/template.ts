@@ -214,7 +214,8 @@ export function compileTemplate(text: string): Template {
     let body: string;
     if (f.type === "d") {
       body = "[-+ ]?\\d+";
-      if (f.width > 0 && f.fill !== "0") body = `${escapeRegExp(f.fill)}*${body}${f.align === "<" || f.align === "^" ? `${escapeRegExp(f.fill)}*` : ""}`;
+      if (f.width > 0 && f.fill !== "0")
+        body = `${escapeRegExp(f.fill)}*${body}${f.align === "<" || f.align === "^" ? `${escapeRegExp(f.fill)}*` : ""}`;
     } else body = ".+?";
     pattern += `(?<${group}>${body})`;
   }

@@ -49,9 +49,9 @@ describe("config", () => {
   it("globs data_dir and requires exactly one match", () => {
     const r = resolveFileDbConfig({ ...loadConfig("pygama-flow/filedb-config.json"), data_dir: join(LH5, "prod-ref-*/generated/tier") });
     expect(r.dataDir).toBe(PROD_REF);
-    expect(error(() => resolveFileDbConfig({ ...loadConfig("pygama-flow/filedb-config.json"), data_dir: join(LH5, "*/generated/tier") })).code).toBe(
-      "FILEDB_DIR_NOT_FOUND",
-    );
+    expect(
+      error(() => resolveFileDbConfig({ ...loadConfig("pygama-flow/filedb-config.json"), data_dir: join(LH5, "*/generated/tier") })).code,
+    ).toBe("FILEDB_DIR_NOT_FOUND");
     expect(error(() => resolveFileDbConfig({ ...loadConfig("pygama-flow/filedb-config.json"), data_dir: join(tmp, "missing") })).code).toBe(
       "FILEDB_DIR_NOT_FOUND",
     );
@@ -62,13 +62,24 @@ describe("config", () => {
     ["no data_dir", { tier_dirs: { raw: "/raw" }, file_format: { raw: "{a}" }, table_format: { raw: "x" } }],
     ["tier_dirs not object", { data_dir: "/", tier_dirs: "raw", file_format: {}, table_format: {} }],
     ["missing file_format", { data_dir: "/", tier_dirs: { raw: "/raw" }, file_format: {}, table_format: { raw: "x" } }],
-    ["unknown tier in table_format", { data_dir: "/", tier_dirs: { raw: "/raw" }, file_format: { raw: "{a}" }, table_format: { raw: "x", dsp: "y" } }],
+    [
+      "unknown tier in table_format",
+      { data_dir: "/", tier_dirs: { raw: "/raw" }, file_format: { raw: "{a}" }, table_format: { raw: "x", dsp: "y" } },
+    ],
     ["two table fields", { data_dir: "/", tier_dirs: { raw: "/raw" }, file_format: { raw: "{a}" }, table_format: { raw: "{a}/{b}" } }],
     [
       "field not in lowest tier",
-      { data_dir: "/", tier_dirs: { raw: "/raw", dsp: "/dsp" }, file_format: { raw: "{a}", dsp: "{a}-{b}" }, table_format: { raw: "x", dsp: "x" } },
+      {
+        data_dir: "/",
+        tier_dirs: { raw: "/raw", dsp: "/dsp" },
+        file_format: { raw: "{a}", dsp: "{a}-{b}" },
+        table_format: { raw: "x", dsp: "x" },
+      },
     ],
-    ["bad tables", { data_dir: "/", tier_dirs: { raw: "/raw" }, file_format: { raw: "{a}" }, table_format: { raw: "x" }, tables: { raw: [1.5] } }],
+    [
+      "bad tables",
+      { data_dir: "/", tier_dirs: { raw: "/raw" }, file_format: { raw: "{a}" }, table_format: { raw: "x" }, tables: { raw: [1.5] } },
+    ],
   ])("rejects a config with %s (FILEDB_BAD_CONFIG, shows an example)", (_what, config) => {
     const e = error(() => resolveFileDbConfig(config));
     expect(e.code).toBe("FILEDB_BAD_CONFIG");

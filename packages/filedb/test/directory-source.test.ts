@@ -46,7 +46,9 @@ describe("FileDb.fromDirectory", () => {
     expect(db.filePath(0, "raw")).toBe(`raw${db.record(0).raw_file}`);
     expect(byPath.filePath(0, "raw")).toBe(join(PROD_REF, db.filePath(0, "raw")));
     expect(db.directory?.name).toBeDefined();
-    expect(Array.from(db.query("type == 'phy' and file_status == 30"))).toEqual(Array.from(byPath.query("type == 'phy' and file_status == 30")));
+    expect(Array.from(db.query("type == 'phy' and file_status == 30"))).toEqual(
+      Array.from(byPath.query("type == 'phy' and file_status == 30")),
+    );
   });
 
   it("a picked folder (File list) and an HTTP listing give the same database", async () => {
@@ -79,7 +81,9 @@ describe("FileDb.fromDirectory", () => {
     expect(FileDbError.isInstance(error) && error.code).toBe("FILEDB_DIR_NOT_FOUND");
     const noTier = { ...config, tier_dirs: { ...config.tier_dirs, raw: "/missing" } };
     await expect(FileDb.fromDirectory(noTier, source)).rejects.toMatchObject({ code: "FILEDB_DIR_NOT_FOUND" });
-    await expect(FileDb.fromDirectory({ ...config, tier_dirs: 3 } as unknown as FileDbConfig, source)).rejects.toMatchObject({ code: "FILEDB_BAD_CONFIG" });
+    await expect(FileDb.fromDirectory({ ...config, tier_dirs: 3 } as unknown as FileDbConfig, source)).rejects.toMatchObject({
+      code: "FILEDB_BAD_CONFIG",
+    });
   });
 
   it("the table/column scan reads the LH5 files through the source (fast lister and h5wasm) = the path scan", async () => {
@@ -106,7 +110,10 @@ describe("FileDb.fromDirectory", () => {
 
   it("the main entry's FileDb opens no host path (FILEDB_UNREADABLE naming @daqkit/filedb/node)", async () => {
     const main = new MainFileDb(byPath.resolved, byPath.state);
-    await expect(main.openFile(0, "raw")).rejects.toMatchObject({ code: "FILEDB_UNREADABLE", message: expect.stringContaining("@daqkit/filedb/node") });
+    await expect(main.openFile(0, "raw")).rejects.toMatchObject({
+      code: "FILEDB_UNREADABLE",
+      message: expect.stringContaining("@daqkit/filedb/node"),
+    });
     await expect(main.scanTablesColumns()).rejects.toMatchObject({ code: "FILEDB_UNREADABLE" });
   });
 });

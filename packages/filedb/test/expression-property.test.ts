@@ -20,15 +20,15 @@ const value: fc.Arbitrary<Expression> = fc.letrec<{ num: Expression; cond: Expre
     fc
       .tuple(fc.constantFrom("==", "!=", "<", "<=", ">", ">=" as const), tie("num"), tie("num"))
       .map(([op, left, right]): Expression => ({ kind: "binary", op, left, right, position: 0 })),
-    fc
-      .tuple(tie("num"), fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 4 }), fc.boolean())
-      .map(([left, items, negated]): Expression => ({
+    fc.tuple(tie("num"), fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 4 }), fc.boolean()).map(
+      ([left, items, negated]): Expression => ({
         kind: "binary",
         op: negated ? "not in" : "in",
         left,
         right: { kind: "list", items: items.map((v) => ({ kind: "literal", value: v, position: 0 })), position: 0 },
         position: 0,
-      })),
+      }),
+    ),
     fc
       .tuple(fc.constantFrom("and", "or" as const), tie("cond"), tie("cond"))
       .map(([op, left, right]): Expression => ({ kind: "binary", op, left, right, position: 0 })),
@@ -111,16 +111,20 @@ describe("expression properties", () => {
 
   it("mixes typed array kinds and BigInt64Array exactly like numbers", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 8, maxLength: 8 }), fc.integer({ min: -1000, max: 1000 }), (xs, k) => {
-        const asF64 = Float64Array.from(xs);
-        const asI32 = Int32Array.from(xs);
-        const asBig = BigInt64Array.from(xs, (x) => BigInt(x));
-        for (const op of ["==", "!=", "<", "<=", ">", ">="]) {
-          const e = parseExpression(`x ${op} ${k} and y ${op} ${k}`);
-          const ref = evaluateExpression(e, (n) => (n === "x" ? asF64 : asF64), 8);
-          expect(evaluateExpression(e, (n) => (n === "x" ? asI32 : asBig), 8)).toEqual(ref);
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 8, maxLength: 8 }),
+        fc.integer({ min: -1000, max: 1000 }),
+        (xs, k) => {
+          const asF64 = Float64Array.from(xs);
+          const asI32 = Int32Array.from(xs);
+          const asBig = BigInt64Array.from(xs, (x) => BigInt(x));
+          for (const op of ["==", "!=", "<", "<=", ">", ">="]) {
+            const e = parseExpression(`x ${op} ${k} and y ${op} ${k}`);
+            const ref = evaluateExpression(e, (n) => (n === "x" ? asF64 : asF64), 8);
+            expect(evaluateExpression(e, (n) => (n === "x" ? asI32 : asBig), 8)).toEqual(ref);
+          }
+        },
+      ),
     );
   });
 });

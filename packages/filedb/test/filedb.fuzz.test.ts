@@ -8,7 +8,17 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BASE_SEED, bundleScript, finish, type IsolatedInput, mutations, newTally, prng, runIsolated, scaled } from "../../../test/support/fault.js";
+import {
+  BASE_SEED,
+  bundleScript,
+  finish,
+  type IsolatedInput,
+  mutations,
+  newTally,
+  prng,
+  runIsolated,
+  scaled,
+} from "../../../test/support/fault.js";
 import { CONFIGS, PROD_REF } from "./helpers.js";
 
 const CONFIG = join(CONFIGS, "pygama-flow/filedb-config.json");
@@ -41,9 +51,57 @@ function setPath(root: unknown, path: (string | number)[], value: unknown, remov
 }
 
 const TOKENS = [
-  "timestamp", "type", "run", "period", "file_status", "raw_size", "dsp_tables", "x", "nope",
-  "==", "!=", "<", "<=", ">", ">=", "and", "or", "not", "&", "|", "~", "in", "+", "-", "*", "/", "%", "**",
-  "(", ")", "[", "]", ",", "'phy'", '"cal"', "'", '"', "0", "-1", "1e308", "1e-400", "0x10", "2**64", "30", "True", "None", "nan", "@", "`", "\\", ".",
+  "timestamp",
+  "type",
+  "run",
+  "period",
+  "file_status",
+  "raw_size",
+  "dsp_tables",
+  "x",
+  "nope",
+  "==",
+  "!=",
+  "<",
+  "<=",
+  ">",
+  ">=",
+  "and",
+  "or",
+  "not",
+  "&",
+  "|",
+  "~",
+  "in",
+  "+",
+  "-",
+  "*",
+  "/",
+  "%",
+  "**",
+  "(",
+  ")",
+  "[",
+  "]",
+  ",",
+  "'phy'",
+  '"cal"',
+  "'",
+  '"',
+  "0",
+  "-1",
+  "1e308",
+  "1e-400",
+  "0x10",
+  "2**64",
+  "30",
+  "True",
+  "None",
+  "nan",
+  "@",
+  "`",
+  "\\",
+  ".",
 ];
 
 describe("filedb fault suite", () => {
@@ -69,7 +127,10 @@ describe("filedb fault suite", () => {
       const remove = rnd() < 0.2;
       const value = WRONG[Math.floor(rnd() * WRONG.length)];
       const mutated = setPath(config, path, value, remove);
-      inputs.push({ label: `${remove ? "delete" : `set ${JSON.stringify(value)?.slice(0, 20)}`} at ${path.join(".")}`, data: { kind: "config", bytes: Buffer.from(JSON.stringify(mutated)) } });
+      inputs.push({
+        label: `${remove ? "delete" : `set ${JSON.stringify(value)?.slice(0, 20)}`} at ${path.join(".")}`,
+        data: { kind: "config", bytes: Buffer.from(JSON.stringify(mutated)) },
+      });
     }
     const tally = newTally("filedb-configs");
     await runIsolated(script, inputs, tally, { deadlineMs: 10_000, workerData: { configPath: CONFIG, dataDir: PROD_REF } });
@@ -97,7 +158,12 @@ describe("filedb fault suite", () => {
       ...fc.sample(tight, { seed: BASE_SEED + 3, numRuns: scaled(20) }),
       ...fc.sample(valid, { seed: BASE_SEED + 5, numRuns: scaled(30) }),
       ...fc.sample(deep, { seed: BASE_SEED + 4, numRuns: scaled(4) }),
-      "", " ", "all", "type == 'phy' and file_status == 30", "not not not type == 'cal'", "-".repeat(10000) + "1 > 0",
+      "",
+      " ",
+      "all",
+      "type == 'phy' and file_status == 30",
+      "not not not type == 'cal'",
+      "-".repeat(10000) + "1 > 0",
     ];
     const tally = newTally("filedb-queries");
     await runIsolated(

@@ -18,7 +18,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe.skipIf(!built)("filedb scan --out killed with SIGKILL", () => {
   it("leaves no torn database, and a re-run gives the uninterrupted result", async () => {
-    const args = (dir: string) => ["filedb", "scan", join(CONFIGS, "pygama-flow/filedb-config.json"), "--data-dir", PROD_REF, "--tables", "--out", join(dir, "db.lh5")];
+    const args = (dir: string) => [
+      "filedb",
+      "scan",
+      join(CONFIGS, "pygama-flow/filedb-config.json"),
+      "--data-dir",
+      PROD_REF,
+      "--tables",
+      "--out",
+      join(dir, "db.lh5"),
+    ];
     const ref = join(tmp, "ref");
     mkdirSync(ref);
     const referenceMs = runCli(args(ref));
@@ -54,7 +63,9 @@ describe.skipIf(!built)("filedb scan --out killed with SIGKILL", () => {
         mkdirSync(out);
       },
     });
-    console.log(`filedb save kills: ${JSON.stringify(reports.map((r) => ({ delayMs: r.delayMs, killed: r.killed, complete: r.complete, leftovers: r.leftovers })))}`);
+    console.log(
+      `filedb save kills: ${JSON.stringify(reports.map((r) => ({ delayMs: r.delayMs, killed: r.killed, complete: r.complete, leftovers: r.leftovers })))}`,
+    );
     expect(reports.flatMap((r) => r.bad)).toEqual([]);
     expect(reports.flatMap((r) => r.rerunBad)).toEqual([]);
   });

@@ -36,7 +36,8 @@ serveInputs(async (data, _label, workerData) => {
   // A query that parses must also print and re-parse to the same expression.
   const e = parseExpression(input.text);
   const again = formatExpression(parseExpression(formatExpression(e)));
-  if (again !== formatExpression(e)) throw new Error(`format/parse round trip changed ${JSON.stringify(input.text)}: ${formatExpression(e)} → ${again}`);
+  if (again !== formatExpression(e))
+    throw new Error(`format/parse round trip changed ${JSON.stringify(input.text)}: ${formatExpression(e)} → ${again}`);
   // …and evaluate over plain numeric columns (every name bound: NaN, ±values, a huge one).
   const mask = evaluateExpression(e, () => new Float64Array([1, Number.NaN, -1e300]), 3);
   return `${rows.length} rows, mask ${mask.length}`;

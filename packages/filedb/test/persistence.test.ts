@@ -175,7 +175,9 @@ describe("pygama test_chain_filedbs", () => {
       expect(db.length).toBe(4);
       expect(db.records().map((r) => r.type)).toEqual(["cal", "cal", "phy", "phy"]);
       const sortFirst = (l: readonly (readonly string[])[]) => [...l].map((x) => x.join(",")).sort();
-      expect(sortFirst(db.columns!)).toEqual(sortFirst([...cal.columns!, ...phy.columns!].filter((x, i, a) => a.findIndex((y) => y.join() === x.join()) === i)));
+      expect(sortFirst(db.columns!)).toEqual(
+        sortFirst([...cal.columns!, ...phy.columns!].filter((x, i, a) => a.findIndex((y) => y.join() === x.join()) === i)),
+      );
       expect(db.getTableColumns(1084804, "raw", 0)).toEqual(cal.getTableColumns(1084804, "raw", 0));
       expect(db.getTableColumns(1084804, "dsp", 0)).toEqual(cal.getTableColumns(1084804, "dsp", 0));
       expect(db.getTableColumns(1084804, "dsp", 2)).toEqual(phy.getTableColumns(1084804, "dsp", 0));

@@ -192,7 +192,11 @@ describe("scanFiles variants", () => {
     expect(db.scanFiles().rowsAdded).toBe(0);
     expect(db.length).toBe(2);
     // sortby another column; run stays a string ("001" is not turned into 1, B15)
-    const byType = FileDb.fromConfig({ ...config, file_format: { raw: "/{type}/{run}-raw.lh5", dsp: "/{type}/{run}-dsp.lh5" }, sortby: "run" });
+    const byType = FileDb.fromConfig({
+      ...config,
+      file_format: { raw: "/{type}/{run}-raw.lh5", dsp: "/{type}/{run}-dsp.lh5" },
+      sortby: "run",
+    });
     expect(byType.records().map((r) => r.run)).toEqual(["20220101T000000Z", "20230318T012144Z"]);
     expect(error(() => FileDb.fromConfig({ ...config, sortby: "nope" })).code).toBe("FILEDB_BAD_CONFIG");
   });
@@ -228,9 +232,14 @@ describe("scanFiles variants", () => {
   it("scans a DAQ directory with its own template", () => {
     const daq = join(tmp, "daq");
     mkdirSync(daq, { recursive: true });
-    cpSync(join(PROD_REF, "raw/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_raw.lh5"), join(daq, "l200_p03_r001_cal_20230318T012144Z.orca"));
+    cpSync(
+      join(PROD_REF, "raw/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_raw.lh5"),
+      join(daq, "l200_p03_r001_cal_20230318T012144Z.orca"),
+    );
     const db = FileDb.fromConfig(loadConfig("pygama-flow/filedb-config.json"), { scan: false });
     db.scanDaqFiles(daq, "{exp}_{period}_{run}_{type}_{timestamp}.orca");
-    expect(db.records().map((r) => [r.raw_file, r.file_status])).toEqual([["/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_raw.lh5", 30]]);
+    expect(db.records().map((r) => [r.raw_file, r.file_status])).toEqual([
+      ["/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_raw.lh5", 30],
+    ]);
   });
 });

@@ -101,7 +101,10 @@ describe("scanTablesColumns on l200-truncated and the new TCM", () => {
 describe("the seed's example table format ch{ch:03d}", () => {
   it("finds the 7-digit channels (pygama's parse cannot)", async () => {
     const config = loadConfig("pygama-flow/filedb-config.json");
-    const db = FileDb.fromConfig({ ...config, table_format: { ...config.table_format, raw: "ch{ch:03d}/raw", dsp: "ch{ch:03d}/dsp", hit: "ch{ch:03d}/hit" } });
+    const db = FileDb.fromConfig({
+      ...config,
+      table_format: { ...config.table_format, raw: "ch{ch:03d}/raw", dsp: "ch{ch:03d}/dsp", hit: "ch{ch:03d}/hit" },
+    });
     await db.scanTablesColumns();
     expect(db.getTables(0, "raw")).toEqual([1084803, 1084804, 1121600]);
     expect(db.getTableName("raw", 42)).toBe("ch042/raw");
@@ -111,7 +114,11 @@ describe("the seed's example table format ch{ch:03d}", () => {
 });
 
 describe("built-in link reader vs @daqkit/lh5", () => {
-  for (const config of ["pygama-flow/filedb-config.json", "variants/filedb-config-l200-truncated.json", "variants/filedb-config-tcm_v2.json"]) {
+  for (const config of [
+    "pygama-flow/filedb-config.json",
+    "variants/filedb-config-l200-truncated.json",
+    "variants/filedb-config-tcm_v2.json",
+  ]) {
     it(`gives identical tables and columns for ${config}`, async () => {
       const fast = FileDb.fromConfig(loadConfig(config));
       await fast.scanTablesColumns();
@@ -127,7 +134,10 @@ describe("scanTablesColumns: bad input", () => {
   function tree(name: string): FileDb {
     const root = join(tmp, name);
     mkdirSync(join(root, "raw/cal"), { recursive: true });
-    cpSync(join(PROD_REF, "raw/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_raw.lh5"), join(root, "raw/cal/20230318T012144Z-raw.lh5"));
+    cpSync(
+      join(PROD_REF, "raw/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_raw.lh5"),
+      join(root, "raw/cal/20230318T012144Z-raw.lh5"),
+    );
     return FileDb.fromConfig({
       data_dir: root,
       tier_dirs: { raw: "/raw", dsp: "/dsp" },

@@ -30,9 +30,16 @@ if (!existsSync(CHROMIUM)) {
 const oneDir = join(data, `one-${PHOTONS}`);
 if (!existsSync(join(oneDir, "manifest.json"))) {
   console.log(`generating ${PHOTONS} photons in one second with gen2_make.py (once) …`);
-  execFileSync("python3", [join(shared, "tools/gen2_make.py"), oneDir, "--photons", String(PHOTONS), "--seconds", "1", "--quiet"], { stdio: "inherit" });
+  execFileSync("python3", [join(shared, "tools/gen2_make.py"), oneDir, "--photons", String(PHOTONS), "--seconds", "1", "--quiet"], {
+    stdio: "inherit",
+  });
 }
-const file = join(oneDir, readdirSync(oneDir).filter((n) => n.endsWith(".bin")).sort()[0]);
+const file = join(
+  oneDir,
+  readdirSync(oneDir)
+    .filter((n) => n.endsWith(".bin"))
+    .sort()[0],
+);
 const mb = statSync(file).size / 1e6;
 
 // The page: the built main entry (platform-neutral), bundled for the browser.
@@ -69,7 +76,10 @@ try {
   await page.route(`${origin}/**`, (route) => {
     const url = route.request().url();
     if (url.endsWith("/bench.js")) return route.fulfill({ contentType: "text/javascript", body: bundle.outputFiles[0].text });
-    return route.fulfill({ contentType: "text/html", body: '<!doctype html><meta charset=utf-8><input type=file id=file><script type=module src="/bench.js"></script>' });
+    return route.fulfill({
+      contentType: "text/html",
+      body: '<!doctype html><meta charset=utf-8><input type=file id=file><script type=module src="/bench.js"></script>',
+    });
   });
   await page.goto(`${origin}/index.html`);
   await page.waitForFunction(() => typeof window.decodeFile === "function");
@@ -99,9 +109,15 @@ try {
   const median = (a) => sorted(a)[Math.floor(a.length / 2)];
   const same = nodeResult.photons === pageResult.photons && nodeResult.checksum === pageResult.checksum;
   console.log(`file              ${file} (${mb.toFixed(1)} MB, ${nodeResult.photons} photons), ${REPS} interleaved rounds`);
-  console.log(`Chromium ${browser.version().padEnd(15)} ${(await page.evaluate(() => navigator.userAgent)).includes("Headless") ? "headless" : ""}`);
-  console.log(`node, path       best ${best(node).toFixed(4)} s  ${(mb / best(node)).toFixed(1)} MB/s   median ${median(node).toFixed(4)} s   [${node.map((s) => s.toFixed(3)).join(", ")}]`);
-  console.log(`chromium, File   best ${best(chrome).toFixed(4)} s  ${(mb / best(chrome)).toFixed(1)} MB/s   median ${median(chrome).toFixed(4)} s   [${chrome.map((s) => s.toFixed(3)).join(", ")}]`);
+  console.log(
+    `Chromium ${browser.version().padEnd(15)} ${(await page.evaluate(() => navigator.userAgent)).includes("Headless") ? "headless" : ""}`,
+  );
+  console.log(
+    `node, path       best ${best(node).toFixed(4)} s  ${(mb / best(node)).toFixed(1)} MB/s   median ${median(node).toFixed(4)} s   [${node.map((s) => s.toFixed(3)).join(", ")}]`,
+  );
+  console.log(
+    `chromium, File   best ${best(chrome).toFixed(4)} s  ${(mb / best(chrome)).toFixed(1)} MB/s   median ${median(chrome).toFixed(4)} s   [${chrome.map((s) => s.toFixed(3)).join(", ")}]`,
+  );
   console.log(
     `ratio browser/Node speed: best ${(best(node) / best(chrome)).toFixed(2)}×, median ${(median(node) / median(chrome)).toFixed(2)}× (target ≥ 0.80×)   same result ${same ? "yes" : `NO (${pageResult.checksum} vs ${nodeResult.checksum})`}`,
   );

@@ -20,7 +20,13 @@ const FILES = Number(process.env.GEN2_BENCH_FILES ?? 20);
 mkdirSync(data, { recursive: true });
 
 const oneDir = join(data, `one-${PHOTONS}`);
-const first = (dir) => join(dir, readdirSync(dir).filter((n) => n.endsWith(".bin")).sort()[0]);
+const first = (dir) =>
+  join(
+    dir,
+    readdirSync(dir)
+      .filter((n) => n.endsWith(".bin"))
+      .sort()[0],
+  );
 
 if (process.argv[2] === "--convert") {
   // Child process: only convertAll, so maxRSS is its own.
@@ -37,7 +43,9 @@ if (process.argv[2] === "--convert") {
 
 if (!existsSync(join(oneDir, "manifest.json"))) {
   console.log(`generating ${PHOTONS} photons in one second with gen2_make.py (once) …`);
-  execFileSync("python3", [join(shared, "tools/gen2_make.py"), oneDir, "--photons", String(PHOTONS), "--seconds", "1", "--quiet"], { stdio: "inherit" });
+  execFileSync("python3", [join(shared, "tools/gen2_make.py"), oneDir, "--photons", String(PHOTONS), "--seconds", "1", "--quiet"], {
+    stdio: "inherit",
+  });
 }
 const file = first(oneDir);
 const size = statSync(file).size;
@@ -47,7 +55,13 @@ const mb = size / 1e6;
 const refBin = join(data, "gen2_ref");
 execFileSync("gcc", ["-O3", "-o", refBin, join(shared, "tools/gen2_ref.c")]);
 const refOut = execFileSync(refBin, [file, String(REPS)], { encoding: "utf8" });
-const ref = Object.fromEntries(refOut.trim().split("\n").map((l) => l.split(" ")).map(([k, v]) => [k, k === "checksum" ? v : Number(v)]));
+const ref = Object.fromEntries(
+  refOut
+    .trim()
+    .split("\n")
+    .map((l) => l.split(" "))
+    .map(([k, v]) => [k, k === "checksum" ? v : Number(v)]),
+);
 
 // Ours: read whole file + decode into the four columns (one decoder core), REPS runs.
 let ok = true;
@@ -74,7 +88,9 @@ for (const threads of [1]) {
   ratios.push({ threads, best, median, same, checksum });
 }
 console.log(`file            ${file} (${mb.toFixed(1)} MB, ${photons} photons)`);
-console.log(`gen2_ref.c -O3  best ${ref.best_s.toFixed(4)} s  ${ref.best_MBps.toFixed(1)} MB/s   median ${ref.median_s.toFixed(4)} s  ${ref.median_MBps.toFixed(1)} MB/s`);
+console.log(
+  `gen2_ref.c -O3  best ${ref.best_s.toFixed(4)} s  ${ref.best_MBps.toFixed(1)} MB/s   median ${ref.median_s.toFixed(4)} s  ${ref.median_MBps.toFixed(1)} MB/s`,
+);
 for (const r of ratios) {
   console.log(
     `gen2-bin decode best ${r.best.toFixed(4)} s  ${(mb / r.best).toFixed(1)} MB/s   median ${r.median.toFixed(4)} s  ${(mb / r.median).toFixed(1)} MB/s   ratio vs C best ${(ref.best_s / r.best).toFixed(2)}× median ${(ref.median_s / r.median).toFixed(2)}× (target ≥ 0.80×)   same result ${r.same ? "yes" : `NO (${r.checksum} vs ${ref.checksum})`}`,

@@ -74,7 +74,9 @@ function columnsOf(input: Table | Gen2PhotonColumnsInput): Gen2PhotonColumnsInpu
       if (vector.nullCount > 0) {
         let row = 0;
         while (row < vector.length && vector.isValid(row)) row++;
-        throw new Gen2BinError("GEN2_NULL_VALUE", `gen2 serializer: column ${name} has a null at row ${row} (cannot have empty slots)`, { row });
+        throw new Gen2BinError("GEN2_NULL_VALUE", `gen2 serializer: column ${name} has a null at row ${row} (cannot have empty slots)`, {
+          row,
+        });
       }
       out[name] = vector.toArray();
     }
@@ -140,7 +142,10 @@ export class BinSerializer {
         }
         const owner = this.boardOf[xy]!;
         if (owner >= 0 && owner !== board) {
-          throw new Gen2BinError("GEN2_PIXEL_DUPLICATED", `gen2 serializer: pixel ${xy} (xy) duplicated on board ${owner} and board ${board}`);
+          throw new Gen2BinError(
+            "GEN2_PIXEL_DUPLICATED",
+            `gen2 serializer: pixel ${xy} (xy) duplicated on board ${owner} and board ${board}`,
+          );
         }
         this.boardOf[xy] = board;
       }
@@ -171,7 +176,9 @@ export class BinSerializer {
     for (let i = 0; i < n; i++) {
       const raw = timestamp[i]!;
       if (raw < 0n || raw > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw new Gen2BinError("GEN2_VALUE_OUT_OF_RANGE", `gen2 serializer: timestamp ${raw} at row ${i} is negative or too large`, { row: i });
+        throw new Gen2BinError("GEN2_VALUE_OUT_OF_RANGE", `gen2 serializer: timestamp ${raw} at row ${i} is negative or too large`, {
+          row: i,
+        });
       }
       const v = Number(raw) % GEN2_WRAP_US;
       t[i] = v;

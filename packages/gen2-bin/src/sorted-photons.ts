@@ -13,14 +13,7 @@ import type { ByteSource } from "@daqkit/io";
 import type { Table } from "apache-arrow";
 import { type Gen2WidePhotonArrays, photonTable, wideArrays, wideTable } from "./arrow-tables.js";
 import { Gen2ChecksumAccumulator } from "./checksum.js";
-import {
-  createDecoderState,
-  currentHeader,
-  type DecoderState,
-  decodeWords,
-  PhotonColumns,
-  WidePhotonColumns,
-} from "./decoder-core.js";
+import { createDecoderState, currentHeader, type DecoderState, decodeWords, PhotonColumns, WidePhotonColumns } from "./decoder-core.js";
 import type { Gen2DecodeStats } from "./decode.js";
 import { ChunkReader } from "./chunk-reader.js";
 import type { Gen2Header } from "./words.js";
@@ -286,4 +279,3 @@ export function emptyWideTable(): Table {
     board: new Uint8Array(0),
   });
 }
-

@@ -40,7 +40,9 @@ function decodeDir(dir: string): { photons: string[]; frames: Map<number, number
   let header: Gen2Header | null = null;
   const photons: string[] = [];
   const frames = new Map<number, number[]>();
-  const names = readdirSync(dir).filter((n) => n.endsWith(".bin")).sort((a, b) => Number(a.slice(0, -4)) - Number(b.slice(0, -4)));
+  const names = readdirSync(dir)
+    .filter((n) => n.endsWith(".bin"))
+    .sort((a, b) => Number(a.slice(0, -4)) - Number(b.slice(0, -4)));
   for (const name of names) {
     const bytes = readFileSync(join(dir, name));
     const r = decodeGen2Arrays(bytes, { header });
@@ -77,7 +79,8 @@ function decodeDir(dir: string): { photons: string[]; frames: Map<number, number
 
 function keys(p: Photons): string[] {
   const out: string[] = [];
-  for (let i = 0; i < p.xy.length; i++) out.push(`${p.xy[i]}/${BigInt(p.timestamp[i]!) % BigInt(GEN2_WRAP_US)}/${p.phase[i]}/${p.baseline[i]}`);
+  for (let i = 0; i < p.xy.length; i++)
+    out.push(`${p.xy[i]}/${BigInt(p.timestamp[i]!) % BigInt(GEN2_WRAP_US)}/${p.phase[i]}/${p.baseline[i]}`);
   return out;
 }
 
@@ -95,12 +98,14 @@ const photonsArb = (startArb: fc.Arbitrary<number>) =>
         { minLength: 1, maxLength: 400 },
       ),
     )
-    .map(([start, rows]): Photons => ({
-      xy: Uint16Array.from(rows, (r) => ALL_PIXELS[r.pixel]!),
-      timestamp: BigInt64Array.from(rows, (r) => BigInt((start + r.dt) % GEN2_WRAP_US)),
-      phase: Int32Array.from(rows, (r) => r.phase),
-      baseline: Int32Array.from(rows, (r) => r.baseline),
-    }));
+    .map(
+      ([start, rows]): Photons => ({
+        xy: Uint16Array.from(rows, (r) => ALL_PIXELS[r.pixel]!),
+        timestamp: BigInt64Array.from(rows, (r) => BigInt((start + r.dt) % GEN2_WRAP_US)),
+        phase: Int32Array.from(rows, (r) => r.phase),
+        baseline: Int32Array.from(rows, (r) => r.baseline),
+      }),
+    );
 
 describe("BinSerializer round trip (fast-check)", () => {
   it("serialize → decode gives back the same photons, with hardware framing", async () => {
@@ -116,9 +121,10 @@ describe("BinSerializer round trip (fast-check)", () => {
         expect(written.every((f) => f.startsWith(dir))).toBe(true);
         const back = decodeDir(dir);
         expect(back.photons.sort()).toEqual(keys(p).sort());
-        for (const list of back.frames.values()) list.forEach((c, i) => {
-          expect(c).toBe(i & 0xfff);
-        });
+        for (const list of back.frames.values())
+          list.forEach((c, i) => {
+            expect(c).toBe(i & 0xfff);
+          });
       }),
       { numRuns: 40 },
     );
@@ -180,13 +186,26 @@ describe("BinSerializer errors", () => {
       bar: makeVector(BigInt64Array.of(1n)),
     });
     await expect(ser().serialize(withBar)).rejects.toMatchObject({ code: "GEN2_BAD_SCHEMA" });
-    await expect(ser().serialize(tableFromArrays({ xy: Int32Array.of(1), timestamp: p.timestamp, phase: p.phase, baseline: p.baseline }))).rejects.toMatchObject({ code: "GEN2_BAD_SCHEMA" });
-    await expect(ser().serialize({ ...p, phase: Float64Array.of(0) } as unknown as Photons)).rejects.toMatchObject({ code: "GEN2_BAD_SCHEMA" });
+    await expect(
+      ser().serialize(tableFromArrays({ xy: Int32Array.of(1), timestamp: p.timestamp, phase: p.phase, baseline: p.baseline })),
+    ).rejects.toMatchObject({ code: "GEN2_BAD_SCHEMA" });
+    await expect(ser().serialize({ ...p, phase: Float64Array.of(0) } as unknown as Photons)).rejects.toMatchObject({
+      code: "GEN2_BAD_SCHEMA",
+    });
   });
 
   it("rejects empty tables, nulls, out-of-range values and unmapped pixels (D13)", async () => {
-    await expect(ser().serialize(one(5n, { xy: new Uint16Array(0), timestamp: new BigInt64Array(0), phase: new Int32Array(0), baseline: new Int32Array(0) }))).rejects.toMatchObject({ code: "GEN2_EMPTY_TABLE" });
-    const nulls = new Table({ xy: makeVector(Uint16Array.of(ALL_PIXELS[0]!, ALL_PIXELS[1]!)), timestamp: makeVector(BigInt64Array.of(1n, 2n)), phase: vectorFromArray([1, null], new Int32()), baseline: makeVector(Int32Array.of(0, 0)) });
+    await expect(
+      ser().serialize(
+        one(5n, { xy: new Uint16Array(0), timestamp: new BigInt64Array(0), phase: new Int32Array(0), baseline: new Int32Array(0) }),
+      ),
+    ).rejects.toMatchObject({ code: "GEN2_EMPTY_TABLE" });
+    const nulls = new Table({
+      xy: makeVector(Uint16Array.of(ALL_PIXELS[0]!, ALL_PIXELS[1]!)),
+      timestamp: makeVector(BigInt64Array.of(1n, 2n)),
+      phase: vectorFromArray([1, null], new Int32()),
+      baseline: makeVector(Int32Array.of(0, 0)),
+    });
     await expect(ser().serialize(nulls)).rejects.toMatchObject({ code: "GEN2_NULL_VALUE", row: 1 });
     await expect(ser().serialize(one(5n, { phase: Int32Array.of(131072) }))).rejects.toMatchObject({ code: "GEN2_VALUE_OUT_OF_RANGE" });
     await expect(ser().serialize(one(5n, { baseline: Int32Array.of(-65537) }))).rejects.toMatchObject({ code: "GEN2_VALUE_OUT_OF_RANGE" });
@@ -199,8 +218,12 @@ describe("BinSerializer errors", () => {
       expect.objectContaining({ code: "GEN2_PIXEL_DUPLICATED" }),
     );
     expect(() => new BinSerializer({ directory: fresh(), board2pixel: new Map([[1, [5, 5]]]), year: 2020 })).not.toThrow();
-    expect(() => new BinSerializer({ directory: fresh(), board2pixel: { 300: [5] }, year: 2020 })).toThrow(expect.objectContaining({ code: "GEN2_BAD_ARGUMENT" }));
-    expect(() => new BinSerializer({ directory: fresh(), board2pixel: {}, year: 1900 })).toThrow(expect.objectContaining({ code: "GEN2_BAD_ARGUMENT" }));
+    expect(() => new BinSerializer({ directory: fresh(), board2pixel: { 300: [5] }, year: 2020 })).toThrow(
+      expect.objectContaining({ code: "GEN2_BAD_ARGUMENT" }),
+    );
+    expect(() => new BinSerializer({ directory: fresh(), board2pixel: {}, year: 1900 })).toThrow(
+      expect.objectContaining({ code: "GEN2_BAD_ARGUMENT" }),
+    );
   });
 
   it("requires 1 s between the ranges of successive calls; frame counters continue across calls", async () => {

@@ -30,10 +30,25 @@ async function expectCode(p: Promise<unknown> | (() => unknown), code: string): 
 describe("spec §13.1 binney test packet", () => {
   it("decodes H P H D H D D D D P to 5 photons", async () => {
     const r = await readGen2File(join(TESTDATA, "binney_test_packet.bin"), { board: true });
-    expect(r.stats).toEqual({ bytes: 80, words: 10, headers: 3, paddings: 2, photons: 5, widePhotons: 0, orphanWords: 0, trailingBytes: 0 });
+    expect(r.stats).toEqual({
+      bytes: 80,
+      words: 10,
+      headers: 3,
+      paddings: 2,
+      photons: 5,
+      widePhotons: 0,
+      orphanWords: 0,
+      trailingBytes: 0,
+    });
     const t = r.photons;
     expect(t.numRows).toBe(5);
-    expect(t.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(["xy:Uint16", "timestamp:Int64", "phase:Int32", "baseline:Int32", "board:Uint8"]);
+    expect(t.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
+      "xy:Uint16",
+      "timestamp:Int64",
+      "phase:Int32",
+      "baseline:Int32",
+      "board:Uint8",
+    ]);
     expect([...(t.getChild("xy")!.toArray() as Uint16Array)]).toEqual([25388, 25388, 25388, 25388, 25388]);
     expect([...(t.getChild("timestamp")!.toArray() as BigInt64Array)]).toEqual(Array(5).fill(24213263997631n));
     expect([...(t.getChild("phase")!.toArray() as Int32Array)]).toEqual(Array(5).fill(-34148));
@@ -166,7 +181,9 @@ describe("gen2_make.py directories (manifest counts and checksums)", () => {
   it("spec §13.4: 200000 photons in 3 files, checksum 89c6de71f04f77e1", () => {
     const dir = join(tmp.path, "plain");
     const m = gen2Make(dir, "--photons", "200000", "--seconds", "3");
-    const names = readdirSync(dir).filter((n) => n.endsWith(".bin")).sort();
+    const names = readdirSync(dir)
+      .filter((n) => n.endsWith(".bin"))
+      .sort();
     expect(names).toEqual(["1602050064.bin", "1602050065.bin", "1602050066.bin"]);
     const r = checksumOfDir(dir, names);
     expect(r.perFile.map((f) => f.stats.photons)).toEqual([66514, 66695, 66791]);

@@ -40,8 +40,19 @@ describe.skipIf(BROWSER_SKIP !== undefined)("gen2-bin in Chromium", () => {
     expectedRange = {
       photons: r.photons.numRows + r.wide.numRows,
       checksum: gen2Checksum(
-        { xy: col(r.photons, "xy"), timestamp: col(r.photons, "timestamp"), phase: col(r.photons, "phase"), baseline: col(r.photons, "baseline") },
-        { x: col(r.wide, "x"), y: col(r.wide, "y"), timestamp: col(r.wide, "timestamp"), phase: col(r.wide, "phase"), baseline: col(r.wide, "baseline") },
+        {
+          xy: col(r.photons, "xy"),
+          timestamp: col(r.photons, "timestamp"),
+          phase: col(r.photons, "phase"),
+          baseline: col(r.photons, "baseline"),
+        },
+        {
+          x: col(r.wide, "x"),
+          y: col(r.wide, "y"),
+          timestamp: col(r.wide, "timestamp"),
+          phase: col(r.wide, "phase"),
+          baseline: col(r.wide, "baseline"),
+        },
       ),
     };
     harness = await startBrowser({

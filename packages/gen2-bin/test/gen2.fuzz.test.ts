@@ -45,9 +45,27 @@ beforeAll(() => {
 afterAll(() => tmp.cleanup());
 
 /** Reference decode (spec §2.4/§2.5): photons in file order; photon words before the first header are orphans. */
-function referenceDecode(bytes: Uint8Array): { xy: number[]; ts: number[]; phase: number[]; baseline: number[]; wide: number; orphans: number; headers: number; paddings: number } {
+function referenceDecode(bytes: Uint8Array): {
+  xy: number[];
+  ts: number[];
+  phase: number[];
+  baseline: number[];
+  wide: number;
+  orphans: number;
+  headers: number;
+  paddings: number;
+} {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = { xy: [] as number[], ts: [] as number[], phase: [] as number[], baseline: [] as number[], wide: 0, orphans: 0, headers: 0, paddings: 0 };
+  const out = {
+    xy: [] as number[],
+    ts: [] as number[],
+    phase: [] as number[],
+    baseline: [] as number[],
+    wide: 0,
+    orphans: 0,
+    headers: 0,
+    paddings: 0,
+  };
   let headerTs = -1;
   for (let at = 0; at + 8 <= bytes.length; at += 8) {
     const hi = view.getUint32(at, false);
@@ -80,8 +98,17 @@ async function checkWords(bytes: Uint8Array): Promise<string> {
   const got = r.photons;
   const same =
     got.xy.length === ref.xy.length &&
-    ref.xy.every((v, i) => got.xy[i] === v && got.timestamp[i] === BigInt(ref.ts[i]!) && got.phase[i] === ref.phase[i] && got.baseline[i] === ref.baseline[i]);
-  if (!same || r.stats.widePhotons !== ref.wide || r.stats.orphanWords !== ref.orphans || r.stats.headers !== ref.headers || r.stats.paddings !== ref.paddings) {
+    ref.xy.every(
+      (v, i) =>
+        got.xy[i] === v && got.timestamp[i] === BigInt(ref.ts[i]!) && got.phase[i] === ref.phase[i] && got.baseline[i] === ref.baseline[i],
+    );
+  if (
+    !same ||
+    r.stats.widePhotons !== ref.wide ||
+    r.stats.orphanWords !== ref.orphans ||
+    r.stats.headers !== ref.headers ||
+    r.stats.paddings !== ref.paddings
+  ) {
     throw new Error(
       `silent garbage: decoder gave ${got.xy.length} photons/${r.stats.widePhotons} wide/${r.stats.orphanWords} orphans, reference ${ref.xy.length}/${ref.wide}/${ref.orphans}`,
     );
@@ -142,7 +169,10 @@ describe("gen2 fault suite", () => {
   });
 
   it("mutated bin directories convert and read back, or fail with a GEN2_* code; no hang", async () => {
-    const script = await bundleScript(join(import.meta.dirname, "fuzz-dir-worker.ts"), join(import.meta.dirname, "../.vitest/gen2-fuzz-dir-worker.mjs"));
+    const script = await bundleScript(
+      join(import.meta.dirname, "fuzz-dir-worker.ts"),
+      join(import.meta.dirname, "../.vitest/gen2-fuzz-dir-worker.mjs"),
+    );
     const tally = newTally("gen2-bin-directories");
     const inputs: IsolatedInput[] = [];
     const rnd = prng(BASE_SEED);
@@ -180,4 +210,3 @@ describe("gen2 fault suite", () => {
     expect(tally.ok).toBeGreaterThan(0);
   });
 });
-

@@ -41,7 +41,9 @@ describe.skipIf(!built)("gen2 convert-all killed with SIGKILL", () => {
         mkdirSync(out);
       },
     });
-    console.log(`gen2 convert-all kills: ${JSON.stringify(reports.map((r) => ({ delayMs: r.delayMs, killed: r.killed, complete: r.complete, leftovers: r.leftovers.length })))}`);
+    console.log(
+      `gen2 convert-all kills: ${JSON.stringify(reports.map((r) => ({ delayMs: r.delayMs, killed: r.killed, complete: r.complete, leftovers: r.leftovers.length })))}`,
+    );
     expect(reports.flatMap((r) => r.bad)).toEqual([]);
     expect(reports.flatMap((r) => r.rerunBad)).toEqual([]);
   });

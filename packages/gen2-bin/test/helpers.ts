@@ -35,7 +35,14 @@ export function tempDir(prefix = "gen2-test-"): { path: string; cleanup: () => v
 }
 
 export interface Manifest {
-  files: Array<{ name: string; photons: number; checksum: string; leading_continuation_words: number; first_header_ts: number; last_header_ts: number }>;
+  files: Array<{
+    name: string;
+    photons: number;
+    checksum: string;
+    leading_continuation_words: number;
+    first_header_ts: number;
+    last_header_ts: number;
+  }>;
   total_photons: number;
   checksum: string;
   [k: string]: unknown;

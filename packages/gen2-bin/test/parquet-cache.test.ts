@@ -61,10 +61,13 @@ describe("Parquet cache writes (issue 13: a failed conversion must not leave a c
     let reads = 0;
     // Read 0 is the counting pass, reads 1 and 2 the first two sort passes (their row groups are
     // written), read 3 fails: the disk went away half way through the Parquet file.
-    const flaky = { ...inner, read: async (offset: number, length: number) => {
-      if (reads++ === 3) throw new IoError("IO_FAILED", "io: the disk went away", { path: target.path, offset });
-      return inner.read(offset, length);
-    } };
+    const flaky = {
+      ...inner,
+      read: async (offset: number, length: number) => {
+        if (reads++ === 3) throw new IoError("IO_FAILED", "io: the disk went away", { path: target.path, offset });
+        return inner.read(offset, length);
+      },
+    };
     const sorted = await sortGen2Source(flaky, { header: null, maxRowsPerPass: 2000 });
     await expect(writeParquetTables(target.parquetPath, sorted.tables(), emptyPhotonTable())).rejects.toMatchObject({
       code: "GEN2_IO",

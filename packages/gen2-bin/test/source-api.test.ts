@@ -67,7 +67,12 @@ function expectSameRead(a: Gen2ReadResult, b: Gen2ReadResult): void {
 
 describe("decodeGen2Source: one reader for bytes, Blobs, Files and byte sources", () => {
   it("gives exactly what decodeGen2Arrays and readGen2FileArrays give, for any chunk size", async () => {
-    const path = join(wrap, readdirSync(wrap).filter((n) => n.endsWith(".bin")).sort()[1]!);
+    const path = join(
+      wrap,
+      readdirSync(wrap)
+        .filter((n) => n.endsWith(".bin"))
+        .sort()[1]!,
+    );
     const bytes = new Uint8Array(readFileSync(path));
     const header = { board: 1, frame: 2, timestamp: 3 };
     const expected = decodeGen2Arrays(bytes, { header, board: true });
@@ -97,7 +102,12 @@ describe("decodeGen2Source: one reader for bytes, Blobs, Files and byte sources"
   });
 
   it("iterateGen2Batches over a byte source streams what the path gives", async () => {
-    const path = join(plain, readdirSync(plain).filter((n) => n.endsWith(".bin")).sort()[0]!);
+    const path = join(
+      plain,
+      readdirSync(plain)
+        .filter((n) => n.endsWith(".bin"))
+        .sort()[0]!,
+    );
     const bytes = new Uint8Array(readFileSync(path));
     const count = async (input: Parameters<typeof iterateGen2Batches>[0]) => {
       let n = 0;
@@ -110,7 +120,9 @@ describe("decodeGen2Source: one reader for bytes, Blobs, Files and byte sources"
 
 describe("scanGen2Headers", () => {
   it("finds the first and last header of a file and of bytes (split frame: first header after continuation words)", async () => {
-    const files = readdirSync(wrap).filter((n) => n.endsWith(".bin")).sort();
+    const files = readdirSync(wrap)
+      .filter((n) => n.endsWith(".bin"))
+      .sort();
     for (const [i, name] of files.entries()) {
       const bytes = new Uint8Array(readFileSync(join(wrap, name)));
       const span = await scanGen2Headers(bytes);
@@ -137,7 +149,11 @@ describe("BinSourceDirectory: the same results as BinDirectory, without a cache"
       const t0 = source.files[0]!.range.startUs;
       const ranges =
         which === "wrap"
-          ? [new TimestampRange(GEN2_WRAP_US - 700_000, 400_000), new TimestampRange(0, 1), new TimestampRange(GEN2_WRAP_US - 5, GEN2_WRAP_US - 1)]
+          ? [
+              new TimestampRange(GEN2_WRAP_US - 700_000, 400_000),
+              new TimestampRange(0, 1),
+              new TimestampRange(GEN2_WRAP_US - 5, GEN2_WRAP_US - 1),
+            ]
           : [new TimestampRange(t0 + 500_000, t0 + 1_700_000), new TimestampRange(t0, t0)];
       for (const range of ranges) {
         const a = await source.readTimerange(range);
@@ -155,17 +171,31 @@ describe("BinSourceDirectory: the same results as BinDirectory, without a cache"
   }
 
   it("over a dropped folder (File objects with relative paths): checksum of the manifest", async () => {
-    const files = readdirSync(wrap).map(
-      (name) => Object.assign(new File([readFileSync(join(wrap, name))], name), { webkitRelativePath: `night/${name}` }),
+    const files = readdirSync(wrap).map((name) =>
+      Object.assign(new File([readFileSync(join(wrap, name))], name), { webkitRelativePath: `night/${name}` }),
     );
     const dir = await BinSourceDirectory.open(fileListDirectory(files));
     const all = await dir.readAll();
     const cols = (t: Table, n: string) => t.getChild(n)!.toArray();
     const checksum = gen2Checksum(
-      { xy: cols(all.photons, "xy"), timestamp: cols(all.photons, "timestamp"), phase: cols(all.photons, "phase"), baseline: cols(all.photons, "baseline") },
-      { x: cols(all.wide, "x"), y: cols(all.wide, "y"), timestamp: cols(all.wide, "timestamp"), phase: cols(all.wide, "phase"), baseline: cols(all.wide, "baseline") },
+      {
+        xy: cols(all.photons, "xy"),
+        timestamp: cols(all.photons, "timestamp"),
+        phase: cols(all.photons, "phase"),
+        baseline: cols(all.photons, "baseline"),
+      },
+      {
+        x: cols(all.wide, "x"),
+        y: cols(all.wide, "y"),
+        timestamp: cols(all.wide, "timestamp"),
+        phase: cols(all.wide, "phase"),
+        baseline: cols(all.wide, "baseline"),
+      },
     );
-    expect({ photons: all.photons.numRows + all.wide.numRows, checksum }).toEqual({ photons: wrapManifest.total_photons, checksum: wrapManifest.checksum });
+    expect({ photons: all.photons.numRows + all.wide.numRows, checksum }).toEqual({
+      photons: wrapManifest.total_photons,
+      checksum: wrapManifest.checksum,
+    });
     const decoded = await dir.decodeFile(dir.files[1]!);
     expect(decoded.stats.photons + decoded.stats.widePhotons).toBe(wrapManifest.files[1]!.photons);
     expect((await scanGen2Source(fileListDirectory(files))).files.map((f) => f.name)).toEqual(wrapManifest.files.map((f) => f.name));
@@ -207,6 +237,8 @@ describe("serializer to bytes", () => {
     const serializer = new main.BinSerializer({ board2pixel, year: 2024 });
     serializer.serializeToBytes(photons);
     expect(() => serializer.serializeToBytes(photons)).toThrow(expect.objectContaining({ code: "GEN2_RANGE_OVERLAP" }));
-    expect(() => serializer.serializeToBytes({ ...photons, xy: Uint16Array.from([9, 9, 9]) })).toThrow(expect.objectContaining({ code: "GEN2_UNMAPPED_PIXEL" }));
+    expect(() => serializer.serializeToBytes({ ...photons, xy: Uint16Array.from([9, 9, 9]) })).toThrow(
+      expect.objectContaining({ code: "GEN2_UNMAPPED_PIXEL" }),
+    );
   });
 });

@@ -25,7 +25,11 @@ describe("header words (spec §13.1, §13.3)", () => {
   });
   it("reduces the timestamp mod 2^36 and rejects fields that do not fit", () => {
     expect(decodeHeaderWord(encodeHeaderWord({ board: 1, frame: 2, timestamp: 2 ** 36 + 5 })).timestamp).toBe(5);
-    for (const bad of [{ board: 256, frame: 0, timestamp: 0 }, { board: 0, frame: 4096, timestamp: 0 }, { board: 0, frame: 0, timestamp: -1 }]) {
+    for (const bad of [
+      { board: 256, frame: 0, timestamp: 0 },
+      { board: 0, frame: 4096, timestamp: 0 },
+      { board: 0, frame: 0, timestamp: -1 },
+    ]) {
       expect(() => encodeHeaderWord(bad)).toThrow(expect.objectContaining({ code: "GEN2_VALUE_OUT_OF_RANGE" }));
     }
   });

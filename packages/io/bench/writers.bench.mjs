@@ -29,8 +29,14 @@ try {
   const atomicNoSync = await time(async () => {
     for (let i = 0; i < FILES; i++) await writeFileAtomic(join(dir, `n${i}.bin`), small, { fsync: false });
   });
-  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-  console.log(`${FILES} × 64 KiB: writeFileSync ${(plain * 1000 / FILES).toFixed(2)} ms/file, writeFileAtomic ${(atomic * 1000 / FILES).toFixed(2)} ms/file (${(atomic / plain).toFixed(1)}×), without fsync ${(atomicNoSync * 1000 / FILES).toFixed(2)} ms/file (${(atomicNoSync / plain).toFixed(1)}×)`);
+  console.log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}`,
+  );
+  console.log(
+    `${FILES} × 64 KiB: writeFileSync ${((plain * 1000) / FILES).toFixed(2)} ms/file, writeFileAtomic ${((atomic * 1000) / FILES).toFixed(2)} ms/file (${(atomic / plain).toFixed(1)}×), without fsync ${((atomicNoSync * 1000) / FILES).toFixed(2)} ms/file (${(atomicNoSync / plain).toFixed(1)}×)`,
+  );
 
   const batch = 1 << 20;
   function* tables() {
@@ -44,9 +50,13 @@ try {
       });
     }
   }
-  const pq = await time(() => writeTableFile(join(dir, "t.parquet"), tables(), { dictionary: false, columnEncoding: { timestamp: "DELTA_BINARY_PACKED" } }));
+  const pq = await time(() =>
+    writeTableFile(join(dir, "t.parquet"), tables(), { dictionary: false, columnEncoding: { timestamp: "DELTA_BINARY_PACKED" } }),
+  );
   const arrow = await time(() => writeTableFile(join(dir, "t.arrow"), tables()));
-  console.log(`${ROWS} rows: Parquet ${(ROWS / pq / 1e6).toFixed(2)} M rows/s, Arrow IPC ${(ROWS / arrow / 1e6).toFixed(2)} M rows/s; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  console.log(
+    `${ROWS} rows: Parquet ${(ROWS / pq / 1e6).toFixed(2)} M rows/s, Arrow IPC ${(ROWS / arrow / 1e6).toFixed(2)} M rows/s; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

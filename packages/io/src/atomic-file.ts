@@ -210,7 +210,10 @@ class AtomicFileImpl implements AtomicFile {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    if (this.#state !== "open") throw new IoError("IO_FAILED", `io: write to ${this.path} after ${this.#state === "committed" ? "commit" : "abort"}`, { path: this.path });
+    if (this.#state !== "open")
+      throw new IoError("IO_FAILED", `io: write to ${this.path} after ${this.#state === "committed" ? "commit" : "abort"}`, {
+        path: this.path,
+      });
     try {
       let at = 0;
       while (at < chunk.byteLength) {
@@ -237,7 +240,10 @@ class AtomicFileImpl implements AtomicFile {
     } catch (error) {
       await this.abort();
       if ((error as { code?: unknown }).code === "EEXIST") {
-        throw new IoError("IO_EXISTS", `io: ${this.path} already exists (an exclusive write never replaces a file)`, { path: this.path, cause: error });
+        throw new IoError("IO_EXISTS", `io: ${this.path} already exists (an exclusive write never replaces a file)`, {
+          path: this.path,
+          cause: error,
+        });
       }
       throw ioError(this.path, "writing", error);
     }
@@ -308,10 +314,11 @@ export async function withAtomicPath<T>(
     let handle: FileHandle | undefined;
     try {
       handle = await open(tmp, "r");
-      if (options.fsync !== false) await handle.sync().catch((error: unknown) => {
-        // A directory cannot be fsynced everywhere; a file can.
-        if ((error as { code?: unknown }).code !== "EISDIR") throw error;
-      });
+      if (options.fsync !== false)
+        await handle.sync().catch((error: unknown) => {
+          // A directory cannot be fsynced everywhere; a file can.
+          if ((error as { code?: unknown }).code !== "EISDIR") throw error;
+        });
     } catch (error) {
       throw ioError(path, "finishing", error);
     } finally {

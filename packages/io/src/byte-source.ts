@@ -37,8 +37,7 @@ export interface ByteSource {
  * the source name) for negative, fractional or unsafe numbers and for ranges that end past `size`.
  */
 export function checkRange(name: string, size: number, offset: number, length: number): void {
-  const valid =
-    Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0 && offset + length <= size;
+  const valid = Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0 && offset + length <= size;
   if (!valid) {
     throw new IoError(
       "IO_OUT_OF_RANGE",

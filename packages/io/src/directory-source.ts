@@ -236,9 +236,7 @@ export function parseDirectoryListing(value: unknown, listingName: string): Dire
   const bad = (what: string): IoError => new IoError("IO_BAD_LISTING", `io: ${listingName}: ${what}`, { path: listingName });
   const doc = value as { format?: unknown; version?: unknown; entries?: unknown } | null;
   if (typeof doc !== "object" || doc === null || doc.format !== "daqkit-listing" || doc.version !== 1) {
-    throw bad(
-      `expected {"format":"daqkit-listing","version":1,"entries":[…]}, found ${JSON.stringify(value)?.slice(0, 80)}`,
-    );
+    throw bad(`expected {"format":"daqkit-listing","version":1,"entries":[…]}, found ${JSON.stringify(value)?.slice(0, 80)}`);
   }
   if (!Array.isArray(doc.entries)) throw bad(`expected "entries" to be an array, found ${typeof doc.entries}`);
   const seen = new Set<string>();
@@ -254,7 +252,9 @@ export function parseDirectoryListing(value: unknown, listingName: string): Dire
       typeof e.mtimeMs === "number" &&
       Number.isFinite(e.mtimeMs);
     if (!valid) {
-      throw bad(`entry ${i}: expected {path: string, kind: "file"|"directory", size: integer ≥ 0, mtimeMs: number}, found ${JSON.stringify(raw)?.slice(0, 120)}`);
+      throw bad(
+        `entry ${i}: expected {path: string, kind: "file"|"directory", size: integer ≥ 0, mtimeMs: number}, found ${JSON.stringify(raw)?.slice(0, 120)}`,
+      );
     }
     try {
       entryPathSegments(e.path!, listingName);

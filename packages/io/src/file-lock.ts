@@ -74,7 +74,10 @@ function tryCreate(lockPath: string): boolean {
     return true;
   } catch (error) {
     if ((error as { code?: string }).code === "EEXIST") return false;
-    throw new IoError("IO_FAILED", `io: cannot create the lock file ${lockPath}: ${(error as Error).message}`, { path: lockPath, cause: error });
+    throw new IoError("IO_FAILED", `io: cannot create the lock file ${lockPath}: ${(error as Error).message}`, {
+      path: lockPath,
+      cause: error,
+    });
   } finally {
     rmSync(own, { force: true });
   }

@@ -170,9 +170,13 @@ export function loadH5Runtime(options: H5RuntimeOptions = {}): Promise<H5Runtime
       },
       openBlob(blob, name = (blob as { name?: string }).name ?? "blob") {
         if (typeof (globalThis as { FileReaderSync?: unknown }).FileReaderSync !== "function") {
-          throw new IoError("IO_UNSUPPORTED", `io: ${name}: opening a Blob without copying needs a Web Worker (WORKERFS); use openBytes in a page`, {
-            path: name,
-          });
+          throw new IoError(
+            "IO_UNSUPPORTED",
+            `io: ${name}: opening a Blob without copying needs a Web Worker (WORKERFS); use openBytes in a page`,
+            {
+              path: name,
+            },
+          );
         }
         const mount = `/daqkit-wfs/${uniqueName("m").slice(0, -3)}`;
         const fs = module.FS as unknown as {

@@ -2,13 +2,7 @@ import type { Dirent } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { ByteSource } from "./byte-source.js";
-import {
-  type DirectoryEntry,
-  type DirectoryListing,
-  type DirectorySource,
-  entryPathSegments,
-  sortEntries,
-} from "./directory-source.js";
+import { type DirectoryEntry, type DirectoryListing, type DirectorySource, entryPathSegments, sortEntries } from "./directory-source.js";
 import { IoError } from "./errors.js";
 import { fileSystemError, openFileSource } from "./node-file-source.js";
 

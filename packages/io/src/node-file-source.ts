@@ -4,7 +4,12 @@ import { type ByteSource, checkRange } from "./byte-source.js";
 import { IoError } from "./errors.js";
 
 /** An `IoError` for a failed file-system call on `path` (`ENOENT`/`ENOTDIR` → `IO_NOT_FOUND`). */
-export function fileSystemError(path: string, what: string, cause: unknown, extra?: { offset?: number; length?: number; size?: number }): IoError {
+export function fileSystemError(
+  path: string,
+  what: string,
+  cause: unknown,
+  extra?: { offset?: number; length?: number; size?: number },
+): IoError {
   const code = (cause as { code?: unknown } | null)?.code;
   const missing = code === "ENOENT" || code === "ENOTDIR";
   return new IoError(missing ? "IO_NOT_FOUND" : "IO_FAILED", `io: ${path}: ${what} failed: ${(cause as Error)?.message ?? String(cause)}`, {

@@ -199,7 +199,8 @@ function fromPy(descr: PyValue, where: string): NumpyDtype {
     if (shapeItem !== undefined) {
       const dims = shapeItem instanceof PyTuple ? shapeItem.items : Array.isArray(shapeItem) ? shapeItem : [shapeItem];
       shape = dims.map((d) => {
-        if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) throw bad(`field ${JSON.stringify(name)} of ${where} has a bad shape`);
+        if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0)
+          throw bad(`field ${JSON.stringify(name)} of ${where} has a bad shape`);
         return d;
       });
     }
@@ -222,7 +223,18 @@ function fromPy(descr: PyValue, where: string): NumpyDtype {
       };
     } else if (Array.isArray(typeItem)) {
       const sub = fromPy(typeItem, `field ${JSON.stringify(name)}`);
-      field = { ...named, typestr: "", kind: "struct", elementBytes: sub.itemsize, shape, count, byteOffset: offset, byteSize: sub.itemsize * count, littleEndian: true, fields: sub };
+      field = {
+        ...named,
+        typestr: "",
+        kind: "struct",
+        elementBytes: sub.itemsize,
+        shape,
+        count,
+        byteOffset: offset,
+        byteSize: sub.itemsize * count,
+        littleEndian: true,
+        fields: sub,
+      };
     } else throw bad(`field ${JSON.stringify(name)} of ${where} has a bad type`);
     if (!Number.isSafeInteger(field.byteSize)) throw bad(`field ${JSON.stringify(name)} of ${where} is too large`);
     fields.push(field);
@@ -272,7 +284,13 @@ export function formatPythonString(text: string): string {
     else if (ch === "\n") out += "\\n";
     else if (ch === "\t") out += "\\t";
     else if (ch === "\r") out += "\\r";
-    else if (ch !== " " && NOT_PRINTABLE.test(ch)) out += code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : code < 0x10000 ? `\\u${code.toString(16).padStart(4, "0")}` : `\\U${code.toString(16).padStart(8, "0")}`;
+    else if (ch !== " " && NOT_PRINTABLE.test(ch))
+      out +=
+        code < 0x100
+          ? `\\x${code.toString(16).padStart(2, "0")}`
+          : code < 0x10000
+            ? `\\u${code.toString(16).padStart(4, "0")}`
+            : `\\U${code.toString(16).padStart(8, "0")}`;
     else out += ch;
   }
   return out + quote;

@@ -91,10 +91,7 @@ export class MemorySink implements ByteSink {
  * Write every chunk of `chunks` to `sink` and close it; on any failure (including `chunks` throwing
  * half way) abort the sink and rethrow. Returns the number of bytes written.
  */
-export async function pipeToSink(
-  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  sink: ByteSink,
-): Promise<number> {
+export async function pipeToSink(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, sink: ByteSink): Promise<number> {
   let bytes = 0;
   try {
     for await (const chunk of chunks) {

@@ -1,13 +1,7 @@
 /** Streaming Parquet / Arrow IPC files (Node only), written atomically. */
 import { type AtomicWriteOptions, openAtomicFile } from "./atomic-file.js";
 import { IoError } from "./errors.js";
-import {
-  type ParquetWriteOptions,
-  type TableFileFormat,
-  tableFormatOfName,
-  writeArrowToSink,
-  writeParquetToSink,
-} from "./table-writer.js";
+import { type ParquetWriteOptions, type TableFileFormat, tableFormatOfName, writeArrowToSink, writeParquetToSink } from "./table-writer.js";
 import type { Table } from "apache-arrow";
 
 /** Options of {@link writeTableFile}. */
@@ -35,7 +29,9 @@ export async function writeTableFile(
 ): Promise<number> {
   const format = options.format ?? tableFormatOfName(path);
   if (format === undefined) {
-    throw new IoError("IO_BAD_ARGUMENT", `io: cannot tell the table format of ${JSON.stringify(path)} (expected .parquet or .arrow)`, { path });
+    throw new IoError("IO_BAD_ARGUMENT", `io: cannot tell the table format of ${JSON.stringify(path)} (expected .parquet or .arrow)`, {
+      path,
+    });
   }
   if (format !== "parquet" && format !== "arrow") {
     throw new IoError("IO_BAD_ARGUMENT", `io: unknown table format ${JSON.stringify(format)}`, { path });

@@ -64,12 +64,16 @@ const COMPRESSION: Record<ParquetCompression, keyof typeof ParquetWasm.Compressi
 
 function writerProperties(pq: typeof ParquetWasm, options: ParquetWriteOptions): ParquetWasm.WriterProperties {
   const compression = COMPRESSION[options.compression ?? "zstd"];
-  if (compression === undefined) throw new IoError("IO_BAD_ARGUMENT", `io: unknown Parquet compression ${JSON.stringify(options.compression)}`);
-  let builder = new pq.WriterPropertiesBuilder().setCompression(pq.Compression[compression]).setMaxRowGroupSize(options.maxRowGroupSize ?? 1 << 20);
+  if (compression === undefined)
+    throw new IoError("IO_BAD_ARGUMENT", `io: unknown Parquet compression ${JSON.stringify(options.compression)}`);
+  let builder = new pq.WriterPropertiesBuilder()
+    .setCompression(pq.Compression[compression])
+    .setMaxRowGroupSize(options.maxRowGroupSize ?? 1 << 20);
   if (options.dictionary !== undefined) builder = builder.setDictionaryEnabled(options.dictionary);
   for (const [column, encoding] of Object.entries(options.columnEncoding ?? {})) {
     const value = pq.Encoding[encoding];
-    if (value === undefined) throw new IoError("IO_BAD_ARGUMENT", `io: unknown Parquet encoding ${JSON.stringify(encoding)} for column ${column}`);
+    if (value === undefined)
+      throw new IoError("IO_BAD_ARGUMENT", `io: unknown Parquet encoding ${JSON.stringify(encoding)} for column ${column}`);
     builder = builder.setColumnEncoding(column, value);
   }
   return builder.build();
@@ -82,7 +86,11 @@ async function emptyOrThrow(options: TableWriteOptions, schemaOnly: Table | unde
 }
 
 function writerError(format: string, error: unknown): unknown {
-  if (IoError.isInstance(error) || (typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[Symbol.for("daqkit.error")] === true)) return error;
+  if (
+    IoError.isInstance(error) ||
+    (typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[Symbol.for("daqkit.error")] === true)
+  )
+    return error;
   const detail = error instanceof Error ? error.message : String(error);
   return new IoError("IO_FAILED", `io: writing ${format} failed: ${detail}`, { cause: error });
 }

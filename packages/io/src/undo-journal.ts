@@ -19,7 +19,19 @@
  * (offset, length, data), data`. A torn record at the end was never fsynced, so the write it guards
  * never happened: recovery stops there. A journal without a complete header guarded no write.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, readdirSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { IoError } from "./errors.js";
@@ -410,7 +422,14 @@ export function liveReaders(path: string): number {
  * every file write and truncation of the HDF5 library goes through.
  */
 export interface EmscriptenFsLike {
-  write(stream: { path?: string; position?: number }, buffer: ArrayBufferView, offset: number, length: number, position?: number, canOwn?: boolean): number;
+  write(
+    stream: { path?: string; position?: number },
+    buffer: ArrayBufferView,
+    offset: number,
+    length: number,
+    position?: number,
+    canOwn?: boolean,
+  ): number;
   ftruncate(fd: number, length: number): void;
   truncate(path: string, length: number): void;
   getStream?(fd: number): { path?: string } | null | undefined;
@@ -434,7 +453,8 @@ export function guardEmscriptenWrites(fs: EmscriptenFsLike, journal: UndoJournal
     const write = fs.write.bind(fs);
     const ftruncate = fs.ftruncate.bind(fs);
     const truncate = fs.truncate.bind(fs);
-    const journalOf = (p: string | undefined): UndoJournal | undefined => (p === undefined || files.size === 0 ? undefined : files.get(resolve(p)));
+    const journalOf = (p: string | undefined): UndoJournal | undefined =>
+      p === undefined || files.size === 0 ? undefined : files.get(resolve(p));
     fs.write = (stream, buffer, offset, length, position, canOwn) => {
       const j = journalOf(stream.path);
       if (j) j.beforeWrite(position ?? stream.position ?? 0, length);
@@ -453,7 +473,8 @@ export function guardEmscriptenWrites(fs: EmscriptenFsLike, journal: UndoJournal
     };
   }
   const key = resolve(journal.path);
-  if (map.has(key)) throw new IoError("IO_BAD_ARGUMENT", `io: ${journal.path}: writes to this file are already journaled`, { path: journal.path });
+  if (map.has(key))
+    throw new IoError("IO_BAD_ARGUMENT", `io: ${journal.path}: writes to this file are already journaled`, { path: journal.path });
   map.set(key, journal);
   const files = map;
   return () => {

@@ -45,7 +45,12 @@ export function serializeError(error: unknown): SerializedError {
 
 /** Default revival of a worker's error: `IO_WORKER_FAILED` with the original as `cause`. */
 function defaultRevive(error: SerializedError): Error {
-  const cause = Object.assign(new Error(error.message), { name: error.name, ...error.context }, error.code ? { code: error.code } : {}, error.stack ? { stack: error.stack } : {});
+  const cause = Object.assign(
+    new Error(error.message),
+    { name: error.name, ...error.context },
+    error.code ? { code: error.code } : {},
+    error.stack ? { stack: error.stack } : {},
+  );
   return new IoError("IO_WORKER_FAILED", `io: worker job failed: ${error.code ? `${error.code}: ` : ""}${error.message}`, { cause });
 }
 
@@ -222,7 +227,11 @@ export class WorkerPool<J, R> {
       return;
     }
     this.#deaths++;
-    const wrapped = new IoError("IO_WORKER_FAILED", `io: cannot start a worker: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const wrapped = new IoError(
+      "IO_WORKER_FAILED",
+      `io: cannot start a worker: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
     if (this.#slots.length === 0) for (const p of this.#queue.splice(0)) p.reject(wrapped);
     else this.#pump();
   }
@@ -297,7 +306,10 @@ function workerScopePort(): JobPort {
     addEventListener?: (type: "message", listener: (event: { data: unknown }) => void) => void;
   };
   if (typeof scope.postMessage !== "function" || typeof scope.addEventListener !== "function") {
-    throw new IoError("IO_BAD_ARGUMENT", "io: serveJobs without a port must run inside a Web Worker (in Node use serveNodeJobs from @daqkit/io/node)");
+    throw new IoError(
+      "IO_BAD_ARGUMENT",
+      "io: serveJobs without a port must run inside a Web Worker (in Node use serveNodeJobs from @daqkit/io/node)",
+    );
   }
   return {
     postMessage: (message, transfer) => scope.postMessage?.(message, transfer ?? []),
@@ -309,7 +321,10 @@ function workerScopePort(): JobPort {
  * The worker side of a {@link WorkerPool}: answer each `{ id, job }` with the handler's result (or
  * its error, serialized). Default port: the Web Worker's global scope.
  */
-export function serveJobs<J, R>(handler: (job: J) => R | Transferring<R> | Promise<R | Transferring<R>>, port: JobPort = workerScopePort()): void {
+export function serveJobs<J, R>(
+  handler: (job: J) => R | Transferring<R> | Promise<R | Transferring<R>>,
+  port: JobPort = workerScopePort(),
+): void {
   port.onMessage((message) => {
     const { id, job } = message as { id: number; job: J };
     Promise.resolve()
@@ -329,7 +344,10 @@ export function serveJobs<J, R>(handler: (job: J) => R | Transferring<R> | Promi
  * A factory of Web Workers running `script` (a URL, or `{ source }`: the script's text, served
  * from a Blob URL), or `undefined` where `Worker` does not exist (use the sequential fallback).
  */
-export function webWorkerFactory(script: URL | string | { source: string }, options: { type?: "classic" | "module" } = {}): WorkerFactory | undefined {
+export function webWorkerFactory(
+  script: URL | string | { source: string },
+  options: { type?: "classic" | "module" } = {},
+): WorkerFactory | undefined {
   const WorkerCtor = (globalThis as unknown as { Worker?: new (url: string | URL, options?: { type?: string }) => Worker }).Worker;
   if (typeof WorkerCtor !== "function") return undefined;
   return () => {

@@ -48,7 +48,12 @@ describe("typed array ↔ Arrow ↔ numpy", () => {
     expect(arrowTypeOfNumpy("<U4")).toBeInstanceOf(Utf8);
     expect(typedArrayConstructorOfNumpy(">i4")).toBe(Int32Array);
     expect(typedArrayConstructorOfNumpy("<c16")).toBe(Float64Array);
-    for (const [unit, name] of [["s", "Timestamp<SECOND>"], ["ms", "Timestamp<MILLISECOND>"], ["us", "Timestamp<MICROSECOND>"], ["ns", "Timestamp<NANOSECOND>"]]) {
+    for (const [unit, name] of [
+      ["s", "Timestamp<SECOND>"],
+      ["ms", "Timestamp<MILLISECOND>"],
+      ["us", "Timestamp<MICROSECOND>"],
+      ["ns", "Timestamp<NANOSECOND>"],
+    ]) {
       const t = arrowTypeOfNumpy(`<M8[${unit}]`);
       expect(t.typeId).toBe(Type.Timestamp);
       expect(String(t)).toBe(name);
@@ -62,7 +67,9 @@ describe("typed array ↔ Arrow ↔ numpy", () => {
     expect(() => arrowTypeOfTypedArray(new DataView(new ArrayBuffer(1)))).toThrow(expect.objectContaining({ code: "IO_UNSUPPORTED_TYPE" }));
     expect(() => numpyTypestrOfTypedArray([1, 2] as never)).toThrow(expect.objectContaining({ code: "IO_UNSUPPORTED_TYPE" }));
     expect(() => typedArrayConstructorOfArrowType(new Utf8())).toThrow(expect.objectContaining({ code: "IO_UNSUPPORTED_TYPE" }));
-    expect(() => typedArrayConstructorOfArrowType(new List(new Field("x", new Bool())) as DataType)).toThrow(expect.objectContaining({ code: "IO_UNSUPPORTED_TYPE" }));
+    expect(() => typedArrayConstructorOfArrowType(new List(new Field("x", new Bool())) as DataType)).toThrow(
+      expect.objectContaining({ code: "IO_UNSUPPORTED_TYPE" }),
+    );
     for (const s of ["<c8", "|O8", "<M8[D]", "<M8"]) {
       expect(() => arrowTypeOfNumpy(s), s).toThrow(expect.objectContaining({ code: "IO_UNSUPPORTED_TYPE" }));
     }

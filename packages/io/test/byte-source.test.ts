@@ -68,9 +68,11 @@ describe.each(Object.keys(opens))("%s source", (kind) => {
       expect(await codeOf(s.read(0.5, 1))).toBe("IO_OUT_OF_RANGE");
       expect(await codeOf(s.read(0, Number.NaN))).toBe("IO_OUT_OF_RANGE");
       if (s.readSync) expect(await codeOf(() => s.readSync!(bytes.length, 1))).toBe("IO_OUT_OF_RANGE");
-      expect(await codeOf(async () => {
-        for await (const _ of readWindows(s, { offset: 1, length: bytes.length })) void _;
-      })).toBe("IO_OUT_OF_RANGE");
+      expect(
+        await codeOf(async () => {
+          for await (const _ of readWindows(s, { offset: 1, length: bytes.length })) void _;
+        }),
+      ).toBe("IO_OUT_OF_RANGE");
     } finally {
       await s.close?.();
     }

@@ -3,14 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type StaticServer, startStaticServer } from "../../../test/support/static-server.js";
-import {
-  type DirectorySource,
-  fileListDirectory,
-  type FileLike,
-  openHttpDirectory,
-  parseDirectoryListing,
-  readAll,
-} from "../src/index.js";
+import { type DirectorySource, fileListDirectory, type FileLike, openHttpDirectory, parseDirectoryListing, readAll } from "../src/index.js";
 import { directoryListing, openDirectorySource } from "../src/node.js";
 
 let dir: string;
@@ -88,7 +81,14 @@ describe("listing", () => {
       { format: "daqkit-listing", version: 1, entries: {} },
       { format: "daqkit-listing", version: 1, entries: [{ path: "a", kind: "file", size: -1, mtimeMs: 0 }] },
       { format: "daqkit-listing", version: 1, entries: [{ path: "../a", kind: "file", size: 1, mtimeMs: 0 }] },
-      { format: "daqkit-listing", version: 1, entries: [{ path: "a", kind: "file", size: 1, mtimeMs: 0 }, { path: "a", kind: "file", size: 1, mtimeMs: 0 }] },
+      {
+        format: "daqkit-listing",
+        version: 1,
+        entries: [
+          { path: "a", kind: "file", size: 1, mtimeMs: 0 },
+          { path: "a", kind: "file", size: 1, mtimeMs: 0 },
+        ],
+      },
     ];
     for (const b of bad) expect(() => parseDirectoryListing(b, "l.json")).toThrow(expect.objectContaining({ code: "IO_BAD_LISTING" }));
   });

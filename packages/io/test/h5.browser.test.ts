@@ -27,7 +27,10 @@ describe.skipIf(BROWSER_SKIP !== undefined)("h5wasm runtime in Chromium", () => 
   beforeAll(async () => {
     const plugins = join(dirname(new URL(import.meta.resolve("h5wasm-plugins")).pathname), "plugins");
     harness = await startBrowser({
-      entries: { "h5-page": join(import.meta.dirname, "browser/h5-page.ts"), "h5-worker": join(import.meta.dirname, "browser/h5-worker.ts") },
+      entries: {
+        "h5-page": join(import.meta.dirname, "browser/h5-page.ts"),
+        "h5-worker": join(import.meta.dirname, "browser/h5-worker.ts"),
+      },
       roots: { "/testdata/": TESTDATA, "/plugins/": plugins },
     });
   });
@@ -40,10 +43,11 @@ describe.skipIf(BROWSER_SKIP !== undefined)("h5wasm runtime in Chromium", () => 
     const opened = node.openPath(join(TESTDATA, LH5));
     const expected = firstDataset(opened.file)!;
     opened.close();
-    const got = await harness.run<{ fromWorker: { values?: number[]; plugins?: number[]; error?: string }; mainBlob: string; mainValues: number[] }>(
-      "h5-page",
-      { file: `/testdata/${LH5}`, path: expected.path },
-    );
+    const got = await harness.run<{
+      fromWorker: { values?: number[]; plugins?: number[]; error?: string };
+      mainBlob: string;
+      mainValues: number[];
+    }>("h5-page", { file: `/testdata/${LH5}`, path: expected.path });
     expect(got.fromWorker.error).toBeUndefined();
     expect(got.fromWorker.values).toEqual(expected.values);
     expect(got.fromWorker.plugins).toContain(32015);

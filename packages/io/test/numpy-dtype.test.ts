@@ -95,13 +95,30 @@ describe("structured dtypes (repr of dtype.descr)", () => {
   });
 
   it("reads the same descr given as JSON lists", () => {
-    const d = numpyDtypeFromDescr([[["title", "time"], "<i8"], ["data", "<i2", [3]], ["x", "<f4", 2]]);
+    const d = numpyDtypeFromDescr([
+      [["title", "time"], "<i8"],
+      ["data", "<i2", [3]],
+      ["x", "<f4", 2],
+    ]);
     expect(d.itemsize).toBe(8 + 6 + 8);
     expect(d.fields[2]?.shape).toEqual([2]);
   });
 
   it("refuses broken text and structures with IO_BAD_DTYPE saying where", () => {
-    for (const s of ["", "[", "[('a', '<i8')", "[('a',)]", "[('a', '<i8', (-1,))]", "[('a', '<i8'), ('a', '<i4')]", "[(1, '<i8')]", "[('a', 5)]", "{'a': 1}", "[('a', '<i8')] x", "[('a\\q', '<i8')]", "[('a', '<i8', (99999999999999999999,))]"]) {
+    for (const s of [
+      "",
+      "[",
+      "[('a', '<i8')",
+      "[('a',)]",
+      "[('a', '<i8', (-1,))]",
+      "[('a', '<i8'), ('a', '<i4')]",
+      "[(1, '<i8')]",
+      "[('a', 5)]",
+      "{'a': 1}",
+      "[('a', '<i8')] x",
+      "[('a\\q', '<i8')]",
+      "[('a', '<i8', (99999999999999999999,))]",
+    ]) {
       expect(() => parseNumpyDescr(s), s).toThrow(expect.objectContaining({ code: "IO_BAD_DTYPE" }));
     }
     expect(() => parseNumpyDescr(`${"[".repeat(100)}${"]".repeat(100)}`)).toThrow(expect.objectContaining({ code: "IO_BAD_DTYPE" }));

@@ -24,7 +24,12 @@ describe.skipIf(BROWSER_SKIP !== undefined)("byte sources in Chromium", () => {
     const bytes = new Uint8Array(readFileSync(join(TESTDATA, "lh5/lgdo-histograms.lh5")));
     const node = bytesSource(bytes);
     const ranges: number[][] = [];
-    for (const [o, l] of [[0, 8], [1000, 333], [4096, 4096]] as const) ranges.push([...(await node.read(o, l))]);
+    for (const [o, l] of [
+      [0, 8],
+      [1000, 333],
+      [4096, 4096],
+    ] as const)
+      ranges.push([...(await node.read(o, l))]);
     ranges.push([...bytes.subarray(bytes.length - 7)]);
     let sum = 0;
     for (const b of await readAll(node)) sum = (sum + b) % 1_000_000_007;

@@ -89,7 +89,10 @@ describe("writeTableFile", () => {
 
   it("rejects unknown extensions and an empty input without a schema, naming the file", async () => {
     await expect(writeTableFile(join(dir, "x.csv"), [batch(0, 1)])).rejects.toMatchObject({ code: "IO_BAD_ARGUMENT" });
-    await expect(writeTableFile(join(dir, "y.parquet"), [])).rejects.toMatchObject({ code: "IO_NOTHING_TO_WRITE", path: join(dir, "y.parquet") });
+    await expect(writeTableFile(join(dir, "y.parquet"), [])).rejects.toMatchObject({
+      code: "IO_NOTHING_TO_WRITE",
+      path: join(dir, "y.parquet"),
+    });
     expect(readdirSync(dir).filter((f) => f.includes("y.parquet"))).toEqual([]);
     expect(await writeTableFile(join(dir, "x.csv"), [batch(0, 3)], { format: "arrow" })).toBe(3);
     expect(tableFromIPC(readFileSync(join(dir, "x.csv"))).numRows).toBe(3);
@@ -106,9 +109,11 @@ describe("writeTableFile", () => {
     } finally {
       file.free();
     }
-    await expect(writeTableFile(join(dir, "bad.parquet"), [batch(0, 1)], { columnEncoding: { t: "NOPE" as never } })).rejects.toMatchObject({
-      code: "IO_BAD_ARGUMENT",
-    });
+    await expect(writeTableFile(join(dir, "bad.parquet"), [batch(0, 1)], { columnEncoding: { t: "NOPE" as never } })).rejects.toMatchObject(
+      {
+        code: "IO_BAD_ARGUMENT",
+      },
+    );
     expect(readdirSync(dir).filter((f) => f.includes("bad.parquet"))).toEqual([]);
   });
 });

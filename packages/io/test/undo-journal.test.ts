@@ -1,4 +1,16 @@
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
@@ -38,7 +50,12 @@ test("overwrites and extensions are rolled back byte for byte; commit keeps them
   expect(j.originalLength).toBe(4096);
   expect(hasUndoJournal(path)).toBe(true);
   // Overlapping overwrites: only the first save of a byte counts (later ones would save new bytes).
-  for (const [at, n] of [[100, 50], [120, 100], [4000, 200], [0, 8]] as const) {
+  for (const [at, n] of [
+    [100, 50],
+    [120, 100],
+    [4000, 200],
+    [0, 8],
+  ] as const) {
     j.beforeWrite(at, n);
     pwrite(path, at, new Uint8Array(n).fill(0xee));
   }

@@ -6,7 +6,12 @@ import { bundleScript } from "../../../test/support/fault.js";
 import { IoError, type JobPort, type SerializedError, serveJobs, WorkerPool, webWorkerFactory } from "../src/index.js";
 import { execArgvWithoutConditions, nodeWorkerFactory } from "../src/node.js";
 
-type Job = { op: "square"; n: number } | { op: "fail" } | { op: "crash" } | { op: "bytes"; buffer: ArrayBuffer } | { op: "slow"; ms: number; n: number };
+type Job =
+  | { op: "square"; n: number }
+  | { op: "fail" }
+  | { op: "crash" }
+  | { op: "bytes"; buffer: ArrayBuffer }
+  | { op: "slow"; ms: number; n: number };
 
 const dir = mkdtempSync(join(tmpdir(), "daqkit-io-pool-"));
 let script: string;
@@ -22,7 +27,10 @@ const square = (job: Job): number => {
 
 describe("WorkerPool, sequential fallback", () => {
   it("runs jobs one after another in this thread when n = 1 or no workers exist; errors unchanged", async () => {
-    for (const pool of [new WorkerPool<Job, number>({ size: 1, spawn: nodeWorkerFactory(script), inline: square }), new WorkerPool<Job, number>({ size: 4, inline: square })]) {
+    for (const pool of [
+      new WorkerPool<Job, number>({ size: 1, spawn: nodeWorkerFactory(script), inline: square }),
+      new WorkerPool<Job, number>({ size: 4, inline: square }),
+    ]) {
       expect(pool.mode).toBe("sequential");
       const results = await Promise.all([1, 2, 3].map((n) => pool.run({ op: "square", n })));
       expect(results).toEqual([1, 4, 9]);
@@ -31,7 +39,9 @@ describe("WorkerPool, sequential fallback", () => {
       await pool.close();
       await expect(pool.run({ op: "square", n: 1 })).rejects.toMatchObject({ code: "IO_WORKER_FAILED" });
     }
-    expect(() => new WorkerPool<Job, number>({ size: 0, spawn: nodeWorkerFactory(script) })).toThrow(expect.objectContaining({ code: "IO_BAD_ARGUMENT" }));
+    expect(() => new WorkerPool<Job, number>({ size: 0, spawn: nodeWorkerFactory(script) })).toThrow(
+      expect.objectContaining({ code: "IO_BAD_ARGUMENT" }),
+    );
   });
 
   it("falls back to the inline runner when a worker cannot start; without one, IO_WORKER_FAILED", async () => {
@@ -102,7 +112,9 @@ describe("WorkerPool on worker_threads", () => {
   });
 
   it("strips export conditions from the workers' Node flags", () => {
-    expect(execArgvWithoutConditions(["--conditions", "@daqkit/source", "-C=x", "--conditions=y", "--max-old-space-size=100"])).toEqual(["--max-old-space-size=100"]);
+    expect(execArgvWithoutConditions(["--conditions", "@daqkit/source", "-C=x", "--conditions=y", "--max-old-space-size=100"])).toEqual([
+      "--max-old-space-size=100",
+    ]);
   });
 });
 

@@ -58,7 +58,9 @@ try {
     throw error;
   }
   const fileSize = statSync(path).size;
-  console.log(`generated ${(fileSize / MB).toFixed(0)} MiB (${N.toLocaleString("en")} rows × ${COLUMNS.length} float64) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `generated ${(fileSize / MB).toFixed(0)} MiB (${N.toLocaleString("en")} rows × ${COLUMNS.length} float64) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   // 2. Bundle the worker and serve it with the compression plugins.
   const bundleDir = join(dir, "bundle");
@@ -74,7 +76,14 @@ try {
   const plugins = join(dirname(new URL(import.meta.resolve("h5wasm-plugins")).pathname), "plugins");
   server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x").pathname;
-    const file = url === "/" ? null : url.startsWith("/plugins/") ? join(plugins, url.slice(9)) : url === "/worker.js" ? join(bundleDir, "worker.js") : null;
+    const file =
+      url === "/"
+        ? null
+        : url.startsWith("/plugins/")
+          ? join(plugins, url.slice(9))
+          : url === "/worker.js"
+            ? join(bundleDir, "worker.js")
+            : null;
     if (url === "/") {
       res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>lh5 memory</title><input type=file id=f>");
       return;
@@ -164,7 +173,9 @@ try {
     const column = read.bytes;
     const target = 1.5 * column + 64 * MB;
 
-    console.log(`column bench/tbl/energy: ${read.length.toLocaleString("en")} float64 = ${f(column)} decoded; read in ${(read.ms / 1000).toFixed(2)} s in the worker (${(readMs / 1000).toFixed(2)} s round trip)`);
+    console.log(
+      `column bench/tbl/energy: ${read.length.toLocaleString("en")} float64 = ${f(column)} decoded; read in ${(read.ms / 1000).toFixed(2)} s in the worker (${(readMs / 1000).toFixed(2)} s round trip)`,
+    );
     console.log(
       `peak memory ${f(peak)} = worker JS heap + backing stores ${f(peakJs)} (max of ${samples} CDP samples)` +
         ` + wasm memory ${f(read.wasm)} + page heap ${f(pageHeap)}`,
@@ -173,7 +184,9 @@ try {
       `worker before the read: JS heap ${f(before.heap)}, backing stores ${f(before.backing)}; at the peak: ${f(peakAt.heap)} + ${f(peakAt.backing)}; ` +
         `after: ${f(after.heap)} + ${f(after.backing)}; after a forced GC: ${f(afterGc.heap)} + ${f(afterGc.backing)}; wasm memory at load ${f(loaded.wasm)}, after the read ${f(read.wasm)}`,
     );
-    console.log(`ratio peak / column = ${(peak / column).toFixed(2)}×; target ≤ 1.5 × column + 64 MiB = ${f(target)}: ${peak <= target ? "met" : "NOT met"}`);
+    console.log(
+      `ratio peak / column = ${(peak / column).toFixed(2)}×; target ≤ 1.5 × column + 64 MiB = ${f(target)}: ${peak <= target ? "met" : "NOT met"}`,
+    );
     await page.close();
   }
   const f = (b) => `${(b / MB).toFixed(1)} MiB`;

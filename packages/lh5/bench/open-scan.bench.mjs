@@ -57,5 +57,7 @@ for (let r = 0; r < ROUNDS; r++) {
 const us = (ms) => ((ms * 1000) / N).toFixed(1);
 console.log(`${N} files, best of ${ROUNDS} interleaved rounds`);
 console.log(`scan (openLh5 path + listTables + close): ${us(best.scan)} µs/file`);
-console.log(`marker protocol alone:                    ${us(best.mark)} µs/file (${((100 * best.mark) / best.scan).toFixed(1)}% of the scan)`);
+console.log(
+  `marker protocol alone:                    ${us(best.mark)} µs/file (${((100 * best.mark) / best.scan).toFixed(1)}% of the scan)`,
+);
 if (old) console.log(`scan with ${process.env.LH5_SCAN_OLD}: ${us(best.old)} µs/file; new / old = ${(best.scan / best.old).toFixed(3)}`);

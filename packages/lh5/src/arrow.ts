@@ -35,7 +35,6 @@ export interface LgdoToArrowOptions {
 export const ARROW_METADATA_DATATYPE = "lh5.datatype";
 export const ARROW_METADATA_UNITS = "units";
 
-
 /** Arrow Data for flat element values. */
 function elementsToData(values: ElementData, bool: boolean): Data {
   if (Array.isArray(values)) return vectorFromArray(values, new Utf8()).data[0] as Data;
@@ -81,7 +80,13 @@ function lgdoToData(obj: Lgdo, name: string, options: LgdoToArrowOptions): { dat
       const child = lgdoToData(obj.flattened, name, options).data;
       const type = new List(new Field("item", child.type, false));
       return {
-        data: makeData({ type, length: obj.cumulativeLength.length, nullCount: 0, valueOffsets: toInt32Offsets(obj.cumulativeLength, name), child }),
+        data: makeData({
+          type,
+          length: obj.cumulativeLength.length,
+          nullCount: 0,
+          valueOffsets: toInt32Offsets(obj.cumulativeLength, name),
+          child,
+        }),
       };
     }
     case "ArrayOfEncodedEqualSizedArrays":
@@ -214,7 +219,8 @@ function dataToLgdo(data: Data, field: Field | undefined, start: number, end: nu
       const width = (data.type as FixedSizeList).listSize;
       const child = data.children[0] as Data;
       const inner = dataToLgdo(child, undefined, start * width, end * width, `${where}[]`);
-      if (inner.type !== "Array") throw new Lh5Error("LH5_UNSUPPORTED", `lh5: Arrow column ${where}: fixed-size lists of lists are not supported`);
+      if (inner.type !== "Array")
+        throw new Lh5Error("LH5_UNSUPPORTED", `lh5: Arrow column ${where}: fixed-size lists of lists are not supported`);
       const dt = fieldDatatype(field);
       const parsed = dt ? parseDatatype(dt) : undefined;
       if (parsed && (parsed.type === "Array" || parsed.type === "FixedSizeArray")) {
@@ -345,7 +351,11 @@ function headRows(obj: LgdoArray | VectorOfVectors, n: number): Lgdo {
   if (n >= rows) return obj;
   if (obj.type === "VectorOfVectors") {
     const cl = obj.cumulativeLength.subarray(0, n);
-    return { ...obj, cumulativeLength: cl, flattened: headRows(obj.flattened, n ? (cl[n - 1] as number) : 0) as VectorOfVectors["flattened"] };
+    return {
+      ...obj,
+      cumulativeLength: cl,
+      flattened: headRows(obj.flattened, n ? (cl[n - 1] as number) : 0) as VectorOfVectors["flattened"],
+    };
   }
   const width = obj.shape.slice(1).reduce((a, b) => a * b, 1);
   const data = Array.isArray(obj.data) ? obj.data.slice(0, n * width) : (obj.data as NumericArray).subarray(0, n * width);

@@ -1,16 +1,6 @@
 import { type ElementType, formatElement } from "./datatype.js";
 import { Lh5Error } from "./errors.js";
-import type {
-  ArrayOfEqualSizedArrays,
-  Attrs,
-  ElementData,
-  Lgdo,
-  LgdoArray,
-  Scalar,
-  Struct,
-  Table,
-  VectorOfVectors,
-} from "./types.js";
+import type { ArrayOfEqualSizedArrays, Attrs, ElementData, Lgdo, LgdoArray, Scalar, Struct, Table, VectorOfVectors } from "./types.js";
 import { lgdoRows } from "./types.js";
 
 /** Options shared by the builders: extra attributes (`units`, `description`, …). */
@@ -74,18 +64,30 @@ export function createVectorOfVectors(
   options: BuildOptions & { bool?: boolean } = {},
 ): VectorOfVectors {
   const flat: LgdoArray | VectorOfVectors =
-    ArrayBuffer.isView(flattened) || Array.isArray(flattened) ? createArray(flattened as ElementData, { bool: options.bool ?? false }) : (flattened as LgdoArray | VectorOfVectors);
+    ArrayBuffer.isView(flattened) || Array.isArray(flattened)
+      ? createArray(flattened as ElementData, { bool: options.bool ?? false })
+      : (flattened as LgdoArray | VectorOfVectors);
   const cl = Float64Array.from(cumulativeLength);
   const n = lgdoRows(flat) ?? 0;
   let prev = 0;
   for (let i = 0; i < cl.length; i++) {
     const v = cl[i] as number;
     if (!Number.isInteger(v) || v < prev || v > n) {
-      throw new Lh5Error("LH5_BAD_LGDO", `lh5: VoV cumulative_length[${i}] = ${v} must be a non-decreasing integer ≤ ${n} (previous ${prev})`, { row: i });
+      throw new Lh5Error(
+        "LH5_BAD_LGDO",
+        `lh5: VoV cumulative_length[${i}] = ${v} must be a non-decreasing integer ≤ ${n} (previous ${prev})`,
+        { row: i },
+      );
     }
     prev = v;
   }
-  return { type: "VectorOfVectors", datatype: `array<1>{${flat.datatype}}`, attrs: attrsOf(options), cumulativeLength: cl, flattened: flat };
+  return {
+    type: "VectorOfVectors",
+    datatype: `array<1>{${flat.datatype}}`,
+    attrs: attrsOf(options),
+    cumulativeLength: cl,
+    flattened: flat,
+  };
 }
 
 /** A VoV from plain rows of numbers (convenience for small data; builds a Float64Array). */
@@ -141,7 +143,13 @@ export function createTable(
   }
   const names = [...map.keys()];
   const waveform = names.length === 3 && ["t0", "dt", "values"].every((x) => names.includes(x));
-  return { type: waveform ? "WaveformTable" : "Table", datatype: `table{${names.join(",")}}`, attrs: attrsOf(options), columns: map, nRows: nRows ?? 0 };
+  return {
+    type: waveform ? "WaveformTable" : "Table",
+    datatype: `table{${names.join(",")}}`,
+    attrs: attrsOf(options),
+    columns: map,
+    nRows: nRows ?? 0,
+  };
 }
 
 export function checkShape(data: ElementData, shape: readonly number[]): void {

@@ -15,7 +15,8 @@ const int16 = (x: number): number => (x << 16) >> 16;
 export function radwareSigcompressDecode(bytes: Uint8Array, out: Int32Array, o: number, shift: number): number {
   const nWords = bytes.length >> 1;
   const word = (k: number): number => {
-    if (k >= nWords) throw new Lh5Error("LH5_DECODE_FAILED", `lh5: radware_sigcompress: stream of ${nWords} words ends early (word ${k} needed)`);
+    if (k >= nWords)
+      throw new Lh5Error("LH5_DECODE_FAILED", `lh5: radware_sigcompress: stream of ${nWords} words ends early (word ${k} needed)`);
     return ((bytes[2 * k] as number) << 8) | (bytes[2 * k + 1] as number);
   };
   if (nWords === 0) return 0;
@@ -126,9 +127,12 @@ export function decodeEncodedArray(obj: EncodedArray): ArrayOfEqualSizedArrays |
     let n: number;
     if (obj.codec === "radware_sigcompress") n = radwareSigcompressDecode(row, out, o, shift);
     else if (obj.codec === "uleb128_zigzag_diff") n = uleb128ZigzagDiffDecode(row, out, o);
-    else throw new Lh5Error("LH5_UNSUPPORTED", `lh5: unknown waveform codec '${obj.codec}' (known: radware_sigcompress, uleb128_zigzag_diff)`);
+    else
+      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: unknown waveform codec '${obj.codec}' (known: radware_sigcompress, uleb128_zigzag_diff)`);
     if (n !== sizes[r]) {
-      throw new Lh5Error("LH5_DECODE_FAILED", `lh5: ${obj.codec}: row ${r} decoded to ${n} samples, decoded_size says ${sizes[r]}`, { row: r });
+      throw new Lh5Error("LH5_DECODE_FAILED", `lh5: ${obj.codec}: row ${r} decoded to ${n} samples, decoded_size says ${sizes[r]}`, {
+        row: r,
+      });
     }
     o += n;
     start = end;
@@ -136,7 +140,15 @@ export function decodeEncodedArray(obj: EncodedArray): ArrayOfEqualSizedArrays |
   const attrs = Object.fromEntries(Object.entries(obj.attrs).filter(([k]) => !k.startsWith("codec")));
   if (obj.type === "ArrayOfEncodedEqualSizedArrays") {
     const width = rows > 0 ? (sizes[0] as number) : Number(obj.decodedSize.type === "Scalar" ? obj.decodedSize.value : 0);
-    if (width === 0) return { type: "ArrayOfEqualSizedArrays", datatype: "array_of_equalsized_arrays<1,1>{real}", attrs, element: { kind: "real" }, data: out, shape: [rows, 0] };
+    if (width === 0)
+      return {
+        type: "ArrayOfEqualSizedArrays",
+        datatype: "array_of_equalsized_arrays<1,1>{real}",
+        attrs,
+        element: { kind: "real" },
+        data: out,
+        shape: [rows, 0],
+      };
     return createArrayOfEqualSizedArrays(out, width, { attrs });
   }
   const offsets = new Float64Array(rows);

@@ -80,7 +80,16 @@ export interface H5RawModule {
  * Read rows [a, b) of an integer/float dataset straight from the wasm heap into `out` at element
  * `dst` (one copy, no intermediate typed array).
  */
-function readRowsInto(module: H5RawModule, ds: Dataset, shape: readonly number[], a: number, b: number, out: NumericArray, dst: number, where: string): void {
+function readRowsInto(
+  module: H5RawModule,
+  ds: Dataset,
+  shape: readonly number[],
+  a: number,
+  b: number,
+  out: NumericArray,
+  dst: number,
+  where: string,
+): void {
   const rowWidth = shape.slice(1).reduce((p, v) => p * v, 1);
   const n = (b - a) * rowWidth;
   if (n === 0) return;
@@ -91,7 +100,14 @@ function readRowsInto(module: H5RawModule, ds: Dataset, shape: readonly number[]
     const count = [BigInt(b - a), ...shape.slice(1).map((d) => BigInt(d))];
     const offset = [BigInt(a), ...shape.slice(1).map(() => 0n)];
     try {
-      module.get_dataset_data(ds.file_id, ds.path, count, offset, count.map(() => 1n), BigInt(ptr));
+      module.get_dataset_data(
+        ds.file_id,
+        ds.path,
+        count,
+        offset,
+        count.map(() => 1n),
+        BigInt(ptr),
+      );
     } catch (error) {
       throw new Lh5Error("LH5_READ_IO", `lh5: ${where}: reading rows [${a}, ${b}) failed: ${hdf5Reason(error)}`, {}, { cause: error });
     }

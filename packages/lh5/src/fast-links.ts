@@ -214,7 +214,9 @@ class BlockReader {
     return this.uint(offset, this.lengthSize);
   }
   signature(offset: number, text: string): boolean {
-    return this.u32(offset) === (text.charCodeAt(0) | (text.charCodeAt(1) << 8) | (text.charCodeAt(2) << 16) | (text.charCodeAt(3) << 24)) >>> 0;
+    return (
+      this.u32(offset) === (text.charCodeAt(0) | (text.charCodeAt(1) << 8) | (text.charCodeAt(2) << 16) | (text.charCodeAt(3) << 24)) >>> 0
+    );
   }
 }
 
@@ -726,7 +728,8 @@ function symbolTableMembers(r: BlockReader, btree: number, heap: number): Member
     if (!r.signature(node, "TREE")) throw new Damaged(`bad v1 B-tree signature at ${node}`);
     if (r.u8(node + 4) !== 0) throw new Damaged(`v1 B-tree node ${node} is not a group node`);
     const level = r.u8(node + 5);
-    if (expectLevel !== undefined && level !== expectLevel) throw new Damaged(`v1 B-tree node ${node} has level ${level}, expected ${expectLevel}`);
+    if (expectLevel !== undefined && level !== expectLevel)
+      throw new Damaged(`v1 B-tree node ${node} has level ${level}, expected ${expectLevel}`);
     const used = r.u16(node + 6);
     let p = node + 8 + 2 * O + L; // past siblings and key 0
     r.check(p, used * (O + L), "v1 B-tree entries");
@@ -958,7 +961,8 @@ function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number)
     if (!r.signature(node, leaf ? "BTLF" : "BTIN")) throw new Damaged(`bad v2 B-tree node signature at ${node}`);
     const recordsAt = node + 6;
     // A node holds at most what fits in nodeSize: a larger count is damage, not a reason to read on.
-    if (records * recordSize > nodeSize) throw new Damaged(`v2 B-tree node ${node} claims ${records} records of ${recordSize} bytes in ${nodeSize}`);
+    if (records * recordSize > nodeSize)
+      throw new Damaged(`v2 B-tree node ${node} claims ${records} records of ${recordSize} bytes in ${nodeSize}`);
     for (let i = 0; i < records; i++) {
       const rec = r.bytes(recordsAt + i * recordSize, recordSize);
       const link = objectAt(rec.subarray(4, 4 + heapIdLength));

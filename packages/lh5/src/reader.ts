@@ -339,7 +339,9 @@ export class Lh5File {
       return entry.parsed;
     } catch (error) {
       if (Lh5Error.isInstance(error)) {
-        throw new Lh5Error("LH5_BAD_DATATYPE", `lh5: ${this.#where(p)}: ${error.message.replace(/^lh5: /, "")}`, this.#ctx(p), { cause: error });
+        throw new Lh5Error("LH5_BAD_DATATYPE", `lh5: ${this.#where(p)}: ${error.message.replace(/^lh5: /, "")}`, this.#ctx(p), {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -394,7 +396,11 @@ export class Lh5File {
       exists = false;
     }
     if (!exists) {
-      throw new Lh5Error("LH5_FIELD_ABSENT", `lh5: ${this.#where(p)}: field '${name}' is listed in the datatype but missing from the group`, this.#ctx(cp));
+      throw new Lh5Error(
+        "LH5_FIELD_ABSENT",
+        `lh5: ${this.#where(p)}: field '${name}' is listed in the datatype but missing from the group`,
+        this.#ctx(cp),
+      );
     }
     return cp;
   }
@@ -565,7 +571,8 @@ export class Lh5File {
       case "Histogram": {
         const fields = this.#maskedFields(p, dt.fields, dt.type === "Histogram" ? null : mask);
         const out = new Map<string, Lgdo>();
-        for (const f of fields) out.set(f, this.#read(this.#child(p, f), dt.type === "Histogram" ? undefined : rows, mask?.get(f) ?? null, decode));
+        for (const f of fields)
+          out.set(f, this.#read(this.#child(p, f), dt.type === "Histogram" ? undefined : rows, mask?.get(f) ?? null, decode));
         const datatype = fields.length === dt.fields.length ? text : compositeDatatype("struct", fields);
         const struct: Struct = { type: "Struct", datatype, attrs, fields: out };
         return dt.type === "Histogram" ? this.#histogram(p, struct) : struct;
@@ -597,7 +604,11 @@ export class Lh5File {
           columns.set(f, col);
         }
         const fullFields = fields.length === dt.fields.length;
-        const type = fullFields ? dt.type : fields.length === 3 && ["t0", "dt", "values"].every((x) => fields.includes(x)) ? "WaveformTable" : "Table";
+        const type = fullFields
+          ? dt.type
+          : fields.length === 3 && ["t0", "dt", "values"].every((x) => fields.includes(x))
+            ? "WaveformTable"
+            : "Table";
         return { type, datatype: fullFields ? text : compositeDatatype("table", fields), attrs, columns, nRows: nRows ?? 0 };
       }
     }
@@ -619,17 +630,15 @@ export class Lh5File {
 
   #readScalar(p: string, datatype: string, element: ElementType, attrs: Attrs): Scalar {
     const ds = this.#dataset(p);
-    let raw: unknown = this.#guardedRead(
-      ds,
-      p,
-      () => {
-        try {
-          return ds.value as unknown;
-        } catch (error) {
-          throw new Lh5Error("LH5_READ_IO", `lh5: ${this.#where(p)}: reading the scalar failed: ${hdf5Reason(error)}`, this.#ctx(p), { cause: error });
-        }
-      },
-    );
+    let raw: unknown = this.#guardedRead(ds, p, () => {
+      try {
+        return ds.value as unknown;
+      } catch (error) {
+        throw new Lh5Error("LH5_READ_IO", `lh5: ${this.#where(p)}: reading the scalar failed: ${hdf5Reason(error)}`, this.#ctx(p), {
+          cause: error,
+        });
+      }
+    });
     if (ArrayBuffer.isView(raw) || Array.isArray(raw)) raw = (raw as ArrayLike<unknown>)[0];
     let value: Scalar["value"];
     if (element.kind === "bool") value = typeof raw === "bigint" ? raw !== 0n : Boolean(raw);
@@ -712,7 +721,11 @@ export class Lh5File {
       checkRangesWithin(fdRanges, nInner, this.#where(fdPath), this.#ctx(fdPath));
       flattened = this.#readArray(fdPath, fdDt.type, fdText, fdDt.element, fdAttrs, fdRanges) as LgdoArray;
     } else {
-      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(fdPath)}: flattened_data must be an array or a VoV, found ${fdDt.type}`, this.#ctx(fdPath));
+      throw new Lh5Error(
+        "LH5_UNSUPPORTED",
+        `lh5: ${this.#where(fdPath)}: flattened_data must be an array or a VoV, found ${fdDt.type}`,
+        this.#ctx(fdPath),
+      );
     }
     return { type: "VectorOfVectors", datatype, attrs, cumulativeLength, flattened };
   }
@@ -733,8 +746,14 @@ export class Lh5File {
     const { text: dsText, dt: dsDt } = this.#lgdoDatatype(dsEntity, dsPath);
     let decodedSize: Scalar | LgdoArray;
     if (dsDt.type === "Scalar") decodedSize = this.#readScalar(dsPath, dsText, dsDt.element, this.#attrs(dsEntity));
-    else if (dsDt.type === "Array") decodedSize = this.#readArray(dsPath, "Array", dsText, dsDt.element, this.#attrs(dsEntity), ranges) as LgdoArray;
-    else throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(dsPath)}: decoded_size must be a scalar or array, found ${dsDt.type}`, this.#ctx(dsPath));
+    else if (dsDt.type === "Array")
+      decodedSize = this.#readArray(dsPath, "Array", dsText, dsDt.element, this.#attrs(dsEntity), ranges) as LgdoArray;
+    else
+      throw new Lh5Error(
+        "LH5_UNSUPPORTED",
+        `lh5: ${this.#where(dsPath)}: decoded_size must be a scalar or array, found ${dsDt.type}`,
+        this.#ctx(dsPath),
+      );
     const codec = typeof attrs.codec === "string" ? attrs.codec : "unknown";
     return { type, datatype, attrs, encoded: true, element, codec, encodedData: ed, decodedSize };
   }
@@ -744,7 +763,11 @@ export class Lh5File {
     const isdensity = struct.fields.get("isdensity");
     const binning = struct.fields.get("binning");
     if (weights?.type !== "Array" || isdensity?.type !== "Scalar" || binning?.type !== "Struct") {
-      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(p)}: histogram needs weights (array), isdensity (scalar), binning (struct)`, this.#ctx(p));
+      throw new Lh5Error(
+        "LH5_UNSUPPORTED",
+        `lh5: ${this.#where(p)}: histogram needs weights (array), isdensity (scalar), binning (struct)`,
+        this.#ctx(p),
+      );
     }
     const axes: HistogramAxis[] = [];
     for (const [name, axis] of binning.fields) {
@@ -765,10 +788,22 @@ export class Lh5File {
         const units = typeof edges.attrs.units === "string" ? edges.attrs.units : undefined;
         axes.push({ edges: toFloat64(edges.data), closedLeft, ...(units ? { units } : {}) });
       } else {
-        throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${this.#where(p)}: binning/${name}/binedges must be a struct or an array`, this.#ctx(p));
+        throw new Lh5Error(
+          "LH5_UNSUPPORTED",
+          `lh5: ${this.#where(p)}: binning/${name}/binedges must be a struct or an array`,
+          this.#ctx(p),
+        );
       }
     }
-    return { type: "Histogram", datatype: struct.datatype, attrs: struct.attrs, weights, isDensity: Boolean(isdensity.value), axes, struct };
+    return {
+      type: "Histogram",
+      datatype: struct.datatype,
+      attrs: struct.attrs,
+      weights,
+      isDensity: Boolean(isdensity.value),
+      axes,
+      struct,
+    };
   }
 
   /**
@@ -934,7 +969,6 @@ export class Lh5File {
     }
     return keys;
   }
-
 }
 
 /** Cached attributes of one object: raw `datatype`, the other attributes, the parsed datatype. */
@@ -993,9 +1027,19 @@ function openError(error: unknown, name: string): Lh5Error {
       const text = error.cause instanceof Error ? error.cause.message : String(error.cause ?? error.message);
       const m = /truncated file: eof = (\d+).*stored_eof = (\d+)/.exec(text);
       if (m) {
-        return new Lh5Error("LH5_TRUNCATED", `lh5: ${name}: truncated HDF5 file: expected ${m[2]} bytes, found ${m[1]}`, { path }, { cause: error });
+        return new Lh5Error(
+          "LH5_TRUNCATED",
+          `lh5: ${name}: truncated HDF5 file: expected ${m[2]} bytes, found ${m[1]}`,
+          { path },
+          { cause: error },
+        );
       }
-      return new Lh5Error("LH5_UNREADABLE", `lh5: ${name}: HDF5 cannot open the file: ${hdf5Reason(error.cause ?? error)}`, { path }, { cause: error });
+      return new Lh5Error(
+        "LH5_UNREADABLE",
+        `lh5: ${name}: HDF5 cannot open the file: ${hdf5Reason(error.cause ?? error)}`,
+        { path },
+        { cause: error },
+      );
     }
   }
   return new Lh5Error("LH5_UNREADABLE", `lh5: ${name}: cannot read the file: ${hdf5Reason(error)}`, { path }, { cause: error });
@@ -1030,7 +1074,9 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
   if (typeof source === "string") {
     name ??= source;
     if (!platform.openFileSync || rt.kind !== "node") {
-      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${name}: opening a file by path needs Node (openLh5 of @daqkit/lh5/node)`, { path: name });
+      throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${name}: opening a file by path needs Node (openLh5 of @daqkit/lh5/node)`, {
+        path: name,
+      });
     }
     let file: ReturnType<NonNullable<Lh5OpenPlatform["openFileSync"]>>;
     try {
@@ -1110,7 +1156,12 @@ function fileOf(rt: H5Runtime, name: string, opened: H5OpenFile, options: OpenLh
  * Open `source`, read one object and close (shared body of the main and Node `readLh5`).
  * @internal
  */
-export async function readLh5On(platform: Lh5OpenPlatform, source: Lh5Source | string, objPath: string, options: ReadOptions & OpenLh5Options = {}): Promise<Lgdo> {
+export async function readLh5On(
+  platform: Lh5OpenPlatform,
+  source: Lh5Source | string,
+  objPath: string,
+  options: ReadOptions & OpenLh5Options = {},
+): Promise<Lgdo> {
   const f = await openLh5On(platform, source, options);
   try {
     return f.readObject(objPath, options);
@@ -1123,7 +1174,12 @@ export async function readLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
  * Open `source`, list its objects and close (shared body of the main and Node `listLh5`).
  * @internal
  */
-export async function listLh5On(platform: Lh5OpenPlatform, source: Lh5Source | string, objPath = "", options: OpenLh5Options = {}): Promise<Lh5ObjectInfo[]> {
+export async function listLh5On(
+  platform: Lh5OpenPlatform,
+  source: Lh5Source | string,
+  objPath = "",
+  options: OpenLh5Options = {},
+): Promise<Lh5ObjectInfo[]> {
   const f = await openLh5On(platform, source, options);
   try {
     return f.listObjects(objPath);

@@ -56,11 +56,10 @@ export function normalizeRows(rows: RowSelection | undefined, n: number, context
   for (let i = 0; i < len; i++) {
     const row = list[i] as number;
     if (!Number.isInteger(row) || row < 0 || row >= n) {
-      throw new Lh5Error(
-        "LH5_BAD_ROWS",
-        `lh5: ${where}: row index ${row} (position ${i} of the list) is outside [0, ${n})`,
-        { ...context, row },
-      );
+      throw new Lh5Error("LH5_BAD_ROWS", `lh5: ${where}: row index ${row} (position ${i} of the list) is outside [0, ${n})`, {
+        ...context,
+        row,
+      });
     }
     if (m > 0 && stops[m - 1] === row) stops[m - 1] = row + 1;
     else {

@@ -119,15 +119,7 @@ export interface Histogram extends LgdoBase {
 }
 
 /** Any LEGEND data object. Discriminate on `type`. */
-export type Lgdo =
-  | Scalar
-  | LgdoArray
-  | ArrayOfEqualSizedArrays
-  | VectorOfVectors
-  | EncodedArray
-  | Struct
-  | Table
-  | Histogram;
+export type Lgdo = Scalar | LgdoArray | ArrayOfEqualSizedArrays | VectorOfVectors | EncodedArray | Struct | Table | Histogram;
 
 /** True for a Table or WaveformTable. */
 export function isTable(obj: Lgdo): obj is Table {

@@ -81,7 +81,11 @@ function writeAttr(obj: Group | Dataset, name: string, value: AttrValue): void {
   else if (typeof value === "number") obj.create_attribute(name, Float64Array.of(value), []);
   else if (Array.isArray(value)) {
     if (value.every((v) => typeof v === "string")) obj.create_attribute(name, value as string[]);
-    else if (value.some((v) => typeof v === "bigint")) obj.create_attribute(name, BigInt64Array.from(value, (v) => BigInt(v)));
+    else if (value.some((v) => typeof v === "bigint"))
+      obj.create_attribute(
+        name,
+        BigInt64Array.from(value, (v) => BigInt(v)),
+      );
     else obj.create_attribute(name, Float64Array.from(value as number[]));
   }
 }
@@ -131,7 +135,12 @@ function createArrayDataset(ctx: Ctx, parent: Group, name: string, p: string, da
   try {
     return parent.create_dataset(args);
   } catch (error) {
-    throw new Lh5Error("LH5_WRITE_IO", `lh5: ${where(ctx, p)}: creating the dataset failed: ${hdf5Reason(error)}`, { path: ctx.path, objectPath: p }, { cause: error });
+    throw new Lh5Error(
+      "LH5_WRITE_IO",
+      `lh5: ${where(ctx, p)}: creating the dataset failed: ${hdf5Reason(error)}`,
+      { path: ctx.path, objectPath: p },
+      { cause: error },
+    );
   }
 }
 
@@ -144,7 +153,12 @@ function writeScalar(ctx: Ctx, parent: Group, name: string, p: string, s: Scalar
     else if (typeof v === "bigint") ds = parent.create_dataset({ name, data: BigInt64Array.of(v), shape: [] });
     else ds = parent.create_dataset({ name, data: Float64Array.of(v), shape: [] });
   } catch (error) {
-    throw new Lh5Error("LH5_WRITE_IO", `lh5: ${where(ctx, p)}: creating the scalar failed: ${hdf5Reason(error)}`, { path: ctx.path, objectPath: p }, { cause: error });
+    throw new Lh5Error(
+      "LH5_WRITE_IO",
+      `lh5: ${where(ctx, p)}: creating the scalar failed: ${hdf5Reason(error)}`,
+      { path: ctx.path, objectPath: p },
+      { cause: error },
+    );
   }
   writeAttrs(ds, s.datatype, s.attrs);
 }
@@ -214,7 +228,10 @@ function writeNew(ctx: Ctx, parent: Group, name: string, p: string, obj: Lgdo): 
       for (const [f, v] of obj.columns) {
         const rows = lgdoRows(v);
         if (rows === undefined) {
-          throw new Lh5Error("LH5_BAD_LGDO", `lh5: ${where(ctx, p)}: column '${f}' is a ${v.type}, which has no rows`, { path: ctx.path, objectPath: `${p}/${f}` });
+          throw new Lh5Error("LH5_BAD_LGDO", `lh5: ${where(ctx, p)}: column '${f}' is a ${v.type}, which has no rows`, {
+            path: ctx.path,
+            objectPath: `${p}/${f}`,
+          });
         }
         if (n === undefined) n = rows;
         else if (rows !== n) {
@@ -250,7 +267,8 @@ function toDatasetType(ds: Dataset, data: ElementData, ctx: Ctx, p: string): Ele
     const meta = ds.metadata;
     if (!meta.vlen) {
       const longest = maxStringBytes(data);
-      if (longest > meta.size) throw mismatch(ctx, p, `strings of ${longest} bytes do not fit the fixed-length ${meta.size}-byte string dataset`);
+      if (longest > meta.size)
+        throw mismatch(ctx, p, `strings of ${longest} bytes do not fit the fixed-length ${meta.size}-byte string dataset`);
     }
     return data;
   }
@@ -282,7 +300,12 @@ function appendRows(ctx: Ctx, ds: Dataset, p: string, data: ElementData, shape: 
     const sel: [number, number][] = [[n0, n0 + add], ...old.slice(1).map((d) => [0, d] as [number, number])];
     ds.write_slice(sel, converted);
   } catch (error) {
-    throw new Lh5Error("LH5_WRITE_IO", `lh5: ${where(ctx, p)}: appending ${add} rows failed: ${hdf5Reason(error)}`, { path: ctx.path, objectPath: p }, { cause: error });
+    throw new Lh5Error(
+      "LH5_WRITE_IO",
+      `lh5: ${where(ctx, p)}: appending ${add} rows failed: ${hdf5Reason(error)}`,
+      { path: ctx.path, objectPath: p },
+      { cause: error },
+    );
   }
 }
 
@@ -336,7 +359,11 @@ function appendTo(ctx: Ctx, file: H5File, p: string, obj: Lgdo): void {
         throw mismatch(ctx, p, `columns {${fields.join(",")}} in the file vs {${names.join(",")}} to append`);
       }
       const rows = names.map((n) => lgdoRows(obj.columns.get(n) as Lgdo));
-      if (rows.some((r) => r !== rows[0])) throw new Lh5Error("LH5_LENGTH_MISMATCH", `lh5: ${where(ctx, p)}: columns to append have different row counts`, { path: ctx.path, objectPath: p });
+      if (rows.some((r) => r !== rows[0]))
+        throw new Lh5Error("LH5_LENGTH_MISMATCH", `lh5: ${where(ctx, p)}: columns to append have different row counts`, {
+          path: ctx.path,
+          objectPath: p,
+        });
       for (const n of fields) appendTo(ctx, file, `${p}/${n}`, obj.columns.get(n) as Lgdo);
       return;
     }
@@ -365,7 +392,11 @@ function sliceRows(obj: Lgdo, n: number): Lgdo {
   if (obj.type === "VectorOfVectors") {
     if (n >= obj.cumulativeLength.length) return obj;
     const cl = obj.cumulativeLength.subarray(0, n);
-    return { ...obj, cumulativeLength: cl, flattened: sliceRows(obj.flattened, n > 0 ? (cl[n - 1] as number) : 0) as VectorOfVectors["flattened"] };
+    return {
+      ...obj,
+      cumulativeLength: cl,
+      flattened: sliceRows(obj.flattened, n > 0 ? (cl[n - 1] as number) : 0) as VectorOfVectors["flattened"],
+    };
   }
   return obj;
 }
@@ -479,13 +510,18 @@ export class Lh5Writer {
     if (!file) throw new TypeError("lh5: the writer is closed");
     const p = normalizePath(objPath);
     try {
-      if (p === "") throw new Lh5Error("LH5_BAD_LGDO", `lh5: ${this.path}: the object path must not be the root group`, { path: this.path });
+      if (p === "")
+        throw new Lh5Error("LH5_BAD_LGDO", `lh5: ${this.path}: the object path must not be the root group`, { path: this.path });
       const present = file.get(p) !== null;
       if (present && !options.append) {
-        throw new Lh5Error("LH5_OBJECT_EXISTS", `lh5: ${this.path}:/${p}: object exists (append rows with mode "append", or rewrite the file with mode "w")`, {
-          path: this.path,
-          objectPath: p,
-        });
+        throw new Lh5Error(
+          "LH5_OBJECT_EXISTS",
+          `lh5: ${this.path}:/${p}: object exists (append rows with mode "append", or rewrite the file with mode "w")`,
+          {
+            path: this.path,
+            objectPath: p,
+          },
+        );
       }
       if (present) appendTo(this.#ctx, file, p, obj);
       else writeNew(this.#ctx, ensureParents(file, p), p.split("/").pop() as string, p, obj);
@@ -513,7 +549,12 @@ export class Lh5Writer {
       } catch {
         // the journal stays: the next writer or reader rolls it back
       }
-      throw new Lh5Error("LH5_WRITE_IO", `lh5: ${this.path}: committing the file failed: ${hdf5Reason(error)}`, { path: this.path }, { cause: error });
+      throw new Lh5Error(
+        "LH5_WRITE_IO",
+        `lh5: ${this.path}: committing the file failed: ${hdf5Reason(error)}`,
+        { path: this.path },
+        { cause: error },
+      );
     } finally {
       // Released only after the commit: the next writer starts from the committed file.
       this.#lock.release();
@@ -640,7 +681,8 @@ export async function openLh5Writer(path: string, options: Lh5WriterOptions = {}
  */
 export async function writeLh5(path: string, objPath: string, obj: Lgdo, options: WriteOptions = {}): Promise<void> {
   const mode = options.mode ?? "a";
-  if (normalizePath(objPath) === "") throw new Lh5Error("LH5_BAD_LGDO", `lh5: ${path}: the object path must not be the root group`, { path });
+  if (normalizePath(objPath) === "")
+    throw new Lh5Error("LH5_BAD_LGDO", `lh5: ${path}: the object path must not be the root group`, { path });
   const writer = await openLh5Writer(path, { ...options, mode: mode === "w" ? "w" : "a" });
   writer.write(objPath, obj, { append: mode === "append" }); // aborts (and unlocks) on failure
   writer.close();

@@ -1,6 +1,19 @@
 import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
 import { describe, expect, test } from "vitest";
-import { type LgdoArray, type Table, type VectorOfVectors, arrowToLgdo, concatLgdo, createArray, createTable, lgdoToArrow, openLh5, readLh5, vectorOfVectorsFromRows, writeLh5 } from "../src/node.js";
+import {
+  type LgdoArray,
+  type Table,
+  type VectorOfVectors,
+  arrowToLgdo,
+  concatLgdo,
+  createArray,
+  createTable,
+  lgdoToArrow,
+  openLh5,
+  readLh5,
+  vectorOfVectorsFromRows,
+  writeLh5,
+} from "../src/node.js";
 import { join } from "node:path";
 import { EVT_P16, RAW_CAL, TCM_V2, tempDir } from "./helpers.js";
 
@@ -20,7 +33,9 @@ describe("LGDO ↔ Arrow", () => {
     // round trip, also through IPC
     expect(arrowToLgdo(a)).toEqual({ ...t, attrs: {} });
     const back = arrowToLgdo(tableFromIPC(tableToIPC(a)));
-    expect((back.columns.get("waveform") as Table).columns.get("values")).toEqual((t.columns.get("waveform") as Table).columns.get("values"));
+    expect((back.columns.get("waveform") as Table).columns.get("values")).toEqual(
+      (t.columns.get("waveform") as Table).columns.get("values"),
+    );
     const flat = lgdoToArrow(t, { flatten: true });
     expect(flat.schema.fields.map((f) => f.name)).toContain("waveform_values");
     expect(flat.schema.fields.map((f) => f.name)).not.toContain("waveform");
@@ -50,7 +65,10 @@ describe("LGDO ↔ Arrow", () => {
 
     const f = await openLh5(EVT_P16);
     try {
-      const evt = f.readTable("evt", { columns: ["geds/detector_name", "geds/psd/ann/is_good", "spms/energy"], rows: { start: 0, stop: 20 } });
+      const evt = f.readTable("evt", {
+        columns: ["geds/detector_name", "geds/psd/ann/is_good", "spms/energy"],
+        rows: { start: 0, stop: 20 },
+      });
       const ae = lgdoToArrow(evt);
       const geds = ae.getChild("geds");
       expect(String(geds?.type)).toContain("detector_name:List<Utf8>");
@@ -61,7 +79,9 @@ describe("LGDO ↔ Arrow", () => {
       expect((back.columns.get("geds") as Table).columns.get("detector_name")).toEqual(g0);
       const e0 = (evt.columns.get("spms") as Table).columns.get("energy");
       expect((back.columns.get("spms") as Table).columns.get("energy")).toEqual(e0);
-      const isGood = (((back.columns.get("geds") as Table).columns.get("psd") as Table).columns.get("ann") as Table).columns.get("is_good") as VectorOfVectors;
+      const isGood = (((back.columns.get("geds") as Table).columns.get("psd") as Table).columns.get("ann") as Table).columns.get(
+        "is_good",
+      ) as VectorOfVectors;
       expect((isGood.flattened as LgdoArray).element.kind).toBe("bool");
     } finally {
       f.close();
@@ -80,7 +100,10 @@ describe("LGDO ↔ Arrow", () => {
     expect(Array.from((sliced.columns.get("y") as LgdoArray).data as Float64Array)).toEqual([1.5, 2.5]);
     expect((sliced.columns.get("s") as LgdoArray).data).toEqual(["bb", "c"]);
     const lists = lgdoToArrow(
-      createTable({ v: vectorOfVectorsFromRows([[1], [2, 3], [], [4, 5, 6]]), b: createArray(Uint8Array.from([1, 0, 0, 1]), { bool: true }) }),
+      createTable({
+        v: vectorOfVectorsFromRows([[1], [2, 3], [], [4, 5, 6]]),
+        b: createArray(Uint8Array.from([1, 0, 0, 1]), { bool: true }),
+      }),
     );
     const ls = arrowToLgdo(lists.slice(1, 4));
     expect(Array.from((ls.columns.get("v") as VectorOfVectors).cumulativeLength)).toEqual([2, 2, 5]);

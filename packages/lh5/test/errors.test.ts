@@ -119,7 +119,10 @@ describe("datatype grammar (lgdo precedence)", () => {
     expect(parseDatatype("table{b,a,c}")).toEqual({ type: "Table", fields: ["b", "a", "c"] });
     expect(parseDatatype("struct{0,2,3}")).toEqual({ type: "Struct", fields: ["0", "2", "3"] });
     const v = parseDatatype("array<1>{array<1>{array<1>{bool}}}");
-    expect(v).toEqual({ type: "VectorOfVectors", inner: { type: "VectorOfVectors", inner: { type: "Array", ndim: 1, element: { kind: "bool" } } } });
+    expect(v).toEqual({
+      type: "VectorOfVectors",
+      inner: { type: "VectorOfVectors", inner: { type: "Array", ndim: 1, element: { kind: "bool" } } },
+    });
     for (const bad of ["", "float", "array<1>{}", "array{real}", "tables{a}", "array<1>{quaternion}"]) {
       expect(() => parseDatatype(bad), bad).toThrowError(expect.objectContaining({ code: "LH5_BAD_DATATYPE" }));
     }

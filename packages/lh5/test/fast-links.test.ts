@@ -42,7 +42,13 @@ describe("openLh5Links (fast link lister) agrees with h5wasm on every test file"
       }
       const f = await openLh5(file);
       try {
-        const groups = ["", ...f.listObjects("").filter((o) => o.kind === "group").map((o) => o.path)];
+        const groups = [
+          "",
+          ...f
+            .listObjects("")
+            .filter((o) => o.kind === "group")
+            .map((o) => o.path),
+        ];
         let compared = 0;
         for (const g of groups) {
           let names: string[] | undefined;

@@ -22,7 +22,10 @@ describe.skipIf(BROWSER_SKIP !== undefined)("@daqkit/lh5 main entry in Chromium"
   beforeAll(async () => {
     const plugins = join(dirname(new URL(import.meta.resolve("h5wasm-plugins")).pathname), "plugins");
     harness = await startBrowser({
-      entries: { "lh5-page": join(import.meta.dirname, "browser/lh5-page.ts"), "lh5-worker": join(import.meta.dirname, "browser/lh5-worker.ts") },
+      entries: {
+        "lh5-page": join(import.meta.dirname, "browser/lh5-page.ts"),
+        "lh5-worker": join(import.meta.dirname, "browser/lh5-worker.ts"),
+      },
       roots: { "/testdata/": TESTDATA, "/plugins/": plugins },
     });
   });
@@ -30,7 +33,13 @@ describe.skipIf(BROWSER_SKIP !== undefined)("@daqkit/lh5 main entry in Chromium"
     await harness?.close();
   });
 
-  type Result = { fromWorker: { table?: string; root?: string[]; error?: string }; page: string; codes: string[]; root?: string[]; plugins: number[] };
+  type Result = {
+    fromWorker: { table?: string; root?: string[]; error?: string };
+    page: string;
+    codes: string[];
+    root?: string[];
+    plugins: number[];
+  };
 
   test("a File read in the page and in a Web Worker gives the values Node reads", async () => {
     const f = await openLh5(PSP);

@@ -38,7 +38,10 @@ async function ids(file: string): Promise<Float64Array> {
 
 test("two concurrent appenders: every acknowledged append is in the file, the other gets LH5_BUSY naming the holder", async () => {
   const file = join(dir, "two.lh5");
-  await writeLh5(file, "t", createTable({ id: createArray(new Float64Array([0])), twice: createArray(new Float64Array([0])) }), { mode: "w", compression: "none" });
+  await writeLh5(file, "t", createTable({ id: createArray(new Float64Array([0])), twice: createArray(new Float64Array([0])) }), {
+    mode: "w",
+    compression: "none",
+  });
   const [a, b] = await Promise.all([run(["append", file, "150000", "1"]), run(["append", file, "200000", "150001"])]);
   const done = [a, b].map((o) => o.includes("done"));
   for (const o of [a, b]) expect(o).toMatch(/done|error LH5_BUSY \d+/);
@@ -55,7 +58,10 @@ test("a reader during an append sees the table as before or after it", async () 
   const before = 100_000;
   const added = 100_000;
   const seed = new Float64Array(before).map((_, i) => i);
-  await writeLh5(file, "t", createTable({ id: createArray(seed), twice: createArray(seed.map((v) => 2 * v)) }), { mode: "w", compression: "none" });
+  await writeLh5(file, "t", createTable({ id: createArray(seed), twice: createArray(seed.map((v) => 2 * v)) }), {
+    mode: "w",
+    compression: "none",
+  });
   const writer = run(["append", file, String(added), String(before)]);
   let finished = false;
   void writer.finally(() => (finished = true));

@@ -24,7 +24,9 @@ describe("per-file metadata cache", () => {
         expect(cc.attrs).toEqual(ca.attrs);
         if (ca.type === "Array") {
           expect(Array.from(cc.data as ArrayLike<number>)).toEqual(Array.from(ca.data as ArrayLike<number>));
-          expect(Array.from((b.columns.get(name) as LgdoArray).data as ArrayLike<number>)).toEqual(Array.from(ca.data as ArrayLike<number>).slice(0, 5));
+          expect(Array.from((b.columns.get(name) as LgdoArray).data as ArrayLike<number>)).toEqual(
+            Array.from(ca.data as ArrayLike<number>).slice(0, 5),
+          );
         }
       }
       expect(f.describe(table).attrs).toEqual(a.attrs);

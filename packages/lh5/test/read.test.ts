@@ -163,11 +163,15 @@ describe("TCMs", () => {
     expect(s.attrs.tables).toBe("['ch1084803/raw', 'ch1084804/raw', 'ch1121600/raw']");
     const cl = arr(s.fields.get("cumulative_length"));
     expect(cl.data).toBeInstanceOf(BigInt64Array);
-    expect(Array.from(cl.data as BigInt64Array, Number)).toEqual([1, 3, 4, 6, 8, 9, 10, 13, 14, 16, 18, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    expect(Array.from(cl.data as BigInt64Array, Number)).toEqual([
+      1, 3, 4, 6, 8, 9, 10, 13, 14, 16, 18, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+    ]);
     expect(Array.from(arr(s.fields.get("array_idx")).data as BigInt64Array, Number)).toEqual([
       0, 0, 0, 1, 2, 1, 3, 2, 4, 5, 1, 6, 3, 7, 8, 4, 9, 5, 2, 6, 7, 3, 8, 9, 4, 5, 6, 7, 8, 9,
     ]);
-    expect(Array.from(arr(s.fields.get("array_id")).data as Int32Array).slice(0, 6)).toEqual([1084804, 1084803, 1121600, 1084804, 1084804, 1121600]);
+    expect(Array.from(arr(s.fields.get("array_id")).data as Int32Array).slice(0, 6)).toEqual([
+      1084804, 1084803, 1121600, 1084804, 1084804, 1121600,
+    ]);
   });
 
   test("new format: table of VoVs, ranges and index lists", async () => {
@@ -178,7 +182,11 @@ describe("TCMs", () => {
       const t = f.readTable("hardware_tcm_1");
       const rit = vov(col(t, "row_in_table"));
       expect(Array.from(rit.cumulativeLength)).toEqual([1, 3, 4, 6, 8, 9, 10, 13, 14, 16, 18, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
-      expect(vovRows(rit).slice(0, 4).map((r) => r.map(Number))).toEqual([[0], [0, 0], [1], [2, 1]]);
+      expect(
+        vovRows(rit)
+          .slice(0, 4)
+          .map((r) => r.map(Number)),
+      ).toEqual([[0], [0, 0], [1], [2, 1]]);
       const key = vov(col(t, "table_key"));
       expect(arr(key.flattened).data).toBeInstanceOf(Int32Array);
       const sel = f.readTable("hardware_tcm_1", { rows: [7, 3, 3, 0] });
@@ -266,9 +274,7 @@ describe("other tiers and layouts", () => {
       expect(inner.cumulativeLength[inner.cumulativeLength.length - 1]).toBe(106758);
       expect(sum(arr(inner.flattened).data as Float64Array)).toBeCloseTo(212508.27160665393, 4);
       // A row selection on a nested VoV equals the slice of the full read.
-      const part = vov(
-        (f.readTable("evt", { columns: ["spms/energy"], rows: [2, 1] }).columns.get("spms") as Table).columns.get("energy"),
-      );
+      const part = vov((f.readTable("evt", { columns: ["spms/energy"], rows: [2, 1] }).columns.get("spms") as Table).columns.get("energy"));
       expect(Array.from(part.cumulativeLength)).toEqual([55, 110]);
       const pi = vov(part.flattened);
       expect(Array.from(pi.cumulativeLength.subarray(0, 55))).toEqual(
@@ -345,7 +351,9 @@ describe("other tiers and layouts", () => {
     }
     const bare = await openLh5(P14_ZSTD, { plugins: false });
     try {
-      expect(() => bare.readObject("ch1105600/raw/baseline")).toThrowError(expect.objectContaining({ code: "LH5_FILTER_UNAVAILABLE", filterId: 32015 }));
+      expect(() => bare.readObject("ch1105600/raw/baseline")).toThrowError(
+        expect.objectContaining({ code: "LH5_FILTER_UNAVAILABLE", filterId: 32015 }),
+      );
     } finally {
       bare.close();
     }

@@ -27,7 +27,17 @@ function fake(n: number, width = 1) {
       return 0;
     },
   };
-  const meta = { type: 1, size: 8, signed: false, littleEndian: true, shape: width > 1 ? [n, width] : [n], maxshape: null, chunks: null, vlen: false, total_size: n } as unknown as Metadata;
+  const meta = {
+    type: 1,
+    size: 8,
+    signed: false,
+    littleEndian: true,
+    shape: width > 1 ? [n, width] : [n],
+    maxshape: null,
+    chunks: null,
+    vlen: false,
+    total_size: n,
+  } as unknown as Metadata;
   const ds = { file_id: 1n, path: "/x" } as unknown as Dataset;
   return { module, meta, ds, reads };
 }

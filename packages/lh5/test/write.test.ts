@@ -33,7 +33,10 @@ function sampleTable(offset = 0): Table {
   const wf = createTable({
     t0: createArray(new Float32Array(n), { units: "ns" }),
     dt: createArray(new Float32Array(n).fill(16), { units: "ns" }),
-    values: createArrayOfEqualSizedArrays(Uint16Array.from({ length: n * 4 }, (_, i) => i + offset), 4),
+    values: createArrayOfEqualSizedArrays(
+      Uint16Array.from({ length: n * 4 }, (_, i) => i + offset),
+      4,
+    ),
   });
   return createTable(
     {
@@ -109,14 +112,20 @@ describe("write and read back", () => {
     await writeLh5(file, "meta/config", createScalar('{"a": 1}'));
     await writeLh5(file, "meta/flag", createScalar(true));
     await writeLh5(file, "meta/count", createScalar(42n));
-    await writeLh5(file, "meta/sub", createStruct({ x: createScalar(1.5), y: createArray(new Int32Array([1, 2, 3])) }, { attrs: { int_keys: false } }));
+    await writeLh5(
+      file,
+      "meta/sub",
+      createStruct({ x: createScalar(1.5), y: createArray(new Int32Array([1, 2, 3])) }, { attrs: { int_keys: false } }),
+    );
     expect(await readLh5(file, "meta/config")).toMatchObject({ type: "Scalar", value: '{"a": 1}' });
     expect(await readLh5(file, "meta/flag")).toMatchObject({ type: "Scalar", value: true });
     expect(await readLh5(file, "meta/count")).toMatchObject({ type: "Scalar", value: 42n });
     const s = await readLh5(file, "meta/sub");
     expect(s.type === "Struct" && [...s.fields.keys()]).toEqual(["x", "y"]);
     await expect(writeLh5(file, "meta/flag", createScalar(false))).rejects.toMatchObject({ code: "LH5_OBJECT_EXISTS" });
-    await expect(writeLh5(file, "meta/flag", createScalar(false), { mode: "append" })).rejects.toMatchObject({ code: "LH5_APPEND_MISMATCH" });
+    await expect(writeLh5(file, "meta/flag", createScalar(false), { mode: "append" })).rejects.toMatchObject({
+      code: "LH5_APPEND_MISMATCH",
+    });
     await expect(writeLh5(file, "ch0/dsp", createTable({ energy: new Float64Array(2) }), { mode: "append" })).rejects.toMatchObject({
       code: "LH5_APPEND_MISMATCH",
     });
@@ -131,7 +140,8 @@ describe("write and read back", () => {
   test("a write session appends many batches and commits once; a failed write aborts it", async () => {
     const out = join(tmp.dir, "session.lh5");
     const w = await openLh5Writer(out, { mode: "w" });
-    for (let b = 0; b < 5; b++) w.write("t", createTable({ x: Int32Array.from([b, b]), v: vectorOfVectorsFromRows([[b], []]) }), { append: true });
+    for (let b = 0; b < 5; b++)
+      w.write("t", createTable({ x: Int32Array.from([b, b]), v: vectorOfVectorsFromRows([[b], []]) }), { append: true });
     w.write("meta", createScalar("done"));
     expect(existsSync(out)).toBe(false);
     w.close();
@@ -147,7 +157,15 @@ describe("write and read back", () => {
       using w3 = await openLh5Writer(out);
       w3.write("other", createScalar(1));
     }
-    expect((await openLh5(out).then((f) => { try { return f.has("other"); } finally { f.close(); } }))).toBe(false);
+    expect(
+      await openLh5(out).then((f) => {
+        try {
+          return f.has("other");
+        } finally {
+          f.close();
+        }
+      }),
+    ).toBe(false);
     expect(readdirSync(tmp.dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
 
@@ -158,18 +176,26 @@ describe("write and read back", () => {
     const w = await openLh5Writer(out);
     expect(w.strategy).toBe("in-place");
     // Journal and lock exist during the session, beside the file; no temporary copy.
-    expect(readdirSync(tmp.dir).filter((n) => n.startsWith(".inplace.lh5.")).sort()).toEqual([".inplace.lh5.daqkit-journal", ".inplace.lh5.lock"]);
+    expect(
+      readdirSync(tmp.dir)
+        .filter((n) => n.startsWith(".inplace.lh5."))
+        .sort(),
+    ).toEqual([".inplace.lh5.daqkit-journal", ".inplace.lh5.lock"]);
     w.write("t", rows(500, 1000), { append: true });
     w.close();
     expect(readdirSync(tmp.dir).filter((n) => n.startsWith(".inplace.lh5."))).toEqual([]);
-    expect(Array.from((((await readLh5(out, "t")) as Table).columns.get("id") as LgdoArray).data as Float64Array).slice(995, 1005)).toEqual([995, 996, 997, 998, 999, 1000, 1001, 1002, 1003, 1004]);
+    expect(Array.from((((await readLh5(out, "t")) as Table).columns.get("id") as LgdoArray).data as Float64Array).slice(995, 1005)).toEqual(
+      [995, 996, 997, 998, 999, 1000, 1001, 1002, 1003, 1004],
+    );
 
     const before = readFileSync(out);
     const w2 = await openLh5Writer(out);
     w2.write("t", rows(700, 1500), { append: true });
     w2.write("extra", createScalar("x"));
     // A mismatching append fails the session: everything it wrote is undone.
-    expect(() => w2.write("t", createTable({ other: new Float64Array(1) }), { append: true })).toThrowError(expect.objectContaining({ code: "LH5_APPEND_MISMATCH" }));
+    expect(() => w2.write("t", createTable({ other: new Float64Array(1) }), { append: true })).toThrowError(
+      expect.objectContaining({ code: "LH5_APPEND_MISMATCH" }),
+    );
     expect(Buffer.compare(readFileSync(out), before)).toBe(0);
     expect(readdirSync(tmp.dir).filter((n) => n.startsWith(".inplace.lh5."))).toEqual([]);
     // inPlace: false keeps the copy-and-rename path.
@@ -234,7 +260,9 @@ describe("write and read back", () => {
   });
 
   test("bad LGDOs are refused", async () => {
-    expect(() => createTable({ a: new Float64Array(2), b: new Float64Array(3) })).toThrowError(expect.objectContaining({ code: "LH5_LENGTH_MISMATCH" }));
+    expect(() => createTable({ a: new Float64Array(2), b: new Float64Array(3) })).toThrowError(
+      expect.objectContaining({ code: "LH5_LENGTH_MISMATCH" }),
+    );
     expect(() => createArray(new Float64Array(5), { shape: [2, 2] })).toThrowError(expect.objectContaining({ code: "LH5_BAD_LGDO" }));
     expect(() => createVectorOfVectors([2, 1], new Float64Array(3))).toThrowError(expect.objectContaining({ code: "LH5_BAD_LGDO" }));
     const ragged: Table = {
@@ -336,7 +364,9 @@ with h5py.File(sys.argv[1], "w") as f:
     }
     const bare = await openLh5(file, { plugins: false });
     try {
-      expect(() => bare.readTable("t")).toThrowError(expect.objectContaining({ code: "LH5_FILTER_UNAVAILABLE", filterId: 32000, objectPath: "t/a" }));
+      expect(() => bare.readTable("t")).toThrowError(
+        expect.objectContaining({ code: "LH5_FILTER_UNAVAILABLE", filterId: 32000, objectPath: "t/a" }),
+      );
     } finally {
       bare.close();
     }
@@ -346,7 +376,12 @@ with h5py.File(sys.argv[1], "w") as f:
     const file = join(tmp.dir, "h5py2.lh5");
     const inner = vectorOfVectorsFromRows([[1], [2, 3], [], [4]]);
     const nested = createVectorOfVectors([2, 2, 4], inner);
-    await writeLh5(file, "evt", createTable({ energy: nested, mask: createArrayOfEqualSizedArrays(Uint8Array.from([1, 0, 0, 1, 1, 1]), 2, { bool: true }) }), { mode: "w" });
+    await writeLh5(
+      file,
+      "evt",
+      createTable({ energy: nested, mask: createArrayOfEqualSizedArrays(Uint8Array.from([1, 0, 0, 1, 1, 1]), 2, { bool: true }) }),
+      { mode: "w" },
+    );
     await writeLh5(file, "keys", createStruct({ "0": createScalar(1.5), "2": createScalar("x") }, { attrs: { int_keys: true } }));
     const hist = await readLh5(join(TESTDATA_HIST), "test_histogram_variable");
     await writeLh5(file, "hist", hist);

@@ -38,7 +38,12 @@ const filedbConfig = {
 const loaderConfig = {
   levels: {
     hit: { tiers: ["hit"] },
-    tcm: { tiers: ["tcm"], parent: "hit", child: "evt", tcm_cols: { child_idx: "coin_idx", parent_tb: "array_id", parent_idx: "array_idx" } },
+    tcm: {
+      tiers: ["tcm"],
+      parent: "hit",
+      child: "evt",
+      tcm_cols: { child_idx: "coin_idx", parent_tb: "array_id", parent_idx: "array_idx" },
+    },
     evt: { tiers: ["evt"] },
   },
 };
@@ -56,7 +61,10 @@ function rng(seed) {
 
 function cycleKey(i) {
   const d = new Date(Date.UTC(2023, 2, 22, 0, 0, 0) + i * 3600_000);
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 async function generate() {

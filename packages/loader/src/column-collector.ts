@@ -22,7 +22,14 @@ export interface ExportedColumns {
   readonly rows: number;
   readonly columns: Record<
     string,
-    { readonly pieces: Piece[]; readonly srcPiece: Int32Array; readonly srcRow: Int32Array; readonly found: boolean; readonly fromParent: boolean; readonly fromChild: boolean }
+    {
+      readonly pieces: Piece[];
+      readonly srcPiece: Int32Array;
+      readonly srcRow: Int32Array;
+      readonly found: boolean;
+      readonly fromParent: boolean;
+      readonly fromChild: boolean;
+    }
   >;
 }
 
@@ -76,7 +83,12 @@ export class ColumnCollector {
   addCycle(
     src: CycleSource,
     parent: LevelConfig,
-    entries: { readonly tableIds: readonly TableId[]; readonly tableCode: Int32Array; readonly row: Int32Array; readonly event: Int32Array | null },
+    entries: {
+      readonly tableIds: readonly TableId[];
+      readonly tableCode: Int32Array;
+      readonly row: Int32Array;
+      readonly event: Int32Array | null;
+    },
     child?: { readonly level: LevelConfig; readonly tables: readonly TableId[] | null },
     cache?: TableReadCache,
   ): void {
@@ -292,7 +304,8 @@ export class ColumnCollector {
       const offset = state.pieces.length;
       for (const p of e.pieces) state.pieces.push(p);
       const srcPiece = e.srcPiece;
-      if (offset > 0) for (let i = 0; i < srcPiece.length; i++) if ((srcPiece[i] as number) >= 0) srcPiece[i] = (srcPiece[i] as number) + offset;
+      if (offset > 0)
+        for (let i = 0; i < srcPiece.length; i++) if ((srcPiece[i] as number) >= 0) srcPiece[i] = (srcPiece[i] as number) + offset;
       state.segments.push({ srcPiece, srcRow: e.srcRow });
       state.found ||= e.found;
       state.fromParent ||= e.fromParent;

@@ -18,7 +18,11 @@ export interface CreateDataLoaderOptions extends DataLoaderOptions, LoaderConfig
  * `@daqkit/loader/node`'s `openDataLoader` also takes paths.
  * @throws LoaderError `LOADER_BAD_CONFIG`; FileDbError codes of `fileQuery`
  */
-export function createDataLoader(config: Record<string, unknown> | LoaderConfig, filedb: FileDb | FileCatalog, options: CreateDataLoaderOptions = {}): DataLoader {
+export function createDataLoader(
+  config: Record<string, unknown> | LoaderConfig,
+  filedb: FileDb | FileCatalog,
+  options: CreateDataLoaderOptions = {},
+): DataLoader {
   const parsed =
     "levels" in config && Array.isArray((config as LoaderConfig).levels) && "configDir" in config
       ? (config as LoaderConfig)

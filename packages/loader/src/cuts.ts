@@ -12,7 +12,10 @@ export function parseLevelCut(level: string, text: string): LevelCut {
     const expression = parseExpression(text);
     return { level, text, expression, columns: expressionColumns(expression) };
   } catch (cause) {
-    throw new LoaderError("LOADER_BAD_CUT", `loader: cut on level "${level}" does not parse: ${(cause as Error).message}`, { level, cause });
+    throw new LoaderError("LOADER_BAD_CUT", `loader: cut on level "${level}" does not parse: ${(cause as Error).message}`, {
+      level,
+      cause,
+    });
   }
 }
 

@@ -64,7 +64,13 @@ export function runCycleJob(src: CycleSource, job: CycleJob, given?: EntryChunk)
   if (job.orientation === "evt") chunk = sortByEvent(chunk);
   const collector = new ColumnCollector(job.columns);
   if (job.columns.length > 0) {
-    collector.addCycle(src, job.parent, chunk, job.tcm ? { level: job.tcm.child, tables: childTablesOf(src, job.tcm.child, job.childTables) } : undefined, cache);
+    collector.addCycle(
+      src,
+      job.parent,
+      chunk,
+      job.tcm ? { level: job.tcm.child, tables: childTablesOf(src, job.tcm.child, job.childTables) } : undefined,
+      cache,
+    );
   }
   return { chunk, exported: collector.export(), warnings };
 }

@@ -22,7 +22,12 @@ export interface CycleSource {
    * Read columns of a table, all rows or the given row indices (any order, duplicates allowed;
    * the result's row j is row `rows[j]`).
    */
-  read(tier: string, table: TableId, columns: readonly string[], rows?: ArrayLike<number> | { start: number; stop: number }): ReadonlyMap<string, Piece>;
+  read(
+    tier: string,
+    table: TableId,
+    columns: readonly string[],
+    rows?: ArrayLike<number> | { start: number; stop: number },
+  ): ReadonlyMap<string, Piece>;
   /** Read a TCM object (either layout). */
   readTcm(tier: string, table: TableId): RawTcm;
   /** A description of where a tier's data lives, for messages (the file path). */

@@ -144,9 +144,13 @@ export class DataLoader {
   #level(name: string): LevelConfig {
     const l = this.config.levels.find((x) => x.name === name);
     if (!l) {
-      throw new LoaderError("LOADER_UNKNOWN_LEVEL", `loader: no level "${name}" (levels: ${this.config.levels.map((x) => x.name).join(", ")})`, {
-        level: name,
-      });
+      throw new LoaderError(
+        "LOADER_UNKNOWN_LEVEL",
+        `loader: no level "${name}" (levels: ${this.config.levels.map((x) => x.name).join(", ")})`,
+        {
+          level: name,
+        },
+      );
     }
     return l;
   }
@@ -203,10 +207,14 @@ export class DataLoader {
     const levels = this.config.levels.filter((l) => l.parent === undefined && this.catalog.tableField(l.tiers[0] as string) === word);
     if (levels.length === 0) {
       const words = this.config.levels.map((l) => this.catalog.tableField(l.tiers[0] as string)).filter((w) => w !== undefined);
-      throw new LoaderError("LOADER_UNKNOWN_DATASTREAM_WORD", `loader: no level's tables are identified by "${word}" (known: ${[...new Set(words)].join(", ") || "none"})`);
+      throw new LoaderError(
+        "LOADER_UNKNOWN_DATASTREAM_WORD",
+        `loader: no level's tables are identified by "${word}" (known: ${[...new Set(words)].join(", ") || "none"})`,
+      );
     }
     const clean = ids.map((id) => {
-      if (typeof id === "number" && !Number.isFinite(id)) throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: datastream id ${id} is not a number`);
+      if (typeof id === "number" && !Number.isFinite(id))
+        throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: datastream id ${id} is not a number`);
       return typeof id === "string" && /^\d+$/.test(id) ? Number(id) : id;
     });
     const next = new Map(this.#datastreams);
@@ -214,7 +222,8 @@ export class DataLoader {
       const old = options.append ? (next.get(l.name) ?? []) : [];
       const merged = [...old];
       for (const id of clean) if (!merged.some((x) => String(x) === String(id))) merged.push(id);
-      if (options.append) merged.sort((a, b) => (typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b))));
+      if (options.append)
+        merged.sort((a, b) => (typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b))));
       next.set(l.name, merged);
     }
     this.#datastreams = next;
@@ -239,11 +248,16 @@ export class DataLoader {
       for (const [level, text] of Object.entries(cuts as Record<string, string>)) {
         const l = this.#level(level);
         if (l.parent !== undefined) {
-          throw new LoaderError("LOADER_BAD_CUT", `loader: "${level}" is a TCM level; cut its parent ("${l.parent}") or child ("${l.child}") level instead`, {
-            level,
-          });
+          throw new LoaderError(
+            "LOADER_BAD_CUT",
+            `loader: "${level}" is a TCM level; cut its parent ("${l.parent}") or child ("${l.child}") level instead`,
+            {
+              level,
+            },
+          );
         }
-        if (typeof text !== "string") throw new LoaderError("LOADER_BAD_CUT", `loader: the cut of level "${level}" must be a string`, { level });
+        if (typeof text !== "string")
+          throw new LoaderError("LOADER_BAD_CUT", `loader: the cut of level "${level}" must be a string`, { level });
         parseLevelCut(level, text);
         next.set(level, [...(next.get(level) ?? []), text]);
       }
@@ -278,7 +292,10 @@ export class DataLoader {
     if (settings.format !== undefined) {
       const f = settings.format === "lgdo.Table" ? "arrow" : settings.format === "pd.DataFrame" ? "flat" : settings.format;
       if (f !== "arrow" && f !== "flat") {
-        throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: output format must be "arrow" or "flat", found ${JSON.stringify(settings.format)}`);
+        throw new LoaderError(
+          "LOADER_BAD_ARGUMENT",
+          `loader: output format must be "arrow" or "flat", found ${JSON.stringify(settings.format)}`,
+        );
       }
       format = f;
     }
@@ -295,9 +312,16 @@ export class DataLoader {
   }
 
   /** Decide the plan (levels, cuts, tiers) for a build or load. */
-  async #plan(options: { tcmLevel?: string; tcmTable?: TableId; mode?: TcmMode; needTcm?: boolean; columns?: readonly string[] }): Promise<ResolvedPlan> {
+  async #plan(options: {
+    tcmLevel?: string;
+    tcmTable?: TableId;
+    mode?: TcmMode;
+    needTcm?: boolean;
+    columns?: readonly string[];
+  }): Promise<ResolvedPlan> {
     const mode = options.mode ?? "only";
-    if (mode !== "only" && mode !== "any") throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: mode must be "only" or "any", found ${JSON.stringify(mode)}`);
+    if (mode !== "only" && mode !== "any")
+      throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: mode must be "only" or "any", found ${JSON.stringify(mode)}`);
     const low = this.config.levels[0] as LevelConfig;
     const cuts = new Map(this.#cuts);
     if (this.#listCuts.length > 0) await this.#assignListCuts(cuts);
@@ -305,7 +329,9 @@ export class DataLoader {
     if (options.tcmLevel !== undefined) {
       tcmLevel = this.#level(options.tcmLevel);
       if (tcmLevel.parent === undefined) {
-        throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: level "${options.tcmLevel}" is not a TCM level (it has no parent/child)`, { level: options.tcmLevel });
+        throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: level "${options.tcmLevel}" is not a TCM level (it has no parent/child)`, {
+          level: options.tcmLevel,
+        });
       }
     } else {
       const needs = [...cuts.keys()].filter((l) => l !== low.name);
@@ -325,7 +351,9 @@ export class DataLoader {
     if (!tcmLevel) {
       for (const level of cuts.keys()) {
         if (level !== low.name) {
-          throw new LoaderError("LOADER_BAD_CUT", `loader: a cut on level "${level}" needs a TCM level joining it to "${low.name}"`, { level });
+          throw new LoaderError("LOADER_BAD_CUT", `loader: a cut on level "${level}" needs a TCM level joining it to "${low.name}"`, {
+            level,
+          });
         }
       }
       const text = cuts.get(low.name);
@@ -343,9 +371,13 @@ export class DataLoader {
     const child = this.#level(tcmLevel.child as string);
     for (const level of cuts.keys()) {
       if (level !== parent.name && level !== child.name) {
-        throw new LoaderError("LOADER_BAD_CUT", `loader: a cut on level "${level}" cannot be applied through TCM level "${tcmLevel.name}" (${parent.name} → ${child.name})`, {
-          level,
-        });
+        throw new LoaderError(
+          "LOADER_BAD_CUT",
+          `loader: a cut on level "${level}" cannot be applied through TCM level "${tcmLevel.name}" (${parent.name} → ${child.name})`,
+          {
+            level,
+          },
+        );
       }
     }
     const pText = cuts.get(parent.name);
@@ -404,11 +436,17 @@ export class DataLoader {
   }
 
   #requireFiles(): number[] {
-    if (this.#files === null) throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: no cycles selected: call setFiles() first (e.g. setFiles(\"all\"))");
+    if (this.#files === null)
+      throw new LoaderError("LOADER_BAD_ARGUMENT", 'loader: no cycles selected: call setFiles() first (e.g. setFiles("all"))');
     return this.#files;
   }
 
-  async #eachCycle(files: readonly number[], tiers: readonly string[], body: (src: CycleSource) => void, onProgress?: (done: number, total: number) => void): Promise<void> {
+  async #eachCycle(
+    files: readonly number[],
+    tiers: readonly string[],
+    body: (src: CycleSource) => void,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<void> {
     let done = 0;
     for (const f of files) {
       const src = await openLh5Cycle(this.catalog, f, tiers, this.#openPath);
@@ -478,7 +516,12 @@ export class DataLoader {
         chunks.push(chunk);
         if (saved.length > 0) {
           const c = merge ? collector : new ColumnCollector(saved);
-          c.addCycle(src, plan.parent, chunk, plan.tcm ? { level: plan.tcm.child, tables: childTablesOf(src, plan.tcm.child, plan.childTables) } : undefined);
+          c.addCycle(
+            src,
+            plan.parent,
+            chunk,
+            plan.tcm ? { level: plan.tcm.child, tables: childTablesOf(src, plan.tcm.child, plan.childTables) } : undefined,
+          );
           if (!merge) collectors.push(c);
         }
       },
@@ -543,7 +586,8 @@ export class DataLoader {
     } else {
       plan = this.#planForEntryList(entryList, options.tcmLevel);
       given = new Map();
-      if (isPerFile(entryList)) for (const [f, t] of entryList) for (const c of chunksFromTable(t, plan.names, f)) given.set(c.fileIndex, c);
+      if (isPerFile(entryList))
+        for (const [f, t] of entryList) for (const c of chunksFromTable(t, plan.names, f)) given.set(c.fileIndex, c);
       else for (const c of chunksFromTable(entryList, plan.names)) given.set(c.fileIndex, c);
     }
     if (orientation === "evt" && !plan.tcm) {
@@ -573,7 +617,12 @@ export class DataLoader {
       });
     } else {
       results = [];
-      await this.#eachCycle(cycles, plan.tiers, (src) => results.push(runCycleJob(src, job, given?.get(src.fileIndex))), options.onProgress);
+      await this.#eachCycle(
+        cycles,
+        plan.tiers,
+        (src) => results.push(runCycleJob(src, job, given?.get(src.fileIndex))),
+        options.onProgress,
+      );
     }
     const chunks: EntryChunk[] = [];
     const perFile: { chunk: EntryChunk; collector: ColumnCollector }[] = [];
@@ -591,7 +640,8 @@ export class DataLoader {
     if (merge) result = assembleOutput(chunks, merged, plan.names, true, orientation, format);
     else {
       const tables = new Map<number, Table>();
-      for (const { chunk, collector } of perFile) tables.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format));
+      for (const { chunk, collector } of perFile)
+        tables.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format));
       result = tables;
     }
     if (options.outputFile) await this.#writeResult(options.outputFile, result, "merged_data");
@@ -656,7 +706,11 @@ export class DataLoader {
   /** An `outputFile` is refused before any work when there is no writer for it. */
   #checkOutputFile(path: string | undefined): void {
     if (path !== undefined && !this.#writeOutput) {
-      throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: outputFile needs a file writer (use @daqkit/loader/node's openDataLoader, or pass writeOutput)", { path });
+      throw new LoaderError(
+        "LOADER_BAD_ARGUMENT",
+        "loader: outputFile needs a file writer (use @daqkit/loader/node's openDataLoader, or pass writeOutput)",
+        { path },
+      );
     }
   }
 

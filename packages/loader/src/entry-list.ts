@@ -135,7 +135,11 @@ export function pieceRows(p: Piece): number {
  * larger than the selection is read as the whole span `[min, max]` and indexed in memory.
  * `position[j]` is where row `rows[j]` sits in the read result (`null` = at `j`).
  */
-export function planRowRead(rows: ArrayLike<number>): { selection: ArrayLike<number> | { start: number; stop: number }; length: number; position: Int32Array | null } {
+export function planRowRead(rows: ArrayLike<number>): {
+  selection: ArrayLike<number> | { start: number; stop: number };
+  length: number;
+  position: Int32Array | null;
+} {
   const n = rows.length;
   if (n === 0) return { selection: { start: 0, stop: 0 }, length: 0, position: null };
   let min = rows[0] as number;
@@ -171,10 +175,14 @@ export function evaluateCut(cut: LevelCut, pieces: ReadonlyMap<string, Piece>, n
     return evaluateExpression(cut.expression, getColumn, n);
   } catch (cause) {
     if (LoaderError.isInstance(cause)) throw cause;
-    throw new LoaderError("LOADER_BAD_CUT", `loader: cut "${cut.text}" on level "${cut.level}" failed on ${where}: ${(cause as Error).message}`, {
-      level: cut.level,
-      cause,
-    });
+    throw new LoaderError(
+      "LOADER_BAD_CUT",
+      `loader: cut "${cut.text}" on level "${cut.level}" failed on ${where}: ${(cause as Error).message}`,
+      {
+        level: cut.level,
+        cause,
+      },
+    );
   }
 }
 
@@ -183,11 +191,15 @@ function parentTablesOf(src: CycleSource, plan: EntryPlan): TableId[] {
   // Every tier of the entries' level must exist: a missing dsp file would otherwise turn its columns into nulls.
   for (const tier of plan.parent.tiers) {
     if (src.tables(tier) === null) {
-      throw new LoaderError("LOADER_FILE_MISSING", `loader: cycle ${src.fileIndex}: the ${tier} tier file ${src.describe(tier)} does not exist`, {
-        fileIndex: src.fileIndex,
-        level: plan.parent.name,
-        path: src.describe(tier),
-      });
+      throw new LoaderError(
+        "LOADER_FILE_MISSING",
+        `loader: cycle ${src.fileIndex}: the ${tier} tier file ${src.describe(tier)} does not exist`,
+        {
+          fileIndex: src.fileIndex,
+          level: plan.parent.name,
+          path: src.describe(tier),
+        },
+      );
     }
   }
   const inFile = src.tables(firstTier) as readonly TableId[];
@@ -215,7 +227,9 @@ export function buildHitEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
       const first = pieces?.values().next().value;
       const n = first ? pieceRows(first) : 0;
       if (pieces === null) {
-        plan.warn(`cycle ${src.fileIndex}: table ${table} of level "${plan.parent.name}" lacks cut columns (${plan.parentCut.columns.join(", ")}): no rows pass`);
+        plan.warn(
+          `cycle ${src.fileIndex}: table ${table} of level "${plan.parent.name}" lacks cut columns (${plan.parentCut.columns.join(", ")}): no rows pass`,
+        );
         kept = new Int32Array(0);
       } else {
         const mask = evaluateCut(plan.parentCut, pieces, n, `table ${table}`);
@@ -257,11 +271,15 @@ export function readCycleTcm(src: CycleSource, plan: EntryPlan): Tcm {
   let table: TableId;
   if (tcm.table !== undefined) {
     if (!tables.some((t) => String(t) === String(tcm.table))) {
-      throw new LoaderError("LOADER_TABLE_MISSING", `loader: cycle ${src.fileIndex}: TCM table ${tcm.table} is not in ${src.describe(tier)} (has ${tables.join(", ")})`, {
-        fileIndex: src.fileIndex,
-        table: tcm.table,
-        path: src.describe(tier),
-      });
+      throw new LoaderError(
+        "LOADER_TABLE_MISSING",
+        `loader: cycle ${src.fileIndex}: TCM table ${tcm.table} is not in ${src.describe(tier)} (has ${tables.join(", ")})`,
+        {
+          fileIndex: src.fileIndex,
+          table: tcm.table,
+          path: src.describe(tier),
+        },
+      );
     }
     table = tcm.table;
   } else if (tables.length === 1) {
@@ -277,7 +295,11 @@ export function readCycleTcm(src: CycleSource, plan: EntryPlan): Tcm {
     return normalizeTcm(src.readTcm(tier, table), tcm.level.tcmColumns);
   } catch (cause) {
     if (LoaderError.isInstance(cause) && cause.code === "LOADER_BAD_TCM") {
-      throw new LoaderError("LOADER_BAD_TCM", `${cause.message} (in ${src.describe(tier)})`, { path: src.describe(tier), fileIndex: src.fileIndex, cause });
+      throw new LoaderError("LOADER_BAD_TCM", `${cause.message} (in ${src.describe(tier)})`, {
+        path: src.describe(tier),
+        fileIndex: src.fileIndex,
+        cause,
+      });
     }
     throw cause;
   }
@@ -360,7 +382,9 @@ export function buildTcmEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
         throw cause;
       }
       if (pieces === null) {
-        plan.warn(`cycle ${src.fileIndex}: table ${table} of level "${plan.parent.name}" lacks cut columns (${plan.parentCut.columns.join(", ")}): no hits pass`);
+        plan.warn(
+          `cycle ${src.fileIndex}: table ${table} of level "${plan.parent.name}" lacks cut columns (${plan.parentCut.columns.join(", ")}): no hits pass`,
+        );
         if (maxRow >= src.rowCount(firstTier, table)) throw outOfRange(src.rowCount(firstTier, table));
         continue;
       }

@@ -49,7 +49,13 @@ export function tableIdData(ids: readonly TableId[], codes: Int32Array): Data {
 }
 
 /** Concatenate entry chunks (in order) into one chunk-like set of arrays plus the `file` column. */
-export function concatChunks(chunks: readonly EntryChunk[]): { ids: TableId[]; codes: Int32Array; row: Int32Array; event: Int32Array | null; file: Int32Array } {
+export function concatChunks(chunks: readonly EntryChunk[]): {
+  ids: TableId[];
+  codes: Int32Array;
+  row: Int32Array;
+  event: Int32Array | null;
+  file: Int32Array;
+} {
   const ids: TableId[] = [];
   const idCode = new Map<string, number>();
   let n = 0;
@@ -92,7 +98,12 @@ export function makeArrowTable(columns: readonly { name: string; data: Data; met
  * The entry list of some chunks as an Arrow table: `{parent}_table`, `{parent}_idx`,
  * (`{child}_idx`), (`file` when `withFile`), then `extra` columns.
  */
-export function entryTable(chunks: readonly EntryChunk[], names: EntryColumnNames, withFile: boolean, extra?: ReadonlyMap<string, GatheredColumn>): Table {
+export function entryTable(
+  chunks: readonly EntryChunk[],
+  names: EntryColumnNames,
+  withFile: boolean,
+  extra?: ReadonlyMap<string, GatheredColumn>,
+): Table {
   const all = concatChunks(chunks);
   const cols: { name: string; data: Data; metadata?: Map<string, string> }[] = [
     { name: names.table, data: tableIdData(all.ids, all.codes) },
@@ -111,7 +122,10 @@ function intColumn(v: Vector | null, name: string): Int32Array {
   let i = 0;
   for (const x of v) {
     const n = Number(x);
-    if (!Number.isInteger(n) || n < 0) throw new LoaderError("LOADER_BAD_ENTRY_LIST", `loader: entry-list column "${name}" row ${i} is ${String(x)}, not a row index`, { row: i });
+    if (!Number.isInteger(n) || n < 0)
+      throw new LoaderError("LOADER_BAD_ENTRY_LIST", `loader: entry-list column "${name}" row ${i} is ${String(x)}, not a row index`, {
+        row: i,
+      });
     out[i++] = n;
   }
   return out;

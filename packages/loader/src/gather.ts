@@ -1,15 +1,4 @@
-import {
-  Bool,
-  type Data,
-  type DataType,
-  Field,
-  FixedSizeList,
-  Float64,
-  List,
-  makeData,
-  Struct,
-  Utf8,
-} from "apache-arrow";
+import { Bool, type Data, type DataType, Field, FixedSizeList, Float64, List, makeData, Struct, Utf8 } from "apache-arrow";
 import { arrowTypeOfTypedArray } from "@daqkit/io";
 import type { NumericArray } from "@daqkit/lh5";
 import { LoaderError } from "./errors.js";
@@ -124,7 +113,8 @@ function gather(name: string, pieces: readonly Piece[], srcPiece: Int32Array, sr
     return makeData({ type: new Float64(), length: n, nullCount: n, nullBitmap: new Uint8Array((n + 7) >> 3), data: new Float64Array(n) });
   }
   if (kinds.size === 1 && kinds.has("table")) return gatherTable(name, pieces as PieceTable[], srcPiece, srcRow);
-  if (kinds.size === 1 && kinds.has("primitive")) return gatherPrimitive(name, pieces as PieceArray[], srcPiece, srcRow, validity(srcPiece));
+  if (kinds.size === 1 && kinds.has("primitive"))
+    return gatherPrimitive(name, pieces as PieceArray[], srcPiece, srcRow, validity(srcPiece));
   if (kinds.has("primitive") || kinds.has("table")) {
     throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: column "${name}" has incompatible kinds across tables: ${[...kinds].join(", ")}`);
   }
@@ -226,7 +216,8 @@ function gatherPrimitive(
     const bits = new Uint8Array((n + 7) >> 3);
     for (let i = 0; i < n; i++) {
       const p = srcPiece[i] as number;
-      if (p >= 0 && ((pieces[p] as PieceArray).data as Uint8Array)[srcRow[i] as number]) bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7));
+      if (p >= 0 && ((pieces[p] as PieceArray).data as Uint8Array)[srcRow[i] as number])
+        bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7));
     }
     return makeData({ type, length: n, data: bits, ...v });
   }
@@ -289,7 +280,9 @@ function gatherFixed(name: string, pieces: readonly PieceArray[], srcPiece: Int3
   const leaves = pieces.map(flatPiece);
   const sameNumeric =
     pieces.length > 0 &&
-    pieces.every((p) => !Array.isArray(p.data) && p.element.kind !== "bool" && p.data.constructor === (pieces[0] as PieceArray).data.constructor);
+    pieces.every(
+      (p) => !Array.isArray(p.data) && p.element.kind !== "bool" && p.data.constructor === (pieces[0] as PieceArray).data.constructor,
+    );
   let child: Data;
   if (sameNumeric) {
     // Fast path (waveforms): block copies of `w` values per row.
@@ -306,7 +299,12 @@ function gatherFixed(name: string, pieces: readonly PieceArray[], srcPiece: Int3
       const r = srcRow[i] as number;
       (out as Float64Array).set(d.subarray(r * w, r * w + w), i * w);
     }
-    child = makeData({ type: arrowTypeOf({ ...(pieces[0] as PieceArray), data: out }) as Float64, length: n * w, data: out as Float64Array, nullCount: 0 });
+    child = makeData({
+      type: arrowTypeOf({ ...(pieces[0] as PieceArray), data: out }) as Float64,
+      length: n * w,
+      data: out as Float64Array,
+      nullCount: 0,
+    });
   } else {
     const childPiece = new Int32Array(n * w).fill(-1);
     const childRow = new Int32Array(n * w);

@@ -101,12 +101,16 @@ export async function openLh5Cycle(
     closeAll();
     throw error;
   }
-  const pathOf = (tier: string): string => (catalog.tiers.includes(tier) ? catalog.tierPath(fileIndex, tier) : `<no tier "${tier}" in the FileDB>`);
+  const pathOf = (tier: string): string =>
+    catalog.tiers.includes(tier) ? catalog.tierPath(fileIndex, tier) : `<no tier "${tier}" in the FileDB>`;
   const fileOf = (tier: string): Lh5File => {
     const f = files.get(tier);
     if (!f) {
       const path = pathOf(tier);
-      throw new LoaderError("LOADER_FILE_MISSING", `loader: cycle ${fileIndex}: the ${tier} tier file ${path} does not exist`, { path, fileIndex });
+      throw new LoaderError("LOADER_FILE_MISSING", `loader: cycle ${fileIndex}: the ${tier} tier file ${path} does not exist`, {
+        path,
+        fileIndex,
+      });
     }
     return f;
   };
@@ -118,7 +122,12 @@ export async function openLh5Cycle(
       const code = (cause as { code?: string }).code;
       const path = catalog.tierPath(fileIndex, tier);
       if (code === "LH5_OBJECT_NOT_FOUND") {
-        throw new LoaderError("LOADER_TABLE_MISSING", `loader: ${path}: table ${catalog.tableName(tier, table)} does not exist`, { path, fileIndex, table, cause });
+        throw new LoaderError("LOADER_TABLE_MISSING", `loader: ${path}: table ${catalog.tableName(tier, table)} does not exist`, {
+          path,
+          fileIndex,
+          table,
+          cause,
+        });
       }
       throw new LoaderError("LOADER_IO", `loader: reading ${catalog.tableName(tier, table)} from ${path} failed: ${lh5Reason(cause)}`, {
         path,
@@ -181,11 +190,19 @@ export function rawTcmOf(obj: Lgdo, path: string): RawTcm {
     }
     const columns = new Map<string, RawVectorOfVectors>();
     for (const [k, v] of entries) {
-      if (v.type === "VectorOfVectors" && (v.flattened.type === "Array" || v.flattened.type === "FixedSizeArray") && !Array.isArray(v.flattened.data)) {
+      if (
+        v.type === "VectorOfVectors" &&
+        (v.flattened.type === "Array" || v.flattened.type === "FixedSizeArray") &&
+        !Array.isArray(v.flattened.data)
+      ) {
         columns.set(k, { cumulativeLength: v.cumulativeLength, flattened: v.flattened.data as ArrayLike<number> });
       }
     }
     return { layout: "table", columns };
   }
-  throw new LoaderError("LOADER_BAD_TCM", `loader: ${path}: the TCM is a ${obj.type}; expected a Struct with cumulative_length or a Table of VoVs`, { path });
+  throw new LoaderError(
+    "LOADER_BAD_TCM",
+    `loader: ${path}: the TCM is a ${obj.type}; expected a Struct with cumulative_length or a Table of VoVs`,
+    { path },
+  );
 }

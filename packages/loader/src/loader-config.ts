@@ -6,7 +6,6 @@
 import { expandConfigText } from "@daqkit/filedb";
 import { LoaderError } from "./errors.js";
 
-
 /** Field names of a TCM level (pygama's `tcm_cols`). */
 export interface TcmColumns {
   /** Field holding the parent table id per hit (`array_id` old layout, `table_key` new layout). */
@@ -97,7 +96,8 @@ export function parseLoaderConfig(
       levels.push({ name, tiers: tiers as string[] });
       continue;
     }
-    if (typeof v.parent !== "string" || typeof v.child !== "string") throw bad(`level "${name}": "parent" and "child" must be level names`, path);
+    if (typeof v.parent !== "string" || typeof v.child !== "string")
+      throw bad(`level "${name}": "parent" and "child" must be level names`, path);
     const cols = (v.tcm_cols ?? {}) as Record<string, unknown>;
     if (typeof cols !== "object" || cols === null) throw bad(`level "${name}": "tcm_cols" must be an object`, path);
     const str = (key: string, fallback: string): string => {
@@ -111,7 +111,11 @@ export function parseLoaderConfig(
       tiers: tiers as string[],
       parent: v.parent,
       child: v.child,
-      tcmColumns: { parentTable: str("parent_tb", "array_id"), parentIdx: str("parent_idx", "array_idx"), childIdx: str("child_idx", "coin_idx") },
+      tcmColumns: {
+        parentTable: str("parent_tb", "array_id"),
+        parentIdx: str("parent_idx", "array_idx"),
+        childIdx: str("child_idx", "coin_idx"),
+      },
     });
   }
   if (levels.length === 0) throw bad(`"levels" is empty`, path);
@@ -125,11 +129,12 @@ export function parseLoaderConfig(
     }
     if (l.parent === l.child) throw bad(`TCM level "${l.name}": parent and child are the same level`, path);
   }
-  if (levels[0]?.parent !== undefined) throw bad(`the first level ("${levels[0]?.name}") is the low level and must not be a TCM level`, path);
+  if (levels[0]?.parent !== undefined)
+    throw bad(`the first level ("${levels[0]?.name}") is the low level and must not be a TCM level`, path);
   let filedb: string | Record<string, unknown> | undefined;
   if (typeof raw.filedb === "string") filedb = expand(raw.filedb);
-  else if (typeof raw.filedb === "object" && raw.filedb !== null && !Array.isArray(raw.filedb)) filedb = raw.filedb as Record<string, unknown>;
+  else if (typeof raw.filedb === "object" && raw.filedb !== null && !Array.isArray(raw.filedb))
+    filedb = raw.filedb as Record<string, unknown>;
   else if (raw.filedb !== undefined) throw bad(`"filedb" must be a path or a FileDB config object`, path);
   return { levels, ...(filedb === undefined ? {} : { filedb }), configDir, raw };
 }
-

@@ -58,7 +58,9 @@ export function readLoaderConfig(source: string | Record<string, unknown>, optio
   }
   for (const key of subPath) {
     if (typeof parsed !== "object" || parsed === null || !(key in parsed)) {
-      throw new LoaderError("LOADER_CONFIG_NOT_FOUND", `loader config: ${path} has no entry "${subPath.join("/")}" (missing "${key}")`, { path });
+      throw new LoaderError("LOADER_CONFIG_NOT_FOUND", `loader config: ${path} has no entry "${subPath.join("/")}" (missing "${key}")`, {
+        path,
+      });
     }
     parsed = (parsed as Record<string, unknown>)[key];
   }
@@ -68,4 +70,3 @@ export function readLoaderConfig(source: string | Record<string, unknown>, optio
   const dir = dirname(path);
   return parseLoaderConfig(parsed as Record<string, unknown>, dir, path, (text) => expandConfigPath(text, dir));
 }
-

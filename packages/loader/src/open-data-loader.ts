@@ -45,7 +45,12 @@ export interface OpenDataLoaderOptions {
   readonly spawnWorker?: WorkerFactory;
 }
 
-async function fileDbFrom(source: string | Record<string, unknown>, options: FileDbOptions, configDir: string, cwd: string): Promise<FileDb> {
+async function fileDbFrom(
+  source: string | Record<string, unknown>,
+  options: FileDbOptions,
+  configDir: string,
+  cwd: string,
+): Promise<FileDb> {
   // A JSON config path, a saved database (.lh5, wildcards allowed) or an inline config object.
   if (typeof source === "string") return openFileDb(resolve(cwd, source), { cwd, ...options });
   return openFileDb(source as unknown as FileDbConfig, { configDir, cwd, ...options });
@@ -58,7 +63,10 @@ async function fileDbFrom(source: string | Record<string, unknown>, options: Fil
  * @throws LoaderError `LOADER_CONFIG_NOT_FOUND`, `LOADER_BAD_CONFIG` (also when there is no FileDB),
  *   and FileDbError codes from building the FileDB.
  */
-export async function openDataLoader(config: string | Record<string, unknown> | LoaderConfig, options: OpenDataLoaderOptions = {}): Promise<DataLoader> {
+export async function openDataLoader(
+  config: string | Record<string, unknown> | LoaderConfig,
+  options: OpenDataLoaderOptions = {},
+): Promise<DataLoader> {
   const cwd = options.cwd ?? process.cwd();
   const parsed: LoaderConfig =
     typeof config === "object" && "levels" in config && Array.isArray((config as LoaderConfig).levels) && "configDir" in config
@@ -71,7 +79,10 @@ export async function openDataLoader(config: string | Record<string, unknown> | 
   let catalog: FileCatalog;
   if (source instanceof FileDb) catalog = fileDbCatalog(source);
   else if (typeof source === "object" && typeof (source as FileCatalog).tierTables === "function") catalog = source as FileCatalog;
-  else catalog = fileDbCatalog(await fileDbFrom(source as string | Record<string, unknown>, options.filedbOptions ?? {}, parsed.configDir, cwd));
+  else
+    catalog = fileDbCatalog(
+      await fileDbFrom(source as string | Record<string, unknown>, options.filedbOptions ?? {}, parsed.configDir, cwd),
+    );
   const loader = new DataLoader(parsed, catalog, {
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.workers === undefined ? {} : { workers: options.workers }),

@@ -29,7 +29,13 @@ function flatten(cols: NamedData[]): NamedData[] {
 }
 
 function listOf(data: Data, offsets: Int32Array): Data {
-  return makeData({ type: new List(new Field("item", data.type, true)), length: offsets.length - 1, valueOffsets: offsets, child: data, nullCount: 0 });
+  return makeData({
+    type: new List(new Field("item", data.type, true)),
+    length: offsets.length - 1,
+    valueOffsets: offsets,
+    child: data,
+    nullCount: 0,
+  });
 }
 
 /**

@@ -138,14 +138,19 @@ export function normalizeTcm(raw: RawTcm, columns?: TcmColumns): Tcm {
     );
   }
   const head = (c: IntegerColumn): IntegerColumn =>
-    c.length === hitCount ? c : ArrayBuffer.isView(c) ? (c as Int32Array).subarray(0, hitCount) : Array.prototype.slice.call(c, 0, hitCount);
+    c.length === hitCount
+      ? c
+      : ArrayBuffer.isView(c)
+        ? (c as Int32Array).subarray(0, hitCount)
+        : Array.prototype.slice.call(c, 0, hitCount);
   const table = toNumbers(head(tableColumn), "parent table");
   const row = toRows(head(rowColumn), "parent row");
   const event = new Int32Array(hitCount);
   let start = 0;
   for (let e = 0; e < eventCount; e++) {
     const end = eventEnd[e] as number;
-    if (end < start) throw new LoaderError("LOADER_BAD_TCM", `TCM: cumulative_length decreases at event ${e} (${start} → ${end})`, { row: e });
+    if (end < start)
+      throw new LoaderError("LOADER_BAD_TCM", `TCM: cumulative_length decreases at event ${e} (${start} → ${end})`, { row: e });
     event.fill(e, start, end);
     start = end;
   }

@@ -24,7 +24,12 @@ describe("bad files on disk", () => {
   const config = {
     levels: {
       hit: { tiers: ["dsp", "hit"] },
-      tcm: { tiers: ["tcm"], parent: "hit", child: "evt", tcm_cols: { child_idx: "coin_idx", parent_tb: "array_id", parent_idx: "array_idx" } },
+      tcm: {
+        tiers: ["tcm"],
+        parent: "hit",
+        child: "evt",
+        tcm_cols: { child_idx: "coin_idx", parent_tb: "array_id", parent_idx: "array_idx" },
+      },
       evt: { tiers: ["evt"] },
     },
   };
@@ -51,10 +56,11 @@ describe("bad files on disk", () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  const code = async (p: Promise<unknown>) => p.then(
-    () => "no error",
-    (e: { code?: string }) => e.code ?? String(e),
-  );
+  const code = async (p: Promise<unknown>) =>
+    p.then(
+      () => "no error",
+      (e: { code?: string }) => e.code ?? String(e),
+    );
 
   it("a TCM row past a table's end is LOADER_TCM_OUT_OF_RANGE, with and without a cut", async () => {
     const dl = await openDataLoader(config, { filedb });

@@ -121,7 +121,11 @@ describe("TCM entry lists (pure, in-memory)", () => {
     });
     // events with multiplicity 1 are 0 and 2, neither has a hit above 5000 → nothing (pygama OR-ed: 24 rows in R15)
     expect(buildTcmEntries(workedCycle(), p).row.length).toBe(0);
-    const q = plan({ mode: "any", parentCut: parseLevelCut("hit", "trapEmax > 5000"), childCut: parseLevelCut("evt", "multiplicity == 2") });
+    const q = plan({
+      mode: "any",
+      parentCut: parseLevelCut("hit", "trapEmax > 5000"),
+      childCut: parseLevelCut("evt", "multiplicity == 2"),
+    });
     expect(new Set(buildTcmEntries(workedCycle(), q).event)).toEqual(new Set([1, 3]));
   });
 
@@ -187,7 +191,11 @@ describe("TCM entry lists (pure, in-memory)", () => {
   });
 
   it("more TCM events than child rows is LOADER_TCM_OUT_OF_RANGE", () => {
-    const src = fakeCycle(0, { dsp: { "7": { e: [1, 1] } }, hit: { "7": { x: [0, 0] } }, evt: { all: { m: [1] } } }, { tier: "tcm", raw: oldTcm([[[7, 0]], [[7, 1]]]) });
+    const src = fakeCycle(
+      0,
+      { dsp: { "7": { e: [1, 1] } }, hit: { "7": { x: [0, 0] } }, evt: { all: { m: [1] } } },
+      { tier: "tcm", raw: oldTcm([[[7, 0]], [[7, 1]]]) },
+    );
     expect(() => buildTcmEntries(src, plan({ childCut: parseLevelCut("evt", "m > 0") }))).toThrowError(
       expect.objectContaining({ code: "LOADER_TCM_OUT_OF_RANGE" }),
     );
@@ -213,7 +221,21 @@ describe("hit entry lists without TCM (pure)", () => {
 
   it("a cut on an array-valued column is LOADER_BAD_CUT", () => {
     const src = fakeCycle(0, { dsp: { "1": { e: [1] } }, hit: { "1": { x: [0] } } });
-    const bad = { ...src, read: () => new Map([["e", { type: "VectorOfVectors" as const, cumulativeLength: [1], flattened: { type: "Array" as const, element: { kind: "real" }, data: Float64Array.of(1), shape: [1], attrs: {} }, attrs: {} }]]) };
+    const bad = {
+      ...src,
+      read: () =>
+        new Map([
+          [
+            "e",
+            {
+              type: "VectorOfVectors" as const,
+              cumulativeLength: [1],
+              flattened: { type: "Array" as const, element: { kind: "real" }, data: Float64Array.of(1), shape: [1], attrs: {} },
+              attrs: {},
+            },
+          ],
+        ]),
+    };
     expect(() => buildHitEntries(bad, plan({ tcm: false, parentCut: parseLevelCut("hit", "e > 0") }))).toThrowError(
       expect.objectContaining({ code: "LOADER_BAD_CUT" }),
     );

@@ -113,4 +113,3 @@ export const WORKED: [number, number][][] = [
     [1121600, 2],
   ],
 ];
-

@@ -18,7 +18,9 @@ const GE = [1084803, 1084804, 1121600];
 function summary(db: FileDb) {
   return {
     tables: db.tiers.map((tier) => Array.from({ length: db.length }, (_, row) => db.getTables(row, tier))),
-    tableColumns: db.records().map((_r, row) => db.tiers.map((tier) => (db.getTables(row, tier) ?? []).map((id) => db.getTableColumns(id, tier, row)))),
+    tableColumns: db
+      .records()
+      .map((_r, row) => db.tiers.map((tier) => (db.getTables(row, tier) ?? []).map((id) => db.getTableColumns(id, tier, row)))),
     rows: db.records().map((r) => JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? String(v) : v)))),
     columns: db.columnNames,
     phy: Array.from(db.query("type == 'phy' and file_status == 30")),

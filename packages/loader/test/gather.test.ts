@@ -25,7 +25,9 @@ const aoesa = (rows: number[][]): Piece => ({
 });
 const i32 = (xs: number[]) => Int32Array.from(xs);
 const values = (g: ReturnType<typeof gatherColumn>) =>
-  [...makeVector(g.data)].map((v) => (v && typeof v === "object" && "toArray" in v ? Array.from((v as { toArray(): ArrayLike<number> }).toArray()) : v));
+  [...makeVector(g.data)].map((v) =>
+    v && typeof v === "object" && "toArray" in v ? Array.from((v as { toArray(): ArrayLike<number> }).toArray()) : v,
+  );
 
 describe("gatherColumn", () => {
   it("gathers numbers from several pieces with nulls where a table lacks the column (B4)", () => {
@@ -54,17 +56,43 @@ describe("gatherColumn", () => {
     const l = gatherColumn("v", [vov([[1, 2], [], [3]])], i32([0, -1, 0]), i32([2, 0, 0]));
     expect(String(l.data.type)).toMatch(/^List/);
     expect(values(l)).toEqual([[3], null, [1, 2]]);
-    const f = gatherColumn("w", [aoesa([[1, 2], [3, 4]])], i32([0, 0]), i32([1, 0]));
+    const f = gatherColumn(
+      "w",
+      [
+        aoesa([
+          [1, 2],
+          [3, 4],
+        ]),
+      ],
+      i32([0, 0]),
+      i32([1, 0]),
+    );
     expect(String(f.data.type)).toMatch(/FixedSizeList\[2\]/);
-    expect(values(f)).toEqual([[3, 4], [1, 2]]);
+    expect(values(f)).toEqual([
+      [3, 4],
+      [1, 2],
+    ]);
     const m = gatherColumn("w", [aoesa([[1, 2]]), aoesa([[5, 6, 7]])], i32([1, 0]), i32([0, 0]));
     expect(String(m.data.type)).toMatch(/^List/);
-    expect(values(m)).toEqual([[5, 6, 7], [1, 2]]);
+    expect(values(m)).toEqual([
+      [5, 6, 7],
+      [1, 2],
+    ]);
   });
 
   it("tables → Struct, a sub-column missing in one piece is null there", () => {
-    const t = (cols: Record<string, Piece>, n: number): Piece => ({ type: "WaveformTable", columns: new Map(Object.entries(cols)), nRows: n, attrs: {} });
-    const g = gatherColumn("wf", [t({ t0: arr(Float64Array.of(1)), dt: arr(Float64Array.of(16)) }, 1), t({ t0: arr(Float64Array.of(2)) }, 1)], i32([0, 1]), i32([0, 0]));
+    const t = (cols: Record<string, Piece>, n: number): Piece => ({
+      type: "WaveformTable",
+      columns: new Map(Object.entries(cols)),
+      nRows: n,
+      attrs: {},
+    });
+    const g = gatherColumn(
+      "wf",
+      [t({ t0: arr(Float64Array.of(1)), dt: arr(Float64Array.of(16)) }, 1), t({ t0: arr(Float64Array.of(2)) }, 1)],
+      i32([0, 1]),
+      i32([0, 0]),
+    );
     expect(String(g.data.type)).toMatch(/^Struct/);
     const v = makeVector(g.data);
     expect(v.get(0)?.toJSON()).toEqual({ t0: 1, dt: 16 });

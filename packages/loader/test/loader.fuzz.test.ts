@@ -8,7 +8,17 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BASE_SEED, bundleScript, finish, type IsolatedInput, mutations, newTally, prng, runIsolated, scaled } from "../../../test/support/fault.js";
+import {
+  BASE_SEED,
+  bundleScript,
+  finish,
+  type IsolatedInput,
+  mutations,
+  newTally,
+  prng,
+  runIsolated,
+  scaled,
+} from "../../../test/support/fault.js";
 import { CONFIGS, LH5_DATA } from "./paths.js";
 
 const SETUP = {
@@ -31,7 +41,22 @@ function paths(value: unknown, prefix: string[] = []): string[][] {
   return out;
 }
 
-const WRONG: unknown[] = [null, 0, -1, true, "", "hit", "nope", "$_/missing.json", [], ["raw"], ["raw", "nope"], {}, { tiers: [] }, { a: 1 }];
+const WRONG: unknown[] = [
+  null,
+  0,
+  -1,
+  true,
+  "",
+  "hit",
+  "nope",
+  "$_/missing.json",
+  [],
+  ["raw"],
+  ["raw", "nope"],
+  {},
+  { tiers: [] },
+  { a: 1 },
+];
 
 function expectCodes(coded: Record<string, number>): void {
   for (const code of Object.keys(coded)) expect(code).toMatch(/^(LOADER|FILEDB|LH5)_/);
@@ -65,7 +90,10 @@ describe("loader fault suite", () => {
       const value = WRONG[Math.floor(rnd() * WRONG.length)];
       if (remove) delete node[path[path.length - 1]!];
       else node[path[path.length - 1]!] = value;
-      inputs.push({ label: `${remove ? "delete" : `set ${JSON.stringify(value)}`} at ${path.join(".")}`, data: { kind: "config", bytes: Buffer.from(JSON.stringify(copy)) } });
+      inputs.push({
+        label: `${remove ? "delete" : `set ${JSON.stringify(value)}`} at ${path.join(".")}`,
+        data: { kind: "config", bytes: Buffer.from(JSON.stringify(copy)) },
+      });
     }
     const tally = newTally("loader-configs");
     await runIsolated(script, inputs, tally, { deadlineMs: 20_000, workerData: SETUP });
@@ -76,10 +104,39 @@ describe("loader fault suite", () => {
 
   it("cut expressions: token soups and well-formed cuts per level, as list cuts, through the TCM → ok or coded; no hang", async () => {
     const script = await worker();
-    const tokens = ["trapEmax", "AoE", "is_valid_cal", "multiplicity", "coin_idx", "nope", ">", "<", "==", "and", "or", "not", "(", ")", "[", "]", "1000", "-1", "nan", "'x'", "+", "*", "**", ","];
+    const tokens = [
+      "trapEmax",
+      "AoE",
+      "is_valid_cal",
+      "multiplicity",
+      "coin_idx",
+      "nope",
+      ">",
+      "<",
+      "==",
+      "and",
+      "or",
+      "not",
+      "(",
+      ")",
+      "[",
+      "]",
+      "1000",
+      "-1",
+      "nan",
+      "'x'",
+      "+",
+      "*",
+      "**",
+      ",",
+    ];
     const soup = fc.array(fc.constantFrom(...tokens), { minLength: 1, maxLength: 8 }).map((t) => t.join(" "));
     const atom = fc
-      .tuple(fc.constantFrom("trapEmax", "AoE", "is_valid_cal", "trapEmax * 2"), fc.constantFrom(">", "<", "==", "!="), fc.constantFrom("1000", "0", "-1", "5000.5", "True"))
+      .tuple(
+        fc.constantFrom("trapEmax", "AoE", "is_valid_cal", "trapEmax * 2"),
+        fc.constantFrom(">", "<", "==", "!="),
+        fc.constantFrom("1000", "0", "-1", "5000.5", "True"),
+      )
       .map((t) => t.join(" "));
     const cut = fc.array(atom, { minLength: 1, maxLength: 3 }).map((a) => a.join(" and "));
     const soups = fc.sample(soup, { seed: BASE_SEED + 10, numRuns: scaled(6) });
@@ -94,7 +151,10 @@ describe("loader fault suite", () => {
       const tcm = rnd() < 0.3;
       inputs.push({ label: `cut#${i} ${JSON.stringify(cuts)} tcm=${tcm}`, data: { kind: "cuts", cuts, tcm, columns: ["trapEmax"] } });
     });
-    inputs.push({ label: "deep", data: { kind: "cuts", cuts: { hit: `${"(".repeat(3000)}trapEmax${")".repeat(3000)} > 1` }, tcm: false, columns: ["trapEmax"] } });
+    inputs.push({
+      label: "deep",
+      data: { kind: "cuts", cuts: { hit: `${"(".repeat(3000)}trapEmax${")".repeat(3000)} > 1` }, tcm: false, columns: ["trapEmax"] },
+    });
     inputs.push({ label: "unknown column", data: { kind: "cuts", cuts: { hit: "trapEmax > 0" }, tcm: false, columns: ["nope"] } });
     const tally = newTally("loader-cuts");
     await runIsolated(script, inputs, tally, { deadlineMs: 20_000, workerData: SETUP });

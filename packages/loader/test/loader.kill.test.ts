@@ -42,7 +42,9 @@ async function lh5Contents(bytes: Buffer): Promise<string> {
   try {
     const parts: unknown[] = [];
     for (const o of await listLh5(path)) if (o.depth === 1) parts.push([o.path, await readLh5(path, o.path)]);
-    return JSON.stringify(parts, (_k, v) => (typeof v === "bigint" ? String(v) : ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>, Number) : v));
+    return JSON.stringify(parts, (_k, v) =>
+      typeof v === "bigint" ? String(v) : ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>, Number) : v,
+    );
   } catch (error) {
     return `unreadable: ${(error as { code?: string }).code}`;
   } finally {
@@ -81,7 +83,9 @@ describe.skipIf(!built)("daqkit load --out killed with SIGKILL", () => {
         },
         ...(compare ? { compare } : {}),
       });
-      console.log(`load --out .${ext} kills: ${JSON.stringify(reports.map((r) => ({ delayMs: r.delayMs, killed: r.killed, complete: r.complete, leftovers: r.leftovers })))}`);
+      console.log(
+        `load --out .${ext} kills: ${JSON.stringify(reports.map((r) => ({ delayMs: r.delayMs, killed: r.killed, complete: r.complete, leftovers: r.leftovers })))}`,
+      );
       expect(reports.flatMap((r) => r.bad)).toEqual([]);
       expect(reports.flatMap((r) => r.rerunBad)).toEqual([]);
     });

@@ -23,11 +23,17 @@ describe.skipIf(!built)("parallel load (worker threads, built package)", () => {
       const b = await two.load(undefined, options);
       expect(b.numRows).toBe(a.numRows);
       expect(b.schema.fields.map(String)).toEqual(a.schema.fields.map(String));
-      for (const f of a.schema.fields) expect(JSON.stringify([...(b.getChild(f.name) ?? [])].slice(0, 50))).toEqual(JSON.stringify([...(a.getChild(f.name) ?? [])].slice(0, 50)));
+      for (const f of a.schema.fields)
+        expect(JSON.stringify([...(b.getChild(f.name) ?? [])].slice(0, 50))).toEqual(
+          JSON.stringify([...(a.getChild(f.name) ?? [])].slice(0, 50)),
+        );
     }
     // errors from a worker keep their code
     two.setCuts({ evt: "multiplicity > 1" });
-    const bad = await openDataLoader(join(CONFIGS, "pygama-flow/data-loader-config.json"), { filedbOptions: { cwd: TESTDATA }, workers: 2 });
+    const bad = await openDataLoader(join(CONFIGS, "pygama-flow/data-loader-config.json"), {
+      filedbOptions: { cwd: TESTDATA },
+      workers: 2,
+    });
     bad.setFiles("all");
     bad.setCuts({ evt: "x > 1" });
     bad.setOutput({ columns: ["trapEmax"] });
@@ -47,10 +53,22 @@ describe("errors posted by a worker thread", () => {
     expect(foreign).toMatchObject({ code: "FILEDB_UNREADABLE", category: "not-found", name: "FileDbError", path: "/x" });
     expect(foreign[marker]).toBe(true);
     expect(foreign.stack).toBe(source.stack);
-    const loader = reviveWorkerError({ name: "LoaderError", code: "LOADER_TCM_OUT_OF_RANGE", message: "m", daqkit: true, context: { row: 3 } });
+    const loader = reviveWorkerError({
+      name: "LoaderError",
+      code: "LOADER_TCM_OUT_OF_RANGE",
+      message: "m",
+      daqkit: true,
+      context: { row: 3 },
+    });
     expect(loader).toMatchObject({ name: "LoaderError", code: "LOADER_TCM_OUT_OF_RANGE", category: "data", row: 3 });
     // A bug in the worker stays a plain error, without the marker.
-    const bug = reviveWorkerError({ name: "TypeError", code: "ERR_INVALID_ARG_TYPE", message: "bad", daqkit: false, context: {} }) as Error & Record<symbol, unknown>;
+    const bug = reviveWorkerError({
+      name: "TypeError",
+      code: "ERR_INVALID_ARG_TYPE",
+      message: "bad",
+      daqkit: false,
+      context: {},
+    }) as Error & Record<symbol, unknown>;
     expect(bug[marker]).toBeUndefined();
     expect(bug.name).toBe("TypeError");
   });

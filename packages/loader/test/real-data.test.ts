@@ -193,9 +193,16 @@ describe("pygama flow tests (spec §4) with our semantics", () => {
     dl.setDatastreams([1084804, 1121600], "ch");
     dl.setCuts({ hit: "trapEmax > 5000" });
     const el = await dl.buildEntryList({ tcmLevel: "tcm", mode: "any" });
-    const keep = col(el, "hit_table").map((t, i) => (t === 1121600 ? i : -1)).filter((i) => i >= 0);
+    const keep = col(el, "hit_table")
+      .map((t, i) => (t === 1121600 ? i : -1))
+      .filter((i) => i >= 0);
     const pick = (name: string) => Int32Array.from(keep, (i) => col(el, name)[i] as number);
-    const filtered = tableFromArrays({ hit_table: pick("hit_table"), hit_idx: pick("hit_idx"), evt_idx: pick("evt_idx"), file: pick("file") });
+    const filtered = tableFromArrays({
+      hit_table: pick("hit_table"),
+      hit_idx: pick("hit_idx"),
+      evt_idx: pick("evt_idx"),
+      file: pick("file"),
+    });
     dl.setOutput({ columns: ["daqenergy", "channel"], format: "pd.DataFrame" });
     const t = await dl.load(filtered);
     expect(t.numRows).toBe(keep.length);

@@ -140,7 +140,11 @@ print('{"seconds": %f, "bytes": %d, "maxRssKiB": %d}' % (time.perf_counter() - t
 const REPEATS = Math.max(1, Number(process.env.RAWHDF5_BENCH_REPEATS ?? 2));
 
 function best(runs) {
-  return runs.reduce((a, b) => (b.seconds < a.seconds ? { ...b, maxRssKiB: Math.max(a.maxRssKiB, b.maxRssKiB) } : { ...a, maxRssKiB: Math.max(a.maxRssKiB, b.maxRssKiB) }));
+  return runs.reduce((a, b) =>
+    b.seconds < a.seconds
+      ? { ...b, maxRssKiB: Math.max(a.maxRssKiB, b.maxRssKiB) }
+      : { ...a, maxRssKiB: Math.max(a.maxRssKiB, b.maxRssKiB) },
+  );
 }
 
 function runChild(args, fresh) {
@@ -177,7 +181,9 @@ async function main() {
   mkdirSync(work, { recursive: true });
   const batches = join(work, "ts-batches.h5");
   const writer = join(work, "ts-writer.h5");
-  console.log(`rawhdf5: ${N} messages of 24..104 bytes, batches of ${BATCH}, reads in chunks of ${READ_CHUNK}; best of ${REPEATS} runs per phase`);
+  console.log(
+    `rawhdf5: ${N} messages of 24..104 bytes, batches of ${BATCH}, reads in chunks of ${READ_CHUNK}; best of ${REPEATS} runs per phase`,
+  );
   const results = {};
   results.writeBatches = runChild(["write-batches", batches], true);
   results.writeWriter = runChild(["write-writer", writer], true);
@@ -191,7 +197,14 @@ async function main() {
       const runs = [];
       for (let i = 0; i < REPEATS; i++) {
         if (role === "write") rmSync(py, { force: true });
-        runs.push(JSON.parse(execFileSync("/usr/bin/python3", ["-c", PYTHON_REF, role, py, messagesFile, String(N), String(BATCH), String(READ_CHUNK)], { encoding: "utf8", maxBuffer: 1 << 24 }).trim()));
+        runs.push(
+          JSON.parse(
+            execFileSync("/usr/bin/python3", ["-c", PYTHON_REF, role, py, messagesFile, String(N), String(BATCH), String(READ_CHUNK)], {
+              encoding: "utf8",
+              maxBuffer: 1 << 24,
+            }).trim(),
+          ),
+        );
       }
       return best(runs);
     };
@@ -209,7 +222,9 @@ async function main() {
   } else {
     console.log("(h5py not available: reference figures from the issue: larpix-control writes ~730k msg/s, reads ~1.29M msg/s)");
   }
-  console.log(`file sizes: ours ${(statSync(batches).size / 1e6).toFixed(1)} MB${ref ? `, larpix-control ${(statSync(join(work, "py.h5")).size / 1e6).toFixed(1)} MB` : ""}`);
+  console.log(
+    `file sizes: ours ${(statSync(batches).size / 1e6).toFixed(1)} MB${ref ? `, larpix-control ${(statSync(join(work, "py.h5")).size / 1e6).toFixed(1)} MB` : ""}`,
+  );
   rmSync(work, { recursive: true, force: true });
 }
 

@@ -141,7 +141,8 @@ async function withRetries<T>(
     const verdict = superblockVerdict(path, before);
     let result: AttemptResult<T>;
     if (verdict instanceof RawHdf5Error) result = { kind: "corrupt", error: verdict };
-    else if (verdict === "transient") result = { kind: "transient", diagnostic: "the file is shorter than its stored end of file while a writer has it open" };
+    else if (verdict === "transient")
+      result = { kind: "transient", diagnostic: "the file is shorter than its stored end of file while a writer has it open" };
     else if (lastFlags !== 0 && !(lastFlags & SUPERBLOCK_SWMR_WRITE_ACCESS)) {
       result = { kind: "transient", diagnostic: "the file is open for writing (not SWMR)" };
     } else {
@@ -155,7 +156,9 @@ async function withRetries<T>(
           if (structural.length > 0) {
             missingLayout++;
             if (missingLayout >= 3) {
-              throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not a LArPix raw file: missing ${structural.join(", ")}`, { path });
+              throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not a LArPix raw file: missing ${structural.join(", ")}`, {
+                path,
+              });
             }
             // Absent without any HDF5 error (not damaged): remembered for a quiescent file.
             absentLayout = scope.diagnostic() === "" ? structural.join(", ") : "";
@@ -170,7 +173,12 @@ async function withRetries<T>(
           const a = info.msgsLength ?? 0;
           const b = info.headersLength ?? 0;
           if (attempts !== 0 && a !== b) return { kind: "unsynced", lengths: [a, b] };
-          const value = body(rt, opened.file.file_id, { created: info.created, modified: info.modified, version, ioVersion, msgsLength: a, headersLength: b }, attempts !== 0);
+          const value = body(
+            rt,
+            opened.file.file_id,
+            { created: info.created, modified: info.modified, version, ioVersion, msgsLength: a, headersLength: b },
+            attempts !== 0,
+          );
           if (value === null) return { kind: "transient", diagnostic: scope.diagnostic() || "read failed" };
           return { kind: "ok", value };
         } finally {
@@ -200,7 +208,11 @@ async function withRetries<T>(
         );
       }
       if (attempts < 0 && Date.now() - began > maxWaitMs) {
-        throw new RawHdf5Error("RAWHDF5_TIMEOUT", `rawhdf5: ${path}: datasets still unsynchronised after ${maxWaitMs} ms: ${unsynchronizedAdvice(path)}`, { path });
+        throw new RawHdf5Error(
+          "RAWHDF5_TIMEOUT",
+          `rawhdf5: ${path}: datasets still unsynchronised after ${maxWaitMs} ms: ${unsynchronizedAdvice(path)}`,
+          { path },
+        );
       }
       await sleep(backoffMs(syncTries));
       continue;
@@ -215,7 +227,13 @@ async function withRetries<T>(
       if (quiescent && absentLayout !== "") {
         throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not a LArPix raw file: missing ${absentLayout}`, { path });
       }
-      if (flags !== 0) throw needsRepairError(path, flags, `HDF5 could not read the file after ${transientFailures} attempt(s) (${summarizeDiagnostic(lastDiagnostic)})`, lastDiagnostic);
+      if (flags !== 0)
+        throw needsRepairError(
+          path,
+          flags,
+          `HDF5 could not read the file after ${transientFailures} attempt(s) (${summarizeDiagnostic(lastDiagnostic)})`,
+          lastDiagnostic,
+        );
       throw new RawHdf5Error(
         "RAWHDF5_UNREADABLE",
         `rawhdf5: ${path}: HDF5 could not read the file after ${transientFailures} attempt(s)${quiescent ? " (no writer has it open and it did not change: the file is damaged)" : ""}: ${summarizeDiagnostic(lastDiagnostic)}`,
@@ -239,7 +257,10 @@ async function withRetries<T>(
  *   `RAWHDF5_VERSION_MISMATCH`, `RAWHDF5_IO_VERSION_MISMATCH`, `RAWHDF5_BAD_VERSION`,
  *   `RAWHDF5_UNSYNCHRONIZED`, `RAWHDF5_TIMEOUT`, `RAWHDF5_BAD_SELECTION`
  */
-export async function fromRawfile(path: string | RawfileInput, options: FromRawfileOptions & RawfileRuntimeOptions = {}): Promise<RawfileData> {
+export async function fromRawfile(
+  path: string | RawfileInput,
+  options: FromRawfileOptions & RawfileRuntimeOptions = {},
+): Promise<RawfileData> {
   if (typeof path !== "string") return source.fromRawfile(path, { runtime: await loadH5RuntimeNode(), ...options });
   const { start = null, end = null, mask = null, msgHeadersOnly = false } = options;
   return withRetries(path, options, (rt, fileId, layout) => {
@@ -250,7 +271,9 @@ export async function fromRawfile(path: string | RawfileInput, options: FromRawf
       fileId,
       runs.filter(([s, e]) => e > s),
       !msgHeadersOnly,
-      options.directRead === false || runs.length > 16 ? null : (s, count) => readVlenU8Direct(path, RAWFILE_PATHS.msgs, s, count, layout.msgsLength),
+      options.directRead === false || runs.length > 16
+        ? null
+        : (s, count) => readVlenU8Direct(path, RAWFILE_PATHS.msgs, s, count, layout.msgsLength),
     );
     if (!data) return null;
     return buildRawfileData(layout, n, runs, data);
@@ -268,7 +291,10 @@ export async function lenRawfile(path: string | RawfileInput, options: RawfileRe
 }
 
 /** Read the metadata and length of a raw file. Same errors as {@link lenRawfile}. */
-export async function readRawfileInfo(path: string | RawfileInput, options: RawfileRetryOptions & RawfileRuntimeOptions = {}): Promise<RawfileInfo> {
+export async function readRawfileInfo(
+  path: string | RawfileInput,
+  options: RawfileRetryOptions & RawfileRuntimeOptions = {},
+): Promise<RawfileInfo> {
   if (typeof path !== "string") return source.readRawfileInfo(path, { runtime: await loadH5RuntimeNode(), ...options });
   return withRetries(path, options, (rt, fileId, layout) => {
     const length = datasetLength(rt, fileId, RAWFILE_PATHS.msgs);

@@ -75,7 +75,10 @@ export class PacketFileWriter {
     if ("error" in result) {
       await done.catch(() => undefined);
       if (RawHdf5Error.isInstance(result.error)) throw result.error;
-      throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: cannot create the packet file: ${(result.error as Error)?.message}`, { path, cause: result.error });
+      throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: cannot create the packet file: ${(result.error as Error)?.message}`, {
+        path,
+        cause: result.error,
+      });
     }
     return new PacketFileWriter(rt, path, result.file, finish, done);
   }
@@ -110,7 +113,10 @@ export class PacketFileWriter {
       await this.#done;
     } catch (error) {
       if (RawHdf5Error.isInstance(error)) throw error;
-      throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${this.path}: cannot put the packet file in place: ${(error as Error)?.message}`, { path: this.path, cause: error });
+      throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${this.path}: cannot put the packet file in place: ${(error as Error)?.message}`, {
+        path: this.path,
+        cause: error,
+      });
     }
   }
 

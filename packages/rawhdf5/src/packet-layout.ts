@@ -97,7 +97,9 @@ export function packPacketRows(cols: PacketColumns): Uint8Array {
 export function createPacketFile(rt: H5Runtime, scope: QuietScope, path: string, name: string, nowSeconds: number): H5File {
   const opened = openH5(rt, scope, path, "w", ["v110", "latest"]);
   if (!opened.ok) {
-    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: cannot create the packet file: ${summarizeDiagnostic(opened.diagnostic)}`, { path: name });
+    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: cannot create the packet file: ${summarizeDiagnostic(opened.diagnostic)}`, {
+      path: name,
+    });
   }
   const file = opened.file;
   try {
@@ -126,7 +128,10 @@ export function createPacketFile(rt: H5Runtime, scope: QuietScope, path: string,
       // already failing
     }
     if (RawHdf5Error.isInstance(error)) throw error;
-    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: cannot create the packet file: ${(error as Error)?.message?.split("\n")[0]}`, { path: name, cause: error });
+    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: cannot create the packet file: ${(error as Error)?.message?.split("\n")[0]}`, {
+      path: name,
+      cause: error,
+    });
   }
 }
 
@@ -134,7 +139,14 @@ export function createPacketFile(rt: H5Runtime, scope: QuietScope, path: string,
  * Append packet rows to the open packet file, which has `length` rows; returns the new length.
  * @throws RawHdf5Error `RAWHDF5_IO`
  */
-export function appendPacketRows(rt: H5Runtime, scope: QuietScope, file: H5File, name: string, length: number, cols: PacketColumns): number {
+export function appendPacketRows(
+  rt: H5Runtime,
+  scope: QuietScope,
+  file: H5File,
+  name: string,
+  length: number,
+  cols: PacketColumns,
+): number {
   if (cols.length === 0) return length;
   const rows = packPacketRows(cols);
   const next = length + cols.length;
@@ -169,4 +181,3 @@ function ioError(path: string, what: string, scope: QuietScope): RawHdf5Error {
     hdf5Diagnostic: diagnostic || undefined,
   });
 }
-

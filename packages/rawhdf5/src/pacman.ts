@@ -135,7 +135,12 @@ function legalWord(messageType: number, word: number): boolean {
     return word === PACMAN_WORD_TYPES.data || word === PACMAN_WORD_TYPES.trigger || word === PACMAN_WORD_TYPES.sync;
   }
   if (messageType === PACMAN_MESSAGE_TYPES.request) {
-    return word === PACMAN_WORD_TYPES.ping || word === PACMAN_WORD_TYPES.write || word === PACMAN_WORD_TYPES.read || word === PACMAN_WORD_TYPES.data;
+    return (
+      word === PACMAN_WORD_TYPES.ping ||
+      word === PACMAN_WORD_TYPES.write ||
+      word === PACMAN_WORD_TYPES.read ||
+      word === PACMAN_WORD_TYPES.data
+    );
   }
   return (
     word === PACMAN_WORD_TYPES.ping ||
@@ -198,7 +203,11 @@ export function decodePacmanMessages(
       );
     }
     const messageType = bytes[start]!;
-    if (messageType !== PACMAN_MESSAGE_TYPES.data && messageType !== PACMAN_MESSAGE_TYPES.request && messageType !== PACMAN_MESSAGE_TYPES.reply) {
+    if (
+      messageType !== PACMAN_MESSAGE_TYPES.data &&
+      messageType !== PACMAN_MESSAGE_TYPES.request &&
+      messageType !== PACMAN_MESSAGE_TYPES.reply
+    ) {
       if (lenient) continue;
       throw new RawHdf5Error(
         "RAWHDF5_BAD_PACMAN_MESSAGE",

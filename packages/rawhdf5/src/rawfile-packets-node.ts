@@ -2,7 +2,12 @@
 import { loadH5RuntimeNode } from "@daqkit/io/node";
 import { fromRawfile, lenRawfile } from "./from-rawfile.js";
 import type { PacketColumns } from "./pacman.js";
-import { collectPacketBlocks, packetBlocks, type RawfilePacketsOptions, iterateRawfilePackets as iterateSourcePackets } from "./rawfile-packets.js";
+import {
+  collectPacketBlocks,
+  packetBlocks,
+  type RawfilePacketsOptions,
+  iterateRawfilePackets as iterateSourcePackets,
+} from "./rawfile-packets.js";
 import type { RawfileInput, RawfileRuntimeOptions } from "./read-source.js";
 
 /**
@@ -10,7 +15,10 @@ import type { RawfileInput, RawfileRuntimeOptions } from "./read-source.js";
  * live-file rules of `fromRawfile` (the length is taken once at the start, each block re-opens the
  * file); bytes, a `Blob`/`File` or a byte source are read as a snapshot.
  */
-export async function* iterateRawfilePackets(input: string | RawfileInput, options: RawfilePacketsOptions & RawfileRuntimeOptions = {}): AsyncGenerator<PacketColumns> {
+export async function* iterateRawfilePackets(
+  input: string | RawfileInput,
+  options: RawfilePacketsOptions & RawfileRuntimeOptions = {},
+): AsyncGenerator<PacketColumns> {
   if (typeof input !== "string") {
     yield* iterateSourcePackets(input, { runtime: await loadH5RuntimeNode(), ...options });
     return;
@@ -20,6 +28,9 @@ export async function* iterateRawfilePackets(input: string | RawfileInput, optio
 }
 
 /** All packet rows of a raw file as one set of columns. Same options and errors as {@link iterateRawfilePackets}. */
-export async function readRawfilePackets(input: string | RawfileInput, options: RawfilePacketsOptions & RawfileRuntimeOptions = {}): Promise<PacketColumns> {
+export async function readRawfilePackets(
+  input: string | RawfileInput,
+  options: RawfilePacketsOptions & RawfileRuntimeOptions = {},
+): Promise<PacketColumns> {
   return collectPacketBlocks(iterateRawfilePackets(input, options));
 }

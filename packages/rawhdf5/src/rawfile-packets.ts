@@ -26,7 +26,10 @@ export async function* packetBlocks(
     const end = Math.min(total, start + blockMessages);
     const data = await read(start, end);
     const packed = data.packed!;
-    yield decodePacmanMessages(packed.bytes, packed.offsets, data.msgHeaders.io_groups, { lenient: options.lenient, firstMessageIndex: start });
+    yield decodePacmanMessages(packed.bytes, packed.offsets, data.msgHeaders.io_groups, {
+      lenient: options.lenient,
+      firstMessageIndex: start,
+    });
     options.onProgress?.(end, total);
   }
 }
@@ -47,7 +50,10 @@ export async function collectPacketBlocks(blocks: AsyncIterable<PacketColumns>):
  * @throws RawHdf5Error the read errors of `fromRawfile` and the parse errors of
  *   {@link decodePacmanMessages}
  */
-export async function* iterateRawfilePackets(input: RawfileInput, options: RawfilePacketsOptions & RawfileRuntimeOptions = {}): AsyncGenerator<PacketColumns> {
+export async function* iterateRawfilePackets(
+  input: RawfileInput,
+  options: RawfilePacketsOptions & RawfileRuntimeOptions = {},
+): AsyncGenerator<PacketColumns> {
   const snapshot = await openRawfileSnapshot(input, options);
   try {
     yield* packetBlocks(snapshot.length, (start, end) => snapshot.read({ ...options, start, end }), options);
@@ -57,7 +63,10 @@ export async function* iterateRawfilePackets(input: RawfileInput, options: Rawfi
 }
 
 /** All packet rows of a raw file as one set of columns. Same options and errors as {@link iterateRawfilePackets}. */
-export async function readRawfilePackets(input: RawfileInput, options: RawfilePacketsOptions & RawfileRuntimeOptions = {}): Promise<PacketColumns> {
+export async function readRawfilePackets(
+  input: RawfileInput,
+  options: RawfilePacketsOptions & RawfileRuntimeOptions = {},
+): Promise<PacketColumns> {
   return collectPacketBlocks(iterateRawfilePackets(input, options));
 }
 

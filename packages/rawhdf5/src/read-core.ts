@@ -68,7 +68,6 @@ export interface RawfileData {
   msgHeaders: { io_groups: Uint8Array };
 }
 
-
 /** Rows per low-level read (keeps the wasm heap small). */
 export const READ_BLOCK_ROWS = 1 << 18;
 
@@ -261,4 +260,3 @@ export function needsRepairError(path: string, flags: number, what: string, hdf5
     { path, superblockFlags: flags, hdf5Diagnostic },
   );
 }
-

@@ -97,7 +97,11 @@ function unreadable(name: string, what: string, error: unknown): RawHdf5Error {
   const text = error instanceof Error ? error.message : String(error);
   const cause = (error as { cause?: unknown })?.cause;
   const diagnostic = cause instanceof Error ? cause.message : text;
-  return new RawHdf5Error("RAWHDF5_UNREADABLE", `rawhdf5: ${name}: ${what}: ${text.split("\n")[0]}`, { path: name, cause: error, hdf5Diagnostic: diagnostic });
+  return new RawHdf5Error("RAWHDF5_UNREADABLE", `rawhdf5: ${name}: ${what}: ${text.split("\n")[0]}`, {
+    path: name,
+    cause: error,
+    hdf5Diagnostic: diagnostic,
+  });
 }
 
 /**
@@ -106,7 +110,10 @@ function unreadable(name: string, what: string, error: unknown): RawHdf5Error {
  * @throws RawHdf5Error `RAWHDF5_BAD_INPUT`, `RAWHDF5_NOT_RAWFILE`, `RAWHDF5_UNREADABLE`,
  *   `RAWHDF5_TRUNCATED`, `RAWHDF5_UNSYNCHRONIZED`, version errors
  */
-export async function openRawfileSnapshot(input: RawfileInput, options: FromRawfileOptions & RawfileRuntimeOptions = {}): Promise<RawfileSnapshot> {
+export async function openRawfileSnapshot(
+  input: RawfileInput,
+  options: FromRawfileOptions & RawfileRuntimeOptions = {},
+): Promise<RawfileSnapshot> {
   const source = rawfileSource(input, options.name);
   const name = options.name ?? source.name;
   const ioRt = options.runtime ?? (await loadH5Runtime(options.h5));
@@ -160,7 +167,11 @@ export async function openRawfileSnapshot(input: RawfileInput, options: FromRawf
  * The HDF5 signature (at 0, 512, 1024, …) and the superblock checks of the first bytes: a coded
  * error for no signature, a damaged superblock or a truncated copy; the superblock (v2/v3 at 0) or null.
  */
-async function checkHead(name: string, size: number, readAt: (offset: number, length: number) => Promise<Uint8Array>): Promise<SuperblockInfo | null> {
+async function checkHead(
+  name: string,
+  size: number,
+  readAt: (offset: number, length: number) => Promise<Uint8Array>,
+): Promise<SuperblockInfo | null> {
   let at = -1;
   for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
     const sig = await readAt(offset, 8);
@@ -188,7 +199,11 @@ function openedSnapshot(rt: H5Runtime, opened: H5OpenFile, name: string, direct:
   try {
     const info = inspectRawLayout(rt, opened.file);
     if (info.missing.length > 0 || info.version == null || info.created == null || info.modified == null) {
-      throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${name} is not a LArPix raw file: missing ${info.missing.join(", ") || "meta attributes"}`, { path: name });
+      throw new RawHdf5Error(
+        "RAWHDF5_NOT_RAWFILE",
+        `rawhdf5: ${name} is not a LArPix raw file: missing ${info.missing.join(", ") || "meta attributes"}`,
+        { path: name },
+      );
     }
     const version = resolveReadVersion(info.version, options.version, name);
     const ioVersion = resolveReadIoVersion(info.ioVersion, options.ioVersion, name);
@@ -245,12 +260,17 @@ function readSnapshot(
       fileId,
       runs.filter(([s, e]) => e > s),
       !msgHeadersOnly,
-      options.directRead === false || runs.length > 16 ? null : (s, count) => readVlenU8DirectSource(direct, RAWFILE_PATHS.msgs, s, count, layout.msgsLength),
+      options.directRead === false || runs.length > 16
+        ? null
+        : (s, count) => readVlenU8DirectSource(direct, RAWFILE_PATHS.msgs, s, count, layout.msgsLength),
     );
   } catch (error) {
     throw unreadable(name, "reading rows", error);
   }
-  if (!data) throw new RawHdf5Error("RAWHDF5_UNREADABLE", `rawhdf5: ${name}: HDF5 could not read the selected rows (the file is damaged)`, { path: name });
+  if (!data)
+    throw new RawHdf5Error("RAWHDF5_UNREADABLE", `rawhdf5: ${name}: HDF5 could not read the selected rows (the file is damaged)`, {
+      path: name,
+    });
   return buildRawfileData(layout, length, runs, data);
 }
 
@@ -287,5 +307,3 @@ export async function readRawfileInfo(input: RawfileInput, options: FromRawfileO
   const { version, ioVersion, created, modified } = snapshot.layout;
   return { version, ioVersion, created, modified, length: snapshot.length };
 }
-
-

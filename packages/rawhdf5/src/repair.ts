@@ -95,7 +95,16 @@ async function repairLockedRawfile(path: string): Promise<RawfileRepairReport> {
       { path, byteOffset: 44 },
     );
   }
-  const report: RawfileRepairReport = { path, changed: false, flagsBefore: sb?.flags ?? 0, extendedBytes: 0, msgsRows: 0, headersRows: 0, kept: 0, recreated: [] };
+  const report: RawfileRepairReport = {
+    path,
+    changed: false,
+    flagsBefore: sb?.flags ?? 0,
+    extendedBytes: 0,
+    msgsRows: 0,
+    headersRows: 0,
+    kept: 0,
+    recreated: [],
+  };
   const rt = await loadH5();
   // The copy is io's temporary of `path` (same directory, io's name; stale ones of dead repairs and
   // writers are removed first): renamed over the file when it changed, removed otherwise.
@@ -131,23 +140,32 @@ async function repairCopy(
     withQuietHdf5(rt, (scope) => {
       const opened = openH5(rt, scope, tmp, "a", WRITE_LIBVER);
       if (!opened.ok) {
-        throw new RawHdf5Error("RAWHDF5_UNREADABLE", `rawhdf5: ${path}: HDF5 cannot open the file even with its status flags cleared: ${summarizeDiagnostic(opened.diagnostic)}`, {
-          path,
-          hdf5Diagnostic: opened.diagnostic,
-        });
+        throw new RawHdf5Error(
+          "RAWHDF5_UNREADABLE",
+          `rawhdf5: ${path}: HDF5 cannot open the file even with its status flags cleared: ${summarizeDiagnostic(opened.diagnostic)}`,
+          {
+            path,
+            hdf5Diagnostic: opened.diagnostic,
+          },
+        );
       }
       const file = opened.file;
       try {
         const info = inspectRawLayout(rt, file);
         const structural = info.missing.filter((m) => m === "meta" || m === "msgs" || m === "msg_headers" || m === "meta@version");
         if (structural.length > 0) {
-          throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not a LArPix raw file (or lost its layout): missing ${structural.join(", ")}`, { path });
+          throw new RawHdf5Error(
+            "RAWHDF5_NOT_RAWFILE",
+            `rawhdf5: ${path} is not a LArPix raw file (or lost its layout): missing ${structural.join(", ")}`,
+            { path },
+          );
         }
         const fileId = file.file_id;
         report.msgsRows = info.msgsLength ?? 0;
         report.headersRows = info.headersLength ?? 0;
         const readable = (s: number, e: number): boolean =>
-          readU8Rows(rt, fileId, RAWFILE_PATHS.msgHeaders, s, e - s) !== null && readVlenU8Rows(rt, fileId, RAWFILE_PATHS.msgs, s, e - s) !== null;
+          readU8Rows(rt, fileId, RAWFILE_PATHS.msgHeaders, s, e - s) !== null &&
+          readVlenU8Rows(rt, fileId, RAWFILE_PATHS.msgs, s, e - s) !== null;
         const n = Math.min(report.msgsRows, report.headersRows);
         let kept = 0;
         while (kept < n) {
@@ -194,12 +212,18 @@ async function repairCopy(
       }
     });
     report.changed =
-      report.flagsBefore !== 0 || report.extendedBytes > 0 || report.kept !== report.msgsRows || report.kept !== report.headersRows || report.recreated.length > 0;
+      report.flagsBefore !== 0 ||
+      report.extendedBytes > 0 ||
+      report.kept !== report.msgsRows ||
+      report.kept !== report.headersRows ||
+      report.recreated.length > 0;
     if (!report.changed) throw new Unchanged();
     // Check the repaired copy reads back completely before it replaces the file.
     const check = await fromRawfile(tmp, { directRead: false, msgHeadersOnly: true, reattempts: 2 });
     if (check.length !== report.kept) {
-      throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: the repaired file reads ${check.length} messages, expected ${report.kept}`, { path });
+      throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: the repaired file reads ${check.length} messages, expected ${report.kept}`, {
+        path,
+      });
     }
     return report;
   }

@@ -4,7 +4,16 @@ import type { File as H5File } from "h5wasm";
 import { RawHdf5Error } from "./errors.js";
 import { hasHdf5Signature } from "./h5/file-node.js";
 import { loadH5, withQuietHdf5 } from "./h5/node-runtime.js";
-import { appendRawBatch, closeQuietly, createRawLayout, datasetLength, inspectRawLayout, openH5, type RawLayoutInfo, WRITE_LIBVER } from "./h5/raw-layout.js";
+import {
+  appendRawBatch,
+  closeQuietly,
+  createRawLayout,
+  datasetLength,
+  inspectRawLayout,
+  openH5,
+  type RawLayoutInfo,
+  WRITE_LIBVER,
+} from "./h5/raw-layout.js";
 import { type H5Runtime, type QuietScope, summarizeDiagnostic } from "./h5/runtime.js";
 import { readSuperblock } from "./h5/superblock-node.js";
 import { checkWriteIoVersion, checkWriteVersion, parseRawfileVersion, RAWFILE_HEADER_FIELDS, RAWFILE_PATHS } from "./layout.js";
@@ -36,13 +45,19 @@ export function checkExistingForWrite(
   ioVersion: string | null | undefined,
 ): WritableFileState {
   if (!statSync(path).isFile() || !hasHdf5Signature(path)) {
-    throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not an HDF5 file (no HDF5 signature); refusing to write to it`, { path });
+    throw new RawHdf5Error("RAWHDF5_NOT_RAWFILE", `rawhdf5: ${path} is not an HDF5 file (no HDF5 signature); refusing to write to it`, {
+      path,
+    });
   }
   const sb = readSuperblock(path);
   if (sb) {
     const size = statSync(path).size;
     if (!sb.checksumOk) {
-      throw new RawHdf5Error("RAWHDF5_UNREADABLE", `rawhdf5: ${path}: superblock checksum mismatch at byte 44 (stored 0x${sb.storedChecksum.toString(16)}, computed 0x${sb.computedChecksum.toString(16)}); refusing to write to it`, { path, byteOffset: 44 });
+      throw new RawHdf5Error(
+        "RAWHDF5_UNREADABLE",
+        `rawhdf5: ${path}: superblock checksum mismatch at byte 44 (stored 0x${sb.storedChecksum.toString(16)}, computed 0x${sb.computedChecksum.toString(16)}); refusing to write to it`,
+        { path, byteOffset: 44 },
+      );
     }
     if (sb.flags !== 0) throw needsRepairError(path, sb.flags, "cannot append");
     const eof = sb.baseAddress + sb.eofAddress;
@@ -120,7 +135,10 @@ export function createRawfileAtomically(
     createRawLayout(rt, scope, tmp, { version, ioVersion, nowSeconds });
     if (batch && batch.msgs.length > 0) {
       const opened = openH5(rt, scope, tmp, "a", WRITE_LIBVER);
-      if (!opened.ok) throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: cannot re-open the new file: ${summarizeDiagnostic(opened.diagnostic)}`, { path });
+      if (!opened.ok)
+        throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: cannot re-open the new file: ${summarizeDiagnostic(opened.diagnostic)}`, {
+          path,
+        });
       try {
         appendRawBatch(rt, scope, opened.file, path, 0, batch.msgs, batch.ioGroups, nowSeconds);
       } finally {
@@ -223,7 +241,16 @@ export async function toRawfile(path: string, options: ToRawfileOptions = {}): P
       const batch = msgs == null ? null : prepareBatch(msgs, msgHeaders, state.version, path);
       const file = openForAppend(rt, scope, path, state.length);
       try {
-        const length = appendRawBatch(rt, scope, file, path, state.length, batch?.msgs ?? [], batch?.ioGroups ?? new Uint8Array(0), nowSeconds);
+        const length = appendRawBatch(
+          rt,
+          scope,
+          file,
+          path,
+          state.length,
+          batch?.msgs ?? [],
+          batch?.ioGroups ?? new Uint8Array(0),
+          nowSeconds,
+        );
         return { length, created: false };
       } finally {
         closeQuietly(file);

@@ -24,10 +24,18 @@ interface MemFs {
 let counter = 0;
 
 /** Build a file at a private in-memory path with `build(path)`, return its bytes, remove it. */
-async function buildInMemory(options: RawfileRuntimeOptions, name: string, build: (rt: H5Runtime, path: string) => void): Promise<Uint8Array<ArrayBuffer>> {
+async function buildInMemory(
+  options: RawfileRuntimeOptions,
+  name: string,
+  build: (rt: H5Runtime, path: string) => void,
+): Promise<Uint8Array<ArrayBuffer>> {
   const io = options.runtime ?? (await loadH5Runtime(options.h5));
   if (io.kind !== "browser") {
-    throw new RawHdf5Error("RAWHDF5_BAD_INPUT", `rawhdf5: ${name}: writing to bytes needs an in-memory runtime (io's loadH5Runtime), not the Node file runtime`, { path: name });
+    throw new RawHdf5Error(
+      "RAWHDF5_BAD_INPUT",
+      `rawhdf5: ${name}: writing to bytes needs an in-memory runtime (io's loadH5Runtime), not the Node file runtime`,
+      { path: name },
+    );
   }
   const rt = await rawRuntime(io);
   const fs = rt.module.FS as unknown as MemFs;
@@ -40,7 +48,11 @@ async function buildInMemory(options: RawfileRuntimeOptions, name: string, build
   } catch (error) {
     if (RawHdf5Error.isInstance(error)) throw error;
     const text = error instanceof Error ? error.message : String(error);
-    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: writing failed: ${text.split("\n")[0]}`, { path: name, cause: error, hdf5Diagnostic: text });
+    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: writing failed: ${text.split("\n")[0]}`, {
+      path: name,
+      cause: error,
+      hdf5Diagnostic: text,
+    });
   } finally {
     if (fs.analyzePath(path).exists) fs.unlink(path);
   }
@@ -68,7 +80,8 @@ export async function toRawfileBytes(options: ToRawfileOptions & RawfileRuntimeO
     createRawLayout(rt, THROWING_SCOPE, path, { version: newVersion, ioVersion: ioVersion ?? null, nowSeconds });
     if (!batch || batch.msgs.length === 0) return;
     const opened = openH5(rt, THROWING_SCOPE, path, "a", WRITE_LIBVER);
-    if (!opened.ok) throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: cannot re-open the new file: ${opened.diagnostic}`, { path: name });
+    if (!opened.ok)
+      throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: cannot re-open the new file: ${opened.diagnostic}`, { path: name });
     try {
       appendRawBatch(rt, THROWING_SCOPE, opened.file, name, 0, batch.msgs, batch.ioGroups, nowSeconds);
     } finally {
@@ -82,7 +95,10 @@ export async function toRawfileBytes(options: ToRawfileOptions & RawfileRuntimeO
  * file `writePacketFile` writes on disk.
  * @throws RawHdf5Error `RAWHDF5_IO`
  */
-export async function packetFileBytes(cols: PacketColumns | readonly PacketColumns[], options: RawfileRuntimeOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+export async function packetFileBytes(
+  cols: PacketColumns | readonly PacketColumns[],
+  options: RawfileRuntimeOptions = {},
+): Promise<Uint8Array<ArrayBuffer>> {
   const name = options.name ?? "packet file";
   const blocks = Array.isArray(cols) ? (cols as readonly PacketColumns[]) : [cols as PacketColumns];
   const nowSeconds = Date.now() / 1000;

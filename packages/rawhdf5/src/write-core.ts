@@ -46,7 +46,9 @@ export function prepareBatch(
 ): PreparedBatch {
   const where = path ? `${path}: ` : "";
   if (!Array.isArray(msgs) && !(typeof msgs === "object" && msgs !== null && Symbol.iterator in msgs)) {
-    throw new RawHdf5Error("RAWHDF5_BAD_MESSAGE_TYPE", `rawhdf5: ${where}msgs must be an array of Uint8Array, got ${typeof msgs}`, { path });
+    throw new RawHdf5Error("RAWHDF5_BAD_MESSAGE_TYPE", `rawhdf5: ${where}msgs must be an array of Uint8Array, got ${typeof msgs}`, {
+      path,
+    });
   }
   const list = Array.isArray(msgs) ? (msgs as Uint8Array[]) : Array.from(msgs as Iterable<Uint8Array>);
   for (let i = 0; i < list.length; i++) {
@@ -109,4 +111,3 @@ export function checkNewFileVersions(version: string | null | undefined, ioVersi
   }
   return v;
 }
-

@@ -41,7 +41,11 @@ export function acquireRawfileLock(path: string): RawfileWriteLock {
   try {
     taken = tryAcquireFileLock(path);
   } catch (error) {
-    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: cannot create the write lock ${lockPathFor(path)}: ${(error as Error).message}`, { path, cause: error });
+    throw new RawHdf5Error(
+      "RAWHDF5_IO",
+      `rawhdf5: ${path}: cannot create the write lock ${lockPathFor(path)}: ${(error as Error).message}`,
+      { path, cause: error },
+    );
   }
   if ("busy" in taken) {
     const pid = taken.holder?.pid;

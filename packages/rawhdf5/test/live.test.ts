@@ -59,31 +59,35 @@ function run(args: string[], timeoutMs: number, onReady?: () => void, stderr?: (
 test.each([
   ["kept open (SWMR writer)", "live.h5", "kept-open", ["whole", "incremental", "follow"]],
   ["open/append/close per batch", "live-per-batch.h5", "per-batch", ["whole", "follow"]],
-])("one writer process (%s), several reader processes: no reader ever sees a wrong byte", async (_label, file, writerMode, modes) => {
-  const path = join(dir, file);
-  const batches = 24;
-  const batchSize = 400;
-  const total = batches * batchSize;
-  let ready = 0;
-  let allReady: () => void = () => {};
-  const readersReady = new Promise<void>((r) => (allReady = r));
-  const onReady = (): void => {
-    if (++ready === modes.length) allReady();
-  };
-  const readers = modes.map((mode) => run(["reader", path, String(total), "40000", mode], 60_000, onReady));
-  await Promise.race([readersReady, Promise.all(readers)]); // the writer starts once every reader polls
-  const writer = run(["writer", path, String(batches), String(batchSize), "40", writerMode], 60_000);
-  const [w, ...r] = await Promise.all([writer, ...readers]);
-  expect(w).toEqual({ written: total });
-  for (const stats of r) {
-    expect(stats["mismatches"]).toBe(0);
-    expect(stats["lastLength"]).toBe(total);
-    expect(stats["checked"] as number).toBeGreaterThanOrEqual(total);
-    expect(stats["reads"] as number).toBeGreaterThanOrEqual(2); // saw the file grow, not just the end state
-  }
-  const data = await fromRawfile(path, { start: -3 });
-  expect(data.msgs!.map(hex)).toEqual([total - 3, total - 2, total - 1].map((i) => hex(messageFor(i))));
-}, 90_000);
+])(
+  "one writer process (%s), several reader processes: no reader ever sees a wrong byte",
+  async (_label, file, writerMode, modes) => {
+    const path = join(dir, file);
+    const batches = 24;
+    const batchSize = 400;
+    const total = batches * batchSize;
+    let ready = 0;
+    let allReady: () => void = () => {};
+    const readersReady = new Promise<void>((r) => (allReady = r));
+    const onReady = (): void => {
+      if (++ready === modes.length) allReady();
+    };
+    const readers = modes.map((mode) => run(["reader", path, String(total), "40000", mode], 60_000, onReady));
+    await Promise.race([readersReady, Promise.all(readers)]); // the writer starts once every reader polls
+    const writer = run(["writer", path, String(batches), String(batchSize), "40", writerMode], 60_000);
+    const [w, ...r] = await Promise.all([writer, ...readers]);
+    expect(w).toEqual({ written: total });
+    for (const stats of r) {
+      expect(stats["mismatches"]).toBe(0);
+      expect(stats["lastLength"]).toBe(total);
+      expect(stats["checked"] as number).toBeGreaterThanOrEqual(total);
+      expect(stats["reads"] as number).toBeGreaterThanOrEqual(2); // saw the file grow, not just the end state
+    }
+    const data = await fromRawfile(path, { start: -3 });
+    expect(data.msgs!.map(hex)).toEqual([total - 3, total - 2, total - 1].map((i) => hex(messageFor(i))));
+  },
+  90_000,
+);
 
 test("HDF5's error stack never reaches the terminal (fd 2) when reading a damaged file", async () => {
   const path = join(dir, "truncated.h5");

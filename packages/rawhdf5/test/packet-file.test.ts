@@ -21,7 +21,10 @@ test("packet columns become the hdf5format packets dataset (36-byte compound)", 
   const { h5 } = await loadH5();
   const f = new h5.File(out, "r");
   try {
-    const ds = f.get("packets") as unknown as { metadata: { size: number; compound_type: { members: Array<{ name: string; offset: number }> } }; value: unknown[][] };
+    const ds = f.get("packets") as unknown as {
+      metadata: { size: number; compound_type: { members: Array<{ name: string; offset: number }> } };
+      value: unknown[][];
+    };
     expect(ds.metadata.size).toBe(36);
     expect(ds.metadata.compound_type.members.map((m) => m.name)).toEqual([...PACKET_FIELDS]);
     expect(ds.metadata.compound_type.members.find((m) => m.name === "receipt_timestamp")!.offset).toBe(32);

@@ -41,8 +41,24 @@ describe("parseMessage (spec §7)", () => {
     // chip 11, channel 5, timestamp 1000, adc 100 (first message, first word)
     const rows = parseMessage(fromHex(two.msgs_hex[0]!), 1);
     expect(rows[0]).toMatchObject({ packet_type: 4, timestamp: 1700000000, io_group: 1 });
-    expect(rows[1]).toMatchObject({ packet_type: 0, chip_id: 11, channel_id: 5, timestamp: 1000, dataword: 100, valid_parity: 1, io_channel: 1, receipt_timestamp: 123456 });
-    expect(rows[2]).toMatchObject({ timestamp: 2 ** 31 - 1, first_packet: 1, trigger_type: 2, local_fifo: 1, shared_fifo: 3, downstream_marker: 1 });
+    expect(rows[1]).toMatchObject({
+      packet_type: 0,
+      chip_id: 11,
+      channel_id: 5,
+      timestamp: 1000,
+      dataword: 100,
+      valid_parity: 1,
+      io_channel: 1,
+      receipt_timestamp: 123456,
+    });
+    expect(rows[2]).toMatchObject({
+      timestamp: 2 ** 31 - 1,
+      first_packet: 1,
+      trigger_type: 2,
+      local_fifo: 1,
+      shared_fifo: 3,
+      downstream_marker: 1,
+    });
     // message 4's second packet has deliberately wrong parity
     const bad = parseMessage(fromHex(two.msgs_hex[4]!), 1);
     expect(bad.map((r) => r.valid_parity)).toEqual([0, 1, 0]);

@@ -30,7 +30,8 @@ const BATCH = 500;
 
 function expectMessages(msgs: Uint8Array[], io: Uint8Array, from = 0): void {
   for (let k = 0; k < msgs.length; k++) {
-    if (hex(msgs[k]!) !== hex(messageFor(from + k)) || io[k] !== (from + k) % 7) throw new Error(`message ${from + k} differs from what was written`);
+    if (hex(msgs[k]!) !== hex(messageFor(from + k)) || io[k] !== (from + k) % 7)
+      throw new Error(`message ${from + k} differs from what was written`);
   }
 }
 
@@ -70,7 +71,11 @@ test("kill -9 during appends: what the file holds is a prefix of whole messages,
     expectMessages(full.msgs!, full.msgHeaders.io_groups);
     expect(readSuperblock(path)!.flags).toBe(0);
     expect(existsSync(lockPathFor(path))).toBe(false);
-    record(tally, `kill ${k} after ${done} (${r.killed ? "killed" : "finished"}), flags 0x${flags.toString(16)}, ${before}; resumed from ${from}`, { kind: "ok" });
+    record(
+      tally,
+      `kill ${k} after ${done} (${r.killed ? "killed" : "finished"}), flags 0x${flags.toString(16)}, ${before}; resumed from ${from}`,
+      { kind: "ok" },
+    );
   }
   expect(finish(tally)).toEqual([]);
 }, 300_000);

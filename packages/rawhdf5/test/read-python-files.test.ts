@@ -55,7 +55,9 @@ describe.each(PYTHON_FILES)("Python-written %s", (name) => {
   test.runIf(expected.packets !== undefined)("converts to the expected packet rows", async () => {
     const cols = await readRawfilePackets(path, { blockMessages: 3 });
     const fields = expected.packets!.fields;
-    const rows = Array.from({ length: cols.length }, (_, i) => fields.map((f) => Number((cols as unknown as Record<string, ArrayLike<number | bigint>>)[f]![i])));
+    const rows = Array.from({ length: cols.length }, (_, i) =>
+      fields.map((f) => Number((cols as unknown as Record<string, ArrayLike<number | bigint>>)[f]![i])),
+    );
     expect(rows).toEqual(expected.packets!.rows);
   });
 });

@@ -121,7 +121,10 @@ test("a live daqkit writer holds the lock: appends, writers and repair fail with
   // Flags set (as while that writer runs) and a lock of another live process: still busy, never repaired.
   const crashed = await crashedCopy("live-lock.h5");
   writeLock(crashed, process.ppid);
-  expect(await toRawfile(crashed, { msgs: [new Uint8Array([1])] }).catch((e: unknown) => e)).toMatchObject({ code: "RAWHDF5_BUSY", holderPid: process.ppid });
+  expect(await toRawfile(crashed, { msgs: [new Uint8Array([1])] }).catch((e: unknown) => e)).toMatchObject({
+    code: "RAWHDF5_BUSY",
+    holderPid: process.ppid,
+  });
   expect(readSuperblock(crashed)!.flags).toBe(5);
   // A lock of another host is never taken over, even if that pid is dead here.
   writeLock(crashed, deadPid(), `${hostname()}-elsewhere`);
@@ -132,7 +135,10 @@ test("a live daqkit writer holds the lock: appends, writers and repair fail with
 test("flags set and no lock (another program's writer, running or crashed): appends still refuse with RAWHDF5_NEEDS_REPAIR", async () => {
   const path = await crashedCopy("no-lock.h5");
   expect(existsSync(lockPathFor(path))).toBe(false);
-  expect(await toRawfile(path, { msgs: [new Uint8Array([1])] }).catch((e: unknown) => e)).toMatchObject({ code: "RAWHDF5_NEEDS_REPAIR", superblockFlags: 5 });
+  expect(await toRawfile(path, { msgs: [new Uint8Array([1])] }).catch((e: unknown) => e)).toMatchObject({
+    code: "RAWHDF5_NEEDS_REPAIR",
+    superblockFlags: 5,
+  });
   expect(await codeOf(openRawfileWriter(path))).toBe("RAWHDF5_NEEDS_REPAIR");
   expect(readSuperblock(path)!.flags).toBe(5);
   // The refusing appender released its lock: nothing is left to make the next one think a daqkit writer crashed.

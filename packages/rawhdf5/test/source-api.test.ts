@@ -34,7 +34,8 @@ describe("reading from bytes, Blob, File and byte sources", () => {
         expect((await node.fromRawfile(bytes, { start: -2 })).msgs!.map(hex)).toEqual(expected.msgs_hex.slice(-2));
         const packets = await main.readRawfilePackets(new Blob([bytes]), { blockMessages: 2 });
         const packetsByPath = await node.readRawfilePackets(path);
-        for (const f of main.PACKET_FIELDS) expect(Array.from(packets[f] as ArrayLike<number>)).toEqual(Array.from(packetsByPath[f] as ArrayLike<number>));
+        for (const f of main.PACKET_FIELDS)
+          expect(Array.from(packets[f] as ArrayLike<number>)).toEqual(Array.from(packetsByPath[f] as ArrayLike<number>));
       } finally {
         await source.close?.();
       }
@@ -73,11 +74,16 @@ describe("writing to bytes", () => {
     expect(data.msgs!.map(hex)).toEqual(msgs.map(hex));
     expect(Array.from(data.msgHeaders.io_groups)).toEqual(ioGroups);
     expect(data.ioVersion).toBe("0.0");
-    expect(await node.toRawfile(path, { msgs: [new Uint8Array([9])], msgHeaders: { io_groups: [7] } })).toEqual({ length: 2501, created: false });
+    expect(await node.toRawfile(path, { msgs: [new Uint8Array([9])], msgHeaders: { io_groups: [7] } })).toEqual({
+      length: 2501,
+      created: false,
+    });
     expect((await main.fromRawfile(readFileSync(path), { start: -1 })).msgs!.map(hex)).toEqual(["09"]);
     const empty = await main.toRawfileBytes();
     expect(await main.lenRawfile(empty)).toBe(0);
-    await expect(main.toRawfileBytes({ msgs: [new Uint8Array(1)], msgHeaders: { io_groups: [256] } })).rejects.toMatchObject({ code: "RAWHDF5_HEADER_VALUE" });
+    await expect(main.toRawfileBytes({ msgs: [new Uint8Array(1)], msgHeaders: { io_groups: [256] } })).rejects.toMatchObject({
+      code: "RAWHDF5_HEADER_VALUE",
+    });
     await expect(main.toRawfileBytes({ version: "0.1" })).rejects.toMatchObject({ code: "RAWHDF5_UNSUPPORTED_VERSION" });
   });
 
@@ -93,7 +99,9 @@ describe("writing to bytes", () => {
     const read = (p: string): unknown => {
       const f = new rt.h5.File(p, "r");
       try {
-        return Array.from((f.get("packets") as unknown as { value: unknown[] }).value as ArrayLike<unknown>, (row) => JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+        return Array.from((f.get("packets") as unknown as { value: unknown[] }).value as ArrayLike<unknown>, (row) =>
+          JSON.stringify(row, (_k, v) => (typeof v === "bigint" ? String(v) : v)),
+        );
       } finally {
         f.close();
       }

@@ -116,10 +116,29 @@ describe("copyElements (packing hvl_t elements out of the heap)", () => {
     const expected = new Uint8Array(pairs.flatMap(([n, p]) => Array.from(heap.subarray(p, p + n))));
     expect(Array.from(copyElements(heap, hvl, pairs.length, total))).toEqual(Array.from(expected));
   };
-  test("ascending elements with gaps (region copy + compaction)", () => expectPacked([[3, 100], [0, 0], [5, 112], [1, 130]]));
-  test("descending elements (fallback)", () => expectPacked([[4, 500], [4, 100], [2, 300]]));
-  test("overlapping / far apart elements (fallback)", () => expectPacked([[2, 10], [2, 60000]]));
-  test("only empty elements", () => expectPacked([[0, 0], [0, 0]]));
+  test("ascending elements with gaps (region copy + compaction)", () =>
+    expectPacked([
+      [3, 100],
+      [0, 0],
+      [5, 112],
+      [1, 130],
+    ]));
+  test("descending elements (fallback)", () =>
+    expectPacked([
+      [4, 500],
+      [4, 100],
+      [2, 300],
+    ]));
+  test("overlapping / far apart elements (fallback)", () =>
+    expectPacked([
+      [2, 10],
+      [2, 60000],
+    ]));
+  test("only empty elements", () =>
+    expectPacked([
+      [0, 0],
+      [0, 0],
+    ]));
 });
 
 test("objectHeaderChunk0Bytes: the declared extent of chunk 0 of every OHDR in the test data ends at a valid checksum", async () => {

@@ -28,7 +28,10 @@ describe("toRawfile", () => {
     const a = randomMessages(1500, 3);
     const b = [new Uint8Array(0), ...randomMessages(10, 4)];
     const t0 = Date.now() / 1000;
-    expect(await toRawfile(path, { msgs: a, msgHeaders: { io_groups: a.map((_, i) => (i % 2) + 1) }, ioVersion: "0.3" })).toEqual({ length: 1500, created: true });
+    expect(await toRawfile(path, { msgs: a, msgHeaders: { io_groups: a.map((_, i) => (i % 2) + 1) }, ioVersion: "0.3" })).toEqual({
+      length: 1500,
+      created: true,
+    });
     expect(await toRawfile(path, { msgs: b })).toEqual({ length: 1511, created: false });
     const data = await fromRawfile(path);
     expect(data.msgs!.map(hex)).toEqual([...a, ...b].map(hex));
@@ -56,18 +59,21 @@ describe("toRawfile", () => {
     expect(await toRawfile(path, { msgs: [] })).toEqual({ length: 0, created: false });
   });
 
-  test.each(["raw_v0_0_two_iogroups.h5", "raw_v0_0_two_appends.h5", "raw_v0_0_empty.h5"])("appends to the Python-written %s", async (name) => {
-    const path = copyPythonFile(name, dir);
-    const expected = EXPECTED[name]!;
-    const extra = [fromHex("44c9f15365000000"), new Uint8Array(0), ...randomMessages(3)];
-    await toRawfile(path, { msgs: extra, msgHeaders: { io_groups: [9, 8, 7, 6, 5] }, version: "0.0" });
-    const data = await fromRawfile(path);
-    expect(data.msgs!.map(hex)).toEqual([...expected.msgs_hex, ...extra.map(hex)]);
-    expect(Array.from(data.msgHeaders.io_groups)).toEqual([...expected.io_groups, 9, 8, 7, 6, 5]);
-    expect(data.created).toBe(expected.meta.created);
-    expect(data.modified).toBeGreaterThan(expected.meta.modified);
-    expect(data.ioVersion).toBe(expected.meta.io_version);
-  });
+  test.each(["raw_v0_0_two_iogroups.h5", "raw_v0_0_two_appends.h5", "raw_v0_0_empty.h5"])(
+    "appends to the Python-written %s",
+    async (name) => {
+      const path = copyPythonFile(name, dir);
+      const expected = EXPECTED[name]!;
+      const extra = [fromHex("44c9f15365000000"), new Uint8Array(0), ...randomMessages(3)];
+      await toRawfile(path, { msgs: extra, msgHeaders: { io_groups: [9, 8, 7, 6, 5] }, version: "0.0" });
+      const data = await fromRawfile(path);
+      expect(data.msgs!.map(hex)).toEqual([...expected.msgs_hex, ...extra.map(hex)]);
+      expect(Array.from(data.msgHeaders.io_groups)).toEqual([...expected.io_groups, 9, 8, 7, 6, 5]);
+      expect(data.created).toBe(expected.meta.created);
+      expect(data.modified).toBeGreaterThan(expected.meta.modified);
+      expect(data.ioVersion).toBe(expected.meta.io_version);
+    },
+  );
 
   describe("write version matrix (spec §5), file untouched on rejection", () => {
     test.each([
@@ -178,7 +184,9 @@ describe("RawfileWriter", () => {
     try {
       writer.append(randomMessages(5), { io_groups: [1, 2, 1, 2, 1] });
       expect(await lenRawfile(path)).toBe(5);
-      expect(() => writer.append([new Uint8Array(1)], { io_groups: [1, 2] })).toThrow(expect.objectContaining({ code: "RAWHDF5_HEADER_LENGTH" }));
+      expect(() => writer.append([new Uint8Array(1)], { io_groups: [1, 2] })).toThrow(
+        expect.objectContaining({ code: "RAWHDF5_HEADER_LENGTH" }),
+      );
       expect(writer.append(randomMessages(7, 9))).toBe(12);
       const data = await fromRawfile(path, { start: 5 });
       expect(data.msgs!.map(hex)).toEqual(randomMessages(7, 9).map(hex));

@@ -85,15 +85,30 @@ async function generate(root, profile) {
       const first = c * rowsPerChunk;
       const n = Math.min(rowsPerChunk, rowsPerRun - first);
       const data = makeRows(n, first, runStart, profile, r * 1000 + c + 1);
-      const end = c === CHUNKS_PER_RUN - 1 ? runStart + BigInt(rowsPerRun) * ROW_SPACING_NS : runStart + BigInt(first + n) * ROW_SPACING_NS - 500n;
+      const end =
+        c === CHUNKS_PER_RUN - 1 ? runStart + BigInt(rowsPerRun) * ROW_SPACING_NS : runStart + BigInt(first + n) * ROW_SPACING_NS - 500n;
       await w.write({ runId, dataType: "records", dataKind: "records", dtype, start: chunkStart, end, n, data, subruns: null });
       chunkStart = end;
     }
     await w.close();
     const ms = Number(runStart / 1_000_000n);
-    await dir.writeRunDoc({ name: runId, start: new Date(ms), end: new Date(ms + Math.ceil(Number(BigInt(rowsPerRun) * ROW_SPACING_NS) / 1e6)), mode: "bench", extra: {} }, { overwrite: true });
+    await dir.writeRunDoc(
+      {
+        name: runId,
+        start: new Date(ms),
+        end: new Date(ms + Math.ceil(Number(BigInt(rowsPerRun) * ROW_SPACING_NS) / 1e6)),
+        mode: "bench",
+        extra: {},
+      },
+      { overwrite: true },
+    );
   }
-  await defineRun(dir, "_bench", Array.from({ length: RUNS }, (_, r) => `r${String(r).padStart(2, "0")}`), { overwrite: true });
+  await defineRun(
+    dir,
+    "_bench",
+    Array.from({ length: RUNS }, (_, r) => `r${String(r).padStart(2, "0")}`),
+    { overwrite: true },
+  );
   const { writeFile } = await import("node:fs/promises");
   await writeFile(marker, `${new Date().toISOString()}\n`);
   process.stderr.write(`generated ${profile} data in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
@@ -122,7 +137,19 @@ async function measure(root, runId, arrow, workers) {
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  return { runId, arrow, rows, chunks, mb: bytes / 1e6, seconds, mbPerS: bytes / 1e6 / seconds, cpuSeconds, mbPerCpuS: bytes / 1e6 / cpuSeconds, maxRssMb: process.resourceUsage().maxRSS / 1024, check: check.toString() };
+  return {
+    runId,
+    arrow,
+    rows,
+    chunks,
+    mb: bytes / 1e6,
+    seconds,
+    mbPerS: bytes / 1e6 / seconds,
+    cpuSeconds,
+    mbPerCpuS: bytes / 1e6 / cpuSeconds,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    check: check.toString(),
+  };
 }
 
 const self = fileURLToPath(import.meta.url);
@@ -135,13 +162,19 @@ if (process.argv[2] === "--measure") {
   const repeats = Number(process.env.DAQKIT_BENCH_REPEATS ?? 2);
   const workers = process.env.DAQKIT_BENCH_WORKERS ?? "auto"; // auto = the library default
   const { loadavg, availableParallelism } = await import("node:os");
-  console.log(`@daqkit/runs superrun benchmark: ${RUNS} runs × ${RUN_BYTES / 1e6} MB records (itemsize ${dtype.itemsize}), ${CHUNKS_PER_RUN} chunks/run, blosc`);
-  console.log(`data under ${base}; lineage ${deterministicHash(LINEAGE)}; node ${process.version}; ${availableParallelism()} cores; decode workers ${workers === "0" ? "off" : workers === "auto" ? "auto (≥ 256 MB to read)" : "on"}`);
+  console.log(
+    `@daqkit/runs superrun benchmark: ${RUNS} runs × ${RUN_BYTES / 1e6} MB records (itemsize ${dtype.itemsize}), ${CHUNKS_PER_RUN} chunks/run, blosc`,
+  );
+  console.log(
+    `data under ${base}; lineage ${deterministicHash(LINEAGE)}; node ${process.version}; ${availableParallelism()} cores; decode workers ${workers === "0" ? "off" : workers === "auto" ? "auto (≥ 256 MB to read)" : "on"}`,
+  );
   for (const profile of profiles) {
     const root = join(base, `runs-superrun-${profile}`);
     await generate(root, profile);
     const { execSync } = await import("node:child_process");
-    const size = execSync(`du -sm ${JSON.stringify(root)}`).toString().split("\t")[0];
+    const size = execSync(`du -sm ${JSON.stringify(root)}`)
+      .toString()
+      .split("\t")[0];
     console.log(`\nprofile ${profile}: ${size} MB on disk`);
     for (const [label, runId, arrow] of [
       ["single run, raw chunks", "r00", ""],

@@ -26,7 +26,13 @@ import {
   type Utf8,
   type Data,
 } from "apache-arrow";
-import { arrowTypeOfNumpy, type NumericTypedArray, numpyTypestrOfTypedArray, typedArrayConstructorOfArrowType, typedArrayConstructorOfNumpy } from "@daqkit/io";
+import {
+  arrowTypeOfNumpy,
+  type NumericTypedArray,
+  numpyTypestrOfTypedArray,
+  typedArrayConstructorOfArrowType,
+  typedArrayConstructorOfNumpy,
+} from "@daqkit/io";
 import type { Chunk } from "./chunk.js";
 import { type Dtype, type DtypeField, makeDtype, type DtypeFieldSpec } from "./dtype.js";
 import { RunsError } from "./errors.js";
@@ -218,7 +224,11 @@ function typestrFor(type: DataType, name: string): string {
 
 function parseShape(text: string | undefined): number[] | undefined {
   if (!text) return undefined;
-  const dims = text.replace(/[()\s]/g, "").split(",").filter(Boolean).map(Number);
+  const dims = text
+    .replace(/[()\s]/g, "")
+    .split(",")
+    .filter(Boolean)
+    .map(Number);
   return dims.every((d) => Number.isInteger(d) && d >= 0) ? dims : undefined;
 }
 
@@ -243,13 +253,19 @@ export function arrowSchemaToDtype(schema: Schema): Dtype {
     const natural = type.typeId === Type.Utf8 ? undefined : typestrFor(type, f.name);
     if (typestr === undefined || (natural !== undefined && !compatible(typestr, natural))) {
       if (natural === undefined) {
-        throw new RunsError("RUNS_UNSUPPORTED_TYPE", `Arrow → strax: string column ${JSON.stringify(f.name)} needs field metadata numpy_typestr '<U<k>' (fixed width)`);
+        throw new RunsError(
+          "RUNS_UNSUPPORTED_TYPE",
+          `Arrow → strax: string column ${JSON.stringify(f.name)} needs field metadata numpy_typestr '<U<k>' (fixed width)`,
+        );
       }
       typestr = natural;
     }
     if ((f.name === "time" || f.name === "endtime") && typestr.startsWith("<M8")) {
       if (typestr !== "<M8[ns]") {
-        throw new RunsError("RUNS_UNSUPPORTED_TYPE", `Arrow → strax: column ${f.name} is a ${typestr} timestamp; strax needs int64 nanoseconds (convert to ns first)`);
+        throw new RunsError(
+          "RUNS_UNSUPPORTED_TYPE",
+          `Arrow → strax: column ${f.name} is a ${typestr} timestamp; strax needs int64 nanoseconds (convert to ns first)`,
+        );
       }
       typestr = "<i8";
     }
@@ -263,7 +279,11 @@ function compatible(declared: string, natural: string): boolean {
   const n = natural.replace(/^[<>|=]/, "");
   if (d === n) return true;
   // datetime/timedelta declared on an Int64 column, or Arrow Timestamp stored as i8.
-  return (n === "i8" && /^[Mm]8/.test(d)) || (d === "i8" && /^M8/.test(n)) || (d.startsWith("V") && n.startsWith("S") && d.slice(1) === n.slice(1));
+  return (
+    (n === "i8" && /^[Mm]8/.test(d)) ||
+    (d === "i8" && /^M8/.test(n)) ||
+    (d.startsWith("V") && n.startsWith("S") && d.slice(1) === n.slice(1))
+  );
 }
 
 /** Little-endian bytes of one Arrow column chunk (scalar child values), `count` elements per row. */
@@ -299,7 +319,10 @@ function columnBytes(data: Data, field: DtypeField, rows: number): Uint8Array {
       const values = data.values as ArrayBufferView;
       const bytes = new Uint8Array(values.buffer, values.byteOffset, Math.min(values.byteLength, total * field.elementBytes));
       if (bytes.byteLength !== total * field.elementBytes) {
-        throw new RunsError("RUNS_UNSUPPORTED_TYPE", `Arrow → strax: column ${field.name} has ${bytes.byteLength} bytes, expected ${total * field.elementBytes}`);
+        throw new RunsError(
+          "RUNS_UNSUPPORTED_TYPE",
+          `Arrow → strax: column ${field.name} has ${bytes.byteLength} bytes, expected ${total * field.elementBytes}`,
+        );
       }
       return bytes;
     }

@@ -44,7 +44,6 @@ export function readBloscHeader(bytes: Uint8Array): BloscHeader | undefined {
   };
 }
 
-
 /** Options of {@link decodeBloscChunk}. */
 export interface DecodeBloscOptions {
   /** Decode blosclz streams with the WebAssembly module (default true); false = the TypeScript loop. */

@@ -60,7 +60,11 @@ export function rowTimes(dtype: Dtype, data: Uint8Array): RowTimes {
   }
   for (const f of [length, dt]) {
     if ((f.kind !== "i" && f.kind !== "u") || f.shape.length > 0) {
-      throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: '${f.name}' must be an integer field, but is ${JSON.stringify(f.typestr || f.kind)}`, { field: f.name });
+      throw new RunsError(
+        "RUNS_BAD_DTYPE",
+        `strax dtype: '${f.name}' must be an integer field, but is ${JSON.stringify(f.typestr || f.kind)}`,
+        { field: f.name },
+      );
     }
   }
   const readInt = (f: typeof length) => {
@@ -179,11 +183,15 @@ export function splitChunk(chunk: Chunk, t: bigint, options: { readonly allowEar
     for (let i = 0; i < k; i++) {
       if (times.endtime(i) > t) {
         if (!allowEarlySplit) {
-          throw new RunsError("RUNS_BAD_CHUNK", `strax: cannot split chunk [${chunk.start}, ${chunk.end}) of ${chunk.runId}/${chunk.dataType} at ${t}: row ${i} straddles it`, {
-            runId: chunk.runId,
-            dataType: chunk.dataType,
-            row: i,
-          });
+          throw new RunsError(
+            "RUNS_BAD_CHUNK",
+            `strax: cannot split chunk [${chunk.start}, ${chunk.end}) of ${chunk.runId}/${chunk.dataType} at ${t}: row ${i} straddles it`,
+            {
+              runId: chunk.runId,
+              dataType: chunk.dataType,
+              row: i,
+            },
+          );
         }
         t = times.time(i);
         k = i;
@@ -240,7 +248,11 @@ function mergeSubrunMaps(chunks: readonly Chunk[], where: string): SubrunsMap | 
       // Contiguous pieces are the normal case; gaps come from subruns defined with several
       // time ranges (the entry then spans first start to last end, as in strax 1.x).
       if (list[i]!.start < list[i - 1]!.end) {
-        throw new RunsError("RUNS_CHUNK_OVERLAP", `strax: ${where}: pieces of subrun ${id} overlap ([${list[i - 1]!.start}, ${list[i - 1]!.end}) and [${list[i]!.start}, ${list[i]!.end}))`, { runId: id });
+        throw new RunsError(
+          "RUNS_CHUNK_OVERLAP",
+          `strax: ${where}: pieces of subrun ${id} overlap ([${list[i - 1]!.start}, ${list[i - 1]!.end}) and [${list[i]!.start}, ${list[i]!.end}))`,
+          { runId: id },
+        );
       }
     }
     merged.push([id, { start: list[0]!.start, end: list[list.length - 1]!.end }]);
@@ -302,28 +314,40 @@ export function createContinuityChecker(): { check(chunk: Chunk): void } {
       previous = chunk;
       if (!prev || prev.runId !== chunk.runId) return;
       if (chunk.start < prev.end) {
-        throw new RunsError("RUNS_CHUNK_OVERLAP", `strax: chunks of ${chunk.runId}/${chunk.dataType} overlap or are out of order: [${prev.start}, ${prev.end}) then [${chunk.start}, ${chunk.end})`, {
-          runId: chunk.runId,
-          dataType: chunk.dataType,
-        });
+        throw new RunsError(
+          "RUNS_CHUNK_OVERLAP",
+          `strax: chunks of ${chunk.runId}/${chunk.dataType} overlap or are out of order: [${prev.start}, ${prev.end}) then [${chunk.start}, ${chunk.end})`,
+          {
+            runId: chunk.runId,
+            dataType: chunk.dataType,
+          },
+        );
       }
       if (chunk.subruns && prev.subruns) {
         const firstNew = [...chunk.subruns][0]!;
         const lastOld = [...prev.subruns].at(-1)!;
         const aligned = chunk.start === firstNew[1].start && prev.end === lastOld[1].end;
         if (aligned && firstNew[0] === lastOld[0] && chunk.start !== prev.end) {
-          throw new RunsError("RUNS_NOT_CONTINUOUS", `strax: data of subrun ${firstNew[0]} in ${chunk.runId} is not continuous: chunk should have started at ${prev.end}, starts at ${chunk.start}`, {
-            runId: chunk.runId,
-            dataType: chunk.dataType,
-          });
+          throw new RunsError(
+            "RUNS_NOT_CONTINUOUS",
+            `strax: data of subrun ${firstNew[0]} in ${chunk.runId} is not continuous: chunk should have started at ${prev.end}, starts at ${chunk.start}`,
+            {
+              runId: chunk.runId,
+              dataType: chunk.dataType,
+            },
+          );
         }
         return;
       }
       if (!chunk.subruns && chunk.start !== prev.end) {
-        throw new RunsError("RUNS_NOT_CONTINUOUS", `strax: data of ${chunk.runId}/${chunk.dataType} is not continuous: chunk should have started at ${prev.end}, starts at ${chunk.start}`, {
-          runId: chunk.runId,
-          dataType: chunk.dataType,
-        });
+        throw new RunsError(
+          "RUNS_NOT_CONTINUOUS",
+          `strax: data of ${chunk.runId}/${chunk.dataType} is not continuous: chunk should have started at ${prev.end}, starts at ${chunk.start}`,
+          {
+            runId: chunk.runId,
+            dataType: chunk.dataType,
+          },
+        );
       }
     },
   };

@@ -204,11 +204,13 @@ export async function decompressChunk(compressor: Compressor, data: Uint8Array, 
         // FLG bit 3: an 8-byte content size follows FLG and BD.
         if (data.byteLength >= 14 && (data[4]! & 0x08) !== 0 && expectedBytes !== undefined) {
           const declared = new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(6, true);
-          if (declared !== BigInt(expectedBytes)) throw corrupt(`LZ4 frame header says ${declared} bytes, metadata nbytes is ${expectedBytes}`);
+          if (declared !== BigInt(expectedBytes))
+            throw corrupt(`LZ4 frame header says ${declared} bytes, metadata nbytes is ${expectedBytes}`);
         }
         {
           const bound = lz4FrameBound(data, corrupt);
-          if (expectedBytes === undefined && bound > LZ4_MAX_OUTPUT) throw corrupt(`LZ4 frame may decode to ${bound} bytes, more than ${LZ4_MAX_OUTPUT}`);
+          if (expectedBytes === undefined && bound > LZ4_MAX_OUTPUT)
+            throw corrupt(`LZ4 frame may decode to ${bound} bytes, more than ${LZ4_MAX_OUTPUT}`);
           const dst = new Uint8Array(Math.min(bound, expectedBytes ?? bound));
           const size = (await loadLz4()).decompressFrame(data, dst);
           if (size > dst.length) throw corrupt(`LZ4 frame decodes to more than ${dst.length} bytes`);
@@ -218,15 +220,20 @@ export async function decompressChunk(compressor: Compressor, data: Uint8Array, 
       case "bz2":
         // seek-bzip (the maintained pure-JS bzip2 decoder) needs Node's Buffer.
         if (typeof (globalThis as { Buffer?: unknown }).Buffer !== "function") {
-          throw new RunsError("RUNS_UNKNOWN_COMPRESSOR", `strax bz2: ${where}: bz2 chunks can be read in Node only (no bzip2 decoder without Node's Buffer); store the data as blosc, zstd or lz4`, {
-            ...(path === undefined ? {} : { path }),
-          });
+          throw new RunsError(
+            "RUNS_UNKNOWN_COMPRESSOR",
+            `strax bz2: ${where}: bz2 chunks can be read in Node only (no bzip2 decoder without Node's Buffer); store the data as blosc, zstd or lz4`,
+            {
+              ...(path === undefined ? {} : { path }),
+            },
+          );
         }
         out = new Uint8Array((await loadBzip()).decode(data));
         break;
     }
   } catch (cause) {
-    if (RunsError.isInstance(cause)) throw cause.path === undefined && path !== undefined ? withContext(cause, `strax ${compressor}: ${where}`, { path }) : cause;
+    if (RunsError.isInstance(cause))
+      throw cause.path === undefined && path !== undefined ? withContext(cause, `strax ${compressor}: ${where}`, { path }) : cause;
     const message = cause instanceof Error ? cause.message : String(cause);
     throw corrupt(`decompression failed: ${message}`, cause);
   }
@@ -246,7 +253,10 @@ export async function compressChunk(compressor: Compressor, raw: Uint8Array): Pr
   switch (compressor) {
     case "blosc":
       if (raw.byteLength > BLOSC_MAX_INPUT_BYTES) {
-        throw new RunsError("RUNS_BAD_CHUNK", `strax blosc: input of ${raw.byteLength} bytes exceeds Blosc's ~2 GB limit; use smaller chunks`);
+        throw new RunsError(
+          "RUNS_BAD_CHUNK",
+          `strax blosc: input of ${raw.byteLength} bytes exceeds Blosc's ~2 GB limit; use smaller chunks`,
+        );
       }
       return (await loadBlosc()).encode(raw);
     case "zstd":

@@ -305,7 +305,11 @@ export class DataDirectory {
         dataType,
       });
     }
-    throw new RunsError("RUNS_DATA_NOT_FOUND", `strax: no stored ${dataType} for run ${runId} in ${this.path}`, { runId, dataType, path: this.path });
+    throw new RunsError("RUNS_DATA_NOT_FOUND", `strax: no stored ${dataType} for run ${runId} in ${this.path}`, {
+      runId,
+      dataType,
+      path: this.path,
+    });
   }
 
   /** True when complete data of (run, data type) is stored (for a superrun: under its own key). */
@@ -337,7 +341,8 @@ export class DataDirectory {
     const meta = stored.metadata;
     const prefix = `${meta.dataType}-${meta.lineageHash}`;
     const listing = await this.listFolder(stored.folder);
-    if (!listing) throw new RunsError("RUNS_DATA_NOT_FOUND", `strax: data folder ${stored.path} does not exist (any more)`, { path: stored.path });
+    if (!listing)
+      throw new RunsError("RUNS_DATA_NOT_FOUND", `strax: data folder ${stored.path} does not exist (any more)`, { path: stored.path });
     const onDisk = new Set(listing.filter((e) => !e.isDirectory).map((e) => e.name));
     const listed = new Set<string>();
     for (const c of meta.chunks) {
@@ -350,22 +355,32 @@ export class DataDirectory {
       if (c.filename !== undefined) {
         listed.add(c.filename);
         if (!onDisk.has(c.filename)) {
-          throw new RunsError("RUNS_CHUNK_MISSING", `strax: chunk ${c.chunkIndex} file ${this.locate(`${stored.folder}/${c.filename}`)} listed in the metadata does not exist`, {
-            path: this.locate(`${stored.folder}/${c.filename}`),
-            chunkIndex: c.chunkIndex,
-          });
+          throw new RunsError(
+            "RUNS_CHUNK_MISSING",
+            `strax: chunk ${c.chunkIndex} file ${this.locate(`${stored.folder}/${c.filename}`)} listed in the metadata does not exist`,
+            {
+              path: this.locate(`${stored.folder}/${c.filename}`),
+              chunkIndex: c.chunkIndex,
+            },
+          );
         }
       }
     }
     const chunkFile = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-\\d{6}$`);
     const stray = [...onDisk].filter((f) => chunkFile.test(f) && !listed.has(f));
     if (stray.length > 0) {
-      throw new RunsError("RUNS_BAD_METADATA", `strax: ${stored.metadataPath}: chunk list and files disagree: ${stray.join(", ")} not listed in the metadata`, {
-        path: stored.metadataPath,
-      });
+      throw new RunsError(
+        "RUNS_BAD_METADATA",
+        `strax: ${stored.metadataPath}: chunk list and files disagree: ${stray.join(", ")} not listed in the metadata`,
+        {
+          path: stored.metadataPath,
+        },
+      );
     }
     const range = options.timeRange;
-    const wanted = meta.chunks.filter((c) => !range || (c.start < range.end && c.end > range.start) || (c.start === c.end && c.start >= range.start && c.start < range.end));
+    const wanted = meta.chunks.filter(
+      (c) => !range || (c.start < range.end && c.end > range.start) || (c.start === c.end && c.start >= range.start && c.start < range.end),
+    );
     const continuity = createContinuityChecker();
     const useWorkers = options.workers ?? wanted.reduce((sum, c) => sum + c.nbytes, 0) >= WORKERS_AUTO_BYTES;
     const workers = useWorkers ? this.decodeWorkers() : undefined;
@@ -377,12 +392,17 @@ export class DataDirectory {
       if (info.filename === undefined) return new Uint8Array(0);
       const path = this.locate(`${stored.folder}/${info.filename}`);
       const compressed = await this.readBytes(`${stored.folder}/${info.filename}`);
-      if (compressed === undefined) throw new RunsError("RUNS_CHUNK_MISSING", `strax: chunk file ${path} does not exist`, { path, chunkIndex: info.chunkIndex });
+      if (compressed === undefined)
+        throw new RunsError("RUNS_CHUNK_MISSING", `strax: chunk file ${path} does not exist`, { path, chunkIndex: info.chunkIndex });
       if (info.filesize !== undefined && compressed.byteLength !== info.filesize) {
-        throw new RunsError("RUNS_CORRUPT_CHUNK", `strax: chunk ${path} has ${compressed.byteLength} bytes, metadata filesize says ${info.filesize}`, {
-          path,
-          chunkIndex: info.chunkIndex,
-        });
+        throw new RunsError(
+          "RUNS_CORRUPT_CHUNK",
+          `strax: chunk ${path} has ${compressed.byteLength} bytes, metadata filesize says ${info.filesize}`,
+          {
+            path,
+            chunkIndex: info.chunkIndex,
+          },
+        );
       }
       return decompressChunk(meta.compressor, compressed, { expectedBytes: info.n * itemsize, path, workers }).catch((error: unknown) => {
         throw fillContext(error, { path, chunkIndex: info.chunkIndex });
@@ -411,10 +431,14 @@ export class DataDirectory {
         );
       }
       if (isSuperrunId(info.runId) && info.subruns === null) {
-        throw new RunsError("RUNS_BAD_METADATA", `strax: superrun ${info.runId} has no subruns information in ${stored.metadataPath} chunk ${info.chunkIndex}`, {
-          path: stored.metadataPath,
-          chunkIndex: info.chunkIndex,
-        });
+        throw new RunsError(
+          "RUNS_BAD_METADATA",
+          `strax: superrun ${info.runId} has no subruns information in ${stored.metadataPath} chunk ${info.chunkIndex}`,
+          {
+            path: stored.metadataPath,
+            chunkIndex: info.chunkIndex,
+          },
+        );
       }
       let chunk: Chunk = {
         runId: info.runId,

@@ -149,11 +149,16 @@ function isRenameConflict(error: unknown): boolean {
 export async function openDataWriter(options: DataWriterOptions): Promise<DataWriter> {
   const compressor = options.compressor ?? "blosc";
   if (!WRITABLE_COMPRESSORS.includes(compressor)) {
-    throw new RunsError("RUNS_UNKNOWN_COMPRESSOR", `strax: cannot write with compressor ${JSON.stringify(compressor)} (writable: ${WRITABLE_COMPRESSORS.join(", ")})`);
+    throw new RunsError(
+      "RUNS_UNKNOWN_COMPRESSOR",
+      `strax: cannot write with compressor ${JSON.stringify(compressor)} (writable: ${WRITABLE_COMPRESSORS.join(", ")})`,
+    );
   }
   const dataType = options.key.dataType;
   if (!/^[A-Za-z0-9_]+$/.test(dataType)) {
-    throw new RunsError("RUNS_BAD_RUN_ID", `strax: data type ${JSON.stringify(dataType)} must contain only letters, digits and '_'`, { dataType });
+    throw new RunsError("RUNS_BAD_RUN_ID", `strax: data type ${JSON.stringify(dataType)} must contain only letters, digits and '_'`, {
+      dataType,
+    });
   }
   const lineage = options.lineage ?? { [dataType]: ["DaqkitData", "0.0.0", {}] };
   const lineageHash = options.key.lineageHash ?? deterministicHash(lineage);
@@ -178,7 +183,12 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
     await mkdir(tempPath);
   } catch (cause) {
     releaseScratch(tempName);
-    throw new RunsError("RUNS_IO", `strax: cannot create ${tempPath} for ${where}: ${(cause as Error).message}`, { path: tempPath, runId, dataType, cause });
+    throw new RunsError("RUNS_IO", `strax: cannot create ${tempPath} for ${where}: ${(cause as Error).message}`, {
+      path: tempPath,
+      runId,
+      dataType,
+      cause,
+    });
   }
   const chunks: ChunkInfo[] = [];
   const started = Date.now() / 1000;
@@ -211,11 +221,17 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
       await writeFile(`${path}_temp`, formatDataMetadata(metadata(ended)));
       await rename(`${path}_temp`, path);
     } catch (cause) {
-      throw new RunsError("RUNS_IO", `strax: cannot write ${path} (${where}): ${(cause as Error).message}`, { path, runId, dataType, cause });
+      throw new RunsError("RUNS_IO", `strax: cannot write ${path} (${where}): ${(cause as Error).message}`, {
+        path,
+        runId,
+        dataType,
+        cause,
+      });
     }
   };
   const assertOpen = () => {
-    if (state !== "open") throw new RunsError("RUNS_IO", `strax: writer for ${folderName} is already ${state}`, { path: finalPath, runId, dataType });
+    if (state !== "open")
+      throw new RunsError("RUNS_IO", `strax: writer for ${folderName} is already ${state}`, { path: finalPath, runId, dataType });
   };
   /**
    * Rename the finished temporary folder into place, first-wins: a folder that appeared meanwhile
@@ -261,7 +277,11 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
       releaseScratch(oldName);
       return;
     }
-    throw new RunsError("RUNS_BUSY", `strax: ${where}: other writers keep replacing ${finalPath}; this write was discarded`, { path: finalPath, runId, dataType });
+    throw new RunsError("RUNS_BUSY", `strax: ${where}: other writers keep replacing ${finalPath}; this write was discarded`, {
+      path: finalPath,
+      runId,
+      dataType,
+    });
   };
 
   return {
@@ -270,17 +290,25 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
     async write(chunk: Chunk) {
       assertOpen();
       if (chunk.dtype.itemsize !== options.dtype.itemsize) {
-        throw new RunsError("RUNS_BAD_CHUNK", `strax: chunk for ${folderName} has itemsize ${chunk.dtype.itemsize}, writer dtype has ${options.dtype.itemsize}`, {
-          runId,
-          dataType,
-        });
+        throw new RunsError(
+          "RUNS_BAD_CHUNK",
+          `strax: chunk for ${folderName} has itemsize ${chunk.dtype.itemsize}, writer dtype has ${options.dtype.itemsize}`,
+          {
+            runId,
+            dataType,
+          },
+        );
       }
       validateChunk(chunk);
       if (previousEnd !== undefined && chunk.start < previousEnd) {
-        throw new RunsError("RUNS_CHUNK_OVERLAP", `strax: chunk [${chunk.start}, ${chunk.end}) for ${folderName} starts before the previous chunk's end ${previousEnd}`, {
-          runId,
-          dataType,
-        });
+        throw new RunsError(
+          "RUNS_CHUNK_OVERLAP",
+          `strax: chunk [${chunk.start}, ${chunk.end}) for ${folderName} starts before the previous chunk's end ${previousEnd}`,
+          {
+            runId,
+            dataType,
+          },
+        );
       }
       if (checkContinuity) continuity.check({ ...chunk, runId });
       previousEnd = chunk.end;
@@ -303,7 +331,12 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
           await writeFile(`${path}_temp`, compressed);
           await rename(`${path}_temp`, path);
         } catch (cause) {
-          throw new RunsError("RUNS_IO", `strax: cannot write ${path} (${where}): ${(cause as Error).message}`, { path, runId, dataType, cause });
+          throw new RunsError("RUNS_IO", `strax: cannot write ${path} (${where}): ${(cause as Error).message}`, {
+            path,
+            runId,
+            dataType,
+            cause,
+          });
         }
         info.filename = filename;
         info.filesize = compressed.byteLength;
@@ -321,7 +354,10 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
       if (chunks.length === 0) {
         state = "aborted";
         await discard();
-        throw new RunsError("RUNS_BAD_CHUNK", `strax: nothing was written for ${folderName} (strax cannot load data without chunks)`, { runId, dataType });
+        throw new RunsError("RUNS_BAD_CHUNK", `strax: nothing was written for ${folderName} (strax cannot load data without chunks)`, {
+          runId,
+          dataType,
+        });
       }
       const ended = Date.now() / 1000;
       try {
@@ -332,7 +368,12 @@ export async function openDataWriter(options: DataWriterOptions): Promise<DataWr
         await discard();
         state = "aborted";
         if (RunsError.isInstance(cause)) throw cause;
-        throw new RunsError("RUNS_IO", `strax: cannot finish ${finalPath} (${where}): ${(cause as Error).message}`, { path: finalPath, runId, dataType, cause });
+        throw new RunsError("RUNS_IO", `strax: cannot finish ${finalPath} (${where}): ${(cause as Error).message}`, {
+          path: finalPath,
+          runId,
+          dataType,
+          cause,
+        });
       }
       state = "closed";
       return metadata(ended);

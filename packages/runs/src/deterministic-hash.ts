@@ -32,8 +32,7 @@ export function canonicalizeForHash(value: unknown): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     return Array.from(value as unknown as ArrayLike<number | bigint>);
   }
-  const entries: [string, unknown][] =
-    value instanceof Map ? [...value.entries()].map(([k, v]) => [String(k), v]) : Object.entries(value);
+  const entries: [string, unknown][] = value instanceof Map ? [...value.entries()].map(([k, v]) => [String(k), v]) : Object.entries(value);
   const byKey = new Map(entries);
   return sortByCodePoint([...byKey.keys()]).map((key) => [key, canonicalizeForHash(byKey.get(key))]);
 }

@@ -65,14 +65,21 @@ function parsed<T>(parse: () => T): T {
 function straxDtype(dtype: NumpyDtype, where: string): Dtype {
   for (const f of dtype.fields) {
     if (f.kind === "c" || f.kind === "O") {
-      throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: unsupported type string ${JSON.stringify(f.typestr)} of field ${f.name} (complex and object fields are not strax data)`, {
-        field: f.name,
-      });
+      throw new RunsError(
+        "RUNS_BAD_DTYPE",
+        `strax dtype: unsupported type string ${JSON.stringify(f.typestr)} of field ${f.name} (complex and object fields are not strax data)`,
+        {
+          field: f.name,
+        },
+      );
     }
     if (f.fields) straxDtype(f.fields, `field ${f.name}`);
   }
   if (dtype.itemsize > MAX_ITEMSIZE) {
-    throw new RunsError("RUNS_BAD_DTYPE", `strax dtype: ${where} is ${dtype.itemsize} bytes per row, more than numpy allows (${MAX_ITEMSIZE})`);
+    throw new RunsError(
+      "RUNS_BAD_DTYPE",
+      `strax dtype: ${where} is ${dtype.itemsize} bytes per row, more than numpy allows (${MAX_ITEMSIZE})`,
+    );
   }
   return dtype as Dtype;
 }
@@ -83,7 +90,10 @@ function straxDtype(dtype: NumpyDtype, where: string): Dtype {
  * (with @daqkit/io's numpy dtype parser). Throws `RUNS_BAD_DTYPE`.
  */
 export function parseDtype(descr: string): Dtype {
-  return straxDtype(parsed(() => parseNumpyDescr(descr)), "dtype");
+  return straxDtype(
+    parsed(() => parseNumpyDescr(descr)),
+    "dtype",
+  );
 }
 
 /** The numpy `repr(dtype.descr)` string of `dtype` (inverse of {@link parseDtype}). */
@@ -106,7 +116,10 @@ export function makeDtype(specs: readonly DtypeFieldSpec[]): Dtype {
     const name = s.title !== undefined ? [s.title, s.name] : s.name;
     return s.shape && s.shape.length > 0 ? [name, s.typestr, [...s.shape]] : [name, s.typestr];
   });
-  return straxDtype(parsed(() => numpyDtypeFromDescr(descr)), "dtype");
+  return straxDtype(
+    parsed(() => numpyDtypeFromDescr(descr)),
+    "dtype",
+  );
 }
 
 /** The field named `name`, or undefined. */

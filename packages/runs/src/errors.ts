@@ -154,7 +154,9 @@ export function fillContext(error: unknown, context: Omit<RunsErrorContext, "cau
   const merged: RunsErrorContext = {
     ...context,
     ...Object.fromEntries(
-      (["path", "runId", "dataType", "chunkIndex", "row", "byteOffset", "field"] as const).filter((k) => e[k] !== undefined).map((k) => [k, e[k]]),
+      (["path", "runId", "dataType", "chunkIndex", "row", "byteOffset", "field"] as const)
+        .filter((k) => e[k] !== undefined)
+        .map((k) => [k, e[k]]),
     ),
     cause: error,
   };

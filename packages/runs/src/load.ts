@@ -24,7 +24,12 @@ export interface LoadOptions extends ChunkIterationOptions {
  *
  * Throws `RUNS_DATA_NOT_FOUND` and the read errors of `DataDirectory.iterateStored`.
  */
-export async function* iterateChunks(dir: DataDirectory, runId: string, dataType: string, options: LoadOptions = {}): AsyncGenerator<Chunk> {
+export async function* iterateChunks(
+  dir: DataDirectory,
+  runId: string,
+  dataType: string,
+  options: LoadOptions = {},
+): AsyncGenerator<Chunk> {
   if (isSuperrunId(runId)) {
     const stored = options.fromSubruns ? undefined : await dir.findData(runId, dataType, options);
     if (stored) {
@@ -54,4 +59,3 @@ export async function loadTable(dir: DataDirectory, runId: string, dataType: str
   for await (const c of iterateChunks(dir, runId, dataType, options)) chunks.push(c);
   return chunksToTable(await dataDtype(dir, runId, dataType, options), chunks);
 }
-

@@ -138,7 +138,11 @@ export function parseDataMetadata(text: string, path: string): DataMetadata {
   if (missing.length > 0) bad(`required field(s) missing: ${missing.join(", ")}`);
   const compressor = obj.compressor as string;
   if (!(COMPRESSORS as readonly string[]).includes(compressor)) {
-    throw new RunsError("RUNS_UNKNOWN_COMPRESSOR", `strax: ${path}: unknown compressor ${JSON.stringify(compressor)} (expected one of ${COMPRESSORS.join(", ")})`, { path });
+    throw new RunsError(
+      "RUNS_UNKNOWN_COMPRESSOR",
+      `strax: ${path}: unknown compressor ${JSON.stringify(compressor)} (expected one of ${COMPRESSORS.join(", ")})`,
+      { path },
+    );
   }
   if (!Array.isArray(obj.chunks)) bad("chunks must be a list");
   const chunks = (obj.chunks as PyJsonValue[]).map((c, i): ChunkInfo => {

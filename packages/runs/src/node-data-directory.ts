@@ -102,18 +102,28 @@ export class DataDirectory extends SourceDataDirectory {
     this.assertWritable();
     assertRunId(doc.name);
     if (!isSuperrunId(doc.name) && doc.subRunSpec !== undefined) {
-      throw new RunsError("RUNS_BAD_RUN_ID", `strax: a superrun name must start with '_' (got ${JSON.stringify(doc.name)})`, { runId: doc.name });
+      throw new RunsError("RUNS_BAD_RUN_ID", `strax: a superrun name must start with '_' (got ${JSON.stringify(doc.name)})`, {
+        runId: doc.name,
+      });
     }
     if (isSuperrunId(doc.name) && doc.subRunSpec === undefined) {
-      throw new RunsError("RUNS_BAD_RUN_ID", `strax: run ${JSON.stringify(doc.name)} starts with '_', which marks superruns, but has no sub_run_spec`, { runId: doc.name });
+      throw new RunsError(
+        "RUNS_BAD_RUN_ID",
+        `strax: run ${JSON.stringify(doc.name)} starts with '_', which marks superruns, but has no sub_run_spec`,
+        { runId: doc.name },
+      );
     }
     const path = this.runDocPath(doc.name);
     if (!options.overwrite && (await this.hasRunDoc(doc.name))) {
-      throw new RunsError("RUNS_DATA_EXISTS", `strax: run document ${path} already exists (pass overwrite to replace it)`, { path, runId: doc.name });
+      throw new RunsError("RUNS_DATA_EXISTS", `strax: run document ${path} already exists (pass overwrite to replace it)`, {
+        path,
+        runId: doc.name,
+      });
     }
     // One temporary file per writer; stale ones of dead writers of this document are removed.
     const base = `${doc.name}${RUN_DOC_SUFFIX}`;
-    for (const e of await this.entries()) if (isStaleScratch(e.name, base)) await rm(join(this.path, e.name), { force: true }).catch(() => undefined);
+    for (const e of await this.entries())
+      if (isStaleScratch(e.name, base)) await rm(join(this.path, e.name), { force: true }).catch(() => undefined);
     const tempName = scratchName(base, "temp");
     const temp = join(this.path, tempName);
     try {
@@ -157,5 +167,4 @@ export class DataDirectory extends SourceDataDirectory {
     assertRunId(options.key.runId);
     return openDataWriter({ overwrite: this.overwrite, ...options, directory: this.path });
   }
-
 }

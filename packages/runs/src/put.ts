@@ -89,29 +89,47 @@ async function ensureRunDoc(dir: DataDirectory, runId: string, meta: DataMetadat
  * Throws `RUNS_UNSUPPORTED_TYPE` (schema), `RUNS_BAD_CHUNK` (unsorted rows, no rows),
  * `RUNS_BAD_RUN_ID`, `RUNS_DATA_EXISTS`, `RUNS_READONLY`.
  */
-export async function putArrow(dir: DataDirectory, runId: string, dataType: string, input: ArrowInput, options: PutOptions = {}): Promise<DataMetadata> {
+export async function putArrow(
+  dir: DataDirectory,
+  runId: string,
+  dataType: string,
+  input: ArrowInput,
+  options: PutOptions = {},
+): Promise<DataMetadata> {
   dir.assertWritable();
   assertRunId(runId);
   if (isSuperrunId(runId)) {
-    throw new RunsError("RUNS_BAD_RUN_ID", `strax: ${runId} starts with '_', which marks superruns; store superrun data with writeSuperrun`, { runId });
+    throw new RunsError(
+      "RUNS_BAD_RUN_ID",
+      `strax: ${runId} starts with '_', which marks superruns; store superrun data with writeSuperrun`,
+      { runId },
+    );
   }
   const iterator = batchesOf(input)[Symbol.asyncIterator]();
   const first = await iterator.next();
-  if (first.done) throw new RunsError("RUNS_BAD_CHUNK", `strax: nothing to store for ${runId}/${dataType}: the input has no batches`, { runId, dataType });
+  if (first.done)
+    throw new RunsError("RUNS_BAD_CHUNK", `strax: nothing to store for ${runId}/${dataType}: the input has no batches`, {
+      runId,
+      dataType,
+    });
   let dtype: Dtype;
   try {
     dtype = arrowSchemaToDtype(first.value.schema);
     rowTimes(dtype, new Uint8Array(0)); // validates time/endtime fields up front
   } catch (error) {
-    throw withContext(error, `strax: cannot store ${dataType} of run ${runId} in ${dir.path}: input schema`, { path: dir.path, runId, dataType });
+    throw withContext(error, `strax: cannot store ${dataType} of run ${runId} in ${dir.path}: input schema`, {
+      path: dir.path,
+      runId,
+      dataType,
+    });
   }
   const lineage = options.lineage ?? { [dataType]: ["DaqkitPut", "0.0.0", {}] };
   const writer = await dir
     .openWriter({
       key: { runId, dataType },
-    dtype,
-    ...(options.dataKind ? { dataKind: options.dataKind } : {}),
-    ...(options.compressor ? { compressor: options.compressor } : {}),
+      dtype,
+      ...(options.dataKind ? { dataKind: options.dataKind } : {}),
+      ...(options.compressor ? { compressor: options.compressor } : {}),
       lineage,
       chunkTargetSizeMb: options.targetSizeMb ?? 200,
       ...(options.overwrite ? { overwrite: options.overwrite } : {}),
@@ -149,11 +167,15 @@ export async function putArrow(dir: DataDirectory, runId: string, dataType: stri
         for (let i = 0; i < batch.numRows; i++) {
           const t = times.time(i);
           if (lastTime !== undefined && t < lastTime) {
-            throw new RunsError("RUNS_BAD_CHUNK", `strax: rows of ${runId}/${dataType} must be sorted by time: row ${rowsSeen + i} (${t}) comes after ${lastTime}`, {
-              runId,
-              dataType,
-              row: rowsSeen + i,
-            });
+            throw new RunsError(
+              "RUNS_BAD_CHUNK",
+              `strax: rows of ${runId}/${dataType} must be sorted by time: row ${rowsSeen + i} (${t}) comes after ${lastTime}`,
+              {
+                runId,
+                dataType,
+                row: rowsSeen + i,
+              },
+            );
           }
           lastTime = t;
           const e = times.endtime(i);
@@ -162,7 +184,11 @@ export async function putArrow(dir: DataDirectory, runId: string, dataType: stri
         firstTime ??= times.time(0);
         if (chunkStart === undefined) chunkStart = firstTime;
         if (firstTime < chunkStart) {
-          throw new RunsError("RUNS_BAD_CHUNK", `strax: first row of ${runId}/${dataType} (${firstTime}) is before the requested start ${chunkStart}`, { runId, dataType });
+          throw new RunsError(
+            "RUNS_BAD_CHUNK",
+            `strax: first row of ${runId}/${dataType} (${firstTime}) is before the requested start ${chunkStart}`,
+            { runId, dataType },
+          );
         }
         rowsSeen += batch.numRows;
         pending.push(rows);
@@ -186,12 +212,19 @@ export async function putArrow(dir: DataDirectory, runId: string, dataType: stri
       result = await iterator.next();
     }
     if (rowsSeen === 0 && chunkStart === undefined) {
-      throw new RunsError("RUNS_BAD_CHUNK", `strax: nothing to store for ${runId}/${dataType}: the input has no rows (pass start/end to store an empty run)`, { runId, dataType });
+      throw new RunsError(
+        "RUNS_BAD_CHUNK",
+        `strax: nothing to store for ${runId}/${dataType}: the input has no rows (pass start/end to store an empty run)`,
+        { runId, dataType },
+      );
     }
     const start = chunkStart!;
     let end = options.end ?? maxEnd ?? start;
     if (maxEnd !== undefined && end < maxEnd) {
-      throw new RunsError("RUNS_BAD_CHUNK", `strax: rows of ${runId}/${dataType} end at ${maxEnd}, after the requested end ${end}`, { runId, dataType });
+      throw new RunsError("RUNS_BAD_CHUNK", `strax: rows of ${runId}/${dataType} end at ${maxEnd}, after the requested end ${end}`, {
+        runId,
+        dataType,
+      });
     }
     if (end < start) end = start;
     await emit(concatBytes(pending, pendingBytes), end);

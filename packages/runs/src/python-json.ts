@@ -27,15 +27,7 @@ export function pyFloat(value: number): PyFloat {
 }
 
 /** A JSON value as read by {@link parsePythonJson}. */
-export type PyJsonValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | PyFloat
-  | PyJsonValue[]
-  | { [key: string]: PyJsonValue };
+export type PyJsonValue = null | boolean | number | bigint | string | PyFloat | PyJsonValue[] | { [key: string]: PyJsonValue };
 
 const INTEGER_LEXEME = /^-?\d+$/;
 
@@ -66,11 +58,15 @@ export function decodeJsonBytes(bytes: Uint8Array, path: string): string {
     } catch {
       // `at` is the byte that completed (or broke) the invalid sequence
     }
-    throw new RunsError("RUNS_BAD_JSON", `strax: ${path} is not valid UTF-8 (invalid byte sequence ending at byte ${at}; expected UTF-8 JSON)`, {
-      path,
-      byteOffset: at,
-      cause,
-    });
+    throw new RunsError(
+      "RUNS_BAD_JSON",
+      `strax: ${path} is not valid UTF-8 (invalid byte sequence ending at byte ${at}; expected UTF-8 JSON)`,
+      {
+        path,
+        byteOffset: at,
+        cause,
+      },
+    );
   }
 }
 
@@ -113,7 +109,13 @@ function replaceNonFinite(text: string): string {
       continue;
     }
     const rest = text.slice(i, i + 9);
-    const token = rest.startsWith("NaN") ? "NaN" : rest.startsWith("-Infinity") ? "-Infinity" : rest.startsWith("Infinity") ? "Infinity" : "";
+    const token = rest.startsWith("NaN")
+      ? "NaN"
+      : rest.startsWith("-Infinity")
+        ? "-Infinity"
+        : rest.startsWith("Infinity")
+          ? "Infinity"
+          : "";
     if (token) {
       out += JSON.stringify(NON_FINITE_PREFIX + token);
       i += token.length - 1;
@@ -232,9 +234,7 @@ function write(value: unknown, options: PythonJsonOptions, level: number): strin
     if (options.sortKeys) entries.sort((a, b) => compareCodePoints(a[0], b[0]));
     const items = entries.filter(([, v]) => v !== undefined);
     if (items.length === 0) return "{}";
-    return `{${items
-      .map(([k, v]) => `${newline}${formatPythonJsonString(k)}: ${write(v, options, level + 1)}`)
-      .join(itemSep)}${closing}}`;
+    return `{${items.map(([k, v]) => `${newline}${formatPythonJsonString(k)}: ${write(v, options, level + 1)}`).join(itemSep)}${closing}}`;
   }
   throw new TypeError(`formatPythonJson: cannot serialise ${typeof value}`);
 }

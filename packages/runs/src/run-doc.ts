@@ -68,7 +68,8 @@ export function parseBsonDate(value: unknown): Date | undefined {
   else if (typeof inner === "bigint") ms = Number(inner);
   else if (inner instanceof PyFloat) ms = inner.value;
   else if (typeof inner === "string") ms = Date.parse(inner);
-  else if (typeof inner === "object" && inner !== null && "$numberLong" in inner) ms = Number((inner as { $numberLong: unknown }).$numberLong);
+  else if (typeof inner === "object" && inner !== null && "$numberLong" in inner)
+    ms = Number((inner as { $numberLong: unknown }).$numberLong);
   else return undefined;
   if (!Number.isFinite(ms)) return undefined;
   return new Date(Math.trunc(ms));
@@ -175,7 +176,10 @@ export function runDocFromJson(json: PyJsonValue, where = "run document"): RunDo
 export function parseRunDoc(text: string, runId: string, path?: string): RunDoc {
   const where = path ?? `run document of ${runId}`;
   if (text.trim() === "") {
-    throw new RunsError("RUNS_BAD_RUN_DOC", `strax: ${where} is empty (a failed strax define_run leaves such files)`, { runId, ...(path ? { path } : {}) });
+    throw new RunsError("RUNS_BAD_RUN_DOC", `strax: ${where} is empty (a failed strax define_run leaves such files)`, {
+      runId,
+      ...(path ? { path } : {}),
+    });
   }
   let json: PyJsonValue;
   try {
@@ -210,7 +214,11 @@ export function subRunSpecToJson(spec: readonly SubrunSpecEntry[]): Map<string, 
   return new Map(
     spec.map((e) => [
       e.runId,
-      e.range === "all" ? "all" : isRangeList(e.range) ? e.range.map((r) => [r.start, r.end] as [bigint, bigint]) : [e.range.start, e.range.end],
+      e.range === "all"
+        ? "all"
+        : isRangeList(e.range)
+          ? e.range.map((r) => [r.start, r.end] as [bigint, bigint])
+          : [e.range.start, e.range.end],
     ]),
   );
 }

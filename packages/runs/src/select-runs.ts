@@ -82,7 +82,11 @@ function matcher(patterns: string | readonly string[] | undefined, type: "fnmatc
   return (s) => res.some((r) => r.test(s));
 }
 
-function tagMatcher(patterns: string | readonly string[] | undefined, type: "fnmatch" | "re", ignoreUnderscore: boolean): ((tags: string[]) => boolean) | undefined {
+function tagMatcher(
+  patterns: string | readonly string[] | undefined,
+  type: "fnmatch" | "re",
+  ignoreUnderscore: boolean,
+): ((tags: string[]) => boolean) | undefined {
   if (patterns === undefined) return undefined;
   const list = typeof patterns === "string" ? [patterns] : [...patterns];
   const each = list.map((p) => ({ p, m: matcher(p, type)! }));
@@ -156,15 +160,42 @@ export async function selectRuns(dir: DataDirectory, options: SelectRunsOptions 
     return null;
   };
   const columns: Record<string, Vector<DataType>> = {
-    name: vectorFromArray(rows.map((r) => r.doc.name), new Utf8()),
-    number: vectorFromArray(rows.map((r) => numberOf(r.doc)), new Int32()),
-    mode: vectorFromArray(rows.map((r) => joined(r.doc.mode)), new Utf8()),
-    source: vectorFromArray(rows.map((r) => joined(r.doc.source)), new Utf8()),
-    tags: vectorFromArray(rows.map((r) => r.tags.join(",")), new Utf8()),
-    start: vectorFromArray(rows.map((r) => r.doc.start?.getTime() ?? null), new TimestampMillisecond()),
-    end: vectorFromArray(rows.map((r) => r.doc.end?.getTime() ?? null), new TimestampMillisecond()),
-    livetime: vectorFromArray(rows.map((r) => livetimeOf(r.doc)), new Float64()),
-    is_superrun: vectorFromArray(rows.map((r) => isSuperrunId(r.doc.name)), new Bool()),
+    name: vectorFromArray(
+      rows.map((r) => r.doc.name),
+      new Utf8(),
+    ),
+    number: vectorFromArray(
+      rows.map((r) => numberOf(r.doc)),
+      new Int32(),
+    ),
+    mode: vectorFromArray(
+      rows.map((r) => joined(r.doc.mode)),
+      new Utf8(),
+    ),
+    source: vectorFromArray(
+      rows.map((r) => joined(r.doc.source)),
+      new Utf8(),
+    ),
+    tags: vectorFromArray(
+      rows.map((r) => r.tags.join(",")),
+      new Utf8(),
+    ),
+    start: vectorFromArray(
+      rows.map((r) => r.doc.start?.getTime() ?? null),
+      new TimestampMillisecond(),
+    ),
+    end: vectorFromArray(
+      rows.map((r) => r.doc.end?.getTime() ?? null),
+      new TimestampMillisecond(),
+    ),
+    livetime: vectorFromArray(
+      rows.map((r) => livetimeOf(r.doc)),
+      new Float64(),
+    ),
+    is_superrun: vectorFromArray(
+      rows.map((r) => isSuperrunId(r.doc.name)),
+      new Bool(),
+    ),
   };
   for (const name of options.fields ?? []) {
     if (name in columns) continue; // already a standard column
@@ -178,7 +209,10 @@ export async function selectRuns(dir: DataDirectory, options: SelectRunsOptions 
     );
   }
   reported.forEach((dt, i) => {
-    columns[`${dt}_available`] = vectorFromArray(rows.map((r) => r.available[i]!), new Bool());
+    columns[`${dt}_available`] = vectorFromArray(
+      rows.map((r) => r.available[i]!),
+      new Bool(),
+    );
   });
   return new Table(columns);
 }

@@ -11,7 +11,13 @@ import type { DataMetadata } from "./metadata.js";
 import type { DataDirectory } from "./node-data-directory.js";
 import { Rechunker } from "./rechunk.js";
 import { assertRunId, isSuperrunId, type RunDoc, type SubrunSpecEntry, subrunRanges } from "./run-doc.js";
-import { iterateSuperrunPlan, normalizeSuperrunDefinition, planSuperrunLoad, type SuperrunDefinition, type SuperrunPlan } from "./superrun.js";
+import {
+  iterateSuperrunPlan,
+  normalizeSuperrunDefinition,
+  planSuperrunLoad,
+  type SuperrunDefinition,
+  type SuperrunPlan,
+} from "./superrun.js";
 
 /** Options of {@link defineRun}. */
 export interface DefineRunOptions {
@@ -58,17 +64,26 @@ export async function defineRun(
   dir.assertWritable();
   assertRunId(name);
   if (!isSuperrunId(name)) {
-    throw new RunsError("RUNS_BAD_RUN_ID", `strax: superrun name ${JSON.stringify(name)} must start with '_' (e.g. "_${name}")`, { runId: name });
+    throw new RunsError("RUNS_BAD_RUN_ID", `strax: superrun name ${JSON.stringify(name)} must start with '_' (e.g. "_${name}")`, {
+      runId: name,
+    });
   }
   const spec = normalizeSuperrunDefinition(definition, name);
   if (!options.overwrite && (await dir.hasRunDoc(name))) {
-    throw new RunsError("RUNS_DATA_EXISTS", `strax: run ${name} is already defined (${dir.runDocPath(name)}); pass overwrite to redefine it`, { runId: name });
+    throw new RunsError(
+      "RUNS_DATA_EXISTS",
+      `strax: run ${name} is already defined (${dir.runDocPath(name)}); pass overwrite to redefine it`,
+      { runId: name },
+    );
   }
   const docs = new Map<string, RunDoc>();
   for (const e of spec) {
     const doc = await dir.readRunDoc(e.runId);
     if (!doc.start || !doc.end) {
-      throw new RunsError("RUNS_BAD_RUN_DOC", `strax: run document of subrun ${e.runId} lacks start or end`, { runId: e.runId, path: dir.runDocPath(e.runId) });
+      throw new RunsError("RUNS_BAD_RUN_DOC", `strax: run document of subrun ${e.runId} lacks start or end`, {
+        runId: e.runId,
+        path: dir.runDocPath(e.runId),
+      });
     }
     docs.set(e.runId, doc);
   }
@@ -97,9 +112,13 @@ export async function defineRun(
     const a = intervals[i - 1]!;
     const b = intervals[i]!;
     if (b.r.start < a.r.end && a.id !== b.id) {
-      throw new RunsError("RUNS_SUBRUN_OVERLAP", `strax: superrun ${name}: subruns ${a.id} [${a.r.start}, ${a.r.end}) and ${b.id} [${b.r.start}, ${b.r.end}) overlap in time`, {
-        runId: name,
-      });
+      throw new RunsError(
+        "RUNS_SUBRUN_OVERLAP",
+        `strax: superrun ${name}: subruns ${a.id} [${a.r.start}, ${a.r.end}) and ${b.id} [${b.r.start}, ${b.r.end}) overlap in time`,
+        {
+          runId: name,
+        },
+      );
     }
   }
   const subDocs = ordered.map((e) => docs.get(e.runId)!);
@@ -116,9 +135,11 @@ export async function defineRun(
     mode: distinct(subDocs.flatMap((d) => asList(d.mode))),
     source: sources,
     tags: distinct(subDocs.flatMap((d) => (d.tags && d.tags.length > 0 ? d.tags.map((t) => t.name) : [""]))).map((n) => ({ name: n })),
-    comments: distinct(subDocs.flatMap((d) => (d.comments && d.comments.length > 0 ? d.comments.map((c) => c.comment) : [""]))).map((c) => ({
-      comment: c,
-    })),
+    comments: distinct(subDocs.flatMap((d) => (d.comments && d.comments.length > 0 ? d.comments.map((c) => c.comment) : [""]))).map(
+      (c) => ({
+        comment: c,
+      }),
+    ),
     subRunSpec: ordered,
     extra: {},
   };
@@ -146,11 +167,17 @@ export interface WriteSuperrunOptions {
  * before anything is created; on any failure the temporary folder is removed.
  * Returns the final metadata.
  */
-export async function writeSuperrun(dir: DataDirectory, name: string, dataType: string, options: WriteSuperrunOptions = {}): Promise<DataMetadata> {
+export async function writeSuperrun(
+  dir: DataDirectory,
+  name: string,
+  dataType: string,
+  options: WriteSuperrunOptions = {},
+): Promise<DataMetadata> {
   dir.assertWritable();
   const plan = await planSuperrunLoad(dir, name, dataType);
   const template = plan.template;
-  const leaves = (p: SuperrunPlan): DataMetadata[] => p.pieces.flatMap((x) => (x.source.kind === "stored" ? [x.source.stored.metadata] : leaves(x.source.plan)));
+  const leaves = (p: SuperrunPlan): DataMetadata[] =>
+    p.pieces.flatMap((x) => (x.source.kind === "stored" ? [x.source.stored.metadata] : leaves(x.source.plan)));
   const mixed = leaves(plan).find((m) => m.lineageHash !== template.lineageHash);
   if (mixed) {
     throw new RunsError(
@@ -189,4 +216,3 @@ export async function writeSuperrun(dir: DataDirectory, name: string, dataType: 
     throw error;
   }
 }
-

@@ -32,7 +32,9 @@ export function normalizeSuperrunDefinition(definition: SuperrunDefinition, name
     throw new RunsError("RUNS_BAD_SUPERRUN", `strax: superrun ${name}: ${what}`, { runId: name });
   };
   if (Array.isArray(definition)) {
-    entries = (definition as readonly (string | SubrunSpecEntry)[]).map((d) => (typeof d === "string" ? { runId: d, range: "all" as const } : d));
+    entries = (definition as readonly (string | SubrunSpecEntry)[]).map((d) =>
+      typeof d === "string" ? { runId: d, range: "all" as const } : d,
+    );
   } else if (typeof definition === "object" && definition !== null) {
     entries = Object.entries(definition as Record<string, unknown>).map(([runId, v]) => {
       if (v === "all") return { runId, range: "all" as const };
@@ -57,7 +59,8 @@ export function normalizeSuperrunDefinition(definition: SuperrunDefinition, name
       const sorted = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
       for (const [i, r] of sorted.entries()) {
         if (r.start < 0n || r.end <= r.start) bad(`subrun ${e.runId}: range [${r.start}, ${r.end}) is empty or negative`);
-        if (i > 0 && r.start < sorted[i - 1]!.end) bad(`subrun ${e.runId}: ranges [${sorted[i - 1]!.start}, ${sorted[i - 1]!.end}) and [${r.start}, ${r.end}) overlap`);
+        if (i > 0 && r.start < sorted[i - 1]!.end)
+          bad(`subrun ${e.runId}: ranges [${sorted[i - 1]!.start}, ${sorted[i - 1]!.end}) and [${r.start}, ${r.end}) overlap`);
       }
       out.push({ runId: e.runId, range: Array.isArray(e.range) ? sorted : e.range });
     } else out.push({ runId: e.runId, range: "all" });
@@ -75,9 +78,7 @@ interface PlanPiece {
 }
 
 /** Where a (run, type)'s chunks come from. */
-type DataSource =
-  | { readonly kind: "stored"; readonly stored: StoredData }
-  | { readonly kind: "superrun"; readonly plan: SuperrunPlan };
+type DataSource = { readonly kind: "stored"; readonly stored: StoredData } | { readonly kind: "superrun"; readonly plan: SuperrunPlan };
 
 /** A validated plan to assemble a superrun from its subruns. */
 export interface SuperrunPlan {
@@ -104,7 +105,13 @@ function sourceTemplate(source: DataSource): DataMetadata {
   return source.kind === "stored" ? source.stored.metadata : source.plan.template;
 }
 
-async function resolveSource(dir: DataDirectory, runId: string, dataType: string, options: ChunkIterationOptions, depth: number): Promise<DataSource> {
+async function resolveSource(
+  dir: DataDirectory,
+  runId: string,
+  dataType: string,
+  options: ChunkIterationOptions,
+  depth: number,
+): Promise<DataSource> {
   const stored = await dir.findData(runId, dataType, options);
   if (stored) return { kind: "stored", stored };
   if (isSuperrunId(runId)) return { kind: "superrun", plan: await planSuperrunLoad(dir, runId, dataType, options, depth + 1) };
@@ -129,11 +136,19 @@ export async function planSuperrunLoad(
   if (depth > 16) throw new RunsError("RUNS_BAD_SUPERRUN", `strax: superrun ${name}: nesting too deep (cycle?)`, { runId: name });
   const doc = await dir.readRunDoc(name);
   if (!doc.subRunSpec || doc.subRunSpec.length === 0) {
-    throw new RunsError("RUNS_BAD_SUPERRUN", `strax: ${name} has no sub_run_spec: you must assign subruns information for a superrun`, { runId: name });
+    throw new RunsError("RUNS_BAD_SUPERRUN", `strax: ${name} has no sub_run_spec: you must assign subruns information for a superrun`, {
+      runId: name,
+    });
   }
   const pieces: PlanPiece[] = [];
   for (const e of doc.subRunSpec) {
-    const source = await resolveSource(dir, e.runId, dataType, { ...(options.lineageHash ? { lineageHash: options.lineageHash } : {}) }, depth);
+    const source = await resolveSource(
+      dir,
+      e.runId,
+      dataType,
+      { ...(options.lineageHash ? { lineageHash: options.lineageHash } : {}) },
+      depth,
+    );
     const data = sourceExtent(source);
     const ranges = subrunRanges(e.range);
     let extent = data;
@@ -172,10 +187,14 @@ export async function planSuperrunLoad(
   for (const p of pieces) {
     const m = sourceTemplate(p.source);
     if (m.dtype !== template.dtype) {
-      throw new RunsError("RUNS_BAD_METADATA", `strax: superrun ${name}: ${dataType} of subrun ${p.runId} has a different dtype than ${pieces[0]!.runId}`, {
-        runId: name,
-        dataType,
-      });
+      throw new RunsError(
+        "RUNS_BAD_METADATA",
+        `strax: superrun ${name}: ${dataType} of subrun ${p.runId} has a different dtype than ${pieces[0]!.runId}`,
+        {
+          runId: name,
+          dataType,
+        },
+      );
     }
   }
   return { name, dataType, doc, pieces, dtype, template };
@@ -190,7 +209,8 @@ async function* iterateSource(dir: DataDirectory, source: DataSource, options: C
 export function superrunPlanBytes(plan: SuperrunPlan): number {
   let total = 0;
   for (const p of plan.pieces) {
-    total += p.source.kind === "stored" ? p.source.stored.metadata.chunks.reduce((s, c) => s + c.nbytes, 0) : superrunPlanBytes(p.source.plan);
+    total +=
+      p.source.kind === "stored" ? p.source.stored.metadata.chunks.reduce((s, c) => s + c.nbytes, 0) : superrunPlanBytes(p.source.plan);
   }
   return total;
 }
@@ -200,7 +220,11 @@ export function superrunPlanBytes(plan: SuperrunPlan): number {
  * ranges (rows fully inside), relabelled with the superrun id and a `subruns` map. Checks that
  * consecutive chunks do not overlap (`RUNS_CHUNK_OVERLAP`).
  */
-export async function* iterateSuperrunPlan(dir: DataDirectory, plan: SuperrunPlan, options: ChunkIterationOptions = {}): AsyncGenerator<Chunk> {
+export async function* iterateSuperrunPlan(
+  dir: DataDirectory,
+  plan: SuperrunPlan,
+  options: ChunkIterationOptions = {},
+): AsyncGenerator<Chunk> {
   let previousEnd: bigint | undefined;
   // Decide once for the whole superrun (a subrun alone may be below the threshold).
   const workers = options.workers ?? superrunPlanBytes(plan) >= WORKERS_AUTO_BYTES;

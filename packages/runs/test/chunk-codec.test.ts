@@ -34,7 +34,8 @@ function chunk(times: [bigint, bigint][], start: bigint, end: bigint, runId = "1
   return { runId, dataType: "x", dataKind: "x", dtype: DT, start, end, n: times.length, data, subruns };
 }
 
-const timesOf = (c: Chunk) => Array.from({ length: c.n }, (_, i) => new DataView(c.data.buffer, c.data.byteOffset).getBigInt64(i * 20, true));
+const timesOf = (c: Chunk) =>
+  Array.from({ length: c.n }, (_, i) => new DataView(c.data.buffer, c.data.byteOffset).getBigInt64(i * 20, true));
 
 describe("chunk laws and operations", () => {
   it("validates rows against the interval", () => {
@@ -51,7 +52,17 @@ describe("chunk laws and operations", () => {
   });
 
   it("splits at t; a straddling row blocks the split unless early splitting is allowed", () => {
-    const c = chunk([[0n, 2n], [3n, 6n], [7n, 8n]], 0n, 10n, "_s", new Map([["1", { start: 0n, end: 10n }]]));
+    const c = chunk(
+      [
+        [0n, 2n],
+        [3n, 6n],
+        [7n, 8n],
+      ],
+      0n,
+      10n,
+      "_s",
+      new Map([["1", { start: 0n, end: 10n }]]),
+    );
     const [l, r, t] = splitChunk(c, 3n);
     expect([l.start, l.end, l.n, r.start, r.end, r.n, t]).toEqual([0n, 3n, 1, 3n, 10n, 2, 3n]);
     expect(l.subruns).toEqual(new Map([["1", { start: 0n, end: 3n }]]));
@@ -62,7 +73,16 @@ describe("chunk laws and operations", () => {
   });
 
   it("clips to a range keeping rows fully inside", () => {
-    const c = chunk([[0n, 2n], [3n, 6n], [7n, 8n], [9n, 12n]], 0n, 20n);
+    const c = chunk(
+      [
+        [0n, 2n],
+        [3n, 6n],
+        [7n, 8n],
+        [9n, 12n],
+      ],
+      0n,
+      20n,
+    );
     const k = clipChunk(c, { start: 1n, end: 10n });
     expect([k.start, k.end]).toEqual([1n, 10n]);
     expect(timesOf(k)).toEqual([3n, 7n]);
@@ -159,7 +179,9 @@ describe("blosc", () => {
       if (config.cname === "blosclz" && config.shuffle !== 2) expect(Buffer.compare(ts!, raw), JSON.stringify(config)).toBe(0);
       else expect(ts).toBeUndefined();
       expect(Buffer.compare(await decompressChunk("blosc", enc, { expectedBytes: raw.length }), raw), JSON.stringify(config)).toBe(0);
-      expect(Buffer.compare(await decompressChunk("blosc", enc.slice(), { expectedBytes: raw.length, workers: sharedNodeBloscPool() }), raw)).toBe(0);
+      expect(
+        Buffer.compare(await decompressChunk("blosc", enc.slice(), { expectedBytes: raw.length, workers: sharedNodeBloscPool() }), raw),
+      ).toBe(0);
       expect(header.nbytes).toBe(raw.length);
     }
   });
@@ -183,7 +205,9 @@ describe("blosc", () => {
         for (const clevel of [1, 9]) {
           const enc = await Blosc.fromConfig({ cname: "blosclz", clevel, shuffle }).encode(raw);
           expect(Buffer.compare(decodeBloscChunk(enc)!, raw), `wasm: pattern ${k} shuffle ${shuffle} clevel ${clevel}`).toBe(0);
-          expect(Buffer.compare(decodeBloscChunk(enc, { wasm: false })!, raw), `ts: pattern ${k} shuffle ${shuffle} clevel ${clevel}`).toBe(0);
+          expect(Buffer.compare(decodeBloscChunk(enc, { wasm: false })!, raw), `ts: pattern ${k} shuffle ${shuffle} clevel ${clevel}`).toBe(
+            0,
+          );
         }
       }
     }

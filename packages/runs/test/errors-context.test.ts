@@ -47,9 +47,11 @@ describe("RUNS_BAD_DTYPE names store, run, data type and field", () => {
     const dir = await copy("v2/main");
     const meta = join(dir.path, "1-records-j3nd2fjbiq", "records-j3nd2fjbiq-metadata.json");
     await writeFile(meta, (await readFile(meta, "utf8")).replace("'time'), '<i8'", "'time'), '<f8'"));
-    const e = await caught((async () => {
-      for await (const _ of iterateChunks(dir, "1", "records")) void _;
-    })());
+    const e = await caught(
+      (async () => {
+        for await (const _ of iterateChunks(dir, "1", "records")) void _;
+      })(),
+    );
     expect(e).toMatchObject({ code: "RUNS_BAD_DTYPE", runId: "1", dataType: "records", field: "time", chunkIndex: 0 });
     expect(e.path).toContain("records-j3nd2fjbiq-metadata.json");
     expect(e.message).toContain('"<f8"');
@@ -93,7 +95,11 @@ describe("JSON files are strict UTF-8, as Python's json.load", () => {
     const at = bytes.indexOf("Start time");
     bytes[at] = 0xff;
     await writeFile(meta, bytes);
-    await expect(dir.findData("0", "records", { allowIncomplete: true })).rejects.toMatchObject({ code: "RUNS_BAD_JSON", path: meta, byteOffset: at });
+    await expect(dir.findData("0", "records", { allowIncomplete: true })).rejects.toMatchObject({
+      code: "RUNS_BAD_JSON",
+      path: meta,
+      byteOffset: at,
+    });
   });
 
   it("an invalid byte in a run document is RUNS_BAD_RUN_DOC naming the run", async () => {

@@ -1,15 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  deterministicHash,
-  formatDtype,
-  formatPythonJson,
-  parseDtype,
-  parsePythonJson,
-  PyFloat,
-  superrunHash,
-} from "../src/node.js";
+import { deterministicHash, formatDtype, formatPythonJson, parseDtype, parsePythonJson, PyFloat, superrunHash } from "../src/node.js";
 import { formatPythonFloat, pyFloat } from "../src/python-json.js";
 import { STRAX } from "./helpers.js";
 
@@ -35,12 +27,26 @@ describe("deterministicHash: every vector of spec §4.2", () => {
   });
 
   it("superrunHash of spec entries matches", () => {
-    expect(superrunHash([{ runId: "0", range: "all" }, { runId: "1", range: "all" }, { runId: "2", range: "all" }])).toBe("xasmpdqviq");
-    expect(superrunHash([{ runId: "2", range: { start: 41n, end: 45n } }, { runId: "0", range: { start: 2n, end: 7n } }])).toBe("4frlow26s7");
+    expect(
+      superrunHash([
+        { runId: "0", range: "all" },
+        { runId: "1", range: "all" },
+        { runId: "2", range: "all" },
+      ]),
+    ).toBe("xasmpdqviq");
+    expect(
+      superrunHash([
+        { runId: "2", range: { start: 41n, end: 45n } },
+        { runId: "0", range: { start: 2n, end: 7n } },
+      ]),
+    ).toBe("4frlow26s7");
   });
 
   it("lineages read from every metadata file hash to their lineage_hash (int/float kept)", async () => {
-    for (const f of ["v2/main/0-peaks-xia2iit6vb/peaks-xia2iit6vb-metadata.json", "v1/main/0-records-j3nd2fjbiq/records-j3nd2fjbiq-metadata.json"]) {
+    for (const f of [
+      "v2/main/0-peaks-xia2iit6vb/peaks-xia2iit6vb-metadata.json",
+      "v1/main/0-records-j3nd2fjbiq/records-j3nd2fjbiq-metadata.json",
+    ]) {
       const meta = parsePythonJson(await readFile(join(STRAX, f), "utf8")) as { lineage: unknown; lineage_hash: string };
       expect(deterministicHash(meta.lineage)).toBe(meta.lineage_hash);
     }
@@ -91,7 +97,9 @@ describe("metadata JSON is re-serialised byte for byte (strax sort_keys, indent=
   ])("%s", async (f) => {
     const text = await readFile(join(STRAX, f), "utf8");
     const json = parsePythonJson(text);
-    const again = f.startsWith("v1/main/_superrun_test-metadata") ? formatPythonJson(json) : formatPythonJson(json, { indent: 4, sortKeys: true });
+    const again = f.startsWith("v1/main/_superrun_test-metadata")
+      ? formatPythonJson(json)
+      : formatPythonJson(json, { indent: 4, sortKeys: true });
     expect(again).toBe(text);
   });
 });
@@ -108,11 +116,20 @@ describe("numpy dtype descr", () => {
       expect(formatDtype(dtype)).toBe(meta.dtype);
     }
     const records = parseDtype(
-      (parsePythonJson(await readFile(join(STRAX, "v2/main/0-records-j3nd2fjbiq/records-j3nd2fjbiq-metadata.json"), "utf8")) as { dtype: string }).dtype,
+      (
+        parsePythonJson(await readFile(join(STRAX, "v2/main/0-records-j3nd2fjbiq/records-j3nd2fjbiq-metadata.json"), "utf8")) as {
+          dtype: string;
+        }
+      ).dtype,
     );
     expect(records.itemsize).toBe(257);
     const data = records.fields.find((f) => f.name === "data")!;
-    expect([data.typestr, data.shape, data.byteOffset, data.title]).toEqual(["<i2", [110], 37, "Waveform data in raw counts above integer part of baseline"]);
+    expect([data.typestr, data.shape, data.byteOffset, data.title]).toEqual([
+      "<i2",
+      [110],
+      37,
+      "Waveform data in raw counts above integer part of baseline",
+    ]);
   });
 
   it("handles quotes, escapes, nested and multi-dimensional fields, big-endian and strings", () => {

@@ -2,7 +2,21 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Field, FixedSizeList, Float32, Int16, makeData, RecordBatch, Schema, Struct, Table, Int64, Uint8, Bool, Float64 } from "apache-arrow";
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  Int16,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  Int64,
+  Uint8,
+  Bool,
+  Float64,
+} from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { type Chunk, DataDirectory, iterateChunks, putArrow } from "../src/node.js";
 import { STRAX } from "./helpers.js";

@@ -34,7 +34,20 @@ const E = (
 ): Expected => {
   const [run, dataType] = folder.split("-") as [string, string];
   const runId = run.replace(/_[a-z0-9]{10}$/, (m) => (run.startsWith("_superrun") ? "" : m));
-  return { folder, dir, runId, dataType, compressor, chunks, rows, itemsize, sumTime, ...(minTime !== undefined ? { minTime } : {}), ...(maxEnd !== undefined ? { maxEnd } : {}), ...(other ? { other } : {}) };
+  return {
+    folder,
+    dir,
+    runId,
+    dataType,
+    compressor,
+    chunks,
+    rows,
+    itemsize,
+    sumTime,
+    ...(minTime !== undefined ? { minTime } : {}),
+    ...(maxEnd !== undefined ? { maxEnd } : {}),
+    ...(other ? { other } : {}),
+  };
 };
 
 const EXPECTED: Expected[] = [
@@ -54,14 +67,54 @@ const EXPECTED: Expected[] = [
   ]),
   E("v2/empty", "5-peaks-xia2iit6vb", "blosc", 1, 0, 3055, 0n, undefined, undefined),
   E("v2/empty", "5-records-j3nd2fjbiq", "blosc", 10, 0, 257, 0n, undefined, undefined),
-  E("v2/epoch", "0-peaks-xia2iit6vb", "blosc", 1, 100, 3055, 162626580000000000450n, 1626265800000000000n, 1626265800000000010n, ["area", 4200]),
-  E("v2/epoch", "0-records-j3nd2fjbiq", "blosc", 10, 100, 257, 162626580000000000450n, 1626265800000000000n, 1626265800000000010n, ["channel", 450]),
-  E("v2/epoch", "1-peaks-xia2iit6vb", "blosc", 1, 100, 3055, 162626580100000000450n, 1626265801000000000n, 1626265801000000010n, ["area", 4200]),
-  E("v2/epoch", "1-records-j3nd2fjbiq", "blosc", 10, 100, 257, 162626580100000000450n, 1626265801000000000n, 1626265801000000010n, ["channel", 450]),
-  E("v2/epoch", "2-peaks-xia2iit6vb", "blosc", 1, 100, 3055, 162626580200000000450n, 1626265802000000000n, 1626265802000000010n, ["area", 4200]),
-  E("v2/epoch", "2-records-j3nd2fjbiq", "blosc", 10, 100, 257, 162626580200000000450n, 1626265802000000000n, 1626265802000000010n, ["channel", 450]),
-  E("v2/epoch", "_superrun_epoch_ranges_mqmcerj3mn-peaks-xia2iit6vb", "blosc", 1, 90, 3055, 146363922080000000300n, 1626265800000000002n, 1626265802000000005n, ["area", 3780]),
-  E("v2/epoch", "_superrun_epoch_xasmpdqviq-peaks-xia2iit6vb", "blosc", 1, 300, 3055, 487879740300000001350n, 1626265800000000000n, 1626265802000000010n, ["area", 12600]),
+  E("v2/epoch", "0-peaks-xia2iit6vb", "blosc", 1, 100, 3055, 162626580000000000450n, 1626265800000000000n, 1626265800000000010n, [
+    "area",
+    4200,
+  ]),
+  E("v2/epoch", "0-records-j3nd2fjbiq", "blosc", 10, 100, 257, 162626580000000000450n, 1626265800000000000n, 1626265800000000010n, [
+    "channel",
+    450,
+  ]),
+  E("v2/epoch", "1-peaks-xia2iit6vb", "blosc", 1, 100, 3055, 162626580100000000450n, 1626265801000000000n, 1626265801000000010n, [
+    "area",
+    4200,
+  ]),
+  E("v2/epoch", "1-records-j3nd2fjbiq", "blosc", 10, 100, 257, 162626580100000000450n, 1626265801000000000n, 1626265801000000010n, [
+    "channel",
+    450,
+  ]),
+  E("v2/epoch", "2-peaks-xia2iit6vb", "blosc", 1, 100, 3055, 162626580200000000450n, 1626265802000000000n, 1626265802000000010n, [
+    "area",
+    4200,
+  ]),
+  E("v2/epoch", "2-records-j3nd2fjbiq", "blosc", 10, 100, 257, 162626580200000000450n, 1626265802000000000n, 1626265802000000010n, [
+    "channel",
+    450,
+  ]),
+  E(
+    "v2/epoch",
+    "_superrun_epoch_ranges_mqmcerj3mn-peaks-xia2iit6vb",
+    "blosc",
+    1,
+    90,
+    3055,
+    146363922080000000300n,
+    1626265800000000002n,
+    1626265802000000005n,
+    ["area", 3780],
+  ),
+  E(
+    "v2/epoch",
+    "_superrun_epoch_xasmpdqviq-peaks-xia2iit6vb",
+    "blosc",
+    1,
+    300,
+    3055,
+    487879740300000001350n,
+    1626265800000000000n,
+    1626265802000000010n,
+    ["area", 12600],
+  ),
   E("v2/main", "0-peaks-xia2iit6vb", "blosc", 1, 100, 3055, 450n, 0n, 10n, ["area", 4200]),
   E("v2/main", "0-records-j3nd2fjbiq", "blosc", 10, 100, 257, 450n, 0n, 10n, ["channel", 450]),
   E("v2/main", "1-peaks-xia2iit6vb", "blosc", 1, 100, 3055, 2450n, 20n, 30n, ["area", 4200]),
@@ -137,11 +190,64 @@ describe("details", () => {
 
   it("stored superrun chunks carry the README's subruns maps", async () => {
     const cases: [string, string, string, bigint, bigint, [string, bigint, bigint][]][] = [
-      ["v2/main", "_superrun_test", "peaks", 0n, 50n, [["0", 0n, 10n], ["1", 20n, 30n], ["2", 40n, 50n]]],
-      ["v1/main", "_superrun_test", "records", 0n, 50n, [["0", 0n, 10n], ["1", 20n, 30n], ["2", 40n, 50n]]],
-      ["v1/main", "_superrun_test", "peaks", 0n, 50n, [["0", 0n, 10n], ["1", 20n, 30n], ["2", 40n, 50n]]],
-      ["v2/main", "_superrun_ranges", "peaks", 2n, 45n, [["0", 2n, 7n], ["2", 41n, 45n]]],
-      ["v1/main", "_superrun_ranges", "records", 2n, 45n, [["0", 2n, 7n], ["2", 41n, 45n]]],
+      [
+        "v2/main",
+        "_superrun_test",
+        "peaks",
+        0n,
+        50n,
+        [
+          ["0", 0n, 10n],
+          ["1", 20n, 30n],
+          ["2", 40n, 50n],
+        ],
+      ],
+      [
+        "v1/main",
+        "_superrun_test",
+        "records",
+        0n,
+        50n,
+        [
+          ["0", 0n, 10n],
+          ["1", 20n, 30n],
+          ["2", 40n, 50n],
+        ],
+      ],
+      [
+        "v1/main",
+        "_superrun_test",
+        "peaks",
+        0n,
+        50n,
+        [
+          ["0", 0n, 10n],
+          ["1", 20n, 30n],
+          ["2", 40n, 50n],
+        ],
+      ],
+      [
+        "v2/main",
+        "_superrun_ranges",
+        "peaks",
+        2n,
+        45n,
+        [
+          ["0", 2n, 7n],
+          ["2", 41n, 45n],
+        ],
+      ],
+      [
+        "v1/main",
+        "_superrun_ranges",
+        "records",
+        2n,
+        45n,
+        [
+          ["0", 2n, 7n],
+          ["2", 41n, 45n],
+        ],
+      ],
       [
         "v2/epoch",
         "_superrun_epoch",

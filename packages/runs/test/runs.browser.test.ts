@@ -50,24 +50,37 @@ describe.skipIf(BROWSER_SKIP !== undefined)("strax runs and superruns in Chromiu
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  test.each(STORES)("$store: the page reads what Node reads (HTTP listing, picked files, FileSystemDirectoryHandle)", async ({ store, reads }) => {
-    const dir = new DataDirectory(join(STRAX, store));
-    const expected = [];
-    for (const r of reads) expected.push(await digestRead(dir, r.runId, r.dataType, { fromSubruns: r.fromSubruns ?? false }));
-    expect(expected.every((d) => d.rows > 0)).toBe(true);
-    const arg: PageArg = { store: `/strax/${store}/`, reads, bz2Store: "/strax/v2/compressors/bz2/", chunk: { url: "/scratch/chunk.blosc", nbytes: raw.length } };
-    const got = await harness.run<{ viaHttp: unknown[]; viaFiles: unknown[]; viaHandle: unknown[]; missing: string; bz2: string; poolMode: string; decoded: { size: number; hash: string } }>(
-      "runs",
-      arg,
-    );
-    expect(got.viaHttp).toEqual(expected);
-    expect(got.viaFiles).toEqual(expected);
-    expect(got.viaHandle).toEqual(expected);
-    expect(got.missing).toBe("RUNS_RUN_DOC_NOT_FOUND");
-    // bz2 needs Node's Buffer (seek-bzip): a coded error in a browser, never garbage.
-    expect(got.bz2).toBe("RUNS_UNKNOWN_COMPRESSOR");
-    // A large Blosc chunk decoded on Web Workers (no pool on a one-core machine: decoded in the page).
-    expect(got.decoded).toEqual({ size: raw.length, hash: fnv(raw) });
-    expect(got.poolMode).toBe(availableParallelism() >= 2 ? "workers" : "none");
-  });
+  test.each(STORES)(
+    "$store: the page reads what Node reads (HTTP listing, picked files, FileSystemDirectoryHandle)",
+    async ({ store, reads }) => {
+      const dir = new DataDirectory(join(STRAX, store));
+      const expected = [];
+      for (const r of reads) expected.push(await digestRead(dir, r.runId, r.dataType, { fromSubruns: r.fromSubruns ?? false }));
+      expect(expected.every((d) => d.rows > 0)).toBe(true);
+      const arg: PageArg = {
+        store: `/strax/${store}/`,
+        reads,
+        bz2Store: "/strax/v2/compressors/bz2/",
+        chunk: { url: "/scratch/chunk.blosc", nbytes: raw.length },
+      };
+      const got = await harness.run<{
+        viaHttp: unknown[];
+        viaFiles: unknown[];
+        viaHandle: unknown[];
+        missing: string;
+        bz2: string;
+        poolMode: string;
+        decoded: { size: number; hash: string };
+      }>("runs", arg);
+      expect(got.viaHttp).toEqual(expected);
+      expect(got.viaFiles).toEqual(expected);
+      expect(got.viaHandle).toEqual(expected);
+      expect(got.missing).toBe("RUNS_RUN_DOC_NOT_FOUND");
+      // bz2 needs Node's Buffer (seek-bzip): a coded error in a browser, never garbage.
+      expect(got.bz2).toBe("RUNS_UNKNOWN_COMPRESSOR");
+      // A large Blosc chunk decoded on Web Workers (no pool on a one-core machine: decoded in the page).
+      expect(got.decoded).toEqual({ size: raw.length, hash: fnv(raw) });
+      expect(got.poolMode).toBe(availableParallelism() >= 2 ? "workers" : "none");
+    },
+  );
 });

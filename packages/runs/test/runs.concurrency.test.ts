@@ -100,7 +100,10 @@ describe("two processes", () => {
 describe("in one process", () => {
   it("different data types of one run, no run document yet: both succeed", async () => {
     const dir = new DataDirectory(join(work, "inproc-types"));
-    const results = await Promise.allSettled([putArrow(dir, "7", "alpha", rows(50_000), { targetSizeMb: 0.1 }), putArrow(dir, "7", "beta", rows(50_000), { targetSizeMb: 0.1 })]);
+    const results = await Promise.allSettled([
+      putArrow(dir, "7", "alpha", rows(50_000), { targetSizeMb: 0.1 }),
+      putArrow(dir, "7", "beta", rows(50_000), { targetSizeMb: 0.1 }),
+    ]);
     expect(results.map((r) => (r.status === "rejected" ? String(r.reason) : "ok"))).toEqual(["ok", "ok"]);
     expect(await rowCount(dir, "7", "alpha")).toBe(50_000);
     expect(await rowCount(dir, "7", "beta")).toBe(50_000);
@@ -111,7 +114,10 @@ describe("in one process", () => {
   it("the same output: one wins, the other gets RUNS_BUSY", async () => {
     const dir = new DataDirectory(join(work, "inproc-same"));
     await putArrow(dir, "8", "seed", rows(10));
-    const results = await Promise.allSettled([putArrow(dir, "8", "x", rows(50_000, 0), { targetSizeMb: 0.1 }), putArrow(dir, "8", "x", rows(50_000, 1e6), { targetSizeMb: 0.1 })]);
+    const results = await Promise.allSettled([
+      putArrow(dir, "8", "x", rows(50_000, 0), { targetSizeMb: 0.1 }),
+      putArrow(dir, "8", "x", rows(50_000, 1e6), { targetSizeMb: 0.1 }),
+    ]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     expect(failed).toHaveLength(1);
     expect(RunsError.isInstance(failed[0]!.reason)).toBe(true);

@@ -123,7 +123,8 @@ describe("kill -9 during writes", () => {
       if ((await scratch(store)).length > 0) figures.superrun.midWrite++;
       const seen = await readerView(new DataDirectory(store, { readonly: true }), "_superrun_test", "records").catch(() => undefined);
       // Not stored → the reader assembles it from the subruns: same rows either way.
-      if (seen !== undefined && (await dir.isStored("_superrun_test", "records"))) expect(seen, `kill ${k} after ${delay} ms`).toBe(reference);
+      if (seen !== undefined && (await dir.isStored("_superrun_test", "records")))
+        expect(seen, `kill ${k} after ${delay} ms`).toBe(reference);
       try {
         await writeSuperrun(dir, "_superrun_test", "records", { targetSizeMb: 0.005 });
       } catch (error) {

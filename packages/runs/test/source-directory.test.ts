@@ -18,7 +18,9 @@ describe("the platform-neutral DataDirectory over a Node directory source", () =
       ["_superrun_test", "peaks", true],
       ["_superrun_ranges", "records", false],
     ] as const) {
-      expect(await digestRead(bySource, runId, dataType, { fromSubruns })).toEqual(await digestRead(byPath, runId, dataType, { fromSubruns }));
+      expect(await digestRead(bySource, runId, dataType, { fromSubruns })).toEqual(
+        await digestRead(byPath, runId, dataType, { fromSubruns }),
+      );
     }
     expect((await bySource.requireData("0", "records")).path).toBe(join(path, "0-records-j3nd2fjbiq"));
   });

@@ -1,16 +1,7 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type Chunk,
-  DataDirectory,
-  defineRun,
-  iterateChunks,
-  loadTable,
-  makeDtype,
-  selectRuns,
-  writeSuperrun,
-} from "../src/node.js";
+import { type Chunk, DataDirectory, defineRun, iterateChunks, loadTable, makeDtype, selectRuns, writeSuperrun } from "../src/node.js";
 import { formatRunDoc } from "../src/run-doc.js";
 import { copyFolder, removeDir, STRAX, sumBigInt, tempDir } from "./helpers.js";
 
@@ -60,7 +51,15 @@ async function writeRun(dir: DataDirectory, runId: string, bounds: [bigint, bigi
   }
   await w.close();
   const t0 = Date.parse("2024-01-01T00:00:00Z");
-  await dir.writeRunDoc({ name: runId, start: new Date(t0 + docSeconds[0] * 1000), end: new Date(t0 + docSeconds[1] * 1000), mode: "m", source: "s", tags: [{ name: `t${runId}` }], extra: {} });
+  await dir.writeRunDoc({
+    name: runId,
+    start: new Date(t0 + docSeconds[0] * 1000),
+    end: new Date(t0 + docSeconds[1] * 1000),
+    mode: "m",
+    source: "s",
+    tags: [{ name: `t${runId}` }],
+    extra: {},
+  });
 }
 
 describe("loading unstored superruns equals strax's stored superruns", () => {
@@ -144,15 +143,32 @@ describe("defineRun", () => {
     const table = await loadTable(dir, "_nine_ten", "rows");
     expect([...(table.getChild("time")!.toArray() as BigInt64Array)]).toEqual([1000n, 1500n, 3000n, 3500n]);
     const meta = await writeSuperrun(dir, "_nine_ten", "rows");
-    expect(meta.chunks[0]!.subruns).toEqual(new Map([["9", { start: 1000n, end: 2000n }], ["10", { start: 3000n, end: 4000n }]]));
+    expect(meta.chunks[0]!.subruns).toEqual(
+      new Map([
+        ["9", { start: 1000n, end: 2000n }],
+        ["10", { start: 3000n, end: 4000n }],
+      ]),
+    );
   });
 
   it("supports the documented list-of-ranges form (strax crashes on it)", async () => {
     const dir = await copy("v2/main");
-    await defineRun(dir, "_multi", { "0": [[6n, 8n], [2n, 4n]], "2": [41n, 45n] });
+    await defineRun(dir, "_multi", {
+      "0": [
+        [6n, 8n],
+        [2n, 4n],
+      ],
+      "2": [41n, 45n],
+    });
     const doc = await dir.readRunDoc("_multi");
     expect(doc.subRunSpec).toEqual([
-      { runId: "0", range: [{ start: 2n, end: 4n }, { start: 6n, end: 8n }] },
+      {
+        runId: "0",
+        range: [
+          { start: 2n, end: 4n },
+          { start: 6n, end: 8n },
+        ],
+      },
       { runId: "2", range: { start: 41n, end: 45n } },
     ]);
     const table = await loadTable(dir, "_multi", "records");
@@ -160,7 +176,12 @@ describe("defineRun", () => {
     expect(sumBigInt(table, "time")).toBe((2n + 3n + 6n + 7n + 41n + 42n + 43n + 44n) * 10n);
     const meta = await writeSuperrun(dir, "_multi", "records");
     expect(meta.chunks.length).toBe(1);
-    expect(meta.chunks[0]!.subruns).toEqual(new Map([["0", { start: 2n, end: 8n }], ["2", { start: 41n, end: 45n }]]));
+    expect(meta.chunks[0]!.subruns).toEqual(
+      new Map([
+        ["0", { start: 2n, end: 8n }],
+        ["2", { start: 41n, end: 45n }],
+      ]),
+    );
     const stored = await loadTable(dir, "_multi", "records");
     expect(stored.numRows).toBe(80);
   });
@@ -172,7 +193,17 @@ describe("defineRun", () => {
     ["empty definition", "_x", [], "RUNS_BAD_SUPERRUN"],
     ["duplicate subrun", "_x", ["0", "0"], "RUNS_BAD_SUPERRUN"],
     ["empty range", "_x", { "0": [5n, 5n] }, "RUNS_BAD_SUPERRUN"],
-    ["overlapping ranges of one subrun", "_x", { "0": [[1n, 5n], [4n, 8n]] }, "RUNS_BAD_SUPERRUN"],
+    [
+      "overlapping ranges of one subrun",
+      "_x",
+      {
+        "0": [
+          [1n, 5n],
+          [4n, 8n],
+        ],
+      },
+      "RUNS_BAD_SUPERRUN",
+    ],
     ["overlapping ranges of two subruns", "_x", { "0": [1n, 5n], "1": [4n, 8n] }, "RUNS_SUBRUN_OVERLAP"],
     ["redefinition without overwrite", "_superrun_test", ["0"], "RUNS_DATA_EXISTS"],
   ] as const)("%s → %s, nothing written", async (_what, name, definition, code) => {
@@ -254,7 +285,16 @@ describe("writeSuperrun", () => {
     const dir = new DataDirectory(path);
     // Rows every 2000 ns: every row is a cut candidate (gap 1999 > 1000).
     const t = (from: bigint, n: number) => Array.from({ length: n }, (_, i) => from + BigInt(i) * 2000n);
-    await writeRun(dir, "1", [[0n, 20_000n], [20_000n, 40_000n]], t(0n, 20), [0, 10]);
+    await writeRun(
+      dir,
+      "1",
+      [
+        [0n, 20_000n],
+        [20_000n, 40_000n],
+      ],
+      t(0n, 20),
+      [0, 10],
+    );
     await writeRun(dir, "2", [[100_000n, 140_000n]], t(100_000n, 20), [20, 30]);
     await defineRun(dir, "_re", ["1", "2"]);
     // 16-byte rows; target 0.00008 MB = 80 bytes = 5 rows.
@@ -296,7 +336,17 @@ describe("writeSuperrun", () => {
     const dir = new DataDirectory(path);
     await writeRun(dir, "1", [[0n, 100n]], [10n], [0, 10]);
     const w = await dir.openWriter({ key: { runId: "2", dataType: "rows" }, dtype: ROWS, lineage: { rows: ["Rows", "0.0.1", {}] } });
-    await w.write({ runId: "2", dataType: "rows", dataKind: "rows", dtype: ROWS, start: 200n, end: 300n, n: 0, data: new Uint8Array(0), subruns: null });
+    await w.write({
+      runId: "2",
+      dataType: "rows",
+      dataKind: "rows",
+      dtype: ROWS,
+      start: 200n,
+      end: 300n,
+      n: 0,
+      data: new Uint8Array(0),
+      subruns: null,
+    });
     await w.close();
     const t0 = Date.parse("2024-01-01T00:00:00Z");
     await dir.writeRunDoc({ name: "2", start: new Date(t0 + 20_000), end: new Date(t0 + 30_000), extra: {} });

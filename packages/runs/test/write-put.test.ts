@@ -1,6 +1,20 @@
 import { readdir, readFile, writeFile, rm, cp } from "node:fs/promises";
 import { join } from "node:path";
-import { RecordBatch, Table, tableFromArrays, FixedSizeList, Field, Int16, makeData, Struct, Schema, Int64, Float32, TimestampMicrosecond, vectorFromArray } from "apache-arrow";
+import {
+  RecordBatch,
+  Table,
+  tableFromArrays,
+  FixedSizeList,
+  Field,
+  Int16,
+  makeData,
+  Struct,
+  Schema,
+  Int64,
+  Float32,
+  TimestampMicrosecond,
+  vectorFromArray,
+} from "apache-arrow";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   arrowSchemaToDtype,
@@ -46,7 +60,11 @@ const VOLATILE = new Set(["writing_started", "writing_ended", "filesize", "strax
 function stripVolatile(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(stripVolatile);
   if (v && typeof v === "object" && v.constructor === Object) {
-    return Object.fromEntries(Object.entries(v).filter(([k]) => !VOLATILE.has(k)).map(([k, x]) => [k, stripVolatile(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => !VOLATILE.has(k))
+        .map(([k, x]) => [k, stripVolatile(x)]),
+    );
   }
   return v;
 }
@@ -63,13 +81,21 @@ describe("writing reproduces strax's layout", () => {
     const src = new DataDirectory(join(STRAX, folder), { readonly: true });
     const stored = (await src.findData(runId, type))!;
     const out = new DataDirectory(await temp());
-    const w = await out.openWriter({ key: { runId, dataType: type }, dtype: stored.dtype, dataKind: stored.metadata.dataKind, compressor, lineage: stored.metadata.lineage });
+    const w = await out.openWriter({
+      key: { runId, dataType: type },
+      dtype: stored.dtype,
+      dataKind: stored.metadata.dataKind,
+      compressor,
+      lineage: stored.metadata.lineage,
+    });
     expect(w.folderName).toBe(stored.folder);
     for await (const c of src.iterateStored(stored)) await w.write(c);
     await w.close();
     const files = (await readdir(join(out.path, stored.folder))).sort();
     expect(files).toEqual((await readdir(stored.path)).sort());
-    const mine = parsePythonJson(await readFile(join(out.path, stored.folder, `${type}-${stored.metadata.lineageHash}-metadata.json`), "utf8"));
+    const mine = parsePythonJson(
+      await readFile(join(out.path, stored.folder, `${type}-${stored.metadata.lineageHash}-metadata.json`), "utf8"),
+    );
     const theirs = parsePythonJson(await readFile(stored.metadataPath, "utf8"));
     expect(stripVolatile(mine)).toEqual(stripVolatile(theirs));
     const back = await collect(iterateChunks(out, runId, type));
@@ -125,7 +151,12 @@ describe("bad input gives coded errors", () => {
     bytes[40] = bytes[40]! ^ 0xff;
     bytes[41] = bytes[41]! ^ 0x55;
     await writeFile(file, bytes);
-    await expect(loadTable(dir, "1", "records")).rejects.toMatchObject({ code: "RUNS_CORRUPT_CHUNK", chunkIndex: 3, runId: "1", dataType: "records" });
+    await expect(loadTable(dir, "1", "records")).rejects.toMatchObject({
+      code: "RUNS_CORRUPT_CHUNK",
+      chunkIndex: 3,
+      runId: "1",
+      dataType: "records",
+    });
   });
 
   it("truncated chunk", async () => {
@@ -144,12 +175,18 @@ describe("bad input gives coded errors", () => {
     ] as const) {
       const dir = await copy("v2/main");
       const stored = (await dir.findData("0", "records"))!;
-      await writeFile(stored.metadataPath, (await readFile(stored.metadataPath, "utf8")).replace('"compressor": "blosc"', `"compressor": "${to}"`));
+      await writeFile(
+        stored.metadataPath,
+        (await readFile(stored.metadataPath, "utf8")).replace('"compressor": "blosc"', `"compressor": "${to}"`),
+      );
       await expect(loadTable(dir, "0", "records"), to).rejects.toMatchObject({ code });
     }
     const dir = await copy("v2/compressors/zstd");
     const stored = (await dir.findData("0", "records"))!;
-    await writeFile(stored.metadataPath, (await readFile(stored.metadataPath, "utf8")).replace('"compressor": "zstd"', '"compressor": "blosc"'));
+    await writeFile(
+      stored.metadataPath,
+      (await readFile(stored.metadataPath, "utf8")).replace('"compressor": "zstd"', '"compressor": "blosc"'),
+    );
     await expect(loadTable(dir, "0", "records")).rejects.toMatchObject({ code: "RUNS_CORRUPT_CHUNK" });
   });
 
@@ -182,7 +219,9 @@ describe("bad input gives coded errors", () => {
     await expect(loadTable(dir, "0", "peaks")).rejects.toMatchObject({ code: "RUNS_BAD_METADATA" });
     await rm(s.metadataPath);
     await expect(loadTable(dir, "0", "peaks")).rejects.toMatchObject({ code: "RUNS_METADATA_MISSING" });
-    await expect(dir.readFolderMetadata({ folder: s.folder, path: s.path, runPart: "0", dataType: "peaks", lineageHash: "xia2iit6vb" })).rejects.toMatchObject({
+    await expect(
+      dir.readFolderMetadata({ folder: s.folder, path: s.path, runPart: "0", dataType: "peaks", lineageHash: "xia2iit6vb" }),
+    ).rejects.toMatchObject({
       code: "RUNS_METADATA_MISSING",
     });
     await expect(loadTable(dir, "9", "peaks")).rejects.toMatchObject({ code: "RUNS_DATA_NOT_FOUND" });
@@ -217,7 +256,8 @@ describe("Arrow", () => {
   });
 
   it("rows → batch → rows is exact for every scalar kind", () => {
-    const descr = "[('time', '<i8'), ('b', '|b1'), ('i1', '|i1'), ('u2', '<u2'), ('u4', '<u4'), ('u8', '<u8'), ('f2', '<f2'), ('f8', '<f8'), ('s', '|S3'), ('u', '<U2'), ('big', '>i4'), ('ts', '<M8[ns]'), ('m', '<f4', (2, 3))]";
+    const descr =
+      "[('time', '<i8'), ('b', '|b1'), ('i1', '|i1'), ('u2', '<u2'), ('u4', '<u4'), ('u8', '<u8'), ('f2', '<f2'), ('f8', '<f8'), ('s', '|S3'), ('u', '<U2'), ('big', '>i4'), ('ts', '<M8[ns]'), ('m', '<f4', (2, 3))]";
     const dtype = parseDtype(descr);
     const n = 7;
     const rows = new Uint8Array(n * dtype.itemsize).map((_, i) => (i * 31 + 7) % 256);
@@ -292,7 +332,12 @@ describe("putArrow stores our own tables as strax data", () => {
     const child = makeData({ type: new Int16(), length: n * 4, data: wave });
     const listType = new FixedSizeList(4, new Field("item", new Int16(), false));
     const time = new BigInt64Array(n).map((_, i) => BigInt(i) * 100n);
-    const fields = [new Field("time", new Int64(), false), new Field("length", new Int16(), false), new Field("dt", new Int16(), false), new Field("wave", listType, false)];
+    const fields = [
+      new Field("time", new Int64(), false),
+      new Field("length", new Int16(), false),
+      new Field("dt", new Int16(), false),
+      new Field("wave", listType, false),
+    ];
     const data = makeData({
       type: new Struct(fields),
       length: n,
@@ -315,10 +360,18 @@ describe("putArrow stores our own tables as strax data", () => {
     ["unsorted", () => tableFromArrays({ time: new BigInt64Array([5n, 3n]), endtime: new BigInt64Array([6n, 4n]) }), "RUNS_BAD_CHUNK"],
     [
       "µs timestamps as time",
-      () => new Table({ time: vectorFromArray([1, 2], new TimestampMicrosecond()), endtime: vectorFromArray([2, 3], new TimestampMicrosecond()) }),
+      () =>
+        new Table({
+          time: vectorFromArray([1, 2], new TimestampMicrosecond()),
+          endtime: vectorFromArray([2, 3], new TimestampMicrosecond()),
+        }),
       "RUNS_UNSUPPORTED_TYPE",
     ],
-    ["strings", () => tableFromArrays({ time: new BigInt64Array([1n]), endtime: new BigInt64Array([2n]), s: ["a"] }), "RUNS_UNSUPPORTED_TYPE"],
+    [
+      "strings",
+      () => tableFromArrays({ time: new BigInt64Array([1n]), endtime: new BigInt64Array([2n]), s: ["a"] }),
+      "RUNS_UNSUPPORTED_TYPE",
+    ],
   ] as const)("%s → %s, nothing written", async (_what, make, code) => {
     const dir = new DataDirectory(await temp());
     await expect(putArrow(dir, "1", "x", make() as Table)).rejects.toMatchObject({ code });

@@ -83,9 +83,7 @@ export class TimestampRange {
 
   /** True when the two ranges share at least one tick (touching ends count). Symmetric. */
   overlaps(other: TimestampRange): boolean {
-    return (
-      this.inside(other.startUs) || this.inside(other.stopUs) || other.inside(this.startUs) || other.inside(this.stopUs)
-    );
+    return this.inside(other.startUs) || this.inside(other.stopUs) || other.inside(this.startUs) || other.inside(this.stopUs);
   }
 
   /**

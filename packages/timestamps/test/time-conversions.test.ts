@@ -70,9 +70,7 @@ describe("LEGEND cycle keys (spec filedb-loader §1.11)", () => {
     expect(codeOf(() => unixSecondsToCycleKey(Number.NaN))).toBe("TS_BAD_VALUE");
   });
   it("round-trips (property)", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 253402300799 }), (s) => cycleKeyToUnixSeconds(unixSecondsToCycleKey(s)) === s),
-    );
+    fc.assert(fc.property(fc.integer({ min: 0, max: 253402300799 }), (s) => cycleKeyToUnixSeconds(unixSecondsToCycleKey(s)) === s));
   });
 });
 

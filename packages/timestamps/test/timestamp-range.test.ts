@@ -23,8 +23,19 @@ describe("TimestampRange: binney test_ranges vectors (spec gen2-bin §6)", () =>
   });
 
   it("overlaps as binney does, both directions", () => {
-    const yes: [TimestampRange, TimestampRange][] = [[a, b], [b, c], [d, a], [e, a], [e, b], [e, c]];
-    const no: [TimestampRange, TimestampRange][] = [[a, c], [d, b], [e, d]];
+    const yes: [TimestampRange, TimestampRange][] = [
+      [a, b],
+      [b, c],
+      [d, a],
+      [e, a],
+      [e, b],
+      [e, c],
+    ];
+    const no: [TimestampRange, TimestampRange][] = [
+      [a, c],
+      [d, b],
+      [e, d],
+    ];
     for (const [x, y] of yes) {
       expect(x.overlaps(y)).toBe(true);
       expect(y.overlaps(x)).toBe(true);
@@ -117,9 +128,7 @@ describe("TimestampRange: wrap laws (property-based)", () => {
     fc.assert(fc.property(range, range, (x, y) => x.overlaps(y) === y.overlaps(x)));
   });
   it("inside is invariant under adding k·M", () => {
-    fc.assert(
-      fc.property(range, tick, fc.integer({ min: -5, max: 5 }), (r, t, k) => r.inside(t) === r.inside(t + k * M)),
-    );
+    fc.assert(fc.property(range, tick, fc.integer({ min: -5, max: 5 }), (r, t, k) => r.inside(t) === r.inside(t + k * M)));
   });
   it("grow(a).grow(b) = grow(a+b) for non-degenerate ranges", () => {
     // Non-degenerate: the grown ranges never collapse past their midpoint or wrap round the whole period.
@@ -127,26 +136,38 @@ describe("TimestampRange: wrap laws (property-based)", () => {
     fc.assert(
       fc.property(tick, fc.integer({ min: 0, max: 10 ** 12 }), small, small, (s, len, ga, gb) => {
         const r = R(s, s + len);
-        return r.grow(ga).grow(gb).equals(r.grow(ga + gb));
+        return r
+          .grow(ga)
+          .grow(gb)
+          .equals(r.grow(ga + gb));
       }),
     );
     fc.assert(
-      fc.property(tick, fc.integer({ min: 4_000_000, max: 10 ** 12 }), fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.integer({ min: -1_000_000, max: 1_000_000 }), (s, len, ga, gb) => {
-        const r = R(s, s + len);
-        return r.grow(ga).grow(gb).equals(r.grow(ga + gb));
-      }),
+      fc.property(
+        tick,
+        fc.integer({ min: 4_000_000, max: 10 ** 12 }),
+        fc.integer({ min: -1_000_000, max: 1_000_000 }),
+        fc.integer({ min: -1_000_000, max: 1_000_000 }),
+        (s, len, ga, gb) => {
+          const r = R(s, s + len);
+          return r
+            .grow(ga)
+            .grow(gb)
+            .equals(r.grow(ga + gb));
+        },
+      ),
     );
   });
   it("contains implies overlaps and both ends inside", () => {
-    fc.assert(
-      fc.property(range, range, (x, y) => !x.contains(y) || (x.overlaps(y) && x.inside(y.startUs) && x.inside(y.stopUs))),
-    );
+    fc.assert(fc.property(range, range, (x, y) => !x.contains(y) || (x.overlaps(y) && x.inside(y.startUs) && x.inside(y.stopUs))));
   });
   it("wrapUs agrees for number and bigint", () => {
-    fc.assert(fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), (v) => {
-      const w = wrapUs(v);
-      return w >= 0 && w < M && BigInt(w) === ((v % BigInt(M)) + BigInt(M)) % BigInt(M);
-    }));
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), (v) => {
+        const w = wrapUs(v);
+        return w >= 0 && w < M && BigInt(w) === ((v % BigInt(M)) + BigInt(M)) % BigInt(M);
+      }),
+    );
   });
 });
 

@@ -1,7 +1,16 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { IoError, writeFileAtomic } from "@daqkit/io/node";
-import { type BlueskyRun, DocModelError, type DocumentPair, type InMemoryCatalog, type Query, type StreamColumn, checkQuery, toPlain } from "@daqkit/docmodel";
+import {
+  type BlueskyRun,
+  DocModelError,
+  type DocumentPair,
+  type InMemoryCatalog,
+  type Query,
+  type StreamColumn,
+  checkQuery,
+  toPlain,
+} from "@daqkit/docmodel";
 import { type MsgpackIndex, exportMsgpack, openMsgpackCatalog } from "@daqkit/docmodel/node";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
@@ -73,7 +82,10 @@ function runSummary(run: BlueskyRun) {
         descriptors: s.descriptors.map((d) => d.uid),
         events: s.eventCount,
         data_keys: Object.fromEntries(
-          Object.entries(s.descriptors[0]?.data_keys ?? {}).map(([k, dk]) => [k, { dtype: dk.dtype, shape: dk.shape, source: dk.source, external: dk.external }]),
+          Object.entries(s.descriptors[0]?.data_keys ?? {}).map(([k, dk]) => [
+            k,
+            { dtype: dk.dtype, shape: dk.shape, source: dk.source, external: dk.external },
+          ]),
         ),
       };
     }),
@@ -159,17 +171,30 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
       "after",
       `\nKinds:\n${INGESTORS.map((i) => `  ${i.kind.padEnd(8)} ${i.description}${i.optionHelp ? `\n           --option ${i.optionHelp}` : ""}`).join("\n")}`,
     )
-    .action(async (kind: string, path: string, opts: { out: string; stream: string; metadata?: string; option: string[]; overwrite: boolean; validate: boolean }) => {
-      const ctx = getContext();
-      const ingestor = INGESTORS.find((i) => i.kind === kind);
-      if (!ingestor) throw new CliUsageError(`unknown ingestor kind ${JSON.stringify(kind)} (known: ${INGESTORS.map((i) => i.kind).join(", ")})`);
-      const metadata = parseJsonOption(opts.metadata, "--metadata");
-      const documents = ingestor.ingest(path, { stream: opts.stream, metadata, options: parseKeyValues(opts.option) });
-      const r = await exportMsgpack(documents, opts.out, { overwrite: opts.overwrite, validate: opts.validate });
-      ctx.print({ kind, uid: r.uid, path: r.path, bytes: r.bytes, records: r.counts }, () =>
-        [`${kind}: wrote run ${r.uid}`, `  file    ${r.path} (${r.bytes} bytes)`, `  records ${Object.entries(r.counts).map(([n, c]) => `${n} ${c}`).join(", ")}`].join("\n"),
-      );
-    });
+    .action(
+      async (
+        kind: string,
+        path: string,
+        opts: { out: string; stream: string; metadata?: string; option: string[]; overwrite: boolean; validate: boolean },
+      ) => {
+        const ctx = getContext();
+        const ingestor = INGESTORS.find((i) => i.kind === kind);
+        if (!ingestor)
+          throw new CliUsageError(`unknown ingestor kind ${JSON.stringify(kind)} (known: ${INGESTORS.map((i) => i.kind).join(", ")})`);
+        const metadata = parseJsonOption(opts.metadata, "--metadata");
+        const documents = ingestor.ingest(path, { stream: opts.stream, metadata, options: parseKeyValues(opts.option) });
+        const r = await exportMsgpack(documents, opts.out, { overwrite: opts.overwrite, validate: opts.validate });
+        ctx.print({ kind, uid: r.uid, path: r.path, bytes: r.bytes, records: r.counts }, () =>
+          [
+            `${kind}: wrote run ${r.uid}`,
+            `  file    ${r.path} (${r.bytes} bytes)`,
+            `  records ${Object.entries(r.counts)
+              .map(([n, c]) => `${n} ${c}`)
+              .join(", ")}`,
+          ].join("\n"),
+        );
+      },
+    );
 
   docs
     .command("ls")
@@ -186,7 +211,8 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
       const rows = files.filter((f) => !selected || selected.has(f.start.uid)).map(summarise);
       ctx.print({ runs: rows, skipped: problems.map((p) => ({ path: p.path, code: p.error.code, message: p.error.message })) }, () => {
         const lines = rows.map(
-          (r) => `${r.uid}  ${isoTime(r.time)}  scan ${r.scan_id ?? "-"}  ${String(r.plan_name ?? "-").padEnd(10)} ${String(r.exit_status ?? "(no stop)").padEnd(9)} ${r.event_records} event records`,
+          (r) =>
+            `${r.uid}  ${isoTime(r.time)}  scan ${r.scan_id ?? "-"}  ${String(r.plan_name ?? "-").padEnd(10)} ${String(r.exit_status ?? "(no stop)").padEnd(9)} ${r.event_records} event records`,
         );
         lines.push(`${rows.length} run${rows.length === 1 ? "" : "s"}${query ? " matching the query" : ""}`);
         for (const p of problems) lines.push(`skipped ${p.path}: ${p.error.code}`);
@@ -217,7 +243,9 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
           for (const st of s.streams) {
             lines.push(`  stream ${st.name}: ${st.events} events, ${st.descriptors.length} descriptor(s)`);
             for (const [k, dk] of Object.entries(st.data_keys)) {
-              lines.push(`    ${k.padEnd(20)} ${dk.dtype.padEnd(8)} [${dk.shape.join(", ")}]${dk.external ? ` external ${dk.external}` : ""}  ${dk.source}`);
+              lines.push(
+                `    ${k.padEnd(20)} ${dk.dtype.padEnd(8)} [${dk.shape.join(", ")}]${dk.external ? ` external ${dk.external}` : ""}  ${dk.source}`,
+              );
             }
           }
           return lines.join("\n");
@@ -240,7 +268,9 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
         const lines = [`run ${run.start.uid} stream ${opts.stream}: ${cols.length} events`];
         lines.push(`  ${"time".padEnd(20)} <f8       [${cols.length}]  ${data.time.join(", ")}`);
         for (const [k, c] of Object.entries(data.columns)) {
-          lines.push(`  ${k.padEnd(20)} ${c.dtype.padEnd(9)} [${c.shape.join(", ")}]  ${c.head.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ")}`);
+          lines.push(
+            `  ${k.padEnd(20)} ${c.dtype.padEnd(9)} [${c.shape.join(", ")}]  ${c.head.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ")}`,
+          );
         }
         return lines.join("\n");
       });
@@ -256,28 +286,35 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
     .option("--format <format>", "msgpack | jsonl ([name, doc] per line, numpy arrays as nested lists)", "msgpack")
     .option("--canonical", "write the canonical order (start, descriptors, events interlaced by time, stop) instead of file order", false)
     .option("--overwrite", "replace existing files", false)
-    .action(async (src: string, key: string | undefined, opts: { out: string; query?: string; format: string; canonical: boolean; overwrite: boolean }) => {
-      const ctx = getContext();
-      if (opts.format !== "msgpack" && opts.format !== "jsonl") throw new CliUsageError(`--format must be msgpack or jsonl, got ${JSON.stringify(opts.format)}`);
-      const query = parseJsonOption(opts.query, "--query") as Query | undefined;
-      if (query) checkQuery(query);
-      const { catalog } = openMsgpackCatalog(src);
-      const selected = query ? catalog.search(query) : catalog;
-      const keys = key !== undefined ? [resolveKey(selected, key)] : selected.uids();
-      const written: { uid: string; path: string }[] = [];
-      for (const k of keys) {
-        const run = await selected.run(k);
-        const documents: Iterable<DocumentPair> = opts.canonical ? run.canonicalUnfilled() : run.documents();
-        if (opts.format === "msgpack") {
-          const r = await exportMsgpack(documents, opts.out, { overwrite: opts.overwrite });
-          written.push({ uid: r.uid, path: r.path });
-        } else {
-          mkdirSync(opts.out, { recursive: true });
-          const path = join(opts.out, `${run.start.uid}.jsonl`);
-          await writeJsonLines(path, documents, opts.overwrite);
-          written.push({ uid: run.start.uid, path });
+    .action(
+      async (
+        src: string,
+        key: string | undefined,
+        opts: { out: string; query?: string; format: string; canonical: boolean; overwrite: boolean },
+      ) => {
+        const ctx = getContext();
+        if (opts.format !== "msgpack" && opts.format !== "jsonl")
+          throw new CliUsageError(`--format must be msgpack or jsonl, got ${JSON.stringify(opts.format)}`);
+        const query = parseJsonOption(opts.query, "--query") as Query | undefined;
+        if (query) checkQuery(query);
+        const { catalog } = openMsgpackCatalog(src);
+        const selected = query ? catalog.search(query) : catalog;
+        const keys = key !== undefined ? [resolveKey(selected, key)] : selected.uids();
+        const written: { uid: string; path: string }[] = [];
+        for (const k of keys) {
+          const run = await selected.run(k);
+          const documents: Iterable<DocumentPair> = opts.canonical ? run.canonicalUnfilled() : run.documents();
+          if (opts.format === "msgpack") {
+            const r = await exportMsgpack(documents, opts.out, { overwrite: opts.overwrite });
+            written.push({ uid: r.uid, path: r.path });
+          } else {
+            mkdirSync(opts.out, { recursive: true });
+            const path = join(opts.out, `${run.start.uid}.jsonl`);
+            await writeJsonLines(path, documents, opts.overwrite);
+            written.push({ uid: run.start.uid, path });
+          }
         }
-      }
-      ctx.print({ runs: written }, () => [...written.map((w) => `${w.uid} → ${w.path}`), `${written.length} run(s) exported`].join("\n"));
-    });
+        ctx.print({ runs: written }, () => [...written.map((w) => `${w.uid} → ${w.path}`), `${written.length} run(s) exported`].join("\n"));
+      },
+    );
 }

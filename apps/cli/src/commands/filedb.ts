@@ -41,7 +41,11 @@ function formatBytes(n: number): string {
 
 function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...rows.map(line)].join("\n");
 }
 
@@ -53,7 +57,11 @@ function summary(db: FileDb, rows: ArrayLike<number>): string {
   for (let k = 0; k < rows.length; k++) {
     const i = rows[k]!;
     const r = db.record(i);
-    const cells = [String(i), ...keyFields.map((f) => String(r[f])), `${r.file_status} (0b${(r.file_status as number).toString(2).padStart(tiers.length, "0")})`];
+    const cells = [
+      String(i),
+      ...keyFields.map((f) => String(r[f])),
+      `${r.file_status} (0b${(r.file_status as number).toString(2).padStart(tiers.length, "0")})`,
+    ];
     cells.push(...tiers.map((t) => formatBytes(r[`${t}_size`] as number)));
     if (db.hasTables) cells.push(...tiers.map((t) => (r[`${t}_tables`] === null ? "-" : String((r[`${t}_tables`] as unknown[]).length))));
     body.push(cells);
@@ -70,9 +78,7 @@ function summary(db: FileDb, rows: ArrayLike<number>): string {
 
 /** `daqkit filedb …`: pygama.flow's FileDB (inventory of tiered LH5 data files). */
 export function registerFiledbCommands(program: Command, getContext: () => CliContext): void {
-  const filedb = program
-    .command("filedb")
-    .description("inventory of tiered LEGEND data files (pygama.flow FileDB): scan, save, query");
+  const filedb = program.command("filedb").description("inventory of tiered LEGEND data files (pygama.flow FileDB): scan, save, query");
 
   filedb
     .command("scan")
@@ -98,7 +104,12 @@ export function registerFiledbCommands(program: Command, getContext: () => CliCo
         out: opts.out ?? null,
       };
       ctx.print(result, () => {
-        const lines = [summary(db, Int32Array.from({ length: db.length }, (_, i) => i))];
+        const lines = [
+          summary(
+            db,
+            Int32Array.from({ length: db.length }, (_, i) => i),
+          ),
+        ];
         lines.push("", opts.out ? `saved ${db.length} cycles to ${opts.out}` : "(not saved: use --out DB.lh5)");
         return lines.join("\n");
       });

@@ -126,7 +126,9 @@ function parseTime(text: string, what: string, year: number | undefined): number
 
 /** `daqkit gen2 …`: MKID gen2 `.bin` photon files. */
 export function registerGen2Commands(program: Command, getContext: () => CliContext): void {
-  const gen2 = program.command("gen2").description("MKID gen2 readout .bin photon files: decode, Parquet cache, time-range queries, serializer");
+  const gen2 = program
+    .command("gen2")
+    .description("MKID gen2 readout .bin photon files: decode, Parquet cache, time-range queries, serializer");
 
   gen2
     .command("convert-all")
@@ -212,7 +214,16 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
       } else {
         paths = [resolve(path)];
       }
-      const totals: Totals = { files: paths.length, bytes: 0, frames: 0, paddings: 0, photons: 0, widePhotons: 0, orphanWords: 0, trailingBytes: 0 };
+      const totals: Totals = {
+        files: paths.length,
+        bytes: 0,
+        frames: 0,
+        paddings: 0,
+        photons: 0,
+        widePhotons: 0,
+        orphanWords: 0,
+        trailingBytes: 0,
+      };
       const sum = new Gen2ChecksumAccumulator();
       const boards = new Map<number, number>();
       let header: Gen2Header | null = null;
@@ -221,7 +232,13 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
       for (const p of paths) {
         const r = await scanFile(p, header, sum, boards, info.isDirectory());
         addStats(totals, r.stats);
-        perFile.push({ path: p, photons: r.stats.photons, widePhotons: r.stats.widePhotons, orphanWords: r.stats.orphanWords, bytes: r.stats.bytes });
+        perFile.push({
+          path: p,
+          photons: r.stats.photons,
+          widePhotons: r.stats.widePhotons,
+          orphanWords: r.stats.orphanWords,
+          bytes: r.stats.bytes,
+        });
         header = r.lastHeader;
       }
       let range: TimestampRange;
@@ -282,7 +299,11 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
         const v = xy[i]!;
         const b = board![i]!;
         if (owner[v]! >= 0 && owner[v] !== b) {
-          throw new Gen2BinError("GEN2_PIXEL_DUPLICATED", `gen2: pixel ${v} (xy) is read out by board ${owner[v]} and board ${b} in ${file}`, { path: file });
+          throw new Gen2BinError(
+            "GEN2_PIXEL_DUPLICATED",
+            `gen2: pixel ${v} (xy) is read out by board ${owner[v]} and board ${b} in ${file}`,
+            { path: file },
+          );
         }
         owner[v] = b;
         let set = board2pixel.get(b);
@@ -325,7 +346,9 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
       ctx.print(result, () =>
         [
           `round trip OK: ${before.count} photons, checksum ${before.hex()}, ${board2pixel.size} boards → ${written.length} file(s) in ${resolve(out)}`,
-          ...(src.stats.widePhotons ? [`${src.stats.widePhotons} photons with x or y ≥ 256 cannot be written from an xy table and were not round-tripped`] : []),
+          ...(src.stats.widePhotons
+            ? [`${src.stats.widePhotons} photons with x or y ≥ 256 cannot be written from an xy table and were not round-tripped`]
+            : []),
           ...(src.stats.orphanWords ? [`${src.stats.orphanWords} orphan words before the first header were not round-tripped`] : []),
         ].join("\n"),
       );
@@ -342,46 +365,52 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
     .option("--year <yyyy>", "board epoch year, for ISO dates in --from/--to")
     .option("--overwrite", "reconvert even up-to-date cache files", false)
     .option("--workers <n>", "conversion worker threads")
-    .action(async (dirArg: string, opts: { from: string; to: string; out: string; cache?: string; year?: string; overwrite: boolean; workers?: string }) => {
-      const ctx = getContext();
-      const year = parseYear(opts.year);
-      const ext = extname(opts.out);
-      if (ext !== ".parquet" && ext !== ".arrow") throw new CliUsageError(`--out must end in .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
-      const range = new TimestampRange(parseTime(opts.from, "--from", year), parseTime(opts.to, "--to", year));
-      const cache =
-        opts.cache ?? join(tmpdir(), "daqkit-gen2-cache", createHash("sha256").update(resolve(dirArg)).digest("hex").slice(0, 16));
-      const progress = lazyProgress(ctx, "convert");
-      const dir = await BinDirectory.open(dirArg, cache, {
-        progress: progress.cb,
-        ...(opts.workers !== undefined ? { workers: parseCount(opts.workers, "--workers") } : {}),
-      });
-      let r: Awaited<ReturnType<BinDirectory["readTimerange"]>>;
-      try {
-        r = await dir.readTimerange(range, { overwrite: opts.overwrite });
-      } finally {
-        progress.stop();
-      }
-      const write = ext === ".parquet" ? writeTableParquet : writeTableArrow;
-      await write(opts.out, r.photons);
-      const wideOut = r.wide.numRows > 0 ? `${opts.out.slice(0, -ext.length)}.wide${ext}` : null;
-      if (wideOut) await write(wideOut, r.wide);
-      const result = {
-        range: { startUs: range.startUs, stopUs: range.stopUs, wraps: range.wraps },
-        photons: r.photons.numRows,
-        widePhotons: r.wide.numRows,
-        out: resolve(opts.out),
-        wideOut: wideOut ? resolve(wideOut) : null,
-        cache: dir.parquetDir,
-        sourceFiles: r.files,
-      };
-      ctx.print(result, () =>
-        [
-          `${r.photons.numRows} photons in ${range.key()} µs (inclusive${range.wraps ? ", across the wrap" : ""}) from ${r.files.length} of ${dir.files.length} files → ${resolve(opts.out)}`,
-          ...(wideOut ? [`${r.wide.numRows} photons with x or y ≥ 256 → ${resolve(wideOut)}`] : []),
-          `cache ${dir.parquetDir}`,
-        ].join("\n"),
-      );
-    });
+    .action(
+      async (
+        dirArg: string,
+        opts: { from: string; to: string; out: string; cache?: string; year?: string; overwrite: boolean; workers?: string },
+      ) => {
+        const ctx = getContext();
+        const year = parseYear(opts.year);
+        const ext = extname(opts.out);
+        if (ext !== ".parquet" && ext !== ".arrow")
+          throw new CliUsageError(`--out must end in .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
+        const range = new TimestampRange(parseTime(opts.from, "--from", year), parseTime(opts.to, "--to", year));
+        const cache =
+          opts.cache ?? join(tmpdir(), "daqkit-gen2-cache", createHash("sha256").update(resolve(dirArg)).digest("hex").slice(0, 16));
+        const progress = lazyProgress(ctx, "convert");
+        const dir = await BinDirectory.open(dirArg, cache, {
+          progress: progress.cb,
+          ...(opts.workers !== undefined ? { workers: parseCount(opts.workers, "--workers") } : {}),
+        });
+        let r: Awaited<ReturnType<BinDirectory["readTimerange"]>>;
+        try {
+          r = await dir.readTimerange(range, { overwrite: opts.overwrite });
+        } finally {
+          progress.stop();
+        }
+        const write = ext === ".parquet" ? writeTableParquet : writeTableArrow;
+        await write(opts.out, r.photons);
+        const wideOut = r.wide.numRows > 0 ? `${opts.out.slice(0, -ext.length)}.wide${ext}` : null;
+        if (wideOut) await write(wideOut, r.wide);
+        const result = {
+          range: { startUs: range.startUs, stopUs: range.stopUs, wraps: range.wraps },
+          photons: r.photons.numRows,
+          widePhotons: r.wide.numRows,
+          out: resolve(opts.out),
+          wideOut: wideOut ? resolve(wideOut) : null,
+          cache: dir.parquetDir,
+          sourceFiles: r.files,
+        };
+        ctx.print(result, () =>
+          [
+            `${r.photons.numRows} photons in ${range.key()} µs (inclusive${range.wraps ? ", across the wrap" : ""}) from ${r.files.length} of ${dir.files.length} files → ${resolve(opts.out)}`,
+            ...(wideOut ? [`${r.wide.numRows} photons with x or y ≥ 256 → ${resolve(wideOut)}`] : []),
+            `cache ${dir.parquetDir}`,
+          ].join("\n"),
+        );
+      },
+    );
 }
 
 /** First and last header timestamps of a single file (for `info FILE`), from gen2-bin's header scan. */

@@ -1,4 +1,3 @@
-
 import { type Lgdo, type Lh5ObjectInfo, type Table, lgdoRows, lgdoToArrow, openLh5 } from "@daqkit/lh5/node";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
@@ -6,7 +5,10 @@ import { CliUsageError } from "../errors.js";
 import { tableFormatOf, writeTableFile } from "../table-output.js";
 
 /** `a:b` (half-open), `a:`, `:b`, or a comma list `1,5,7` → an lh5 row selection. */
-function parseRows(text: string | undefined, fallback?: { start: number; stop: number }): { start?: number; stop?: number } | number[] | undefined {
+function parseRows(
+  text: string | undefined,
+  fallback?: { start: number; stop: number },
+): { start?: number; stop?: number } | number[] | undefined {
   if (text === undefined) return fallback;
   const range = /^(\d*):(\d*)$/.exec(text);
   if (range) {
@@ -37,7 +39,9 @@ function parsePositive(text: string, what: string): number {
 function shapeText(info: Lh5ObjectInfo): string {
   if (!info.shape) return "";
   const cur = `(${info.shape.join(", ")}${info.shape.length === 1 ? "," : ""})`;
-  const max = info.maxshape ? `(${info.maxshape.map((m) => (m === null ? "∞" : String(m))).join(", ")}${info.maxshape.length === 1 ? "," : ""})` : "";
+  const max = info.maxshape
+    ? `(${info.maxshape.map((m) => (m === null ? "∞" : String(m))).join(", ")}${info.maxshape.length === 1 ? "," : ""})`
+    : "";
   return max && max !== cur ? `${cur}/${max}` : cur;
 }
 
@@ -59,7 +63,9 @@ function treeLines(objects: readonly Lh5ObjectInfo[], rootLabel: string): string
     if (o.chunks) parts.push(`chunks (${o.chunks.join(", ")}${o.chunks.length === 1 ? "," : ""})`);
     if (o.filters && o.filters.length > 0) {
       // gzip and zstd show their level like the spec's tables: shuffle+gzip(4)
-      parts.push(o.filters.map((f) => (f.id === 1 || f.id === 32015) && f.cdValues.length > 0 ? `${f.name}(${f.cdValues[0]})` : f.name).join("+"));
+      parts.push(
+        o.filters.map((f) => ((f.id === 1 || f.id === 32015) && f.cdValues.length > 0 ? `${f.name}(${f.cdValues[0]})` : f.name)).join("+"),
+      );
     }
     return { name, rest: parts.join("  ") };
   });
@@ -102,7 +108,8 @@ function cellFormatter(obj: Lgdo): (row: number) => string {
       return (r) => {
         const s = r > 0 ? (cl[r - 1] as number) : 0;
         const e = cl[r] as number;
-        if (flat.type === "Array" && flat.shape.length <= 1) return listText(flat.data as ArrayLike<unknown>, s, e, flat.element.kind === "bool");
+        if (flat.type === "Array" && flat.shape.length <= 1)
+          return listText(flat.data as ArrayLike<unknown>, s, e, flat.element.kind === "bool");
         const parts: string[] = [];
         for (let i = s; i < Math.min(e, s + CELL_ITEMS); i++) parts.push(inner(i));
         return `[${parts.join(", ")}${e - s > CELL_ITEMS ? `, … (${e - s})` : ""}]`;
@@ -142,7 +149,14 @@ function tableText(table: Table, firstRow: number | undefined, rowIds: readonly 
     lines.push([String(id), ...fmts.map((f) => clip(f(r)))]);
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => (l[i] as string).length)));
-  return lines.map((l) => l.map((cell, i) => (i === 0 ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join("  ").trimEnd()).join("\n");
+  return lines
+    .map((l) =>
+      l
+        .map((cell, i) => (i === 0 ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** JSON-friendly plain data of an LGDO (VoV → nested arrays; tables → column objects). */
@@ -183,7 +197,13 @@ function plain(obj: Lgdo): unknown {
   }
 }
 
-function objectText(obj: Lgdo, path: string, firstRow: number | undefined, rowIds: readonly number[] | undefined, total: number | undefined): string {
+function objectText(
+  obj: Lgdo,
+  path: string,
+  firstRow: number | undefined,
+  rowIds: readonly number[] | undefined,
+  total: number | undefined,
+): string {
   const head = `${path}: ${obj.type} ${obj.datatype}${total !== undefined ? `, ${total} rows` : ""}`;
   switch (obj.type) {
     case "Scalar":
@@ -230,7 +250,10 @@ export function registerLh5Commands(program: Command, getContext: () => CliConte
         if (root !== "") f.describe(root); // LH5_OBJECT_NOT_FOUND for a bad path
         const objects = f.listObjects(root).filter((o) => depth === undefined || o.depth <= depth);
         const rootInfo = root === "" ? undefined : f.describe(root);
-        const label = root === "" ? `/${f.datatypeOf("") ? `  G  ${f.datatypeOf("")}` : "  G  (no datatype)"}` : `/${rootInfo?.path}${rootInfo?.kind === "group" ? "/" : ""}  ${rootInfo?.datatype ?? "(no datatype)"}`;
+        const label =
+          root === ""
+            ? `/${f.datatypeOf("") ? `  G  ${f.datatypeOf("")}` : "  G  (no datatype)"}`
+            : `/${rootInfo?.path}${rootInfo?.kind === "group" ? "/" : ""}  ${rootInfo?.datatype ?? "(no datatype)"}`;
         ctx.print({ file, path: root, objects }, () => treeLines(objects, label).join("\n"));
       } finally {
         f.close();
@@ -277,40 +300,51 @@ export function registerLh5Commands(program: Command, getContext: () => CliConte
     .option("--rows <a:b>", "only rows [a, b)")
     .option("--batch-rows <n>", "rows per batch", "65536")
     .option("--decode", "decode compressed waveforms (otherwise exported as List<Uint8> byte streams)")
-    .action(async (file: string, path: string, opts: { out: string; columns?: string; rows?: string; batchRows: string; decode?: boolean }) => {
-      const ctx = getContext();
-      tableFormatOf(opts.out); // check before any work
-      const batchSize = parsePositive(opts.batchRows, "--batch-rows");
-      const rows = parseRows(opts.rows);
-      if (Array.isArray(rows)) throw new CliUsageError("export --rows takes a range START:STOP, not a list");
-      const columns = parseColumns(opts.columns);
-      const started = performance.now();
-      const f = await openLh5(file);
-      let written = 0;
-      try {
-        f.readTable(path, { rows: [], ...(columns ? { columns } : {}) }); // type and column checks up front
-        const total = f.countRows(path) ?? 0;
-        const start = rows?.start ?? 0;
-        const stop = Math.min(rows?.stop ?? total, total);
-        const progress = ctx.progress(Math.max(0, stop - start), "rows");
-        async function* batches() {
-          let any = false;
-          for await (const t of f.iterateTable(path, { batchSize, start, stop, decodeWaveforms: opts.decode ?? false, ...(columns ? { columns } : {}) })) {
-            any = true;
-            progress.tick(t.nRows);
-            yield lgdoToArrow(t, { flatten: true });
-          }
-          if (!any) yield lgdoToArrow(f.readTable(path, { rows: [], ...(columns ? { columns } : {}) }), { flatten: true });
-        }
+    .action(
+      async (file: string, path: string, opts: { out: string; columns?: string; rows?: string; batchRows: string; decode?: boolean }) => {
+        const ctx = getContext();
+        tableFormatOf(opts.out); // check before any work
+        const batchSize = parsePositive(opts.batchRows, "--batch-rows");
+        const rows = parseRows(opts.rows);
+        if (Array.isArray(rows)) throw new CliUsageError("export --rows takes a range START:STOP, not a list");
+        const columns = parseColumns(opts.columns);
+        const started = performance.now();
+        const f = await openLh5(file);
+        let written = 0;
         try {
-          written = await writeTableFile(opts.out, batches());
+          f.readTable(path, { rows: [], ...(columns ? { columns } : {}) }); // type and column checks up front
+          const total = f.countRows(path) ?? 0;
+          const start = rows?.start ?? 0;
+          const stop = Math.min(rows?.stop ?? total, total);
+          const progress = ctx.progress(Math.max(0, stop - start), "rows");
+          async function* batches() {
+            let any = false;
+            for await (const t of f.iterateTable(path, {
+              batchSize,
+              start,
+              stop,
+              decodeWaveforms: opts.decode ?? false,
+              ...(columns ? { columns } : {}),
+            })) {
+              any = true;
+              progress.tick(t.nRows);
+              yield lgdoToArrow(t, { flatten: true });
+            }
+            if (!any) yield lgdoToArrow(f.readTable(path, { rows: [], ...(columns ? { columns } : {}) }), { flatten: true });
+          }
+          try {
+            written = await writeTableFile(opts.out, batches());
+          } finally {
+            progress.stop();
+          }
         } finally {
-          progress.stop();
+          f.close();
         }
-      } finally {
-        f.close();
-      }
-      const seconds = (performance.now() - started) / 1000;
-      ctx.print({ file, path, out: opts.out, rows: written, seconds }, () => `${path}: ${written} rows → ${opts.out} (${seconds.toFixed(2)} s)`);
-    });
+        const seconds = (performance.now() - started) / 1000;
+        ctx.print(
+          { file, path, out: opts.out, rows: written, seconds },
+          () => `${path}: ${written} rows → ${opts.out} (${seconds.toFixed(2)} s)`,
+        );
+      },
+    );
 }

@@ -1,4 +1,3 @@
-
 import { extname, resolve } from "node:path";
 import { openDataLoader } from "@daqkit/loader/node";
 import type { Table } from "apache-arrow";
@@ -105,7 +104,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
     .command("load")
     .description("select cycles and channels, cut per level, join tiers (through a TCM) and load columns (pygama.flow DataLoader)")
     .argument("<config>", "loader config: file.json, file.json[a/b], a directory (its config.json) or dir[a/b]")
-    .argument("[filedb]", "FileDB config JSON or saved database (.lh5); default: the loader config's \"filedb\"")
+    .argument("[filedb]", 'FileDB config JSON or saved database (.lh5); default: the loader config\'s "filedb"')
     .requiredOption("--files <expr>", "cycles: 'all', a FileDB query such as \"type == 'phy'\", or comma-separated cycle keys")
     .option("--channels <ids>", "comma-separated table ids (channels) of the hit level, e.g. 1084803,1121600")
     .option("--cut <level:expr...>", "cut of a level, e.g. 'hit:trapEmax > 1000' 'evt:multiplicity > 1' (repeatable; AND-ed)")
@@ -119,17 +118,20 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
     .option("--workers <n>", "worker threads reading cycles in parallel (built CLI only)", "1")
     .action(async (config: string, filedb: string | undefined, opts: LoadOptions) => {
       const ctx = getContext();
-      if (opts.mode !== "only" && opts.mode !== "any") throw new CliUsageError(`--mode must be 'only' or 'any', got ${JSON.stringify(opts.mode)}`);
+      if (opts.mode !== "only" && opts.mode !== "any")
+        throw new CliUsageError(`--mode must be 'only' or 'any', got ${JSON.stringify(opts.mode)}`);
       if (opts.orientation !== "hit" && opts.orientation !== "evt") {
         throw new CliUsageError(`--orientation must be 'hit' or 'evt', got ${JSON.stringify(opts.orientation)}`);
       }
       const head = Number(opts.head);
-      if (!Number.isInteger(head) || head < 0) throw new CliUsageError(`--head must be a non-negative integer, got ${JSON.stringify(opts.head)}`);
+      if (!Number.isInteger(head) || head < 0)
+        throw new CliUsageError(`--head must be a non-negative integer, got ${JSON.stringify(opts.head)}`);
       if (opts.out !== undefined && ![".parquet", ".arrow", ".lh5"].includes(extname(opts.out))) {
         throw new CliUsageError(`--out must end in .parquet, .arrow or .lh5, got ${JSON.stringify(opts.out)}`);
       }
       const workers = Number(opts.workers);
-      if (!Number.isInteger(workers) || workers < 1) throw new CliUsageError(`--workers must be a positive integer, got ${JSON.stringify(opts.workers)}`);
+      if (!Number.isInteger(workers) || workers < 1)
+        throw new CliUsageError(`--workers must be a positive integer, got ${JSON.stringify(opts.workers)}`);
       const columns = list(opts.columns);
       if (opts.columns !== undefined && columns.length === 0) throw new CliUsageError("--columns is empty");
       const started = performance.now();

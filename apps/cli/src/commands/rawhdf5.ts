@@ -18,7 +18,8 @@ import { writeTableFile } from "../table-output.js";
 
 function parseIndex(text: string | undefined, what: string): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^[+-]?\d+$/.test(text)) throw new CliUsageError(`${what} must be an integer (negative counts from the end), got ${JSON.stringify(text)}`);
+  if (!/^[+-]?\d+$/.test(text))
+    throw new CliUsageError(`${what} must be an integer (negative counts from the end), got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -38,7 +39,8 @@ function describeMessage(bytes: Uint8Array): string {
   if (bytes.length < 8) return `(${bytes.length} bytes, shorter than a PACMAN header)`;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const typeByte = bytes[0]!;
-  if (typeByte !== 0x44 && typeByte !== 0x3f && typeByte !== 0x21) return `(not a PACMAN message: type byte 0x${typeByte.toString(16).padStart(2, "0")})`;
+  if (typeByte !== 0x44 && typeByte !== 0x3f && typeByte !== 0x21)
+    return `(not a PACMAN message: type byte 0x${typeByte.toString(16).padStart(2, "0")})`;
   return `${String.fromCharCode(typeByte)} t=${view.getUint32(1, true)} words=${view.getUint16(6, true)}`;
 }
 
@@ -64,7 +66,9 @@ function messageLines(start: number, msgs: Uint8Array[], ioGroups: Uint8Array, w
 
 function humanLines(lines: MessageLine[], msgs: Uint8Array[]): string {
   return lines
-    .map((l, i) => `${l.index}\tio_group=${l.ioGroup}\t${l.bytes} B\t${describeMessage(msgs[i]!)}${l.hex !== undefined ? `\t${l.hex}` : ""}`)
+    .map(
+      (l, i) => `${l.index}\tio_group=${l.ioGroup}\t${l.bytes} B\t${describeMessage(msgs[i]!)}${l.hex !== undefined ? `\t${l.hex}` : ""}`,
+    )
     .join("\n");
 }
 
@@ -91,7 +95,8 @@ async function readMessageFile(path: string, defaultIoGroup: number): Promise<{ 
   const ioGroups: number[] = [];
   const hexBytes = (h: string, where: string): Uint8Array => {
     const clean = h.replace(/^0x/i, "");
-    if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new CliUsageError(`${path}: ${where}: not an even-length hex string: ${JSON.stringify(h.slice(0, 40))}`);
+    if (!/^([0-9a-fA-F]{2})*$/.test(clean))
+      throw new CliUsageError(`${path}: ${where}: not an even-length hex string: ${JSON.stringify(h.slice(0, 40))}`);
     return new Uint8Array(Buffer.from(clean, "hex"));
   };
   if (extname(path).toLowerCase() === ".json") {
@@ -101,7 +106,8 @@ async function readMessageFile(path: string, defaultIoGroup: number): Promise<{ 
     } catch (error) {
       throw new CliUsageError(`${path}: invalid JSON: ${(error as Error).message}`);
     }
-    if (!Array.isArray(items)) throw new CliUsageError(`${path}: expected a JSON array of hex strings or {"hex": "...", "io_group": n} objects`);
+    if (!Array.isArray(items))
+      throw new CliUsageError(`${path}: expected a JSON array of hex strings or {"hex": "...", "io_group": n} objects`);
     items.forEach((item, i) => {
       if (typeof item === "string") {
         msgs.push(hexBytes(item, `item ${i}`));
@@ -172,7 +178,9 @@ function emptyColumns(): PacketColumns {
 
 /** `daqkit rawhdf5 …`: LArPix raw HDF5 message files (larpix-control rawhdf5format). */
 export function registerRawhdf5Commands(program: Command, getContext: () => CliContext): void {
-  const group = program.command("rawhdf5").description("LArPix raw HDF5 message files (larpix-control rawhdf5format 0.0): inspect, append, follow, convert to packets");
+  const group = program
+    .command("rawhdf5")
+    .description("LArPix raw HDF5 message files (larpix-control rawhdf5format 0.0): inspect, append, follow, convert to packets");
 
   group
     .command("info")
@@ -185,7 +193,15 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
       const histogram = new Map<number, number>();
       for (const g of headers.msgHeaders.io_groups) histogram.set(g, (histogram.get(g) ?? 0) + 1);
       const ioGroups = Object.fromEntries([...histogram.entries()].sort((a, b) => a[0] - b[0]).map(([g, n]) => [String(g), n]));
-      const result = { file, version: info.version, ioVersion: info.ioVersion, created: info.created, modified: info.modified, count: headers.length, ioGroups };
+      const result = {
+        file,
+        version: info.version,
+        ioVersion: info.ioVersion,
+        created: info.created,
+        modified: info.modified,
+        count: headers.length,
+        ioGroups,
+      };
       ctx.print(result, () =>
         [
           `file       ${file}`,
@@ -194,7 +210,11 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
           `created    ${isoSeconds(info.created)} (${info.created})`,
           `modified   ${isoSeconds(info.modified)} (${info.modified})`,
           `messages   ${headers.length}`,
-          `io_groups  ${Object.entries(ioGroups).map(([g, n]) => `${g}: ${n}`).join(", ") || "(none)"}`,
+          `io_groups  ${
+            Object.entries(ioGroups)
+              .map(([g, n]) => `${g}: ${n}`)
+              .join(", ") || "(none)"
+          }`,
         ].join("\n"),
       );
     });
@@ -215,7 +235,9 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
 
   group
     .command("append")
-    .description("append messages to FILE (created if missing) from MSGFILE: a raw HDF5 file, a JSON array, or text lines 'HEX' / 'IO_GROUP HEX'")
+    .description(
+      "append messages to FILE (created if missing) from MSGFILE: a raw HDF5 file, a JSON array, or text lines 'HEX' / 'IO_GROUP HEX'",
+    )
     .argument("<file>", "raw HDF5 file to append to")
     .requiredOption("--from <msgfile>", "messages to append")
     .option("--io-group <n>", "io_group for messages that do not name one", "0")
@@ -224,11 +246,18 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
     .action(async (file: string, opts: { from: string; ioGroup: string; ioVersion?: string; fileVersion?: string }) => {
       const ctx = getContext();
       const ioGroup = Number(opts.ioGroup);
-      if (!Number.isInteger(ioGroup) || ioGroup < 0 || ioGroup > 255) throw new CliUsageError(`--io-group must be an integer in 0..255, got ${JSON.stringify(opts.ioGroup)}`);
+      if (!Number.isInteger(ioGroup) || ioGroup < 0 || ioGroup > 255)
+        throw new CliUsageError(`--io-group must be an integer in 0..255, got ${JSON.stringify(opts.ioGroup)}`);
       const { msgs, ioGroups } = await readMessageFile(opts.from, ioGroup);
-      const result = await toRawfile(file, { msgs, msgHeaders: { io_groups: ioGroups }, ioVersion: opts.ioVersion ?? null, version: opts.fileVersion ?? null });
-      ctx.print({ file, appended: msgs.length, length: result.length, created: result.created }, () =>
-        `${result.created ? "created" : "appended to"} ${file}: +${msgs.length} messages, ${result.length} in total`,
+      const result = await toRawfile(file, {
+        msgs,
+        msgHeaders: { io_groups: ioGroups },
+        ioVersion: opts.ioVersion ?? null,
+        version: opts.fileVersion ?? null,
+      });
+      ctx.print(
+        { file, appended: msgs.length, length: result.length, created: result.created },
+        () => `${result.created ? "created" : "appended to"} ${file}: +${msgs.length} messages, ${result.length} in total`,
       );
     });
 
@@ -269,7 +298,9 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
 
   group
     .command("repair")
-    .description("make a file left behind by a crashed writer readable and appendable again (clears the 'open for write' flags like h5clear -s, truncates msgs/msg_headers to their complete common prefix); run only when no writer is using FILE")
+    .description(
+      "make a file left behind by a crashed writer readable and appendable again (clears the 'open for write' flags like h5clear -s, truncates msgs/msg_headers to their complete common prefix); run only when no writer is using FILE",
+    )
     .argument("<file>", "raw HDF5 file")
     .action(async (file: string) => {
       const ctx = getContext();
@@ -298,7 +329,8 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
     .action(async (file: string, opts: { out: string; lenient: boolean; block: string }) => {
       const ctx = getContext();
       const ext = extname(opts.out).toLowerCase();
-      if (![".h5", ".hdf5", ".parquet"].includes(ext)) throw new CliUsageError(`--out must end in .h5, .hdf5 or .parquet, got ${JSON.stringify(opts.out)}`);
+      if (![".h5", ".hdf5", ".parquet"].includes(ext))
+        throw new CliUsageError(`--out must end in .h5, .hdf5 or .parquet, got ${JSON.stringify(opts.out)}`);
       const blockMessages = Math.trunc(parsePositive(opts.block, "--block", 100_000));
       const info = await readRawfileInfo(file);
       const progress = ctx.progress(info.length, "to-packets");
@@ -321,6 +353,9 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
       } finally {
         progress.stop();
       }
-      ctx.print({ file, out: opts.out, messages: info.length, packets }, () => `${file}: ${info.length} messages → ${packets} packets in ${opts.out}`);
+      ctx.print(
+        { file, out: opts.out, messages: info.length, packets },
+        () => `${file}: ${info.length} messages → ${packets} packets in ${opts.out}`,
+      );
     });
 }

@@ -41,13 +41,15 @@ function parseRange(text: string): { runId: string; range: NsInterval } {
 
 function parseCompressor(text: string | undefined): Compressor | undefined {
   if (text === undefined) return undefined;
-  if (!COMPRESSOR_NAMES.includes(text)) throw new CliUsageError(`--compressor must be one of ${COMPRESSOR_NAMES.join(", ")}, got ${JSON.stringify(text)}`);
+  if (!COMPRESSOR_NAMES.includes(text))
+    throw new CliUsageError(`--compressor must be one of ${COMPRESSOR_NAMES.join(", ")}, got ${JSON.stringify(text)}`);
   return text as Compressor;
 }
 
 function parseOverwrite(text: string | undefined): OverwritePolicy | undefined {
   if (text === undefined) return undefined;
-  if (!OVERWRITE_NAMES.includes(text)) throw new CliUsageError(`--overwrite must be one of ${OVERWRITE_NAMES.join(", ")}, got ${JSON.stringify(text)}`);
+  if (!OVERWRITE_NAMES.includes(text))
+    throw new CliUsageError(`--overwrite must be one of ${OVERWRITE_NAMES.join(", ")}, got ${JSON.stringify(text)}`);
   return text as OverwritePolicy;
 }
 
@@ -145,7 +147,9 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
               ...(opts.field ?? []).map((f) => `${f}=${r[f] ?? ""}`),
             ].join("  "),
           );
-          const head = ["name".padEnd(w), "number".padStart(7), "mode".padEnd(wm), "tags".padEnd(wt), "start".padEnd(24), "livetime"].join("  ");
+          const head = ["name".padEnd(w), "number".padStart(7), "mode".padEnd(wm), "tags".padEnd(wt), "start".padEnd(24), "livetime"].join(
+            "  ",
+          );
           const out = [head, ...lines, `${rows.length} run(s) in ${store}`];
           if (opts.data) out.push("", ...data.map((d) => d.folder));
           return out.join("\n");
@@ -176,15 +180,33 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
       const { doc, warnings } = await defineRun(dir, name, entries, { overwrite: opts.overwrite });
       const spec = doc.subRunSpec!.map((e) => ({
         run: e.runId,
-        range: e.range === "all" ? "all" : Array.isArray(e.range) ? e.range.map((r) => [r.start, r.end]) : [(e.range as NsInterval).start, (e.range as NsInterval).end],
+        range:
+          e.range === "all"
+            ? "all"
+            : Array.isArray(e.range)
+              ? e.range.map((r) => [r.start, r.end])
+              : [(e.range as NsInterval).start, (e.range as NsInterval).end],
       }));
       ctx.print(
-        { name: doc.name, path: dir.runDocPath(doc.name), start: iso(doc.start), end: iso(doc.end), livetime: doc.livetime, mode: doc.mode, source: doc.source, subruns: spec, warnings },
+        {
+          name: doc.name,
+          path: dir.runDocPath(doc.name),
+          start: iso(doc.start),
+          end: iso(doc.end),
+          livetime: doc.livetime,
+          mode: doc.mode,
+          source: doc.source,
+          subruns: spec,
+          warnings,
+        },
         () =>
           [
             `defined ${doc.name} in ${dir.runDocPath(doc.name)}`,
             `  ${iso(doc.start)} – ${iso(doc.end)}, livetime ${doc.livetime} s`,
-            ...spec.map((s) => `  ${s.run}: ${typeof s.range === "string" ? s.range : JSON.stringify(s.range, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`),
+            ...spec.map(
+              (s) =>
+                `  ${s.run}: ${typeof s.range === "string" ? s.range : JSON.stringify(s.range, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`,
+            ),
             ...warnings.map((w) => `warning: ${w}`),
           ].join("\n"),
       );
@@ -201,39 +223,55 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
     .option("--end <ns>", "only rows ending ≤ END (ns)")
     .option("--from-subruns", "superruns: ignore stored superrun data and assemble from the subruns", false)
     .option("--lineage <hash>", "lineage hash, when several are stored")
-    .action(async (store: string, runId: string, type: string, opts: { out: string; start?: string; end?: string; fromSubruns: boolean; lineage?: string }) => {
-      const ctx = getContext();
-      tableFormatOf(opts.out); // check before any work
-      const timeRange =
-        opts.start !== undefined || opts.end !== undefined
-          ? { start: opts.start === undefined ? 0n : parseNs(opts.start, "--start"), end: opts.end === undefined ? (1n << 63n) - 1n : parseNs(opts.end, "--end") }
-          : undefined;
-      const dir = new DataDirectory(store, { readonly: true });
-      const options = { fromSubruns: opts.fromSubruns, ...(timeRange ? { timeRange } : {}), ...(opts.lineage ? { lineageHash: opts.lineage } : {}) };
-      const dtype = await dataDtype(dir, runId, type, options);
-      let chunks = 0;
-      let bytes = 0;
-      let first: bigint | undefined;
-      let last: bigint | undefined;
-      const started = performance.now();
-      const { Table: ArrowTable } = await import("apache-arrow");
-      async function* batches(): AsyncGenerator<InstanceType<typeof ArrowTable>> {
-        for await (const c of iterateChunks(dir, runId, type, options) as AsyncIterable<Chunk>) {
-          chunks++;
-          bytes += c.data.byteLength;
-          first ??= c.start;
-          last = c.end;
-          if (c.n > 0) yield new ArrowTable(chunkToRecordBatch(c));
+    .action(
+      async (
+        store: string,
+        runId: string,
+        type: string,
+        opts: { out: string; start?: string; end?: string; fromSubruns: boolean; lineage?: string },
+      ) => {
+        const ctx = getContext();
+        tableFormatOf(opts.out); // check before any work
+        const timeRange =
+          opts.start !== undefined || opts.end !== undefined
+            ? {
+                start: opts.start === undefined ? 0n : parseNs(opts.start, "--start"),
+                end: opts.end === undefined ? (1n << 63n) - 1n : parseNs(opts.end, "--end"),
+              }
+            : undefined;
+        const dir = new DataDirectory(store, { readonly: true });
+        const options = {
+          fromSubruns: opts.fromSubruns,
+          ...(timeRange ? { timeRange } : {}),
+          ...(opts.lineage ? { lineageHash: opts.lineage } : {}),
+        };
+        const dtype = await dataDtype(dir, runId, type, options);
+        let chunks = 0;
+        let bytes = 0;
+        let first: bigint | undefined;
+        let last: bigint | undefined;
+        const started = performance.now();
+        const { Table: ArrowTable } = await import("apache-arrow");
+        async function* batches(): AsyncGenerator<InstanceType<typeof ArrowTable>> {
+          for await (const c of iterateChunks(dir, runId, type, options) as AsyncIterable<Chunk>) {
+            chunks++;
+            bytes += c.data.byteLength;
+            first ??= c.start;
+            last = c.end;
+            if (c.n > 0) yield new ArrowTable(chunkToRecordBatch(c));
+          }
         }
-      }
-      const rows = await writeTableFile(opts.out, batches(), {
-        emptyTable: () => new ArrowTable(rowsToRecordBatch(dtype, new Uint8Array(0), 0)),
-      });
-      const seconds = (performance.now() - started) / 1000;
-      ctx.print({ run: runId, dataType: type, out: opts.out, rows, chunks, bytes, start: first ?? null, end: last ?? null, seconds }, () =>
-        `${runId}/${type}: ${rows} rows in ${chunks} chunks (${(bytes / 1e6).toFixed(1)} MB raw) → ${opts.out} (${seconds.toFixed(2)} s)`,
-      );
-    });
+        const rows = await writeTableFile(opts.out, batches(), {
+          emptyTable: () => new ArrowTable(rowsToRecordBatch(dtype, new Uint8Array(0), 0)),
+        });
+        const seconds = (performance.now() - started) / 1000;
+        ctx.print(
+          { run: runId, dataType: type, out: opts.out, rows, chunks, bytes, start: first ?? null, end: last ?? null, seconds },
+          () =>
+            `${runId}/${type}: ${rows} rows in ${chunks} chunks (${(bytes / 1e6).toFixed(1)} MB raw) → ${opts.out} (${seconds.toFixed(2)} s)`,
+        );
+      },
+    );
 
   runs
     .command("write-superrun")
@@ -328,8 +366,20 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
         const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
         const folder = `${runId}-${type}-${meta.lineageHash}`;
         const seconds = (performance.now() - started) / 1000;
-        ctx.print({ run: runId, dataType: type, folder, rows, chunks: meta.chunks.length, start: meta.start ?? null, end: meta.end ?? null, dtype: meta.dtype, seconds }, () =>
-          `${file} → ${join(store, folder)}: ${rows} rows in ${meta.chunks.length} chunk(s), [${meta.start}, ${meta.end}) ns (${seconds.toFixed(2)} s)`,
+        ctx.print(
+          {
+            run: runId,
+            dataType: type,
+            folder,
+            rows,
+            chunks: meta.chunks.length,
+            start: meta.start ?? null,
+            end: meta.end ?? null,
+            dtype: meta.dtype,
+            seconds,
+          },
+          () =>
+            `${file} → ${join(store, folder)}: ${rows} rows in ${meta.chunks.length} chunk(s), [${meta.start}, ${meta.end}) ns (${seconds.toFixed(2)} s)`,
         );
       },
     );

@@ -1,11 +1,4 @@
-import {
-  cycleKeyToUnixSeconds,
-  gen2UsToDate,
-  gen2UsToUnixNs,
-  isCycleKey,
-  TimestampRange,
-  unixSecondsToCycleKey,
-} from "@daqkit/timestamps";
+import { cycleKeyToUnixSeconds, gen2UsToDate, gen2UsToUnixNs, isCycleKey, TimestampRange, unixSecondsToCycleKey } from "@daqkit/timestamps";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";

@@ -143,8 +143,21 @@ async function* ingestGen2(path: string, { stream, metadata, options }: IngestCl
       }
       const ordered: Columns =
         which === "primary"
-          ? { xy: cols.xy as Uint16Array, board: cols.board as Uint8Array, timestamp_us: timestamp, phase: cols.phase as Int32Array, baseline: cols.baseline as Int32Array }
-          : { x: cols.x as Uint16Array, y: cols.y as Uint16Array, board: cols.board as Uint8Array, timestamp_us: timestamp, phase: cols.phase as Int32Array, baseline: cols.baseline as Int32Array };
+          ? {
+              xy: cols.xy as Uint16Array,
+              board: cols.board as Uint8Array,
+              timestamp_us: timestamp,
+              phase: cols.phase as Int32Array,
+              baseline: cols.baseline as Int32Array,
+            }
+          : {
+              x: cols.x as Uint16Array,
+              y: cols.y as Uint16Array,
+              board: cols.board as Uint8Array,
+              timestamp_us: timestamp,
+              phase: cols.phase as Int32Array,
+              baseline: cols.baseline as Int32Array,
+            };
       for (let start = 0; start < rows.length; start += pageSize) {
         const stop = Math.min(rows.length, start + pageSize);
         const n = stop - start;
@@ -181,4 +194,3 @@ export const gen2Ingestor: CliIngestor = {
   optionHelp: "from=T to=T (µs, inclusive, gen2 TimestampRange), year=YYYY (default: from file names), page=N photons per page",
   ingest: (path, options) => ingestGen2(path, options),
 };
-

@@ -44,13 +44,20 @@ function dataKeyOf(f: Flat, file: string, table: string): DataKey {
   const units = typeof c.attrs?.units === "string" ? (c.attrs.units as string) : undefined;
   if (c.type === "VectorOfVectors") {
     const inner = c.flattened.type === "VectorOfVectors" ? undefined : c.flattened;
-    return { dtype: "array", shape: [null], source, ...(inner ? { dtype_numpy: elementDtype(inner.data, inner.element) } : {}), ...(units ? { units } : {}) };
+    return {
+      dtype: "array",
+      shape: [null],
+      source,
+      ...(inner ? { dtype_numpy: elementDtype(inner.data, inner.element) } : {}),
+      ...(units ? { units } : {}),
+    };
   }
   const arr = c as Extract<Lgdo, { data: unknown }>;
   const dtypeNumpy = elementDtype(arr.data, (arr as unknown as { element?: { kind: string } }).element);
   const shape = arr.shape.slice(1);
   const kind = dtypeNumpy.charAt(1);
-  const dtype: DataKey["dtype"] = shape.length > 0 ? "array" : kind === "U" ? "string" : kind === "b" ? "boolean" : kind === "f" ? "number" : "integer";
+  const dtype: DataKey["dtype"] =
+    shape.length > 0 ? "array" : kind === "U" ? "string" : kind === "b" ? "boolean" : kind === "f" ? "number" : "integer";
   return { dtype, shape, source, ...(kind !== "U" ? { dtype_numpy: dtypeNumpy } : {}), ...(units ? { units } : {}) };
 }
 
@@ -74,7 +81,11 @@ function columnOf(f: Flat): unknown[] | NdArray {
   }
   const arr = c as Extract<Lgdo, { data: unknown }>;
   if (Array.isArray(arr.data)) return arr.data as string[];
-  return new NdArray(elementDtype(arr.data, (arr as unknown as { element?: { kind: string } }).element), [...arr.shape], arr.data as Uint8Array);
+  return new NdArray(
+    elementDtype(arr.data, (arr as unknown as { element?: { kind: string } }).element),
+    [...arr.shape],
+    arr.data as Uint8Array,
+  );
 }
 
 async function* ingestLh5(path: string, { stream, metadata, options }: IngestCliOptions): AsyncGenerator<DocumentPair> {
@@ -87,7 +98,9 @@ async function* ingestLh5(path: string, { stream, metadata, options }: IngestCli
     const tables = file.listTables();
     const table = options.table ?? (tables.length === 1 ? tables[0] : undefined);
     if (table === undefined) {
-      throw new CliUsageError(`lh5: ${path} has ${tables.length} tables; choose one with --option table=… (${tables.slice(0, 20).join(", ")})`);
+      throw new CliUsageError(
+        `lh5: ${path} has ${tables.length} tables; choose one with --option table=… (${tables.slice(0, 20).join(", ")})`,
+      );
     }
     const nRows = file.countRows(table) ?? 0;
     const uid = filesUid([path], [`table:${table}`]);
@@ -104,7 +117,10 @@ async function* ingestLh5(path: string, { stream, metadata, options }: IngestCli
     const timeOf = (batch: Table): Float64Array => {
       const n = batch.nRows;
       const c = timeFlat ? batch.columns.get(timeColumn) : undefined;
-      const data = c && "data" in c && !Array.isArray(c.data) && c.type !== "ArrayOfEqualSizedArrays" ? (c.data as ArrayLike<number | bigint>) : undefined;
+      const data =
+        c && "data" in c && !Array.isArray(c.data) && c.type !== "ArrayOfEqualSizedArrays"
+          ? (c.data as ArrayLike<number | bigint>)
+          : undefined;
       return data ? Float64Array.from({ length: n }, (_, i) => Number(data[i])) : new Float64Array(n).fill(mtime);
     };
     const startTime = firstBatch && firstBatch.nRows > 0 ? (timeOf(firstBatch)[0] as number) : mtime;

@@ -20,7 +20,6 @@ const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE);
 const nativeUtf8Slice = (globalThis as { Buffer?: { prototype: { utf8Slice?: (s: number, e: number) => string } } }).Buffer?.prototype
   .utf8Slice;
 
-
 /** Decode `bytes[start, end)` as UTF-8, replacing invalid sequences by U+FFFD (fast native slice in Node). */
 function lenientSlice(bytes: Uint8Array, start: number, end: number): string {
   if (nativeUtf8Slice) return nativeUtf8Slice.call(bytes, start, end);
@@ -416,9 +415,13 @@ export class MsgpackDecoder {
     // a bin key and a str key have the same text (one would silently replace the other).
     for (const k in binKeys) {
       if (Object.hasOwn(out, k)) {
-        throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: map at byte ${header} has both a str and a bin key ${JSON.stringify(k)}`, {
-          byteOffset: header,
-        });
+        throw new DocModelError(
+          "DOCS_MSGPACK_BAD_RECORD",
+          `msgpack: map at byte ${header} has both a str and a bin key ${JSON.stringify(k)}`,
+          {
+            byteOffset: header,
+          },
+        );
       }
       defineKey(out, k, binKeys[k]);
     }

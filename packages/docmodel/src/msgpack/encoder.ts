@@ -6,9 +6,8 @@ import { DocModelError } from "../errors.js";
 import { NdArray, dtypeOfTypedArray, isTypedArray } from "../ndarray.js";
 import { numpyToBytes } from "./numpy.js";
 
-const nativeUtf8Write = (
-  globalThis as { Buffer?: { prototype: { utf8Write?: (s: string, offset: number, max: number) => number } } }
-).Buffer?.prototype.utf8Write;
+const nativeUtf8Write = (globalThis as { Buffer?: { prototype: { utf8Write?: (s: string, offset: number, max: number) => number } } })
+  .Buffer?.prototype.utf8Write;
 const utf8Encoder = new TextEncoder();
 
 const BIN_ND = Uint8Array.of(0x6e, 0x64);
@@ -162,9 +161,7 @@ export class MsgpackEncoder {
     this.ensure(max + 5);
     const reserved = max < 32 ? 1 : max < 0x100 ? 2 : max < 0x10000 ? 3 : 5;
     const at = this.pos + reserved;
-    const written = nativeUtf8Write
-      ? nativeUtf8Write.call(this.buf, s, at, max)
-      : utf8Encoder.encodeInto(s, this.buf.subarray(at)).written;
+    const written = nativeUtf8Write ? nativeUtf8Write.call(this.buf, s, at, max) : utf8Encoder.encodeInto(s, this.buf.subarray(at)).written;
     // msgpack-python always uses the smallest header: move the bytes if fewer were written than reserved for.
     const headerSize = written < 32 ? 1 : written < 0x100 ? 2 : written < 0x10000 ? 3 : 5;
     if (headerSize !== reserved) this.buf.copyWithin(this.pos + headerSize, at, at + written);

@@ -32,9 +32,13 @@ export function numpyFromMap(fields: Record<string, unknown>, byteOffset: number
   const isArray = fields.nd === true;
   const shape = isArray ? fields.shape : [];
   if (!Array.isArray(shape) || !shape.every((x) => typeof x === "number" && Number.isSafeInteger(x) && x >= 0)) {
-    throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: numpy map at byte ${byteOffset}: shape must be an array of non-negative integers`, {
-      byteOffset,
-    });
+    throw new DocModelError(
+      "DOCS_MSGPACK_BAD_RECORD",
+      `msgpack: numpy map at byte ${byteOffset}: shape must be an array of non-negative integers`,
+      {
+        byteOffset,
+      },
+    );
   }
   try {
     return numpyFromBytes(fields.type, shape as number[], raw, !isArray);
@@ -94,7 +98,10 @@ function numpyData(type: string, dt: NumpyTypestr, bytes: Uint8Array, n: number)
         const cp = u32.getUint32((i * chars + j) * 4, true);
         if (cp === 0) break;
         if (cp > 0x10ffff) {
-          throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: numpy ${type} element ${i} holds code point 0x${cp.toString(16)} (> U+10FFFF)`);
+          throw new DocModelError(
+            "DOCS_MSGPACK_BAD_RECORD",
+            `msgpack: numpy ${type} element ${i} holds code point 0x${cp.toString(16)} (> U+10FFFF)`,
+          );
         }
         s += String.fromCodePoint(cp);
       }

@@ -1,7 +1,16 @@
 // Runs in Chromium (bundled by test/support/browser.ts from the main entry only): loads the Bluesky msgpack runs of
 // ../shared/testdata/docmodel as `File`s, builds a catalog, searches it with Mongo-style queries, reads every
 // stream, and ingests a TIFF series given as `File`s; returns what it found (compared with Node by the test).
-import { type DocumentPair, InMemoryCatalog, NdArray, type Query, decodeMsgpackRecords, encodeTiff, ingestTiffFiles, toPlain } from "../../src/index.js";
+import {
+  type DocumentPair,
+  InMemoryCatalog,
+  NdArray,
+  type Query,
+  decodeMsgpackRecords,
+  encodeTiff,
+  ingestTiffFiles,
+  toPlain,
+} from "../../src/index.js";
 import { summarizeCatalog } from "./summary.js";
 
 export interface PageArg {
@@ -51,6 +60,10 @@ export async function run(arg: PageArg, origin: string) {
 
 /** The i-th frame of the TIFF series (the test writes the same files for Node). */
 export function tiffFile(i: number, firstTime: number): File {
-  const image = new NdArray("<u2", [8, 5], Uint16Array.from({ length: 40 }, (_, j) => 100 * i + j));
+  const image = new NdArray(
+    "<u2",
+    [8, 5],
+    Uint16Array.from({ length: 40 }, (_, j) => 100 * i + j),
+  );
   return new File([encodeTiff([image]) as BlobPart], `frame_${i}.tiff`, { lastModified: (firstTime + i) * 1000 });
 }

@@ -19,7 +19,12 @@ const unpackr = new Unpackr({ mapsAsObjects: false, useRecords: false });
  * - UNSUPPORTED: ext types, pickled (`kind` O) and structured (`kind` V) numpy arrays.
  * - UNSUPPORTED_DTYPE: a numpy `type` string that is no dtype (numpy: TypeError "data type not understood").
  */
-export const TOLERATED = new Set(["DOCS_MSGPACK_BAD_UTF8", "DOCS_MSGPACK_BAD_RECORD", "DOCS_MSGPACK_UNSUPPORTED", "DOCS_UNSUPPORTED_DTYPE"]);
+export const TOLERATED = new Set([
+  "DOCS_MSGPACK_BAD_UTF8",
+  "DOCS_MSGPACK_BAD_RECORD",
+  "DOCS_MSGPACK_UNSUPPORTED",
+  "DOCS_UNSUPPORTED_DTYPE",
+]);
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
@@ -82,7 +87,10 @@ function swappedEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => swappedEqual(x, b[i]));
   if (a && b && typeof a === "object" && typeof b === "object") {
     const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => swappedEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    return (
+      ka.length === Object.keys(b).length &&
+      ka.every((k) => swappedEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    );
   }
   return Object.is(a, b) || (typeof a === "string" && a === b);
 }
@@ -105,7 +113,8 @@ export function differential(bytes: Uint8Array): string {
   }
   if (error !== undefined && !(error instanceof TruncatedInput) && !DocModelError.isInstance(error)) throw error;
   if (reference === undefined) return error === undefined ? "ours-only" : "both-refuse";
-  if (error instanceof TruncatedInput) throw new Error(`differential: msgpackr decodes ${reference.length} values, ours reports truncation at ${d.pos}`);
+  if (error instanceof TruncatedInput)
+    throw new Error(`differential: msgpackr decodes ${reference.length} values, ours reports truncation at ${d.pos}`);
   if (error !== undefined) {
     const code = (error as DocModelError).code;
     if (!TOLERATED.has(code)) throw new Error(`differential: msgpackr decodes, ours refuses with ${code}: ${(error as Error).message}`);
@@ -120,8 +129,9 @@ export function differential(bytes: Uint8Array): string {
     }
   });
   if (!swappedEqual(a, b)) {
-    throw new Error(`differential: values differ\n ours:     ${JSON.stringify(a).slice(0, 400)}\n msgpackr: ${JSON.stringify(b).slice(0, 400)}`);
+    throw new Error(
+      `differential: values differ\n ours:     ${JSON.stringify(a).slice(0, 400)}\n msgpackr: ${JSON.stringify(b).slice(0, 400)}`,
+    );
   }
   return "same";
 }
-

@@ -5,7 +5,6 @@ import { formatExpression } from "./format.js";
 import { BINARY_FUNCTIONS, FUNCTIONS } from "./functions.js";
 import { expressionSource } from "./parse.js";
 
-
 type Scalar = number | bigint | string | boolean | null;
 type NumArray = ArrayLike<number>;
 type Value =
@@ -109,10 +108,14 @@ interface EvalContext {
 }
 
 function evalError(ctx: EvalContext, position: number, what: string): FileDbError {
-  return new FileDbError("FILEDB_BAD_EXPRESSION", `filedb: cannot evaluate expression ${JSON.stringify(ctx.source)} at position ${position}: ${what}`, {
-    position,
-    source: ctx.source,
-  });
+  return new FileDbError(
+    "FILEDB_BAD_EXPRESSION",
+    `filedb: cannot evaluate expression ${JSON.stringify(ctx.source)} at position ${position}: ${what}`,
+    {
+      position,
+      source: ctx.source,
+    },
+  );
 }
 
 function scalarOf(v: Value): Scalar | undefined {
@@ -243,7 +246,8 @@ function numericFastCompare(op: BinaryOperator, a: NumArray, b: number | NumArra
 }
 
 function compareValues(ctx: EvalContext, op: BinaryOperator, l: Value, r: Value, position: number): Value {
-  if (l.k === "list" || r.k === "list") throw evalError(ctx, position, `cannot compare ${describeValue(l)} with ${describeValue(r)} using ${op}; use "in"`);
+  if (l.k === "list" || r.k === "list")
+    throw evalError(ctx, position, `cannot compare ${describeValue(l)} with ${describeValue(r)} using ${op}; use "in"`);
   const kl = kindOf(l);
   const kr = kindOf(r);
   const ordering = op !== "==" && op !== "!=";
@@ -263,7 +267,8 @@ function compareValues(ctx: EvalContext, op: BinaryOperator, l: Value, r: Value,
   if (!ordering && kl !== kr && kl !== "other" && kr !== "other") {
     return { k: "num", a: new Uint8Array(n).fill(op === "!=" ? 1 : 0) };
   }
-  if (l.k === "num" && (typeof rs === "number" || typeof rs === "boolean")) return { k: "num", a: numericFastCompare(op, l.a, Number(rs), n) };
+  if (l.k === "num" && (typeof rs === "number" || typeof rs === "boolean"))
+    return { k: "num", a: numericFastCompare(op, l.a, Number(rs), n) };
   if (r.k === "num" && (typeof ls === "number" || typeof ls === "boolean")) {
     return { k: "num", a: numericFastCompare(mirror(op), r.a, Number(ls), n) };
   }
@@ -325,7 +330,8 @@ function membership(ctx: EvalContext, negated: boolean, l: Value, r: Value, posi
     if (typeof x === "number") return numbers.has(x);
     if (typeof x === "string") return strings.has(x);
     if (typeof x === "boolean") return numbers.has(x ? 1 : 0);
-    if (typeof x === "bigint") return bigints.has(x) || (x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER) && numbers.has(Number(x)));
+    if (typeof x === "bigint")
+      return bigints.has(x) || (x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER) && numbers.has(Number(x)));
     return false;
   };
   if (l.k === "list") throw evalError(ctx, position, `the left side of "in" must be a value or a column, not a list`);
@@ -567,7 +573,8 @@ function evaluate(ctx: EvalContext, e: Expression): Value {
     }
     case "call": {
       const args = e.args.map((a) => evaluate(ctx, a));
-      for (const v of args) if (kindOf(v) !== "numeric") throw evalError(ctx, e.position, `${e.name}() needs numbers, got ${describeValue(v)}`);
+      for (const v of args)
+        if (kindOf(v) !== "numeric") throw evalError(ctx, e.position, `${e.name}() needs numbers, got ${describeValue(v)}`);
       const getters = args.map((v): ((i: number) => number) => {
         if (v.k === "scalar") {
           const s = Number(numScalar(v.v as number | bigint | boolean));
@@ -610,7 +617,8 @@ export function evaluateExpression(
   getColumn: (name: string) => ExpressionColumn | undefined,
   length: number,
 ): Uint8Array {
-  if (!Number.isInteger(length) || length < 0) throw new TypeError(`evaluateExpression: length must be a non-negative integer, got ${length}`);
+  if (!Number.isInteger(length) || length < 0)
+    throw new TypeError(`evaluateExpression: length must be a non-negative integer, got ${length}`);
   const ctx: EvalContext = { source: expressionSource(expr) ?? formatExpression(expr), length, getColumn, cache: new Map() };
   const result = evaluate(ctx, expr);
   const mask = toMask(ctx, result, expr.position);

@@ -14,7 +14,6 @@ export function expressionSource(expr: Expression): string | undefined {
   return SOURCES.get(expr);
 }
 
-
 /** Deepest nesting of parentheses, brackets, calls, `not`, unary signs and `**` (Python's parser stops at 200). */
 const MAX_NESTING = 200;
 /** Deepest expression tree (long `and`/`or`/arithmetic chains included) that formatting and evaluation accept. */

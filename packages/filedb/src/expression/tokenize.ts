@@ -1,7 +1,6 @@
 /** Tokenizer of the FileDB query language: numbers, strings, names, `backtick` names and operators. */
 import { FileDbError } from "../errors.js";
 
-
 export type TokenKind = "number" | "string" | "name" | "op" | "eof";
 export interface Token {
   readonly kind: TokenKind;
@@ -39,9 +38,7 @@ export function tokenize(source: string): Token[] {
     }
     const start = i;
     if ((c >= "0" && c <= "9") || (c === "." && i + 1 < n && source[i + 1]! >= "0" && source[i + 1]! <= "9")) {
-      const m = /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*)?(\.[\d_]*)?(?:[eE][+-]?\d+)?)/.exec(
-        source.slice(i),
-      )!;
+      const m = /^(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*)?(\.[\d_]*)?(?:[eE][+-]?\d+)?)/.exec(source.slice(i))!;
       let text = m[0];
       if (text === "" || text === ".") throw badExpression(source, start, `bad number`);
       i += text.length;

@@ -15,8 +15,19 @@ import {
 function checksumOf(r: Gen2ReadResult): { photons: number; checksum: string } {
   const col = (t: Table, name: string) => t.getChild(name)!.toArray();
   const checksum = gen2Checksum(
-    { xy: col(r.photons, "xy"), timestamp: col(r.photons, "timestamp"), phase: col(r.photons, "phase"), baseline: col(r.photons, "baseline") },
-    { x: col(r.wide, "x"), y: col(r.wide, "y"), timestamp: col(r.wide, "timestamp"), phase: col(r.wide, "phase"), baseline: col(r.wide, "baseline") },
+    {
+      xy: col(r.photons, "xy"),
+      timestamp: col(r.photons, "timestamp"),
+      phase: col(r.photons, "phase"),
+      baseline: col(r.photons, "baseline"),
+    },
+    {
+      x: col(r.wide, "x"),
+      y: col(r.wide, "y"),
+      timestamp: col(r.wide, "timestamp"),
+      phase: col(r.wide, "phase"),
+      baseline: col(r.wide, "baseline"),
+    },
   );
   return { photons: r.photons.numRows + r.wide.numRows, checksum };
 }
@@ -48,13 +59,24 @@ export async function run(arg: { mode: "http" | "files"; path: string; range: [n
     if (!board2pixel.has(b)) board2pixel.set(b, new Set());
     board2pixel.get(b)!.add(v);
   });
-  const files = new BinSerializer({ board2pixel, year: 2026 }).serializeToBytes(decoded.photons.select(["xy", "timestamp", "phase", "baseline"]));
+  const files = new BinSerializer({ board2pixel, year: 2026 }).serializeToBytes(
+    decoded.photons.select(["xy", "timestamp", "phase", "baseline"]),
+  );
   const back = await decodeGen2Source(new Blob(files.map((f) => f.bytes as BlobPart)));
   return {
     files: dir.files.map((f) => f.name),
     all,
     inRange,
-    firstFile: { photons: decoded.stats.photons + decoded.stats.widePhotons, firstHeader: span?.first.timestamp, lastHeader: span?.last.timestamp },
-    serialized: { files: files.length, photons: back.stats.photons, checksum: gen2Checksum(decodedArrays(back.photons)), expected: gen2Checksum(decodedArrays(decoded.photons)) },
+    firstFile: {
+      photons: decoded.stats.photons + decoded.stats.widePhotons,
+      firstHeader: span?.first.timestamp,
+      lastHeader: span?.last.timestamp,
+    },
+    serialized: {
+      files: files.length,
+      photons: back.stats.photons,
+      checksum: gen2Checksum(decodedArrays(back.photons)),
+      expected: gen2Checksum(decodedArrays(decoded.photons)),
+    },
   };
 }

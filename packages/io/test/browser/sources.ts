@@ -1,6 +1,14 @@
 // Runs in Chromium (bundled by test/support/browser.ts): reads a testdata file through the Blob/File
 // and HTTP byte sources and an HTTP directory source, and returns what it read.
-import { blobSource, bytesSource, type ByteSource, fileListDirectory, openHttpDirectory, openHttpSource, readAll } from "../../src/index.js";
+import {
+  blobSource,
+  bytesSource,
+  type ByteSource,
+  fileListDirectory,
+  openHttpDirectory,
+  openHttpSource,
+  readAll,
+} from "../../src/index.js";
 
 const RANGES: [number, number][] = [
   [0, 8],
@@ -30,7 +38,9 @@ export async function run(arg: { path: string }, origin: string) {
   }
   const dir = await openHttpDirectory(`${origin}/testdata/gen2-bin/`);
   const listed = (await dir.list()).map((e) => `${e.kind}:${e.path}:${e.size}`);
-  const picked = fileListDirectory([Object.defineProperty(new File([whole], file.name), "webkitRelativePath", { value: `night/${file.name}` })]);
+  const picked = fileListDirectory([
+    Object.defineProperty(new File([whole], file.name), "webkitRelativePath", { value: `night/${file.name}` }),
+  ]);
   return {
     file: await sample(blobSource(file)),
     http: await sample(http),

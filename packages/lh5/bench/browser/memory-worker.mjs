@@ -25,7 +25,14 @@ self.onmessage = async (e) => {
       const ms = performance.now() - t0;
       let sum = 0;
       for (let i = 0; i < kept.data.length; i += 4096) sum += kept.data[i];
-      self.postMessage({ op: "read", bytes: kept.data.byteLength, length: kept.data.length, sum, ms, wasm: runtime.h5.Module.HEAPU8.buffer.byteLength });
+      self.postMessage({
+        op: "read",
+        bytes: kept.data.byteLength,
+        length: kept.data.length,
+        sum,
+        ms,
+        wasm: runtime.h5.Module.HEAPU8.buffer.byteLength,
+      });
     } else if (msg.op === "drop") {
       kept = undefined;
       self.postMessage({ op: "dropped", wasm: wasmMemory?.byteLength });

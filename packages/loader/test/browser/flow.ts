@@ -16,7 +16,9 @@ interface Arg {
 function summary(db: FileDb) {
   return {
     tables: db.tiers.map((tier) => Array.from({ length: db.length }, (_, row) => db.getTables(row, tier))),
-    tableColumns: db.records().map((_r, row) => db.tiers.map((tier) => (db.getTables(row, tier) ?? []).map((id) => db.getTableColumns(id, tier, row)))),
+    tableColumns: db
+      .records()
+      .map((_r, row) => db.tiers.map((tier) => (db.getTables(row, tier) ?? []).map((id) => db.getTableColumns(id, tier, row)))),
     rows: db.records().map((r) => JSON.parse(JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? String(v) : v)))),
     columns: db.columnNames,
     phy: Array.from(db.query("type == 'phy' and file_status == 30")),
@@ -37,7 +39,10 @@ export async function run(arg: Arg, origin: string) {
     files.push(file);
   }
   const picked = await FileDb.fromDirectory(arg.filedbConfig, fileListDirectory(files));
-  const scans = [await http.scanTablesColumns(), await picked.scanTablesColumns()].map((r) => ({ filesOpened: r.filesOpened, warnings: r.warnings }));
+  const scans = [await http.scanTablesColumns(), await picked.scanTablesColumns()].map((r) => ({
+    filesOpened: r.filesOpened,
+    warnings: r.warnings,
+  }));
   const dl = createDataLoader(arg.loaderConfig, http);
   dl.setFiles("type == 'cal'");
   const cal = dl.getFileList();

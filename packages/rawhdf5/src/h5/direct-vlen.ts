@@ -68,7 +68,14 @@ function readObjectHeader(file: FileReader, address: number): Message[] {
   let pos = 6 + (flags & 0x20 ? 16 : 0) + (flags & 0x10 ? 4 : 0);
   const sizeBytes = 1 << (flags & 3);
   const hv = viewOf(head);
-  const chunkSize = sizeBytes === 1 ? hv.getUint8(pos) : sizeBytes === 2 ? hv.getUint16(pos, true) : sizeBytes === 4 ? hv.getUint32(pos, true) : u64(hv, pos);
+  const chunkSize =
+    sizeBytes === 1
+      ? hv.getUint8(pos)
+      : sizeBytes === 2
+        ? hv.getUint16(pos, true)
+        : sizeBytes === 4
+          ? hv.getUint32(pos, true)
+          : u64(hv, pos);
   pos += sizeBytes;
   const total = pos + chunkSize + 4;
   if (total > head.length) head = file.read(address, total);
@@ -191,7 +198,13 @@ interface ChunkEntry {
 }
 
 /** Chunk entries 0..nChunks-1 from an extensible array (HDF5 H5EA, version 0). */
-function readExtensibleArray(file: FileReader, headerAddress: number, nChunks: number, filtered: boolean, chunkBytes: number): ChunkEntry[] {
+function readExtensibleArray(
+  file: FileReader,
+  headerAddress: number,
+  nChunks: number,
+  filtered: boolean,
+  chunkBytes: number,
+): ChunkEntry[] {
   const out: ChunkEntry[] = [];
   if (nChunks === 0) return out;
   if (headerAddress < 0) bail();
@@ -355,7 +368,13 @@ function parseCollection(region: Uint8Array, view: DataView, at: number, objectO
  * @param expectedRows the dataset length HDF5 reported; a different length on disk means a writer
  *   touched the file
  */
-export function readVlenU8DirectFrom(file: DirectReader, name: string, start: number, count: number, expectedRows: number): PackedMessages | null {
+export function readVlenU8DirectFrom(
+  file: DirectReader,
+  name: string,
+  start: number,
+  count: number,
+  expectedRows: number,
+): PackedMessages | null {
   try {
     const size = file.size;
     // Superblock v2/v3 at offset 0 (no user block), 8-byte offsets and lengths, no writer attached.
@@ -497,7 +516,13 @@ export function readVlenU8DirectFrom(file: DirectReader, name: string, start: nu
  * The direct reader over an io byte source with `readSync` (bytes, a Node file source, a `Blob` in
  * a Web Worker): what the platform-neutral readers use. Null when it does not apply.
  */
-export function readVlenU8DirectSource(source: ByteSource, name: string, start: number, count: number, expectedRows: number): PackedMessages | null {
+export function readVlenU8DirectSource(
+  source: ByteSource,
+  name: string,
+  start: number,
+  count: number,
+  expectedRows: number,
+): PackedMessages | null {
   const readSync = source.readSync?.bind(source);
   if (!readSync) return null;
   const size = source.size;

@@ -18,4 +18,3 @@ export function hasHdf5Signature(path: string): boolean {
     closeSync(fd);
   }
 }
-

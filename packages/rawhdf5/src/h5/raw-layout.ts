@@ -16,7 +16,13 @@ export const WRITE_LIBVER: ["v110", "latest"] = ["v110", "latest"];
 export type OpenResult = { ok: true; file: H5File } | { ok: false; diagnostic: string };
 
 /** Open `path` with an h5wasm mode; never throws for HDF5 failures (file_id < 0 → diagnostic). */
-export function openH5(rt: H5Runtime, scope: QuietScope, path: string, mode: "r" | "a" | "w" | "Sr" | "Sa", libver?: ["v110", "latest"]): OpenResult {
+export function openH5(
+  rt: H5Runtime,
+  scope: QuietScope,
+  path: string,
+  mode: "r" | "a" | "w" | "Sr" | "Sa",
+  libver?: ["v110", "latest"],
+): OpenResult {
   scope.clear();
   let file: H5File;
   try {
@@ -186,7 +192,11 @@ export function setFloatAttribute(file: H5File, name: string, value: number): vo
  */
 export function createRawLayout(rt: H5Runtime, scope: QuietScope, path: string, options: CreateLayoutOptions): void {
   let opened = openH5(rt, scope, path, "w", WRITE_LIBVER);
-  if (!opened.ok) throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: cannot create the file: ${summarizeDiagnostic(opened.diagnostic)}`, { path, hdf5Diagnostic: opened.diagnostic });
+  if (!opened.ok)
+    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: cannot create the file: ${summarizeDiagnostic(opened.diagnostic)}`, {
+      path,
+      hdf5Diagnostic: opened.diagnostic,
+    });
   let address: number;
   try {
     address = createVlenStringPlaceholder(rt, opened.file.file_id, RAWFILE_PATHS.msgs, RAWFILE_CHUNK_ROWS);
@@ -195,7 +205,11 @@ export function createRawLayout(rt: H5Runtime, scope: QuietScope, path: string, 
   }
   patchVlenStringDatasetOnDisk(rt, path, address);
   opened = openH5(rt, scope, path, "a", WRITE_LIBVER);
-  if (!opened.ok) throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: cannot re-open the new file: ${summarizeDiagnostic(opened.diagnostic)}`, { path, hdf5Diagnostic: opened.diagnostic });
+  if (!opened.ok)
+    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${path}: cannot re-open the new file: ${summarizeDiagnostic(opened.diagnostic)}`, {
+      path,
+      hdf5Diagnostic: opened.diagnostic,
+    });
   const file = opened.file;
   try {
     const meta = file.create_group("meta");
@@ -255,7 +269,8 @@ export function appendRawBatch(
     }
     if (status < 0) throw ioFailure(path, `cannot write msgs rows ${currentLength}..${next - 1}`, scope);
     if (rt.module.flush(fileId) < 0) throw ioFailure(path, "flush failed", scope);
-    if (rt.module.resize_dataset(fileId, RAWFILE_PATHS.msgHeaders, [BigInt(next)]) < 0) throw ioFailure(path, "cannot resize msg_headers", scope);
+    if (rt.module.resize_dataset(fileId, RAWFILE_PATHS.msgHeaders, [BigInt(next)]) < 0)
+      throw ioFailure(path, "cannot resize msg_headers", scope);
     if (writeU8Rows(rt, fileId, RAWFILE_PATHS.msgHeaders, currentLength, ioGroups) < 0) {
       throw ioFailure(path, `cannot write msg_headers rows ${currentLength}..${next - 1}`, scope);
     }

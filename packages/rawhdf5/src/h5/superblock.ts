@@ -75,7 +75,6 @@ export function sameSuperblock(a: SuperblockInfo | null, b: SuperblockInfo | nul
   return true;
 }
 
-
 /** Set the status flags of a version-2/3 superblock held in `bytes` (48 bytes) and rewrite its checksum; returns the flags before, or null when it is not one with a valid checksum. */
 export function patchSuperblockFlags(bytes: Uint8Array, fileSize: number, flags: number): number | null {
   const info = parseSuperblock(bytes, fileSize);

@@ -48,15 +48,15 @@ function patchFailure(path: string, message: string, byteOffset?: number): RawHd
  * @returns the patch description; `chunkEnd` is the byte count (from `OHDR`) that must be written back
  * @throws RawHdf5Error `RAWHDF5_PATCH_FAILED` when any byte differs from what h5wasm 0.10.3 writes
  */
-export function patchVlenStringHeader(
-  header: Uint8Array,
-  headerAddress: number,
-  path = "(buffer)",
-): DatatypePatch & { chunkEnd: number } {
+export function patchVlenStringHeader(header: Uint8Array, headerAddress: number, path = "(buffer)"): DatatypePatch & { chunkEnd: number } {
   const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
   const sig = String.fromCharCode(header[0]!, header[1]!, header[2]!, header[3]!);
   if (sig !== "OHDR" || header[4] !== 2) {
-    throw patchFailure(path, `expected a version-2 object header ("OHDR", 2) at byte ${headerAddress}, found ${JSON.stringify(sig)} version ${header[4]}`, headerAddress);
+    throw patchFailure(
+      path,
+      `expected a version-2 object header ("OHDR", 2) at byte ${headerAddress}, found ${JSON.stringify(sig)} version ${header[4]}`,
+      headerAddress,
+    );
   }
   const flags = header[5]!;
   let pos = 6;
@@ -77,7 +77,11 @@ export function patchVlenStringHeader(
   const checksumBefore = view.getUint32(chunkEnd, true);
   const computed = lookup3(header.subarray(0, chunkEnd));
   if (computed !== checksumBefore) {
-    throw patchFailure(path, `object header checksum mismatch at byte ${headerAddress}: stored 0x${checksumBefore.toString(16)}, computed 0x${computed.toString(16)}`, headerAddress);
+    throw patchFailure(
+      path,
+      `object header checksum mismatch at byte ${headerAddress}: stored 0x${checksumBefore.toString(16)}, computed 0x${computed.toString(16)}`,
+      headerAddress,
+    );
   }
   const messageHeaderSize = flags & 0x04 ? 6 : 4;
   let bodyOffset = -1;
@@ -125,7 +129,8 @@ export function patchVlenStringHeader(
  * null when the prefix is too short or not such a header.
  */
 export function objectHeaderChunk0Bytes(header: Uint8Array): number | null {
-  if (header.length < 7 || header[0] !== 0x4f || header[1] !== 0x48 || header[2] !== 0x44 || header[3] !== 0x52 || header[4] !== 2) return null;
+  if (header.length < 7 || header[0] !== 0x4f || header[1] !== 0x48 || header[2] !== 0x44 || header[3] !== 0x52 || header[4] !== 2)
+    return null;
   const flags = header[5]!;
   const pos = 6 + (flags & 0x20 ? 16 : 0) + (flags & 0x10 ? 4 : 0);
   const sizeBytes = 1 << (flags & 0x03);
@@ -167,7 +172,8 @@ export function patchVlenStringDatasetOnDisk(rt: H5Runtime, path: string, addres
     }
     const patch = patchVlenStringHeader(header.subarray(0, got), address, path);
     const written = fs.write(stream, header, 0, patch.chunkEnd, address);
-    if (written !== patch.chunkEnd) throw patchFailure(path, `short write of the patched object header (${written} of ${patch.chunkEnd} bytes)`, address);
+    if (written !== patch.chunkEnd)
+      throw patchFailure(path, `short write of the patched object header (${written} of ${patch.chunkEnd} bytes)`, address);
     return patch;
   } finally {
     fs.close(stream);

@@ -1,7 +1,16 @@
 // Runs in the page: reads LArPix raw files given as `File`s (fetched from the test server) with
 // the platform-neutral main entry, converts them to packets, and writes a raw file and a packet
 // file to bytes and reads the raw one back. Returns plain JSON for the Node side to compare.
-import { fromRawfile, lenRawfile, PACKET_FIELDS, packetFileBytes, RawHdf5Error, readRawfileInfo, readRawfilePackets, toRawfileBytes } from "../../src/index.js";
+import {
+  fromRawfile,
+  lenRawfile,
+  PACKET_FIELDS,
+  packetFileBytes,
+  RawHdf5Error,
+  readRawfileInfo,
+  readRawfilePackets,
+  toRawfileBytes,
+} from "../../src/index.js";
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");

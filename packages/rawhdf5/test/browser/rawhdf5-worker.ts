@@ -10,7 +10,12 @@ function hex(bytes: Uint8Array): string {
 self.onmessage = async (event: MessageEvent<{ file: File }>) => {
   try {
     // A runtime that refuses copies: the read must go through openBlob (WORKERFS).
-    const runtime = { ...(await loadH5Runtime()), openBytes: (): never => { throw new Error("the file was copied into memory"); } };
+    const runtime = {
+      ...(await loadH5Runtime()),
+      openBytes: (): never => {
+        throw new Error("the file was copied into memory");
+      },
+    };
     const data = await fromRawfile(event.data.file, { runtime });
     const packets = await readRawfilePackets(event.data.file, { blockMessages: 3, runtime });
     self.postMessage({

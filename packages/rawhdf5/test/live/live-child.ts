@@ -78,9 +78,11 @@ async function reader(path: string, total: number, deadlineMs: number, mode: str
         stats.reads++;
         stats.lengths.push(stats.lastLength);
       } catch (error) {
-        if (!RawHdf5Error.isInstance(error) || !["RAWHDF5_NOT_FOUND", "RAWHDF5_UNSYNCHRONIZED", "RAWHDF5_UNREADABLE"].includes(error.code)) throw error;
+        if (!RawHdf5Error.isInstance(error) || !["RAWHDF5_NOT_FOUND", "RAWHDF5_UNSYNCHRONIZED", "RAWHDF5_UNREADABLE"].includes(error.code))
+          throw error;
         stats.transient++;
-        if (error.code !== "RAWHDF5_NOT_FOUND" && stats.errors.length < 5) stats.errors.push(`${Date.now() % 100000} ${error.message.slice(0, 300)}`);
+        if (error.code !== "RAWHDF5_NOT_FOUND" && stats.errors.length < 5)
+          stats.errors.push(`${Date.now() % 100000} ${error.message.slice(0, 300)}`);
       }
       await sleep(5);
     }

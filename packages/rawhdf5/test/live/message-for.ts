@@ -10,4 +10,3 @@ export function messageFor(i: number): Uint8Array {
   out[0] = i & 0xff;
   return out;
 }
-

@@ -23,8 +23,12 @@ export async function run(arg: PageArg, origin: string) {
   const entries = (await http.source.list({ recursive: true })).filter((e) => e.kind === "file");
   const files = [];
   for (const e of entries) {
-    const bytes = new Uint8Array(await (await fetch(`${origin}${arg.store}${e.path.split("/").map(encodeURIComponent).join("/")}`)).arrayBuffer());
-    files.push(Object.defineProperty(new File([bytes], e.path.split("/").pop() as string), "webkitRelativePath", { value: `store/${e.path}` }));
+    const bytes = new Uint8Array(
+      await (await fetch(`${origin}${arg.store}${e.path.split("/").map(encodeURIComponent).join("/")}`)).arrayBuffer(),
+    );
+    files.push(
+      Object.defineProperty(new File([bytes], e.path.split("/").pop() as string), "webkitRelativePath", { value: `store/${e.path}` }),
+    );
   }
   const picked = new DataDirectory(fileListDirectory(files, "store"));
   const viaFiles = [];
@@ -66,5 +70,13 @@ export async function run(arg: PageArg, origin: string) {
   const pool = sharedWebBloscPool();
   const compressed = new Uint8Array(await (await fetch(`${origin}${arg.chunk.url}`)).arrayBuffer());
   const decoded = await decompressChunk("blosc", compressed, { expectedBytes: arg.chunk.nbytes, workers: pool });
-  return { viaHttp, viaFiles, viaHandle, missing, bz2, poolMode: pool?.mode ?? "none", decoded: { size: decoded.byteLength, hash: fnv(decoded) } };
+  return {
+    viaHttp,
+    viaFiles,
+    viaHandle,
+    missing,
+    bz2,
+    poolMode: pool?.mode ?? "none",
+    decoded: { size: decoded.byteLength, hash: fnv(decoded) },
+  };
 }

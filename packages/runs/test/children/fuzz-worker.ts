@@ -8,15 +8,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serveInputs } from "../../../../test/support/fault-worker.js";
-import {
-  type Compressor,
-  DataDirectory,
-  decodeBloscChunk,
-  decompressChunk,
-  iterateChunks,
-  parseDtype,
-  RunsError,
-} from "../../src/node.js";
+import { type Compressor, DataDirectory, decodeBloscChunk, decompressChunk, iterateChunks, parseDtype, RunsError } from "../../src/node.js";
 
 export type FuzzInput =
   | { kind: "codec"; compressor: Compressor; bytes: Uint8Array; expected: number; original: Uint8Array; checksummed: boolean }
@@ -26,7 +18,10 @@ export type FuzzInput =
   | { kind: "dir"; source: string; file: string; bytes: Uint8Array; loads: [string, string, boolean][] };
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return (
+    a.byteLength === b.byteLength &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }
 
 async function codec(input: Extract<FuzzInput, { kind: "codec" }>): Promise<string> {
@@ -43,11 +38,17 @@ async function codec(input: Extract<FuzzInput, { kind: "codec" }>): Promise<stri
     const wasm = outcome(true);
     const ts = outcome(false);
     if (typeof wasm !== typeof ts || (typeof wasm !== "string" && !same(wasm, ts as Uint8Array))) {
-      throw new Error(`blosclz decoders disagree: wasm ${typeof wasm === "string" ? wasm : wasm.byteLength} / ts ${typeof ts === "string" ? ts : ts.byteLength}`);
+      throw new Error(
+        `blosclz decoders disagree: wasm ${typeof wasm === "string" ? wasm : wasm.byteLength} / ts ${typeof ts === "string" ? ts : ts.byteLength}`,
+      );
     }
   }
-  const out = await decompressChunk(input.compressor, input.bytes, { ...(input.expected < 0 ? {} : { expectedBytes: input.expected }), path: "fuzz-chunk" });
-  if (input.checksummed && !same(out, input.original)) throw new Error(`${input.compressor}: checksummed stream decoded to different bytes`);
+  const out = await decompressChunk(input.compressor, input.bytes, {
+    ...(input.expected < 0 ? {} : { expectedBytes: input.expected }),
+    path: "fuzz-chunk",
+  });
+  if (input.checksummed && !same(out, input.original))
+    throw new Error(`${input.compressor}: checksummed stream decoded to different bytes`);
   return "decoded";
 }
 
