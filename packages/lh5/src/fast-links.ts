@@ -645,11 +645,13 @@ export function checkLh5Structure(source: SyncByteSource | Uint8Array, options: 
       throw new Unsupported(`superblock version ${version}`);
     }
     const seen = new Set<number>();
+    const heaps = new Set<number>();
     const pending = [root];
     while (pending.length > 0) {
       const header = pending.pop()!;
       if (header < 0 || seen.has(header)) continue; // soft links; hard-link cycles are legal HDF5
       seen.add(header);
+      checkAttributeHeaps(r, header, heaps);
       const members = headerMembers(r, header);
       if (members) for (const m of members) pending.push(m.header);
     }
@@ -982,6 +984,94 @@ function denseMembers(r: BlockReader, heapAddress: number, btreeAddress: number)
 }
 
 /** Members of a group given its object header; null when the object is not a group (a dataset). */
+/** Most global heap collections whose objects are checked per file (each collection once). */
+const MAX_GLOBAL_HEAPS = 4096;
+
+/**
+ * The global heap collections that the variable-length attribute values of one object header point
+ * into (strings such as `datatype` and `units`), each checked with {@link checkGlobalHeap}: HDF5 reads
+ * them when it reads those attributes and spins forever on an object that does not advance its walk.
+ * Compact attributes only (dense attribute storage and shared datatypes are left to HDF5).
+ */
+function checkAttributeHeaps(r: BlockReader, header: number, heaps: Set<number>): void {
+  for (const m of headerMessages(r, header)) {
+    if (m.type !== 0x0c || m.size < 8) continue;
+    const version = r.u8(m.data);
+    if (version < 1 || version > 3) throw new Damaged(`attribute message version ${version} at ${m.data}`);
+    if (version >= 2 && (r.u8(m.data + 1) & 0x03) !== 0) continue; // shared datatype or dataspace
+    const nameSize = r.u16(m.data + 2);
+    const typeSize = r.u16(m.data + 4);
+    const spaceSize = r.u16(m.data + 6);
+    const pad = (n: number): number => (version === 1 ? (n + 7) & ~7 : n);
+    let p = m.data + 8 + (version === 3 ? 1 : 0);
+    p += pad(nameSize);
+    const typeAt = p;
+    p += pad(typeSize);
+    const spaceAt = p;
+    p += pad(spaceSize);
+    if (p > m.data + m.size) throw new Damaged(`attribute message at ${m.data} is larger than its ${m.size} bytes`);
+    if (typeSize < 8 || (r.u8(typeAt) & 0x0f) !== 9) continue; // not variable-length
+    const count = dataspaceElements(r, spaceAt, spaceSize);
+    const element = 4 + r.offsetSize + 4;
+    if (p + count * element > m.data + m.size) throw new Damaged(`attribute data at ${p} runs past its message`);
+    for (let i = 0; i < count; i++) {
+      const at = p + i * element;
+      if (r.u32(at) === 0) continue; // empty value: no heap object
+      const collection = r.address(at + 4);
+      if (collection === -1 || collection === 0 || heaps.has(collection)) continue;
+      if (heaps.size >= MAX_GLOBAL_HEAPS) return;
+      heaps.add(collection);
+      checkGlobalHeap(r, collection);
+    }
+  }
+}
+
+/** Elements of a dataspace message (scalar 1, null 0, simple the product of the dimensions). */
+function dataspaceElements(r: BlockReader, at: number, size: number): number {
+  const version = r.u8(at);
+  const rank = r.u8(at + 1);
+  if (version === 2) {
+    const kind = r.u8(at + 3);
+    if (kind === 0) return 1;
+    if (kind === 2) return 0;
+  } else if (version !== 1) throw new Damaged(`dataspace version ${version} at ${at}`);
+  if (rank === 0) return version === 1 ? 1 : 0;
+  const first = at + (version === 1 ? 8 : 4);
+  if (first + rank * r.lengthSize > at + size) throw new Damaged(`dataspace at ${at} is larger than its ${size} bytes`);
+  let n = 1;
+  for (let d = 0; d < rank; d++) n *= r.length(first + d * r.lengthSize);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Damaged(`dataspace at ${at} has an impossible element count`);
+  return n;
+}
+
+/**
+ * One global heap collection (`GCOL`): signature, version, size within the file, and every object
+ * header advancing the walk inside the collection. A zeroed object header (index 0, size 0) makes
+ * HDF5's own walk stand still, which is the spin this check exists for.
+ */
+function checkGlobalHeap(r: BlockReader, at: number): void {
+  r.mark(at);
+  if (!r.signature(at, "GCOL")) throw new Damaged(`no global heap collection at ${at}`);
+  if (r.u8(at + 4) !== 1) throw new Damaged(`global heap collection version ${r.u8(at + 4)} at ${at}`);
+  const size = r.length(at + 8);
+  const headerSize = 8 + r.lengthSize;
+  if (size < headerSize) throw new Damaged(`global heap collection at ${at} declares ${size} bytes`);
+  r.check(at, size, "global heap collection");
+  const end = at + size;
+  const objectHeader = 8 + r.lengthSize;
+  let p = at + headerSize;
+  while (p < end) {
+    if (p + objectHeader > end) return; // the tail too small for an object header is free space
+    const index = r.u16(p);
+    const objectSize = r.length(p + 8);
+    if (objectSize < 0) throw new Damaged(`global heap object at ${p} has an undefined size`);
+    const need = index === 0 ? objectSize : objectHeader + ((objectSize + 7) & ~7);
+    if (need <= 0) throw new Damaged(`global heap object at ${p} has size 0 (its collection cannot be walked)`);
+    if (p + need > end) throw new Damaged(`global heap object at ${p} (${need} bytes) runs past its collection's end ${end}`);
+    p += need;
+  }
+}
+
 function headerMembers(r: BlockReader, address: number): Member[] | null {
   const messages = headerMessages(r, address);
   const symbolTable = messages.find((m) => m.type === 0x11);

@@ -128,3 +128,27 @@ describe("datatype grammar (lgdo precedence)", () => {
     }
   });
 });
+
+test("a zeroed object header in a global heap collection (attribute strings) is LH5_CORRUPT at once, not a spin inside HDF5", async () => {
+  // Slow-lane fuzz find (tcm-old zero64@2229 seed=9): HDF5's walk of the collection stands still on an
+  // object of index 0 and size 0, so reading the `datatype` attributes never returned.
+  const { TCM_OLD } = await import("./helpers.js");
+  const bytes = new Uint8Array(readFileSync(TCM_OLD));
+  bytes.fill(0, 2229, 2229 + 64);
+  const path = join(tmp.dir, "zeroed-global-heap.lh5");
+  writeFileSync(path, bytes);
+  const error = await openLh5(path).then(
+    (f) => {
+      try {
+        f.listObjects();
+        return undefined;
+      } finally {
+        f.close();
+      }
+    },
+    (e: unknown) => e,
+  );
+  expect(Lh5Error.isInstance(error)).toBe(true);
+  expect(error).toMatchObject({ code: "LH5_CORRUPT" });
+  expect(String((error as Error).message)).toMatch(/global heap object at \d+ has size 0/);
+}, 30_000);
