@@ -2,13 +2,16 @@
  * `@daqkit/docmodel`: the Bluesky Event Model. This entry point has no Node-only imports (usable in browsers), TIFF
  * ingestors over `File`s / bytes included; file I/O by path (msgpack files, directory catalog, TIFF ingestors over
  * paths) is in `@daqkit/docmodel/node`.
+ *
+ * Only the documented API is exported (issue 14, "Narrow public APIs"; test/api.test.ts lists it). Internals such as
+ * the msgpack codec classes, `RecordEncoder`, `columnRow` and the typed-array helpers stay in their modules.
  */
 export { DocModelError } from "./errors.js";
 export type { DocModelErrorCode, DocModelErrorContext } from "./errors.js";
-export { NdArray, ndarray, toPlain, dtypeOfTypedArray, isTypedArray } from "./ndarray.js";
+export { NdArray, ndarray, toPlain } from "./ndarray.js";
 export type { NdData, NumericArray } from "./ndarray.js";
-export { MsgpackDecoder, decodeMsgpack } from "./msgpack/decoder.js";
-export { MsgpackEncoder, encodeMsgpack } from "./msgpack/encoder.js";
+export { decodeMsgpack } from "./msgpack/decoder.js";
+export { encodeMsgpack } from "./msgpack/encoder.js";
 export { DOCUMENT_NAMES } from "./documents.js";
 export type {
   Configuration,
@@ -47,7 +50,6 @@ export type {
 } from "./compose.js";
 export {
   DocumentRouter,
-  columnRow,
   eventFromPage,
   mergeDatumPages,
   mergeEventPages,
@@ -68,7 +70,7 @@ export type { RunStream } from "./run.js";
 export type { ReadOptions, StreamColumn, StreamColumns } from "./read-stream.js";
 export { Filler } from "./filler.js";
 export type { AssetHandler, FillOptions, HandlerRegistry } from "./filler.js";
-export { RecordEncoder, decodeMsgpackRecords, encodeMsgpackRun } from "./msgpack-records.js";
+export { decodeMsgpackRecords, encodeMsgpackRun } from "./msgpack-records.js";
 export { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
 export { encodeTiff, ingestTiffFiles, ingestTiffStackFile, readTiffPages } from "./tiff.js";
 export type { TiffIngestOptions } from "./tiff.js";

@@ -14,7 +14,8 @@ import {
   runIsolated,
   scaled,
 } from "../../../test/support/fault.js";
-import { MsgpackDecoder, decodeMsgpack } from "../src/index.js";
+import { decodeMsgpack } from "../src/index.js";
+import { MsgpackDecoder } from "../src/msgpack/decoder.js";
 import { differential } from "./fuzz/differential.js";
 import { ALL_UIDS, TESTDATA } from "./helpers.js";
 

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DocModelError, MsgpackDecoder, NdArray, decodeMsgpack, encodeMsgpack, ndarray, validateDocument } from "../src/index.js";
+import { DocModelError, NdArray, decodeMsgpack, encodeMsgpack, ndarray, validateDocument } from "../src/index.js";
+import { MsgpackDecoder } from "../src/msgpack/decoder.js";
 import { ALL_UIDS, TESTDATA, readJson, tagged } from "./helpers.js";
 
 function decodeAll(bytes: Uint8Array): unknown[] {

@@ -4,7 +4,8 @@
  * must give the same values, or a coded error of a documented class (TOLERATED).
  */
 import { Unpackr } from "msgpackr";
-import { DocModelError, MsgpackDecoder, NdArray } from "../../src/index.js";
+import { DocModelError, NdArray } from "../../src/index.js";
+import { MsgpackDecoder } from "../../src/msgpack/decoder.js";
 import { TruncatedInput } from "../../src/msgpack/decoder.js";
 import { numpyToBytes, numpyType } from "../../src/msgpack/numpy.js";
 
