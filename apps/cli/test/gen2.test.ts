@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -73,6 +73,26 @@ describe("daqkit gen2", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^round trip OK: \d+ photons, checksum [0-9a-f]{16}, 10 boards/);
+  });
+
+  it("round-trip without --out leaves no temporary folder behind, also when it fails", async () => {
+    const ownTmp = join(tmp, "own-tmpdir");
+    mkdirSync(ownTmp);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = ownTmp;
+    try {
+      const file = join(night, manifest.files[1]!.name);
+      const ok = await daqkit("--json", "gen2", "round-trip", file);
+      expect(ok.stderr).toBe("");
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ out: null });
+      const failed = await daqkit("gen2", "round-trip", file, "--year", "1960"); // the serializer refuses the epoch
+      expect(failed.code).toBe(3);
+      expect(readdirSync(ownTmp)).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
   });
 
   it("read: a time range to .parquet and .arrow", async () => {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
 import {
@@ -296,7 +296,7 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
     .command("round-trip")
     .description("decode FILE, serialize its photons with BinSerializer and decode them again; fails unless the photons match")
     .argument("<file>", "a .bin file")
-    .option("--out <dir>", "directory for the re-serialized .bin files (default: a new temporary directory)")
+    .option("--out <dir>", "directory for the re-serialized .bin files (default: a temporary directory, removed afterwards)")
     .option("--year <yyyy>", "epoch year for the output file names", "2020")
     .action(async (file: string, opts: { out?: string; year: string }) => {
       const ctx = getContext();
@@ -327,21 +327,27 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
         if (!set) board2pixel.set(b, (set = new Set()));
         set.add(v);
       }
+      // Without --out the re-serialized files go to a temporary directory, removed afterwards (also on failure).
+      const temporary = opts.out === undefined;
       const out = opts.out ?? (await mkdtemp(join(tmpdir(), "daqkit-gen2-round-trip-")));
       const wrapped = timestamp.map((t) => t % BigInt(GEN2_WRAP_US));
       const before = new Gen2ChecksumAccumulator();
       before.addPacked({ xy, timestamp: wrapped, phase, baseline });
       let written: string[] = [];
-      if (xy.length > 0) {
-        const serializer = new BinSerializer({ directory: out, board2pixel, year, skew: 0 });
-        written = await serializer.serialize({ xy, timestamp: wrapped, phase, baseline });
-      }
       const after = new Gen2ChecksumAccumulator();
-      let header: Gen2Header | null = null;
-      for (const w of written) {
-        const r = decodeGen2Arrays(await readFile(w), { header, path: w });
-        header = r.lastHeader;
-        after.addPacked(r.photons);
+      try {
+        if (xy.length > 0) {
+          const serializer = new BinSerializer({ directory: out, board2pixel, year, skew: 0 });
+          written = await serializer.serialize({ xy, timestamp: wrapped, phase, baseline });
+        }
+        let header: Gen2Header | null = null;
+        for (const w of written) {
+          const r = decodeGen2Arrays(await readFile(w), { header, path: w });
+          header = r.lastHeader;
+          after.addPacked(r.photons);
+        }
+      } finally {
+        if (temporary) await rm(out, { recursive: true, force: true });
       }
       if (after.count !== before.count || after.hex() !== before.hex()) {
         throw new Gen2BinError(
@@ -357,12 +363,12 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
         widePhotonsNotSerialized: src.stats.widePhotons,
         orphanWordsNotSerialized: src.stats.orphanWords,
         boards: [...board2pixel.keys()].sort((a, b) => a - b),
-        out: resolve(out),
-        written,
+        out: temporary ? null : resolve(out),
+        written: temporary ? written.map((w) => basename(w)) : written,
       };
       ctx.print(result, () =>
         [
-          `round trip OK: ${before.count} photons, checksum ${before.hex()}, ${board2pixel.size} boards → ${written.length} file(s) in ${resolve(out)}`,
+          `round trip OK: ${before.count} photons, checksum ${before.hex()}, ${board2pixel.size} boards → ${written.length} file(s) ${temporary ? "in a temporary directory, removed (--out DIR keeps them)" : `in ${resolve(out)}`}`,
           ...(src.stats.widePhotons
             ? [`${src.stats.widePhotons} photons with x or y ≥ 256 cannot be written from an xy table and were not round-tripped`]
             : []),
