@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -75,6 +75,26 @@ describe("daqkit gen2", () => {
     expect(r.stdout).toMatch(/^round trip OK: \d+ photons, checksum [0-9a-f]{16}, 10 boards/);
   });
 
+  it("round-trip without --out leaves no temporary folder behind, also when it fails", async () => {
+    const ownTmp = join(tmp, "own-tmpdir");
+    mkdirSync(ownTmp);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = ownTmp;
+    try {
+      const file = join(night, manifest.files[1]!.name);
+      const ok = await daqkit("--json", "gen2", "round-trip", file);
+      expect(ok.stderr).toBe("");
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ out: null });
+      const failed = await daqkit("gen2", "round-trip", file, "--year", "1960"); // the serializer refuses the epoch
+      expect(failed.code).toBe(3);
+      expect(readdirSync(ownTmp)).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+
   it("read: a time range to .parquet and .arrow", async () => {
     const info = JSON.parse((await daqkit("--json", "gen2", "info", night)).stdout);
     const from = info.range.startUs + 500_000;
@@ -132,6 +152,146 @@ describe("daqkit gen2", () => {
     const isoRes = JSON.parse(iso.stdout);
     expect(isoRes.range.stopUs - isoRes.range.startUs).toBe(999_999);
     expect(isoRes.range.startUs).toBe(Date.UTC(2020, 9, 7, 5, 54, 24, 500) * 1000 - Date.UTC(2020, 0, 1) * 1000);
+  });
+
+  it("read: ISO --from/--to infer the epoch year from the file names, as gen2 info", async () => {
+    const r = await daqkit(
+      "--json",
+      "gen2",
+      "read",
+      night,
+      "--from",
+      "2020-10-07T05:54:24.5Z",
+      "--to",
+      "2020-10-07T05:54:25.499999Z",
+      "--out",
+      join(tmp, "iso-noyear.parquet"),
+      "--cache",
+      join(tmp, "pq-read"),
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.range.startUs).toBe(Date.UTC(2020, 9, 7, 5, 54, 24, 500) * 1000 - Date.UTC(2020, 0, 1) * 1000);
+    expect(res.photons).toBeGreaterThan(0);
+  });
+
+  it("read: swapped bounds are a usage error unless the night crosses the wrap; a file is not a directory", async () => {
+    const info = JSON.parse((await daqkit("--json", "gen2", "info", night)).stdout);
+    const out = join(tmp, "swapped.parquet");
+    const cache = join(tmp, "pq-read");
+    const swapped = await daqkit(
+      "gen2",
+      "read",
+      night,
+      "--from",
+      String(info.range.startUs + 2_000_000),
+      "--to",
+      String(info.range.startUs + 1_000_000),
+      "--out",
+      out,
+      "--cache",
+      cache,
+    );
+    expect(swapped.code).toBe(2);
+    expect(swapped.stderr).toMatch(/^daqkit: CLI_USAGE: --from .* is later than --to .*36-bit wrap/);
+    const isoSwapped = await daqkit(
+      "gen2",
+      "read",
+      night,
+      "--from",
+      "2020-10-07T05:54:26Z",
+      "--to",
+      "2020-10-07T05:54:25Z",
+      "--out",
+      out,
+      "--cache",
+      cache,
+    );
+    expect(isoSwapped.code).toBe(2);
+    expect(isoSwapped.stderr).toContain("is later than --to");
+    const file = join(night, manifest.files[0]!.name);
+    const onFile = await daqkit("gen2", "read", file, "--from", "0", "--to", "1", "--out", out, "--cache", cache);
+    expect(onFile.code).toBe(2);
+    expect(onFile.stderr).toContain(`${file} is a file, not a directory`);
+    expect(onFile.stderr).not.toContain("does not exist");
+  });
+
+  it("read: a night across the 36-bit wrap — inferred epoch, wrap queries, and a wrong --year is an error naming the range", async () => {
+    const wrapNight = join(tmp, "wrap-night");
+    const made = spawnSync(
+      "python3",
+      [join(SHARED, "tools/gen2_make.py"), wrapNight, "--photons", "4000", "--seconds", "4", "--wrap", "--quiet"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(made.status, made.stderr).toBe(0);
+    const cache = join(tmp, "pq-wrap");
+    const out = join(tmp, "wrap.parquet");
+    const M = 34_359_738_368_000;
+    // Across the wrap, swapped integer bounds are this night's wrap: accepted.
+    const across = await daqkit(
+      "--json",
+      "gen2",
+      "read",
+      wrapNight,
+      "--from",
+      String(M - 1_000_000),
+      "--to",
+      "999_999",
+      "--out",
+      out,
+      "--cache",
+      cache,
+      "--workers",
+      "0",
+    );
+    expect(across.stderr).toBe("");
+    expect(across.code).toBe(0);
+    const a = JSON.parse(across.stdout);
+    expect(a.range.wraps).toBe(true);
+    expect(a.photons).toBeGreaterThan(0);
+    // ISO dates on both sides of the wrap (2021-02-01T16:22:18.368Z for epoch 2020), epoch inferred.
+    const iso = await daqkit(
+      "--json",
+      "gen2",
+      "read",
+      wrapNight,
+      "--from",
+      "2021-02-01T16:22:17.368Z",
+      "--to",
+      "2021-02-01T16:22:19.367999Z",
+      "--out",
+      out,
+      "--cache",
+      cache,
+    );
+    expect(iso.stderr).toBe("");
+    expect(iso.code).toBe(0);
+    expect(JSON.parse(iso.stdout)).toMatchObject({ range: { startUs: M - 1_000_000, stopUs: 999_999, wraps: true }, photons: a.photons });
+    // The calendar year of the night is not the epoch year: no file matches → a data error naming the night's range.
+    const wrong = await daqkit(
+      "gen2",
+      "read",
+      wrapNight,
+      "--from",
+      "2021-02-01T16:22:17.368Z",
+      "--to",
+      "2021-02-01T16:22:19.367999Z",
+      "--year",
+      "2021",
+      "--out",
+      out,
+      "--cache",
+      cache,
+    );
+    expect(wrong.code).toBe(3);
+    expect(wrong.stdout).toBe("");
+    expect(wrong.stderr).toMatch(
+      /^daqkit: GEN2_VALUE_OUT_OF_RANGE: .*matches no file of .*wrap-night, which spans \d+-\d+ µs \(2021-02-01T16:22:16/,
+    );
+    expect(wrong.stderr).toContain("epoch year 2020, not --year 2021");
   });
 
   it("errors: exit codes and codes on stderr", async () => {

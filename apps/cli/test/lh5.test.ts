@@ -86,6 +86,15 @@ describe("daqkit lh5", () => {
     expect(out.data.row_in_table).toEqual([["0"], ["2", "1"]]);
   });
 
+  it("--rows START:STOP with START after STOP is a usage error, not an empty table", async () => {
+    const r = await daqkit("lh5", "show", RAW, "ch1084803/raw", "--rows", "5:2");
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^daqkit: CLI_USAGE: --rows 5:2: START 5 is after STOP 2/);
+    const e = await daqkit("lh5", "export", RAW, "ch1084803/raw", "--rows", "5:2", "--out", join(dir, "never-written.parquet"));
+    expect(e.code).toBe(2);
+  });
+
   it("ls PATH aligns below the path; show prints bools and nested VoVs", async () => {
     const evt = join(LH5, "l200-p16-r008-ssc-20251006T205904Z-tier_evt.lh5");
     const r = await daqkit("lh5", "ls", evt, "evt/geds/psd", "--depth", "1");

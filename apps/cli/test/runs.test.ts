@@ -1,4 +1,4 @@
-import { chmod, cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { chmod, cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
@@ -60,6 +60,20 @@ describe("daqkit runs", () => {
     const r = await daqkit("runs", "ls", "/nonexistent/strax_data");
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("RUNS_DATA_NOT_FOUND");
+  });
+
+  it("ls of a directory that is not a strax store is a coded error, not 0 runs", async () => {
+    const notStore = await temp();
+    await writeFile(join(notStore, "notes.txt"), "hello\n");
+    const r = await daqkit("runs", "ls", notStore);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^daqkit: RUNS_DATA_NOT_FOUND: .* is not a strax store/);
+    const empty = await daqkit("--json", "runs", "ls", await temp());
+    expect(empty.code).toBe(4);
+    // A real store where a filter matches nothing is still a result.
+    const none = await daqkit("--json", "runs", "ls", join(STRAX, "v2/main"), "--run", "no-such-run");
+    expect(none.code).toBe(0);
   });
 
   it("define, write-superrun and load a superrun end to end", async () => {

@@ -23,6 +23,21 @@ describe("daqkit time", () => {
     expect(out.wraps).toBe(false);
   });
 
+  it("range across the wrap: the stop's UTC is in the next counter cycle, text and --json", async () => {
+    const args = ["time", "range", "34359735000000", "2631999", "--year", "2020"];
+    const text = await daqkit(...args);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("crosses the 36-bit wrap");
+    expect(text.stdout).toContain("… 2021-02-01T16:22:20.999Z");
+    const json = await daqkit("--json", ...args);
+    expect(json.code).toBe(0);
+    const out = JSON.parse(json.stdout);
+    expect(out.wraps).toBe(true);
+    expect(out.utc.stop).toBe("2021-02-01T16:22:20.999Z");
+    expect(out.stopUnixNs).toBe(String((BigInt(Date.UTC(2020, 0, 1)) * 1000n + 2_631_999n + BigInt(M)) * 1000n));
+    expect(Date.parse(out.utc.stop)).toBeGreaterThan(Date.parse(out.utc.start));
+  });
+
   it("key: cycle key ↔ unix seconds", async () => {
     const a = await daqkit("time", "key", "20220716T130443Z");
     expect(a.code).toBe(0);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
 import {
@@ -111,17 +111,34 @@ function utcOf(range: TimestampRange, year: number | undefined): { start: string
   return { start: gen2UsToDate(range.startUs, year).toISOString(), stop: gen2UsToDate(stop, year).toISOString() };
 }
 
-/** Parse `--from/--to`: integer µs since the year epoch, or an ISO date/time (needs the year). */
-function parseTime(text: string, what: string, year: number | undefined): number {
+/** A `--from/--to` value: integer µs since the year epoch, or an ISO date/time as unix ns (needs the epoch year). */
+type TimeArg = { us: number } | { ns: bigint };
+
+/** Parse `--from/--to`: integer µs since the year epoch, or an ISO date/time (converted once the epoch year is known). */
+function parseTime(text: string, what: string): TimeArg {
   const clean = text.replaceAll("_", "");
-  if (/^\d+$/.test(clean)) return Number(clean);
+  if (/^\d+$/.test(clean)) return { us: Number(clean) };
   // Keep sub-millisecond digits, which Date.parse drops: 2026-03-14T10:00:01.999999Z.
   const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/.exec(text);
   const ms = Date.parse(m ? `${m[1]}${m[3] ?? "Z"}` : text);
   if (Number.isNaN(ms)) throw new CliUsageError(`${what} must be µs since the year epoch or an ISO date, got ${JSON.stringify(text)}`);
-  if (year === undefined) throw new CliUsageError(`${what} is a date: give --year (the board epoch year) too`);
   const fractionNs = m?.[2] ? BigInt(m[2].padEnd(9, "0")) : 0n;
-  return unixNsToGen2Us(BigInt(ms) * 1_000_000n + fractionNs, year, { wrap: true });
+  return { ns: BigInt(ms) * 1_000_000n + fractionNs };
+}
+
+/** A `--from/--to` value as µs since the epoch of `year`, reduced mod M as the boards count. */
+function timeToUs(t: TimeArg, year: number): number {
+  return "us" in t ? t.us : unixNsToGen2Us(t.ns, year, { wrap: true });
+}
+
+/** `gen2 read` takes a directory: say so when it is given a file (the package would say "does not exist"). */
+async function assertNotAFile(path: string): Promise<void> {
+  const info = await stat(path).catch(() => null);
+  if (info && !info.isDirectory()) {
+    throw new CliUsageError(
+      `${path} is a file, not a directory: gen2 read takes a directory of .bin files (use gen2 info FILE for one file)`,
+    );
+  }
 }
 
 /** `daqkit gen2 …`: MKID gen2 `.bin` photon files. */
@@ -279,7 +296,7 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
     .command("round-trip")
     .description("decode FILE, serialize its photons with BinSerializer and decode them again; fails unless the photons match")
     .argument("<file>", "a .bin file")
-    .option("--out <dir>", "directory for the re-serialized .bin files (default: a new temporary directory)")
+    .option("--out <dir>", "directory for the re-serialized .bin files (default: a temporary directory, removed afterwards)")
     .option("--year <yyyy>", "epoch year for the output file names", "2020")
     .action(async (file: string, opts: { out?: string; year: string }) => {
       const ctx = getContext();
@@ -310,21 +327,27 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
         if (!set) board2pixel.set(b, (set = new Set()));
         set.add(v);
       }
+      // Without --out the re-serialized files go to a temporary directory, removed afterwards (also on failure).
+      const temporary = opts.out === undefined;
       const out = opts.out ?? (await mkdtemp(join(tmpdir(), "daqkit-gen2-round-trip-")));
       const wrapped = timestamp.map((t) => t % BigInt(GEN2_WRAP_US));
       const before = new Gen2ChecksumAccumulator();
       before.addPacked({ xy, timestamp: wrapped, phase, baseline });
       let written: string[] = [];
-      if (xy.length > 0) {
-        const serializer = new BinSerializer({ directory: out, board2pixel, year, skew: 0 });
-        written = await serializer.serialize({ xy, timestamp: wrapped, phase, baseline });
-      }
       const after = new Gen2ChecksumAccumulator();
-      let header: Gen2Header | null = null;
-      for (const w of written) {
-        const r = decodeGen2Arrays(await readFile(w), { header, path: w });
-        header = r.lastHeader;
-        after.addPacked(r.photons);
+      try {
+        if (xy.length > 0) {
+          const serializer = new BinSerializer({ directory: out, board2pixel, year, skew: 0 });
+          written = await serializer.serialize({ xy, timestamp: wrapped, phase, baseline });
+        }
+        let header: Gen2Header | null = null;
+        for (const w of written) {
+          const r = decodeGen2Arrays(await readFile(w), { header, path: w });
+          header = r.lastHeader;
+          after.addPacked(r.photons);
+        }
+      } finally {
+        if (temporary) await rm(out, { recursive: true, force: true });
       }
       if (after.count !== before.count || after.hex() !== before.hex()) {
         throw new Gen2BinError(
@@ -340,12 +363,12 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
         widePhotonsNotSerialized: src.stats.widePhotons,
         orphanWordsNotSerialized: src.stats.orphanWords,
         boards: [...board2pixel.keys()].sort((a, b) => a - b),
-        out: resolve(out),
-        written,
+        out: temporary ? null : resolve(out),
+        written: temporary ? written.map((w) => basename(w)) : written,
       };
       ctx.print(result, () =>
         [
-          `round trip OK: ${before.count} photons, checksum ${before.hex()}, ${board2pixel.size} boards → ${written.length} file(s) in ${resolve(out)}`,
+          `round trip OK: ${before.count} photons, checksum ${before.hex()}, ${board2pixel.size} boards → ${written.length} file(s) ${temporary ? "in a temporary directory, removed (--out DIR keeps them)" : `in ${resolve(out)}`}`,
           ...(src.stats.widePhotons
             ? [`${src.stats.widePhotons} photons with x or y ≥ 256 cannot be written from an xy table and were not round-tripped`]
             : []),
@@ -358,11 +381,11 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
     .command("read")
     .description("photons of DIR with timestamp in [--from, --to] (inclusive, across the wrap) → a .parquet or .arrow file")
     .argument("<dir>", "directory of .bin files")
-    .requiredOption("--from <t>", "first µs since the year epoch (integer), or an ISO date with --year")
-    .requiredOption("--to <t>", "last µs (inclusive), or an ISO date with --year")
+    .requiredOption("--from <t>", "first µs since the year epoch (integer), or an ISO date")
+    .requiredOption("--to <t>", "last µs (inclusive), or an ISO date; earlier than --from only across the wrap of a night that crosses it")
     .requiredOption("--out <file>", "output file: .parquet or .arrow (photons with x or y ≥ 256 go to <file>.wide.<ext>)")
     .option("--cache <dir>", "Parquet cache directory (default: under the system temp directory, one per bin directory)")
-    .option("--year <yyyy>", "board epoch year, for ISO dates in --from/--to")
+    .option("--year <yyyy>", "board epoch year, for ISO dates in --from/--to (default: inferred from the file names, as gen2 info)")
     .option("--overwrite", "reconvert even up-to-date cache files", false)
     .option("--workers <n>", "conversion worker threads")
     .action(
@@ -375,7 +398,12 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
         const ext = extname(opts.out);
         if (ext !== ".parquet" && ext !== ".arrow")
           throw new CliUsageError(`--out must end in .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
-        const range = new TimestampRange(parseTime(opts.from, "--from", year), parseTime(opts.to, "--to", year));
+        const from = parseTime(opts.from, "--from");
+        const to = parseTime(opts.to, "--to");
+        if ("ns" in from && "ns" in to && from.ns > to.ns) {
+          throw new CliUsageError(`--from ${opts.from} is later than --to ${opts.to}`);
+        }
+        await assertNotAFile(dirArg);
         const cache =
           opts.cache ?? join(tmpdir(), "daqkit-gen2-cache", createHash("sha256").update(resolve(dirArg)).digest("hex").slice(0, 16));
         const progress = lazyProgress(ctx, "convert");
@@ -383,6 +411,37 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
           progress: progress.cb,
           ...(opts.workers !== undefined ? { workers: parseCount(opts.workers, "--workers") } : {}),
         });
+        // The epoch year comes from the file names, as in `gen2 info`; --year overrides it.
+        const first = dir.files[0]!;
+        const last = dir.files[dir.files.length - 1]!;
+        const inferredYear = inferGen2EpochYear(first.name, first.firstHeader);
+        const epochYear = year ?? inferredYear;
+        if (epochYear === undefined && ("ns" in from || "ns" in to)) {
+          throw new CliUsageError(
+            `--from/--to are dates, and the epoch year cannot be inferred from the file names of ${dir.binDir}: give --year (the board epoch year)`,
+          );
+        }
+        const range = new TimestampRange(timeToUs(from, epochYear!), timeToUs(to, epochYear!));
+        const dirRange = new TimestampRange(first.range.startUs, last.range.stopUs);
+        const dirUtc = utcOf(dirRange, inferredYear ?? year);
+        const dirText = `${dirRange.key()} µs${dirUtc ? ` (${dirUtc.start} … ${dirUtc.stop})` : ""}${dirRange.wraps ? ", across the 36-bit wrap" : ""}`;
+        // A range with --from after --to (mod M) crosses the wrap: only meaningful when this night does.
+        if (range.wraps && !dirRange.wraps && !("ns" in from && "ns" in to)) {
+          throw new CliUsageError(
+            `--from ${opts.from} (${range.startUs} µs) is later than --to ${opts.to} (${range.stopUs} µs); a range across the 36-bit wrap is only accepted when the night crosses it, and ${dir.binDir} spans ${dirText}`,
+          );
+        }
+        if (dir.filesForTimerange(range).length === 0) {
+          const yearHint =
+            year !== undefined && inferredYear !== undefined && year !== inferredYear
+              ? `; the file names give epoch year ${inferredYear}, not --year ${year} (the epoch is the year the board clock was loaded, not the calendar year of the night)`
+              : "";
+          throw new Gen2BinError(
+            "GEN2_VALUE_OUT_OF_RANGE",
+            `gen2: ${range.key()} µs (--from ${opts.from} --to ${opts.to}) matches no file of ${dir.binDir}, which spans ${dirText}${yearHint}`,
+            { path: dir.binDir },
+          );
+        }
         let r: Awaited<ReturnType<BinDirectory["readTimerange"]>>;
         try {
           r = await dir.readTimerange(range, { overwrite: opts.overwrite });

@@ -12,6 +12,9 @@ function parseRows(
   if (text === undefined) return fallback;
   const range = /^(\d*):(\d*)$/.exec(text);
   if (range) {
+    if (range[1] && range[2] && Number(range[1]) > Number(range[2])) {
+      throw new CliUsageError(`--rows ${text}: START ${range[1]} is after STOP ${range[2]} (rows are [START, STOP), START ≤ STOP)`);
+    }
     return {
       ...(range[1] ? { start: Number(range[1]) } : {}),
       ...(range[2] ? { stop: Number(range[2]) } : {}),

@@ -12,6 +12,7 @@ import {
   type OverwritePolicy,
   parsePythonJson,
   putArrow,
+  RunsError,
   rowsToRecordBatch,
   selectRuns,
   type SubrunSpecEntry,
@@ -124,6 +125,14 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
           ...(opts.excludeTag ? { excludeTags: opts.excludeTag } : {}),
           ...(opts.field ? { fields: opts.field } : {}),
         });
+        // A directory with neither run documents nor data folders is not a strax store: say so, not "0 run(s)".
+        if (table.numRows === 0 && (await dir.listRunIds()).length === 0 && (await dir.listDataFolders()).length === 0) {
+          throw new RunsError(
+            "RUNS_DATA_NOT_FOUND",
+            `runs: ${store} is not a strax store: it has no run documents ({run}-metadata.json) and no data folders ({run}-{type}-{hash})`,
+            { path: store },
+          );
+        }
         const rows: Record<string, unknown>[] = table.toArray().map((r) => {
           const o = r.toJSON() as Record<string, unknown>;
           return { ...o, start: o.start === null ? null : iso(o.start as number), end: o.end === null ? null : iso(o.end as number) };

@@ -1,4 +1,12 @@
-import { cycleKeyToUnixSeconds, gen2UsToDate, gen2UsToUnixNs, isCycleKey, TimestampRange, unixSecondsToCycleKey } from "@daqkit/timestamps";
+import {
+  cycleKeyToUnixSeconds,
+  GEN2_WRAP_US,
+  gen2UsToDate,
+  gen2UsToUnixNs,
+  isCycleKey,
+  TimestampRange,
+  unixSecondsToCycleKey,
+} from "@daqkit/timestamps";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
@@ -40,17 +48,20 @@ export function registerTimeCommands(program: Command, getContext: () => CliCont
         const other = new TimestampRange(parseIntegerArg(m[1]!, "start"), parseIntegerArg(m[2]!, "stop"));
         overlaps = { other: other.key(), overlaps: range.overlaps(other) };
       }
+      // A range across the 36-bit wrap ends in the next counter cycle: its stop, as a time since the
+      // year epoch, is stopUs + M (as `gen2 info` prints it).
+      const stopSinceEpoch = range.wraps ? BigInt(range.stopUs) + BigInt(GEN2_WRAP_US) : BigInt(range.stopUs);
       const utc =
         year === undefined
           ? undefined
-          : { start: gen2UsToDate(range.startUs, year).toISOString(), stop: gen2UsToDate(range.stopUs, year).toISOString() };
+          : { start: gen2UsToDate(range.startUs, year).toISOString(), stop: gen2UsToDate(stopSinceEpoch, year).toISOString() };
       const result = {
         startUs: range.startUs,
         stopUs: range.stopUs,
         wraps: range.wraps,
         durationUs: range.durationUs,
         key: range.key(),
-        ...(utc ? { utc, startUnixNs: gen2UsToUnixNs(range.startUs, year!), stopUnixNs: gen2UsToUnixNs(range.stopUs, year!) } : {}),
+        ...(utc ? { utc, startUnixNs: gen2UsToUnixNs(range.startUs, year!), stopUnixNs: gen2UsToUnixNs(stopSinceEpoch, year!) } : {}),
         inside,
         ...(overlaps ? { overlaps } : {}),
       };
