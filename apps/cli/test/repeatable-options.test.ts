@@ -74,7 +74,18 @@ describe("repeatable options take exactly one value per use", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).cycles).toBe(2);
-    const both = await daqkit("--json", "filedb", "scan", "--dirs", "cal/p03/r001", "--dirs", "phy/p03/r001", FILEDB, "--data-dir", DATA_DIR);
+    const both = await daqkit(
+      "--json",
+      "filedb",
+      "scan",
+      "--dirs",
+      "cal/p03/r001",
+      "--dirs",
+      "phy/p03/r001",
+      FILEDB,
+      "--data-dir",
+      DATA_DIR,
+    );
     expect(both.code).toBe(0);
     expect(JSON.parse(both.stdout).cycles).toBe(4);
   });
