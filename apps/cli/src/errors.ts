@@ -91,3 +91,28 @@ export function formatError(error: unknown): string {
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return `daqkit: internal error (this is a bug, please report it with the command you ran):\n${stack}`;
 }
+
+/**
+ * The `--json` form of an error, printed on stdout besides the one stderr line:
+ * `{"error": {"code", "message", "exit", …details}}`. Details are the error's own plain fields (path,
+ * byteOffset, field, …); `code` is `INTERNAL` for a bug and `CLI_USAGE` for a bad command line.
+ */
+export function errorJson(error: unknown, exit: number): { error: Record<string, unknown> } {
+  const code =
+    isCodedError(error) || error instanceof CliUsageError || isNamedFileError(error)
+      ? (error as { code: string }).code
+      : exit === EXIT.USAGE
+        ? "CLI_USAGE"
+        : "INTERNAL";
+  const message = error instanceof Error ? error.message : String(error);
+  const details: Record<string, unknown> = {};
+  if (error !== null && typeof error === "object") {
+    for (const [key, value] of Object.entries(error)) {
+      if (key === "code" || key === "message" || key === "name" || key === "cause" || key === "exitCode") continue;
+      if (["string", "number", "boolean"].includes(typeof value)) details[key] = value;
+      else if (typeof value === "bigint") details[key] = value.toString();
+      else if (Array.isArray(value) && value.every((v) => typeof v === "string" || typeof v === "number")) details[key] = value;
+    }
+  }
+  return { error: { code, message, exit, ...details } };
+}

@@ -1,7 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands/index.js";
 import { type CliContext, type CliIo, createContext, PROCESS_IO } from "./context.js";
-import { CliUsageError, EXIT, exitCodeFor, formatError } from "./errors.js";
+import { CliUsageError, EXIT, errorJson, exitCodeFor, formatError } from "./errors.js";
+import { toJson } from "./context.js";
 import { VERSION } from "./version.js";
 
 /** Build the `daqkit` program (exported for tests). */
@@ -33,21 +34,35 @@ function* allCommands(command: Command): Generator<Command> {
   }
 }
 
-/** Run the CLI with `argv` (as process.argv) and return the exit code; never throws. */
+/** True when `--json` is among the options (before any `--`), also when parsing failed before it was read. */
+function wantsJson(argv: readonly string[], program: Command): boolean {
+  if (program.opts().json === true) return true;
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+/**
+ * Run the CLI with `argv` (as process.argv) and return the exit code; never throws. Under `--json` an error
+ * is also one JSON object on stdout (`{"error": {"code", "message", "exit", …}}`), with the same exit code.
+ */
 export async function runCli(argv: string[], io: CliIo = PROCESS_IO): Promise<number> {
   const program = createProgram(io);
   try {
     await program.parseAsync(argv);
     return EXIT.OK;
   } catch (error) {
+    let exit: number;
     if (error instanceof CommanderError) {
       // commander already printed its message (or the help / version text).
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) {
         return EXIT.OK;
       }
-      return EXIT.USAGE;
+      exit = EXIT.USAGE;
+    } else {
+      io.err(`${formatError(error)}\n`);
+      exit = error instanceof CliUsageError ? EXIT.USAGE : exitCodeFor(error);
     }
-    io.err(`${formatError(error)}\n`);
-    return error instanceof CliUsageError ? EXIT.USAGE : exitCodeFor(error);
+    if (wantsJson(argv.slice(2), program)) io.out(`${toJson(errorJson(error, exit))}\n`);
+    return exit;
   }
 }

@@ -150,6 +150,22 @@ async function writeJsonLines(path: string, documents: Iterable<DocumentPair>, o
   }
 }
 
+/** An existing output (DOCS_FILE_EXISTS from the package) names the CLI flag that replaces it. */
+async function withOverwriteHint<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (e) {
+    if (e instanceof DocModelError && e.code === "DOCS_FILE_EXISTS" && !/--overwrite/.test(e.message)) {
+      const where = e.path ?? e.message.replace(/^docmodel: /, "").replace(/ already exists.*$/, "");
+      throw new DocModelError("DOCS_FILE_EXISTS", `docs: ${where} already exists (use --overwrite to replace it)`, {
+        ...(e.path === undefined ? {} : { path: e.path }),
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
 /** `daqkit docs …`: Bluesky Event Model documents (ingest, list, show, export). */
 export function registerDocsCommands(program: Command, getContext: () => CliContext): void {
   const docs = program
@@ -160,7 +176,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
     .command("ingest")
     .description(`turn PATH into one run written as DIR/<uid>.msgpack; KIND: ${INGESTORS.map((i) => i.kind).join(", ")}`)
     .argument("<kind>", "ingestor kind")
-    .argument("<path>", "input (file, glob pattern or directory, depending on KIND)")
+    .argument("<paths...>", "input: file(s), a directory or a quoted glob pattern, depending on KIND (tiff takes many files)")
     .requiredOption("--out <dir>", "output directory (created if missing)")
     .option("--stream <name>", "stream name for single-stream ingestors", "primary")
     .option("--metadata <json>", "extra RunStart metadata as a JSON object")
@@ -174,7 +190,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
     .action(
       async (
         kind: string,
-        path: string,
+        paths: string[],
         opts: { out: string; stream: string; metadata?: string; option: string[]; overwrite: boolean; validate: boolean },
       ) => {
         const ctx = getContext();
@@ -182,8 +198,15 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
         if (!ingestor)
           throw new CliUsageError(`unknown ingestor kind ${JSON.stringify(kind)} (known: ${INGESTORS.map((i) => i.kind).join(", ")})`);
         const metadata = parseJsonOption(opts.metadata, "--metadata");
-        const documents = ingestor.ingest(path, { stream: opts.stream, metadata, options: parseKeyValues(opts.option) });
-        const r = await exportMsgpack(documents, opts.out, { overwrite: opts.overwrite, validate: opts.validate });
+        const ingestOptions = { stream: opts.stream, metadata, options: parseKeyValues(opts.option) };
+        let documents: ReturnType<typeof ingestor.ingest>;
+        if (paths.length === 1) documents = ingestor.ingest(paths[0] as string, ingestOptions);
+        else if (ingestor.ingestMany) documents = ingestor.ingestMany(paths, ingestOptions);
+        else
+          throw new CliUsageError(
+            `docs ingest ${kind} takes one PATH, got ${paths.length} (quote a glob pattern so the shell does not expand it)`,
+          );
+        const r = await withOverwriteHint(exportMsgpack(documents, opts.out, { overwrite: opts.overwrite, validate: opts.validate }));
         ctx.print({ kind, uid: r.uid, path: r.path, bytes: r.bytes, records: r.counts }, () =>
           [
             `${kind}: wrote run ${r.uid}`,
@@ -305,7 +328,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
           const run = await selected.run(k);
           const documents: Iterable<DocumentPair> = opts.canonical ? run.canonicalUnfilled() : run.documents();
           if (opts.format === "msgpack") {
-            const r = await exportMsgpack(documents, opts.out, { overwrite: opts.overwrite });
+            const r = await withOverwriteHint(exportMsgpack(documents, opts.out, { overwrite: opts.overwrite }));
             written.push({ uid: r.uid, path: r.path });
           } else {
             mkdirSync(opts.out, { recursive: true });

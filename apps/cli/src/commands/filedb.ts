@@ -2,6 +2,7 @@ import { type FileDb, type FileDbOptions, openFileDb } from "@daqkit/filedb/node
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { repeatable } from "../options.js";
 
 interface SourceOptions {
   dataDir?: string;
@@ -87,7 +88,7 @@ export function registerFiledbCommands(program: Command, getContext: () => CliCo
     .option("--out <db.lh5>", "write the database here (LH5; readable with h5py/lgdo)")
     .option("--tables", "also open every tier file and record its tables and columns", false)
     .option("--data-dir <dir>", "override the config's data_dir")
-    .option("--dirs <dir...>", "scan only these directories (relative to the lowest tier's directory)")
+    .option("--dirs <dir>", "scan only this directory (relative to the lowest tier's directory; repeatable)", repeatable)
     .option("--overwrite", "replace an existing --out file", false)
     .action(async (config: string, opts: SourceOptions & { out?: string; overwrite: boolean }) => {
       const ctx = getContext();

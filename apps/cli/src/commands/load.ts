@@ -4,6 +4,7 @@ import type { Table } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { repeatable } from "../options.js";
 import { writeTableFile } from "../table-output.js";
 
 interface LoadOptions {
@@ -107,7 +108,11 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
     .argument("[filedb]", 'FileDB config JSON or saved database (.lh5); default: the loader config\'s "filedb"')
     .requiredOption("--files <expr>", "cycles: 'all', a FileDB query such as \"type == 'phy'\", or comma-separated cycle keys")
     .option("--channels <ids>", "comma-separated table ids (channels) of the hit level, e.g. 1084803,1121600")
-    .option("--cut <level:expr...>", "cut of a level, e.g. 'hit:trapEmax > 1000' 'evt:multiplicity > 1' (repeatable; AND-ed)")
+    .option(
+      "--cut <level:expr>",
+      "cut of a level, e.g. --cut 'hit:trapEmax > 1000' --cut 'evt:multiplicity > 1' (repeatable; AND-ed)",
+      repeatable,
+    )
     .option("--tcm <level>", "join hits to events through this TCM level")
     .option("--mode <mode>", "with a TCM: 'only' (passing hits) or 'any' (all hits of passing events)", "only")
     .option("--orientation <o>", "'hit' (one row per hit) or 'evt' (one row per event, hit columns as lists)", "hit")

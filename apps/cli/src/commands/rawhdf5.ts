@@ -1,4 +1,3 @@
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { extname } from "node:path";
 import {
   followRawfile,
@@ -14,6 +13,7 @@ import {
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { inputName, readInput } from "../input.js";
 import { writeTableFile } from "../table-output.js";
 
 function parseIndex(text: string | undefined, what: string): number | undefined {
@@ -75,22 +75,18 @@ function humanLines(lines: MessageLine[], msgs: Uint8Array[]): string {
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /**
- * Messages to append, from MSGFILE: a raw HDF5 file (its messages and io_groups), a JSON array
- * (hex strings or `{ "hex": …, "io_group": n }`), or text with one `HEX` or `IO_GROUP HEX` per line.
+ * Messages to append, from MSGFILE (`-` is stdin; pipes work): a raw HDF5 file (its messages and io_groups),
+ * a JSON array (hex strings or `{ "hex": …, "io_group": n }`), or text with one `HEX` or `IO_GROUP HEX` per line.
+ * The format is taken from the content: the HDF5 signature, else JSON when it starts with `[` (or the name ends in .json).
  */
-async function readMessageFile(path: string, defaultIoGroup: number): Promise<{ msgs: Uint8Array[]; ioGroups: number[] }> {
-  const head = Buffer.alloc(8);
-  const fd = openSync(path, "r");
-  try {
-    readSync(fd, head, 0, 8, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (head.equals(HDF5_SIGNATURE)) {
-    const data = await fromRawfile(path);
+async function readMessageFile(source: string, defaultIoGroup: number): Promise<{ msgs: Uint8Array[]; ioGroups: number[] }> {
+  const bytes = await readInput(source);
+  const path = inputName(source);
+  if (bytes.length >= 8 && Buffer.from(bytes.buffer, bytes.byteOffset, 8).equals(HDF5_SIGNATURE)) {
+    const data = await fromRawfile(bytes);
     return { msgs: data.msgs!, ioGroups: Array.from(data.msgHeaders.io_groups) };
   }
-  const text = readFileSync(path, "utf8");
+  const text = new TextDecoder().decode(bytes);
   const msgs: Uint8Array[] = [];
   const ioGroups: number[] = [];
   const hexBytes = (h: string, where: string): Uint8Array => {
@@ -99,7 +95,7 @@ async function readMessageFile(path: string, defaultIoGroup: number): Promise<{ 
       throw new CliUsageError(`${path}: ${where}: not an even-length hex string: ${JSON.stringify(h.slice(0, 40))}`);
     return new Uint8Array(Buffer.from(clean, "hex"));
   };
-  if (extname(path).toLowerCase() === ".json") {
+  if (extname(source).toLowerCase() === ".json" || text.trimStart().startsWith("[")) {
     let items: unknown;
     try {
       items = JSON.parse(text);
@@ -139,7 +135,7 @@ async function readMessageFile(path: string, defaultIoGroup: number): Promise<{ 
 }
 
 /** Stream packet blocks into a Parquet file (zstd, 1M-row row groups), pulled block by block. */
-async function writePacketsParquet(out: string, blocks: AsyncIterable<PacketColumns>): Promise<number> {
+async function writePacketsTable(out: string, blocks: AsyncIterable<PacketColumns>): Promise<number> {
   async function* tables() {
     for await (const block of blocks) if (block.length > 0) yield await packetColumnsToArrow(block);
   }
@@ -239,7 +235,7 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
       "append messages to FILE (created if missing) from MSGFILE: a raw HDF5 file, a JSON array, or text lines 'HEX' / 'IO_GROUP HEX'",
     )
     .argument("<file>", "raw HDF5 file to append to")
-    .requiredOption("--from <msgfile>", "messages to append")
+    .requiredOption("--from <msgfile>", "messages to append ('-' reads stdin)")
     .option("--io-group <n>", "io_group for messages that do not name one", "0")
     .option("--io-version <v>", "message-encoding version (stored in a new file; checked against an existing one)")
     .option("--file-version <v>", "file-format version to require (default: 0.0 for a new file, the file's for an existing one)")
@@ -321,24 +317,26 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
 
   group
     .command("to-packets")
-    .description("convert a raw file's PACMAN messages into LArPix packets: --out X.h5 (larpix hdf5format 'packets' dataset) or X.parquet")
+    .description(
+      "convert a raw file's PACMAN messages into LArPix packets: --out X.h5 (larpix hdf5format 'packets' dataset), X.parquet or X.arrow (Arrow IPC file)",
+    )
     .argument("<file>", "raw HDF5 file")
-    .requiredOption("--out <path>", "output file, .h5/.hdf5 or .parquet")
+    .requiredOption("--out <path>", "output file, .h5/.hdf5, .parquet or .arrow (Arrow IPC file)")
     .option("--lenient", "skip unknown message types, illegal words and partial words instead of failing", false)
     .option("--block <n>", "messages converted per block", "100000")
     .action(async (file: string, opts: { out: string; lenient: boolean; block: string }) => {
       const ctx = getContext();
       const ext = extname(opts.out).toLowerCase();
-      if (![".h5", ".hdf5", ".parquet"].includes(ext))
-        throw new CliUsageError(`--out must end in .h5, .hdf5 or .parquet, got ${JSON.stringify(opts.out)}`);
+      if (![".h5", ".hdf5", ".parquet", ".arrow"].includes(ext))
+        throw new CliUsageError(`--out must end in .h5, .hdf5, .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
       const blockMessages = Math.trunc(parsePositive(opts.block, "--block", 100_000));
       const info = await readRawfileInfo(file);
       const progress = ctx.progress(info.length, "to-packets");
       let packets = 0;
       try {
         const blocks = iterateRawfilePackets(file, { blockMessages, lenient: opts.lenient, onProgress: (done) => progress.update(done) });
-        if (ext === ".parquet") {
-          packets = await writePacketsParquet(opts.out, blocks);
+        if (ext === ".parquet" || ext === ".arrow") {
+          packets = await writePacketsTable(opts.out, blocks);
         } else {
           const writer = await PacketFileWriter.create(opts.out);
           try {

@@ -17,6 +17,11 @@ export interface CliIngestor {
   /** Documented `--option` keys. */
   readonly optionHelp?: string;
   ingest(path: string, options: IngestCliOptions): DocumentStream;
+  /**
+   * Ingest several paths as one run (a shell-expanded glob, `DIR/*.tiff`). Kinds without it take exactly
+   * one PATH; more is a usage error.
+   */
+  ingestMany?(paths: readonly string[], options: IngestCliOptions): DocumentStream;
 }
 
 /** Keys of a RunStart set by an ingestor that `--metadata` must not override. */
