@@ -216,13 +216,14 @@ export async function decodeGen2SourceArrays(input: Gen2SourceInput, options: Ge
   if (!inWorker) return decodeSource(gen2ByteSource(input, options.path), options);
   const source = workerBlobSource(input, options.path ?? input.name ?? "blob");
   try {
-    return await decodeSource(source, options);
+    // The worker reads the next slice whole while this one is decoded: no yields needed.
+    return await decodeSource(source, options, false);
   } finally {
     await source.close?.();
   }
 }
 
-async function decodeSource(source: ByteSource, options: Gen2ReadOptions): Promise<Gen2DecodedArrays> {
+async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields = !source.readInto): Promise<Gen2DecodedArrays> {
   const name = options.path ?? source.name;
   const opts = { ...options, path: name };
   // 8 MiB into reused buffers where the source can (Node files); 32 MiB otherwise: each Blob/HTTP
@@ -245,7 +246,7 @@ async function decodeSource(source: ByteSource, options: Gen2ReadOptions): Promi
     options.signal?.throwIfAborted();
     const whole = bytes.byteLength - (bytes.byteLength % 8); // only the last chunk can end mid-word
     const view = new DataView(bytes.buffer, bytes.byteOffset, whole);
-    if (source.readInto) {
+    if (!yields) {
       decodeWords(view, 0, whole / 8, state, out, wide);
       continue;
     }
