@@ -24,6 +24,7 @@ import {
   wordView,
 } from "./decoder-core.js";
 import { ChunkReader } from "./chunk-reader.js";
+import { canReadBlobInWorker, workerBlobSource } from "./worker-blob-source.js";
 import { Gen2BinError } from "./errors.js";
 import type { Gen2Header } from "./words.js";
 
@@ -156,6 +157,14 @@ export interface Gen2ReadOptions extends Gen2DecodeOptions {
   chunkBytes?: number;
   /** Stop early: the read throws the signal's reason before the next chunk. */
   signal?: AbortSignal;
+  /**
+   * `Blob`/`File` inputs in a page: read the slices in a dedicated Web Worker (`FileReaderSync`),
+   * so reading overlaps decoding on this thread (a page's own `Blob` reads advance only when its
+   * event loop runs). Default true where a window can start a `blob:` worker; falls back to the
+   * page's own reads if the worker cannot run (e.g. a CSP without `worker-src blob:`). Ignored for
+   * other inputs.
+   */
+  readInWorker?: boolean;
 }
 
 /** The options of `readGen2File`/`readGen2FileArrays` (`@daqkit/gen2-bin/node`): the same as {@link Gen2ReadOptions}. */
@@ -203,7 +212,18 @@ export function gen2ByteSource(input: Gen2SourceInput, name?: string): ByteSourc
  *   `GEN2_EMPTY_FILE`, `GEN2_PARTIAL_WORD` (unless `allowPartialWord`), `GEN2_NO_HEADER`
  */
 export async function decodeGen2SourceArrays(input: Gen2SourceInput, options: Gen2ReadOptions = {}): Promise<Gen2DecodedArrays> {
-  const source = gen2ByteSource(input, options.path);
+  const inWorker = options.readInWorker !== false && !isByteSource(input) && isBlobLike(input) && canReadBlobInWorker();
+  if (!inWorker) return decodeSource(gen2ByteSource(input, options.path), options);
+  const source = workerBlobSource(input, options.path ?? input.name ?? "blob");
+  try {
+    // The worker reads the next slice whole while this one is decoded: no yields needed.
+    return await decodeSource(source, options, false);
+  } finally {
+    await source.close?.();
+  }
+}
+
+async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields = !source.readInto): Promise<Gen2DecodedArrays> {
   const name = options.path ?? source.name;
   const opts = { ...options, path: name };
   // 8 MiB into reused buffers where the source can (Node files); 32 MiB otherwise: each Blob/HTTP
@@ -226,7 +246,7 @@ export async function decodeGen2SourceArrays(input: Gen2SourceInput, options: Ge
     options.signal?.throwIfAborted();
     const whole = bytes.byteLength - (bytes.byteLength % 8); // only the last chunk can end mid-word
     const view = new DataView(bytes.buffer, bytes.byteOffset, whole);
-    if (source.readInto) {
+    if (!yields) {
       decodeWords(view, 0, whole / 8, state, out, wide);
       continue;
     }

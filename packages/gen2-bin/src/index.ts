@@ -35,6 +35,7 @@ export type {
 export { inferGen2EpochYear, scanGen2Headers } from "./header-scan.js";
 export type { Gen2HeaderSpan } from "./header-scan.js";
 export type { Gen2PhotonArrays, Gen2WidePhotonArrays } from "./arrow-tables.js";
+export { canReadBlobInWorker, workerBlobSource } from "./worker-blob-source.js";
 export { Gen2ChecksumAccumulator, gen2Checksum } from "./checksum.js";
 export { BinSourceDirectory, GEN2_OVERLAP_US, scanGen2Source } from "./bin-source-directory.js";
 export type {

@@ -56,7 +56,10 @@ describe.skipIf(BROWSER_SKIP !== undefined)("gen2-bin in Chromium", () => {
       ),
     };
     harness = await startBrowser({
-      entries: { gen2: join(import.meta.dirname, "browser/gen2-page.ts") },
+      entries: {
+        gen2: join(import.meta.dirname, "browser/gen2-page.ts"),
+        worker: join(import.meta.dirname, "browser/gen2-worker-page.ts"),
+      },
       roots: { "/night/": night },
     });
   }, 120_000);
@@ -95,5 +98,36 @@ describe.skipIf(BROWSER_SKIP !== undefined)("gen2-bin in Chromium", () => {
     const paths = readdirSync(night).map((n) => join(night, n));
     await harness.page.setInputFiles("#files", paths);
     check(await harness.run<PageResult>("gen2", { mode: "files", path: "", range }));
+  });
+
+  test("a picked File read in a Web Worker (default), in the page, and with a Worker that cannot start: the manifest's photons", async () => {
+    await harness.page.evaluate(() => {
+      const input = document.createElement("input");
+      input.type = "file";
+      input.multiple = true;
+      input.id = "worker-files";
+      document.body.append(input);
+    });
+    await harness.page.setInputFiles(
+      "#worker-files",
+      readdirSync(night).map((n) => join(night, n)),
+    );
+    const got = await harness.run<{
+      inWorker: { photons: number; checksum: string }[];
+      inPage: { photons: number; checksum: string }[];
+      fallback: { photons: number; checksum: string }[];
+      workersStarted: number;
+      pageWorkersStarted: number;
+      sameFirst: boolean;
+      outOfRange: string;
+    }>("worker", { input: "worker-files" });
+    expect(got.inWorker).toHaveLength(manifest.files.length);
+    expect(got.inWorker[0]!.photons).toBe(manifest.files[0]!.photons);
+    expect(got.inWorker).toEqual(got.inPage);
+    expect(got.fallback).toEqual(got.inPage);
+    expect(got.workersStarted).toBe(manifest.files.length); // one worker per decode, ended after it
+    expect(got.pageWorkersStarted).toBe(0);
+    expect(got.sameFirst).toBe(true);
+    expect(got.outOfRange).toBe("IO_OUT_OF_RANGE");
   });
 });
