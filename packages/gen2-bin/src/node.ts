@@ -2,54 +2,14 @@
  * `@daqkit/gen2-bin/node`: everything of the main entry plus the Node-only parts — paths
  * (`readGen2File`, `iterateGen2Batches(path)`), `BinDirectory` with its Parquet cache and worker
  * threads, `BinSerializer.serialize` into a directory, and table files. Node users import
- * everything from here.
+ * everything from here. The explicit exports below shadow the main entry's names they share
+ * (`iterateGen2Batches` also takes a path, `BinSerializer` also writes into a directory).
  */
-export { Gen2BinError } from "./errors.js";
-export type { Gen2BinErrorCode, Gen2BinErrorContext } from "./errors.js";
-export {
-  GEN2_HEADER_TS_MODULUS,
-  GEN2_PHOTONS_PER_FRAME,
-  GEN2_WORD_BYTES,
-  classifyWord,
-  classifyWordBytes,
-  decodeHeaderWord,
-  decodePhotonWord,
-  encodeHeaderWord,
-  encodePhotonWord,
-  paddingWordBytes,
-} from "./words.js";
-export type { Gen2Header, Gen2PhotonWord, Gen2WordKind } from "./words.js";
-export { decodeGen2, decodeGen2Arrays, decodeGen2Source, decodeGen2SourceArrays } from "./decode.js";
-export type {
-  Gen2Batch,
-  Gen2ByteSource,
-  Gen2DecodeOptions,
-  Gen2DecodeStats,
-  Gen2Decoded,
-  Gen2DecodedArrays,
-  Gen2ReadFileOptions,
-  Gen2ReadOptions,
-  Gen2SourceInput,
-  Gen2StreamInput,
-  Gen2StreamOptions,
-} from "./decode.js";
+export * from "./index.js";
 export { iterateGen2Batches, readGen2File, readGen2FileArrays, readWholeFile } from "./node-decode.js";
-export { inferGen2EpochYear, scanGen2Headers } from "./header-scan.js";
-export type { Gen2HeaderSpan } from "./header-scan.js";
-export type { Gen2PhotonArrays, Gen2WidePhotonArrays } from "./arrow-tables.js";
-export { Gen2ChecksumAccumulator, gen2Checksum } from "./checksum.js";
-export { BinSourceDirectory, GEN2_OVERLAP_US, scanGen2Source } from "./bin-source-directory.js";
-export type {
-  BinSourceDirectoryOptions,
-  Gen2DirectoryScan,
-  Gen2ReadResult,
-  Gen2ScannedFile,
-  Gen2SkippedFile,
-} from "./bin-source-directory.js";
 export { BinDirectory, scanGen2Directory } from "./bin-directory.js";
 export type { BinDirectoryOptions, ConvertOptions, Gen2BinFile } from "./bin-directory.js";
 export type { ConvertResult } from "./convert-file.js";
 export { BinSerializer } from "./node-bin-serializer.js";
 export type { BinSerializerOptions } from "./node-bin-serializer.js";
-export type { Gen2PhotonColumnsInput, Gen2SerializedFile, Gen2SerializerOptions } from "./bin-serializer.js";
 export { writeTableArrow, writeTableParquet } from "./table-files.js";
