@@ -24,8 +24,13 @@ export interface RawfileRepairReport {
   changed: boolean;
   /** Superblock status flags found (bit 0 open for write, bit 2 open for SWMR write); cleared when non-zero. */
   flagsBefore: number;
-  /** Bytes appended (zeros) because the file was shorter than its stored end-of-file address. */
+  /** Bytes appended (zeros) because the file was shorter than its (raised) end-of-file address. */
   extendedBytes: number;
+  /**
+   * Bytes the stored end-of-file address was raised by: a crashed SWMR writer had allocated past it
+   * (raised to the file's size plus a 1 MiB margin, as `h5clear --increment` does); 0 otherwise.
+   */
+  eofRaisedBy: number;
   /** Rows found in `msgs` and `msg_headers`. */
   msgsRows: number;
   headersRows: number;
@@ -34,6 +39,9 @@ export interface RawfileRepairReport {
   /** `meta` attributes that were missing and were re-created (`modified`, `created`). */
   recreated: string[];
 }
+
+/** Margin added to a crashed writer's end-of-file address beyond the file's size (h5clear's default increment). */
+const EOA_MARGIN = 1 << 20;
 
 /** Rows checked per read while looking for the readable prefix. */
 const CHECK_BLOCK = 1 << 16;
@@ -100,6 +108,7 @@ async function repairLockedRawfile(path: string): Promise<RawfileRepairReport> {
     changed: false,
     flagsBefore: sb?.flags ?? 0,
     extendedBytes: 0,
+    eofRaisedBy: 0,
     msgsRows: 0,
     headersRows: 0,
     kept: 0,
@@ -128,9 +137,21 @@ async function repairCopy(
 ): Promise<RawfileRepairReport> {
   {
     copyFileSync(path, tmp, constants.COPYFILE_FICLONE);
-    if (sb && sb.flags !== 0) writeSuperblockFlags(tmp, 0);
+    let eof = sb ? sb.baseAddress + sb.eofAddress : 0;
+    if (sb && sb.flags !== 0) {
+      // A writer in SWMR-write mode allocates past the end-of-file address its superblock last
+      // stored (it is not rewritten on every allocation): objects the file references may lie
+      // beyond it. Opened as stored, HDF5 would truncate them away on close (every message after
+      // them lost) or fail the next write ("len not positive after adjustment for EOA"). As
+      // `h5clear -s --increment` does, the address is raised to cover the whole file plus a margin
+      // for space allocated but not yet written when the writer died.
+      const size = statSync(tmp).size;
+      const raised = size > eof ? size + EOA_MARGIN : eof;
+      report.eofRaisedBy = raised - eof;
+      writeSuperblockFlags(tmp, 0, report.eofRaisedBy > 0 ? raised - sb.baseAddress : undefined);
+      eof = raised;
+    }
     if (sb) {
-      const eof = sb.baseAddress + sb.eofAddress;
       const size = statSync(tmp).size;
       if (eof > size) {
         truncateSync(tmp, eof);
@@ -214,6 +235,7 @@ async function repairCopy(
     report.changed =
       report.flagsBefore !== 0 ||
       report.extendedBytes > 0 ||
+      report.eofRaisedBy > 0 ||
       report.kept !== report.msgsRows ||
       report.kept !== report.headersRows ||
       report.recreated.length > 0;

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { lockPathFor } from "@daqkit/io/node";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -7,6 +7,7 @@ import { fromRawfile, openRawfileWriter, RawHdf5Error, repairRawfile, toRawfile 
 import { loadH5 } from "../src/h5/node-runtime.js";
 import { readSuperblock, writeSuperblockFlags } from "../src/h5/superblock-node.js";
 import { copyPythonFile, EXPECTED, hex, tempDir } from "./helpers.js";
+import { messageFor } from "./live/message-for.js";
 
 let dir: string;
 let cleanup: () => void;
@@ -101,6 +102,53 @@ test("a crashed daqkit writer (flags set, its lock left by a dead pid): the next
   }
   expect(existsSync(lockPathFor(other))).toBe(false);
   expect((await fromRawfile(other)).length).toBe(9);
+});
+
+/**
+ * The state a daqkit writer killed in SWMR-write mode can leave (slow-lane kill series, kill 6 of
+ * seed 0x5eed): flags set and a stored end-of-file address that lags behind what the writer had
+ * allocated, with objects the file references lying past it. Made here from a clean file whose
+ * stored address is set back to what it was two appends earlier.
+ */
+async function staleEoaCopy(name: string): Promise<string> {
+  const path = `${dir}/${name}`;
+  const batch = (from: number, n: number) => ({
+    msgs: Array.from({ length: n }, (_, k) => messageFor(from + k)),
+    msgHeaders: { io_groups: Array.from({ length: n }, (_, k) => (from + k) % 7) },
+  });
+  await toRawfile(path, batch(0, 1));
+  await toRawfile(path, batch(1, 500));
+  const stale = readSuperblock(path)!.eofAddress;
+  await toRawfile(path, batch(501, 500));
+  expect(statSync(path).size).toBeGreaterThan(stale);
+  expect(writeSuperblockFlags(path, 0x05, stale)).toBe(0);
+  return path;
+}
+
+test("a crashed SWMR writer's stale end-of-file address: repair raises it (h5clear --increment) and keeps every message instead of truncating them away", async () => {
+  const path = await staleEoaCopy("stale-eoa.h5");
+  const report = await repairRawfile(path);
+  expect(report).toMatchObject({ changed: true, flagsBefore: 5, msgsRows: 1001, headersRows: 1001, kept: 1001 });
+  expect(report.eofRaisedBy).toBeGreaterThan(0);
+  const sb = readSuperblock(path)!;
+  expect(sb.flags).toBe(0);
+  expect(statSync(path).size).toBeGreaterThanOrEqual(sb.eofAddress);
+  expect(await toRawfile(path, { msgs: [messageFor(1001)], msgHeaders: { io_groups: [1001 % 7] } })).toEqual({
+    length: 1002,
+    created: false,
+  });
+  const data = await fromRawfile(path);
+  expect(data.length).toBe(1002);
+  for (const k of [0, 500, 501, 1000, 1001]) expect(hex(data.msgs![k]!)).toBe(hex(messageFor(k)));
+
+  // The same through the automatic recovery of a resumed daqkit writer (its lock left by a dead pid).
+  const other = await staleEoaCopy("stale-eoa-resumed.h5");
+  writeLock(other, deadPid());
+  expect(await toRawfile(other, { msgs: [messageFor(1001)], msgHeaders: { io_groups: [1001 % 7] } })).toEqual({
+    length: 1002,
+    created: false,
+  });
+  expect((await fromRawfile(other)).length).toBe(1002);
 });
 
 test("a live daqkit writer holds the lock: appends, writers and repair fail with RAWHDF5_BUSY naming its pid, and change nothing", async () => {

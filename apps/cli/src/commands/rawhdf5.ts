@@ -295,7 +295,7 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
   group
     .command("repair")
     .description(
-      "make a file left behind by a crashed writer readable and appendable again (clears the 'open for write' flags like h5clear -s, truncates msgs/msg_headers to their complete common prefix); run only when no writer is using FILE",
+      "make a file left behind by a crashed writer readable and appendable again (clears the 'open for write' flags like h5clear -s, raises a stale end-of-file address like h5clear --increment, truncates msgs/msg_headers to their complete common prefix); run only when no writer is using FILE",
     )
     .argument("<file>", "raw HDF5 file")
     .action(async (file: string) => {
@@ -305,7 +305,10 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
         if (!report.changed) return `${file}: nothing to repair (${report.kept} messages, no writer flags)`;
         const done = [
           report.flagsBefore !== 0 ? `cleared the superblock's open-for-write flags (0x${report.flagsBefore.toString(16)})` : "",
-          report.extendedBytes > 0 ? `extended the file by ${report.extendedBytes} bytes to its stored end of file` : "",
+          report.eofRaisedBy > 0
+            ? `raised the stored end of file by ${report.eofRaisedBy} bytes to cover what the crashed writer allocated`
+            : "",
+          report.extendedBytes > 0 ? `extended the file by ${report.extendedBytes} bytes to its end of file` : "",
           report.kept !== report.msgsRows || report.kept !== report.headersRows
             ? `truncated msgs (${report.msgsRows} rows) and msg_headers (${report.headersRows} rows) to ${report.kept} complete messages`
             : "",

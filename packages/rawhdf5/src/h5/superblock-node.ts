@@ -20,15 +20,16 @@ export function readSuperblock(path: string): SuperblockInfo | null {
 
 /**
  * Set the status flags of the version-2/3 superblock of `path` to `flags` and rewrite its checksum
- * (with 0, what `h5clear -s` does). The stored checksum must be valid beforehand.
+ * (with 0, what `h5clear -s` does). With `eofAddress`, the stored end-of-file address (relative to the
+ * base address) is set too (what `h5clear --increment` does). The stored checksum must be valid beforehand.
  * @returns the flags before the change, or null when the file has no such superblock or its checksum is wrong
  */
-export function writeSuperblockFlags(path: string, flags: number): number | null {
+export function writeSuperblockFlags(path: string, flags: number, eofAddress?: number): number | null {
   const fd = openSync(path, "r+");
   try {
     const bytes = new Uint8Array(CHECKED_BYTES + 4);
     if (readSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) return null;
-    const before = patchSuperblockFlags(bytes, fstatSync(fd).size, flags);
+    const before = patchSuperblockFlags(bytes, fstatSync(fd).size, flags, eofAddress);
     if (before === null) return null;
     writeSync(fd, bytes, 0, bytes.length, 0);
     return before;

@@ -75,11 +75,17 @@ export function sameSuperblock(a: SuperblockInfo | null, b: SuperblockInfo | nul
   return true;
 }
 
-/** Set the status flags of a version-2/3 superblock held in `bytes` (48 bytes) and rewrite its checksum; returns the flags before, or null when it is not one with a valid checksum. */
-export function patchSuperblockFlags(bytes: Uint8Array, fileSize: number, flags: number): number | null {
+/**
+ * Set the status flags of a version-2/3 superblock held in `bytes` (48 bytes) — and, when given, its
+ * end-of-file address (relative to the base address) — and rewrite its checksum; returns the flags
+ * before, or null when it is not one with a valid checksum.
+ */
+export function patchSuperblockFlags(bytes: Uint8Array, fileSize: number, flags: number, eofAddress?: number): number | null {
   const info = parseSuperblock(bytes, fileSize);
   if (!info?.checksumOk) return null;
   bytes[11] = flags & 0xff;
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(CHECKED_BYTES, lookup3(bytes.subarray(0, CHECKED_BYTES)), true);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (eofAddress !== undefined) view.setBigUint64(28, BigInt(eofAddress), true);
+  view.setUint32(CHECKED_BYTES, lookup3(bytes.subarray(0, CHECKED_BYTES)), true);
   return info.flags;
 }
