@@ -106,6 +106,8 @@ test.skipIf(!PYTHON_H5PY)("larpix's hdf5format 2.4 finds every dataset it needs 
     maxshape: [null],
     attrs: {},
   });
+  expect(layout.messages.message_type).toEqual(["ascii", "nullpad"]);
+  expect(layout.configs.registers_class).toBe("array");
   expect(layout.packets.maxshape).toEqual([null]);
   expect(layout.packets.attrs.packet_types).toBe(
     "\n0: 'data',\n1: 'test',\n2: 'config write',\n3: 'config read',\n4: 'timestamp',\n5: 'message',\n",
@@ -125,4 +127,5 @@ test.skipIf(!PYTHON_H5PY)("larpix's hdf5format 2.4 finds every dataset it needs 
   expect(again.packets.length).toBe(read.packets.length + 2);
   expect(again.packets.at(-2)).toMatchObject({ kind: "v2", io_group: 7, packet_type: 0, timestamp: 12345, dataword: 99 });
   expect(again.packets.at(-1)).toEqual({ kind: "message", message: "run start", timestamp: 777 });
+  expect([again.configs, again.config_registers]).toEqual([1, [0, 1, 2]]);
 });

@@ -49,6 +49,10 @@ def layout(path):
                 "maxshape": list(d.maxshape),
                 "attrs": {k: attr(v) for k, v in d.attrs.items()},
             }
+        t = f["messages"].id.get_type().get_member_type(0)
+        out["messages"]["message_type"] = [t.get_cset() == h5py.h5t.CSET_ASCII and "ascii", t.get_strpad() == h5py.h5t.STR_NULLPAD and "nullpad"]
+        r = f["configs"].id.get_type().get_member_type(4)
+        out["configs"]["registers_class"] = r.get_class() == h5py.h5t.ARRAY and "array"
         return out
 
 
@@ -84,6 +88,7 @@ def read(path):
             "created": float(f["_header"].attrs["created"]),
             "modified": float(f["_header"].attrs["modified"]),
             "configs": len(f["configs"]),
+            "config_registers": [int(x) for x in f["configs"][-1]["registers"][:3]] if len(f["configs"]) else None,
             "packets": packets,
         }
 
@@ -100,6 +105,13 @@ def append(path):
         packets[n:] = rows
         messages.resize(m + 1, axis=0)
         messages[m:] = np.array([("run start", 777, m)], dtype=MESSAGES)
+        configs = f["configs"]  # to_file with a chip list: one row per chip, asic_version attribute
+        row = np.zeros((1,), dtype=CONFIGS_2_4)
+        row["timestamp"], row["io_group"], row["chip_id"] = 1, 2, 11
+        row["registers"][0, :] = np.arange(239) % 256
+        configs.resize(configs.shape[0] + 1, axis=0)
+        configs[-1:] = row
+        configs.attrs["asic_version"] = "2"
 
 
 if __name__ == "__main__":
