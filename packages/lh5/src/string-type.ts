@@ -60,7 +60,8 @@ export function setFixedStringType(file: PatchableFile, objPath: string, cset: n
     return;
   }
   const { start, checksum } = at.chunk;
-  if (!(start < at.data && at.data < checksum && checksum + 4 <= file.size)) throw fail(`header chunk at ${start} does not hold the message`);
+  if (!(start < at.data && at.data < checksum && checksum + 4 <= file.size))
+    throw fail(`header chunk at ${start} does not hold the message`);
   const chunk = file.readSync(start, checksum + 4 - start).slice();
   const view = new DataView(chunk.buffer);
   const body = chunk.subarray(0, checksum - start);
@@ -87,12 +88,24 @@ export function lookup3(k: Uint8Array): number {
     a = (a + word(o)) | 0;
     b = (b + word(o + 4)) | 0;
     c = (c + word(o + 8)) | 0;
-    a = (a - c) | 0; a ^= rot(c, 4); c = (c + b) | 0;
-    b = (b - a) | 0; b ^= rot(a, 6); a = (a + c) | 0;
-    c = (c - b) | 0; c ^= rot(b, 8); b = (b + a) | 0;
-    a = (a - c) | 0; a ^= rot(c, 16); c = (c + b) | 0;
-    b = (b - a) | 0; b ^= rot(a, 19); a = (a + c) | 0;
-    c = (c - b) | 0; c ^= rot(b, 4); b = (b + a) | 0;
+    a = (a - c) | 0;
+    a ^= rot(c, 4);
+    c = (c + b) | 0;
+    b = (b - a) | 0;
+    b ^= rot(a, 6);
+    a = (a + c) | 0;
+    c = (c - b) | 0;
+    c ^= rot(b, 8);
+    b = (b + a) | 0;
+    a = (a - c) | 0;
+    a ^= rot(c, 16);
+    c = (c + b) | 0;
+    b = (b - a) | 0;
+    b ^= rot(a, 19);
+    a = (a + c) | 0;
+    c = (c - b) | 0;
+    c ^= rot(b, 4);
+    b = (b + a) | 0;
     length -= 12;
     o += 12;
   }
@@ -104,12 +117,19 @@ export function lookup3(k: Uint8Array): number {
   a = (a + t(0)) | 0;
   b = (b + t(4)) | 0;
   c = (c + t(8)) | 0;
-  c ^= b; c = (c - rot(b, 14)) | 0;
-  a ^= c; a = (a - rot(c, 11)) | 0;
-  b ^= a; b = (b - rot(a, 25)) | 0;
-  c ^= b; c = (c - rot(b, 16)) | 0;
-  a ^= c; a = (a - rot(c, 4)) | 0;
-  b ^= a; b = (b - rot(a, 14)) | 0;
-  c ^= b; c = (c - rot(b, 24)) | 0;
+  c ^= b;
+  c = (c - rot(b, 14)) | 0;
+  a ^= c;
+  a = (a - rot(c, 11)) | 0;
+  b ^= a;
+  b = (b - rot(a, 25)) | 0;
+  c ^= b;
+  c = (c - rot(b, 16)) | 0;
+  a ^= c;
+  a = (a - rot(c, 4)) | 0;
+  b ^= a;
+  b = (b - rot(a, 14)) | 0;
+  c ^= b;
+  c = (c - rot(b, 24)) | 0;
   return c >>> 0;
 }

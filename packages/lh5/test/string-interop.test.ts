@@ -54,12 +54,9 @@ print(json.dumps([describe(f["evt/name"]), describe(f["evt/detector/flattened_da
 
   test("an lgdo-style append of numpy S data onto our table, read back by daqkit", async () => {
     const file = join(tmp.dir, "append.lh5");
-    await writeLh5(
-      file,
-      "ch0/evt",
-      createTable({ name: createArray(["ab", "cde", "x"]), energy: createArray(Float64Array.of(1, 2, 3)) }),
-      { mode: "w" },
-    );
+    await writeLh5(file, "ch0/evt", createTable({ name: createArray(["ab", "cde", "x"]), energy: createArray(Float64Array.of(1, 2, 3)) }), {
+      mode: "w",
+    });
     // What lgdo.lh5.write(tbl, "evt", file, group="ch0", wo_mode="append") does per column:
     // resize axis 0, then write the new rows (numpy arrays) into the tail (h5py converts types).
     runPython(
@@ -91,20 +88,26 @@ with h5py.File(sys.argv[1], "a") as f:
     const file = join(tmp.dir, "second.lh5");
     await writeLh5(file, "a", createArray(Float64Array.of(1)), { mode: "w" });
     await writeLh5(file, "b/name", createArray(["xy", "z"]));
-    const out = runPython(`${DESCRIBE}
+    const out = runPython(
+      `${DESCRIBE}
 import sys, json
 print(json.dumps(describe(h5py.File(sys.argv[1], "r")["b/name"])))
-`, [file]);
+`,
+      [file],
+    );
     expect(JSON.parse(out)).toEqual(["|S2", "ascii", "nullpad", ["xy", "z"]]);
   });
 
   test("non-ASCII values: UTF-8 NULLPAD; appending non-ASCII to an ASCII dataset is refused", async () => {
     const file = join(tmp.dir, "utf8.lh5");
     await writeLh5(file, "units", createArray(["µs", "ns", "Ω"]), { mode: "w" });
-    const out = runPython(`${DESCRIBE}
+    const out = runPython(
+      `${DESCRIBE}
 import sys, json
 print(json.dumps(describe(h5py.File(sys.argv[1], "r")["units"])))
-`, [file]);
+`,
+      [file],
+    );
     expect(JSON.parse(out)).toEqual(["|S3", "utf-8", "nullpad", ["µs", "ns", "Ω"]]);
     expect(((await readLh5(file, "units")) as LgdoArray).data).toEqual(["µs", "ns", "Ω"]);
 
@@ -141,10 +144,13 @@ with h5py.File(sys.argv[1], "w", libver=("v110", "latest")) as f:
     expect(((await readLh5(file, "name")) as LgdoArray).data).toEqual(["ab", "cde", "x"]);
     await writeLh5(file, "name", createArray(["µ", "yz"]), { mode: "append" });
     expect(((await readLh5(file, "name")) as LgdoArray).data).toEqual(["ab", "cde", "x", "µ", "yz"]);
-    const out = runPython(`${DESCRIBE}
+    const out = runPython(
+      `${DESCRIBE}
 import sys, json
 print(json.dumps(describe(h5py.File(sys.argv[1], "r")["name"])))
-`, [file]);
+`,
+      [file],
+    );
     expect(JSON.parse(out)).toEqual(["|S3", "utf-8", "spacepad", ["ab", "cde", "x", "µ", "yz"]]);
   });
 });

@@ -166,9 +166,13 @@ export function createPacketFile(rt: H5Runtime, scope: QuietScope, path: string,
   patchObjectHeaderOnDisk(rt, path, messagesAddress, (header) => patchStringMemberPadding(header, messagesAddress, "message", name));
   opened = openH5(rt, scope, path, "a", ["v110", "latest"]);
   if (!opened.ok) {
-    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: cannot re-open the new packet file: ${summarizeDiagnostic(opened.diagnostic)}`, {
-      path: name,
-    });
+    throw new RawHdf5Error(
+      "RAWHDF5_IO",
+      `rawhdf5: ${name}: cannot re-open the new packet file: ${summarizeDiagnostic(opened.diagnostic)}`,
+      {
+        path: name,
+      },
+    );
   }
   const file = opened.file;
   try {
@@ -189,7 +193,10 @@ export function createPacketFile(rt: H5Runtime, scope: QuietScope, path: string,
     if (rt.module.get_type(file.file_id, "/packets") !== rt.module.H5G_DATASET) {
       throw ioError(name, "cannot create the packets dataset", scope);
     }
-    (file.get("packets") as unknown as { create_attribute(n: string, v: string): void }).create_attribute("packet_types", PACKET_TYPES_TEXT);
+    (file.get("packets") as unknown as { create_attribute(n: string, v: string): void }).create_attribute(
+      "packet_types",
+      PACKET_TYPES_TEXT,
+    );
     for (const dataset of ["messages", "configs"]) {
       if (rt.module.get_type(file.file_id, `/${dataset}`) !== rt.module.H5G_DATASET) {
         throw ioError(name, `cannot create the ${dataset} dataset`, scope);
@@ -218,13 +225,7 @@ const UNLIMITED = 0xffffffffffffffffn;
  * `create_dataset(shape=(0,), maxshape=(None,))`. Through h5wasm's module call: its high-level
  * `create_dataset` cannot prepare (even empty) data for an array member such as `registers`.
  */
-function createEmptyCompound(
-  rt: H5Runtime,
-  file: H5File,
-  name: string,
-  dtype: CompoundDtype,
-  chunkRows: number,
-): void {
+function createEmptyCompound(rt: H5Runtime, file: H5File, name: string, dtype: CompoundDtype, chunkRows: number): void {
   const metadata = rt.h5.dtype_to_metadata(dtype as Parameters<typeof rt.h5.dtype_to_metadata>[0]);
   const ptr = rt.module._malloc(8);
   if (ptr === 0) throw new Error("wasm allocation of 8 bytes failed");
@@ -233,7 +234,15 @@ function createEmptyCompound(
       file.file_id,
       `/${name}`,
       BigInt(ptr),
-      { ...metadata, shape: [0n], maxshape: [UNLIMITED], chunks: [BigInt(chunkRows)], compression: 0, compression_opts: [], track_order: false },
+      {
+        ...metadata,
+        shape: [0n],
+        maxshape: [UNLIMITED],
+        chunks: [BigInt(chunkRows)],
+        compression: 0,
+        compression_opts: [],
+        track_order: false,
+      },
     );
     if (typeof status === "number" && status < 0) throw new Error(`creating ${name} returned status ${status}`);
   } finally {

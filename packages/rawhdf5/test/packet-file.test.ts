@@ -119,7 +119,9 @@ test.skipIf(!PYTHON_H5PY)("larpix's hdf5format 2.4 finds every dataset it needs 
   expect(read.configs).toBe(0);
   const typeOf = (row: number[]) => row[3]!;
   expect(read.packets.length).toBe(expected.rows.filter((r) => typeOf(r) <= 7 && typeOf(r) !== 5).length);
-  expect(read.packets.filter((p: { kind: string }) => p.kind === "timestamp").length).toBe(expected.rows.filter((r) => typeOf(r) === 4).length);
+  expect(read.packets.filter((p: { kind: string }) => p.kind === "timestamp").length).toBe(
+    expected.rows.filter((r) => typeOf(r) === 4).length,
+  );
 
   // to_file(mode='a') onto our file: packets grow, a message packet points into messages.
   larpix("append", out);

@@ -89,7 +89,14 @@ function findMember(header: Uint8Array, datatype: Message, name: string, path: s
  * Patch (in memory) the `configs` placeholder header: member `registers` {abc: u1} → u1[count],
  * compound size and chunk element size to `finalSize`. Returns the bytes to write back (to the checksum's end).
  */
-export function patchArrayMemberHeader(header: Uint8Array, address: number, member: string, count: number, finalSize: number, path: string): number {
+export function patchArrayMemberHeader(
+  header: Uint8Array,
+  address: number,
+  member: string,
+  count: number,
+  finalSize: number,
+  path: string,
+): number {
   const { messages, chunkEnd } = chunk0Messages(header, path, address);
   const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
   const datatype = messages.find((m) => m.type === MSG_DATATYPE);
@@ -122,10 +129,12 @@ export function patchArrayMemberHeader(header: Uint8Array, address: number, memb
   view.setUint32(t + 9, count, true);
   header.set(integer, t + 13); // 8 + 1 + 4 + 12 = 25 bytes, as the placeholder
   view.setUint32(datatype.body + 4, finalSize, true);
-  if (fill && fill.size > 2 && (header[fill.body + 1]! & 0x20) !== 0) throw failure(path, "the placeholder has a stored fill value", address + fill.body);
+  if (fill && fill.size > 2 && (header[fill.body + 1]! & 0x20) !== 0)
+    throw failure(path, "the placeholder has a stored fill value", address + fill.body);
   // Layout message version 4, chunked: version, class, flags, rank, dimension encoded length, dims…
   const l = layout.body;
-  if (header[l] !== 4 || header[l + 1] !== 2) throw failure(path, `expected a version-4 chunked layout, found ${header[l]}/${header[l + 1]}`, address + l);
+  if (header[l] !== 4 || header[l + 1] !== 2)
+    throw failure(path, `expected a version-4 chunked layout, found ${header[l]}/${header[l + 1]}`, address + l);
   const rank = header[l + 3]!;
   const width = header[l + 4]!;
   const last = l + 5 + (rank - 1) * width;
@@ -161,12 +170,7 @@ interface EmscriptenFs {
  * Apply `patch` to the object header at `address` of the closed file `path` through the runtime's
  * file system (host paths under Node's NODERAWFS, MEMFS in browsers).
  */
-export function patchObjectHeaderOnDisk(
-  rt: H5Runtime,
-  path: string,
-  address: number,
-  patch: (header: Uint8Array) => number,
-): void {
+export function patchObjectHeaderOnDisk(rt: H5Runtime, path: string, address: number, patch: (header: Uint8Array) => number): void {
   const fs = rt.module.FS as unknown as EmscriptenFs;
   let stream: unknown;
   try {
