@@ -4,9 +4,13 @@
  * data) onto a daqkit-written table works, and old daqkit files (UTF-8 SPACEPAD) still read.
  * Needs Debian's /usr/bin/python3 with h5py + numpy (skips locally without them, fails under CI=true).
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { bytesSource } from "@daqkit/io";
 import { afterAll, describe, expect, test } from "vitest";
 import { type LgdoArray, type Table, createArray, createTable, createVectorOfVectors, readLh5, writeLh5 } from "../src/node.js";
+import { openLh5Links } from "../src/fast-links.js";
+import { CSET_ASCII, CSET_UTF8, lookup3, type PatchableFile, setFixedStringType } from "../src/string-type.js";
 import { HAVE_H5PY, runPython, tempDir } from "./helpers.js";
 
 const tmp = tempDir();
@@ -152,5 +156,32 @@ print(json.dumps(describe(h5py.File(sys.argv[1], "r")["name"])))
       [file],
     );
     expect(JSON.parse(out)).toEqual(["|S3", "utf-8", "spacepad", ["ab", "cde", "x", "µ", "yz"]]);
+  });
+});
+
+describe("string type fix-up", () => {
+  test("lookup3 (hashlittle, initval 0) matches the reference vectors", () => {
+    expect(lookup3(new Uint8Array(0))).toBe(0xdeadbeef);
+    expect(lookup3(new TextEncoder().encode("Four score and seven years ago"))).toBe(0x17770551);
+  });
+
+  test("a header whose checksum does not match is not patched (LH5_WRITE_IO)", async () => {
+    const file = join(tmp.dir, "checksum.lh5");
+    await writeLh5(file, "name", createArray(["ab", "c"]), { mode: "w" });
+    const bytes = new Uint8Array(readFileSync(file));
+    const patchable = (): PatchableFile => {
+      const source = bytesSource(bytes, file) as PatchableFile;
+      return Object.assign(source, { writeSync: (offset: number, b: Uint8Array) => bytes.set(b, offset) });
+    };
+    setFixedStringType(patchable(), "name", CSET_UTF8); // a valid header: patched, checksum rewritten
+    const links = openLh5Links(bytes);
+    const at = links.datatypeMessage("name")!;
+    links.close();
+    expect(bytes[at.data + 1]).toBe(0x11);
+    bytes[at.chunk!.checksum] ^= 0xff;
+    expect(() => setFixedStringType(patchable(), "name", CSET_ASCII)).toThrowError(
+      expect.objectContaining({ code: "LH5_WRITE_IO", objectPath: "name" }),
+    );
+    expect(bytes[at.data + 1]).toBe(0x11);
   });
 });
