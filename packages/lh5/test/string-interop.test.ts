@@ -178,7 +178,8 @@ describe("string type fix-up", () => {
     const at = links.datatypeMessage("name")!;
     links.close();
     expect(bytes[at.data + 1]).toBe(0x11);
-    bytes[at.chunk!.checksum] ^= 0xff;
+    const checksumAt = at.chunk!.checksum;
+    bytes[checksumAt] = bytes[checksumAt]! ^ 0xff;
     expect(() => setFixedStringType(patchable(), "name", CSET_ASCII)).toThrowError(
       expect.objectContaining({ code: "LH5_WRITE_IO", objectPath: "name" }),
     );
