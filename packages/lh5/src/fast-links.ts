@@ -522,6 +522,27 @@ export class Lh5Links {
     }
   }
 
+  /**
+   * @internal Where the datatype message of the object at `objPath` lies (for the writer's string-type
+   * fix-up): the message's first byte and size, and for v2 headers the checksummed chunk holding it.
+   * Undefined when the path does not exist or the object has no datatype message.
+   */
+  datatypeMessage(objPath: string): { data: number; size: number; chunk?: { start: number; checksum: number } } | undefined {
+    this.#checkOpen();
+    try {
+      const parts = objPath.split("/").filter((p) => p !== "");
+      const last = parts.pop();
+      if (last === undefined) return undefined;
+      const parent = this.#resolve(parts.join("/"));
+      const obj = parent?.find((m) => m.name === last);
+      if (!obj || obj.header < 0) return undefined;
+      const message = headerMessages(this.#r, obj.header).find((m) => m.type === 0x03);
+      return message && { data: message.data, size: message.size, ...(message.chunk ? { chunk: message.chunk } : {}) };
+    } catch (error) {
+      throw toLh5Error(error, this.path, objPath, "LH5_READ_IO");
+    }
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new TypeError(`lh5: ${this.path}: the link lister is closed`);
   }
@@ -761,12 +782,14 @@ interface HeaderMessage {
   readonly type: number;
   readonly data: number;
   readonly size: number;
+  /** v2 headers: the chunk (`OHDR`/`OCHK` signature) holding the message and its checksum position. */
+  readonly chunk?: { readonly start: number; readonly checksum: number };
 }
 
 /** The messages of an object header (v1 or v2), following continuation blocks. */
 function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
   const out: HeaderMessage[] = [];
-  const blocks: { start: number; end: number }[] = [];
+  const blocks: { start: number; end: number; chunk?: { start: number; checksum: number } }[] = [];
   const seen = new Set<number>();
   let v2 = false;
   let creationOrder = false;
@@ -783,7 +806,7 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
     const size = r.uint(p, sizeBytes);
     p += sizeBytes;
     r.check(p, size, "object header");
-    blocks.push({ start: p, end: p + size });
+    blocks.push({ start: p, end: p + size, chunk: { start: address, checksum: p + size } });
   } else {
     if (r.u8(address) !== 1) throw new Damaged(`no object header at ${address}`);
     const size = r.u32(address + 8);
@@ -792,7 +815,7 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
   }
   for (let b = 0; b < blocks.length; b++) {
     if (b > MAX_CONTINUATIONS) throw new Damaged("too many continuation blocks");
-    const { start, end } = blocks[b]!;
+    const { start, end, chunk } = blocks[b]!;
     let p = start;
     const headerSize = v2 ? 4 + (creationOrder ? 2 : 0) : 8;
     while (p + headerSize <= end) {
@@ -817,9 +840,9 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
         r.check(at, len, "continuation block");
         if (v2) {
           if (!r.signature(at, "OCHK")) throw new Damaged(`bad continuation block signature at ${at}`);
-          blocks.push({ start: at + 4, end: at + len - 4 });
+          blocks.push({ start: at + 4, end: at + len - 4, chunk: { start: at, checksum: at + len - 4 } });
         } else blocks.push({ start: at, end: at + len });
-      } else if (type !== 0) out.push({ type, data: p, size });
+      } else if (type !== 0) out.push(chunk ? { type, data: p, size, chunk } : { type, data: p, size });
       p += size;
     }
   }

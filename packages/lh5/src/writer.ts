@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import {
   beginUndoJournal,
@@ -7,6 +7,7 @@ import {
   guardEmscriptenWrites,
   liveReaders,
   loadH5RuntimeNode as h5ready,
+  openFileSourceSync,
   removeStaleTemporaries,
   temporaryPathFor,
   tryAcquireFileLock,
@@ -17,6 +18,7 @@ import { elementCtor } from "./dataset-read.js";
 import { parseDatatype } from "./datatype.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
 import { mayModifyInPlace, recoverInterruptedAppend } from "./in-place.js";
+import { CSET_ASCII, CSET_UTF8, isAsciiOnly, type PatchableFile, setFixedStringType } from "./string-type.js";
 import type { AttrValue, Attrs, ElementData, EncodedArray, Lgdo, NumericArray, Scalar, VectorOfVectors } from "./types.js";
 import { lgdoRows } from "./types.js";
 
@@ -60,6 +62,8 @@ function normalizePath(objPath: string): string {
 interface Ctx {
   readonly path: string;
   readonly options: WriteOptions;
+  /** Fixed-length string datasets created in this session, whose type is set to NULLPAD on close. */
+  readonly strings: { readonly path: string; readonly cset: number }[];
 }
 
 function where(ctx: Ctx, p: string): string {
@@ -133,7 +137,9 @@ function createArrayDataset(ctx: Ctx, parent: Group, name: string, p: string, da
     if (compression === "gzip") (args as { compression_opts?: number }).compression_opts = ctx.options.compressionLevel ?? 4;
   }
   try {
-    return parent.create_dataset(args);
+    const ds = parent.create_dataset(args);
+    if (isString) ctx.strings.push({ path: p, cset: isAsciiOnly(data as string[]) ? CSET_ASCII : CSET_UTF8 });
+    return ds;
   } catch (error) {
     throw new Lh5Error(
       "LH5_WRITE_IO",
@@ -265,6 +271,14 @@ function toDatasetType(ds: Dataset, data: ElementData, ctx: Ctx, p: string): Ele
   if (ctor === null) {
     if (!Array.isArray(data)) throw mismatch(ctx, p, "the dataset holds strings, the new data numbers");
     const meta = ds.metadata;
+    if (!meta.vlen && meta.cset === CSET_ASCII && !isAsciiOnly(data)) {
+      const row = data.findIndex((s) => !isAsciiOnly([s]));
+      throw mismatch(
+        ctx,
+        p,
+        `the dataset holds ASCII strings (numpy "S", as lgdo writes them), new row ${row} is not ASCII: ${JSON.stringify(data[row]!.slice(0, 40))}`,
+      );
+    }
     if (!meta.vlen) {
       const longest = maxStringBytes(data);
       if (longest > meta.size)
@@ -450,6 +464,32 @@ function copyTarget(path: string, tmp: string): Target {
   };
 }
 
+/**
+ * Give the fixed-length string datasets created in the session numpy's type (ASCII or UTF-8,
+ * NULLPAD) in the closed file at `file` (see string-type.ts). In place, the bytes changed are those
+ * of headers HDF5 wrote in this session, so the undo journal already holds their old contents.
+ */
+function setStringTypes(file: string, strings: Ctx["strings"]): void {
+  const source = openFileSourceSync(file);
+  const fd = openSync(file, "r+");
+  try {
+    const patchable: PatchableFile = {
+      name: file,
+      size: source.size,
+      read: (offset, length) => source.read(offset, length),
+      readSync: (offset, length) => source.readSync(offset, length),
+      writeSync(offset, bytes) {
+        let done = 0;
+        while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
+      },
+    };
+    for (const s of strings) setFixedStringType(patchable, s.path, s.cset);
+  } finally {
+    closeSync(fd);
+    source.closeSync();
+  }
+}
+
 function syncDir(dir: string): void {
   try {
     const fd = openSync(dir, "r");
@@ -490,7 +530,7 @@ export class Lh5Writer {
     this.path = path;
     this.#target = target;
     this.#file = file;
-    this.#ctx = { path, options };
+    this.#ctx = { path, options, strings: [] };
     this.#lock = lock;
   }
 
@@ -541,7 +581,9 @@ export class Lh5Writer {
     if (!file) throw new TypeError("lh5: the writer is closed");
     this.#file = undefined;
     try {
+      const written = file.filename;
       file.close();
+      if (this.#ctx.strings.length > 0) setStringTypes(written, this.#ctx.strings);
       this.#target.commit();
     } catch (error) {
       try {

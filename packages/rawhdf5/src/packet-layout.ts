@@ -5,7 +5,14 @@
  */
 import type { File as H5File } from "h5wasm";
 import { RawHdf5Error } from "./errors.js";
-import { openH5 } from "./h5/raw-layout.js";
+import {
+  ARRAY_PLACEHOLDER_MEMBER,
+  objectAddress,
+  patchArrayMemberHeader,
+  patchObjectHeaderOnDisk,
+  patchStringMemberPadding,
+} from "./h5/compound-fixup.js";
+import { closeQuietly, openH5 } from "./h5/raw-layout.js";
 import { type H5Runtime, type QuietScope, summarizeDiagnostic } from "./h5/runtime.js";
 import type { PacketColumns } from "./pacman.js";
 
@@ -39,6 +46,41 @@ const PACKET_DTYPE: Array<[string, string]> = [
   ["first_packet", "<B"],
   ["receipt_timestamp", "<I"],
 ];
+
+/**
+ * `messages` of hdf5format ≥ 1.0 (larpix's `from_file` opens it for every version but 0.0): the text
+ * of message packets (packet_type 5, row `counter` = index here). PACMAN data has no message
+ * packets, so it stays empty, as in files made by larpix's own converter. `A64` is h5wasm's ASCII
+ * fixed-length string (NULLTERM); its padding is patched to numpy's `S64` (NULLPAD) on disk.
+ */
+const MESSAGES_DTYPE: CompoundDtype = [
+  ["message", "A64"],
+  ["timestamp", "<Q"],
+  ["index", "<I"],
+];
+
+/** Registers per chip in `configs` rows (larpix-control's `num_registers`, from Configuration_Lightpix_v1). */
+export const CONFIG_REGISTERS = 239;
+
+/**
+ * `configs` of hdf5format ≥ 2.4 (timestamp u8, io_group u1, io_channel u1, chip_id u1, registers
+ * (239,)u1: 250 bytes per row, one per chip configuration); empty, as larpix's converter leaves it.
+ * Created with a placeholder for `registers` (h5wasm cannot create array members), see compound-fixup.ts.
+ */
+const CONFIGS_PLACEHOLDER_DTYPE: CompoundDtype = [
+  ["timestamp", "<Q"],
+  ["io_group", "<B"],
+  ["io_channel", "<B"],
+  ["chip_id", "<B"],
+  ["registers", [[ARRAY_PLACEHOLDER_MEMBER, "<B"]]],
+];
+/** Bytes per `configs` row. */
+const CONFIGS_ROW_SIZE = 8 + 3 + CONFIG_REGISTERS;
+
+type CompoundDtype = Array<[string, string | CompoundDtype]>;
+
+/** `packets@packet_types` as larpix-control's `to_file` writes it for version 2.4. */
+export const PACKET_TYPES_TEXT = "\n0: 'data',\n1: 'test',\n2: 'config write',\n3: 'config read',\n4: 'timestamp',\n5: 'message',\n";
 
 const U1_OFFSETS: Array<[keyof PacketColumns, number]> = [
   ["io_group", 0],
@@ -95,11 +137,42 @@ export function packPacketRows(cols: PacketColumns): Uint8Array {
  * @throws RawHdf5Error `RAWHDF5_IO`
  */
 export function createPacketFile(rt: H5Runtime, scope: QuietScope, path: string, name: string, nowSeconds: number): H5File {
-  const opened = openH5(rt, scope, path, "w", ["v110", "latest"]);
+  let opened = openH5(rt, scope, path, "w", ["v110", "latest"]);
   if (!opened.ok) {
     throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: cannot create the packet file: ${summarizeDiagnostic(opened.diagnostic)}`, {
       path: name,
     });
+  }
+  // messages and configs first, as placeholders patched on disk once the file is closed (compound-fixup.ts).
+  let configsAddress: number;
+  let messagesAddress: number;
+  try {
+    createEmptyCompound(rt, opened.file, "configs", CONFIGS_PLACEHOLDER_DTYPE, 64);
+    createEmptyCompound(rt, opened.file, "messages", MESSAGES_DTYPE, 1024);
+    configsAddress = objectAddress(rt, opened.file.file_id, "/configs");
+    messagesAddress = objectAddress(rt, opened.file.file_id, "/messages");
+  } catch (error) {
+    closeQuietly(opened.file);
+    if (RawHdf5Error.isInstance(error)) throw error;
+    throw new RawHdf5Error("RAWHDF5_IO", `rawhdf5: ${name}: cannot create the packet file: ${(error as Error)?.message?.split("\n")[0]}`, {
+      path: name,
+      cause: error,
+    });
+  }
+  closeQuietly(opened.file);
+  patchObjectHeaderOnDisk(rt, path, configsAddress, (header) =>
+    patchArrayMemberHeader(header, configsAddress, "registers", CONFIG_REGISTERS, CONFIGS_ROW_SIZE, name),
+  );
+  patchObjectHeaderOnDisk(rt, path, messagesAddress, (header) => patchStringMemberPadding(header, messagesAddress, "message", name));
+  opened = openH5(rt, scope, path, "a", ["v110", "latest"]);
+  if (!opened.ok) {
+    throw new RawHdf5Error(
+      "RAWHDF5_IO",
+      `rawhdf5: ${name}: cannot re-open the new packet file: ${summarizeDiagnostic(opened.diagnostic)}`,
+      {
+        path: name,
+      },
+    );
   }
   const file = opened.file;
   try {
@@ -120,6 +193,15 @@ export function createPacketFile(rt: H5Runtime, scope: QuietScope, path: string,
     if (rt.module.get_type(file.file_id, "/packets") !== rt.module.H5G_DATASET) {
       throw ioError(name, "cannot create the packets dataset", scope);
     }
+    (file.get("packets") as unknown as { create_attribute(n: string, v: string): void }).create_attribute(
+      "packet_types",
+      PACKET_TYPES_TEXT,
+    );
+    for (const dataset of ["messages", "configs"]) {
+      if (rt.module.get_type(file.file_id, `/${dataset}`) !== rt.module.H5G_DATASET) {
+        throw ioError(name, `cannot create the ${dataset} dataset`, scope);
+      }
+    }
     return file;
   } catch (error) {
     try {
@@ -132,6 +214,39 @@ export function createPacketFile(rt: H5Runtime, scope: QuietScope, path: string,
       path: name,
       cause: error,
     });
+  }
+}
+
+/** HDF5's unlimited dimension (`H5S_UNLIMITED`). */
+const UNLIMITED = 0xffffffffffffffffn;
+
+/**
+ * An empty, resizable (maxshape None), uncompressed compound dataset, as h5py's
+ * `create_dataset(shape=(0,), maxshape=(None,))`. Through h5wasm's module call: its high-level
+ * `create_dataset` cannot prepare (even empty) data for an array member such as `registers`.
+ */
+function createEmptyCompound(rt: H5Runtime, file: H5File, name: string, dtype: CompoundDtype, chunkRows: number): void {
+  const metadata = rt.h5.dtype_to_metadata(dtype as Parameters<typeof rt.h5.dtype_to_metadata>[0]);
+  const ptr = rt.module._malloc(8);
+  if (ptr === 0) throw new Error("wasm allocation of 8 bytes failed");
+  try {
+    const status = (rt.module as unknown as { create_dataset(id: bigint, path: string, ptr: bigint, meta: object): number }).create_dataset(
+      file.file_id,
+      `/${name}`,
+      BigInt(ptr),
+      {
+        ...metadata,
+        shape: [0n],
+        maxshape: [UNLIMITED],
+        chunks: [BigInt(chunkRows)],
+        compression: 0,
+        compression_opts: [],
+        track_order: false,
+      },
+    );
+    if (typeof status === "number" && status < 0) throw new Error(`creating ${name} returned status ${status}`);
+  } finally {
+    rt.module._free(ptr);
   }
 }
 
