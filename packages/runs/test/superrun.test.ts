@@ -330,6 +330,22 @@ describe("writeSuperrun", () => {
     expect(Buffer.compare(bytesOf(back), bytesOf(all))).toBe(0);
   });
 
+  it("epoch-time subruns: chunk boundaries are strax 2.2.3's (tie → earlier gap, cut at time − 500 ns)", async () => {
+    // Real strax data: v2/epoch runs 0, 1, 2 (100 records each, itemsize 257, gaps of ~1 s between runs
+    // only, so the gap rows of the assembled superrun are 100 and 200). Target 0.0386 MB = 150 rows,
+    // exactly between the two gaps: strax's get_splits (np.argmin, first minimum) cuts at row 100, then
+    // 100 + 150 is past the last gap, so the rest is one chunk.
+    const dir = await copy("v2/epoch");
+    const meta = await writeSuperrun(dir, "_superrun_epoch", "records", { targetSizeMb: 0.0386 });
+    const T0 = 1626265800000000000n;
+    expect(meta.chunks.map((c) => [c.n, c.start, c.end])).toEqual([
+      [100, T0, T0 + 1_000_000_000n - 500n],
+      [200, T0 + 1_000_000_000n - 500n, T0 + 2_000_000_010n],
+    ]);
+    expect([...meta.chunks[0]!.subruns!.keys()]).toEqual(["0"]);
+    expect([...meta.chunks[1]!.subruns!.keys()]).toEqual(["1", "2"]);
+  });
+
   it("refuses to store subruns of different lineages", async () => {
     const path = await tempDir();
     cleanup.push(path);
