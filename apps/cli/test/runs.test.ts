@@ -250,6 +250,27 @@ describe("daqkit runs", () => {
     expect((await readdir(store)).filter((f) => f.includes("_temp") || f.includes("_old"))).toEqual([]);
   });
 
+  it("put of a table with nulls is refused naming the column (exit 3), or stores zeros with --nulls zero", async () => {
+    const store = await temp();
+    const file = join(await temp(), "nulls.arrow");
+    const t = tableFromArrays({ time: BigInt64Array.from([1n, 2n]), endtime: BigInt64Array.from([2n, 3n]) });
+    const withNull = t.assign(tableFromArrays({ area: Float32Array.from([1, 2]) }));
+    const area = withNull.getChild("area")!.data[0]!;
+    const { makeData, Table, Vector } = await import("apache-arrow");
+    const nulled = makeData({ type: area.type, length: 2, nullCount: 1, nullBitmap: new Uint8Array([0b01]), data: area.values });
+    const table = new Table({ time: t.getChild("time")!, endtime: t.getChild("endtime")!, area: new Vector([nulled]) });
+    await writeFile(file, tableToIPC(table, "file"));
+    const r = await daqkit("runs", "put", store, "1", "x", file);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/RUNS_NULL_VALUE: .*column "area" has null values .*row 1/);
+    const z = await daqkit("--json", "runs", "put", store, "1", "x", file, "--nulls", "zero");
+    expect(z.code, z.stderr).toBe(0);
+    const out = join(await temp(), "back.arrow");
+    expect((await daqkit("runs", "load", store, "1", "x", "--out", out)).code).toBe(0);
+    expect([...(tableFromIPC(await readFile(out)).getChild("area")!.toArray() as Float32Array)]).toEqual([1, 0]);
+    expect((await daqkit("runs", "put", store, "2", "x", file, "--nulls", "maybe")).code).toBe(2);
+  });
+
   it("bad arguments are usage errors", async () => {
     const r = await daqkit("runs", "load", join(STRAX, "v2/main"), "0", "peaks", "--out", "x.csv");
     expect(r.code).toBe(2);

@@ -344,15 +344,19 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
     .option("--overwrite <policy>", `${OVERWRITE_NAMES.join(" | ")} (default if_broken)`)
     .option("--lineage <json>", 'strax lineage JSON, e.g. \'{"photons": ["Gen2Photons", "0.1.0", {}]}\'')
     .option("--no-run-doc", "do not create a run document when the run has none")
+    .option("--nulls <policy>", "null values: error (default; refused, naming the column and row) | zero (stored as 0)")
     .action(
       async (
         store: string,
         runId: string,
         type: string,
         file: string,
-        opts: { targetMb?: string; compressor?: string; overwrite?: string; lineage?: string; runDoc: boolean },
+        opts: { targetMb?: string; compressor?: string; overwrite?: string; lineage?: string; runDoc: boolean; nulls?: string },
       ) => {
         const ctx = getContext();
+        if (opts.nulls !== undefined && opts.nulls !== "error" && opts.nulls !== "zero") {
+          throw new CliUsageError(`--nulls must be error or zero, got ${JSON.stringify(opts.nulls)}`);
+        }
         const targetSizeMb = parseTargetMb(opts.targetMb);
         const compressor = parseCompressor(opts.compressor);
         const overwrite = parseOverwrite(opts.overwrite);
@@ -377,6 +381,7 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
           ...(overwrite ? { overwrite } : {}),
           ...(lineage !== undefined ? { lineage } : {}),
           createRunDoc: opts.runDoc,
+          ...(opts.nulls ? { nulls: opts.nulls as "error" | "zero" } : {}),
         });
         const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
         const folder = `${runId}-${type}-${meta.lineageHash}`;
