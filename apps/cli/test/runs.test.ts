@@ -65,7 +65,13 @@ describe("daqkit runs", () => {
     const ls = await daqkit("--json", "runs", "ls", store, "--available", "peaks", "--data");
     expect(ls.code, ls.stderr).toBe(0);
     expect(isObject(ls.stdout)).toBe(true);
-    const listed = JSON.parse(ls.stdout) as { store: string; count: number; runs: { name: string; number: number | null; livetime: number }[]; data: unknown[]; warnings: string[] };
+    const listed = JSON.parse(ls.stdout) as {
+      store: string;
+      count: number;
+      runs: { name: string; number: number | null; livetime: number }[];
+      data: unknown[];
+      warnings: string[];
+    };
     expect(listed.store).toBe(store);
     expect(listed.count).toBe(5);
     expect(listed.runs.map((r) => r.name)).toEqual(["0", "1", "2", "_superrun_epoch", "_superrun_epoch_ranges"]);
@@ -76,7 +82,10 @@ describe("daqkit runs", () => {
     const d = await daqkit("--json", "runs", "define", store, "_pair", "0", "--range", "2:1626265802000000001:1626265802000000005");
     expect(d.code, d.stderr).toBe(0);
     expect(isObject(d.stdout)).toBe(true);
-    expect((JSON.parse(d.stdout) as { subruns: { range: unknown }[] }).subruns[1]!.range).toEqual(["1626265802000000001", "1626265802000000005"]);
+    expect((JSON.parse(d.stdout) as { subruns: { range: unknown }[] }).subruns[1]!.range).toEqual([
+      "1626265802000000001",
+      "1626265802000000005",
+    ]);
     const w = await daqkit("--json", "runs", "write-superrun", store, "_pair", "records");
     expect(w.code, w.stderr).toBe(0);
     const written = JSON.parse(w.stdout) as { rows: number; chunks: { start: unknown; end: unknown; n: unknown }[] };
@@ -267,8 +276,39 @@ describe("daqkit runs", () => {
     expect(z.code, z.stderr).toBe(0);
     const out = join(await temp(), "back.arrow");
     expect((await daqkit("runs", "load", store, "1", "x", "--out", out)).code).toBe(0);
-    expect([...(tableFromIPC(await readFile(out)).getChild("area")!.toArray() as Float32Array)]).toEqual([1, 0]);
+    expect([
+      ...(tableFromIPC(await readFile(out))
+        .getChild("area")!
+        .toArray() as Float32Array),
+    ]).toEqual([1, 0]);
     expect((await daqkit("runs", "put", store, "2", "x", file, "--nulls", "maybe")).code).toBe(2);
+  });
+
+  it("a (2, 2) field goes through load → .parquet/.arrow → put with its shape", async () => {
+    const { DataDirectory, makeDtype, putArrow, rowsToRecordBatch } = await import("@daqkit/runs/node");
+    const { Table } = await import("apache-arrow");
+    const dtype = makeDtype([
+      { name: "time", typestr: "<i8" },
+      { name: "endtime", typestr: "<i8" },
+      { name: "m", typestr: "<f4", shape: [2, 2] },
+    ]);
+    const rows = new Uint8Array(2 * dtype.itemsize);
+    const view = new DataView(rows.buffer);
+    for (let r = 0; r < 2; r++) {
+      view.setBigInt64(r * dtype.itemsize, BigInt(r * 10), true);
+      view.setBigInt64(r * dtype.itemsize + 8, BigInt(r * 10 + 5), true);
+      for (let k = 0; k < 4; k++) view.setFloat32(r * dtype.itemsize + 16 + 4 * k, r * 10 + k, true);
+    }
+    const store = await temp();
+    await putArrow(new DataDirectory(store), "1", "mats", new Table(rowsToRecordBatch(dtype, rows, 2)));
+    for (const ext of [".parquet", ".arrow"]) {
+      const out = join(await temp(), `mats${ext}`);
+      const l = await daqkit("runs", "load", store, "1", "mats", "--out", out);
+      expect(l.code, l.stderr).toBe(0);
+      const p = await daqkit("--json", "runs", "put", store, ext === ".arrow" ? "2" : "3", "mats", out);
+      expect(p.code, p.stderr).toBe(0);
+      expect((JSON.parse(p.stdout) as { dtype: string }).dtype).toContain("'m', '<f4', (2, 2)");
+    }
   });
 
   it("bad arguments are usage errors", async () => {

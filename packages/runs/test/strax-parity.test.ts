@@ -5,6 +5,7 @@ import {
   Field,
   FixedSizeList,
   Float32,
+  Int16,
   Int64,
   makeData,
   RecordBatch,
@@ -75,7 +76,7 @@ describe("RunDoc.subRunSpec keeps document order", () => {
     for (const [from, to] of [
       ["0", "9"],
       ["1", "10"],
-    ]) {
+    ] as const) {
       const text = (await readFile(dir.runDocPath(from), "utf8")).replace(`"name": "${from}"`, `"name": "${to}"`);
       await writeFile(dir.runDocPath(to), text);
     }
@@ -151,13 +152,24 @@ describe("put of an Arrow table with nulls", () => {
     const batch = rowsToRecordBatch(dtype, rows, 2);
     const list = batch.getChild("w")!.data[0]!;
     const child = list.children[0]!;
-    const nulledChild = makeData({ type: child.type, length: 6, nullCount: 1, nullBitmap: new Uint8Array([0b111101]), data: child.values });
+    const nulledChild = makeData({
+      type: child.type as Int16,
+      length: 6,
+      nullCount: 1,
+      nullBitmap: new Uint8Array([0b111101]),
+      data: child.values as Int16Array,
+    });
     const w = makeData({ type: list.type, length: 2, child: nulledChild });
     const t = new Table({ time: batch.getChild("time")!, endtime: batch.getChild("endtime")!, w: new Vector([w]) });
     await expect(putArrow(dir, "2", "wf", t)).rejects.toMatchObject({ code: "RUNS_NULL_VALUE", field: "w", row: 0 });
     await putArrow(dir, "2", "wf", t, { nulls: "zero" });
     const wf = await loadTable(dir, "2", "wf");
-    expect(wf.getChild("w")!.toArray().map((x: Vector) => [...x.toArray()])).toEqual([
+    expect(
+      wf
+        .getChild("w")!
+        .toArray()
+        .map((x: Vector) => [...x.toArray()]),
+    ).toEqual([
       [7, 0, 7],
       [7, 7, 7],
     ]);
@@ -214,7 +226,7 @@ describe("a field of numpy shape (2, 2)", () => {
     const batch = rowsToRecordBatch(dtype, rows(3), 3);
     // Drop all field metadata, as a table made elsewhere would have none.
     const bare = new Schema(batch.schema.fields.map((f) => new Field(f.name, f.type, f.nullable)));
-    const table = new Table(bare, batch.data.children.map((d) => d));
+    const table = new Table(new RecordBatch(bare, batch.data));
     expect(arrowSchemaToDtype(table.schema).fields[2]!.shape).toEqual([2, 2]);
     const path = await tempDir();
     cleanup.push(path);
