@@ -5,7 +5,7 @@ import {
   Field,
   FixedSizeList,
   Float32,
-  Int16,
+  type Int16,
   Int64,
   makeData,
   RecordBatch,
