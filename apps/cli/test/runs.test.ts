@@ -44,16 +44,78 @@ describe("daqkit runs", () => {
     expect(r.stdout).toContain("5 run(s)");
     const j = await daqkit("--json", "runs", "ls", join(STRAX, "v2/main"), "--available", "records");
     expect(j.code).toBe(0);
-    const rows = JSON.parse(j.stdout) as { name: string; records_available: boolean; start: string }[];
+    const rows = (JSON.parse(j.stdout) as { runs: { name: string; records_available: boolean; start: string }[] }).runs;
     expect(rows.map((x) => x.name)).toEqual(["0", "1", "2"]);
     expect(rows[0]!.start).toBe("2021-07-14T12:30:00.000Z");
     const f = await daqkit("--json", "runs", "ls", join(STRAX, "v2/epoch"), "--run", "[0-9]", "--field", "number");
     expect(f.code, f.stderr).toBe(0);
-    expect((JSON.parse(f.stdout) as { name: string; number: number }[]).map((x) => [x.name, x.number])).toEqual([
+    expect((JSON.parse(f.stdout) as { runs: { name: string; number: number }[] }).runs.map((x) => [x.name, x.number])).toEqual([
       ["0", 0],
       ["1", 1],
       ["2", 2],
     ]);
+  });
+
+  it("every runs --json result is an object; 64-bit integers are decimal strings, other numbers numbers", async () => {
+    const store = await copy("v2/epoch");
+    const isObject = (text: string) => {
+      const v = JSON.parse(text) as unknown;
+      return typeof v === "object" && v !== null && !Array.isArray(v);
+    };
+    const ls = await daqkit("--json", "runs", "ls", store, "--available", "peaks", "--data");
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(isObject(ls.stdout)).toBe(true);
+    const listed = JSON.parse(ls.stdout) as {
+      store: string;
+      count: number;
+      runs: { name: string; number: number | null; livetime: number }[];
+      data: unknown[];
+      warnings: string[];
+    };
+    expect(listed.store).toBe(store);
+    expect(listed.count).toBe(5);
+    expect(listed.runs.map((r) => r.name)).toEqual(["0", "1", "2", "_superrun_epoch", "_superrun_epoch_ranges"]);
+    expect(listed.runs[0]!.number).toBe(0);
+    expect(typeof listed.runs[0]!.livetime).toBe("number");
+    expect(listed.data.length).toBeGreaterThan(0);
+    expect(listed.warnings).toEqual([]);
+    const d = await daqkit("--json", "runs", "define", store, "_pair", "0", "--range", "2:1626265802000000001:1626265802000000005");
+    expect(d.code, d.stderr).toBe(0);
+    expect(isObject(d.stdout)).toBe(true);
+    expect((JSON.parse(d.stdout) as { subruns: { range: unknown }[] }).subruns[1]!.range).toEqual([
+      "1626265802000000001",
+      "1626265802000000005",
+    ]);
+    const w = await daqkit("--json", "runs", "write-superrun", store, "_pair", "records");
+    expect(w.code, w.stderr).toBe(0);
+    const written = JSON.parse(w.stdout) as { rows: number; chunks: { start: unknown; end: unknown; n: unknown }[] };
+    expect(isObject(w.stdout)).toBe(true);
+    expect(written.rows).toBe(140);
+    expect(written.chunks[0]).toMatchObject({ start: "1626265800000000000", end: "1626265802000000005", n: 140 });
+    const out = join(await temp(), "pair.arrow");
+    const l = await daqkit("--json", "runs", "load", store, "_pair", "records", "--out", out);
+    expect(l.code, l.stderr).toBe(0);
+    expect(isObject(l.stdout)).toBe(true);
+    expect(JSON.parse(l.stdout)).toMatchObject({ rows: 140, start: "1626265800000000000", end: "1626265802000000005" });
+    const p = await daqkit("--json", "runs", "put", await temp(), "7", "records", out);
+    expect(p.code, p.stderr).toBe(0);
+    expect(isObject(p.stdout)).toBe(true);
+    expect(JSON.parse(p.stdout)).toMatchObject({ rows: 140, start: "1626265800000000000", end: "1626265802000000005" });
+  });
+
+  it("ls lists a run whose document is a 0-byte file (strax's failed define_run) with a warning", async () => {
+    const store = await copy("v2/main");
+    await writeFile(join(store, "_broken-metadata.json"), "");
+    const j = await daqkit("--json", "runs", "ls", store);
+    expect(j.code, j.stderr).toBe(0);
+    const listed = JSON.parse(j.stdout) as { runs: { name: string; start: string | null }[]; warnings: string[] };
+    expect(listed.runs.map((r) => r.name)).toEqual(["0", "1", "2", "_broken", "_superrun_ranges", "_superrun_test"]);
+    expect(listed.runs[3]!.start).toBeNull();
+    expect(listed.warnings).toEqual([expect.stringMatching(/run _broken .*cannot be read/)]);
+    const t = await daqkit("runs", "ls", store);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toContain("6 run(s)");
+    expect(t.stdout).toMatch(/warning: .*run _broken/);
   });
 
   it("ls of a missing store exits 4 with a coded error", async () => {
@@ -104,7 +166,7 @@ describe("daqkit runs", () => {
     const table = tableFromIPC(await readFile(out));
     expect(table.numRows).toBe(250);
     const ls = await daqkit("--json", "runs", "ls", store, "--available", "records");
-    expect((JSON.parse(ls.stdout) as { name: string }[]).map((x) => x.name)).toContain("_mine");
+    expect((JSON.parse(ls.stdout) as { runs: { name: string }[] }).runs.map((x) => x.name)).toContain("_mine");
   });
 
   it("define refuses a name without the underscore (exit 3) and a missing subrun (exit 4), writing nothing", async () => {
@@ -195,6 +257,58 @@ describe("daqkit runs", () => {
       expect(tableFromIPC(await readFile(out)).numRows).toBe(n);
     }
     expect((await readdir(store)).filter((f) => f.includes("_temp") || f.includes("_old"))).toEqual([]);
+  });
+
+  it("put of a table with nulls is refused naming the column (exit 3), or stores zeros with --nulls zero", async () => {
+    const store = await temp();
+    const file = join(await temp(), "nulls.arrow");
+    const t = tableFromArrays({ time: BigInt64Array.from([1n, 2n]), endtime: BigInt64Array.from([2n, 3n]) });
+    const withNull = t.assign(tableFromArrays({ area: Float32Array.from([1, 2]) }));
+    const area = withNull.getChild("area")!.data[0]!;
+    const { makeData, Table, Vector } = await import("apache-arrow");
+    const nulled = makeData({ type: area.type, length: 2, nullCount: 1, nullBitmap: new Uint8Array([0b01]), data: area.values });
+    const table = new Table({ time: t.getChild("time")!, endtime: t.getChild("endtime")!, area: new Vector([nulled]) });
+    await writeFile(file, tableToIPC(table, "file"));
+    const r = await daqkit("runs", "put", store, "1", "x", file);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/RUNS_NULL_VALUE: .*column "area" has null values .*row 1/);
+    const z = await daqkit("--json", "runs", "put", store, "1", "x", file, "--nulls", "zero");
+    expect(z.code, z.stderr).toBe(0);
+    const out = join(await temp(), "back.arrow");
+    expect((await daqkit("runs", "load", store, "1", "x", "--out", out)).code).toBe(0);
+    expect([
+      ...(tableFromIPC(await readFile(out))
+        .getChild("area")!
+        .toArray() as Float32Array),
+    ]).toEqual([1, 0]);
+    expect((await daqkit("runs", "put", store, "2", "x", file, "--nulls", "maybe")).code).toBe(2);
+  });
+
+  it("a (2, 2) field goes through load → .parquet/.arrow → put with its shape", async () => {
+    const { DataDirectory, makeDtype, putArrow, rowsToRecordBatch } = await import("@daqkit/runs/node");
+    const { Table } = await import("apache-arrow");
+    const dtype = makeDtype([
+      { name: "time", typestr: "<i8" },
+      { name: "endtime", typestr: "<i8" },
+      { name: "m", typestr: "<f4", shape: [2, 2] },
+    ]);
+    const rows = new Uint8Array(2 * dtype.itemsize);
+    const view = new DataView(rows.buffer);
+    for (let r = 0; r < 2; r++) {
+      view.setBigInt64(r * dtype.itemsize, BigInt(r * 10), true);
+      view.setBigInt64(r * dtype.itemsize + 8, BigInt(r * 10 + 5), true);
+      for (let k = 0; k < 4; k++) view.setFloat32(r * dtype.itemsize + 16 + 4 * k, r * 10 + k, true);
+    }
+    const store = await temp();
+    await putArrow(new DataDirectory(store), "1", "mats", new Table(rowsToRecordBatch(dtype, rows, 2)));
+    for (const ext of [".parquet", ".arrow"]) {
+      const out = join(await temp(), `mats${ext}`);
+      const l = await daqkit("runs", "load", store, "1", "mats", "--out", out);
+      expect(l.code, l.stderr).toBe(0);
+      const p = await daqkit("--json", "runs", "put", store, ext === ".arrow" ? "2" : "3", "mats", out);
+      expect(p.code, p.stderr).toBe(0);
+      expect((JSON.parse(p.stdout) as { dtype: string }).dtype).toContain("'m', '<f4', (2, 2)");
+    }
   });
 
   it("bad arguments are usage errors", async () => {

@@ -4,9 +4,9 @@
  *
  * numpy → Arrow: `|b1` Bool; `iN`/`uN` Int/Uint; `<f2`/`<f4`/`<f8` Float16/32/64; `|S<k>`/`|V<k>`
  * FixedSizeBinary(k); `<U<k>` Utf8 (NUL padding stripped); `<M8[s|ms|us|ns]` Timestamp, other
- * `M8`/`m8` Int64; sub-array fields FixedSizeList (multi-dimensional shapes flattened row-major,
- * the shape kept in field metadata `numpy_shape`). Every field carries `numpy_typestr` metadata and,
- * when strax gave it a title, `description`.
+ * `M8`/`m8` Int64; sub-array fields FixedSizeList, nested once per dimension (shape `(2, 3)` is a
+ * FixedSizeList of 2 FixedSizeLists of 3; the shape is also kept in field metadata `numpy_shape`).
+ * Every field carries `numpy_typestr` metadata and, when strax gave it a title, `description`.
  */
 import {
   type Bool,
@@ -103,15 +103,20 @@ function fieldMetadata(field: DtypeField): Map<string, string> {
   return meta;
 }
 
+/** `scalar` wrapped in one FixedSizeList per dimension of `shape`, outermost first. */
+function listTypeOf(scalar: DataType, shape: readonly number[]): DataType {
+  let type = scalar;
+  for (let k = shape.length - 1; k >= 0; k--) type = new FixedSizeList(shape[k]!, new Field("item", type, false));
+  return type;
+}
+
 /** The Arrow schema for a dtype (padding fields named `''` are left out). */
 export function dtypeToArrowSchema(dtype: Dtype): Schema {
   return new Schema(
     dtype.fields
       .filter((f) => f.name !== "")
       .map((f) => {
-        const scalar = scalarArrowType(f);
-        const type = f.shape.length === 0 ? scalar : new FixedSizeList(f.count, new Field("item", scalar, false));
-        return new Field(f.name, type, false, fieldMetadata(f));
+        return new Field(f.name, listTypeOf(scalarArrowType(f), f.shape), false, fieldMetadata(f));
       }),
   );
 }
@@ -178,9 +183,20 @@ export function rowsToRecordBatch(dtype: Dtype, data: Uint8Array, n: number): Re
     if (field.shape.length === 0) {
       children.push(scalarData(arrowField.type, field, bytes, n));
     } else {
-      const listType = arrowField.type as FixedSizeList;
-      const child = scalarData(listType.children[0]!.type, field, bytes, n * field.count);
-      children.push(makeData({ type: listType, length: n, child }));
+      // Innermost values first, then one FixedSizeList level per dimension, outermost last.
+      const levels: FixedSizeList[] = [];
+      let type = arrowField.type;
+      while (type.typeId === Type.FixedSizeList) {
+        levels.push(type as FixedSizeList);
+        type = (type as FixedSizeList).children[0]!.type;
+      }
+      let data: Data = scalarData(type, field, bytes, n * field.count);
+      let length = n * field.count;
+      for (let k = levels.length - 1; k >= 0; k--) {
+        length /= levels[k]!.listSize;
+        data = makeData({ type: levels[k]!, length, child: data });
+      }
+      children.push(data);
     }
   }
   const structData = makeData({ type: new Struct(schema.fields), length: n, children });
@@ -244,10 +260,18 @@ export function arrowSchemaToDtype(schema: Schema): Dtype {
     let type = f.type as DataType;
     let shape: number[] | undefined;
     if (type.typeId === Type.FixedSizeList) {
-      const list = type as FixedSizeList;
-      shape = parseShape(meta.get("numpy_shape")) ?? [list.listSize];
-      if (shape.reduce((a, b) => a * b, 1) !== list.listSize) shape = [list.listSize];
-      type = list.children[0]!.type;
+      // Nested FixedSizeLists give the shape, one dimension per level.
+      const nested: number[] = [];
+      while (type.typeId === Type.FixedSizeList) {
+        nested.push((type as FixedSizeList).listSize);
+        type = (type as FixedSizeList).children[0]!.type;
+      }
+      shape = nested;
+      if (nested.length === 1) {
+        // One flat list: `numpy_shape` (tables written before nesting) may say how to fold it.
+        const declared = parseShape(meta.get("numpy_shape"));
+        if (declared && declared.length > 0 && declared.reduce((a, b) => a * b, 1) === nested[0]) shape = declared;
+      }
     }
     let typestr = meta.get("numpy_typestr");
     const natural = type.typeId === Type.Utf8 ? undefined : typestrFor(type, f.name);
@@ -329,22 +353,66 @@ function columnBytes(data: Data, field: DtypeField, rows: number): Uint8Array {
   }
 }
 
+/** What {@link recordBatchToRows} does with null values. */
+export interface RowsFromArrowOptions {
+  /**
+   * `"error"` (default): a null anywhere in a column is `RUNS_NULL_VALUE` naming the column and the
+   * first row with one (numpy rows have no nulls, and the bytes under an Arrow null are undefined).
+   * `"zero"`: store every null value — a scalar, a list element or a whole list — as zero bytes
+   * (0, 0.0, false, empty string/bytes).
+   */
+  readonly nulls?: "error" | "zero";
+  /** Added to row numbers in error messages (rows before this batch). */
+  readonly firstRow?: number;
+}
+
+/**
+ * The innermost values of a column (FixedSizeList levels unwrapped), and the null ranges found on the
+ * way as `[first element, element count]` in row-major element numbering (`count` elements per row).
+ */
+function leafValues(column: Data, n: number, field: DtypeField): { values: Data; nulls: [number, number][] } {
+  const nulls: [number, number][] = [];
+  let data = column;
+  let items = n;
+  let span = field.count;
+  for (;;) {
+    if (data.nullCount > 0) for (let i = 0; i < items; i++) if (!data.getValid(i)) nulls.push([i * span, span]);
+    if (data.type.typeId !== Type.FixedSizeList) break;
+    const size = (data.type as FixedSizeList).listSize;
+    const child = data.children[0]!;
+    data = data.offset === 0 && child.length === items * size ? child : child.slice(data.offset * size, items * size);
+    items *= size;
+    span /= size;
+  }
+  return { values: data, nulls };
+}
+
 /**
  * Pack an Arrow RecordBatch into numpy rows of `dtype` (as produced by
- * {@link arrowSchemaToDtype}). Nulls are written as zeros. Returns `n × itemsize` bytes.
+ * {@link arrowSchemaToDtype}). Nulls are refused (`RUNS_NULL_VALUE`) unless `nulls: "zero"`.
+ * Returns `n × itemsize` bytes.
  */
-export function recordBatchToRows(batch: RecordBatch, dtype: Dtype): Uint8Array {
+export function recordBatchToRows(batch: RecordBatch, dtype: Dtype, options: RowsFromArrowOptions = {}): Uint8Array {
   const n = batch.numRows;
   const size = dtype.itemsize;
   const rows = new Uint8Array(n * size);
+  const policy = options.nulls ?? "error";
+  if (policy !== "error" && policy !== "zero") {
+    throw new RunsError("RUNS_UNSUPPORTED_TYPE", `Arrow → strax: nulls must be "error" or "zero", got ${JSON.stringify(policy)}`);
+  }
   for (const field of dtype.fields) {
     if (field.name === "") continue;
     const vector = batch.getChild(field.name);
     if (!vector) throw new RunsError("RUNS_UNSUPPORTED_TYPE", `Arrow → strax: column ${JSON.stringify(field.name)} is missing`);
-    let data = vector.data[0]!;
-    if (field.shape.length > 0) {
-      const child = data.children[0]!;
-      data = child.length === n * field.count ? child : child.slice(data.offset * field.count, n * field.count);
+    const { values: data, nulls } = leafValues(vector.data[0]!, n, field);
+    if (nulls.length > 0 && policy === "error") {
+      const row = Math.min(...nulls.map(([e]) => Math.floor(e / field.count))) + (options.firstRow ?? 0);
+      const count = new Set(nulls.map(([e]) => Math.floor(e / field.count))).size;
+      throw new RunsError(
+        "RUNS_NULL_VALUE",
+        `Arrow → strax: column ${JSON.stringify(field.name)} has null values in ${count} row(s) of this batch, the first at row ${row}; numpy rows cannot hold nulls (fill them first, or store them as zero: nulls "zero", CLI --nulls zero)`,
+        { field: field.name, row },
+      );
     }
     const bytes = columnBytes(data, field, n);
     const fsize = field.byteSize;
@@ -354,6 +422,12 @@ export function recordBatchToRows(batch: RecordBatch, dtype: Dtype): Uint8Array 
       swapBytes(swapped, field.kind === "U" ? 4 : field.elementBytes);
       scatter(swapped, rows, n, size, off, fsize);
     } else scatter(bytes, rows, n, size, off, fsize);
+    // nulls "zero": whatever sits under a null becomes zero bytes.
+    const elem = field.byteSize / field.count;
+    for (const [first, span] of nulls) {
+      const at = Math.floor(first / field.count) * size + off + (first % field.count) * elem;
+      rows.fill(0, at, at + span * elem);
+    }
   }
   return rows;
 }

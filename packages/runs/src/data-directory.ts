@@ -9,7 +9,7 @@ import type { NsInterval } from "@daqkit/timestamps";
 import { type BloscDecodePool, sharedWebBloscPool } from "./blosc-workers.js";
 import { type Chunk, clipChunk, createContinuityChecker, validateChunk } from "./chunk.js";
 import { decompressChunk } from "./codecs.js";
-import { type DataFolderName, parseDataFolderName, superrunHash } from "./data-key.js";
+import { assertDataType, type DataFolderName, parseDataFolderName, superrunHash } from "./data-key.js";
 import { type Dtype, parseDtype } from "./dtype.js";
 import { fillContext, RunsError, withContext } from "./errors.js";
 import { type DataMetadata, metadataProblem, parseDataMetadata } from "./metadata.js";
@@ -312,8 +312,13 @@ export class DataDirectory {
     });
   }
 
-  /** True when complete data of (run, data type) is stored (for a superrun: under its own key). */
+  /**
+   * True when complete data of (run, data type) is stored (for a superrun: under its own key).
+   * An invalid run id or data type is an error (`RUNS_BAD_RUN_ID`), as in strax, not `false`.
+   */
   async isStored(runId: string, dataType: string, options: FindDataOptions = {}): Promise<boolean> {
+    assertRunId(runId);
+    assertDataType(dataType);
     try {
       return (await this.findData(runId, dataType, options)) !== undefined;
     } catch (error) {

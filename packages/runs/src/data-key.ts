@@ -17,6 +17,18 @@ export interface DataKey {
   readonly combining?: boolean;
 }
 
+/**
+ * Check a data type name: letters, digits and `_` only (strax plugin `provides` names; a `-` would
+ * break the `{run}-{type}-{hash}` folder naming). Throws `RUNS_BAD_RUN_ID` naming the data type.
+ */
+export function assertDataType(dataType: string): void {
+  if (typeof dataType !== "string" || !/^[A-Za-z0-9_]+$/.test(dataType)) {
+    throw new RunsError("RUNS_BAD_RUN_ID", `strax: data type ${JSON.stringify(dataType)} must contain only letters, digits and '_'`, {
+      dataType: String(dataType),
+    });
+  }
+}
+
 /** Folder-name generation: `2` = strax ≥ 2.0 (superruns carry the subrun hash), `1` = strax 1.x. */
 export type StraxLayout = 1 | 2;
 

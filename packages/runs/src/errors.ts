@@ -45,6 +45,8 @@ export type RunsErrorCode =
   | "RUNS_BAD_JSON"
   /** Several complete data folders match (run, data type) and no lineage hash was given. */
   | "RUNS_AMBIGUOUS_DATA"
+  /** An Arrow column to be stored has null values (numpy rows cannot hold nulls). */
+  | "RUNS_NULL_VALUE"
   /** Filesystem failure while reading or writing. */
   | "RUNS_IO";
 
@@ -71,6 +73,7 @@ const CATEGORY: Record<RunsErrorCode, "data" | "not-found"> = {
   RUNS_UNSUPPORTED_TYPE: "data",
   RUNS_BAD_JSON: "data",
   RUNS_AMBIGUOUS_DATA: "data",
+  RUNS_NULL_VALUE: "data",
   RUNS_IO: "not-found",
 };
 

@@ -34,7 +34,7 @@ export {
   recordBatchToRows,
   rowsToRecordBatch,
 } from "./arrow.js";
-export type { ColumnArray } from "./arrow.js";
+export type { ColumnArray, RowsFromArrowOptions } from "./arrow.js";
 export { deterministicHash } from "./deterministic-hash.js";
 // Building blocks (documented in the README).
 export { parseDtype, formatDtype, makeDtype } from "./dtype.js";

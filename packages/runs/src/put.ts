@@ -34,6 +34,12 @@ export interface PutOptions {
   readonly overwrite?: OverwritePolicy;
   /** Write a run document `{name, start, end}` (rounded out to ms) if the run has none. Default true. */
   readonly createRunDoc?: boolean;
+  /**
+   * Null values in the input: `"error"` (default) refuses them with `RUNS_NULL_VALUE` naming the
+   * column and row, before anything is stored; `"zero"` stores each null as zero bytes (0, 0.0,
+   * false, empty string).
+   */
+  readonly nulls?: "error" | "zero";
   readonly signal?: AbortSignal;
 }
 
@@ -86,7 +92,8 @@ async function ensureRunDoc(dir: DataDirectory, runId: string, meta: DataMetadat
  * `targetSizeMb` at points no row spans (chunks are contiguous, as strax requires for a run).
  * Streaming: memory is about two chunks. Returns the final metadata.
  *
- * Throws `RUNS_UNSUPPORTED_TYPE` (schema), `RUNS_BAD_CHUNK` (unsorted rows, no rows),
+ * Throws `RUNS_UNSUPPORTED_TYPE` (schema), `RUNS_NULL_VALUE` (nulls, unless `nulls: "zero"`),
+ * `RUNS_BAD_CHUNK` (unsorted rows, no rows),
  * `RUNS_BAD_RUN_ID`, `RUNS_DATA_EXISTS`, `RUNS_READONLY`.
  */
 export async function putArrow(
@@ -162,7 +169,7 @@ export async function putArrow(
       options.signal?.throwIfAborted();
       const batch = result.value;
       if (batch.numRows > 0) {
-        const rows = recordBatchToRows(batch, dtype);
+        const rows = recordBatchToRows(batch, dtype, { nulls: options.nulls ?? "error", firstRow: rowsSeen });
         const times = rowTimes(dtype, rows);
         for (let i = 0; i < batch.numRows; i++) {
           const t = times.time(i);

@@ -88,6 +88,97 @@ export function parsePythonJson(text: string, path?: string): PyJsonValue {
   }
 }
 
+/**
+ * The keys of the JSON object at `path` (object keys from the root) in document order, or
+ * `undefined` when there is no object there or the text is not valid JSON. JavaScript objects put
+ * integer-like keys first in ascending order (`{"10": …, "9": …}` iterates `9, 10`); Python dicts
+ * keep the document order, so where order matters (a superrun's `sub_run_spec`) read it here. A
+ * repeated key keeps its first position (as a Python dict does).
+ */
+export function jsonKeyOrder(text: string, path: readonly string[]): string[] | undefined {
+  let i = 0;
+  let result: string[] | undefined;
+  const ws = () => {
+    while (i < text.length && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;
+  };
+  const expect = (c: string) => {
+    if (text[i] !== c) throw new SyntaxError(`expected ${c} at ${i}`);
+    i++;
+  };
+  const str = (): string => {
+    const start = i;
+    expect('"');
+    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+    expect('"');
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const value = (at: readonly string[] | null): void => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      const keys: string[] = [];
+      ws();
+      if (text[i] === "}") i++;
+      else {
+        for (;;) {
+          ws();
+          const key = str();
+          if (!keys.includes(key)) keys.push(key);
+          ws();
+          expect(":");
+          value(at && at.length < path.length && path[at.length] === key ? [...at, key] : null);
+          ws();
+          if (text[i] === ",") {
+            i++;
+            continue;
+          }
+          expect("}");
+          break;
+        }
+      }
+      if (at && at.length === path.length) result = keys;
+    } else if (c === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
+      for (;;) {
+        value(null);
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        expect("]");
+        break;
+      }
+    } else if (c === '"') str();
+    else {
+      const start = i;
+      while (i < text.length && !/[,\]}\s]/.test(text[i]!)) i++;
+      if (i === start) throw new SyntaxError(`unexpected ${c} at ${i}`);
+    }
+  };
+  try {
+    value([]);
+  } catch {
+    return undefined;
+  }
+  return result;
+}
+
+/**
+ * An object written by {@link formatPythonJson} in the given key order even when `sortKeys` is on
+ * (its values are still formatted with the options). strax 2.x sorts every key of a run document,
+ * but a `sub_run_spec` read from a document is written back in the order it was read.
+ */
+export class InOrder {
+  constructor(readonly entries: ReadonlyMap<string, unknown>) {}
+}
+
 const NON_FINITE_PREFIX = "\u0000pyfloat:";
 
 function replaceNonFinite(text: string): string {
@@ -227,6 +318,11 @@ function write(value: unknown, options: PythonJsonOptions, level: number): strin
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
     return `[${value.map((v) => newline + write(v, options, level + 1)).join(itemSep)}${closing}]`;
+  }
+  if (value instanceof InOrder) {
+    const items = [...value.entries].filter(([, v]) => v !== undefined);
+    if (items.length === 0) return "{}";
+    return `{${items.map(([k, v]) => `${newline}${formatPythonJsonString(k)}: ${write(v, options, level + 1)}`).join(itemSep)}${closing}}`;
   }
   if (typeof value === "object") {
     const entries: [string, unknown][] =

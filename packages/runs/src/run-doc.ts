@@ -4,7 +4,7 @@
  */
 import type { NsInterval } from "@daqkit/timestamps";
 import { RunsError } from "./errors.js";
-import { formatPythonJson, type PyJsonValue, PyFloat, parsePythonJson } from "./python-json.js";
+import { formatPythonJson, InOrder, jsonKeyOrder, type PyJsonValue, PyFloat, parsePythonJson } from "./python-json.js";
 
 /**
  * The part of one subrun a superrun uses: `"all"`, one half-open ns range `[start, end)` (what
@@ -34,7 +34,10 @@ export interface RunDoc {
   readonly comments?: readonly { readonly comment: string }[];
   /** Seconds (strax ≥ 1.1.3). */
   readonly livetime?: number;
-  /** Superruns only: the `sub_run_spec`, in the document's key order. */
+  /**
+   * Superruns only: the `sub_run_spec`, in the document's key order (also for integer-like run ids,
+   * which a plain JavaScript object would reorder); written back in this order.
+   */
   readonly subRunSpec?: readonly SubrunSpecEntry[];
   /** Every other field, as parsed (lossless numbers). */
   readonly extra: Readonly<Record<string, PyJsonValue>>;
@@ -187,13 +190,24 @@ export function parseRunDoc(text: string, runId: string, path?: string): RunDoc 
   } catch (cause) {
     throw new RunsError("RUNS_BAD_RUN_DOC", `strax: ${where} is not valid JSON`, { runId, cause, ...(path ? { path } : {}) });
   }
-  const doc = runDocFromJson(json, where);
+  let doc = runDocFromJson(json, where);
+  if (doc.subRunSpec && doc.subRunSpec.length > 1) {
+    // JSON.parse-style objects iterate integer-like keys ("9", "10") first and ascending; keep the
+    // document's order, as Python's dict does.
+    const order = jsonKeyOrder(text, ["sub_run_spec"]);
+    if (order) {
+      const position = new Map(order.map((k, i) => [k, i]));
+      const spec = [...doc.subRunSpec].sort((a, b) => (position.get(a.runId) ?? 0) - (position.get(b.runId) ?? 0));
+      doc = { ...doc, subRunSpec: spec };
+    }
+  }
   return doc.name === "" ? { ...doc, name: runId } : doc;
 }
 
 /**
  * Serialise a run document as strax 2.x does (`sort_keys=True, indent=4`, dates as
- * `{"$date": <int ms>}` like pymongo 3).
+ * `{"$date": <int ms>}` like pymongo 3), except that `sub_run_spec` keeps the order of
+ * `doc.subRunSpec` (strax 2.x sorts it, which puts run "10" before "9").
  */
 export function formatRunDoc(doc: RunDoc): string {
   const out: Record<string, unknown> = { ...doc.extra, name: doc.name };
@@ -205,7 +219,9 @@ export function formatRunDoc(doc: RunDoc): string {
   if (doc.tags !== undefined) out.tags = doc.tags;
   if (doc.comments !== undefined) out.comments = doc.comments;
   if (doc.livetime !== undefined) out.livetime = new PyFloat(doc.livetime);
-  if (doc.subRunSpec !== undefined) out.sub_run_spec = subRunSpecToJson(doc.subRunSpec);
+  // Every key sorted as strax 2.x writes them, except sub_run_spec's: they keep `subRunSpec`'s order
+  // (document order when read, time order from defineRun), so what was read is written back as it was.
+  if (doc.subRunSpec !== undefined) out.sub_run_spec = new InOrder(subRunSpecToJson(doc.subRunSpec));
   return formatPythonJson(out, { indent: 4, sortKeys: true });
 }
 

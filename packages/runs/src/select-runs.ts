@@ -31,6 +31,13 @@ export interface SelectRunsOptions {
    * name: nested objects are addressed with dots (`"daq.rate"`); non-string values are JSON text.
    */
   readonly fields?: readonly string[];
+  /**
+   * Called once per run whose document cannot be read (a 0-byte file left by a failed strax
+   * `define_run`, invalid JSON, unreadable) or whose availability cannot be checked. Such runs are
+   * still listed (name from the file name, other columns null), as strax lists them with a warning;
+   * the listing itself never fails because of one run. Default: `console.warn`.
+   */
+  readonly onWarning?: (message: string, detail: { readonly runId: string; readonly error: unknown }) => void;
 }
 
 /** Flatten nested objects to dotted keys (strax run-document flattening). */
@@ -110,7 +117,8 @@ function joined(v: string | readonly string[] | undefined): string {
  * UTC), `livetime` (Float64 seconds; `end − start` for regular runs without one), `is_superrun`
  * (Bool), and `{type}_available` (Bool) for each type in `available` and `checkAvailable`. A
  * superrun counts as available only when its own superrun data is stored (strax semantics).
- * Runs are listed from run documents; rows sorted by name.
+ * Runs are listed from run documents; rows sorted by name. A run whose document cannot be read
+ * is listed by its file name with null columns and reported through `onWarning`.
  */
 export async function selectRuns(dir: DataDirectory, options: SelectRunsOptions = {}): Promise<Table> {
   const type = options.patternType ?? "fnmatch";
@@ -122,14 +130,21 @@ export async function selectRuns(dir: DataDirectory, options: SelectRunsOptions 
   const byMode = matcher(options.mode, type);
   const include = tagMatcher(options.includeTags, type, ignoreUnderscore);
   const exclude = tagMatcher(options.excludeTags, type, ignoreUnderscore);
+  const warn =
+    options.onWarning ??
+    ((message: string) => {
+      console.warn(message);
+    });
   const docs: RunDoc[] = [];
   for (const id of await dir.listRunIds()) {
     let doc: RunDoc;
     try {
       doc = await dir.readRunDoc(id);
     } catch (error) {
-      if (RunsError.isInstance(error) && error.code === "RUNS_BAD_RUN_DOC") continue; // e.g. a 0-byte doc left by strax
-      throw error;
+      // e.g. a 0-byte document left by a failed strax define_run: listed with what its name tells.
+      const why = error instanceof Error ? error.message : String(error);
+      warn(`strax select_runs: run ${id} is listed without its run document, which cannot be read: ${why}`, { runId: id, error });
+      doc = { name: id, extra: {} };
     }
     docs.push(doc);
   }
@@ -145,7 +160,16 @@ export async function selectRuns(dir: DataDirectory, options: SelectRunsOptions 
     if (include && !include(tags)) continue;
     if (exclude?.(tags)) continue;
     const available: boolean[] = [];
-    for (const dt of reported) available.push(await dir.isStored(name, dt, { folders }));
+    for (const dt of reported) {
+      let stored = false;
+      try {
+        stored = await dir.isStored(name, dt, { folders });
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        warn(`strax select_runs: availability of ${dt} for run ${name} cannot be checked: ${why}`, { runId: name, error });
+      }
+      available.push(stored);
+    }
     if (required.some((dt) => !available[reported.indexOf(dt)])) continue;
     rows.push({ doc, tags, available });
   }

@@ -131,6 +131,41 @@ describe("rechunking (strax 2.x get_splits)", () => {
     ]);
     expect([rest.start, rest.end, rest.n]).toEqual([17_500n, 30_000n, 6]);
   });
+
+  /** Rows 10 ns long, 10 ns apart, with a gap of 1 µs + 1 ns before each index in `gapsAt`. */
+  function gappy(n: number, gapsAt: number[]): Chunk {
+    const rows: [bigint, bigint][] = [];
+    let t = 0n;
+    for (let i = 0; i < n; i++) {
+      if (gapsAt.includes(i)) t += 1001n;
+      rows.push([t, t + 10n]);
+      t += 10n;
+    }
+    return chunk(rows, 0n, t);
+  }
+
+  it("on a tie takes the earlier gap, as numpy's argmin does in strax 2.2.3 get_splits", () => {
+    // Gaps before rows 100 and 200; target 150 rows lies exactly between them: strax cuts at 100.
+    expect(getSplits(gappy(300, [100, 200]), 150 * DT.itemsize)).toEqual([100]);
+    // Not a tie: 151 rows is nearer 200; 149 nearer 100.
+    expect(getSplits(gappy(300, [100, 200]), 151 * DT.itemsize)).toEqual([200]);
+    expect(getSplits(gappy(300, [100, 200]), 149 * DT.itemsize)).toEqual([100]);
+    // Target 20 rows: from 0 the tie 10/30 → 10; from 10 → 30; from 30 (target 50) → 45; from 45 strax's nearest
+    // gap to 65 is 45 itself (endless loop there, see below), we take 90.
+    expect(getSplits(gappy(100, [10, 30, 45, 90]), 20 * DT.itemsize)).toEqual([10, 30, 45, 90]);
+    // The cut time is time[index] − DEFAULT_CHUNK_SPLIT_NS // 2.
+    const r = new Rechunker(150 * DT.itemsize);
+    const out = r.receive(gappy(300, [100, 200]));
+    expect(out.map((x) => [x.n, x.end])).toEqual([[100, 100n * 10n + 1001n - 500n]]);
+    expect(r.flush()!.n).toBe(200);
+  });
+
+  it("where strax would loop forever (next gap more than twice the target away) cuts at the next gap", () => {
+    // strax: from 100 the nearest gap to 100 + 100 is 100 itself → appends 100 forever.
+    expect(getSplits(gappy(500, [100, 400]), 100 * DT.itemsize)).toEqual([100, 400]);
+    // A target below one row counts as one row (strax: assumed_i = 0, the same endless loop).
+    expect(getSplits(gappy(10, [3, 6]), 1)).toEqual([3, 6]);
+  });
 });
 
 describe("blosc", () => {

@@ -66,6 +66,51 @@ describe.skipIf(!hasNumpy)("numpy reads our rows exactly as we do", () => {
     }
   });
 
+  it("a nested-list Arrow column is stored as a numpy (2, 2) sub-array: numpy sees the same matrices", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "daqkit-runs-np-"));
+    try {
+      const n = 3;
+      const inner = new FixedSizeList(2, new Field("item", new Float32(), false));
+      const outer = new FixedSizeList(2, new Field("item", inner, false));
+      const fields = [new Field("time", new Int64(), false), new Field("endtime", new Int64(), false), new Field("m", outer, false)];
+      const values = new Float32Array(n * 4).map((_, i) => i + 0.5);
+      const data = makeData({
+        type: new Struct(fields),
+        length: n,
+        children: [
+          makeData({ type: new Int64(), length: n, data: BigInt64Array.from([10n, 20n, 30n]) }),
+          makeData({ type: new Int64(), length: n, data: BigInt64Array.from([15n, 25n, 35n]) }),
+          makeData({
+            type: outer,
+            length: n,
+            child: makeData({ type: inner, length: n * 2, child: makeData({ type: new Float32(), length: n * 4, data: values }) }),
+          }),
+        ],
+      });
+      const dir = new DataDirectory(join(tmp, "store"));
+      const { mkdir } = await import("node:fs/promises");
+      await mkdir(dir.path);
+      const meta = await putArrow(dir, "3", "mats", new Table(new RecordBatch(new Schema(fields), data)));
+      expect(meta.dtype).toBe("[('time', '<i8'), ('endtime', '<i8'), ('m', '<f4', (2, 2))]");
+      const chunks: Chunk[] = [];
+      for await (const c of iterateChunks(dir, "3", "mats")) chunks.push(c);
+      const raw = join(tmp, "mats.bin");
+      await writeFile(raw, Buffer.concat(chunks.map((c) => c.data)));
+      const script = `
+import json, sys, numpy as np
+a = np.frombuffer(open(sys.argv[2], "rb").read(), dtype=np.dtype(eval(sys.argv[1])))
+print(json.dumps({"shape": list(a["m"].shape), "m": a["m"].tolist()}))
+`;
+      const r = spawnSync(PYTHON, ["-c", script, meta.dtype, raw], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      const seen = JSON.parse(r.stdout) as { shape: number[]; m: number[][][] };
+      expect(seen.shape).toEqual([3, 2, 2]);
+      expect(seen.m).toEqual([0, 1, 2].map((row) => [0, 1].map((i) => [0, 1].map((j) => values[row * 4 + i * 2 + j]))));
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
   it("data stored from an Arrow table (many types, sub-arrays) is what numpy sees", async () => {
     const tmp = await mkdtemp(join(tmpdir(), "daqkit-runs-np-"));
     try {

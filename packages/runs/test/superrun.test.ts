@@ -135,9 +135,10 @@ describe("defineRun", () => {
     await writeRun(dir, "10", [[3000n, 4000n]], [3000n, 3500n], [20, 30]);
     const { doc } = await defineRun(dir, "_nine_ten", ["10", "9"]);
     expect(doc.subRunSpec!.map((e) => e.runId)).toEqual(["9", "10"]);
-    // On disk the keys are sorted ("10" first), as strax writes them.
+    // On disk sub_run_spec is in time order ("9" first; strax 2.x sorts it, "10" first, and then loads
+    // in that order), so strax reading our document loads the subruns in time order too.
     const text = await readFile(dir.runDocPath("_nine_ten"), "utf8");
-    expect(text.indexOf('"10"')).toBeLessThan(text.indexOf('"9"'));
+    expect(text.indexOf('"9"')).toBeLessThan(text.indexOf('"10"'));
     const chunks = await collect(iterateChunks(dir, "_nine_ten", "rows"));
     expect(chunks.map((c) => [...c.subruns!.keys()][0])).toEqual(["9", "10"]);
     const table = await loadTable(dir, "_nine_ten", "rows");
@@ -245,8 +246,32 @@ describe("load-time checks", () => {
     const dir = await copy("v2/main");
     await writeFile(dir.runDocPath("_broken"), "");
     await expect(dir.readRunDoc("_broken")).rejects.toMatchObject({ code: "RUNS_BAD_RUN_DOC" });
-    const t = await selectRuns(dir);
-    expect(t.getChild("name")!.toArray()).not.toContain("_broken");
+    // selectRuns lists it with a warning, as strax does, and the rest of the listing is intact.
+    const warnings: string[] = [];
+    const t = await selectRuns(dir, { checkAvailable: ["peaks"], onWarning: (m) => warnings.push(m) });
+    expect(t.getChild("name")!.toArray()).toEqual(["0", "1", "2", "_broken", "_superrun_ranges", "_superrun_test"]);
+    const row = t.get(3)!.toJSON();
+    expect(row).toMatchObject({ name: "_broken", number: null, start: null, is_superrun: true, peaks_available: false });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/run _broken .*cannot be read.*empty/);
+  });
+
+  it("selectRuns never raises for the whole listing because of one run", async () => {
+    const dir = await copy("v2/main");
+    await writeFile(dir.runDocPath("7"), "{not json");
+    await writeFile(dir.runDocPath("8"), new Uint8Array([0x7b, 0xff, 0x7d]));
+    const warnings: { runId: string; code: unknown }[] = [];
+    const t = await selectRuns(dir, {
+      available: ["records"],
+      onWarning: (_m, d) => warnings.push({ runId: d.runId, code: (d.error as { code?: unknown }).code }),
+    });
+    expect(t.getChild("name")!.toArray()).toEqual(["0", "1", "2"]);
+    expect(warnings).toEqual([
+      { runId: "7", code: "RUNS_BAD_RUN_DOC" },
+      { runId: "8", code: expect.stringMatching(/^RUNS_BAD_(RUN_DOC|JSON)$/) },
+    ]);
+    const all = await selectRuns(dir, { onWarning: () => {} });
+    expect([...all.getChild("number")!]).toEqual([0, 1, 2, 7, 8, null, null]);
   });
 });
 
@@ -328,6 +353,22 @@ describe("writeSuperrun", () => {
     expect(back.length).toBe(meta.chunks.length);
     const all = await collect(iterateChunks(dir, "_re", "rows", { fromSubruns: true }));
     expect(Buffer.compare(bytesOf(back), bytesOf(all))).toBe(0);
+  });
+
+  it("epoch-time subruns: chunk boundaries are strax 2.2.3's (tie → earlier gap, cut at time − 500 ns)", async () => {
+    // Real strax data: v2/epoch runs 0, 1, 2 (100 records each, itemsize 257, gaps of ~1 s between runs
+    // only, so the gap rows of the assembled superrun are 100 and 200). Target 0.0386 MB = 150 rows,
+    // exactly between the two gaps: strax's get_splits (np.argmin, first minimum) cuts at row 100, then
+    // 100 + 150 is past the last gap, so the rest is one chunk.
+    const dir = await copy("v2/epoch");
+    const meta = await writeSuperrun(dir, "_superrun_epoch", "records", { targetSizeMb: 0.0386 });
+    const T0 = 1626265800000000000n;
+    expect(meta.chunks.map((c) => [c.n, c.start, c.end])).toEqual([
+      [100, T0, T0 + 1_000_000_000n - 500n],
+      [200, T0 + 1_000_000_000n - 500n, T0 + 2_000_000_010n],
+    ]);
+    expect([...meta.chunks[0]!.subruns!.keys()]).toEqual(["0"]);
+    expect([...meta.chunks[1]!.subruns!.keys()]).toEqual(["1", "2"]);
   });
 
   it("refuses to store subruns of different lineages", async () => {

@@ -117,7 +117,11 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
       ) => {
         const ctx = getContext();
         const dir = new DataDirectory(store, { readonly: true });
+        // Runs whose document cannot be read (e.g. 0 bytes, left by a failed strax define_run) are
+        // listed with a warning, as strax does.
+        const warnings: string[] = [];
         const table = await selectRuns(dir, {
+          onWarning: (message) => warnings.push(message),
           ...(opts.available ? { available: opts.available } : {}),
           ...(opts.run ? { runId: opts.run } : {}),
           ...(opts.mode ? { mode: opts.mode } : {}),
@@ -139,7 +143,8 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
         });
         const folders = opts.data ? await dir.listDataFolders() : [];
         const data = folders.map((f) => ({ folder: f.folder, run: f.runPart, dataType: f.dataType, lineageHash: f.lineageHash }));
-        ctx.print(opts.data ? { runs: rows, data } : rows, () => {
+        // --json: one object (never a bare array), so fields can be added without breaking readers.
+        ctx.print({ store, count: rows.length, runs: rows, ...(opts.data ? { data } : {}), warnings }, () => {
           const avail = (opts.available ?? []).map((t) => `${t}_available`);
           const w = Math.max(4, ...rows.map((r) => String(r.name).length));
           const wm = Math.max(4, ...rows.map((r) => String(r.mode).length));
@@ -161,6 +166,7 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
           );
           const out = [head, ...lines, `${rows.length} run(s) in ${store}`];
           if (opts.data) out.push("", ...data.map((d) => d.folder));
+          out.push(...warnings.map((w) => `warning: ${w}`));
           return out.join("\n");
         });
       },
@@ -338,15 +344,19 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
     .option("--overwrite <policy>", `${OVERWRITE_NAMES.join(" | ")} (default if_broken)`)
     .option("--lineage <json>", 'strax lineage JSON, e.g. \'{"photons": ["Gen2Photons", "0.1.0", {}]}\'')
     .option("--no-run-doc", "do not create a run document when the run has none")
+    .option("--nulls <policy>", "null values: error (default; refused, naming the column and row) | zero (stored as 0)")
     .action(
       async (
         store: string,
         runId: string,
         type: string,
         file: string,
-        opts: { targetMb?: string; compressor?: string; overwrite?: string; lineage?: string; runDoc: boolean },
+        opts: { targetMb?: string; compressor?: string; overwrite?: string; lineage?: string; runDoc: boolean; nulls?: string },
       ) => {
         const ctx = getContext();
+        if (opts.nulls !== undefined && opts.nulls !== "error" && opts.nulls !== "zero") {
+          throw new CliUsageError(`--nulls must be error or zero, got ${JSON.stringify(opts.nulls)}`);
+        }
         const targetSizeMb = parseTargetMb(opts.targetMb);
         const compressor = parseCompressor(opts.compressor);
         const overwrite = parseOverwrite(opts.overwrite);
@@ -371,6 +381,7 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
           ...(overwrite ? { overwrite } : {}),
           ...(lineage !== undefined ? { lineage } : {}),
           createRunDoc: opts.runDoc,
+          ...(opts.nulls ? { nulls: opts.nulls as "error" | "zero" } : {}),
         });
         const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
         const folder = `${runId}-${type}-${meta.lineageHash}`;
