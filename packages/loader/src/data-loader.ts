@@ -1,6 +1,6 @@
 import type { WorkerFactory } from "@daqkit/io";
 import type { Table } from "apache-arrow";
-import { ColumnCollector } from "./column-collector.js";
+import { ColumnCollector, checkColumnsSomewhere } from "./column-collector.js";
 import { type CycleJob, type CycleResult, runCycleJob } from "./cycle-job.js";
 import { joinCutTexts, parseLevelCut } from "./cuts.js";
 import type { CycleSource, TableId } from "./cycle-source.js";
@@ -531,8 +531,12 @@ export class DataLoader {
     if (merge) result = entryTable(chunks, plan.names, true, saved.length > 0 ? collector.finishGathered() : undefined);
     else {
       const perFile = new Map<number, Table>();
+      if (saved.length > 0) checkColumnsSomewhere(collectors);
       chunks.forEach((c, i) => {
-        perFile.set(c.fileIndex, entryTable([c], plan.names, false, saved.length > 0 ? collectors[i]?.finishGathered() : undefined));
+        perFile.set(
+          c.fileIndex,
+          entryTable([c], plan.names, false, saved.length > 0 ? collectors[i]?.finishGathered({ omitUnfound: true }) : undefined),
+        );
       });
       result = perFile;
     }
@@ -639,9 +643,12 @@ export class DataLoader {
     let result: Table | Map<number, Table>;
     if (merge) result = assembleOutput(chunks, merged, plan.names, true, orientation, format);
     else {
+      // A column that some cycle has is left out of the tables of cycles that lack it (as pygama's
+      // per-file output); only a column no cycle has is LOADER_UNKNOWN_COLUMN.
+      checkColumnsSomewhere(perFile.map((p) => p.collector));
       const tables = new Map<number, Table>();
       for (const { chunk, collector } of perFile)
-        tables.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format));
+        tables.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format, { omitUnfound: true }));
       result = tables;
     }
     if (options.outputFile) await this.#writeResult(options.outputFile, result, "merged_data");

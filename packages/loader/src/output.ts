@@ -50,9 +50,10 @@ export function assembleOutput(
   withFile: boolean,
   orientation: "hit" | "evt",
   format: OutputFormat,
+  options: { readonly omitUnfound?: boolean } = {},
 ): Table {
   const all = concatChunks(chunks);
-  const collected = collector.finish();
+  const collected = collector.finish(options);
   const n = all.row.length;
   let cols: NamedData[];
   let length: number;
