@@ -238,13 +238,14 @@ export class ColumnCollector {
   /**
    * The collected columns over all added cycles (in collection order), ready to gather.
    * With `omitUnfound` (one table per cycle, as pygama's `merge_files=False`), a column that no
-   * table of the added cycles has is left out instead of being an error.
+   * table of the added cycles has is left out instead of being an error; with `known` (the caller
+   * checked that some cycle has it) it is all null.
    * @throws LoaderError `LOADER_UNKNOWN_COLUMN` for a column no table of any cycle had.
    */
-  finish(options: { readonly omitUnfound?: boolean } = {}): Map<string, CollectedColumn> {
+  finish(options: { readonly omitUnfound?: boolean; readonly known?: boolean } = {}): Map<string, CollectedColumn> {
     const out = new Map<string, CollectedColumn>();
     const unknown = this.unfound();
-    if (unknown.length > 0 && this.#rows > 0 && !options.omitUnfound) throw unknownColumnError(unknown);
+    if (unknown.length > 0 && this.#rows > 0 && !options.omitUnfound && !options.known) throw unknownColumnError(unknown);
     for (const c of this.#columns) {
       const state = this.#state.get(c) as ColumnState;
       if (options.omitUnfound && !state.found) {
@@ -321,7 +322,7 @@ export class ColumnCollector {
   }
 
   /** {@link finish} and gather every column in collection order. */
-  finishGathered(options: { readonly omitUnfound?: boolean } = {}): Map<string, GatheredColumn> {
+  finishGathered(options: { readonly omitUnfound?: boolean; readonly known?: boolean } = {}): Map<string, GatheredColumn> {
     const out = new Map<string, GatheredColumn>();
     for (const [name, col] of this.finish(options)) out.set(name, gatherCollected(name, col));
     return out;

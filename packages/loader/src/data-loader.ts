@@ -1,7 +1,7 @@
 import type { WorkerFactory } from "@daqkit/io";
 import type { Table } from "apache-arrow";
-import { ColumnCollector, checkColumnsSomewhere } from "./column-collector.js";
-import { type CycleJob, type CycleResult, runCycleJob } from "./cycle-job.js";
+import { ColumnCollector, checkColumnsSomewhere, type ExportedColumns, unknownColumnError } from "./column-collector.js";
+import { buildCycleEntries, type CycleJob, type CycleResult, collectCycleColumns, runCycleJob, sliceChunk } from "./cycle-job.js";
 import { joinCutTexts, parseLevelCut } from "./cuts.js";
 import type { CycleSource, TableId } from "./cycle-source.js";
 import { buildHitEntries, buildTcmEntries, childTablesOf, type EntryChunk, type EntryPlan, type LevelCut } from "./entry-list.js";
@@ -76,6 +76,29 @@ export interface LoadOptions {
   /** Also write the result to this LH5 file (table `merged_data`, or one table per cycle for {@link DataLoader.loadPerFile}). */
   readonly outputFile?: string;
   readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Options of {@link DataLoader.loadIterator}. */
+export interface LoadIteratorOptions {
+  /** Entries per chunk (pygama's `buffer_len`; default 3200 as there). */
+  readonly chunkSize?: number;
+  /** Iterate over this entry list instead of building one (cycle by cycle) from the selection. */
+  readonly entryList?: EntryList;
+  readonly tcmLevel?: string;
+  readonly tcmTable?: TableId;
+  readonly mode?: TcmMode;
+  /** Called after each cycle with (cycles done, cycles total). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** One chunk of {@link DataLoader.loadIterator} (pygama's `(table, entry, n_entries)`). */
+export interface LoadChunk {
+  /** The chunk's output rows (merged form: entry columns with `file`, then the output columns). */
+  readonly table: Table;
+  /** Index of the chunk's first entry in the whole iteration. */
+  readonly entry: number;
+  /** Entries in this chunk (`table.numRows`). */
+  readonly numEntries: number;
 }
 
 /** Output settings (see {@link DataLoader.setOutput}). */
@@ -395,9 +418,9 @@ export class DataLoader {
   }
 
   /** Columns of every table of a level's tiers in the selected cycles (from the FileDB scan). */
-  async #levelColumns(level: LevelConfig): Promise<Set<string>> {
+  async #levelColumns(level: LevelConfig, files: readonly number[] = this.#files ?? []): Promise<Set<string>> {
     const out = new Set<string>();
-    for (const f of this.#files ?? []) {
+    for (const f of files) {
       for (const tier of level.tiers) {
         const tables = await this.catalog.tierTables(f, tier);
         for (const t of tables ?? []) for (const c of (await this.catalog.tableColumns(f, tier, t)) ?? []) out.add(c);
@@ -673,6 +696,103 @@ export class DataLoader {
     for (let start = 0; start < entries.numRows; start += chunkSize) {
       yield await this.load(entries.slice(start, Math.min(start + chunkSize, entries.numRows)), rest);
     }
+  }
+
+  /**
+   * Stream the output columns in chunks of `chunkSize` entries (pygama's `load_iterator`, whose
+   * `LH5Iterator` yields `(table, entry, n_entries)` with `buffer_len` rows): cycles are opened one at a
+   * time, each cycle's entry list is built only when the iteration reaches it, and a chunk holds the
+   * columns of at most `chunkSize` entries (it may span cycles: every chunk but the last has exactly
+   * `chunkSize` rows). So memory is bounded by one cycle's entry list plus one chunk, whatever the
+   * size of the production. Hit orientation; chunks are merged-form tables (with `file`). A column that
+   * some selected cycle has is null in chunks whose cycles lack it.
+   * @throws LoaderError as {@link load}; `LOADER_BAD_ARGUMENT` for a chunk size below 1.
+   */
+  async *loadIterator(options: LoadIteratorOptions = {}): AsyncGenerator<LoadChunk, void, undefined> {
+    const chunkSize = options.chunkSize ?? 3200;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: chunkSize must be a positive integer, found ${chunkSize}`);
+    }
+    const columns = this.#output.columns;
+    if (!columns || columns.length === 0) {
+      throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: no output columns: call setOutput({ columns: [...] }) first");
+    }
+    const entryList = options.entryList;
+    const files = entryList === undefined ? this.#requireFiles() : [];
+    this.warnings.length = 0;
+    let plan: ResolvedPlan;
+    let given: Map<number, EntryChunk> | null = null;
+    if (entryList === undefined) plan = await this.#plan({ ...options, columns });
+    else {
+      plan = this.#planForEntryList(entryList, options.tcmLevel);
+      given = new Map();
+      if (isPerFile(entryList))
+        for (const [f, t] of entryList) for (const c of chunksFromTable(t, plan.names, f)) given.set(c.fileIndex, c);
+      else for (const c of chunksFromTable(entryList, plan.names)) given.set(c.fileIndex, c);
+    }
+    const loadColumns = columns.filter((c) => c !== plan.names.table && c !== plan.names.idx && c !== plan.names.event && c !== "file");
+    const cycles = given ? [...given.keys()] : files;
+    // Unknown columns are refused before anything is read (the FileDB scan knows every cycle's columns).
+    const levels = plan.tcm ? [plan.parent, plan.tcm.child] : [plan.parent];
+    const seen = new Set<string>();
+    for (const l of levels) for (const c of await this.#levelColumns(l, cycles)) seen.add(c);
+    const unknown = loadColumns.filter((c) => !seen.has(c));
+    if (unknown.length > 0 && cycles.length > 0) throw unknownColumnError(unknown);
+    const job: CycleJob = {
+      parent: plan.parent,
+      ...(plan.tcm ? { tcm: plan.tcm } : {}),
+      parentTables: plan.parentTables,
+      childTables: plan.childTables,
+      parentCut: plan.parentCut?.text ?? null,
+      childCut: plan.childCut?.text ?? null,
+      columns: loadColumns,
+      orientation: "hit",
+      tiers: plan.tiers,
+    };
+    const format = this.#output.format;
+    let pending: { chunk: EntryChunk; exported: ExportedColumns }[] = [];
+    let pendingRows = 0;
+    let entry = 0;
+    const flush = (): LoadChunk => {
+      const collector = new ColumnCollector(loadColumns);
+      for (const p of pending) collector.addExported(p.exported);
+      const table = assembleOutput(
+        pending.map((p) => p.chunk),
+        collector,
+        plan.names,
+        true,
+        "hit",
+        format,
+        { known: true },
+      );
+      const out = { table, entry, numEntries: pendingRows };
+      entry += pendingRows;
+      pending = [];
+      pendingRows = 0;
+      return out;
+    };
+    let done = 0;
+    for (const f of cycles) {
+      const src = await openLh5Cycle(this.catalog, f, plan.tiers, this.#openPath);
+      try {
+        const built = buildCycleEntries(src, job, given?.get(f));
+        for (const w of built.warnings) this.#warn(w);
+        const n = built.chunk.row.length;
+        for (let off = 0; off < n; ) {
+          const take = Math.min(chunkSize - pendingRows, n - off);
+          const sub = sliceChunk(built.chunk, off, off + take);
+          pending.push({ chunk: sub, exported: collectCycleColumns(src, job, sub, built.cache) });
+          pendingRows += take;
+          off += take;
+          if (pendingRows === chunkSize) yield flush();
+        }
+      } finally {
+        src.close();
+      }
+      done++;
+      options.onProgress?.(done, cycles.length);
+    }
+    if (pendingRows > 0) yield flush();
   }
 
   /** Levels of a given entry list, recognised from its column names. */

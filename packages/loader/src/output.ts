@@ -50,7 +50,7 @@ export function assembleOutput(
   withFile: boolean,
   orientation: "hit" | "evt",
   format: OutputFormat,
-  options: { readonly omitUnfound?: boolean } = {},
+  options: { readonly omitUnfound?: boolean; readonly known?: boolean } = {},
 ): Table {
   const all = concatChunks(chunks);
   const collected = collector.finish(options);
