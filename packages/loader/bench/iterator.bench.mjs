@@ -123,7 +123,9 @@ if (caseArg >= 0) {
   for (let rep = 0; rep < REPEAT; rep++) {
     for (const n of rep % 2 === 0 ? SIZES : [...SIZES].reverse()) {
       for (const kind of rep % 2 === 0 ? ["iter", "load"] : ["load", "iter"]) {
-        const r = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--case", kind, String(n)], { encoding: "utf8" });
+        const r = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--case", kind, String(n)], {
+          encoding: "utf8",
+        });
         if (r.status !== 0) {
           console.error(r.stderr);
           process.exit(1);

@@ -70,7 +70,12 @@ describe("unmerged TCM load whose evt table exists only in some cycles (issue 15
   const config = {
     levels: {
       hit: { tiers: ["raw", "dsp", "hit"] },
-      tcm: { tiers: ["tcm"], parent: "hit", child: "evt", tcm_cols: { child_idx: "coin_idx", parent_tb: "array_id", parent_idx: "array_idx" } },
+      tcm: {
+        tiers: ["tcm"],
+        parent: "hit",
+        child: "evt",
+        tcm_cols: { child_idx: "coin_idx", parent_tb: "array_id", parent_idx: "array_idx" },
+      },
       evt: { tiers: ["evt"] },
     },
   };
@@ -105,7 +110,11 @@ describe("unmerged TCM load whose evt table exists only in some cycles (issue 15
       expect(names(perFile.get(0) as Table)).not.toContain("multiplicity");
       expect(names(perFile.get(2) as Table)).toContain("multiplicity");
       const file = col(merged, "file");
-      expect(col(merged, "multiplicity").filter((_, i) => file[i] === 0).every((v) => v === null)).toBe(true);
+      expect(
+        col(merged, "multiplicity")
+          .filter((_, i) => file[i] === 0)
+          .every((v) => v === null),
+      ).toBe(true);
       expect(col(perFile.get(3) as Table, "multiplicity")).toEqual(col(merged, "multiplicity").filter((_, i) => file[i] === 3));
     }
     // the "all" evt table selected by name, present only in phy cycles
