@@ -67,8 +67,7 @@ function relativeBelow(root: string, dir: string): string | undefined {
  * (rows are appended, as pygama's).
  */
 export class FileDb {
-  /** The resolved configuration. */
-  readonly resolved: ResolvedFileDbConfig;
+  #resolved: ResolvedFileDbConfig;
   #state: FileDbState;
   #table: Table | null = null;
   #host: FileDbHost;
@@ -79,7 +78,7 @@ export class FileDb {
    * `readFileDb` of `@daqkit/filedb/node`. Without `place`, the database has no files (an empty listing).
    */
   constructor(resolved: ResolvedFileDbConfig, state?: FileDbState, place?: { host: FileDbHost; directory?: DirectorySource }) {
-    this.resolved = resolved;
+    this.#resolved = resolved;
     this.#state = state ?? emptyState(resolved);
     this.#host = place?.host ?? listingFileHost([]);
     this.#directory = place?.directory;
@@ -122,6 +121,42 @@ export class FileDb {
   async refreshDirectory(): Promise<void> {
     if (this.#directory) this.#host = listingFileHost(await this.#directory.list({ recursive: true }));
     this.updateFileStatus();
+  }
+
+  /** The resolved configuration (replace it with {@link FileDb.setConfig}). */
+  get resolved(): ResolvedFileDbConfig {
+    return this.#resolved;
+  }
+
+  /**
+   * Replace the configuration (pygama's `set_config`), validated first. Here the config is resolved
+   * as for {@link FileDb.fromDirectory} (`data_dir` unused); `@daqkit/filedb/node`'s FileDb resolves
+   * it as `fromConfig` does (a path or an object, `$_`, a `data_dir` on disk). The rows are kept when
+   * the tiers and key fields are unchanged (e.g. the data moved: `data_dir`/`tier_dirs` changed;
+   * file paths then resolve against the new directories); the table/column information is dropped
+   * when a table template changed (run `scanTablesColumns` again). With other tiers or key fields
+   * the database is emptied (run `scanFiles` again). pygama keeps its DataFrame whatever changed.
+   * @throws FileDbError `FILEDB_BAD_CONFIG`, `FILEDB_BAD_TEMPLATE` (database unchanged).
+   */
+  setConfig(config: FileDbConfig | string, options: ResolveInDirectoryOptions = {}): void {
+    if (typeof config === "string") {
+      throw new FileDbError("FILEDB_BAD_CONFIG", "filedb: setConfig by path needs @daqkit/filedb/node's FileDb; pass a config object");
+    }
+    this.replaceResolved(resolveFileDbConfigInDirectory(config, options));
+  }
+
+  /** @internal Install a new resolved configuration (see {@link FileDb.setConfig}). */
+  protected replaceResolved(next: ResolvedFileDbConfig): void {
+    const old = this.#resolved;
+    const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    let state = this.#state;
+    if (!same(old.tiers, next.tiers) || !same(old.keyFields, next.keyFields)) state = emptyState(next);
+    else if (next.tiers.some((t) => old.tableTemplates[t]?.text !== next.tableTemplates[t]?.text)) {
+      state = { ...state, tables: null, colIdx: null, columns: null };
+    }
+    this.#resolved = next;
+    this.#state = state;
+    this.#table = null;
   }
 
   /** The config as stored with the database (resolved absolute `data_dir`, expanded `tier_dirs`). */

@@ -51,6 +51,16 @@ export class FileDb extends PlatformFileDb {
   }
 
   /**
+   * Replace the configuration (pygama's `set_config`): a config object or a JSON config file path,
+   * resolved as {@link FileDb.fromConfig} does (`$_`, `cwd`, `dataDir`…). Rows are kept when the
+   * tiers and key fields are unchanged (see the main entry's `setConfig`).
+   * @throws FileDbError codes of `resolveFileDbConfig`/`readFileDbConfig` (database unchanged).
+   */
+  override setConfig(config: string | FileDbConfig, options: ResolveConfigOptions = {}): void {
+    this.replaceResolved(typeof config === "string" ? readFileDbConfig(config, options) : resolveFileDbConfig(config, options));
+  }
+
+  /**
    * Load saved databases (see `readFileDb`): one path, a wildcard pattern or a list; several are
    * merged. @throws FileDbError `FILEDB_NOT_FOUND`, `FILEDB_UNREADABLE`, `FILEDB_BAD_DATABASE`,
    * `FILEDB_CONFIG_MISMATCH`.

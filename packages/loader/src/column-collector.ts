@@ -230,21 +230,28 @@ export class ColumnCollector {
     }
   }
 
+  /** Requested columns that no table of the added cycles has (in any tier of the levels). */
+  unfound(): string[] {
+    return this.#columns.filter((c) => !(this.#state.get(c) as ColumnState).found);
+  }
+
   /**
    * The collected columns over all added cycles (in collection order), ready to gather.
+   * With `omitUnfound` (one table per cycle, as pygama's `merge_files=False`), a column that no
+   * table of the added cycles has is left out instead of being an error; with `known` (the caller
+   * checked that some cycle has it) it is all null.
    * @throws LoaderError `LOADER_UNKNOWN_COLUMN` for a column no table of any cycle had.
    */
-  finish(): Map<string, CollectedColumn> {
+  finish(options: { readonly omitUnfound?: boolean; readonly known?: boolean } = {}): Map<string, CollectedColumn> {
     const out = new Map<string, CollectedColumn>();
-    const unknown = this.#columns.filter((c) => !(this.#state.get(c) as ColumnState).found);
-    if (unknown.length > 0 && this.#rows > 0) {
-      throw new LoaderError(
-        "LOADER_UNKNOWN_COLUMN",
-        `loader: column${unknown.length > 1 ? "s" : ""} ${unknown.map((c) => `"${c}"`).join(", ")} not found in any table of the selected files`,
-      );
-    }
+    const unknown = this.unfound();
+    if (unknown.length > 0 && this.#rows > 0 && !options.omitUnfound && !options.known) throw unknownColumnError(unknown);
     for (const c of this.#columns) {
       const state = this.#state.get(c) as ColumnState;
+      if (options.omitUnfound && !state.found) {
+        state.segments.length = 0;
+        continue;
+      }
       let srcPiece: Int32Array;
       let srcRow: Int32Array;
       if (state.segments.length === 1 && (state.segments[0] as Segment).srcPiece.length === this.#rows) {
@@ -315,9 +322,31 @@ export class ColumnCollector {
   }
 
   /** {@link finish} and gather every column in collection order. */
-  finishGathered(): Map<string, GatheredColumn> {
+  finishGathered(options: { readonly omitUnfound?: boolean; readonly known?: boolean } = {}): Map<string, GatheredColumn> {
     const out = new Map<string, GatheredColumn>();
-    for (const [name, col] of this.finish()) out.set(name, gatherCollected(name, col));
+    for (const [name, col] of this.finish(options)) out.set(name, gatherCollected(name, col));
     return out;
   }
+}
+
+/** `LOADER_UNKNOWN_COLUMN` for columns that no table of any selected cycle has. */
+export function unknownColumnError(unknown: readonly string[]): LoaderError {
+  return new LoaderError(
+    "LOADER_UNKNOWN_COLUMN",
+    `loader: column${unknown.length > 1 ? "s" : ""} ${unknown.map((c) => `"${c}"`).join(", ")} not found in any table of the selected files`,
+  );
+}
+
+/**
+ * For per-cycle results: the columns that no collector (cycle) found, when any cycle has rows —
+ * those are unknown for the whole load; a column some cycle has is left out of the others.
+ */
+export function checkColumnsSomewhere(collectors: readonly ColumnCollector[]): void {
+  if (collectors.every((c) => c.rows === 0)) return;
+  let unknown: string[] | null = null;
+  for (const c of collectors) {
+    const u = new Set(c.unfound());
+    unknown = unknown === null ? [...u] : unknown.filter((x) => u.has(x));
+  }
+  if (unknown && unknown.length > 0) throw unknownColumnError(unknown);
 }

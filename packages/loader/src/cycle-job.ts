@@ -43,8 +43,26 @@ export function sortByEvent(chunk: EntryChunk): EntryChunk {
   return { fileIndex: chunk.fileIndex, tableIds: chunk.tableIds, tableCode: take(chunk.tableCode), row: take(chunk.row), event: take(ev) };
 }
 
-/** Build the entries of one open cycle and collect its output columns (one read per table where possible). */
-export function runCycleJob(src: CycleSource, job: CycleJob, given?: EntryChunk): CycleResult {
+/** Entries `[start, stop)` of a cycle's chunk (views, no copy). */
+export function sliceChunk(chunk: EntryChunk, start: number, stop: number): EntryChunk {
+  return {
+    fileIndex: chunk.fileIndex,
+    tableIds: chunk.tableIds,
+    tableCode: chunk.tableCode.subarray(start, stop),
+    row: chunk.row.subarray(start, stop),
+    event: chunk.event ? chunk.event.subarray(start, stop) : null,
+  };
+}
+
+/**
+ * Build the entries of one open cycle (or take `given`); the cut reads also keep the job's output
+ * columns of the same rows in `cache`, for {@link collectCycleColumns}.
+ */
+export function buildCycleEntries(
+  src: CycleSource,
+  job: CycleJob,
+  given?: EntryChunk,
+): { chunk: EntryChunk; cache: TableReadCache; warnings: string[] } {
   const warnings: string[] = [];
   const cache: TableReadCache = new Map();
   let chunk = given;
@@ -61,7 +79,11 @@ export function runCycleJob(src: CycleSource, job: CycleJob, given?: EntryChunk)
     };
     chunk = job.tcm ? buildTcmEntries(src, plan) : buildHitEntries(src, plan);
   }
-  if (job.orientation === "evt") chunk = sortByEvent(chunk);
+  return { chunk, cache, warnings };
+}
+
+/** Collect the job's output columns for `chunk` (entries of the open cycle `src`). */
+export function collectCycleColumns(src: CycleSource, job: CycleJob, chunk: EntryChunk, cache?: TableReadCache): ExportedColumns {
   const collector = new ColumnCollector(job.columns);
   if (job.columns.length > 0) {
     collector.addCycle(
@@ -72,7 +94,14 @@ export function runCycleJob(src: CycleSource, job: CycleJob, given?: EntryChunk)
       cache,
     );
   }
-  return { chunk, exported: collector.export(), warnings };
+  return collector.export();
+}
+
+/** Build the entries of one open cycle and collect its output columns (one read per table where possible). */
+export function runCycleJob(src: CycleSource, job: CycleJob, given?: EntryChunk): CycleResult {
+  const built = buildCycleEntries(src, job, given);
+  const chunk = job.orientation === "evt" ? sortByEvent(built.chunk) : built.chunk;
+  return { chunk, exported: collectCycleColumns(src, job, chunk, built.cache), warnings: built.warnings };
 }
 
 /** What a worker needs to know about one cycle's files (a snapshot of the FileDB for that row). */

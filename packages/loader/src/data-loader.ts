@@ -1,16 +1,24 @@
 import type { WorkerFactory } from "@daqkit/io";
 import type { Table } from "apache-arrow";
-import { ColumnCollector } from "./column-collector.js";
-import { type CycleJob, type CycleResult, runCycleJob } from "./cycle-job.js";
+import { ColumnCollector, checkColumnsSomewhere, type ExportedColumns, unknownColumnError } from "./column-collector.js";
+import { buildCycleEntries, type CycleJob, type CycleResult, collectCycleColumns, runCycleJob, sliceChunk } from "./cycle-job.js";
 import { joinCutTexts, parseLevelCut } from "./cuts.js";
 import type { CycleSource, TableId } from "./cycle-source.js";
-import { buildHitEntries, buildTcmEntries, childTablesOf, type EntryChunk, type EntryPlan, type LevelCut } from "./entry-list.js";
+import {
+  buildHitEntries,
+  buildTcmEntries,
+  childTablesOf,
+  type EntryChunk,
+  type EntryPlan,
+  type LevelCut,
+  tierForColumn,
+} from "./entry-list.js";
 import type { TcmMode } from "./entry-selection.js";
 import { chunksFromTable, type EntryColumnNames, entryColumnNames, entryTable } from "./entry-table.js";
 import { LoaderError } from "./errors.js";
 import type { FileCatalog } from "./lh5-cycle.js";
 import { type HostLh5Opener, openLh5Cycle } from "./lh5-cycle.js";
-import type { LevelConfig, LoaderConfig } from "./loader-config.js";
+import { type LevelConfig, type LoaderConfig, type LoaderConfigOptions, loaderConfigFromObject } from "./loader-config.js";
 import { assembleOutput, type OutputFormat } from "./output.js";
 import { runCyclesInPool } from "./parallel.js";
 
@@ -78,12 +86,140 @@ export interface LoadOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** Options of {@link DataLoader.loadIterator}. */
+export interface LoadIteratorOptions {
+  /** Entries per chunk (pygama's `buffer_len`; default 3200 as there). */
+  readonly chunkSize?: number;
+  /** Iterate over this entry list instead of building one (cycle by cycle) from the selection. */
+  readonly entryList?: EntryList;
+  readonly tcmLevel?: string;
+  readonly tcmTable?: TableId;
+  readonly mode?: TcmMode;
+  /** Called after each cycle with (cycles done, cycles total). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** One chunk of {@link DataLoader.loadIterator} (pygama's `(table, entry, n_entries)`). */
+export interface LoadChunk {
+  /** The chunk's output rows (merged form: entry columns with `file`, then the output columns). */
+  readonly table: Table;
+  /** Index of the chunk's first entry in the whole iteration. */
+  readonly entry: number;
+  /** Entries in this chunk (`table.numRows`). */
+  readonly numEntries: number;
+}
+
+/** Per cycle, where columns are (see {@link DataLoader.getTiersForColumn}). */
+export interface TiersForColumn {
+  /** Tier → table ids having at least one of the columns. */
+  readonly tables: Record<string, TableId[]>;
+  /** Column → the tier it is read from (the last tier, in level and tier order, having it). */
+  readonly columns: Record<string, string>;
+}
+
+/** What a load reads of one table in one cycle (see {@link LoadView.reads}). */
+export interface TableRead {
+  readonly fileIndex: number;
+  readonly level: string;
+  readonly tier: string;
+  readonly table: TableId;
+  /** The tier file (host path or directory-source path). */
+  readonly path: string;
+  /** The table's path in the file (`ch1084803/hit`). */
+  readonly name: string;
+  /** The output columns read from this table. */
+  readonly columns: readonly string[];
+  /** Rows read (parent level: the entries' rows of this table; child level: the events). */
+  readonly rows: Int32Array;
+}
+
+/** One cycle of a {@link LoadView}: its FileDB row and the tier files of the load's levels. */
+export interface ViewFile {
+  readonly fileIndex: number;
+  readonly paths: Record<string, string>;
+}
+
+/** @internal What a {@link LoadView} asks its loader. */
+export interface LoadViewAccess {
+  files(): Promise<ViewFile[]>;
+  reads(): AsyncGenerator<TableRead, void, undefined>;
+  iterate(chunkSize: number): AsyncGenerator<LoadChunk, void, undefined>;
+}
+
+/**
+ * A lazy view of a load (from {@link DataLoader.browse}): the cycles and tier files it covers
+ * ({@link files}, no reading), what it reads per cycle ({@link reads}, each cycle's entry list built
+ * when reached), and random access to output rows ({@link entry}: the chunk of `bufferLength` entries
+ * holding a row is loaded on first use and kept until another chunk is needed). Uses the loader's
+ * state at the time of each call.
+ */
+export class LoadView {
+  readonly #access: LoadViewAccess;
+  readonly #bufferLength: number;
+  #buffer: LoadChunk | null = null;
+  #iterator: AsyncGenerator<LoadChunk, void, undefined> | null = null;
+
+  /** @internal use {@link DataLoader.browse}. */
+  constructor(access: LoadViewAccess, bufferLength?: number) {
+    this.#access = access;
+    this.#bufferLength = bufferLength ?? 128;
+    if (!Number.isInteger(this.#bufferLength) || this.#bufferLength < 1) {
+      throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: bufferLength must be a positive integer, found ${bufferLength}`);
+    }
+  }
+
+  /** The selected cycles and, per cycle, the tier files of the load's levels (nothing is read). */
+  files(): Promise<ViewFile[]> {
+    return this.#access.files();
+  }
+
+  /** What the load reads, cycle by cycle (one cycle's entry list is built when the iteration reaches it). */
+  reads(): AsyncGenerator<TableRead, void, undefined> {
+    return this.#access.reads();
+  }
+
+  /**
+   * Output row `i` (hit orientation, merged form) as a plain object, or undefined past the end.
+   * Rows are loaded in chunks of `bufferLength`; going back before the buffered chunk restarts the
+   * iteration from the first cycle.
+   */
+  async entry(i: number): Promise<Record<string, unknown> | undefined> {
+    if (!Number.isInteger(i) || i < 0)
+      throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: entry index must be an integer ≥ 0, found ${i}`);
+    if (this.#buffer && i < this.#buffer.entry) {
+      await this.#iterator?.return();
+      this.#iterator = null;
+      this.#buffer = null;
+    }
+    this.#iterator ??= this.#access.iterate(this.#bufferLength);
+    while (!this.#buffer || i >= this.#buffer.entry + this.#buffer.numEntries) {
+      const next = await this.#iterator.next();
+      if (next.done) {
+        this.#iterator = null;
+        this.#buffer = null;
+        return undefined;
+      }
+      this.#buffer = next.value;
+    }
+    return this.#buffer.table.get(i - this.#buffer.entry)?.toJSON() as Record<string, unknown>;
+  }
+
+  /** Stop a running iteration (closes the open cycle's files). */
+  async close(): Promise<void> {
+    await this.#iterator?.return();
+    this.#iterator = null;
+    this.#buffer = null;
+  }
+}
+
 /** Output settings (see {@link DataLoader.setOutput}). */
 export interface OutputSettings {
   /** Column names to load (top level; a nested table such as `waveform` loads whole). */
   readonly columns: readonly string[] | null;
   /** `"arrow"` (nested columns as Struct) or `"flat"` (nested columns flattened to `parent_child`). */
   readonly format: OutputFormat;
+  /** pygama's `aoesa_to_vov`: AoESA columns (FixedSizeList) are output as VoV (List). Default false. */
+  readonly aoesaToVov: boolean;
 }
 
 /**
@@ -116,7 +252,7 @@ interface ResolvedPlan {
  * {@link load}. Setters validate before they change state (B19).
  */
 export class DataLoader {
-  readonly config: LoaderConfig;
+  #config: LoaderConfig;
   readonly catalog: FileCatalog;
   /** Messages about recoverable oddities of the last build/load (tables lacking cut columns…). */
   readonly warnings: string[] = [];
@@ -124,7 +260,7 @@ export class DataLoader {
   #datastreams = new Map<string, TableId[]>();
   #cuts = new Map<string, string[]>();
   #listCuts: string[] = [];
-  #output: OutputSettings = { columns: null, format: "arrow" };
+  #output: OutputSettings = { columns: null, format: "arrow", aoesaToVov: false };
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #workers: number;
   readonly #spawnWorker: WorkerFactory | undefined;
@@ -132,13 +268,112 @@ export class DataLoader {
   readonly #openPath: HostLh5Opener | undefined;
 
   constructor(config: LoaderConfig, catalog: FileCatalog, options: DataLoaderOptions = {}) {
-    this.config = config;
+    this.#config = config;
     this.catalog = catalog;
     this.#onWarning = options.onWarning;
     this.#workers = options.workers ?? 1;
     this.#spawnWorker = options.spawnWorker;
     this.#writeOutput = options.writeOutput;
     this.#openPath = options.openPath;
+  }
+
+  /** The loader configuration (replace it with {@link setConfig}). */
+  get config(): LoaderConfig {
+    return this.#config;
+  }
+
+  /**
+   * Replace the configuration (pygama's `set_config`): a configuration object (validated as by
+   * `loaderConfigFromObject`, with `options` for `$_`/`$VAR`) or an already parsed {@link LoaderConfig}
+   * (in Node: `readLoaderConfig(path)`). The FileDB, the selected cycles and the output settings are
+   * kept; cuts and datastream selections of levels the new configuration lacks are dropped, with a
+   * warning. Validated before anything changes.
+   * @throws LoaderError `LOADER_BAD_CONFIG` (state unchanged).
+   */
+  setConfig(config: Record<string, unknown> | LoaderConfig, options: LoaderConfigOptions = {}): void {
+    const parsed =
+      "levels" in config && Array.isArray((config as LoaderConfig).levels) && "configDir" in config
+        ? (config as LoaderConfig)
+        : loaderConfigFromObject(config as Record<string, unknown>, { configDir: this.#config.configDir, ...options });
+    const names = new Set(parsed.levels.filter((l) => l.parent === undefined).map((l) => l.name));
+    const dropped: string[] = [];
+    const keep = <T>(what: string, map: Map<string, T>): Map<string, T> => {
+      const out = new Map<string, T>();
+      for (const [level, v] of map) {
+        if (names.has(level)) out.set(level, v);
+        else dropped.push(`${what} of "${level}"`);
+      }
+      return out;
+    };
+    const cuts = keep("cut", this.#cuts);
+    const datastreams = keep("datastreams", this.#datastreams);
+    this.#config = parsed;
+    this.#cuts = cuts;
+    this.#datastreams = datastreams;
+    if (dropped.length > 0) this.#warn(`setConfig: the new configuration has no such level: dropped the ${dropped.join(", ")}`);
+  }
+
+  /**
+   * Which tiers and tables of the selected cycles have `columns` (pygama's `get_tiers_for_col`, from
+   * the FileDB's table/column scan, which runs here when needed). Every tier of every level, in
+   * configuration order.
+   * - `mergeFiles: false`: FileDB row → `{ tables: { tier: table ids having any of the columns },
+   *   columns: { column: tier } }` (the last tier, in level and tier order, that has the column).
+   * - `mergeFiles: true` (default): `{ tier: table ids }` over all selected cycles (pygama keeps only
+   *   the last cycle's, bug B5).
+   * @throws LoaderError `LOADER_BAD_ARGUMENT` (no setFiles).
+   */
+  async getTiersForColumn(columns: readonly string[], options?: { readonly mergeFiles?: true }): Promise<Record<string, TableId[]>>;
+  async getTiersForColumn(columns: readonly string[], options: { readonly mergeFiles: false }): Promise<Map<number, TiersForColumn>>;
+  async getTiersForColumn(
+    columns: readonly string[],
+    options: { readonly mergeFiles?: boolean } = {},
+  ): Promise<Record<string, TableId[]> | Map<number, TiersForColumn>> {
+    const files = this.#requireFiles();
+    const wanted = new Set(columns);
+    const tiers = [...new Set(this.#config.levels.flatMap((l) => l.tiers))];
+    const perFile = new Map<number, TiersForColumn>();
+    for (const f of files) {
+      const tables: Record<string, TableId[]> = {};
+      const where: Record<string, string> = {};
+      for (const tier of tiers) {
+        tables[tier] = [];
+        for (const t of (await this.catalog.tierTables(f, tier)) ?? []) {
+          const cols = (await this.catalog.tableColumns(f, tier, t)) ?? [];
+          const hits = cols.filter((c) => wanted.has(c));
+          if (hits.length === 0) continue;
+          (tables[tier] as TableId[]).push(t);
+          for (const c of hits) where[c] = tier;
+        }
+      }
+      perFile.set(f, { tables, columns: where });
+    }
+    if (options.mergeFiles === false) return perFile;
+    const merged: Record<string, TableId[]> = {};
+    for (const tier of tiers) merged[tier] = [];
+    for (const { tables } of perFile.values()) {
+      for (const [tier, ids] of Object.entries(tables)) {
+        const list = merged[tier] as TableId[];
+        for (const id of ids) if (!list.some((x) => String(x) === String(id))) list.push(id);
+      }
+    }
+    return merged;
+  }
+
+  /**
+   * A lazy view of what a load would read (pygama's `browse`, which hands the same selection to
+   * dspeed's WaveformBrowser): nothing is read until asked; see {@link LoadView}.
+   * @throws LoaderError as {@link loadIterator}, when the view is used.
+   */
+  browse(options: Omit<LoadIteratorOptions, "chunkSize" | "onProgress"> & { readonly bufferLength?: number } = {}): LoadView {
+    return new LoadView(
+      {
+        files: () => this.#viewFiles(options),
+        reads: () => this.#viewReads(options),
+        iterate: (chunkSize) => this.loadIterator({ ...options, chunkSize }),
+      },
+      options.bufferLength,
+    );
   }
 
   #level(name: string): LevelConfig {
@@ -166,7 +401,7 @@ export class DataLoader {
     this.#datastreams = new Map();
     this.#cuts = new Map();
     this.#listCuts = [];
-    this.#output = { columns: null, format: "arrow" };
+    this.#output = { columns: null, format: "arrow", aoesaToVov: false };
     this.warnings.length = 0;
   }
 
@@ -276,12 +511,13 @@ export class DataLoader {
 
   /**
    * Output settings; omitted fields keep their value. `format` also accepts pygama's names
-   * (`"lgdo.Table"` → `"arrow"`, `"pd.DataFrame"` → `"flat"`). pygama's `merge_files=False` is a
+   * (`"lgdo.Table"` → `"arrow"`, `"pd.DataFrame"` → `"flat"`); `aoesaToVov` (pygama's `aoesa_to_vov`)
+   * outputs AoESA columns (FixedSizeList) as VoV (List). pygama's `merge_files=False` is a
    * method here: {@link loadPerFile} / {@link buildEntryListPerFile}.
    * @throws LoaderError `LOADER_BAD_ARGUMENT` for an unknown format, or a `mergeFiles` setting
    *   (replaced by the per-file methods).
    */
-  setOutput(settings: { columns?: readonly string[]; format?: OutputFormat | "lgdo.Table" | "pd.DataFrame" }): void {
+  setOutput(settings: { columns?: readonly string[]; format?: OutputFormat | "lgdo.Table" | "pd.DataFrame"; aoesaToVov?: boolean }): void {
     if ("mergeFiles" in settings) {
       throw new LoaderError(
         "LOADER_BAD_ARGUMENT",
@@ -299,7 +535,17 @@ export class DataLoader {
       }
       format = f;
     }
-    this.#output = { columns: settings.columns ? [...settings.columns] : this.#output.columns, format };
+    if (settings.aoesaToVov !== undefined && typeof settings.aoesaToVov !== "boolean") {
+      throw new LoaderError(
+        "LOADER_BAD_ARGUMENT",
+        `loader: aoesaToVov must be true or false, found ${JSON.stringify(settings.aoesaToVov)}`,
+      );
+    }
+    this.#output = {
+      columns: settings.columns ? [...settings.columns] : this.#output.columns,
+      format,
+      aoesaToVov: settings.aoesaToVov ?? this.#output.aoesaToVov,
+    };
   }
 
   /** Current output settings. */
@@ -395,9 +641,9 @@ export class DataLoader {
   }
 
   /** Columns of every table of a level's tiers in the selected cycles (from the FileDB scan). */
-  async #levelColumns(level: LevelConfig): Promise<Set<string>> {
+  async #levelColumns(level: LevelConfig, files: readonly number[] = this.#files ?? []): Promise<Set<string>> {
     const out = new Set<string>();
-    for (const f of this.#files ?? []) {
+    for (const f of files) {
       for (const tier of level.tiers) {
         const tables = await this.catalog.tierTables(f, tier);
         for (const t of tables ?? []) for (const c of (await this.catalog.tableColumns(f, tier, t)) ?? []) out.add(c);
@@ -531,8 +777,12 @@ export class DataLoader {
     if (merge) result = entryTable(chunks, plan.names, true, saved.length > 0 ? collector.finishGathered() : undefined);
     else {
       const perFile = new Map<number, Table>();
+      if (saved.length > 0) checkColumnsSomewhere(collectors);
       chunks.forEach((c, i) => {
-        perFile.set(c.fileIndex, entryTable([c], plan.names, false, saved.length > 0 ? collectors[i]?.finishGathered() : undefined));
+        perFile.set(
+          c.fileIndex,
+          entryTable([c], plan.names, false, saved.length > 0 ? collectors[i]?.finishGathered({ omitUnfound: true }) : undefined),
+        );
       });
       result = perFile;
     }
@@ -637,11 +887,23 @@ export class DataLoader {
     results.length = 0;
     const format = this.#output.format;
     let result: Table | Map<number, Table>;
-    if (merge) result = assembleOutput(chunks, merged, plan.names, true, orientation, format);
+    if (merge)
+      result = assembleOutput(chunks, merged, plan.names, true, orientation, format, {
+        aoesaToVov: this.#output.aoesaToVov,
+      });
     else {
+      // A column that some cycle has is left out of the tables of cycles that lack it (as pygama's
+      // per-file output); only a column no cycle has is LOADER_UNKNOWN_COLUMN.
+      checkColumnsSomewhere(perFile.map((p) => p.collector));
       const tables = new Map<number, Table>();
       for (const { chunk, collector } of perFile)
-        tables.set(chunk.fileIndex, assembleOutput([chunk], collector, plan.names, false, orientation, format));
+        tables.set(
+          chunk.fileIndex,
+          assembleOutput([chunk], collector, plan.names, false, orientation, format, {
+            omitUnfound: true,
+            aoesaToVov: this.#output.aoesaToVov,
+          }),
+        );
       result = tables;
     }
     if (options.outputFile) await this.#writeResult(options.outputFile, result, "merged_data");
@@ -665,6 +927,189 @@ export class DataLoader {
     const entries = given ?? (await this.buildEntryList(rest));
     for (let start = 0; start < entries.numRows; start += chunkSize) {
       yield await this.load(entries.slice(start, Math.min(start + chunkSize, entries.numRows)), rest);
+    }
+  }
+
+  /**
+   * Stream the output columns in chunks of `chunkSize` entries (pygama's `load_iterator`, whose
+   * `LH5Iterator` yields `(table, entry, n_entries)` with `buffer_len` rows): cycles are opened one at a
+   * time, each cycle's entry list is built only when the iteration reaches it, and a chunk holds the
+   * columns of at most `chunkSize` entries (it may span cycles: every chunk but the last has exactly
+   * `chunkSize` rows). So memory is bounded by one cycle's entry list plus one chunk, whatever the
+   * size of the production. Hit orientation; chunks are merged-form tables (with `file`). A column that
+   * some selected cycle has is null in chunks whose cycles lack it.
+   * @throws LoaderError as {@link load}; `LOADER_BAD_ARGUMENT` for a chunk size below 1.
+   */
+  async *loadIterator(options: LoadIteratorOptions = {}): AsyncGenerator<LoadChunk, void, undefined> {
+    const chunkSize = options.chunkSize ?? 3200;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+      throw new LoaderError("LOADER_BAD_ARGUMENT", `loader: chunkSize must be a positive integer, found ${chunkSize}`);
+    }
+    const { plan, cycles, given, job, loadColumns } = await this.#prepareIteration(options);
+    const format = this.#output.format;
+    let pending: { chunk: EntryChunk; exported: ExportedColumns }[] = [];
+    let pendingRows = 0;
+    let entry = 0;
+    const flush = (): LoadChunk => {
+      const collector = new ColumnCollector(loadColumns);
+      for (const p of pending) collector.addExported(p.exported);
+      const table = assembleOutput(
+        pending.map((p) => p.chunk),
+        collector,
+        plan.names,
+        true,
+        "hit",
+        format,
+        { known: true, aoesaToVov: this.#output.aoesaToVov },
+      );
+      const out = { table, entry, numEntries: pendingRows };
+      entry += pendingRows;
+      pending = [];
+      pendingRows = 0;
+      return out;
+    };
+    let done = 0;
+    for (const f of cycles) {
+      const src = await openLh5Cycle(this.catalog, f, plan.tiers, this.#openPath);
+      try {
+        const built = buildCycleEntries(src, job, given?.get(f));
+        for (const w of built.warnings) this.#warn(w);
+        const n = built.chunk.row.length;
+        for (let off = 0; off < n; ) {
+          const take = Math.min(chunkSize - pendingRows, n - off);
+          const sub = sliceChunk(built.chunk, off, off + take);
+          pending.push({ chunk: sub, exported: collectCycleColumns(src, job, sub, built.cache) });
+          pendingRows += take;
+          off += take;
+          if (pendingRows === chunkSize) yield flush();
+        }
+      } finally {
+        src.close();
+      }
+      done++;
+      options.onProgress?.(done, cycles.length);
+    }
+    if (pendingRows > 0) yield flush();
+  }
+
+  /** Plan, cycles, given entries and cycle job of an iteration ({@link loadIterator}, {@link browse}). */
+  async #prepareIteration(options: Omit<LoadIteratorOptions, "chunkSize" | "onProgress">): Promise<{
+    plan: ResolvedPlan;
+    cycles: number[];
+    given: Map<number, EntryChunk> | null;
+    job: CycleJob;
+    loadColumns: string[];
+  }> {
+    const columns = this.#output.columns;
+    if (!columns || columns.length === 0) {
+      throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: no output columns: call setOutput({ columns: [...] }) first");
+    }
+    const entryList = options.entryList;
+    const files = entryList === undefined ? this.#requireFiles() : [];
+    this.warnings.length = 0;
+    let plan: ResolvedPlan;
+    let given: Map<number, EntryChunk> | null = null;
+    if (entryList === undefined) plan = await this.#plan({ ...options, columns });
+    else {
+      plan = this.#planForEntryList(entryList, options.tcmLevel);
+      given = new Map();
+      if (isPerFile(entryList))
+        for (const [f, t] of entryList) for (const c of chunksFromTable(t, plan.names, f)) given.set(c.fileIndex, c);
+      else for (const c of chunksFromTable(entryList, plan.names)) given.set(c.fileIndex, c);
+    }
+    const loadColumns = columns.filter((c) => c !== plan.names.table && c !== plan.names.idx && c !== plan.names.event && c !== "file");
+    const cycles = given ? [...given.keys()] : files;
+    // Unknown columns are refused before anything is read (the FileDB scan knows every cycle's columns).
+    const levels = plan.tcm ? [plan.parent, plan.tcm.child] : [plan.parent];
+    const seen = new Set<string>();
+    for (const l of levels) for (const c of await this.#levelColumns(l, cycles)) seen.add(c);
+    const unknown = loadColumns.filter((c) => !seen.has(c));
+    if (unknown.length > 0 && cycles.length > 0) throw unknownColumnError(unknown);
+    const job: CycleJob = {
+      parent: plan.parent,
+      ...(plan.tcm ? { tcm: plan.tcm } : {}),
+      parentTables: plan.parentTables,
+      childTables: plan.childTables,
+      parentCut: plan.parentCut?.text ?? null,
+      childCut: plan.childCut?.text ?? null,
+      columns: loadColumns,
+      orientation: "hit",
+      tiers: plan.tiers,
+    };
+    return { plan, cycles, given, job, loadColumns };
+  }
+
+  /** The cycles and tier files of an iteration (see {@link LoadView.files}). */
+  async #viewFiles(options: Omit<LoadIteratorOptions, "chunkSize" | "onProgress">): Promise<ViewFile[]> {
+    const { plan, cycles } = await this.#prepareIteration(options);
+    return cycles.map((f) => {
+      const paths: Record<string, string> = {};
+      for (const tier of plan.tiers) if (this.catalog.tiers.includes(tier)) paths[tier] = this.catalog.tierPath(f, tier);
+      return { fileIndex: f, paths };
+    });
+  }
+
+  /** What an iteration reads, cycle by cycle (see {@link LoadView.reads}). */
+  async *#viewReads(options: Omit<LoadIteratorOptions, "chunkSize" | "onProgress">): AsyncGenerator<TableRead, void, undefined> {
+    const { plan, cycles, given, job, loadColumns } = await this.#prepareIteration(options);
+    for (const f of cycles) {
+      const src = await openLh5Cycle(this.catalog, f, plan.tiers, this.#openPath);
+      const reads: TableRead[] = [];
+      try {
+        const { chunk, warnings } = buildCycleEntries(src, job, given?.get(f));
+        for (const w of warnings) this.#warn(w);
+        const inParent = new Set<string>();
+        chunk.tableIds.forEach((table, code) => {
+          const rows: number[] = [];
+          for (let k = 0; k < chunk.row.length; k++) if (chunk.tableCode[k] === code) rows.push(chunk.row[k] as number);
+          if (rows.length === 0) return;
+          const byTier = new Map<string, string[]>();
+          for (const c of loadColumns) {
+            const tier = tierForColumn(src, plan.parent, table, c);
+            if (tier === undefined) continue;
+            inParent.add(c);
+            byTier.set(tier, [...(byTier.get(tier) ?? []), c]);
+          }
+          for (const [tier, cols] of byTier) {
+            reads.push({
+              fileIndex: f,
+              level: plan.parent.name,
+              tier,
+              table,
+              path: this.catalog.tierPath(f, tier),
+              name: this.catalog.tableName(tier, table),
+              columns: cols,
+              rows: Int32Array.from(rows),
+            });
+          }
+        });
+        const rest = loadColumns.filter((c) => !inParent.has(c));
+        if (plan.tcm && chunk.event && rest.length > 0) {
+          const events = Int32Array.from(new Set(chunk.event)).sort();
+          for (const table of childTablesOf(src, plan.tcm.child, plan.childTables) ?? []) {
+            const byTier = new Map<string, string[]>();
+            for (const c of rest) {
+              const tier = tierForColumn(src, plan.tcm.child, table, c);
+              if (tier !== undefined) byTier.set(tier, [...(byTier.get(tier) ?? []), c]);
+            }
+            for (const [tier, cols] of byTier) {
+              reads.push({
+                fileIndex: f,
+                level: plan.tcm.child.name,
+                tier,
+                table,
+                path: this.catalog.tierPath(f, tier),
+                name: this.catalog.tableName(tier, table),
+                columns: cols,
+                rows: events,
+              });
+            }
+          }
+        }
+      } finally {
+        src.close();
+      }
+      yield* reads;
     }
   }
 

@@ -15,12 +15,14 @@ export function fileDbCatalog(db: FileDb): FileCatalog {
     if (typeof scan !== "function") {
       throw new LoaderError("LOADER_BAD_ARGUMENT", "loader: the FileDB has no table/column information and cannot scan for it");
     }
+    // One scan for concurrent callers; a later call scans again if the information was dropped
+    // meanwhile (FileDb.setConfig with a new table template).
     scanning ??= Promise.resolve(scan.call(db)).then(() => undefined);
+    const running = scanning;
     try {
-      await scanning;
-    } catch (cause) {
-      scanning = null;
-      throw cause;
+      await running;
+    } finally {
+      if (scanning === running) scanning = null;
     }
   };
   return {

@@ -18,8 +18,19 @@ export type { FileCatalog } from "./lh5-cycle.js";
 export { fileDbCatalog } from "./filedb-catalog.js";
 export { gatherColumn } from "./gather.js";
 export type { GatheredColumn, Piece } from "./gather.js";
-export { DataLoader } from "./data-loader.js";
-export type { BuildEntryListOptions, DataLoaderOptions, EntryList, LoadOptions, OutputSettings } from "./data-loader.js";
+export { DataLoader, LoadView } from "./data-loader.js";
+export type {
+  BuildEntryListOptions,
+  DataLoaderOptions,
+  EntryList,
+  LoadChunk,
+  LoadIteratorOptions,
+  LoadOptions,
+  OutputSettings,
+  TableRead,
+  TiersForColumn,
+  ViewFile,
+} from "./data-loader.js";
 export type { OutputFormat } from "./output.js";
 export { createDataLoader } from "./create-data-loader.js";
 export type { CreateDataLoaderOptions } from "./create-data-loader.js";

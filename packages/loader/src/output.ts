@@ -1,4 +1,4 @@
-import { type Data, Field, Int32, List, makeData, Struct, type Table } from "apache-arrow";
+import { type Data, Field, FixedSizeList, Int32, List, makeData, Struct, type Table } from "apache-arrow";
 import { type ColumnCollector, gatherCollected } from "./column-collector.js";
 import type { EntryChunk } from "./entry-list.js";
 import { concatChunks, type EntryColumnNames, makeArrowTable, tableIdData } from "./entry-table.js";
@@ -28,6 +28,56 @@ function flatten(cols: NamedData[]): NamedData[] {
   return out;
 }
 
+/**
+ * pygama's `aoesa_to_vov`: every FixedSizeList (AoESA) inside `data` (also in Struct children and
+ * list items) becomes a List (VoV) with the same values and nulls.
+ */
+export function aoesaToVov(data: Data): Data {
+  const type = data.type;
+  if (type instanceof FixedSizeList) {
+    const w = type.listSize;
+    const child = aoesaToVov(data.children[0] as Data);
+    const offsets = new Int32Array(data.offset + data.length + 1);
+    for (let i = 0; i < offsets.length; i++) offsets[i] = i * w;
+    return makeData({
+      type: new List(new Field("item", child.type, true)),
+      offset: data.offset,
+      length: data.length,
+      valueOffsets: offsets,
+      child,
+      nullBitmap: data.nullBitmap,
+      nullCount: data.nullCount,
+    });
+  }
+  if (type instanceof Struct) {
+    const children = data.children.map((c) => aoesaToVov(c as Data));
+    if (children.every((c, i) => c === data.children[i])) return data;
+    const fields = type.children.map((f, i) => new Field(f.name, (children[i] as Data).type, f.nullable, f.metadata));
+    return makeData({
+      type: new Struct(fields),
+      offset: data.offset,
+      length: data.length,
+      children,
+      nullBitmap: data.nullBitmap,
+      nullCount: data.nullCount,
+    });
+  }
+  if (type instanceof List) {
+    const child = aoesaToVov(data.children[0] as Data);
+    if (child === data.children[0]) return data;
+    return makeData({
+      type: new List(new Field(type.children[0]?.name ?? "item", child.type, true)),
+      offset: data.offset,
+      length: data.length,
+      valueOffsets: data.valueOffsets as Int32Array,
+      child,
+      nullBitmap: data.nullBitmap,
+      nullCount: data.nullCount,
+    });
+  }
+  return data;
+}
+
 function listOf(data: Data, offsets: Int32Array): Data {
   return makeData({
     type: new List(new Field("item", data.type, true)),
@@ -50,9 +100,10 @@ export function assembleOutput(
   withFile: boolean,
   orientation: "hit" | "evt",
   format: OutputFormat,
+  options: { readonly omitUnfound?: boolean; readonly known?: boolean; readonly aoesaToVov?: boolean } = {},
 ): Table {
   const all = concatChunks(chunks);
-  const collected = collector.finish();
+  const collected = collector.finish(options);
   const n = all.row.length;
   let cols: NamedData[];
   let length: number;
@@ -101,5 +152,6 @@ export function assembleOutput(
     }
     length = starts.length;
   }
+  if (options.aoesaToVov) cols = cols.map((c) => ({ ...c, data: aoesaToVov(c.data) }));
   return makeArrowTable(format === "flat" ? flatten(cols) : cols, length);
 }

@@ -19,6 +19,9 @@ interface LoadOptions {
   head: string;
   dataDir?: string;
   workers: string;
+  merge: boolean;
+  tcmTable?: string;
+  saveOutputColumns?: boolean;
 }
 
 function list(text: string | undefined): string[] {
@@ -99,6 +102,12 @@ async function writeOutput(out: string, result: Table): Promise<void> {
   await writeTableFile(out, [result]);
 }
 
+/** `--no-merge` output file of one cycle: `sel.parquet` → `sel.<FileDB row>.parquet` (.lh5: one file, a table per cycle). */
+export function perFileOutput(out: string, fileIndex: number): string {
+  const ext = extname(out);
+  return ext === ".lh5" ? out : `${out.slice(0, out.length - ext.length)}.${fileIndex}${ext}`;
+}
+
 /** `daqkit load CONFIG [FILEDB]`: pygama.flow's DataLoader from the shell. */
 export function registerLoadCommands(program: Command, getContext: () => CliContext): void {
   program
@@ -121,6 +130,15 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
     .option("--head <n>", "rows to preview on stdout", "10")
     .option("--data-dir <dir>", "override the FileDB's data_dir")
     .option("--workers <n>", "worker threads reading cycles in parallel (built CLI only)", "1")
+    .option(
+      "--no-merge",
+      "one table per cycle (pygama merge_files=False): --out sel.parquet writes sel.<row>.parquet per cycle (FileDB row), .lh5 one table per cycle",
+    )
+    .option("--tcm-table <id>", "the TCM table to join through when the TCM tier holds several (its table id)")
+    .option(
+      "--save-output-columns",
+      "output the entry list with those --columns that the cuts use (pygama build_entry_list(save_output_columns=True)); needs --columns",
+    )
     .action(async (config: string, filedb: string | undefined, opts: LoadOptions) => {
       const ctx = getContext();
       if (opts.mode !== "only" && opts.mode !== "any")
@@ -139,6 +157,14 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
         throw new CliUsageError(`--workers must be a positive integer, got ${JSON.stringify(opts.workers)}`);
       const columns = list(opts.columns);
       if (opts.columns !== undefined && columns.length === 0) throw new CliUsageError("--columns is empty");
+      if (opts.saveOutputColumns && columns.length === 0) throw new CliUsageError("--save-output-columns needs --columns");
+      if (opts.saveOutputColumns && opts.orientation === "evt") {
+        throw new CliUsageError(
+          "--save-output-columns outputs the entry list (one row per hit); it cannot be combined with --orientation evt",
+        );
+      }
+      if (opts.tcmTable !== undefined && opts.tcmTable.trim() === "") throw new CliUsageError("--tcm-table is empty");
+      const tcmTable = opts.tcmTable === undefined ? undefined : /^\d+$/.test(opts.tcmTable) ? Number(opts.tcmTable) : opts.tcmTable;
       const started = performance.now();
       const dl = await openDataLoader(config, {
         ...(filedb === undefined ? {} : { filedb }),
@@ -166,26 +192,60 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       if (unassigned.length > 0) dl.setCuts(unassigned, { append: Object.keys(byLevel).length > 0 });
       const progress = ctx.progress(cycles, "load");
       const outputFile = opts.out !== undefined && extname(opts.out) === ".lh5" ? resolve(opts.out) : undefined;
-      let result: Table;
+      let result: Table | Map<number, Table>;
       try {
         const common = {
           ...(opts.tcm === undefined ? {} : { tcmLevel: opts.tcm }),
+          ...(tcmTable === undefined ? {} : { tcmTable }),
           mode: opts.mode as "only" | "any",
           ...(outputFile === undefined ? {} : { outputFile }),
           onProgress: (done: number) => progress.update(done),
         };
-        if (columns.length > 0) {
-          dl.setOutput({ columns });
-          result = await dl.load(undefined, { ...common, orientation: opts.orientation as "hit" | "evt" });
+        if (columns.length > 0) dl.setOutput({ columns });
+        if (columns.length > 0 && !opts.saveOutputColumns) {
+          const loadOptions = { ...common, orientation: opts.orientation as "hit" | "evt" };
+          result = opts.merge ? await dl.load(undefined, loadOptions) : await dl.loadPerFile(undefined, loadOptions);
         } else {
           if (opts.orientation === "evt") throw new CliUsageError("--orientation evt needs --columns");
-          result = await dl.buildEntryList(common);
+          const buildOptions = { ...common, saveOutputColumns: opts.saveOutputColumns === true };
+          result = opts.merge ? await dl.buildEntryList(buildOptions) : await dl.buildEntryListPerFile(buildOptions);
         }
       } finally {
         progress.stop();
       }
-      if (opts.out !== undefined) await writeOutput(resolve(opts.out), result);
+      const tables = result instanceof Map ? [...result] : [];
+      if (opts.out !== undefined) {
+        if (result instanceof Map) for (const [f, t] of tables) await writeOutput(resolve(perFileOutput(opts.out, f)), t);
+        else await writeOutput(resolve(opts.out), result);
+      }
       const seconds = (performance.now() - started) / 1000;
+      const describe = (t: Table) => t.schema.fields.map((f) => ({ name: f.name, type: String(f.type) }));
+      if (result instanceof Map) {
+        const total = tables.reduce((n, [, t]) => n + t.numRows, 0);
+        const perFile = tables.map(([f, t]) => ({
+          file: f,
+          rows: t.numRows,
+          columns: describe(t),
+          ...(opts.out === undefined ? {} : { out: perFileOutput(opts.out, f) }),
+          preview: previewRows(t, head),
+        }));
+        ctx.print({ cycles, rows: total, files: perFile, seconds, warnings: dl.warnings }, () =>
+          [
+            `${total} rows in ${tables.length} per-cycle table${tables.length === 1 ? "" : "s"} (${seconds.toFixed(2)} s)`,
+            ...perFile.flatMap((p) => {
+              const names = p.columns.map((c) => c.name);
+              return [
+                `file ${p.file}: ${p.rows} rows × ${names.length} columns${p.out ? ` → ${p.out}` : ""}`,
+                ...(head > 0 && p.rows > 0 ? [textTable(p.preview, names)] : []),
+                ...(p.rows > head && head > 0 ? [`… ${p.rows - head} more rows`] : []),
+              ];
+            }),
+            ...dl.warnings.slice(0, 5).map((w) => `warning: ${w}`),
+            ...(dl.warnings.length > 5 ? [`… ${dl.warnings.length - 5} more warnings`] : []),
+          ].join("\n"),
+        );
+        return;
+      }
       const table = result;
       const names = table.schema.fields.map((f) => f.name);
       const preview = previewRows(table, head);
@@ -193,7 +253,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
         {
           cycles,
           rows: table.numRows,
-          columns: table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) })),
+          columns: describe(table),
           ...(opts.out === undefined ? {} : { out: opts.out }),
           seconds,
           warnings: dl.warnings,
