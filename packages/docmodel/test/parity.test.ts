@@ -71,6 +71,13 @@ describe("suitcase-msgpack bytes written by Python", () => {
     expect(Buffer.from(readFileSync(out.path)).equals(Buffer.from(bytes))).toBe(true);
   });
 
+  it("the columnar loader keeps events whose wire types differ from the export rules (re-export identical)", () => {
+    const wire = new Uint8Array(readFileSync(new URL("wire-types.msgpack", HERE)));
+    const run = loadMsgpackRunBytes(wire);
+    expect(Buffer.from(encodeMsgpackRun(run.documents())).equals(Buffer.from(wire))).toBe(true);
+    expect(Array.from(run.stream("primary").read().columns.a?.data as Float64Array)).toEqual([0.5, 1.5, 3, 4.5, 5.5, 6.5]);
+  });
+
   it("integral floats stay float64 on the wire, ints stay ints", () => {
     expect([...encodeMsgpack(decodeMsgpack(Uint8Array.of(0x81, 0xa1, 0x61, 0xcb, 0x40, 0, 0, 0, 0, 0, 0, 0)) as object)]).toEqual([
       0x81, 0xa1, 0x61, 0xcb, 0x40, 0, 0, 0, 0, 0, 0, 0,

@@ -429,17 +429,17 @@ export class MsgpackDecoder {
     }
     if (binKeys === undefined) return out;
     if ("nd" in binKeys) return numpyFromMap(binKeys, header);
-    if ("complex" in binKeys && Object.keys(out).length === 0) {
-      // msgpack_numpy's Python complex: {b"complex": True, b"data": repr(z)} → complex(data).
+    if ("complex" in binKeys && "data" in binKeys) {
+      // msgpack_numpy's Python complex: {b"complex": True, b"data": repr(z)} → complex(data) (a TypeError or
+      // ValueError in Python when data is not a str that parses: refused here too).
       const data = binKeys.data;
-      const text = typeof data === "string" ? data : data instanceof PyBytes ? latin1(data.bytes) : undefined;
-      const z = text === undefined ? null : PyComplex.parse(text);
+      const z = typeof data === "string" ? PyComplex.parse(data) : null;
       if (z === null) {
         throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: complex map at byte ${header} has no valid complex data`, {
           byteOffset: header,
         });
       }
-      if (typeof data === "string" && Object.keys(binKeys).length === 2 && binKeys.complex === true) return z;
+      if (Object.keys(binKeys).length === 2 && Object.keys(out).length === 0 && binKeys.complex === true) return z;
       // Not in the exact layout msgpack_numpy writes: same value, re-encoded in its standard layout.
       return new PyComplex(z.real, z.imag);
     }
