@@ -31,7 +31,7 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
       "--option",
       `to=${t0 + 99_999}`,
       "--option",
-      "page=1000",
+      "block=1000",
     );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -43,8 +43,9 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
     expect(JSON.parse(ls.stdout).runs.map((x: { uid: string }) => x.uid)).toEqual([uid]);
     const show = await daqkit("--json", "docs", "show", out, uid, "--stream", "primary");
     const s = JSON.parse(show.stdout);
-    expect(Object.keys(s.columns)).toEqual(["xy", "board", "timestamp_us", "phase", "baseline"]);
+    expect(Object.keys(s.columns)).toEqual(["t0_us", "count", "xy", "board", "dt_us", "phase", "baseline"]);
     expect(s.columns.xy.dtype).toBe("<u2");
+    expect(s.columns.xy.shape[1]).toBe(1000);
     expect(s.time[0]).toBeGreaterThanOrEqual(1773482400);
     expect(s.time[0]).toBeLessThan(1773482400.1);
     if (hasPython) {
@@ -54,7 +55,7 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
         "n = 0; kinds = set()",
         "for name, doc in msgpack.Unpacker(open(sys.argv[1], 'rb'), object_hook=msgpack_numpy.decode, raw=False):",
         "    kinds.add(name)",
-        "    if name == 'event_page': n += len(doc['seq_num']); dt = doc['data']['xy'].dtype.str",
+        "    if name == 'event_page': n += len(doc['seq_num']); dt = doc['data']['xy'].dtype.str; assert doc['data']['xy'].shape == (1, 1000)",
         "print(n, dt, ','.join(sorted(kinds)))",
       ].join("\n");
       const py = execFileSync("/usr/bin/python3", ["-c", script, JSON.parse(r.stdout).path], { encoding: "utf8" })

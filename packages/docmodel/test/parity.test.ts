@@ -203,7 +203,16 @@ describe("generated dimension names (databroker 1.2)", () => {
       [
         "event",
         d.composeEvent({
-          data: { s: 1, a: [1, 2], b: [1, 2, 3], c: [[1, 2], [3, 4]], named: [5, 6] },
+          data: {
+            s: 1,
+            a: [1, 2],
+            b: [1, 2, 3],
+            c: [
+              [1, 2],
+              [3, 4],
+            ],
+            named: [5, 6],
+          },
           timestamps: { s: 1, a: 1, b: 1, c: 1, named: 1 },
           time: 1,
         }),
