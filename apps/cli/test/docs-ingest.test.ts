@@ -80,7 +80,27 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
     const s = JSON.parse(show.stdout);
     expect(s.length).toBe(8);
     expect(s.columns.io_group.head).toEqual([1, 2, 1, 2, 1]);
-    expect(s.columns.msg.dtype).toBe("|O");
+    // Messages vary in length (issue 15): `msg` is zero-padded to the longest one, `msg_length` is the real length,
+    // so every row has the declared shape and databroker-style stacking works.
+    expect(s.columns.msg.dtype).toBe("|u1");
+    const { loadMsgpackRun } = await import("@daqkit/docmodel/node");
+    const run = loadMsgpackRun(JSON.parse(r.stdout).path);
+    const cols = run.stream("primary").read().columns;
+    const lengths = Array.from(cols.msg_length?.data as BigInt64Array, Number);
+    expect(new Set(lengths).size).toBeGreaterThan(1);
+    expect(run.stream("primary").descriptors[0]?.data_keys.msg?.shape).toEqual([Math.max(...lengths)]);
+    expect(cols.msg?.shape).toEqual([8, Math.max(...lengths)]);
+    if (hasPython) {
+      const script = [
+        "import sys, msgpack, msgpack_numpy, numpy",
+        "rows = []; lengths = []",
+        "for name, doc in msgpack.Unpacker(open(sys.argv[1], 'rb'), object_hook=msgpack_numpy.decode, raw=False):",
+        "    if name == 'event_page': rows.extend(doc['data']['msg']); lengths.extend(doc['data']['msg_length'])",
+        "a = numpy.stack(rows)  # what databroker 1.2's read() does (dask.array.stack)",
+        "print(a.shape[0], all(not a[i, n:].any() for i, n in enumerate(lengths)))",
+      ].join("\n");
+      expect(execFileSync("/usr/bin/python3", ["-c", script, JSON.parse(r.stdout).path], { encoding: "utf8" }).trim()).toBe("8 True");
+    }
     expect(s.time[0]).toBe(1700000000);
     const ls = await daqkit("--json", "docs", "ls", out, "--query", '{"num_messages": 8}');
     expect(JSON.parse(ls.stdout).runs).toHaveLength(1);
