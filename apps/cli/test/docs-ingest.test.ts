@@ -120,6 +120,18 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
     expect(Object.keys(s.streams[0].data_keys)).toContain("waveform_values");
     const cols = JSON.parse((await daqkit("--json", "docs", "show", out, uid, "--stream", "primary")).stdout).columns;
     expect(cols.waveform_values.shape[0]).toBe(100);
+    // The VectorOfVectors `tracelist` (issue 15): zero-padded to the longest vector, real lengths beside it.
+    const dk = s.streams[0].data_keys;
+    expect(dk.tracelist.shape).toHaveLength(1);
+    expect(typeof dk.tracelist.shape[0]).toBe("number");
+    expect(dk.tracelist_length.dtype).toBe("integer");
+    expect(cols.tracelist.shape).toEqual([100, dk.tracelist.shape[0]]);
+    const { loadMsgpackRun } = await import("@daqkit/docmodel/node");
+    const read = loadMsgpackRun(JSON.parse(r.stdout).path)
+      .stream("primary")
+      .read({ include: ["tracelist", "tracelist_length"] }).columns;
+    const lengths = Array.from(read.tracelist_length?.data as BigInt64Array, Number);
+    expect(Math.max(...lengths)).toBe(dk.tracelist.shape[0]);
     const missing = await daqkit("docs", "ingest", "lh5", file, "--out", out, "--option", "table=nope/raw");
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain("LH5_");
