@@ -249,7 +249,8 @@ class DimCounter {
   dims(dk: DataKey | undefined, ndim: number, current: string[]): string[] {
     if (ndim <= 0) return ["time"];
     if (dk?.dims && dk.dims.length === ndim) return current;
-    const declared = Array.isArray(dk?.shape) ? (dk?.shape as unknown[]).length : ndim;
+    const shape = dk?.shape;
+    const declared = Array.isArray(shape) ? shape.length : ndim;
     const out = ["time"];
     for (let i = 0; i < ndim; i++) out.push(`dim_${this.next + i}`);
     this.next += Math.max(declared, ndim);

@@ -200,7 +200,7 @@ async function* ingestGen2(path: string, { stream, metadata, options }: IngestCl
     writer.seq++;
     const timestamps: Record<string, number[]> = {};
     for (const k of Object.keys(data)) timestamps[k] = [t];
-    const row: Record<string, unknown> = {};
+    const row: Record<string, NdArray | BigInt64Array | unknown[]> = {};
     for (const [k, v] of Object.entries(data)) row[k] = v instanceof NdArray ? v : typeof v === "bigint" ? BigInt64Array.of(v) : [v];
     yield [
       "event_page",
