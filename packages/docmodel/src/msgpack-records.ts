@@ -430,6 +430,7 @@ export function inRecord(e: unknown, path: string | undefined, offset: number, i
  */
 export function* decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generator<DocumentPair> {
   const d = new MsgpackDecoder(bytes);
+  d.recordRules = true;
   let index = 0;
   while (d.pos < bytes.length) {
     const offset = d.pos;

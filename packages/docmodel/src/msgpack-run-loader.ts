@@ -313,6 +313,7 @@ function numberKeysOf(run: BlueskyRun, descriptor: string): Set<string> {
  */
 export function loadMsgpackRunBytes(bytes: Uint8Array, path?: string): BlueskyRun {
   const d = new MsgpackDecoder(bytes);
+  d.recordRules = true;
   const label = path ?? "buffer";
   let run: BlueskyRun | undefined;
   let builder: PageBuilder | undefined;

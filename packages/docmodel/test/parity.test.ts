@@ -85,6 +85,13 @@ describe("suitcase-msgpack bytes written by Python", () => {
     expect([...encodeMsgpack(decodeMsgpack(Uint8Array.of(0x92, 0xcb, 0x40, 0, 0, 0, 0, 0, 0, 0, 0x02)) as object)]).toEqual([
       0x92, 0xcb, 0x40, 0, 0, 0, 0, 0, 0, 0, 0x02,
     ]);
+    // a `time` key outside a record's top level (or in a lone value) is not covered by the record rules
+    const lone = Uint8Array.of(0x81, 0xa4, 0x74, 0x69, 0x6d, 0x65, 0xcb, 0x40, 0, 0, 0, 0, 0, 0, 0);
+    expect([...encodeMsgpack(decodeMsgpack(lone) as object)]).toEqual([...lone]);
+    const start = composeRun({ uid: "nested-time", time: 5, metadata: { sample: { time: 2 } } }).startDoc;
+    const encoded = encodeMsgpackRun([["start", start]]);
+    const nested = encodeMsgpackRun(decodeMsgpackRecords(encoded));
+    expect(Buffer.from(nested).equals(Buffer.from(encoded))).toBe(true); // int 2 stays int, time 5 stays float
     const resource = pairs.find(([n]) => n === "resource")?.[1] as { resource_kwargs: { exposure: number } };
     expect(resource.resource_kwargs.exposure).toBe(2);
   });

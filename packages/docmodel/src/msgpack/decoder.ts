@@ -53,6 +53,15 @@ export class MsgpackDecoder {
   readonly view: DataView;
   pos: number;
   readonly end: number;
+  /** Map nesting depth (1 = a record's document). */
+  private depth = 0;
+  /** > 0 while decoding values whose integral floats need no mark (the encoder writes them as float64 anyway). */
+  private noMarks = 0;
+  /**
+   * Set by the suitcase record readers: a record's document (map depth 1) has `time` / `timestamps` that the record
+   * encoder always writes as float64, so integral floats below them need no mark. Off for {@link decodeMsgpack}.
+   */
+  recordRules = false;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     // A plain Uint8Array view: Node Buffer's subarray/slice are much slower and slice() does not copy.
@@ -373,7 +382,7 @@ export class MsgpackDecoder {
         const vb = bytes[this.pos];
         const v = this.decode();
         out.push(v);
-        if ((vb === 0xcb || vb === 0xca) && Number.isInteger(v)) markWireFloat(out, i);
+        if ((vb === 0xcb || vb === 0xca) && this.noMarks === 0 && Number.isInteger(v)) markWireFloat(out, i);
       }
       return out;
     }
@@ -382,12 +391,20 @@ export class MsgpackDecoder {
       const vb = bytes[this.pos];
       const v = this.decode();
       out[i] = v;
-      if ((vb === 0xcb || vb === 0xca) && Number.isInteger(v)) markWireFloat(out, i);
+      if ((vb === 0xcb || vb === 0xca) && this.noMarks === 0 && Number.isInteger(v)) markWireFloat(out, i);
     }
     return out;
   }
 
+  // `depth` and `noMarks` are not restored when a decode throws: a decoder is not used after an error.
   private map(n: number): unknown {
+    this.depth++;
+    const out = this.mapEntries(n);
+    this.depth--;
+    return out;
+  }
+
+  private mapEntries(n: number): unknown {
     const header = this.pos;
     if (n > (this.end - this.pos) / 2) throw new TruncatedInput();
     const out: Record<string, unknown> = {};
@@ -401,11 +418,15 @@ export class MsgpackDecoder {
         this.pos++;
         const k = this.str(kb & 0x1f, this.pos - 1);
         const vb = bytes[this.pos];
+        // A document's `time` and `timestamps` are always written as float64: no marks needed below them.
+        const floatsByRule = this.depth === 1 && this.recordRules && (k === "time" || k === "timestamps");
+        if (floatsByRule) this.noMarks++;
         const v = this.decode();
+        if (floatsByRule) this.noMarks--;
         if (k === "__proto__") defineKey(out, k, v);
         else out[k] = v;
         // An integral float (`2.0`) decodes to a JS number like `2`: remember it was a float on the wire.
-        if ((vb === 0xcb || vb === 0xca) && Number.isInteger(v)) markWireFloat(out, k);
+        if ((vb === 0xcb || vb === 0xca) && this.noMarks === 0 && Number.isInteger(v)) markWireFloat(out, k);
         continue;
       }
       const keyOffset = this.pos;
@@ -417,7 +438,7 @@ export class MsgpackDecoder {
         defineKey(binKeys, latin1(key.bytes), value);
       } else if (typeof key === "string") {
         defineKey(out, key, value);
-        if ((vb === 0xcb || vb === 0xca) && Number.isInteger(value)) markWireFloat(out, key);
+        if ((vb === 0xcb || vb === 0xca) && this.noMarks === 0 && Number.isInteger(value)) markWireFloat(out, key);
       } else {
         // Python's msgpack (strict_map_key, the default since 1.0) refuses any other key type.
         throw new DocModelError(
