@@ -26,3 +26,20 @@ it("docs export writes a Python-written run back byte for byte", async () => {
     expect(readFileSync(run.path).equals(readFileSync(join(FIXTURES, original))), original).toBe(true);
   }
 });
+
+it("docs show previews bytes, complex and float16 columns as values", async () => {
+  const src = join(tmp, "show");
+  mkdirSync(src);
+  copyFileSync(join(FIXTURES, "parity.msgpack"), join(src, "parity.msgpack"));
+  const r = await daqkit("--json", "docs", "show", src, "-1", "--stream", "primary");
+  expect(r.code, r.stderr).toBe(0);
+  const cols = JSON.parse(r.stdout).columns;
+  expect(cols.x.head).toEqual(["1", "2", "3"]);
+  expect(cols.h.head).toEqual([1.5, -0.25, 3]);
+  expect(cols.z.dtype).toBe("<c16");
+  expect(cols.z.head).toEqual([
+    [1, 1],
+    [2, -0.5],
+    [3, 0],
+  ]);
+});
