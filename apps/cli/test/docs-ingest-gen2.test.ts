@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadMsgpackRun } from "@daqkit/docmodel/node";
+import { type Gen2Header, decodeGen2Arrays, scanGen2Directory } from "@daqkit/gen2-bin/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SYSTEM_PYTHON, havePython } from "../../../test/support/readers.js";
 import { daqkit } from "./run.js";
@@ -73,6 +74,30 @@ describe("docs ingest gen2", () => {
       });
     }
     expect(n).toBe(photons);
+
+    // The blocks hold exactly the decoded photons: T = t0_us + dt_us, xy, phase (sums over the night).
+    const scan = await scanGen2Directory(night);
+    let header: Gen2Header | null = null;
+    const want = { t: 0n, xy: 0, phase: 0 };
+    for (const f of scan.files) {
+      const dec = decodeGen2Arrays(new Uint8Array(readFileSync(f.path)), { header, board: true, path: f.path });
+      header = dec.lastHeader;
+      for (const v of dec.photons.timestamp as BigInt64Array) want.t += v;
+      for (const v of dec.photons.xy as Uint16Array) want.xy += v;
+      for (const v of dec.photons.phase as Int32Array) want.phase += v;
+    }
+    const cols = run.stream("primary").read().columns;
+    const block = cols.dt_us?.shape[1] as number;
+    const got = { t: 0n, xy: 0, phase: 0 };
+    Array.from(cols.count?.data as BigInt64Array, Number).forEach((c, e) => {
+      const t0 = (cols.t0_us?.data as BigInt64Array)[e] as bigint;
+      for (let i = e * block; i < e * block + c; i++) {
+        got.t += t0 + BigInt((cols.dt_us?.data as Int32Array)[i] as number);
+        got.xy += (cols.xy?.data as Uint16Array)[i] as number;
+        got.phase += (cols.phase?.data as Int32Array)[i] as number;
+      }
+    });
+    expect(got).toEqual(want);
     if (havePython(["msgpack", "msgpack_numpy", "numpy"])) {
       // What databroker 1.2's read() does with a stream's rows: stack them (dask.array.stack; numpy.stack here).
       const script = [
