@@ -89,12 +89,16 @@ describe("docs ingest gen2", () => {
     const cols = run.stream("primary").read().columns;
     const block = cols.dt_us?.shape[1] as number;
     const got = { t: 0n, xy: 0, phase: 0 };
+    const t0s = cols.t0_us?.data as BigInt64Array;
+    const dts = cols.dt_us?.data as Int32Array;
+    const xys = cols.xy?.data as Uint16Array;
+    const phases = cols.phase?.data as Int32Array;
     Array.from(cols.count?.data as BigInt64Array, Number).forEach((c, e) => {
-      const t0 = (cols.t0_us?.data as BigInt64Array)[e] as bigint;
+      const t0 = t0s[e] as bigint;
       for (let i = e * block; i < e * block + c; i++) {
-        got.t += t0 + BigInt((cols.dt_us?.data as Int32Array)[i] as number);
-        got.xy += (cols.xy?.data as Uint16Array)[i] as number;
-        got.phase += (cols.phase?.data as Int32Array)[i] as number;
+        got.t += t0 + BigInt(dts[i] as number);
+        got.xy += xys[i] as number;
+        got.phase += phases[i] as number;
       }
     });
     expect(got).toEqual(want);
