@@ -31,7 +31,7 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
       "--option",
       `to=${t0 + 99_999}`,
       "--option",
-      "page=1000",
+      "block=1000",
     );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -43,8 +43,9 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
     expect(JSON.parse(ls.stdout).runs.map((x: { uid: string }) => x.uid)).toEqual([uid]);
     const show = await daqkit("--json", "docs", "show", out, uid, "--stream", "primary");
     const s = JSON.parse(show.stdout);
-    expect(Object.keys(s.columns)).toEqual(["xy", "board", "timestamp_us", "phase", "baseline"]);
+    expect(Object.keys(s.columns)).toEqual(["t0_us", "count", "xy", "board", "dt_us", "phase", "baseline"]);
     expect(s.columns.xy.dtype).toBe("<u2");
+    expect(s.columns.xy.shape[1]).toBe(1000);
     expect(s.time[0]).toBeGreaterThanOrEqual(1773482400);
     expect(s.time[0]).toBeLessThan(1773482400.1);
     if (hasPython) {
@@ -54,7 +55,7 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
         "n = 0; kinds = set()",
         "for name, doc in msgpack.Unpacker(open(sys.argv[1], 'rb'), object_hook=msgpack_numpy.decode, raw=False):",
         "    kinds.add(name)",
-        "    if name == 'event_page': n += len(doc['seq_num']); dt = doc['data']['xy'].dtype.str",
+        "    if name == 'event_page': n += len(doc['seq_num']); dt = doc['data']['xy'].dtype.str; assert doc['data']['xy'].shape == (1, 1000)",
         "print(n, dt, ','.join(sorted(kinds)))",
       ].join("\n");
       const py = execFileSync("/usr/bin/python3", ["-c", script, JSON.parse(r.stdout).path], { encoding: "utf8" })
@@ -79,7 +80,27 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
     const s = JSON.parse(show.stdout);
     expect(s.length).toBe(8);
     expect(s.columns.io_group.head).toEqual([1, 2, 1, 2, 1]);
-    expect(s.columns.msg.dtype).toBe("|O");
+    // Messages vary in length (issue 15): `msg` is zero-padded to the longest one, `msg_length` is the real length,
+    // so every row has the declared shape and databroker-style stacking works.
+    expect(s.columns.msg.dtype).toBe("|u1");
+    const { loadMsgpackRun } = await import("@daqkit/docmodel/node");
+    const run = loadMsgpackRun(JSON.parse(r.stdout).path);
+    const cols = run.stream("primary").read().columns;
+    const lengths = Array.from(cols.msg_length?.data as BigInt64Array, Number);
+    expect(new Set(lengths).size).toBeGreaterThan(1);
+    expect(run.stream("primary").descriptors[0]?.data_keys.msg?.shape).toEqual([Math.max(...lengths)]);
+    expect(cols.msg?.shape).toEqual([8, Math.max(...lengths)]);
+    if (hasPython) {
+      const script = [
+        "import sys, msgpack, msgpack_numpy, numpy",
+        "rows = []; lengths = []",
+        "for name, doc in msgpack.Unpacker(open(sys.argv[1], 'rb'), object_hook=msgpack_numpy.decode, raw=False):",
+        "    if name == 'event_page': rows.extend(doc['data']['msg']); lengths.extend(doc['data']['msg_length'])",
+        "a = numpy.stack(rows)  # what databroker 1.2's read() does (dask.array.stack)",
+        "print(a.shape[0], all(not a[i, n:].any() for i, n in enumerate(lengths)))",
+      ].join("\n");
+      expect(execFileSync("/usr/bin/python3", ["-c", script, JSON.parse(r.stdout).path], { encoding: "utf8" }).trim()).toBe("8 True");
+    }
     expect(s.time[0]).toBe(1700000000);
     const ls = await daqkit("--json", "docs", "ls", out, "--query", '{"num_messages": 8}');
     expect(JSON.parse(ls.stdout).runs).toHaveLength(1);
@@ -99,6 +120,18 @@ describe("daqkit docs ingest (cross-format ingestors)", () => {
     expect(Object.keys(s.streams[0].data_keys)).toContain("waveform_values");
     const cols = JSON.parse((await daqkit("--json", "docs", "show", out, uid, "--stream", "primary")).stdout).columns;
     expect(cols.waveform_values.shape[0]).toBe(100);
+    // The VectorOfVectors `tracelist` (issue 15): zero-padded to the longest vector, real lengths beside it.
+    const dk = s.streams[0].data_keys;
+    expect(dk.tracelist.shape).toHaveLength(1);
+    expect(typeof dk.tracelist.shape[0]).toBe("number");
+    expect(dk.tracelist_length.dtype).toBe("integer");
+    expect(cols.tracelist.shape).toEqual([100, dk.tracelist.shape[0]]);
+    const { loadMsgpackRun } = await import("@daqkit/docmodel/node");
+    const read = loadMsgpackRun(JSON.parse(r.stdout).path)
+      .stream("primary")
+      .read({ include: ["tracelist", "tracelist_length"] }).columns;
+    const lengths = Array.from(read.tracelist_length?.data as BigInt64Array, Number);
+    expect(Math.max(...lengths)).toBe(dk.tracelist.shape[0]);
     const missing = await daqkit("docs", "ingest", "lh5", file, "--out", out, "--option", "table=nope/raw");
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain("LH5_");

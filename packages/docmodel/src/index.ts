@@ -9,6 +9,7 @@
 export { DocModelError } from "./errors.js";
 export type { DocModelErrorCode, DocModelErrorContext } from "./errors.js";
 export { NdArray, ndarray, toPlain } from "./ndarray.js";
+export { PyBytes, PyComplex } from "./python-values.js";
 export type { NdData, NumericArray } from "./ndarray.js";
 export { decodeMsgpack } from "./msgpack/decoder.js";
 export { encodeMsgpack } from "./msgpack/encoder.js";

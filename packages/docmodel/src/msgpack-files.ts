@@ -215,6 +215,7 @@ export function indexMsgpackFile(path: string): MsgpackIndex | null {
   const bytes = readBytes(path);
   if (bytes.length === 0) return null;
   const d = new MsgpackDecoder(bytes);
+  d.recordRules = true;
   const names: string[] = [];
   let start: RunStart | undefined;
   let stop: RunStop | null = null;

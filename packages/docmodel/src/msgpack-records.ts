@@ -3,6 +3,7 @@ import { DocModelError } from "./errors.js";
 import { MsgpackDecoder, TruncatedInput } from "./msgpack/decoder.js";
 import { MsgpackEncoder } from "./msgpack/encoder.js";
 import { packDatumPage, packEventPage } from "./pages.js";
+import { isWireFloat, wireFloatKeys } from "./python-values.js";
 
 const WRITTEN = new Set(["start", "descriptor", "event_page", "datum_page", "resource", "stop"]);
 
@@ -80,13 +81,14 @@ export class RecordEncoder {
       if (v === undefined) continue;
       e.writeKey(k);
       if (k === "time") e.write(v, true);
+      else if (typeof v === "number" && isWireFloat(d, k)) e.write(v, true);
       else if (k === "configuration" && v && typeof v === "object") {
         const conf = v as Record<string, Record<string, unknown>>;
         e.writeMapHeader(Object.keys(conf).length);
         for (const obj of Object.keys(conf)) {
           e.writeString(obj);
           const c = conf[obj] as Record<string, unknown>;
-          const floats = new Set<string>();
+          const floats = new Set<string>(wireFloatKeys(c.data as object) as Set<string> | undefined);
           for (const [f, dk] of Object.entries((c.data_keys as Record<string, { dtype?: string }>) ?? {}))
             if (dk?.dtype === "number") floats.add(f);
           let m = 0;
@@ -168,6 +170,7 @@ export class RecordEncoder {
       e.writeKey(k);
       if (k === "time" || k === "timestamps") e.write(v instanceof Float64Array ? Array.from(v) : v, true);
       else if (k === "data") e.writeObject(v as Record<string, unknown>, false, numbers);
+      else if (typeof v === "number" && isWireFloat(p, k)) e.write(v, true);
       else e.write(v);
     }
   }
@@ -427,6 +430,7 @@ export function inRecord(e: unknown, path: string | undefined, offset: number, i
  */
 export function* decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generator<DocumentPair> {
   const d = new MsgpackDecoder(bytes);
+  d.recordRules = true;
   let index = 0;
   while (d.pos < bytes.length) {
     const offset = d.pos;

@@ -42,11 +42,16 @@ class PageBuilder {
   private readonly tsHead: Uint8Array;
   private readonly tsChunks: Uint8Array[];
 
+  /** Per data key: does the re-export write it as float64 (DataKey dtype `number`)? */
+  readonly numberKeys: boolean[];
+
   constructor(
     readonly descriptor: string,
     readonly dataKeys: string[],
     readonly tsKeys: string[],
+    numberKeys: ReadonlySet<string>,
   ) {
+    this.numberKeys = dataKeys.map((k) => numberKeys.has(k));
     this.data = dataKeys.map(() => new GrowableColumn());
     this.ts = tsKeys.map(() => new GrowableColumn());
     const bytes = (write: (e: MsgpackEncoder) => void): Uint8Array => {
@@ -93,25 +98,26 @@ class PageBuilder {
    * the constant bytes and decoding only the values. False (cursor undefined) for anything else.
    */
   appendFast(d: MsgpackDecoder): boolean {
-    if (!d.matchBytes(this.head) || !d.nextIsNumber()) return false;
+    if (!d.matchBytes(this.head) || !d.nextIsNumber() || d.bytes[d.pos] !== FLOAT64) return false;
     const time = d.decode();
     if (typeof time !== "number" || !d.matchBytes(this.afterTime) || !d.nextIsString()) return false;
     const uid = d.decode() as string;
-    if (!d.matchBytes(this.afterUid) || !d.nextIsNumber()) return false;
+    if (!d.matchBytes(this.afterUid) || !d.nextIsNumber() || isFloatByte(d.bytes[d.pos] as number)) return false;
     const seq = d.decode();
     if (typeof seq !== "number" || !d.matchBytes(this.afterSeq)) return false;
     const n = this.n;
     const values = this.scratch;
     for (let i = 0; i < this.dataChunks.length; i++) {
       if (!d.matchBytes(this.dataChunks[i] as Uint8Array) || !d.nextIsNumber()) return false;
+      const wire = d.bytes[d.pos] as number;
       const v = d.decode();
-      if (typeof v !== "number") return false;
+      if (typeof v !== "number" || !reexportsAlike(wire, v, this.numberKeys[i] as boolean)) return false;
       values[i] = v;
     }
     if (!d.matchBytes(this.tsHead)) return false;
     const nData = this.dataChunks.length;
     for (let i = 0; i < this.tsChunks.length; i++) {
-      if (!d.matchBytes(this.tsChunks[i] as Uint8Array) || !d.nextIsNumber()) return false;
+      if (!d.matchBytes(this.tsChunks[i] as Uint8Array) || !d.nextIsNumber() || d.bytes[d.pos] !== FLOAT64) return false;
       const v = d.decode();
       if (typeof v !== "number") return false;
       values[nData + i] = v;
@@ -131,6 +137,16 @@ class PageBuilder {
     if (row.descriptor !== this.descriptor || row.dataCount !== this.dataKeys.length || row.tsCount !== this.tsKeys.length) return false;
     for (let i = 0; i < row.dataCount; i++) if (row.dataKeys[i] !== this.dataKeys[i]) return false;
     for (let i = 0; i < row.tsCount; i++) if (row.tsKeys[i] !== this.tsKeys[i]) return false;
+    return true;
+  }
+
+  /** Would `run.documents()` re-export this row's numbers with the wire types they have? */
+  reexportsAlike(row: Row): boolean {
+    if (row.timeWire !== FLOAT64 || isFloatByte(row.seqWire)) return false;
+    for (let i = 0; i < row.dataCount; i++) {
+      if (!reexportsAlike(row.dataWire[i] as number, row.dataValues[i] as number, this.numberKeys[i] as boolean)) return false;
+    }
+    for (let i = 0; i < row.tsCount; i++) if (row.tsWire[i] !== FLOAT64) return false;
     return true;
   }
 
@@ -168,7 +184,28 @@ class PageBuilder {
   }
 }
 
+const FLOAT64 = 0xcb;
+
+function isFloatByte(b: number): boolean {
+  return b === 0xcb || b === 0xca;
+}
+
+/**
+ * The columnar pages keep numbers only; `run.documents()` re-encodes them by the export rules (float64 for
+ * `number` keys, else ints for integral values). A record whose wire types differ from that (an int in a `number`
+ * key, `2.0` in an `integer` key, float32) is kept as decoded instead, so a re-export stays byte-identical.
+ */
+function reexportsAlike(wire: number, v: number, numberKey: boolean): boolean {
+  if (numberKey) return wire === FLOAT64;
+  if (wire === 0xca) return false;
+  return !(wire === FLOAT64 && Number.isInteger(v));
+}
+
 interface Row {
+  timeWire: number;
+  seqWire: number;
+  dataWire: number[];
+  tsWire: number[];
   time: number;
   uid: string;
   seq: number;
@@ -181,14 +218,18 @@ interface Row {
   tsCount: number;
 }
 
+/** msgpack type byte of the last number read by {@link numberInList}. */
+let lastWire = 0;
+
 function numberInList(d: MsgpackDecoder): number | undefined {
   if (d.peekArrayLength() !== 1 || !d.nextIsNumber()) return undefined;
+  lastWire = d.bytes[d.pos] as number;
   const v = d.decode();
   // 64-bit ints beyond 2^53 decode as bigint: not for a Float64 column.
   return typeof v === "number" ? v : undefined;
 }
 
-function readNumberMap(d: MsgpackDecoder, keys: string[], values: number[]): number {
+function readNumberMap(d: MsgpackDecoder, keys: string[], values: number[], wires: number[]): number {
   const m = d.peekMapSize();
   if (m < 0) return -1;
   for (let i = 0; i < m; i++) {
@@ -197,6 +238,7 @@ function readNumberMap(d: MsgpackDecoder, keys: string[], values: number[]): num
     const v = numberInList(d);
     if (v === undefined) return -1;
     values[i] = v;
+    wires[i] = lastWire;
   }
   return m;
 }
@@ -214,6 +256,7 @@ function parseOneRow(d: MsgpackDecoder, row: Row): boolean {
         const v = numberInList(d);
         if (v === undefined) return false;
         row.time = v;
+        row.timeWire = lastWire;
         seen |= 1;
         break;
       }
@@ -226,6 +269,7 @@ function parseOneRow(d: MsgpackDecoder, row: Row): boolean {
         const v = numberInList(d);
         if (v === undefined) return false;
         row.seq = v;
+        row.seqWire = lastWire;
         seen |= 4;
         break;
       }
@@ -238,12 +282,12 @@ function parseOneRow(d: MsgpackDecoder, row: Row): boolean {
         if (d.peekMapSize() !== 0) return false;
         break;
       case "data":
-        row.dataCount = readNumberMap(d, row.dataKeys, row.dataValues);
+        row.dataCount = readNumberMap(d, row.dataKeys, row.dataValues, row.dataWire);
         if (row.dataCount < 0) return false;
         seen |= 16;
         break;
       case "timestamps":
-        row.tsCount = readNumberMap(d, row.tsKeys, row.tsValues);
+        row.tsCount = readNumberMap(d, row.tsKeys, row.tsValues, row.tsWire);
         if (row.tsCount < 0) return false;
         seen |= 32;
         break;
@@ -254,6 +298,13 @@ function parseOneRow(d: MsgpackDecoder, row: Row): boolean {
   return seen === 63;
 }
 
+function numberKeysOf(run: BlueskyRun, descriptor: string): Set<string> {
+  const out = new Set<string>();
+  const dks = run.descriptorsByUid.get(descriptor)?.data_keys;
+  if (dks && typeof dks === "object") for (const [k, dk] of Object.entries(dks)) if (dk?.dtype === "number") out.add(k);
+  return out;
+}
+
 /**
  * Load a whole suitcase-msgpack file into a {@link BlueskyRun}, coalescing one-row numeric event pages into
  * typed columns (same documents as `loadRun(readMsgpackFile(path))`, far less memory and time).
@@ -262,10 +313,15 @@ function parseOneRow(d: MsgpackDecoder, row: Row): boolean {
  */
 export function loadMsgpackRunBytes(bytes: Uint8Array, path?: string): BlueskyRun {
   const d = new MsgpackDecoder(bytes);
+  d.recordRules = true;
   const label = path ?? "buffer";
   let run: BlueskyRun | undefined;
   let builder: PageBuilder | undefined;
   const row: Row = {
+    timeWire: 0,
+    seqWire: 0,
+    dataWire: [],
+    tsWire: [],
     time: 0,
     uid: "",
     seq: 0,
@@ -302,12 +358,21 @@ export function loadMsgpackRunBytes(bytes: Uint8Array, path?: string): BlueskyRu
         if (!appended) {
           d.pos = docStart;
           if (parseOneRow(d, row)) {
-            if (!builder?.matches(row)) {
-              flush();
-              builder = new PageBuilder(row.descriptor, row.dataKeys.slice(0, row.dataCount), row.tsKeys.slice(0, row.tsCount));
+            let target = builder?.matches(row) ? builder : undefined;
+            target ??= new PageBuilder(
+              row.descriptor,
+              row.dataKeys.slice(0, row.dataCount),
+              row.tsKeys.slice(0, row.tsCount),
+              numberKeysOf(run, row.descriptor),
+            );
+            if (target.reexportsAlike(row)) {
+              if (target !== builder) {
+                flush();
+                builder = target;
+              }
+              target.append(row);
+              appended = true;
             }
-            builder.append(row);
-            appended = true;
           }
         }
       }

@@ -1,5 +1,6 @@
 import { IoError, type NumericTypedArray, numpyTypestrOfTypedArray } from "@daqkit/io";
 import { DocModelError } from "./errors.js";
+import { PyBytes, PyComplex } from "./python-values.js";
 
 /** Typed arrays docmodel uses for N-d array data: @daqkit/io's numeric typed arrays. */
 export type NumericArray = NumericTypedArray;
@@ -7,7 +8,7 @@ export type NumericArray = NumericTypedArray;
 /**
  * Element storage of an {@link NdArray}:
  * - numeric dtypes: the matching typed array (`<i8`/`<u8` → BigInt64Array/BigUint64Array, `M8[…]`/`m8[…]` →
- *   BigInt64Array of counts, `<f2` → Uint16Array of raw half-float bits, `c8`/`c16` → Float32Array/Float64Array
+ *   BigInt64Array of counts, `<f2` → Float32Array of the half values (decoded from msgpack; a Uint16Array of raw half bits is still accepted and written as is), `c8`/`c16` → Float32Array/Float64Array
  *   with interleaved real/imaginary parts, `|b1` → Uint8Array of 0/1);
  * - `<U<n>` and `|S<n>` dtypes: `string[]` (trailing NULs stripped; `S` decoded as latin-1).
  */
@@ -132,6 +133,7 @@ function toPlainValue(v: unknown): unknown {
     return v;
   }
   if (v instanceof NdArray) return toPlainValue(v.toNested());
+  if (v instanceof PyBytes || v instanceof PyComplex) return v.toJSON();
   if (isTypedArray(v)) return Array.from(v as ArrayLike<number | bigint>, (x) => toPlainValue(x));
   if (Array.isArray(v)) return v.map(toPlainValue);
   if (v instanceof Map) {

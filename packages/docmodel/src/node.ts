@@ -5,6 +5,7 @@
 export { exportMsgpack, indexMsgpackFile, loadMsgpackRun, openMsgpackCatalog, readMsgpackFile } from "./msgpack-files.js";
 export type { ExportOptions, ExportResult, MsgpackCatalog, MsgpackCatalogOptions, MsgpackIndex } from "./msgpack-files.js";
 export {
+  AD_TIFF_SPEC,
   TIFF_HANDLERS,
   encodeTiff,
   ingestTiffSeries,

@@ -4,6 +4,7 @@ import type { FillOptions } from "./filler.js";
 import { unfilledKeys } from "./filler.js";
 import { NdArray, type NumericArray, dtypeOfTypedArray, isTypedArray } from "./ndarray.js";
 import { columnRow, eventFromPage } from "./pages.js";
+import { PyBytes, PyComplex } from "./python-values.js";
 import type { BlueskyRun } from "./run.js";
 
 /** Options of `run.stream(name).read()`. */
@@ -154,15 +155,25 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
   const permute = <T>(a: T[]): T[] => (order ? order.map((i) => a[i] as T) : a);
 
   const columns: Record<string, StreamColumn> = {};
+  // Generated dimension names follow databroker 1.2 (`_documents_to_xarray`): one counter over the stream's data
+  // keys in order, so the second N-d key of a stream gets `dim_1`…; configuration columns count per object.
+  const eventDims = new DimCounter();
   for (const k of keys) {
     const dk = sub === "data" ? first.data_keys[k] : ({ dtype: "number", shape: [], source: "" } as DataKey);
-    columns[k] = typedKeys.has(k)
+    const col = typedKeys.has(k)
       ? typedColumn(typedParts[k] as NumericArray[], time.length, dk, typedInfo[k] as { dtype: string; rowShape: number[] })
       : buildColumn(k, permute(rows[k] as unknown[]), dk);
+    col.dims = eventDims.dims(dk, col.shape.length - 1, col.dims);
+    columns[k] = col;
   }
+  const configDims = new Map<string, DimCounter>();
   for (const [name, obj, field] of configNames) {
     const dk = (first.configuration?.[obj] as { data_keys?: Record<string, DataKey> } | undefined)?.data_keys?.[field];
-    columns[name] = buildColumn(name, permute(rows[name] as unknown[]), sub === "data" ? dk : undefined);
+    const col = buildColumn(name, permute(rows[name] as unknown[]), sub === "data" ? dk : undefined);
+    let counter = configDims.get(obj);
+    if (counter === undefined) configDims.set(obj, (counter = new DimCounter()));
+    col.dims = counter.dims(dk, col.shape.length - 1, col.dims);
+    columns[name] = col;
   }
   return { length: time.length, time: Float64Array.from(permute(time)), seq_num: permute(seq), uid: permute(uids), columns };
 }
@@ -227,6 +238,26 @@ function shapeMismatch(key: string, want: readonly number[], got: readonly numbe
   );
 }
 
+/**
+ * databroker 1.2's default dimension names: a DataKey's own `dims` when it has them (and they fit), else
+ * `dim_<n>` from a counter shared by the keys of one read (ndim taken from the DataKey `shape`, as databroker does,
+ * when it agrees with the data), so a stream `{a: shape [3], b: shape [4]}` reads as `a: [time, dim_0]`,
+ * `b: [time, dim_1]`. Ragged keys (`|O`, one value per row) have no extra dims.
+ */
+class DimCounter {
+  private next = 0;
+  dims(dk: DataKey | undefined, ndim: number, current: string[]): string[] {
+    if (ndim <= 0) return ["time"];
+    if (dk?.dims && dk.dims.length === ndim) return current;
+    const shape = dk?.shape;
+    const declared = Array.isArray(shape) ? shape.length : ndim;
+    const out = ["time"];
+    for (let i = 0; i < ndim; i++) out.push(`dim_${this.next + i}`);
+    this.next += Math.max(declared, ndim);
+    return out;
+  }
+}
+
 function dimsFor(dk: DataKey | undefined, ndim: number): string[] {
   const dims = ["time"];
   if (ndim === 0) return dims;
@@ -240,6 +271,11 @@ export function buildColumn(key: string, rows: unknown[], dk: DataKey | undefine
   const n = rows.length;
   // Variable-length keys (a null in the DataKey shape) cannot be stacked: one value per row, dtype `|O`.
   if (dk?.shape?.includes(null)) return { dims: ["time"], shape: [n], dtype: "|O", data: rows };
+  // numpy values mixed with plain ones (an event_page with a numpy column next to a plain event, or a typed-array
+  // page next to a list page after a msgpack round trip): stack them as numpy would, through their plain values.
+  let numpyRows = 0;
+  for (const r of rows) if (r instanceof NdArray || isTypedArray(r)) numpyRows++;
+  if (numpyRows > 0 && numpyRows < n) rows = rows.map(plainRow);
   const firstValue = rows[0];
   if (firstValue instanceof NdArray || isTypedArray(firstValue)) {
     const arrays = rows.map((r, i) => {
@@ -292,6 +328,13 @@ export function buildColumn(key: string, rows: unknown[], dk: DataKey | undefine
   return { dims: ["time"], shape: [n], dtype: scalar.dtype, data: scalar.data };
 }
 
+/** A numpy row value as plain JS values (nested arrays, numbers, bigint, booleans, strings). */
+function plainRow(r: unknown): unknown {
+  if (r instanceof NdArray) return r.toNested();
+  if (isTypedArray(r)) return Array.from(r as ArrayLike<unknown>);
+  return r;
+}
+
 function flattenInto(v: unknown, shape: number[], dim: number, out: unknown[], key: string, row: number): void {
   if (dim === shape.length) {
     if (Array.isArray(v)) shapeMismatch(key, shape, [], row);
@@ -331,6 +374,21 @@ function scalarColumn(values: unknown[], dk: DataKey | undefined): { dtype: stri
     }
   }
   const n = values.length;
+  // Python bytes → numpy `|S<maxlen>` (latin-1 strings, as daqkit gives `S` arrays); complex → `<c16`.
+  if (n > 0 && values.every((v) => v instanceof PyBytes)) {
+    const strings = (values as PyBytes[]).map((v) => v.toString().replace(/\0+$/, ""));
+    return { dtype: `|S${Math.max(1, ...values.map((v) => (v as PyBytes).length))}`, data: strings };
+  }
+  if (n > 0 && values.every((v) => v instanceof PyComplex || typeof v === "number")) {
+    if (values.some((v) => v instanceof PyComplex)) {
+      const out = new Float64Array(2 * n);
+      values.forEach((v, i) => {
+        out[2 * i] = v instanceof PyComplex ? v.real : (v as number);
+        out[2 * i + 1] = v instanceof PyComplex ? v.imag : 0;
+      });
+      return { dtype: "<c16", data: out };
+    }
+  }
   if (ndScalars === n && n > 0) {
     const a0 = values[0] as NdArray;
     if (values.every((v) => (v as NdArray).dtype === a0.dtype) && !Array.isArray(a0.data)) {

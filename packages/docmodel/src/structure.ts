@@ -1,5 +1,6 @@
 import { DocModelError } from "./errors.js";
 import { NdArray, isTypedArray } from "./ndarray.js";
+import { PyBytes, PyComplex } from "./python-values.js";
 
 /*
  * Structural checks of what a reader relies on (not a schema validation: readers do not validate by default, spec
@@ -8,7 +9,15 @@ import { NdArray, isTypedArray } from "./ndarray.js";
  */
 
 function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof NdArray) && !isTypedArray(v);
+  return (
+    v !== null &&
+    typeof v === "object" &&
+    !Array.isArray(v) &&
+    !(v instanceof NdArray) &&
+    !isTypedArray(v) &&
+    !(v instanceof PyBytes) &&
+    !(v instanceof PyComplex)
+  );
 }
 
 /** Rows of a page column: an array, a typed array or a non-scalar NdArray (first axis); -1 for anything else. */

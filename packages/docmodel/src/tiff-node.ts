@@ -1,10 +1,10 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { composeRun } from "./compose.js";
 import type { DocumentPair } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import type { HandlerRegistry } from "./filler.js";
-import type { NdArray } from "./ndarray.js";
+import { NdArray } from "./ndarray.js";
 import {
   TIFF_SPEC,
   type TiffIngestOptions,
@@ -14,7 +14,7 @@ import {
   singleImage,
   stackDocuments,
 } from "./tiff.js";
-import { filesUid } from "./uid.js";
+import { commonRoot, filesUid } from "./uid.js";
 
 /*
  * The TIFF ingestors over paths (Node): the same documents as the `File` ingestors of `tiff.ts`, with file names
@@ -128,8 +128,92 @@ export function* ingestTiffStack(file: string, options: TiffIngestOptions = {}):
   yield* stackDocuments(run, readTiffPages(path as string), path as string, mtime, options);
 }
 
-/** Handlers for {@link ingestTiffSeriesLazy} runs: reads the page when an event is filled. */
+/** The area-detector spec of TIFF files (area-detector-handlers' `AreaDetectorTiffHandler`). */
+export const AD_TIFF_SPEC = "AD_TIFF";
+
+/**
+ * Python's `template % (path, filename, j)` for the conversions AD templates use: `%s` (with an optional
+ * precision, e.g. `%.0s`), `%d`/`%i` with flags, width and precision (`%6.6d`, `%05d`), and `%%`.
+ * @throws DocModelError `DOCS_BAD_ARGUMENT` for other conversions or a wrong argument count
+ */
+export function pyPercentFormat(template: string, args: readonly (string | number)[]): string {
+  let i = 0;
+  const out = template.replace(
+    /%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdi%])/g,
+    (_m, flags: string, width: string, precision: string | undefined, conv: string) => {
+      if (conv === "%") return "%";
+      if (i >= args.length) throw new DocModelError("DOCS_BAD_ARGUMENT", `tiff: template ${JSON.stringify(template)} needs more arguments`);
+      const v = args[i++] as string | number;
+      let text: string;
+      if (conv === "s") {
+        text = String(v);
+        if (precision !== undefined) text = text.slice(0, Number(precision));
+      } else {
+        const n = Math.trunc(Number(v));
+        text = String(Math.abs(n));
+        if (precision !== undefined) text = text.padStart(Number(precision), "0");
+        if (n < 0) text = `-${text}`;
+        else if (flags.includes("+")) text = `+${text}`;
+        else if (flags.includes(" ")) text = ` ${text}`;
+        if (flags.includes("0") && !flags.includes("-") && precision === undefined && width) {
+          const sign = /^[-+ ]/.test(text) ? (text[0] as string) : "";
+          text = sign + text.slice(sign.length).padStart(Number(width) - sign.length, "0");
+        }
+      }
+      if (width) text = flags.includes("-") ? text.padEnd(Number(width)) : text.padStart(Number(width));
+      return text;
+    },
+  );
+  if (i !== args.length)
+    throw new DocModelError("DOCS_BAD_ARGUMENT", `tiff: template ${JSON.stringify(template)} takes ${i} arguments, not ${args.length}`);
+  return out;
+}
+
+/**
+ * Handlers for lazy TIFF runs:
+ * - `AD_TIFF` (what {@link ingestTiffSeriesLazy} writes; area-detector-handlers' `AreaDetectorTiffHandler`
+ *   semantics): resource kwargs `template`, `filename`, `frame_per_point` (default 1); datum kwargs
+ *   `point_number`; the value is the [frame_per_point, h, w] stack of files `template % (path/, filename, j)` for
+ *   j in [point_number × fpp, (point_number + 1) × fpp);
+ * - `DOCMODEL_TIFF` (runs written by earlier daqkit versions): `resource_path` is the file, datum kwargs `page`.
+ */
 export const TIFF_HANDLERS: HandlerRegistry = {
+  [AD_TIFF_SPEC]: (fullPath, resourceKwargs) => {
+    const template = resourceKwargs.template;
+    const filename = resourceKwargs.filename;
+    const fpp = Number(resourceKwargs.frame_per_point ?? 1);
+    if (typeof template !== "string" || typeof filename !== "string" || !Number.isInteger(fpp) || fpp < 1) {
+      throw new DocModelError(
+        "DOCS_BAD_ARGUMENT",
+        `tiff: AD_TIFF resource ${fullPath} needs string template and filename kwargs and an integer frame_per_point ≥ 1`,
+        {
+          path: fullPath,
+        },
+      );
+    }
+    // os.path.join(fpath, ""): the directory with one trailing separator.
+    const dir = fullPath === "" || /[/\\]$/.test(fullPath) ? fullPath : `${fullPath}/`;
+    return (kwargs) => {
+      const point = Number(kwargs.point_number);
+      if (!Number.isInteger(point) || point < 0) {
+        throw new DocModelError("DOCS_UNRESOLVABLE_FOREIGN_KEY", `tiff: AD_TIFF datum of ${fullPath} has no integer point_number`, {
+          path: fullPath,
+        });
+      }
+      const frames: NdArray[] = [];
+      for (let j = point * fpp; j < (point + 1) * fpp; j++)
+        frames.push(singleImage(readTiffPages(pyPercentFormat(template, [dir, filename, j])), filename));
+      const [first] = frames as [NdArray];
+      const size = first.data.length;
+      const Ctor = first.data.constructor as new (n: number) => Uint8Array;
+      const data = new Ctor(size * fpp);
+      frames.forEach((f, k) => {
+        checkSeriesShape(f, first.shape, filename);
+        data.set(f.data as Uint8Array, k * size);
+      });
+      return new NdArray(first.dtype, [fpp, ...first.shape], data);
+    };
+  },
   [TIFF_SPEC]: (fullPath) => {
     let pages: NdArray[] | undefined;
     return (kwargs) => {
@@ -146,9 +230,14 @@ export const TIFF_HANDLERS: HandlerRegistry = {
 
 /**
  * Lazy TIFF series (the seed's dask variant, in Event Model terms): only the first file's header is decoded up
- * front; every file becomes a Resource (spec {@link TIFF_SPEC}) + Datum, and Events hold datum ids
- * (`filled: {image: false}`, DataKey `external: "FILESTORE:"`). Image data is read only when an event is filled
- * with {@link TIFF_HANDLERS} (e.g. `run.canonical({ handlers: TIFF_HANDLERS })` or `read({ handlers })`).
+ * front; every file becomes a Resource + Datum in the area-detector TIFF layout that area-detector-handlers'
+ * `AD_TIFF` handler (and so databroker) fills: `spec: "AD_TIFF"`, `root` = the files' common folder,
+ * `resource_path` = the file's folder relative to it (`""` for none), resource kwargs `{template: "%s%s%.0s",
+ * filename: <file name>, frame_per_point: 1}` (the template's `%.0s` consumes the frame number, since the
+ * files of a series need not be numbered), datum kwargs `{point_number: 0}`. Events hold datum ids
+ * (`filled: {image: false}`, DataKey `external: "FILESTORE:"`, shape [1, h, w]: the handler returns
+ * frame_per_point frames). Image data is read only when an event is filled with {@link TIFF_HANDLERS}
+ * (e.g. `run.canonical({ handlers: TIFF_HANDLERS })` or `read({ handlers })`).
  * @throws DocModelError `DOCS_NO_FILES`, `DOCS_TIFF_UNSUPPORTED`
  */
 export function* ingestTiffSeriesLazy(pattern: string | readonly string[], options: TiffIngestOptions = {}): Generator<DocumentPair> {
@@ -158,16 +247,26 @@ export function* ingestTiffSeriesLazy(pattern: string | readonly string[], optio
   const run = composeRun({ uid: filesUid(files), time: mtime, metadata: options.metadata });
   yield ["start", run.startDoc];
   const first = singleImage(readTiffPages(files[0] as string), files[0] as string);
+  const key = imageDataKey(first, source);
   const stream = run.composeDescriptor({
     name: options.stream ?? "primary",
-    data_keys: { image: { ...imageDataKey(first, source), external: "FILESTORE:" } },
+    data_keys: { image: { ...key, shape: [1, ...key.shape], external: "FILESTORE:" } },
   });
   yield ["descriptor", stream.descriptorDoc];
+  const root = commonRoot(files.map((f) => resolve(f)));
   for (const file of files) {
     mtime = mtimeSeconds(file);
-    const res = run.composeResource({ spec: TIFF_SPEC, root: "", resource_path: resolve(file), resource_kwargs: {} });
+    const folder = relative(root, dirname(resolve(file)))
+      .split(sep)
+      .join("/");
+    const res = run.composeResource({
+      spec: AD_TIFF_SPEC,
+      root,
+      resource_path: folder,
+      resource_kwargs: { template: "%s%s%.0s", filename: basename(file), frame_per_point: 1 },
+    });
     yield ["resource", res.resourceDoc];
-    const datum = res.composeDatum({ datum_kwargs: { page: 0 } });
+    const datum = res.composeDatum({ datum_kwargs: { point_number: 0 } });
     yield ["datum", datum];
     yield [
       "event",

@@ -18,6 +18,8 @@ test("the main entry's values are the documented API", () => {
       "Filler",
       "InMemoryCatalog",
       "NdArray",
+      "PyBytes",
+      "PyComplex",
       "checkQuery",
       "compileQuery",
       "composeResource",

@@ -102,12 +102,12 @@ describe("TIFF ingestors (seed)", () => {
     const unfilled = [...run.canonicalUnfilled()].find(([n]) => n === "event")?.[1] as { data: { image: unknown } };
     expect(typeof unfilled.data.image).toBe("string");
     const filled = [...run.canonical({ handlers: TIFF_HANDLERS })].find(([n]) => n === "event")?.[1] as { data: { image: NdArray } };
-    expect(filled.data.image.shape).toEqual([4, 6]);
+    expect(filled.data.image.shape).toEqual([1, 4, 6]);
     const out = join(dir, "native");
     await exportMsgpack(run.documents(), out);
     const { catalog: native } = openMsgpackCatalog(out);
     const again = await native.run(-1);
-    expect(again.stream("primary").read({ handlers: TIFF_HANDLERS }).columns.image?.shape).toEqual([5, 4, 6]);
+    expect(again.stream("primary").read({ handlers: TIFF_HANDLERS }).columns.image?.shape).toEqual([5, 1, 4, 6]);
   });
 
   it("a multi-page file in a series is one [pages, h, w] image, as tifffile.imread gives it", async () => {

@@ -65,7 +65,11 @@ function columnPreview(c: StreamColumn, rows: number): unknown[] {
   for (let i = 0; i < n; i++) {
     const v = (c.data as ArrayLike<unknown>)[i];
     if (c.dtype === "|O") out.push(v !== null && typeof v === "object" ? `<${(v as { dtype?: string }).dtype ?? "object"} value>` : v);
-    else if (width === 1 && c.shape.length === 1) out.push(v);
+    else if (width === 1 && c.shape.length === 1 && c.dtype.charAt(1) === "c") {
+      // complex: interleaved (real, imaginary) pairs, shown as [real, imag] like toPlain does
+      const d = c.data as ArrayLike<number>;
+      out.push([d[2 * i], d[2 * i + 1]]);
+    } else if (width === 1 && c.shape.length === 1) out.push(v);
     else out.push(`<${c.dtype} [${c.shape.slice(1).join("×")}]>`);
   }
   return out.map((v) => (typeof v === "bigint" ? v.toString() : v));

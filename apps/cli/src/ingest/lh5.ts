@@ -10,8 +10,11 @@ import type { CliIngestor, IngestCliOptions } from "./types.js";
 /*
  * One LH5 table → one run: every row is an Event of stream `primary`. Columns: Array (1-D → scalar per row,
  * N-d → [rows, …] N-d column), ArrayOfEqualSizedArrays ([rows, width]), nested Struct/Table columns flattened
- * with `_` (Event Model keys may not contain `/` or `.`), VectorOfVectors as one variable-length array per row
- * (DataKey shape [null]). Encoded waveforms and histograms are skipped (listed in the RunStart as
+ * with `_` (Event Model keys may not contain `/` or `.`). A numeric VectorOfVectors is zero-padded to the
+ * table's longest vector (DataKey shape [max], found by a first pass over the table) with a `<key>_length` column
+ * of the real lengths — padding, not a ragged shape [null], because databroker 1.2's read() stacks a stream's rows
+ * and refuses rows of different lengths ("Stacked arrays must have the same shape"); string and nested
+ * VectorOfVectors stay one variable-length value per row (DataKey shape [null]). Encoded waveforms and histograms are skipped (listed in the RunStart as
  * `skipped_columns`). Event `time` is the `timestamp` column (LEGEND: Unix seconds) when present and numeric
  * (option time=<column>), else the file's mtime.
  */
@@ -38,7 +41,26 @@ function elementDtype(data: unknown, element: { kind: string } | undefined): str
   return isNumericTypedArray(data) ? numpyTypestrOfTypedArray(data) : "<f8";
 }
 
-function dataKeyOf(f: Flat, file: string, table: string): DataKey {
+/** A VectorOfVectors whose vectors are numbers: padded to a fixed width. */
+function paddable(c: Lgdo): boolean {
+  return c.type === "VectorOfVectors" && c.flattened.type !== "VectorOfVectors" && !Array.isArray(c.flattened.data);
+}
+
+/** Longest vector of each paddable VectorOfVectors column of a batch, merged into `widths`. */
+function vectorWidths(batch: Table, widths: Map<string, number>): void {
+  const cols: Flat[] = [];
+  flatten("", batch.columns, cols, []);
+  for (const f of cols) {
+    const c = f.lgdo;
+    if (c.type !== "VectorOfVectors" || !paddable(c)) continue;
+    const ends = c.cumulativeLength;
+    let w = widths.get(f.key) ?? 0;
+    for (let i = 0; i < ends.length; i++) w = Math.max(w, Number(ends[i]) - (i === 0 ? 0 : Number(ends[i - 1])));
+    widths.set(f.key, w);
+  }
+}
+
+function dataKeyOf(f: Flat, file: string, table: string, width?: number): DataKey {
   const c = f.lgdo;
   const source = `lh5:${file}:${table}/${f.key}`;
   const units = typeof c.attrs?.units === "string" ? (c.attrs.units as string) : undefined;
@@ -46,7 +68,7 @@ function dataKeyOf(f: Flat, file: string, table: string): DataKey {
     const inner = c.flattened.type === "VectorOfVectors" ? undefined : c.flattened;
     return {
       dtype: "array",
-      shape: [null],
+      shape: [width ?? null],
       source,
       ...(inner ? { dtype_numpy: elementDtype(inner.data, inner.element) } : {}),
       ...(units ? { units } : {}),
@@ -61,8 +83,20 @@ function dataKeyOf(f: Flat, file: string, table: string): DataKey {
   return { dtype, shape, source, ...(kind !== "U" ? { dtype_numpy: dtypeNumpy } : {}), ...(units ? { units } : {}) };
 }
 
-function columnOf(f: Flat): unknown[] | NdArray {
+function columnOf(f: Flat, width?: number): unknown[] | NdArray {
   const c = f.lgdo;
+  if (c.type === "VectorOfVectors" && width !== undefined && c.flattened.type !== "VectorOfVectors") {
+    const ends = c.cumulativeLength;
+    const inner = c.flattened.data as Float64Array;
+    const n = ends.length;
+    const Ctor = inner.constructor as new (n: number) => Float64Array;
+    const out = new Ctor(n * width);
+    for (let i = 0; i < n; i++) {
+      const a = i === 0 ? 0 : Number(ends[i - 1]);
+      out.set(inner.subarray(a, Number(ends[i])), i * width);
+    }
+    return new NdArray(elementDtype(inner, c.flattened.element), [n, width], out);
+  }
   if (c.type === "VectorOfVectors") {
     const rows: unknown[] = [];
     const ends = c.cumulativeLength;
@@ -137,7 +171,21 @@ async function* ingestLh5(path: string, { stream, metadata, options }: IngestCli
       },
     });
     yield ["start", run.startDoc];
-    const dataKeys = Object.fromEntries(flat.map((f) => [f.key, dataKeyOf(f, resolve(path), table)]));
+    // First pass (only when the table has numeric VectorOfVectors): the longest vector of each.
+    const widths = new Map<string, number>();
+    if (flat.some((f) => paddable(f.lgdo))) {
+      for await (const batch of file.iterateTable(table, { batchSize })) vectorWidths(batch, widths);
+    }
+    const dataKeys: Record<string, DataKey> = {};
+    const lengthKeys = new Map<string, string>();
+    for (const f of flat) {
+      dataKeys[f.key] = dataKeyOf(f, resolve(path), table, widths.get(f.key));
+      const lk = `${f.key}_length`;
+      if (widths.has(f.key) && !flat.some((g) => g.key === lk)) lengthKeys.set(f.key, lk);
+    }
+    for (const [k, lk] of lengthKeys) {
+      dataKeys[lk] = { dtype: "integer", shape: [], source: `lh5:${resolve(path)}:${table}/${k} (vector lengths; ${k} is zero-padded)` };
+    }
     const d = run.composeDescriptor({ name: stream ?? "primary", data_keys: dataKeys, time: run.startDoc.time });
     yield ["descriptor", d.descriptorDoc];
     let seq = 0;
@@ -152,8 +200,14 @@ async function* ingestLh5(path: string, { stream, metadata, options }: IngestCli
         const timestamps: Record<string, Float64Array> = {};
         for (const f of cols) {
           if (!(f.key in dataKeys)) continue;
-          data[f.key] = columnOf(f);
+          data[f.key] = columnOf(f, widths.get(f.key));
           timestamps[f.key] = time;
+          const lk = lengthKeys.get(f.key);
+          if (lk !== undefined && f.lgdo.type === "VectorOfVectors") {
+            const ends = f.lgdo.cumulativeLength;
+            data[lk] = Array.from({ length: ends.length }, (_, i) => Number(ends[i]) - (i === 0 ? 0 : Number(ends[i - 1])));
+            timestamps[lk] = time;
+          }
         }
         const seqNum = Array.from({ length: n }, (_, i) => seq + i + 1);
         yield ["event_page", d.composeEventPage({ data, timestamps, time, seq_num: seqNum, uid: seqNum.map((s) => `${uid}/${s}`) })];

@@ -8,7 +8,10 @@ import type { CliIngestor, IngestCliOptions } from "./types.js";
 
 /*
  * LArPix raw HDF5 file → one run: every message is an Event of stream `primary` with data keys `msg` (the raw
- * bytes, `|u1`, variable length → DataKey shape [null]), `io_group` and `msg_length`. Event `time` is the
+ * bytes, `|u1`), `io_group` and `msg_length`. Messages vary in length: `msg` is zero-padded to the file's longest
+ * message (DataKey shape [maxLength], found by a first pass over the messages) and `msg_length` gives the real
+ * length — padding, not a ragged shape [null], because databroker 1.2's read() stacks a stream's rows and refuses
+ * rows of different lengths ("Stacked arrays must have the same shape"). Event `time` is the
  * PACMAN header timestamp of the message (unix seconds) when it parses, else the file's `created` time.
  * RunStart `time` = `/meta` created, RunStop `time` = `/meta` modified.
  */
@@ -43,11 +46,21 @@ async function* ingestRawhdf5(path: string, { stream, metadata, options }: Inges
     },
   });
   yield ["start", run.startDoc];
+  let width = 0;
+  for (let start = 0; start < headers.length; start += pageSize) {
+    const part = await fromRawfile(path, { start, end: Math.min(headers.length, start + pageSize) });
+    for (const m of part.msgs ?? []) width = Math.max(width, m.length);
+  }
   const d = run.composeDescriptor({
     name: stream ?? "primary",
     time: headers.created,
     data_keys: {
-      msg: { dtype: "array", shape: [null], source: "rawhdf5:/msgs", dtype_numpy: "|u1" },
+      msg: {
+        dtype: "array",
+        shape: [width],
+        source: "rawhdf5:/msgs (zero-padded to the longest message; msg_length is the real length)",
+        dtype_numpy: "|u1",
+      },
       io_group: { dtype: "integer", shape: [], source: "rawhdf5:/msg_headers io_groups", dtype_numpy: "|u1" },
       msg_length: { dtype: "integer", shape: [], source: "rawhdf5:len(/msgs[i])", units: "bytes" },
     },
@@ -59,13 +72,15 @@ async function* ingestRawhdf5(path: string, { stream, metadata, options }: Inges
     const part = await fromRawfile(path, { start, end });
     const messages = part.msgs ?? [];
     const n = messages.length;
-    const msgs: NdArray[] = [];
+    const msgs = new Uint8Array(n * width);
     const lengths: number[] = [];
     const time = new Float64Array(n);
     const io = part.msgHeaders.io_groups;
     for (let i = 0; i < n; i++) {
       const m = messages[i] as Uint8Array;
-      msgs.push(new NdArray("|u1", [m.length], new Uint8Array(m)));
+      if (m.length > width)
+        throw new CliUsageError(`rawhdf5: ${path} changed while it was read (message ${start + i} is longer than before)`);
+      msgs.set(m, i * width);
       lengths.push(m.length);
       time[i] = messageTime(m, io[i] as number, headers.created);
     }
@@ -74,7 +89,7 @@ async function* ingestRawhdf5(path: string, { stream, metadata, options }: Inges
     yield [
       "event_page",
       d.composeEventPage({
-        data: { msg: msgs, io_group: new NdArray("|u1", [n], Uint8Array.from(io)), msg_length: lengths },
+        data: { msg: new NdArray("|u1", [n, width], msgs), io_group: new NdArray("|u1", [n], Uint8Array.from(io)), msg_length: lengths },
         timestamps: { msg: time, io_group: time, msg_length: time },
         time,
         seq_num: seq,

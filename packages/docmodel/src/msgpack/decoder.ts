@@ -4,6 +4,7 @@
  * (decoded by `./numpy.ts`). Strings are strict UTF-8, as in Python's msgpack.
  */
 import { DocModelError } from "../errors.js";
+import { PyBytes, PyComplex, markWireFloat } from "../python-values.js";
 import { latin1, numpyFromMap } from "./numpy.js";
 
 /** Thrown internally when a value runs past the end of the buffer; turned into DOCS_MSGPACK_TRUNCATED by readers. */
@@ -52,6 +53,15 @@ export class MsgpackDecoder {
   readonly view: DataView;
   pos: number;
   readonly end: number;
+  /** Map nesting depth (1 = a record's document). */
+  private depth = 0;
+  /** > 0 while decoding values whose integral floats need no mark (the encoder writes them as float64 anyway). */
+  private noMarks = 0;
+  /**
+   * Set by the suitcase record readers: a record's document (map depth 1) has `time` / `timestamps` that the record
+   * encoder always writes as float64, so integral floats below them need no mark. Off for {@link decodeMsgpack}.
+   */
+  recordRules = false;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     // A plain Uint8Array view: Node Buffer's subarray/slice are much slower and slice() does not copy.
@@ -90,15 +100,15 @@ export class MsgpackDecoder {
         return true;
       case 0xc4:
         this.need(1);
-        return this.bin(this.bytes[this.pos++] as number);
+        return new PyBytes(this.bin(this.bytes[this.pos++] as number));
       case 0xc5:
         this.need(2);
         this.pos += 2;
-        return this.bin(v.getUint16(this.pos - 2));
+        return new PyBytes(this.bin(v.getUint16(this.pos - 2)));
       case 0xc6:
         this.need(4);
         this.pos += 4;
-        return this.bin(v.getUint32(this.pos - 4));
+        return new PyBytes(this.bin(v.getUint32(this.pos - 4)));
       case 0xca:
         this.need(4);
         this.pos += 4;
@@ -365,17 +375,36 @@ export class MsgpackDecoder {
     // Every element takes at least one byte: a declared length beyond the input is refused before allocating.
     if (n > this.end - this.pos) throw new TruncatedInput();
     // Small arrays (one-row page columns) are built packed; `new Array(n)` would make them holey.
+    const bytes = this.bytes;
     if (n < 16) {
       const out: unknown[] = [];
-      for (let i = 0; i < n; i++) out.push(this.decode());
+      for (let i = 0; i < n; i++) {
+        const vb = bytes[this.pos];
+        const v = this.decode();
+        out.push(v);
+        if ((vb === 0xcb || vb === 0xca) && this.noMarks === 0 && Number.isInteger(v)) markWireFloat(out, i);
+      }
       return out;
     }
     const out = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) out[i] = this.decode();
+    for (let i = 0; i < n; i++) {
+      const vb = bytes[this.pos];
+      const v = this.decode();
+      out[i] = v;
+      if ((vb === 0xcb || vb === 0xca) && this.noMarks === 0 && Number.isInteger(v)) markWireFloat(out, i);
+    }
     return out;
   }
 
+  // `depth` and `noMarks` are not restored when a decode throws: a decoder is not used after an error.
   private map(n: number): unknown {
+    this.depth++;
+    const out = this.mapEntries(n);
+    this.depth--;
+    return out;
+  }
+
+  private mapEntries(n: number): unknown {
     const header = this.pos;
     if (n > (this.end - this.pos) / 2) throw new TruncatedInput();
     const out: Record<string, unknown> = {};
@@ -388,18 +417,28 @@ export class MsgpackDecoder {
         // fixstr key: the common case, no type checks needed.
         this.pos++;
         const k = this.str(kb & 0x1f, this.pos - 1);
-        if (k === "__proto__") defineKey(out, k, this.decode());
-        else out[k] = this.decode();
+        const vb = bytes[this.pos];
+        // A document's `time` and `timestamps` are always written as float64: no marks needed below them.
+        const floatsByRule = this.depth === 1 && this.recordRules && (k === "time" || k === "timestamps");
+        if (floatsByRule) this.noMarks++;
+        const v = this.decode();
+        if (floatsByRule) this.noMarks--;
+        if (k === "__proto__") defineKey(out, k, v);
+        else out[k] = v;
+        // An integral float (`2.0`) decodes to a JS number like `2`: remember it was a float on the wire.
+        if ((vb === 0xcb || vb === 0xca) && this.noMarks === 0 && Number.isInteger(v)) markWireFloat(out, k);
         continue;
       }
       const keyOffset = this.pos;
       const key = this.decode();
+      const vb = bytes[this.pos];
       const value = this.decode();
-      if (key instanceof Uint8Array) {
+      if (key instanceof PyBytes) {
         binKeys ??= {};
-        defineKey(binKeys, latin1(key), value);
+        defineKey(binKeys, latin1(key.bytes), value);
       } else if (typeof key === "string") {
         defineKey(out, key, value);
+        if ((vb === 0xcb || vb === 0xca) && this.noMarks === 0 && Number.isInteger(value)) markWireFloat(out, key);
       } else {
         // Python's msgpack (strict_map_key, the default since 1.0) refuses any other key type.
         throw new DocModelError(
@@ -411,6 +450,20 @@ export class MsgpackDecoder {
     }
     if (binKeys === undefined) return out;
     if ("nd" in binKeys) return numpyFromMap(binKeys, header);
+    if ("complex" in binKeys && "data" in binKeys) {
+      // msgpack_numpy's Python complex: {b"complex": True, b"data": repr(z)} → complex(data) (a TypeError or
+      // ValueError in Python when data is not a str that parses: refused here too).
+      const data = binKeys.data;
+      const z = typeof data === "string" ? PyComplex.parse(data) : null;
+      if (z === null) {
+        throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: complex map at byte ${header} has no valid complex data`, {
+          byteOffset: header,
+        });
+      }
+      if (Object.keys(binKeys).length === 2 && Object.keys(out).length === 0 && binKeys.complex === true) return z;
+      // Not in the exact layout msgpack_numpy writes: same value, re-encoded in its standard layout.
+      return new PyComplex(z.real, z.imag);
+    }
     // A bin-keyed map that is not msgpack-numpy (e.g. `complex`): keep it as an object with latin-1 keys, unless
     // a bin key and a str key have the same text (one would silently replace the other).
     for (const k in binKeys) {

@@ -4,6 +4,7 @@
  */
 import { DocModelError } from "../errors.js";
 import { NdArray, dtypeOfTypedArray, isTypedArray } from "../ndarray.js";
+import { PyBytes, PyComplex, wireFloatKeys } from "../python-values.js";
 import { numpyToBytes } from "./numpy.js";
 
 const nativeUtf8Write = (globalThis as { Buffer?: { prototype: { utf8Write?: (s: string, offset: number, max: number) => number } } })
@@ -15,6 +16,7 @@ const BIN_TYPE = Uint8Array.of(0x74, 0x79, 0x70, 0x65);
 const BIN_KIND = Uint8Array.of(0x6b, 0x69, 0x6e, 0x64);
 const BIN_SHAPE = Uint8Array.of(0x73, 0x68, 0x61, 0x70, 0x65);
 const BIN_DATA = Uint8Array.of(0x64, 0x61, 0x74, 0x61);
+const BIN_COMPLEX = Uint8Array.of(0x63, 0x6f, 0x6d, 0x70, 0x6c, 0x65, 0x78);
 
 /**
  * A growable msgpack writer. Numbers: integers in the safe range as the smallest msgpack int, everything else
@@ -303,7 +305,21 @@ export class MsgpackEncoder {
     }
     if (Array.isArray(v)) {
       this.writeArrayHeader(v.length);
-      for (let i = 0; i < v.length; i++) this.write(v[i], asFloat);
+      const floats = asFloat ? undefined : wireFloatKeys(v);
+      for (let i = 0; i < v.length; i++) this.write(v[i], asFloat || (floats?.has(i) ?? false));
+      return;
+    }
+    if (v instanceof PyBytes) {
+      this.writeBin(v.bytes);
+      return;
+    }
+    if (v instanceof PyComplex) {
+      // msgpack_numpy's layout for a Python complex.
+      this.writeMapHeader(2);
+      this.writeBin(BIN_COMPLEX);
+      this.writeBool(true);
+      this.writeBin(BIN_DATA);
+      this.writeString(v.repr);
       return;
     }
     if (v instanceof NdArray) {
@@ -330,11 +346,13 @@ export class MsgpackEncoder {
     let n = 0;
     for (const k in o) if (o[k] !== undefined) n++;
     this.writeMapHeader(n);
+    // Entries that were integral floats on the wire when decoded (`2.0`) are written as float64 again.
+    const wire = asFloat ? undefined : wireFloatKeys(o);
     for (const k in o) {
       const x = o[k];
       if (x === undefined) continue;
       this.writeKey(k);
-      this.write(x, asFloat || (floatKeys?.has(k) ?? false));
+      this.write(x, asFloat || (floatKeys?.has(k) ?? false) || (wire?.has(k) ?? false));
     }
   }
 }

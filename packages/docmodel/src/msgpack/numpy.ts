@@ -6,6 +6,7 @@
 import { IoError, parseNumpyTypestr, typedArrayConstructorOfNumpy, type NumpyTypestr } from "@daqkit/io";
 import { DocModelError } from "../errors.js";
 import { NdArray, type NdData } from "../ndarray.js";
+import { PyBytes } from "../python-values.js";
 
 /** Latin-1 text of bytes (numpy `S` values and bin map keys). */
 export function latin1(b: Uint8Array): string {
@@ -14,7 +15,7 @@ export function latin1(b: Uint8Array): string {
 
 export function numpyFromMap(fields: Record<string, unknown>, byteOffset: number): NdArray {
   const kindField = fields.kind;
-  const kind = kindField instanceof Uint8Array ? latin1(kindField) : typeof kindField === "string" ? kindField : "";
+  const kind = kindField instanceof PyBytes ? latin1(kindField.bytes) : typeof kindField === "string" ? kindField : "";
   if (kind === "O") {
     throw new DocModelError("DOCS_MSGPACK_UNSUPPORTED", `msgpack: numpy object array (pickle) near byte ${byteOffset} refused`, {
       byteOffset,
@@ -25,8 +26,8 @@ export function numpyFromMap(fields: Record<string, unknown>, byteOffset: number
       byteOffset,
     });
   }
-  const raw = fields.data;
-  if (!(raw instanceof Uint8Array)) {
+  const raw = fields.data instanceof PyBytes ? fields.data.bytes : undefined;
+  if (raw === undefined) {
     throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: numpy map near byte ${byteOffset} has no bin data`, { byteOffset });
   }
   const isArray = fields.nd === true;
@@ -119,6 +120,9 @@ function numpyData(type: string, dt: NumpyTypestr, bytes: Uint8Array, n: number)
     return out;
   }
   if (dt.kind === "V" || dt.kind === "O") throw unsupported(type);
+  // float16 (arrays and scalars): numbers, not bit patterns. Float32Array holds every half value exactly (JS has
+  // no Float16Array before Node 24 / Chrome 135; one element type on every runtime keeps results comparable).
+  if (dt.kind === "f" && dt.itemsize === 2) return halfBitsToFloat32(new DataView(bytes.buffer, bytes.byteOffset, 2 * n), n);
   let Storage: ReturnType<typeof typedArrayConstructorOfNumpy>;
   try {
     Storage = typedArrayConstructorOfNumpy(dt);
@@ -130,9 +134,66 @@ function numpyData(type: string, dt: NumpyTypestr, bytes: Uint8Array, n: number)
   return new Storage(bytes.buffer as ArrayBuffer, bytes.byteOffset, dt.kind === "c" ? 2 * n : n);
 }
 
+function isHalf(dtype: string): boolean {
+  return dtype === "<f2" || dtype === "=f2" || dtype === "f2" || dtype === ">f2";
+}
+
+/** `n` little-endian IEEE 754 half-precision values → Float32Array (exact). */
+export function halfBitsToFloat32(view: DataView, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = view.getUint16(2 * i, true);
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    if (exp === 0) out[i] = sign * frac * 2 ** -24;
+    else if (exp === 0x1f) out[i] = frac === 0 ? sign * Infinity : Number.NaN;
+    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}
+
+/** Half-precision bits of a number (round to nearest even, as numpy's float16 cast). */
+export function float16Bits(v: number): number {
+  if (Number.isNaN(v)) return 0x7e00;
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  const a = Math.abs(v);
+  if (a === Infinity) return sign | 0x7c00;
+  if (a < 2 ** -24 / 2) return sign; // rounds to ±0 (exactly half of the smallest subnormal rounds to even: 0)
+  let exp = Math.floor(Math.log2(a));
+  if (2 ** exp > a) exp--;
+  else if (2 ** (exp + 1) <= a) exp++;
+  if (exp < -14) {
+    // subnormal: units of 2^-24
+    const m = roundHalfEven(a / 2 ** -24);
+    return sign | m; // m may reach 0x400 = the smallest normal, which is the right bit pattern
+  }
+  let m = roundHalfEven((a / 2 ** exp - 1) * 1024);
+  if (m === 1024) {
+    m = 0;
+    exp++;
+  }
+  if (exp > 15) return sign | 0x7c00;
+  return sign | ((exp + 15) << 10) | m;
+}
+
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
 /** Raw little-endian bytes (C order) of an NdArray's data, as msgpack-numpy writes them. */
 export function numpyToBytes(a: NdArray): Uint8Array {
   const d = a.data;
+  if (!Array.isArray(d) && (d instanceof Float32Array || d instanceof Float64Array) && isHalf(a.dtype)) {
+    const out = new Uint8Array(2 * d.length);
+    const view = new DataView(out.buffer);
+    for (let i = 0; i < d.length; i++) view.setUint16(2 * i, float16Bits(d[i] as number), true);
+    return out;
+  }
   if (!Array.isArray(d)) return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
   const dt = numpyType(a.dtype);
   const out = new Uint8Array(d.length * dt.itemsize);

@@ -4,7 +4,7 @@
  * must give the same values, or a coded error of a documented class (TOLERATED).
  */
 import { Unpackr } from "msgpackr";
-import { DocModelError, NdArray } from "../../src/index.js";
+import { DocModelError, NdArray, PyBytes, PyComplex } from "../../src/index.js";
 import { MsgpackDecoder } from "../../src/msgpack/decoder.js";
 import { TruncatedInput } from "../../src/msgpack/decoder.js";
 import { numpyToBytes, numpyType } from "../../src/msgpack/numpy.js";
@@ -31,6 +31,19 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 }
 
+/** float16 bits with every NaN as 0x7e00 (daqkit decodes half floats to numbers, so NaN payloads are not kept). */
+function halfCanonical(b: Uint8Array): string {
+  const out = new Uint8Array(b);
+  for (let i = 0; i + 1 < out.length; i += 2) {
+    const h = (out[i] as number) | ((out[i + 1] as number) << 8);
+    if ((h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0) {
+      out[i] = 0x00;
+      out[i + 1] = 0x7e;
+    }
+  }
+  return hex(out);
+}
+
 function num(v: number | bigint): string {
   if (typeof v === "bigint") return `i:${v}`;
   if (Number.isInteger(v)) return `i:${BigInt(v)}`;
@@ -46,8 +59,13 @@ function ours(v: unknown): unknown {
   if (typeof v === "number" || typeof v === "bigint") return num(v);
   if (v === null || typeof v !== "object") return v;
   if (Array.isArray(v)) return v.map(ours);
-  if (v instanceof NdArray) return { $nd: v.dtype, shape: [...v.shape], scalar: v.scalar, data: hex(numpyToBytes(v)) };
+  if (v instanceof NdArray) {
+    const data = v.dtype === "<f2" ? halfCanonical(numpyToBytes(v)) : hex(numpyToBytes(v));
+    return { $nd: v.dtype, shape: [...v.shape], scalar: v.scalar, data };
+  }
   if (v instanceof Uint8Array) return `b:${hex(v)}`;
+  if (v instanceof PyBytes) return `b:${hex(v.bytes)}`;
+  if (v instanceof PyComplex) return { $complex: [num(v.real), num(v.imag)] };
   return sortedEntries(Object.entries(v).map(([k, x]) => [k, ours(x)]));
 }
 
@@ -74,8 +92,14 @@ function theirs(v: unknown): unknown {
         $nd: dt.normalized,
         shape: isArray ? (bin.get("shape") as number[]).map(Number) : [],
         scalar: !isArray,
-        data: dt.byteOrder === ">" ? "(swapped)" : hex(data),
+        data: dt.byteOrder === ">" ? "(swapped)" : dt.kind === "f" && dt.itemsize === 2 ? halfCanonical(data) : hex(data),
       };
+    }
+    if (bin.has("complex") && bin.has("data")) {
+      // msgpack_numpy: complex(data); our decoder refuses what does not parse (DOCS_MSGPACK_BAD_RECORD).
+      const data = bin.get("data");
+      const z = typeof data === "string" ? PyComplex.parse(data) : null;
+      if (z) return { $complex: [num(z.real), num(z.imag)] };
     }
     for (const [k, x] of bin) entries.push([k, x]);
     return sortedEntries(entries.map(([k, x]) => [k, theirs(x)]));
