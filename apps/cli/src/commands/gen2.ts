@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
@@ -23,6 +22,7 @@ import { openFileSource } from "@daqkit/io/node";
 import { GEN2_WRAP_US, gen2UsToDate, TimestampRange, unixNsToGen2Us } from "@daqkit/timestamps";
 import type { Command } from "commander";
 import type { CliContext, Progress } from "../context.js";
+import { gen2CacheDir } from "../cache.js";
 import { CliUsageError } from "../errors.js";
 
 function parseYear(text: string | undefined): number | undefined {
@@ -384,7 +384,7 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
     .requiredOption("--from <t>", "first µs since the year epoch (integer), or an ISO date")
     .requiredOption("--to <t>", "last µs (inclusive), or an ISO date; earlier than --from only across the wrap of a night that crosses it")
     .requiredOption("--out <file>", "output file: .parquet or .arrow (photons with x or y ≥ 256 go to <file>.wide.<ext>)")
-    .option("--cache <dir>", "Parquet cache directory (default: under the system temp directory, one per bin directory)")
+    .option("--cache <dir>", "Parquet cache directory (default: $XDG_CACHE_HOME/daqkit/gen2/<hash of DIR>, else ~/.cache/daqkit/…; see daqkit cache)")
     .option("--year <yyyy>", "board epoch year, for ISO dates in --from/--to (default: inferred from the file names, as gen2 info)")
     .option("--overwrite", "reconvert even up-to-date cache files", false)
     .option("--workers <n>", "conversion worker threads")
@@ -404,8 +404,7 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
           throw new CliUsageError(`--from ${opts.from} is later than --to ${opts.to}`);
         }
         await assertNotAFile(dirArg);
-        const cache =
-          opts.cache ?? join(tmpdir(), "daqkit-gen2-cache", createHash("sha256").update(resolve(dirArg)).digest("hex").slice(0, 16));
+        const cache = opts.cache ?? (await gen2CacheDir(dirArg));
         const progress = lazyProgress(ctx, "convert");
         const dir = await BinDirectory.open(dirArg, cache, {
           progress: progress.cb,
