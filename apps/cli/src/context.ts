@@ -1,4 +1,4 @@
-import cliProgress from "cli-progress";
+import { createProgress, NO_PROGRESS, type Progress } from "./progress.js";
 
 /** Shared services every command group receives. */
 export interface CliContext {
@@ -9,18 +9,14 @@ export interface CliContext {
    * string), otherwise `human()` as text.
    */
   print(data: unknown, human: () => string): void;
-  /** A progress bar on stderr, drawn only when stderr is a TTY (silent otherwise). */
+  /**
+   * A progress line on stderr, drawn only when stderr is a TTY and `--json` is off (silent otherwise);
+   * `total` ≤ 0 draws a running count.
+   */
   progress(total: number, label: string): Progress;
 }
 
-export interface Progress {
-  /** Advance by `n` units (default 1). */
-  tick(n?: number): void;
-  /** Set the absolute position. */
-  update(value: number): void;
-  /** Remove the bar. Safe to call more than once. */
-  stop(): void;
-}
+export type { Progress } from "./progress.js";
 
 /** JSON.stringify that writes bigint as decimal strings and typed arrays as arrays. */
 export function toJson(data: unknown, indent = 2): string {
@@ -37,8 +33,6 @@ export function toJson(data: unknown, indent = 2): string {
     indent,
   );
 }
-
-const NO_PROGRESS: Progress = { tick() {}, update() {}, stop() {} };
 
 /** Where the CLI writes: real process streams by default, buffers in tests. */
 export interface CliIo {
@@ -62,22 +56,7 @@ export function createContext(options: { json: boolean; io?: CliIo }): CliContex
       io.out(options.json ? `${toJson(data)}\n` : `${human().replace(/\n$/, "")}\n`);
     },
     progress(total, label) {
-      const stream = io.progressStream;
-      if (!stream?.isTTY || options.json) return NO_PROGRESS;
-      const bar = new cliProgress.SingleBar(
-        { stream, format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}`, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(total, 0);
-      let stopped = false;
-      return {
-        tick: (n = 1) => bar.increment(n),
-        update: (v) => bar.update(v),
-        stop: () => {
-          if (!stopped) bar.stop();
-          stopped = true;
-        },
-      };
+      return options.json ? NO_PROGRESS : createProgress(io.progressStream, total, label);
     },
   };
 }

@@ -3,6 +3,7 @@ import { groupOf, loadCommands, registerCommands } from "./commands/index.js";
 import { type CliContext, type CliIo, createContext, PROCESS_IO } from "./context.js";
 import { CliUsageError, EXIT, errorJson, exitCodeFor, formatError } from "./errors.js";
 import { toJson } from "./context.js";
+import { stopAllProgress } from "./progress.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -58,6 +59,7 @@ export async function runCli(argv: string[], io: CliIo = PROCESS_IO): Promise<nu
     await program.parseAsync(argv);
     return EXIT.OK;
   } catch (error) {
+    stopAllProgress();
     let exit: number;
     if (error instanceof CommanderError) {
       // commander already printed its message (or the help / version text).

@@ -16,6 +16,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { INGESTORS } from "../ingest/index.js";
+import { withProgress } from "../progress.js";
 
 function parseJsonOption(text: string | undefined, what: string): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
@@ -206,7 +207,8 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
           throw new CliUsageError(
             `docs ingest ${kind} takes one PATH, got ${paths.length} (quote a glob pattern so the shell does not expand it)`,
           );
-        const r = await withOverwriteHint(exportMsgpack(documents, opts.out, { overwrite: opts.overwrite, validate: opts.validate }));
+        const counted = withProgress(documents, ctx.progress(0, `${kind}: documents`));
+        const r = await withOverwriteHint(exportMsgpack(counted, opts.out, { overwrite: opts.overwrite, validate: opts.validate }));
         ctx.print({ kind, uid: r.uid, path: r.path, bytes: r.bytes, records: r.counts }, () =>
           [
             `${kind}: wrote run ${r.uid}`,
@@ -324,6 +326,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
         const selected = query ? catalog.search(query) : catalog;
         const keys = key !== undefined ? [resolveKey(selected, key)] : selected.uids();
         const written: { uid: string; path: string }[] = [];
+        const progress = ctx.progress(keys.length, "runs");
         for (const k of keys) {
           const run = await selected.run(k);
           const documents: Iterable<DocumentPair> = opts.canonical ? run.canonicalUnfilled() : run.documents();
@@ -336,7 +339,9 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
             await writeJsonLines(path, documents, opts.overwrite);
             written.push({ uid: run.start.uid, path });
           }
+          progress.tick();
         }
+        progress.stop();
         ctx.print({ runs: written }, () => [...written.map((w) => `${w.uid} → ${w.path}`), `${written.length} run(s) exported`].join("\n"));
       },
     );

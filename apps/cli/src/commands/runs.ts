@@ -23,6 +23,7 @@ import type { RecordBatch } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { withProgress } from "../progress.js";
 import { tableFormatOf, writeTableFile } from "../table-output.js";
 
 const COMPRESSOR_NAMES = ["blosc", "zstd", "lz4"];
@@ -261,8 +262,9 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
         let last: bigint | undefined;
         const started = performance.now();
         const { Table: ArrowTable } = await import("apache-arrow");
+        const progress = ctx.progress(0, `${runId}/${type}: chunks`);
         async function* batches(): AsyncGenerator<InstanceType<typeof ArrowTable>> {
-          for await (const c of iterateChunks(dir, runId, type, options) as AsyncIterable<Chunk>) {
+          for await (const c of withProgress(iterateChunks(dir, runId, type, options) as AsyncIterable<Chunk>, progress)) {
             chunks++;
             bytes += c.data.byteLength;
             first ??= c.start;
@@ -298,11 +300,14 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
       const overwrite = parseOverwrite(opts.overwrite);
       const dir = new DataDirectory(store);
       const started = performance.now();
+      const progress = ctx.progress(0, `${name}/${type}: rows`);
       const meta = await writeSuperrun(dir, name, type, {
+        onProgress: (rows) => progress.update(rows),
         ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
         ...(compressor ? { compressor } : {}),
         ...(overwrite ? { overwrite } : {}),
       });
+      progress.stop();
       const found = await dir.findData(name, type);
       const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
       const chunks = meta.chunks.map((c) => ({
@@ -365,7 +370,8 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
         await mkdir(store, { recursive: true });
         const dir = new DataDirectory(store);
         const started = performance.now();
-        const meta = await putArrow(dir, runId, type, readBatches(file), {
+        const batches = withProgress(readBatches(file), ctx.progress(0, `${file}: rows`), (b) => b.numRows);
+        const meta = await putArrow(dir, runId, type, batches, {
           ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
           ...(compressor ? { compressor } : {}),
           ...(overwrite ? { overwrite } : {}),
