@@ -18,12 +18,17 @@ export interface CliContext {
 
 export type { Progress } from "./progress.js";
 
-/** JSON.stringify that writes bigint as decimal strings and typed arrays as arrays. */
+/**
+ * JSON.stringify that writes bigint as decimal strings and typed arrays as arrays. A float that is not finite
+ * is a string, `"NaN"`, `"Infinity"` or `"-Infinity"` (JSON has no such numbers), so it stays apart from a
+ * missing value, which is `null`.
+ */
 export function toJson(data: unknown, indent = 2): string {
   return JSON.stringify(
     data,
     (_key, value) => {
       if (typeof value === "bigint") return value.toString();
+      if (typeof value === "number" && !Number.isFinite(value)) return String(value);
       if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
         return Array.from(value as unknown as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? v.toString() : v));
       }
@@ -59,4 +64,11 @@ export function createContext(options: { json: boolean; io?: CliIo }): CliContex
       return options.json ? NO_PROGRESS : createProgress(io.progressStream, total, label);
     },
   };
+}
+
+/** A value in a text preview: JSON, except that NaN and ±Infinity print as such (a missing value is `null`). */
+export function previewText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return String(value);
+  return toJson(value, 0).replace(/"(NaN|-?Infinity)"/g, "$1");
 }

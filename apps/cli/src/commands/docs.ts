@@ -13,7 +13,7 @@ import {
 } from "@daqkit/docmodel";
 import { type MsgpackIndex, exportMsgpack, openMsgpackCatalog } from "@daqkit/docmodel/node";
 import type { Command } from "commander";
-import type { CliContext } from "../context.js";
+import { type CliContext, previewText } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { INGESTORS } from "../ingest/index.js";
 import { withProgress } from "../progress.js";
@@ -294,7 +294,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
         lines.push(`  ${"time".padEnd(20)} <f8       [${cols.length}]  ${data.time.join(", ")}`);
         for (const [k, c] of Object.entries(data.columns)) {
           lines.push(
-            `  ${k.padEnd(20)} ${c.dtype.padEnd(9)} [${c.shape.join(", ")}]  ${c.head.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ")}`,
+            `  ${k.padEnd(20)} ${c.dtype.padEnd(9)} [${c.shape.join(", ")}]  ${c.head.map(previewText).join(", ")}`,
           );
         }
         return lines.join("\n");
