@@ -239,6 +239,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
           (r) =>
             `${r.uid}  ${isoTime(r.time)}  scan ${r.scan_id ?? "-"}  ${String(r.plan_name ?? "-").padEnd(10)} ${String(r.exit_status ?? "(no stop)").padEnd(9)} ${r.event_records} event records`,
         );
+        if (rows.length > 0) lines.unshift(`${"uid".padEnd(rows[0]!.uid.length)}  ${"time".padEnd(24)}  scan  plan       exit      events`);
         lines.push(`${rows.length} run${rows.length === 1 ? "" : "s"}${query ? " matching the query" : ""}`);
         for (const p of problems) lines.push(`skipped ${p.path}: ${p.error.code}`);
         return lines.join("\n");

@@ -6,6 +6,7 @@ import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { repeatable } from "../options.js";
 import { writeTableFile } from "../table-output.js";
+import { truncatedLines } from "../text.js";
 
 interface LoadOptions {
   files: string;
@@ -204,7 +205,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
             `${table.numRows} rows × ${names.length} columns from ${cycles} cycle${cycles === 1 ? "" : "s"}${opts.out ? ` → ${opts.out}` : ""} (${seconds.toFixed(2)} s)`,
             ...(head > 0 && table.numRows > 0 ? [textTable(preview, names)] : []),
             ...(table.numRows > head && head > 0 ? [`… ${table.numRows - head} more rows`] : []),
-            ...dl.warnings.slice(0, 5).map((w) => `warning: ${w}`),
+            ...truncatedLines(dl.warnings, 5, (w) => `warning: ${w}`).map((l) => (l.startsWith("… ") ? `warning: ${l}` : l)),
           ].join("\n"),
       );
     });
