@@ -118,7 +118,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
     .option("--mode <mode>", "with a TCM: 'only' (passing hits) or 'any' (all hits of passing events)", "only")
     .option("--orientation <o>", "'hit' (one row per hit) or 'evt' (one row per event, hit columns as lists)", "hit")
     .option("--columns <a,b,c>", "columns to load; without it the entry list is output")
-    .option("--out <file>", "write the result to .parquet (zstd), .arrow (IPC file) or .lh5")
+    .option("--out <file>", "write the result to .parquet (zstd), .arrow (Arrow IPC file), .arrows (Arrow IPC stream) or .lh5")
     .option("--head <n>", "rows to preview on stdout", "10")
     .option("--data-dir <dir>", "override the FileDB's data_dir")
     .option("--workers <n>", "worker threads reading cycles in parallel (built CLI only)", "1")
@@ -132,8 +132,8 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       const head = Number(opts.head);
       if (!Number.isInteger(head) || head < 0)
         throw new CliUsageError(`--head must be a non-negative integer, got ${JSON.stringify(opts.head)}`);
-      if (opts.out !== undefined && ![".parquet", ".arrow", ".lh5"].includes(extname(opts.out))) {
-        throw new CliUsageError(`--out must end in .parquet, .arrow or .lh5, got ${JSON.stringify(opts.out)}`);
+      if (opts.out !== undefined && ![".parquet", ".arrow", ".arrows", ".lh5"].includes(extname(opts.out))) {
+        throw new CliUsageError(`--out must end in .parquet, .arrow, .arrows or .lh5, got ${JSON.stringify(opts.out)}`);
       }
       const workers = Number(opts.workers);
       if (!Number.isInteger(workers) || workers < 1)

@@ -331,24 +331,24 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
   group
     .command("to-packets")
     .description(
-      "convert a raw file's PACMAN messages into LArPix packets: --out X.h5 (larpix hdf5format 'packets' dataset), X.parquet or X.arrow (Arrow IPC file)",
+      "convert a raw file's PACMAN messages into LArPix packets: --out X.h5 (larpix hdf5format 'packets' dataset), X.parquet, X.arrow (Arrow IPC file) or X.arrows (Arrow IPC stream)",
     )
     .argument("<file>", "raw HDF5 file")
-    .requiredOption("--out <path>", "output file, .h5/.hdf5, .parquet or .arrow (Arrow IPC file)")
+    .requiredOption("--out <path>", "output file, .h5/.hdf5, .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream)")
     .option("--lenient", "skip unknown message types, illegal words and partial words instead of failing", false)
     .option("--block <n>", "messages converted per block", "100000")
     .action(async (file: string, opts: { out: string; lenient: boolean; block: string }) => {
       const ctx = getContext();
       const ext = extname(opts.out).toLowerCase();
-      if (![".h5", ".hdf5", ".parquet", ".arrow"].includes(ext))
-        throw new CliUsageError(`--out must end in .h5, .hdf5, .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
+      if (![".h5", ".hdf5", ".parquet", ".arrow", ".arrows"].includes(ext))
+        throw new CliUsageError(`--out must end in .h5, .hdf5, .parquet, .arrow or .arrows, got ${JSON.stringify(opts.out)}`);
       const blockMessages = Math.trunc(parsePositive(opts.block, "--block", 100_000));
       const info = await readRawfileInfo(file);
       const progress = ctx.progress(info.length, "to-packets");
       let packets = 0;
       try {
         const blocks = iterateRawfilePackets(file, { blockMessages, lenient: opts.lenient, onProgress: (done) => progress.update(done) });
-        if (ext === ".parquet" || ext === ".arrow") {
+        if (ext === ".parquet" || ext === ".arrow" || ext === ".arrows") {
           packets = await writePacketsTable(opts.out, blocks);
         } else {
           const writer = await PacketFileWriter.create(opts.out);

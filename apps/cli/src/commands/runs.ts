@@ -24,7 +24,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { withProgress } from "../progress.js";
-import { tableFormatOf, writeTableFile } from "../table-output.js";
+import { TABLE_OUT_HELP, tableFormatOf, writeTableFile } from "../table-output.js";
 
 const COMPRESSOR_NAMES = ["blosc", "zstd", "lz4"];
 const OVERWRITE_NAMES = ["never", "if_broken", "always"];
@@ -224,11 +224,11 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
 
   runs
     .command("load")
-    .description("load TYPE of RUN (regular, stored superrun, or superrun assembled from its subruns) → .parquet or .arrow")
+    .description("load TYPE of RUN (regular, stored superrun, or superrun assembled from its subruns) → .parquet, .arrow or .arrows")
     .argument("<store>", "strax DataDirectory")
     .argument("<run>", "run id")
     .argument("<type>", "data type, e.g. peaks")
-    .requiredOption("--out <file>", "output file ending in .parquet or .arrow")
+    .requiredOption("--out <file>", `output file: ${TABLE_OUT_HELP}`)
     .option("--start <ns>", "only rows with time ≥ START (ns)")
     .option("--end <ns>", "only rows ending ≤ END (ns)")
     .option("--from-subruns", "superruns: ignore stored superrun data and assemble from the subruns", false)
@@ -337,7 +337,7 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
     .argument("<store>", "strax DataDirectory (created if missing)")
     .argument("<run>", "run id (no '-', not starting with '_')")
     .argument("<type>", "data type name")
-    .argument("<file>", "input .parquet or .arrow file")
+    .argument("<file>", "input .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream) file")
     .option("--target-mb <mb>", "target chunk size in MB (default 200)")
     .option("--compressor <name>", `one of ${COMPRESSOR_NAMES.join(", ")} (default blosc)`)
     .option("--overwrite <policy>", `${OVERWRITE_NAMES.join(" | ")} (default if_broken)`)
