@@ -1,5 +1,5 @@
 import { openAsBlob } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import {
   type Chunk,
@@ -77,6 +77,7 @@ async function* readBatches(file: string): AsyncGenerator<RecordBatch> {
   const ext = extname(file);
   if (ext === ".parquet") {
     const pq = await import("parquet-wasm");
+    await stat(file); // a missing file is ENOENT naming it (exit 4); openAsBlob only says "Unable to open file as blob"
     const pf = await pq.ParquetFile.fromFile(await openAsBlob(file));
     try {
       const stream = await pf.stream({ batchSize: 1 << 16 });
