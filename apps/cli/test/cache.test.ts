@@ -33,7 +33,20 @@ describe("the daqkit cache", () => {
   it("gen2 read fills it; cache ls/size report it; cache clean empties it", async () => {
     const info = JSON.parse((await daqkit("--json", "gen2", "info", night)).stdout);
     const from = info.range.startUs;
-    const r = await daqkit("--json", "gen2", "read", night, "--from", String(from), "--to", String(from + 500_000), "--out", join(tmp, "a.parquet"), "--workers", "0");
+    const r = await daqkit(
+      "--json",
+      "gen2",
+      "read",
+      night,
+      "--from",
+      String(from),
+      "--to",
+      String(from + 500_000),
+      "--out",
+      join(tmp, "a.parquet"),
+      "--workers",
+      "0",
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const cache = JSON.parse(r.stdout).cache as string;

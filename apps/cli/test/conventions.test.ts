@@ -54,7 +54,10 @@ const ROWS = (): Record<string, Row> => ({
   "gen2 info": { ok: [BIN], bad: [[NONE], 4] },
   "gen2 convert-all": { ok: [t("night"), t("pq"), "--workers", "0"], bad: [[NONE, t("pq2")], 4] },
   "gen2 round-trip": { ok: [BIN, "--out", t("rt")], bad: [[NONE], 4] },
-  "gen2 read": { ok: [t("night"), "--from", FROM, "--to", TO, "--out", t("photons.arrows"), "--workers", "0"], bad: [[NONE, "--from", FROM, "--to", TO, "--out", t("x.parquet")], 4] },
+  "gen2 read": {
+    ok: [t("night"), "--from", FROM, "--to", TO, "--out", t("photons.arrows"), "--workers", "0"],
+    bad: [[NONE, "--from", FROM, "--to", TO, "--out", t("x.parquet")], 4],
+  },
   "cache ls": { ok: [], bad: [["extra-arg"], 2] },
   "cache size": { ok: [], bad: [["extra-arg"], 2] },
   "cache clean": { ok: ["--older-than", "30"], bad: [["--older-than", "soon"], 2] },
@@ -80,7 +83,10 @@ const ROWS = (): Record<string, Row> => ({
   "runs ls": { ok: [t("store")], bad: [[NONE], 4] },
   "runs define": { ok: [t("store"), "_conv", "0", "1"], bad: [[t("store"), "_bad", "no-such-run"], 3] },
   "runs write-superrun": { ok: [t("store"), "_conv", "records"], bad: [[t("store"), "_nope", "records"], 4] },
-  "runs load": { ok: [t("store"), "0", "records", "--out", t("records.arrow")], bad: [[t("store"), "0", "nosuchtype", "--out", t("n.parquet")], 4] },
+  "runs load": {
+    ok: [t("store"), "0", "records", "--out", t("records.arrow")],
+    bad: [[t("store"), "0", "nosuchtype", "--out", t("n.parquet")], 4],
+  },
   "runs put": { ok: [t("store"), "9", "mypeaks", t("peaks.arrow")], bad: [[t("store"), "9", "mypeaks", join(tmp, "missing.parquet")], 4] },
 });
 
@@ -133,7 +139,10 @@ describe("the CLI README conventions hold for every command", () => {
           doc = undefined;
         }
         if (!ARRAY_PENDING.has(name)) {
-          check(doc !== null && typeof doc === "object" && !Array.isArray(doc), `--json result is not one object: ${ok.stdout.slice(0, 80)}`);
+          check(
+            doc !== null && typeof doc === "object" && !Array.isArray(doc),
+            `--json result is not one object: ${ok.stdout.slice(0, 80)}`,
+          );
         }
       }
 

@@ -38,18 +38,43 @@ function piped(...args: string[]): { status: number | null; stderr: string } {
 
 beforeAll(() => {
   for (let i = 0; i < 3; i++) {
-    writeFileSync(join(tmp, `frame_${i}.tiff`), encodeTiff([new NdArray("<u2", [2, 3], Uint16Array.from({ length: 6 }, (_, j) => i + j))]));
+    writeFileSync(
+      join(tmp, `frame_${i}.tiff`),
+      encodeTiff([
+        new NdArray(
+          "<u2",
+          [2, 3],
+          Uint16Array.from({ length: 6 }, (_, j) => i + j),
+        ),
+      ]),
+    );
   }
   const time = BigInt64Array.from({ length: 100 }, (_, i) => BigInt(i * 10));
   const endtime = BigInt64Array.from(time, (t) => t + 5n);
-  writeFileSync(join(tmp, "peaks.arrow"), tableToIPC(tableFromArrays({ time, endtime, area: Float32Array.from({ length: 100 }, (_, i) => i) }), "file"));
+  writeFileSync(
+    join(tmp, "peaks.arrow"),
+    tableToIPC(tableFromArrays({ time, endtime, area: Float32Array.from({ length: 100 }, (_, i) => i) }), "file"),
+  );
 });
 
 describe.skipIf(missing !== undefined)("progress lines: on a TTY only", () => {
   // [label shown on the TTY, args]; each command is then run again with pipes and must keep stderr empty.
   const commands = (): Array<[RegExp, string[]]> => [
     [/rows \[/, ["lh5", "export", RAW, "ch1084803/raw", "--out", join(tmp, "raw.parquet"), "--batch-rows", "4"]],
-    [/tiff: documents \d/, ["docs", "ingest", "tiff", join(tmp, "frame_0.tiff"), join(tmp, "frame_1.tiff"), join(tmp, "frame_2.tiff"), "--out", join(tmp, "runs"), "--overwrite"]],
+    [
+      /tiff: documents \d/,
+      [
+        "docs",
+        "ingest",
+        "tiff",
+        join(tmp, "frame_0.tiff"),
+        join(tmp, "frame_1.tiff"),
+        join(tmp, "frame_2.tiff"),
+        "--out",
+        join(tmp, "runs"),
+        "--overwrite",
+      ],
+    ],
     [/runs \[/, ["docs", "export", join(tmp, "runs"), "--out", join(tmp, "copy"), "--overwrite"]],
     [/peaks\.arrow: rows \d/, ["runs", "put", join(tmp, "store"), "7", "peaks", join(tmp, "peaks.arrow"), "--overwrite", "always"]],
     [/7\/peaks: chunks \d/, ["runs", "load", join(tmp, "store"), "7", "peaks", "--out", join(tmp, "back.arrow")]],

@@ -17,7 +17,6 @@ function* allCommands(command: Command, path: string[] = []): Generator<[string,
   }
 }
 
-
 describe("repeatable options take exactly one value per use", () => {
   it("no option of any command is variadic (a variadic option swallows the positionals after it)", async () => {
     const variadic: string[] = [];

@@ -30,9 +30,13 @@ export async function writeTableFile(
 ): Promise<number> {
   const format = options.format ?? tableFormatOfName(path);
   if (format === undefined) {
-    throw new IoError("IO_BAD_ARGUMENT", `io: cannot tell the table format of ${JSON.stringify(path)} (expected .parquet, .arrow or .arrows)`, {
-      path,
-    });
+    throw new IoError(
+      "IO_BAD_ARGUMENT",
+      `io: cannot tell the table format of ${JSON.stringify(path)} (expected .parquet, .arrow or .arrows)`,
+      {
+        path,
+      },
+    );
   }
   if (format !== "parquet" && format !== "arrow" && format !== "arrows") {
     throw new IoError("IO_BAD_ARGUMENT", `io: unknown table format ${JSON.stringify(format)}`, { path });

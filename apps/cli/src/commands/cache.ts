@@ -14,9 +14,7 @@ function mib(bytes: number): string {
 
 /** `daqkit cache …`: the cache `gen2 read` keeps its Parquet files in ($XDG_CACHE_HOME/daqkit or ~/.cache/daqkit). */
 export function registerCacheCommands(program: Command, getContext: () => CliContext): void {
-  const cache = program
-    .command("cache")
-    .description("the daqkit cache (gen2 read's Parquet files): where it is, what it holds, clean it");
+  const cache = program.command("cache").description("the daqkit cache (gen2 read's Parquet files): where it is, what it holds, clean it");
 
   cache
     .command("ls")
@@ -58,6 +56,9 @@ export function registerCacheCommands(program: Command, getContext: () => CliCon
       const olderThan = opts.olderThan === undefined ? undefined : new Date(Date.now() - parseDays(opts.olderThan) * 86_400_000);
       const removed = await cleanCache(root, olderThan);
       const bytes = removed.reduce((s, e) => s + e.bytes, 0);
-      ctx.print({ root, removed: removed.map((e) => e.path), bytes }, () => `removed ${removed.length} entries (${mib(bytes)}) from ${root}`);
+      ctx.print(
+        { root, removed: removed.map((e) => e.path), bytes },
+        () => `removed ${removed.length} entries (${mib(bytes)}) from ${root}`,
+      );
     });
 }

@@ -294,9 +294,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
         const lines = [`run ${run.start.uid} stream ${opts.stream}: ${cols.length} events`];
         lines.push(`  ${"time".padEnd(20)} <f8       [${cols.length}]  ${data.time.join(", ")}`);
         for (const [k, c] of Object.entries(data.columns)) {
-          lines.push(
-            `  ${k.padEnd(20)} ${c.dtype.padEnd(9)} [${c.shape.join(", ")}]  ${c.head.map(previewText).join(", ")}`,
-          );
+          lines.push(`  ${k.padEnd(20)} ${c.dtype.padEnd(9)} [${c.shape.join(", ")}]  ${c.head.map(previewText).join(", ")}`);
         }
         return lines.join("\n");
       });

@@ -380,12 +380,20 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
 
   gen2
     .command("read")
-    .description("photons of DIR with timestamp in [--from, --to] (inclusive, across the wrap) → a .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream) file")
+    .description(
+      "photons of DIR with timestamp in [--from, --to] (inclusive, across the wrap) → a .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream) file",
+    )
     .argument("<dir>", "directory of .bin files")
     .requiredOption("--from <t>", "first µs since the year epoch (integer), or an ISO date")
     .requiredOption("--to <t>", "last µs (inclusive), or an ISO date; earlier than --from only across the wrap of a night that crosses it")
-    .requiredOption("--out <file>", "output file: .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream); photons with x or y ≥ 256 go to <file>.wide.<ext>")
-    .option("--cache <dir>", "Parquet cache directory (default: $XDG_CACHE_HOME/daqkit/gen2/<hash of DIR>, else ~/.cache/daqkit/…; see daqkit cache)")
+    .requiredOption(
+      "--out <file>",
+      "output file: .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream); photons with x or y ≥ 256 go to <file>.wide.<ext>",
+    )
+    .option(
+      "--cache <dir>",
+      "Parquet cache directory (default: $XDG_CACHE_HOME/daqkit/gen2/<hash of DIR>, else ~/.cache/daqkit/…; see daqkit cache)",
+    )
     .option("--year <yyyy>", "board epoch year, for ISO dates in --from/--to (default: inferred from the file names, as gen2 info)")
     .option("--overwrite", "reconvert even up-to-date cache files", false)
     .option("--workers <n>", "conversion worker threads")

@@ -295,7 +295,9 @@ export function registerLh5Commands(program: Command, getContext: () => CliConte
 
   lh5
     .command("export")
-    .description("write a table to Parquet (zstd) or Arrow IPC (file or stream), streamed in row batches; nested columns become parent_child")
+    .description(
+      "write a table to Parquet (zstd) or Arrow IPC (file or stream), streamed in row batches; nested columns become parent_child",
+    )
     .argument("<file>", "LH5 file")
     .argument("<path>", "table path, e.g. ch1084803/raw")
     .requiredOption("--out <file>", `output file: ${TABLE_OUT_HELP}`)

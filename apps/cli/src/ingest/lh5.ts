@@ -99,9 +99,7 @@ async function* ingestLh5(path: string, { stream, metadata, options }: IngestCli
     const tables = file.listTables();
     const table = options.table ?? (tables.length === 1 ? tables[0] : undefined);
     if (table === undefined) {
-      throw new CliUsageError(
-        `lh5: ${path} has ${tables.length} tables; choose one with --option table=… (${truncatedList(tables, 20)})`,
-      );
+      throw new CliUsageError(`lh5: ${path} has ${tables.length} tables; choose one with --option table=… (${truncatedList(tables, 20)})`);
     }
     const nRows = file.countRows(table) ?? 0;
     const uid = filesUid([path], [`table:${table}`]);
