@@ -106,7 +106,14 @@ describe.skipIf(missing !== undefined)("progress lines: on a TTY only", () => {
 describe("createProgress", () => {
   it("draws a bar with a known total, a count without, and nothing off a TTY", () => {
     let text = "";
-    const tty = { isTTY: true, columns: 80, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+    const tty = {
+      isTTY: true,
+      columns: 80,
+      write: (s: string) => {
+        text += s;
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream;
     const bar = createProgress(tty, 10, "convert");
     bar.update(10);
     bar.stop();
@@ -120,7 +127,13 @@ describe("createProgress", () => {
     count.stop();
     expect(text).toContain("docs 7");
     text = "";
-    const pipe = { isTTY: false, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+    const pipe = {
+      isTTY: false,
+      write: (s: string) => {
+        text += s;
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream;
     createProgress(pipe, 10, "x").tick();
     expect(text).toBe("");
   });
