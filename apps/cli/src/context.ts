@@ -1,4 +1,4 @@
-import cliProgress from "cli-progress";
+import { createProgress, NO_PROGRESS, type Progress } from "./progress.js";
 
 /** Shared services every command group receives. */
 export interface CliContext {
@@ -9,25 +9,26 @@ export interface CliContext {
    * string), otherwise `human()` as text.
    */
   print(data: unknown, human: () => string): void;
-  /** A progress bar on stderr, drawn only when stderr is a TTY (silent otherwise). */
+  /**
+   * A progress line on stderr, drawn only when stderr is a TTY and `--json` is off (silent otherwise);
+   * `total` ≤ 0 draws a running count.
+   */
   progress(total: number, label: string): Progress;
 }
 
-export interface Progress {
-  /** Advance by `n` units (default 1). */
-  tick(n?: number): void;
-  /** Set the absolute position. */
-  update(value: number): void;
-  /** Remove the bar. Safe to call more than once. */
-  stop(): void;
-}
+export type { Progress } from "./progress.js";
 
-/** JSON.stringify that writes bigint as decimal strings and typed arrays as arrays. */
+/**
+ * JSON.stringify that writes bigint as decimal strings and typed arrays as arrays. A float that is not finite
+ * is a string, `"NaN"`, `"Infinity"` or `"-Infinity"` (JSON has no such numbers), so it stays apart from a
+ * missing value, which is `null`.
+ */
 export function toJson(data: unknown, indent = 2): string {
   return JSON.stringify(
     data,
     (_key, value) => {
       if (typeof value === "bigint") return value.toString();
+      if (typeof value === "number" && !Number.isFinite(value)) return String(value);
       if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
         return Array.from(value as unknown as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? v.toString() : v));
       }
@@ -37,8 +38,6 @@ export function toJson(data: unknown, indent = 2): string {
     indent,
   );
 }
-
-const NO_PROGRESS: Progress = { tick() {}, update() {}, stop() {} };
 
 /** Where the CLI writes: real process streams by default, buffers in tests. */
 export interface CliIo {
@@ -62,22 +61,14 @@ export function createContext(options: { json: boolean; io?: CliIo }): CliContex
       io.out(options.json ? `${toJson(data)}\n` : `${human().replace(/\n$/, "")}\n`);
     },
     progress(total, label) {
-      const stream = io.progressStream;
-      if (!stream?.isTTY || options.json) return NO_PROGRESS;
-      const bar = new cliProgress.SingleBar(
-        { stream, format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}`, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(total, 0);
-      let stopped = false;
-      return {
-        tick: (n = 1) => bar.increment(n),
-        update: (v) => bar.update(v),
-        stop: () => {
-          if (!stopped) bar.stop();
-          stopped = true;
-        },
-      };
+      return options.json ? NO_PROGRESS : createProgress(io.progressStream, total, label);
     },
   };
+}
+
+/** A value in a text preview: JSON, except that NaN and ±Infinity print as such (a missing value is `null`). */
+export function previewText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return String(value);
+  return toJson(value, 0).replace(/"(NaN|-?Infinity)"/g, "$1");
 }

@@ -52,15 +52,15 @@ async function json(...args: string[]): Promise<Record<string, unknown>> {
 }
 
 describe("-- before positionals", () => {
-  it("time: negative µs after --, also after a variadic option", async () => {
+  it("time: negative µs after --, also after a repeated --inside (one value per use)", async () => {
     expect(await json("time", "range", "--", "-5", "10")).toMatchObject({ startUs: Number(M - 5n), stopUs: 10, wraps: true });
-    const r = await json("time", "range", "--inside", "3", "-2", "--", "-5", "10");
+    const r = await json("time", "range", "--inside", "3", "--inside", "-2", "--", "-5", "10");
     expect(r).toMatchObject({
       startUs: Number(M - 5n),
       stopUs: 10,
       inside: [
-        { tUs: "3", inside: true },
-        { tUs: "-2", inside: true },
+        { tUs: 3, inside: true },
+        { tUs: -2, inside: true },
       ],
     });
     expect(await json("time", "key", "--", "1657976683")).toMatchObject({ key: "20220716T130443Z" });

@@ -15,6 +15,8 @@ let manifest: { total_photons: number; checksum: string; files: Array<{ name: st
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "daqkit-gen2-cli-"));
+  // gen2 read without --cache uses $XDG_CACHE_HOME/daqkit: keep it inside this test's folder.
+  process.env.XDG_CACHE_HOME = join(tmp, "xdg-cache");
   night = join(tmp, "night");
   const r = spawnSync(
     "python3",

@@ -85,7 +85,10 @@ describe("daqkit rawhdf5", () => {
     expect(out.messages.map((m: { hex: string }) => m.hex)).toEqual(EXPECTED["raw_v0_0_two_iogroups.h5"]!.msgs_hex.slice(-2));
     expect(out.messages.map((m: { index: number }) => m.index)).toEqual([6, 7]);
     const h = await daqkit("rawhdf5", "cat", TWO, "--start", "3", "--end", "4");
-    expect(h.stdout.trim()).toBe("3\tio_group=2\t8 B\tD t=1700000003 words=0");
+    // a header line names the columns; --json carries the same PACMAN fields as the text
+    expect(h.stdout.trim()).toBe("index\tio_group\tsize\tpacman\n3\tio_group=2\t8 B\tD t=1700000003 words=0");
+    const j = JSON.parse((await daqkit("--json", "rawhdf5", "cat", TWO, "--start", "3", "--end", "4")).stdout);
+    expect(j.messages).toEqual([{ index: 3, ioGroup: 2, bytes: 8, pacman: { type: "D", unixTime: 1700000003, words: 0 } }]);
     const bad = await daqkit("rawhdf5", "cat", TWO, "--start", "x");
     expect(bad.code).toBe(2);
   });

@@ -5,13 +5,27 @@ const M = 34_359_738_368_000;
 
 describe("daqkit time", () => {
   it("range: normalises across the wrap and tests membership", async () => {
-    const r = await daqkit("time", "range", "-30", "30", "--inside", String(M), "31", "--overlaps", "25:40");
+    const r = await daqkit("time", "range", "-30", "30", "--inside", String(M), "--inside", "31", "--overlaps", "25:40");
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain(`range ${M - 30} … 30 µs (inclusive, crosses the 36-bit wrap), duration 60 µs`);
     expect(r.stdout).toContain(`${M}: inside`);
     expect(r.stdout).toContain("31: outside");
     expect(r.stdout).toContain("25-40: overlaps");
+  });
+
+  it("--inside takes one value per use (also a comma list), so it never swallows the positionals; µs are numbers", async () => {
+    const r = await daqkit("--json", "time", "range", "--inside", "5", "--inside", "7,40", "0", "10");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      startUs: 0,
+      stopUs: 10,
+      inside: [
+        { tUs: 5, inside: true },
+        { tUs: 7, inside: true },
+        { tUs: 40, inside: false },
+      ],
+    });
   });
 
   it("range --json with UTC ends", async () => {

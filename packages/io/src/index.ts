@@ -48,6 +48,7 @@ export {
   type ParquetWriteOptions,
   type TableFileFormat,
   type TableWriteOptions,
+  type ArrowWriteOptions,
   tableFormatOfName,
   writeArrowToSink,
   writeParquetToSink,

@@ -6,13 +6,14 @@ import type { Table } from "apache-arrow";
 
 /** Options of {@link writeTableFile}. */
 export interface WriteTableFileOptions extends ParquetWriteOptions, AtomicWriteOptions {
-  /** The format; default from the extension of `path` (`.parquet` or `.arrow`). */
+  /** The format; default from the extension of `path` (`.parquet`, `.arrow` or `.arrows`, the Arrow IPC stream format). */
   readonly format?: TableFileFormat;
 }
 
 /**
  * Stream Arrow tables (each a batch of rows with the same schema) into `path`: Parquet (zstd, row
- * groups ≤ 1 Mi rows, via parquet-wasm) or an Arrow IPC file. Memory stays at about one batch.
+ * groups ≤ 1 Mi rows, via parquet-wasm), an Arrow IPC file or (`arrows`) an Arrow IPC stream. Memory stays at
+ * about one batch.
  *
  * Atomic: written under a temporary name in the same directory, fsynced and renamed at the end.
  * On any error — the source throwing half way included — the temporary is removed and `path` is
@@ -29,16 +30,21 @@ export async function writeTableFile(
 ): Promise<number> {
   const format = options.format ?? tableFormatOfName(path);
   if (format === undefined) {
-    throw new IoError("IO_BAD_ARGUMENT", `io: cannot tell the table format of ${JSON.stringify(path)} (expected .parquet or .arrow)`, {
-      path,
-    });
+    throw new IoError(
+      "IO_BAD_ARGUMENT",
+      `io: cannot tell the table format of ${JSON.stringify(path)} (expected .parquet, .arrow or .arrows)`,
+      {
+        path,
+      },
+    );
   }
-  if (format !== "parquet" && format !== "arrow") {
+  if (format !== "parquet" && format !== "arrow" && format !== "arrows") {
     throw new IoError("IO_BAD_ARGUMENT", `io: unknown table format ${JSON.stringify(format)}`, { path });
   }
   const file = await openAtomicFile(path, options);
   try {
-    return format === "arrow" ? await writeArrowToSink(file, tables, options) : await writeParquetToSink(file, tables, options);
+    if (format === "parquet") return await writeParquetToSink(file, tables, options);
+    return await writeArrowToSink(file, tables, { ...options, stream: format === "arrows" });
   } catch (error) {
     await file.abort();
     if (IoError.isInstance(error) && error.path === undefined) {

@@ -13,7 +13,7 @@ import { IoError } from "./errors.js";
 import type { ByteSink } from "./sink.js";
 
 /** The table output formats. */
-export type TableFileFormat = "parquet" | "arrow";
+export type TableFileFormat = "parquet" | "arrow" | "arrows";
 
 /** Parquet compression codecs. */
 export type ParquetCompression = "zstd" | "snappy" | "gzip" | "brotli" | "lz4-raw" | "uncompressed";
@@ -197,19 +197,26 @@ export async function writeParquetToSink(
   }
 }
 
+/** Options of {@link writeArrowToSink}. */
+export interface ArrowWriteOptions extends TableWriteOptions {
+  /** Write the Arrow IPC stream format (`.arrows`, for readers of streams) instead of the IPC file format. */
+  readonly stream?: boolean;
+}
+
 /**
- * Stream Arrow tables into `sink` as one Arrow IPC file (the random-access "file" format), then
- * close the sink. On any failure the sink is aborted and the error rethrown.
+ * Stream Arrow tables into `sink` as one Arrow IPC file (the random-access "file" format), or with
+ * `stream: true` as an Arrow IPC stream, then close the sink. On any failure the sink is aborted and
+ * the error rethrown.
  * @returns the number of rows written
  * @throws IoError `IO_NOTHING_TO_WRITE`, `IO_FAILED`
  */
 export async function writeArrowToSink(
   sink: ByteSink,
   tables: AsyncIterable<Table> | Iterable<Table>,
-  options: TableWriteOptions = {},
+  options: ArrowWriteOptions = {},
 ): Promise<number> {
   const arrow = await import("apache-arrow");
-  const writer = new arrow.RecordBatchFileWriter();
+  const writer = options.stream ? new arrow.RecordBatchStreamWriter() : new arrow.RecordBatchFileWriter();
   // Drain the writer's byte chunks into the sink while batches are written.
   let pumpError: { error: unknown } | undefined;
   const pump = (async () => {
@@ -248,10 +255,11 @@ export async function writeArrowToSink(
   }
 }
 
-/** The table format of a file name from its extension (`.parquet`, `.arrow`), or `undefined`. */
+/** The table format of a file name from its extension (`.parquet`, `.arrow`, `.arrows`), or `undefined`. */
 export function tableFormatOfName(name: string): TableFileFormat | undefined {
   const lower = name.toLowerCase();
   if (lower.endsWith(".parquet")) return "parquet";
   if (lower.endsWith(".arrow")) return "arrow";
+  if (lower.endsWith(".arrows")) return "arrows";
   return undefined;
 }

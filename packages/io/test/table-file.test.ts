@@ -52,6 +52,20 @@ describe("writeTableFile", () => {
     expect(Array.from(back.getChild("id")!.toArray() as Int32Array)).toEqual(Array.from({ length: 15 }, (_, i) => i));
   });
 
+  it("writes an Arrow IPC stream for .arrows (no ARROW1 file magic), readable as a stream", async () => {
+    const out = join(dir, "a.arrows");
+    expect(await writeTableFile(out, [batch(0, 10), batch(10, 5)])).toBe(15);
+    const bytes = readFileSync(out);
+    expect(bytes.subarray(0, 6).toString("latin1")).not.toBe("ARROW1");
+    expect(bytes.readUInt32LE(0)).toBe(0xffffffff); // the stream format's continuation marker
+    const back = tableFromIPC(bytes);
+    expect(back.numRows).toBe(15);
+    expect(back.getChild("t")?.get(14)).toBe(14n * 1_000_000_000_000n);
+    const file = join(dir, "b.arrow");
+    await writeTableFile(file, [batch(0, 3)]);
+    expect(readFileSync(file).subarray(0, 6).toString("latin1")).toBe("ARROW1");
+  });
+
   it("writes a schema-only file for an empty selection", async () => {
     for (const name of ["e.parquet", "e.arrow"]) {
       const out = join(dir, name);

@@ -13,9 +13,10 @@ import {
 } from "@daqkit/docmodel";
 import { type MsgpackIndex, exportMsgpack, openMsgpackCatalog } from "@daqkit/docmodel/node";
 import type { Command } from "commander";
-import type { CliContext } from "../context.js";
+import { type CliContext, previewText } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { INGESTORS } from "../ingest/index.js";
+import { withProgress } from "../progress.js";
 
 function parseJsonOption(text: string | undefined, what: string): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
@@ -210,7 +211,8 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
           throw new CliUsageError(
             `docs ingest ${kind} takes one PATH, got ${paths.length} (quote a glob pattern so the shell does not expand it)`,
           );
-        const r = await withOverwriteHint(exportMsgpack(documents, opts.out, { overwrite: opts.overwrite, validate: opts.validate }));
+        const counted = withProgress(documents, ctx.progress(0, `${kind}: documents`));
+        const r = await withOverwriteHint(exportMsgpack(counted, opts.out, { overwrite: opts.overwrite, validate: opts.validate }));
         ctx.print({ kind, uid: r.uid, path: r.path, bytes: r.bytes, records: r.counts }, () =>
           [
             `${kind}: wrote run ${r.uid}`,
@@ -241,6 +243,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
           (r) =>
             `${r.uid}  ${isoTime(r.time)}  scan ${r.scan_id ?? "-"}  ${String(r.plan_name ?? "-").padEnd(10)} ${String(r.exit_status ?? "(no stop)").padEnd(9)} ${r.event_records} event records`,
         );
+        if (rows.length > 0) lines.unshift(`${"uid".padEnd(rows[0]!.uid.length)}  ${"time".padEnd(24)}  scan  plan       exit      events`);
         lines.push(`${rows.length} run${rows.length === 1 ? "" : "s"}${query ? " matching the query" : ""}`);
         for (const p of problems) lines.push(`skipped ${p.path}: ${p.error.code}`);
         return lines.join("\n");
@@ -295,9 +298,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
         const lines = [`run ${run.start.uid} stream ${opts.stream}: ${cols.length} events`];
         lines.push(`  ${"time".padEnd(20)} <f8       [${cols.length}]  ${data.time.join(", ")}`);
         for (const [k, c] of Object.entries(data.columns)) {
-          lines.push(
-            `  ${k.padEnd(20)} ${c.dtype.padEnd(9)} [${c.shape.join(", ")}]  ${c.head.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ")}`,
-          );
+          lines.push(`  ${k.padEnd(20)} ${c.dtype.padEnd(9)} [${c.shape.join(", ")}]  ${c.head.map(previewText).join(", ")}`);
         }
         return lines.join("\n");
       });
@@ -328,6 +329,7 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
         const selected = query ? catalog.search(query) : catalog;
         const keys = key !== undefined ? [resolveKey(selected, key)] : selected.uids();
         const written: { uid: string; path: string }[] = [];
+        const progress = ctx.progress(keys.length, "runs");
         for (const k of keys) {
           const run = await selected.run(k);
           const documents: Iterable<DocumentPair> = opts.canonical ? run.canonicalUnfilled() : run.documents();
@@ -340,7 +342,9 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
             await writeJsonLines(path, documents, opts.overwrite);
             written.push({ uid: run.start.uid, path });
           }
+          progress.tick();
         }
+        progress.stop();
         ctx.print({ runs: written }, () => [...written.map((w) => `${w.uid} → ${w.path}`), `${written.length} run(s) exported`].join("\n"));
       },
     );

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
@@ -23,6 +22,8 @@ import { openFileSource } from "@daqkit/io/node";
 import { GEN2_WRAP_US, gen2UsToDate, TimestampRange, unixNsToGen2Us } from "@daqkit/timestamps";
 import type { Command } from "commander";
 import type { CliContext, Progress } from "../context.js";
+import { gen2CacheDir } from "../cache.js";
+import { writeTableFile } from "../table-output.js";
 import { CliUsageError } from "../errors.js";
 
 function parseYear(text: string | undefined): number | undefined {
@@ -379,12 +380,20 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
 
   gen2
     .command("read")
-    .description("photons of DIR with timestamp in [--from, --to] (inclusive, across the wrap) → a .parquet or .arrow file")
+    .description(
+      "photons of DIR with timestamp in [--from, --to] (inclusive, across the wrap) → a .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream) file",
+    )
     .argument("<dir>", "directory of .bin files")
     .requiredOption("--from <t>", "first µs since the year epoch (integer), or an ISO date")
     .requiredOption("--to <t>", "last µs (inclusive), or an ISO date; earlier than --from only across the wrap of a night that crosses it")
-    .requiredOption("--out <file>", "output file: .parquet or .arrow (photons with x or y ≥ 256 go to <file>.wide.<ext>)")
-    .option("--cache <dir>", "Parquet cache directory (default: under the system temp directory, one per bin directory)")
+    .requiredOption(
+      "--out <file>",
+      "output file: .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream); photons with x or y ≥ 256 go to <file>.wide.<ext>",
+    )
+    .option(
+      "--cache <dir>",
+      "Parquet cache directory (default: $XDG_CACHE_HOME/daqkit/gen2/<hash of DIR>, else ~/.cache/daqkit/…; see daqkit cache)",
+    )
     .option("--year <yyyy>", "board epoch year, for ISO dates in --from/--to (default: inferred from the file names, as gen2 info)")
     .option("--overwrite", "reconvert even up-to-date cache files", false)
     .option("--workers <n>", "conversion worker threads")
@@ -396,16 +405,15 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
         const ctx = getContext();
         const year = parseYear(opts.year);
         const ext = extname(opts.out);
-        if (ext !== ".parquet" && ext !== ".arrow")
-          throw new CliUsageError(`--out must end in .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
+        if (ext !== ".parquet" && ext !== ".arrow" && ext !== ".arrows")
+          throw new CliUsageError(`--out must end in .parquet, .arrow or .arrows, got ${JSON.stringify(opts.out)}`);
         const from = parseTime(opts.from, "--from");
         const to = parseTime(opts.to, "--to");
         if ("ns" in from && "ns" in to && from.ns > to.ns) {
           throw new CliUsageError(`--from ${opts.from} is later than --to ${opts.to}`);
         }
         await assertNotAFile(dirArg);
-        const cache =
-          opts.cache ?? join(tmpdir(), "daqkit-gen2-cache", createHash("sha256").update(resolve(dirArg)).digest("hex").slice(0, 16));
+        const cache = opts.cache ?? (await gen2CacheDir(dirArg));
         const progress = lazyProgress(ctx, "convert");
         const dir = await BinDirectory.open(dirArg, cache, {
           progress: progress.cb,
@@ -448,7 +456,12 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
         } finally {
           progress.stop();
         }
-        const write = ext === ".parquet" ? writeTableParquet : writeTableArrow;
+        const write =
+          ext === ".parquet"
+            ? writeTableParquet
+            : ext === ".arrow"
+              ? writeTableArrow
+              : async (path: string, table: typeof r.photons) => void (await writeTableFile(path, [table]));
         await write(opts.out, r.photons);
         const wideOut = r.wide.numRows > 0 ? `${opts.out.slice(0, -ext.length)}.wide${ext}` : null;
         if (wideOut) await write(wideOut, r.wide);

@@ -2,7 +2,7 @@ import { type Lgdo, type Lh5ObjectInfo, type Table, lgdoRows, lgdoToArrow, openL
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
-import { tableFormatOf, writeTableFile } from "../table-output.js";
+import { TABLE_OUT_HELP, tableFormatOf, writeTableFile } from "../table-output.js";
 
 /** `a:b` (half-open), `a:`, `:b`, or a comma list `1,5,7` → an lh5 row selection. */
 function parseRows(
@@ -295,10 +295,12 @@ export function registerLh5Commands(program: Command, getContext: () => CliConte
 
   lh5
     .command("export")
-    .description("write a table to Parquet (zstd) or Arrow IPC, streamed in row batches; nested columns become parent_child")
+    .description(
+      "write a table to Parquet (zstd) or Arrow IPC (file or stream), streamed in row batches; nested columns become parent_child",
+    )
     .argument("<file>", "LH5 file")
     .argument("<path>", "table path, e.g. ch1084803/raw")
-    .requiredOption("--out <file>", "output file ending in .parquet or .arrow")
+    .requiredOption("--out <file>", `output file: ${TABLE_OUT_HELP}`)
     .option("--columns <names>", "comma-separated columns (nested as parent/child)")
     .option("--rows <a:b>", "only rows [a, b)")
     .option("--batch-rows <n>", "rows per batch", "65536")

@@ -6,6 +6,7 @@ import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { repeatable } from "../options.js";
 import { writeTableFile } from "../table-output.js";
+import { truncatedLines } from "../text.js";
 
 interface LoadOptions {
   files: string;
@@ -126,7 +127,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
     .option("--mode <mode>", "with a TCM: 'only' (passing hits) or 'any' (all hits of passing events)", "only")
     .option("--orientation <o>", "'hit' (one row per hit) or 'evt' (one row per event, hit columns as lists)", "hit")
     .option("--columns <a,b,c>", "columns to load; without it the entry list is output")
-    .option("--out <file>", "write the result to .parquet (zstd), .arrow (IPC file) or .lh5")
+    .option("--out <file>", "write the result to .parquet (zstd), .arrow (Arrow IPC file), .arrows (Arrow IPC stream) or .lh5")
     .option("--head <n>", "rows to preview on stdout", "10")
     .option("--data-dir <dir>", "override the FileDB's data_dir")
     .option("--workers <n>", "worker threads reading cycles in parallel (built CLI only)", "1")
@@ -149,8 +150,8 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       const head = Number(opts.head);
       if (!Number.isInteger(head) || head < 0)
         throw new CliUsageError(`--head must be a non-negative integer, got ${JSON.stringify(opts.head)}`);
-      if (opts.out !== undefined && ![".parquet", ".arrow", ".lh5"].includes(extname(opts.out))) {
-        throw new CliUsageError(`--out must end in .parquet, .arrow or .lh5, got ${JSON.stringify(opts.out)}`);
+      if (opts.out !== undefined && ![".parquet", ".arrow", ".arrows", ".lh5"].includes(extname(opts.out))) {
+        throw new CliUsageError(`--out must end in .parquet, .arrow, .arrows or .lh5, got ${JSON.stringify(opts.out)}`);
       }
       const workers = Number(opts.workers);
       if (!Number.isInteger(workers) || workers < 1)
@@ -264,7 +265,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
             `${table.numRows} rows × ${names.length} columns from ${cycles} cycle${cycles === 1 ? "" : "s"}${opts.out ? ` → ${opts.out}` : ""} (${seconds.toFixed(2)} s)`,
             ...(head > 0 && table.numRows > 0 ? [textTable(preview, names)] : []),
             ...(table.numRows > head && head > 0 ? [`… ${table.numRows - head} more rows`] : []),
-            ...dl.warnings.slice(0, 5).map((w) => `warning: ${w}`),
+            ...truncatedLines(dl.warnings, 5, (w) => `warning: ${w}`).map((l) => (l.startsWith("… ") ? `warning: ${l}` : l)),
           ].join("\n"),
       );
     });

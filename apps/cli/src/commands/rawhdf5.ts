@@ -34,14 +34,21 @@ function hexOf(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
+/** The PACMAN header of a message: type letter (`D` data, `?` request, `!` reply), unix seconds, word count; null when it is none. */
+function pacmanHeader(bytes: Uint8Array): { type: string; unixTime: number; words: number } | null {
+  if (bytes.length < 8) return null;
+  const typeByte = bytes[0]!;
+  if (typeByte !== 0x44 && typeByte !== 0x3f && typeByte !== 0x21) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { type: String.fromCharCode(typeByte), unixTime: view.getUint32(1, true), words: view.getUint16(6, true) };
+}
+
 /** A short description of a PACMAN message: type letter, unix time, word count. */
 function describeMessage(bytes: Uint8Array): string {
   if (bytes.length < 8) return `(${bytes.length} bytes, shorter than a PACMAN header)`;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const typeByte = bytes[0]!;
-  if (typeByte !== 0x44 && typeByte !== 0x3f && typeByte !== 0x21)
-    return `(not a PACMAN message: type byte 0x${typeByte.toString(16).padStart(2, "0")})`;
-  return `${String.fromCharCode(typeByte)} t=${view.getUint32(1, true)} words=${view.getUint16(6, true)}`;
+  const h = pacmanHeader(bytes);
+  if (!h) return `(not a PACMAN message: type byte 0x${bytes[0]!.toString(16).padStart(2, "0")})`;
+  return `${h.type} t=${h.unixTime} words=${h.words}`;
 }
 
 function isoSeconds(s: number): string {
@@ -52,6 +59,8 @@ interface MessageLine {
   index: number;
   ioGroup: number;
   bytes: number;
+  /** The PACMAN header fields the text mode shows (null when the message has no PACMAN header). */
+  pacman: { type: string; unixTime: number; words: number } | null;
   hex?: string;
 }
 
@@ -60,16 +69,20 @@ function messageLines(start: number, msgs: Uint8Array[], ioGroups: Uint8Array, w
     index: rows ? rows[i]! : start + i,
     ioGroup: ioGroups[i]!,
     bytes: m.length,
+    pacman: pacmanHeader(m),
     ...(withHex ? { hex: hexOf(m) } : {}),
   }));
 }
 
-function humanLines(lines: MessageLine[], msgs: Uint8Array[]): string {
-  return lines
+function humanLines(lines: MessageLine[], msgs: Uint8Array[], header = true): string {
+  if (lines.length === 0) return "";
+  const head = `index\tio_group\tsize\tpacman${lines[0]!.hex !== undefined ? "\thex" : ""}`;
+  const body = lines
     .map(
       (l, i) => `${l.index}\tio_group=${l.ioGroup}\t${l.bytes} B\t${describeMessage(msgs[i]!)}${l.hex !== undefined ? `\t${l.hex}` : ""}`,
     )
     .join("\n");
+  return header ? `${head}\n${body}` : body;
 }
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -284,7 +297,7 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
         })) {
           const lines = messageLines(batch.start, batch.msgs, batch.ioGroups, opts.hex);
           total += lines.length;
-          ctx.print({ file, start: batch.start, messages: lines }, () => humanLines(lines, batch.msgs));
+          ctx.print({ file, start: batch.start, messages: lines }, () => humanLines(lines, batch.msgs, total === lines.length));
         }
       } finally {
         process.removeListener("SIGINT", onSigint);
@@ -321,24 +334,24 @@ export function registerRawhdf5Commands(program: Command, getContext: () => CliC
   group
     .command("to-packets")
     .description(
-      "convert a raw file's PACMAN messages into LArPix packets: --out X.h5 (larpix hdf5format 'packets' dataset), X.parquet or X.arrow (Arrow IPC file)",
+      "convert a raw file's PACMAN messages into LArPix packets: --out X.h5 (larpix hdf5format 'packets' dataset), X.parquet, X.arrow (Arrow IPC file) or X.arrows (Arrow IPC stream)",
     )
     .argument("<file>", "raw HDF5 file")
-    .requiredOption("--out <path>", "output file, .h5/.hdf5, .parquet or .arrow (Arrow IPC file)")
+    .requiredOption("--out <path>", "output file, .h5/.hdf5, .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream)")
     .option("--lenient", "skip unknown message types, illegal words and partial words instead of failing", false)
     .option("--block <n>", "messages converted per block", "100000")
     .action(async (file: string, opts: { out: string; lenient: boolean; block: string }) => {
       const ctx = getContext();
       const ext = extname(opts.out).toLowerCase();
-      if (![".h5", ".hdf5", ".parquet", ".arrow"].includes(ext))
-        throw new CliUsageError(`--out must end in .h5, .hdf5, .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
+      if (![".h5", ".hdf5", ".parquet", ".arrow", ".arrows"].includes(ext))
+        throw new CliUsageError(`--out must end in .h5, .hdf5, .parquet, .arrow or .arrows, got ${JSON.stringify(opts.out)}`);
       const blockMessages = Math.trunc(parsePositive(opts.block, "--block", 100_000));
       const info = await readRawfileInfo(file);
       const progress = ctx.progress(info.length, "to-packets");
       let packets = 0;
       try {
         const blocks = iterateRawfilePackets(file, { blockMessages, lenient: opts.lenient, onProgress: (done) => progress.update(done) });
-        if (ext === ".parquet" || ext === ".arrow") {
+        if (ext === ".parquet" || ext === ".arrow" || ext === ".arrows") {
           packets = await writePacketsTable(opts.out, blocks);
         } else {
           const writer = await PacketFileWriter.create(opts.out);

@@ -1,5 +1,5 @@
 import { openAsBlob } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import {
   type Chunk,
@@ -23,7 +23,8 @@ import type { RecordBatch } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
-import { tableFormatOf, writeTableFile } from "../table-output.js";
+import { withProgress } from "../progress.js";
+import { TABLE_OUT_HELP, tableFormatOf, writeTableFile } from "../table-output.js";
 
 const COMPRESSOR_NAMES = ["blosc", "zstd", "lz4"];
 const OVERWRITE_NAMES = ["never", "if_broken", "always"];
@@ -76,6 +77,7 @@ async function* readBatches(file: string): AsyncGenerator<RecordBatch> {
   const ext = extname(file);
   if (ext === ".parquet") {
     const pq = await import("parquet-wasm");
+    await stat(file); // a missing file is ENOENT naming it (exit 4); openAsBlob only says "Unable to open file as blob"
     const pf = await pq.ParquetFile.fromFile(await openAsBlob(file));
     try {
       const stream = await pf.stream({ batchSize: 1 << 16 });
@@ -229,11 +231,11 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
 
   runs
     .command("load")
-    .description("load TYPE of RUN (regular, stored superrun, or superrun assembled from its subruns) → .parquet or .arrow")
+    .description("load TYPE of RUN (regular, stored superrun, or superrun assembled from its subruns) → .parquet, .arrow or .arrows")
     .argument("<store>", "strax DataDirectory")
     .argument("<run>", "run id")
     .argument("<type>", "data type, e.g. peaks")
-    .requiredOption("--out <file>", "output file ending in .parquet or .arrow")
+    .requiredOption("--out <file>", `output file: ${TABLE_OUT_HELP}`)
     .option("--start <ns>", "only rows with time ≥ START (ns)")
     .option("--end <ns>", "only rows ending ≤ END (ns)")
     .option("--from-subruns", "superruns: ignore stored superrun data and assemble from the subruns", false)
@@ -267,8 +269,9 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
         let last: bigint | undefined;
         const started = performance.now();
         const { Table: ArrowTable } = await import("apache-arrow");
+        const progress = ctx.progress(0, `${runId}/${type}: chunks`);
         async function* batches(): AsyncGenerator<InstanceType<typeof ArrowTable>> {
-          for await (const c of iterateChunks(dir, runId, type, options) as AsyncIterable<Chunk>) {
+          for await (const c of withProgress(iterateChunks(dir, runId, type, options) as AsyncIterable<Chunk>, progress)) {
             chunks++;
             bytes += c.data.byteLength;
             first ??= c.start;
@@ -304,11 +307,14 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
       const overwrite = parseOverwrite(opts.overwrite);
       const dir = new DataDirectory(store);
       const started = performance.now();
+      const progress = ctx.progress(0, `${name}/${type}: rows`);
       const meta = await writeSuperrun(dir, name, type, {
+        onProgress: (rows) => progress.update(rows),
         ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
         ...(compressor ? { compressor } : {}),
         ...(overwrite ? { overwrite } : {}),
       });
+      progress.stop();
       const found = await dir.findData(name, type);
       const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
       const chunks = meta.chunks.map((c) => ({
@@ -338,7 +344,7 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
     .argument("<store>", "strax DataDirectory (created if missing)")
     .argument("<run>", "run id (no '-', not starting with '_')")
     .argument("<type>", "data type name")
-    .argument("<file>", "input .parquet or .arrow file")
+    .argument("<file>", "input .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream) file")
     .option("--target-mb <mb>", "target chunk size in MB (default 200)")
     .option("--compressor <name>", `one of ${COMPRESSOR_NAMES.join(", ")} (default blosc)`)
     .option("--overwrite <policy>", `${OVERWRITE_NAMES.join(" | ")} (default if_broken)`)
@@ -375,7 +381,8 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
         await mkdir(store, { recursive: true });
         const dir = new DataDirectory(store);
         const started = performance.now();
-        const meta = await putArrow(dir, runId, type, readBatches(file), {
+        const batches = withProgress(readBatches(file), ctx.progress(0, `${file}: rows`), (b) => b.numRows);
+        const meta = await putArrow(dir, runId, type, batches, {
           ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
           ...(compressor ? { compressor } : {}),
           ...(overwrite ? { overwrite } : {}),

@@ -10,6 +10,7 @@ import {
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { repeatable } from "../options.js";
 
 /** Parse a whole number of µs (decimal, optional sign; `_` separators allowed). */
 export function parseIntegerArg(text: string, what: string): bigint {
@@ -33,14 +34,19 @@ export function registerTimeCommands(program: Command, getContext: () => CliCont
     .description("normalise a gen2 µs time range (both ends inclusive, modulo the 36-bit wrap) and test times against it")
     .argument("<start>", "first µs of the range (integer, any sign; reduced modulo M = 2^36 × 500 µs)")
     .argument("<stop>", "last µs of the range, inclusive")
-    .option("--inside <t...>", "µs times to test for membership")
+    .option("--inside <t>", "a µs time to test for membership (repeat for more: --inside 5 --inside 7; or a comma list 5,7)", repeatable)
     .option("--overlaps <start:stop>", "another range to test for overlap")
     .option("--year <yyyy>", "year of the board epoch, to print the ends in UTC")
     .action((startText: string, stopText: string, opts: { inside?: string[]; overlaps?: string; year?: string }) => {
       const ctx = getContext();
       const range = new TimestampRange(parseIntegerArg(startText, "start"), parseIntegerArg(stopText, "stop"));
       const year = parseYear(opts.year);
-      const inside = (opts.inside ?? []).map((t) => ({ tUs: t, inside: range.inside(parseIntegerArg(t, "--inside")) }));
+      const inside = (opts.inside ?? [])
+        .flatMap((t) => t.split(","))
+        .map((t) => {
+          const tUs = parseIntegerArg(t, "--inside");
+          return { tUs: Number(tUs), inside: range.inside(tUs) };
+        });
       let overlaps: { other: string; overlaps: boolean } | undefined;
       if (opts.overlaps !== undefined) {
         const m = /^(-?[\d_]+):(-?[\d_]+)$/.exec(opts.overlaps);

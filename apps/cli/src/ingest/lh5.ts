@@ -5,6 +5,7 @@ import { filesUid } from "@daqkit/docmodel/node";
 import { isNumericTypedArray, numpyTypestrOfTypedArray } from "@daqkit/io";
 import { type Lgdo, type Table, openLh5 } from "@daqkit/lh5/node";
 import { CliUsageError } from "../errors.js";
+import { truncatedList } from "../text.js";
 import type { CliIngestor, IngestCliOptions } from "./types.js";
 
 /*
@@ -132,9 +133,7 @@ async function* ingestLh5(path: string, { stream, metadata, options }: IngestCli
     const tables = file.listTables();
     const table = options.table ?? (tables.length === 1 ? tables[0] : undefined);
     if (table === undefined) {
-      throw new CliUsageError(
-        `lh5: ${path} has ${tables.length} tables; choose one with --option table=… (${tables.slice(0, 20).join(", ")})`,
-      );
+      throw new CliUsageError(`lh5: ${path} has ${tables.length} tables; choose one with --option table=… (${truncatedList(tables, 20)})`);
     }
     const nRows = file.countRows(table) ?? 0;
     const uid = filesUid([path], [`table:${table}`]);
