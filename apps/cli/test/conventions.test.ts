@@ -90,9 +90,6 @@ const ROWS = (): Record<string, Row> => ({
   "runs put": { ok: [t("store"), "9", "mypeaks", t("peaks.arrow")], bad: [[t("store"), "9", "mypeaks", join(tmp, "missing.parquet")], 4] },
 });
 
-/** `runs ls --json` becomes an object on the runs branch (another engineer's item of issue 18); drop it from here then. */
-const ARRAY_PENDING = new Set(["runs ls"]);
-
 function leaves(command: Command, path: string[] = []): string[] {
   return command.commands.flatMap((sub) => {
     const p = [...path, sub.name()];
@@ -138,12 +135,7 @@ describe("the CLI README conventions hold for every command", () => {
         } catch {
           doc = undefined;
         }
-        if (!ARRAY_PENDING.has(name)) {
-          check(
-            doc !== null && typeof doc === "object" && !Array.isArray(doc),
-            `--json result is not one object: ${ok.stdout.slice(0, 80)}`,
-          );
-        }
+        check(doc !== null && typeof doc === "object" && !Array.isArray(doc), `--json result is not one object: ${ok.stdout.slice(0, 80)}`);
       }
 
       const [badArgs, exit] = row.bad;
