@@ -69,32 +69,92 @@ interface Channel {
 /**
  * The helper worker's program (runs as a classic worker from a Blob URL; must not reference anything
  * outside itself). Serves read requests posted in the control words: reads the slice of the
- * registered blob with BYOB stream reads into a reused buffer and copies it into the data area.
+ * registered blob with BYOB stream reads into a reused buffer and copies it into the data area. A
+ * long or sequential request starts a read-ahead of the next 4 MiB (one stream, read in place into
+ * one reused buffer while the HDF5 worker works), which later requests are answered from.
  */
 function helperMain(): void {
   const scope = self as unknown as {
     onmessage: ((e: MessageEvent) => void) | null;
     postMessage(v: unknown): void;
   };
+  /** Bytes read ahead of a sequential reader (one stream, read in place into `aheadBuf`). */
+  const AHEAD = 4 << 20;
+  /** Requests at least this long, or starting where the previous one ended, start a read-ahead. */
+  const SEQUENTIAL_MIN = 64 << 10;
+  interface Ahead {
+    id: number;
+    start: number;
+    end: number;
+    filled: number;
+    reader: ReadableStreamBYOBReader;
+    done: boolean;
+    failed: boolean;
+  }
   const blobs = new Map<number, Blob>();
   let ctrl: Int32Array | undefined;
   let pos: Float64Array | undefined;
   let data: Uint8Array | undefined;
-  let scratch: ArrayBuffer | null = null;
+  let scratch = new ArrayBuffer(1 << 20);
+  let aheadBuf = new ArrayBuffer(AHEAD);
+  let ahead: Ahead | null = null;
+  let byobWorks = true;
+  let lastEnd = -1;
 
-  async function readInto(blob: Blob, start: number, length: number, out: Uint8Array): Promise<number> {
-    const stream = blob.slice(start, start + length).stream();
-    let got = 0;
-    let byob: ReadableStreamBYOBReader | undefined;
+  function byobReader(blob: Blob, start: number, end: number): ReadableStreamBYOBReader | null {
+    if (!byobWorks) return null;
     try {
-      byob = stream.getReader({ mode: "byob" });
+      return blob.slice(start, end).stream().getReader({ mode: "byob" });
     } catch {
-      byob = undefined;
+      byobWorks = false;
+      return null;
     }
+  }
+
+  /** One BYOB read of the read-ahead stream, in place into `aheadBuf` (transferred and handed back). */
+  async function stepAhead(a: Ahead): Promise<void> {
+    try {
+      const { value, done } = await a.reader.read(new Uint8Array(aheadBuf, a.filled, a.end - a.start - a.filled));
+      if (value) aheadBuf = value.buffer as ArrayBuffer;
+      if (done || !value || value.byteLength === 0) a.done = true;
+      else {
+        a.filled += value.byteLength;
+        if (a.start + a.filled >= a.end) a.done = true;
+      }
+    } catch {
+      a.done = true;
+      a.failed = true;
+    }
+    if (aheadBuf.byteLength === 0) aheadBuf = new ArrayBuffer(AHEAD);
+  }
+
+  async function closeAhead(): Promise<void> {
+    const a = ahead;
+    ahead = null;
+    if (!a) return;
+    if (!a.done) await a.reader.cancel().catch(() => undefined);
+    try {
+      a.reader.releaseLock();
+    } catch {
+      // already released
+    }
+    if (aheadBuf.byteLength === 0) aheadBuf = new ArrayBuffer(AHEAD);
+  }
+
+  function startAhead(id: number, blob: Blob, start: number): void {
+    const end = Math.min(blob.size, start + AHEAD);
+    if (end <= start) return;
+    const reader = byobReader(blob, start, end);
+    if (reader) ahead = { id, start, end, filled: 0, reader, done: false, failed: false };
+  }
+
+  /** Read `[start, start + length)` of `blob` into `out` (no read-ahead); the bytes read. */
+  async function readDirect(blob: Blob, start: number, length: number, out: Uint8Array): Promise<number> {
+    let got = 0;
+    const byob = byobReader(blob, start, start + length);
     if (byob) {
       try {
         while (got < length) {
-          scratch ??= new ArrayBuffer(1 << 20);
           const want = Math.min(scratch.byteLength, length - got);
           const { value, done } = await byob.read(new Uint8Array(scratch, 0, want));
           if (value) scratch = value.buffer as ArrayBuffer;
@@ -103,12 +163,14 @@ function helperMain(): void {
           got += value.byteLength;
         }
       } finally {
+        if (scratch.byteLength === 0) scratch = new ArrayBuffer(1 << 20);
         if (got < length) await byob.cancel().catch(() => undefined);
         byob.releaseLock();
       }
       return got;
     }
-    const reader = stream.getReader();
+    // No byte streams: the default reader's chunks (allocated by the browser, collected between requests).
+    const reader = blob.slice(start, start + length).stream().getReader();
     try {
       while (got < length) {
         const { value, done } = await reader.read();
@@ -124,31 +186,64 @@ function helperMain(): void {
     return got;
   }
 
+  async function answer(id: number, start: number, length: number): Promise<number> {
+    const blob = blobs.get(id);
+    const out = (data as Uint8Array).subarray(0, length);
+    if (!blob) return -1;
+    const a = ahead;
+    if (a && a.id === id && !a.failed && start >= a.start && start + length <= a.end) {
+      while (!a.done && a.start + a.filled < start + length) await stepAhead(a);
+      if (a.start + a.filled >= start + length) {
+        out.set(new Uint8Array(aheadBuf, start - a.start, length));
+        if (start + length === a.end) {
+          await closeAhead();
+          startAhead(id, blob, a.end);
+        }
+        return length;
+      }
+    }
+    await closeAhead();
+    const got = await readDirect(blob, start, length, out);
+    if (got === length && (length >= SEQUENTIAL_MIN || start === lastEnd)) startAhead(id, blob, start + length);
+    return got;
+  }
+
   async function serve(): Promise<void> {
     const c = ctrl as Int32Array;
+    const waitAsync = (
+      Atomics as unknown as {
+        waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<unknown> | string };
+      }
+    ).waitAsync;
     for (;;) {
       const state = Atomics.load(c, 0);
-      if (state !== 1) {
-        const w = (
-          Atomics as unknown as {
-            waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<unknown> | string };
-          }
-        ).waitAsync(c, 0, state);
-        if (w.async) await w.value;
+      if (state === 1) {
+        const id = Atomics.load(c, 1);
+        const length = Atomics.load(c, 2);
+        const start = (pos as Float64Array)[4] as number;
+        let result: number;
+        try {
+          result = await answer(id, start, length);
+        } catch {
+          result = -1;
+        }
+        lastEnd = start + length;
+        Atomics.store(c, 3, result);
+        Atomics.store(c, 0, result === length ? 2 : 3);
+        Atomics.notify(c, 0);
         continue;
       }
-      const blob = blobs.get(Atomics.load(c, 1));
-      const length = Atomics.load(c, 2);
-      const start = (pos as Float64Array)[4] as number;
-      let result = -1;
-      try {
-        if (blob) result = await readInto(blob, start, length, (data as Uint8Array).subarray(0, length));
-      } catch {
-        result = -1;
+      if (ahead && (!blobs.has(ahead.id) || ahead.failed)) {
+        await closeAhead();
+        continue;
       }
-      Atomics.store(c, 3, result);
-      Atomics.store(c, 0, result < 0 ? 3 : 2);
-      Atomics.notify(c, 0);
+      if (ahead && !ahead.done) {
+        // Idle: fill the read-ahead one stream read at a time, looking for requests in between.
+        await stepAhead(ahead);
+        continue;
+      }
+      const w = waitAsync(c, 0, state);
+      if (w.async) await w.value;
     }
   }
 
