@@ -50,10 +50,10 @@ const LENGTH = 2;
 const RESULT = 3;
 /** Float64 index of the request's byte position (byte 32). */
 const POSITION_F64 = 4;
+/** States of the `STATE` word (the helper, which cannot import these, uses the numbers; 3 = failed). */
 const IDLE = 0;
 const REQUEST = 1;
 const DONE = 2;
-const FAILED = 3;
 
 interface Channel {
   readonly worker: Worker;
@@ -170,7 +170,10 @@ function helperMain(): void {
       return got;
     }
     // No byte streams: the default reader's chunks (allocated by the browser, collected between requests).
-    const reader = blob.slice(start, start + length).stream().getReader();
+    const reader = blob
+      .slice(start, start + length)
+      .stream()
+      .getReader();
     try {
       while (got < length) {
         const { value, done } = await reader.read();
@@ -408,7 +411,8 @@ export async function openH5Blob(runtime: H5Runtime, blob: Blob, options: OpenH5
         Atomics.store(ctrl, STATE, REQUEST);
         Atomics.notify(ctrl, STATE);
         if (Atomics.wait(ctrl, STATE, REQUEST, timeoutMs) === "timed-out" && Atomics.load(ctrl, STATE) === REQUEST) {
-          Atomics.store(ctrl, STATE, IDLE);
+          // The helper may still answer this request later: never use the channel again.
+          channel.broken = `no answer from the helper worker within ${timeoutMs} ms`;
           throw new fs.ErrnoError(EIO);
         }
         const state = Atomics.load(ctrl, STATE);
