@@ -27,6 +27,12 @@ export const BROWSER_SKIP: string | undefined =
 
 if (BROWSER_SKIP) console.warn(BROWSER_SKIP);
 
+/** Response headers that make a page and its workers cross-origin isolated. */
+export const CROSS_ORIGIN_ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-embedder-policy": "require-corp",
+};
+
 export interface BrowserHarness {
   /** The server's origin, e.g. `http://127.0.0.1:40123`. */
   readonly origin: string;
@@ -41,10 +47,15 @@ export async function startBrowser(options: {
   readonly entries: Readonly<Record<string, string>>;
   /** URL prefix (`/testdata/`) → folder. */
   readonly roots?: Readonly<Record<string, string>>;
+  /** Serve with COOP/COEP so the page and its workers are cross-origin isolated (`SharedArrayBuffer`). */
+  readonly crossOriginIsolated?: boolean;
 }): Promise<BrowserHarness> {
   const dir = await mkdtemp(join(tmpdir(), "daqkit-browser-"));
   let browser: Browser | undefined;
-  const server = await startStaticServer({ ...options.roots, "/bundle/": dir });
+  const server = await startStaticServer(
+    { ...options.roots, "/bundle/": dir },
+    { headers: options.crossOriginIsolated ? CROSS_ORIGIN_ISOLATION_HEADERS : undefined },
+  );
   try {
     await writeFile(join(dir, "index.html"), "<!doctype html><meta charset=utf-8><title>daqkit</title>");
     for (const [name, entry] of Object.entries(options.entries)) {

@@ -3,6 +3,7 @@
  * and directory sources and the browser tests. `roots` maps URL prefixes (`/testdata/`) to folders.
  * A GET of `<prefix>…/.daqkit-listing.json` answers the directory's listing (`directoryListing`).
  * `ignoreRange: true` makes it answer 200 with the whole body, as a server without range support.
+ * `headers` are added to every response (e.g. COOP/COEP for a cross-origin isolated page).
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -21,11 +22,12 @@ export interface StaticServer {
 
 export async function startStaticServer(
   roots: Readonly<Record<string, string>>,
-  options: { ignoreRange?: boolean } = {},
+  options: { ignoreRange?: boolean; headers?: Readonly<Record<string, string>> } = {},
 ): Promise<StaticServer> {
   let count = 0;
   const server: Server = createServer((req, res) => {
     count++;
+    for (const [k, v] of Object.entries(options.headers ?? {})) res.setHeader(k, v);
     void (async () => {
       const url = new URL(req.url ?? "/", "http://x");
       const pathname = decodeURIComponent(url.pathname);

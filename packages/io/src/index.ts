@@ -40,6 +40,13 @@ export {
   loadH5Runtime,
   summarizeHdf5Diagnostic,
 } from "./h5-runtime.js";
+export {
+  type H5BlobFile,
+  type H5BlobReadPath,
+  h5BlobChannelUnavailable,
+  type OpenH5BlobOptions,
+  openH5Blob,
+} from "./h5-blob-channel.js";
 export { type ByteSink, MemorySink, pipeToSink } from "./sink.js";
 export {
   loadParquetWasm,

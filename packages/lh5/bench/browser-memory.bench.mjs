@@ -5,8 +5,12 @@
 // In Chromium (playwright-core, /usr/bin/chromium): the file is handed to the page through
 // <input type=file> (a disk-backed File, nothing read), posted to a Web Worker that opens it with
 // @daqkit/lh5's main entry (WORKERFS: read in place) and reads the `energy` column.
-// Memory: the worker's JS heap + ArrayBuffer backing stores (CDP Runtime.getHeapUsage, sampled every
-// 10 ms during the read, attached to the worker) + its wasm memory (memory.buffer.byteLength; wasm
+// The page is cross-origin isolated (COOP/COEP headers), so @daqkit/io reads the File's slices through
+// its shared channel (a helper worker + SharedArrayBuffer); LH5_MEM_BENCH_ISOLATED=0 serves the page
+// without the headers, which measures the WORKERFS/FileReaderSync fallback.
+// Memory: the JS heap + ArrayBuffer backing stores of every worker (the reader and its helper; CDP
+// Runtime.getHeapUsage, summed per sample, sampled every 10 ms during the read; a SharedArrayBuffer is
+// counted once per worker holding it) + the reader's wasm memory (memory.buffer.byteLength; wasm
 // memory never shrinks, so its size after the read is its peak), plus the page's JS heap.
 // Figure: peak / decoded column size; target ≤ 1.5 × column + 64 MB.
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -28,6 +32,8 @@ const TOTAL_MB = Number(process.env.LH5_MEM_BENCH_MB ?? 500);
 const COLUMNS = ["energy", "timestamp", "baseline", "trapEmax"];
 const N = Math.round((TOTAL_MB * MB) / (8 * COLUMNS.length));
 const BATCH = 1 << 20;
+const ISOLATED = process.env.LH5_MEM_BENCH_ISOLATED !== "0";
+const HEADERS = ISOLATED ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {};
 
 const dir = mkdtempSync(join(tmpdir(), "lh5-mem-bench-"));
 let browser;
@@ -85,14 +91,14 @@ try {
             ? join(bundleDir, "worker.js")
             : null;
     if (url === "/") {
-      res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>lh5 memory</title><input type=file id=f>");
+      res.writeHead(200, { "content-type": "text/html", ...HEADERS }).end("<!doctype html><title>lh5 memory</title><input type=file id=f>");
       return;
     }
     if (!file || !existsSync(file) || url.includes("..")) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "content-type": file.endsWith(".js") ? "text/javascript" : "application/octet-stream" });
+    res.writeHead(200, { "content-type": file.endsWith(".js") ? "text/javascript" : "application/octet-stream", ...HEADERS });
     createReadStream(file).pipe(res);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -105,26 +111,50 @@ try {
     await page.goto(`${origin}/`);
     await page.setInputFiles("#f", path);
     const cdp = await page.context().newCDPSession(page);
-    let workerSession;
-    const pending = new Map();
-    let nextId = 1;
+    // Worker sessions (not flattened): the reader worker is attached from the page, its helper worker
+    // from the reader's session; messages to a nested session are wrapped once per level.
+    const workers = [];
+    function workerSession(sessionId, sendToParent) {
+      const pendingCalls = new Map();
+      let nextId = 1;
+      const children = new Map();
+      const session = {
+        sessionId,
+        call: (method, params = {}) =>
+          new Promise((resolve) => {
+            const id = nextId++;
+            pendingCalls.set(id, resolve);
+            void sendToParent("Target.sendMessageToTarget", { sessionId, message: JSON.stringify({ id, method, params }) });
+          }),
+        receive(msg) {
+          if (msg.id !== undefined) {
+            const done = pendingCalls.get(msg.id);
+            pendingCalls.delete(msg.id);
+            done?.(msg.result ?? { error: msg.error });
+          } else if (msg.method === "Target.attachedToTarget" && msg.params.targetInfo.type === "worker") {
+            const child = workerSession(msg.params.sessionId, session.call);
+            children.set(child.sessionId, child);
+            attached(child);
+          } else if (msg.method === "Target.receivedMessageFromTarget") {
+            children.get(msg.params.sessionId)?.receive(JSON.parse(msg.params.message));
+          }
+        },
+      };
+      return session;
+    }
+    const topLevel = new Map();
+    function attached(session) {
+      workers.push(session);
+      void session.call("Runtime.enable");
+      void session.call("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+    }
     cdp.on("Target.attachedToTarget", (e) => {
-      if (e.targetInfo.type === "worker") workerSession = e.sessionId;
+      if (e.targetInfo.type !== "worker") return;
+      const session = workerSession(e.sessionId, (method, params) => cdp.send(method, params));
+      topLevel.set(e.sessionId, session);
+      attached(session);
     });
-    cdp.on("Target.receivedMessageFromTarget", (e) => {
-      const msg = JSON.parse(e.message);
-      const done = pending.get(msg.id);
-      if (done) {
-        pending.delete(msg.id);
-        done(msg.result ?? { error: msg.error });
-      }
-    });
-    const workerCall = (method, params = {}) =>
-      new Promise((resolve) => {
-        const id = nextId++;
-        pending.set(id, resolve);
-        void cdp.send("Target.sendMessageToTarget", { sessionId: workerSession, message: JSON.stringify({ id, method, params }) });
-      });
+    cdp.on("Target.receivedMessageFromTarget", (e) => topLevel.get(e.sessionId)?.receive(JSON.parse(e.message)));
     await cdp.send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
 
     const loaded = await page.evaluate(`(async () => {
@@ -132,13 +162,18 @@ try {
       window.ask = (msg) => new Promise((resolve) => { window.w.onmessage = (e) => resolve(e.data); window.w.postMessage(msg); });
       return window.ask({ op: "load", plugins: ${JSON.stringify(`${origin}/plugins`)} });
     })()`);
-    for (let i = 0; i < 200 && workerSession === undefined; i++) await new Promise((r) => setTimeout(r, 10));
-    if (workerSession === undefined) throw new Error("no CDP session for the worker");
-    await workerCall("Runtime.enable");
-    await workerCall("HeapProfiler.collectGarbage");
+    for (let i = 0; i < 200 && workers.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    if (workers.length === 0) throw new Error("no CDP session for the worker");
+    const reader = workers[0];
+    await reader.call("Runtime.enable");
+    await reader.call("HeapProfiler.collectGarbage");
     const usage = async () => {
-      const u = await workerCall("Runtime.getHeapUsage");
-      return { heap: u.usedSize ?? 0, backing: u.backingStorageSize ?? 0 };
+      const all = await Promise.all(workers.map((w) => w.call("Runtime.getHeapUsage")));
+      return {
+        heap: all.reduce((a, u) => a + (u.usedSize ?? 0), 0),
+        backing: all.reduce((a, u) => a + (u.backingStorageSize ?? 0), 0),
+        workers: all.length,
+      };
     };
     const before = await usage();
 
@@ -166,7 +201,7 @@ try {
     await sampler;
     if (read.op !== "read") throw new Error(read.error);
     const pageHeap = (await cdp.send("Runtime.getHeapUsage")).usedSize;
-    await workerCall("HeapProfiler.collectGarbage");
+    await Promise.all(workers.map((w) => w.call("HeapProfiler.collectGarbage")));
     const afterGc = await usage();
     // Wasm memory is not in V8's backing-store count (a forced GC leaves column + baseline): add it.
     const peak = peakJs + read.wasm + pageHeap;
@@ -177,7 +212,7 @@ try {
       `column bench/tbl/energy: ${read.length.toLocaleString("en")} float64 = ${f(column)} decoded; read in ${(read.ms / 1000).toFixed(2)} s in the worker (${(readMs / 1000).toFixed(2)} s round trip)`,
     );
     console.log(
-      `peak memory ${f(peak)} = worker JS heap + backing stores ${f(peakJs)} (max of ${samples} CDP samples)` +
+      `read path: ${read.readPath}; peak memory ${f(peak)} = JS heap + backing stores of ${peakAt.workers ?? after.workers} worker(s) ${f(peakJs)} (max of ${samples} CDP samples)` +
         ` + wasm memory ${f(read.wasm)} + page heap ${f(pageHeap)}`,
     );
     console.log(

@@ -1,4 +1,4 @@
-import { type BlobLike, type ByteSource, bytesSource, blobSource, type H5OpenFile, type H5Runtime, IoError } from "@daqkit/io";
+import { type BlobLike, type ByteSource, bytesSource, blobSource, type H5OpenFile, type H5Runtime, IoError, openH5Blob } from "@daqkit/io";
 import type { Dataset, Group, File as H5File } from "h5wasm";
 import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
 import { type H5RawModule, dtypeName, readDatasetRanges, toFloat64 } from "./dataset-read.js";
@@ -1115,7 +1115,8 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       if (inWorker) {
         checkBeforeOpen(blobSource(blob, name) as SyncByteSource, name);
         try {
-          opened = rt.openBlob(blob as unknown as Blob, name);
+          // The shared channel when the worker is cross-origin isolated (no per-slice buffers), else WORKERFS.
+          opened = await openH5Blob(rt, blob as unknown as Blob, { name });
         } catch (error) {
           throw openError(error, name);
         }

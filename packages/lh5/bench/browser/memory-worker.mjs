@@ -1,7 +1,7 @@
 // Web Worker of browser-memory.bench.mjs: opens the posted File with @daqkit/lh5's main entry
 // (WORKERFS, read in place) and reads one column; keeps the column alive until told to stop so
 // that the measurement after the read still sees it.
-import { loadH5Runtime } from "@daqkit/io";
+import { h5BlobChannelUnavailable, loadH5Runtime } from "@daqkit/io";
 import { openLh5 } from "@daqkit/lh5";
 
 let kept;
@@ -32,6 +32,7 @@ self.onmessage = async (e) => {
         sum,
         ms,
         wasm: runtime.h5.Module.HEAPU8.buffer.byteLength,
+        readPath: h5BlobChannelUnavailable() === undefined ? "shared channel" : `WORKERFS (${h5BlobChannelUnavailable()})`,
       });
     } else if (msg.op === "drop") {
       kept = undefined;

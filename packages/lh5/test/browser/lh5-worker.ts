@@ -1,7 +1,7 @@
 // A Web Worker (bundled for Chromium): reads an LH5 table from a posted File through the main
 // entry of @daqkit/lh5 (WORKERFS: the File is read in place, never copied whole) and lists the
 // root group with the fast link lister over a synchronous Blob source.
-import { blobSource, loadH5Runtime } from "@daqkit/io";
+import { blobSource, h5BlobChannelUnavailable, loadH5Runtime } from "@daqkit/io";
 import { openLh5, openLh5Links } from "../../src/index.js";
 import { lgdoJson } from "./serialize.js";
 
@@ -26,7 +26,7 @@ scope.onmessage = async (e) => {
     } finally {
       links.close();
     }
-    scope.postMessage({ table, root });
+    scope.postMessage({ table, root, channel: h5BlobChannelUnavailable() ?? "shared-channel" });
   } catch (error) {
     scope.postMessage({ error: `${(error as { code?: string }).code}: ${(error as Error).message}` });
   }
