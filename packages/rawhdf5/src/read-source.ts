@@ -15,6 +15,7 @@ import {
   type H5OpenFile,
   type H5RuntimeOptions,
   loadH5Runtime,
+  openH5Blob,
   readAll,
 } from "@daqkit/io";
 import { RawHdf5Error } from "./errors.js";
@@ -106,7 +107,8 @@ function unreadable(name: string, what: string, error: unknown): RawHdf5Error {
 
 /**
  * Check `input`'s superblock and layout and open it with io's runtime: read into memory (a private
- * snapshot), or, for a `Blob`/`File` inside a Web Worker, mounted through WORKERFS without a copy.
+ * snapshot), or, for a `Blob`/`File` inside a Web Worker, opened with io's `openH5Blob` without a copy
+ * (its shared channel on a cross-origin isolated page, WORKERFS otherwise).
  * @throws RawHdf5Error `RAWHDF5_BAD_INPUT`, `RAWHDF5_NOT_RAWFILE`, `RAWHDF5_UNREADABLE`,
  *   `RAWHDF5_TRUNCATED`, `RAWHDF5_UNSYNCHRONIZED`, version errors
  */
@@ -131,7 +133,7 @@ export async function openRawfileSnapshot(
     if (!sb || sb.flags === 0) {
       let opened: H5OpenFile;
       try {
-        opened = ioRt.openBlob(input as Blob, name);
+        opened = await openH5Blob(ioRt, input as Blob, { name });
       } catch (error) {
         throw unreadable(name, "HDF5 cannot open the file", error);
       }
