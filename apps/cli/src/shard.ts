@@ -170,3 +170,64 @@ export function shardName(shard: Shard): string {
 /** The `--shard` option's help text (one wording for every command). */
 export const SHARD_HELP =
   "take part I of N (from 0) of the sorted work list, balanced by bytes; default: SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX/DAQKIT_SHARD_COUNT when set";
+
+/**
+ * A merge found the shard parts incomplete or inconsistent (a part missing, parts of different
+ * counts, differing schemas, a cycle in two parts): a coded daqkit error (exit 3, `category: "data"`).
+ */
+export class ShardMergeError extends Error {
+  override readonly name = "ShardMergeError";
+  readonly category = "data";
+  constructor(
+    readonly code: "CLI_SHARD_MISSING" | "CLI_SHARD_MISMATCH" | "CLI_SHARD_DUPLICATE",
+    message: string,
+    readonly path?: string,
+  ) {
+    super(message);
+    (this as unknown as Record<symbol, boolean>)[Symbol.for("daqkit.error")] = true;
+  }
+}
+
+/** One shard output file found in a directory. */
+export interface ShardPart extends Shard {
+  readonly path: string;
+}
+
+const PART = /^part-(\d{5,})-of-(\d{5,})(\..+)$/;
+
+/**
+ * The shard parts `part-I-of-N<ext>` in `dir`, in shard order, after checking that they all have the
+ * same N and that every I in 0…N-1 is present (a re-run of a shard replaces its part, so there is
+ * never more than one per I).
+ * @throws ShardMergeError `CLI_SHARD_MISSING`, `CLI_SHARD_MISMATCH`; a Node error when `dir` cannot be read
+ */
+export async function listShardParts(dir: string, ext: string): Promise<ShardPart[]> {
+  const { readdir } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const names = (await readdir(dir)).filter((n) => {
+    const m = PART.exec(n);
+    return m !== null && m[3] === ext;
+  });
+  if (names.length === 0) throw new ShardMergeError("CLI_SHARD_MISSING", `no part-I-of-N${ext} files in ${dir}`, dir);
+  const parts = names
+    .map((n) => {
+      const m = PART.exec(n) as RegExpExecArray;
+      return { index: Number(m[1]), count: Number(m[2]), path: join(dir, n) };
+    })
+    .sort((a, b) => a.index - b.index);
+  const counts = [...new Set(parts.map((p) => p.count))];
+  if (counts.length > 1) {
+    throw new ShardMergeError("CLI_SHARD_MISMATCH", `${dir} holds parts of different shard counts (${counts.join(", ")}): remove the stale ones`, dir);
+  }
+  const count = counts[0] as number;
+  const have = new Set(parts.map((p) => p.index));
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !have.has(i));
+  if (missing.length > 0) {
+    throw new ShardMergeError(
+      "CLI_SHARD_MISSING",
+      `${dir}: ${missing.length} of ${count} parts missing (shards ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ", …" : ""}): re-run them with --shard I/${count}`,
+      dir,
+    );
+  }
+  return parts;
+}
