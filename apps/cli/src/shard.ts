@@ -45,7 +45,8 @@ function parseIndex(text: string, what: string): number {
 
 function checkShard(index: number, count: number, what: string): Shard {
   if (count < 1) throw new CliUsageError(`${what}: the shard count must be at least 1, got ${count}`);
-  if (index >= count) throw new CliUsageError(`${what}: shard index ${index} is not below the count ${count} (shards are numbered 0…${count - 1})`);
+  if (index >= count)
+    throw new CliUsageError(`${what}: shard index ${index} is not below the count ${count} (shards are numbered 0…${count - 1})`);
   return { index, count };
 }
 
@@ -217,7 +218,11 @@ export async function listShardParts(dir: string, ext: string): Promise<ShardPar
     .sort((a, b) => a.index - b.index);
   const counts = [...new Set(parts.map((p) => p.count))];
   if (counts.length > 1) {
-    throw new ShardMergeError("CLI_SHARD_MISMATCH", `${dir} holds parts of different shard counts (${counts.join(", ")}): remove the stale ones`, dir);
+    throw new ShardMergeError(
+      "CLI_SHARD_MISMATCH",
+      `${dir} holds parts of different shard counts (${counts.join(", ")}): remove the stale ones`,
+      dir,
+    );
   }
   const count = counts[0] as number;
   const have = new Set(parts.map((p) => p.index));

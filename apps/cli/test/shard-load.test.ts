@@ -42,14 +42,11 @@ describe("load --out DIR/ (sharded Parquet dataset) and merge", () => {
       rows += out.rows;
     }
     expect(rows).toBe(total);
-    expect(readdirSync(dir).sort()).toEqual(
-      [0, 1, 2].flatMap((i) => [`part-0000${i}-of-00003.json`, `part-0000${i}-of-00003.parquet`]),
-    );
+    expect(readdirSync(dir).sort()).toEqual([0, 1, 2].flatMap((i) => [`part-0000${i}-of-00003.json`, `part-0000${i}-of-00003.parquet`]));
     const m = await daqkit("--json", "merge", dir, "--out", merged);
     expect(m.code, m.stderr).toBe(0);
     expect(JSON.parse(m.stdout)).toMatchObject({ parts: 3, rows: total });
-    const q = (from: string) =>
-      `SELECT count(*)::BIGINT, sum(trapEmax)::DOUBLE, sum(hit_idx)::BIGINT, sum(file)::BIGINT FROM ${from}`;
+    const q = (from: string) => `SELECT count(*)::BIGINT, sum(trapEmax)::DOUBLE, sum(hit_idx)::BIGINT, sum(file)::BIGINT FROM ${from}`;
     const a = await query(q(`read_parquet('${whole}')`));
     expect(await query(q(`read_parquet('${dir}/*.parquet')`))).toEqual(a);
     expect(await query(q(`read_parquet('${merged}')`))).toEqual(a);

@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { CliUsageError } from "../src/errors.js";
 import { parseShard, partition, resolveShard, selectShard, shardFromEnv, shardName } from "../src/shard.js";
 
-const items = fc.uniqueArray(
-  fc.record({ key: fc.string({ minLength: 1, maxLength: 12 }), bytes: fc.nat({ max: 1_000_000 }) }),
-  { selector: (i) => i.key, maxLength: 80 },
-);
+const items = fc.uniqueArray(fc.record({ key: fc.string({ minLength: 1, maxLength: 12 }), bytes: fc.nat({ max: 1_000_000 }) }), {
+  selector: (i) => i.key,
+  maxLength: 80,
+});
 
 describe("shard arithmetic (property tests)", () => {
   it("the N parts are disjoint and cover the list", () => {

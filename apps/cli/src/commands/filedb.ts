@@ -159,11 +159,15 @@ export function registerFiledbCommands(program: Command, getContext: () => CliCo
       for (let i = 0; i < db.length; i++) {
         const r = db.record(i);
         const key = JSON.stringify(db.resolved.keyFields.map((f) => String(r[f])));
-        if (seen.has(key)) throw new ShardMergeError("CLI_SHARD_DUPLICATE", `filedb merge: cycle ${key} is in more than one part of ${dir}`, dir);
+        if (seen.has(key))
+          throw new ShardMergeError("CLI_SHARD_DUPLICATE", `filedb merge: cycle ${key} is in more than one part of ${dir}`, dir);
         seen.add(key);
       }
       await db.toDisk(opts.out, { mode: opts.overwrite ? "overwrite_file" : "write_safe" });
-      ctx.print({ parts: parts.length, cycles: db.length, out: opts.out }, () => `merged ${parts.length} parts (${db.length} cycles) into ${opts.out}`);
+      ctx.print(
+        { parts: parts.length, cycles: db.length, out: opts.out },
+        () => `merged ${parts.length} parts (${db.length} cycles) into ${opts.out}`,
+      );
     });
 
   filedb

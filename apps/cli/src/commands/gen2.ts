@@ -168,10 +168,19 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
       });
       // A shard takes its part of the files, keyed by file name and balanced by bytes; the cache names
       // depend only on the file, so the shards of one directory never write the same file.
-      const mine = shard === null ? dir.files : selectShard(dir.files.map((f) => ({ key: f.name, bytes: f.size, file: f })), shard).map((x) => x.file).sort((a, b) => a.index - b.index);
+      const mine =
+        shard === null
+          ? dir.files
+          : selectShard(
+              dir.files.map((f) => ({ key: f.name, bytes: f.size, file: f })),
+              shard,
+            )
+              .map((x) => x.file)
+              .sort((a, b) => a.index - b.index);
       let paths: string[];
       try {
-        paths = shard === null ? await dir.convertAll({ overwrite: opts.overwrite }) : await dir.convertSome(mine, { overwrite: opts.overwrite });
+        paths =
+          shard === null ? await dir.convertAll({ overwrite: opts.overwrite }) : await dir.convertSome(mine, { overwrite: opts.overwrite });
       } finally {
         progress.stop();
       }

@@ -8,6 +8,7 @@ import { registerTimeCommands } from "./time.js";
 import { registerFiledbCommands } from "./filedb.js";
 import { registerDocsCommands } from "./docs.js";
 import { registerRunsCommands } from "./runs.js";
+import { registerClusterCommands } from "./cluster.js";
 
 /**
  * Every command group of `daqkit`. Each group lives in its own file and adds itself here with one line.
@@ -22,4 +23,5 @@ export function registerCommands(program: Command, getContext: () => CliContext)
   registerFiledbCommands(program, getContext);
   registerDocsCommands(program, getContext);
   registerRunsCommands(program, getContext);
+  registerClusterCommands(program, getContext);
 }

@@ -121,7 +121,10 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
     .option("--mode <mode>", "with a TCM: 'only' (passing hits) or 'any' (all hits of passing events)", "only")
     .option("--orientation <o>", "'hit' (one row per hit) or 'evt' (one row per event, hit columns as lists)", "hit")
     .option("--columns <a,b,c>", "columns to load; without it the entry list is output")
-    .option("--out <file>", "write the result to .parquet (zstd), .arrow (IPC file) or .lh5; DIR/ writes a Parquet dataset (part + manifest per shard)")
+    .option(
+      "--out <file>",
+      "write the result to .parquet (zstd), .arrow (IPC file) or .lh5; DIR/ writes a Parquet dataset (part + manifest per shard)",
+    )
     .option("--head <n>", "rows to preview on stdout", "10")
     .option("--data-dir <dir>", "override the FileDB's data_dir")
     .option("--workers <n>", "worker threads reading cycles in parallel (built CLI only)", "1")
@@ -131,7 +134,9 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       const shard = resolveShard(opts.shard);
       const dataset = opts.out !== undefined && (await isDatasetOut(opts.out));
       if (shard !== null && !dataset) {
-        throw new CliUsageError(`--shard ${shard.index}/${shard.count} (from ${shard.source === "flag" ? "--shard" : `the ${shard.source} environment`}) needs --out DIR/ (a Parquet dataset directory)`);
+        throw new CliUsageError(
+          `--shard ${shard.index}/${shard.count} (from ${shard.source === "flag" ? "--shard" : `the ${shard.source} environment`}) needs --out DIR/ (a Parquet dataset directory)`,
+        );
       }
       if (opts.mode !== "only" && opts.mode !== "any")
         throw new CliUsageError(`--mode must be 'only' or 'any', got ${JSON.stringify(opts.mode)}`);
@@ -205,19 +210,19 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
         if (dataset && cycles === 0) {
           // An empty shard: its manifest only (a re-run still replaces it).
         } else {
-        const common = {
-          ...(opts.tcm === undefined ? {} : { tcmLevel: opts.tcm }),
-          mode: opts.mode as "only" | "any",
-          ...(outputFile === undefined ? {} : { outputFile }),
-          onProgress: (done: number) => progress.update(done),
-        };
-        if (columns.length > 0) {
-          dl.setOutput({ columns });
-          result = await dl.load(undefined, { ...common, orientation: opts.orientation as "hit" | "evt" });
-        } else {
-          if (opts.orientation === "evt") throw new CliUsageError("--orientation evt needs --columns");
-          result = await dl.buildEntryList(common);
-        }
+          const common = {
+            ...(opts.tcm === undefined ? {} : { tcmLevel: opts.tcm }),
+            mode: opts.mode as "only" | "any",
+            ...(outputFile === undefined ? {} : { outputFile }),
+            onProgress: (done: number) => progress.update(done),
+          };
+          if (columns.length > 0) {
+            dl.setOutput({ columns });
+            result = await dl.load(undefined, { ...common, orientation: opts.orientation as "hit" | "evt" });
+          } else {
+            if (opts.orientation === "evt") throw new CliUsageError("--orientation evt needs --columns");
+            result = await dl.buildEntryList(common);
+          }
         }
       } finally {
         progress.stop();
