@@ -12,6 +12,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+/** Names the running cluster's slurm.conf (set by .ci/run). */
+const CONF_VAR = "SLURM_CONF";
 const DEPLOY = join(import.meta.dirname, "../../deploy/slurm");
 
 export interface SlurmCluster {
@@ -35,7 +37,7 @@ function responds(env: NodeJS.ProcessEnv): boolean {
 /** A running cluster (reused or started), or null when Slurm is not installed here (skip). */
 export function startSlurm(): SlurmCluster | null {
   if (spawnSync("sbatch", ["--version"], { encoding: "utf8" }).status !== 0) return unavailable("sbatch is not installed");
-  if (process.env.SLURM_CONF && responds(process.env)) return { env: { ...process.env }, stop() {} };
+  if (process.env[CONF_VAR] && responds(process.env)) return { env: { ...process.env }, stop() {} };
   if (process.getuid?.() !== 0) return unavailable("starting slurmctld/slurmd needs root");
   const dir = mkdtempSync(join(tmpdir(), "daqkit-slurm-"));
   const r = spawnSync("bash", [join(DEPLOY, "start.sh"), dir], { encoding: "utf8", timeout: 120_000 });
