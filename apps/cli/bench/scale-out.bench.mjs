@@ -143,8 +143,12 @@ async function loaderProduction() {
   return { filedb, config };
 }
 
-const mib = (b) => (b / 1048576).toFixed(0);
-const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+function mib(b) {
+  return (b / 1048576).toFixed(0);
+}
+function range(xs) {
+  return `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+}
 
 async function compare(name, one, two) {
   const speedups = [];
