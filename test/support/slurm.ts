@@ -36,7 +36,8 @@ function responds(env: NodeJS.ProcessEnv): boolean {
 
 /** A running cluster (reused or started), or null when Slurm is not installed here (skip). */
 export function startSlurm(): SlurmCluster | null {
-  if (spawnSync("sbatch", ["--version"], { encoding: "utf8" }).status !== 0) return unavailable("sbatch is not installed");
+  // (`sbatch --version` fails without a slurm.conf, so look the program up instead.)
+  if (spawnSync("sh", ["-c", "command -v sbatch"], { encoding: "utf8" }).status !== 0) return unavailable("sbatch is not installed");
   if (process.env[CONF_VAR] && responds(process.env)) return { env: { ...process.env }, stop() {} };
   if (process.getuid?.() !== 0) return unavailable("starting slurmctld/slurmd needs root");
   const dir = mkdtempSync(join(tmpdir(), "daqkit-slurm-"));
