@@ -117,6 +117,40 @@ describe.skipIf(cluster === null)("sharded commands on a real Slurm cluster", ()
       expect(readdirSync(join(tmp, "logs-gen2")).filter((n) => n.endsWith(".out"))).toHaveLength(4);
     });
 
+    it("--submit runs sbatch itself and prints the job id", async () => {
+      // In-process: sbatch inherits this process's environment, which must name the cluster.
+      const saved = process.env.SLURM_CONF;
+      process.env.SLURM_CONF = c.env.SLURM_CONF;
+      const r = await daqkit(
+        "--json",
+        "cluster",
+        "slurm",
+        "--submit",
+        "--daqkit",
+        DAQKIT,
+        "--shards",
+        "2",
+        "--log-dir",
+        join(tmp, "logs-gen2-submit"),
+        "--",
+        "gen2",
+        "convert-all",
+        bin,
+        join(tmp, "submitted"),
+        "--workers",
+        "0",
+        "-q",
+      );
+      if (saved === undefined) delete process.env.SLURM_CONF;
+      else process.env.SLURM_CONF = saved;
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.array).toMatch(/^\d+$/);
+      expect(out.merge).toBeNull();
+      allCompleted(await waitJobs(c, [out.array]));
+      expect(checksums(join(tmp, "submitted"))).toEqual(checksums(join(tmp, "one")));
+    });
+
     it("a task cancelled with scancel and resubmitted gives the same result, nothing duplicated or lost", async () => {
       const logs = join(tmp, "logs-gen2-cancel");
       const text = await script(
