@@ -148,6 +148,21 @@ export class BinDirectory {
     return this.convertFiles(this.files, options);
   }
 
+  /**
+   * Convert the given files of this directory (when needed), e.g. one shard of {@link files}, and return
+   * their Parquet paths in the given order. Each file's cache name depends only on the file, so
+   * disjoint subsets converted by separate processes fill the same cache without touching each other.
+   * @throws Gen2BinError `GEN2_BAD_ARGUMENT` (a file not of this directory), `GEN2_IO`, `GEN2_PARQUET`, `GEN2_WORKER_FAILED`
+   */
+  async convertSome(files: readonly Gen2BinFile[], options: ConvertOptions = {}): Promise<string[]> {
+    for (const f of files) {
+      if (this.files[f.index] !== f) {
+        throw new Gen2BinError("GEN2_BAD_ARGUMENT", `gen2: ${f.path} is not a file of this directory (${this.binDir})`, { path: f.path });
+      }
+    }
+    return this.convertFiles(files, options);
+  }
+
   /** Convert the files that may hold photons of `range` (see {@link filesForTimerange}); whole files. */
   convertTimerange(range: TimestampRange, options: ConvertOptions = {}): Promise<string[]> {
     return this.convertFiles(this.filesForTimerange(range), options);

@@ -70,6 +70,20 @@ describe("BinDirectory on gen2_make.py directories", () => {
     expect(dir.results.get(1)).not.toBe("cached");
   });
 
+  it("convertSome converts only the given files, with the manifest's per-file checksums; a foreign file is refused", async () => {
+    const cache = join(tmp.path, "pq-some");
+    const dir = await BinDirectory.open(plain, cache, { workers: 0 });
+    const paths = await dir.convertSome([dir.files[2]!, dir.files[0]!]);
+    expect(paths).toEqual([dir.files[2]!.parquetPath, dir.files[0]!.parquetPath]);
+    expect(existsSync(dir.files[1]!.parquetPath)).toBe(false);
+    for (const i of [0, 2]) {
+      const f = plainManifest.files[i]!;
+      expect(await duckChecksum([dir.files[i]!.parquetPath])).toEqual({ photons: f.photons, checksum: f.checksum });
+    }
+    const other = await BinDirectory.open(wrap, join(tmp.path, "pq-some-wrap"), { workers: 0 });
+    await expectCode(dir.convertSome([other.files[0]!]), "GEN2_BAD_ARGUMENT");
+  });
+
   it("multi-pass sort and worker threads give identical Parquet content", async () => {
     const script = await buildWorker();
     const dir = await BinDirectory.open(plain, join(tmp.path, "pq-workers"), { workers: 2, workerScript: script, maxRowsPerPass: 7000 });

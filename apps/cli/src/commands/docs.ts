@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { IoError, writeFileAtomic } from "@daqkit/io/node";
 import {
@@ -17,6 +17,7 @@ import { type CliContext, previewText } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { INGESTORS } from "../ingest/index.js";
 import { withProgress } from "../progress.js";
+import { resolveShard, SHARD_HELP, selectShard } from "../shard.js";
 
 function parseJsonOption(text: string | undefined, what: string): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
@@ -314,20 +315,37 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
     .option("--format <format>", "msgpack | jsonl ([name, doc] per line, numpy arrays as nested lists)", "msgpack")
     .option("--canonical", "write the canonical order (start, descriptors, events interlaced by time, stop) instead of file order", false)
     .option("--overwrite", "replace existing files", false)
+    .option("--shard <I/N>", `${SHARD_HELP} (of the runs, by uid; a re-run needs --overwrite)`)
     .action(
       async (
         src: string,
         key: string | undefined,
-        opts: { out: string; query?: string; format: string; canonical: boolean; overwrite: boolean },
+        opts: { out: string; query?: string; format: string; canonical: boolean; overwrite: boolean; shard?: string },
       ) => {
         const ctx = getContext();
+        const shard = key === undefined ? resolveShard(opts.shard) : null;
+        if (key !== undefined && opts.shard !== undefined) throw new CliUsageError("--shard shards the runs of SRC: give no RUN with it");
         if (opts.format !== "msgpack" && opts.format !== "jsonl")
           throw new CliUsageError(`--format must be msgpack or jsonl, got ${JSON.stringify(opts.format)}`);
         const query = parseJsonOption(opts.query, "--query") as Query | undefined;
         if (query) checkQuery(query);
         const { catalog } = openMsgpackCatalog(src);
         const selected = query ? catalog.search(query) : catalog;
-        const keys = key !== undefined ? [resolveKey(selected, key)] : selected.uids();
+        let keys = key !== undefined ? [resolveKey(selected, key)] : selected.uids();
+        if (shard !== null) {
+          // Runs keyed by uid, balanced by the size of their file in SRC (suitcase names it <uid>.msgpack).
+          const size = (uid: string) => {
+            try {
+              return statSync(join(src, `${uid}.msgpack`)).size;
+            } catch {
+              return 0;
+            }
+          };
+          keys = selectShard(
+            keys.map((uid) => ({ key: uid, bytes: size(uid) })),
+            shard,
+          ).map((x) => x.key);
+        }
         const written: { uid: string; path: string }[] = [];
         const progress = ctx.progress(keys.length, "runs");
         for (const k of keys) {
@@ -345,7 +363,10 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
           progress.tick();
         }
         progress.stop();
-        ctx.print({ runs: written }, () => [...written.map((w) => `${w.uid} → ${w.path}`), `${written.length} run(s) exported`].join("\n"));
+        ctx.print(
+          { runs: written, ...(shard === null ? {} : { shard: { index: shard.index, count: shard.count, source: shard.source } }) },
+          () => [...written.map((w) => `${w.uid} → ${w.path}`), `${written.length} run(s) exported`].join("\n"),
+        );
       },
     );
 }

@@ -1,8 +1,11 @@
 import { type FileDb, type FileDbOptions, openFileDb } from "@daqkit/filedb/node";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { repeatable } from "../options.js";
+import { listShardParts, type ResolvedShard, ShardMergeError, resolveShard, SHARD_HELP, selectShard, shardName } from "../shard.js";
 
 interface SourceOptions {
   dataDir?: string;
@@ -10,12 +13,29 @@ interface SourceOptions {
   dirs?: string[];
 }
 
-async function openSource(ctx: CliContext, source: string, opts: SourceOptions): Promise<FileDb> {
+/**
+ * The rows of one shard: cycles keyed by their key fields (JSON, so the order is stable), balanced by
+ * the bytes of all their tier files. Returned in row order.
+ */
+function shardRows(db: FileDb, shard: ResolvedShard): number[] {
+  const { keyFields, tiers } = db.resolved;
+  const items = Array.from({ length: db.length }, (_, row) => {
+    const r = db.record(row);
+    const bytes = tiers.reduce((sum, t) => sum + Math.max(0, Number(r[`${t}_size`] ?? 0)), 0);
+    return { key: JSON.stringify(keyFields.map((f) => String(r[f]))), bytes, row };
+  });
+  return selectShard(items, shard)
+    .map((x) => x.row)
+    .sort((a, b) => a - b);
+}
+
+async function openSource(ctx: CliContext, source: string, opts: SourceOptions, shard: ResolvedShard | null = null): Promise<FileDb> {
   const options: FileDbOptions = {};
   if (opts.dataDir !== undefined) options.dataDir = opts.dataDir;
   if (opts.dirs) options.scan = false;
-  const db = await openFileDb(source, options);
+  let db = await openFileDb(source, options);
   if (opts.dirs) db.scanFiles(opts.dirs);
+  if (shard !== null) db = db.subset(shardRows(db, shard));
   if (opts.tables && !db.hasTables) {
     const bar = ctx.progress(db.length * db.tiers.length, "tables");
     try {
@@ -90,10 +110,18 @@ export function registerFiledbCommands(program: Command, getContext: () => CliCo
     .option("--data-dir <dir>", "override the config's data_dir")
     .option("--dirs <dir>", "scan only this directory (relative to the lowest tier's directory; repeatable)", repeatable)
     .option("--overwrite", "replace an existing --out file", false)
-    .action(async (config: string, opts: SourceOptions & { out?: string; overwrite: boolean }) => {
+    .option("--shard <I/N>", `${SHARD_HELP}; --out is then a directory receiving part-I-of-N.lh5 (rewritten on a re-run)`)
+    .action(async (config: string, opts: SourceOptions & { out?: string; overwrite: boolean; shard?: string }) => {
       const ctx = getContext();
-      const db = await openSource(ctx, config, opts);
-      if (opts.out !== undefined) await db.toDisk(opts.out, { mode: opts.overwrite ? "overwrite_file" : "write_safe" });
+      const shard = resolveShard(opts.shard);
+      const db = await openSource(ctx, config, opts, shard);
+      let out = opts.out;
+      if (out !== undefined && shard !== null) {
+        // A shard writes its own part in the --out directory, replacing only that part (atomically).
+        await mkdir(out, { recursive: true });
+        out = join(out, `${shardName(shard)}.lh5`);
+        await db.toDisk(out, { mode: "overwrite_file" });
+      } else if (out !== undefined) await db.toDisk(out, { mode: opts.overwrite ? "overwrite_file" : "write_safe" });
       const statusCounts: Record<string, number> = {};
       for (const s of db.table.getChild("file_status")!.toArray() as Int32Array) statusCounts[s] = (statusCounts[s] ?? 0) + 1;
       const result = {
@@ -102,7 +130,8 @@ export function registerFiledbCommands(program: Command, getContext: () => CliCo
         cycles: db.length,
         fileStatus: statusCounts,
         columnLists: db.columns?.length ?? null,
-        out: opts.out ?? null,
+        out: out ?? null,
+        ...(shard === null ? {} : { shard: { index: shard.index, count: shard.count, source: shard.source } }),
       };
       ctx.print(result, () => {
         const lines = [
@@ -111,9 +140,34 @@ export function registerFiledbCommands(program: Command, getContext: () => CliCo
             Int32Array.from({ length: db.length }, (_, i) => i),
           ),
         ];
-        lines.push("", opts.out ? `saved ${db.length} cycles to ${opts.out}` : "(not saved: use --out DB.lh5)");
+        lines.push("", out ? `saved ${db.length} cycles to ${out}` : "(not saved: use --out DB.lh5)");
         return lines.join("\n");
       });
+    });
+
+  filedb
+    .command("merge")
+    .description("merge the parts written by `filedb scan --shard I/N --out DIR` into one database, after checking all N are present")
+    .argument("<dir>", "directory of part-I-of-N.lh5 files")
+    .requiredOption("--out <db.lh5>", "the merged database (LH5)")
+    .option("--overwrite", "replace an existing --out file", false)
+    .action(async (dir: string, opts: { out: string; overwrite: boolean }) => {
+      const ctx = getContext();
+      const parts = await listShardParts(dir, ".lh5");
+      const db = await openFileDb(parts.map((p) => p.path));
+      const seen = new Set<string>();
+      for (let i = 0; i < db.length; i++) {
+        const r = db.record(i);
+        const key = JSON.stringify(db.resolved.keyFields.map((f) => String(r[f])));
+        if (seen.has(key))
+          throw new ShardMergeError("CLI_SHARD_DUPLICATE", `filedb merge: cycle ${key} is in more than one part of ${dir}`, dir);
+        seen.add(key);
+      }
+      await db.toDisk(opts.out, { mode: opts.overwrite ? "overwrite_file" : "write_safe" });
+      ctx.print(
+        { parts: parts.length, cycles: db.length, out: opts.out },
+        () => `merged ${parts.length} parts (${db.length} cycles) into ${opts.out}`,
+      );
     });
 
   filedb

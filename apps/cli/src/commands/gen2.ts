@@ -25,6 +25,7 @@ import type { CliContext, Progress } from "../context.js";
 import { gen2CacheDir } from "../cache.js";
 import { writeTableFile } from "../table-output.js";
 import { CliUsageError } from "../errors.js";
+import { resolveShard, SHARD_HELP, selectShard } from "../shard.js";
 
 function parseYear(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -156,23 +157,37 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
     .option("--overwrite", "convert even when an up-to-date Parquet file exists", false)
     .option("--workers <n>", "worker threads (default: min(2, CPUs); 0 = no threads)")
     .option("-q, --quiet", "no progress bar", false)
-    .action(async (binDir: string, parquetDir: string, opts: { overwrite: boolean; workers?: string; quiet: boolean }) => {
+    .option("--shard <I/N>", SHARD_HELP)
+    .action(async (binDir: string, parquetDir: string, opts: { overwrite: boolean; workers?: string; quiet: boolean; shard?: string }) => {
       const ctx = getContext();
+      const shard = resolveShard(opts.shard);
       const progress = lazyProgress(ctx, "convert");
       const started = performance.now();
       const dir = await BinDirectory.open(binDir, parquetDir, {
         ...(opts.quiet ? {} : { progress: progress.cb }),
         ...(opts.workers !== undefined ? { workers: parseCount(opts.workers, "--workers") } : {}),
       });
+      // A shard takes its part of the files, keyed by file name and balanced by bytes; the cache names
+      // depend only on the file, so the shards of one directory never write the same file.
+      const mine =
+        shard === null
+          ? dir.files
+          : selectShard(
+              dir.files.map((f) => ({ key: f.name, bytes: f.size, file: f })),
+              shard,
+            )
+              .map((x) => x.file)
+              .sort((a, b) => a.index - b.index);
       let paths: string[];
       try {
-        paths = await dir.convertAll({ overwrite: opts.overwrite });
+        paths =
+          shard === null ? await dir.convertAll({ overwrite: opts.overwrite }) : await dir.convertSome(mine, { overwrite: opts.overwrite });
       } finally {
         progress.stop();
       }
       const seconds = (performance.now() - started) / 1000;
       const converted = [...dir.results.values()].filter((r): r is ConvertResult => r !== "cached");
-      const reused = dir.files.length - converted.length;
+      const reused = mine.length - converted.length;
       const totals = { photons: 0, widePhotons: 0, orphanWords: 0, trailingBytes: 0 };
       let sum = 0n;
       for (const r of converted) {
@@ -186,7 +201,8 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
       const result = {
         binDir: dir.binDir,
         parquetDir: dir.parquetDir,
-        files: dir.files.length,
+        files: mine.length,
+        ...(shard === null ? {} : { shard: { index: shard.index, count: shard.count, source: shard.source }, allFiles: dir.files.length }),
         converted: converted.length,
         reused,
         skipped: dir.skipped,
@@ -197,7 +213,7 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
       };
       ctx.print(result, () => {
         const lines = [
-          `${dir.files.length} bin files → ${dir.parquetDir}: ${converted.length} converted, ${reused} up to date${dir.skipped.length ? `, ${dir.skipped.length} skipped` : ""} (${seconds.toFixed(2)} s)`,
+          `${shard === null ? "" : `shard ${shard.index}/${shard.count}: `}${mine.length}${shard === null ? "" : ` of ${dir.files.length}`} bin files → ${dir.parquetDir}: ${converted.length} converted, ${reused} up to date${dir.skipped.length ? `, ${dir.skipped.length} skipped` : ""} (${seconds.toFixed(2)} s)`,
         ];
         if (converted.length) {
           lines.push(

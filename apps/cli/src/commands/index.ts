@@ -44,6 +44,11 @@ export const GROUPS: readonly CommandGroup[] = [
     load: async () => (await import("./load.js")).registerLoadCommands,
   },
   {
+    name: "merge",
+    description: "merge a Parquet dataset written by `load --out DIR/` (all shards) into one file, after checking every part",
+    load: async () => (await import("./load.js")).registerMergeCommand,
+  },
+  {
     name: "filedb",
     description: "inventory of tiered LEGEND data files (pygama.flow FileDB): scan, save, query",
     load: async () => (await import("./filedb.js")).registerFiledbCommands,
@@ -57,6 +62,11 @@ export const GROUPS: readonly CommandGroup[] = [
     name: "runs",
     description: "strax-compatible run storage (DataDirectory): runs, data, superruns",
     load: async () => (await import("./runs.js")).registerRunsCommands,
+  },
+  {
+    name: "cluster",
+    description: "job scripts that run a sharded daqkit command on a cluster: a Slurm array or a Kubernetes Indexed Job, plus the merge",
+    load: async () => (await import("./cluster.js")).registerClusterCommands,
   },
   {
     name: "cache",

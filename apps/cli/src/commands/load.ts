@@ -1,12 +1,15 @@
+import { statSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import { openDataLoader } from "@daqkit/loader/node";
-import type { Table } from "apache-arrow";
+import { Table } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { repeatable } from "../options.js";
 import { writeTableFile } from "../table-output.js";
 import { truncatedLines } from "../text.js";
+import { isDatasetOut, mergeLoadDataset, writeLoadPart } from "../load-dataset.js";
+import { resolveShard, SHARD_HELP, selectShard, shardName } from "../shard.js";
 
 interface LoadOptions {
   files: string;
@@ -23,6 +26,7 @@ interface LoadOptions {
   merge: boolean;
   tcmTable?: string;
   saveOutputColumns?: boolean;
+  shard?: string;
 }
 
 function list(text: string | undefined): string[] {
@@ -127,7 +131,10 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
     .option("--mode <mode>", "with a TCM: 'only' (passing hits) or 'any' (all hits of passing events)", "only")
     .option("--orientation <o>", "'hit' (one row per hit) or 'evt' (one row per event, hit columns as lists)", "hit")
     .option("--columns <a,b,c>", "columns to load; without it the entry list is output")
-    .option("--out <file>", "write the result to .parquet (zstd), .arrow (Arrow IPC file), .arrows (Arrow IPC stream) or .lh5")
+    .option(
+      "--out <file>",
+      "write the result to .parquet (zstd), .arrow (Arrow IPC file), .arrows (Arrow IPC stream) or .lh5; DIR/ writes a Parquet dataset (part + manifest per shard)",
+    )
     .option("--head <n>", "rows to preview on stdout", "10")
     .option("--data-dir <dir>", "override the FileDB's data_dir")
     .option("--workers <n>", "worker threads reading cycles in parallel (built CLI only)", "1")
@@ -140,8 +147,16 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       "--save-output-columns",
       "output the entry list with those --columns that the cuts use (pygama build_entry_list(save_output_columns=True)); needs --columns",
     )
+    .option("--shard <I/N>", `${SHARD_HELP}; needs --out DIR/`)
     .action(async (config: string, filedb: string | undefined, opts: LoadOptions) => {
       const ctx = getContext();
+      const shard = resolveShard(opts.shard);
+      const dataset = opts.out !== undefined && (await isDatasetOut(opts.out));
+      if (shard !== null && !dataset) {
+        throw new CliUsageError(
+          `--shard ${shard.index}/${shard.count} (from ${shard.source === "flag" ? "--shard" : `the ${shard.source} environment`}) needs --out DIR/ (a Parquet dataset directory)`,
+        );
+      }
       if (opts.mode !== "only" && opts.mode !== "any")
         throw new CliUsageError(`--mode must be 'only' or 'any', got ${JSON.stringify(opts.mode)}`);
       if (opts.orientation !== "hit" && opts.orientation !== "evt") {
@@ -150,9 +165,13 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       const head = Number(opts.head);
       if (!Number.isInteger(head) || head < 0)
         throw new CliUsageError(`--head must be a non-negative integer, got ${JSON.stringify(opts.head)}`);
-      if (opts.out !== undefined && ![".parquet", ".arrow", ".arrows", ".lh5"].includes(extname(opts.out))) {
-        throw new CliUsageError(`--out must end in .parquet, .arrow, .arrows or .lh5, got ${JSON.stringify(opts.out)}`);
+      if (opts.out !== undefined && !dataset && ![".parquet", ".arrow", ".arrows", ".lh5"].includes(extname(opts.out))) {
+        throw new CliUsageError(
+          `--out must end in .parquet, .arrow, .arrows or .lh5, or be a directory DIR/, got ${JSON.stringify(opts.out)}`,
+        );
       }
+      if (dataset && !opts.merge)
+        throw new CliUsageError("--no-merge writes one file per cycle; a dataset directory (--out DIR/) already holds one part per shard");
       const workers = Number(opts.workers);
       if (!Number.isInteger(workers) || workers < 1)
         throw new CliUsageError(`--workers must be a positive integer, got ${JSON.stringify(opts.workers)}`);
@@ -175,7 +194,31 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       const keys = list(opts.files);
       if (keys.length > 0 && keys.every((k) => /^\d{8}T\d{6}Z$/.test(k))) dl.setFiles(keys);
       else dl.setFiles(opts.files);
-      const cycles = dl.getFileList()?.length ?? 0;
+      // A shard keeps its byte-balanced part of the selected cycles (keyed by timestamp, as setFiles takes them).
+      let shardCycles: string[] = [];
+      if (dataset) {
+        const rows = dl.getFileList() ?? [];
+        const stamps = dl.catalog.columnValues("timestamp");
+        const bytes = (row: number) =>
+          dl.catalog.tiers.reduce((sum, tier) => {
+            try {
+              return sum + statSync(dl.catalog.tierPath(row, tier)).size;
+            } catch {
+              return sum;
+            }
+          }, 0);
+        const items = rows.map((row) => ({ key: String(stamps[row]), bytes: bytes(row), row }));
+        const mine = selectShard(items, shard ?? { index: 0, count: 1 }).sort((a, b) => a.row - b.row);
+        shardCycles = mine.map((x) => x.key);
+        if (shard !== null && mine.length > 0 && mine.length < rows.length) {
+          dl.setFiles(shardCycles);
+          const got = dl.getFileList() ?? [];
+          if (got.length !== mine.length || got.some((row, i) => row !== mine[i]?.row)) {
+            throw new CliUsageError("--shard: the FileDB's timestamps do not name its cycles uniquely, so load cannot shard them");
+          }
+        }
+      }
+      const cycles = dataset && shardCycles.length === 0 ? 0 : (dl.getFileList()?.length ?? 0);
       const parentLevel = opts.tcm
         ? (dl.config.levels.find((l) => l.name === opts.tcm)?.parent ?? dl.config.levels[0]?.name)
         : dl.config.levels[0]?.name;
@@ -192,30 +235,39 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       if (Object.keys(byLevel).length > 0) dl.setCuts(byLevel);
       if (unassigned.length > 0) dl.setCuts(unassigned, { append: Object.keys(byLevel).length > 0 });
       const progress = ctx.progress(cycles, "load");
-      const outputFile = opts.out !== undefined && extname(opts.out) === ".lh5" ? resolve(opts.out) : undefined;
-      let result: Table | Map<number, Table>;
+      const outputFile = opts.out !== undefined && !dataset && extname(opts.out) === ".lh5" ? resolve(opts.out) : undefined;
+      let result: Table | Map<number, Table> | null = null;
       try {
-        const common = {
-          ...(opts.tcm === undefined ? {} : { tcmLevel: opts.tcm }),
-          ...(tcmTable === undefined ? {} : { tcmTable }),
-          mode: opts.mode as "only" | "any",
-          ...(outputFile === undefined ? {} : { outputFile }),
-          onProgress: (done: number) => progress.update(done),
-        };
-        if (columns.length > 0) dl.setOutput({ columns });
-        if (columns.length > 0 && !opts.saveOutputColumns) {
-          const loadOptions = { ...common, orientation: opts.orientation as "hit" | "evt" };
-          result = opts.merge ? await dl.load(undefined, loadOptions) : await dl.loadPerFile(undefined, loadOptions);
+        if (dataset && cycles === 0) {
+          // An empty shard: its manifest only (a re-run still replaces it).
         } else {
-          if (opts.orientation === "evt") throw new CliUsageError("--orientation evt needs --columns");
-          const buildOptions = { ...common, saveOutputColumns: opts.saveOutputColumns === true };
-          result = opts.merge ? await dl.buildEntryList(buildOptions) : await dl.buildEntryListPerFile(buildOptions);
+          const common = {
+            ...(opts.tcm === undefined ? {} : { tcmLevel: opts.tcm }),
+            ...(tcmTable === undefined ? {} : { tcmTable }),
+            mode: opts.mode as "only" | "any",
+            ...(outputFile === undefined ? {} : { outputFile }),
+            onProgress: (done: number) => progress.update(done),
+          };
+          if (columns.length > 0) dl.setOutput({ columns });
+          if (columns.length > 0 && !opts.saveOutputColumns) {
+            const loadOptions = { ...common, orientation: opts.orientation as "hit" | "evt" };
+            result = opts.merge ? await dl.load(undefined, loadOptions) : await dl.loadPerFile(undefined, loadOptions);
+          } else {
+            if (opts.orientation === "evt") throw new CliUsageError("--orientation evt needs --columns");
+            const buildOptions = { ...common, saveOutputColumns: opts.saveOutputColumns === true };
+            result = opts.merge ? await dl.buildEntryList(buildOptions) : await dl.buildEntryListPerFile(buildOptions);
+          }
         }
       } finally {
         progress.stop();
       }
       const tables = result instanceof Map ? [...result] : [];
-      if (opts.out !== undefined) {
+      let written = opts.out;
+      if (dataset && opts.out !== undefined) {
+        const part = shard ?? { index: 0, count: 1 };
+        await writeLoadPart(resolve(opts.out), part, shardCycles, result instanceof Map ? null : result);
+        written = `${opts.out.replace(/\/$/, "")}/${shardName(part)}.parquet`;
+      } else if (opts.out !== undefined && result !== null) {
         if (result instanceof Map) for (const [f, t] of tables) await writeOutput(resolve(perFileOutput(opts.out, f)), t);
         else await writeOutput(resolve(opts.out), result);
       }
@@ -247,7 +299,7 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
         );
         return;
       }
-      const table = result;
+      const table = result ?? new Table();
       const names = table.schema.fields.map((f) => f.name);
       const preview = previewRows(table, head);
       ctx.print(
@@ -255,18 +307,36 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
           cycles,
           rows: table.numRows,
           columns: describe(table),
-          ...(opts.out === undefined ? {} : { out: opts.out }),
+          ...(written === undefined ? {} : { out: written }),
+          ...(shard === null ? {} : { shard: { index: shard.index, count: shard.count, source: shard.source } }),
           seconds,
           warnings: dl.warnings,
           preview,
         },
         () =>
           [
-            `${table.numRows} rows × ${names.length} columns from ${cycles} cycle${cycles === 1 ? "" : "s"}${opts.out ? ` → ${opts.out}` : ""} (${seconds.toFixed(2)} s)`,
+            `${table.numRows} rows × ${names.length} columns from ${cycles} cycle${cycles === 1 ? "" : "s"}${shard ? ` (shard ${shard.index}/${shard.count})` : ""}${written ? ` → ${written}` : ""} (${seconds.toFixed(2)} s)`,
             ...(head > 0 && table.numRows > 0 ? [textTable(preview, names)] : []),
             ...(table.numRows > head && head > 0 ? [`… ${table.numRows - head} more rows`] : []),
             ...truncatedLines(dl.warnings, 5, (w) => `warning: ${w}`).map((l) => (l.startsWith("… ") ? `warning: ${l}` : l)),
           ].join("\n"),
       );
+    });
+}
+
+/** `daqkit merge DIR --out FILE`: one table from a dataset that `load --out DIR/` wrote (its own group, loaded lazily). */
+export function registerMergeCommand(program: Command, getContext: () => CliContext): void {
+  program
+    .command("merge")
+    .description("merge a Parquet dataset written by `load --out DIR/` (all shards) into one file, after checking every part")
+    .argument("<dir>", "dataset directory (part-I-of-N.parquet + part-I-of-N.json per shard)")
+    .requiredOption("--out <file>", "the merged table: .parquet (zstd) or .arrow")
+    .action(async (dir: string, opts: { out: string }) => {
+      const ctx = getContext();
+      if (![".parquet", ".arrow"].includes(extname(opts.out))) {
+        throw new CliUsageError(`--out must end in .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
+      }
+      const r = await mergeLoadDataset(resolve(dir), resolve(opts.out));
+      ctx.print({ ...r, out: opts.out }, () => `merged ${r.parts} parts (${r.cycles} cycles, ${r.rows} rows) into ${opts.out}`);
     });
 }

@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// Issue 19 "Performance": two shards (two `daqkit … --shard I/2` processes at once) against one process,
+// on the built CLI, for
+//   - gen2 convert-all of a 20-file night (one gen2_make.py file of SCALE_BENCH_PHOTONS photons, hard-linked
+//     under 20 consecutive names), every run with --overwrite and --workers 1 (one conversion per process);
+//   - the loader's no-TCM workload (issue 6 shape: SCALE_BENCH_CYCLES cycles × 6 channels × 10 000 hits,
+//     cut trapEmax > 1000, four columns) written as Parquet (one file / a dataset part per shard).
+// Rounds are interleaved (one, two, one, two, …) so load changes hit both sides alike; the speed-up is
+// quoted per round (one-process wall time / two-shard wall time, the slower shard ends the run) with its
+// range. Peak RSS is per process (each daqkit process reports its own maxRSS).
+// Run only this file: `pnpm bench scale-out` (or `node apps/cli/bench/scale-out.bench.mjs` after a build).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const PHOTONS = Number(process.env.SCALE_BENCH_PHOTONS ?? 2_500_000);
+const CYCLES = Number(process.env.SCALE_BENCH_CYCLES ?? 40);
+const ROUNDS = Number(process.env.SCALE_BENCH_ROUNDS ?? 2);
+const FILES = 20;
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = join(here, "../../..");
+const shared = join(root, "../shared");
+const CLI = join(here, "../dist/index.js");
+const base = process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data");
+const work = join(base, "scale-out");
+
+if (process.argv[2] === "--child") {
+  // Run the CLI in this process and report its peak RSS on stderr when it exits.
+  process.on("exit", () => process.stderr.write(`\n@@rss ${process.resourceUsage().maxRSS * 1024}\n`));
+  process.argv = [process.argv[0], "daqkit", ...process.argv.slice(3)];
+  await import(CLI);
+} else {
+  await main();
+}
+
+function runCli(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stdout.resume();
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    child.on("close", (code) => {
+      const rss = Number(/@@rss (\d+)/.exec(err)?.[1] ?? Number.NaN);
+      if (code !== 0) reject(new Error(`daqkit ${args.join(" ")} failed (${code}): ${err}`));
+      else resolve({ seconds: (performance.now() - t0) / 1000, rss });
+    });
+  });
+}
+
+async function timed(runs) {
+  const t0 = performance.now();
+  const results = await Promise.all(runs.map(runCli));
+  return { seconds: (performance.now() - t0) / 1000, rss: results.map((r) => r.rss) };
+}
+
+function rngFor(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gen2Night() {
+  const dir = join(work, `gen2-${PHOTONS}`);
+  const bin = join(dir, "bin");
+  if (existsSync(join(dir, "complete"))) return bin;
+  rmSync(dir, { recursive: true, force: true });
+  const one = join(dir, "one");
+  const r = spawnSync(
+    "/usr/bin/python3",
+    [join(shared, "tools/gen2_make.py"), one, "--photons", String(PHOTONS), "--seconds", "1", "--quiet"],
+    {
+      stdio: "inherit",
+    },
+  );
+  if (r.status !== 0) throw new Error("gen2_make.py failed");
+  const src = join(
+    one,
+    readdirSync(one).find((n) => n.endsWith(".bin")),
+  );
+  mkdirSync(bin, { recursive: true });
+  for (let i = 0; i < FILES; i++) linkSync(src, join(bin, `${1602050064 + i}.bin`));
+  writeFileSync(join(dir, "complete"), "");
+  return bin;
+}
+
+async function loaderProduction() {
+  const dir = join(work, `loader-${CYCLES}`);
+  const dataDir = join(dir, "tier");
+  const filedb = join(dir, "filedb.json");
+  const config = join(dir, "loader.json");
+  if (existsSync(join(dir, "complete"))) return { filedb, config };
+  rmSync(dir, { recursive: true, force: true });
+  const { createTable, writeLh5 } = await import("@daqkit/lh5/node");
+  const channels = [1084800, 1084801, 1084802, 1084803, 1084804, 1084805];
+  const rows = 10_000;
+  for (let c = 0; c < CYCLES; c++) {
+    const key = new Date(Date.UTC(2023, 2, 22) + c * 3600_000)
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d+Z$/, "Z");
+    const path = join(dataDir, "hit", `phy/p03/r001/l200-p03-r001-phy-${key}-tier_hit.lh5`);
+    mkdirSync(join(path, ".."), { recursive: true });
+    const rand = rngFor(c + 1);
+    for (const [k, ch] of channels.entries()) {
+      const trap = new Float32Array(rows);
+      const aoe = new Float32Array(rows);
+      const daq = new Int32Array(rows);
+      const ts = new Float64Array(rows);
+      let t = 1.679e9 + c * 3600;
+      for (let r = 0; r < rows; r++) {
+        trap[r] = -Math.log(1 - rand()) * 1500;
+        aoe[r] = 1 + (rand() - 0.5) * 0.1;
+        daq[r] = Math.round(trap[r] * 0.6);
+        t += rand() * 0.1;
+        ts[r] = t;
+      }
+      await writeLh5(path, `ch${ch}/hit`, createTable({ trapEmax: trap, AoE: aoe, daqenergy: daq, timestamp: ts }), {
+        mode: k === 0 ? "w" : "a",
+      });
+    }
+  }
+  writeFileSync(
+    filedb,
+    JSON.stringify({
+      data_dir: dataDir,
+      tier_dirs: { hit: "/hit" },
+      file_format: { hit: "/{type}/{period}/{run}/{exp}-{period}-{run}-{type}-{timestamp}-tier_hit.lh5" },
+      table_format: { hit: "ch{ch:07d}/hit" },
+    }),
+  );
+  writeFileSync(config, JSON.stringify({ levels: { hit: { tiers: ["hit"] } } }));
+  writeFileSync(join(dir, "complete"), "");
+  return { filedb, config };
+}
+
+function mib(b) {
+  return (b / 1048576).toFixed(0);
+}
+function range(xs) {
+  return `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+}
+
+async function compare(name, one, two) {
+  const speedups = [];
+  const lines = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const a = await timed([one()]);
+    const b = await timed([two(0), two(1)]);
+    speedups.push(a.seconds / b.seconds);
+    lines.push(
+      `  round ${round}: one process ${a.seconds.toFixed(2)} s (peak RSS ${mib(a.rss[0])} MiB); two shards ${b.seconds.toFixed(2)} s (peak RSS ${b.rss.map(mib).join(" / ")} MiB) → ${(a.seconds / b.seconds).toFixed(2)}×`,
+    );
+  }
+  console.log(
+    `${name}: speed-up of two shards over one process ${range(speedups)}× (target ≥ 1.7×), load average now ${loadavg()[0].toFixed(1)}`,
+  );
+  for (const l of lines) console.log(l);
+}
+
+async function main() {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (pnpm bench builds)`);
+  mkdirSync(work, { recursive: true });
+  console.log(
+    `${cpus().length} CPUs, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")}; ${ROUNDS} interleaved rounds`,
+  );
+  const bin = gen2Night();
+  const out = join(work, "gen2-out");
+  const gen2 = (extra) => ["gen2", "convert-all", bin, out, "--overwrite", "--workers", "1", "-q", ...extra];
+  console.log(`gen2 convert-all: ${FILES} files × ${PHOTONS} photons`);
+  await compare(
+    "gen2 convert-all",
+    () => gen2([]),
+    (i) => gen2(["--shard", `${i}/2`]),
+  );
+  const { filedb, config } = await loaderProduction();
+  const load = (out, extra) => [
+    "load",
+    config,
+    filedb,
+    "--files",
+    "all",
+    "--cut",
+    "hit:trapEmax > 1000",
+    "--columns",
+    "trapEmax,AoE,daqenergy,timestamp",
+    "--head",
+    "0",
+    "--out",
+    out,
+    ...extra,
+  ];
+  console.log(`load (no TCM): ${CYCLES} cycles × 6 channels × 10 000 hits → Parquet`);
+  await compare(
+    "load no-TCM",
+    () => load(join(work, "load-one.parquet"), []),
+    (i) => load(`${join(work, "load-ds")}/`, ["--shard", `${i}/2`]),
+  );
+}
