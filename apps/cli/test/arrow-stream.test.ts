@@ -34,7 +34,7 @@ describe(".arrow is an Arrow IPC file, .arrows an Arrow IPC stream", () => {
       expect(out.description, path).toMatch(/\.arrow \(Arrow IPC file\)/);
       expect(out.description, path).toMatch(/\.arrows \(Arrow IPC stream\)/);
     }
-    expect(checked.sort()).toEqual(["gen2 read", "lh5 export", "load", "rawhdf5 to-packets", "runs load"]);
+    expect(checked.sort()).toEqual(["gen2 read", "lh5 export", "load", "merge", "rawhdf5 to-packets", "runs load"]);
   });
 
   it("lh5 export and rawhdf5 to-packets write both, with the same rows", async () => {

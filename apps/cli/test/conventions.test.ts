@@ -65,10 +65,15 @@ const ROWS = (): Record<string, Row> => ({
   "lh5 show": { ok: [LH5, "ch1084803/raw", "--rows", "0:2"], bad: [[LH5, "no/such/table"], 4] },
   "lh5 export": { ok: [LH5, "ch1084803/raw", "--out", t("raw.parquet")], bad: [[NONE, "x", "--out", t("y.parquet")], 4] },
   load: {
-    ok: [FLOW, "--data-dir", DATA_DIR, "--files", "all", "--channels", "1084803", "--columns", "trapEmax", "--out", t("load.arrow")],
+    ok: [FLOW, "--data-dir", DATA_DIR, "--files", "all", "--channels", "1084803", "--columns", "trapEmax", "--out", `${t("dataset")}/`],
     bad: [[join(tmp, "missing.json"), "--files", "all", "--columns", "x"], 4],
   },
-  "filedb scan": { ok: [FILEDB, "--data-dir", DATA_DIR], bad: [[join(tmp, "missing.json")], 4] },
+  merge: { ok: [t("dataset"), "--out", t("merged.arrows")], bad: [[NONE, "--out", t("m.parquet")], 4] },
+  "filedb scan": {
+    ok: [FILEDB, "--data-dir", DATA_DIR, "--shard", "0/1", "--out", `${t("filedb-parts")}/`],
+    bad: [[join(tmp, "missing.json")], 4],
+  },
+  "filedb merge": { ok: [t("filedb-parts"), "--out", t("filedb.lh5")], bad: [[NONE, "--out", t("f.lh5")], 4] },
   "filedb show": { ok: [FILEDB, "--data-dir", DATA_DIR, "--query", "type == 'cal'"], bad: [[join(tmp, "missing.json")], 4] },
   "rawhdf5 info": { ok: [RAWHDF5], bad: [[NONE], 4] },
   "rawhdf5 cat": { ok: [RAWHDF5, "--start", "0", "--end", "2"], bad: [[NONE], 4] },
@@ -86,6 +91,14 @@ const ROWS = (): Record<string, Row> => ({
   "runs load": {
     ok: [t("store"), "0", "records", "--out", t("records.arrow")],
     bad: [[t("store"), "0", "nosuchtype", "--out", t("n.parquet")], 4],
+  },
+  "cluster slurm": {
+    ok: ["--shards", "2", "--log-dir", t("slurm-logs"), "--", "gen2", "convert-all", "a", "b"],
+    bad: [["--shards", "0", "--", "gen2"], 2],
+  },
+  "cluster k8s": {
+    ok: ["--shards", "2", "--image", "daqkit:test", "--", "gen2", "convert-all", "a", "b"],
+    bad: [["--shards", "x", "--image", "i", "--", "gen2"], 2],
   },
   "runs put": { ok: [t("store"), "9", "mypeaks", t("peaks.arrow")], bad: [[t("store"), "9", "mypeaks", join(tmp, "missing.parquet")], 4] },
 });

@@ -330,11 +330,11 @@ export function registerMergeCommand(program: Command, getContext: () => CliCont
     .command("merge")
     .description("merge a Parquet dataset written by `load --out DIR/` (all shards) into one file, after checking every part")
     .argument("<dir>", "dataset directory (part-I-of-N.parquet + part-I-of-N.json per shard)")
-    .requiredOption("--out <file>", "the merged table: .parquet (zstd) or .arrow")
+    .requiredOption("--out <file>", "the merged table: .parquet (zstd), .arrow (Arrow IPC file) or .arrows (Arrow IPC stream)")
     .action(async (dir: string, opts: { out: string }) => {
       const ctx = getContext();
-      if (![".parquet", ".arrow"].includes(extname(opts.out))) {
-        throw new CliUsageError(`--out must end in .parquet or .arrow, got ${JSON.stringify(opts.out)}`);
+      if (![".parquet", ".arrow", ".arrows"].includes(extname(opts.out))) {
+        throw new CliUsageError(`--out must end in .parquet, .arrow or .arrows, got ${JSON.stringify(opts.out)}`);
       }
       const r = await mergeLoadDataset(resolve(dir), resolve(opts.out));
       ctx.print({ ...r, out: opts.out }, () => `merged ${r.parts} parts (${r.cycles} cycles, ${r.rows} rows) into ${opts.out}`);
