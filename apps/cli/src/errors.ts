@@ -116,3 +116,23 @@ export function errorJson(error: unknown, exit: number): { error: Record<string,
   }
   return { error: { code, message, exit, ...details } };
 }
+
+/**
+ * Library messages name API options ("pass overwrite", "use \"always\""); on the command line the
+ * hint names the flag instead. Rewrites the message of the coded errors that carry such a hint.
+ */
+const CLI_HINTS: Readonly<Record<string, readonly (readonly [RegExp, string])[]>> = {
+  RUNS_DATA_EXISTS: [
+    [/\(overwrite policy "\w+"; use "always" to replace it\)/, "(use --overwrite to replace it)"],
+    [/\(pass overwrite to replace it\)/, "(use --overwrite to replace it)"],
+    [/pass overwrite to redefine it/, "use --overwrite to redefine it"],
+  ],
+  DOCS_FILE_EXISTS: [[/\(export never overwrites\)/, "(use --overwrite to replace it)"]],
+};
+
+export function withCliHints(error: unknown): unknown {
+  if (!isCodedError(error)) return error;
+  const hints = CLI_HINTS[error.code];
+  if (hints) for (const [api, cli] of hints) error.message = error.message.replace(api, cli);
+  return error;
+}

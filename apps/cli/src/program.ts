@@ -1,7 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { groupOf, loadCommands, registerCommands } from "./commands/index.js";
 import { type CliContext, type CliIo, createContext, PROCESS_IO } from "./context.js";
-import { CliUsageError, EXIT, errorJson, exitCodeFor, formatError } from "./errors.js";
+import { CliUsageError, EXIT, errorJson, exitCodeFor, formatError, withCliHints } from "./errors.js";
 import { toJson } from "./context.js";
 import { stopAllProgress } from "./progress.js";
 import { VERSION } from "./version.js";
@@ -68,6 +68,7 @@ export async function runCli(argv: string[], io: CliIo = PROCESS_IO): Promise<nu
       }
       exit = EXIT.USAGE;
     } else {
+      withCliHints(error);
       io.err(`${formatError(error)}\n`);
       exit = error instanceof CliUsageError ? EXIT.USAGE : exitCodeFor(error);
     }

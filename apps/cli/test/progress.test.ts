@@ -76,7 +76,7 @@ describe.skipIf(missing !== undefined)("progress lines: on a TTY only", () => {
       ],
     ],
     [/runs \[/, ["docs", "export", join(tmp, "runs"), "--out", join(tmp, "copy"), "--overwrite"]],
-    [/peaks\.arrow: rows \d/, ["runs", "put", join(tmp, "store"), "7", "peaks", join(tmp, "peaks.arrow"), "--overwrite", "always"]],
+    [/peaks\.arrow: rows \d/, ["runs", "put", join(tmp, "store"), "7", "peaks", join(tmp, "peaks.arrow"), "--overwrite"]],
     [/7\/peaks: chunks \d/, ["runs", "load", join(tmp, "store"), "7", "peaks", "--out", join(tmp, "back.arrow")]],
   ];
 

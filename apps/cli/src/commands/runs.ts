@@ -27,7 +27,6 @@ import { withProgress } from "../progress.js";
 import { TABLE_OUT_HELP, tableFormatOf, writeTableFile } from "../table-output.js";
 
 const COMPRESSOR_NAMES = ["blosc", "zstd", "lz4"];
-const OVERWRITE_NAMES = ["never", "if_broken", "always"];
 
 function parseNs(text: string, what: string): bigint {
   const clean = text.replaceAll("_", "");
@@ -48,11 +47,14 @@ function parseCompressor(text: string | undefined): Compressor | undefined {
   return text as Compressor;
 }
 
-function parseOverwrite(text: string | undefined): OverwritePolicy | undefined {
-  if (text === undefined) return undefined;
-  if (!OVERWRITE_NAMES.includes(text))
-    throw new CliUsageError(`--overwrite must be one of ${OVERWRITE_NAMES.join(", ")}, got ${JSON.stringify(text)}`);
-  return text as OverwritePolicy;
+/**
+ * `--overwrite` is a flag here as in every other command (replace existing data: strax's policy
+ * "always"); `--never-overwrite` keeps even broken data ("never"); neither: strax's default
+ * "if_broken" (only an incomplete or damaged data folder is replaced).
+ */
+function parseOverwrite(opts: { overwrite: boolean; neverOverwrite: boolean }): OverwritePolicy | undefined {
+  if (opts.overwrite && opts.neverOverwrite) throw new CliUsageError("--overwrite and --never-overwrite contradict each other");
+  return opts.overwrite ? "always" : opts.neverOverwrite ? "never" : undefined;
 }
 
 function parseTargetMb(text: string | undefined): number | undefined {
@@ -299,44 +301,52 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
     .argument("<type>", "data type")
     .option("--target-mb <mb>", "target chunk size in MB (default 200, as strax)")
     .option("--compressor <name>", `one of ${COMPRESSOR_NAMES.join(", ")} (default: the subruns')`)
-    .option("--overwrite <policy>", `${OVERWRITE_NAMES.join(" | ")} (default if_broken)`)
-    .action(async (store: string, name: string, type: string, opts: { targetMb?: string; compressor?: string; overwrite?: string }) => {
-      const ctx = getContext();
-      const targetSizeMb = parseTargetMb(opts.targetMb);
-      const compressor = parseCompressor(opts.compressor);
-      const overwrite = parseOverwrite(opts.overwrite);
-      const dir = new DataDirectory(store);
-      const started = performance.now();
-      const progress = ctx.progress(0, `${name}/${type}: rows`);
-      const meta = await writeSuperrun(dir, name, type, {
-        onProgress: (rows) => progress.update(rows),
-        ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
-        ...(compressor ? { compressor } : {}),
-        ...(overwrite ? { overwrite } : {}),
-      });
-      progress.stop();
-      const found = await dir.findData(name, type);
-      const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
-      const chunks = meta.chunks.map((c) => ({
-        chunk: c.chunkIndex,
-        start: c.start,
-        end: c.end,
-        n: c.n,
-        subruns: c.subruns ? Object.fromEntries([...c.subruns].map(([id, r]) => [id, { start: r.start, end: r.end }])) : null,
-      }));
-      const seconds = (performance.now() - started) / 1000;
-      ctx.print({ name, dataType: type, folder: found?.folder ?? null, rows, chunks, seconds }, () =>
-        [
-          `${name}/${type}: ${rows} rows in ${chunks.length} chunk(s) → ${found?.folder ?? "?"} (${seconds.toFixed(2)} s)`,
-          ...chunks.map(
-            (c) =>
-              `  #${c.chunk} [${c.start}, ${c.end}) n=${c.n} subruns ${Object.entries(c.subruns ?? {})
-                .map(([id, r]) => `${id}:[${r.start}, ${r.end})`)
-                .join(" ")}`,
-          ),
-        ].join("\n"),
-      );
-    });
+    .option("--overwrite", "replace existing data (by default only incomplete or damaged data is replaced, as strax does)", false)
+    .option("--never-overwrite", "keep existing data even when it is incomplete or damaged", false)
+    .action(
+      async (
+        store: string,
+        name: string,
+        type: string,
+        opts: { targetMb?: string; compressor?: string; overwrite: boolean; neverOverwrite: boolean },
+      ) => {
+        const ctx = getContext();
+        const targetSizeMb = parseTargetMb(opts.targetMb);
+        const compressor = parseCompressor(opts.compressor);
+        const overwrite = parseOverwrite(opts);
+        const dir = new DataDirectory(store);
+        const started = performance.now();
+        const progress = ctx.progress(0, `${name}/${type}: rows`);
+        const meta = await writeSuperrun(dir, name, type, {
+          onProgress: (rows) => progress.update(rows),
+          ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
+          ...(compressor ? { compressor } : {}),
+          ...(overwrite ? { overwrite } : {}),
+        });
+        progress.stop();
+        const found = await dir.findData(name, type);
+        const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
+        const chunks = meta.chunks.map((c) => ({
+          chunk: c.chunkIndex,
+          start: c.start,
+          end: c.end,
+          n: c.n,
+          subruns: c.subruns ? Object.fromEntries([...c.subruns].map(([id, r]) => [id, { start: r.start, end: r.end }])) : null,
+        }));
+        const seconds = (performance.now() - started) / 1000;
+        ctx.print({ name, dataType: type, folder: found?.folder ?? null, rows, chunks, seconds }, () =>
+          [
+            `${name}/${type}: ${rows} rows in ${chunks.length} chunk(s) → ${found?.folder ?? "?"} (${seconds.toFixed(2)} s)`,
+            ...chunks.map(
+              (c) =>
+                `  #${c.chunk} [${c.start}, ${c.end}) n=${c.n} subruns ${Object.entries(c.subruns ?? {})
+                  .map(([id, r]) => `${id}:[${r.start}, ${r.end})`)
+                  .join(" ")}`,
+            ),
+          ].join("\n"),
+        );
+      },
+    );
 
   runs
     .command("put")
@@ -347,7 +357,8 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
     .argument("<file>", "input .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream) file")
     .option("--target-mb <mb>", "target chunk size in MB (default 200)")
     .option("--compressor <name>", `one of ${COMPRESSOR_NAMES.join(", ")} (default blosc)`)
-    .option("--overwrite <policy>", `${OVERWRITE_NAMES.join(" | ")} (default if_broken)`)
+    .option("--overwrite", "replace existing data (by default only incomplete or damaged data is replaced, as strax does)", false)
+    .option("--never-overwrite", "keep existing data even when it is incomplete or damaged", false)
     .option("--lineage <json>", 'strax lineage JSON, e.g. \'{"photons": ["Gen2Photons", "0.1.0", {}]}\'')
     .option("--no-run-doc", "do not create a run document when the run has none")
     .option("--nulls <policy>", "null values: error (default; refused, naming the column and row) | zero (stored as 0)")
@@ -357,7 +368,15 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
         runId: string,
         type: string,
         file: string,
-        opts: { targetMb?: string; compressor?: string; overwrite?: string; lineage?: string; runDoc: boolean; nulls?: string },
+        opts: {
+          targetMb?: string;
+          compressor?: string;
+          overwrite: boolean;
+          neverOverwrite: boolean;
+          lineage?: string;
+          runDoc: boolean;
+          nulls?: string;
+        },
       ) => {
         const ctx = getContext();
         if (opts.nulls !== undefined && opts.nulls !== "error" && opts.nulls !== "zero") {
@@ -365,7 +384,7 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
         }
         const targetSizeMb = parseTargetMb(opts.targetMb);
         const compressor = parseCompressor(opts.compressor);
-        const overwrite = parseOverwrite(opts.overwrite);
+        const overwrite = parseOverwrite(opts);
         let lineage: ReturnType<typeof parsePythonJson> | undefined;
         if (opts.lineage !== undefined) {
           try {
