@@ -30,7 +30,7 @@ describe("daqkit rawhdf5", () => {
     // Set the superblock's open-for-SWMR-write flags (0x05) the way a killed writer leaves them.
     const bytes = readFileSync(path);
     bytes[11] = 5;
-    const { lookup3 } = await import("../../../packages/rawhdf5/src/h5/lookup3.js");
+    const { lookup3 } = await import("@daqkit/io");
     bytes.writeUInt32LE(lookup3(bytes.subarray(0, 44)), 44);
     writeFileSync(path, bytes);
     const msgs = join(dir, "one.txt");

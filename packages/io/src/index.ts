@@ -96,3 +96,5 @@ export {
   typedArrayConstructorOfArrowType,
   typedArrayConstructorOfNumpy,
 } from "./arrow-types.js";
+/** HDF5 metadata checksum (Jenkins lookup3), shared by the HDF5 format packages. */
+export { lookup3 } from "./lookup3.js";

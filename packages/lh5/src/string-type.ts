@@ -6,8 +6,9 @@
  * path"). The writer therefore rewrites the two type bits of each string dataset it created, after
  * h5wasm has closed the file (while open, h5wasm's metadata cache would write the old header back):
  * byte 1 of the datatype message (HDF5 file format spec IV.A.2.d: bits 0–3 padding, 4–7 charset),
- * plus the Jenkins lookup3 checksum of a v2 object header chunk.
+ * plus the Jenkins lookup3 checksum of a v2 object header chunk (io's `lookup3`).
  */
+import { lookup3 } from "@daqkit/io";
 import { Lh5Error } from "./errors.js";
 import { type SyncByteSource, openLh5Links } from "./fast-links.js";
 
@@ -69,67 +70,4 @@ export function setFixedStringType(file: PatchableFile, objPath: string, cset: n
   body[at.data + 1 - start] = bits;
   view.setUint32(checksum - start, lookup3(body), true);
   file.writeSync(start, chunk);
-}
-
-const rot = (x: number, k: number) => (x << k) | (x >>> (32 - k));
-
-/**
- * Bob Jenkins' lookup3 `hashlittle` with initial value 0: the checksum of HDF5 metadata blocks
- * (HDF5 file format spec, "Checksums").
- */
-export function lookup3(k: Uint8Array): number {
-  let length = k.length;
-  let a = (0xdeadbeef + length) | 0;
-  let b = a;
-  let c = a;
-  let o = 0;
-  const word = (p: number) => k[p]! | (k[p + 1]! << 8) | (k[p + 2]! << 16) | (k[p + 3]! << 24);
-  while (length > 12) {
-    a = (a + word(o)) | 0;
-    b = (b + word(o + 4)) | 0;
-    c = (c + word(o + 8)) | 0;
-    a = (a - c) | 0;
-    a ^= rot(c, 4);
-    c = (c + b) | 0;
-    b = (b - a) | 0;
-    b ^= rot(a, 6);
-    a = (a + c) | 0;
-    c = (c - b) | 0;
-    c ^= rot(b, 8);
-    b = (b + a) | 0;
-    a = (a - c) | 0;
-    a ^= rot(c, 16);
-    c = (c + b) | 0;
-    b = (b - a) | 0;
-    b ^= rot(a, 19);
-    a = (a + c) | 0;
-    c = (c - b) | 0;
-    c ^= rot(b, 4);
-    b = (b + a) | 0;
-    length -= 12;
-    o += 12;
-  }
-  if (length === 0) return c >>> 0;
-  // The tail: up to 12 bytes, little-endian into a, b, c (missing bytes are zero).
-  const tail = new Uint8Array(12);
-  tail.set(k.subarray(o, o + length));
-  const t = (p: number) => tail[p]! | (tail[p + 1]! << 8) | (tail[p + 2]! << 16) | (tail[p + 3]! << 24);
-  a = (a + t(0)) | 0;
-  b = (b + t(4)) | 0;
-  c = (c + t(8)) | 0;
-  c ^= b;
-  c = (c - rot(b, 14)) | 0;
-  a ^= c;
-  a = (a - rot(c, 11)) | 0;
-  b ^= a;
-  b = (b - rot(a, 25)) | 0;
-  c ^= b;
-  c = (c - rot(b, 16)) | 0;
-  a ^= c;
-  a = (a - rot(c, 4)) | 0;
-  b ^= a;
-  b = (b - rot(a, 14)) | 0;
-  c ^= b;
-  c = (c - rot(b, 24)) | 0;
-  return c >>> 0;
 }

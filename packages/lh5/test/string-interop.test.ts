@@ -6,11 +6,11 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bytesSource } from "@daqkit/io";
+import { bytesSource, lookup3 } from "@daqkit/io";
 import { afterAll, describe, expect, test } from "vitest";
 import { type LgdoArray, type Table, createArray, createTable, createVectorOfVectors, readLh5, writeLh5 } from "../src/node.js";
 import { openLh5Links } from "../src/fast-links.js";
-import { CSET_ASCII, CSET_UTF8, lookup3, type PatchableFile, setFixedStringType } from "../src/string-type.js";
+import { CSET_ASCII, CSET_UTF8, type PatchableFile, setFixedStringType } from "../src/string-type.js";
 import { HAVE_H5PY, runPython, tempDir } from "./helpers.js";
 
 const tmp = tempDir();

@@ -5,13 +5,8 @@
  */
 import type { File as H5File } from "h5wasm";
 import { RawHdf5Error } from "./errors.js";
-import {
-  ARRAY_PLACEHOLDER_MEMBER,
-  objectAddress,
-  patchArrayMemberHeader,
-  patchObjectHeaderOnDisk,
-  patchStringMemberPadding,
-} from "./h5/compound-fixup.js";
+import { ARRAY_PLACEHOLDER_MEMBER, objectAddress, patchArrayMemberHeader, patchStringMemberPadding } from "./h5/compound-fixup.js";
+import { patchObjectHeaderOnDisk } from "./h5/vlen-u8.js";
 import { closeQuietly, openH5 } from "./h5/raw-layout.js";
 import { type H5Runtime, type QuietScope, summarizeDiagnostic } from "./h5/runtime.js";
 import type { PacketColumns } from "./pacman.js";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { loadH5, withQuietHdf5 } from "../src/h5/node-runtime.js";
-import { lookup3 } from "../src/h5/lookup3.js";
+import { lookup3 } from "@daqkit/io";
 import { closeQuietly, createRawLayout, openH5, WRITE_LIBVER } from "../src/h5/raw-layout.js";
 import { copyElements, createVlenStringPlaceholder, patchVlenStringHeader, readVlenU8Rows, writeVlenU8Rows } from "../src/h5/vlen-u8.js";
 import { PYTHON_FILES, TESTDATA, tempDir } from "./helpers.js";
@@ -143,7 +143,7 @@ describe("copyElements (packing hvl_t elements out of the heap)", () => {
 
 test("objectHeaderChunk0Bytes: the declared extent of chunk 0 of every OHDR in the test data ends at a valid checksum", async () => {
   const { objectHeaderChunk0Bytes } = await import("../src/h5/vlen-u8.js");
-  const { lookup3 } = await import("../src/h5/lookup3.js");
+  const { lookup3 } = await import("@daqkit/io");
   const { readFileSync } = await import("node:fs");
   const { join } = await import("node:path");
   const bytes = new Uint8Array(readFileSync(join(import.meta.dirname, "../../../../shared/testdata/rawhdf5/raw_v0_0_two_iogroups.h5")));

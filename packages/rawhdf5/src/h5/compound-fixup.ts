@@ -13,9 +13,8 @@
  * Datatype encodings per the HDF5 file format spec, IV.A.2.d (compound and array version 3).
  */
 import { RawHdf5Error } from "../errors.js";
-import { lookup3 } from "./lookup3.js";
+import { lookup3 } from "@daqkit/io";
 import type { H5Runtime } from "./runtime.js";
-import { objectHeaderChunk0Bytes } from "./vlen-u8.js";
 
 const MSG_DATATYPE = 0x03;
 const MSG_FILL_VALUE = 0x05;
@@ -157,41 +156,6 @@ export function patchStringMemberPadding(header: Uint8Array, address: number, me
   header[t + 1] = (header[t + 1]! & 0xf0) | 1; // padding type 1 = NULLPAD
   new DataView(header.buffer, header.byteOffset).setUint32(chunkEnd, lookup3(header.subarray(0, chunkEnd)), true);
   return chunkEnd + 4;
-}
-
-interface EmscriptenFs {
-  open(path: string, flags: string): unknown;
-  read(stream: unknown, buffer: Uint8Array, offset: number, length: number, position: number): number;
-  write(stream: unknown, buffer: Uint8Array, offset: number, length: number, position: number): number;
-  close(stream: unknown): void;
-}
-
-/**
- * Apply `patch` to the object header at `address` of the closed file `path` through the runtime's
- * file system (host paths under Node's NODERAWFS, MEMFS in browsers).
- */
-export function patchObjectHeaderOnDisk(rt: H5Runtime, path: string, address: number, patch: (header: Uint8Array) => number): void {
-  const fs = rt.module.FS as unknown as EmscriptenFs;
-  let stream: unknown;
-  try {
-    stream = fs.open(path, "r+");
-  } catch (error) {
-    throw failure(path, `cannot open the new file to patch it: ${(error as Error).message ?? String(error)}`);
-  }
-  try {
-    let header = new Uint8Array(4096);
-    let got = fs.read(stream, header, 0, header.length, address);
-    const needed = objectHeaderChunk0Bytes(header.subarray(0, got));
-    if (needed !== null && needed > got && got === header.length) {
-      header = new Uint8Array(needed);
-      got = fs.read(stream, header, 0, needed, address);
-    }
-    const length = patch(header.subarray(0, got));
-    const written = fs.write(stream, header, 0, length, address);
-    if (written !== length) throw failure(path, `short write of the patched object header (${written} of ${length} bytes)`, address);
-  } finally {
-    fs.close(stream);
-  }
 }
 
 /** File address of the object header of `name` in the open file (through an object reference). */

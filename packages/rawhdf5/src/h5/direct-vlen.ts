@@ -12,7 +12,7 @@
  */
 import type { ByteSource } from "@daqkit/io";
 import { unzlibSync } from "fflate";
-import { lookup3 } from "./lookup3.js";
+import { lookup3 } from "@daqkit/io";
 import type { PackedMessages } from "./vlen-u8.js";
 
 const UNDEFINED = 0xffff_ffff_ffff_ffffn;

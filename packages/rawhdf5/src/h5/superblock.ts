@@ -8,7 +8,7 @@
  * file consistency flags (1), base address, superblock extension address, end-of-file address,
  * root group object header address (8 each), then the lookup3 checksum of the 44 bytes before it.
  */
-import { lookup3 } from "./lookup3.js";
+import { lookup3 } from "@daqkit/io";
 
 /** Flag bit: the file is open for writing (HDF5 `H5F_SUPER_WRITE_ACCESS`). */
 export const SUPERBLOCK_WRITE_ACCESS = 0x01;

@@ -11,7 +11,7 @@
  */
 import { RawHdf5Error } from "../errors.js";
 import type { H5Runtime } from "./runtime.js";
-import { lookup3 } from "./lookup3.js";
+import { lookup3 } from "@daqkit/io";
 
 /** HDF5 `H5S_UNLIMITED` (2^64 − 1). */
 const H5S_UNLIMITED = 0xffff_ffff_ffff_ffffn;
@@ -148,10 +148,12 @@ interface EmscriptenFs {
 }
 
 /**
- * Patch the datatype of the dataset whose object header is at `address` in the closed file `path`,
- * through the runtime's file system (host paths in Node's NODERAWFS build, MEMFS in browsers).
+ * Apply `patch` to the object header at `address` of the closed file `path` through the runtime's
+ * file system (host paths under Node's NODERAWFS, MEMFS in browsers): the one read-patch-write of
+ * chunk 0 behind every datatype fix-up (`msgs` here, the packet file's compounds in compound-fixup.ts).
+ * `patch` gets chunk 0 with its checksum and returns how many of its bytes to write back.
  */
-export function patchVlenStringDatasetOnDisk(rt: H5Runtime, path: string, address: number): DatatypePatch {
+export function patchObjectHeaderOnDisk(rt: H5Runtime, path: string, address: number, patch: (header: Uint8Array) => number): void {
   const fs = rt.module.FS as unknown as EmscriptenFs;
   let stream: unknown;
   try {
@@ -170,14 +172,26 @@ export function patchVlenStringDatasetOnDisk(rt: H5Runtime, path: string, addres
       header = new Uint8Array(needed);
       got = fs.read(stream, header, 0, needed, address);
     }
-    const patch = patchVlenStringHeader(header.subarray(0, got), address, path);
-    const written = fs.write(stream, header, 0, patch.chunkEnd, address);
-    if (written !== patch.chunkEnd)
-      throw patchFailure(path, `short write of the patched object header (${written} of ${patch.chunkEnd} bytes)`, address);
-    return patch;
+    const length = patch(header.subarray(0, got));
+    const written = fs.write(stream, header, 0, length, address);
+    if (written !== length) throw patchFailure(path, `short write of the patched object header (${written} of ${length} bytes)`, address);
   } finally {
     fs.close(stream);
   }
+}
+
+/**
+ * Patch the datatype of the dataset whose object header is at `address` in the closed file `path`,
+ * through the runtime's file system (host paths in Node's NODERAWFS build, MEMFS in browsers).
+ */
+export function patchVlenStringDatasetOnDisk(rt: H5Runtime, path: string, address: number): DatatypePatch {
+  let result: DatatypePatch | undefined;
+  patchObjectHeaderOnDisk(rt, path, address, (header) => {
+    const patch = patchVlenStringHeader(header, address, path);
+    result = patch;
+    return patch.chunkEnd;
+  });
+  return result!;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Bob Jenkins' lookup3 `hashlittle`, the checksum HDF5 uses for version-2 object headers
- * (HDF5's `H5_checksum_lookup3`). Byte-wise, so independent of alignment and host endianness.
+ * (HDF5's `H5_checksum_lookup3`), also of superblocks v2/v3 and other metadata blocks. Byte-wise,
+ * so independent of alignment and host endianness. One copy for every format package (lh5, rawhdf5).
  *
  * @param bytes the bytes to hash
  * @param initval initial value (HDF5 uses 0)
