@@ -76,8 +76,12 @@ export function parseTemporaryName(name: string): TemporaryNameInfo | null {
   return { namePart: m[1] as string, pid: Number(m[2]), host: m[3] as string };
 }
 
-/** True when process `pid` exists on this host (a process of another user counts as alive). */
-function processAlive(pid: number): boolean {
+/**
+ * True when process `pid` exists on this host (a process of another user counts as alive; 0, negative
+ * and non-integer pids are never alive). The one liveness check behind every stale-holder decision
+ * (temporaries, file locks, undo journals, rawhdf5 write locks, strax scratch folders).
+ */
+export function processAlive(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

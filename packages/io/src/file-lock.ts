@@ -10,6 +10,7 @@
 import { linkSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { processAlive } from "./atomic-file.js";
 import { IoError } from "./errors.js";
 
 /** Who holds a lock, as recorded in the lock file. */
@@ -54,15 +55,6 @@ export function readFileLockHolder(lockPath: string): FileLockHolder | undefined
   return undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === "EPERM";
-  }
-}
-
 function tryCreate(lockPath: string): boolean {
   // The holder is written in full under a name of this process first, then hard-linked into place
   // (link fails if the name exists, like O_EXCL): the lock file never exists without its holder,
@@ -95,7 +87,7 @@ function removeDeadLeftovers(lockPath: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = /^(\d+)\.(?:new|stale)$/.exec(name.slice(prefix.length));
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(join(dirname(lockPath), name), { force: true });
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dirname(lockPath), name), { force: true });
   }
 }
 
@@ -122,7 +114,7 @@ export function tryAcquireFileLock(path: string): FileLock | FileLockBusy {
     const holder = readFileLockHolder(lockPath);
     // Stale: the holder died on this host. A lock file without a readable holder (its writer was
     // killed between create and write) counts as stale once it is older than a few seconds.
-    const stale = holder ? holder.hostname === hostname() && !alive(holder.pid) : tornAndOld(lockPath);
+    const stale = holder ? holder.hostname === hostname() && !processAlive(holder.pid) : tornAndOld(lockPath);
     if (!stale) return { busy: true, holder };
     // Take over by renaming the stale file to a name of our own: only one taker can move it.
     const grave = `${lockPath}.${process.pid}.stale`;
@@ -132,7 +124,7 @@ export function tryAcquireFileLock(path: string): FileLock | FileLockBusy {
       continue; // someone else took it over first: try again
     }
     const moved = readFileLockHolder(grave);
-    if (moved && (moved.pid !== holder?.pid || moved.hostname !== holder?.hostname) && alive(moved.pid)) {
+    if (moved && (moved.pid !== holder?.pid || moved.hostname !== holder?.hostname) && processAlive(moved.pid)) {
       // We moved a lock a faster taker had just created: put it back (link fails if the name is taken).
       try {
         linkSync(grave, lockPath);

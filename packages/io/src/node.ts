@@ -5,6 +5,7 @@ export {
   type AtomicWriteOptions,
   openAtomicFile,
   parseTemporaryName,
+  processAlive,
   removeStaleTemporaries,
   type StaleTemporaryOptions,
   type TemporaryNameInfo,

@@ -34,6 +34,7 @@ import {
 } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
+import { processAlive } from "./atomic-file.js";
 import { IoError } from "./errors.js";
 
 const MAGIC = "DQKJRNL1";
@@ -347,15 +348,6 @@ export function hasUndoJournal(path: string): boolean {
 
 const READER_TAG = ".daqkit-reader.";
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === "EPERM";
-  }
-}
-
 /** A registered reader; {@link ReaderMark.release} it when the file is closed. */
 export interface ReaderMark {
   readonly markPath: string;
@@ -408,7 +400,7 @@ export function liveReaders(path: string): number {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = /^(\d+)\.(.+)\.[0-9a-z]+$/.exec(name.slice(prefix.length));
-    if (m && m[2] === here && !alive(Number(m[1]))) {
+    if (m && m[2] === here && !processAlive(Number(m[1]))) {
       rmSync(join(dirname(path), name), { force: true });
       continue;
     }

@@ -5,7 +5,7 @@
  * held by a live process) when the superblock says "open for writing".
  */
 import { hostname } from "node:os";
-import { type FileLock, type FileLockHolder, lockPathFor, readFileLockHolder, tryAcquireFileLock } from "@daqkit/io/node";
+import { type FileLock, type FileLockHolder, lockPathFor, processAlive, readFileLockHolder, tryAcquireFileLock } from "@daqkit/io/node";
 import { RawHdf5Error } from "./errors.js";
 
 /** A held write lock, and the daqkit writer that had crashed holding it before, if any. */
@@ -18,15 +18,6 @@ export interface RawfileWriteLock {
   readonly crashedHolder: FileLockHolder | undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === "EPERM";
-  }
-}
-
 /**
  * Take the write lock of `path` without waiting.
  * @throws RawHdf5Error `RAWHDF5_BUSY` (a live writer holds it; `holderPid` names it), `RAWHDF5_IO`
@@ -36,7 +27,7 @@ export function acquireRawfileLock(path: string): RawfileWriteLock {
   // Who held the lock before we look: a recorded holder that is dead on this host crashed
   // (a lock released normally is gone, and a live holder makes the acquisition below fail).
   const before = readFileLockHolder(lockPathFor(path));
-  const crashed = before && before.hostname === hostname() && before.pid !== process.pid && !alive(before.pid) ? before : undefined;
+  const crashed = before && before.hostname === hostname() && before.pid !== process.pid && !processAlive(before.pid) ? before : undefined;
   let taken: ReturnType<typeof tryAcquireFileLock>;
   try {
     taken = tryAcquireFileLock(path);

@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { processAlive } from "@daqkit/io/node";
 
 /** Kind of scratch entry: data being written, or old data moved aside while being replaced. */
 export type ScratchKind = "temp" | "old";
@@ -44,16 +45,6 @@ export function parseScratchName(name: string, base: string): { kind: ScratchKin
   return { kind: m[1] as ScratchKind, pid: Number(m[2]), host: m[3]! };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as { code?: unknown }).code === "EPERM";
-  }
-}
-
 /**
  * True when the scratch entry `name` of `base` was left by a writer that is gone: same host and
  * its pid is not alive, or this very process and not one of its live writers. Entries of other
@@ -63,5 +54,5 @@ export function isStaleScratch(name: string, base: string): boolean {
   const parsed = parseScratchName(name, base);
   if (!parsed || parsed.host !== hostTag()) return false;
   if (parsed.pid === process.pid) return !live.has(name);
-  return !pidAlive(parsed.pid);
+  return !processAlive(parsed.pid);
 }
