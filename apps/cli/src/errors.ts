@@ -87,7 +87,11 @@ export function formatError(error: unknown): string {
     const first = error.message.split("\n")[0];
     return `daqkit: ${error.code}: ${first}`;
   }
-  if (isNamedFileError(error)) return `daqkit: ${error.code}: ${error.message}`;
+  if (isNamedFileError(error)) {
+    // Node's own message already starts with the code ("ENOENT: no such file or directory, scandir '…'").
+    const message = error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
+    return `daqkit: ${error.code}: ${message}`;
+  }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return `daqkit: internal error (this is a bug, please report it with the command you ran):\n${stack}`;
 }

@@ -91,7 +91,7 @@ describe("error classification (exit codes, one line vs stack)", () => {
       fsError = error;
     }
     expect(exitCodeFor(fsError)).toBe(EXIT.NOT_FOUND);
-    expect(formatError(fsError)).toBe(`daqkit: ENOENT: ENOENT: no such file or directory, open '${join(tmp, "missing.bin")}'`);
+    expect(formatError(fsError)).toBe(`daqkit: ENOENT: no such file or directory, open '${join(tmp, "missing.bin")}'`);
     const bare = Object.assign(new Error("ENOENT: no such file"), { code: "ENOENT" });
     expect(exitCodeFor(bare)).toBe(EXIT.INTERNAL);
   });
