@@ -18,6 +18,8 @@ import { fileURLToPath } from "node:url";
 const PHOTONS = Number(process.env.SCALE_BENCH_PHOTONS ?? 2_500_000);
 const CYCLES = Number(process.env.SCALE_BENCH_CYCLES ?? 40);
 const ROUNDS = Number(process.env.SCALE_BENCH_ROUNDS ?? 2);
+/** `gen2` or `load`: run only that workload (default both). */
+const ONLY = process.env.SCALE_BENCH_ONLY ?? "";
 const FILES = 20;
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = join(here, "../../..");
@@ -150,13 +152,26 @@ function range(xs) {
   return `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
 }
 
-async function compare(name, one, two) {
+/** One machine-readable figure (bench/run.mjs collects these to compare builds). */
+function figure(workload, metric, value, better) {
+  console.log(`@@bench ${JSON.stringify({ workload, metric, value: Number(value.toFixed(4)), better })}`);
+}
+
+async function compare(name, workload, one, two) {
   const speedups = [];
   const lines = [];
+  const ones = [];
+  const twos = [];
+  const rssOne = [];
+  const rssTwo = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const a = await timed([one()]);
     const b = await timed([two(0), two(1)]);
     speedups.push(a.seconds / b.seconds);
+    ones.push(a.seconds);
+    twos.push(b.seconds);
+    rssOne.push(...a.rss);
+    rssTwo.push(...b.rss);
     lines.push(
       `  round ${round}: one process ${a.seconds.toFixed(2)} s (peak RSS ${mib(a.rss[0])} MiB); two shards ${b.seconds.toFixed(2)} s (peak RSS ${b.rss.map(mib).join(" / ")} MiB) → ${(a.seconds / b.seconds).toFixed(2)}×`,
     );
@@ -165,6 +180,12 @@ async function compare(name, one, two) {
     `${name}: speed-up of two shards over one process ${range(speedups)}× (target ≥ 1.7×), load average now ${loadavg()[0].toFixed(1)}`,
   );
   for (const l of lines) console.log(l);
+  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  figure(`cli.scale-out.${workload}`, "speed-up ×", median(speedups), "higher");
+  figure(`cli.scale-out.${workload}.one-process`, "s", median(ones), "lower");
+  figure(`cli.scale-out.${workload}.two-shards`, "s", median(twos), "lower");
+  figure(`cli.scale-out.${workload}.one-process-rss`, "MiB", Math.max(...rssOne) / 1048576, "lower");
+  figure(`cli.scale-out.${workload}.shard-rss`, "MiB", Math.max(...rssTwo) / 1048576, "lower");
 }
 
 async function main() {
@@ -175,15 +196,19 @@ async function main() {
       .map((x) => x.toFixed(1))
       .join(" ")}; ${ROUNDS} interleaved rounds`,
   );
-  const bin = gen2Night();
-  const out = join(work, "gen2-out");
-  const gen2 = (extra) => ["gen2", "convert-all", bin, out, "--overwrite", "--workers", "1", "-q", ...extra];
-  console.log(`gen2 convert-all: ${FILES} files × ${PHOTONS} photons`);
-  await compare(
-    "gen2 convert-all",
-    () => gen2([]),
-    (i) => gen2(["--shard", `${i}/2`]),
-  );
+  if (ONLY !== "load") {
+    const bin = gen2Night();
+    const out = join(work, "gen2-out");
+    const gen2 = (extra) => ["gen2", "convert-all", bin, out, "--overwrite", "--workers", "1", "-q", ...extra];
+    console.log(`gen2 convert-all: ${FILES} files × ${PHOTONS} photons`);
+    await compare(
+      "gen2 convert-all",
+      "gen2-convert-all",
+      () => gen2([]),
+      (i) => gen2(["--shard", `${i}/2`]),
+    );
+  }
+  if (ONLY === "gen2") return;
   const { filedb, config } = await loaderProduction();
   const load = (out, extra) => [
     "load",
@@ -204,6 +229,7 @@ async function main() {
   console.log(`load (no TCM): ${CYCLES} cycles × 6 channels × 10 000 hits → Parquet`);
   await compare(
     "load no-TCM",
+    "load-no-tcm",
     () => load(join(work, "load-one.parquet"), []),
     (i) => load(`${join(work, "load-ds")}/`, ["--shard", `${i}/2`]),
   );
