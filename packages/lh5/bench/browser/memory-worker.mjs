@@ -20,7 +20,9 @@ self.onmessage = async (e) => {
       const f = await openLh5(msg.file, { runtime });
       const t0 = performance.now();
       try {
-        kept = msg.sync ? f.readObject(msg.column) : await f.readObjectAsync(msg.column, msg.windowBytes ? { windowBytes: msg.windowBytes } : {});
+        kept = msg.sync
+          ? f.readObject(msg.column)
+          : await f.readObjectAsync(msg.column, msg.windowBytes ? { windowBytes: msg.windowBytes } : {});
       } finally {
         f.close();
       }
