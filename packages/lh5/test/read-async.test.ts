@@ -47,10 +47,11 @@ describe("readObjectAsync", () => {
           expect(windowed.data.constructor, c).toBe(sync.data.constructor);
           expect(plain(windowed), `${c} ${JSON.stringify(rows)}`).toEqual(plain(sync));
           // The output is one buffer of its own (transferable without copying).
-          expect(windowed.data.byteOffset).toBe(0);
-          expect(windowed.data.buffer.byteLength).toBe(windowed.data.byteLength);
+          const data = windowed.data as Float64Array;
+          expect(data.byteOffset).toBe(0);
+          expect(data.buffer.byteLength).toBe(data.byteLength);
           const rowsRead = windowed.shape[0] as number;
-          const rowBytes = windowed.data.BYTES_PER_ELEMENT * (c === "wf" ? 3 : 1);
+          const rowBytes = data.BYTES_PER_ELEMENT * (c === "wf" ? 3 : 1);
           if (rowsRead * rowBytes > 4 * 1024) expect(turns, `${c}: event loop turned between windows`).toBeGreaterThan(0);
         }
       }
