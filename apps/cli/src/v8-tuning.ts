@@ -6,10 +6,10 @@
  * Wasm tier-up budget: V8 runs wasm functions in its baseline compiler (Liftoff) and recompiles a function
  * with TurboFan once it has executed about `--wasm-tiering-budget` bytes of code (default 1.8 M). A daqkit
  * command runs for seconds, and a shard of a cluster job runs the same start-up as every other shard: with
- * the default, TurboFan compiles hundreds of h5wasm and zstd functions that each run only briefly (≈ 0.2 s of
+ * the default, TurboFan compiles hundreds of h5wasm and zstd functions that each run only briefly (0.1–0.2 s of
  * CPU in a 1-cycle `load`, measured with `/usr/bin/time`), work that buys nothing before the process exits.
  * A ten times larger budget still tiers up the genuinely hot loops (decompression, compression) within their
- * first milliseconds. Measured in apps/cli/bench/scale-out.bench.mjs and README "Start-up".
+ * first milliseconds. Figures: apps/cli/README.md (conventions list) and docs/scale-out.md (cost model).
  */
 import { setFlagsFromString } from "node:v8";
 
