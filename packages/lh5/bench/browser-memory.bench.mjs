@@ -8,16 +8,17 @@
 // The page is cross-origin isolated (COOP/COEP headers), so @daqkit/io reads the File's slices through
 // its shared channel (a helper worker + SharedArrayBuffer); LH5_MEM_BENCH_ISOLATED=0 serves the page
 // without the headers, which measures the WORKERFS/FileReaderSync fallback.
-// Memory: the JS heap + ArrayBuffer backing stores of every worker (the reader and its helper; CDP
-// Runtime.getHeapUsage, summed per sample, sampled every 10 ms during the read; a SharedArrayBuffer is
-// counted once per worker holding it) + the reader's wasm memory (memory.buffer.byteLength; wasm
-// memory never shrinks, so its size after the read is its peak), plus the page's JS heap.
+// Memory: the JS heap + ArrayBuffer backing stores of every worker (the reader and its helper) and of the
+// page (CDP Runtime.getHeapUsage, summed per sample, sampled every 10 ms during the read; a
+// SharedArrayBuffer is counted once per worker holding it) + the reader's wasm memory
+// (memory.buffer.byteLength; wasm memory never shrinks, so its size after the read is its peak).
 // Figure: peak / decoded column size; target ≤ 1.5 × column + 64 MB.
 // The column is read twice, each time in a fresh page and worker: with `readObject` (one synchronous read)
 // and with `readObjectAsync` (windows of 4 MiB, the event loop turning between them, so the worker's GC
 // frees WORKERFS's slice buffers during the read); LH5_MEM_BENCH_API=readObject|readObjectAsync runs one.
-// LH5_MEM_BENCH_TRANSFER=1: the worker posts the column to the page as a transfer (the page's JS heap and
-// backing stores are sampled with the workers', so the moved buffer is counted where it ends up).
+// LH5_MEM_BENCH_TRANSFER=1: the worker posts the column to the page as a transfer (the page is sampled
+// with the workers, so the moved buffer is counted where it ends up). LH5_MEM_BENCH_WINDOW_MB sets
+// readObjectAsync's window. Prints one `@@bench` line per figure (peak MiB, peak / column).
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createReadStream } from "node:fs";
 import { createServer } from "node:http";
