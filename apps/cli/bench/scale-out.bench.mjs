@@ -7,7 +7,12 @@
 //     cut trapEmax > 1000, four columns) written as Parquet (one file / a dataset part per shard).
 // Rounds are interleaved (one, two, one, two, …) so load changes hit both sides alike; the speed-up is
 // quoted per round (one-process wall time / two-shard wall time, the slower shard ends the run) with its
-// range. Peak RSS is per process (each daqkit process reports its own maxRSS).
+// range. Peak RSS is per process (each daqkit process reports its own maxRSS), and so is CPU time (user +
+// system, all threads): on a shared, loaded machine the wall-clock speed-up measures the other jobs as
+// much as daqkit, so the bench also prints the CPU-bound speed-up, CPU time of the one process / CPU time
+// of the busier shard — what two shards give on two otherwise idle cores.
+// SCALE_BENCH_BASE_CLI=/other/checkout/apps/cli/dist/index.js (and/or SCALE_BENCH_BASE_ENV="K=V …") adds a
+// base build to every round (base one, base two, new one, new two), for comparing builds in one run.
 // Run only this file: `pnpm bench scale-out` (or `node apps/cli/bench/scale-out.bench.mjs` after a build).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +23,16 @@ import { fileURLToPath } from "node:url";
 const PHOTONS = Number(process.env.SCALE_BENCH_PHOTONS ?? 2_500_000);
 const CYCLES = Number(process.env.SCALE_BENCH_CYCLES ?? 40);
 const ROUNDS = Number(process.env.SCALE_BENCH_ROUNDS ?? 2);
+/** `gen2` or `load`: run only that workload (default both). */
+const ONLY = process.env.SCALE_BENCH_ONLY ?? "";
+const BASE_CLI = process.env.SCALE_BENCH_BASE_CLI;
+const BASE_ENV = Object.fromEntries(
+  (process.env.SCALE_BENCH_BASE_ENV ?? "")
+    .split(/\s+/)
+    .filter((kv) => kv.includes("="))
+    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
+const HAS_BASE = BASE_CLI !== undefined || Object.keys(BASE_ENV).length > 0;
 const FILES = 20;
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = join(here, "../../..");
@@ -27,18 +42,25 @@ const base = process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data");
 const work = join(base, "scale-out");
 
 if (process.argv[2] === "--child") {
-  // Run the CLI in this process and report its peak RSS on stderr when it exits.
-  process.on("exit", () => process.stderr.write(`\n@@rss ${process.resourceUsage().maxRSS * 1024}\n`));
-  process.argv = [process.argv[0], "daqkit", ...process.argv.slice(3)];
-  await import(CLI);
+  // Run the CLI (the path after --child) in this process; report its peak RSS and CPU time on stderr when it exits.
+  process.on("exit", () => {
+    const u = process.resourceUsage();
+    process.stderr.write(`\n@@rss ${u.maxRSS * 1024} @@cpu ${(u.userCPUTime + u.systemCPUTime) / 1e6}\n`);
+  });
+  const cli = process.argv[3];
+  process.argv = [process.argv[0], "daqkit", ...process.argv.slice(4)];
+  await import(cli);
 } else {
   await main();
 }
 
-function runCli(args) {
+function runCli(args, build = { cli: CLI, env: {} }) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", build.cli, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...build.env },
+    });
     let err = "";
     child.stdout.resume();
     child.stderr.on("data", (d) => {
@@ -46,16 +68,17 @@ function runCli(args) {
     });
     child.on("close", (code) => {
       const rss = Number(/@@rss (\d+)/.exec(err)?.[1] ?? Number.NaN);
+      const cpu = Number(/@@cpu ([\d.]+)/.exec(err)?.[1] ?? Number.NaN);
       if (code !== 0) reject(new Error(`daqkit ${args.join(" ")} failed (${code}): ${err}`));
-      else resolve({ seconds: (performance.now() - t0) / 1000, rss });
+      else resolve({ seconds: (performance.now() - t0) / 1000, rss, cpu });
     });
   });
 }
 
-async function timed(runs) {
+async function timed(runs, build) {
   const t0 = performance.now();
-  const results = await Promise.all(runs.map(runCli));
-  return { seconds: (performance.now() - t0) / 1000, rss: results.map((r) => r.rss) };
+  const results = await Promise.all(runs.map((args) => runCli(args, build)));
+  return { seconds: (performance.now() - t0) / 1000, rss: results.map((r) => r.rss), cpu: results.map((r) => r.cpu) };
 }
 
 function rngFor(seed) {
@@ -150,21 +173,62 @@ function range(xs) {
   return `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
 }
 
-async function compare(name, one, two) {
-  const speedups = [];
-  const lines = [];
+/** One machine-readable figure (bench/run.mjs collects these to compare builds). */
+function figure(workload, metric, value, better) {
+  console.log(`@@bench ${JSON.stringify({ workload, metric, value: Number(value.toFixed(4)), better })}`);
+}
+
+async function compare(name, workload, one, two) {
+  const builds = [
+    ...(HAS_BASE ? [{ label: "base", cli: BASE_CLI ?? CLI, env: BASE_ENV, prefix: `cli.scale-out.base.${workload}` }] : []),
+    { label: HAS_BASE ? "new" : "", cli: CLI, env: {}, prefix: `cli.scale-out.${workload}` },
+  ];
+  const stats = builds.map(() => ({
+    speedups: [],
+    cpuSpeedups: [],
+    ones: [],
+    twos: [],
+    rssOne: [],
+    rssTwo: [],
+    cpuOne: [],
+    cpuShard: [],
+    lines: [],
+  }));
   for (let round = 1; round <= ROUNDS; round++) {
-    const a = await timed([one()]);
-    const b = await timed([two(0), two(1)]);
-    speedups.push(a.seconds / b.seconds);
-    lines.push(
-      `  round ${round}: one process ${a.seconds.toFixed(2)} s (peak RSS ${mib(a.rss[0])} MiB); two shards ${b.seconds.toFixed(2)} s (peak RSS ${b.rss.map(mib).join(" / ")} MiB) → ${(a.seconds / b.seconds).toFixed(2)}×`,
-    );
+    for (const [k, build] of builds.entries()) {
+      const st = stats[k];
+      const a = await timed([one()], build);
+      const b = await timed([two(0), two(1)], build);
+      const cpuShard = Math.max(...b.cpu);
+      st.speedups.push(a.seconds / b.seconds);
+      st.cpuSpeedups.push(a.cpu[0] / cpuShard);
+      st.ones.push(a.seconds);
+      st.twos.push(b.seconds);
+      st.rssOne.push(...a.rss);
+      st.rssTwo.push(...b.rss);
+      st.cpuOne.push(a.cpu[0]);
+      st.cpuShard.push(cpuShard);
+      st.lines.push(
+        `  ${build.label ? `${build.label} ` : ""}round ${round}: one process ${a.seconds.toFixed(2)} s, ${a.cpu[0].toFixed(2)} s CPU (peak RSS ${mib(a.rss[0])} MiB); two shards ${b.seconds.toFixed(2)} s, ${b.cpu.map((c) => c.toFixed(2)).join(" / ")} s CPU (peak RSS ${b.rss.map(mib).join(" / ")} MiB) → ${(a.seconds / b.seconds).toFixed(2)}× wall, ${(a.cpu[0] / cpuShard).toFixed(2)}× CPU-bound`,
+      );
+    }
   }
-  console.log(
-    `${name}: speed-up of two shards over one process ${range(speedups)}× (target ≥ 1.7×), load average now ${loadavg()[0].toFixed(1)}`,
-  );
-  for (const l of lines) console.log(l);
+  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  for (const [k, build] of builds.entries()) {
+    const st = stats[k];
+    console.log(
+      `${name}${build.label ? ` (${build.label})` : ""}: speed-up of two shards over one process ${range(st.speedups)}× wall, ${range(st.cpuSpeedups)}× CPU-bound (target ≥ 1.7×), load average now ${loadavg()[0].toFixed(1)}`,
+    );
+    for (const l of st.lines) console.log(l);
+    figure(build.prefix, "speed-up ×", median(st.speedups), "higher");
+    figure(`${build.prefix}.cpu-bound`, "speed-up ×", median(st.cpuSpeedups), "higher");
+    figure(`${build.prefix}.one-process`, "s", median(st.ones), "lower");
+    figure(`${build.prefix}.two-shards`, "s", median(st.twos), "lower");
+    figure(`${build.prefix}.one-process-cpu`, "s", median(st.cpuOne), "lower");
+    figure(`${build.prefix}.shard-cpu`, "s", median(st.cpuShard), "lower");
+    figure(`${build.prefix}.one-process-rss`, "MiB", Math.max(...st.rssOne) / 1048576, "lower");
+    figure(`${build.prefix}.shard-rss`, "MiB", Math.max(...st.rssTwo) / 1048576, "lower");
+  }
 }
 
 async function main() {
@@ -175,15 +239,19 @@ async function main() {
       .map((x) => x.toFixed(1))
       .join(" ")}; ${ROUNDS} interleaved rounds`,
   );
-  const bin = gen2Night();
-  const out = join(work, "gen2-out");
-  const gen2 = (extra) => ["gen2", "convert-all", bin, out, "--overwrite", "--workers", "1", "-q", ...extra];
-  console.log(`gen2 convert-all: ${FILES} files × ${PHOTONS} photons`);
-  await compare(
-    "gen2 convert-all",
-    () => gen2([]),
-    (i) => gen2(["--shard", `${i}/2`]),
-  );
+  if (ONLY !== "load") {
+    const bin = gen2Night();
+    const out = join(work, "gen2-out");
+    const gen2 = (extra) => ["gen2", "convert-all", bin, out, "--overwrite", "--workers", "1", "-q", ...extra];
+    console.log(`gen2 convert-all: ${FILES} files × ${PHOTONS} photons`);
+    await compare(
+      "gen2 convert-all",
+      "gen2-convert-all",
+      () => gen2([]),
+      (i) => gen2(["--shard", `${i}/2`]),
+    );
+  }
+  if (ONLY === "gen2") return;
   const { filedb, config } = await loaderProduction();
   const load = (out, extra) => [
     "load",
@@ -204,6 +272,7 @@ async function main() {
   console.log(`load (no TCM): ${CYCLES} cycles × 6 channels × 10 000 hits → Parquet`);
   await compare(
     "load no-TCM",
+    "load-no-tcm",
     () => load(join(work, "load-one.parquet"), []),
     (i) => load(`${join(work, "load-ds")}/`, ["--shard", `${i}/2`]),
   );

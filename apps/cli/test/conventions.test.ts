@@ -39,11 +39,17 @@ beforeAll(() => {
   writeFileSync(t("frame.tiff"), encodeTiff([new NdArray("<u2", [2, 2], Uint16Array.of(1, 2, 3, 4))]));
   const time = BigInt64Array.of(0n, 10n, 20n);
   writeFileSync(t("peaks.arrow"), tableToIPC(tableFromArrays({ time, endtime: BigInt64Array.from(time, (x) => x + 5n) }), "file"));
+  copyFileSync(t("peaks.arrow"), t("peaks21.arrow"));
+  copyFileSync(t("peaks.arrow"), t("peaks22.arrow"));
+  writeFileSync(t("superruns.txt"), "_conv\n");
+  writeFileSync(t("frame2.tiff"), encodeTiff([new NdArray("<u2", [2, 2], Uint16Array.of(5, 6, 7, 8))]));
 });
 
 interface Row {
   /** A good command line (run in order; some rows use the outputs of earlier ones), or why there is none. */
   ok: string[] | { skip: string };
+  /** More good command lines (other forms of the command, e.g. sharded over a list), run after `ok`. */
+  more?: string[][];
   /** A command line with bad input, and its exit code. */
   bad: [string[], 2 | 3 | 4];
 }
@@ -81,13 +87,21 @@ const ROWS = (): Record<string, Row> => ({
   "rawhdf5 follow": { ok: { skip: "runs until idle or Ctrl-C, one document per batch (rawhdf5 tests)" }, bad: [[NONE], 4] },
   "rawhdf5 repair": { ok: [t("raw.h5")], bad: [[NONE], 4] },
   "rawhdf5 to-packets": { ok: [RAWHDF5, "--out", t("packets.parquet")], bad: [[NONE, "--out", t("p.parquet")], 4] },
-  "docs ingest": { ok: ["tiff", t("frame.tiff"), "--out", t("runs")], bad: [["tiff", NONE, "--out", t("runs2")], 4] },
+  "docs ingest": {
+    ok: ["tiff", t("frame.tiff"), "--out", t("runs")],
+    more: [["tiff", t("frame.tiff"), t("frame2.tiff"), "--each", "--shard", "0/1", "--out", t("runs-each")]],
+    bad: [["tiff", NONE, "--out", t("runs2")], 4],
+  },
   "docs ls": { ok: [DOCS], bad: [[NONE], 4] },
   "docs show": { ok: [DOCS, "05a9a318"], bad: [[DOCS, "no-such-run"], 4] },
   "docs export": { ok: [DOCS, "05a9a318", "--out", t("exported")], bad: [[NONE, "--out", t("e2")], 4] },
   "runs ls": { ok: [t("store")], bad: [[NONE], 4] },
   "runs define": { ok: [t("store"), "_conv", "0", "1"], bad: [[t("store"), "_bad", "no-such-run"], 3] },
-  "runs write-superrun": { ok: [t("store"), "_conv", "records"], bad: [[t("store"), "_nope", "records"], 4] },
+  "runs write-superrun": {
+    ok: [t("store"), "_conv", "records"],
+    more: [[t("store"), `@${t("superruns.txt")}`, "records", "--shard", "0/1", "--overwrite"]],
+    bad: [[t("store"), "_nope", "records"], 4],
+  },
   "runs load": {
     ok: [t("store"), "0", "records", "--out", t("records.arrow")],
     bad: [[t("store"), "0", "nosuchtype", "--out", t("n.parquet")], 4],
@@ -100,7 +114,11 @@ const ROWS = (): Record<string, Row> => ({
     ok: ["--shards", "2", "--image", "daqkit:test", "--", "gen2", "convert-all", "a", "b"],
     bad: [["--shards", "x", "--image", "i", "--", "gen2"], 2],
   },
-  "runs put": { ok: [t("store"), "9", "mypeaks", t("peaks.arrow")], bad: [[t("store"), "9", "mypeaks", join(tmp, "missing.parquet")], 4] },
+  "runs put": {
+    ok: [t("store"), "9", "mypeaks", t("peaks.arrow")],
+    more: [[t("store"), "21,22", "mypeaks", t("peaks{run}.arrow"), "--shard", "0/1"]],
+    bad: [[t("store"), "9", "mypeaks", join(tmp, "missing.parquet")], 4],
+  },
 });
 
 function leaves(command: Command, path: string[] = []): string[] {
@@ -138,8 +156,8 @@ describe("the CLI README conventions hold for every command", () => {
       check(usage.stderr.startsWith("error: "), `unknown option stderr: ${usage.stderr}`);
       check(errorObject(usage.stdout).code === "CLI_USAGE" && errorObject(usage.stdout).exit === 2, "usage --json error object");
 
-      if (Array.isArray(row.ok)) {
-        const ok = await daqkit("--json", ...words, ...row.ok);
+      for (const good of [...(Array.isArray(row.ok) ? [row.ok] : []), ...(row.more ?? [])]) {
+        const ok = await daqkit("--json", ...words, ...good);
         check(ok.code === 0, `ok exits ${ok.code}: ${ok.stderr}`);
         check(ok.stderr === "", `ok stderr not empty: ${ok.stderr}`);
         let doc: unknown;

@@ -8,11 +8,17 @@
 // The page is cross-origin isolated (COOP/COEP headers), so @daqkit/io reads the File's slices through
 // its shared channel (a helper worker + SharedArrayBuffer); LH5_MEM_BENCH_ISOLATED=0 serves the page
 // without the headers, which measures the WORKERFS/FileReaderSync fallback.
-// Memory: the JS heap + ArrayBuffer backing stores of every worker (the reader and its helper; CDP
-// Runtime.getHeapUsage, summed per sample, sampled every 10 ms during the read; a SharedArrayBuffer is
-// counted once per worker holding it) + the reader's wasm memory (memory.buffer.byteLength; wasm
-// memory never shrinks, so its size after the read is its peak), plus the page's JS heap.
+// Memory: the JS heap + ArrayBuffer backing stores of every worker (the reader and its helper) and of the
+// page (CDP Runtime.getHeapUsage, summed per sample, sampled every 10 ms during the read; a
+// SharedArrayBuffer is counted once per worker holding it) + the reader's wasm memory
+// (memory.buffer.byteLength; wasm memory never shrinks, so its size after the read is its peak).
 // Figure: peak / decoded column size; target ≤ 1.5 × column + 64 MB.
+// The column is read twice, each time in a fresh page and worker: with `readObject` (one synchronous read)
+// and with `readObjectAsync` (windows of 4 MiB, the event loop turning between them, so the worker's GC
+// frees WORKERFS's slice buffers during the read); LH5_MEM_BENCH_API=readObject|readObjectAsync runs one.
+// LH5_MEM_BENCH_TRANSFER=1: the worker posts the column to the page as a transfer (the page is sampled
+// with the workers, so the moved buffer is counted where it ends up). LH5_MEM_BENCH_WINDOW_MB sets
+// readObjectAsync's window. Prints one `@@bench` line per figure (peak MiB, peak / column).
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createReadStream } from "node:fs";
 import { createServer } from "node:http";
@@ -33,6 +39,10 @@ const COLUMNS = ["energy", "timestamp", "baseline", "trapEmax"];
 const N = Math.round((TOTAL_MB * MB) / (8 * COLUMNS.length));
 const BATCH = 1 << 20;
 const ISOLATED = process.env.LH5_MEM_BENCH_ISOLATED !== "0";
+const APIS = process.env.LH5_MEM_BENCH_API ? [process.env.LH5_MEM_BENCH_API] : ["readObject", "readObjectAsync"];
+const TRANSFER = process.env.LH5_MEM_BENCH_TRANSFER === "1";
+/** readObjectAsync window (LH5_MEM_BENCH_WINDOW_MB; 0: its default, 4 MiB). */
+const WINDOW_BYTES = Number(process.env.LH5_MEM_BENCH_WINDOW_MB ?? 0) * (1 << 20);
 const HEADERS = ISOLATED ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {};
 
 const dir = mkdtempSync(join(tmpdir(), "lh5-mem-bench-"));
@@ -106,7 +116,7 @@ try {
 
   // 3. Chromium: page with the File, a worker reading it; CDP attached to the worker.
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  async function measure() {
+  async function measure(api) {
     const page = await browser.newPage();
     await page.goto(`${origin}/`);
     await page.setInputFiles("#f", path);
@@ -167,12 +177,15 @@ try {
     const reader = workers[0];
     await reader.call("Runtime.enable");
     await reader.call("HeapProfiler.collectGarbage");
+    await cdp.send("Runtime.enable");
+    // Every sample: the workers' and the page's JS heap + ArrayBuffer backing stores.
     const usage = async () => {
-      const all = await Promise.all(workers.map((w) => w.call("Runtime.getHeapUsage")));
+      const [page, ...all] = await Promise.all([cdp.send("Runtime.getHeapUsage"), ...workers.map((w) => w.call("Runtime.getHeapUsage"))]);
       return {
-        heap: all.reduce((a, u) => a + (u.usedSize ?? 0), 0),
-        backing: all.reduce((a, u) => a + (u.backingStorageSize ?? 0), 0),
+        heap: all.reduce((a, u) => a + (u.usedSize ?? 0), 0) + (page.usedSize ?? 0),
+        backing: all.reduce((a, u) => a + (u.backingStorageSize ?? 0), 0) + (page.backingStorageSize ?? 0),
         workers: all.length,
+        page: (page.usedSize ?? 0) + (page.backingStorageSize ?? 0),
       };
     };
     const before = await usage();
@@ -193,18 +206,19 @@ try {
       }
     })();
     const t1 = performance.now();
-    const read = await page.evaluate(`window.ask({ op: "read", file: document.getElementById("f").files[0], column: "bench/tbl/energy" })`);
+    const read = await page.evaluate(
+      `window.ask({ op: "read", file: document.getElementById("f").files[0], column: "bench/tbl/energy", sync: ${api === "readObject"}, transfer: ${TRANSFER}, windowBytes: ${WINDOW_BYTES} }).then((r) => { if (r.column) { window.kept = r.column; r.column = r.column.byteLength; } return r; })`,
+    );
     const readMs = performance.now() - t1;
     const after = await usage();
     peakJs = Math.max(peakJs, after.heap + after.backing);
     sampling = false;
     await sampler;
     if (read.op !== "read") throw new Error(read.error);
-    const pageHeap = (await cdp.send("Runtime.getHeapUsage")).usedSize;
     await Promise.all(workers.map((w) => w.call("HeapProfiler.collectGarbage")));
     const afterGc = await usage();
     // Wasm memory is not in V8's backing-store count (a forced GC leaves column + baseline): add it.
-    const peak = peakJs + read.wasm + pageHeap;
+    const peak = peakJs + read.wasm;
     const column = read.bytes;
     const target = 1.5 * column + 64 * MB;
 
@@ -212,8 +226,8 @@ try {
       `column bench/tbl/energy: ${read.length.toLocaleString("en")} float64 = ${f(column)} decoded; read in ${(read.ms / 1000).toFixed(2)} s in the worker (${(readMs / 1000).toFixed(2)} s round trip)`,
     );
     console.log(
-      `read path: ${read.readPath}; peak memory ${f(peak)} = JS heap + backing stores of ${peakAt.workers ?? after.workers} worker(s) ${f(peakJs)} (max of ${samples} CDP samples)` +
-        ` + wasm memory ${f(read.wasm)} + page heap ${f(pageHeap)}`,
+      `${api}${TRANSFER ? " (column transferred to the page)" : ""}, read path: ${read.readPath}; peak memory ${f(peak)} = JS heap + backing stores of ${peakAt.workers ?? after.workers} worker(s) and the page ${f(peakJs)} (max of ${samples} CDP samples; the page's share ${f(peakAt.page)})` +
+        ` + wasm memory ${f(read.wasm)}`,
     );
     console.log(
       `worker before the read: JS heap ${f(before.heap)}, backing stores ${f(before.backing)}; at the peak: ${f(peakAt.heap)} + ${f(peakAt.backing)}; ` +
@@ -222,10 +236,15 @@ try {
     console.log(
       `ratio peak / column = ${(peak / column).toFixed(2)}×; target ≤ 1.5 × column + 64 MiB = ${f(target)}: ${peak <= target ? "met" : "NOT met"}`,
     );
+    const workload = `lh5.browser-memory.${ISOLATED ? "isolated" : "not-isolated"}.${api}${TRANSFER ? ".transfer" : ""}`;
+    console.log(`@@bench ${JSON.stringify({ workload, metric: "peak MiB", value: Number((peak / MB).toFixed(1)), better: "lower" })}`);
+    console.log(
+      `@@bench ${JSON.stringify({ workload: `${workload}.ratio`, metric: "peak / column", value: Number((peak / column).toFixed(3)), better: "lower" })}`,
+    );
     await page.close();
   }
   const f = (b) => `${(b / MB).toFixed(1)} MiB`;
-  await measure();
+  for (const api of APIS) await measure(api);
 } finally {
   await browser?.close();
   await new Promise((r) => (server ? server.close(r) : r()));

@@ -78,9 +78,9 @@ export interface H5RawModule {
 
 /**
  * Read rows [a, b) of an integer/float dataset straight from the wasm heap into `out` at element
- * `dst` (one copy, no intermediate typed array).
+ * `dst` (one copy, no intermediate typed array). Exported for the windowed `Lh5File.readObjectAsync`.
  */
-function readRowsInto(
+export function readRowsInto(
   module: H5RawModule,
   ds: Dataset,
   shape: readonly number[],

@@ -1,7 +1,7 @@
 import { type BlobLike, type ByteSource, bytesSource, blobSource, type H5OpenFile, type H5Runtime, IoError, openH5Blob } from "@daqkit/io";
 import type { Dataset, Group, File as H5File } from "h5wasm";
 import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
-import { type H5RawModule, dtypeName, readDatasetRanges, toFloat64 } from "./dataset-read.js";
+import { type H5RawModule, dtypeName, elementCtor, readDatasetRanges, readRowsInto, toFloat64 } from "./dataset-read.js";
 import { decodeEncodedArray } from "./codecs.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
 import { type SyncByteSource, checkLh5Structure } from "./fast-links.js";
@@ -69,6 +69,22 @@ export interface ReadOptions {
 }
 
 /** Options of {@link Lh5File.iterateTable}. */
+/** Options of {@link Lh5File.readObjectAsync}. */
+export interface ReadAsyncOptions extends ReadOptions {
+  /** Bytes of rows read between two turns of the event loop (default 4 MiB). */
+  readonly windowBytes?: number;
+  /** Abort between windows. */
+  readonly signal?: AbortSignal;
+}
+
+/** Default {@link ReadAsyncOptions.windowBytes}. */
+export const READ_WINDOW_BYTES = 4 * 1024 * 1024;
+
+/** One turn of the event loop (a macrotask: timers, GC tasks and messages run before the read goes on). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 export interface IterateOptions {
   /** Rows per batch (default 65 536). */
   readonly batchSize?: number;
@@ -486,6 +502,76 @@ export class Lh5File {
   readObject(objPath: string, options: ReadOptions = {}): Lgdo {
     const p = normalizePath(objPath);
     return this.#guard(p, () => this.#read(p, options.rows, buildMask(options.columns), options.decodeWaveforms ?? false));
+  }
+
+  /**
+   * Read an object: the same result as {@link Lh5File.readObject}, but a numeric `Array`,
+   * `FixedSizeArray` or `ArrayOfEqualSizedArrays` (all rows, or one `{ start, stop }` range) is read in
+   * windows of at most `windowBytes` straight into one preallocated output, with a turn of the event
+   * loop between windows. Everything else is read as `readObject` does.
+   *
+   * Why: a `File` opened in a Web Worker of a page that is not cross-origin isolated is read through
+   * WORKERFS, which allocates a fresh `ArrayBuffer` per slice that HDF5 asks for; during one synchronous
+   * read V8 cannot free them, so a large column leaves about its own size in dead slice buffers beside
+   * the result. Between windows the worker's GC runs, so the read's transient memory stays at a few
+   * windows. The output buffer belongs to the result alone: post it to the page as a transfer
+   * (`postMessage(lgdo, [lgdo.data.buffer])`) and it is not copied.
+   * @throws Lh5Error as {@link Lh5File.readObject}; the signal's reason when aborted
+   */
+  async readObjectAsync(objPath: string, options: ReadAsyncOptions = {}): Promise<Lgdo> {
+    const p = normalizePath(objPath);
+    const windowBytes = options.windowBytes ?? READ_WINDOW_BYTES;
+    if (!(Number.isFinite(windowBytes) && windowBytes > 0)) {
+      throw new Lh5Error("LH5_BAD_ROWS", `lh5: windowBytes must be a positive number, got ${windowBytes}`, this.#ctx(p));
+    }
+    const plan = this.#guard(p, () => this.#windowPlan(p, options));
+    if (plan === null) return this.readObject(objPath, options);
+    const { ds, shape, start, stop, out } = plan;
+    const rowWidth = shape.slice(1).reduce((a, v) => a * v, 1);
+    const windowRows = Math.max(1, Math.floor(windowBytes / Math.max(1, rowWidth * out.BYTES_PER_ELEMENT)));
+    let dst = 0;
+    for (let a = start; a < stop; a += windowRows) {
+      options.signal?.throwIfAborted();
+      const b = Math.min(stop, a + windowRows);
+      this.#guard(p, () => readRowsInto(this.#module as H5RawModule, ds, shape, a, b, out, dst, this.#where(p)));
+      dst += (b - a) * rowWidth;
+      if (b < stop) await nextTurn();
+    }
+    const outShape = shape.length === 0 ? [1] : [...shape];
+    outShape[0] = stop - start;
+    return { type: plan.type, datatype: plan.datatype, attrs: plan.attrs, element: plan.element, data: out, shape: outShape } as Lgdo;
+  }
+
+  /** What {@link Lh5File.readObjectAsync} reads in windows (a numeric array, one row range), or null. */
+  #windowPlan(p: string, options: ReadOptions) {
+    if (this.#module === undefined) return null;
+    const entity = this.#entity(p);
+    const { text, dt } = this.#lgdoDatatype(entity, p);
+    if (dt.type !== "Array" && dt.type !== "FixedSizeArray" && dt.type !== "ArrayOfEqualSizedArrays") return null;
+    if (dt.element.kind === "bool") return null;
+    const ds = this.#dataset(p);
+    const meta = ds.metadata;
+    const shape = meta.shape ?? [];
+    if (shape.length === 0 || (meta.type !== 0 && meta.type !== 1)) return null;
+    const ctor = elementCtor(meta, this.#where(p));
+    if (ctor === null) return null;
+    const ranges = this.#ranges(options.rows, shape[0] as number, p);
+    if (ranges.starts.length > 1) return null;
+    const start = ranges.starts.length === 0 ? 0 : (ranges.starts[0] as number);
+    const stop = ranges.starts.length === 0 ? 0 : (ranges.stops[0] as number);
+    this.#checkFilters(ds, p);
+    const rowWidth = shape.slice(1).reduce((a, v) => a * v, 1);
+    return {
+      type: dt.type,
+      datatype: text,
+      attrs: this.#attrs(entity),
+      element: dt.element,
+      ds,
+      shape,
+      start,
+      stop,
+      out: new ctor((stop - start) * rowWidth),
+    };
   }
 
   /**

@@ -39,7 +39,7 @@ describe.skipIf(BROWSER_SKIP !== undefined).each([false, true])(
     });
 
     type Result = {
-      fromWorker: { table?: string; root?: string[]; error?: string; channel?: string };
+      fromWorker: { table?: string; root?: string[]; error?: string; channel?: string; asyncMismatches?: string[]; asyncColumns?: number };
       page: string;
       codes: string[];
       root?: string[];
@@ -57,6 +57,9 @@ describe.skipIf(BROWSER_SKIP !== undefined).each([false, true])(
       expect(got.page).toBe(expected);
       expect(got.fromWorker.table).toBe(expected);
       expect(got.fromWorker.channel).toBe(isolated ? "shared-channel" : "not cross-origin isolated");
+      // readObjectAsync in the worker (windowed, yielding) reads every column as readObject does.
+      expect(got.fromWorker.asyncColumns).toBeGreaterThan(2);
+      expect(got.fromWorker.asyncMismatches).toEqual([]);
       expect(got.fromWorker.root).toEqual(listGroupMembers(PSP, ""));
       expect(got.root).toEqual(listGroupMembers(PSP, ""));
       expect(got.codes).toEqual(["LH5_UNSUPPORTED", "LH5_NOT_HDF5"]);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { IoError, writeFileAtomic } from "@daqkit/io/node";
 import {
@@ -118,6 +118,21 @@ async function openRun(dir: string, key: string): Promise<BlueskyRun> {
   return catalog.run(resolveKey(catalog, key));
 }
 
+/** Bytes of an input PATH for shard balancing: a file's size, a directory's files added up (not following links), else 0. */
+function pathBytes(path: string): number {
+  try {
+    const st = statSync(path);
+    if (!st.isDirectory()) return st.size;
+    let total = 0;
+    for (const e of readdirSync(path, { withFileTypes: true, recursive: true })) {
+      if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size;
+    }
+    return total;
+  } catch {
+    return 0; // a glob pattern or a missing path: the ingestor reports it when its shard runs
+  }
+}
+
 /** The temporary naming scheme of `docs export --format jsonl` before @daqkit/io's atomic writer (`.NAME.PID.MS.tmp`). */
 const LEGACY_TEMPORARY = /^(\d+)\.\d+\.tmp$/;
 
@@ -189,6 +204,8 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
     .option("--option <key=value>", "KIND-specific option (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option("--overwrite", "replace an existing <uid>.msgpack", false)
     .option("--validate", "schema-check every document while writing", false)
+    .option("--each", "ingest every PATH as its own run (one <uid>.msgpack per PATH) instead of all PATHs as one run", false)
+    .option("--shard <I/N>", `${SHARD_HELP} (with --each: of the PATHs, balanced by their bytes; a re-run needs --overwrite)`)
     .addHelpText(
       "after",
       `\nKinds:\n${INGESTORS.map((i) => `  ${i.kind.padEnd(8)} ${i.description}${i.optionHelp ? `\n           --option ${i.optionHelp}` : ""}`).join("\n")}`,
@@ -197,31 +214,72 @@ export function registerDocsCommands(program: Command, getContext: () => CliCont
       async (
         kind: string,
         paths: string[],
-        opts: { out: string; stream: string; metadata?: string; option: string[]; overwrite: boolean; validate: boolean },
+        opts: {
+          out: string;
+          stream: string;
+          metadata?: string;
+          option: string[];
+          overwrite: boolean;
+          validate: boolean;
+          each: boolean;
+          shard?: string;
+        },
       ) => {
         const ctx = getContext();
         const ingestor = INGESTORS.find((i) => i.kind === kind);
         if (!ingestor)
           throw new CliUsageError(`unknown ingestor kind ${JSON.stringify(kind)} (known: ${INGESTORS.map((i) => i.kind).join(", ")})`);
+        if (!opts.each && opts.shard !== undefined) {
+          throw new CliUsageError("--shard shards the PATHs of --each (one run per PATH): add --each, or drop --shard to make one run");
+        }
         const metadata = parseJsonOption(opts.metadata, "--metadata");
         const ingestOptions = { stream: opts.stream, metadata, options: parseKeyValues(opts.option) };
-        let documents: ReturnType<typeof ingestor.ingest>;
-        if (paths.length === 1) documents = ingestor.ingest(paths[0] as string, ingestOptions);
-        else if (ingestor.ingestMany) documents = ingestor.ingestMany(paths, ingestOptions);
-        else
-          throw new CliUsageError(
-            `docs ingest ${kind} takes one PATH, got ${paths.length} (quote a glob pattern so the shell does not expand it)`,
-          );
-        const counted = withProgress(documents, ctx.progress(0, `${kind}: documents`));
-        const r = await withOverwriteHint(exportMsgpack(counted, opts.out, { overwrite: opts.overwrite, validate: opts.validate }));
-        ctx.print({ kind, uid: r.uid, path: r.path, bytes: r.bytes, records: r.counts }, () =>
-          [
-            `${kind}: wrote run ${r.uid}`,
-            `  file    ${r.path} (${r.bytes} bytes)`,
-            `  records ${Object.entries(r.counts)
-              .map(([n, c]) => `${n} ${c}`)
-              .join(", ")}`,
-          ].join("\n"),
+        const ingestOne = async (documents: ReturnType<typeof ingestor.ingest>) => {
+          const counted = withProgress(documents, ctx.progress(0, `${kind}: documents`));
+          const r = await withOverwriteHint(exportMsgpack(counted, opts.out, { overwrite: opts.overwrite, validate: opts.validate }));
+          return { kind, uid: r.uid, path: r.path, bytes: r.bytes, records: r.counts };
+        };
+        const describe = (r: Awaited<ReturnType<typeof ingestOne>>) => [
+          `${kind}: wrote run ${r.uid}`,
+          `  file    ${r.path} (${r.bytes} bytes)`,
+          `  records ${Object.entries(r.records)
+            .map(([n, c]) => `${n} ${c}`)
+            .join(", ")}`,
+        ];
+        if (!opts.each) {
+          let documents: ReturnType<typeof ingestor.ingest>;
+          if (paths.length === 1) documents = ingestor.ingest(paths[0] as string, ingestOptions);
+          else if (ingestor.ingestMany) documents = ingestor.ingestMany(paths, ingestOptions);
+          else
+            throw new CliUsageError(
+              `docs ingest ${kind} takes one PATH, got ${paths.length} (quote a glob pattern so the shell does not expand it, or use --each for one run per PATH)`,
+            );
+          const r = await ingestOne(documents);
+          ctx.print(r, () => describe(r).join("\n"));
+          return;
+        }
+        // --each: one run per PATH (keyed by the PATH as given, balanced by its bytes: a directory's files
+        // added up). The run's uid — and so its file name — depends only on its input, never on the shard.
+        const shard = resolveShard(opts.shard);
+        const mine = selectShard(
+          paths.map((p) => ({ key: p, bytes: pathBytes(p) })),
+          shard,
+        ).map((x) => x.key);
+        const results: { path: string; run: Awaited<ReturnType<typeof ingestOne>> }[] = [];
+        for (const path of mine) results.push({ path, run: await ingestOne(ingestor.ingest(path, ingestOptions)) });
+        ctx.print(
+          {
+            kind,
+            runs: results.map((r) => ({ input: r.path, ...r.run })),
+            count: results.length,
+            of: paths.length,
+            ...(shard === null ? {} : { shard: { index: shard.index, count: shard.count, source: shard.source } }),
+          },
+          () =>
+            [
+              ...results.flatMap((r) => [`${r.path}:`, ...describe(r.run)]),
+              `${shard === null ? "" : `shard ${shard.index}/${shard.count}: `}${results.length} of ${paths.length} input(s) ingested, one run each`,
+            ].join("\n"),
         );
       },
     );

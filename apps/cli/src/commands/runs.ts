@@ -24,6 +24,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { withProgress } from "../progress.js";
+import { type ResolvedShard, resolveShard, SHARD_HELP, selectShard } from "../shard.js";
 import { TABLE_OUT_HELP, tableFormatOf, writeTableFile } from "../table-output.js";
 
 const COMPRESSOR_NAMES = ["blosc", "zstd", "lz4"];
@@ -71,6 +72,63 @@ function collectRepeat(value: string, previous: string[] = []): string[] {
 function iso(d: Date | null | undefined | number): string {
   if (d === null || d === undefined) return "";
   return new Date(d).toISOString();
+}
+
+/**
+ * The runs a RUN (or superrun NAME) argument names: one id; several, comma-separated (`r1,r2,r3`); or `@FILE`,
+ * a run list with one id per line (blank lines and `#` comments ignored). `many` is true for the last two: only
+ * a list is sharded (by `--shard` or the Slurm/Kubernetes environment), so a one-run command inside an array
+ * job still does its one run.
+ * @throws CliUsageError for an empty list; a Node error (ENOENT naming FILE) for an unreadable run list
+ */
+export async function parseRunList(arg: string, what: string): Promise<{ ids: string[]; many: boolean }> {
+  if (arg.startsWith("@")) {
+    const file = arg.slice(1);
+    if (file === "") throw new CliUsageError(`${what} @FILE needs a file name after '@'`);
+    const ids = (await readFile(file, "utf8"))
+      .split(/\r?\n/)
+      .map((l) => l.replace(/#.*$/, "").trim())
+      .filter((l) => l !== "");
+    if (ids.length === 0) throw new CliUsageError(`${what} list ${file} names no run`);
+    return { ids, many: true };
+  }
+  if (!arg.includes(",")) return { ids: [arg], many: false };
+  const ids = arg.split(",").map((x) => x.trim());
+  if (ids.some((x) => x === "")) throw new CliUsageError(`${what} list ${JSON.stringify(arg)} has an empty entry`);
+  return { ids, many: true };
+}
+
+/**
+ * The shard of a run list: the environment's or `--shard`'s for a list; none for a single run (an explicit
+ * `--shard` with one run is a usage error).
+ */
+function runListShard(many: boolean, flag: string | undefined, what: string): ResolvedShard | null {
+  if (!many) {
+    if (flag !== undefined) throw new CliUsageError(`--shard shards a run list: give ${what} as R1,R2,… or @FILE`);
+    return null;
+  }
+  return resolveShard(flag);
+}
+
+/** The path of a run's input: FILE with every `{run}` replaced. */
+function inputOf(template: string, runId: string): string {
+  return template.replaceAll("{run}", runId);
+}
+
+/** Sum of the stored chunk sizes (bytes on disk, else decoded) of TYPE of every subrun of superrun NAME. */
+async function superrunBytes(dir: DataDirectory, name: string, type: string): Promise<number> {
+  const doc = await dir.readRunDoc(name);
+  let total = 0;
+  const folders = await dir.listDataFolders();
+  for (const e of doc.subRunSpec ?? []) {
+    const found = await dir.findData(e.runId, type, { folders });
+    for (const c of found?.metadata.chunks ?? []) total += c.filesize ?? c.nbytes;
+  }
+  return total;
+}
+
+function shardJson(shard: ResolvedShard | null) {
+  return shard === null ? {} : { shard: { index: shard.index, count: shard.count, source: shard.source } };
 }
 
 /** Arrow record batches of a .parquet (streamed) or .arrow/.feather (IPC file or stream) file. */
@@ -295,47 +353,60 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
 
   runs
     .command("write-superrun")
-    .description("assemble superrun NAME's TYPE from its subruns and store it (strax 2.x key, rechunked, per-chunk subruns)")
+    .description(
+      "assemble superrun NAME's TYPE from its subruns and store it (strax 2.x key, rechunked, per-chunk subruns); NAME may be a list (_a,_b or @FILE)",
+    )
     .argument("<store>", "strax DataDirectory")
-    .argument("<name>", "superrun name")
+    .argument("<name>", "superrun name; several: comma-separated, or @FILE (one name per line, # comments)")
     .argument("<type>", "data type")
     .option("--target-mb <mb>", "target chunk size in MB (default 200, as strax)")
     .option("--compressor <name>", `one of ${COMPRESSOR_NAMES.join(", ")} (default: the subruns')`)
     .option("--overwrite", "replace existing data (by default only incomplete or damaged data is replaced, as strax does)", false)
     .option("--never-overwrite", "keep existing data even when it is incomplete or damaged", false)
+    .option("--shard <I/N>", `${SHARD_HELP} (of a NAME list, by name, balanced by the subruns' stored bytes of TYPE)`)
     .action(
       async (
         store: string,
-        name: string,
+        nameArg: string,
         type: string,
-        opts: { targetMb?: string; compressor?: string; overwrite: boolean; neverOverwrite: boolean },
+        opts: { targetMb?: string; compressor?: string; overwrite: boolean; neverOverwrite: boolean; shard?: string },
       ) => {
         const ctx = getContext();
         const targetSizeMb = parseTargetMb(opts.targetMb);
         const compressor = parseCompressor(opts.compressor);
         const overwrite = parseOverwrite(opts);
+        const { ids, many } = await parseRunList(nameArg, "NAME");
+        const shard = runListShard(many, opts.shard, "NAME");
         const dir = new DataDirectory(store);
-        const started = performance.now();
-        const progress = ctx.progress(0, `${name}/${type}: rows`);
-        const meta = await writeSuperrun(dir, name, type, {
-          onProgress: (rows) => progress.update(rows),
-          ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
-          ...(compressor ? { compressor } : {}),
-          ...(overwrite ? { overwrite } : {}),
-        });
-        progress.stop();
-        const found = await dir.findData(name, type);
-        const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
-        const chunks = meta.chunks.map((c) => ({
-          chunk: c.chunkIndex,
-          start: c.start,
-          end: c.end,
-          n: c.n,
-          subruns: c.subruns ? Object.fromEntries([...c.subruns].map(([id, r]) => [id, { start: r.start, end: r.end }])) : null,
-        }));
-        const seconds = (performance.now() - started) / 1000;
-        ctx.print({ name, dataType: type, folder: found?.folder ?? null, rows, chunks, seconds }, () =>
-          [
+        // Every shard sees the same list and the same sizes, so the parts are disjoint and cover it.
+        const items = [];
+        for (const name of ids) items.push({ key: name, bytes: many ? await superrunBytes(dir, name, type) : 0 });
+        const mine = selectShard(items, shard).map((x) => x.key);
+        const results = [];
+        const lines: string[] = [];
+        const startedAll = performance.now();
+        for (const name of mine) {
+          const started = performance.now();
+          const progress = ctx.progress(0, `${name}/${type}: rows`);
+          const meta = await writeSuperrun(dir, name, type, {
+            onProgress: (rows) => progress.update(rows),
+            ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
+            ...(compressor ? { compressor } : {}),
+            ...(overwrite ? { overwrite } : {}),
+          });
+          progress.stop();
+          const found = await dir.findData(name, type);
+          const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
+          const chunks = meta.chunks.map((c) => ({
+            chunk: c.chunkIndex,
+            start: c.start,
+            end: c.end,
+            n: c.n,
+            subruns: c.subruns ? Object.fromEntries([...c.subruns].map(([id, r]) => [id, { start: r.start, end: r.end }])) : null,
+          }));
+          const seconds = (performance.now() - started) / 1000;
+          results.push({ name, dataType: type, folder: found?.folder ?? null, rows, chunks, seconds });
+          lines.push(
             `${name}/${type}: ${rows} rows in ${chunks.length} chunk(s) → ${found?.folder ?? "?"} (${seconds.toFixed(2)} s)`,
             ...chunks.map(
               (c) =>
@@ -343,6 +414,17 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
                   .map(([id, r]) => `${id}:[${r.start}, ${r.end})`)
                   .join(" ")}`,
             ),
+          );
+        }
+        if (!many) {
+          ctx.print(results[0], () => lines.join("\n"));
+          return;
+        }
+        const seconds = (performance.now() - startedAll) / 1000;
+        ctx.print({ superruns: results, count: results.length, of: ids.length, seconds, ...shardJson(shard) }, () =>
+          [
+            ...lines,
+            `${shard === null ? "" : `shard ${shard.index}/${shard.count}: `}${results.length} of ${ids.length} superrun(s) written (${seconds.toFixed(2)} s)`,
           ].join("\n"),
         );
       },
@@ -350,11 +432,13 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
 
   runs
     .command("put")
-    .description("store FILE (.parquet or .arrow; needs int64 'time' ns and 'endtime' or 'length'+'dt') as TYPE of RUN")
+    .description(
+      "store FILE (.parquet or .arrow; needs int64 'time' ns and 'endtime' or 'length'+'dt') as TYPE of RUN; RUN may be a list (r1,r2 or @FILE) with FILE naming {run}",
+    )
     .argument("<store>", "strax DataDirectory (created if missing)")
-    .argument("<run>", "run id (no '-', not starting with '_')")
+    .argument("<run>", "run id (no '-', not starting with '_'); several: comma-separated, or @FILE (one id per line, # comments)")
     .argument("<type>", "data type name")
-    .argument("<file>", "input .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream) file")
+    .argument("<file>", "input .parquet, .arrow (Arrow IPC file) or .arrows (Arrow IPC stream) file; for a run list a path with {run}")
     .option("--target-mb <mb>", "target chunk size in MB (default 200)")
     .option("--compressor <name>", `one of ${COMPRESSOR_NAMES.join(", ")} (default blosc)`)
     .option("--overwrite", "replace existing data (by default only incomplete or damaged data is replaced, as strax does)", false)
@@ -362,10 +446,11 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
     .option("--lineage <json>", 'strax lineage JSON, e.g. \'{"photons": ["Gen2Photons", "0.1.0", {}]}\'')
     .option("--no-run-doc", "do not create a run document when the run has none")
     .option("--nulls <policy>", "null values: error (default; refused, naming the column and row) | zero (stored as 0)")
+    .option("--shard <I/N>", `${SHARD_HELP} (of a RUN list, by run id, balanced by input file bytes)`)
     .action(
       async (
         store: string,
-        runId: string,
+        runArg: string,
         type: string,
         file: string,
         opts: {
@@ -376,6 +461,7 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
           lineage?: string;
           runDoc: boolean;
           nulls?: string;
+          shard?: string;
         },
       ) => {
         const ctx = getContext();
@@ -396,26 +482,43 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
         if (![".parquet", ".arrow", ".feather", ".arrows"].includes(extname(file))) {
           throw new CliUsageError(`FILE must end in .parquet or .arrow, got ${JSON.stringify(file)}`);
         }
+        const { ids, many } = await parseRunList(runArg, "RUN");
+        if (many && !file.includes("{run}")) {
+          throw new CliUsageError(
+            `with a list of runs FILE must name each run's input with {run} (e.g. in/{run}.parquet), got ${JSON.stringify(file)}`,
+          );
+        }
+        const shard = runListShard(many, opts.shard, "RUN");
+        // Balanced by input bytes: every shard stats the whole list (a missing input is an error in every shard,
+        // so the parts never depend on which files happen to exist).
+        const items = [];
+        for (const runId of ids) items.push({ key: runId, bytes: many ? (await stat(inputOf(file, runId))).size : 0 });
+        const mine = selectShard(items, shard).map((x) => x.key);
         const { mkdir } = await import("node:fs/promises");
         await mkdir(store, { recursive: true });
         const dir = new DataDirectory(store);
-        const started = performance.now();
-        const batches = withProgress(readBatches(file), ctx.progress(0, `${file}: rows`), (b) => b.numRows);
-        const meta = await putArrow(dir, runId, type, batches, {
-          ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
-          ...(compressor ? { compressor } : {}),
-          ...(overwrite ? { overwrite } : {}),
-          ...(lineage !== undefined ? { lineage } : {}),
-          createRunDoc: opts.runDoc,
-          ...(opts.nulls ? { nulls: opts.nulls as "error" | "zero" } : {}),
-        });
-        const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
-        const folder = `${runId}-${type}-${meta.lineageHash}`;
-        const seconds = (performance.now() - started) / 1000;
-        ctx.print(
-          {
+        const results = [];
+        const lines: string[] = [];
+        const startedAll = performance.now();
+        for (const runId of mine) {
+          const input = inputOf(file, runId);
+          const started = performance.now();
+          const batches = withProgress(readBatches(input), ctx.progress(0, `${input}: rows`), (b) => b.numRows);
+          const meta = await putArrow(dir, runId, type, batches, {
+            ...(targetSizeMb !== undefined ? { targetSizeMb } : {}),
+            ...(compressor ? { compressor } : {}),
+            ...(overwrite ? { overwrite } : {}),
+            ...(lineage !== undefined ? { lineage } : {}),
+            createRunDoc: opts.runDoc,
+            ...(opts.nulls ? { nulls: opts.nulls as "error" | "zero" } : {}),
+          });
+          const rows = meta.chunks.reduce((s, c) => s + c.n, 0);
+          const folder = `${runId}-${type}-${meta.lineageHash}`;
+          const seconds = (performance.now() - started) / 1000;
+          results.push({
             run: runId,
             dataType: type,
+            ...(many ? { file: input } : {}),
             folder,
             rows,
             chunks: meta.chunks.length,
@@ -423,9 +526,21 @@ export function registerRunsCommands(program: Command, getContext: () => CliCont
             end: meta.end ?? null,
             dtype: meta.dtype,
             seconds,
-          },
-          () =>
-            `${file} → ${join(store, folder)}: ${rows} rows in ${meta.chunks.length} chunk(s), [${meta.start}, ${meta.end}) ns (${seconds.toFixed(2)} s)`,
+          });
+          lines.push(
+            `${input} → ${join(store, folder)}: ${rows} rows in ${meta.chunks.length} chunk(s), [${meta.start}, ${meta.end}) ns (${seconds.toFixed(2)} s)`,
+          );
+        }
+        if (!many) {
+          ctx.print(results[0], () => lines.join("\n"));
+          return;
+        }
+        const seconds = (performance.now() - startedAll) / 1000;
+        ctx.print({ runs: results, count: results.length, of: ids.length, seconds, ...shardJson(shard) }, () =>
+          [
+            ...lines,
+            `${shard === null ? "" : `shard ${shard.index}/${shard.count}: `}${results.length} of ${ids.length} run(s) stored (${seconds.toFixed(2)} s)`,
+          ].join("\n"),
         );
       },
     );

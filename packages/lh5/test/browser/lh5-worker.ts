@@ -14,8 +14,20 @@ scope.onmessage = async (e) => {
     const runtime = await loadH5Runtime({ pluginBaseUrl: e.data.plugins });
     const f = await openLh5(e.data.file, { runtime });
     let table: string;
+    // readObjectAsync (windows of 4 KiB here, so every column takes several) against readObject, per column.
+    const asyncMismatches: string[] = [];
+    let asyncColumns = 0;
     try {
       table = lgdoJson(f.readTable(e.data.table, { columns: e.data.columns }));
+      for (const c of e.data.columns ?? f.tableColumns(e.data.table)) {
+        const path = `${e.data.table}/${c}`;
+        for (const rows of [undefined, { start: 3, stop: 700 }]) {
+          const sync = lgdoJson(f.readObject(path, rows ? { rows } : {}));
+          const windowed = lgdoJson(await f.readObjectAsync(path, { windowBytes: 4096, ...(rows ? { rows } : {}) }));
+          if (windowed !== sync) asyncMismatches.push(`${path} ${JSON.stringify(rows)}`);
+          asyncColumns++;
+        }
+      }
     } finally {
       f.close();
     }
@@ -26,7 +38,7 @@ scope.onmessage = async (e) => {
     } finally {
       links.close();
     }
-    scope.postMessage({ table, root, channel: h5BlobChannelUnavailable() ?? "shared-channel" });
+    scope.postMessage({ table, root, channel: h5BlobChannelUnavailable() ?? "shared-channel", asyncMismatches, asyncColumns });
   } catch (error) {
     scope.postMessage({ error: `${(error as { code?: string }).code}: ${(error as Error).message}` });
   }
