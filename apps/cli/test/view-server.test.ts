@@ -92,23 +92,24 @@ describe("view server: nothing outside PATH", () => {
   });
 
   it("listings leave out links that point out of PATH and links to folders", async () => {
-    const top = JSON.parse((await raw(list(""))).body.toString()) as {
-      entries: { name: string; kind: string; size: number; mtime: number }[];
-    };
-    expect(top.entries.map((e) => e.name)).toEqual(["data.bin", "empty.bin", "inner-link.bin", "sub dir"]);
-    expect(top.entries[0]).toMatchObject({ kind: "file", size: payload.length });
-    expect(top.entries[3]!.kind).toBe("dir");
-    expect(typeof top.entries[0]!.mtime).toBe("number");
-    const recursive = JSON.parse((await raw(data(".daqkit-listing.json"))).body.toString()) as { entries: { path: string }[] };
-    expect(recursive.entries.map((e) => e.path)).toEqual([
-      "data.bin",
-      "empty.bin",
-      "inner-link.bin",
-      "sub dir",
-      "sub dir/deeper",
-      "sub dir/deeper/a%2fb.txt",
-    ]);
-    expect(JSON.stringify(recursive)).not.toContain("escape");
+    type Listing = { format: string; dir: string; entries: { path: string; name: string; kind: string; size: number; mtimeMs: number }[] };
+    const expected = ["data.bin", "empty.bin", "inner-link.bin", "sub dir", "sub dir/deeper", "sub dir/deeper/a%2fb.txt"];
+    const top = JSON.parse((await raw(list(""))).body.toString()) as Listing;
+    expect(top.format).toBe("daqkit-listing");
+    expect(top.dir).toBe("");
+    expect(top.entries.map((e) => e.path)).toEqual(expected);
+    expect(top.entries[0]).toMatchObject({ name: "data.bin", kind: "file", size: payload.length });
+    expect(top.entries[3]).toMatchObject({ name: "sub dir", kind: "directory" });
+    expect(typeof top.entries[0]!.mtimeMs).toBe("number");
+    const sub = JSON.parse((await raw(list("sub dir"))).body.toString()) as Listing;
+    expect(sub.dir).toBe("sub dir");
+    expect(sub.entries.map((e) => e.path)).toEqual(["deeper", "deeper/a%2fb.txt"]);
+    const file = JSON.parse((await raw(list("sub dir/deeper/a%2fb.txt"))).body.toString()) as Listing;
+    expect(file.dir).toBe("sub dir/deeper");
+    expect(file.entries.map((e) => [e.path, e.size])).toEqual([["a%2fb.txt", 12]]);
+    const recursive = JSON.parse((await raw(data(".daqkit-listing.json"))).body.toString()) as Listing;
+    expect(recursive.entries.map((e) => e.path)).toEqual(expected);
+    expect(JSON.stringify(recursive) + JSON.stringify(top)).not.toContain("escape");
   });
 
   it("a link to a file inside PATH is served", async () => {
@@ -219,6 +220,11 @@ describe("view server: ranges", () => {
   it("@daqkit/io's HTTP directory and byte sources read through it", async () => {
     const dir = await openHttpDirectory(`${server.origin}/data/${server.token}/`);
     expect((await dir.list({ recursive: true })).map((e) => e.path)).toContain("sub dir/deeper/a%2fb.txt");
+    const sub = await openHttpDirectory(`${server.origin}/data/${server.token}/sub%20dir/`, {
+      listingUrl: `${server.origin}${list("sub dir")}`,
+    });
+    const text = await (await sub.open("deeper/a%2fb.txt")).read(0, 12);
+    expect(new TextDecoder().decode(text)).toBe("encoded name");
     const src = await dir.open("data.bin");
     expect(src.size).toBe(payload.length);
     expect(Buffer.compare(Buffer.from(await src.read(1234, 5000)), payload.subarray(1234, 6234))).toBe(0);
@@ -235,8 +241,14 @@ describe("view server: a single file", () => {
       const get = (p: string) => fetch(`${one.origin}${p}`).then(async (r) => ({ status: r.status, body: await r.text() }));
       expect((await get(`/data/${one.token}/data.bin`)).status).toBe(200);
       expect((await get(`/data/${one.token}/empty.bin`)).status).toBe(404);
-      const l = JSON.parse((await get(`/api/${one.token}/list?path=`)).body) as { entries: { name: string }[] };
-      expect(l.entries.map((e) => e.name)).toEqual(["data.bin"]);
+      for (const p of ["", "data.bin"]) {
+        const l = JSON.parse((await get(`/api/${one.token}/list?path=${p}`)).body) as { entries: { path: string }[]; dir: string };
+        expect(l.entries.map((e) => e.path)).toEqual(["data.bin"]);
+        expect(l.dir).toBe("");
+      }
+      expect((await get(`/api/${one.token}/list?path=empty.bin`)).status).toBe(404);
+      const listing = JSON.parse((await get(`/data/${one.token}/.daqkit-listing.json`)).body) as { entries: { path: string }[] };
+      expect(listing.entries.map((e) => e.path)).toEqual(["data.bin"]);
     } finally {
       await one.close();
     }

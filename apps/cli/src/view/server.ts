@@ -4,8 +4,10 @@
  *
  * Routes (the contract with apps/viewer, see apps/cli/README.md "view"):
  * - `GET /…` (no token): the viewer's static files (`/` is `index.html`).
- * - `GET /api/<token>/list?path=REL`: `{entries:[{name, kind:"file"|"dir", size, mtime}]}`, one level, sorted by
- *   name (`mtime` in ms since the Unix epoch).
+ * - `GET /api/<token>/list?path=REL`: the listing @daqkit/io's `openHttpDirectory` reads (`listingUrl`):
+ *   `{format:"daqkit-listing", version:1, entries:[{path, name, kind:"file"|"directory", size, mtimeMs, mtime}], dir}`.
+ *   For a folder REL: every entry below it, recursively, paths relative to REL, `dir` = REL. For a file REL: that
+ *   one file, relative to its folder, `dir` = the folder. Files are then at `/data/<token>/<dir>/<path>`.
  * - `GET /data/<token>/REL`: a file's bytes; `Range: bytes=…` answers 206 with `Content-Range`, 416 when unsatisfiable.
  * - `GET /data/<token>/DIR/.daqkit-listing.json`: the recursive `daqkit-listing` of DIR that `openHttpDirectory`
  *   of `@daqkit/io` reads (so `openHttpDirectory(location.origin + "/data/<token>/DIR/")` works unchanged).
@@ -156,16 +158,6 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end };
 }
 
-/** The one-level listing of `/api/<token>/list`: entries whose real path stays inside the root. */
-async function listOneLevel(realRoot: string, dir: string): Promise<{ name: string; kind: "file" | "dir"; size: number; mtime: number }[]> {
-  const entries: { name: string; kind: "file" | "dir"; size: number; mtime: number }[] = [];
-  for (const name of (await readdir(dir)).sort()) {
-    const entry = await describe(realRoot, join(dir, name));
-    if (entry) entries.push({ name, ...entry });
-  }
-  return entries;
-}
-
 /**
  * What an entry is, seen from the root: a file (also a link to a file inside the root), a directory (not a link),
  * or nothing (links out of the root, links to directories, sockets, dangling links).
@@ -186,21 +178,36 @@ async function describe(realRoot: string, path: string): Promise<{ kind: "file" 
 }
 
 /** The recursive `daqkit-listing` document (format of @daqkit/io's `openHttpDirectory`) of a directory inside the root. */
-async function recursiveListing(realRoot: string, dir: string): Promise<unknown> {
-  const entries: { path: string; kind: "file" | "directory"; size: number; mtimeMs: number }[] = [];
+async function recursiveListing(realRoot: string, dir: string): Promise<Listing> {
+  const entries: ListingEntry[] = [];
   const walk = async (abs: string, rel: string): Promise<void> => {
     for (const name of await readdir(abs)) {
       if (rel === "" && name === LISTING_FILE_NAME) continue;
       const path = rel === "" ? name : `${rel}/${name}`;
       const d = await describe(realRoot, join(abs, name));
       if (!d) continue;
-      entries.push({ path, kind: d.kind === "dir" ? "directory" : "file", size: d.size, mtimeMs: d.mtime });
+      entries.push({ path, name, kind: d.kind === "dir" ? "directory" : "file", size: d.size, mtimeMs: d.mtime, mtime: d.mtime });
       if (d.kind === "dir") await walk(join(abs, name), path);
     }
   };
   await walk(dir, "");
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { format: "daqkit-listing", version: 1, entries };
+}
+
+/** An entry of the listings: @daqkit/io's `daqkit-listing` entry plus `name` (last path segment) and `mtime` (= mtimeMs). */
+interface ListingEntry {
+  path: string;
+  name: string;
+  kind: "file" | "directory";
+  size: number;
+  mtimeMs: number;
+  mtime: number;
+}
+interface Listing {
+  format: "daqkit-listing";
+  version: 1;
+  entries: ListingEntry[];
 }
 
 function tokenMatches(given: string, token: string): boolean {
@@ -338,27 +345,38 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
       if (kind === "api") {
         if (rest !== "list") throw NOT_FOUND;
         const rel = query.get("path") ?? "";
-        const segments = safeSegments(rel.split("/").map(encodeURIComponent).join("/"));
-        if (single && segments.length > 0) throw NOT_FOUND;
+        let segments = safeSegments(rel.split("/").map(encodeURIComponent).join("/"));
+        if (single && segments.length === 0) segments = [single];
+        if (single && (segments.length !== 1 || segments[0] !== single)) throw NOT_FOUND;
         const { real, stats: st } = await resolveInside(realRoot, segments);
-        if (!st.isDirectory()) throw NOT_FOUND;
-        let entries = await listOneLevel(realRoot, real).catch(() => {
-          throw NOT_FOUND;
-        });
-        if (single) entries = entries.filter((e) => e.name === single && e.kind === "file");
-        sendJson(res, { entries });
+        if (st.isDirectory()) {
+          const listing = await recursiveListing(realRoot, real).catch(() => {
+            throw NOT_FOUND;
+          });
+          sendJson(res, { ...listing, dir: segments.join("/") });
+          return;
+        }
+        if (!st.isFile()) throw NOT_FOUND;
+        const name = segments.at(-1)!;
+        const entry = { path: name, name, kind: "file", size: st.size, mtimeMs: st.mtimeMs, mtime: st.mtimeMs };
+        sendJson(res, { format: "daqkit-listing", version: 1, entries: [entry], dir: segments.slice(0, -1).join("/") });
         return;
       }
       const segments = safeSegments(rest);
       if (segments.at(-1) === LISTING_FILE_NAME) {
         const dirSegments = segments.slice(0, -1);
         if (single && dirSegments.length > 0) throw NOT_FOUND;
+        if (single) {
+          const { stats: st } = await resolveInside(realRoot, [single]);
+          const entry = { path: single, name: single, kind: "file", size: st.size, mtimeMs: st.mtimeMs, mtime: st.mtimeMs };
+          sendJson(res, { format: "daqkit-listing", version: 1, entries: [entry] });
+          return;
+        }
         const { real, stats: st } = await resolveInside(realRoot, dirSegments);
         if (st.isDirectory()) {
-          const listing = (await recursiveListing(realRoot, real).catch(() => {
+          const listing = await recursiveListing(realRoot, real).catch(() => {
             throw NOT_FOUND;
-          })) as { entries: { path: string; kind: string }[] };
-          if (single) listing.entries = listing.entries.filter((e) => e.path === single);
+          });
           sendJson(res, listing);
           return;
         }
