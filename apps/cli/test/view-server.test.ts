@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,7 @@ import { openHttpDirectory, openHttpSource } from "@daqkit/io";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRange, safeSegments, startViewServer, type ViewServer } from "../src/view/server.js";
 import { daqkit } from "./run.js";
+import { CLI_BIN, startView } from "./support/view-process.js";
 
 /**
  * `daqkit view`'s server: everything outside the served folder is refused (traversal, encoded traversal,
@@ -260,5 +261,23 @@ describe("daqkit view", () => {
     const r = await daqkit("view", join(tmp, "nope"), "--no-open");
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/^daqkit: IO_NOT_FOUND: /);
+  });
+});
+
+describe("the built `daqkit view` process", () => {
+  it.skipIf(!existsSync(CLI_BIN))("prints the URL as JSON, serves, and exits 0 on SIGINT", async () => {
+    const view = await startView(root);
+    try {
+      expect(view.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{40,}&path=$/);
+      const r = await fetch(`${view.origin}/data/${view.token}/data.bin`, { headers: { Range: "bytes=5-9" } });
+      expect(r.status).toBe(206);
+      expect(Buffer.compare(Buffer.from(await r.arrayBuffer()), payload.subarray(5, 10))).toBe(0);
+      const page = await fetch(`${view.origin}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+    } finally {
+      expect(await view.stop()).toBe(0);
+    }
+    expect(view.stderr()).toBe("");
   });
 });
