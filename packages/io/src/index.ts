@@ -98,3 +98,14 @@ export {
 } from "./arrow-types.js";
 /** HDF5 metadata checksum (Jenkins lookup3), shared by the HDF5 format packages. */
 export { lookup3 } from "./lookup3.js";
+/** Fixed-bin 1-D histograms (shared by every format package's binning and the viewer). */
+export {
+  type AutoHistogramOptions,
+  type Histogram1D,
+  HistogramAccumulator,
+  type HistogramOptions,
+  type HistogramValues,
+  histogramOf,
+  histogramOfBatches,
+  RangeAccumulator,
+} from "./histogram.js";
