@@ -12,6 +12,17 @@ import type { AddressInfo } from "node:net";
 import { join, normalize, sep } from "node:path";
 import { directoryListing } from "../../packages/io/src/node.js";
 
+/** Content types by extension (a built app's stylesheets and module scripts need theirs). */
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  js: "text/javascript",
+  mjs: "text/javascript",
+  html: "text/html",
+  css: "text/css",
+  json: "application/json",
+  svg: "image/svg+xml",
+  wasm: "application/wasm",
+};
+
 export interface StaticServer {
   /** `http://127.0.0.1:<port>` (no trailing slash). */
   readonly origin: string;
@@ -56,12 +67,7 @@ export async function startStaticServer(
         res.writeHead(404).end();
         return;
       }
-      const type =
-        file.endsWith(".js") || file.endsWith(".mjs")
-          ? "text/javascript"
-          : file.endsWith(".html")
-            ? "text/html"
-            : "application/octet-stream";
+      const type = CONTENT_TYPES[file.slice(file.lastIndexOf(".") + 1)] ?? "application/octet-stream";
       const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
       if (!range || options.ignoreRange) {
         res.writeHead(200, { "content-type": type, "content-length": st.size, "accept-ranges": options.ignoreRange ? "none" : "bytes" });

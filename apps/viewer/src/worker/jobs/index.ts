@@ -1,0 +1,7 @@
+// The worker's jobs, by name. Each format adds its own file beside this one and spreads it in here.
+import type { JobHandler } from "../protocol.js";
+import { gen2Jobs } from "./gen2.js";
+
+export const jobs: Record<string, JobHandler> = {
+  ...gen2Jobs,
+};
