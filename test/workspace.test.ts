@@ -26,6 +26,8 @@ const ALLOWED_WORKSPACE_DEPENDENCIES: Record<string, readonly string[]> = {
     "@daqkit/runs",
     "@daqkit/rawhdf5",
     "@daqkit/docmodel",
+    // a devDependency only: turbo builds the viewer first, and the CLI ships its dist as dist/viewer (`daqkit view`)
+    "@daqkit/viewer",
   ],
   // the web viewer (a private static app): every format package's platform-neutral entry
   "@daqkit/viewer": [
