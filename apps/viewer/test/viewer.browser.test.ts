@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { BinSourceDirectory } from "@daqkit/gen2-bin";
 import { openDirectorySource } from "@daqkit/io/node";
 import { openLh5 } from "@daqkit/lh5/node";
+import { readRawfilePackets } from "@daqkit/rawhdf5/node";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { gen2Make, tempDir } from "../../../packages/gen2-bin/test/helpers.js";
@@ -122,6 +123,26 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     expect(await canvasColours("lh5-histogram")).toBeGreaterThan(2);
     expect(await canvasColours("lh5-waveforms")).toBeGreaterThan(2);
     if (process.env.VIEWER_SCREENSHOTS) await page.screenshot({ path: join(process.env.VIEWER_SCREENSHOTS, "lh5.png"), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  test("a LArPix raw file: version, io_groups, packet count equal to the Node API's; ADC histogram and occupancy drawn", async () => {
+    const file = join(TESTDATA, "rawhdf5/raw_v0_0_two_iogroups.h5");
+    const packets = await readRawfilePackets(file);
+    let data = 0;
+    for (let i = 0; i < packets.length; i++) if (packets.packet_type[i] === 0) data++;
+    await openApp();
+    await page.getByTestId("open-files").setInputFiles(file);
+    const count = page.getByTestId("larpix-packet-count");
+    await count.waitFor({ timeout: 60_000 });
+    expect(Number(await count.textContent())).toBe(packets.length);
+    expect(Number(await page.getByTestId("larpix-data-packet-count").textContent())).toBe(data);
+    expect(await page.getByTestId("larpix-version").textContent()).toBe("0.0");
+    expect(await page.locator('[data-testid="larpix-io-group-count"][data-io-group="1"]').textContent()).toBe("4");
+    expect(await canvasColours("larpix-adc-histogram")).toBeGreaterThan(2);
+    expect(await canvasColours("larpix-occupancy")).toBeGreaterThan(2);
+    await page.getByTestId("larpix-packets").waitFor();
+    if (process.env.VIEWER_SCREENSHOTS) await page.screenshot({ path: join(process.env.VIEWER_SCREENSHOTS, "larpix.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -20,9 +20,11 @@ export function niceBinUs(durationUs: number, target = 400): number {
   return Math.max(1, Math.round((m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p));
 }
 
-function utcOf(us: number, year: number | null): string {
-  if (year === null || !Number.isFinite(us) || us < 0) return "";
-  return gen2UsToDate(Math.floor(us), year).toISOString().replace("T", " ").replace("Z", "");
+/** UTC of a night time (mod M), unwrapped relative to the night's start (see the worker's `utc`). */
+function utcOf(us: number, year: number | null, nightStartUs: number): string {
+  if (year === null || !Number.isSafeInteger(us) || us < 0 || us >= GEN2_WRAP_US) return "";
+  const unwrapped = nightStartUs + ((((us - nightStartUs) % GEN2_WRAP_US) + GEN2_WRAP_US) % GEN2_WRAP_US);
+  return gen2UsToDate(unwrapped, year).toISOString().replace("T", " ").replace("Z", "");
 }
 
 function Panel({ target }: PanelProps) {
@@ -144,7 +146,7 @@ function Night({ scan: s, target, night }: { scan: Gen2ScanResult; target: Panel
           Whole night
         </button>
         <span className="muted">
-          {utcOf(Number(fromText), s.year)} – {utcOf(Number(toText), s.year)}
+          {utcOf(Number(fromText), s.year, s.startUs)} – {utcOf(Number(toText), s.year, s.startUs)}
           {Number(fromText) > Number(toText) ? " (across the wrap)" : ""}
         </span>
       </div>

@@ -4,7 +4,8 @@ import { useMemo, useState } from "react";
 import { JobView, useJob, useWorker } from "../ui/job.js";
 import { Heatmap, Histogram, Line } from "../ui/plots.js";
 import type { WorkerClient } from "../worker/client.js";
-import type { Lh5Node, Lh5ObjectView, Lh5Page, Lh5Waveforms } from "../worker/jobs/lh5.js";
+import type { Lh5ColumnHistogram, Lh5Waveforms } from "@daqkit/lh5";
+import type { Lh5Node, Lh5ObjectView, Lh5Page } from "../worker/jobs/lh5.js";
 import { hdf5RootMembers } from "./hdf5-root.js";
 import type { DetectContext, FormatModule, PanelProps } from "./types.js";
 
@@ -224,7 +225,7 @@ function ColumnHistogram({ node, nodes, client, base }: { node: Lh5Node; nodes: 
   const [bins, setBins] = useState(100);
   const [binsText, setBinsText] = useState("100");
   const chosen = isTable ? column : "";
-  const [hist, cancel, retry] = useJob<{ edges: Float64Array; counts: Float64Array; underflow: number; overflow: number; nan: number; entries: number; column: string }>(
+  const [hist, cancel, retry] = useJob<Lh5ColumnHistogram>(
     client,
     chosen === undefined ? null : { name: "lh5.histogram", args: { ...base, object: node.path, column: chosen || undefined, bins } },
     [node.path, chosen, bins],
@@ -269,7 +270,13 @@ function ColumnHistogram({ node, nodes, client, base }: { node: Lh5Node; nodes: 
               <p className="muted" data-testid="lh5-histogram-entries">
                 {h.entries} values ({h.nan} NaN)
               </p>
-              <Histogram hist={h} title={`${node.path}${chosen ? `/${chosen}` : ""}`} xLabel={chosen || node.name} testid="lh5-histogram" small={false} />
+              <Histogram
+                hist={h}
+                title={h.objectPath}
+                xLabel={`${chosen || node.name}${h.units ? ` [${h.units}]` : ""}`}
+                testid="lh5-histogram"
+                small={false}
+              />
             </>
           )}
         </JobView>
@@ -330,7 +337,7 @@ function WaveformView({ node, columns, client, base }: { node: Lh5Node; columns:
       </div>
       <JobView state={wf} cancel={cancel} retry={retry} label="Reading waveforms">
         {(w) =>
-          w.series.length === 0 ? (
+          w.waveforms.length === 0 ? (
             <p>No rows.</p>
           ) : (
             <WaveformPlot w={w} />
@@ -342,16 +349,17 @@ function WaveformView({ node, columns, client, base }: { node: Lh5Node; columns:
 }
 
 function WaveformPlot({ w }: { w: Lh5Waveforms }) {
-  const first = w.series[0]!;
-  // h5web's LineVis draws one abscissa: later rows are drawn on the first row's axis (same dt in practice)
-  const aux = w.series.slice(1).filter((s) => s.y.length === first.y.length);
+  const first = w.waveforms[0]!;
+  // h5web's LineVis has one abscissa: later rows are drawn on the first row's time axis
+  const aux = w.waveforms.slice(1).filter((s) => s.y.length === first.y.length);
+  const xLabel = w.xUnits === "sample" ? "sample" : `time (t0 + i·dt${w.xUnits ? `, ${w.xUnits}` : ""})`;
   return (
     <Line
       values={first.y}
       x={first.x}
-      title={`row ${first.row}${aux.length ? `–${first.row + aux.length}` : ""}: ${first.y.length} samples`}
-      xLabel={w.xLabel}
-      yLabel={w.yLabel}
+      title={`${w.objectPath}, row ${first.row}${aux.length ? `–${first.row + aux.length}` : ""}: ${first.y.length} samples`}
+      xLabel={xLabel}
+      yLabel={w.yUnits ?? "value"}
       testid="lh5-waveforms"
       extra={aux.map((s) => ({ values: s.y, label: `row ${s.row}` }))}
     />

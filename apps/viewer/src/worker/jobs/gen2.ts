@@ -1,7 +1,7 @@
 // gen2 night jobs (run in the worker): scan a folder of `.bin` files, count photons per file.
 import { BinSourceDirectory, Gen2Binner, type Gen2ScannedFile, inferGen2EpochYear, iterateGen2Batches } from "@daqkit/gen2-bin";
 import type { Histogram1D } from "@daqkit/io";
-import { gen2UsToDate, TimestampRange } from "@daqkit/timestamps";
+import { GEN2_WRAP_US, gen2UsToDate, TimestampRange } from "@daqkit/timestamps";
 import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
 
@@ -65,9 +65,14 @@ function yearOf(files: readonly Gen2ScannedFile[]): number | null {
   return null;
 }
 
-export function utc(us: number, year: number | null): string | null {
+/**
+ * UTC of a night time `us` (mod M) as text: unwrapped relative to the night's start, so times after
+ * the 36-bit counter wrap are one wrap period (≈ 397.7 days) later, not back at the epoch.
+ */
+export function utc(us: number, year: number | null, nightStartUs: number): string | null {
   if (year === null) return null;
-  return gen2UsToDate(us, year).toISOString().replace(/Z$/, "").replace("T", " ");
+  const unwrapped = nightStartUs + ((((us - nightStartUs) % GEN2_WRAP_US) + GEN2_WRAP_US) % GEN2_WRAP_US);
+  return gen2UsToDate(unwrapped, year).toISOString().replace(/Z$/, "").replace("T", " ");
 }
 
 const scan: JobHandler = async (args: { ref: DirRef; path: string }): Promise<Gen2ScanResult> => {
@@ -89,8 +94,8 @@ const scan: JobHandler = async (args: { ref: DirRef; path: string }): Promise<Ge
       startUs: f.range.startUs,
       stopUs: f.range.stopUs,
       year,
-      startUtc: utc(f.range.startUs, year),
-      stopUtc: utc(f.range.stopUs, year),
+      startUtc: utc(f.range.startUs, year, nightRange.startUs),
+      stopUtc: utc(f.range.stopUs, year, nightRange.startUs),
     })),
     skipped: night.skipped.map((s) => ({ path: s.path, reason: s.reason })),
   };

@@ -1,9 +1,11 @@
 // The worker's jobs, by name. Each format adds its own file beside this one and spreads it in here.
 import type { JobHandler } from "../protocol.js";
 import { gen2Jobs } from "./gen2.js";
+import { larpixJobs } from "./larpix.js";
 import { lh5Jobs } from "./lh5.js";
 
 export const jobs: Record<string, JobHandler> = {
   ...gen2Jobs,
   ...lh5Jobs,
+  ...larpixJobs,
 };

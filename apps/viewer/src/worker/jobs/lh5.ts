@@ -1,7 +1,18 @@
 // LH5 jobs (run in the worker): the object tree, table pages, column histograms, waveforms, LGDO
 // histograms and arrays, through @daqkit/lh5's platform-neutral entry.
-import { HistogramAccumulator, type Histogram1D, RangeAccumulator } from "@daqkit/io";
-import { type Lgdo, type Lh5File, type Lh5ObjectInfo, lgdoRows, openLh5, type Table, type VectorOfVectors } from "@daqkit/lh5";
+import {
+  histogramLh5Column,
+  type Lgdo,
+  type Lh5ColumnHistogram,
+  type Lh5File,
+  type Lh5ObjectInfo,
+  type Lh5Waveforms,
+  lgdoRows,
+  openLh5,
+  readLh5Waveforms,
+  type Table,
+  type VectorOfVectors,
+} from "@daqkit/lh5";
 import type { DirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
 import { fileOf, h5Runtime, OpenCache } from "./files.js";
@@ -179,179 +190,47 @@ const page: JobHandler = async (args: Lh5PageArgs, ctx): Promise<Lh5Page> => {
   };
 };
 
-// ---- column histogram --------------------------------------------------------------------------
+// ---- column histogram and waveforms: @daqkit/lh5's shared plot data -----------------------------
 
 export interface Lh5HistogramArgs extends Lh5Args {
-  /** A table (then `column` names the column, `/` for nested) or an array object. */
+  /** A table (then `column` names the column, `/` for nested) or a column object. */
   readonly object: string;
   readonly column?: string;
   readonly bins: number;
   readonly range?: readonly [number, number];
 }
 
-/** Numeric values of a column batch: arrays as they are, VoVs flattened, encoded waveforms decoded. */
-function numericValues(obj: Lgdo): ArrayLike<number> | BigInt64Array | BigUint64Array | null {
-  switch (obj.type) {
-    case "Array":
-    case "FixedSizeArray":
-    case "ArrayOfEqualSizedArrays":
-      return Array.isArray(obj.data) ? null : (obj.data as ArrayLike<number>);
-    case "VectorOfVectors":
-      return numericValues(obj.flattened);
-    default:
-      return null;
-  }
-}
-
-function columnOf(obj: Lgdo, column: string | undefined): Lgdo {
-  if (!column) return obj;
-  let cur: Lgdo = obj;
-  for (const part of column.split("/")) {
-    const next: Lgdo | undefined =
-      cur.type === "Table" || cur.type === "WaveformTable"
-        ? cur.columns.get(part)
-        : cur.type === "Struct"
-          ? cur.fields.get(part)
-          : undefined;
-    if (!next) throw Object.assign(new Error(`lh5: no column ${JSON.stringify(column)}`), { code: "LH5_OBJECT_NOT_FOUND" });
-    cur = next;
-  }
-  return cur;
-}
-
 /**
- * Histogram of one column, streamed in row batches (`iterateTable` with a one-column mask, so only
- * that column's chunks are read): a first pass for the range (unless given), then the fill.
+ * Histogram of one column, streamed by row ranges of that column only (`histogramLh5Column`): a
+ * first pass for the range (unless given), then the fill.
  */
-const histogram: JobHandler = async (args: Lh5HistogramArgs, ctx): Promise<Histogram1D & { column: string }> => {
+const histogram: JobHandler = async (args: Lh5HistogramArgs, ctx): Promise<Lh5ColumnHistogram> => {
   const f = await open(args.ref, args.path, ctx);
-  const type = f.datatypeOf(args.object) ?? "";
-  const isTable = type.startsWith("table") || type.startsWith("struct");
-  const nRows = f.countRows(args.object) ?? 0;
-  const batches = async function* (pass: number, passes: number): AsyncGenerator<ArrayLike<number> | BigInt64Array | BigUint64Array> {
-    if (isTable) {
-      for await (const batch of f.iterateTable(args.object, {
-        columns: args.column ? [args.column] : undefined,
-        batchSize: 1 << 18,
-        decodeWaveforms: true,
-      })) {
-        const values = numericValues(columnOf(batch, args.column));
-        if (!values)
-          throw Object.assign(new Error(`lh5: ${args.object}/${args.column}: not a numeric column`), { code: "VIEW_NOT_NUMERIC" });
-        yield values;
-        ctx.progress(pass * nRows + Math.min(nRows, batch.nRows), passes * nRows);
-      }
-    } else {
-      const step = 1 << 18;
-      for (let start = 0; start < Math.max(nRows, 1); start += step) {
-        const obj = f.readObject(args.object, { rows: { start, stop: Math.min(nRows, start + step) }, decodeWaveforms: true });
-        const values = numericValues(obj);
-        if (!values) throw Object.assign(new Error(`lh5: ${args.object}: not numeric`), { code: "VIEW_NOT_NUMERIC" });
-        yield values;
-        ctx.progress(pass * nRows + Math.min(nRows, start + step), passes * nRows);
-      }
-    }
-  };
-  let range = args.range;
-  const passes = range ? 1 : 2;
-  if (!range) {
-    const r = new RangeAccumulator();
-    for await (const b of batches(0, passes)) r.add(b);
-    const found = r.range();
-    range = [found.low, found.high];
-  }
-  const h = new HistogramAccumulator({ bins: args.bins, low: range[0], high: range[1] });
-  for await (const b of batches(passes - 1, passes)) h.add(b);
-  const result = h.result();
+  const objectPath = args.column ? `${args.object}/${args.column}` : args.object;
+  const result = await histogramLh5Column(f, objectPath, {
+    bins: args.bins,
+    ...(args.range ? { range: args.range } : {}),
+    batchRows: 1 << 18,
+    onProgress: (done, total) => ctx.progress(done, total),
+  });
   ctx.transfer(result.edges.buffer, result.counts.buffer);
-  return { ...result, column: args.column ?? args.object };
+  return result;
 };
 
-// ---- waveforms ---------------------------------------------------------------------------------
-
 export interface Lh5WaveformArgs extends Lh5Args {
-  /** A WaveformTable, a table with a WaveformTable column (`column`), an AoESA or an encoded array. */
+  /** A WaveformTable, a table with a `waveform` column, or (with `column`) a waveform column of a table. */
   readonly object: string;
   readonly column?: string;
   readonly start: number;
   readonly count: number;
 }
 
-export interface Lh5Waveforms {
-  readonly nRows: number;
-  readonly start: number;
-  /** One per row: samples and their times (t0 + i·dt). */
-  readonly series: { row: number; x: Float64Array; y: Float64Array }[];
-  readonly xLabel: string;
-  readonly yLabel: string;
-}
-
-function numberAt(obj: Lgdo | undefined, i: number, fallback: number): number {
-  if (!obj) return fallback;
-  const v = numericValues(obj);
-  if (!v) return fallback;
-  return Number(v[i] ?? fallback);
-}
-
-function unitsOf(obj: Lgdo | undefined): string | undefined {
-  const u = obj?.attrs.units;
-  return typeof u === "string" ? u : undefined;
-}
-
 const waveforms: JobHandler = async (args: Lh5WaveformArgs, ctx): Promise<Lh5Waveforms> => {
   const f = await open(args.ref, args.path, ctx);
-  const nRows = f.countRows(args.object) ?? 0;
-  const start = Math.max(0, Math.min(args.start, Math.max(0, nRows - 1)));
-  const stop = Math.min(nRows, start + args.count);
-  const columns = args.column ? [args.column] : undefined;
-  const obj = f.readObject(args.object, { rows: { start, stop }, decodeWaveforms: true, ...(columns ? { columns } : {}) });
-  let wf = columnOf(obj, args.column);
-  let t0: Lgdo | undefined;
-  let dt: Lgdo | undefined;
-  let values: Lgdo = wf;
-  if (wf.type === "WaveformTable" || wf.type === "Table") {
-    t0 = wf.columns.get("t0");
-    dt = wf.columns.get("dt");
-    const v = wf.columns.get("values");
-    if (!v) throw Object.assign(new Error(`lh5: ${args.object}: no "values" column in the waveform table`), { code: "VIEW_NOT_WAVEFORMS" });
-    values = v;
-    wf = v;
-  }
-  const series: Lh5Waveforms["series"] = [];
-  const n = lgdoRows(values) ?? 0;
-  for (let r = 0; r < n; r++) {
-    let samples: ArrayLike<number | bigint>;
-    if (values.type === "ArrayOfEqualSizedArrays" || values.type === "Array" || values.type === "FixedSizeArray") {
-      const len = values.shape.slice(1).reduce((a, b) => a * b, 1);
-      samples = (values.data as unknown as { subarray(a: number, b: number): ArrayLike<number | bigint> }).subarray(r * len, (r + 1) * len);
-    } else if (values.type === "VectorOfVectors") {
-      const c = values.cumulativeLength;
-      const inner = values.flattened;
-      if (inner.type === "VectorOfVectors" || Array.isArray(inner.data))
-        throw Object.assign(new Error("lh5: nested waveform vectors"), { code: "VIEW_NOT_WAVEFORMS" });
-      samples = (inner.data as unknown as { subarray(a: number, b: number): ArrayLike<number> }).subarray(r === 0 ? 0 : c[r - 1]!, c[r]!);
-    } else {
-      throw Object.assign(new Error(`lh5: ${args.object}: ${values.type} is not a waveform array`), { code: "VIEW_NOT_WAVEFORMS" });
-    }
-    const t = numberAt(t0, r, 0);
-    const d = numberAt(dt, r, 1);
-    const y = new Float64Array(samples.length);
-    const x = new Float64Array(samples.length);
-    for (let i = 0; i < samples.length; i++) {
-      y[i] = Number(samples[i]);
-      x[i] = t + i * d;
-    }
-    ctx.transfer(x.buffer, y.buffer);
-    series.push({ row: start + r, x, y });
-  }
-  const tu = unitsOf(dt) ?? unitsOf(t0);
-  return {
-    nRows,
-    start,
-    series,
-    xLabel: t0 || dt ? `time (t0 + i·dt${tu ? `, ${tu}` : ""})` : "sample",
-    yLabel: unitsOf(values) ?? "value",
-  };
+  const objectPath = args.column ? `${args.object}/${args.column}` : args.object;
+  const result = readLh5Waveforms(f, objectPath, { first: args.start, count: args.count });
+  for (const w of result.waveforms) ctx.transfer(w.x.buffer, w.y.buffer);
+  return result;
 };
 
 // ---- whole objects: LGDO histograms, arrays, scalars --------------------------------------------
