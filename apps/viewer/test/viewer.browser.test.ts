@@ -8,6 +8,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { BinSourceDirectory } from "@daqkit/gen2-bin";
 import { openDirectorySource } from "@daqkit/io/node";
+import { openLh5 } from "@daqkit/lh5/node";
+import { readRawfilePackets } from "@daqkit/rawhdf5/node";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { gen2Make, tempDir } from "../../../packages/gen2-bin/test/helpers.js";
@@ -45,6 +47,32 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     tmp?.cleanup();
   });
 
+  /**
+   * Distinct colours inside the WebGL canvas of the plot `testid` (from a screenshot of the canvas
+   * alone: axes and labels are outside it). A blank canvas has 1.
+   */
+  async function canvasColours(testid: string): Promise<number> {
+    const canvas = page.getByTestId(testid).locator("canvas").first();
+    await canvas.waitFor({ timeout: 30_000 });
+    // let react-three-fiber draw a frame
+    await page.waitForTimeout(300);
+    const png = (await canvas.screenshot()).toString("base64");
+    return page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement("canvas");
+      c.width = img.width;
+      c.height = img.height;
+      const g = c.getContext("2d")!;
+      g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set<number>();
+      for (let i = 0; i < d.length; i += 4) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+      return seen.size;
+    }, png);
+  }
+
   async function openApp(): Promise<void> {
     await page.goto(`${server.origin}/app/index.html`);
     await page.getByTestId("empty").waitFor();
@@ -65,6 +93,56 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     await count.waitFor({ timeout: 60_000 });
     expect(Number(await count.textContent())).toBe(expectedPhotons);
     expect(await page.getByTestId("gen2-time-range").textContent()).toBe(`${first.range.startUs} – ${last.range.stopUs} µs`);
+    for (const plot of ["gen2-image", "gen2-light-curve", "gen2-phase-histogram", "gen2-baseline-histogram"]) {
+      expect(await canvasColours(plot), plot).toBeGreaterThan(2);
+    }
+    if (process.env.VIEWER_SCREENSHOTS) await page.screenshot({ path: join(process.env.VIEWER_SCREENSHOTS, "gen2.png"), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  test("an LH5 file: tree, a table cell equal to the Node API's, a column histogram and waveforms", async () => {
+    const file = join(TESTDATA, "lh5/prod-ref-l200/generated/tier/raw/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_raw.lh5");
+    const f = await openLh5(file);
+    let expected: { rows: number; daqenergy: number; timestamp: number };
+    try {
+      const t = f.readTable("ch1084803/raw", { columns: ["daqenergy", "timestamp"], rows: { start: 0, stop: 3 } });
+      const col = (n: string) => (t.columns.get(n) as unknown as { data: ArrayLike<number> }).data;
+      expected = { rows: f.countRows("ch1084803/raw")!, daqenergy: Number(col("daqenergy")[2]), timestamp: Number(col("timestamp")[2]) };
+    } finally {
+      f.close();
+    }
+    await openApp();
+    await page.getByTestId("open-files").setInputFiles(file);
+    await page.locator('[data-testid="lh5-node"][data-path="ch1084803/raw"]').waitFor({ timeout: 60_000 });
+    const cell = (col: string) => page.locator(`[data-testid="lh5-cell"][data-row="2"][data-col="${col}"]`);
+    await cell("daqenergy").waitFor({ timeout: 30_000 });
+    expect(Number(await cell("daqenergy").textContent())).toBe(expected.daqenergy);
+    expect(Number(await cell("timestamp").textContent())).toBe(expected.timestamp);
+    expect(Number(await page.getByTestId("lh5-rows").textContent())).toBe(expected.rows);
+    await page.getByTestId("lh5-column-select").selectOption("daqenergy");
+    expect(await canvasColours("lh5-histogram")).toBeGreaterThan(2);
+    expect(await canvasColours("lh5-waveforms")).toBeGreaterThan(2);
+    if (process.env.VIEWER_SCREENSHOTS) await page.screenshot({ path: join(process.env.VIEWER_SCREENSHOTS, "lh5.png"), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  test("a LArPix raw file: version, io_groups, packet count equal to the Node API's; ADC histogram and occupancy drawn", async () => {
+    const file = join(TESTDATA, "rawhdf5/raw_v0_0_two_iogroups.h5");
+    const packets = await readRawfilePackets(file);
+    let data = 0;
+    for (let i = 0; i < packets.length; i++) if (packets.packet_type[i] === 0) data++;
+    await openApp();
+    await page.getByTestId("open-files").setInputFiles(file);
+    const count = page.getByTestId("larpix-packet-count");
+    await count.waitFor({ timeout: 60_000 });
+    expect(Number(await count.textContent())).toBe(packets.length);
+    expect(Number(await page.getByTestId("larpix-data-packet-count").textContent())).toBe(data);
+    expect(await page.getByTestId("larpix-version").textContent()).toBe("0.0");
+    expect(await page.locator('[data-testid="larpix-io-group-count"][data-io-group="1"]').textContent()).toBe("4");
+    expect(await canvasColours("larpix-adc-histogram")).toBeGreaterThan(2);
+    expect(await canvasColours("larpix-occupancy")).toBeGreaterThan(2);
+    await page.getByTestId("larpix-packets").waitFor();
+    if (process.env.VIEWER_SCREENSHOTS) await page.screenshot({ path: join(process.env.VIEWER_SCREENSHOTS, "larpix.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });

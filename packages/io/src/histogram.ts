@@ -246,3 +246,87 @@ export async function histogramOfBatches(
   for await (const b of batches()) h.add(b);
   return h.result();
 }
+
+/** The part of an Arrow `Vector` a histogram reads (structural, so no Arrow import is needed). */
+interface ArrowVectorLike {
+  readonly length: number;
+  readonly nullCount: number;
+  readonly type: { toString(): string; readonly typeId: number };
+  toArray(): ArrayLike<unknown>;
+  isValid(index: number): boolean;
+  getChild?(name: string): ArrowVectorLike | null;
+}
+
+/** The part of an Arrow `Table`/`RecordBatch` a histogram reads. */
+export interface ArrowBatchLike {
+  readonly numRows: number;
+  readonly schema: { readonly fields: ReadonlyArray<{ readonly name: string }> };
+  getChild(name: string): ArrowVectorLike | null;
+}
+
+/** A histogram of an Arrow column. */
+export interface ArrowColumnHistogram extends Histogram1D {
+  readonly column: string;
+  /** Null values (never binned). */
+  readonly nulls: number;
+}
+
+/**
+ * The numeric values of `column` in `batch` (`a/b` names a struct field), nulls removed.
+ * @throws IoError `IO_BAD_ARGUMENT` (no such column), `IO_UNSUPPORTED_TYPE` (not numeric)
+ */
+function arrowColumnValues(batch: ArrowBatchLike, column: string, name: string): { values: HistogramValues; nulls: number } {
+  const parts = column.split("/");
+  let vector: ArrowVectorLike | null | undefined = batch.getChild(parts[0]!);
+  for (const p of parts.slice(1)) vector = vector?.getChild?.(p);
+  if (!vector) {
+    throw new IoError(
+      "IO_BAD_ARGUMENT",
+      `histogram: ${name} has no column ${JSON.stringify(column)} (columns: ${batch.schema.fields.map((f) => f.name).join(", ")})`,
+      { path: name },
+    );
+  }
+  const raw = vector.toArray();
+  const ok =
+    ArrayBuffer.isView(raw) || raw.length === 0 || typeof raw[0] === "boolean" || typeof raw[0] === "number" || typeof raw[0] === "bigint";
+  if (!ok) {
+    throw new IoError(
+      "IO_UNSUPPORTED_TYPE",
+      `histogram: ${name}: column ${JSON.stringify(column)} is ${String(vector.type)}, not numeric`,
+      {
+        path: name,
+      },
+    );
+  }
+  const numeric = (ArrayBuffer.isView(raw) ? raw : Array.from(raw, (v) => (typeof v === "boolean" ? Number(v) : v))) as HistogramValues;
+  if (vector.nullCount === 0) return { values: numeric, nulls: 0 };
+  const kept: number[] = [];
+  for (let i = 0; i < vector.length; i++) if (vector.isValid(i)) kept.push(Number(numeric[i]));
+  return { values: kept, nulls: vector.nullCount };
+}
+
+/**
+ * A histogram of one numeric column of a stream of Arrow batches or tables (a `load` output read
+ * batch by batch, a Parquet file's row groups…). Without `range` the stream is read twice
+ * (`batches` is called once per pass). `name` (the file) is used in error messages.
+ * @throws IoError `IO_BAD_ARGUMENT` (no such column), `IO_UNSUPPORTED_TYPE` (not numeric)
+ */
+export async function histogramArrowColumn(
+  batches: () => AsyncIterable<ArrowBatchLike> | Iterable<ArrowBatchLike>,
+  column: string,
+  options: AutoHistogramOptions & { name?: string } = {},
+): Promise<ArrowColumnHistogram> {
+  const name = options.name ?? "table";
+  let nulls = 0;
+  let pass = 0;
+  const values = async function* () {
+    pass++;
+    for await (const b of batches()) {
+      const v = arrowColumnValues(b, column, name);
+      if (pass === 1) nulls += v.nulls;
+      yield v.values;
+    }
+  };
+  const h = await histogramOfBatches(values, options);
+  return { ...h, column, nulls };
+}

@@ -100,7 +100,10 @@ export {
 export { lookup3 } from "./lookup3.js";
 /** Fixed-bin 1-D histograms (shared by every format package's binning and the viewer). */
 export {
+  type ArrowBatchLike,
+  type ArrowColumnHistogram,
   type AutoHistogramOptions,
+  histogramArrowColumn,
   type Histogram1D,
   HistogramAccumulator,
   type HistogramOptions,

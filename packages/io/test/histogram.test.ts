@@ -60,3 +60,32 @@ describe("automatic range", () => {
     expect(fixed.underflow).toBe(values.filter((v) => v < 0).length);
   });
 });
+
+describe("histogramArrowColumn", () => {
+  it("bins a numeric column over batches (nulls apart, struct fields by a/b), two passes without a range", async () => {
+    const { tableFromArrays, makeVector, vectorFromArray, Int32, Table } = await import("apache-arrow");
+    const { histogramArrowColumn } = await import("../src/index.js");
+    const t1 = tableFromArrays({ e: Float64Array.from([1, 2, 3]), n: BigInt64Array.from([5n, 6n, 7n]) });
+    const t2 = tableFromArrays({ e: Float64Array.from([4, 5]), n: BigInt64Array.from([8n, 9n]) });
+    const h = await histogramArrowColumn(() => [t1, t2], "e", { bins: 4 });
+    expect(Array.from(h.counts)).toEqual([1, 1, 1, 2]);
+    expect([h.low, h.high, h.entries, h.nulls]).toEqual([1, 5, 5, 0]);
+    const n = await histogramArrowColumn(() => [t1, t2], "n", { bins: 2, range: [5, 9] });
+    expect(Array.from(n.counts)).toEqual([2, 3]);
+    const withNulls = new Table({ v: vectorFromArray([1, null, 3, null], new Int32()) });
+    const hn = await histogramArrowColumn(() => [withNulls], "v", { bins: 2 });
+    expect([hn.nulls, hn.entries]).toEqual([2, 2]);
+    expect(makeVector(Int32Array.from([1])).length).toBe(1);
+  });
+
+  it("a missing or non-numeric column is a coded error naming the file", async () => {
+    const { tableFromArrays } = await import("apache-arrow");
+    const { histogramArrowColumn } = await import("../src/index.js");
+    const t = tableFromArrays({ e: Float64Array.from([1]), s: ["a"] });
+    await expect(histogramArrowColumn(() => [t], "x", { name: "out.arrow" })).rejects.toMatchObject({
+      code: "IO_BAD_ARGUMENT",
+      message: expect.stringContaining("out.arrow"),
+    });
+    await expect(histogramArrowColumn(() => [t], "s", { name: "out.arrow" })).rejects.toMatchObject({ code: "IO_UNSUPPORTED_TYPE" });
+  });
+});

@@ -44,3 +44,5 @@ export type { BuildOptions } from "./builders.js";
 export { lgdoToArrow, arrowToLgdo, concatLgdo, ARROW_METADATA_DATATYPE, ARROW_METADATA_UNITS } from "./arrow.js";
 export type { LgdoToArrowOptions } from "./arrow.js";
 export { decodeEncodedArray, radwareSigcompressDecode, uleb128ZigzagDiffDecode } from "./codecs.js";
+export { histogramLh5Column, readLh5Waveforms } from "./plot-data.js";
+export type { Lh5ColumnHistogram, Lh5ColumnHistogramOptions, Lh5Waveform, Lh5WaveformOptions, Lh5Waveforms } from "./plot-data.js";
