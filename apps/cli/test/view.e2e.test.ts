@@ -11,7 +11,9 @@ import { loadMsgpackRunBytes } from "@daqkit/docmodel";
 import { FileDb } from "@daqkit/filedb/node";
 import { BinSourceDirectory } from "@daqkit/gen2-bin";
 import { openDirectorySource } from "@daqkit/io/node";
+import { openLh5 } from "@daqkit/lh5/node";
 import { openDataLoader } from "@daqkit/loader/node";
+import { readRawfilePackets } from "@daqkit/rawhdf5/node";
 import { DataDirectory } from "@daqkit/runs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -24,6 +26,7 @@ const SHARED = join(import.meta.dirname, "../../../../shared/testdata");
 const SHOTS = join(import.meta.dirname, "../../../.vitest/view-e2e");
 const EVT_CONFIG = "lh5/configs/variants/data-loader-config-evt_synthetic.json";
 const STRAX = "strax/v2/main";
+const RAWHDF5 = "rawhdf5/raw_v0_0_two_iogroups.h5";
 const LH5_FILE = "lh5/prod-ref-l200/generated/tier/raw/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_raw.lh5";
 
 describe.skipIf(BROWSER_SKIP !== undefined)("daqkit view in Chromium", () => {
@@ -95,7 +98,49 @@ describe.skipIf(BROWSER_SKIP !== undefined)("daqkit view in Chromium", () => {
     await page.getByTestId("gen2-photon-count").waitFor({ timeout: 60_000 });
     expect(Number(await text("gen2-photon-count"))).toBe(photons);
     expect(await text("gen2-time-range")).toBe(`${dir.files[0]!.range.startUs} – ${dir.files.at(-1)!.range.stopUs} µs`);
+    for (const plot of ["gen2-image", "gen2-light-curve", "gen2-phase-histogram", "gen2-baseline-histogram"]) {
+      await page.getByTestId(plot).waitFor({ timeout: 60_000 });
+      expect(await colouredPixels(page, page.getByTestId(plot)), plot).toBeGreaterThan(20);
+    }
     await shot("gen2-night");
+  });
+
+  test("LH5 (served over HTTP ranges): a table cell and the row count equal the Node API's; histogram and waveforms drawn", async () => {
+    const f = await openLh5(join(SHARED, LH5_FILE));
+    let expected: { rows: number; daqenergy: number };
+    try {
+      const t = f.readTable("ch1084803/raw", { columns: ["daqenergy"], rows: { start: 0, stop: 3 } });
+      expected = {
+        rows: f.countRows("ch1084803/raw")!,
+        daqenergy: Number((t.columns.get("daqenergy") as unknown as { data: ArrayLike<number> }).data[2]),
+      };
+    } finally {
+      f.close();
+    }
+    await open(views.shared, LH5_FILE, { format: "lh5" });
+    await page.locator('[data-testid="lh5-node"][data-path="ch1084803/raw"]').click({ timeout: 60_000 });
+    const cell = page.locator('[data-testid="lh5-cell"][data-row="2"][data-col="daqenergy"]');
+    await cell.waitFor({ timeout: 60_000 });
+    expect(Number(await cell.textContent())).toBe(expected.daqenergy);
+    expect(Number(await text("lh5-rows"))).toBe(expected.rows);
+    await page.getByTestId("lh5-column-select").selectOption("daqenergy");
+    for (const plot of ["lh5-histogram", "lh5-waveforms"]) {
+      await page.getByTestId(plot).waitFor({ timeout: 60_000 });
+      expect(await colouredPixels(page, page.getByTestId(plot)), plot).toBeGreaterThan(20);
+    }
+    await shot("lh5");
+  });
+
+  test("LArPix raw file: the number of packets equals the Node API's; ADC histogram and occupancy drawn", async () => {
+    const packets = await readRawfilePackets(join(SHARED, RAWHDF5));
+    await open(views.shared, RAWHDF5, { format: "larpix" });
+    await page.getByTestId("larpix-packet-count").waitFor({ timeout: 60_000 });
+    expect(Number(await text("larpix-packet-count"))).toBe(packets.length);
+    for (const plot of ["larpix-adc-histogram", "larpix-occupancy"]) {
+      await page.getByTestId(plot).waitFor({ timeout: 60_000 });
+      expect(await colouredPixels(page, page.getByTestId(plot)), plot).toBeGreaterThan(20);
+    }
+    await shot("larpix");
   });
 
   test("FileDB / DataLoader: cycle table and query, a load with hit: and evt: cuts through the TCM = the Node load", async () => {
@@ -150,7 +195,8 @@ describe.skipIf(BROWSER_SKIP !== undefined)("daqkit view in Chromium", () => {
   test("Bluesky runs: catalog, query, a run's stream length, the image drawn and its event slider", async () => {
     const names = readdirSync(join(SHARED, "docmodel")).filter((n) => n.endsWith(".msgpack"));
     const runs = names.map((n) => loadMsgpackRunBytes(new Uint8Array(readFileSync(join(SHARED, "docmodel", n))), n));
-    const image = runs.find((r) => r.metadata.start.plan_name === "count" && r.streams.includes("primary"))!;
+    const manifest = JSON.parse(readFileSync(join(SHARED, "docmodel/manifest.json"), "utf8")) as Record<string, { uid: string }>;
+    const image = runs.find((r) => r.metadata.start.uid === manifest.image_2d!.uid)!;
     await open(views.shared, "docmodel", { format: "bluesky" });
     await page.getByTestId("bluesky-run-count").waitFor({ timeout: 60_000 });
     expect(Number(await text("bluesky-run-count"))).toBe(runs.length);

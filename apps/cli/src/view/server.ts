@@ -19,7 +19,7 @@
  * Refusals never name a file or echo the path.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { constants, type Stats } from "node:fs";
+import { constants, existsSync, type Stats } from "node:fs";
 import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { isIP } from "node:net";
@@ -402,6 +402,10 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
       throw NOT_FOUND;
     }
     const segments = pathPart === "/" ? ["index.html"] : safeSegments(pathPart.slice(1));
+    if (pathPart === "/favicon.ico" && !existsSync(join(realViewer, "favicon.ico"))) {
+      send(res, 204, "");
+      return;
+    }
     const { real, stats: st } = await resolveInside(realViewer, segments);
     if (!st.isFile()) throw NOT_FOUND;
     await sendFile(req, res, real, {

@@ -3,8 +3,10 @@
 // as heatmaps with an event slider.
 import { useEffect, useMemo, useState } from "react";
 import { JobView, useJob, useWorker } from "../ui/job.js";
-import { HeatmapPlot, LinePlot, TextTable } from "../ui/panel-plots.js";
-import type { CatalogRow, Frame, RunDocuments, StreamView } from "../worker/jobs/bluesky.js";
+import { Heatmap, Line } from "../ui/plots.js";
+import { TextTable } from "../ui/text-table.js";
+import type { ImageFrame } from "@daqkit/docmodel";
+import type { CatalogRow, RunDocuments, StreamView } from "../worker/jobs/bluesky.js";
 import type { DetectContext, FormatModule, PanelProps } from "./types.js";
 
 /** A msgpack run starts with a 2-element array (fixarray 0x92) whose first item is the string "start". */
@@ -154,8 +156,8 @@ function Stream({ base, uid, stream, view, client }: { base: Base; uid: string; 
   const [image, setImage] = useState(view.arrays.find((a) => a.shape.length >= 2)?.name ?? "");
   const [index, setIndex] = useState(0);
   const x = useMemo(() => view.seqNum.map(Number), [view]);
-  const curves = useMemo(() => numeric.map((s) => ({ label: s.name, y: s.values })), [numeric]);
-  const [frame, cancelFrame, retryFrame] = useJob<Frame>(
+  const extra = useMemo(() => numeric.slice(1).map((s) => ({ label: s.name, values: s.values })), [numeric]);
+  const [frame, cancelFrame, retryFrame] = useJob<ImageFrame>(
     client,
     image ? { name: "bluesky.frame", args: { ...base, uid, stream, column: image, index } } : null,
     [uid, stream, image, index],
@@ -173,7 +175,17 @@ function Stream({ base, uid, stream, view, client }: { base: Base; uid: string; 
       <div className="row">
         <TextTable testid="bluesky-columns" table={table} />
         {numeric.length > 0 && view.length > 0 && (
-          <LinePlot testid="bluesky-lines" x={x} curves={curves} xLabel="seq_num" yLabel={numeric.map((s) => s.name).join(", ")} />
+          <Line
+            testid="bluesky-lines"
+            title={numeric.map((s) => s.name).join(", ")}
+            values={numeric[0]!.values}
+            extra={extra}
+            x={x}
+            xLabel="seq_num"
+            yLabel={numeric[0]!.name}
+            glyphs={view.length <= 200}
+            small
+          />
         )}
       </div>
       {view.arrays.length > 0 && (
@@ -208,7 +220,15 @@ function Stream({ base, uid, stream, view, client }: { base: Base; uid: string; 
                 <p className="muted" data-testid="bluesky-image-range">
                   {f.width}×{f.height}, values {f.min} … {f.max}
                 </p>
-                <HeatmapPlot testid="bluesky-image" width={f.width} height={f.height} values={f.values} title={`${image}, event ${index + 1}`} />
+                <Heatmap
+                  testid="bluesky-image"
+                  width={f.width}
+                  height={f.height}
+                  values={f.values}
+                  title={`${image}, event ${index + 1} of ${f.events}`}
+                  xLabel={f.dims[1] ?? "x"}
+                  yLabel={f.dims[0] ?? "y"}
+                />
               </>
             )}
           </JobView>

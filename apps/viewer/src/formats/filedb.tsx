@@ -3,7 +3,8 @@
 // and a histogram.
 import { useEffect, useState } from "react";
 import { JobView, useJob, useWorker } from "../ui/job.js";
-import { HistogramPlot, TextTable } from "../ui/panel-plots.js";
+import { Histogram } from "../ui/plots.js";
+import { TextTable } from "../ui/text-table.js";
 import type { FiledbConfigs, FiledbCycles, LoadResult } from "../worker/jobs/filedb.js";
 import type { DetectContext, FormatModule, PanelProps } from "./types.js";
 
@@ -201,9 +202,16 @@ function Load({
             <div className="row">
               <TextTable testid="load-table" table={r.table} />
               {r.histogram ? (
-                <HistogramPlot testid="load-histogram" histogram={r.histogram} xLabel={r.histogram.column} title={`${r.histogram.column} (${r.histogram.entries} values)`} />
+                <Histogram
+                  testid="load-histogram"
+                  hist={r.histogram}
+                  xLabel={r.histogram.column}
+                  title={`${r.histogram.column}: ${r.histogram.entries} values${r.histogram.nulls ? `, ${r.histogram.nulls} null` : ""}`}
+                />
               ) : (
-                <p className="muted">No numeric column to histogram.</p>
+                <p className="muted" data-testid="load-histogram-error">
+                  {r.histogramError ?? "No column to histogram."}
+                </p>
               )}
             </div>
           </>

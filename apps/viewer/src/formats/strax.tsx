@@ -3,7 +3,8 @@
 // data type's chunk table, fields as a table, and records/raw_records waveforms as lines (dt-scaled).
 import { useEffect, useMemo, useState } from "react";
 import { JobView, useJob, useWorker } from "../ui/job.js";
-import { LinePlot, TextTable } from "../ui/panel-plots.js";
+import { Line } from "../ui/plots.js";
+import { TextTable } from "../ui/text-table.js";
 import type { StraxData, StraxOverview } from "../worker/jobs/strax.js";
 import type { DetectContext, FormatModule, PanelProps } from "./types.js";
 
@@ -141,12 +142,7 @@ function Store({
               First rows (<span data-testid="strax-row-count">{d.table.rows.length}</span>)
             </h3>
             <TextTable testid="strax-table" table={d.table} />
-            {d.waveforms && d.waveforms.length > 0 && (
-              <>
-                <h3>Waveforms (first {d.waveforms.length} rows, time = sample × dt)</h3>
-                <Waveforms waveforms={d.waveforms} />
-              </>
-            )}
+            {d.waveforms && d.waveforms.length > 0 && <Waveforms waveforms={d.waveforms} />}
           </>
         )}
       </JobView>
@@ -155,10 +151,23 @@ function Store({
 }
 
 function Waveforms({ waveforms }: { waveforms: NonNullable<StraxData["waveforms"]> }) {
-  // one abscissa: the longest row's sample times; shorter rows padded with NaN
+  // one abscissa, the longest row's sample times (i × dt); shorter rows padded with NaN. Points are
+  // drawn too: a one-sample record is a dot, not an invisible line.
   const longest = waveforms.reduce((a, b) => (b.x.length > a.x.length ? b : a));
-  const curves = waveforms.map((w) => ({ label: w.label, y: longest.x.map((_t, i) => (i < w.y.length ? w.y[i]! : Number.NaN)) }));
-  return <LinePlot testid="strax-waveforms" x={longest.x} curves={curves} xLabel="time since the row start (ns)" yLabel="ADC" />;
+  const pad = (y: number[]) => longest.x.map((_t, i) => (i < y.length ? y[i]! : Number.NaN));
+  const [first, ...rest] = waveforms;
+  return (
+    <Line
+      testid="strax-waveforms"
+      title={`Waveforms (first ${waveforms.length} rows, time = sample × dt)`}
+      values={pad(first!.y)}
+      extra={rest.map((w) => ({ label: w.label, values: pad(w.y) }))}
+      x={longest.x}
+      xLabel="time since the row start (ns)"
+      yLabel="ADC"
+      glyphs={longest.x.length <= 200}
+    />
+  );
 }
 
 export const straxFormat: FormatModule = { id: "strax", label: "strax DataDirectory", detect, Panel };

@@ -1,7 +1,17 @@
 // Bluesky msgpack run jobs (run in the worker): the catalog of the `.msgpack` runs below a folder
 // (or the picked files), searched with a MongoDB-style query; a run's documents; a stream's columns
 // (table, lines); an image column's frame as a heatmap.
-import { type BlueskyRun, checkQuery, compileQuery, loadMsgpackRunBytes, NdArray, type Query, type StreamColumns } from "@daqkit/docmodel";
+import {
+  type BlueskyRun,
+  checkQuery,
+  compileQuery,
+  type ImageFrame,
+  loadMsgpackRunBytes,
+  NdArray,
+  type Query,
+  readImageFrame,
+  type StreamColumns,
+} from "@daqkit/docmodel";
 import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
 import { cellText } from "./tables.js";
@@ -177,46 +187,17 @@ const stream: JobHandler = async (args: Target & { uid: string; stream: string }
   return { length: cols.length, time: Array.from(cols.time), seqNum: cols.seq_num, scalars, arrays, unfilled };
 };
 
-export interface Frame {
-  readonly width: number;
-  readonly height: number;
-  readonly values: Float64Array;
-  readonly min: number;
-  readonly max: number;
-}
-
 const frame: JobHandler = async (
   args: Target & { uid: string; stream: string; column: string; index: number },
   ctx: JobContext,
-): Promise<Frame> => {
+): Promise<ImageFrame> => {
   const { runs } = await openCatalog(args.ref, args.path, args.kind);
   const hit = runs.get(args.uid);
   if (!hit) throw Object.assign(new Error(`docmodel: no run ${args.uid}`), { code: "DOCS_RUN_NOT_FOUND" });
-  const col = readStream(hit.run, args.stream).cols.columns[args.column];
-  if (!col || col.shape.length < 3)
-    throw Object.assign(new Error(`docmodel: ${args.column} is not an image column`), { code: "DOCS_BAD_ARGUMENT" });
-  const [n, height, width] = col.shape as [number, number, number];
-  const per = col.shape.slice(1).reduce((a, b) => a * b, 1);
-  const i = Math.max(0, Math.min(n - 1, args.index));
-  let source: ArrayLike<number | bigint>;
-  if (ArrayBuffer.isView(col.data))
-    source = (col.data as unknown as { subarray(a: number, b: number): ArrayLike<number> }).subarray(i * per, (i + 1) * per);
-  else {
-    const cell = (col.data as unknown[])[i];
-    source = cell instanceof NdArray ? (cell.data as ArrayLike<number>) : ((cell as number[]) ?? []).flat(Number.POSITIVE_INFINITY as 1);
-  }
-  // a frame of more than 2 dimensions per event: its first plane
-  const values = new Float64Array(height * width);
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let k = 0; k < values.length; k++) {
-    const v = Number(source[k]);
-    values[k] = v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  ctx.transfer(values.buffer);
-  return { width, height, values, min, max };
+  // @daqkit/docmodel's readImageFrame (shared with `daqkit plot`)
+  const f = readImageFrame(hit.run, args.stream, args.column, args.index);
+  ctx.transfer(f.values.buffer);
+  return f;
 };
 
 export const blueskyJobs: Record<string, JobHandler> = {

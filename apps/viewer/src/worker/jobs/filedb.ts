@@ -2,11 +2,11 @@
 // (cycle table, query), and load columns with cuts per level (hit:, evt:, through a TCM) into a table
 // and a histogram.
 import { FileDb, type FileDbConfig } from "@daqkit/filedb";
-import { type DirectorySource, type Histogram1D, histogramOf } from "@daqkit/io";
+import { type ArrowColumnHistogram, type DirectorySource, histogramArrowColumn } from "@daqkit/io";
 import { createDataLoader, loaderConfigFromObject } from "@daqkit/loader";
 import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
-import { numericColumn, previewTable, subSource, type TablePreview } from "./tables.js";
+import { previewTable, subSource, type TablePreview } from "./tables.js";
 
 /** A coded error of this panel (bad config, data folder not found). */
 function viewError(code: string, message: string): Error {
@@ -162,7 +162,9 @@ export interface LoadArgs extends OpenArgs {
 
 export interface LoadResult {
   readonly table: TablePreview;
-  readonly histogram: (Histogram1D & { column: string }) | null;
+  readonly histogram: ArrowColumnHistogram | null;
+  /** Why there is no histogram (the column is not numeric, …). */
+  readonly histogramError: string | null;
   readonly numRows: number;
 }
 
@@ -186,10 +188,18 @@ const load: JobHandler = async (args: LoadArgs, ctx: JobContext): Promise<LoadRe
   ctx.progress(1, 2, "loading");
   const table = await dl.load();
   const column = args.histogram ?? args.columns[0];
-  const values = column === undefined ? undefined : numericColumn(table, column);
-  const histogram = values && column !== undefined ? { ...histogramOf(values, { bins: args.bins ?? 100 }), column } : null;
+  // @daqkit/io's Arrow column histogram (shared with `daqkit plot`); a column that is not numeric is its coded error
+  let histogram: ArrowColumnHistogram | null = null;
+  let histogramError: string | null = null;
+  if (column !== undefined) {
+    try {
+      histogram = await histogramArrowColumn(() => [table], column, { bins: args.bins ?? 100, name: "the load" });
+    } catch (error) {
+      histogramError = `${(error as { code?: string }).code ?? "VIEW_FAILED"}: ${(error as Error).message}`;
+    }
+  }
   ctx.progress(2, 2);
-  return { table: previewTable(table, 0, 200), histogram, numRows: table.numRows };
+  return { table: previewTable(table, 0, 200), histogram, histogramError, numRows: table.numRows };
 };
 
 export const filedbJobs: Record<string, JobHandler> = {

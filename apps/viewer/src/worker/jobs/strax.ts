@@ -1,11 +1,11 @@
 // strax DataDirectory jobs (run in the worker): runs × data types availability, superrun definitions
 // with their subrun maps, a data type's chunk table, its fields as a table, and records/raw_records
 // waveforms (dt-scaled).
-import { type Chunk, chunksToTable, DataDirectory, dataDtype, iterateChunks, type StoredData } from "@daqkit/runs";
+import { type Chunk, chunksToTable, DataDirectory, dataDtype, iterateChunks, readStraxWaveforms, type StoredData } from "@daqkit/runs";
 import type { NsInterval } from "@daqkit/timestamps";
 import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
-import { cellText, previewTable, subSource, type TablePreview } from "./tables.js";
+import { previewTable, subSource, type TablePreview } from "./tables.js";
 
 const dirs = new Map<string, Promise<DataDirectory>>();
 
@@ -138,20 +138,17 @@ const data: JobHandler = async (
     if (rows >= want) break;
   }
   const table = chunksToTable(dtype, chunks);
+  // records / raw_records: the first rows' samples (@daqkit/runs' readStraxWaveforms, shared with `daqkit plot`),
+  // each against its own sample times (i × dt from the row's time)
   let waveforms: StraxData["waveforms"] = null;
-  const dataCol = table.getChild("data");
-  const dtCol = table.getChild("dt");
-  if (/^(raw_)?records/.test(args.dataType) && dataCol && dtCol) {
-    waveforms = [];
-    const lengthCol = table.getChild("length");
-    const channelCol = table.getChild("channel");
-    for (let r = 0; r < Math.min(table.numRows, args.waveforms ?? 8); r++) {
-      const samples = Array.from(dataCol.get(r) as ArrayLike<number>, Number);
-      const n = lengthCol ? Math.min(Number(lengthCol.get(r)), samples.length) : samples.length;
-      const dt = Number(dtCol.get(r));
-      const y = samples.slice(0, Math.max(n, 1));
-      waveforms.push({ label: `row ${r} (channel ${cellText(channelCol?.get(r))})`, x: y.map((_v, i) => i * dt), y });
-    }
+  const names = new Set(dtype.fields.map((f) => f.name));
+  if (["time", "length", "dt", "data"].every((n) => names.has(n))) {
+    const read = await readStraxWaveforms(dir, args.run, args.dataType, { count: args.waveforms ?? 8 });
+    waveforms = read.waveforms.map((w) => ({
+      label: `row ${w.row} (channel ${w.channel})`,
+      x: Array.from(w.x, (t) => t - (w.x[0] ?? 0)),
+      y: Array.from(w.y),
+    }));
   }
   return {
     stored: stored !== undefined,

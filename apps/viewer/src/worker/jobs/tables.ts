@@ -63,19 +63,3 @@ export function previewTable(table: Table, offset = 0, limit = 50): TablePreview
   for (let r = offset; r < end; r++) rows.push(vectors.map((v) => cellText(v?.get(r))));
   return { columns, types: table.schema.fields.map((f) => String(f.type)), rows, numRows: table.numRows, offset };
 }
-
-/** A numeric column of an Arrow table as float64 (non-numeric cells NaN), or undefined when not numeric. */
-export function numericColumn(table: Table, name: string): Float64Array | undefined {
-  const vector = table.getChild(name);
-  if (!vector) return undefined;
-  const out = new Float64Array(table.numRows);
-  for (let i = 0; i < out.length; i++) {
-    const v = vector.get(i);
-    if (typeof v === "number") out[i] = v;
-    else if (typeof v === "bigint") out[i] = Number(v);
-    else if (typeof v === "boolean") out[i] = v ? 1 : 0;
-    else if (v === null || v === undefined) out[i] = Number.NaN;
-    else return undefined;
-  }
-  return out;
-}
