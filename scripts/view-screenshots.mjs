@@ -52,7 +52,7 @@ async function open(server, rel, format) {
   if (await tab.count()) await tab.click();
 }
 async function settle() {
-  await page.waitForLoadState("networkidle");
+  await page.waitForFunction(() => !document.querySelector('[data-testid="job-running"]'), null, { timeout: 120_000 });
   await page.waitForTimeout(1500);
 }
 const shoot = (name) => page.screenshot({ path: join(out, `view-${name}.png`) });
