@@ -119,7 +119,7 @@ async function newPage() {
     window.__longtasks = [];
     try {
       new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) window.__longtasks.push(e.duration);
+        for (const e of list.getEntries()) window.__longtasks.push({ start: e.startTime, duration: e.duration });
       }).observe({ type: "longtask", buffered: true });
     } catch {
       // no longtask support: reported as unknown
@@ -136,14 +136,21 @@ async function pageImage(server) {
   try {
     const t0 = performance.now();
     await page.goto(server.url);
+    // "while it works": from the moment the panel's first worker job shows its progress bar
+    await page.getByTestId("job-running").first().waitFor({ timeout: 120_000 });
+    const working = await page.evaluate(() => performance.now());
     await page.getByTestId("gen2-image").waitFor({ timeout: 600_000 });
     // one more frame so the WebGL canvas has drawn
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const seconds = (performance.now() - t0) / 1000;
-    const longtasks = await page.evaluate(() => window.__longtasks);
-    const photons = Number(await page.getByTestId("gen2-photon-count").first().textContent().catch(() => "NaN"));
+    const tasks = await page.evaluate(() => window.__longtasks);
     if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
-    return { seconds, longest: longtasks === null ? null : Math.max(0, ...longtasks), photons };
+    const max = (list) => Math.max(0, ...list.map((t) => t.duration));
+    return {
+      seconds,
+      longest: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration >= working)),
+      loading: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration < working)),
+    };
   } finally {
     await page.close();
   }
@@ -154,6 +161,7 @@ const gen2Server = await startViewServer({ root: nightDir, viewerDir });
 const node = [];
 const page = [];
 const longest = [];
+const loading = [];
 try {
   for (let r = 0; r < REPS; r++) {
     globalThis.gc?.();
@@ -162,8 +170,9 @@ try {
     const p = await pageImage(gen2Server);
     page.push(p.seconds);
     if (p.longest !== null) longest.push(p.longest);
+    if (p.loading !== null) loading.push(p.loading);
     console.log(
-      `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s; page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node); longest main-thread task ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`}`,
+      `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s; page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`})`,
     );
   }
 } finally {
@@ -171,12 +180,13 @@ try {
 }
 const ratios = page.map((p, i) => p / node[i]);
 console.log(
-  `gen2 count image: page/Node ${range(ratios)}× (median ${median(ratios).toFixed(2)}×; target ≤ 1.5×); Node ${range(node)} s, page ${range(page)} s; longest task ${longest.length ? `${range(longest)} ms` : "unknown"} (target < 200 ms)`,
+  `gen2 count image: page/Node ${range(ratios)}× (median ${median(ratios).toFixed(2)}×; target ≤ 1.5×); Node ${range(node)} s, page ${range(page)} s; longest main-thread task while working ${longest.length ? `${range(longest)} ms` : "unknown"} (target < 200 ms), while loading the app ${loading.length ? `${range(loading)} ms` : "unknown"}`,
 );
 bench("view.gen2-image-vs-node", "ratio", Number(median(ratios).toFixed(3)), "lower");
 bench("view.gen2-image-page", "s", Number(median(page).toFixed(3)), "lower");
 bench("view.gen2-node-decode-bin", "s", Number(median(node).toFixed(3)), "lower");
 if (longest.length) bench("view.gen2-longest-task", "ms", Math.max(...longest), "lower");
+if (loading.length) bench("view.app-load-longest-task", "ms", Math.max(...loading), "lower");
 
 // ---- LH5: one column's histogram reads only that column ----
 const lh5Server = await startViewServer({ root: lh5Dir, viewerDir });
@@ -195,7 +205,7 @@ try {
   const entries = (await p.getByTestId("lh5-histogram-entries").first().textContent())?.trim();
   const seconds = (performance.now() - t0) / 1000;
   const served = lh5Server.stats.bytesByPath.get("big.lh5") ?? 0;
-  const longtasks = await p.evaluate(() => window.__longtasks);
+  const longtasks = (await p.evaluate(() => window.__longtasks))?.map((t) => t.duration);
   await p.close();
   const column = columnInfo.c.stored;
   const others = Object.entries(columnInfo)
