@@ -234,6 +234,33 @@ describe("view server: ranges", () => {
   });
 });
 
+describe("view server: bound to every interface (--host 0.0.0.0)", () => {
+  it("accepts IP literals and localhost on its port, refuses other names", async () => {
+    const any = await startViewServer({ root, host: "0.0.0.0" });
+    try {
+      const status = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(
+            { host: "127.0.0.1", port: any.port, path: `/data/${any.token}/empty.bin`, headers: { Host: host } },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on("error", reject);
+          req.end();
+        });
+      expect(any.url.startsWith(`http://127.0.0.1:${any.port}/`)).toBe(true);
+      expect(await status(`127.0.0.1:${any.port}`)).toBe(200);
+      expect(await status(`localhost:${any.port}`)).toBe(200);
+      expect(await status(`evil.example:${any.port}`)).toBe(403);
+      expect(await status(`127.0.0.1:${any.port + 1}`)).toBe(403);
+    } finally {
+      await any.close();
+    }
+  });
+});
+
 describe("view server: a single file", () => {
   it("serves only that file", async () => {
     const one = await startViewServer({ root: join(root, "data.bin") });
