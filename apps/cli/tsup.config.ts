@@ -16,6 +16,9 @@ export default defineConfig({
   platform: "node",
   async onSuccess() {
     await rm(CLI_VIEWER, { recursive: true, force: true });
-    if (existsSync(new URL("index.html", VIEWER_DIST))) await cp(VIEWER_DIST, CLI_VIEWER, { recursive: true });
+    // source maps stay in apps/viewer/dist (22 of the 38 MB): the published CLI ships the app only
+    if (existsSync(new URL("index.html", VIEWER_DIST))) {
+      await cp(VIEWER_DIST, CLI_VIEWER, { recursive: true, filter: (source) => !String(source).endsWith(".map") });
+    }
   },
 });
