@@ -4,7 +4,7 @@
  * what the page shows is compared with the Node API's answer; each plot's canvas must have drawn.
  * Skips with a message when /usr/bin/chromium is missing (a failure under CI=true).
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BinSourceDirectory } from "@daqkit/gen2-bin";
 import { openDirectorySource } from "@daqkit/io/node";
@@ -85,10 +85,9 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     const first = dir.files[0]!;
     const last = dir.files[dir.files.length - 1]!;
     await openApp();
-    const bins = readdirSync(night)
-      .filter((n) => n.endsWith(".bin"))
-      .map((n) => join(night, n));
-    await page.getByTestId("open-files").setInputFiles(bins);
+    // the folder picker (<input webkitdirectory>): the night folder with its manifest.json beside the .bin files
+    expect(readdirSync(night).filter((n) => n.endsWith(".bin")).length).toBe(dir.files.length);
+    await page.getByTestId("open-folder").setInputFiles(night);
     const count = page.getByTestId("gen2-photon-count");
     await count.waitFor({ timeout: 60_000 });
     expect(Number(await count.textContent())).toBe(expectedPhotons);
@@ -143,6 +142,24 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     expect(await canvasColours("larpix-occupancy")).toBeGreaterThan(2);
     await page.getByTestId("larpix-packets").waitFor();
     if (process.env.VIEWER_SCREENSHOTS) await page.screenshot({ path: join(process.env.VIEWER_SCREENSHOTS, "larpix.png"), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  test("bad input shows a coded error in the page: a truncated LH5 file, a file of no known format", async () => {
+    const whole = readFileSync(join(TESTDATA, "lh5/lgdo-histograms.lh5"));
+    const truncated = join(tmp.path, "truncated.lh5");
+    writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+    const junk = join(tmp.path, "junk.lh5");
+    writeFileSync(junk, Buffer.from("this is not an HDF5 file, only text\n".repeat(20)));
+    await openApp();
+    await page.getByTestId("open-files").setInputFiles(truncated);
+    const code = page.getByTestId("error-code").first();
+    await code.waitFor({ timeout: 60_000 });
+    expect(await code.textContent()).toMatch(/^LH5_/);
+    await openApp();
+    await page.getByTestId("open-files").setInputFiles(junk);
+    await page.getByTestId("no-format").waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId("error-code").first().textContent()).toBe("VIEW_UNKNOWN_FORMAT");
     expect(pageErrors).toEqual([]);
   });
 });
