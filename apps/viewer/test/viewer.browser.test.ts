@@ -4,10 +4,10 @@
  * what the page shows is compared with the Node API's answer; each plot's canvas must have drawn.
  * Skips with a message when /usr/bin/chromium is missing (a failure under CI=true).
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { BinSourceDirectory } from "@daqkit/gen2-bin";
-import { openDirectorySource } from "@daqkit/io/node";
+import { directoryListing, openDirectorySource } from "@daqkit/io/node";
 import { openLh5 } from "@daqkit/lh5/node";
 import { readRawfilePackets } from "@daqkit/rawhdf5/node";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -19,10 +19,29 @@ import { type StaticServer, startStaticServer } from "../../../test/support/stat
 const DIST = join(import.meta.dirname, "../dist");
 const TESTDATA = join(import.meta.dirname, "../../../../shared/testdata");
 
+const TOKEN = "t0ken";
+const SERVED_LH5 = "lh5/LDQTA_r117_20200110T105115Z_cal_geds_raw.lh5";
+
+/**
+ * The listing route of the `daqkit view` contract (apps/viewer/README.md): GET /api/TOKEN/list?path=REL
+ * → @daqkit/io's daqkit-listing of REL, or for a file the one entry plus `dir`.
+ */
+async function listingApi(url: URL, root: string): Promise<unknown> {
+  if (url.pathname !== `/api/${TOKEN}/list`) return undefined;
+  const rel = url.searchParams.get("path") ?? "";
+  const abs = join(root, rel);
+  const st = statSync(abs);
+  if (st.isDirectory()) return directoryListing(abs);
+  const parent = await directoryListing(dirname(abs));
+  const name = rel.split("/").pop()!;
+  return { ...parent, dir: rel.split("/").slice(0, -1).join("/"), entries: parent.entries.filter((e) => e.path === name) };
+}
+
 describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () => {
   let tmp: ReturnType<typeof tempDir>;
   let night: string;
   let server: StaticServer;
+  let served: string;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
@@ -32,7 +51,12 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     tmp = tempDir("viewer-browser-");
     night = join(tmp.path, "night");
     gen2Make(night, "--photons", "30000", "--seconds", "3", "--wrap");
-    server = await startStaticServer({ "/app/": DIST });
+    // PATH of a `daqkit view` stand-in: the night and an LH5 file (a link to the test file)
+    served = join(tmp.path, "served");
+    mkdirSync(join(served, "lh5"), { recursive: true });
+    symlinkSync(join(TESTDATA, SERVED_LH5), join(served, "lh5", SERVED_LH5.split("/").pop()!));
+    symlinkSync(night, join(served, "night"));
+    server = await startStaticServer({ "/app/": DIST, [`/data/${TOKEN}/`]: served }, { json: (url) => listingApi(url, served) });
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       args: ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
@@ -160,6 +184,30 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     await page.getByTestId("open-files").setInputFiles(junk);
     await page.getByTestId("no-format").waitFor({ timeout: 30_000 });
     expect(await page.getByTestId("error-code").first().textContent()).toBe("VIEW_UNKNOWN_FORMAT");
+    expect(pageErrors).toEqual([]);
+  });
+
+  test("served like daqkit view (?token&path): an LH5 file read by range requests, a gen2 night over HTTP", async () => {
+    const f = await openLh5(join(TESTDATA, SERVED_LH5));
+    let energy: number;
+    try {
+      energy = Number((f.readObject("geds/raw/energy", { rows: { start: 3, stop: 4 } }) as unknown as { data: ArrayLike<number> }).data[0]);
+    } finally {
+      f.close();
+    }
+    await page.goto(`${server.origin}/app/index.html?token=${TOKEN}&path=${encodeURIComponent(SERVED_LH5)}`);
+    const cell = page.locator('[data-testid="lh5-cell"][data-row="3"][data-col="energy"]');
+    await cell.waitFor({ timeout: 60_000 });
+    expect(Number(await cell.textContent())).toBe(energy);
+    await page.getByTestId("lh5-column-select").selectOption("energy");
+    expect(await canvasColours("lh5-histogram")).toBeGreaterThan(2);
+
+    const dir = await BinSourceDirectory.open(await openDirectorySource(night));
+    const all = await dir.readAll();
+    await page.goto(`${server.origin}/app/index.html?token=${TOKEN}&path=night`);
+    const count = page.getByTestId("gen2-photon-count");
+    await count.waitFor({ timeout: 60_000 });
+    expect(Number(await count.textContent())).toBe(all.photons.numRows + all.wide.numRows);
     expect(pageErrors).toEqual([]);
   });
 });
