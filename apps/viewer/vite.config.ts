@@ -1,10 +1,12 @@
-import { cpSync, existsSync, readFileSync, realpathSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The plugins `loadH5Runtime` installs by default (io's DEFAULT_PLUGINS). */
+const PLUGINS = ["zstd", "lz4", "bshuf", "blosc", "lzf"];
 
 /**
  * The HDF5 compression filters (h5wasm-plugins' `.so` files, a dependency of @daqkit/io) are fetched
@@ -23,7 +25,14 @@ function h5wasmPlugins(): Plugin {
     },
     writeBundle() {
       if (!from) throw new Error(`viewer: h5wasm-plugins not found (looked in ${candidates.join(", ")})`);
-      cpSync(from, join(outDir, "h5wasm-plugins"), { recursive: true });
+      const to = join(outDir, "h5wasm-plugins");
+      mkdirSync(to, { recursive: true });
+      // the filters loadH5Runtime installs by default, and the licences beside them
+      for (const name of PLUGINS) cpSync(join(from, `libH5Z${name}.so`), join(to, `libH5Z${name}.so`));
+      for (const name of ["LICENSE", "COPYING"]) {
+        const licence = join(from, "..", name);
+        if (existsSync(licence)) cpSync(licence, join(to, name));
+      }
     },
     configureServer(server) {
       if (!from) return;

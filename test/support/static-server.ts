@@ -4,6 +4,7 @@
  * A GET of `<prefix>…/.daqkit-listing.json` answers the directory's listing (`directoryListing`).
  * `ignoreRange: true` makes it answer 200 with the whole body, as a server without range support.
  * `headers` are added to every response (e.g. COOP/COEP for a cross-origin isolated page).
+ * `json` answers some URLs with JSON (e.g. the `daqkit view` listing API in the viewer's test).
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -33,7 +34,12 @@ export interface StaticServer {
 
 export async function startStaticServer(
   roots: Readonly<Record<string, string>>,
-  options: { ignoreRange?: boolean; headers?: Readonly<Record<string, string>> } = {},
+  options: {
+    ignoreRange?: boolean;
+    headers?: Readonly<Record<string, string>>;
+    /** Answers JSON for the URLs it knows (the value), `undefined` for the others (served as files). */
+    json?: (url: URL) => Promise<unknown>;
+  } = {},
 ): Promise<StaticServer> {
   let count = 0;
   const server: Server = createServer((req, res) => {
@@ -41,6 +47,11 @@ export async function startStaticServer(
     for (const [k, v] of Object.entries(options.headers ?? {})) res.setHeader(k, v);
     void (async () => {
       const url = new URL(req.url ?? "/", "http://x");
+      const answer = options.json ? await options.json(url) : undefined;
+      if (answer !== undefined) {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+        return;
+      }
       const pathname = decodeURIComponent(url.pathname);
       const prefix = Object.keys(roots).find((p) => pathname.startsWith(p));
       if (!prefix || pathname.split("/").includes("..")) {

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { type Detection, detectFormats } from "./formats/detect.js";
+import { formats } from "./formats/index.js";
 import { type OpenedInput, filesOfDrop, openFiles, openServed, type Target } from "./input.js";
 import { codedError, ErrorBox } from "./ui/job.js";
 
@@ -109,7 +110,7 @@ function Browser({ input }: { input: OpenedInput }) {
           data-testid="entry-root"
           onClick={() => setSelected({ path: "", kind: "directory" })}
         >
-          📁 {input.name}/
+          {input.name}/
         </button>
         {[...dirs, ...files]
           .sort((a, b) => (a.path < b.path ? -1 : 1))
@@ -123,8 +124,8 @@ function Browser({ input }: { input: OpenedInput }) {
               style={{ paddingLeft: `${0.5 + e.path.split("/").length - 1}em` }}
               onClick={() => setSelected({ path: e.path, kind: e.kind })}
             >
-              {e.kind === "directory" ? "📁 " : ""}
               {e.path.split("/").pop()}
+              {e.kind === "directory" ? "/" : ""}
               {e.kind === "file" && <span className="muted"> {formatSize(e.size)}</span>}
             </button>
           ))}
@@ -154,11 +155,21 @@ function TargetView({ target }: { target: Target }) {
   if (error) return <ErrorBox error={error} />;
   if (!detections) return <div className="job">Detecting the format…</div>;
   if (detections.length === 0) {
+    if (target.kind === "directory") {
+      return (
+        <div className="notice" data-testid="no-format">
+          No viewer claims this folder as a whole: choose a file or a sub-folder on the left.
+        </div>
+      );
+    }
     return (
-      <div className="notice" data-testid="no-format">
-        {target.kind === "directory"
-          ? "No viewer claims this folder as a whole: choose a file or a sub-folder on the left."
-          : "VIEW_UNKNOWN_FORMAT: no viewer recognises this file (gen2 .bin folders, LH5 and LArPix raw HDF5 files, …)."}
+      <div data-testid="no-format">
+        <ErrorBox
+          error={{
+            code: "VIEW_UNKNOWN_FORMAT",
+            message: `view: ${target.path}: not a format the viewer knows (a folder of gen2 .bin files, an LH5 file, a LArPix raw HDF5 file${formats.length > 3 ? ", …" : ""})`,
+          }}
+        />
       </div>
     );
   }

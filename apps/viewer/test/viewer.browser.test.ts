@@ -4,10 +4,11 @@
  * what the page shows is compared with the Node API's answer; each plot's canvas must have drawn.
  * Skips with a message when /usr/bin/chromium is missing (a failure under CI=true).
  */
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { BinSourceDirectory } from "@daqkit/gen2-bin";
-import { openDirectorySource } from "@daqkit/io/node";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BinSourceDirectory, binGen2Directory } from "@daqkit/gen2-bin";
+import { GEN2_WRAP_US, TimestampRange } from "@daqkit/timestamps";
+import { directoryListing, openDirectorySource } from "@daqkit/io/node";
 import { openLh5 } from "@daqkit/lh5/node";
 import { readRawfilePackets } from "@daqkit/rawhdf5/node";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -19,10 +20,29 @@ import { type StaticServer, startStaticServer } from "../../../test/support/stat
 const DIST = join(import.meta.dirname, "../dist");
 const TESTDATA = join(import.meta.dirname, "../../../../shared/testdata");
 
+const TOKEN = "t0ken";
+const SERVED_LH5 = "lh5/LDQTA_r117_20200110T105115Z_cal_geds_raw.lh5";
+
+/**
+ * The listing route of the `daqkit view` contract (apps/viewer/README.md): GET /api/TOKEN/list?path=REL
+ * → @daqkit/io's daqkit-listing of REL, or for a file the one entry plus `dir`.
+ */
+async function listingApi(url: URL, root: string): Promise<unknown> {
+  if (url.pathname !== `/api/${TOKEN}/list`) return undefined;
+  const rel = url.searchParams.get("path") ?? "";
+  const abs = join(root, rel);
+  const st = statSync(abs);
+  if (st.isDirectory()) return directoryListing(abs);
+  const parent = await directoryListing(dirname(abs));
+  const name = rel.split("/").pop()!;
+  return { ...parent, dir: rel.split("/").slice(0, -1).join("/"), entries: parent.entries.filter((e) => e.path === name) };
+}
+
 describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () => {
   let tmp: ReturnType<typeof tempDir>;
   let night: string;
   let server: StaticServer;
+  let served: string;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
@@ -32,7 +52,12 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     tmp = tempDir("viewer-browser-");
     night = join(tmp.path, "night");
     gen2Make(night, "--photons", "30000", "--seconds", "3", "--wrap");
-    server = await startStaticServer({ "/app/": DIST });
+    // PATH of a `daqkit view` stand-in: the night and an LH5 file (a link to the test file)
+    served = join(tmp.path, "served");
+    mkdirSync(join(served, "lh5"), { recursive: true });
+    symlinkSync(join(TESTDATA, SERVED_LH5), join(served, "lh5", SERVED_LH5.split("/").pop()!));
+    symlinkSync(night, join(served, "night"));
+    server = await startStaticServer({ "/app/": DIST, [`/data/${TOKEN}/`]: served }, { json: (url) => listingApi(url, served) });
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       args: ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
@@ -85,10 +110,9 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     const first = dir.files[0]!;
     const last = dir.files[dir.files.length - 1]!;
     await openApp();
-    const bins = readdirSync(night)
-      .filter((n) => n.endsWith(".bin"))
-      .map((n) => join(night, n));
-    await page.getByTestId("open-files").setInputFiles(bins);
+    // the folder picker (<input webkitdirectory>): the night folder with its manifest.json beside the .bin files
+    expect(readdirSync(night).filter((n) => n.endsWith(".bin")).length).toBe(dir.files.length);
+    await page.getByTestId("open-folder").setInputFiles(night);
     const count = page.getByTestId("gen2-photon-count");
     await count.waitFor({ timeout: 60_000 });
     expect(Number(await count.textContent())).toBe(expectedPhotons);
@@ -96,6 +120,19 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     for (const plot of ["gen2-image", "gen2-light-curve", "gen2-phase-histogram", "gen2-baseline-histogram"]) {
       expect(await canvasColours(plot), plot).toBeGreaterThan(2);
     }
+    // a time range across the 36-bit counter wrap: the photons Node's binning counts in it
+    const range = new TimestampRange(GEN2_WRAP_US - 700_000, 400_000);
+    const inRange = await binGen2Directory(dir, { range });
+    expect(inRange.photons).toBeGreaterThan(0);
+    expect(inRange.photons).toBeLessThan(expectedPhotons);
+    await page.getByTestId("gen2-from").fill(String(range.startUs));
+    await page.getByTestId("gen2-to").fill(String(range.stopUs));
+    await page.getByTestId("gen2-bin").fill("10000");
+    await page.getByTestId("gen2-apply").click();
+    const rangeCount = page.getByTestId("gen2-range-photon-count");
+    await rangeCount.waitFor({ timeout: 60_000 });
+    expect(Number(await rangeCount.textContent())).toBe(inRange.photons);
+    expect(await canvasColours("gen2-image")).toBeGreaterThan(2);
     if (process.env.VIEWER_SCREENSHOTS) await page.screenshot({ path: join(process.env.VIEWER_SCREENSHOTS, "gen2.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
@@ -143,6 +180,48 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     expect(await canvasColours("larpix-occupancy")).toBeGreaterThan(2);
     await page.getByTestId("larpix-packets").waitFor();
     if (process.env.VIEWER_SCREENSHOTS) await page.screenshot({ path: join(process.env.VIEWER_SCREENSHOTS, "larpix.png"), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  test("bad input shows a coded error in the page: a truncated LH5 file, a file of no known format", async () => {
+    const whole = readFileSync(join(TESTDATA, "lh5/lgdo-histograms.lh5"));
+    const truncated = join(tmp.path, "truncated.lh5");
+    writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+    const junk = join(tmp.path, "junk.lh5");
+    writeFileSync(junk, Buffer.from("this is not an HDF5 file, only text\n".repeat(20)));
+    await openApp();
+    await page.getByTestId("open-files").setInputFiles(truncated);
+    const code = page.getByTestId("error-code").first();
+    await code.waitFor({ timeout: 60_000 });
+    expect(await code.textContent()).toMatch(/^LH5_/);
+    await openApp();
+    await page.getByTestId("open-files").setInputFiles(junk);
+    await page.getByTestId("no-format").waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId("error-code").first().textContent()).toBe("VIEW_UNKNOWN_FORMAT");
+    expect(pageErrors).toEqual([]);
+  });
+
+  test("served like daqkit view (?token&path): an LH5 file read by range requests, a gen2 night over HTTP", async () => {
+    const f = await openLh5(join(TESTDATA, SERVED_LH5));
+    let energy: number;
+    try {
+      energy = Number((f.readObject("geds/raw/energy", { rows: { start: 3, stop: 4 } }) as unknown as { data: ArrayLike<number> }).data[0]);
+    } finally {
+      f.close();
+    }
+    await page.goto(`${server.origin}/app/index.html?token=${TOKEN}&path=${encodeURIComponent(SERVED_LH5)}`);
+    const cell = page.locator('[data-testid="lh5-cell"][data-row="3"][data-col="energy"]');
+    await cell.waitFor({ timeout: 60_000 });
+    expect(Number(await cell.textContent())).toBe(energy);
+    await page.getByTestId("lh5-column-select").selectOption("energy");
+    expect(await canvasColours("lh5-histogram")).toBeGreaterThan(2);
+
+    const dir = await BinSourceDirectory.open(await openDirectorySource(night));
+    const all = await dir.readAll();
+    await page.goto(`${server.origin}/app/index.html?token=${TOKEN}&path=night`);
+    const count = page.getByTestId("gen2-photon-count");
+    await count.waitFor({ timeout: 60_000 });
+    expect(Number(await count.textContent())).toBe(all.photons.numRows + all.wide.numRows);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -47,6 +47,7 @@ export {
   type OpenH5BlobOptions,
   openH5Blob,
 } from "./h5-blob-channel.js";
+export { type H5UrlFile, type OpenH5UrlOptions, openH5Url } from "./h5-http.js";
 export { type ByteSink, MemorySink, pipeToSink } from "./sink.js";
 export {
   loadParquetWasm,

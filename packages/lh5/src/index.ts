@@ -27,7 +27,7 @@ export type {
 export type { RowSelection } from "./selection.js";
 export { Lh5File } from "./reader.js";
 export type { FilterInfo, IterateOptions, Lh5ObjectInfo, Lh5Source, OpenLh5Options, ReadOptions } from "./reader.js";
-export { listLh5, openLh5, readLh5 } from "./open.js";
+export { listLh5, openLh5, openLh5Url, readLh5 } from "./open.js";
 export { listGroupMembers, openLh5Links, openLh5LinksAsync } from "./fast-links.js";
 export type { Lh5Links, Lh5LinksAsync, Lh5LinksSource, OpenLh5LinksOptions, SyncByteSource } from "./fast-links.js";
 export { BUILTIN_FILTERS, FILTER_NAMES } from "./filters.js";

@@ -63,7 +63,7 @@ function Lh5Browser({ nodes, client, base }: { nodes: Lh5Node[]; client: WorkerC
             <span className="muted">
               {" "}
               {n.type ?? n.kind}
-              {n.nRows !== undefined ? ` · ${n.nRows} rows` : n.shape ? ` · ${n.shape.join("×")}` : ""}
+              {n.nRows !== undefined ? ` · ${n.nRows} rows` : n.shape?.length ? ` · ${n.shape.join("×")}` : ""}
               {n.units ? ` · ${n.units}` : ""}
             </span>
           </button>
@@ -389,7 +389,19 @@ function WholeObject({ node, client, base }: { node: Lh5Node; client: WorkerClie
               />
             );
           case "histogram2d":
-            return <Heatmap values={v.counts} width={v.width} height={v.height} title="LGDO histogram (2-D)" xLabel={v.xLabel} yLabel={v.yLabel} testid="lh5-lgdo-histogram" />;
+            return (
+              <Heatmap
+                values={v.counts}
+                width={v.width}
+                height={v.height}
+                xValues={v.xEdges}
+                yValues={v.yEdges}
+                title="LGDO histogram (2-D)"
+                xLabel={v.xLabel}
+                yLabel={v.yLabel}
+                testid="lh5-lgdo-histogram"
+              />
+            );
           case "array1d":
             return <Line values={v.values} title={`${node.name} (${v.n} values)`} xLabel="index" yLabel={node.units ?? node.name} testid="lh5-array-plot" />;
           case "array2d":

@@ -36,8 +36,13 @@ export function Heatmap({
   yLabel = "y",
   testid,
   log: initialLog = false,
+  xValues,
+  yValues,
 }: {
   values: Float64Array;
+  /** Pixel coordinates (width or width + 1 values: bin edges), default 0, 1, … */
+  xValues?: Float64Array;
+  yValues?: Float64Array;
   width: number;
   height: number;
   title: string;
@@ -72,9 +77,9 @@ export function Heatmap({
           domain={domain}
           scaleType={log ? ScaleType.Log : ScaleType.Linear}
           colorMap="Viridis"
-          aspect="equal"
-          abscissaParams={{ label: xLabel }}
-          ordinateParams={{ label: yLabel }}
+          aspect={xValues || yValues ? "auto" : "equal"}
+          abscissaParams={{ label: xLabel, value: xValues }}
+          ordinateParams={{ label: yLabel, value: yValues }}
           ignoreValue={log ? (v) => v <= 0 : undefined}
         />
       </div>

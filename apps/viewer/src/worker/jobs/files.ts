@@ -13,7 +13,12 @@ export async function fileOf(ref: DirRef, path: string): Promise<FileInput> {
     if (!hit) throw Object.assign(new Error(`view: ${ref.name}: no file ${JSON.stringify(path)}`), { code: "IO_NOT_FOUND" });
     return hit.file;
   }
-  return openHttpSource(new URL(path.split("/").map(encodeURIComponent).join("/"), ref.base));
+  return openHttpSource(urlOf(ref, path));
+}
+
+/** The URL of a file of a served (`daqkit view`) input. */
+export function urlOf(ref: DirRef & { kind: "http" }, path: string): string {
+  return new URL(path.split("/").map(encodeURIComponent).join("/"), ref.base).href;
 }
 
 let runtime: Promise<H5Runtime> | undefined;

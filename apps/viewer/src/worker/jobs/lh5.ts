@@ -9,18 +9,24 @@ import {
   type Lh5Waveforms,
   lgdoRows,
   openLh5,
+  openLh5Url,
   readLh5Waveforms,
   type Table,
   type VectorOfVectors,
 } from "@daqkit/lh5";
 import type { DirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
-import { fileOf, h5Runtime, OpenCache } from "./files.js";
+import { fileOf, h5Runtime, OpenCache, urlOf } from "./files.js";
 
 const files = new OpenCache<Lh5File>();
 
 function open(ref: DirRef, path: string, ctx: JobContext): Promise<Lh5File> {
-  return files.get(ref, path, async () => openLh5(await fileOf(ref, path), { runtime: await h5Runtime(ctx.env), name: path }));
+  return files.get(ref, path, async () => {
+    const runtime = await h5Runtime(ctx.env);
+    // served files: only the blocks HDF5 reads are fetched (range requests), never the whole file
+    if (ref.kind === "http") return openLh5Url(urlOf(ref, path), { runtime, name: path });
+    return openLh5(await fileOf(ref, path), { runtime, name: path });
+  });
 }
 
 export interface Lh5Args {
