@@ -45,6 +45,8 @@ export interface ViewServerStats {
   dataBytes: number;
   dataRequests: number;
   readonly bytesByPath: Map<string, number>;
+  /** Byte ranges `[start, end)` sent per path, in request order (benchmarks: which parts of a file were read). */
+  readonly rangesByPath: Map<string, [number, number][]>;
 }
 
 /** A running server. */
@@ -256,6 +258,7 @@ async function sendFile(
   realPath: string,
   extraHeaders: Record<string, string>,
   onBytes?: (n: number) => void,
+  onRange?: (start: number, end: number) => void,
 ): Promise<void> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -292,6 +295,7 @@ async function sendFile(
       res.end();
       return;
     }
+    onRange?.(start, start + length);
     const stream = handle.createReadStream({ start, end, autoClose: false });
     await new Promise<void>((resolve) => {
       stream.on("data", (chunk) => onBytes?.((chunk as Buffer).length));
@@ -324,7 +328,7 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
   const single = rootStats.isFile() ? basename(options.root) : undefined;
   const realRoot = await realpath(single ? dirname(options.root) : options.root);
   const realViewer = options.viewerDir ? await realpath(options.viewerDir).catch(() => undefined) : undefined;
-  const stats: ViewServerStats = { dataBytes: 0, dataRequests: 0, bytesByPath: new Map() };
+  const stats: ViewServerStats = { dataBytes: 0, dataRequests: 0, bytesByPath: new Map(), rangesByPath: new Map() };
   let allowed: Set<string> | "ip-literals" = new Set();
   let port = 0;
 
@@ -387,10 +391,21 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
       if (!st.isFile()) throw NOT_FOUND;
       const rel = segments.join("/");
       stats.dataRequests++;
-      await sendFile(req, res, real, { "Cache-Control": "no-store", "Content-Type": "application/octet-stream" }, (n) => {
-        stats.dataBytes += n;
-        stats.bytesByPath.set(rel, (stats.bytesByPath.get(rel) ?? 0) + n);
-      });
+      await sendFile(
+        req,
+        res,
+        real,
+        { "Cache-Control": "no-store", "Content-Type": "application/octet-stream" },
+        (n) => {
+          stats.dataBytes += n;
+          stats.bytesByPath.set(rel, (stats.bytesByPath.get(rel) ?? 0) + n);
+        },
+        (start, end) => {
+          const list = stats.rangesByPath.get(rel) ?? [];
+          list.push([start, end]);
+          stats.rangesByPath.set(rel, list);
+        },
+      );
       return;
     }
     // The viewer's static files: no token, no listing, only files inside the viewer folder.
