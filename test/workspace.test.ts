@@ -26,6 +26,20 @@ const ALLOWED_WORKSPACE_DEPENDENCIES: Record<string, readonly string[]> = {
     "@daqkit/runs",
     "@daqkit/rawhdf5",
     "@daqkit/docmodel",
+    // a devDependency only: turbo builds the viewer first, and the CLI ships its dist as dist/viewer (`daqkit view`)
+    "@daqkit/viewer",
+  ],
+  // the web viewer (a private static app): every format package's platform-neutral entry
+  "@daqkit/viewer": [
+    "@daqkit/io",
+    "@daqkit/timestamps",
+    "@daqkit/gen2-bin",
+    "@daqkit/lh5",
+    "@daqkit/filedb",
+    "@daqkit/loader",
+    "@daqkit/runs",
+    "@daqkit/rawhdf5",
+    "@daqkit/docmodel",
   ],
 };
 
@@ -34,6 +48,7 @@ const root = join(import.meta.dirname, "..");
 interface Manifest {
   name: string;
   type?: string;
+  private?: boolean;
   sideEffects?: boolean;
   files?: string[];
   bin?: Record<string, string>;
@@ -68,7 +83,7 @@ function importedWorkspacePackages(dir: string): Set<string> {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, entry.name);
       if (entry.isDirectory()) walk(p);
-      else if (/\.(ts|mts|js|mjs)$/.test(entry.name)) {
+      else if (/\.(ts|tsx|mts|js|mjs)$/.test(entry.name)) {
         for (const m of readFileSync(p, "utf8").matchAll(/(?:from|import)\s*\(?\s*["'](@daqkit\/[a-z0-9-]+)/g)) found.add(m[1]!);
       }
     }
@@ -101,7 +116,8 @@ describe("workspace manifests", () => {
         expect(manifest.type).toBe("module");
         expect(manifest.files).toContain("dist");
       });
-      if (!manifest.bin) {
+      // libraries (not the CLI, not the private static viewer app) have exports
+      if (!manifest.bin && !manifest.private) {
         it("has exports with types first, sideEffects false", () => {
           expect(manifest.sideEffects).toBe(false);
           const dot = manifest.exports?.["."] as Record<string, string> | undefined;

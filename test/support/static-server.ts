@@ -4,6 +4,7 @@
  * A GET of `<prefix>…/.daqkit-listing.json` answers the directory's listing (`directoryListing`).
  * `ignoreRange: true` makes it answer 200 with the whole body, as a server without range support.
  * `headers` are added to every response (e.g. COOP/COEP for a cross-origin isolated page).
+ * `json` answers some URLs with JSON (e.g. the `daqkit view` listing API in the viewer's test).
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -11,6 +12,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, normalize, sep } from "node:path";
 import { directoryListing } from "../../packages/io/src/node.js";
+
+/** Content types by extension (a built app's stylesheets and module scripts need theirs). */
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  js: "text/javascript",
+  mjs: "text/javascript",
+  html: "text/html",
+  css: "text/css",
+  json: "application/json",
+  svg: "image/svg+xml",
+  wasm: "application/wasm",
+};
 
 export interface StaticServer {
   /** `http://127.0.0.1:<port>` (no trailing slash). */
@@ -22,7 +34,12 @@ export interface StaticServer {
 
 export async function startStaticServer(
   roots: Readonly<Record<string, string>>,
-  options: { ignoreRange?: boolean; headers?: Readonly<Record<string, string>> } = {},
+  options: {
+    ignoreRange?: boolean;
+    headers?: Readonly<Record<string, string>>;
+    /** Answers JSON for the URLs it knows (the value), `undefined` for the others (served as files). */
+    json?: (url: URL) => Promise<unknown>;
+  } = {},
 ): Promise<StaticServer> {
   let count = 0;
   const server: Server = createServer((req, res) => {
@@ -30,6 +47,11 @@ export async function startStaticServer(
     for (const [k, v] of Object.entries(options.headers ?? {})) res.setHeader(k, v);
     void (async () => {
       const url = new URL(req.url ?? "/", "http://x");
+      const answer = options.json ? await options.json(url) : undefined;
+      if (answer !== undefined) {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+        return;
+      }
       const pathname = decodeURIComponent(url.pathname);
       const prefix = Object.keys(roots).find((p) => pathname.startsWith(p));
       if (!prefix || pathname.split("/").includes("..")) {
@@ -56,12 +78,7 @@ export async function startStaticServer(
         res.writeHead(404).end();
         return;
       }
-      const type =
-        file.endsWith(".js") || file.endsWith(".mjs")
-          ? "text/javascript"
-          : file.endsWith(".html")
-            ? "text/html"
-            : "application/octet-stream";
+      const type = CONTENT_TYPES[file.slice(file.lastIndexOf(".") + 1)] ?? "application/octet-stream";
       const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
       if (!range || options.ignoreRange) {
         res.writeHead(200, { "content-type": type, "content-length": st.size, "accept-ranges": options.ignoreRange ? "none" : "bytes" });

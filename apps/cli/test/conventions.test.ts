@@ -106,6 +106,7 @@ const ROWS = (): Record<string, Row> => ({
     ok: [t("store"), "0", "records", "--out", t("records.arrow")],
     bad: [[t("store"), "0", "nosuchtype", "--out", t("n.parquet")], 4],
   },
+  view: { ok: { skip: "serves until Ctrl-C (view-server and view.e2e tests)" }, bad: [[NONE, "--no-open"], 4] },
   "cluster slurm": {
     ok: ["--shards", "2", "--log-dir", t("slurm-logs"), "--", "gen2", "convert-all", "a", "b"],
     bad: [["--shards", "0", "--", "gen2"], 2],

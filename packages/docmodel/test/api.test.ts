@@ -44,6 +44,7 @@ test("the main entry's values are the documented API", () => {
       "nowSeconds",
       "packDatumPage",
       "packEventPage",
+      "readImageFrame",
       "readTiffPages",
       "rechunkDatumPages",
       "rechunkEventPages",

@@ -47,3 +47,12 @@ export type {
 } from "./bin-source-directory.js";
 export { BinSerializer } from "./bin-serializer.js";
 export type { Gen2PhotonColumnsInput, Gen2SerializedFile, Gen2SerializerOptions } from "./bin-serializer.js";
+export { binGen2Directory, GEN2_BASELINE_PER_RADIAN, GEN2_PHASE_PER_RADIAN, Gen2Binner } from "./binning.js";
+export type {
+  Gen2BinDirectoryOptions,
+  Gen2Binned,
+  Gen2BinOptions,
+  Gen2CountImage,
+  Gen2DirectoryBinned,
+  Gen2LightCurve,
+} from "./binning.js";

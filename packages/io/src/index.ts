@@ -47,6 +47,7 @@ export {
   type OpenH5BlobOptions,
   openH5Blob,
 } from "./h5-blob-channel.js";
+export { type H5UrlFile, type OpenH5UrlOptions, openH5Url } from "./h5-http.js";
 export { type ByteSink, MemorySink, pipeToSink } from "./sink.js";
 export {
   loadParquetWasm,
@@ -98,3 +99,17 @@ export {
 } from "./arrow-types.js";
 /** HDF5 metadata checksum (Jenkins lookup3), shared by the HDF5 format packages. */
 export { lookup3 } from "./lookup3.js";
+/** Fixed-bin 1-D histograms (shared by every format package's binning and the viewer). */
+export {
+  type ArrowBatchLike,
+  type ArrowColumnHistogram,
+  type AutoHistogramOptions,
+  histogramArrowColumn,
+  type Histogram1D,
+  HistogramAccumulator,
+  type HistogramOptions,
+  type HistogramValues,
+  histogramOf,
+  histogramOfBatches,
+  RangeAccumulator,
+} from "./histogram.js";

@@ -1,4 +1,4 @@
-import { loadH5Runtime } from "@daqkit/io";
+import { loadH5Runtime, type OpenH5UrlOptions } from "@daqkit/io";
 import {
   type Lh5File,
   type Lh5ObjectInfo,
@@ -8,6 +8,7 @@ import {
   type ReadOptions,
   listLh5On,
   openLh5On,
+  openLh5UrlOn,
   readLh5On,
 } from "./reader.js";
 import type { Lgdo } from "./types.js";
@@ -32,6 +33,19 @@ const BROWSER: Lh5OpenPlatform = { loadRuntime: () => loadH5Runtime() };
  */
 export function openLh5(source: Lh5Source, options: OpenLh5Options = {}): Promise<Lh5File> {
   return openLh5On(BROWSER, source, options);
+}
+
+/**
+ * Open an LH5 file served over HTTP with `Range` support, **inside a Web Worker**, reading only what
+ * HDF5 asks for (io's `openH5Url`: synchronous range requests of `blockSize`, default 1 MiB, with
+ * the last `cacheBlocks` kept): a column's histogram of a 500 MB file transfers the file's metadata
+ * and that column's chunks, not the file.
+ * @throws Lh5Error `LH5_FILE_NOT_FOUND` (HTTP 404/410), `LH5_UNSUPPORTED` (not in a Web Worker),
+ *   `LH5_TRUNCATED`, `LH5_UNREADABLE`… as {@link openLh5}; an io `IoError` `IO_RANGE_UNSUPPORTED` /
+ *   `IO_FAILED` for a server without ranges or a failing request
+ */
+export function openLh5Url(url: string, options: OpenLh5Options & OpenH5UrlOptions = {}): Promise<Lh5File> {
+  return openLh5UrlOn(BROWSER, url, options);
 }
 
 /**

@@ -1,4 +1,15 @@
-import { type BlobLike, type ByteSource, bytesSource, blobSource, type H5OpenFile, type H5Runtime, IoError, openH5Blob } from "@daqkit/io";
+import {
+  type BlobLike,
+  type ByteSource,
+  bytesSource,
+  blobSource,
+  type H5OpenFile,
+  type H5Runtime,
+  IoError,
+  openH5Blob,
+  type OpenH5UrlOptions,
+  openH5Url,
+} from "@daqkit/io";
 import type { Dataset, Group, File as H5File } from "h5wasm";
 import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
 import { type H5RawModule, dtypeName, elementCtor, readDatasetRanges, readRowsInto, toFloat64 } from "./dataset-read.js";
@@ -1229,6 +1240,29 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
     } catch (error) {
       throw openError(error, name);
     }
+  }
+  return fileOf(rt, name, opened, options);
+}
+
+/**
+ * Open an LH5 file served over HTTP (with `Range` support) lazily, inside a Web Worker: io's
+ * `openH5Url` fetches only the blocks HDF5 reads (shared body of the main entry's `openLh5Url`).
+ * The signature/structure pre-check of {@link openLh5On} is not run (it would read the metadata
+ * twice); a damaged file fails in HDF5 and is reported with the same codes.
+ * @internal
+ */
+export async function openLh5UrlOn(
+  platform: Lh5OpenPlatform,
+  url: string,
+  options: OpenLh5Options & OpenH5UrlOptions = {},
+): Promise<Lh5File> {
+  const rt = options.runtime ?? (await platform.loadRuntime());
+  const name = options.name ?? url;
+  let opened: H5OpenFile;
+  try {
+    opened = openH5Url(rt, url, { ...options, name });
+  } catch (error) {
+    throw openError(error, name);
   }
   return fileOf(rt, name, opened, options);
 }

@@ -42,3 +42,5 @@ export type { PacketColumns, PacketField, PacketRow, ParseMessageOptions } from 
 export { iterateRawfilePackets, readRawfilePackets, packetColumnsToArrow } from "./rawfile-packets.js";
 export type { RawfilePacketsOptions } from "./rawfile-packets.js";
 export { packPacketRows, PACKET_FILE_VERSION, PACKET_ROW_SIZE } from "./packet-layout.js";
+export { binRawfilePackets, LARPIX_CHANNELS, LarpixBinner } from "./plot-data.js";
+export type { LarpixBinned, LarpixBinOptions, LarpixOccupancy } from "./plot-data.js";

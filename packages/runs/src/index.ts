@@ -50,3 +50,5 @@ export { parseDataMetadata } from "./metadata.js";
 export { clipChunk } from "./chunk.js";
 export { PyFloat, parsePythonJson, formatPythonJson } from "./python-json.js";
 export type { PyJsonValue, PythonJsonOptions } from "./python-json.js";
+export { readStraxWaveforms } from "./plot-data.js";
+export type { StraxWaveform, StraxWaveformOptions, StraxWaveforms } from "./plot-data.js";

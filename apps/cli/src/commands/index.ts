@@ -64,6 +64,11 @@ export const GROUPS: readonly CommandGroup[] = [
     load: async () => (await import("./runs.js")).registerRunsCommands,
   },
   {
+    name: "view",
+    description: "open a file or folder of any daqkit format in the browser viewer (a local read-only server; Ctrl-C stops it)",
+    load: async () => (await import("./view.js")).registerViewCommand,
+  },
+  {
     name: "cluster",
     description: "job scripts that run a sharded daqkit command on a cluster: a Slurm array or a Kubernetes Indexed Job, plus the merge",
     load: async () => (await import("./cluster.js")).registerClusterCommands,

@@ -1,0 +1,264 @@
+// `daqkit view` in headless Chromium (issue 16), interleaved with the Node API in the same run:
+//
+// 1. gen2: the count image of the 202 MB benchmark file (gen2_make.py --photons 25000000 --seconds 1,
+//    the file of packages/gen2-bin/bench) appears in the page — from navigating to the served folder
+//    until the `gen2-image` plot is on screen — vs the Node API decoding and binning the same file
+//    (binGen2Directory over a local directory source). Target: page ≤ 1.5 × Node. The longest
+//    main-thread task while the page works (PerformanceObserver "longtask") must stay under 200 ms.
+// 2. LH5: a 500 MB LH5 table (5 float64 columns, chunked) is opened in the page, a table page shown
+//    and one column's histogram drawn; the bytes the server sent for the file are counted and
+//    compared with that column's stored bytes: the histogram must read only that column's chunks
+//    (plus the first table page and HDF5 metadata), not the file.
+//
+// Run with `pnpm bench view` (after a build). Sizes: VIEW_BENCH_PHOTONS (default 25 000 000),
+// VIEW_BENCH_LH5_ROWS (default 12 500 000 rows × 5 columns × 8 bytes = 500 MB), VIEW_BENCH_REPS (3).
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { binGen2Directory } from "../../../packages/gen2-bin/dist/index.js";
+import { openDirectorySource } from "../../../packages/io/dist/node.js";
+import { startViewServer } from "../dist/view-server.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "../../..");
+const shared = join(root, "../shared");
+const data = join(process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data"), "view");
+const PHOTONS = Number(process.env.VIEW_BENCH_PHOTONS ?? 25_000_000);
+const LH5_ROWS = Number(process.env.VIEW_BENCH_LH5_ROWS ?? 12_500_000);
+const REPS = Number(process.env.VIEW_BENCH_REPS ?? 3);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const PYTHON = "/usr/bin/python3";
+const viewerDir = join(here, "../dist/viewer");
+mkdirSync(data, { recursive: true });
+
+if (!existsSync(CHROMIUM)) {
+  console.log(`view: ${CHROMIUM} is missing (apt-get install -y chromium); skipped`);
+  process.exit(process.env.CI === "true" ? 1 : 0);
+}
+if (!existsSync(join(viewerDir, "index.html"))) {
+  console.log(`view: ${viewerDir}/index.html is missing: run pnpm build first`);
+  process.exit(1);
+}
+
+const bench = (workload, metric, value, better) => console.log(`@@bench ${JSON.stringify({ workload, metric, value, better })}`);
+const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// ---- inputs (generated once, reused) ----
+const nightDir = join(data, `gen2-${PHOTONS}`);
+if (!existsSync(join(nightDir, "manifest.json"))) {
+  console.log(`generating ${PHOTONS} photons in one second with gen2_make.py (once) …`);
+  execFileSync(PYTHON, [join(shared, "tools/gen2_make.py"), nightDir, "--photons", String(PHOTONS), "--seconds", "1", "--quiet"], {
+    stdio: "inherit",
+  });
+}
+const binFile = readdirSync(nightDir).find((n) => n.endsWith(".bin"));
+const gen2Mb = statSync(join(nightDir, binFile)).size / 1e6;
+
+const lh5Dir = join(data, `lh5-${LH5_ROWS}`);
+const lh5File = join(lh5Dir, "big.lh5");
+if (!existsSync(lh5File)) {
+  console.log(`generating an LH5 table of ${LH5_ROWS} rows × 5 float64 columns with h5py (once) …`);
+  mkdirSync(lh5Dir, { recursive: true });
+  const script = `
+import sys, h5py, numpy as np
+rows = int(sys.argv[2]); names = ["a", "b", "c", "d", "e"]
+rng = np.random.default_rng(16)
+with h5py.File(sys.argv[1] + ".tmp", "w") as f:
+    g = f.create_group("tbl")
+    g.attrs["datatype"] = "table{" + ",".join(names) + "}"
+    step = 1_000_000
+    for i, n in enumerate(names):
+        d = g.create_dataset(n, shape=(rows,), dtype="<f8", chunks=(65536,), maxshape=(None,))
+        d.attrs["datatype"] = "array<1>{real}"
+        for s in range(0, rows, step):
+            k = min(step, rows - s)
+            d[s:s + k] = rng.normal(1000.0 * (i + 1), 50.0 * (i + 1), k)
+import os; os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+`;
+  execFileSync(PYTHON, ["-c", script, lh5File, String(LH5_ROWS)], { stdio: "inherit" });
+}
+const lh5Bytes = statSync(lh5File).size;
+const columnInfo = JSON.parse(
+  execFileSync(
+    PYTHON,
+    [
+      "-c",
+      `
+import sys, json, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    out = {}
+    for n in f["tbl"]:
+        d = f["tbl"][n]
+        extents = []
+        for i in range(d.id.get_num_chunks()):
+            c = d.id.get_chunk_info(i)
+            extents.append([c.byte_offset, c.byte_offset + c.size])
+        out[n] = {"stored": d.id.get_storage_size(), "chunk": d.chunks[0] * 8, "extents": extents}
+print(json.dumps(out))
+`,
+      lh5File,
+    ],
+    { encoding: "utf8" },
+  ),
+);
+
+// ---- Node: decode + bin the gen2 file ----
+async function nodeBin() {
+  const t0 = performance.now();
+  const binned = await binGen2Directory(await openDirectorySource(nightDir));
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, photons: binned.photons };
+}
+
+// ---- the page ----
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
+});
+
+/** A fresh page that records main-thread long tasks from its first script on. */
+async function newPage() {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.addInitScript(() => {
+    window.__longtasks = [];
+    try {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__longtasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: "longtask", buffered: true });
+    } catch {
+      // no longtask support: reported as unknown
+      window.__longtasks = null;
+    }
+  });
+  return page;
+}
+
+async function pageImage(server) {
+  const page = await newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  try {
+    const t0 = performance.now();
+    await page.goto(server.url);
+    // "while it works": from the moment the panel's first worker job shows its progress bar
+    await page.getByTestId("job-running").first().waitFor({ timeout: 120_000 });
+    const working = await page.evaluate(() => performance.now());
+    await page.getByTestId("gen2-image").waitFor({ timeout: 600_000 });
+    // one more frame so the WebGL canvas has drawn
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const seconds = (performance.now() - t0) / 1000;
+    const tasks = await page.evaluate(() => window.__longtasks);
+    if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
+    const max = (list) => Math.max(0, ...list.map((t) => t.duration));
+    return {
+      seconds,
+      longest: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration >= working)),
+      loading: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration < working)),
+    };
+  } finally {
+    await page.close();
+  }
+}
+
+const ONLY = process.env.VIEW_BENCH_ONLY ?? "";
+if (ONLY !== "lh5") {
+  console.log(`gen2: ${binFile} (${gen2Mb.toFixed(0)} MB, ${PHOTONS} photons), ${REPS} interleaved repetitions (Node, page, …)`);
+  const gen2Server = await startViewServer({ root: nightDir, viewerDir });
+  const node = [];
+  const page = [];
+  const longest = [];
+  const loading = [];
+  try {
+    for (let r = 0; r < REPS; r++) {
+      globalThis.gc?.();
+      const n = await nodeBin();
+      node.push(n.seconds);
+      const p = await pageImage(gen2Server);
+      page.push(p.seconds);
+      if (p.longest !== null) longest.push(p.longest);
+      if (p.loading !== null) loading.push(p.loading);
+      console.log(
+        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s; page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`})`,
+      );
+    }
+  } finally {
+    await gen2Server.close();
+  }
+  const ratios = page.map((p, i) => p / node[i]);
+  console.log(
+    `gen2 count image: page/Node ${range(ratios)}× (median ${median(ratios).toFixed(2)}×; target ≤ 1.5×); Node ${range(node)} s, page ${range(page)} s; longest main-thread task while working ${longest.length ? `${range(longest)} ms` : "unknown"} (target < 200 ms), while loading the app ${loading.length ? `${range(loading)} ms` : "unknown"}`,
+  );
+  bench("view.gen2-image-vs-node", "ratio", Number(median(ratios).toFixed(3)), "lower");
+  bench("view.gen2-image-page", "s", Number(median(page).toFixed(3)), "lower");
+  bench("view.gen2-node-decode-bin", "s", Number(median(node).toFixed(3)), "lower");
+  if (longest.length) bench("view.gen2-longest-task", "ms", Math.max(...longest), "lower");
+  if (loading.length) bench("view.app-load-longest-task", "ms", Math.max(...loading), "lower");
+}
+
+// ---- LH5: one column's histogram reads only that column ----
+const lh5Server = await startViewServer({ root: lh5Dir, viewerDir });
+try {
+  const p = await newPage();
+  const url = new URL(lh5Server.url);
+  url.searchParams.set("path", "big.lh5");
+  const t0 = performance.now();
+  await p.goto(url.href);
+  await p.locator('[data-testid="lh5-node"][data-path="tbl"]').click({ timeout: 120_000 });
+  await p.locator('[data-testid="lh5-cell"][data-row="0"][data-col="a"]').waitFor({ timeout: 120_000 });
+  const afterTable = lh5Server.stats.bytesByPath.get("big.lh5") ?? 0;
+  const rangesBefore = (lh5Server.stats.rangesByPath.get("big.lh5") ?? []).length;
+  await p.getByTestId("lh5-column-select").selectOption("c");
+  await p.getByTestId("lh5-histogram-entries").waitFor({ timeout: 600_000 });
+  await p.waitForFunction(() => /\d/.test(document.querySelector('[data-testid="lh5-histogram-entries"]')?.textContent ?? ""));
+  const entries = (await p.getByTestId("lh5-histogram-entries").first().textContent())?.trim();
+  const seconds = (performance.now() - t0) / 1000;
+  const served = lh5Server.stats.bytesByPath.get("big.lh5") ?? 0;
+  const longtasks = (await p.evaluate(() => window.__longtasks))?.map((t) => t.duration);
+  await p.close();
+  const column = columnInfo.c.stored;
+  const others = Object.entries(columnInfo)
+    .filter(([n]) => n !== "c")
+    .reduce((s, [, v]) => s + v.stored, 0);
+  // which column's chunks the bytes sent for the histogram (after the table page) fall in
+  const histRanges = (lh5Server.stats.rangesByPath.get("big.lh5") ?? []).slice(rangesBefore);
+  const inColumn = {};
+  let outside = 0;
+  for (const [a, b] of histRanges) {
+    let covered = 0;
+    for (const [name, info] of Object.entries(columnInfo)) {
+      for (const [s0, e0] of info.extents) {
+        const overlap = Math.max(0, Math.min(b, e0) - Math.max(a, s0));
+        if (overlap) {
+          inColumn[name] = (inColumn[name] ?? 0) + overlap;
+          covered += overlap;
+        }
+      }
+    }
+    outside += b - a - covered;
+  }
+  const otherColumns = Object.entries(inColumn)
+    .filter(([n]) => n !== "c")
+    .reduce((t, [, v]) => t + v, 0);
+  const passes = (inColumn.c ?? 0) / column;
+  console.log(
+    `  histogram requests: ${histRanges.length}; bytes in column c's chunks ${((inColumn.c ?? 0) / 1e6).toFixed(1)} MB (${passes.toFixed(2)} × the column: ${passes > 1.5 ? "read twice, a range pass then the fill" : "read once"}), in other columns' chunks ${(otherColumns / 1e6).toFixed(1)} MB, outside any chunk (metadata) ${(outside / 1e6).toFixed(2)} MB`,
+  );
+  bench("view.lh5-histogram-other-column-bytes", "MB", Number((otherColumns / 1e6).toFixed(3)), "lower");
+  bench("view.lh5-histogram-column-passes", "ratio", Number(passes.toFixed(3)), "lower");
+  const budget = column + afterTable + 8 * 2 ** 20;
+  console.log(
+    `LH5 ${(lh5Bytes / 1e6).toFixed(0)} MB, histogram of column c (${entries} entries) in ${seconds.toFixed(1)} s: the server sent ${(served / 1e6).toFixed(1)} MB ` +
+      `(${(afterTable / 1e6).toFixed(1)} MB for the tree and the first table page, then ${((served - afterTable) / 1e6).toFixed(1)} MB); column c stores ${(column / 1e6).toFixed(1)} MB, ` +
+      `the other columns ${(others / 1e6).toFixed(1)} MB; sent/column = ${(served / column).toFixed(3)}, sent/file = ${(served / lh5Bytes).toFixed(3)} — ` +
+      `${served <= budget ? "that column's chunks once (plus the table page and metadata)" : "more than that column once (split above)"}; longest task ${longtasks ? Math.max(0, ...longtasks).toFixed(0) : "unknown"} ms`,
+  );
+  bench("view.lh5-histogram-bytes-per-column", "ratio", Number((served / column).toFixed(4)), "lower");
+  bench("view.lh5-histogram-bytes-per-file", "ratio", Number((served / lh5Bytes).toFixed(4)), "lower");
+  bench("view.lh5-histogram-seconds", "s", Number(seconds.toFixed(3)), "lower");
+} finally {
+  await lh5Server.close();
+  await browser.close();
+}

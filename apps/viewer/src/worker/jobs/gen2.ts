@@ -1,0 +1,201 @@
+// gen2 night jobs (run in the worker): scan a folder of `.bin` files, count photons per file.
+import { BinSourceDirectory, Gen2Binner, type Gen2ScannedFile, inferGen2EpochYear, iterateGen2Batches } from "@daqkit/gen2-bin";
+import type { Histogram1D } from "@daqkit/io";
+import { GEN2_WRAP_US, gen2UsToDate, TimestampRange } from "@daqkit/timestamps";
+import { type DirRef, openDirRef } from "../../input.js";
+import type { JobContext, JobHandler } from "../protocol.js";
+
+export interface Gen2FileInfo {
+  readonly path: string;
+  readonly name: string;
+  readonly size: number;
+  readonly board: number;
+  readonly startUs: number;
+  readonly stopUs: number;
+  readonly year: number | null;
+  readonly startUtc: string | null;
+  readonly stopUtc: string | null;
+}
+
+export interface Gen2ScanResult {
+  readonly files: Gen2FileInfo[];
+  /** The night's header-time range (first file's start to last file's stop), µs, inclusive. */
+  readonly startUs: number;
+  readonly stopUs: number;
+  readonly durationUs: number;
+  readonly skipped: { path: string; reason: string }[];
+  /** Header-epoch year (inferred from `<unix second>.bin` names), or null when unknown. */
+  readonly year: number | null;
+}
+
+const nights = new Map<string, { key: DirRef; dir: Promise<BinSourceDirectory> }>();
+
+/** The night of a ref, opened once per worker. */
+export function openNight(ref: DirRef, path: string): Promise<BinSourceDirectory> {
+  const key = `${ref.kind}:${ref.name}:${path}`;
+  let hit = nights.get(key);
+  if (!hit || hit.key !== ref) {
+    const dir = (async () => {
+      const root = await openDirRef(ref);
+      const source =
+        path === ""
+          ? root
+          : {
+              name: `${root.name}/${path}`,
+              list: (o?: { recursive?: boolean; under?: string }) =>
+                root
+                  .list({ ...o, under: o?.under ? `${path}/${o.under}` : path })
+                  .then((es) => es.map((e) => ({ ...e, path: e.path.slice(path.length + 1) }))),
+              open: (p: string) => root.open(`${path}/${p}`),
+            };
+      return BinSourceDirectory.open(source);
+    })();
+    hit = { key: ref, dir };
+    nights.set(key, hit);
+    dir.catch(() => nights.delete(key));
+  }
+  return hit.dir;
+}
+
+function yearOf(files: readonly Gen2ScannedFile[]): number | null {
+  for (const f of files) {
+    const y = inferGen2EpochYear(f.name, f.firstHeader);
+    if (y !== undefined) return y;
+  }
+  return null;
+}
+
+/**
+ * UTC of a night time `us` (mod M) as text: unwrapped relative to the night's start, so times after
+ * the 36-bit counter wrap are one wrap period (≈ 397.7 days) later, not back at the epoch.
+ */
+export function utc(us: number, year: number | null, nightStartUs: number): string | null {
+  if (year === null) return null;
+  const unwrapped = nightStartUs + ((((us - nightStartUs) % GEN2_WRAP_US) + GEN2_WRAP_US) % GEN2_WRAP_US);
+  return gen2UsToDate(unwrapped, year).toISOString().replace(/Z$/, "").replace("T", " ");
+}
+
+const scan: JobHandler = async (args: { ref: DirRef; path: string }): Promise<Gen2ScanResult> => {
+  const night = await openNight(args.ref, args.path);
+  const year = yearOf(night.files);
+  const first = night.files[0]!;
+  const last = night.files[night.files.length - 1]!;
+  const nightRange = new TimestampRange(first.range.startUs, last.range.stopUs);
+  return {
+    year,
+    startUs: nightRange.startUs,
+    stopUs: nightRange.stopUs,
+    durationUs: nightRange.durationUs,
+    files: night.files.map((f) => ({
+      path: f.path,
+      name: f.name,
+      size: f.size,
+      board: f.firstHeader.board,
+      startUs: f.range.startUs,
+      stopUs: f.range.stopUs,
+      year,
+      startUtc: utc(f.range.startUs, year, nightRange.startUs),
+      stopUtc: utc(f.range.stopUs, year, nightRange.startUs),
+    })),
+    skipped: night.skipped.map((s) => ({ path: s.path, reason: s.reason })),
+  };
+};
+
+export interface Gen2BinArgs {
+  readonly ref: DirRef;
+  readonly path: string;
+  /** [startUs, stopUs] inclusive, mod M (start > stop crosses the wrap), or null for the whole night. */
+  readonly range: readonly [number, number] | null;
+  readonly binUs: number;
+  readonly histogramBins?: number;
+}
+
+export interface Gen2BinReply {
+  readonly photons: number;
+  readonly widePhotons: number;
+  readonly outside: number;
+  readonly firstUs: number | null;
+  readonly lastUs: number | null;
+  readonly image: { width: number; height: number; counts: Float64Array; max: number };
+  readonly lightCurve: { originUs: number; binUs: number; counts: Float64Array; before: number };
+  readonly phase: Histogram1D;
+  readonly baseline: Histogram1D;
+  /** Boards that had photons: [board, photons]. */
+  readonly boards: [number, number][];
+  /** Photons per file of the night (whole-night runs only; null with a range). */
+  readonly filePhotons: number[] | null;
+  /** Files decoded. */
+  readonly files: string[];
+  /** Non-fatal findings (a trailing partial word), coded. */
+  readonly warnings: { code: string; message: string }[];
+}
+
+/**
+ * Bin a night or a time range of it with @daqkit/gen2-bin's streaming `Gen2Binner` (count image,
+ * light curve, phase/baseline histograms, per-board counts), file by file as `binGen2Directory`
+ * does, and also count the photons of each file.
+ */
+const bin: JobHandler = async (args: Gen2BinArgs, ctx: JobContext): Promise<Gen2BinReply> => {
+  const night = await openNight(args.ref, args.path);
+  const range = args.range ? new TimestampRange(args.range[0], args.range[1]) : null;
+  const files = range ? night.filesForTimerange(range) : [...night.files];
+  const binner = new Gen2Binner({
+    range,
+    lightCurveBinUs: args.binUs,
+    histogramBins: args.histogramBins ?? 256,
+    ...(range ? {} : { originUs: night.files[0]!.range.startUs }),
+  });
+  const total = files.reduce((n, f) => n + f.size, 0);
+  let done = 0;
+  const filePhotons: number[] = [];
+  const warnings: { code: string; message: string }[] = [];
+  for (const f of files) {
+    const source = await night.source.open(f.path);
+    try {
+      const header = f.index > 0 ? night.files[f.index - 1]!.lastHeader : null;
+      let fileDone = 0;
+      let n = 0;
+      let trailing = 0;
+      for await (const batch of iterateGen2Batches(source, { header, board: true, allowPartialWord: true, path: f.path })) {
+        binner.addBatch(batch);
+        done += batch.stats.bytes - fileDone;
+        fileDone = batch.stats.bytes;
+        n = batch.stats.photons + batch.stats.widePhotons;
+        trailing = batch.stats.trailingBytes;
+        ctx.progress(done, total, f.name);
+      }
+      filePhotons.push(n);
+      if (trailing > 0) {
+        warnings.push({
+          code: "GEN2_PARTIAL_WORD",
+          message: `gen2: ${f.path}: ${trailing} trailing byte(s) after the last whole 8-byte word at offset ${f.size - trailing} (a truncated file?): ignored`,
+        });
+      }
+    } finally {
+      await source.close?.();
+    }
+  }
+  const r = binner.result();
+  ctx.transfer(r.image.counts.buffer, r.lightCurve.counts.buffer);
+  const boards: [number, number][] = [];
+  r.boards.forEach((c, b) => {
+    if (c > 0) boards.push([b, c]);
+  });
+  return {
+    photons: r.photons,
+    widePhotons: r.widePhotons,
+    outside: r.outside,
+    firstUs: r.firstUs,
+    lastUs: r.lastUs,
+    image: r.image,
+    lightCurve: r.lightCurve,
+    phase: r.phase,
+    baseline: r.baseline,
+    boards,
+    filePhotons: range ? null : filePhotons,
+    files: files.map((f) => f.path),
+    warnings,
+  };
+};
+
+export const gen2Jobs: Record<string, JobHandler> = { "gen2.scan": scan, "gen2.bin": bin };
