@@ -543,6 +543,28 @@ export class Lh5Links {
     }
   }
 
+  /**
+   * @internal The header messages of the object at `objPath` (bytes copied out of the file), with the
+   * file's offset and length sizes: what the direct dataset reader parses. Undefined when the path
+   * does not exist or is a soft/external link. Throws for layouts the lister does not read.
+   */
+  objectMessages(
+    objPath: string,
+  ): { offsetSize: number; lengthSize: number; messages: { type: number; flags: number; bytes: Uint8Array }[] } | undefined {
+    this.#checkOpen();
+    const parts = objPath.split("/").filter((p) => p !== "");
+    const last = parts.pop();
+    let header = this.#root.header;
+    if (last !== undefined) {
+      const obj = this.#resolve(parts.join("/"))?.find((m) => m.name === last);
+      if (!obj || obj.header < 0) return undefined;
+      header = obj.header;
+    }
+    const r = this.#r;
+    const messages = headerMessages(r, header).map((m) => ({ type: m.type, flags: m.flags, bytes: r.bytes(m.data, m.size).slice() }));
+    return { offsetSize: r.offsetSize, lengthSize: r.lengthSize, messages };
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new TypeError(`lh5: ${this.path}: the link lister is closed`);
   }
@@ -782,6 +804,8 @@ interface HeaderMessage {
   readonly type: number;
   readonly data: number;
   readonly size: number;
+  /** Message flags (bit 1: the message is shared, its body a reference to the real one). */
+  readonly flags: number;
   /** v2 headers: the chunk (`OHDR`/`OCHK` signature) holding the message and its checksum position. */
   readonly chunk?: { readonly start: number; readonly checksum: number };
 }
@@ -821,13 +845,16 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
     while (p + headerSize <= end) {
       let type: number;
       let size: number;
+      let flags: number;
       if (v2) {
         type = r.u8(p);
         size = r.u16(p + 1);
+        flags = r.u8(p + 3);
         p += headerSize;
       } else {
         type = r.u16(p);
         size = r.u16(p + 2);
+        flags = r.u8(p + 4);
         p += 8;
       }
       if (p + size > end) break;
@@ -842,7 +869,7 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
           if (!r.signature(at, "OCHK")) throw new Damaged(`bad continuation block signature at ${at}`);
           blocks.push({ start: at + 4, end: at + len - 4, chunk: { start: at, checksum: at + len - 4 } });
         } else blocks.push({ start: at, end: at + len });
-      } else if (type !== 0) out.push(chunk ? { type, data: p, size, chunk } : { type, data: p, size });
+      } else if (type !== 0) out.push(chunk ? { type, data: p, size, flags, chunk } : { type, data: p, size, flags });
       p += size;
     }
   }

@@ -4,7 +4,8 @@ import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
 import { type H5RawModule, dtypeName, readDatasetRanges, toFloat64 } from "./dataset-read.js";
 import { decodeEncodedArray } from "./codecs.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
-import { type SyncByteSource, checkLh5Structure } from "./fast-links.js";
+import { type DirectSource, DirectReader, type Inflate } from "./direct-read.js";
+import { Lh5Links, type SyncByteSource, checkLh5Structure } from "./fast-links.js";
 import { BUILTIN_FILTERS, FILTER_NAMES } from "./filters.js";
 import { type Ranges, type RowSelection, normalizeRows, rangesLength } from "./selection.js";
 import type {
@@ -49,6 +50,12 @@ export interface OpenLh5Options {
    * file, wait at most this long for it to commit before failing with `LH5_BUSY` (default 10 000 ms).
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * Read integer and float datasets straight from the file into the output arrays (default true):
+   * contiguous, compact and chunked storage (deflate where the platform inflates — Node —, shuffle),
+   * one copy per byte. Other layouts and filters always go through h5wasm; false sends every read there.
+   */
+  readonly direct?: boolean;
 }
 
 /** Options of {@link Lh5File.readObject} and {@link Lh5File.readTable}. */
@@ -204,15 +211,47 @@ export class Lh5File {
   readonly #filtersChecked = new Set<string>();
 
   readonly #onClose: (() => void) | undefined;
+  readonly #raw: RawAccess | undefined;
+  #direct: DirectReader | null | undefined;
+  #links: Lh5Links | undefined;
 
   /** @internal use {@link openLh5}. */
-  constructor(path: string, opened: H5OpenFile, filters: ReadonlySet<number>, module?: H5RawModule, onClose?: () => void) {
+  constructor(
+    path: string,
+    opened: H5OpenFile,
+    filters: ReadonlySet<number>,
+    module?: H5RawModule,
+    onClose?: () => void,
+    raw?: RawAccess,
+  ) {
     this.path = path;
     this.#opened = opened;
     this.#file = opened.file;
     this.#filters = filters;
     this.#module = module;
     this.#onClose = onClose;
+    this.#raw = raw;
+  }
+
+  /** The direct reader (raw bytes straight into typed arrays), made on first use; null when unavailable. */
+  #directReader(): DirectReader | undefined {
+    if (this.#direct === undefined) {
+      this.#direct = null;
+      if (this.#raw) {
+        try {
+          this.#links = Lh5Links.open(this.#raw.source, { name: this.path });
+          this.#direct = new DirectReader(this.#links, this.#raw.source, this.#raw.inflate);
+        } catch {
+          // metadata the fast lister does not read: every read goes through h5wasm
+        }
+      }
+    }
+    return this.#direct ?? undefined;
+  }
+
+  /** @internal Number of reads served by the direct reader (tests). */
+  get directReads(): number {
+    return this.#direct?.hits ?? 0;
   }
 
   /** Close the HDF5 file. Safe to call more than once. */
@@ -223,6 +262,8 @@ export class Lh5File {
     this.#attrCache.clear();
     this.#filtersChecked.clear();
     try {
+      this.#links?.close();
+      this.#raw?.close?.();
       this.#opened.close();
     } finally {
       this.#onClose?.();
@@ -659,7 +700,7 @@ export class Lh5File {
   ): LgdoArray | ArrayOfEqualSizedArrays {
     const ds = this.#dataset(p);
     const meta = ds.metadata;
-    let data = this.#guardedRead(ds, p, () => readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module));
+    let data = this.#guardedRead(ds, p, () => readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module, this.#directReader()));
     if (element.kind === "bool" && !(data instanceof Uint8Array)) {
       const u = new Uint8Array(data.length);
       for (let i = 0; i < data.length; i++) u[i] = (data as ArrayLike<number | bigint | string>)[i] ? 1 : 0;
@@ -684,7 +725,7 @@ export class Lh5File {
     }
     const clRanges: Ranges = { starts: clStarts, stops: ranges.stops };
     const clRaw = toFloat64(
-      this.#guardedRead(clDs, clPath, () => readDatasetRanges(clDs, clDs.metadata, clRanges, this.#where(clPath), this.#module)),
+      this.#guardedRead(clDs, clPath, () => readDatasetRanges(clDs, clDs.metadata, clRanges, this.#where(clPath), this.#module, this.#directReader())),
     );
     const total = rangesLength(ranges);
     const cumulativeLength = new Float64Array(total);
@@ -1008,6 +1049,19 @@ export interface Lh5OpenPlatform {
    * returns what to release when the file is closed.
    */
   readonly enterRead?: (path: string, timeoutMs?: number) => Promise<{ release(): void } | undefined>;
+  /** A synchronous zlib inflater for the direct reader (Node's); without it deflated chunks go through h5wasm. */
+  readonly inflate?: Inflate;
+}
+
+/**
+ * What the direct reader of an open file reads: the file's bytes (kept open while the file is) and
+ * the platform's inflater.
+ * @internal
+ */
+export interface RawAccess {
+  readonly source: DirectSource;
+  readonly inflate?: Inflate;
+  close?(): void;
 }
 
 function isByteSource(source: object): source is ByteSource {
@@ -1091,17 +1145,19 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       checkBeforeOpen(file, name);
     } catch (error) {
       mark?.release();
-      throw error;
-    } finally {
       file.closeSync();
+      throw error;
     }
     try {
       opened = rt.openPath(source);
     } catch (error) {
       mark?.release();
+      file.closeSync();
       throw openError(error, name);
     }
-    return fileOf(rt, name, opened, options, mark && (() => mark.release()));
+    // The descriptor stays open for the direct reader (the file is not modified while marked as read).
+    const raw: RawAccess = { source: file, close: () => file.closeSync(), ...(platform.inflate ? { inflate: platform.inflate } : {}) };
+    return fileOf(rt, name, opened, options, mark && (() => mark.release()), raw);
   } else {
     let bytes: Uint8Array | undefined;
     if (source instanceof Uint8Array) bytes = source;
@@ -1113,14 +1169,15 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       name ??= blob.name ?? "blob";
       const inWorker = rt.kind === "browser" && typeof (globalThis as { FileReaderSync?: unknown }).FileReaderSync === "function";
       if (inWorker) {
-        checkBeforeOpen(blobSource(blob, name) as SyncByteSource, name);
+        const blobBytes = blobSource(blob, name) as SyncByteSource;
+        checkBeforeOpen(blobBytes, name);
         try {
           // The shared channel when the worker is cross-origin isolated (no per-slice buffers), else WORKERFS.
           opened = await openH5Blob(rt, blob as unknown as Blob, { name });
         } catch (error) {
           throw openError(error, name);
         }
-        return fileOf(rt, name, opened, options);
+        return fileOf(rt, name, opened, options, undefined, { source: blobBytes, ...(platform.inflate ? { inflate: platform.inflate } : {}) });
       }
       try {
         bytes = new Uint8Array(await blob.arrayBuffer());
@@ -1137,20 +1194,25 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       }
     }
     name ??= "bytes";
-    checkBeforeOpen(bytesSource(bytes, name) as SyncByteSource, name);
+    const inMemory = bytesSource(bytes, name) as SyncByteSource;
+    checkBeforeOpen(inMemory, name);
     try {
       opened = rt.openBytes(bytes, name);
     } catch (error) {
       throw openError(error, name);
     }
+    return fileOf(rt, name, opened, options, undefined, { source: inMemory, ...(platform.inflate ? { inflate: platform.inflate } : {}) });
   }
-  return fileOf(rt, name, opened, options);
 }
 
-function fileOf(rt: H5Runtime, name: string, opened: H5OpenFile, options: OpenLh5Options, onClose?: () => void): Lh5File {
+function fileOf(rt: H5Runtime, name: string, opened: H5OpenFile, options: OpenLh5Options, onClose?: () => void, raw?: RawAccess): Lh5File {
   const filters = new Set(BUILTIN_FILTERS);
   if (options.plugins ?? true) for (const id of rt.pluginFilters) filters.add(id);
-  return new Lh5File(name, opened, filters, rt.h5.Module as unknown as H5RawModule, onClose);
+  if (raw && options.direct === false) {
+    raw.close?.();
+    raw = undefined;
+  }
+  return new Lh5File(name, opened, filters, rt.h5.Module as unknown as H5RawModule, onClose, raw);
 }
 
 /**
