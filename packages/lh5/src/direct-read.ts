@@ -101,12 +101,7 @@ function checkDatatype(b: Uint8Array, meta: Metadata): void {
   if (cls !== 1) bail("not a number");
   if ((bits0 & 0x41) !== 0) bail("not a little-endian float");
   if (((bits0 >> 4) & 3) !== 2) bail("float mantissa normalisation");
-  const ieee =
-    size === 8
-      ? [63, 0, 64, 52, 11, 0, 52, 1023]
-      : size === 4
-        ? [31, 0, 32, 23, 8, 0, 23, 127]
-        : bail(`float of ${size} bytes`);
+  const ieee = size === 8 ? [63, 0, 64, 52, 11, 0, 52, 1023] : size === 4 ? [31, 0, 32, 23, 8, 0, 23, 127] : bail(`float of ${size} bytes`);
   const got = [b[2], le(b, 8, 2), le(b, 10, 2), b[12], b[13], b[14], b[15], le(b, 16, 4)];
   for (let i = 0; i < ieee.length; i++) if (got[i] !== ieee[i]) bail("not an IEEE float");
 }
@@ -344,7 +339,12 @@ function readExtensibleArray(src: DirectSource, g: Geometry, address: number, fi
 }
 
 /** Parse the storage of the dataset at `path`; throws {@link Bail} for anything not handled. */
-function parseLayout(links: Lh5Links, src: DirectSource, path: string, meta: Metadata): DirectLayout {
+/**
+ * Parse the storage of the dataset at `path`; throws {@link Bail} for anything not handled. With
+ * `given` (h5wasm's metadata) the header must agree with it; without, the metadata the readers use
+ * (class, size, sign, shape) is taken from the header.
+ */
+function parseLayout(links: Lh5Links, src: DirectSource, path: string, given?: Metadata): { layout: DirectLayout; meta: Metadata } {
   const info = links.objectMessages(path);
   if (!info) bail("object not found");
   const g: Geometry = { O: info.offsetSize, L: info.lengthSize };
@@ -359,8 +359,9 @@ function parseLayout(links: Lh5Links, src: DirectSource, path: string, meta: Met
   const dataspace = message(0x01) ?? bail("no dataspace message");
   const layout = message(0x08) ?? bail("no layout message");
   const pipeline = message(0x0b);
-  checkDatatype(datatype, meta);
   const dims = dataspaceDims(dataspace, g);
+  const meta = given ?? headerMeta(datatype, dims);
+  checkDatatype(datatype, meta);
   const shape = meta.shape ?? [];
   if (dims.length === 0 || dims.length !== shape.length || dims.some((d, i) => d !== shape[i])) bail("shape differs from HDF5's");
   const rows = dims[0] as number;
@@ -377,7 +378,19 @@ function parseLayout(links: Lh5Links, src: DirectSource, path: string, meta: Met
   if (cls === 0) {
     const size = le(layout, 2, 2);
     if (size < rows * rowBytes || 4 + size > layout.length) bail("compact data size");
-    return { rows, rowBytes, chunkRows: Math.max(1, rows), contiguous: true, ...empty, compact: layout.subarray(4, 4 + size), filters, elementSize };
+    return {
+      meta,
+      layout: {
+        rows,
+        rowBytes,
+        chunkRows: Math.max(1, rows),
+        contiguous: true,
+        ...empty,
+        compact: layout.subarray(4, 4 + size),
+        filters,
+        elementSize,
+      },
+    };
   }
   if (cls === 1) {
     if (filters.length > 0) bail("filtered contiguous dataset");
@@ -392,7 +405,7 @@ function parseLayout(links: Lh5Links, src: DirectSource, path: string, meta: Met
       chunks.addresses[c] = address + c * chunkRows * rowBytes;
       chunks.sizes[c] = Math.min(chunkRows, rows - c * chunkRows) * rowBytes;
     }
-    return { rows, rowBytes, chunkRows, contiguous: true, ...chunks, filters, elementSize };
+    return { meta, layout: { rows, rowBytes, chunkRows, contiguous: true, ...chunks, filters, elementSize } };
   }
   if (cls !== 2) bail(`layout class ${cls}`);
   // Chunked: dimensions of a chunk (rank + 1 of them, the last being the element size).
@@ -448,7 +461,27 @@ function parseLayout(links: Lh5Links, src: DirectSource, path: string, meta: Met
     } else bail(`chunk index type ${indexType}`);
   }
   if (!filtered) for (let c = 0; c < n; c++) if ((chunks.sizes[c] as number) !== chunkBytes) bail("unfiltered chunk of another size");
-  return { rows, rowBytes, chunkRows, contiguous: false, ...chunks, filters, elementSize };
+  return { meta, layout: { rows, rowBytes, chunkRows, contiguous: false, ...chunks, filters, elementSize } };
+}
+
+/** The fields of h5wasm's `Metadata` the readers use, for an integer or float dataset, from its header messages. */
+function headerMeta(datatype: Uint8Array, dims: number[]): Metadata {
+  const type = (datatype[0] as number) & 0x0f;
+  if (type !== 0 && type !== 1) bail("not a number");
+  const size = le(datatype, 4, 4);
+  const signed = type === 0 ? ((datatype[1] as number) & 0x08) !== 0 : true;
+  const total = dims.reduce((a, b) => a * b, 1);
+  return {
+    type,
+    size,
+    signed,
+    littleEndian: true,
+    vlen: false,
+    shape: dims,
+    maxshape: null,
+    chunks: null,
+    total_size: total,
+  } as unknown as Metadata;
 }
 
 /** Undo HDF5's shuffle filter: byte `b` of element `i` was stored at `b·n + i`. */
@@ -470,7 +503,7 @@ export class DirectReader {
   readonly #links: Lh5Links;
   readonly #src: DirectSource;
   readonly #inflate: Inflate | undefined;
-  readonly #layouts = new Map<string, DirectLayout | null>();
+  readonly #layouts = new Map<string, { layout: DirectLayout; meta: Metadata } | null>();
   #scratch = new Uint8Array(0);
   #shuffled = new Uint8Array(0);
   /** Reads served directly (for tests). */
@@ -484,16 +517,25 @@ export class DirectReader {
 
   /** The layout of the dataset at `path` when the direct path handles it, else null (kept either way). */
   layout(path: string, meta: Metadata): DirectLayout | null {
-    let l = this.#layouts.get(path);
-    if (l !== undefined) return l;
+    return this.describe(path, meta)?.layout ?? null;
+  }
+
+  /**
+   * Layout and metadata of the dataset at `path` when the direct path handles it, else null (kept
+   * either way). `meta` (h5wasm's), when given, must agree with the header.
+   */
+  describe(path: string, meta?: Metadata): { layout: DirectLayout; meta: Metadata } | null {
+    const key = path.replace(/^\/+/, "");
+    let d = this.#layouts.get(key);
+    if (d !== undefined) return d;
     try {
-      l = parseLayout(this.#links, this.#src, path, meta);
-      if (l.filters.includes(FILTER_DEFLATE) && !this.#inflate) l = null;
+      d = parseLayout(this.#links, this.#src, key, meta);
+      if (d.layout.filters.includes(FILTER_DEFLATE) && !this.#inflate) d = null;
     } catch {
-      l = null; // not handled (or the metadata is odd): h5wasm reads it
+      d = null; // not handled (or the metadata is odd): h5wasm reads it
     }
-    this.#layouts.set(path, l);
-    return l;
+    this.#layouts.set(key, d);
+    return d;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { type BlobLike, type ByteSource, bytesSource, blobSource, type H5OpenFile, type H5Runtime, IoError, openH5Blob } from "@daqkit/io";
-import type { Dataset, Group, File as H5File } from "h5wasm";
+import type { Dataset, Group, File as H5File, Metadata } from "h5wasm";
 import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
 import { type H5RawModule, dtypeName, readDatasetRanges, toFloat64 } from "./dataset-read.js";
 import { decodeEncodedArray } from "./codecs.js";
@@ -209,9 +209,11 @@ export class Lh5File {
   readonly #entities = new Map<string, Group | Dataset>();
   readonly #attrCache = new Map<string, AttrEntry>();
   readonly #filtersChecked = new Set<string>();
+  readonly #metaCache = new Map<string, Metadata>();
 
   readonly #onClose: (() => void) | undefined;
   readonly #raw: RawAccess | undefined;
+  readonly #classes: EntityClasses | undefined;
   #direct: DirectReader | null | undefined;
   #links: Lh5Links | undefined;
 
@@ -223,6 +225,7 @@ export class Lh5File {
     module?: H5RawModule,
     onClose?: () => void,
     raw?: RawAccess,
+    classes?: EntityClasses,
   ) {
     this.path = path;
     this.#opened = opened;
@@ -231,6 +234,7 @@ export class Lh5File {
     this.#module = module;
     this.#onClose = onClose;
     this.#raw = raw;
+    this.#classes = classes;
   }
 
   /** The direct reader (raw bytes straight into typed arrays), made on first use; null when unavailable. */
@@ -261,6 +265,7 @@ export class Lh5File {
     this.#entities.clear();
     this.#attrCache.clear();
     this.#filtersChecked.clear();
+    this.#metaCache.clear();
     try {
       this.#links?.close();
       this.#raw?.close?.();
@@ -314,7 +319,10 @@ export class Lh5File {
     if (cached) return cached;
     let entity: unknown;
     try {
-      entity = this.#file.get(p);
+      // Kind from the object header (the fast lister), without asking HDF5 for the object type.
+      const kind = this.#classes && this.#directReader() ? this.#links?.kindOf(p) : undefined;
+      if (kind && this.#classes) entity = new this.#classes[kind === "group" ? "Group" : "Dataset"](this.#file.file_id, `/${p}`);
+      else entity = this.#file.get(p);
     } catch {
       entity = null;
     }
@@ -337,6 +345,14 @@ export class Lh5File {
     // A failed attribute read is an error, never "no attributes": a table listed as "(no datatype)"
     // with its units gone would be a silent wrong answer.
     const p = normalizePath(entity.path);
+    const fast = this.#fastAttributes(p);
+    if (fast) {
+      const attrs: Record<string, AttrValue> = {};
+      for (const [name, value] of fast) if (name !== "datatype") attrs[name] = value;
+      const entry: AttrEntry = { datatype: fast.get("datatype"), attrs, parsed: undefined };
+      this.#attrCache.set(entity.path, entry);
+      return entry;
+    }
     let names: string[];
     try {
       names = this.#module?.get_attribute_names ? this.#module.get_attribute_names(entity.file_id, entity.path) : Object.keys(entity.attrs);
@@ -358,6 +374,27 @@ export class Lh5File {
     const entry: AttrEntry = { datatype, attrs, parsed: undefined };
     this.#attrCache.set(entity.path, entry);
     return entry;
+  }
+
+  /** Attributes read from the object header without h5wasm when they are all plain strings (see `Lh5Links.stringAttributes`). */
+  #fastAttributes(p: string): Map<string, string> | undefined {
+    if (!this.#directReader()) return undefined;
+    try {
+      return this.#links?.stringAttributes(p);
+    } catch {
+      return undefined; // h5wasm reads them (and reports damage)
+    }
+  }
+
+  /** h5wasm's metadata of a dataset, asked once per open file (each call builds it anew in wasm). */
+  #meta(ds: Dataset, p: string): Metadata {
+    let m = this.#metaCache.get(p);
+    if (!m) {
+      // Numeric datasets the direct reader takes: from the object header, no wasm call.
+      m = this.#directReader()?.describe(p)?.meta ?? ds.metadata;
+      this.#metaCache.set(p, m);
+    }
+    return m;
   }
 
   #datatypeString(entity: Group | Dataset): string | undefined {
@@ -393,8 +430,9 @@ export class Lh5File {
    * returns garbage, not an error, for a chunk whose filter is not registered (spec lh5 §6.1), so
    * the check must come before the read, never after it.
    */
-  #guardedRead<T>(ds: Dataset, p: string, read: () => T): T {
-    this.#checkFilters(ds, p);
+  #guardedRead<T>(ds: Dataset, p: string, read: () => T, meta?: Metadata): T {
+    // The direct reader only takes datasets whose pipeline is deflate/shuffle (built in): nothing to check.
+    if (!(meta && this.#directReader()?.layout(ds.path, meta))) this.#checkFilters(ds, p);
     return read();
   }
 
@@ -497,9 +535,11 @@ export class Lh5File {
       case "Array":
       case "FixedSizeArray":
       case "ArrayOfEqualSizedArrays":
-        return this.#dataset(p).shape?.[0] ?? 1;
-      case "VectorOfVectors":
-        return this.#dataset(this.#child(p, "cumulative_length")).shape?.[0] ?? 0;
+        return this.#meta(this.#dataset(p), p).shape?.[0] ?? 1;
+      case "VectorOfVectors": {
+        const cl = this.#child(p, "cumulative_length");
+        return this.#meta(this.#dataset(cl), cl).shape?.[0] ?? 0;
+      }
       case "VectorOfEncodedVectors":
       case "ArrayOfEncodedEqualSizedArrays":
         return this.#dataset(this.#child(joinPath(p, "encoded_data"), "cumulative_length")).shape?.[0] ?? 0;
@@ -594,8 +634,7 @@ export class Lh5File {
       case "Array":
       case "FixedSizeArray":
       case "ArrayOfEqualSizedArrays": {
-        const ds = this.#dataset(p);
-        const n = ds.shape?.[0] ?? 0;
+        const n = this.#meta(this.#dataset(p), p).shape?.[0] ?? 0;
         return this.#readArray(p, dt.type, text, dt.element, attrs, this.#ranges(rows, n, p));
       }
       case "VectorOfVectors": {
@@ -699,8 +738,13 @@ export class Lh5File {
     ranges: Ranges,
   ): LgdoArray | ArrayOfEqualSizedArrays {
     const ds = this.#dataset(p);
-    const meta = ds.metadata;
-    let data = this.#guardedRead(ds, p, () => readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module, this.#directReader()));
+    const meta = this.#meta(ds, p);
+    let data = this.#guardedRead(
+      ds,
+      p,
+      () => readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module, this.#directReader()),
+      meta,
+    );
     if (element.kind === "bool" && !(data instanceof Uint8Array)) {
       const u = new Uint8Array(data.length);
       for (let i = 0; i < data.length; i++) u[i] = (data as ArrayLike<number | bigint | string>)[i] ? 1 : 0;
@@ -724,8 +768,14 @@ export class Lh5File {
       clStarts[k] = a > 0 && (ranges.stops[k] as number) >= a ? a - 1 : a;
     }
     const clRanges: Ranges = { starts: clStarts, stops: ranges.stops };
+    const clMeta = this.#meta(clDs, clPath);
     const clRaw = toFloat64(
-      this.#guardedRead(clDs, clPath, () => readDatasetRanges(clDs, clDs.metadata, clRanges, this.#where(clPath), this.#module, this.#directReader())),
+      this.#guardedRead(
+        clDs,
+        clPath,
+        () => readDatasetRanges(clDs, clMeta, clRanges, this.#where(clPath), this.#module, this.#directReader()),
+        clMeta,
+      ),
     );
     const total = rangesLength(ranges);
     const cumulativeLength = new Float64Array(total);
@@ -758,7 +808,7 @@ export class Lh5File {
       checkRangesWithin(fdRanges, nInner, this.#where(fdPath), this.#ctx(fdPath));
       flattened = this.#readVov(fdPath, fdText, fdAttrs, fdRanges);
     } else if (fdDt.type === "Array" || fdDt.type === "FixedSizeArray") {
-      const nInner = this.#dataset(fdPath).shape?.[0] ?? 0;
+      const nInner = this.#meta(this.#dataset(fdPath), fdPath).shape?.[0] ?? 0;
       checkRangesWithin(fdRanges, nInner, this.#where(fdPath), this.#ctx(fdPath));
       flattened = this.#readArray(fdPath, fdDt.type, fdText, fdDt.element, fdAttrs, fdRanges) as LgdoArray;
     } else {
@@ -1053,6 +1103,12 @@ export interface Lh5OpenPlatform {
   readonly inflate?: Inflate;
 }
 
+/** h5wasm's entity classes (constructed directly for objects whose kind the fast lister knows). @internal */
+export interface EntityClasses {
+  readonly Group: new (fileId: bigint, path: string) => Group;
+  readonly Dataset: new (fileId: bigint, path: string) => Dataset;
+}
+
 /**
  * What the direct reader of an open file reads: the file's bytes (kept open while the file is) and
  * the platform's inflater.
@@ -1177,7 +1233,10 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
         } catch (error) {
           throw openError(error, name);
         }
-        return fileOf(rt, name, opened, options, undefined, { source: blobBytes, ...(platform.inflate ? { inflate: platform.inflate } : {}) });
+        return fileOf(rt, name, opened, options, undefined, {
+          source: blobBytes,
+          ...(platform.inflate ? { inflate: platform.inflate } : {}),
+        });
       }
       try {
         bytes = new Uint8Array(await blob.arrayBuffer());
@@ -1212,7 +1271,16 @@ function fileOf(rt: H5Runtime, name: string, opened: H5OpenFile, options: OpenLh
     raw.close?.();
     raw = undefined;
   }
-  return new Lh5File(name, opened, filters, rt.h5.Module as unknown as H5RawModule, onClose, raw);
+  const classes = rt.h5 as unknown as Partial<EntityClasses>;
+  return new Lh5File(
+    name,
+    opened,
+    filters,
+    rt.h5.Module as unknown as H5RawModule,
+    onClose,
+    raw,
+    classes.Group && classes.Dataset ? (classes as EntityClasses) : undefined,
+  );
 }
 
 /**
