@@ -124,3 +124,14 @@ describe("HTTP source", () => {
     expect(server.requests() - before).toBe(1);
   });
 });
+
+test("bytesSource.readIntoSync copies the range into caller memory; outside the bytes is IO_OUT_OF_RANGE", () => {
+  const src = bytesSource(
+    Uint8Array.from({ length: 64 }, (_, i) => i),
+    "m.bin",
+  );
+  const target = new Uint8Array(8);
+  src.readIntoSync?.(20, target.subarray(2, 6));
+  expect(Array.from(target)).toEqual([0, 0, 20, 21, 22, 23, 0, 0]);
+  expect(() => src.readIntoSync?.(62, new Uint8Array(3))).toThrowError(expect.objectContaining({ code: "IO_OUT_OF_RANGE", path: "m.bin" }));
+});

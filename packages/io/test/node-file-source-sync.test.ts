@@ -28,3 +28,22 @@ test("openFileSourceSync reads exact ranges synchronously and asynchronously; er
   expect(() => openFileSourceSync(join(dir, "missing.bin"))).toThrowError(expect.objectContaining({ code: "IO_NOT_FOUND" }));
   expect(() => openFileSourceSync(dir)).toThrowError(expect.objectContaining({ code: "IO_NOT_FOUND" }));
 });
+
+test("readIntoSync fills caller memory (a view into a larger array) with the same range checks", () => {
+  const path = join(dir, "b.bin");
+  writeFileSync(
+    path,
+    Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) % 256),
+  );
+  const src = openFileSourceSync(path);
+  const target = new Uint8Array(100).fill(0xee);
+  src.readIntoSync(1000, target.subarray(10, 20));
+  expect(Array.from(target.subarray(10, 20))).toEqual(Array.from({ length: 10 }, (_, i) => ((1000 + i) * 7) % 256));
+  expect(target[9]).toBe(0xee);
+  expect(target[20]).toBe(0xee);
+  expect(() => src.readIntoSync(2995, new Uint8Array(6))).toThrowError(
+    expect.objectContaining({ code: "IO_OUT_OF_RANGE", offset: 2995, length: 6, size: 3000 }),
+  );
+  src.closeSync();
+  expect(() => src.readIntoSync(0, new Uint8Array(1))).toThrowError(expect.objectContaining({ code: "IO_FAILED" }));
+});

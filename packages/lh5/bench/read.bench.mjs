@@ -94,8 +94,12 @@ function h5py(path) {
 }
 
 const mb = (bytes, s) => bytes / 1e6 / s;
-const haveH5py = spawnSync("/usr/bin/python3", ["-c", "import h5py"], { stdio: "ignore" }).status === 0;
-if (!haveH5py) console.log("h5py not available (/usr/bin/python3 -c 'import h5py' failed): reporting our figures only");
+// LH5_BENCH_H5PY=0 skips the h5py side (A/B runs of two builds of ours).
+const wantH5py = process.env.LH5_BENCH_H5PY !== "0";
+const haveH5py = wantH5py && spawnSync("/usr/bin/python3", ["-c", "import h5py"], { stdio: "ignore" }).status === 0;
+if (wantH5py && !haveH5py) console.log("h5py not available (/usr/bin/python3 -c 'import h5py' failed): reporting our figures only");
+/** One machine-readable figure (collected by bench/run.mjs). */
+const figure = (workload, metric, value, better) => console.log(`@@bench ${JSON.stringify({ workload, metric, value, better })}`);
 
 console.log(`rows ${N.toLocaleString("en")}, repeat ${REPEAT} (best), MB/s of decoded data`);
 for (const compression of ["none", "gzip"]) {
@@ -111,5 +115,13 @@ for (const compression of ["none", "gzip"]) {
   console.log(`${compression === "none" ? "uncompressed" : "gzip level 1"}, chunks 65536 rows:`);
   console.log(line("1 column (float64)", oneBytes, o.one, p?.one));
   console.log(line("4 columns (f64,f64,u32,i64)", fourBytes, o.four, p?.four));
+  figure(`lh5.read-1col-${compression}`, "MB/s", Number(mb(oneBytes, o.one).toFixed(1)), "higher");
+  figure(`lh5.read-4col-${compression}`, "MB/s", Number(mb(fourBytes, o.four).toFixed(1)), "higher");
+  if (p) {
+    figure(`lh5.read-1col-${compression}.vs-h5py`, "ratio", Number((p.one / o.one).toFixed(3)), "higher");
+    figure(`lh5.read-4col-${compression}.vs-h5py`, "ratio", Number((p.four / o.four).toFixed(3)), "higher");
+  }
 }
-console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+const peakMiB = process.resourceUsage().maxRSS / 1024;
+console.log(`peak RSS ${peakMiB.toFixed(0)} MiB`);
+figure("lh5.read.peak-rss", "MiB", Number(peakMiB.toFixed(0)), "lower");

@@ -1,4 +1,5 @@
 import type { Dataset, Metadata } from "h5wasm";
+import type { DirectReader } from "./direct-read.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
 import type { Ranges } from "./selection.js";
 import type { ElementData, NumericArray } from "./types.js";
@@ -124,7 +125,14 @@ export function readRowsInto(
  * read in windows of at most 8 MiB; several ranges are coalesced into covering spans (gaps up to
  * 256 KiB are read through) and gathered, so a small selection never reads the whole dataset.
  */
-export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, where: string, module?: H5RawModule): ElementData {
+export function readDatasetRanges(
+  ds: Dataset,
+  meta: Metadata,
+  ranges: Ranges,
+  where: string,
+  module?: H5RawModule,
+  direct?: DirectReader,
+): ElementData {
   const shape = meta.shape ?? [];
   const rank = shape.length;
   const rowWidth = shape.slice(1).reduce((p, v) => p * v, 1);
@@ -145,6 +153,13 @@ export function readDatasetRanges(ds: Dataset, meta: Metadata, ranges: Ranges, w
       return arr;
     }
     return [String(v)];
+  }
+
+  if (direct && ctor && (meta.type === 0 || meta.type === 1)) {
+    // Raw bytes from the file straight into the output (see direct-read.ts); null: h5wasm reads it.
+    const layout = direct.layout(ds.path, meta);
+    const out = layout && direct.read(layout, ranges, ctor);
+    if (out) return out;
   }
 
   if (module && ctor && (meta.type === 0 || meta.type === 1)) {

@@ -416,6 +416,7 @@ export class Lh5Links {
   readonly #root: Member;
   readonly #onClose: (() => void) | undefined;
   readonly #cache = new Map<number, Member[] | null>();
+  readonly #heaps = new Map<number, Map<number, Uint8Array>>();
   #closed = false;
 
   private constructor(path: string, reader: BlockReader, root: Member, onClose: (() => void) | undefined) {
@@ -541,6 +542,151 @@ export class Lh5Links {
     } catch (error) {
       throw toLh5Error(error, this.path, objPath, "LH5_READ_IO");
     }
+  }
+
+  /**
+   * @internal The header messages of the object at `objPath` (bytes copied out of the file), with the
+   * file's offset and length sizes: what the direct dataset reader parses. Undefined when the path
+   * does not exist or is a soft/external link. Throws for layouts the lister does not read.
+   */
+  objectMessages(
+    objPath: string,
+  ): { offsetSize: number; lengthSize: number; messages: { type: number; flags: number; bytes: Uint8Array }[] } | undefined {
+    this.#checkOpen();
+    const parts = objPath.split("/").filter((p) => p !== "");
+    const last = parts.pop();
+    let header = this.#root.header;
+    if (last !== undefined) {
+      const obj = this.#resolve(parts.join("/"))?.find((m) => m.name === last);
+      if (!obj || obj.header < 0) return undefined;
+      header = obj.header;
+    }
+    const r = this.#r;
+    const messages = headerMessages(r, header).map((m) => ({ type: m.type, flags: m.flags, bytes: r.bytes(m.data, m.size).slice() }));
+    return { offsetSize: r.offsetSize, lengthSize: r.lengthSize, messages };
+  }
+
+  /**
+   * @internal Whether the object at `objPath` is a group or a dataset, from its object header;
+   * undefined when the path does not resolve through hard links or the object is something else.
+   */
+  kindOf(objPath: string): "group" | "dataset" | undefined {
+    this.#checkOpen();
+    const parts = objPath.split("/").filter((p) => p !== "");
+    const last = parts.pop();
+    let header = this.#root.header;
+    if (last !== undefined) {
+      const obj = this.#resolve(parts.join("/"))?.find((m) => m.name === last);
+      if (!obj || obj.header < 0) return undefined;
+      header = obj.header;
+    }
+    let dataset = false;
+    let group = false;
+    for (const m of headerMessages(this.#r, header)) {
+      if (m.type === 0x08) dataset = true;
+      else if (m.type === 0x11 || m.type === 0x02 || m.type === 0x06) group = true;
+    }
+    return dataset === group ? undefined : dataset ? "dataset" : "group";
+  }
+
+  /**
+   * @internal The attributes of the object at `objPath` when every one is a scalar variable-length
+   * string (what LH5 writers store: `datatype`, `units`) held compactly in the object header, in the
+   * order h5wasm lists them (by name unless creation order is indexed); undefined for anything else
+   * (the caller asks h5wasm). Values are read from the global heap as HDF5 returns them (up to the
+   * first NUL; ASCII or UTF-8 by the string's character set).
+   */
+  stringAttributes(objPath: string): Map<string, string> | undefined {
+    this.#checkOpen();
+    const parts = objPath.split("/").filter((p) => p !== "");
+    const last = parts.pop();
+    let header = this.#root.header;
+    if (last !== undefined) {
+      const obj = this.#resolve(parts.join("/"))?.find((m) => m.name === last);
+      if (!obj || obj.header < 0) return undefined;
+      header = obj.header;
+    }
+    const r = this.#r;
+    const out: [string, string][] = [];
+    for (const m of headerMessages(r, header)) {
+      if (m.type === 0x15) {
+        // Attribute info: dense storage or an indexed creation order → h5wasm.
+        const flags = r.u8(m.data + 1);
+        if (flags & 0x02) return undefined;
+        const at = m.data + 2 + (flags & 0x01 ? 2 : 0);
+        if (r.address(at) !== -1) return undefined;
+        continue;
+      }
+      if (m.type !== 0x0c) continue;
+      if (m.flags & 0x02) return undefined;
+      const version = r.u8(m.data);
+      if (version < 1 || version > 3) return undefined;
+      if (version >= 2 && r.u8(m.data + 1) !== 0) return undefined; // shared datatype or dataspace
+      const nameSize = r.u16(m.data + 2);
+      const typeSize = r.u16(m.data + 4);
+      const spaceSize = r.u16(m.data + 6);
+      const pad = (n: number): number => (version === 1 ? (n + 7) & ~7 : n);
+      let p = m.data + 8 + (version === 3 ? 1 : 0);
+      if (nameSize < 1) return undefined;
+      const nameBytes = r.bytes(p, nameSize - 1);
+      for (const b of nameBytes) if (b === 0 || b >= 0x80) return undefined;
+      const name = decodeName(nameBytes, 0, nameBytes.length);
+      p += pad(nameSize);
+      const typeAt = p;
+      p += pad(typeSize);
+      const spaceAt = p;
+      p += pad(spaceSize);
+      // Datatype: variable-length (class 9) string (type 1); character set in bits 8-11.
+      if (typeSize < 8 || (r.u8(typeAt) & 0x0f) !== 9 || (r.u8(typeAt + 1) & 0x0f) !== 1) return undefined;
+      const cset = r.u8(typeAt + 2) & 0x0f;
+      if (cset > 1) return undefined;
+      // Dataspace: scalar.
+      const sv = r.u8(spaceAt);
+      if (!((sv === 1 && r.u8(spaceAt + 1) === 0) || (sv === 2 && r.u8(spaceAt + 3) === 0))) return undefined;
+      if (p + 8 + r.offsetSize > m.data + m.size) return undefined;
+      const length = r.u32(p);
+      const collection = r.address(p + 4);
+      const index = r.u32(p + 4 + r.offsetSize);
+      if (length === 0 || collection <= 0) return undefined;
+      const bytes = this.#heapObject(collection, index);
+      if (!bytes || bytes.length < length) return undefined;
+      const data = bytes.subarray(0, length);
+      const nul = data.indexOf(0);
+      const text = nul < 0 ? data : data.subarray(0, nul);
+      let value = "";
+      if (cset === 1) value = UTF8.decode(text);
+      else for (const b of text) value += String.fromCharCode(b);
+      out.push([name, value]);
+    }
+    out.sort((a, b) => byteOrder(a[0], b[0]));
+    return new Map(out);
+  }
+
+  /** Object `index` of the global heap collection at `address` (collections cached while open). */
+  #heapObject(address: number, index: number): Uint8Array | undefined {
+    let objects = this.#heaps.get(address);
+    if (!objects) {
+      const r = this.#r;
+      if (!r.signature(address, "GCOL") || r.u8(address + 4) !== 1) return undefined;
+      const size = r.length(address + 8);
+      const headerSize = 8 + r.lengthSize;
+      if (size < headerSize) return undefined;
+      r.check(address, size, "global heap collection");
+      objects = new Map();
+      const end = address + size;
+      let p = address + headerSize;
+      while (p + 8 + r.lengthSize <= end) {
+        const i = r.u16(p);
+        const objectSize = r.length(p + 8);
+        if (i === 0 || objectSize < 0) break; // free space ends the collection
+        const at = p + 8 + r.lengthSize;
+        if (at + objectSize > end) return undefined;
+        objects.set(i, r.bytes(at, objectSize).slice());
+        p = at + ((objectSize + 7) & ~7);
+      }
+      this.#heaps.set(address, objects);
+    }
+    return objects.get(index);
   }
 
   #checkOpen(): void {
@@ -782,6 +928,8 @@ interface HeaderMessage {
   readonly type: number;
   readonly data: number;
   readonly size: number;
+  /** Message flags (bit 1: the message is shared, its body a reference to the real one). */
+  readonly flags: number;
   /** v2 headers: the chunk (`OHDR`/`OCHK` signature) holding the message and its checksum position. */
   readonly chunk?: { readonly start: number; readonly checksum: number };
 }
@@ -821,13 +969,16 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
     while (p + headerSize <= end) {
       let type: number;
       let size: number;
+      let flags: number;
       if (v2) {
         type = r.u8(p);
         size = r.u16(p + 1);
+        flags = r.u8(p + 3);
         p += headerSize;
       } else {
         type = r.u16(p);
         size = r.u16(p + 2);
+        flags = r.u8(p + 4);
         p += 8;
       }
       if (p + size > end) break;
@@ -842,7 +993,7 @@ function headerMessages(r: BlockReader, address: number): HeaderMessage[] {
           if (!r.signature(at, "OCHK")) throw new Damaged(`bad continuation block signature at ${at}`);
           blocks.push({ start: at + 4, end: at + len - 4, chunk: { start: at, checksum: at + len - 4 } });
         } else blocks.push({ start: at, end: at + len });
-      } else if (type !== 0) out.push(chunk ? { type, data: p, size, chunk } : { type, data: p, size });
+      } else if (type !== 0) out.push(chunk ? { type, data: p, size, flags, chunk } : { type, data: p, size, flags });
       p += size;
     }
   }

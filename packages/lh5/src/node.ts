@@ -3,6 +3,7 @@
  * (`openLh5`, `readLh5`, `listLh5`, `openLh5Links`, `listGroupMembers` take a path as well as the
  * sources of the main entry; h5wasm's NODERAWFS build reads paths in place) and the writer.
  */
+import { inflateSync } from "node:zlib";
 import { openFileSourceSync, loadH5RuntimeNode } from "@daqkit/io/node";
 import { type Lh5Links, type Lh5LinksSource, type OpenLh5LinksOptions, Lh5Links as Links, linksOpenError } from "./fast-links.js";
 import {
@@ -23,7 +24,11 @@ export * from "./index.js";
 export { Lh5Writer, openLh5Writer, writeLh5 } from "./writer.js";
 export type { Lh5WriterOptions, WriteMode, WriteOptions } from "./writer.js";
 
-const NODE: Lh5OpenPlatform = { loadRuntime: loadH5RuntimeNode, openFileSync: openFileSourceSync, enterRead };
+/** Node's zlib for deflated chunks read directly (one output buffer of the chunk's size, plus slack for the end check). */
+const inflate = (input: Uint8Array, expectedSize: number): Uint8Array =>
+  inflateSync(input, { chunkSize: Math.max(1024, expectedSize + 64), maxOutputLength: Math.max(1, expectedSize) });
+
+const NODE: Lh5OpenPlatform = { loadRuntime: loadH5RuntimeNode, openFileSync: openFileSourceSync, enterRead, inflate };
 
 /**
  * Open an LH5 (HDF5) file for reading: a host path (read in place by h5wasm's NODERAWFS build, no

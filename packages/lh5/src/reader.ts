@@ -10,12 +10,13 @@ import {
   type OpenH5UrlOptions,
   openH5Url,
 } from "@daqkit/io";
-import type { Dataset, Group, File as H5File } from "h5wasm";
+import type { Dataset, Group, File as H5File, Metadata } from "h5wasm";
 import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
 import { type H5RawModule, dtypeName, elementCtor, readDatasetRanges, readRowsInto, toFloat64 } from "./dataset-read.js";
 import { decodeEncodedArray } from "./codecs.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
-import { type SyncByteSource, checkLh5Structure } from "./fast-links.js";
+import { type DirectSource, DirectReader, type Inflate } from "./direct-read.js";
+import { Lh5Links, type SyncByteSource, checkLh5Structure } from "./fast-links.js";
 import { BUILTIN_FILTERS, FILTER_NAMES } from "./filters.js";
 import { type Ranges, type RowSelection, normalizeRows, rangesLength } from "./selection.js";
 import type {
@@ -60,6 +61,12 @@ export interface OpenLh5Options {
    * file, wait at most this long for it to commit before failing with `LH5_BUSY` (default 10 000 ms).
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * Read integer and float datasets straight from the file into the output arrays (default true):
+   * contiguous, compact and chunked storage (deflate where the platform inflates — Node —, shuffle),
+   * one copy per byte. Other layouts and filters always go through h5wasm; false sends every read there.
+   */
+  readonly direct?: boolean;
 }
 
 /** Options of {@link Lh5File.readObject} and {@link Lh5File.readTable}. */
@@ -229,17 +236,53 @@ export class Lh5File {
   readonly #entities = new Map<string, Group | Dataset>();
   readonly #attrCache = new Map<string, AttrEntry>();
   readonly #filtersChecked = new Set<string>();
+  readonly #metaCache = new Map<string, Metadata>();
 
   readonly #onClose: (() => void) | undefined;
+  readonly #raw: RawAccess | undefined;
+  readonly #classes: EntityClasses | undefined;
+  #direct: DirectReader | null | undefined;
+  #links: Lh5Links | undefined;
 
   /** @internal use {@link openLh5}. */
-  constructor(path: string, opened: H5OpenFile, filters: ReadonlySet<number>, module?: H5RawModule, onClose?: () => void) {
+  constructor(
+    path: string,
+    opened: H5OpenFile,
+    filters: ReadonlySet<number>,
+    module?: H5RawModule,
+    onClose?: () => void,
+    raw?: RawAccess,
+    classes?: EntityClasses,
+  ) {
     this.path = path;
     this.#opened = opened;
     this.#file = opened.file;
     this.#filters = filters;
     this.#module = module;
     this.#onClose = onClose;
+    this.#raw = raw;
+    this.#classes = classes;
+  }
+
+  /** The direct reader (raw bytes straight into typed arrays), made on first use; null when unavailable. */
+  #directReader(): DirectReader | undefined {
+    if (this.#direct === undefined) {
+      this.#direct = null;
+      if (this.#raw) {
+        try {
+          this.#links = Lh5Links.open(this.#raw.source, { name: this.path });
+          this.#direct = new DirectReader(this.#links, this.#raw.source, this.#raw.inflate);
+        } catch {
+          // metadata the fast lister does not read: every read goes through h5wasm
+        }
+      }
+    }
+    return this.#direct ?? undefined;
+  }
+
+  /** @internal Number of reads served by the direct reader (tests). */
+  get directReads(): number {
+    return this.#direct?.hits ?? 0;
   }
 
   /** Close the HDF5 file. Safe to call more than once. */
@@ -249,7 +292,10 @@ export class Lh5File {
     this.#entities.clear();
     this.#attrCache.clear();
     this.#filtersChecked.clear();
+    this.#metaCache.clear();
     try {
+      this.#links?.close();
+      this.#raw?.close?.();
       this.#opened.close();
     } finally {
       this.#onClose?.();
@@ -300,7 +346,10 @@ export class Lh5File {
     if (cached) return cached;
     let entity: unknown;
     try {
-      entity = this.#file.get(p);
+      // Kind from the object header (the fast lister), without asking HDF5 for the object type.
+      const kind = this.#classes && this.#directReader() ? this.#links?.kindOf(p) : undefined;
+      if (kind && this.#classes) entity = new this.#classes[kind === "group" ? "Group" : "Dataset"](this.#file.file_id, `/${p}`);
+      else entity = this.#file.get(p);
     } catch {
       entity = null;
     }
@@ -323,6 +372,14 @@ export class Lh5File {
     // A failed attribute read is an error, never "no attributes": a table listed as "(no datatype)"
     // with its units gone would be a silent wrong answer.
     const p = normalizePath(entity.path);
+    const fast = this.#fastAttributes(p);
+    if (fast) {
+      const attrs: Record<string, AttrValue> = {};
+      for (const [name, value] of fast) if (name !== "datatype") attrs[name] = value;
+      const entry: AttrEntry = { datatype: fast.get("datatype"), attrs, parsed: undefined };
+      this.#attrCache.set(entity.path, entry);
+      return entry;
+    }
     let names: string[];
     try {
       names = this.#module?.get_attribute_names ? this.#module.get_attribute_names(entity.file_id, entity.path) : Object.keys(entity.attrs);
@@ -344,6 +401,27 @@ export class Lh5File {
     const entry: AttrEntry = { datatype, attrs, parsed: undefined };
     this.#attrCache.set(entity.path, entry);
     return entry;
+  }
+
+  /** Attributes read from the object header without h5wasm when they are all plain strings (see `Lh5Links.stringAttributes`). */
+  #fastAttributes(p: string): Map<string, string> | undefined {
+    if (!this.#directReader()) return undefined;
+    try {
+      return this.#links?.stringAttributes(p);
+    } catch {
+      return undefined; // h5wasm reads them (and reports damage)
+    }
+  }
+
+  /** h5wasm's metadata of a dataset, asked once per open file (each call builds it anew in wasm). */
+  #meta(ds: Dataset, p: string): Metadata {
+    let m = this.#metaCache.get(p);
+    if (!m) {
+      // Numeric datasets the direct reader takes: from the object header, no wasm call.
+      m = this.#directReader()?.describe(p)?.meta ?? ds.metadata;
+      this.#metaCache.set(p, m);
+    }
+    return m;
   }
 
   #datatypeString(entity: Group | Dataset): string | undefined {
@@ -379,8 +457,9 @@ export class Lh5File {
    * returns garbage, not an error, for a chunk whose filter is not registered (spec lh5 §6.1), so
    * the check must come before the read, never after it.
    */
-  #guardedRead<T>(ds: Dataset, p: string, read: () => T): T {
-    this.#checkFilters(ds, p);
+  #guardedRead<T>(ds: Dataset, p: string, read: () => T, meta?: Metadata): T {
+    // The direct reader only takes datasets whose pipeline is deflate/shuffle (built in): nothing to check.
+    if (!(meta && this.#directReader()?.layout(ds.path, meta))) this.#checkFilters(ds, p);
     return read();
   }
 
@@ -483,9 +562,11 @@ export class Lh5File {
       case "Array":
       case "FixedSizeArray":
       case "ArrayOfEqualSizedArrays":
-        return this.#dataset(p).shape?.[0] ?? 1;
-      case "VectorOfVectors":
-        return this.#dataset(this.#child(p, "cumulative_length")).shape?.[0] ?? 0;
+        return this.#meta(this.#dataset(p), p).shape?.[0] ?? 1;
+      case "VectorOfVectors": {
+        const cl = this.#child(p, "cumulative_length");
+        return this.#meta(this.#dataset(cl), cl).shape?.[0] ?? 0;
+      }
       case "VectorOfEncodedVectors":
       case "ArrayOfEncodedEqualSizedArrays":
         return this.#dataset(this.#child(joinPath(p, "encoded_data"), "cumulative_length")).shape?.[0] ?? 0;
@@ -650,8 +731,7 @@ export class Lh5File {
       case "Array":
       case "FixedSizeArray":
       case "ArrayOfEqualSizedArrays": {
-        const ds = this.#dataset(p);
-        const n = ds.shape?.[0] ?? 0;
+        const n = this.#meta(this.#dataset(p), p).shape?.[0] ?? 0;
         return this.#readArray(p, dt.type, text, dt.element, attrs, this.#ranges(rows, n, p));
       }
       case "VectorOfVectors": {
@@ -755,8 +835,13 @@ export class Lh5File {
     ranges: Ranges,
   ): LgdoArray | ArrayOfEqualSizedArrays {
     const ds = this.#dataset(p);
-    const meta = ds.metadata;
-    let data = this.#guardedRead(ds, p, () => readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module));
+    const meta = this.#meta(ds, p);
+    let data = this.#guardedRead(
+      ds,
+      p,
+      () => readDatasetRanges(ds, meta, ranges, this.#where(p), this.#module, this.#directReader()),
+      meta,
+    );
     if (element.kind === "bool" && !(data instanceof Uint8Array)) {
       const u = new Uint8Array(data.length);
       for (let i = 0; i < data.length; i++) u[i] = (data as ArrayLike<number | bigint | string>)[i] ? 1 : 0;
@@ -780,8 +865,14 @@ export class Lh5File {
       clStarts[k] = a > 0 && (ranges.stops[k] as number) >= a ? a - 1 : a;
     }
     const clRanges: Ranges = { starts: clStarts, stops: ranges.stops };
+    const clMeta = this.#meta(clDs, clPath);
     const clRaw = toFloat64(
-      this.#guardedRead(clDs, clPath, () => readDatasetRanges(clDs, clDs.metadata, clRanges, this.#where(clPath), this.#module)),
+      this.#guardedRead(
+        clDs,
+        clPath,
+        () => readDatasetRanges(clDs, clMeta, clRanges, this.#where(clPath), this.#module, this.#directReader()),
+        clMeta,
+      ),
     );
     const total = rangesLength(ranges);
     const cumulativeLength = new Float64Array(total);
@@ -814,7 +905,7 @@ export class Lh5File {
       checkRangesWithin(fdRanges, nInner, this.#where(fdPath), this.#ctx(fdPath));
       flattened = this.#readVov(fdPath, fdText, fdAttrs, fdRanges);
     } else if (fdDt.type === "Array" || fdDt.type === "FixedSizeArray") {
-      const nInner = this.#dataset(fdPath).shape?.[0] ?? 0;
+      const nInner = this.#meta(this.#dataset(fdPath), fdPath).shape?.[0] ?? 0;
       checkRangesWithin(fdRanges, nInner, this.#where(fdPath), this.#ctx(fdPath));
       flattened = this.#readArray(fdPath, fdDt.type, fdText, fdDt.element, fdAttrs, fdRanges) as LgdoArray;
     } else {
@@ -1105,6 +1196,25 @@ export interface Lh5OpenPlatform {
    * returns what to release when the file is closed.
    */
   readonly enterRead?: (path: string, timeoutMs?: number) => Promise<{ release(): void } | undefined>;
+  /** A synchronous zlib inflater for the direct reader (Node's); without it deflated chunks go through h5wasm. */
+  readonly inflate?: Inflate;
+}
+
+/** h5wasm's entity classes (constructed directly for objects whose kind the fast lister knows). @internal */
+export interface EntityClasses {
+  readonly Group: new (fileId: bigint, path: string) => Group;
+  readonly Dataset: new (fileId: bigint, path: string) => Dataset;
+}
+
+/**
+ * What the direct reader of an open file reads: the file's bytes (kept open while the file is) and
+ * the platform's inflater.
+ * @internal
+ */
+export interface RawAccess {
+  readonly source: DirectSource;
+  readonly inflate?: Inflate;
+  close?(): void;
 }
 
 function isByteSource(source: object): source is ByteSource {
@@ -1188,17 +1298,19 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       checkBeforeOpen(file, name);
     } catch (error) {
       mark?.release();
-      throw error;
-    } finally {
       file.closeSync();
+      throw error;
     }
     try {
       opened = rt.openPath(source);
     } catch (error) {
       mark?.release();
+      file.closeSync();
       throw openError(error, name);
     }
-    return fileOf(rt, name, opened, options, mark && (() => mark.release()));
+    // The descriptor stays open for the direct reader (the file is not modified while marked as read).
+    const raw: RawAccess = { source: file, close: () => file.closeSync(), ...(platform.inflate ? { inflate: platform.inflate } : {}) };
+    return fileOf(rt, name, opened, options, mark && (() => mark.release()), raw);
   } else {
     let bytes: Uint8Array | undefined;
     if (source instanceof Uint8Array) bytes = source;
@@ -1210,14 +1322,18 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       name ??= blob.name ?? "blob";
       const inWorker = rt.kind === "browser" && typeof (globalThis as { FileReaderSync?: unknown }).FileReaderSync === "function";
       if (inWorker) {
-        checkBeforeOpen(blobSource(blob, name) as SyncByteSource, name);
+        const blobBytes = blobSource(blob, name) as SyncByteSource;
+        checkBeforeOpen(blobBytes, name);
         try {
           // The shared channel when the worker is cross-origin isolated (no per-slice buffers), else WORKERFS.
           opened = await openH5Blob(rt, blob as unknown as Blob, { name });
         } catch (error) {
           throw openError(error, name);
         }
-        return fileOf(rt, name, opened, options);
+        return fileOf(rt, name, opened, options, undefined, {
+          source: blobBytes,
+          ...(platform.inflate ? { inflate: platform.inflate } : {}),
+        });
       }
       try {
         bytes = new Uint8Array(await blob.arrayBuffer());
@@ -1234,14 +1350,15 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       }
     }
     name ??= "bytes";
-    checkBeforeOpen(bytesSource(bytes, name) as SyncByteSource, name);
+    const inMemory = bytesSource(bytes, name) as SyncByteSource;
+    checkBeforeOpen(inMemory, name);
     try {
       opened = rt.openBytes(bytes, name);
     } catch (error) {
       throw openError(error, name);
     }
+    return fileOf(rt, name, opened, options, undefined, { source: inMemory, ...(platform.inflate ? { inflate: platform.inflate } : {}) });
   }
-  return fileOf(rt, name, opened, options);
 }
 
 /**
@@ -1267,10 +1384,23 @@ export async function openLh5UrlOn(
   return fileOf(rt, name, opened, options);
 }
 
-function fileOf(rt: H5Runtime, name: string, opened: H5OpenFile, options: OpenLh5Options, onClose?: () => void): Lh5File {
+function fileOf(rt: H5Runtime, name: string, opened: H5OpenFile, options: OpenLh5Options, onClose?: () => void, raw?: RawAccess): Lh5File {
   const filters = new Set(BUILTIN_FILTERS);
   if (options.plugins ?? true) for (const id of rt.pluginFilters) filters.add(id);
-  return new Lh5File(name, opened, filters, rt.h5.Module as unknown as H5RawModule, onClose);
+  if (raw && options.direct === false) {
+    raw.close?.();
+    raw = undefined;
+  }
+  const classes = rt.h5 as unknown as Partial<EntityClasses>;
+  return new Lh5File(
+    name,
+    opened,
+    filters,
+    rt.h5.Module as unknown as H5RawModule,
+    onClose,
+    raw,
+    classes.Group && classes.Dataset ? (classes as EntityClasses) : undefined,
+  );
 }
 
 /**

@@ -183,5 +183,10 @@ if (caseArg >= 0) {
         `output ${(res.outputRows / res.loadSeconds / 1e6).toFixed(2)} M rows/s; peak RSS ${res.peakRssMiB.toFixed(0)} MiB (pygama ${ref.peakMiB} MiB)` +
         (res.passingChecked ? "" : "  !! cut check failed"),
     );
+    const figure = (workload, metric, value, better) => console.log(`@@bench ${JSON.stringify({ workload, metric, value, better })}`);
+    const name = `loader.load-${kind === "hit" ? "no-tcm" : "tcm"}${res.workers === 1 ? "" : `-${res.workers}w`}`;
+    figure(name, "M hits/s", Number((rowsPerS / 1e6).toFixed(3)), "higher");
+    figure(`${name}.cpu`, "M hits/CPU-s", Number((res.inputRows / res.loadCpuSeconds / 1e6).toFixed(3)), "higher");
+    figure(`${name}.peak-rss`, "MiB", Number(res.peakRssMiB.toFixed(0)), "lower");
   }
 }
