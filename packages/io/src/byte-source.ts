@@ -28,6 +28,11 @@ export interface ByteSource {
    * per read costs its page faults again every time.
    */
   readInto?(offset: number, target: Uint8Array): Promise<void>;
+  /**
+   * The synchronous twin of {@link ByteSource.readInto} (bytes in memory, Node files): decoders that
+   * read raw data straight into their output array use it to copy each byte once.
+   */
+  readIntoSync?(offset: number, target: Uint8Array): void;
   /** Release the underlying handle (Node files); a no-op elsewhere. Reads after `close` fail. */
   close?(): Promise<void>;
 }
@@ -67,6 +72,7 @@ export function bytesSource(bytes: Uint8Array | ArrayBufferView | ArrayBuffer, n
     name,
     size,
     readSync,
+    readIntoSync: (offset, target) => target.set(readSync(offset, target.byteLength)),
     read: async (offset, length) => readSync(offset, length),
   };
 }

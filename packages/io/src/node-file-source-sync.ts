@@ -6,6 +6,7 @@ import { fileSystemError } from "./node-file-source.js";
 /** A synchronous Node file source: `readSync` always present, plus a synchronous `closeSync`. */
 export interface SyncFileSource extends ByteSource {
   readSync(offset: number, length: number): Uint8Array;
+  readIntoSync(offset: number, target: Uint8Array): void;
   /** Close the descriptor now (idempotent); `close()` does the same. */
   closeSync(): void;
 }
@@ -36,8 +37,15 @@ export function openFileSourceSync(path: string): SyncFileSource {
   let closed = false;
   const readSyncAt = (offset: number, length: number): Uint8Array => {
     if (closed) throw new IoError("IO_FAILED", `io: ${path}: read after close`, { path, offset, length, size });
-    checkRange(path, size, offset, length);
+    checkRange(path, size, offset, length); // before allocating: a length from a damaged file may be absurd
     const out = new Uint8Array(length);
+    readIntoAt(offset, out);
+    return out;
+  };
+  const readIntoAt = (offset: number, out: Uint8Array): void => {
+    const length = out.byteLength;
+    if (closed) throw new IoError("IO_FAILED", `io: ${path}: read after close`, { path, offset, length, size });
+    checkRange(path, size, offset, length);
     let done = 0;
     try {
       while (done < length) {
@@ -56,7 +64,6 @@ export function openFileSourceSync(path: string): SyncFileSource {
         size,
       });
     }
-    return out;
   };
   const closeNow = (): void => {
     if (closed) return;
@@ -67,6 +74,7 @@ export function openFileSourceSync(path: string): SyncFileSource {
     name: path,
     size,
     readSync: readSyncAt,
+    readIntoSync: readIntoAt,
     read: async (offset, length) => readSyncAt(offset, length),
     closeSync: closeNow,
     close: async () => closeNow(),
