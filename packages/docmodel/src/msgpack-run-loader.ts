@@ -297,9 +297,28 @@ class PageBuilder {
     const afterUid = this.afterUidPattern;
     if (p + afterUid.length + 1 > d.end || !afterUid.matchAt(view, b, p)) return false;
     d.pos = p + afterUid.length;
-    if (!d.nextIsNumber() || isFloatByte(b[d.pos] as number)) return false;
-    const seq = d.decode();
-    if (typeof seq !== "number") return false;
+    // seq_num: a msgpack int (a float would not re-export alike); the usual unsigned forms inline.
+    p = d.pos;
+    const sb = b[p] as number;
+    let seq: number;
+    if (sb <= 0x7f) {
+      seq = sb;
+      d.pos = p + 1;
+    } else if (sb === 0xcc && p + 2 <= d.end) {
+      seq = b[p + 1] as number;
+      d.pos = p + 2;
+    } else if (sb === 0xcd && p + 3 <= d.end) {
+      seq = view.getUint16(p + 1);
+      d.pos = p + 3;
+    } else if (sb === 0xce && p + 5 <= d.end) {
+      seq = view.getUint32(p + 1);
+      d.pos = p + 5;
+    } else {
+      if (!d.nextIsNumber() || isFloatByte(sb)) return false;
+      const v = d.decode();
+      if (typeof v !== "number") return false;
+      seq = v;
+    }
     const tail = this.tail;
     if (tail !== undefined) {
       p = d.pos;
@@ -410,6 +429,9 @@ class PageBuilder {
     return page;
   }
 }
+
+/** A record's array header and name when it is an `event_page`. */
+const EVENT_PAGE_HEAD = new BytePattern(new Uint8Array([0x92, 0xaa, ...Array.from("event_page", (c) => c.charCodeAt(0))]), [0, 12]);
 
 const FLOAT64_MARKER = new Uint8Array([0xcb]);
 const VALUE_SLOT = new Uint8Array(8);
@@ -588,16 +610,23 @@ function loadMsgpackRunWindows(w: RecordWindows, path: string | undefined): Blue
     }
     const offset = d.pos;
     try {
-      const n = d.peekArrayLength();
-      if (n !== 2 || !d.nextIsString()) {
-        const at = w.base + offset;
-        throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: ${label}: record ${index} at byte ${at}: expected [name, doc]`, {
-          path,
-          byteOffset: at,
-          recordIndex: index,
-        });
+      // `[` + "event_page" (the usual record) is matched as bytes; anything else is decoded.
+      let name: string;
+      if (run && d.pos + EVENT_PAGE_HEAD.length <= w.length && EVENT_PAGE_HEAD.matchAt(d.view, d.bytes, d.pos)) {
+        d.pos += EVENT_PAGE_HEAD.length;
+        name = "event_page";
+      } else {
+        const n = d.peekArrayLength();
+        if (n !== 2 || !d.nextIsString()) {
+          const at = w.base + offset;
+          throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: ${label}: record ${index} at byte ${at}: expected [name, doc]`, {
+            path,
+            byteOffset: at,
+            recordIndex: index,
+          });
+        }
+        name = d.decode() as string;
       }
-      const name = d.decode() as string;
       const docStart = d.pos;
       let appended = false;
       if (run && name === "event_page") {
