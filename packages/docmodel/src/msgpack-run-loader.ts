@@ -1,6 +1,6 @@
 import type { EventPage, RunStart } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import { MsgpackDecoder, TruncatedInput } from "./msgpack/decoder.js";
+import { type MsgpackDecoder, TruncatedInput } from "./msgpack/decoder.js";
 import { MsgpackEncoder } from "./msgpack/encoder.js";
 import { RecordWindows, type SyncReadableSource, WINDOW_BYTES } from "./msgpack/windows.js";
 import { inRecord, recordDecoder } from "./msgpack-records.js";

@@ -242,7 +242,9 @@ function typedColumn(
   }
   let dtype = info.dtype;
   const wholeToInt = dk?.dtype === "integer" || (plainNumbers && dk?.dtype !== "number");
-  if (data instanceof Float64Array && width === 1 && wholeToInt && data.every((v) => Number.isSafeInteger(v))) {
+  // Plain numbers go as scalarColumn takes them (any whole number; beyond 2^53 it is already inexact).
+  const whole = plainNumbers ? Number.isInteger : Number.isSafeInteger;
+  if (data instanceof Float64Array && width === 1 && wholeToInt && data.every((v) => whole(v))) {
     data = BigInt64Array.from(data, (v) => BigInt(v));
     dtype = "<i8";
   }

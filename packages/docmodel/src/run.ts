@@ -16,7 +16,6 @@ import { COALESCED_PAGES, eventFromPage, packDatumPage, packEventPage, unpackDat
 import { type ReadOptions, type StreamColumns, readStreamColumns } from "./read-stream.js";
 import { checkStructure } from "./structure.js";
 
-
 /** One stream (descriptors sharing a `name`) of a {@link BlueskyRun}. */
 export class RunStream {
   constructor(

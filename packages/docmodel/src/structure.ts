@@ -106,7 +106,8 @@ function checkDataKeys(c: Checker, dataKeys: Record<string, unknown>, prefix: st
  * typed array other than a BigInt one holds numbers only.
  */
 function allOfType(values: ArrayLike<unknown>, type: "number" | "string"): boolean {
-  if (ArrayBuffer.isView(values) && !(values instanceof DataView)) return type === "number" && !(values instanceof BigInt64Array || values instanceof BigUint64Array);
+  if (ArrayBuffer.isView(values) && !(values instanceof DataView))
+    return type === "number" && !(values instanceof BigInt64Array || values instanceof BigUint64Array);
   for (let i = 0; i < values.length; i++) if (typeof values[i] !== type) return false;
   return true;
 }

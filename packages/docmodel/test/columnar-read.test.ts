@@ -13,6 +13,7 @@ import { bytesSource } from "@daqkit/io";
 import fc from "fast-check";
 import { Packr, Unpackr } from "msgpackr";
 import { afterAll, describe, expect, it } from "vitest";
+import { scaled } from "../../../test/support/fault.js";
 import {
   type BlueskyRun,
   DocModelError,
@@ -51,7 +52,11 @@ const KEY_POOL = ["x", "y", "det_1", "motor.readback", "é", "a_rather_long_key_
 
 /** A value for a key of `dtype`: mostly what the DataKey says, sometimes something else (the generic path). */
 function keyValue(dtype: Dtype): fc.Arbitrary<unknown> {
-  const anyNumber = fc.oneof(fc.double(), fc.integer(), fc.integer({ min: -1000, max: 1000 }).map((i) => i + 0.5));
+  const anyNumber = fc.oneof(
+    fc.double(),
+    fc.integer(),
+    fc.integer({ min: -1000, max: 1000 }).map((i) => i + 0.5),
+  );
   switch (dtype) {
     case "number":
       return fc.oneof({ weight: 8, arbitrary: fc.double({ noNaN: false }) }, { weight: 2, arbitrary: fc.integer() });
@@ -69,7 +74,10 @@ const runSpec: fc.Arbitrary<RunSpec> = fc
     fc.record({
       name: fc.constantFrom("primary", "primary", "baseline"),
       keys: fc.uniqueArray(
-        fc.record({ key: fc.constantFrom(...KEY_POOL), dtype: fc.constantFrom<Dtype>("number", "number", "number", "integer", "string", "array") }),
+        fc.record({
+          key: fc.constantFrom(...KEY_POOL),
+          dtype: fc.constantFrom<Dtype>("number", "number", "number", "integer", "string", "array"),
+        }),
         { minLength: 1, maxLength: 4, selector: (k) => k.key },
       ),
     }),
@@ -83,7 +91,10 @@ const runSpec: fc.Arbitrary<RunSpec> = fc
           fc.record({
             d: fc.constant(d),
             values: fc.tuple(...(descriptors[d]?.keys ?? []).map((k) => keyValue(k.dtype))),
-            time: fc.oneof({ weight: 9, arbitrary: fc.double({ min: 1.6e9, max: 1.8e9, noNaN: true }) }, { weight: 1, arbitrary: fc.constant(1.7e9) }),
+            time: fc.oneof(
+              { weight: 9, arbitrary: fc.double({ min: 1.6e9, max: 1.8e9, noNaN: true }) },
+              { weight: 1, arbitrary: fc.constant(1.7e9) },
+            ),
             ts: fc.array(fc.double({ min: 1.6e9, max: 1.8e9, noNaN: true }), { minLength: 4, maxLength: 4 }),
             floatSeq: fc.nat(19).map((i) => i === 0),
             dropKey: fc.nat(19).map((i) => i === 0),
@@ -104,7 +115,14 @@ function documents(spec: RunSpec): DocumentPair[] {
     time: 1.6e9 + i,
     name: d.name,
     data_keys: Object.fromEntries(
-      d.keys.map((k) => [k.key, { dtype: k.dtype === "string" ? "string" : k.dtype === "array" ? "array" : k.dtype, shape: k.dtype === "array" ? [2] : [], source: "sim" }]),
+      d.keys.map((k) => [
+        k.key,
+        {
+          dtype: k.dtype === "string" ? "string" : k.dtype === "array" ? "array" : k.dtype,
+          shape: k.dtype === "array" ? [2] : [],
+          source: "sim",
+        },
+      ]),
     ),
   }));
   for (const d of descriptors) out.push(["descriptor", d]);
@@ -216,7 +234,7 @@ describe("columnar msgpack loader (issue 17)", () => {
           expect(observe(() => windowed(bytes, windowBytes))).toEqual(expected);
         }
       }),
-      { numRuns: 150 },
+      { numRuns: scaled(150) },
     );
   });
 
@@ -229,7 +247,7 @@ describe("columnar msgpack loader (issue 17)", () => {
           ...decodeMsgpackRecords(bytes),
         ]);
       }),
-      { numRuns: 100 },
+      { numRuns: scaled(100) },
     );
   });
 
@@ -241,7 +259,7 @@ describe("columnar msgpack loader (issue 17)", () => {
         const whole = observe(() => loadMsgpackRunBytes(cut));
         expect(observe(() => windowed(cut, windowBytes))).toEqual(whole);
       }),
-      { numRuns: 150 },
+      { numRuns: scaled(150) },
     );
   });
 
@@ -249,7 +267,10 @@ describe("columnar msgpack loader (issue 17)", () => {
     const n = PAGE_ROWS + 1234;
     const pairs: DocumentPair[] = [
       ["start", { uid: "big", time: 1 }],
-      ["descriptor", { uid: "d", run_start: "big", time: 1, name: "primary", data_keys: { x: { dtype: "number", shape: [], source: "s" } } }],
+      [
+        "descriptor",
+        { uid: "d", run_start: "big", time: 1, name: "primary", data_keys: { x: { dtype: "number", shape: [], source: "s" } } },
+      ],
     ];
     for (let i = 0; i < n; i++) {
       pairs.push([
@@ -274,7 +295,10 @@ describe("columnar msgpack loader (issue 17)", () => {
   it("file readers go through windows: same run, records and index as from bytes; a cut file names the byte in the file", () => {
     const pairs: DocumentPair[] = [
       ["start", { uid: "file-run", time: 1 }],
-      ["descriptor", { uid: "d", run_start: "file-run", time: 1, name: "primary", data_keys: { s: { dtype: "string", shape: [], source: "s" } } }],
+      [
+        "descriptor",
+        { uid: "d", run_start: "file-run", time: 1, name: "primary", data_keys: { s: { dtype: "string", shape: [], source: "s" } } },
+      ],
     ];
     // Records of ~40 kB (larger than nothing but far from the 1 MiB window) and one of 3 MiB (larger than the window).
     for (let i = 0; i < 60; i++) {
@@ -298,17 +322,27 @@ describe("columnar msgpack loader (issue 17)", () => {
     expect(whole.error).toBe("DOCS_MSGPACK_TRUNCATED");
     expect(whole.byteOffset).toBeGreaterThan(1 << 20);
     expect(observe(() => loadMsgpackRun(cutPath))).toEqual(whole);
-    expect(() => indexMsgpackFile(cutPath)).toThrow(expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED", byteOffset: whole.byteOffset }));
-    expect(() => [...readMsgpackFile(cutPath)]).toThrow(expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED", byteOffset: whole.byteOffset }));
+    expect(() => indexMsgpackFile(cutPath)).toThrow(
+      expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED", byteOffset: whole.byteOffset }),
+    );
+    expect(() => [...readMsgpackFile(cutPath)]).toThrow(
+      expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED", byteOffset: whole.byteOffset }),
+    );
   });
 
   it("an error inside a record deep in a file names its byte in the file, not in the window", () => {
     const pairs: DocumentPair[] = [
       ["start", { uid: "bad-utf8", time: 1 }],
-      ["descriptor", { uid: "d", run_start: "bad-utf8", time: 1, name: "primary", data_keys: { s: { dtype: "string", shape: [], source: "s" } } }],
+      [
+        "descriptor",
+        { uid: "d", run_start: "bad-utf8", time: 1, name: "primary", data_keys: { s: { dtype: "string", shape: [], source: "s" } } },
+      ],
     ];
     for (let i = 0; i < 40; i++) {
-      pairs.push(["event", { uid: `u${i}`, time: 1 + i, seq_num: i + 1, descriptor: "d", filled: {}, data: { s: "é".repeat(20_000) }, timestamps: { s: 1 } }]);
+      pairs.push([
+        "event",
+        { uid: `u${i}`, time: 1 + i, seq_num: i + 1, descriptor: "d", filled: {}, data: { s: "é".repeat(20_000) }, timestamps: { s: 1 } },
+      ]);
     }
     const bytes = encodeMsgpackRun(pairs);
     // Break the UTF-8 of the 35th event's string: its first continuation byte becomes ASCII.

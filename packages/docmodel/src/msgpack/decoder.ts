@@ -257,9 +257,13 @@ export class MsgpackDecoder {
         continue;
       }
       this.pos = pos - 1;
-      throw new DocModelError("DOCS_MSGPACK_UNSUPPORTED", `msgpack: unsupported type byte 0x${b.toString(16)} at byte ${this.base + pos - 1}`, {
-        byteOffset: this.base + pos - 1,
-      });
+      throw new DocModelError(
+        "DOCS_MSGPACK_UNSUPPORTED",
+        `msgpack: unsupported type byte 0x${b.toString(16)} at byte ${this.base + pos - 1}`,
+        {
+          byteOffset: this.base + pos - 1,
+        },
+      );
     }
     if (pos > end) throw new TruncatedInput();
     this.pos = pos;
