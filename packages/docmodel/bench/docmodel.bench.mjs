@@ -9,7 +9,10 @@
 // fairer one (the load average is printed).
 // Run: pnpm exec turbo run build --filter @daqkit/docmodel && node packages/docmodel/bench/docmodel.bench.mjs
 // Env: DOCMODEL_BENCH_EVENTS (default 1e6), DAQKIT_BENCH_DATA (where the msgpack file goes; default a temp dir,
-// removed afterwards).
+// removed afterwards), DOCMODEL_BENCH_PHASES (comma-separated phase names, default all; the read phases need the
+// file the export phase writes).
+// Machine-readable output: one `@@bench {"workload":"docmodel.<phase>",…}` line per figure (events/s wall, events
+// per CPU-s, peak RSS).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -133,7 +136,9 @@ if (childPhase) {
   for (let i = 0; i < 1e8; i++) acc = (acc + i) | 0;
   const calib = process.cpuUsage(c0);
   console.log(`calibration: ${((calib.user + calib.system) / 1e5).toFixed(2)} ns CPU per trivial loop iteration (${acc & 1})`);
-  for (const name of Object.keys(LABELS)) {
+  const phases = process.env.DOCMODEL_BENCH_PHASES?.split(",") ?? Object.keys(LABELS);
+  for (const name of phases) {
+    if (!(name in LABELS)) throw new Error(`docmodel bench: unknown phase ${name} (phases: ${Object.keys(LABELS).join(", ")})`);
     const out = JSON.parse(
       execFileSync(process.execPath, [new URL(import.meta.url).pathname, name, dir], {
         encoding: "utf8",
@@ -148,6 +153,11 @@ if (childPhase) {
         `  ${out.seconds.toFixed(2)} s wall, ${out.cpuSeconds.toFixed(2)} s CPU → ${(cpuRate / 1e3).toFixed(0)} k events/CPU-s (${(cpuRate / REF[name]).toFixed(1)}×)` +
         `  peak RSS ${out.maxRssMiB} MiB  ${out.extra}`,
     );
+    const figure = (metric, value, better) =>
+      console.log(`@@bench ${JSON.stringify({ workload: `docmodel.${name}`, metric, value, better })}`);
+    figure("events/s", Math.round(rate), "higher");
+    figure("events/CPU-s", Math.round(cpuRate), "higher");
+    figure("peak RSS MiB", out.maxRssMiB, "lower");
   }
   if (!process.env.DAQKIT_BENCH_DATA) rmSync(base, { recursive: true, force: true });
 }

@@ -1,13 +1,14 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type AtomicFile, IoError, openAtomicFile } from "@daqkit/io/node";
+import { type AtomicFile, IoError, type SyncFileSource, openAtomicFile, openFileSourceSync } from "@daqkit/io/node";
 import { InMemoryCatalog, RUN_LOADER } from "./catalog.js";
 import type { DocumentPair, DocumentStream, RunStart, RunStop } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import { MsgpackDecoder, TruncatedInput } from "./msgpack/decoder.js";
-import { RecordEncoder, badRecord, decodeMsgpackRecords, inRecord, truncated } from "./msgpack-records.js";
+import { TruncatedInput } from "./msgpack/decoder.js";
+import { RecordWindows } from "./msgpack/windows.js";
+import { RecordEncoder, badRecord, decodeRecordWindows, inRecord, recordDecoder, truncated } from "./msgpack-records.js";
 import { checkStructure } from "./structure.js";
-import { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
+import { loadMsgpackRunSource } from "./msgpack-run-loader.js";
 import { type BlueskyRun, loadRunSync } from "./run.js";
 import { matchFiles } from "./tiff-node.js";
 import { validateDocument } from "./validation.js";
@@ -157,42 +158,81 @@ export async function exportMsgpack(documents: DocumentStream, dir: string, opti
   }
 }
 
-/** Encode a whole run to suitcase-msgpack bytes in memory (see {@link RecordEncoder}). */
-function readBytes(path: string): Buffer {
+function unreadable(path: string, e: unknown): DocModelError {
+  return new DocModelError("DOCS_FILE_UNREADABLE", `msgpack: cannot read ${path}: ${(e as Error).message}`, { path, cause: e });
+}
+
+/**
+ * Open `path` as a synchronous file source (@daqkit/io), run `fn` over it and close it. Readers go through it in
+ * windows of about 1 MiB ({@link RecordWindows}) instead of reading the whole file first. A file that cannot be opened
+ * or read (also half way, e.g. when it shrinks) is `DOCS_FILE_UNREADABLE`.
+ */
+function withFile<T>(path: string, fn: (source: SyncFileSource) => T): T {
+  let source: SyncFileSource;
   try {
-    return readFileSync(path);
+    source = openFileSourceSync(path);
   } catch (e) {
-    throw new DocModelError("DOCS_FILE_UNREADABLE", `msgpack: cannot read ${path}: ${(e as Error).message}`, { path, cause: e });
+    throw unreadable(path, e);
+  }
+  try {
+    return fn(source);
+  } catch (e) {
+    if (IoError.isInstance(e)) throw unreadable(path, e);
+    throw e;
+  } finally {
+    source.closeSync();
   }
 }
 
 /**
- * Read all records of a suitcase-msgpack file (an ingestor: `start` first is checked).
+ * Read all records of a suitcase-msgpack file (an ingestor: `start` first is checked). The file is read in windows
+ * as the records are consumed; it stays open until the generator finishes or is closed.
  * @throws DocModelError `DOCS_FILE_UNREADABLE`, `DOCS_NO_START`, and the errors of {@link decodeMsgpackRecords}
  */
 export function* readMsgpackFile(path: string, options: { validate?: boolean } = {}): Generator<DocumentPair> {
-  let first = true;
-  for (const pair of decodeMsgpackRecords(readBytes(path), path)) {
-    if (first && pair[0] !== "start") {
-      throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${pair[0]}', expected 'start'`, {
-        path,
-        recordIndex: 0,
-      });
+  let source: SyncFileSource;
+  try {
+    source = openFileSourceSync(path);
+  } catch (e) {
+    throw unreadable(path, e);
+  }
+  try {
+    let first = true;
+    const records = decodeRecordWindows(new RecordWindows(source), path);
+    for (;;) {
+      let next: IteratorResult<DocumentPair>;
+      try {
+        next = records.next();
+      } catch (e) {
+        if (IoError.isInstance(e)) throw unreadable(path, e);
+        throw e;
+      }
+      if (next.done) return;
+      const pair = next.value;
+      if (first && pair[0] !== "start") {
+        throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${pair[0]}', expected 'start'`, {
+          path,
+          recordIndex: 0,
+        });
+      }
+      first = false;
+      if (options.validate) validateDocument(pair[0], pair[1]);
+      yield pair;
     }
-    first = false;
-    if (options.validate) validateDocument(pair[0], pair[1]);
-    yield pair;
+  } finally {
+    source.closeSync();
   }
 }
 
 /**
  * Load a suitcase-msgpack file into a {@link BlueskyRun} (fast path: one-row numeric event pages are decoded
- * straight into typed columns). With `validate`, falls back to validating every record.
+ * straight into typed columns; the file is read in windows, never whole). With `validate`, falls back to validating
+ * every record.
  * @throws DocModelError as {@link readMsgpackFile}
  */
 export function loadMsgpackRun(path: string, options: { validate?: boolean } = {}): BlueskyRun {
   if (options.validate) return loadRunSync(readMsgpackFile(path, options));
-  return loadMsgpackRunBytes(readBytes(path), path);
+  return withFile(path, (source) => loadMsgpackRunSource(source, path));
 }
 
 Object.defineProperty(readMsgpackFile, RUN_LOADER, { value: loadMsgpackRun });
@@ -212,44 +252,60 @@ export interface MsgpackIndex {
  * @throws DocModelError `DOCS_NO_START`, `DOCS_MSGPACK_TRUNCATED`, `DOCS_MSGPACK_BAD_RECORD`, `DOCS_FILE_UNREADABLE`
  */
 export function indexMsgpackFile(path: string): MsgpackIndex | null {
-  const bytes = readBytes(path);
-  if (bytes.length === 0) return null;
-  const d = new MsgpackDecoder(bytes);
-  d.recordRules = true;
-  const names: string[] = [];
-  let start: RunStart | undefined;
-  let stop: RunStop | null = null;
-  while (d.pos < bytes.length) {
-    const offset = d.pos;
-    const index = names.length;
-    try {
-      const n = d.peekArrayLength();
-      if (n !== 2) throw badRecord(path, offset, index, n === -1 ? "found a non-array" : `found an array of ${n}`);
-      const name = d.decode();
-      if (typeof name !== "string") throw badRecord(path, offset, index, "name is not a string");
-      names.push(name);
-      if (index === 0 || (name === "stop" && stop === null)) {
-        const doc = d.decode();
-        if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw badRecord(path, offset, index, "doc is not a map");
-        if (index === 0) {
-          if (name !== "start")
-            throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${name}', expected 'start'`, {
-              path,
-              recordIndex: 0,
-            });
-          checkStructure("start", doc, typeof (doc as RunStart).uid === "string" ? (doc as RunStart).uid : "(no uid)");
-          start = doc as RunStart;
-        } else {
-          checkStructure("stop", doc, (start as RunStart).uid);
-          stop = doc as RunStop;
+  return withFile(path, (source) => {
+    if (source.size === 0) return null;
+    const w = new RecordWindows(source);
+    let d = recordDecoder(w);
+    const names: string[] = [];
+    let start: RunStart | undefined;
+    let stop: RunStop | null = null;
+    for (;;) {
+      if (d.pos >= w.length) {
+        if (w.eof) break;
+        w.advance(d.pos);
+        d = recordDecoder(w);
+        continue;
+      }
+      const offset = d.pos;
+      const at = w.base + offset;
+      const index = names.length;
+      try {
+        const n = d.peekArrayLength();
+        if (n !== 2) throw badRecord(path, at, index, n === -1 ? "found a non-array" : `found an array of ${n}`);
+        const name = d.decode();
+        if (typeof name !== "string") throw badRecord(path, at, index, "name is not a string");
+        if (index === 0 || (name === "stop" && stop === null)) {
+          const doc = d.decode();
+          if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw badRecord(path, at, index, "doc is not a map");
+          if (index === 0) {
+            if (name !== "start")
+              throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${name}', expected 'start'`, {
+                path,
+                recordIndex: 0,
+              });
+            checkStructure("start", doc, typeof (doc as RunStart).uid === "string" ? (doc as RunStart).uid : "(no uid)");
+            start = doc as RunStart;
+          } else {
+            checkStructure("stop", doc, (start as RunStart).uid);
+            stop = doc as RunStop;
+          }
+        } else d.skip();
+        names.push(name);
+      } catch (e) {
+        if (e instanceof TruncatedInput) {
+          if (!w.eof) {
+            // The record runs past the window: keep its bytes, read on and look at it again.
+            w.advance(offset);
+            d = recordDecoder(w);
+            continue;
+          }
+          throw truncated(path, at, index);
         }
-      } else d.skip();
-    } catch (e) {
-      if (e instanceof TruncatedInput) throw truncated(path, offset, index);
-      throw inRecord(e, path, offset, index);
+        throw inRecord(e, path, at, index);
+      }
     }
-  }
-  return { path, start: start as RunStart, stop, recordNames: names };
+    return { path, start: start as RunStart, stop, recordNames: names };
+  });
 }
 
 /** Options of {@link openMsgpackCatalog}. */

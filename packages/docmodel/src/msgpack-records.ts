@@ -2,6 +2,7 @@ import type { DocumentPair, Event, EventDescriptor, EventPage } from "./document
 import { DocModelError } from "./errors.js";
 import { MsgpackDecoder, TruncatedInput } from "./msgpack/decoder.js";
 import { MsgpackEncoder } from "./msgpack/encoder.js";
+import { RecordWindows } from "./msgpack/windows.js";
 import { packDatumPage, packEventPage } from "./pages.js";
 import { isWireFloat, wireFloatKeys } from "./python-values.js";
 
@@ -428,20 +429,37 @@ export function inRecord(e: unknown, path: string | undefined, offset: number, i
  * @throws DocModelError `DOCS_MSGPACK_TRUNCATED` (with byteOffset of the cut record), `DOCS_MSGPACK_BAD_RECORD`,
  *   `DOCS_MSGPACK_UNSUPPORTED`, `DOCS_MSGPACK_BAD_UTF8` (with the file, the str's byte offset and the record index)
  */
-export function* decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generator<DocumentPair> {
-  const d = new MsgpackDecoder(bytes);
-  d.recordRules = true;
+export function decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generator<DocumentPair> {
+  return decodeRecordWindows(new RecordWindows(bytes), path);
+}
+
+/** {@link decodeMsgpackRecords} over a file read in windows (never held whole). */
+export function* decodeRecordWindows(w: RecordWindows, path?: string): Generator<DocumentPair> {
+  let d = recordDecoder(w);
   let index = 0;
-  while (d.pos < bytes.length) {
+  for (;;) {
+    if (d.pos >= w.length) {
+      if (w.eof) return;
+      w.advance(d.pos);
+      d = recordDecoder(w);
+      continue;
+    }
     const offset = d.pos;
     let record: unknown;
     try {
       record = d.decode();
     } catch (e) {
-      if (e instanceof TruncatedInput) throw truncated(path, offset, index);
-      throw inRecord(e, path, offset, index);
+      if (e instanceof TruncatedInput) {
+        if (!w.eof) {
+          w.advance(offset);
+          d = recordDecoder(w);
+          continue;
+        }
+        throw truncated(path, w.base + offset, index);
+      }
+      throw inRecord(e, path, w.base + offset, index);
     }
-    if (!Array.isArray(record)) throw badRecord(path, offset, index, `found ${record === null ? "nil" : typeof record}`);
+    if (!Array.isArray(record)) throw badRecord(path, w.base + offset, index, `found ${record === null ? "nil" : typeof record}`);
     if (
       record.length !== 2 ||
       typeof record[0] !== "string" ||
@@ -449,9 +467,17 @@ export function* decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generat
       typeof record[1] !== "object" ||
       Array.isArray(record[1])
     ) {
-      throw badRecord(path, offset, index, `found an array of ${record.length}`);
+      throw badRecord(path, w.base + offset, index, `found an array of ${record.length}`);
     }
     yield record as unknown as DocumentPair;
     index++;
   }
+}
+
+/** A record decoder at the start of the window `w`. */
+export function recordDecoder(w: RecordWindows): MsgpackDecoder {
+  const d = new MsgpackDecoder(w.bytes, 0, w.length);
+  d.recordRules = true;
+  d.base = w.base;
+  return d;
 }

@@ -1,5 +1,11 @@
 import type { Datum, DatumPage, DocumentName, Event, EventPage } from "./documents.js";
 import { DocModelError } from "./errors.js";
+
+/**
+ * Pages built by the msgpack fast loader from one-row `event_page` records: `documents()` yields them as the
+ * Events they were written from, and `read()` types their Float64Array columns as the Events' plain numbers.
+ */
+export const COALESCED_PAGES = new WeakSet<EventPage>();
 import { NdArray, isTypedArray } from "./ndarray.js";
 
 /**

@@ -3,7 +3,7 @@ import { DocModelError } from "./errors.js";
 import type { FillOptions } from "./filler.js";
 import { unfilledKeys } from "./filler.js";
 import { NdArray, type NumericArray, dtypeOfTypedArray, isTypedArray } from "./ndarray.js";
-import { columnRow, eventFromPage } from "./pages.js";
+import { COALESCED_PAGES, columnRow, eventFromPage } from "./pages.js";
 import { PyBytes, PyComplex } from "./python-values.js";
 import type { BlueskyRun } from "./run.js";
 
@@ -69,9 +69,11 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
     }
   }
 
-  const time: number[] = [];
-  const seq: number[] = [];
-  const uids: string[] = [];
+  // Per page: its time, seq_num and uid columns, concatenated once at the end (no push per row).
+  const timeParts: ArrayLike<number>[] = [];
+  const seqParts: ArrayLike<number>[] = [];
+  const uidParts: ArrayLike<string>[] = [];
+  let total = 0;
   const rows: Record<string, unknown[]> = {};
   for (const k of keys) rows[k] = [];
   for (const [name] of configNames) rows[name] = [];
@@ -85,9 +87,12 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
   const typedKeys = new Set<string>();
   const typedParts: Record<string, NumericArray[]> = {};
   const typedInfo: Record<string, { dtype: string; rowShape: number[] }> = {};
+  // Columns of pages the msgpack loader coalesced hold the Events' plain numbers: typed like them (numpy inference).
+  let plainNumbers = false;
   if (eventful.length === 1) {
     const d = eventful[0] as EventDescriptor;
     const pages = (run.eventPages.get(d.uid) ?? []).filter((p) => p.seq_num.length > 0);
+    plainNumbers = pages.every((p) => COALESCED_PAGES.has(p));
     const canFill = filler && sub === "data" && pages.some((p) => pageNeedsFill(p, d));
     if (!canFill) {
       for (const k of keys) {
@@ -118,11 +123,10 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
     withEvents++;
     for (const page of pages) {
       const n = page.seq_num.length;
-      for (let i = 0; i < n; i++) {
-        time.push(page.time[i] as number);
-        seq.push(page.seq_num[i] as number);
-        uids.push(page.uid[i] as string);
-      }
+      timeParts.push(page.time);
+      seqParts.push(page.seq_num);
+      uidParts.push(page.uid);
+      total += n;
       const needsFill = filler && sub === "data" && pageNeedsFill(page, d);
       if (needsFill) {
         for (let i = 0; i < n; i++) {
@@ -147,10 +151,22 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
     }
   }
 
+  const time = new Float64Array(total);
+  let at = 0;
+  for (let p = 0; p < timeParts.length; p++) {
+    const part = timeParts[p] as ArrayLike<number>;
+    const n = (seqParts[p] as ArrayLike<number>).length;
+    if (part instanceof Float64Array && part.length === n) time.set(part, at);
+    else for (let i = 0; i < n; i++) time[at + i] = part[i] as number;
+    at += n;
+  }
+  const seq = concatRows(seqParts);
+  const uids = concatRows(uidParts);
+
   // Several descriptors in one stream: rows ordered by time (stable), like xarray's merge on `time`.
   let order: number[] | undefined;
   if (withEvents > 1) {
-    order = time.map((_, i) => i).sort((a, b) => (time[a] as number) - (time[b] as number) || a - b);
+    order = Array.from(time, (_, i) => i).sort((a, b) => (time[a] as number) - (time[b] as number) || a - b);
   }
   const permute = <T>(a: T[]): T[] => (order ? order.map((i) => a[i] as T) : a);
 
@@ -161,7 +177,7 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
   for (const k of keys) {
     const dk = sub === "data" ? first.data_keys[k] : ({ dtype: "number", shape: [], source: "" } as DataKey);
     const col = typedKeys.has(k)
-      ? typedColumn(typedParts[k] as NumericArray[], time.length, dk, typedInfo[k] as { dtype: string; rowShape: number[] })
+      ? typedColumn(typedParts[k] as NumericArray[], time.length, dk, typedInfo[k] as { dtype: string; rowShape: number[] }, plainNumbers)
       : buildColumn(k, permute(rows[k] as unknown[]), dk);
     col.dims = eventDims.dims(dk, col.shape.length - 1, col.dims);
     columns[k] = col;
@@ -175,7 +191,22 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
     col.dims = counter.dims(dk, col.shape.length - 1, col.dims);
     columns[name] = col;
   }
-  return { length: time.length, time: Float64Array.from(permute(time)), seq_num: permute(seq), uid: permute(uids), columns };
+  return {
+    length: time.length,
+    time: order ? Float64Array.from(order, (i) => time[i] as number) : time,
+    seq_num: permute(seq),
+    uid: permute(uids),
+    columns,
+  };
+}
+
+/** The rows of page columns as one array (each part's `length` rows). */
+function concatRows<T>(parts: ArrayLike<T>[]): T[] {
+  // (Not `concat`: it takes a slow generic path in processes where a library touched Symbol.isConcatSpreadable.)
+  if (parts.length === 1 && Array.isArray(parts[0])) return (parts[0] as T[]).slice();
+  const out: T[] = [];
+  for (const part of parts) for (let i = 0; i < part.length; i++) out.push(part[i] as T);
+  return out;
 }
 
 /** dtype, element constructor and per-row shape of a typed or whole-column N-d page column (else undefined). */
@@ -188,8 +219,18 @@ function typedColumnInfo(col: unknown): { dtype: string; ctor: unknown; rowShape
   return undefined;
 }
 
-/** Concatenate typed page columns; Float64 data of an `integer` DataKey becomes `<i8` when every value is whole. */
-function typedColumn(parts: NumericArray[], n: number, dk: DataKey | undefined, info: { dtype: string; rowShape: number[] }): StreamColumn {
+/**
+ * Concatenate typed page columns; Float64 data of an `integer` DataKey becomes `<i8` when every value is whole, and
+ * so does that of any key but a `number` one when the values are the Events' plain numbers (`plainNumbers`: pages
+ * coalesced by the msgpack loader), as {@link scalarColumn} types the same values read from Events.
+ */
+function typedColumn(
+  parts: NumericArray[],
+  n: number,
+  dk: DataKey | undefined,
+  info: { dtype: string; rowShape: number[] },
+  plainNumbers = false,
+): StreamColumn {
   const first = parts[0] as NumericArray;
   const Ctor = first.constructor as new (n: number) => NumericArray;
   const width = info.rowShape.reduce((a, b) => a * b, 1);
@@ -200,7 +241,10 @@ function typedColumn(parts: NumericArray[], n: number, dk: DataKey | undefined, 
     offset += p.length;
   }
   let dtype = info.dtype;
-  if (data instanceof Float64Array && width === 1 && dk?.dtype === "integer" && data.every((v) => Number.isSafeInteger(v))) {
+  const wholeToInt = dk?.dtype === "integer" || (plainNumbers && dk?.dtype !== "number");
+  // Plain numbers go as scalarColumn takes them (any whole number; beyond 2^53 it is already inexact).
+  const whole = plainNumbers ? Number.isInteger : Number.isSafeInteger;
+  if (data instanceof Float64Array && width === 1 && wholeToInt && data.every((v) => whole(v))) {
     data = BigInt64Array.from(data, (v) => BigInt(v));
     dtype = "<i8";
   }

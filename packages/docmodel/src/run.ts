@@ -12,15 +12,9 @@ import type {
 } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import { type FillOptions, Filler, unfilledKeys } from "./filler.js";
-import { eventFromPage, packDatumPage, packEventPage, unpackDatumPage } from "./pages.js";
+import { COALESCED_PAGES, eventFromPage, packDatumPage, packEventPage, unpackDatumPage } from "./pages.js";
 import { type ReadOptions, type StreamColumns, readStreamColumns } from "./read-stream.js";
 import { checkStructure } from "./structure.js";
-
-/**
- * Pages built by the msgpack fast loader from one-row `event_page` records: `documents()` yields them as the
- * Events they were written from.
- */
-export const COALESCED_PAGES = new WeakSet<EventPage>();
 
 /** One stream (descriptors sharing a `name`) of a {@link BlueskyRun}. */
 export class RunStream {

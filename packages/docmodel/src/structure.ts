@@ -102,6 +102,17 @@ function checkDataKeys(c: Checker, dataKeys: Record<string, unknown>, prefix: st
 }
 
 /**
+ * Is every element of `values` of JS type `type`? Without copying it first (a coalesced page has up to 262 144 rows): a
+ * typed array other than a BigInt one holds numbers only.
+ */
+function allOfType(values: ArrayLike<unknown>, type: "number" | "string"): boolean {
+  if (ArrayBuffer.isView(values) && !(values instanceof DataView))
+    return type === "number" && !(values instanceof BigInt64Array || values instanceof BigUint64Array);
+  for (let i = 0; i < values.length; i++) if (typeof values[i] !== type) return false;
+  return true;
+}
+
+/**
  * Check the structure docmodel relies on for one document of run `run` (uid or label).
  * @throws DocModelError `DOCS_MALFORMED_DOCUMENT` with `documentName`, `field` and `run`
  */
@@ -147,9 +158,9 @@ export function checkStructure(name: string, doc: unknown, run: string): void {
       const n = c.rows(d.seq_num, "seq_num", -1);
       c.rows(d.uid, "uid", n);
       c.rows(d.time, "time", n);
-      if (!Array.from(d.seq_num as ArrayLike<unknown>).every((x) => typeof x === "number")) c.fail("seq_num", "numbers", d.seq_num);
-      if (!Array.from(d.time as ArrayLike<unknown>).every((x) => typeof x === "number")) c.fail("time", "numbers", d.time);
-      if (!Array.from(d.uid as ArrayLike<unknown>).every((x) => typeof x === "string")) c.fail("uid", "strings", d.uid);
+      if (!allOfType(d.seq_num as ArrayLike<unknown>, "number")) c.fail("seq_num", "numbers", d.seq_num);
+      if (!allOfType(d.time as ArrayLike<unknown>, "number")) c.fail("time", "numbers", d.time);
+      if (!allOfType(d.uid as ArrayLike<unknown>, "string")) c.fail("uid", "strings", d.uid);
       c.columns(d, "data", n);
       c.columns(d, "timestamps", n);
       c.columns(d, "filled", n, true);
@@ -170,7 +181,7 @@ export function checkStructure(name: string, doc: unknown, run: string): void {
     case "datum_page": {
       c.string(d, "resource");
       const n = c.rows(d.datum_id, "datum_id", -1);
-      if (!Array.from(d.datum_id as ArrayLike<unknown>).every((x) => typeof x === "string")) c.fail("datum_id", "strings", d.datum_id);
+      if (!allOfType(d.datum_id as ArrayLike<unknown>, "string")) c.fail("datum_id", "strings", d.datum_id);
       c.columns(d, "datum_kwargs", n);
       break;
     }

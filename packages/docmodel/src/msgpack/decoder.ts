@@ -62,6 +62,11 @@ export class MsgpackDecoder {
    * encoder always writes as float64, so integral floats below them need no mark. Off for {@link decodeMsgpack}.
    */
   recordRules = false;
+  /**
+   * Offset of `bytes[0]` in the whole input (a file read in windows): added to every byte offset an error reports,
+   * so messages name the position in the file.
+   */
+  base = 0;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     // A plain Uint8Array view: Node Buffer's subarray/slice are much slower and slice() does not copy.
@@ -182,8 +187,8 @@ export class MsgpackDecoder {
       default:
         throw new DocModelError(
           "DOCS_MSGPACK_UNSUPPORTED",
-          `msgpack: unsupported type byte 0x${b.toString(16)} at byte ${this.pos - 1} (ext types are not used by suitcase-msgpack)`,
-          { byteOffset: this.pos - 1 },
+          `msgpack: unsupported type byte 0x${b.toString(16)} at byte ${this.base + this.pos - 1} (ext types are not used by suitcase-msgpack)`,
+          { byteOffset: this.base + this.pos - 1 },
         );
     }
   }
@@ -252,9 +257,13 @@ export class MsgpackDecoder {
         continue;
       }
       this.pos = pos - 1;
-      throw new DocModelError("DOCS_MSGPACK_UNSUPPORTED", `msgpack: unsupported type byte 0x${b.toString(16)} at byte ${pos - 1}`, {
-        byteOffset: pos - 1,
-      });
+      throw new DocModelError(
+        "DOCS_MSGPACK_UNSUPPORTED",
+        `msgpack: unsupported type byte 0x${b.toString(16)} at byte ${this.base + pos - 1}`,
+        {
+          byteOffset: this.base + pos - 1,
+        },
+      );
     }
     if (pos > end) throw new TruncatedInput();
     this.pos = pos;
@@ -343,7 +352,7 @@ export class MsgpackDecoder {
         high |= c;
         h = (Math.imul(h, 31) + c) | 0;
       }
-      if (high > 0x7f) return utf8(bytes, start, start + n, header);
+      if (high > 0x7f) return utf8(bytes, start, start + n, this.base + header);
       const slot = h & (KEY_CACHE_SIZE - 1);
       const hit = keyCache[slot];
       if (hit !== undefined && hit.length === n) {
@@ -360,7 +369,7 @@ export class MsgpackDecoder {
       keyCache[slot] = s;
       return s;
     }
-    return utf8(bytes, start, start + n, header);
+    return utf8(bytes, start, start + n, this.base + header);
   }
 
   private bin(n: number): Uint8Array {
@@ -443,21 +452,21 @@ export class MsgpackDecoder {
         // Python's msgpack (strict_map_key, the default since 1.0) refuses any other key type.
         throw new DocModelError(
           "DOCS_MSGPACK_BAD_RECORD",
-          `msgpack: map key at byte ${keyOffset} is ${key === null ? "nil" : Array.isArray(key) ? "an array" : `a ${typeof key}`}; only str and bin keys are allowed`,
-          { byteOffset: keyOffset },
+          `msgpack: map key at byte ${this.base + keyOffset} is ${key === null ? "nil" : Array.isArray(key) ? "an array" : `a ${typeof key}`}; only str and bin keys are allowed`,
+          { byteOffset: this.base + keyOffset },
         );
       }
     }
     if (binKeys === undefined) return out;
-    if ("nd" in binKeys) return numpyFromMap(binKeys, header);
+    if ("nd" in binKeys) return numpyFromMap(binKeys, this.base + header);
     if ("complex" in binKeys && "data" in binKeys) {
       // msgpack_numpy's Python complex: {b"complex": True, b"data": repr(z)} → complex(data) (a TypeError or
       // ValueError in Python when data is not a str that parses: refused here too).
       const data = binKeys.data;
       const z = typeof data === "string" ? PyComplex.parse(data) : null;
       if (z === null) {
-        throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: complex map at byte ${header} has no valid complex data`, {
-          byteOffset: header,
+        throw new DocModelError("DOCS_MSGPACK_BAD_RECORD", `msgpack: complex map at byte ${this.base + header} has no valid complex data`, {
+          byteOffset: this.base + header,
         });
       }
       if (Object.keys(binKeys).length === 2 && Object.keys(out).length === 0 && binKeys.complex === true) return z;
@@ -470,9 +479,9 @@ export class MsgpackDecoder {
       if (Object.hasOwn(out, k)) {
         throw new DocModelError(
           "DOCS_MSGPACK_BAD_RECORD",
-          `msgpack: map at byte ${header} has both a str and a bin key ${JSON.stringify(k)}`,
+          `msgpack: map at byte ${this.base + header} has both a str and a bin key ${JSON.stringify(k)}`,
           {
-            byteOffset: header,
+            byteOffset: this.base + header,
           },
         );
       }

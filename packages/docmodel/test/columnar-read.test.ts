@@ -1,0 +1,365 @@
+/**
+ * Issue 17: the columnar msgpack loader (one-row event pages decoded straight into Float64Array columns, the file
+ * read in windows) against the msgpack library the project tests with (msgpackr, the fault suite's oracle): random
+ * runs are encoded with the library (and with our suitcase encoder, which gives the layout the fast path takes);
+ * loading them with the columnar loader — whole, and in windows of a few bytes so that every record crosses a window
+ * edge — gives the same `read()` columns and the same Events as loading the library's object decode of the same
+ * bytes. A cut file gives the same coded error (code, byte offset, record index) whole and in windows.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bytesSource } from "@daqkit/io";
+import fc from "fast-check";
+import { Packr, Unpackr } from "msgpackr";
+import { afterAll, describe, expect, it } from "vitest";
+import { scaled } from "../../../test/support/fault.js";
+import {
+  type BlueskyRun,
+  DocModelError,
+  type DocumentPair,
+  type EventDescriptor,
+  decodeMsgpackRecords,
+  encodeMsgpackRun,
+  loadMsgpackRunBytes,
+  loadRunSync,
+} from "../src/index.js";
+import { RecordWindows } from "../src/msgpack/windows.js";
+import { decodeRecordWindows } from "../src/msgpack-records.js";
+import { PAGE_ROWS, loadMsgpackRunSource } from "../src/msgpack-run-loader.js";
+import { indexMsgpackFile, loadMsgpackRun, readMsgpackFile } from "../src/node.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "daqkit-docmodel-columnar-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const packr = new Packr({ useRecords: false });
+
+/** Byte equality without the matcher's element-by-element walk (megabytes here). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+
+type Dtype = "number" | "integer" | "string" | "array";
+
+interface RunSpec {
+  descriptors: { name: string; keys: { key: string; dtype: Dtype }[] }[];
+  events: { d: number; values: unknown[]; time: number; ts: number[]; floatSeq: boolean; dropKey: boolean }[];
+  stop: boolean;
+}
+
+const KEY_POOL = ["x", "y", "det_1", "motor.readback", "é", "a_rather_long_key_name_beyond_sixteen"];
+
+/** A value for a key of `dtype`: mostly what the DataKey says, sometimes something else (the generic path). */
+function keyValue(dtype: Dtype): fc.Arbitrary<unknown> {
+  const anyNumber = fc.oneof(
+    fc.double(),
+    fc.integer(),
+    fc.integer({ min: -1000, max: 1000 }).map((i) => i + 0.5),
+  );
+  switch (dtype) {
+    case "number":
+      return fc.oneof({ weight: 8, arbitrary: fc.double({ noNaN: false }) }, { weight: 2, arbitrary: fc.integer() });
+    case "integer":
+      return fc.oneof({ weight: 8, arbitrary: fc.integer() }, { weight: 2, arbitrary: anyNumber });
+    case "string":
+      return fc.oneof(fc.string({ maxLength: 40 }), anyNumber);
+    case "array":
+      return fc.oneof(fc.array(fc.integer(), { minLength: 2, maxLength: 2 }), anyNumber);
+  }
+}
+
+const runSpec: fc.Arbitrary<RunSpec> = fc
+  .array(
+    fc.record({
+      name: fc.constantFrom("primary", "primary", "baseline"),
+      keys: fc.uniqueArray(
+        fc.record({
+          key: fc.constantFrom(...KEY_POOL),
+          dtype: fc.constantFrom<Dtype>("number", "number", "number", "integer", "string", "array"),
+        }),
+        { minLength: 1, maxLength: 4, selector: (k) => k.key },
+      ),
+    }),
+    { minLength: 1, maxLength: 3 },
+  )
+  .chain((descriptors) =>
+    fc.record({
+      descriptors: fc.constant(descriptors),
+      events: fc.array(
+        fc.nat(descriptors.length - 1).chain((d) =>
+          fc.record({
+            d: fc.constant(d),
+            values: fc.tuple(...(descriptors[d]?.keys ?? []).map((k) => keyValue(k.dtype))),
+            time: fc.oneof(
+              { weight: 9, arbitrary: fc.double({ min: 1.6e9, max: 1.8e9, noNaN: true }) },
+              { weight: 1, arbitrary: fc.constant(1.7e9) },
+            ),
+            ts: fc.array(fc.double({ min: 1.6e9, max: 1.8e9, noNaN: true }), { minLength: 4, maxLength: 4 }),
+            floatSeq: fc.nat(19).map((i) => i === 0),
+            dropKey: fc.nat(19).map((i) => i === 0),
+          }),
+        ),
+        { maxLength: 40 },
+      ),
+      stop: fc.boolean(),
+    }),
+  );
+
+/** The run as document pairs (Events, as compose gives them). */
+function documents(spec: RunSpec): DocumentPair[] {
+  const out: DocumentPair[] = [["start", { uid: "run-start-uid", time: 1.6e9, scan_id: 1 }]];
+  const descriptors: EventDescriptor[] = spec.descriptors.map((d, i) => ({
+    uid: `descriptor-uid-${i}-0123456789abcdef0123`,
+    run_start: "run-start-uid",
+    time: 1.6e9 + i,
+    name: d.name,
+    data_keys: Object.fromEntries(
+      d.keys.map((k) => [
+        k.key,
+        {
+          dtype: k.dtype === "string" ? "string" : k.dtype === "array" ? "array" : k.dtype,
+          shape: k.dtype === "array" ? [2] : [],
+          source: "sim",
+        },
+      ]),
+    ),
+  }));
+  for (const d of descriptors) out.push(["descriptor", d]);
+  const seq = spec.descriptors.map(() => 1);
+  spec.events.forEach((e, n) => {
+    const d = spec.descriptors[e.d] as RunSpec["descriptors"][number];
+    const keys = d.keys.map((k) => k.key);
+    const data: Record<string, unknown> = {};
+    const timestamps: Record<string, number> = {};
+    keys.forEach((k, i) => {
+      if (e.dropKey && i === keys.length - 1 && keys.length > 1) return;
+      data[k] = e.values[i];
+      timestamps[k] = e.ts[i % e.ts.length] as number;
+    });
+    const s = seq[e.d] as number;
+    seq[e.d] = s + 1;
+    out.push([
+      "event",
+      {
+        uid: `${n.toString(16).padStart(8, "0")}-4f1c-4a7b-9c55-6d2e0f3a1b7c`,
+        time: e.time,
+        seq_num: e.floatSeq ? s + 0.5 : s,
+        descriptor: (descriptors[e.d] as EventDescriptor).uid,
+        filled: {},
+        data,
+        timestamps,
+      },
+    ]);
+  });
+  if (spec.stop) out.push(["stop", { uid: "run-stop-uid", run_start: "run-start-uid", time: 1.9e9, exit_status: "success" }]);
+  return out;
+}
+
+/** The same records encoded by msgpackr, Events as the one-row pages suitcase writes (same key order). */
+function libraryBytes(pairs: DocumentPair[]): Uint8Array {
+  const parts = pairs.map(([name, doc]) => {
+    if (name !== "event") return packr.pack([name, doc]);
+    const e = doc as unknown as {
+      time: number;
+      uid: string;
+      seq_num: number;
+      descriptor: string;
+      data: Record<string, unknown>;
+      timestamps: Record<string, unknown>;
+    };
+    const row = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, [v]]));
+    return packr.pack([
+      "event_page",
+      {
+        time: [e.time],
+        uid: [e.uid],
+        seq_num: [e.seq_num],
+        descriptor: e.descriptor,
+        filled: {},
+        data: row(e.data),
+        timestamps: row(e.timestamps),
+      },
+    ]);
+  });
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** What a reader gives for a run: every stream's `read()` (or its coded error) and the Events in canonical order. */
+function observe(load: () => BlueskyRun): unknown {
+  let run: BlueskyRun;
+  try {
+    run = load();
+  } catch (e) {
+    if (!DocModelError.isInstance(e)) throw e;
+    return { error: e.code, byteOffset: e.byteOffset, recordIndex: e.recordIndex };
+  }
+  const streams: Record<string, unknown> = {};
+  for (const name of new Set(run.descriptors.map((d) => d.name as string))) {
+    for (const sub of ["data", "timestamps"] as const) {
+      try {
+        streams[`${name}/${sub}`] = run.stream(name).read({ sub });
+      } catch (e) {
+        if (!DocModelError.isInstance(e)) throw e;
+        streams[`${name}/${sub}`] = { error: e.code };
+      }
+    }
+  }
+  return { streams, events: [...run.canonicalUnfilled()], stop: run.stop };
+}
+
+/** The library's object decode of `bytes`, loaded as a run. */
+function libraryRun(bytes: Uint8Array): BlueskyRun {
+  return loadRunSync(unpackr.unpackMultiple(bytes) as unknown as DocumentPair[]);
+}
+
+function windowed(bytes: Uint8Array, windowBytes: number): BlueskyRun {
+  return loadMsgpackRunSource(bytesSource(bytes, "run.msgpack") as never, "run.msgpack", windowBytes);
+}
+
+describe("columnar msgpack loader (issue 17)", () => {
+  it("equals the library's object decode on random runs, whole and in tiny windows", () => {
+    fc.assert(
+      fc.property(runSpec, fc.integer({ min: 1, max: 97 }), (spec, windowBytes) => {
+        const pairs = documents(spec);
+        for (const bytes of [encodeMsgpackRun(pairs), libraryBytes(pairs)]) {
+          const expected = observe(() => libraryRun(bytes));
+          expect(observe(() => loadMsgpackRunBytes(bytes))).toEqual(expected);
+          expect(observe(() => windowed(bytes, windowBytes))).toEqual(expected);
+        }
+      }),
+      { numRuns: scaled(150) },
+    );
+  });
+
+  it("re-exports what it read byte for byte (suitcase layout), also from windows", () => {
+    fc.assert(
+      fc.property(runSpec, fc.integer({ min: 1, max: 97 }), (spec, windowBytes) => {
+        const bytes = encodeMsgpackRun(documents(spec));
+        expect(sameBytes(encodeMsgpackRun(windowed(bytes, windowBytes).documents()), bytes)).toBe(true);
+        expect([...decodeRecordWindows(new RecordWindows(bytesSource(bytes) as never, windowBytes))]).toEqual([
+          ...decodeMsgpackRecords(bytes),
+        ]);
+      }),
+      { numRuns: scaled(100) },
+    );
+  });
+
+  it("a cut file gives the same coded error whole and in windows", () => {
+    fc.assert(
+      fc.property(runSpec, fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 97 }), (spec, where, windowBytes) => {
+        const bytes = encodeMsgpackRun(documents(spec));
+        const cut = bytes.subarray(0, Math.floor(where * bytes.length));
+        const whole = observe(() => loadMsgpackRunBytes(cut));
+        expect(observe(() => windowed(cut, windowBytes))).toEqual(whole);
+      }),
+      { numRuns: scaled(150) },
+    );
+  });
+
+  it("fills pages of PAGE_ROWS rows and keeps the rest in a last page; read() concatenates them", () => {
+    const n = PAGE_ROWS + 1234;
+    const pairs: DocumentPair[] = [
+      ["start", { uid: "big", time: 1 }],
+      [
+        "descriptor",
+        { uid: "d", run_start: "big", time: 1, name: "primary", data_keys: { x: { dtype: "number", shape: [], source: "s" } } },
+      ],
+    ];
+    for (let i = 0; i < n; i++) {
+      pairs.push([
+        "event",
+        { uid: `u${i}`, time: 1 + i / 8, seq_num: i + 1, descriptor: "d", filled: {}, data: { x: i * 0.25 }, timestamps: { x: i / 4 } },
+      ]);
+    }
+    const bytes = encodeMsgpackRun(pairs);
+    const run = windowed(bytes, 4096);
+    expect(run.eventPages.get("d")?.map((p) => p.seq_num.length)).toEqual([PAGE_ROWS, 1234]);
+    const cols = run.stream("primary").read();
+    expect(cols.length).toBe(n);
+    const x = cols.columns.x?.data as Float64Array;
+    expect(x).toBeInstanceOf(Float64Array);
+    expect(x.every((v, i) => v === i * 0.25) && x.length === n).toBe(true);
+    expect(cols.seq_num.every((v, i) => v === i + 1) && cols.seq_num.length === n).toBe(true);
+    expect(cols.uid[n - 1]).toBe(`u${n - 1}`);
+    expect(cols.time[PAGE_ROWS]).toBe(1 + PAGE_ROWS / 8);
+    expect(sameBytes(encodeMsgpackRun(run.documents()), bytes)).toBe(true);
+  });
+
+  it("file readers go through windows: same run, records and index as from bytes; a cut file names the byte in the file", () => {
+    const pairs: DocumentPair[] = [
+      ["start", { uid: "file-run", time: 1 }],
+      [
+        "descriptor",
+        { uid: "d", run_start: "file-run", time: 1, name: "primary", data_keys: { s: { dtype: "string", shape: [], source: "s" } } },
+      ],
+    ];
+    // Records of ~40 kB (larger than nothing but far from the 1 MiB window) and one of 3 MiB (larger than the window).
+    for (let i = 0; i < 60; i++) {
+      const s = (i === 30 ? "y" : "x").repeat(i === 30 ? 3 << 20 : 40_000);
+      pairs.push(["event", { uid: `u${i}`, time: 1 + i, seq_num: i + 1, descriptor: "d", filled: {}, data: { s }, timestamps: { s: 1 } }]);
+    }
+    pairs.push(["stop", { uid: "stop", run_start: "file-run", time: 99, exit_status: "success" }]);
+    const bytes = encodeMsgpackRun(pairs);
+    const path = join(tmp, "file-run.msgpack");
+    writeFileSync(path, bytes);
+    expect(observe(() => loadMsgpackRun(path))).toEqual(observe(() => loadMsgpackRunBytes(bytes)));
+    expect([...readMsgpackFile(path)]).toEqual([...decodeMsgpackRecords(bytes)]);
+    const index = indexMsgpackFile(path);
+    expect(index?.recordNames.length).toBe(pairs.length);
+    expect(index?.stop?.uid).toBe("stop");
+
+    const cutPath = join(tmp, "cut.msgpack");
+    const cutAt = bytes.length - 1000;
+    writeFileSync(cutPath, bytes.subarray(0, cutAt));
+    const whole = observe(() => loadMsgpackRunBytes(bytes.subarray(0, cutAt))) as { error: string; byteOffset: number };
+    expect(whole.error).toBe("DOCS_MSGPACK_TRUNCATED");
+    expect(whole.byteOffset).toBeGreaterThan(1 << 20);
+    expect(observe(() => loadMsgpackRun(cutPath))).toEqual(whole);
+    expect(() => indexMsgpackFile(cutPath)).toThrow(
+      expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED", byteOffset: whole.byteOffset }),
+    );
+    expect(() => [...readMsgpackFile(cutPath)]).toThrow(
+      expect.objectContaining({ code: "DOCS_MSGPACK_TRUNCATED", byteOffset: whole.byteOffset }),
+    );
+  });
+
+  it("an error inside a record deep in a file names its byte in the file, not in the window", () => {
+    const pairs: DocumentPair[] = [
+      ["start", { uid: "bad-utf8", time: 1 }],
+      [
+        "descriptor",
+        { uid: "d", run_start: "bad-utf8", time: 1, name: "primary", data_keys: { s: { dtype: "string", shape: [], source: "s" } } },
+      ],
+    ];
+    for (let i = 0; i < 40; i++) {
+      pairs.push([
+        "event",
+        { uid: `u${i}`, time: 1 + i, seq_num: i + 1, descriptor: "d", filled: {}, data: { s: "é".repeat(20_000) }, timestamps: { s: 1 } },
+      ]);
+    }
+    const bytes = encodeMsgpackRun(pairs);
+    // Break the UTF-8 of the 35th event's string: its first continuation byte becomes ASCII.
+    let at = -1;
+    for (let i = 0, seen = 0; i < bytes.length - 1; i++) {
+      if (bytes[i] === 0xda && bytes[i + 1] === 0x9c && bytes[i + 2] === 0x40 && ++seen === 35) {
+        at = i + 3;
+        break;
+      }
+    }
+    expect(at).toBeGreaterThan(1 << 20);
+    bytes[at + 1] = 0x41;
+    const path = join(tmp, "bad-utf8.msgpack");
+    writeFileSync(path, bytes);
+    const expected = { code: "DOCS_MSGPACK_BAD_UTF8", byteOffset: at - 3, recordIndex: 36 };
+    expect(() => loadMsgpackRunBytes(bytes)).toThrow(expect.objectContaining(expected));
+    expect(() => loadMsgpackRun(path)).toThrow(expect.objectContaining(expected));
+    expect(() => [...readMsgpackFile(path)]).toThrow(expect.objectContaining(expected));
+  });
+});
