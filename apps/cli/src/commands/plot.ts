@@ -182,6 +182,7 @@ async function drawGen2(kind: "gen2-image" | "light-curve", inputs: readonly str
   try {
     binned = await binGen2Directory(dir, {
       range,
+      histograms: false, // neither picture shows them; they are most of the binning cost
       ...(binUs !== undefined ? { lightCurveBinUs: binUs } : {}),
       onProgress: bar.report,
     });
