@@ -133,6 +133,24 @@ describe("daqkit plot: gen2", () => {
     expect(pngStats(t("files.png"), 640, 480).colours).toBeGreaterThan(20);
   });
 
+  it("a night that spans most of the wrap period (shared/testdata/gen2-bin): the default light-curve bin grows to stay within 16 Mi bins", async () => {
+    const dir = join(SHARED, "testdata/gen2-bin");
+    const s = await plot("light-curve", dir, "--out", t("long.svg"));
+    const api = await binGen2Directory(await openDirectorySource(dir));
+    expect(s.photons).toBe(api.photons);
+    const curve = s.lightCurve as { binUs: number; bins: number };
+    expect(curve.bins).toBeLessThanOrEqual(2000);
+    expect(curve.binUs % 1_000_000).toBe(0);
+    expect(api.lightCurve.binUs).toBe(1_000_000); // the API's default: 1 s while that stays within 16 Mi bins
+    expect(curve.bins).toBe(Math.floor((api.lightCurve.counts.length - 1) / (curve.binUs / 1e6)) + 1);
+    const tooFine = await daqkit("plot", "light-curve", dir, "--bin", "1ms", "--out", t("fine.svg"));
+    expect(tooFine.code).toBe(2);
+    expect(tooFine.stderr).toMatch(/CLI_USAGE: --bin 1ms gives \d+ bins .* at most 100000/);
+    const image = await plot("gen2-image", dir, "--from", "24213263997500", "--to", "499", "--out", t("long.png"));
+    expect(image.range).toMatchObject({ wraps: true });
+    expect(image.photons).toBe(api.photons);
+  });
+
   it("light-curve: PNG of the asked size, not blank; bins as the Node API's", async () => {
     const s = await plot(
       "light-curve",
@@ -260,6 +278,21 @@ describe("daqkit plot: bad input", () => {
       ["gen2-image", wrapNight, "--from", "10000000000", "--to", "10000001000", "--out", t("e7.svg")],
       3,
       /PLOT_NO_DATA: .*matches no file/,
+    ],
+    [
+      "--from after --to outside a wrap",
+      [
+        "gen2-image",
+        join(SHARED, "testdata/gen2-bin/binney_test_packet.bin"),
+        "--from",
+        "24213263997999",
+        "--to",
+        "24213263997500",
+        "--out",
+        t("e12.svg"),
+      ],
+      2,
+      /CLI_USAGE: --from .* is later than --to/,
     ],
     ["not a raw file", ["larpix-adc", DSP, "--out", t("e8.svg")], 3, /RAWHDF5_/],
     ["no such image field", ["bluesky-image", IMAGE_RUN, "--field", "det", "--out", t("e9.svg")], 3, /DOCS_BAD_ARGUMENT/],

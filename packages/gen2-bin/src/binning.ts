@@ -40,7 +40,10 @@ export interface Gen2BinOptions {
    * a range, the first photon's time (the whole-night function passes the night's first header time).
    */
   originUs?: number;
-  /** Light-curve bin width in µs (integer ≥ 1). Default 1 000 000 (1 s). */
+  /**
+   * Light-curve bin width in µs (integer ≥ 1). Default 1 s, or the smallest whole number of seconds that
+   * keeps the curve of the range (or, in `binGen2Directory`, of the night) within 16 Mi bins.
+   */
   lightCurveBinUs?: number;
   /** Bins of the phase and baseline histograms. Default 256. */
   histogramBins?: number;
@@ -137,7 +140,7 @@ export class Gen2Binner {
   constructor(options: Gen2BinOptions = {}) {
     this.options = options;
     this.range = options.range ?? null;
-    this.binUs = options.lightCurveBinUs ?? 1_000_000;
+    this.binUs = options.lightCurveBinUs ?? defaultLightCurveBinUs(this.range?.durationUs ?? 0);
     if (!Number.isSafeInteger(this.binUs) || this.binUs < 1) {
       throw new Gen2BinError("GEN2_BAD_ARGUMENT", `gen2: the light-curve bin must be a positive integer number of µs, got ${this.binUs}`);
     }
@@ -344,6 +347,14 @@ export class Gen2Binner {
   }
 }
 
+/**
+ * The default light-curve bin for a span of `spanUs`: 1 s, or the smallest whole number of seconds
+ * that keeps the curve within {@link MAX_CURVE_BINS} bins (a range of a whole wrap period, 397 days, gets 3 s).
+ */
+export function defaultLightCurveBinUs(spanUs: number): number {
+  return Math.max(1, Math.ceil((spanUs + 1) / MAX_CURVE_BINS / 1_000_000)) * 1_000_000;
+}
+
 /** Rebin full-resolution integer counts (`counts[i]` = values equal to `first + i`). */
 function integerHistogram(counts: Uint32Array, first: number, bins: number, range?: readonly [number, number]): Histogram1D {
   let low = range?.[0];
@@ -426,7 +437,11 @@ export async function binGen2Directory(
   const first = dir.files[0]!;
   const last = dir.files[dir.files.length - 1]!;
   const nightRange = new TimestampRange(first.range.startUs, last.range.stopUs);
-  const binner = new Gen2Binner({ ...options, ...(range ? {} : { originUs: first.range.startUs }) });
+  const binner = new Gen2Binner({
+    ...options,
+    ...(range ? {} : { originUs: first.range.startUs }),
+    lightCurveBinUs: options.lightCurveBinUs ?? defaultLightCurveBinUs((range ?? nightRange).durationUs),
+  });
   const total = files.reduce((n, f) => n + f.size, 0);
   let done = 0;
   for (const f of files) {

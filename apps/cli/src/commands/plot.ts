@@ -100,6 +100,11 @@ export function parseBinUs(text: string): number {
   return Math.round(us);
 }
 
+/** Points of a light-curve picture: at most this many bins (a --bin that gives more is refused)… */
+const MAX_CURVE_POINTS = 100_000;
+/** …and by default the bin is 1 s or as many whole seconds as keep the curve under this many. */
+const DEFAULT_CURVE_POINTS = 2_000;
+
 /** A directory source over `.bin` files given one by one (all in one listing, named by their base names). */
 async function filesSource(paths: readonly string[]): Promise<DirectorySource> {
   const { openFileSource } = await import("@daqkit/io/node");
@@ -169,6 +174,12 @@ async function drawGen2(kind: "gen2-image" | "light-curve", inputs: readonly str
       );
     }
     range = new TimestampRange(gen2.timeToUs(from, year!), gen2.timeToUs(to, year!));
+    // As `gen2 read`: --from after --to (mod M) crosses the wrap, which only a night that crosses it can mean.
+    if (range.wraps && !night.wraps && !("ns" in from && "ns" in to)) {
+      throw new CliUsageError(
+        `--from ${o.from} (${range.startUs} µs) is later than --to ${o.to} (${range.stopUs} µs); a range across the 36-bit wrap is only accepted when the night crosses it, and ${dir.source.name} spans ${night.key()} µs`,
+      );
+    }
     if (dir.filesForTimerange(range).length === 0) {
       throw new PlotInputError(
         "PLOT_NO_DATA",
@@ -177,13 +188,22 @@ async function drawGen2(kind: "gen2-image" | "light-curve", inputs: readonly str
       );
     }
   }
+  // A picture of a light curve holds at most MAX_CURVE_POINTS points: by default the bin is 1 s or as many
+  // whole seconds as keep it under DEFAULT_CURVE_POINTS; a --bin that gives more is refused.
+  const spanUs = (range ?? night).durationUs;
+  const curveBinUs = binUs ?? Math.max(1, Math.ceil((spanUs + 1) / DEFAULT_CURVE_POINTS / 1e6)) * 1e6;
+  if (kind === "light-curve" && Math.floor(spanUs / curveBinUs) + 1 > MAX_CURVE_POINTS) {
+    throw new CliUsageError(
+      `--bin ${o.bin} gives ${Math.floor(spanUs / curveBinUs) + 1} bins over ${spanUs} µs: a picture takes at most ${MAX_CURVE_POINTS}; use --bin ${Math.ceil(spanUs / MAX_CURVE_POINTS / 1000)}ms or more`,
+    );
+  }
   const bar = lazyBar(ctx, "bin");
   let binned: Awaited<ReturnType<typeof binGen2Directory>>;
   try {
     binned = await binGen2Directory(dir, {
       range,
       histograms: false, // neither picture shows them; they are most of the binning cost
-      ...(binUs !== undefined ? { lightCurveBinUs: binUs } : {}),
+      lightCurveBinUs: curveBinUs,
       onProgress: bar.report,
     });
   } finally {
@@ -496,7 +516,10 @@ export function registerPlotCommand(program: Command, getContext: () => CliConte
     .option("--from <t>", "gen2: first µs of the range (since the year epoch) or an ISO date")
     .option("--to <t>", "gen2: last µs of the range (inclusive) or an ISO date; before --from only across the 36-bit wrap")
     .option("--year <yyyy>", "gen2: board epoch year (default: inferred from the file names)")
-    .option("--bin <duration>", "light-curve: bin width, e.g. 10ms, 1s, 500us (a plain number is seconds; default 1s)")
+    .option(
+      "--bin <duration>",
+      "light-curve: bin width, e.g. 10ms, 1s, 500us (a plain number is seconds; default 1s, or whole seconds for at most 2000 bins; at most 100000 bins)",
+    )
     .option("--column <path>", "histogram: LH5 object path (ch1084803/dsp/trapEmax) or table column (a/b for a struct field)")
     .option("--bins <n>", "histogram, larpix-adc: number of bins (default 100; larpix-adc 256)")
     .option("--range <low:high>", "histogram, larpix-adc: bin range (default: the data's min..max; larpix-adc 0:256)")
