@@ -10,6 +10,7 @@ import { tableFromArrays, tableToIPC } from "apache-arrow";
 import { XMLParser } from "fast-xml-parser";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkPoints } from "../src/commands/plot.js";
 import { daqkit } from "./run.js";
 
 /**
@@ -307,6 +308,14 @@ describe("daqkit plot: bad input", () => {
       expect(existsSync(args[args.indexOf("--out") + 1]!)).toBe(false);
     });
   }
+
+  it("a waveforms picture holds at most 1 000 000 samples; more is a usage error suggesting a --count", () => {
+    const wave = { x: new Float64Array(8192) };
+    expect(() => checkPoints(Array(122).fill(wave), "raw.lh5")).not.toThrow();
+    expect(() => checkPoints(Array(123).fill(wave), "raw.lh5")).toThrow(
+      /123 waveforms of raw\.lh5 have 1007616 samples: .*use --count 122 or less/,
+    );
+  });
 
   it("a missing column of a load output names the file and the columns it has", async () => {
     writeFileSync(t("cols.arrow"), tableToIPC(tableFromArrays({ energy: Float64Array.of(1, 2) }), "file"));

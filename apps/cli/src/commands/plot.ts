@@ -293,7 +293,7 @@ async function drawHistogram(inputs: readonly string[], o: PlotOptions, ctx: Cli
   if (o.column === undefined)
     throw new CliUsageError("histogram needs --column (an LH5 object path such as ch1084803/dsp/trapEmax, or a table column)");
   const file = inputs[0]!;
-  const bins = o.bins !== undefined ? positiveInt(o.bins, "--bins") : 100;
+  const bins = o.bins !== undefined ? positiveInt(o.bins, "--bins", 10_000) : 100;
   const range = o.range !== undefined ? parseRange(o.range) : undefined;
   const [specs] = await Promise.all([import("../plot/specs.js")]);
   const frame = { width: Number(o.width), height: Number(o.height) };
@@ -334,6 +334,19 @@ function histogramSummary(
   };
 }
 
+/** Most samples of a waveforms picture (Vega draws every point; millions exhaust its memory). */
+const MAX_WAVEFORM_POINTS = 1_000_000;
+
+export function checkPoints(waveforms: ReadonlyArray<{ x: ArrayLike<number> }>, where: string): void {
+  const points = waveforms.reduce((n, w) => n + w.x.length, 0);
+  if (points > MAX_WAVEFORM_POINTS) {
+    const each = Math.ceil(points / waveforms.length);
+    throw new CliUsageError(
+      `${waveforms.length} waveforms of ${where} have ${points} samples: a picture takes at most ${MAX_WAVEFORM_POINTS}; use --count ${Math.max(1, Math.floor(MAX_WAVEFORM_POINTS / each))} or less`,
+    );
+  }
+}
+
 async function drawWaveforms(inputs: readonly string[], o: PlotOptions): Promise<Drawn> {
   if (inputs.length !== 2) {
     throw new CliUsageError("waveforms takes FILE.lh5 OBJECT_PATH (a waveform table) or STORE RUN (strax records of a run)");
@@ -348,6 +361,7 @@ async function drawWaveforms(inputs: readonly string[], o: PlotOptions): Promise
     const dir = new DataDirectory(where, { readonly: true });
     const channel = o.channel !== undefined ? nonNegativeInt(o.channel, "--channel") : undefined;
     const w = await readStraxWaveforms(dir, what, o.dataType, { first, count, ...(channel !== undefined ? { channel } : {}) });
+    checkPoints(w.waveforms, where);
     const series = w.waveforms.map((s) => ({ name: `row ${s.row} ch ${s.channel}`, x: s.x, y: s.y }));
     const spec = specs.linesSpec(
       { ...frame, title: o.title ?? `${w.runId} ${w.dataType}`, subtitle: `${w.waveforms.length} records from row ${first}` },
@@ -363,6 +377,7 @@ async function drawWaveforms(inputs: readonly string[], o: PlotOptions): Promise
   const { openLh5, readLh5Waveforms } = await import("@daqkit/lh5/node");
   await using f = await openLh5(where);
   const w = readLh5Waveforms(f, what, { first, count });
+  checkPoints(w.waveforms, where);
   const series = w.waveforms.map((s) => ({ name: `row ${s.row}`, x: s.x, y: s.y }));
   const spec = specs.linesSpec(
     {
