@@ -115,6 +115,10 @@ const ROWS = (): Record<string, Row> => ({
     ok: ["--shards", "2", "--image", "daqkit:test", "--", "gen2", "convert-all", "a", "b"],
     bad: [["--shards", "x", "--image", "i", "--", "gen2"], 2],
   },
+  plot: {
+    ok: ["bluesky-image", join(DOCS, "530894b3-1b56-534e-8926-86d5417fdc39.msgpack"), "--field", "cam_image", "--out", t("image.svg")],
+    bad: [["histogram", join(tmp, "missing.lh5"), "--column", "x", "--out", t("h.svg")], 4],
+  },
   "runs put": {
     ok: [t("store"), "9", "mypeaks", t("peaks.arrow")],
     more: [[t("store"), "21,22", "mypeaks", t("peaks{run}.arrow"), "--shard", "0/1"]],

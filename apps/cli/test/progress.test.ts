@@ -13,6 +13,7 @@ import { createProgress } from "../src/progress.js";
 const bin = join(import.meta.dirname, "../dist/index.js");
 const LH5 = join(import.meta.dirname, "../../../../shared/testdata/lh5");
 const RAW = join(LH5, "prod-ref-l200/generated/tier/raw/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_raw.lh5");
+const DSP = join(LH5, "prod-ref-l200/generated/tier/dsp/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_dsp.lh5");
 const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
 const missing = !hasScript ? "util-linux `script` is not installed" : !existsSync(bin) ? "apps/cli/dist is not built" : undefined;
 if (missing && process.env.CI === "true") throw new Error(`progress test needs ${missing}`);
@@ -78,6 +79,7 @@ describe.skipIf(missing !== undefined)("progress lines: on a TTY only", () => {
     [/runs \[/, ["docs", "export", join(tmp, "runs"), "--out", join(tmp, "copy"), "--overwrite"]],
     [/peaks\.arrow: rows \d/, ["runs", "put", join(tmp, "store"), "7", "peaks", join(tmp, "peaks.arrow"), "--overwrite"]],
     [/7\/peaks: chunks \d/, ["runs", "load", join(tmp, "store"), "7", "peaks", "--out", join(tmp, "back.arrow")]],
+    [/histogram \[/, ["plot", "histogram", DSP, "--column", "ch1084803/dsp/trapEmax", "--out", join(tmp, "trapEmax.svg")]],
   ];
 
   it("each long command draws a progress line on a terminal and erases it", () => {

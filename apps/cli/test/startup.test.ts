@@ -33,7 +33,8 @@ function daqkitPackages(modules: string[]): string[] {
   for (const m of modules) {
     const pkg = /\/packages\/([^/]+)\//.exec(m)?.[1] ?? /\/@daqkit\/([^/]+)\//.exec(m)?.[1];
     if (pkg) names.add(pkg);
-    for (const heavy of ["h5wasm", "parquet-wasm", "apache-arrow"]) if (m.includes(`/${heavy}/`)) names.add(heavy);
+    for (const heavy of ["h5wasm", "parquet-wasm", "apache-arrow", "vega", "vega-lite", "resvg-wasm"])
+      if (m.includes(`/${heavy}/`)) names.add(heavy);
   }
   return [...names].sort();
 }
@@ -58,6 +59,13 @@ describe("lazy command loading", () => {
     for (const other of ["lh5", "gen2-bin", "docmodel", "runs", "loader", "filedb", "rawhdf5", "h5wasm", "parquet-wasm"]) {
       expect(pkgs).not.toContain(other);
     }
+  });
+
+  it.skipIf(!existsSync(bin))("`plot --help` loads no format package and no plotting library (they load when a picture is drawn)", () => {
+    const r = modulesLoadedBy("plot", "--help");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("gen2-image");
+    expect(daqkitPackages(r.modules)).toEqual([]);
   });
 
   it("the built binary exists (run `pnpm build`; pnpm test builds first)", () => {

@@ -47,7 +47,7 @@ export type {
 } from "./bin-source-directory.js";
 export { BinSerializer } from "./bin-serializer.js";
 export type { Gen2PhotonColumnsInput, Gen2SerializedFile, Gen2SerializerOptions } from "./bin-serializer.js";
-export { binGen2Directory, GEN2_BASELINE_PER_RADIAN, GEN2_PHASE_PER_RADIAN, Gen2Binner } from "./binning.js";
+export { binGen2Directory, defaultLightCurveBinUs, GEN2_BASELINE_PER_RADIAN, GEN2_PHASE_PER_RADIAN, Gen2Binner } from "./binning.js";
 export type {
   Gen2BinDirectoryOptions,
   Gen2Binned,

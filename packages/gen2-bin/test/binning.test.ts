@@ -111,6 +111,11 @@ describe("gen2 binning", () => {
     expect(small.phase.low).toBe(-40000);
     expect(small.phase.counts.length).toBe(50);
     expect(Array.from(small.lightCurve.counts)).toEqual(Array.from(big.lightCurve.counts));
+    const lean = await binGen2Directory(source, { histograms: false });
+    expect(Array.from(lean.image.counts)).toEqual(Array.from(big.image.counts));
+    expect(Array.from(lean.boards)).toEqual(Array.from(big.boards));
+    expect([lean.phase.entries, lean.baseline.entries]).toEqual([0, 0]);
+    expect(big.phase.entries).toBe(big.photons);
   });
 
   it("takes decodeGen2Arrays output, wide photons included; progress reaches the total", async () => {

@@ -27,7 +27,7 @@ import { writeTableFile } from "../table-output.js";
 import { CliUsageError } from "../errors.js";
 import { resolveShard, SHARD_HELP, selectShard } from "../shard.js";
 
-function parseYear(text: string | undefined): number | undefined {
+export function parseYear(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d{4}$/.test(text)) throw new CliUsageError(`--year must be a four-digit year, got ${JSON.stringify(text)}`);
   return Number(text);
@@ -107,17 +107,17 @@ function lazyProgress(ctx: CliContext, label: string): { cb: (done: number, tota
   };
 }
 
-function utcOf(range: TimestampRange, year: number | undefined): { start: string; stop: string } | undefined {
+export function utcOf(range: TimestampRange, year: number | undefined): { start: string; stop: string } | undefined {
   if (year === undefined) return undefined;
   const stop = range.wraps ? range.stopUs + GEN2_WRAP_US : range.stopUs;
   return { start: gen2UsToDate(range.startUs, year).toISOString(), stop: gen2UsToDate(stop, year).toISOString() };
 }
 
 /** A `--from/--to` value: integer µs since the year epoch, or an ISO date/time as unix ns (needs the epoch year). */
-type TimeArg = { us: number } | { ns: bigint };
+export type TimeArg = { us: number } | { ns: bigint };
 
 /** Parse `--from/--to`: integer µs since the year epoch, or an ISO date/time (converted once the epoch year is known). */
-function parseTime(text: string, what: string): TimeArg {
+export function parseTime(text: string, what: string): TimeArg {
   const clean = text.replaceAll("_", "");
   if (/^\d+$/.test(clean)) return { us: Number(clean) };
   // Keep sub-millisecond digits, which Date.parse drops: 2026-03-14T10:00:01.999999Z.
@@ -129,7 +129,7 @@ function parseTime(text: string, what: string): TimeArg {
 }
 
 /** A `--from/--to` value as µs since the epoch of `year`, reduced mod M as the boards count. */
-function timeToUs(t: TimeArg, year: number): number {
+export function timeToUs(t: TimeArg, year: number): number {
   return "us" in t ? t.us : unixNsToGen2Us(t.ns, year, { wrap: true });
 }
 

@@ -69,6 +69,12 @@ export const GROUPS: readonly CommandGroup[] = [
     load: async () => (await import("./view.js")).registerViewCommand,
   },
   {
+    name: "plot",
+    description:
+      "draw a picture of a file as SVG or PNG: gen2 count image and light curve, histograms, waveforms, LArPix ADC and occupancy, Bluesky images",
+    load: async () => (await import("./plot.js")).registerPlotCommand,
+  },
+  {
     name: "cluster",
     description: "job scripts that run a sharded daqkit command on a cluster: a Slurm array or a Kubernetes Indexed Job, plus the merge",
     load: async () => (await import("./cluster.js")).registerClusterCommands,

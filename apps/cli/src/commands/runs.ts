@@ -1,5 +1,4 @@
-import { openAsBlob } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import {
   type Chunk,
@@ -19,12 +18,12 @@ import {
   writeSuperrun,
 } from "@daqkit/runs/node";
 import type { NsInterval } from "@daqkit/timestamps";
-import type { RecordBatch } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { withProgress } from "../progress.js";
 import { type ResolvedShard, resolveShard, SHARD_HELP, selectShard } from "../shard.js";
+import { readTableBatches as readBatches } from "../table-input.js";
 import { TABLE_OUT_HELP, tableFormatOf, writeTableFile } from "../table-output.js";
 
 const COMPRESSOR_NAMES = ["blosc", "zstd", "lz4"];
@@ -129,32 +128,6 @@ async function superrunBytes(dir: DataDirectory, name: string, type: string): Pr
 
 function shardJson(shard: ResolvedShard | null) {
   return shard === null ? {} : { shard: { index: shard.index, count: shard.count, source: shard.source } };
-}
-
-/** Arrow record batches of a .parquet (streamed) or .arrow/.feather (IPC file or stream) file. */
-async function* readBatches(file: string): AsyncGenerator<RecordBatch> {
-  const arrow = await import("apache-arrow");
-  const ext = extname(file);
-  if (ext === ".parquet") {
-    const pq = await import("parquet-wasm");
-    await stat(file); // a missing file is ENOENT naming it (exit 4); openAsBlob only says "Unable to open file as blob"
-    const pf = await pq.ParquetFile.fromFile(await openAsBlob(file));
-    try {
-      const stream = await pf.stream({ batchSize: 1 << 16 });
-      const reader = (stream as ReadableStream<{ intoIPCStream(): Uint8Array }>).getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        yield* arrow.tableFromIPC(value.intoIPCStream()).batches;
-      }
-    } finally {
-      pf.free();
-    }
-  } else if (ext === ".arrow" || ext === ".feather" || ext === ".arrows") {
-    yield* arrow.tableFromIPC(await readFile(file)).batches;
-  } else {
-    throw new CliUsageError(`FILE must end in .parquet or .arrow, got ${JSON.stringify(file)}`);
-  }
 }
 
 /** `daqkit runs …`: strax DataDirectories — runs, stored data and superruns. */
