@@ -14,6 +14,7 @@ import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } f
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchRoot, emit } from "../../../bench/lib.mjs";
 
 const PHOTONS = Number(process.env.SCALE_BENCH_PHOTONS ?? 2_500_000);
 const CYCLES = Number(process.env.SCALE_BENCH_CYCLES ?? 40);
@@ -22,7 +23,7 @@ const FILES = 20;
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = join(here, "../../..");
 const shared = join(root, "../shared");
-const CLI = join(here, "../dist/index.js");
+const CLI = join(benchRoot, "apps/cli/dist/index.js"); // the build measured (DAQKIT_BENCH_ROOT)
 const base = process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data");
 const work = join(base, "scale-out");
 
@@ -165,6 +166,8 @@ async function compare(name, one, two) {
     `${name}: speed-up of two shards over one process ${range(speedups)}× (target ≥ 1.7×), load average now ${loadavg()[0].toFixed(1)}`,
   );
   for (const l of lines) console.log(l);
+  const sorted = [...speedups].sort((x, y) => x - y);
+  emit(`cli.scale-out-${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`, "× speed-up of 2 shards", sorted[sorted.length >> 1], "higher");
 }
 
 async function main() {

@@ -16,6 +16,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { composeRun, decodeMsgpackRecords } from "@daqkit/docmodel";
 import { exportMsgpack, loadMsgpackRun, openMsgpackCatalog } from "@daqkit/docmodel/node";
+import { emit } from "../../../bench/lib.mjs";
 
 const N = Number(process.env.DOCMODEL_BENCH_EVENTS ?? 1_000_000);
 const KEYS = ["x0", "x1", "x2", "x3", "x4"];
@@ -148,6 +149,8 @@ if (childPhase) {
         `  ${out.seconds.toFixed(2)} s wall, ${out.cpuSeconds.toFixed(2)} s CPU → ${(cpuRate / 1e3).toFixed(0)} k events/CPU-s (${(cpuRate / REF[name]).toFixed(1)}×)` +
         `  peak RSS ${out.maxRssMiB} MiB  ${out.extra}`,
     );
+    emit(`docmodel.${name}`, "k events/s", rate / 1e3, "higher");
+    emit(`docmodel.${name}-rss`, "MiB", out.maxRssMiB, "lower");
   }
   if (!process.env.DAQKIT_BENCH_DATA) rmSync(base, { recursive: true, force: true });
 }

@@ -21,6 +21,7 @@ import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { createArray, createTable, openLh5Writer } from "@daqkit/lh5/node";
+import { emit, esbuildBenchRoot } from "../../../bench/lib.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 if (!existsSync(CHROMIUM)) {
@@ -77,6 +78,7 @@ try {
     platform: "browser",
     format: "esm",
     conditions: ["@daqkit/source"],
+    plugins: [esbuildBenchRoot()],
     logLevel: "silent",
   });
   const plugins = join(dirname(new URL(import.meta.resolve("h5wasm-plugins")).pathname), "plugins");
@@ -222,6 +224,9 @@ try {
     console.log(
       `ratio peak / column = ${(peak / column).toFixed(2)}×; target ≤ 1.5 × column + 64 MiB = ${f(target)}: ${peak <= target ? "met" : "NOT met"}`,
     );
+    emit("lh5.browser-read-peak", "MiB", peak / MB, "lower");
+    emit("lh5.browser-read-peak-per-column", "×", peak / column, "lower");
+    emit("lh5.browser-read", "s", read.ms / 1000, "lower");
     await page.close();
   }
   const f = (b) => `${(b / MB).toFixed(1)} MiB`;

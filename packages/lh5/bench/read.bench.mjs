@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createArray, createTable, openLh5, writeLh5 } from "@daqkit/lh5/node";
+import { emit } from "../../../bench/lib.mjs";
 
 const N = Number(process.env.LH5_BENCH_ROWS ?? 10_000_000);
 const dataDir = join(process.env.DAQKIT_BENCH_DATA ?? join(import.meta.dirname, "../../../bench/.data"), "lh5");
@@ -111,5 +112,9 @@ for (const compression of ["none", "gzip"]) {
   console.log(`${compression === "none" ? "uncompressed" : "gzip level 1"}, chunks 65536 rows:`);
   console.log(line("1 column (float64)", oneBytes, o.one, p?.one));
   console.log(line("4 columns (f64,f64,u32,i64)", fourBytes, o.four, p?.four));
+  emit(`lh5.read-1col-${compression}`, "MB/s", mb(oneBytes, o.one), "higher");
+  emit(`lh5.read-4col-${compression}`, "MB/s", mb(fourBytes, o.four), "higher");
+  if (p) emit(`lh5.read-1col-${compression}-vs-h5py`, "× h5py", p.one / o.one, "higher");
+  if (p) emit(`lh5.read-4col-${compression}-vs-h5py`, "× h5py", p.four / o.four, "higher");
 }
 console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { emit } from "../../../bench/lib.mjs";
 
 const CYCLES = Number(process.env.LOADER_BENCH_CYCLES ?? 100);
 const CHANNELS = [1084800, 1084801, 1084802, 1084803, 1084804, 1084805];
@@ -183,5 +184,7 @@ if (caseArg >= 0) {
         `output ${(res.outputRows / res.loadSeconds / 1e6).toFixed(2)} M rows/s; peak RSS ${res.peakRssMiB.toFixed(0)} MiB (pygama ${ref.peakMiB} MiB)` +
         (res.passingChecked ? "" : "  !! cut check failed"),
     );
+    emit(`loader.load-${kind === "hit" ? "no-tcm" : "tcm"}`, "M hits/s", rowsPerS / 1e6, "higher");
+    emit(`loader.load-${kind === "hit" ? "no-tcm" : "tcm"}-rss`, "MiB", res.peakRssMiB, "lower");
   }
 }
