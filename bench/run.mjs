@@ -169,7 +169,14 @@ function runBench(file, { build, hugepages, label }) {
   console.log(`\n=== ${relative(root, file)}  [${label}]`);
   const t0 = performance.now();
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, ["--expose-gc", file], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--expose-gc", file], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    // stderr is passed through; its last error line names why a bench failed (in the summary)
+    let failure;
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk) => {
+      process.stderr.write(chunk);
+      for (const l of chunk.split("\n")) if (/^\w*Error\b|^Error \[/.test(l.trim())) failure = l.trim().slice(0, 160);
+    });
     const figures = [];
     let pending = "";
     let hugeKiB = 0;
@@ -223,6 +230,7 @@ function runBench(file, { build, hugepages, label }) {
       resolveRun({
         ok: code === 0,
         exit: code ?? signal,
+        failure: code === 0 ? undefined : failure,
         figures,
         rssKiB,
         topRssKiB: top?.maxRssKiB,
@@ -308,6 +316,7 @@ for (const [rel, byMode] of Object.entries(runs)) {
       mode,
       oursOk: ours.every((r) => r.ok),
       baselineOk: baseline ? base.every((r) => r.ok) : undefined,
+      failure: { ours: ours.find((r) => !r.ok)?.failure, baseline: base.find((r) => !r.ok)?.failure },
       rssKiB: { ours: rss(ours), baseline: baseline ? rss(base) : undefined },
       anonHugePagesKiB: { ours: huge(ours), baseline: baseline ? huge(base) : undefined },
       workloads: [],
@@ -347,8 +356,11 @@ const rows = [];
 for (const e of summary) {
   const rssCell = baseline ? `${mib(e.rssKiB.baseline)} / ${mib(e.rssKiB.ours)}` : mib(e.rssKiB.ours);
   const tag = e.mode === "hugepage" ? "huge-page" : "as-is";
-  if (!e.oursOk) rows.push([e.bench, "", tag, ...(baseline ? ["", ""] : []), "bench failed on ours", ""]);
-  if (baseline && e.baselineOk === false) rows.push([e.bench, "", tag, "bench failed on the baseline build", "", "", ""]);
+  if (!e.oursOk)
+    rows.push([e.bench, "", tag, ...(baseline ? ["", ""] : []), `bench failed on ours: ${e.failure.ours ?? "see its output"}`, ""]);
+  if (baseline && e.baselineOk === false) {
+    rows.push([e.bench, "", tag, `bench failed on the baseline build: ${e.failure.baseline ?? "see its output"}`, "", "", ""]);
+  }
   if (e.workloads.length === 0) {
     rows.push([e.bench, "", tag, ...(baseline ? ["", ""] : []), "no @@bench figures", rssCell]);
     continue;

@@ -22,6 +22,13 @@ const eager = `data:text/javascript,${encodeURIComponent(
     "@daqkit/timestamps",
     "apache-arrow",
   ]
+    .filter((p) => {
+      try {
+        return Boolean(import.meta.resolve(p)); // an older build (--baseline) may lack some
+      } catch {
+        return false;
+      }
+    })
     .map((p) => `await import(${JSON.stringify(import.meta.resolve(p))});`)
     .join("\n"),
 )}`;
