@@ -1,9 +1,9 @@
 // Helpers for *.bench.mjs files: the machine-readable figure line that `bench/run.mjs` collects, and
 // the checkout whose build is measured (DAQKIT_BENCH_ROOT, default this one) for benches that spawn
 // built files (the CLI) by path. Imports of packages need nothing: bench/preload.mjs redirects them.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** The checkout whose build a bench measures: DAQKIT_BENCH_ROOT, or this one. */
 export const benchRoot = process.env.DAQKIT_BENCH_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -56,4 +56,18 @@ export function envWithoutPreload(env = process.env) {
     else delete out.NODE_OPTIONS;
   }
   return out;
+}
+
+/**
+ * File URL of a workspace package's entry in the measured build (DAQKIT_BENCH_ROOT): `subpath` from
+ * its package.json exports (`"./node"`), or its main entry where that build has no such subpath
+ * (builds before the platform split). For code outside the packages (bench/*.mjs, generated scripts).
+ */
+export function benchPackageUrl(pkg, subpath = ".") {
+  const dir = join(benchRoot, pkg === "cli" ? "apps/cli" : `packages/${pkg}`);
+  const json = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  const entry = json.exports?.[subpath] ?? json.exports?.["."] ?? json.main;
+  const target = typeof entry === "string" ? entry : (entry?.import ?? entry?.default);
+  if (typeof target !== "string") throw new Error(`benchPackageUrl: no entry ${subpath} in ${join(dir, "package.json")}`);
+  return pathToFileURL(join(dir, target)).href;
 }
