@@ -45,7 +45,7 @@ function child(file, args, env = {}) {
 }
 
 /** Measure fn(size) for every size, ROUNDS interleaved rounds; keep min seconds and min RSS. */
-function scale(name, sizes, fn) {
+function scale(sizes, fn) {
   const best = new Map();
   for (let round = 0; round < ROUNDS; round++) {
     for (const size of round % 2 === 0 ? sizes : [...sizes].reverse()) {
@@ -184,7 +184,7 @@ for (let k = 0; k < 3; k++) {
 console.log(JSON.stringify({ seconds: best, cpuSeconds: bestCpu, maxRssKiB: process.resourceUsage().maxRSS }));
 `,
   );
-  const rows = scale("filedb", sizes, (cycles) => {
+  const rows = scale(sizes, (cycles) => {
     const r = child(script, [treeOf(cycles), String(cycles)]);
     return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, rssMiB: r.maxRssKiB / 1024 };
   });
@@ -208,8 +208,8 @@ if (want("loader")) {
     const r = child(iterBench, ["--case", kind, String(cycles)]);
     return { seconds: r.seconds, rssMiB: r.peakRssMiB };
   };
-  report("DataLoader load", "cycles", scale("loader-load", sizes, measure("load")));
-  report("DataLoader loadIterator", "cycles", scale("loader-iter", sizes, measure("iter")), { time: false, flat: true });
+  report("DataLoader load", "cycles", scale(sizes, measure("load")));
+  report("DataLoader loadIterator", "cycles", scale(sizes, measure("iter")), { time: false, flat: true });
 }
 
 // --- docmodel: docs export (streaming) and read ---------------------------------------------------
@@ -222,8 +222,8 @@ if (want("docmodel")) {
     const r = child(docBench, [name, dirOf(n)], { DOCMODEL_BENCH_EVENTS: String(n) });
     return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, rssMiB: r.maxRssMiB };
   };
-  report("docs export", "events", scale("docs-export", sizes, phase("export")), { flat: true });
-  report("docmodel read", "events", scale("docmodel-read", sizes, phase("read-columns")));
+  report("docs export", "events", scale(sizes, phase("export")), { flat: true });
+  report("docmodel read", "events", scale(sizes, phase("read-columns")));
 }
 
 // --- runs iterate ----------------------------------------------------------------------------------
