@@ -110,7 +110,6 @@ if (want("gen2")) {
   );
   const decodeBench = join(root, "packages/gen2-bin/bench/decode.bench.mjs");
   const rows = scale(
-    "gen2",
     STEPS.map((k) => 2 * k),
     (files) => {
       const night = join(gen2Data, `night-${photons}x${files}`);
