@@ -1,8 +1,9 @@
 // Scaling bench (issue 17): does cost grow linearly, and is memory flat where the API streams?
 // Each workload runs at 1×, 2×, 4×, 8× an input size; every measurement is its own child process
 // (so its peak RSS is its own), sizes interleaved over ROUNDS rounds (alternating order), fastest
-// time and lowest peak RSS per size kept; the doubling check uses CPU time where the measurement
-// reports it (FileDB, docmodel), wall time otherwise. Printed per workload: time per size, the time ratio of
+// time and lowest peak RSS per size kept; the doubling check uses CPU time (robust on a loaded
+// machine): the workload's own (FileDB, docmodel) or the child process's from GNU time (gen2,
+// loader; includes process start, ~0.1–0.2 s, which flattens the first doubling slightly). Printed per workload: time per size, the time ratio of
 // each doubling (linear: ≤ 2×) and, for the streaming APIs, peak RSS 8× / 1× (flat: ≤ 1.2×).
 //   gen2 convert-all   BinDirectory.convertAll, 1 worker, on 2/4/8/16 one-second files (hard links
 //                      to one gen2_make.py file of GEN2 photons) — streaming: RSS should be flat
@@ -33,15 +34,21 @@ const only = (process.env.SCALE_BENCH_ONLY ?? "").split(",").filter(Boolean);
 const want = (name) => only.length === 0 || only.includes(name);
 mkdirSync(dataDir, { recursive: true });
 
-/** Run `node file args…` and parse the last stdout line as JSON. */
+const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+
+/**
+ * Run `node file args…` and parse the last stdout line as JSON. With GNU time, `processCpuSeconds`
+ * is the child's user + system CPU time (all its threads, process start included).
+ */
 function child(file, args, env = {}) {
-  const r = spawnSync(process.execPath, ["--expose-gc", file, ...args], {
-    encoding: "utf8",
-    maxBuffer: 1 << 24,
-    env: { ...process.env, ...env },
-  });
+  const node = [process.execPath, "--expose-gc", file, ...args];
+  const [cmd, ...argv] = TIME ? [TIME, "-f", "@@time %U %S", ...node] : node;
+  const r = spawnSync(cmd, argv, { encoding: "utf8", maxBuffer: 1 << 24, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${file} ${args.join(" ")} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop());
+  const out = JSON.parse(r.stdout.trim().split("\n").pop());
+  const t = /@@time ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  if (t) out.processCpuSeconds = Number(t[1]) + Number(t[2]);
+  return out;
 }
 
 /** Measure fn(size) for every size, ROUNDS interleaved rounds; keep min seconds and min RSS. */
@@ -122,7 +129,7 @@ if (want("gen2")) {
       rmSync(cache, { recursive: true, force: true });
       const r = child(decodeBench, ["--convert", night, cache, "1"]);
       rmSync(cache, { recursive: true, force: true });
-      return { seconds: r.seconds, rssMiB: r.maxRssKiB / 1024 };
+      return { seconds: r.seconds, cpuSeconds: r.processCpuSeconds, rssMiB: r.maxRssKiB / 1024 };
     },
   );
   report("gen2 convert-all", `files of ${photons} photons`, rows, { flat: true });
@@ -205,7 +212,7 @@ if (want("loader")) {
   }
   const measure = (kind) => (cycles) => {
     const r = child(iterBench, ["--case", kind, String(cycles)]);
-    return { seconds: r.seconds, rssMiB: r.peakRssMiB };
+    return { seconds: r.seconds, cpuSeconds: r.processCpuSeconds, rssMiB: r.peakRssMiB };
   };
   report("DataLoader load", "cycles", scale(sizes, measure("load")));
   report("DataLoader loadIterator", "cycles", scale(sizes, measure("iter")), { time: false, flat: true });
