@@ -383,13 +383,13 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String
 const fmtRow = (r) => `| ${r.map((c, i) => String(c ?? "").padEnd(widths[i])).join(" | ")} |`;
 lines.push(fmtRow(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(fmtRow));
 if (hugepageControl) {
-  const hp = summary.filter((e) => e.mode === "hugepage");
-  const huge = hp.map((e) => Math.max(e.anonHugePagesKiB.ours ?? 0, e.anonHugePagesKiB.baseline ?? 0));
-  const plain = summary
-    .filter((e) => e.mode === "as-is")
-    .map((e) => Math.max(e.anonHugePagesKiB.ours ?? 0, e.anonHugePagesKiB.baseline ?? 0));
+  const peak = (e) => Math.max(e.anonHugePagesKiB.ours ?? 0, e.anonHugePagesKiB.baseline ?? 0);
+  const per = Object.keys(runs).map((rel) => {
+    const of = (mode) => summary.find((e) => e.bench === rel && e.mode === mode);
+    return `${rel.replace(/^(packages|apps)\//, "").replace(/\.bench\.mjs$/, "")} ${mib(peak(of("hugepage")))} MiB (as-is ${mib(peak(of("as-is")))})`;
+  });
   lines.push(
-    `huge-page control: GLIBC_TUNABLES=${HUGEPAGE_TUNABLE}; THP enabled ${thp.enabled ?? "?"}; peak AnonHugePages sampled (250 ms) per bench: control ${huge.map((k) => `${mib(k)} MiB`).join(", ")}; as-is ${plain.map((k) => `${mib(k)} MiB`).join(", ")}`,
+    `huge-page control: GLIBC_TUNABLES=${HUGEPAGE_TUNABLE}; THP enabled ${thp.enabled ?? "?"}, defrag ${thp.defrag ?? "?"}; peak AnonHugePages of the bench's processes (sampled every 250 ms): ${per.join("; ")}`,
   );
 }
 lines.push(
