@@ -19,6 +19,7 @@ import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } f
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { benchRoot } from "../../../bench/lib.mjs";
 
 const PHOTONS = Number(process.env.SCALE_BENCH_PHOTONS ?? 2_500_000);
 const CYCLES = Number(process.env.SCALE_BENCH_CYCLES ?? 40);
@@ -37,7 +38,7 @@ const FILES = 20;
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = join(here, "../../..");
 const shared = join(root, "../shared");
-const CLI = join(here, "../dist/index.js");
+const CLI = join(benchRoot, "apps/cli/dist/index.js"); // the build measured (DAQKIT_BENCH_ROOT)
 const base = process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data");
 const work = join(base, "scale-out");
 

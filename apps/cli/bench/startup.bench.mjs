@@ -4,9 +4,11 @@
 // `--version` with every package the commands use preloaded (what start-up cost before lazy loading).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { benchRoot, emit, envWithoutPreload } from "../../../bench/lib.mjs";
 
 const ROUNDS = Number(process.env.DAQKIT_BENCH_ROUNDS ?? 15);
-const cli = join(import.meta.dirname, "../dist/index.js");
+const cli = join(benchRoot, "apps/cli/dist/index.js"); // the build measured (DAQKIT_BENCH_ROOT)
+const env = envWithoutPreload(); // time the CLI, not the harness preload
 const eager = `data:text/javascript,${encodeURIComponent(
   [
     "@daqkit/docmodel/node",
@@ -20,6 +22,13 @@ const eager = `data:text/javascript,${encodeURIComponent(
     "@daqkit/timestamps",
     "apache-arrow",
   ]
+    .filter((p) => {
+      try {
+        return Boolean(import.meta.resolve(p)); // an older build (--baseline) may lack some
+      } catch {
+        return false;
+      }
+    })
     .map((p) => `await import(${JSON.stringify(import.meta.resolve(p))});`)
     .join("\n"),
 )}`;
@@ -35,7 +44,7 @@ const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 for (let round = 0; round < ROUNDS + 1; round++) {
   for (const [name, [cmd, args]] of Object.entries(variants)) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const r = spawnSync(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
     if (round > 0) times[name].push(ms); // round 0 warms the file cache
@@ -51,3 +60,7 @@ for (const [name, xs] of Object.entries(times)) {
     `  ${name.padEnd(34)} ${m.toFixed(0).padStart(5)} ms  ${(m / floor).toFixed(2)}× node -e ''  ${(m / eagerMs).toFixed(2)}× eager --version`,
   );
 }
+emit("cli.startup-version", "ms", median(times["daqkit --version"]), "lower");
+emit("cli.startup-help", "ms", median(times["daqkit --help"]), "lower");
+emit("cli.startup-time-key", "ms", median(times["daqkit time key K"]), "lower");
+emit("cli.startup-node-floor", "ms", floor, "lower");

@@ -1,12 +1,13 @@
 // FileDB scan benchmark (issue 5): name scan (names, file_status, sizes) of a synthetic 20 000-file
 // tree (4 000 cycles × 5 tiers, prod-ref-l200 naming) and table/column scan of 500 real-format LH5
 // files (one real cycle copied under 125 names). Reference figures measured in the same run:
-// `find -printf '%s'` over the same tree; pygama.flow's rates (62 000 and 1 700 files/s, measured by
+// `find -type f` and `find -printf '%s'` (which stats every file, as the scan does) over the same tree; pygama.flow's rates (62 000 and 1 700 files/s, measured by
 // the lead on this machine) are quoted from the issue, pygama is not installed here.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FileDb } from "@daqkit/filedb/node";
+import { emit } from "../../../bench/lib.mjs";
 
 const PYGAMA_NAME_SCAN = 62_000;
 const PYGAMA_TABLE_SCAN = 1_700;
@@ -72,45 +73,54 @@ if (!existsSync(join(tree, ".complete"))) {
   writeFileSync(join(tree, ".complete"), "");
   console.log(`generated ${CYCLES * TIERS.length} files in ${((performance.now() - t0) / 1000).toFixed(1)} s under ${tree}`);
 }
-const findTimes = [];
-const findCpu = [];
-for (let k = 0; k < 5; k++) {
-  const t0 = performance.now();
-  const r = spawnSync("find", [tree, "-type", "f", "-name", "*.lh5", "-printf", "%s\n"], { maxBuffer: 1 << 26 });
-  findTimes.push((performance.now() - t0) / 1000);
-  if (r.status !== 0) throw new Error(`find failed: ${r.stderr}`);
-  findCpu.push(childCpu(`find ${tree} -type f -name '*.lh5' -printf '%s\\n'`));
-}
-const scanTimes = [];
-const scanCpu = [];
+// find, find -printf '%s' (stats every file, as the scan does for sizes) and the scan, interleaved.
+const findCmd = (printf) => [tree, "-type", "f", ...(printf ? ["-name", "*.lh5", "-printf", "%s\n"] : [])];
+const T = { find: [], findp: [], scan: [] };
+const C = { find: [], findp: [], scan: [] };
 let db;
 for (let k = 0; k < 7; k++) {
+  for (const printf of [false, true]) {
+    const t0 = performance.now();
+    const r = spawnSync("find", findCmd(printf), { maxBuffer: 1 << 26 });
+    T[printf ? "findp" : "find"].push((performance.now() - t0) / 1000);
+    if (r.status !== 0) throw new Error(`find failed: ${r.stderr}`);
+    C[printf ? "findp" : "find"].push(childCpu(`find ${tree} -type f${printf ? ` -name '*.lh5' -printf '%s\\n'` : ""}`));
+  }
   const c0 = cpuMs();
   const t0 = performance.now();
   db = FileDb.fromConfig(config(tree));
-  scanTimes.push((performance.now() - t0) / 1000);
-  scanCpu.push((cpuMs() - c0) / 1000);
+  T.scan.push((performance.now() - t0) / 1000);
+  C.scan.push((cpuMs() - c0) / 1000);
 }
 if (db.length !== CYCLES) throw new Error(`expected ${CYCLES} rows, got ${db.length}`);
 if (db.query("file_status == 31").length !== CYCLES) throw new Error("not every cycle has all 5 tiers");
 const files = CYCLES * TIERS.length;
-const tScan = median(scanTimes);
-const tFind = median(findTimes);
+const tScan = median(T.scan);
+const tFind = median(T.find);
+const tFindP = median(T.findp);
 console.log(
-  `name scan: ${files} files (${CYCLES} cycles × ${TIERS.length} tiers; walk + parse + derive + stat for status and size + sort)`,
+  `name scan: ${files} files (${CYCLES} cycles × ${TIERS.length} tiers; walk + parse + derive + stat for status and size + sort), medians of ${T.scan.length} interleaved rounds`,
 );
-const cScan = median(scanCpu);
-const cFind = median(findCpu);
+const cScan = median(C.scan);
 console.log(
-  `  daqkit FileDb.fromConfig   wall ${tScan.toFixed(3)} s  ${Math.round(files / tScan).toLocaleString("en")} files/s; cpu ${cScan.toFixed(3)} s  ${Math.round(files / cScan).toLocaleString("en")} files/cpu-s (medians of ${scanTimes.length})`,
+  `  daqkit FileDb.fromConfig   wall ${tScan.toFixed(3)} s  ${Math.round(files / tScan).toLocaleString("en")} files/s; cpu ${cScan.toFixed(3)} s  ${Math.round(files / cScan).toLocaleString("en")} files/cpu-s`,
 );
 console.log(
-  `  find -printf '%s'          wall ${tFind.toFixed(3)} s  ${Math.round(files / tFind).toLocaleString("en")} files/s; cpu ${cFind.toFixed(3)} s (medians of ${findTimes.length}; wall incl. process spawn)`,
+  `  find -type f               wall ${tFind.toFixed(3)} s  ${Math.round(files / tFind).toLocaleString("en")} files/s; cpu ${median(C.find).toFixed(3)} s (wall incl. process spawn)`,
 );
-console.log(`  ratio daqkit/find: wall ${(tScan / tFind).toFixed(2)}×, cpu ${(cScan / cFind).toFixed(2)}× (target ≤ 2×)`);
+console.log(
+  `  find -printf '%s'          wall ${tFindP.toFixed(3)} s  ${Math.round(files / tFindP).toLocaleString("en")} files/s; cpu ${median(C.findp).toFixed(3)} s (wall incl. process spawn)`,
+);
+console.log(
+  `  ratio daqkit/find: wall ${(tScan / tFind).toFixed(2)}× (find -printf: ${(tScan / tFindP).toFixed(2)}×), cpu ${(cScan / median(C.find)).toFixed(2)}× (${(cScan / median(C.findp)).toFixed(2)}×) (target ≤ 1.5×)`,
+);
 console.log(
   `  vs pygama ${PYGAMA_NAME_SCAN.toLocaleString("en")} files/s (issue figure): wall ${(files / tScan / PYGAMA_NAME_SCAN).toFixed(1)}×, cpu ${(files / cScan / PYGAMA_NAME_SCAN).toFixed(1)}× (target ≥ 4×)`,
 );
+emit("filedb.name-scan", "files/s", files / tScan, "higher");
+emit("filedb.name-scan-cpu", "files/cpu-s", files / cScan, "higher");
+emit("filedb.name-scan-vs-find", "time ratio", tScan / tFind, "lower");
+emit("filedb.name-scan-vs-find-printf", "time ratio", tScan / tFindP, "lower");
 const queryTimes = [];
 let sel;
 for (let k = 0; k < 7; k++) {
@@ -176,6 +186,8 @@ console.log(
 console.log(
   `  vs pygama ${PYGAMA_TABLE_SCAN.toLocaleString("en")} files/s (issue figure): wall ${(500 / tTables / PYGAMA_TABLE_SCAN).toFixed(2)}×, cpu ${(500 / cTables / PYGAMA_TABLE_SCAN).toFixed(2)}× (target ≥ 5×)`,
 );
+emit("filedb.table-scan", "files/s", 500 / tTables, "higher");
+emit("filedb.table-scan-cpu", "files/cpu-s", 500 / cTables, "higher");
 console.log(
   `load average during the run: ${(await import("node:os"))
     .loadavg()

@@ -18,6 +18,9 @@ import { compileTemplate, type TemplateValue } from "./template.js";
 
 export type { FileDbState, TableId } from "./state.js";
 
+/** Paths per `statSizes` call of {@link FileDb.updateFileStatus}. */
+const STAT_BATCH = 1024;
+
 /** What {@link FileDb.scanFiles} found. */
 export interface FileScanReport {
   /** Regular files seen under the scanned directories. */
@@ -423,6 +426,14 @@ export class FileDb {
     let added = 0;
     const unmatched: string[] = [];
     const s = this.#state;
+    // The columns a new row appends to, looked up once (not per file).
+    const keyNames = [...s.keys.keys()];
+    const keyCols = [...s.keys.values()];
+    const fileCols = tiers.map((t) => s.files.get(t)!);
+    const sizeCols = tiers.map((t) => s.sizes.get(t)!);
+    const tableCols = s.tables ? tiers.map((t) => s.tables!.get(t)!) : [];
+    const colIdxCols = s.colIdx ? tiers.map((t) => s.colIdx!.get(t)!) : [];
+    const otherTemplates = tiers.map((t) => fileTemplates[t]!);
     for (const dir of scanDirs) {
       const prefix = relativeBelow(root, dir) ?? dir;
       this.#host.walkFiles(dir, (relativeDir, name) => {
@@ -437,12 +448,13 @@ export class FileDb {
         const lowFile = template.format(values);
         if (known.has(lowFile)) return;
         known.add(lowFile);
-        for (const [k, arr] of s.keys) arr.push(values[k]!);
-        for (const t of tiers) s.files.get(t)!.push(t === low ? lowFile : fileTemplates[t]!.format(values));
-        for (const t of tiers) s.sizes.get(t)!.push(0);
+        for (let k = 0; k < keyCols.length; k++) keyCols[k]!.push(values[keyNames[k]!]!);
+        fileCols[0]!.push(lowFile);
+        for (let i = 1; i < fileCols.length; i++) fileCols[i]!.push(otherTemplates[i]!.format(values));
+        for (const col of sizeCols) col.push(0);
         s.status.push(0);
-        if (s.tables) for (const t of tiers) s.tables.get(t)!.push(null);
-        if (s.colIdx) for (const t of tiers) s.colIdx.get(t)!.push(null);
+        for (const col of tableCols) col.push(null);
+        for (const col of colIdxCols) col.push(null);
         added++;
       });
     }
@@ -566,37 +578,34 @@ export class FileDb {
     const s = this.#state;
     const n = this.length;
     const status = new Array<number>(n).fill(0);
-    // Collect the paths to stat; skip directories that do not exist (a tier not produced yet).
-    const paths: string[] = [];
-    const slots: number[] = []; // tier index * n + row, per path
-    const dirExists = new Map<string, boolean>();
-    tiers.forEach((t, i) => {
+    // Stats in batches of STAT_BATCH paths per tier, written straight into that tier's slots (the
+    // path strings of a batch die young). A tier whose directory does not exist (not produced yet)
+    // is skipped without a stat per row; a missing subdirectory or file stats as missing (-1).
+    const batch = new Array<string>(Math.min(n, STAT_BATCH));
+    for (let i = 0; i < tiers.length; i++) {
+      const t = tiers[i]!;
+      const tierSizes = s.sizes.get(t)!;
+      tierSizes.fill(0);
       const dir = tierDirs[t]!;
+      if (n === 0 || !this.#host.isDirectory(dir)) continue;
       const files = s.files.get(t)!;
-      s.sizes.get(t)!.fill(0);
-      for (let r = 0; r < n; r++) {
-        const f = files[r]!;
-        const path = f.startsWith("/") ? dir + f : `${dir}/${f}`;
-        const parent = path.slice(0, path.lastIndexOf("/"));
-        let exists = dirExists.get(parent);
-        if (exists === undefined) {
-          exists = this.#host.isDirectory(parent);
-          dirExists.set(parent, exists);
+      const dirSlash = `${dir}/`;
+      const bit = 2 ** (tiers.length - 1 - i);
+      for (let start = 0; start < n; start += STAT_BATCH) {
+        const count = Math.min(STAT_BATCH, n - start);
+        if (count < batch.length) batch.length = count;
+        for (let k = 0; k < count; k++) {
+          const f = files[start + k]!;
+          batch[k] = f.charCodeAt(0) === 47 /* "/" */ ? dir + f : dirSlash + f;
         }
-        if (!exists) continue;
-        paths.push(path);
-        slots.push(i * n + r);
+        const sizes = this.#host.statSizes(batch);
+        for (let k = 0; k < count; k++) {
+          const size = sizes[k]!;
+          if (size < 0) continue;
+          status[start + k]! |= bit;
+          tierSizes[start + k] = size;
+        }
       }
-    });
-    const sizes = this.#host.statSizes(paths);
-    for (let k = 0; k < paths.length; k++) {
-      const size = sizes[k]!;
-      if (size < 0) continue;
-      const slot = slots[k]!;
-      const i = Math.floor(slot / n);
-      const r = slot - i * n;
-      status[r]! |= 2 ** (tiers.length - 1 - i);
-      s.sizes.get(tiers[i]!)![r] = size;
     }
     s.status = status;
     this.#table = null;

@@ -190,7 +190,7 @@ export function compileTemplate(text: string): Template {
   const pieces = splitTemplate(text);
   const fields: TemplateField[] = [];
   const types = new Map<string, TemplateFieldType>();
-  const groups = new Map<string, string>();
+  const groups = new Map<string, number>();
   let pattern = "";
   for (const piece of pieces) {
     if ("literal" in piece) {
@@ -206,10 +206,10 @@ export function compileTemplate(text: string): Template {
     types.set(f.name, f.type);
     const existing = groups.get(f.name);
     if (existing !== undefined) {
-      pattern += `\\k<${existing}>`;
+      pattern += `(?:\\${existing})`; // delimited: a digit literal after it must not extend the number
       continue;
     }
-    const group = `f${groups.size}`;
+    const group = groups.size + 1; // numbered capture groups (no per-match groups object)
     groups.set(f.name, group);
     let body: string;
     if (f.type === "d") {
@@ -217,7 +217,7 @@ export function compileTemplate(text: string): Template {
       if (f.width > 0 && f.fill !== "0")
         body = `${escapeRegExp(f.fill)}*${body}${f.align === "<" || f.align === "^" ? `${escapeRegExp(f.fill)}*` : ""}`;
     } else body = ".+?";
-    pattern += `(?<${group}>${body})`;
+    pattern += `(${body})`;
   }
   const regex = new RegExp(`^${pattern}$`, "su");
   // Literal/field alternation for the fast formatting path.
@@ -233,6 +233,9 @@ export function compileTemplate(text: string): Template {
   }
   const names = [...groups.keys()];
   const fieldByName = new Map(fields.map((f) => [f.name, f]));
+  // Per capture group (in order): its field name and spec, for parse().
+  const groupNames = [...groups.keys()];
+  const groupFields = groupNames.map((name) => fieldByName.get(name)!);
   return {
     text,
     fields,
@@ -240,13 +243,17 @@ export function compileTemplate(text: string): Template {
     format(values) {
       if (simple) {
         // Fast path (string fields without width): plain concatenation.
-        let out = literals[0]!;
+        // Built with join(): one flat string, not a chain of concatenation nodes that a table of
+        // thousands of file names would keep alive (and the garbage collector copy) until flattened.
+        const parts = new Array<string>(simpleNames.length * 2 + 1);
+        parts[0] = literals[0]!;
         for (let i = 0; i < simpleNames.length; i++) {
           const v = values[simpleNames[i]!];
           if (v === undefined || v === null) throw badTemplate(text, `no value for field "${simpleNames[i]}"`);
-          out += v + literals[i + 1]!;
+          parts[2 * i + 1] = String(v);
+          parts[2 * i + 2] = literals[i + 1]!;
         }
-        return out;
+        return parts.join("");
       }
       let out = "";
       for (const piece of pieces) out += "literal" in piece ? piece.literal : formatField(text, piece.field, values[piece.field.name]);
@@ -256,9 +263,10 @@ export function compileTemplate(text: string): Template {
       const m = regex.exec(candidate);
       if (!m) return undefined;
       const result: Record<string, TemplateValue> = {};
-      for (const [name, group] of groups) {
-        let raw = m.groups![group]!;
-        const f = fieldByName.get(name)!;
+      for (let g = 0; g < groupNames.length; g++) {
+        const name = groupNames[g]!;
+        let raw = m[g + 1]!;
+        const f = groupFields[g]!;
         if (f.type === "d") {
           raw = raw.trim();
           if (f.fill !== "0" && f.fill !== " ") raw = raw.split(f.fill).join("");

@@ -50,6 +50,12 @@ describe("compileTemplate: parsing (spec §1.3)", () => {
 
   it("requires a repeated field to match the same text", () => {
     expect(tier.parse("/cal/p03/r001/l200-p04-r001-cal-20230318T012144Z-tier_raw.lh5")).toBeUndefined();
+    // a digit right after a repeated field is a literal, not part of the back-reference
+    const digits = compileTemplate("{a}_{b}_{c}_{d}_{e}_{f}_{g}_{h}_{i}_{j}_{a}0");
+    const values = { a: "x", b: "b", c: "c", d: "d", e: "e", f: "f", g: "g", h: "h", i: "i", j: "j" };
+    expect(digits.parse(digits.format(values))).toEqual(values);
+    expect(digits.parse("x_b_c_d_e_f_g_h_i_j_j")).toBeUndefined();
+    expect(compileTemplate("{a}-{a}1").parse("r1-r11")).toEqual({ a: "r1" });
   });
 
   it("splits lazy fields at the first following literal", () => {

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { gen2Checksum, readGen2FileArrays } from "../dist/node.js";
+import { benchRoot, emit } from "../../../bench/lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = join(here, "../../../../shared");
@@ -62,7 +63,7 @@ const bundle = await build({
         return { seconds, photons, checksum };
       };
     `,
-    resolveDir: here,
+    resolveDir: join(benchRoot, "packages/gen2-bin/bench"), // the build measured (DAQKIT_BENCH_ROOT)
     loader: "js",
   },
   bundle: true,
@@ -134,6 +135,9 @@ try {
   console.log(
     `ratio browser/Node speed: best ${(best(node) / best(chrome)).toFixed(2)}×, median ${(median(node) / median(chrome)).toFixed(2)}× (target ≥ 0.80×)   same result ${same ? "yes" : `NO (${pageResult.checksum} vs ${nodeResult.checksum})`}`,
   );
+  emit("gen2.browser-decode-node", "MB/s", mb / median(node), "higher");
+  emit("gen2.browser-decode-worker", "MB/s", mb / median(chrome), "higher");
+  emit("gen2.browser-decode-page", "MB/s", mb / median(chromePage), "higher");
   if (!same) process.exitCode = 1;
 } finally {
   await browser.close();

@@ -9,6 +9,7 @@ import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from "
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BinDirectory, gen2Checksum, readGen2FileArrays } from "@daqkit/gen2-bin/node";
+import { emit } from "../../../bench/lib.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = join(here, "../../../../shared");
@@ -95,6 +96,8 @@ for (const r of ratios) {
   console.log(
     `gen2-bin decode best ${r.best.toFixed(4)} s  ${(mb / r.best).toFixed(1)} MB/s   median ${r.median.toFixed(4)} s  ${(mb / r.median).toFixed(1)} MB/s   ratio vs C best ${(ref.best_s / r.best).toFixed(2)}× median ${(ref.median_s / r.median).toFixed(2)}× (target ≥ 0.80×)   same result ${r.same ? "yes" : `NO (${r.checksum} vs ${ref.checksum})`}`,
   );
+  emit(`gen2.decode${r.threads > 1 ? `-${r.threads}threads` : ""}`, "MB/s", mb / r.median, "higher");
+  emit(`gen2.decode${r.threads > 1 ? `-${r.threads}threads` : ""}-vs-c`, "× C -O3", ref.median_s / r.median, "higher");
 }
 globalThis.gc?.();
 
@@ -122,6 +125,8 @@ for (const workers of FILES > 0 ? (process.env.GEN2_BENCH_WORKERS ?? "2").split(
   console.log(
     `convertAll      ${c.files} files × ${mb.toFixed(0)} MB, workers ${workers}: ${c.seconds.toFixed(1)} s, ${(c.photons / c.seconds / 1e6).toFixed(2)} M photons/s, peak RSS ${rssMB.toFixed(0)} MB = ${(rssMB / mb).toFixed(2)}× the largest bin file (target ≤ 3×)`,
   );
+  emit(`gen2.convert-all-${workers}workers`, "M photons/s", c.photons / c.seconds / 1e6, "higher");
+  emit(`gen2.convert-all-${workers}workers-rss`, "MiB", c.maxRssKiB / 1024, "lower");
 }
 rmSync(cacheDir, { recursive: true, force: true });
 if (!ok) process.exitCode = 1;

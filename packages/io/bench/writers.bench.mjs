@@ -7,6 +7,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic, writeTableFile } from "@daqkit/io/node";
 import { tableFromArrays } from "apache-arrow";
+import { emit } from "../../../bench/lib.mjs";
 
 const ROWS = Number(process.env.IO_BENCH_ROWS ?? 5_000_000);
 const FILES = Number(process.env.IO_BENCH_FILES ?? 200);
@@ -38,6 +39,10 @@ try {
     `${FILES} × 64 KiB: writeFileSync ${((plain * 1000) / FILES).toFixed(2)} ms/file, writeFileAtomic ${((atomic * 1000) / FILES).toFixed(2)} ms/file (${(atomic / plain).toFixed(1)}×), without fsync ${((atomicNoSync * 1000) / FILES).toFixed(2)} ms/file (${(atomicNoSync / plain).toFixed(1)}×)`,
   );
 
+  emit("io.write-plain", "ms/file", (plain * 1000) / FILES, "lower");
+  emit("io.write-atomic", "ms/file", (atomic * 1000) / FILES, "lower");
+  emit("io.write-atomic-nofsync", "ms/file", (atomicNoSync * 1000) / FILES, "lower");
+
   const batch = 1 << 20;
   function* tables() {
     for (let at = 0; at < ROWS; at += batch) {
@@ -54,6 +59,8 @@ try {
     writeTableFile(join(dir, "t.parquet"), tables(), { dictionary: false, columnEncoding: { timestamp: "DELTA_BINARY_PACKED" } }),
   );
   const arrow = await time(() => writeTableFile(join(dir, "t.arrow"), tables()));
+  emit("io.write-parquet", "M rows/s", ROWS / pq / 1e6, "higher");
+  emit("io.write-arrow", "M rows/s", ROWS / arrow / 1e6, "higher");
   console.log(
     `${ROWS} rows: Parquet ${(ROWS / pq / 1e6).toFixed(2)} M rows/s, Arrow IPC ${(ROWS / arrow / 1e6).toFixed(2)} M rows/s; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
   );

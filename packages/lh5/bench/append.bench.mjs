@@ -9,6 +9,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createArray, createTable, openLh5, openLh5Writer, writeLh5 } from "@daqkit/lh5/node";
+import { emit } from "../../../bench/lib.mjs";
 
 const SIZES = (process.env.LH5_APPEND_BENCH_MB ?? "10,100,500").split(",").map(Number);
 const ROWS = Number(process.env.LH5_APPEND_BENCH_ROWS ?? 10_000);
@@ -93,4 +94,8 @@ for (const { size, c, p } of rowsOut) {
   console.log(
     `| ${(size / 1e6).toFixed(0)} MB | ${c.ms.toFixed(0)} ms | ${mb(c.bytes)} MB | ${p.ms.toFixed(0)} ms | ${mb(p.bytes)} MB | ${(c.ms / p.ms).toFixed(1)}× | ${bytesRatio} |`,
   );
+  const tag = `${(size / 1e6).toFixed(0)}MB`;
+  emit(`lh5.append-in-place-${tag}`, "ms", p.ms, "lower");
+  emit(`lh5.append-copy-${tag}`, "ms", c.ms, "lower");
+  emit(`lh5.append-in-place-${tag}-written`, "MB", p.bytes / 1e6, "lower");
 }

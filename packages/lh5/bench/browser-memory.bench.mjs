@@ -27,6 +27,7 @@ import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
 import { createArray, createTable, openLh5Writer } from "@daqkit/lh5/node";
+import { esbuildBenchRoot } from "../../../bench/lib.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 if (!existsSync(CHROMIUM)) {
@@ -87,6 +88,7 @@ try {
     platform: "browser",
     format: "esm",
     conditions: ["@daqkit/source"],
+    plugins: [esbuildBenchRoot()],
     logLevel: "silent",
   });
   const plugins = join(dirname(new URL(import.meta.resolve("h5wasm-plugins")).pathname), "plugins");

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { hasUndoJournal, registerReader } from "@daqkit/io/node";
 import { createArray, createTable, openLh5, writeLh5 } from "@daqkit/lh5/node";
+import { emit } from "../../../bench/lib.mjs";
 
 const N = Number(process.env.LH5_SCAN_FILES ?? 500);
 const ROUNDS = 5;
@@ -60,4 +61,6 @@ console.log(`scan (openLh5 path + listTables + close): ${us(best.scan)} µs/file
 console.log(
   `marker protocol alone:                    ${us(best.mark)} µs/file (${((100 * best.mark) / best.scan).toFixed(1)}% of the scan)`,
 );
+emit("lh5.open-scan", "µs/file", (best.scan * 1000) / N, "lower");
+emit("lh5.open-scan-markers", "µs/file", (best.mark * 1000) / N, "lower");
 if (old) console.log(`scan with ${process.env.LH5_SCAN_OLD}: ${us(best.old)} µs/file; new / old = ${(best.scan / best.old).toFixed(3)}`);

@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { emit } from "../../../bench/lib.mjs";
 
 const SIZES = (process.env.LOADER_ITER_SIZES ?? "4,16,64").split(",").map(Number);
 const CHANNELS = [1084800, 1084801, 1084802, 1084803, 1084804, 1084805];
@@ -150,5 +151,7 @@ if (caseArg >= 0) {
       `${kind === "iter" ? "loadIterator" : "load()      "}: ×${hi / lo} the production → live heap + buffers ${a.live.toFixed(1)} → ${b.live.toFixed(1)} MiB (×${(b.live / a.live).toFixed(2)}), ` +
         `peak RSS ${a.rss.toFixed(0)} → ${b.rss.toFixed(0)} MiB (×${(b.rss / a.rss).toFixed(2)}) (best of ${REPEAT})`,
     );
+    emit(`loader.${kind === "iter" ? "iterator" : "load"}-rss-${hi}`, "MiB", b.rss, "lower");
+    emit(`loader.${kind === "iter" ? "iterator" : "load"}-rss-growth`, `× RSS ${lo}→${hi} cycles`, b.rss / a.rss, "lower");
   }
 }

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { emit } from "../../../bench/lib.mjs";
 
 const N = Number(process.env.RAWHDF5_BENCH_MESSAGES ?? 1_000_000);
 const BATCH = 10_000;
@@ -216,6 +217,16 @@ async function main() {
   console.log(fmt("read: fromRawfile, 100k chunks", results.read, ratio(results.read, ref?.read)));
   console.log(fmt("read: same, HDF5 VLEN path only", results.readHdf5, ratio(results.readHdf5, ref?.read)));
   console.log(fmt("raw file → packet columns", results.toPackets));
+  for (const [key, r] of [
+    ["write-batches", results.writeBatches],
+    ["write-writer", results.writeWriter],
+    ["read", results.read],
+    ["read-hdf5", results.readHdf5],
+    ["to-packets", results.toPackets],
+  ]) {
+    emit(`rawhdf5.${key}`, "M msg/s", N / r.seconds / 1e6, "higher");
+    emit(`rawhdf5.${key}-rss`, "MiB", r.maxRssKiB / 1024, "lower");
+  }
   if (ref) {
     console.log(fmt("larpix-control write (h5py 3.7)", ref.write));
     console.log(fmt("larpix-control read (h5py 3.7)", ref.read));

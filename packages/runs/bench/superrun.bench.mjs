@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DataDirectory, defineRun, deterministicHash, iterateChunks, parseDtype, chunkToRecordBatch } from "@daqkit/runs/node";
+import { emit } from "../../../bench/lib.mjs";
 
 const RECORDS_DTYPE =
   "[(('Start time since unix epoch [ns]', 'time'), '<i8'), (('Length of the interval in samples', 'length'), '<i4'), (('Width of one sample [ns]', 'dt'), '<i2'), (('Channel/PMT number', 'channel'), '<i2'), (('Length of pulse to which the record belongs (without zero-padding)', 'pulse_length'), '<i4'), (('Fragment number in the pulse', 'record_i'), '<i2'), (('Integral in ADC counts x samples', 'area'), '<i4'), (('Level of data reduction applied (strax.ReductionLevel enum)', 'reduction_level'), '|u1'), (('Baseline in ADC counts. data = int(baseline) - data_orig', 'baseline'), '<f4'), (('Baseline RMS in ADC counts. data = baseline - data_orig', 'baseline_rms'), '<f4'), (('Multiply data by 2**(this number). Baseline is unaffected.', 'amplitude_bit_shift'), '<i2'), (('Waveform data in raw counts above integer part of baseline', 'data'), '<i2', (110,))]";
@@ -176,10 +177,10 @@ if (process.argv[2] === "--measure") {
       .toString()
       .split("\t")[0];
     console.log(`\nprofile ${profile}: ${size} MB on disk`);
-    for (const [label, runId, arrow] of [
-      ["single run, raw chunks", "r00", ""],
-      ["superrun (unstored, 10 subruns), raw chunks", "_bench", ""],
-      ["superrun (unstored), chunks → Arrow RecordBatch", "_bench", "arrow"],
+    for (const [label, runId, arrow, key] of [
+      ["single run, raw chunks", "r00", "", "single"],
+      ["superrun (unstored, 10 subruns), raw chunks", "_bench", "", "superrun"],
+      ["superrun (unstored), chunks → Arrow RecordBatch", "_bench", "arrow", "superrun-arrow"],
     ]) {
       let best;
       for (let k = 0; k < repeats; k++) {
@@ -194,6 +195,8 @@ if (process.argv[2] === "--measure") {
         `  ${label.padEnd(50)} ${best.mb.toFixed(0).padStart(5)} MB in ${best.seconds.toFixed(2).padStart(6)} s = ${best.mbPerS.toFixed(0).padStart(5)} MB/s ` +
           `(${(best.mbPerS / ref).toFixed(2)}× strax ${ref} MB/s; target ${target.toFixed(0)}); ${best.mbPerCpuS.toFixed(0)} MB per CPU-second; peak RSS ${best.maxRssMb.toFixed(0)} MB; ${best.chunks} chunks; load avg ${loadavg()[0].toFixed(1)}`,
       );
+      emit(`runs.${profile}.${key}`, "MB/s", best.mbPerS, "higher");
+      emit(`runs.${profile}.${key}-rss`, "MiB", best.maxRssMb, "lower");
     }
   }
 }
