@@ -162,6 +162,14 @@ export function decodeWords(
   }
 }
 
+/**
+ * Bits of the high half that are all zero exactly for a photon word with x < 256 and y < 256: the
+ * top two bits of x (31..30) and of y (21..20). Such a word is never a header (top byte 0xFF) nor
+ * padding (0x7FFFFFFF has bit 30 set), so once a header is known it is a packed photon: the hot path
+ * is one test per word (spec §2.4's rule order still decides every other word, in the slow path).
+ */
+const NOT_PACKED_MASK = 0xc0300000 | 0;
+
 function decodeBlock(
   view: DataView,
   startWord: number,
@@ -175,31 +183,55 @@ function decodeBlock(
   const phaseOut = out.phase;
   const baselineOut = out.baseline;
   const boardOut = out.board;
-  let n = out.length;
+  const n0 = out.length;
+  let n = n0;
   let hasHeader = state.hasHeader;
   let board = state.board;
   let frame = state.frame;
   let headerTs = state.headerTs;
   let baseLo = state.baseLo | 0;
-  let baseHi = state.baseHi;
-  let carryAt = 0xffffffff - (baseLo >>> 0);
+  let baseHi = state.baseHi | 0;
   let headers = 0;
   let paddings = 0;
   let widePhotons = 0;
   let orphans = 0;
-  for (let at = startWord * 8, end = endWord * 8; at < end; at += 8) {
+  const end = endWord * 8;
+  let at = startWord * 8;
+  // Words before the first header (only at the start of an input without a `header`): slow path.
+  if (!hasHeader) {
+    for (; at < end; at += 8) {
+      const hi = view.getInt32(at, BIG_ENDIAN);
+      if (hi >>> 24 === 0xff) break;
+      if (hi === 0x7fffffff && view.getInt32(at + 4, BIG_ENDIAN) === -1) paddings++;
+      else orphans++;
+    }
+  }
+  for (; at < end; at += 8) {
     // Big-endian 32-bit halves: TurboFan compiles these DataView reads to a load + bswap.
     const hi = view.getInt32(at, BIG_ENDIAN); // bytes 0..3
     const lo = view.getInt32(at + 4, BIG_ENDIAN); // bytes 4..7
+    if ((hi & NOT_PACKED_MASK) === 0) {
+      // A photon with x, y < 256 (a header is in effect here). xy = x << 8 | y from bits 29..22 and 19..12.
+      const offset = (hi >>> 3) & 0x1ff; // µs after the header time
+      const tLo = (baseLo + offset) | 0;
+      tsOut[2 * n] = tLo;
+      // The low word wrapped (unsigned tLo < unsigned baseLo): carry into the high word.
+      tsOut[2 * n + 1] = tLo >>> 0 < baseLo >>> 0 ? baseHi + 1 : baseHi;
+      xyOut[n] = ((hi >>> 14) & 0xff00) | ((hi >>> 12) & 0xff);
+      phaseOut[n] = ((hi << 29) >> 14) | (lo >>> 17); // 18-bit two's complement: 3 bits of hi, 15 of lo
+      baselineOut[n] = (lo << 15) >> 15; // 17-bit two's complement
+      if (boardOut !== null) boardOut[n] = board;
+      n++;
+      continue;
+    }
     // header: first byte 0xFF (spec §2.4 rule 1)
     if (hi >>> 24 === 0xff) {
       board = (hi >>> 16) & 0xff;
       frame = (hi >>> 4) & 0xfff;
       headerTs = (hi & 0xf) * TWO_32 + (lo >>> 0);
       const base = headerTs * 500;
-      baseLo = base | 0; // low 32 bits as a signed int32 (pure 32-bit arithmetic below)
+      baseLo = base | 0; // low 32 bits as a signed int32 (pure 32-bit arithmetic above)
       baseHi = (base / TWO_32) | 0;
-      carryAt = 0xffffffff - (base >>> 0); // an offset above this carries into the high word
       hasHeader = true;
       headers++;
       continue;
@@ -209,30 +241,14 @@ function decodeBlock(
       paddings++;
       continue;
     }
-    if (!hasHeader) {
-      orphans++;
-      continue;
-    }
-    const x = hi >>> 22;
-    const y = (hi >>> 12) & 0x3ff;
-    if ((x | y) < 256) {
-      xyOut[n] = (x << 8) | y;
-      const offset = (hi >>> 3) & 0x1ff; // µs after the header time
-      tsOut[2 * n] = (baseLo + offset) | 0;
-      tsOut[2 * n + 1] = offset > carryAt ? baseHi + 1 : baseHi;
-      phaseOut[n] = ((hi << 29) >> 14) | (lo >>> 17); // 18-bit two's complement: 3 bits of hi, 15 of lo
-      baselineOut[n] = (lo << 15) >> 15; // 17-bit two's complement
-      if (boardOut !== null) boardOut[n] = board;
-      n++;
-    } else {
-      wide.push(board, x, y, headerTs * 500 + ((hi >>> 3) & 0x1ff), ((hi << 29) >> 14) | (lo >>> 17), (lo << 15) >> 15);
-      widePhotons++;
-    }
+    // A photon with x or y ≥ 256 (rule 3).
+    wide.push(board, hi >>> 22, (hi >>> 12) & 0x3ff, headerTs * 500 + ((hi >>> 3) & 0x1ff), ((hi << 29) >> 14) | (lo >>> 17), (lo << 15) >> 15);
+    widePhotons++;
   }
   state.words += endWord - startWord;
   state.headers += headers;
   state.paddings += paddings;
-  state.photons += n - out.length;
+  state.photons += n - n0;
   state.widePhotons += widePhotons;
   state.orphanWords += orphans;
   out.length = n;
