@@ -206,26 +206,30 @@ function decodeBlock(
       else orphans++;
     }
   }
+  // The board column is filled in runs at each header (`fill`), keeping the hot path free of it.
+  let boardFrom = n;
   for (; at < end; at += 8) {
     // Big-endian 32-bit halves: TurboFan compiles these DataView reads to a load + bswap.
     const hi = view.getInt32(at, BIG_ENDIAN); // bytes 0..3
-    const lo = view.getInt32(at + 4, BIG_ENDIAN); // bytes 4..7
     if ((hi & NOT_PACKED_MASK) === 0) {
-      // A photon with x, y < 256 (a header is in effect here). xy = x << 8 | y from bits 29..22 and 19..12.
+      // A photon with x, y < 256 (a header is in effect here).
+      const lo = view.getInt32(at + 4, BIG_ENDIAN); // bytes 4..7
       const offset = (hi >>> 3) & 0x1ff; // µs after the header time
       const tLo = (baseLo + offset) | 0;
       tsOut[2 * n] = tLo;
-      // The low word wrapped (unsigned tLo < unsigned baseLo): carry into the high word.
-      tsOut[2 * n + 1] = tLo >>> 0 < baseLo >>> 0 ? baseHi + 1 : baseHi;
-      xyOut[n] = ((hi >>> 14) & 0xff00) | ((hi >>> 12) & 0xff);
+      // Carry into the high word when the low word wrapped (unsigned tLo < unsigned baseLo).
+      tsOut[2 * n + 1] = baseHi + (tLo >>> 0 < baseLo >>> 0 ? 1 : 0);
+      xyOut[n] = ((hi >>> 14) & 0xff00) | ((hi >>> 12) & 0xff); // x << 8 | y from bits 29..22 and 19..12
       phaseOut[n] = ((hi << 29) >> 14) | (lo >>> 17); // 18-bit two's complement: 3 bits of hi, 15 of lo
       baselineOut[n] = (lo << 15) >> 15; // 17-bit two's complement
-      if (boardOut !== null) boardOut[n] = board;
       n++;
       continue;
     }
+    const lo = view.getInt32(at + 4, BIG_ENDIAN);
     // header: first byte 0xFF (spec §2.4 rule 1)
     if (hi >>> 24 === 0xff) {
+      if (boardOut !== null && n > boardFrom) boardOut.fill(board, boardFrom, n);
+      boardFrom = n;
       board = (hi >>> 16) & 0xff;
       frame = (hi >>> 4) & 0xfff;
       headerTs = (hi & 0xf) * TWO_32 + (lo >>> 0);
@@ -245,6 +249,7 @@ function decodeBlock(
     wide.push(board, hi >>> 22, (hi >>> 12) & 0x3ff, headerTs * 500 + ((hi >>> 3) & 0x1ff), ((hi << 29) >> 14) | (lo >>> 17), (lo << 15) >> 15);
     widePhotons++;
   }
+  if (boardOut !== null && n > boardFrom) boardOut.fill(board, boardFrom, n);
   state.words += endWord - startWord;
   state.headers += headers;
   state.paddings += paddings;
