@@ -6,7 +6,7 @@
  * `maxRowsPerPass` photons, and each group is one more decode pass that scatters its photons into
  * place (a stable counting sort on `xy`; photons of one pixel arrive in time order, so the
  * timestamp order inside a pixel only needs a check and, rarely, a stable sort). Memory is
- * ~16 bytes × `maxRowsPerPass` plus ~26 MiB of read/decode buffers (reused across passes),
+ * ~16 bytes × `maxRowsPerPass` plus ~5 MiB of read/decode buffers (reused across passes),
  * whatever the input size.
  */
 import type { ByteSource } from "@daqkit/io";
@@ -46,7 +46,8 @@ export interface SortedPhotons {
   tables(): AsyncGenerator<Table>;
 }
 
-const CHUNK_BYTES = 8 * 1024 * 1024;
+/** Bytes per read and decode step (see `decodeGen2SourceArrays`: small reads keep each step in the CPU cache). */
+const CHUNK_BYTES = 1024 * 1024;
 
 interface PassResult {
   state: DecoderState;
