@@ -134,6 +134,15 @@ try {
   console.log(
     `ratio browser/Node speed: best ${(best(node) / best(chrome)).toFixed(2)}×, median ${(median(node) / median(chrome)).toFixed(2)}× (target ≥ 0.80×)   same result ${same ? "yes" : `NO (${pageResult.checksum} vs ${nodeResult.checksum})`}`,
   );
+  const ratios = node.map((n, i) => n / chrome[i]);
+  console.log(
+    `ratio browser/Node speed per round: ${ratios.map((r) => r.toFixed(2)).join(", ")} (range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×)`,
+  );
+  const bench = (workload, metric, value, better) => console.log(`@@bench ${JSON.stringify({ workload, metric, value, better })}`);
+  bench("gen2-bin.browser-decode-node", "MB/s", Number((mb / median(node)).toFixed(1)), "higher");
+  bench("gen2-bin.browser-decode-chromium", "MB/s", Number((mb / median(chrome)).toFixed(1)), "higher");
+  bench("gen2-bin.browser-decode-chromium-page-reads", "MB/s", Number((mb / median(chromePage)).toFixed(1)), "higher");
+  bench("gen2-bin.browser-decode-vs-node", "ratio", Number((median(node) / median(chrome)).toFixed(3)), "higher");
   if (!same) process.exitCode = 1;
 } finally {
   await browser.close();
