@@ -160,7 +160,7 @@ export interface Gen2ReadOptions extends Gen2DecodeOptions {
   /**
    * Reads asked for ahead of the decoder for sources without `readInto` (`Blob`/`File`, HTTP):
    * default 4, so memory is the output columns plus up to 5 × `chunkBytes` (40 MiB). Node files always
-   * use two reused buffers.
+   * use four reused buffers (three reads ahead).
    */
   readAhead?: number;
   /**
@@ -212,8 +212,8 @@ export function gen2ByteSource(input: Gen2SourceInput, name?: string): ByteSourc
  * columns — the one reader behind `readGen2FileArrays` (Node paths), `File`s picked in a page and
  * HTTP range sources. The input is read in `chunkBytes` pieces and each piece is decoded while the
  * next one is being read, so reading and decoding overlap and the whole input is never held in
- * memory: memory is the output columns (18 bytes per word) plus 2 × `chunkBytes` for Node files (1 MiB,
- * two reused buffers), or (1 + `readAhead`) × `chunkBytes` for `Blob`s and HTTP (8 MiB, 4 reads ahead:
+ * memory: memory is the output columns (18 bytes per word) plus 4 × `chunkBytes` for Node files (1 MiB,
+ * four reused buffers), or (1 + `readAhead`) × `chunkBytes` for `Blob`s and HTTP (8 MiB, 4 reads ahead:
  * each read has a fixed cost that the reads ahead hide).
  * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO` (the source failed; `byteOffset` of the read),
  *   `GEN2_EMPTY_FILE`, `GEN2_PARTIAL_WORD` (unless `allowPartialWord`), `GEN2_NO_HEADER`
@@ -245,12 +245,13 @@ async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields
   const out = new PhotonColumns(Math.floor(size / 8), withBoard);
   const wide = new WidePhotonColumns();
   const state = createDecoderState(options.header);
-  const reader = new ChunkReader(source, chunk, name);
-  // Reads in flight. With `readInto` two reused buffers take turns (one read while one chunk is
-  // decoded). Other sources get a fresh buffer per read, so more can be asked for ahead: a `File`
-  // read in a worker then never waits for this thread to ask for the next slice (on a loaded machine
-  // each such round trip can wait for a time slice of its own).
-  const ahead = source.readInto ? 1 : Math.max(1, Math.floor(options.readAhead ?? 4));
+  // Reads in flight, so that the decoder never waits for a read it could have asked for earlier (on a
+  // loaded machine each read's completion can wait for a time slice of its own). With `readInto`,
+  // four reused buffers take turns (three reads while one chunk is decoded). Other sources get a
+  // fresh buffer per read: `readAhead` of them (a `File` read in a worker then never waits for this
+  // thread to ask for the next slice).
+  const ahead = source.readInto ? NODE_READS_AHEAD : Math.max(1, Math.floor(options.readAhead ?? 4));
+  const reader = new ChunkReader(source, chunk, name, ahead + 1);
   const queue: Promise<Uint8Array>[] = [];
   let requested = 0;
   const request = (): void => {
@@ -287,6 +288,9 @@ async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields
     stats: statsOf(state, size, trailing),
   };
 }
+
+/** Reads in flight for sources with `readInto` (Node files), each into its own reused buffer. */
+const NODE_READS_AHEAD = 3;
 
 /** Words decoded between two yields of {@link decodeGen2SourceArrays} over Blob/HTTP sources (2 MiB). */
 const YIELD_WORDS = 1 << 18;
