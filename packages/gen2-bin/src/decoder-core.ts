@@ -325,7 +325,14 @@ function decodeBlock(
       continue;
     }
     // A photon with x or y ≥ 256 (rule 3).
-    wide.push(board, hi >>> 22, (hi >>> 12) & 0x3ff, headerTs * 500 + ((hi >>> 3) & 0x1ff), ((hi << 29) >> 14) | (lo >>> 17), (lo << 15) >> 15);
+    wide.push(
+      board,
+      hi >>> 22,
+      (hi >>> 12) & 0x3ff,
+      headerTs * 500 + ((hi >>> 3) & 0x1ff),
+      ((hi << 29) >> 14) | (lo >>> 17),
+      (lo << 15) >> 15,
+    );
     widePhotons++;
   }
   if (boardOut !== null && n > boardFrom) boardOut.fill(board, boardFrom, n);

@@ -90,7 +90,9 @@ describe("decodeGen2Source: one reader for bytes, Blobs, Files and byte sources"
       name: inner.name,
       size: inner.size,
       read: (offset, length) =>
-        new Promise((resolve, reject) => setTimeout(() => inner.read(offset, length).then(resolve, reject), (5 - ((offset / 1000) % 5)) * 3)),
+        new Promise((resolve, reject) =>
+          setTimeout(() => inner.read(offset, length).then(resolve, reject), (5 - ((offset / 1000) % 5)) * 3),
+        ),
     };
     expect(await decodeGen2SourceArrays(reversed, { header, board: true, chunkBytes: 1000, readAhead: 5 })).toEqual(expected);
     expect(await readGen2FileArrays(path, { header, board: true })).toEqual(expected);
