@@ -139,6 +139,25 @@ export class WidePhotonColumns {
 const BLOCK_WORDS = 32768;
 
 /**
+ * The scalar state of {@link decodeBlock} between calls, in one module-level array. The hot function
+ * then touches no object property: a `DecoderState` whose fields change representation (a 36-bit
+ * header time replacing the initial 0, a counter leaving the small-integer range) deprecates its
+ * map, and optimised code that read it was measured deoptimising at every call (each call then
+ * starting in the interpreter), costing ~25 % of a 200 MB decode.
+ */
+const REGS = new Float64Array(10);
+const R_HAS_HEADER = 0;
+const R_BOARD = 1;
+const R_FRAME = 2;
+const R_HEADER_TS = 3;
+const R_BASE_LO = 4;
+const R_BASE_HI = 5;
+const R_HEADERS = 6;
+const R_PADDINGS = 7;
+const R_WIDE = 8;
+const R_ORPHANS = 9;
+
+/**
  * Decode words `[startWord, endWord)` of `view` (8 bytes each, big-endian) into `out` / `wide`,
  * updating `state`.
  * `out` must have room for `endWord − startWord` more photons.
@@ -154,52 +173,148 @@ export function decodeWords(
   if (out.capacity - out.length < endWord - startWord) {
     throw new RangeError("gen2 decoder: output columns too small");
   }
+  if (!warmedUp) warmUp();
+  const regs = REGS;
+  regs[R_HAS_HEADER] = state.hasHeader ? 1 : 0;
+  regs[R_BOARD] = state.board;
+  regs[R_FRAME] = state.frame;
+  regs[R_HEADER_TS] = state.headerTs;
+  regs[R_BASE_LO] = state.baseLo;
+  regs[R_BASE_HI] = state.baseHi;
+  regs[R_HEADERS] = 0;
+  regs[R_PADDINGS] = 0;
+  regs[R_WIDE] = 0;
+  regs[R_ORPHANS] = 0;
+  const n0 = out.length;
+  let n = n0;
   // Many calls over 256 KiB blocks instead of one giant loop: V8 then optimises the whole function
   // after a few blocks, instead of relying on on-stack replacement of one long-running loop (which
   // on a loaded machine can leave most of a file in the interpreter).
   for (let start = startWord; start < endWord; start += BLOCK_WORDS) {
-    decodeBlock(view, start, Math.min(endWord, start + BLOCK_WORDS), state, out, wide);
+    n = decodeBlock(view, start, Math.min(endWord, start + BLOCK_WORDS), n, out.xy, out.tsPairs, out.phase, out.baseline, out.board, wide);
+  }
+  out.length = n;
+  state.words += endWord - startWord;
+  state.photons += n - n0;
+  state.headers += regs[R_HEADERS]!;
+  state.paddings += regs[R_PADDINGS]!;
+  state.widePhotons += regs[R_WIDE]!;
+  state.orphanWords += regs[R_ORPHANS]!;
+  state.hasHeader = regs[R_HAS_HEADER] === 1;
+  state.board = regs[R_BOARD]!;
+  state.frame = regs[R_FRAME]!;
+  state.headerTs = regs[R_HEADER_TS]!;
+  state.baseLo = regs[R_BASE_LO]!;
+  state.baseHi = regs[R_BASE_HI]!;
+}
+
+let warmedUp = false;
+
+/**
+ * Run every path of {@link decodeBlock} once on a few synthetic words (a word before any header,
+ * padding, headers, packed and wide photons; with and without a board column) before the first real
+ * input. Optimised code is then built with type feedback for all of it: otherwise a path first taken
+ * late (the loop exit, a wide photon, the words before the first header) deoptimises the function,
+ * and each later call restarts in the interpreter until it is re-optimised (measured: a deopt at every
+ * one of the 770 calls of a 200 MB decode). Costs microseconds, once.
+ */
+function warmUp(): void {
+  warmedUp = true;
+  const words = [
+    [0x00401000, 0], // photon word before any header: orphan
+    [0x7fffffff, -1], // padding before any header
+    [0xff010000 | 0, 1], // header
+    [0x00401008, 0x12345], // packed photon
+    [0xbffff000 | 0, 0], // wide photon (x 767, y 1023)
+    [0x7fffffff, -1], // padding
+    [0xff020001 | 0, -1], // header, low word all ones (carry into the high word)
+    [0x00401ff8, -1], // packed photon
+  ];
+  const view = new DataView(new ArrayBuffer(words.length * 8));
+  words.forEach(([hi, lo], i) => {
+    view.setInt32(8 * i, hi!, BIG_ENDIAN);
+    view.setInt32(8 * i + 4, lo!, BIG_ENDIAN);
+  });
+  // More calls than V8 makes before it allocates a function's feedback vector (8 in Node 20).
+  for (let i = 0; i < 16; i++) {
+    const out = new PhotonColumns(words.length, i % 4 === 1);
+    decodeWords(view, 0, words.length, createDecoderState(), out, new WidePhotonColumns());
   }
 }
 
+/**
+ * Bits of the high half that are all zero exactly for a photon word with x < 256 and y < 256: the
+ * top two bits of x (31..30) and of y (21..20). Such a word is never a header (top byte 0xFF) nor
+ * padding (0x7FFFFFFF has bit 30 set), so once a header is known it is a packed photon: the hot path
+ * is one test per word (spec §2.4's rule order still decides every other word, in the slow path).
+ */
+const NOT_PACKED_MASK = 0xc0300000 | 0;
+
+/** Decode words `[startWord, endWord)` into the columns from row `n` on; returns the new row count. State in {@link REGS}. */
 function decodeBlock(
   view: DataView,
   startWord: number,
   endWord: number,
-  state: DecoderState,
-  out: PhotonColumns,
+  n: number,
+  xyOut: Uint16Array,
+  tsOut: Int32Array,
+  phaseOut: Int32Array,
+  baselineOut: Int32Array,
+  boardOut: Uint8Array | null,
   wide: WidePhotonColumns,
-): void {
-  const xyOut = out.xy;
-  const tsOut = out.tsPairs;
-  const phaseOut = out.phase;
-  const baselineOut = out.baseline;
-  const boardOut = out.board;
-  let n = out.length;
-  let hasHeader = state.hasHeader;
-  let board = state.board;
-  let frame = state.frame;
-  let headerTs = state.headerTs;
-  let baseLo = state.baseLo | 0;
-  let baseHi = state.baseHi;
-  let carryAt = 0xffffffff - (baseLo >>> 0);
+): number {
+  const regs = REGS;
+  let hasHeader = regs[R_HAS_HEADER] === 1;
+  let board = regs[R_BOARD]! | 0;
+  let frame = regs[R_FRAME]! | 0;
+  let headerTs = regs[R_HEADER_TS]!;
+  let baseLo = regs[R_BASE_LO]! | 0;
+  let baseHi = regs[R_BASE_HI]! | 0;
   let headers = 0;
   let paddings = 0;
   let widePhotons = 0;
   let orphans = 0;
-  for (let at = startWord * 8, end = endWord * 8; at < end; at += 8) {
+  const end = endWord * 8;
+  let at = startWord * 8;
+  // Words before the first header (only at the start of an input without a `header`): slow path.
+  if (!hasHeader) {
+    for (; at < end; at += 8) {
+      const hi = view.getInt32(at, BIG_ENDIAN);
+      if (hi >>> 24 === 0xff) break;
+      if (hi === 0x7fffffff && view.getInt32(at + 4, BIG_ENDIAN) === -1) paddings++;
+      else orphans++;
+    }
+  }
+  // The board column is filled in runs at each header (`fill`), keeping the hot path free of it.
+  let boardFrom = n;
+  for (; at < end; at += 8) {
     // Big-endian 32-bit halves: TurboFan compiles these DataView reads to a load + bswap.
     const hi = view.getInt32(at, BIG_ENDIAN); // bytes 0..3
-    const lo = view.getInt32(at + 4, BIG_ENDIAN); // bytes 4..7
+    if ((hi & NOT_PACKED_MASK) === 0) {
+      // A photon with x, y < 256 (a header is in effect here).
+      const lo = view.getInt32(at + 4, BIG_ENDIAN); // bytes 4..7
+      const offset = (hi >>> 3) & 0x1ff; // µs after the header time
+      const tLo = (baseLo + offset) | 0;
+      tsOut[2 * n] = tLo;
+      // Carry into the high word when the low word wrapped (unsigned tLo < unsigned baseLo).
+      tsOut[2 * n + 1] = baseHi + (tLo >>> 0 < baseLo >>> 0 ? 1 : 0);
+      xyOut[n] = ((hi >>> 14) & 0xff00) | ((hi >>> 12) & 0xff); // x << 8 | y from bits 29..22 and 19..12
+      phaseOut[n] = ((hi << 29) >> 14) | (lo >>> 17); // 18-bit two's complement: 3 bits of hi, 15 of lo
+      baselineOut[n] = (lo << 15) >> 15; // 17-bit two's complement
+      n++;
+      continue;
+    }
+    const lo = view.getInt32(at + 4, BIG_ENDIAN);
     // header: first byte 0xFF (spec §2.4 rule 1)
     if (hi >>> 24 === 0xff) {
+      if (boardOut !== null && n > boardFrom) boardOut.fill(board, boardFrom, n);
+      boardFrom = n;
       board = (hi >>> 16) & 0xff;
       frame = (hi >>> 4) & 0xfff;
       headerTs = (hi & 0xf) * TWO_32 + (lo >>> 0);
       const base = headerTs * 500;
-      baseLo = base | 0; // low 32 bits as a signed int32 (pure 32-bit arithmetic below)
+      baseLo = base | 0; // low 32 bits as a signed int32 (pure 32-bit arithmetic above)
       baseHi = (base / TWO_32) | 0;
-      carryAt = 0xffffffff - (base >>> 0); // an offset above this carries into the high word
       hasHeader = true;
       headers++;
       continue;
@@ -209,39 +324,29 @@ function decodeBlock(
       paddings++;
       continue;
     }
-    if (!hasHeader) {
-      orphans++;
-      continue;
-    }
-    const x = hi >>> 22;
-    const y = (hi >>> 12) & 0x3ff;
-    if ((x | y) < 256) {
-      xyOut[n] = (x << 8) | y;
-      const offset = (hi >>> 3) & 0x1ff; // µs after the header time
-      tsOut[2 * n] = (baseLo + offset) | 0;
-      tsOut[2 * n + 1] = offset > carryAt ? baseHi + 1 : baseHi;
-      phaseOut[n] = ((hi << 29) >> 14) | (lo >>> 17); // 18-bit two's complement: 3 bits of hi, 15 of lo
-      baselineOut[n] = (lo << 15) >> 15; // 17-bit two's complement
-      if (boardOut !== null) boardOut[n] = board;
-      n++;
-    } else {
-      wide.push(board, x, y, headerTs * 500 + ((hi >>> 3) & 0x1ff), ((hi << 29) >> 14) | (lo >>> 17), (lo << 15) >> 15);
-      widePhotons++;
-    }
+    // A photon with x or y ≥ 256 (rule 3).
+    wide.push(
+      board,
+      hi >>> 22,
+      (hi >>> 12) & 0x3ff,
+      headerTs * 500 + ((hi >>> 3) & 0x1ff),
+      ((hi << 29) >> 14) | (lo >>> 17),
+      (lo << 15) >> 15,
+    );
+    widePhotons++;
   }
-  state.words += endWord - startWord;
-  state.headers += headers;
-  state.paddings += paddings;
-  state.photons += n - out.length;
-  state.widePhotons += widePhotons;
-  state.orphanWords += orphans;
-  out.length = n;
-  state.hasHeader = hasHeader;
-  state.board = board;
-  state.frame = frame;
-  state.headerTs = headerTs;
-  state.baseLo = baseLo;
-  state.baseHi = baseHi;
+  if (boardOut !== null && n > boardFrom) boardOut.fill(board, boardFrom, n);
+  regs[R_HAS_HEADER] = hasHeader ? 1 : 0;
+  regs[R_BOARD] = board;
+  regs[R_FRAME] = frame;
+  regs[R_HEADER_TS] = headerTs;
+  regs[R_BASE_LO] = baseLo;
+  regs[R_BASE_HI] = baseHi;
+  regs[R_HEADERS] = regs[R_HEADERS]! + headers;
+  regs[R_PADDINGS] = regs[R_PADDINGS]! + paddings;
+  regs[R_WIDE] = regs[R_WIDE]! + widePhotons;
+  regs[R_ORPHANS] = regs[R_ORPHANS]! + orphans;
+  return n;
 }
 
 /** A DataView over the whole words of `bytes` (no copy). */

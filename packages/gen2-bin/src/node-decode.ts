@@ -30,7 +30,7 @@ export async function openGen2File(path: string): Promise<ByteSource> {
 /**
  * Read and decode one `.bin` file into typed-array columns (the fastest form): the file as a byte
  * source through {@link decodeGen2SourceArrays} — read in `chunkBytes` pieces, each decoded while the
- * next is read; memory is the output columns (18 bytes per word) plus 2 × `chunkBytes`.
+ * next ones are read; memory is the output columns (18 bytes per word) plus 4 × `chunkBytes`.
  * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO`, and those of `decodeGen2`
  */
 export async function readGen2FileArrays(path: string, options: Gen2ReadFileOptions = {}): Promise<Gen2DecodedArrays> {

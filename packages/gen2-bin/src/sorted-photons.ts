@@ -6,7 +6,7 @@
  * `maxRowsPerPass` photons, and each group is one more decode pass that scatters its photons into
  * place (a stable counting sort on `xy`; photons of one pixel arrive in time order, so the
  * timestamp order inside a pixel only needs a check and, rarely, a stable sort). Memory is
- * ~16 bytes × `maxRowsPerPass` plus ~26 MiB of read/decode buffers (reused across passes),
+ * ~16 bytes × `maxRowsPerPass` plus ~5 MiB of read/decode buffers (reused across passes),
  * whatever the input size.
  */
 import type { ByteSource } from "@daqkit/io";
@@ -46,7 +46,8 @@ export interface SortedPhotons {
   tables(): AsyncGenerator<Table>;
 }
 
-const CHUNK_BYTES = 8 * 1024 * 1024;
+/** Bytes per read and decode step (see `decodeGen2SourceArrays`: small reads keep each step in the CPU cache). */
+const CHUNK_BYTES = 1024 * 1024;
 
 interface PassResult {
   state: DecoderState;
@@ -90,6 +91,49 @@ async function decodePass(
   return { state, bytes: size };
 }
 
+// The per-chunk loops are module-level functions, not closures made per input: V8 optimises one copy
+// for every file of a conversion (a closure per file started each file in the interpreter again).
+
+/** Pass 0 over one decoded chunk: `xy` histogram and the timestamp range (`range` = [min, max]). */
+function histogramChunk(cols: PhotonColumns, counts: Float64Array, range: Float64Array): void {
+  const xy = cols.xy;
+  const pairs = cols.tsPairs;
+  let minT = range[0]!;
+  let maxT = range[1]!;
+  for (let i = 0; i < cols.length; i++) {
+    counts[xy[i]!]!++;
+    const t = pairs[2 * i + 1]! * 4294967296 + (pairs[2 * i]! >>> 0);
+    if (t < minT) minT = t;
+    if (t > maxT) maxT = t;
+  }
+  range[0] = minT;
+  range[1] = maxT;
+}
+
+/** A sort pass over one decoded chunk: scatter the photons with `lo ≤ xy ≤ hi` to their places (`cursor` per xy). */
+function scatterChunk(
+  cols: PhotonColumns,
+  lo: number,
+  hi: number,
+  cursor: Int32Array,
+  ts: Float64Array,
+  phase: Int32Array,
+  baseline: Int32Array,
+): void {
+  const xy = cols.xy;
+  const pairs = cols.tsPairs;
+  const ph = cols.phase;
+  const bl = cols.baseline;
+  for (let i = 0; i < cols.length; i++) {
+    const v = xy[i]!;
+    if (v < lo || v > hi) continue;
+    const at = cursor[v - lo]!++;
+    ts[at] = pairs[2 * i + 1]! * 4294967296 + (pairs[2 * i]! >>> 0);
+    phase[at] = ph[i]!;
+    baseline[at] = bl[i]!;
+  }
+}
+
 /** Cut the xy histogram into consecutive groups of at most `maxRows` photons (a single pixel may exceed it). */
 function groupsOf(counts: Float64Array, maxRows: number): Array<[number, number, number]> {
   const groups: Array<[number, number, number]> = [];
@@ -131,18 +175,10 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
   const counts = new Float64Array(65536);
   const wide = new WidePhotonColumns();
   const sum = new Gen2ChecksumAccumulator();
-  let minT = Number.POSITIVE_INFINITY;
-  let maxT = Number.NEGATIVE_INFINITY;
+  const range = new Float64Array([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
   const scratch = createScratch(source, name);
   const first = await decodePass(source, header, wide, scratch, (cols) => {
-    const xy = cols.xy;
-    const pairs = cols.tsPairs;
-    for (let i = 0; i < cols.length; i++) {
-      counts[xy[i]!]!++;
-      const t = pairs[2 * i + 1]! * 4294967296 + (pairs[2 * i]! >>> 0);
-      if (t < minT) minT = t;
-      if (t > maxT) maxT = t;
-    }
+    histogramChunk(cols, counts, range);
     sum.addPacked({
       xy: cols.xy.subarray(0, cols.length),
       timestamp: cols.timestamp.subarray(0, cols.length),
@@ -150,6 +186,8 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
       baseline: cols.baseline.subarray(0, cols.length),
     });
   });
+  let minT = range[0]!;
+  let maxT = range[1]!;
   const wideCols = wideArrays(wide);
   sum.addWide(wideCols);
   for (let i = 0; i < wideCols.timestamp.length; i++) {
@@ -189,49 +227,18 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
       const cursor = starts.slice();
       await decodePass(source, header, scratchWide, scratch, (cols) => {
         scratchWide.length = 0;
-        const xy = cols.xy;
-        const pairs = cols.tsPairs;
-        const ph = cols.phase;
-        const bl = cols.baseline;
-        for (let i = 0; i < cols.length; i++) {
-          const v = xy[i]!;
-          if (v < lo || v > hi) continue;
-          const at = cursor[v - lo]!++;
-          ts[at] = pairs[2 * i + 1]! * 4294967296 + (pairs[2 * i]! >>> 0);
-          phase[at] = ph[i]!;
-          baseline[at] = bl[i]!;
-        }
+        scatterChunk(cols, lo, hi, cursor, ts, phase, baseline);
       });
-      // Time order inside each pixel: usually already true (one board's frames arrive in order).
-      for (let k = 0; k <= hi - lo; k++) {
-        const a = starts[k]!;
-        const b = starts[k + 1]!;
-        let sorted = true;
-        for (let i = a + 1; i < b; i++) {
-          if (ts[i]! < ts[i - 1]!) {
-            sorted = false;
-            break;
-          }
-        }
-        if (!sorted) sortBucket(ts, phase, baseline, a, b);
-      }
+      sortInsidePixels(starts, hi - lo + 1, ts, phase, baseline);
       // Emit in batches of ≤ 256 Ki rows (the writer still forms 1 Mi-row row groups).
       const BATCH = 1 << 18;
       let v = lo;
       for (let a = 0; a < n; a += BATCH) {
         const b = Math.min(n, a + BATCH);
         const xyOut = new Uint16Array(b - a);
-        for (let i = a; i < b; i++) {
-          while (starts[v - lo + 1]! <= i) v++;
-          xyOut[i - a] = v;
-        }
+        v = fillXy(xyOut, starts, lo, v, a);
         const tsOut = new BigInt64Array(b - a);
-        const pairs = new Int32Array(tsOut.buffer);
-        for (let i = a; i < b; i++) {
-          const t = ts[i]!;
-          pairs[2 * (i - a)] = t >>> 0;
-          pairs[2 * (i - a) + 1] = (t / 4294967296) | 0;
-        }
+        splitTimestamps(ts, a, b, new Int32Array(tsOut.buffer));
         yield photonTable({ xy: xyOut, timestamp: tsOut, phase: phase.slice(a, b), baseline: baseline.slice(a, b) });
       }
     }
@@ -255,6 +262,38 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
     wide: wideCols,
     tables: sortedTables,
   };
+}
+
+/** Time order inside each of the `pixels` buckets `[starts[k], starts[k+1])`: usually already true (one board's frames arrive in order). */
+function sortInsidePixels(starts: Int32Array, pixels: number, ts: Float64Array, phase: Int32Array, baseline: Int32Array): void {
+  for (let k = 0; k < pixels; k++) {
+    const a = starts[k]!;
+    const b = starts[k + 1]!;
+    for (let i = a + 1; i < b; i++) {
+      if (ts[i]! < ts[i - 1]!) {
+        sortBucket(ts, phase, baseline, a, b);
+        break;
+      }
+    }
+  }
+}
+
+/** `xy` of sorted rows `[a, a + out.length)`, from the pixel bucket starts (`v` = the pixel of row `a`); returns the pixel after. */
+function fillXy(out: Uint16Array, starts: Int32Array, lo: number, v: number, a: number): number {
+  for (let i = 0; i < out.length; i++) {
+    while (starts[v - lo + 1]! <= a + i) v++;
+    out[i] = v;
+  }
+  return v;
+}
+
+/** Timestamps `ts[a..b)` (integers < 2^53) as Int64 halves into `pairs` (low, high). */
+function splitTimestamps(ts: Float64Array, a: number, b: number, pairs: Int32Array): void {
+  for (let i = a; i < b; i++) {
+    const t = ts[i]!;
+    pairs[2 * (i - a)] = t >>> 0;
+    pairs[2 * (i - a) + 1] = (t / 4294967296) | 0;
+  }
 }
 
 function sortBucket(ts: Float64Array, phase: Int32Array, baseline: Int32Array, a: number, b: number): void {

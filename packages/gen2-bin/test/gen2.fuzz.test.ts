@@ -50,6 +50,7 @@ function referenceDecode(bytes: Uint8Array): {
   ts: number[];
   phase: number[];
   baseline: number[];
+  board: number[];
   wide: number;
   orphans: number;
   headers: number;
@@ -61,17 +62,20 @@ function referenceDecode(bytes: Uint8Array): {
     ts: [] as number[],
     phase: [] as number[],
     baseline: [] as number[],
+    board: [] as number[],
     wide: 0,
     orphans: 0,
     headers: 0,
     paddings: 0,
   };
   let headerTs = -1;
+  let board = -1;
   for (let at = 0; at + 8 <= bytes.length; at += 8) {
     const hi = view.getUint32(at, false);
     const lo = view.getUint32(at + 4, false);
     if (hi >>> 24 === 0xff) {
       headerTs = (hi & 0xf) * 4294967296 + lo;
+      board = (hi >>> 16) & 0xff;
       out.headers++;
     } else if (hi === 0x7fffffff && lo === 0xffffffff) out.paddings++;
     else if (headerTs < 0) out.orphans++;
@@ -86,6 +90,7 @@ function referenceDecode(bytes: Uint8Array): {
       out.ts.push(headerTs * 500 + ((hi >>> 3) & 0x1ff));
       out.phase.push(((((hi & 0x7) << 15) | (lo >>> 17)) << 14) >> 14);
       out.baseline.push(((lo & 0x1ffff) << 15) >> 15);
+      out.board.push(board);
     }
   }
   return out;
@@ -100,7 +105,11 @@ async function checkWords(bytes: Uint8Array): Promise<string> {
     got.xy.length === ref.xy.length &&
     ref.xy.every(
       (v, i) =>
-        got.xy[i] === v && got.timestamp[i] === BigInt(ref.ts[i]!) && got.phase[i] === ref.phase[i] && got.baseline[i] === ref.baseline[i],
+        got.xy[i] === v &&
+        got.timestamp[i] === BigInt(ref.ts[i]!) &&
+        got.phase[i] === ref.phase[i] &&
+        got.baseline[i] === ref.baseline[i] &&
+        got.board![i] === ref.board[i],
     );
   if (
     !same ||

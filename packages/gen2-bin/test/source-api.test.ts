@@ -79,9 +79,22 @@ describe("decodeGen2Source: one reader for bytes, Blobs, Files and byte sources"
     const inputs = [bytes, bytes.buffer, new Blob([bytes]), new File([bytes], "x.bin"), bytesSource(bytes)];
     for (const input of inputs) {
       for (const chunkBytes of [1000, 65536, 1 << 23]) {
-        expect(await decodeGen2SourceArrays(input, { header, board: true, chunkBytes })).toEqual(expected);
+        for (const readAhead of [1, 4]) {
+          expect(await decodeGen2SourceArrays(input, { header, board: true, chunkBytes, readAhead })).toEqual(expected);
+        }
       }
     }
+    // Reads ahead that complete out of order (later offsets first) are still decoded in file order.
+    const inner = bytesSource(bytes, "reversed.bin");
+    const reversed: ByteSource = {
+      name: inner.name,
+      size: inner.size,
+      read: (offset, length) =>
+        new Promise((resolve, reject) =>
+          setTimeout(() => inner.read(offset, length).then(resolve, reject), (5 - ((offset / 1000) % 5)) * 3),
+        ),
+    };
+    expect(await decodeGen2SourceArrays(reversed, { header, board: true, chunkBytes: 1000, readAhead: 5 })).toEqual(expected);
     expect(await readGen2FileArrays(path, { header, board: true })).toEqual(expected);
     const tables = await decodeGen2Source(new Blob([bytes]), { header });
     expect(tables.photons.numRows).toBe(expected.stats.photons);
