@@ -38,7 +38,7 @@ export async function run(_arg: unknown, origin: string) {
   const firstResult = await first;
 
   const progress: number[] = [];
-  await client.run("test.busy", { ms: 400 }, { onProgress: (p) => progress.push(p.done / p.total) });
+  await client.run("test.steps", { steps: 5 }, { onProgress: (p) => progress.push(p.done / p.total) });
   client.close();
   return { echo, failed, unknown, cancelled, cancelMs, afterCancel, secondCode, firstResult, progress, started };
 }

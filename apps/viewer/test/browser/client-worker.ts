@@ -13,6 +13,17 @@ jobs["test.busy"] = (args: { ms: number }, ctx: JobContext) => {
   }
   return "busy done";
 };
+/** `steps` steps of at least 60 ms each (longer than the 50 ms progress interval), one report after each. */
+jobs["test.steps"] = (args: { steps: number }, ctx: JobContext) => {
+  for (let i = 1; i <= args.steps; i++) {
+    const start = performance.now();
+    while (performance.now() - start < 60) {
+      // busy, like a synchronous decoder
+    }
+    ctx.progress(i, args.steps);
+  }
+  return "steps done";
+};
 jobs["test.echo"] = (args: unknown) => args;
 jobs["test.fail"] = () => {
   throw Object.assign(new Error("test: the input is bad at byte 8"), { code: "TEST_BAD_INPUT" });
