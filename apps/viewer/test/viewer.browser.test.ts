@@ -79,23 +79,27 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
   async function canvasColours(testid: string): Promise<number> {
     const canvas = page.getByTestId(testid).locator("canvas").first();
     await canvas.waitFor({ timeout: 30_000 });
-    // let react-three-fiber draw a frame
-    await page.waitForTimeout(300);
-    const png = (await canvas.screenshot()).toString("base64");
-    return page.evaluate(async (b64) => {
-      const img = new Image();
-      img.src = `data:image/png;base64,${b64}`;
-      await img.decode();
-      const c = document.createElement("canvas");
-      c.width = img.width;
-      c.height = img.height;
-      const g = c.getContext("2d")!;
-      g.drawImage(img, 0, 0);
-      const d = g.getImageData(0, 0, c.width, c.height).data;
-      const seen = new Set<number>();
-      for (let i = 0; i < d.length; i += 4) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
-      return seen.size;
-    }, png);
+    // react-three-fiber draws on a later frame (late on a loaded machine): look again until it has
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const png = (await canvas.screenshot()).toString("base64");
+      const colours = await page.evaluate(async (b64) => {
+        const img = new Image();
+        img.src = `data:image/png;base64,${b64}`;
+        await img.decode();
+        const c = document.createElement("canvas");
+        c.width = img.width;
+        c.height = img.height;
+        const g = c.getContext("2d")!;
+        g.drawImage(img, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set<number>();
+        for (let i = 0; i < d.length; i += 4) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+        return seen.size;
+      }, png);
+      if (colours > 2 || Date.now() > deadline) return colours;
+      await page.waitForTimeout(250);
+    }
   }
 
   async function openApp(): Promise<void> {

@@ -2,7 +2,7 @@
 import { GEN2_WRAP_US, gen2UsToDate } from "@daqkit/timestamps";
 import { useMemo, useState } from "react";
 import { ErrorBox, JobView, useJob, useWorker } from "../ui/job.js";
-import { Heatmap, Histogram, Line } from "../ui/plots.js";
+import { Heatmap, Histogram, Line, Staggered } from "../ui/plots.js";
 import type { Gen2BinArgs, Gen2BinReply, Gen2ScanResult } from "../worker/jobs/gen2.js";
 import type { DetectContext, FormatModule, PanelProps } from "./types.js";
 
@@ -247,31 +247,34 @@ function Pictures({ binned }: { binned: Gen2BinReply }) {
     for (let i = 0; i < n; i++) x[i] = (i * binned.lightCurve.binUs) / 1e6;
     return x;
   }, [binned]);
+  // each plot mounts in its own task (WebGL set-up), so the page stays responsive
   return (
-    <>
-      <div className="row">
-        <Heatmap
-          values={binned.image.counts}
-          width={binned.image.width}
-          height={binned.image.height}
-          title={`Count image (${binned.photons} photons, max ${binned.image.max} per pixel)`}
-          testid="gen2-image"
-        />
-        <Line
-          values={binned.lightCurve.counts}
-          x={curveX}
-          title={`Light curve: photons per ${binned.lightCurve.binUs} µs bin from ${binned.lightCurve.originUs} µs`}
-          xLabel="seconds from the first bin"
-          yLabel="photons"
-          testid="gen2-light-curve"
-          step
-        />
-      </div>
-      <div className="row">
-        <Histogram hist={binned.phase} title="Phase" xLabel="raw phase (rad × 32768)" testid="gen2-phase-histogram" />
-        <Histogram hist={binned.baseline} title="Baseline" xLabel="raw baseline (rad × 16384)" testid="gen2-baseline-histogram" />
-      </div>
-    </>
+    <div className="grid2">
+      <Staggered>
+        {[
+          <Heatmap
+            key="image"
+            values={binned.image.counts}
+            width={binned.image.width}
+            height={binned.image.height}
+            title={`Count image (${binned.photons} photons, max ${binned.image.max} per pixel)`}
+            testid="gen2-image"
+          />,
+          <Line
+            key="curve"
+            values={binned.lightCurve.counts}
+            x={curveX}
+            title={`Light curve: photons per ${binned.lightCurve.binUs} µs bin from ${binned.lightCurve.originUs} µs`}
+            xLabel="seconds from the first bin"
+            yLabel="photons"
+            testid="gen2-light-curve"
+            step
+          />,
+          <Histogram key="phase" hist={binned.phase} title="Phase" xLabel="raw phase (rad × 32768)" testid="gen2-phase-histogram" />,
+          <Histogram key="baseline" hist={binned.baseline} title="Baseline" xLabel="raw baseline (rad × 16384)" testid="gen2-baseline-histogram" />,
+        ]}
+      </Staggered>
+    </div>
   );
 }
 

@@ -1,7 +1,7 @@
 // Pictures, drawn by h5web's visualization components (WebGL through react-three-fiber).
 import { CurveType, HeatmapVis, Interpolation, LineVis, ScaleType } from "@h5web/lib";
 import ndarray from "ndarray";
-import { useMemo, useState } from "react";
+import { type ReactNode, useEffect, useMemo, useState } from "react";
 
 /** The histogram shape the binning functions return (`Histogram1D` of @daqkit/io). */
 export interface HistogramData {
@@ -175,4 +175,18 @@ export function Histogram({
   const extra =
     hist.underflow !== undefined || hist.overflow !== undefined ? ` (underflow ${hist.underflow ?? 0}, overflow ${hist.overflow ?? 0})` : "";
   return <Line values={y} x={x} title={`${title}${extra}`} xLabel={xLabel} yLabel="counts" testid={testid} step small={small} />;
+}
+
+/**
+ * Mount `children` one after another, each in its own task, so that creating several WebGL plots at
+ * once does not block the page for the sum of their set-up times.
+ */
+export function Staggered({ children }: { children: ReactNode[] }) {
+  const [shown, setShown] = useState(1);
+  useEffect(() => {
+    if (shown >= children.length) return;
+    const t = setTimeout(() => setShown((n) => n + 1), 0);
+    return () => clearTimeout(t);
+  }, [shown, children.length]);
+  return <>{children.slice(0, shown)}</>;
 }

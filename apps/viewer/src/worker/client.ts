@@ -1,7 +1,8 @@
 /**
  * The page side of the viewer's Web Worker. Each panel owns one `WorkerClient`: one worker that keeps
- * state between jobs (open files), started on first use. Cancelling a job terminates the worker (the
- * only way to stop synchronous HDF5 or decoding work); the next job starts a fresh one.
+ * state between jobs (open files), started on first use. Cancelling the worker's only job terminates
+ * the worker (the only way to stop synchronous HDF5 or decoding work; the next job starts a fresh
+ * one); cancelling one of several jobs drops just that job (skipped if it has not started).
  */
 import type { SerializedError } from "@daqkit/io";
 import type { JobReply, JobRequest } from "./protocol.js";
@@ -52,8 +53,15 @@ export class WorkerClient {
   #next = 1;
   readonly #pending = new Map<number, Pending>();
 
+  readonly #spawn: () => Worker;
+
+  /** `spawn` starts the worker (default: the viewer's own worker.ts, bundled by Vite). */
+  constructor(spawn?: () => Worker) {
+    this.#spawn = spawn ?? (() => new Worker(new URL("./worker.ts", import.meta.url), { type: "module" }));
+  }
+
   #start(): Worker {
-    const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+    const worker = this.#spawn();
     worker.onmessage = (event: MessageEvent<JobReply>) => {
       const reply = event.data;
       const pending = this.#pending.get(reply.id);
@@ -90,7 +98,17 @@ export class WorkerClient {
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress: options.onProgress });
       options.signal?.addEventListener("abort", () => {
-        if (this.#pending.has(id)) this.#fail(new CancelledError());
+        const pending = this.#pending.get(id);
+        if (!pending) return;
+        if (this.#pending.size === 1) {
+          // the worker's only job: stop it now (synchronous HDF5 or decoding cannot be interrupted otherwise)
+          this.#fail(new CancelledError());
+          return;
+        }
+        // other jobs share the worker: drop this one (skipped if not started yet, its result ignored)
+        this.#pending.delete(id);
+        this.#worker?.postMessage({ cancel: id });
+        pending.reject(new CancelledError());
       });
       this.#worker!.postMessage(request, options.transfer ?? []);
     });

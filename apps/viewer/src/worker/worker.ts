@@ -5,15 +5,22 @@ import { jobs } from "./jobs/index.js";
 import type { JobContext, JobReply, JobRequest } from "./protocol.js";
 
 interface WorkerScope {
-  onmessage: ((event: MessageEvent<JobRequest>) => void) | null;
+  onmessage: ((event: MessageEvent<JobRequest | { cancel: number }>) => void) | null;
   postMessage(message: JobReply, transfer?: Transferable[]): void;
 }
 const scope = self as unknown as WorkerScope;
 let queue: Promise<void> = Promise.resolve();
 
-scope.onmessage = (event: MessageEvent<JobRequest>) => {
+const cancelled = new Set<number>();
+
+scope.onmessage = (event: MessageEvent<JobRequest | { cancel: number }>) => {
+  if ("cancel" in event.data) {
+    cancelled.add(event.data.cancel);
+    return;
+  }
   const { id, job, args, env } = event.data;
   queue = queue.then(async () => {
+    if (cancelled.delete(id)) return;
     const transfer: ArrayBufferLike[] = [];
     let lastProgress = 0;
     const ctx: JobContext = {

@@ -1,0 +1,30 @@
+// The viewer's worker (src/worker/worker.ts with its real job table) plus three test jobs, bundled
+// for Chromium by test/support/browser.ts.
+import { jobs } from "../../src/worker/jobs/index.js";
+import type { JobContext } from "../../src/worker/protocol.js";
+import "../../src/worker/worker.js";
+
+/** Busy for `ms` (synchronous, like HDF5 or decoding), reporting progress. */
+jobs["test.busy"] = (args: { ms: number }, ctx: JobContext) => {
+  const start = performance.now();
+  let i = 0;
+  while (performance.now() - start < args.ms) {
+    if (++i % 10_000 === 0) ctx.progress(performance.now() - start, args.ms);
+  }
+  return "busy done";
+};
+/** `steps` steps of at least 60 ms each (longer than the 50 ms progress interval), one report after each. */
+jobs["test.steps"] = (args: { steps: number }, ctx: JobContext) => {
+  for (let i = 1; i <= args.steps; i++) {
+    const start = performance.now();
+    while (performance.now() - start < 60) {
+      // busy, like a synchronous decoder
+    }
+    ctx.progress(i, args.steps);
+  }
+  return "steps done";
+};
+jobs["test.echo"] = (args: unknown) => args;
+jobs["test.fail"] = () => {
+  throw Object.assign(new Error("test: the input is bad at byte 8"), { code: "TEST_BAD_INPUT" });
+};

@@ -1,0 +1,52 @@
+/**
+ * The viewer's Web Worker protocol in Chromium (src/worker/client.ts + worker.ts): results, coded
+ * errors, progress, and cancel (a running job is stopped by replacing the worker; a queued job is
+ * dropped without disturbing the running one). Skips with a message when /usr/bin/chromium is
+ * missing (a failure under CI=true).
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { BROWSER_SKIP, type BrowserHarness, startBrowser } from "../../../test/support/browser.js";
+
+describe.skipIf(BROWSER_SKIP !== undefined)("the viewer's worker client in Chromium", () => {
+  let harness: BrowserHarness;
+  beforeAll(async () => {
+    harness = await startBrowser({
+      entries: {
+        "client-page": join(import.meta.dirname, "browser/client-page.ts"),
+        "client-worker": join(import.meta.dirname, "browser/client-worker.ts"),
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  test("results, coded errors, progress and cancel", async () => {
+    const got = await harness.run<{
+      echo: unknown;
+      failed: string;
+      unknown: string;
+      cancelled: string;
+      cancelMs: number;
+      afterCancel: unknown;
+      secondCode: string;
+      firstResult: unknown;
+      progress: number[];
+      started: number;
+    }>("client-page");
+    expect(got.echo).toEqual({ a: 1 });
+    expect(got.failed).toBe("TEST_BAD_INPUT");
+    expect(got.unknown).toBe("VIEW_NO_JOB");
+    expect(got.cancelled).toBe("VIEW_CANCELLED");
+    // the 30 s job was stopped, not waited for
+    expect(got.cancelMs).toBeLessThan(10_000);
+    expect(got.afterCancel).toBe("fresh worker");
+    expect(got.secondCode).toBe("VIEW_CANCELLED");
+    expect(got.firstResult).toBe("busy done");
+    // one report per 60 ms step (the worker reports at most every 50 ms, and always the last)
+    expect(got.progress).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
+    // one worker for everything but the cancelled running job, which needed a replacement
+    expect(got.started).toBe(2);
+  });
+});
