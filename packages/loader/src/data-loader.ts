@@ -34,7 +34,7 @@ export interface DataLoaderOptions {
   readonly workers?: number;
   /**
    * Input bytes (summed tier file sizes, from the FileDB) below which `load()` starts no worker
-   * (default `MIN_PARALLEL_BYTES`, 2 MiB: a worker's start-up costs more than loading that much).
+   * (default `MIN_PARALLEL_BYTES`, 64 MiB: below it a worker's start-up costs more than it saves).
    */
   readonly minParallelBytes?: number;
   /** Told, after a parallel `load()`, how many workers were started and how many cycles they loaded. */

@@ -87,13 +87,14 @@ export function reviveWorkerError(e: SerializedError): Error {
 }
 
 /**
- * Bytes of input (summed tier file sizes, from the FileDB) below which no worker is started: a loader
- * worker costs about 0.15–0.3 s of one core to start (worker_threads, module graph, h5wasm), during
- * which this thread loads ~1.5 MB/s × that much of the bench production (gzip LH5, 6 × 10 000 hits ×
- * 4 columns per 1.2 MB cycle). Below ~2 MB the worker would start after this thread has finished.
- * Measured with `packages/loader/bench/load.bench.mjs` (LOADER_BENCH_CYCLES=2…25).
+ * Bytes of input (summed tier file sizes, from the FileDB) below which no worker is started. Measured
+ * on the 2-core shared VM with `packages/loader/bench/load.bench.mjs` (gzip LH5, ~1.05 MB per cycle):
+ * a loader worker costs ~0.4 s of CPU to start (worker_threads, module graph, h5wasm) and a one-thread
+ * load already keeps ~1.4 cores busy (GC and compiler threads), so at 25 cycles (26 MB) two threads
+ * were slower than one in every interleaved pair (0.59–0.81×), at 100 cycles (105 MB) faster when
+ * the machine was not saturated. The threshold sits between, at 64 MiB; it is rough (see README).
  */
-export const MIN_PARALLEL_BYTES = 2 * 1024 * 1024;
+export const MIN_PARALLEL_BYTES = 64 * 1024 * 1024;
 
 /** A request the worker answers without loading anything: it starts (imports the LH5 stack, h5wasm) and says so. */
 export interface WarmUpRequest {
@@ -182,6 +183,7 @@ export async function runCyclesShared(
       })
     : null;
   let cyclesOnWorkers = 0;
+  const inFlight = new Set<Promise<void>>();
   const lane = async (p: WorkerPool<CycleRequest | WarmUpRequest, CycleResult | null>): Promise<void> => {
     try {
       await p.run({ warmUp: true });
@@ -190,22 +192,28 @@ export async function runCyclesShared(
     }
     for (let i = take(); i !== undefined; i = take()) {
       const fileIndex = files[i] as number;
+      let settle!: () => void;
+      const cycle = new Promise<void>((r) => {
+        settle = r;
+      });
+      inFlight.add(cycle);
       try {
         const snapshot = await snapshotCycle(catalog, fileIndex, job.tiers);
         const result = (await p.run({ job, snapshot })) as CycleResult;
         cyclesOnWorkers++;
         finished(i, result);
       } catch (error) {
-        if (isWorkerDeath(error)) {
-          retry.push(i); // run again in this thread; this lane stops (its worker is gone)
-          return;
-        }
-        failed(i, error);
+        // A dead worker's cycle runs again in this thread; this lane stops (its worker is gone).
+        if (isWorkerDeath(error)) retry.push(i);
+        else failed(i, error);
         return;
+      } finally {
+        inFlight.delete(cycle);
+        settle();
       }
     }
   };
-  const lanes = pool ? Array.from({ length: 2 * (options.workers - 1) }, () => lane(pool)) : [];
+  if (pool) for (let k = 0; k < 2 * (options.workers - 1); k++) void lane(pool); // lanes never reject
   try {
     for (;;) {
       for (let i = take(); i !== undefined; i = take()) {
@@ -214,9 +222,13 @@ export async function runCyclesShared(
         } catch (error) {
           failed(i, error);
         }
+        // A cycle here may complete without a macrotask (synchronous reads): let the workers'
+        // messages (warm-up done, results) in between cycles, or they would wait for the end.
+        if (pool) await yieldToEventLoop();
       }
-      await Promise.all(lanes); // lanes never reject
-      if (stop || retry.length === 0) break;
+      // Wait only for cycles in flight on workers, not for a worker still starting (it is dropped).
+      if (inFlight.size > 0) await Promise.race(inFlight);
+      else if (stop || retry.length === 0) break;
     }
   } finally {
     stop = true;
@@ -225,6 +237,12 @@ export async function runCyclesShared(
   options.onSchedule?.({ workersStarted: pool ? options.workers - 1 : 0, cyclesOnWorkers, inputBytes: bytes });
   if (errors.size > 0) throw errors.get(Math.min(...errors.keys()));
   return results as CycleResult[];
+}
+
+/** Resolve after pending macrotasks (messages from workers) have run. */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }
 
 function isWorkerDeath(error: unknown): boolean {

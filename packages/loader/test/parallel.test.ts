@@ -14,7 +14,7 @@ describe.skipIf(!built)("parallel load (worker threads, built package)", () => {
     const { openDataLoader } = (await import(DIST)) as typeof import("../src/node.js");
     const cfg = join(CONFIGS, "variants/data-loader-config-evt_synthetic.json");
     const one = await openDataLoader(cfg, { filedbOptions: { cwd: TESTDATA } });
-    const two = await openDataLoader(cfg, { filedbOptions: { cwd: TESTDATA }, workers: 2 });
+    const two = await openDataLoader(cfg, { filedbOptions: { cwd: TESTDATA }, workers: 2, minParallelBytes: 0 });
     for (const dl of [one, two]) {
       dl.setFiles("all");
       dl.setCuts({ hit: "trapEmax > 1000" });
@@ -35,6 +35,7 @@ describe.skipIf(!built)("parallel load (worker threads, built package)", () => {
     const bad = await openDataLoader(join(CONFIGS, "pygama-flow/data-loader-config.json"), {
       filedbOptions: { cwd: TESTDATA },
       workers: 2,
+      minParallelBytes: 0,
     });
     bad.setFiles("all");
     bad.setCuts({ evt: "x > 1" });
