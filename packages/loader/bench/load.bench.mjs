@@ -16,9 +16,16 @@ const CYCLES = Number(process.env.LOADER_BENCH_CYCLES ?? 100);
 const CHANNELS = [1084800, 1084801, 1084802, 1084803, 1084804, 1084805];
 const ROWS = 10_000;
 const COLUMNS = ["trapEmax", "AoE", "daqenergy", "timestamp"];
-// Worker threads for load() (each cycle is read in a worker with its own h5wasm); 1 = this thread.
-// Default 1: on the shared 2-core machine this was measured on, extra threads did not get more CPU.
-const WORKERS = Number(process.env.LOADER_BENCH_WORKERS ?? 1);
+// Threads for load(), this one included (`workers`: this thread and workers - 1 worker threads take
+// cycles from one queue). A list runs each count, interleaved, LOADER_BENCH_REPEAT times, and prints
+// the N-vs-1 ratios (wall and CPU) with their range. Each run is its own process.
+const WORKER_COUNTS = String(process.env.LOADER_BENCH_WORKERS ?? "1,2")
+  .split(",")
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n >= 1);
+const WORKERS = Number(process.env.LOADER_BENCH_CASE_WORKERS ?? WORKER_COUNTS[0] ?? 1);
+const REPEAT = Math.max(1, Number(process.env.LOADER_BENCH_REPEAT ?? 1));
+const KINDS = String(process.env.LOADER_BENCH_KINDS ?? "hit,tcm").split(",");
 const PYGAMA = { hit: { rowsPerS: 540_000, peakMiB: 805 }, tcm: { rowsPerS: 94_000, peakMiB: 961 } };
 
 const base = process.env.DAQKIT_BENCH_DATA ?? join(fileURLToPath(new URL(".", import.meta.url)), "../../../bench/.data");
@@ -128,7 +135,14 @@ async function generate() {
 async function runCase(kind) {
   const { openDataLoader } = await import("@daqkit/loader/node");
   const t0 = performance.now();
-  const dl = await openDataLoader(loaderConfig, { filedb: filedbConfig, workers: WORKERS });
+  let schedule = null;
+  const dl = await openDataLoader(loaderConfig, {
+    filedb: filedbConfig,
+    workers: WORKERS,
+    onSchedule: (s) => {
+      schedule = s;
+    },
+  });
   dl.setFiles("all");
   await dl.catalog.tierTables(0, "hit"); // FileDB table/column scan (opens every file once)
   const tScan = performance.now();
@@ -152,6 +166,8 @@ async function runCase(kind) {
     loadSeconds: (t1 - tScan) / 1000,
     loadCpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    workersStarted: schedule?.workersStarted ?? null,
+    cyclesOnWorkers: schedule?.cyclesOnWorkers ?? null,
   };
 }
 
@@ -164,29 +180,61 @@ if (caseArg >= 0) {
     console.log(`generating ${CYCLES} cycles × ${CHANNELS.length} channels × ${ROWS} rows under ${root} …`);
     console.log(`  written in ${(await generate()).toFixed(1)} s`);
   } else console.log(`reusing ${root}`);
-  for (const kind of ["hit", "tcm"]) {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--case", kind], { encoding: "utf8", env: process.env });
-    if (r.status !== 0) {
-      console.error(r.stderr);
-      process.exit(1);
+  const figure = (workload, metric, value, better) => console.log(`@@bench ${JSON.stringify({ workload, metric, value, better })}`);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+  for (const kind of KINDS) {
+    const runs = new Map(WORKER_COUNTS.map((w) => [w, []]));
+    for (let rep = 0; rep < REPEAT; rep++)
+      for (const w of rep % 2 === 0 ? WORKER_COUNTS : [...WORKER_COUNTS].reverse()) {
+        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--case", kind], {
+          encoding: "utf8",
+          env: { ...process.env, LOADER_BENCH_CASE_WORKERS: String(w) },
+        });
+        if (r.status !== 0) {
+          console.error(r.stderr);
+          process.exit(1);
+        }
+        const res = JSON.parse(r.stdout.trim().split("\n").pop());
+        runs.get(w).push(res);
+        report(kind, res);
+      }
+    // One figure per thread count (median over the repeats), then the N-vs-1 ratios.
+    for (const [w, rs] of runs) {
+      const name = `loader.load-${kind === "hit" ? "no-tcm" : "tcm"}${w === 1 ? "" : `-${w}w`}`;
+      figure(name, "M hits/s", Number(median(rs.map((r) => r.inputRows / r.loadSeconds / 1e6)).toFixed(3)), "higher");
+      figure(`${name}.cpu`, "M hits/CPU-s", Number(median(rs.map((r) => r.inputRows / r.loadCpuSeconds / 1e6)).toFixed(3)), "higher");
+      figure(`${name}.peak-rss`, "MiB", Number(median(rs.map((r) => r.peakRssMiB)).toFixed(0)), "lower");
     }
-    const res = JSON.parse(r.stdout.trim().split("\n").pop());
-    const total = res.scanSeconds + res.loadSeconds;
-    const rowsPerS = res.inputRows / res.loadSeconds;
-    const rowsPerSWithScan = res.inputRows / total;
-    const ref = PYGAMA[kind];
-    console.log(
-      `${kind === "hit" ? "no TCM        " : "TCM mode only "} (${res.workers} worker${res.workers === 1 ? "" : "s"}): ${res.inputRows} hits → ${res.outputRows} rows × ${res.columns} cols; ` +
-        `entry list + load ${res.loadSeconds.toFixed(2)} s = ${(rowsPerS / 1e6).toFixed(2)} M hits/s (${(rowsPerS / ref.rowsPerS).toFixed(1)}× pygama's ${ref.rowsPerS / 1000}k/s); ` +
-        `with FileDB table scan ${total.toFixed(2)} s = ${(rowsPerSWithScan / 1e6).toFixed(2)} M hits/s (${(rowsPerSWithScan / ref.rowsPerS).toFixed(1)}×); ` +
-        `process CPU time (all threads) ${res.loadCpuSeconds.toFixed(2)} s = ${(res.inputRows / res.loadCpuSeconds / 1e6).toFixed(2)} M hits per CPU-second; ` +
-        `output ${(res.outputRows / res.loadSeconds / 1e6).toFixed(2)} M rows/s; peak RSS ${res.peakRssMiB.toFixed(0)} MiB (pygama ${ref.peakMiB} MiB)` +
-        (res.passingChecked ? "" : "  !! cut check failed"),
-    );
-    const figure = (workload, metric, value, better) => console.log(`@@bench ${JSON.stringify({ workload, metric, value, better })}`);
-    const name = `loader.load-${kind === "hit" ? "no-tcm" : "tcm"}${res.workers === 1 ? "" : `-${res.workers}w`}`;
-    figure(name, "M hits/s", Number((rowsPerS / 1e6).toFixed(3)), "higher");
-    figure(`${name}.cpu`, "M hits/CPU-s", Number((res.inputRows / res.loadCpuSeconds / 1e6).toFixed(3)), "higher");
-    figure(`${name}.peak-rss`, "MiB", Number(res.peakRssMiB.toFixed(0)), "lower");
+    const one = runs.get(1);
+    for (const w of WORKER_COUNTS) {
+      if (w === 1 || !one) continue;
+      const many = runs.get(w);
+      // Pairs in run order (interleaved): ratio > 1 means w threads are faster than one.
+      const wall = many.map((m, k) => one[k].loadSeconds / m.loadSeconds);
+      const cpu = many.map((m, k) => m.loadCpuSeconds / one[k].loadCpuSeconds);
+      const name = `loader.load-${kind === "hit" ? "no-tcm" : "tcm"}.${w}w-vs-1w`;
+      console.log(
+        `${kind === "hit" ? "no TCM        " : "TCM mode only "} ${w} threads vs 1, ${CYCLES} cycles: wall-time speed-up ${median(wall).toFixed(2)}× (range ${range(wall)} over ${wall.length} interleaved pairs); ` +
+          `process CPU time ${w} threads / 1: ${median(cpu).toFixed(2)}× (${range(cpu)}); cycles on workers ${many.map((m) => m.cyclesOnWorkers ?? "?").join(",")} of ${CYCLES}`,
+      );
+      figure(name, "×", Number(median(wall).toFixed(3)), "higher");
+      figure(`${name}.cpu-ratio`, "×", Number(median(cpu).toFixed(3)), "lower");
+    }
   }
+}
+
+function report(kind, res) {
+  const total = res.scanSeconds + res.loadSeconds;
+  const rowsPerS = res.inputRows / res.loadSeconds;
+  const rowsPerSWithScan = res.inputRows / total;
+  const ref = PYGAMA[kind];
+  console.log(
+    `${kind === "hit" ? "no TCM        " : "TCM mode only "} (${res.workers} worker${res.workers === 1 ? "" : "s"}): ${res.inputRows} hits → ${res.outputRows} rows × ${res.columns} cols; ` +
+      `entry list + load ${res.loadSeconds.toFixed(2)} s = ${(rowsPerS / 1e6).toFixed(2)} M hits/s (${(rowsPerS / ref.rowsPerS).toFixed(1)}× pygama's ${ref.rowsPerS / 1000}k/s); ` +
+      `with FileDB table scan ${total.toFixed(2)} s = ${(rowsPerSWithScan / 1e6).toFixed(2)} M hits/s (${(rowsPerSWithScan / ref.rowsPerS).toFixed(1)}×); ` +
+      `process CPU time (all threads) ${res.loadCpuSeconds.toFixed(2)} s = ${(res.inputRows / res.loadCpuSeconds / 1e6).toFixed(2)} M hits per CPU-second; ` +
+      `output ${(res.outputRows / res.loadSeconds / 1e6).toFixed(2)} M rows/s; peak RSS ${res.peakRssMiB.toFixed(0)} MiB (pygama ${ref.peakMiB} MiB)` +
+      (res.passingChecked ? "" : "  !! cut check failed"),
+  );
 }

@@ -20,14 +20,25 @@ import type { FileCatalog } from "./lh5-cycle.js";
 import { type HostLh5Opener, openLh5Cycle } from "./lh5-cycle.js";
 import { type LevelConfig, type LoaderConfig, type LoaderConfigOptions, loaderConfigFromObject } from "./loader-config.js";
 import { assembleOutput, type OutputFormat } from "./output.js";
-import { runCyclesInPool } from "./parallel.js";
+import { runCyclesShared, type SharedRunOptions } from "./parallel.js";
 
 /** Options of the {@link DataLoader} constructor. */
 export interface DataLoaderOptions {
   /** Receives warnings (tables lacking cut columns, …) as they happen. */
   readonly onWarning?: (message: string) => void;
-  /** Workers for `load()` (each with its own h5wasm; cycles are spread over them). Default 1 = this thread. */
+  /**
+   * Threads for `load()`, this one included (default 1 = this thread only): `workers - 1` worker
+   * threads (each with its own h5wasm) are started when the input is large enough, and they and this
+   * thread take cycles from one queue (work stealing). Results are those of a one-thread load.
+   */
   readonly workers?: number;
+  /**
+   * Input bytes (summed tier file sizes, from the FileDB) below which `load()` starts no worker
+   * (default `MIN_PARALLEL_BYTES`, 64 MiB: below it a worker's start-up costs more than it saves).
+   */
+  readonly minParallelBytes?: number;
+  /** Told, after a parallel `load()`, how many workers were started and how many cycles they loaded. */
+  readonly onSchedule?: SharedRunOptions["onSchedule"];
   /**
    * Makes one worker running the loader's worker script (`@daqkit/io`'s `WorkerPool` protocol).
    * `@daqkit/loader/node` passes worker_threads on `dist/load-worker.js`; without a factory, or when
@@ -264,6 +275,8 @@ export class DataLoader {
   readonly #onWarning: ((message: string) => void) | undefined;
   readonly #workers: number;
   readonly #spawnWorker: WorkerFactory | undefined;
+  readonly #minParallelBytes: number | undefined;
+  readonly #onSchedule: SharedRunOptions["onSchedule"];
   readonly #writeOutput: DataLoaderOptions["writeOutput"];
   readonly #openPath: HostLh5Opener | undefined;
 
@@ -273,6 +286,8 @@ export class DataLoader {
     this.#onWarning = options.onWarning;
     this.#workers = options.workers ?? 1;
     this.#spawnWorker = options.spawnWorker;
+    this.#minParallelBytes = options.minParallelBytes;
+    this.#onSchedule = options.onSchedule;
     this.#writeOutput = options.writeOutput;
     this.#openPath = options.openPath;
   }
@@ -859,11 +874,21 @@ export class DataLoader {
     const workers = options.workers ?? this.#workers;
     let results: CycleResult[];
     if (!given && workers > 1 && cycles.length > 1 && this.#spawnWorker) {
-      results = await runCyclesInPool(this.catalog, cycles, job, {
-        size: workers,
+      results = await runCyclesShared(this.catalog, cycles, job, {
+        workers,
         spawn: this.#spawnWorker,
         openPath: this.#openPath,
+        inline: async (f) => {
+          const src = await openLh5Cycle(this.catalog, f, plan.tiers, this.#openPath);
+          try {
+            return runCycleJob(src, job);
+          } finally {
+            src.close();
+          }
+        },
         onProgress: options.onProgress,
+        ...(this.#minParallelBytes === undefined ? {} : { minBytes: this.#minParallelBytes }),
+        onSchedule: this.#onSchedule,
       });
     } else {
       results = [];

@@ -19,6 +19,8 @@ export { fileDbCatalog } from "./filedb-catalog.js";
 export { gatherColumn } from "./gather.js";
 export type { GatheredColumn, Piece } from "./gather.js";
 export { DataLoader, LoadView } from "./data-loader.js";
+export { MIN_PARALLEL_BYTES } from "./parallel.js";
+export type { SharedRunOptions } from "./parallel.js";
 export type {
   BuildEntryListOptions,
   DataLoaderOptions,

@@ -21,6 +21,8 @@ export interface FileCatalog {
    * list is known is opened, and one `@daqkit/lh5` does not find counts as missing.
    */
   tierExists?(fileIndex: number, tier: string): boolean;
+  /** Byte size of a tier's file of cycle `fileIndex` (optional; sizes the parallel load's decision to start workers). */
+  tierSize?(fileIndex: number, tier: string): number | undefined;
   /**
    * Open a tier's file of cycle `fileIndex` (optional; default: the loader's host opener on
    * `tierPath(…)`, which only `@daqkit/loader/node` has).

@@ -8,7 +8,7 @@ import { type FileDbOptions, openFileDb } from "@daqkit/filedb/node";
 import type { WorkerFactory } from "@daqkit/io";
 import { nodeWorkerFactory } from "@daqkit/io/node";
 import { openLh5 } from "@daqkit/lh5/node";
-import { DataLoader } from "./data-loader.js";
+import { DataLoader, type DataLoaderOptions } from "./data-loader.js";
 import { LoaderError } from "./errors.js";
 import { fileDbCatalog } from "./filedb-catalog.js";
 import type { FileCatalog } from "./lh5-cycle.js";
@@ -39,8 +39,12 @@ export interface OpenDataLoaderOptions {
   readonly cwd?: string;
   /** Receives warnings (tables lacking cut columns, …) as they happen. */
   readonly onWarning?: (message: string) => void;
-  /** Worker threads for `load()` (default 1 = this thread); see {@link DataLoader}. */
+  /** Threads for `load()`, this one included (default 1 = this thread only); see {@link DataLoaderOptions.workers}. */
   readonly workers?: number;
+  /** See {@link DataLoaderOptions.minParallelBytes}. */
+  readonly minParallelBytes?: number;
+  /** See {@link DataLoaderOptions.onSchedule}. */
+  readonly onSchedule?: DataLoaderOptions["onSchedule"];
   /** Makes one loader worker (default for `workers` > 1: worker_threads, {@link loaderWorkerFactory}). */
   readonly spawnWorker?: WorkerFactory;
 }
@@ -86,6 +90,8 @@ export async function openDataLoader(
   const loader = new DataLoader(parsed, catalog, {
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.minParallelBytes === undefined ? {} : { minParallelBytes: options.minParallelBytes }),
+    ...(options.onSchedule ? { onSchedule: options.onSchedule } : {}),
     ...((options.workers ?? 1) > 1 ? { spawnWorker: options.spawnWorker ?? loaderWorkerFactory() } : {}),
     writeOutput: writeArrowTablesToLh5,
     openPath: (path) => openLh5(path),

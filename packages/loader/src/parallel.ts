@@ -4,7 +4,7 @@
  * (`@daqkit/loader/node` passes worker_threads); without one, or when no worker starts, the cycles
  * run one after another in this thread through the same code.
  */
-import { type SerializedError, WorkerPool, type WorkerFactory, withTransfer, type Transferring } from "@daqkit/io";
+import { IoError, type SerializedError, type Transferring, type WorkerFactory, WorkerPool, withTransfer } from "@daqkit/io";
 import { catalogFromSnapshot, type CycleJob, type CycleResult, type CycleSnapshot, runCycleJob, snapshotCycle } from "./cycle-job.js";
 import { LoaderError, type LoaderErrorCode } from "./errors.js";
 import { type FileCatalog, type HostLh5Opener, openLh5Cycle } from "./lh5-cycle.js";
@@ -49,7 +49,15 @@ export async function runCycleRequest(req: CycleRequest, openPath?: HostLh5Opene
 }
 
 /** The worker side: {@link runCycleRequest} with the result's typed arrays moved, not copied (they are fresh reads). */
-export async function serveCycleRequest(req: CycleRequest, openPath?: HostLh5Opener): Promise<Transferring<CycleResult>> {
+export async function serveCycleRequest(
+  req: CycleRequest | WarmUpRequest,
+  openPath?: HostLh5Opener,
+  warmUp?: () => Promise<unknown>,
+): Promise<Transferring<CycleResult> | null> {
+  if ("warmUp" in req) {
+    await warmUp?.();
+    return null;
+  }
   const result = await runCycleRequest(req, openPath);
   return withTransfer(result, transferables(result));
 }
@@ -79,40 +87,164 @@ export function reviveWorkerError(e: SerializedError): Error {
 }
 
 /**
- * Build and load `files` on up to `size` workers made by `spawn` (two cycles in flight per worker,
- * so a worker never waits for its next job); results in file order.
- * @throws the first failing cycle's error (a LoaderError for `LOADER_*` codes)
+ * Bytes of input (summed tier file sizes, from the FileDB) below which no worker is started. Measured
+ * on the 2-core shared VM with `packages/loader/bench/load.bench.mjs` (gzip LH5, ~1.05 MB per cycle):
+ * a loader worker costs ~0.4 s of CPU to start (worker_threads, module graph, h5wasm) and a one-thread
+ * load already keeps ~1.4 cores busy (GC and compiler threads), so at 25 cycles (26 MB) two threads
+ * were slower than one in every interleaved pair (0.59–0.81×), at 100 cycles (105 MB) faster when
+ * the machine was not saturated. The threshold sits between, at 64 MiB; it is rough (see README).
  */
-export async function runCyclesInPool(
+export const MIN_PARALLEL_BYTES = 64 * 1024 * 1024;
+
+/** A request the worker answers without loading anything: it starts (imports the LH5 stack, h5wasm) and says so. */
+export interface WarmUpRequest {
+  readonly warmUp: true;
+}
+
+/** Options of {@link runCyclesShared}. */
+export interface SharedRunOptions {
+  /** Threads of execution, this one included: `workers - 1` worker threads are started at most. */
+  readonly workers: number;
+  readonly spawn: WorkerFactory | undefined;
+  readonly openPath?: HostLh5Opener | undefined;
+  /** Runs one cycle in this thread (the same code a worker runs). */
+  readonly inline: (fileIndex: number) => Promise<CycleResult>;
+  readonly onProgress?: ((done: number, total: number) => void) | undefined;
+  /** Input bytes below which no worker is started (default {@link MIN_PARALLEL_BYTES}). */
+  readonly minBytes?: number;
+  /** Reports how the cycles were run (tests, benches). */
+  readonly onSchedule?:
+    | ((info: { readonly workersStarted: number; readonly cyclesOnWorkers: number; readonly inputBytes: number | null }) => void)
+    | undefined;
+}
+
+/** Summed sizes of the cycles' tier files, or null when the catalog does not know them all. */
+function inputBytes(catalog: FileCatalog, files: readonly number[], tiers: readonly string[]): number | null {
+  if (!catalog.tierSize) return null;
+  let total = 0;
+  for (const f of files)
+    for (const t of tiers) {
+      if (!catalog.tiers.includes(t)) continue;
+      const n = catalog.tierSize(f, t);
+      if (n === undefined) return null;
+      total += n;
+    }
+  return total;
+}
+
+/**
+ * Build and load `files` with work stealing from one queue: this thread takes cycles from the front
+ * as soon as the load starts, and `workers - 1` worker threads (started only when the input is at
+ * least `minBytes`) join in once they have started and warmed up (a warm-up job, so no cycle waits
+ * for a worker's start-up). At most two cycles are in flight per worker (bounded memory); results
+ * come back with their typed arrays transferred, and are returned in `files` order, identical to a
+ * one-thread load. A cycle whose worker died is run again in this thread. On a failing cycle no
+ * further cycle is taken, the ones in flight finish, and the error of the earliest failing cycle in
+ * `files` order is thrown (the one a one-thread load throws).
+ */
+export async function runCyclesShared(
   catalog: FileCatalog,
   files: readonly number[],
   job: CycleJob,
-  options: {
-    readonly size: number;
-    readonly spawn: WorkerFactory | undefined;
-    readonly openPath?: HostLh5Opener | undefined;
-    readonly onProgress?: ((done: number, total: number) => void) | undefined;
-  },
+  options: SharedRunOptions,
 ): Promise<CycleResult[]> {
-  const pool = new WorkerPool<CycleRequest, CycleResult>({
-    size: options.size,
-    spawn: options.spawn,
-    inline: (req) => runCycleRequest(req, options.openPath),
-    jobsPerWorker: 2,
-    reviveError: reviveWorkerError,
-  });
+  const results: (CycleResult | undefined)[] = new Array(files.length);
+  const errors = new Map<number, unknown>();
+  const retry: number[] = [];
+  let next = 0;
   let done = 0;
-  try {
-    return await Promise.all(
-      files.map(async (fileIndex) => {
+  let stop = false;
+  const take = (): number | undefined => {
+    if (stop) return undefined;
+    if (retry.length > 0) return retry.shift();
+    return next < files.length ? next++ : undefined;
+  };
+  const finished = (i: number, result: CycleResult) => {
+    results[i] = result;
+    done++;
+    options.onProgress?.(done, files.length);
+  };
+  const failed = (i: number, error: unknown) => {
+    errors.set(i, error);
+    stop = true;
+  };
+  const bytes = inputBytes(catalog, files, job.tiers);
+  const useWorkers =
+    options.workers > 1 &&
+    options.spawn !== undefined &&
+    files.length > 1 &&
+    (bytes === null || bytes >= (options.minBytes ?? MIN_PARALLEL_BYTES));
+  const pool = useWorkers
+    ? new WorkerPool<CycleRequest | WarmUpRequest, CycleResult | null>({
+        size: options.workers - 1,
+        spawn: options.spawn,
+        jobsPerWorker: 2,
+        reviveError: reviveWorkerError,
+      })
+    : null;
+  let cyclesOnWorkers = 0;
+  const inFlight = new Set<Promise<void>>();
+  const lane = async (p: WorkerPool<CycleRequest | WarmUpRequest, CycleResult | null>): Promise<void> => {
+    try {
+      await p.run({ warmUp: true });
+    } catch {
+      return; // the worker did not start: this thread does the work
+    }
+    for (let i = take(); i !== undefined; i = take()) {
+      const fileIndex = files[i] as number;
+      let settle!: () => void;
+      const cycle = new Promise<void>((r) => {
+        settle = r;
+      });
+      inFlight.add(cycle);
+      try {
         const snapshot = await snapshotCycle(catalog, fileIndex, job.tiers);
-        const result = await pool.run({ job, snapshot });
-        done++;
-        options.onProgress?.(done, files.length);
-        return result;
-      }),
-    );
+        const result = (await p.run({ job, snapshot })) as CycleResult;
+        cyclesOnWorkers++;
+        finished(i, result);
+      } catch (error) {
+        // A dead worker's cycle runs again in this thread; this lane stops (its worker is gone).
+        if (isWorkerDeath(error)) retry.push(i);
+        else failed(i, error);
+        return;
+      } finally {
+        inFlight.delete(cycle);
+        settle();
+      }
+    }
+  };
+  if (pool) for (let k = 0; k < 2 * (options.workers - 1); k++) void lane(pool); // lanes never reject
+  try {
+    for (;;) {
+      for (let i = take(); i !== undefined; i = take()) {
+        try {
+          finished(i, await options.inline(files[i] as number));
+        } catch (error) {
+          failed(i, error);
+        }
+        // A cycle here may complete without a macrotask (synchronous reads): let the workers'
+        // messages (warm-up done, results) in between cycles, or they would wait for the end.
+        if (pool) await yieldToEventLoop();
+      }
+      // Wait only for cycles in flight on workers, not for a worker still starting (it is dropped).
+      if (inFlight.size > 0) await Promise.race(inFlight);
+      else if (stop || retry.length === 0) break;
+    }
   } finally {
-    await pool.close();
+    stop = true;
+    await pool?.close();
   }
+  options.onSchedule?.({ workersStarted: pool ? options.workers - 1 : 0, cyclesOnWorkers, inputBytes: bytes });
+  if (errors.size > 0) throw errors.get(Math.min(...errors.keys()));
+  return results as CycleResult[];
+}
+
+/** Resolve after pending macrotasks (messages from workers) have run. */
+function yieldToEventLoop(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
+}
+
+function isWorkerDeath(error: unknown): boolean {
+  return error instanceof IoError && error.code === "IO_WORKER_FAILED";
 }
