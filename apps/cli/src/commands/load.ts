@@ -137,7 +137,11 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
     )
     .option("--head <n>", "rows to preview on stdout", "10")
     .option("--data-dir <dir>", "override the FileDB's data_dir")
-    .option("--workers <n>", "threads reading cycles in parallel, the calling one included (N-1 worker threads, started only for inputs of 64 MiB or more; built CLI only)", "1")
+    .option(
+      "--workers <n>",
+      "threads reading cycles in parallel, the calling one included (N-1 worker threads, started only for inputs of 64 MiB or more; built CLI only)",
+      "1",
+    )
     .option(
       "--no-merge",
       "one table per cycle (pygama merge_files=False): --out sel.parquet writes sel.<row>.parquet per cycle (FileDB row), .lh5 one table per cycle",
