@@ -207,6 +207,61 @@ export interface AutoHistogramOptions {
   bins?: number;
   /** Fixed range; without it the range is the data's min..max (a first pass). */
   range?: { low: number; high: number } | readonly [number, number];
+  /**
+   * Without `range`: the first pass keeps its values while they take at most this many bytes
+   * (default {@link HISTOGRAM_KEEP_BYTES}, 256 MiB) and bins them from memory, so the input is read
+   * once; a larger input is read a second time (memory is then one batch plus the bins). 0: always
+   * two passes. Kept batches are held as given (views of a larger buffer are copied): a producer
+   * that refills one array for every batch must pass 0.
+   */
+  keepBytes?: number;
+}
+
+/** Default {@link AutoHistogramOptions.keepBytes}: 256 MiB. */
+export const HISTOGRAM_KEEP_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The batches of a first (range) pass, kept while they fit a byte budget so that the fill can bin
+ * them from memory instead of reading the input again. `batches` is null once the budget is exceeded
+ * (everything kept so far is dropped).
+ */
+export class BatchKeeper {
+  #kept: HistogramValues[] | null = [];
+  #bytes = 0;
+  constructor(readonly budgetBytes: number = HISTOGRAM_KEEP_BYTES) {
+    if (!(budgetBytes > 0)) this.#kept = null;
+  }
+
+  /** Bytes kept so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The kept batches in order, or null when they did not fit. */
+  get batches(): readonly HistogramValues[] | null {
+    return this.#kept;
+  }
+
+  /** Stop keeping (and let go of what was kept): the input will be read again. */
+  drop(): void {
+    this.#kept = null;
+    this.#bytes = 0;
+  }
+
+  /** Keep `values` (a view of a larger buffer is copied, so the larger buffer can be freed). */
+  add(values: HistogramValues): void {
+    if (this.#kept === null) return;
+    const view = ArrayBuffer.isView(values) ? (values as unknown as Uint8Array) : null;
+    const size = view ? view.byteLength : values.length * 8;
+    if (this.#bytes + size > this.budgetBytes) {
+      this.drop();
+      return;
+    }
+    const owned =
+      view && (view.byteOffset !== 0 || view.byteLength !== view.buffer.byteLength) ? (view.slice() as unknown as HistogramValues) : values;
+    this.#kept.push(owned);
+    this.#bytes += size;
+  }
 }
 
 function rangeOf(range: AutoHistogramOptions["range"]): { low: number; high: number } | undefined {
@@ -228,22 +283,29 @@ export function histogramOf(values: HistogramValues, options: AutoHistogramOptio
 }
 
 /**
- * A histogram of a stream of batches. With a `range` the stream is read once; without one it is
- * read twice (`batches` is called once per pass): a first pass for min..max, then the fill. Memory
- * is one batch plus the bins.
+ * A histogram of a stream of batches. With a `range` the stream is read once. Without one, a first
+ * pass finds min..max; when its values fit `keepBytes` (256 MiB by default) they are binned from
+ * memory and the stream is read once, otherwise it is read again for the fill (`batches` is called
+ * once per pass; memory is then one batch plus the bins).
  */
 export async function histogramOfBatches(
   batches: () => AsyncIterable<HistogramValues> | Iterable<HistogramValues>,
   options: AutoHistogramOptions = {},
 ): Promise<Histogram1D> {
   let range = rangeOf(options.range);
+  let kept: readonly HistogramValues[] | null = null;
   if (!range) {
     const r = new RangeAccumulator();
-    for await (const b of batches()) r.add(b);
+    const keeper = new BatchKeeper(options.keepBytes ?? HISTOGRAM_KEEP_BYTES);
+    for await (const b of batches()) {
+      r.add(b);
+      keeper.add(b);
+    }
     range = r.range();
+    kept = keeper.batches;
   }
   const h = new HistogramAccumulator({ bins: options.bins ?? 100, ...range });
-  for await (const b of batches()) h.add(b);
+  for await (const b of kept ?? batches()) h.add(b);
   return h.result();
 }
 
@@ -307,8 +369,9 @@ function arrowColumnValues(batch: ArrowBatchLike, column: string, name: string):
 
 /**
  * A histogram of one numeric column of a stream of Arrow batches or tables (a `load` output read
- * batch by batch, a Parquet file's row groups…). Without `range` the stream is read twice
- * (`batches` is called once per pass). `name` (the file) is used in error messages.
+ * batch by batch, a Parquet file's row groups…). Without `range` the stream is read once when its
+ * values fit `keepBytes`, else twice (see {@link histogramOfBatches}). `name` (the file) is used in
+ * error messages.
  * @throws IoError `IO_BAD_ARGUMENT` (no such column), `IO_UNSUPPORTED_TYPE` (not numeric)
  */
 export async function histogramArrowColumn(

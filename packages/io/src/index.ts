@@ -104,6 +104,8 @@ export {
   type ArrowBatchLike,
   type ArrowColumnHistogram,
   type AutoHistogramOptions,
+  BatchKeeper,
+  HISTOGRAM_KEEP_BYTES,
   histogramArrowColumn,
   type Histogram1D,
   HistogramAccumulator,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HistogramAccumulator, histogramOf, histogramOfBatches, RangeAccumulator } from "../src/index.js";
+import { BatchKeeper, HistogramAccumulator, histogramOf, histogramOfBatches, RangeAccumulator } from "../src/index.js";
 
 describe("HistogramAccumulator", () => {
   it("bins like numpy: half-open bins, the last includes high; under/overflow and NaN counted", () => {
@@ -52,12 +52,52 @@ describe("automatic range", () => {
     const batches = function* () {
       for (let i = 0; i < values.length; i += 64) yield values.subarray(i, i + 64);
     };
-    const two = await histogramOfBatches(batches, { bins: 20 });
+    const two = await histogramOfBatches(batches, { bins: 20, keepBytes: 0 });
     expect(Array.from(two.counts)).toEqual(Array.from(one.counts));
+    // the first pass's values kept in memory (8000 bytes fit): the stream is read once, same result;
+    // over the budget (8000 > 4000 bytes) it is read twice, same result
+    for (const [keepBytes, passes] of [
+      [undefined, 1],
+      [4000, 2],
+      [0, 2],
+    ] as const) {
+      let calls = 0;
+      const counted = function* () {
+        calls++;
+        yield* batches();
+      };
+      const h = await histogramOfBatches(counted, { bins: 20, ...(keepBytes === undefined ? {} : { keepBytes }) });
+      expect(calls).toBe(passes);
+      expect(h).toEqual(two);
+    }
     expect(one.entries).toBe(1000);
     expect(one.underflow + one.overflow).toBe(0);
     const fixed = await histogramOfBatches(batches, { bins: 2, range: [0, 20] });
     expect(fixed.underflow).toBe(values.filter((v) => v < 0).length);
+  });
+});
+
+describe("BatchKeeper", () => {
+  it("keeps batches while they fit, copying views of a larger buffer, and drops all past the budget", () => {
+    const big = new Float64Array([1, 2, 3, 4]);
+    const k = new BatchKeeper(48);
+    const whole = new Float64Array([9, 9]);
+    k.add(big.subarray(1, 3));
+    k.add(whole);
+    k.add([5, 6]);
+    big[1] = -1;
+    expect(k.bytes).toBe(48);
+    expect(k.batches!.map((b) => Array.from(b as ArrayLike<number>))).toEqual([
+      [2, 3],
+      [9, 9],
+      [5, 6],
+    ]);
+    // an own buffer is kept as given
+    expect(k.batches![1]).toBe(whole);
+    k.add(new Float64Array(1));
+    expect(k.batches).toBeNull();
+    expect(k.bytes).toBe(0);
+    expect(new BatchKeeper(0).batches).toBeNull();
   });
 });
 

@@ -3,7 +3,15 @@
  * histogram streamed by row ranges, and waveforms (`WaveformTable` with `t0`/`dt` axes, bare
  * `ArrayOfEqualSizedArrays`, encoded waveforms decoded) as x/y series.
  */
-import { type AutoHistogramOptions, type Histogram1D, HistogramAccumulator, type HistogramValues, RangeAccumulator } from "@daqkit/io";
+import {
+  type AutoHistogramOptions,
+  BatchKeeper,
+  HISTOGRAM_KEEP_BYTES,
+  type Histogram1D,
+  HistogramAccumulator,
+  type HistogramValues,
+  RangeAccumulator,
+} from "@daqkit/io";
 import { Lh5Error } from "./errors.js";
 import type { Lh5File } from "./reader.js";
 import type { Lgdo } from "./types.js";
@@ -12,7 +20,10 @@ import type { Lgdo } from "./types.js";
 export interface Lh5ColumnHistogramOptions extends AutoHistogramOptions {
   /** Rows read per step (default 65 536). Memory is one step of the column plus the bins. */
   batchRows?: number;
-  /** Called after each step with (rows done, rows to do; a pass without a range counts twice). */
+  /**
+   * Called after each step with (rows done, rows to do). A second pass (no range, and the column's
+   * values larger than `keepBytes`) counts its rows again: rows to do is then twice the rows.
+   */
   onProgress?: (doneRows: number, totalRows: number) => void;
   signal?: AbortSignal;
 }
@@ -44,8 +55,10 @@ function numericValues(obj: Lgdo, file: Lh5File, path: string): HistogramValues 
 /**
  * Histogram of a numeric column (an `Array`, `ArrayOfEqualSizedArrays` or `VectorOfVectors` — its
  * flattened values — at `objectPath`, e.g. `ch1084803/dsp/trapEmax`), read `batchRows` rows at a
- * time. Without `range` the column is read twice (min..max first); with one, once. Encoded
- * waveforms are decoded.
+ * time. With `range` the column is read once. Without one, a first pass finds min..max and keeps
+ * the values while they fit `keepBytes` (default 256 MiB of decoded values), then bins them from
+ * memory: the column is read once; a larger column is read a second time for the fill (memory is
+ * then one step plus the bins). Encoded waveforms are decoded.
  * @throws Lh5Error `LH5_OBJECT_NOT_FOUND`, `LH5_UNSUPPORTED` (not numeric / not a column), the read errors
  */
 export async function histogramLh5Column(
@@ -64,14 +77,25 @@ export async function histogramLh5Column(
   }
   const step = options.batchRows ?? 65536;
   const fixed = options.range ? (Array.isArray(options.range) ? { low: options.range[0]!, high: options.range[1]! } : options.range) : null;
-  const passes = fixed ? 1 : 2;
+  // Without a range: keep the first pass's values while they fit the budget (decided from the
+  // first step's size, and given up — a second pass — if a later step overflows it).
+  const keeper = fixed ? null : new BatchKeeper(options.keepBytes ?? HISTOGRAM_KEEP_BYTES);
+  let passes = fixed ? 1 : 2;
   let done = 0;
-  const each = async (use: (values: HistogramValues) => void): Promise<void> => {
+  const each = async (use: (values: HistogramValues) => void, first: boolean): Promise<void> => {
     for (let start = 0; start < rows; start += step) {
       options.signal?.throwIfAborted();
       const stop = Math.min(rows, start + step);
       const obj = file.readObject(objectPath, { rows: { start, stop }, decodeWaveforms: true });
       use(numericValues(obj, file, objectPath));
+      if (first && keeper) {
+        // the first step tells the column's decoded size: keep it all, or nothing
+        if (start === 0 && keeper.batches) {
+          if ((keeper.bytes / (stop - start)) * rows <= keeper.budgetBytes) passes = 1;
+          else keeper.drop();
+        }
+        if (!keeper.batches) passes = 2;
+      }
       done += stop - start;
       options.onProgress?.(done, rows * passes);
       // Let a page's event loop run between steps (a progress bar, a cancel button).
@@ -82,11 +106,19 @@ export async function histogramLh5Column(
   let range = fixed as { low: number; high: number } | null;
   if (!range) {
     const r = new RangeAccumulator();
-    await each((v) => r.add(v));
+    await each((v) => {
+      r.add(v);
+      keeper!.add(v);
+    }, true);
     range = r.range();
   }
   const h = new HistogramAccumulator({ bins: options.bins ?? 100, low: range.low, high: range.high });
-  await each((v) => h.add(v));
+  const kept = keeper?.batches;
+  if (kept) {
+    for (const v of kept) h.add(v);
+  } else {
+    await each((v) => h.add(v), false);
+  }
   return { ...h.result(), objectPath, rows, ...(info.units ? { units: info.units } : {}) };
 }
 

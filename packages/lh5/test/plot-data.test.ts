@@ -8,22 +8,43 @@ const DSP_CAL = join(PROD, "dsp/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-
 const HIT_CAL = join(PROD, "hit/cal/p03/r001/l200-p03-r001-cal-20230318T012144Z-tier_hit.lh5");
 
 describe.skipIf(!HAVE_H5PY)("LH5 column histograms equal numpy.histogram over h5py", () => {
-  it("trapEmax: automatic range (two passes, small steps), counts equal numpy's", async () => {
+  it("trapEmax: automatic range, counts equal numpy's; read once when it fits keepBytes, else twice, same result", async () => {
     await using f = await openLh5(DSP_CAL);
-    const ticks: number[] = [];
-    const h = await histogramLh5Column(f, "ch1084803/dsp/trapEmax", { bins: 7, batchRows: 3, onProgress: (d) => ticks.push(d) });
+    let rowsRead = 0;
+    const readObject = f.readObject.bind(f);
+    f.readObject = ((path: string, o?: { rows?: { start: number; stop: number } }) => {
+      if (o?.rows) rowsRead += o.rows.stop - o.rows.start;
+      return readObject(path, o as Parameters<typeof readObject>[1]);
+    }) as typeof f.readObject;
     const py = JSON.parse(
       runPython(
         "import h5py, numpy, json, sys; v = h5py.File(sys.argv[1])['ch1084803/dsp/trapEmax'][()]; c, e = numpy.histogram(v, bins=7, range=(v.min(), v.max())); print(json.dumps([c.tolist(), e.tolist()]))",
         [DSP_CAL],
       ),
     ) as [number[], number[]];
-    expect(Array.from(h.counts)).toEqual(py[0]);
-    // numpy computes float32 edges for a float32 column: compare the ends only.
-    expect([h.low, h.high]).toEqual([py[1][0], py[1][7]]);
-    expect(h.rows).toBe(10);
-    expect(h.entries).toBe(10);
-    expect(ticks).toEqual([3, 6, 9, 10, 13, 16, 19, 20]);
+    // keepBytes 0: always two passes; 20 bytes: the first 3-row step (12 bytes of float32) tells
+    // that 10 rows (40 bytes) do not fit, so two passes; default (256 MiB): one pass.
+    for (const [keepBytes, passes] of [
+      [0, 2],
+      [20, 2],
+      [undefined, 1],
+    ] as const) {
+      rowsRead = 0;
+      const ticks: number[] = [];
+      const h = await histogramLh5Column(f, "ch1084803/dsp/trapEmax", {
+        bins: 7,
+        batchRows: 3,
+        onProgress: (d) => ticks.push(d),
+        ...(keepBytes === undefined ? {} : { keepBytes }),
+      });
+      expect(Array.from(h.counts)).toEqual(py[0]);
+      // numpy computes float32 edges for a float32 column: compare the ends only.
+      expect([h.low, h.high]).toEqual([py[1][0], py[1][7]]);
+      expect(h.rows).toBe(10);
+      expect(h.entries).toBe(10);
+      expect(rowsRead).toBe(10 * passes);
+      expect(ticks).toEqual(passes === 2 ? [3, 6, 9, 10, 13, 16, 19, 20] : [3, 6, 9, 10]);
+    }
   });
 
   it("a given range counts under- and overflow; NaNs are counted apart", async () => {

@@ -6,6 +6,7 @@ import { type ArrowColumnHistogram, type DirectorySource, histogramArrowColumn }
 import { createDataLoader, loaderConfigFromObject } from "@daqkit/loader";
 import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
+import { OpenCache } from "./files.js";
 import { previewTable, subSource, type TablePreview } from "./tables.js";
 
 /** A coded error of this panel (bad config, data folder not found). */
@@ -82,13 +83,13 @@ interface OpenArgs {
   readonly dataDir?: string;
 }
 
-const dbs = new Map<string, Promise<{ db: FileDb; dataDir: string }>>();
+const dbs = new OpenCache<{ db: FileDb; dataDir: string }>(4);
 
 async function openDb(args: OpenArgs): Promise<{ db: FileDb; dataDir: string }> {
-  const key = JSON.stringify([args.ref.kind, args.ref.name, args.path, args.config, args.dataDir ?? ""]);
-  let hit = dbs.get(key);
-  if (!hit) {
-    hit = (async () => {
+  return dbs.get(
+    args.ref,
+    args.path,
+    async () => {
       const root = subSource(await openDirRef(args.ref), args.path);
       const config = (await readJson(root, args.config)) as unknown as FileDbConfig;
       const dirs = new Set((await root.list({ recursive: true })).filter((e) => e.kind === "directory").map((e) => e.path));
@@ -102,11 +103,9 @@ async function openDb(args: OpenArgs): Promise<{ db: FileDb; dataDir: string }> 
       const db = await FileDb.fromDirectory(config, subSource(root, dataDir));
       await db.scanTablesColumns();
       return { db, dataDir };
-    })();
-    dbs.set(key, hit);
-    hit.catch(() => dbs.delete(key));
-  }
-  return hit;
+    },
+    JSON.stringify([args.config, args.dataDir ?? ""]),
+  );
 }
 
 const configs: JobHandler = async (args: { ref: DirRef; path: string }): Promise<FiledbConfigs> => {

@@ -4,6 +4,8 @@ import type { Histogram1D } from "@daqkit/io";
 import { GEN2_WRAP_US, gen2UsToDate, TimestampRange } from "@daqkit/timestamps";
 import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
+import { OpenCache } from "./files.js";
+import { subSource } from "./tables.js";
 
 export interface Gen2FileInfo {
   readonly path: string;
@@ -28,33 +30,11 @@ export interface Gen2ScanResult {
   readonly year: number | null;
 }
 
-const nights = new Map<string, { key: DirRef; dir: Promise<BinSourceDirectory> }>();
+const nights = new OpenCache<BinSourceDirectory>(4);
 
-/** The night of a ref, opened once per worker. */
+/** The night of a ref, opened (its files listed and their headers scanned) once per worker. */
 export function openNight(ref: DirRef, path: string): Promise<BinSourceDirectory> {
-  const key = `${ref.kind}:${ref.name}:${path}`;
-  let hit = nights.get(key);
-  if (!hit || hit.key !== ref) {
-    const dir = (async () => {
-      const root = await openDirRef(ref);
-      const source =
-        path === ""
-          ? root
-          : {
-              name: `${root.name}/${path}`,
-              list: (o?: { recursive?: boolean; under?: string }) =>
-                root
-                  .list({ ...o, under: o?.under ? `${path}/${o.under}` : path })
-                  .then((es) => es.map((e) => ({ ...e, path: e.path.slice(path.length + 1) }))),
-              open: (p: string) => root.open(`${path}/${p}`),
-            };
-      return BinSourceDirectory.open(source);
-    })();
-    hit = { key: ref, dir };
-    nights.set(key, hit);
-    dir.catch(() => nights.delete(key));
-  }
-  return hit.dir;
+  return nights.get(ref, path, async () => BinSourceDirectory.open(subSource(await openDirRef(ref), path)));
 }
 
 function yearOf(files: readonly Gen2ScannedFile[]): number | null {

@@ -208,7 +208,9 @@ export interface Lh5HistogramArgs extends Lh5Args {
 
 /**
  * Histogram of one column, streamed by row ranges of that column only (`histogramLh5Column`): a
- * first pass for the range (unless given), then the fill.
+ * first pass for the range (unless given) that keeps the values when the column decodes to at most
+ * 256 MiB and bins them from memory (the column's chunks are fetched once); a larger column is read
+ * again for the fill.
  */
 const histogram: JobHandler = async (args: Lh5HistogramArgs, ctx): Promise<Lh5ColumnHistogram> => {
   const f = await open(args.ref, args.path, ctx);

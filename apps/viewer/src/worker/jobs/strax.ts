@@ -5,19 +5,13 @@ import { type Chunk, chunksToTable, DataDirectory, dataDtype, iterateChunks, rea
 import type { NsInterval } from "@daqkit/timestamps";
 import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
+import { OpenCache } from "./files.js";
 import { previewTable, subSource, type TablePreview } from "./tables.js";
 
-const dirs = new Map<string, Promise<DataDirectory>>();
+const dirs = new OpenCache<DataDirectory>(4);
 
 function openStore(ref: DirRef, path: string): Promise<DataDirectory> {
-  const key = JSON.stringify([ref.kind, ref.name, path]);
-  let hit = dirs.get(key);
-  if (!hit) {
-    hit = (async () => new DataDirectory(subSource(await openDirRef(ref), path), { readonly: true }))();
-    dirs.set(key, hit);
-    hit.catch(() => dirs.delete(key));
-  }
-  return hit;
+  return dirs.get(ref, path, async () => new DataDirectory(subSource(await openDirRef(ref), path), { readonly: true }));
 }
 
 export interface StraxRun {
