@@ -544,6 +544,15 @@ export class Lh5Links {
     }
   }
 
+  /** The object header address of `objPath` (the root for "" or "/"); undefined when it does not resolve through hard links. */
+  #headerOf(objPath: string): number | undefined {
+    const parts = objPath.split("/").filter((p) => p !== "");
+    const last = parts.pop();
+    if (last === undefined) return this.#root.header;
+    const obj = this.#resolve(parts.join("/"))?.find((m) => m.name === last);
+    return !obj || obj.header < 0 ? undefined : obj.header;
+  }
+
   /**
    * @internal The header messages of the object at `objPath` (bytes copied out of the file), with the
    * file's offset and length sizes: what the direct dataset reader parses. Undefined when the path
@@ -553,14 +562,8 @@ export class Lh5Links {
     objPath: string,
   ): { offsetSize: number; lengthSize: number; messages: { type: number; flags: number; bytes: Uint8Array }[] } | undefined {
     this.#checkOpen();
-    const parts = objPath.split("/").filter((p) => p !== "");
-    const last = parts.pop();
-    let header = this.#root.header;
-    if (last !== undefined) {
-      const obj = this.#resolve(parts.join("/"))?.find((m) => m.name === last);
-      if (!obj || obj.header < 0) return undefined;
-      header = obj.header;
-    }
+    const header = this.#headerOf(objPath);
+    if (header === undefined) return undefined;
     const r = this.#r;
     const messages = headerMessages(r, header).map((m) => ({ type: m.type, flags: m.flags, bytes: r.bytes(m.data, m.size).slice() }));
     return { offsetSize: r.offsetSize, lengthSize: r.lengthSize, messages };
@@ -572,14 +575,8 @@ export class Lh5Links {
    */
   kindOf(objPath: string): "group" | "dataset" | undefined {
     this.#checkOpen();
-    const parts = objPath.split("/").filter((p) => p !== "");
-    const last = parts.pop();
-    let header = this.#root.header;
-    if (last !== undefined) {
-      const obj = this.#resolve(parts.join("/"))?.find((m) => m.name === last);
-      if (!obj || obj.header < 0) return undefined;
-      header = obj.header;
-    }
+    const header = this.#headerOf(objPath);
+    if (header === undefined) return undefined;
     let dataset = false;
     let group = false;
     for (const m of headerMessages(this.#r, header)) {
@@ -598,14 +595,8 @@ export class Lh5Links {
    */
   stringAttributes(objPath: string): Map<string, string> | undefined {
     this.#checkOpen();
-    const parts = objPath.split("/").filter((p) => p !== "");
-    const last = parts.pop();
-    let header = this.#root.header;
-    if (last !== undefined) {
-      const obj = this.#resolve(parts.join("/"))?.find((m) => m.name === last);
-      if (!obj || obj.header < 0) return undefined;
-      header = obj.header;
-    }
+    const header = this.#headerOf(objPath);
+    if (header === undefined) return undefined;
     const r = this.#r;
     const out: [string, string][] = [];
     for (const m of headerMessages(r, header)) {
