@@ -12,7 +12,7 @@ import {
   makeVector,
   vectorFromArray,
 } from "apache-arrow";
-import { arrowTypeOfNumpy } from "@daqkit/io";
+import { arrowTypeOfNumpy } from "@daqkit/io/arrow";
 import type { StreamColumns } from "./read-stream.js";
 
 /** The numpy type strings whose columns hold a typed array that Arrow takes as is. */

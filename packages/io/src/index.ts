@@ -87,14 +87,12 @@ export {
   parseNumpyDescr,
   parseNumpyTypestr,
 } from "./numpy-dtype.js";
+/** The Arrow side of this map (`arrowTypeOfTypedArray`, …) is in `@daqkit/io/arrow`. */
 export {
-  arrowTypeOfNumpy,
-  arrowTypeOfTypedArray,
   isNumericTypedArray,
   type NumericTypedArray,
   type NumericTypedArrayConstructor,
   numpyTypestrOfTypedArray,
-  typedArrayConstructorOfArrowType,
   typedArrayConstructorOfNumpy,
 } from "./arrow-types.js";
 /** HDF5 metadata checksum (Jenkins lookup3), shared by the HDF5 format packages. */

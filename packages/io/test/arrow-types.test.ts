@@ -1,13 +1,7 @@
 import { Bool, type DataType, Field, type FixedSizeBinary, Float16, List, Type, Utf8 } from "apache-arrow";
 import { describe, expect, it } from "vitest";
-import {
-  arrowTypeOfNumpy,
-  arrowTypeOfTypedArray,
-  isNumericTypedArray,
-  numpyTypestrOfTypedArray,
-  typedArrayConstructorOfArrowType,
-  typedArrayConstructorOfNumpy,
-} from "../src/index.js";
+import { arrowTypeOfNumpy, arrowTypeOfTypedArray, typedArrayConstructorOfArrowType } from "../src/arrow.js";
+import { isNumericTypedArray, numpyTypestrOfTypedArray, typedArrayConstructorOfNumpy } from "../src/index.js";
 
 const ARRAYS = [
   [new Int8Array(1), "Int8", "|i1"],

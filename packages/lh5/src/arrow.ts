@@ -15,7 +15,7 @@ import {
   makeVector,
   vectorFromArray,
 } from "apache-arrow";
-import { arrowTypeOfTypedArray } from "@daqkit/io";
+import { arrowTypeOfTypedArray } from "@daqkit/io/arrow";
 import { createArray, createArrayOfEqualSizedArrays, createTable, createVectorOfVectors } from "./builders.js";
 import { parseDatatype } from "./datatype.js";
 import { Lh5Error } from "./errors.js";

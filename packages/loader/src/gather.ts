@@ -1,5 +1,5 @@
 import { Bool, type Data, type DataType, Field, FixedSizeList, Float64, List, makeData, Struct, Utf8 } from "apache-arrow";
-import { arrowTypeOfTypedArray } from "@daqkit/io";
+import { arrowTypeOfTypedArray } from "@daqkit/io/arrow";
 import type { NumericArray } from "@daqkit/lh5";
 import { LoaderError } from "./errors.js";
 

@@ -26,13 +26,8 @@ import {
   type Utf8,
   type Data,
 } from "apache-arrow";
-import {
-  arrowTypeOfNumpy,
-  type NumericTypedArray,
-  numpyTypestrOfTypedArray,
-  typedArrayConstructorOfArrowType,
-  typedArrayConstructorOfNumpy,
-} from "@daqkit/io";
+import { type NumericTypedArray, numpyTypestrOfTypedArray, typedArrayConstructorOfNumpy } from "@daqkit/io";
+import { arrowTypeOfNumpy, typedArrayConstructorOfArrowType } from "@daqkit/io/arrow";
 import type { Chunk } from "./chunk.js";
 import { type Dtype, type DtypeField, makeDtype, type DtypeFieldSpec } from "./dtype.js";
 import { RunsError } from "./errors.js";
