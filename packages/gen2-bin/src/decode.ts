@@ -24,6 +24,7 @@ import {
   wordView,
 } from "./decoder-core.js";
 import { ChunkReader } from "./chunk-reader.js";
+import { sourceError } from "./errors.js";
 import { canReadBlobInWorker, workerBlobSource } from "./worker-blob-source.js";
 import { Gen2BinError } from "./errors.js";
 import type { Gen2Header } from "./words.js";
@@ -159,8 +160,8 @@ export interface Gen2ReadOptions extends Gen2DecodeOptions {
   signal?: AbortSignal;
   /**
    * Reads asked for ahead of the decoder for sources without `readInto` (`Blob`/`File`, HTTP):
-   * default 4, so memory is the output columns plus up to 5 × `chunkBytes` (40 MiB). Node files always
-   * use four reused buffers (three reads ahead).
+   * default 4, so memory is the output columns plus up to 5 × `chunkBytes` (40 MiB). Node files are
+   * read straight into the output (three 1 MiB reads ahead) and need no read buffer.
    */
   readAhead?: number;
   /**
@@ -212,9 +213,10 @@ export function gen2ByteSource(input: Gen2SourceInput, name?: string): ByteSourc
  * columns — the one reader behind `readGen2FileArrays` (Node paths), `File`s picked in a page and
  * HTTP range sources. The input is read in `chunkBytes` pieces and each piece is decoded while the
  * next one is being read, so reading and decoding overlap and the whole input is never held in
- * memory: memory is the output columns (18 bytes per word) plus 4 × `chunkBytes` for Node files (1 MiB,
- * four reused buffers), or (1 + `readAhead`) × `chunkBytes` for `Blob`s and HTTP (8 MiB, 4 reads ahead:
- * each read has a fixed cost that the reads ahead hide).
+ * memory: memory is the output columns (18 bytes per word), plus (1 + `readAhead`) × `chunkBytes` for
+ * `Blob`s and HTTP (8 MiB, 4 reads ahead: each read has a fixed cost that the reads ahead hide). Node
+ * files (sources with `readInto`) are read in 1 MiB steps, three ahead, straight into the memory of
+ * the `timestamp` column and decoded in place: no read buffer at all.
  * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO` (the source failed; `byteOffset` of the read),
  *   `GEN2_EMPTY_FILE`, `GEN2_PARTIAL_WORD` (unless `allowPartialWord`), `GEN2_NO_HEADER`
  */
@@ -230,27 +232,24 @@ export async function decodeGen2SourceArrays(input: Gen2SourceInput, options: Ge
   }
 }
 
-async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields = !source.readInto): Promise<Gen2DecodedArrays> {
+async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields = true): Promise<Gen2DecodedArrays> {
+  if (source.readInto) return decodeInPlace(source, options);
   const name = options.path ?? source.name;
   const opts = { ...options, path: name };
-  // 1 MiB into reused buffers where the source can (Node files): a chunk is decoded while it is still
-  // in the CPU cache, and on a loaded machine the short reads keep the decoder fed (a 200 MB decode
-  // measured ~2× faster in wall time than with 8 MiB reads at a load average of 20, same CPU time).
-  // 8 MiB with 4 reads ahead otherwise (each Blob/HTTP read has a fixed cost — a browser IPC round
-  // trip, a request — that the reads ahead hide): a 200 MB File in Chromium measured 1.2–1.3× faster
+  // 8 MiB with 4 reads ahead (each Blob/HTTP read has a fixed cost — a browser IPC round trip, a
+  // request — that the reads ahead hide): a 200 MB File in Chromium measured 1.2–1.3× faster
   // (median, interleaved) than 32 MiB slices one ahead, in less memory (40 MiB instead of 64 MiB).
-  const chunk = Math.max(8, Math.floor((options.chunkBytes ?? (source.readInto ? 1 : 8) * 1024 * 1024) / 8) * 8);
+  const chunk = Math.max(8, Math.floor((options.chunkBytes ?? 8 * 1024 * 1024) / 8) * 8);
   const size = source.size;
   const withBoard = options.board === true;
   const out = new PhotonColumns(Math.floor(size / 8), withBoard);
   const wide = new WidePhotonColumns();
   const state = createDecoderState(options.header);
   // Reads in flight, so that the decoder never waits for a read it could have asked for earlier (on a
-  // loaded machine each read's completion can wait for a time slice of its own). With `readInto`,
-  // four reused buffers take turns (three reads while one chunk is decoded). Other sources get a
-  // fresh buffer per read: `readAhead` of them (a `File` read in a worker then never waits for this
-  // thread to ask for the next slice).
-  const ahead = source.readInto ? NODE_READS_AHEAD : Math.max(1, Math.floor(options.readAhead ?? 4));
+  // loaded machine each read's completion can wait for a time slice of its own): a fresh buffer per
+  // read, `readAhead` of them (a `File` read in a worker then never waits for this thread to ask for
+  // the next slice).
+  const ahead = Math.max(1, Math.floor(options.readAhead ?? 4));
   const reader = new ChunkReader(source, chunk, name, ahead + 1);
   const queue: Promise<Uint8Array>[] = [];
   let requested = 0;
@@ -263,7 +262,7 @@ async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields
   request();
   while (queue.length > 0) {
     const bytes = await queue.shift()!;
-    // The next reads run while this chunk is decoded (with `readInto`: the other buffer, see ChunkReader).
+    // The next reads run while this chunk is decoded.
     request();
     options.signal?.throwIfAborted();
     const whole = bytes.byteLength - (bytes.byteLength % 8); // only the last chunk can end mid-word
@@ -289,8 +288,67 @@ async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields
   };
 }
 
-/** Reads in flight for sources with `readInto` (Node files), each into its own reused buffer. */
+/**
+ * Reads in flight for sources with `readInto` (Node files), 1 MiB each: a chunk is decoded while it
+ * is still in the CPU cache, and on a loaded machine the short reads keep the decoder fed (a 200 MB
+ * decode measured ~2× faster in wall time than with 8 MiB reads at a load average of 20, same CPU time).
+ */
 const NODE_READS_AHEAD = 3;
+
+/**
+ * {@link decodeSource} for sources that read into caller memory (`readInto`: Node files). The words
+ * are read straight into the memory of the output's `timestamp` column and decoded from there: the
+ * `n`-th photon comes from a word `i ≥ n`, so its 8-byte timestamp is written at or before the word
+ * being decoded — after both halves of that word have been read — and never over a word not yet
+ * decoded. No read buffer is needed; the page faults on the timestamp column (200 of the 450 MB of
+ * output of a 200 MB file) are taken by the thread pool's read into it, while this thread decodes
+ * the previous chunk; and each chunk is decoded from memory the read has just written. The column's
+ * tail beyond the last photon (where header and padding words were read) is zeroed at the end.
+ */
+async function decodeInPlace(source: ByteSource, options: Gen2ReadOptions): Promise<Gen2DecodedArrays> {
+  const name = options.path ?? source.name;
+  const size = source.size;
+  const whole = size - (size % 8);
+  const chunk = Math.max(8, Math.floor((options.chunkBytes ?? 1024 * 1024) / 8) * 8);
+  const withBoard = options.board === true;
+  const out = new PhotonColumns(whole / 8, withBoard);
+  const wide = new WidePhotonColumns();
+  const state = createDecoderState(options.header);
+  const raw = new Uint8Array(out.timestamp.buffer, out.timestamp.byteOffset, whole);
+  const words = new DataView(raw.buffer, raw.byteOffset, whole);
+  const queue: Promise<void>[] = [];
+  let requested = 0;
+  const request = (): void => {
+    while (queue.length < NODE_READS_AHEAD && requested < whole) {
+      const offset = requested;
+      const length = Math.min(chunk, whole - offset);
+      const read = source.readInto!(offset, raw.subarray(offset, offset + length)).catch((error: unknown) => {
+        throw sourceError(error, name, "reading", offset);
+      });
+      read.catch(() => undefined); // a read still in flight when an earlier one fails is not unhandled
+      queue.push(read);
+      requested += length;
+    }
+  };
+  request();
+  let decoded = 0;
+  while (queue.length > 0) {
+    await queue.shift()!;
+    request();
+    options.signal?.throwIfAborted();
+    const end = Math.min(whole, decoded + chunk);
+    decodeWords(words, decoded / 8, end / 8, state, out, wide);
+    decoded = end;
+  }
+  out.timestamp.fill(0n, out.length);
+  const trailing = checkEnd(state, size, { ...options, path: name });
+  return {
+    photons: packedArrays(out, withBoard),
+    wide: wideArrays(wide),
+    lastHeader: currentHeader(state),
+    stats: statsOf(state, size, trailing),
+  };
+}
 
 /** Words decoded between two yields of {@link decodeGen2SourceArrays} over Blob/HTTP sources (2 MiB). */
 const YIELD_WORDS = 1 << 18;

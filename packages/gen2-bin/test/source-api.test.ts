@@ -100,6 +100,55 @@ describe("decodeGen2Source: one reader for bytes, Blobs, Files and byte sources"
     expect(tables.photons.numRows).toBe(expected.stats.photons);
   });
 
+  it("a source that reads into caller memory (Node files) is decoded in place, in the timestamp column", async () => {
+    // The wrap file starts with continuation words (split frame): timed with `header`, its first photons
+    // are emitted at row n == word i, so each timestamp is written over the very word it came from.
+    const path = join(
+      wrap,
+      readdirSync(wrap)
+        .filter((n) => n.endsWith(".bin"))
+        .sort()[1]!,
+    );
+    const bytes = concatBytes(new Uint8Array(readFileSync(path)), hex("01 02 03"));
+    const header = { board: 1, frame: 2, timestamp: 3 };
+    const options = { header, board: true, allowPartialWord: true };
+    const expected = decodeGen2Arrays(bytes, options);
+    expect(bytes[0]).not.toBe(0xff); // not a header
+    expect(expected.stats.orphanWords).toBe(0);
+    const inner = bytesSource(bytes, "into.bin");
+    let failAt = Number.POSITIVE_INFINITY;
+    let reads = 0;
+    const targets = new Set<ArrayBufferLike>();
+    const source: ByteSource = {
+      name: "into.bin",
+      size: inner.size,
+      read: () => Promise.reject(new Error("read() must not be used when readInto() is there")),
+      // Reads complete out of order (later offsets first: fewer event-loop turns), and fail from byte `failAt` on.
+      readInto: (offset, target) =>
+        new Promise((resolve, reject) => {
+          const done = (): void => {
+            targets.add(target.buffer);
+            if (offset >= failAt) reject(new IoError("IO_FAILED", "io: into.bin: the disk went away", { path: "into.bin", offset }));
+            else resolve(inner.readIntoSync!(offset, target));
+          };
+          const later = (turns: number): unknown => (turns === 0 ? done() : setImmediate(() => later(turns - 1)));
+          later(3 - (reads++ % 3));
+        }),
+    };
+    for (const chunkBytes of [8, 24, 1000, 1 << 20]) {
+      targets.clear();
+      const r = await decodeGen2SourceArrays(source, { ...options, chunkBytes });
+      expect(r).toEqual(expected);
+      // Every read went into the timestamp column, whose tail past the last photon is zeroed.
+      expect([...targets]).toEqual([r.photons.timestamp.buffer]);
+      const column = new BigInt64Array(r.photons.timestamp.buffer);
+      expect(column.subarray(r.photons.timestamp.length).every((t) => t === 0n)).toBe(true);
+    }
+    failAt = 2000;
+    const error = await decodeGen2SourceArrays(source, { ...options, chunkBytes: 1000 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "Gen2BinError", code: "GEN2_IO", path: "into.bin", byteOffset: 2000 });
+  });
+
   it("a failing source → GEN2_IO naming the source and the byte offset; a missing file → GEN2_FILE_NOT_FOUND", async () => {
     const bytes = new Uint8Array(readFileSync(join(TESTDATA, "extremes.bin")));
     const error = await decodeGen2SourceArrays(failingSource(bytes, 1), { chunkBytes: 16 }).catch((e: unknown) => e);
