@@ -11,6 +11,10 @@ import type { ByteSource, DirectorySource } from "@daqkit/io";
 import type { Lh5File } from "@daqkit/lh5";
 import { FileDbError } from "./errors.js";
 import type { FileDbHost } from "./file-host.js";
+import { lazyModule } from "./lazy-import.js";
+
+/** `@daqkit/lh5`, imported on the first LH5 open (never by scans and queries), then kept. */
+const lh5Main = lazyModule(() => import("@daqkit/lh5"));
 
 /** Where an LH5 file is: a host path, or a path relative to a directory source's root. */
 export type Lh5Location = string | { readonly directory: DirectorySource; readonly path: string };
@@ -57,7 +61,7 @@ export async function openLh5File(location: Lh5Location, host: FileDbHost): Prom
   }
   const source = await openEntry(location);
   try {
-    return await (await import("@daqkit/lh5")).openLh5(source, { name: describeLocation(location) });
+    return await (lh5Main.loaded ?? (await lh5Main.load())).openLh5(source, { name: describeLocation(location) });
   } finally {
     await source.close?.();
   }
@@ -75,7 +79,7 @@ export async function openLh5FileLinks(location: Lh5Location, host: FileDbHost):
     return { list: async (p) => links.list(p), glob: async (p) => links.glob(p), close: () => links.close() };
   }
   const source = await openEntry(location);
-  const lh5 = await import("@daqkit/lh5");
+  const lh5 = lh5Main.loaded ?? (await lh5Main.load());
   const options = { name: describeLocation(location), onClose: () => void source.close?.() };
   if (source.readSync) {
     const links = lh5.openLh5Links(source, options);
