@@ -49,6 +49,13 @@ const MAX_BTREE_DEPTH = 32;
 const MAX_CONTINUATIONS = 256;
 
 const BLOCK = 4096;
+/**
+ * Block buffers handed back by closed readers, reused by the next ones (a scan opens hundreds of
+ * files with ~30 block reads each: a fresh 4 KiB `ArrayBuffer` per read — a zeroed backing store,
+ * external memory the collector tracks and sweeps — cost more CPU than the reads themselves).
+ */
+const POOL: Uint8Array[] = [];
+const POOL_MAX = 64;
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const UTF8 = new TextDecoder("utf-8", { fatal: false });
 
@@ -87,7 +94,11 @@ function syncSource(source: Lh5LinksSource, name?: string): SyncByteSource | und
 
 class BlockReader {
   readonly #source: SyncByteSource;
+  /** Read blocks into pooled buffers (sources with `readIntoSync` that are not bytes in memory). */
+  readonly #into: ((offset: number, target: Uint8Array) => void) | undefined;
   readonly #blocks = new Map<number, Uint8Array>();
+  /** The pooled buffers this reader holds (returned to {@link POOL} by {@link BlockReader.release}). */
+  readonly #pooled: Uint8Array[] = [];
   #lastIndex = -1;
   #lastBlock: Uint8Array = new Uint8Array(0);
   offsetSize = 8;
@@ -97,9 +108,11 @@ class BlockReader {
   /** When set, the addresses of the structures visited (for tests: fuzzing at structural boundaries). */
   marks: number[] | undefined;
 
-  constructor(source: SyncByteSource) {
+  /** `inMemory`: the source's `readSync` returns views of memory (no copy): read through it, not into pooled blocks. */
+  constructor(source: SyncByteSource, inMemory = false) {
     this.#source = source;
     this.size = source.size;
+    if (!inMemory && typeof source.readIntoSync === "function") this.#into = source.readIntoSync.bind(source);
   }
 
   /** Record a structure address (only when {@link BlockReader.marks} is enabled). */
@@ -114,11 +127,16 @@ class BlockReader {
     }
   }
 
-  /** Drop the cached blocks; views obtained from this reader stay valid (they are not reused). */
+  /**
+   * Drop the cached blocks and hand pooled buffers back for reuse: views obtained from this reader
+   * must not be used afterwards (every caller decodes or copies what it keeps before the lister closes).
+   */
   release(): void {
     this.#blocks.clear();
     this.#lastIndex = -1;
     this.#lastBlock = new Uint8Array(0);
+    for (const b of this.#pooled) if (POOL.length < POOL_MAX) POOL.push(b);
+    this.#pooled.length = 0;
   }
 
   /** Block `index` (shorter than {@link BLOCK} at the end of the file). */
@@ -127,7 +145,15 @@ class BlockReader {
     let b = this.#blocks.get(index);
     if (!b) {
       const start = index * BLOCK;
-      b = this.#source.readSync(start, Math.max(0, Math.min(BLOCK, this.size - start)));
+      const length = Math.max(0, Math.min(BLOCK, this.size - start));
+      if (this.#into) {
+        const buffer = POOL.pop() ?? new Uint8Array(BLOCK);
+        this.#pooled.push(buffer);
+        b = length === BLOCK ? buffer : buffer.subarray(0, length);
+        this.#into(start, b);
+      } else {
+        b = this.#source.readSync(start, length);
+      }
       this.#blocks.set(index, b);
     }
     this.#lastIndex = index;
@@ -438,7 +464,7 @@ export class Lh5Links {
         { path },
       );
     }
-    const r = new BlockReader(sync);
+    const r = new BlockReader(sync, source instanceof Uint8Array || source instanceof ArrayBuffer);
     try {
       const sig = r.bytes(0, 8);
       if (!SIGNATURE.every((b, i) => sig[i] === b)) throw new Unsupported("no HDF5 signature at byte 0");
@@ -784,7 +810,7 @@ export interface Lh5StructureCheck {
  * Never throws for file content; read errors of the source propagate.
  */
 export function checkLh5Structure(source: SyncByteSource | Uint8Array, options: { addresses?: boolean } = {}): Lh5StructureCheck {
-  const r = new BlockReader(source instanceof Uint8Array ? (bytesSource(source) as SyncByteSource) : source);
+  const r = new BlockReader(source instanceof Uint8Array ? (bytesSource(source) as SyncByteSource) : source, source instanceof Uint8Array);
   const addresses: number[] = [0];
   if (options.addresses) r.marks = addresses;
   try {
