@@ -59,8 +59,14 @@ const POOL_MAX = 64;
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const UTF8 = new TextDecoder("utf-8", { fatal: false });
 
-/** Decode a name: ASCII by char codes, anything else as UTF-8. */
+/**
+ * Decode a name: short ASCII names by char codes, longer or non-ASCII ones with the UTF-8 decoder.
+ * (V8 copies a `+=` result shorter than 13 characters into a flat string, but builds longer ones as
+ * chains of concatenation nodes that every later comparison — the byte-order sort of member names,
+ * the column-list keys of a scan — has to flatten first; the decoder returns one flat string.)
+ */
 function decodeName(b: Uint8Array, start: number, end: number): string {
+  if (end - start >= 13) return UTF8.decode(b.subarray(start, end));
   let ascii = "";
   for (let i = start; i < end; i++) {
     const c = b[i]!;
@@ -77,6 +83,14 @@ function le16(b: Uint8Array, p: number): number {
 }
 function le32(b: Uint8Array, p: number): number {
   if (p + 4 > b.length) throw new RangeError(`read of 4 bytes at ${p} outside a ${b.length}-byte structure`);
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
+/** {@link le16} / {@link le32} where the caller has checked that the bytes lie inside `b`. */
+function le16At(b: Uint8Array, p: number): number {
+  return b[p]! | (b[p + 1]! << 8);
+}
+function le32At(b: Uint8Array, p: number): number {
   return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
 }
 
@@ -193,17 +207,19 @@ class BlockReader {
     return out;
   }
 
+  // The reads below index the block #at() checked (`p + size <= block length`), or the exact
+  // bytes() copy of a range that spans blocks: no bounds check per byte.
   u8(offset: number): number {
     const p = this.#at(offset, 1);
     return p >= 0 ? this.#lastBlock[p]! : this.bytes(offset, 1)[0]!;
   }
   u16(offset: number): number {
     const p = this.#at(offset, 2);
-    return p >= 0 ? le16(this.#lastBlock, p) : le16(this.bytes(offset, 2), 0);
+    return p >= 0 ? le16At(this.#lastBlock, p) : le16(this.bytes(offset, 2), 0);
   }
   u32(offset: number): number {
     const p = this.#at(offset, 4);
-    return p >= 0 ? le32(this.#lastBlock, p) : le32(this.bytes(offset, 4), 0);
+    return p >= 0 ? le32At(this.#lastBlock, p) : le32(this.bytes(offset, 4), 0);
   }
   /** An unsigned little-endian integer of 1, 2, 4 or 8 bytes; -1 for "undefined" (all bits set). */
   uint(offset: number, size: number): number {
@@ -217,14 +233,14 @@ class BlockReader {
       case 1:
         return b[p]!;
       case 2:
-        return le16(b, p);
+        return le16At(b, p);
       case 4: {
-        const v = le32(b, p);
+        const v = le32At(b, p);
         return v === 0xffffffff ? -1 : v;
       }
       case 8: {
-        const lo = le32(b, p);
-        const hi = le32(b, p + 4);
+        const lo = le32At(b, p);
+        const hi = le32At(b, p + 4);
         if (lo === 0xffffffff && hi === 0xffffffff) return -1;
         if (hi >= 0x200000) throw new Unsupported("address beyond 2^53");
         return hi * 0x100000000 + lo;
