@@ -434,6 +434,9 @@ export class FileDb {
     const tableCols = s.tables ? tiers.map((t) => s.tables!.get(t)!) : [];
     const colIdxCols = s.colIdx ? tiers.map((t) => s.colIdx!.get(t)!) : [];
     const otherTemplates = tiers.map((t) => fileTemplates[t]!);
+    // With only plain string fields, formatting the parsed values gives back the parsed text itself
+    // (each field's text between the same literals), so the lowest tier's name is the candidate.
+    const verbatim = template.fields.every((f) => f.type === "s" && f.width === 0);
     for (const dir of scanDirs) {
       const prefix = relativeBelow(root, dir) ?? dir;
       this.#host.walkFiles(dir, (relativeDir, name) => {
@@ -445,7 +448,7 @@ export class FileDb {
           return;
         }
         matched++;
-        const lowFile = template.format(values);
+        const lowFile = verbatim ? candidate : template.format(values);
         if (known.has(lowFile)) return;
         known.add(lowFile);
         for (let k = 0; k < keyCols.length; k++) keyCols[k]!.push(values[keyNames[k]!]!);

@@ -11,14 +11,22 @@ import type { ByteSource, DirectorySource } from "@daqkit/io";
 import type { Lh5File } from "@daqkit/lh5";
 import { FileDbError } from "./errors.js";
 import type { FileDbHost } from "./file-host.js";
+import { lazyModule } from "./lazy-import.js";
+
+/** `@daqkit/lh5`, imported on the first LH5 open (never by scans and queries), then kept. */
+const lh5Main = lazyModule(() => import("@daqkit/lh5"));
 
 /** Where an LH5 file is: a host path, or a path relative to a directory source's root. */
 export type Lh5Location = string | { readonly directory: DirectorySource; readonly path: string };
 
-/** Group member names of one LH5 file (the fast link lister, sync or over an async source). */
+/**
+ * Group member names of one LH5 file (the fast link lister, sync or over an async source): the
+ * answers are values where the source reads synchronously (no promise and no `await` per group in
+ * a scan of hundreds of files), promises otherwise.
+ */
 export interface FileLinks {
-  list(groupPath: string): Promise<string[] | undefined>;
-  glob(pattern: string): Promise<string[]>;
+  list(groupPath: string): string[] | undefined | Promise<string[] | undefined>;
+  glob(pattern: string): string[] | Promise<string[]>;
   close(): void;
 }
 
@@ -57,7 +65,7 @@ export async function openLh5File(location: Lh5Location, host: FileDbHost): Prom
   }
   const source = await openEntry(location);
   try {
-    return await (await import("@daqkit/lh5")).openLh5(source, { name: describeLocation(location) });
+    return await (lh5Main.loaded ?? (await lh5Main.load())).openLh5(source, { name: describeLocation(location) });
   } finally {
     await source.close?.();
   }
@@ -71,16 +79,11 @@ export async function openLh5File(location: Lh5Location, host: FileDbHost): Prom
 export async function openLh5FileLinks(location: Lh5Location, host: FileDbHost): Promise<FileLinks> {
   if (typeof location === "string") {
     if (!host.openLh5Links) throw noHostOpener(location);
-    const links = await host.openLh5Links(location);
-    return { list: async (p) => links.list(p), glob: async (p) => links.glob(p), close: () => links.close() };
+    return await host.openLh5Links(location);
   }
   const source = await openEntry(location);
-  const lh5 = await import("@daqkit/lh5");
+  const lh5 = lh5Main.loaded ?? (await lh5Main.load());
   const options = { name: describeLocation(location), onClose: () => void source.close?.() };
-  if (source.readSync) {
-    const links = lh5.openLh5Links(source, options);
-    return { list: async (p) => links.list(p), glob: async (p) => links.glob(p), close: () => links.close() };
-  }
-  const links = await lh5.openLh5LinksAsync(source, options);
-  return { list: (p) => links.list(p), glob: (p) => links.glob(p), close: () => links.close() };
+  if (source.readSync) return lh5.openLh5Links(source, options);
+  return await lh5.openLh5LinksAsync(source, options);
 }

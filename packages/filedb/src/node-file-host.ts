@@ -2,8 +2,12 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { FileDbHost } from "./file-host.js";
+import { lazyModule } from "./lazy-import.js";
 import { statIfExists, statSizes } from "./stat-files.js";
 import { walkFiles } from "./walk.js";
+
+// @daqkit/lh5 is imported on first use (a scan that never opens LH5 files does not load h5wasm), once.
+const lh5Node = lazyModule(() => import("@daqkit/lh5/node"));
 
 /** The local file system; relative paths are taken from the working directory as the last resort. */
 export const nodeFileHost: FileDbHost = {
@@ -15,7 +19,6 @@ export const nodeFileHost: FileDbHost = {
     const found = tried.find((c) => existsSync(c) && statSync(c).isDirectory());
     return { found: found === undefined ? undefined : resolve(found), tried };
   },
-  // @daqkit/lh5 is imported on first use (a scan that never opens LH5 files does not load h5wasm).
-  openLh5: async (path) => (await import("@daqkit/lh5/node")).openLh5(path),
-  openLh5Links: async (path) => (await import("@daqkit/lh5/node")).openLh5Links(path),
+  openLh5: async (path) => (lh5Node.loaded ?? (await lh5Node.load())).openLh5(path),
+  openLh5Links: async (path) => (lh5Node.loaded ?? (await lh5Node.load())).openLh5Links(path),
 };

@@ -88,7 +88,8 @@ async function scanFileFast(
     const columns: string[][] = [];
     if (template.fields.length === 0) {
       const name = template.format({}).replace(/\/+$/, "");
-      const cols = await links.list(name);
+      const listed = links.list(name);
+      const cols = listed instanceof Promise ? await listed : listed;
       if (cols === undefined) warnings.push(`${path}: table ${name} is not in the file`);
       else {
         ids.push(0);
@@ -99,7 +100,8 @@ async function scanFileFast(
     const field = template.fields[0]!;
     const parseTemplate = text === template.text ? template : compileTemplate(text);
     const pattern = text.replace(/\{[^{}]*\}/, "*");
-    for (const group of await links.glob(pattern)) {
+    const globbed = links.glob(pattern);
+    for (const group of globbed instanceof Promise ? await globbed : globbed) {
       const id = parseTemplate.parse(group)?.[field.name];
       if (id === undefined) {
         const message = `${path}: group ${group} matches ${JSON.stringify(pattern)} but not the table template ${JSON.stringify(template.text)}`;
@@ -108,7 +110,8 @@ async function scanFileFast(
         continue;
       }
       ids.push(id);
-      columns.push((await links.list(group))!);
+      const listed = links.list(group);
+      columns.push((listed instanceof Promise ? await listed : listed)!);
     }
     return { ids, columns };
   } finally {

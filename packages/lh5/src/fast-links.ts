@@ -49,11 +49,24 @@ const MAX_BTREE_DEPTH = 32;
 const MAX_CONTINUATIONS = 256;
 
 const BLOCK = 4096;
+/**
+ * Block buffers handed back by closed readers, reused by the next ones (a scan opens hundreds of
+ * files with ~30 block reads each: a fresh 4 KiB `ArrayBuffer` per read — a zeroed backing store,
+ * external memory the collector tracks and sweeps — cost more CPU than the reads themselves).
+ */
+const POOL: Uint8Array[] = [];
+const POOL_MAX = 64;
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const UTF8 = new TextDecoder("utf-8", { fatal: false });
 
-/** Decode a name: ASCII by char codes, anything else as UTF-8. */
+/**
+ * Decode a name: short ASCII names by char codes, longer or non-ASCII ones with the UTF-8 decoder.
+ * (V8 copies a `+=` result shorter than 13 characters into a flat string, but builds longer ones as
+ * chains of concatenation nodes that every later comparison — the byte-order sort of member names,
+ * the column-list keys of a scan — has to flatten first; the decoder returns one flat string.)
+ */
 function decodeName(b: Uint8Array, start: number, end: number): string {
+  if (end - start >= 13) return UTF8.decode(b.subarray(start, end));
   let ascii = "";
   for (let i = start; i < end; i++) {
     const c = b[i]!;
@@ -73,6 +86,14 @@ function le32(b: Uint8Array, p: number): number {
   return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
 }
 
+/** {@link le16} / {@link le32} where the caller has checked that the bytes lie inside `b`. */
+function le16At(b: Uint8Array, p: number): number {
+  return b[p]! | (b[p + 1]! << 8);
+}
+function le32At(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
 /** A member of a group: name and object header address (-1 for soft/external links). */
 interface Member {
   readonly name: string;
@@ -87,7 +108,11 @@ function syncSource(source: Lh5LinksSource, name?: string): SyncByteSource | und
 
 class BlockReader {
   readonly #source: SyncByteSource;
+  /** Read blocks into pooled buffers (sources with `readIntoSync` that are not bytes in memory). */
+  readonly #into: ((offset: number, target: Uint8Array) => void) | undefined;
   readonly #blocks = new Map<number, Uint8Array>();
+  /** The pooled buffers this reader holds (returned to {@link POOL} by {@link BlockReader.release}). */
+  readonly #pooled: Uint8Array[] = [];
   #lastIndex = -1;
   #lastBlock: Uint8Array = new Uint8Array(0);
   offsetSize = 8;
@@ -97,9 +122,11 @@ class BlockReader {
   /** When set, the addresses of the structures visited (for tests: fuzzing at structural boundaries). */
   marks: number[] | undefined;
 
-  constructor(source: SyncByteSource) {
+  /** `inMemory`: the source's `readSync` returns views of memory (no copy): read through it, not into pooled blocks. */
+  constructor(source: SyncByteSource, inMemory = false) {
     this.#source = source;
     this.size = source.size;
+    if (!inMemory && typeof source.readIntoSync === "function") this.#into = source.readIntoSync.bind(source);
   }
 
   /** Record a structure address (only when {@link BlockReader.marks} is enabled). */
@@ -114,11 +141,16 @@ class BlockReader {
     }
   }
 
-  /** Drop the cached blocks; views obtained from this reader stay valid (they are not reused). */
+  /**
+   * Drop the cached blocks and hand pooled buffers back for reuse: views obtained from this reader
+   * must not be used afterwards (every caller decodes or copies what it keeps before the lister closes).
+   */
   release(): void {
     this.#blocks.clear();
     this.#lastIndex = -1;
     this.#lastBlock = new Uint8Array(0);
+    for (const b of this.#pooled) if (POOL.length < POOL_MAX) POOL.push(b);
+    this.#pooled.length = 0;
   }
 
   /** Block `index` (shorter than {@link BLOCK} at the end of the file). */
@@ -127,7 +159,15 @@ class BlockReader {
     let b = this.#blocks.get(index);
     if (!b) {
       const start = index * BLOCK;
-      b = this.#source.readSync(start, Math.max(0, Math.min(BLOCK, this.size - start)));
+      const length = Math.max(0, Math.min(BLOCK, this.size - start));
+      if (this.#into) {
+        const buffer = POOL.pop() ?? new Uint8Array(BLOCK);
+        this.#pooled.push(buffer);
+        b = length === BLOCK ? buffer : buffer.subarray(0, length);
+        this.#into(start, b);
+      } else {
+        b = this.#source.readSync(start, length);
+      }
       this.#blocks.set(index, b);
     }
     this.#lastIndex = index;
@@ -167,17 +207,19 @@ class BlockReader {
     return out;
   }
 
+  // The reads below index the block #at() checked (`p + size <= block length`), or the exact
+  // bytes() copy of a range that spans blocks: no bounds check per byte.
   u8(offset: number): number {
     const p = this.#at(offset, 1);
     return p >= 0 ? this.#lastBlock[p]! : this.bytes(offset, 1)[0]!;
   }
   u16(offset: number): number {
     const p = this.#at(offset, 2);
-    return p >= 0 ? le16(this.#lastBlock, p) : le16(this.bytes(offset, 2), 0);
+    return p >= 0 ? le16At(this.#lastBlock, p) : le16(this.bytes(offset, 2), 0);
   }
   u32(offset: number): number {
     const p = this.#at(offset, 4);
-    return p >= 0 ? le32(this.#lastBlock, p) : le32(this.bytes(offset, 4), 0);
+    return p >= 0 ? le32At(this.#lastBlock, p) : le32(this.bytes(offset, 4), 0);
   }
   /** An unsigned little-endian integer of 1, 2, 4 or 8 bytes; -1 for "undefined" (all bits set). */
   uint(offset: number, size: number): number {
@@ -191,14 +233,14 @@ class BlockReader {
       case 1:
         return b[p]!;
       case 2:
-        return le16(b, p);
+        return le16At(b, p);
       case 4: {
-        const v = le32(b, p);
+        const v = le32At(b, p);
         return v === 0xffffffff ? -1 : v;
       }
       case 8: {
-        const lo = le32(b, p);
-        const hi = le32(b, p + 4);
+        const lo = le32At(b, p);
+        const hi = le32At(b, p + 4);
         if (lo === 0xffffffff && hi === 0xffffffff) return -1;
         if (hi >= 0x200000) throw new Unsupported("address beyond 2^53");
         return hi * 0x100000000 + lo;
@@ -438,7 +480,7 @@ export class Lh5Links {
         { path },
       );
     }
-    const r = new BlockReader(sync);
+    const r = new BlockReader(sync, source instanceof Uint8Array || source instanceof ArrayBuffer);
     try {
       const sig = r.bytes(0, 8);
       if (!SIGNATURE.every((b, i) => sig[i] === b)) throw new Unsupported("no HDF5 signature at byte 0");
@@ -775,7 +817,7 @@ export interface Lh5StructureCheck {
  * Never throws for file content; read errors of the source propagate.
  */
 export function checkLh5Structure(source: SyncByteSource | Uint8Array, options: { addresses?: boolean } = {}): Lh5StructureCheck {
-  const r = new BlockReader(source instanceof Uint8Array ? (bytesSource(source) as SyncByteSource) : source);
+  const r = new BlockReader(source instanceof Uint8Array ? (bytesSource(source) as SyncByteSource) : source, source instanceof Uint8Array);
   const addresses: number[] = [0];
   if (options.addresses) r.marks = addresses;
   try {

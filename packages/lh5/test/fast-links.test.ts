@@ -121,6 +121,51 @@ describe("openLh5Links (fast link lister) agrees with h5wasm on every test file"
     expect(checked).toBeGreaterThan(30);
   });
 
+  it("listers open at the same time never see each other's blocks (closed listers' buffers are reused)", () => {
+    // Expected listings from bytes in memory (views of the bytes, no pooled buffers).
+    const expected = new Map<string, Map<string, string[] | undefined>>();
+    for (const file of FILES) {
+      let links: Lh5Links;
+      try {
+        links = openLh5Links(new Uint8Array(readFileSync(file)));
+      } catch {
+        continue;
+      }
+      try {
+        const groups = ["", ...links.glob("*"), ...links.glob("*/*")];
+        expected.set(file, new Map(groups.map((g) => [g, links.list(g)])));
+      } finally {
+        links.close();
+      }
+    }
+    expect(expected.size).toBeGreaterThan(30);
+    // Paths (pooled block buffers): three listers open at a time, each group listed only after the
+    // next file was opened and the previous one closed, so blocks are read into reused buffers while
+    // other listers still hold theirs.
+    const open: { file: string; links: Lh5Links; pending: string[] }[] = [];
+    const step = (entry: (typeof open)[number]): void => {
+      const g = entry.pending.shift();
+      if (g !== undefined) expect(entry.links.list(g), `${entry.file}:/${g}`).toEqual(expected.get(entry.file)!.get(g));
+    };
+    let listed = 0;
+    for (const [file, groups] of expected) {
+      open.push({ file, links: openLh5Links(file), pending: [...groups.keys()] });
+      for (const entry of open) step(entry);
+      if (open.length > 3) {
+        const done = open.shift()!;
+        while (done.pending.length > 0) step(done);
+        done.links.close();
+        listed++;
+      }
+    }
+    for (const entry of open) {
+      while (entry.pending.length > 0) step(entry);
+      entry.links.close();
+      listed++;
+    }
+    expect(listed).toBe(expected.size);
+  });
+
   it("a source without readSync is LH5_UNSUPPORTED for the synchronous lister; async errors are coded", async () => {
     const blob = blobSource(new Blob([new Uint8Array(100)]), "zeros.lh5");
     expect(() => openLh5Links(blob)).toThrowError(expect.objectContaining({ code: "LH5_UNSUPPORTED", path: "zeros.lh5" }));
