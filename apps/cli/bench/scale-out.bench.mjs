@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { benchRoot } from "../../../bench/lib.mjs";
 
 const PHOTONS = Number(process.env.SCALE_BENCH_PHOTONS ?? 2_500_000);
-const CYCLES = Number(process.env.SCALE_BENCH_CYCLES ?? 40);
+const CYCLES = Number(process.env.SCALE_BENCH_CYCLES ?? 100);
 const ROUNDS = Number(process.env.SCALE_BENCH_ROUNDS ?? 2);
 /** `gen2` or `load`: run only that workload (default both). */
 const ONLY = process.env.SCALE_BENCH_ONLY ?? "";

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, unlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -64,6 +64,36 @@ describe("load --out DIR/ (sharded Parquet dataset) and merge", () => {
     expect(JSON.parse(r.stdout).error.code).toBe("CLI_SHARD_MISSING");
     expect((await daqkit("load", ...ARGS, "--out", `${dir}/`, "--shard", "1/3")).code).toBe(0);
     expect((await daqkit("merge", dir, "--out", join(tmp, "good.parquet"))).code).toBe(0);
+  });
+
+  it("a shard opens only its own cycles' files: it loads while another shard's files are unreadable", async () => {
+    // A copy of the data in which every tier file of shard 1's cycles is overwritten with zeros (same
+    // size, so the byte-balanced split is unchanged): the FileDB (a JSON config, no tables) is scanned
+    // for tables by each shard, for its own cycles only.
+    const data = join(tmp, "tier");
+    cpSync(DATA_DIR, data, { recursive: true });
+    const cycles = JSON.parse(readFileSync(join(dir, "part-00001-of-00003.json"), "utf8")).cycles as string[];
+    expect(cycles.length).toBeGreaterThan(0);
+    const broken: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (cycles.some((c) => e.name.includes(`-${c}-`))) {
+          writeFileSync(p, new Uint8Array(statSync(p).size));
+          broken.push(p);
+        }
+      }
+    };
+    walk(data);
+    expect(broken.length).toBeGreaterThan(0);
+    const args = ARGS.map((a) => (a === DATA_DIR ? data : a));
+    const other = await daqkit("--json", "load", ...args, "--out", `${join(tmp, "ds2")}/`, "--shard", "0/3");
+    expect(other.code, other.stderr).toBe(0);
+    expect(JSON.parse(other.stdout).rows).toBe(JSON.parse(readFileSync(join(dir, "part-00000-of-00003.json"), "utf8")).rows);
+    // shard 1 itself reports its unreadable file
+    const own = await daqkit("--json", "load", ...args, "--out", `${join(tmp, "ds2")}/`, "--shard", "1/3");
+    expect(own.code).not.toBe(0);
   });
 
   it("--shard without a dataset --out is a usage error", async () => {

@@ -2,13 +2,15 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { GROUPS } from "../src/commands/index.js";
 import { createProgram } from "../src/program.js";
 import { daqkit } from "./run.js";
 
 // Structural checks of lazy command loading (the time it saves is measured in bench/startup.bench.mjs).
-const bin = join(import.meta.dirname, "../dist/index.js");
+const dist = join(import.meta.dirname, "../dist/");
+const bin = join(dist, "index.js");
 const trace = join(import.meta.dirname, "support/trace-imports.mjs");
 
 /** The modules `node dist/index.js ARGS` resolves (as file URLs / node: names). */
@@ -27,10 +29,21 @@ function modulesLoadedBy(...args: string[]): { status: number | null; stdout: st
   }
 }
 
-/** The daqkit packages (and the heavy runtimes) among the modules. */
+/**
+ * The daqkit packages (and the heavy runtimes) among the modules. The built CLI bundles the daqkit packages
+ * and apache-arrow into its dist/ chunks (tsup.config.ts), so a loaded chunk of dist/ counts with the modules
+ * bundled into it: esbuild starts each with a `// ../../packages/lh5/dist/…` path comment.
+ */
 function daqkitPackages(modules: string[]): string[] {
   const names = new Set<string>();
+  const paths = [...modules];
   for (const m of modules) {
+    if (!m.startsWith("file:") || !m.endsWith(".js")) continue;
+    const file = fileURLToPath(m);
+    if (!file.startsWith(dist)) continue;
+    for (const c of readFileSync(file, "utf8").matchAll(/^\/\/ (\.\.\/\.\.\/\S+)$/gm)) paths.push(`/${c[1]}`);
+  }
+  for (const m of paths) {
     const pkg = /\/packages\/([^/]+)\//.exec(m)?.[1] ?? /\/@daqkit\/([^/]+)\//.exec(m)?.[1];
     if (pkg) names.add(pkg);
     for (const heavy of ["h5wasm", "parquet-wasm", "apache-arrow", "vega", "vega-lite", "resvg-wasm"])

@@ -30,6 +30,12 @@ export interface ScanTablesColumnsOptions {
    * files it cannot handle are opened with `openLh5` instead. False = always use `openLh5`.
    */
   readonly fastLinks?: boolean;
+  /**
+   * Scan only these rows (e.g. the cycles of one `--shard`): the other rows get no tables and no
+   * columns (null, as for a missing tier file), and their files are not opened. Column lists are
+   * numbered in discovery order over the scanned rows. Default: every row.
+   */
+  readonly rows?: ArrayLike<number>;
   /** Called after each file with (files done, files to open). */
   readonly onProgress?: (done: number, total: number) => void;
   /** Abort between files. */
@@ -197,7 +203,8 @@ export async function scanTablesColumnsOf(
   };
   const tables = new Map<string, (TableId[] | null)[]>();
   const colIdx = new Map<string, (number[] | null)[]>();
-  const total = tiers.length * n;
+  const only = options.rows === undefined ? null : new Set(Array.from(options.rows));
+  const total = tiers.length * (only === null ? n : [...only].filter((r) => r >= 0 && r < n).length);
   let done = 0;
   let opened = 0;
   // Tier-major, rows in database order: the discovery order pygama's column lists have.
@@ -207,6 +214,7 @@ export async function scanTablesColumnsOf(
     const conform = new Map<string, TierResult>();
     for (let row = 0; row < n; row++) {
       options.signal?.throwIfAborted();
+      if (only !== null && !only.has(row)) continue;
       const bit = statusBitOf(resolved, tier);
       if ((state.status[row]! & bit) === 0) {
         done++;

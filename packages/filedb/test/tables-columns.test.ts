@@ -77,6 +77,20 @@ describe("pygama test_scan_tables_columns", () => {
     expect(again.filesOpened).toBe(8);
     expect(db.columns).toEqual(EXPECTED);
   });
+
+  it("rows: scans only those rows (one shard's), the same tables for them, none for the others", async () => {
+    const part = FileDb.fromConfig(loadConfig("pygama-flow/filedb-config.json"));
+    const report = await part.scanTablesColumns({ rows: [2] });
+    expect(report.filesOpened).toBeLessThan(16);
+    expect(report.filesOpened).toBe([...part.tiers].filter((t) => part.fileExists(2, t)).length);
+    for (const tier of part.tiers) {
+      expect(part.getTables(2, tier)).toEqual(db.getTables(2, tier));
+      if (part.getTables(2, tier) !== null) {
+        for (const id of part.getTables(2, tier)!) expect(part.getTableColumns(id, tier, 2)).toEqual(db.getTableColumns(id, tier, 2));
+      }
+      for (let row = 0; row < part.length; row++) if (row !== 2) expect(part.getTables(row, tier)).toBeNull();
+    }
+  });
 });
 
 describe("scanTablesColumns on l200-truncated and the new TCM", () => {

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { extname, resolve } from "node:path";
-import { openDataLoader } from "@daqkit/loader/node";
+import { type FileDb, type FileDbConfig, openFileDb } from "@daqkit/filedb/node";
+import { openDataLoader, readLoaderConfig } from "@daqkit/loader/node";
 import { Table } from "apache-arrow";
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
@@ -190,11 +191,18 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       if (opts.tcmTable !== undefined && opts.tcmTable.trim() === "") throw new CliUsageError("--tcm-table is empty");
       const tcmTable = opts.tcmTable === undefined ? undefined : /^\d+$/.test(opts.tcmTable) ? Number(opts.tcmTable) : opts.tcmTable;
       const started = performance.now();
-      const dl = await openDataLoader(config, {
-        ...(filedb === undefined ? {} : { filedb }),
-        ...(opts.dataDir === undefined ? {} : { filedbOptions: { dataDir: resolve(opts.dataDir) } }),
-        workers,
-      });
+      // The FileDB is opened here (as openDataLoader would open it) so that a shard can have the tables of
+      // its own cycles listed, below, instead of the loader's first table lookup opening every tier file.
+      const cwd = process.cwd();
+      const loaderConfig = readLoaderConfig(config, { cwd });
+      const filedbSource = filedb ?? loaderConfig.filedb;
+      const filedbOptions = { cwd, ...(opts.dataDir === undefined ? {} : { dataDir: resolve(opts.dataDir) }) };
+      let db: FileDb | undefined;
+      if (typeof filedbSource === "string") db = await openFileDb(resolve(cwd, filedbSource), filedbOptions);
+      else if (filedbSource !== undefined) {
+        db = await openFileDb(filedbSource as unknown as FileDbConfig, { configDir: loaderConfig.configDir, ...filedbOptions });
+      }
+      const dl = await openDataLoader(loaderConfig, { ...(db === undefined ? {} : { filedb: db }), workers });
       const keys = list(opts.files);
       if (keys.length > 0 && keys.every((k) => /^\d{8}T\d{6}Z$/.test(k))) dl.setFiles(keys);
       else dl.setFiles(opts.files);
@@ -220,6 +228,9 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
           if (got.length !== mine.length || got.some((row, i) => row !== mine[i]?.row)) {
             throw new CliUsageError("--shard: the FileDB's timestamps do not name its cycles uniquely, so load cannot shard them");
           }
+          // A FileDB without tables (a JSON config, or saved without --tables) is scanned for them by the
+          // loader, every tier file of every row; a shard needs (and opens) only its own cycles' files.
+          if (db !== undefined && !db.hasTables) await db.scanTablesColumns({ rows: mine.map((x) => x.row) });
         }
       }
       const cycles = dataset && shardCycles.length === 0 ? 0 : (dl.getFileList()?.length ?? 0);
