@@ -280,12 +280,23 @@ export class WorkerPool<J, R> {
   }
 }
 
+const TRANSFERRING = Symbol.for("daqkit.io.transferring");
+
 /** A result with buffers to transfer (not copy) back to the pool; return it from a {@link serveJobs} handler. */
 export class Transferring<R> {
+  readonly [TRANSFERRING] = true;
   constructor(
     readonly value: R,
     readonly transfer: Transferable[],
   ) {}
+
+  /**
+   * True for a `Transferring` made by any copy of this module: a bundled worker script carries its own
+   * copy of `@daqkit/io`, so `instanceof` against the copy that serves the jobs would fail.
+   */
+  static isInstance(value: unknown): value is Transferring<unknown> {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[TRANSFERRING] === true;
+  }
 }
 
 /** Return `value` from a job handler, moving `transfer` to the pool instead of copying it. */
@@ -331,7 +342,7 @@ export function serveJobs<J, R>(
       .then(() => handler(job))
       .then(
         (out) => {
-          if (out instanceof Transferring) port.postMessage({ id, ok: true, result: out.value }, out.transfer);
+          if (Transferring.isInstance(out)) port.postMessage({ id, ok: true, result: out.value }, out.transfer);
           else port.postMessage({ id, ok: true, result: out });
         },
         (error: unknown) => port.postMessage({ id, ok: false, error: serializeError(error) }),

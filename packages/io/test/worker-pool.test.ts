@@ -118,6 +118,36 @@ describe("WorkerPool on worker_threads", () => {
   });
 });
 
+describe("serveJobs and a result from another copy of @daqkit/io", () => {
+  it("transfers a withTransfer() result made by a second instance of the module (a bundled worker script)", async () => {
+    // A second instance of the module, as in a worker script that bundles @daqkit/io while
+    // serveJobs comes from the external @daqkit/io/node: its Transferring is another class.
+    const secondCopy = "../src/worker-pool.js?second-copy";
+    const other = (await import(/* @vite-ignore */ secondCopy)) as typeof import("../src/worker-pool.js");
+    expect(other.Transferring).not.toBe((await import("../src/worker-pool.js")).Transferring);
+    const { MessageChannel: NodeChannel } = await import("node:worker_threads");
+    const { port1, port2 } = new NodeChannel();
+    const sent: ArrayBuffer[] = [];
+    serveJobs(
+      (n: number) => {
+        const bytes = new Float64Array([n, n + 1]);
+        sent.push(bytes.buffer);
+        return other.withTransfer({ bytes, n }, [bytes.buffer]);
+      },
+      { postMessage: (m, t) => port2.postMessage(m, (t ?? []) as never), onMessage: (l) => port2.on("message", l) },
+    );
+    const reply = await new Promise<{ id: number; ok: boolean; result: { bytes: Float64Array; n: number } }>((resolve) => {
+      port1.once("message", resolve);
+      port1.postMessage({ id: 7, job: 5 });
+    });
+    port1.close();
+    expect(reply.ok).toBe(true);
+    expect(reply.result.n).toBe(5);
+    expect(Array.from(reply.result.bytes)).toEqual([5, 6]);
+    expect(sent[0]?.byteLength).toBe(0); // moved, not copied
+  });
+});
+
 describe("WorkerPool on Web Workers", () => {
   it("webWorkerFactory is undefined where Worker does not exist (sequential fallback)", () => {
     expect(typeof (globalThis as { Worker?: unknown }).Worker).toBe("undefined");

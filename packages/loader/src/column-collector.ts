@@ -9,6 +9,23 @@ interface Segment {
   readonly srcRow: Int32Array;
 }
 
+/** Entries `pos[j]` of a cycle are row `position[j]` (or `j` when null) of piece number `piece`. */
+interface Placement {
+  readonly piece: number;
+  readonly pos: Int32Array;
+  readonly position: Int32Array | null;
+}
+
+function samePlacements(a: readonly Placement[], b: readonly Placement[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as Placement;
+    const y = b[i] as Placement;
+    if (x.piece !== y.piece || x.pos !== y.pos || x.position !== y.position) return false;
+  }
+  return true;
+}
+
 interface ColumnState {
   readonly pieces: Piece[];
   readonly segments: Segment[];
@@ -105,12 +122,10 @@ export class ColumnCollector {
         }
       }
     }
-    const segs = new Map<string, Segment>();
-    for (const c of this.#columns) {
-      const seg = { srcPiece: new Int32Array(n).fill(-1), srcRow: new Int32Array(n) };
-      segs.set(c, seg);
-      (this.#state.get(c) as ColumnState).segments.push(seg);
-    }
+    // Where each column's values come from, recorded first and written afterwards: columns read
+    // together (same tables, same rows, same piece numbers) share one pair of row-source arrays.
+    const placements = new Map<string, Placement[]>();
+    for (const c of this.#columns) placements.set(c, []);
     const parentFound = new Set<string>();
     // Positions of each table's entries (counting sort by table code).
     const counts = new Int32Array(entries.tableIds.length);
@@ -152,14 +167,15 @@ export class ColumnCollector {
         if (hit && cols.every((c) => hit.pieces.has(c)) && minRow >= hit.start && maxRow < hit.stop) {
           const position = new Int32Array(rows.length);
           for (let j = 0; j < rows.length; j++) position[j] = (rows[j] as number) - hit.start;
-          for (const c of cols) this.#place(c, segs.get(c) as Segment, hit.pieces.get(c), pos, position);
+          for (const c of cols) this.#record(c, placements, hit.pieces.get(c), pos, position);
           continue;
         }
         plan ??= planRowRead(rows);
         const read = src.read(tier, table, cols, plan.selection);
-        for (const c of cols) this.#place(c, segs.get(c) as Segment, read.get(c), pos, plan.position);
+        for (const c of cols) this.#record(c, placements, read.get(c), pos, plan.position);
       }
     });
+    const segs = this.#writePlacements(placements, n);
     const missing = this.#columns.filter((c) => !parentFound.has(c));
     if (missing.length > 0 && child && entries.event) {
       const tables = child.tables ?? childTablesOf(src, child.level, null) ?? [];
@@ -213,21 +229,48 @@ export class ColumnCollector {
         }
       }
     }
+    for (const c of this.#columns) (this.#state.get(c) as ColumnState).segments.push(segs.get(c) as Segment);
     this.#rows += n;
   }
 
-  #place(c: string, seg: Segment, piece: Piece | undefined, pos: Int32Array, position: Int32Array | null): void {
+  /** Note that entries `pos[j]` of column `c` are row `position[j]` (or `j`) of `piece`. */
+  #record(c: string, placements: Map<string, Placement[]>, piece: Piece | undefined, pos: Int32Array, position: Int32Array | null): void {
     if (!piece) return;
     const state = this.#state.get(c) as ColumnState;
     state.found = true;
     state.fromParent = true;
-    const p = state.pieces.length;
+    (placements.get(c) as Placement[]).push({ piece: state.pieces.length, pos, position });
     state.pieces.push(piece);
-    for (let j = 0; j < pos.length; j++) {
-      const k = pos[j] as number;
-      seg.srcPiece[k] = p;
-      seg.srcRow[k] = position ? (position[j] as number) : j;
+  }
+
+  /**
+   * One segment of `n` rows per column, filled from its placements (unplaced rows stay null). Columns
+   * with the same placements (piece numbers, entry positions and rows) get the same segment, written
+   * once. A column without placements gets its own (the child level may still fill it).
+   */
+  #writePlacements(placements: Map<string, Placement[]>, n: number): Map<string, Segment> {
+    const segs = new Map<string, Segment>();
+    const done: { list: Placement[]; seg: Segment }[] = [];
+    for (const c of this.#columns) {
+      const list = placements.get(c) as Placement[];
+      const same = list.length === 0 ? undefined : done.find((d) => samePlacements(d.list, list));
+      if (same) {
+        segs.set(c, same.seg);
+        continue;
+      }
+      const seg = { srcPiece: new Int32Array(n).fill(-1), srcRow: new Int32Array(n) };
+      for (const { piece, pos, position } of list) {
+        const { srcPiece, srcRow } = seg;
+        for (let j = 0; j < pos.length; j++) {
+          const k = pos[j] as number;
+          srcPiece[k] = piece;
+          srcRow[k] = position ? (position[j] as number) : j;
+        }
+      }
+      segs.set(c, seg);
+      if (list.length > 0) done.push({ list, seg });
     }
+    return segs;
   }
 
   /** Requested columns that no table of the added cycles has (in any tier of the levels). */
@@ -246,6 +289,9 @@ export class ColumnCollector {
     const out = new Map<string, CollectedColumn>();
     const unknown = this.unfound();
     if (unknown.length > 0 && this.#rows > 0 && !options.omitUnfound && !options.known) throw unknownColumnError(unknown);
+    // Columns whose segments are the same arrays (shared in addCycle) share the joined arrays too.
+    const joined: { pieces: Int32Array[]; rows: Int32Array[]; srcPiece: Int32Array; srcRow: Int32Array }[] = [];
+    const sameArrays = (a: readonly Int32Array[], b: readonly Int32Array[]) => a.length === b.length && a.every((x, i) => x === b[i]);
     for (const c of this.#columns) {
       const state = this.#state.get(c) as ColumnState;
       if (options.omitUnfound && !state.found) {
@@ -254,7 +300,11 @@ export class ColumnCollector {
       }
       let srcPiece: Int32Array;
       let srcRow: Int32Array;
-      if (state.segments.length === 1 && (state.segments[0] as Segment).srcPiece.length === this.#rows) {
+      const pieceParts = state.segments.map((s) => s.srcPiece);
+      const rowParts = state.segments.map((s) => s.srcRow);
+      const same = joined.find((j) => sameArrays(j.pieces, pieceParts) && sameArrays(j.rows, rowParts));
+      if (same) ({ srcPiece, srcRow } = same);
+      else if (state.segments.length === 1 && (state.segments[0] as Segment).srcPiece.length === this.#rows) {
         ({ srcPiece, srcRow } = state.segments[0] as Segment);
       } else {
         srcPiece = new Int32Array(this.#rows);
@@ -266,6 +316,7 @@ export class ColumnCollector {
           o += s.srcPiece.length;
         }
       }
+      if (!same) joined.push({ pieces: pieceParts, rows: rowParts, srcPiece, srcRow });
       state.segments.length = 0;
       out.set(c, { pieces: state.pieces, srcPiece, srcRow, fromChild: state.fromChild && !state.fromParent });
     }
@@ -301,6 +352,28 @@ export class ColumnCollector {
 
   /** Append a collection exported by another collector over the same columns (piece indices are rebased). */
   addExported(exported: ExportedColumns): void {
+    // Columns of one cycle may share their row-source arrays (see addCycle): each array is rebased
+    // once per piece offset, in place the first time (the collector owns what it is given).
+    const rebased = new Map<Int32Array, Map<number, Int32Array>>();
+    const rebase = (src: Int32Array, offset: number): Int32Array => {
+      const byOffset = rebased.get(src);
+      if (!byOffset) {
+        if (offset !== 0) for (let i = 0; i < src.length; i++) if ((src[i] as number) >= 0) src[i] = (src[i] as number) + offset;
+        rebased.set(src, new Map([[offset, src]]));
+        return src;
+      }
+      const known = byOffset.get(offset);
+      if (known) return known;
+      // Already used (rebased in place) with another offset: derive a copy from that one.
+      const [first, firstOut] = byOffset.entries().next().value as [number, Int32Array];
+      const out = new Int32Array(src.length);
+      for (let i = 0; i < out.length; i++) {
+        const v = firstOut[i] as number;
+        out[i] = v >= 0 ? v - first + offset : v;
+      }
+      byOffset.set(offset, out);
+      return out;
+    };
     for (const c of this.#columns) {
       const state = this.#state.get(c) as ColumnState;
       const e = exported.columns[c];
@@ -310,10 +383,7 @@ export class ColumnCollector {
       }
       const offset = state.pieces.length;
       for (const p of e.pieces) state.pieces.push(p);
-      const srcPiece = e.srcPiece;
-      if (offset > 0)
-        for (let i = 0; i < srcPiece.length; i++) if ((srcPiece[i] as number) >= 0) srcPiece[i] = (srcPiece[i] as number) + offset;
-      state.segments.push({ srcPiece, srcRow: e.srcRow });
+      state.segments.push({ srcPiece: rebase(e.srcPiece, offset), srcRow: e.srcRow });
       state.found ||= e.found;
       state.fromParent ||= e.fromParent;
       state.fromChild ||= e.fromChild;

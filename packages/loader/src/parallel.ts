@@ -89,10 +89,11 @@ export function reviveWorkerError(e: SerializedError): Error {
 /**
  * Bytes of input (summed tier file sizes, from the FileDB) below which no worker is started. Measured
  * on the 2-core shared VM with `packages/loader/bench/load.bench.mjs` (gzip LH5, ~1.05 MB per cycle):
- * a loader worker costs ~0.4 s of CPU to start (worker_threads, module graph, h5wasm) and a one-thread
- * load already keeps ~1.4 cores busy (GC and compiler threads), so at 25 cycles (26 MB) two threads
- * were slower than one in every interleaved pair (0.59–0.81×), at 100 cycles (105 MB) faster when
- * the machine was not saturated. The threshold sits between, at 64 MiB; it is rough (see README).
+ * a loader worker cost ~0.4 s of CPU to start (worker_threads, module graph, h5wasm; ~0.2 s since the
+ * worker script is bundled) and a one-thread load already keeps ~1.4 cores busy (GC and compiler
+ * threads), so at 25 cycles (26 MB) two threads were slower than one in every interleaved pair
+ * (0.59–0.81×), at 100 cycles (105 MB) faster when the machine was not saturated. The threshold sits
+ * between, at 64 MiB; it is rough and was not measured again after the cheaper start (see README).
  */
 export const MIN_PARALLEL_BYTES = 64 * 1024 * 1024;
 

@@ -109,6 +109,59 @@ describe.skipIf(!built)("parallel load: work stealing between this thread and th
     );
   };
 
+  it("loads cycles on the real worker script (dist/load-worker.js, bundled) with the one-thread result", async () => {
+    const { loaderWorkerFactory } = (await import(DIST)) as typeof import("../src/node.js");
+    const one = await loader({});
+    // This thread opens its first cycle only once the worker has answered its warm-up, so the worker
+    // takes cycles whatever the machine's speed (on this small input it would otherwise get none).
+    // Each load starts its own worker, and waits for that one.
+    let warm!: () => void;
+    let warmedUp = Promise.resolve();
+    const factory = loaderWorkerFactory();
+    const spawnWorker = async () => {
+      warmedUp = new Promise<void>((r) => {
+        warm = r;
+      });
+      const w = await factory();
+      return {
+        ...w,
+        onMessage: (listener: (m: unknown) => void) =>
+          w.onMessage((m) => {
+            listener(m);
+            if ((m as { result?: unknown }).result === null) warm();
+          }),
+      };
+    };
+    const catalog = one.catalog;
+    const waiting = new Proxy(catalog, {
+      get(target, key) {
+        const v = Reflect.get(target, key) as unknown;
+        if (typeof v !== "function") return v;
+        if (key === "openTier")
+          return async (...args: unknown[]) => {
+            await warmedUp;
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        return (v as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+    const schedules: Schedule[] = [];
+    const two = await loader({
+      filedb: waiting,
+      workers: 2,
+      minParallelBytes: 0,
+      spawnWorker,
+      onSchedule: (s: Schedule) => schedules.push(s),
+    });
+    for (const options of [{}, { tcmLevel: "tcm", mode: "any" as const }, { orientation: "evt" as const }]) {
+      const a = await one.load(undefined, options);
+      const b = await two.load(undefined, options);
+      expect(dump(b)).toBe(dump(a));
+    }
+    expect(schedules).toHaveLength(3);
+    for (const s of schedules) expect(s.cyclesOnWorkers).toBeGreaterThan(0);
+  });
+
   it("gives every row of a one-thread load in the same order (hit, TCM and evt loads)", async () => {
     const one = await loader({});
     const schedules: Schedule[] = [];
