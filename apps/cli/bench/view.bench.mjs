@@ -28,6 +28,7 @@ const data = join(process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data"), "v
 const PHOTONS = Number(process.env.VIEW_BENCH_PHOTONS ?? 25_000_000);
 const LH5_ROWS = Number(process.env.VIEW_BENCH_LH5_ROWS ?? 12_500_000);
 const REPS = Number(process.env.VIEW_BENCH_REPS ?? 3);
+const ONLY = process.env.VIEW_BENCH_ONLY ?? ""; // "gen2" or "lh5": only that part
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PYTHON = "/usr/bin/python3";
 const viewerDir = join(here, "../dist/viewer");
@@ -57,9 +58,10 @@ if (!existsSync(join(nightDir, "manifest.json"))) {
 const binFile = readdirSync(nightDir).find((n) => n.endsWith(".bin"));
 const gen2Mb = statSync(join(nightDir, binFile)).size / 1e6;
 
+const WANT_LH5 = ONLY !== "gen2";
 const lh5Dir = join(data, `lh5-${LH5_ROWS}`);
 const lh5File = join(lh5Dir, "big.lh5");
-if (!existsSync(lh5File)) {
+if (WANT_LH5 && !existsSync(lh5File)) {
   console.log(`generating an LH5 table of ${LH5_ROWS} rows × 5 float64 columns with h5py (once) …`);
   mkdirSync(lh5Dir, { recursive: true });
   const script = `
@@ -80,13 +82,14 @@ import os; os.replace(sys.argv[1] + ".tmp", sys.argv[1])
 `;
   execFileSync(PYTHON, ["-c", script, lh5File, String(LH5_ROWS)], { stdio: "inherit" });
 }
-const lh5Bytes = statSync(lh5File).size;
-const columnInfo = JSON.parse(
-  execFileSync(
-    PYTHON,
-    [
-      "-c",
-      `
+const lh5Bytes = WANT_LH5 ? statSync(lh5File).size : 0;
+const columnInfo = WANT_LH5
+  ? JSON.parse(
+      execFileSync(
+        PYTHON,
+        [
+          "-c",
+          `
 import sys, json, h5py
 with h5py.File(sys.argv[1], "r") as f:
     out = {}
@@ -99,11 +102,12 @@ with h5py.File(sys.argv[1], "r") as f:
         out[n] = {"stored": d.id.get_storage_size(), "chunk": d.chunks[0] * 8, "extents": extents}
 print(json.dumps(out))
 `,
-      lh5File,
-    ],
-    { encoding: "utf8" },
-  ),
-);
+          lh5File,
+        ],
+        { encoding: "utf8" },
+      ),
+    )
+  : {};
 
 // ---- Node: decode + bin the gen2 file ----
 async function nodeBin() {
@@ -163,7 +167,6 @@ async function pageImage(server) {
   }
 }
 
-const ONLY = process.env.VIEW_BENCH_ONLY ?? "";
 if (ONLY !== "lh5") {
   console.log(`gen2: ${binFile} (${gen2Mb.toFixed(0)} MB, ${PHOTONS} photons), ${REPS} interleaved repetitions (Node, page, …)`);
   const gen2Server = await startViewServer({ root: nightDir, viewerDir });
@@ -199,8 +202,15 @@ if (ONLY !== "lh5") {
 }
 
 // ---- LH5: one column's histogram reads only that column ----
-const lh5Server = await startViewServer({ root: lh5Dir, viewerDir });
+const lh5Server = WANT_LH5 ? await startViewServer({ root: lh5Dir, viewerDir }) : undefined;
 try {
+  if (lh5Server) await lh5Part(lh5Server);
+} finally {
+  await lh5Server?.close();
+  await browser.close();
+}
+
+async function lh5Part(lh5Server) {
   const p = await newPage();
   const url = new URL(lh5Server.url);
   url.searchParams.set("path", "big.lh5");
@@ -258,7 +268,4 @@ try {
   bench("view.lh5-histogram-bytes-per-column", "ratio", Number((served / column).toFixed(4)), "lower");
   bench("view.lh5-histogram-bytes-per-file", "ratio", Number((served / lh5Bytes).toFixed(4)), "lower");
   bench("view.lh5-histogram-seconds", "s", Number(seconds.toFixed(3)), "lower");
-} finally {
-  await lh5Server.close();
-  await browser.close();
 }
