@@ -13,7 +13,7 @@
 // Run with `pnpm bench view` (after a build). Sizes: VIEW_BENCH_PHOTONS (default 25 000 000),
 // VIEW_BENCH_LH5_ROWS (default 12 500 000 rows × 5 columns × 8 bytes = 500 MB), VIEW_BENCH_REPS (3).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -109,12 +109,50 @@ print(json.dumps(out))
     )
   : {};
 
+// ---- CPU time (the machine is shared: CPU seconds are steadier than wall seconds) ----
+/** CPU seconds used so far by this process. */
+const ownCpu = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+};
+/**
+ * CPU seconds used so far by this process's descendants (the Chromium processes), from /proc (Linux;
+ * null elsewhere). Processes that ended in between are not counted.
+ */
+function childrenCpu() {
+  if (!existsSync("/proc/self/stat")) return null;
+  const parent = new Map();
+  const ticks = new Map();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parent.set(Number(name), Number(f[1]));
+      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let sum = 0;
+  for (const [pid, t] of ticks) {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === process.pid) {
+        sum += t;
+        break;
+      }
+    }
+  }
+  return sum / 100; // USER_HZ
+}
+
 // ---- Node: decode + bin the gen2 file ----
 async function nodeBin() {
   const t0 = performance.now();
+  const c0 = ownCpu();
   const binned = await binGen2Directory(await openDirectorySource(nightDir));
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, photons: binned.photons };
+  return { seconds, cpu: ownCpu() - c0, photons: binned.photons };
 }
 
 // ---- the page ----
@@ -146,6 +184,8 @@ async function pageImage(server) {
   page.on("pageerror", (e) => errors.push(String(e)));
   try {
     const t0 = performance.now();
+    const c0 = ownCpu();
+    const b0 = childrenCpu();
     await page.goto(server.url);
     // "while it works": from the moment the panel's first worker job shows its progress bar
     await page.getByTestId("job-running").first().waitFor({ timeout: 120_000 });
@@ -154,11 +194,15 @@ async function pageImage(server) {
     // one more frame so the WebGL canvas has drawn
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const seconds = (performance.now() - t0) / 1000;
+    // this process (the server, and playwright's side) + Chromium's processes
+    const b1 = childrenCpu();
+    const cpu = b0 === null || b1 === null ? null : ownCpu() - c0 + (b1 - b0);
     const tasks = await page.evaluate(() => window.__longtasks);
     if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
     const max = (list) => Math.max(0, ...list.map((t) => t.duration));
     return {
       seconds,
+      cpu,
       longest: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration >= working)),
       loading: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration < working)),
     };
@@ -174,17 +218,21 @@ if (ONLY !== "lh5") {
   const page = [];
   const longest = [];
   const loading = [];
+  const nodeCpu = [];
+  const pageCpu = [];
   try {
     for (let r = 0; r < REPS; r++) {
       globalThis.gc?.();
       const n = await nodeBin();
       node.push(n.seconds);
+      nodeCpu.push(n.cpu);
       const p = await pageImage(gen2Server);
       page.push(p.seconds);
+      if (p.cpu !== null) pageCpu.push(p.cpu);
       if (p.longest !== null) longest.push(p.longest);
       if (p.loading !== null) loading.push(p.loading);
       console.log(
-        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s; page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`})`,
+        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`})`,
       );
     }
   } finally {
@@ -194,6 +242,13 @@ if (ONLY !== "lh5") {
   console.log(
     `gen2 count image: page/Node ${range(ratios)}× (median ${median(ratios).toFixed(2)}×; target ≤ 1.5×); Node ${range(node)} s, page ${range(page)} s; longest main-thread task while working ${longest.length ? `${range(longest)} ms` : "unknown"} (target < 200 ms), while loading the app ${loading.length ? `${range(loading)} ms` : "unknown"}`,
   );
+  const cpuRatios = pageCpu.length === nodeCpu.length ? pageCpu.map((p, i) => p / nodeCpu[i]) : [];
+  if (cpuRatios.length) {
+    console.log(
+      `gen2 CPU time: page (server + Chromium) ${range(pageCpu)} s, Node ${range(nodeCpu)} s, page/Node ${range(cpuRatios)}× (median ${median(cpuRatios).toFixed(2)}×)`,
+    );
+    bench("view.gen2-image-cpu-vs-node", "ratio", Number(median(cpuRatios).toFixed(3)), "lower");
+  }
   bench("view.gen2-image-vs-node", "ratio", Number(median(ratios).toFixed(3)), "lower");
   bench("view.gen2-image-page", "s", Number(median(page).toFixed(3)), "lower");
   bench("view.gen2-node-decode-bin", "s", Number(median(node).toFixed(3)), "lower");
