@@ -12,7 +12,7 @@ import { GEN2_WRAP_US, gen2UsToDate, TimestampRange } from "@daqkit/timestamps";
 import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
 import { OpenCache, urlOf } from "./files.js";
-import { streamHttpFile } from "./stream.js";
+import { fetchedFile } from "./fetched.js";
 import { subSource } from "./tables.js";
 
 export interface Gen2FileInfo {
@@ -138,7 +138,8 @@ const bin: JobHandler = async (args: Gen2BinArgs, ctx: JobContext): Promise<Gen2
   const filePhotons: number[] = [];
   const warnings: { code: string; message: string }[] = [];
   for (const f of files) {
-    // A served file is streamed in one request (decoded as it arrives); picked files are read in place.
+    // A served file is streamed in one request, read by a helper worker while this one decodes
+    // (fetched.ts); picked files are read in place.
     const ref = args.ref;
     const source = ref.kind === "http" ? null : await night.source.open(f.path);
     const input = ref.kind === "http" ? streamedGen2(urlOf(ref, args.path ? `${args.path}/${f.path}` : f.path), f.size, f.path) : source!;
@@ -190,12 +191,13 @@ const bin: JobHandler = async (args: Gen2BinArgs, ctx: JobContext): Promise<Gen2
 };
 
 /**
- * A served file's bytes as one streamed request (see stream.ts), with read failures coded as the
- * decoder codes them for a byte source (`GEN2_FILE_NOT_FOUND`, `GEN2_IO`, with the file and offset).
+ * A served file's bytes as one streamed request read by a helper worker (see fetched.ts and stream.ts),
+ * with read failures coded as the decoder codes them for a byte source (`GEN2_FILE_NOT_FOUND`,
+ * `GEN2_IO`, with the file and offset).
  */
 async function* streamedGen2(url: string, size: number, path: string): AsyncGenerator<Uint8Array> {
   try {
-    yield* streamHttpFile(url, size);
+    yield* fetchedFile(url, size);
   } catch (error) {
     const e = error as { code?: string; message?: string; offset?: number };
     const context = { path, cause: error, ...(e.offset !== undefined ? { byteOffset: e.offset } : {}) };
