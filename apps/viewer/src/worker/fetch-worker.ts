@@ -1,7 +1,8 @@
 // A helper of the gen2 job (issue 16): reads a served file's streamed body (jobs/stream.ts) on its own
 // thread, into a few fixed blocks handed over (transferred, not copied) to the decoding worker, which
 // hands each back once decoded. So the transfer keeps going while the decoding worker is busy, instead
-// of only when it awaits the next chunk. Protocol: see jobs/fetched.ts.
+// of only when it awaits the next chunk. One file at a time; the blocks are reused from file to file.
+// Protocol: see jobs/fetched.ts.
 import { serializeError } from "@daqkit/io";
 import type { FetchReply, FetchRequest } from "./jobs/fetched.js";
 import { streamHttpFile } from "./jobs/stream.js";
@@ -11,7 +12,10 @@ interface Scope {
   postMessage(message: FetchReply, transfer?: Transferable[]): void;
 }
 const scope = self as unknown as Scope;
+/** Blocks handed back and not in use. */
 const free: ArrayBuffer[] = [];
+/** Blocks that exist (free, being filled, or with the decoding worker). */
+let allocated = 0;
 let wake: (() => void) | null = null;
 
 scope.onmessage = (event) => {
@@ -25,22 +29,25 @@ scope.onmessage = (event) => {
   void run(m.url, m.size, m.blockBytes, m.blocks);
 };
 
+/** A block of `bytes` bytes: a free one of that size, a new one while fewer than `blocks` exist, else the next one handed back. */
+async function take(bytes: number, blocks: number): Promise<Uint8Array> {
+  for (;;) {
+    const buffer = free.pop();
+    if (buffer && buffer.byteLength === bytes) return new Uint8Array(buffer);
+    if (buffer) allocated--; // sized for another file: dropped
+    if (allocated < blocks) {
+      allocated++;
+      return new Uint8Array(bytes);
+    }
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
+}
+
 async function run(url: string, size: number, blockBytes: number, blocks: number): Promise<void> {
   try {
-    let allocated = 0;
-    const take = async (): Promise<Uint8Array> => {
-      for (;;) {
-        const buffer = free.pop();
-        if (buffer) return new Uint8Array(buffer);
-        if (allocated < blocks) {
-          allocated++;
-          return new Uint8Array(Math.min(blockBytes, size));
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-      }
-    };
+    const bytes = Math.min(blockBytes, size);
     let block: Uint8Array | null = null;
     let fill = 0;
     const send = () => {
@@ -52,7 +59,7 @@ async function run(url: string, size: number, blockBytes: number, blocks: number
     for await (const chunk of streamHttpFile(url, size)) {
       let at = 0;
       while (at < chunk.byteLength) {
-        block ??= await take();
+        block ??= await take(bytes, blocks);
         const n = Math.min(chunk.byteLength - at, block.byteLength - fill);
         block.set(chunk.subarray(at, at + n), fill);
         fill += n;
