@@ -1,5 +1,5 @@
 // A served file's bytes read by a helper worker (../fetch-worker.ts) while this worker decodes (issue 16).
-import type { SerializedError } from "@daqkit/io";
+import { type SerializedError, serializeError } from "@daqkit/io";
 import { streamHttpFile } from "./stream.js";
 
 /** Messages to the fetch worker: start reading, or a block handed back. */
@@ -18,6 +18,79 @@ const BLOCK_BYTES = 8 * 1024 * 1024;
 /** Blocks in flight: one being decoded, two filling (24 MiB). */
 const BLOCKS = 3;
 
+/** The helper's side of a channel (the worker's `self`, or a `MessagePort` in tests). */
+export interface FetchScope {
+  onmessage: ((event: MessageEvent<FetchRequest>) => void) | null;
+  postMessage(message: FetchReply, transfer?: Transferable[]): void;
+}
+
+/**
+ * The helper (../fetch-worker.ts runs it on its `self`): for each `start`, streams that file into
+ * blocks of `min(blockBytes, size)` bytes, at most `blocks` of them in existence, each transferred when
+ * full (the last one when the body ends), then `end`, or `error` with the serialized `IoError`. One
+ * file at a time; blocks handed back are reused for the next file of the same block size.
+ */
+export function serveFetches(scope: FetchScope): void {
+  const free: ArrayBuffer[] = [];
+  let allocated = 0;
+  let wake: (() => void) | null = null;
+
+  const take = async (bytes: number, blocks: number): Promise<Uint8Array> => {
+    for (;;) {
+      const buffer = free.pop();
+      if (buffer && buffer.byteLength === bytes) return new Uint8Array(buffer);
+      if (buffer) allocated--; // sized for another file: dropped
+      if (allocated < blocks) {
+        allocated++;
+        return new Uint8Array(bytes);
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  };
+
+  const run = async (url: string, size: number, blockBytes: number, blocks: number): Promise<void> => {
+    try {
+      const bytes = Math.min(blockBytes, size);
+      let block: Uint8Array | null = null;
+      let fill = 0;
+      const send = () => {
+        const buffer = block!.buffer as ArrayBuffer;
+        scope.postMessage({ type: "block", buffer, length: fill }, [buffer]);
+        block = null;
+        fill = 0;
+      };
+      for await (const chunk of streamHttpFile(url, size)) {
+        let at = 0;
+        while (at < chunk.byteLength) {
+          block ??= await take(bytes, blocks);
+          const n = Math.min(chunk.byteLength - at, block.byteLength - fill);
+          block.set(chunk.subarray(at, at + n), fill);
+          fill += n;
+          at += n;
+          if (fill === block.byteLength) send();
+        }
+      }
+      if (block && fill > 0) send();
+      scope.postMessage({ type: "end" });
+    } catch (error) {
+      scope.postMessage({ type: "error", error: serializeError(error) });
+    }
+  };
+
+  scope.onmessage = (event) => {
+    const m = event.data;
+    if (m.type === "return") {
+      free.push(m.buffer);
+      wake?.();
+      wake = null;
+      return;
+    }
+    void run(m.url, m.size, m.blockBytes, m.blocks);
+  };
+}
+
 /**
  * Reads served files for one job, one file at a time, with a helper worker (../fetch-worker.ts) that
  * starts on first use and is kept for the next file (a night may have thousands of small files);
@@ -25,6 +98,17 @@ const BLOCKS = 3;
  */
 export class FileFetcher {
   #worker: Worker | null = null;
+  readonly #spawn: () => Worker;
+  readonly #blockBytes: number;
+  /** False where a worker cannot start workers: bodies are then streamed in this thread. */
+  readonly #canSpawn: boolean;
+
+  /** `spawn` starts the helper (default ../fetch-worker.ts, bundled by Vite); tests also pass a smaller block. */
+  constructor(options: { spawn?: () => Worker; blockBytes?: number } = {}) {
+    this.#spawn = options.spawn ?? (() => new Worker(new URL("../fetch-worker.ts", import.meta.url), { type: "module" }));
+    this.#blockBytes = options.blockBytes ?? BLOCK_BYTES;
+    this.#canSpawn = options.spawn !== undefined || typeof Worker !== "undefined";
+  }
   #inbox: FetchReply[] = [];
   #wake: (() => void) | null = null;
 
@@ -35,7 +119,7 @@ export class FileFetcher {
   }
 
   #start(): Worker {
-    const worker = new Worker(new URL("../fetch-worker.ts", import.meta.url), { type: "module" });
+    const worker = this.#spawn();
     worker.onmessage = (event: MessageEvent<FetchReply>) => this.#deliver(event.data);
     worker.onerror = (event) => {
       event.preventDefault();
@@ -61,13 +145,13 @@ export class FileFetcher {
    */
   async *file(url: string, size: number): AsyncGenerator<Uint8Array> {
     if (size === 0) return;
-    if (typeof Worker === "undefined") {
+    if (!this.#canSpawn) {
       yield* streamHttpFile(url, size);
       return;
     }
     const worker = (this.#worker ??= this.#start());
     this.#inbox = [];
-    worker.postMessage({ type: "start", url, size, blockBytes: BLOCK_BYTES, blocks: BLOCKS } satisfies FetchRequest);
+    worker.postMessage({ type: "start", url, size, blockBytes: this.#blockBytes, blocks: BLOCKS } satisfies FetchRequest);
     let finished = false;
     try {
       for (;;) {
