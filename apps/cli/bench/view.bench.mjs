@@ -13,7 +13,7 @@
 // Run with `pnpm bench view` (after a build). Sizes: VIEW_BENCH_PHOTONS (default 25 000 000),
 // VIEW_BENCH_LH5_ROWS (default 12 500 000 rows × 5 columns × 8 bytes = 500 MB), VIEW_BENCH_REPS (3).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -28,6 +28,7 @@ const data = join(process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data"), "v
 const PHOTONS = Number(process.env.VIEW_BENCH_PHOTONS ?? 25_000_000);
 const LH5_ROWS = Number(process.env.VIEW_BENCH_LH5_ROWS ?? 12_500_000);
 const REPS = Number(process.env.VIEW_BENCH_REPS ?? 3);
+const ONLY = process.env.VIEW_BENCH_ONLY ?? ""; // "gen2" or "lh5": only that part
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PYTHON = "/usr/bin/python3";
 const viewerDir = join(here, "../dist/viewer");
@@ -57,9 +58,10 @@ if (!existsSync(join(nightDir, "manifest.json"))) {
 const binFile = readdirSync(nightDir).find((n) => n.endsWith(".bin"));
 const gen2Mb = statSync(join(nightDir, binFile)).size / 1e6;
 
+const WANT_LH5 = ONLY !== "gen2";
 const lh5Dir = join(data, `lh5-${LH5_ROWS}`);
 const lh5File = join(lh5Dir, "big.lh5");
-if (!existsSync(lh5File)) {
+if (WANT_LH5 && !existsSync(lh5File)) {
   console.log(`generating an LH5 table of ${LH5_ROWS} rows × 5 float64 columns with h5py (once) …`);
   mkdirSync(lh5Dir, { recursive: true });
   const script = `
@@ -80,13 +82,14 @@ import os; os.replace(sys.argv[1] + ".tmp", sys.argv[1])
 `;
   execFileSync(PYTHON, ["-c", script, lh5File, String(LH5_ROWS)], { stdio: "inherit" });
 }
-const lh5Bytes = statSync(lh5File).size;
-const columnInfo = JSON.parse(
-  execFileSync(
-    PYTHON,
-    [
-      "-c",
-      `
+const lh5Bytes = WANT_LH5 ? statSync(lh5File).size : 0;
+const columnInfo = WANT_LH5
+  ? JSON.parse(
+      execFileSync(
+        PYTHON,
+        [
+          "-c",
+          `
 import sys, json, h5py
 with h5py.File(sys.argv[1], "r") as f:
     out = {}
@@ -99,18 +102,57 @@ with h5py.File(sys.argv[1], "r") as f:
         out[n] = {"stored": d.id.get_storage_size(), "chunk": d.chunks[0] * 8, "extents": extents}
 print(json.dumps(out))
 `,
-      lh5File,
-    ],
-    { encoding: "utf8" },
-  ),
-);
+          lh5File,
+        ],
+        { encoding: "utf8" },
+      ),
+    )
+  : {};
+
+// ---- CPU time (the machine is shared: CPU seconds are steadier than wall seconds) ----
+/** CPU seconds used so far by this process. */
+const ownCpu = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+};
+/**
+ * CPU seconds used so far by this process's descendants (the Chromium processes), from /proc (Linux;
+ * null elsewhere). Processes that ended in between are not counted.
+ */
+function childrenCpu() {
+  if (!existsSync("/proc/self/stat")) return null;
+  const parent = new Map();
+  const ticks = new Map();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parent.set(Number(name), Number(f[1]));
+      ticks.set(Number(name), Number(f[11]) + Number(f[12]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let sum = 0;
+  for (const [pid, t] of ticks) {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === process.pid) {
+        sum += t;
+        break;
+      }
+    }
+  }
+  return sum / 100; // USER_HZ
+}
 
 // ---- Node: decode + bin the gen2 file ----
 async function nodeBin() {
   const t0 = performance.now();
+  const c0 = ownCpu();
   const binned = await binGen2Directory(await openDirectorySource(nightDir));
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, photons: binned.photons };
+  return { seconds, cpu: ownCpu() - c0, photons: binned.photons };
 }
 
 // ---- the page ----
@@ -142,6 +184,8 @@ async function pageImage(server) {
   page.on("pageerror", (e) => errors.push(String(e)));
   try {
     const t0 = performance.now();
+    const c0 = ownCpu();
+    const b0 = childrenCpu();
     await page.goto(server.url);
     // "while it works": from the moment the panel's first worker job shows its progress bar
     await page.getByTestId("job-running").first().waitFor({ timeout: 120_000 });
@@ -150,11 +194,15 @@ async function pageImage(server) {
     // one more frame so the WebGL canvas has drawn
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const seconds = (performance.now() - t0) / 1000;
+    // this process (the server, and playwright's side) + Chromium's processes
+    const b1 = childrenCpu();
+    const cpu = b0 === null || b1 === null ? null : ownCpu() - c0 + (b1 - b0);
     const tasks = await page.evaluate(() => window.__longtasks);
     if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
     const max = (list) => Math.max(0, ...list.map((t) => t.duration));
     return {
       seconds,
+      cpu,
       longest: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration >= working)),
       loading: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration < working)),
     };
@@ -163,7 +211,6 @@ async function pageImage(server) {
   }
 }
 
-const ONLY = process.env.VIEW_BENCH_ONLY ?? "";
 if (ONLY !== "lh5") {
   console.log(`gen2: ${binFile} (${gen2Mb.toFixed(0)} MB, ${PHOTONS} photons), ${REPS} interleaved repetitions (Node, page, …)`);
   const gen2Server = await startViewServer({ root: nightDir, viewerDir });
@@ -171,17 +218,21 @@ if (ONLY !== "lh5") {
   const page = [];
   const longest = [];
   const loading = [];
+  const nodeCpu = [];
+  const pageCpu = [];
   try {
     for (let r = 0; r < REPS; r++) {
       globalThis.gc?.();
       const n = await nodeBin();
       node.push(n.seconds);
+      nodeCpu.push(n.cpu);
       const p = await pageImage(gen2Server);
       page.push(p.seconds);
+      if (p.cpu !== null) pageCpu.push(p.cpu);
       if (p.longest !== null) longest.push(p.longest);
       if (p.loading !== null) loading.push(p.loading);
       console.log(
-        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s; page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`})`,
+        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`})`,
       );
     }
   } finally {
@@ -191,6 +242,13 @@ if (ONLY !== "lh5") {
   console.log(
     `gen2 count image: page/Node ${range(ratios)}× (median ${median(ratios).toFixed(2)}×; target ≤ 1.5×); Node ${range(node)} s, page ${range(page)} s; longest main-thread task while working ${longest.length ? `${range(longest)} ms` : "unknown"} (target < 200 ms), while loading the app ${loading.length ? `${range(loading)} ms` : "unknown"}`,
   );
+  const cpuRatios = pageCpu.length === nodeCpu.length ? pageCpu.map((p, i) => p / nodeCpu[i]) : [];
+  if (cpuRatios.length) {
+    console.log(
+      `gen2 CPU time: page (server + Chromium) ${range(pageCpu)} s, Node ${range(nodeCpu)} s, page/Node ${range(cpuRatios)}× (median ${median(cpuRatios).toFixed(2)}×)`,
+    );
+    bench("view.gen2-image-cpu-vs-node", "ratio", Number(median(cpuRatios).toFixed(3)), "lower");
+  }
   bench("view.gen2-image-vs-node", "ratio", Number(median(ratios).toFixed(3)), "lower");
   bench("view.gen2-image-page", "s", Number(median(page).toFixed(3)), "lower");
   bench("view.gen2-node-decode-bin", "s", Number(median(node).toFixed(3)), "lower");
@@ -199,8 +257,15 @@ if (ONLY !== "lh5") {
 }
 
 // ---- LH5: one column's histogram reads only that column ----
-const lh5Server = await startViewServer({ root: lh5Dir, viewerDir });
+const lh5Server = WANT_LH5 ? await startViewServer({ root: lh5Dir, viewerDir }) : undefined;
 try {
+  if (lh5Server) await lh5Part(lh5Server);
+} finally {
+  await lh5Server?.close();
+  await browser.close();
+}
+
+async function lh5Part(lh5Server) {
   const p = await newPage();
   const url = new URL(lh5Server.url);
   url.searchParams.set("path", "big.lh5");
@@ -258,7 +323,4 @@ try {
   bench("view.lh5-histogram-bytes-per-column", "ratio", Number((served / column).toFixed(4)), "lower");
   bench("view.lh5-histogram-bytes-per-file", "ratio", Number((served / lh5Bytes).toFixed(4)), "lower");
   bench("view.lh5-histogram-seconds", "s", Number(seconds.toFixed(3)), "lower");
-} finally {
-  await lh5Server.close();
-  await browser.close();
 }

@@ -296,7 +296,8 @@ async function sendFile(
       return;
     }
     onRange?.(start, start + length);
-    const stream = handle.createReadStream({ start, end, autoClose: false });
+    // 1 MiB reads (default 64 KiB): a 200 MB file in 200 writes instead of 3000.
+    const stream = handle.createReadStream({ start, end, autoClose: false, highWaterMark: 1 << 20 });
     await new Promise<void>((resolve) => {
       stream.on("data", (chunk) => onBytes?.((chunk as Buffer).length));
       stream.on("error", () => {

@@ -3,6 +3,7 @@ import { GEN2_WRAP_US, gen2UsToDate } from "@daqkit/timestamps";
 import { useMemo, useState } from "react";
 import { ErrorBox, JobView, useJob, useWorker } from "../ui/job.js";
 import { Heatmap, Histogram, Line, Staggered } from "../ui/plots.js";
+import type { WorkerClient } from "../worker/client.js";
 import type { Gen2BinArgs, Gen2BinReply, Gen2ScanResult } from "../worker/jobs/gen2.js";
 import type { DetectContext, FormatModule, PanelProps } from "./types.js";
 
@@ -38,14 +39,24 @@ function Panel({ target }: PanelProps) {
   return (
     <div data-testid="gen2-panel">
       <JobView state={scan} cancel={cancelScan} retry={retryScan} label="Scanning the night">
-        {(s) => <Night scan={s} target={target} night={night} />}
+        {(s) => <Night scan={s} target={target} night={night} client={client} />}
       </JobView>
     </div>
   );
 }
 
-function Night({ scan: s, target, night }: { scan: Gen2ScanResult; target: PanelProps["target"]; night: string }) {
-  const client = useWorker();
+function Night({
+  scan: s,
+  target,
+  night,
+  client,
+}: {
+  scan: Gen2ScanResult;
+  target: PanelProps["target"];
+  night: string;
+  /** The panel's worker, which scanned the night and keeps it open: the whole night is binned there. */
+  client: WorkerClient;
+}) {
   const rangeClient = useWorker();
   const defaultBin = niceBinUs(s.durationUs);
   const [binText, setBinText] = useState(String(defaultBin));

@@ -13,11 +13,11 @@ jobs["test.busy"] = (args: { ms: number }, ctx: JobContext) => {
   }
   return "busy done";
 };
-/** `steps` steps of at least 60 ms each (longer than the 50 ms progress interval), one report after each. */
+/** `steps` steps of at least 230 ms each (longer than the worker's 200 ms progress interval), one report after each. */
 jobs["test.steps"] = (args: { steps: number }, ctx: JobContext) => {
   for (let i = 1; i <= args.steps; i++) {
     const start = performance.now();
-    while (performance.now() - start < 60) {
+    while (performance.now() - start < 230) {
       // busy, like a synchronous decoder
     }
     ctx.progress(i, args.steps);

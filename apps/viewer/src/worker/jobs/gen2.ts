@@ -1,10 +1,18 @@
 // gen2 night jobs (run in the worker): scan a folder of `.bin` files, count photons per file.
-import { BinSourceDirectory, Gen2Binner, type Gen2ScannedFile, inferGen2EpochYear, iterateGen2Batches } from "@daqkit/gen2-bin";
+import {
+  BinSourceDirectory,
+  Gen2BinError,
+  Gen2Binner,
+  type Gen2ScannedFile,
+  inferGen2EpochYear,
+  iterateGen2Batches,
+} from "@daqkit/gen2-bin";
 import type { Histogram1D } from "@daqkit/io";
 import { GEN2_WRAP_US, gen2UsToDate, TimestampRange } from "@daqkit/timestamps";
 import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
-import { OpenCache } from "./files.js";
+import { OpenCache, urlOf } from "./files.js";
+import { FileFetcher } from "./fetched.js";
 import { subSource } from "./tables.js";
 
 export interface Gen2FileInfo {
@@ -129,31 +137,41 @@ const bin: JobHandler = async (args: Gen2BinArgs, ctx: JobContext): Promise<Gen2
   let done = 0;
   const filePhotons: number[] = [];
   const warnings: { code: string; message: string }[] = [];
-  for (const f of files) {
-    const source = await night.source.open(f.path);
-    try {
-      const header = f.index > 0 ? night.files[f.index - 1]!.lastHeader : null;
-      let fileDone = 0;
-      let n = 0;
-      let trailing = 0;
-      for await (const batch of iterateGen2Batches(source, { header, board: true, allowPartialWord: true, path: f.path })) {
-        binner.addBatch(batch);
-        done += batch.stats.bytes - fileDone;
-        fileDone = batch.stats.bytes;
-        n = batch.stats.photons + batch.stats.widePhotons;
-        trailing = batch.stats.trailingBytes;
-        ctx.progress(done, total, f.name);
+  const fetcher = new FileFetcher();
+  try {
+    for (const f of files) {
+      // A served file is streamed in one request, read by a helper worker while this one decodes
+      // (fetched.ts); picked files are read in place.
+      const ref = args.ref;
+      const source = ref.kind === "http" ? null : await night.source.open(f.path);
+      const input =
+        ref.kind === "http" ? streamedGen2(fetcher, urlOf(ref, args.path ? `${args.path}/${f.path}` : f.path), f.size, f.path) : source!;
+      try {
+        const header = f.index > 0 ? night.files[f.index - 1]!.lastHeader : null;
+        let fileDone = 0;
+        let n = 0;
+        let trailing = 0;
+        for await (const batch of iterateGen2Batches(input, { header, board: true, allowPartialWord: true, path: f.path })) {
+          binner.addBatch(batch);
+          done += batch.stats.bytes - fileDone;
+          fileDone = batch.stats.bytes;
+          n = batch.stats.photons + batch.stats.widePhotons;
+          trailing = batch.stats.trailingBytes;
+          ctx.progress(done, total, f.name);
+        }
+        filePhotons.push(n);
+        if (trailing > 0) {
+          warnings.push({
+            code: "GEN2_PARTIAL_WORD",
+            message: `gen2: ${f.path}: ${trailing} trailing byte(s) after the last whole 8-byte word at offset ${f.size - trailing} (a truncated file?): ignored`,
+          });
+        }
+      } finally {
+        await source?.close?.();
       }
-      filePhotons.push(n);
-      if (trailing > 0) {
-        warnings.push({
-          code: "GEN2_PARTIAL_WORD",
-          message: `gen2: ${f.path}: ${trailing} trailing byte(s) after the last whole 8-byte word at offset ${f.size - trailing} (a truncated file?): ignored`,
-        });
-      }
-    } finally {
-      await source.close?.();
     }
+  } finally {
+    fetcher.close();
   }
   const r = binner.result();
   ctx.transfer(r.image.counts.buffer, r.lightCurve.counts.buffer);
@@ -177,5 +195,22 @@ const bin: JobHandler = async (args: Gen2BinArgs, ctx: JobContext): Promise<Gen2
     warnings,
   };
 };
+
+/**
+ * A served file's bytes as one streamed request read by a helper worker (see fetched.ts and stream.ts),
+ * with read failures coded as the decoder codes them for a byte source (`GEN2_FILE_NOT_FOUND`,
+ * `GEN2_IO`, with the file and offset).
+ */
+async function* streamedGen2(fetcher: FileFetcher, url: string, size: number, path: string): AsyncGenerator<Uint8Array> {
+  try {
+    yield* fetcher.file(url, size);
+  } catch (error) {
+    const e = error as { code?: string; message?: string; offset?: number };
+    const context = { path, cause: error, ...(e.offset !== undefined ? { byteOffset: e.offset } : {}) };
+    if (e.code === "IO_NOT_FOUND")
+      throw new Gen2BinError("GEN2_FILE_NOT_FOUND", `gen2: reading ${path}: no such file (${e.message})`, context);
+    throw new Gen2BinError("GEN2_IO", `gen2: reading ${path} failed: ${e.message ?? String(error)}`, context);
+  }
+}
 
 export const gen2Jobs: Record<string, JobHandler> = { "gen2.scan": scan, "gen2.bin": bin };
