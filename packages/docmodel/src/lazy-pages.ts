@@ -162,27 +162,34 @@ function changed(span: LazySpan, cause?: unknown): DocModelError {
 }
 
 /** `visit` every record of `span` (read again from `source`, each checked against the layout) after its match. */
-function eachRow(span: LazySpan, source: SyncReadableSource, visit: (d: MsgpackDecoder, layout: PageLayout) => void): void {
+function eachRow(span: LazySpan, source: SyncReadableSource, visit: (d: MsgpackDecoder, layout: PageLayout) => void, needUid = true): void {
   const w = new RecordWindows(source, span.windowBytes, span.start, span.end);
   const reader = new RecordReader(w, span.source.path, span.firstIndex);
   const layout = span.layout;
-  const record = (d: MsgpackDecoder): void => {
-    const start = d.pos;
-    if (d.pos + EVENT_PAGE_HEAD.length <= d.end && EVENT_PAGE_HEAD.matchAt(d.view, d.bytes, d.pos)) {
-      d.pos += EVENT_PAGE_HEAD.length;
-      if (layout.match(d)) {
-        visit(d, layout);
-        return;
-      }
-    }
-    // Cut by the window's edge (then read again with more bytes: skip() throws TruncatedInput), or changed.
-    d.pos = start;
-    if (!w.eof) d.skip();
-    throw changed(span);
-  };
   let rows = 0;
+  // As many records as the window holds in one call (committed one by one).
+  const records = (d: MsgpackDecoder, r: RecordReader): void => {
+    const head = EVENT_PAGE_HEAD;
+    for (let first = true; ; first = false) {
+      const start = d.pos;
+      if (start + head.length <= d.end && head.matchAt(d.view, d.bytes, start)) {
+        d.pos = start + head.length;
+        if (layout.match(d, needUid)) {
+          visit(d, layout);
+          rows++;
+          r.commit(d);
+          continue;
+        }
+      }
+      d.pos = start;
+      if (!first && (start >= d.end || !w.eof)) return; // the window's end: the reader reads on
+      // Cut by the window's edge (then read again with more bytes: skip() throws TruncatedInput), or changed.
+      if (!w.eof) d.skip();
+      throw changed(span);
+    }
+  };
   try {
-    while (reader.next(record) !== END_OF_INPUT) rows++;
+    while (reader.next(records) !== END_OF_INPUT);
   } catch (e) {
     if (DocModelError.isInstance(e) && e.code !== "DOCS_FILE_UNREADABLE") throw changed(span, e);
     throw e;
@@ -223,11 +230,16 @@ export function readCoalescedColumns(
       const index = keys.map((k) => names.indexOf(k));
       const ts = sub === "timestamps";
       const m = keys.length;
-      eachRow(span, open(span), (d, layout) => {
-        time[at] = layout.time;
-        for (let j = 0; j < m; j++) (columns[j] as Float64Array)[at] = layout.value(d, index[j] as number, ts);
-        at++;
-      });
+      eachRow(
+        span,
+        open(span),
+        (d, layout) => {
+          time[at] = layout.time;
+          for (let j = 0; j < m; j++) (columns[j] as Float64Array)[at] = layout.value(d, index[j] as number, ts);
+          at++;
+        },
+        false,
+      );
     }
   });
   return { time, columns };

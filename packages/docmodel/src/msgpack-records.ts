@@ -494,7 +494,18 @@ export class RecordReader {
     return this.w.base + this.d.pos;
   }
 
-  /** `visit(decoder)` for the next record, or {@link END_OF_INPUT}. */
+  /**
+   * Called by a visitor that goes on to read more records in the same call: the record it has just read (ending at
+   * the cursor) is done, so a later record cut by the window's edge is handed over again from the cursor, not from
+   * the first record of the call. A visitor that returns right after a commit, having read nothing more, has its
+   * records counted already.
+   */
+  commit(d: MsgpackDecoder): void {
+    this.offset = d.pos;
+    this.index++;
+  }
+
+  /** `visit(decoder)` for the next record (or more, see {@link commit}), or {@link END_OF_INPUT}. */
   next<T>(visit: (d: MsgpackDecoder, reader: RecordReader) => T): T | typeof END_OF_INPUT {
     const w = this.w;
     for (;;) {
@@ -508,7 +519,8 @@ export class RecordReader {
       this.offset = d.pos;
       try {
         const out = visit(d, this);
-        this.index++;
+        // (Nothing read since a commit: the visitor's records were all counted there.)
+        if (d.pos !== this.offset) this.index++;
         return out;
       } catch (e) {
         if (e instanceof TruncatedInput) {

@@ -202,6 +202,21 @@ function loadMsgpackRunWindows(
     builder.appendMatched(d);
     if (builder.full) (run as BlueskyRun).add(["event_page", builder.takePage(PAGE_ROWS)]);
   };
+  /** After a record `l` matched: the records that follow in the same layout, in this loop (no call per record). */
+  const more = (d: MsgpackDecoder, r: RecordReader, l: PageLayout): void => {
+    const head = EVENT_PAGE_HEAD;
+    for (;;) {
+      r.commit(d);
+      const start = d.pos;
+      if (start + head.length > d.end || !head.matchAt(d.view, d.bytes, start)) return;
+      d.pos = start + head.length;
+      if (!l.match(d)) {
+        d.pos = start;
+        return;
+      }
+      appendMatched(d, l, w.base + start, r.index);
+    }
+  };
   const visit = (d: MsgpackDecoder, r: RecordReader): void => {
     const offset = d.pos;
     const index = r.index;
@@ -227,6 +242,7 @@ function loadMsgpackRunWindows(
       // Same layout as the previous record: compare constant bytes, decode only the values.
       if (layout?.match(d)) {
         appendMatched(d, layout, w.base + offset, index);
+        more(d, r, layout);
         return;
       }
       d.pos = docStart;
@@ -246,6 +262,7 @@ function loadMsgpackRunWindows(
           d.pos = docStart;
           if (l.match(d)) {
             appendMatched(d, l, w.base + offset, index);
+            more(d, r, l);
             return;
           }
           d.pos = end;

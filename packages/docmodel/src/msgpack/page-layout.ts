@@ -239,9 +239,11 @@ export class PageLayout {
   /**
    * Is the document at the cursor (after the record's `[`, `"event_page"`) laid out so? Then the cursor is after it
    * and the fields hold its values; else false (cursor undefined), also when the record runs past the window.
+   * `checkUid` false: the uid's bytes are not looked at (no UTF-8 check; {@link uid} must not be called), for a
+   * second pass over records a first one checked.
    * @throws DocModelError `DOCS_MSGPACK_BAD_UTF8` for a uid that is not UTF-8
    */
-  match(d: MsgpackDecoder): boolean {
+  match(d: MsgpackDecoder, checkUid = true): boolean {
     const b = d.bytes;
     const view = d.view;
     const end = d.end;
@@ -259,12 +261,17 @@ export class PageLayout {
     else return false;
     const stop = start + (h === 0xd9 ? (b[p + 1] as number) : h & 0x1f);
     if (stop > end) return false;
-    let high = 0;
-    for (let i = start; i < stop; i++) high |= b[i] as number;
-    if (high < 0x80) this.uidText = undefined;
-    else {
-      d.pos = p;
-      this.uidText = d.decode() as string;
+    this.uidText = undefined;
+    if (checkUid) {
+      // ASCII (every byte < 0x80), 4 bytes at a time.
+      let high = 0;
+      let i = start;
+      for (; i + 4 <= stop; i += 4) high |= view.getInt32(i);
+      for (; i < stop; i++) high |= b[i] as number;
+      if ((high & 0x80808080) !== 0) {
+        d.pos = p;
+        this.uidText = d.decode() as string;
+      }
     }
     this.uidStart = start;
     this.uidEnd = stop;
