@@ -90,6 +90,8 @@ export class BytePattern {
     this.i32Words = Int32Array.from(i32, (o) => view.getInt32(o, true));
     this.byteOffsets = Int32Array.from(single);
     this.byteValues = Uint8Array.from(single, (o) => bytes[o] as number);
+    const compiled = compileMatch(this.f64Offsets, this.f64Words, this.i32Offsets, this.i32Words, this.byteOffsets, this.byteValues);
+    if (compiled !== undefined) this.matchAt = compiled;
   }
 
   get length(): number {
@@ -108,6 +110,36 @@ export class BytePattern {
     const byteValues = this.byteValues;
     for (let i = 0; i < byteOffsets.length; i++) if (bytes[p + (byteOffsets[i] as number)] !== byteValues[i]) return false;
     return true;
+  }
+}
+
+/**
+ * {@link BytePattern.matchAt} for one pattern as straight-line code (offsets and words as constants, no loops), which
+ * V8 compiles to a few machine instructions per word: about twice as fast as the loops on the columnar loader's
+ * records. Undefined where code cannot be made at run time (a Content-Security-Policy without `unsafe-eval`); the
+ * loops are used there.
+ */
+function compileMatch(
+  f64Offsets: Int32Array,
+  f64Words: Float64Array,
+  i32Offsets: Int32Array,
+  i32Words: Int32Array,
+  byteOffsets: Int32Array,
+  byteValues: Uint8Array,
+): ((view: DataView, bytes: Uint8Array, p: number) => boolean) | undefined {
+  const terms: string[] = [];
+  // Finite, non-zero doubles (NaN and ±0 patterns are compared as int32 words): String() gives them exactly.
+  f64Offsets.forEach((o, i) => terms.push(`v.getFloat64(p + ${o}, true) === ${String(f64Words[i])}`));
+  i32Offsets.forEach((o, i) => terms.push(`v.getInt32(p + ${o}, true) === ${i32Words[i]}`));
+  byteOffsets.forEach((o, i) => terms.push(`b[p + ${o}] === ${byteValues[i]}`));
+  try {
+    return new Function("v", "b", "p", `return ${terms.length > 0 ? terms.join(" && ") : "true"};`) as (
+      view: DataView,
+      bytes: Uint8Array,
+      p: number,
+    ) => boolean;
+  } catch {
+    return undefined;
   }
 }
 
