@@ -4,11 +4,11 @@ import { type AtomicFile, IoError, type SyncFileSource, openAtomicFile, openFile
 import { InMemoryCatalog, RUN_LOADER } from "./catalog.js";
 import type { DocumentPair, DocumentStream, RunStart, RunStop } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import { TruncatedInput } from "./msgpack/decoder.js";
+import type { MsgpackDecoder } from "./msgpack/decoder.js";
 import { RecordWindows } from "./msgpack/windows.js";
-import { RecordEncoder, badRecord, decodeRecordWindows, inRecord, recordDecoder, truncated } from "./msgpack-records.js";
+import { END_OF_INPUT, RecordEncoder, RecordReader, badRecord, decodeRecordWindows } from "./msgpack-records.js";
 import { checkStructure } from "./structure.js";
-import { loadMsgpackRunSource } from "./msgpack-run-loader.js";
+import { type ReopenableSource, loadMsgpackRunSource } from "./msgpack-run-loader.js";
 import { type BlueskyRun, loadRunSync } from "./run.js";
 import { matchFiles } from "./tiff-node.js";
 import { validateDocument } from "./validation.js";
@@ -232,7 +232,57 @@ export function* readMsgpackFile(path: string, options: { validate?: boolean } =
  */
 export function loadMsgpackRun(path: string, options: { validate?: boolean } = {}): BlueskyRun {
   if (options.validate) return loadRunSync(readMsgpackFile(path, options));
-  return withFile(path, (source) => loadMsgpackRunSource(source, path));
+  return withFile(path, (source) => loadMsgpackRunSource(source, path, undefined, reopenable(path, source.size)));
+}
+
+/**
+ * `path` as the loader's re-openable source: lazy pages read it again when their events are used, after checking
+ * that its size and modification time are still those it had when the run was loaded.
+ */
+function reopenable(path: string, size: number): ReopenableSource {
+  let mtimeMs: number;
+  try {
+    mtimeMs = statSync(path).mtimeMs;
+  } catch (e) {
+    throw unreadable(path, e);
+  }
+  const changed = (): DocModelError =>
+    new DocModelError("DOCS_FILE_UNREADABLE", `msgpack: cannot read ${path} again: it changed since the run was loaded`, { path });
+  return {
+    path,
+    open() {
+      let source: SyncFileSource;
+      try {
+        source = openFileSourceSync(path);
+      } catch (e) {
+        throw unreadable(path, e);
+      }
+      let same = source.size === size;
+      try {
+        same &&= statSync(path).mtimeMs === mtimeMs;
+      } catch {
+        same = false;
+      }
+      if (!same) {
+        source.closeSync();
+        throw changed();
+      }
+      return {
+        source: {
+          name: source.name,
+          size: source.size,
+          readIntoSync(offset: number, target: Uint8Array): void {
+            try {
+              source.readIntoSync(offset, target);
+            } catch (e) {
+              throw IoError.isInstance(e) ? unreadable(path, e) : e;
+            }
+          },
+        },
+        close: () => source.closeSync(),
+      };
+    },
+  };
 }
 
 Object.defineProperty(readMsgpackFile, RUN_LOADER, { value: loadMsgpackRun });
@@ -254,56 +304,35 @@ export interface MsgpackIndex {
 export function indexMsgpackFile(path: string): MsgpackIndex | null {
   return withFile(path, (source) => {
     if (source.size === 0) return null;
-    const w = new RecordWindows(source);
-    let d = recordDecoder(w);
+    const reader = new RecordReader(new RecordWindows(source), path);
     const names: string[] = [];
     let start: RunStart | undefined;
     let stop: RunStop | null = null;
-    for (;;) {
-      if (d.pos >= w.length) {
-        if (w.eof) break;
-        w.advance(d.pos);
-        d = recordDecoder(w);
-        continue;
-      }
-      const offset = d.pos;
-      const at = w.base + offset;
-      const index = names.length;
-      try {
-        const n = d.peekArrayLength();
-        if (n !== 2) throw badRecord(path, at, index, n === -1 ? "found a non-array" : `found an array of ${n}`);
-        const name = d.decode();
-        if (typeof name !== "string") throw badRecord(path, at, index, "name is not a string");
-        if (index === 0 || (name === "stop" && stop === null)) {
-          const doc = d.decode();
-          if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw badRecord(path, at, index, "doc is not a map");
-          if (index === 0) {
-            if (name !== "start")
-              throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${name}', expected 'start'`, {
-                path,
-                recordIndex: 0,
-              });
-            checkStructure("start", doc, typeof (doc as RunStart).uid === "string" ? (doc as RunStart).uid : "(no uid)");
-            start = doc as RunStart;
-          } else {
-            checkStructure("stop", doc, (start as RunStart).uid);
-            stop = doc as RunStop;
-          }
-        } else d.skip();
-        names.push(name);
-      } catch (e) {
-        if (e instanceof TruncatedInput) {
-          if (!w.eof) {
-            // The record runs past the window: keep its bytes, read on and look at it again.
-            w.advance(offset);
-            d = recordDecoder(w);
-            continue;
-          }
-          throw truncated(path, at, index);
+    const visit = (d: MsgpackDecoder): void => {
+      const { at, index } = reader;
+      const n = d.peekArrayLength();
+      if (n !== 2) throw badRecord(path, at, index, n === -1 ? "found a non-array" : `found an array of ${n}`);
+      const name = d.decode();
+      if (typeof name !== "string") throw badRecord(path, at, index, "name is not a string");
+      if (index === 0 || (name === "stop" && stop === null)) {
+        const doc = d.decode();
+        if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw badRecord(path, at, index, "doc is not a map");
+        if (index === 0) {
+          if (name !== "start")
+            throw new DocModelError("DOCS_NO_START", `msgpack: ${path}: first record is '${name}', expected 'start'`, {
+              path,
+              recordIndex: 0,
+            });
+          checkStructure("start", doc, typeof (doc as RunStart).uid === "string" ? (doc as RunStart).uid : "(no uid)");
+          start = doc as RunStart;
+        } else {
+          checkStructure("stop", doc, (start as RunStart).uid);
+          stop = doc as RunStop;
         }
-        throw inRecord(e, path, at, index);
-      }
-    }
+      } else d.skip();
+      names.push(name);
+    };
+    while (reader.next(visit) !== END_OF_INPUT);
     return { path, start: start as RunStart, stop, recordNames: names };
   });
 }

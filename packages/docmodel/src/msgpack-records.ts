@@ -435,42 +435,106 @@ export function decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generato
 
 /** {@link decodeMsgpackRecords} over a file read in windows (never held whole). */
 export function* decodeRecordWindows(w: RecordWindows, path?: string): Generator<DocumentPair> {
-  let d = recordDecoder(w);
-  let index = 0;
+  const reader = new RecordReader(w, path);
   for (;;) {
-    if (d.pos >= w.length) {
-      if (w.eof) return;
-      w.advance(d.pos);
-      d = recordDecoder(w);
-      continue;
-    }
-    const offset = d.pos;
-    let record: unknown;
-    try {
-      record = d.decode();
-    } catch (e) {
-      if (e instanceof TruncatedInput) {
-        if (!w.eof) {
-          w.advance(offset);
-          d = recordDecoder(w);
-          continue;
-        }
-        throw truncated(path, w.base + offset, index);
+    const record = reader.next(decodeRecord);
+    if (record === END_OF_INPUT) return;
+    yield record;
+  }
+}
+
+function decodeRecord(d: MsgpackDecoder, reader: RecordReader): DocumentPair {
+  const record = d.decode();
+  if (!Array.isArray(record)) throw badRecord(reader.path, reader.at, reader.index, `found ${record === null ? "nil" : typeof record}`);
+  if (
+    record.length !== 2 ||
+    typeof record[0] !== "string" ||
+    record[1] === null ||
+    typeof record[1] !== "object" ||
+    Array.isArray(record[1])
+  ) {
+    throw badRecord(reader.path, reader.at, reader.index, `found an array of ${record.length}`);
+  }
+  return record as unknown as DocumentPair;
+}
+
+/** What {@link RecordReader.next} returns at the end of the input. */
+export const END_OF_INPUT: unique symbol = Symbol("end of input");
+
+/**
+ * The one sliding-window record loop of every reader (all records decoded, the indexer, the columnar run loader and
+ * its lazy pages): {@link next} hands the decoder, at the first byte of the next record, to a visitor that consumes
+ * exactly that record. A record cut by the window's edge (`TruncatedInput` while more input follows) is handed over
+ * again once the window has moved on (so a visitor must not change state before it has read all it needs); at the
+ * end of the input it is `DOCS_MSGPACK_TRUNCATED`. Other coded errors get the file, record index and byte offset.
+ */
+export class RecordReader {
+  private d: MsgpackDecoder;
+  /** Index of the record being read (records handed over so far). */
+  index = 0;
+  /** Window offset of the record being read. */
+  private offset = 0;
+
+  constructor(
+    readonly w: RecordWindows,
+    readonly path: string | undefined,
+    firstIndex = 0,
+  ) {
+    this.d = recordDecoder(w);
+    this.index = firstIndex;
+  }
+
+  /** File offset of the record being read. */
+  get at(): number {
+    return this.w.base + this.offset;
+  }
+
+  /** File offset of the next record (after {@link next} returned). */
+  get position(): number {
+    return this.w.base + this.d.pos;
+  }
+
+  /**
+   * Called by a visitor that goes on to read more records in the same call: the record it has just read (ending at
+   * the cursor) is done, so a later record cut by the window's edge is handed over again from the cursor, not from
+   * the first record of the call. A visitor that returns right after a commit, having read nothing more, has its
+   * records counted already.
+   */
+  commit(d: MsgpackDecoder): void {
+    this.offset = d.pos;
+    this.index++;
+  }
+
+  /** `visit(decoder)` for the next record (or more, see {@link commit}), or {@link END_OF_INPUT}. */
+  next<T>(visit: (d: MsgpackDecoder, reader: RecordReader) => T): T | typeof END_OF_INPUT {
+    const w = this.w;
+    for (;;) {
+      const d = this.d;
+      if (d.pos >= w.length) {
+        if (w.eof) return END_OF_INPUT;
+        w.advance(d.pos);
+        this.d = recordDecoder(w);
+        continue;
       }
-      throw inRecord(e, path, w.base + offset, index);
+      this.offset = d.pos;
+      try {
+        const out = visit(d, this);
+        // (Nothing read since a commit: the visitor's records were all counted there.)
+        if (d.pos !== this.offset) this.index++;
+        return out;
+      } catch (e) {
+        if (e instanceof TruncatedInput) {
+          if (!w.eof) {
+            // The record runs past the window: keep its bytes, read on and hand it over again.
+            w.advance(this.offset);
+            this.d = recordDecoder(w);
+            continue;
+          }
+          throw truncated(this.path, this.at, this.index);
+        }
+        throw inRecord(e, this.path, this.at, this.index);
+      }
     }
-    if (!Array.isArray(record)) throw badRecord(path, w.base + offset, index, `found ${record === null ? "nil" : typeof record}`);
-    if (
-      record.length !== 2 ||
-      typeof record[0] !== "string" ||
-      record[1] === null ||
-      typeof record[1] !== "object" ||
-      Array.isArray(record[1])
-    ) {
-      throw badRecord(path, w.base + offset, index, `found an array of ${record.length}`);
-    }
-    yield record as unknown as DocumentPair;
-    index++;
   }
 }
 

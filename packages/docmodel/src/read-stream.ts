@@ -2,6 +2,7 @@ import type { DataKey, EventDescriptor, EventPage } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import type { FillOptions } from "./filler.js";
 import { unfilledKeys } from "./filler.js";
+import { isLazyPage, lazyPageKeys, pageRows, readCoalescedColumns, readCoalescedSeqs, readCoalescedUids } from "./lazy-pages.js";
 import { NdArray, type NumericArray, dtypeOfTypedArray, isTypedArray } from "./ndarray.js";
 import { COALESCED_PAGES, columnRow, eventFromPage } from "./pages.js";
 import { PyBytes, PyComplex } from "./python-values.js";
@@ -83,7 +84,7 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
   // Fast path: one descriptor with events whose pages hold typed-array or whole-column N-d columns (pages
   // coalesced by the msgpack loader, ingestors writing NdArray columns) are concatenated directly instead of
   // row by row.
-  const eventful = descriptors.filter((d) => (run.eventPages.get(d.uid) ?? []).some((p) => p.seq_num.length > 0));
+  const eventful = descriptors.filter((d) => (run.eventPages.get(d.uid) ?? []).some((p) => pageRows(p) > 0));
   const typedKeys = new Set<string>();
   const typedParts: Record<string, NumericArray[]> = {};
   const typedInfo: Record<string, { dtype: string; rowShape: number[] }> = {};
@@ -91,15 +92,15 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
   let plainNumbers = false;
   if (eventful.length === 1) {
     const d = eventful[0] as EventDescriptor;
-    const pages = (run.eventPages.get(d.uid) ?? []).filter((p) => p.seq_num.length > 0);
+    const pages = (run.eventPages.get(d.uid) ?? []).filter((p) => pageRows(p) > 0);
     plainNumbers = pages.every((p) => COALESCED_PAGES.has(p));
     const canFill = filler && sub === "data" && pages.some((p) => pageNeedsFill(p, d));
     if (!canFill) {
       for (const k of keys) {
-        const info = typedColumnInfo((pages[0]?.[sub] as Record<string, unknown> | undefined)?.[k]);
+        const info = pageColumnInfo(pages[0] as EventPage, sub, k);
         if (!info) continue;
         const same = pages.every((p) => {
-          const other = typedColumnInfo((p[sub] as Record<string, unknown>)[k]);
+          const other = pageColumnInfo(p, sub, k);
           return (
             other !== undefined &&
             other.dtype === info.dtype &&
@@ -114,6 +115,36 @@ export function readStreamColumns(run: BlueskyRun, stream: string, options: Read
           typedInfo[k] = { dtype: info.dtype, rowShape: info.rowShape };
         }
       }
+    }
+  }
+
+  // Pages the msgpack loader left in their file (lazy pages): when every wanted column is such a typed column, read
+  // just those columns and `time` from the file into the result (no page is read whole, nothing is copied again);
+  // `seq_num` and `uid` are made when first asked for.
+  if (eventful.length === 1 && configNames.length === 0 && keys.every((k) => typedKeys.has(k))) {
+    const pages = (run.eventPages.get((eventful[0] as EventDescriptor).uid) ?? []).filter((p) => pageRows(p) > 0);
+    if (pages.some(isLazyPage) && keys.every((k) => (typedInfo[k] as { dtype: string }).dtype === "<f8")) {
+      const { time, columns: values } = readCoalescedColumns(pages, sub, keys);
+      const columns: Record<string, StreamColumn> = {};
+      const eventDims = new DimCounter();
+      keys.forEach((k, j) => {
+        const dk = sub === "data" ? first.data_keys[k] : ({ dtype: "number", shape: [], source: "" } as DataKey);
+        const col = typedColumn(
+          [values[j] as Float64Array],
+          time.length,
+          dk,
+          typedInfo[k] as { dtype: string; rowShape: number[] },
+          plainNumbers,
+          true,
+        );
+        col.dims = eventDims.dims(dk, col.shape.length - 1, col.dims);
+        columns[k] = col;
+      });
+      const out = { length: time.length, time } as StreamColumns;
+      lazyField(out, "seq_num", () => readCoalescedSeqs(pages));
+      lazyField(out, "uid", () => readCoalescedUids(pages));
+      out.columns = columns;
+      return out;
     }
   }
 
@@ -209,6 +240,40 @@ function concatRows<T>(parts: ArrayLike<T>[]): T[] {
   return out;
 }
 
+/**
+ * {@link typedColumnInfo} of column `k` of `sub` of a page; a lazy page's columns are float64 scalars (known without
+ * reading the page).
+ */
+function pageColumnInfo(
+  page: EventPage,
+  sub: "data" | "timestamps",
+  k: string,
+): { dtype: string; ctor: unknown; rowShape: number[] } | undefined {
+  const lazyKeys = lazyPageKeys(page, sub);
+  if (lazyKeys !== undefined) return lazyKeys.includes(k) ? { dtype: "<f8", ctor: Float64Array, rowShape: [] } : undefined;
+  return typedColumnInfo((page[sub] as Record<string, unknown> | undefined)?.[k]);
+}
+
+/**
+ * Define `key` of `o` as an enumerable property whose value `make()` gives when it is first read (then kept as a
+ * plain data property; assigning to it first replaces it without making it).
+ */
+function lazyField(o: object, key: string, make: () => unknown): void {
+  const define = (value: unknown): void => {
+    Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+  };
+  Object.defineProperty(o, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const value = make();
+      define(value);
+      return value;
+    },
+    set: define,
+  });
+}
+
 /** dtype, element constructor and per-row shape of a typed or whole-column N-d page column (else undefined). */
 function typedColumnInfo(col: unknown): { dtype: string; ctor: unknown; rowShape: number[] } | undefined {
   if (col instanceof NdArray) {
@@ -230,15 +295,21 @@ function typedColumn(
   dk: DataKey | undefined,
   info: { dtype: string; rowShape: number[] },
   plainNumbers = false,
+  owned = false,
 ): StreamColumn {
   const first = parts[0] as NumericArray;
   const Ctor = first.constructor as new (n: number) => NumericArray;
   const width = info.rowShape.reduce((a, b) => a * b, 1);
-  let data = new Ctor(n * width);
-  let offset = 0;
-  for (const p of parts) {
-    data.set(p as never, offset);
-    offset += p.length;
+  let data: NumericArray;
+  // `owned`: one part made for this result, used as it is.
+  if (owned && parts.length === 1 && first.length === n * width) data = first;
+  else {
+    data = new Ctor(n * width);
+    let offset = 0;
+    for (const p of parts) {
+      data.set(p as never, offset);
+      offset += p.length;
+    }
   }
   let dtype = info.dtype;
   const wholeToInt = dk?.dtype === "integer" || (plainNumbers && dk?.dtype !== "number");

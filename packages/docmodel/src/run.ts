@@ -12,6 +12,7 @@ import type {
 } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import { type FillOptions, Filler, unfilledKeys } from "./filler.js";
+import { isLazyPage, pageContent, pageRows } from "./lazy-pages.js";
 import { COALESCED_PAGES, eventFromPage, packDatumPage, packEventPage, unpackDatumPage } from "./pages.js";
 import { type ReadOptions, type StreamColumns, readStreamColumns } from "./read-stream.js";
 import { checkStructure } from "./structure.js";
@@ -31,7 +32,7 @@ export class RunStream {
   /** Number of events in the stream. */
   get eventCount(): number {
     let n = 0;
-    for (const d of this.descriptors) for (const p of this.run.eventPages.get(d.uid) ?? []) n += p.seq_num.length;
+    for (const d of this.descriptors) for (const p of this.run.eventPages.get(d.uid) ?? []) n += pageRows(p);
     return n;
   }
 
@@ -155,6 +156,20 @@ export class BlueskyRun {
     }
   }
 
+  /**
+   * Add a page the msgpack loader built (a coalesced page whose values are read from its file when used): its
+   * structure is right by construction, so it is not checked (which would read it).
+   * @internal
+   */
+  addCoalesced(page: EventPage): void {
+    if (!isLazyPage(page)) {
+      this.add(["event_page", page]);
+      return;
+    }
+    this.records.push(["event_page", page]);
+    this.pagesOf(page.descriptor).push(page);
+  }
+
   private pagesOf(descriptorUid: string): EventPage[] {
     let pages = this.eventPages.get(descriptorUid);
     if (!pages) this.eventPages.set(descriptorUid, (pages = []));
@@ -273,7 +288,9 @@ export class BlueskyRun {
   *documents(): Generator<DocumentPair> {
     for (const pair of this.records) {
       if (pair[0] === "event_page" && COALESCED_PAGES.has(pair[1])) {
-        for (let i = 0; i < pair[1].seq_num.length; i++) yield ["event", eventFromPage(pair[1], i)];
+        // A page read from its file is read for this pass only (not kept).
+        const page = pageContent(pair[1]);
+        for (let i = 0; i < page.seq_num.length; i++) yield ["event", eventFromPage(page, i)];
       } else yield pair;
     }
   }

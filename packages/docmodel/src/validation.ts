@@ -1,22 +1,19 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ValidateFunction } from "ajv";
 import type { DocumentName } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import { EVENT_MODEL_SCHEMAS } from "./event-model-schemas.js";
+import * as VALIDATORS from "./event-model-validators.js";
 import { NdArray, isTypedArray, toPlain } from "./ndarray.js";
 
-let ajv: Ajv2020 | undefined;
-const validators = new Map<string, ValidateFunction>();
+/**
+ * The schemas' validators, compiled ahead of time by Ajv's standalone code generation
+ * (`scripts/embed-validators.mjs`; same errors as compiling them with Ajv here, without loading Ajv).
+ */
+const validators = VALIDATORS as unknown as Readonly<Record<string, ValidateFunction>>;
 
 function validatorFor(name: string): ValidateFunction {
-  let v = validators.get(name);
-  if (v) return v;
-  const schema = EVENT_MODEL_SCHEMAS[name];
-  if (!schema) throw new DocModelError("DOCS_BAD_ARGUMENT", `docmodel: unknown document name ${JSON.stringify(name)}`);
-  ajv ??= new Ajv2020({ strict: false, allErrors: false });
-  v = ajv.compile(schema);
-  validators.set(name, v);
-  return v;
+  if (!Object.hasOwn(validators, name))
+    throw new DocModelError("DOCS_BAD_ARGUMENT", `docmodel: unknown document name ${JSON.stringify(name)}`);
+  return validators[name] as ValidateFunction;
 }
 
 /**

@@ -6,7 +6,7 @@
  * edge — gives the same `read()` columns and the same Events as loading the library's object decode of the same
  * bytes. A cut file gives the same coded error (code, byte offset, record index) whole and in windows.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bytesSource } from "@daqkit/io";
@@ -24,9 +24,10 @@ import {
   loadMsgpackRunBytes,
   loadRunSync,
 } from "../src/index.js";
+import { isLazyPage, pageRows } from "../src/lazy-pages.js";
 import { RecordWindows } from "../src/msgpack/windows.js";
 import { decodeRecordWindows } from "../src/msgpack-records.js";
-import { PAGE_ROWS, loadMsgpackRunSource } from "../src/msgpack-run-loader.js";
+import { PAGE_ROWS, type ReopenableSource, loadMsgpackRunSource } from "../src/msgpack-run-loader.js";
 import { indexMsgpackFile, loadMsgpackRun, readMsgpackFile } from "../src/node.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "daqkit-docmodel-columnar-"));
@@ -223,6 +224,21 @@ function windowed(bytes: Uint8Array, windowBytes: number): BlueskyRun {
   return loadMsgpackRunSource(bytesSource(bytes, "run.msgpack") as never, "run.msgpack", windowBytes);
 }
 
+/** Opens of the re-openable source of {@link lazyWindowed} runs (their pages are read again from it when used). */
+let reopened = 0;
+
+/** {@link windowed} with a re-openable source: pages of float64 events are read from it when used (lazy pages). */
+function lazyWindowed(bytes: Uint8Array, windowBytes: number): BlueskyRun {
+  const reopen: ReopenableSource = {
+    path: "run.msgpack",
+    open: () => {
+      reopened++;
+      return { source: bytesSource(bytes, "run.msgpack") as never, close: () => {} };
+    },
+  };
+  return loadMsgpackRunSource(bytesSource(bytes, "run.msgpack") as never, "run.msgpack", windowBytes, reopen);
+}
+
 describe("columnar msgpack loader (issue 17)", () => {
   it("equals the library's object decode on random runs, whole and in tiny windows", () => {
     fc.assert(
@@ -232,10 +248,13 @@ describe("columnar msgpack loader (issue 17)", () => {
           const expected = observe(() => libraryRun(bytes));
           expect(observe(() => loadMsgpackRunBytes(bytes))).toEqual(expected);
           expect(observe(() => windowed(bytes, windowBytes))).toEqual(expected);
+          expect(observe(() => lazyWindowed(bytes, windowBytes))).toEqual(expected);
         }
       }),
       { numRuns: scaled(150) },
     );
+    // Some runs had lazy pages (read again from their source).
+    expect(reopened).toBeGreaterThan(0);
   });
 
   it("re-exports what it read byte for byte (suitcase layout), also from windows", () => {
@@ -243,6 +262,7 @@ describe("columnar msgpack loader (issue 17)", () => {
       fc.property(runSpec, fc.integer({ min: 1, max: 97 }), (spec, windowBytes) => {
         const bytes = encodeMsgpackRun(documents(spec));
         expect(sameBytes(encodeMsgpackRun(windowed(bytes, windowBytes).documents()), bytes)).toBe(true);
+        expect(sameBytes(encodeMsgpackRun(lazyWindowed(bytes, windowBytes).documents()), bytes)).toBe(true);
         expect([...decodeRecordWindows(new RecordWindows(bytesSource(bytes) as never, windowBytes))]).toEqual([
           ...decodeMsgpackRecords(bytes),
         ]);
@@ -258,6 +278,7 @@ describe("columnar msgpack loader (issue 17)", () => {
         const cut = bytes.subarray(0, Math.floor(where * bytes.length));
         const whole = observe(() => loadMsgpackRunBytes(cut));
         expect(observe(() => windowed(cut, windowBytes))).toEqual(whole);
+        expect(observe(() => lazyWindowed(cut, windowBytes))).toEqual(whole);
       }),
       { numRuns: scaled(150) },
     );
@@ -279,17 +300,96 @@ describe("columnar msgpack loader (issue 17)", () => {
       ]);
     }
     const bytes = encodeMsgpackRun(pairs);
-    const run = windowed(bytes, 4096);
-    expect(run.eventPages.get("d")?.map((p) => p.seq_num.length)).toEqual([PAGE_ROWS, 1234]);
-    const cols = run.stream("primary").read();
-    expect(cols.length).toBe(n);
-    const x = cols.columns.x?.data as Float64Array;
-    expect(x).toBeInstanceOf(Float64Array);
-    expect(x.every((v, i) => v === i * 0.25) && x.length === n).toBe(true);
-    expect(cols.seq_num.every((v, i) => v === i + 1) && cols.seq_num.length === n).toBe(true);
-    expect(cols.uid[n - 1]).toBe(`u${n - 1}`);
-    expect(cols.time[PAGE_ROWS]).toBe(1 + PAGE_ROWS / 8);
-    expect(sameBytes(encodeMsgpackRun(run.documents()), bytes)).toBe(true);
+    for (const load of [windowed, lazyWindowed]) {
+      const run = load(bytes, 4096);
+      expect(run.eventPages.get("d")?.map(pageRows)).toEqual([PAGE_ROWS, 1234]);
+      expect(run.stream("primary").eventCount).toBe(n);
+      const cols = run.stream("primary").read();
+      expect(cols.length).toBe(n);
+      const x = cols.columns.x?.data as Float64Array;
+      expect(x).toBeInstanceOf(Float64Array);
+      expect(x.every((v, i) => v === i * 0.25) && x.length === n).toBe(true);
+      expect(cols.seq_num.every((v, i) => v === i + 1) && cols.seq_num.length === n).toBe(true);
+      expect(cols.uid[n - 1]).toBe(`u${n - 1}`);
+      expect(cols.time[PAGE_ROWS]).toBe(1 + PAGE_ROWS / 8);
+      expect(sameBytes(encodeMsgpackRun(run.documents()), bytes)).toBe(true);
+      // documents() reads lazy pages for its pass only: they stay lazy.
+      expect(run.eventPages.get("d")?.map(isLazyPage)).toEqual(load === lazyWindowed ? [true, true] : [false, false]);
+    }
+  });
+
+  it("a file's float64 event pages stay in the file until used: the same run, read() and Events; a changed file is refused", () => {
+    const n = 3000;
+    const pairs: DocumentPair[] = [
+      ["start", { uid: "lazy-run", time: 1 }],
+      [
+        "descriptor",
+        {
+          uid: "d",
+          run_start: "lazy-run",
+          time: 1,
+          name: "primary",
+          data_keys: { x: { dtype: "number", shape: [], source: "s" }, y: { dtype: "number", shape: [], source: "s" } },
+        },
+      ],
+      [
+        "descriptor",
+        { uid: "b", run_start: "lazy-run", time: 1, name: "baseline", data_keys: { s: { dtype: "string", shape: [], source: "s" } } },
+      ],
+    ];
+    for (let i = 0; i < n; i++) {
+      // seq nums with a gap half way (kept as a list, not as first + i); a uid with non-ASCII characters.
+      const seq = i < n / 2 ? i + 1 : i + 5;
+      const uid = i === 7 ? "ü-7" : `uid-${i}-0123456789abcdef0123456789`;
+      pairs.push([
+        "event",
+        { uid, time: 1 + i, seq_num: seq, descriptor: "d", filled: {}, data: { x: i / 3, y: -i }, timestamps: { x: i, y: 2 * i } },
+      ]);
+      if (i % 1000 === 0)
+        pairs.push([
+          "event",
+          { uid: `b${i}`, time: 1 + i, seq_num: 1 + i / 1000, descriptor: "b", filled: {}, data: { s: "z" }, timestamps: { s: i } },
+        ]);
+    }
+    pairs.push(["stop", { uid: "stop", run_start: "lazy-run", time: 99, exit_status: "success" }]);
+    const bytes = encodeMsgpackRun(pairs);
+    const path = join(tmp, "lazy-run.msgpack");
+    writeFileSync(path, bytes);
+    const eager = loadMsgpackRunBytes(bytes);
+    const lazy = loadMsgpackRun(path);
+    const pages = lazy.eventPages.get("d") ?? [];
+    expect(pages.length).toBe(4);
+    expect(pages.every(isLazyPage)).toBe(true);
+    expect(lazy.stream("primary").eventCount).toBe(n);
+    for (const sub of ["data", "timestamps"] as const) {
+      for (const options of [{ sub }, { sub, include: ["y"] }, { sub, exclude: ["y"] }]) {
+        expect(lazy.stream("primary").read(options)).toEqual(eager.stream("primary").read(options));
+      }
+    }
+    expect(pages.every(isLazyPage)).toBe(true);
+    expect([...lazy.documents()]).toEqual([...eager.documents()]);
+    expect(lazy.stream("baseline").read()).toEqual(eager.stream("baseline").read());
+    expect([...lazy.canonical()]).toEqual([...eager.canonical()]);
+    // Used pages became ordinary pages, field by field as the eager loader makes them.
+    expect(lazy.eventPages.get("d")).toEqual(eager.eventPages.get("d"));
+    expect(pages.some(isLazyPage)).toBe(false);
+    expect(Object.keys(pages[0] as object)).toEqual(Object.keys(eager.eventPages.get("d")?.[0] as object));
+
+    // Changed after loading (same size, other values): reading the events is refused, naming the file.
+    const again = loadMsgpackRun(path);
+    const columns = again.stream("primary").read();
+    const changed = bytes.slice();
+    const at = Buffer.from(changed).indexOf("uid-2000-");
+    changed[at + 4] = "9".charCodeAt(0);
+    writeFileSync(path, changed);
+    utimesSync(path, new Date(), new Date(Date.now() + 5000));
+    const refused = expect.objectContaining({ code: "DOCS_FILE_UNREADABLE", path });
+    expect(() => again.stream("primary").read()).toThrow(refused);
+    expect(() => columns.uid).toThrow(refused);
+    expect(() => [...again.documents()]).toThrow(refused);
+    expect(columns.seq_num.length).toBe(n);
+    rmSync(path);
+    expect(() => again.stream("primary").read()).toThrow(refused);
   });
 
   it("file readers go through windows: same run, records and index as from bytes; a cut file names the byte in the file", () => {

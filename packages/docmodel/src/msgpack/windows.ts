@@ -24,19 +24,26 @@ export class RecordWindows {
   readonly name: string;
   private readonly source: SyncReadableSource | undefined;
 
-  constructor(input: Uint8Array | SyncReadableSource, windowBytes = WINDOW_BYTES) {
+  /**
+   * `start` / `end`: the byte range of the input to read (default all of it); offsets stay those of the input, so
+   * `base` starts at `start` and the window ends at `end` as if the input ended there.
+   */
+  constructor(input: Uint8Array | SyncReadableSource, windowBytes = WINDOW_BYTES, start = 0, end?: number) {
     if (input instanceof Uint8Array) {
-      this.bytes = input;
-      this.length = input.length;
-      this.size = input.length;
+      const stop = end ?? input.length;
+      this.bytes = start === 0 ? input : input.subarray(start, stop);
+      this.base = start;
+      this.length = stop - start;
+      this.size = stop;
       this.name = "buffer";
       this.source = undefined;
       return;
     }
     this.source = input;
-    this.size = input.size;
+    this.size = end ?? input.size;
     this.name = input.name;
-    this.bytes = new Uint8Array(Math.max(1, Math.min(windowBytes, input.size)));
+    this.base = start;
+    this.bytes = new Uint8Array(Math.max(1, Math.min(windowBytes, this.size - start)));
     this.fill();
   }
 
