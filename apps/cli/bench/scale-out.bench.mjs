@@ -266,6 +266,10 @@ async function main() {
     "trapEmax,AoE,daqenergy,timestamp",
     "--head",
     "0",
+    // One thread per process, as gen2's --workers 1: the comparison is processes, not the loader's own threads
+    // (an 81 MB input would otherwise start a worker in the one-process run).
+    "--workers",
+    "1",
     "--out",
     out,
     ...extra,
