@@ -129,9 +129,9 @@ function compileMatch(
 ): ((view: DataView, bytes: Uint8Array, p: number) => boolean) | undefined {
   const terms: string[] = [];
   // Finite, non-zero doubles (NaN and ±0 patterns are compared as int32 words): String() gives them exactly.
-  f64Offsets.forEach((o, i) => terms.push(`v.getFloat64(p + ${o}, true) === ${String(f64Words[i])}`));
-  i32Offsets.forEach((o, i) => terms.push(`v.getInt32(p + ${o}, true) === ${i32Words[i]}`));
-  byteOffsets.forEach((o, i) => terms.push(`b[p + ${o}] === ${byteValues[i]}`));
+  for (let i = 0; i < f64Offsets.length; i++) terms.push(`v.getFloat64(p + ${f64Offsets[i]}, true) === ${String(f64Words[i])}`);
+  for (let i = 0; i < i32Offsets.length; i++) terms.push(`v.getInt32(p + ${i32Offsets[i]}, true) === ${i32Words[i]}`);
+  for (let i = 0; i < byteOffsets.length; i++) terms.push(`b[p + ${byteOffsets[i]}] === ${byteValues[i]}`);
   try {
     return new Function("v", "b", "p", `return ${terms.length > 0 ? terms.join(" && ") : "true"};`) as (
       view: DataView,
