@@ -103,29 +103,55 @@ export function complexRepr(real: number, imag: number): string {
   return `(${pyFloatRepr(real)}${signed}j)`;
 }
 
-// Marks live on the container itself, under a non-enumerable symbol: invisible to `Object.keys`, `for…in`,
-// JSON, spreading and structured clone, and far cheaper than a WeakMap entry per container (a WeakMap of a
-// million event pages' columns cost 2.4× the decode in GC). One key is stored as itself, more as a Set.
-const WIRE_FLOATS = Symbol("daqkit.wireFloats");
-type Marked = { [WIRE_FLOATS]?: string | number | Set<string | number> };
+// Marks live on the container itself, in a private class field stamped onto it (a base constructor that returns
+// the given object lets a subclass add its private field to any object): invisible to `Object.keys`, `for…in`,
+// symbols, JSON, spreading, structured clone and deep-equality checks, and a plain property store for V8. A WeakMap
+// entry per container cost 2.4× the whole decode in GC on a million event pages; `Object.defineProperty` of a
+// non-enumerable symbol still ~25 % of it. One key is stored as itself, more as a Set.
+class StampTarget {
+  constructor(target: object) {
+    // biome-ignore lint/correctness/noConstructorReturn: returning the target is what stamps the private field onto it
+    return target;
+  }
+}
+
+class WireFloatMarks extends StampTarget {
+  #keys: string | number | Set<string | number>;
+
+  private constructor(target: object, key: string | number) {
+    super(target);
+    this.#keys = key;
+  }
+
+  static mark(container: object, key: string | number): void {
+    if (!(#keys in container)) {
+      new WireFloatMarks(container, key);
+      return;
+    }
+    const c = container as WireFloatMarks;
+    const m = c.#keys;
+    if (m instanceof Set) m.add(key);
+    else if (m !== key) c.#keys = new Set([m, key]);
+  }
+
+  static keys(container: object): string | number | Set<string | number> | undefined {
+    return #keys in container ? (container as WireFloatMarks).#keys : undefined;
+  }
+}
 
 /** Record that `container[key]` held an integral number written as a msgpack float. */
 export function markWireFloat(container: object, key: string | number): void {
-  const c = container as Marked;
-  const m = c[WIRE_FLOATS];
-  if (m === undefined) Object.defineProperty(c, WIRE_FLOATS, { value: key, writable: true });
-  else if (m instanceof Set) m.add(key);
-  else if (m !== key) c[WIRE_FLOATS] = new Set([m, key]);
+  WireFloatMarks.mark(container, key);
 }
 
 /** Did `container[key]` hold an integral number written as a msgpack float when it was decoded? */
 export function isWireFloat(container: object, key: string | number): boolean {
-  const m = (container as Marked)[WIRE_FLOATS];
+  const m = WireFloatMarks.keys(container);
   return m === key || (m instanceof Set && m.has(key));
 }
 
 /** The keys / indices of `container` that were integral floats on the wire (undefined: none). */
 export function wireFloatKeys(container: object): ReadonlySet<string | number> | undefined {
-  const m = (container as Marked)[WIRE_FLOATS];
+  const m = WireFloatMarks.keys(container);
   return m === undefined ? undefined : m instanceof Set ? m : new Set([m]);
 }
