@@ -4,7 +4,10 @@ import { type CycleRequest, serveCycleRequest, type WarmUpRequest } from "./para
 
 // The snapshots name host paths: opened with @daqkit/lh5/node. The warm-up job imports it and starts
 // h5wasm once, before the worker takes its first cycle.
-const lh5 = () => import("@daqkit/lh5/node");
+// Imported once: an `import()` per opened file costs a module-loader round trip each time (a message to the hooks
+// thread when module hooks are registered) — and the worker opens every file of its cycles.
+let lh5Module: Promise<typeof import("@daqkit/lh5/node")> | undefined;
+const lh5 = () => (lh5Module ??= import("@daqkit/lh5/node"));
 void serveNodeJobs((req: CycleRequest | WarmUpRequest) =>
   serveCycleRequest(
     req,
