@@ -1,3 +1,4 @@
+import { lazyModule } from "@daqkit/io";
 /**
  * The one place `@daqkit/filedb` opens LH5 files (tier files): every reader goes through
  * {@link openLh5File} and {@link openLh5FileLinks}. A file is an entry of an `@daqkit/io` directory
@@ -11,7 +12,6 @@ import type { ByteSource, DirectorySource } from "@daqkit/io";
 import type { Lh5File } from "@daqkit/lh5";
 import { FileDbError } from "./errors.js";
 import type { FileDbHost } from "./file-host.js";
-import { lazyModule } from "./lazy-import.js";
 
 /** `@daqkit/lh5`, imported on the first LH5 open (never by scans and queries), then kept. */
 const lh5Main = lazyModule(() => import("@daqkit/lh5"));

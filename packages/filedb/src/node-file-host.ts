@@ -1,8 +1,8 @@
+import { lazyModule } from "@daqkit/io";
 /** The local file system as a {@link FileDbHost} (Node). */
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { FileDbHost } from "./file-host.js";
-import { lazyModule } from "./lazy-import.js";
 import { statIfExists, statSizes } from "./stat-files.js";
 import { walkFiles } from "./walk.js";
 

@@ -1,7 +1,7 @@
 /**
  * The one map between typed arrays and numpy type strings (platform-neutral, no apache-arrow: this
  * module is part of `@daqkit/io`'s main entry, which packages without Arrow output import too).
- * The Arrow side of the map is in `arrow-map.ts` (`@daqkit/io/arrow`).
+ * The Arrow side of the map is in `arrow.ts` (`@daqkit/io/arrow`).
  * Float16 has no typed array in every runtime: its values travel as raw bits in a `Uint16Array`
  * (numpy `<f2`, Arrow `Float16`), which is also how apache-arrow stores them.
  */

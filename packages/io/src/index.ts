@@ -95,6 +95,8 @@ export {
   numpyTypestrOfTypedArray,
   typedArrayConstructorOfNumpy,
 } from "./arrow-types.js";
+/** A module (or any async value) loaded on first use and kept; a failed load is tried again. */
+export { type LazyModule, lazyModule } from "./lazy-module.js";
 /** HDF5 metadata checksum (Jenkins lookup3), shared by the HDF5 format packages. */
 export { lookup3 } from "./lookup3.js";
 /** Fixed-bin 1-D histograms (shared by every format package's binning and the viewer). */

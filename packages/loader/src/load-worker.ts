@@ -1,4 +1,5 @@
 // Worker thread of the parallel loader (Node): builds and loads one cycle per job of @daqkit/io's WorkerPool.
+import { lazyModule } from "@daqkit/io";
 import { loadH5RuntimeNode, serveNodeJobs } from "@daqkit/io/node";
 import { type CycleRequest, serveCycleRequest, type WarmUpRequest } from "./parallel.js";
 
@@ -6,8 +7,8 @@ import { type CycleRequest, serveCycleRequest, type WarmUpRequest } from "./para
 // h5wasm once, before the worker takes its first cycle.
 // Imported once: an `import()` per opened file costs a module-loader round trip each time (a message to the hooks
 // thread when module hooks are registered) — and the worker opens every file of its cycles.
-let lh5Module: Promise<typeof import("@daqkit/lh5/node")> | undefined;
-const lh5 = () => (lh5Module ??= import("@daqkit/lh5/node"));
+const lh5Node = lazyModule(() => import("@daqkit/lh5/node"));
+const lh5 = () => lh5Node.load();
 void serveNodeJobs((req: CycleRequest | WarmUpRequest) =>
   serveCycleRequest(
     req,

@@ -1,3 +1,4 @@
+import { lazyModule } from "@daqkit/io";
 /**
  * Chunk compressors as strax uses them (spec runs.md §9.3–§9.5): blosc (blosclz, no shuffle),
  * zstd, lz4 (LZ4 *frame*), bz2. Libraries are loaded lazily on first use.
@@ -22,15 +23,10 @@ interface NumcodecsCodec {
   decode(data: Uint8Array): Promise<Uint8Array>;
 }
 
+/** `lazyModule(load).load`: loaded on first use and kept (a failed load is tried again). */
 function memo<T>(load: () => Promise<T>): () => Promise<T> {
-  let promise: Promise<T> | undefined;
-  return () => {
-    promise ??= load().catch((error: unknown) => {
-      promise = undefined;
-      throw error;
-    });
-    return promise;
-  };
+  const lazy = lazyModule(load);
+  return () => lazy.load();
 }
 
 const loadBlosc = memo(async (): Promise<NumcodecsCodec> => {

@@ -2,8 +2,8 @@
  * A module imported on first use and then kept: `import()` per call costs a module-loader round
  * trip every time (a resolve, a job lookup, a promise), and with module customization hooks
  * registered (`module.register`: test runners, TypeScript loaders, `pnpm bench --baseline`'s
- * resolve hook) a message to the hooks thread and back — per call. The table/column scan opens
- * every tier file, so it must not import per file.
+ * resolve hook) a message to the hooks thread and back — per call. Code that imports per file or
+ * per chunk (the FileDB table scan, the loader's workers, strax codecs) keeps the module instead.
  */
 export interface LazyModule<T> {
   /** The module once loaded, else undefined (callers then `await load()`). */
