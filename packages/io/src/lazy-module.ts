@@ -12,7 +12,7 @@ export interface LazyModule<T> {
   load(): Promise<T>;
 }
 
-/** A {@link LazyModule} over `importer` (e.g. `() => import("@daqkit/lh5")`). */
+/** A {@link LazyModule} over `importer` (e.g. `() => import("apache-arrow")`). */
 export function lazyModule<T>(importer: () => Promise<T>): LazyModule<T> {
   let loaded: T | undefined;
   let loading: Promise<T> | undefined;
