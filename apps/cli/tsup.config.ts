@@ -4,6 +4,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "tsup";
+// @ts-expect-error: a plain .mjs script without types
+import { writeThirdPartyNotices } from "../../scripts/third-party-notices.mjs";
 
 /** The built viewer (apps/viewer, built before the CLI by turbo) ships inside the CLI as dist/viewer/ (`daqkit view`). */
 const VIEWER_DIST = new URL("../viewer/dist/", import.meta.url);
@@ -43,6 +45,7 @@ export default defineConfig({
   },
   format: ["esm"],
   dts: false,
+  metafile: true,
   sourcemap: true,
   clean: true,
   target: "node20",
@@ -65,6 +68,16 @@ export default defineConfig({
       await cp(VIEWER_DIST, CLI_VIEWER, { recursive: true, filter: (source) => !String(source).endsWith(".map") });
     }
     await cp(packageFile("@daqkit/io/dist/h5wasm-plugins"), join(DIST, "h5wasm-plugins"), { recursive: true });
+    // the code of other packages bundled into dist/ carries their notices (scripts/third-party-notices.mjs)
+    const metafile = join(DIST, "metafile-esm.json");
+    const { inputs } = JSON.parse(await readFile(metafile, "utf8")) as { inputs: Record<string, unknown> };
+    await rm(metafile, { force: true });
+    writeThirdPartyNotices({
+      inputs: Object.keys(inputs),
+      base: fileURLToPath(new URL(".", import.meta.url)),
+      out: join(DIST, "THIRD-PARTY-NOTICES.md"),
+      what: "The CLI's dist/",
+    });
     // Every file the bundled code opens relative to itself must be in dist/: fail the build, not a later run.
     for (const name of await readdir(DIST)) {
       if (!name.endsWith(".js")) continue;

@@ -3,6 +3,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
+// @ts-expect-error: a plain .mjs script without types
+import { writeThirdPartyNotices } from "../../scripts/third-party-notices.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The plugins `loadH5Runtime` installs by default (io's DEFAULT_PLUGINS). */
@@ -46,13 +48,48 @@ function h5wasmPlugins(): Plugin {
   };
 }
 
+/**
+ * The app bundles React, h5web and the other libraries it uses, and their licences require their notices to
+ * travel with it: every module id of the app's build and of its workers' builds is collected, and
+ * dist/THIRD-PARTY-NOTICES.md is written from them (scripts/third-party-notices.mjs).
+ */
+const bundledModules = new Set<string>();
+function collectModules(): Plugin {
+  return {
+    name: "daqkit-collect-modules",
+    generateBundle(_options, bundle) {
+      for (const chunk of Object.values(bundle))
+        if (chunk.type === "chunk") for (const id of Object.keys(chunk.modules)) bundledModules.add(id);
+    },
+  };
+}
+function thirdPartyNotices(): Plugin {
+  let outDir = join(here, "dist");
+  return {
+    ...collectModules(),
+    name: "daqkit-third-party-notices",
+    apply: "build",
+    configResolved(config) {
+      outDir = config.build.outDir.startsWith("/") ? config.build.outDir : join(config.root, config.build.outDir);
+    },
+    writeBundle() {
+      writeThirdPartyNotices({
+        inputs: bundledModules,
+        base: here,
+        out: join(outDir, "THIRD-PARTY-NOTICES.md"),
+        what: "The daqkit viewer app",
+      });
+    },
+  };
+}
+
 // Our packages' sources (the `@daqkit/source` condition), as vitest and the browser tests use them.
 const conditions = ["@daqkit/source", "browser", "module", "import", "development|production"];
 
 export default defineConfig({
   base: "./",
-  plugins: [react(), h5wasmPlugins()],
+  plugins: [react(), h5wasmPlugins(), thirdPartyNotices()],
   resolve: { conditions },
-  worker: { format: "es" },
+  worker: { format: "es", plugins: () => [collectModules()] },
   build: { outDir: "dist", emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 8000 },
 });
