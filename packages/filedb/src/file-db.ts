@@ -14,7 +14,7 @@ import { emptyState, type FileDbState, statusBitOf, type TableId, tableIdTypeOf,
 import { type FileDbHost, listingFileHost, normalizeRelative } from "./file-host.js";
 import { type Lh5Location, openLh5File } from "./lh5-access.js";
 import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
-import { compileTemplate, type TemplateValue } from "./template.js";
+import { compileTemplate, suffixSwap, type TemplateValue } from "./template.js";
 
 export type { FileDbState, TableId } from "./state.js";
 
@@ -437,6 +437,10 @@ export class FileDb {
     // With only plain string fields, formatting the parsed values gives back the parsed text itself
     // (each field's text between the same literals), so the lowest tier's name is the candidate.
     const verbatim = template.fields.every((f) => f.type === "s" && f.width === 0);
+    // A tier whose template differs from the lowest tier's only after the last field
+    // (`…-tier_raw.lh5` → `…-tier_dsp.lh5`) gets the lowest tier's name with that suffix swapped:
+    // a slice and one concatenation instead of formatting all fields again.
+    const swaps = otherTemplates.map((t) => (verbatim ? suffixSwap(template, t) : undefined));
     for (const dir of scanDirs) {
       const prefix = relativeBelow(root, dir) ?? dir;
       this.#host.walkFiles(dir, (relativeDir, name) => {
@@ -453,7 +457,10 @@ export class FileDb {
         known.add(lowFile);
         for (let k = 0; k < keyCols.length; k++) keyCols[k]!.push(values[keyNames[k]!]!);
         fileCols[0]!.push(lowFile);
-        for (let i = 1; i < fileCols.length; i++) fileCols[i]!.push(otherTemplates[i]!.format(values));
+        for (let i = 1; i < fileCols.length; i++) {
+          const swap = swaps[i];
+          fileCols[i]!.push(swap ? lowFile.slice(0, lowFile.length - swap.cut) + swap.append : otherTemplates[i]!.format(values));
+        }
         for (const col of sizeCols) col.push(0);
         s.status.push(0);
         for (const col of tableCols) col.push(null);

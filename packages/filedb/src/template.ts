@@ -37,6 +37,8 @@ export interface Template {
   readonly fields: readonly TemplateField[];
   /** Distinct field names in order of first appearance. */
   readonly names: readonly string[];
+  /** The literal text before, between and after the placeholders (`fields.length + 1` entries, `{{` unescaped). */
+  readonly literals: readonly string[];
   /**
    * Format values into a string (Python `str.format` semantics for the supported specs).
    * @throws FileDbError `FILEDB_BAD_TEMPLATE` when a field has no value or a `d` field gets a non-integer.
@@ -240,6 +242,7 @@ export function compileTemplate(text: string): Template {
     text,
     fields,
     names,
+    literals,
     format(values) {
       if (simple) {
         // Fast path (string fields without width): plain concatenation.
@@ -286,6 +289,27 @@ export function compileTemplate(text: string): Template {
       return result;
     },
   };
+}
+
+const plain = (f: TemplateField): boolean => f.type === "s" && f.width === 0;
+
+/**
+ * How `other` formats values relative to `base`, when the two differ only in the text after their
+ * last field: both have only plain string fields (no width), the same fields in the same order and
+ * the same literals before the last one (`…-tier_raw.lh5` and `…-tier_dsp.lh5`). Then
+ * `other.format(v)` is `base.format(v)` with its last `cut` characters replaced by `append`, for
+ * any values. Otherwise undefined.
+ */
+export function suffixSwap(base: Template, other: Template): { cut: number; append: string } | undefined {
+  const n = base.fields.length;
+  if (other.fields.length !== n) return undefined;
+  for (let i = 0; i < n; i++) {
+    const a = base.fields[i]!;
+    const b = other.fields[i]!;
+    if (a.name !== b.name || !plain(a) || !plain(b)) return undefined;
+  }
+  for (let i = 0; i < n; i++) if (base.literals[i] !== other.literals[i]) return undefined;
+  return { cut: base.literals[n]!.length, append: other.literals[n]! };
 }
 
 function trimEnd(s: string, fill: string): string {

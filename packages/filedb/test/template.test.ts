@@ -1,5 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileTemplate, FileDbError } from "../src/index.js";
+import { suffixSwap } from "../src/template.js";
 
 function code(fn: () => unknown): string | undefined {
   try {
@@ -89,5 +91,53 @@ describe("compileTemplate: parsing (spec §1.3)", () => {
     ]) {
       expect(t.parse(t.format(v))).toEqual(v);
     }
+  });
+});
+
+describe("suffixSwap: deriving one tier's name from another's", () => {
+  const tier = (t: string) => compileTemplate(`/{type}/{period}/{run}/{exp}-{period}-{run}-{type}-{timestamp}-tier_${t}.lh5`);
+  const values = { type: "cal", period: "p03", run: "r001", exp: "l200", timestamp: "20230318T012144Z" };
+  it("swaps the text after the last field when everything before it is the same", () => {
+    const raw = tier("raw");
+    const swap = suffixSwap(raw, tier("dsp"));
+    expect(swap).toEqual({ cut: "-tier_raw.lh5".length, append: "-tier_dsp.lh5" });
+    const name = raw.format(values);
+    expect(name.slice(0, name.length - swap!.cut) + swap!.append).toBe(tier("dsp").format(values));
+    expect(compileTemplate("/{a}-{b}{{x}}").literals).toEqual(["/", "-", "{x}"]);
+  });
+  it("refuses templates that differ before the last field, or have other fields or specs", () => {
+    const raw = tier("raw");
+    expect(suffixSwap(raw, compileTemplate("/{type}/{period}/{run}/{exp}-{period}-{run}-{type}-{timestamp}.dsp"))).toBeDefined();
+    for (const other of [
+      "/dsp/{type}/{period}/{run}/{exp}-{period}-{run}-{type}-{timestamp}-tier_dsp.lh5", // first literal
+      "/{type}/{period}/{run}/{exp}_{period}-{run}-{type}-{timestamp}-tier_dsp.lh5", // a middle literal
+      "/{type}/{period}/{run}/{exp}-{period}-{run}-{type}-tier_dsp.lh5", // one field fewer
+      "/{type}/{period}/{run}/{exp}-{period}-{run}-{type}-{key}-tier_dsp.lh5", // another field
+      "/{type}/{period}/{run}/{exp}-{period}-{run}-{type}-{timestamp:>20}-tier_dsp.lh5", // a width
+    ]) {
+      expect(suffixSwap(raw, compileTemplate(other))).toBeUndefined();
+    }
+    expect(suffixSwap(compileTemplate("ch{ch:07d}/raw"), compileTemplate("ch{ch:07d}/dsp"))).toBeUndefined(); // d field
+  });
+  it("gives the formatted name for any values (property)", () => {
+    const text = fc.stringMatching(/^[a-z_/.-]{0,4}$/);
+    const pairs = fc.tuple(fc.array(text, { minLength: 2, maxLength: 5 }), text, text);
+    fc.assert(
+      fc.property(
+        pairs,
+        fc.array(fc.string({ minLength: 1, maxLength: 6 }), { minLength: 4, maxLength: 4 }),
+        ([lits, lastA, lastB], vals) => {
+          const names = ["a", "b", "c", "d"].slice(0, lits.length - 1);
+          const body = names.map((n, i) => `${lits[i]}{${n}}`).join("");
+          const a = compileTemplate(`${body}${lastA}`);
+          const b = compileTemplate(`${body}${lastB}`);
+          const v = Object.fromEntries(names.map((n, i) => [n, vals[i]!]));
+          const swap = suffixSwap(a, b);
+          expect(swap).toBeDefined();
+          const name = a.format(v);
+          expect(name.slice(0, name.length - swap!.cut) + swap!.append).toBe(b.format(v));
+        },
+      ),
+    );
   });
 });

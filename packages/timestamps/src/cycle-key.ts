@@ -1,25 +1,36 @@
 import { TimestampError } from "./errors.js";
 
-const CYCLE_KEY = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
-
-function parse(key: string): number | null {
-  const m = CYCLE_KEY.exec(key);
-  if (!m) return null;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  const back = new Date(ms);
-  // Reject impossible dates that Date.UTC would roll over (20220231, hour 24, second 60).
-  if (
-    back.getUTCFullYear() !== y ||
-    back.getUTCMonth() !== mo - 1 ||
-    back.getUTCDate() !== d ||
-    back.getUTCHours() !== h ||
-    back.getUTCMinutes() !== mi ||
-    back.getUTCSeconds() !== s
-  ) {
-    return null;
+/** The value of the `n` ASCII digits of `key` from `at`, or -1 when one of them is not a digit. */
+function digits(key: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = key.charCodeAt(i) - 48;
+    if (!(c >= 0 && c <= 9)) return -1;
+    v = v * 10 + c;
   }
-  return ms;
+  return v;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Milliseconds of `YYYYMMDDTHHMMSSZ` (UTC), or null. Read character by character and range-checked
+ * (no regex match, substrings or Date objects: a FileDB scan parses thousands of keys).
+ */
+function parse(key: string): number | null {
+  if (key.length !== 16 || key.charCodeAt(8) !== 84 /* T */ || key.charCodeAt(15) !== 90 /* Z */) return null;
+  const y = digits(key, 0, 4);
+  const mo = digits(key, 4, 2);
+  const d = digits(key, 6, 2);
+  const h = digits(key, 9, 2);
+  const mi = digits(key, 11, 2);
+  const s = digits(key, 13, 2);
+  // Reject impossible dates that Date.UTC would roll over (20220231, hour 24, second 60), and years
+  // 0000–0099, which Date.UTC reads as 1900–1999.
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59) return null;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > (mo === 2 && leap ? 29 : (DAYS_IN_MONTH[mo - 1] as number))) return null;
+  return Date.UTC(y, mo - 1, d, h, mi, s);
 }
 
 /** True when `key` is a valid LEGEND cycle key `YYYYMMDDTHHMMSSZ` (UTC) naming a real date and time. */

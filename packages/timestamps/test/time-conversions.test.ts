@@ -72,6 +72,53 @@ describe("LEGEND cycle keys (spec filedb-loader §1.11)", () => {
   it("round-trips (property)", () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 253402300799 }), (s) => cycleKeyToUnixSeconds(unixSecondsToCycleKey(s)) === s));
   });
+  it("accepts exactly the keys that name a real UTC time (property, against a Date round trip)", () => {
+    // Reference: match the shape, build the Date, and require that nothing rolled over.
+    const reference = (key: string): number | null => {
+      const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(key);
+      if (!m) return null;
+      const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+      const back = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+      const same =
+        back.getUTCFullYear() === y &&
+        back.getUTCMonth() === mo - 1 &&
+        back.getUTCDate() === d &&
+        back.getUTCHours() === h &&
+        back.getUTCMinutes() === mi &&
+        back.getUTCSeconds() === s;
+      return same ? back.getTime() / 1000 : null;
+    };
+    const ours = (key: string): number | null => (isCycleKey(key) ? cycleKeyToUnixSeconds(key) : null);
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, "0"));
+    const year = fc.oneof(fc.integer({ min: 0, max: 9999 }), fc.constantFrom(0, 99, 100, 1900, 2000, 2024, 2100, 2400, 9999));
+    const fields = fc.tuple(
+      year.map((n) => String(n).padStart(4, "0")),
+      two(13),
+      two(32),
+      two(25),
+      two(61),
+      two(61),
+    );
+    const key = fields.map(([y, mo, d, h, mi, s]) => `${y}${mo}${d}T${h}${mi}${s}Z`);
+    fc.assert(
+      fc.property(key, (k) => ours(k) === reference(k)),
+      { numRuns: 20000 },
+    );
+    // Damaged keys: one character replaced (non-ASCII digits, lower-case t/z, signs …), cut or extended.
+    const damaged = fc
+      .tuple(key, fc.nat(15), fc.constantFrom("x", "t", "z", "T", "Z", " ", "+", "-", "\uff12", "\u0662", "/", ":", "0"))
+      .map(([k, at, c]) => k.slice(0, at) + c + k.slice(at + 1));
+    fc.assert(
+      fc.property(damaged, (k) => ours(k) === reference(k)),
+      { numRuns: 5000 },
+    );
+    for (const k of ["20240229T000000Z", "21000229T000000Z", "20000229T235959Z", "00990101T000000Z", "01000101T000000Z"]) {
+      expect(ours(k)).toBe(reference(k));
+    }
+    for (const k of ["20220716T105236Z ", " 20220716T105236Z", "20220716T105236", "20220716t105236Z", "20220716T105236z"]) {
+      expect(isCycleKey(k)).toBe(false);
+    }
+  });
 });
 
 describe("half-open ns intervals", () => {
