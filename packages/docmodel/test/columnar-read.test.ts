@@ -599,3 +599,27 @@ describe("decodeMsgpackRecords: repeating one-row pages (the shape fast path)", 
     expect(recordsOf(() => decodeRecordWindows(new RecordWindows(bytesSource(bad) as never, 64)))).toEqual(expected);
   });
 });
+
+describe("record windows (issue 17: transient memory)", () => {
+  it("a released window's memory serves the next window over a source; caller bytes are never handed on", () => {
+    const bytes = encodeMsgpackRun(
+      documents({ descriptors: [{ name: "primary", keys: [{ key: "x", dtype: "number" }] }], events: [], stop: true }),
+    );
+    const first = new RecordWindows(bytesSource(bytes) as never, 64);
+    const memory = first.bytes.buffer;
+    first.release();
+    const second = new RecordWindows(bytesSource(bytes) as never, 32);
+    expect(second.bytes.buffer).toBe(memory);
+    expect(second.bytes.length).toBe(32);
+    expect([...second.bytes.subarray(0, second.length)]).toEqual([...bytes.subarray(0, 32)]);
+    // taken: the next window gets fresh memory; a larger one than the spare too
+    expect(new RecordWindows(bytesSource(bytes) as never, 32).bytes.buffer).not.toBe(memory);
+    second.release();
+    expect(new RecordWindows(bytesSource(bytes) as never, 128).bytes.buffer).not.toBe(memory);
+    const inMemory = new RecordWindows(bytes);
+    inMemory.release();
+    // (the in-memory window released nothing: the spare is still the second window's memory)
+    expect(new RecordWindows(bytesSource(bytes) as never, 16).bytes.buffer).toBe(memory);
+    expect([...decodeMsgpackRecords(bytes)].map(([n]) => n)).toEqual(["start", "descriptor", "stop"]);
+  });
+});
