@@ -479,6 +479,9 @@ const TRIED_PAGE_SHAPES = 4;
 class PageShapes {
   /** Learnt layouts, the last matched first. */
   private readonly layouts: PageLayout[] = [];
+  /** Layouts made from a record that did not match them (other wire types): not tried. */
+  private readonly rejected: PageLayout[] = [];
+  /** Layouts made (at most {@link MAX_PAGE_SHAPES}). */
   private learnt = 0;
 
   decodeRecord(d: MsgpackDecoder, reader: RecordReader): DocumentPair {
@@ -501,13 +504,18 @@ class PageShapes {
         d.pos = p;
       }
     }
+    const start = d.pos;
     const record = decodeGenericRecord(d, reader);
-    if (record[0] === "event_page" && this.learnt < MAX_PAGE_SHAPES) this.learn(record[1] as EventPage);
+    if (record[0] === "event_page" && this.learnt < MAX_PAGE_SHAPES) this.learn(record[1] as EventPage, d, start);
     return record;
   }
 
-  /** Learn the layout of a generically decoded one-row page whose data values are all float64 on the wire. */
-  private learn(page: EventPage): void {
+  /**
+   * Learn the layout of a generically decoded one-row page (the record at `start`, the cursor after it) when the
+   * record itself is laid out so (every data value float64 on the wire…); a layout it does not match is remembered
+   * as such, so records of that shape are not tried against it and it is not made again.
+   */
+  private learn(page: EventPage, d: MsgpackDecoder, start: number): void {
     const doc = page as unknown as Record<string, unknown>;
     let i = 0;
     for (const k in doc) if (k !== PAGE_KEYS[i++]) return;
@@ -517,11 +525,23 @@ class PageShapes {
     const dataKeys = rowKeys(page.data);
     const tsKeys = rowKeys(page.timestamps);
     if (dataKeys === undefined || tsKeys === undefined) return;
-    for (const l of this.layouts) if (l.sameKeys(page.descriptor, dataKeys, dataKeys.length, tsKeys, tsKeys.length)) return;
+    for (const known of [this.layouts, this.rejected])
+      for (const l of known) if (l.sameKeys(page.descriptor, dataKeys, dataKeys.length, tsKeys, tsKeys.length)) return;
     // Every data key taken as `number`: the layout then expects float64 values only (its byte image has the markers).
     const layout = new PageLayout(page.descriptor, dataKeys, tsKeys, new Set(dataKeys));
-    if (layout.tail === undefined) return;
     this.learnt++;
+    const end = d.pos;
+    d.pos = start + EVENT_PAGE_HEAD.length;
+    const fits =
+      layout.tail !== undefined &&
+      start + EVENT_PAGE_HEAD.length <= d.end &&
+      EVENT_PAGE_HEAD.matchAt(d.view, d.bytes, start) &&
+      layout.match(d);
+    d.pos = end;
+    if (!fits) {
+      this.rejected.push(layout);
+      return;
+    }
     this.layouts.unshift(layout);
     if (this.layouts.length > TRIED_PAGE_SHAPES) this.layouts.length = TRIED_PAGE_SHAPES;
   }
