@@ -17,8 +17,14 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { composeRun, decodeMsgpackRecords } from "@daqkit/docmodel";
-import { exportMsgpack, loadMsgpackRun, openMsgpackCatalog } from "@daqkit/docmodel/node";
+
+// Each phase's child process imports docmodel by the URLs this process resolved (through bench/resolve-hook.mjs when
+// `pnpm bench --baseline` measures another build, so both builds are resolved the same way) and is started without
+// DAQKIT_BENCH_ROOT, so it runs no module-hooks thread: that thread alone added ≈ 10 MiB to a phase's peak RSS.
+const MAIN_URL = process.env.DOCMODEL_BENCH_MAIN_URL ?? import.meta.resolve("@daqkit/docmodel");
+const NODE_URL = process.env.DOCMODEL_BENCH_NODE_URL ?? import.meta.resolve("@daqkit/docmodel/node");
+const { composeRun, decodeMsgpackRecords } = await import(MAIN_URL);
+const { exportMsgpack, loadMsgpackRun, openMsgpackCatalog } = await import(NODE_URL);
 
 const N = Number(process.env.DOCMODEL_BENCH_EVENTS ?? 1_000_000);
 const KEYS = ["x0", "x1", "x2", "x3", "x4"];
@@ -137,13 +143,14 @@ if (childPhase) {
   const calib = process.cpuUsage(c0);
   console.log(`calibration: ${((calib.user + calib.system) / 1e5).toFixed(2)} ns CPU per trivial loop iteration (${acc & 1})`);
   const phases = process.env.DOCMODEL_BENCH_PHASES?.split(",") ?? Object.keys(LABELS);
+  const { DAQKIT_BENCH_ROOT: _resolvedAbove, ...childEnv } = process.env;
   for (const name of phases) {
     if (!(name in LABELS)) throw new Error(`docmodel bench: unknown phase ${name} (phases: ${Object.keys(LABELS).join(", ")})`);
     const out = JSON.parse(
       execFileSync(process.execPath, [new URL(import.meta.url).pathname, name, dir], {
         encoding: "utf8",
         maxBuffer: 1 << 20,
-        env: process.env,
+        env: { ...childEnv, DOCMODEL_BENCH_MAIN_URL: MAIN_URL, DOCMODEL_BENCH_NODE_URL: NODE_URL },
       }),
     );
     const rate = out.events / out.seconds;

@@ -39,6 +39,8 @@ export type DocModelErrorCode =
   | "DOCS_NO_FILES"
   | "DOCS_FILE_UNREADABLE"
   | "DOCS_TIFF_UNSUPPORTED"
+  /** A synchronous TIFF function outside Node before `await loadTiffDecoder()` (utif2 is loaded on first use). */
+  | "DOCS_TIFF_DECODER_NOT_LOADED"
   | "DOCS_SHAPE_MISMATCH"
   | "DOCS_UNRESOLVABLE_FOREIGN_KEY"
   | "DOCS_UNDEFINED_ASSET_SPEC";
@@ -66,6 +68,7 @@ const CATEGORY: Record<DocModelErrorCode, "data" | "not-found"> = {
   DOCS_NO_FILES: "not-found",
   DOCS_FILE_UNREADABLE: "not-found",
   DOCS_TIFF_UNSUPPORTED: "data",
+  DOCS_TIFF_DECODER_NOT_LOADED: "data",
   DOCS_SHAPE_MISMATCH: "data",
   DOCS_UNRESOLVABLE_FOREIGN_KEY: "data",
   DOCS_UNDEFINED_ASSET_SPEC: "data",

@@ -75,6 +75,7 @@ export { decodeMsgpackRecords, encodeMsgpackRun } from "./msgpack-records.js";
 export { loadMsgpackRunBytes } from "./msgpack-run-loader.js";
 export { encodeTiff, ingestTiffFiles, ingestTiffStackFile, readTiffPages } from "./tiff.js";
 export type { TiffIngestOptions } from "./tiff.js";
+export { loadTiffDecoder } from "./tiff-decoder.js";
 export type { FileInput } from "./uid-core.js";
 export { readImageFrame } from "./image-frame.js";
 export type { ImageFrame } from "./image-frame.js";

@@ -131,21 +131,28 @@ export function pageContent(page: EventPage): EventPage {
 /** Read the records of `span` into a new coalesced page. */
 function materialize(span: LazySpan): EventPage {
   const builder = new PageBuilder(span.layout, span.rows);
-  withSources((open) => eachRow(span, open(span), (d) => builder.appendMatched(d)));
+  withSources((pass) => eachRow(span, pass, (d) => builder.appendMatched(d)));
   return builder.takePage(0);
 }
 
-/** `fn` with an opener that opens each span's source once (closed after `fn`). */
-function withSources<T>(fn: (open: (span: LazySpan) => SyncReadableSource) => T): T {
+/** One pass over lazy pages: each span's source opened once. */
+interface Pass {
+  open(span: LazySpan): SyncReadableSource;
+}
+
+/** `fn` with a {@link Pass} (sources closed after `fn`). */
+function withSources<T>(fn: (pass: Pass) => T): T {
   const opened = new Map<ReopenableSource, { source: SyncReadableSource; close(): void }>();
   try {
-    return fn((span) => {
-      let o = opened.get(span.source);
-      if (o === undefined) {
-        o = span.source.open();
-        opened.set(span.source, o);
-      }
-      return o.source;
+    return fn({
+      open(span) {
+        let o = opened.get(span.source);
+        if (o === undefined) {
+          o = span.source.open();
+          opened.set(span.source, o);
+        }
+        return o.source;
+      },
     });
   } finally {
     for (const o of opened.values()) o.close();
@@ -161,9 +168,9 @@ function changed(span: LazySpan, cause?: unknown): DocModelError {
   );
 }
 
-/** `visit` every record of `span` (read again from `source`, each checked against the layout) after its match. */
-function eachRow(span: LazySpan, source: SyncReadableSource, visit: (d: MsgpackDecoder, layout: PageLayout) => void, needUid = true): void {
-  const w = new RecordWindows(source, span.windowBytes, span.start, span.end);
+/** `visit` every record of `span` (read again from its source, each checked against the layout) after its match. */
+function eachRow(span: LazySpan, pass: Pass, visit: (d: MsgpackDecoder, layout: PageLayout) => void, needUid = true): void {
+  const w = new RecordWindows(pass.open(span), span.windowBytes, span.start, span.end);
   const reader = new RecordReader(w, span.source.path, span.firstIndex);
   const layout = span.layout;
   let rows = 0;
@@ -195,6 +202,8 @@ function eachRow(span: LazySpan, source: SyncReadableSource, visit: (d: MsgpackD
     throw e;
   }
   if (rows !== span.rows || reader.position !== span.end) throw changed(span);
+  // Nothing of this page's window is referenced any more (values were copied out): the next page reads into it.
+  w.release();
 }
 
 /**
@@ -210,7 +219,7 @@ export function readCoalescedColumns(
   for (const p of pages) total += pageRows(p);
   const time = new Float64Array(total);
   const columns = keys.map(() => new Float64Array(total));
-  withSources((open) => {
+  withSources((pass) => {
     let at = 0;
     for (const page of pages) {
       const span = LAZY.get(page);
@@ -232,7 +241,7 @@ export function readCoalescedColumns(
       const m = keys.length;
       eachRow(
         span,
-        open(span),
+        pass,
         (d, layout) => {
           time[at] = layout.time;
           for (let j = 0; j < m; j++) (columns[j] as Float64Array)[at] = layout.value(d, index[j] as number, ts);
@@ -248,11 +257,11 @@ export function readCoalescedColumns(
 /** The uids of coalesced pages in order (lazy ones read from their source, not kept). */
 export function readCoalescedUids(pages: readonly EventPage[]): string[] {
   const out: string[] = [];
-  withSources((open) => {
+  withSources((pass) => {
     for (const page of pages) {
       const span = LAZY.get(page);
       if (span === undefined) for (const u of page.uid) out.push(u);
-      else eachRow(span, open(span), (d, layout) => out.push(layout.uid(d)));
+      else eachRow(span, pass, (d, layout) => out.push(layout.uid(d)));
     }
   });
   return out;

@@ -304,7 +304,8 @@ export interface MsgpackIndex {
 export function indexMsgpackFile(path: string): MsgpackIndex | null {
   return withFile(path, (source) => {
     if (source.size === 0) return null;
-    const reader = new RecordReader(new RecordWindows(source), path);
+    const w = new RecordWindows(source);
+    const reader = new RecordReader(w, path);
     const names: string[] = [];
     let start: RunStart | undefined;
     let stop: RunStop | null = null;
@@ -333,6 +334,7 @@ export function indexMsgpackFile(path: string): MsgpackIndex | null {
       names.push(name);
     };
     while (reader.next(visit) !== END_OF_INPUT);
+    w.release(); // (what was decoded is copied out of the window)
     return { path, start: start as RunStart, stop, recordNames: names };
   });
 }

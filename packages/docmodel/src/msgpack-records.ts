@@ -2,9 +2,10 @@ import type { DocumentPair, Event, EventDescriptor, EventPage } from "./document
 import { DocModelError } from "./errors.js";
 import { MsgpackDecoder, TruncatedInput } from "./msgpack/decoder.js";
 import { MsgpackEncoder } from "./msgpack/encoder.js";
+import { EVENT_PAGE_HEAD, PageLayout } from "./msgpack/page-layout.js";
 import { RecordWindows } from "./msgpack/windows.js";
 import { packDatumPage, packEventPage } from "./pages.js";
-import { isWireFloat, wireFloatKeys } from "./python-values.js";
+import { isWireFloat, markWireFloat, wireFloatKeys } from "./python-values.js";
 
 const WRITTEN = new Set(["start", "descriptor", "event_page", "datum_page", "resource", "stop"]);
 
@@ -436,14 +437,16 @@ export function decodeMsgpackRecords(bytes: Uint8Array, path?: string): Generato
 /** {@link decodeMsgpackRecords} over a file read in windows (never held whole). */
 export function* decodeRecordWindows(w: RecordWindows, path?: string): Generator<DocumentPair> {
   const reader = new RecordReader(w, path);
+  const pages = new PageShapes();
+  const visit = (d: MsgpackDecoder, r: RecordReader): DocumentPair => pages.decodeRecord(d, r);
   for (;;) {
-    const record = reader.next(decodeRecord);
+    const record = reader.next(visit);
     if (record === END_OF_INPUT) return;
     yield record;
   }
 }
 
-function decodeRecord(d: MsgpackDecoder, reader: RecordReader): DocumentPair {
+function decodeGenericRecord(d: MsgpackDecoder, reader: RecordReader): DocumentPair {
   const record = d.decode();
   if (!Array.isArray(record)) throw badRecord(reader.path, reader.at, reader.index, `found ${record === null ? "nil" : typeof record}`);
   if (
@@ -456,6 +459,142 @@ function decodeRecord(d: MsgpackDecoder, reader: RecordReader): DocumentPair {
     throw badRecord(reader.path, reader.at, reader.index, `found an array of ${record.length}`);
   }
   return record as unknown as DocumentPair;
+}
+
+/** Layouts a record decoder learns at most (distinct one-row page shapes: descriptors × key sets). */
+const MAX_PAGE_SHAPES = 64;
+/** Layouts tried before a record is decoded generically (the most recently matched first). */
+const TRIED_PAGE_SHAPES = 4;
+
+/**
+ * The fast path of {@link decodeMsgpackRecords} for repeating one-row `event_page` records (what suitcase writes for
+ * every Event: same keys, layout and descriptor record after record). The first such record of a shape is decoded
+ * generically and its layout learnt ({@link PageLayout}: constant bytes compared as words, float64 value slots); a
+ * later record whose bytes match it is built from its values only, without parsing keys or dispatching on types.
+ * The document is the one the generic decoder makes: same keys in the same order, the same strings (the uid checked
+ * as UTF-8 like any str), and the same integral-float marks (data values that are whole numbers, written as float64;
+ * none under `time` / `timestamps`, by the record rules). Anything else (other records, other layouts, a record cut
+ * by the window's edge) goes through the generic decoder.
+ */
+class PageShapes {
+  /** Learnt layouts, the last matched first. */
+  private readonly layouts: PageLayout[] = [];
+  /** Layouts made from a record that did not match them (other wire types): not tried. */
+  private readonly rejected: PageLayout[] = [];
+  /** Layouts made (at most {@link MAX_PAGE_SHAPES}). */
+  private learnt = 0;
+
+  decodeRecord(d: MsgpackDecoder, reader: RecordReader): DocumentPair {
+    const layouts = this.layouts;
+    if (layouts.length > 0) {
+      const p = d.pos;
+      if (p + EVENT_PAGE_HEAD.length <= d.end && EVENT_PAGE_HEAD.matchAt(d.view, d.bytes, p)) {
+        const n = Math.min(layouts.length, TRIED_PAGE_SHAPES);
+        for (let i = 0; i < n; i++) {
+          const layout = layouts[i] as PageLayout;
+          d.pos = p + EVENT_PAGE_HEAD.length;
+          if (layout.match(d)) {
+            if (i > 0) {
+              layouts.splice(i, 1);
+              layouts.unshift(layout);
+            }
+            return ["event_page", buildPage(layout, d)];
+          }
+        }
+        d.pos = p;
+      }
+    }
+    const start = d.pos;
+    const record = decodeGenericRecord(d, reader);
+    if (record[0] === "event_page" && this.learnt < MAX_PAGE_SHAPES) this.learn(record[1] as EventPage, d, start);
+    return record;
+  }
+
+  /**
+   * Learn the layout of a generically decoded one-row page (the record at `start`, the cursor after it) when the
+   * record itself is laid out so (every data value float64 on the wire…); a layout it does not match is remembered
+   * as such, so records of that shape are not tried against it and it is not made again.
+   */
+  private learn(page: EventPage, d: MsgpackDecoder, start: number): void {
+    const doc = page as unknown as Record<string, unknown>;
+    let i = 0;
+    for (const k in doc) if (k !== PAGE_KEYS[i++]) return;
+    if (i !== PAGE_KEYS.length || typeof page.descriptor !== "string") return;
+    if (!isRow(page.time) || !isRow(page.uid) || !isRow(page.seq_num) || !isObject(page.filled)) return;
+    for (const _ in page.filled) return;
+    const dataKeys = rowKeys(page.data);
+    const tsKeys = rowKeys(page.timestamps);
+    if (dataKeys === undefined || tsKeys === undefined) return;
+    for (const known of [this.layouts, this.rejected])
+      for (const l of known) if (l.sameKeys(page.descriptor, dataKeys, dataKeys.length, tsKeys, tsKeys.length)) return;
+    // Every data key taken as `number`: the layout then expects float64 values only (its byte image has the markers).
+    const layout = new PageLayout(page.descriptor, dataKeys, tsKeys, new Set(dataKeys));
+    this.learnt++;
+    const end = d.pos;
+    d.pos = start + EVENT_PAGE_HEAD.length;
+    const fits =
+      layout.tail !== undefined &&
+      start + EVENT_PAGE_HEAD.length <= d.end &&
+      EVENT_PAGE_HEAD.matchAt(d.view, d.bytes, start) &&
+      layout.match(d);
+    d.pos = end;
+    if (!fits) {
+      this.rejected.push(layout);
+      return;
+    }
+    this.layouts.unshift(layout);
+    if (this.layouts.length > TRIED_PAGE_SHAPES) this.layouts.length = TRIED_PAGE_SHAPES;
+  }
+}
+
+const PAGE_KEYS = ["time", "uid", "seq_num", "descriptor", "filled", "data", "timestamps"];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isRow(v: unknown): boolean {
+  return Array.isArray(v) && v.length === 1;
+}
+
+/** The keys of a map of one-element arrays (undefined for anything else, or a `__proto__` key). */
+function rowKeys(v: unknown): string[] | undefined {
+  if (!isObject(v)) return undefined;
+  const keys: string[] = [];
+  for (const k in v) {
+    if (k === "__proto__" || !isRow(v[k])) return undefined;
+    keys.push(k);
+  }
+  return keys;
+}
+
+/** The document of the record `layout` has just matched (see {@link PageShapes}). */
+function buildPage(layout: PageLayout, d: MsgpackDecoder): EventPage {
+  const view = d.view;
+  const tailAt = layout.tailAt;
+  const dataKeys = layout.dataKeys;
+  const dataSlots = layout.dataSlots;
+  const data: Record<string, number[]> = {};
+  for (let i = 0; i < dataKeys.length; i++) {
+    const v = view.getFloat64(tailAt + (dataSlots[i] as number));
+    const row = [v];
+    // As the generic decoder: a whole number written as a float is remembered for the re-export.
+    if (Number.isInteger(v)) markWireFloat(row, 0);
+    data[dataKeys[i] as string] = row;
+  }
+  const tsKeys = layout.tsKeys;
+  const tsSlots = layout.tsSlots;
+  const timestamps: Record<string, number[]> = {};
+  for (let i = 0; i < tsKeys.length; i++) timestamps[tsKeys[i] as string] = [view.getFloat64(tailAt + (tsSlots[i] as number))];
+  return {
+    time: [layout.time],
+    uid: [layout.uid(d)],
+    seq_num: [layout.seq],
+    descriptor: layout.descriptor,
+    filled: {},
+    data,
+    timestamps,
+  } as unknown as EventPage;
 }
 
 /** What {@link RecordReader.next} returns at the end of the input. */

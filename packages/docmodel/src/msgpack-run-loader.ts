@@ -300,6 +300,8 @@ function loadMsgpackRunWindows(
     }
   };
   while (reader.next(visit) !== END_OF_INPUT);
+  // Every record is decoded or indexed (decoded values are copies): the window's memory can serve the next reader.
+  w.release();
   if (!run) throw new DocModelError("DOCS_NO_START", `msgpack: ${label} is empty (no 'start')`, { path, recordIndex: 0 });
   try {
     flush();

@@ -1,9 +1,9 @@
 import { typedArrayConstructorOfNumpy } from "@daqkit/io";
-import UTIF from "utif2";
 import { composeRun } from "./compose.js";
 import type { DocumentPair } from "./documents.js";
 import { DocModelError } from "./errors.js";
 import { NdArray, type NumericArray } from "./ndarray.js";
+import { loadTiffDecoder, tiffDecoder } from "./tiff-decoder.js";
 import { type FileInput, inputBytes, inputPath, inputTime, inputsUid } from "./uid-core.js";
 
 /*
@@ -33,8 +33,9 @@ function tagNumber(ifd: Record<string, unknown>, tag: number, fallback: number):
 
 /**
  * Decode every page (IFD) of a TIFF file's bytes into an NdArray (`label` names the file in errors). From
- * `@daqkit/docmodel/node` it also takes a path.
- * @throws DocModelError `DOCS_TIFF_UNSUPPORTED` (bad file, unsupported sample type)
+ * `@daqkit/docmodel/node` it also takes a path. The decoder (utif2) is loaded on first use: synchronously in Node;
+ * in a browser `await loadTiffDecoder()` first (the async ingestors do).
+ * @throws DocModelError `DOCS_TIFF_UNSUPPORTED` (bad file, unsupported sample type), `DOCS_TIFF_DECODER_NOT_LOADED`
  */
 export function readTiffPages(bytes: Uint8Array, label = "buffer"): NdArray[] {
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
@@ -42,7 +43,8 @@ export function readTiffPages(bytes: Uint8Array, label = "buffer"): NdArray[] {
   if (!littleEndian && !(bytes[0] === 0x4d && bytes[1] === 0x4d)) {
     throw new DocModelError("DOCS_TIFF_UNSUPPORTED", `tiff: ${label} is not a TIFF file (no II/MM byte-order mark)`, { path: label });
   }
-  let ifds: UTIF.IFD[];
+  const UTIF = tiffDecoder();
+  let ifds: ReturnType<typeof UTIF.decode>;
   try {
     ifds = UTIF.decode(buffer).filter((ifd) => ifd.t256 !== undefined);
   } catch (e) {
@@ -223,6 +225,7 @@ export async function* ingestTiffFiles(files: readonly FileInput[], options: Tif
   let time = inputTime((inputs[0] as [FileInput, string])[0]);
   const run = composeRun({ uid: await inputsUid(inputs.map(([f]) => f)), time, metadata: options.metadata });
   yield ["start", run.startDoc];
+  await loadTiffDecoder();
   let shape: number[] = [];
   let stream: ReturnType<typeof run.composeDescriptor> | undefined;
   for (const [file, path] of inputs) {
@@ -249,6 +252,7 @@ export async function* ingestTiffStackFile(file: FileInput, options: TiffIngestO
   const time = inputTime(input);
   const run = composeRun({ uid: await inputsUid([input]), time, metadata: options.metadata });
   yield ["start", run.startDoc];
+  await loadTiffDecoder();
   yield* stackDocuments(run, readTiffPages(await readInput(input, path), path), path, time, options);
 }
 

@@ -36,6 +36,7 @@ test("the main entry's values are the documented API", () => {
       "loadMsgpackRunBytes",
       "loadRun",
       "loadRunSync",
+      "loadTiffDecoder",
       "matchQuery",
       "mergeDatumPages",
       "mergeEventPages",

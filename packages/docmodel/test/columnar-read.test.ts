@@ -19,16 +19,19 @@ import {
   DocModelError,
   type DocumentPair,
   type EventDescriptor,
+  type EventPage,
   decodeMsgpackRecords,
   encodeMsgpackRun,
   loadMsgpackRunBytes,
   loadRunSync,
 } from "../src/index.js";
 import { isLazyPage, pageRows } from "../src/lazy-pages.js";
+import { MsgpackDecoder, TruncatedInput } from "../src/msgpack/decoder.js";
 import { RecordWindows } from "../src/msgpack/windows.js";
 import { decodeRecordWindows } from "../src/msgpack-records.js";
 import { PAGE_ROWS, type ReopenableSource, loadMsgpackRunSource } from "../src/msgpack-run-loader.js";
 import { indexMsgpackFile, loadMsgpackRun, readMsgpackFile } from "../src/node.js";
+import { wireFloatKeys } from "../src/python-values.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "daqkit-docmodel-columnar-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -464,5 +467,159 @@ describe("columnar msgpack loader (issue 17)", () => {
     expect(() => loadMsgpackRunBytes(bytes)).toThrow(expect.objectContaining(expected));
     expect(() => loadMsgpackRun(path)).toThrow(expect.objectContaining(expected));
     expect(() => [...readMsgpackFile(path)]).toThrow(expect.objectContaining(expected));
+  });
+});
+
+/** Records decoded one by one by the generic decoder (no shape fast path), with the record rules. */
+function genericRecords(bytes: Uint8Array): unknown {
+  const d = new MsgpackDecoder(bytes);
+  d.recordRules = true;
+  const out: unknown[] = [];
+  let index = 0;
+  while (d.pos < bytes.length) {
+    const at = d.pos;
+    try {
+      out.push(d.decode());
+    } catch (e) {
+      if (e instanceof TruncatedInput) return { error: "DOCS_MSGPACK_TRUNCATED", byteOffset: at, recordIndex: index };
+      if (DocModelError.isInstance(e)) return { error: e.code, byteOffset: e.byteOffset, recordIndex: index };
+      throw e;
+    }
+    index++;
+  }
+  return { records: out, marks: wireFloatMarks(out) };
+}
+
+function recordsOf(decode: () => Iterable<DocumentPair>): unknown {
+  try {
+    const out = [...decode()];
+    return { records: out, marks: wireFloatMarks(out) };
+  } catch (e) {
+    if (!DocModelError.isInstance(e)) throw e;
+    return { error: e.code, byteOffset: e.byteOffset, recordIndex: e.recordIndex };
+  }
+}
+
+/** Every container's integral-float marks, by path (the marks are invisible to equality). */
+function wireFloatMarks(value: unknown, path = "", out: string[] = []): string[] {
+  if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return out;
+  const keys = wireFloatKeys(value);
+  if (keys !== undefined) out.push(`${path}: ${[...keys].map(String).sort().join(",")}`);
+  for (const [k, v] of Object.entries(value)) wireFloatMarks(v, `${path}/${k}`, out);
+  return out;
+}
+
+describe("decodeMsgpackRecords: repeating one-row pages (the shape fast path)", () => {
+  it("gives the generic decoder's documents and integral-float marks on random runs, whole and in tiny windows", () => {
+    fc.assert(
+      fc.property(runSpec, fc.integer({ min: 1, max: 97 }), (spec, windowBytes) => {
+        const pairs = documents(spec);
+        for (const bytes of [encodeMsgpackRun(pairs), libraryBytes(pairs)]) {
+          const expected = genericRecords(bytes);
+          expect(recordsOf(() => decodeMsgpackRecords(bytes))).toEqual(expected);
+          expect(recordsOf(() => decodeRecordWindows(new RecordWindows(bytesSource(bytes) as never, windowBytes)))).toEqual(expected);
+        }
+      }),
+      { numRuns: scaled(150) },
+    );
+  });
+
+  it("a cut file gives the generic decoder's coded error, whole and in windows", () => {
+    fc.assert(
+      fc.property(runSpec, fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 97 }), (spec, where, windowBytes) => {
+        const bytes = encodeMsgpackRun(documents(spec));
+        const cut = bytes.subarray(0, Math.floor(where * bytes.length));
+        const expected = genericRecords(cut);
+        expect(recordsOf(() => decodeMsgpackRecords(cut))).toEqual(expected);
+        expect(recordsOf(() => decodeRecordWindows(new RecordWindows(bytesSource(cut) as never, windowBytes)))).toEqual(expected);
+      }),
+      { numRuns: scaled(150) },
+    );
+  });
+
+  it("checks every uid as UTF-8, marks integral data values, keeps other layouts and two descriptors apart", () => {
+    const uid = (i: number) => (i === 5 ? "ü-5-0123456789abcdef0123456789abcd" : `uid-${i}-0123456789abcdef0123456789ab`);
+    const pairs: DocumentPair[] = [["start", { uid: "run", time: 1 }]];
+    for (const [d, keys] of [
+      ["d", ["x", "y"]],
+      ["e", ["x", "__proto__"]],
+    ] as const)
+      pairs.push([
+        "descriptor",
+        {
+          uid: d,
+          run_start: "run",
+          time: 1,
+          name: d,
+          data_keys: Object.fromEntries(keys.map((k) => [k, { dtype: "number", shape: [], source: "s" }])),
+        },
+      ]);
+    for (let i = 0; i < 12; i++) {
+      pairs.push([
+        "event",
+        { uid: uid(i), time: 1 + i, seq_num: i + 1, descriptor: "d", filled: {}, data: { x: i, y: i / 2 }, timestamps: { x: i, y: i } },
+      ]);
+      const odd = JSON.parse(`{"x": ${i}, "__proto__": ${i / 4}}`);
+      pairs.push([
+        "event",
+        {
+          uid: `e${i}`,
+          time: 1 + i,
+          seq_num: i + 1,
+          descriptor: "e",
+          filled: {},
+          data: odd,
+          timestamps: JSON.parse(`{"x": 1, "__proto__": 2}`),
+        },
+      ]);
+    }
+    const bytes = encodeMsgpackRun(pairs);
+    const records = [...decodeMsgpackRecords(bytes)];
+    expect(recordsOf(() => records)).toEqual(genericRecords(bytes));
+    const pages = records.filter(([n]) => n === "event_page").map(([, doc]) => doc as EventPage);
+    expect(pages.filter((p) => p.descriptor === "d").map((p) => p.uid[0])).toEqual(Array.from({ length: 12 }, (_, i) => uid(i)));
+    const proto = pages.find((p) => p.descriptor === "e" && p.seq_num[0] === 3) as EventPage;
+    expect(Object.getPrototypeOf(proto.data)).toBe(Object.prototype);
+    expect(Object.keys(proto.data)).toEqual(["x", "__proto__"]);
+    // x = 3.0 (an integral float: marked), y = 1.5 (not)
+    const page = pages.find((p) => p.descriptor === "d" && p.seq_num[0] === 4) as EventPage;
+    expect(wireFloatKeys(page.data.x as object)).toEqual(new Set([0]));
+    expect(wireFloatKeys(page.data.y as object)).toBeUndefined();
+    expect(wireFloatKeys(page.timestamps.x as object)).toBeUndefined();
+    expect(sameBytes(encodeMsgpackRun(records), bytes)).toBe(true);
+
+    // A uid that is not UTF-8 in a record of a learnt layout: the generic decoder's error (the str's offset).
+    const bad = bytes.slice();
+    const at = Buffer.from(bad).indexOf(Buffer.from(uid(9)));
+    bad[at + 4] = 0xff;
+    const expected = genericRecords(bad) as { error: string; byteOffset: number };
+    expect(expected.error).toBe("DOCS_MSGPACK_BAD_UTF8");
+    expect(expected.byteOffset).toBe(at - 2);
+    expect(recordsOf(() => decodeMsgpackRecords(bad))).toEqual(expected);
+    expect(recordsOf(() => decodeRecordWindows(new RecordWindows(bytesSource(bad) as never, 64)))).toEqual(expected);
+  });
+});
+
+describe("record windows (issue 17: transient memory)", () => {
+  it("a released window's memory serves the next window over a source; caller bytes are never handed on", () => {
+    const bytes = encodeMsgpackRun(
+      documents({ descriptors: [{ name: "primary", keys: [{ key: "x", dtype: "number" }] }], events: [], stop: true }),
+    );
+    const first = new RecordWindows(bytesSource(bytes) as never, 64);
+    const memory = first.bytes.buffer;
+    first.release();
+    const second = new RecordWindows(bytesSource(bytes) as never, 32);
+    expect(second.bytes.buffer).toBe(memory);
+    expect(second.bytes.length).toBe(32);
+    expect([...second.bytes.subarray(0, second.length)]).toEqual([...bytes.subarray(0, 32)]);
+    // taken: the next window gets fresh memory; a larger one than the spare too
+    expect(new RecordWindows(bytesSource(bytes) as never, 32).bytes.buffer).not.toBe(memory);
+    second.release();
+    expect(new RecordWindows(bytesSource(bytes) as never, 128).bytes.buffer).not.toBe(memory);
+    const inMemory = new RecordWindows(bytes);
+    inMemory.release();
+    // (the in-memory window released nothing: the spare is still the second window's memory)
+    expect(new RecordWindows(bytesSource(bytes) as never, 16).bytes.buffer).toBe(memory);
+    expect([...decodeMsgpackRecords(bytes)].map(([n]) => n)).toEqual(["start", "descriptor", "stop"]);
   });
 });

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   type DocumentPair,
   InMemoryCatalog,
@@ -58,6 +59,43 @@ describe("TIFF codec (utif2)", () => {
 
   it("rejects a non-TIFF file with a code", () => {
     expect(() => readTiffPages(Uint8Array.of(1, 2, 3, 4))).toThrow(expect.objectContaining({ code: "DOCS_TIFF_UNSUPPORTED" }));
+  });
+
+  it("utif2 is not imported with docmodel (issue 17: ≈ 9 MiB of memory), only by a dynamic import on first use", async () => {
+    const root = join(import.meta.dirname, "..");
+    const result = await build({
+      entryPoints: [join(root, "src/index.ts"), join(root, "src/node.ts")],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: "node",
+      format: "esm",
+      outdir: "out",
+      packages: "external",
+      logLevel: "silent",
+    });
+    const utif = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.path === "utif2").map((i) => i.kind));
+    expect(utif.length).toBeGreaterThan(0);
+    expect(new Set(utif)).toEqual(new Set(["dynamic-import"]));
+  });
+
+  it("outside Node a synchronous decode needs loadTiffDecoder() first (a coded error before); the async ingestors load it", async () => {
+    const proc = process as { getBuiltinModule?: unknown };
+    const saved = proc.getBuiltinModule;
+    vi.resetModules();
+    try {
+      proc.getBuiltinModule = undefined; // as in a browser
+      const fresh = await import("../src/index.js");
+      const bytes = encodeTiff([image(1)]);
+      expect(() => fresh.readTiffPages(bytes)).toThrow(expect.objectContaining({ code: "DOCS_TIFF_DECODER_NOT_LOADED" }));
+      const pairs: DocumentPair[] = [];
+      for await (const pair of fresh.ingestTiffFiles([{ name: "a.tiff", bytes, lastModified: 1000 }])) pairs.push(pair);
+      expect(pairs.map(([name]) => name)).toEqual(["start", "descriptor", "event", "stop"]);
+      expect(Array.from(fresh.readTiffPages(bytes)[0]?.data as Uint16Array)).toEqual(Array.from(image(1).data as Uint16Array));
+    } finally {
+      proc.getBuiltinModule = saved;
+      vi.resetModules();
+    }
   });
 });
 

@@ -6,6 +6,9 @@ export type SyncReadableSource = Pick<ByteSource, "name" | "size"> & { readIntoS
 /** Default window: large enough that syscalls are rare, small enough to stay in memory once (no page faults per window). */
 export const WINDOW_BYTES = 1 << 20;
 
+/** The memory of the last released window (see {@link RecordWindows.release}). */
+let spare: WeakRef<Uint8Array> | undefined;
+
 /**
  * A sliding window over a file of concatenated msgpack records, so a reader holds a few MiB instead of the whole
  * file: `bytes[0, length)` are the file's bytes at `[base, base + length)`. A reader decodes whole records from the
@@ -28,6 +31,11 @@ export class RecordWindows {
    * `start` / `end`: the byte range of the input to read (default all of it); offsets stay those of the input, so
    * `base` starts at `start` and the window ends at `end` as if the input ended there.
    */
+  /**
+   * A window over a source takes the memory of the last window {@link release}d, when it is large enough and not
+   * collected yet, so consecutive readers (the loader's pass, then each lazy page read) hold one window, not one each
+   * until the garbage collector frees them.
+   */
   constructor(input: Uint8Array | SyncReadableSource, windowBytes = WINDOW_BYTES, start = 0, end?: number) {
     if (input instanceof Uint8Array) {
       const stop = end ?? input.length;
@@ -43,8 +51,24 @@ export class RecordWindows {
     this.size = end ?? input.size;
     this.name = input.name;
     this.base = start;
-    this.bytes = new Uint8Array(Math.max(1, Math.min(windowBytes, this.size - start)));
+    const n = Math.max(1, Math.min(windowBytes, this.size - start));
+    const reuse = spare?.deref();
+    if (reuse !== undefined && reuse.length >= n) {
+      spare = undefined;
+      this.bytes = reuse.subarray(0, n);
+    } else this.bytes = new Uint8Array(n);
     this.fill();
+  }
+
+  /**
+   * The reader is done and nothing refers to the window's bytes any more (values were copied out): a later window
+   * may read into its memory. Only for a window over a source (bytes in memory are the caller's).
+   */
+  release(): void {
+    if (this.source === undefined) return;
+    spare = new WeakRef(this.bytes);
+    this.bytes = new Uint8Array(0);
+    this.length = 0;
   }
 
   /** True when the window reaches the end of the input (nothing more to read). */
