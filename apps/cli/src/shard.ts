@@ -118,6 +118,23 @@ export function resolveShard(flag: string | undefined, env: Env = process.env): 
   return shardFromEnv(env);
 }
 
+/**
+ * Conversion threads of a sharded process when the command line does not say (`--workers`): the CPUs the
+ * scheduler gave the task (`SLURM_CPUS_PER_TASK`, set by `--cpus-per-task`) or else 1. A shard is one of N
+ * processes that together fill the machine or the cluster; the parallelism comes from the number of shards,
+ * and a worker thread per shard only adds its start-up (a second module load and wasm compile) and contention
+ * with the other shards: on the project's 2-core VM a 10-file `gen2 convert-all --shard 0/2` used 4.6–4.7 s of
+ * CPU in-process against 5.0–5.2 s with the two default workers. The CPU count of the machine
+ * (`availableParallelism()`) is not a shard's to take: two shards started by hand on one host, or a
+ * Kubernetes pod under a CPU limit, see every core of the node. null when the process is not a shard (the
+ * command's own default applies).
+ */
+export function shardWorkerDefault(shard: Shard | null, env: Env = process.env): number | null {
+  if (shard === null) return null;
+  const cpus = env.SLURM_CPUS_PER_TASK?.trim();
+  return cpus !== undefined && /^[1-9][0-9]{0,5}$/.test(cpus) ? Number(cpus) : 1;
+}
+
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CliUsageError } from "../src/errors.js";
-import { parseShard, partition, resolveShard, selectShard, shardFromEnv, shardName } from "../src/shard.js";
+import { parseShard, partition, resolveShard, selectShard, shardFromEnv, shardName, shardWorkerDefault } from "../src/shard.js";
 
 const items = fc.uniqueArray(fc.record({ key: fc.string({ minLength: 1, maxLength: 12 }), bytes: fc.nat({ max: 1_000_000 }) }), {
   selector: (i) => i.key,
@@ -97,5 +97,17 @@ describe("--shard and the environment", () => {
     expect(resolveShard("0/2", env)).toEqual({ index: 0, count: 2, source: "flag" });
     expect(resolveShard(undefined, env)).toEqual({ index: 1, count: 4, source: "slurm" });
     expect(resolveShard(undefined, {})).toBeNull();
+  });
+});
+
+describe("conversion threads of a shard", () => {
+  it("a shard defaults to its own thread, or to the CPUs Slurm gave the task; no shard: the command decides", () => {
+    const shard = { index: 1, count: 4 };
+    expect(shardWorkerDefault(null, { SLURM_CPUS_PER_TASK: "2" })).toBeNull();
+    expect(shardWorkerDefault(shard, {})).toBe(1);
+    expect(shardWorkerDefault(shard, { SLURM_CPUS_PER_TASK: "2" })).toBe(2);
+    expect(shardWorkerDefault(shard, { SLURM_CPUS_PER_TASK: " 8 " })).toBe(8);
+    // Not a CPU count (empty, zero, malformed): the shard's own thread.
+    for (const bad of ["", "0", "two", "2(x3)", "-1"]) expect(shardWorkerDefault(shard, { SLURM_CPUS_PER_TASK: bad })).toBe(1);
   });
 });
