@@ -15,7 +15,7 @@
 // base build to every round (base one, base two, new one, new two), for comparing builds in one run.
 // Run only this file: `pnpm bench scale-out` (or `node apps/cli/bench/scale-out.bench.mjs` after a build).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,13 +46,29 @@ if (process.argv[2] === "--child") {
   // Run the CLI (the path after --child) in this process; report its peak RSS and CPU time on stderr when it exits.
   process.on("exit", () => {
     const u = process.resourceUsage();
-    process.stderr.write(`\n@@rss ${u.maxRSS * 1024} @@cpu ${(u.userCPUTime + u.systemCPUTime) / 1e6}\n`);
+    process.stderr.write(`\n@@rss ${u.maxRSS * 1024} @@cpu ${(u.userCPUTime + u.systemCPUTime) / 1e6} @@main ${mainThreadCpu()}\n`);
   });
   const cli = process.argv[3];
   process.argv = [process.argv[0], "daqkit", ...process.argv.slice(4)];
   await import(cli);
 } else {
   await main();
+}
+
+/**
+ * CPU seconds (user + system) of this process's main thread, from Linux's /proc/self/task/PID/stat (NaN
+ * elsewhere). The rest of the process's CPU time is its helper threads: V8's platform workers (concurrent
+ * TurboFan compiles of JS and of wasm tier-up, concurrent marking, parallel scavenges) and libuv's pool.
+ */
+function mainThreadCpu() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const hz = 100; // USER_HZ: the unit of utime/stime in /proc on Linux
+    return (Number(fields[11]) + Number(fields[12])) / hz;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function runCli(args, build = { cli: CLI, env: {} }) {
@@ -70,8 +86,9 @@ function runCli(args, build = { cli: CLI, env: {} }) {
     child.on("close", (code) => {
       const rss = Number(/@@rss (\d+)/.exec(err)?.[1] ?? Number.NaN);
       const cpu = Number(/@@cpu ([\d.]+)/.exec(err)?.[1] ?? Number.NaN);
+      const main = Number(/@@main ([\d.]+)/.exec(err)?.[1] ?? Number.NaN);
       if (code !== 0) reject(new Error(`daqkit ${args.join(" ")} failed (${code}): ${err}`));
-      else resolve({ seconds: (performance.now() - t0) / 1000, rss, cpu });
+      else resolve({ seconds: (performance.now() - t0) / 1000, rss, cpu, main });
     });
   });
 }
@@ -79,7 +96,12 @@ function runCli(args, build = { cli: CLI, env: {} }) {
 async function timed(runs, build) {
   const t0 = performance.now();
   const results = await Promise.all(runs.map((args) => runCli(args, build)));
-  return { seconds: (performance.now() - t0) / 1000, rss: results.map((r) => r.rss), cpu: results.map((r) => r.cpu) };
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    rss: results.map((r) => r.rss),
+    cpu: results.map((r) => r.cpu),
+    main: results.map((r) => r.main),
+  };
 }
 
 function rngFor(seed) {
@@ -193,6 +215,8 @@ async function compare(name, workload, one, two) {
     rssTwo: [],
     cpuOne: [],
     cpuShard: [],
+    mainOne: [],
+    mainShard: [],
     lines: [],
   }));
   for (let round = 1; round <= ROUNDS; round++) {
@@ -209,8 +233,10 @@ async function compare(name, workload, one, two) {
       st.rssTwo.push(...b.rss);
       st.cpuOne.push(a.cpu[0]);
       st.cpuShard.push(cpuShard);
+      st.mainOne.push(a.main[0]);
+      st.mainShard.push(b.main[b.cpu.indexOf(cpuShard)]);
       st.lines.push(
-        `  ${build.label ? `${build.label} ` : ""}round ${round}: one process ${a.seconds.toFixed(2)} s, ${a.cpu[0].toFixed(2)} s CPU (peak RSS ${mib(a.rss[0])} MiB); two shards ${b.seconds.toFixed(2)} s, ${b.cpu.map((c) => c.toFixed(2)).join(" / ")} s CPU (peak RSS ${b.rss.map(mib).join(" / ")} MiB) → ${(a.seconds / b.seconds).toFixed(2)}× wall, ${(a.cpu[0] / cpuShard).toFixed(2)}× CPU-bound`,
+        `  ${build.label ? `${build.label} ` : ""}round ${round}: one process ${a.seconds.toFixed(2)} s, ${a.cpu[0].toFixed(2)} s CPU (${a.main[0].toFixed(2)} main thread; peak RSS ${mib(a.rss[0])} MiB); two shards ${b.seconds.toFixed(2)} s, ${b.cpu.map((c) => c.toFixed(2)).join(" / ")} s CPU (${b.main.map((c) => c.toFixed(2)).join(" / ")} main thread; peak RSS ${b.rss.map(mib).join(" / ")} MiB) → ${(a.seconds / b.seconds).toFixed(2)}× wall, ${(a.cpu[0] / cpuShard).toFixed(2)}× CPU-bound`,
       );
     }
   }
@@ -227,9 +253,22 @@ async function compare(name, workload, one, two) {
     figure(`${build.prefix}.two-shards`, "s", median(st.twos), "lower");
     figure(`${build.prefix}.one-process-cpu`, "s", median(st.cpuOne), "lower");
     figure(`${build.prefix}.shard-cpu`, "s", median(st.cpuShard), "lower");
+    if (st.mainOne.every(Number.isFinite)) {
+      // CPU of the helper threads (V8 compiles and GC, libuv): what one process takes beyond its main thread.
+      figure(`${build.prefix}.one-process-helper-cpu`, "s", median(st.cpuOne.map((c, i) => c - st.mainOne[i])), "lower");
+      figure(`${build.prefix}.shard-helper-cpu`, "s", median(st.cpuShard.map((c, i) => c - st.mainShard[i])), "lower");
+    }
     figure(`${build.prefix}.one-process-rss`, "MiB", Math.max(...st.rssOne) / 1048576, "lower");
     figure(`${build.prefix}.shard-rss`, "MiB", Math.max(...st.rssTwo) / 1048576, "lower");
   }
+}
+
+/** The two arms as a user types them (paths as run here). */
+function printCommands(one, shard) {
+  const sh = (args) => ["daqkit", ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(" ");
+  console.log(`  one process:          ${sh(one)}`);
+  console.log(`  two shards at once:   ${sh(shard(0))} &`);
+  console.log(`                        ${sh(shard(1))}; wait`);
 }
 
 async function main() {
@@ -245,6 +284,7 @@ async function main() {
     const out = join(work, "gen2-out");
     const gen2 = (extra) => ["gen2", "convert-all", bin, out, "--overwrite", "--workers", "1", "-q", ...extra];
     console.log(`gen2 convert-all: ${FILES} files × ${PHOTONS} photons`);
+    printCommands(gen2([]), (i) => gen2(["--shard", `${i}/2`]));
     await compare(
       "gen2 convert-all",
       "gen2-convert-all",
@@ -275,6 +315,7 @@ async function main() {
     ...extra,
   ];
   console.log(`load (no TCM): ${CYCLES} cycles × 6 channels × 10 000 hits → Parquet`);
+  printCommands(load(join(work, "load-one.parquet"), []), (i) => load(`${join(work, "load-ds")}/`, ["--shard", `${i}/2`]));
   await compare(
     "load no-TCM",
     "load-no-tcm",
