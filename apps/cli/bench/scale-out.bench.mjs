@@ -13,6 +13,7 @@
 // of the busier shard — what two shards give on two otherwise idle cores.
 // SCALE_BENCH_BASE_CLI=/other/checkout/apps/cli/dist/index.js (and/or SCALE_BENCH_BASE_ENV="K=V …") adds a
 // base build to every round (base one, base two, new one, new two), for comparing builds in one run.
+// SCALE_BENCH_SHARD_NODE_FLAGS="--single-threaded-gc" runs the shard processes (only) under those Node flags.
 // Run only this file: `pnpm bench scale-out` (or `node apps/cli/bench/scale-out.bench.mjs` after a build).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -34,6 +35,8 @@ const BASE_ENV = Object.fromEntries(
     .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
 );
 const HAS_BASE = BASE_CLI !== undefined || Object.keys(BASE_ENV).length > 0;
+/** Node flags for the shard processes only, e.g. `--single-threaded-gc` (the one process runs without them). */
+const SHARD_NODE_FLAGS = (process.env.SCALE_BENCH_SHARD_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f.length > 0);
 const FILES = 20;
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = join(here, "../../..");
@@ -71,10 +74,10 @@ function mainThreadCpu() {
   }
 }
 
-function runCli(args, build = { cli: CLI, env: {} }) {
+function runCli(args, build = { cli: CLI, env: {} }, nodeFlags = []) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", build.cli, ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), "--child", build.cli, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...build.env },
     });
@@ -93,9 +96,9 @@ function runCli(args, build = { cli: CLI, env: {} }) {
   });
 }
 
-async function timed(runs, build) {
+async function timed(runs, build, nodeFlags = []) {
   const t0 = performance.now();
-  const results = await Promise.all(runs.map((args) => runCli(args, build)));
+  const results = await Promise.all(runs.map((args) => runCli(args, build, nodeFlags)));
   return {
     seconds: (performance.now() - t0) / 1000,
     rss: results.map((r) => r.rss),
@@ -223,7 +226,7 @@ async function compare(name, workload, one, two) {
     for (const [k, build] of builds.entries()) {
       const st = stats[k];
       const a = await timed([one()], build);
-      const b = await timed([two(0), two(1)], build);
+      const b = await timed([two(0), two(1)], build, SHARD_NODE_FLAGS);
       const cpuShard = Math.max(...b.cpu);
       st.speedups.push(a.seconds / b.seconds);
       st.cpuSpeedups.push(a.cpu[0] / cpuShard);
@@ -267,8 +270,9 @@ async function compare(name, workload, one, two) {
 function printCommands(one, shard) {
   const sh = (args) => ["daqkit", ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(" ");
   console.log(`  one process:          ${sh(one)}`);
-  console.log(`  two shards at once:   ${sh(shard(0))} &`);
-  console.log(`                        ${sh(shard(1))}; wait`);
+  const node = SHARD_NODE_FLAGS.length > 0 ? `node ${SHARD_NODE_FLAGS.join(" ")} …/bin/` : "";
+  console.log(`  two shards at once:   ${node}${sh(shard(0))} &`);
+  console.log(`                        ${node}${sh(shard(1))}; wait`);
 }
 
 async function main() {
