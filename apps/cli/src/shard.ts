@@ -10,8 +10,9 @@
  *
  * - The work list is sorted by key first, so the parts do not depend on listing order.
  * - Items are assigned largest first (ties by key) to the part with the fewest bytes so far (ties
- *   by lowest part number): the parts are disjoint, cover the list, and no two parts differ by
- *   more than the largest item's bytes. Each part is returned in key order.
+ *   by fewest items, then lowest part number): the parts are disjoint, cover the list, and no two
+ *   parts differ by more than the largest item's bytes; items of 0 bytes (empty or missing inputs,
+ *   unknown sizes) are spread by count instead of all going to part 0. Each part is returned in key order.
  * - Shards are numbered from 0: `--shard 0/4` … `--shard 3/4`.
  */
 import { CliUsageError } from "./errors.js";
@@ -157,12 +158,18 @@ export function partition<T extends ShardItem>(items: readonly T[], count: numbe
     return d !== 0 ? d : compareKeys(items[a]!.key, items[b]!.key);
   });
   const loads = new Array<number>(count).fill(0);
+  const counts = new Array<number>(count).fill(0);
   const owner = new Array<number>(items.length);
   for (const i of bySize) {
     let best = 0;
-    for (let p = 1; p < count; p++) if ((loads[p] as number) < (loads[best] as number)) best = p;
+    for (let p = 1; p < count; p++) {
+      const l = loads[p] as number;
+      const b = loads[best] as number;
+      if (l < b || (l === b && (counts[p] as number) < (counts[best] as number))) best = p;
+    }
     owner[i] = best;
     loads[best] = (loads[best] as number) + size(items[i]!);
+    counts[best] = (counts[best] as number) + 1;
   }
   const parts: number[][] = Array.from({ length: count }, () => []);
   for (const i of order) parts[owner[i] as number]!.push(i);

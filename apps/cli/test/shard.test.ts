@@ -49,6 +49,22 @@ describe("shard arithmetic (property tests)", () => {
     );
   });
 
+  it("items of 0 bytes are spread by count (equal bytes: the part with fewer items first)", () => {
+    const empty = Array.from({ length: 10 }, (_, k) => ({ key: `f${k}`, bytes: 0 }));
+    expect(partition(empty, 3).map((p) => p.length)).toEqual([4, 3, 3]);
+    // one large item and many empty ones: the empty ones go to the other parts
+    const mixed = [{ key: "big", bytes: 100 }, ...empty];
+    expect(partition(mixed, 2).map((p) => p.length)).toEqual([1, 10]);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 12 }), (n, parts) => {
+        const sizes = partition(empty.concat(Array.from({ length: n }, (_, k) => ({ key: `g${k}`, bytes: 0 }))), parts).map(
+          (p) => p.length,
+        );
+        expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+      }),
+    );
+  });
+
   it("null shard is the whole list in key order; duplicate keys are refused", () => {
     const list = [
       { key: "b", bytes: 1 },
