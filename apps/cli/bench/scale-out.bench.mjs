@@ -7,8 +7,9 @@
 //     cut trapEmax > 1000, four columns) written as Parquet (one file / a dataset part per shard).
 // Rounds are interleaved (one, two, one, two, …) so load changes hit both sides alike; the speed-up is
 // quoted per round (one-process wall time / two-shard wall time, the slower shard ends the run) with its
-// range. Peak RSS is per process (each daqkit process reports its own maxRSS), and so is CPU time (user +
-// system, all threads): on a shared, loaded machine the wall-clock speed-up measures the other jobs as
+// range. Peak RSS is per daqkit command (each process reports its own maxRSS through rusage-hook.mjs; a shard
+// that runs its work in a child, src/shard-reexec.ts, counts both), and so is CPU time (user + system, all
+// threads, both processes): on a shared, loaded machine the wall-clock speed-up measures the other jobs as
 // much as daqkit, so the bench also prints the CPU-bound speed-up, CPU time of the one process / CPU time
 // of the busier shard — what two shards give on two otherwise idle cores.
 // SCALE_BENCH_BASE_CLI=/other/checkout/apps/cli/dist/index.js (and/or SCALE_BENCH_BASE_ENV="K=V …") adds a
@@ -16,7 +17,7 @@
 // SCALE_BENCH_SHARD_NODE_FLAGS="--single-threaded-gc" runs the shard processes (only) under those Node flags.
 // Run only this file: `pnpm bench scale-out` (or `node apps/cli/bench/scale-out.bench.mjs` after a build).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,42 +43,17 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const root = join(here, "../../..");
 const shared = join(root, "../shared");
 const CLI = join(benchRoot, "apps/cli/dist/index.js"); // the build measured (DAQKIT_BENCH_ROOT)
+/** Preloaded into every measured process: reports its RSS and CPU at exit (rusage-hook.mjs). */
+const HOOK = new URL("./rusage-hook.mjs", import.meta.url).href;
 const base = process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data");
 const work = join(base, "scale-out");
 
-if (process.argv[2] === "--child") {
-  // Run the CLI (the path after --child) in this process; report its peak RSS and CPU time on stderr when it exits.
-  process.on("exit", () => {
-    const u = process.resourceUsage();
-    process.stderr.write(`\n@@rss ${u.maxRSS * 1024} @@cpu ${(u.userCPUTime + u.systemCPUTime) / 1e6} @@main ${mainThreadCpu()}\n`);
-  });
-  const cli = process.argv[3];
-  process.argv = [process.argv[0], "daqkit", ...process.argv.slice(4)];
-  await import(cli);
-} else {
-  await main();
-}
-
-/**
- * CPU seconds (user + system) of this process's main thread, from Linux's /proc/self/task/PID/stat (NaN
- * elsewhere). The rest of the process's CPU time is its helper threads: V8's platform workers (concurrent
- * TurboFan compiles of JS and of wasm tier-up, concurrent marking, parallel scavenges) and libuv's pool.
- */
-function mainThreadCpu() {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const hz = 100; // USER_HZ: the unit of utime/stime in /proc on Linux
-    return (Number(fields[11]) + Number(fields[12])) / hz;
-  } catch {
-    return Number.NaN;
-  }
-}
+await main();
 
 function runCli(args, build = { cli: CLI, env: {} }, nodeFlags = []) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), "--child", build.cli, ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, "--import", HOOK, build.cli, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...build.env },
     });
@@ -87,9 +63,14 @@ function runCli(args, build = { cli: CLI, env: {} }, nodeFlags = []) {
       err += d;
     });
     child.on("close", (code) => {
-      const rss = Number(/@@rss (\d+)/.exec(err)?.[1] ?? Number.NaN);
-      const cpu = Number(/@@cpu ([\d.]+)/.exec(err)?.[1] ?? Number.NaN);
-      const main = Number(/@@main ([\d.]+)/.exec(err)?.[1] ?? Number.NaN);
+      // One report per process: the daqkit process, and a child it ran the work in (a shard under
+      // --single-threaded-gc). CPU and RSS add up (they run at the same time); the main thread is the
+      // busiest process's.
+      const reports = [...err.matchAll(/@@rss (\d+) @@cpu ([\d.]+) @@main ([\d.]+|NaN)/g)].map((m) => m.slice(1).map(Number));
+      const sum = (k) => (reports.length ? reports.reduce((t, r) => t + r[k], 0) : Number.NaN);
+      const rss = sum(0);
+      const cpu = sum(1);
+      const main = reports.length ? Math.max(...reports.map((r) => r[2])) : Number.NaN;
       if (code !== 0) reject(new Error(`daqkit ${args.join(" ")} failed (${code}): ${err}`));
       else resolve({ seconds: (performance.now() - t0) / 1000, rss, cpu, main });
     });
