@@ -1,7 +1,7 @@
 // Preloaded (`node --import …/rusage-hook.mjs CLI ARGS`) into every process the scale-out bench measures, and
-// so also into a child the CLI starts with the same Node options (a shard's re-execution under
-// --single-threaded-gc, src/shard-reexec.ts): at exit each process writes its peak RSS, its CPU time (user +
-// system, all threads) and its main thread's CPU time on stderr, where scale-out.bench.mjs sums them.
+// so also into any child the CLI starts with the same Node options (process.execArgv): at exit each process
+// writes its peak RSS, its CPU time (user + system, all threads) and its main thread's CPU time on stderr,
+// where scale-out.bench.mjs sums them.
 import { readFileSync } from "node:fs";
 
 /** CPU seconds of this process's main thread (Linux /proc; NaN elsewhere). The rest is its helper threads. */

@@ -7,9 +7,9 @@
 //     cut trapEmax > 1000, four columns) written as Parquet (one file / a dataset part per shard).
 // Rounds are interleaved (one, two, one, two, …) so load changes hit both sides alike; the speed-up is
 // quoted per round (one-process wall time / two-shard wall time, the slower shard ends the run) with its
-// range. Peak RSS is per daqkit command (each process reports its own maxRSS through rusage-hook.mjs; a shard
-// that runs its work in a child, src/shard-reexec.ts, counts both), and so is CPU time (user + system, all
-// threads, both processes): on a shared, loaded machine the wall-clock speed-up measures the other jobs as
+// range. Peak RSS is per daqkit command (each process reports its own maxRSS through rusage-hook.mjs, a child
+// started with the same Node options included), and so is CPU time (user + system, all threads, all of the
+// command's processes): on a shared, loaded machine the wall-clock speed-up measures the other jobs as
 // much as daqkit, so the bench also prints the CPU-bound speed-up, CPU time of the one process / CPU time
 // of the busier shard — what two shards give on two otherwise idle cores.
 // SCALE_BENCH_BASE_CLI=/other/checkout/apps/cli/dist/index.js (and/or SCALE_BENCH_BASE_ENV="K=V …") adds a
@@ -63,9 +63,8 @@ function runCli(args, build = { cli: CLI, env: {} }, nodeFlags = []) {
       err += d;
     });
     child.on("close", (code) => {
-      // One report per process: the daqkit process, and a child it ran the work in (a shard under
-      // --single-threaded-gc). CPU and RSS add up (they run at the same time); the main thread is the
-      // busiest process's.
+      // One report per process: the daqkit process, and any child it started with the same Node options.
+      // CPU and RSS add up (they run at the same time); the main thread is the busiest process's.
       const reports = [...err.matchAll(/@@rss (\d+) @@cpu ([\d.]+) @@main ([\d.]+|NaN)/g)].map((m) => m.slice(1).map(Number));
       const sum = (k) => (reports.length ? reports.reduce((t, r) => t + r[k], 0) : Number.NaN);
       const rss = sum(0);
