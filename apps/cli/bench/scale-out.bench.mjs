@@ -7,12 +7,14 @@
 //     cut trapEmax > 1000, four columns) written as Parquet (one file / a dataset part per shard).
 // Rounds are interleaved (one, two, one, two, …) so load changes hit both sides alike; the speed-up is
 // quoted per round (one-process wall time / two-shard wall time, the slower shard ends the run) with its
-// range. Peak RSS is per process (each daqkit process reports its own maxRSS), and so is CPU time (user +
-// system, all threads): on a shared, loaded machine the wall-clock speed-up measures the other jobs as
+// range. Peak RSS is per daqkit command (each process reports its own maxRSS through rusage-hook.mjs, a child
+// started with the same Node options included), and so is CPU time (user + system, all threads, all of the
+// command's processes): on a shared, loaded machine the wall-clock speed-up measures the other jobs as
 // much as daqkit, so the bench also prints the CPU-bound speed-up, CPU time of the one process / CPU time
 // of the busier shard — what two shards give on two otherwise idle cores.
 // SCALE_BENCH_BASE_CLI=/other/checkout/apps/cli/dist/index.js (and/or SCALE_BENCH_BASE_ENV="K=V …") adds a
 // base build to every round (base one, base two, new one, new two), for comparing builds in one run.
+// SCALE_BENCH_SHARD_NODE_FLAGS="--single-threaded-gc" runs the shard processes (only) under those Node flags.
 // Run only this file: `pnpm bench scale-out` (or `node apps/cli/bench/scale-out.bench.mjs` after a build).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -34,31 +36,24 @@ const BASE_ENV = Object.fromEntries(
     .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
 );
 const HAS_BASE = BASE_CLI !== undefined || Object.keys(BASE_ENV).length > 0;
+/** Node flags for the shard processes only, e.g. `--single-threaded-gc` (the one process runs without them). */
+const SHARD_NODE_FLAGS = (process.env.SCALE_BENCH_SHARD_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f.length > 0);
 const FILES = 20;
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = join(here, "../../..");
 const shared = join(root, "../shared");
 const CLI = join(benchRoot, "apps/cli/dist/index.js"); // the build measured (DAQKIT_BENCH_ROOT)
+/** Preloaded into every measured process: reports its RSS and CPU at exit (rusage-hook.mjs). */
+const HOOK = new URL("./rusage-hook.mjs", import.meta.url).href;
 const base = process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data");
 const work = join(base, "scale-out");
 
-if (process.argv[2] === "--child") {
-  // Run the CLI (the path after --child) in this process; report its peak RSS and CPU time on stderr when it exits.
-  process.on("exit", () => {
-    const u = process.resourceUsage();
-    process.stderr.write(`\n@@rss ${u.maxRSS * 1024} @@cpu ${(u.userCPUTime + u.systemCPUTime) / 1e6}\n`);
-  });
-  const cli = process.argv[3];
-  process.argv = [process.argv[0], "daqkit", ...process.argv.slice(4)];
-  await import(cli);
-} else {
-  await main();
-}
+await main();
 
-function runCli(args, build = { cli: CLI, env: {} }) {
+function runCli(args, build = { cli: CLI, env: {} }, nodeFlags = []) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--child", build.cli, ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, "--import", HOOK, build.cli, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...build.env },
     });
@@ -68,18 +63,28 @@ function runCli(args, build = { cli: CLI, env: {} }) {
       err += d;
     });
     child.on("close", (code) => {
-      const rss = Number(/@@rss (\d+)/.exec(err)?.[1] ?? Number.NaN);
-      const cpu = Number(/@@cpu ([\d.]+)/.exec(err)?.[1] ?? Number.NaN);
+      // One report per process: the daqkit process, and any child it started with the same Node options.
+      // CPU and RSS add up (they run at the same time); the main thread is the busiest process's.
+      const reports = [...err.matchAll(/@@rss (\d+) @@cpu ([\d.]+) @@main ([\d.]+|NaN)/g)].map((m) => m.slice(1).map(Number));
+      const sum = (k) => (reports.length ? reports.reduce((t, r) => t + r[k], 0) : Number.NaN);
+      const rss = sum(0);
+      const cpu = sum(1);
+      const main = reports.length ? Math.max(...reports.map((r) => r[2])) : Number.NaN;
       if (code !== 0) reject(new Error(`daqkit ${args.join(" ")} failed (${code}): ${err}`));
-      else resolve({ seconds: (performance.now() - t0) / 1000, rss, cpu });
+      else resolve({ seconds: (performance.now() - t0) / 1000, rss, cpu, main });
     });
   });
 }
 
-async function timed(runs, build) {
+async function timed(runs, build, nodeFlags = []) {
   const t0 = performance.now();
-  const results = await Promise.all(runs.map((args) => runCli(args, build)));
-  return { seconds: (performance.now() - t0) / 1000, rss: results.map((r) => r.rss), cpu: results.map((r) => r.cpu) };
+  const results = await Promise.all(runs.map((args) => runCli(args, build, nodeFlags)));
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    rss: results.map((r) => r.rss),
+    cpu: results.map((r) => r.cpu),
+    main: results.map((r) => r.main),
+  };
 }
 
 function rngFor(seed) {
@@ -193,13 +198,15 @@ async function compare(name, workload, one, two) {
     rssTwo: [],
     cpuOne: [],
     cpuShard: [],
+    mainOne: [],
+    mainShard: [],
     lines: [],
   }));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [k, build] of builds.entries()) {
       const st = stats[k];
       const a = await timed([one()], build);
-      const b = await timed([two(0), two(1)], build);
+      const b = await timed([two(0), two(1)], build, SHARD_NODE_FLAGS);
       const cpuShard = Math.max(...b.cpu);
       st.speedups.push(a.seconds / b.seconds);
       st.cpuSpeedups.push(a.cpu[0] / cpuShard);
@@ -209,8 +216,10 @@ async function compare(name, workload, one, two) {
       st.rssTwo.push(...b.rss);
       st.cpuOne.push(a.cpu[0]);
       st.cpuShard.push(cpuShard);
+      st.mainOne.push(a.main[0]);
+      st.mainShard.push(b.main[b.cpu.indexOf(cpuShard)]);
       st.lines.push(
-        `  ${build.label ? `${build.label} ` : ""}round ${round}: one process ${a.seconds.toFixed(2)} s, ${a.cpu[0].toFixed(2)} s CPU (peak RSS ${mib(a.rss[0])} MiB); two shards ${b.seconds.toFixed(2)} s, ${b.cpu.map((c) => c.toFixed(2)).join(" / ")} s CPU (peak RSS ${b.rss.map(mib).join(" / ")} MiB) → ${(a.seconds / b.seconds).toFixed(2)}× wall, ${(a.cpu[0] / cpuShard).toFixed(2)}× CPU-bound`,
+        `  ${build.label ? `${build.label} ` : ""}round ${round}: one process ${a.seconds.toFixed(2)} s, ${a.cpu[0].toFixed(2)} s CPU (${a.main[0].toFixed(2)} main thread; peak RSS ${mib(a.rss[0])} MiB); two shards ${b.seconds.toFixed(2)} s, ${b.cpu.map((c) => c.toFixed(2)).join(" / ")} s CPU (${b.main.map((c) => c.toFixed(2)).join(" / ")} main thread; peak RSS ${b.rss.map(mib).join(" / ")} MiB) → ${(a.seconds / b.seconds).toFixed(2)}× wall, ${(a.cpu[0] / cpuShard).toFixed(2)}× CPU-bound`,
       );
     }
   }
@@ -227,9 +236,23 @@ async function compare(name, workload, one, two) {
     figure(`${build.prefix}.two-shards`, "s", median(st.twos), "lower");
     figure(`${build.prefix}.one-process-cpu`, "s", median(st.cpuOne), "lower");
     figure(`${build.prefix}.shard-cpu`, "s", median(st.cpuShard), "lower");
+    if (st.mainOne.every(Number.isFinite)) {
+      // CPU of the helper threads (V8 compiles and GC, libuv): what one process takes beyond its main thread.
+      figure(`${build.prefix}.one-process-helper-cpu`, "s", median(st.cpuOne.map((c, i) => c - st.mainOne[i])), "lower");
+      figure(`${build.prefix}.shard-helper-cpu`, "s", median(st.cpuShard.map((c, i) => c - st.mainShard[i])), "lower");
+    }
     figure(`${build.prefix}.one-process-rss`, "MiB", Math.max(...st.rssOne) / 1048576, "lower");
     figure(`${build.prefix}.shard-rss`, "MiB", Math.max(...st.rssTwo) / 1048576, "lower");
   }
+}
+
+/** The two arms as a user types them (paths as run here). */
+function printCommands(one, shard) {
+  const sh = (args) => ["daqkit", ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(" ");
+  console.log(`  one process:          ${sh(one)}`);
+  const node = SHARD_NODE_FLAGS.length > 0 ? `node ${SHARD_NODE_FLAGS.join(" ")} …/bin/` : "";
+  console.log(`  two shards at once:   ${node}${sh(shard(0))} &`);
+  console.log(`                        ${node}${sh(shard(1))}; wait`);
 }
 
 async function main() {
@@ -245,6 +268,7 @@ async function main() {
     const out = join(work, "gen2-out");
     const gen2 = (extra) => ["gen2", "convert-all", bin, out, "--overwrite", "--workers", "1", "-q", ...extra];
     console.log(`gen2 convert-all: ${FILES} files × ${PHOTONS} photons`);
+    printCommands(gen2([]), (i) => gen2(["--shard", `${i}/2`]));
     await compare(
       "gen2 convert-all",
       "gen2-convert-all",
@@ -275,6 +299,7 @@ async function main() {
     ...extra,
   ];
   console.log(`load (no TCM): ${CYCLES} cycles × 6 channels × 10 000 hits → Parquet`);
+  printCommands(load(join(work, "load-one.parquet"), []), (i) => load(`${join(work, "load-ds")}/`, ["--shard", `${i}/2`]));
   await compare(
     "load no-TCM",
     "load-no-tcm",

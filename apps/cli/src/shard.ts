@@ -10,8 +10,9 @@
  *
  * - The work list is sorted by key first, so the parts do not depend on listing order.
  * - Items are assigned largest first (ties by key) to the part with the fewest bytes so far (ties
- *   by lowest part number): the parts are disjoint, cover the list, and no two parts differ by
- *   more than the largest item's bytes. Each part is returned in key order.
+ *   by fewest items, then lowest part number): the parts are disjoint, cover the list, and no two
+ *   parts differ by more than the largest item's bytes; items of 0 bytes (empty or missing inputs,
+ *   unknown sizes) are spread by count instead of all going to part 0. Each part is returned in key order.
  * - Shards are numbered from 0: `--shard 0/4` … `--shard 3/4`.
  */
 import { CliUsageError } from "./errors.js";
@@ -118,6 +119,23 @@ export function resolveShard(flag: string | undefined, env: Env = process.env): 
   return shardFromEnv(env);
 }
 
+/**
+ * Conversion threads of a sharded process when the command line does not say (`--workers`): the CPUs the
+ * scheduler gave the task (`SLURM_CPUS_PER_TASK`, set by `--cpus-per-task`) or else 1. A shard is one of N
+ * processes that together fill the machine or the cluster; the parallelism comes from the number of shards,
+ * and a worker thread per shard only adds its start-up (a second module load and wasm compile) and contention
+ * with the other shards: on the project's 2-core VM a 10-file `gen2 convert-all --shard 0/2` used 4.6–4.7 s of
+ * CPU in-process against 5.0–5.2 s with the two default workers. The CPU count of the machine
+ * (`availableParallelism()`) is not a shard's to take: two shards started by hand on one host, or a
+ * Kubernetes pod under a CPU limit, see every core of the node. null when the process is not a shard (the
+ * command's own default applies).
+ */
+export function shardWorkerDefault(shard: Shard | null, env: Env = process.env): number | null {
+  if (shard === null) return null;
+  const cpus = env.SLURM_CPUS_PER_TASK?.trim();
+  return cpus !== undefined && /^[1-9][0-9]{0,5}$/.test(cpus) ? Number(cpus) : 1;
+}
+
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -140,12 +158,18 @@ export function partition<T extends ShardItem>(items: readonly T[], count: numbe
     return d !== 0 ? d : compareKeys(items[a]!.key, items[b]!.key);
   });
   const loads = new Array<number>(count).fill(0);
+  const counts = new Array<number>(count).fill(0);
   const owner = new Array<number>(items.length);
   for (const i of bySize) {
     let best = 0;
-    for (let p = 1; p < count; p++) if ((loads[p] as number) < (loads[best] as number)) best = p;
+    for (let p = 1; p < count; p++) {
+      const l = loads[p] as number;
+      const b = loads[best] as number;
+      if (l < b || (l === b && (counts[p] as number) < (counts[best] as number))) best = p;
+    }
     owner[i] = best;
     loads[best] = (loads[best] as number) + size(items[i]!);
+    counts[best] = (counts[best] as number) + 1;
   }
   const parts: number[][] = Array.from({ length: count }, () => []);
   for (const i of order) parts[owner[i] as number]!.push(i);

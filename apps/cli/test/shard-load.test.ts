@@ -96,6 +96,34 @@ describe("load --out DIR/ (sharded Parquet dataset) and merge", () => {
     expect(own.code).not.toBe(0);
   });
 
+  it("the split uses the FileDB's file sizes: files changed after the scan do not move cycles between shards", async () => {
+    // A saved FileDB (its {tier}_size columns) over a copy of the data, then every tier file of shard 1's
+    // cycles deleted: shard 2 still takes exactly its cycles (every task of a job computes the same split
+    // from the same database, without stat-ing each file of the production). Split by the files' sizes
+    // now, shard 1's cycles would weigh nothing and shard 2 would lose a cycle to shard 1.
+    const data = join(tmp, "tier-sized");
+    cpSync(DATA_DIR, data, { recursive: true });
+    const db = join(tmp, "sized.lh5");
+    const scan = await daqkit("filedb", "scan", join(FLOW, "../filedb-config.json"), "--data-dir", data, "--out", db);
+    expect(scan.code, scan.stderr).toBe(0);
+    const part = (i: number) => JSON.parse(readFileSync(join(dir, `part-0000${i}-of-00003.json`), "utf8"));
+    const gone = part(1).cycles as string[];
+    expect(gone.length).toBeGreaterThan(0);
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (gone.some((c) => e.name.includes(`-${c}-`))) unlinkSync(p);
+      }
+    };
+    walk(data);
+    const args = [FLOW, db, ...ARGS.slice(1).map((a) => (a === DATA_DIR ? data : a))];
+    const r = await daqkit("--json", "load", ...args, "--out", `${join(tmp, "ds3")}/`, "--shard", "2/3");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(tmp, "ds3", "part-00002-of-00003.json"), "utf8")).cycles).toEqual(part(2).cycles);
+    expect(JSON.parse(r.stdout).rows).toBe(part(2).rows);
+  });
+
   it("--shard without a dataset --out is a usage error", async () => {
     const r = await daqkit("load", ...ARGS, "--shard", "0/2");
     expect(r.code).toBe(2);

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CliUsageError } from "../src/errors.js";
-import { parseShard, partition, resolveShard, selectShard, shardFromEnv, shardName } from "../src/shard.js";
+import { parseShard, partition, resolveShard, selectShard, shardFromEnv, shardName, shardWorkerDefault } from "../src/shard.js";
 
 const items = fc.uniqueArray(fc.record({ key: fc.string({ minLength: 1, maxLength: 12 }), bytes: fc.nat({ max: 1_000_000 }) }), {
   selector: (i) => i.key,
@@ -45,6 +45,22 @@ describe("shard arithmetic (property tests)", () => {
         const loads = parts.map((p) => p.reduce((s, i) => s + list[i]!.bytes, 0));
         const largest = Math.max(0, ...list.map((x) => x.bytes));
         expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(largest);
+      }),
+    );
+  });
+
+  it("items of 0 bytes are spread by count (equal bytes: the part with fewer items first)", () => {
+    const empty = Array.from({ length: 10 }, (_, k) => ({ key: `f${k}`, bytes: 0 }));
+    expect(partition(empty, 3).map((p) => p.length)).toEqual([4, 3, 3]);
+    // one large item and many empty ones: the empty ones go to the other parts
+    const mixed = [{ key: "big", bytes: 100 }, ...empty];
+    expect(partition(mixed, 2).map((p) => p.length)).toEqual([1, 10]);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 12 }), (n, parts) => {
+        const sizes = partition(empty.concat(Array.from({ length: n }, (_, k) => ({ key: `g${k}`, bytes: 0 }))), parts).map(
+          (p) => p.length,
+        );
+        expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
       }),
     );
   });
@@ -97,5 +113,17 @@ describe("--shard and the environment", () => {
     expect(resolveShard("0/2", env)).toEqual({ index: 0, count: 2, source: "flag" });
     expect(resolveShard(undefined, env)).toEqual({ index: 1, count: 4, source: "slurm" });
     expect(resolveShard(undefined, {})).toBeNull();
+  });
+});
+
+describe("conversion threads of a shard", () => {
+  it("a shard defaults to its own thread, or to the CPUs Slurm gave the task; no shard: the command decides", () => {
+    const shard = { index: 1, count: 4 };
+    expect(shardWorkerDefault(null, { SLURM_CPUS_PER_TASK: "2" })).toBeNull();
+    expect(shardWorkerDefault(shard, {})).toBe(1);
+    expect(shardWorkerDefault(shard, { SLURM_CPUS_PER_TASK: "2" })).toBe(2);
+    expect(shardWorkerDefault(shard, { SLURM_CPUS_PER_TASK: " 8 " })).toBe(8);
+    // Not a CPU count (empty, zero, malformed): the shard's own thread.
+    for (const bad of ["", "0", "two", "2(x3)", "-1"]) expect(shardWorkerDefault(shard, { SLURM_CPUS_PER_TASK: bad })).toBe(1);
   });
 });

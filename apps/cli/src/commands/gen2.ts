@@ -25,7 +25,7 @@ import type { CliContext, Progress } from "../context.js";
 import { gen2CacheDir } from "../cache.js";
 import { writeTableFile } from "../table-output.js";
 import { CliUsageError } from "../errors.js";
-import { resolveShard, SHARD_HELP, selectShard } from "../shard.js";
+import { resolveShard, SHARD_HELP, selectShard, shardWorkerDefault } from "../shard.js";
 
 export function parseYear(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -155,17 +155,22 @@ export function registerGen2Commands(program: Command, getContext: () => CliCont
     .argument("<binDir>", "directory of <unix-second>.bin files")
     .argument("<parquetDir>", "Parquet cache directory (created if missing)")
     .option("--overwrite", "convert even when an up-to-date Parquet file exists", false)
-    .option("--workers <n>", "worker threads (default: min(2, CPUs); 0 = no threads)")
+    .option("--workers <n>", "worker threads (default: min(2, CPUs); a shard: 1, or min(2, SLURM_CPUS_PER_TASK); 0 = no threads)")
     .option("-q, --quiet", "no progress bar", false)
     .option("--shard <I/N>", SHARD_HELP)
     .action(async (binDir: string, parquetDir: string, opts: { overwrite: boolean; workers?: string; quiet: boolean; shard?: string }) => {
       const ctx = getContext();
       const shard = resolveShard(opts.shard);
+      // Without --workers: min(2, CPUs) threads for the whole directory, but a shard converts in its own
+      // thread (or with the CPUs Slurm gave the task): see shardWorkerDefault.
+      const shardWorkers = shardWorkerDefault(shard);
+      const workers =
+        opts.workers !== undefined ? parseCount(opts.workers, "--workers") : shardWorkers === null ? undefined : Math.min(2, shardWorkers);
       const progress = lazyProgress(ctx, "convert");
       const started = performance.now();
       const dir = await BinDirectory.open(binDir, parquetDir, {
         ...(opts.quiet ? {} : { progress: progress.cb }),
-        ...(opts.workers !== undefined ? { workers: parseCount(opts.workers, "--workers") } : {}),
+        ...(workers !== undefined ? { workers } : {}),
       });
       // A shard takes its part of the files, keyed by file name and balanced by bytes; the cache names
       // depend only on the file, so the shards of one directory never write the same file.

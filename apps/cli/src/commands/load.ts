@@ -211,14 +211,21 @@ export function registerLoadCommands(program: Command, getContext: () => CliCont
       if (dataset) {
         const rows = dl.getFileList() ?? [];
         const stamps = dl.catalog.columnValues("timestamp");
-        const bytes = (row: number) =>
-          dl.catalog.tiers.reduce((sum, tier) => {
-            try {
-              return sum + statSync(dl.catalog.tierPath(row, tier)).size;
-            } catch {
-              return sum;
-            }
-          }, 0);
+        // The balance uses the FileDB's file sizes ({tier}_size, from its scan or as saved): every task of a
+        // job computes the same split from the same database, without `stat`ing each file of the production
+        // again (N tasks × cycles × tiers metadata calls on a shared file system). A catalog without sizes, or
+        // a size of 0 (a missing file, or a database saved without sizes): the file's size now.
+        const catalog = dl.catalog;
+        const tierBytes = (row: number, tier: string): number => {
+          const known = Number(catalog.tierSize?.(row, tier) ?? 0);
+          if (known > 0) return known;
+          try {
+            return statSync(catalog.tierPath(row, tier)).size;
+          } catch {
+            return 0;
+          }
+        };
+        const bytes = (row: number) => catalog.tiers.reduce((sum, tier) => sum + tierBytes(row, tier), 0);
         const items = rows.map((row) => ({ key: String(stamps[row]), bytes: bytes(row), row }));
         const mine = selectShard(items, shard ?? { index: 0, count: 1 }).sort((a, b) => a.row - b.row);
         shardCycles = mine.map((x) => x.key);
