@@ -1,3 +1,4 @@
+/// <reference path="./untyped-modules.d.ts" />
 import { lazyModule } from "@daqkit/io";
 /**
  * Chunk compressors as strax uses them (spec runs.md §9.3–§9.5): blosc (blosclz, no shuffle),
