@@ -13,7 +13,7 @@ import type { Gen2PhotonArrays, Gen2WidePhotonArrays } from "./arrow-tables.js";
 import type { Gen2DecodedArrays, Gen2DecodeStats, Gen2ReadFileOptions } from "./decode.js";
 import { partialWordError } from "./decoder-core.js";
 import { Gen2BinError, reviveWorkerError } from "./errors.js";
-import { type Gen2PartResult, planGen2Split } from "./split-decode.js";
+import { type Gen2PartResult, type Gen2SplitPart, planGen2Split } from "./split-decode.js";
 import { runSplitJob, type SplitColumnsMemory, type SplitJob, type SplitJobResult } from "./split-jobs.js";
 import type { Gen2Header } from "./words.js";
 
@@ -72,8 +72,34 @@ export async function splitDecodeFile(path: string, source: ByteSource, options:
   const size = source.size;
   const words = Math.floor(size / 8);
   const workers = options.workers ?? defaultSplitWorkers();
+  options.signal?.throwIfAborted();
   const plan = await planGen2Split(source, workers, { path: name });
   if (plan.length < 2) return null;
+  try {
+    return await decodeParts(path, name, size, words, workers, plan, options);
+  } catch (error) {
+    if (Gen2BinError.isInstance(error) || (options.signal?.aborted && error === options.signal.reason)) throw error;
+    // A worker that died or could not start (the pool's IO_WORKER_FAILED).
+    throw new Gen2BinError(
+      "GEN2_WORKER_FAILED",
+      `gen2: ${name}: a decode worker failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        path: name,
+        cause: error,
+      },
+    );
+  }
+}
+
+async function decodeParts(
+  path: string,
+  name: string,
+  size: number,
+  words: number,
+  workers: number,
+  plan: Gen2SplitPart[],
+  options: Gen2ReadFileOptions,
+): Promise<Gen2DecodedArrays> {
   const chunkBytes = Math.max(8, Math.floor((options.chunkBytes ?? 1024 * 1024) / 8) * 8);
   const withBoard = options.board === true;
   const memory: SplitColumnsMemory = {

@@ -209,6 +209,18 @@ describe("readGen2FileArrays split across workers", () => {
     }
   }, 60_000);
 
+  it("a worker script that cannot start: the parts run in this thread; a worker that dies: GEN2_WORKER_FAILED", async () => {
+    const bytes = synthetic(31, 800, 2);
+    const path = join(tmp.path, "workers.bin");
+    writeFileSync(path, bytes);
+    const opts = { workers: 2, splitMinBytes: 0 };
+    const fallback = await readGen2FileArrays(path, { ...opts, workerScript: join(tmp.path, "missing-worker.mjs") });
+    expectSame(fallback, decodeGen2Arrays(bytes));
+    const dying = join(tmp.path, "dying-worker.mjs");
+    writeFileSync(dying, 'import { parentPort } from "node:worker_threads";\nparentPort.on("message", () => process.exit(3));\n');
+    await expect(readGen2FileArrays(path, { ...opts, workerScript: dying })).rejects.toMatchObject({ code: "GEN2_WORKER_FAILED", path });
+  }, 60_000);
+
   it("end-of-input errors are those of the one-thread reader, with the same offsets", async () => {
     const bytes = synthetic(21, 600, 0);
     const partial = join(tmp.path, "partial.bin");
