@@ -3,6 +3,17 @@
  * answers each {@link SplitJob} of the `@daqkit/io` worker pool (see `split-jobs.ts`).
  */
 import { serveNodeJobs } from "@daqkit/io/node";
-import { runSplitJob, type SplitJob } from "./split-jobs.js";
+import { reportSharedMemory, runSplitJob, type SplitJob, sharedBytesOf } from "./split-jobs.js";
 
-void serveNodeJobs((job: SplitJob) => runSplitJob(job));
+void serveNodeJobs(async (job: SplitJob) => {
+  try {
+    return await runSplitJob(job);
+  } finally {
+    // Once the job and its message are garbage, let V8 see the shared memory they held (an idle worker
+    // would otherwise keep the caller's result alive; see reportSharedMemory).
+    if (job.kind === "decode") {
+      const bytes = sharedBytesOf(job);
+      setImmediate(() => reportSharedMemory(bytes));
+    }
+  }
+});

@@ -14,7 +14,7 @@ import type { Gen2DecodedArrays, Gen2DecodeStats, Gen2ReadFileOptions } from "./
 import { partialWordError } from "./decoder-core.js";
 import { Gen2BinError, reviveWorkerError } from "./errors.js";
 import { type Gen2PartResult, type Gen2SplitPart, planGen2Split } from "./split-decode.js";
-import { runSplitJob, type SplitColumnsMemory, type SplitJob, type SplitJobResult } from "./split-jobs.js";
+import { reportSharedMemory, runSplitJob, type SplitColumnsMemory, type SplitJob, type SplitJobResult } from "./split-jobs.js";
 import type { Gen2Header } from "./words.js";
 
 /** Files smaller than this are decoded in the calling thread by default (32 MiB). */
@@ -102,6 +102,8 @@ async function decodeParts(
 ): Promise<Gen2DecodedArrays> {
   const chunkBytes = Math.max(8, Math.floor((options.chunkBytes ?? 1024 * 1024) / 8) * 8);
   const withBoard = options.board === true;
+  // Dropped results of earlier calls are SharedArrayBuffers, invisible to V8's GC heuristics.
+  reportSharedMemory(words * (withBoard ? 19 : 18));
   const memory: SplitColumnsMemory = {
     xy: new SharedArrayBuffer(words * 2),
     timestamp: new SharedArrayBuffer(words * 8),

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build as esbuildBuild } from "esbuild";
@@ -220,6 +221,43 @@ describe("readGen2FileArrays split across workers", () => {
     writeFileSync(dying, 'import { parentPort } from "node:worker_threads";\nparentPort.on("message", () => process.exit(3));\n');
     await expect(readGen2FileArrays(path, { ...opts, workerScript: dying })).rejects.toMatchObject({ code: "GEN2_WORKER_FAILED", path });
   }, 60_000);
+
+  it("dropped results are collected without an explicit gc (V8 does not count SharedArrayBuffers itself)", async () => {
+    // 48 MiB of words (a synthetic block repeated) → 108 MiB of shared columns per call; 12 calls in
+    // a plain `node` process (no --expose-gc): without reportSharedMemory its RSS reached 1.3 GB.
+    const block = synthetic(41, 3000, 0);
+    const bytes = new Uint8Array(48 * 1024 * 1024 - ((48 * 1024 * 1024) % block.byteLength));
+    for (let at = 0; at < bytes.byteLength; at += block.byteLength) bytes.set(block, at);
+    const path = join(tmp.path, "big.bin");
+    writeFileSync(path, bytes);
+    const outDir = join(import.meta.dirname, "../node_modules/.cache/gen2-bin-test");
+    const runner = join(outDir, "split-rss.mjs");
+    await esbuildBuild({
+      stdin: {
+        contents: `import { readGen2FileArrays } from "./src/node-decode.ts";
+          const [path, script] = process.argv.slice(2);
+          for (let i = 0; i < 12; i++) {
+            const r = await readGen2FileArrays(path, { workers: 2, workerScript: script });
+            if (!(r.photons.xy.buffer instanceof SharedArrayBuffer)) throw new Error("not split");
+          }
+          console.log(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }));`,
+        resolveDir: join(import.meta.dirname, ".."),
+        loader: "ts",
+      },
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      outfile: runner,
+      external: ["parquet-wasm", "apache-arrow"],
+      conditions: ["@daqkit/source"],
+      logLevel: "silent",
+    });
+    const child = spawnSync(process.execPath, [runner, path, script], { encoding: "utf8" });
+    expect(child.status, child.stderr).toBe(0);
+    const { maxRssKiB } = JSON.parse(child.stdout.trim().split("\n").pop()!) as { maxRssKiB: number };
+    const perCallMiB = ((bytes.byteLength / 8) * 18) / 2 ** 20;
+    expect(maxRssKiB / 1024).toBeLessThan(5 * perCallMiB);
+  }, 120_000);
 
   it("end-of-input errors are those of the one-thread reader, with the same offsets", async () => {
     const bytes = synthetic(21, 600, 0);
