@@ -198,7 +198,9 @@ export class Gen2Binner {
     const pairs = new Int32Array(timestamp.buffer, timestamp.byteOffset, n * 2);
     const { xyCounts, phaseCounts, baselineCounts, boardCounts, range, binUs } = this;
     const histograms = this.options.histograms !== false;
-    // The hot loop of binning: the per-photon logic of `time()` inlined, state in locals.
+    // The hot loop of binning: the per-photon logic of `time()` inlined, state in locals. Constants
+    // are literals (2^32, PHASE_OFFSET 2^17, BASELINE_OFFSET 2^16): the bundler turns module `const`s
+    // into `var`s, which optimised code reloads from the module context on every use (see decodeBlock).
     const M = GEN2_WRAP_US;
     const half = M / 2;
     const startUs = range ? range.startUs : 0;
@@ -216,7 +218,7 @@ export class Gen2Binner {
     let binLow = 1;
     let binHigh = 0;
     for (let i = 0; i < n; i++) {
-      const t = pairs[2 * i + 1]! * TWO_32 + (pairs[2 * i]! >>> 0);
+      const t = pairs[2 * i + 1]! * 4294967296 + (pairs[2 * i]! >>> 0);
       if (range) {
         let rel = t - startUs;
         if (rel < 0) rel += M;
@@ -248,8 +250,8 @@ export class Gen2Binner {
       binned++;
       xyCounts[xy[i]!]!++;
       if (histograms) {
-        phaseCounts[phase[i]! + PHASE_OFFSET]!++;
-        baselineCounts[baseline[i]! + BASELINE_OFFSET]!++;
+        phaseCounts[phase[i]! + 131072]!++;
+        baselineCounts[baseline[i]! + 65536]!++;
       }
       if (board) boardCounts[board[i]!]!++;
     }

@@ -174,8 +174,21 @@ export interface Gen2ReadOptions extends Gen2DecodeOptions {
   readInWorker?: boolean;
 }
 
-/** The options of `readGen2File`/`readGen2FileArrays` (`@daqkit/gen2-bin/node`): the same as {@link Gen2ReadOptions}. */
-export type Gen2ReadFileOptions = Gen2ReadOptions;
+/** The options of `readGen2File`/`readGen2FileArrays` (`@daqkit/gen2-bin/node`): {@link Gen2ReadOptions} and the split decode's. */
+export interface Gen2ReadFileOptions extends Gen2ReadOptions {
+  /**
+   * Worker threads that decode one file of at least `splitMinBytes` in parts, in parallel (the
+   * `@daqkit/io` worker pool; kept for later calls, idle workers do not keep the process alive);
+   * 0 = `min(4, availableParallelism())`. Default 1: the calling thread (on a 2-core machine the
+   * one-thread reader measured faster; see the README). The result is the one-thread result (rows,
+   * stats, last header, errors); its packed columns are then views of `SharedArrayBuffer`s.
+   */
+  workers?: number;
+  /** Smallest file decoded in parts (default 32 MiB). */
+  splitMinBytes?: number;
+  /** Advanced: the worker script instead of `dist/decode-worker.js`. */
+  workerScript?: URL | string;
+}
 
 function isByteSource(input: unknown): input is ByteSource {
   return (

@@ -85,17 +85,48 @@ export class PhotonColumns {
   /** Board of each photon's frame, or null when not asked for. */
   readonly board: Uint8Array | null;
   length = 0;
+  /**
+   * New columns of `capacity` rows, or — with `arrays` — columns over existing arrays (each at least
+   * `capacity` long; e.g. one part's rows of shared columns, see `split-decode.ts`).
+   */
   constructor(
     readonly capacity: number,
     withBoard = false,
+    arrays?: PhotonColumnArrays,
   ) {
-    this.xy = new Uint16Array(capacity);
-    this.timestamp = new BigInt64Array(capacity);
-    this.phase = new Int32Array(capacity);
-    this.baseline = new Int32Array(capacity);
-    this.board = withBoard ? new Uint8Array(capacity) : null;
+    if (arrays) {
+      if (
+        arrays.xy.length < capacity ||
+        arrays.timestamp.length < capacity ||
+        arrays.phase.length < capacity ||
+        arrays.baseline.length < capacity ||
+        (withBoard && (arrays.board == null || arrays.board.length < capacity))
+      ) {
+        throw new RangeError(`gen2 decoder: output columns shorter than ${capacity} rows`);
+      }
+      this.xy = arrays.xy;
+      this.timestamp = arrays.timestamp;
+      this.phase = arrays.phase;
+      this.baseline = arrays.baseline;
+      this.board = withBoard ? (arrays.board ?? null) : null;
+    } else {
+      this.xy = new Uint16Array(capacity);
+      this.timestamp = new BigInt64Array(capacity);
+      this.phase = new Int32Array(capacity);
+      this.baseline = new Int32Array(capacity);
+      this.board = withBoard ? new Uint8Array(capacity) : null;
+    }
     this.tsPairs = new Int32Array(this.timestamp.buffer, this.timestamp.byteOffset, capacity * 2);
   }
+}
+
+/** Existing output arrays for {@link PhotonColumns} (row 0 of each is the first row written). */
+export interface PhotonColumnArrays {
+  readonly xy: Uint16Array;
+  readonly timestamp: BigInt64Array;
+  readonly phase: Int32Array;
+  readonly baseline: Int32Array;
+  readonly board?: Uint8Array | null;
 }
 
 /** Columns for photons with x or y ≥ 256 (rare: unbeammapped channels, spec §2.4); grows on demand. */
@@ -352,6 +383,25 @@ function decodeBlock(
   regs[R_WIDE] = regs[R_WIDE]! + widePhotons;
   regs[R_ORPHANS] = regs[R_ORPHANS]! + orphans;
   return n;
+}
+
+/**
+ * Photons with x, y < 256 that {@link decodeWords} would emit from words `[startWord, endWord)` of
+ * `view`: words with `(hi & 0xC0300000) === 0` (the hot loop's test), not counting those before the
+ * first header when `hasHeader` is false (orphans). Reads only the high half of each word.
+ */
+export function countPackedPhotons(view: DataView, startWord: number, endWord: number, hasHeader: boolean): number {
+  const end = endWord * 8;
+  let at = startWord * 8;
+  if (!hasHeader) {
+    for (; at < end; at += 8) if (view.getInt32(at, false) >>> 24 === 0xff) break;
+  }
+  let count = 0;
+  for (; at < end; at += 8) {
+    // Literals (not module constants): see decodeBlock.
+    if ((view.getInt32(at, false) & 0xc0300000) === 0) count++;
+  }
+  return count;
 }
 
 /** A DataView over the whole words of `bytes` (no copy). */

@@ -32,6 +32,9 @@ export type {
   Gen2StreamInput,
   Gen2StreamOptions,
 } from "./decode.js";
+export { countGen2Photons, decodeGen2Part, planGen2Split } from "./split-decode.js";
+export type { Gen2PartDecodeOptions, Gen2PartResult, Gen2SplitOptions, Gen2SplitPart } from "./split-decode.js";
+export type { PhotonColumnArrays as Gen2PartColumns } from "./decoder-core.js";
 export { inferGen2EpochYear, scanGen2Headers } from "./header-scan.js";
 export type { Gen2HeaderSpan } from "./header-scan.js";
 export type { Gen2PhotonArrays, Gen2WidePhotonArrays } from "./arrow-tables.js";

@@ -17,6 +17,7 @@ import {
 } from "./decode.js";
 import { photonTable, wideTable } from "./arrow-tables.js";
 import { fsError, sourceError } from "./errors.js";
+import { splitDecodeFile, wantsSplit } from "./node-split-decode.js";
 
 /** Open `path` as a byte source; a missing file is `GEN2_FILE_NOT_FOUND`, other failures `GEN2_IO`. */
 export async function openGen2File(path: string): Promise<ByteSource> {
@@ -30,12 +31,17 @@ export async function openGen2File(path: string): Promise<ByteSource> {
 /**
  * Read and decode one `.bin` file into typed-array columns (the fastest form): the file as a byte
  * source through {@link decodeGen2SourceArrays} — read in `chunkBytes` pieces, each decoded while the
- * next ones are read; memory is the output columns (18 bytes per word) plus 4 × `chunkBytes`.
+ * next ones are read; memory is the output columns (18 bytes per word). A file of at least
+ * `splitMinBytes` (32 MiB) is decoded in parts on `workers` threads (`split-decode.ts`), same result.
  * @throws Gen2BinError `GEN2_FILE_NOT_FOUND`, `GEN2_IO`, and those of `decodeGen2`
  */
 export async function readGen2FileArrays(path: string, options: Gen2ReadFileOptions = {}): Promise<Gen2DecodedArrays> {
   const source = await openGen2File(path);
   try {
+    if (wantsSplit(source.size, options)) {
+      const split = await splitDecodeFile(path, source, options);
+      if (split) return split;
+    }
     return await decodeGen2SourceArrays(source, { ...options, path: options.path ?? path });
   } finally {
     await source.close?.();

@@ -16,7 +16,9 @@ export interface NodeWorkerOptions {
   /**
    * Node flags of the workers. Default: this process's flags without `--conditions`/`-C` (a test
    * runner's `--conditions @daqkit/source` would make a plain-Node worker resolve workspace
-   * packages to their TypeScript sources).
+   * packages to their TypeScript sources) and without `--expose-gc` (a V8 flag, in effect in the
+   * workers anyway, that `worker_threads` rejects: every worker of a `node --expose-gc` process
+   * failed to start, so the pool ran its jobs in the calling thread).
    */
   readonly execArgv?: readonly string[];
   /** Keep the process alive while a worker is idle (default false: only busy workers hold it). */
@@ -25,7 +27,7 @@ export interface NodeWorkerOptions {
   readonly maxOldGenerationSizeMb?: number;
 }
 
-/** This process's Node flags without export conditions. */
+/** This process's Node flags without export conditions and `--expose-gc` (rejected by `worker_threads`). */
 export function execArgvWithoutConditions(argv: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -35,6 +37,7 @@ export function execArgvWithoutConditions(argv: readonly string[] = process.exec
       continue;
     }
     if (a.startsWith("--conditions=") || a.startsWith("-C=")) continue;
+    if (a === "--expose-gc" || a === "--expose_gc") continue;
     out.push(a);
   }
   return out;

@@ -116,6 +116,19 @@ describe("WorkerPool on worker_threads", () => {
       "--max-old-space-size=100",
     ]);
   });
+
+  it("starts workers from a `node --expose-gc` process (worker_threads rejects that flag)", async () => {
+    expect(execArgvWithoutConditions(["--expose-gc", "--expose_gc", "--max-old-space-size=100"])).toEqual(["--max-old-space-size=100"]);
+    const source = `
+      const { parentPort } = require("node:worker_threads");
+      parentPort.on("message", ({ id }) => parentPort.postMessage({ id, ok: true, result: typeof gc }));`;
+    const pool = new WorkerPool<number, string>({
+      size: 1,
+      spawn: nodeWorkerFactory(source, { eval: true, execArgv: execArgvWithoutConditions(["--expose-gc"]) }),
+    });
+    expect(await pool.run(1)).toBe(typeof (globalThis as { gc?: unknown }).gc);
+    await pool.close();
+  });
 });
 
 describe("serveJobs and a result from another copy of @daqkit/io", () => {

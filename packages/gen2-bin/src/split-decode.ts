@@ -1,0 +1,167 @@
+/**
+ * Split decoding of one large gen2 input (platform-neutral): a plan that cuts the words at header
+ * words, a photon count per part (the row each part's photons start at), and the decode of one part
+ * into its rows of shared columns. The parts can run on different threads (Node worker threads in
+ * `readGen2FileArrays`; Web Workers in a page) and together give exactly what one sequential decode
+ * gives.
+ *
+ * Why cuts at headers suffice (spec §2.4, §7.1): the decoder's only state carried from word to word
+ * is the header in effect (photon time = header × 500 + offset, nothing unwrapped), so a part that
+ * starts with a header word decodes the same whatever came before it. Only the first part can hold
+ * words before the first header (timed with the `header` option, or counted as orphans).
+ */
+import type { ByteSource } from "@daqkit/io";
+import type { Gen2WidePhotonArrays } from "./arrow-tables.js";
+import { wideArrays } from "./arrow-tables.js";
+import {
+  countPackedPhotons,
+  createDecoderState,
+  currentHeader,
+  decodeWords,
+  type PhotonColumnArrays,
+  PhotonColumns,
+  WidePhotonColumns,
+} from "./decoder-core.js";
+import { sourceError } from "./errors.js";
+import type { Gen2Header } from "./words.js";
+
+/** One part of a {@link planGen2Split} plan: words `[startWord, endWord)` (bytes × 8). */
+export interface Gen2SplitPart {
+  readonly startWord: number;
+  readonly endWord: number;
+}
+
+/** Options of {@link planGen2Split}. */
+export interface Gen2SplitOptions {
+  /**
+   * Bytes read after each cut point to find the next header word (default 64 KiB). A cut with no
+   * header word in its window is dropped (its words join the part before). Frames are at most 102
+   * words (816 bytes) in hardware data.
+   */
+  readonly windowBytes?: number;
+  /** A name for error messages. */
+  readonly path?: string;
+}
+
+/**
+ * Cut the whole words of `source` into at most `parts` parts of about equal size, each after the
+ * first starting at a header word (first byte 0xFF, at a word boundary): the first header word at or
+ * after each equal cut point, found in a `windowBytes` read there. Returns at least one part (the
+ * whole input; none for an input with no whole word). Reads `parts − 1` windows only.
+ * @throws Gen2BinError `GEN2_IO`, `GEN2_FILE_NOT_FOUND` (a failing source; `byteOffset` of the read)
+ */
+export async function planGen2Split(
+  source: ByteSource | Uint8Array,
+  parts: number,
+  options: Gen2SplitOptions = {},
+): Promise<Gen2SplitPart[]> {
+  const size = source instanceof Uint8Array ? source.byteLength : source.size;
+  const words = Math.floor(size / 8);
+  if (words === 0) return [];
+  const n = Math.max(1, Math.min(Math.floor(parts), words));
+  const window = Math.max(8, Math.floor((options.windowBytes ?? 64 * 1024) / 8) * 8);
+  const name = options.path ?? (source instanceof Uint8Array ? "input" : source.name);
+  const cuts: number[] = [];
+  for (let k = 1; k < n; k++) {
+    const from = Math.max(Math.floor((words * k) / n), (cuts.at(-1) ?? 0) + 1);
+    if (from >= words) break;
+    const length = Math.min(window, (words - from) * 8);
+    let bytes: Uint8Array;
+    if (source instanceof Uint8Array) bytes = source.subarray(from * 8, from * 8 + length);
+    else {
+      try {
+        bytes = await source.read(from * 8, length);
+      } catch (error) {
+        throw sourceError(error, name, "reading", from * 8);
+      }
+    }
+    for (let at = 0; at + 8 <= bytes.byteLength; at += 8) {
+      if (bytes[at] === 0xff) {
+        cuts.push(from + at / 8);
+        break;
+      }
+    }
+  }
+  const out: Gen2SplitPart[] = [];
+  let start = 0;
+  for (const cut of cuts) {
+    if (cut <= start) continue;
+    out.push({ startWord: start, endWord: cut });
+    start = cut;
+  }
+  out.push({ startWord: start, endWord: words });
+  return out;
+}
+
+/**
+ * Photons with x, y < 256 in words `[startWord, endWord)` of `view` — the rows that part takes in the
+ * packed columns. `hasHeader`: a header is in effect at `startWord` (true for every part but the
+ * first, and for the first when a `header` option is passed); otherwise words before the first header
+ * are orphans and not counted. The first row of part `i` is the sum of the counts of parts `< i`.
+ */
+export function countGen2Photons(view: DataView, startWord: number, endWord: number, hasHeader: boolean): number {
+  return countPackedPhotons(view, startWord, endWord, hasHeader);
+}
+
+/** Options of {@link decodeGen2Part}. */
+export interface Gen2PartDecodeOptions {
+  /** The header in effect at the part's first word (the first part: the `header` option of the decode). */
+  readonly header?: Gen2Header | null;
+  /** Also fill `columns.board`. */
+  readonly board?: boolean;
+  /**
+   * Words `[fromWord, endWord)` are read from `view` (word 0 = word `fromWord`) instead of the main
+   * view: when the words are read into the shared `timestamp` column and decoded in place, the next
+   * part's rows overwrite this part's last words, which are copied out first.
+   */
+  readonly tail?: { readonly view: DataView; readonly fromWord: number } | null;
+}
+
+/** What {@link decodeGen2Part} decoded from one part. */
+export interface Gen2PartResult {
+  /** Rows written to the packed columns (from row 0 of the arrays passed). */
+  readonly photons: number;
+  readonly wide: Gen2WidePhotonArrays;
+  readonly words: number;
+  readonly headers: number;
+  readonly paddings: number;
+  readonly widePhotons: number;
+  readonly orphanWords: number;
+  /** The header in effect at the part's end (or the `header` option), or null. */
+  readonly lastHeader: Gen2Header | null;
+}
+
+/**
+ * Decode words `[startWord, endWord)` of `view` into `columns` (row 0 of each array = the part's
+ * first row, e.g. `subarray(firstRow)` of columns sized for the whole input's words; each at least
+ * `endWord − startWord` long, of which the first {@link countGen2Photons} rows are written). The same
+ * decoder core as every reader.
+ * @throws RangeError when a column is shorter than the part's words
+ */
+export function decodeGen2Part(
+  view: DataView,
+  startWord: number,
+  endWord: number,
+  columns: PhotonColumnArrays,
+  options: Gen2PartDecodeOptions = {},
+): Gen2PartResult {
+  const withBoard = options.board === true;
+  // Room for one row per word (throws a RangeError when an array is shorter).
+  const out = new PhotonColumns(endWord - startWord, withBoard, columns);
+  const wide = new WidePhotonColumns();
+  const state = createDecoderState(options.header);
+  const tail = options.tail;
+  const mainEnd = tail ? Math.max(startWord, Math.min(endWord, tail.fromWord)) : endWord;
+  decodeWords(view, startWord, mainEnd, state, out, wide);
+  if (tail && mainEnd < endWord) decodeWords(tail.view, mainEnd - tail.fromWord, endWord - tail.fromWord, state, out, wide);
+  return {
+    photons: out.length,
+    wide: wideArrays(wide),
+    words: state.words,
+    headers: state.headers,
+    paddings: state.paddings,
+    widePhotons: state.widePhotons,
+    orphanWords: state.orphanWords,
+    lastHeader: currentHeader(state),
+  };
+}
