@@ -3,6 +3,7 @@ import { type Detection, detectFormats } from "./formats/detect.js";
 import { formats } from "./formats/index.js";
 import { type OpenedInput, filesOfDrop, openFiles, openServed, type Target } from "./input.js";
 import { codedError, ErrorBox } from "./ui/job.js";
+import { preloadPlots } from "./ui/plots.js";
 
 function formatSize(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -99,6 +100,10 @@ function Browser({ input }: { input: OpenedInput }) {
     ? { path: input.initialPath, kind: "file" }
     : { path: "", kind: "directory" };
   const [selected, setSelected] = useState(initial);
+  // the plotting code loads while the panel's worker reads the data (a failure shows where a plot would be)
+  useEffect(() => {
+    preloadPlots().catch(() => undefined);
+  }, []);
   const dirs = input.entries.filter((e) => e.kind === "directory");
   const files = input.entries.filter((e) => e.kind === "file");
   return (
