@@ -2,10 +2,11 @@
 //
 // 1. gen2: the count image of the 202 MB benchmark file (gen2_make.py --photons 25000000 --seconds 1,
 //    the file of packages/gen2-bin/bench) appears in the page — from navigating to the served folder
-//    until the `gen2-image` plot's WebGL canvas has drawn (its first draw call) and one more frame
-//    has passed — vs the Node API decoding and binning the same file
+//    until the `gen2-image` plot's WebGL canvas has drawn (its first draw call) and the second frame
+//    after it begins, timed in the page — vs the Node API decoding and binning the same file
 //    (binGen2Directory over a local directory source). Target: page ≤ 1.5 × Node. The longest
-//    main-thread task while the page works (PerformanceObserver "longtask") must stay under 200 ms.
+//    main-thread task while the page works (PerformanceObserver "longtask") must stay under 200 ms;
+//    the longest task setting up the other three plots after the image is reported apart.
 // 2. LH5: a 500 MB LH5 table (5 float64 columns, chunked) is opened in the page, a table page shown
 //    and one column's histogram drawn; the bytes the server sent for the file are counted and
 //    compared with that column's stored bytes: the histogram must read only that column's chunks
@@ -162,22 +163,36 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
 });
 
+/** The gen2 panel's plots other than the count image. */
+const OTHER_PLOTS = ["gen2-light-curve", "gen2-phase-histogram", "gen2-baseline-histogram"];
+
 /**
  * A fresh page that records main-thread long tasks from its first script on, and when each plot's
  * WebGL canvas first draws (`window.__firstDraw[testid]`: the first drawArrays/drawElements call on
- * a canvas inside that test id's container; any build of the viewer, no help from the app).
+ * a canvas inside that test id's container; any build of the viewer, no help from the app) and when
+ * the second animation frame after that draw begins (`window.__shown[testid]`: the frame with the
+ * drawing has been produced; these callbacks are queued at the draw, before anything the page
+ * queues after it).
  */
 async function newPage() {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   await page.addInitScript(() => {
     window.__firstDraw = {};
+    window.__shown = {};
     for (const Context of [window.WebGLRenderingContext, window.WebGL2RenderingContext]) {
       for (const name of ["drawArrays", "drawElements"]) {
         const draw = Context?.prototype[name];
         if (!draw) continue;
         Context.prototype[name] = function (...args) {
           const id = this.canvas.closest?.("[data-testid]")?.getAttribute("data-testid");
-          if (id && window.__firstDraw[id] === undefined) window.__firstDraw[id] = performance.now();
+          if (id && window.__firstDraw[id] === undefined) {
+            window.__firstDraw[id] = performance.now();
+            requestAnimationFrame(() =>
+              requestAnimationFrame(() => {
+                window.__shown[id] = performance.now();
+              }),
+            );
+          }
           return draw.apply(this, args);
         };
       }
@@ -207,24 +222,28 @@ async function pageImage(server) {
     // "while it works": from the moment the panel's first worker job shows its progress bar
     await page.getByTestId("job-running").first().waitFor({ timeout: 120_000 });
     const working = await page.evaluate(() => performance.now());
-    await page.getByTestId("gen2-image").waitFor({ timeout: 600_000 });
-    // until the image's WebGL canvas has drawn (its first draw call, see newPage: the container
-    // appears before react-three-fiber has sized the canvas and rendered), then one more frame
-    // so that drawing is on screen
-    await page.waitForFunction(() => window.__firstDraw["gen2-image"] !== undefined, null, { timeout: 600_000 });
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-    const seconds = (performance.now() - t0) / 1000;
+    // until the image's WebGL canvas has drawn and two frames have begun since (so that frame is on
+    // screen), timed in the page (see newPage): the container appears before react-three-fiber has
+    // sized the canvas and drawn, and a wait here would also count what the page does next
+    await page.waitForFunction(() => window.__shown["gen2-image"] !== undefined, null, { timeout: 600_000 });
     // this process (the server, and playwright's side) + Chromium's processes
     const b1 = childrenCpu();
     const cpu = b0 === null || b1 === null ? null : ownCpu() - c0 + (b1 - b0);
+    const shown = await page.evaluate(() => ({ origin: performance.timeOrigin, at: window.__shown["gen2-image"] }));
+    const seconds = (shown.origin + shown.at - (performance.timeOrigin + t0)) / 1000;
+    // the other plots, drawn after the image: their long tasks are reported apart
+    await page
+      .waitForFunction((ids) => ids.every((id) => window.__firstDraw[id] !== undefined), OTHER_PLOTS, { timeout: 120_000 })
+      .catch(() => undefined);
     const tasks = await page.evaluate(() => window.__longtasks);
     if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
     const max = (list) => Math.max(0, ...list.map((t) => t.duration));
     return {
       seconds,
       cpu,
-      longest: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration >= working)),
+      longest: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration >= working && t.start < shown.at)),
       loading: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration < working)),
+      after: tasks === null ? null : max(tasks.filter((t) => t.start >= shown.at)),
     };
   } finally {
     await page.close();
@@ -238,6 +257,7 @@ if (ONLY !== "lh5") {
   const page = [];
   const longest = [];
   const loading = [];
+  const after = [];
   const nodeCpu = [];
   const pageCpu = [];
   try {
@@ -251,8 +271,9 @@ if (ONLY !== "lh5") {
       if (p.cpu !== null) pageCpu.push(p.cpu);
       if (p.longest !== null) longest.push(p.longest);
       if (p.loading !== null) loading.push(p.loading);
+      if (p.after !== null) after.push(p.after);
       console.log(
-        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`})`,
+        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`}; setting up the other plots after the image ${p.after === null ? "unknown" : `${p.after.toFixed(0)} ms`})`,
       );
     }
   } finally {
@@ -260,7 +281,7 @@ if (ONLY !== "lh5") {
   }
   const ratios = page.map((p, i) => p / node[i]);
   console.log(
-    `gen2 count image: page/Node ${range(ratios)}× (median ${median(ratios).toFixed(2)}×; target ≤ 1.5×); Node ${range(node)} s, page ${range(page)} s; longest main-thread task while working ${longest.length ? `${range(longest)} ms` : "unknown"} (target < 200 ms), while loading the app ${loading.length ? `${range(loading)} ms` : "unknown"}`,
+    `gen2 count image: page/Node ${range(ratios)}× (median ${median(ratios).toFixed(2)}×; target ≤ 1.5×); Node ${range(node)} s, page ${range(page)} s; longest main-thread task while working ${longest.length ? `${range(longest)} ms` : "unknown"} (target < 200 ms), while loading the app ${loading.length ? `${range(loading)} ms` : "unknown"}, setting up the other plots after the image ${after.length ? `${range(after)} ms` : "unknown"}`,
   );
   const cpuRatios = pageCpu.length === nodeCpu.length ? pageCpu.map((p, i) => p / nodeCpu[i]) : [];
   if (cpuRatios.length) {
@@ -274,6 +295,7 @@ if (ONLY !== "lh5") {
   bench("view.gen2-node-decode-bin", "s", Number(median(node).toFixed(3)), "lower");
   if (longest.length) bench("view.gen2-longest-task", "ms", Math.max(...longest), "lower");
   if (loading.length) bench("view.app-load-longest-task", "ms", Math.max(...loading), "lower");
+  if (after.length) bench("view.gen2-other-plots-longest-task", "ms", Math.max(...after), "lower");
 }
 
 // ---- LH5: one column's histogram reads only that column ----
