@@ -4,6 +4,7 @@ import { formats } from "./formats/index.js";
 import { type OpenedInput, filesOfDrop, openFiles, openServed, type Target } from "./input.js";
 import { codedError, ErrorBox } from "./ui/job.js";
 import { preloadPlots } from "./ui/plots.js";
+import { prestartWorker } from "./worker/client.js";
 
 function formatSize(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -21,6 +22,8 @@ export function App() {
 
   const open = useCallback(async (make: () => Promise<OpenedInput | undefined>) => {
     setOpening({ status: "opening" });
+    // the first panel's worker starts (its script loads and compiles) while the input is listed and detected
+    prestartWorker();
     try {
       const input = await make();
       serial.current++;
