@@ -13,7 +13,8 @@
 //    (plus the first table page and HDF5 metadata), not the file.
 //
 // Run with `pnpm bench view` (after a build). Sizes: VIEW_BENCH_PHOTONS (default 25 000 000),
-// VIEW_BENCH_LH5_ROWS (default 12 500 000 rows × 5 columns × 8 bytes = 500 MB), VIEW_BENCH_REPS (3).
+// VIEW_BENCH_LH5_ROWS (default 12 500 000 rows × 5 columns × 8 bytes = 500 MB), VIEW_BENCH_REPS (3);
+// VIEW_BENCH_VIEWER_DIR serves another build of the viewer (a copy of an apps/viewer/dist).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -33,7 +34,8 @@ const REPS = Number(process.env.VIEW_BENCH_REPS ?? 3);
 const ONLY = process.env.VIEW_BENCH_ONLY ?? ""; // "gen2" or "lh5": only that part
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PYTHON = "/usr/bin/python3";
-const viewerDir = join(here, "../dist/viewer");
+// another build of the viewer to serve (A/B runs against the same server and data), default this CLI's
+const viewerDir = process.env.VIEW_BENCH_VIEWER_DIR ?? join(here, "../dist/viewer");
 mkdirSync(data, { recursive: true });
 
 if (!existsSync(CHROMIUM)) {
@@ -179,6 +181,10 @@ async function newPage() {
   await page.addInitScript(() => {
     window.__firstDraw = {};
     window.__shown = {};
+    const waiters = {};
+    /** A promise of `__shown[id]` (no polling: a waiting page is not made to produce frames). */
+    window.__whenShown = (id) =>
+      window.__shown[id] !== undefined ? Promise.resolve(window.__shown[id]) : new Promise((resolve) => (waiters[id] ??= []).push(resolve));
     for (const Context of [window.WebGLRenderingContext, window.WebGL2RenderingContext]) {
       for (const name of ["drawArrays", "drawElements"]) {
         const draw = Context?.prototype[name];
@@ -190,6 +196,7 @@ async function newPage() {
             requestAnimationFrame(() =>
               requestAnimationFrame(() => {
                 window.__shown[id] = performance.now();
+                for (const resolve of waiters[id] ?? []) resolve(window.__shown[id]);
               }),
             );
           }
@@ -219,13 +226,23 @@ async function pageImage(server) {
     const c0 = ownCpu();
     const b0 = childrenCpu();
     await page.goto(server.url);
-    // "while it works": from the moment the panel's first worker job shows its progress bar
-    await page.getByTestId("job-running").first().waitFor({ timeout: 120_000 });
+    // "while it works": from the moment the panel's first worker job shows its progress bar. The
+    // waits poll on a timer or not at all: polling on animation frames (Playwright's default) makes
+    // the page produce frames, which costs software-rendered Chromium ~0.1 s of CPU per second.
+    await page.waitForFunction(() => document.querySelector('[data-testid="job-running"]') !== null, null, {
+      timeout: 120_000,
+      polling: 50,
+    });
     const working = await page.evaluate(() => performance.now());
     // until the image's WebGL canvas has drawn and two frames have begun since (so that frame is on
     // screen), timed in the page (see newPage): the container appears before react-three-fiber has
     // sized the canvas and drawn, and a wait here would also count what the page does next
-    await page.waitForFunction(() => window.__shown["gen2-image"] !== undefined, null, { timeout: 600_000 });
+    await page.evaluate(() =>
+      Promise.race([
+        window.__whenShown("gen2-image"),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("view bench: no count image drawn in 600 s")), 600_000)),
+      ]),
+    );
     // this process (the server, and playwright's side) + Chromium's processes
     const b1 = childrenCpu();
     const cpu = b0 === null || b1 === null ? null : ownCpu() - c0 + (b1 - b0);
@@ -233,7 +250,7 @@ async function pageImage(server) {
     const seconds = (shown.origin + shown.at - (performance.timeOrigin + t0)) / 1000;
     // the other plots, drawn after the image: their long tasks are reported apart
     await page
-      .waitForFunction((ids) => ids.every((id) => window.__firstDraw[id] !== undefined), OTHER_PLOTS, { timeout: 120_000 })
+      .waitForFunction((ids) => ids.every((id) => window.__firstDraw[id] !== undefined), OTHER_PLOTS, { timeout: 120_000, polling: 100 })
       .catch(() => undefined);
     const tasks = await page.evaluate(() => window.__longtasks);
     if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
