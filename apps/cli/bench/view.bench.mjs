@@ -248,6 +248,11 @@ async function pageImage(server) {
     const cpu = b0 === null || b1 === null ? null : ownCpu() - c0 + (b1 - b0);
     const shown = await page.evaluate(() => ({ origin: performance.timeOrigin, at: window.__shown["gen2-image"] }));
     const seconds = (shown.origin + shown.at - (performance.timeOrigin + t0)) / 1000;
+    // the page's clock and this one are the same wall clock: the image cannot be seen before navigating or after now
+    const seenBy = (performance.now() - t0) / 1000;
+    if (!(seconds > 0 && seconds <= seenBy + 0.05)) {
+      throw new Error(`view bench: the page's time ${seconds.toFixed(3)} s is outside 0…${seenBy.toFixed(3)} s (clocks disagree)`);
+    }
     // the other plots, drawn after the image: their long tasks are reported apart
     await page
       .waitForFunction((ids) => ids.every((id) => window.__firstDraw[id] !== undefined), OTHER_PLOTS, { timeout: 120_000, polling: 100 })
