@@ -3,6 +3,8 @@ import { type Detection, detectFormats } from "./formats/detect.js";
 import { formats } from "./formats/index.js";
 import { type OpenedInput, filesOfDrop, openFiles, openServed, type Target } from "./input.js";
 import { codedError, ErrorBox } from "./ui/job.js";
+import { preloadPlots } from "./ui/plots.js";
+import { prestartWorker } from "./worker/client.js";
 
 function formatSize(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -20,6 +22,8 @@ export function App() {
 
   const open = useCallback(async (make: () => Promise<OpenedInput | undefined>) => {
     setOpening({ status: "opening" });
+    // the first panel's worker starts (its script loads and compiles) while the input is listed and detected
+    prestartWorker();
     try {
       const input = await make();
       serial.current++;
@@ -99,6 +103,10 @@ function Browser({ input }: { input: OpenedInput }) {
     ? { path: input.initialPath, kind: "file" }
     : { path: "", kind: "directory" };
   const [selected, setSelected] = useState(initial);
+  // the plotting code loads while the panel's worker reads the data (a failure shows where a plot would be)
+  useEffect(() => {
+    preloadPlots().catch(() => undefined);
+  }, []);
   const dirs = input.entries.filter((e) => e.kind === "directory");
   const files = input.entries.filter((e) => e.kind === "file");
   return (

@@ -39,10 +39,23 @@ export function fileLikes(name: string, files: readonly { path: string; file: Fi
   }));
 }
 
-/** The directory source of a ref (page or worker). */
-export async function openDirRef(ref: DirRef): Promise<DirectorySource> {
+/**
+ * The directory source of a ref (page or worker). `listingText`: the listing's body when the caller
+ * has already fetched it (then it is not fetched again).
+ */
+export async function openDirRef(ref: DirRef, listingText?: string): Promise<DirectorySource> {
   if (ref.kind === "files") return fileListDirectory(fileLikes(ref.name, ref.files), ref.name);
-  return openHttpDirectory(ref.base, { listingUrl: ref.listingUrl });
+  if (listingText === undefined) return openHttpDirectory(ref.base, { listingUrl: ref.listingUrl });
+  let fetched: string | undefined = listingText;
+  return openHttpDirectory(ref.base, {
+    listingUrl: ref.listingUrl,
+    // the first request, for the listing, is answered with the body in hand; the others go out
+    fetch: (input, init) => {
+      const body = fetched;
+      fetched = undefined;
+      return body !== undefined && String(input) === ref.listingUrl ? Promise.resolve(new Response(body)) : fetch(input, init);
+    },
+  });
 }
 
 /** Files of an `<input type=file>` (with or without `webkitdirectory`) or of a drop. */
@@ -103,12 +116,13 @@ export async function openServed(location: Location | URL): Promise<OpenedInput 
   const listingUrl = `${origin}/api/${encodeURIComponent(token)}/list?path=${encodeURIComponent(rel)}`;
   const response = await fetch(listingUrl);
   if (!response.ok) throw new ViewerError("VIEW_LISTING", `view: ${listingUrl}: HTTP ${response.status} for the listing`);
-  const listing = (await response.json()) as { entries?: { path?: string; kind?: string }[]; dir?: string };
+  const text = await response.text();
+  const listing = JSON.parse(text) as { entries?: { path?: string; kind?: string }[]; dir?: string };
   const dir = typeof listing.dir === "string" ? listing.dir.replace(/^\/+|\/+$/g, "") : rel;
   const base = `${origin}/data/${encodeURIComponent(token)}/${dir ? `${enc(dir)}/` : ""}`;
   const name = (dir ? dir.split("/").pop()! : "") || "served";
   const ref: DirRef = { kind: "http", name, base, listingUrl };
-  const source = await openDirRef(ref);
+  const source = await openDirRef(ref, text);
   const entries = await source.list({ recursive: true });
   const initialPath = dir !== rel ? rel.slice(dir ? dir.length + 1 : 0) : undefined;
   return { name, ref, source, entries, initialPath };

@@ -4,7 +4,7 @@
  * range or size, or sends a short or long body is refused with a coded error naming the URL and offset.
  */
 import { describe, expect, test } from "vitest";
-import { streamHttpFile } from "../src/worker/jobs/stream.js";
+import { streamHttpFile, streamHttpFileBlocks } from "../src/worker/jobs/stream.js";
 
 const URL_ = "http://127.0.0.1:1/data/t0k3n/night/1.bin";
 const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 255);
@@ -163,5 +163,105 @@ describe("streamHttpFile", () => {
     );
     for await (const _ of it) break;
     expect(cancelled).toBe(true);
+  });
+});
+
+describe("streamHttpFileBlocks", () => {
+  /** A checked answer whose body is `stream` (the stream itself, to see how it is read). */
+  const answerWith = (stream: ReadableStream<Uint8Array>) =>
+    fakeFetch(() => ({ status: 206, ok: true, headers: new Headers({ "Content-Range": "bytes 0-999/1000" }), body: stream }) as Response);
+
+  /** A byte stream of `chunks` (BYOB readers fill the caller's views) that records the reader modes asked for. */
+  function byteStream(chunks: Uint8Array[], modes: (string | undefined)[]): ReadableStream<Uint8Array> {
+    let i = 0;
+    const stream = new ReadableStream({
+      type: "bytes",
+      pull(controller) {
+        if (i < chunks.length) controller.enqueue(chunks[i++]!.slice());
+        else {
+          controller.close();
+          // a pending BYOB read ends when its request is answered with 0 bytes (as a fetch body does)
+          controller.byobRequest?.respond(0);
+        }
+      },
+    });
+    const getReader = stream.getReader.bind(stream) as (o?: { mode?: "byob" }) => ReadableStreamReader<Uint8Array>;
+    (stream as { getReader: unknown }).getReader = (o?: { mode?: "byob" }) => {
+      modes.push(o?.mode);
+      return getReader(o);
+    };
+    return stream as ReadableStream<Uint8Array>;
+  }
+
+  /** Blocks of 256 bytes, as the fetch worker hands them out. */
+  const take = async () => new Uint8Array(256);
+
+  async function blocks(it: AsyncIterable<{ block: Uint8Array; length: number }>): Promise<{ bytes: Uint8Array; lengths: number[] }> {
+    const lengths: number[] = [];
+    const parts: Uint8Array[] = [];
+    for await (const { block, length } of it) {
+      expect(block.byteLength).toBe(256);
+      lengths.push(length);
+      parts.push(block.slice(0, length));
+    }
+    const out = new Uint8Array(lengths.reduce((n, l) => n + l, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return { bytes: out, lengths };
+  }
+
+  const chunks = [bytes.subarray(0, 300), bytes.subarray(300, 750), bytes.subarray(750)];
+
+  test("a byte stream is read with a BYOB reader straight into the blocks, full blocks then the rest", async () => {
+    const modes: (string | undefined)[] = [];
+    const { fetch, ranges } = answerWith(byteStream(chunks, modes));
+    const got = await blocks(streamHttpFileBlocks(URL_, 1000, take, { fetch }));
+    expect(got.bytes).toEqual(bytes);
+    expect(got.lengths).toEqual([256, 256, 256, 232]);
+    expect(modes).toEqual(["byob"]);
+    expect(ranges).toEqual(["bytes=0-999"]);
+  });
+
+  test("another stream's chunks are copied into the blocks: the same blocks", async () => {
+    const got = await blocks(streamHttpFileBlocks(URL_, 1000, take, answerWith(body(chunks))));
+    expect(got.bytes).toEqual(bytes);
+    expect(got.lengths).toEqual([256, 256, 256, 232]);
+  });
+
+  test("a short or long body is IO_FAILED with the offset reached, either way", async () => {
+    for (const make of [(c: Uint8Array[]) => byteStream(c, []), body]) {
+      const short = await failure(
+        (async function* () {
+          for await (const b of streamHttpFileBlocks(URL_, 1000, take, answerWith(make([bytes.subarray(0, 600)])))) yield b.block;
+        })(),
+      );
+      expect(short).toMatchObject({ code: "IO_FAILED", path: URL_, offset: 600 });
+      expect(short.message).toContain("expected 1000 bytes, got 600");
+      const long = await failure(
+        (async function* () {
+          for await (const b of streamHttpFileBlocks(URL_, 1000, take, answerWith(make([bytes, bytes.subarray(0, 8)])))) yield b.block;
+        })(),
+      );
+      expect(long).toMatchObject({ code: "IO_FAILED", path: URL_, offset: 1000 });
+      expect(long.message).toContain("got more");
+    }
+  });
+
+  test("a refused answer is refused as by streamHttpFile (IO_RANGE_UNSUPPORTED)", async () => {
+    const error = await failure(
+      (async function* () {
+        for await (const b of streamHttpFileBlocks(
+          URL_,
+          1000,
+          take,
+          fakeFetch(() => partial([bytes], "bytes 0-999/2000")),
+        ))
+          yield b.block;
+      })(),
+    );
+    expect(error).toMatchObject({ code: "IO_RANGE_UNSUPPORTED", path: URL_ });
   });
 });

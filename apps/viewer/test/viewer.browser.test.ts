@@ -116,6 +116,18 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     await openApp();
     // the folder picker (<input webkitdirectory>): the night folder with its manifest.json beside the .bin files
     expect(readdirSync(night).filter((n) => n.endsWith(".bin")).length).toBe(dir.files.length);
+    // the order in which the count image draws and the light curve (the next plot) mounts
+    await page.evaluate(() => {
+      const w = window as unknown as { plotOrder: string[] };
+      w.plotOrder = [];
+      const note = (what: string, selector: string) => {
+        if (!w.plotOrder.includes(what) && document.querySelector(selector)) w.plotOrder.push(what);
+      };
+      new MutationObserver(() => {
+        note("image drawn", '[data-testid="gen2-image"][data-drawn]');
+        note("light curve mounted", '[data-testid="gen2-light-curve"]');
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-drawn"] });
+    });
     await page.getByTestId("open-folder").setInputFiles(night);
     const count = page.getByTestId("gen2-photon-count");
     await count.waitFor({ timeout: 60_000 });
@@ -124,6 +136,11 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
     for (const plot of ["gen2-image", "gen2-light-curve", "gen2-phase-histogram", "gen2-baseline-histogram"]) {
       expect(await canvasColours(plot), plot).toBeGreaterThan(2);
     }
+    // the count image alone first (issue 16): the other plots' WebGL set-up waits until it has drawn
+    expect(await page.evaluate(() => (window as unknown as { plotOrder: string[] }).plotOrder)).toEqual([
+      "image drawn",
+      "light curve mounted",
+    ]);
     // a time range across the 36-bit counter wrap: the photons Node's binning counts in it
     const range = new TimestampRange(GEN2_WRAP_US - 700_000, 400_000);
     const inRange = await binGen2Directory(dir, { range });

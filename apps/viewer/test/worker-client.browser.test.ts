@@ -44,7 +44,7 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the viewer's worker client in Chrom
     expect(got.afterCancel).toBe("fresh worker");
     expect(got.secondCode).toBe("VIEW_CANCELLED");
     expect(got.firstResult).toBe("busy done");
-    // one report per 230 ms step (the worker reports at most every 200 ms, and always the last)
+    // one report per step, each longer than the progress interval (the worker reports at most once per interval, and always the last)
     expect(got.progress).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
     // one worker for everything but the cancelled running job, which needed a replacement
     expect(got.started).toBe(2);

@@ -296,8 +296,9 @@ async function sendFile(
       return;
     }
     onRange?.(start, start + length);
-    // 1 MiB reads (default 64 KiB): a 200 MB file in 200 writes instead of 3000.
-    const stream = handle.createReadStream({ start, end, autoClose: false, highWaterMark: 1 << 20 });
+    // 4 MiB reads (default 64 KiB): a 200 MB file in 50 reads and writes instead of 3000 (issue 16:
+    // serving the 202 MB gen2 file to a local client, 0.12–0.15 s of server CPU vs 0.18–0.22 s with 1 MiB)
+    const stream = handle.createReadStream({ start, end, autoClose: false, highWaterMark: 4 << 20 });
     await new Promise<void>((resolve) => {
       stream.on("data", (chunk) => onBytes?.((chunk as Buffer).length));
       stream.on("error", () => {

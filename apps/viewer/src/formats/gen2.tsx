@@ -1,6 +1,6 @@
 // gen2 night: a folder of MKID gen2 `.bin` photon files (or `.bin` files picked together).
 import { GEN2_WRAP_US, gen2UsToDate } from "@daqkit/timestamps";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { ErrorBox, JobView, useJob, useWorker } from "../ui/job.js";
 import { Heatmap, Histogram, Line, Staggered } from "../ui/plots.js";
 import type { WorkerClient } from "../worker/client.js";
@@ -258,35 +258,48 @@ function Pictures({ binned }: { binned: Gen2BinReply }) {
     for (let i = 0; i < n; i++) x[i] = (i * binned.lightCurve.binUs) / 1e6;
     return x;
   }, [binned]);
-  // each plot mounts in its own task (WebGL set-up), so the page stays responsive
+  // The count image first, alone: the light curve and histograms (three more WebGL canvases, each a
+  // long task to set up in software GL) mount once it has drawn, one per task (issue 16), or after
+  // IMAGE_WAIT_MS if it has not (e.g. a hidden page draws nothing).
+  const [imageDrawn, setImageDrawn] = useState(false);
+  useEffect(() => {
+    const t = setTimeout(() => setImageDrawn(true), IMAGE_WAIT_MS);
+    return () => clearTimeout(t);
+  }, []);
   return (
     <div className="grid2">
-      <Staggered>
-        {[
-          <Heatmap
-            key="image"
-            values={binned.image.counts}
-            width={binned.image.width}
-            height={binned.image.height}
-            title={`Count image (${binned.photons} photons, max ${binned.image.max} per pixel)`}
-            testid="gen2-image"
-          />,
-          <Line
-            key="curve"
-            values={binned.lightCurve.counts}
-            x={curveX}
-            title={`Light curve: photons per ${binned.lightCurve.binUs} µs bin from ${binned.lightCurve.originUs} µs`}
-            xLabel="seconds from the first bin"
-            yLabel="photons"
-            testid="gen2-light-curve"
-            step
-          />,
-          <Histogram key="phase" hist={binned.phase} title="Phase" xLabel="raw phase (rad × 32768)" testid="gen2-phase-histogram" />,
-          <Histogram key="baseline" hist={binned.baseline} title="Baseline" xLabel="raw baseline (rad × 16384)" testid="gen2-baseline-histogram" />,
-        ]}
-      </Staggered>
+      <Heatmap
+        values={binned.image.counts}
+        width={binned.image.width}
+        height={binned.image.height}
+        title={`Count image (${binned.photons} photons, max ${binned.image.max} per pixel)`}
+        testid="gen2-image"
+        // two frames later, so that the frame with the image reaches the screen before the next long task
+        onDrawn={() => requestAnimationFrame(() => requestAnimationFrame(() => setImageDrawn(true)))}
+      />
+      {imageDrawn && (
+        <Staggered>
+          {[
+            <Line
+              key="curve"
+              values={binned.lightCurve.counts}
+              x={curveX}
+              title={`Light curve: photons per ${binned.lightCurve.binUs} µs bin from ${binned.lightCurve.originUs} µs`}
+              xLabel="seconds from the first bin"
+              yLabel="photons"
+              testid="gen2-light-curve"
+              step
+            />,
+            <Histogram key="phase" hist={binned.phase} title="Phase" xLabel="raw phase (rad × 32768)" testid="gen2-phase-histogram" />,
+            <Histogram key="baseline" hist={binned.baseline} title="Baseline" xLabel="raw baseline (rad × 16384)" testid="gen2-baseline-histogram" />,
+          ]}
+        </Staggered>
+      )}
     </div>
   );
 }
+
+/** How long the other plots wait for the count image to draw before they mount anyway. */
+const IMAGE_WAIT_MS = 5000;
 
 export const gen2Format: FormatModule = { id: "gen2", label: "gen2 night", detect, Panel };

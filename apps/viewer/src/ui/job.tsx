@@ -90,8 +90,14 @@ export function JobView<T>({
     return (
       <div className="job" data-testid="job-running">
         <span>{label}…</span>
-        <progress max={100} value={pct} />
-        {pct !== undefined && <span>{pct.toFixed(0)} %</span>}
+        {/* no bar until the job reports progress: an indeterminate <progress> animates, and in
+            software-rendered Chromium each of its frames costs ~20 ms of GPU-process CPU (issue 16) */}
+        {pct !== undefined && (
+          <>
+            <progress max={100} value={pct} />
+            <span>{pct.toFixed(0)} %</span>
+          </>
+        )}
         {p?.label && <span className="muted"> {p.label}</span>}
         <button type="button" onClick={cancel} data-testid="job-cancel">
           Cancel

@@ -48,6 +48,40 @@ export function pluginBaseUrl(): string {
   return new URL("h5wasm-plugins", document.baseURI).href;
 }
 
+/** The viewer's own worker (worker.ts, bundled by Vite). */
+function spawnViewerWorker(): Worker {
+  return new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+}
+
+/** A viewer worker started ahead of need ({@link prestartWorker}), and whether it failed meanwhile. */
+let spare: { worker: Worker; failed: boolean } | undefined;
+
+/**
+ * Start a viewer worker now, for the next `WorkerClient` that needs one (issue 16: its script loads
+ * and compiles while the page lists and detects the input, not after the panel's first job is asked
+ * for). At most one is kept; one that failed to start is replaced by a fresh one when taken.
+ */
+export function prestartWorker(): void {
+  if (spare || typeof Worker === "undefined") return;
+  const s = { worker: spawnViewerWorker(), failed: false };
+  s.worker.onerror = (event) => {
+    event.preventDefault();
+    s.failed = true;
+  };
+  spare = s;
+}
+
+/** The spare worker if there is a sound one, else a fresh one. */
+function takeViewerWorker(): Worker {
+  const s = spare;
+  spare = undefined;
+  if (!s) return spawnViewerWorker();
+  s.worker.onerror = null;
+  if (!s.failed) return s.worker;
+  s.worker.terminate();
+  return spawnViewerWorker();
+}
+
 export class WorkerClient {
   #worker: Worker | undefined;
   #next = 1;
@@ -55,9 +89,9 @@ export class WorkerClient {
 
   readonly #spawn: () => Worker;
 
-  /** `spawn` starts the worker (default: the viewer's own worker.ts, bundled by Vite). */
+  /** `spawn` starts the worker (default: the viewer's own worker.ts, bundled by Vite; the prestarted one if any). */
   constructor(spawn?: () => Worker) {
-    this.#spawn = spawn ?? (() => new Worker(new URL("./worker.ts", import.meta.url), { type: "module" }));
+    this.#spawn = spawn ?? takeViewerWorker;
   }
 
   #start(): Worker {

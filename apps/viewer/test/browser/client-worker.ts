@@ -2,7 +2,7 @@
 // for Chromium by test/support/browser.ts.
 import { jobs } from "../../src/worker/jobs/index.js";
 import type { JobContext } from "../../src/worker/protocol.js";
-import "../../src/worker/worker.js";
+import { PROGRESS_INTERVAL_MS } from "../../src/worker/worker.js";
 
 /** Busy for `ms` (synchronous, like HDF5 or decoding), reporting progress. */
 jobs["test.busy"] = (args: { ms: number }, ctx: JobContext) => {
@@ -13,11 +13,11 @@ jobs["test.busy"] = (args: { ms: number }, ctx: JobContext) => {
   }
   return "busy done";
 };
-/** `steps` steps of at least 230 ms each (longer than the worker's 200 ms progress interval), one report after each. */
+/** `steps` steps each 30 ms longer than the worker's progress interval, one report after each. */
 jobs["test.steps"] = (args: { steps: number }, ctx: JobContext) => {
   for (let i = 1; i <= args.steps; i++) {
     const start = performance.now();
-    while (performance.now() - start < 230) {
+    while (performance.now() - start < PROGRESS_INTERVAL_MS + 30) {
       // busy, like a synchronous decoder
     }
     ctx.progress(i, args.steps);

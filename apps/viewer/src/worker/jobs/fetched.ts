@@ -1,6 +1,6 @@
 // A served file's bytes read by a helper worker (../fetch-worker.ts) while this worker decodes (issue 16).
 import { type SerializedError, serializeError } from "@daqkit/io";
-import { streamHttpFile } from "./stream.js";
+import { streamHttpFile, streamHttpFileBlocks } from "./stream.js";
 
 /** Messages to the fetch worker: start reading, or a block handed back. */
 export type FetchRequest =
@@ -53,26 +53,11 @@ export function serveFetches(scope: FetchScope): void {
   const run = async (url: string, size: number, blockBytes: number, blocks: number): Promise<void> => {
     try {
       const bytes = Math.min(blockBytes, size);
-      let block: Uint8Array | null = null;
-      let fill = 0;
-      const send = () => {
-        const buffer = block!.buffer as ArrayBuffer;
-        scope.postMessage({ type: "block", buffer, length: fill }, [buffer]);
-        block = null;
-        fill = 0;
-      };
-      for await (const chunk of streamHttpFile(url, size)) {
-        let at = 0;
-        while (at < chunk.byteLength) {
-          block ??= await take(bytes, blocks);
-          const n = Math.min(chunk.byteLength - at, block.byteLength - fill);
-          block.set(chunk.subarray(at, at + n), fill);
-          fill += n;
-          at += n;
-          if (fill === block.byteLength) send();
-        }
+      // each block read straight into where it is (a BYOB reader, see streamHttpFileBlocks), then transferred
+      for await (const { block, length } of streamHttpFileBlocks(url, size, () => take(bytes, blocks))) {
+        const buffer = block.buffer as ArrayBuffer;
+        scope.postMessage({ type: "block", buffer, length }, [buffer]);
       }
-      if (block && fill > 0) send();
       scope.postMessage({ type: "end" });
     } catch (error) {
       scope.postMessage({ type: "error", error: serializeError(error) });
