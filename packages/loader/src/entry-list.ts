@@ -209,6 +209,14 @@ function parentTablesOf(src: CycleSource, plan: EntryPlan): TableId[] {
   return plan.parentTables.filter((t) => present.has(String(t)));
 }
 
+/** Indices of the set entries of `mask[0, n)`, in one pass (a view of a buffer of `n`: the caller copies it on). */
+function passingRows(mask: Uint8Array, n: number): Int32Array {
+  const out = new Int32Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) if (mask[i] !== 0) out[m++] = i;
+  return out.subarray(0, m);
+}
+
 /** Build the entries of one cycle without a TCM (pygama's build_hit_entries, spec §2.8 A). */
 export function buildHitEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
   const tables = parentTablesOf(src, plan);
@@ -232,11 +240,7 @@ export function buildHitEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
         );
         kept = new Int32Array(0);
       } else {
-        const mask = evaluateCut(plan.parentCut, pieces, n, `table ${table}`);
-        let m = 0;
-        for (let i = 0; i < n; i++) m += mask[i] as number;
-        kept = new Int32Array(m);
-        for (let i = 0, k = 0; i < n; i++) if (mask[i]) kept[k++] = i;
+        kept = passingRows(evaluateCut(plan.parentCut, pieces, n, `table ${table}`), n);
       }
     }
     rows.push(kept);
