@@ -516,15 +516,35 @@ function primitiveCtor(p: Piece): TypedCtor | undefined {
   return p.data.constructor as TypedCtor;
 }
 
-/* `out[i] = src[rows[i]]` for the entries `[from, to)`: one function per element type, so V8's element accesses stay monomorphic. */
-function copyF64(out: Float64Array, src: Float64Array, rows: Int32Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) out[i] = src[rows[i] as number] as number;
+/*
+ * Entry i = row `rows[i]` of `srcs[pieces[i]]`, or the null fill when `pieces[i]` < 0 (NaN for
+ * floats; integer arrays are already 0). One function per element type, so V8's element accesses stay
+ * monomorphic; one pass per column (entries of interleaved tables, TCM order, have no long runs).
+ */
+function gatherF64(out: Float64Array, srcs: readonly Float64Array[], pieces: Int32Array, rows: Int32Array): void {
+  for (let i = 0; i < out.length; i++) {
+    const p = pieces[i] as number;
+    out[i] = p < 0 ? Number.NaN : ((srcs[p] as Float64Array)[rows[i] as number] as number);
+  }
 }
-function copyF32(out: Float32Array, src: Float32Array, rows: Int32Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) out[i] = src[rows[i] as number] as number;
+function gatherF32(out: Float32Array, srcs: readonly Float32Array[], pieces: Int32Array, rows: Int32Array): void {
+  for (let i = 0; i < out.length; i++) {
+    const p = pieces[i] as number;
+    out[i] = p < 0 ? Number.NaN : ((srcs[p] as Float32Array)[rows[i] as number] as number);
+  }
 }
-function copyI32(out: Int32Array, src: Int32Array, rows: Int32Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) out[i] = src[rows[i] as number] as number;
+function gatherI32(out: Int32Array, srcs: readonly Int32Array[], pieces: Int32Array, rows: Int32Array): void {
+  for (let i = 0; i < out.length; i++) {
+    const p = pieces[i] as number;
+    if (p >= 0) out[i] = (srcs[p] as Int32Array)[rows[i] as number] as number;
+  }
+}
+function gatherOther(out: ArrayLike<unknown>, srcs: readonly ArrayLike<unknown>[], pieces: Int32Array, rows: Int32Array): void {
+  const o = out as unknown[];
+  for (let i = 0; i < o.length; i++) {
+    const p = pieces[i] as number;
+    if (p >= 0) o[i] = (srcs[p] as ArrayLike<unknown>)[rows[i] as number];
+  }
 }
 
 /**
@@ -572,28 +592,11 @@ export function compactExported(exported: ExportedColumns): ExportedColumns {
     }
     if (!ok || ctor === undefined || first === undefined) continue;
     const out = new ctor(n);
-    const fill = out instanceof Float64Array || out instanceof Float32Array ? Number.NaN : 0;
     const datas = pieces.map((p) => (p as PieceArray).data);
-    let i = 0;
-    while (i < n) {
-      const p = srcPiece[i] as number;
-      let j = i + 1;
-      while (j < n && srcPiece[j] === p) j++;
-      if (p < 0) {
-        if (fill !== 0) (out as Float64Array).fill(fill, i, j);
-      } else {
-        const d = datas[p];
-        if (out instanceof Float64Array) copyF64(out, d as Float64Array, srcRow, i, j);
-        else if (out instanceof Float32Array) copyF32(out, d as Float32Array, srcRow, i, j);
-        else if (out instanceof Int32Array) copyI32(out, d as Int32Array, srcRow, i, j);
-        else {
-          const o = out as unknown as number[];
-          const v = d as unknown as number[];
-          for (let k = i; k < j; k++) o[k] = v[srcRow[k] as number] as number;
-        }
-      }
-      i = j;
-    }
+    if (out instanceof Float64Array) gatherF64(out, datas as Float64Array[], srcPiece, srcRow);
+    else if (out instanceof Float32Array) gatherF32(out, datas as Float32Array[], srcPiece, srcRow);
+    else if (out instanceof Int32Array) gatherI32(out, datas as Int32Array[], srcPiece, srcRow);
+    else gatherOther(out, datas as ArrayLike<unknown>[], srcPiece, srcRow);
     let compact = compactPiece.get(srcPiece);
     if (!compact) {
       const sp = new Int32Array(n);
