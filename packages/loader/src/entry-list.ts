@@ -334,7 +334,8 @@ export function buildTcmEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
   const tcm = readCycleTcm(src, plan);
   const firstTier = plan.parent.tiers[0] as string;
   const tables = parentTablesOf(src, plan);
-  const byTable = hitsByTable(tcm);
+  const codes = tableCodes(tcm);
+  const byTable = hitsByTable(tcm, codes);
   const selected = new Uint8Array(tcm.hitCount);
   const hitPass = plan.parentCut ? new Uint8Array(tcm.hitCount) : null;
   const tableIds: TableId[] = [];
@@ -402,7 +403,7 @@ export function buildTcmEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
   let eventPass: Uint8Array | null = null;
   if (plan.childCut) eventPass = evaluateChildCut(src, tcmPlan.child, plan.childTables, plan.childCut, tcm.eventCount, plan.warn);
   // Per hit: entry-list table code, via the TCM's own table index (no Map lookup per hit).
-  const { ids: tcmIds, code: tcmCode } = tableCodes(tcm);
+  const { ids: tcmIds, code: tcmCode } = codes;
   const codeOfTcm = Int32Array.from(tcmIds, (id) => codeOf.get(id) ?? -1);
   const kept = selectTcmHits({ tcm, hitSelected: selected, hitPass, eventPass, mode: tcmPlan.mode });
   const tableCode = new Int32Array(kept.length);

@@ -60,7 +60,11 @@ function smallInt64(column: IntegerColumn): Int32Array | null {
 
 function toNumbers(column: IntegerColumn, what: string): Float64Array {
   const small = smallInt64(column);
-  if (small) return Float64Array.from(small);
+  if (small) {
+    const out = new Float64Array(small.length);
+    out.set(small); // native conversion (Float64Array.from iterates)
+    return out;
+  }
   const out = new Float64Array(column.length);
   for (let i = 0; i < column.length; i++) {
     const v = Number(column[i] as number | bigint);
@@ -158,8 +162,11 @@ export function normalizeTcm(raw: RawTcm, columns?: TcmColumns): Tcm {
 }
 
 /** The hits (TCM rows) of each parent table, in TCM order: table id → Int32Array of hit indices. Cost O(hits). */
-export function hitsByTable(tcm: Tcm): Map<number, Int32Array> {
-  const { ids, code } = tableCodes(tcm);
+export function hitsByTable(
+  tcm: Tcm,
+  codes: { readonly ids: readonly number[]; readonly code: Int32Array } = tableCodes(tcm),
+): Map<number, Int32Array> {
+  const { ids, code } = codes;
   const counts = new Int32Array(ids.length);
   for (let h = 0; h < tcm.hitCount; h++) counts[code[h] as number] = (counts[code[h] as number] as number) + 1;
   const lists = Array.from(counts, (n) => new Int32Array(n));
@@ -178,13 +185,22 @@ export function tableCodes(tcm: Tcm): { ids: number[]; code: Int32Array } {
   const ids: number[] = [];
   const index = new Map<number, number>();
   const code = new Int32Array(tcm.hitCount);
+  const table = tcm.table;
   let lastId = Number.NaN;
   let lastCode = -1;
   for (let h = 0; h < tcm.hitCount; h++) {
-    const t = tcm.table[h] as number;
+    const t = table[h] as number;
     if (t !== lastId) {
-      let c = index.get(t);
-      if (c === undefined) {
+      // TCM order interleaves the tables: a linear scan of the few ids seen so far beats a Map lookup.
+      let c = -1;
+      if (ids.length <= 32) {
+        for (let k = 0; k < ids.length; k++)
+          if (ids[k] === t) {
+            c = k;
+            break;
+          }
+      } else c = index.get(t) ?? -1;
+      if (c < 0) {
         c = ids.length;
         ids.push(t);
         index.set(t, c);
