@@ -51,10 +51,14 @@ const NEW_NAMES = { parentTable: "table_key", parentIdx: "row_in_table" };
 function smallInt64(column: IntegerColumn): Int32Array | null {
   if (!(column instanceof BigInt64Array || column instanceof BigUint64Array)) return null;
   const words = new Int32Array(column.buffer, column.byteOffset, column.length * 2);
-  // Little-endian: low word first (all platforms Node runs on).
-  for (let i = 1; i < words.length; i += 2) if (words[i] !== 0 || (words[i - 1] as number) < 0) return null;
+  // Little-endian: low word first (all platforms Node runs on). One pass: copy, and give up at the
+  // first value that is negative or needs the high word.
   const out = new Int32Array(column.length);
-  for (let i = 0; i < out.length; i++) out[i] = words[2 * i] as number;
+  for (let i = 0; i < out.length; i++) {
+    const lo = words[2 * i] as number;
+    if (lo < 0 || words[2 * i + 1] !== 0) return null;
+    out[i] = lo;
+  }
   return out;
 }
 
