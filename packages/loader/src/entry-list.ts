@@ -209,12 +209,18 @@ function parentTablesOf(src: CycleSource, plan: EntryPlan): TableId[] {
   return plan.parentTables.filter((t) => present.has(String(t)));
 }
 
-/** Indices of the set entries of `mask[0, n)`, in one pass (a view of a buffer of `n`: the caller copies it on). */
+let passingScratch = new Int32Array(0);
+
+/**
+ * Indices of the set entries of `mask[0, n)`: one pass into a scratch buffer reused across tables,
+ * then an exact-size copy (no table-sized fresh allocation per table: fresh pages cost on these VMs).
+ */
 function passingRows(mask: Uint8Array, n: number): Int32Array {
-  const out = new Int32Array(n);
+  if (passingScratch.length < n) passingScratch = new Int32Array(n);
+  const out = passingScratch;
   let m = 0;
   for (let i = 0; i < n; i++) if (mask[i] !== 0) out[m++] = i;
-  return out.subarray(0, m);
+  return out.slice(0, m);
 }
 
 /** Build the entries of one cycle without a TCM (pygama's build_hit_entries, spec §2.8 A). */
