@@ -67,14 +67,16 @@ describe("compactExported: a cycle's numeric columns gathered where the cycle is
     attrs,
   });
   // Five entries; -1 = the entry's table lacks the column (null).
-  const cycle = (absent = false): ExportedColumns => {
+  // `wide`: the "f32" column is float64 in this cycle (another file wrote it so): merged, it is Float64.
+  const cycle = (absent = false, wide = false): ExportedColumns => {
+    const F = wide ? Float64Array : Float32Array;
     const srcPiece = Int32Array.from([0, 0, -1, 1, 1]);
     const srcRow = Int32Array.from([3, 1, 0, 0, 2]);
     return {
       rows: 5,
       columns: {
         f32: {
-          pieces: [arr(Float32Array.from([1.5, 2.5, 3.5, 4.5]), { units: "keV" }), arr(Float32Array.from([7, 8, 9]))],
+          pieces: [arr(F.from([1.5, 2.5, 3.5, 4.5]), { units: "keV" }), arr(F.from([7, 8, 9]))],
           srcPiece,
           srcRow,
           found: true,
@@ -183,6 +185,10 @@ describe("compactExported: a cycle's numeric columns gathered where the cycle is
       const ref = gathered(order.map((absent) => cycle(absent)));
       expect(gathered(order.map((absent) => compactExported(cycle(absent))))).toEqual(ref);
     }
+    // Element types differing between cycles: widened to Float64 as from the read pieces.
+    const mixedRef = gathered([cycle(false, false), cycle(false, true)]);
+    expect(mixedRef.f32?.type).toBe("Float64");
+    expect(gathered([compactExported(cycle(false, false)), compactExported(cycle(false, true))])).toEqual(mixedRef);
     expect(gathered([cycle(true), cycle(false)]).sometimes).toMatchObject({ type: "Float64", metadata: { units: "V" }, nullCount: 6 });
   });
 });
