@@ -1,12 +1,22 @@
+import { type Float64, makeData } from "apache-arrow";
+import { arrowTypeOfTypedArray } from "@daqkit/io/arrow";
 import type { CycleSource, TableId } from "./cycle-source.js";
 import { cacheKey, childTablesOf, planRowRead, type TableReadCache, tierForColumn } from "./entry-list.js";
 import { LoaderError } from "./errors.js";
-import { type GatheredColumn, gatherColumn, type Piece } from "./gather.js";
+import { type GatheredColumn, gatherColumn, type Piece, type PieceArray } from "./gather.js";
 import type { LevelConfig } from "./loader-config.js";
 
 interface Segment {
   readonly srcPiece: Int32Array;
   readonly srcRow: Int32Array;
+  /** Set for a compacted cycle ({@link compactExported}): its values (null rows hold the null fill), or none when all null. */
+  readonly dense?: DenseInfo;
+}
+
+/** A compacted cycle's column: `data` has one value per entry (null rows hold NaN for floats, 0 else); no `data`: every entry null. */
+export interface DenseInfo {
+  readonly data?: Exclude<PieceArray["data"], string[]>;
+  readonly nulls: number;
 }
 
 /** Entries `pos[j]` of a cycle are row `position[j]` (or `j` when null) of piece number `piece`. */
@@ -46,6 +56,8 @@ export interface ExportedColumns {
       readonly found: boolean;
       readonly fromParent: boolean;
       readonly fromChild: boolean;
+      /** Set by {@link compactExported}: `pieces` is `[data]` (or empty when every entry is null), `srcRow` the identity. */
+      readonly dense?: DenseInfo;
     }
   >;
 }
@@ -57,10 +69,16 @@ export interface CollectedColumn {
   readonly srcRow: Int32Array;
   /** True when the values came from the child (event) level in every cycle that had the column. */
   readonly fromChild: boolean;
+  /**
+   * When every cycle of the column was compacted with one element type: the cycles' values in order,
+   * to be appended as they are (`srcPiece` < 0 marks the null entries).
+   */
+  readonly dense?: readonly (DenseInfo & { readonly srcPiece: Int32Array })[];
 }
 
 /** Gather a collected column, optionally picking rows `order[i]`. */
 export function gatherCollected(name: string, col: CollectedColumn, order?: Int32Array): GatheredColumn {
+  if (!order && col.dense) return gatherDense(col.pieces, col.dense);
   if (!order) return gatherColumn(name, col.pieces, col.srcPiece, col.srcRow);
   const p2 = new Int32Array(order.length);
   const r2 = new Int32Array(order.length);
@@ -298,27 +316,50 @@ export class ColumnCollector {
         state.segments.length = 0;
         continue;
       }
-      let srcPiece: Int32Array;
-      let srcRow: Int32Array;
       const pieceParts = state.segments.map((s) => s.srcPiece);
       const rowParts = state.segments.map((s) => s.srcRow);
-      const same = joined.find((j) => sameArrays(j.pieces, pieceParts) && sameArrays(j.rows, rowParts));
-      if (same) ({ srcPiece, srcRow } = same);
-      else if (state.segments.length === 1 && (state.segments[0] as Segment).srcPiece.length === this.#rows) {
-        ({ srcPiece, srcRow } = state.segments[0] as Segment);
-      } else {
-        srcPiece = new Int32Array(this.#rows);
-        srcRow = new Int32Array(this.#rows);
-        let o = 0;
-        for (const s of state.segments) {
-          srcPiece.set(s.srcPiece, o);
-          srcRow.set(s.srcRow, o);
-          o += s.srcPiece.length;
+      const rows = this.#rows;
+      let arrays: { srcPiece: Int32Array; srcRow: Int32Array } | undefined;
+      const join = (): { srcPiece: Int32Array; srcRow: Int32Array } => {
+        if (arrays) return arrays;
+        const same = joined.find((j) => sameArrays(j.pieces, pieceParts) && sameArrays(j.rows, rowParts));
+        if (same) arrays = same;
+        else if (pieceParts.length === 1 && (pieceParts[0] as Int32Array).length === rows) {
+          arrays = { srcPiece: pieceParts[0] as Int32Array, srcRow: rowParts[0] as Int32Array };
+        } else {
+          const srcPiece = new Int32Array(rows);
+          const srcRow = new Int32Array(rows);
+          let o = 0;
+          for (let k = 0; k < pieceParts.length; k++) {
+            srcPiece.set(pieceParts[k] as Int32Array, o);
+            srcRow.set(rowParts[k] as Int32Array, o);
+            o += (pieceParts[k] as Int32Array).length;
+          }
+          arrays = { srcPiece, srcRow };
         }
-      }
-      if (!same) joined.push({ pieces: pieceParts, rows: rowParts, srcPiece, srcRow });
+        if (!same) joined.push({ pieces: pieceParts, rows: rowParts, ...arrays });
+        return arrays;
+      };
+      const dense = denseParts(state.segments);
       state.segments.length = 0;
-      out.set(c, { pieces: state.pieces, srcPiece, srcRow, fromChild: state.fromChild && !state.fromParent });
+      const fromChild = state.fromChild && !state.fromParent;
+      if (dense) {
+        // Compacted cycles are appended as they are; the joined row sources only when asked for.
+        out.set(c, {
+          pieces: state.pieces,
+          fromChild,
+          dense,
+          get srcPiece() {
+            return join().srcPiece;
+          },
+          get srcRow() {
+            return join().srcRow;
+          },
+        });
+      } else {
+        const { srcPiece, srcRow } = join();
+        out.set(c, { pieces: state.pieces, srcPiece, srcRow, fromChild });
+      }
     }
     return out;
   }
@@ -378,12 +419,13 @@ export class ColumnCollector {
       const state = this.#state.get(c) as ColumnState;
       const e = exported.columns[c];
       if (!e) {
-        state.segments.push({ srcPiece: new Int32Array(exported.rows).fill(-1), srcRow: new Int32Array(exported.rows) });
+        const n = exported.rows;
+        state.segments.push({ srcPiece: new Int32Array(n).fill(-1), srcRow: new Int32Array(n), dense: { nulls: n } });
         continue;
       }
       const offset = state.pieces.length;
       for (const p of e.pieces) state.pieces.push(p);
-      state.segments.push({ srcPiece: rebase(e.srcPiece, offset), srcRow: e.srcRow });
+      state.segments.push({ srcPiece: rebase(e.srcPiece, offset), srcRow: e.srcRow, ...(e.dense ? { dense: e.dense } : {}) });
       state.found ||= e.found;
       state.fromParent ||= e.fromParent;
       state.fromChild ||= e.fromChild;
@@ -397,6 +439,185 @@ export class ColumnCollector {
     for (const [name, col] of this.finish(options)) out.set(name, gatherCollected(name, col));
     return out;
   }
+}
+
+/** The segments as dense parts when every one is a compacted cycle and those with values share one element type. */
+function denseParts(segments: readonly Segment[]): (DenseInfo & { readonly srcPiece: Int32Array })[] | undefined {
+  if (segments.length === 0) return undefined;
+  let ctor: unknown;
+  for (const s of segments) {
+    if (!s.dense) return undefined;
+    const d = s.dense.data;
+    if (d === undefined) continue;
+    if (ctor === undefined) ctor = d.constructor;
+    else if (d.constructor !== ctor) return undefined;
+  }
+  if (ctor === undefined) return undefined; // all null: the general gather (all-null Float64)
+  return segments.map((s) => ({ ...(s.dense as DenseInfo), srcPiece: s.srcPiece }));
+}
+
+/**
+ * A column of compacted cycles of one element type: their values appended (nulls already hold the
+ * null fill: NaN for floats, 0 else; cycles without values are filled so), the validity from the
+ * null entries. The same column {@link gatherColumn} builds from the same entries.
+ */
+function gatherDense(pieces: readonly Piece[], parts: readonly (DenseInfo & { readonly srcPiece: Int32Array })[]): GatheredColumn {
+  let n = 0;
+  let nulls = 0;
+  let first: Exclude<PieceArray["data"], string[]> | undefined;
+  for (const p of parts) {
+    n += p.srcPiece.length;
+    nulls += p.nulls;
+    first ??= p.data;
+  }
+  const data = first as Exclude<PieceArray["data"], string[]>;
+  const out = new (data.constructor as TypedCtor)(n);
+  const fill = out instanceof Float64Array || out instanceof Float32Array ? Number.NaN : 0;
+  let bitmap: Uint8Array | undefined;
+  if (nulls > 0) bitmap = new Uint8Array((n + 7) >> 3);
+  let o = 0;
+  for (const p of parts) {
+    const len = p.srcPiece.length;
+    if (p.data) (out as Float64Array).set(p.data as Float64Array, o);
+    else if (fill !== 0) (out as Float64Array).fill(fill, o, o + len);
+    if (bitmap) {
+      const sp = p.srcPiece;
+      if (p.nulls === 0) setBits(bitmap, o, o + len);
+      else if (p.nulls < len)
+        for (let i = 0; i < len; i++)
+          if ((sp[i] as number) >= 0) bitmap[(o + i) >> 3] = (bitmap[(o + i) >> 3] as number) | (1 << ((o + i) & 7));
+    }
+    o += len;
+  }
+  const first0 = pieces[0];
+  const metadata = new Map<string, string>();
+  if (first0) for (const [k, v] of Object.entries(first0.attrs)) if (typeof v === "string" && k !== "datatype") metadata.set(k, v);
+  const type = arrowTypeOfTypedArray(out) as Float64;
+  return {
+    data: makeData({ type, length: n, data: out as Float64Array, nullCount: nulls, ...(bitmap ? { nullBitmap: bitmap } : {}) }),
+    metadata,
+  };
+}
+
+/** Set bits `[from, to)` of an LSB-first bitmap. */
+function setBits(bitmap: Uint8Array, from: number, to: number): void {
+  let i = from;
+  for (; i < to && (i & 7) !== 0; i++) bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
+  for (; i + 8 <= to; i += 8) bitmap[i >> 3] = 0xff;
+  for (; i < to; i++) bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
+}
+
+type TypedCtor = new (n: number) => Exclude<PieceArray["data"], string[]>;
+
+/** The typed array constructor of a 1-D numeric piece (not bool, not text), or undefined. */
+function primitiveCtor(p: Piece): TypedCtor | undefined {
+  if (p.type !== "Array" && p.type !== "FixedSizeArray") return undefined;
+  if (p.shape.length > 1 || p.element.kind === "bool" || p.element.kind === "string" || Array.isArray(p.data)) return undefined;
+  return p.data.constructor as TypedCtor;
+}
+
+/*
+ * Entry i = row `rows[i]` of `srcs[pieces[i]]`, or the null fill when `pieces[i]` < 0 (NaN for
+ * floats; integer arrays are already 0). One function per element type, so V8's element accesses stay
+ * monomorphic; one pass per column (entries of interleaved tables, TCM order, have no long runs).
+ */
+function gatherF64(out: Float64Array, srcs: readonly Float64Array[], pieces: Int32Array, rows: Int32Array): void {
+  for (let i = 0; i < out.length; i++) {
+    const p = pieces[i] as number;
+    out[i] = p < 0 ? Number.NaN : ((srcs[p] as Float64Array)[rows[i] as number] as number);
+  }
+}
+function gatherF32(out: Float32Array, srcs: readonly Float32Array[], pieces: Int32Array, rows: Int32Array): void {
+  for (let i = 0; i < out.length; i++) {
+    const p = pieces[i] as number;
+    out[i] = p < 0 ? Number.NaN : ((srcs[p] as Float32Array)[rows[i] as number] as number);
+  }
+}
+function gatherI32(out: Int32Array, srcs: readonly Int32Array[], pieces: Int32Array, rows: Int32Array): void {
+  for (let i = 0; i < out.length; i++) {
+    const p = pieces[i] as number;
+    if (p >= 0) out[i] = (srcs[p] as Int32Array)[rows[i] as number] as number;
+  }
+}
+function gatherOther(out: ArrayLike<unknown>, srcs: readonly ArrayLike<unknown>[], pieces: Int32Array, rows: Int32Array): void {
+  const o = out as unknown[];
+  for (let i = 0; i < o.length; i++) {
+    const p = pieces[i] as number;
+    if (p >= 0) o[i] = (srcs[p] as ArrayLike<unknown>)[rows[i] as number];
+  }
+}
+
+/**
+ * One cycle's export with every plain numeric column (1-D typed arrays of one element type in all the
+ * pieces its entries use) gathered into one dense piece of `rows` values, row i = entry i (nulls stay
+ * nulls through `srcPiece`). Runs where the cycle is loaded (a worker thread, or this one), so the
+ * gathering of the entries' rows is spread over the threads and the thread that merges the cycles
+ * only appends dense runs; the read pieces (row spans wider than the entries) are dropped at once.
+ * The gathered column is the same: same values, types (only pieces that entries use decide the
+ * type, as in the merged gather) and attributes (the piece keeps the first piece's attributes).
+ * Other columns (text, bool, arrays, tables, mixed element types) are left as they are.
+ */
+export function compactExported(exported: ExportedColumns): ExportedColumns {
+  const n = exported.rows;
+  let identity: Int32Array | undefined;
+  const compactPiece = new Map<Int32Array, { sp: Int32Array; nulls: number }>();
+  const columns: ExportedColumns["columns"] = {};
+  for (const [name, e] of Object.entries(exported.columns)) {
+    columns[name] = e;
+    const { pieces, srcPiece, srcRow } = e;
+    if (srcPiece.length !== n) continue;
+    const used = new Uint8Array(pieces.length);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      const p = srcPiece[i] as number;
+      if (p >= 0) {
+        used[p] = 1;
+        any = true;
+      }
+    }
+    if (!any) {
+      // Every entry null here (the pieces stay: the first one's attributes name the column's units).
+      columns[name] = { ...e, dense: { nulls: n } };
+      continue;
+    }
+    let ctor: TypedCtor | undefined;
+    let first: PieceArray | undefined;
+    let ok = true;
+    for (let k = 0; k < pieces.length && ok; k++) {
+      if (!used[k]) continue;
+      const c = primitiveCtor(pieces[k] as Piece);
+      if (c === undefined || (ctor !== undefined && c !== ctor)) ok = false;
+      ctor ??= c;
+      first ??= pieces[k] as PieceArray;
+    }
+    if (!ok || ctor === undefined || first === undefined) continue;
+    const out = new ctor(n);
+    const datas = pieces.map((p) => (p as PieceArray).data);
+    if (out instanceof Float64Array) gatherF64(out, datas as Float64Array[], srcPiece, srcRow);
+    else if (out instanceof Float32Array) gatherF32(out, datas as Float32Array[], srcPiece, srcRow);
+    else if (out instanceof Int32Array) gatherI32(out, datas as Int32Array[], srcPiece, srcRow);
+    else gatherOther(out, datas as ArrayLike<unknown>[], srcPiece, srcRow);
+    let compact = compactPiece.get(srcPiece);
+    if (!compact) {
+      const sp = new Int32Array(n);
+      let nulls = 0;
+      for (let k = 0; k < n; k++) {
+        if ((srcPiece[k] as number) < 0) {
+          sp[k] = -1;
+          nulls++;
+        }
+      }
+      compact = { sp, nulls };
+      compactPiece.set(srcPiece, compact);
+    }
+    if (!identity) {
+      identity = new Int32Array(n);
+      for (let k = 0; k < n; k++) identity[k] = k;
+    }
+    const piece: PieceArray = { type: "Array", element: first.element, data: out, shape: [n], attrs: (pieces[0] as Piece).attrs };
+    columns[name] = { ...e, pieces: [piece], srcPiece: compact.sp, srcRow: identity, dense: { data: out, nulls: compact.nulls } };
+  }
+  return { rows: n, columns };
 }
 
 /** `LOADER_UNKNOWN_COLUMN` for columns that no table of any selected cycle has. */

@@ -1,4 +1,4 @@
-import { ColumnCollector, type ExportedColumns } from "./column-collector.js";
+import { ColumnCollector, compactExported, type ExportedColumns } from "./column-collector.js";
 import { parseLevelCut } from "./cuts.js";
 import type { CycleSource, TableId } from "./cycle-source.js";
 import { buildHitEntries, buildTcmEntries, childTablesOf, type EntryChunk, type EntryPlan, type TableReadCache } from "./entry-list.js";
@@ -94,7 +94,7 @@ export function collectCycleColumns(src: CycleSource, job: CycleJob, chunk: Entr
       cache,
     );
   }
-  return collector.export();
+  return compactExported(collector.export());
 }
 
 /** Build the entries of one open cycle and collect its output columns (one read per table where possible). */

@@ -209,6 +209,20 @@ function parentTablesOf(src: CycleSource, plan: EntryPlan): TableId[] {
   return plan.parentTables.filter((t) => present.has(String(t)));
 }
 
+let passingScratch = new Int32Array(0);
+
+/**
+ * Indices of the set entries of `mask[0, n)`: one pass into a scratch buffer reused across tables,
+ * then an exact-size copy (no table-sized fresh allocation per table: fresh pages cost on these VMs).
+ */
+function passingRows(mask: Uint8Array, n: number): Int32Array {
+  if (passingScratch.length < n) passingScratch = new Int32Array(n);
+  const out = passingScratch;
+  let m = 0;
+  for (let i = 0; i < n; i++) if (mask[i] !== 0) out[m++] = i;
+  return out.slice(0, m);
+}
+
 /** Build the entries of one cycle without a TCM (pygama's build_hit_entries, spec §2.8 A). */
 export function buildHitEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
   const tables = parentTablesOf(src, plan);
@@ -232,11 +246,7 @@ export function buildHitEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
         );
         kept = new Int32Array(0);
       } else {
-        const mask = evaluateCut(plan.parentCut, pieces, n, `table ${table}`);
-        let m = 0;
-        for (let i = 0; i < n; i++) m += mask[i] as number;
-        kept = new Int32Array(m);
-        for (let i = 0, k = 0; i < n; i++) if (mask[i]) kept[k++] = i;
+        kept = passingRows(evaluateCut(plan.parentCut, pieces, n, `table ${table}`), n);
       }
     }
     rows.push(kept);
@@ -330,7 +340,8 @@ export function buildTcmEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
   const tcm = readCycleTcm(src, plan);
   const firstTier = plan.parent.tiers[0] as string;
   const tables = parentTablesOf(src, plan);
-  const byTable = hitsByTable(tcm);
+  const codes = tableCodes(tcm);
+  const byTable = hitsByTable(tcm, codes);
   const selected = new Uint8Array(tcm.hitCount);
   const hitPass = plan.parentCut ? new Uint8Array(tcm.hitCount) : null;
   const tableIds: TableId[] = [];
@@ -398,7 +409,7 @@ export function buildTcmEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
   let eventPass: Uint8Array | null = null;
   if (plan.childCut) eventPass = evaluateChildCut(src, tcmPlan.child, plan.childTables, plan.childCut, tcm.eventCount, plan.warn);
   // Per hit: entry-list table code, via the TCM's own table index (no Map lookup per hit).
-  const { ids: tcmIds, code: tcmCode } = tableCodes(tcm);
+  const { ids: tcmIds, code: tcmCode } = codes;
   const codeOfTcm = Int32Array.from(tcmIds, (id) => codeOf.get(id) ?? -1);
   const kept = selectTcmHits({ tcm, hitSelected: selected, hitPass, eventPass, mode: tcmPlan.mode });
   const tableCode = new Int32Array(kept.length);

@@ -48,42 +48,76 @@ export function tableIdData(ids: readonly TableId[], codes: Int32Array): Data {
   return makeData({ type: new Utf8(), length: n, valueOffsets: offsets, data, nullCount: 0 });
 }
 
-/** Concatenate entry chunks (in order) into one chunk-like set of arrays plus the `file` column. */
+/**
+ * Concatenate entry chunks (in order) into one chunk-like set of arrays plus the `file` column;
+ * `tableData()` is the `{parent}_table` column. When every table id is a 32-bit integer (the usual
+ * channel ids) that column is written straight from the chunks, without the intermediate code array.
+ */
 export function concatChunks(chunks: readonly EntryChunk[]): {
   ids: TableId[];
-  codes: Int32Array;
+  readonly codes: Int32Array;
   row: Int32Array;
   event: Int32Array | null;
   file: Int32Array;
+  tableData(): Data;
 } {
   const ids: TableId[] = [];
   const idCode = new Map<string, number>();
   let n = 0;
   for (const c of chunks) n += c.row.length;
-  const codes = new Int32Array(n);
   const row = new Int32Array(n);
   const hasEvent = chunks.length > 0 && chunks.every((c) => c.event !== null);
   const event = hasEvent ? new Int32Array(n) : null;
   const file = new Int32Array(n);
+  const remaps: number[][] = [];
   let o = 0;
   for (const c of chunks) {
-    const remap = c.tableIds.map((t) => {
-      const key = `${typeof t}:${t}`;
-      let code = idCode.get(key);
-      if (code === undefined) {
-        code = ids.length;
-        ids.push(t);
-        idCode.set(key, code);
-      }
-      return code;
-    });
-    for (let k = 0; k < c.row.length; k++) codes[o + k] = remap[c.tableCode[k] as number] as number;
+    remaps.push(
+      c.tableIds.map((t) => {
+        const key = `${typeof t}:${t}`;
+        let code = idCode.get(key);
+        if (code === undefined) {
+          code = ids.length;
+          ids.push(t);
+          idCode.set(key, code);
+        }
+        return code;
+      }),
+    );
     row.set(c.row, o);
     if (event && c.event) event.set(c.event, o);
     file.fill(c.fileIndex, o, o + c.row.length);
     o += c.row.length;
   }
-  return { ids, codes, row, event, file };
+  // Entry k of chunk c: out[k] = values[c][tableCode[k]] (a code, or the table id itself).
+  const mapCodes = (values: (remap: number[]) => number[]): Int32Array => {
+    const out = new Int32Array(n);
+    let at = 0;
+    chunks.forEach((c, i) => {
+      const map = values(remaps[i] as number[]);
+      const tc = c.tableCode;
+      for (let k = 0; k < tc.length; k++) out[at + k] = map[tc[k] as number] as number;
+      at += tc.length;
+    });
+    return out;
+  };
+  let codes: Int32Array | undefined;
+  const getCodes = () => {
+    codes ??= mapCodes((remap) => remap);
+    return codes;
+  };
+  const int32Ids = ids.every((t) => typeof t === "number" && Number.isInteger(t) && t >= -0x80000000 && t <= 0x7fffffff);
+  return {
+    ids,
+    get codes() {
+      return getCodes();
+    },
+    row,
+    event,
+    file,
+    tableData: () =>
+      int32Ids && !codes ? int32Data(mapCodes((remap) => remap.map((code) => ids[code] as number))) : tableIdData(ids, getCodes()),
+  };
 }
 
 /** Assemble an Arrow table from named column data (in order) with per-field metadata. */
@@ -106,7 +140,7 @@ export function entryTable(
 ): Table {
   const all = concatChunks(chunks);
   const cols: { name: string; data: Data; metadata?: Map<string, string> }[] = [
-    { name: names.table, data: tableIdData(all.ids, all.codes) },
+    { name: names.table, data: all.tableData() },
     { name: names.idx, data: int32Data(all.row) },
   ];
   if (names.event && all.event) cols.push({ name: names.event, data: int32Data(all.event) });

@@ -1,7 +1,7 @@
 import { type Data, Field, FixedSizeList, Int32, List, makeData, Struct, type Table } from "apache-arrow";
 import { type ColumnCollector, gatherCollected } from "./column-collector.js";
 import type { EntryChunk } from "./entry-list.js";
-import { concatChunks, type EntryColumnNames, makeArrowTable, tableIdData } from "./entry-table.js";
+import { concatChunks, type EntryColumnNames, makeArrowTable } from "./entry-table.js";
 
 /** `"arrow"`: nested LGDO tables stay Struct columns; `"flat"`: they become `parent_child` columns (pygama's DataFrame view). */
 export type OutputFormat = "arrow" | "flat";
@@ -109,7 +109,7 @@ export function assembleOutput(
   let length: number;
   if (orientation === "hit") {
     cols = [
-      { name: names.table, data: tableIdData(all.ids, all.codes) },
+      { name: names.table, data: all.tableData() },
       { name: names.idx, data: int32Data(all.row) },
     ];
     if (names.event && all.event) cols.push({ name: names.event, data: int32Data(all.event) });
@@ -138,7 +138,7 @@ export function assembleOutput(
     cols = [
       { name: names.event as string, data: int32Data(pick(event)) },
       ...(withFile ? [{ name: "file", data: int32Data(pick(all.file)) }] : []),
-      { name: names.table, data: listOf(tableIdData(all.ids, all.codes), offsets) },
+      { name: names.table, data: listOf(all.tableData(), offsets) },
       { name: names.idx, data: listOf(int32Data(all.row), offsets) },
     ];
     for (const [name, col] of collected) {

@@ -185,13 +185,18 @@ export async function runCyclesShared(
     : null;
   let cyclesOnWorkers = 0;
   const inFlight = new Set<Promise<void>>();
-  const lane = async (p: WorkerPool<CycleRequest | WarmUpRequest, CycleResult | null>): Promise<void> => {
+  // A worker's second lane keeps a cycle queued behind the one it is loading (no idle gap between
+  // its cycles), but only while enough cycles are left: at the end of the queue a cycle queued behind
+  // another on a worker would finish later than if this thread took it.
+  const lane = async (p: WorkerPool<CycleRequest | WarmUpRequest, CycleResult | null>, second: boolean): Promise<void> => {
     try {
       await p.run({ warmUp: true });
     } catch {
       return; // the worker did not start: this thread does the work
     }
-    for (let i = take(); i !== undefined; i = take()) {
+    const lanes = 2 * (options.workers - 1) + 1;
+    const takeHere = () => (second && files.length - next <= lanes ? undefined : take());
+    for (let i = takeHere(); i !== undefined; i = takeHere()) {
       const fileIndex = files[i] as number;
       let settle!: () => void;
       const cycle = new Promise<void>((r) => {
@@ -214,7 +219,7 @@ export async function runCyclesShared(
       }
     }
   };
-  if (pool) for (let k = 0; k < 2 * (options.workers - 1); k++) void lane(pool); // lanes never reject
+  if (pool) for (let k = 0; k < 2 * (options.workers - 1); k++) void lane(pool, k >= options.workers - 1); // lanes never reject
   try {
     for (;;) {
       for (let i = take(); i !== undefined; i = take()) {

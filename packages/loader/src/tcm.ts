@@ -51,16 +51,24 @@ const NEW_NAMES = { parentTable: "table_key", parentIdx: "row_in_table" };
 function smallInt64(column: IntegerColumn): Int32Array | null {
   if (!(column instanceof BigInt64Array || column instanceof BigUint64Array)) return null;
   const words = new Int32Array(column.buffer, column.byteOffset, column.length * 2);
-  // Little-endian: low word first (all platforms Node runs on).
-  for (let i = 1; i < words.length; i += 2) if (words[i] !== 0 || (words[i - 1] as number) < 0) return null;
+  // Little-endian: low word first (all platforms Node runs on). One pass: copy, and give up at the
+  // first value that is negative or needs the high word.
   const out = new Int32Array(column.length);
-  for (let i = 0; i < out.length; i++) out[i] = words[2 * i] as number;
+  for (let i = 0; i < out.length; i++) {
+    const lo = words[2 * i] as number;
+    if (lo < 0 || words[2 * i + 1] !== 0) return null;
+    out[i] = lo;
+  }
   return out;
 }
 
 function toNumbers(column: IntegerColumn, what: string): Float64Array {
   const small = smallInt64(column);
-  if (small) return Float64Array.from(small);
+  if (small) {
+    const out = new Float64Array(small.length);
+    out.set(small); // native conversion (Float64Array.from iterates)
+    return out;
+  }
   const out = new Float64Array(column.length);
   for (let i = 0; i < column.length; i++) {
     const v = Number(column[i] as number | bigint);
@@ -158,8 +166,11 @@ export function normalizeTcm(raw: RawTcm, columns?: TcmColumns): Tcm {
 }
 
 /** The hits (TCM rows) of each parent table, in TCM order: table id → Int32Array of hit indices. Cost O(hits). */
-export function hitsByTable(tcm: Tcm): Map<number, Int32Array> {
-  const { ids, code } = tableCodes(tcm);
+export function hitsByTable(
+  tcm: Tcm,
+  codes: { readonly ids: readonly number[]; readonly code: Int32Array } = tableCodes(tcm),
+): Map<number, Int32Array> {
+  const { ids, code } = codes;
   const counts = new Int32Array(ids.length);
   for (let h = 0; h < tcm.hitCount; h++) counts[code[h] as number] = (counts[code[h] as number] as number) + 1;
   const lists = Array.from(counts, (n) => new Int32Array(n));
@@ -178,13 +189,22 @@ export function tableCodes(tcm: Tcm): { ids: number[]; code: Int32Array } {
   const ids: number[] = [];
   const index = new Map<number, number>();
   const code = new Int32Array(tcm.hitCount);
+  const table = tcm.table;
   let lastId = Number.NaN;
   let lastCode = -1;
   for (let h = 0; h < tcm.hitCount; h++) {
-    const t = tcm.table[h] as number;
+    const t = table[h] as number;
     if (t !== lastId) {
-      let c = index.get(t);
-      if (c === undefined) {
+      // TCM order interleaves the tables: a linear scan of the few ids seen so far beats a Map lookup.
+      let c = -1;
+      if (ids.length <= 32) {
+        for (let k = 0; k < ids.length; k++)
+          if (ids[k] === t) {
+            c = k;
+            break;
+          }
+      } else c = index.get(t) ?? -1;
+      if (c < 0) {
         c = ids.length;
         ids.push(t);
         index.set(t, c);

@@ -1,5 +1,7 @@
+import { makeVector } from "apache-arrow";
 import { describe, expect, it } from "vitest";
-import { ColumnCollector } from "../src/column-collector.js";
+import { ColumnCollector, compactExported, type ExportedColumns } from "../src/column-collector.js";
+import type { PieceArray } from "../src/gather.js";
 import { buildHitEntries, type EntryPlan } from "../src/entry-list.js";
 import type { LevelConfig } from "../src/loader-config.js";
 import { type FakeTiers, fakeCycle } from "./fake-source.js";
@@ -53,5 +55,140 @@ describe("ColumnCollector: columns read together share their row sources", () =>
       const [first, second] = order[0] === 0 ? [rows0, rows1] : [rows1, rows0];
       expect(values(merged)).toEqual({ a: [...first.a, ...second.a], b: [...first.b, ...second.b], c: [...first.c, ...second.c] });
     }
+  });
+});
+
+describe("compactExported: a cycle's numeric columns gathered where the cycle is loaded", () => {
+  const arr = (data: PieceArray["data"], attrs: Record<string, unknown> = {}, kind = "real"): PieceArray => ({
+    type: "Array",
+    element: { kind },
+    data,
+    shape: [data.length],
+    attrs,
+  });
+  // Five entries; -1 = the entry's table lacks the column (null).
+  // `wide`: the "f32" column is float64 in this cycle (another file wrote it so): merged, it is Float64.
+  const cycle = (absent = false, wide = false): ExportedColumns => {
+    const F = wide ? Float64Array : Float32Array;
+    const srcPiece = Int32Array.from([0, 0, -1, 1, 1]);
+    const srcRow = Int32Array.from([3, 1, 0, 0, 2]);
+    return {
+      rows: 5,
+      columns: {
+        f32: {
+          pieces: [arr(F.from([1.5, 2.5, 3.5, 4.5]), { units: "keV" }), arr(F.from([7, 8, 9]))],
+          srcPiece,
+          srcRow,
+          found: true,
+          fromParent: true,
+          fromChild: false,
+        },
+        // Both element types used: left as it is (the merged gather widens to Float64).
+        mixed: {
+          pieces: [arr(Float32Array.from([1, 2, 3, 4])), arr(Float64Array.from([0.1, 0.2, 0.3]))],
+          srcPiece,
+          srcRow,
+          found: true,
+          fromParent: true,
+          fromChild: false,
+        },
+        // Only the Int32 piece is used (the Float64 one is not): Int32, with the first piece's attributes.
+        unused: {
+          pieces: [arr(Float64Array.from([9, 9]), { units: "ns" }), arr(Int32Array.from([-4, 5, -6]))],
+          srcPiece: Int32Array.from([1, 1, -1, 1, -1]),
+          srcRow: Int32Array.from([2, 0, 0, 1, 0]),
+          found: true,
+          fromParent: true,
+          fromChild: false,
+        },
+        big: {
+          pieces: [arr(BigInt64Array.from([10n, 20n, 30n, 40n])), arr(BigInt64Array.from([1n, 2n, 3n]))],
+          srcPiece,
+          srcRow,
+          found: true,
+          fromParent: true,
+          fromChild: false,
+        },
+        text: {
+          pieces: [arr(["a", "b", "c", "d"], {}, "string"), arr(["x", "y", "z"], {}, "string")],
+          srcPiece,
+          srcRow,
+          found: true,
+          fromParent: true,
+          fromChild: false,
+        },
+        // Absent from this cycle's tables in the second variant (every entry null, no piece).
+        sometimes: absent
+          ? {
+              pieces: [],
+              srcPiece: new Int32Array(5).fill(-1),
+              srcRow: new Int32Array(5),
+              found: false,
+              fromParent: false,
+              fromChild: false,
+            }
+          : {
+              pieces: [arr(Float64Array.from([0.5, 1.5, 2.5, 3.5]), { units: "V" }), arr(Float64Array.from([1, 2, 3]))],
+              srcPiece,
+              srcRow,
+              found: true,
+              fromParent: true,
+              fromChild: false,
+            },
+      },
+    };
+  };
+  const col = (e: ExportedColumns, name: string) => e.columns[name] as ExportedColumns["columns"][string];
+  const gathered = (exports: ExportedColumns[]) => {
+    const c = new ColumnCollector(["f32", "mixed", "unused", "big", "text", "sometimes"]);
+    for (const e of exports) c.addExported(e);
+    return Object.fromEntries(
+      [...c.finishGathered({ known: true })].map(([name, g]) => [
+        name,
+        {
+          type: String(g.data.type),
+          metadata: Object.fromEntries(g.metadata),
+          nullCount: g.data.nullCount,
+          values: Array.from({ length: g.data.length }, (_, i) => (g.data.getValid(i) ? String(makeVector(g.data).get(i)) : null)),
+          buffer: Array.from(g.data.values as ArrayLike<unknown>),
+          offsets: g.data.valueOffsets ? Array.from(g.data.valueOffsets) : null,
+        },
+      ]),
+    );
+  };
+
+  it("compacts the plain numeric columns only, into one piece of one value per entry", () => {
+    const e = compactExported(cycle());
+    expect(e.columns.f32?.pieces).toHaveLength(1);
+    expect([...((col(e, "f32").pieces[0] as PieceArray).data as Float32Array)]).toEqual([4.5, 2.5, Number.NaN, 7, 9]);
+    expect([...(e.columns.f32?.srcPiece ?? [])]).toEqual([0, 0, -1, 0, 0]);
+    expect(e.columns.big?.srcPiece).toBe(e.columns.f32?.srcPiece); // shared, as the row sources they came from
+    expect(e.columns.mixed?.pieces).toHaveLength(2);
+    expect(e.columns.text?.pieces).toHaveLength(2);
+    expect((col(e, "unused").pieces[0] as PieceArray).data).toBeInstanceOf(Int32Array);
+  });
+
+  it("gathers to the same columns as the read pieces (types, nulls, values, attributes), alone and merged", () => {
+    const plain = gathered([cycle(), cycle()]);
+    expect(gathered([compactExported(cycle()), compactExported(cycle())])).toEqual(plain);
+    expect(gathered([compactExported(cycle()), cycle()])).toEqual(plain);
+    expect(plain.f32?.type).toBe("Float32");
+    expect(plain.f32?.metadata).toEqual({ units: "keV" });
+    expect(plain.unused).toMatchObject({ type: "Int32", metadata: { units: "ns" }, nullCount: 4 });
+    expect(plain.f32?.values.slice(0, 5)).toEqual(["4.5", "2.5", null, "7", "9"]);
+    // A cycle without the column (all null) before and after cycles with it.
+    for (const order of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
+      const ref = gathered(order.map((absent) => cycle(absent)));
+      expect(gathered(order.map((absent) => compactExported(cycle(absent))))).toEqual(ref);
+    }
+    // Element types differing between cycles: widened to Float64 as from the read pieces.
+    const mixedRef = gathered([cycle(false, false), cycle(false, true)]);
+    expect(mixedRef.f32?.type).toBe("Float64");
+    expect(gathered([compactExported(cycle(false, false)), compactExported(cycle(false, true))])).toEqual(mixedRef);
+    expect(gathered([cycle(true), cycle(false)]).sometimes).toMatchObject({ type: "Float64", metadata: { units: "V" }, nullCount: 6 });
   });
 });

@@ -59,6 +59,19 @@ describe("normalizeTcm", () => {
     expect([...(by.get(1121600) ?? [])]).toEqual([2, 5, 7]);
   });
 
+  it("groups hits by table with many tables (past the linear scan of a few ids) in first-seen order", () => {
+    // 50 tables, hits interleaved: hit h is row floor(h / 50) of table 1000 + (h * 7) % 50.
+    const events: [number, number][][] = [];
+    for (let h = 0; h < 500; h++) events.push([[1000 + ((h * 7) % 50), Math.floor(h / 50)]]);
+    const tcm = normalizeTcm(oldTcm(events));
+    const by = hitsByTable(tcm);
+    expect([...by.keys()]).toEqual(Array.from({ length: 50 }, (_, h) => 1000 + ((h * 7) % 50)));
+    for (const [id, hits] of by) {
+      expect(hits).toHaveLength(10);
+      for (const h of hits) expect(tcm.table[h]).toBe(id);
+    }
+  });
+
   it("rejects malformed TCMs with LOADER_BAD_TCM", () => {
     const code = (f: () => unknown) => {
       try {
