@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { open } from "node:fs/promises";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import {
   openAtomicFile,
   parseTemporaryName,
@@ -102,6 +103,41 @@ describe("openAtomicFile", () => {
     await g.abort();
     expect([...readFileSync(out)]).toEqual([7, 8]);
     expect(readdirSync(d)).toEqual(["h.bin"]);
+  });
+});
+
+describe("write-back of a large atomic file", () => {
+  it("flushes its data in the background while it is written (every byte lands; abort under a write-back leaves nothing)", async () => {
+    const d = freshDir();
+    const probe = await open(join(d, "probe"), "w");
+    const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+    await probe.close();
+    rmSync(join(d, "probe"));
+    const spy = vi.spyOn(proto, "datasync");
+    try {
+      const chunk = (i: number) => new Uint8Array(1 << 20).fill(i & 0xff);
+      const out = join(d, "big.bin");
+      const f = await openAtomicFile(out);
+      for (let i = 0; i < 20; i++) await f.write(chunk(i));
+      await f.commit();
+      expect(spy.mock.calls.length).toBeGreaterThanOrEqual(1);
+      const bytes = readFileSync(out);
+      expect(bytes.length).toBe(20 << 20);
+      for (let i = 0; i < 20; i++) expect(bytes[(i << 20) + 12345]).toBe(i);
+
+      const g = await openAtomicFile(join(d, "gone.bin"));
+      for (let i = 0; i < 9; i++) await g.write(chunk(i));
+      await g.abort();
+      expect(readdirSync(d)).toEqual(["big.bin"]);
+
+      spy.mockClear();
+      const small = await openAtomicFile(join(d, "nosync.bin"), { fsync: false });
+      for (let i = 0; i < 9; i++) await small.write(chunk(i));
+      await small.commit();
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 
