@@ -82,6 +82,15 @@ export async function* streamHttpFile(url: string, size: number, options: Stream
   yield* bodyChunks(await openRange(url, size, options), url, size);
 }
 
+/** `IO_FAILED` for the body of `url` at `offset`: a failed read, or a body of another size than `size`. */
+function bodyError(url: string, size: number, offset: number, what: string, cause?: unknown): IoError {
+  return new IoError(
+    "IO_FAILED",
+    `io: ${url}: ${what}`,
+    cause === undefined ? { path: url, offset, size } : { path: url, offset, size, cause },
+  );
+}
+
 /** A checked body's chunks as its default reader gives them; `IO_FAILED` for a failed read or a body of another size than `size`. */
 async function* bodyChunks(body: ReadableStream<Uint8Array>, url: string, size: number): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
@@ -93,17 +102,12 @@ async function* bodyChunks(body: ReadableStream<Uint8Array>, url: string, size: 
       try {
         step = await reader.read();
       } catch (cause) {
-        throw new IoError("IO_FAILED", `io: ${url}: reading the body failed at offset ${offset} of ${size}: ${String(cause)}`, {
-          path: url,
-          offset,
-          size,
-          cause,
-        });
+        throw bodyError(url, size, offset, `reading the body failed at offset ${offset} of ${size}: ${String(cause)}`, cause);
       }
       if (step.done) break;
       const chunk = step.value;
       if (offset + chunk.byteLength > size) {
-        throw new IoError("IO_FAILED", `io: ${url}: expected ${size} bytes, got more (the resource changed?)`, { path: url, offset, size });
+        throw bodyError(url, size, offset, `expected ${size} bytes, got more (the resource changed?)`);
       }
       offset += chunk.byteLength;
       yield chunk;
@@ -113,13 +117,7 @@ async function* bodyChunks(body: ReadableStream<Uint8Array>, url: string, size: 
     if (!finished) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
-  if (offset !== size) {
-    throw new IoError("IO_FAILED", `io: ${url}: expected ${size} bytes, got ${offset} (the resource changed?)`, {
-      path: url,
-      offset,
-      size,
-    });
-  }
+  if (offset !== size) throw bodyError(url, size, offset, `expected ${size} bytes, got ${offset} (the resource changed?)`);
 }
 
 /** A filled block of {@link streamHttpFileBlocks}: `length` bytes of the file from the block's start. */
@@ -186,19 +184,14 @@ export async function* streamHttpFileBlocks(
       try {
         step = await reader.read(new Uint8Array(block.buffer, block.byteOffset + fill, blockBytes - fill));
       } catch (cause) {
-        throw new IoError("IO_FAILED", `io: ${url}: reading the body failed at offset ${offset} of ${size}: ${String(cause)}`, {
-          path: url,
-          offset,
-          size,
-          cause,
-        });
+        throw bodyError(url, size, offset, `reading the body failed at offset ${offset} of ${size}: ${String(cause)}`, cause);
       }
       // the block's memory now belongs to the view returned (undefined only for a cancelled stream)
       if (step.value) block = new Uint8Array(step.value.buffer, step.value.byteOffset - fill, blockBytes);
       if (step.done) break;
       const n = step.value.byteLength;
       if (offset + n > size) {
-        throw new IoError("IO_FAILED", `io: ${url}: expected ${size} bytes, got more (the resource changed?)`, { path: url, offset, size });
+        throw bodyError(url, size, offset, `expected ${size} bytes, got more (the resource changed?)`);
       }
       offset += n;
       fill += n;
@@ -213,12 +206,6 @@ export async function* streamHttpFileBlocks(
     if (!finished) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
-  if (offset !== size) {
-    throw new IoError("IO_FAILED", `io: ${url}: expected ${size} bytes, got ${offset} (the resource changed?)`, {
-      path: url,
-      offset,
-      size,
-    });
-  }
+  if (offset !== size) throw bodyError(url, size, offset, `expected ${size} bytes, got ${offset} (the resource changed?)`);
   if (block && fill > 0) yield { block, length: fill };
 }
