@@ -1,11 +1,10 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GEN2_WRAP_US, TimestampRange } from "@daqkit/timestamps";
-import { build as esbuildBuild } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BinDirectory, decodeGen2Arrays, type Gen2DecodedArrays } from "../src/node.js";
 import { duckChecksum, duckTypes, duckUnsortedRows } from "./duckdb.js";
-import { gen2Make, type Manifest, TESTDATA, tempDir } from "./helpers.js";
+import { bundleForNode, gen2Make, type Manifest, TESTDATA, tempDir } from "./helpers.js";
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
   await expect(p).rejects.toMatchObject({ code });
@@ -85,7 +84,7 @@ describe("BinDirectory on gen2_make.py directories", () => {
   });
 
   it("multi-pass sort and worker threads give identical Parquet content", async () => {
-    const script = await buildWorker();
+    const script = await bundleForNode("convert-worker.mjs", "convert-worker.ts");
     const dir = await BinDirectory.open(plain, join(tmp.path, "pq-workers"), { workers: 2, workerScript: script, maxRowsPerPass: 7000 });
     const paths = await dir.convertAll();
     expect(await duckChecksum(paths)).toEqual({ photons: 200000, checksum: "89c6de71f04f77e1" });
@@ -206,21 +205,3 @@ describe("BinDirectory bad input", () => {
     expect(existsSync(dir.files[1]!.parquetPath)).toBe(false);
   });
 });
-
-/** Bundle src/convert-worker.ts (esbuild, a root devDependency) so worker threads run from source. */
-async function buildWorker(): Promise<string> {
-  const outDir = join(import.meta.dirname, "../node_modules/.cache/gen2-bin-test");
-  mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, "convert-worker.mjs");
-  await esbuildBuild({
-    entryPoints: [join(import.meta.dirname, "../src/convert-worker.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    outfile,
-    external: ["parquet-wasm", "apache-arrow"],
-    conditions: ["@daqkit/source"],
-    logLevel: "silent",
-  });
-  return outfile;
-}

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { build as esbuildBuild, type BuildOptions } from "esbuild";
 
 /** `../shared/testdata/gen2-bin` beside the repository. */
 export const TESTDATA = join(import.meta.dirname, "../../../../shared/testdata/gen2-bin");
@@ -53,4 +54,30 @@ export function gen2Make(dir: string, ...args: string[]): Manifest {
   const r = spawnSync("python3", [GEN2_MAKE, dir, "--quiet", ...args], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`gen2_make.py failed: ${r.stderr}`);
   return JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Manifest;
+}
+
+/**
+ * Bundle a module of this package for a plain Node process or worker thread (esbuild, a root devDependency; sources
+ * through the `@daqkit/source` condition) into node_modules/.cache/gen2-bin-test/NAME, so tests run workers from
+ * source. `input` is a file under src/ (`"convert-worker.ts"`) or inline code (`{ contents }`, resolved from the
+ * package folder). Returns the bundle's path.
+ */
+export async function bundleForNode(name: string, input: string | { contents: string }, extra: BuildOptions = {}): Promise<string> {
+  const outDir = join(import.meta.dirname, "../node_modules/.cache/gen2-bin-test");
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, name);
+  await esbuildBuild({
+    ...(typeof input === "string"
+      ? { entryPoints: [join(import.meta.dirname, "../src", input)] }
+      : { stdin: { contents: input.contents, resolveDir: join(import.meta.dirname, ".."), loader: "ts" as const } }),
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    outfile,
+    external: ["parquet-wasm", "apache-arrow"],
+    conditions: ["@daqkit/source"],
+    logLevel: "silent",
+    ...extra,
+  });
+  return outfile;
 }

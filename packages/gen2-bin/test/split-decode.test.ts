@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { build as esbuildBuild } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   countGen2Photons,
@@ -14,7 +13,7 @@ import {
   planGen2Split,
   readGen2FileArrays,
 } from "../src/node.js";
-import { gen2Make, tempDir } from "./helpers.js";
+import { bundleForNode, gen2Make, tempDir } from "./helpers.js";
 
 /** A deterministic PRNG (no dependence on the clock). */
 function rng(seed: number): () => number {
@@ -76,28 +75,11 @@ function expectSame(a: Gen2DecodedArrays, b: Gen2DecodedArrays): void {
   expect(a.wide).toEqual(b.wide);
 }
 
-async function buildWorker(): Promise<string> {
-  const outDir = join(import.meta.dirname, "../node_modules/.cache/gen2-bin-test");
-  mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, "decode-worker.mjs");
-  await esbuildBuild({
-    entryPoints: [join(import.meta.dirname, "../src/decode-worker.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    outfile,
-    external: ["parquet-wasm", "apache-arrow"],
-    conditions: ["@daqkit/source"],
-    logLevel: "silent",
-  });
-  return outfile;
-}
-
 let tmp: ReturnType<typeof tempDir>;
 let script: string;
 beforeAll(async () => {
   tmp = tempDir("gen2-split-");
-  script = await buildWorker();
+  script = await bundleForNode("decode-worker.mjs", "decode-worker.ts");
 }, 60_000);
 afterAll(() => tmp.cleanup());
 
@@ -230,27 +212,14 @@ describe("readGen2FileArrays split across workers", () => {
     for (let at = 0; at < bytes.byteLength; at += block.byteLength) bytes.set(block, at);
     const path = join(tmp.path, "big.bin");
     writeFileSync(path, bytes);
-    const outDir = join(import.meta.dirname, "../node_modules/.cache/gen2-bin-test");
-    const runner = join(outDir, "split-rss.mjs");
-    await esbuildBuild({
-      stdin: {
-        contents: `import { readGen2FileArrays } from "./src/node-decode.ts";
+    const runner = await bundleForNode("split-rss.mjs", {
+      contents: `import { readGen2FileArrays } from "./src/node-decode.ts";
           const [path, script] = process.argv.slice(2);
           for (let i = 0; i < 12; i++) {
             const r = await readGen2FileArrays(path, { workers: 2, workerScript: script });
             if (!(r.photons.xy.buffer instanceof SharedArrayBuffer)) throw new Error("not split");
           }
           console.log(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }));`,
-        resolveDir: join(import.meta.dirname, ".."),
-        loader: "ts",
-      },
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      outfile: runner,
-      external: ["parquet-wasm", "apache-arrow"],
-      conditions: ["@daqkit/source"],
-      logLevel: "silent",
     });
     const child = spawnSync(process.execPath, [runner, path, script], { encoding: "utf8" });
     expect(child.status, child.stderr).toBe(0);
