@@ -24,7 +24,7 @@ import { type ConvertJob, type ConvertResult, convertBinFile } from "./convert-f
 import { fsError, Gen2BinError, reviveWorkerError } from "./errors.js";
 import { readParquetTables } from "./parquet-io.js";
 import { concat, filterPhotons, filterWide, insideTest } from "./range-filter.js";
-import { emptyPhotonTable, emptyWideTable } from "./sorted-photons.js";
+import { emptyPhotonTable, emptyWideTable, SortScratch } from "./sorted-photons.js";
 
 /** Options of {@link BinDirectory.open}. */
 export interface BinDirectoryOptions {
@@ -215,12 +215,14 @@ export class BinDirectory {
     if (total > 0) {
       const wanted = this.options.workers ?? Math.min(2, availableParallelism());
       const script = this.options.workerScript ?? defaultWorkerScript();
+      const scratch = new SortScratch();
       // One pool for all of daqkit (@daqkit/io): worker threads, or one file after another in this
       // thread when there is no worker script, or 0/1 workers are asked for.
       const pool = new WorkerPool<ConvertJob, ConvertResult>({
         size: Math.max(0, Math.min(wanted, total)),
         spawn: script ? nodeWorkerFactory(script) : undefined,
-        inline: convertBinFile,
+        // In this thread, the files of this call share one set of sort buffers (dropped with the call).
+        inline: (job) => convertBinFile(job, scratch),
         reviveError: reviveWorkerError,
       });
       try {

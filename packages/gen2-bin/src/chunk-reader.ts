@@ -9,15 +9,19 @@ import type { ByteSource } from "@daqkit/io";
 import { sourceError } from "./errors.js";
 
 export class ChunkReader {
-  readonly #buffers: Uint8Array[] = [];
+  readonly #buffers: Uint8Array[];
   #next = 0;
 
+  /** `reuse`: read buffers of an earlier reader (of one sort at a time), kept and grown in place. */
   constructor(
     private readonly source: ByteSource,
     private readonly chunkBytes: number,
     private readonly name: string,
     private readonly buffers = 2,
-  ) {}
+    reuse: Uint8Array[] = [],
+  ) {
+    this.#buffers = reuse;
+  }
 
   /**
    * The chunk `[offset, offset + min(chunkBytes, size − offset))`. With `readInto`, the returned
@@ -31,7 +35,9 @@ export class ChunkReader {
     if (this.source.readInto) {
       const i = this.#next;
       this.#next = (i + 1) % this.buffers;
-      const buffer = (this.#buffers[i] ??= new Uint8Array(Math.min(this.chunkBytes, this.source.size))).subarray(0, length);
+      let whole = this.#buffers[i];
+      if (!whole || whole.length < length) whole = this.#buffers[i] = new Uint8Array(Math.min(this.chunkBytes, this.source.size));
+      const buffer = whole.subarray(0, length);
       bytes = this.source.readInto(offset, buffer).then(() => buffer);
     } else {
       bytes = this.source.read(offset, length);

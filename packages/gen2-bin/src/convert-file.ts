@@ -9,7 +9,7 @@ import { type Gen2WidePhotonArrays, wideTable } from "./arrow-tables.js";
 import type { Gen2DecodeStats } from "./decode.js";
 import { openGen2File } from "./node-decode.js";
 import { writeParquetTables } from "./parquet-io.js";
-import { emptyPhotonTable, sortGen2Source } from "./sorted-photons.js";
+import { emptyPhotonTable, type SortScratch, sortGen2Source } from "./sorted-photons.js";
 import type { Gen2Header } from "./words.js";
 
 /** One conversion job (plain data: it crosses the worker boundary). */
@@ -38,13 +38,18 @@ export interface ConvertResult {
   maxTimestampUs: number | null;
 }
 
-/** Run one conversion. Throws coded errors (`GEN2_FILE_NOT_FOUND`, `GEN2_IO`, `GEN2_PARQUET`, …). */
-export async function convertBinFile(job: ConvertJob): Promise<ConvertResult> {
+/**
+ * Run one conversion; `scratch`: the sort buffers of the previous file of the same thread's conversion
+ * (allocating them anew per file costs page faults and external-memory GCs).
+ * Throws coded errors (`GEN2_FILE_NOT_FOUND`, `GEN2_IO`, `GEN2_PARQUET`, …).
+ */
+export async function convertBinFile(job: ConvertJob, scratch?: SortScratch): Promise<ConvertResult> {
   const source = await openGen2File(job.binPath);
   try {
     const sorted = await sortGen2Source(source, {
       header: job.header,
       path: job.binPath,
+      ...(scratch ? { scratch } : {}),
       ...(job.maxRowsPerPass ? { maxRowsPerPass: job.maxRowsPerPass } : {}),
     });
     await writeWide(job.widePath, sorted.wide);

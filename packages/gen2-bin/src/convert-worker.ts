@@ -4,5 +4,8 @@
  */
 import { serveNodeJobs } from "@daqkit/io/node";
 import { type ConvertJob, convertBinFile } from "./convert-file.js";
+import { SortScratch } from "./sorted-photons.js";
 
-void serveNodeJobs((job: ConvertJob) => convertBinFile(job));
+// The worker's files share one set of sort buffers (the worker lives as long as its pool).
+const scratch = new SortScratch();
+void serveNodeJobs((job: ConvertJob) => convertBinFile(job, scratch));

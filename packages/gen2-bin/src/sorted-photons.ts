@@ -26,6 +26,42 @@ export interface SortOptions {
   maxRowsPerPass?: number;
   /** Name for messages (default: the source's name). */
   path?: string;
+  /**
+   * Buffers to reuse from an earlier sort (the files of one conversion, one after another): the sort
+   * and decode buffers of a file are then not allocated, page-faulted and garbage-collected again.
+   */
+  scratch?: SortScratch;
+}
+
+/**
+ * The large buffers of {@link sortGen2Source} (the sort rows, the decoded-chunk columns and the read
+ * buffers), kept for the next sort. One sort at a time uses them: a sort that finds them in use
+ * allocates its own. They live as long as the object (drop it when the conversion is done).
+ */
+export class SortScratch {
+  #rows = new Int32Array(0);
+  #cols: PhotonColumns | null = null;
+  readonly #reads: Uint8Array[] = [];
+  #busy = false;
+
+  /** Take the buffers (null when another sort has them); `release` gives them back. */
+  take(): { cols: PhotonColumns; reads: Uint8Array[]; rows(n: number): Int32Array; release(): void } | null {
+    if (this.#busy) return null;
+    this.#busy = true;
+    this.#cols ??= new PhotonColumns(CHUNK_BYTES / 8);
+    return {
+      cols: this.#cols,
+      reads: this.#reads,
+      rows: (n) => {
+        // 4 int32 per photon (see ROW); grown to the largest group sorted so far
+        if (this.#rows.length < ROW * n) this.#rows = new Int32Array(ROW * n);
+        return this.#rows;
+      },
+      release: () => {
+        this.#busy = false;
+      },
+    };
+  }
 }
 
 /** An input decoded once, ready to be streamed sorted by (xy, timestamp). */
@@ -49,6 +85,12 @@ export interface SortedPhotons {
 /** Bytes per read and decode step (see `decodeGen2SourceArrays`: small reads keep each step in the CPU cache). */
 const CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * Int32 slots per sorted photon: timestamp low and high halves, phase, baseline. One 16-byte row per
+ * photon, so the scatter of a photon to its place touches one cache line instead of one per column.
+ */
+const ROW = 4;
+
 interface PassResult {
   state: DecoderState;
   bytes: number;
@@ -60,7 +102,8 @@ interface PassScratch {
   cols: PhotonColumns;
 }
 
-function createScratch(source: ByteSource, name: string): PassScratch {
+function createScratch(source: ByteSource, name: string, reuse?: { cols: PhotonColumns; reads: Uint8Array[] } | null): PassScratch {
+  if (reuse) return { reader: new ChunkReader(source, CHUNK_BYTES, name, 2, reuse.reads), cols: reuse.cols };
   return { reader: new ChunkReader(source, CHUNK_BYTES, name), cols: new PhotonColumns(CHUNK_BYTES / 8) };
 }
 
@@ -110,16 +153,11 @@ function histogramChunk(cols: PhotonColumns, counts: Float64Array, range: Float6
   range[1] = maxT;
 }
 
-/** A sort pass over one decoded chunk: scatter the photons with `lo ≤ xy ≤ hi` to their places (`cursor` per xy). */
-function scatterChunk(
-  cols: PhotonColumns,
-  lo: number,
-  hi: number,
-  cursor: Int32Array,
-  ts: Float64Array,
-  phase: Int32Array,
-  baseline: Int32Array,
-): void {
+/**
+ * A sort pass over one decoded chunk: copy the photons with `lo ≤ xy ≤ hi` to their rows (`cursor` per
+ * xy; a row is {@link ROW} int32: timestamp low, high, phase, baseline).
+ */
+function scatterChunk(cols: PhotonColumns, lo: number, hi: number, cursor: Int32Array, rows: Int32Array): void {
   const xy = cols.xy;
   const pairs = cols.tsPairs;
   const ph = cols.phase;
@@ -127,10 +165,11 @@ function scatterChunk(
   for (let i = 0; i < cols.length; i++) {
     const v = xy[i]!;
     if (v < lo || v > hi) continue;
-    const at = cursor[v - lo]!++;
-    ts[at] = pairs[2 * i + 1]! * 4294967296 + (pairs[2 * i]! >>> 0);
-    phase[at] = ph[i]!;
-    baseline[at] = bl[i]!;
+    const at = cursor[v - lo]!++ * ROW;
+    rows[at] = pairs[2 * i]!;
+    rows[at + 1] = pairs[2 * i + 1]!;
+    rows[at + 2] = ph[i]!;
+    rows[at + 3] = bl[i]!;
   }
 }
 
@@ -176,16 +215,33 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
   const wide = new WidePhotonColumns();
   const sum = new Gen2ChecksumAccumulator();
   const range = new Float64Array([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
-  const scratch = createScratch(source, name);
-  const first = await decodePass(source, header, wide, scratch, (cols) => {
-    histogramChunk(cols, counts, range);
-    sum.addPacked({
-      xy: cols.xy.subarray(0, cols.length),
-      timestamp: cols.timestamp.subarray(0, cols.length),
-      phase: cols.phase.subarray(0, cols.length),
-      baseline: cols.baseline.subarray(0, cols.length),
+  // A caller's SortScratch is held from here to the end of the first sorted iteration (or this
+  // function's failure); a SortScratch held by another sort is not used at all.
+  let lease = options.scratch?.take() ?? null;
+  /** The first pass's buffers were the lease's, given back: another sort may use them now. */
+  let scratchGone = false;
+  const endLease = () => {
+    if (!lease) return;
+    lease.release();
+    lease = null;
+    scratchGone = true;
+  };
+  const scratch = createScratch(source, name, lease);
+  let first: PassResult;
+  try {
+    first = await decodePass(source, header, wide, scratch, (cols) => {
+      histogramChunk(cols, counts, range);
+      sum.addPacked({
+        xy: cols.xy.subarray(0, cols.length),
+        timestamp: cols.timestamp.subarray(0, cols.length),
+        phase: cols.phase.subarray(0, cols.length),
+        baseline: cols.baseline.subarray(0, cols.length),
+      });
     });
-  });
+  } catch (error) {
+    endLease();
+    throw error;
+  }
   let minT = range[0]!;
   let maxT = range[1]!;
   const wideCols = wideArrays(wide);
@@ -196,28 +252,29 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
     if (t > maxT) maxT = t;
   }
   const groups = groupsOf(counts, maxRows);
+  const most = groups.reduce((m, g) => Math.max(m, g[2]), 0);
   let scratchFree = true;
   async function* sortedTables(): AsyncGenerator<Table> {
-    // The first pass's buffers are reused (the conversion's peak memory), unless another iteration holds them.
-    const own = scratchFree ? scratch : createScratch(source, name);
-    if (own === scratch) scratchFree = false;
+    // The first pass's buffers are reused (the conversion's peak memory), unless another iteration
+    // holds them or they were a caller's SortScratch given back after an earlier iteration.
+    const mine = scratchFree && !scratchGone;
+    const own = mine ? scratch : createScratch(source, name);
+    if (mine) scratchFree = false;
     try {
-      yield* passes(own);
+      // One row array for all passes (allocating per group doubles the peak until GC): the
+      // SortScratch's (an earlier file's) when there is one.
+      yield* passes(own, mine && lease ? lease.rows(most) : new Int32Array(ROW * most));
     } finally {
-      if (own === scratch) scratchFree = true;
+      if (mine) {
+        scratchFree = true;
+        endLease();
+      }
     }
   }
-  async function* passes(scratch: PassScratch): AsyncGenerator<Table> {
+  async function* passes(scratch: PassScratch, rowsAll: Int32Array): AsyncGenerator<Table> {
     const scratchWide = new WidePhotonColumns();
-    // One set of group arrays for all passes (allocating per group doubles the peak until GC).
-    const most = groups.reduce((m, g) => Math.max(m, g[2]), 0);
-    const tsAll = new Float64Array(most);
-    const phaseAll = new Int32Array(most);
-    const baselineAll = new Int32Array(most);
     for (const [lo, hi, n] of groups) {
-      const ts = tsAll.subarray(0, n);
-      const phase = phaseAll.subarray(0, n);
-      const baseline = baselineAll.subarray(0, n);
+      const rows = rowsAll.subarray(0, ROW * n);
       const starts = new Int32Array(hi - lo + 2);
       for (let v = lo, at = 0; v <= hi; v++) {
         starts[v - lo] = at;
@@ -227,9 +284,9 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
       const cursor = starts.slice();
       await decodePass(source, header, scratchWide, scratch, (cols) => {
         scratchWide.length = 0;
-        scatterChunk(cols, lo, hi, cursor, ts, phase, baseline);
+        scatterChunk(cols, lo, hi, cursor, rows);
       });
-      sortInsidePixels(starts, hi - lo + 1, ts, phase, baseline);
+      sortInsidePixels(starts, hi - lo + 1, rows);
       // Emit in batches of ≤ 256 Ki rows (the writer still forms 1 Mi-row row groups).
       const BATCH = 1 << 18;
       let v = lo;
@@ -238,8 +295,10 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
         const xyOut = new Uint16Array(b - a);
         v = fillXy(xyOut, starts, lo, v, a);
         const tsOut = new BigInt64Array(b - a);
-        splitTimestamps(ts, a, b, new Int32Array(tsOut.buffer));
-        yield photonTable({ xy: xyOut, timestamp: tsOut, phase: phase.slice(a, b), baseline: baseline.slice(a, b) });
+        const phaseOut = new Int32Array(b - a);
+        const baselineOut = new Int32Array(b - a);
+        splitRows(rows, a, b, new Int32Array(tsOut.buffer), phaseOut, baselineOut);
+        yield photonTable({ xy: xyOut, timestamp: tsOut, phase: phaseOut, baseline: baselineOut });
       }
     }
   }
@@ -264,14 +323,19 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
   };
 }
 
+/** Timestamp of row `i` of `rows` (an integer < 2^53). */
+function rowTime(rows: Int32Array, i: number): number {
+  return rows[ROW * i + 1]! * 4294967296 + (rows[ROW * i]! >>> 0);
+}
+
 /** Time order inside each of the `pixels` buckets `[starts[k], starts[k+1])`: usually already true (one board's frames arrive in order). */
-function sortInsidePixels(starts: Int32Array, pixels: number, ts: Float64Array, phase: Int32Array, baseline: Int32Array): void {
+function sortInsidePixels(starts: Int32Array, pixels: number, rows: Int32Array): void {
   for (let k = 0; k < pixels; k++) {
     const a = starts[k]!;
     const b = starts[k + 1]!;
     for (let i = a + 1; i < b; i++) {
-      if (ts[i]! < ts[i - 1]!) {
-        sortBucket(ts, phase, baseline, a, b);
+      if (rowTime(rows, i) < rowTime(rows, i - 1)) {
+        sortBucket(rows, a, b);
         break;
       }
     }
@@ -287,24 +351,24 @@ function fillXy(out: Uint16Array, starts: Int32Array, lo: number, v: number, a: 
   return v;
 }
 
-/** Timestamps `ts[a..b)` (integers < 2^53) as Int64 halves into `pairs` (low, high). */
-function splitTimestamps(ts: Float64Array, a: number, b: number, pairs: Int32Array): void {
-  for (let i = a; i < b; i++) {
-    const t = ts[i]!;
-    pairs[2 * (i - a)] = t >>> 0;
-    pairs[2 * (i - a) + 1] = (t / 4294967296) | 0;
+/** Rows `[a, b)` into their columns: timestamps as Int64 halves into `pairs` (low, high), phase, baseline. */
+function splitRows(rows: Int32Array, a: number, b: number, pairs: Int32Array, phase: Int32Array, baseline: Int32Array): void {
+  for (let i = a, o = 0; i < b; i++, o++) {
+    const at = ROW * i;
+    pairs[2 * o] = rows[at]!;
+    pairs[2 * o + 1] = rows[at + 1]!;
+    phase[o] = rows[at + 2]!;
+    baseline[o] = rows[at + 3]!;
   }
 }
 
-function sortBucket(ts: Float64Array, phase: Int32Array, baseline: Int32Array, a: number, b: number): void {
+/** Stable sort of rows `[a, b)` by timestamp. */
+function sortBucket(rows: Int32Array, a: number, b: number): void {
   const idx = Array.from({ length: b - a }, (_, i) => a + i);
-  idx.sort((i, j) => ts[i]! - ts[j]! || i - j);
-  const t2 = idx.map((i) => ts[i]!);
-  const p2 = idx.map((i) => phase[i]!);
-  const b2 = idx.map((i) => baseline[i]!);
-  ts.set(t2, a);
-  phase.set(p2, a);
-  baseline.set(b2, a);
+  idx.sort((i, j) => rowTime(rows, i) - rowTime(rows, j) || i - j);
+  const sorted = new Int32Array(ROW * (b - a));
+  for (let k = 0; k < idx.length; k++) sorted.set(rows.subarray(ROW * idx[k]!, ROW * idx[k]! + ROW), ROW * k);
+  rows.set(sorted, ROW * a);
 }
 
 /** Empty wide table (schema only), used by readers when no wide file exists. */
