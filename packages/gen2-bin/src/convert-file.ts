@@ -53,7 +53,8 @@ export async function convertBinFile(job: ConvertJob, scratch?: SortScratch): Pr
       ...(job.maxRowsPerPass ? { maxRowsPerPass: job.maxRowsPerPass } : {}),
     });
     await writeWide(job.widePath, sorted.wide);
-    await writeParquetTables(job.parquetPath, sorted.tables(), emptyPhotonTable());
+    // transient: the writer turns each table into Arrow IPC bytes before it asks for the next
+    await writeParquetTables(job.parquetPath, sorted.tables({ transient: true }), emptyPhotonTable());
     return {
       parquetPath: job.parquetPath,
       widePath: sorted.wide.x.length > 0 ? job.widePath : null,

@@ -40,12 +40,13 @@ export interface SortOptions {
  */
 export class SortScratch {
   #rows = new Int32Array(0);
+  #batch: BatchBuffers | null = null;
   #cols: PhotonColumns | null = null;
   readonly #reads: Uint8Array[] = [];
   #busy = false;
 
   /** Take the buffers (null when another sort has them); `release` gives them back. */
-  take(): { cols: PhotonColumns; reads: Uint8Array[]; rows(n: number): Int32Array; release(): void } | null {
+  take(): { cols: PhotonColumns; reads: Uint8Array[]; rows(n: number): Int32Array; batch(): BatchBuffers; release(): void } | null {
     if (this.#busy) return null;
     this.#busy = true;
     this.#cols ??= new PhotonColumns(CHUNK_BYTES / 8);
@@ -56,6 +57,10 @@ export class SortScratch {
         // 4 int32 per photon (see ROW); grown to the largest group sorted so far
         if (this.#rows.length < ROW * n) this.#rows = new Int32Array(ROW * n);
         return this.#rows;
+      },
+      batch: () => {
+        this.#batch ??= batchBuffers();
+        return this.#batch;
       },
       release: () => {
         this.#busy = false;
@@ -78,12 +83,29 @@ export interface SortedPhotons {
   /**
    * The packed photons sorted by (xy, timestamp) (stable: ties keep input order), as tables of
    * ≤ 256 Ki rows, each owning its memory. Each call decodes the input again (one pass per `xy` group).
+   * With `transient`, the tables share one set of buffers: a table is valid only until the next one is
+   * asked for (a consumer that copies each table at once, as the Parquet writer does, allocates nothing per table).
    */
-  tables(): AsyncGenerator<Table>;
+  tables(options?: { transient?: boolean }): AsyncGenerator<Table>;
 }
 
 /** Bytes per read and decode step (see `decodeGen2SourceArrays`: small reads keep each step in the CPU cache). */
 const CHUNK_BYTES = 1024 * 1024;
+
+/** Rows per emitted table (the writer still forms 1 Mi-row row groups). */
+const BATCH = 1 << 18;
+
+/** Column buffers of one emitted table of {@link BATCH} rows, for transient tables. */
+interface BatchBuffers {
+  xy: Uint16Array;
+  timestamp: BigInt64Array;
+  phase: Int32Array;
+  baseline: Int32Array;
+}
+
+function batchBuffers(): BatchBuffers {
+  return { xy: new Uint16Array(BATCH), timestamp: new BigInt64Array(BATCH), phase: new Int32Array(BATCH), baseline: new Int32Array(BATCH) };
+}
 
 /**
  * Int32 slots per sorted photon: timestamp low and high halves, phase, baseline. One 16-byte row per
@@ -254,7 +276,7 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
   const groups = groupsOf(counts, maxRows);
   const most = groups.reduce((m, g) => Math.max(m, g[2]), 0);
   let scratchFree = true;
-  async function* sortedTables(): AsyncGenerator<Table> {
+  async function* sortedTables(tableOptions: { transient?: boolean } = {}): AsyncGenerator<Table> {
     // The first pass's buffers are reused (the conversion's peak memory), unless another iteration
     // holds them or they were a caller's SortScratch given back after an earlier iteration.
     const mine = scratchFree && !scratchGone;
@@ -263,7 +285,10 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
     try {
       // One row array for all passes (allocating per group doubles the peak until GC): the
       // SortScratch's (an earlier file's) when there is one.
-      yield* passes(own, mine && lease ? lease.rows(most) : new Int32Array(ROW * most));
+      const shared = mine ? lease : null;
+      const rows = shared ? shared.rows(most) : new Int32Array(ROW * most);
+      const batch = tableOptions.transient ? (shared ? shared.batch() : batchBuffers()) : null;
+      yield* passes(own, rows, batch);
     } finally {
       if (mine) {
         scratchFree = true;
@@ -271,7 +296,7 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
       }
     }
   }
-  async function* passes(scratch: PassScratch, rowsAll: Int32Array): AsyncGenerator<Table> {
+  async function* passes(scratch: PassScratch, rowsAll: Int32Array, batch: BatchBuffers | null): AsyncGenerator<Table> {
     const scratchWide = new WidePhotonColumns();
     for (const [lo, hi, n] of groups) {
       const rows = rowsAll.subarray(0, ROW * n);
@@ -287,17 +312,16 @@ export async function sortGen2Source(source: ByteSource, options: SortOptions): 
         scatterChunk(cols, lo, hi, cursor, rows);
       });
       sortInsidePixels(starts, hi - lo + 1, rows);
-      // Emit in batches of ≤ 256 Ki rows (the writer still forms 1 Mi-row row groups).
-      const BATCH = 1 << 18;
+      // Emit in batches of ≤ BATCH rows, in the shared buffers (transient) or each in its own.
       let v = lo;
       for (let a = 0; a < n; a += BATCH) {
         const b = Math.min(n, a + BATCH);
-        const xyOut = new Uint16Array(b - a);
+        const xyOut = batch ? batch.xy.subarray(0, b - a) : new Uint16Array(b - a);
         v = fillXy(xyOut, starts, lo, v, a);
-        const tsOut = new BigInt64Array(b - a);
-        const phaseOut = new Int32Array(b - a);
-        const baselineOut = new Int32Array(b - a);
-        splitRows(rows, a, b, new Int32Array(tsOut.buffer), phaseOut, baselineOut);
+        const tsOut = batch ? batch.timestamp.subarray(0, b - a) : new BigInt64Array(b - a);
+        const phaseOut = batch ? batch.phase.subarray(0, b - a) : new Int32Array(b - a);
+        const baselineOut = batch ? batch.baseline.subarray(0, b - a) : new Int32Array(b - a);
+        splitRows(rows, a, b, new Int32Array(tsOut.buffer, tsOut.byteOffset, 2 * (b - a)), phaseOut, baselineOut);
         yield photonTable({ xy: xyOut, timestamp: tsOut, phase: phaseOut, baseline: baselineOut });
       }
     }

@@ -104,16 +104,32 @@ describe("sortGen2Source: sorted rows and reused buffers", () => {
   it("files sorted one after another with one SortScratch give the same rows as with fresh buffers", async () => {
     const scratch = new SortScratch();
     // smaller after larger (rows longer than needed), larger after smaller (the rows grow), several passes
-    for (const [bytes, maxRowsPerPass] of [
-      [big, 1 << 22],
-      [small, 1 << 22],
-      [bigger, 1 << 22],
-      [big, 2000],
-      [small, 300],
+    // (transient tables: one set of batch buffers, each table read before the next is asked for)
+    for (const [bytes, maxRowsPerPass, transient] of [
+      [big, 1 << 22, false],
+      [small, 1 << 22, true],
+      [bigger, 1 << 22, true],
+      [big, 2000, true],
+      [small, 300, false],
     ] as const) {
       const sorted = await sortGen2Source(intoSource(bytes), { header: null, maxRowsPerPass, scratch });
-      expect(await collect(sorted.tables())).toEqual(expected(bytes));
+      expect(await collect(sorted.tables({ transient }))).toEqual(expected(bytes));
     }
+  });
+
+  it("transient tables of a file larger than one table (256 Ki rows) are each right when read before the next", async () => {
+    const large = shuffledBin(280_000, 4);
+    const scratch = new SortScratch();
+    const sorted = await sortGen2Source(intoSource(large), { header: null, scratch });
+    let tables = 0;
+    const counted = (async function* () {
+      for await (const t of sorted.tables({ transient: true })) {
+        tables++;
+        yield t;
+      }
+    })();
+    expect(await collect(counted)).toEqual(expected(large));
+    expect(tables).toBe(2);
   });
 
   it("a sort that finds the SortScratch in use, or iterates again after giving it back, uses its own buffers", async () => {
