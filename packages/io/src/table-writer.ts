@@ -110,8 +110,27 @@ export async function writeParquetToSink(
   let iterator: AsyncGenerator<unknown> | undefined;
   try {
     const pq = await loadParquetWasm();
-    const { tableToIPC } = await import("apache-arrow");
+    const { RecordBatchStreamWriter, tableToIPC } = await import("apache-arrow");
     const props = () => writerProperties(pq, options);
+    // Each table's Arrow IPC stream is assembled in one buffer reused by the next table (parquet-wasm
+    // copies it into wasm memory at once): tableToIPC's fresh buffer per table cost as much again in
+    // page faults and the garbage collections its external memory triggers.
+    let staging = new Uint8Array(0);
+    async function ipcStream(table: Table): Promise<Uint8Array> {
+      const chunks: Uint8Array[] = [];
+      let length = 0;
+      for await (const chunk of RecordBatchStreamWriter.writeAll(table)) {
+        chunks.push(chunk);
+        length += chunk.byteLength;
+      }
+      if (staging.byteLength < length) staging = new Uint8Array(length);
+      let at = 0;
+      for (const chunk of chunks) {
+        staging.set(chunk, at);
+        at += chunk.byteLength;
+      }
+      return staging.subarray(0, length);
+    }
     let rows = 0;
     let schemaOnly: Table | undefined;
     // wasm record batches, pulled by the Parquet writer as it needs them
@@ -122,7 +141,7 @@ export async function writeParquetToSink(
           continue;
         }
         rows += table.numRows;
-        const wasmTable = pq.Table.fromIPCStream(tableToIPC(table, "stream"));
+        const wasmTable = pq.Table.fromIPCStream(await ipcStream(table));
         try {
           yield* wasmTable.recordBatches();
         } finally {
