@@ -130,6 +130,32 @@ describe("writeTableFile", () => {
     );
     expect(readdirSync(dir).filter((f) => f.includes("bad.parquet"))).toEqual([]);
   });
+
+  it("dictionary pages by default for every column but the floating-point ones; true or false for all", async () => {
+    const n = 5000;
+    const table = tableFromArrays({
+      id: new Int32Array(n).map((_, i) => i % 7),
+      energy: new Float32Array(n).map((_, i) => (i * 37) % 1000),
+      t: new Float64Array(n).map((_, i) => i * 0.5),
+    });
+    const dictionaryByColumn = async (dictionary?: boolean): Promise<boolean[]> => {
+      const out = join(dir, `dict-${String(dictionary)}.parquet`);
+      await writeTableFile(out, [table], dictionary === undefined ? {} : { dictionary });
+      const file = await pq.ParquetFile.fromFile(await openAsBlob(out));
+      try {
+        const rg = file.metadata().rowGroup(0);
+        return [0, 1, 2].map((c) => rg.column(c).encodings().includes(pq.Encoding.RLE_DICTIONARY));
+      } finally {
+        file.free();
+      }
+    };
+    expect(await dictionaryByColumn()).toEqual([true, false, false]);
+    expect(await dictionaryByColumn(true)).toEqual([true, true, true]);
+    expect(await dictionaryByColumn(false)).toEqual([false, false, false]);
+    expect((await readParquet(join(dir, "dict-undefined.parquet"))).getChild("energy")!.toArray()).toEqual(
+      table.getChild("energy")!.toArray(),
+    );
+  });
 });
 
 describe("table writers on a memory sink (browser download)", () => {
