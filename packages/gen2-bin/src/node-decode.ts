@@ -2,10 +2,11 @@
  * Node conveniences of the decoder that take paths. Each opens the file as an `@daqkit/io` byte
  * source and runs the same platform-neutral reader as bytes, `File`s and HTTP sources.
  */
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import type { ByteSource } from "@daqkit/io";
 import { openFileSource } from "@daqkit/io/node";
 import {
+  decodeGen2FileSourceArrays,
   decodeGen2SourceArrays,
   type Gen2Batch,
   type Gen2Decoded,
@@ -42,9 +43,39 @@ export async function readGen2FileArrays(path: string, options: Gen2ReadFileOpti
       const split = await splitDecodeFile(path, source, options);
       if (split) return split;
     }
-    return await decodeGen2SourceArrays(source, { ...options, path: options.path ?? path });
+    const zeros = await openZeros();
+    if (!zeros) return await decodeGen2SourceArrays(source, { ...options, path: options.path ?? path });
+    try {
+      return await decodeGen2FileSourceArrays(source, { ...options, path: options.path ?? path }, (targets) => readZeros(zeros, targets));
+    } finally {
+      await zeros.close();
+    }
   } finally {
     await source.close?.();
+  }
+}
+
+/** `/dev/zero`, or null where there is none (Windows): then the decoding thread touches its own pages. */
+async function openZeros(): Promise<FileHandle | null> {
+  try {
+    return await open("/dev/zero", "r");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Fill `targets` with zeros read from `/dev/zero` (one `readv` on the libuv pool; the kernel takes
+ * the first-touch page faults of fresh memory on that thread). A short read is continued.
+ */
+async function readZeros(zeros: FileHandle, targets: Uint8Array[]): Promise<void> {
+  let rest = targets.filter((t) => t.byteLength > 0);
+  while (rest.length > 0) {
+    const { bytesRead } = await zeros.readv(rest);
+    if (bytesRead === 0) throw new Error("/dev/zero: read returned 0 bytes");
+    let skip = bytesRead;
+    while (rest.length > 0 && skip >= rest[0]!.byteLength) skip -= rest.shift()!.byteLength;
+    if (rest.length > 0 && skip > 0) rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
   }
 }
 
