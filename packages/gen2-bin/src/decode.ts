@@ -25,7 +25,8 @@ import {
 } from "./decoder-core.js";
 import { ChunkReader } from "./chunk-reader.js";
 import { sourceError } from "./errors.js";
-import { canReadBlobInWorker, workerBlobSource } from "./worker-blob-source.js";
+import { reportSharedMemory } from "./shared-memory.js";
+import { canReadBlobInWorker, canShareWithWorker, workerBlobSource } from "./worker-blob-source.js";
 import { Gen2BinError } from "./errors.js";
 import type { Gen2Header } from "./words.js";
 
@@ -236,8 +237,18 @@ export function gen2ByteSource(input: Gen2SourceInput, name?: string): ByteSourc
 export async function decodeGen2SourceArrays(input: Gen2SourceInput, options: Gen2ReadOptions = {}): Promise<Gen2DecodedArrays> {
   const inWorker = options.readInWorker !== false && !isByteSource(input) && isBlobLike(input) && canReadBlobInWorker();
   if (!inWorker) return decodeSource(gen2ByteSource(input, options.path), options);
-  const source = workerBlobSource(input, options.path ?? input.name ?? "blob");
+  const source = workerBlobSource(input, options.path ?? input.name ?? "blob", { shared: canShareWithWorker() });
   try {
+    if (source.readInto && source.touchPages) {
+      // Cross-origin isolated: the worker reads into the shared timestamp column and first-touches
+      // the other columns ahead of the decoder, which decodes in place (as for Node files).
+      return await decodeInPlace(source, options, {
+        touch: source.touchPages,
+        columns: sharedColumns,
+        chunkBytes: WORKER_CHUNK_BYTES,
+        readsAhead: WORKER_READS_AHEAD,
+      });
+    }
     // The worker reads the next slice whole while this one is decoded: no yields needed.
     return await decodeSource(source, options, false);
   } finally {
@@ -246,7 +257,7 @@ export async function decodeGen2SourceArrays(input: Gen2SourceInput, options: Ge
 }
 
 async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields = true, touch?: PageToucher): Promise<Gen2DecodedArrays> {
-  if (source.readInto) return decodeInPlace(source, options, touch);
+  if (source.readInto) return decodeInPlace(source, options, { touch });
   const name = options.path ?? source.name;
   const opts = { ...options, path: name };
   // 8 MiB with 4 reads ahead (each Blob/HTTP read has a fixed cost — a browser IPC round trip, a
@@ -325,6 +336,41 @@ export function decodeGen2FileSourceArrays(source: ByteSource, options: Gen2Read
   return decodeSource(source, options, true, touch);
 }
 
+/** How {@link decodeInPlace} runs (defaults: Node files). */
+interface InPlaceOptions {
+  /** First touches of the `xy`, `phase` and `baseline` rows of each chunk, off this thread. */
+  touch?: PageToucher;
+  /** The output columns (default: fresh `ArrayBuffer`s). */
+  columns?: (words: number, withBoard: boolean) => PhotonColumns;
+  /** Bytes per read when the options do not say (default 1 MiB). */
+  chunkBytes?: number;
+  /** Reads in flight (default {@link NODE_READS_AHEAD}). */
+  readsAhead?: number;
+}
+
+/**
+ * Reads of a `File` by the worker straight into shared columns: 4 MiB each (every `FileReaderSync`
+ * read is one round trip to the browser process), three ahead.
+ */
+const WORKER_CHUNK_BYTES = 4 * 1024 * 1024;
+const WORKER_READS_AHEAD = 3;
+
+/**
+ * Output columns in `SharedArrayBuffer`s (for a worker to read into and touch). Their memory is
+ * reported to the GC (`reportSharedMemory`), which does not count shared memory otherwise. The
+ * `board` column, never shared with the worker, is an ordinary array.
+ */
+function sharedColumns(words: number, withBoard: boolean): PhotonColumns {
+  reportSharedMemory(words * 18);
+  return new PhotonColumns(words, withBoard, {
+    xy: new Uint16Array(new SharedArrayBuffer(words * 2)),
+    timestamp: new BigInt64Array(new SharedArrayBuffer(words * 8)),
+    phase: new Int32Array(new SharedArrayBuffer(words * 4)),
+    baseline: new Int32Array(new SharedArrayBuffer(words * 4)),
+    board: withBoard ? new Uint8Array(words) : null,
+  });
+}
+
 /**
  * {@link decodeSource} for sources that read into caller memory (`readInto`: Node files). The words
  * are read straight into the memory of the output's `timestamp` column and decoded from there: the
@@ -342,13 +388,15 @@ export function decodeGen2FileSourceArrays(source: ByteSource, options: Gen2Read
  * overlap rows being written. Then this thread takes no page fault at all (measured: 61 k faults
  * moved to the pool on a 202 MB file) and only decodes.
  */
-async function decodeInPlace(source: ByteSource, options: Gen2ReadOptions, touch?: PageToucher): Promise<Gen2DecodedArrays> {
+async function decodeInPlace(source: ByteSource, options: Gen2ReadOptions, how: InPlaceOptions = {}): Promise<Gen2DecodedArrays> {
+  const { touch } = how;
   const name = options.path ?? source.name;
   const size = source.size;
   const whole = size - (size % 8);
-  const chunk = Math.max(8, Math.floor((options.chunkBytes ?? 1024 * 1024) / 8) * 8);
+  const chunk = Math.max(8, Math.floor((options.chunkBytes ?? how.chunkBytes ?? 1024 * 1024) / 8) * 8);
+  const readsAhead = how.readsAhead ?? NODE_READS_AHEAD;
   const withBoard = options.board === true;
-  const out = new PhotonColumns(whole / 8, withBoard);
+  const out = how.columns ? how.columns(whole / 8, withBoard) : new PhotonColumns(whole / 8, withBoard);
   const wide = new WidePhotonColumns();
   const state = createDecoderState(options.header);
   const raw = new Uint8Array(out.timestamp.buffer, out.timestamp.byteOffset, whole);
@@ -356,7 +404,7 @@ async function decodeInPlace(source: ByteSource, options: Gen2ReadOptions, touch
   const queue: Promise<void>[] = [];
   let requested = 0;
   const request = (): void => {
-    while (queue.length < NODE_READS_AHEAD && requested < whole) {
+    while (queue.length < readsAhead && requested < whole) {
       const offset = requested;
       const length = Math.min(chunk, whole - offset);
       const read = source.readInto!(offset, raw.subarray(offset, offset + length)).catch((error: unknown) => {
