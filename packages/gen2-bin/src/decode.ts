@@ -320,10 +320,11 @@ async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields
 const NODE_READS_AHEAD = 3;
 
 /**
- * Internal (Node): writes zeros into every byte of `targets` on another thread — a read of `/dev/zero`
- * on the libuv pool — so that the first touches of the output columns' fresh pages (one page fault
- * each, ~2–3 µs on the development VM) are taken there, in parallel with the decode, and not by the
- * decoding thread. Resolves when all bytes are written.
+ * Internal: writes a zero into every page of `targets` (zero-filled memory that nothing else writes
+ * meanwhile) on another thread — Node: reads of `/dev/zero` on the libuv pool; a page: the worker
+ * that reads the `File` — so that the first touches of the output columns' fresh pages (one page
+ * fault each, ~2–3 µs on the development VM) are taken there, in parallel with the decode, and not
+ * by the decoding thread. Resolves when done.
  */
 export type PageToucher = (targets: Uint8Array[]) => Promise<void>;
 

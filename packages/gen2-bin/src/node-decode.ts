@@ -64,18 +64,33 @@ async function openZeros(): Promise<FileHandle | null> {
   }
 }
 
+/** Bytes between two first touches: one per 4 KiB page (the smallest page size of Linux and macOS). */
+const PAGE_BYTES = 4096;
+/** iovecs per `readv` (POSIX guarantees at least 16; Linux and macOS allow 1024). */
+const MAX_IOVECS = 1024;
+
 /**
- * Fill `targets` with zeros read from `/dev/zero` (one `readv` on the libuv pool; the kernel takes
- * the first-touch page faults of fresh memory on that thread). A short read is continued.
+ * First-touch every page of `targets` on the libuv pool: one zero byte read from `/dev/zero` into
+ * each 4 KiB step of each target (and its last byte), as `readv`s of 1-byte views — the kernel takes
+ * each fresh page's fault there, and writes 1 byte per page instead of zeroing the whole target
+ * again (which cost ~10 % more CPU with transparent huge pages, where faults are few). Only bytes
+ * of the targets are written, with zeros, into memory that is zero already.
  */
 async function readZeros(zeros: FileHandle, targets: Uint8Array[]): Promise<void> {
-  let rest = targets.filter((t) => t.byteLength > 0);
-  while (rest.length > 0) {
-    const { bytesRead } = await zeros.readv(rest);
-    if (bytesRead === 0) throw new Error("/dev/zero: read returned 0 bytes");
-    let skip = bytesRead;
-    while (rest.length > 0 && skip >= rest[0]!.byteLength) skip -= rest.shift()!.byteLength;
-    if (rest.length > 0 && skip > 0) rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
+  const views: Uint8Array[] = [];
+  for (const t of targets) {
+    if (t.byteLength === 0) continue;
+    for (let at = 0; at < t.byteLength; at += PAGE_BYTES) views.push(t.subarray(at, at + 1));
+    if ((t.byteLength - 1) % PAGE_BYTES !== 0) views.push(t.subarray(t.byteLength - 1));
+  }
+  for (let i = 0; i < views.length; i += MAX_IOVECS) {
+    const batch = views.slice(i, i + MAX_IOVECS);
+    let { bytesRead } = await zeros.readv(batch);
+    // A short read (a signal): the rest of the batch, one byte each.
+    for (let k = bytesRead; k < batch.length; k++) {
+      ({ bytesRead } = await zeros.read(batch[k]!, 0, 1, null));
+      if (bytesRead !== 1) throw new Error("/dev/zero: read returned 0 bytes");
+    }
   }
 }
 
