@@ -25,8 +25,7 @@ import {
 } from "./decoder-core.js";
 import { ChunkReader } from "./chunk-reader.js";
 import { sourceError } from "./errors.js";
-import { reportSharedMemory } from "./shared-memory.js";
-import { canReadBlobInWorker, canShareWithWorker, workerBlobSource } from "./worker-blob-source.js";
+import { canReadBlobInWorker, workerBlobSource } from "./worker-blob-source.js";
 import { Gen2BinError } from "./errors.js";
 import type { Gen2Header } from "./words.js";
 
@@ -237,18 +236,8 @@ export function gen2ByteSource(input: Gen2SourceInput, name?: string): ByteSourc
 export async function decodeGen2SourceArrays(input: Gen2SourceInput, options: Gen2ReadOptions = {}): Promise<Gen2DecodedArrays> {
   const inWorker = options.readInWorker !== false && !isByteSource(input) && isBlobLike(input) && canReadBlobInWorker();
   if (!inWorker) return decodeSource(gen2ByteSource(input, options.path), options);
-  const source = workerBlobSource(input, options.path ?? input.name ?? "blob", { shared: canShareWithWorker() });
+  const source = workerBlobSource(input, options.path ?? input.name ?? "blob");
   try {
-    if (source.readInto && source.touchPages) {
-      // Cross-origin isolated: the worker reads into the shared timestamp column and first-touches
-      // the other columns ahead of the decoder, which decodes in place (as for Node files).
-      return await decodeInPlace(source, options, {
-        touch: source.touchPages,
-        columns: sharedColumns,
-        chunkBytes: WORKER_CHUNK_BYTES,
-        readsAhead: WORKER_READS_AHEAD,
-      });
-    }
     // The worker reads the next slice whole while this one is decoded: no yields needed.
     return await decodeSource(source, options, false);
   } finally {
@@ -257,7 +246,7 @@ export async function decodeGen2SourceArrays(input: Gen2SourceInput, options: Ge
 }
 
 async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields = true, touch?: PageToucher): Promise<Gen2DecodedArrays> {
-  if (source.readInto) return decodeInPlace(source, options, { touch });
+  if (source.readInto) return decodeInPlace(source, options, touch);
   const name = options.path ?? source.name;
   const opts = { ...options, path: name };
   // 8 MiB with 4 reads ahead (each Blob/HTTP read has a fixed cost — a browser IPC round trip, a
@@ -321,10 +310,9 @@ const NODE_READS_AHEAD = 3;
 
 /**
  * Internal: writes a zero into every page of `targets` (zero-filled memory that nothing else writes
- * meanwhile) on another thread — Node: reads of `/dev/zero` on the libuv pool; a page: the worker
- * that reads the `File` — so that the first touches of the output columns' fresh pages (one page
- * fault each, ~2–3 µs on the development VM) are taken there, in parallel with the decode, and not
- * by the decoding thread. Resolves when done.
+ * meanwhile) on another thread — Node: reads of `/dev/zero` on the libuv pool — so that the first
+ * touches of the output columns' fresh pages (one page fault each, ~2–3 µs on the development VM)
+ * are taken there, in parallel with the decode, and not by the decoding thread. Resolves when done.
  */
 export type PageToucher = (targets: Uint8Array[]) => Promise<void>;
 
@@ -335,41 +323,6 @@ export type PageToucher = (targets: Uint8Array[]) => Promise<void>;
  */
 export function decodeGen2FileSourceArrays(source: ByteSource, options: Gen2ReadOptions, touch: PageToucher): Promise<Gen2DecodedArrays> {
   return decodeSource(source, options, true, touch);
-}
-
-/** How {@link decodeInPlace} runs (defaults: Node files). */
-interface InPlaceOptions {
-  /** First touches of the `xy`, `phase` and `baseline` rows of each chunk, off this thread. */
-  touch?: PageToucher;
-  /** The output columns (default: fresh `ArrayBuffer`s). */
-  columns?: (words: number, withBoard: boolean) => PhotonColumns;
-  /** Bytes per read when the options do not say (default 1 MiB). */
-  chunkBytes?: number;
-  /** Reads in flight (default {@link NODE_READS_AHEAD}). */
-  readsAhead?: number;
-}
-
-/**
- * Reads of a `File` by the worker straight into shared columns: 4 MiB each (every `FileReaderSync`
- * read is one round trip to the browser process), three ahead.
- */
-const WORKER_CHUNK_BYTES = 4 * 1024 * 1024;
-const WORKER_READS_AHEAD = 3;
-
-/**
- * Output columns in `SharedArrayBuffer`s (for a worker to read into and touch). Their memory is
- * reported to the GC (`reportSharedMemory`), which does not count shared memory otherwise. The
- * `board` column, never shared with the worker, is an ordinary array.
- */
-function sharedColumns(words: number, withBoard: boolean): PhotonColumns {
-  reportSharedMemory(words * 18);
-  return new PhotonColumns(words, withBoard, {
-    xy: new Uint16Array(new SharedArrayBuffer(words * 2)),
-    timestamp: new BigInt64Array(new SharedArrayBuffer(words * 8)),
-    phase: new Int32Array(new SharedArrayBuffer(words * 4)),
-    baseline: new Int32Array(new SharedArrayBuffer(words * 4)),
-    board: withBoard ? new Uint8Array(words) : null,
-  });
 }
 
 /**
@@ -389,15 +342,13 @@ function sharedColumns(words: number, withBoard: boolean): PhotonColumns {
  * overlap rows being written. Then this thread takes no page fault at all (measured: 61 k faults
  * moved to the pool on a 202 MB file) and only decodes.
  */
-async function decodeInPlace(source: ByteSource, options: Gen2ReadOptions, how: InPlaceOptions = {}): Promise<Gen2DecodedArrays> {
-  const { touch } = how;
+async function decodeInPlace(source: ByteSource, options: Gen2ReadOptions, touch?: PageToucher): Promise<Gen2DecodedArrays> {
   const name = options.path ?? source.name;
   const size = source.size;
   const whole = size - (size % 8);
-  const chunk = Math.max(8, Math.floor((options.chunkBytes ?? how.chunkBytes ?? 1024 * 1024) / 8) * 8);
-  const readsAhead = how.readsAhead ?? NODE_READS_AHEAD;
+  const chunk = Math.max(8, Math.floor((options.chunkBytes ?? 1024 * 1024) / 8) * 8);
   const withBoard = options.board === true;
-  const out = how.columns ? how.columns(whole / 8, withBoard) : new PhotonColumns(whole / 8, withBoard);
+  const out = new PhotonColumns(whole / 8, withBoard);
   const wide = new WidePhotonColumns();
   const state = createDecoderState(options.header);
   const raw = new Uint8Array(out.timestamp.buffer, out.timestamp.byteOffset, whole);
@@ -405,7 +356,7 @@ async function decodeInPlace(source: ByteSource, options: Gen2ReadOptions, how: 
   const queue: Promise<void>[] = [];
   let requested = 0;
   const request = (): void => {
-    while (queue.length < readsAhead && requested < whole) {
+    while (queue.length < NODE_READS_AHEAD && requested < whole) {
       const offset = requested;
       const length = Math.min(chunk, whole - offset);
       const read = source.readInto!(offset, raw.subarray(offset, offset + length)).catch((error: unknown) => {

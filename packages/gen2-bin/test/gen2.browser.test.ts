@@ -116,10 +116,6 @@ describe.skipIf(BROWSER_SKIP !== undefined)("gen2-bin in Chromium", () => {
       inWorker: { photons: number; checksum: string }[];
       inPage: { photons: number; checksum: string }[];
       fallback: { photons: number; checksum: string }[];
-      brokenWorker: { photons: number; checksum: string }[];
-      isolated: boolean;
-      sharedInWorker: number;
-      sharedInPage: number;
       workersStarted: number;
       pageWorkersStarted: number;
       sameFirst: boolean;
@@ -129,66 +125,9 @@ describe.skipIf(BROWSER_SKIP !== undefined)("gen2-bin in Chromium", () => {
     expect(got.inWorker[0]!.photons).toBe(manifest.files[0]!.photons);
     expect(got.inWorker).toEqual(got.inPage);
     expect(got.fallback).toEqual(got.inPage);
-    expect(got.brokenWorker).toEqual(got.inPage);
-    expect(got.isolated).toBe(false);
-    expect(got.sharedInWorker).toBe(0);
     expect(got.workersStarted).toBe(manifest.files.length); // one worker per decode, ended after it
     expect(got.pageWorkersStarted).toBe(0);
     expect(got.sameFirst).toBe(true);
     expect(got.outOfRange).toBe("IO_OUT_OF_RANGE");
-  });
-});
-
-describe.skipIf(BROWSER_SKIP !== undefined)("gen2-bin in a cross-origin-isolated page (issue 13)", () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let night: string;
-  let manifest: Manifest;
-  let harness: BrowserHarness;
-
-  beforeAll(async () => {
-    tmp = tempDir("gen2-browser-coi-");
-    night = join(tmp.path, "night");
-    manifest = gen2Make(night, "--photons", "40000", "--seconds", "4", "--wrap", "--split-frame");
-    harness = await startBrowser({
-      entries: { worker: join(import.meta.dirname, "browser/gen2-worker-page.ts") },
-      crossOriginIsolated: true,
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await harness?.close();
-    tmp?.cleanup();
-  });
-
-  test("a picked File: the worker reads into shared columns and first-touches them; same result as the page's reads", async () => {
-    await harness.page.evaluate(() => {
-      const input = document.createElement("input");
-      input.type = "file";
-      input.multiple = true;
-      input.id = "worker-files";
-      document.body.append(input);
-    });
-    await harness.page.setInputFiles(
-      "#worker-files",
-      readdirSync(night).map((n) => join(night, n)),
-    );
-    const got = await harness.run<{
-      inWorker: { photons: number; checksum: string }[];
-      inPage: { photons: number; checksum: string }[];
-      fallback: { photons: number; checksum: string }[];
-      brokenWorker: { photons: number; checksum: string }[];
-      isolated: boolean;
-      sharedInWorker: number;
-      sharedInPage: number;
-      workersStarted: number;
-    }>("worker", { input: "worker-files" });
-    expect(got.isolated).toBe(true);
-    expect(got.inWorker).toHaveLength(manifest.files.length);
-    expect(got.inWorker.reduce((a, f) => a + f.photons, 0)).toBe(manifest.total_photons);
-    expect(got.inWorker).toEqual(got.inPage);
-    expect(got.fallback).toEqual(got.inPage);
-    expect(got.brokenWorker).toEqual(got.inPage);
-    expect(got.sharedInWorker).toBe(manifest.files.length); // every result came from the shared path
-    expect(got.sharedInPage).toBe(0);
-    expect(got.workersStarted).toBe(manifest.files.length);
   });
 });

@@ -1,26 +1,14 @@
 // Runs in Chromium (bundled by test/support/browser.ts): decodes each picked `File` of the
 // <input id=files> with its slices read in a Web Worker (the default in a page), with the page's own
-// Blob reads, with a `Worker` that cannot start and one that fails (the fallbacks), counting the workers
-// started and the results in shared memory (a cross-origin-isolated page: the worker reads into them).
+// Blob reads, and with a `Worker` that cannot start (the fallback), counting the workers started.
 import { decodeGen2SourceArrays, gen2Checksum, workerBlobSource } from "../../src/index.js";
 
-let sharedResults = 0;
-
 async function decodeAll(files: File[], readInWorker: boolean) {
-  const out: { photons: number; checksum: string; stats: string; boards: number }[] = [];
-  let header = null;
+  const out: { photons: number; checksum: string }[] = [];
   for (const file of files) {
-    // small chunks: many reads in flight in turn, across word and frame boundaries; the board
-    // column, and the previous file's last header for the leading words of split frames
-    const r = await decodeGen2SourceArrays(file, { readInWorker, chunkBytes: 64 * 1024, board: true, header });
-    header = r.lastHeader;
-    if (typeof SharedArrayBuffer === "function" && r.photons.timestamp.buffer instanceof SharedArrayBuffer) sharedResults++;
-    out.push({
-      photons: r.stats.photons + r.stats.widePhotons,
-      checksum: gen2Checksum(r.photons, r.wide),
-      stats: JSON.stringify(r.stats),
-      boards: r.photons.board!.reduce((a, b) => a + b, 0),
-    });
+    // small chunks: many reads in flight in turn, across word and frame boundaries
+    const r = await decodeGen2SourceArrays(file, { readInWorker, chunkBytes: 64 * 1024 });
+    out.push({ photons: r.stats.photons + r.stats.widePhotons, checksum: gen2Checksum(r.photons, r.wide) });
   }
   return out;
 }
@@ -40,19 +28,7 @@ export async function run(arg: { input: string }) {
   try {
     const inWorker = await decodeAll(files, true);
     const workersStarted = started;
-    const sharedInWorker = sharedResults;
     const inPage = await decodeAll(files, false);
-    const sharedInPage = sharedResults - sharedInWorker;
-    // A worker that starts but fails at its first message (an uncaught error): the reads (and, cross-origin
-    // isolated, the first touches) in flight are done by the page instead.
-    globalThis.Worker = class extends RealWorker {
-      constructor() {
-        super(
-          URL.createObjectURL(new Blob(['self.onmessage = () => { throw new Error("broken worker"); };'], { type: "text/javascript" })),
-        );
-      }
-    };
-    const brokenWorker = await decodeAll(files, true);
     const pageWorkersStarted = started - workersStarted;
     globalThis.Worker = class {
       constructor() {
@@ -76,10 +52,6 @@ export async function run(arg: { input: string }) {
       inWorker,
       inPage,
       fallback,
-      brokenWorker,
-      isolated: globalThis.crossOriginIsolated === true,
-      sharedInWorker,
-      sharedInPage,
       workersStarted,
       pageWorkersStarted,
       sameFirst: String(firstBytes) === String(expectedFirst),
