@@ -76,12 +76,11 @@ const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-s
 try {
   const page = await browser.newPage();
   const origin = "http://gen2-bench.localhost"; // a secure context (needed for cross-origin isolation), served by the route below
-  // Cross-origin isolated (COOP/COEP, as `daqkit view` can serve it) unless GEN2_BENCH_ISOLATED=0: the
-  // worker then reads the File straight into shared output columns (see decodeGen2SourceArrays).
+  // GEN2_BENCH_ISOLATED=1: a cross-origin-isolated page (COOP/COEP; `SharedArrayBuffer` available).
   const headers =
-    process.env.GEN2_BENCH_ISOLATED === "0"
-      ? {}
-      : { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
+    process.env.GEN2_BENCH_ISOLATED === "1"
+      ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" }
+      : {};
   await page.route(`${origin}/**`, (route) => {
     const url = route.request().url();
     if (url.endsWith("/bench.js")) return route.fulfill({ contentType: "text/javascript", headers, body: bundle.outputFiles[0].text });
@@ -111,10 +110,10 @@ try {
       pageResult = { ...pageResult, checksum: `${pageResult.checksum}≠${inPage.checksum}` };
     }
   }
-  // CPU time and minor page faults of the renderer's threads (Linux /proc): the page's main thread
-  // (which decodes) and the others (the reading worker), per decode in the worker mode.
+  // CPU time and minor page faults of the renderer (Linux /proc): its main thread (which decodes) and
+  // the rest of the process (the reading worker, whose thread ends with each decode), per decode in the worker mode.
   const rendererThreads = () => {
-    const out = { main: { cpu: 0, faults: 0 }, other: { cpu: 0, faults: 0 } };
+    const out = { main: { cpu: 0, faults: 0 }, process: { cpu: 0, faults: 0 } };
     try {
       const kids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
       for (const pid of kids) {
@@ -140,11 +139,16 @@ try {
           }
         }
         if (!mine) continue;
+        // the process's own counters include threads that have ended (the reading worker's, ended per decode)
+        const pf = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out.process.cpu += (Number(pf[11]) + Number(pf[12])) * 10;
+        out.process.faults += Number(pf[7]);
         for (const tid of readdirSync(`/proc/${pid}/task`)) {
           try {
             const t = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
             const f = t.slice(t.lastIndexOf(")") + 2).split(" ");
-            const slot = tid === pid ? out.main : out.other; // the main thread (CrRendererMain) is the process
+            if (tid !== pid) continue; // the main thread (CrRendererMain) has the process's id
+            const slot = out.main;
             slot.cpu += (Number(f[11]) + Number(f[12])) * 10; // ms (USER_HZ 100)
             slot.faults += Number(f[7]);
           } catch {}
@@ -165,8 +169,9 @@ try {
     const r0 = rendererThreads();
     chrome.push((await page.evaluate(() => window.decodeFile(false))).seconds);
     const r1 = rendererThreads();
-    rMain.push({ cpu: r1.main.cpu - r0.main.cpu, faults: r1.main.faults - r0.main.faults });
-    rOther.push({ cpu: r1.other.cpu - r0.other.cpu, faults: r1.other.faults - r0.other.faults });
+    const main = { cpu: r1.main.cpu - r0.main.cpu, faults: r1.main.faults - r0.main.faults };
+    rMain.push(main);
+    rOther.push({ cpu: r1.process.cpu - r0.process.cpu - main.cpu, faults: r1.process.faults - r0.process.faults - main.faults });
     await page.evaluate(() => globalThis.gc?.());
     chromePage.push((await page.evaluate(() => window.decodeFile(false, false))).seconds);
   }
