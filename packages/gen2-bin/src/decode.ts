@@ -371,7 +371,10 @@ async function decodeInPlace(source: ByteSource, options: Gen2ReadOptions, touch
         const touched = touch([rowBytes(out.phase), rowBytes(out.baseline), rowBytes(out.xy)]).catch((error: unknown) => {
           throw sourceError(error, name, "preparing the output for", offset);
         });
-        job = Promise.all([read, touched]).then(() => undefined);
+        // Settles when both have (a failed read must not leave its touch running), with the first error.
+        job = Promise.allSettled([read, touched]).then((settled) => {
+          for (const r of settled) if (r.status === "rejected") throw r.reason;
+        });
       }
       job.catch(() => undefined); // a job still in flight when an earlier one fails is not unhandled
       queue.push(job);
