@@ -8,7 +8,7 @@
 // Target: browser ≥ 0.8× Node. Run with `pnpm bench browser-decode` (or
 // `node --expose-gc packages/gen2-bin/bench/browser-decode.bench.mjs` after a build).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -75,12 +75,18 @@ const bundle = await build({
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--js-flags=--expose-gc"] });
 try {
   const page = await browser.newPage();
-  const origin = "http://gen2-bench.invalid";
+  const origin = "http://gen2-bench.localhost"; // a secure context (needed for cross-origin isolation), served by the route below
+  // GEN2_BENCH_ISOLATED=1: a cross-origin-isolated page (COOP/COEP; `SharedArrayBuffer` available).
+  const headers =
+    process.env.GEN2_BENCH_ISOLATED === "1"
+      ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" }
+      : {};
   await page.route(`${origin}/**`, (route) => {
     const url = route.request().url();
-    if (url.endsWith("/bench.js")) return route.fulfill({ contentType: "text/javascript", body: bundle.outputFiles[0].text });
+    if (url.endsWith("/bench.js")) return route.fulfill({ contentType: "text/javascript", headers, body: bundle.outputFiles[0].text });
     return route.fulfill({
       contentType: "text/html",
+      headers,
       body: '<!doctype html><meta charset=utf-8><input type=file id=file><script type=module src="/bench.js"></script>',
     });
   });
@@ -99,8 +105,60 @@ try {
     nodeResult = { photons: r.stats.photons + r.stats.widePhotons, checksum: gen2Checksum(r.photons, r.wide) };
     pageResult = await page.evaluate(() => window.decodeFile(true));
     const inPage = await page.evaluate(() => window.decodeFile(true, false));
-    if (inPage.checksum !== pageResult.checksum) pageResult = inPage;
+    if (inPage.checksum !== pageResult.checksum || inPage.photons !== pageResult.photons) {
+      console.log(`DIFFERENT RESULT: worker reads ${pageResult.checksum}, page reads ${inPage.checksum}`);
+      pageResult = { ...pageResult, checksum: `${pageResult.checksum}≠${inPage.checksum}` };
+    }
   }
+  // CPU time and minor page faults of the renderer (Linux /proc): its main thread (which decodes) and
+  // the rest of the process (the reading worker, whose thread ends with each decode), per decode in the worker mode.
+  const rendererThreads = () => {
+    const out = { main: { cpu: 0, faults: 0 }, process: { cpu: 0, faults: 0 } };
+    try {
+      const kids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+      for (const pid of kids) {
+        let cmd = "";
+        let stat = "";
+        try {
+          cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+          stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        } catch {
+          continue;
+        }
+        if (!cmd.includes("--type=renderer")) continue;
+        // a renderer of our browser: its parent chain (zygotes, the browser) reaches this process
+        let p = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        let mine = false;
+        for (let hops = 0; hops < 6 && p > 1; hops++) {
+          if (p === process.pid) mine = true;
+          try {
+            const ps = readFileSync(`/proc/${p}/stat`, "utf8");
+            p = Number(ps.slice(ps.lastIndexOf(")") + 2).split(" ")[1]);
+          } catch {
+            break;
+          }
+        }
+        if (!mine) continue;
+        // the process's own counters include threads that have ended (the reading worker's, ended per decode)
+        const pf = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out.process.cpu += (Number(pf[11]) + Number(pf[12])) * 10;
+        out.process.faults += Number(pf[7]);
+        for (const tid of readdirSync(`/proc/${pid}/task`)) {
+          try {
+            const t = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+            const f = t.slice(t.lastIndexOf(")") + 2).split(" ");
+            if (tid !== pid) continue; // the main thread (CrRendererMain) has the process's id
+            const slot = out.main;
+            slot.cpu += (Number(f[11]) + Number(f[12])) * 10; // ms (USER_HZ 100)
+            slot.faults += Number(f[7]);
+          } catch {}
+        }
+      }
+    } catch {}
+    return out;
+  };
+  const rMain = [];
+  const rOther = [];
   for (let rep = 0; rep < REPS; rep++) {
     globalThis.gc?.();
     const t0 = performance.now();
@@ -108,7 +166,12 @@ try {
     node.push((performance.now() - t0) / 1000);
     globalThis.gc?.();
     await page.evaluate(() => globalThis.gc?.());
+    const r0 = rendererThreads();
     chrome.push((await page.evaluate(() => window.decodeFile(false))).seconds);
+    const r1 = rendererThreads();
+    const main = { cpu: r1.main.cpu - r0.main.cpu, faults: r1.main.faults - r0.main.faults };
+    rMain.push(main);
+    rOther.push({ cpu: r1.process.cpu - r0.process.cpu - main.cpu, faults: r1.process.faults - r0.process.faults - main.faults });
     await page.evaluate(() => globalThis.gc?.());
     chromePage.push((await page.evaluate(() => window.decodeFile(false, false))).seconds);
   }
@@ -118,7 +181,7 @@ try {
   const same = nodeResult.photons === pageResult.photons && nodeResult.checksum === pageResult.checksum;
   console.log(`file              ${file} (${mb.toFixed(1)} MB, ${nodeResult.photons} photons), ${REPS} interleaved rounds`);
   console.log(
-    `Chromium ${browser.version().padEnd(15)} ${(await page.evaluate(() => navigator.userAgent)).includes("Headless") ? "headless" : ""}`,
+    `Chromium ${browser.version().padEnd(15)} ${(await page.evaluate(() => navigator.userAgent)).includes("Headless") ? "headless" : ""}, crossOriginIsolated ${await page.evaluate(() => globalThis.crossOriginIsolated === true)}`,
   );
   console.log(
     `node, path       best ${best(node).toFixed(4)} s  ${(mb / best(node)).toFixed(1)} MB/s   median ${median(node).toFixed(4)} s   [${node.map((s) => s.toFixed(3)).join(", ")}]`,
@@ -135,6 +198,12 @@ try {
   console.log(
     `ratio browser/Node speed: best ${(best(node) / best(chrome)).toFixed(2)}×, median ${(median(node) / median(chrome)).toFixed(2)}× (target ≥ 0.80×)   same result ${same ? "yes" : `NO (${pageResult.checksum} vs ${nodeResult.checksum})`}`,
   );
+  if (rMain.some((r) => r.cpu > 0)) {
+    const show = (a) => a.map((r) => `${r.cpu} ms/${(r.faults / 1000).toFixed(0)}k`).join(", ");
+    console.log(
+      `chromium, worker: renderer main thread (decodes) CPU/faults per decode [${show(rMain)}]; other renderer threads [${show(rOther)}]`,
+    );
+  }
   const ratios = node.map((n, i) => n / chrome[i]);
   console.log(
     `ratio browser/Node speed per round: ${ratios.map((r) => r.toFixed(2)).join(", ")} (range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×)`,

@@ -9,6 +9,7 @@ import { openDirectorySource } from "@daqkit/io/node";
 import { GEN2_WRAP_US, TimestampRange } from "@daqkit/timestamps";
 import type { Table } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeGen2FileSourceArrays } from "../src/decode.js";
 import * as main from "../src/index.js";
 import {
   BinDirectory,
@@ -147,6 +148,65 @@ describe("decodeGen2Source: one reader for bytes, Blobs, Files and byte sources"
     failAt = 2000;
     const error = await decodeGen2SourceArrays(source, { ...options, chunkBytes: 1000 }).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "Gen2BinError", code: "GEN2_IO", path: "into.bin", byteOffset: 2000 });
+  });
+
+  it("with a page toucher, each chunk's xy/phase/baseline rows are zeroed by it before the chunk is decoded", async () => {
+    const path = join(
+      wrap,
+      readdirSync(wrap)
+        .filter((n) => n.endsWith(".bin"))
+        .sort()[1]!,
+    );
+    const bytes = new Uint8Array(readFileSync(path));
+    const options = { header: { board: 1, frame: 2, timestamp: 3 }, board: true };
+    const expected = decodeGen2Arrays(bytes, options);
+    const inner = bytesSource(bytes, "touched.bin");
+    const fileLike = (): ByteSource => ({
+      name: inner.name,
+      size: inner.size,
+      read: () => Promise.reject(new Error("read() must not be used when readInto() is there")),
+      readInto: async (offset, target) => inner.readIntoSync!(offset, target),
+    });
+    let failAt = Number.POSITIVE_INFINITY;
+    let calls = 0;
+    const touched: { buffer: ArrayBufferLike; start: number; end: number }[] = [];
+    // Zeroes late (a few event-loop turns, later calls sooner): had the decoder not waited for it, the
+    // zeros would land on rows already decoded and the result would differ.
+    const touch = (targets: Uint8Array[]): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const call = calls++;
+        const done = (): void => {
+          if (call >= failAt) {
+            reject(new Error("no more memory"));
+            return;
+          }
+          for (const t of targets) {
+            t.fill(0);
+            touched.push({ buffer: t.buffer, start: t.byteOffset, end: t.byteOffset + t.byteLength });
+          }
+          resolve();
+        };
+        const later = (turns: number): unknown => (turns === 0 ? done() : setImmediate(() => later(turns - 1)));
+        later(4 - (call % 4));
+      });
+    for (const chunkBytes of [8, 24, 1000, 1 << 20]) {
+      touched.length = 0;
+      const r = await decodeGen2FileSourceArrays(fileLike(), { ...options, chunkBytes }, touch);
+      expect(r).toEqual(expected);
+      // The touches cover each of the three columns exactly once, from row 0 to the last word.
+      for (const column of [r.photons.xy, r.photons.phase, r.photons.baseline]) {
+        const mine = touched.filter((t) => t.buffer === column.buffer).sort((a, b) => a.start - b.start);
+        expect(mine[0]!.start).toBe(column.byteOffset);
+        for (let i = 1; i < mine.length; i++) expect(mine[i]!.start).toBe(mine[i - 1]!.end);
+        expect(mine.at(-1)!.end).toBe(column.byteOffset + (bytes.byteLength / 8) * column.BYTES_PER_ELEMENT);
+      }
+      expect(new Set(touched.map((t) => t.buffer)).size).toBe(3);
+    }
+    calls = 0;
+    failAt = 2;
+    const error = await decodeGen2FileSourceArrays(fileLike(), { chunkBytes: 1000 }, touch).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "Gen2BinError", code: "GEN2_IO", path: "touched.bin", byteOffset: 2000 });
+    expect((error as Error).message).toContain("no more memory");
   });
 
   it("a failing source → GEN2_IO naming the source and the byte offset; a missing file → GEN2_FILE_NOT_FOUND", async () => {
