@@ -144,7 +144,7 @@ with h5py.File(sys.argv[1], "w", libver=("v110", "v110")) as f:
     const x = (a as LgdoArray).data as Float64Array;
     const y = (b as LgdoArray).data as Float64Array;
     expect(x.constructor, what).toBe(y.constructor);
-    expect(a.shape, what).toEqual(b.shape);
+    expect((a as LgdoArray).shape, what).toEqual((b as LgdoArray).shape);
     expect(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)), what).toBe(true);
     expect({ ...a, data: undefined }, what).toEqual({ ...b, data: undefined });
   };
@@ -163,7 +163,7 @@ with h5py.File(sys.argv[1], "w", libver=("v110", "v110")) as f:
             expect(f.directReads, `${what}: read directly`).toBe(before + 1);
             same(got, f.readObject(`t/${c}`, options), `${what} vs readObject`);
             same(got, w.readObject(`t/${c}`, options), `${what} vs h5wasm`);
-            const data = (got as LgdoArray).data;
+            const data = (got as LgdoArray).data as Float64Array;
             expect(data.byteOffset).toBe(0);
             expect(data.buffer.byteLength).toBe(data.byteLength);
           }
