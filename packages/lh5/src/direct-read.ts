@@ -690,9 +690,14 @@ export class DirectReader {
           else tasks.push({ c: p.c, first: i, last: i });
         }
         const chunkBytes = R * rowBytes;
-        await inFlight(tasks.length, io.signal, async (i) => {
+        // Per lane, reused: the stored bytes and the unshuffled ones.
+        const storedOf = Array.from({ length: ASYNC_IN_FLIGHT }, () => new Uint8Array(0));
+        const shuffledOf = Array.from({ length: ASYNC_IN_FLIGHT }, () => new Uint8Array(0));
+        await inFlight(tasks.length, io.signal, async (i, lane) => {
           const t = tasks[i] as { c: number; first: number; last: number };
-          const stored = new Uint8Array(layout.sizes[t.c] as number);
+          const size = layout.sizes[t.c] as number;
+          if ((storedOf[lane] as Uint8Array).length < size) storedOf[lane] = new Uint8Array(size);
+          const stored = (storedOf[lane] as Uint8Array).subarray(0, size);
           await io.readInto(layout.addresses[t.c] as number, stored);
           let data: Uint8Array = stored;
           const mask = layout.masks[t.c] as number;
@@ -707,7 +712,8 @@ export class DirectReader {
                 bail("inflate failed");
               }
             } else {
-              const dst = new Uint8Array(data.length);
+              if ((shuffledOf[lane] as Uint8Array).length < data.length) shuffledOf[lane] = new Uint8Array(data.length);
+              const dst = (shuffledOf[lane] as Uint8Array).subarray(0, data.length);
               unshuffle(data, dst, layout.elementSize);
               data = dst;
             }
@@ -780,14 +786,14 @@ export class DirectReader {
 
 /**
  * Run `task(0) … task(count - 1)` with at most {@link ASYNC_IN_FLIGHT} running at once, in index
- * order; after a failure (or an abort) no new task starts, and the first error is thrown once every
+ * order (each on a lane `0 … ASYNC_IN_FLIGHT - 1`, which runs one task at a time); after a failure (or an abort) no new task starts, and the first error is thrown once every
  * running task has settled.
  */
-async function inFlight(count: number, signal: AbortSignal | undefined, task: (i: number) => Promise<void>): Promise<void> {
+async function inFlight(count: number, signal: AbortSignal | undefined, task: (i: number, lane: number) => Promise<void>): Promise<void> {
   let next = 0;
   let failed = false;
   let first: unknown;
-  const lane = async (): Promise<void> => {
+  const lane = async (_: unknown, n: number): Promise<void> => {
     while (!failed && next < count) {
       if (signal?.aborted) {
         failed = true;
@@ -796,7 +802,7 @@ async function inFlight(count: number, signal: AbortSignal | undefined, task: (i
       }
       const i = next++;
       try {
-        await task(i);
+        await task(i, n);
       } catch (error) {
         if (!failed) first = error;
         failed = true;
