@@ -91,6 +91,8 @@ async function ours(path) {
       const t = f.readTable("bench/tbl");
       check += t.nRows;
     });
+    // A `--baseline` build from before readObjectAsync: no async line.
+    if (typeof f.readObjectAsync !== "function") return { one, four, check };
     const last = f.readObject("bench/tbl/energy").data[N - 1];
     const oneAsync = await bestAsync(async () => {
       const a = await f.readObjectAsync("bench/tbl/energy");
@@ -150,20 +152,24 @@ for (const compression of ["none", "gzip"]) {
         `   ratio ${(ref.wall / s.wall).toFixed(2)}× wall, ${(ref.cpu / s.cpu).toFixed(2)}× CPU`);
   console.log(`${compression === "none" ? "uncompressed" : "gzip level 1"}, chunks 65536 rows:`);
   console.log(line("1 column (float64)", oneBytes, o.one, p?.one));
-  console.log(line("1 column async", oneBytes, o.oneAsync, p?.one));
+  if (o.oneAsync) console.log(line("1 column async", oneBytes, o.oneAsync, p?.one));
   console.log(line("4 columns (f64,f64,u32,i64)", fourBytes, o.four, p?.four));
   figure(`lh5.read-1col-${compression}`, "MB/s", Number(mb(oneBytes, o.one.wall).toFixed(1)), "higher");
   figure(`lh5.read-4col-${compression}`, "MB/s", Number(mb(fourBytes, o.four.wall).toFixed(1)), "higher");
   figure(`lh5.read-1col-${compression}.cpu`, "s", Number(o.one.cpu.toFixed(4)), "lower");
-  figure(`lh5.read-1col-${compression}-async`, "MB/s", Number(mb(oneBytes, o.oneAsync.wall).toFixed(1)), "higher");
-  figure(`lh5.read-1col-${compression}-async.cpu`, "s", Number(o.oneAsync.cpu.toFixed(4)), "lower");
+  if (o.oneAsync) {
+    figure(`lh5.read-1col-${compression}-async`, "MB/s", Number(mb(oneBytes, o.oneAsync.wall).toFixed(1)), "higher");
+    figure(`lh5.read-1col-${compression}-async.cpu`, "s", Number(o.oneAsync.cpu.toFixed(4)), "lower");
+  }
   figure(`lh5.read-4col-${compression}.cpu`, "s", Number(o.four.cpu.toFixed(4)), "lower");
   if (p) {
     figure(`lh5.read-1col-${compression}.vs-h5py`, "ratio", Number((p.one.wall / o.one.wall).toFixed(3)), "higher");
     figure(`lh5.read-4col-${compression}.vs-h5py`, "ratio", Number((p.four.wall / o.four.wall).toFixed(3)), "higher");
     figure(`lh5.read-1col-${compression}.vs-h5py.cpu`, "ratio", Number((p.one.cpu / o.one.cpu).toFixed(3)), "higher");
-    figure(`lh5.read-1col-${compression}-async.vs-h5py`, "ratio", Number((p.one.wall / o.oneAsync.wall).toFixed(3)), "higher");
-    figure(`lh5.read-1col-${compression}-async.vs-h5py.cpu`, "ratio", Number((p.one.cpu / o.oneAsync.cpu).toFixed(3)), "higher");
+    if (o.oneAsync) {
+      figure(`lh5.read-1col-${compression}-async.vs-h5py`, "ratio", Number((p.one.wall / o.oneAsync.wall).toFixed(3)), "higher");
+      figure(`lh5.read-1col-${compression}-async.vs-h5py.cpu`, "ratio", Number((p.one.cpu / o.oneAsync.cpu).toFixed(3)), "higher");
+    }
     figure(`lh5.read-4col-${compression}.vs-h5py.cpu`, "ratio", Number((p.four.cpu / o.four.cpu).toFixed(3)), "higher");
   }
 }
