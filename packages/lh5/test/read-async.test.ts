@@ -163,6 +163,8 @@ with h5py.File(sys.argv[1], "w", libver=("v110", "v110")) as f:
             expect(f.directReads, `${what}: read directly`).toBe(before + 1);
             same(got, f.readObject(`t/${c}`, options), `${what} vs readObject`);
             same(got, w.readObject(`t/${c}`, options), `${what} vs h5wasm`);
+            // direct: false keeps the h5wasm windows (the path of browsers' WORKERFS files).
+            same(await w.readObjectAsync(`t/${c}`, { ...options, windowBytes: 1 << 20 }), got, `${what}: h5wasm windows`);
             const data = (got as LgdoArray).data as Float64Array;
             expect(data.byteOffset).toBe(0);
             expect(data.buffer.byteLength).toBe(data.byteLength);
