@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, read as readFd, readSync } from "node:fs";
 import { type ByteSource, checkRange } from "./byte-source.js";
 import { IoError } from "./errors.js";
 import { fileSystemError } from "./node-file-source.js";
@@ -7,7 +7,16 @@ import { fileSystemError } from "./node-file-source.js";
 export interface SyncFileSource extends ByteSource {
   readSync(offset: number, length: number): Uint8Array;
   readIntoSync(offset: number, target: Uint8Array): void;
-  /** Close the descriptor now (idempotent); `close()` does the same. */
+  /**
+   * Fill `target` with the bytes at `offset` on libuv's thread pool (one positioned read, repeated
+   * on short reads). Several may run at once on disjoint targets: a large read split in parts is
+   * read (and its fresh pages first touched) on several threads.
+   */
+  readInto(offset: number, target: Uint8Array): Promise<void>;
+  /**
+   * Close the descriptor (idempotent); `close()` does the same. Reads after it fail; the descriptor
+   * itself is closed once the `readInto` calls already running have finished (never under them).
+   */
   closeSync(): void;
 }
 
@@ -65,16 +74,47 @@ export function openFileSourceSync(path: string): SyncFileSource {
       });
     }
   };
+  let pending = 0; // readInto calls on the thread pool
   const closeNow = (): void => {
     if (closed) return;
     closed = true;
-    closeSync(fd);
+    if (pending === 0) closeSync(fd);
+  };
+  const readOnce = (out: Uint8Array, at: number, length: number, position: number): Promise<number> =>
+    new Promise((resolve, reject) => readFd(fd, out, at, length, position, (error, n) => (error ? reject(error) : resolve(n))));
+  const readIntoAsync = async (offset: number, out: Uint8Array): Promise<void> => {
+    const length = out.byteLength;
+    if (closed) throw new IoError("IO_FAILED", `io: ${path}: read after close`, { path, offset, length, size });
+    checkRange(path, size, offset, length);
+    pending++;
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = await readOnce(out, done, length - done, offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (cause) {
+      throw fileSystemError(path, `reading ${length} bytes at offset ${offset}`, cause, { offset, length, size });
+    } finally {
+      pending--;
+      if (closed && pending === 0) closeSync(fd);
+    }
+    if (done !== length) {
+      throw new IoError("IO_FAILED", `io: ${path}: expected ${length} bytes at offset ${offset}, got ${done} (the file shrank?)`, {
+        path,
+        offset,
+        length,
+        size,
+      });
+    }
   };
   return {
     name: path,
     size,
     readSync: readSyncAt,
     readIntoSync: readIntoAt,
+    readInto: readIntoAsync,
     read: async (offset, length) => readSyncAt(offset, length),
     closeSync: closeNow,
     close: async () => closeNow(),

@@ -47,3 +47,32 @@ test("readIntoSync fills caller memory (a view into a larger array) with the sam
   src.closeSync();
   expect(() => src.readIntoSync(0, new Uint8Array(1))).toThrowError(expect.objectContaining({ code: "IO_FAILED" }));
 });
+
+test("readInto fills caller memory on the thread pool, several parts at once; close waits for running reads", async () => {
+  const path = join(dir, "c.bin");
+  const bytes = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 31 + (i >>> 8)) & 0xff);
+  writeFileSync(path, bytes);
+  const src = openFileSourceSync(path);
+  const target = new Uint8Array(bytes.length - 100).fill(0xee);
+  const part = 200_000;
+  const reads: Promise<void>[] = [];
+  for (let at = 0; at < target.length; at += part) {
+    reads.push(src.readInto(100 + at, target.subarray(at, Math.min(target.length, at + part))));
+  }
+  // Closing while the parts run: they complete from the still-open descriptor, later reads fail.
+  src.closeSync();
+  await Promise.all(reads);
+  expect(Buffer.from(target).equals(Buffer.from(bytes.subarray(100)))).toBe(true);
+  await expect(src.readInto(0, new Uint8Array(1))).rejects.toMatchObject({ code: "IO_FAILED" });
+  const again = openFileSourceSync(path);
+  await expect(again.readInto(bytes.length - 5, new Uint8Array(6))).rejects.toMatchObject({
+    code: "IO_OUT_OF_RANGE",
+    offset: bytes.length - 5,
+    length: 6,
+    size: bytes.length,
+  });
+  const one = new Uint8Array(3);
+  await again.readInto(1, one);
+  expect(Array.from(one)).toEqual(Array.from(bytes.subarray(1, 4)));
+  again.closeSync();
+});

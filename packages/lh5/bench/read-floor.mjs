@@ -2,8 +2,10 @@
 // `bench/tbl/energy` of read.bench.mjs's uncompressed file, next to the least any synchronous read
 // into a new array can do — `new Float64Array(n)` plus `fs.readSync` of the same 80 MB in 512 KiB
 // pieces (the kernel faults and zeroes the fresh pages and copies from the page cache) — and, with
-// BASE=<built checkout of another ref>, that build's `readObject`; interleaved in one process, the
-// first two repetitions dropped. Prints wall and process CPU (user + sys) per read, min/median/max.
+// BASE=<built checkout of another ref>, that build's `readObject`; `readObjectAsync` (the same column read in
+// parts at once on libuv's thread pool, so the fresh pages are first touched on several threads); interleaved in one process, the
+// first two repetitions dropped. Prints wall, process CPU (user + sys, all threads) and minor page faults per
+// read, min/median/max.
 // Run with --expose-gc, with and without GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (the huge-page control).
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
@@ -25,6 +27,7 @@ if (process.env.BASE) {
 const fd = openSync(path, "r");
 const ops = {
   readObject: () => ours.readObject("bench/tbl/energy").data,
+  readObjectAsync: async () => (await ours.readObjectAsync("bench/tbl/energy")).data,
   floor: () => {
     const out = new Float64Array(N);
     const bytes = new Uint8Array(out.buffer);
@@ -36,19 +39,23 @@ if (base) ops.base = () => base.readObject("bench/tbl/energy").data;
 const keys = Object.keys(ops);
 const wall = Object.fromEntries(keys.map((k) => [k, []]));
 const cpu = Object.fromEntries(keys.map((k) => [k, []]));
+const faults = Object.fromEntries(keys.map((k) => [k, []]));
 for (let r = 0; r < REPS + 2; r++) {
   for (let j = 0; j < keys.length; j++) {
     const k = keys[(j + r) % keys.length];
     globalThis.gc?.();
+    const f0 = process.resourceUsage().minorPageFault;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const out = ops[k]();
+    const out = await ops[k]();
     const t = performance.now() - t0;
     const c = process.cpuUsage(c0);
+    const f = process.resourceUsage().minorPageFault - f0;
     if (out.length !== N) throw new Error(`${k}: ${out.length} values`);
     if (r >= 2) {
       wall[k].push(t);
       cpu[k].push((c.user + c.system) / 1000);
+      faults[k].push(f);
     }
   }
 }
@@ -58,4 +65,6 @@ const s = (xs) => {
   return `${a[0].toFixed(0)} / ${a[a.length >> 1].toFixed(0)} / ${a[a.length - 1].toFixed(0)}`;
 };
 console.log(`${REPS} interleaved reads each (GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ""}), ms min / median / max:`);
-for (const k of keys) console.log(`  ${k.padEnd(10)} wall ${s(wall[k]).padEnd(18)} cpu ${s(cpu[k])}`);
+for (const k of keys) {
+  console.log(`  ${k.padEnd(15)} wall ${s(wall[k]).padEnd(18)} cpu ${s(cpu[k]).padEnd(15)} minflt ${s(faults[k])}`);
+}

@@ -2,6 +2,8 @@
 // Input: a 10M-row LH5 table `bench/tbl` with 4 columns (energy f64, timestamp f64, channel u32,
 // evtid i64; 28 B/row) written by our writer, once uncompressed and once gzip(1), generated under
 // $DAQKIT_BENCH_DATA and reused. Measures: one numeric column (energy), and all 4 columns (readTable).
+// The one column is also read with `readObjectAsync` (a host path: parts read at once on libuv's thread
+// pool, deflated chunks inflated there), reported as "1 column async".
 // Figures: best of 5 (wall), MB/s of decoded data, ratio ours / h5py, peak RSS; and the median CPU time
 // (user + system) of the same reads on both sides with its ratio — on a loaded machine the CPU ratio is the
 // one to read (other processes stretch wall times, not CPU times).
@@ -43,6 +45,22 @@ async function generate(path, compression) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
+/** Best wall time and median CPU time (s, all threads) of REPEAT calls of an async function. */
+async function bestAsync(fn) {
+  let min = Number.POSITIVE_INFINITY;
+  const cpu = [];
+  for (let i = 0; i < REPEAT; i++) {
+    globalThis.gc?.();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await fn();
+    min = Math.min(min, performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
+  }
+  return { wall: min / 1000, cpu: median(cpu) };
+}
+
 /** Best wall time and median CPU time (s) of REPEAT calls. */
 function best(fn) {
   let min = Number.POSITIVE_INFINITY;
@@ -61,23 +79,29 @@ function best(fn) {
   return { wall: min / 1000, cpu: median(cpu) };
 }
 
-function ours(path) {
-  return openLh5(path).then((f) => {
-    try {
-      let check = 0;
-      const one = best(() => {
-        const a = f.readObject("bench/tbl/energy");
-        check = a.data[N - 1];
-      });
-      const four = best(() => {
-        const t = f.readTable("bench/tbl");
-        check += t.nRows;
-      });
-      return { one, four, check };
-    } finally {
-      f.close();
-    }
-  });
+async function ours(path) {
+  const f = await openLh5(path);
+  try {
+    let check = 0;
+    const one = best(() => {
+      const a = f.readObject("bench/tbl/energy");
+      check = a.data[N - 1];
+    });
+    const four = best(() => {
+      const t = f.readTable("bench/tbl");
+      check += t.nRows;
+    });
+    // A `--baseline` build from before readObjectAsync: no async line.
+    if (typeof f.readObjectAsync !== "function") return { one, four, check };
+    const last = f.readObject("bench/tbl/energy").data[N - 1];
+    const oneAsync = await bestAsync(async () => {
+      const a = await f.readObjectAsync("bench/tbl/energy");
+      if (a.data[N - 1] !== last) throw new Error("readObjectAsync differs from readObject");
+    });
+    return { one, four, oneAsync, check };
+  } finally {
+    f.close();
+  }
 }
 
 const PY = `
@@ -128,15 +152,24 @@ for (const compression of ["none", "gzip"]) {
         `   ratio ${(ref.wall / s.wall).toFixed(2)}× wall, ${(ref.cpu / s.cpu).toFixed(2)}× CPU`);
   console.log(`${compression === "none" ? "uncompressed" : "gzip level 1"}, chunks 65536 rows:`);
   console.log(line("1 column (float64)", oneBytes, o.one, p?.one));
+  if (o.oneAsync) console.log(line("1 column async", oneBytes, o.oneAsync, p?.one));
   console.log(line("4 columns (f64,f64,u32,i64)", fourBytes, o.four, p?.four));
   figure(`lh5.read-1col-${compression}`, "MB/s", Number(mb(oneBytes, o.one.wall).toFixed(1)), "higher");
   figure(`lh5.read-4col-${compression}`, "MB/s", Number(mb(fourBytes, o.four.wall).toFixed(1)), "higher");
   figure(`lh5.read-1col-${compression}.cpu`, "s", Number(o.one.cpu.toFixed(4)), "lower");
+  if (o.oneAsync) {
+    figure(`lh5.read-1col-${compression}-async`, "MB/s", Number(mb(oneBytes, o.oneAsync.wall).toFixed(1)), "higher");
+    figure(`lh5.read-1col-${compression}-async.cpu`, "s", Number(o.oneAsync.cpu.toFixed(4)), "lower");
+  }
   figure(`lh5.read-4col-${compression}.cpu`, "s", Number(o.four.cpu.toFixed(4)), "lower");
   if (p) {
     figure(`lh5.read-1col-${compression}.vs-h5py`, "ratio", Number((p.one.wall / o.one.wall).toFixed(3)), "higher");
     figure(`lh5.read-4col-${compression}.vs-h5py`, "ratio", Number((p.four.wall / o.four.wall).toFixed(3)), "higher");
     figure(`lh5.read-1col-${compression}.vs-h5py.cpu`, "ratio", Number((p.one.cpu / o.one.cpu).toFixed(3)), "higher");
+    if (o.oneAsync) {
+      figure(`lh5.read-1col-${compression}-async.vs-h5py`, "ratio", Number((p.one.wall / o.oneAsync.wall).toFixed(3)), "higher");
+      figure(`lh5.read-1col-${compression}-async.vs-h5py.cpu`, "ratio", Number((p.one.cpu / o.oneAsync.cpu).toFixed(3)), "higher");
+    }
     figure(`lh5.read-4col-${compression}.vs-h5py.cpu`, "ratio", Number((p.four.cpu / o.four.cpu).toFixed(3)), "higher");
   }
 }

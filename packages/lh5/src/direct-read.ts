@@ -21,6 +21,18 @@ import type { NumericArray } from "./types.js";
 /** Inflate a zlib stream of `expectedSize` decoded bytes (Node: `zlib.inflateSync`). */
 export type Inflate = (input: Uint8Array, expectedSize: number) => Uint8Array;
 
+/** Inflate a zlib stream off the calling thread (Node: `zlib.inflate` on libuv's thread pool). */
+export type InflateAsync = (input: Uint8Array, expectedSize: number) => Promise<Uint8Array>;
+
+/** Positioned reads into caller memory that may run several at once (Node: `fs.read` on the thread pool). */
+export interface AsyncReads {
+  readInto(offset: number, target: Uint8Array): Promise<void>;
+  inflate?: InflateAsync;
+  signal?: AbortSignal;
+  /** Largest single read of unfiltered bytes (default 4 MiB). */
+  partBytes?: number;
+}
+
 /** A source the direct reader can read synchronously. */
 export type DirectSource = ByteSource & { readSync(offset: number, length: number): Uint8Array };
 
@@ -35,6 +47,12 @@ const FILTER_SHUFFLE = 2;
 const DIRECT_PIECE_BYTES = 64 * 1024;
 /** Contiguous storage is read in windows of this many bytes when the selection is scattered. */
 const CONTIGUOUS_WINDOW_BYTES = 1024 * 1024;
+/** Reads or chunk decodes in flight at once (libuv's thread pool has 4 threads by default). */
+const ASYNC_IN_FLIGHT = 4;
+/** {@link DirectReader.readAsync}: default largest single read of unfiltered bytes. */
+const ASYNC_PART_BYTES = 4 * 1024 * 1024;
+/** Parts of at least this size are cut on multiples of it (whole pages of the output). */
+const ASYNC_PART_ALIGN = 64 * 1024;
 /** Deepest version-1 B-tree followed. */
 const MAX_BTREE_DEPTH = 32;
 
@@ -600,6 +618,123 @@ export class DirectReader {
     return out;
   }
 
+  /**
+   * {@link DirectReader.read} with the file reads (and inflates, where `io.inflate` is given) running
+   * several at once off the main thread: an unfiltered selection is read as runs of contiguous file
+   * bytes, each cut in parts of at most `io.partBytes` read concurrently into disjoint parts of the
+   * output (the first touches of its fresh pages then run on several threads); a filtered one chunk by chunk with
+   * up to {@link ASYNC_IN_FLIGHT} chunks being read and inflated at once. Same result as `read`;
+   * null when a chunk cannot be read directly; the signal's reason when aborted. Every read started
+   * has finished when the promise settles.
+   */
+  async readAsync(
+    layout: DirectLayout,
+    ranges: Ranges,
+    ctor: { new (n: number): NumericArray; BYTES_PER_ELEMENT: number },
+    io: AsyncReads,
+  ): Promise<NumericArray | null> {
+    const rowBytes = layout.rowBytes;
+    let total = 0;
+    const nr = ranges.starts.length;
+    for (let k = 0; k < nr; k++) total += (ranges.stops[k] as number) - (ranges.starts[k] as number);
+    if (layout.compact) return this.read(layout, ranges, ctor);
+    const out = new ctor((total * rowBytes) / ctor.BYTES_PER_ELEMENT);
+    const outBytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    // Pieces of the selection, one per (range, chunk): chunk, offset in the chunk, output offset, bytes.
+    const R = layout.chunkRows;
+    const pieces: { c: number; from: number; dst: number; bytes: number }[] = [];
+    let dstRow = 0;
+    for (let k = 0; k < nr; k++) {
+      let s = ranges.starts[k] as number;
+      const e = ranges.stops[k] as number;
+      while (s < e) {
+        const c = Math.floor(s / R);
+        const stop = Math.min(e, (c + 1) * R);
+        if ((layout.addresses[c] as number) < 0) return null; // never written: HDF5 supplies the fill value
+        pieces.push({ c, from: (s - c * R) * rowBytes, dst: dstRow * rowBytes, bytes: (stop - s) * rowBytes });
+        dstRow += stop - s;
+        s = stop;
+      }
+    }
+    try {
+      if (layout.filters.length === 0) {
+        // Runs of bytes contiguous both in the file and in the output, then parts of the large ones.
+        const runs: { at: number; dst: number; bytes: number }[] = [];
+        for (const p of pieces) {
+          const at = (layout.addresses[p.c] as number) + p.from;
+          const last = runs[runs.length - 1];
+          if (last && last.at + last.bytes === at && last.dst + last.bytes === p.dst) last.bytes += p.bytes;
+          else runs.push({ at, dst: p.dst, bytes: p.bytes });
+        }
+        const parts: { at: number; dst: number; bytes: number }[] = [];
+        const most = Math.max(1, Math.floor(io.partBytes ?? ASYNC_PART_BYTES));
+        for (const r of runs) {
+          const even = Math.ceil(r.bytes / Math.ceil(r.bytes / most)); // equal parts of at most `most`
+          const size =
+            even >= ASYNC_PART_ALIGN && most >= ASYNC_PART_ALIGN
+              ? Math.min(most, Math.ceil(even / ASYNC_PART_ALIGN) * ASYNC_PART_ALIGN)
+              : even;
+          for (let d = 0; d < r.bytes; d += size) parts.push({ at: r.at + d, dst: r.dst + d, bytes: Math.min(size, r.bytes - d) });
+        }
+        await inFlight(parts.length, io.signal, async (i) => {
+          const p = parts[i] as { at: number; dst: number; bytes: number };
+          await io.readInto(p.at, outBytes.subarray(p.dst, p.dst + p.bytes));
+        });
+      } else {
+        // One task per chunk (consecutive pieces of the same chunk share it).
+        const tasks: { c: number; first: number; last: number }[] = [];
+        for (let i = 0; i < pieces.length; i++) {
+          const p = pieces[i] as { c: number };
+          const t = tasks[tasks.length - 1];
+          if (t && t.c === p.c) t.last = i;
+          else tasks.push({ c: p.c, first: i, last: i });
+        }
+        const chunkBytes = R * rowBytes;
+        // Per lane, reused: the stored bytes and the unshuffled ones.
+        const storedOf = Array.from({ length: ASYNC_IN_FLIGHT }, () => new Uint8Array(0));
+        const shuffledOf = Array.from({ length: ASYNC_IN_FLIGHT }, () => new Uint8Array(0));
+        await inFlight(tasks.length, io.signal, async (i, lane) => {
+          const t = tasks[i] as { c: number; first: number; last: number };
+          const size = layout.sizes[t.c] as number;
+          if ((storedOf[lane] as Uint8Array).length < size) storedOf[lane] = new Uint8Array(size);
+          const stored = (storedOf[lane] as Uint8Array).subarray(0, size);
+          await io.readInto(layout.addresses[t.c] as number, stored);
+          let data: Uint8Array = stored;
+          const mask = layout.masks[t.c] as number;
+          for (let f = layout.filters.length - 1; f >= 0; f--) {
+            if ((mask >>> f) & 1) continue; // this filter was skipped for this chunk
+            if (layout.filters[f] === FILTER_DEFLATE) {
+              const sync = this.#inflate;
+              try {
+                data = io.inflate ? await io.inflate(data, chunkBytes) : sync ? sync(data, chunkBytes) : bail("no inflater");
+              } catch (error) {
+                if (error instanceof Bail) throw error;
+                bail("inflate failed");
+              }
+            } else {
+              if ((shuffledOf[lane] as Uint8Array).length < data.length) shuffledOf[lane] = new Uint8Array(data.length);
+              const dst = (shuffledOf[lane] as Uint8Array).subarray(0, data.length);
+              unshuffle(data, dst, layout.elementSize);
+              data = dst;
+            }
+          }
+          if (data.length !== chunkBytes) bail(`chunk ${t.c} decodes to ${data.length} bytes, expected ${chunkBytes}`);
+          for (let j = t.first; j <= t.last; j++) {
+            const p = pieces[j] as { from: number; dst: number; bytes: number };
+            outBytes.set(data.subarray(p.from, p.from + p.bytes), p.dst);
+          }
+        });
+      }
+    } catch (error) {
+      if (io.signal?.aborted) throw io.signal.reason;
+      if (error instanceof Bail || (error as { code?: unknown }).code !== undefined) return null;
+      throw error;
+    }
+    io.signal?.throwIfAborted(); // aborted after the last part started
+    this.hits++;
+    return out;
+  }
+
   #readInto(offset: number, target: Uint8Array): void {
     const src = this.#src;
     if (src.readIntoSync) src.readIntoSync(offset, target);
@@ -647,4 +782,33 @@ export class DirectReader {
     if (this.#scratch.length < n) this.#scratch = new Uint8Array(Math.max(n, this.#scratch.length * 2));
     return this.#scratch.subarray(0, n);
   }
+}
+
+/**
+ * Run `task(0) … task(count - 1)` with at most {@link ASYNC_IN_FLIGHT} running at once, in index
+ * order (each on a lane `0 … ASYNC_IN_FLIGHT - 1`, which runs one task at a time); after a failure (or an abort) no new task starts, and the first error is thrown once every
+ * running task has settled.
+ */
+async function inFlight(count: number, signal: AbortSignal | undefined, task: (i: number, lane: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  let first: unknown;
+  const lane = async (_: unknown, n: number): Promise<void> => {
+    while (!failed && next < count) {
+      if (signal?.aborted) {
+        failed = true;
+        first = signal.reason;
+        return;
+      }
+      const i = next++;
+      try {
+        await task(i, n);
+      } catch (error) {
+        if (!failed) first = error;
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ASYNC_IN_FLIGHT, count) }, lane));
+  if (failed) throw first;
 }

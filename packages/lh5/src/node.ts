@@ -3,7 +3,7 @@
  * (`openLh5`, `readLh5`, `listLh5`, `openLh5Links`, `listGroupMembers` take a path as well as the
  * sources of the main entry; h5wasm's NODERAWFS build reads paths in place) and the writer.
  */
-import { inflateSync } from "node:zlib";
+import { inflate as inflateOnPool, inflateSync } from "node:zlib";
 import { openFileSourceSync, loadH5RuntimeNode } from "@daqkit/io/node";
 import { type Lh5Links, type Lh5LinksSource, type OpenLh5LinksOptions, Lh5Links as Links, linksOpenError } from "./fast-links.js";
 import {
@@ -28,7 +28,15 @@ export type { Lh5WriterOptions, WriteMode, WriteOptions } from "./writer.js";
 const inflate = (input: Uint8Array, expectedSize: number): Uint8Array =>
   inflateSync(input, { chunkSize: Math.max(1024, expectedSize + 64), maxOutputLength: Math.max(1, expectedSize) });
 
-const NODE: Lh5OpenPlatform = { loadRuntime: loadH5RuntimeNode, openFileSync: openFileSourceSync, enterRead, inflate };
+/** The same on libuv's thread pool (`readObjectAsync` of a host path inflates several chunks at once). */
+const inflateAsync = (input: Uint8Array, expectedSize: number): Promise<Uint8Array> =>
+  new Promise((resolve, reject) =>
+    inflateOnPool(input, { chunkSize: Math.max(1024, expectedSize + 64), maxOutputLength: Math.max(1, expectedSize) }, (error, out) =>
+      error ? reject(error) : resolve(out),
+    ),
+  );
+
+const NODE: Lh5OpenPlatform = { loadRuntime: loadH5RuntimeNode, openFileSync: openFileSourceSync, enterRead, inflate, inflateAsync };
 
 /**
  * Open an LH5 (HDF5) file for reading: a host path (read in place by h5wasm's NODERAWFS build, no

@@ -15,7 +15,7 @@ import { type Datatype, type ElementType, parseDatatype } from "./datatype.js";
 import { type H5RawModule, dtypeName, elementCtor, readDatasetRanges, readRowsInto, toFloat64 } from "./dataset-read.js";
 import { decodeEncodedArray } from "./codecs.js";
 import { Lh5Error, hdf5Reason } from "./errors.js";
-import { type DirectSource, DirectReader, type Inflate } from "./direct-read.js";
+import { type DirectSource, DirectReader, type Inflate, type InflateAsync } from "./direct-read.js";
 import { Lh5Links, type SyncByteSource, checkLh5Structure } from "./fast-links.js";
 import { BUILTIN_FILTERS, FILTER_NAMES } from "./filters.js";
 import { type Ranges, type RowSelection, normalizeRows, rangesLength } from "./selection.js";
@@ -28,6 +28,7 @@ import type {
   HistogramAxis,
   Lgdo,
   LgdoArray,
+  NumericArray,
   Scalar,
   Struct,
   Table,
@@ -618,8 +619,29 @@ export class Lh5File {
     }
     const plan = this.#guard(p, () => this.#windowPlan(p, options));
     if (plan === null) return this.readObject(objPath, options);
-    const { ds, shape, start, stop, out } = plan;
+    const { ds, shape, start, stop, ctor } = plan;
     const rowWidth = shape.slice(1).reduce((a, v) => a * v, 1);
+    const outShape = shape.length === 0 ? [1] : [...shape];
+    outShape[0] = stop - start;
+    const lgdo = (data: NumericArray) =>
+      ({ type: plan.type, datatype: plan.datatype, attrs: plan.attrs, element: plan.element, data, shape: outShape }) as Lgdo;
+    const raw = this.#raw;
+    if (plan.layout && raw?.readInto && this.#direct) {
+      // A host path: the file's bytes straight into the output, large runs in parts read at once
+      // (several threads take the output's page faults), deflated chunks inflated on the pool.
+      const io = {
+        readInto: raw.readInto,
+        ...(raw.inflateAsync ? { inflate: raw.inflateAsync } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        partBytes: windowBytes,
+      };
+      options.signal?.throwIfAborted();
+      const data = await this.#direct.readAsync(plan.layout, { starts: Float64Array.of(start), stops: Float64Array.of(stop) }, ctor, io);
+      if (this.#closed) throw new TypeError("lh5: the file is closed"); // closed during the read
+      if (data !== null) return lgdo(data);
+      this.#checkFilters(ds, p); // h5wasm reads it below
+    }
+    const out = new ctor((stop - start) * rowWidth);
     const windowRows = Math.max(1, Math.floor(windowBytes / Math.max(1, rowWidth * out.BYTES_PER_ELEMENT)));
     let dst = 0;
     for (let a = start; a < stop; a += windowRows) {
@@ -629,9 +651,7 @@ export class Lh5File {
       dst += (b - a) * rowWidth;
       if (b < stop) await nextTurn();
     }
-    const outShape = shape.length === 0 ? [1] : [...shape];
-    outShape[0] = stop - start;
-    return { type: plan.type, datatype: plan.datatype, attrs: plan.attrs, element: plan.element, data: out, shape: outShape } as Lgdo;
+    return lgdo(out);
   }
 
   /** What {@link Lh5File.readObjectAsync} reads in windows (a numeric array, one row range), or null. */
@@ -642,7 +662,7 @@ export class Lh5File {
     if (dt.type !== "Array" && dt.type !== "FixedSizeArray" && dt.type !== "ArrayOfEqualSizedArrays") return null;
     if (dt.element.kind === "bool") return null;
     const ds = this.#dataset(p);
-    const meta = ds.metadata;
+    const meta = this.#meta(ds, p); // from the object header when the direct reader takes it
     const shape = meta.shape ?? [];
     if (shape.length === 0 || (meta.type !== 0 && meta.type !== 1)) return null;
     const ctor = elementCtor(meta, this.#where(p));
@@ -651,8 +671,9 @@ export class Lh5File {
     if (ranges.starts.length > 1) return null;
     const start = ranges.starts.length === 0 ? 0 : (ranges.starts[0] as number);
     const stop = ranges.starts.length === 0 ? 0 : (ranges.stops[0] as number);
-    this.#checkFilters(ds, p);
-    const rowWidth = shape.slice(1).reduce((a, v) => a * v, 1);
+    // The direct reader only takes deflate/shuffle pipelines (built in): h5wasm's check is for the rest.
+    const layout = this.#raw?.readInto ? (this.#directReader()?.layout(ds.path, meta) ?? null) : null;
+    if (!layout) this.#checkFilters(ds, p);
     return {
       type: dt.type,
       datatype: text,
@@ -662,7 +683,8 @@ export class Lh5File {
       shape,
       start,
       stop,
-      out: new ctor((stop - start) * rowWidth),
+      ctor,
+      layout,
     };
   }
 
@@ -1198,6 +1220,8 @@ export interface Lh5OpenPlatform {
   readonly enterRead?: (path: string, timeoutMs?: number) => Promise<{ release(): void } | undefined>;
   /** A synchronous zlib inflater for the direct reader (Node's); without it deflated chunks go through h5wasm. */
   readonly inflate?: Inflate;
+  /** The same off the main thread (Node's `zlib.inflate`), for `readObjectAsync` of host paths. */
+  readonly inflateAsync?: InflateAsync;
 }
 
 /** h5wasm's entity classes (constructed directly for objects whose kind the fast lister knows). @internal */
@@ -1214,6 +1238,12 @@ export interface EntityClasses {
 export interface RawAccess {
   readonly source: DirectSource;
   readonly inflate?: Inflate;
+  /**
+   * Reads that may run several at once off the main thread (a host path: `fs.read` on libuv's
+   * pool) and the matching inflater: `readObjectAsync` reads large numeric arrays through them.
+   */
+  readonly readInto?: (offset: number, target: Uint8Array) => Promise<void>;
+  readonly inflateAsync?: InflateAsync;
   close?(): void;
 }
 
@@ -1309,7 +1339,13 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       throw openError(error, name);
     }
     // The descriptor stays open for the direct reader (the file is not modified while marked as read).
-    const raw: RawAccess = { source: file, close: () => file.closeSync(), ...(platform.inflate ? { inflate: platform.inflate } : {}) };
+    const raw: RawAccess = {
+      source: file,
+      close: () => file.closeSync(),
+      ...(platform.inflate ? { inflate: platform.inflate } : {}),
+      ...(file.readInto ? { readInto: file.readInto } : {}),
+      ...(platform.inflateAsync ? { inflateAsync: platform.inflateAsync } : {}),
+    };
     return fileOf(rt, name, opened, options, mark && (() => mark.release()), raw);
   } else {
     let bytes: Uint8Array | undefined;
