@@ -6,9 +6,9 @@ import shared from "../../tsup.shared.js";
  * one-byte string when every character is Latin-1 and as a two-byte string otherwise: one `→` in a doc comment that
  * esbuild keeps doubled the ≈ 460 KB shared chunk (issue 17: ≈ 1 MiB of the resident memory of every process that
  * imports docmodel). esbuild already escapes non-ASCII characters in strings, templates, regular expressions and
- * identifiers (`charset: "ascii"`); what is left is in comments, and is written as `\uXXXX` text there (the same
- * escape would also mean the same character anywhere else, so the rewrite cannot change what the code does).
- * Comments esbuild keeps stand on lines of their own, so the source map's columns stay right for the code.
+ * identifiers (`charset: "ascii"`); what could be left is in comments esbuild keeps (legal comments: the build below
+ * drops all others), written as `\uXXXX` text there (the same escape would also mean the same character anywhere
+ * else, so the rewrite cannot change what the code does).
  */
 const asciiOutput = {
   name: "ascii-output",
