@@ -219,8 +219,19 @@ export function readCoalescedColumns(
   for (const p of pages) total += pageRows(p);
   const time = new Float64Array(total);
   const columns = keys.map(() => new Float64Array(total));
+  const ts = sub === "timestamps";
+  const m = keys.length;
+  let at = 0;
+  // The slot of each wanted key in the current page's layout.
+  let index: number[] = [];
+  // One visitor for every page (a new closure per page would make each page's first row a new call target for the
+  // optimized row loop, which then deoptimizes and is compiled again).
+  const visit = (d: MsgpackDecoder, layout: PageLayout): void => {
+    time[at] = layout.time;
+    for (let j = 0; j < m; j++) (columns[j] as Float64Array)[at] = layout.value(d, index[j] as number, ts);
+    at++;
+  };
   withSources((pass) => {
-    let at = 0;
     for (const page of pages) {
       const span = LAZY.get(page);
       if (span === undefined) {
@@ -235,20 +246,9 @@ export function readCoalescedColumns(
         at += n;
         continue;
       }
-      const names = sub === "data" ? span.layout.dataKeys : span.layout.tsKeys;
-      const index = keys.map((k) => names.indexOf(k));
-      const ts = sub === "timestamps";
-      const m = keys.length;
-      eachRow(
-        span,
-        pass,
-        (d, layout) => {
-          time[at] = layout.time;
-          for (let j = 0; j < m; j++) (columns[j] as Float64Array)[at] = layout.value(d, index[j] as number, ts);
-          at++;
-        },
-        false,
-      );
+      const names = ts ? span.layout.tsKeys : span.layout.dataKeys;
+      index = keys.map((k) => names.indexOf(k));
+      eachRow(span, pass, visit, false);
     }
   });
   return { time, columns };

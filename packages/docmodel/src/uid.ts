@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import { DocModelError } from "./errors.js";
@@ -12,12 +12,20 @@ export { IDENTITY_EDGE_BYTES };
  */
 
 /**
+ * A SHA-256 hash. `node:crypto` is loaded on first use, not when `@daqkit/docmodel/node` is imported: it costs about
+ * 1–2 MiB of resident memory (its internal modules and WebCrypto), and only the path uids need it (issue 17).
+ */
+function sha256(): Hash {
+  return process.getBuiltinModule("node:crypto").createHash("sha256");
+}
+
+/**
  * URL-safe base64 SHA-256 (44 characters, `=` padded, like the seed) of `parts`, each preceded by its UTF-8 byte
  * length, so `["ab", "c"]` and `["a", "bc"]` differ. A digest whose text would start with `-` (1 in 64; a command
  * line would take it for an option) starts with `_` instead.
  */
 export function deterministicUid(parts: readonly string[]): string {
-  return uidFromDigest(createHash("sha256").update(lengthPrefixed(parts)).digest());
+  return uidFromDigest(sha256().update(lengthPrefixed(parts)).digest());
 }
 
 function readAt(fd: number, length: number, position: number): Buffer {
@@ -47,7 +55,7 @@ export function fileIdentity(path: string, root: string): string[] {
   }
   try {
     const size = fstatSync(fd).size;
-    const h = createHash("sha256");
+    const h = sha256();
     if (size <= 2 * IDENTITY_EDGE_BYTES) h.update(readAt(fd, size, 0));
     else {
       h.update(readAt(fd, IDENTITY_EDGE_BYTES, 0));

@@ -5,6 +5,7 @@ import {
   composeRun,
   mergeEventPages,
   ndarray,
+  newUid,
   packEventPage,
   rechunkDatumPages,
   rechunkEventPages,
@@ -126,6 +127,21 @@ describe("compose", () => {
     expect(codeOf(() => validateDocument("stop", { uid: "a", time: 1, run_start: "r" }))).toBe("DOCS_SCHEMA_INVALID");
     expect(codeOf(() => validateDocument("datum", { datum_id: "a", resource: "r", datum_kwargs: {} }))).toBeUndefined();
     expect(codeOf(() => validateDocument("nonsense", {}))).toBe("DOCS_BAD_ARGUMENT");
+  });
+});
+
+describe("newUid", () => {
+  it("makes distinct UUID4 strings (version 4, RFC 4122 variant, lowercase), across refills of its random pool", () => {
+    const seen = new Set<string>();
+    const nibbles = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const u = newUid();
+      expect(u).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      seen.add(u);
+      for (const c of u.replaceAll("-", "")) nibbles.add(c);
+    }
+    expect(seen.size).toBe(5000);
+    expect(nibbles.size).toBe(16);
   });
 });
 
