@@ -150,6 +150,73 @@ function childrenCpu() {
   return sum / 100; // USER_HZ
 }
 
+/**
+ * CPU ticks of every thread of this process and its descendants, from /proc (Linux; null elsewhere):
+ * key `pid/tid` → { process kind, thread name, ticks }. The kind is "node" for this process (the
+ * `daqkit view` server and Playwright's client share it) and Chromium's `--type` otherwise ("browser"
+ * without one, "network" for the network service's utility process, "renderer", "gpu-process", …).
+ */
+function threadTicks() {
+  if (!existsSync("/proc/self/stat")) return null;
+  const parent = new Map();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = new Map();
+  for (const pid of parent.keys()) {
+    let mine = pid === process.pid;
+    for (let p = parent.get(pid); !mine && p !== undefined && p > 1; p = parent.get(p)) mine = p === process.pid;
+    if (!mine) continue;
+    let kind = "node";
+    try {
+      if (pid !== process.pid) {
+        // (Chromium rewrites its children's argv into one string with spaces)
+        const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]/);
+        const type = args.find((a) => a.startsWith("--type="))?.slice(7);
+        const sub = args.find((a) => a.startsWith("--utility-sub-type="))?.slice(19) ?? "";
+        kind = type === undefined ? "browser" : type === "utility" ? (sub.includes("NetworkService") ? "network" : `utility ${sub}`) : type;
+      }
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const name = stat
+          .slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
+          .replace(/[\d/]+$/, "")
+          .trim();
+        const thread = tid === String(pid) ? `${name} (main)` : name;
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out.set(`${pid}/${tid}`, { kind, thread, ticks: Number(f[11]) + Number(f[12]) });
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The CPU seconds between two {@link threadTicks} snapshots, per process kind and per kind + thread
+ * name (threads that ended in between are not counted; threads that started count from zero).
+ */
+function cpuSplit(before, after) {
+  if (!before || !after) return null;
+  const byKind = new Map();
+  const byThread = new Map();
+  for (const [key, t] of after) {
+    const d = (t.ticks - (before.get(key)?.ticks ?? 0)) / 100; // USER_HZ
+    if (d <= 0) continue;
+    byKind.set(t.kind, (byKind.get(t.kind) ?? 0) + d);
+    const k = `${t.kind}: ${t.thread}`;
+    byThread.set(k, (byThread.get(k) ?? 0) + d);
+  }
+  return { byKind, byThread };
+}
+
 // ---- Node: decode + bin the gen2 file ----
 async function nodeBin() {
   const t0 = performance.now();
@@ -225,6 +292,7 @@ async function pageImage(server) {
     const t0 = performance.now();
     const c0 = ownCpu();
     const b0 = childrenCpu();
+    const s0 = threadTicks();
     await page.goto(server.url);
     // "while it works": from the moment the panel's first worker job shows its progress bar. The
     // waits poll on a timer or not at all: polling on animation frames (Playwright's default) makes
@@ -245,9 +313,16 @@ async function pageImage(server) {
     );
     // this process (the server, and playwright's side) + Chromium's processes
     const b1 = childrenCpu();
+    const split = cpuSplit(s0, threadTicks());
     const cpu = b0 === null || b1 === null ? null : ownCpu() - c0 + (b1 - b0);
-    const shown = await page.evaluate(() => ({ origin: performance.timeOrigin, at: window.__shown["gen2-image"] }));
-    const seconds = (shown.origin + shown.at - (performance.timeOrigin + t0)) / 1000;
+    const shown = await page.evaluate(() => ({
+      origin: performance.timeOrigin,
+      at: window.__shown["gen2-image"],
+      drawn: window.__firstDraw["gen2-image"],
+    }));
+    /** A time of the page's clock as seconds since navigating. */
+    const sinceNav = (at) => (shown.origin + at - (performance.timeOrigin + t0)) / 1000;
+    const seconds = sinceNav(shown.at);
     // the page's clock and this one are the same wall clock: the image cannot be seen before navigating or after now
     const seenBy = (performance.now() - t0) / 1000;
     if (!(seconds > 0 && seconds <= seenBy + 0.05)) {
@@ -263,6 +338,9 @@ async function pageImage(server) {
     return {
       seconds,
       cpu,
+      split,
+      // when the job's progress showed (polled every 50 ms) and the image's first draw call
+      timeline: { working: sinceNav(working), drawn: sinceNav(shown.drawn) },
       longest: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration >= working && t.start < shown.at)),
       loading: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration < working)),
       after: tasks === null ? null : max(tasks.filter((t) => t.start >= shown.at)),
@@ -282,10 +360,19 @@ if (ONLY !== "lh5") {
   const after = [];
   const nodeCpu = [];
   const pageCpu = [];
+  const splits = [];
+  const aftermath = [];
   try {
     for (let r = 0; r < REPS; r++) {
       globalThis.gc?.();
       const n = await nodeBin();
+      // the Node API's garbage collected and its buffers freed now, outside both clocks: else V8's
+      // background threads free them while the page's clock runs and that CPU is counted as the
+      // page's (the server shares this process). Reported apart, as "after the Node API".
+      const a0 = ownCpu();
+      globalThis.gc?.();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      aftermath.push(ownCpu() - a0);
       node.push(n.seconds);
       nodeCpu.push(n.cpu);
       const p = await pageImage(gen2Server);
@@ -294,8 +381,9 @@ if (ONLY !== "lh5") {
       if (p.longest !== null) longest.push(p.longest);
       if (p.loading !== null) loading.push(p.loading);
       if (p.after !== null) after.push(p.after);
+      if (p.split) splits.push(p.split);
       console.log(
-        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`}; setting up the other plots after the image ${p.after === null ? "unknown" : `${p.after.toFixed(0)} ms`})`,
+        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; working by ${p.timeline.working.toFixed(2)} s, first draw call at ${p.timeline.drawn.toFixed(2)} s; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`}; setting up the other plots after the image ${p.after === null ? "unknown" : `${p.after.toFixed(0)} ms`})`,
       );
     }
   } finally {
@@ -312,12 +400,36 @@ if (ONLY !== "lh5") {
     );
     bench("view.gen2-image-cpu-vs-node", "ratio", Number(median(cpuRatios).toFixed(3)), "lower");
   }
+  console.log(`  (this process after the Node API, outside both clocks: GC and freeing its buffers, ${range(aftermath)} s of CPU)`);
+  if (splits.length) printSplit(splits);
   bench("view.gen2-image-vs-node", "ratio", Number(median(ratios).toFixed(3)), "lower");
   bench("view.gen2-image-page", "s", Number(median(page).toFixed(3)), "lower");
   bench("view.gen2-node-decode-bin", "s", Number(median(node).toFixed(3)), "lower");
   if (longest.length) bench("view.gen2-longest-task", "ms", Math.max(...longest), "lower");
   if (loading.length) bench("view.app-load-longest-task", "ms", Math.max(...loading), "lower");
   if (after.length) bench("view.gen2-other-plots-longest-task", "ms", Math.max(...after), "lower");
+}
+
+/**
+ * The page's CPU per process (step 1 of issue 16's work: where the page's CPU goes), over the reps:
+ * ranges per process kind, then the threads that used ≥ 0.05 s (median) — the renderer's main thread
+ * (CrRendererMain), its workers (DedicatedWorker), the GPU process's threads, the network service, and
+ * this process (the server; Playwright's client shares its main thread).
+ */
+function printSplit(splits) {
+  const kinds = [...new Set(splits.flatMap((s) => [...s.byKind.keys()]))];
+  const of = (map, k) => splits.map((s) => s[map].get(k) ?? 0);
+  kinds.sort((a, b) => median(of("byKind", b)) - median(of("byKind", a)));
+  console.log(
+    `gen2 page CPU by process (s, range over ${splits.length} reps): ${kinds.map((k) => `${k} ${range(of("byKind", k))}`).join(", ")}`,
+  );
+  const threads = [...new Set(splits.flatMap((s) => [...s.byThread.keys()]))].filter((k) => median(of("byThread", k)) >= 0.05);
+  threads.sort((a, b) => median(of("byThread", b)) - median(of("byThread", a)));
+  console.log(`  by thread (median ≥ 0.05 s): ${threads.map((k) => `${k} ${range(of("byThread", k))}`).join("; ")}`);
+  for (const k of kinds) {
+    const slug = k.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+    bench(`view.gen2-image-cpu-${slug}`, "s", Number(median(of("byKind", k)).toFixed(3)), "lower");
+  }
 }
 
 // ---- LH5: one column's histogram reads only that column ----
