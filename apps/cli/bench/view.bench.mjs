@@ -289,10 +289,12 @@ async function pageImage(server) {
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   try {
-    const t0 = performance.now();
-    const c0 = ownCpu();
+    // the /proc snapshots before the clocks start and after they stop (reading /proc takes this process
+    // tens of ms: neither the page's time nor its CPU includes it)
     const b0 = childrenCpu();
     const s0 = threadTicks();
+    const c0 = ownCpu();
+    const t0 = performance.now();
     await page.goto(server.url);
     // "while it works": from the moment the panel's first worker job shows its progress bar. The
     // waits poll on a timer or not at all: polling on animation frames (Playwright's default) makes
@@ -312,9 +314,10 @@ async function pageImage(server) {
       ]),
     );
     // this process (the server, and playwright's side) + Chromium's processes
+    const c1 = ownCpu();
     const b1 = childrenCpu();
     const split = cpuSplit(s0, threadTicks());
-    const cpu = b0 === null || b1 === null ? null : ownCpu() - c0 + (b1 - b0);
+    const cpu = b0 === null || b1 === null ? null : c1 - c0 + (b1 - b0);
     const shown = await page.evaluate(() => ({
       origin: performance.timeOrigin,
       at: window.__shown["gen2-image"],
