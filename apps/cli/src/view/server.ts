@@ -354,6 +354,7 @@ async function pipeRange(
         res.destroy();
         return;
       }
+      if (closed) return;
       if (got === 0) {
         // the file shrank since its size was sent: end the answer short (the client sees it)
         res.destroy();
