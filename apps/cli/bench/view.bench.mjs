@@ -14,7 +14,8 @@
 //
 // Run with `pnpm bench view` (after a build). Sizes: VIEW_BENCH_PHOTONS (default 25 000 000),
 // VIEW_BENCH_LH5_ROWS (default 12 500 000 rows × 5 columns × 8 bytes = 500 MB), VIEW_BENCH_REPS (3);
-// VIEW_BENCH_VIEWER_DIR serves another build of the viewer (a copy of an apps/viewer/dist).
+// VIEW_BENCH_VIEWER_DIR serves another build of the viewer (a copy of an apps/viewer/dist);
+// VIEW_BENCH_FRESH_BROWSER=1 loads each gen2 page in a new browser (the first WebGL context's cost each time).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -32,6 +33,7 @@ const PHOTONS = Number(process.env.VIEW_BENCH_PHOTONS ?? 25_000_000);
 const LH5_ROWS = Number(process.env.VIEW_BENCH_LH5_ROWS ?? 12_500_000);
 const REPS = Number(process.env.VIEW_BENCH_REPS ?? 3);
 const ONLY = process.env.VIEW_BENCH_ONLY ?? ""; // "gen2" or "lh5": only that part
+const FRESH_BROWSER = process.env.VIEW_BENCH_FRESH_BROWSER === "1"; // gen2: a new browser per page load
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PYTHON = "/usr/bin/python3";
 // another build of the viewer to serve (A/B runs against the same server and data), default this CLI's
@@ -227,10 +229,12 @@ async function nodeBin() {
 }
 
 // ---- the page ----
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
-});
+const launch = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
+  });
+const browser = await launch();
 
 /** The gen2 panel's plots other than the count image. */
 const OTHER_PLOTS = ["gen2-light-curve", "gen2-phase-histogram", "gen2-baseline-histogram"];
@@ -243,8 +247,8 @@ const OTHER_PLOTS = ["gen2-light-curve", "gen2-phase-histogram", "gen2-baseline-
  * drawing has been produced; these callbacks are queued at the draw, before anything the page
  * queues after it).
  */
-async function newPage() {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+async function newPage(inBrowser = browser) {
+  const page = await inBrowser.newPage({ viewport: { width: 1400, height: 1000 } });
   await page.addInitScript(() => {
     window.__firstDraw = {};
     window.__shown = {};
@@ -271,6 +275,18 @@ async function newPage() {
         };
       }
     }
+    // how long each plot's WebGL getContext blocked the main thread (wall ms): the first context of a page
+    // waits for the renderer's and the GPU process's set-up
+    window.__contextMs = {};
+    const getContext = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+      if (!String(type).startsWith("webgl")) return getContext.call(this, type, ...rest);
+      const t = performance.now();
+      const context = getContext.call(this, type, ...rest);
+      const id = this.closest?.("[data-testid]")?.getAttribute("data-testid");
+      if (id && window.__contextMs[id] === undefined) window.__contextMs[id] = performance.now() - t;
+      return context;
+    };
     window.__longtasks = [];
     try {
       new PerformanceObserver((list) => {
@@ -285,7 +301,10 @@ async function newPage() {
 }
 
 async function pageImage(server) {
-  const page = await newPage();
+  // VIEW_BENCH_FRESH_BROWSER=1: each page in a browser of its own, as when `daqkit view` opens one — its
+  // first WebGL context pays the GPU process's set-up (otherwise only the first repetition does)
+  const own = FRESH_BROWSER ? await launch() : null;
+  const page = await newPage(own ?? browser);
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   try {
@@ -322,6 +341,7 @@ async function pageImage(server) {
       origin: performance.timeOrigin,
       at: window.__shown["gen2-image"],
       drawn: window.__firstDraw["gen2-image"],
+      contextMs: window.__contextMs["gen2-image"],
     }));
     /** A time of the page's clock as seconds since navigating. */
     const sinceNav = (at) => (shown.origin + at - (performance.timeOrigin + t0)) / 1000;
@@ -343,13 +363,14 @@ async function pageImage(server) {
       cpu,
       split,
       // when the job's progress showed (polled every 50 ms) and the image's first draw call
-      timeline: { working: sinceNav(working), drawn: sinceNav(shown.drawn) },
+      timeline: { working: sinceNav(working), drawn: sinceNav(shown.drawn), contextMs: shown.contextMs ?? null },
       longest: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration >= working && t.start < shown.at)),
       loading: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration < working)),
       after: tasks === null ? null : max(tasks.filter((t) => t.start >= shown.at)),
     };
   } finally {
     await page.close();
+    await own?.close();
   }
 }
 
@@ -365,6 +386,7 @@ if (ONLY !== "lh5") {
   const pageCpu = [];
   const splits = [];
   const aftermath = [];
+  const contextMs = [];
   try {
     for (let r = 0; r < REPS; r++) {
       globalThis.gc?.();
@@ -385,8 +407,9 @@ if (ONLY !== "lh5") {
       if (p.loading !== null) loading.push(p.loading);
       if (p.after !== null) after.push(p.after);
       if (p.split) splits.push(p.split);
+      if (p.timeline.contextMs !== null) contextMs.push(p.timeline.contextMs);
       console.log(
-        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; working by ${p.timeline.working.toFixed(2)} s, first draw call at ${p.timeline.drawn.toFixed(2)} s; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`}; setting up the other plots after the image ${p.after === null ? "unknown" : `${p.after.toFixed(0)} ms`})`,
+        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; working by ${p.timeline.working.toFixed(2)} s, first draw call at ${p.timeline.drawn.toFixed(2)} s, its getContext ${p.timeline.contextMs === null ? "unseen" : `${p.timeline.contextMs.toFixed(0)} ms`}; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`}; setting up the other plots after the image ${p.after === null ? "unknown" : `${p.after.toFixed(0)} ms`})`,
       );
     }
   } finally {
@@ -409,6 +432,10 @@ if (ONLY !== "lh5") {
   bench("view.gen2-image-page", "s", Number(median(page).toFixed(3)), "lower");
   bench("view.gen2-node-decode-bin", "s", Number(median(node).toFixed(3)), "lower");
   if (longest.length) bench("view.gen2-longest-task", "ms", Math.max(...longest), "lower");
+  if (contextMs.length) {
+    console.log(`  the count image's WebGL getContext blocked the main thread ${range(contextMs)} ms`);
+    bench("view.gen2-image-get-context", "ms", Number(median(contextMs).toFixed(1)), "lower");
+  }
   if (loading.length) bench("view.app-load-longest-task", "ms", Math.max(...loading), "lower");
   if (after.length) bench("view.gen2-other-plots-longest-task", "ms", Math.max(...after), "lower");
 }
