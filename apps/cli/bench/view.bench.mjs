@@ -310,6 +310,7 @@ async function pageImage(server) {
   try {
     // the /proc snapshots before the clocks start and after they stop (reading /proc takes this process
     // tens of ms: neither the page's time nor its CPU includes it)
+    const requests0 = server.stats.dataRequests;
     const b0 = childrenCpu();
     const s0 = threadTicks();
     const c0 = ownCpu();
@@ -336,6 +337,8 @@ async function pageImage(server) {
     const c1 = ownCpu();
     const b1 = childrenCpu();
     const split = cpuSplit(s0, threadTicks());
+    // the data requests the page made until then (listing not counted): headers scanned, bodies streamed
+    const requests = server.stats.dataRequests - requests0;
     const cpu = b0 === null || b1 === null ? null : c1 - c0 + (b1 - b0);
     const shown = await page.evaluate(() => ({
       origin: performance.timeOrigin,
@@ -364,6 +367,7 @@ async function pageImage(server) {
       split,
       // when the job's progress showed (polled every 50 ms) and the image's first draw call
       timeline: { working: sinceNav(working), drawn: sinceNav(shown.drawn), contextMs: shown.contextMs ?? null },
+      requests,
       longest: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration >= working && t.start < shown.at)),
       loading: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration < working)),
       after: tasks === null ? null : max(tasks.filter((t) => t.start >= shown.at)),
@@ -409,7 +413,7 @@ if (ONLY !== "lh5") {
       if (p.split) splits.push(p.split);
       if (p.timeline.contextMs !== null) contextMs.push(p.timeline.contextMs);
       console.log(
-        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; working by ${p.timeline.working.toFixed(2)} s, first draw call at ${p.timeline.drawn.toFixed(2)} s, its getContext ${p.timeline.contextMs === null ? "unseen" : `${p.timeline.contextMs.toFixed(0)} ms`}; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`}; setting up the other plots after the image ${p.after === null ? "unknown" : `${p.after.toFixed(0)} ms`})`,
+        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; working by ${p.timeline.working.toFixed(2)} s, first draw call at ${p.timeline.drawn.toFixed(2)} s, its getContext ${p.timeline.contextMs === null ? "unseen" : `${p.timeline.contextMs.toFixed(0)} ms`}; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}; ${p.requests} data requests); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`}; setting up the other plots after the image ${p.after === null ? "unknown" : `${p.after.toFixed(0)} ms`})`,
       );
     }
   } finally {
