@@ -14,7 +14,8 @@
 //
 // Run with `pnpm bench view` (after a build). Sizes: VIEW_BENCH_PHOTONS (default 25 000 000),
 // VIEW_BENCH_LH5_ROWS (default 12 500 000 rows × 5 columns × 8 bytes = 500 MB), VIEW_BENCH_REPS (3);
-// VIEW_BENCH_VIEWER_DIR serves another build of the viewer (a copy of an apps/viewer/dist).
+// VIEW_BENCH_VIEWER_DIR serves another build of the viewer (a copy of an apps/viewer/dist);
+// VIEW_BENCH_FRESH_BROWSER=1 loads each gen2 page in a new browser (the first WebGL context's cost each time).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -32,6 +33,7 @@ const PHOTONS = Number(process.env.VIEW_BENCH_PHOTONS ?? 25_000_000);
 const LH5_ROWS = Number(process.env.VIEW_BENCH_LH5_ROWS ?? 12_500_000);
 const REPS = Number(process.env.VIEW_BENCH_REPS ?? 3);
 const ONLY = process.env.VIEW_BENCH_ONLY ?? ""; // "gen2" or "lh5": only that part
+const FRESH_BROWSER = process.env.VIEW_BENCH_FRESH_BROWSER === "1"; // gen2: a new browser per page load
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PYTHON = "/usr/bin/python3";
 // another build of the viewer to serve (A/B runs against the same server and data), default this CLI's
@@ -150,6 +152,73 @@ function childrenCpu() {
   return sum / 100; // USER_HZ
 }
 
+/**
+ * CPU ticks of every thread of this process and its descendants, from /proc (Linux; null elsewhere):
+ * key `pid/tid` → { process kind, thread name, ticks }. The kind is "node" for this process (the
+ * `daqkit view` server and Playwright's client share it) and Chromium's `--type` otherwise ("browser"
+ * without one, "network" for the network service's utility process, "renderer", "gpu-process", …).
+ */
+function threadTicks() {
+  if (!existsSync("/proc/self/stat")) return null;
+  const parent = new Map();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = new Map();
+  for (const pid of parent.keys()) {
+    let mine = pid === process.pid;
+    for (let p = parent.get(pid); !mine && p !== undefined && p > 1; p = parent.get(p)) mine = p === process.pid;
+    if (!mine) continue;
+    let kind = "node";
+    try {
+      if (pid !== process.pid) {
+        // (Chromium rewrites its children's argv into one string with spaces)
+        const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]/);
+        const type = args.find((a) => a.startsWith("--type="))?.slice(7);
+        const sub = args.find((a) => a.startsWith("--utility-sub-type="))?.slice(19) ?? "";
+        kind = type === undefined ? "browser" : type === "utility" ? (sub.includes("NetworkService") ? "network" : `utility ${sub}`) : type;
+      }
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const name = stat
+          .slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
+          .replace(/[\d/]+$/, "")
+          .trim();
+        const thread = tid === String(pid) ? `${name} (main)` : name;
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out.set(`${pid}/${tid}`, { kind, thread, ticks: Number(f[11]) + Number(f[12]) });
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The CPU seconds between two {@link threadTicks} snapshots, per process kind and per kind + thread
+ * name (threads that ended in between are not counted; threads that started count from zero).
+ */
+function cpuSplit(before, after) {
+  if (!before || !after) return null;
+  const byKind = new Map();
+  const byThread = new Map();
+  for (const [key, t] of after) {
+    const d = (t.ticks - (before.get(key)?.ticks ?? 0)) / 100; // USER_HZ
+    if (d <= 0) continue;
+    byKind.set(t.kind, (byKind.get(t.kind) ?? 0) + d);
+    const k = `${t.kind}: ${t.thread}`;
+    byThread.set(k, (byThread.get(k) ?? 0) + d);
+  }
+  return { byKind, byThread };
+}
+
 // ---- Node: decode + bin the gen2 file ----
 async function nodeBin() {
   const t0 = performance.now();
@@ -160,10 +229,12 @@ async function nodeBin() {
 }
 
 // ---- the page ----
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
-});
+const launch = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
+  });
+const browser = await launch();
 
 /** The gen2 panel's plots other than the count image. */
 const OTHER_PLOTS = ["gen2-light-curve", "gen2-phase-histogram", "gen2-baseline-histogram"];
@@ -176,8 +247,8 @@ const OTHER_PLOTS = ["gen2-light-curve", "gen2-phase-histogram", "gen2-baseline-
  * drawing has been produced; these callbacks are queued at the draw, before anything the page
  * queues after it).
  */
-async function newPage() {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+async function newPage(inBrowser = browser) {
+  const page = await inBrowser.newPage({ viewport: { width: 1400, height: 1000 } });
   await page.addInitScript(() => {
     window.__firstDraw = {};
     window.__shown = {};
@@ -204,6 +275,27 @@ async function newPage() {
         };
       }
     }
+    // how long each plot's WebGL getContext blocked the main thread (wall ms): the first context of a page
+    // waits for the renderer's and the GPU process's set-up
+    window.__contextMs = {};
+    const getContext = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+      if (!String(type).startsWith("webgl")) return getContext.call(this, type, ...rest);
+      const t = performance.now();
+      const context = getContext.call(this, type, ...rest);
+      const id = this.closest?.("[data-testid]")?.getAttribute("data-testid");
+      if (id && window.__contextMs[id] === undefined) window.__contextMs[id] = performance.now() - t;
+      return context;
+    };
+    // when the whole night's result is first on the page (its photon count): the span from there to the
+    // image's first draw is the plots' set-up after the decode (a mutation observer: nothing polls)
+    window.__resultAt = undefined;
+    new MutationObserver((_, observer) => {
+      if (document.querySelector('[data-testid="gen2-photon-count"]')) {
+        window.__resultAt = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { subtree: true, childList: true });
     window.__longtasks = [];
     try {
       new PerformanceObserver((list) => {
@@ -218,13 +310,20 @@ async function newPage() {
 }
 
 async function pageImage(server) {
-  const page = await newPage();
+  // VIEW_BENCH_FRESH_BROWSER=1: each page in a browser of its own, as when `daqkit view` opens one — its
+  // first WebGL context pays the GPU process's set-up (otherwise only the first repetition does)
+  const own = FRESH_BROWSER ? await launch() : null;
+  const page = await newPage(own ?? browser);
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   try {
-    const t0 = performance.now();
-    const c0 = ownCpu();
+    // the /proc snapshots before the clocks start and after they stop (reading /proc takes this process
+    // tens of ms: neither the page's time nor its CPU includes it)
+    const requests0 = server.stats.dataRequests;
     const b0 = childrenCpu();
+    const s0 = threadTicks();
+    const c0 = ownCpu();
+    const t0 = performance.now();
     await page.goto(server.url);
     // "while it works": from the moment the panel's first worker job shows its progress bar. The
     // waits poll on a timer or not at all: polling on animation frames (Playwright's default) makes
@@ -244,10 +343,22 @@ async function pageImage(server) {
       ]),
     );
     // this process (the server, and playwright's side) + Chromium's processes
+    const c1 = ownCpu();
     const b1 = childrenCpu();
-    const cpu = b0 === null || b1 === null ? null : ownCpu() - c0 + (b1 - b0);
-    const shown = await page.evaluate(() => ({ origin: performance.timeOrigin, at: window.__shown["gen2-image"] }));
-    const seconds = (shown.origin + shown.at - (performance.timeOrigin + t0)) / 1000;
+    const split = cpuSplit(s0, threadTicks());
+    // the data requests the page made until then (listing not counted): headers scanned, bodies streamed
+    const requests = server.stats.dataRequests - requests0;
+    const cpu = b0 === null || b1 === null ? null : c1 - c0 + (b1 - b0);
+    const shown = await page.evaluate(() => ({
+      origin: performance.timeOrigin,
+      at: window.__shown["gen2-image"],
+      drawn: window.__firstDraw["gen2-image"],
+      contextMs: window.__contextMs["gen2-image"],
+      resultAt: window.__resultAt,
+    }));
+    /** A time of the page's clock as seconds since navigating. */
+    const sinceNav = (at) => (shown.origin + at - (performance.timeOrigin + t0)) / 1000;
+    const seconds = sinceNav(shown.at);
     // the page's clock and this one are the same wall clock: the image cannot be seen before navigating or after now
     const seenBy = (performance.now() - t0) / 1000;
     if (!(seconds > 0 && seconds <= seenBy + 0.05)) {
@@ -263,12 +374,22 @@ async function pageImage(server) {
     return {
       seconds,
       cpu,
+      split,
+      // when the job's progress showed (polled every 50 ms) and the image's first draw call
+      timeline: {
+        working: sinceNav(working),
+        result: shown.resultAt === undefined ? null : sinceNav(shown.resultAt),
+        drawn: sinceNav(shown.drawn),
+        contextMs: shown.contextMs ?? null,
+      },
+      requests,
       longest: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration >= working && t.start < shown.at)),
       loading: tasks === null ? null : max(tasks.filter((t) => t.start + t.duration < working)),
       after: tasks === null ? null : max(tasks.filter((t) => t.start >= shown.at)),
     };
   } finally {
     await page.close();
+    await own?.close();
   }
 }
 
@@ -282,10 +403,21 @@ if (ONLY !== "lh5") {
   const after = [];
   const nodeCpu = [];
   const pageCpu = [];
+  const splits = [];
+  const aftermath = [];
+  const contextMs = [];
+  const setUp = [];
   try {
     for (let r = 0; r < REPS; r++) {
       globalThis.gc?.();
       const n = await nodeBin();
+      // the Node API's garbage collected and its buffers freed now, outside both clocks: else V8's
+      // background threads free them while the page's clock runs and that CPU is counted as the
+      // page's (the server shares this process). Reported apart, as "after the Node API".
+      const a0 = ownCpu();
+      globalThis.gc?.();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      aftermath.push(ownCpu() - a0);
       node.push(n.seconds);
       nodeCpu.push(n.cpu);
       const p = await pageImage(gen2Server);
@@ -294,8 +426,11 @@ if (ONLY !== "lh5") {
       if (p.longest !== null) longest.push(p.longest);
       if (p.loading !== null) loading.push(p.loading);
       if (p.after !== null) after.push(p.after);
+      if (p.split) splits.push(p.split);
+      if (p.timeline.contextMs !== null) contextMs.push(p.timeline.contextMs);
+      if (p.timeline.result !== null) setUp.push((p.timeline.drawn - p.timeline.result) * 1000);
       console.log(
-        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`}; setting up the other plots after the image ${p.after === null ? "unknown" : `${p.after.toFixed(0)} ms`})`,
+        `  rep ${r + 1}: Node decode+bin ${n.seconds.toFixed(2)} s (CPU ${n.cpu.toFixed(2)} s); page count image ${p.seconds.toFixed(2)} s (${(p.seconds / n.seconds).toFixed(2)}× Node; working by ${p.timeline.working.toFixed(2)} s, result on the page at ${p.timeline.result === null ? "unseen" : `${p.timeline.result.toFixed(2)} s`}, first draw call at ${p.timeline.drawn.toFixed(2)} s, its getContext ${p.timeline.contextMs === null ? "unseen" : `${p.timeline.contextMs.toFixed(0)} ms`}; CPU of the server + Chromium ${p.cpu === null ? "unknown" : `${p.cpu.toFixed(2)} s`}; ${p.requests} data requests); longest main-thread task while working ${p.longest === null ? "unknown" : `${p.longest.toFixed(0)} ms`} (while loading the app ${p.loading === null ? "unknown" : `${p.loading.toFixed(0)} ms`}; setting up the other plots after the image ${p.after === null ? "unknown" : `${p.after.toFixed(0)} ms`})`,
       );
     }
   } finally {
@@ -312,12 +447,44 @@ if (ONLY !== "lh5") {
     );
     bench("view.gen2-image-cpu-vs-node", "ratio", Number(median(cpuRatios).toFixed(3)), "lower");
   }
+  console.log(`  (this process after the Node API, outside both clocks: GC and freeing its buffers, ${range(aftermath)} s of CPU)`);
+  if (splits.length) printSplit(splits);
   bench("view.gen2-image-vs-node", "ratio", Number(median(ratios).toFixed(3)), "lower");
   bench("view.gen2-image-page", "s", Number(median(page).toFixed(3)), "lower");
   bench("view.gen2-node-decode-bin", "s", Number(median(node).toFixed(3)), "lower");
   if (longest.length) bench("view.gen2-longest-task", "ms", Math.max(...longest), "lower");
+  if (contextMs.length) {
+    console.log(`  the count image's WebGL getContext blocked the main thread ${range(contextMs)} ms`);
+    bench("view.gen2-image-get-context", "ms", Number(median(contextMs).toFixed(1)), "lower");
+  }
+  if (setUp.length) {
+    console.log(`  from the result on the page to the image's first draw call: ${range(setUp)} ms`);
+    bench("view.gen2-result-to-first-draw", "ms", Number(median(setUp).toFixed(1)), "lower");
+  }
   if (loading.length) bench("view.app-load-longest-task", "ms", Math.max(...loading), "lower");
   if (after.length) bench("view.gen2-other-plots-longest-task", "ms", Math.max(...after), "lower");
+}
+
+/**
+ * The page's CPU per process (step 1 of issue 16's work: where the page's CPU goes), over the reps:
+ * ranges per process kind, then the threads that used ≥ 0.05 s (median) — the renderer's main thread
+ * (CrRendererMain), its workers (DedicatedWorker), the GPU process's threads, the network service, and
+ * this process (the server; Playwright's client shares its main thread).
+ */
+function printSplit(splits) {
+  const kinds = [...new Set(splits.flatMap((s) => [...s.byKind.keys()]))];
+  const of = (map, k) => splits.map((s) => s[map].get(k) ?? 0);
+  kinds.sort((a, b) => median(of("byKind", b)) - median(of("byKind", a)));
+  console.log(
+    `gen2 page CPU by process (s, range over ${splits.length} reps): ${kinds.map((k) => `${k} ${range(of("byKind", k))}`).join(", ")}`,
+  );
+  const threads = [...new Set(splits.flatMap((s) => [...s.byThread.keys()]))].filter((k) => median(of("byThread", k)) >= 0.05);
+  threads.sort((a, b) => median(of("byThread", b)) - median(of("byThread", a)));
+  console.log(`  by thread (median ≥ 0.05 s): ${threads.map((k) => `${k} ${range(of("byThread", k))}`).join("; ")}`);
+  for (const k of kinds) {
+    const slug = k.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+    bench(`view.gen2-image-cpu-${slug}`, "s", Number(median(of("byKind", k)).toFixed(3)), "lower");
+  }
 }
 
 // ---- LH5: one column's histogram reads only that column ----

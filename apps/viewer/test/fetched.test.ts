@@ -78,6 +78,22 @@ afterEach(() => {
 });
 
 describe("FileFetcher with serveFetches", () => {
+  test("start() runs the helper before the first file, which then uses it", async () => {
+    vi.stubGlobal("fetch", fakeFetch);
+    files.set("http://h/a.bin", pattern(600, 4));
+    const { log, spawn } = channels();
+    const fetcher = new FileFetcher({ spawn, blockBytes: 256 });
+    try {
+      fetcher.start();
+      fetcher.start();
+      expect(log.spawned).toBe(1);
+      expect(requests).toEqual([]);
+      expect(await collect(fetcher.file("http://h/a.bin", 600))).toEqual(pattern(600, 4));
+    } finally {
+      fetcher.close();
+    }
+    expect(log).toEqual({ spawned: 1, terminated: 1 });
+  });
   test("the files of a job through one helper, in blocks, each file one range request", async () => {
     vi.stubGlobal("fetch", fakeFetch);
     files.set("http://h/a.bin", pattern(1000, 1));

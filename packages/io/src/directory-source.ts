@@ -272,7 +272,7 @@ export function parseDirectoryListing(value: unknown, listingName: string): Dire
 }
 
 /** Options of {@link openHttpDirectory}. */
-export interface HttpDirectoryOptions extends HttpSourceOptions {
+export interface HttpDirectoryOptions extends Omit<HttpSourceOptions, "size"> {
   /** The listing's URL (default `<base>/.daqkit-listing.json`, see {@link LISTING_FILE_NAME}). */
   readonly listingUrl?: string | URL;
 }
@@ -281,7 +281,7 @@ export interface HttpDirectoryOptions extends HttpSourceOptions {
  * A directory source over HTTP: the server publishes a {@link DirectoryListing} (produced in Node by
  * `directoryListing` from `@daqkit/io/node`) and serves the files under `base` with `Range` support.
  * The listing is fetched once, now; files open as {@link openHttpSource} sources at `base` + the
- * entry path (each segment URL-encoded).
+ * entry path (each segment URL-encoded), with the listing's size (no size request per file).
  */
 export async function openHttpDirectory(base: string | URL, options: HttpDirectoryOptions = {}): Promise<DirectorySource> {
   const baseUrl = new URL(String(base).endsWith("/") ? String(base) : `${String(base)}/`);
@@ -309,14 +309,16 @@ export async function openHttpDirectory(base: string | URL, options: HttpDirecto
     throw new IoError("IO_BAD_LISTING", `io: ${listingUrl}: the listing is not JSON: ${String(cause)}`, { path: listingUrl, cause });
   }
   const listing = parseDirectoryListing(parsed, listingUrl);
-  const files = new Set(listing.entries.filter((e) => e.kind === "file").map((e) => e.path));
+  const sizes = new Map(listing.entries.filter((e) => e.kind === "file").map((e) => [e.path, e.size]));
   return {
     name,
     list: async (listOptions) => selectEntries(listing.entries, listOptions, name),
     async open(path) {
       const segments = entryPathSegments(path, name);
-      if (!files.has(path)) throw new IoError("IO_NOT_FOUND", `io: ${name}: no file ${JSON.stringify(path)} in the listing`, { path });
-      return openHttpSource(new URL(segments.map(encodeURIComponent).join("/"), baseUrl), options);
+      const size = sizes.get(path);
+      if (size === undefined) throw new IoError("IO_NOT_FOUND", `io: ${name}: no file ${JSON.stringify(path)} in the listing`, { path });
+      // the listing gives the size: no size probe per file (the first read checks Range support)
+      return openHttpSource(new URL(segments.map(encodeURIComponent).join("/"), baseUrl), { ...options, size });
     },
   };
 }

@@ -9,6 +9,13 @@ export interface HttpSourceOptions {
   readonly fetch?: typeof fetch;
   /** Aborts the opening request and every later read. */
   readonly signal?: AbortSignal;
+  /**
+   * The resource's size in bytes when the caller already knows it (e.g. from a directory listing):
+   * opening then sends no request, and the first read is what proves that the server honours
+   * `Range` (a `200` answer is refused with `IO_RANGE_UNSUPPORTED` and its body cancelled); a read
+   * whose `Content-Range` gives another total is `IO_FAILED` (the resource changed).
+   */
+  readonly size?: number;
 }
 
 /** `bytes START-END/TOTAL` → its numbers; `bytes * /TOTAL` → only `total`. */
@@ -61,38 +68,50 @@ export async function openHttpSource(url: string | URL, options: HttpSourceOptio
     return response;
   };
 
+  const size = options.size === undefined ? await probeSize() : checkedSize(options.size);
+
+  function checkedSize(known: number): number {
+    if (!Number.isSafeInteger(known) || known < 0) {
+      throw new IoError("IO_BAD_ARGUMENT", `io: ${name}: expected the known size to be an integer ≥ 0, found ${known}`, { path: name });
+    }
+    return known;
+  }
+
   // Size: a one-byte ranged GET (no HEAD: it would not prove that ranges are honoured).
-  const first = await request("bytes=0-0", 0, 1);
-  let size: number;
-  if (first.status === 206) {
-    const range = parseContentRange(first.headers.get("content-range"));
-    await discard(first);
-    if (range?.total === undefined) {
+  async function probeSize(): Promise<number> {
+    const first = await request("bytes=0-0", 0, 1);
+    let size: number;
+    if (first.status === 206) {
+      const range = parseContentRange(first.headers.get("content-range"));
+      await discard(first);
+      if (range?.total === undefined) {
+        throw new IoError(
+          "IO_RANGE_UNSUPPORTED",
+          `io: ${name}: expected a Content-Range with the total size in the 206 answer, found ${JSON.stringify(first.headers.get("content-range"))}`,
+          { path: name },
+        );
+      }
+      size = range.total;
+    } else if (first.status === 416) {
+      // An empty resource: nothing satisfies bytes=0-0; the size is in `Content-Range: bytes */0`.
+      const range = parseContentRange(first.headers.get("content-range"));
+      await discard(first);
+      if (range?.total !== 0) {
+        throw new IoError("IO_FAILED", `io: ${name}: HTTP 416 for bytes 0-0 without an empty size`, { path: name });
+      }
+      size = 0;
+    } else if (first.ok) {
+      await discard(first);
       throw new IoError(
         "IO_RANGE_UNSUPPORTED",
-        `io: ${name}: expected a Content-Range with the total size in the 206 answer, found ${JSON.stringify(first.headers.get("content-range"))}`,
+        `io: ${name}: the server ignores Range requests (expected HTTP 206 for bytes 0-0, got ${first.status}); refusing to download the whole resource`,
         { path: name },
       );
+    } else {
+      await discard(first);
+      throw new IoError("IO_FAILED", `io: ${name}: HTTP ${first.status} ${first.statusText}`, { path: name });
     }
-    size = range.total;
-  } else if (first.status === 416) {
-    // An empty resource: nothing satisfies bytes=0-0; the size is in `Content-Range: bytes */0`.
-    const range = parseContentRange(first.headers.get("content-range"));
-    await discard(first);
-    if (range?.total !== 0) {
-      throw new IoError("IO_FAILED", `io: ${name}: HTTP 416 for bytes 0-0 without an empty size`, { path: name });
-    }
-    size = 0;
-  } else if (first.ok) {
-    await discard(first);
-    throw new IoError(
-      "IO_RANGE_UNSUPPORTED",
-      `io: ${name}: the server ignores Range requests (expected HTTP 206 for bytes 0-0, got ${first.status}); refusing to download the whole resource`,
-      { path: name },
-    );
-  } else {
-    await discard(first);
-    throw new IoError("IO_FAILED", `io: ${name}: HTTP ${first.status} ${first.statusText}`, { path: name });
+    return size;
   }
 
   return {
@@ -117,6 +136,14 @@ export async function openHttpSource(url: string | URL, options: HttpSourceOptio
         throw new IoError(
           "IO_RANGE_UNSUPPORTED",
           `io: ${name}: expected Content-Range starting at ${offset}, found ${JSON.stringify(response.headers.get("content-range"))}`,
+          { path: name, offset, length, size },
+        );
+      }
+      if (got.total !== undefined && got.total !== size) {
+        await discard(response);
+        throw new IoError(
+          "IO_FAILED",
+          `io: ${name}: expected a resource of ${size} bytes, the server reports ${got.total} (the resource changed?)`,
           { path: name, offset, length, size },
         );
       }

@@ -123,6 +123,26 @@ describe("HTTP source", () => {
     await s.read(0, 0);
     expect(server.requests() - before).toBe(1);
   });
+  test("a known size: opening sends nothing, the first read checks Range support and the size", async () => {
+    const url = `${server.origin}/testdata/lh5/lgdo-histograms.lh5`;
+    const before = server.requests();
+    const s = await openHttpSource(url, { size: bytes.length });
+    expect(server.requests() - before).toBe(0);
+    expect(s.size).toBe(bytes.length);
+    expect(await s.read(100, 50)).toEqual(bytes.subarray(100, 150));
+    expect(server.requests() - before).toBe(1);
+    // a server that ignores Range: refused at the first read, not downloaded
+    const p = await openHttpSource(`${plain.origin}/testdata/lh5/lgdo-histograms.lh5`, { size: bytes.length });
+    await expect(p.read(0, 8)).rejects.toMatchObject({
+      code: "IO_RANGE_UNSUPPORTED",
+      path: `${plain.origin}/testdata/lh5/lgdo-histograms.lh5`,
+    });
+    // a size the server contradicts (the resource changed since the listing)
+    const wrong = await openHttpSource(url, { size: bytes.length + 10 });
+    await expect(wrong.read(0, 8)).rejects.toMatchObject({ code: "IO_FAILED", size: bytes.length + 10 });
+    await expect(openHttpSource(url, { size: -1 })).rejects.toMatchObject({ code: "IO_BAD_ARGUMENT", path: url });
+    await expect(openHttpSource(url, { size: 1.5 })).rejects.toMatchObject({ code: "IO_BAD_ARGUMENT" });
+  });
 });
 
 test("bytesSource.readIntoSync copies the range into caller memory; outside the bytes is IO_OUT_OF_RANGE", () => {

@@ -92,6 +92,15 @@ describe("listing", () => {
     ];
     for (const b of bad) expect(() => parseDirectoryListing(b, "l.json")).toThrow(expect.objectContaining({ code: "IO_BAD_LISTING" }));
   });
+  test("an HTTP directory opens a file with the listing's size: no request until the first read", async () => {
+    const s = await openHttpDirectory(`${server.origin}/d/`);
+    const before = server.requests();
+    const f = await s.open("sub/b.bin");
+    expect(f.size).toBe(2);
+    expect(server.requests() - before).toBe(0);
+    expect(new TextDecoder().decode(await f.read(0, 2))).toBe("BB");
+    expect(server.requests() - before).toBe(1);
+  });
   test("a missing Node directory is IO_NOT_FOUND", async () => {
     await expect(openDirectorySource(join(dir, "missing"))).rejects.toMatchObject({ code: "IO_NOT_FOUND" });
     await expect(openHttpDirectory(`${server.origin}/nothing/`)).rejects.toMatchObject({ code: "IO_NOT_FOUND" });

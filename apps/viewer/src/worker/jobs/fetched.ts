@@ -123,6 +123,15 @@ export class FileFetcher {
   }
 
   /**
+   * Start the helper now, before the first file is asked for (e.g. while a night is scanned), so that
+   * file's request does not wait for the helper's script to load. No-op where bodies are read in this
+   * thread or the helper already runs.
+   */
+  start(): void {
+    if (this.#canSpawn) this.#worker ??= this.#start();
+  }
+
+  /**
    * The `size` bytes of `url` in order (see `streamHttpFile`: one streamed range request, coded
    * `IoError`s), read by the helper into blocks transferred here and handed back when the caller asks
    * for the next one — so each yielded view is valid until then. Stopping early stops the helper (the

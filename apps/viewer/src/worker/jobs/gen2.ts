@@ -63,7 +63,17 @@ export function utc(us: number, year: number | null, nightStartUs: number): stri
   return gen2UsToDate(unwrapped, year).toISOString().replace(/Z$/, "").replace("T", " ");
 }
 
+/**
+ * A served night's fetch helper, started while the night is scanned (its script loads meanwhile) and
+ * taken by the next whole-night bin job in this worker (the panel's: it scans, then bins).
+ */
+let spareFetcher: FileFetcher | null = null;
+
 const scan: JobHandler = async (args: { ref: DirRef; path: string }): Promise<Gen2ScanResult> => {
+  if (args.ref.kind === "http" && spareFetcher === null) {
+    spareFetcher = new FileFetcher();
+    spareFetcher.start();
+  }
   const night = await openNight(args.ref, args.path);
   const year = yearOf(night.files);
   const first = night.files[0]!;
@@ -137,7 +147,8 @@ const bin: JobHandler = async (args: Gen2BinArgs, ctx: JobContext): Promise<Gen2
   let done = 0;
   const filePhotons: number[] = [];
   const warnings: { code: string; message: string }[] = [];
-  const fetcher = new FileFetcher();
+  const fetcher = args.ref.kind === "http" && spareFetcher ? spareFetcher : new FileFetcher();
+  if (fetcher === spareFetcher) spareFetcher = null;
   try {
     for (const f of files) {
       // A served file is streamed in one request, read by a helper worker while this one decodes
