@@ -544,6 +544,11 @@ export class DirectReader {
    */
   read(layout: DirectLayout, ranges: Ranges, ctor: { new (n: number): NumericArray; BYTES_PER_ELEMENT: number }): NumericArray | null {
     const rowBytes = layout.rowBytes;
+    const whole = this.#wholeChunk(layout, ranges, ctor);
+    if (whole) {
+      this.hits++;
+      return whole;
+    }
     let total = 0;
     const nr = ranges.starts.length;
     for (let k = 0; k < nr; k++) total += (ranges.stops[k] as number) - (ranges.starts[k] as number);
@@ -598,6 +603,43 @@ export class DirectReader {
     }
     this.hits++;
     return out;
+  }
+
+  /**
+   * One range of rows inside one deflated chunk (no other filter) that starts at the chunk's first
+   * row — a whole column of a table that fits one chunk, the common loader read: the inflater's
+   * output becomes the result's buffer when it is a buffer of its own of exactly the decoded size
+   * (so it can still be transferred), instead of being copied into a new array. Else undefined
+   * (the general path reads it); null when the chunk cannot be read directly.
+   */
+  #wholeChunk(
+    layout: DirectLayout,
+    ranges: Ranges,
+    ctor: { new (n: number): NumericArray; BYTES_PER_ELEMENT: number },
+  ): NumericArray | undefined {
+    if (ranges.starts.length !== 1 || layout.compact || layout.filters.length !== 1 || layout.filters[0] !== FILTER_DEFLATE) {
+      return undefined;
+    }
+    const s = ranges.starts[0] as number;
+    const e = ranges.stops[0] as number;
+    const R = layout.chunkRows;
+    const c = s / R;
+    if (e <= s || e - s !== R || !Number.isInteger(c) || (layout.masks[c] as number) !== 0) return undefined;
+    if ((layout.addresses[c] as number) < 0) return undefined;
+    let data: Uint8Array;
+    try {
+      data = this.#loadChunk(layout, c);
+    } catch (error) {
+      if (error instanceof Bail || (error as { code?: unknown }).code !== undefined) return undefined;
+      throw error;
+    }
+    const bytes = R * layout.rowBytes;
+    const own = data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    if (!own || data.buffer === this.#scratch.buffer || data.buffer === this.#shuffled.buffer || data.byteLength !== bytes) {
+      return undefined;
+    }
+    const View = ctor as unknown as new (b: ArrayBuffer, offset: number, length: number) => NumericArray;
+    return new View(data.buffer, 0, bytes / ctor.BYTES_PER_ELEMENT);
   }
 
   #readInto(offset: number, target: Uint8Array): void {

@@ -24,9 +24,13 @@ export * from "./index.js";
 export { Lh5Writer, openLh5Writer, writeLh5 } from "./writer.js";
 export type { Lh5WriterOptions, WriteMode, WriteOptions } from "./writer.js";
 
-/** Node's zlib for deflated chunks read directly (one output buffer of the chunk's size, plus slack for the end check). */
+/**
+ * Node's zlib for deflated chunks read directly: one output buffer of exactly the chunk's size (zlib
+ * checks the stream's end with a second, untouched one), so that a whole-chunk read can keep it as
+ * its result without a copy (see direct-read.ts); a longer stream fails on `maxOutputLength`.
+ */
 const inflate = (input: Uint8Array, expectedSize: number): Uint8Array =>
-  inflateSync(input, { chunkSize: Math.max(1024, expectedSize + 64), maxOutputLength: Math.max(1, expectedSize) });
+  inflateSync(input, { chunkSize: Math.max(64, expectedSize), maxOutputLength: Math.max(1, expectedSize) });
 
 const NODE: Lh5OpenPlatform = { loadRuntime: loadH5RuntimeNode, openFileSync: openFileSourceSync, enterRead, inflate };
 
