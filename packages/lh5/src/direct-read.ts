@@ -639,7 +639,7 @@ export class DirectReader {
       return undefined;
     }
     const View = ctor as unknown as new (b: ArrayBuffer, offset: number, length: number) => NumericArray;
-    return new View(data.buffer, 0, bytes / ctor.BYTES_PER_ELEMENT);
+    return new View(data.buffer as ArrayBuffer, 0, bytes / ctor.BYTES_PER_ELEMENT);
   }
 
   #readInto(offset: number, target: Uint8Array): void {
