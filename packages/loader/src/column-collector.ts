@@ -11,6 +11,34 @@ interface Segment {
   readonly srcRow: Int32Array;
   /** Set for a compacted cycle ({@link compactExported}): its values (null rows hold the null fill), or none when all null. */
   readonly dense?: DenseInfo;
+  /**
+   * A dense segment appended by {@link ColumnCollector.addExported}: its one piece is number
+   * `pieceOffset` of the column, and `srcPiece` is kept as given (only its sign, null or not, is
+   * read), so appending a cycle rewrites nothing; see {@link piecesOf}.
+   */
+  readonly pieceOffset?: number;
+}
+
+/** Derived piece-number arrays of dense segments, by source array and offset (shared by the columns that share both). */
+type DerivedPieces = Map<Int32Array, Map<number, Int32Array>>;
+
+/** A segment's piece numbers (row i of piece `result[i]`, null when < 0). */
+function piecesOf(s: Segment, derived: DerivedPieces): Int32Array {
+  const offset = s.pieceOffset;
+  if (offset === undefined) return s.srcPiece;
+  const src = s.srcPiece;
+  let byOffset = derived.get(src);
+  if (!byOffset) {
+    byOffset = new Map();
+    derived.set(src, byOffset);
+  }
+  let out = byOffset.get(offset);
+  if (!out) {
+    out = new Int32Array(src.length);
+    for (let i = 0; i < src.length; i++) out[i] = (src[i] as number) >= 0 ? offset : -1;
+    byOffset.set(offset, out);
+  }
+  return out;
 }
 
 /** A compacted cycle's column: `data` has one value per entry (null rows hold NaN for floats, 0 else); no `data`: every entry null. */
@@ -152,19 +180,36 @@ export class ColumnCollector {
     const placements = new Map<string, Placement[]>();
     for (const c of this.#columns) placements.set(c, []);
     const parentFound = new Set<string>();
-    // Positions of each table's entries (counting sort by table code).
+    // Positions of each table's entries (counting sort by table code). Entries table by table (no
+    // TCM): runs of one identity array 0…n-1, which is also the row sources of the dense columns.
     const counts = new Int32Array(entries.tableIds.length);
+    let byTable = true;
     for (let k = 0; k < n; k++) {
       const code = entries.tableCode[k] as number;
       counts[code] = (counts[code] as number) + 1;
+      if (k > 0 && code < (entries.tableCode[k - 1] as number)) byTable = false;
     }
-    const positions = Array.from(counts, (c) => new Int32Array(c));
-    const fill = new Int32Array(entries.tableIds.length);
-    for (let k = 0; k < n; k++) {
-      const code = entries.tableCode[k] as number;
-      const at = fill[code] as number;
-      (positions[code] as Int32Array)[at] = k;
-      fill[code] = at + 1;
+    let identity: Int32Array | undefined;
+    let positions: Int32Array[];
+    if (byTable) {
+      const iota = new Int32Array(n);
+      for (let k = 0; k < n; k++) iota[k] = k;
+      identity = iota;
+      let start = 0;
+      positions = Array.from(counts, (c) => {
+        const run = iota.subarray(start, start + c);
+        start += c;
+        return run;
+      });
+    } else {
+      positions = Array.from(counts, (c) => new Int32Array(c));
+      const fill = new Int32Array(entries.tableIds.length);
+      for (let k = 0; k < n; k++) {
+        const code = entries.tableCode[k] as number;
+        const at = fill[code] as number;
+        (positions[code] as Int32Array)[at] = k;
+        fill[code] = at + 1;
+      }
     }
     entries.tableIds.forEach((table, code) => {
       const pos = positions[code] as Int32Array;
@@ -208,7 +253,7 @@ export class ColumnCollector {
         for (const c of cols) this.#record(c, placements, read.get(c), pos, plan.position);
       }
     });
-    const dense = this.#compact && this.#rows === 0 ? this.#placeDense(placements, n) : undefined;
+    const dense = this.#compact && this.#rows === 0 ? this.#placeDense(placements, n, identity) : undefined;
     const segs = this.#writePlacements(placements, n, dense);
     const missing = this.#columns.filter((c) => !parentFound.has(c));
     if (missing.length > 0 && child && entries.event) {
@@ -318,11 +363,12 @@ export class ColumnCollector {
    * (or `j`) of the placement's piece, entries of no placement the null fill (NaN for floats, 0 else).
    * The column's pieces become that one array (attributes and element of the first piece), its
    * segment the dense form of {@link compactExported}: `srcPiece` 0 or -1 (null), `srcRow` the
-   * identity (both shared between the columns). Other columns are left to the row sources.
+   * identity (`iota` when given; both shared between the columns). Other columns are left to the
+   * row sources.
    */
-  #placeDense(placements: Map<string, Placement[]>, n: number): Map<string, Segment> {
+  #placeDense(placements: Map<string, Placement[]>, n: number, iota?: Int32Array): Map<string, Segment> {
     const out = new Map<string, Segment>();
-    let identity: Int32Array | undefined;
+    let identity = iota;
     const coverage: { list: Placement[]; srcPiece: Int32Array; nulls: number }[] = [];
     for (const c of this.#columns) {
       const list = placements.get(c) as Placement[];
@@ -393,6 +439,7 @@ export class ColumnCollector {
     if (unknown.length > 0 && this.#rows > 0 && !options.omitUnfound && !options.known) throw unknownColumnError(unknown);
     // Columns whose segments are the same arrays (shared in addCycle) share the joined arrays too.
     const joined: { pieces: Int32Array[]; rows: Int32Array[]; srcPiece: Int32Array; srcRow: Int32Array }[] = [];
+    const derived: DerivedPieces = new Map();
     const sameArrays = (a: readonly Int32Array[], b: readonly Int32Array[]) => a.length === b.length && a.every((x, i) => x === b[i]);
     for (const c of this.#columns) {
       const state = this.#state.get(c) as ColumnState;
@@ -400,12 +447,13 @@ export class ColumnCollector {
         state.segments.length = 0;
         continue;
       }
-      const pieceParts = state.segments.map((s) => s.srcPiece);
-      const rowParts = state.segments.map((s) => s.srcRow);
+      const segments = state.segments.slice();
+      const rowParts = segments.map((s) => s.srcRow);
       const rows = this.#rows;
       let arrays: { srcPiece: Int32Array; srcRow: Int32Array } | undefined;
       const join = (): { srcPiece: Int32Array; srcRow: Int32Array } => {
         if (arrays) return arrays;
+        const pieceParts = segments.map((s) => piecesOf(s, derived));
         const same = joined.find((j) => sameArrays(j.pieces, pieceParts) && sameArrays(j.rows, rowParts));
         if (same) arrays = same;
         else if (pieceParts.length === 1 && (pieceParts[0] as Int32Array).length === rows) {
@@ -454,18 +502,21 @@ export class ColumnCollector {
    */
   export(): ExportedColumns {
     const columns: ExportedColumns["columns"] = {};
+    const derived: DerivedPieces = new Map();
     for (const c of this.#columns) {
       const state = this.#state.get(c) as ColumnState;
       const seg = state.segments;
       let srcPiece: Int32Array;
       let srcRow: Int32Array;
-      if (seg.length === 1) ({ srcPiece, srcRow } = seg[0] as Segment);
-      else {
+      if (seg.length === 1) {
+        srcPiece = piecesOf(seg[0] as Segment, derived);
+        srcRow = (seg[0] as Segment).srcRow;
+      } else {
         srcPiece = new Int32Array(this.#rows);
         srcRow = new Int32Array(this.#rows);
         let o = 0;
         for (const s of seg) {
-          srcPiece.set(s.srcPiece, o);
+          srcPiece.set(piecesOf(s, derived), o);
           srcRow.set(s.srcRow, o);
           o += s.srcPiece.length;
         }
@@ -518,7 +569,9 @@ export class ColumnCollector {
       }
       const offset = state.pieces.length;
       for (const p of e.pieces) state.pieces.push(p);
-      state.segments.push({ srcPiece: rebase(e.srcPiece, offset), srcRow: e.srcRow, ...(e.dense ? { dense: e.dense } : {}) });
+      // A compacted cycle's piece numbers are all its one piece (or null): kept as they are, with the offset.
+      if (e.dense) state.segments.push({ srcPiece: e.srcPiece, srcRow: e.srcRow, dense: e.dense, pieceOffset: offset });
+      else state.segments.push({ srcPiece: rebase(e.srcPiece, offset), srcRow: e.srcRow });
       state.found ||= e.found;
       state.fromParent ||= e.fromParent;
       state.fromChild ||= e.fromChild;
