@@ -21,6 +21,12 @@ import type { NumericArray } from "./types.js";
 /** Inflate a zlib stream of `expectedSize` decoded bytes (Node: `zlib.inflateSync`). */
 export type Inflate = (input: Uint8Array, expectedSize: number) => Uint8Array;
 
+/**
+ * Bytes by which an inflater's output buffer may exceed the decoded size and still be kept as a
+ * whole-chunk read's result (Node's zlib is given one byte more than it will write, see node.ts).
+ */
+export const INFLATE_SLACK = 1;
+
 /** A source the direct reader can read synchronously. */
 export type DirectSource = ByteSource & { readSync(offset: number, length: number): Uint8Array };
 
@@ -608,7 +614,8 @@ export class DirectReader {
   /**
    * One range of rows inside one deflated chunk (no other filter) that starts at the chunk's first
    * row — a whole column of a table that fits one chunk, the common loader read: the inflater's
-   * output becomes the result's buffer when it is a buffer of its own of exactly the decoded size
+   * output becomes the result's buffer when it is a buffer of its own of the decoded size (or up to
+   * {@link INFLATE_SLACK} bytes more)
    * (so it can still be transferred), instead of being copied into a new array. Else undefined
    * (the general path reads it); null when the chunk cannot be read directly.
    */
@@ -634,7 +641,8 @@ export class DirectReader {
       throw error;
     }
     const bytes = R * layout.rowBytes;
-    const own = data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    // Its own buffer: at offset 0 and at most INFLATE_SLACK bytes longer (never a slice of a shared pool).
+    const own = data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.buffer.byteLength - data.byteLength <= INFLATE_SLACK;
     if (!own || data.buffer === this.#scratch.buffer || data.buffer === this.#shuffled.buffer || data.byteLength !== bytes) {
       return undefined;
     }

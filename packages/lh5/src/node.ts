@@ -5,6 +5,7 @@
  */
 import { inflateSync } from "node:zlib";
 import { openFileSourceSync, loadH5RuntimeNode } from "@daqkit/io/node";
+import { INFLATE_SLACK } from "./direct-read.js";
 import { type Lh5Links, type Lh5LinksSource, type OpenLh5LinksOptions, Lh5Links as Links, linksOpenError } from "./fast-links.js";
 import {
   type Lh5File,
@@ -25,12 +26,13 @@ export { Lh5Writer, openLh5Writer, writeLh5 } from "./writer.js";
 export type { Lh5WriterOptions, WriteMode, WriteOptions } from "./writer.js";
 
 /**
- * Node's zlib for deflated chunks read directly: one output buffer of exactly the chunk's size (zlib
- * checks the stream's end with a second, untouched one), so that a whole-chunk read can keep it as
+ * Node's zlib for deflated chunks read directly: one output buffer of the chunk's size plus one byte,
+ * so that zlib sees the stream end without filling it (with exactly the chunk's size zlib allocates a
+ * second buffer of that size only to find that nothing follows) and a whole-chunk read can keep it as
  * its result without a copy (see direct-read.ts); a longer stream fails on `maxOutputLength`.
  */
 const inflate = (input: Uint8Array, expectedSize: number): Uint8Array =>
-  inflateSync(input, { chunkSize: Math.max(64, expectedSize), maxOutputLength: Math.max(1, expectedSize) });
+  inflateSync(input, { chunkSize: Math.max(64, expectedSize + INFLATE_SLACK), maxOutputLength: Math.max(1, expectedSize) });
 
 const NODE: Lh5OpenPlatform = { loadRuntime: loadH5RuntimeNode, openFileSync: openFileSourceSync, enterRead, inflate };
 
