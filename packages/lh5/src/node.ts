@@ -3,6 +3,7 @@
  * (`openLh5`, `readLh5`, `listLh5`, `openLh5Links`, `listGroupMembers` take a path as well as the
  * sources of the main entry; h5wasm's NODERAWFS build reads paths in place) and the writer.
  */
+import { statSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import { openFileSourceSync, loadH5RuntimeNode } from "@daqkit/io/node";
 import { INFLATE_SLACK } from "./direct-read.js";
@@ -34,7 +35,13 @@ export type { Lh5WriterOptions, WriteMode, WriteOptions } from "./writer.js";
 const inflate = (input: Uint8Array, expectedSize: number): Uint8Array =>
   inflateSync(input, { chunkSize: Math.max(64, expectedSize + INFLATE_SLACK), maxOutputLength: Math.max(1, expectedSize) });
 
-const NODE: Lh5OpenPlatform = { loadRuntime: loadH5RuntimeNode, openFileSync: openFileSourceSync, enterRead, inflate };
+/** What names a file's content at a path: a file renamed over it or modified changes it. */
+const fileIdentity = (path: string): string => {
+  const st = statSync(path, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+};
+
+const NODE: Lh5OpenPlatform = { loadRuntime: loadH5RuntimeNode, openFileSync: openFileSourceSync, enterRead, inflate, fileIdentity };
 
 /**
  * Open an LH5 (HDF5) file for reading: a host path (read in place by h5wasm's NODERAWFS build, no
