@@ -3,7 +3,6 @@
  * (`openLh5`, `readLh5`, `listLh5`, `openLh5Links`, `listGroupMembers` take a path as well as the
  * sources of the main entry; h5wasm's NODERAWFS build reads paths in place) and the writer.
  */
-import { statSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import { openFileSourceSync, loadH5RuntimeNode } from "@daqkit/io/node";
 import { INFLATE_SLACK } from "./direct-read.js";
@@ -21,6 +20,7 @@ import {
 } from "./reader.js";
 import type { Lgdo } from "./types.js";
 import { enterRead } from "./in-place.js";
+import { statSync } from "node:fs";
 
 export * from "./index.js";
 export { Lh5Writer, openLh5Writer, writeLh5 } from "./writer.js";

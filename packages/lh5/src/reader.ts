@@ -1199,18 +1199,18 @@ export interface Lh5OpenPlatform {
   readonly loadRuntime: () => Promise<H5Runtime>;
   readonly openFileSync?: (path: string) => SyncByteSource & { closeSync(): void };
   /**
+   * Identity of the file at a host path (device, inode, size, modification time). With it a host
+   * path is opened in h5wasm only when a read needs h5wasm, after checking that the path still
+   * names the file read directly; without it, at once.
+   */
+  readonly fileIdentity?: (path: string) => string;
+  /**
    * Before a host path is read: wait for (or roll back) an in-place append and announce the reader;
    * returns what to release when the file is closed.
    */
   readonly enterRead?: (path: string, timeoutMs?: number) => Promise<{ release(): void } | undefined>;
   /** A synchronous zlib inflater for the direct reader (Node's); without it deflated chunks go through h5wasm. */
   readonly inflate?: Inflate;
-  /**
-   * Identity of the file at a host path (device, inode, size, modification time). With it a host
-   * path is opened in h5wasm only when a read needs h5wasm, after checking that the path still
-   * names the file read directly; without it, at once.
-   */
-  readonly fileIdentity?: (path: string) => string;
 }
 
 /** h5wasm's entity classes (constructed directly for objects whose kind the fast lister knows). @internal */
