@@ -33,6 +33,12 @@ export interface AsyncReads {
   partBytes?: number;
 }
 
+/**
+ * Bytes by which an inflater's output buffer may exceed the decoded size and still be kept as a
+ * whole-chunk read's result (Node's zlib is given one byte more than it will write, see node.ts).
+ */
+export const INFLATE_SLACK = 1;
+
 /** A source the direct reader can read synchronously. */
 export type DirectSource = ByteSource & { readSync(offset: number, length: number): Uint8Array };
 
@@ -562,6 +568,11 @@ export class DirectReader {
    */
   read(layout: DirectLayout, ranges: Ranges, ctor: { new (n: number): NumericArray; BYTES_PER_ELEMENT: number }): NumericArray | null {
     const rowBytes = layout.rowBytes;
+    const whole = this.#wholeChunk(layout, ranges, ctor);
+    if (whole) {
+      this.hits++;
+      return whole;
+    }
     let total = 0;
     const nr = ranges.starts.length;
     for (let k = 0; k < nr; k++) total += (ranges.stops[k] as number) - (ranges.starts[k] as number);
@@ -733,6 +744,42 @@ export class DirectReader {
     io.signal?.throwIfAborted(); // aborted after the last part started
     this.hits++;
     return out;
+   * One range of rows inside one deflated chunk (no other filter) that starts at the chunk's first
+   * row — a whole column of a table that fits one chunk, the common loader read: the inflater's
+   * output becomes the result's buffer when it is a buffer of its own of the decoded size (or up to
+   * @link INFLATE_SLACKbytes more)
+   * (so it can still be transferred), instead of being copied into a new array. Else undefined
+   * (the general path reads it); null when the chunk cannot be read directly.
+   */
+  #wholeChunk(
+    layout: DirectLayout,
+    ranges: Ranges,
+    ctor: { new (n: number): NumericArray; BYTES_PER_ELEMENT: number },
+  ): NumericArray | undefined {
+    if (ranges.starts.length !== 1 || layout.compact || layout.filters.length !== 1 || layout.filters[0] !== FILTER_DEFLATE) {
+      return undefined;
+    }
+    const s = ranges.starts[0] as number;
+    const e = ranges.stops[0] as number;
+    const R = layout.chunkRows;
+    const c = s / R;
+    if (e <= s || e - s !== R || !Number.isInteger(c) || (layout.masks[c] as number) !== 0) return undefined;
+    if ((layout.addresses[c] as number) < 0) return undefined;
+    let data: Uint8Array;
+    try {
+      data = this.#loadChunk(layout, c);
+    } catch (error) {
+      if (error instanceof Bail || (error as { code?: unknown }).code !== undefined) return undefined;
+      throw error;
+    }
+    const bytes = R * layout.rowBytes;
+    // Its own buffer: at offset 0 and at most INFLATE_SLACK bytes longer (never a slice of a shared pool).
+    const own = data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.buffer.byteLength - data.byteLength <= INFLATE_SLACK;
+    if (!own || data.buffer === this.#scratch.buffer || data.buffer === this.#shuffled.buffer || data.byteLength !== bytes) {
+      return undefined;
+    }
+    const View = ctor as unknown as new (b: ArrayBuffer, offset: number, length: number) => NumericArray;
+    return new View(data.buffer as ArrayBuffer, 0, bytes / ctor.BYTES_PER_ELEMENT);
   }
 
   #readInto(offset: number, target: Uint8Array): void {

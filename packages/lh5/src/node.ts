@@ -5,6 +5,7 @@
  */
 import { inflate as inflateOnPool, inflateSync } from "node:zlib";
 import { openFileSourceSync, loadH5RuntimeNode } from "@daqkit/io/node";
+import { INFLATE_SLACK } from "./direct-read.js";
 import { type Lh5Links, type Lh5LinksSource, type OpenLh5LinksOptions, Lh5Links as Links, linksOpenError } from "./fast-links.js";
 import {
   type Lh5File,
@@ -19,14 +20,20 @@ import {
 } from "./reader.js";
 import type { Lgdo } from "./types.js";
 import { enterRead } from "./in-place.js";
+import { statSync } from "node:fs";
 
 export * from "./index.js";
 export { Lh5Writer, openLh5Writer, writeLh5 } from "./writer.js";
 export type { Lh5WriterOptions, WriteMode, WriteOptions } from "./writer.js";
 
-/** Node's zlib for deflated chunks read directly (one output buffer of the chunk's size, plus slack for the end check). */
+/**
+ * Node's zlib for deflated chunks read directly: one output buffer of the chunk's size plus one byte,
+ * so that zlib sees the stream end without filling it (with exactly the chunk's size zlib allocates a
+ * second buffer of that size only to find that nothing follows) and a whole-chunk read can keep it as
+ * its result without a copy (see direct-read.ts); a longer stream fails on `maxOutputLength`.
+ */
 const inflate = (input: Uint8Array, expectedSize: number): Uint8Array =>
-  inflateSync(input, { chunkSize: Math.max(1024, expectedSize + 64), maxOutputLength: Math.max(1, expectedSize) });
+  inflateSync(input, { chunkSize: Math.max(64, expectedSize + INFLATE_SLACK), maxOutputLength: Math.max(1, expectedSize) });
 
 /** The same on libuv's thread pool (`readObjectAsync` of a host path inflates several chunks at once). */
 const inflateAsync = (input: Uint8Array, expectedSize: number): Promise<Uint8Array> =>
@@ -36,7 +43,20 @@ const inflateAsync = (input: Uint8Array, expectedSize: number): Promise<Uint8Arr
     ),
   );
 
-const NODE: Lh5OpenPlatform = { loadRuntime: loadH5RuntimeNode, openFileSync: openFileSourceSync, enterRead, inflate, inflateAsync };
+/** What names a file's content at a path: a file renamed over it or modified changes it. */
+const fileIdentity = (path: string): string => {
+  const st = statSync(path, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+};
+
+const NODE: Lh5OpenPlatform = {
+  loadRuntime: loadH5RuntimeNode,
+  openFileSync: openFileSourceSync,
+  enterRead,
+  inflate,
+  inflateAsync,
+  fileIdentity,
+};
 
 /**
  * Open an LH5 (HDF5) file for reading: a host path (read in place by h5wasm's NODERAWFS build, no

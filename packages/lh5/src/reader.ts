@@ -230,7 +230,6 @@ export class Lh5File {
   /** Host path of the file (opened by path), else the name of the source (`File` name, `"bytes"`…). */
   readonly path: string;
   readonly #opened: H5OpenFile;
-  readonly #file: H5File;
   readonly #filters: ReadonlySet<number>;
   readonly #module: H5RawModule | undefined;
   #closed = false;
@@ -257,12 +256,16 @@ export class Lh5File {
   ) {
     this.path = path;
     this.#opened = opened;
-    this.#file = opened.file;
     this.#filters = filters;
     this.#module = module;
     this.#onClose = onClose;
     this.#raw = raw;
     this.#classes = classes;
+  }
+
+  /** The HDF5 file in h5wasm (a host path: opened on first use, see `lazyOpened`). */
+  get #file(): H5File {
+    return this.#opened.file;
   }
 
   /** The direct reader (raw bytes straight into typed arrays), made on first use; null when unavailable. */
@@ -349,9 +352,13 @@ export class Lh5File {
     try {
       // Kind from the object header (the fast lister), without asking HDF5 for the object type.
       const kind = this.#classes && this.#directReader() ? this.#links?.kindOf(p) : undefined;
-      if (kind && this.#classes) entity = new this.#classes[kind === "group" ? "Group" : "Dataset"](this.#file.file_id, `/${p}`);
-      else entity = this.#file.get(p);
-    } catch {
+      if (kind && this.#classes) {
+        // The HDF5 file id only when h5wasm is asked about the object: direct reads never open the file in h5wasm.
+        entity = new this.#classes[kind === "group" ? "Group" : "Dataset"](0n, `/${p}`);
+        Object.defineProperty(entity, "file_id", { get: () => this.#file.file_id, enumerable: true, configurable: true });
+      } else entity = this.#file.get(p);
+    } catch (error) {
+      if (lazyOpenFailures.has(error as object)) throw error; // the file, not the object, is the problem
       entity = null;
     }
     const type = (entity as { type?: string } | null)?.type;
@@ -1214,6 +1221,12 @@ export interface Lh5OpenPlatform {
   readonly loadRuntime: () => Promise<H5Runtime>;
   readonly openFileSync?: (path: string) => SyncByteSource & { closeSync(): void };
   /**
+   * Identity of the file at a host path (device, inode, size, modification time). With it a host
+   * path is opened in h5wasm only when a read needs h5wasm, after checking that the path still
+   * names the file read directly; without it, at once.
+   */
+  readonly fileIdentity?: (path: string) => string;
+  /**
    * Before a host path is read: wait for (or roll back) an in-place append and announce the reader;
    * returns what to release when the file is closed.
    */
@@ -1282,8 +1295,12 @@ function openError(error: unknown, name: string): Lh5Error {
   return new Lh5Error("LH5_UNREADABLE", `lh5: ${name}: cannot read the file: ${hdf5Reason(error)}`, { path }, { cause: error });
 }
 
-/** Signature and bounded structure checks through a synchronous view of the file (see {@link openLh5}). */
-function checkBeforeOpen(source: SyncByteSource, name: string): void {
+/**
+ * Signature and bounded structure checks through a synchronous view of the file (see {@link openLh5}).
+ * Returns whether the walk went through all the metadata cleanly (neither a layout it does not handle
+ * nor a superblock naming a longer file, both of which HDF5 reports when it opens the file).
+ */
+function checkBeforeOpen(source: SyncByteSource, name: string): boolean {
   const path = name;
   if (!hasHdf5Signature(source)) {
     throw new Lh5Error("LH5_NOT_HDF5", `lh5: ${name}: not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …)`, { path });
@@ -1298,6 +1315,7 @@ function checkBeforeOpen(source: SyncByteSource, name: string): void {
   if (check.damaged !== undefined) {
     throw new Lh5Error("LH5_CORRUPT", `lh5: ${name}: damaged HDF5 metadata: ${check.damaged}`, { path });
   }
+  return !check.unsupported && !check.truncated;
 }
 
 /**
@@ -1322,17 +1340,21 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       throw openError(error, name);
     }
     let mark: { release(): void } | undefined;
+    let clean = false;
     try {
       // Wait for an in-place append to commit (or roll back a killed one); announce this reader.
       mark = await platform.enterRead?.(source, options.busyTimeoutMs);
-      checkBeforeOpen(file, name);
+      clean = checkBeforeOpen(file, name);
     } catch (error) {
       mark?.release();
       file.closeSync();
       throw error;
     }
     try {
-      opened = rt.openPath(source);
+      opened =
+        platform.fileIdentity && options.direct !== false && clean
+          ? lazyOpened(rt, source, name, platform.fileIdentity)
+          : rt.openPath(source);
     } catch (error) {
       mark?.release();
       file.closeSync();
@@ -1418,6 +1440,48 @@ export async function openLh5UrlOn(
     throw openError(error, name);
   }
   return fileOf(rt, name, opened, options);
+}
+
+/**
+ * A host path's h5wasm file opened on first use (HDF5's open and close of a file cost ≈ 2.5 ms; a
+ * load whose reads all go direct never needs it). The identity of the path is taken now and checked
+ * at the open: a file replaced under the path in between (renamed over it) is `LH5_READ_IO`, never
+ * read half from one file and half from the other.
+ */
+/** Errors of a lazy h5wasm open (they must not read as "no such object"). */
+const lazyOpenFailures = new WeakSet<object>();
+
+function lazyOpened(rt: H5Runtime, path: string, name: string, identity: (path: string) => string): H5OpenFile {
+  const id = identity(path);
+  let opened: H5OpenFile | undefined;
+  let closed = false;
+  return {
+    name: path,
+    get file(): H5File {
+      if (opened) return opened.file;
+      if (closed) throw new TypeError("lh5: the file is closed");
+      let failure: Lh5Error | undefined;
+      try {
+        if (identity(path) !== id) {
+          failure = new Lh5Error("LH5_READ_IO", `lh5: ${name}: the file was replaced or changed since it was opened; open it again`, {
+            path: name,
+          });
+        } else opened = rt.openPath(path);
+      } catch (error) {
+        failure = openError(error, name);
+      }
+      if (failure || !opened) {
+        const error = failure ?? new Lh5Error("LH5_READ_IO", `lh5: ${name}: HDF5 did not open the file`, { path: name });
+        lazyOpenFailures.add(error);
+        throw error;
+      }
+      return opened.file;
+    },
+    close(): void {
+      closed = true;
+      opened?.close();
+    },
+  };
 }
 
 function fileOf(rt: H5Runtime, name: string, opened: H5OpenFile, options: OpenLh5Options, onClose?: () => void, raw?: RawAccess): Lh5File {

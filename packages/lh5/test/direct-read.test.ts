@@ -226,6 +226,58 @@ describe("direct reads of our own files", () => {
       viaH5wasm.close();
     }
   }, 180_000);
+
+  test("a read of one whole deflated chunk keeps zlib's buffer: equal values, its own transferable buffer, not reused", async () => {
+    const path = join(tmp.dir, "one-chunk.lh5");
+    const n = 5000;
+    const f32 = Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 77);
+    const f64 = Float64Array.from({ length: n }, (_, i) => 1.679e9 + i * 0.013);
+    const i64 = BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * -11n);
+    await writeLh5(path, "one", createTable({ a: createArray(f32), b: createArray(f64), c: createArray(i64) }), {
+      mode: "w",
+      chunkRows: n,
+    });
+    await writeLh5(path, "many", createTable({ a: createArray(f32) }), { mode: "a", chunkRows: 1000 });
+    const direct = await openLh5(path);
+    const viaH5wasm = await openLh5(path, { direct: false });
+    try {
+      const first = direct.readTable("one");
+      expect(first).toEqual(viaH5wasm.readTable("one"));
+      const second = direct.readTable("one", { rows: { start: 0, stop: n } });
+      expect(second).toEqual(first);
+      for (const [name, want] of [
+        ["a", f32],
+        ["b", f64],
+        ["c", i64],
+      ] as const) {
+        const data = (first.columns.get(name) as LgdoArray).data as Float32Array | Float64Array | BigInt64Array;
+        expect(data).toEqual(want);
+        // a buffer of its own, the column and at most one byte more (zlib's single output buffer; a
+        // worker can transfer it), not shared with the next read
+        expect(data.byteOffset).toBe(0);
+        expect(data.buffer.byteLength - data.byteLength).toBe(1);
+        expect(data.buffer).not.toBe(((second.columns.get(name) as LgdoArray).data as Float32Array).buffer);
+      }
+      // one whole chunk of a table of several chunks, a part of a chunk, and a chunk with the next row
+      for (const rows of [
+        { start: 2000, stop: 3000 },
+        { start: 2000, stop: 2999 },
+        { start: 1999, stop: 3000 },
+        { start: 4000, stop: 5000 },
+      ]) {
+        const got = direct.readTable("many", { rows });
+        expect(got).toEqual(viaH5wasm.readTable("many", { rows }));
+        expect((got.columns.get("a") as LgdoArray).data).toEqual(f32.slice(rows.start, rows.stop));
+      }
+      const moved = structuredClone(first.columns.get("b") as LgdoArray, {
+        transfer: [((first.columns.get("b") as LgdoArray).data as Float64Array).buffer as ArrayBuffer],
+      });
+      expect(moved.data).toEqual(f64);
+    } finally {
+      direct.close();
+      viaH5wasm.close();
+    }
+  }, 180_000);
 });
 
 /** Attribute names of an object and its members, in order. */

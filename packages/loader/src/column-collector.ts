@@ -11,6 +11,34 @@ interface Segment {
   readonly srcRow: Int32Array;
   /** Set for a compacted cycle ({@link compactExported}): its values (null rows hold the null fill), or none when all null. */
   readonly dense?: DenseInfo;
+  /**
+   * A dense segment appended by {@link ColumnCollector.addExported}: its one piece is number
+   * `pieceOffset` of the column, and `srcPiece` is kept as given (only its sign, null or not, is
+   * read), so appending a cycle rewrites nothing; see {@link piecesOf}.
+   */
+  readonly pieceOffset?: number;
+}
+
+/** Derived piece-number arrays of dense segments, by source array and offset (shared by the columns that share both). */
+type DerivedPieces = Map<Int32Array, Map<number, Int32Array>>;
+
+/** A segment's piece numbers (row i of piece `result[i]`, null when < 0). */
+function piecesOf(s: Segment, derived: DerivedPieces): Int32Array {
+  const offset = s.pieceOffset;
+  if (offset === undefined) return s.srcPiece;
+  const src = s.srcPiece;
+  let byOffset = derived.get(src);
+  if (!byOffset) {
+    byOffset = new Map();
+    derived.set(src, byOffset);
+  }
+  let out = byOffset.get(offset);
+  if (!out) {
+    out = new Int32Array(src.length);
+    for (let i = 0; i < src.length; i++) out[i] = (src[i] as number) >= 0 ? offset : -1;
+    byOffset.set(offset, out);
+  }
+  return out;
 }
 
 /** A compacted cycle's column: `data` has one value per entry (null rows hold NaN for floats, 0 else); no `data`: every entry null. */
@@ -97,10 +125,17 @@ export function gatherCollected(name: string, col: CollectedColumn, order?: Int3
 export class ColumnCollector {
   readonly #columns: readonly string[];
   readonly #state = new Map<string, ColumnState>();
+  readonly #compact: boolean;
   #rows = 0;
 
-  constructor(columns: readonly string[]) {
+  /**
+   * `compact`: a collector of one cycle (see {@link collectCycleColumns}) whose plain numeric columns
+   * are written straight into one value per entry as the cycle is added — what
+   * {@link compactExported} makes of its export, without the row-source arrays in between.
+   */
+  constructor(columns: readonly string[], options: { readonly compact?: boolean } = {}) {
     this.#columns = columns;
+    this.#compact = options.compact === true;
     for (const c of columns) this.#state.set(c, { pieces: [], segments: [], found: false, fromParent: false, fromChild: false });
   }
 
@@ -145,19 +180,36 @@ export class ColumnCollector {
     const placements = new Map<string, Placement[]>();
     for (const c of this.#columns) placements.set(c, []);
     const parentFound = new Set<string>();
-    // Positions of each table's entries (counting sort by table code).
+    // Positions of each table's entries (counting sort by table code). Entries table by table (no
+    // TCM): runs of one identity array 0…n-1, which is also the row sources of the dense columns.
     const counts = new Int32Array(entries.tableIds.length);
+    let byTable = true;
     for (let k = 0; k < n; k++) {
       const code = entries.tableCode[k] as number;
       counts[code] = (counts[code] as number) + 1;
+      if (k > 0 && code < (entries.tableCode[k - 1] as number)) byTable = false;
     }
-    const positions = Array.from(counts, (c) => new Int32Array(c));
-    const fill = new Int32Array(entries.tableIds.length);
-    for (let k = 0; k < n; k++) {
-      const code = entries.tableCode[k] as number;
-      const at = fill[code] as number;
-      (positions[code] as Int32Array)[at] = k;
-      fill[code] = at + 1;
+    let identity: Int32Array | undefined;
+    let positions: Int32Array[];
+    if (byTable) {
+      const iota = new Int32Array(n);
+      for (let k = 0; k < n; k++) iota[k] = k;
+      identity = iota;
+      let start = 0;
+      positions = Array.from(counts, (c) => {
+        const run = iota.subarray(start, start + c);
+        start += c;
+        return run;
+      });
+    } else {
+      positions = Array.from(counts, (c) => new Int32Array(c));
+      const fill = new Int32Array(entries.tableIds.length);
+      for (let k = 0; k < n; k++) {
+        const code = entries.tableCode[k] as number;
+        const at = fill[code] as number;
+        (positions[code] as Int32Array)[at] = k;
+        fill[code] = at + 1;
+      }
     }
     entries.tableIds.forEach((table, code) => {
       const pos = positions[code] as Int32Array;
@@ -170,12 +222,16 @@ export class ColumnCollector {
         byTier.set(tier, [...(byTier.get(tier) ?? []), c]);
       }
       if (byTier.size === 0) return;
-      const rows = new Int32Array(pos.length);
+      // The table's rows: a view of the entries when they are consecutive (entries table by table,
+      // as without a TCM), else gathered. Read-only from here on.
+      const first = pos[0] as number;
+      const contiguous = (pos[pos.length - 1] as number) - first === pos.length - 1;
+      const rows = contiguous ? entries.row.subarray(first, first + pos.length) : new Int32Array(pos.length);
       let minRow = Number.POSITIVE_INFINITY;
       let maxRow = -1;
       for (let j = 0; j < pos.length; j++) {
         const r = entries.row[pos[j] as number] as number;
-        rows[j] = r;
+        if (!contiguous) rows[j] = r;
         if (r < minRow) minRow = r;
         if (r > maxRow) maxRow = r;
       }
@@ -183,8 +239,12 @@ export class ColumnCollector {
       for (const [tier, cols] of byTier) {
         const hit = cache?.get(cacheKey(tier, table));
         if (hit && cols.every((c) => hit.pieces.has(c)) && minRow >= hit.start && maxRow < hit.stop) {
-          const position = new Int32Array(rows.length);
-          for (let j = 0; j < rows.length; j++) position[j] = (rows[j] as number) - hit.start;
+          // Row r of the table is row r - start of the cached pieces (the rows themselves when it starts at 0).
+          let position = rows;
+          if (hit.start !== 0) {
+            position = new Int32Array(rows.length);
+            for (let j = 0; j < rows.length; j++) position[j] = (rows[j] as number) - hit.start;
+          }
           for (const c of cols) this.#record(c, placements, hit.pieces.get(c), pos, position);
           continue;
         }
@@ -193,7 +253,8 @@ export class ColumnCollector {
         for (const c of cols) this.#record(c, placements, read.get(c), pos, plan.position);
       }
     });
-    const segs = this.#writePlacements(placements, n);
+    const dense = this.#compact && this.#rows === 0 ? this.#placeDense(placements, n, identity) : undefined;
+    const segs = this.#writePlacements(placements, n, dense);
     const missing = this.#columns.filter((c) => !parentFound.has(c));
     if (missing.length > 0 && child && entries.event) {
       const tables = child.tables ?? childTablesOf(src, child.level, null) ?? [];
@@ -266,10 +327,15 @@ export class ColumnCollector {
    * with the same placements (piece numbers, entry positions and rows) get the same segment, written
    * once. A column without placements gets its own (the child level may still fill it).
    */
-  #writePlacements(placements: Map<string, Placement[]>, n: number): Map<string, Segment> {
+  #writePlacements(placements: Map<string, Placement[]>, n: number, dense?: ReadonlyMap<string, Segment>): Map<string, Segment> {
     const segs = new Map<string, Segment>();
     const done: { list: Placement[]; seg: Segment }[] = [];
     for (const c of this.#columns) {
+      const written = dense?.get(c);
+      if (written) {
+        segs.set(c, written);
+        continue;
+      }
       const list = placements.get(c) as Placement[];
       const same = list.length === 0 ? undefined : done.find((d) => samePlacements(d.list, list));
       if (same) {
@@ -291,6 +357,70 @@ export class ColumnCollector {
     return segs;
   }
 
+  /**
+   * The first cycle's plain numeric columns (every placed piece a 1-D typed array of one element
+   * type), each written into one new array of one value per entry: entry `pos[j]` = row `position[j]`
+   * (or `j`) of the placement's piece, entries of no placement the null fill (NaN for floats, 0 else).
+   * The column's pieces become that one array (attributes and element of the first piece), its
+   * segment the dense form of {@link compactExported}: `srcPiece` 0 or -1 (null), `srcRow` the
+   * identity (`iota` when given; both shared between the columns). Other columns are left to the
+   * row sources.
+   */
+  #placeDense(placements: Map<string, Placement[]>, n: number, iota?: Int32Array): Map<string, Segment> {
+    const out = new Map<string, Segment>();
+    let identity = iota;
+    const coverage: { list: Placement[]; srcPiece: Int32Array; nulls: number }[] = [];
+    for (const c of this.#columns) {
+      const list = placements.get(c) as Placement[];
+      if (list.length === 0) continue;
+      const state = this.#state.get(c) as ColumnState;
+      let ctor: TypedCtor | undefined;
+      for (const { piece } of list) {
+        const k = primitiveCtor(state.pieces[piece] as Piece);
+        if (k === undefined || (ctor !== undefined && k !== ctor)) {
+          ctor = undefined;
+          break;
+        }
+        ctor = k;
+      }
+      if (ctor === undefined) continue;
+      let cover = coverage.find((d) => samePlacements(d.list, list));
+      if (!cover) {
+        let placed = 0;
+        for (const p of list) placed += p.pos.length;
+        const srcPiece = new Int32Array(n);
+        if (placed < n) {
+          srcPiece.fill(-1);
+          for (const { pos } of list) for (let j = 0; j < pos.length; j++) srcPiece[pos[j] as number] = 0;
+        }
+        cover = { list, srcPiece, nulls: n - placed };
+        coverage.push(cover);
+      }
+      const data = new ctor(n);
+      if (cover.nulls > 0 && (data instanceof Float64Array || data instanceof Float32Array)) {
+        const sp = cover.srcPiece;
+        for (let k = 0; k < n; k++) if ((sp[k] as number) < 0) data[k] = Number.NaN;
+      }
+      for (const { piece, pos, position } of list) {
+        const from = (state.pieces[piece] as PieceArray).data as Exclude<PieceArray["data"], string[]>;
+        if (data instanceof Float64Array) placeF64(data, from as Float64Array, pos, position);
+        else if (data instanceof Float32Array) placeF32(data, from as Float32Array, pos, position);
+        else if (data instanceof Int32Array) placeI32(data, from as Int32Array, pos, position);
+        else placeOther(data, from, pos, position);
+      }
+      const first = state.pieces[(list[0] as Placement).piece] as PieceArray;
+      const piece: PieceArray = { type: "Array", element: first.element, data, shape: [n], attrs: (state.pieces[0] as Piece).attrs };
+      state.pieces.length = 0;
+      state.pieces.push(piece);
+      if (!identity) {
+        identity = new Int32Array(n);
+        for (let k = 0; k < n; k++) identity[k] = k;
+      }
+      out.set(c, { srcPiece: cover.srcPiece, srcRow: identity, dense: { data, nulls: cover.nulls } });
+    }
+    return out;
+  }
+
   /** Requested columns that no table of the added cycles has (in any tier of the levels). */
   unfound(): string[] {
     return this.#columns.filter((c) => !(this.#state.get(c) as ColumnState).found);
@@ -309,6 +439,7 @@ export class ColumnCollector {
     if (unknown.length > 0 && this.#rows > 0 && !options.omitUnfound && !options.known) throw unknownColumnError(unknown);
     // Columns whose segments are the same arrays (shared in addCycle) share the joined arrays too.
     const joined: { pieces: Int32Array[]; rows: Int32Array[]; srcPiece: Int32Array; srcRow: Int32Array }[] = [];
+    const derived: DerivedPieces = new Map();
     const sameArrays = (a: readonly Int32Array[], b: readonly Int32Array[]) => a.length === b.length && a.every((x, i) => x === b[i]);
     for (const c of this.#columns) {
       const state = this.#state.get(c) as ColumnState;
@@ -316,12 +447,13 @@ export class ColumnCollector {
         state.segments.length = 0;
         continue;
       }
-      const pieceParts = state.segments.map((s) => s.srcPiece);
-      const rowParts = state.segments.map((s) => s.srcRow);
+      const segments = state.segments.slice();
+      const rowParts = segments.map((s) => s.srcRow);
       const rows = this.#rows;
       let arrays: { srcPiece: Int32Array; srcRow: Int32Array } | undefined;
       const join = (): { srcPiece: Int32Array; srcRow: Int32Array } => {
         if (arrays) return arrays;
+        const pieceParts = segments.map((s) => piecesOf(s, derived));
         const same = joined.find((j) => sameArrays(j.pieces, pieceParts) && sameArrays(j.rows, rowParts));
         if (same) arrays = same;
         else if (pieceParts.length === 1 && (pieceParts[0] as Int32Array).length === rows) {
@@ -370,23 +502,35 @@ export class ColumnCollector {
    */
   export(): ExportedColumns {
     const columns: ExportedColumns["columns"] = {};
+    const derived: DerivedPieces = new Map();
     for (const c of this.#columns) {
       const state = this.#state.get(c) as ColumnState;
       const seg = state.segments;
       let srcPiece: Int32Array;
       let srcRow: Int32Array;
-      if (seg.length === 1) ({ srcPiece, srcRow } = seg[0] as Segment);
-      else {
+      if (seg.length === 1) {
+        srcPiece = piecesOf(seg[0] as Segment, derived);
+        srcRow = (seg[0] as Segment).srcRow;
+      } else {
         srcPiece = new Int32Array(this.#rows);
         srcRow = new Int32Array(this.#rows);
         let o = 0;
         for (const s of seg) {
-          srcPiece.set(s.srcPiece, o);
+          srcPiece.set(piecesOf(s, derived), o);
           srcRow.set(s.srcRow, o);
           o += s.srcPiece.length;
         }
       }
-      columns[c] = { pieces: state.pieces, srcPiece, srcRow, found: state.found, fromParent: state.fromParent, fromChild: state.fromChild };
+      const dense = seg.length === 1 ? (seg[0] as Segment).dense : undefined;
+      columns[c] = {
+        pieces: state.pieces,
+        srcPiece,
+        srcRow,
+        found: state.found,
+        fromParent: state.fromParent,
+        fromChild: state.fromChild,
+        ...(dense ? { dense } : {}),
+      };
     }
     return { rows: this.#rows, columns };
   }
@@ -425,7 +569,9 @@ export class ColumnCollector {
       }
       const offset = state.pieces.length;
       for (const p of e.pieces) state.pieces.push(p);
-      state.segments.push({ srcPiece: rebase(e.srcPiece, offset), srcRow: e.srcRow, ...(e.dense ? { dense: e.dense } : {}) });
+      // A compacted cycle's piece numbers are all its one piece (or null): kept as they are, with the offset.
+      if (e.dense) state.segments.push({ srcPiece: e.srcPiece, srcRow: e.srcRow, dense: e.dense, pieceOffset: offset });
+      else state.segments.push({ srcPiece: rebase(e.srcPiece, offset), srcRow: e.srcRow });
       state.found ||= e.found;
       state.fromParent ||= e.fromParent;
       state.fromChild ||= e.fromChild;
@@ -547,6 +693,42 @@ function gatherOther(out: ArrayLike<unknown>, srcs: readonly ArrayLike<unknown>[
   }
 }
 
+/*
+ * Entry `pos[j]` = row `position[j]` (or `j` when null) of `from`; one function per element type,
+ * as the gathers above. Entries of one table are consecutive without a TCM, so `pos` is then a run.
+ */
+function placeF64(out: Float64Array, from: Float64Array, pos: Int32Array, position: Int32Array | null): void {
+  const m = pos.length;
+  const k0 = pos[0] as number;
+  if ((pos[m - 1] as number) - k0 === m - 1) {
+    if (!position) out.set(from.subarray(0, m), k0);
+    else for (let j = 0; j < m; j++) out[k0 + j] = from[position[j] as number] as number;
+  } else if (!position) for (let j = 0; j < m; j++) out[pos[j] as number] = from[j] as number;
+  else for (let j = 0; j < m; j++) out[pos[j] as number] = from[position[j] as number] as number;
+}
+function placeF32(out: Float32Array, from: Float32Array, pos: Int32Array, position: Int32Array | null): void {
+  const m = pos.length;
+  const k0 = pos[0] as number;
+  if ((pos[m - 1] as number) - k0 === m - 1) {
+    if (!position) out.set(from.subarray(0, m), k0);
+    else for (let j = 0; j < m; j++) out[k0 + j] = from[position[j] as number] as number;
+  } else if (!position) for (let j = 0; j < m; j++) out[pos[j] as number] = from[j] as number;
+  else for (let j = 0; j < m; j++) out[pos[j] as number] = from[position[j] as number] as number;
+}
+function placeI32(out: Int32Array, from: Int32Array, pos: Int32Array, position: Int32Array | null): void {
+  const m = pos.length;
+  const k0 = pos[0] as number;
+  if ((pos[m - 1] as number) - k0 === m - 1) {
+    if (!position) out.set(from.subarray(0, m), k0);
+    else for (let j = 0; j < m; j++) out[k0 + j] = from[position[j] as number] as number;
+  } else if (!position) for (let j = 0; j < m; j++) out[pos[j] as number] = from[j] as number;
+  else for (let j = 0; j < m; j++) out[pos[j] as number] = from[position[j] as number] as number;
+}
+function placeOther(out: ArrayLike<unknown>, from: ArrayLike<unknown>, pos: Int32Array, position: Int32Array | null): void {
+  const o = out as unknown[];
+  for (let j = 0; j < pos.length; j++) o[pos[j] as number] = from[position ? (position[j] as number) : j];
+}
+
 /**
  * One cycle's export with every plain numeric column (1-D typed arrays of one element type in all the
  * pieces its entries use) gathered into one dense piece of `rows` values, row i = entry i (nulls stay
@@ -565,7 +747,7 @@ export function compactExported(exported: ExportedColumns): ExportedColumns {
   for (const [name, e] of Object.entries(exported.columns)) {
     columns[name] = e;
     const { pieces, srcPiece, srcRow } = e;
-    if (srcPiece.length !== n) continue;
+    if (e.dense || srcPiece.length !== n) continue; // already compact (a compact collector's export)
     const used = new Uint8Array(pieces.length);
     let any = false;
     for (let i = 0; i < n; i++) {

@@ -84,7 +84,7 @@ export function buildCycleEntries(
 
 /** Collect the job's output columns for `chunk` (entries of the open cycle `src`). */
 export function collectCycleColumns(src: CycleSource, job: CycleJob, chunk: EntryChunk, cache?: TableReadCache): ExportedColumns {
-  const collector = new ColumnCollector(job.columns);
+  const collector = new ColumnCollector(job.columns, { compact: true });
   if (job.columns.length > 0) {
     collector.addCycle(
       src,

@@ -212,30 +212,40 @@ function parentTablesOf(src: CycleSource, plan: EntryPlan): TableId[] {
 let passingScratch = new Int32Array(0);
 
 /**
- * Indices of the set entries of `mask[0, n)`: one pass into a scratch buffer reused across tables,
- * then an exact-size copy (no table-sized fresh allocation per table: fresh pages cost on these VMs).
+ * Append the indices of the set entries of `mask[0, n)` to the cycle's passing rows in the scratch
+ * buffer reused across tables and cycles, from `at`; returns the new end. The cycle's rows are copied
+ * out once, at their exact size (no table-sized fresh allocation per table: fresh pages cost on these
+ * VMs).
  */
-function passingRows(mask: Uint8Array, n: number): Int32Array {
-  if (passingScratch.length < n) passingScratch = new Int32Array(n);
+function appendPassingRows(mask: Uint8Array, n: number, at: number): number {
+  if (passingScratch.length < at + n) {
+    const grown = new Int32Array(Math.max(at + n, 2 * passingScratch.length));
+    grown.set(passingScratch.subarray(0, at));
+    passingScratch = grown;
+  }
   const out = passingScratch;
-  let m = 0;
+  let m = at;
   for (let i = 0; i < n; i++) if (mask[i] !== 0) out[m++] = i;
-  return out.slice(0, m);
+  return m;
 }
 
 /** Build the entries of one cycle without a TCM (pygama's build_hit_entries, spec §2.8 A). */
 export function buildHitEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
   const tables = parentTablesOf(src, plan);
   const firstTier = plan.parent.tiers[0] as string;
-  const codes: number[][] = [];
-  const rows: Int32Array[] = [];
+  // Entries table by table: table t's rows are scratch[ends[t-1], ends[t]) while the cycle is built.
+  const ends = new Int32Array(tables.length);
   let total = 0;
   tables.forEach((table, code) => {
-    let kept: Int32Array;
     if (!plan.parentCut) {
       const n = src.rowCount(firstTier, table);
-      kept = new Int32Array(n);
-      for (let i = 0; i < n; i++) kept[i] = i;
+      if (passingScratch.length < total + n) {
+        const grown = new Int32Array(Math.max(total + n, 2 * passingScratch.length));
+        grown.set(passingScratch.subarray(0, total));
+        passingScratch = grown;
+      }
+      for (let i = 0; i < n; i++) passingScratch[total + i] = i;
+      total += n;
     } else {
       const pieces = readLevelColumns(src, plan.parent, table, plan.parentCut.columns, undefined, plan.prefetch);
       const first = pieces?.values().next().value;
@@ -244,23 +254,18 @@ export function buildHitEntries(src: CycleSource, plan: EntryPlan): EntryChunk {
         plan.warn(
           `cycle ${src.fileIndex}: table ${table} of level "${plan.parent.name}" lacks cut columns (${plan.parentCut.columns.join(", ")}): no rows pass`,
         );
-        kept = new Int32Array(0);
       } else {
-        kept = passingRows(evaluateCut(plan.parentCut, pieces, n, `table ${table}`), n);
+        total = appendPassingRows(evaluateCut(plan.parentCut, pieces, n, `table ${table}`), n, total);
       }
     }
-    rows.push(kept);
-    codes.push([code, kept.length]);
-    total += kept.length;
+    ends[code] = total;
   });
   const tableCode = new Int32Array(total);
-  const row = new Int32Array(total);
+  const row = passingScratch.slice(0, total);
   let k = 0;
-  for (let t = 0; t < rows.length; t++) {
-    const r = rows[t] as Int32Array;
-    tableCode.fill(t, k, k + r.length);
-    row.set(r, k);
-    k += r.length;
+  for (let t = 0; t < tables.length; t++) {
+    tableCode.fill(t, k, ends[t] as number);
+    k = ends[t] as number;
   }
   return { fileIndex: src.fileIndex, tableIds: tables, tableCode, row, event: null };
 }

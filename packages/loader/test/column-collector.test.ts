@@ -1,7 +1,8 @@
 import { makeVector } from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { ColumnCollector, compactExported, type ExportedColumns } from "../src/column-collector.js";
-import type { PieceArray } from "../src/gather.js";
+import type { CycleSource } from "../src/cycle-source.js";
+import type { Piece, PieceArray } from "../src/gather.js";
 import { buildHitEntries, type EntryPlan } from "../src/entry-list.js";
 import type { LevelConfig } from "../src/loader-config.js";
 import { type FakeTiers, fakeCycle } from "./fake-source.js";
@@ -191,4 +192,90 @@ describe("compactExported: a cycle's numeric columns gathered where the cycle is
     expect(gathered([compactExported(cycle(false, false)), compactExported(cycle(false, true))])).toEqual(mixedRef);
     expect(gathered([cycle(true), cycle(false)]).sometimes).toMatchObject({ type: "Float64", metadata: { units: "V" }, nullCount: 6 });
   });
+});
+
+describe("a compact collector writes a cycle's numeric columns straight into one value per entry", () => {
+  // Columns by element type: f32 everywhere Float32, i32 Int32, wide Float32 in table 1 and Float64 in
+  // table 2 (mixed: left to the row sources), big BigInt64, txt strings, only1 in table 1 only (nulls).
+  const typed = (tiers: FakeTiers, fileIndex: number): CycleSource => {
+    const base = fakeCycle(fileIndex, tiers);
+    return {
+      ...base,
+      read(tier, table, columns, rows) {
+        const out = new Map<string, Piece>();
+        for (const [c, p] of base.read(tier, table, columns, rows)) {
+          const v = (p as PieceArray).data as Float64Array;
+          const as = (data: PieceArray["data"], kind = "real"): Piece => ({
+            ...(p as PieceArray),
+            element: { kind },
+            data,
+            attrs: { units: `${c}-${table}` },
+          });
+          if (c === "f32" || (c === "wide" && String(table) === "1")) out.set(c, as(Float32Array.from(v)));
+          else if (c === "i32") out.set(c, as(Int32Array.from(v)));
+          else if (c === "big") out.set(c, as(BigInt64Array.from(v, (x) => BigInt(x))));
+          else if (c === "txt") out.set(c, as(Array.from(v, String), "string"));
+          else out.set(c, p);
+        }
+        return out;
+      },
+    };
+  };
+  const cols = ["f32", "i32", "wide", "big", "txt", "only1", "absent"];
+  const table = (k: number, rows: number, only1: boolean) => {
+    const t: Record<string, number[]> = {};
+    for (const c of ["f32", "i32", "wide", "big", "txt", ...(only1 ? ["only1"] : [])])
+      t[c] = Array.from({ length: rows }, (_, r) => k * 100 + r + 0.5 * (c === "f32" ? 1 : 0));
+    return t;
+  };
+  const tiers: FakeTiers = { hit: { "1": table(1, 7, true), "2": table(2, 5, false), "3": table(3, 4, true) } };
+  const entrySets = {
+    // without a TCM: table by table, some rows of each
+    byTable: { tableIds: [1, 2, 3], tableCode: Int32Array.from([0, 0, 0, 1, 1, 2]), row: Int32Array.from([0, 3, 6, 1, 4, 2]), event: null },
+    // TCM order: tables interleaved, rows out of order, a row twice
+    interleaved: {
+      tableIds: [1, 2, 3],
+      tableCode: Int32Array.from([1, 0, 2, 0, 1, 0]),
+      row: Int32Array.from([4, 6, 0, 2, 0, 2]),
+      event: null,
+    },
+    // one table, consecutive rows from 0 (a whole run: copied in one piece)
+    run: { tableIds: [2], tableCode: Int32Array.from([0, 0, 0, 0, 0]), row: Int32Array.from([0, 1, 2, 3, 4]), event: null },
+  };
+
+  for (const [name, entries] of Object.entries(entrySets)) {
+    it(`equals compactExported of the plain collector's export (${name})`, () => {
+      const plainExport = () => {
+        const plain = new ColumnCollector(cols);
+        plain.addCycle(typed(tiers, 0), HIT, entries);
+        return compactExported(plain.export());
+      };
+      const compactExport = () => {
+        const compact = new ColumnCollector(cols, { compact: true });
+        compact.addCycle(typed(tiers, 0), HIT, entries);
+        return compact.export();
+      };
+      // (all-null columns are marked dense by compactExported, which runs on the export either way)
+      const got = compactExported(compactExport());
+      expect(got).toEqual(plainExport());
+      expect(compactExport().columns.f32?.dense).toBeDefined();
+      expect(compactExport().columns.txt?.dense).toBeUndefined();
+      if (name !== "run") expect(compactExport().columns.wide?.dense).toBeUndefined();
+      // merged with another cycle (either form first), gathered: the same Arrow columns
+      const gather = (a: ExportedColumns, b: ExportedColumns) => {
+        const c = new ColumnCollector(cols);
+        c.addExported(a);
+        c.addExported(b);
+        return [...c.finishGathered({ known: true })].map(([n, g]) => [
+          n,
+          String(g.data.type),
+          g.data.nullCount,
+          [...makeVector(g.data)].map(String),
+        ]);
+      };
+      const want = gather(plainExport(), plainExport());
+      expect(gather(compactExported(compactExport()), plainExport())).toEqual(want);
+      expect(gather(plainExport(), compactExported(compactExport()))).toEqual(want);
+    });
+  }
 });
