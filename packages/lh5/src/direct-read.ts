@@ -744,10 +744,13 @@ export class DirectReader {
     io.signal?.throwIfAborted(); // aborted after the last part started
     this.hits++;
     return out;
+  }
+
+  /**
    * One range of rows inside one deflated chunk (no other filter) that starts at the chunk's first
    * row — a whole column of a table that fits one chunk, the common loader read: the inflater's
    * output becomes the result's buffer when it is a buffer of its own of the decoded size (or up to
-   * @link INFLATE_SLACKbytes more)
+   * {@link INFLATE_SLACK} bytes more)
    * (so it can still be transferred), instead of being copied into a new array. Else undefined
    * (the general path reads it); null when the chunk cannot be read directly.
    */
