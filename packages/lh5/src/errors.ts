@@ -52,7 +52,12 @@ export type Lh5ErrorCode =
    */
   | "LH5_CORRUPT"
   /** Another writer (`holderPid` when known) holds the file's write lock; nothing was written. */
-  | "LH5_BUSY";
+  | "LH5_BUSY"
+  /**
+   * A file opened with `runtime: "on-demand"` was asked a synchronous read that needs h5wasm before its
+   * runtime was loaded (`await file.ensureRuntime()` first, or use `readObjectAsync`).
+   */
+  | "LH5_RUNTIME_NOT_LOADED";
 
 /** Per code: `"not-found"` (something named is missing or cannot be read/written; CLI exit 4) or `"data"` (exit 3). */
 const CATEGORY: Record<Lh5ErrorCode, "data" | "not-found"> = {
@@ -76,6 +81,7 @@ const CATEGORY: Record<Lh5ErrorCode, "data" | "not-found"> = {
   LH5_DECODE_FAILED: "data",
   LH5_WRITE_IO: "not-found",
   LH5_READ_IO: "not-found",
+  LH5_RUNTIME_NOT_LOADED: "data",
 };
 
 const MARKER = Symbol.for("daqkit.error");

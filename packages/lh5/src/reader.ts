@@ -53,8 +53,15 @@ export interface OpenLh5Options {
    * The h5wasm runtime to open the file with. Default: `loadH5Runtime()` of `@daqkit/io` (main
    * entry; browsers), `loadH5RuntimeNode()` (`@daqkit/lh5/node`). Pass
    * `await loadH5Runtime({ pluginBaseUrl })` when a bundler serves the compression plugins elsewhere.
+   *
+   * `"on-demand"` (`@daqkit/lh5/node`, host paths): do not load h5wasm at open when the file's metadata
+   * passed the fast check and direct reads are allowed; reads served straight from the file (numeric
+   * datasets, see {@link direct}) then never start it. A synchronous read that needs h5wasm before it
+   * is loaded throws `LH5_RUNTIME_NOT_LOADED`; ask {@link Lh5File.readsDirectly} first and
+   * `await file.ensureRuntime()` when it says no (`readObjectAsync` does so itself). Any other
+   * source (bytes, `Blob`, a file whose metadata needs HDF5) loads the runtime at open, as by default.
    */
-  readonly runtime?: H5Runtime;
+  readonly runtime?: H5Runtime | "on-demand";
   /** Name for messages and {@link Lh5File.path} (default: the path, the `File`'s or source's name, `"bytes"`). */
   readonly name?: string;
   /**
@@ -229,9 +236,12 @@ function buildMask(columns: readonly string[] | undefined): Mask | null {
 export class Lh5File {
   /** Host path of the file (opened by path), else the name of the source (`File` name, `"bytes"`…). */
   readonly path: string;
-  readonly #opened: H5OpenFile;
-  readonly #filters: ReadonlySet<number>;
-  readonly #module: H5RawModule | undefined;
+  #opened: H5OpenFile;
+  #filters: ReadonlySet<number>;
+  #module: H5RawModule | undefined;
+  /** Opened with `runtime: "on-demand"` and the runtime not loaded yet: how to load it (see `ensureRuntime`). */
+  #pending: (() => Promise<RuntimeParts>) | undefined;
+  #loading: Promise<void> | undefined;
   #closed = false;
   readonly #entities = new Map<string, Group | Dataset>();
   readonly #attrCache = new Map<string, AttrEntry>();
@@ -240,7 +250,7 @@ export class Lh5File {
 
   readonly #onClose: (() => void) | undefined;
   readonly #raw: RawAccess | undefined;
-  readonly #classes: EntityClasses | undefined;
+  #classes: EntityClasses | undefined;
   #direct: DirectReader | null | undefined;
   #links: Lh5Links | undefined;
 
@@ -253,6 +263,7 @@ export class Lh5File {
     onClose?: () => void,
     raw?: RawAccess,
     classes?: EntityClasses,
+    pending?: () => Promise<RuntimeParts>,
   ) {
     this.path = path;
     this.#opened = opened;
@@ -261,6 +272,95 @@ export class Lh5File {
     this.#onClose = onClose;
     this.#raw = raw;
     this.#classes = classes;
+    this.#pending = pending;
+  }
+
+  /** False while a file opened with `runtime: "on-demand"` has not loaded h5wasm; true otherwise. */
+  get runtimeLoaded(): boolean {
+    return this.#pending === undefined;
+  }
+
+  /**
+   * Load h5wasm for this file (opened with `runtime: "on-demand"`) so that every read works; resolves
+   * at once when it is loaded (always, for files opened otherwise). Deterministic: reads never load it
+   * behind the caller's back, only this call and {@link Lh5File.readObjectAsync} do.
+   */
+  ensureRuntime(): Promise<void> {
+    if (this.#pending === undefined) return Promise.resolve();
+    this.#loading ??= this.#pending().then(
+      (parts) => {
+        if (this.#closed) {
+          parts.opened.close();
+          return;
+        }
+        this.#opened = parts.opened;
+        this.#filters = parts.filters;
+        this.#module = parts.module;
+        this.#classes = parts.classes;
+        this.#pending = undefined;
+        this.#entities.clear(); // stand-ins made without h5wasm: the next use makes h5wasm's objects
+      },
+      (error: unknown) => {
+        this.#loading = undefined;
+        throw error;
+      },
+    );
+    return this.#loading;
+  }
+
+  /** `LH5_RUNTIME_NOT_LOADED` for a read of `p` that needs h5wasm before it is loaded. */
+  #notLoaded(p: string): Lh5Error {
+    return new Lh5Error(
+      "LH5_RUNTIME_NOT_LOADED",
+      `lh5: ${this.#where(p)}: this read needs h5wasm, which this file (opened with runtime "on-demand") has not loaded; call \`await file.ensureRuntime()\` first or use readObjectAsync`,
+      this.#ctx(p),
+    );
+  }
+
+  /**
+   * Whether {@link Lh5File.readObject} of `objPath` (with `options.columns`) is served entirely from
+   * the file without h5wasm, judged from the already parsed object headers: numeric arrays (and VoVs,
+   * tables and structs of them) whose attributes are plain strings and whose storage the direct reader
+   * takes, every chunk written. False for anything else (strings, scalars, encoded waveforms, other
+   * filters, a missing object). Cheap; reads no data.
+   */
+  readsDirectly(objPath: string, options: Pick<ReadOptions, "columns"> = {}): boolean {
+    if (this.#closed) return false;
+    try {
+      return this.#readsDirectly(normalizePath(objPath), buildMask(options.columns));
+    } catch {
+      return false; // the read reports it (and says why)
+    }
+  }
+
+  #readsDirectly(p: string, mask: Mask | null): boolean {
+    const direct = this.#directReader();
+    const links = this.#links;
+    if (!direct || !links) return false;
+    const attrs = this.#fastAttributes(p);
+    const text = attrs?.get("datatype");
+    if (text === undefined) return false;
+    const dt = parseDatatype(text);
+    switch (dt.type) {
+      case "Array":
+      case "FixedSizeArray":
+      case "ArrayOfEqualSizedArrays": {
+        if (links.kindOf(p) !== "dataset") return false;
+        const d = direct.describe(p);
+        if (!d || (d.meta.type !== 0 && d.meta.type !== 1) || (d.meta.shape ?? []).length === 0) return false;
+        if (elementCtor(d.meta, this.#where(p)) === null) return false;
+        return d.layout.compact !== undefined || d.layout.addresses.every((a) => a >= 0);
+      }
+      case "VectorOfVectors":
+        return this.#readsDirectly(joinPath(p, "cumulative_length"), null) && this.#readsDirectly(joinPath(p, "flattened_data"), null);
+      case "Struct":
+      case "Table":
+      case "WaveformTable":
+        if (links.kindOf(p) !== "group") return false;
+        return this.#maskedFields(p, dt.fields, mask).every((f) => this.#readsDirectly(joinPath(p, f), mask?.get(f) ?? null));
+      default:
+        return false; // scalars, encoded arrays, histograms: h5wasm reads part of them
+    }
   }
 
   /** The HDF5 file in h5wasm (a host path: opened on first use, see `lazyOpened`). */
@@ -351,14 +451,17 @@ export class Lh5File {
     let entity: unknown;
     try {
       // Kind from the object header (the fast lister), without asking HDF5 for the object type.
-      const kind = this.#classes && this.#directReader() ? this.#links?.kindOf(p) : undefined;
-      if (kind && this.#classes) {
+      const kind = (this.#classes || this.#pending) && this.#directReader() ? this.#links?.kindOf(p) : undefined;
+      if (kind && this.#pending) entity = standIn(kind, p, () => this.#notLoaded(p));
+      else if (this.#pending) throw this.#notLoaded(p);
+      else if (kind && this.#classes) {
         // The HDF5 file id only when h5wasm is asked about the object: direct reads never open the file in h5wasm.
         entity = new this.#classes[kind === "group" ? "Group" : "Dataset"](0n, `/${p}`);
         Object.defineProperty(entity, "file_id", { get: () => this.#file.file_id, enumerable: true, configurable: true });
       } else entity = this.#file.get(p);
     } catch (error) {
-      if (lazyOpenFailures.has(error as object)) throw error; // the file, not the object, is the problem
+      // The file, not the object, is the problem (or h5wasm is not loaded to look the object up).
+      if (lazyOpenFailures.has(error as object) || isNotLoaded(error)) throw error;
       entity = null;
     }
     const type = (entity as { type?: string } | null)?.type;
@@ -506,7 +609,8 @@ export class Lh5File {
     let exists = true;
     try {
       this.#entity(cp);
-    } catch {
+    } catch (error) {
+      if (isNotLoaded(error)) throw error;
       exists = false;
     }
     if (!exists) {
@@ -524,7 +628,8 @@ export class Lh5File {
     try {
       this.#entity(objPath);
       return true;
-    } catch {
+    } catch (error) {
+      if (isNotLoaded(error)) throw error; // only h5wasm can tell
       return false;
     }
   }
@@ -624,9 +729,11 @@ export class Lh5File {
     if (!(Number.isFinite(windowBytes) && windowBytes > 0)) {
       throw new Lh5Error("LH5_BAD_ROWS", `lh5: windowBytes must be a positive number, got ${windowBytes}`, this.#ctx(p));
     }
+    if (this.#pending && !this.readsDirectly(p, options)) await this.ensureRuntime();
     const plan = this.#guard(p, () => this.#windowPlan(p, options));
     if (plan === null) return this.readObject(objPath, options);
-    const { ds, shape, start, stop, ctor } = plan;
+    const { shape, start, stop, ctor } = plan;
+    let ds = plan.ds;
     const rowWidth = shape.slice(1).reduce((a, v) => a * v, 1);
     const outShape = shape.length === 0 ? [1] : [...shape];
     outShape[0] = stop - start;
@@ -646,6 +753,11 @@ export class Lh5File {
       const data = await this.#direct.readAsync(plan.layout, { starts: Float64Array.of(start), stops: Float64Array.of(stop) }, ctor, io);
       if (this.#closed) throw new TypeError("lh5: the file is closed"); // closed during the read
       if (data !== null) return lgdo(data);
+      if (this.#pending) {
+        await this.ensureRuntime();
+        if (this.#closed) throw new TypeError("lh5: the file is closed");
+        ds = this.#guard(p, () => this.#dataset(p)); // h5wasm's object, not the stand-in
+      }
       this.#checkFilters(ds, p); // h5wasm reads it below
     }
     const out = new ctor((stop - start) * rowWidth);
@@ -663,7 +775,7 @@ export class Lh5File {
 
   /** What {@link Lh5File.readObjectAsync} reads in windows (a numeric array, one row range), or null. */
   #windowPlan(p: string, options: ReadOptions) {
-    if (this.#module === undefined) return null;
+    if (this.#module === undefined && !this.#pending) return null;
     const entity = this.#entity(p);
     const { text, dt } = this.#lgdoDatatype(entity, p);
     if (dt.type !== "Array" && dt.type !== "FixedSizeArray" && dt.type !== "ArrayOfEqualSizedArrays") return null;
@@ -840,6 +952,7 @@ export class Lh5File {
       try {
         return ds.value as unknown;
       } catch (error) {
+        if (isNotLoaded(error)) throw error;
         throw new Lh5Error("LH5_READ_IO", `lh5: ${this.#where(p)}: reading the scalar failed: ${hdf5Reason(error)}`, this.#ctx(p), {
           cause: error,
         });
@@ -1323,12 +1436,13 @@ function checkBeforeOpen(source: SyncByteSource, name: string): boolean {
  * @internal
  */
 export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | string, options: OpenLh5Options = {}): Promise<Lh5File> {
-  const rt = options.runtime ?? (await platform.loadRuntime());
+  const onDemand = options.runtime === "on-demand" && typeof source === "string" && options.direct !== false && platform.fileIdentity;
+  let rt = onDemand ? undefined : await runtimeOf(platform, options);
   let name = options.name;
   let opened: H5OpenFile;
   if (typeof source === "string") {
     name ??= source;
-    if (!platform.openFileSync || rt.kind !== "node") {
+    if (!platform.openFileSync || (rt && rt.kind !== "node")) {
       throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${name}: opening a file by path needs Node (openLh5 of @daqkit/lh5/node)`, {
         path: name,
       });
@@ -1345,22 +1459,13 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       // Wait for an in-place append to commit (or roll back a killed one); announce this reader.
       mark = await platform.enterRead?.(source, options.busyTimeoutMs);
       clean = checkBeforeOpen(file, name);
+      // On demand, and the metadata is clean: the file is read directly, h5wasm loaded when asked for.
+      if (!clean || !onDemand) rt ??= await runtimeOf(platform, options);
     } catch (error) {
       mark?.release();
       file.closeSync();
       throw error;
     }
-    try {
-      opened =
-        platform.fileIdentity && options.direct !== false && clean
-          ? lazyOpened(rt, source, name, platform.fileIdentity)
-          : rt.openPath(source);
-    } catch (error) {
-      mark?.release();
-      file.closeSync();
-      throw openError(error, name);
-    }
-    // The descriptor stays open for the direct reader (the file is not modified while marked as read).
     const raw: RawAccess = {
       source: file,
       close: () => file.closeSync(),
@@ -1368,8 +1473,53 @@ export async function openLh5On(platform: Lh5OpenPlatform, source: Lh5Source | s
       ...(file.readInto ? { readInto: file.readInto } : {}),
       ...(platform.inflateAsync ? { inflateAsync: platform.inflateAsync } : {}),
     };
-    return fileOf(rt, name, opened, options, mark && (() => mark.release()), raw);
+    const identity = platform.fileIdentity;
+    if (rt === undefined && identity) {
+      let id: string;
+      try {
+        id = identity(source);
+      } catch (error) {
+        mark?.release();
+        file.closeSync();
+        throw openError(error, name);
+      }
+      const path = source;
+      const fileName = name;
+      const load = async (): Promise<RuntimeParts> => {
+        const loaded = await platform.loadRuntime();
+        if (loaded.kind !== "node") {
+          throw new Lh5Error("LH5_UNSUPPORTED", `lh5: ${fileName}: opening a file by path needs Node (openLh5 of @daqkit/lh5/node)`, {
+            path: fileName,
+          });
+        }
+        return runtimeParts(loaded, lazyOpened(loaded, path, fileName, identity, id), options);
+      };
+      return new Lh5File(
+        name,
+        notLoadedYet(name),
+        new Set(BUILTIN_FILTERS),
+        undefined,
+        mark && (() => mark.release()),
+        raw,
+        undefined,
+        load,
+      );
+    }
+    const runtime = rt as H5Runtime;
+    try {
+      opened =
+        platform.fileIdentity && options.direct !== false && clean
+          ? lazyOpened(runtime, source, name, platform.fileIdentity)
+          : runtime.openPath(source);
+    } catch (error) {
+      mark?.release();
+      file.closeSync();
+      throw openError(error, name);
+    }
+    // The descriptor stays open for the direct reader (the file is not modified while marked as read).
+    return fileOf(runtime, name, opened, options, mark && (() => mark.release()), raw);
   } else {
+    rt ??= await runtimeOf(platform, options);
     let bytes: Uint8Array | undefined;
     if (source instanceof Uint8Array) bytes = source;
     else if (source instanceof ArrayBuffer) bytes = new Uint8Array(source);
@@ -1431,7 +1581,7 @@ export async function openLh5UrlOn(
   url: string,
   options: OpenLh5Options & OpenH5UrlOptions = {},
 ): Promise<Lh5File> {
-  const rt = options.runtime ?? (await platform.loadRuntime());
+  const rt = await runtimeOf(platform, options);
   const name = options.name ?? url;
   let opened: H5OpenFile;
   try {
@@ -1451,8 +1601,7 @@ export async function openLh5UrlOn(
 /** Errors of a lazy h5wasm open (they must not read as "no such object"). */
 const lazyOpenFailures = new WeakSet<object>();
 
-function lazyOpened(rt: H5Runtime, path: string, name: string, identity: (path: string) => string): H5OpenFile {
-  const id = identity(path);
+function lazyOpened(rt: H5Runtime, path: string, name: string, identity: (path: string) => string, id = identity(path)): H5OpenFile {
   let opened: H5OpenFile | undefined;
   let closed = false;
   return {
@@ -1484,23 +1633,74 @@ function lazyOpened(rt: H5Runtime, path: string, name: string, identity: (path: 
   };
 }
 
-function fileOf(rt: H5Runtime, name: string, opened: H5OpenFile, options: OpenLh5Options, onClose?: () => void, raw?: RawAccess): Lh5File {
+/** What an {@link Lh5File} takes from a loaded runtime. @internal */
+export interface RuntimeParts {
+  readonly opened: H5OpenFile;
+  readonly filters: ReadonlySet<number>;
+  readonly module: H5RawModule;
+  readonly classes: EntityClasses | undefined;
+}
+
+function runtimeParts(rt: H5Runtime, opened: H5OpenFile, options: OpenLh5Options): RuntimeParts {
   const filters = new Set(BUILTIN_FILTERS);
   if (options.plugins ?? true) for (const id of rt.pluginFilters) filters.add(id);
+  const classes = rt.h5 as unknown as Partial<EntityClasses>;
+  return {
+    opened,
+    filters,
+    module: rt.h5.Module as unknown as H5RawModule,
+    classes: classes.Group && classes.Dataset ? (classes as EntityClasses) : undefined,
+  };
+}
+
+function fileOf(rt: H5Runtime, name: string, opened: H5OpenFile, options: OpenLh5Options, onClose?: () => void, raw?: RawAccess): Lh5File {
   if (raw && options.direct === false) {
     raw.close?.();
     raw = undefined;
   }
-  const classes = rt.h5 as unknown as Partial<EntityClasses>;
-  return new Lh5File(
+  const parts = runtimeParts(rt, opened, options);
+  return new Lh5File(name, parts.opened, parts.filters, parts.module, onClose, raw, parts.classes);
+}
+
+/** The runtime to open with: the one given, else the platform's (also for `"on-demand"` where it does not apply). */
+async function runtimeOf(platform: Lh5OpenPlatform, options: OpenLh5Options): Promise<H5Runtime> {
+  return typeof options.runtime === "object" ? options.runtime : platform.loadRuntime();
+}
+
+function isNotLoaded(error: unknown): boolean {
+  return Lh5Error.isInstance(error) && error.code === "LH5_RUNTIME_NOT_LOADED";
+}
+
+/** The h5wasm file of an on-demand file before its runtime is loaded (the reader never asks it: see `#entity`). */
+function notLoadedYet(name: string): H5OpenFile {
+  return {
     name,
-    opened,
-    filters,
-    rt.h5.Module as unknown as H5RawModule,
-    onClose,
-    raw,
-    classes.Group && classes.Dataset ? (classes as EntityClasses) : undefined,
-  );
+    get file(): H5File {
+      throw new Lh5Error(
+        "LH5_RUNTIME_NOT_LOADED",
+        `lh5: ${name}: h5wasm is not loaded for this file; call \`await file.ensureRuntime()\` first`,
+        {
+          path: name,
+        },
+      );
+    },
+    close(): void {},
+  };
+}
+
+/**
+ * A stand-in for h5wasm's Group/Dataset of the object at `p` (its kind from the object header) while
+ * the runtime is not loaded: `type` and `path` answer, anything else throws `LH5_RUNTIME_NOT_LOADED`.
+ */
+function standIn(kind: "group" | "dataset", p: string, notLoaded: () => Lh5Error): Group | Dataset {
+  const known: Record<string, unknown> = { type: kind === "group" ? "Group" : "Dataset", path: `/${p}` };
+  return new Proxy(known, {
+    get(target, prop) {
+      if (typeof prop === "symbol") return undefined;
+      if (prop in target) return target[prop];
+      throw notLoaded();
+    },
+  }) as unknown as Group | Dataset;
 }
 
 /**
