@@ -40,14 +40,27 @@ export interface FileCatalog {
 
 /**
  * Opens an LH5 file by host path: `@daqkit/loader/node` supplies `@daqkit/lh5/node`'s `openLh5`
- * (the main entry never imports it). Used for catalogs without `openTier` (worker snapshots).
+ * (the main entry never imports it). Used for catalogs without `openTier` (worker snapshots). The
+ * loader asks for `runtime: "on-demand"` (h5wasm loaded only when a read needs it; see
+ * {@link openLh5Cycle}); an opener may ignore it and load the runtime at open.
  */
-export type HostLh5Opener = (path: string) => Promise<Lh5File>;
+export type HostLh5Opener = (path: string, options?: { readonly runtime?: "on-demand" }) => Promise<Lh5File>;
 
 function openHostPath(path: string, openPath: HostLh5Opener | undefined): Promise<Lh5File> {
   // (Wrapped into LOADER_IO naming the path by the caller.)
   if (!openPath) throw new Error("the catalog has no openTier and this loader opens no host paths (they need @daqkit/loader/node)");
-  return openPath(path);
+  return openPath(path, { runtime: "on-demand" });
+}
+
+/**
+ * Load h5wasm for a tier file opened on demand unless every table of the tier (all its columns: the
+ * superset of what any read of this cycle asks) is read straight from the file. Decided here, before
+ * the synchronous reads, so that no read meets an unloaded runtime.
+ */
+async function ensureRuntimeFor(f: Lh5File, tables: readonly string[]): Promise<void> {
+  if (f.runtimeLoaded) return;
+  if (tables.every((t) => f.readsDirectly(t))) return;
+  await f.ensureRuntime();
 }
 
 function lh5Reason(error: unknown): string {
@@ -90,7 +103,17 @@ export async function openLh5Cycle(
         if (cols) columnCache.set(`${tier}\u0000${id}`, cols);
       }
       try {
-        files.set(tier, await (catalog.openTier ? catalog.openTier(fileIndex, tier) : openHostPath(path, openPath)));
+        const f = await (catalog.openTier ? catalog.openTier(fileIndex, tier) : openHostPath(path, openPath));
+        try {
+          await ensureRuntimeFor(
+            f,
+            ids.map((id) => catalog.tableName(tier, id)),
+          );
+        } catch (error) {
+          f.close();
+          throw error;
+        }
+        files.set(tier, f);
       } catch (cause) {
         if (!catalog.tierExists && (cause as { code?: string }).code === "LH5_FILE_NOT_FOUND") {
           tables.set(tier, null);

@@ -12,7 +12,7 @@ const lh5 = () => lh5Node.load();
 void serveNodeJobs((req: CycleRequest | WarmUpRequest) =>
   serveCycleRequest(
     req,
-    async (path) => (await lh5()).openLh5(path),
+    async (path, opts) => (await lh5()).openLh5(path, opts),
     async () => Promise.all([lh5(), loadH5RuntimeNode()]),
   ),
 );

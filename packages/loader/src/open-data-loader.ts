@@ -94,7 +94,7 @@ export async function openDataLoader(
     ...(options.onSchedule ? { onSchedule: options.onSchedule } : {}),
     ...((options.workers ?? 1) > 1 ? { spawnWorker: options.spawnWorker ?? loaderWorkerFactory() } : {}),
     writeOutput: writeArrowTablesToLh5,
-    openPath: (path) => openLh5(path),
+    openPath: (path, opts) => openLh5(path, opts),
   });
   if (options.fileQuery !== undefined) loader.setFiles(options.fileQuery);
   return loader;
