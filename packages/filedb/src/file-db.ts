@@ -11,7 +11,7 @@ import { type FileDbConfig, type ResolvedFileDbConfig, type ResolveInDirectoryOp
 import { FileDbError } from "./errors.js";
 import { type Expression, type ExpressionColumn, evaluateExpression, parseExpression } from "./expression.js";
 import { emptyState, type FileDbState, statusBitOf, type TableId, tableIdTypeOf, tierFilePath } from "./state.js";
-import { type FileDbHost, listingFileHost, normalizeRelative } from "./file-host.js";
+import { type FileDbHost, listingFileHost, normalizeRelative, type OpenLh5FileOptions } from "./file-host.js";
 import { type Lh5Location, openLh5File } from "./lh5-access.js";
 import { type ScanTablesColumnsOptions, scanTablesColumnsOf, type TablesColumnsReport } from "./tables-columns.js";
 import { compileTemplate, suffixSwap, type TemplateValue } from "./template.js";
@@ -328,10 +328,11 @@ export class FileDb {
   /**
    * Open a row's file of `tier` with `@daqkit/lh5` (the FileDB's one way of opening LH5 files).
    * @throws Lh5Error as `openLh5`; FileDbError `FILEDB_UNREADABLE` for a directory entry that cannot
-   *   be opened, or a host path in a FileDb made by the main entry (host paths: `@daqkit/filedb/node`)
+   *   be opened, or a host path in a FileDb made by the main entry (host paths: `@daqkit/filedb/node`).
+   * `options.runtime: "on-demand"`: h5wasm is loaded when a read needs it (see `@daqkit/lh5`'s `openLh5`).
    */
-  openFile(row: number, tier: string): Promise<Lh5File> {
-    return openLh5File(this.fileLocation(row, tier), this.#host);
+  openFile(row: number, tier: string, options: OpenLh5FileOptions = {}): Promise<Lh5File> {
+    return openLh5File(this.fileLocation(row, tier), this.#host, options);
   }
 
   /** Key field values of a row (strings, numbers for `d` fields). */

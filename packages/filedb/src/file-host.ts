@@ -7,6 +7,14 @@
 import type { DirectoryEntry } from "@daqkit/io";
 import type { Lh5File, Lh5Links } from "@daqkit/lh5";
 
+/**
+ * How a FileDB opens an LH5 file: `runtime: "on-demand"` asks `@daqkit/lh5` not to load h5wasm until a
+ * read needs it (host paths; see `OpenLh5Options.runtime`). Other sources load it at open.
+ */
+export interface OpenLh5FileOptions {
+  readonly runtime?: "on-demand";
+}
+
 /** File-system operations of a FileDb (synchronous: a directory source is listed beforehand). */
 export interface FileDbHost {
   /** True when `path` is an existing directory. */
@@ -27,7 +35,7 @@ export interface FileDbHost {
    * Open the LH5 file at a host path (only the local-disk host of `@daqkit/filedb/node` has it;
    * a directory source's entries are opened through the source).
    */
-  openLh5?(path: string): Promise<Lh5File>;
+  openLh5?(path: string, options?: OpenLh5FileOptions): Promise<Lh5File>;
   /** The fast link lister over the LH5 file at a host path (as {@link FileDbHost.openLh5}). */
   openLh5Links?(path: string): Promise<Lh5Links>;
 }

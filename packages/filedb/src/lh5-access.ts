@@ -11,7 +11,7 @@ import { lazyModule } from "@daqkit/io";
 import type { ByteSource, DirectorySource } from "@daqkit/io";
 import type { Lh5File } from "@daqkit/lh5";
 import { FileDbError } from "./errors.js";
-import type { FileDbHost } from "./file-host.js";
+import type { FileDbHost, OpenLh5FileOptions } from "./file-host.js";
 
 /** `@daqkit/lh5`, imported on the first LH5 open (never by scans and queries), then kept. */
 const lh5Main = lazyModule(() => import("@daqkit/lh5"));
@@ -58,14 +58,14 @@ async function openEntry(location: Exclude<Lh5Location, string>): Promise<ByteSo
  * @throws Lh5Error (`LH5_FILE_NOT_FOUND`, `LH5_NOT_HDF5`, …); FileDbError `FILEDB_UNREADABLE` for a
  *   directory entry that cannot be opened, or a host path when `host` cannot open paths
  */
-export async function openLh5File(location: Lh5Location, host: FileDbHost): Promise<Lh5File> {
+export async function openLh5File(location: Lh5Location, host: FileDbHost, options: OpenLh5FileOptions = {}): Promise<Lh5File> {
   if (typeof location === "string") {
     if (!host.openLh5) throw noHostOpener(location);
-    return host.openLh5(location);
+    return host.openLh5(location, options);
   }
   const source = await openEntry(location);
   try {
-    return await (lh5Main.loaded ?? (await lh5Main.load())).openLh5(source, { name: describeLocation(location) });
+    return await (lh5Main.loaded ?? (await lh5Main.load())).openLh5(source, { ...options, name: describeLocation(location) });
   } finally {
     await source.close?.();
   }

@@ -19,6 +19,6 @@ export const nodeFileHost: FileDbHost = {
     const found = tried.find((c) => existsSync(c) && statSync(c).isDirectory());
     return { found: found === undefined ? undefined : resolve(found), tried };
   },
-  openLh5: async (path) => (lh5Node.loaded ?? (await lh5Node.load())).openLh5(path),
+  openLh5: async (path, options) => (lh5Node.loaded ?? (await lh5Node.load())).openLh5(path, options),
   openLh5Links: async (path) => (lh5Node.loaded ?? (await lh5Node.load())).openLh5Links(path),
 };

@@ -34,7 +34,7 @@ export function fileDbCatalog(db: FileDb): FileCatalog {
     },
     tierPath: (fileIndex, tier) => db.filePath(fileIndex, tier),
     tierExists: (fileIndex, tier) => db.fileExists(fileIndex, tier),
-    openTier: (fileIndex, tier) => db.openFile(fileIndex, tier),
+    openTier: (fileIndex, tier, options) => db.openFile(fileIndex, tier, options),
     tierSize: (fileIndex, tier) => db.state.sizes.get(tier)?.[fileIndex],
     async tierTables(fileIndex, tier) {
       if (!db.tiers.includes(tier)) return null;

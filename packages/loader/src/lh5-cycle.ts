@@ -25,9 +25,10 @@ export interface FileCatalog {
   tierSize?(fileIndex: number, tier: string): number | undefined;
   /**
    * Open a tier's file of cycle `fileIndex` (optional; default: the loader's host opener on
-   * `tierPath(…)`, which only `@daqkit/loader/node` has).
+   * `tierPath(…)`, which only `@daqkit/loader/node` has). The loader asks for `runtime: "on-demand"`
+   * (h5wasm loaded only for a tier that needs it); an implementation may ignore it.
    */
-  openTier?(fileIndex: number, tier: string): Promise<Lh5File>;
+  openTier?(fileIndex: number, tier: string, options?: { readonly runtime?: "on-demand" }): Promise<Lh5File>;
   /** The table path inside a tier file for a table id (`ch1084803/raw`, `hardware_tcm_1`). */
   tableName(tier: string, table: TableId): string;
   /** Name of the (first) field of a tier's table template (`ch`, `grp`), or undefined when it has none. */
@@ -103,7 +104,7 @@ export async function openLh5Cycle(
         if (cols) columnCache.set(`${tier}\u0000${id}`, cols);
       }
       try {
-        const f = await (catalog.openTier ? catalog.openTier(fileIndex, tier) : openHostPath(path, openPath));
+        const f = await (catalog.openTier ? catalog.openTier(fileIndex, tier, { runtime: "on-demand" }) : openHostPath(path, openPath));
         try {
           await ensureRuntimeFor(
             f,
