@@ -40,37 +40,47 @@ function recordingOpener() {
 }
 
 describe("openLh5Cycle: h5wasm on demand", () => {
-  it("a numeric tier (hit, TCM) loads no runtime; a tier needing h5wasm (raw: waveforms) loads it; reads equal a default open's", async () => {
-    const { open, files } = recordingOpener();
-    const src = await openLh5Cycle(catalog, 0, ["hit", "raw", "tcm"], open);
-    try {
-      expect(files.get(PATHS.hit as string)?.runtimeLoaded).toBe(false);
-      expect(files.get(PATHS.tcm as string)?.runtimeLoaded).toBe(false);
-      expect(files.get(PATHS.raw as string)?.runtimeLoaded).toBe(true);
-      for (const tier of ["hit", "raw"]) {
-        const ref = await openLh5(PATHS[tier] as string);
-        try {
-          const name = TABLES[tier] as string;
-          const cols = ref.tableColumns(name);
-          expect(src.columns(tier, 0)).toEqual(cols);
-          expect(src.rowCount(tier, 0)).toBe(ref.countRows(name));
-          const got = src.read(tier, 0, cols, { start: 1, stop: 7 });
-          expect(got).toEqual(ref.readTable(name, { columns: cols, rows: { start: 1, stop: 7 } }).columns);
-        } finally {
-          ref.close();
-        }
-      }
-      const tcmRef = await openLh5(PATHS.tcm as string);
+  it.each(["host opener", "catalog.openTier"])(
+    "%s: a numeric tier (hit, TCM) loads no runtime; a tier needing h5wasm (raw: waveforms) loads it; reads equal a default open's",
+    async (via) => {
+      const { open, files } = recordingOpener();
+      const src =
+        via === "host opener"
+          ? await openLh5Cycle(catalog, 0, ["hit", "raw", "tcm"], open)
+          : await openLh5Cycle({ ...catalog, openTier: (_f, tier, options) => open(PATHS[tier] as string, options) }, 0, [
+              "hit",
+              "raw",
+              "tcm",
+            ]);
       try {
-        expect(src.readTcm("tcm", 0)).toEqual(
-          (await import("../src/lh5-cycle.js")).rawTcmOf(tcmRef.readObject(TABLES.tcm as string), PATHS.tcm as string),
-        );
+        expect(files.get(PATHS.hit as string)?.runtimeLoaded).toBe(false);
+        expect(files.get(PATHS.tcm as string)?.runtimeLoaded).toBe(false);
+        expect(files.get(PATHS.raw as string)?.runtimeLoaded).toBe(true);
+        for (const tier of ["hit", "raw"]) {
+          const ref = await openLh5(PATHS[tier] as string);
+          try {
+            const name = TABLES[tier] as string;
+            const cols = ref.tableColumns(name);
+            expect(src.columns(tier, 0)).toEqual(cols);
+            expect(src.rowCount(tier, 0)).toBe(ref.countRows(name));
+            const got = src.read(tier, 0, cols, { start: 1, stop: 7 });
+            expect(got).toEqual(ref.readTable(name, { columns: cols, rows: { start: 1, stop: 7 } }).columns);
+          } finally {
+            ref.close();
+          }
+        }
+        const tcmRef = await openLh5(PATHS.tcm as string);
+        try {
+          expect(src.readTcm("tcm", 0)).toEqual(
+            (await import("../src/lh5-cycle.js")).rawTcmOf(tcmRef.readObject(TABLES.tcm as string), PATHS.tcm as string),
+          );
+        } finally {
+          tcmRef.close();
+        }
+        expect(files.get(PATHS.hit as string)?.runtimeLoaded).toBe(false); // the reads did not need it
       } finally {
-        tcmRef.close();
+        src.close();
       }
-      expect(files.get(PATHS.hit as string)?.runtimeLoaded).toBe(false); // the reads did not need it
-    } finally {
-      src.close();
-    }
-  });
+    },
+  );
 });
