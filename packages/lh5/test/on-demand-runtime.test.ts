@@ -116,9 +116,7 @@ describe("on-demand h5wasm runtime", () => {
       expect(f.runtimeLoaded).toBe(true);
       expect((f.readObject("info/name") as Scalar).value).toBe("cal");
       expect((f.readObject("info/run") as Scalar).value).toBe(42);
-      expect(
-        ((f.readObject("wf") as { columns: Map<string, VectorOfVectors> }).columns.get("hits") as VectorOfVectors).flattened.data,
-      ).toEqual(flat);
+      expect(((f.readTable("wf").columns.get("hits") as VectorOfVectors).flattened as LgdoArray).data).toEqual(flat);
       await f.ensureRuntime();
       expect(loads()).toBe(1);
     } finally {
