@@ -357,6 +357,8 @@ export class Lh5File {
       case "Table":
       case "WaveformTable":
         if (links.kindOf(p) !== "group") return false;
+        // A row selection counts the table's rows from its first column, read or not.
+        if (dt.type !== "Struct" && dt.fields[0] !== undefined && !this.#readsDirectly(joinPath(p, dt.fields[0]), null)) return false;
         return this.#maskedFields(p, dt.fields, mask).every((f) => this.#readsDirectly(joinPath(p, f), mask?.get(f) ?? null));
       default:
         return false; // scalars, encoded arrays, histograms: h5wasm reads part of them

@@ -68,6 +68,10 @@ describe("on-demand h5wasm runtime", () => {
       chunkRows: 1000,
     });
     await writeLh5(path, "wf", createTable({ hits: createVectorOfVectors(ends, flat) }), { mode: "a" });
+    const label = Array.from({ length: 20 }, (_, i) => `ev${i}`);
+    const num = Float64Array.from({ length: 20 }, (_, i) => i * 1.5);
+    await writeLh5(path, "mixed", createTable({ num: createArray(num), label: createArray(label) }), { mode: "a" });
+    await writeLh5(path, "mixed2", createTable({ label: createArray(label), num: createArray(num) }), { mode: "a" });
     await writeLh5(path, "info", createStruct({ run: createScalar(42), name: createScalar("cal") }), { mode: "a" });
   });
   afterAll(() => tmp.cleanup());
@@ -121,6 +125,29 @@ describe("on-demand h5wasm runtime", () => {
       expect(loads()).toBe(1);
     } finally {
       f.close();
+    }
+  });
+
+  test("readsDirectly follows the column mask, and a row selection's count from the first column", async () => {
+    const { platform, loads } = spyPlatform();
+    const f = await openLh5On(platform, path, { runtime: "on-demand" });
+    const ref = await openLh5(path);
+    try {
+      expect(f.readsDirectly("mixed")).toBe(false);
+      expect(f.readsDirectly("mixed", { columns: ["num"] })).toBe(true);
+      expect(f.readsDirectly("mixed", { columns: ["label"] })).toBe(false);
+      const rows = { start: 3, stop: 17 };
+      expect(f.readTable("mixed", { columns: ["num"], rows })).toEqual(ref.readTable("mixed", { columns: ["num"], rows }));
+      // "mixed2" counts its rows from `label` (a string column): h5wasm needed even for `num` alone.
+      expect(f.readsDirectly("mixed2", { columns: ["num"] })).toBe(false);
+      expect(codeOf(() => f.readTable("mixed2", { columns: ["num"], rows })).code).toBe("LH5_RUNTIME_NOT_LOADED");
+      expect(codeOf(() => f.readTable("mixed", { columns: ["label"] })).code).toBe("LH5_RUNTIME_NOT_LOADED");
+      expect(loads()).toBe(0);
+      expect(await f.readObjectAsync("mixed2", { columns: ["num"], rows })).toEqual(ref.readTable("mixed2", { columns: ["num"], rows }));
+      expect(loads()).toBe(1);
+    } finally {
+      f.close();
+      ref.close();
     }
   });
 
