@@ -532,11 +532,23 @@ export class DirectReader {
   #shuffled = new Uint8Array(0);
   /** Reads served directly (for tests). */
   hits = 0;
+  /** Why the last direct read that fell back did so (a bad chunk), for messages. */
+  #lastFailure: { layout: DirectLayout; why: string } | undefined;
 
   constructor(links: Lh5Links, src: DirectSource, inflate?: Inflate) {
     this.#links = links;
     this.#src = src;
     this.#inflate = inflate;
+  }
+
+  /**
+   * Why the last direct read of the dataset at `path` fell back to h5wasm (e.g. a chunk that fails
+   * to inflate), when the last read that fell back was of that dataset; else undefined.
+   */
+  failureOf(path: string): string | undefined {
+    const f = this.#lastFailure;
+    const d = this.#layouts.get(path.replace(/^\/+/, ""));
+    return f && d && d.layout === f.layout ? f.why : undefined;
   }
 
   /** The layout of the dataset at `path` when the direct path handles it, else null (kept either way). */
@@ -622,7 +634,10 @@ export class DirectReader {
         }
       }
     } catch (error) {
-      if (error instanceof Bail || (error as { code?: unknown }).code !== undefined) return null;
+      if (error instanceof Bail || (error as { code?: unknown }).code !== undefined) {
+        this.#lastFailure = { layout, why: (error as Error).message };
+        return null;
+      }
       throw error;
     }
     this.hits++;
@@ -720,7 +735,7 @@ export class DirectReader {
                 data = io.inflate ? await io.inflate(data, chunkBytes) : sync ? sync(data, chunkBytes) : bail("no inflater");
               } catch (error) {
                 if (error instanceof Bail) throw error;
-                bail("inflate failed");
+                bail(`chunk ${t.c} of ${size} bytes at file offset ${layout.addresses[t.c]} failed to inflate`);
               }
             } else {
               if ((shuffledOf[lane] as Uint8Array).length < data.length) shuffledOf[lane] = new Uint8Array(data.length);
@@ -814,7 +829,7 @@ export class DirectReader {
         try {
           decoded = inflate(data, chunkBytes);
         } catch {
-          bail("inflate failed");
+          bail(`chunk ${c} of ${stored} bytes at file offset ${address} failed to inflate`);
         }
         data = decoded;
       } else {

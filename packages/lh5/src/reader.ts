@@ -310,9 +310,12 @@ export class Lh5File {
 
   /** `LH5_RUNTIME_NOT_LOADED` for a read of `p` that needs h5wasm before it is loaded. */
   #notLoaded(p: string): Lh5Error {
+    // A numeric dataset the direct reader handles but could not read (a bad chunk): say what it found.
+    const why = this.#direct ? this.#direct.failureOf(p) : undefined;
+    const cause = why ? `the direct read failed (${why}), and reading it through HDF5 needs h5wasm` : "this read needs h5wasm";
     return new Lh5Error(
       "LH5_RUNTIME_NOT_LOADED",
-      `lh5: ${this.#where(p)}: this read needs h5wasm, which this file (opened with runtime "on-demand") has not loaded; call \`await file.ensureRuntime()\` first or use readObjectAsync`,
+      `lh5: ${this.#where(p)}: ${cause}, which this file (opened with runtime "on-demand") has not loaded; call \`await file.ensureRuntime()\` first or use readObjectAsync`,
       this.#ctx(p),
     );
   }

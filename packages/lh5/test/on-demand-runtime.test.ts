@@ -1,12 +1,14 @@
 // `openLh5(path, { runtime: "on-demand" })` (src/reader.ts): reads served straight from the file never
 // load h5wasm; a synchronous read that needs it throws LH5_RUNTIME_NOT_LOADED until
 // `ensureRuntime()`; `readObjectAsync` loads it itself; `readsDirectly` says which reads need it.
-import { statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import type { H5Runtime } from "@daqkit/io";
 import { loadH5RuntimeNode, openFileSourceSync } from "@daqkit/io/node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DirectReader } from "../src/direct-read.js";
+import { openLh5Links } from "../src/fast-links.js";
 import { enterRead } from "../src/in-place.js";
 import {
   type LgdoArray,
@@ -99,6 +101,37 @@ describe("on-demand h5wasm runtime", () => {
     } finally {
       f.close();
       ref.close();
+    }
+  });
+
+  test("a chunk that fails to inflate: the on-demand error says so, with the chunk and its file offset", async () => {
+    // Where chunk 2 of hit/energy lies, from the file's own headers; then a copy with that chunk's stream damaged.
+    const bytes = new Uint8Array(readFileSync(path));
+    const src = openFileSourceSync(path);
+    const inflate = (input: Uint8Array, n: number): Uint8Array => inflateSync(input, { maxOutputLength: Math.max(1, n) });
+    const layout = new DirectReader(openLh5Links(bytes), src, inflate).describe("hit/energy")?.layout;
+    src.closeSync();
+    expect(layout?.filters).toContain(1); // deflate
+    const at = layout?.addresses[2] as number;
+    const size = layout?.sizes[2] as number;
+    for (let i = 8; i < Math.min(size - 4, 48); i++) bytes[at + i] = (bytes[at + i] as number) ^ 0x5a;
+    const bad = join(tmp.dir, "bad-chunk.lh5");
+    writeFileSync(bad, bytes);
+    const { platform, loads } = spyPlatform();
+    const f = await openLh5On(platform, bad, { runtime: "on-demand" });
+    try {
+      expect(f.readsDirectly("hit")).toBe(true); // the headers are fine; only the data is not
+      expect((f.readObject("hit/channel") as LgdoArray).data).toEqual(channel);
+      const e = codeOf(() => f.readObject("hit/energy"));
+      // A read error of the object (LH5_READ_IO), whose message says what the direct read found.
+      expect(e.code).toBe("LH5_READ_IO");
+      expect(e.message).toContain(`${bad}:/hit/energy`);
+      expect(e.message).toMatch(new RegExp(`direct read failed \\(chunk 2 of ${size} bytes at file offset ${at} failed to inflate\\)`));
+      // Another object's read afterwards does not inherit that reason.
+      expect(codeOf(() => f.readObject("info/name")).message).not.toContain("direct read failed");
+      expect(loads()).toBe(0);
+    } finally {
+      f.close();
     }
   });
 
