@@ -40,10 +40,18 @@ describe("readObjectAsync", () => {
         for (const rows of [undefined, { start: 0, stop: N }, { start: 993, stop: 5011 }, { start: 17, stop: 17 }, { start: N - 1 }]) {
           const options = rows ? { rows } : {};
           const sync = f.readObject(`t/${c}`, options) as LgdoArray;
+          // Event-loop iterations while the read runs (a check-phase callback per iteration; not a timer,
+          // which a read faster than 1 ms would never see).
           let turns = 0;
-          const ticker = setInterval(() => turns++, 0);
+          let counting = true;
+          const tick = (): void => {
+            if (!counting) return;
+            turns++;
+            setImmediate(tick);
+          };
+          setImmediate(tick);
           const windowed = (await f.readObjectAsync(`t/${c}`, { ...options, windowBytes: 1024 })) as LgdoArray;
-          clearInterval(ticker);
+          counting = false;
           expect(windowed.data.constructor, c).toBe(sync.data.constructor);
           expect(plain(windowed), `${c} ${JSON.stringify(rows)}`).toEqual(plain(sync));
           // The output is one buffer of its own (transferable without copying).
