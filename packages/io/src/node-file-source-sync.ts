@@ -44,6 +44,14 @@ export function openFileSourceSync(path: string): SyncFileSource {
     throw IoError.isInstance(error) ? error : fileSystemError(path, "stat", error);
   }
   let closed = false;
+  /** A read that met the end of the file before `length` bytes (the file shrank since it was opened). */
+  const shortRead = (offset: number, length: number, done: number): IoError =>
+    new IoError("IO_FAILED", `io: ${path}: expected ${length} bytes at offset ${offset}, got ${done} (the file shrank?)`, {
+      path,
+      offset,
+      length,
+      size,
+    });
   const readSyncAt = (offset: number, length: number): Uint8Array => {
     if (closed) throw new IoError("IO_FAILED", `io: ${path}: read after close`, { path, offset, length, size });
     checkRange(path, size, offset, length); // before allocating: a length from a damaged file may be absurd
@@ -65,14 +73,7 @@ export function openFileSourceSync(path: string): SyncFileSource {
     } catch (cause) {
       throw fileSystemError(path, `reading ${length} bytes at offset ${offset}`, cause, { offset, length, size });
     }
-    if (done !== length) {
-      throw new IoError("IO_FAILED", `io: ${path}: expected ${length} bytes at offset ${offset}, got ${done} (the file shrank?)`, {
-        path,
-        offset,
-        length,
-        size,
-      });
-    }
+    if (done !== length) throw shortRead(offset, length, done);
   };
   let pending = 0; // readInto calls on the thread pool
   const closeNow = (): void => {
@@ -100,14 +101,7 @@ export function openFileSourceSync(path: string): SyncFileSource {
       pending--;
       if (closed && pending === 0) closeSync(fd);
     }
-    if (done !== length) {
-      throw new IoError("IO_FAILED", `io: ${path}: expected ${length} bytes at offset ${offset}, got ${done} (the file shrank?)`, {
-        path,
-        offset,
-        length,
-        size,
-      });
-    }
+    if (done !== length) throw shortRead(offset, length, done);
   };
   return {
     name: path,
