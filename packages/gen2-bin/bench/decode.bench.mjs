@@ -17,6 +17,9 @@ const shared = join(here, "../../../../shared");
 const root = join(here, "../../..");
 const data = join(process.env.DAQKIT_BENCH_DATA ?? join(root, "bench/.data"), "gen2-bin");
 const PHOTONS = Number(process.env.GEN2_BENCH_PHOTONS ?? 25_000_000);
+// GEN2_BENCH_CHUNKS=default,1,8: A/B the read size of readGen2FileArrays (`chunkBytes`, MiB; `default` = the
+// library's default), each variant measured in every round after its own C run, the order alternating by round.
+const CHUNKS = (process.env.GEN2_BENCH_CHUNKS ?? "default").split(",").map((c) => c.trim());
 const REPS = Number(process.env.GEN2_BENCH_REPS ?? 5);
 const FILES = Number(process.env.GEN2_BENCH_FILES ?? 20);
 mkdirSync(data, { recursive: true });
@@ -102,73 +105,83 @@ let ref;
   ok = photons === ref.photons && checksum === ref.checksum;
   if (!ok) console.log(`DIFFERENT RESULT: ${photons} photons, checksum ${checksum}; C: ${ref.photons}, ${ref.checksum}`);
 }
-const cTimes = [];
-const jsTimes = [];
-const ratios = [];
-const cCpu = [];
-const jsCpu = [];
-const jsThread = [];
-const cpuRatios = [];
-const cFaults = [];
-const jsFaults = [];
-for (let r = 0; r < REPS; r++) {
-  const c = runC();
-  globalThis.gc?.();
-  const u0 = process.resourceUsage();
-  const m0 = threadCpuS();
-  const t0 = performance.now();
-  await readGen2FileArrays(file); // the result is dropped at once
-  const js = (performance.now() - t0) / 1000;
-  const m1 = threadCpuS();
-  const u1 = process.resourceUsage();
-  const cpu = (u1.userCPUTime - u0.userCPUTime + u1.systemCPUTime - u0.systemCPUTime) / 1e6;
-  cTimes.push(c.best_s);
-  jsTimes.push(js);
-  ratios.push(c.best_s / js);
-  cCpu.push(c.cpu_s);
-  jsCpu.push(cpu);
-  jsThread.push(m1 - m0);
-  cpuRatios.push(c.cpu_s / cpu);
-  cFaults.push(c.faults);
-  jsFaults.push(u1.minorPageFault - u0.minorPageFault);
-}
 const sorted = (a) => [...a].sort((x, y) => x - y);
 const median = (a) => sorted(a)[Math.floor(a.length / 2)];
 const huge = /hugetlb=1/.test(process.env.GLIBC_TUNABLES ?? "") ? " (GLIBC_TUNABLES=glibc.malloc.hugetlb=1)" : "";
-console.log(`file            ${file} (${mb.toFixed(1)} MB, ${photons} photons), ${REPS} interleaved rounds${huge}`);
-console.log(
-  `gen2_ref.c -O3  best ${sorted(cTimes)[0].toFixed(4)} s  median ${median(cTimes).toFixed(4)} s  ${(mb / median(cTimes)).toFixed(1)} MB/s   [${cTimes.map((t) => t.toFixed(3)).join(", ")}]`,
-);
-console.log(
-  `gen2-bin decode best ${sorted(jsTimes)[0].toFixed(4)} s  median ${median(jsTimes).toFixed(4)} s  ${(mb / median(jsTimes)).toFixed(1)} MB/s   [${jsTimes.map((t) => t.toFixed(3)).join(", ")}]`,
-);
-console.log(
-  `ratio vs C (speed, per round) median ${median(ratios).toFixed(2)}× range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}× (target ≥ 0.80× in the huge-page control, ≥ 1.4× as the machine is)   same result ${ok ? "yes" : "NO"}`,
-);
-const ms = (a) => `median ${(median(a) * 1000).toFixed(0)} ms [${a.map((t) => (t * 1000).toFixed(0)).join(", ")}]`;
-if (haveTime) {
-  console.log(`CPU time  C     ${ms(cCpu)}, ${median(cFaults)} minor page faults`);
-  console.log(`CPU time  ours  ${ms(jsCpu)}, ${median(jsFaults)} minor page faults; this thread ${ms(jsThread)}`);
-  console.log(
-    `ratio vs C (CPU time, per round) median ${median(cpuRatios).toFixed(2)}× range ${Math.min(...cpuRatios).toFixed(2)}–${Math.max(...cpuRatios).toFixed(2)}×`,
-  );
+const results = CHUNKS.map((chunk) => ({
+  chunk,
+  options: chunk === "default" ? {} : { chunkBytes: Number(chunk) * 1024 * 1024 },
+  suffix: chunk === "default" ? "" : `-chunk${chunk}M`,
+  cTimes: [],
+  jsTimes: [],
+  ratios: [],
+  cCpu: [],
+  jsCpu: [],
+  jsThread: [],
+  cpuRatios: [],
+  cFaults: [],
+  jsFaults: [],
+}));
+for (let r = 0; r < REPS; r++) {
+  for (const v of r % 2 === 0 ? results : [...results].reverse()) {
+    const c = runC();
+    globalThis.gc?.();
+    const u0 = process.resourceUsage();
+    const m0 = threadCpuS();
+    const t0 = performance.now();
+    await readGen2FileArrays(file, v.options); // the result is dropped at once
+    const js = (performance.now() - t0) / 1000;
+    const m1 = threadCpuS();
+    const u1 = process.resourceUsage();
+    const cpu = (u1.userCPUTime - u0.userCPUTime + u1.systemCPUTime - u0.systemCPUTime) / 1e6;
+    v.cTimes.push(c.best_s);
+    v.jsTimes.push(js);
+    v.ratios.push(c.best_s / js);
+    v.cCpu.push(c.cpu_s);
+    v.jsCpu.push(cpu);
+    v.jsThread.push(m1 - m0);
+    v.cpuRatios.push(c.cpu_s / cpu);
+    v.cFaults.push(c.faults);
+    v.jsFaults.push(u1.minorPageFault - u0.minorPageFault);
+  }
 }
-console.log(
-  `@@bench ${JSON.stringify({ workload: "gen2-bin.decode", metric: "MB/s", value: Number((mb / median(jsTimes)).toFixed(1)), better: "higher" })}`,
-);
-console.log(
-  `@@bench ${JSON.stringify({ workload: "gen2-bin.decode-c-ref", metric: "MB/s", value: Number((mb / median(cTimes)).toFixed(1)), better: "higher" })}`,
-);
-console.log(
-  `@@bench ${JSON.stringify({ workload: "gen2-bin.decode-vs-c", metric: "ratio", value: Number(median(ratios).toFixed(3)), better: "higher" })}`,
-);
-if (haveTime) {
+console.log(`file            ${file} (${mb.toFixed(1)} MB, ${photons} photons), ${REPS} interleaved rounds${huge}`);
+for (const { chunk, suffix, cTimes, jsTimes, ratios, cCpu, jsCpu, jsThread, cpuRatios, cFaults, jsFaults } of results) {
+  if (results.length > 1) console.log(`-- chunkBytes ${chunk === "default" ? "default" : `${chunk} MiB`}`);
   console.log(
-    `@@bench ${JSON.stringify({ workload: "gen2-bin.decode-cpu", metric: "ms", value: Number((median(jsCpu) * 1000).toFixed(1)), better: "lower" })}`,
+    `gen2_ref.c -O3  best ${sorted(cTimes)[0].toFixed(4)} s  median ${median(cTimes).toFixed(4)} s  ${(mb / median(cTimes)).toFixed(1)} MB/s   [${cTimes.map((t) => t.toFixed(3)).join(", ")}]`,
   );
   console.log(
-    `@@bench ${JSON.stringify({ workload: "gen2-bin.decode-vs-c-cpu", metric: "ratio", value: Number(median(cpuRatios).toFixed(3)), better: "higher" })}`,
+    `gen2-bin decode best ${sorted(jsTimes)[0].toFixed(4)} s  median ${median(jsTimes).toFixed(4)} s  ${(mb / median(jsTimes)).toFixed(1)} MB/s   [${jsTimes.map((t) => t.toFixed(3)).join(", ")}]`,
   );
+  console.log(
+    `ratio vs C (speed, per round) median ${median(ratios).toFixed(2)}× range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}× (target ≥ 0.80× in the huge-page control, ≥ 1.4× as the machine is)   same result ${ok ? "yes" : "NO"}`,
+  );
+  const ms = (a) => `median ${(median(a) * 1000).toFixed(0)} ms [${a.map((t) => (t * 1000).toFixed(0)).join(", ")}]`;
+  if (haveTime) {
+    console.log(`CPU time  C     ${ms(cCpu)}, ${median(cFaults)} minor page faults`);
+    console.log(`CPU time  ours  ${ms(jsCpu)}, ${median(jsFaults)} minor page faults; this thread ${ms(jsThread)}`);
+    console.log(
+      `ratio vs C (CPU time, per round) median ${median(cpuRatios).toFixed(2)}× range ${Math.min(...cpuRatios).toFixed(2)}–${Math.max(...cpuRatios).toFixed(2)}×`,
+    );
+  }
+  console.log(
+    `@@bench ${JSON.stringify({ workload: `gen2-bin.decode${suffix}`, metric: "MB/s", value: Number((mb / median(jsTimes)).toFixed(1)), better: "higher" })}`,
+  );
+  console.log(
+    `@@bench ${JSON.stringify({ workload: `gen2-bin.decode-c-ref${suffix}`, metric: "MB/s", value: Number((mb / median(cTimes)).toFixed(1)), better: "higher" })}`,
+  );
+  console.log(
+    `@@bench ${JSON.stringify({ workload: `gen2-bin.decode-vs-c${suffix}`, metric: "ratio", value: Number(median(ratios).toFixed(3)), better: "higher" })}`,
+  );
+  if (haveTime) {
+    console.log(
+      `@@bench ${JSON.stringify({ workload: `gen2-bin.decode-cpu${suffix}`, metric: "ms", value: Number((median(jsCpu) * 1000).toFixed(1)), better: "lower" })}`,
+    );
+    console.log(
+      `@@bench ${JSON.stringify({ workload: `gen2-bin.decode-vs-c-cpu${suffix}`, metric: "ratio", value: Number(median(cpuRatios).toFixed(3)), better: "higher" })}`,
+    );
+  }
 }
 globalThis.gc?.();
 
