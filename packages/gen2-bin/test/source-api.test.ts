@@ -150,6 +150,48 @@ describe("decodeGen2Source: one reader for bytes, Blobs, Files and byte sources"
     expect(error).toMatchObject({ name: "Gen2BinError", code: "GEN2_IO", path: "into.bin", byteOffset: 2000 });
   });
 
+  it("by default a Node-file source is read 1 MiB, then 2 MiB, then 4 MiB at a time, and decodes the same", async () => {
+    const path = join(
+      wrap,
+      readdirSync(wrap)
+        .filter((n) => n.endsWith(".bin"))
+        .sort()[1]!,
+    );
+    const one = new Uint8Array(readFileSync(path));
+    // Frames of a file repeated up to ~10 MiB (any run of whole frames is a valid file), plus a partial word.
+    const copies = Math.ceil((10 << 20) / one.byteLength);
+    const bytes = concatBytes(...Array.from({ length: copies }, () => one), hex("01 02 03"));
+    const options = { header: { board: 1, frame: 2, timestamp: 3 }, allowPartialWord: true };
+    const expected = decodeGen2Arrays(bytes, options);
+    const inner = bytesSource(bytes, "ramp.bin");
+    const reads: [number, number][] = [];
+    const source: ByteSource = {
+      name: "ramp.bin",
+      size: inner.size,
+      read: () => Promise.reject(new Error("read() must not be used when readInto() is there")),
+      // Later reads complete first: the decoder must still decode the chunks in order.
+      readInto: (offset, target) =>
+        new Promise((resolve) => {
+          reads.push([offset, target.byteLength]);
+          const later = (turns: number): unknown =>
+            turns === 0 ? resolve(inner.readIntoSync!(offset, target)) : setImmediate(() => later(turns - 1));
+          later(3 - (reads.length % 3));
+        }),
+    };
+    const r = await decodeGen2SourceArrays(source, options);
+    expect(r).toEqual(expected);
+    const whole = bytes.byteLength - 3;
+    const MiB = 1 << 20;
+    const lengths = reads.map(([, length]) => length);
+    expect(lengths.slice(0, 3)).toEqual([MiB, 2 * MiB, 4 * MiB]);
+    expect(lengths.slice(3, -1).every((l) => l === 4 * MiB)).toBe(true);
+    let at = 0;
+    for (const [offset, length] of reads) {
+      expect(offset).toBe(at);
+      at += length;
+    }
+    expect(at).toBe(whole);
+  });
   it("with a page toucher, each chunk's xy/phase/baseline rows are zeroed by it before the chunk is decoded", async () => {
     const path = join(
       wrap,
