@@ -1,11 +1,12 @@
 import { mkdtempSync, openAsBlob, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { type Table, tableFromArrays, tableFromIPC } from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { afterAll, describe, expect, it } from "vitest";
-import { MemorySink, writeArrowToSink, writeParquetToSink } from "../src/index.js";
+import { loadParquetWasm, MemorySink, writeArrowToSink, writeParquetToSink } from "../src/index.js";
 import { writeTableFile } from "../src/node.js";
 
 const dir = mkdtempSync(join(tmpdir(), "daqkit-io-table-file-"));
@@ -178,5 +179,15 @@ describe("table writers on a memory sink (browser download)", () => {
       await expect(write(sink, failing())).rejects.toThrow("source broke");
       expect(sink.state).toBe("aborted");
     }
+  });
+});
+
+describe("loadParquetWasm", () => {
+  it("in Node loads parquet-wasm with require (no ESM export scan of its CommonJS build): the one module instance", async () => {
+    const required = createRequire(import.meta.url)("parquet-wasm") as typeof pq;
+    const loaded = await loadParquetWasm();
+    expect(loaded).toBe(required); // import() would give a namespace object wrapping it
+    expect(loaded.Compression).toBe(pq.Compression);
+    expect(await loadParquetWasm()).toBe(loaded);
   });
 });
