@@ -309,8 +309,8 @@ const NODE_READS_AHEAD = 3;
 
 /**
  * Bytes per read of a Node file by default: 4 MiB, after a first read of 1 MiB and one of 2 MiB (so the
- * decoder starts after a short read). Against 1 MiB reads throughout, a 202 MB decode took 0–5 % less CPU
- * in the process and (four runs of five) 5–9 % less on the decoding thread: fewer pool jobs and wake-ups,
+ * decoder starts after a short read). Against 1 MiB reads throughout, a 202 MB decode took 0–6 % less CPU
+ * in the process and (five runs of six) 2–9 % less on the decoding thread: fewer pool jobs and wake-ups,
  * the pool three 4 MiB chunks ahead instead of three 1 MiB ones (interleaved, 2-core VM; README).
  */
 const NODE_CHUNK_BYTES = 4 * 1024 * 1024;
