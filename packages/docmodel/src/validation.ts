@@ -1,16 +1,18 @@
 import type { ValidateFunction } from "ajv";
 import type { DocumentName } from "./documents.js";
 import { DocModelError } from "./errors.js";
-import * as VALIDATORS from "./event-model-validators.js";
+import { eventModelValidators } from "./event-model-validators.js";
 import { NdArray, isTypedArray, toPlain } from "./ndarray.js";
 
 /**
  * The schemas' validators, compiled ahead of time by Ajv's standalone code generation
- * (`scripts/embed-validators.mjs`; same errors as compiling them with Ajv here, without loading Ajv).
+ * (`scripts/embed-validators.mjs`; same errors as compiling them with Ajv here, without loading Ajv). Made on first
+ * use: a process that never validates (reading a run) does not run their top level (issue 17).
  */
-const validators = VALIDATORS as unknown as Readonly<Record<string, ValidateFunction>>;
+let validators: Readonly<Record<string, ValidateFunction>> | undefined;
 
 function validatorFor(name: string): ValidateFunction {
+  validators ??= eventModelValidators() as unknown as Readonly<Record<string, ValidateFunction>>;
   if (!Object.hasOwn(validators, name))
     throw new DocModelError("DOCS_BAD_ARGUMENT", `docmodel: unknown document name ${JSON.stringify(name)}`);
   return validators[name] as ValidateFunction;

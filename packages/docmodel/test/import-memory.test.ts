@@ -42,4 +42,31 @@ describe("importing docmodel", () => {
     expect(out.afterUid).toBe(true);
     expect(out.uid).toMatch(/^[A-Za-z0-9_-]{43}=$/);
   });
+
+  it("does not make the schema validators until a document is validated", () => {
+    builtFiles();
+    // Counts the heap's function objects (closures) named like one of the generated validators.
+    const script = `
+      import { getHeapSnapshot } from "node:v8";
+      import { json } from "node:stream/consumers";
+      const { validateDocument, isValidDocument } = await import(${JSON.stringify(pathToFileURL(join(dist, "index.js")).href)});
+      const made = async () => {
+        const { snapshot, nodes, strings } = await json(getHeapSnapshot());
+        const fields = snapshot.meta.node_fields;
+        const closure = snapshot.meta.node_types[0].indexOf("closure");
+        const [type, name] = [fields.indexOf("type"), fields.indexOf("name")];
+        let n = 0;
+        for (let i = 0; i < nodes.length; i += fields.length)
+          if (nodes[i + type] === closure && /^validate\\d+$/.test(strings[nodes[i + name]])) n++;
+        return n > 0;
+      };
+      const atImport = await made();
+      const valid = isValidDocument("bulk_datum", { datum_kwarg_list: [], resource: "r", datum_ids: [] });
+      let code = "";
+      try { validateDocument("bulk_datum", {}); } catch (e) { code = e.code; }
+      console.log(JSON.stringify({ atImport, afterUse: await made(), valid, code }));
+    `;
+    const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }));
+    expect(out).toEqual({ atImport: false, afterUse: true, valid: true, code: "DOCS_SCHEMA_INVALID" });
+  });
 });
