@@ -4,27 +4,6 @@
 /** The validators by document name (made on each call: call it once). */
 export function eventModelValidators() {
   const bulk_datum = validate20;
-  const schema31 = {
-    properties: {
-      datum_kwarg_list: {
-        type: "array",
-        items: { type: "object" },
-        description: "Array of arguments to pass to the Handler to retrieve one quanta of data",
-      },
-      resource: { type: "string", description: "UID of the Resource to which all these Datum documents belong" },
-      datum_ids: {
-        type: "array",
-        items: { type: "string" },
-        description:
-          "Globally unique identifiers for each Datum (akin to 'uid' for other Document types), typically formatted as '<resource>/<integer>'",
-      },
-    },
-    required: ["datum_kwarg_list", "resource", "datum_ids"],
-    additionalProperties: false,
-    type: "object",
-    title: "bulk_datum",
-    description: "Document to reference a quanta of externally-stored data",
-  };
   function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
@@ -194,32 +173,6 @@ export function eventModelValidators() {
   }
   validate20.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
   const bulk_events = validate21;
-  const schema32 = {
-    patternProperties: {
-      "^.*$": {
-        type: "array",
-        items: {
-          type: "object",
-          properties: {
-            data: { type: "object", description: "The actual measurement data" },
-            timestamps: { type: "object", description: "The timestamps of the individual measurement data" },
-            filled: {
-              type: "object",
-              description: "Mapping the keys of externally-stored data to a boolean indicating whether that data has yet been loaded",
-            },
-            descriptor: { type: "string", description: "UID to point back to Descriptor for this event stream" },
-            seq_num: { type: "integer", description: "Sequence number to identify the location of this Event in the Event stream" },
-            time: { type: "number", description: "The event time.  This maybe different than the timestamps on each of the data entries" },
-            uid: { type: "string", description: "Globally unique identifier for this Event" },
-          },
-          required: ["uid", "data", "timestamps", "time", "descriptor", "seq_num"],
-          additionalProperties: false,
-          title: "bulk_events",
-          description: "Document to record a quanta of collected data",
-        },
-      },
-    },
-  };
   const pattern4 = new RegExp("^.*$", "u");
   function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
@@ -483,28 +436,6 @@ export function eventModelValidators() {
   }
   validate21.evaluated = { dynamicProps: true, dynamicItems: false };
   const datum = validate22;
-  const schema33 = {
-    title: "datum",
-    description: "Document to reference a quanta of externally-stored data",
-    type: "object",
-    properties: {
-      datum_id: {
-        title: "datum_id",
-        description:
-          "Globally unique identifier for this Datum (akin to 'uid' for other Document types), typically formatted as '<resource>/<integer>'",
-        type: "string",
-      },
-      datum_kwargs: {
-        title: "datum_kwargs",
-        description: "Arguments to pass to the Handler to retrieve one quanta of data",
-        type: "object",
-        additionalProperties: true,
-      },
-      resource: { title: "resource", description: "The UID of the Resource to which this Datum belongs", type: "string" },
-    },
-    required: ["datum_id", "datum_kwargs", "resource"],
-    additionalProperties: false,
-  };
   function validate22(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
@@ -627,30 +558,6 @@ export function eventModelValidators() {
   }
   validate22.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
   const datum_page = validate23;
-  const schema34 = {
-    title: "datum_page",
-    description: "Page of documents to reference a quanta of externally-stored data",
-    type: "object",
-    $defs: { DataFrameForDatumPage: { title: "data_frame_for_datum_page", type: "array", items: { type: "string" } } },
-    properties: {
-      datum_id: {
-        title: "datum_id",
-        description:
-          "Array unique identifiers for each Datum (akin to 'uid' for other Document types), typically formatted as '<resource>/<integer>'",
-        $ref: "#/$defs/DataFrameForDatumPage",
-      },
-      datum_kwargs: {
-        title: "datum_kwargs",
-        description: "Array of arguments to pass to the Handler to retrieve one quanta of data",
-        type: "object",
-        additionalProperties: { items: {}, type: "array" },
-      },
-      resource: { title: "resource", description: "The UID of the Resource to which all Datums in the page belong", type: "string" },
-    },
-    required: ["datum_id", "datum_kwargs", "resource"],
-    additionalProperties: false,
-  };
-  const schema35 = { title: "data_frame_for_datum_page", type: "array", items: { type: "string" } };
   function validate23(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
@@ -820,77 +727,6 @@ export function eventModelValidators() {
   }
   validate23.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
   const event = validate24;
-  const schema36 = {
-    title: "event",
-    description: "Document to record a quanta of collected data",
-    type: "object",
-    allOf: [{ $ref: "#/$defs/PartialEvent" }],
-    $defs: {
-      PartialEvent: {
-        title: "partial_event",
-        type: "object",
-        properties: {
-          data: { title: "data", description: "The actual measurement data", type: "object", additionalProperties: true },
-          filled: {
-            title: "filled",
-            description:
-              "Mapping each of the keys of externally-stored data to the boolean False, indicating that the data has not been loaded, or to foreign keys (moved here from 'data' when the data was loaded)",
-            type: "object",
-            additionalProperties: { anyOf: [{ type: "boolean" }, { type: "string" }] },
-          },
-          time: {
-            title: "time",
-            description: "The event time. This maybe different than the timestamps on each of the data entries.",
-            type: "number",
-          },
-          timestamps: {
-            title: "timestamps",
-            description: "The timestamps of the individual measurement data",
-            type: "object",
-            additionalProperties: true,
-          },
-        },
-        required: ["data", "time", "timestamps"],
-      },
-    },
-    properties: {
-      descriptor: { title: "descriptor", description: "UID of the EventDescriptor to which this Event belongs", type: "string" },
-      seq_num: {
-        title: "seq_num",
-        description: "Sequence number to identify the location of this Event in the Event stream",
-        type: "integer",
-      },
-      uid: { title: "uid", description: "Globally unique identifier for this Event", type: "string" },
-    },
-    required: ["descriptor", "seq_num", "uid"],
-    unevaluatedProperties: false,
-  };
-  const schema37 = {
-    title: "partial_event",
-    type: "object",
-    properties: {
-      data: { title: "data", description: "The actual measurement data", type: "object", additionalProperties: true },
-      filled: {
-        title: "filled",
-        description:
-          "Mapping each of the keys of externally-stored data to the boolean False, indicating that the data has not been loaded, or to foreign keys (moved here from 'data' when the data was loaded)",
-        type: "object",
-        additionalProperties: { anyOf: [{ type: "boolean" }, { type: "string" }] },
-      },
-      time: {
-        title: "time",
-        description: "The event time. This maybe different than the timestamps on each of the data entries.",
-        type: "number",
-      },
-      timestamps: {
-        title: "timestamps",
-        description: "The timestamps of the individual measurement data",
-        type: "object",
-        additionalProperties: true,
-      },
-    },
-    required: ["data", "time", "timestamps"],
-  };
   function validate24(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
@@ -1441,185 +1277,12 @@ export function eventModelValidators() {
     patternProperties: { "^([^./]+)$": { $ref: "#/$defs/DataType" } },
     additionalProperties: false,
   };
-  const schema48 = {
-    title: "per_object_hint",
-    description: "The 'interesting' data keys for this device.",
-    type: "object",
-    properties: {
-      NX_class: {
-        title: "nx_class",
-        description: "The NeXus class definition for this device.",
-        type: "string",
-        default: "",
-        pattern: "^NX[A-Za-z_]+$",
-      },
-      fields: {
-        title: "fields",
-        description: "The 'interesting' data keys for this device.",
-        type: "array",
-        default: [],
-        items: { type: "string" },
-      },
-    },
-    additionalProperties: true,
-  };
   const func1 = Object.prototype.hasOwnProperty;
   const pattern5 = new RegExp("^([^./]+)$", "u");
   const pattern9 = new RegExp("^NX[A-Za-z_]+$", "u");
-  const schema39 = {
-    title: "configuration",
-    type: "object",
-    properties: {
-      data: { title: "data", description: "The actual measurement data", type: "object", additionalProperties: true, default: {} },
-      data_keys: {
-        title: "data_keys",
-        description: "This describes the data stored alongside it in this configuration object.",
-        type: "object",
-        additionalProperties: { $ref: "#/$defs/DataKey" },
-        default: {},
-      },
-      timestamps: {
-        title: "timestamps",
-        description: "The timestamps of the individual measurement data",
-        type: "object",
-        additionalProperties: true,
-        default: {},
-      },
-    },
-    additionalProperties: true,
-  };
-  const schema40 = {
-    title: "data_key",
-    description: "Describes the objects in the data property of Event documents",
-    type: "object",
-    properties: {
-      choices: { title: "choices", description: "Choices of enum value.", type: "array", default: [], items: { type: "string" } },
-      dims: {
-        title: "dims",
-        description: "The names for dimensions of the data. Null or empty list if scalar data",
-        type: "array",
-        default: [],
-        items: { type: "string" },
-      },
-      dtype: {
-        title: "dtype",
-        description: "The type of the data in the event, given as a broad JSON schema type.",
-        $ref: "#/$defs/Dtype",
-      },
-      dtype_numpy: {
-        title: "dtype_numpy",
-        description: "The type of the data in the event, given as a numpy dtype string (or, for structured dtypes, array).",
-        anyOf: [
-          { description: "A numpy dtype e.g `<U9`, `<f16`", pattern: "[|<>][tbiufcmMOSUV][0-9]+", type: "string" },
-          {
-            items: {
-              maxItems: 2,
-              minItems: 2,
-              prefixItems: [
-                { type: "string" },
-                { description: "A numpy dtype e.g `<U9`, `<f16`", pattern: "[|<>][tbiufcmMOSUV][0-9]+", type: "string" },
-              ],
-              type: "array",
-            },
-            type: "array",
-          },
-        ],
-        default: "",
-      },
-      external: {
-        title: "external",
-        description: "Where the data is stored if it is stored external to the events",
-        type: "string",
-        default: "",
-        pattern: "^[A-Z]+:?",
-      },
-      limits: { title: "limits", description: "Epics limits.", $ref: "#/$defs/Limits" },
-      object_name: { title: "object_name", description: "The name of the object this key was pulled from.", type: "string", default: "" },
-      precision: {
-        title: "precision",
-        description: "Number of digits after decimal place if a floating point number",
-        anyOf: [{ type: "integer" }, { type: "null" }],
-        default: null,
-      },
-      shape: {
-        title: "shape",
-        description:
-          "The shape of the data.  Empty list indicates scalar data. None indicates a dimension with unknown or variable length.",
-        type: "array",
-        items: { anyOf: [{ type: "integer" }, { type: "null" }] },
-      },
-      source: { title: "source", description: "The source (ex piece of hardware) of the data.", type: "string" },
-      units: {
-        title: "units",
-        description: "Engineering units of the value",
-        anyOf: [{ type: "string" }, { type: "null" }],
-        default: null,
-      },
-    },
-    required: ["dtype", "shape", "source"],
-    additionalProperties: true,
-  };
   const schema41 = { title: "dtype", type: "string", enum: ["string", "number", "array", "boolean", "integer"] };
   const pattern6 = new RegExp("[|<>][tbiufcmMOSUV][0-9]+", "u");
   const pattern8 = new RegExp("^[A-Z]+:?", "u");
-  const schema42 = {
-    title: "limits",
-    description: "Epics limits:\nhttps://docs.epics-controls.org/en/latest/getting-started/EPICS_Intro.html#channel-access",
-    type: "object",
-    properties: {
-      alarm: { title: "alarm", description: "Alarm limits.", anyOf: [{ $ref: "#/$defs/LimitsRange" }, { type: "null" }], default: null },
-      control: {
-        title: "control",
-        description: "Control limits.",
-        anyOf: [{ $ref: "#/$defs/LimitsRange" }, { type: "null" }],
-        default: null,
-      },
-      display: {
-        title: "display",
-        description: "Display limits.",
-        anyOf: [{ $ref: "#/$defs/LimitsRange" }, { type: "null" }],
-        default: null,
-      },
-      hysteresis: { title: "hysteresis", description: "Hysteresis.", anyOf: [{ type: "number" }, { type: "null" }], default: null },
-      rds: { title: "rds", description: "RDS parameters.", anyOf: [{ $ref: "#/$defs/RdsRange" }, { type: "null" }], default: null },
-      warning: {
-        title: "warning",
-        description: "Warning limits.",
-        anyOf: [{ $ref: "#/$defs/LimitsRange" }, { type: "null" }],
-        default: null,
-      },
-    },
-    additionalProperties: false,
-  };
-  const schema43 = {
-    title: "limits_range",
-    type: "object",
-    properties: {
-      high: { title: "high", anyOf: [{ type: "number" }, { type: "null" }] },
-      low: { title: "low", anyOf: [{ type: "number" }, { type: "null" }] },
-    },
-    required: ["high", "low"],
-    additionalProperties: false,
-  };
-  const schema46 = {
-    title: "rds_range",
-    description:
-      "RDS (Read different than set) parameters range.\n\n\nhttps://tango-controls.readthedocs.io/en/latest/development/device-api/attribute-alarms.html#the-read-different-than-set-rds-alarm",
-    type: "object",
-    properties: {
-      time_difference: {
-        title: "time_difference",
-        description: "ms since last update to fail after if set point and read point are not within `value_difference` of each other.",
-        type: "number",
-      },
-      value_difference: {
-        title: "value_difference",
-        description: "Allowed difference in value between set point and read point after `time_difference`.",
-        type: "number",
-      },
-    },
-    required: ["time_difference", "value_difference"],
-  };
   function validate28(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
@@ -3728,7 +3391,6 @@ export function eventModelValidators() {
     return errors === 0;
   }
   validate26.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
-  const schema49 = { title: "DataType", patternProperties: { "^([^./]+)$": { $ref: "#/$defs/DataType" } }, additionalProperties: false };
   const wrapper0 = { validate: validate33 };
   function validate33(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
@@ -4206,96 +3868,6 @@ export function eventModelValidators() {
   }
   validate25.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
   const event_page = validate35;
-  const schema50 = {
-    title: "event_page",
-    description: "Page of documents to record a quanta of collected data",
-    type: "object",
-    allOf: [{ $ref: "#/$defs/PartialEventPage" }],
-    $defs: {
-      PartialEventPage: {
-        title: "partial_event_page",
-        type: "object",
-        properties: {
-          data: {
-            title: "data",
-            description: "The actual measurement data",
-            type: "object",
-            additionalProperties: { items: {}, type: "array" },
-          },
-          filled: {
-            title: "filled",
-            description:
-              "Mapping each of the keys of externally-stored data to an array containing the boolean False, indicating that the data has not been loaded, or to foreign keys (moved here from 'data' when the data was loaded)",
-            type: "object",
-            additionalProperties: { items: { anyOf: [{ type: "boolean" }, { type: "string" }] }, type: "array" },
-            default: {},
-          },
-          time: {
-            title: "time",
-            description: "Array of Event times. This maybe different than the timestamps on each of the data entries",
-            type: "array",
-            items: { type: "number" },
-          },
-          timestamps: {
-            title: "timestamps",
-            description: "The timestamps of the individual measurement data",
-            type: "object",
-            additionalProperties: { items: {}, type: "array" },
-          },
-        },
-        required: ["data", "time", "timestamps"],
-      },
-    },
-    properties: {
-      descriptor: {
-        title: "descriptor",
-        description: "The UID of the EventDescriptor to which all of the Events in this page belong",
-        type: "string",
-      },
-      seq_num: {
-        title: "seq_num",
-        description: "Array of sequence numbers to identify the location of each Event in the Event stream",
-        type: "array",
-        items: { type: "integer" },
-      },
-      uid: { title: "uid", description: "Array of globally unique identifiers for each Event", type: "array", items: { type: "string" } },
-    },
-    required: ["descriptor", "seq_num", "uid"],
-    unevaluatedProperties: false,
-  };
-  const schema51 = {
-    title: "partial_event_page",
-    type: "object",
-    properties: {
-      data: {
-        title: "data",
-        description: "The actual measurement data",
-        type: "object",
-        additionalProperties: { items: {}, type: "array" },
-      },
-      filled: {
-        title: "filled",
-        description:
-          "Mapping each of the keys of externally-stored data to an array containing the boolean False, indicating that the data has not been loaded, or to foreign keys (moved here from 'data' when the data was loaded)",
-        type: "object",
-        additionalProperties: { items: { anyOf: [{ type: "boolean" }, { type: "string" }] }, type: "array" },
-        default: {},
-      },
-      time: {
-        title: "time",
-        description: "Array of Event times. This maybe different than the timestamps on each of the data entries",
-        type: "array",
-        items: { type: "number" },
-      },
-      timestamps: {
-        title: "timestamps",
-        description: "The timestamps of the individual measurement data",
-        type: "object",
-        additionalProperties: { items: {}, type: "array" },
-      },
-    },
-    required: ["data", "time", "timestamps"],
-  };
   function validate35(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
@@ -4806,27 +4378,6 @@ export function eventModelValidators() {
     required: [],
     unevaluatedProperties: false,
   };
-  const schema53 = {
-    title: "partial_resource",
-    type: "object",
-    properties: {
-      resource_kwargs: {
-        title: "resource_kwargs",
-        description: "Additional argument to pass to the Handler to read a Resource",
-        type: "object",
-        additionalProperties: true,
-      },
-      resource_path: { title: "resource_path", description: "Filepath or URI for locating this resource", type: "string" },
-      root: { title: "root", description: "Subset of resource_path that is a local detail, not semantic.", type: "string" },
-      spec: {
-        title: "spec",
-        description: "String identifying the format/type of this Resource, used to identify a compatible Handler",
-        type: "string",
-      },
-      uid: { title: "uid", description: "Globally unique identifier for this Resource", type: "string" },
-    },
-    required: ["resource_kwargs", "resource_path", "root", "spec", "uid"],
-  };
   function validate36(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
@@ -5253,28 +4804,7 @@ export function eventModelValidators() {
     patternProperties: { "^([^./]+)$": { $ref: "#/$defs/DataType" } },
     additionalProperties: false,
   };
-  const schema56 = {
-    title: "hints",
-    description: "Start-level hints",
-    type: "object",
-    properties: {
-      dimensions: {
-        title: "dimensions",
-        description: "The independent axes of the experiment. Ordered slow to fast",
-        type: "array",
-        default: [],
-        items: { items: { anyOf: [{ items: { type: "string" }, type: "array" }, { type: "string" }] }, type: "array" },
-      },
-    },
-    additionalProperties: true,
-  };
   const pattern16 = new RegExp("^([^.]+)$", "u");
-  const schema55 = {
-    title: "data_type",
-    patternProperties: { "^([^./]+)$": { $ref: "#/$defs/DataType" } },
-    additionalProperties: false,
-    default: null,
-  };
   const wrapper1 = { validate: validate38 };
   function validate38(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
@@ -5332,120 +4862,6 @@ export function eventModelValidators() {
     return errors === 0;
   }
   validate38.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
-  const schema57 = {
-    title: "projections",
-    description: "Describe how to interperet this run as the given projection",
-    type: "object",
-    properties: {
-      configuration: {
-        title: "configuration",
-        description: "Static information about projection",
-        type: "object",
-        additionalProperties: true,
-      },
-      name: { title: "name", description: "The name of the projection", type: "string", default: "" },
-      projection: {
-        title: "projection",
-        description: "",
-        type: "object",
-        additionalProperties: {
-          anyOf: [
-            { $ref: "#/$defs/ConfigurationProjection" },
-            { $ref: "#/$defs/LinkedEventProjection" },
-            { $ref: "#/$defs/CalculatedEventProjection" },
-            { $ref: "#/$defs/StaticProjection" },
-          ],
-        },
-      },
-      version: {
-        title: "version",
-        description: "The version of the projection spec. Can specify the version of an external specification.",
-        type: "string",
-      },
-    },
-    required: ["configuration", "projection", "version"],
-  };
-  const schema58 = {
-    title: "configuration_projection",
-    type: "object",
-    properties: {
-      config_device: { title: "config_device", type: "string" },
-      config_index: { title: "config_index", type: "integer" },
-      field: { title: "field", type: "string" },
-      location: {
-        title: "location",
-        description: "Projection comes from configuration fields in the event_descriptor document",
-        type: "string",
-        const: "configuration",
-      },
-      stream: { title: "stream", type: "string" },
-      type: {
-        title: "type",
-        description: "Projection is of type linked, a value linked from the data set.",
-        type: "string",
-        const: "linked",
-      },
-    },
-    required: ["config_device", "config_index", "field", "location", "stream", "type"],
-  };
-  const schema59 = {
-    title: "linked_event_projection",
-    type: "object",
-    properties: {
-      field: { title: "field", type: "string" },
-      location: { title: "location", description: "Projection comes and event", type: "string", const: "event" },
-      stream: { title: "stream", type: "string" },
-      type: {
-        title: "type",
-        description: "Projection is of type linked, a value linked from the data set.",
-        type: "string",
-        const: "linked",
-      },
-    },
-    required: ["field", "location", "stream", "type"],
-  };
-  const schema62 = {
-    title: "static_projection",
-    type: "object",
-    properties: {
-      type: {
-        title: "type",
-        description: "Projection is of type static, a value defined here in the projection",
-        type: "string",
-        const: "static",
-      },
-      value: { title: "value", description: "value explicitely defined in the static projection" },
-    },
-    required: ["type", "value"],
-  };
-  const schema60 = {
-    title: "calculated_event_projection",
-    type: "object",
-    properties: {
-      calculation: { title: "calculation", description: "required fields if type is calculated", $ref: "#/$defs/Calculation" },
-      field: { title: "field", type: "string" },
-      location: { title: "location", description: "Projection comes and event", type: "string", const: "event" },
-      stream: { title: "stream", type: "string" },
-      type: {
-        title: "type",
-        description: "Projection is of type calculated, a value that requires calculation.",
-        type: "string",
-        const: "calculated",
-      },
-    },
-    required: ["calculation", "field", "location", "stream", "type"],
-  };
-  const schema61 = {
-    title: "calculation",
-    type: "object",
-    properties: {
-      args: { title: "args", type: "array", default: [], items: {} },
-      callable: { title: "callable", description: "callable function to perform calculation", type: "string" },
-      kwargs: { title: "kwargs", description: "kwargs for calcalation callable", type: "object", additionalProperties: true, default: {} },
-    },
-    required: ["callable"],
-    additionalProperties: true,
-  };
   function validate42(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
@@ -7035,7 +6451,6 @@ export function eventModelValidators() {
     patternProperties: { "^([^./]+)$": { $ref: "#/$defs/DataType" } },
     additionalProperties: false,
   };
-  const schema64 = { title: "data_type", default: null };
   function validate46(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
@@ -7283,58 +6698,6 @@ export function eventModelValidators() {
   }
   validate46.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
   const stream_datum = validate47;
-  const schema66 = {
-    title: "stream_datum",
-    description: "Document to reference a quanta of an externally-stored stream of data.",
-    type: "object",
-    $defs: {
-      StreamRange: {
-        title: "stream_range",
-        description: "The parameters required to describe a sequence of incrementing integers",
-        type: "object",
-        properties: {
-          start: { title: "start", description: "First number in the range", type: "integer" },
-          stop: { title: "stop", description: "Last number in the range is less than this number", type: "integer" },
-        },
-        required: ["start", "stop"],
-      },
-    },
-    properties: {
-      descriptor: { title: "descriptor", description: "UID of the EventDescriptor to which this Datum belongs", type: "string" },
-      indices: {
-        title: "indices",
-        description: "A slice object passed to the StreamResource handler so it can hand back data and timestamps",
-        $ref: "#/$defs/StreamRange",
-      },
-      seq_nums: {
-        title: "seq_nums",
-        description: "A slice object showing the Event numbers the resource corresponds to",
-        $ref: "#/$defs/StreamRange",
-      },
-      stream_resource: {
-        title: "stream_resource",
-        description: "The UID of the Stream Resource to which this Datum belongs.",
-        type: "string",
-      },
-      uid: {
-        title: "uid",
-        description: "Globally unique identifier for this Datum. A suggested formatting being '<stream_resource>/<stream_name>/<block_id>",
-        type: "string",
-      },
-    },
-    required: ["descriptor", "indices", "seq_nums", "stream_resource", "uid"],
-    additionalProperties: true,
-  };
-  const schema67 = {
-    title: "stream_range",
-    description: "The parameters required to describe a sequence of incrementing integers",
-    type: "object",
-    properties: {
-      start: { title: "start", description: "First number in the range", type: "integer" },
-      stop: { title: "stop", description: "Last number in the range is less than this number", type: "integer" },
-    },
-    required: ["start", "stop"],
-  };
   function validate47(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
@@ -7595,35 +6958,6 @@ export function eventModelValidators() {
   }
   validate47.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
   const stream_resource = validate48;
-  const schema69 = {
-    title: "stream_resource",
-    description: "Document to reference a collection (e.g. file or group of files) of\nexternally-stored data streams",
-    type: "object",
-    properties: {
-      data_key: { title: "data_key", description: "A string to show which data_key of the Descriptor are being streamed", type: "string" },
-      mimetype: {
-        title: "mimetype",
-        description: "String identifying the format/type of this Stream Resource, used to identify a compatible Handler",
-        type: "string",
-      },
-      parameters: {
-        title: "parameters",
-        description: "Additional keyword arguments to pass to the Handler to read a Stream Resource",
-        type: "object",
-        additionalProperties: true,
-      },
-      run_start: {
-        title: "run_start",
-        description: "Globally unique ID to the run_start document this Stream Resource is associated with.",
-        type: "string",
-        default: "",
-      },
-      uid: { title: "uid", description: "Globally unique identifier for this Stream Resource", type: "string" },
-      uri: { title: "uri", description: "URI for locating this resource", type: "string" },
-    },
-    required: ["data_key", "mimetype", "parameters", "uid", "uri"],
-    additionalProperties: true,
-  };
   function validate48(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
     let vErrors = null;
     let errors = 0;
