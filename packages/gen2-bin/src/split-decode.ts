@@ -159,26 +159,6 @@ export function decodeGen2Part(
   return partResult(state, out, wide);
 }
 
-/**
- * Internal: {@link decodeGen2Part} of a part held as consecutive pieces (whole words each, in order;
- * e.g. the `File` slices a Web Worker has read), one decoder state across them. `take()` hands out the
- * next piece (or null at the end), so the caller can drop each piece once decoded. `words` is the
- * part's word count (the room needed in `columns`).
- * @internal
- */
-export function decodeGen2PartPieces(
-  words: number,
-  take: () => DataView | null,
-  columns: PhotonColumnArrays,
-  options: { readonly header?: Gen2Header | null; readonly board?: boolean } = {},
-): Gen2PartResult {
-  const out = new PhotonColumns(words, options.board === true, columns);
-  const wide = new WidePhotonColumns();
-  const state = createDecoderState(options.header);
-  for (let piece = take(); piece !== null; piece = take()) decodeWords(piece, 0, piece.byteLength / 8, state, out, wide);
-  return partResult(state, out, wide);
-}
-
 function partResult(state: ReturnType<typeof createDecoderState>, out: PhotonColumns, wide: WidePhotonColumns): Gen2PartResult {
   return {
     photons: out.length,

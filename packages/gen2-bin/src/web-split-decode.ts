@@ -1,10 +1,12 @@
 /**
  * The split decode of one `Blob`/`File` across Web Workers in a cross-origin-isolated page (issue 13;
  * platform-neutral, no Node built-in). The input is cut at header words ({@link planGen2Split}); each
- * part's worker reads its slices with `FileReaderSync` and counts its photons, then decodes the slices
- * it kept into its rows of output columns in `SharedArrayBuffer`s. Each worker takes the page faults
- * of its own rows and of its read buffers on its own thread, so on two cores the ~110 k faults of a
- * 200 MB file no longer run on one thread. Same rows, stats, last header and errors as one thread.
+ * part's worker reads its bytes (`Blob.stream()`, a BYOB reader into one reused buffer) into the shared
+ * `timestamp` column at their own offsets and counts its photons, then decodes its part in place into
+ * its rows of the output columns (`SharedArrayBuffer`s) — the scheme of `readGen2FileArrays` with
+ * `workers` in Node. Each worker takes the page faults of its own rows on its own thread, so on two
+ * cores the ~110 k faults of a 200 MB file no longer run on one thread, and no read buffer is left to
+ * fault. Same rows, stats, last header and errors as one thread.
  *
  * Falls back (the caller decodes in one thread, as before) when the page is not cross-origin isolated,
  * the input is not a real `Blob`, the plan has one part, or a worker cannot start or fails.
@@ -141,14 +143,27 @@ async function decodeParts(
   workers: PartWorker[],
   options: Gen2ReadOptions,
 ): Promise<Gen2DecodedArrays> {
-  const chunkBytes = Math.max(8, Math.floor((options.chunkBytes ?? 8 * 1024 * 1024) / 8) * 8);
+  // 1 MiB reads (one reused buffer per worker): the copy into the column stays in the CPU cache.
+  const chunkBytes = Math.max(8, Math.floor((options.chunkBytes ?? 1024 * 1024) / 8) * 8);
   const header = options.header ?? null;
-  // 1. Every part reads (and keeps) its words; all but the last count their photons.
+  const withBoard = options.board === true;
+  // Dropped results of earlier calls are SharedArrayBuffers, invisible to V8's GC heuristics.
+  reportSharedMemory(words * (withBoard ? 19 : 18));
+  const memory = {
+    xy: new SharedArrayBuffer(words * 2),
+    timestamp: new SharedArrayBuffer(words * 8),
+    phase: new SharedArrayBuffer(words * 4),
+    baseline: new SharedArrayBuffer(words * 4),
+    board: withBoard ? new SharedArrayBuffer(words) : null,
+  };
+  // 1. Every part reads its words into the timestamp column at their own offsets; all but the last
+  // count their photons.
   const reads = await Promise.all(
     plan.map((part, i) =>
       workers[i]!.call({
         kind: "read",
         blob,
+        timestamp: memory.timestamp,
         startWord: part.startWord,
         endWord: part.endWord,
         chunkBytes,
@@ -161,12 +176,13 @@ async function decodeParts(
     .filter((r): r is Extract<WebSplitReply, { kind: "read-failed" }> => r.kind === "read-failed")
     .sort((a, b) => a.byteOffset - b.byteOffset)[0];
   if (failed) {
-    // The page's own read of that slice gives the coded `IO_*` error the one-thread reader reports.
-    const length = Math.min(chunkBytes - (failed.byteOffset % chunkBytes), size - failed.byteOffset);
+    // The one-thread reader's read of the chunk with that byte (its chunks: `chunkBytes` from 0) gives its coded error.
+    const offset = Math.min(failed.byteOffset, size - 1);
+    const from = offset - (offset % chunkBytes);
     try {
-      await blobSource(blob, name).read(failed.byteOffset, length);
+      await blobSource(blob, name).read(from, Math.min(chunkBytes, size - from));
     } catch (error) {
-      throw sourceError(error, name, "reading", failed.byteOffset);
+      throw sourceError(error, name, "reading", from);
     }
     throw new WorkerFailure(`a worker's read at byte ${failed.byteOffset} failed (${failed.message}), the page's did not`);
   }
@@ -178,19 +194,31 @@ async function decodeParts(
     rows.push(total);
     total += r.photons;
   }
-  // 2. Each part decodes into its rows (from rows[i] ≤ its first word on: the columns have room).
-  const withBoard = options.board === true;
-  // Dropped results of earlier calls are SharedArrayBuffers, invisible to V8's GC heuristics.
-  reportSharedMemory(words * (withBoard ? 19 : 18));
-  const memory = {
-    xy: new SharedArrayBuffer(words * 2),
-    timestamp: new SharedArrayBuffer(words * 8),
-    phase: new SharedArrayBuffer(words * 4),
-    baseline: new SharedArrayBuffer(words * 4),
-    board: withBoard ? new SharedArrayBuffer(words) : null,
-  };
+  // 2. Part i writes rows from rows[i] ≤ its first word on; the words of part i − 1 between those two
+  // positions would be overwritten before they are decoded: copied out first (the non-photon words
+  // before them, ~1 %).
+  const raw = new Uint8Array(memory.timestamp);
+  const tails = plan.map((part, i) => {
+    const next = rows[i + 1];
+    if (next === undefined || next >= part.endWord) return null;
+    const from = Math.max(next, part.startWord);
+    const tail = new SharedArrayBuffer((part.endWord - from) * 8);
+    new Uint8Array(tail).set(raw.subarray(from * 8, part.endWord * 8));
+    return { tail, from };
+  });
   const replies = await Promise.all(
-    plan.map((_, i) => workers[i]!.call({ kind: "decode", ...memory, row: rows[i]!, header: i === 0 ? header : null })),
+    plan.map((part, i) =>
+      workers[i]!.call({
+        kind: "decode",
+        ...memory,
+        startWord: part.startWord,
+        endWord: part.endWord,
+        row: rows[i]!,
+        header: i === 0 ? header : null,
+        tail: tails[i]?.tail ?? null,
+        tailFromWord: tails[i]?.from ?? part.endWord,
+      }),
+    ),
   );
   const results: Gen2PartResult[] = replies.map((r, i) => {
     if (r.kind !== "decoded") throw new WorkerFailure(r.kind === "failed" ? r.message : `unexpected reply ${r.kind}`);
@@ -200,6 +228,7 @@ async function decodeParts(
     return r.result;
   });
   total = rows.at(-1)! + results.at(-1)!.photons;
+  new BigInt64Array(memory.timestamp).fill(0n, total); // the words read beyond the last photon
   const stats: Gen2DecodeStats = {
     bytes: size,
     words: 0,

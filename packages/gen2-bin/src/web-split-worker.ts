@@ -3,25 +3,28 @@
  * `dist/web-split-worker.js`, started as a module worker by `web-split-decode.ts`). One worker per
  * part; two messages per decode:
  *
- * 1. `read`: read the part's bytes slice by slice with `FileReaderSync` (the slices on the caller's
- *    `chunkBytes` grid, so a failed read names the offset the one-thread reader would) and keep them;
- *    count the part's photons when asked (every part but the last: the rows the later parts start at).
- * 2. `decode`: decode the kept slices into the part's rows of the shared columns (one decoder state
- *    across the slices; each slice dropped once decoded) and answer the part's counts, wide photons
- *    and last header.
+ * 1. `read`: read the part's bytes (`Blob.stream()` with a BYOB reader into one reused buffer, so the
+ *    reads take no fresh pages) and copy them into the shared `timestamp` column at their own byte
+ *    offsets (a BYOB read cannot fill a `SharedArrayBuffer` itself); count the part's photons when
+ *    asked (every part but the last: the rows the later parts start at).
+ * 2. `decode`: decode the part in place from the `timestamp` column into its rows of the shared
+ *    columns ({@link decodeGen2Part}; the words the next part's rows overwrite come from `tail`).
  *
- * The worker's own reads and the first touches of its rows' fresh pages run on its own thread: each
- * part takes its own page faults, on its own core.
+ * Each part's copy into the column, and the first touches of its rows' fresh pages, run on its own
+ * thread: each part takes its own page faults, on its own core.
  */
-import { countGen2Photons, decodeGen2PartPieces, type Gen2PartResult } from "./split-decode.js";
+import { countGen2Photons, decodeGen2Part, type Gen2PartResult } from "./split-decode.js";
 import type { Gen2Header } from "./words.js";
 
 /** @internal */
 export interface WebSplitReadJob {
   readonly kind: "read";
   readonly blob: Blob;
+  /** The shared `timestamp` column (bytes × 8 = words): the part's words are read to their own offsets. */
+  readonly timestamp: SharedArrayBuffer;
   readonly startWord: number;
   readonly endWord: number;
+  /** Bytes per read (the reads reuse one buffer of this size). */
   readonly chunkBytes: number;
   /** Count the part's photons (the first row of the next part). */
   readonly count: boolean;
@@ -37,9 +40,14 @@ export interface WebSplitDecodeJob {
   readonly phase: SharedArrayBuffer;
   readonly baseline: SharedArrayBuffer;
   readonly board: SharedArrayBuffer | null;
+  readonly startWord: number;
+  readonly endWord: number;
   /** The part's first row. */
   readonly row: number;
   readonly header: Gen2Header | null;
+  /** Words `[tailFromWord, endWord)`, copied out before the next part's rows overwrite them; or null. */
+  readonly tail: SharedArrayBuffer | null;
+  readonly tailFromWord: number;
 }
 
 /** @internal */
@@ -53,50 +61,51 @@ interface WorkerScope {
   onmessage: ((event: MessageEvent<WebSplitReadJob | WebSplitDecodeJob>) => void) | null;
   postMessage(message: WebSplitReply, transfer?: Transferable[]): void;
 }
-/** `FileReaderSync` (workers only; not in the DOM typings). */
-declare const FileReaderSync: new () => { readAsArrayBuffer(blob: Blob): ArrayBuffer };
 
 const scope = globalThis as unknown as WorkerScope;
-let pieces: (DataView | undefined)[] = [];
-let partWords = 0;
+/** The read buffer, reused from read to read (a BYOB read hands it back as a new `ArrayBuffer` over the same memory). */
+let buffer: ArrayBuffer | null = null;
 
-function read(job: WebSplitReadJob): WebSplitReply {
-  pieces = [];
-  partWords = job.endWord - job.startWord;
-  const reader = new FileReaderSync();
+async function read(job: WebSplitReadJob): Promise<WebSplitReply> {
+  const raw = new Uint8Array(job.timestamp);
+  const view = new DataView(job.timestamp);
+  const start = job.startWord * 8;
   const end = job.endWord * 8;
+  if (!buffer || buffer.byteLength !== job.chunkBytes) buffer = new ArrayBuffer(job.chunkBytes);
+  let at = start;
+  let counted = job.startWord; // words counted so far (whole words only: a read may end mid-word)
   let hasHeader = job.hasHeader;
   let photons = 0;
-  for (let at = job.startWord * 8; at < end; ) {
-    const next = Math.min(end, (Math.floor(at / job.chunkBytes) + 1) * job.chunkBytes);
-    let buffer: ArrayBuffer;
-    try {
-      buffer = reader.readAsArrayBuffer(job.blob.slice(at, next));
-    } catch (error) {
-      pieces = [];
-      return { kind: "read-failed", byteOffset: at, message: String(error) };
-    }
-    if (buffer.byteLength !== next - at) {
-      pieces = [];
-      return { kind: "read-failed", byteOffset: at, message: `expected ${next - at} bytes, read ${buffer.byteLength}` };
-    }
-    const view = new DataView(buffer);
-    if (job.count) {
-      const before = hasHeader;
-      const words = buffer.byteLength / 8;
-      if (!hasHeader) {
-        for (let w = 0; w < words; w++) {
-          if (view.getUint8(w * 8) === 0xff) {
-            hasHeader = true;
-            break;
+  try {
+    const reader = job.blob.slice(start, end).stream().getReader({ mode: "byob" });
+    while (at < end) {
+      const { value, done } = await reader.read(new Uint8Array(buffer, 0, Math.min(buffer.byteLength, end - at)));
+      if (done || !value) break;
+      buffer = value.buffer as ArrayBuffer;
+      raw.set(value, at);
+      at += value.byteLength;
+      if (job.count) {
+        const upTo = Math.floor(at / 8);
+        const before = hasHeader;
+        if (!hasHeader) {
+          for (let w = counted; w < upTo; w++) {
+            if (raw[w * 8] === 0xff) {
+              hasHeader = true;
+              break;
+            }
           }
         }
+        photons += countGen2Photons(view, counted, upTo, before);
+        counted = upTo;
       }
-      photons += countGen2Photons(view, 0, words, before);
     }
-    pieces.push(view);
-    at = next;
+    reader.releaseLock();
+  } catch (error) {
+    buffer = null;
+    return { kind: "read-failed", byteOffset: at, message: String(error) };
   }
+  if (at !== end)
+    return { kind: "read-failed", byteOffset: at, message: `expected ${end - start} bytes from ${start}, read ${at - start}` };
   return { kind: "read", photons };
 }
 
@@ -110,32 +119,26 @@ function decode(job: WebSplitDecodeJob): WebSplitReply {
     baseline: new Int32Array(job.baseline, row * 4, words - row),
     board: job.board ? new Uint8Array(job.board, row, words - row) : null,
   };
-  let next = 0;
-  const take = (): DataView | null => {
-    if (next >= pieces.length) return null;
-    const piece = pieces[next]!;
-    pieces[next++] = undefined; // garbage once decoded
-    return piece;
-  };
-  const result = decodeGen2PartPieces(partWords, take, columns, { header: job.header, board: job.board !== null });
-  pieces = [];
+  const result = decodeGen2Part(new DataView(job.timestamp), job.startWord, job.endWord, columns, {
+    header: job.header,
+    board: job.board !== null,
+    tail: job.tail ? { view: new DataView(job.tail), fromWord: job.tailFromWord } : null,
+  });
   return { kind: "decoded", result };
 }
 
 scope.onmessage = (event) => {
   const job = event.data;
-  try {
-    if (job.kind === "read") scope.postMessage(read(job));
-    else {
-      const reply = decode(job);
-      const wide = reply.kind === "decoded" ? reply.result.wide : null;
+  const reply = job.kind === "read" ? read(job) : Promise.resolve().then(() => decode(job));
+  reply.then(
+    (r) => {
+      const wide = r.kind === "decoded" ? r.result.wide : null;
       scope.postMessage(
-        reply,
+        r,
         wide ? [wide.x.buffer, wide.y.buffer, wide.timestamp.buffer, wide.phase.buffer, wide.baseline.buffer, wide.board.buffer] : [],
       );
-    }
-  } catch (error) {
-    pieces = [];
-    scope.postMessage({ kind: "failed", message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-  }
+    },
+    (error: unknown) =>
+      scope.postMessage({ kind: "failed", message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+  );
 };
