@@ -119,19 +119,43 @@ export async function decodeBlobInWebWorkers(blob: Blob, name: string, options: 
   options.signal?.throwIfAborted();
   const workers: PartWorker[] = [];
   try {
-    for (let i = 0; i < plan.length; i++) workers.push(new PartWorker(options.splitWorkerScript));
+    for (let i = 0; i < plan.length; i++) workers.push(takeWorker(options.splitWorkerScript));
   } catch {
     for (const w of workers) w.terminate();
     return null; // e.g. a Content-Security-Policy without worker-src for this script
   }
+  let done = false;
   try {
-    return await decodeParts(blob, name, size, words, plan, workers, options);
+    const result = await decodeParts(blob, name, size, words, plan, workers, options);
+    done = true;
+    return result;
   } catch (error) {
     if (error instanceof WorkerFailure) return null;
     throw error;
   } finally {
-    for (const w of workers) w.terminate();
+    // Idle after a complete decode: kept for the next call; otherwise (a failure, a job cut short) ended.
+    for (const w of workers) {
+      if (done) keepWorker(options.splitWorkerScript, w);
+      else w.terminate();
+    }
   }
+}
+
+/** Idle split workers per script (`""`: the default), kept for later calls: a start costs a thread and a module compile. */
+const idleWorkers = new Map<string, PartWorker[]>();
+/** Idle workers kept per script at most. */
+const MAX_IDLE = 4;
+
+function takeWorker(script: URL | string | undefined): PartWorker {
+  return idleWorkers.get(script === undefined ? "" : String(script))?.pop() ?? new PartWorker(script);
+}
+
+function keepWorker(script: URL | string | undefined, worker: PartWorker): void {
+  const key = script === undefined ? "" : String(script);
+  const list = idleWorkers.get(key) ?? [];
+  idleWorkers.set(key, list);
+  if (list.length < MAX_IDLE) list.push(worker);
+  else worker.terminate();
 }
 
 async function decodeParts(
