@@ -166,7 +166,7 @@ export interface Gen2ReadOptions extends Gen2DecodeOptions {
    */
   readAhead?: number;
   /**
-   * `Blob`/`File` inputs in a page: read the slices in a dedicated Web Worker (`FileReaderSync`),
+   * `Blob`/`File` inputs in a page: read the slices in a dedicated Web Worker (a BYOB stream reader into reused buffers),
    * so reading overlaps decoding on this thread (a page's own `Blob` reads advance only when its
    * event loop runs). Default true where a window can start a `blob:` worker; falls back to the
    * page's own reads if the worker cannot run (e.g. a CSP without `worker-src blob:`). Ignored for
@@ -175,7 +175,7 @@ export interface Gen2ReadOptions extends Gen2DecodeOptions {
   readInWorker?: boolean;
   /**
    * `Blob`/`File` inputs of at least `splitMinBytes` in a cross-origin-isolated page (or worker):
-   * Web Workers that each read a part of the input (`FileReaderSync`) and decode it into their rows of
+   * Web Workers that each read a part of the input (`Blob.stream()`) and decode it into their rows of
    * output columns in `SharedArrayBuffer`s, in parallel — the same result as one thread, its packed
    * columns then views of `SharedArrayBuffer`s. Default 2 (at most `navigator.hardwareConcurrency`);
    * 0 or 1: no split. Ignored where the page is not cross-origin isolated (see the README).
@@ -300,6 +300,8 @@ async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields
     const view = new DataView(bytes.buffer, bytes.byteOffset, whole);
     if (!yields) {
       decodeWords(view, 0, whole / 8, state, out, wide);
+      // The chunk is decoded: its buffer can be read into again (a worker-read Blob).
+      (source as { release?(bytes: Uint8Array): void }).release?.(bytes);
       continue;
     }
     // A Blob/HTTP read makes progress only when this thread runs its tasks (a page delivers the
