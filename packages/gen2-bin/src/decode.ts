@@ -25,6 +25,7 @@ import {
 } from "./decoder-core.js";
 import { ChunkReader } from "./chunk-reader.js";
 import { sourceError } from "./errors.js";
+import { decodeBlobInWebWorkers, wantsWebSplit } from "./web-split-decode.js";
 import { canReadBlobInWorker, workerBlobSource } from "./worker-blob-source.js";
 import { Gen2BinError } from "./errors.js";
 import type { Gen2Header } from "./words.js";
@@ -168,13 +169,25 @@ export interface Gen2ReadOptions extends Gen2DecodeOptions {
    */
   readAhead?: number;
   /**
-   * `Blob`/`File` inputs in a page: read the slices in a dedicated Web Worker (`FileReaderSync`),
+   * `Blob`/`File` inputs in a page: read the slices in a dedicated Web Worker (a BYOB stream reader into reused buffers),
    * so reading overlaps decoding on this thread (a page's own `Blob` reads advance only when its
    * event loop runs). Default true where a window can start a `blob:` worker; falls back to the
    * page's own reads if the worker cannot run (e.g. a CSP without `worker-src blob:`). Ignored for
    * other inputs.
    */
   readInWorker?: boolean;
+  /**
+   * `Blob`/`File` inputs of at least `splitMinBytes` in a cross-origin-isolated page (or worker):
+   * Web Workers that each read a part of the input (`Blob.stream()`) and decode it into their rows of
+   * output columns in `SharedArrayBuffer`s, in parallel — the same result as one thread, its packed
+   * columns then views of `SharedArrayBuffer`s. Default 2 (at most `navigator.hardwareConcurrency`);
+   * 0 or 1: no split. Ignored where the page is not cross-origin isolated (see the README).
+   */
+  splitWorkers?: number;
+  /** Smallest `Blob`/`File` decoded in parts on Web Workers (default 32 MiB). */
+  splitMinBytes?: number;
+  /** Advanced: the module-worker script of the split decode instead of `web-split-worker.js` beside this module. */
+  splitWorkerScript?: URL | string;
 }
 
 /** The options of `readGen2File`/`readGen2FileArrays` (`@daqkit/gen2-bin/node`): {@link Gen2ReadOptions} and the split decode's. */
@@ -237,6 +250,11 @@ export function gen2ByteSource(input: Gen2SourceInput, name?: string): ByteSourc
  *   `GEN2_EMPTY_FILE`, `GEN2_PARTIAL_WORD` (unless `allowPartialWord`), `GEN2_NO_HEADER`
  */
 export async function decodeGen2SourceArrays(input: Gen2SourceInput, options: Gen2ReadOptions = {}): Promise<Gen2DecodedArrays> {
+  if (!isByteSource(input) && isBlobLike(input) && wantsWebSplit(input, options)) {
+    // A cross-origin-isolated page: parts decoded on Web Workers (null: they could not run here).
+    const split = await decodeBlobInWebWorkers(input as Blob, options.path ?? input.name ?? "blob", options);
+    if (split) return split;
+  }
   const inWorker = options.readInWorker !== false && !isByteSource(input) && isBlobLike(input) && canReadBlobInWorker();
   if (!inWorker) return decodeSource(gen2ByteSource(input, options.path), options);
   const source = workerBlobSource(input, options.path ?? input.name ?? "blob");
@@ -285,6 +303,8 @@ async function decodeSource(source: ByteSource, options: Gen2ReadOptions, yields
     const view = new DataView(bytes.buffer, bytes.byteOffset, whole);
     if (!yields) {
       decodeWords(view, 0, whole / 8, state, out, wide);
+      // The chunk is decoded: its buffer can be read into again (a worker-read Blob).
+      (source as { release?(bytes: Uint8Array): void }).release?.(bytes);
       continue;
     }
     // A Blob/HTTP read makes progress only when this thread runs its tasks (a page delivers the

@@ -9,11 +9,10 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type ByteSource, WorkerPool } from "@daqkit/io";
 import { nodeWorkerFactory } from "@daqkit/io/node";
-import type { Gen2PhotonArrays, Gen2WidePhotonArrays } from "./arrow-tables.js";
+import type { Gen2PhotonArrays } from "./arrow-tables.js";
 import type { Gen2DecodedArrays, Gen2DecodeStats, Gen2ReadFileOptions } from "./decode.js";
-import { partialWordError } from "./decoder-core.js";
 import { Gen2BinError, reviveWorkerError } from "./errors.js";
-import { type Gen2PartResult, type Gen2SplitPart, planGen2Split } from "./split-decode.js";
+import { checkSplitEnd, concatGen2Wide, type Gen2PartResult, type Gen2SplitPart, planGen2Split } from "./split-decode.js";
 import { reportSharedMemory, runSplitJob, type SplitColumnsMemory, type SplitJob, type SplitJobResult } from "./split-jobs.js";
 import type { Gen2Header } from "./words.js";
 
@@ -207,44 +206,5 @@ async function decodeParts(
     baseline: new Int32Array(memory.baseline, 0, total),
     ...(memory.board ? { board: new Uint8Array(memory.board, 0, total) } : {}),
   };
-  return { photons, wide: concatWide(results.map((r) => r.wide)), lastHeader, stats };
-}
-
-/** The end-of-input errors of the one-thread reader, in its order. */
-function checkSplitEnd(stats: Gen2DecodeStats, hasHeader: boolean, name: string, options: Gen2ReadFileOptions): void {
-  if (stats.bytes % 8 !== 0 && !options.allowPartialWord) throw partialWordError(stats.bytes, name);
-  if (!hasHeader && stats.words > 0) {
-    throw new Gen2BinError(
-      "GEN2_NO_HEADER",
-      `gen2: ${name} has ${stats.words} words but no header word (first byte 0xFF) and no header was passed in`,
-      {
-        path: name,
-        byteOffset: 0,
-      },
-    );
-  }
-}
-
-function concatWide(parts: Gen2WidePhotonArrays[]): Gen2WidePhotonArrays {
-  if (parts.length === 1) return parts[0]!;
-  const n = parts.reduce((s, p) => s + p.x.length, 0);
-  const out = {
-    x: new Uint16Array(n),
-    y: new Uint16Array(n),
-    timestamp: new BigInt64Array(n),
-    phase: new Int32Array(n),
-    baseline: new Int32Array(n),
-    board: new Uint8Array(n),
-  };
-  let at = 0;
-  for (const p of parts) {
-    out.x.set(p.x, at);
-    out.y.set(p.y, at);
-    out.timestamp.set(p.timestamp, at);
-    out.phase.set(p.phase, at);
-    out.baseline.set(p.baseline, at);
-    out.board.set(p.board, at);
-    at += p.x.length;
-  }
-  return out;
+  return { photons, wide: concatGen2Wide(results.map((r) => r.wide)), lastHeader, stats };
 }

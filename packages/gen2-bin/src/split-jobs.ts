@@ -11,7 +11,7 @@
 import { open } from "node:fs/promises";
 import { countPackedPhotons } from "./decoder-core.js";
 import { sourceError } from "./errors.js";
-import { decodeGen2Part, type Gen2PartResult } from "./split-decode.js";
+import { decodeGen2Part, type Gen2PartResult, reportSharedMemory } from "./split-decode.js";
 import type { Gen2Header } from "./words.js";
 
 /** Shared memory of the output columns (each sized for every word of the file). */
@@ -148,18 +148,7 @@ export async function runSplitJob(job: SplitJob): Promise<SplitJobResult> {
   return job.kind === "read" ? readAndCount(job) : decodePart(job);
 }
 
-/**
- * Make V8 collect garbage `SharedArrayBuffer`s: it does not count their memory towards its GC
- * heuristics (measured, Node 20: twelve dropped 200 MB `SharedArrayBuffer`s in a loop peaked at
- * 2.4 GB RSS, the same with `ArrayBuffer`s at 0.45 GB), so dropped split-decode results — and the
- * workers' handles on them — would stay until a GC for other reasons. An `ArrayBuffer` of the same
- * size, never touched (virtual memory only: no page is written), is counted and is dropped at once:
- * it brings the GC the shared memory would have brought (measured: 0.45 GB peak again).
- * @returns the bytes reported
- */
-export function reportSharedMemory(bytes: number): number {
-  return bytes > 0 ? new ArrayBuffer(bytes).byteLength : 0;
-}
+export { reportSharedMemory };
 
 /** The bytes of shared memory a job refers to. */
 export function sharedBytesOf(job: SplitJob): number {

@@ -6,8 +6,11 @@ import { decodeGen2SourceArrays, gen2Checksum, workerBlobSource } from "../../sr
 async function decodeAll(files: File[], readInWorker: boolean) {
   const out: { photons: number; checksum: string }[] = [];
   for (const file of files) {
-    // small chunks: many reads in flight in turn, across word and frame boundaries
-    const r = await decodeGen2SourceArrays(file, { readInWorker, chunkBytes: 64 * 1024 });
+    // small chunks: many reads in flight in turn (read buffers handed back and read into again), across
+    // word and frame boundaries; a page that is not cross-origin isolated never splits (no
+    // SharedArrayBuffer), whatever the size threshold
+    const r = await decodeGen2SourceArrays(file, { readInWorker, chunkBytes: 4096, splitMinBytes: 16 });
+    if (typeof SharedArrayBuffer === "function" && r.photons.xy.buffer instanceof SharedArrayBuffer) throw new Error("split");
     out.push({ photons: r.stats.photons + r.stats.widePhotons, checksum: gen2Checksum(r.photons, r.wide) });
   }
   return out;
