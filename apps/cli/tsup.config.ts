@@ -20,6 +20,9 @@ const require = createRequire(import.meta.url);
 const WORKERS = {
   "load-worker": "@daqkit/loader/dist/load-worker.js",
   "convert-worker": "@daqkit/gen2-bin/dist/convert-worker.js",
+  // Browser-only (gen2-bin's split decode of a File in a cross-origin-isolated page); bundled gen2-bin code names it,
+  // so it is built too: never started in Node.
+  "web-split-worker": "@daqkit/gen2-bin/dist/web-split-worker.js",
 } as const;
 
 /** The worker script of `pkgFile` (a package's built file), found through the CLI's own dependencies. */
