@@ -14,6 +14,7 @@ import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
 import { OpenCache, refKey, urlOf } from "./files.js";
 import { FileFetcher } from "./fetched.js";
+import { Gen2BlockDecoder } from "./gen2-blocks.js";
 import { subSource } from "./tables.js";
 
 export interface Gen2FileInfo {
@@ -267,37 +268,54 @@ async function binNight(args: Gen2BinArgs, ctx: BinSink): Promise<Gen2BinReply> 
   if (ctx.stopped()) throw STOPPED;
   const fetcher = args.ref.kind === "http" && spareFetcher ? spareFetcher : new FileFetcher();
   if (fetcher === spareFetcher) spareFetcher = null;
+  const blocks = new Gen2BlockDecoder();
   try {
     for (const f of files) {
-      // A served file is streamed in one request, read by a helper worker while this one decodes
-      // (fetched.ts); picked files are read in place.
       const ref = args.ref;
-      const source = ref.kind === "http" ? null : await night.source.open(f.path);
-      const input =
-        ref.kind === "http" ? streamedGen2(fetcher, urlOf(ref, args.path ? `${args.path}/${f.path}` : f.path), f.size, f.path) : source!;
-      try {
-        const header = f.index > 0 ? night.files[f.index - 1]!.lastHeader : null;
+      const header = f.index > 0 ? night.files[f.index - 1]!.lastHeader : null;
+      let n = 0;
+      let trailing = 0;
+      if (ref.kind === "http") {
+        // A served file is streamed in one request, read by a helper worker while this one decodes
+        // (fetched.ts), each block decoded where it is (gen2-blocks.ts).
         let fileDone = 0;
-        let n = 0;
-        let trailing = 0;
-        for await (const batch of iterateGen2Batches(input, { header, board: true, allowPartialWord: true, path: f.path })) {
-          binner.addBatch(batch);
-          done += batch.stats.bytes - fileDone;
-          fileDone = batch.stats.bytes;
-          n = batch.stats.photons + batch.stats.widePhotons;
-          trailing = batch.stats.trailingBytes;
-          ctx.progress(done, total, f.name);
-          if (ctx.stopped()) throw STOPPED;
+        const url = urlOf(ref, args.path ? `${args.path}/${f.path}` : f.path);
+        const decoded = await blocks.decodeFile(streamedGen2(fetcher, url, f.size, f.path), binner, {
+          header,
+          path: f.path,
+          onBytes: (bytes) => {
+            done += bytes - fileDone;
+            fileDone = bytes;
+            ctx.progress(done, total, f.name);
+            if (ctx.stopped()) throw STOPPED;
+          },
+        });
+        n = decoded.photons + decoded.widePhotons;
+        trailing = decoded.trailingBytes;
+      } else {
+        // picked files are read in place
+        const source = await night.source.open(f.path);
+        try {
+          let fileDone = 0;
+          for await (const batch of iterateGen2Batches(source, { header, board: true, allowPartialWord: true, path: f.path })) {
+            binner.addBatch(batch);
+            done += batch.stats.bytes - fileDone;
+            fileDone = batch.stats.bytes;
+            n = batch.stats.photons + batch.stats.widePhotons;
+            trailing = batch.stats.trailingBytes;
+            ctx.progress(done, total, f.name);
+            if (ctx.stopped()) throw STOPPED;
+          }
+        } finally {
+          await source.close?.();
         }
-        filePhotons.push(n);
-        if (trailing > 0) {
-          warnings.push({
-            code: "GEN2_PARTIAL_WORD",
-            message: `gen2: ${f.path}: ${trailing} trailing byte(s) after the last whole 8-byte word at offset ${f.size - trailing} (a truncated file?): ignored`,
-          });
-        }
-      } finally {
-        await source?.close?.();
+      }
+      filePhotons.push(n);
+      if (trailing > 0) {
+        warnings.push({
+          code: "GEN2_PARTIAL_WORD",
+          message: `gen2: ${f.path}: ${trailing} trailing byte(s) after the last whole 8-byte word at offset ${f.size - trailing} (a truncated file?): ignored`,
+        });
       }
     }
   } finally {
