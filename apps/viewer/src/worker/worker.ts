@@ -28,7 +28,11 @@ scope.onmessage = (event: MessageEvent<JobRequest | { cancel: number } | { prelo
     const format = event.data.preload;
     queue = queue.then(async () => {
       try {
-        await (await jobHandler(`${format}.preload`))?.(undefined, { env: { pluginBaseUrl: "" }, progress: () => undefined, transfer: () => undefined });
+        await (await jobHandler(`${format}.preload`))?.(undefined, {
+          env: { pluginBaseUrl: "" },
+          progress: () => undefined,
+          transfer: () => undefined,
+        });
       } catch {
         // seen again by the job that needs it
       }
