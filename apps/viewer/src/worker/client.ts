@@ -229,12 +229,17 @@ export function startEarly(job: string, args: unknown): void {
   early = { client, key: jobKey(job, args) };
 }
 
-/** The client running the early job when it is `job` with equal `args` (taken once), else undefined. */
+/** The last early client taken: asked again for the same job (React's StrictMode renders twice in development), the same client. */
+let taken: { readonly client: WorkerClient; readonly key: string } | undefined;
+
+/** The client running the early job when it is `job` with equal `args`, else undefined. */
 export function takeEarly(job: string, args: unknown): WorkerClient | undefined {
-  if (!early || early.key !== jobKey(job, args)) return undefined;
-  const { client } = early;
+  const key = jobKey(job, args);
+  if (!early) return taken?.key === key ? taken.client : undefined;
+  if (early.key !== key) return undefined;
+  taken = early;
   early = undefined;
-  return client;
+  return taken.client;
 }
 
 /** Stop an early job no panel took (the user opened something else): its worker is terminated. */
