@@ -4,7 +4,7 @@ import { formats } from "./formats/index.js";
 import { type OpenedInput, filesOfDrop, openFiles, openServed, type Target } from "./input.js";
 import { codedError, ErrorBox } from "./ui/job.js";
 import { preloadPlots } from "./ui/plots.js";
-import { prestartWorker } from "./worker/client.js";
+import { dropEarly, prestartWorker } from "./worker/client.js";
 
 function formatSize(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -39,7 +39,10 @@ export function App() {
 
   const onFiles = (list: FileList | null) => {
     const files = Array.from(list ?? []);
-    if (files.length > 0) void open(() => openFiles(files));
+    if (files.length === 0) return;
+    // a served night's scan started by the bootstrap is not for these
+    dropEarly();
+    void open(() => openFiles(files));
   };
   // Drops anywhere in the window (files or folders).
   useEffect(() => {
@@ -52,7 +55,9 @@ export function App() {
       event.preventDefault();
       setDragging(false);
       const transfer = event.dataTransfer;
-      if (transfer) void open(async () => openFiles(await filesOfDrop(transfer), "dropped"));
+      if (!transfer) return;
+      dropEarly();
+      void open(async () => openFiles(await filesOfDrop(transfer), "dropped"));
     };
     window.addEventListener("dragover", over);
     window.addEventListener("dragleave", leave);
@@ -150,6 +155,11 @@ function TargetView({ target }: { target: Target }) {
   const [error, setError] = useState<{ code: string; message: string } | null>(null);
   const [chosen, setChosen] = useState<string | null>(null);
   const alive = useRef(true);
+  // nothing to show, or no panel: a job the bootstrap started early is not needed (a panel that
+  // mounts takes it or stops it, see useWorker)
+  useEffect(() => {
+    if (error || detections?.length === 0) dropEarly();
+  }, [error, detections]);
   useEffect(() => {
     alive.current = true;
     detectFormats(target.input, target.path, target.kind).then(

@@ -4,6 +4,9 @@
  * the page-side `@daqkit/io` directory source; `entries` is its recursive listing.
  */
 import { type DirectoryEntry, type DirectorySource, type FileLike, fileListDirectory, openHttpDirectory } from "@daqkit/io";
+import { servedListing } from "./served.js";
+
+export { ViewerError } from "./served.js";
 
 /** Structured-clonable: posted to Web Workers. */
 export type DirRef =
@@ -115,39 +118,16 @@ function withPath(file: File, path: string): File {
  * The `daqkit view` contract (see README): the page URL is `/?token=T&path=REL`; the listing of REL is
  * `GET /api/T/list?path=REL` in @daqkit/io's `daqkit-listing` format (entries relative to REL,
  * recursive); files are `GET /data/T/REL/<entry path>` with `Range`. When REL names a file, the
- * listing has that one file, relative to REL's parent folder, and `dir` below says which.
+ * listing has that one file, relative to REL's parent folder, and `dir` says which. The listing is the
+ * one the bootstrap fetched ahead (./served.ts), if it did.
  */
 export async function openServed(location: Location | URL): Promise<OpenedInput | undefined> {
-  const params = new URL(location.href).searchParams;
-  const token = params.get("token");
-  if (!token) return undefined;
-  const rel = (params.get("path") ?? "").replace(/^\/+|\/+$/g, "");
-  const origin = new URL(location.href).origin;
-  const enc = (p: string) => p.split("/").filter(Boolean).map(encodeURIComponent).join("/");
-  const listingUrl = `${origin}/api/${encodeURIComponent(token)}/list?path=${encodeURIComponent(rel)}`;
-  const response = await fetch(listingUrl);
-  if (!response.ok) throw new ViewerError("VIEW_LISTING", `view: ${listingUrl}: HTTP ${response.status} for the listing`);
-  const text = await response.text();
-  const listing = JSON.parse(text) as { entries?: { path?: string; kind?: string }[]; dir?: string };
-  const dir = typeof listing.dir === "string" ? listing.dir.replace(/^\/+|\/+$/g, "") : rel;
-  const base = `${origin}/data/${encodeURIComponent(token)}/${dir ? `${enc(dir)}/` : ""}`;
-  const name = (dir ? dir.split("/").pop()! : "") || "served";
-  const ref: DirRef = { kind: "http", name, base, listingUrl, listingText: text };
+  const served = await servedListing(location.href);
+  if (!served) return undefined;
+  const { name, ref, initialPath } = served;
   const source = await openDirRef(ref);
   const entries = await source.list({ recursive: true });
-  const initialPath = dir !== rel ? rel.slice(dir ? dir.length + 1 : 0) : undefined;
   return { name, ref, source, entries, initialPath };
-}
-
-/** A viewer-level coded error (listing, detection). */
-export class ViewerError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ViewerError";
-  }
 }
 
 /** First `n` bytes of a file of the input (fewer when the file is shorter). */

@@ -1,11 +1,6 @@
-import { StrictMode } from "react";
-import { createRoot } from "react-dom/client";
-import "@h5web/lib/styles.css";
-import "./style.css";
-import { App } from "./app.js";
+// The app's entry: a served page's listing (and a gen2 night's scan and bin, in the panel's worker)
+// start first (./early.ts), then the app itself loads (./boot.tsx: React, the formats, the styles).
+import { startServedEarly } from "./early.js";
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+startServedEarly(location.href);
+void import("./boot.js");

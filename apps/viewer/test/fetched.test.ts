@@ -94,6 +94,29 @@ describe("FileFetcher with serveFetches", () => {
     }
     expect(log).toEqual({ spawned: 1, terminated: 1 });
   });
+  test("prime() sends a file's request ahead; file() of it reads that request, of another file restarts the helper", async () => {
+    vi.stubGlobal("fetch", fakeFetch);
+    files.set("http://h/a.bin", pattern(600, 4));
+    files.set("http://h/b.bin", pattern(300, 5));
+    const { log, spawn } = channels();
+    const fetcher = new FileFetcher({ spawn, blockBytes: 256 });
+    try {
+      fetcher.prime("http://h/a.bin", 600);
+      // the request goes out before the file is asked for
+      await vi.waitFor(() => expect(requests).toEqual(["http://h/a.bin bytes=0-599"]));
+      expect(await collect(fetcher.file("http://h/a.bin", 600))).toEqual(pattern(600, 4));
+      expect(requests).toEqual(["http://h/a.bin bytes=0-599"]);
+      expect(log).toEqual({ spawned: 1, terminated: 0 });
+      // primed for a file that is then not the one asked for: dropped with its helper
+      fetcher.prime("http://h/a.bin", 600);
+      expect(await collect(fetcher.file("http://h/b.bin", 300))).toEqual(pattern(300, 5));
+      expect(log).toEqual({ spawned: 2, terminated: 1 });
+      expect(requests.at(-1)).toBe("http://h/b.bin bytes=0-299");
+    } finally {
+      fetcher.close();
+    }
+    expect(log).toEqual({ spawned: 2, terminated: 2 });
+  });
   test("the files of a job through one helper, in blocks, each file one range request", async () => {
     vi.stubGlobal("fetch", fakeFetch);
     files.set("http://h/a.bin", pattern(1000, 1));

@@ -239,10 +239,22 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the built viewer in Chromium", () =
 
     const dir = await BinSourceDirectory.open(await openDirectorySource(night));
     const all = await dir.readAll();
+    // the page's requests for the night's files (its workers' included): the bootstrap starts the
+    // scan and the whole-night bin before the app loads, and the panel takes them — each file's body
+    // is requested once (issue 16)
+    const bodies: string[] = [];
+    const onRequest = (r: import("playwright-core").Request) => {
+      const m = /\/data\/[^/]+\/night\/([^/?]+\.bin)$/.exec(new URL(r.url()).pathname);
+      const size = m ? dir.files.find((f) => f.name === m[1])?.size : undefined;
+      if (m && r.headers().range === `bytes=0-${size! - 1}`) bodies.push(m[1]!);
+    };
+    page.on("request", onRequest);
     await page.goto(`${server.origin}/app/index.html?token=${TOKEN}&path=night`);
     const count = page.getByTestId("gen2-photon-count");
     await count.waitFor({ timeout: 60_000 });
+    page.off("request", onRequest);
     expect(Number(await count.textContent())).toBe(all.photons.numRows + all.wide.numRows);
+    expect(bodies.sort()).toEqual(dir.files.map((f) => f.name).sort());
     expect(pageErrors).toEqual([]);
   });
 });

@@ -34,6 +34,15 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the viewer's worker client in Chrom
       firstResult: unknown;
       progress: number[];
       started: number;
+      early: {
+        taken: number;
+        notTakenTwice: number;
+        otherArgs: number;
+        earlyProgress: number[];
+        takenCancelled: string;
+        takenCancelMs: number;
+        afterTakenCancel: number;
+      };
     }>("client-page");
     expect(got.echo).toEqual({ a: 1 });
     expect(got.failed).toBe("TEST_BAD_INPUT");
@@ -48,5 +57,19 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the viewer's worker client in Chrom
     expect(got.progress).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
     // one worker for everything but the cancelled running job, which needed a replacement
     expect(got.started).toBe(2);
+    // runEarly (issue 16): the early job ran once for its taker, then a second run ran anew; a run with
+    // other arguments did not take the early job (both ran: counts 3 and 4)
+    expect(got.early.taken).toBe(1);
+    expect(got.early.notTakenTwice).toBe(2);
+    expect(got.early.otherArgs).toBe(4);
+    // the steps reported before the taker came (≥ 1 step of 530 ms in the 1.3 s wait) reach it as the last one, then the rest
+    expect(got.early.earlyProgress.length).toBeGreaterThanOrEqual(2);
+    expect(got.early.earlyProgress.at(-1)).toBe(4);
+    expect(got.early.earlyProgress[0]).toBeGreaterThanOrEqual(1);
+    expect(got.early.earlyProgress).toEqual([...got.early.earlyProgress].sort((a, b) => a - b));
+    expect(got.early.takenCancelled).toBe("VIEW_CANCELLED");
+    expect(got.early.takenCancelMs).toBeLessThan(10_000);
+    // a fresh worker: its count starts again
+    expect(got.early.afterTakenCancel).toBe(1);
   });
 });

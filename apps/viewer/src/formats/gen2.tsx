@@ -6,20 +6,15 @@ import { Heatmap, Histogram, Line, Staggered } from "../ui/plots.js";
 import type { WorkerClient } from "../worker/client.js";
 import type { Gen2BinArgs, Gen2BinReply, Gen2ScanResult } from "../worker/jobs/gen2.js";
 import type { DetectContext, FormatModule, PanelProps } from "./types.js";
+import { gen2ScanJob, isGen2Night, niceBinUs } from "./gen2-defaults.js";
 
 function detect(ctx: DetectContext): number {
   if (ctx.kind === "file") return ctx.path.endsWith(".bin") ? 1 : 0;
   // a night: `.bin` files directly in the folder
-  return ctx.entries.some((e) => e.kind === "file" && !e.path.includes("/") && e.path.endsWith(".bin")) ? 3 : 0;
+  return isGen2Night(ctx.entries) ? 3 : 0;
 }
 
-/** A round light-curve bin giving about `target` bins over `durationUs`. */
-export function niceBinUs(durationUs: number, target = 400): number {
-  const raw = Math.max(1, durationUs / target);
-  const p = 10 ** Math.floor(Math.log10(raw));
-  const m = raw / p;
-  return Math.max(1, Math.round((m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p));
-}
+export { niceBinUs } from "./gen2-defaults.js";
 
 /** UTC of a night time (mod M), unwrapped relative to the night's start (see the worker's `utc`). */
 function utcOf(us: number, year: number | null, nightStartUs: number): string {
@@ -28,14 +23,18 @@ function utcOf(us: number, year: number | null, nightStartUs: number): string {
   return gen2UsToDate(unwrapped, year).toISOString().replace("T", " ").replace("Z", "");
 }
 
+/** The night a target names: the folder, or a `.bin` file's folder. */
+export function nightOf(target: { kind: "file" | "directory"; path: string }): string {
+  return target.kind === "directory" ? target.path : target.path.split("/").slice(0, -1).join("/");
+}
+
 function Panel({ target }: PanelProps) {
-  const client = useWorker();
-  const night = target.kind === "directory" ? target.path : target.path.split("/").slice(0, -1).join("/");
-  const [scan, cancelScan, retryScan] = useJob<Gen2ScanResult>(
-    client,
-    { name: "gen2.scan", args: { ref: target.input.ref, path: night } },
-    [target.input, night],
-  );
+  const night = nightOf(target);
+  // the scan, after which the worker goes on to bin the whole night as the Night below asks (no round
+  // trip through the page first); for a served night the bootstrap may have started it already
+  const first = gen2ScanJob(target.input.ref, night);
+  const client = useWorker(first);
+  const [scan, cancelScan, retryScan] = useJob<Gen2ScanResult>(client, first, [target.input, night]);
   return (
     <div data-testid="gen2-panel">
       <JobView state={scan} cancel={cancelScan} retry={retryScan} label="Scanning the night">

@@ -1,5 +1,5 @@
 import { type DependencyList, type ReactNode, useEffect, useMemo, useRef, useState } from "react";
-import { CancelledError, type Progress, WorkerClient } from "../worker/client.js";
+import { CancelledError, dropEarly, type Progress, takeEarly, WorkerClient } from "../worker/client.js";
 
 export type JobState<T> =
   | { readonly status: "idle" }
@@ -8,9 +8,19 @@ export type JobState<T> =
   | { readonly status: "error"; readonly error: { code: string; message: string } }
   | { readonly status: "cancelled" };
 
-/** One worker per panel, closed when the panel goes away. */
-export function useWorker(): WorkerClient {
-  const client = useMemo(() => new WorkerClient(), []);
+/**
+ * One worker per panel, closed when the panel goes away. `first` is the panel's first job: when the
+ * bootstrap started that job (same name and arguments) before the app loaded, the panel takes its
+ * client and the job under way (issue 16); otherwise such an early job is stopped (the user opened
+ * something else).
+ */
+export function useWorker(first?: { name: string; args: unknown }): WorkerClient {
+  // biome-ignore lint/correctness/useExhaustiveDependencies: one client for the panel's life
+  const client = useMemo(() => {
+    const taken = first ? takeEarly(first.name, first.args) : undefined;
+    if (!taken) dropEarly();
+    return taken ?? new WorkerClient();
+  }, []);
   useEffect(() => () => client.close(), [client]);
   return client;
 }

@@ -9,14 +9,32 @@ import type * as Vis from "./vis.js";
 export type { HistogramData } from "./vis.js";
 
 let loading: Promise<typeof Vis> | undefined;
+/** The plotting code once loaded: plots mounted after that render it at once, not through `lazy`. */
+let loaded: typeof Vis | undefined;
 
 /** Start loading the plotting code (once; again after a failed load). Call it when an input opens. */
 export function preloadPlots(): Promise<typeof Vis> {
-  loading ??= import("./vis.js").catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
+  loading ??= import("./vis.js").then(
+    (m) => {
+      loaded = m;
+      return m;
+    },
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
+  );
   return loading;
+}
+
+/**
+ * The plotting code if it has loaded when a plot mounts (kept for the plot's life, so that it never
+ * switches between the two forms): then the plot renders in the same pass, where `lazy` would first
+ * commit the fallback and render again once its promise settles (issue 16: one frame and one render
+ * fewer between the gen2 result and its count image).
+ */
+function useLoaded(): typeof Vis | undefined {
+  return useState(() => loaded)[0];
 }
 
 /** The last failure to load the plotting code (shown by {@link PlotsFailed}). */
@@ -49,6 +67,8 @@ const LazyHistogram = lazy(load((m) => m.Histogram));
 
 /** A 2-D count image (`values[y * width + x]`), x to the right and y up (./vis.tsx). */
 export function Heatmap(props: ComponentProps<typeof Vis.Heatmap>) {
+  const vis = useLoaded();
+  if (vis) return <vis.Heatmap {...props} />;
   return (
     <Suspense fallback={<Pending />}>
       <LazyHeatmap {...props} />
@@ -58,6 +78,8 @@ export function Heatmap(props: ComponentProps<typeof Vis.Heatmap>) {
 
 /** One or more curves over a common x axis (./vis.tsx). */
 export function Line(props: ComponentProps<typeof Vis.Line>) {
+  const vis = useLoaded();
+  if (vis) return <vis.Line {...props} />;
   return (
     <Suspense fallback={<Pending />}>
       <LazyLine {...props} />
@@ -67,6 +89,8 @@ export function Line(props: ComponentProps<typeof Vis.Line>) {
 
 /** A histogram drawn as steps (./vis.tsx). */
 export function Histogram(props: ComponentProps<typeof Vis.Histogram>) {
+  const vis = useLoaded();
+  if (vis) return <vis.Histogram {...props} />;
   return (
     <Suspense fallback={<Pending />}>
       <LazyHistogram {...props} />

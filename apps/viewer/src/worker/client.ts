@@ -59,11 +59,15 @@ let spare: { worker: Worker; failed: boolean } | undefined;
 /**
  * Start a viewer worker now, for the next `WorkerClient` that needs one (issue 16: its script loads
  * and compiles while the page lists and detects the input, not after the panel's first job is asked
- * for). At most one is kept; one that failed to start is replaced by a fresh one when taken.
+ * for), and have it load the jobs of format `preload` ahead. At most one is kept; one that failed to
+ * start is replaced by a fresh one when taken.
  */
-export function prestartWorker(): void {
-  if (spare || typeof Worker === "undefined") return;
+export function prestartWorker(preload?: string): void {
+  // (a job started early already has the worker the first panel will take)
+  if (spare || early || typeof Worker === "undefined") return;
   const s = { worker: spawnViewerWorker(), failed: false };
+  // the jobs of format `preload` (e.g. "gen2") load as soon as the worker runs
+  if (preload) s.worker.postMessage({ preload });
   s.worker.onerror = (event) => {
     event.preventDefault();
     s.failed = true;
@@ -82,8 +86,24 @@ function takeViewerWorker(): Worker {
   return spawnViewerWorker();
 }
 
+/** The key of a job and its arguments (JSON: structured-clonable plain data; not for `File`s). */
+function jobKey(job: string, args: unknown): string {
+  return JSON.stringify([job, args]);
+}
+
+/** A job a client started before anyone asked for it ({@link WorkerClient.runEarly}). */
+interface EarlyRun {
+  readonly key: string;
+  readonly abort: AbortController;
+  result: Promise<unknown>;
+  /** The taker's progress listener, and the last progress before it came. */
+  onProgress: ((p: Progress) => void) | undefined;
+  last: Progress | undefined;
+}
+
 export class WorkerClient {
   #worker: Worker | undefined;
+  #early: EarlyRun | undefined;
   #next = 1;
   readonly #pending = new Map<number, Pending>();
 
@@ -124,7 +144,47 @@ export class WorkerClient {
     for (const p of pending) p.reject(error);
   }
 
+  /**
+   * Start `job` now, for the first {@link run} of the same job with equal arguments (as JSON) on this
+   * client to take, progress and all, instead of starting it again (issue 16: the bootstrap starts a
+   * served gen2 night's scan before the app has loaded). Arguments must be plain data (no `File`s).
+   */
+  runEarly(job: string, args: unknown): void {
+    const run: EarlyRun = {
+      key: jobKey(job, args),
+      abort: new AbortController(),
+      result: Promise.resolve(),
+      onProgress: undefined,
+      last: undefined,
+    };
+    run.result = this.#runNow(job, args, {
+      signal: run.abort.signal,
+      onProgress: (p) => {
+        if (run.onProgress) run.onProgress(p);
+        else run.last = p;
+      },
+    });
+    run.result.catch(() => undefined);
+    this.#early = run;
+  }
+
   run<T>(job: string, args: unknown, options: RunOptions = {}): Promise<T> {
+    const early = this.#early;
+    if (early && !options.transfer?.length && early.key === jobKey(job, args)) {
+      this.#early = undefined;
+      if (options.signal?.aborted) {
+        early.abort.abort();
+        return Promise.reject(new CancelledError());
+      }
+      early.onProgress = options.onProgress;
+      if (early.last) options.onProgress?.(early.last);
+      options.signal?.addEventListener("abort", () => early.abort.abort());
+      return early.result as Promise<T>;
+    }
+    return this.#runNow(job, args, options);
+  }
+
+  #runNow<T>(job: string, args: unknown, options: RunOptions): Promise<T> {
     if (options.signal?.aborted) return Promise.reject(new CancelledError());
     this.#worker ??= this.#start();
     const id = this.#next++;
@@ -149,6 +209,42 @@ export class WorkerClient {
   }
 
   close(): void {
+    this.#early = undefined;
     this.#fail(new CancelledError());
   }
+}
+
+/**
+ * The client of a job started before the app loaded ({@link startEarly}), until a panel takes it
+ * ({@link takeEarly}) or it is dropped ({@link dropEarly}).
+ */
+let early: { readonly client: WorkerClient; readonly key: string } | undefined;
+
+/** Start `job` in a new client now, for the panel that will ask for the same job and arguments (plain data). */
+export function startEarly(job: string, args: unknown): void {
+  dropEarly();
+  if (typeof Worker === "undefined") return;
+  const client = new WorkerClient();
+  client.runEarly(job, args);
+  early = { client, key: jobKey(job, args) };
+}
+
+/** The last early client taken: asked again for the same job (React's StrictMode renders twice in development), the same client. */
+let taken: { readonly client: WorkerClient; readonly key: string } | undefined;
+
+/** The client running the early job when it is `job` with equal `args`, else undefined. */
+export function takeEarly(job: string, args: unknown): WorkerClient | undefined {
+  const key = jobKey(job, args);
+  if (!early) return taken?.key === key ? taken.client : undefined;
+  if (early.key !== key) return undefined;
+  taken = early;
+  early = undefined;
+  return taken.client;
+}
+
+/** Stop an early job no panel took (the user opened something else): its worker is terminated. */
+export function dropEarly(): void {
+  const e = early;
+  early = undefined;
+  e?.client.close();
 }

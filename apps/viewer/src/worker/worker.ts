@@ -1,11 +1,11 @@
-// The viewer's Web Worker: runs the jobs registered in jobs/index.ts, one at a time in arrival order
+// The viewer's Web Worker: runs the jobs of jobs/index.ts (each format's module loaded on first use), one at a time in arrival order
 // (jobs of one panel share its worker, and HDF5 is synchronous anyway).
 import { serializeError } from "@daqkit/io";
-import { jobs } from "./jobs/index.js";
+import { jobHandler } from "./jobs/index.js";
 import type { JobContext, JobReply, JobRequest } from "./protocol.js";
 
 interface WorkerScope {
-  onmessage: ((event: MessageEvent<JobRequest | { cancel: number }>) => void) | null;
+  onmessage: ((event: MessageEvent<JobRequest | { cancel: number } | { preload: string }>) => void) | null;
   postMessage(message: JobReply, transfer?: Transferable[]): void;
 }
 const scope = self as unknown as WorkerScope;
@@ -21,7 +21,24 @@ export const PROGRESS_INTERVAL_MS = 500;
 
 const cancelled = new Set<number>();
 
-scope.onmessage = (event: MessageEvent<JobRequest | { cancel: number }>) => {
+scope.onmessage = (event: MessageEvent<JobRequest | { cancel: number } | { preload: string }>) => {
+  if ("preload" in event.data) {
+    // a format's jobs about to be asked for: load their module now (a failure shows when a job asks),
+    // and run its `<format>.preload` job if it has one (e.g. gen2 starts its fetch helper)
+    const format = event.data.preload;
+    queue = queue.then(async () => {
+      try {
+        await (await jobHandler(`${format}.preload`))?.(undefined, {
+          env: { pluginBaseUrl: "" },
+          progress: () => undefined,
+          transfer: () => undefined,
+        });
+      } catch {
+        // seen again by the job that needs it
+      }
+    });
+    return;
+  }
   if ("cancel" in event.data) {
     cancelled.add(event.data.cancel);
     return;
@@ -42,7 +59,7 @@ scope.onmessage = (event: MessageEvent<JobRequest | { cancel: number }>) => {
       transfer: (...buffers) => transfer.push(...buffers),
     };
     try {
-      const handler = jobs[job];
+      const handler = await jobHandler(job);
       if (!handler) throw Object.assign(new Error(`view: no job ${JSON.stringify(job)} in the worker`), { code: "VIEW_NO_JOB" });
       const result = await handler(args, ctx);
       scope.postMessage({ id, type: "ok", result } satisfies JobReply, transfer as ArrayBuffer[]);

@@ -40,5 +40,40 @@ export async function run(_arg: unknown, origin: string) {
   const progress: number[] = [];
   await client.run("test.steps", { steps: 5 }, { onProgress: (p) => progress.push(p.done / p.total) });
   client.close();
-  return { echo, failed, unknown, cancelled, cancelMs, afterCancel, secondCode, firstResult, progress, started };
+
+  // a job started early is taken by the first run of the same job with equal arguments: run once, its
+  // progress (the last before the taker came, then the rest) handed over; a job with other arguments runs anew
+  const early = new WorkerClient(() => new Worker(`${origin}/bundle/client-worker.js`, { type: "module" }));
+  early.runEarly("test.count", { night: "a" });
+  const taken = await early.run("test.count", { night: "a" });
+  const notTakenTwice = await early.run("test.count", { night: "a" });
+  early.runEarly("test.count", { night: "b" });
+  const otherArgs = await early.run("test.count", { night: "c" });
+  const earlyProgress: number[] = [];
+  early.runEarly("test.steps", { steps: 4 });
+  await new Promise((resolve) => setTimeout(resolve, 1300));
+  await early.run("test.steps", { steps: 4 }, { onProgress: (p) => earlyProgress.push(p.done) });
+  // cancelling the taken job stops it (the worker's only job: the worker is replaced)
+  early.runEarly("test.busy", { ms: 30_000 });
+  const ac3 = new AbortController();
+  const t1 = performance.now();
+  const takenLong = early.run("test.busy", { ms: 30_000 }, { signal: ac3.signal });
+  setTimeout(() => ac3.abort(), 200);
+  const takenCancelled = await codeOf(takenLong);
+  const takenCancelMs = performance.now() - t1;
+  const afterTakenCancel = await early.run("test.count", {});
+  early.close();
+  return {
+    echo,
+    failed,
+    unknown,
+    cancelled,
+    cancelMs,
+    afterCancel,
+    secondCode,
+    firstResult,
+    progress,
+    started,
+    early: { taken, notTakenTwice, otherArgs, earlyProgress, takenCancelled, takenCancelMs, afterTakenCancel },
+  };
 }

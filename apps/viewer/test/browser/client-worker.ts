@@ -25,6 +25,9 @@ jobs["test.steps"] = (args: { steps: number }, ctx: JobContext) => {
   return "steps done";
 };
 jobs["test.echo"] = (args: unknown) => args;
+/** How many times this job has run in this worker. */
+let runs = 0;
+jobs["test.count"] = () => ++runs;
 jobs["test.fail"] = () => {
   throw Object.assign(new Error("test: the input is bad at byte 8"), { code: "TEST_BAD_INPUT" });
 };

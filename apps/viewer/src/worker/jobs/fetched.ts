@@ -131,6 +131,24 @@ export class FileFetcher {
     if (this.#canSpawn) this.#worker ??= this.#start();
   }
 
+  /** The file whose request {@link prime} sent ahead, not yet asked for with {@link file}. */
+  #primed: { readonly url: string; readonly size: number } | null = null;
+
+  /**
+   * Send the request for the `size` bytes of `url` now, before they are asked for (issue 16: while the
+   * night's headers are scanned), so that a {@link file} of the same URL and size starts with its first
+   * blocks already read. A {@link file} of anything else drops it (the helper is restarted). No-op
+   * where bodies are read in this thread.
+   */
+  prime(url: string, size: number): void {
+    if (!this.#canSpawn || size === 0) return;
+    if (this.#primed) this.close();
+    const worker = (this.#worker ??= this.#start());
+    this.#inbox = [];
+    worker.postMessage({ type: "start", url, size, blockBytes: this.#blockBytes, blocks: BLOCKS } satisfies FetchRequest);
+    this.#primed = { url, size };
+  }
+
   /**
    * The `size` bytes of `url` in order (see `streamHttpFile`: one streamed range request, coded
    * `IoError`s), read by the helper into blocks transferred here and handed back when the caller asks
@@ -143,9 +161,17 @@ export class FileFetcher {
       yield* streamHttpFile(url, size);
       return;
     }
-    const worker = (this.#worker ??= this.#start());
-    this.#inbox = [];
-    worker.postMessage({ type: "start", url, size, blockBytes: this.#blockBytes, blocks: BLOCKS } satisfies FetchRequest);
+    const primed = this.#primed;
+    this.#primed = null;
+    let worker: Worker;
+    if (primed && primed.url === url && primed.size === size) worker = this.#worker!;
+    else {
+      // (a request sent ahead for another file: stopped with its helper)
+      if (primed) this.close();
+      worker = this.#worker ??= this.#start();
+      this.#inbox = [];
+      worker.postMessage({ type: "start", url, size, blockBytes: this.#blockBytes, blocks: BLOCKS } satisfies FetchRequest);
+    }
     let finished = false;
     try {
       for (;;) {
@@ -178,5 +204,6 @@ export class FileFetcher {
     this.#worker?.terminate();
     this.#worker = null;
     this.#inbox = [];
+    this.#primed = null;
   }
 }

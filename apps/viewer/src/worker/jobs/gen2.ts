@@ -9,10 +9,12 @@ import {
 } from "@daqkit/gen2-bin";
 import type { Histogram1D } from "@daqkit/io";
 import { GEN2_WRAP_US, gen2UsToDate, TimestampRange } from "@daqkit/timestamps";
+import { niceBinUs } from "../../formats/gen2-defaults.js";
 import { type DirRef, openDirRef } from "../../input.js";
 import type { JobContext, JobHandler } from "../protocol.js";
-import { OpenCache, urlOf } from "./files.js";
+import { OpenCache, refKey, urlOf } from "./files.js";
 import { FileFetcher } from "./fetched.js";
+import { Gen2BlockDecoder } from "./gen2-blocks.js";
 import { subSource } from "./tables.js";
 
 export interface Gen2FileInfo {
@@ -64,21 +66,69 @@ export function utc(us: number, year: number | null, nightStartUs: number): stri
 }
 
 /**
+ * The file a served night's whole-night bin reads first, from the listing the ref carries, when that is
+ * certain before the headers are scanned: the night's only `.bin` file, or, when every name is a number
+ * (`<unix second>.bin`), the lowest (the order `BinSourceDirectory` keeps then). Undefined otherwise; a
+ * guess the scan contradicts only costs the request (see `FileFetcher.prime`).
+ */
+export function firstFileOf(ref: DirRef, night: string): { path: string; size: number } | undefined {
+  if (ref.kind !== "http" || ref.listingText === undefined) return undefined;
+  let entries: unknown;
+  try {
+    entries = (JSON.parse(ref.listingText) as { entries?: unknown }).entries;
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(entries)) return undefined;
+  const prefix = night ? `${night}/` : "";
+  const bins: { path: string; size: number }[] = [];
+  for (const e of entries as { path?: unknown; kind?: unknown; size?: unknown }[]) {
+    if (e?.kind !== "file" || typeof e.path !== "string" || typeof e.size !== "number" || !e.path.startsWith(prefix)) continue;
+    const path = e.path.slice(prefix.length);
+    // (files too short for a word are skipped by the scan)
+    if (!path.includes("/") && path.endsWith(".bin") && e.size >= 8) bins.push({ path, size: e.size });
+  }
+  if (bins.length === 1) return bins[0];
+  const numeric = bins.every((b) => /^\d+\.bin$/.test(b.path));
+  if (!numeric || bins.length === 0) return undefined;
+  return bins.reduce((a, b) => (Number(b.path.slice(0, -4)) < Number(a.path.slice(0, -4)) ? b : a));
+}
+
+/**
  * A served night's fetch helper, started while the night is scanned (its script loads meanwhile) and
  * taken by the next whole-night bin job in this worker (the panel's: it scans, then bins).
  */
 let spareFetcher: FileFetcher | null = null;
 
-const scan: JobHandler = async (args: { ref: DirRef; path: string }): Promise<Gen2ScanResult> => {
-  if (args.ref.kind === "http" && spareFetcher === null) {
-    spareFetcher = new FileFetcher();
+/** Arguments of `gen2.scan`. */
+export interface Gen2ScanArgs {
+  readonly ref: DirRef;
+  readonly path: string;
+  /**
+   * Once scanned, start binning the whole night in this worker with the panel's defaults (light-curve
+   * bin {@link niceBinUs} of the night's duration, 256 histogram bins): the `gen2.bin` job that asks for
+   * exactly that takes the run under way (issue 16: the decode starts without the round trip through
+   * the page); a job asking for anything else stops it first.
+   */
+  readonly thenBin?: boolean;
+}
+
+const scan: JobHandler = async (args: Gen2ScanArgs): Promise<Gen2ScanResult> => {
+  await stopAhead();
+  if (args.ref.kind === "http") {
+    spareFetcher ??= new FileFetcher();
     spareFetcher.start();
+    // the bin that follows will read the night's first file whole: its request goes out now, while the
+    // headers are scanned, when the listing says which file that is
+    const first = args.thenBin ? firstFileOf(args.ref, args.path) : undefined;
+    if (first) spareFetcher.prime(urlOf(args.ref, args.path ? `${args.path}/${first.path}` : first.path), first.size);
   }
   const night = await openNight(args.ref, args.path);
   const year = yearOf(night.files);
   const first = night.files[0]!;
   const last = night.files[night.files.length - 1]!;
   const nightRange = new TimestampRange(first.range.startUs, last.range.stopUs);
+  if (args.thenBin) startAhead({ ref: args.ref, path: args.path, range: null, binUs: niceBinUs(nightRange.durationUs) });
   return {
     year,
     startUs: nightRange.startUs,
@@ -134,6 +184,74 @@ export interface Gen2BinReply {
  * does, and also count the photons of each file.
  */
 const bin: JobHandler = async (args: Gen2BinArgs, ctx: JobContext): Promise<Gen2BinReply> => {
+  const run = ahead;
+  if (run && run.key === binKey(args)) {
+    // the run the scan started: from now on its progress is this job's, and so is its result
+    ahead = null;
+    run.report = ctx.progress;
+    if (run.last) ctx.progress(...run.last);
+    const reply = await run.result;
+    ctx.transfer(...run.transfer);
+    return reply;
+  }
+  await stopAhead();
+  return binNight(args, { progress: ctx.progress, transfer: ctx.transfer, stopped: () => false });
+};
+
+/** Where {@link binNight} reports: progress, buffers to transfer with the reply, and whether to stop. */
+interface BinSink {
+  progress(done: number, total: number, label?: string): void;
+  transfer(...buffers: ArrayBufferLike[]): void;
+  stopped(): boolean;
+}
+
+/** A whole-night bin started by a scan ({@link Gen2ScanArgs.thenBin}) before any job asked for it. */
+interface Ahead {
+  readonly key: string;
+  result: Promise<Gen2BinReply>;
+  /** The adopting job's progress, once a job took the run. */
+  report: JobContext["progress"] | null;
+  /** The last progress before that. */
+  last: [number, number, string?] | null;
+  readonly transfer: ArrayBufferLike[];
+  stop: boolean;
+}
+
+let ahead: Ahead | null = null;
+
+/** What makes two bin runs the same: the night (as `refKey` names it), the range, the bin widths. */
+function binKey(args: Gen2BinArgs): string {
+  return JSON.stringify([refKey(args.ref, args.path), args.range, args.binUs, args.histogramBins ?? 256]);
+}
+
+function startAhead(args: Gen2BinArgs): void {
+  const run: Ahead = { key: binKey(args), result: Promise.resolve(null as never), report: null, last: null, transfer: [], stop: false };
+  run.result = binNight(args, {
+    progress: (done, total, label) => {
+      if (run.report) run.report(done, total, label);
+      else run.last = [done, total, label];
+    },
+    transfer: (...buffers) => run.transfer.push(...buffers),
+    stopped: () => run.stop,
+  });
+  // a run nobody takes is stopped or fails unseen
+  run.result.catch(() => undefined);
+  ahead = run;
+}
+
+/** Stop the run a scan started, if no job took it, and wait until it has let go of its files. */
+async function stopAhead(): Promise<void> {
+  const run = ahead;
+  if (!run) return;
+  ahead = null;
+  run.stop = true;
+  await run.result.catch(() => undefined);
+}
+
+/** Thrown inside a stopped {@link Ahead} run (never seen by a job). */
+const STOPPED = new Error("gen2: the whole-night bin started ahead was stopped");
+
+async function binNight(args: Gen2BinArgs, ctx: BinSink): Promise<Gen2BinReply> {
   const night = await openNight(args.ref, args.path);
   const range = args.range ? new TimestampRange(args.range[0], args.range[1]) : null;
   const files = range ? night.filesForTimerange(range) : [...night.files];
@@ -147,38 +265,57 @@ const bin: JobHandler = async (args: Gen2BinArgs, ctx: JobContext): Promise<Gen2
   let done = 0;
   const filePhotons: number[] = [];
   const warnings: { code: string; message: string }[] = [];
+  if (ctx.stopped()) throw STOPPED;
   const fetcher = args.ref.kind === "http" && spareFetcher ? spareFetcher : new FileFetcher();
   if (fetcher === spareFetcher) spareFetcher = null;
+  const blocks = new Gen2BlockDecoder();
   try {
     for (const f of files) {
-      // A served file is streamed in one request, read by a helper worker while this one decodes
-      // (fetched.ts); picked files are read in place.
       const ref = args.ref;
-      const source = ref.kind === "http" ? null : await night.source.open(f.path);
-      const input =
-        ref.kind === "http" ? streamedGen2(fetcher, urlOf(ref, args.path ? `${args.path}/${f.path}` : f.path), f.size, f.path) : source!;
-      try {
-        const header = f.index > 0 ? night.files[f.index - 1]!.lastHeader : null;
+      const header = f.index > 0 ? night.files[f.index - 1]!.lastHeader : null;
+      let n = 0;
+      let trailing = 0;
+      if (ref.kind === "http") {
+        // A served file is streamed in one request, read by a helper worker while this one decodes
+        // (fetched.ts), each block decoded where it is (gen2-blocks.ts).
         let fileDone = 0;
-        let n = 0;
-        let trailing = 0;
-        for await (const batch of iterateGen2Batches(input, { header, board: true, allowPartialWord: true, path: f.path })) {
-          binner.addBatch(batch);
-          done += batch.stats.bytes - fileDone;
-          fileDone = batch.stats.bytes;
-          n = batch.stats.photons + batch.stats.widePhotons;
-          trailing = batch.stats.trailingBytes;
-          ctx.progress(done, total, f.name);
+        const url = urlOf(ref, args.path ? `${args.path}/${f.path}` : f.path);
+        const decoded = await blocks.decodeFile(streamedGen2(fetcher, url, f.size, f.path), binner, {
+          header,
+          path: f.path,
+          onBytes: (bytes) => {
+            done += bytes - fileDone;
+            fileDone = bytes;
+            ctx.progress(done, total, f.name);
+            if (ctx.stopped()) throw STOPPED;
+          },
+        });
+        n = decoded.photons + decoded.widePhotons;
+        trailing = decoded.trailingBytes;
+      } else {
+        // picked files are read in place
+        const source = await night.source.open(f.path);
+        try {
+          let fileDone = 0;
+          for await (const batch of iterateGen2Batches(source, { header, board: true, allowPartialWord: true, path: f.path })) {
+            binner.addBatch(batch);
+            done += batch.stats.bytes - fileDone;
+            fileDone = batch.stats.bytes;
+            n = batch.stats.photons + batch.stats.widePhotons;
+            trailing = batch.stats.trailingBytes;
+            ctx.progress(done, total, f.name);
+            if (ctx.stopped()) throw STOPPED;
+          }
+        } finally {
+          await source.close?.();
         }
-        filePhotons.push(n);
-        if (trailing > 0) {
-          warnings.push({
-            code: "GEN2_PARTIAL_WORD",
-            message: `gen2: ${f.path}: ${trailing} trailing byte(s) after the last whole 8-byte word at offset ${f.size - trailing} (a truncated file?): ignored`,
-          });
-        }
-      } finally {
-        await source?.close?.();
+      }
+      filePhotons.push(n);
+      if (trailing > 0) {
+        warnings.push({
+          code: "GEN2_PARTIAL_WORD",
+          message: `gen2: ${f.path}: ${trailing} trailing byte(s) after the last whole 8-byte word at offset ${f.size - trailing} (a truncated file?): ignored`,
+        });
       }
     }
   } finally {
@@ -205,7 +342,7 @@ const bin: JobHandler = async (args: Gen2BinArgs, ctx: JobContext): Promise<Gen2
     files: files.map((f) => f.path),
     warnings,
   };
-};
+}
 
 /**
  * A served file's bytes as one streamed request read by a helper worker (see fetched.ts and stream.ts),
@@ -224,4 +361,15 @@ async function* streamedGen2(fetcher: FileFetcher, url: string, size: number, pa
   }
 }
 
-export const gen2Jobs: Record<string, JobHandler> = { "gen2.scan": scan, "gen2.bin": bin };
+/**
+ * Ahead of a served night's scan (the bootstrap's worker, see ../../early.ts): start the fetch helper,
+ * whose script then loads while the listing is fetched.
+ */
+const preload: JobHandler = () => {
+  if (spareFetcher === null) {
+    spareFetcher = new FileFetcher();
+    spareFetcher.start();
+  }
+};
+
+export const gen2Jobs: Record<string, JobHandler> = { "gen2.scan": scan, "gen2.bin": bin, "gen2.preload": preload };
