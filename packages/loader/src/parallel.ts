@@ -97,7 +97,7 @@ export function reviveWorkerError(e: SerializedError): Error {
  */
 export const MIN_PARALLEL_BYTES = 64 * 1024 * 1024;
 
-/** A request the worker answers without loading anything: it starts (imports the LH5 stack, h5wasm) and says so. */
+/** A request the worker answers without loading a cycle: it starts (imports the LH5 stack) and says so. */
 export interface WarmUpRequest {
   readonly warmUp: true;
 }
