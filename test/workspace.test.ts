@@ -49,7 +49,7 @@ interface Manifest {
   name: string;
   type?: string;
   private?: boolean;
-  sideEffects?: boolean;
+  sideEffects?: boolean | string[];
   files?: string[];
   bin?: Record<string, string>;
   exports?: Record<string, unknown>;
@@ -118,8 +118,13 @@ describe("workspace manifests", () => {
       });
       // libraries (not the CLI, not the private static viewer app) have exports
       if (!manifest.bin && !manifest.private) {
-        it("has exports with types first, sideEffects false", () => {
-          expect(manifest.sideEffects).toBe(false);
+        it("has exports with types first, sideEffects false (or only its Web Worker scripts)", () => {
+          // A worker script is a module run for its side effects (its message handler): with `false`, a bundler
+          // drops its body and the worker never answers. Nothing else may be listed.
+          if (Array.isArray(manifest.sideEffects)) {
+            expect(manifest.sideEffects.length).toBeGreaterThan(0);
+            for (const file of manifest.sideEffects) expect(file).toMatch(/^\.\/(dist|src)\/[\w-]*worker\.(js|ts)$/);
+          } else expect(manifest.sideEffects).toBe(false);
           const dot = manifest.exports?.["."] as Record<string, string> | undefined;
           expect(dot).toBeDefined();
           const keys = Object.keys(dot ?? {}).filter((k) => k !== "@daqkit/source");
