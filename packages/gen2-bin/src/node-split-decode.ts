@@ -9,12 +9,10 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { type ByteSource, WorkerPool } from "@daqkit/io";
 import { nodeWorkerFactory } from "@daqkit/io/node";
-import type { Gen2PhotonArrays } from "./arrow-tables.js";
-import type { Gen2DecodedArrays, Gen2DecodeStats, Gen2ReadFileOptions } from "./decode.js";
+import type { Gen2DecodedArrays, Gen2ReadFileOptions } from "./decode.js";
 import { Gen2BinError, reviveWorkerError } from "./errors.js";
-import { checkSplitEnd, concatGen2Wide, type Gen2PartResult, type Gen2SplitPart, planGen2Split } from "./split-decode.js";
+import { assembleSplitResult, type Gen2PartResult, type Gen2SplitPart, planGen2Split } from "./split-decode.js";
 import { reportSharedMemory, runSplitJob, type SplitColumnsMemory, type SplitJob, type SplitJobResult } from "./split-jobs.js";
-import type { Gen2Header } from "./words.js";
 
 /** Files smaller than this are decoded in the calling thread by default (32 MiB). */
 export const GEN2_SPLIT_MIN_BYTES = 32 * 1024 * 1024;
@@ -177,34 +175,5 @@ async function decodeParts(
       );
     }
   });
-  const timestamp = new BigInt64Array(memory.timestamp);
-  timestamp.fill(0n, total); // the words read beyond the last photon
-  const stats: Gen2DecodeStats = {
-    bytes: size,
-    words: 0,
-    headers: 0,
-    paddings: 0,
-    photons: total,
-    widePhotons: 0,
-    orphanWords: 0,
-    trailingBytes: size % 8,
-  };
-  let lastHeader: Gen2Header | null = header;
-  for (const r of results) {
-    stats.words += r.words;
-    stats.headers += r.headers;
-    stats.paddings += r.paddings;
-    stats.widePhotons += r.widePhotons;
-    stats.orphanWords += r.orphanWords;
-    if (r.lastHeader) lastHeader = r.lastHeader;
-  }
-  checkSplitEnd(stats, lastHeader !== null, name, options);
-  const photons: Gen2PhotonArrays = {
-    xy: new Uint16Array(memory.xy, 0, total),
-    timestamp: timestamp.subarray(0, total),
-    phase: new Int32Array(memory.phase, 0, total),
-    baseline: new Int32Array(memory.baseline, 0, total),
-    ...(memory.board ? { board: new Uint8Array(memory.board, 0, total) } : {}),
-  };
-  return { photons, wide: concatGen2Wide(results.map((r) => r.wide)), lastHeader, stats };
+  return assembleSplitResult(memory, results, total, size, header, name, options);
 }

@@ -11,9 +11,9 @@
  * words before the first header (timed with the `header` option, or counted as orphans).
  */
 import type { ByteSource } from "@daqkit/io";
-import type { Gen2WidePhotonArrays } from "./arrow-tables.js";
+import type { Gen2PhotonArrays, Gen2WidePhotonArrays } from "./arrow-tables.js";
 import { wideArrays } from "./arrow-tables.js";
-import type { Gen2DecodeStats } from "./decode.js";
+import type { Gen2DecodedArrays, Gen2DecodeStats } from "./decode.js";
 import {
   countPackedPhotons,
   createDecoderState,
@@ -217,6 +217,63 @@ export function checkSplitEnd(stats: Gen2DecodeStats, hasHeader: boolean, name: 
       },
     );
   }
+}
+
+/** The shared output columns of a split decode (`SharedArrayBuffer`s, one row per word of the input). */
+export interface SplitColumnBuffers {
+  readonly xy: SharedArrayBuffer;
+  readonly timestamp: SharedArrayBuffer;
+  readonly phase: SharedArrayBuffer;
+  readonly baseline: SharedArrayBuffer;
+  readonly board: SharedArrayBuffer | null;
+}
+
+/**
+ * Internal: the result of a split decode from its parts' results (in input order; `total` photons in all):
+ * the timestamp words read beyond the last photon zeroed, the stats summed, the last header in effect,
+ * the one-thread reader's end errors ({@link checkSplitEnd}), views of the shared columns and the wide
+ * photons concatenated.
+ * @internal
+ */
+export function assembleSplitResult(
+  memory: SplitColumnBuffers,
+  results: readonly Gen2PartResult[],
+  total: number,
+  size: number,
+  header: Gen2Header | null,
+  name: string,
+  options: { allowPartialWord?: boolean },
+): Gen2DecodedArrays {
+  const timestamp = new BigInt64Array(memory.timestamp);
+  timestamp.fill(0n, total); // the words read beyond the last photon
+  const stats: Gen2DecodeStats = {
+    bytes: size,
+    words: 0,
+    headers: 0,
+    paddings: 0,
+    photons: total,
+    widePhotons: 0,
+    orphanWords: 0,
+    trailingBytes: size % 8,
+  };
+  let lastHeader = header;
+  for (const r of results) {
+    stats.words += r.words;
+    stats.headers += r.headers;
+    stats.paddings += r.paddings;
+    stats.widePhotons += r.widePhotons;
+    stats.orphanWords += r.orphanWords;
+    if (r.lastHeader) lastHeader = r.lastHeader;
+  }
+  checkSplitEnd(stats, lastHeader !== null, name, options);
+  const photons: Gen2PhotonArrays = {
+    xy: new Uint16Array(memory.xy, 0, total),
+    timestamp: timestamp.subarray(0, total),
+    phase: new Int32Array(memory.phase, 0, total),
+    baseline: new Int32Array(memory.baseline, 0, total),
+    ...(memory.board ? { board: new Uint8Array(memory.board, 0, total) } : {}),
+  };
+  return { photons, wide: concatGen2Wide(results.map((r) => r.wide)), lastHeader, stats };
 }
 
 /**

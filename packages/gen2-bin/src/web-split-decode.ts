@@ -12,19 +12,10 @@
  * the input is not a real `Blob`, the plan has one part, or a worker cannot start or fails.
  */
 import { type BlobLike, blobSource, hardwareConcurrency } from "@daqkit/io";
-import type { Gen2PhotonArrays } from "./arrow-tables.js";
-import type { Gen2DecodedArrays, Gen2DecodeStats, Gen2ReadOptions } from "./decode.js";
+import type { Gen2DecodedArrays, Gen2ReadOptions } from "./decode.js";
 import { sourceError } from "./errors.js";
-import {
-  checkSplitEnd,
-  concatGen2Wide,
-  type Gen2PartResult,
-  type Gen2SplitPart,
-  planGen2Split,
-  reportSharedMemory,
-} from "./split-decode.js";
+import { assembleSplitResult, type Gen2PartResult, type Gen2SplitPart, planGen2Split, reportSharedMemory } from "./split-decode.js";
 import type { WebSplitDecodeJob, WebSplitReadJob, WebSplitReply } from "./web-split-worker.js";
-import type { Gen2Header } from "./words.js";
 
 /** Inputs smaller than this are decoded in one thread by default (32 MiB). */
 export const GEN2_WEB_SPLIT_MIN_BYTES = 32 * 1024 * 1024;
@@ -252,33 +243,5 @@ async function decodeParts(
     return r.result;
   });
   total = rows.at(-1)! + results.at(-1)!.photons;
-  new BigInt64Array(memory.timestamp).fill(0n, total); // the words read beyond the last photon
-  const stats: Gen2DecodeStats = {
-    bytes: size,
-    words: 0,
-    headers: 0,
-    paddings: 0,
-    photons: total,
-    widePhotons: 0,
-    orphanWords: 0,
-    trailingBytes: size % 8,
-  };
-  let lastHeader: Gen2Header | null = header;
-  for (const r of results) {
-    stats.words += r.words;
-    stats.headers += r.headers;
-    stats.paddings += r.paddings;
-    stats.widePhotons += r.widePhotons;
-    stats.orphanWords += r.orphanWords;
-    if (r.lastHeader) lastHeader = r.lastHeader;
-  }
-  checkSplitEnd(stats, lastHeader !== null, name, options);
-  const photons: Gen2PhotonArrays = {
-    xy: new Uint16Array(memory.xy, 0, total),
-    timestamp: new BigInt64Array(memory.timestamp, 0, total),
-    phase: new Int32Array(memory.phase, 0, total),
-    baseline: new Int32Array(memory.baseline, 0, total),
-    ...(memory.board ? { board: new Uint8Array(memory.board, 0, total) } : {}),
-  };
-  return { photons, wide: concatGen2Wide(results.map((r) => r.wide)), lastHeader, stats };
+  return assembleSplitResult(memory, results, total, size, header, name, options);
 }
