@@ -11,7 +11,7 @@ import { type ByteSource, WorkerPool } from "@daqkit/io";
 import { nodeWorkerFactory } from "@daqkit/io/node";
 import type { Gen2DecodedArrays, Gen2ReadFileOptions } from "./decode.js";
 import { Gen2BinError, reviveWorkerError } from "./errors.js";
-import { assembleSplitResult, type Gen2PartResult, type Gen2SplitPart, planGen2Split } from "./split-decode.js";
+import { assembleSplitResult, splitRows, type Gen2PartResult, type Gen2SplitPart, planGen2Split } from "./split-decode.js";
 import { reportSharedMemory, runSplitJob, type SplitColumnsMemory, type SplitJob, type SplitJobResult } from "./split-jobs.js";
 
 /** Files smaller than this are decoded in the calling thread by default (32 MiB). */
@@ -134,23 +134,12 @@ async function decodeParts(
     ),
   );
   options.signal?.throwIfAborted();
-  const rows: number[] = [];
-  let total = 0;
-  for (const c of counts) {
-    rows.push(total);
-    total += c.photons;
-  }
-  // 2. Part i writes rows from rows[i] ≤ its first word on; the words of part i − 1 between those two
-  // positions would be overwritten before they are decoded: copied out first.
-  const raw = new Uint8Array(memory.timestamp);
-  const tails = plan.map((part, i) => {
-    const next = rows[i + 1];
-    if (next === undefined || next >= part.endWord) return null;
-    const from = Math.max(next, part.startWord);
-    const tail = new SharedArrayBuffer((part.endWord - from) * 8);
-    new Uint8Array(tail).set(raw.subarray(from * 8, part.endWord * 8));
-    return { tail, from };
-  });
+  // 2. Each part's first row, and the words a part must copy out before the next part's rows overwrite them.
+  const { rows, total, tails } = splitRows(
+    plan,
+    counts.map((c) => c.photons),
+    memory.timestamp,
+  );
   const results = (await Promise.all(
     plan.map((part, i) =>
       pool.run({

@@ -219,6 +219,45 @@ export function checkSplitEnd(stats: Gen2DecodeStats, hasHeader: boolean, name: 
   }
 }
 
+/** The rows of a split decode's parts: where each part's photons start, and the words each must copy out first. */
+export interface SplitRows {
+  /** Row of each part's first photon (part order). */
+  readonly rows: number[];
+  /** Photons in all parts. */
+  readonly total: number;
+  /**
+   * Per part, the words `[from, endWord)` of its input that the next part's rows overwrite before this part
+   * decodes them, copied out of the timestamp column (null when none are).
+   */
+  readonly tails: ({ tail: SharedArrayBuffer; from: number } | null)[];
+}
+
+/**
+ * Internal: {@link SplitRows} of a plan from each part's counted photons, for parts whose words were read
+ * into the shared `timestamp` column. Part i writes rows from `rows[i]` (≤ its first word) on, so the words
+ * of part i − 1 between those two positions would be overwritten before they are decoded: they are copied
+ * out here, before any part decodes (the non-photon words, ~1 %).
+ * @internal
+ */
+export function splitRows(plan: readonly Gen2SplitPart[], photons: readonly number[], timestamp: SharedArrayBuffer): SplitRows {
+  const rows: number[] = [];
+  let total = 0;
+  for (const n of photons) {
+    rows.push(total);
+    total += n;
+  }
+  const raw = new Uint8Array(timestamp);
+  const tails = plan.map((part, i) => {
+    const next = rows[i + 1];
+    if (next === undefined || next >= part.endWord) return null;
+    const from = Math.max(next, part.startWord);
+    const tail = new SharedArrayBuffer((part.endWord - from) * 8);
+    new Uint8Array(tail).set(raw.subarray(from * 8, part.endWord * 8));
+    return { tail, from };
+  });
+  return { rows, total, tails };
+}
+
 /** The shared output columns of a split decode (`SharedArrayBuffer`s, one row per word of the input). */
 export interface SplitColumnBuffers {
   readonly xy: SharedArrayBuffer;

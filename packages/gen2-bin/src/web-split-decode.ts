@@ -14,7 +14,14 @@
 import { type BlobLike, blobSource, hardwareConcurrency } from "@daqkit/io";
 import type { Gen2DecodedArrays, Gen2ReadOptions } from "./decode.js";
 import { sourceError } from "./errors.js";
-import { assembleSplitResult, type Gen2PartResult, type Gen2SplitPart, planGen2Split, reportSharedMemory } from "./split-decode.js";
+import {
+  assembleSplitResult,
+  splitRows,
+  type Gen2PartResult,
+  type Gen2SplitPart,
+  planGen2Split,
+  reportSharedMemory,
+} from "./split-decode.js";
 import type { WebSplitDecodeJob, WebSplitReadJob, WebSplitReply } from "./web-split-worker.js";
 
 /** Inputs smaller than this are decoded in one thread by default (32 MiB). */
@@ -202,25 +209,12 @@ async function decodeParts(
     throw new WorkerFailure(`a worker's read at byte ${failed.byteOffset} failed (${failed.message}), the page's did not`);
   }
   options.signal?.throwIfAborted();
-  const rows: number[] = [];
-  let total = 0;
-  for (const r of reads) {
+  const photons = reads.map((r) => {
     if (r.kind !== "read") throw new WorkerFailure(`unexpected reply ${r.kind}`);
-    rows.push(total);
-    total += r.photons;
-  }
-  // 2. Part i writes rows from rows[i] ≤ its first word on; the words of part i − 1 between those two
-  // positions would be overwritten before they are decoded: copied out first (the non-photon words
-  // before them, ~1 %).
-  const raw = new Uint8Array(memory.timestamp);
-  const tails = plan.map((part, i) => {
-    const next = rows[i + 1];
-    if (next === undefined || next >= part.endWord) return null;
-    const from = Math.max(next, part.startWord);
-    const tail = new SharedArrayBuffer((part.endWord - from) * 8);
-    new Uint8Array(tail).set(raw.subarray(from * 8, part.endWord * 8));
-    return { tail, from };
+    return r.photons;
   });
+  // 2. Each part's first row, and the words a part must copy out before the next part's rows overwrite them.
+  const { rows, tails } = splitRows(plan, photons, memory.timestamp);
   const replies = await Promise.all(
     plan.map((part, i) =>
       workers[i]!.call({
@@ -242,6 +236,6 @@ async function decodeParts(
       throw new WorkerFailure(`part ${i}: decoded ≠ counted photons`);
     return r.result;
   });
-  total = rows.at(-1)! + results.at(-1)!.photons;
+  const total = rows.at(-1)! + results.at(-1)!.photons;
   return assembleSplitResult(memory, results, total, size, header, name, options);
 }
