@@ -184,16 +184,24 @@ function threadTicks() {
         const sub = args.find((a) => a.startsWith("--utility-sub-type="))?.slice(19) ?? "";
         kind = type === undefined ? "browser" : type === "utility" ? (sub.includes("NetworkService") ? "network" : `utility ${sub}`) : type;
       }
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      // a process's Web Workers numbered in the order their threads started (lower thread ids first): in the
+      // page, worker 1 is the viewer's decoding worker and worker 2 its fetch helper
+      let workers = 0;
+      for (const tid of readdirSync(`/proc/${pid}/task`).sort((a, b) => Number(a) - Number(b))) {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
         const name = stat
           .slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
           .replace(/[\d/]+$/, "")
           .trim();
-        const thread = tid === String(pid) ? `${name} (main)` : name;
+        const thread = tid === String(pid) ? `${name} (main)` : name === "DedicatedWorker" ? `${name} ${++workers}` : name;
         const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
         out.set(`${pid}/${tid}`, { kind, thread, ticks: Number(f[11]) + Number(f[12]) });
       }
+      // the whole process, read after its threads: it also counts threads that have ended (e.g. the
+      // viewer's fetch helper, closed when its file is read), which no thread entry shows any more
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(`${pid}/process`, { kind, thread: null, ticks: Number(f[11]) + Number(f[12]) });
     } catch {
       // gone meanwhile
     }
@@ -203,18 +211,38 @@ function threadTicks() {
 
 /**
  * The CPU seconds between two {@link threadTicks} snapshots, per process kind and per kind + thread
- * name (threads that ended in between are not counted; threads that started count from zero).
+ * name (threads and processes that started count from zero). What threads that ended in between used
+ * is the process's own count less its live threads': it shows as the thread "(threads that ended)".
+ * Processes that ended in between are not counted.
  */
 function cpuSplit(before, after) {
   if (!before || !after) return null;
   const byKind = new Map();
   const byThread = new Map();
+  const add = (kind, thread, d) => {
+    byKind.set(kind, (byKind.get(kind) ?? 0) + d);
+    const k = `${kind}: ${thread}`;
+    byThread.set(k, (byThread.get(k) ?? 0) + d);
+  };
+  /** Per process: its own CPU delta, and its live threads' sum. */
+  const processes = new Map();
   for (const [key, t] of after) {
     const d = (t.ticks - (before.get(key)?.ticks ?? 0)) / 100; // USER_HZ
+    const pid = key.slice(0, key.indexOf("/"));
+    const p = processes.get(pid) ?? { kind: t.kind, own: 0, threads: 0 };
+    processes.set(pid, p);
+    if (t.thread === null) {
+      p.own = d;
+      continue;
+    }
     if (d <= 0) continue;
-    byKind.set(t.kind, (byKind.get(t.kind) ?? 0) + d);
-    const k = `${t.kind}: ${t.thread}`;
-    byThread.set(k, (byThread.get(k) ?? 0) + d);
+    p.threads += d;
+    add(t.kind, t.thread, d);
+  }
+  for (const p of processes.values()) {
+    const ended = p.own - p.threads;
+    // (the process and thread counts are read a moment apart: a tick or two either way is not a thread)
+    if (ended > 0.02) add(p.kind, "(threads that ended)", ended);
   }
   return { byKind, byThread };
 }
@@ -468,7 +496,7 @@ if (ONLY !== "lh5") {
 /**
  * The page's CPU per process (step 1 of issue 16's work: where the page's CPU goes), over the reps:
  * ranges per process kind, then the threads that used ≥ 0.05 s (median) — the renderer's main thread
- * (CrRendererMain), its workers (DedicatedWorker), the GPU process's threads, the network service, and
+ * (CrRendererMain), its workers (DedicatedWorker 1, the decoding worker, and 2, its fetch helper, by thread start), the GPU process's threads, the network service, and
  * this process (the server; Playwright's client shares its main thread).
  */
 function printSplit(splits) {
