@@ -338,8 +338,8 @@ const NODE_CHUNK_BYTES = 4 * 1024 * 1024;
 const RAMP_FIRST_BYTES = 1024 * 1024;
 
 /**
- * Internal: writes a zero into every page of `targets` (zero-filled memory that nothing else writes
- * meanwhile) on another thread — Node: reads of `/dev/zero` on the libuv pool — so that the first
+ * Internal: writes zeros into `targets` (zero-filled memory that nothing else writes meanwhile), at least
+ * one into each page, on another thread — Node: a read of `/dev/zero` on the libuv pool — so that the first
  * touches of the output columns' fresh pages (one page fault each, ~2–3 µs on the development VM)
  * are taken there, in parallel with the decode, and not by the decoding thread. Resolves when done.
  */

@@ -255,11 +255,19 @@ function warmUp(): void {
     [0x00401000, 0], // photon word before any header: orphan
     [0x7fffffff, -1], // padding before any header
     [0xff010000 | 0, 1], // header
-    [0x00401008, 0x12345], // packed photon
+    [0x00401008, 0x12345], // packed photons: four (the four-word loop), then one
+    [0x00401010, 0x23456],
+    [0x00401018, -0x12345],
+    [0x00401020, 0x7fffffff],
+    [0x00401028, 0],
     [0xbffff000 | 0, 0], // wide photon (x 767, y 1023)
     [0x7fffffff, -1], // padding
     [0xff020001 | 0, -1], // header, low word all ones (carry into the high word)
-    [0x00401ff8, -1], // packed photon
+    [0x00401ff8, -1], // packed photons with a carry: four, then one
+    [0x00401ff8, 1],
+    [0x00401ff8, 2],
+    [0x00401ff8, 3],
+    [0x00401ff8, -1],
   ];
   const view = new DataView(new ArrayBuffer(words.length * 8));
   words.forEach(([hi, lo], i) => {
@@ -318,6 +326,49 @@ function decodeBlock(
   // The board column is filled in runs at each header (`fill`), keeping the hot path free of it.
   let boardFrom = n;
   while (at < end) {
+    // Hottest loop: four packed photons at a time (x, y < 256; the test below, for all four at once),
+    // while there are four. All eight halves are read before any row is written: the rows written
+    // (n … n + 3) are at or below the words read (row ≤ word), which matters when the input is the
+    // timestamp column itself (the in-place Node decode). Per word this runs ~18 % fewer instructions
+    // than the one-word loop below (each column's checks and loads once per four rows; callgrind).
+    for (; at + 24 < end; at += 32) {
+      const h0 = view.getInt32(at, false);
+      const h1 = view.getInt32(at + 8, false);
+      const h2 = view.getInt32(at + 16, false);
+      const h3 = view.getInt32(at + 24, false);
+      if (((h0 | h1 | h2 | h3) & 0xc0300000) !== 0) break;
+      const l0 = view.getInt32(at + 4, false);
+      const l1 = view.getInt32(at + 12, false);
+      const l2 = view.getInt32(at + 20, false);
+      const l3 = view.getInt32(at + 28, false);
+      const t0 = (baseLo + ((h0 >>> 3) & 0x1ff)) | 0;
+      const t1 = (baseLo + ((h1 >>> 3) & 0x1ff)) | 0;
+      const t2 = (baseLo + ((h2 >>> 3) & 0x1ff)) | 0;
+      const t3 = (baseLo + ((h3 >>> 3) & 0x1ff)) | 0;
+      const base = baseLo >>> 0;
+      const i = 2 * n;
+      tsOut[i] = t0;
+      tsOut[i + 1] = baseHi + (t0 >>> 0 < base ? 1 : 0);
+      tsOut[i + 2] = t1;
+      tsOut[i + 3] = baseHi + (t1 >>> 0 < base ? 1 : 0);
+      tsOut[i + 4] = t2;
+      tsOut[i + 5] = baseHi + (t2 >>> 0 < base ? 1 : 0);
+      tsOut[i + 6] = t3;
+      tsOut[i + 7] = baseHi + (t3 >>> 0 < base ? 1 : 0);
+      xyOut[n] = ((h0 >>> 14) & 0xff00) | ((h0 >>> 12) & 0xff);
+      xyOut[n + 1] = ((h1 >>> 14) & 0xff00) | ((h1 >>> 12) & 0xff);
+      xyOut[n + 2] = ((h2 >>> 14) & 0xff00) | ((h2 >>> 12) & 0xff);
+      xyOut[n + 3] = ((h3 >>> 14) & 0xff00) | ((h3 >>> 12) & 0xff);
+      phaseOut[n] = ((h0 << 29) >> 14) | (l0 >>> 17);
+      phaseOut[n + 1] = ((h1 << 29) >> 14) | (l1 >>> 17);
+      phaseOut[n + 2] = ((h2 << 29) >> 14) | (l2 >>> 17);
+      phaseOut[n + 3] = ((h3 << 29) >> 14) | (l3 >>> 17);
+      baselineOut[n] = (l0 << 15) >> 15;
+      baselineOut[n + 1] = (l1 << 15) >> 15;
+      baselineOut[n + 2] = (l2 << 15) >> 15;
+      baselineOut[n + 3] = (l3 << 15) >> 15;
+      n += 4;
+    }
     // Hot loop: a run of photons with x, y < 256 (a header is in effect here), up to the next other
     // word. `hi & 0xC0300000` tests the top two bits of x (31..30) and of y (21..20): zero exactly for
     // such a photon, which is never a header (top byte 0xFF) nor padding (0x7FFFFFFF has bit 30 set),
