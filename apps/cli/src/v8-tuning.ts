@@ -1,34 +1,9 @@
 /**
- * V8 settings of the `daqkit` process, applied before any WebAssembly module (h5wasm, parquet-wasm, the
- * blosc codecs) is compiled. Imported first by the executable's entry (src/index.ts), never by the library
- * code the tests import.
- *
- * Wasm tier-up budget: V8 runs wasm functions in its baseline compiler (Liftoff) and recompiles a function
- * with TurboFan once it has executed about `--wasm-tiering-budget` bytes of code (default 1.8 M). A daqkit
- * command runs for seconds, and a shard of a cluster job runs the same start-up as every other shard: with
- * the default, TurboFan compiles hundreds of h5wasm and zstd functions that each run only briefly (0.1–0.2 s of
- * CPU in a 1-cycle `load`, measured with `/usr/bin/time`), work that buys nothing before the process exits.
- * A ten times larger budget still tiers up the genuinely hot loops (decompression, compression) within their
- * first milliseconds. Figures: apps/cli/README.md (conventions list) and docs/scale-out.md (cost model).
+ * Applies the `daqkit` process's V8 flags ({@link v8FlagsFor}: the wasm tier-up budget, and no TurboFan inlining
+ * for `load`) before any WebAssembly module is compiled. Imported first by the executable's entry (src/index.ts),
+ * never by the library code the tests import.
  */
 import { setFlagsFromString } from "node:v8";
+import { v8FlagsFor } from "./v8-flags.js";
 
-export const WASM_TIERING_BUDGET = 20_000_000;
-
-/**
- * Commands whose process runs TurboFan without inlining (`--no-turbo-inlining`). A `daqkit load` spends its time in
- * wasm (Parquet, zstd), zlib and typed-array loops, and compiles ≈ 90 JS functions with TurboFan on V8's helper
- * threads (≈ 0.3 s of CPU per process, 15 % of a 50-cycle shard). Without inlining those compiles are smaller and its
- * helper threads use ≈ 0.1 s less (a 50-cycle shard 0.54 → 0.43 s, the 100-cycle load 0.81 → 0.67 s, medians of 6
- * interleaved runs) while its main thread takes the same time (1.44 / 1.46 s, 2.57 / 2.55 s): CPU that two shards on
- * two cores compete for and one process gets for free on the other core. Not for gen2: its decode and sort loops are
- * 7 % slower without inlining (10 files, main thread 3.31–3.43 → 3.62–3.66 s).
- */
-export const NO_INLINING_COMMANDS: readonly string[] = ["load"];
-
-if (process.env.DAQKIT_V8_DEFAULTS !== "1") {
-  setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
-  // The command is the first argument that is not an option (the only global option, --json, takes no value).
-  const command = process.argv.slice(2).find((a) => !a.startsWith("-"));
-  if (command !== undefined && NO_INLINING_COMMANDS.includes(command)) setFlagsFromString("--no-turbo-inlining");
-}
+for (const flag of v8FlagsFor(process.argv.slice(2), process.env)) setFlagsFromString(flag);
