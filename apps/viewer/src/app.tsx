@@ -3,6 +3,7 @@ import { type Detection, detectFormats } from "./formats/detect.js";
 import { formats } from "./formats/index.js";
 import { type OpenedInput, filesOfDrop, openFiles, openServed, type Target } from "./input.js";
 import { codedError, ErrorBox } from "./ui/job.js";
+import { isServedUrl } from "./served.js";
 import { preloadPlots } from "./ui/plots.js";
 import { dropEarly, prestartWorker } from "./worker/client.js";
 
@@ -16,7 +17,9 @@ function formatSize(n: number): string {
 type Opening = { status: "none" } | { status: "opening" } | { status: "open"; input: OpenedInput; serial: number } | { status: "error"; error: { code: string; message: string } };
 
 export function App() {
-  const [opening, setOpening] = useState<Opening>({ status: "none" });
+  // a served page opens its listing at once: it starts as "opening", not with the empty page's text for a
+  // moment (issue 16: each change of what the page shows is a frame, ~20 ms of GPU-process CPU when software-rendered)
+  const [opening, setOpening] = useState<Opening>(() => (isServedUrl(location.href) ? { status: "opening" } : { status: "none" }));
   const [dragging, setDragging] = useState(false);
   const serial = useRef(0);
 
@@ -34,7 +37,7 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    if (new URL(location.href).searchParams.has("token")) void open(() => openServed(location));
+    if (isServedUrl(location.href)) void open(() => openServed(location));
   }, [open]);
 
   const onFiles = (list: FileList | null) => {

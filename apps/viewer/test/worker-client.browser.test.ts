@@ -33,6 +33,7 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the viewer's worker client in Chrom
       secondCode: string;
       firstResult: unknown;
       progress: number[];
+      quickProgress: number[];
       started: number;
       early: {
         taken: number;
@@ -55,6 +56,9 @@ describe.skipIf(BROWSER_SKIP !== undefined)("the viewer's worker client in Chrom
     expect(got.firstResult).toBe("busy done");
     // one report per step, each longer than the progress interval (the worker reports at most once per interval, and always the last)
     expect(got.progress).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
+    // the interval counts from the job's start (issue 16: no report, and no repaint, just after a job begins): a
+    // job that ends within it reports only its last step
+    expect(got.quickProgress).toEqual([1]);
     // one worker for everything but the cancelled running job, which needed a replacement
     expect(got.started).toBe(2);
     // runEarly (issue 16): the early job ran once for its taker, then a second run ran anew; a run with

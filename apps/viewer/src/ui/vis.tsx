@@ -31,7 +31,9 @@ function safeDomain(values: ArrayLike<number>, log: boolean): [number, number] {
 /**
  * Inside a plot's canvas: after the canvas's first rendered frame, marks the plot container
  * `data-drawn` and calls `onDrawn` once. (useFrame callbacks run just before react-three-fiber renders
- * the frame, in the same animation-frame callback; the microtask runs once that render is done.)
+ * the frame, in the same animation-frame callback; the microtask runs once that render is done, so the
+ * attribute lands in the frame that shows the drawing: the `.plot.gl` container's contents stay hidden until
+ * then, see style.css.)
  */
 function FirstFrame({ container, onDrawn }: { container: RefObject<HTMLDivElement | null>; onDrawn?: () => void }) {
   const done = useRef(false);
@@ -95,7 +97,7 @@ export function Heatmap({
           <input type="checkbox" checked={log} onChange={(e) => setLog(e.target.checked)} /> log colour scale
         </label>
       </div>
-      <div className="plot" data-testid={testid} ref={container}>
+      <div className="plot gl" data-testid={testid} ref={container}>
         <HeatmapVis
           dataArray={data}
           domain={domain}
@@ -157,7 +159,7 @@ export function Line({
           <input type="checkbox" checked={log} onChange={(e) => setLog(e.target.checked)} /> log y
         </label>
       </div>
-      <div className={small ? "plot small" : "plot"} data-testid={testid} ref={container}>
+      <div className={small ? "plot gl small" : "plot gl"} data-testid={testid} ref={container}>
         <LineVis
           dataArray={data}
           domain={domain}

@@ -12,7 +12,7 @@ const scope = self as unknown as WorkerScope;
 let queue: Promise<void> = Promise.resolve();
 
 /**
- * At most one progress report per this many ms (and always the last): each report repaints the page, and
+ * At most one progress report per this many ms from the job's start (and always the last): each report repaints the page, and
  * a frame is not free (issue 16: in software-rendered Chromium, frames at 20 Hz cost a second of CPU
  * during a 200 MB decode, taken from the decoding on a 2-core machine; a 1400×1000 page repainting its
  * progress bar every 200 ms costs 0.08–0.12 s of GPU-process CPU per second, every 500 ms 0.04 s).
@@ -47,7 +47,9 @@ scope.onmessage = (event: MessageEvent<JobRequest | { cancel: number } | { prelo
   queue = queue.then(async () => {
     if (cancelled.delete(id)) return;
     const transfer: ArrayBufferLike[] = [];
-    let lastProgress = 0;
+    // (the first report too comes an interval into the job, not at once: a job that ends within the interval
+    // shows only its last report, and a page showing a job that just began is not drawn again at once)
+    let lastProgress = performance.now();
     const ctx: JobContext = {
       env,
       progress(done, total, label) {

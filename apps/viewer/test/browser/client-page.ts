@@ -39,6 +39,8 @@ export async function run(_arg: unknown, origin: string) {
 
   const progress: number[] = [];
   await client.run("test.steps", { steps: 5 }, { onProgress: (p) => progress.push(p.done / p.total) });
+  const quickProgress: number[] = [];
+  await client.run("test.quick", { steps: 5 }, { onProgress: (p) => quickProgress.push(p.done / p.total) });
   client.close();
 
   // a job started early is taken by the first run of the same job with equal arguments: run once, its
@@ -73,6 +75,7 @@ export async function run(_arg: unknown, origin: string) {
     secondCode,
     firstResult,
     progress,
+    quickProgress,
     started,
     early: { taken, notTakenTwice, otherArgs, earlyProgress, takenCancelled, takenCancelMs, afterTakenCancel },
   };

@@ -24,6 +24,11 @@ jobs["test.steps"] = (args: { steps: number }, ctx: JobContext) => {
   }
   return "steps done";
 };
+/** `steps` reports in quick succession (well within the worker's progress interval), then done. */
+jobs["test.quick"] = (args: { steps: number }, ctx: JobContext) => {
+  for (let i = 1; i <= args.steps; i++) ctx.progress(i, args.steps);
+  return "quick done";
+};
 jobs["test.echo"] = (args: unknown) => args;
 /** How many times this job has run in this worker. */
 let runs = 0;
